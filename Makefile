@@ -1,0 +1,39 @@
+# mtia-open top-level build. Build products go under build/ (git-ignored).
+#   make setup   install Debian packages, fetch QEMU source + guest kernel
+#   make         build QEMU with the mtia device, the driver, runtime, tools
+#   make demo    boot a VM, show mtia-smi
+#   make test    run every test suite (unit, qtest, in-VM)
+#   make clean   remove our build products (keeps fetched sources and QEMU)
+#   make distclean  remove build/ entirely
+TOP   := $(CURDIR)
+BUILD := $(TOP)/build
+JOBS  ?= $(shell nproc)
+
+.PHONY: all setup qemu driver userspace demo test clean distclean
+
+all: qemu driver userspace
+
+setup:
+	scripts/setup.sh
+
+qemu:
+	qemu-device/build-qemu.sh
+
+driver:
+	driver/build.sh
+
+userspace:
+	cmake -S $(TOP) -B $(BUILD)/cmake -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+	ninja -C $(BUILD)/cmake -j$(JOBS)
+
+demo: setup all
+	tools/mtia-vm run --devices 1 -- $(TOP)/scripts/demo.sh
+
+test: setup all
+	tests/run-all.sh
+
+clean:
+	rm -rf $(BUILD)/cmake $(BUILD)/bin $(BUILD)/lib $(BUILD)/driver $(BUILD)/vm
+
+distclean:
+	rm -rf $(BUILD)

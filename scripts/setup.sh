@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# Installs everything mtia-open needs on a Debian 12 host, then fetches the
+# QEMU source and the guest kernel into build/deps. Idempotent: re-running it
+# only does what is missing.
+set -euo pipefail
+top=$(cd "$(dirname "$0")/.." && pwd)
+
+packages=(
+  # host toolchain and user-space build
+  build-essential cmake ninja-build meson pkg-config git xz-utils cpio kmod
+  # runtime, tools and tests
+  libdrm-dev libpci-dev pciutils libgtest-dev libgmock-dev googletest
+  libbenchmark-dev libcli11-dev nlohmann-json3-dev libfmt-dev
+  # QEMU 7.2 build
+  dpkg-dev libglib2.0-dev libpixman-1-dev zlib1g-dev flex bison python3
+  # QEMU firmware (BIOS / option ROMs) used at run time
+  seabios ipxe-qemu qemu-system-data
+  # guest VM: static busybox for the initramfs
+  busybox-static
+  # kernel module build
+  bc libelf-dev
+)
+
+sudo_if_needed() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+
+# Debian source packages (for `apt-get source qemu`) need deb-src lines.
+src_list=/etc/apt/sources.list.d/mtia-open-src.sources
+if [ ! -f "$src_list" ]; then
+  sudo_if_needed tee "$src_list" >/dev/null <<'SRC'
+Types: deb-src
+URIs: http://deb.debian.org/debian
+Suites: bookworm bookworm-updates
+Components: main
+Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
+
+Types: deb-src
+URIs: http://deb.debian.org/debian-security
+Suites: bookworm-security
+Components: main
+Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
+SRC
+  need_update=1
+fi
+
+if [ "${#missing[@]}" -gt 0 ] || [ -n "${need_update:-}" ] || ! ls /var/lib/apt/lists/*Sources >/dev/null 2>&1; then
+  sudo_if_needed apt-get update
+fi
+if [ "${#missing[@]}" -gt 0 ]; then
+  echo "setup: installing ${missing[*]}"
+  sudo_if_needed env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "${missing[@]}"
+fi
+
+"$top/scripts/fetch-qemu.sh"
+"$top/scripts/fetch-guest-kernel.sh"
+echo "setup: done"
