@@ -1,0 +1,221 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * mtia-open DRM accel driver: PCI probe/remove, DRM driver, module.
+ *
+ * Each MTIA PCI function becomes one DRM accel device, /dev/accel/accelN.
+ * Everything acquired at probe is device-managed; remove unplugs the DRM
+ * device and quiesces the hardware, devres undoes the rest in reverse order.
+ */
+
+#include <linux/device.h>
+#include <linux/module.h>
+#include <linux/pci.h>
+#include <linux/string_helpers.h>
+#include <linux/stringify.h>
+#include <linux/sysfs.h>
+
+#include <drm/drm_accel.h>
+#include <drm/drm_drv.h>
+#include <drm/drm_gem.h>
+#include <drm/drm_ioctl.h>
+
+#include "mtia_drv.h"
+#include "mtia_hw.h"
+
+DEFINE_DRM_ACCEL_FOPS(mtia_accel_fops);
+
+static const struct drm_ioctl_desc mtia_ioctls[] = {
+	DRM_IOCTL_DEF_DRV(MTIA_GET_INFO, mtia_ioctl_get_info, 0),
+};
+
+static const struct drm_driver mtia_drm_driver = {
+	.driver_features = DRIVER_COMPUTE_ACCEL,
+	.fops = &mtia_accel_fops,
+	.ioctls = mtia_ioctls,
+	.num_ioctls = ARRAY_SIZE(mtia_ioctls),
+	.name = MTIA_DRIVER_NAME,
+	.desc = MTIA_DRV_DESC,
+	.major = MTIA_DRV_MAJOR,
+	.minor = MTIA_DRV_MINOR,
+	.patchlevel = MTIA_DRV_PATCHLEVEL,
+};
+
+static ssize_t chip_id_show(struct device *dev, struct device_attribute *attr,
+			    char *buf)
+{
+	struct mtia_device *mdev = dev_get_drvdata(dev);
+
+	return sysfs_emit(buf, "0x%04x\n", mdev->info.chip_id);
+}
+static DEVICE_ATTR_RO(chip_id);
+
+static ssize_t revision_show(struct device *dev, struct device_attribute *attr,
+			     char *buf)
+{
+	struct mtia_device *mdev = dev_get_drvdata(dev);
+
+	return sysfs_emit(buf, "%u\n", mdev->info.revision);
+}
+static DEVICE_ATTR_RO(revision);
+
+static ssize_t if_version_show(struct device *dev,
+			       struct device_attribute *attr, char *buf)
+{
+	struct mtia_device *mdev = dev_get_drvdata(dev);
+
+	return sysfs_emit(buf, "%u.%u\n", mdev->info.if_major,
+			  mdev->info.if_minor);
+}
+static DEVICE_ATTR_RO(if_version);
+
+static ssize_t irq_test_count_show(struct device *dev,
+				   struct device_attribute *attr, char *buf)
+{
+	struct mtia_device *mdev = dev_get_drvdata(dev);
+
+	return sysfs_emit(buf, "%lld\n", atomic64_read(&mdev->irq_counts[0]));
+}
+static DEVICE_ATTR_RO(irq_test_count);
+
+static ssize_t irq_error_count_show(struct device *dev,
+				    struct device_attribute *attr, char *buf)
+{
+	struct mtia_device *mdev = dev_get_drvdata(dev);
+
+	return sysfs_emit(buf, "%lld\n", atomic64_read(&mdev->irq_counts[1]));
+}
+static DEVICE_ATTR_RO(irq_error_count);
+
+static ssize_t irq_spurious_count_show(struct device *dev,
+				       struct device_attribute *attr, char *buf)
+{
+	struct mtia_device *mdev = dev_get_drvdata(dev);
+
+	return sysfs_emit(buf, "%lld\n", atomic64_read(&mdev->irq_spurious));
+}
+static DEVICE_ATTR_RO(irq_spurious_count);
+
+static struct attribute *mtia_dev_attrs[] = {
+	&dev_attr_chip_id.attr,
+	&dev_attr_revision.attr,
+	&dev_attr_if_version.attr,
+	&dev_attr_irq_test_count.attr,
+	&dev_attr_irq_error_count.attr,
+	&dev_attr_irq_spurious_count.attr,
+	NULL,
+};
+
+static const struct attribute_group mtia_dev_group = {
+	.name = "mtia",
+	.attrs = mtia_dev_attrs,
+};
+
+static const struct attribute_group *mtia_dev_groups[] = {
+	&mtia_dev_group,
+	NULL,
+};
+
+static void mtia_log_identity(struct mtia_device *mdev)
+{
+	const struct mtia_hw_info *info = &mdev->info;
+	char sram[16], devmem[16];
+
+	string_get_size(info->sram_bytes, 1, STRING_UNITS_2, sram, sizeof(sram));
+	string_get_size(info->devmem_bytes, 1, STRING_UNITS_2, devmem,
+			sizeof(devmem));
+	dev_info(&mdev->pdev->dev,
+		 "MTIA chip 0x%04x rev %u (interface %u.%u): PE grid %ux%u, SRAM %s, device memory %s, %d MSI-X vector%s, accel%d\n",
+		 info->chip_id, info->revision, info->if_major, info->if_minor,
+		 info->pe_rows, info->pe_cols, sram, devmem, mdev->nvecs,
+		 mdev->nvecs == 1 ? "" : "s", mdev->drm.accel->index);
+}
+
+static int mtia_probe(struct pci_dev *pdev, const struct pci_device_id *id)
+{
+	struct device *dev = &pdev->dev;
+	struct mtia_device *mdev;
+	int ret;
+
+	ret = pcim_enable_device(pdev);
+	if (ret)
+		return dev_err_probe(dev, ret, "cannot enable PCI device\n");
+	pci_set_master(pdev);
+
+	mdev = devm_drm_dev_alloc(dev, &mtia_drm_driver, struct mtia_device,
+				  drm);
+	if (IS_ERR(mdev))
+		return PTR_ERR(mdev);
+	mdev->pdev = pdev;
+	pci_set_drvdata(pdev, mdev);
+
+	mdev->regs = pcim_iomap_region(pdev, MTIA_BAR_REGS, MTIA_DRIVER_NAME);
+	if (IS_ERR(mdev->regs))
+		return dev_err_probe(dev, PTR_ERR(mdev->regs),
+				     "cannot map BAR%d\n", MTIA_BAR_REGS);
+	if (pci_resource_len(pdev, MTIA_BAR_REGS) < MTIA_BAR0_SIZE)
+		return dev_err_probe(dev, -ENODEV,
+				     "BAR%d is %llu bytes, expected %u\n",
+				     MTIA_BAR_REGS,
+				     (u64)pci_resource_len(pdev, MTIA_BAR_REGS),
+				     MTIA_BAR0_SIZE);
+
+	ret = mtia_hw_identify(mdev);
+	if (ret)
+		return ret;
+
+	/* Start from a clean device: all causes masked, nothing pending. */
+	ret = mtia_hw_reset(mdev);
+	if (ret)
+		return ret;
+
+	ret = mtia_irq_init(mdev);
+	if (ret)
+		return ret;
+
+	ret = mtia_irq_self_test(mdev);
+	if (ret)
+		goto err_irq;
+
+	ret = drm_dev_register(&mdev->drm, 0);
+	if (ret) {
+		dev_err(dev, "cannot register DRM accel device (%d)\n", ret);
+		goto err_irq;
+	}
+
+	mtia_log_identity(mdev);
+	return 0;
+
+err_irq:
+	mtia_irq_disable(mdev);
+	return ret;
+}
+
+static void mtia_remove(struct pci_dev *pdev)
+{
+	struct mtia_device *mdev = pci_get_drvdata(pdev);
+
+	drm_dev_unplug(&mdev->drm);
+	mtia_irq_disable(mdev);
+	mtia_hw_reset(mdev);
+}
+
+static const struct pci_device_id mtia_pci_ids[] = {
+	{ PCI_DEVICE(MTIA_PCI_VENDOR_ID, MTIA_PCI_DEVICE_ID) },
+	{ }
+};
+MODULE_DEVICE_TABLE(pci, mtia_pci_ids);
+
+static struct pci_driver mtia_pci_driver = {
+	.name = MTIA_DRIVER_NAME,
+	.id_table = mtia_pci_ids,
+	.probe = mtia_probe,
+	.remove = mtia_remove,
+	.dev_groups = mtia_dev_groups,
+};
+module_pci_driver(mtia_pci_driver);
+
+MODULE_AUTHOR("mtia-open authors");
+MODULE_DESCRIPTION(MTIA_DRV_DESC);
+MODULE_LICENSE("GPL");
+MODULE_VERSION(__stringify(MTIA_DRV_MAJOR) "." __stringify(MTIA_DRV_MINOR) "."
+	       __stringify(MTIA_DRV_PATCHLEVEL));
