@@ -35,6 +35,7 @@ static const struct drm_driver mtia_drm_driver = {
 	.num_ioctls = ARRAY_SIZE(mtia_ioctls),
 	.name = MTIA_DRIVER_NAME,
 	.desc = MTIA_DRV_DESC,
+	.date = MTIA_DRV_DATE,
 	.major = MTIA_DRV_MAJOR,
 	.minor = MTIA_DRV_MINOR,
 	.patchlevel = MTIA_DRV_PATCHLEVEL,

@@ -15,6 +15,8 @@
 #include <uapi/drm/mtia_accel.h>
 
 #define MTIA_DRV_DESC		"mtia-open MTIA-class inference accelerator"
+/* 6.12 still reports a driver date through DRM_IOCTL_VERSION; NULL WARNs. */
+#define MTIA_DRV_DATE		"20251126"
 #define MTIA_DRV_MAJOR		0
 #define MTIA_DRV_MINOR		1
 #define MTIA_DRV_PATCHLEVEL	0

@@ -128,7 +128,7 @@ ok = True
 def res(name, good):
     global ok
     ok &= good
-    print(("PASS: " if good else "FAIL: ") + "GET_INFO " + name)
+    print(("PASS: " if good else "FAIL: ") + "ioctl " + name)
 
 def call(size, flags=0, ptr=None, reserved=(0, 0), buflen=128):
     buf = ctypes.create_string_buffer(b"\xa5" * buflen, buflen)
@@ -141,30 +141,43 @@ def call(size, flags=0, ptr=None, reserved=(0, 0), buflen=128):
     return 0, struct.unpack_from("<I", arg)[0], buf.raw
 
 fd = os.open(node, os.O_RDWR)
+
+# DRM_IOCTL_VERSION: struct drm_version is 64 bytes on x86-64.
+VERSION = (3 << 30) | (64 << 16) | (ord('d') << 8) | 0x00
+bufs = [ctypes.create_string_buffer(64) for _ in range(3)]
+arg = bytearray(struct.pack("<3i4x" + "QQ" * 3, 0, 0, 0,
+                            *[v for b in bufs for v in (64, ctypes.addressof(b))]))
+fcntl.ioctl(fd, VERSION, arg)
+v = struct.unpack("<3i4x" + "QQ" * 3, arg)
+name, date, desc = (b.value.decode() for b in bufs)
+print("DRM version: %d.%d.%d name %r date %r desc %r" % (v[0], v[1], v[2], name, date, desc))
+res("DRM_IOCTL_VERSION: mtia 0.1.0 with date and desc",
+    v[:3] == (0, 1, 0) and name == "mtia" and date != "" and desc != "")
+
 err, size, raw = call(64)
-res("size 64: ok, size 64 written (err %s size %s)" % (err, size), err == 0 and size == 64)
+res("GET_INFO size 64: ok, size 64 written (err %s size %s)" % (err, size), err == 0 and size == 64)
 if err == 0:
     f = INFO.unpack_from(raw)
     print("info:", f)
-    res("chip_id 1, if major 1, PE grid > 0, drv 0.1.0, vectors >= 1, pad 0",
+    res("GET_INFO chip_id 1, if major 1, PE grid > 0, drv 0.1.0, vectors >= 1, pad 0",
         f[0] == 1 and f[2] == 1 and f[4] > 0 and f[5] > 0 and f[8:11] == (0, 1, 0)
         and f[12] >= 1 and f[13] == 0)
     res("sysfs revision matches", int(open(sysdev + "/mtia/revision").read()) == f[1])
     res("bytes beyond 64 untouched", raw[64:] == b"\xa5" * 64)
 err, size, raw = call(128)
-res("size 128: ok, size 64 written (err %s size %s)" % (err, size), err == 0 and size == 64)
-res("size 63: EINVAL", call(63)[0] == errno.EINVAL)
-res("size 0: EINVAL", call(0)[0] == errno.EINVAL)
-res("flags 1: EINVAL", call(64, flags=1)[0] == errno.EINVAL)
-res("reserved[0] 1: EINVAL", call(64, reserved=(1, 0))[0] == errno.EINVAL)
-res("reserved[1] 1: EINVAL", call(64, reserved=(0, 1))[0] == errno.EINVAL)
-res("bad pointer: EFAULT", call(64, ptr=8)[0] == errno.EFAULT)
+res("GET_INFO size 128: ok, size 64 written (err %s size %s)" % (err, size), err == 0 and size == 64)
+res("GET_INFO size 63: EINVAL", call(63)[0] == errno.EINVAL)
+res("GET_INFO size 0: EINVAL", call(0)[0] == errno.EINVAL)
+res("GET_INFO flags 1: EINVAL", call(64, flags=1)[0] == errno.EINVAL)
+res("GET_INFO reserved[0] 1: EINVAL", call(64, reserved=(1, 0))[0] == errno.EINVAL)
+res("GET_INFO reserved[1] 1: EINVAL", call(64, reserved=(0, 1))[0] == errno.EINVAL)
+res("GET_INFO bad pointer: EFAULT", call(64, ptr=8)[0] == errno.EFAULT)
 
 # Unbind while the file is open: the ioctl must fail cleanly, close must work.
 bdf = os.path.basename(sysdev)
 with open("/sys/bus/pci/drivers/mtia/unbind", "w") as u:
     u.write(bdf)
-res("after unbind with the file open: ENODEV", call(64)[0] == errno.ENODEV)
+res("GET_INFO after unbind with the file open: ENODEV", call(64)[0] == errno.ENODEV)
 os.close(fd)
 with open("/sys/bus/pci/drivers/mtia/bind", "w") as b:
     b.write(bdf)
