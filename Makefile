@@ -26,8 +26,12 @@ userspace:
 	cmake -S $(TOP) -B $(BUILD)/cmake -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 	ninja -C $(BUILD)/cmake -j$(JOBS)
 
+# The demo VM's devices: two, with the properties shown by mtia-smi.
+DEMO_DEVICES ?= --devices 1 --device-opts devmem-size=2G \
+	--qemu-arg=-device --qemu-arg=mtia,devmem-size=512M,pe-rows=4,pe-cols=16
+
 demo: setup all
-	tools/mtia-vm run --devices 1 -- $(TOP)/scripts/demo.sh
+	tools/mtia-vm run $(DEMO_DEVICES) -- scripts/demo.sh
 
 test: setup all
 	tests/run-all.sh

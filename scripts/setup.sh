@@ -57,4 +57,5 @@ fi
 
 "$top/scripts/fetch-qemu.sh"
 "$top/scripts/fetch-guest-kernel.sh"
+"$top/scripts/fetch-checkpatch.sh"
 echo "setup: done"

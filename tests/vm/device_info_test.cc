@@ -78,17 +78,29 @@ TEST(DeviceInfo, MatchesDeviceAndConfigSpace)
     }
 }
 
-TEST(DeviceInfo, ExpectedPropertiesFromTheVmCommandLine)
+TEST(DeviceInfo, PropertiesFromTheVmCommandLine)
 {
-    // run-vm-tests.sh boots the first device with known properties.
-    const char *devmem = std::getenv("MTIA_EXPECT_DEVMEM");
-    const char *grid = std::getenv("MTIA_EXPECT_PE_GRID");
-    if (!devmem || !grid) {
-        GTEST_SKIP() << "MTIA_EXPECT_DEVMEM / MTIA_EXPECT_PE_GRID not set";
+    // MTIA_EXPECT_DEVICES lists what the QEMU command line gave each device,
+    // as "devmem-bytes:ROWSxCOLS" separated by commas, in any order.
+    const char *expect = std::getenv("MTIA_EXPECT_DEVICES");
+    if (!expect) {
+        GTEST_SKIP() << "MTIA_EXPECT_DEVICES not set";
     }
-    auto dev = mtia::Device::open(0);
-    EXPECT_EQ(dev.info().devmem_bytes, std::strtoull(devmem, nullptr, 0));
-    EXPECT_EQ(std::to_string(dev.info().pe_rows) + "x" + std::to_string(dev.info().pe_cols), grid);
+    std::multiset<std::string> want, got;
+    std::stringstream in(expect);
+    for (std::string item; std::getline(in, item, ',');) {
+        auto colon = item.find(':');
+        ASSERT_NE(colon, std::string::npos) << item;
+        want.insert(std::to_string(std::strtoull(item.substr(0, colon).c_str(), nullptr, 0)) +
+                    ":" + item.substr(colon + 1));
+    }
+    for (int i = 0; i < mtia::device_count(); i++) {
+        auto dev = mtia::Device::open(i);
+        const auto &info = dev.info();
+        got.insert(std::to_string(info.devmem_bytes) + ":" + std::to_string(info.pe_rows) + "x" +
+                   std::to_string(info.pe_cols));
+    }
+    EXPECT_EQ(got, want);
 }
 
 TEST(DeviceInfo, CApiAgreesWithCxx)

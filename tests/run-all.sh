@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# Runs every test suite and ends with the combined "N passed, N failed".
+# Called by `make test` after setup and build. Logs go to build/test-logs/.
+#   host:  unit + ABI tests (ctest), driver checkpatch, QEMU qtests,
+#          VM-harness self-test
+#   guest: libmtia/ioctl gtests, mtia-smi, driver reload (one VM, 2 devices)
+set -u
+top=$(cd "$(dirname "$0")/.." && pwd)
+cd "$top"
+logs=build/test-logs
+mkdir -p "$logs"
+
+total_pass=0 total_fail=0 suites_failed=()
+# suite NAME CMD...: runs CMD, adds its last "N passed, N failed" line (or
+# ctest's summary) to the totals; a suite that fails without one counts 1.
+suite() {
+  local name=$1; shift
+  local log="$logs/${name// /-}.log" start=$SECONDS rc p f line
+  echo "=================== $name"
+  "$@" 2>&1 | tee "$log"
+  rc=${PIPESTATUS[0]}
+  line=$(grep -E '([0-9]+ passed, [0-9]+ failed|tests passed, [0-9]+ tests failed out of)' "$log" | tail -n1)
+  if [[ $line =~ ([0-9]+)\ passed,\ ([0-9]+)\ failed ]]; then
+    p=${BASH_REMATCH[1]} f=${BASH_REMATCH[2]}
+  elif [[ $line =~ ([0-9]+)\ tests\ failed\ out\ of\ ([0-9]+) ]]; then
+    f=${BASH_REMATCH[1]} p=$((BASH_REMATCH[2] - BASH_REMATCH[1]))
+  else
+    p=0 f=0
+  fi
+  if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then f=1; fi
+  total_pass=$((total_pass + p)) total_fail=$((total_fail + f))
+  [ "$f" -eq 0 ] || suites_failed+=("$name")
+  echo "=================== $name: $p passed, $f failed ($((SECONDS - start)) s)"
+}
+
+checkpatch() {
+  local cp=build/deps/checkpatch/scripts/checkpatch.pl
+  if "$cp" --strict --no-tree --terse -f driver/*.c driver/*.h; then
+    echo "1 passed, 0 failed"
+  else
+    echo "0 passed, 1 failed"; return 1
+  fi
+}
+
+# The in-VM suite boots two devices with different properties.
+vm_suite() {
+  tools/mtia-vm run --devices 1 --device-opts devmem-size=256M \
+    --qemu-arg=-device --qemu-arg=mtia,devmem-size=512M,pe-rows=4,pe-cols=16 \
+    --env MTIA_EXPECT_DEVICES=268435456:8x8,536870912:4x16 \
+    -- tests/vm/run-vm-tests.sh
+}
+
+suite "unit tests" ctest --test-dir build/cmake --output-on-failure
+suite "driver checkpatch" checkpatch
+suite "qemu qtests" qemu-device/run-qtests.sh
+suite "vm harness" tests/vm/test-harness.sh
+suite "in-vm" vm_suite
+
+echo
+[ ${#suites_failed[@]} -eq 0 ] || echo "failed suites: ${suites_failed[*]}"
+echo "$total_pass passed, $total_fail failed"
+[ "$total_fail" -eq 0 ]
