@@ -13,6 +13,7 @@ packages=(
   libbenchmark-dev libcli11-dev nlohmann-json3-dev libfmt-dev
   # QEMU 7.2 build
   dpkg-dev libglib2.0-dev libpixman-1-dev zlib1g-dev flex bison python3
+  libcap-ng-dev libfdt-dev   # virtfs (9p) needs libcap-ng; x86 needs libfdt
   # QEMU firmware (BIOS / option ROMs) used at run time
   seabios ipxe-qemu qemu-system-data
   # guest VM: static busybox for the initramfs
