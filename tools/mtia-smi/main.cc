@@ -30,7 +30,11 @@ int main(int argc, char **argv)
     app.add_flag("-L,--list-devices", list, "one line per device");
     app.add_option("-i,--id", id, "only this device index")->check(CLI::NonNegativeNumber);
     app.add_flag("--version", version, "print the version and exit");
-    CLI11_PARSE(app, argc, argv);
+    try {
+        app.parse(argc, argv);
+    } catch (const CLI::ParseError &e) {
+        return app.exit(e) == 0 ? kOk : kError;  // --help is not an error
+    }
 
     if (version) {
         int ma, mi, pa;
