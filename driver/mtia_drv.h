@@ -15,7 +15,11 @@
 #include <uapi/drm/mtia_accel.h>
 
 #define MTIA_DRV_DESC		"mtia-open MTIA-class inference accelerator"
-/* 6.12 still reports a driver date through DRM_IOCTL_VERSION; NULL WARNs. */
+/*
+ * struct drm_driver still has a date in 6.12. Debian's 6.12.117 reports "0"
+ * through DRM_IOCTL_VERSION regardless; earlier kernels copy it (and WARN if
+ * it is NULL), so set one.
+ */
 #define MTIA_DRV_DATE		"20251126"
 #define MTIA_DRV_MAJOR		0
 #define MTIA_DRV_MINOR		1

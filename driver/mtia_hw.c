@@ -44,9 +44,8 @@ int mtia_hw_identify(struct mtia_device *mdev)
 	info->if_major = FIELD_GET(MTIA_IF_MAJOR_MASK, ifver);
 	info->if_minor = FIELD_GET(MTIA_IF_MINOR_MASK, ifver);
 	if (info->if_major != MTIA_IF_VERSION_MAJOR) {
-		dev_err(dev, "unsupported register interface version %u.%u (driver supports %u.x, expected %u.%u), refusing device\n",
-			info->if_major, info->if_minor, MTIA_IF_VERSION_MAJOR,
-			MTIA_IF_VERSION_MAJOR, MTIA_IF_VERSION_MINOR);
+		dev_err(dev, "unsupported register interface version %u.%u (driver expects %u.x), refusing device\n",
+			info->if_major, info->if_minor, MTIA_IF_VERSION_MAJOR);
 		return -ENODEV;
 	}
 	if (info->if_minor > MTIA_IF_VERSION_MINOR)
