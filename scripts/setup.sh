@@ -18,6 +18,8 @@ packages=(
   seabios ipxe-qemu qemu-system-data
   # guest VM: static busybox for the initramfs
   busybox-static
+  # control-core firmware and its simulator's test programs
+  gcc-riscv64-unknown-elf
   # kernel module build
   bc libelf-dev
 )
