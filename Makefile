@@ -9,9 +9,9 @@ TOP   := $(CURDIR)
 BUILD := $(TOP)/build
 JOBS  ?= $(shell nproc)
 
-.PHONY: all setup qemu driver userspace demo test clean distclean
+.PHONY: all setup qemu driver firmware userspace demo test bench clean distclean
 
-all: qemu driver userspace
+all: qemu driver firmware userspace
 
 setup:
 	scripts/setup.sh
@@ -21,6 +21,9 @@ qemu:
 
 driver:
 	driver/build.sh
+
+firmware:
+	$(MAKE) -C firmware O=$(BUILD)/firmware
 
 userspace:
 	cmake -S $(TOP) -B $(BUILD)/cmake -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
@@ -36,8 +39,11 @@ demo: setup all
 test: setup all
 	tests/run-all.sh
 
+bench: setup all
+	tests/bench/run-bench.sh
+
 clean:
-	rm -rf $(BUILD)/cmake $(BUILD)/bin $(BUILD)/lib $(BUILD)/driver $(BUILD)/vm
+	rm -rf $(BUILD)/cmake $(BUILD)/bin $(BUILD)/lib $(BUILD)/driver $(BUILD)/firmware $(BUILD)/vm
 
 distclean:
 	rm -rf $(BUILD)

@@ -3,12 +3,18 @@
  * mtia-open device specification: PCI identity and the BAR0 register map.
  *
  * This is the single source of truth shared by the QEMU device model, the
- * control-core firmware, the Linux driver and user space. Plain C, no
- * includes beyond fixed-width integers, so every one of those hosts can use it.
+ * control-core firmware, the Linux driver and user space. Plain C with only
+ * fixed-width integers, so every one of those hosts can use it.
  * docs/device-spec.md describes the semantics of each register.
  */
 #ifndef MTIA_SPEC_H
 #define MTIA_SPEC_H
+
+#if defined(__KERNEL__)
+#include <linux/types.h>
+#else
+#include <stdint.h>
+#endif
 
 /* ---- PCI identity -------------------------------------------------------- */
 #define MTIA_PCI_VENDOR_ID        0x1d9b  /* Meta Platforms, Inc. (pci.ids) */
@@ -52,9 +58,33 @@
 #define MTIA_REG_ERR_STATUS       0x060 /* RW1C MTIA_ERR_* */
 #define MTIA_REG_ERR_ADDR         0x064 /* RO  BAR0 offset of the last bad access */
 
-#define MTIA_REG_LAST             MTIA_REG_ERR_ADDR
+/* Firmware boot (see "Firmware boot" below) */
+#define MTIA_REG_FW_STAGE_LO      0x100 /* RW  device-memory offset of the staged image */
+#define MTIA_REG_FW_STAGE_HI      0x104 /* RW  ... high 32 bits */
+#define MTIA_REG_FW_STAGE_SIZE    0x108 /* RW  staged image bytes (header + payload) */
+#define MTIA_REG_FW_BOOT          0x10c /* WO  write MTIA_FW_BOOT_KEY: boot ROM runs */
+#define MTIA_REG_FW_BOOT_STATUS   0x110 /* RO  MTIA_BOOT_* (owned by the boot ROM) */
+#define MTIA_REG_FW_STATUS        0x114 /* RO  MTIA_FW_STATUS_* (written by firmware) */
+#define MTIA_REG_FW_VERSION       0x118 /* RO  firmware version, MTIA_FW_VERSION() */
+#define MTIA_REG_FW_HEARTBEAT     0x11c /* RO  incremented by firmware every period */
+#define MTIA_REG_FW_TRAP_CAUSE    0x120 /* RO  mcause when the core halted */
+#define MTIA_REG_FW_TRAP_PC       0x124 /* RO  pc when the core halted */
+#define MTIA_REG_FW_TRAP_TVAL     0x128 /* RO  mtval when the core halted */
+#define MTIA_REG_FW_LOG_ADDR      0x12c /* RO  device-memory offset of the log ring (fw sets) */
+#define MTIA_REG_FW_LOG_SIZE      0x130 /* RO  log ring bytes incl. header (fw sets) */
+#define MTIA_REG_FW_INSTRET_LO    0x134 /* RO  instructions the control core retired */
+#define MTIA_REG_FW_INSTRET_HI    0x138
+
+/* Admin mailbox: one command slot, one response slot (struct mtia_mbox_msg). */
+#define MTIA_REG_MBOX_CMD         0x200 /* RW(host) / RO(fw)  64-byte command */
+#define MTIA_REG_MBOX_RESP        0x240 /* RO(host) / RW(fw)  64-byte response */
+#define MTIA_REG_MBOX_DOORBELL    0x280 /* host writes 1: command posted (fw: RW1C) */
+#define MTIA_MBOX_MSG_BYTES       64
+
+#define MTIA_REG_LAST             MTIA_REG_MBOX_DOORBELL
 
 #define MTIA_RESET_KEY            0x52535421u /* "RST!": guards against stray writes */
+#define MTIA_FW_BOOT_KEY          0x544f4f42u /* "BOOT" */
 
 /* MTIA_REG_STATUS bits */
 #define MTIA_STATUS_READY         (1u << 0)
@@ -62,13 +92,132 @@
 /* MTIA_REG_IRQ_STATUS / MTIA_REG_IRQ_MASK causes; all on MSI-X vector 0. */
 #define MTIA_IRQ_TEST             (1u << 0)
 #define MTIA_IRQ_ERROR            (1u << 1)
-#define MTIA_IRQ_ALL              (MTIA_IRQ_TEST | MTIA_IRQ_ERROR)
+#define MTIA_IRQ_MBOX             (1u << 2) /* firmware posted a mailbox response */
+#define MTIA_IRQ_FW_EVENT         (1u << 3) /* FW_STATUS or FW_BOOT_STATUS changed */
+#define MTIA_IRQ_ALL              (MTIA_IRQ_TEST | MTIA_IRQ_ERROR | MTIA_IRQ_MBOX | \
+                                   MTIA_IRQ_FW_EVENT)
 #define MTIA_MSIX_VEC_ADMIN       0   /* admin, events, test */
 
 /* MTIA_REG_ERR_STATUS bits */
 #define MTIA_ERR_BAD_OFFSET       (1u << 0) /* access to an unmapped BAR0 offset */
 #define MTIA_ERR_BAD_WRITE        (1u << 1) /* write to a read-only register / bad key */
 #define MTIA_ERR_BAD_SIZE         (1u << 2) /* access that is not 32-bit and aligned */
+
+/* ---- Firmware boot -------------------------------------------------------
+ * The driver copies an image (struct mtia_fw_header + payload) into device
+ * memory, writes its offset and size to FW_STAGE_*, then writes
+ * MTIA_FW_BOOT_KEY to FW_BOOT. The boot ROM (modeled in the device) checks the
+ * header and the SHA-256 digest, copies the payload to the control core's
+ * SRAM at load_addr and starts the core at entry with a0 = header flags,
+ * a1 = FW_BOOT_STATUS. FW_BOOT_STATUS then reads RUNNING, or an error code
+ * saying exactly what was wrong; after an error the driver may stage and boot
+ * again. Firmware signals readiness by writing FW_STATUS = READY (raising
+ * MTIA_IRQ_FW_EVENT). A fatal trap in firmware halts the core:
+ * FW_BOOT_STATUS = HALTED with FW_TRAP_* filled and MTIA_IRQ_FW_EVENT raised.
+ * A device reset (MTIA_REG_RESET) stops the core and returns to IDLE.
+ */
+#define MTIA_BOOT_IDLE            0x00 /* no boot attempted since reset */
+#define MTIA_BOOT_RUNNING         0x01 /* image accepted, core running */
+#define MTIA_BOOT_HALTED          0x02 /* core stopped on a fatal trap: see FW_TRAP_* */
+#define MTIA_BOOT_ERR_BAD_STAGE   0x10 /* stage offset/size outside device memory */
+#define MTIA_BOOT_ERR_TRUNCATED   0x11 /* stage size < header_size + payload_size */
+#define MTIA_BOOT_ERR_BAD_MAGIC   0x12
+#define MTIA_BOOT_ERR_BAD_FORMAT  0x13 /* unknown format_version */
+#define MTIA_BOOT_ERR_BAD_HEADER  0x14 /* header_size too small / reserved bits set */
+#define MTIA_BOOT_ERR_BAD_LOAD    0x15 /* payload does not fit in core SRAM at load_addr */
+#define MTIA_BOOT_ERR_BAD_ENTRY   0x16 /* entry outside the loaded payload or misaligned */
+#define MTIA_BOOT_ERR_BAD_DIGEST  0x17 /* SHA-256 mismatch */
+#define MTIA_BOOT_ERR_BUSY        0x18 /* FW_BOOT while the core is running */
+
+#define MTIA_FW_STATUS_OFF        0 /* set by the device on reset and boot */
+#define MTIA_FW_STATUS_INIT       1 /* firmware started, initialising */
+#define MTIA_FW_STATUS_READY      2 /* mailbox served */
+#define MTIA_FW_STATUS_ERROR      3 /* firmware gave up; see its log */
+
+#define MTIA_FW_VERSION(maj, min, pat) ((uint32_t)(maj) << 16 | (uint32_t)(min) << 8 | (pat))
+
+#define MTIA_FW_MAGIC             0x5746544du /* "MTFW" little endian */
+#define MTIA_FW_FORMAT_VERSION    1
+/* header flags, passed to firmware in a0: test behaviours for fault tests */
+#define MTIA_FW_FLAG_TEST_HANG    (1u << 0) /* spin with interrupts off before READY */
+#define MTIA_FW_FLAG_TEST_TRAP    (1u << 1) /* execute an illegal instruction before READY */
+#define MTIA_FW_FLAGS_KNOWN       (MTIA_FW_FLAG_TEST_HANG | MTIA_FW_FLAG_TEST_TRAP)
+
+/* Image header, little endian. sha256 covers the header with sha256 zeroed,
+ * followed by the payload, so no header field can be changed unnoticed. */
+struct mtia_fw_header {
+    uint32_t magic;          /* MTIA_FW_MAGIC */
+    uint16_t format_version; /* MTIA_FW_FORMAT_VERSION */
+    uint16_t header_size;    /* sizeof(struct mtia_fw_header) */
+    uint32_t load_addr;      /* control-core address of the payload */
+    uint32_t entry;          /* control-core entry point */
+    uint32_t payload_size;   /* bytes after the header */
+    uint32_t fw_version;     /* MTIA_FW_VERSION() */
+    uint32_t flags;          /* MTIA_FW_FLAG_* */
+    uint32_t reserved[5];    /* zero */
+    uint8_t sha256[32];
+};                           /* 80 bytes */
+#define MTIA_FW_HEADER_SIZE       80
+
+/* The first MiB of device memory belongs to firmware: the driver stages the
+ * image at its start and the firmware keeps its log ring there. Allocators
+ * of device memory start above it. */
+#define MTIA_DEVMEM_FW_RESERVED   0x100000u
+#define MTIA_DEVMEM_FW_STAGE_OFF  0x0u
+#define MTIA_DEVMEM_FW_LOG_OFF    0x80000u
+#define MTIA_DEVMEM_FW_LOG_SIZE   0x10000u
+
+/* ---- Control core (RV32IMC) address map, as firmware sees it ------------- */
+#define MTIA_CC_SRAM_BASE         0x10000000u /* code + data, executable */
+#define MTIA_CC_SRAM_SIZE         0x40000u    /* 256 KiB */
+#define MTIA_CC_REGS_BASE         0x20000000u /* BAR0 registers, firmware view */
+#define MTIA_CC_DEVMEM_BASE       0x80000000u /* device memory window (first 2 GiB) */
+#define MTIA_CC_DEVMEM_WINDOW     0x80000000u
+#define MTIA_CC_TIMEBASE_HZ       1000000u    /* mtime ticks per second */
+
+/* Firmware-only registers (offsets in the MTIA_CC_REGS_BASE block). Writes
+ * by firmware to FW_STATUS, FW_VERSION, FW_HEARTBEAT, FW_LOG_* and
+ * MBOX_RESP are allowed there (they are read-only from the host). */
+#define MTIA_CC_REG_MTIME_LO      0x400 /* RO  free-running timer */
+#define MTIA_CC_REG_MTIME_HI      0x404
+#define MTIA_CC_REG_MTIMECMP_LO   0x408 /* RW  machine timer interrupt when mtime >= cmp */
+#define MTIA_CC_REG_MTIMECMP_HI   0x40c
+#define MTIA_CC_REG_MBOX_POST     0x410 /* WO  write 1: response ready -> MTIA_IRQ_MBOX */
+#define MTIA_CC_REG_EVENT         0x414 /* WO  write 1: raise MTIA_IRQ_FW_EVENT */
+/* The core's external interrupt line (MEIP) is high while MBOX_DOORBELL != 0. */
+
+/* Admin mailbox message: the same layout for a command and its response. */
+struct mtia_mbox_msg {
+    uint16_t opcode;     /* MTIA_ADMIN_* (echoed in the response) */
+    uint16_t seq;        /* chosen by the host, echoed */
+    uint32_t status;     /* response: MTIA_ADMIN_STATUS_* */
+    uint32_t args[14];
+};                       /* MTIA_MBOX_MSG_BYTES */
+
+#define MTIA_ADMIN_PING           0x0001 /* args echoed back */
+#define MTIA_ADMIN_GET_VERSION    0x0002 /* resp args[0] = fw_version, args[1] = if version */
+#define MTIA_ADMIN_GET_PARAM      0x0003 /* args[0] = id; resp args[0] = value */
+#define MTIA_ADMIN_SET_PARAM      0x0004 /* args[0] = id, args[1] = value */
+#define MTIA_ADMIN_DEBUG_HANG     0xf001 /* test: spin forever, interrupts off */
+#define MTIA_ADMIN_DEBUG_TRAP     0xf002 /* test: execute an illegal instruction */
+
+#define MTIA_ADMIN_STATUS_OK          0
+#define MTIA_ADMIN_STATUS_BAD_OPCODE  1
+#define MTIA_ADMIN_STATUS_BAD_ARG     2
+
+#define MTIA_PARAM_HEARTBEAT_MS   1 /* heartbeat period, 10..10000, default 100 */
+#define MTIA_PARAM_LOG_LEVEL      2 /* 0 error .. 3 debug, default 2 */
+
+/* Firmware log ring in device memory, at FW_LOG_ADDR: this header then
+ * size - 16 bytes of text. head counts bytes ever written (wraps at 2^32);
+ * byte i of the stream is at data[i % (size - 16)]. */
+struct mtia_fw_log_header {
+    uint32_t magic;      /* MTIA_FW_LOG_MAGIC */
+    uint32_t size;       /* ring bytes including this header */
+    uint32_t head;       /* bytes written so far */
+    uint32_t reserved;
+};
+#define MTIA_FW_LOG_MAGIC         0x474f4c4du /* "MLOG" */
 
 /* ---- Device properties: defaults and limits ------------------------------ */
 #define MTIA_DEFAULT_PE_ROWS      8
