@@ -40,7 +40,7 @@ TEST(Format, TableHasOneAlignedRowPerDevice)
     EXPECT_NE(t.find("Driver Version: 0.1.0"), std::string::npos) << t;
     EXPECT_NE(t.find("| 0   | MTIA v1 (emulated) | 0000:00:03.0 |"), std::string::npos) << t;
     EXPECT_NE(t.find("2048 MiB"), std::string::npos);
-    EXPECT_NE(t.find("0x10203"), std::string::npos);
+    EXPECT_NE(t.find("| 1.2.3 "), std::string::npos) << t;
     EXPECT_NE(t.find("N/A"), std::string::npos);
     // Every table line has the same width.
     size_t width = 0;
@@ -70,10 +70,29 @@ TEST(Format, JsonParsesAndCarriesEveryField)
     EXPECT_EQ(d["pci_bus_id"], "0000:00:04.0");
     EXPECT_EQ(d["device_memory_bytes"], 2ull << 30);
     EXPECT_EQ(d["pe_rows"], 8);
-    EXPECT_EQ(d["firmware_version"], "0x10203");
+    EXPECT_EQ(d["firmware_version"], "1.2.3");
     EXPECT_TRUE(j["devices"][0]["firmware_version"].is_null());
     EXPECT_EQ(d["pci"]["vendor_id"], "0x1d9b");
     EXPECT_EQ(d["pci"]["vendor_name"], "Meta Platforms, Inc.");
+}
+
+TEST(Format, FirmwareVersion)
+{
+    EXPECT_EQ(mtia_smi::format_fw_version(0), "N/A");
+    EXPECT_EQ(mtia_smi::format_fw_version(0x000100), "0.1.0");
+    EXPECT_EQ(mtia_smi::format_fw_version(0x0a0b0c), "10.11.12");
+}
+
+TEST(Format, DetailViewListsEveryProperty)
+{
+    std::string q = mtia_smi::format_detail(two_devices(), "Thu Nov 26 10:00:00 2026");
+    EXPECT_NE(q.find("Timestamp                     : Thu Nov 26 10:00:00 2026\n"), std::string::npos) << q;
+    EXPECT_NE(q.find("Attached Devices              : 2\n"), std::string::npos) << q;
+    EXPECT_NE(q.find("\nMTIA 0000:00:04.0\n"), std::string::npos) << q;
+    EXPECT_NE(q.find("    Firmware Version          : 1.2.3\n"), std::string::npos) << q;
+    EXPECT_NE(q.find("    Firmware Version          : N/A\n"), std::string::npos) << q;
+    EXPECT_NE(q.find("    Device Memory             : 2048 MiB\n"), std::string::npos) << q;
+    EXPECT_NE(q.find("        Vendor Id             : 0x1d9b (Meta Platforms, Inc.)\n"), std::string::npos) << q;
 }
 
 TEST(Format, EmptyListIsValidJson)

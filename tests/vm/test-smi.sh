@@ -39,6 +39,11 @@ expect_rc 2 "mtia-smi -i $ndev (no such device)" "$SMI" -i "$ndev"
 contains "$out" "no device with index $ndev" "clear message for a bad index"
 expect_rc 1 "mtia-smi --bogus (usage error)" "$SMI" --bogus
 
+expect_rc 0 "mtia-smi -q" "$SMI" -q
+for b in $bus_ids; do contains "$out" "MTIA $b" "-q has a section for $b"; done
+n=$(grep -c '^    Firmware Version *: ' <<<"$out")
+[ "$n" -eq "$ndev" ] && pass "-q shows a firmware version per device" || fail "-q firmware lines: $n"
+
 expect_rc 0 "mtia-smi --json" "$SMI" --json
 if /usr/bin/python3 - "$out" <<'PY'
 import json, sys

@@ -5,6 +5,7 @@
 // loaded, 4 permission denied.
 #include <CLI/CLI.hpp>
 #include <cstdio>
+#include <ctime>
 #include <iostream>
 
 #include "smi_format.h"
@@ -19,15 +20,24 @@ int fail(int code, const std::string &msg)
     return code;
 }
 
+std::string now_string()
+{
+    char buf[64];
+    std::time_t t = std::time(nullptr);
+    std::strftime(buf, sizeof(buf), "%a %b %e %H:%M:%S %Y", std::localtime(&t));
+    return buf;
+}
+
 }  // namespace
 
 int main(int argc, char **argv)
 {
     CLI::App app{"mtia-smi: monitor and query mtia accelerators"};
-    bool json = false, list = false, version = false;
+    bool json = false, list = false, version = false, query = false;
     int id = -1;
     app.add_flag("--json", json, "print JSON instead of a table");
     app.add_flag("-L,--list-devices", list, "one line per device");
+    app.add_flag("-q,--query", query, "every property of each device");
     app.add_option("-i,--id", id, "only this device index")->check(CLI::NonNegativeNumber);
     app.add_flag("--version", version, "print the version and exit");
     try {
@@ -81,9 +91,16 @@ int main(int argc, char **argv)
         }
     }
 
-    std::fputs((json ? mtia_smi::format_json(devs)
-                     : list ? mtia_smi::format_list(devs) : mtia_smi::format_table(devs))
-                   .c_str(),
-               stdout);
+    std::string out;
+    if (json) {
+        out = mtia_smi::format_json(devs);
+    } else if (query) {
+        out = mtia_smi::format_detail(devs, now_string());
+    } else if (list) {
+        out = mtia_smi::format_list(devs);
+    } else {
+        out = mtia_smi::format_table(devs);
+    }
+    std::fputs(out.c_str(), stdout);
     return kOk;
 }

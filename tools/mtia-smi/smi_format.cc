@@ -16,9 +16,12 @@ std::string version_string()
                        MTIA_RUNTIME_VERSION_PATCH);
 }
 
-std::string firmware_string(uint32_t fw) { return fw ? fmt::format("{:#x}", fw) : "N/A"; }
-
 }  // namespace
+
+std::string format_fw_version(uint32_t fw)
+{
+    return fw ? fmt::format("{}.{}.{}", fw >> 16, (fw >> 8) & 0xff, fw & 0xff) : "N/A";
+}
 
 std::string format_bytes_mib(uint64_t bytes)
 {
@@ -34,7 +37,7 @@ std::string format_table(const std::vector<SmiDevice> &devs)
         const auto &i = d.info;
         rows.push_back({std::to_string(i.index), i.name, i.pci_bus_id,
                         fmt::format("{}x{}", i.pe_rows, i.pe_cols), format_bytes_mib(i.sram_bytes),
-                        format_bytes_mib(i.devmem_bytes), firmware_string(i.fw_version)});
+                        format_bytes_mib(i.devmem_bytes), format_fw_version(i.fw_version)});
     }
     std::vector<size_t> w(head.size());
     for (size_t c = 0; c < head.size(); c++) {
@@ -77,6 +80,40 @@ std::string format_list(const std::vector<SmiDevice> &devs)
     return out;
 }
 
+std::string format_detail(const std::vector<SmiDevice> &devs, const std::string &timestamp)
+{
+    auto kv = [](int indent, const std::string &k, const std::string &v) {
+        return fmt::format("{:{}}{:<{}}: {}\n", "", indent, k, 30 - indent, v);
+    };
+    std::string out = "\n==============MTIA-SMI LOG==============\n\n";
+    out += kv(0, "Timestamp", timestamp);
+    out += kv(0, "Driver Version", devs.empty() ? "N/A" : devs.front().info.driver_version);
+    out += kv(0, "MTIA-SMI Version", version_string());
+    out += kv(0, "Attached Devices", std::to_string(devs.size()));
+    for (const auto &d : devs) {
+        const auto &i = d.info;
+        out += fmt::format("\nMTIA {}\n", i.pci_bus_id);
+        out += kv(4, "Product Name", i.name);
+        out += kv(4, "Index", std::to_string(i.index));
+        out += kv(4, "Device Node", i.node);
+        out += kv(4, "Chip ID", fmt::format("0x{:04x}", i.chip_id));
+        out += kv(4, "Revision", std::to_string(i.revision));
+        out += kv(4, "Interface Version", fmt::format("{}.{}", i.if_version_major, i.if_version_minor));
+        out += kv(4, "Firmware Version", format_fw_version(i.fw_version));
+        out += kv(4, "PE Grid", fmt::format("{} x {}", i.pe_rows, i.pe_cols));
+        out += kv(4, "SRAM", format_bytes_mib(i.sram_bytes));
+        out += kv(4, "Device Memory", format_bytes_mib(i.devmem_bytes));
+        out += kv(4, "MSI-X Vectors", std::to_string(i.msix_vectors));
+        out += fmt::format("    PCI\n");
+        out += kv(8, "Bus Id", i.pci_bus_id);
+        out += kv(8, "Vendor Id", d.pci.vendor_name.empty()
+                                     ? fmt::format("0x{:04x}", d.pci.vendor_id)
+                                     : fmt::format("0x{:04x} ({})", d.pci.vendor_id, d.pci.vendor_name));
+        out += kv(8, "Device Id", fmt::format("0x{:04x}", d.pci.device_id));
+    }
+    return out;
+}
+
 std::string format_json(const std::vector<SmiDevice> &devs)
 {
     nlohmann::ordered_json j;
@@ -98,7 +135,7 @@ std::string format_json(const std::vector<SmiDevice> &devs)
         e["sram_bytes"] = i.sram_bytes;
         e["device_memory_bytes"] = i.devmem_bytes;
         e["driver_version"] = i.driver_version;
-        e["firmware_version"] = i.fw_version ? nlohmann::ordered_json(fmt::format("{:#x}", i.fw_version))
+        e["firmware_version"] = i.fw_version ? nlohmann::ordered_json(format_fw_version(i.fw_version))
                                              : nlohmann::ordered_json(nullptr);
         e["msix_vectors"] = i.msix_vectors;
         e["pci"] = {{"vendor_id", fmt::format("0x{:04x}", d.pci.vendor_id)},
