@@ -3,8 +3,12 @@
  * mtia-open DRM accel driver: PCI probe/remove, DRM driver, module.
  *
  * Each MTIA PCI function becomes one DRM accel device, /dev/accel/accelN.
- * Everything acquired at probe is device-managed; remove unplugs the DRM
- * device and quiesces the hardware, devres undoes the rest in reverse order.
+ * Probe identifies and resets the device, tests its interrupt, boots the
+ * control-core firmware (mtia_fw.c) and registers the device; the heartbeat
+ * watchdog (mtia_health.c) then runs until remove. Everything acquired at
+ * probe is device-managed; remove unplugs the DRM device, stops the
+ * watchdog, quiesces and resets the hardware (stopping the control core),
+ * and devres undoes the rest in reverse order.
  */
 
 #include <linux/device.h>
@@ -96,6 +100,38 @@ static ssize_t irq_spurious_count_show(struct device *dev,
 }
 static DEVICE_ATTR_RO(irq_spurious_count);
 
+static ssize_t fw_version_show(struct device *dev,
+			       struct device_attribute *attr, char *buf)
+{
+	struct mtia_device *mdev = dev_get_drvdata(dev);
+	u32 v = READ_ONCE(mdev->fw_version);
+
+	if (!v)
+		return sysfs_emit(buf, "none\n");
+	return sysfs_emit(buf, "%u.%u.%u\n", (v >> 16) & 0xff, (v >> 8) & 0xff,
+			  v & 0xff);
+}
+static DEVICE_ATTR_RO(fw_version);
+
+static ssize_t fw_status_show(struct device *dev,
+			      struct device_attribute *attr, char *buf)
+{
+	struct mtia_device *mdev = dev_get_drvdata(dev);
+
+	return sysfs_emit(buf, "%s\n",
+			  mtia_fw_state_name(READ_ONCE(mdev->fw_state)));
+}
+static DEVICE_ATTR_RO(fw_status);
+
+static ssize_t reset_count_show(struct device *dev,
+				struct device_attribute *attr, char *buf)
+{
+	struct mtia_device *mdev = dev_get_drvdata(dev);
+
+	return sysfs_emit(buf, "%d\n", atomic_read(&mdev->reset_count));
+}
+static DEVICE_ATTR_RO(reset_count);
+
 static struct attribute *mtia_dev_attrs[] = {
 	&dev_attr_chip_id.attr,
 	&dev_attr_revision.attr,
@@ -103,6 +139,9 @@ static struct attribute *mtia_dev_attrs[] = {
 	&dev_attr_irq_test_count.attr,
 	&dev_attr_irq_error_count.attr,
 	&dev_attr_irq_spurious_count.attr,
+	&dev_attr_fw_version.attr,
+	&dev_attr_fw_status.attr,
+	&dev_attr_reset_count.attr,
 	NULL,
 };
 
@@ -169,6 +208,13 @@ static int mtia_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 	if (ret)
 		return ret;
 
+	/* State the interrupt handler uses, before it is installed. */
+	mtia_mbox_init(mdev);
+	mtia_health_init(mdev);
+	ret = mtia_fw_init(mdev);
+	if (ret)
+		return ret;
+
 	ret = mtia_irq_init(mdev);
 	if (ret)
 		return ret;
@@ -177,15 +223,28 @@ static int mtia_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 	if (ret)
 		goto err_irq;
 
+	/* On failure the device is reset again: the control core is stopped. */
+	mutex_lock(&mdev->mbox_lock);
+	ret = mtia_fw_boot(mdev);
+	mutex_unlock(&mdev->mbox_lock);
+	if (ret)
+		goto err_irq;
+
+	mtia_debugfs_init(mdev);
+
 	ret = drm_dev_register(&mdev->drm, 0);
 	if (ret) {
 		dev_err(dev, "cannot register DRM accel device (%d)\n", ret);
-		goto err_irq;
+		goto err_fw;
 	}
 
 	mtia_log_identity(mdev);
+	mtia_health_start(mdev);
 	return 0;
 
+err_fw:
+	mtia_mbox_stop(mdev);
+	mtia_hw_reset(mdev);
 err_irq:
 	mtia_irq_disable(mdev);
 	return ret;
@@ -195,8 +254,13 @@ static void mtia_remove(struct pci_dev *pdev)
 {
 	struct mtia_device *mdev = pci_get_drvdata(pdev);
 
+	/* No new ioctl or debugfs access; those in progress have finished. */
 	drm_dev_unplug(&mdev->drm);
+	/* Waits for a check or recovery in progress; none can start again. */
+	mtia_health_stop(mdev);
+	mtia_mbox_stop(mdev);
 	mtia_irq_disable(mdev);
+	/* Stops the control core. */
 	mtia_hw_reset(mdev);
 }
 

@@ -6,9 +6,13 @@
 #define __MTIA_DRV_H__
 
 #include <linux/atomic.h>
+#include <linux/bits.h>
 #include <linux/completion.h>
+#include <linux/mutex.h>
 #include <linux/pci.h>
 #include <linux/types.h>
+#include <linux/wait.h>
+#include <linux/workqueue.h>
 
 #include <drm/drm_device.h>
 
@@ -26,7 +30,25 @@
 #define MTIA_DRV_PATCHLEVEL	0
 
 /* Interrupt causes counted per device; index = bit in MTIA_REG_IRQ_STATUS. */
-#define MTIA_IRQ_NR_CAUSES	2
+#define MTIA_IRQ_NR_CAUSES	4
+
+struct mtia_mbox_msg;
+
+/**
+ * enum mtia_fw_state - what the driver knows about the control-core firmware.
+ * @MTIA_FW_OFF: not booted (probe has not got there yet).
+ * @MTIA_FW_BOOTING: image staged, waiting for the firmware to become ready.
+ * @MTIA_FW_READY: firmware running and serving the admin mailbox.
+ * @MTIA_FW_RECOVERING: the watchdog is resetting the device and rebooting.
+ * @MTIA_FW_DEAD: recovery failed; the device stays reset until unbound.
+ */
+enum mtia_fw_state {
+	MTIA_FW_OFF,
+	MTIA_FW_BOOTING,
+	MTIA_FW_READY,
+	MTIA_FW_RECOVERING,
+	MTIA_FW_DEAD,
+};
 
 /**
  * struct mtia_hw_info - identity and capabilities read from BAR0 at probe.
@@ -54,6 +76,23 @@ struct mtia_hw_info {
  * @irq_test_done: completed by the handler on MTIA_IRQ_TEST.
  * @irq_counts: interrupts seen per cause.
  * @irq_spurious: interrupts with no pending cause.
+ * @fw_mem: write-combined mapping of the first MTIA_DEVMEM_FW_RESERVED bytes
+ *	of device memory (BAR2): firmware staging area and log ring.
+ * @fw_event: completed by the handler on MTIA_IRQ_FW_EVENT.
+ * @fw_state: enum mtia_fw_state; written under @mbox_lock, read locklessly.
+ * @fw_version: version of the running firmware, MTIA_FW_VERSION() encoding;
+ *	0 while none is running.
+ * @fw_heartbeat_ms: the firmware's heartbeat period, for the watchdog.
+ * @reset_count: recoveries (device reset + firmware reboot) by the watchdog.
+ * @mbox_lock: serialises admin commands, firmware boot and recovery.
+ * @mbox_wq: woken by the handler on MTIA_IRQ_MBOX and when commands abort.
+ * @mbox_posts: mailbox responses signalled by the firmware.
+ * @mbox_seq: sequence number of the last command sent.
+ * @mbox_up: commands may be sent (firmware ready, no recovery starting).
+ * @health_work: heartbeat watchdog.
+ * @health_on: the watchdog is running; the handler may kick it.
+ * @hb_last: FW_HEARTBEAT at the last watchdog check.
+ * @hb_changed: jiffies when @hb_last last changed.
  */
 struct mtia_device {
 	struct drm_device drm;
@@ -65,6 +104,24 @@ struct mtia_device {
 	struct completion irq_test_done;
 	atomic64_t irq_counts[MTIA_IRQ_NR_CAUSES];
 	atomic64_t irq_spurious;
+
+	void __iomem *fw_mem;
+	struct completion fw_event;
+	int fw_state;
+	u32 fw_version;
+	u32 fw_heartbeat_ms;
+	atomic_t reset_count;
+
+	struct mutex mbox_lock; /* see @mbox_lock above */
+	wait_queue_head_t mbox_wq;
+	atomic_t mbox_posts;
+	u16 mbox_seq;
+	bool mbox_up;
+
+	struct delayed_work health_work;
+	bool health_on;
+	u32 hb_last;
+	unsigned long hb_changed;
 };
 
 static inline struct mtia_device *to_mtia_device(struct drm_device *drm)
@@ -74,8 +131,40 @@ static inline struct mtia_device *to_mtia_device(struct drm_device *drm)
 
 /* mtia_irq.c */
 int mtia_irq_init(struct mtia_device *mdev);
+void mtia_irq_enable(struct mtia_device *mdev);
 int mtia_irq_self_test(struct mtia_device *mdev);
 void mtia_irq_disable(struct mtia_device *mdev);
+
+/* mtia_fw.c */
+int mtia_fw_init(struct mtia_device *mdev);
+int mtia_fw_boot(struct mtia_device *mdev);
+const char *mtia_fw_state_name(int state);
+const char *mtia_fw_trap_cause_name(u32 cause);
+void mtia_fw_log_halt(struct mtia_device *mdev, const char *what);
+
+/* mtia_mbox.c */
+#define MTIA_MBOX_QUIET		BIT(0)	/* no dev_err on timeout */
+void mtia_mbox_init(struct mtia_device *mdev);
+int mtia_mbox_lock(struct mtia_device *mdev);
+void mtia_mbox_unlock(struct mtia_device *mdev);
+/* The calls below need mtia_mbox_lock() (or @mbox_lock held by boot). */
+int mtia_mbox_exec(struct mtia_device *mdev, struct mtia_mbox_msg *msg,
+		   unsigned int timeout_ms, unsigned int flags);
+int mtia_mbox_ping(struct mtia_device *mdev, u16 *seq, u64 *rtt_ns);
+int mtia_mbox_get_param(struct mtia_device *mdev, u32 id, u32 *value);
+int mtia_mbox_set_param(struct mtia_device *mdev, u32 id, u32 value);
+void mtia_mbox_stop(struct mtia_device *mdev);
+void mtia_mbox_irq(struct mtia_device *mdev);
+extern unsigned int mtia_mbox_timeout_ms;
+
+/* mtia_health.c */
+void mtia_health_init(struct mtia_device *mdev);
+void mtia_health_start(struct mtia_device *mdev);
+void mtia_health_stop(struct mtia_device *mdev);
+void mtia_health_kick(struct mtia_device *mdev);
+
+/* mtia_debugfs.c */
+void mtia_debugfs_init(struct mtia_device *mdev);
 
 /* mtia_ioctl.c */
 int mtia_ioctl_get_info(struct drm_device *drm, void *data,

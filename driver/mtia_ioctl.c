@@ -22,7 +22,7 @@
  * description to user memory and reports the count in @size.
  *
  * Return: 0, -EINVAL on bad arguments, -EFAULT on a bad pointer, -ENODEV if
- * the device is gone.
+ * the device is gone, -EIO if it is dead (firmware recovery failed).
  */
 int mtia_ioctl_get_info(struct drm_device *drm, void *data,
 			struct drm_file *file)
@@ -43,6 +43,10 @@ int mtia_ioctl_get_info(struct drm_device *drm, void *data,
 
 	if (!drm_dev_enter(drm, &idx))
 		return -ENODEV;
+	if (READ_ONCE(mdev->fw_state) == MTIA_FW_DEAD) {
+		drm_dev_exit(idx);
+		return -EIO;
+	}
 
 	info.chip_id = mdev->info.chip_id;
 	info.revision = mdev->info.revision;
@@ -55,7 +59,7 @@ int mtia_ioctl_get_info(struct drm_device *drm, void *data,
 	info.drv_major = MTIA_DRV_MAJOR;
 	info.drv_minor = MTIA_DRV_MINOR;
 	info.drv_patch = MTIA_DRV_PATCHLEVEL;
-	info.fw_version = 0;
+	info.fw_version = READ_ONCE(mdev->fw_version);
 	info.msix_vectors = mdev->nvecs;
 
 	drm_dev_exit(idx);

@@ -17,7 +17,8 @@
 #define MTIA_IRQ_SELF_TEST_TIMEOUT_MS	1000
 
 /* Causes the driver handles; all others stay masked. */
-#define MTIA_IRQ_ENABLED	(MTIA_IRQ_TEST | MTIA_IRQ_ERROR)
+#define MTIA_IRQ_ENABLED	(MTIA_IRQ_TEST | MTIA_IRQ_ERROR | MTIA_IRQ_MBOX | \
+				 MTIA_IRQ_FW_EVENT)
 
 static void mtia_irq_handle_error(struct mtia_device *mdev)
 {
@@ -57,6 +58,12 @@ static irqreturn_t mtia_irq_handler(int irq, void *arg)
 		mtia_irq_handle_error(mdev);
 	if (status & MTIA_IRQ_TEST)
 		complete(&mdev->irq_test_done);
+	if (status & MTIA_IRQ_MBOX)
+		mtia_mbox_irq(mdev);
+	if (status & MTIA_IRQ_FW_EVENT) {
+		complete(&mdev->fw_event);
+		mtia_health_kick(mdev);
+	}
 
 	return IRQ_HANDLED;
 }
@@ -95,10 +102,20 @@ int mtia_irq_init(struct mtia_device *mdev)
 		return ret;
 	}
 
-	mtia_wr32(mdev, MTIA_REG_IRQ_STATUS, MTIA_IRQ_ALL);
-	mtia_wr32(mdev, MTIA_REG_IRQ_MASK, MTIA_IRQ_ALL & ~MTIA_IRQ_ENABLED);
+	mtia_irq_enable(mdev);
 
 	return 0;
+}
+
+/**
+ * mtia_irq_enable() - clear stale causes and unmask the handled ones.
+ * @mdev: the device, handler installed. Needed again after every device
+ * reset, which masks every cause.
+ */
+void mtia_irq_enable(struct mtia_device *mdev)
+{
+	mtia_wr32(mdev, MTIA_REG_IRQ_STATUS, MTIA_IRQ_ALL);
+	mtia_wr32(mdev, MTIA_REG_IRQ_MASK, MTIA_IRQ_ALL & ~MTIA_IRQ_ENABLED);
 }
 
 /**

@@ -1,0 +1,307 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * mtia-open DRM accel driver: debugfs files, in the accel device's directory
+ * (/sys/kernel/debug/accel/<minor>/, a link to .../accel/<PCI address>/):
+ *   fw_log    the firmware's log ring, oldest byte first
+ *   fw_ping   reading sends a PING: "pong seq=N rtt_ns=X"
+ *   fw_param  read: heartbeat_ms=, log_level=; write "name=value" to set one
+ *   fw_debug  write "hang" or "trap": firmware fault injection (tests)
+ *   fw_regs   firmware registers and driver state
+ * Every access takes drm_dev_enter(), so after unplug they return -ENODEV.
+ */
+
+#include <linux/debugfs.h>
+#include <linux/fs.h>
+#include <linux/io.h>
+#include <linux/kstrtox.h>
+#include <linux/seq_file.h>
+#include <linux/slab.h>
+#include <linux/string.h>
+#include <linux/uaccess.h>
+
+#include <drm/drm_drv.h>
+
+#include "mtia_hw.h"
+
+#define MTIA_LOG_HDR_SIZE	sizeof(struct mtia_fw_log_header)
+#define MTIA_DEBUG_TIMEOUT_MS	200
+#define MTIA_DEBUGFS_WRITE_MAX	64
+
+static int mtia_fw_log_show(struct seq_file *m, void *unused)
+{
+	struct mtia_device *mdev = m->private;
+	struct mtia_fw_log_header hdr;
+	u32 addr, size, cap, head, start;
+	char *buf, *nl;
+	int idx, ret = 0;
+
+	if (!drm_dev_enter(&mdev->drm, &idx))
+		return -ENODEV;
+
+	addr = mtia_rd32(mdev, MTIA_REG_FW_LOG_ADDR);
+	size = mtia_rd32(mdev, MTIA_REG_FW_LOG_SIZE);
+	if (!size) {
+		seq_puts(m, "(firmware has not set up its log)\n");
+		goto out;
+	}
+	if (size <= MTIA_LOG_HDR_SIZE || size > MTIA_DEVMEM_FW_RESERVED ||
+	    addr > MTIA_DEVMEM_FW_RESERVED - size || addr % 4) {
+		dev_err_ratelimited(&mdev->pdev->dev,
+				    "firmware log ring at 0x%x, %u bytes, is not inside the %u-byte firmware window\n",
+				    addr, size, MTIA_DEVMEM_FW_RESERVED);
+		ret = -EIO;
+		goto out;
+	}
+
+	memcpy_fromio(&hdr, mdev->fw_mem + addr, sizeof(hdr));
+	if (le32_to_cpu(hdr.magic) != MTIA_FW_LOG_MAGIC ||
+	    le32_to_cpu(hdr.size) != size) {
+		dev_err_ratelimited(&mdev->pdev->dev,
+				    "firmware log ring at 0x%x: bad header (magic 0x%08x, size %u, register says %u)\n",
+				    addr, le32_to_cpu(hdr.magic),
+				    le32_to_cpu(hdr.size), size);
+		ret = -EIO;
+		goto out;
+	}
+
+	cap = size - MTIA_LOG_HDR_SIZE;
+	head = le32_to_cpu(hdr.head);
+	buf = kvmalloc(cap, GFP_KERNEL);
+	if (!buf) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	memcpy_fromio(buf, mdev->fw_mem + addr + MTIA_LOG_HDR_SIZE, cap);
+
+	if (head <= cap) {
+		seq_write(m, buf, head);
+	} else {
+		/* Wrapped: oldest byte at head % cap; drop the partial line. */
+		start = head % cap;
+		nl = memchr(buf + start, '\n', cap - start);
+		if (nl) {
+			seq_write(m, nl + 1, buf + cap - nl - 1);
+			seq_write(m, buf, start);
+		} else {
+			nl = memchr(buf, '\n', start);
+			if (nl)
+				seq_write(m, nl + 1, buf + start - nl - 1);
+		}
+	}
+	kvfree(buf);
+out:
+	drm_dev_exit(idx);
+	return ret;
+}
+DEFINE_SHOW_ATTRIBUTE(mtia_fw_log);
+
+static int mtia_fw_ping_show(struct seq_file *m, void *unused)
+{
+	struct mtia_device *mdev = m->private;
+	u64 rtt;
+	u16 seq;
+	int idx, ret;
+
+	if (!drm_dev_enter(&mdev->drm, &idx))
+		return -ENODEV;
+	ret = mtia_mbox_lock(mdev);
+	if (!ret) {
+		ret = mtia_mbox_ping(mdev, &seq, &rtt);
+		mtia_mbox_unlock(mdev);
+	}
+	if (!ret)
+		seq_printf(m, "pong seq=%u rtt_ns=%llu\n", seq, rtt);
+	drm_dev_exit(idx);
+	return ret;
+}
+DEFINE_SHOW_ATTRIBUTE(mtia_fw_ping);
+
+static const struct {
+	const char *name;
+	u32 id;
+} mtia_fw_params[] = {
+	{ "heartbeat_ms", MTIA_PARAM_HEARTBEAT_MS },
+	{ "log_level", MTIA_PARAM_LOG_LEVEL },
+};
+
+static int mtia_fw_param_show(struct seq_file *m, void *unused)
+{
+	struct mtia_device *mdev = m->private;
+	u32 val[ARRAY_SIZE(mtia_fw_params)];
+	int idx, ret, i;
+
+	if (!drm_dev_enter(&mdev->drm, &idx))
+		return -ENODEV;
+	ret = mtia_mbox_lock(mdev);
+	if (!ret) {
+		for (i = 0; i < ARRAY_SIZE(mtia_fw_params) && !ret; i++)
+			ret = mtia_mbox_get_param(mdev, mtia_fw_params[i].id,
+						  &val[i]);
+		mtia_mbox_unlock(mdev);
+	}
+	if (!ret)
+		for (i = 0; i < ARRAY_SIZE(mtia_fw_params); i++)
+			seq_printf(m, "%s=%u\n", mtia_fw_params[i].name, val[i]);
+	drm_dev_exit(idx);
+	return ret;
+}
+
+static char *mtia_debugfs_get_line(const char __user *ubuf, size_t len)
+{
+	char *s;
+
+	if (!len || len > MTIA_DEBUGFS_WRITE_MAX)
+		return ERR_PTR(-EINVAL);
+	s = memdup_user_nul(ubuf, len);
+	if (!IS_ERR(s))
+		strim(s);
+	return s;
+}
+
+static ssize_t mtia_fw_param_write(struct file *file, const char __user *ubuf,
+				   size_t len, loff_t *ppos)
+{
+	struct mtia_device *mdev = file_inode(file)->i_private;
+	char *s, *name, *value;
+	int idx, ret, i;
+	u32 val;
+
+	s = mtia_debugfs_get_line(ubuf, len);
+	if (IS_ERR(s))
+		return PTR_ERR(s);
+	value = s;
+	name = strsep(&value, "=");
+	ret = -EINVAL;
+	if (!value || kstrtou32(value, 0, &val))
+		goto out_free;
+	for (i = 0; i < ARRAY_SIZE(mtia_fw_params); i++)
+		if (!strcmp(strim(name), mtia_fw_params[i].name))
+			break;
+	if (i == ARRAY_SIZE(mtia_fw_params))
+		goto out_free;
+
+	ret = -ENODEV;
+	if (!drm_dev_enter(&mdev->drm, &idx))
+		goto out_free;
+	ret = mtia_mbox_lock(mdev);
+	if (!ret) {
+		ret = mtia_mbox_set_param(mdev, mtia_fw_params[i].id, val);
+		if (!ret && mtia_fw_params[i].id == MTIA_PARAM_HEARTBEAT_MS)
+			mdev->fw_heartbeat_ms = val;
+		mtia_mbox_unlock(mdev);
+	}
+	drm_dev_exit(idx);
+out_free:
+	kfree(s);
+	return ret ? ret : len;
+}
+
+static int mtia_fw_param_open(struct inode *inode, struct file *file)
+{
+	return single_open(file, mtia_fw_param_show, inode->i_private);
+}
+
+static const struct file_operations mtia_fw_param_fops = {
+	.owner = THIS_MODULE,
+	.open = mtia_fw_param_open,
+	.read = seq_read,
+	.write = mtia_fw_param_write,
+	.llseek = seq_lseek,
+	.release = single_release,
+};
+
+static ssize_t mtia_fw_debug_write(struct file *file, const char __user *ubuf,
+				   size_t len, loff_t *ppos)
+{
+	struct mtia_device *mdev = file_inode(file)->i_private;
+	struct mtia_mbox_msg msg = {};
+	int idx, ret;
+	char *s;
+
+	s = mtia_debugfs_get_line(ubuf, len);
+	if (IS_ERR(s))
+		return PTR_ERR(s);
+	if (!strcmp(s, "hang"))
+		msg.opcode = MTIA_ADMIN_DEBUG_HANG;
+	else if (!strcmp(s, "trap"))
+		msg.opcode = MTIA_ADMIN_DEBUG_TRAP;
+	kfree(s);
+	if (!msg.opcode)
+		return -EINVAL;
+
+	if (!drm_dev_enter(&mdev->drm, &idx))
+		return -ENODEV;
+	ret = mtia_mbox_lock(mdev);
+	if (!ret) {
+		dev_info(&mdev->pdev->dev, "debugfs: asking the firmware to %s\n",
+			 msg.opcode == MTIA_ADMIN_DEBUG_HANG ? "hang" : "trap");
+		/* The firmware may never answer: that is the point. */
+		ret = mtia_mbox_exec(mdev, &msg, MTIA_DEBUG_TIMEOUT_MS,
+				     MTIA_MBOX_QUIET);
+		if (ret == -ETIMEDOUT || ret == -EIO)
+			ret = 0;
+		mtia_mbox_unlock(mdev);
+	}
+	drm_dev_exit(idx);
+	return ret ? ret : len;
+}
+
+static const struct file_operations mtia_fw_debug_fops = {
+	.owner = THIS_MODULE,
+	.open = simple_open,
+	.write = mtia_fw_debug_write,
+	.llseek = noop_llseek,
+};
+
+static int mtia_fw_regs_show(struct seq_file *m, void *unused)
+{
+	struct mtia_device *mdev = m->private;
+	int idx;
+
+	if (!drm_dev_enter(&mdev->drm, &idx))
+		return -ENODEV;
+	seq_printf(m, "state: %s\n",
+		   mtia_fw_state_name(READ_ONCE(mdev->fw_state)));
+	seq_printf(m, "reset_count: %d\n", atomic_read(&mdev->reset_count));
+	seq_printf(m, "heartbeat_ms: %u\n", mdev->fw_heartbeat_ms);
+	seq_printf(m, "FW_BOOT_STATUS: 0x%02x\n",
+		   mtia_rd32(mdev, MTIA_REG_FW_BOOT_STATUS));
+	seq_printf(m, "FW_STATUS: %u\n", mtia_rd32(mdev, MTIA_REG_FW_STATUS));
+	seq_printf(m, "FW_VERSION: 0x%06x\n",
+		   mtia_rd32(mdev, MTIA_REG_FW_VERSION));
+	seq_printf(m, "FW_HEARTBEAT: %u\n",
+		   mtia_rd32(mdev, MTIA_REG_FW_HEARTBEAT));
+	seq_printf(m, "FW_INSTRET: %llu\n",
+		   mtia_rd64(mdev, MTIA_REG_FW_INSTRET_LO,
+			     MTIA_REG_FW_INSTRET_HI));
+	seq_printf(m, "FW_TRAP: cause %u pc 0x%08x tval 0x%08x\n",
+		   mtia_rd32(mdev, MTIA_REG_FW_TRAP_CAUSE),
+		   mtia_rd32(mdev, MTIA_REG_FW_TRAP_PC),
+		   mtia_rd32(mdev, MTIA_REG_FW_TRAP_TVAL));
+	seq_printf(m, "FW_LOG: 0x%x + %u\n",
+		   mtia_rd32(mdev, MTIA_REG_FW_LOG_ADDR),
+		   mtia_rd32(mdev, MTIA_REG_FW_LOG_SIZE));
+	seq_printf(m, "RESET_COUNT: %u\n",
+		   mtia_rd32(mdev, MTIA_REG_RESET_COUNT));
+	drm_dev_exit(idx);
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(mtia_fw_regs);
+
+/**
+ * mtia_debugfs_init() - create the debugfs files (removed with the DRM
+ * device's debugfs directory when the device is released).
+ * @mdev: the device.
+ */
+void mtia_debugfs_init(struct mtia_device *mdev)
+{
+	struct dentry *root = mdev->drm.debugfs_root;
+
+	if (IS_ERR_OR_NULL(root))
+		return;
+	debugfs_create_file("fw_log", 0400, root, mdev, &mtia_fw_log_fops);
+	debugfs_create_file("fw_ping", 0400, root, mdev, &mtia_fw_ping_fops);
+	debugfs_create_file("fw_param", 0600, root, mdev, &mtia_fw_param_fops);
+	debugfs_create_file("fw_debug", 0200, root, mdev, &mtia_fw_debug_fops);
+	debugfs_create_file("fw_regs", 0400, root, mdev, &mtia_fw_regs_fops);
+}

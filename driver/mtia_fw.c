@@ -1,0 +1,384 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * mtia-open DRM accel driver: control-core firmware loading and boot.
+ *
+ * The image (struct mtia_fw_header + payload) is copied into the firmware
+ * staging area at the start of device memory through a write-combined BAR2
+ * mapping of the reserved firmware window; its offset and size go to
+ * FW_STAGE_*, and MTIA_FW_BOOT_KEY to FW_BOOT starts the boot ROM. The ROM
+ * either refuses the image (FW_BOOT_STATUS = error code) or starts the core,
+ * and the firmware reports READY in FW_STATUS. Every FW_BOOT_STATUS/FW_STATUS
+ * change raises MTIA_IRQ_FW_EVENT, which wakes the waiter; it also re-reads
+ * the registers every few milliseconds in case an interrupt is lost.
+ */
+
+#include <linux/delay.h>
+#include <linux/firmware.h>
+#include <linux/io.h>
+#include <linux/jiffies.h>
+#include <linux/ktime.h>
+#include <linux/moduleparam.h>
+#include <linux/string.h>
+
+#include "mtia_hw.h"
+
+#define MTIA_FW_DEFAULT_NAME	"mtia/mtia-fw.bin"
+#define MTIA_FW_POLL_MS		10
+#define MTIA_FW_STAGE_MAX	(MTIA_DEVMEM_FW_LOG_OFF - MTIA_DEVMEM_FW_STAGE_OFF)
+#define MTIA_FW_HB_DEFAULT_MS	100
+
+static char *fw_name = MTIA_FW_DEFAULT_NAME;
+module_param(fw_name, charp, 0444);
+MODULE_PARM_DESC(fw_name,
+		 "control-core firmware image, relative to the firmware search path (default "
+		 MTIA_FW_DEFAULT_NAME ")");
+
+static unsigned int fw_boot_timeout_ms = 5000;
+module_param(fw_boot_timeout_ms, uint, 0644);
+MODULE_PARM_DESC(fw_boot_timeout_ms,
+		 "time the firmware gets to report READY after the boot ROM started it (default 5000)");
+
+MODULE_FIRMWARE(MTIA_FW_DEFAULT_NAME);
+
+static const char * const mtia_fw_state_names[] = {
+	[MTIA_FW_OFF] = "off",
+	[MTIA_FW_BOOTING] = "booting",
+	[MTIA_FW_READY] = "ready",
+	[MTIA_FW_RECOVERING] = "recovering",
+	[MTIA_FW_DEAD] = "dead",
+};
+
+/**
+ * mtia_fw_state_name() - name of an enum mtia_fw_state, for sysfs and logs.
+ * @state: the state.
+ *
+ * Return: a static string.
+ */
+const char *mtia_fw_state_name(int state)
+{
+	if (state < 0 || state >= ARRAY_SIZE(mtia_fw_state_names))
+		return "unknown";
+	return mtia_fw_state_names[state];
+}
+
+static const char *mtia_boot_status_name(u32 status)
+{
+	switch (status) {
+	case MTIA_BOOT_IDLE:
+		return "idle";
+	case MTIA_BOOT_RUNNING:
+		return "running";
+	case MTIA_BOOT_HALTED:
+		return "halted";
+	case MTIA_BOOT_ERR_BAD_STAGE:
+		return "staging area outside device memory";
+	case MTIA_BOOT_ERR_TRUNCATED:
+		return "image truncated (shorter than header + payload)";
+	case MTIA_BOOT_ERR_BAD_MAGIC:
+		return "bad image magic";
+	case MTIA_BOOT_ERR_BAD_FORMAT:
+		return "unknown image format version";
+	case MTIA_BOOT_ERR_BAD_HEADER:
+		return "malformed image header";
+	case MTIA_BOOT_ERR_BAD_LOAD:
+		return "payload does not fit in control-core SRAM";
+	case MTIA_BOOT_ERR_BAD_ENTRY:
+		return "entry point outside the payload or misaligned";
+	case MTIA_BOOT_ERR_BAD_DIGEST:
+		return "SHA-256 digest mismatch";
+	case MTIA_BOOT_ERR_BUSY:
+		return "control core busy";
+	default:
+		return "unknown boot ROM status";
+	}
+}
+
+static const char *mtia_fw_status_name(u32 status)
+{
+	switch (status) {
+	case MTIA_FW_STATUS_OFF:
+		return "off";
+	case MTIA_FW_STATUS_INIT:
+		return "init";
+	case MTIA_FW_STATUS_READY:
+		return "ready";
+	case MTIA_FW_STATUS_ERROR:
+		return "error";
+	default:
+		return "unknown";
+	}
+}
+
+/**
+ * mtia_fw_trap_cause_name() - RISC-V mcause in words.
+ * @cause: mcause as latched in FW_TRAP_CAUSE.
+ *
+ * Return: a static string.
+ */
+const char *mtia_fw_trap_cause_name(u32 cause)
+{
+	static const char * const names[] = {
+		[0] = "instruction address misaligned",
+		[1] = "instruction access fault",
+		[2] = "illegal instruction",
+		[3] = "breakpoint",
+		[4] = "load address misaligned",
+		[5] = "load access fault",
+		[6] = "store address misaligned",
+		[7] = "store access fault",
+		[11] = "environment call from M-mode",
+	};
+
+	if (cause & BIT(31))
+		return "interrupt";
+	if (cause < ARRAY_SIZE(names) && names[cause])
+		return names[cause];
+	return "unknown cause";
+}
+
+/**
+ * mtia_fw_log_halt() - report a control core halted on a fatal trap.
+ * @mdev: the device.
+ * @what: context for the message ("firmware halted during boot", ...).
+ */
+void mtia_fw_log_halt(struct mtia_device *mdev, const char *what)
+{
+	u32 cause = mtia_rd32(mdev, MTIA_REG_FW_TRAP_CAUSE);
+
+	dev_err(&mdev->pdev->dev,
+		"%s: fatal trap, cause %u (%s), pc 0x%08x, tval 0x%08x\n",
+		what, cause, mtia_fw_trap_cause_name(cause),
+		mtia_rd32(mdev, MTIA_REG_FW_TRAP_PC),
+		mtia_rd32(mdev, MTIA_REG_FW_TRAP_TVAL));
+}
+
+/**
+ * mtia_fw_init() - map the firmware window of device memory.
+ * @mdev: the device, BAR0 mapped and identified.
+ *
+ * Requests BAR2 and maps only its first MTIA_DEVMEM_FW_RESERVED bytes
+ * (staging area and log ring), write-combined. Device-managed.
+ *
+ * Return: 0 or a negative errno.
+ */
+int mtia_fw_init(struct mtia_device *mdev)
+{
+	struct pci_dev *pdev = mdev->pdev;
+	struct device *dev = &pdev->dev;
+	resource_size_t len = pci_resource_len(pdev, MTIA_BAR_DEVMEM);
+	int ret;
+
+	init_completion(&mdev->fw_event);
+	mdev->fw_state = MTIA_FW_OFF;
+
+	if (len < MTIA_DEVMEM_FW_RESERVED ||
+	    mdev->info.devmem_bytes < MTIA_DEVMEM_FW_RESERVED)
+		return dev_err_probe(dev, -ENODEV,
+				     "device memory (BAR%d %llu bytes, DEVMEM_SIZE %llu) is smaller than the %u-byte firmware window\n",
+				     MTIA_BAR_DEVMEM, (u64)len,
+				     mdev->info.devmem_bytes,
+				     MTIA_DEVMEM_FW_RESERVED);
+
+	ret = pcim_request_region(pdev, MTIA_BAR_DEVMEM, MTIA_DRIVER_NAME);
+	if (ret)
+		return dev_err_probe(dev, ret, "cannot request BAR%d\n",
+				     MTIA_BAR_DEVMEM);
+
+	mdev->fw_mem = devm_ioremap_wc(dev,
+				       pci_resource_start(pdev, MTIA_BAR_DEVMEM),
+				       MTIA_DEVMEM_FW_RESERVED);
+	if (!mdev->fw_mem)
+		return dev_err_probe(dev, -ENOMEM,
+				     "cannot map the firmware window of BAR%d\n",
+				     MTIA_BAR_DEVMEM);
+
+	return 0;
+}
+
+static int mtia_fw_stage(struct mtia_device *mdev, const struct firmware *fw,
+			 struct mtia_fw_header *hdr)
+{
+	struct device *dev = &mdev->pdev->dev;
+
+	if (fw->size < MTIA_FW_HEADER_SIZE) {
+		dev_err(dev, "firmware %s is %zu bytes, smaller than its %u-byte header\n",
+			fw_name, fw->size, MTIA_FW_HEADER_SIZE);
+		return -EINVAL;
+	}
+	if (fw->size > MTIA_FW_STAGE_MAX) {
+		dev_err(dev, "firmware %s is %zu bytes, larger than the %u-byte staging area\n",
+			fw_name, fw->size, MTIA_FW_STAGE_MAX);
+		return -EFBIG;
+	}
+	memcpy(hdr, fw->data, sizeof(*hdr));
+
+	memcpy_toio(mdev->fw_mem + MTIA_DEVMEM_FW_STAGE_OFF, fw->data, fw->size);
+	/* The staged bytes must reach the device before the boot ROM runs. */
+	wmb();
+
+	mtia_wr32(mdev, MTIA_REG_FW_STAGE_LO, lower_32_bits(MTIA_DEVMEM_FW_STAGE_OFF));
+	mtia_wr32(mdev, MTIA_REG_FW_STAGE_HI, upper_32_bits(MTIA_DEVMEM_FW_STAGE_OFF));
+	mtia_wr32(mdev, MTIA_REG_FW_STAGE_SIZE, fw->size);
+
+	return 0;
+}
+
+static int mtia_fw_wait_ready(struct mtia_device *mdev)
+{
+	struct device *dev = &mdev->pdev->dev;
+	unsigned int timeout_ms = READ_ONCE(fw_boot_timeout_ms);
+	unsigned long deadline = jiffies + msecs_to_jiffies(timeout_ms);
+	u32 boot, status;
+
+	for (;;) {
+		boot = mtia_rd32(mdev, MTIA_REG_FW_BOOT_STATUS);
+		status = mtia_rd32(mdev, MTIA_REG_FW_STATUS);
+
+		if (boot == MTIA_BOOT_HALTED) {
+			mtia_fw_log_halt(mdev, "firmware halted during boot");
+			return -EIO;
+		}
+		if (boot != MTIA_BOOT_IDLE && boot != MTIA_BOOT_RUNNING) {
+			dev_err(dev, "firmware image %s refused by boot ROM: %s (0x%02x)\n",
+				fw_name, mtia_boot_status_name(boot), boot);
+			return -ENOEXEC;
+		}
+		if (boot == MTIA_BOOT_RUNNING && status == MTIA_FW_STATUS_READY)
+			return 0;
+		if (boot == MTIA_BOOT_RUNNING && status == MTIA_FW_STATUS_ERROR) {
+			dev_err(dev, "firmware reported an error during boot (FW_STATUS error); see debugfs fw_log\n");
+			return -EIO;
+		}
+		if (time_after(jiffies, deadline)) {
+			dev_err(dev, "firmware boot timed out after %u ms: boot ROM %s, firmware status %s, heartbeat %u, %llu instructions retired\n",
+				timeout_ms, mtia_boot_status_name(boot),
+				mtia_fw_status_name(status),
+				mtia_rd32(mdev, MTIA_REG_FW_HEARTBEAT),
+				mtia_rd64(mdev, MTIA_REG_FW_INSTRET_LO,
+					  MTIA_REG_FW_INSTRET_HI));
+			return -ETIMEDOUT;
+		}
+		wait_for_completion_timeout(&mdev->fw_event,
+					    msecs_to_jiffies(MTIA_FW_POLL_MS));
+	}
+}
+
+/* Firmware is READY: cross-check its version and learn its heartbeat. */
+static int mtia_fw_check(struct mtia_device *mdev,
+			 const struct mtia_fw_header *hdr)
+{
+	struct device *dev = &mdev->pdev->dev;
+	struct mtia_mbox_msg msg = { .opcode = MTIA_ADMIN_GET_VERSION };
+	u32 version = mtia_rd32(mdev, MTIA_REG_FW_VERSION);
+	u32 hb;
+	int ret;
+
+	ret = mtia_mbox_exec(mdev, &msg, mtia_mbox_timeout_ms, 0);
+	if (ret) {
+		dev_err(dev, "firmware does not answer GET_VERSION (%d)\n", ret);
+		return ret;
+	}
+	if (msg.args[0] != version) {
+		dev_err(dev, "firmware version mismatch: FW_VERSION register 0x%06x, GET_VERSION 0x%06x\n",
+			version, msg.args[0]);
+		return -EPROTO;
+	}
+	if (le32_to_cpu(hdr->fw_version) != version)
+		dev_warn(dev, "firmware %s header says version 0x%06x, running firmware reports 0x%06x\n",
+			 fw_name, le32_to_cpu(hdr->fw_version), version);
+
+	ret = mtia_mbox_get_param(mdev, MTIA_PARAM_HEARTBEAT_MS, &hb);
+	if (ret || !hb) {
+		dev_warn(dev, "cannot read the firmware heartbeat period (%d), assuming %u ms\n",
+			 ret, MTIA_FW_HB_DEFAULT_MS);
+		hb = MTIA_FW_HB_DEFAULT_MS;
+	}
+	mdev->fw_heartbeat_ms = hb;
+	mdev->fw_version = version;
+
+	return 0;
+}
+
+/**
+ * mtia_fw_boot() - load the firmware image and boot the control core.
+ * @mdev: the device, reset, interrupts enabled; caller holds @mdev->mbox_lock.
+ *
+ * On success the firmware is READY, its version known and the mailbox open.
+ * On failure the device is reset (so the core is stopped), with every
+ * interrupt cause masked, and a dev_err line says what went wrong.
+ *
+ * Return: 0 or a negative errno.
+ */
+int mtia_fw_boot(struct mtia_device *mdev)
+{
+	struct device *dev = &mdev->pdev->dev;
+	const struct firmware *fw;
+	struct mtia_fw_header hdr;
+	u16 seq;
+	u64 rtt;
+	ktime_t t0;
+	u32 v;
+	int ret;
+
+	lockdep_assert_held(&mdev->mbox_lock);
+
+	WRITE_ONCE(mdev->fw_state, MTIA_FW_BOOTING);
+	WRITE_ONCE(mdev->mbox_up, false);
+	mdev->fw_version = 0;
+
+	ret = firmware_request_nowarn(&fw, fw_name, dev);
+	if (ret == -ENOENT) {
+		dev_err(dev, "cannot load firmware %s: file not found in the firmware search path (firmware_class.path, /lib/firmware) (%d)\n",
+			fw_name, ret);
+		goto err_reset;
+	}
+	if (ret) {
+		dev_err(dev, "cannot load firmware %s (%d)\n", fw_name, ret);
+		goto err_reset;
+	}
+
+	t0 = ktime_get();
+	ret = mtia_fw_stage(mdev, fw, &hdr);
+	if (ret)
+		goto err_release;
+
+	reinit_completion(&mdev->fw_event);
+	mtia_wr32(mdev, MTIA_REG_FW_BOOT, MTIA_FW_BOOT_KEY);
+
+	ret = mtia_fw_wait_ready(mdev);
+	if (ret)
+		goto err_release;
+
+	WRITE_ONCE(mdev->mbox_up, true);
+	ret = mtia_fw_check(mdev, &hdr);
+	if (ret)
+		goto err_release;
+
+	ret = mtia_mbox_ping(mdev, &seq, &rtt);
+	if (ret) {
+		dev_err(dev, "firmware does not answer PING (%d)\n", ret);
+		goto err_release;
+	}
+	dev_dbg(dev, "firmware ping seq %u: round trip %llu ns\n", seq, rtt);
+
+	v = mdev->fw_version;
+	dev_info(dev, "firmware %u.%u.%u ready (%s, %zu bytes, %lld ms)\n",
+		 (v >> 16) & 0xff, (v >> 8) & 0xff, v & 0xff, fw_name, fw->size,
+		 ktime_ms_delta(ktime_get(), t0));
+	release_firmware(fw);
+
+	mdev->hb_last = mtia_rd32(mdev, MTIA_REG_FW_HEARTBEAT);
+	mdev->hb_changed = jiffies;
+	WRITE_ONCE(mdev->fw_state, MTIA_FW_READY);
+	return 0;
+
+err_release:
+	release_firmware(fw);
+err_reset:
+	WRITE_ONCE(mdev->mbox_up, false);
+	mdev->fw_version = 0;
+	WRITE_ONCE(mdev->fw_state, MTIA_FW_OFF);
+	/* Stop the core; this also masks every interrupt cause. */
+	mtia_hw_reset(mdev);
+	return ret;
+}

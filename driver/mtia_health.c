@@ -1,0 +1,169 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * mtia-open DRM accel driver: firmware heartbeat watchdog and recovery.
+ *
+ * A delayed work item checks the running firmware every watchdog_ms: the
+ * control core must not have halted (FW_BOOT_STATUS), the firmware must not
+ * report an error (FW_STATUS), and FW_HEARTBEAT must have moved within the
+ * last max(watchdog_ms, 3 x heartbeat period). MTIA_IRQ_FW_EVENT also kicks
+ * the check at once, so a trap is handled without waiting for the period.
+ *
+ * Recovery closes the mailbox (waiting commands fail with -EIO), takes the
+ * mailbox lock, resets the device, re-enables its interrupts and boots the
+ * firmware again. If that fails the device is left reset and "dead": admin
+ * commands and ioctls fail, the watchdog stops, and only unbinding the
+ * driver (or reloading it) tries again. watchdog_ms can be changed at run
+ * time; 0 turns the checks off (the work item then idles once a second).
+ */
+
+#include <linux/jiffies.h>
+#include <linux/minmax.h>
+#include <linux/moduleparam.h>
+#include <linux/workqueue.h>
+
+#include "mtia_hw.h"
+
+static unsigned int watchdog_ms = 1000;
+module_param(watchdog_ms, uint, 0644);
+MODULE_PARM_DESC(watchdog_ms,
+		 "firmware heartbeat check period in ms, 0 = no watchdog (default 1000)");
+
+#define MTIA_HEALTH_IDLE_MS	1000	/* re-check period while watchdog_ms = 0 */
+
+static unsigned long mtia_health_period(void)
+{
+	unsigned int ms = READ_ONCE(watchdog_ms);
+
+	return msecs_to_jiffies(ms ? max(ms, 10U) : MTIA_HEALTH_IDLE_MS);
+}
+
+static void mtia_health_recover(struct mtia_device *mdev)
+{
+	struct device *dev = &mdev->pdev->dev;
+	int ret;
+
+	mtia_mbox_stop(mdev);
+	mutex_lock(&mdev->mbox_lock);
+	WRITE_ONCE(mdev->fw_state, MTIA_FW_RECOVERING);
+	atomic_inc(&mdev->reset_count);
+	dev_info(dev, "resetting the device and rebooting the firmware (recovery %d)\n",
+		 atomic_read(&mdev->reset_count));
+
+	ret = mtia_hw_reset(mdev);
+	if (!ret) {
+		mtia_irq_enable(mdev);
+		ret = mtia_fw_boot(mdev);
+	}
+	if (ret) {
+		mtia_hw_reset(mdev);
+		WRITE_ONCE(mdev->fw_state, MTIA_FW_DEAD);
+		dev_err(dev, "firmware recovery failed (%d): device is dead until the driver is rebound\n",
+			ret);
+	} else {
+		dev_info(dev, "firmware recovered after reset %d\n",
+			 atomic_read(&mdev->reset_count));
+	}
+	mutex_unlock(&mdev->mbox_lock);
+}
+
+/* Return true if the firmware needs a reset (and say why). */
+static bool mtia_health_check(struct mtia_device *mdev)
+{
+	struct device *dev = &mdev->pdev->dev;
+	unsigned int stall_ms;
+	u32 boot, status, hb;
+
+	boot = mtia_rd32(mdev, MTIA_REG_FW_BOOT_STATUS);
+	if (boot == MTIA_BOOT_HALTED) {
+		mtia_fw_log_halt(mdev, "firmware halted");
+		return true;
+	}
+	if (boot != MTIA_BOOT_RUNNING) {
+		dev_err(dev, "firmware stalled: control core not running (boot status 0x%02x)\n",
+			boot);
+		return true;
+	}
+	status = mtia_rd32(mdev, MTIA_REG_FW_STATUS);
+	if (status != MTIA_FW_STATUS_READY) {
+		dev_err(dev, "firmware %s: FW_STATUS %u (expected ready); see debugfs fw_log\n",
+			status == MTIA_FW_STATUS_ERROR ?
+			"reported an error" : "left the ready state", status);
+		return true;
+	}
+
+	hb = mtia_rd32(mdev, MTIA_REG_FW_HEARTBEAT);
+	if (hb != mdev->hb_last) {
+		mdev->hb_last = hb;
+		mdev->hb_changed = jiffies;
+		return false;
+	}
+	stall_ms = max(READ_ONCE(watchdog_ms), 3 * mdev->fw_heartbeat_ms);
+	if (time_before(jiffies, mdev->hb_changed + msecs_to_jiffies(stall_ms)))
+		return false;
+
+	dev_err(dev, "firmware stalled: heartbeat stuck at %u for %u ms (period %u ms), %llu instructions retired\n",
+		hb, jiffies_to_msecs(jiffies - mdev->hb_changed),
+		mdev->fw_heartbeat_ms,
+		mtia_rd64(mdev, MTIA_REG_FW_INSTRET_LO, MTIA_REG_FW_INSTRET_HI));
+	return true;
+}
+
+static void mtia_health_work(struct work_struct *work)
+{
+	struct mtia_device *mdev = container_of(to_delayed_work(work),
+						struct mtia_device,
+						health_work);
+
+	if (READ_ONCE(watchdog_ms) &&
+	    READ_ONCE(mdev->fw_state) == MTIA_FW_READY &&
+	    mtia_health_check(mdev))
+		mtia_health_recover(mdev);
+
+	if (READ_ONCE(mdev->fw_state) != MTIA_FW_DEAD)
+		queue_delayed_work(system_wq, &mdev->health_work,
+				   mtia_health_period());
+}
+
+/**
+ * mtia_health_init() - prepare the watchdog (not running yet).
+ * @mdev: the device.
+ */
+void mtia_health_init(struct mtia_device *mdev)
+{
+	INIT_DELAYED_WORK(&mdev->health_work, mtia_health_work);
+	atomic_set(&mdev->reset_count, 0);
+	mdev->health_on = false;
+}
+
+/**
+ * mtia_health_start() - start the watchdog once the firmware is ready.
+ * @mdev: the device.
+ */
+void mtia_health_start(struct mtia_device *mdev)
+{
+	WRITE_ONCE(mdev->health_on, true);
+	queue_delayed_work(system_wq, &mdev->health_work, mtia_health_period());
+}
+
+/**
+ * mtia_health_stop() - stop the watchdog for good; waits for a running
+ * check or recovery to finish. Later kicks and re-queues are no-ops.
+ * @mdev: the device.
+ */
+void mtia_health_stop(struct mtia_device *mdev)
+{
+	WRITE_ONCE(mdev->health_on, false);
+	disable_delayed_work_sync(&mdev->health_work);
+}
+
+/**
+ * mtia_health_kick() - run the check now (from the interrupt handler, on
+ * MTIA_IRQ_FW_EVENT while the firmware is ready).
+ * @mdev: the device.
+ */
+void mtia_health_kick(struct mtia_device *mdev)
+{
+	if (READ_ONCE(mdev->health_on) && READ_ONCE(watchdog_ms) &&
+	    READ_ONCE(mdev->fw_state) == MTIA_FW_READY)
+		mod_delayed_work(system_wq, &mdev->health_work, 0);
+}
