@@ -1,65 +1,184 @@
 // SPDX-License-Identifier: MIT
-// The mtia device's register behaviour (see mtia_core.h and
-// docs/device-spec.md). C++ inside, C ABI outside.
+// The mtia device's behaviour (see mtia_core.h and docs/device-spec.md):
+// BAR0 registers, the boot ROM, the admin mailbox and the control core (an
+// RV32IMC hart from rv32/ running firmware on a thread of its own).
+// C++ inside, C ABI outside.
+//
+// Locking. Three things, always taken in this order:
+//   ctl_mu_  serialises the host's control operations (boot, reset, pause,
+//            attach, save, load, free): the ones that start or join the
+//            control-core thread. The control-core thread never takes it.
+//   mu_      guards the register state (regs_, running_, the CPU's
+//            architectural state while the thread is stopped). Taken by host
+//            MMIO and by the control core's MMIO callbacks.
+//   the Cpu's internal wake mutex (set_external_irq / set_mtip take it).
+// Host ops are never called with mu_ held (Locked collects them and calls
+// them after unlocking): in QEMU raise_irq may need the BQL, and a vCPU
+// thread holds the BQL while it waits for mu_. The thread is joined only
+// with mu_ released, because it may be waiting for mu_ in an MMIO callback.
 #include "mtia_core.h"
 
+#include <algorithm>
+#include <atomic>
+#include <chrono>
 #include <cstdio>
+#include <cstring>
+#include <iterator>
+#include <mutex>
 #include <new>
+#include <string>
+#include <thread>
+#include <vector>
 
 #include "mtia/mtia_spec.h"
+#include "rv32_cpu.h"
+#include "sha256.h"
+
+static_assert(MTIA_CORE_CC_SRAM_BYTES == MTIA_CC_SRAM_SIZE, "snapshot SRAM size");
+static_assert(sizeof(mtia_fw_header) == MTIA_FW_HEADER_SIZE, "firmware header layout");
+static_assert(MTIA_CORE_MBOX_WORDS * 4 == MTIA_MBOX_MSG_BYTES, "mailbox size");
 
 namespace {
 
+using mtia::rv32::Cpu;
+using mtia::rv32::RamRegion;
+using mtia::rv32::RunResult;
+using mtia::rv32::StopReason;
+
 bool is_pow2(uint64_t v) { return v != 0 && (v & (v - 1)) == 0; }
+
+uint32_t le32(const uint8_t *p) {
+    return uint32_t{p[0]} | uint32_t{p[1]} << 8 | uint32_t{p[2]} << 16 | uint32_t{p[3]} << 24;
+}
+uint16_t le16(const uint8_t *p) { return static_cast<uint16_t>(p[0] | p[1] << 8); }
+
+// The control core runs in slices of this many instructions: between slices
+// the thread refreshes the timer line and publishes instret.
+constexpr uint64_t kSliceInsns = 200'000;
+// Longest sleep in WFI without a timer deadline (stop requests and interrupt
+// lines wake it at once; this only bounds a missed wake-up).
+constexpr std::chrono::nanoseconds kMaxSleep = std::chrono::milliseconds(100);
+// Header sizes the boot ROM accepts (format 1: at least the v1 header).
+constexpr uint32_t kMaxHeaderSize = 4096;
+
+struct Regs {
+    uint32_t scratch, irq_status, irq_mask, reset_count, err_status, err_addr;
+    uint32_t fw_stage_lo, fw_stage_hi, fw_stage_size, fw_boot_status, fw_status, fw_version,
+        fw_heartbeat, fw_trap_cause, fw_trap_pc, fw_trap_tval, fw_log_addr, fw_log_size;
+    uint32_t mbox_cmd[MTIA_CORE_MBOX_WORDS], mbox_resp[MTIA_CORE_MBOX_WORDS], mbox_doorbell;
+};
+
+bool in_mbox(uint64_t off, uint32_t base) { return off - base < MTIA_MBOX_MSG_BYTES; }
 
 }  // namespace
 
-struct mtia_core {
-    mtia_core_config cfg;
-    mtia_core_host_ops ops;
-    void *opaque;
-    mtia_core_snapshot s;  // all mutable state lives here, so save/load is exact
+struct mtia_core final : public mtia::rv32::Bus {
+    mtia_core(const mtia_core_config &c, const mtia_core_host_ops *o, void *op)
+        : cfg(c), ops(o ? *o : mtia_core_host_ops{}), opaque(op),
+          sram_(MTIA_CC_SRAM_SIZE, 0), cpu_(*this, mtia::rv32::CpuConfig{MTIA_CC_SRAM_BASE, 0}),
+          epoch_(std::chrono::steady_clock::now()) {
+        std::lock_guard<std::mutex> ctl(ctl_mu_);
+        Locked l(*this);
+        reset_locked();
+    }
+    ~mtia_core() override {
+        std::lock_guard<std::mutex> ctl(ctl_mu_);
+        stop_thread();
+    }
 
-    void guest_error(const char *fmt, uint64_t offset) const {
-        if (!ops.guest_error) {
-            return;
+    const mtia_core_config cfg;
+    const mtia_core_host_ops ops;
+    void *const opaque;
+
+    // ---- host effects, delivered after mu_ is released ------------------
+    // Locks mu_; on destruction unlocks it, then raises the interrupt and
+    // reports the guest error the locked section asked for.
+    class Locked {
+    public:
+        explicit Locked(mtia_core &c) : c_(c), lk_(c.mu_) {}
+        ~Locked() {
+            bool raise = c_.raise_pending_;
+            c_.raise_pending_ = false;
+            std::string err;
+            err.swap(c_.err_pending_);
+            lk_.unlock();
+            if (raise && c_.ops.raise_irq) c_.ops.raise_irq(c_.opaque, MTIA_MSIX_VEC_ADMIN);
+            if (!err.empty() && c_.ops.guest_error) c_.ops.guest_error(c_.opaque, err.c_str());
         }
-        char msg[128];
-        std::snprintf(msg, sizeof(msg), fmt, static_cast<unsigned long long>(offset));
-        ops.guest_error(opaque, msg);
+        Locked(const Locked &) = delete;
+        Locked &operator=(const Locked &) = delete;
+
+    private:
+        mtia_core &c_;
+        std::unique_lock<std::mutex> lk_;
+    };
+
+    void guest_error(const char *fmt, uint64_t arg) {  // mu_ held
+        char msg[160];
+        std::snprintf(msg, sizeof(msg), fmt, static_cast<unsigned long long>(arg));
+        err_pending_ = msg;
     }
 
     // Latch a bad access for the driver to read and signal MTIA_IRQ_ERROR.
-    void flag_error(uint32_t bit, uint64_t offset) {
-        s.err_status |= bit;
-        s.err_addr = static_cast<uint32_t>(offset);
+    void flag_error(uint32_t bit, uint64_t offset) {  // mu_ held
+        r_.err_status |= bit;
+        r_.err_addr = static_cast<uint32_t>(offset);
         set_irq(MTIA_IRQ_ERROR);
     }
 
     // Raise the admin vector if any pending cause in @causes is unmasked.
-    void update_irq(uint32_t causes) {
-        if ((causes & s.irq_status & ~s.irq_mask) && ops.raise_irq) {
-            ops.raise_irq(opaque, MTIA_MSIX_VEC_ADMIN);
+    void update_irq(uint32_t causes) {  // mu_ held
+        if (causes & r_.irq_status & ~r_.irq_mask) raise_pending_ = true;
+    }
+
+    void set_irq(uint32_t cause) {  // mu_ held
+        bool was_pending = r_.irq_status & cause;
+        r_.irq_status |= cause;
+        if (!was_pending) update_irq(cause);
+    }
+
+    void set_doorbell(uint32_t v) {  // mu_ held
+        r_.mbox_doorbell = v;
+        cpu_.set_external_irq(v != 0);  // MEIP follows the doorbell
+    }
+
+    // Registers to reset values; the control core must be stopped.
+    void reset_locked() {
+        uint32_t resets = r_.reset_count;
+        r_ = Regs{};
+        r_.irq_mask = MTIA_IRQ_ALL;
+        r_.reset_count = resets;
+        r_.fw_boot_status = MTIA_BOOT_IDLE;
+        r_.fw_status = MTIA_FW_STATUS_OFF;
+        set_doorbell(0);
+        running_ = false;
+        mtimecmp_.store(~uint64_t{0});
+        cpu_.set_mtip(false);
+        cpu_.set_msip(false);
+        cpu_.reset();
+        std::fill(sram_.begin(), sram_.end(), 0);
+        instret_.store(0);
+    }
+
+    // The full device reset (MTIA_REG_RESET, PCI reset). ctl_mu_ held.
+    void device_reset(bool count) {
+        stop_thread();
+        Locked l(*this);
+        reset_locked();
+        if (count) r_.reset_count++;
+    }
+
+    // ---- host view of BAR0 ----------------------------------------------
+    // Returns false for an unmapped offset. mu_ held.
+    bool read_reg(uint64_t off, uint32_t *val) {
+        if (in_mbox(off, MTIA_REG_MBOX_CMD)) {
+            *val = r_.mbox_cmd[(off - MTIA_REG_MBOX_CMD) / 4];
+            return true;
         }
-    }
-
-    void set_irq(uint32_t cause) {
-        bool was_pending = s.irq_status & cause;
-        s.irq_status |= cause;
-        if (!was_pending) {
-            update_irq(cause);
+        if (in_mbox(off, MTIA_REG_MBOX_RESP)) {
+            *val = r_.mbox_resp[(off - MTIA_REG_MBOX_RESP) / 4];
+            return true;
         }
-    }
-
-    void reset() {
-        uint32_t resets = s.reset_count;
-        s = mtia_core_snapshot{};
-        s.irq_mask = MTIA_IRQ_ALL;
-        s.reset_count = resets;
-    }
-
-    // Returns false for an unmapped offset.
-    bool read_reg(uint64_t off, uint32_t *val) const {
         switch (off) {
         case MTIA_REG_MAGIC:          *val = MTIA_MAGIC_VALUE; break;
         case MTIA_REG_IF_VERSION:     *val = MTIA_IF_VERSION_MAJOR << 16 | MTIA_IF_VERSION_MINOR; break;
@@ -71,50 +190,80 @@ struct mtia_core {
         case MTIA_REG_SRAM_SIZE_HI:   *val = static_cast<uint32_t>(cfg.sram_bytes >> 32); break;
         case MTIA_REG_DEVMEM_SIZE_LO: *val = static_cast<uint32_t>(cfg.devmem_bytes); break;
         case MTIA_REG_DEVMEM_SIZE_HI: *val = static_cast<uint32_t>(cfg.devmem_bytes >> 32); break;
-        case MTIA_REG_SCRATCH:        *val = s.scratch; break;
+        case MTIA_REG_SCRATCH:        *val = r_.scratch; break;
         case MTIA_REG_RESET:          *val = 0; break;
         case MTIA_REG_STATUS:         *val = MTIA_STATUS_READY; break;
-        case MTIA_REG_RESET_COUNT:    *val = s.reset_count; break;
-        case MTIA_REG_IRQ_STATUS:     *val = s.irq_status; break;
-        case MTIA_REG_IRQ_MASK:       *val = s.irq_mask; break;
+        case MTIA_REG_RESET_COUNT:    *val = r_.reset_count; break;
+        case MTIA_REG_IRQ_STATUS:     *val = r_.irq_status; break;
+        case MTIA_REG_IRQ_MASK:       *val = r_.irq_mask; break;
         case MTIA_REG_IRQ_TEST:       *val = 0; break;
-        case MTIA_REG_ERR_STATUS:     *val = s.err_status; break;
-        case MTIA_REG_ERR_ADDR:       *val = s.err_addr; break;
+        case MTIA_REG_ERR_STATUS:     *val = r_.err_status; break;
+        case MTIA_REG_ERR_ADDR:       *val = r_.err_addr; break;
+        case MTIA_REG_FW_STAGE_LO:    *val = r_.fw_stage_lo; break;
+        case MTIA_REG_FW_STAGE_HI:    *val = r_.fw_stage_hi; break;
+        case MTIA_REG_FW_STAGE_SIZE:  *val = r_.fw_stage_size; break;
+        case MTIA_REG_FW_BOOT:        *val = 0; break;
+        case MTIA_REG_FW_BOOT_STATUS: *val = r_.fw_boot_status; break;
+        case MTIA_REG_FW_STATUS:      *val = r_.fw_status; break;
+        case MTIA_REG_FW_VERSION:     *val = r_.fw_version; break;
+        case MTIA_REG_FW_HEARTBEAT:   *val = r_.fw_heartbeat; break;
+        case MTIA_REG_FW_TRAP_CAUSE:  *val = r_.fw_trap_cause; break;
+        case MTIA_REG_FW_TRAP_PC:     *val = r_.fw_trap_pc; break;
+        case MTIA_REG_FW_TRAP_TVAL:   *val = r_.fw_trap_tval; break;
+        case MTIA_REG_FW_LOG_ADDR:    *val = r_.fw_log_addr; break;
+        case MTIA_REG_FW_LOG_SIZE:    *val = r_.fw_log_size; break;
+        case MTIA_REG_FW_INSTRET_LO:  *val = static_cast<uint32_t>(instret_.load()); break;
+        case MTIA_REG_FW_INSTRET_HI:  *val = static_cast<uint32_t>(instret_.load() >> 32); break;
+        case MTIA_REG_MBOX_DOORBELL:  *val = r_.mbox_doorbell; break;
         default:                      return false;
         }
         return true;
     }
 
+    // Host writes except the two that start or stop the core. mu_ held.
     void write_reg(uint64_t off, uint32_t val) {
+        if (in_mbox(off, MTIA_REG_MBOX_CMD)) {
+            r_.mbox_cmd[(off - MTIA_REG_MBOX_CMD) / 4] = val;
+            return;
+        }
         switch (off) {
         case MTIA_REG_SCRATCH:
-            s.scratch = val;
+            r_.scratch = val;
             return;
-        case MTIA_REG_RESET:
-            if (val != MTIA_RESET_KEY) {
-                flag_error(MTIA_ERR_BAD_WRITE, off);
-                guest_error("mtia: bad reset key written at 0x%llx", off);
-                return;
-            }
-            reset();
-            s.reset_count++;
+        case MTIA_REG_RESET:  // the key was handled by the caller
+            flag_error(MTIA_ERR_BAD_WRITE, off);
+            guest_error("mtia: bad reset key written at 0x%llx", off);
+            return;
+        case MTIA_REG_FW_BOOT:  // likewise
+            flag_error(MTIA_ERR_BAD_WRITE, off);
+            guest_error("mtia: bad firmware boot key written at 0x%llx", off);
             return;
         case MTIA_REG_IRQ_STATUS:
-            s.irq_status &= ~val;
+            r_.irq_status &= ~val;
             return;
         case MTIA_REG_IRQ_MASK: {
-            uint32_t unmasked = s.irq_mask & ~val;
-            s.irq_mask = val & MTIA_IRQ_ALL;
+            uint32_t unmasked = r_.irq_mask & ~val;
+            r_.irq_mask = val & MTIA_IRQ_ALL;
             update_irq(unmasked);  // a pending cause fires when unmasked
             return;
         }
         case MTIA_REG_IRQ_TEST:
-            if (val & 1) {
-                set_irq(MTIA_IRQ_TEST);
-            }
+            if (val & 1) set_irq(MTIA_IRQ_TEST);
             return;
         case MTIA_REG_ERR_STATUS:
-            s.err_status &= ~val;
+            r_.err_status &= ~val;
+            return;
+        case MTIA_REG_FW_STAGE_LO:
+            r_.fw_stage_lo = val;
+            return;
+        case MTIA_REG_FW_STAGE_HI:
+            r_.fw_stage_hi = val;
+            return;
+        case MTIA_REG_FW_STAGE_SIZE:
+            r_.fw_stage_size = val;
+            return;
+        case MTIA_REG_MBOX_DOORBELL:
+            if (val & 1) set_doorbell(1);
             return;
         default: {
             uint32_t dummy;
@@ -129,6 +278,384 @@ struct mtia_core {
         }
         }
     }
+
+    // ---- firmware view (rv32::Bus), called on the control-core thread ----
+    std::vector<RamRegion> ram_regions() override {
+        std::vector<RamRegion> r;
+        r.push_back(RamRegion{MTIA_CC_SRAM_BASE, MTIA_CC_SRAM_SIZE, sram_.data(), true, true});
+        if (devmem_) {
+            uint64_t window = std::min<uint64_t>(devmem_size_, MTIA_CC_DEVMEM_WINDOW) & ~uint64_t{3};
+            if (window)
+                r.push_back(RamRegion{MTIA_CC_DEVMEM_BASE, static_cast<uint32_t>(window), devmem_,
+                                      true, false});
+        }
+        return r;
+    }
+
+    uint64_t mtime() override {
+        auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                      std::chrono::steady_clock::now() - epoch_)
+                      .count();
+        uint64_t ticks = static_cast<uint64_t>(
+            static_cast<unsigned __int128>(ns) * MTIA_CC_TIMEBASE_HZ / 1'000'000'000u);
+        return ticks + mtime_offset_;
+    }
+
+    void update_mtip() { cpu_.set_mtip(mtime() >= mtimecmp_.load()); }
+
+    bool mmio_read(uint32_t addr, unsigned size, uint32_t *value) override {
+        uint32_t off = addr - MTIA_CC_REGS_BASE;
+        if (off >= MTIA_BAR0_SIZE) return false;
+        if (in_mbox(off, MTIA_REG_MBOX_CMD) || in_mbox(off, MTIA_REG_MBOX_RESP)) {
+            // The message buffers are byte-addressable for firmware.
+            uint32_t word;
+            {
+                Locked l(*this);
+                read_reg(off & ~3u, &word);
+            }
+            word >>= 8 * (off & 3);
+            *value = size == 4 ? word : word & ((1u << 8 * size) - 1);
+            return true;
+        }
+        if (size != 4) return false;
+        switch (off) {
+        case MTIA_CC_REG_MTIME_LO: *value = static_cast<uint32_t>(mtime()); return true;
+        case MTIA_CC_REG_MTIME_HI: *value = static_cast<uint32_t>(mtime() >> 32); return true;
+        case MTIA_CC_REG_MTIMECMP_LO: *value = static_cast<uint32_t>(mtimecmp_.load()); return true;
+        case MTIA_CC_REG_MTIMECMP_HI: *value = static_cast<uint32_t>(mtimecmp_.load() >> 32); return true;
+        case MTIA_CC_REG_MBOX_POST:
+        case MTIA_CC_REG_EVENT: *value = 0; return true;
+        default: break;
+        }
+        Locked l(*this);
+        return read_reg(off, value);
+    }
+
+    bool mmio_write(uint32_t addr, unsigned size, uint32_t value) override {
+        uint32_t off = addr - MTIA_CC_REGS_BASE;
+        if (off >= MTIA_BAR0_SIZE) return false;
+        if (in_mbox(off, MTIA_REG_MBOX_RESP)) {
+            Locked l(*this);
+            uint32_t &w = r_.mbox_resp[(off - MTIA_REG_MBOX_RESP) / 4];
+            unsigned shift = 8 * (off & 3);
+            uint32_t mask = size == 4 ? ~0u : ((1u << 8 * size) - 1) << shift;
+            w = (w & ~mask) | ((value << shift) & mask);
+            return true;
+        }
+        if (size != 4) return false;
+        switch (off) {
+        case MTIA_CC_REG_MTIMECMP_LO:
+            mtimecmp_.store((mtimecmp_.load() & ~uint64_t{0xffffffff}) | value);
+            update_mtip();
+            return true;
+        case MTIA_CC_REG_MTIMECMP_HI:
+            mtimecmp_.store((mtimecmp_.load() & 0xffffffff) | uint64_t{value} << 32);
+            update_mtip();
+            return true;
+        default:
+            break;
+        }
+        Locked l(*this);
+        switch (off) {
+        case MTIA_REG_FW_STATUS:
+            if (value != r_.fw_status) {
+                r_.fw_status = value;
+                set_irq(MTIA_IRQ_FW_EVENT);
+            }
+            return true;
+        case MTIA_REG_FW_VERSION: r_.fw_version = value; return true;
+        case MTIA_REG_FW_HEARTBEAT: r_.fw_heartbeat = value; return true;
+        case MTIA_REG_FW_LOG_ADDR: r_.fw_log_addr = value; return true;
+        case MTIA_REG_FW_LOG_SIZE: r_.fw_log_size = value; return true;
+        case MTIA_REG_MBOX_DOORBELL: set_doorbell(r_.mbox_doorbell & ~value); return true;
+        case MTIA_CC_REG_MBOX_POST:
+            if (value & 1) set_irq(MTIA_IRQ_MBOX);
+            return true;
+        case MTIA_CC_REG_EVENT:
+            if (value & 1) set_irq(MTIA_IRQ_FW_EVENT);
+            return true;
+        default:
+            return false;  // host-only or read-only: store access fault
+        }
+    }
+
+    // ---- the control-core thread ------------------------------------------
+    void thread_main() {
+        for (;;) {
+            if (quit_.load()) return;
+            update_mtip();
+            RunResult r = cpu_.run(kSliceInsns);
+            instret_.store(cpu_.instret());
+            switch (r.reason) {
+            case StopReason::kBudget:
+            case StopReason::kStopped:
+                break;
+            case StopReason::kWaitForInterrupt:
+                cpu_.wait_for_interrupt(sleep_time());
+                break;
+            case StopReason::kHaltedOnTrap: {
+                Locked l(*this);
+                running_ = false;
+                r_.fw_boot_status = MTIA_BOOT_HALTED;
+                r_.fw_trap_cause = r.cause;
+                r_.fw_trap_pc = r.pc;
+                r_.fw_trap_tval = r.tval;
+                set_irq(MTIA_IRQ_FW_EVENT);
+                return;
+            }
+            }
+        }
+    }
+
+    // How long a WFI may sleep: until the timer deadline, at most kMaxSleep.
+    std::chrono::nanoseconds sleep_time() {
+        uint64_t now = mtime(), cmp = mtimecmp_.load();
+        if (cmp <= now) return kMaxSleep;  // MTIP already high (and not enabled)
+        uint64_t ticks = cmp - now;
+        if (ticks >= uint64_t{MTIA_CC_TIMEBASE_HZ}) return kMaxSleep;
+        auto ns = std::chrono::nanoseconds(ticks * 1'000'000'000u / MTIA_CC_TIMEBASE_HZ + 1);
+        return std::min(ns, kMaxSleep);
+    }
+
+    // ctl_mu_ held, thread not running.
+    void start_thread() {
+        quit_.store(false);
+        ran_.store(true);
+        thread_ = std::thread(&mtia_core::thread_main, this);
+    }
+
+    // ctl_mu_ held, mu_ NOT held. Also joins a thread that ended on a trap.
+    void stop_thread() {
+        if (!thread_.joinable()) return;
+        quit_.store(true);
+        cpu_.request_stop();
+        thread_.join();
+        quit_.store(false);
+    }
+
+    // Start the thread if the core should be running. ctl_mu_ held.
+    void maybe_start() {
+        bool run;
+        {
+            std::lock_guard<std::mutex> l(mu_);
+            run = running_ && vm_running_;
+        }
+        if (run && !thread_.joinable()) start_thread();
+    }
+
+    // ---- boot ROM ------------------------------------------------------------
+    // Checks the staged image and loads its payload into SRAM. Returns
+    // MTIA_BOOT_RUNNING (and fills *entry, *flags) or the error code.
+    // ctl_mu_ held, thread stopped; reads guest memory without mu_.
+    uint32_t load_image(uint64_t stage, uint64_t stage_size, uint32_t *entry, uint32_t *flags) {
+        if (!devmem_ || stage_size == 0 || stage >= devmem_size_ ||
+            stage_size > devmem_size_ - stage)
+            return MTIA_BOOT_ERR_BAD_STAGE;
+        if (stage_size < MTIA_FW_HEADER_SIZE) return MTIA_BOOT_ERR_TRUNCATED;
+        // Copy what is checked, so the guest cannot change it under our feet.
+        uint8_t hdr[MTIA_FW_HEADER_SIZE];
+        std::memcpy(hdr, devmem_ + stage, sizeof(hdr));
+        const uint32_t magic = le32(hdr + offsetof(mtia_fw_header, magic));
+        const uint16_t format = le16(hdr + offsetof(mtia_fw_header, format_version));
+        const uint16_t header_size = le16(hdr + offsetof(mtia_fw_header, header_size));
+        const uint32_t load_addr = le32(hdr + offsetof(mtia_fw_header, load_addr));
+        const uint32_t entry_pc = le32(hdr + offsetof(mtia_fw_header, entry));
+        const uint32_t payload_size = le32(hdr + offsetof(mtia_fw_header, payload_size));
+        const uint32_t hflags = le32(hdr + offsetof(mtia_fw_header, flags));
+        if (magic != MTIA_FW_MAGIC) return MTIA_BOOT_ERR_BAD_MAGIC;
+        if (format != MTIA_FW_FORMAT_VERSION) return MTIA_BOOT_ERR_BAD_FORMAT;
+        if (header_size < MTIA_FW_HEADER_SIZE || header_size > kMaxHeaderSize || header_size % 4)
+            return MTIA_BOOT_ERR_BAD_HEADER;
+        for (unsigned i = 0; i < 5; i++)
+            if (le32(hdr + offsetof(mtia_fw_header, reserved) + 4 * i))
+                return MTIA_BOOT_ERR_BAD_HEADER;
+        if (hflags & ~uint32_t{MTIA_FW_FLAGS_KNOWN}) return MTIA_BOOT_ERR_BAD_HEADER;
+        if (uint64_t{header_size} + payload_size > stage_size) return MTIA_BOOT_ERR_TRUNCATED;
+        if (load_addr < MTIA_CC_SRAM_BASE ||
+            uint64_t{load_addr} + payload_size > uint64_t{MTIA_CC_SRAM_BASE} + MTIA_CC_SRAM_SIZE)
+            return MTIA_BOOT_ERR_BAD_LOAD;
+        if (entry_pc < load_addr || entry_pc - load_addr >= payload_size || (entry_pc & 1))
+            return MTIA_BOOT_ERR_BAD_ENTRY;
+
+        // Header beyond the v1 fields, then the payload (straight into SRAM).
+        std::vector<uint8_t> hdr_ext(header_size - MTIA_FW_HEADER_SIZE);
+        std::memcpy(hdr_ext.data(), devmem_ + stage + MTIA_FW_HEADER_SIZE, hdr_ext.size());
+        uint8_t *dst = sram_.data() + (load_addr - MTIA_CC_SRAM_BASE);
+        std::fill(sram_.begin(), sram_.end(), 0);
+        std::memcpy(dst, devmem_ + stage + header_size, payload_size);
+
+        uint8_t want[32], got[32];
+        std::memcpy(want, hdr + offsetof(mtia_fw_header, sha256), 32);
+        std::memset(hdr + offsetof(mtia_fw_header, sha256), 0, 32);
+        mtia::Sha256 h;
+        h.update(hdr, sizeof(hdr));
+        h.update(hdr_ext.data(), hdr_ext.size());
+        h.update(dst, payload_size);
+        h.finish(got);
+        if (std::memcmp(want, got, 32) != 0) {
+            std::fill(sram_.begin(), sram_.end(), 0);
+            return MTIA_BOOT_ERR_BAD_DIGEST;
+        }
+        *entry = entry_pc;
+        *flags = hflags;
+        return MTIA_BOOT_RUNNING;
+    }
+
+    // FW_BOOT written with the key. ctl_mu_ held.
+    void boot() {
+        uint64_t stage, stage_size;
+        {
+            Locked l(*this);
+            if (running_) {  // the core keeps running the image it has
+                r_.fw_boot_status = MTIA_BOOT_ERR_BUSY;
+                set_irq(MTIA_IRQ_FW_EVENT);
+                guest_error("mtia: firmware boot while the control core runs (0x%llx)",
+                            MTIA_REG_FW_BOOT);
+                return;
+            }
+            stage = uint64_t{r_.fw_stage_hi} << 32 | r_.fw_stage_lo;
+            stage_size = r_.fw_stage_size;
+        }
+        stop_thread();  // a core that halted on a trap left its thread to join
+        uint32_t entry = 0, flags = 0;
+        uint32_t status = load_image(stage, stage_size, &entry, &flags);
+        {
+            Locked l(*this);
+            r_.fw_boot_status = status;
+            set_irq(MTIA_IRQ_FW_EVENT);
+            if (status != MTIA_BOOT_RUNNING) {
+                guest_error("mtia: firmware boot failed, FW_BOOT_STATUS 0x%llx", status);
+                return;
+            }
+            r_.fw_status = MTIA_FW_STATUS_OFF;
+            r_.fw_version = r_.fw_heartbeat = 0;
+            r_.fw_trap_cause = r_.fw_trap_pc = r_.fw_trap_tval = 0;
+            r_.fw_log_addr = r_.fw_log_size = 0;
+            mtimecmp_.store(~uint64_t{0});
+            cpu_.set_mtip(false);
+            cpu_.reset();
+            cpu_.invalidate_code(MTIA_CC_SRAM_BASE, MTIA_CC_SRAM_SIZE);
+            cpu_.set_pc(entry);
+            cpu_.set_reg(10, flags);
+            cpu_.set_reg(11, status);
+            instret_.store(0);
+            running_ = true;
+        }
+        maybe_start();
+    }
+
+    // ---- snapshot --------------------------------------------------------------
+    static constexpr uint16_t kSavedCsrs[] = {
+        mtia::rv32::csr::kMisa,  mtia::rv32::csr::kMstatus, mtia::rv32::csr::kMie,
+        mtia::rv32::csr::kMtvec, mtia::rv32::csr::kMscratch, mtia::rv32::csr::kMepc,
+        mtia::rv32::csr::kMcause, mtia::rv32::csr::kMtval, mtia::rv32::csr::kMcountinhibit};
+
+    void save(mtia_core_snapshot *s) {  // ctl_mu_ held, thread stopped
+        std::lock_guard<std::mutex> l(mu_);
+        s->scratch = r_.scratch;
+        s->irq_status = r_.irq_status;
+        s->irq_mask = r_.irq_mask;
+        s->reset_count = r_.reset_count;
+        s->err_status = r_.err_status;
+        s->err_addr = r_.err_addr;
+        s->fw_stage_lo = r_.fw_stage_lo;
+        s->fw_stage_hi = r_.fw_stage_hi;
+        s->fw_stage_size = r_.fw_stage_size;
+        s->fw_boot_status = r_.fw_boot_status;
+        s->fw_status = r_.fw_status;
+        s->fw_version = r_.fw_version;
+        s->fw_heartbeat = r_.fw_heartbeat;
+        s->fw_trap_cause = r_.fw_trap_cause;
+        s->fw_trap_pc = r_.fw_trap_pc;
+        s->fw_trap_tval = r_.fw_trap_tval;
+        s->fw_log_addr = r_.fw_log_addr;
+        s->fw_log_size = r_.fw_log_size;
+        std::memcpy(s->mbox_cmd, r_.mbox_cmd, sizeof(s->mbox_cmd));
+        std::memcpy(s->mbox_resp, r_.mbox_resp, sizeof(s->mbox_resp));
+        s->mbox_doorbell = r_.mbox_doorbell;
+        s->cc_running = running_;
+        s->cc_mtime = mtime();
+        s->cc_mtimecmp = mtimecmp_.load();
+        for (unsigned i = 0; i < 32; i++) s->cc_x[i] = cpu_.reg(i);
+        s->cc_pc = cpu_.pc();
+        uint32_t *csrs[] = {&s->cc_misa, &s->cc_mstatus, &s->cc_mie, &s->cc_mtvec,
+                            &s->cc_mscratch, &s->cc_mepc, &s->cc_mcause, &s->cc_mtval,
+                            &s->cc_mcountinhibit};
+        for (size_t i = 0; i < std::size(kSavedCsrs); i++) cpu_.read_csr(kSavedCsrs[i], csrs[i]);
+        s->cc_cycle = cpu_.cycle();
+        s->cc_instret = cpu_.instret();
+        std::memcpy(s->cc_sram, sram_.data(), MTIA_CC_SRAM_SIZE);
+    }
+
+    static bool valid_boot_status(uint32_t v) {
+        return v <= MTIA_BOOT_HALTED ||
+               (v >= MTIA_BOOT_ERR_BAD_STAGE && v <= MTIA_BOOT_ERR_BUSY);
+    }
+
+    void load(const mtia_core_snapshot *s) {  // ctl_mu_ held, thread stopped, s valid
+        Locked l(*this);
+        reset_locked();
+        r_.scratch = s->scratch;
+        r_.irq_status = s->irq_status;
+        r_.irq_mask = s->irq_mask;
+        r_.reset_count = s->reset_count;
+        r_.err_status = s->err_status;
+        r_.err_addr = s->err_addr;
+        r_.fw_stage_lo = s->fw_stage_lo;
+        r_.fw_stage_hi = s->fw_stage_hi;
+        r_.fw_stage_size = s->fw_stage_size;
+        r_.fw_boot_status = s->fw_boot_status;
+        r_.fw_status = s->fw_status;
+        r_.fw_version = s->fw_version;
+        r_.fw_heartbeat = s->fw_heartbeat;
+        r_.fw_trap_cause = s->fw_trap_cause;
+        r_.fw_trap_pc = s->fw_trap_pc;
+        r_.fw_trap_tval = s->fw_trap_tval;
+        r_.fw_log_addr = s->fw_log_addr;
+        r_.fw_log_size = s->fw_log_size;
+        std::memcpy(r_.mbox_cmd, s->mbox_cmd, sizeof(r_.mbox_cmd));
+        std::memcpy(r_.mbox_resp, s->mbox_resp, sizeof(r_.mbox_resp));
+        set_doorbell(s->mbox_doorbell);
+        running_ = s->cc_running != 0;
+        mtime_offset_ = 0;
+        mtime_offset_ = s->cc_mtime - mtime();
+        mtimecmp_.store(running_ ? s->cc_mtimecmp : ~uint64_t{0});
+        std::memcpy(sram_.data(), s->cc_sram, MTIA_CC_SRAM_SIZE);
+        cpu_.invalidate_code(MTIA_CC_SRAM_BASE, MTIA_CC_SRAM_SIZE);
+        for (unsigned i = 1; i < 32; i++) cpu_.set_reg(i, s->cc_x[i]);
+        cpu_.set_pc(s->cc_pc);
+        const uint32_t csrs[] = {s->cc_misa, s->cc_mstatus, s->cc_mie, s->cc_mtvec,
+                                 s->cc_mscratch, s->cc_mepc, s->cc_mcause, s->cc_mtval,
+                                 s->cc_mcountinhibit};
+        for (size_t i = 0; i < std::size(kSavedCsrs); i++) cpu_.write_csr(kSavedCsrs[i], csrs[i]);
+        using namespace mtia::rv32::csr;
+        cpu_.write_csr(kMcycle, static_cast<uint32_t>(s->cc_cycle));
+        cpu_.write_csr(kMcycleh, static_cast<uint32_t>(s->cc_cycle >> 32));
+        cpu_.write_csr(kMinstret, static_cast<uint32_t>(s->cc_instret));
+        cpu_.write_csr(kMinstreth, static_cast<uint32_t>(s->cc_instret >> 32));
+        instret_.store(s->cc_instret);
+        update_mtip();
+    }
+
+    // ---- state ---------------------------------------------------------------
+    std::mutex ctl_mu_;
+    std::mutex mu_;
+    Regs r_{};
+    bool running_ = false;           // mu_: firmware accepted and not halted
+    bool vm_running_ = true;         // ctl_mu_
+    bool raise_pending_ = false;     // mu_
+    std::string err_pending_;        // mu_
+    uint8_t *devmem_ = nullptr;      // changed only with the thread stopped
+    uint64_t devmem_size_ = 0;
+    std::vector<uint8_t> sram_;      // the control core's SRAM
+    Cpu cpu_;                        // after sram_: its constructor maps it
+    std::chrono::steady_clock::time_point epoch_;
+    uint64_t mtime_offset_ = 0;      // changed only with the thread stopped
+    std::atomic<uint64_t> mtimecmp_{~uint64_t{0}};
+    std::atomic<uint64_t> instret_{0};  // published by the thread per slice
+    std::atomic<bool> quit_{false};
+    std::atomic<bool> ran_{false};   // the thread ran since set_vm_running last asked
+    std::thread thread_;             // ctl_mu_
 };
 
 extern "C" {
@@ -179,23 +706,18 @@ struct mtia_core *mtia_core_new(const struct mtia_core_config *cfg,
     if (mtia_core_config_validate(cfg, nullptr, 0) != 0) {
         return nullptr;
     }
-    auto *core = new (std::nothrow) mtia_core{};
-    if (!core) {
+    try {
+        return new mtia_core(*cfg, ops, opaque);
+    } catch (...) {
         return nullptr;
     }
-    core->cfg = *cfg;
-    if (ops) {
-        core->ops = *ops;
-    }
-    core->opaque = opaque;
-    core->reset();
-    return core;
 }
 
 void mtia_core_free(struct mtia_core *core) { delete core; }
 
 uint64_t mtia_core_mmio_read(struct mtia_core *core, uint64_t offset, unsigned size)
 {
+    mtia_core::Locked l(*core);
     if (size != 4 || (offset & 3)) {
         core->flag_error(MTIA_ERR_BAD_SIZE, offset);
         core->guest_error("mtia: read of bad size or alignment at 0x%llx", offset);
@@ -213,6 +735,17 @@ uint64_t mtia_core_mmio_read(struct mtia_core *core, uint64_t offset, unsigned s
 void mtia_core_mmio_write(struct mtia_core *core, uint64_t offset, uint64_t value,
                           unsigned size)
 {
+    if (size == 4 && offset == MTIA_REG_RESET && value == MTIA_RESET_KEY) {
+        std::lock_guard<std::mutex> ctl(core->ctl_mu_);
+        core->device_reset(true);
+        return;
+    }
+    if (size == 4 && offset == MTIA_REG_FW_BOOT && value == MTIA_FW_BOOT_KEY) {
+        std::lock_guard<std::mutex> ctl(core->ctl_mu_);
+        core->boot();
+        return;
+    }
+    mtia_core::Locked l(*core);
     if (size != 4 || (offset & 3)) {
         core->flag_error(MTIA_ERR_BAD_SIZE, offset);
         core->guest_error("mtia: write of bad size or alignment at 0x%llx", offset);
@@ -221,11 +754,44 @@ void mtia_core_mmio_write(struct mtia_core *core, uint64_t offset, uint64_t valu
     core->write_reg(offset, static_cast<uint32_t>(value));
 }
 
-void mtia_core_reset(struct mtia_core *core) { core->reset(); }
-
-void mtia_core_save(const struct mtia_core *core, struct mtia_core_snapshot *snap)
+void mtia_core_reset(struct mtia_core *core)
 {
-    *snap = core->s;
+    std::lock_guard<std::mutex> ctl(core->ctl_mu_);
+    core->device_reset(false);
+}
+
+void mtia_core_attach_devmem(struct mtia_core *core, void *host, uint64_t size)
+{
+    std::lock_guard<std::mutex> ctl(core->ctl_mu_);
+    core->stop_thread();
+    {
+        std::lock_guard<std::mutex> l(core->mu_);
+        core->devmem_ = host ? static_cast<uint8_t *>(host) : nullptr;
+        core->devmem_size_ = host ? std::min(size, core->cfg.devmem_bytes) : 0;
+    }
+    core->cpu_.remap();
+    core->maybe_start();
+}
+
+int mtia_core_set_vm_running(struct mtia_core *core, int running)
+{
+    std::lock_guard<std::mutex> ctl(core->ctl_mu_);
+    bool ran = core->ran_.exchange(false);
+    core->vm_running_ = running != 0;
+    if (running) {
+        core->maybe_start();
+    } else {
+        core->stop_thread();
+    }
+    return ran ? 1 : 0;
+}
+
+void mtia_core_save(struct mtia_core *core, struct mtia_core_snapshot *snap)
+{
+    std::lock_guard<std::mutex> ctl(core->ctl_mu_);
+    core->stop_thread();
+    core->save(snap);
+    core->maybe_start();
 }
 
 int mtia_core_load(struct mtia_core *core, const struct mtia_core_snapshot *snap)
@@ -236,7 +802,18 @@ int mtia_core_load(struct mtia_core *core, const struct mtia_core_snapshot *snap
     if (snap->err_addr >= MTIA_BAR0_SIZE) {
         return -1;
     }
-    core->s = *snap;
+    if (!mtia_core::valid_boot_status(snap->fw_boot_status) || snap->mbox_doorbell > 1 ||
+        snap->cc_running > 1) {
+        return -1;
+    }
+    if (snap->cc_running && snap->fw_boot_status != MTIA_BOOT_RUNNING &&
+        snap->fw_boot_status != MTIA_BOOT_ERR_BUSY) {
+        return -1;
+    }
+    std::lock_guard<std::mutex> ctl(core->ctl_mu_);
+    core->stop_thread();
+    core->load(snap);
+    core->maybe_start();
     return 0;
 }
 

@@ -6,7 +6,14 @@
  *
  * The core knows nothing about QEMU. The glue hands it MMIO accesses and
  * gets called back through struct mtia_core_host_ops for side effects.
- * Not thread-safe: the glue calls it under QEMU's BQL.
+ *
+ * Threads: the core owns one thread of its own, the control core (an RV32IMC
+ * hart running the firmware, see docs/control-core.md), started by a
+ * successful firmware boot and stopped by reset, pause, free or a fatal trap.
+ * Every mtia_core_* call is thread-safe against that thread (register state
+ * is under the core's mutex); the mtia_core_* calls themselves are meant to be
+ * made by one host thread at a time (in QEMU: under the BQL). The core never
+ * holds its mutex while calling a host op, and never waits for the BQL.
  */
 #ifndef MTIA_CORE_H
 #define MTIA_CORE_H
@@ -32,21 +39,59 @@ struct mtia_core_config {
 
 /* Side effects the core asks of its host. Any pointer may be NULL. */
 struct mtia_core_host_ops {
-    /* Raise MSI-X vector @vector (edge). */
+    /* Raise MSI-X vector @vector (edge). Called from the thread of the
+     * mtia_core_* call that caused it, OR from the control-core thread
+     * (firmware posting a mailbox response, an event, a trap): the host must
+     * not assume it holds any host lock (QEMU: the BQL) when this runs. */
     void (*raise_irq)(void *opaque, unsigned vector);
-    /* A guest did something wrong; @msg says what (for LOG_GUEST_ERROR). */
+    /* A guest did something wrong; @msg says what (for LOG_GUEST_ERROR).
+     * Only called from mtia_core_* calls, never from the control-core thread. */
     void (*guest_error)(void *opaque, const char *msg);
 };
 
-/* Migratable state: plain fields so the glue can describe them in vmstate. */
-#define MTIA_CORE_SNAPSHOT_VERSION 1
+/* Migratable state: plain fields so the glue can describe them in vmstate.
+ * Version 1 is the register block alone; version 2 adds firmware boot, the
+ * mailbox and the whole control core (registers, CSRs, SRAM), so a running
+ * core migrates and continues on the destination. */
+#define MTIA_CORE_SNAPSHOT_VERSION 2
+#define MTIA_CORE_SNAPSHOT_VERSION_MIN 1
+#define MTIA_CORE_MBOX_WORDS (64 / 4)
+#define MTIA_CORE_CC_SRAM_BYTES 0x40000 /* == MTIA_CC_SRAM_SIZE */
 struct mtia_core_snapshot {
+    /* version 1 */
     uint32_t scratch;
     uint32_t irq_status;
     uint32_t irq_mask;
     uint32_t reset_count;
     uint32_t err_status;
     uint32_t err_addr;
+    /* version 2: firmware boot and mailbox registers */
+    uint32_t fw_stage_lo;
+    uint32_t fw_stage_hi;
+    uint32_t fw_stage_size;
+    uint32_t fw_boot_status;
+    uint32_t fw_status;
+    uint32_t fw_version;
+    uint32_t fw_heartbeat;
+    uint32_t fw_trap_cause;
+    uint32_t fw_trap_pc;
+    uint32_t fw_trap_tval;
+    uint32_t fw_log_addr;
+    uint32_t fw_log_size;
+    uint32_t mbox_cmd[MTIA_CORE_MBOX_WORDS];
+    uint32_t mbox_resp[MTIA_CORE_MBOX_WORDS];
+    uint32_t mbox_doorbell;
+    /* version 2: the control core */
+    uint32_t cc_running;    /* 1: the core was executing firmware */
+    uint64_t cc_mtime;      /* mtime when saved; continues from here */
+    uint64_t cc_mtimecmp;
+    uint32_t cc_x[32];      /* x0..x31 */
+    uint32_t cc_pc;
+    uint32_t cc_mstatus, cc_misa, cc_mie, cc_mtvec, cc_mscratch, cc_mepc,
+             cc_mcause, cc_mtval, cc_mcountinhibit;
+    uint64_t cc_cycle;
+    uint64_t cc_instret;
+    uint8_t cc_sram[MTIA_CORE_CC_SRAM_BYTES];
 };
 
 void mtia_core_config_default(struct mtia_core_config *cfg);
@@ -66,12 +111,30 @@ uint64_t mtia_core_mmio_read(struct mtia_core *core, uint64_t offset,
 void mtia_core_mmio_write(struct mtia_core *core, uint64_t offset,
                           uint64_t value, unsigned size);
 
-/* Device reset (PCI reset or MTIA_REG_RESET): registers to reset values. */
+/* Device reset (PCI reset or MTIA_REG_RESET): registers to reset values;
+ * the control core is stopped (its thread joined) and boot returns to IDLE. */
 void mtia_core_reset(struct mtia_core *core);
 
-void mtia_core_save(const struct mtia_core *core,
-                    struct mtia_core_snapshot *snap);
-/* 0 on success, -1 if @snap holds values the device could not have had. */
+/* Device memory (BAR2) is owned by the host: @host points at @size bytes
+ * (size <= the configured devmem size). The boot ROM reads staged images
+ * from it and the control core sees its first min(size, 2 GiB) at
+ * MTIA_CC_DEVMEM_BASE. Call before the guest can boot firmware (realize);
+ * @host must stay valid until mtia_core_free() or the next attach. NULL
+ * detaches (firmware boot then fails with MTIA_BOOT_ERR_BAD_STAGE). */
+void mtia_core_attach_devmem(struct mtia_core *core, void *host, uint64_t size);
+
+/* The VM stopped (@running = 0) or runs again (1). While stopped the control
+ * core's thread is parked (joined), so save/load see a quiescent core.
+ * Returns 1 if the control core may have written device memory since the
+ * previous call (the host then marks it dirty for migration), else 0.
+ * A new core starts with the VM running. */
+int mtia_core_set_vm_running(struct mtia_core *core, int running);
+
+/* Stops the control core's thread while copying (restarting it after). */
+void mtia_core_save(struct mtia_core *core, struct mtia_core_snapshot *snap);
+/* 0 on success, -1 if @snap holds values the device could not have had.
+ * A snapshot with cc_running set restarts the control core (once the VM
+ * runs). */
 int mtia_core_load(struct mtia_core *core,
                    const struct mtia_core_snapshot *snap);
 

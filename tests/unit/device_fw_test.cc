@@ -1,0 +1,665 @@
+// SPDX-License-Identifier: MIT
+// The device core's boot ROM and control core, without QEMU: images staged
+// in a std::vector standing in for BAR2, firmware from tests/unit/device_fw
+// (assembled at build time) and, when built, the real firmware.
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <functional>
+#include <mutex>
+#include <random>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "mtia/mtia_spec.h"
+#include "mtia_core.h"
+#include "sha256.h"
+
+namespace {
+
+using namespace std::chrono_literals;
+
+constexpr uint64_t kDevmem = 16ull << 20;
+constexpr uint32_t kTb = 0xa0000;  // fw_test.S's test bench in device memory
+
+std::vector<uint8_t> read_file(const std::string &path)
+{
+    std::ifstream f(path, std::ios::binary);
+    if (!f) return {};
+    return std::vector<uint8_t>((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+}
+
+std::vector<uint8_t> test_fw()
+{
+#ifdef MTIA_DEVICE_TEST_FW
+    return read_file(MTIA_DEVICE_TEST_FW);
+#else
+    return {};
+#endif
+}
+
+#define NEED_TEST_FW(payload)                                                              \
+    do {                                                                                   \
+        if ((payload).empty())                                                             \
+            GTEST_SKIP() << "test firmware not built (needs riscv64-unknown-elf binutils)"; \
+    } while (0)
+
+struct Image {
+    mtia_fw_header h{};
+    std::vector<uint8_t> payload;
+
+    explicit Image(std::vector<uint8_t> p, uint32_t flags = 0) : payload(std::move(p))
+    {
+        h.magic = MTIA_FW_MAGIC;
+        h.format_version = MTIA_FW_FORMAT_VERSION;
+        h.header_size = MTIA_FW_HEADER_SIZE;
+        h.load_addr = MTIA_CC_SRAM_BASE;
+        h.entry = MTIA_CC_SRAM_BASE;
+        h.payload_size = static_cast<uint32_t>(payload.size());
+        h.fw_version = MTIA_FW_VERSION(1, 2, 3);
+        h.flags = flags;
+        sign();
+    }
+    void sign()
+    {
+        std::memset(h.sha256, 0, sizeof(h.sha256));
+        mtia::Sha256 s;
+        s.update(&h, sizeof(h));
+        s.update(payload.data(), payload.size());
+        s.finish(h.sha256);
+    }
+    std::vector<uint8_t> bytes() const
+    {
+        std::vector<uint8_t> b(sizeof(h));
+        std::memcpy(b.data(), &h, sizeof(h));
+        b.insert(b.end(), payload.begin(), payload.end());
+        return b;
+    }
+};
+
+// Host callbacks may come from the control-core thread.
+struct Host {
+    std::mutex mu;
+    std::condition_variable cv;
+    unsigned irqs = 0;
+    std::vector<std::string> errors;
+};
+
+const mtia_core_host_ops kOps = {
+    [](void *o, unsigned) {
+        auto *h = static_cast<Host *>(o);
+        std::lock_guard<std::mutex> l(h->mu);
+        h->irqs++;
+        h->cv.notify_all();
+    },
+    [](void *o, const char *m) {
+        auto *h = static_cast<Host *>(o);
+        std::lock_guard<std::mutex> l(h->mu);
+        h->errors.emplace_back(m);
+    },
+};
+
+// Aborts the test binary if a test hangs (a thread that will not stop).
+class Watchdog {
+public:
+    explicit Watchdog(std::chrono::seconds limit)
+        : t_([this, limit] {
+              std::unique_lock<std::mutex> l(mu_);
+              if (!cv_.wait_for(l, limit, [this] { return done_; })) {
+                  std::fprintf(stderr, "device_fw_test: watchdog: test hung, aborting\n");
+                  std::abort();
+              }
+          })
+    {
+    }
+    ~Watchdog()
+    {
+        {
+            std::lock_guard<std::mutex> l(mu_);
+            done_ = true;
+        }
+        cv_.notify_all();
+        t_.join();
+    }
+
+private:
+    std::mutex mu_;
+    std::condition_variable cv_;
+    bool done_ = false;
+    std::thread t_;
+};
+
+class FwTest : public ::testing::Test {
+protected:
+    void SetUp() override
+    {
+        mtia_core_config_default(&cfg);
+        cfg.devmem_bytes = kDevmem;
+        devmem.assign(kDevmem, 0);
+        core = mtia_core_new(&cfg, &kOps, &host);
+        ASSERT_NE(core, nullptr);
+        mtia_core_attach_devmem(core, devmem.data(), devmem.size());
+        fw = test_fw();
+    }
+    void TearDown() override { mtia_core_free(core); }
+
+    uint32_t rd(uint64_t off) { return static_cast<uint32_t>(mtia_core_mmio_read(core, off, 4)); }
+    void wr(uint64_t off, uint32_t v) { mtia_core_mmio_write(core, off, v, 4); }
+    uint32_t dm32(uint64_t off)
+    {
+        uint32_t v;
+        std::memcpy(&v, devmem.data() + off, 4);
+        return v;
+    }
+    void set_dm32(uint64_t off, uint32_t v) { std::memcpy(devmem.data() + off, &v, 4); }
+
+    void stage(const std::vector<uint8_t> &img, uint64_t off = MTIA_DEVMEM_FW_STAGE_OFF,
+               uint64_t size = ~0ull)
+    {
+        std::memcpy(devmem.data() + off, img.data(), img.size());
+        wr(MTIA_REG_FW_STAGE_LO, static_cast<uint32_t>(off));
+        wr(MTIA_REG_FW_STAGE_HI, static_cast<uint32_t>(off >> 32));
+        wr(MTIA_REG_FW_STAGE_SIZE, static_cast<uint32_t>(size == ~0ull ? img.size() : size));
+    }
+    uint32_t boot()
+    {
+        wr(MTIA_REG_FW_BOOT, MTIA_FW_BOOT_KEY);
+        return rd(MTIA_REG_FW_BOOT_STATUS);
+    }
+    uint32_t boot(const Image &img, uint32_t mode = 0)
+    {
+        set_dm32(kTb, mode);
+        stage(img.bytes());
+        return boot();
+    }
+    bool wait_for(const std::function<bool()> &pred, std::chrono::milliseconds limit = 5s)
+    {
+        auto end = std::chrono::steady_clock::now() + limit;
+        while (!pred()) {
+            if (std::chrono::steady_clock::now() > end) return false;
+            std::this_thread::sleep_for(1ms);
+        }
+        return true;
+    }
+    bool wait_ready()
+    {
+        return wait_for([&] { return rd(MTIA_REG_FW_STATUS) == MTIA_FW_STATUS_READY; });
+    }
+    unsigned irqs()
+    {
+        std::lock_guard<std::mutex> l(host.mu);
+        return host.irqs;
+    }
+
+    mtia_core_config cfg{};
+    Host host;
+    std::vector<uint8_t> devmem;
+    std::vector<uint8_t> fw;
+    mtia_core *core = nullptr;
+};
+
+TEST_F(FwTest, RegistersAfterReset)
+{
+    EXPECT_EQ(rd(MTIA_REG_FW_BOOT_STATUS), MTIA_BOOT_IDLE);
+    EXPECT_EQ(rd(MTIA_REG_FW_STATUS), MTIA_FW_STATUS_OFF);
+    EXPECT_EQ(rd(MTIA_REG_FW_HEARTBEAT), 0u);
+    EXPECT_EQ(rd(MTIA_REG_FW_INSTRET_LO), 0u);
+    EXPECT_EQ(rd(MTIA_REG_MBOX_DOORBELL), 0u);
+    EXPECT_EQ(rd(MTIA_REG_FW_BOOT), 0u);
+    EXPECT_EQ(rd(MTIA_REG_ERR_STATUS), 0u);
+}
+
+TEST_F(FwTest, HostCannotWriteFirmwareRegisters)
+{
+    for (uint64_t off : {MTIA_REG_FW_BOOT_STATUS, MTIA_REG_FW_STATUS, MTIA_REG_FW_VERSION,
+                         MTIA_REG_FW_HEARTBEAT, MTIA_REG_FW_LOG_ADDR, MTIA_REG_FW_LOG_SIZE,
+                         MTIA_REG_FW_TRAP_PC, MTIA_REG_FW_INSTRET_LO, MTIA_REG_MBOX_RESP,
+                         MTIA_REG_MBOX_RESP + 0x3c}) {
+        wr(off, 7);
+        EXPECT_EQ(rd(off), 0u) << off;
+        EXPECT_EQ(rd(MTIA_REG_ERR_STATUS), MTIA_ERR_BAD_WRITE) << off;
+        EXPECT_EQ(rd(MTIA_REG_ERR_ADDR), off);
+        wr(MTIA_REG_ERR_STATUS, ~0u);
+    }
+    // The firmware-only block is not in the host's BAR0.
+    for (uint64_t off : {MTIA_CC_REG_MTIME_LO, MTIA_CC_REG_MBOX_POST, MTIA_CC_REG_EVENT}) {
+        wr(off, 1);
+        EXPECT_EQ(rd(MTIA_REG_ERR_STATUS), MTIA_ERR_BAD_OFFSET) << off;
+        wr(MTIA_REG_ERR_STATUS, ~0u);
+    }
+    // A wrong boot key is a bad write and boots nothing.
+    wr(MTIA_REG_FW_BOOT, 0x1234);
+    EXPECT_EQ(rd(MTIA_REG_ERR_STATUS), MTIA_ERR_BAD_WRITE);
+    EXPECT_EQ(rd(MTIA_REG_FW_BOOT_STATUS), MTIA_BOOT_IDLE);
+    // Stage registers and the command buffer are plain RW for the host.
+    wr(MTIA_REG_FW_STAGE_HI, 0x12);
+    wr(MTIA_REG_MBOX_CMD + 0x3c, 0xabcd);
+    EXPECT_EQ(rd(MTIA_REG_FW_STAGE_HI), 0x12u);
+    EXPECT_EQ(rd(MTIA_REG_MBOX_CMD + 0x3c), 0xabcdu);
+}
+
+TEST_F(FwTest, GoodImageBootsToReady)
+{
+    NEED_TEST_FW(fw);
+    wr(MTIA_REG_IRQ_MASK, MTIA_IRQ_ALL & ~MTIA_IRQ_FW_EVENT);
+    Image img(fw);
+    EXPECT_EQ(boot(img), MTIA_BOOT_RUNNING);
+    EXPECT_EQ(rd(MTIA_REG_IRQ_STATUS) & MTIA_IRQ_FW_EVENT, MTIA_IRQ_FW_EVENT);
+    EXPECT_GE(irqs(), 1u);
+    ASSERT_TRUE(wait_ready());
+    EXPECT_EQ(rd(MTIA_REG_FW_VERSION), 0x010203u);
+    EXPECT_EQ(dm32(kTb + 4), 0u);                  // a0 = header flags
+    EXPECT_EQ(dm32(kTb + 8), MTIA_BOOT_RUNNING);   // a1 = FW_BOOT_STATUS
+    EXPECT_GT(rd(MTIA_REG_FW_INSTRET_LO) | rd(MTIA_REG_FW_INSTRET_HI), 0u);
+    EXPECT_EQ(rd(MTIA_REG_FW_BOOT_STATUS), MTIA_BOOT_RUNNING);
+    EXPECT_EQ(dm32(kTb + 12), 0u);  // no unexpected exception
+}
+
+TEST_F(FwTest, HeartbeatFromTimerInterrupt)
+{
+    NEED_TEST_FW(fw);
+    ASSERT_EQ(boot(Image(fw)), MTIA_BOOT_RUNNING);
+    ASSERT_TRUE(wait_ready());
+    uint32_t h0 = rd(MTIA_REG_FW_HEARTBEAT);
+    ASSERT_TRUE(wait_for([&] { return rd(MTIA_REG_FW_HEARTBEAT) >= h0 + 5; }))
+        << "heartbeat " << rd(MTIA_REG_FW_HEARTBEAT);
+    // 1 ms period: 50 ms give about 50 beats; allow a loaded machine slack.
+    uint32_t h1 = rd(MTIA_REG_FW_HEARTBEAT);
+    std::this_thread::sleep_for(50ms);
+    uint32_t h2 = rd(MTIA_REG_FW_HEARTBEAT);
+    EXPECT_GE(h2 - h1, 5u);
+    EXPECT_LE(h2 - h1, 80u);  // not faster than mtime
+    // Idle in WFI between beats: far fewer instructions than a spin.
+    uint64_t i1 = rd(MTIA_REG_FW_INSTRET_LO);
+    std::this_thread::sleep_for(50ms);
+    uint64_t i2 = rd(MTIA_REG_FW_INSTRET_LO);
+    EXPECT_LT(i2 - i1, 100000u);
+}
+
+TEST_F(FwTest, MailboxDoorbellInterruptsFirmwareWhichResponds)
+{
+    NEED_TEST_FW(fw);
+    ASSERT_EQ(boot(Image(fw)), MTIA_BOOT_RUNNING);
+    ASSERT_TRUE(wait_ready());
+    wr(MTIA_REG_IRQ_STATUS, ~0u);
+    wr(MTIA_REG_IRQ_MASK, MTIA_IRQ_ALL & ~MTIA_IRQ_MBOX);
+    unsigned before = irqs();
+    for (uint32_t seq = 1; seq <= 20; seq++) {
+        wr(MTIA_REG_MBOX_CMD, MTIA_ADMIN_PING | seq << 16);
+        wr(MTIA_REG_MBOX_CMD + 4, 0xffffffff);  // status: firmware sets OK
+        for (unsigned i = 0; i < 13; i++) wr(MTIA_REG_MBOX_CMD + 8 + 4 * i, seq * 100 + i);
+        wr(MTIA_REG_MBOX_DOORBELL, 1);
+        ASSERT_TRUE(wait_for([&] { return rd(MTIA_REG_IRQ_STATUS) & MTIA_IRQ_MBOX; }))
+            << "seq " << seq;
+        EXPECT_EQ(rd(MTIA_REG_MBOX_DOORBELL), 0u);
+        EXPECT_EQ(rd(MTIA_REG_MBOX_RESP), MTIA_ADMIN_PING | seq << 16);
+        EXPECT_EQ(rd(MTIA_REG_MBOX_RESP + 4), MTIA_ADMIN_STATUS_OK);
+        for (unsigned i = 0; i < 13; i++)
+            EXPECT_EQ(rd(MTIA_REG_MBOX_RESP + 8 + 4 * i), seq * 100 + i);
+        EXPECT_EQ(rd(MTIA_REG_MBOX_RESP + 60), seq);  // written with a halfword store
+        wr(MTIA_REG_IRQ_STATUS, MTIA_IRQ_MBOX);
+    }
+    EXPECT_GE(irqs() - before, 20u);
+    EXPECT_EQ(dm32(kTb + 12), 0u);
+}
+
+TEST_F(FwTest, DoorbellRungBeforeBootIsServedAfterReady)
+{
+    NEED_TEST_FW(fw);
+    wr(MTIA_REG_MBOX_CMD, MTIA_ADMIN_PING | 77 << 16);
+    wr(MTIA_REG_MBOX_DOORBELL, 1);
+    EXPECT_EQ(rd(MTIA_REG_MBOX_DOORBELL), 1u);
+    ASSERT_EQ(boot(Image(fw)), MTIA_BOOT_RUNNING);
+    ASSERT_TRUE(wait_for([&] { return rd(MTIA_REG_IRQ_STATUS) & MTIA_IRQ_MBOX; }));
+    EXPECT_EQ(rd(MTIA_REG_MBOX_RESP), MTIA_ADMIN_PING | 77u << 16);
+}
+
+struct BootCase {
+    const char *name;
+    uint32_t expect;
+    // Mutate the image (after signing unless @resign), or the stage.
+    std::function<void(Image &)> mutate;
+    bool resign;
+};
+
+TEST_F(FwTest, EachBootErrorCodeThenRetrySucceeds)
+{
+    NEED_TEST_FW(fw);
+    const uint32_t n = static_cast<uint32_t>(fw.size());
+    const std::vector<BootCase> cases = {
+        {"bad magic", MTIA_BOOT_ERR_BAD_MAGIC, [](Image &i) { i.h.magic ^= 1; }, true},
+        {"bad format", MTIA_BOOT_ERR_BAD_FORMAT, [](Image &i) { i.h.format_version = 2; }, true},
+        {"format 0", MTIA_BOOT_ERR_BAD_FORMAT, [](Image &i) { i.h.format_version = 0; }, true},
+        {"header too small", MTIA_BOOT_ERR_BAD_HEADER, [](Image &i) { i.h.header_size = 76; }, true},
+        {"header_size 0", MTIA_BOOT_ERR_BAD_HEADER, [](Image &i) { i.h.header_size = 0; }, true},
+        {"reserved set", MTIA_BOOT_ERR_BAD_HEADER, [](Image &i) { i.h.reserved[4] = 1; }, true},
+        {"unknown flag", MTIA_BOOT_ERR_BAD_HEADER, [](Image &i) { i.h.flags = 1u << 2; }, true},
+        {"high flag", MTIA_BOOT_ERR_BAD_HEADER, [](Image &i) { i.h.flags = 1u << 31; }, true},
+        {"payload_size > stage", MTIA_BOOT_ERR_TRUNCATED, [](Image &i) { i.h.payload_size += 4; }, true},
+        {"payload_size huge", MTIA_BOOT_ERR_TRUNCATED, [](Image &i) { i.h.payload_size = ~0u; }, true},
+        {"load below SRAM", MTIA_BOOT_ERR_BAD_LOAD,
+         [](Image &i) { i.h.load_addr = MTIA_CC_SRAM_BASE - 4; i.h.entry = i.h.load_addr; }, true},
+        {"load past SRAM end", MTIA_BOOT_ERR_BAD_LOAD,
+         [n](Image &i) {
+             i.h.load_addr = MTIA_CC_SRAM_BASE + MTIA_CC_SRAM_SIZE - n + 4;
+             i.h.entry = i.h.load_addr;
+         }, true},
+        {"load wraps 2^32", MTIA_BOOT_ERR_BAD_LOAD,
+         [](Image &i) { i.h.load_addr = 0xfffffff0u; i.h.entry = i.h.load_addr; }, true},
+        {"load in device memory", MTIA_BOOT_ERR_BAD_LOAD,
+         [](Image &i) { i.h.load_addr = MTIA_CC_DEVMEM_BASE; i.h.entry = i.h.load_addr; }, true},
+        {"entry past payload", MTIA_BOOT_ERR_BAD_ENTRY,
+         [n](Image &i) { i.h.entry = MTIA_CC_SRAM_BASE + n; }, true},
+        {"entry before payload", MTIA_BOOT_ERR_BAD_ENTRY,
+         [](Image &i) { i.h.load_addr += 0x100; i.h.entry = MTIA_CC_SRAM_BASE; }, true},
+        {"entry odd", MTIA_BOOT_ERR_BAD_ENTRY, [](Image &i) { i.h.entry += 1; }, true},
+        {"payload byte flipped", MTIA_BOOT_ERR_BAD_DIGEST, [](Image &i) { i.payload[5] ^= 0x10; }, false},
+        {"last payload byte flipped", MTIA_BOOT_ERR_BAD_DIGEST,
+         [](Image &i) { i.payload.back() ^= 1; }, false},
+        {"header byte flipped", MTIA_BOOT_ERR_BAD_DIGEST, [](Image &i) { i.h.fw_version ^= 0x100; }, false},
+        {"digest byte flipped", MTIA_BOOT_ERR_BAD_DIGEST, [](Image &i) { i.h.sha256[31] ^= 0x80; }, false},
+    };
+    for (const BootCase &c : cases) {
+        Image img(fw);
+        c.mutate(img);
+        if (c.resign) img.sign();  // so only the intended check can fire
+        EXPECT_EQ(boot(img), c.expect) << c.name;
+        EXPECT_EQ(rd(MTIA_REG_FW_STATUS), MTIA_FW_STATUS_OFF) << c.name;
+        EXPECT_EQ(rd(MTIA_REG_IRQ_STATUS) & MTIA_IRQ_FW_EVENT, MTIA_IRQ_FW_EVENT) << c.name;
+        wr(MTIA_REG_IRQ_STATUS, ~0u);
+    }
+    // Truncated stage: one byte short of the payload, and shorter than a header.
+    stage(Image(fw).bytes(), 0, fw.size() + MTIA_FW_HEADER_SIZE - 1);
+    EXPECT_EQ(boot(), MTIA_BOOT_ERR_TRUNCATED);
+    stage(Image(fw).bytes(), 0, 40);
+    EXPECT_EQ(boot(), MTIA_BOOT_ERR_TRUNCATED);
+    // A larger stage than the image is fine (checked below by the retry).
+    // After all that the device boots a good image.
+    stage(Image(fw).bytes(), 0x1000, fw.size() + MTIA_FW_HEADER_SIZE + 4096);
+    EXPECT_EQ(boot(), MTIA_BOOT_RUNNING);
+    EXPECT_TRUE(wait_ready());
+}
+
+TEST_F(FwTest, BadStageBounds)
+{
+    std::vector<uint8_t> junk(128, 0x5a);
+    struct {
+        uint64_t off;
+        uint32_t size;
+    } bad[] = {
+        {kDevmem, 128},                    // starts at the end
+        {kDevmem - 64, 128},               // runs past the end
+        {0, 0},                            // empty
+        {0xfffffffffffffff0ull, 0x100},    // offset + size wraps 2^64
+        {0xffffffff00000000ull, 0x100},
+        {1ull << 32, 128},                 // above 4 GiB, devmem is 16 MiB
+        {0, 0xffffffffu},                  // bigger than device memory
+    };
+    for (auto &b : bad) {
+        wr(MTIA_REG_FW_STAGE_LO, static_cast<uint32_t>(b.off));
+        wr(MTIA_REG_FW_STAGE_HI, static_cast<uint32_t>(b.off >> 32));
+        wr(MTIA_REG_FW_STAGE_SIZE, b.size);
+        EXPECT_EQ(boot(), MTIA_BOOT_ERR_BAD_STAGE) << std::hex << b.off << " " << b.size;
+    }
+    // The last byte of device memory is a valid place for a (truncated) stage.
+    wr(MTIA_REG_FW_STAGE_LO, static_cast<uint32_t>(kDevmem - 1));
+    wr(MTIA_REG_FW_STAGE_HI, 0);
+    wr(MTIA_REG_FW_STAGE_SIZE, 1);
+    EXPECT_EQ(boot(), MTIA_BOOT_ERR_TRUNCATED);
+    // Without device memory nothing can be staged.
+    mtia_core_attach_devmem(core, nullptr, 0);
+    stage(junk, 0, 128);
+    EXPECT_EQ(boot(), MTIA_BOOT_ERR_BAD_STAGE);
+}
+
+TEST_F(FwTest, BootWhileRunningIsBusyAndChangesNothing)
+{
+    NEED_TEST_FW(fw);
+    ASSERT_EQ(boot(Image(fw)), MTIA_BOOT_RUNNING);
+    ASSERT_TRUE(wait_ready());
+    ASSERT_TRUE(wait_for([&] { return rd(MTIA_REG_FW_HEARTBEAT) >= 2; }));
+    wr(MTIA_REG_IRQ_STATUS, ~0u);
+    Image other(fw);
+    other.h.magic = 0;  // would fail if it were looked at
+    stage(other.bytes());
+    EXPECT_EQ(boot(), MTIA_BOOT_ERR_BUSY);
+    EXPECT_EQ(rd(MTIA_REG_IRQ_STATUS) & MTIA_IRQ_FW_EVENT, MTIA_IRQ_FW_EVENT);
+    EXPECT_EQ(rd(MTIA_REG_FW_STATUS), MTIA_FW_STATUS_READY);
+    uint32_t h = rd(MTIA_REG_FW_HEARTBEAT);
+    EXPECT_TRUE(wait_for([&] { return rd(MTIA_REG_FW_HEARTBEAT) > h + 2; }));  // still running
+}
+
+TEST_F(FwTest, IllegalInstructionHaltsWithTrapInfo)
+{
+    NEED_TEST_FW(fw);
+    wr(MTIA_REG_IRQ_MASK, MTIA_IRQ_ALL & ~MTIA_IRQ_FW_EVENT);
+    // The core may halt before FW_BOOT_STATUS is read back.
+    uint32_t st = boot(Image(fw, MTIA_FW_FLAG_TEST_TRAP));
+    ASSERT_TRUE(st == MTIA_BOOT_RUNNING || st == MTIA_BOOT_HALTED) << st;
+    ASSERT_TRUE(wait_for([&] { return rd(MTIA_REG_FW_BOOT_STATUS) == MTIA_BOOT_HALTED; }));
+    EXPECT_EQ(rd(MTIA_REG_FW_TRAP_CAUSE), 2u);  // illegal instruction
+    uint32_t pc = rd(MTIA_REG_FW_TRAP_PC);
+    ASSERT_GE(pc, MTIA_CC_SRAM_BASE);
+    ASSERT_LT(pc, MTIA_CC_SRAM_BASE + fw.size());
+    EXPECT_EQ(fw[pc - MTIA_CC_SRAM_BASE] | fw[pc - MTIA_CC_SRAM_BASE + 1], 0);  // the .word 0
+    EXPECT_EQ(rd(MTIA_REG_FW_TRAP_TVAL), 0u);
+    EXPECT_EQ(dm32(kTb + 4), static_cast<uint32_t>(MTIA_FW_FLAG_TEST_TRAP));  // a0 = flags
+    EXPECT_EQ(rd(MTIA_REG_IRQ_STATUS) & MTIA_IRQ_FW_EVENT, MTIA_IRQ_FW_EVENT);
+    EXPECT_GE(irqs(), 1u);
+    // With the boot's event acknowledged, the halt raises its own.
+    wr(MTIA_REG_IRQ_STATUS, ~0u);
+    unsigned before = irqs();
+    st = boot(Image(fw, MTIA_FW_FLAG_TEST_TRAP));
+    ASSERT_TRUE(wait_for([&] { return rd(MTIA_REG_FW_BOOT_STATUS) == MTIA_BOOT_HALTED; }));
+    EXPECT_GE(irqs(), before + 1);
+    // A halted core may be booted again.
+    EXPECT_EQ(boot(Image(fw)), MTIA_BOOT_RUNNING);
+    EXPECT_TRUE(wait_ready());
+    EXPECT_EQ(rd(MTIA_REG_FW_TRAP_CAUSE), 0u);
+}
+
+TEST_F(FwTest, WildAccessesFaultAndHalt)
+{
+    NEED_TEST_FW(fw);
+    struct {
+        uint32_t mode, cause, tval;
+    } cases[] = {
+        {1, 5, 0x40000000u},                       // load access fault
+        {2, 7, MTIA_CC_REGS_BASE + MTIA_REG_RESET}, // store to a host-only register
+        {3, 1, MTIA_CC_DEVMEM_BASE},               // fetch from device memory
+    };
+    for (auto &c : cases) {
+        uint32_t st = boot(Image(fw), c.mode);
+        ASSERT_TRUE(st == MTIA_BOOT_RUNNING || st == MTIA_BOOT_HALTED) << st;
+        ASSERT_TRUE(wait_for([&] { return rd(MTIA_REG_FW_BOOT_STATUS) == MTIA_BOOT_HALTED; }))
+            << "mode " << c.mode;
+        EXPECT_EQ(rd(MTIA_REG_FW_TRAP_CAUSE), c.cause) << "mode " << c.mode;
+        EXPECT_EQ(rd(MTIA_REG_FW_TRAP_TVAL), c.tval) << "mode " << c.mode;
+        EXPECT_EQ(rd(MTIA_REG_RESET_COUNT), 0u);  // the firmware could not reset us
+    }
+    EXPECT_EQ(rd(MTIA_REG_FW_TRAP_PC), MTIA_CC_DEVMEM_BASE);
+}
+
+TEST_F(FwTest, ResetStopsRunningCore)
+{
+    NEED_TEST_FW(fw);
+    Watchdog wd(30s);
+    for (uint32_t flags : {0u, static_cast<uint32_t>(MTIA_FW_FLAG_TEST_HANG)}) {
+        ASSERT_EQ(boot(Image(fw, flags)), MTIA_BOOT_RUNNING);
+        if (flags == 0) {
+            ASSERT_TRUE(wait_ready());
+        } else {  // spinning with interrupts off
+            ASSERT_TRUE(wait_for([&] { return rd(MTIA_REG_FW_INSTRET_LO) > 1000000; }));
+            EXPECT_EQ(rd(MTIA_REG_FW_STATUS), MTIA_FW_STATUS_OFF);
+        }
+        wr(MTIA_REG_RESET, MTIA_RESET_KEY);
+        EXPECT_EQ(rd(MTIA_REG_FW_BOOT_STATUS), MTIA_BOOT_IDLE);
+        EXPECT_EQ(rd(MTIA_REG_FW_STATUS), MTIA_FW_STATUS_OFF);
+        EXPECT_EQ(rd(MTIA_REG_FW_HEARTBEAT), 0u);
+        EXPECT_EQ(rd(MTIA_REG_FW_INSTRET_LO), 0u);
+        std::this_thread::sleep_for(20ms);
+        EXPECT_EQ(rd(MTIA_REG_FW_HEARTBEAT), 0u);  // really stopped
+        EXPECT_EQ(rd(MTIA_REG_FW_INSTRET_LO), 0u);
+    }
+    // PCI reset (mtia_core_reset) too, and free while running (TearDown).
+    ASSERT_EQ(boot(Image(fw)), MTIA_BOOT_RUNNING);
+    ASSERT_TRUE(wait_ready());
+    mtia_core_reset(core);
+    EXPECT_EQ(rd(MTIA_REG_FW_BOOT_STATUS), MTIA_BOOT_IDLE);
+    ASSERT_EQ(boot(Image(fw, MTIA_FW_FLAG_TEST_HANG)), MTIA_BOOT_RUNNING);
+}
+
+TEST_F(FwTest, PauseParksTheCoreAndResumeContinues)
+{
+    NEED_TEST_FW(fw);
+    Watchdog wd(30s);
+    ASSERT_EQ(boot(Image(fw)), MTIA_BOOT_RUNNING);
+    ASSERT_TRUE(wait_for([&] { return rd(MTIA_REG_FW_HEARTBEAT) >= 2; }));
+    EXPECT_EQ(mtia_core_set_vm_running(core, 0), 1);  // it wrote device memory
+    uint32_t h = rd(MTIA_REG_FW_HEARTBEAT);
+    std::this_thread::sleep_for(30ms);
+    EXPECT_EQ(rd(MTIA_REG_FW_HEARTBEAT), h);
+    EXPECT_EQ(mtia_core_set_vm_running(core, 0), 0);
+    mtia_core_set_vm_running(core, 1);
+    EXPECT_TRUE(wait_for([&] { return rd(MTIA_REG_FW_HEARTBEAT) > h + 2; }));
+    // Booting while paused starts the core only on resume.
+    mtia_core_reset(core);
+    mtia_core_set_vm_running(core, 0);
+    EXPECT_EQ(boot(Image(fw)), MTIA_BOOT_RUNNING);
+    std::this_thread::sleep_for(20ms);
+    EXPECT_EQ(rd(MTIA_REG_FW_STATUS), MTIA_FW_STATUS_OFF);
+    mtia_core_set_vm_running(core, 1);
+    EXPECT_TRUE(wait_ready());
+}
+
+TEST_F(FwTest, SnapshotOfRunningCoreContinuesElsewhere)
+{
+    NEED_TEST_FW(fw);
+    Watchdog wd(30s);
+    ASSERT_EQ(boot(Image(fw)), MTIA_BOOT_RUNNING);
+    ASSERT_TRUE(wait_for([&] { return rd(MTIA_REG_FW_HEARTBEAT) >= 3; }));
+    mtia_core_set_vm_running(core, 0);
+    auto snap = std::make_unique<mtia_core_snapshot>();
+    mtia_core_save(core, snap.get());
+    EXPECT_EQ(snap->cc_running, 1u);
+    uint32_t h = snap->fw_heartbeat;
+
+    Host host2;
+    std::vector<uint8_t> devmem2 = devmem;  // the host migrates RAM
+    mtia_core *other = mtia_core_new(&cfg, &kOps, &host2);
+    ASSERT_NE(other, nullptr);
+    mtia_core_attach_devmem(other, devmem2.data(), devmem2.size());
+    mtia_core_set_vm_running(other, 0);
+    ASSERT_EQ(mtia_core_load(other, snap.get()), 0);
+    EXPECT_EQ(mtia_core_mmio_read(other, MTIA_REG_FW_BOOT_STATUS, 4), MTIA_BOOT_RUNNING);
+    mtia_core_set_vm_running(other, 1);
+    auto ord = [&](uint64_t off) { return static_cast<uint32_t>(mtia_core_mmio_read(other, off, 4)); };
+    EXPECT_TRUE(wait_for([&] { return ord(MTIA_REG_FW_HEARTBEAT) > h + 3; }));
+    EXPECT_EQ(ord(MTIA_REG_FW_STATUS), MTIA_FW_STATUS_READY);
+    mtia_core_mmio_write(other, MTIA_REG_MBOX_CMD, MTIA_ADMIN_PING | 9 << 16, 4);
+    mtia_core_mmio_write(other, MTIA_REG_MBOX_DOORBELL, 1, 4);
+    EXPECT_TRUE(wait_for([&] { return ord(MTIA_REG_IRQ_STATUS) & MTIA_IRQ_MBOX; }));
+    EXPECT_EQ(ord(MTIA_REG_MBOX_RESP + 60), 9u);
+    mtia_core_free(other);
+
+    // Impossible firmware state is refused.
+    snap->fw_boot_status = 0x55;
+    EXPECT_EQ(mtia_core_load(core, snap.get()), -1);
+    snap->fw_boot_status = MTIA_BOOT_HALTED;  // running but halted
+    EXPECT_EQ(mtia_core_load(core, snap.get()), -1);
+}
+
+// Random payloads behind valid headers: whatever the "firmware" does, the
+// device survives, and reset always brings it back.
+TEST_F(FwTest, GarbageFirmwareNeverHurtsTheDevice)
+{
+    Watchdog wd(60s);
+    std::mt19937 rng(1234);
+    for (int round = 0; round < 60; round++) {
+        std::vector<uint8_t> p(64 + rng() % 2048);
+        for (auto &b : p) b = static_cast<uint8_t>(rng());
+        if (round % 3 == 0) {  // mostly loads/stores/jumps with a live base
+            for (size_t i = 0; i + 4 <= p.size(); i += 4) p[i] = (p[i] & 0x80) | 0x03;
+        }
+        Image img(p);
+        img.h.entry = MTIA_CC_SRAM_BASE + (rng() % p.size() & ~1u);
+        img.sign();
+        uint32_t st = boot(img);  // may already have halted on its first instruction
+        ASSERT_TRUE(st == MTIA_BOOT_RUNNING || st == MTIA_BOOT_HALTED) << round << " " << st;
+        std::this_thread::sleep_for(std::chrono::milliseconds(rng() % 3));
+        wr(MTIA_REG_MBOX_DOORBELL, 1);
+        if (round % 2) wr(MTIA_REG_RESET, MTIA_RESET_KEY);
+        else mtia_core_reset(core);
+        EXPECT_EQ(rd(MTIA_REG_FW_BOOT_STATUS), MTIA_BOOT_IDLE);
+        EXPECT_EQ(rd(MTIA_REG_MAGIC), MTIA_MAGIC_VALUE);
+    }
+}
+
+// The real firmware (firmware/, `make firmware`) through the boot ROM.
+TEST_F(FwTest, RealFirmwareBootsPingsLogsAndBeats)
+{
+    std::vector<uint8_t> img = read_file(MTIA_FW_IMAGE_PATH);
+    if (img.empty()) GTEST_SKIP() << MTIA_FW_IMAGE_PATH << " not built (make firmware)";
+    Watchdog wd(60s);
+    ASSERT_GE(img.size(), sizeof(mtia_fw_header));
+    stage(img);
+    ASSERT_EQ(boot(), MTIA_BOOT_RUNNING);
+    ASSERT_TRUE(wait_for([&] { return rd(MTIA_REG_FW_STATUS) == MTIA_FW_STATUS_READY ||
+                                      rd(MTIA_REG_FW_BOOT_STATUS) != MTIA_BOOT_RUNNING; }, 10s));
+    ASSERT_EQ(rd(MTIA_REG_FW_BOOT_STATUS), MTIA_BOOT_RUNNING)
+        << "trap cause " << rd(MTIA_REG_FW_TRAP_CAUSE) << " pc " << std::hex << rd(MTIA_REG_FW_TRAP_PC);
+    ASSERT_EQ(rd(MTIA_REG_FW_STATUS), MTIA_FW_STATUS_READY);
+    mtia_fw_header h;
+    std::memcpy(&h, img.data(), sizeof(h));
+    EXPECT_EQ(rd(MTIA_REG_FW_VERSION), h.fw_version);
+
+    // Ping: args echoed.
+    wr(MTIA_REG_IRQ_STATUS, ~0u);
+    wr(MTIA_REG_MBOX_CMD, MTIA_ADMIN_PING | 0x1234u << 16);
+    for (unsigned i = 0; i < 14; i++) wr(MTIA_REG_MBOX_CMD + 8 + 4 * i, 0xa5000000u + i);
+    wr(MTIA_REG_MBOX_DOORBELL, 1);
+    ASSERT_TRUE(wait_for([&] { return rd(MTIA_REG_IRQ_STATUS) & MTIA_IRQ_MBOX; }));
+    EXPECT_EQ(rd(MTIA_REG_MBOX_RESP), MTIA_ADMIN_PING | 0x1234u << 16);
+    EXPECT_EQ(rd(MTIA_REG_MBOX_RESP + 4), MTIA_ADMIN_STATUS_OK);
+    for (unsigned i = 0; i < 14; i++) EXPECT_EQ(rd(MTIA_REG_MBOX_RESP + 8 + 4 * i), 0xa5000000u + i);
+    EXPECT_EQ(rd(MTIA_REG_MBOX_DOORBELL), 0u);
+
+    // GET_VERSION.
+    wr(MTIA_REG_IRQ_STATUS, ~0u);
+    wr(MTIA_REG_MBOX_CMD, MTIA_ADMIN_GET_VERSION | 2u << 16);
+    wr(MTIA_REG_MBOX_DOORBELL, 1);
+    ASSERT_TRUE(wait_for([&] { return rd(MTIA_REG_IRQ_STATUS) & MTIA_IRQ_MBOX; }));
+    EXPECT_EQ(rd(MTIA_REG_MBOX_RESP + 4), MTIA_ADMIN_STATUS_OK);
+    EXPECT_EQ(rd(MTIA_REG_MBOX_RESP + 8), h.fw_version);
+
+    // Heartbeat (default 100 ms period).
+    uint32_t hb = rd(MTIA_REG_FW_HEARTBEAT);
+    EXPECT_TRUE(wait_for([&] { return rd(MTIA_REG_FW_HEARTBEAT) >= hb + 2; }, 5s));
+
+    // Log ring: header valid and some text in it.
+    uint32_t log = rd(MTIA_REG_FW_LOG_ADDR), size = rd(MTIA_REG_FW_LOG_SIZE);
+    ASSERT_GT(size, 16u);
+    ASSERT_LE(uint64_t{log} + size, kDevmem);
+    mtia_fw_log_header lh;
+    std::memcpy(&lh, devmem.data() + log, sizeof(lh));
+    EXPECT_EQ(lh.magic, MTIA_FW_LOG_MAGIC);
+    EXPECT_EQ(lh.size, size);
+    EXPECT_GT(lh.head, 0u);
+    std::string text;
+    for (uint32_t i = 0; i < std::min(lh.head, size - 16); i++)
+        text += static_cast<char>(devmem[log + 16 + i]);
+    EXPECT_FALSE(text.empty());
+    std::printf("firmware log (%u bytes):\n%s\n", lh.head, text.c_str());
+
+    wr(MTIA_REG_RESET, MTIA_RESET_KEY);
+    EXPECT_EQ(rd(MTIA_REG_FW_BOOT_STATUS), MTIA_BOOT_IDLE);
+}
+
+}  // namespace
