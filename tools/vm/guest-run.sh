@@ -16,11 +16,17 @@ finish() { # status
 }
 
 if [ "${MTIA_VM_LOAD_DRIVER:-0}" = 1 ]; then
-    deps=$(modinfo -F depends "$MTIA_VM_DRIVER" 2>/dev/null | tr ',' ' ')
-    if [ -n "$deps" ]; then
+    # The host resolved the driver's dependencies (modinfo depends + the guest
+    # kernel's modules.dep) into decompressed copies under build/vm/modcache.
+    for nk in ${MTIA_VM_DEP_KOS:-}; do
+        [ -d "/sys/module/${nk%%:*}" ] && continue
+        insmod "${nk#*:}" ||
+            { echo "mtia-vm(guest): insmod ${nk#*:} failed" >&2; finish driver; }
+    done
+    if [ -n "${MTIA_VM_DEP_MODPROBE:-}" ]; then
         # shellcheck disable=SC2086
-        modprobe -d "$MTIA_GUEST_ROOT" -a $deps ||
-            { echo "mtia-vm(guest): modprobe -d $MTIA_GUEST_ROOT $deps failed" >&2; finish driver; }
+        modprobe -d "$MTIA_GUEST_ROOT" -a $MTIA_VM_DEP_MODPROBE ||
+            { echo "mtia-vm(guest): modprobe -d $MTIA_GUEST_ROOT $MTIA_VM_DEP_MODPROBE failed" >&2; finish driver; }
     fi
     # shellcheck disable=SC2086
     insmod "$MTIA_VM_DRIVER" ${MTIA_VM_DRIVER_ARGS:-} ||
