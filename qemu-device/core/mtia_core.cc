@@ -304,6 +304,7 @@ struct mtia_core final : public mtia::rv32::Bus {
     void update_mtip() { cpu_.set_mtip(mtime() >= mtimecmp_.load()); }
 
     bool mmio_read(uint32_t addr, unsigned size, uint32_t *value) override {
+        instret_.store(cpu_.instret(), std::memory_order_relaxed);  // keep FW_INSTRET fresh
         uint32_t off = addr - MTIA_CC_REGS_BASE;
         if (off >= MTIA_BAR0_SIZE) return false;
         if (in_mbox(off, MTIA_REG_MBOX_CMD) || in_mbox(off, MTIA_REG_MBOX_RESP)) {
@@ -332,6 +333,7 @@ struct mtia_core final : public mtia::rv32::Bus {
     }
 
     bool mmio_write(uint32_t addr, unsigned size, uint32_t value) override {
+        instret_.store(cpu_.instret(), std::memory_order_relaxed);
         uint32_t off = addr - MTIA_CC_REGS_BASE;
         if (off >= MTIA_BAR0_SIZE) return false;
         if (in_mbox(off, MTIA_REG_MBOX_RESP)) {
@@ -652,7 +654,7 @@ struct mtia_core final : public mtia::rv32::Bus {
     std::chrono::steady_clock::time_point epoch_;
     uint64_t mtime_offset_ = 0;      // changed only with the thread stopped
     std::atomic<uint64_t> mtimecmp_{~uint64_t{0}};
-    std::atomic<uint64_t> instret_{0};  // published by the thread per slice
+    std::atomic<uint64_t> instret_{0};  // published by the thread (per slice, per MMIO)
     std::atomic<bool> quit_{false};
     std::atomic<bool> ran_{false};   // the thread ran since set_vm_running last asked
     std::thread thread_;             // ctl_mu_

@@ -4,7 +4,10 @@
  * Each case boots its own q35 machine with -device mtia at a fixed slot and
  * drives the device through libqos' PCI helpers: config space identity,
  * BAR0 registers, bad accesses, IRQ status/mask, the MSI-X test interrupt,
- * the register reset, BAR2 device memory and migration of the core state.
+ * the register reset, BAR2 device memory, migration of the core state, and
+ * the firmware boot ROM: images staged into BAR2 (SHA-256 from GChecksum),
+ * a tiny hand-assembled RV32 firmware run by the control core, the mailbox,
+ * the error codes, traps and reset of a running core.
  *
  * SPDX-License-Identifier: MIT
  */
@@ -416,6 +419,307 @@ static void test_devmem(void)
     mtia_stop(&m);
 }
 
+/* ---- firmware boot -------------------------------------------------------- */
+
+/*
+ * Test firmware, RV32I (assembled with riscv64-unknown-elf-as -march=rv32i,
+ * position independent): READY, then count FW_HEARTBEAT as fast as it can
+ * and poll the mailbox doorbell; a command is answered with word 0 echoed,
+ * status OK and args[0] + 1. Header flag TEST_TRAP: illegal instruction at
+ * offset 0xc before anything else (no mtvec: the core halts).
+ */
+static const uint32_t test_fw[] = {
+    0x20000437, /* 00 lui   s0, 0x20000       regs */
+    0x00257293, /* 04 andi  t0, a0, 2         MTIA_FW_FLAG_TEST_TRAP */
+    0x00028463, /* 08 beqz  t0, 0x10 */
+    0x00000000, /* 0c .word 0                 illegal */
+    0x000102b7, /* 10 lui   t0, 0x10 */
+    0x20328293, /* 14 addi  t0, t0, 0x203 */
+    0x10542c23, /* 18 sw    t0, FW_VERSION(s0) */
+    0x00200293, /* 1c li    t0, 2 */
+    0x10542a23, /* 20 sw    t0, FW_STATUS(s0) READY */
+    0x11c42303, /* 24 loop: lw t1, FW_HEARTBEAT(s0) */
+    0x00130313, /* 28 addi  t1, t1, 1 */
+    0x10642e23, /* 2c sw    t1, FW_HEARTBEAT(s0) */
+    0x28042383, /* 30 lw    t2, MBOX_DOORBELL(s0) */
+    0xfe0388e3, /* 34 beqz  t2, loop */
+    0x20042e03, /* 38 lw    t3, MBOX_CMD(s0) */
+    0x25c42023, /* 3c sw    t3, MBOX_RESP(s0) */
+    0x20842e03, /* 40 lw    t3, MBOX_CMD + 8(s0) */
+    0x001e0e13, /* 44 addi  t3, t3, 1 */
+    0x25c42423, /* 48 sw    t3, MBOX_RESP + 8(s0) */
+    0x24042223, /* 4c sw    zero, MBOX_RESP + 4(s0) */
+    0x00100e93, /* 50 li    t4, 1 */
+    0x29d42023, /* 54 sw    t4, MBOX_DOORBELL(s0)   RW1C */
+    0x41d42823, /* 58 sw    t4, MBOX_POST(s0) */
+    0xfc9ff06f, /* 5c j     loop */
+};
+#define TEST_FW_TRAP_OFF 0xc
+#define FW_LOAD (MTIA_CC_SRAM_BASE + 0x1000)
+
+/* Header + payload, signed; the caller may break it afterwards. */
+static size_t fw_image(uint8_t *buf, uint32_t flags)
+{
+    struct mtia_fw_header h = {
+        .magic = MTIA_FW_MAGIC,
+        .format_version = MTIA_FW_FORMAT_VERSION,
+        .header_size = MTIA_FW_HEADER_SIZE,
+        .load_addr = FW_LOAD,
+        .entry = FW_LOAD,
+        .payload_size = sizeof(test_fw),
+        .fw_version = MTIA_FW_VERSION(0, 0, 1),
+        .flags = flags,
+    };
+
+    memcpy(buf, &h, sizeof(h));
+    memcpy(buf + sizeof(h), test_fw, sizeof(test_fw));
+    return sizeof(h) + sizeof(test_fw);
+}
+
+static void fw_sign(uint8_t *img, size_t len)
+{
+    GChecksum *c = g_checksum_new(G_CHECKSUM_SHA256);
+    gsize dlen = 32;
+
+    memset(img + offsetof(struct mtia_fw_header, sha256), 0, 32);
+    g_checksum_update(c, img, len);
+    g_checksum_get_digest(c, img + offsetof(struct mtia_fw_header, sha256), &dlen);
+    g_assert_cmpuint(dlen, ==, 32);
+    g_checksum_free(c);
+}
+
+/* Stage @img at device-memory offset @off, then boot; FW_BOOT_STATUS. */
+static uint32_t fw_boot(Mtia *m, QPCIBar bar2, uint64_t off, const uint8_t *img,
+                        size_t len, uint32_t stage_size)
+{
+    qpci_memwrite(m->dev, bar2, off, img, len);
+    wr(m, MTIA_REG_FW_STAGE_LO, (uint32_t)off);
+    wr(m, MTIA_REG_FW_STAGE_HI, off >> 32);
+    wr(m, MTIA_REG_FW_STAGE_SIZE, stage_size);
+    wr(m, MTIA_REG_FW_BOOT, MTIA_FW_BOOT_KEY);
+    return rd(m, MTIA_REG_FW_BOOT_STATUS);
+}
+
+static uint32_t fw_boot_good(Mtia *m, QPCIBar bar2, uint32_t flags)
+{
+    uint8_t img[512];
+    size_t len = fw_image(img, flags);
+
+    fw_sign(img, len);
+    return fw_boot(m, bar2, 0, img, len, len);
+}
+
+/* Poll until (reg & mask) == val; the core runs on its own thread. */
+static bool wait_reg(Mtia *m, uint32_t reg, uint32_t mask, uint32_t val)
+{
+    int i;
+
+    for (i = 0; i < 5000; i++) {
+        if ((rd(m, reg) & mask) == val) {
+            return true;
+        }
+        g_usleep(1000);
+    }
+    return false;
+}
+
+/* Messages from the core thread land asynchronously: only clear the slot
+ * once one is there (msi_landed()'s read-then-clear could erase a message
+ * landing in between). */
+static bool wait_msi(Mtia *m)
+{
+    int i;
+
+    for (i = 0; i < 5000; i++) {
+        if (qtest_readl(m->qts, MSI_ADDR) == MSI_DATA) {
+            qtest_writel(m->qts, MSI_ADDR, 0);
+            return true;
+        }
+        g_usleep(1000);
+    }
+    return false;
+}
+
+/* A good image boots; READY arrives as an MSI-X (sent from the core thread
+ * through the bottom half); heartbeat and mailbox work. */
+static void test_fw_boot(void)
+{
+    Mtia m;
+    QPCIBar bar2;
+    uint32_t hb, i;
+
+    mtia_start(&m, "devmem-size=64M");
+    bar2 = qpci_iomap(m.dev, MTIA_BAR_DEVMEM, NULL);
+    qpci_msix_enable(m.dev);
+    msix_program(&m, MTIA_MSIX_VEC_ADMIN, MSI_ADDR);
+    qtest_writel(m.qts, MSI_ADDR, 0);
+    wr(&m, MTIA_REG_IRQ_MASK, 0);
+
+    g_assert_cmphex(rd(&m, MTIA_REG_FW_BOOT_STATUS), ==, MTIA_BOOT_IDLE);
+    g_assert_cmphex(fw_boot_good(&m, bar2, 0), ==, MTIA_BOOT_RUNNING);
+    g_assert(wait_reg(&m, MTIA_REG_FW_STATUS, ~0u, MTIA_FW_STATUS_READY));
+    g_assert_cmphex(rd(&m, MTIA_REG_FW_VERSION), ==, 0x010203);
+    g_assert_cmphex(rd(&m, MTIA_REG_ERR_STATUS), ==, 0);
+    /* The boot itself raised FW_EVENT (from the vCPU, directly)... */
+    g_assert(rd(&m, MTIA_REG_IRQ_STATUS) & MTIA_IRQ_FW_EVENT);
+    msi_landed(&m);
+    wr(&m, MTIA_REG_IRQ_STATUS, ~0u);
+
+    hb = rd(&m, MTIA_REG_FW_HEARTBEAT);
+    for (i = 0; i < 5000 && rd(&m, MTIA_REG_FW_HEARTBEAT) == hb; i++) {
+        g_usleep(1000);
+    }
+    g_assert_cmphex(rd(&m, MTIA_REG_FW_HEARTBEAT), !=, hb);
+    for (i = 0; i < 5000 && rd(&m, MTIA_REG_FW_INSTRET_LO) == 0; i++) {
+        g_usleep(1000);
+    }
+    g_assert_cmphex(rd(&m, MTIA_REG_FW_INSTRET_LO), !=, 0);
+
+    /* ...the mailbox response comes from the core thread, via the BH. */
+    for (i = 1; i <= 3; i++) {
+        wr(&m, MTIA_REG_MBOX_CMD, MTIA_ADMIN_PING | i << 16);
+        wr(&m, MTIA_REG_MBOX_CMD + 8, 0x1000 * i);
+        wr(&m, MTIA_REG_MBOX_DOORBELL, 1);
+        g_assert(wait_msi(&m));
+        g_assert(rd(&m, MTIA_REG_IRQ_STATUS) & MTIA_IRQ_MBOX);
+        g_assert_cmphex(rd(&m, MTIA_REG_MBOX_RESP), ==, MTIA_ADMIN_PING | i << 16);
+        g_assert_cmphex(rd(&m, MTIA_REG_MBOX_RESP + 4), ==, MTIA_ADMIN_STATUS_OK);
+        g_assert_cmphex(rd(&m, MTIA_REG_MBOX_RESP + 8), ==, 0x1000 * i + 1);
+        g_assert_cmphex(rd(&m, MTIA_REG_MBOX_DOORBELL), ==, 0);
+        wr(&m, MTIA_REG_IRQ_STATUS, MTIA_IRQ_MBOX);
+    }
+    /* The host cannot forge firmware state. */
+    wr(&m, MTIA_REG_FW_STATUS, MTIA_FW_STATUS_ERROR);
+    g_assert_cmphex(rd(&m, MTIA_REG_ERR_STATUS), ==, MTIA_ERR_BAD_WRITE);
+    g_assert_cmphex(rd(&m, MTIA_REG_FW_STATUS), ==, MTIA_FW_STATUS_READY);
+    mtia_stop(&m);
+}
+
+/* Every boot ROM check over real MMIO, then a retry that works. */
+static void test_fw_bad_images(void)
+{
+    Mtia m;
+    QPCIBar bar2;
+    uint8_t img[512];
+    struct mtia_fw_header *h = (struct mtia_fw_header *)img;
+    size_t len;
+
+    mtia_start(&m, "devmem-size=64M");
+    bar2 = qpci_iomap(m.dev, MTIA_BAR_DEVMEM, NULL);
+
+#define BAD(expr, resign, code) do {                                        \
+        len = fw_image(img, 0);                                             \
+        fw_sign(img, len);                                                  \
+        expr;                                                               \
+        if (resign) {                                                       \
+            fw_sign(img, len);                                              \
+        }                                                                   \
+        g_assert_cmphex(fw_boot(&m, bar2, 0, img, len, len), ==, code);     \
+    } while (0)
+
+    BAD(h->magic = 0x12345678, true, MTIA_BOOT_ERR_BAD_MAGIC);
+    BAD(h->format_version = 9, true, MTIA_BOOT_ERR_BAD_FORMAT);
+    BAD(h->header_size = 16, true, MTIA_BOOT_ERR_BAD_HEADER);
+    BAD(h->reserved[0] = 1, true, MTIA_BOOT_ERR_BAD_HEADER);
+    BAD(h->flags = 0x100, true, MTIA_BOOT_ERR_BAD_HEADER);
+    BAD(h->payload_size += 8, true, MTIA_BOOT_ERR_TRUNCATED);
+    BAD((h->load_addr = MTIA_CC_SRAM_BASE + MTIA_CC_SRAM_SIZE - 8, h->entry = h->load_addr),
+        true, MTIA_BOOT_ERR_BAD_LOAD);
+    BAD((h->load_addr = 0, h->entry = 0), true, MTIA_BOOT_ERR_BAD_LOAD);
+    BAD(h->entry = FW_LOAD + sizeof(test_fw), true, MTIA_BOOT_ERR_BAD_ENTRY);
+    BAD(h->entry = FW_LOAD + 2 + 1, true, MTIA_BOOT_ERR_BAD_ENTRY);
+    BAD(img[sizeof(*h) + 17] ^= 1, false, MTIA_BOOT_ERR_BAD_DIGEST);
+    BAD(h->fw_version ^= 1, false, MTIA_BOOT_ERR_BAD_DIGEST);
+    BAD(h->sha256[0] ^= 1, false, MTIA_BOOT_ERR_BAD_DIGEST);
+#undef BAD
+    g_assert_cmphex(rd(&m, MTIA_REG_FW_STATUS), ==, MTIA_FW_STATUS_OFF);
+
+    /* Stage bounds, including a 64-bit offset that wraps. */
+    len = fw_image(img, 0);
+    fw_sign(img, len);
+    g_assert_cmphex(fw_boot(&m, bar2, 0, img, len, len - 1), ==,
+                    MTIA_BOOT_ERR_TRUNCATED);
+    g_assert_cmphex(fw_boot(&m, bar2, 0, img, len, 0x4000001), ==,
+                    MTIA_BOOT_ERR_BAD_STAGE);
+    wr(&m, MTIA_REG_FW_STAGE_LO, 0xfffff000);
+    wr(&m, MTIA_REG_FW_STAGE_HI, 0xffffffff);
+    wr(&m, MTIA_REG_FW_STAGE_SIZE, 0x2000);
+    wr(&m, MTIA_REG_FW_BOOT, MTIA_FW_BOOT_KEY);
+    g_assert_cmphex(rd(&m, MTIA_REG_FW_BOOT_STATUS), ==, MTIA_BOOT_ERR_BAD_STAGE);
+    wr(&m, MTIA_REG_FW_STAGE_LO, 0);
+    wr(&m, MTIA_REG_FW_STAGE_HI, 1);   /* 4 GiB: past 64M of device memory */
+    wr(&m, MTIA_REG_FW_BOOT, MTIA_FW_BOOT_KEY);
+    g_assert_cmphex(rd(&m, MTIA_REG_FW_BOOT_STATUS), ==, MTIA_BOOT_ERR_BAD_STAGE);
+    /* Wrong key: a bad write, nothing booted. */
+    wr(&m, MTIA_REG_FW_BOOT, 1);
+    g_assert_cmphex(rd(&m, MTIA_REG_ERR_STATUS) & MTIA_ERR_BAD_WRITE, ==,
+                    MTIA_ERR_BAD_WRITE);
+    g_assert_cmphex(rd(&m, MTIA_REG_FW_BOOT_STATUS), ==, MTIA_BOOT_ERR_BAD_STAGE);
+
+    /* Retry with a good image, staged somewhere else in device memory. */
+    g_assert_cmphex(fw_boot(&m, bar2, 0x10000, img, len, len), ==,
+                    MTIA_BOOT_RUNNING);
+    g_assert(wait_reg(&m, MTIA_REG_FW_STATUS, ~0u, MTIA_FW_STATUS_READY));
+    /* Busy: the running core is left alone. */
+    g_assert_cmphex(fw_boot(&m, bar2, 0, img, len, len), ==, MTIA_BOOT_ERR_BUSY);
+    g_assert_cmphex(rd(&m, MTIA_REG_FW_STATUS), ==, MTIA_FW_STATUS_READY);
+    mtia_stop(&m);
+}
+
+/* An illegal instruction with no trap handler halts the core. */
+static void test_fw_trap(void)
+{
+    Mtia m;
+    QPCIBar bar2;
+    uint32_t st;
+
+    mtia_start(&m, "devmem-size=64M");
+    bar2 = qpci_iomap(m.dev, MTIA_BAR_DEVMEM, NULL);
+    st = fw_boot_good(&m, bar2, MTIA_FW_FLAG_TEST_TRAP);
+    g_assert(st == MTIA_BOOT_RUNNING || st == MTIA_BOOT_HALTED);
+    g_assert(wait_reg(&m, MTIA_REG_FW_BOOT_STATUS, ~0u, MTIA_BOOT_HALTED));
+    g_assert_cmphex(rd(&m, MTIA_REG_FW_TRAP_CAUSE), ==, 2);
+    g_assert_cmphex(rd(&m, MTIA_REG_FW_TRAP_PC), ==, FW_LOAD + TEST_FW_TRAP_OFF);
+    g_assert_cmphex(rd(&m, MTIA_REG_FW_TRAP_TVAL), ==, 0);
+    g_assert(rd(&m, MTIA_REG_IRQ_STATUS) & MTIA_IRQ_FW_EVENT);
+    /* Halted is not running: boot again. */
+    g_assert_cmphex(fw_boot_good(&m, bar2, 0), ==, MTIA_BOOT_RUNNING);
+    g_assert(wait_reg(&m, MTIA_REG_FW_STATUS, ~0u, MTIA_FW_STATUS_READY));
+    mtia_stop(&m);
+}
+
+/* Register and machine reset stop a running core. */
+static void test_fw_reset_running(void)
+{
+    Mtia m;
+    QPCIBar bar2;
+
+    mtia_start(&m, "devmem-size=64M");
+    bar2 = qpci_iomap(m.dev, MTIA_BAR_DEVMEM, NULL);
+    g_assert_cmphex(fw_boot_good(&m, bar2, 0), ==, MTIA_BOOT_RUNNING);
+    g_assert(wait_reg(&m, MTIA_REG_FW_STATUS, ~0u, MTIA_FW_STATUS_READY));
+    wr(&m, MTIA_REG_RESET, MTIA_RESET_KEY);
+    g_assert_cmphex(rd(&m, MTIA_REG_FW_BOOT_STATUS), ==, MTIA_BOOT_IDLE);
+    g_assert_cmphex(rd(&m, MTIA_REG_FW_STATUS), ==, MTIA_FW_STATUS_OFF);
+    g_usleep(20 * 1000);
+    g_assert_cmphex(rd(&m, MTIA_REG_FW_HEARTBEAT), ==, 0);
+
+    g_assert_cmphex(fw_boot_good(&m, bar2, 0), ==, MTIA_BOOT_RUNNING);
+    g_assert(wait_reg(&m, MTIA_REG_FW_STATUS, ~0u, MTIA_FW_STATUS_READY));
+    qtest_qmp_assert_success(m.qts, "{ 'execute': 'system_reset' }");
+    qtest_qmp_eventwait(m.qts, "RESET");
+    qpci_device_enable(m.dev);
+    m.bar0 = qpci_iomap(m.dev, MTIA_BAR_REGS, NULL);
+    g_assert_cmphex(rd(&m, MTIA_REG_FW_BOOT_STATUS), ==, MTIA_BOOT_IDLE);
+    g_assert_cmphex(rd(&m, MTIA_REG_FW_HEARTBEAT), ==, 0);
+    /* And it boots again after the machine reset. */
+    bar2 = qpci_iomap(m.dev, MTIA_BAR_DEVMEM, NULL);
+    g_assert_cmphex(fw_boot_good(&m, bar2, 0), ==, MTIA_BOOT_RUNNING);
+    g_assert(wait_reg(&m, MTIA_REG_FW_STATUS, ~0u, MTIA_FW_STATUS_READY));
+    /* Quit with the core running: must not hang or crash. */
+    mtia_stop(&m);
+}
+
 static const char *qmp_status(QTestState *qts, const char *cmd)
 {
     static char status[64];
@@ -455,6 +759,16 @@ static void test_migration(void)
     wr(&m, MTIA_REG_IRQ_TEST, 1);
     rd(&m, 0x3000);                       /* ERR_STATUS, ERR_ADDR */
     qpci_io_writel(m.dev, bar2, 0x100, 0xfeedface);
+    /* A running control core migrates too (staged at 0x10000: see above). */
+    {
+        uint8_t img[512];
+        size_t len = fw_image(img, 0);
+
+        fw_sign(img, len);
+        g_assert_cmphex(fw_boot(&m, bar2, 0x10000, img, len, len), ==,
+                        MTIA_BOOT_RUNNING);
+        g_assert(wait_reg(&m, MTIA_REG_FW_STATUS, ~0u, MTIA_FW_STATUS_READY));
+    }
 
     uri = g_strdup_printf("exec:cat > %s", file);
     qtest_qmp_assert_success(m.qts, "{ 'execute': 'migrate',"
@@ -493,11 +807,32 @@ static void test_migration(void)
     g_assert_cmphex(qpci_io_readl(dev, m.bar0, MTIA_REG_IRQ_MASK), ==,
                     MTIA_IRQ_ERROR);
     g_assert_cmphex(qpci_io_readl(dev, m.bar0, MTIA_REG_IRQ_STATUS), ==,
-                    MTIA_IRQ_TEST | MTIA_IRQ_ERROR);
+                    MTIA_IRQ_TEST | MTIA_IRQ_ERROR | MTIA_IRQ_FW_EVENT);
     g_assert_cmphex(qpci_io_readl(dev, m.bar0, MTIA_REG_ERR_STATUS), ==,
                     MTIA_ERR_BAD_OFFSET);
     g_assert_cmphex(qpci_io_readl(dev, m.bar0, MTIA_REG_ERR_ADDR), ==, 0x3000);
     g_assert_cmphex(qpci_io_readl(dev, bar2, 0x100), ==, 0xfeedface);
+    g_assert_cmphex(qpci_io_readl(dev, m.bar0, MTIA_REG_FW_BOOT_STATUS), ==,
+                    MTIA_BOOT_RUNNING);
+    g_assert_cmphex(qpci_io_readl(dev, m.bar0, MTIA_REG_FW_STATUS), ==,
+                    MTIA_FW_STATUS_READY);
+    count = qpci_io_readl(dev, m.bar0, MTIA_REG_FW_HEARTBEAT);
+    for (i = 0; i < 5000; i++) {
+        if (qpci_io_readl(dev, m.bar0, MTIA_REG_FW_HEARTBEAT) != count) {
+            break;
+        }
+        g_usleep(1000);
+    }
+    g_assert_cmphex(qpci_io_readl(dev, m.bar0, MTIA_REG_FW_HEARTBEAT), !=, count);
+    qpci_io_writel(dev, m.bar0, MTIA_REG_MBOX_CMD + 8, 41);
+    qpci_io_writel(dev, m.bar0, MTIA_REG_MBOX_DOORBELL, 1);
+    for (i = 0; i < 5000; i++) {
+        if (qpci_io_readl(dev, m.bar0, MTIA_REG_MBOX_DOORBELL) == 0) {
+            break;
+        }
+        g_usleep(1000);
+    }
+    g_assert_cmphex(qpci_io_readl(dev, m.bar0, MTIA_REG_MBOX_RESP + 8), ==, 42);
 
     g_free(dev);
     qpci_free_pc(bus);
@@ -528,5 +863,9 @@ int main(int argc, char **argv)
     qtest_add_func("/mtia/reset/system", test_system_reset);
     qtest_add_func("/mtia/devmem", test_devmem);
     qtest_add_func("/mtia/migration", test_migration);
+    qtest_add_func("/mtia/fw/boot", test_fw_boot);
+    qtest_add_func("/mtia/fw/bad-images", test_fw_bad_images);
+    qtest_add_func("/mtia/fw/trap", test_fw_trap);
+    qtest_add_func("/mtia/fw/reset-running", test_fw_reset_running);
     return g_test_run();
 }

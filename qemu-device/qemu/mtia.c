@@ -9,11 +9,23 @@
  *   BAR2  64-bit prefetchable device memory, RAM backed, "devmem-size" bytes
  *   BAR4  MSI-X table and PBA, "msix-vectors" vectors
  *
+ * The core runs the control core's firmware on a thread of its own. That
+ * thread may ask for an interrupt without the BQL: mtia_raise_irq() then
+ * only records the vector in an atomic mask and schedules a bottom half
+ * (guarded by the device's mem_reentrancy_guard), which sends the MSI-X
+ * message from the main loop under the BQL. From a thread that holds the BQL
+ * (vCPU MMIO, reset) the message is sent directly. The core thread is parked
+ * while the VM is stopped (a VM change-state handler), so migration saves a
+ * quiescent control core (its SRAM, registers and CSRs are in the vmstate).
+ *
  * SPDX-License-Identifier: MIT
  */
 
 #include "qemu/osdep.h"
 #include "qemu/log.h"
+#include "qemu/atomic.h"
+#include "qemu/host-utils.h"
+#include "qemu/main-loop.h"
 #include "qemu/module.h"
 #include "qemu/units.h"
 #include "qapi/error.h"
@@ -23,6 +35,7 @@
 #include "hw/qdev-properties.h"
 #include "migration/vmstate.h"
 #include "qom/object.h"
+#include "sysemu/runstate.h"
 #include "trace.h"
 
 #include "mtia/mtia_core.h"
@@ -40,6 +53,10 @@ struct MtiaState {
     MemoryRegion devmem;
 
     struct mtia_core *core;
+    /* MSI-X vectors asked for by the control-core thread, sent by irq_bh. */
+    uint32_t irq_pending;
+    QEMUBH *irq_bh;
+    VMChangeStateEntry *vm_state;
     /* Core state as migrated: filled in pre_save, applied in post_load. */
     struct mtia_core_snapshot snap;
 
@@ -54,9 +71,9 @@ struct MtiaState {
 
 /* ---- callbacks from the core ------------------------------------------- */
 
-static void mtia_raise_irq(void *opaque, unsigned vector)
+/* BQL held. */
+static void mtia_notify(MtiaState *s, unsigned vector)
 {
-    MtiaState *s = opaque;
     PCIDevice *pdev = PCI_DEVICE(s);
     bool deliver = vector < s->msix_vectors && msix_enabled(pdev);
 
@@ -64,6 +81,35 @@ static void mtia_raise_irq(void *opaque, unsigned vector)
     if (deliver) {
         msix_notify(pdev, vector);
     }
+}
+
+static void mtia_irq_bh(void *opaque)
+{
+    MtiaState *s = opaque;
+    uint32_t pending = qatomic_xchg(&s->irq_pending, 0);
+
+    while (pending) {
+        unsigned vector = ctz32(pending);
+
+        pending &= pending - 1;
+        mtia_notify(s, vector);
+    }
+}
+
+/* Any thread: vCPUs and reset (BQL held) or the control-core thread (not). */
+static void mtia_raise_irq(void *opaque, unsigned vector)
+{
+    MtiaState *s = opaque;
+
+    if (vector >= 32) {
+        return;
+    }
+    if (qemu_mutex_iothread_locked()) {
+        mtia_notify(s, vector);
+        return;
+    }
+    qatomic_or(&s->irq_pending, 1u << vector);
+    qemu_bh_schedule(s->irq_bh);
 }
 
 static void mtia_guest_error(void *opaque, const char *msg)
@@ -111,6 +157,24 @@ static const MemoryRegionOps mtia_mmio_ops = {
         .max_access_size = 8,
     },
 };
+
+/* ---- VM run state -------------------------------------------------------- */
+
+/*
+ * The control core runs only while the VM does. When it stops, whatever the
+ * firmware wrote to device memory since the last stop (its log ring, ...)
+ * bypassed QEMU's dirty tracking: mark the window it can reach dirty so a
+ * migration resends it.
+ */
+static void mtia_vm_state_change(void *opaque, bool running, RunState state)
+{
+    MtiaState *s = opaque;
+
+    if (mtia_core_set_vm_running(s->core, running) && !running) {
+        memory_region_set_dirty(&s->devmem, 0,
+                                MIN(s->devmem_size, (uint64_t)MTIA_CC_DEVMEM_WINDOW));
+    }
+}
 
 /* ---- PCIe -------------------------------------------------------------- */
 
@@ -190,6 +254,14 @@ static void mtia_realize(PCIDevice *pdev, Error **errp)
     for (i = 0; i < s->msix_vectors; i++) {
         msix_vector_use(pdev, i);
     }
+
+    /* BAR2's RAM is what the boot ROM reads and the control core maps. */
+    mtia_core_attach_devmem(s->core, memory_region_get_ram_ptr(&s->devmem),
+                            s->devmem_size);
+    s->irq_bh = qemu_bh_new_guarded(mtia_irq_bh, s,
+                                    &DEVICE(s)->mem_reentrancy_guard);
+    s->vm_state = qemu_add_vm_change_state_handler(mtia_vm_state_change, s);
+    mtia_core_set_vm_running(s->core, runstate_is_running());
     return;
 
 fail_pcie:
@@ -203,11 +275,15 @@ static void mtia_exit(PCIDevice *pdev)
 {
     MtiaState *s = MTIA(pdev);
 
+    /* First the core (joins its thread: no more raise_irq), then the BH. */
+    qemu_del_vm_change_state_handler(s->vm_state);
+    mtia_core_free(s->core);
+    s->core = NULL;
+    qemu_bh_delete(s->irq_bh);
+    s->irq_bh = NULL;
     msix_unuse_all_vectors(pdev);
     msix_uninit_exclusive_bar(pdev);
     pcie_cap_exit(pdev);
-    mtia_core_free(s->core);
-    s->core = NULL;
 }
 
 static void mtia_qdev_reset(DeviceState *dev)
@@ -215,7 +291,8 @@ static void mtia_qdev_reset(DeviceState *dev)
     MtiaState *s = MTIA(dev);
 
     trace_mtia_reset();
-    mtia_core_reset(s->core);
+    mtia_core_reset(s->core);   /* stops the control core */
+    qatomic_set(&s->irq_pending, 0);
 }
 
 /* ---- migration ----------------------------------------------------------- */
@@ -225,6 +302,15 @@ static int mtia_pre_save(void *opaque)
     MtiaState *s = opaque;
 
     mtia_core_save(s->core, &s->snap);
+    return 0;
+}
+
+static int mtia_pre_load(void *opaque)
+{
+    MtiaState *s = opaque;
+
+    /* A version 1 stream leaves the firmware fields zero: core idle. */
+    memset(&s->snap, 0, sizeof(s->snap));
     return 0;
 }
 
@@ -238,8 +324,9 @@ static int mtia_post_load(void *opaque, int version_id)
 static const VMStateDescription vmstate_mtia = {
     .name = TYPE_MTIA,
     .version_id = MTIA_CORE_SNAPSHOT_VERSION,
-    .minimum_version_id = MTIA_CORE_SNAPSHOT_VERSION,
+    .minimum_version_id = MTIA_CORE_SNAPSHOT_VERSION_MIN,
     .pre_save = mtia_pre_save,
+    .pre_load = mtia_pre_load,
     .post_load = mtia_post_load,
     .fields = (VMStateField[]) {
         VMSTATE_PCI_DEVICE(parent_obj, MtiaState),
@@ -250,6 +337,39 @@ static const VMStateDescription vmstate_mtia = {
         VMSTATE_UINT32(snap.reset_count, MtiaState),
         VMSTATE_UINT32(snap.err_status, MtiaState),
         VMSTATE_UINT32(snap.err_addr, MtiaState),
+        /* version 2: firmware boot, mailbox, control core */
+        VMSTATE_UINT32_V(snap.fw_stage_lo, MtiaState, 2),
+        VMSTATE_UINT32_V(snap.fw_stage_hi, MtiaState, 2),
+        VMSTATE_UINT32_V(snap.fw_stage_size, MtiaState, 2),
+        VMSTATE_UINT32_V(snap.fw_boot_status, MtiaState, 2),
+        VMSTATE_UINT32_V(snap.fw_status, MtiaState, 2),
+        VMSTATE_UINT32_V(snap.fw_version, MtiaState, 2),
+        VMSTATE_UINT32_V(snap.fw_heartbeat, MtiaState, 2),
+        VMSTATE_UINT32_V(snap.fw_trap_cause, MtiaState, 2),
+        VMSTATE_UINT32_V(snap.fw_trap_pc, MtiaState, 2),
+        VMSTATE_UINT32_V(snap.fw_trap_tval, MtiaState, 2),
+        VMSTATE_UINT32_V(snap.fw_log_addr, MtiaState, 2),
+        VMSTATE_UINT32_V(snap.fw_log_size, MtiaState, 2),
+        VMSTATE_UINT32_ARRAY_V(snap.mbox_cmd, MtiaState, MTIA_CORE_MBOX_WORDS, 2),
+        VMSTATE_UINT32_ARRAY_V(snap.mbox_resp, MtiaState, MTIA_CORE_MBOX_WORDS, 2),
+        VMSTATE_UINT32_V(snap.mbox_doorbell, MtiaState, 2),
+        VMSTATE_UINT32_V(snap.cc_running, MtiaState, 2),
+        VMSTATE_UINT64_V(snap.cc_mtime, MtiaState, 2),
+        VMSTATE_UINT64_V(snap.cc_mtimecmp, MtiaState, 2),
+        VMSTATE_UINT32_ARRAY_V(snap.cc_x, MtiaState, 32, 2),
+        VMSTATE_UINT32_V(snap.cc_pc, MtiaState, 2),
+        VMSTATE_UINT32_V(snap.cc_mstatus, MtiaState, 2),
+        VMSTATE_UINT32_V(snap.cc_misa, MtiaState, 2),
+        VMSTATE_UINT32_V(snap.cc_mie, MtiaState, 2),
+        VMSTATE_UINT32_V(snap.cc_mtvec, MtiaState, 2),
+        VMSTATE_UINT32_V(snap.cc_mscratch, MtiaState, 2),
+        VMSTATE_UINT32_V(snap.cc_mepc, MtiaState, 2),
+        VMSTATE_UINT32_V(snap.cc_mcause, MtiaState, 2),
+        VMSTATE_UINT32_V(snap.cc_mtval, MtiaState, 2),
+        VMSTATE_UINT32_V(snap.cc_mcountinhibit, MtiaState, 2),
+        VMSTATE_UINT64_V(snap.cc_cycle, MtiaState, 2),
+        VMSTATE_UINT64_V(snap.cc_instret, MtiaState, 2),
+        VMSTATE_UINT8_ARRAY_V(snap.cc_sram, MtiaState, MTIA_CORE_CC_SRAM_BYTES, 2),
         VMSTATE_END_OF_LIST()
     },
 };
