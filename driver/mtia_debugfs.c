@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * mtia-open DRM accel driver: debugfs files, in the accel device's directory
- * (/sys/kernel/debug/accel/<minor>/, a link to .../accel/<PCI address>/):
+ * (/sys/kernel/debug/accel/<PCI address>/ on 6.12):
  *   fw_log    the firmware's log ring, oldest byte first
  *   fw_ping   reading sends a PING: "pong seq=N rtt_ns=X"
  *   fw_param  read: heartbeat_ms=, log_level=; write "name=value" to set one

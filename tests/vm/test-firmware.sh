@@ -1,0 +1,318 @@
+#!/usr/bin/env bash
+# In-VM test of the driver's control-core firmware support. Runs INSIDE an
+# mtia-vm guest (the harness loads the driver first), with cwd = repo top:
+#   tools/mtia-vm run --devices 2 \
+#     --append firmware_class.path=$PWD/build/firmware -- tests/vm/test-firmware.sh
+# Checks, for every mtia PCI function: firmware booted (dmesg, sysfs
+# fw_status/fw_version, GET_INFO fw_version), debugfs fw_ping / fw_param /
+# fw_log; then boot faults (bad images, missing image, hanging and trapping
+# firmware), each followed by a reload with the good image; then runtime
+# faults (fw_debug hang / trap) that the heartbeat watchdog must recover from.
+# Last line: "N passed, M failed"; exit 1 if any failed.
+set -u
+
+if [ "${MTIA_IN_VM:-0}" != 1 ]; then
+  echo "test-firmware.sh: run inside the VM: tools/mtia-vm run --devices 2 --append firmware_class.path=\$PWD/build/firmware -- $0" >&2
+  exit 2
+fi
+
+KO=${MTIA_DRIVER_KO:-build/driver/mtia.ko}
+FWDIR=$PWD/build/firmware
+VENDOR=0x1d9b
+DEVICE=0x0a01
+PY=/usr/bin/python3
+DBG=/sys/kernel/debug
+
+passed=0
+failed=0
+stamp() { [ -n "${MTIA_TEST_TIMES:-}" ] && printf '[%s] ' "$(cut -d' ' -f1 /proc/uptime)"; }
+pass() { passed=$((passed + 1)); echo "$(stamp)PASS: $*"; }
+fail() { failed=$((failed + 1)); echo "$(stamp)FAIL: $*"; }
+check() { # description command...
+  local what=$1; shift
+  if "$@"; then pass "$what"; else fail "$what"; fi
+}
+bad_files=()
+finish() {
+  rm -f "${bad_files[@]}"
+  echo "$passed passed, $failed failed"
+  [ "$failed" -eq 0 ]
+  exit
+}
+
+devs=()
+for d in /sys/bus/pci/devices/*; do
+  [ "$(cat "$d/vendor")" = "$VENDOR" ] && [ "$(cat "$d/device")" = "$DEVICE" ] &&
+    devs+=("${d##*/}")
+done
+ndev=${#devs[@]}
+echo "mtia PCI functions: $ndev (${devs[*]:-none})"
+if [ "$ndev" -eq 0 ]; then
+  fail "no PCI device $VENDOR:$DEVICE in the VM (run with --devices N)"
+  finish
+fi
+
+fwpath=$(cat /sys/module/firmware_class/parameters/path 2>/dev/null)
+echo "firmware_class.path: '${fwpath}'"
+if [ "$fwpath" != "$FWDIR" ]; then
+  echo "setting firmware_class.path to $FWDIR (boot with --append firmware_class.path=$FWDIR)"
+  printf %s "$FWDIR" > /sys/module/firmware_class/parameters/path
+fi
+[ -f "$FWDIR/mtia/mtia-fw.bin" ] || { fail "no $FWDIR/mtia/mtia-fw.bin (make firmware)"; finish; }
+
+[ -d "$DBG/accel" ] || mount -t debugfs none "$DBG" 2>/dev/null
+check "debugfs mounted with an accel directory" [ -d "$DBG/accel" ]
+
+sysd() { echo "/sys/bus/pci/devices/$1"; }
+sysattr() { cat "$(sysd "$1")/mtia/$2" 2>/dev/null; }
+accel_of() {
+  local f
+  for f in "$(sysd "$1")"/accel/accel*; do
+    [ -e "$f" ] && { echo "${f##*/}"; return; }
+  done
+}
+# debugfs directory of a bound function (named after its PCI address).
+dbgdir() { echo "$DBG/accel/$1"; }
+
+accel_count() {
+  local n=0 f
+  for f in /dev/accel/accel*; do [ -e "$f" ] && n=$((n + 1)); done
+  echo "$n"
+}
+
+# dmesg lines after a mark: mark=$(dmesg_mark); ...; dmesg_since "$mark"
+dmesg_mark() { dmesg | wc -l; }
+dmesg_since() { dmesg | tail -n +$(($1 + 1)); }
+
+# Conditions for wait_for (re-evaluated on every try).
+accel_is() { [ "$(accel_count)" -eq "$1" ]; }
+fw_ready() { [ "$(sysattr "$1" fw_status)" = ready ]; }
+resets_above() { [ "$(sysattr "$1" reset_count)" -gt "$2" ]; }
+
+# Waits up to $1 tenths of a second for command "$@" to succeed.
+wait_for() {
+  local n=$1 _; shift
+  for _ in $(seq "$n"); do
+    "$@" && return 0
+    sleep 0.1
+  done
+  "$@"
+}
+
+# GET_INFO fw_version of a node, as "maj.min.patch" (or "error <errno>").
+getinfo_fw() {
+  "$PY" - "$1" <<'PYEOF'
+import ctypes, fcntl, os, struct, sys
+GET_INFO = (3 << 30) | (32 << 16) | (ord('d') << 8) | 0x40
+buf = ctypes.create_string_buffer(64)
+arg = bytearray(struct.pack("<IIQ2Q", 64, 0, ctypes.addressof(buf), 0, 0))
+try:
+    fd = os.open(sys.argv[1], os.O_RDWR)
+    fcntl.ioctl(fd, GET_INFO, arg)
+except OSError as e:
+    print("error", e.errno)
+    sys.exit(0)
+v = struct.unpack_from("<6I2Q6I", buf.raw)[11]
+print("%d.%d.%d" % (v >> 16, (v >> 8) & 0xff, v & 0xff))
+PYEOF
+}
+
+# Everything expected of a function whose firmware is running.
+check_fw_up() { # bdf context
+  local bdf=$1 ctx=$2 a v gi
+  check "$ctx $bdf: sysfs fw_status is ready ($(sysattr "$bdf" fw_status))" \
+    [ "$(sysattr "$bdf" fw_status)" = ready ]
+  v=$(sysattr "$bdf" fw_version)
+  check "$ctx $bdf: sysfs fw_version is 0.1.0 ($v)" [ "$v" = 0.1.0 ]
+  a=$(accel_of "$bdf")
+  gi=$(getinfo_fw "/dev/accel/${a:-none}")
+  check "$ctx $bdf: GET_INFO fw_version ($gi) matches sysfs ($v)" [ "$gi" = "$v" ]
+  local out
+  out=$(cat "$(dbgdir "$bdf")/fw_ping" 2>&1)
+  check "$ctx $bdf: fw_ping round-trips ($out)" \
+    bash -c "[[ '$out' =~ ^pong\ seq=[0-9]+\ rtt_ns=[0-9]+$ ]]"
+}
+
+# ---- after the harness loaded the driver -----------------------------------
+check "/dev/accel holds $ndev node(s)" [ "$(accel_count)" -eq "$ndev" ]
+for bdf in "${devs[@]}"; do
+  check "dmesg: $bdf firmware 0.1.0 ready" \
+    bash -c "dmesg | grep -q 'mtia $bdf: firmware 0.1.0 ready'"
+  check_fw_up "$bdf" initial
+  d=$(dbgdir "$bdf")
+  check "$bdf: debugfs directory $d has the fw_* files" \
+    bash -c "cd $d && [ -f fw_log ] && [ -f fw_ping ] && [ -f fw_param ] && [ -f fw_debug ] && [ -f fw_regs ]"
+  check "$bdf: sysfs reset_count is 0" [ "$(sysattr "$bdf" reset_count)" = 0 ]
+
+  # fw_ping: sequence numbers increase.
+  s1=$(sed -n 's/^pong seq=\([0-9]*\) .*/\1/p' "$d/fw_ping")
+  s2=$(sed -n 's/^pong seq=\([0-9]*\) .*/\1/p' "$d/fw_ping")
+  check "$bdf: fw_ping seq increases ($s1 -> $s2)" [ "${s2:-0}" -gt "${s1:-0}" ]
+
+  # fw_param get / set / bad values.
+  p=$(cat "$d/fw_param" 2>&1)
+  echo "$p" | sed 's/^/  fw_param: /'
+  check "$bdf: fw_param reads heartbeat_ms=100, log_level=2" \
+    [ "$p" = "$(printf 'heartbeat_ms=100\nlog_level=2')" ]
+  echo heartbeat_ms=200 > "$d/fw_param"
+  echo log_level=3 > "$d/fw_param"
+  p=$(cat "$d/fw_param" 2>&1)
+  check "$bdf: fw_param set heartbeat_ms=200 log_level=3 ($(echo $p))" \
+    [ "$p" = "$(printf 'heartbeat_ms=200\nlog_level=3')" ]
+  check "$bdf: fw_param heartbeat_ms=5 refused (out of range)" \
+    bash -c "! echo heartbeat_ms=5 > $d/fw_param 2>/dev/null"
+  check "$bdf: fw_param bogus=1 refused" \
+    bash -c "! echo bogus=1 > $d/fw_param 2>/dev/null"
+  check "$bdf: fw_param without a value refused" \
+    bash -c "! echo log_level > $d/fw_param 2>/dev/null"
+  echo heartbeat_ms=100 > "$d/fw_param"
+  echo log_level=2 > "$d/fw_param"
+  check "$bdf: fw_param restored" \
+    [ "$(cat "$d/fw_param")" = "$(printf 'heartbeat_ms=100\nlog_level=2')" ]
+  check "$bdf: fw_debug refuses an unknown word" \
+    bash -c "! echo explode > $d/fw_debug 2>/dev/null"
+
+  # fw_log: the firmware's boot lines.
+  log=$(cat "$d/fw_log" 2>&1)
+  check "$bdf: fw_log has 'mtia-fw 0.1.0 booting'" grep -q 'mtia-fw 0.1.0 booting' <<<"$log"
+  check "$bdf: fw_log has the hardware line (chip, PE grid)" \
+    grep -q 'chip 0x0001 rev .*PE grid [0-9]*x[0-9]*' <<<"$log"
+  check "$bdf: fw_log has 'ready'" grep -q 'ready' <<<"$log"
+  check "$bdf: fw_log shows the heartbeat change" grep -q 'heartbeat period set to 200 ms' <<<"$log"
+done
+echo "fw_log of ${devs[0]}:"
+sed 's/^/  | /' "$(dbgdir "${devs[0]}")/fw_log" | head -20
+
+# ---- boot faults ------------------------------------------------------------
+# reload [insmod args...]: rmmod, then insmod with the given parameters.
+reload() {
+  rmmod mtia 2>/dev/null
+  wait_for 50 accel_is 0 || echo "  accel nodes left after rmmod: $(accel_count)"
+  insmod "$KO" "$@"
+}
+
+# bad_boot name expect_regex [insmod args...]: loading with fw_name=$name must
+# fail probe on every device with a dmesg line matching expect_regex, leave no
+# accel node, then the good image must work again.
+bad_boot() {
+  local name=$1 re=$2 mark n bdf; shift 2
+  mark=$(dmesg_mark)
+  if ! reload fw_name="$name" "$@"; then
+    fail "$name: insmod failed"
+    return
+  fi
+  check "$name: no accel node ($(accel_count))" [ "$(accel_count)" -eq 0 ]
+  for bdf in "${devs[@]}"; do
+    check "$name: $bdf not bound" [ ! -e "$(sysd "$bdf")/driver" ]
+    check "$name: $bdf dmesg: $re" \
+      bash -c "dmesg | tail -n +$((mark + 1)) | grep -Eq 'mtia $bdf: $re'"
+  done
+  dmesg_since "$mark" | grep 'mtia ' | sed 's/^/  /'
+  mark=$(dmesg_mark)
+  if ! reload; then
+    fail "$name: insmod with the good image failed"
+    return
+  fi
+  n=$(dmesg_since "$mark" | grep -c 'firmware 0.1.0 ready')
+  check "$name: good image boots again on $ndev device(s) ($n)" [ "$n" -eq "$ndev" ]
+  check "$name: $ndev accel node(s) back" [ "$(accel_count)" -eq "$ndev" ]
+  for bdf in "${devs[@]}"; do
+    check "$name: $bdf fw_status ready again" [ "$(sysattr "$bdf" fw_status)" = ready ]
+  done
+}
+
+# Corrupted copies of the good image, next to it.
+good=$FWDIR/mtia/mtia-fw.bin
+size=$(stat -c %s "$good")
+mkbad() { # name python-expression-on-bytearray-b
+  local out=$FWDIR/mtia/test-bad-$1.bin
+  "$PY" -c "import sys; b = bytearray(open(sys.argv[1], 'rb').read()); $2; open(sys.argv[2], 'wb').write(b)" \
+    "$good" "$out"
+  bad_files+=("$out")
+}
+mkbad payload 'b[-1] ^= 0x01'                    # last payload byte
+mkbad header 'b[20] ^= 0x01'                     # fw_version field (covered by sha256)
+mkbad digest 'b[48] ^= 0x80'                     # first sha256 byte
+mkbad truncated 'del b[-100:]'
+mkbad magic 'b[0:4] = b"XXXX"'
+mkbad tiny 'del b[40:]'                          # shorter than the header
+echo "good image: $size bytes"
+
+bad_boot mtia/test-bad-payload.bin \
+  'firmware image mtia/test-bad-payload.bin refused by boot ROM: SHA-256 digest mismatch \(0x17\)'
+bad_boot mtia/test-bad-header.bin \
+  'firmware image mtia/test-bad-header.bin refused by boot ROM: SHA-256 digest mismatch \(0x17\)'
+bad_boot mtia/test-bad-digest.bin \
+  'firmware image mtia/test-bad-digest.bin refused by boot ROM: SHA-256 digest mismatch \(0x17\)'
+bad_boot mtia/test-bad-truncated.bin \
+  'firmware image mtia/test-bad-truncated.bin refused by boot ROM: image truncated .*\(0x11\)'
+bad_boot mtia/test-bad-magic.bin \
+  'firmware image mtia/test-bad-magic.bin refused by boot ROM: bad image magic \(0x12\)'
+bad_boot mtia/test-bad-tiny.bin \
+  'firmware mtia/test-bad-tiny.bin is 40 bytes, smaller than its 80-byte header'
+bad_boot mtia/nope.bin \
+  'cannot load firmware mtia/nope.bin: file not found in the firmware search path'
+bad_boot mtia/mtia-fw-test-hang.bin \
+  'firmware boot timed out after 2000 ms: boot ROM running, firmware status init' \
+  fw_boot_timeout_ms=2000
+bad_boot mtia/mtia-fw-test-trap.bin \
+  'firmware halted during boot: fatal trap, cause 2 \(illegal instruction\), pc 0x[0-9a-f]{8}, tval 0x[0-9a-f]{8}'
+
+# ---- runtime faults: the watchdog must recover ------------------------------
+# runtime_fault word expect_regex: on the first device, fw_debug <word>; the
+# watchdog must log expect_regex, reset the device, reboot the firmware and
+# count it; the other devices must be untouched.
+runtime_fault() {
+  local word=$1 re=$2 bdf=${devs[0]} d mark before after others=() o
+  d=$(dbgdir "$bdf")
+  before=$(sysattr "$bdf" reset_count)
+  for o in "${devs[@]:1}"; do others+=("$o=$(sysattr "$o" reset_count)"); done
+  mark=$(dmesg_mark)
+  check "fw_debug $word: write accepted" bash -c "echo $word > $d/fw_debug"
+  wait_for 150 resets_above "$bdf" "$before"
+  after=$(sysattr "$bdf" reset_count)
+  check "fw_debug $word: reset_count $before -> $after" [ "$after" -eq $((before + 1)) ]
+  wait_for 100 fw_ready "$bdf"
+  check "fw_debug $word: dmesg: $re" \
+    bash -c "dmesg | tail -n +$((mark + 1)) | grep -Eq 'mtia $bdf: $re'"
+  check "fw_debug $word: dmesg: firmware 0.1.0 ready again" \
+    bash -c "dmesg | tail -n +$((mark + 1)) | grep -q 'mtia $bdf: firmware 0.1.0 ready'"
+  dmesg_since "$mark" | grep 'mtia ' | sed 's/^/  /'
+  check_fw_up "$bdf" "after $word"
+  check "fw_debug $word: fw_log is the new firmware's" \
+    bash -c "grep -q 'mtia-fw 0.1.0 booting' $d/fw_log && ! grep -q 'DEBUG_' $d/fw_log"
+  for o in "${others[@]}"; do
+    check "fw_debug $word: ${o%%=*} untouched (reset_count ${o##*=})" \
+      [ "$(sysattr "${o%%=*}" reset_count)" = "${o##*=}" ]
+  done
+}
+
+runtime_fault hang \
+  'firmware stalled: heartbeat stuck at [0-9]+ for [0-9]+ ms \(period 100 ms\)'
+runtime_fault trap \
+  'firmware halted: fatal trap, cause 2 \(illegal instruction\), pc 0x[0-9a-f]{8}, tval 0x[0-9a-f]{8}'
+
+# Admin commands while a recovery is running fail fast (or wait), never hang.
+bdf=${devs[0]}
+d=$(dbgdir "$bdf")
+echo hang > "$d/fw_debug"
+start=$(date +%s%N)
+for _ in $(seq 20); do cat "$d/fw_ping" >/dev/null 2>&1; sleep 0.1; done
+ms=$((($(date +%s%N) - start) / 1000000))
+check "pings during a hang and its recovery all returned (20 in ${ms} ms)" [ "$ms" -lt 15000 ]
+wait_for 150 resets_above "$bdf" 2
+wait_for 100 fw_ready "$bdf"
+check "third recovery done (reset_count $(sysattr "$bdf" reset_count))" \
+  [ "$(sysattr "$bdf" reset_count)" -eq 3 ]
+check_fw_up "$bdf" "after third recovery"
+
+# Unload with everything running (watchdog, firmware), then load again.
+check "final rmmod" rmmod mtia
+check "final insmod" insmod "$KO"
+for bdf in "${devs[@]}"; do check_fw_up "$bdf" final; done
+
+bad=$(dmesg | grep -E 'WARNING:|BUG:|Oops|Call Trace:|general protection|refcount_t|list_(add|del) corruption|INFO: task' || true)
+check "dmesg has no warning, oops or hung task" [ -z "$bad" ]
+[ -n "$bad" ] && echo "$bad"
+
+finish
