@@ -306,6 +306,36 @@ check "third recovery done (reset_count $(sysattr "$bdf" reset_count))" \
   [ "$(sysattr "$bdf" reset_count)" -eq 3 ]
 check_fw_up "$bdf" "after third recovery"
 
+# Recovery that fails: load from a private copy of the good image, delete it,
+# hang the firmware. The device must end up "dead" (no hang, no warning):
+# fw_status dead, GET_INFO EIO, admin commands EIO; reload recovers it.
+copy=$FWDIR/mtia/test-copy.bin
+cp "$good" "$copy"
+bad_files+=("$copy")
+reload fw_name=mtia/test-copy.bin
+check "dead: loaded from test-copy.bin on $ndev device(s)" wait_for 50 accel_is "$ndev"
+rm -f "$copy"
+bdf=${devs[0]}
+d=$(dbgdir "$bdf")
+mark=$(dmesg_mark)
+echo hang > "$d/fw_debug"
+wait_for 150 resets_above "$bdf" 0
+wait_for 100 bash -c "[ \"\$(cat $(sysd "$bdf")/mtia/fw_status)\" = dead ]"
+check "dead: fw_status is dead ($(sysattr "$bdf" fw_status))" [ "$(sysattr "$bdf" fw_status)" = dead ]
+check "dead: dmesg: firmware recovery failed ... device is dead" \
+  bash -c "dmesg | tail -n +$((mark + 1)) | grep -q 'mtia $bdf: firmware recovery failed (-2): device is dead'"
+dmesg_since "$mark" | grep 'mtia ' | sed 's/^/  /'
+a=$(accel_of "$bdf")
+gi=$(getinfo_fw "/dev/accel/$a")
+check "dead: GET_INFO fails with EIO ($gi)" [ "$gi" = "error 5" ]
+check "dead: fw_ping fails" bash -c "! cat $d/fw_ping >/dev/null 2>&1"
+check "dead: fw_param fails" bash -c "! cat $d/fw_param >/dev/null 2>&1"
+check "dead: fw_version none ($(sysattr "$bdf" fw_version))" [ "$(sysattr "$bdf" fw_version)" = none ]
+for o in "${devs[@]:1}"; do check_fw_up "$o" "dead neighbour"; done
+sleep 2
+check "dead: stays dead, no further recovery (reset_count $(sysattr "$bdf" reset_count))" \
+  [ "$(sysattr "$bdf" reset_count)" = 1 ]
+
 # Unload with everything running (watchdog, firmware), then load again.
 check "final rmmod" rmmod mtia
 check "final insmod" insmod "$KO"
