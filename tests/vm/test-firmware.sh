@@ -180,6 +180,15 @@ for bdf in "${devs[@]}"; do
   check "$bdf: fw_log has 'ready'" grep -q 'ready' <<<"$log"
   check "$bdf: fw_log shows the heartbeat change" grep -q 'heartbeat period set to 200 ms' <<<"$log"
 done
+# mtia-smi --json reports the same version (if it is built).
+if [ -x build/bin/mtia-smi ]; then
+  out=$(build/bin/mtia-smi --json 2>&1)
+  n=$(grep -o '"firmware_version": *"0\.1\.0"' <<<"$out" | wc -l)
+  check "mtia-smi --json: firmware_version 0.1.0 on $ndev device(s) ($n)" [ "$n" -eq "$ndev" ]
+else
+  echo "SKIP: mtia-smi --json check (build/bin/mtia-smi not built)"
+fi
+
 echo "fw_log of ${devs[0]}:"
 sed 's/^/  | /' "$(dbgdir "${devs[0]}")/fw_log" | head -20
 
