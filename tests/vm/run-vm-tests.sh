@@ -38,6 +38,7 @@ gtest_counts() { # gtest binary -> its output plus "N passed, N failed"
 run_suite "libmtia against the driver (gtest)" gtest_counts build/bin/vm_tests
 run_suite "mtia-smi" tests/vm/test-smi.sh
 run_suite "driver (nodes, IRQ self-test, reload x10)" tests/vm/test-driver.sh
+run_suite "firmware (boot, mailbox, log, faults, recovery)" tests/vm/test-firmware.sh
 
 echo "in-VM: $total_pass passed, $total_fail failed"
 [ "$total_fail" -eq 0 ]
