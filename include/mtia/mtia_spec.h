@@ -81,7 +81,43 @@
 #define MTIA_REG_MBOX_DOORBELL    0x280 /* host writes 1: command posted (fw: RW1C) */
 #define MTIA_MBOX_MSG_BYTES       64
 
-#define MTIA_REG_LAST             MTIA_REG_MBOX_DOORBELL
+/* Hardware queues: per-queue configuration blocks (docs/queues.md). */
+#define MTIA_NUM_QUEUES           8
+#define MTIA_REG_QUEUE_BASE       0x800
+#define MTIA_QUEUE_STRIDE         0x40
+#define MTIA_REG_Q(q, r)          (MTIA_REG_QUEUE_BASE + (q) * MTIA_QUEUE_STRIDE + (r))
+#define MTIA_Q_SQ_BASE_LO         0x00 /* RW  host DMA address of the SQ ring, 4 KiB aligned */
+#define MTIA_Q_SQ_BASE_HI         0x04
+#define MTIA_Q_CQ_BASE_LO         0x08 /* RW  host DMA address of the CQ ring, 4 KiB aligned */
+#define MTIA_Q_CQ_BASE_HI         0x0c
+#define MTIA_Q_SIZE               0x10 /* RW  log2 entries: SQ [3:0], CQ [11:8] (2..12) */
+#define MTIA_Q_CTRL               0x14 /* RW  MTIA_Q_CTRL_*; base/size writable only while disabled */
+#define MTIA_Q_STATUS             0x18 /* RO  MTIA_Q_STATUS_*, SQ head [31:16] */
+#define MTIA_Q_COALESCE           0x1c /* RW  completions per interrupt [7:0] (0 = 1), max delay us [31:16] */
+#define MTIA_Q_CQ_TAIL            0x20 /* RO  next CQ slot the device writes */
+#define MTIA_Q_SQ_TAIL            0x24 /* RO  last SQ tail rung on the doorbell */
+
+#define MTIA_Q_CTRL_ENABLE        (1u << 0)
+#define MTIA_Q_CTRL_PRIO_SHIFT    4   /* [5:4] MTIA_PRIO_*: higher is served first */
+#define MTIA_Q_CTRL_PRIO_MASK     (3u << 4)
+#define MTIA_Q_CTRL_VEC_SHIFT     8   /* [15:8] MSI-X vector of the CQ */
+#define MTIA_Q_CTRL_VEC_MASK      (0xffu << 8)
+#define MTIA_PRIO_LOW             0
+#define MTIA_PRIO_NORMAL          1
+#define MTIA_PRIO_HIGH            2
+
+#define MTIA_Q_STATUS_ENABLED     (1u << 0)
+#define MTIA_Q_STATUS_ERROR       (1u << 1) /* ring access failed: queue stopped until re-enabled */
+#define MTIA_Q_STATUS_BAD_DB      (1u << 2) /* doorbell value out of range (ignored) */
+
+/* Doorbells: one 4 KiB page per queue, so each can be mapped on its own. */
+#define MTIA_REG_DOORBELL_BASE    0x10000
+#define MTIA_DOORBELL_STRIDE      0x1000
+#define MTIA_REG_DB(q, r)         (MTIA_REG_DOORBELL_BASE + (q) * MTIA_DOORBELL_STRIDE + (r))
+#define MTIA_DB_SQ_TAIL           0x0 /* WO  new SQ tail: entries up to it are posted */
+#define MTIA_DB_CQ_HEAD           0x4 /* WO  new CQ head: entries before it are consumed */
+
+#define MTIA_REG_LAST             MTIA_REG_DB(MTIA_NUM_QUEUES - 1, MTIA_DB_CQ_HEAD)
 
 #define MTIA_RESET_KEY            0x52535421u /* "RST!": guards against stray writes */
 #define MTIA_FW_BOOT_KEY          0x544f4f42u /* "BOOT" */
@@ -184,7 +220,17 @@ struct mtia_fw_header {
 #define MTIA_CC_REG_MTIMECMP_HI   0x40c
 #define MTIA_CC_REG_MBOX_POST     0x410 /* WO  write 1: response ready -> MTIA_IRQ_MBOX */
 #define MTIA_CC_REG_EVENT         0x414 /* WO  write 1: raise MTIA_IRQ_FW_EVENT */
-/* The core's external interrupt line (MEIP) is high while MBOX_DOORBELL != 0. */
+#define MTIA_CC_REG_Q_PENDING     0x420 /* RO  bit q: queue q enabled with SQ head != tail */
+#define MTIA_CC_REG_Q_FETCH       0x424 /* WO  q: copy SQ[head] of queue q to CC_SQE, head++ */
+#define MTIA_CC_REG_Q_FETCH_STATUS 0x428 /* RO  MTIA_CQE_* of the last fetch (ring DMA error) */
+#define MTIA_CC_REG_Q_DISPATCH    0x42c /* WO  q: hand CC_SQE to the data engines for queue q */
+#define MTIA_CC_REG_Q_COMPLETE    0x430 /* WO  q | status << 16: complete CC_SQE without the engines */
+#define MTIA_CC_REG_Q_INFLIGHT    0x434 /* RO  engine commands in flight on the Q_SELECT queue */
+#define MTIA_CC_REG_Q_SELECT      0x438 /* RW  queue whose priority/inflight the fw reads */
+#define MTIA_CC_REG_Q_PRIO        0x43c /* RO  priority of the selected queue */
+#define MTIA_CC_REG_SQE           0x480 /* RO  64-byte fetched command (struct mtia_cmd) */
+/* The core's external interrupt line (MEIP) is high while MBOX_DOORBELL != 0
+ * or Q_PENDING != 0 (or an engine completion freed a FENCE: see docs/queues.md). */
 
 /* Admin mailbox message: the same layout for a command and its response. */
 struct mtia_mbox_msg {
@@ -218,6 +264,76 @@ struct mtia_fw_log_header {
     uint32_t reserved;
 };
 #define MTIA_FW_LOG_MAGIC         0x474f4c4du /* "MLOG" */
+
+/* ---- Commands and completions ---------------------------------------------
+ * A submission-queue entry is a 64-byte struct mtia_cmd; a completion-queue
+ * entry a 16-byte struct mtia_cqe whose phase bit flips each time the device
+ * wraps the CQ (starting at 1 after enable), as in NVMe.
+ *
+ * Memory operands: addr's top bits say what it names.
+ *   MTIA_ADDR_DEVMEM | off   device memory byte offset off
+ *   MTIA_ADDR_SGT | dma      host buffer described by a struct mtia_sgt at
+ *                            host DMA address dma; offset is into that buffer
+ *   dma (no tag)             flat host DMA address (+ offset)
+ * Every access goes through the device's per-context translate-and-check
+ * (ctx), so a per-context device MMU can replace these forms later.
+ */
+#define MTIA_ADDR_DEVMEM          (1ull << 63)
+#define MTIA_ADDR_SGT             (1ull << 62)
+#define MTIA_ADDR_TAG_MASK        (3ull << 62)
+
+#define MTIA_CMD_NOP              0x00
+#define MTIA_CMD_COPY             0x01 /* len bytes src -> dst */
+#define MTIA_CMD_FILL             0x02 /* len bytes of dst set to value's low byte (see F_FILL64) */
+#define MTIA_CMD_FENCE            0x03 /* completes once every earlier command of the queue has */
+#define MTIA_CMD_TIMESTAMP        0x04 /* 8-byte device time (ns) written to dst; also in result */
+
+#define MTIA_CMD_F_FILL64         (1u << 0) /* FILL: repeat all 8 bytes of value (len % 8 == 0) */
+
+struct mtia_operand {
+    uint64_t addr;       /* tagged, see above */
+    uint64_t offset;
+};
+
+struct mtia_cmd {
+    uint8_t opcode;      /* MTIA_CMD_* */
+    uint8_t flags;       /* MTIA_CMD_F_* */
+    uint16_t cid;        /* echoed in the completion */
+    uint32_t ctx;        /* context whose address space operands are in */
+    uint64_t len;
+    uint64_t value;      /* FILL pattern */
+    struct mtia_operand src;
+    struct mtia_operand dst;
+    uint64_t reserved;   /* zero */
+};                       /* 64 bytes */
+
+struct mtia_cqe {
+    uint64_t result;     /* TIMESTAMP: device ns; else bytes done */
+    uint16_t sq_head;    /* SQ head after this command was fetched */
+    uint16_t sq_id;      /* queue */
+    uint16_t cid;
+    uint16_t status;     /* bit 0 phase, [15:1] MTIA_CQE_* */
+};                       /* 16 bytes */
+
+#define MTIA_CQE_OK               0
+#define MTIA_CQE_BAD_OPCODE       1
+#define MTIA_CQE_BAD_FIELD        2 /* reserved bits, bad flags or length */
+#define MTIA_CQE_BAD_ADDRESS      3 /* operand outside device memory / its SG buffer */
+#define MTIA_CQE_DMA_ERROR        4 /* host memory access failed (unmapped, bus master off) */
+#define MTIA_CQE_ABORTED          5 /* queue disabled or device reset before it ran */
+
+/* Scatter-gather table in host memory for MTIA_ADDR_SGT operands. */
+struct mtia_sgt {
+    uint32_t magic;      /* MTIA_SGT_MAGIC */
+    uint32_t count;      /* entries that follow, 1..MTIA_SGT_MAX_ENTRIES */
+    uint64_t total;      /* sum of the entries' len */
+};
+struct mtia_sg_entry {
+    uint64_t dma;        /* host DMA address */
+    uint64_t len;        /* bytes, > 0 */
+};
+#define MTIA_SGT_MAGIC            0x5447534du /* "MSGT" */
+#define MTIA_SGT_MAX_ENTRIES      (1u << 20)
 
 /* ---- Device properties: defaults and limits ------------------------------ */
 #define MTIA_DEFAULT_PE_ROWS      8
