@@ -3,7 +3,7 @@
 # devices whose properties differ) and prints a combined "N passed, N failed".
 set -u
 [ "${MTIA_IN_VM:-0}" = 1 ] || { echo "run-vm-tests.sh: run inside tools/mtia-vm" >&2; exit 2; }
-cd "$(dirname "$0")/../.."
+cd "$(dirname "$0")/../.." || exit 2
 
 total_pass=0 total_fail=0
 add_counts() { # log: take its last "N passed, N failed" line

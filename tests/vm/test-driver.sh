@@ -9,38 +9,9 @@
 # back each time. Last line: "N passed, M failed"; exit 1 if any failed.
 set -u
 
-if [ "${MTIA_IN_VM:-0}" != 1 ]; then
-  echo "test-driver.sh: run inside the VM: tools/mtia-vm run --devices 2 -- $0" >&2
-  exit 2
-fi
-
-KO=${MTIA_DRIVER_KO:-build/driver/mtia.ko}
+# shellcheck source=tests/vm/lib.sh
+. "$(dirname "$0")/lib.sh"
 CYCLES=${MTIA_RELOAD_CYCLES:-10}
-VENDOR=0x1d9b
-DEVICE=0x0a01
-PY=/usr/bin/python3
-
-passed=0
-failed=0
-pass() { passed=$((passed + 1)); echo "PASS: $*"; }
-fail() { failed=$((failed + 1)); echo "FAIL: $*"; }
-check() { # description command...
-  local what=$1; shift
-  if "$@"; then pass "$what"; else fail "$what"; fi
-}
-finish() {
-  echo "$passed passed, $failed failed"
-  [ "$failed" -eq 0 ]
-  exit
-}
-
-# mtia PCI functions, by BDF.
-devs=()
-for d in /sys/bus/pci/devices/*; do
-  [ "$(cat "$d/vendor")" = "$VENDOR" ] && [ "$(cat "$d/device")" = "$DEVICE" ] &&
-    devs+=("${d##*/}")
-done
-ndev=${#devs[@]}
 # Earlier suites in the same VM may have reloaded the driver: count identity
 # lines from here on.
 ident_base=$(dmesg | grep -c 'mtia .*: MTIA chip')

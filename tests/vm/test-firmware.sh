@@ -11,41 +11,13 @@
 # Last line: "N passed, M failed"; exit 1 if any failed.
 set -u
 
-if [ "${MTIA_IN_VM:-0}" != 1 ]; then
-  echo "test-firmware.sh: run inside the VM: tools/mtia-vm run --devices 2 --append firmware_class.path=\$PWD/build/firmware -- $0" >&2
-  exit 2
-fi
-
-KO=${MTIA_DRIVER_KO:-build/driver/mtia.ko}
+# shellcheck source=tests/vm/lib.sh
+. "$(dirname "$0")/lib.sh"
 FWDIR=$PWD/build/firmware
-VENDOR=0x1d9b
-DEVICE=0x0a01
-PY=/usr/bin/python3
 DBG=/sys/kernel/debug
 
-passed=0
-failed=0
-stamp() { [ -n "${MTIA_TEST_TIMES:-}" ] && printf '[%s] ' "$(cut -d' ' -f1 /proc/uptime)"; }
-pass() { passed=$((passed + 1)); echo "$(stamp)PASS: $*"; }
-fail() { failed=$((failed + 1)); echo "$(stamp)FAIL: $*"; }
-check() { # description command...
-  local what=$1; shift
-  if "$@"; then pass "$what"; else fail "$what"; fi
-}
 bad_files=()
-finish() {
-  rm -f "${bad_files[@]}"
-  echo "$passed passed, $failed failed"
-  [ "$failed" -eq 0 ]
-  exit
-}
-
-devs=()
-for d in /sys/bus/pci/devices/*; do
-  [ "$(cat "$d/vendor")" = "$VENDOR" ] && [ "$(cat "$d/device")" = "$DEVICE" ] &&
-    devs+=("${d##*/}")
-done
-ndev=${#devs[@]}
+on_finish() { rm -f "${bad_files[@]}"; }
 echo "mtia PCI functions: $ndev (${devs[*]:-none})"
 if [ "$ndev" -eq 0 ]; then
   fail "no PCI device $VENDOR:$DEVICE in the VM (run with --devices N)"

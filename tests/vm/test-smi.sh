@@ -4,13 +4,9 @@
 # driver not loaded and no permission. Runs inside tools/mtia-vm with cwd =
 # repo top. Last line: "N passed, N failed".
 set -u
-[ "${MTIA_IN_VM:-0}" = 1 ] || { echo "test-smi.sh: run inside tools/mtia-vm" >&2; exit 2; }
-
+# shellcheck source=tests/vm/lib.sh
+. "$(dirname "$0")/lib.sh"
 SMI=build/bin/mtia-smi
-KO=${MTIA_DRIVER_KO:-build/driver/mtia.ko}
-passed=0 failed=0
-pass() { passed=$((passed + 1)); echo "PASS: $*"; }
-fail() { failed=$((failed + 1)); echo "FAIL: $*"; }
 expect_rc() { # want description command...
   local want=$1 what=$2; shift 2
   out=$("$@" 2>&1); rc=$?
@@ -20,9 +16,7 @@ contains() { # haystack needle description
   if grep -qF -- "$2" <<<"$1"; then pass "$3"; else fail "$3: '$2' not in: $1"; fi
 }
 
-bus_ids=$(for d in /sys/bus/pci/devices/*; do
-  [ "$(cat "$d/vendor")" = 0x1d9b ] && [ "$(cat "$d/device")" = 0x0a01 ] && basename "$d"; done)
-ndev=$(wc -w <<<"$bus_ids")
+bus_ids=${devs[*]}
 
 expect_rc 0 "mtia-smi lists devices" "$SMI"
 table=$out
@@ -78,5 +72,4 @@ insmod "$KO"
 for _ in $(seq 50); do [ "$(ls /dev/accel 2>/dev/null | wc -l)" -ge "$ndev" ] && break; sleep 0.1; done
 expect_rc 0 "mtia-smi after reloading the driver" "$SMI" -L
 
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+finish
