@@ -70,10 +70,21 @@ size_t fmt_vsnprintf(char *buf, size_t size, const char *fmt, va_list ap);
 /* ---- heartbeat ----------------------------------------------------------- */
 extern uint32_t fw_heartbeat_ms;
 void heartbeat_arm(void);   /* next tick one period from now */
-void heartbeat_tick(void);  /* timer interrupt */
+/* Timer interrupt (also called from ext_irq when MTIP is pending): heartbeat
+ * and the dispatcher's wait-mode poll share mtimecmp. */
+void timer_irq(void);
+/* Call dispatch_poll_tick() from the timer @ticks from now (one at a time). */
+void timer_poll_after(uint32_t ticks);
 
 /* ---- admin mailbox ------------------------------------------------------- */
-void mbox_irq(void);        /* external interrupt: doorbell rang */
+/* Serve a posted command; 0 if the doorbell was not rung. */
+int mbox_irq(void);
+
+/* ---- command dispatcher (dispatch.c) ------------------------------------- */
+void ext_irq(void);             /* external interrupt: mailbox, queues, engine events */
+void dispatch_poll_tick(void);  /* timer_poll_after() deadline reached */
+/* MTIA_ADMIN_GET_QSTATS: args[0..5] of queue q; 0 if q is out of range. */
+int queue_stats(uint32_t q, uint32_t *args);
 
 /* ---- fatal paths --------------------------------------------------------- */
 /* Spin forever with interrupts off (test hang). */

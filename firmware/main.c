@@ -8,6 +8,7 @@
 uint32_t fw_heartbeat_ms = 100;     /* MTIA_PARAM_HEARTBEAT_MS */
 static uint32_t heartbeat_count;
 static uint64_t heartbeat_next;     /* mtime of the next tick */
+static uint64_t poll_next;          /* dispatcher wait-mode poll, 0 = none */
 static int in_fatal;
 
 /* ---- time ---------------------------------------------------------------- */
@@ -36,23 +37,41 @@ static uint32_t heartbeat_ticks(void)
     return fw_heartbeat_ms * (MTIA_CC_TIMEBASE_HZ / 1000);
 }
 
+/* mtimecmp = the earlier of the heartbeat and the dispatcher's poll. */
+static void timer_program(void)
+{
+    mtimecmp_write(poll_next && poll_next < heartbeat_next ? poll_next : heartbeat_next);
+}
+
 void heartbeat_arm(void)
 {
     heartbeat_next = mtime_read() + heartbeat_ticks();
-    mtimecmp_write(heartbeat_next);
+    timer_program();
 }
 
-void heartbeat_tick(void)
+void timer_poll_after(uint32_t ticks)
+{
+    poll_next = mtime_read() + ticks;
+    timer_program();
+}
+
+void timer_irq(void)
 {
     uint64_t now = mtime_read();
 
-    /* Keep the period's phase; if we fell behind (the host descheduled the
-     * core), skip the missed ticks rather than firing back to back. */
-    heartbeat_next += heartbeat_ticks();
-    if (heartbeat_next <= now)
-        heartbeat_next = now + heartbeat_ticks();
-    mtimecmp_write(heartbeat_next);
-    reg_write(MTIA_REG_FW_HEARTBEAT, ++heartbeat_count);
+    if (poll_next && now >= poll_next) {
+        poll_next = 0;
+        dispatch_poll_tick();
+    }
+    if (now >= heartbeat_next) {
+        /* Keep the period's phase; if we fell behind (the host descheduled
+         * the core), skip the missed ticks rather than firing back to back. */
+        heartbeat_next += heartbeat_ticks();
+        if (heartbeat_next <= now)
+            heartbeat_next = now + heartbeat_ticks();
+        reg_write(MTIA_REG_FW_HEARTBEAT, ++heartbeat_count);
+    }
+    timer_program();
 }
 
 /* ---- traps --------------------------------------------------------------- */
@@ -74,10 +93,10 @@ void fw_trap(uint32_t mcause, uint32_t mepc, uint32_t mtval)
     if (mcause & MCAUSE_IRQ) {
         switch (mcause & ~MCAUSE_IRQ) {
         case IRQ_M_TIMER:
-            heartbeat_tick();
+            timer_irq();
             return;
         case IRQ_M_EXT:
-            mbox_irq();
+            ext_irq();
             return;
         default:
             log_err("unexpected interrupt %u: disabled", mcause & ~MCAUSE_IRQ);

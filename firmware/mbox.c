@@ -83,6 +83,12 @@ static enum post_action execute(const struct mtia_mbox_msg *cmd, struct mtia_mbo
     case MTIA_ADMIN_SET_PARAM:
         resp->status = set_param(cmd->args[0], cmd->args[1]);
         break;
+    case MTIA_ADMIN_GET_QSTATS:
+        if (!queue_stats(cmd->args[0], resp->args)) {
+            log_err("admin: GET_QSTATS of queue %u (%u queues)", cmd->args[0], MTIA_NUM_QUEUES);
+            resp->status = MTIA_ADMIN_STATUS_BAD_ARG;
+        }
+        break;
     case MTIA_ADMIN_DEBUG_HANG:
         log_warn("admin: DEBUG_HANG: hanging with interrupts off");
         return POST_HANG;
@@ -97,14 +103,14 @@ static enum post_action execute(const struct mtia_mbox_msg *cmd, struct mtia_mbo
     return POST_NONE;
 }
 
-void mbox_irq(void)
+int mbox_irq(void)
 {
     union mbox_msg cmd, resp;
     enum post_action action;
     uint32_t bell = reg_read(MTIA_REG_MBOX_DOORBELL);
 
-    if (!bell)  /* nothing posted: the line dropped before we got here */
-        return;
+    if (!bell)  /* nothing posted (or the line is up for the queues) */
+        return 0;
     for (unsigned i = 0; i < MBOX_WORDS; i++)
         cmd.w[i] = reg_read(MTIA_REG_MBOX_CMD + 4 * i);
     reg_write(MTIA_REG_MBOX_DOORBELL, bell);   /* RW1C */
@@ -123,4 +129,5 @@ void mbox_irq(void)
         fw_hang();
     if (action == POST_TRAP)
         fw_die_illegal();
+    return 1;
 }

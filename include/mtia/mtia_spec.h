@@ -244,6 +244,8 @@ struct mtia_mbox_msg {
 #define MTIA_ADMIN_GET_VERSION    0x0002 /* resp args[0] = fw_version, args[1] = if version */
 #define MTIA_ADMIN_GET_PARAM      0x0003 /* args[0] = id; resp args[0] = value */
 #define MTIA_ADMIN_SET_PARAM      0x0004 /* args[0] = id, args[1] = value */
+#define MTIA_ADMIN_GET_QSTATS     0x0005 /* args[0] = queue; resp args[0..5]: fetched, dispatched,
+                                            completed by fw, errors, fence waits, state */
 #define MTIA_ADMIN_DEBUG_HANG     0xf001 /* test: spin forever, interrupts off */
 #define MTIA_ADMIN_DEBUG_TRAP     0xf002 /* test: execute an illegal instruction */
 
