@@ -192,6 +192,13 @@ static int one_command(unsigned q)
     reg_write(MTIA_CC_REG_Q_FETCH, q);
     st = reg_read(MTIA_CC_REG_Q_FETCH_STATUS);
     if (st != MTIA_CQE_OK) {
+        if (st == MTIA_CQE_ABORTED) {
+            /* the host disabled the queue since Q_PENDING was read */
+            if (fw_log_level >= LOG_DEBUG)
+                log_debug("queue %u: fetch aborted (queue disabled)", q);
+            return CMD_FETCH_FAILED;
+        }
+        /* ring DMA error: the device stopped the queue (Q_STATUS_ERROR) */
         qs->errors++;
         failed |= 1u << q;
         log_err("queue %u: command fetch failed (status %u)", q, st);

@@ -185,6 +185,7 @@ public:
 
     bool mmio_read(uint32_t addr, unsigned size, uint32_t *value) override {
         uint32_t off = addr - MTIA_CC_REGS_BASE;
+        mmio_accesses++;
         if (off >= MTIA_BAR0_SIZE || size != 4) return false;
         if (off >= MTIA_REG_MBOX_CMD && off < MTIA_REG_MBOX_CMD + MTIA_MBOX_MSG_BYTES) {
             if (fail_cmd_read) return false;
@@ -246,6 +247,7 @@ public:
 
     bool mmio_write(uint32_t addr, unsigned size, uint32_t value) override {
         uint32_t off = addr - MTIA_CC_REGS_BASE;
+        mmio_accesses++;
         if (off >= MTIA_BAR0_SIZE || size != 4) return false;
         if (off >= MTIA_REG_MBOX_RESP && off < MTIA_REG_MBOX_RESP + MTIA_MBOX_MSG_BYTES) {
             resp_[(off - MTIA_REG_MBOX_RESP) / 4] = value;
@@ -298,8 +300,15 @@ public:
     void q_fetch(uint32_t q) {
         sqe_valid_ = false;
         if (q >= MTIA_NUM_QUEUES || !queues[q].pending()) {
-            protocol_errors.push_back("fetch from idle queue " + std::to_string(q));
+            if (!disable_on_fetch) protocol_errors.push_back("fetch from idle queue " + std::to_string(q));
+            fetch_status_ = MTIA_CQE_ABORTED;  // as the device: nothing to fetch
+            return;
+        }
+        if (disable_on_fetch && q == disable_on_fetch - 1) {  // the host's disable won the race
+            disable_on_fetch = 0;
+            queues[q].enabled = false;
             fetch_status_ = MTIA_CQE_ABORTED;
+            update_irq();
             return;
         }
         FakeQueue &fq = queues[q];
@@ -398,7 +407,9 @@ public:
     std::function<void(const Cqe &)> on_complete;
     std::function<void()> on_time_read;
     uint64_t auto_tick = 0, time_reads = 0;
+    unsigned disable_on_fetch = 0;  // q + 1: disable queue q as it is fetched
     int fetches = 0, prio_reads = 0;
+    uint64_t mmio_accesses = 0;
 
 private:
     std::vector<uint8_t> sram_, devmem_;
@@ -1092,6 +1103,21 @@ TEST_F(DispatchTest, PollsBrieflyAfterABurstOnly) {
     EXPECT_EQ(order(), "0:1 0:3 0:2 ");
 }
 
+TEST_F(DispatchTest, FetchAbortedByADisableIsNotAnError) {
+    m.submit(6, nop(1));
+    m.submit(6, nop(2));
+    m.disable_on_fetch = 6 + 1;
+    m.submit(1, nop(3));
+    settle();
+    EXPECT_EQ(order(), "1:3 ");
+    EXPECT_EQ(qstats(6), (std::vector<uint32_t>{0, 0, 0, 0, 0, 0}));
+    EXPECT_FALSE(contains(m.log(), "error: queue 6")) << m.log();
+    m.queues[6].enabled = true;  // re-enabled (the fake keeps the SQ)
+    m.update_irq();
+    settle();
+    EXPECT_EQ(order(), "1:3 6:1 6:2 ");
+}
+
 TEST_F(DispatchTest, GetQstatsRange) {
     mtia_mbox_msg r = m.command(MTIA_ADMIN_GET_QSTATS, 1, {MTIA_NUM_QUEUES});
     EXPECT_EQ(r.status, MTIA_ADMIN_STATUS_BAD_ARG);
@@ -1110,12 +1136,19 @@ TEST_F(DispatchTest, InstructionsPerNop) {
     m.submit(0, nop(0));
     settle();  // warm up
     m.submit(0, nop(1));
+    uint64_t io0 = m.mmio_accesses;
     uint64_t single = m.run().retired;
+    uint64_t io_single = m.mmio_accesses - io0;
     for (uint16_t i = 0; i < 16; i++) m.submit(0, nop(i));
+    io0 = m.mmio_accesses;
     uint64_t batch16 = m.run().retired;
     uint64_t marginal = (batch16 - single) / 15;
-    std::cout << "[ instret  ] 1 NOP per interrupt: " << single << " instructions; "
-              << "marginal NOP in a batch: " << marginal << "\n";
+    uint64_t io_marginal = (m.mmio_accesses - io0 - io_single) / 15;
+    std::cout << "[ instret  ] 1 NOP per interrupt: " << single << " instructions, " << io_single
+              << " register accesses; marginal NOP in a batch: " << marginal << " instructions, "
+              << io_marginal << " register accesses\n";
+    EXPECT_EQ(io_single, 9u);
+    EXPECT_EQ(io_marginal, 7u);  // FETCH, FETCH_STATUS, 3 SQE words, COMPLETE, Q_PENDING
     RecordProperty("instret_single_nop", static_cast<int>(single));
     RecordProperty("instret_marginal_nop", static_cast<int>(marginal));
     EXPECT_LT(single, 250u);
