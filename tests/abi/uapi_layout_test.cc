@@ -35,10 +35,30 @@ GOLDEN(drm_mtia_get_info, reserved, 16, 16);
 static_assert(sizeof(drm_mtia_get_info) == 32);
 static_assert(alignof(drm_mtia_get_info) == 8);
 
+GOLDEN(drm_mtia_bo_create, size, 0, 8);
+GOLDEN(drm_mtia_bo_create, placement, 8, 4);
+GOLDEN(drm_mtia_bo_create, flags, 12, 4);
+GOLDEN(drm_mtia_bo_create, handle, 16, 4);
+GOLDEN(drm_mtia_bo_create, pad, 20, 4);
+GOLDEN(drm_mtia_bo_create, reserved, 24, 16);
+static_assert(sizeof(drm_mtia_bo_create) == 40);
+
+GOLDEN(drm_mtia_bo_info, handle, 0, 4);
+GOLDEN(drm_mtia_bo_info, flags, 4, 4);
+GOLDEN(drm_mtia_bo_info, size, 8, 8);
+GOLDEN(drm_mtia_bo_info, mmap_offset, 16, 8);
+GOLDEN(drm_mtia_bo_info, placement, 24, 4);
+GOLDEN(drm_mtia_bo_info, pad, 28, 4);
+GOLDEN(drm_mtia_bo_info, devmem_offset, 32, 8);
+GOLDEN(drm_mtia_bo_info, reserved, 40, 16);
+static_assert(sizeof(drm_mtia_bo_info) == 56);
+
 TEST(UapiLayout, IoctlNumbersAreStable)
 {
     // DRM_IOWR('d', 0x40 + 0, 32 bytes): encodes direction, type, nr, size.
     EXPECT_EQ(DRM_IOCTL_MTIA_GET_INFO, 0xc0206440u);
+    EXPECT_EQ(DRM_IOCTL_MTIA_BO_CREATE, 0xc0286441u);
+    EXPECT_EQ(DRM_IOCTL_MTIA_BO_INFO, 0xc0386442u);
 }
 
 TEST(UapiLayout, StructSizes)

@@ -22,9 +22,15 @@ extern "C" {
 #define MTIA_DRIVER_NAME "mtia"
 
 #define DRM_MTIA_GET_INFO 0x00
+#define DRM_MTIA_BO_CREATE 0x01
+#define DRM_MTIA_BO_INFO 0x02
 
 #define DRM_IOCTL_MTIA_GET_INFO \
 	DRM_IOWR(DRM_COMMAND_BASE + DRM_MTIA_GET_INFO, struct drm_mtia_get_info)
+#define DRM_IOCTL_MTIA_BO_CREATE \
+	DRM_IOWR(DRM_COMMAND_BASE + DRM_MTIA_BO_CREATE, struct drm_mtia_bo_create)
+#define DRM_IOCTL_MTIA_BO_INFO \
+	DRM_IOWR(DRM_COMMAND_BASE + DRM_MTIA_BO_INFO, struct drm_mtia_bo_info)
 
 /**
  * struct drm_mtia_info - device description returned by GET_INFO.
@@ -63,6 +69,53 @@ struct drm_mtia_get_info {
 	__u32 size;
 	__u32 flags;
 	__u64 info_ptr;
+	__u64 reserved[2];
+};
+
+/* drm_mtia_bo_create.placement */
+#define MTIA_BO_HOST   0 /* host memory (shmem), DMA-mapped when a job uses it */
+#define MTIA_BO_DEVICE 1 /* device memory (BAR2), from the driver's allocator */
+
+/**
+ * struct drm_mtia_bo_create - DRM_IOCTL_MTIA_BO_CREATE argument.
+ * @size: in: bytes, > 0; rounded up to the page size.
+ * @placement: in: MTIA_BO_HOST or MTIA_BO_DEVICE.
+ * @flags: must be zero.
+ * @handle: out: GEM handle, released with DRM_IOCTL_GEM_CLOSE.
+ * @pad: zero.
+ * @reserved: must be zero.
+ *
+ * A device BO larger than the free device memory fails with -ENOSPC.
+ */
+struct drm_mtia_bo_create {
+	__u64 size;
+	__u32 placement;
+	__u32 flags;
+	__u32 handle;
+	__u32 pad;
+	__u64 reserved[2];
+};
+
+/**
+ * struct drm_mtia_bo_info - DRM_IOCTL_MTIA_BO_INFO argument.
+ * @handle: in: a GEM handle of this file.
+ * @flags: must be zero.
+ * @size: out: bytes (page-aligned).
+ * @mmap_offset: out: offset to pass to mmap() on the device fd.
+ * @placement: out: MTIA_BO_HOST or MTIA_BO_DEVICE.
+ * @pad: zero.
+ * @devmem_offset: out: for device BOs, the byte offset in device memory
+ *                 (what mtia-smi and debugging show); 0 for host BOs.
+ * @reserved: must be zero.
+ */
+struct drm_mtia_bo_info {
+	__u32 handle;
+	__u32 flags;
+	__u64 size;
+	__u64 mmap_offset;
+	__u32 placement;
+	__u32 pad;
+	__u64 devmem_offset;
 	__u64 reserved[2];
 };
 
