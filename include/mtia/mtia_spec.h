@@ -228,9 +228,10 @@ struct mtia_fw_header {
 #define MTIA_CC_REG_Q_INFLIGHT    0x434 /* RO  engine commands in flight on the Q_SELECT queue */
 #define MTIA_CC_REG_Q_SELECT      0x438 /* RW  queue whose priority/inflight the fw reads */
 #define MTIA_CC_REG_Q_PRIO        0x43c /* RO  priority of the selected queue */
+#define MTIA_CC_REG_ENGINE_EVENT  0x440 /* RW1C bit q: queue q's Q_INFLIGHT fell to 0 */
 #define MTIA_CC_REG_SQE           0x480 /* RO  64-byte fetched command (struct mtia_cmd) */
-/* The core's external interrupt line (MEIP) is high while MBOX_DOORBELL != 0
- * or Q_PENDING != 0 (or an engine completion freed a FENCE: see docs/queues.md). */
+/* The core's external interrupt line (MEIP) is high while MBOX_DOORBELL != 0,
+ * Q_PENDING != 0 or ENGINE_EVENT != 0 (see docs/queues.md). */
 
 /* Admin mailbox message: the same layout for a command and its response. */
 struct mtia_mbox_msg {
@@ -344,7 +345,7 @@ struct mtia_sg_entry {
 #define MTIA_DEFAULT_DEVMEM_BYTES (1ull << 30)     /* 1 GiB (v1 has 64 GiB LPDDR5) */
 #define MTIA_MIN_DEVMEM_BYTES     (1ull << 20)
 #define MTIA_MAX_DEVMEM_BYTES     (64ull << 30)
-#define MTIA_DEFAULT_MSIX_VECTORS 1
+#define MTIA_DEFAULT_MSIX_VECTORS 9   /* admin + one per queue (1 + MTIA_NUM_QUEUES) */
 #define MTIA_MAX_MSIX_VECTORS     32
 
 #endif /* MTIA_SPEC_H */

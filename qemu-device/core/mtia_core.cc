@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MIT
 // The mtia device's behaviour (see mtia_core.h and docs/device-spec.md):
 // BAR0 registers, the boot ROM, the admin mailbox and the control core (an
-// RV32IMC hart from rv32/ running firmware on a thread of its own).
+// RV32IMC hart from rv32/ running firmware on a thread of its own); the
+// hardware queues and data engine are in mtia_queues.cc (docs/queues.md).
 // C++ inside, C ABI outside.
 //
 // Locking. Three things, always taken in this order:
@@ -16,6 +17,10 @@
 // them after unlocking): in QEMU raise_irq may need the BQL, and a vCPU
 // thread holds the BQL while it waits for mu_. The thread is joined only
 // with mu_ released, because it may be waiting for mu_ in an MMIO callback.
+// The queue engine has its own locks (mtia_queues.cc) and is never entered
+// with mu_ held, except to load a snapshot (engine idle); it calls back
+// (queue_error) without its locks. meip_mu_ is a leaf: it orders updates of
+// the core's MEIP line, whose inputs are the mailbox doorbell and the engine.
 #include "mtia_core.h"
 
 #include <algorithm>
@@ -24,6 +29,7 @@
 #include <cstdio>
 #include <cstring>
 #include <iterator>
+#include <memory>
 #include <mutex>
 #include <new>
 #include <string>
@@ -31,6 +37,7 @@
 #include <vector>
 
 #include "mtia/mtia_spec.h"
+#include "mtia_queues.h"
 #include "rv32_cpu.h"
 #include "sha256.h"
 
@@ -72,11 +79,12 @@ bool in_mbox(uint64_t off, uint32_t base) { return off - base < MTIA_MBOX_MSG_BY
 
 }  // namespace
 
-struct mtia_core final : public mtia::rv32::Bus {
+struct mtia_core final : public mtia::rv32::Bus, public mtia::QueueHost {
     mtia_core(const mtia_core_config &c, const mtia_core_host_ops *o, void *op)
         : cfg(c), ops(o ? *o : mtia_core_host_ops{}), opaque(op),
           sram_(MTIA_CC_SRAM_SIZE, 0), cpu_(*this, mtia::rv32::CpuConfig{MTIA_CC_SRAM_BASE, 0}),
           epoch_(std::chrono::steady_clock::now()) {
+        queues_.reset(new mtia::QueueEngine(*this, cfg.msix_vectors));
         std::lock_guard<std::mutex> ctl(ctl_mu_);
         Locked l(*this);
         reset_locked();
@@ -84,6 +92,32 @@ struct mtia_core final : public mtia::rv32::Bus {
     ~mtia_core() override {
         std::lock_guard<std::mutex> ctl(ctl_mu_);
         stop_thread();
+        queues_.reset();  // joins the engine's workers while the rest is alive
+    }
+
+    // ---- mtia::QueueHost: what the queue engine asks of the device ----------
+    int dma_read(uint64_t addr, void *buf, uint64_t len) override {
+        return ops.dma_read ? ops.dma_read(opaque, addr, buf, len) : -1;
+    }
+    int dma_write(uint64_t addr, const void *buf, uint64_t len) override {
+        return ops.dma_write ? ops.dma_write(opaque, addr, buf, len) : -1;
+    }
+    void raise_irq(unsigned vector) override {
+        if (ops.raise_irq) ops.raise_irq(opaque, vector);
+    }
+    void meip_changed() override {
+        std::lock_guard<std::mutex> l(meip_mu_);
+        cpu_.set_external_irq(mbox_bell_.load() || (queues_ && queues_->meip()));
+    }
+    void queue_error(unsigned) override {
+        Locked l(*this);
+        set_irq(MTIA_IRQ_ERROR);
+    }
+    uint64_t device_ns() override {
+        auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                      std::chrono::steady_clock::now() - epoch_)
+                      .count();
+        return static_cast<uint64_t>(ns) + mtime_offset_ * (1'000'000'000u / MTIA_CC_TIMEBASE_HZ);
     }
 
     const mtia_core_config cfg;
@@ -139,7 +173,8 @@ struct mtia_core final : public mtia::rv32::Bus {
 
     void set_doorbell(uint32_t v) {  // mu_ held
         r_.mbox_doorbell = v;
-        cpu_.set_external_irq(v != 0);  // MEIP follows the doorbell
+        mbox_bell_.store(v != 0);
+        meip_changed();  // MEIP follows the doorbell (and the queue engine)
     }
 
     // Registers to reset values; the control core must be stopped.
@@ -163,6 +198,7 @@ struct mtia_core final : public mtia::rv32::Bus {
     // The full device reset (MTIA_REG_RESET, PCI reset). ctl_mu_ held.
     void device_reset(bool count) {
         stop_thread();
+        queues_->reset();
         Locked l(*this);
         reset_locked();
         if (count) r_.reset_count++;
@@ -305,8 +341,16 @@ struct mtia_core final : public mtia::rv32::Bus {
 
     bool mmio_read(uint32_t addr, unsigned size, uint32_t *value) override {
         instret_.store(cpu_.instret(), std::memory_order_relaxed);  // keep FW_INSTRET fresh
-        uint32_t off = addr - MTIA_CC_REGS_BASE;
+        return fw_read(addr - MTIA_CC_REGS_BASE, size, value);
+    }
+
+    // Firmware register block access at offset @off (also the test hook).
+    bool fw_read(uint32_t off, unsigned size, uint32_t *value) {
         if (off >= MTIA_BAR0_SIZE) return false;
+        if (mtia::QueueEngine::fw_owns(off)) return queues_->fw_read(off, size, value);
+        if (mtia::QueueEngine::owns(off))
+            return size == 4 && !(off & 3) &&
+                   queues_->host_read(off, value) == mtia::QueueEngine::Access::kOk;
         if (in_mbox(off, MTIA_REG_MBOX_CMD) || in_mbox(off, MTIA_REG_MBOX_RESP)) {
             // The message buffers are byte-addressable for firmware.
             uint32_t word;
@@ -334,8 +378,12 @@ struct mtia_core final : public mtia::rv32::Bus {
 
     bool mmio_write(uint32_t addr, unsigned size, uint32_t value) override {
         instret_.store(cpu_.instret(), std::memory_order_relaxed);
-        uint32_t off = addr - MTIA_CC_REGS_BASE;
+        return fw_write(addr - MTIA_CC_REGS_BASE, size, value);
+    }
+
+    bool fw_write(uint32_t off, unsigned size, uint32_t value) {
         if (off >= MTIA_BAR0_SIZE) return false;
+        if (mtia::QueueEngine::fw_owns(off)) return queues_->fw_write(off, size, value);
         if (in_mbox(off, MTIA_REG_MBOX_RESP)) {
             Locked l(*this);
             uint32_t &w = r_.mbox_resp[(off - MTIA_REG_MBOX_RESP) / 4];
@@ -595,6 +643,8 @@ struct mtia_core final : public mtia::rv32::Bus {
     }
 
     void load(const mtia_core_snapshot *s) {  // ctl_mu_ held, thread stopped, s valid
+        queues_->reset();
+        queues_->load(s);
         Locked l(*this);
         reset_locked();
         r_.scratch = s->scratch;
@@ -658,6 +708,9 @@ struct mtia_core final : public mtia::rv32::Bus {
     std::atomic<bool> quit_{false};
     std::atomic<bool> ran_{false};   // the thread ran since set_vm_running last asked
     std::thread thread_;             // ctl_mu_
+    std::mutex meip_mu_;             // leaf: orders MEIP updates
+    std::atomic<bool> mbox_bell_{false};
+    std::unique_ptr<mtia::QueueEngine> queues_;  // last: destroyed first
 };
 
 extern "C" {
@@ -719,6 +772,15 @@ void mtia_core_free(struct mtia_core *core) { delete core; }
 
 uint64_t mtia_core_mmio_read(struct mtia_core *core, uint64_t offset, unsigned size)
 {
+    if (size == 4 && !(offset & 3) && mtia::QueueEngine::owns(offset)) {
+        uint32_t val = 0;
+        if (core->queues_->host_read(offset, &val) != mtia::QueueEngine::Access::kOk) {
+            mtia_core::Locked l(*core);
+            core->flag_error(MTIA_ERR_BAD_OFFSET, offset);
+            core->guest_error("mtia: read of unmapped offset 0x%llx", offset);
+        }
+        return val;
+    }
     mtia_core::Locked l(*core);
     if (size != 4 || (offset & 3)) {
         core->flag_error(MTIA_ERR_BAD_SIZE, offset);
@@ -747,6 +809,28 @@ void mtia_core_mmio_write(struct mtia_core *core, uint64_t offset, uint64_t valu
         core->boot();
         return;
     }
+    if (size == 4 && !(offset & 3) && mtia::QueueEngine::owns(offset)) {
+        // Without mu_: disabling a queue waits for its engine worker.
+        auto a = core->queues_->host_write(offset, static_cast<uint32_t>(value));
+        if (a == mtia::QueueEngine::Access::kOk) return;
+        mtia_core::Locked l(*core);
+        switch (a) {
+        case mtia::QueueEngine::Access::kBadWrite:
+            core->flag_error(MTIA_ERR_BAD_WRITE, offset);
+            core->guest_error("mtia: queue register write refused at 0x%llx (read-only, "
+                              "queue enabled, or a bad value)", offset);
+            break;
+        case mtia::QueueEngine::Access::kBadDoorbell:
+            core->guest_error("mtia: doorbell value out of range at 0x%llx (STATUS_BAD_DB)",
+                              offset);
+            break;
+        default:
+            core->flag_error(MTIA_ERR_BAD_OFFSET, offset);
+            core->guest_error("mtia: write to unmapped offset 0x%llx", offset);
+            break;
+        }
+        return;
+    }
     mtia_core::Locked l(*core);
     if (size != 4 || (offset & 3)) {
         core->flag_error(MTIA_ERR_BAD_SIZE, offset);
@@ -771,6 +855,7 @@ void mtia_core_attach_devmem(struct mtia_core *core, void *host, uint64_t size)
         core->devmem_ = host ? static_cast<uint8_t *>(host) : nullptr;
         core->devmem_size_ = host ? std::min(size, core->cfg.devmem_bytes) : 0;
     }
+    core->queues_->attach_devmem(core->devmem_, core->devmem_size_);
     core->cpu_.remap();
     core->maybe_start();
 }
@@ -784,16 +869,20 @@ int mtia_core_set_vm_running(struct mtia_core *core, int running)
         core->maybe_start();
     } else {
         core->stop_thread();
+        core->queues_->quiesce();  // dispatched engine work runs to completion
     }
+    if (core->queues_->take_devmem_dirty()) ran = true;
     return ran ? 1 : 0;
 }
 
-void mtia_core_save(struct mtia_core *core, struct mtia_core_snapshot *snap)
+int mtia_core_save(struct mtia_core *core, struct mtia_core_snapshot *snap)
 {
     std::lock_guard<std::mutex> ctl(core->ctl_mu_);
     core->stop_thread();
     core->save(snap);
+    int rc = core->queues_->save(snap);
     core->maybe_start();
+    return rc;
 }
 
 int mtia_core_load(struct mtia_core *core, const struct mtia_core_snapshot *snap)
@@ -812,11 +901,30 @@ int mtia_core_load(struct mtia_core *core, const struct mtia_core_snapshot *snap
         snap->fw_boot_status != MTIA_BOOT_ERR_BUSY) {
         return -1;
     }
+    if (!mtia::QueueEngine::snapshot_valid(snap)) {
+        return -1;
+    }
     std::lock_guard<std::mutex> ctl(core->ctl_mu_);
     core->stop_thread();
     core->load(snap);
     core->maybe_start();
     return 0;
+}
+
+void mtia_core_get_queue_stats(struct mtia_core *core, unsigned q,
+                               struct mtia_core_queue_stats *out)
+{
+    core->queues_->stats(q, out);
+}
+
+int mtia_core_fw_read(struct mtia_core *core, uint32_t off, unsigned size, uint32_t *val)
+{
+    return core->fw_read(off, size, val) ? 0 : -1;
+}
+
+int mtia_core_fw_write(struct mtia_core *core, uint32_t off, unsigned size, uint32_t val)
+{
+    return core->fw_write(off, size, val) ? 0 : -1;
 }
 
 }  // extern "C"

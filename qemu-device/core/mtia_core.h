@@ -7,9 +7,10 @@
  * The core knows nothing about QEMU. The glue hands it MMIO accesses and
  * gets called back through struct mtia_core_host_ops for side effects.
  *
- * Threads: the core owns one thread of its own, the control core (an RV32IMC
- * hart running the firmware, see docs/control-core.md), started by a
- * successful firmware boot and stopped by reset, pause, free or a fatal trap.
+ * Threads: the core owns the control core's thread (an RV32IMC hart running
+ * the firmware, see docs/control-core.md), started by a successful firmware
+ * boot and stopped by reset, pause, free or a fatal trap, and one data-engine
+ * worker per hardware queue (docs/queues.md), alive from new to free.
  * Every mtia_core_* call is thread-safe against that thread (register state
  * is under the core's mutex); the mtia_core_* calls themselves are meant to be
  * made by one host thread at a time (in QEMU: under the BQL). The core never
@@ -44,19 +45,35 @@ struct mtia_core_host_ops {
      * (firmware posting a mailbox response, an event, a trap): the host must
      * not assume it holds any host lock (QEMU: the BQL) when this runs. */
     void (*raise_irq)(void *opaque, unsigned vector);
+    /* (Queue completions are raised from the engine's worker threads too.) */
     /* A guest did something wrong; @msg says what (for LOG_GUEST_ERROR).
      * Only called from mtia_core_* calls, never from the control-core thread. */
     void (*guest_error)(void *opaque, const char *msg);
+    /* Host memory for the queues and the data engine (docs/queues.md): copy
+     * @len bytes between bus address @addr and @buf. 0 on success; non-zero
+     * if the access failed (bus mastering off, address unmapped or not RAM),
+     * which the device reports as MTIA_CQE_DMA_ERROR. Called from vCPU MMIO,
+     * the control-core thread and the engine's worker threads, never with a
+     * core lock held; the host must not need a lock that a thread blocked in
+     * mtia_core_* holds (QEMU: must not need the BQL). NULL: every host
+     * access fails. */
+    int (*dma_read)(void *opaque, uint64_t addr, void *buf, uint64_t len);
+    int (*dma_write)(void *opaque, uint64_t addr, const void *buf, uint64_t len);
 };
 
 /* Migratable state: plain fields so the glue can describe them in vmstate.
  * Version 1 is the register block alone; version 2 adds firmware boot, the
  * mailbox and the whole control core (registers, CSRs, SRAM), so a running
- * core migrates and continues on the destination. */
-#define MTIA_CORE_SNAPSHOT_VERSION 2
+ * core migrates and continues on the destination. Version 3 adds the
+ * hardware queues: configuration, ring positions and the firmware's dispatch
+ * registers (not engine work: saving refuses while any is outstanding). */
+#define MTIA_CORE_SNAPSHOT_VERSION 3
 #define MTIA_CORE_SNAPSHOT_VERSION_MIN 1
 #define MTIA_CORE_MBOX_WORDS (64 / 4)
 #define MTIA_CORE_CC_SRAM_BYTES 0x40000 /* == MTIA_CC_SRAM_SIZE */
+#define MTIA_CORE_NUM_QUEUES 8          /* == MTIA_NUM_QUEUES */
+#define MTIA_CORE_Q_WORDS 16
+#define MTIA_CORE_SQE_WORDS (64 / 4)
 struct mtia_core_snapshot {
     /* version 1 */
     uint32_t scratch;
@@ -92,6 +109,40 @@ struct mtia_core_snapshot {
     uint64_t cc_cycle;
     uint64_t cc_instret;
     uint8_t cc_sram[MTIA_CORE_CC_SRAM_BYTES];
+    /* version 3: hardware queues, MTIA_CORE_Q_WORDS words per queue:
+     * MTIA_CORE_QS_* below */
+    uint32_t q_state[MTIA_CORE_NUM_QUEUES * MTIA_CORE_Q_WORDS];
+    uint32_t q_sqe[MTIA_CORE_SQE_WORDS]; /* CC_SQE window */
+    uint32_t q_sqe_valid;   /* 1: CC_SQE holds a fetched, undispatched command */
+    uint32_t q_sqe_queue;   /* its queue */
+    uint32_t q_sqe_head;    /* SQ head after its fetch */
+    uint32_t q_fetch_status;
+    uint32_t q_select;
+    uint32_t q_engine_event;
+};
+#define MTIA_CORE_QS_SQ_BASE_LO 0
+#define MTIA_CORE_QS_SQ_BASE_HI 1
+#define MTIA_CORE_QS_CQ_BASE_LO 2
+#define MTIA_CORE_QS_CQ_BASE_HI 3
+#define MTIA_CORE_QS_SIZE       4
+#define MTIA_CORE_QS_CTRL       5
+#define MTIA_CORE_QS_STATUS     6  /* MTIA_Q_STATUS_* flag bits only */
+#define MTIA_CORE_QS_COALESCE   7
+#define MTIA_CORE_QS_SQ_HEAD    8
+#define MTIA_CORE_QS_SQ_TAIL    9
+#define MTIA_CORE_QS_CQ_HEAD    10
+#define MTIA_CORE_QS_CQ_TAIL    11
+#define MTIA_CORE_QS_PHASE      12
+/* 13..15 reserved, zero */
+
+/* Per-queue counters (for telemetry), since the queue's last enable. */
+struct mtia_core_queue_stats {
+    uint64_t commands;      /* commands the engine executed */
+    uint64_t completions;   /* CQEs written to the CQ ring */
+    uint64_t bytes;         /* bytes moved or filled */
+    uint64_t busy_ns;       /* time the engine spent executing */
+    uint32_t inflight;      /* Q_INFLIGHT */
+    uint32_t held;          /* completions waiting for CQ room */
 };
 
 void mtia_core_config_default(struct mtia_core_config *cfg);
@@ -130,13 +181,29 @@ void mtia_core_attach_devmem(struct mtia_core *core, void *host, uint64_t size);
  * A new core starts with the VM running. */
 int mtia_core_set_vm_running(struct mtia_core *core, int running);
 
-/* Stops the control core's thread while copying (restarting it after). */
-void mtia_core_save(struct mtia_core *core, struct mtia_core_snapshot *snap);
+/* Stops the control core's thread while copying (restarting it after).
+ * 0, or -1 if the queues have work the snapshot cannot hold (engine commands
+ * queued or running, completions held for a full CQ): migration then fails
+ * cleanly on the source. */
+int mtia_core_save(struct mtia_core *core, struct mtia_core_snapshot *snap);
 /* 0 on success, -1 if @snap holds values the device could not have had.
  * A snapshot with cc_running set restarts the control core (once the VM
  * runs). */
 int mtia_core_load(struct mtia_core *core,
                    const struct mtia_core_snapshot *snap);
+
+/* Counters of queue @q (< MTIA_NUM_QUEUES). */
+void mtia_core_get_queue_stats(struct mtia_core *core, unsigned q,
+                               struct mtia_core_queue_stats *out);
+
+/* Test hook: an access to the firmware's register block (offset from
+ * MTIA_CC_REGS_BASE) as if made by the control core, e.g. MTIA_CC_REG_Q_FETCH.
+ * Returns 0, or -1 where the core would take an access fault. For unit tests
+ * that drive the dispatch registers without firmware; any thread. */
+int mtia_core_fw_read(struct mtia_core *core, uint32_t off, unsigned size,
+                      uint32_t *val);
+int mtia_core_fw_write(struct mtia_core *core, uint32_t off, unsigned size,
+                       uint32_t val);
 
 #ifdef __cplusplus
 }

@@ -7,7 +7,9 @@
  * the register reset, BAR2 device memory, migration of the core state, and
  * the firmware boot ROM: images staged into BAR2 (SHA-256 from GChecksum),
  * a tiny hand-assembled RV32 firmware run by the control core, the mailbox,
- * the error codes, traps and reset of a running core.
+ * the error codes, traps and reset of a running core; the hardware queues:
+ * registers, doorbells, commands in guest RAM run by a dispatch-loop
+ * firmware (or the real one), CQEs and the queue's MSI-X vector.
  *
  * SPDX-License-Identifier: MIT
  */
@@ -457,8 +459,9 @@ static const uint32_t test_fw[] = {
 #define TEST_FW_TRAP_OFF 0xc
 #define FW_LOAD (MTIA_CC_SRAM_BASE + 0x1000)
 
-/* Header + payload, signed; the caller may break it afterwards. */
-static size_t fw_image(uint8_t *buf, uint32_t flags)
+/* Header + @code, unsigned. */
+static size_t fw_image_of(uint8_t *buf, const uint32_t *code, size_t code_len,
+                          uint32_t flags)
 {
     struct mtia_fw_header h = {
         .magic = MTIA_FW_MAGIC,
@@ -466,14 +469,20 @@ static size_t fw_image(uint8_t *buf, uint32_t flags)
         .header_size = MTIA_FW_HEADER_SIZE,
         .load_addr = FW_LOAD,
         .entry = FW_LOAD,
-        .payload_size = sizeof(test_fw),
+        .payload_size = code_len,
         .fw_version = MTIA_FW_VERSION(0, 0, 1),
         .flags = flags,
     };
 
     memcpy(buf, &h, sizeof(h));
-    memcpy(buf + sizeof(h), test_fw, sizeof(test_fw));
-    return sizeof(h) + sizeof(test_fw);
+    memcpy(buf + sizeof(h), code, code_len);
+    return sizeof(h) + code_len;
+}
+
+/* Header + payload, signed; the caller may break it afterwards. */
+static size_t fw_image(uint8_t *buf, uint32_t flags)
+{
+    return fw_image_of(buf, test_fw, sizeof(test_fw), flags);
 }
 
 static void fw_sign(uint8_t *img, size_t len)
@@ -720,6 +729,272 @@ static void test_fw_reset_running(void)
     mtia_stop(&m);
 }
 
+/* ---- hardware queues ------------------------------------------------------ */
+
+/*
+ * Dispatch-loop firmware, RV32I (riscv64-unknown-elf-as -march=rv32i):
+ * READY, then poll Q_PENDING; fetch from the lowest pending queue; NOP and
+ * FENCE are completed by firmware (Q_COMPLETE, OK: the device orders the
+ * completion behind the queue's engine work), everything else goes to the
+ * engine (Q_DISPATCH), which also rejects bad opcodes and fields.
+ */
+static const uint32_t queue_fw[] = {
+    0x20000437, /* 00 lui   s0, 0x20000 */
+    0x00200293, /* 04 li    t0, 2 */
+    0x10542a23, /* 08 sw    t0, FW_STATUS(s0)      READY */
+    0x42042283, /* 0c loop: lw t0, Q_PENDING(s0) */
+    0xfe028ee3, /* 10 beqz  t0, loop */
+    0x00000313, /* 14 li    t1, 0 */
+    0x0012f393, /* 18 find: andi t2, t0, 1 */
+    0x00039863, /* 1c bnez  t2, found */
+    0x0012d293, /* 20 srli  t0, t0, 1 */
+    0x00130313, /* 24 addi  t1, t1, 1 */
+    0xff1ff06f, /* 28 j     find */
+    0x42642223, /* 2c found: sw t1, Q_FETCH(s0) */
+    0x42842383, /* 30 lw    t2, Q_FETCH_STATUS(s0) */
+    0xfc039ce3, /* 34 bnez  t2, loop */
+    0x48044e03, /* 38 lbu   t3, SQE(s0)          opcode */
+    0x000e0a63, /* 3c beqz  t3, nop */
+    0xffde0e93, /* 40 addi  t4, t3, -3           FENCE */
+    0x000e8663, /* 44 beqz  t4, nop */
+    0x42642623, /* 48 sw    t1, Q_DISPATCH(s0) */
+    0xfc1ff06f, /* 4c j     loop */
+    0x42642823, /* 50 nop:  sw t1, Q_COMPLETE(s0)  q | OK << 16 */
+    0xfb9ff06f, /* 54 j     loop */
+};
+
+#define QT_SQ       0x1000000ULL   /* guest RAM: queue 1's rings and buffers */
+#define QT_CQ       0x1010000ULL
+#define QT_SRC      0x1020000ULL
+#define QT_DST      0x1030000ULL
+#define QT_TS       0x1040000ULL
+#define QT_SGT      0x1050000ULL
+#define QT_VEC      3
+#define QT_MSI_ADDR (MSI_ADDR + 0x100)
+
+static void q_cmd(Mtia *m, unsigned slot, uint8_t op, uint16_t cid,
+                  uint64_t len, uint64_t src, uint64_t dst, uint64_t value)
+{
+    struct mtia_cmd c = {
+        .opcode = op, .cid = cid, .len = len, .value = value,
+        .src = { .addr = src }, .dst = { .addr = dst },
+    };
+
+    qtest_memwrite(m->qts, QT_SQ + slot * sizeof(c), &c, sizeof(c));
+}
+
+/* Waits for CQ entry @slot to carry @phase; false after 5 s. */
+static bool q_wait_cqe(Mtia *m, unsigned slot, unsigned phase,
+                       struct mtia_cqe *e)
+{
+    int i;
+
+    for (i = 0; i < 5000; i++) {
+        qtest_memread(m->qts, QT_CQ + slot * sizeof(*e), e, sizeof(*e));
+        if ((e->status & 1) == phase) {
+            return true;
+        }
+        g_usleep(1000);
+    }
+    return false;
+}
+
+static bool wait_msi_at(Mtia *m, uint64_t addr)
+{
+    int i;
+
+    for (i = 0; i < 5000; i++) {
+        if (qtest_readl(m->qts, addr) == MSI_DATA) {
+            qtest_writel(m->qts, addr, 0);
+            return true;
+        }
+        g_usleep(1000);
+    }
+    return false;
+}
+
+/*
+ * Real MMIO round trip: queue 1 in guest RAM, commands behind the doorbell,
+ * a dispatch-loop firmware (hand-assembled, or the real one given by
+ * $MTIA_FW_IMAGE), CQEs with the phase bit, the queue's own MSI-X vector,
+ * data in guest RAM and BAR2, errors as statuses, bus mastering off.
+ */
+static void run_queue_roundtrip(const uint8_t *img, size_t len)
+{
+    Mtia m;
+    QPCIBar bar2;
+    uint8_t src[4096], back[4096];
+    struct mtia_cqe e[8];
+    struct mtia_sgt t = { MTIA_SGT_MAGIC, 2, 4096 };
+    struct mtia_sg_entry ents[2] = { { QT_DST + 0x8000, 1000 }, { QT_DST + 0xa000, 3096 } };
+    uint64_t ts;
+    unsigned i;
+
+    mtia_start(&m, "devmem-size=64M");
+    g_assert_cmphex(rd(&m, MTIA_REG_MSIX_VECTORS), ==, 1 + MTIA_NUM_QUEUES);
+    bar2 = qpci_iomap(m.dev, MTIA_BAR_DEVMEM, NULL);
+    qpci_msix_enable(m.dev);
+    msix_program(&m, QT_VEC, QT_MSI_ADDR);
+    qtest_writel(m.qts, QT_MSI_ADDR, 0);
+
+    wr(&m, MTIA_REG_Q(1, MTIA_Q_SQ_BASE_LO), (uint32_t)QT_SQ);
+    wr(&m, MTIA_REG_Q(1, MTIA_Q_SQ_BASE_HI), 0);
+    wr(&m, MTIA_REG_Q(1, MTIA_Q_CQ_BASE_LO), (uint32_t)QT_CQ);
+    wr(&m, MTIA_REG_Q(1, MTIA_Q_CQ_BASE_HI), 0);
+    wr(&m, MTIA_REG_Q(1, MTIA_Q_SIZE), 4 | 3 << 8);          /* SQ 16, CQ 8 */
+    wr(&m, MTIA_REG_Q(1, MTIA_Q_CTRL), MTIA_Q_CTRL_ENABLE | QT_VEC << 8);
+    g_assert_cmphex(rd(&m, MTIA_REG_Q(1, MTIA_Q_STATUS)), ==, MTIA_Q_STATUS_ENABLED);
+    g_assert_cmphex(rd(&m, MTIA_REG_ERR_STATUS), ==, 0);
+    qtest_memset(m.qts, QT_CQ, 0, 0x1000);
+
+    for (i = 0; i < sizeof(src); i++) {
+        src[i] = i * 13 + 5;
+    }
+    qtest_memwrite(m.qts, QT_SRC, src, sizeof(src));
+    qtest_memwrite(m.qts, QT_SGT, &t, sizeof(t));
+    qtest_memwrite(m.qts, QT_SGT + sizeof(t), ents, sizeof(ents));
+    q_cmd(&m, 0, MTIA_CMD_COPY, 10, 4096, QT_SRC, MTIA_ADDR_DEVMEM | 0x200000, 0);
+    q_cmd(&m, 1, MTIA_CMD_FILL, 11, 64, 0, MTIA_ADDR_DEVMEM | 0x300000, 0xa5);
+    q_cmd(&m, 2, MTIA_CMD_COPY, 12, 4096, MTIA_ADDR_DEVMEM | 0x200000,
+          MTIA_ADDR_SGT | QT_SGT, 0);
+    q_cmd(&m, 3, MTIA_CMD_NOP, 13, 0, 0, 0, 0);
+    q_cmd(&m, 4, MTIA_CMD_TIMESTAMP, 14, 8, 0, QT_TS, 0);
+    /* Not RAM (no memory there): DMA_ERROR, the VM carries on. */
+    q_cmd(&m, 5, MTIA_CMD_COPY, 15, 64, 0x40000000000ULL, MTIA_ADDR_DEVMEM, 0);
+    q_cmd(&m, 6, MTIA_CMD_COPY, 16, 64, MTIA_ADDR_DEVMEM | (64 << 20), QT_DST, 0);
+    q_cmd(&m, 7, MTIA_CMD_FENCE, 17, 0, 0, 0, 0);
+    wr(&m, MTIA_REG_DB(1, MTIA_DB_SQ_TAIL), 8);
+    g_assert_cmphex(rd(&m, MTIA_REG_Q(1, MTIA_Q_SQ_TAIL)), ==, 8);
+    /* Out of range doorbell: ignored, flagged in STATUS. */
+    wr(&m, MTIA_REG_DB(1, MTIA_DB_SQ_TAIL), 16);
+    g_assert_cmphex(rd(&m, MTIA_REG_Q(1, MTIA_Q_STATUS)) & MTIA_Q_STATUS_BAD_DB, ==,
+                    MTIA_Q_STATUS_BAD_DB);
+    g_assert_cmphex(rd(&m, MTIA_REG_Q(1, MTIA_Q_SQ_TAIL)), ==, 8);
+
+    /* Firmware boots after the doorbell: the work was waiting for it. */
+    qpci_memwrite(m.dev, bar2, 0, img, len);
+    wr(&m, MTIA_REG_FW_STAGE_LO, 0);
+    wr(&m, MTIA_REG_FW_STAGE_HI, 0);
+    wr(&m, MTIA_REG_FW_STAGE_SIZE, len);
+    wr(&m, MTIA_REG_FW_BOOT, MTIA_FW_BOOT_KEY);
+    g_assert_cmphex(rd(&m, MTIA_REG_FW_BOOT_STATUS), ==, MTIA_BOOT_RUNNING);
+
+    /* CQ of 8 holds 7: the FENCE's completion waits for room. */
+    for (i = 0; i < 7; i++) {
+        g_assert(q_wait_cqe(&m, i, 1, &e[i]));
+        g_assert_cmpuint(e[i].cid, ==, 10 + i);
+        g_assert_cmpuint(e[i].sq_id, ==, 1);
+        g_assert_cmpuint(e[i].sq_head, ==, i + 1);
+    }
+    g_assert(wait_msi_at(&m, QT_MSI_ADDR));
+    g_assert_cmpuint(e[0].status >> 1, ==, MTIA_CQE_OK);
+    g_assert_cmpuint(e[0].result, ==, 4096);
+    g_assert_cmpuint(e[1].status >> 1, ==, MTIA_CQE_OK);
+    g_assert_cmpuint(e[2].status >> 1, ==, MTIA_CQE_OK);
+    g_assert_cmpuint(e[3].status >> 1, ==, MTIA_CQE_OK);
+    g_assert_cmpuint(e[4].status >> 1, ==, MTIA_CQE_OK);
+    g_assert_cmpuint(e[5].status >> 1, ==, MTIA_CQE_DMA_ERROR);
+    g_assert_cmpuint(e[6].status >> 1, ==, MTIA_CQE_BAD_ADDRESS);
+    qpci_memread(m.dev, bar2, 0x200000, back, sizeof(back));
+    g_assert_cmpmem(src, sizeof(src), back, sizeof(back));
+    qtest_memread(m.qts, QT_DST + 0x8000, back, 1000);
+    qtest_memread(m.qts, QT_DST + 0xa000, back + 1000, 3096);
+    g_assert_cmpmem(src, sizeof(src), back, sizeof(back));
+    g_assert_cmphex(qpci_io_readl(m.dev, bar2, 0x30003c), ==, 0xa5a5a5a5);
+    ts = qtest_readq(m.qts, QT_TS);
+    g_assert_cmphex(ts, ==, e[4].result);
+    g_assert_cmphex(ts, !=, 0);
+
+    /* Consuming releases the held FENCE completion into slot 7. */
+    wr(&m, MTIA_REG_DB(1, MTIA_DB_CQ_HEAD), 7);
+    g_assert(q_wait_cqe(&m, 7, 1, &e[7]));
+    g_assert_cmpuint(e[7].cid, ==, 17);
+    g_assert_cmpuint(e[7].status >> 1, ==, MTIA_CQE_OK);
+    g_assert(wait_msi_at(&m, QT_MSI_ADDR));
+    g_assert_cmphex(rd(&m, MTIA_REG_Q(1, MTIA_Q_CQ_TAIL)), ==, 0);
+
+    /* The next lap of the CQ uses phase 0. */
+    q_cmd(&m, 8, MTIA_CMD_NOP, 18, 0, 0, 0, 0);
+    wr(&m, MTIA_REG_DB(1, MTIA_DB_CQ_HEAD), 0);
+    wr(&m, MTIA_REG_DB(1, MTIA_DB_SQ_TAIL), 9);
+    g_assert(q_wait_cqe(&m, 0, 0, &e[0]));
+    g_assert_cmpuint(e[0].cid, ==, 18);
+
+    /* Bus mastering off: the engine's and the rings' DMA fail; the queue
+     * stops with STATUS.ERROR, QEMU does not mind. */
+    qpci_config_writew(m.dev, PCI_COMMAND,
+                       qpci_config_readw(m.dev, PCI_COMMAND) & ~PCI_COMMAND_MASTER);
+    q_cmd(&m, 9, MTIA_CMD_COPY, 19, 64, QT_SRC, MTIA_ADDR_DEVMEM, 0);
+    wr(&m, MTIA_REG_DB(1, MTIA_DB_SQ_TAIL), 10);
+    g_assert(wait_reg(&m, MTIA_REG_Q(1, MTIA_Q_STATUS), MTIA_Q_STATUS_ERROR,
+                      MTIA_Q_STATUS_ERROR));
+    g_assert_cmphex(rd(&m, MTIA_REG_MAGIC), ==, MTIA_MAGIC_VALUE);
+    qpci_config_writew(m.dev, PCI_COMMAND,
+                       qpci_config_readw(m.dev, PCI_COMMAND) | PCI_COMMAND_MASTER);
+
+    /* Disable and register reset leave a clean queue block. */
+    wr(&m, MTIA_REG_Q(1, MTIA_Q_CTRL), 0);
+    g_assert_cmphex(rd(&m, MTIA_REG_Q(1, MTIA_Q_STATUS)) & (MTIA_Q_STATUS_ENABLED | MTIA_Q_STATUS_ERROR),
+                    ==, MTIA_Q_STATUS_ERROR);
+    wr(&m, MTIA_REG_RESET, MTIA_RESET_KEY);
+    g_assert_cmphex(rd(&m, MTIA_REG_Q(1, MTIA_Q_STATUS)), ==, 0);
+    g_assert_cmphex(rd(&m, MTIA_REG_Q(1, MTIA_Q_SQ_BASE_LO)), ==, 0);
+    mtia_stop(&m);
+}
+
+static void test_queue_roundtrip(void)
+{
+    uint8_t img[512];
+    size_t len = fw_image_of(img, queue_fw, sizeof(queue_fw), 0);
+
+    fw_sign(img, len);
+    run_queue_roundtrip(img, len);
+}
+
+/* The same with the real firmware (make firmware), if run-qtests.sh found it. */
+static void test_queue_real_fw(void)
+{
+    const char *path = getenv("MTIA_FW_IMAGE");
+    g_autofree gchar *img = NULL;
+    gsize len = 0;
+
+    if (!path || !g_file_get_contents(path, &img, &len, NULL)) {
+        g_test_skip("MTIA_FW_IMAGE not set or unreadable (make firmware)");
+        return;
+    }
+    run_queue_roundtrip((const uint8_t *)img, len);
+}
+
+/* Queue registers and doorbells over MMIO, and that bad values are harmless. */
+static void test_queue_regs(void)
+{
+    Mtia m;
+    unsigned q;
+
+    mtia_start(&m, "devmem-size=64M,msix-vectors=32");
+    for (q = 0; q < MTIA_NUM_QUEUES; q++) {
+        g_assert_cmphex(rd(&m, MTIA_REG_Q(q, MTIA_Q_CTRL)), ==, 0);
+        g_assert_cmphex(rd(&m, MTIA_REG_DB(q, MTIA_DB_SQ_TAIL)), ==, 0);
+    }
+    wr(&m, MTIA_REG_Q(7, MTIA_Q_SQ_BASE_LO), 0x123);      /* unaligned */
+    g_assert_cmphex(rd(&m, MTIA_REG_ERR_STATUS), ==, MTIA_ERR_BAD_WRITE);
+    wr(&m, MTIA_REG_ERR_STATUS, ~0u);
+    wr(&m, MTIA_REG_Q(7, MTIA_Q_SIZE), 12 | 12 << 8);
+    wr(&m, MTIA_REG_Q(7, MTIA_Q_CTRL), MTIA_Q_CTRL_ENABLE | 31 << 8 | 2 << 4);
+    g_assert_cmphex(rd(&m, MTIA_REG_Q(7, MTIA_Q_CTRL)), ==,
+                    MTIA_Q_CTRL_ENABLE | 31 << 8 | 2 << 4);
+    wr(&m, MTIA_REG_Q(7, MTIA_Q_SIZE), 2 | 2 << 8);       /* locked */
+    g_assert_cmphex(rd(&m, MTIA_REG_ERR_STATUS), ==, MTIA_ERR_BAD_WRITE);
+    wr(&m, MTIA_REG_ERR_STATUS, ~0u);
+    wr(&m, MTIA_REG_DB(7, MTIA_DB_CQ_HEAD), 4096);       /* == size */
+    g_assert_cmphex(rd(&m, MTIA_REG_Q(7, MTIA_Q_STATUS)), ==,
+                    MTIA_Q_STATUS_ENABLED | MTIA_Q_STATUS_BAD_DB);
+    rd(&m, MTIA_REG_DB(7, 0x800));                       /* inside the page */
+    g_assert_cmphex(rd(&m, MTIA_REG_ERR_STATUS), ==, MTIA_ERR_BAD_OFFSET);
+    g_assert_cmphex(rd(&m, MTIA_REG_ERR_ADDR), ==, MTIA_REG_DB(7, 0x800));
+    mtia_stop(&m);
+}
+
 static const char *qmp_status(QTestState *qts, const char *cmd)
 {
     static char status[64];
@@ -867,5 +1142,8 @@ int main(int argc, char **argv)
     qtest_add_func("/mtia/fw/bad-images", test_fw_bad_images);
     qtest_add_func("/mtia/fw/trap", test_fw_trap);
     qtest_add_func("/mtia/fw/reset-running", test_fw_reset_running);
+    qtest_add_func("/mtia/queue/regs", test_queue_regs);
+    qtest_add_func("/mtia/queue/roundtrip", test_queue_roundtrip);
+    qtest_add_func("/mtia/queue/real-fw", test_queue_real_fw);
     return g_test_run();
 }

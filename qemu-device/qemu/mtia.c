@@ -18,10 +18,21 @@
  * while the VM is stopped (a VM change-state handler), so migration saves a
  * quiescent control core (its SRAM, registers and CSRs are in the vmstate).
  *
+ * The hardware queues' data engine (docs/queues.md) runs worker threads in
+ * the core that reach guest memory through mtia_dma_read/write, i.e.
+ * pci_dma_read/pci_dma_write on the bus-master address space (so bus
+ * mastering off, or an unmapped address, fails the command with DMA_ERROR).
+ * Those threads never take the BQL: a DMA target that is not RAM (MMIO,
+ * including peer BARs) is refused up front, since dispatching MMIO would need
+ * the BQL, and a vCPU holding it may be waiting for the engine (reset, queue
+ * disable, VM stop all wait for the workers). Their completion interrupts
+ * take the bottom-half path above. Doorbells are pages 0x10000.. in BAR0.
+ *
  * SPDX-License-Identifier: MIT
  */
 
 #include "qemu/osdep.h"
+#include "qemu/error-report.h"
 #include "qemu/log.h"
 #include "qemu/atomic.h"
 #include "qemu/host-utils.h"
@@ -32,6 +43,8 @@
 #include "hw/pci/pci.h"
 #include "hw/pci/pcie.h"
 #include "hw/pci/msix.h"
+#include "exec/memory.h"
+#include "qemu/rcu.h"
 #include "hw/qdev-properties.h"
 #include "migration/vmstate.h"
 #include "qom/object.h"
@@ -118,9 +131,64 @@ static void mtia_guest_error(void *opaque, const char *msg)
     qemu_log_mask(LOG_GUEST_ERROR, "%s\n", msg);
 }
 
+/*
+ * True if [addr, addr + len) of the bus-master address space is all RAM (and
+ * writable for a write). Anything else would be dispatched as MMIO, which
+ * needs the BQL: refused, see the top of the file. The memory map can change
+ * between this check and the access only by a guest remapping memory under
+ * its own DMA, which is the guest's problem as on hardware.
+ */
+static bool mtia_dma_ram(MtiaState *s, uint64_t addr, uint64_t len,
+                         bool is_write)
+{
+    AddressSpace *as = pci_get_address_space(PCI_DEVICE(s));
+
+    if (len && addr + len - 1 < addr) {
+        return false;
+    }
+    RCU_READ_LOCK_GUARD();
+    while (len) {
+        hwaddr xlat, l = len;
+        MemoryRegion *mr = address_space_translate(as, addr, &xlat, &l, is_write,
+                                                   MEMTXATTRS_UNSPECIFIED);
+
+        if (!memory_region_is_ram(mr) || memory_region_is_ram_device(mr) ||
+            (is_write && mr->readonly) || l == 0) {
+            return false;
+        }
+        addr += l;
+        len -= l;
+    }
+    return true;
+}
+
+/* Any thread, BQL or not (engine workers, the control core, vCPUs). */
+static int mtia_dma_read(void *opaque, uint64_t addr, void *buf, uint64_t len)
+{
+    MtiaState *s = opaque;
+
+    if (!mtia_dma_ram(s, addr, len, false)) {
+        return -1;
+    }
+    return pci_dma_read(PCI_DEVICE(s), addr, buf, len) == MEMTX_OK ? 0 : -1;
+}
+
+static int mtia_dma_write(void *opaque, uint64_t addr, const void *buf,
+                          uint64_t len)
+{
+    MtiaState *s = opaque;
+
+    if (!mtia_dma_ram(s, addr, len, true)) {
+        return -1;
+    }
+    return pci_dma_write(PCI_DEVICE(s), addr, buf, len) == MEMTX_OK ? 0 : -1;
+}
+
 static const struct mtia_core_host_ops mtia_host_ops = {
     .raise_irq = mtia_raise_irq,
     .guest_error = mtia_guest_error,
+    .dma_read = mtia_dma_read,
+    .dma_write = mtia_dma_write,
 };
 
 /* ---- BAR0 -------------------------------------------------------------- */
@@ -161,18 +229,17 @@ static const MemoryRegionOps mtia_mmio_ops = {
 /* ---- VM run state -------------------------------------------------------- */
 
 /*
- * The control core runs only while the VM does. When it stops, whatever the
- * firmware wrote to device memory since the last stop (its log ring, ...)
- * bypassed QEMU's dirty tracking: mark the window it can reach dirty so a
- * migration resends it.
+ * The control core runs only while the VM does, and a VM stop lets the data
+ * engine finish what was dispatched. Whatever the firmware or the engine
+ * wrote to device memory since the last stop bypassed QEMU's dirty
+ * tracking: mark device memory dirty so a migration resends it.
  */
 static void mtia_vm_state_change(void *opaque, bool running, RunState state)
 {
     MtiaState *s = opaque;
 
     if (mtia_core_set_vm_running(s->core, running) && !running) {
-        memory_region_set_dirty(&s->devmem, 0,
-                                MIN(s->devmem_size, (uint64_t)MTIA_CC_DEVMEM_WINDOW));
+        memory_region_set_dirty(&s->devmem, 0, s->devmem_size);
     }
 }
 
@@ -301,7 +368,13 @@ static int mtia_pre_save(void *opaque)
 {
     MtiaState *s = opaque;
 
-    mtia_core_save(s->core, &s->snap);
+    /* Completions held for a full CQ (or, impossibly after the VM stop,
+     * queued engine work) are not in the snapshot: refuse rather than lose. */
+    if (mtia_core_save(s->core, &s->snap) != 0) {
+        error_report("mtia: hardware queues busy (completions held for a full "
+                     "CQ): cannot save the device now");
+        return -EBUSY;
+    }
     return 0;
 }
 
@@ -309,7 +382,8 @@ static int mtia_pre_load(void *opaque)
 {
     MtiaState *s = opaque;
 
-    /* A version 1 stream leaves the firmware fields zero: core idle. */
+    /* A version 1 stream leaves the firmware fields zero: core idle; a
+     * version 2 stream leaves the queues disabled. */
     memset(&s->snap, 0, sizeof(s->snap));
     return 0;
 }
@@ -370,6 +444,16 @@ static const VMStateDescription vmstate_mtia = {
         VMSTATE_UINT64_V(snap.cc_cycle, MtiaState, 2),
         VMSTATE_UINT64_V(snap.cc_instret, MtiaState, 2),
         VMSTATE_UINT8_ARRAY_V(snap.cc_sram, MtiaState, MTIA_CORE_CC_SRAM_BYTES, 2),
+        /* version 3: hardware queues */
+        VMSTATE_UINT32_ARRAY_V(snap.q_state, MtiaState,
+                               MTIA_CORE_NUM_QUEUES * MTIA_CORE_Q_WORDS, 3),
+        VMSTATE_UINT32_ARRAY_V(snap.q_sqe, MtiaState, MTIA_CORE_SQE_WORDS, 3),
+        VMSTATE_UINT32_V(snap.q_sqe_valid, MtiaState, 3),
+        VMSTATE_UINT32_V(snap.q_sqe_queue, MtiaState, 3),
+        VMSTATE_UINT32_V(snap.q_sqe_head, MtiaState, 3),
+        VMSTATE_UINT32_V(snap.q_fetch_status, MtiaState, 3),
+        VMSTATE_UINT32_V(snap.q_select, MtiaState, 3),
+        VMSTATE_UINT32_V(snap.q_engine_event, MtiaState, 3),
         VMSTATE_END_OF_LIST()
     },
 };

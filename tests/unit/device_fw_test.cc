@@ -104,6 +104,8 @@ const mtia_core_host_ops kOps = {
         std::lock_guard<std::mutex> l(h->mu);
         h->errors.emplace_back(m);
     },
+    nullptr,
+    nullptr,
 };
 
 // Aborts the test binary if a test hangs (a thread that will not stop).

@@ -1,0 +1,986 @@
+// SPDX-License-Identifier: MIT
+// Hardware queues and the data engine (see mtia_queues.h, docs/queues.md).
+//
+// Locking, in this order:
+//   Queue::ring_mu  one per queue: serialises every DMA access to that
+//                   queue's rings (SQ fetch, CQE writes) and the interrupt
+//                   raised for them, so disable/reset/quiesce can wait for
+//                   the ring traffic in progress by taking it.
+//   mu_             all register and engine state. Never held across DMA or
+//                   a host op other than meip_changed() (which only takes
+//                   the core's leaf MEIP lock).
+// Data DMA (COPY/FILL/TIMESTAMP operands) holds no lock at all, so a long
+// copy never blocks MMIO or the control core. raise_irq is called with no
+// core/engine state lock held (a queue's ring_mu may be held; the host must
+// not call back into the core from raise_irq).
+#include "mtia_queues.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cstring>
+
+static_assert(sizeof(mtia_cmd) == 64, "struct mtia_cmd layout");
+static_assert(sizeof(mtia_cqe) == 16, "struct mtia_cqe layout");
+static_assert(sizeof(mtia_sgt) == 16 && sizeof(mtia_sg_entry) == 16, "SG layout");
+static_assert(MTIA_CORE_NUM_QUEUES == MTIA_NUM_QUEUES, "snapshot queue count");
+static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "rings are little endian");
+
+namespace mtia {
+
+namespace {
+
+constexpr uint64_t kChunk = 1u << 20;         // copy/fill step; abort checked between
+constexpr uint32_t kSgtBatch = 4096;          // SG entries read per DMA
+constexpr uint32_t kQueueRegsEnd = MTIA_REG_QUEUE_BASE + MTIA_NUM_QUEUES * MTIA_QUEUE_STRIDE;
+constexpr uint32_t kDoorbellEnd = MTIA_REG_DOORBELL_BASE + MTIA_NUM_QUEUES * MTIA_DOORBELL_STRIDE;
+constexpr uint32_t kCtrlBits = MTIA_Q_CTRL_ENABLE | MTIA_Q_CTRL_PRIO_MASK | MTIA_Q_CTRL_VEC_MASK;
+constexpr uint32_t kStatusFlags = MTIA_Q_STATUS_ERROR | MTIA_Q_STATUS_BAD_DB;
+constexpr uint32_t kSqeOff = MTIA_CC_REG_SQE;
+constexpr uint32_t kSqeEnd = MTIA_CC_REG_SQE + 64;
+
+uint64_t now_ns()
+{
+    return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                     std::chrono::steady_clock::now().time_since_epoch())
+                                     .count());
+}
+
+bool valid_log2(uint32_t v) { return v >= 2 && v <= 12; }
+bool valid_size(uint32_t size)
+{
+    return (size & ~0xf0fu) == 0 && valid_log2(size & 0xf) && valid_log2((size >> 8) & 0xf);
+}
+
+}  // namespace
+
+// ---- the translate seam ------------------------------------------------------
+
+// Device memory, SG tables in host memory and flat host addresses: the
+// address space every context has until a per-context device MMU exists.
+class FlatSpace final : public AddressSpace {
+public:
+    explicit FlatSpace(QueueEngine &e) : e_(e) {}
+
+    uint16_t translate(const mtia_operand &op, uint64_t len, bool /*write*/,
+                       std::vector<Span> *out) override {
+        out->clear();
+        const uint64_t tag = op.addr & MTIA_ADDR_TAG_MASK;
+        const uint64_t base = op.addr & ~MTIA_ADDR_TAG_MASK;
+        if (tag == MTIA_ADDR_TAG_MASK) return MTIA_CQE_BAD_ADDRESS;
+        if (len == 0) return MTIA_CQE_OK;
+        if (tag == MTIA_ADDR_DEVMEM) {
+            if (op.offset > UINT64_MAX - base) return MTIA_CQE_BAD_ADDRESS;
+            const uint64_t off = base + op.offset;
+            if (!e_.devmem_ || off > e_.devmem_size_ || len > e_.devmem_size_ - off)
+                return MTIA_CQE_BAD_ADDRESS;
+            out->push_back(Span{true, e_.devmem_ + off, 0, len});
+            return MTIA_CQE_OK;
+        }
+        if (tag == MTIA_ADDR_SGT) return sgt(base, op.offset, len, out);
+        if (op.offset > UINT64_MAX - base) return MTIA_CQE_BAD_ADDRESS;
+        const uint64_t dma = base + op.offset;
+        if (len - 1 > UINT64_MAX - dma) return MTIA_CQE_BAD_ADDRESS;
+        out->push_back(Span{false, nullptr, dma, len});
+        return MTIA_CQE_OK;
+    }
+
+private:
+    // The SG table at host address @table; [offset, offset + len) of the
+    // buffer it describes. Every entry is read and checked.
+    uint16_t sgt(uint64_t table, uint64_t offset, uint64_t len, std::vector<Span> *out) {
+        mtia_sgt h;
+        if (table > UINT64_MAX - sizeof(h)) return MTIA_CQE_BAD_ADDRESS;
+        if (e_.host_.dma_read(table, &h, sizeof(h))) return MTIA_CQE_DMA_ERROR;
+        if (h.magic != MTIA_SGT_MAGIC || h.count < 1 || h.count > MTIA_SGT_MAX_ENTRIES)
+            return MTIA_CQE_BAD_ADDRESS;
+        if (offset > h.total || len > h.total - offset) return MTIA_CQE_BAD_ADDRESS;
+        const uint64_t entries = table + sizeof(h);
+        if (uint64_t{h.count} * sizeof(mtia_sg_entry) - 1 > UINT64_MAX - entries)
+            return MTIA_CQE_BAD_ADDRESS;
+        const uint64_t end = offset + len;
+        std::vector<mtia_sg_entry> batch(std::min(h.count, kSgtBatch));
+        uint64_t pos = 0;  // buffer offset of the entry's first byte
+        for (uint32_t i = 0; i < h.count; i += kSgtBatch) {
+            const uint32_t n = std::min(kSgtBatch, h.count - i);
+            if (e_.host_.dma_read(entries + uint64_t{i} * sizeof(mtia_sg_entry), batch.data(),
+                                  uint64_t{n} * sizeof(mtia_sg_entry)))
+                return MTIA_CQE_DMA_ERROR;
+            for (uint32_t k = 0; k < n; k++) {
+                const mtia_sg_entry &en = batch[k];
+                if (en.len == 0 || en.len - 1 > UINT64_MAX - en.dma) return MTIA_CQE_BAD_ADDRESS;
+                if (en.len > UINT64_MAX - pos) return MTIA_CQE_BAD_ADDRESS;
+                // Overlap of [pos, pos + len) with [offset, end)
+                const uint64_t lo = std::max(pos, offset), hi = std::min(pos + en.len, end);
+                if (lo < hi) out->push_back(Span{false, nullptr, en.dma + (lo - pos), hi - lo});
+                pos += en.len;
+            }
+        }
+        if (pos != h.total) return MTIA_CQE_BAD_ADDRESS;
+        return MTIA_CQE_OK;
+    }
+
+    QueueEngine &e_;
+};
+
+AddressSpace &QueueEngine::space_for(uint32_t /*ctx*/) { return *flat_; }
+
+// ---- life cycle ----------------------------------------------------------------
+
+QueueEngine::QueueEngine(QueueHost &host, unsigned msix_vectors)
+    : host_(host), msix_vectors_(msix_vectors), flat_(new FlatSpace(*this)) {
+    try {
+        for (unsigned i = 0; i < MTIA_NUM_QUEUES; i++)
+            q_[i].worker = std::thread(&QueueEngine::worker_main, this, i);
+    } catch (...) {
+        {
+            std::lock_guard<std::mutex> l(mu_);
+            stop_ = true;
+        }
+        for (auto &q : q_) {
+            q.cv.notify_all();
+            if (q.worker.joinable()) q.worker.join();
+        }
+        throw;
+    }
+}
+
+QueueEngine::~QueueEngine() {
+    reset();
+    {
+        std::lock_guard<std::mutex> l(mu_);
+        stop_ = true;
+    }
+    for (auto &q : q_) {
+        q.cv.notify_all();
+        q.worker.join();
+    }
+}
+
+void QueueEngine::attach_devmem(uint8_t *host, uint64_t size) {
+    std::lock_guard<std::mutex> l(mu_);
+    devmem_ = host;
+    devmem_size_ = host ? size : 0;
+}
+
+unsigned QueueEngine::vector(const Queue &q) const {
+    unsigned v = (q.ctrl & MTIA_Q_CTRL_VEC_MASK) >> MTIA_Q_CTRL_VEC_SHIFT;
+    return v < msix_vectors_ ? v : MTIA_MSIX_VEC_ADMIN;
+}
+
+uint32_t QueueEngine::pending_mask() const {
+    uint32_t m = 0;
+    for (unsigned i = 0; i < MTIA_NUM_QUEUES; i++)
+        if (running(q_[i]) && q_[i].sq_head != q_[i].sq_tail) m |= 1u << i;
+    return m;
+}
+
+void QueueEngine::update_meip() {
+    bool v = pending_mask() != 0 || engine_event_ != 0;
+    if (meip_.exchange(v) != v) host_.meip_changed();
+}
+
+// Every ring position and flag back to the reset state except the config.
+void QueueEngine::enable(unsigned qi) {
+    Queue &q = q_[qi];
+    q.gen++;
+    q.ctrl |= MTIA_Q_CTRL_ENABLE;
+    q.status = 0;
+    q.sq_head = q.sq_tail = q.cq_head = q.cq_tail = 0;
+    q.phase = 1;
+    q.fifo.clear();
+    q.held.clear();
+    q.inflight = 0;
+    q.unsignalled = 0;
+    q.commands = q.bytes = q.busy_ns = q.completions = 0;
+    update_meip();
+}
+
+// CTRL.ENABLE 1 -> 0 (see docs/queues.md, "Disable"): unfetched entries are
+// dropped; the command the engine runs and every one queued behind it
+// complete with ABORTED (Q_COMPLETEs queued behind them keep their status),
+// written after the completions already held, as far as the CQ has room.
+// When this returns the device no longer touches the queue's rings.
+void QueueEngine::disable(unsigned qi, std::unique_lock<std::mutex> &l) {
+    Queue &q = q_[qi];
+    const bool had_work = q.inflight > 0;
+    q.ctrl &= ~MTIA_Q_CTRL_ENABLE;
+    q.gen++;
+    std::vector<Item> aborted;
+    if (q.executing) aborted.push_back(q.current);
+    aborted.insert(aborted.end(), q.fifo.begin(), q.fifo.end());
+    q.fifo.clear();
+    q.inflight = 0;
+    if (had_work) engine_event_ |= 1u << qi;
+    update_meip();
+    idle_cv_.wait(l, [&] { return !q.executing; });
+    std::deque<mtia_cqe> held;
+    held.swap(q.held);
+    l.unlock();
+
+    bool irq = false;
+    {
+        std::lock_guard<std::mutex> ring(q.ring_mu);
+        // Written with the old generation and the queue briefly "running" in
+        // write_cqe's eyes: the abort completions are the last ring writes.
+        for (auto &it : aborted) {
+            mtia_cqe c{};
+            c.result = 0;
+            c.sq_head = it.sq_head;
+            c.sq_id = static_cast<uint16_t>(qi);
+            c.cid = it.cmd.cid;
+            c.status = static_cast<uint16_t>((it.precompleted ? it.status : MTIA_CQE_ABORTED) << 1);
+            held.push_back(c);
+        }
+        for (auto &c : held) {
+            std::unique_lock<std::mutex> l2(mu_);
+            if (q.status & MTIA_Q_STATUS_ERROR) break;
+            const uint32_t n = cq_entries(q);
+            if ((q.cq_tail + 1) % n == q.cq_head) break;  // no room: dropped
+            mtia_cqe w = c;
+            w.status = static_cast<uint16_t>((w.status & ~1u) | q.phase);
+            const uint64_t addr = cq_base(q) + uint64_t{q.cq_tail} * sizeof(mtia_cqe);
+            l2.unlock();
+            const int rc = host_.dma_write(addr, &w, sizeof(w));
+            l2.lock();
+            if (rc) break;
+            q.cq_tail = (q.cq_tail + 1) % n;
+            if (q.cq_tail == 0) q.phase ^= 1;
+            q.completions++;
+            irq = true;
+        }
+        std::unique_lock<std::mutex> l2(mu_);
+        q.unsignalled = 0;
+        const unsigned v = vector(q);
+        l2.unlock();
+        if (irq) host_.raise_irq(v);
+    }
+    l.lock();
+}
+
+// ---- host registers --------------------------------------------------------------
+
+bool QueueEngine::owns(uint64_t off) {
+    return (off >= MTIA_REG_QUEUE_BASE && off < kQueueRegsEnd) ||
+           (off >= MTIA_REG_DOORBELL_BASE && off < kDoorbellEnd);
+}
+
+QueueEngine::Access QueueEngine::host_read(uint64_t off, uint32_t *val) {
+    *val = 0;
+    if (off >= MTIA_REG_DOORBELL_BASE) {
+        const uint64_t r = (off - MTIA_REG_DOORBELL_BASE) % MTIA_DOORBELL_STRIDE;
+        return r == MTIA_DB_SQ_TAIL || r == MTIA_DB_CQ_HEAD ? Access::kOk : Access::kBadOffset;
+    }
+    const unsigned qi = static_cast<unsigned>((off - MTIA_REG_QUEUE_BASE) / MTIA_QUEUE_STRIDE);
+    const uint64_t r = (off - MTIA_REG_QUEUE_BASE) % MTIA_QUEUE_STRIDE;
+    std::lock_guard<std::mutex> l(mu_);
+    const Queue &q = q_[qi];
+    switch (r) {
+    case MTIA_Q_SQ_BASE_LO: *val = q.sq_base_lo; break;
+    case MTIA_Q_SQ_BASE_HI: *val = q.sq_base_hi; break;
+    case MTIA_Q_CQ_BASE_LO: *val = q.cq_base_lo; break;
+    case MTIA_Q_CQ_BASE_HI: *val = q.cq_base_hi; break;
+    case MTIA_Q_SIZE: *val = q.size; break;
+    case MTIA_Q_CTRL: *val = q.ctrl; break;
+    case MTIA_Q_STATUS:
+        *val = (enabled(q) ? MTIA_Q_STATUS_ENABLED : 0) | q.status | q.sq_head << 16;
+        break;
+    case MTIA_Q_COALESCE: *val = q.coalesce; break;
+    case MTIA_Q_CQ_TAIL: *val = q.cq_tail; break;
+    case MTIA_Q_SQ_TAIL: *val = q.sq_tail; break;
+    default: return Access::kBadOffset;
+    }
+    return Access::kOk;
+}
+
+QueueEngine::Access QueueEngine::host_write(uint64_t off, uint32_t val) {
+    if (off >= MTIA_REG_DOORBELL_BASE) {
+        const unsigned qi =
+            static_cast<unsigned>((off - MTIA_REG_DOORBELL_BASE) / MTIA_DOORBELL_STRIDE);
+        const uint64_t r = (off - MTIA_REG_DOORBELL_BASE) % MTIA_DOORBELL_STRIDE;
+        Queue &q = q_[qi];
+        if (r == MTIA_DB_SQ_TAIL) {
+            std::lock_guard<std::mutex> l(mu_);
+            if (!enabled(q)) return Access::kOk;  // ignored while disabled
+            if (val >= sq_entries(q)) {
+                q.status |= MTIA_Q_STATUS_BAD_DB;
+                return Access::kBadDoorbell;
+            }
+            q.sq_tail = val;
+            update_meip();
+            return Access::kOk;
+        }
+        if (r == MTIA_DB_CQ_HEAD) {
+            std::lock_guard<std::mutex> ring(q.ring_mu);
+            std::unique_lock<std::mutex> l(mu_);
+            if (!enabled(q)) return Access::kOk;
+            if (val >= cq_entries(q)) {
+                q.status |= MTIA_Q_STATUS_BAD_DB;
+                return Access::kBadDoorbell;
+            }
+            q.cq_head = val;
+            const uint64_t gen = q.gen;
+            bool irq = false;
+            // Completions held for room go out now, in order.
+            while (!q.held.empty() && running(q)) {
+                mtia_cqe c = q.held.front();
+                l.unlock();
+                int r2 = write_cqe(qi, c, gen, &irq);
+                l.lock();
+                if (r2 != 0) break;
+                if (!q.held.empty()) q.held.pop_front();
+            }
+            const unsigned v = vector(q);
+            l.unlock();
+            if (irq) host_.raise_irq(v);
+            return Access::kOk;
+        }
+        return Access::kBadOffset;
+    }
+
+    const unsigned qi = static_cast<unsigned>((off - MTIA_REG_QUEUE_BASE) / MTIA_QUEUE_STRIDE);
+    const uint64_t r = (off - MTIA_REG_QUEUE_BASE) % MTIA_QUEUE_STRIDE;
+    std::unique_lock<std::mutex> l(mu_);
+    Queue &q = q_[qi];
+    switch (r) {
+    case MTIA_Q_SQ_BASE_LO:
+    case MTIA_Q_CQ_BASE_LO:
+        if (enabled(q) || (val & 0xfff)) return Access::kBadWrite;
+        (r == MTIA_Q_SQ_BASE_LO ? q.sq_base_lo : q.cq_base_lo) = val;
+        return Access::kOk;
+    case MTIA_Q_SQ_BASE_HI:
+    case MTIA_Q_CQ_BASE_HI:
+        if (enabled(q)) return Access::kBadWrite;
+        (r == MTIA_Q_SQ_BASE_HI ? q.sq_base_hi : q.cq_base_hi) = val;
+        return Access::kOk;
+    case MTIA_Q_SIZE:
+        if (enabled(q) || !valid_size(val)) return Access::kBadWrite;
+        q.size = val;
+        return Access::kOk;
+    case MTIA_Q_CTRL: {
+        const bool was = enabled(q), en = val & MTIA_Q_CTRL_ENABLE;
+        if (en && !was && !valid_size(q.size)) return Access::kBadWrite;  // never sized
+        q.ctrl = (q.ctrl & MTIA_Q_CTRL_ENABLE) | (val & kCtrlBits & ~MTIA_Q_CTRL_ENABLE);
+        if (en && !was) enable(qi);
+        if (!en && was) disable(qi, l);
+        return Access::kOk;
+    }
+    case MTIA_Q_COALESCE:
+        q.coalesce = val & 0xffff00ffu;
+        return Access::kOk;
+    case MTIA_Q_STATUS:
+    case MTIA_Q_CQ_TAIL:
+    case MTIA_Q_SQ_TAIL:
+        return Access::kBadWrite;
+    default:
+        return Access::kBadOffset;
+    }
+}
+
+// ---- completions -------------------------------------------------------------------
+
+void QueueEngine::stop_queue_on_error(unsigned qi) {
+    Queue &q = q_[qi];
+    q.status |= MTIA_Q_STATUS_ERROR;
+    q.gen++;  // abandons the engine's work on it
+    q.fifo.clear();
+    q.held.clear();
+    if (q.inflight) engine_event_ |= 1u << qi;
+    q.inflight = 0;
+    update_meip();
+    pending_errors_.fetch_or(1u << qi);
+}
+
+void QueueEngine::flush_errors() {
+    uint32_t m = pending_errors_.exchange(0);
+    while (m) {
+        const unsigned qi = static_cast<unsigned>(__builtin_ctz(m));
+        m &= m - 1;
+        unsigned v;
+        {
+            std::lock_guard<std::mutex> l(mu_);
+            v = vector(q_[qi]);
+        }
+        host_.queue_error(qi);
+        host_.raise_irq(v);  // whoever waits on the queue looks at STATUS
+    }
+}
+
+// Writes @c at CQ tail: 0 written, 1 no room, -1 dropped (queue stopped,
+// disabled or re-enabled since @gen), -2 the write failed (queue stopped).
+int QueueEngine::write_cqe(unsigned qi, mtia_cqe c, uint64_t gen, bool *irq) {
+    Queue &q = q_[qi];
+    std::unique_lock<std::mutex> l(mu_);
+    if (q.gen != gen || !running(q)) return -1;
+    const uint32_t n = cq_entries(q);
+    if ((q.cq_tail + 1) % n == q.cq_head) return 1;
+    c.status = static_cast<uint16_t>((c.status & ~1u) | q.phase);
+    const uint64_t addr = cq_base(q) + uint64_t{q.cq_tail} * sizeof(mtia_cqe);
+    l.unlock();
+    const int rc = host_.dma_write(addr, &c, sizeof(c));
+    l.lock();
+    if (q.gen != gen) return -1;
+    if (rc) {
+        stop_queue_on_error(qi);
+        return -2;
+    }
+    q.cq_tail = (q.cq_tail + 1) % n;
+    if (q.cq_tail == 0) q.phase ^= 1;
+    q.completions++;
+    if (note_completion(q)) *irq = true;
+    return 0;
+}
+
+// Coalescing: true if this completion raises the vector now. Count 0 = 1;
+// with a max delay the worker's timer raises it when the delay expires.
+bool QueueEngine::note_completion(Queue &q) {
+    uint32_t count = q.coalesce & 0xff;
+    if (count == 0) count = 1;
+    if (q.unsignalled == 0) q.first_ns = now_ns();
+    if (++q.unsignalled >= count) {
+        q.unsignalled = 0;
+        return true;
+    }
+    if (q.coalesce >> 16) q.cv.notify_all();  // the worker arms the timer
+    return false;
+}
+
+// Posts @c behind the completions already held. ring_mu held.
+bool QueueEngine::post(unsigned qi, mtia_cqe c, uint64_t gen) {
+    Queue &q = q_[qi];
+    {
+        std::lock_guard<std::mutex> l(mu_);
+        if (q.gen != gen || !running(q)) return false;
+        if (!q.held.empty()) {
+            q.held.push_back(c);
+            return false;
+        }
+    }
+    bool irq = false;
+    if (write_cqe(qi, c, gen, &irq) == 1) {
+        std::lock_guard<std::mutex> l(mu_);
+        if (q.gen == gen && running(q)) q.held.push_back(c);
+    }
+    return irq;
+}
+
+// ---- firmware dispatch registers ---------------------------------------------
+
+bool QueueEngine::fw_owns(uint32_t off) {
+    return (off >= MTIA_CC_REG_Q_PENDING && off <= MTIA_CC_REG_ENGINE_EVENT) ||
+           (off >= kSqeOff && off < kSqeEnd);
+}
+
+bool QueueEngine::fw_read(uint32_t off, unsigned size, uint32_t *val) {
+    std::lock_guard<std::mutex> l(mu_);
+    if (off >= kSqeOff && off < kSqeEnd) {  // byte-addressable, like the mailbox
+        if (off % size) return false;
+        uint32_t word;
+        std::memcpy(&word, reinterpret_cast<const uint8_t *>(&sqe_) + ((off - kSqeOff) & ~3u), 4);
+        word >>= 8 * (off & 3);
+        *val = size == 4 ? word : word & ((1u << 8 * size) - 1);
+        return true;
+    }
+    if (size != 4 || (off & 3)) return false;
+    switch (off) {
+    case MTIA_CC_REG_Q_PENDING: *val = pending_mask(); return true;
+    case MTIA_CC_REG_Q_FETCH:
+    case MTIA_CC_REG_Q_DISPATCH:
+    case MTIA_CC_REG_Q_COMPLETE: *val = 0; return true;
+    case MTIA_CC_REG_Q_FETCH_STATUS: *val = fetch_status_; return true;
+    case MTIA_CC_REG_Q_INFLIGHT: *val = q_[select_].inflight; return true;
+    case MTIA_CC_REG_Q_SELECT: *val = select_; return true;
+    case MTIA_CC_REG_Q_PRIO:
+        *val = (q_[select_].ctrl & MTIA_Q_CTRL_PRIO_MASK) >> MTIA_Q_CTRL_PRIO_SHIFT;
+        return true;
+    case MTIA_CC_REG_ENGINE_EVENT: *val = engine_event_; return true;
+    default: return false;
+    }
+}
+
+bool QueueEngine::fw_write(uint32_t off, unsigned size, uint32_t val) {
+    if (size != 4 || (off & 3)) return false;
+    switch (off) {
+    case MTIA_CC_REG_Q_FETCH:
+        if (val >= MTIA_NUM_QUEUES) return false;
+        fetch(val);
+        return true;
+    case MTIA_CC_REG_Q_DISPATCH:
+        if (val >= MTIA_NUM_QUEUES) return false;
+        return dispatch(val);
+    case MTIA_CC_REG_Q_COMPLETE:
+        if ((val & 0xffff) >= MTIA_NUM_QUEUES) return false;
+        return complete(val & 0xffff, static_cast<uint16_t>((val >> 16) & 0x7fff));
+    case MTIA_CC_REG_Q_SELECT: {
+        std::lock_guard<std::mutex> l(mu_);
+        select_ = val % MTIA_NUM_QUEUES;
+        return true;
+    }
+    case MTIA_CC_REG_ENGINE_EVENT: {
+        std::lock_guard<std::mutex> l(mu_);
+        engine_event_ &= ~val;
+        update_meip();
+        return true;
+    }
+    default:
+        return false;  // read-only (Q_PENDING, FETCH_STATUS, INFLIGHT, PRIO, SQE)
+    }
+}
+
+void QueueEngine::fetch(unsigned qi) {
+    Queue &q = q_[qi];
+    {
+        std::lock_guard<std::mutex> ring(q.ring_mu);
+        std::unique_lock<std::mutex> l(mu_);
+        if (!running(q) || q.sq_head == q.sq_tail) {
+            fetch_status_ = MTIA_CQE_ABORTED;  // nothing to fetch; CC_SQE unchanged
+            return;
+        }
+        const uint32_t head = q.sq_head;
+        const uint64_t addr = sq_base(q) + uint64_t{head} * sizeof(mtia_cmd);
+        const uint64_t gen = q.gen;
+        l.unlock();
+        mtia_cmd c;
+        const int rc = host_.dma_read(addr, &c, sizeof(c));
+        l.lock();
+        if (q.gen != gen) {
+            fetch_status_ = MTIA_CQE_ABORTED;
+        } else if (rc) {
+            fetch_status_ = MTIA_CQE_DMA_ERROR;
+            stop_queue_on_error(qi);
+        } else {
+            q.sq_head = (head + 1) % sq_entries(q);
+            sqe_ = c;
+            sqe_valid_ = true;
+            sqe_q_ = qi;
+            sqe_head_ = static_cast<uint16_t>(q.sq_head);
+            sqe_gen_ = gen;
+            fetch_status_ = MTIA_CQE_OK;
+            update_meip();
+        }
+    }
+    flush_errors();
+}
+
+// false: no fetched command for queue @qi (a firmware bug: access fault).
+bool QueueEngine::dispatch(unsigned qi) {
+    std::lock_guard<std::mutex> l(mu_);
+    Queue &q = q_[qi];
+    if (!sqe_valid_ || sqe_q_ != qi) return false;
+    sqe_valid_ = false;
+    if (sqe_gen_ != q.gen || !running(q)) return true;  // queue disabled since: dropped
+    q.fifo.push_back(Item{sqe_, sqe_head_, false, 0});
+    q.inflight++;
+    q.cv.notify_all();
+    return true;
+}
+
+bool QueueEngine::complete(unsigned qi, uint16_t status) {
+    Queue &q = q_[qi];
+    mtia_cqe c{};
+    uint64_t gen;
+    {
+        std::lock_guard<std::mutex> l(mu_);
+        if (!sqe_valid_ || sqe_q_ != qi) return false;
+        sqe_valid_ = false;
+        if (sqe_gen_ != q.gen || !running(q)) return true;
+        if (q.inflight > 0) {  // behind the engine's work: keeps CQ order
+            q.fifo.push_back(Item{sqe_, sqe_head_, true, status});
+            q.inflight++;
+            q.cv.notify_all();
+            return true;
+        }
+        c.sq_head = sqe_head_;
+        c.sq_id = static_cast<uint16_t>(qi);
+        c.cid = sqe_.cid;
+        c.status = static_cast<uint16_t>(status << 1);
+        gen = sqe_gen_;
+    }
+    {
+        std::lock_guard<std::mutex> ring(q.ring_mu);
+        if (post(qi, c, gen)) {
+            unsigned v;
+            {
+                std::lock_guard<std::mutex> l(mu_);
+                v = vector(q);
+            }
+            host_.raise_irq(v);
+        }
+    }
+    flush_errors();
+    return true;
+}
+
+// ---- the engine ------------------------------------------------------------------------
+
+void QueueEngine::worker_main(unsigned qi) {
+    Queue &q = q_[qi];
+    std::unique_lock<std::mutex> l(mu_);
+    for (;;) {
+        if (stop_) return;
+        const uint64_t delay_ns = uint64_t{q.coalesce >> 16} * 1000;
+        if (q.unsignalled && delay_ns) {  // coalescing timer
+            const uint64_t deadline = q.first_ns + delay_ns, now = now_ns();
+            if (now >= deadline) {
+                l.unlock();
+                {
+                    std::lock_guard<std::mutex> ring(q.ring_mu);
+                    std::unique_lock<std::mutex> l2(mu_);
+                    const bool fire = q.unsignalled && now_ns() >= q.first_ns + delay_ns &&
+                                      running(q);
+                    if (fire) q.unsignalled = 0;
+                    const unsigned v = vector(q);
+                    l2.unlock();
+                    if (fire) host_.raise_irq(v);
+                }
+                l.lock();
+                continue;
+            }
+            if (q.fifo.empty()) {
+                q.cv.wait_for(l, std::chrono::nanoseconds(deadline - now));
+                continue;
+            }
+        } else if (q.fifo.empty()) {
+            q.cv.wait(l);
+            continue;
+        }
+
+        Item it = q.fifo.front();
+        q.fifo.pop_front();
+        q.executing = true;
+        q.current = it;
+        const uint64_t gen = q.gen;
+        l.unlock();
+
+        uint16_t status = it.status;
+        uint64_t result = 0;
+        const uint64_t t0 = now_ns();
+        if (!it.precompleted) execute(qi, it.cmd, gen, &status, &result);
+        const uint64_t t1 = now_ns();
+
+        bool irq = false;
+        {
+            std::lock_guard<std::mutex> ring(q.ring_mu);
+            l.lock();
+            q.executing = false;
+            idle_cv_.notify_all();
+            if (q.gen != gen) continue;  // aborted: disable/reset/stop posts or drops it
+            if (!it.precompleted) {
+                q.commands++;
+                q.busy_ns += t1 - t0;
+                if (it.cmd.opcode == MTIA_CMD_COPY || it.cmd.opcode == MTIA_CMD_FILL)
+                    q.bytes += result;
+            }
+            if (--q.inflight == 0) {
+                engine_event_ |= 1u << qi;
+                update_meip();
+            }
+            l.unlock();
+            mtia_cqe c{};
+            c.result = result;
+            c.sq_head = it.sq_head;
+            c.sq_id = static_cast<uint16_t>(qi);
+            c.cid = it.cmd.cid;
+            c.status = static_cast<uint16_t>(status << 1);
+            irq = post(qi, c, gen);
+            if (irq) {
+                unsigned v;
+                {
+                    std::lock_guard<std::mutex> l2(mu_);
+                    v = vector(q);
+                }
+                host_.raise_irq(v);
+            }
+        }
+        flush_errors();
+        l.lock();
+    }
+}
+
+void QueueEngine::execute(unsigned qi, const mtia_cmd &c, uint64_t gen, uint16_t *status,
+                          uint64_t *result) {
+    Queue &q = q_[qi];
+    *result = 0;
+    if (c.reserved) {
+        *status = MTIA_CQE_BAD_FIELD;
+        return;
+    }
+    switch (c.opcode) {
+    case MTIA_CMD_NOP:
+    case MTIA_CMD_FENCE:  // the queue's FIFO already ran everything before it
+        *status = c.flags ? MTIA_CQE_BAD_FIELD : MTIA_CQE_OK;
+        return;
+    case MTIA_CMD_COPY:
+        *status = do_copy(q, c, gen, result);
+        return;
+    case MTIA_CMD_FILL:
+        *status = do_fill(q, c, gen, result);
+        return;
+    case MTIA_CMD_TIMESTAMP: {
+        if (c.flags || (c.len != 0 && c.len != 8)) {
+            *status = MTIA_CQE_BAD_FIELD;
+            return;
+        }
+        std::vector<Span> d;
+        uint16_t st = space_for(c.ctx).translate(c.dst, 8, true, &d);
+        if (st != MTIA_CQE_OK) {
+            *status = st;
+            return;
+        }
+        const uint64_t ns = host_.device_ns();
+        uint8_t bytes[8];
+        std::memcpy(bytes, &ns, 8);
+        uint64_t pos = 0;
+        for (const Span &s : d) {
+            if (s.devmem) {
+                std::memcpy(s.ptr, bytes + pos, s.len);
+                devmem_dirty_.store(true);
+            } else if (host_.dma_write(s.dma, bytes + pos, s.len)) {
+                *status = MTIA_CQE_DMA_ERROR;
+                return;
+            }
+            pos += s.len;
+        }
+        *result = ns;
+        *status = MTIA_CQE_OK;
+        return;
+    }
+    default:
+        *status = MTIA_CQE_BAD_OPCODE;
+        return;
+    }
+}
+
+uint16_t QueueEngine::do_copy(Queue &q, const mtia_cmd &c, uint64_t gen, uint64_t *done) {
+    if (c.flags) return MTIA_CQE_BAD_FIELD;
+    std::vector<Span> s, d;
+    AddressSpace &as = space_for(c.ctx);
+    uint16_t st = as.translate(c.src, c.len, false, &s);
+    if (st == MTIA_CQE_OK) st = as.translate(c.dst, c.len, true, &d);
+    if (st != MTIA_CQE_OK) return st;
+    size_t i = 0, j = 0;
+    uint64_t si = 0, dj = 0;
+    while (*done < c.len) {
+        if (q.gen.load() != gen) return MTIA_CQE_ABORTED;
+        const Span &a = s[i], &b = d[j];
+        const uint64_t n = std::min({a.len - si, b.len - dj, kChunk});
+        if (a.devmem && b.devmem) {
+            std::memmove(b.ptr + dj, a.ptr + si, n);
+            devmem_dirty_.store(true);
+        } else if (a.devmem) {
+            if (host_.dma_write(b.dma + dj, a.ptr + si, n)) return MTIA_CQE_DMA_ERROR;
+        } else if (b.devmem) {
+            devmem_dirty_.store(true);
+            if (host_.dma_read(a.dma + si, b.ptr + dj, n)) return MTIA_CQE_DMA_ERROR;
+        } else {  // host -> host through the worker's bounce buffer
+            if (q.buf.size() < kChunk) q.buf.resize(kChunk);
+            if (host_.dma_read(a.dma + si, q.buf.data(), n) ||
+                host_.dma_write(b.dma + dj, q.buf.data(), n))
+                return MTIA_CQE_DMA_ERROR;
+        }
+        *done += n;
+        si += n;
+        dj += n;
+        if (si == a.len) i++, si = 0;
+        if (dj == b.len) j++, dj = 0;
+    }
+    return MTIA_CQE_OK;
+}
+
+uint16_t QueueEngine::do_fill(Queue &q, const mtia_cmd &c, uint64_t gen, uint64_t *done) {
+    const bool wide = c.flags & MTIA_CMD_F_FILL64;
+    if ((c.flags & ~MTIA_CMD_F_FILL64) || (wide && c.len % 8)) return MTIA_CQE_BAD_FIELD;
+    std::vector<Span> d;
+    uint16_t st = space_for(c.ctx).translate(c.dst, c.len, true, &d);
+    if (st != MTIA_CQE_OK) return st;
+    uint8_t pat[8];
+    for (unsigned k = 0; k < 8; k++)
+        pat[k] = static_cast<uint8_t>(wide ? c.value >> (8 * k) : c.value);
+    // Byte i of the destination is pat[i % 8]: a buffer of the pattern, read
+    // from offset (position % 8).
+    const uint64_t bufsz = std::min(c.len, kChunk) + 8;
+    if (q.buf.size() < bufsz) q.buf.resize(bufsz);
+    for (uint64_t k = 0; k < bufsz; k++) q.buf[k] = pat[k % 8];
+    for (const Span &s : d) {
+        uint64_t off = 0;
+        while (off < s.len) {
+            if (q.gen.load() != gen) return MTIA_CQE_ABORTED;
+            const uint64_t n = std::min(s.len - off, kChunk);
+            const uint8_t *src = q.buf.data() + (*done % 8);
+            if (s.devmem) {
+                std::memcpy(s.ptr + off, src, n);
+                devmem_dirty_.store(true);
+            } else if (host_.dma_write(s.dma + off, src, n)) {
+                return MTIA_CQE_DMA_ERROR;
+            }
+            off += n;
+            *done += n;
+        }
+    }
+    return MTIA_CQE_OK;
+}
+
+// ---- reset, VM stop, migration ------------------------------------------------------
+
+void QueueEngine::wait_idle(std::unique_lock<std::mutex> &l) {
+    idle_cv_.wait(l, [&] {
+        for (auto &q : q_)
+            if (q.executing || !q.fifo.empty()) return false;
+        return true;
+    });
+}
+
+void QueueEngine::reset() {
+    std::unique_lock<std::mutex> l(mu_);
+    for (auto &q : q_) {
+        q.gen++;
+        q.fifo.clear();
+        q.held.clear();
+        q.inflight = 0;
+        q.ctrl = 0;
+    }
+    wait_idle(l);
+    l.unlock();
+    for (auto &q : q_) std::lock_guard<std::mutex> ring(q.ring_mu);  // ring DMA done
+    l.lock();
+    for (auto &q : q_) {
+        q.sq_base_lo = q.sq_base_hi = q.cq_base_lo = q.cq_base_hi = 0;
+        q.size = q.ctrl = q.status = q.coalesce = 0;
+        q.sq_head = q.sq_tail = q.cq_head = q.cq_tail = 0;
+        q.phase = 1;
+        q.unsignalled = 0;
+        q.commands = q.bytes = q.busy_ns = q.completions = 0;
+    }
+    sqe_ = mtia_cmd{};
+    sqe_valid_ = false;
+    sqe_q_ = 0;
+    sqe_head_ = 0;
+    fetch_status_ = MTIA_CQE_OK;
+    select_ = 0;
+    engine_event_ = 0;
+    pending_errors_.store(0);
+    update_meip();
+}
+
+void QueueEngine::quiesce() {
+    {
+        std::unique_lock<std::mutex> l(mu_);
+        wait_idle(l);
+    }
+    for (unsigned i = 0; i < MTIA_NUM_QUEUES; i++) {
+        Queue &q = q_[i];
+        std::lock_guard<std::mutex> ring(q.ring_mu);  // posts in progress are done
+        std::unique_lock<std::mutex> l(mu_);
+        const bool fire = q.unsignalled && running(q);
+        q.unsignalled = 0;
+        const unsigned v = vector(q);
+        l.unlock();
+        if (fire) host_.raise_irq(v);
+    }
+    flush_errors();
+}
+
+int QueueEngine::save(mtia_core_snapshot *s) {
+    std::lock_guard<std::mutex> l(mu_);
+    for (unsigned i = 0; i < MTIA_NUM_QUEUES; i++) {
+        const Queue &q = q_[i];
+        if (q.executing || !q.fifo.empty() || !q.held.empty() || q.inflight) return -1;
+        uint32_t *w = s->q_state + i * MTIA_CORE_Q_WORDS;
+        std::memset(w, 0, MTIA_CORE_Q_WORDS * 4);
+        w[MTIA_CORE_QS_SQ_BASE_LO] = q.sq_base_lo;
+        w[MTIA_CORE_QS_SQ_BASE_HI] = q.sq_base_hi;
+        w[MTIA_CORE_QS_CQ_BASE_LO] = q.cq_base_lo;
+        w[MTIA_CORE_QS_CQ_BASE_HI] = q.cq_base_hi;
+        w[MTIA_CORE_QS_SIZE] = q.size;
+        w[MTIA_CORE_QS_CTRL] = q.ctrl;
+        w[MTIA_CORE_QS_STATUS] = q.status;
+        w[MTIA_CORE_QS_COALESCE] = q.coalesce;
+        w[MTIA_CORE_QS_SQ_HEAD] = q.sq_head;
+        w[MTIA_CORE_QS_SQ_TAIL] = q.sq_tail;
+        w[MTIA_CORE_QS_CQ_HEAD] = q.cq_head;
+        w[MTIA_CORE_QS_CQ_TAIL] = q.cq_tail;
+        w[MTIA_CORE_QS_PHASE] = q.phase;
+    }
+    std::memcpy(s->q_sqe, &sqe_, sizeof(sqe_));
+    s->q_sqe_valid = sqe_valid_ && sqe_gen_ == q_[sqe_q_].gen;
+    s->q_sqe_queue = sqe_q_;
+    s->q_sqe_head = sqe_head_;
+    s->q_fetch_status = fetch_status_;
+    s->q_select = select_;
+    s->q_engine_event = engine_event_;
+    return 0;
+}
+
+bool QueueEngine::snapshot_valid(const mtia_core_snapshot *s) {
+    for (unsigned i = 0; i < MTIA_NUM_QUEUES; i++) {
+        const uint32_t *w = s->q_state + i * MTIA_CORE_Q_WORDS;
+        const uint32_t ctrl = w[MTIA_CORE_QS_CTRL];
+        if ((w[MTIA_CORE_QS_SQ_BASE_LO] | w[MTIA_CORE_QS_CQ_BASE_LO]) & 0xfff) return false;
+        if (ctrl & ~kCtrlBits) return false;
+        if (w[MTIA_CORE_QS_STATUS] & ~kStatusFlags) return false;
+        if (w[MTIA_CORE_QS_COALESCE] & ~0xffff00ffu) return false;
+        if (w[MTIA_CORE_QS_PHASE] > 1) return false;
+        for (unsigned k = 13; k < MTIA_CORE_Q_WORDS; k++)
+            if (w[k]) return false;
+        if (w[MTIA_CORE_QS_SIZE] == 0 && !(ctrl & MTIA_Q_CTRL_ENABLE)) {
+            if (w[MTIA_CORE_QS_SQ_HEAD] | w[MTIA_CORE_QS_SQ_TAIL] | w[MTIA_CORE_QS_CQ_HEAD] |
+                w[MTIA_CORE_QS_CQ_TAIL])
+                return false;
+            continue;
+        }
+        if (!valid_size(w[MTIA_CORE_QS_SIZE])) return false;
+        const uint32_t sqn = 1u << (w[MTIA_CORE_QS_SIZE] & 0xf);
+        const uint32_t cqn = 1u << ((w[MTIA_CORE_QS_SIZE] >> 8) & 0xf);
+        if (w[MTIA_CORE_QS_SQ_HEAD] >= sqn || w[MTIA_CORE_QS_SQ_TAIL] >= sqn ||
+            w[MTIA_CORE_QS_CQ_HEAD] >= cqn || w[MTIA_CORE_QS_CQ_TAIL] >= cqn)
+            return false;
+    }
+    if (s->q_sqe_valid > 1 || s->q_sqe_queue >= MTIA_NUM_QUEUES || s->q_sqe_head > 0xffff ||
+        s->q_fetch_status > 0x7fff || s->q_select >= MTIA_NUM_QUEUES ||
+        s->q_engine_event >> MTIA_NUM_QUEUES)
+        return false;
+    return true;
+}
+
+void QueueEngine::load(const mtia_core_snapshot *s) {
+    std::lock_guard<std::mutex> l(mu_);
+    for (unsigned i = 0; i < MTIA_NUM_QUEUES; i++) {
+        Queue &q = q_[i];
+        const uint32_t *w = s->q_state + i * MTIA_CORE_Q_WORDS;
+        q.gen++;
+        q.sq_base_lo = w[MTIA_CORE_QS_SQ_BASE_LO];
+        q.sq_base_hi = w[MTIA_CORE_QS_SQ_BASE_HI];
+        q.cq_base_lo = w[MTIA_CORE_QS_CQ_BASE_LO];
+        q.cq_base_hi = w[MTIA_CORE_QS_CQ_BASE_HI];
+        q.size = w[MTIA_CORE_QS_SIZE];
+        q.ctrl = w[MTIA_CORE_QS_CTRL];
+        q.status = w[MTIA_CORE_QS_STATUS];
+        q.coalesce = w[MTIA_CORE_QS_COALESCE];
+        q.sq_head = w[MTIA_CORE_QS_SQ_HEAD];
+        q.sq_tail = w[MTIA_CORE_QS_SQ_TAIL];
+        q.cq_head = w[MTIA_CORE_QS_CQ_HEAD];
+        q.cq_tail = w[MTIA_CORE_QS_CQ_TAIL];
+        q.phase = w[MTIA_CORE_QS_PHASE];
+    }
+    std::memcpy(&sqe_, s->q_sqe, sizeof(sqe_));
+    sqe_valid_ = s->q_sqe_valid != 0;
+    sqe_q_ = s->q_sqe_queue;
+    sqe_head_ = static_cast<uint16_t>(s->q_sqe_head);
+    sqe_gen_ = q_[sqe_q_].gen;
+    fetch_status_ = s->q_fetch_status;
+    select_ = s->q_select;
+    engine_event_ = s->q_engine_event;
+    update_meip();
+}
+
+void QueueEngine::stats(unsigned qi, mtia_core_queue_stats *out) {
+    std::lock_guard<std::mutex> l(mu_);
+    const Queue &q = q_[qi % MTIA_NUM_QUEUES];
+    out->commands = q.commands;
+    out->completions = q.completions;
+    out->bytes = q.bytes;
+    out->busy_ns = q.busy_ns;
+    out->inflight = q.inflight;
+    out->held = static_cast<uint32_t>(q.held.size());
+}
+
+}  // namespace mtia

@@ -1,0 +1,196 @@
+// SPDX-License-Identifier: MIT
+// The device's hardware queues and data engine (docs/queues.md): per-queue
+// registers and doorbells (host view), the firmware's dispatch registers
+// (MTIA_CC_REG_Q_*, CC_SQE, ENGINE_EVENT), one engine worker thread per
+// queue executing COPY / FILL / TIMESTAMP, completion posting with CQ
+// backpressure, interrupt coalescing, and the per-context translate seam.
+// Internal to the device core (mtia_core.cc owns one QueueEngine).
+#ifndef MTIA_QUEUES_H
+#define MTIA_QUEUES_H
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include "mtia/mtia_spec.h"
+#include "mtia_core.h"
+
+namespace mtia {
+
+// What the engine needs from the device around it. Every method may be
+// called from any thread (vCPU, control core, engine worker) with no engine
+// lock held.
+class QueueHost {
+public:
+    virtual ~QueueHost() = default;
+    // Host (guest-physical / bus) memory. 0 on success, else the access failed.
+    virtual int dma_read(uint64_t addr, void *buf, uint64_t len) = 0;
+    virtual int dma_write(uint64_t addr, const void *buf, uint64_t len) = 0;
+    virtual void raise_irq(unsigned vector) = 0;
+    // The engine's contribution to MEIP (QueueEngine::meip()) may have changed.
+    virtual void meip_changed() = 0;
+    // A queue stopped on a ring access error (raise the ERROR cause).
+    virtual void queue_error(unsigned q) = 0;
+    // Device time in ns (monotonic), for TIMESTAMP.
+    virtual uint64_t device_ns() = 0;
+};
+
+// One contiguous piece of a translated operand: device memory (host
+// pointer) or host DMA address.
+struct Span {
+    bool devmem;
+    uint8_t *ptr;  // devmem
+    uint64_t dma;  // host
+    uint64_t len;
+};
+
+// The translate-and-check seam: one address space per context. Today every
+// context maps to the same FlatSpace (device memory, SG tables, flat host
+// addresses); a per-context device MMU replaces it by returning another
+// AddressSpace from QueueEngine::space_for(ctx).
+class AddressSpace {
+public:
+    virtual ~AddressSpace() = default;
+    // MTIA_CQE_OK and the spans covering [op.addr + op.offset, +len), or
+    // MTIA_CQE_BAD_ADDRESS / MTIA_CQE_DMA_ERROR. len 0 gives no spans.
+    virtual uint16_t translate(const mtia_operand &op, uint64_t len, bool write,
+                               std::vector<Span> *out) = 0;
+};
+
+class QueueEngine {
+public:
+    enum class Access { kOk, kBadOffset, kBadWrite, kBadDoorbell };
+
+    QueueEngine(QueueHost &host, unsigned msix_vectors);
+    ~QueueEngine();
+    QueueEngine(const QueueEngine &) = delete;
+    QueueEngine &operator=(const QueueEngine &) = delete;
+
+    // Only while the engine is idle (no queue enabled): realize / tests.
+    void attach_devmem(uint8_t *host, uint64_t size);
+
+    // Host view of BAR0: queue blocks and doorbell pages.
+    static bool owns(uint64_t off);
+    Access host_read(uint64_t off, uint32_t *val);
+    Access host_write(uint64_t off, uint32_t val);
+
+    // Firmware view: MTIA_CC_REG_Q_*, ENGINE_EVENT, the CC_SQE window.
+    static bool fw_owns(uint32_t off);
+    bool fw_read(uint32_t off, unsigned size, uint32_t *val);
+    bool fw_write(uint32_t off, unsigned size, uint32_t val);
+
+    // The engine's MEIP input: Q_PENDING != 0 || ENGINE_EVENT != 0.
+    bool meip() const { return meip_.load(); }
+
+    // Device reset: abandon all work (no completions written, no DMA after
+    // return), registers to reset values. Workers stay (idle).
+    void reset();
+    // VM stop: wait until every dispatched command has run and its completion
+    // is posted (or held, CQ full), then send pending coalesced interrupts.
+    void quiesce();
+    // Device memory written by the engine since the last call.
+    bool take_devmem_dirty() { return devmem_dirty_.exchange(false); }
+
+    // Migration: 0, or -1 if completions are held (CQ full) or work is queued.
+    int save(mtia_core_snapshot *s);
+    static bool snapshot_valid(const mtia_core_snapshot *s);
+    void load(const mtia_core_snapshot *s);  // after reset(); s valid
+
+    void stats(unsigned q, mtia_core_queue_stats *out);
+
+private:
+    struct Item {
+        mtia_cmd cmd;
+        uint16_t sq_head;     // SQ head after the fetch, for the CQE
+        bool precompleted;    // Q_COMPLETE queued behind engine work
+        uint16_t status;      // precompleted: its status
+    };
+    struct Queue {
+        // Registers and state, all under mu_.
+        uint32_t sq_base_lo = 0, sq_base_hi = 0, cq_base_lo = 0, cq_base_hi = 0;
+        uint32_t size = 0, ctrl = 0, status = 0, coalesce = 0;
+        uint32_t sq_head = 0, sq_tail = 0, cq_head = 0, cq_tail = 0, phase = 1;
+        std::deque<Item> fifo;        // dispatched, not started
+        bool executing = false;       // the worker runs `current`
+        Item current{};
+        uint32_t inflight = 0;        // fifo + executing (+ being posted)
+        std::deque<mtia_cqe> held;    // completions waiting for CQ room
+        uint32_t unsignalled = 0;     // completions since the last interrupt
+        uint64_t first_ns = 0;        // when the first of them was posted
+        uint64_t commands = 0, bytes = 0, busy_ns = 0, completions = 0;
+        std::atomic<uint64_t> gen{0}; // bumped by disable / reset: aborts work
+        std::mutex ring_mu;           // serialises ring DMA (fetch, CQE writes)
+        std::condition_variable cv;   // worker wake-up (with mu_)
+        std::thread worker;
+        std::vector<uint8_t> buf;     // worker's bounce / pattern buffer
+    };
+
+    bool enabled(const Queue &q) const { return q.ctrl & MTIA_Q_CTRL_ENABLE; }
+    bool running(const Queue &q) const {
+        return enabled(q) && !(q.status & MTIA_Q_STATUS_ERROR);
+    }
+    static uint32_t sq_entries(const Queue &q) { return 1u << (q.size & 0xf); }
+    static uint32_t cq_entries(const Queue &q) { return 1u << ((q.size >> 8) & 0xf); }
+    static uint64_t sq_base(const Queue &q) { return uint64_t{q.sq_base_hi} << 32 | q.sq_base_lo; }
+    static uint64_t cq_base(const Queue &q) { return uint64_t{q.cq_base_hi} << 32 | q.cq_base_lo; }
+    unsigned vector(const Queue &q) const;
+    uint32_t pending_mask() const;        // mu_ held
+    void update_meip();                   // mu_ held
+
+    void enable(unsigned qi);                         // mu_ held
+    void disable(unsigned qi, std::unique_lock<std::mutex> &l);  // mu_ held
+    void cq_head_doorbell(unsigned qi, uint32_t val);             // no lock
+
+    // Completion posting. ring_mu held, mu_ not. Returns true if the queue's
+    // vector is to be raised (after the locks are dropped).
+    bool post(unsigned qi, mtia_cqe c, uint64_t gen);
+    int write_cqe(unsigned qi, mtia_cqe c, uint64_t gen, bool *irq);  // ring_mu held
+    void flush_errors();  // no lock held: report queues stopped on errors
+    bool note_completion(Queue &q);                     // mu_ held: coalescing
+    void stop_queue_on_error(unsigned qi);              // mu_ held
+
+    void fetch(unsigned qi);
+    bool dispatch(unsigned qi);
+    bool complete(unsigned qi, uint16_t status);
+
+    void worker_main(unsigned qi);
+    void execute(unsigned qi, const mtia_cmd &c, uint64_t gen, uint16_t *status,
+                 uint64_t *result);
+    uint16_t do_copy(Queue &q, const mtia_cmd &c, uint64_t gen, uint64_t *done);
+    uint16_t do_fill(Queue &q, const mtia_cmd &c, uint64_t gen, uint64_t *done);
+    AddressSpace &space_for(uint32_t ctx);
+    void wait_idle(std::unique_lock<std::mutex> &l);  // mu_ held
+
+    friend class FlatSpace;
+    QueueHost &host_;
+    const unsigned msix_vectors_;
+    uint8_t *devmem_ = nullptr;
+    uint64_t devmem_size_ = 0;
+    std::unique_ptr<AddressSpace> flat_;
+
+    mutable std::mutex mu_;
+    std::condition_variable idle_cv_;  // a worker finished an item
+    Queue q_[MTIA_NUM_QUEUES];
+    // Firmware dispatch state (mu_).
+    mtia_cmd sqe_{};
+    bool sqe_valid_ = false;
+    unsigned sqe_q_ = 0;
+    uint16_t sqe_head_ = 0;
+    uint64_t sqe_gen_ = 0;
+    uint32_t fetch_status_ = MTIA_CQE_OK;
+    uint32_t select_ = 0;
+    uint32_t engine_event_ = 0;
+    bool stop_ = false;
+    std::atomic<bool> meip_{false};
+    std::atomic<bool> devmem_dirty_{false};
+    std::atomic<uint32_t> pending_errors_{0};  // queues stopped, not yet reported
+};
+
+}  // namespace mtia
+
+#endif  // MTIA_QUEUES_H

@@ -1,0 +1,945 @@
+// SPDX-License-Identifier: MIT
+// The device core's hardware queues and data engine (docs/queues.md),
+// without QEMU: a fake host memory map behind the dma_read/dma_write host
+// ops, the firmware's dispatch registers driven through the core's test hook
+// (mtia_core_fw_read/write), and, when built, the real firmware.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <memory>
+#include <mutex>
+#include <random>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "mtia/mtia_spec.h"
+#include "mtia_core.h"
+
+namespace {
+
+using namespace std::chrono_literals;
+using Clock = std::chrono::steady_clock;
+
+constexpr uint64_t kRamBase = 0x100000;      // fake guest RAM
+constexpr uint64_t kRamSize = 96ull << 20;
+constexpr uint64_t kDevmem = 64ull << 20;
+constexpr uint64_t kSq0 = kRamBase;           // SQ q at kSq0 + q * 64K
+constexpr uint64_t kCq0 = kRamBase + 0x80000; // CQ q at kCq0 + q * 64K
+constexpr uint64_t kData = kRamBase + (2ull << 20);
+constexpr uint64_t kUnmapped = 0x40000000;
+
+// Guest memory and interrupts; callbacks come from any thread.
+struct Host {
+    std::vector<uint8_t> ram = std::vector<uint8_t>(kRamSize);
+    std::atomic<int> dma_delay_us{0};
+    std::atomic<uint64_t> dma_reads{0}, dma_writes{0};
+    std::mutex mu;
+    std::condition_variable cv;
+    std::vector<unsigned> irqs;
+    std::vector<std::string> errors;
+
+    uint8_t *at(uint64_t addr, uint64_t len)
+    {
+        if (addr < kRamBase || len > kRamSize || addr - kRamBase > kRamSize - len) return nullptr;
+        return ram.data() + (addr - kRamBase);
+    }
+    unsigned irq_count(unsigned vec)
+    {
+        std::lock_guard<std::mutex> l(mu);
+        return static_cast<unsigned>(std::count(irqs.begin(), irqs.end(), vec));
+    }
+};
+
+const mtia_core_host_ops kOps = {
+    [](void *o, unsigned v) {
+        auto *h = static_cast<Host *>(o);
+        std::lock_guard<std::mutex> l(h->mu);
+        h->irqs.push_back(v);
+        h->cv.notify_all();
+    },
+    [](void *o, const char *m) {
+        auto *h = static_cast<Host *>(o);
+        std::lock_guard<std::mutex> l(h->mu);
+        h->errors.emplace_back(m);
+    },
+    [](void *o, uint64_t addr, void *buf, uint64_t len) -> int {
+        auto *h = static_cast<Host *>(o);
+        if (int d = h->dma_delay_us.load()) std::this_thread::sleep_for(std::chrono::microseconds(d));
+        uint8_t *p = h->at(addr, len);
+        if (!p) return -1;
+        std::memcpy(buf, p, len);
+        h->dma_reads++;
+        return 0;
+    },
+    [](void *o, uint64_t addr, const void *buf, uint64_t len) -> int {
+        auto *h = static_cast<Host *>(o);
+        if (int d = h->dma_delay_us.load()) std::this_thread::sleep_for(std::chrono::microseconds(d));
+        uint8_t *p = h->at(addr, len);
+        if (!p) return -1;
+        std::memcpy(p, buf, len);
+        h->dma_writes++;
+        return 0;
+    },
+};
+
+// Aborts the binary if a test hangs (a worker that will not stop).
+class Watchdog {
+public:
+    explicit Watchdog(std::chrono::seconds limit)
+        : t_([this, limit] {
+              std::unique_lock<std::mutex> l(mu_);
+              if (!cv_.wait_for(l, limit, [this] { return done_; })) {
+                  std::fprintf(stderr, "device_queue_test: watchdog: test hung, aborting\n");
+                  std::abort();
+              }
+          })
+    {
+    }
+    ~Watchdog()
+    {
+        {
+            std::lock_guard<std::mutex> l(mu_);
+            done_ = true;
+        }
+        cv_.notify_all();
+        t_.join();
+    }
+
+private:
+    std::mutex mu_;
+    std::condition_variable cv_;
+    bool done_ = false;
+    std::thread t_;
+};
+
+mtia_operand host(uint64_t a, uint64_t off = 0) { return mtia_operand{a, off}; }
+mtia_operand dev(uint64_t a, uint64_t off = 0) { return mtia_operand{MTIA_ADDR_DEVMEM | a, off}; }
+mtia_operand sgt(uint64_t a, uint64_t off = 0) { return mtia_operand{MTIA_ADDR_SGT | a, off}; }
+
+mtia_cmd cmd(uint8_t op, uint16_t cid, uint64_t len = 0, mtia_operand src = {}, mtia_operand dst = {},
+             uint64_t value = 0, uint8_t flags = 0)
+{
+    mtia_cmd c{};
+    c.opcode = op;
+    c.flags = flags;
+    c.cid = cid;
+    c.len = len;
+    c.value = value;
+    c.src = src;
+    c.dst = dst;
+    return c;
+}
+
+class QueueTest : public ::testing::Test {
+protected:
+    void SetUp() override { make(MTIA_DEFAULT_MSIX_VECTORS); }
+    void TearDown() override { mtia_core_free(core); }
+    void make(uint32_t vectors)
+    {
+        if (core) mtia_core_free(core);
+        mtia_core_config_default(&cfg);
+        cfg.devmem_bytes = kDevmem;
+        cfg.msix_vectors = vectors;
+        core = mtia_core_new(&cfg, &kOps, &h);
+        ASSERT_NE(core, nullptr);
+        devmem.assign(kDevmem, 0);
+        mtia_core_attach_devmem(core, devmem.data(), devmem.size());
+        for (auto &c : cons) c = Cons{};
+    }
+
+    uint32_t rd(uint64_t off) { return static_cast<uint32_t>(mtia_core_mmio_read(core, off, 4)); }
+    void wr(uint64_t off, uint32_t v) { mtia_core_mmio_write(core, off, v, 4); }
+    uint32_t fr(uint32_t off)
+    {
+        uint32_t v = 0;
+        EXPECT_EQ(mtia_core_fw_read(core, off, 4, &v), 0) << std::hex << off;
+        return v;
+    }
+    int fw(uint32_t off, uint32_t v) { return mtia_core_fw_write(core, off, 4, v); }
+
+    // Queue @q: 2^sq SQ and 2^cq CQ entries, CQ on vector @vec.
+    void setup(unsigned q, unsigned sq = 6, unsigned cq = 6, unsigned vec = 1, uint32_t coalesce = 0)
+    {
+        wr(MTIA_REG_Q(q, MTIA_Q_SQ_BASE_LO), static_cast<uint32_t>(kSq0 + q * 0x10000));
+        wr(MTIA_REG_Q(q, MTIA_Q_SQ_BASE_HI), 0);
+        wr(MTIA_REG_Q(q, MTIA_Q_CQ_BASE_LO), static_cast<uint32_t>(kCq0 + q * 0x10000));
+        wr(MTIA_REG_Q(q, MTIA_Q_CQ_BASE_HI), 0);
+        wr(MTIA_REG_Q(q, MTIA_Q_SIZE), sq | cq << 8);
+        wr(MTIA_REG_Q(q, MTIA_Q_COALESCE), coalesce);
+        wr(MTIA_REG_Q(q, MTIA_Q_CTRL), MTIA_Q_CTRL_ENABLE | vec << MTIA_Q_CTRL_VEC_SHIFT);
+        std::memset(h.at(kCq0 + q * 0x10000, 0x10000), 0, 0x10000);
+        cons[q] = Cons{};
+        cons[q].sq_n = 1u << sq;
+        cons[q].cq_n = 1u << cq;
+        ASSERT_EQ(rd(MTIA_REG_ERR_STATUS), 0u);
+    }
+    // Writes @c at the SQ tail and rings the doorbell.
+    void submit(unsigned q, const mtia_cmd &c, bool ring = true)
+    {
+        Cons &s = cons[q];
+        std::memcpy(h.at(kSq0 + q * 0x10000 + s.sq_tail * 64ull, 64), &c, 64);
+        s.sq_tail = (s.sq_tail + 1) % s.sq_n;
+        if (ring) wr(MTIA_REG_DB(q, MTIA_DB_SQ_TAIL), s.sq_tail);
+    }
+    // What firmware does: fetch every pending command, complete NOP/FENCE
+    // itself (FENCE once nothing is in flight), hand the rest to the engine.
+    unsigned fw_run()
+    {
+        unsigned n = 0;
+        while (uint32_t pend = fr(MTIA_CC_REG_Q_PENDING)) {
+            for (unsigned q = 0; q < MTIA_NUM_QUEUES; q++) {
+                if (!(pend & 1u << q)) continue;
+                EXPECT_EQ(fw(MTIA_CC_REG_Q_FETCH, q), 0);
+                if (fr(MTIA_CC_REG_Q_FETCH_STATUS) != MTIA_CQE_OK) continue;
+                uint32_t w0 = fr(MTIA_CC_REG_SQE);
+                uint8_t op = w0 & 0xff;
+                if (op == MTIA_CMD_NOP) {
+                    EXPECT_EQ(fw(MTIA_CC_REG_Q_COMPLETE, q), 0);
+                } else if (op == MTIA_CMD_FENCE) {
+                    fw(MTIA_CC_REG_Q_SELECT, q);
+                    auto until = Clock::now() + 5s;
+                    while (fr(MTIA_CC_REG_Q_INFLIGHT) && Clock::now() < until)
+                        std::this_thread::sleep_for(100us);
+                    EXPECT_EQ(fw(MTIA_CC_REG_Q_COMPLETE, q), 0);
+                } else {
+                    EXPECT_EQ(fw(MTIA_CC_REG_Q_DISPATCH, q), 0);
+                }
+                n++;
+            }
+        }
+        return n;
+    }
+    // Waits for @n new CQEs on queue @q (phase-checked) and consumes them;
+    // rings CQ_HEAD if @ring.
+    std::vector<mtia_cqe> reap(unsigned q, unsigned n, bool ring = true,
+                               std::chrono::milliseconds limit = 5000ms)
+    {
+        std::vector<mtia_cqe> out;
+        Cons &s = cons[q];
+        auto until = Clock::now() + limit;
+        while (out.size() < n && Clock::now() < until) {
+            mtia_cqe e;
+            std::memcpy(&e, h.at(kCq0 + q * 0x10000 + s.cq_head * 16ull, 16), 16);
+            if ((e.status & 1) != s.phase) {
+                std::this_thread::sleep_for(50us);
+                continue;
+            }
+            out.push_back(e);
+            s.cq_head = (s.cq_head + 1) % s.cq_n;
+            if (s.cq_head == 0) s.phase ^= 1;
+        }
+        if (ring && !out.empty()) wr(MTIA_REG_DB(q, MTIA_DB_CQ_HEAD), s.cq_head);
+        return out;
+    }
+    // Submit one command, run firmware, return its completion.
+    mtia_cqe run1(unsigned q, const mtia_cmd &c)
+    {
+        submit(q, c);
+        fw_run();
+        auto v = reap(q, 1);
+        EXPECT_EQ(v.size(), 1u);
+        return v.empty() ? mtia_cqe{} : v[0];
+    }
+    static uint16_t st(const mtia_cqe &e) { return e.status >> 1; }
+    void fill_random(uint8_t *p, size_t n, unsigned seed)
+    {
+        std::mt19937 r(seed);
+        for (size_t i = 0; i < n; i++) p[i] = static_cast<uint8_t>(r());
+    }
+    // An SG table at @at describing @lens pieces placed at @bufs.
+    void write_sgt(uint64_t at, const std::vector<std::pair<uint64_t, uint64_t>> &ents,
+                   uint32_t magic = MTIA_SGT_MAGIC, int64_t total_adj = 0)
+    {
+        mtia_sgt t{magic, static_cast<uint32_t>(ents.size()), 0};
+        for (auto &e : ents) t.total += e.second;
+        t.total += total_adj;
+        std::memcpy(h.at(at, 16), &t, 16);
+        for (size_t i = 0; i < ents.size(); i++) {
+            mtia_sg_entry e{ents[i].first, ents[i].second};
+            std::memcpy(h.at(at + 16 + i * 16, 16), &e, 16);
+        }
+    }
+
+    struct Cons {
+        uint32_t sq_n = 64, cq_n = 64, sq_tail = 0, cq_head = 0, phase = 1;
+    };
+    Cons cons[MTIA_NUM_QUEUES];
+    mtia_core_config cfg{};
+    Host h;
+    std::vector<uint8_t> devmem;
+    mtia_core *core = nullptr;
+    Watchdog dog{60s};
+};
+
+TEST_F(QueueTest, DefaultVectorsAndRegisterReset)
+{
+    EXPECT_EQ(rd(MTIA_REG_MSIX_VECTORS), 9u);
+    EXPECT_EQ(MTIA_DEFAULT_MSIX_VECTORS, 1 + MTIA_NUM_QUEUES);
+    for (unsigned q = 0; q < MTIA_NUM_QUEUES; q++) {
+        for (uint32_t r = 0; r <= MTIA_Q_SQ_TAIL; r += 4) EXPECT_EQ(rd(MTIA_REG_Q(q, r)), 0u);
+        EXPECT_EQ(rd(MTIA_REG_DB(q, MTIA_DB_SQ_TAIL)), 0u);
+        EXPECT_EQ(rd(MTIA_REG_DB(q, MTIA_DB_CQ_HEAD)), 0u);
+    }
+    EXPECT_EQ(rd(MTIA_REG_ERR_STATUS), 0u);
+    EXPECT_EQ(rd(MTIA_REG_Q(0, 0x28)), 0u);  // gap in the block
+    EXPECT_EQ(rd(MTIA_REG_ERR_STATUS), MTIA_ERR_BAD_OFFSET);
+    wr(MTIA_REG_ERR_STATUS, ~0u);
+    EXPECT_EQ(rd(MTIA_REG_DB(3, 8)), 0u);  // doorbell page, not a doorbell
+    EXPECT_EQ(rd(MTIA_REG_ERR_STATUS), MTIA_ERR_BAD_OFFSET);
+    EXPECT_EQ(rd(MTIA_REG_ERR_ADDR), static_cast<uint32_t>(MTIA_REG_DB(3, 8)));
+}
+
+TEST_F(QueueTest, RingSetupAndEnable)
+{
+    const unsigned q = 2;
+    wr(MTIA_REG_Q(q, MTIA_Q_SQ_BASE_LO), 0x12345);  // not 4 KiB aligned
+    EXPECT_EQ(rd(MTIA_REG_ERR_STATUS), MTIA_ERR_BAD_WRITE);
+    EXPECT_EQ(rd(MTIA_REG_Q(q, MTIA_Q_SQ_BASE_LO)), 0u);
+    wr(MTIA_REG_ERR_STATUS, ~0u);
+    wr(MTIA_REG_Q(q, MTIA_Q_SIZE), 1 | 6 << 8);  // SQ of 2 entries: too small
+    wr(MTIA_REG_Q(q, MTIA_Q_SIZE), 6 | 13 << 8);  // CQ too big
+    EXPECT_EQ(rd(MTIA_REG_Q(q, MTIA_Q_SIZE)), 0u);
+    wr(MTIA_REG_ERR_STATUS, ~0u);
+    wr(MTIA_REG_Q(q, MTIA_Q_CTRL), MTIA_Q_CTRL_ENABLE);  // never sized
+    EXPECT_EQ(rd(MTIA_REG_ERR_STATUS), MTIA_ERR_BAD_WRITE);
+    EXPECT_EQ(rd(MTIA_REG_Q(q, MTIA_Q_STATUS)) & MTIA_Q_STATUS_ENABLED, 0u);
+    wr(MTIA_REG_ERR_STATUS, ~0u);
+
+    setup(q, 4, 3, 5, 0x00640004);
+    EXPECT_EQ(rd(MTIA_REG_Q(q, MTIA_Q_SQ_BASE_LO)), kSq0 + q * 0x10000);
+    EXPECT_EQ(rd(MTIA_REG_Q(q, MTIA_Q_SIZE)), 4u | 3u << 8);
+    EXPECT_EQ(rd(MTIA_REG_Q(q, MTIA_Q_CTRL)), MTIA_Q_CTRL_ENABLE | 5u << 8);
+    EXPECT_EQ(rd(MTIA_REG_Q(q, MTIA_Q_COALESCE)), 0x00640004u);
+    EXPECT_EQ(rd(MTIA_REG_Q(q, MTIA_Q_STATUS)), MTIA_Q_STATUS_ENABLED);
+    // Base and size are locked while enabled; priority and vector are not.
+    wr(MTIA_REG_Q(q, MTIA_Q_CQ_BASE_LO), 0x200000);
+    EXPECT_EQ(rd(MTIA_REG_ERR_STATUS), MTIA_ERR_BAD_WRITE);
+    EXPECT_EQ(rd(MTIA_REG_Q(q, MTIA_Q_CQ_BASE_LO)), kCq0 + q * 0x10000);
+    wr(MTIA_REG_ERR_STATUS, ~0u);
+    wr(MTIA_REG_Q(q, MTIA_Q_SIZE), 5 | 5 << 8);
+    EXPECT_EQ(rd(MTIA_REG_Q(q, MTIA_Q_SIZE)), 4u | 3u << 8);
+    wr(MTIA_REG_ERR_STATUS, ~0u);
+    wr(MTIA_REG_Q(q, MTIA_Q_CTRL), MTIA_Q_CTRL_ENABLE | MTIA_PRIO_HIGH << 4 | 3 << 8 | 0xff000000);
+    EXPECT_EQ(rd(MTIA_REG_Q(q, MTIA_Q_CTRL)), MTIA_Q_CTRL_ENABLE | MTIA_PRIO_HIGH << 4 | 3u << 8);
+    fw(MTIA_CC_REG_Q_SELECT, q);
+    EXPECT_EQ(fr(MTIA_CC_REG_Q_PRIO), static_cast<uint32_t>(MTIA_PRIO_HIGH));
+    EXPECT_EQ(rd(MTIA_REG_Q(q, MTIA_Q_STATUS)), MTIA_Q_STATUS_ENABLED);
+    // Read-only registers.
+    wr(MTIA_REG_Q(q, MTIA_Q_CQ_TAIL), 1);
+    EXPECT_EQ(rd(MTIA_REG_ERR_STATUS), MTIA_ERR_BAD_WRITE);
+    wr(MTIA_REG_ERR_STATUS, ~0u);
+
+    // Work, then disable and re-enable: positions and phase start over.
+    for (int i = 0; i < 10; i++) submit(q, cmd(MTIA_CMD_NOP, static_cast<uint16_t>(i)));
+    fw_run();
+    EXPECT_EQ(reap(q, 7).size(), 7u);  // CQ of 8 holds 7
+    EXPECT_EQ(rd(MTIA_REG_Q(q, MTIA_Q_STATUS)) >> 16, 10u);
+    EXPECT_EQ(rd(MTIA_REG_Q(q, MTIA_Q_SQ_TAIL)), 10u);
+    wr(MTIA_REG_Q(q, MTIA_Q_CTRL), 0);
+    EXPECT_EQ(rd(MTIA_REG_Q(q, MTIA_Q_STATUS)) & MTIA_Q_STATUS_ENABLED, 0u);
+    wr(MTIA_REG_Q(q, MTIA_Q_CTRL), MTIA_Q_CTRL_ENABLE);
+    EXPECT_EQ(rd(MTIA_REG_Q(q, MTIA_Q_STATUS)), MTIA_Q_STATUS_ENABLED);
+    EXPECT_EQ(rd(MTIA_REG_Q(q, MTIA_Q_CQ_TAIL)), 0u);
+    EXPECT_EQ(rd(MTIA_REG_Q(q, MTIA_Q_SQ_TAIL)), 0u);
+    EXPECT_EQ(rd(MTIA_REG_ERR_STATUS), 0u);
+}
+
+TEST_F(QueueTest, DoorbellsAndBadValues)
+{
+    setup(1, 4, 4);
+    wr(MTIA_REG_DB(1, MTIA_DB_SQ_TAIL), 16);  // == size: out of range
+    EXPECT_EQ(rd(MTIA_REG_Q(1, MTIA_Q_STATUS)), MTIA_Q_STATUS_ENABLED | MTIA_Q_STATUS_BAD_DB);
+    EXPECT_EQ(rd(MTIA_REG_Q(1, MTIA_Q_SQ_TAIL)), 0u);
+    EXPECT_EQ(fr(MTIA_CC_REG_Q_PENDING), 0u);
+    wr(MTIA_REG_DB(1, MTIA_DB_CQ_HEAD), 0xffffffff);
+    EXPECT_EQ(rd(MTIA_REG_Q(1, MTIA_Q_CQ_TAIL)), 0u);
+    EXPECT_FALSE(h.errors.empty());
+    EXPECT_EQ(rd(MTIA_REG_ERR_STATUS), 0u);  // reported in the queue's STATUS only
+
+    wr(MTIA_REG_DB(1, MTIA_DB_SQ_TAIL), 3);
+    EXPECT_EQ(rd(MTIA_REG_Q(1, MTIA_Q_SQ_TAIL)), 3u);
+    EXPECT_EQ(fr(MTIA_CC_REG_Q_PENDING), 1u << 1);
+    // A disabled queue ignores its doorbells.
+    wr(MTIA_REG_DB(5, MTIA_DB_SQ_TAIL), 2);
+    EXPECT_EQ(rd(MTIA_REG_Q(5, MTIA_Q_SQ_TAIL)), 0u);
+    EXPECT_EQ(fr(MTIA_CC_REG_Q_PENDING), 1u << 1);
+    // Bad sizes on doorbells are bad accesses like anywhere else.
+    mtia_core_mmio_write(core, MTIA_REG_DB(1, MTIA_DB_SQ_TAIL), 1, 2);
+    EXPECT_EQ(rd(MTIA_REG_ERR_STATUS), MTIA_ERR_BAD_SIZE);
+    EXPECT_EQ(rd(MTIA_REG_Q(1, MTIA_Q_SQ_TAIL)), 3u);
+}
+
+TEST_F(QueueTest, FetchDispatchComplete)
+{
+    setup(3, 4, 4, 2);
+    setup(6, 4, 4, 3);
+    EXPECT_EQ(fr(MTIA_CC_REG_Q_PENDING), 0u);
+    // Nothing to fetch: ABORTED, window unchanged; dispatch without a fetch faults.
+    fw(MTIA_CC_REG_Q_FETCH, 3);
+    EXPECT_EQ(fr(MTIA_CC_REG_Q_FETCH_STATUS), static_cast<uint32_t>(MTIA_CQE_ABORTED));
+    EXPECT_EQ(fw(MTIA_CC_REG_Q_DISPATCH, 3), -1);
+    EXPECT_EQ(fw(MTIA_CC_REG_Q_COMPLETE, 3), -1);
+    EXPECT_EQ(fw(MTIA_CC_REG_Q_FETCH, 8), -1);
+    EXPECT_EQ(fw(MTIA_CC_REG_Q_PENDING, 1), -1);  // read-only
+
+    fill_random(devmem.data() + 0x2000, 256, 1);
+    submit(3, cmd(MTIA_CMD_COPY, 0x77, 256, dev(0x2000), host(kData)));
+    submit(6, cmd(MTIA_CMD_NOP, 0x99));
+    EXPECT_EQ(fr(MTIA_CC_REG_Q_PENDING), 1u << 3 | 1u << 6);
+    fw(MTIA_CC_REG_Q_FETCH, 3);
+    EXPECT_EQ(fr(MTIA_CC_REG_Q_FETCH_STATUS), static_cast<uint32_t>(MTIA_CQE_OK));
+    EXPECT_EQ(fr(MTIA_CC_REG_Q_PENDING), 1u << 6);
+    EXPECT_EQ(rd(MTIA_REG_Q(3, MTIA_Q_STATUS)) >> 16, 1u);
+    EXPECT_EQ(fr(MTIA_CC_REG_SQE), MTIA_CMD_COPY | 0x77u << 16);
+    EXPECT_EQ(fr(MTIA_CC_REG_SQE + 8), 256u);
+    uint32_t b = 0;
+    EXPECT_EQ(mtia_core_fw_read(core, MTIA_CC_REG_SQE + 2, 2, &b), 0);
+    EXPECT_EQ(b, 0x77u);
+    EXPECT_EQ(fw(MTIA_CC_REG_Q_DISPATCH, 6), -1);  // fetched from 3, not 6
+    EXPECT_EQ(fw(MTIA_CC_REG_Q_DISPATCH, 3), 0);
+    auto c = reap(3, 1);
+    ASSERT_EQ(c.size(), 1u);
+    EXPECT_EQ(c[0].cid, 0x77);
+    EXPECT_EQ(c[0].sq_id, 3);
+    EXPECT_EQ(c[0].sq_head, 1);
+    EXPECT_EQ(st(c[0]), MTIA_CQE_OK);
+    EXPECT_EQ(c[0].result, 256u);
+    EXPECT_EQ(std::memcmp(h.at(kData, 256), devmem.data() + 0x2000, 256), 0);
+    EXPECT_EQ(h.irq_count(2), 1u);
+    // The engine drained queue 3: ENGINE_EVENT bit 3, RW1C.
+    EXPECT_EQ(fr(MTIA_CC_REG_ENGINE_EVENT), 1u << 3);
+    fw(MTIA_CC_REG_ENGINE_EVENT, 1u << 3);
+    EXPECT_EQ(fr(MTIA_CC_REG_ENGINE_EVENT), 0u);
+
+    // Firmware completes the NOP itself with a status of its choosing.
+    fw(MTIA_CC_REG_Q_FETCH, 6);
+    EXPECT_EQ(fw(MTIA_CC_REG_Q_COMPLETE, 6 | MTIA_CQE_BAD_FIELD << 16), 0);
+    c = reap(6, 1);
+    ASSERT_EQ(c.size(), 1u);
+    EXPECT_EQ(c[0].cid, 0x99);
+    EXPECT_EQ(st(c[0]), MTIA_CQE_BAD_FIELD);
+    EXPECT_EQ(c[0].result, 0u);
+    EXPECT_EQ(h.irq_count(3), 1u);
+    EXPECT_EQ(fr(MTIA_CC_REG_Q_PENDING), 0u);
+
+    mtia_core_queue_stats s{};
+    mtia_core_get_queue_stats(core, 3, &s);
+    EXPECT_EQ(s.commands, 1u);
+    EXPECT_EQ(s.bytes, 256u);
+    EXPECT_EQ(s.completions, 1u);
+    EXPECT_EQ(s.inflight, 0u);
+}
+
+TEST_F(QueueTest, CopyAllDirections)
+{
+    setup(0);
+    const uint64_t n = (3ull << 20) + 123;  // crosses 1 MiB engine chunks
+    fill_random(h.at(kData, n), n, 7);
+    // host -> devmem -> devmem -> host -> host
+    EXPECT_EQ(st(run1(0, cmd(MTIA_CMD_COPY, 1, n, host(kData), dev(0x100000)))), MTIA_CQE_OK);
+    EXPECT_EQ(std::memcmp(devmem.data() + 0x100000, h.at(kData, n), n), 0);
+    auto e = run1(0, cmd(MTIA_CMD_COPY, 2, n, dev(0x100000), dev(0x800000 + 5)));
+    EXPECT_EQ(st(e), MTIA_CQE_OK);
+    EXPECT_EQ(e.result, n);
+    EXPECT_EQ(std::memcmp(devmem.data() + 0x800005, h.at(kData, n), n), 0);
+    EXPECT_EQ(st(run1(0, cmd(MTIA_CMD_COPY, 3, n, dev(0x800000, 5), host(kData + (8 << 20))))),
+              MTIA_CQE_OK);
+    EXPECT_EQ(std::memcmp(h.at(kData + (8 << 20), n), h.at(kData, n), n), 0);
+    EXPECT_EQ(st(run1(0, cmd(MTIA_CMD_COPY, 4, n, host(kData + (8 << 20)), host(kData, 16 << 20)))),
+              MTIA_CQE_OK);
+    EXPECT_EQ(std::memcmp(h.at(kData + (16 << 20), n), h.at(kData, n), n), 0);
+    // Zero length: nothing moves, OK.
+    e = run1(0, cmd(MTIA_CMD_COPY, 5, 0, host(kUnmapped), dev(kDevmem + 100)));
+    EXPECT_EQ(st(e), MTIA_CQE_OK);
+    EXPECT_EQ(e.result, 0u);
+    EXPECT_EQ(mtia_core_set_vm_running(core, 0), 1);  // the engine wrote devmem
+    EXPECT_EQ(mtia_core_set_vm_running(core, 1), 0);
+}
+
+TEST_F(QueueTest, SgtOperands)
+{
+    setup(0);
+    // Source: 5 odd-sized pieces scattered in host memory.
+    std::vector<std::pair<uint64_t, uint64_t>> src = {
+        {kData + 0x10000, 1000}, {kData + 0x30003, 4096}, {kData + 0x20000, 1}, {kData + 0x50000, 70000},
+        {kData + 0x90000, 333}};
+    uint64_t total = 0;
+    std::vector<uint8_t> flat;
+    for (auto &p : src) {
+        fill_random(h.at(p.first, p.second), p.second, static_cast<unsigned>(p.first));
+        flat.insert(flat.end(), h.at(p.first, p.second), h.at(p.first, p.second) + p.second);
+        total += p.second;
+    }
+    const uint64_t t1 = kData + 0x200000, t2 = kData + 0x210000;
+    write_sgt(t1, src);
+    // Whole buffer to devmem.
+    auto e = run1(0, cmd(MTIA_CMD_COPY, 1, total, sgt(t1), dev(0x40000)));
+    EXPECT_EQ(st(e), MTIA_CQE_OK);
+    EXPECT_EQ(std::memcmp(devmem.data() + 0x40000, flat.data(), total), 0);
+    // A window starting inside entry 0 and ending inside entry 3.
+    const uint64_t off = 999, len = 1 + 4096 + 1 + 5000;
+    EXPECT_EQ(st(run1(0, cmd(MTIA_CMD_COPY, 2, len, sgt(t1, off), dev(0x80000)))), MTIA_CQE_OK);
+    EXPECT_EQ(std::memcmp(devmem.data() + 0x80000, flat.data() + off, len), 0);
+    // SGT -> SGT (host -> host) with different piece boundaries.
+    std::vector<std::pair<uint64_t, uint64_t>> dst = {
+        {kData + 0x300000, 7}, {kData + 0x310000, 50000}, {kData + 0x340000, total - 50007}};
+    write_sgt(t2, dst);
+    EXPECT_EQ(st(run1(0, cmd(MTIA_CMD_COPY, 3, total, sgt(t1), sgt(t2)))), MTIA_CQE_OK);
+    std::vector<uint8_t> got;
+    for (auto &p : dst) got.insert(got.end(), h.at(p.first, p.second), h.at(p.first, p.second) + p.second);
+    EXPECT_EQ(got, flat);
+    // devmem -> SGT with an offset.
+    fill_random(devmem.data() + 0xc0000, 60000, 3);
+    EXPECT_EQ(st(run1(0, cmd(MTIA_CMD_COPY, 4, 60000, dev(0xc0000), sgt(t2, 5)))), MTIA_CQE_OK);
+    got.clear();
+    for (auto &p : dst) got.insert(got.end(), h.at(p.first, p.second), h.at(p.first, p.second) + p.second);
+    EXPECT_EQ(std::memcmp(got.data() + 5, devmem.data() + 0xc0000, 60000), 0);
+}
+
+TEST_F(QueueTest, FillByteAnd64)
+{
+    setup(0);
+    std::memset(devmem.data() + 0x1000, 0xee, 0x3000);
+    EXPECT_EQ(st(run1(0, cmd(MTIA_CMD_FILL, 1, 0x1001, {}, dev(0x1800), 0x1234ab))), MTIA_CQE_OK);
+    EXPECT_EQ(devmem[0x17ff], 0xee);
+    for (uint64_t i = 0x1800; i < 0x2801; i++) ASSERT_EQ(devmem[i], 0xab) << i;
+    EXPECT_EQ(devmem[0x2801], 0xee);
+    const uint64_t pat = 0x0102030405060708ull;
+    const uint64_t n = (2ull << 20) + 64;
+    EXPECT_EQ(st(run1(0, cmd(MTIA_CMD_FILL, 2, n, {}, host(kData), pat, MTIA_CMD_F_FILL64))),
+              MTIA_CQE_OK);
+    for (uint64_t i = 0; i < n; i += 8) ASSERT_EQ(std::memcmp(h.at(kData + i, 8), &pat, 8), 0) << i;
+    // Through an SGT whose pieces are not multiples of 8: the pattern follows
+    // the buffer offset, not the piece.
+    write_sgt(kData + 0x400000, {{kData + 0x410000, 3}, {kData + 0x420000, 13}, {kData + 0x430000, 40}});
+    EXPECT_EQ(st(run1(0, cmd(MTIA_CMD_FILL, 3, 48, {}, sgt(kData + 0x400000, 8), pat,
+                             MTIA_CMD_F_FILL64))),
+              MTIA_CQE_OK);
+    std::vector<uint8_t> got;
+    for (auto p : {std::pair<uint64_t, int>{kData + 0x410000, 3}, {kData + 0x420000, 13}, {kData + 0x430000, 40}})
+        got.insert(got.end(), h.at(p.first, p.second), h.at(p.first, p.second) + p.second);
+    for (size_t i = 8; i < 56; i++) ASSERT_EQ(got[i], reinterpret_cast<const uint8_t *>(&pat)[i % 8]) << i;
+    // FILL64 needs len % 8 == 0; unknown flags are bad fields.
+    EXPECT_EQ(st(run1(0, cmd(MTIA_CMD_FILL, 4, 12, {}, dev(0), pat, MTIA_CMD_F_FILL64))),
+              MTIA_CQE_BAD_FIELD);
+    EXPECT_EQ(st(run1(0, cmd(MTIA_CMD_FILL, 5, 8, {}, dev(0), pat, 0x80))), MTIA_CQE_BAD_FIELD);
+}
+
+TEST_F(QueueTest, TimestampMonotonic)
+{
+    setup(0);
+    auto a = run1(0, cmd(MTIA_CMD_TIMESTAMP, 1, 8, {}, dev(0x5000)));
+    std::this_thread::sleep_for(2ms);
+    auto b = run1(0, cmd(MTIA_CMD_TIMESTAMP, 2, 0, {}, host(kData)));
+    EXPECT_EQ(st(a), MTIA_CQE_OK);
+    EXPECT_EQ(st(b), MTIA_CQE_OK);
+    uint64_t ta, tb;
+    std::memcpy(&ta, devmem.data() + 0x5000, 8);
+    std::memcpy(&tb, h.at(kData, 8), 8);
+    EXPECT_EQ(ta, a.result);
+    EXPECT_EQ(tb, b.result);
+    EXPECT_GE(tb - ta, 2'000'000u);
+    EXPECT_LT(tb - ta, 5'000'000'000u);
+    EXPECT_EQ(st(run1(0, cmd(MTIA_CMD_TIMESTAMP, 3, 4, {}, dev(0)))), MTIA_CQE_BAD_FIELD);
+    EXPECT_EQ(st(run1(0, cmd(MTIA_CMD_TIMESTAMP, 4, 8, {}, dev(kDevmem - 4)))), MTIA_CQE_BAD_ADDRESS);
+}
+
+TEST_F(QueueTest, BadAddressesAndDmaErrors)
+{
+    setup(0);
+    // Device memory bounds, including offsets that would wrap.
+    EXPECT_EQ(st(run1(0, cmd(MTIA_CMD_COPY, 1, 16, dev(kDevmem - 8), host(kData)))), MTIA_CQE_BAD_ADDRESS);
+    EXPECT_EQ(st(run1(0, cmd(MTIA_CMD_COPY, 2, 16, host(kData), dev(8, ~0ull - 4)))), MTIA_CQE_BAD_ADDRESS);
+    EXPECT_EQ(st(run1(0, cmd(MTIA_CMD_FILL, 3, ~0ull, {}, dev(1)))), MTIA_CQE_BAD_ADDRESS);
+    EXPECT_EQ(st(run1(0, cmd(MTIA_CMD_COPY, 4, 16, mtia_operand{MTIA_ADDR_TAG_MASK, 0}, dev(0)))),
+              MTIA_CQE_BAD_ADDRESS);
+    EXPECT_EQ(st(run1(0, cmd(MTIA_CMD_COPY, 5, 16, host(~0ull >> 2, ~0ull - 10), dev(0)))),
+              MTIA_CQE_BAD_ADDRESS);  // flat address + offset overflows
+    // Unmapped host memory: DMA_ERROR, result = bytes done before it.
+    auto e = run1(0, cmd(MTIA_CMD_COPY, 6, 4096, host(kUnmapped), dev(0)));
+    EXPECT_EQ(st(e), MTIA_CQE_DMA_ERROR);
+    EXPECT_EQ(e.result, 0u);
+    // Runs off the end of RAM after 2 MiB (+ the engine's chunking).
+    const uint64_t start = kRamBase + kRamSize - (2ull << 20);
+    e = run1(0, cmd(MTIA_CMD_COPY, 7, 3ull << 20, dev(0), host(start)));
+    EXPECT_EQ(st(e), MTIA_CQE_DMA_ERROR);
+    EXPECT_EQ(e.result, 2ull << 20);
+    e = run1(0, cmd(MTIA_CMD_FILL, 8, 64, {}, host(kUnmapped)));
+    EXPECT_EQ(st(e), MTIA_CQE_DMA_ERROR);
+    // The queue is fine afterwards.
+    EXPECT_EQ(st(run1(0, cmd(MTIA_CMD_COPY, 9, 64, host(kData), dev(0)))), MTIA_CQE_OK);
+    EXPECT_EQ(rd(MTIA_REG_Q(0, MTIA_Q_STATUS)) & MTIA_Q_STATUS_ERROR, 0u);
+    // Opcodes and fields the engine refuses (firmware would normally catch them).
+    EXPECT_EQ(st(run1(0, cmd(0x42, 10))), MTIA_CQE_BAD_OPCODE);
+    mtia_cmd r = cmd(MTIA_CMD_COPY, 11, 8, host(kData), dev(0));
+    r.reserved = 1;
+    EXPECT_EQ(st(run1(0, r)), MTIA_CQE_BAD_FIELD);
+    EXPECT_EQ(st(run1(0, cmd(MTIA_CMD_COPY, 12, 8, host(kData), dev(0), 0, 1))), MTIA_CQE_BAD_FIELD);
+}
+
+TEST_F(QueueTest, MalformedSgt)
+{
+    setup(0);
+    const uint64_t t = kData + 0x100000;
+    std::vector<std::pair<uint64_t, uint64_t>> ok = {{kData, 100}, {kData + 0x1000, 100}};
+    auto copy = [&](uint16_t cid, uint64_t len, uint64_t off = 0) {
+        return st(run1(0, cmd(MTIA_CMD_COPY, cid, len, sgt(t, off), dev(0))));
+    };
+    write_sgt(t, ok, 0x1234);
+    EXPECT_EQ(copy(1, 10), MTIA_CQE_BAD_ADDRESS);  // magic
+    write_sgt(t, ok, MTIA_SGT_MAGIC, 1);
+    EXPECT_EQ(copy(2, 10), MTIA_CQE_BAD_ADDRESS);  // total != sum
+    write_sgt(t, {{kData, 100}, {kData + 0x1000, 0}});
+    EXPECT_EQ(copy(3, 10), MTIA_CQE_BAD_ADDRESS);  // empty entry
+    write_sgt(t, {});
+    EXPECT_EQ(copy(4, 10), MTIA_CQE_BAD_ADDRESS);  // count 0
+    mtia_sgt big{MTIA_SGT_MAGIC, MTIA_SGT_MAX_ENTRIES + 1, 0};
+    std::memcpy(h.at(t, 16), &big, 16);
+    EXPECT_EQ(copy(5, 10), MTIA_CQE_BAD_ADDRESS);  // too many entries
+    write_sgt(t, {{~0ull - 10, 100}});
+    EXPECT_EQ(copy(6, 10), MTIA_CQE_BAD_ADDRESS);  // entry wraps
+    write_sgt(t, ok);
+    EXPECT_EQ(copy(7, 101, 100), MTIA_CQE_BAD_ADDRESS);  // past total
+    EXPECT_EQ(copy(8, 1, ~0ull), MTIA_CQE_BAD_ADDRESS);
+    EXPECT_EQ(copy(9, 100, 100), MTIA_CQE_OK);
+    // The table itself unreachable: DMA_ERROR; a piece unreachable: DMA_ERROR.
+    EXPECT_EQ(st(run1(0, cmd(MTIA_CMD_COPY, 10, 8, sgt(kUnmapped), dev(0)))), MTIA_CQE_DMA_ERROR);
+    write_sgt(t, {{kData, 100}, {kUnmapped, 100}});
+    EXPECT_EQ(copy(11, 200), MTIA_CQE_DMA_ERROR);
+}
+
+TEST_F(QueueTest, CqWrapAndPhaseFlip)
+{
+    setup(4, 3, 2);  // SQ 8, CQ 4 (3 usable)
+    std::vector<uint16_t> cids;
+    for (uint16_t i = 0; i < 20; i++) {
+        submit(4, cmd(i % 2 ? MTIA_CMD_NOP : MTIA_CMD_FILL, i, 8, {}, dev(0x100 * i), i));
+        fw_run();
+        auto v = reap(4, 1);
+        ASSERT_EQ(v.size(), 1u);
+        EXPECT_EQ(v[0].sq_head, (i + 1) % 8);
+        cids.push_back(v[0].cid);
+    }
+    for (uint16_t i = 0; i < 20; i++) EXPECT_EQ(cids[i], i);
+    EXPECT_EQ(rd(MTIA_REG_Q(4, MTIA_Q_CQ_TAIL)), 0u);  // 20 % 4
+    EXPECT_EQ(cons[4].phase, 0u);                      // wrapped 5 times
+}
+
+TEST_F(QueueTest, CqFullHoldsCompletions)
+{
+    setup(5, 4, 2);  // CQ of 4: room for 3
+    for (uint16_t i = 0; i < 9; i++)
+        submit(5, cmd(i % 3 ? MTIA_CMD_NOP : MTIA_CMD_TIMESTAMP, i, 8, {}, dev(0x40 * i)));
+    fw_run();
+    auto first = reap(5, 3, false);
+    ASSERT_EQ(first.size(), 3u);
+    std::this_thread::sleep_for(20ms);
+    mtia_core_queue_stats s{};
+    mtia_core_get_queue_stats(core, 5, &s);
+    EXPECT_EQ(s.completions, 3u);
+    EXPECT_EQ(s.held, 6u);
+    // Nothing overwritten: the slot after the three is still the old phase.
+    EXPECT_EQ(reap(5, 1, false, 50ms).size(), 0u);
+    // Consuming releases the held ones, in order.
+    std::vector<mtia_cqe> all = first;
+    wr(MTIA_REG_DB(5, MTIA_DB_CQ_HEAD), cons[5].cq_head);
+    while (all.size() < 9) {
+        auto more = reap(5, 1);
+        ASSERT_EQ(more.size(), 1u);
+        all.push_back(more[0]);
+    }
+    for (uint16_t i = 0; i < 9; i++) {
+        EXPECT_EQ(all[i].cid, i);
+        EXPECT_EQ(st(all[i]), MTIA_CQE_OK);
+    }
+    mtia_core_get_queue_stats(core, 5, &s);
+    EXPECT_EQ(s.held, 0u);
+    EXPECT_EQ(s.completions, 9u);
+}
+
+TEST_F(QueueTest, CoalescingByCount)
+{
+    setup(0, 6, 6, 4, 4);  // every 4th completion
+    for (uint16_t i = 0; i < 8; i++) submit(0, cmd(MTIA_CMD_NOP, i));
+    fw_run();
+    EXPECT_EQ(reap(0, 8).size(), 8u);
+    EXPECT_EQ(h.irq_count(4), 2u);
+    for (uint16_t i = 0; i < 3; i++) submit(0, cmd(MTIA_CMD_NOP, i));
+    fw_run();
+    EXPECT_EQ(reap(0, 3).size(), 3u);
+    std::this_thread::sleep_for(20ms);
+    EXPECT_EQ(h.irq_count(4), 2u);  // no timer: the count alone decides
+    // Count 0 = every completion.
+    wr(MTIA_REG_Q(0, MTIA_Q_COALESCE), 0);
+    submit(0, cmd(MTIA_CMD_NOP, 50));  // the 12th: completes the group of 4
+    fw_run();
+    reap(0, 1);
+    EXPECT_EQ(h.irq_count(4), 3u);
+    for (uint16_t i = 0; i < 3; i++) submit(0, cmd(MTIA_CMD_NOP, i));
+    fw_run();
+    reap(0, 3);
+    EXPECT_EQ(h.irq_count(4), 6u);
+}
+
+TEST_F(QueueTest, CoalescingByTimer)
+{
+    setup(2, 6, 6, 7, 16u | 3000u << 16);  // 16 completions or 3 ms
+    const auto t0 = Clock::now();
+    for (uint16_t i = 0; i < 3; i++)
+        submit(2, cmd(MTIA_CMD_FILL, i, 64, {}, dev(0x1000 * i), i));
+    fw_run();
+    EXPECT_EQ(reap(2, 3).size(), 3u);
+    std::unique_lock<std::mutex> l(h.mu);
+    ASSERT_TRUE(h.cv.wait_for(l, 2s, [&] { return !h.irqs.empty(); }));
+    const auto dt = Clock::now() - t0;
+    EXPECT_EQ(h.irqs, std::vector<unsigned>{7});
+    EXPECT_GE(dt, 2900us);
+}
+
+TEST_F(QueueTest, VectorOutOfRangeUsesVectorZero)
+{
+    make(4);
+    setup(0, 6, 6, 6);  // vector 6 of 4
+    run1(0, cmd(MTIA_CMD_NOP, 1));
+    EXPECT_EQ(h.irq_count(0), 1u);
+    EXPECT_EQ(h.irq_count(6), 0u);
+}
+
+TEST_F(QueueTest, PerQueueOrderUnderConcurrency)
+{
+    const unsigned nq = 4, per = 40;
+    for (unsigned q = 0; q < nq; q++) setup(q, 7, 7, q + 1);
+    for (unsigned q = 0; q < nq; q++)
+        fill_random(devmem.data() + (q << 22), 1 << 20, q);
+    for (unsigned i = 0; i < per; i++) {
+        for (unsigned q = 0; q < nq; q++) {
+            const uint16_t cid = static_cast<uint16_t>(i);
+            const uint64_t len = (i * 7919 + q * 104729) % (768 << 10) + 1;
+            switch ((i + q) % 4) {
+            case 0: submit(q, cmd(MTIA_CMD_COPY, cid, len, dev(q << 22), host(kData + (q << 22))), false); break;
+            case 1: submit(q, cmd(MTIA_CMD_NOP, cid), false); break;
+            case 2: submit(q, cmd(MTIA_CMD_FILL, cid, len, {}, dev((q << 22) + (2 << 20)), i), false); break;
+            default: submit(q, cmd(MTIA_CMD_FENCE, cid), false); break;
+            }
+        }
+    }
+    for (unsigned q = 0; q < nq; q++) wr(MTIA_REG_DB(q, MTIA_DB_SQ_TAIL), cons[q].sq_tail);
+    fw_run();
+    for (unsigned q = 0; q < nq; q++) {
+        auto v = reap(q, per);
+        ASSERT_EQ(v.size(), per) << q;
+        for (unsigned i = 0; i < per; i++) {
+            EXPECT_EQ(v[i].cid, i) << "queue " << q;
+            EXPECT_EQ(st(v[i]), MTIA_CQE_OK);
+            EXPECT_EQ(v[i].sq_id, q);
+        }
+        EXPECT_EQ(std::memcmp(h.at(kData + (q << 22), 1000), devmem.data() + (q << 22), 1000), 0);
+    }
+}
+
+TEST_F(QueueTest, DisableAbortsInFlightWork)
+{
+    setup(1, 6, 6, 2);
+    h.dma_delay_us = 2000;  // every DMA takes 2 ms: a host->host copy of 8 MiB takes 32+ ms
+    for (uint16_t i = 0; i < 4; i++)
+        submit(1, cmd(MTIA_CMD_COPY, i, 8ull << 20, host(kData), host(kData + (16 << 20))));
+    submit(1, cmd(MTIA_CMD_NOP, 10));
+    submit(1, cmd(MTIA_CMD_NOP, 11), true);
+    // Firmware takes 4 copies and the first NOP (queued behind them), leaves the last NOP unfetched.
+    for (int i = 0; i < 4; i++) {
+        fw(MTIA_CC_REG_Q_FETCH, 1);
+        fw(MTIA_CC_REG_Q_DISPATCH, 1);
+    }
+    fw(MTIA_CC_REG_Q_FETCH, 1);
+    fw(MTIA_CC_REG_Q_COMPLETE, 1);
+    fw(MTIA_CC_REG_Q_SELECT, 1);
+    EXPECT_EQ(fr(MTIA_CC_REG_Q_INFLIGHT), 5u);
+    std::this_thread::sleep_for(5ms);
+    h.dma_delay_us = 0;
+    const auto t0 = Clock::now();
+    wr(MTIA_REG_Q(1, MTIA_Q_CTRL), 2 << MTIA_Q_CTRL_VEC_SHIFT);  // disable, keep the vector
+    EXPECT_LT(Clock::now() - t0, 1s);
+    EXPECT_EQ(fr(MTIA_CC_REG_Q_INFLIGHT), 0u);
+    EXPECT_EQ(fr(MTIA_CC_REG_Q_PENDING), 0u);
+    EXPECT_EQ(fr(MTIA_CC_REG_ENGINE_EVENT) & 2u, 2u);
+    // Already written when the CTRL write returned: 4 ABORTED + the NOP, in order.
+    auto v = reap(1, 6, false, 100ms);
+    ASSERT_EQ(v.size(), 5u);
+    for (uint16_t i = 0; i < 4; i++) {
+        EXPECT_EQ(v[i].cid, i);
+        EXPECT_EQ(st(v[i]), MTIA_CQE_ABORTED);
+    }
+    EXPECT_EQ(v[4].cid, 10);
+    EXPECT_EQ(st(v[4]), MTIA_CQE_OK);
+    EXPECT_GE(h.irq_count(2), 1u);
+    // Nothing more is written after the disable.
+    const uint64_t writes = h.dma_writes;
+    std::this_thread::sleep_for(30ms);
+    EXPECT_EQ(h.dma_writes.load(), writes);
+    // Dispatching a command fetched before a disable is silently dropped.
+    setup(1);
+    submit(1, cmd(MTIA_CMD_NOP, 1));
+    fw(MTIA_CC_REG_Q_FETCH, 1);
+    wr(MTIA_REG_Q(1, MTIA_Q_CTRL), 0);
+    EXPECT_EQ(fw(MTIA_CC_REG_Q_COMPLETE, 1), 0);
+    EXPECT_EQ(reap(1, 1, false, 30ms).size(), 0u);
+}
+
+TEST_F(QueueTest, ResetAndFreeWithWorkInFlight)
+{
+    for (unsigned q = 0; q < 3; q++) setup(q);
+    h.dma_delay_us = 1000;
+    for (unsigned q = 0; q < 3; q++)
+        for (uint16_t i = 0; i < 3; i++)
+            submit(q, cmd(MTIA_CMD_COPY, i, 4ull << 20, host(kData), dev(q << 22)));
+    fw_run();
+    std::this_thread::sleep_for(3ms);
+    const auto t0 = Clock::now();
+    wr(MTIA_REG_RESET, MTIA_RESET_KEY);
+    EXPECT_LT(Clock::now() - t0, 1s);
+    const uint64_t writes = h.dma_writes;
+    std::this_thread::sleep_for(20ms);
+    EXPECT_EQ(h.dma_writes.load(), writes);  // no DMA after reset
+    for (unsigned q = 0; q < 3; q++) {
+        EXPECT_EQ(rd(MTIA_REG_Q(q, MTIA_Q_CTRL)), 0u);
+        EXPECT_EQ(rd(MTIA_REG_Q(q, MTIA_Q_SQ_BASE_LO)), 0u);
+    }
+    EXPECT_EQ(fr(MTIA_CC_REG_Q_PENDING), 0u);
+    EXPECT_EQ(fr(MTIA_CC_REG_ENGINE_EVENT), 0u);
+    h.dma_delay_us = 0;
+    // Usable again.
+    setup(0);
+    EXPECT_EQ(st(run1(0, cmd(MTIA_CMD_FILL, 1, 16, {}, dev(0), 1))), MTIA_CQE_OK);
+    // Free with a long copy running: no hang, no use after free.
+    h.dma_delay_us = 1000;
+    submit(0, cmd(MTIA_CMD_COPY, 2, 32ull << 20, host(kData), dev(0)));
+    fw_run();
+    std::this_thread::sleep_for(3ms);
+    mtia_core_free(core);
+    core = nullptr;
+    h.dma_delay_us = 0;
+    make(MTIA_DEFAULT_MSIX_VECTORS);
+}
+
+TEST_F(QueueTest, SnapshotMigratesQueuesAndRefusesHeldWork)
+{
+    setup(3, 5, 2, 2, 0x00100002);
+    for (uint16_t i = 0; i < 5; i++) submit(3, cmd(MTIA_CMD_NOP, i));
+    fw_run();
+    ASSERT_EQ(reap(3, 3, false).size(), 3u);  // 2 held
+    mtia_core_set_vm_running(core, 0);
+    std::unique_ptr<mtia_core_snapshot> snap(new mtia_core_snapshot{});
+    EXPECT_EQ(mtia_core_save(core, snap.get()), -1);  // completions held
+    mtia_core_set_vm_running(core, 1);
+    wr(MTIA_REG_DB(3, MTIA_DB_CQ_HEAD), cons[3].cq_head);
+    ASSERT_EQ(reap(3, 2).size(), 2u);
+    submit(3, cmd(MTIA_CMD_NOP, 9), true);  // pending, not fetched: migrates
+    mtia_core_set_vm_running(core, 0);
+    ASSERT_EQ(mtia_core_save(core, snap.get()), 0);
+
+    mtia_core *other = mtia_core_new(&cfg, &kOps, &h);
+    ASSERT_NE(other, nullptr);
+    mtia_core_attach_devmem(other, devmem.data(), devmem.size());
+    ASSERT_EQ(mtia_core_load(other, snap.get()), 0);
+    mtia_core_free(core);
+    core = other;
+    EXPECT_EQ(rd(MTIA_REG_Q(3, MTIA_Q_CTRL)), MTIA_Q_CTRL_ENABLE | 2u << 8);
+    EXPECT_EQ(rd(MTIA_REG_Q(3, MTIA_Q_COALESCE)), 0x00100002u);
+    EXPECT_EQ(rd(MTIA_REG_Q(3, MTIA_Q_SQ_TAIL)), 6u);
+    EXPECT_EQ(rd(MTIA_REG_Q(3, MTIA_Q_STATUS)) >> 16, 5u);
+    EXPECT_EQ(fr(MTIA_CC_REG_Q_PENDING), 1u << 3);
+    fw_run();
+    auto v = reap(3, 1);  // continues with the right slot and phase
+    ASSERT_EQ(v.size(), 1u);
+    EXPECT_EQ(v[0].cid, 9);
+    // Impossible queue state is refused.
+    snap->q_state[3 * MTIA_CORE_Q_WORDS + MTIA_CORE_QS_SQ_TAIL] = 1000;
+    EXPECT_EQ(mtia_core_load(core, snap.get()), -1);
+}
+
+TEST_F(QueueTest, RingDmaErrorStopsQueue)
+{
+    // SQ placed in unmapped memory: the fetch fails, the queue stops.
+    wr(MTIA_REG_Q(0, MTIA_Q_SQ_BASE_LO), static_cast<uint32_t>(kUnmapped));
+    wr(MTIA_REG_Q(0, MTIA_Q_CQ_BASE_LO), static_cast<uint32_t>(kCq0));
+    wr(MTIA_REG_Q(0, MTIA_Q_SIZE), 4 | 4 << 8);
+    wr(MTIA_REG_Q(0, MTIA_Q_CTRL), MTIA_Q_CTRL_ENABLE | 1 << 8);
+    wr(MTIA_REG_IRQ_MASK, MTIA_IRQ_ALL & ~MTIA_IRQ_ERROR);
+    wr(MTIA_REG_DB(0, MTIA_DB_SQ_TAIL), 1);
+    EXPECT_EQ(fr(MTIA_CC_REG_Q_PENDING), 1u);
+    fw(MTIA_CC_REG_Q_FETCH, 0);
+    EXPECT_EQ(fr(MTIA_CC_REG_Q_FETCH_STATUS), static_cast<uint32_t>(MTIA_CQE_DMA_ERROR));
+    EXPECT_EQ(rd(MTIA_REG_Q(0, MTIA_Q_STATUS)), MTIA_Q_STATUS_ENABLED | MTIA_Q_STATUS_ERROR);
+    EXPECT_EQ(fr(MTIA_CC_REG_Q_PENDING), 0u);
+    EXPECT_EQ(rd(MTIA_REG_IRQ_STATUS) & MTIA_IRQ_ERROR, MTIA_IRQ_ERROR);
+    EXPECT_GE(h.irq_count(0), 1u);  // ERROR cause on the admin vector
+    EXPECT_GE(h.irq_count(1), 1u);  // and the queue's own vector
+    // CQ unreachable: the completion write fails, the queue stops.
+    wr(MTIA_REG_Q(0, MTIA_Q_CTRL), 0);
+    wr(MTIA_REG_Q(0, MTIA_Q_SQ_BASE_LO), static_cast<uint32_t>(kSq0));
+    wr(MTIA_REG_Q(0, MTIA_Q_CQ_BASE_LO), static_cast<uint32_t>(kUnmapped));
+    wr(MTIA_REG_Q(0, MTIA_Q_CTRL), MTIA_Q_CTRL_ENABLE);
+    EXPECT_EQ(rd(MTIA_REG_Q(0, MTIA_Q_STATUS)), MTIA_Q_STATUS_ENABLED);
+    cons[0] = Cons{};
+    cons[0].sq_n = cons[0].cq_n = 16;
+    submit(0, cmd(MTIA_CMD_NOP, 1));
+    fw_run();
+    EXPECT_EQ(rd(MTIA_REG_Q(0, MTIA_Q_STATUS)) & 0xffff, MTIA_Q_STATUS_ENABLED | MTIA_Q_STATUS_ERROR);
+}
+
+// ---- with the real firmware's dispatch loop ---------------------------------------
+
+std::vector<uint8_t> read_file(const std::string &path)
+{
+    std::ifstream f(path, std::ios::binary);
+    if (!f) return {};
+    return std::vector<uint8_t>((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+}
+
+TEST_F(QueueTest, RealFirmwareDispatchLoop)
+{
+#ifndef MTIA_FW_IMAGE_PATH
+    GTEST_SKIP() << "no firmware image path";
+#else
+    std::vector<uint8_t> img = read_file(MTIA_FW_IMAGE_PATH);
+    if (img.empty()) GTEST_SKIP() << "build/firmware/mtia/mtia-fw.bin not built";
+    std::memcpy(devmem.data(), img.data(), img.size());
+    wr(MTIA_REG_FW_STAGE_LO, 0);
+    wr(MTIA_REG_FW_STAGE_SIZE, static_cast<uint32_t>(img.size()));
+    wr(MTIA_REG_FW_BOOT, MTIA_FW_BOOT_KEY);
+    ASSERT_EQ(rd(MTIA_REG_FW_BOOT_STATUS), static_cast<uint32_t>(MTIA_BOOT_RUNNING));
+    auto until = Clock::now() + 5s;
+    while (rd(MTIA_REG_FW_STATUS) != MTIA_FW_STATUS_READY && Clock::now() < until)
+        std::this_thread::sleep_for(1ms);
+    ASSERT_EQ(rd(MTIA_REG_FW_STATUS), static_cast<uint32_t>(MTIA_FW_STATUS_READY));
+    setup(2, 6, 6, 3);
+    fill_random(h.at(kData, 4096), 4096, 11);
+    submit(2, cmd(MTIA_CMD_NOP, 1));
+    auto first = reap(2, 1, true, 3000ms);
+    if (first.empty()) GTEST_SKIP() << "this firmware does not serve the hardware queues yet";
+    EXPECT_EQ(st(first[0]), MTIA_CQE_OK);
+    submit(2, cmd(MTIA_CMD_COPY, 2, 4096, host(kData), dev(0x200000)));
+    submit(2, cmd(MTIA_CMD_FENCE, 3));
+    submit(2, cmd(MTIA_CMD_FILL, 4, 64, {}, dev(0x300000), 0x5a));
+    submit(2, cmd(0x77, 5));
+    auto v = reap(2, 4);
+    ASSERT_EQ(v.size(), 4u);
+    for (uint16_t i = 0; i < 4; i++) EXPECT_EQ(v[i].cid, i + 2);
+    EXPECT_EQ(st(v[0]), MTIA_CQE_OK);
+    EXPECT_EQ(st(v[1]), MTIA_CQE_OK);
+    EXPECT_EQ(st(v[2]), MTIA_CQE_OK);
+    EXPECT_EQ(st(v[3]), MTIA_CQE_BAD_OPCODE);
+    EXPECT_EQ(std::memcmp(devmem.data() + 0x200000, h.at(kData, 4096), 4096), 0);
+    EXPECT_EQ(devmem[0x30003f], 0x5a);
+#endif
+}
+
+}  // namespace
