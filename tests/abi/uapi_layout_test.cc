@@ -53,12 +53,63 @@ GOLDEN(drm_mtia_bo_info, devmem_offset, 32, 8);
 GOLDEN(drm_mtia_bo_info, reserved, 40, 16);
 static_assert(sizeof(drm_mtia_bo_info) == 56);
 
+GOLDEN(drm_mtia_queue_create, priority, 0, 4);
+GOLDEN(drm_mtia_queue_create, flags, 4, 4);
+GOLDEN(drm_mtia_queue_create, queue_id, 8, 4);
+GOLDEN(drm_mtia_queue_create, pad, 12, 4);
+GOLDEN(drm_mtia_queue_create, reserved, 16, 16);
+static_assert(sizeof(drm_mtia_queue_create) == 32);
+
+GOLDEN(drm_mtia_queue_destroy, queue_id, 0, 4);
+GOLDEN(drm_mtia_queue_destroy, flags, 4, 4);
+GOLDEN(drm_mtia_queue_destroy, reserved, 8, 8);
+static_assert(sizeof(drm_mtia_queue_destroy) == 16);
+
+GOLDEN(drm_mtia_cmd, opcode, 0, 1);
+GOLDEN(drm_mtia_cmd, flags, 1, 1);
+GOLDEN(drm_mtia_cmd, pad0, 2, 2);
+GOLDEN(drm_mtia_cmd, pad1, 4, 4);
+GOLDEN(drm_mtia_cmd, len, 8, 8);
+GOLDEN(drm_mtia_cmd, value, 16, 8);
+GOLDEN(drm_mtia_cmd, src_bo, 24, 4);
+GOLDEN(drm_mtia_cmd, dst_bo, 28, 4);
+GOLDEN(drm_mtia_cmd, src_offset, 32, 8);
+GOLDEN(drm_mtia_cmd, dst_offset, 40, 8);
+GOLDEN(drm_mtia_cmd, reserved, 48, 16);
+static_assert(sizeof(drm_mtia_cmd) == 64);
+
+GOLDEN(drm_mtia_submit, cmds, 0, 8);
+GOLDEN(drm_mtia_submit, bo_handles, 8, 8);
+GOLDEN(drm_mtia_submit, in_syncobjs, 16, 8);
+GOLDEN(drm_mtia_submit, cmd_count, 24, 4);
+GOLDEN(drm_mtia_submit, bo_count, 28, 4);
+GOLDEN(drm_mtia_submit, in_syncobj_count, 32, 4);
+GOLDEN(drm_mtia_submit, out_syncobj, 36, 4);
+GOLDEN(drm_mtia_submit, queue_id, 40, 4);
+GOLDEN(drm_mtia_submit, flags, 44, 4);
+GOLDEN(drm_mtia_submit, seqno, 48, 8);
+GOLDEN(drm_mtia_submit, reserved, 56, 16);
+static_assert(sizeof(drm_mtia_submit) == 72);
+
+GOLDEN(drm_mtia_wait, queue_id, 0, 4);
+GOLDEN(drm_mtia_wait, flags, 4, 4);
+GOLDEN(drm_mtia_wait, seqno, 8, 8);
+GOLDEN(drm_mtia_wait, timeout_ns, 16, 8);
+GOLDEN(drm_mtia_wait, status, 24, 4);
+GOLDEN(drm_mtia_wait, cqe_status, 28, 4);
+GOLDEN(drm_mtia_wait, reserved, 32, 8);
+static_assert(sizeof(drm_mtia_wait) == 40);
+
 TEST(UapiLayout, IoctlNumbersAreStable)
 {
     // DRM_IOWR('d', 0x40 + 0, 32 bytes): encodes direction, type, nr, size.
     EXPECT_EQ(DRM_IOCTL_MTIA_GET_INFO, 0xc0206440u);
     EXPECT_EQ(DRM_IOCTL_MTIA_BO_CREATE, 0xc0286441u);
     EXPECT_EQ(DRM_IOCTL_MTIA_BO_INFO, 0xc0386442u);
+    EXPECT_EQ(DRM_IOCTL_MTIA_QUEUE_CREATE, 0xc0206443u);
+    EXPECT_EQ(DRM_IOCTL_MTIA_QUEUE_DESTROY, 0x40106444u);
+    EXPECT_EQ(DRM_IOCTL_MTIA_SUBMIT, 0xc0486445u);
+    EXPECT_EQ(DRM_IOCTL_MTIA_WAIT, 0xc0286446u);
 }
 
 TEST(UapiLayout, StructSizes)

@@ -24,6 +24,10 @@ extern "C" {
 #define DRM_MTIA_GET_INFO 0x00
 #define DRM_MTIA_BO_CREATE 0x01
 #define DRM_MTIA_BO_INFO 0x02
+#define DRM_MTIA_QUEUE_CREATE 0x03
+#define DRM_MTIA_QUEUE_DESTROY 0x04
+#define DRM_MTIA_SUBMIT 0x05
+#define DRM_MTIA_WAIT 0x06
 
 #define DRM_IOCTL_MTIA_GET_INFO \
 	DRM_IOWR(DRM_COMMAND_BASE + DRM_MTIA_GET_INFO, struct drm_mtia_get_info)
@@ -31,6 +35,14 @@ extern "C" {
 	DRM_IOWR(DRM_COMMAND_BASE + DRM_MTIA_BO_CREATE, struct drm_mtia_bo_create)
 #define DRM_IOCTL_MTIA_BO_INFO \
 	DRM_IOWR(DRM_COMMAND_BASE + DRM_MTIA_BO_INFO, struct drm_mtia_bo_info)
+#define DRM_IOCTL_MTIA_QUEUE_CREATE \
+	DRM_IOWR(DRM_COMMAND_BASE + DRM_MTIA_QUEUE_CREATE, struct drm_mtia_queue_create)
+#define DRM_IOCTL_MTIA_QUEUE_DESTROY \
+	DRM_IOW(DRM_COMMAND_BASE + DRM_MTIA_QUEUE_DESTROY, struct drm_mtia_queue_destroy)
+#define DRM_IOCTL_MTIA_SUBMIT \
+	DRM_IOWR(DRM_COMMAND_BASE + DRM_MTIA_SUBMIT, struct drm_mtia_submit)
+#define DRM_IOCTL_MTIA_WAIT \
+	DRM_IOWR(DRM_COMMAND_BASE + DRM_MTIA_WAIT, struct drm_mtia_wait)
 
 /**
  * struct drm_mtia_info - device description returned by GET_INFO.
@@ -117,6 +129,131 @@ struct drm_mtia_bo_info {
 	__u32 pad;
 	__u64 devmem_offset;
 	__u64 reserved[2];
+};
+
+/* Queue priorities, honoured by the device's queue arbitration. */
+#define MTIA_QUEUE_PRIO_LOW    0
+#define MTIA_QUEUE_PRIO_NORMAL 1
+#define MTIA_QUEUE_PRIO_HIGH   2
+
+/**
+ * struct drm_mtia_queue_create - DRM_IOCTL_MTIA_QUEUE_CREATE argument.
+ * @priority: in: MTIA_QUEUE_PRIO_*.
+ * @flags: must be zero.
+ * @queue_id: out: id of this file's new in-order queue (a runtime stream).
+ * @pad: zero.
+ * @reserved: must be zero.
+ *
+ * Jobs of one queue run in submission order; jobs of different queues (of
+ * this file or others) may run concurrently.
+ */
+struct drm_mtia_queue_create {
+	__u32 priority;
+	__u32 flags;
+	__u32 queue_id;
+	__u32 pad;
+	__u64 reserved[2];
+};
+
+/**
+ * struct drm_mtia_queue_destroy - DRM_IOCTL_MTIA_QUEUE_DESTROY argument.
+ * @queue_id: in: a queue of this file; its pending jobs still complete.
+ * @flags: must be zero.
+ * @reserved: must be zero.
+ */
+struct drm_mtia_queue_destroy {
+	__u32 queue_id;
+	__u32 flags;
+	__u64 reserved;
+};
+
+/**
+ * struct drm_mtia_cmd - one command of a job, as user space writes it.
+ * @opcode: MTIA_CMD_* of mtia_spec.h (NOP, COPY, FILL, FENCE, TIMESTAMP).
+ * @flags: MTIA_CMD_F_* of mtia_spec.h.
+ * @pad0: zero.
+ * @pad1: zero.
+ * @len: bytes (COPY, FILL; 8 for TIMESTAMP).
+ * @value: FILL pattern.
+ * @src_bo: index into the job's @bo_handles (COPY source).
+ * @dst_bo: index into the job's @bo_handles (COPY/FILL/TIMESTAMP target).
+ * @src_offset: byte offset in the source BO.
+ * @dst_offset: byte offset in the destination BO.
+ * @reserved: must be zero.
+ *
+ * Operands name BOs of the job, never addresses: the driver checks that
+ * every byte a command touches lies inside a BO listed in the job.
+ */
+struct drm_mtia_cmd {
+	__u8 opcode;
+	__u8 flags;
+	__u16 pad0;
+	__u32 pad1;
+	__u64 len;
+	__u64 value;
+	__u32 src_bo;
+	__u32 dst_bo;
+	__u64 src_offset;
+	__u64 dst_offset;
+	__u64 reserved[2];
+};
+
+#define MTIA_MAX_CMDS_PER_JOB 4096
+#define MTIA_MAX_BOS_PER_JOB  256
+#define MTIA_MAX_SYNCOBJS     64
+
+/**
+ * struct drm_mtia_submit - DRM_IOCTL_MTIA_SUBMIT argument.
+ * @cmds: in: user pointer to struct drm_mtia_cmd[@cmd_count].
+ * @bo_handles: in: user pointer to __u32[@bo_count] GEM handles.
+ * @in_syncobjs: in: user pointer to __u32[@in_syncobj_count] syncobj
+ *               handles the job waits for before it runs.
+ * @cmd_count: in: 1..MTIA_MAX_CMDS_PER_JOB.
+ * @bo_count: in: 0..MTIA_MAX_BOS_PER_JOB.
+ * @in_syncobj_count: in: 0..MTIA_MAX_SYNCOBJS.
+ * @out_syncobj: in: 0, or a syncobj to receive the job's completion fence.
+ * @queue_id: in: from DRM_IOCTL_MTIA_QUEUE_CREATE.
+ * @flags: must be zero.
+ * @seqno: out: the job's sequence number in its queue, for DRM_IOCTL_MTIA_WAIT.
+ * @reserved: must be zero.
+ */
+struct drm_mtia_submit {
+	__u64 cmds;
+	__u64 bo_handles;
+	__u64 in_syncobjs;
+	__u32 cmd_count;
+	__u32 bo_count;
+	__u32 in_syncobj_count;
+	__u32 out_syncobj;
+	__u32 queue_id;
+	__u32 flags;
+	__u64 seqno;
+	__u64 reserved[2];
+};
+
+/**
+ * struct drm_mtia_wait - DRM_IOCTL_MTIA_WAIT argument.
+ * @queue_id: in: a queue of this file.
+ * @flags: must be zero.
+ * @seqno: in: from DRM_IOCTL_MTIA_SUBMIT.
+ * @timeout_ns: in: how long to wait; 0 polls.
+ * @status: out: 0 if the job completed, -EIO if a command failed on the
+ *          device (@cqe_status says how), -ECANCELED if the job was
+ *          cancelled by a device reset or timeout.
+ * @cqe_status: out: MTIA_CQE_* of the first failing command, else 0.
+ * @reserved: must be zero.
+ *
+ * The ioctl itself fails with -ETIME if the job is not done in time, and
+ * -EINVAL for a seqno the queue never handed out.
+ */
+struct drm_mtia_wait {
+	__u32 queue_id;
+	__u32 flags;
+	__u64 seqno;
+	__u64 timeout_ns;
+	__s32 status;
+	__u32 cqe_status;
+	__u64 reserved;
 };
 
 #if defined(__cplusplus)
