@@ -37,9 +37,9 @@
 #include <vector>
 
 #include "mtia/mtia_spec.h"
+#include "mtia_bootrom.h"
 #include "mtia_queues.h"
 #include "rv32_cpu.h"
-#include "sha256.h"
 
 static_assert(MTIA_CORE_CC_SRAM_BYTES == MTIA_CC_SRAM_SIZE, "snapshot SRAM size");
 static_assert(sizeof(mtia_fw_header) == MTIA_FW_HEADER_SIZE, "firmware header layout");
@@ -54,19 +54,12 @@ using mtia::rv32::StopReason;
 
 bool is_pow2(uint64_t v) { return v != 0 && (v & (v - 1)) == 0; }
 
-uint32_t le32(const uint8_t *p) {
-    return uint32_t{p[0]} | uint32_t{p[1]} << 8 | uint32_t{p[2]} << 16 | uint32_t{p[3]} << 24;
-}
-uint16_t le16(const uint8_t *p) { return static_cast<uint16_t>(p[0] | p[1] << 8); }
-
 // The control core runs in slices of this many instructions: between slices
 // the thread refreshes the timer line and publishes instret.
 constexpr uint64_t kSliceInsns = 200'000;
 // Longest sleep in WFI without a timer deadline (stop requests and interrupt
 // lines wake it at once; this only bounds a missed wake-up).
 constexpr std::chrono::nanoseconds kMaxSleep = std::chrono::milliseconds(100);
-// Header sizes the boot ROM accepts (format 1: at least the v1 header).
-constexpr uint32_t kMaxHeaderSize = 4096;
 
 struct Regs {
     uint32_t scratch, irq_status, irq_mask, reset_count, err_status, err_addr;
@@ -493,62 +486,15 @@ struct mtia_core final : public mtia::rv32::Bus, public mtia::QueueHost {
         if (run && !thread_.joinable()) start_thread();
     }
 
-    // ---- boot ROM ------------------------------------------------------------
-    // Checks the staged image and loads its payload into SRAM. Returns
-    // MTIA_BOOT_RUNNING (and fills *entry, *flags) or the error code.
+    // ---- boot ROM (mtia_bootrom.cc) ---------------------------------------------
     // ctl_mu_ held, thread stopped; reads guest memory without mu_.
     uint32_t load_image(uint64_t stage, uint64_t stage_size, uint32_t *entry, uint32_t *flags) {
-        if (!devmem_ || stage_size == 0 || stage >= devmem_size_ ||
-            stage_size > devmem_size_ - stage)
-            return MTIA_BOOT_ERR_BAD_STAGE;
-        if (stage_size < MTIA_FW_HEADER_SIZE) return MTIA_BOOT_ERR_TRUNCATED;
-        // Copy what is checked, so the guest cannot change it under our feet.
-        uint8_t hdr[MTIA_FW_HEADER_SIZE];
-        std::memcpy(hdr, devmem_ + stage, sizeof(hdr));
-        const uint32_t magic = le32(hdr + offsetof(mtia_fw_header, magic));
-        const uint16_t format = le16(hdr + offsetof(mtia_fw_header, format_version));
-        const uint16_t header_size = le16(hdr + offsetof(mtia_fw_header, header_size));
-        const uint32_t load_addr = le32(hdr + offsetof(mtia_fw_header, load_addr));
-        const uint32_t entry_pc = le32(hdr + offsetof(mtia_fw_header, entry));
-        const uint32_t payload_size = le32(hdr + offsetof(mtia_fw_header, payload_size));
-        const uint32_t hflags = le32(hdr + offsetof(mtia_fw_header, flags));
-        if (magic != MTIA_FW_MAGIC) return MTIA_BOOT_ERR_BAD_MAGIC;
-        if (format != MTIA_FW_FORMAT_VERSION) return MTIA_BOOT_ERR_BAD_FORMAT;
-        if (header_size < MTIA_FW_HEADER_SIZE || header_size > kMaxHeaderSize || header_size % 4)
-            return MTIA_BOOT_ERR_BAD_HEADER;
-        for (unsigned i = 0; i < 5; i++)
-            if (le32(hdr + offsetof(mtia_fw_header, reserved) + 4 * i))
-                return MTIA_BOOT_ERR_BAD_HEADER;
-        if (hflags & ~uint32_t{MTIA_FW_FLAGS_KNOWN}) return MTIA_BOOT_ERR_BAD_HEADER;
-        if (uint64_t{header_size} + payload_size > stage_size) return MTIA_BOOT_ERR_TRUNCATED;
-        if (load_addr < MTIA_CC_SRAM_BASE ||
-            uint64_t{load_addr} + payload_size > uint64_t{MTIA_CC_SRAM_BASE} + MTIA_CC_SRAM_SIZE)
-            return MTIA_BOOT_ERR_BAD_LOAD;
-        if (entry_pc < load_addr || entry_pc - load_addr >= payload_size || (entry_pc & 1))
-            return MTIA_BOOT_ERR_BAD_ENTRY;
-
-        // Header beyond the v1 fields, then the payload (straight into SRAM).
-        std::vector<uint8_t> hdr_ext(header_size - MTIA_FW_HEADER_SIZE);
-        std::memcpy(hdr_ext.data(), devmem_ + stage + MTIA_FW_HEADER_SIZE, hdr_ext.size());
-        uint8_t *dst = sram_.data() + (load_addr - MTIA_CC_SRAM_BASE);
-        std::fill(sram_.begin(), sram_.end(), 0);
-        std::memcpy(dst, devmem_ + stage + header_size, payload_size);
-
-        uint8_t want[32], got[32];
-        std::memcpy(want, hdr + offsetof(mtia_fw_header, sha256), 32);
-        std::memset(hdr + offsetof(mtia_fw_header, sha256), 0, 32);
-        mtia::Sha256 h;
-        h.update(hdr, sizeof(hdr));
-        h.update(hdr_ext.data(), hdr_ext.size());
-        h.update(dst, payload_size);
-        h.finish(got);
-        if (std::memcmp(want, got, 32) != 0) {
-            std::fill(sram_.begin(), sram_.end(), 0);
-            return MTIA_BOOT_ERR_BAD_DIGEST;
-        }
-        *entry = entry_pc;
-        *flags = hflags;
-        return MTIA_BOOT_RUNNING;
+        mtia::BootImage img;
+        uint32_t status = mtia::bootrom_load(devmem_, devmem_size_, stage, stage_size,
+                                             sram_.data(), sram_.size(), &img);
+        *entry = img.entry;
+        *flags = img.flags;
+        return status;
     }
 
     // FW_BOOT written with the key. ctl_mu_ held.
