@@ -12,6 +12,7 @@
  */
 
 #include <linux/device.h>
+#include <linux/dma-mapping.h>
 #include <linux/module.h>
 #include <linux/pci.h>
 #include <linux/string_helpers.h>
@@ -20,21 +21,31 @@
 
 #include <drm/drm_accel.h>
 #include <drm/drm_drv.h>
+#include <drm/drm_file.h>
 #include <drm/drm_gem.h>
 #include <drm/drm_ioctl.h>
 
 #include "mtia_drv.h"
 #include "mtia_hw.h"
 
-DEFINE_DRM_ACCEL_FOPS(mtia_accel_fops);
+/* DRM_ACCEL_FOPS of 6.12 lacks show_fdinfo, which fdinfo memory stats need. */
+static const struct file_operations mtia_accel_fops = {
+	.owner = THIS_MODULE,
+	DRM_ACCEL_FOPS,
+	.show_fdinfo = drm_show_fdinfo,
+};
 
 static const struct drm_ioctl_desc mtia_ioctls[] = {
 	DRM_IOCTL_DEF_DRV(MTIA_GET_INFO, mtia_ioctl_get_info, 0),
+	DRM_IOCTL_DEF_DRV(MTIA_BO_CREATE, mtia_ioctl_bo_create, 0),
+	DRM_IOCTL_DEF_DRV(MTIA_BO_INFO, mtia_ioctl_bo_info, 0),
 };
 
 static const struct drm_driver mtia_drm_driver = {
-	.driver_features = DRIVER_COMPUTE_ACCEL,
+	.driver_features = DRIVER_GEM | DRIVER_COMPUTE_ACCEL,
 	.fops = &mtia_accel_fops,
+	.gem_create_object = mtia_gem_create_object,
+	.show_fdinfo = mtia_show_fdinfo,
 	.ioctls = mtia_ioctls,
 	.num_ioctls = ARRAY_SIZE(mtia_ioctls),
 	.name = MTIA_DRIVER_NAME,
@@ -132,6 +143,24 @@ static ssize_t reset_count_show(struct device *dev,
 }
 static DEVICE_ATTR_RO(reset_count);
 
+static ssize_t mem_total_show(struct device *dev,
+			      struct device_attribute *attr, char *buf)
+{
+	struct mtia_device *mdev = dev_get_drvdata(dev);
+
+	return sysfs_emit(buf, "%llu\n", mdev->devmem_total);
+}
+static DEVICE_ATTR_RO(mem_total);
+
+static ssize_t mem_used_show(struct device *dev,
+			     struct device_attribute *attr, char *buf)
+{
+	struct mtia_device *mdev = dev_get_drvdata(dev);
+
+	return sysfs_emit(buf, "%llu\n", mtia_devmem_used(mdev));
+}
+static DEVICE_ATTR_RO(mem_used);
+
 static struct attribute *mtia_dev_attrs[] = {
 	&dev_attr_chip_id.attr,
 	&dev_attr_revision.attr,
@@ -142,6 +171,8 @@ static struct attribute *mtia_dev_attrs[] = {
 	&dev_attr_fw_version.attr,
 	&dev_attr_fw_status.attr,
 	&dev_attr_reset_count.attr,
+	&dev_attr_mem_total.attr,
+	&dev_attr_mem_used.attr,
 	NULL,
 };
 
@@ -180,6 +211,9 @@ static int mtia_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 	if (ret)
 		return dev_err_probe(dev, ret, "cannot enable PCI device\n");
 	pci_set_master(pdev);
+	ret = dma_set_mask_and_coherent(dev, DMA_BIT_MASK(64));
+	if (ret)
+		return dev_err_probe(dev, ret, "no 64-bit DMA\n");
 
 	mdev = devm_drm_dev_alloc(dev, &mtia_drm_driver, struct mtia_device,
 				  drm);
@@ -212,6 +246,9 @@ static int mtia_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 	mtia_mbox_init(mdev);
 	mtia_health_init(mdev);
 	ret = mtia_fw_init(mdev);
+	if (ret)
+		return ret;
+	ret = mtia_devmem_init(mdev);
 	if (ret)
 		return ret;
 
@@ -256,6 +293,8 @@ static void mtia_remove(struct pci_dev *pdev)
 
 	/* No new ioctl or debugfs access; those in progress have finished. */
 	drm_dev_unplug(&mdev->drm);
+	/* BO mappings must not outlive the BAR: later accesses get SIGBUS. */
+	mtia_bo_unmap_all(mdev);
 	/* Waits for a check or recovery in progress; none can start again. */
 	mtia_health_stop(mdev);
 	mtia_mbox_stop(mdev);

@@ -8,6 +8,8 @@
 #include <linux/atomic.h>
 #include <linux/bits.h>
 #include <linux/completion.h>
+#include <linux/gpu_buddy.h>
+#include <linux/list.h>
 #include <linux/mutex.h>
 #include <linux/pci.h>
 #include <linux/types.h>
@@ -32,7 +34,11 @@
 /* Interrupt causes counted per device; index = bit in MTIA_REG_IRQ_STATUS. */
 #define MTIA_IRQ_NR_CAUSES	4
 
+struct drm_file;
+struct drm_gem_object;
+struct drm_printer;
 struct mtia_mbox_msg;
+struct sg_table;
 
 /**
  * enum mtia_fw_state - what the driver knows about the control-core firmware.
@@ -93,6 +99,15 @@ struct mtia_hw_info {
  * @health_on: the watchdog is running; the handler may kick it.
  * @hb_last: FW_HEARTBEAT at the last watchdog check.
  * @hb_changed: jiffies when @hb_last last changed.
+ * @devmem_phys: CPU physical address of BAR2 (device memory offset 0).
+ * @devmem_size: bytes of device memory the driver uses (page multiple).
+ * @devmem: write-combined mapping of the first @devmem_size bytes of BAR2
+ *	(NULL if no memory is allocatable).
+ * @devmem_lock: protects @devmem_mm, @devmem_reserved and @devmem_used.
+ * @devmem_mm: buddy allocator over [0, @devmem_size) of device memory.
+ * @devmem_reserved: allocator blocks of the firmware window.
+ * @devmem_total: bytes allocatable to BOs (above the firmware window).
+ * @devmem_used: bytes allocated to device BOs.
  */
 struct mtia_device {
 	struct drm_device drm;
@@ -122,6 +137,15 @@ struct mtia_device {
 	bool health_on;
 	u32 hb_last;
 	unsigned long hb_changed;
+
+	resource_size_t devmem_phys;
+	u64 devmem_size;
+	void __iomem *devmem;
+	struct mutex devmem_lock; /* see @devmem_lock above */
+	struct gpu_buddy devmem_mm;
+	struct list_head devmem_reserved;
+	u64 devmem_total;
+	u64 devmem_used;
 };
 
 static inline struct mtia_device *to_mtia_device(struct drm_device *drm)
@@ -169,5 +193,28 @@ void mtia_debugfs_init(struct mtia_device *mdev);
 /* mtia_ioctl.c */
 int mtia_ioctl_get_info(struct drm_device *drm, void *data,
 			struct drm_file *file);
+
+/* mtia_devmem.c */
+int mtia_devmem_init(struct mtia_device *mdev);
+int mtia_devmem_alloc(struct mtia_device *mdev, u64 size,
+		      struct list_head *blocks, u64 *offset);
+void mtia_devmem_free(struct mtia_device *mdev, struct list_head *blocks,
+		      u64 size);
+u64 mtia_devmem_used(struct mtia_device *mdev);
+void mtia_devmem_clear(struct mtia_device *mdev, u64 offset, u64 size);
+
+/* mtia_bo.c */
+struct drm_gem_object *mtia_gem_create_object(struct drm_device *drm,
+					      size_t size);
+int mtia_ioctl_bo_create(struct drm_device *drm, void *data,
+			 struct drm_file *file);
+int mtia_ioctl_bo_info(struct drm_device *drm, void *data,
+		       struct drm_file *file);
+void mtia_show_fdinfo(struct drm_printer *p, struct drm_file *file);
+void mtia_bo_unmap_all(struct mtia_device *mdev);
+/* For the submission path: host BOs are pinned and DMA-mapped on use. */
+struct sg_table *mtia_bo_pin_for_device(struct drm_gem_object *obj);
+void mtia_bo_unpin_for_device(struct drm_gem_object *obj);
+u64 mtia_bo_devmem_offset(struct drm_gem_object *obj);
 
 #endif /* __MTIA_DRV_H__ */
