@@ -1,17 +1,75 @@
 // SPDX-License-Identifier: MIT
 // The C API over the C++ runtime: exceptions become mtia_status codes and the
 // detail goes to mtia_last_error().
+//
+// C handles are not pointers to objects: each is an id (never reused, low
+// bits say the kind) looked up in a registry, so a freed, destroyed or bogus
+// handle gives MTIA_ERROR_INVALID_HANDLE instead of a use-after-free.
+#include <atomic>
 #include <cstdio>
 #include <cstring>
+#include <memory>
+#include <mutex>
 #include <new>
+#include <unordered_map>
 
 #include "runtime_internal.h"
 
-struct mtia_device {
-    mtia::Device dev;
+namespace {
+
+enum Kind : uintptr_t { kDevice = 1, kBuffer = 2, kStream = 3, kEvent = 4 };
+
+struct Registry {
+    std::mutex mu;
+    uintptr_t next = 1;
+    std::unordered_map<uintptr_t, std::shared_ptr<void>> objs;
 };
 
-namespace {
+Registry &registry()
+{
+    static Registry *r = new Registry;  // never destroyed: handles may outlive static destruction
+    return *r;
+}
+
+template <typename T>
+uintptr_t reg_add(Kind kind, std::shared_ptr<T> obj)
+{
+    auto &r = registry();
+    std::lock_guard<std::mutex> l(r.mu);
+    uintptr_t id = (r.next++ << 4) | kind;
+    r.objs.emplace(id, std::move(obj));
+    return id;
+}
+
+const char *kind_name(Kind k)
+{
+    switch (k) {
+    case kDevice: return "device";
+    case kBuffer: return "buffer";
+    case kStream: return "stream";
+    case kEvent: return "event";
+    }
+    return "object";
+}
+
+template <typename T>
+std::shared_ptr<T> reg_get(Kind kind, const void *h, bool remove = false)
+{
+    const uintptr_t id = reinterpret_cast<uintptr_t>(h);
+    const std::string what = std::string(kind_name(kind));
+    if (!h) throw mtia::Error(MTIA_ERROR_INVALID_ARGUMENT, what + " is NULL");
+    if ((id & 15) != kind) throw mtia::Error(MTIA_ERROR_INVALID_HANDLE, "not a valid " + what + " handle");
+    auto &r = registry();
+    std::lock_guard<std::mutex> l(r.mu);
+    auto it = r.objs.find(id);
+    if (it == r.objs.end()) {
+        throw mtia::Error(MTIA_ERROR_INVALID_HANDLE,
+                          what + " handle is not valid (already freed/destroyed/closed, or never created)");
+    }
+    auto p = std::static_pointer_cast<T>(it->second);
+    if (remove) r.objs.erase(it);
+    return p;
+}
 
 template <typename F>
 mtia_status guarded(F &&f)
@@ -62,13 +120,16 @@ mtia_status mtia_device_open(int index, mtia_device **device)
         return invalid("device is NULL");
     }
     *device = nullptr;
-    return guarded([&] { *device = new mtia_device{mtia::Device::open(index)}; });
+    return guarded([&] {
+        auto d = std::make_shared<mtia::Device>(mtia::Device::open(index));
+        *device = reinterpret_cast<mtia_device *>(reg_add(kDevice, std::move(d)));
+    });
 }
 
 mtia_status mtia_device_close(mtia_device *device)
 {
-    delete device;
-    return MTIA_SUCCESS;
+    if (!device) return MTIA_SUCCESS;
+    return guarded([&] { reg_get<mtia::Device>(kDevice, device, true)->close(); });
 }
 
 mtia_status mtia_device_get_info(const mtia_device *device, mtia_device_info *info)
@@ -76,12 +137,16 @@ mtia_status mtia_device_get_info(const mtia_device *device, mtia_device_info *in
     if (!device || !info) {
         return invalid("device or info is NULL");
     }
+    std::shared_ptr<mtia::Device> dev;
+    if (mtia_status st = guarded([&] { dev = reg_get<mtia::Device>(kDevice, device); })) {
+        return st;
+    }
     // Fill only as much as the caller's (possibly older) struct holds.
     if (info->struct_size < offsetof(mtia_device_info, msix_vectors) + sizeof(info->msix_vectors) ||
         info->struct_size > sizeof(mtia_device_info)) {
         return invalid("info->struct_size must be sizeof(mtia_device_info)");
     }
-    const mtia::DeviceInfo &d = device->dev.info();
+    const mtia::DeviceInfo &d = dev->info();
     const uint32_t size = info->struct_size;
     mtia_device_info out{};
     out.struct_size = size;
@@ -102,6 +167,165 @@ mtia_status mtia_device_get_info(const mtia_device *device, mtia_device_info *in
     out.msix_vectors = d.msix_vectors;
     std::memcpy(info, &out, size);
     return MTIA_SUCCESS;
+}
+
+// ---- buffers -----------------------------------------------------------------
+
+mtia_status mtia_buffer_create(mtia_device *device, size_t size, mtia_placement placement, mtia_buffer **buffer)
+{
+    if (!buffer) return invalid("buffer is NULL");
+    *buffer = nullptr;
+    return guarded([&] {
+        auto dev = reg_get<mtia::Device>(kDevice, device);
+        auto b = std::make_shared<mtia::Buffer>(*dev, size, static_cast<mtia::Placement>(placement));
+        *buffer = reinterpret_cast<mtia_buffer *>(reg_add(kBuffer, std::move(b)));
+    });
+}
+
+mtia_status mtia_buffer_free(mtia_buffer *buffer)
+{
+    if (!buffer) return MTIA_SUCCESS;
+    return guarded([&] { reg_get<mtia::Buffer>(kBuffer, buffer, true); });
+}
+
+mtia_status mtia_buffer_size(const mtia_buffer *buffer, size_t *size)
+{
+    if (!size) return invalid("size is NULL");
+    return guarded([&] { *size = reg_get<mtia::Buffer>(kBuffer, buffer)->size(); });
+}
+
+mtia_status mtia_buffer_placement(const mtia_buffer *buffer, mtia_placement *placement)
+{
+    if (!placement) return invalid("placement is NULL");
+    return guarded([&] {
+        *placement = static_cast<mtia_placement>(reg_get<mtia::Buffer>(kBuffer, buffer)->placement());
+    });
+}
+
+mtia_status mtia_buffer_map(mtia_buffer *buffer, void **ptr)
+{
+    if (!ptr) return invalid("ptr is NULL");
+    *ptr = nullptr;
+    return guarded([&] {
+        auto b = reg_get<mtia::Buffer>(kBuffer, buffer);
+        *ptr = b->map();
+    });
+}
+
+// ---- streams -----------------------------------------------------------------
+
+mtia_status mtia_stream_create(mtia_device *device, mtia_priority priority, mtia_stream **stream)
+{
+    if (!stream) return invalid("stream is NULL");
+    *stream = nullptr;
+    return guarded([&] {
+        auto dev = reg_get<mtia::Device>(kDevice, device);
+        auto s = std::make_shared<mtia::Stream>(*dev, static_cast<mtia::Priority>(priority));
+        *stream = reinterpret_cast<mtia_stream *>(reg_add(kStream, std::move(s)));
+    });
+}
+
+mtia_status mtia_stream_destroy(mtia_stream *stream)
+{
+    if (!stream) return MTIA_SUCCESS;
+    return guarded([&] { reg_get<mtia::Stream>(kStream, stream, true); });
+}
+
+mtia_status mtia_stream_copy(mtia_stream *stream, mtia_buffer *dst, size_t dst_offset, mtia_buffer *src,
+                             size_t src_offset, size_t len)
+{
+    return guarded([&] {
+        auto s = reg_get<mtia::Stream>(kStream, stream);
+        auto d = reg_get<mtia::Buffer>(kBuffer, dst);
+        auto sr = reg_get<mtia::Buffer>(kBuffer, src);
+        s->copy(*d, dst_offset, *sr, src_offset, len);
+    });
+}
+
+mtia_status mtia_stream_fill(mtia_stream *stream, mtia_buffer *dst, size_t offset, size_t len, uint8_t value)
+{
+    return guarded([&] {
+        auto s = reg_get<mtia::Stream>(kStream, stream);
+        s->fill(*reg_get<mtia::Buffer>(kBuffer, dst), offset, len, value);
+    });
+}
+
+mtia_status mtia_stream_fill64(mtia_stream *stream, mtia_buffer *dst, size_t offset, size_t len, uint64_t pattern)
+{
+    return guarded([&] {
+        auto s = reg_get<mtia::Stream>(kStream, stream);
+        s->fill64(*reg_get<mtia::Buffer>(kBuffer, dst), offset, len, pattern);
+    });
+}
+
+mtia_status mtia_stream_record(mtia_stream *stream, mtia_event *event)
+{
+    return guarded([&] {
+        auto s = reg_get<mtia::Stream>(kStream, stream);
+        s->record(*reg_get<mtia::Event>(kEvent, event));
+    });
+}
+
+mtia_status mtia_stream_wait_event(mtia_stream *stream, mtia_event *event)
+{
+    return guarded([&] {
+        auto s = reg_get<mtia::Stream>(kStream, stream);
+        s->wait(*reg_get<mtia::Event>(kEvent, event));
+    });
+}
+
+mtia_status mtia_stream_flush(mtia_stream *stream)
+{
+    return guarded([&] { reg_get<mtia::Stream>(kStream, stream)->flush(); });
+}
+
+mtia_status mtia_stream_synchronize(mtia_stream *stream)
+{
+    return guarded([&] { reg_get<mtia::Stream>(kStream, stream)->synchronize(); });
+}
+
+// ---- events ------------------------------------------------------------------
+
+mtia_status mtia_event_create(mtia_device *device, mtia_event **event)
+{
+    if (!event) return invalid("event is NULL");
+    *event = nullptr;
+    return guarded([&] {
+        auto dev = reg_get<mtia::Device>(kDevice, device);
+        auto e = std::make_shared<mtia::Event>(*dev);
+        *event = reinterpret_cast<mtia_event *>(reg_add(kEvent, std::move(e)));
+    });
+}
+
+mtia_status mtia_event_destroy(mtia_event *event)
+{
+    if (!event) return MTIA_SUCCESS;
+    return guarded([&] { reg_get<mtia::Event>(kEvent, event, true); });
+}
+
+mtia_status mtia_event_query(mtia_event *event, int *done)
+{
+    if (!done) return invalid("done is NULL");
+    return guarded([&] { *done = reg_get<mtia::Event>(kEvent, event)->query() ? 1 : 0; });
+}
+
+mtia_status mtia_event_wait(mtia_event *event, int64_t timeout_ms)
+{
+    return guarded([&] {
+        if (!reg_get<mtia::Event>(kEvent, event)->wait(timeout_ms)) {
+            throw mtia::Error(MTIA_ERROR_TIMEOUT, "event not complete after " + std::to_string(timeout_ms) + " ms");
+        }
+    });
+}
+
+mtia_status mtia_event_elapsed_ms(mtia_event *start, mtia_event *end, double *ms)
+{
+    if (!ms) return invalid("ms is NULL");
+    return guarded([&] {
+        auto a = reg_get<mtia::Event>(kEvent, start);
+        auto b = reg_get<mtia::Event>(kEvent, end);
+        *ms = mtia::Event::elapsed_ms(*a, *b);
+    });
 }
 
 }  // extern "C"

@@ -187,29 +187,64 @@ Device Device::open_node(const std::string &node, int index)
     }
 }
 
-Device::Device(int fd, DeviceInfo info) : fd_(fd), info_(std::move(info)) {}
+Device::Device(int fd, DeviceInfo info) : state_(std::make_shared<detail::DeviceState>()), info_(std::move(info))
+{
+    state_->fd = fd;
+    state_->node = info_.node;
+}
 
-Device::Device(Device &&o) noexcept : fd_(o.fd_), info_(std::move(o.info_)) { o.fd_ = -1; }
+Device::Device(Device &&o) noexcept : state_(std::move(o.state_)), info_(std::move(o.info_)) {}
 
 Device &Device::operator=(Device &&o) noexcept
 {
     if (this != &o) {
         close();
-        fd_ = o.fd_;
+        state_ = std::move(o.state_);
         info_ = std::move(o.info_);
-        o.fd_ = -1;
     }
     return *this;
 }
 
-Device::~Device() { close(); }
+Device::~Device() { state_.reset(); }
+
+int Device::fd() const noexcept
+{
+    if (!state_) return -1;
+    std::shared_lock<std::shared_mutex> l(state_->mu);
+    return state_->closed ? -1 : state_->fd;
+}
+
+bool Device::is_open() const noexcept { return fd() >= 0; }
 
 void Device::close() noexcept
 {
-    if (fd_ >= 0) {
-        ::close(fd_);
-        fd_ = -1;
+    if (!state_) return;
+    std::unique_lock<std::shared_mutex> l(state_->mu);
+    if (!state_->closed && state_->fd >= 0) {
+        ::close(state_->fd);
+        state_->fd = -1;
+    }
+    state_->closed = true;
+}
+
+namespace detail {
+
+DeviceState::~DeviceState()
+{
+    if (fd >= 0) ::close(fd);
+}
+
+DeviceUse::DeviceUse(const std::shared_ptr<DeviceState> &dev, const char *what) : dev_(dev)
+{
+    if (!dev_) {
+        throw Error(MTIA_ERROR_INVALID_HANDLE, std::string(what) + ": no device (moved-from or freed object)");
+    }
+    lock_ = std::shared_lock<std::shared_mutex>(dev_->mu);
+    if (dev_->closed || dev_->fd < 0) {
+        throw Error(MTIA_ERROR_INVALID_HANDLE, std::string(what) + ": device " + dev_->node + " has been closed");
     }
 }
+
+}  // namespace detail
 
 }  // namespace mtia

@@ -2,11 +2,107 @@
 // Declarations shared by libmtia's translation units; not installed.
 #pragma once
 
+#include <deque>
+#include <mutex>
+#include <shared_mutex>
 #include <string>
+#include <vector>
 
 #include "mtia/mtia.hpp"
+#include "uapi/drm/mtia_accel.h"
 
 namespace mtia {
+
+namespace detail {
+
+// The open device file, shared by Device and every object made from it.
+// Operations hold `mu` shared while they use fd; close() takes it exclusive.
+struct DeviceState {
+    int fd = -1;
+    std::string node;
+    bool closed = false;
+    mutable std::shared_mutex mu;
+    ~DeviceState();
+};
+
+// Holds the device open for one operation; throws if it was closed.
+class DeviceUse {
+public:
+    DeviceUse(const std::shared_ptr<DeviceState> &dev, const char *what);
+    int fd() const { return dev_->fd; }
+
+private:
+    std::shared_ptr<DeviceState> dev_;
+    std::shared_lock<std::shared_mutex> lock_;
+};
+
+// For destructors: runs f(fd) only if the device is still open.
+template <typename F>
+void if_open(const std::shared_ptr<DeviceState> &dev, F &&f)
+{
+    if (!dev) return;
+    std::shared_lock<std::shared_mutex> l(dev->mu);
+    if (!dev->closed && dev->fd >= 0) f(dev->fd);
+}
+
+struct BufferState {
+    std::shared_ptr<DeviceState> dev;
+    uint32_t handle = 0;
+    size_t size = 0;        // asked for
+    uint64_t alloc_size = 0;  // page-rounded, from BO_INFO
+    uint64_t mmap_offset = 0;
+    uint64_t devmem_offset = 0;
+    Placement placement = Placement::Device;
+    std::mutex map_mu;
+    void *ptr = nullptr;
+    ~BufferState();
+};
+
+struct EventState;
+
+struct Job {
+    uint64_t seqno = 0;
+    std::vector<std::shared_ptr<BufferState>> keep;  // BOs alive until done
+    std::vector<std::shared_ptr<EventState>> events;
+};
+
+struct StreamState {
+    std::shared_ptr<DeviceState> dev;
+    uint32_t queue_id = 0;
+    Priority priority = Priority::Normal;
+    std::mutex mu;
+    // The batch being built.
+    std::vector<drm_mtia_cmd> cmds;
+    std::vector<uint32_t> bos;
+    std::vector<std::shared_ptr<BufferState>> keep;
+    std::vector<uint32_t> in_syncobjs;
+    std::vector<std::shared_ptr<EventState>> in_events;
+    uint64_t batch_bytes = 0;
+    // Submitted, not yet known complete.
+    std::deque<Job> inflight;
+    uint64_t last_seqno = 0;
+    uint64_t jobs = 0;
+    std::string error;  // first device error since the last synchronize
+    ~StreamState();
+};
+
+struct EventState {
+    std::shared_ptr<DeviceState> dev;
+    uint32_t syncobj = 0;
+    std::shared_ptr<BufferState> ts;  // 8-byte TIMESTAMP target (host BO)
+    std::mutex mu;
+    std::shared_ptr<StreamState> stream;  // where last recorded
+    uint64_t seqno = 0;
+    bool recorded = false;
+    bool done = false;
+    ~EventState();
+};
+
+// Waits for job seqno of a queue: 1 done, 0 timeout; throws Error(IO) if the
+// job failed or was cancelled, or the WAIT ioctl failed.
+int wait_job(int fd, uint32_t queue_id, uint64_t seqno, int64_t timeout_ns);
+
+}  // namespace detail
 
 void set_last_error(const std::string &detail);
 const std::string &last_error();

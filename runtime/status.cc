@@ -31,6 +31,8 @@ const char *mtia_status_name(mtia_status status)
     case MTIA_ERROR_VERSION: return "MTIA_ERROR_VERSION";
     case MTIA_ERROR_OUT_OF_MEMORY: return "MTIA_ERROR_OUT_OF_MEMORY";
     case MTIA_ERROR_INTERNAL: return "MTIA_ERROR_INTERNAL";
+    case MTIA_ERROR_TIMEOUT: return "MTIA_ERROR_TIMEOUT";
+    case MTIA_ERROR_INVALID_HANDLE: return "MTIA_ERROR_INVALID_HANDLE";
     }
     return "MTIA_ERROR_UNKNOWN";
 }
@@ -47,6 +49,8 @@ const char *mtia_status_string(mtia_status status)
     case MTIA_ERROR_VERSION: return "driver and runtime versions are incompatible";
     case MTIA_ERROR_OUT_OF_MEMORY: return "out of memory";
     case MTIA_ERROR_INTERNAL: return "internal runtime error";
+    case MTIA_ERROR_TIMEOUT: return "timed out";
+    case MTIA_ERROR_INVALID_HANDLE: return "invalid handle (freed, destroyed, or its device closed)";
     }
     return "unknown status";
 }

@@ -31,7 +31,12 @@ typedef enum mtia_status {
     MTIA_ERROR_VERSION = -6,          /* driver/runtime interface mismatch */
     MTIA_ERROR_OUT_OF_MEMORY = -7,
     MTIA_ERROR_INTERNAL = -8,
+    MTIA_ERROR_TIMEOUT = -9,          /* a wait with a timeout expired first */
+    MTIA_ERROR_INVALID_HANDLE = -10,  /* freed/destroyed handle, or its device was closed */
 } mtia_status;
+
+/* The last (most negative) status code, for iterating over all of them. */
+#define MTIA_STATUS_LAST MTIA_ERROR_INVALID_HANDLE
 
 /* Name of a status ("MTIA_ERROR_NO_DEVICE") and its meaning. */
 const char *mtia_status_name(mtia_status status);
@@ -70,6 +75,73 @@ typedef struct mtia_device_info {
 } mtia_device_info;
 
 mtia_status mtia_device_get_info(const mtia_device *device, mtia_device_info *info);
+
+/* ---- Buffers, streams, events ---------------------------------------------
+ * Handles are validated: a handle that was freed/destroyed (or never valid)
+ * gives MTIA_ERROR_INVALID_HANDLE, never a crash, and so does any use of an
+ * object whose device was closed with mtia_device_close(). Objects keep
+ * their device's file open, so they may be freed in any order.
+ * Out-of-range sizes and offsets give MTIA_ERROR_INVALID_ARGUMENT before
+ * anything is submitted. A command that fails on the device makes the next
+ * mtia_stream_synchronize()/mtia_event_wait() of that work return
+ * MTIA_ERROR_IO, with the completion status in mtia_last_error(); work
+ * cancelled by a device reset gives MTIA_ERROR_IO ("cancelled").
+ * See docs/runtime.md.
+ */
+typedef struct mtia_buffer mtia_buffer;
+typedef struct mtia_stream mtia_stream;
+typedef struct mtia_event mtia_event;
+
+typedef enum mtia_placement {
+    MTIA_PLACEMENT_HOST = 0,   /* host memory the device reaches by DMA */
+    MTIA_PLACEMENT_DEVICE = 1, /* device memory (BAR2), also mappable */
+} mtia_placement;
+
+typedef enum mtia_priority {
+    MTIA_PRIORITY_LOW = 0,
+    MTIA_PRIORITY_NORMAL = 1,
+    MTIA_PRIORITY_HIGH = 2,
+} mtia_priority;
+
+mtia_status mtia_buffer_create(mtia_device *device, size_t size, mtia_placement placement,
+                               mtia_buffer **buffer);
+/* Freeing NULL does nothing. Work already queued on it still completes. */
+mtia_status mtia_buffer_free(mtia_buffer *buffer);
+mtia_status mtia_buffer_size(const mtia_buffer *buffer, size_t *size);
+mtia_status mtia_buffer_placement(const mtia_buffer *buffer, mtia_placement *placement);
+/* CPU pointer to the buffer (mapped on first call, unmapped when freed). */
+mtia_status mtia_buffer_map(mtia_buffer *buffer, void **ptr);
+
+/* An in-order queue of device work. Operations are asynchronous: they are
+ * queued and submitted in batches (see mtia_stream_flush). */
+mtia_status mtia_stream_create(mtia_device *device, mtia_priority priority, mtia_stream **stream);
+/* Waits for the stream's work, then destroys it; NULL does nothing. */
+mtia_status mtia_stream_destroy(mtia_stream *stream);
+mtia_status mtia_stream_copy(mtia_stream *stream, mtia_buffer *dst, size_t dst_offset,
+                             mtia_buffer *src, size_t src_offset, size_t len);
+/* Sets len bytes to value. */
+mtia_status mtia_stream_fill(mtia_stream *stream, mtia_buffer *dst, size_t offset, size_t len,
+                             uint8_t value);
+/* Repeats the 8-byte little-endian pattern; len must be a multiple of 8. */
+mtia_status mtia_stream_fill64(mtia_stream *stream, mtia_buffer *dst, size_t offset, size_t len,
+                               uint64_t pattern);
+/* Records event after all earlier work of the stream (submits the batch). */
+mtia_status mtia_stream_record(mtia_stream *stream, mtia_event *event);
+/* Later work of the stream waits for the event's last recorded work. */
+mtia_status mtia_stream_wait_event(mtia_stream *stream, mtia_event *event);
+/* Submits the queued operations without waiting. */
+mtia_status mtia_stream_flush(mtia_stream *stream);
+/* Submits and waits for all of the stream's work; reports device errors. */
+mtia_status mtia_stream_synchronize(mtia_stream *stream);
+
+mtia_status mtia_event_create(mtia_device *device, mtia_event **event);
+mtia_status mtia_event_destroy(mtia_event *event);
+/* *done = 1 if the recorded work completed (or the event was never recorded). */
+mtia_status mtia_event_query(mtia_event *event, int *done);
+/* timeout_ms < 0 waits forever; MTIA_ERROR_TIMEOUT if it expires. */
+mtia_status mtia_event_wait(mtia_event *event, int64_t timeout_ms);
+/* Device time between two completed events, in milliseconds. */
+mtia_status mtia_event_elapsed_ms(mtia_event *start, mtia_event *end, double *ms);
 
 #ifdef __cplusplus
 }

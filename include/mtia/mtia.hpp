@@ -3,6 +3,7 @@
 // mtia_status codes the C API returns.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <stdexcept>
@@ -47,6 +48,17 @@ std::string accel_dir();
 std::vector<std::string> device_nodes();
 int device_count();
 
+namespace detail {
+struct DeviceState;
+struct BufferState;
+struct StreamState;
+struct EventState;
+}  // namespace detail
+
+// Device, Buffer, Stream and Event are handles with shared ownership of the
+// device's open file: objects may be destroyed in any order. After
+// Device::close() every operation on the device or on an object made from
+// it throws Error(MTIA_ERROR_INVALID_HANDLE, "... device closed").
 class Device {
 public:
     // Opens the index-th mtia device; throws Error(MTIA_ERROR_NO_DEVICE, ...)
@@ -60,14 +72,114 @@ public:
     ~Device();
 
     const DeviceInfo &info() const noexcept { return info_; }
-    int fd() const noexcept { return fd_; }
+    // The DRM fd; -1 once closed.
+    int fd() const noexcept;
+    bool is_open() const noexcept;
+    // Closes the device now (waits for operations running in other threads);
+    // idempotent. The kernel frees this file's buffers and queues.
+    void close() noexcept;
+
+    const std::shared_ptr<detail::DeviceState> &state() const noexcept { return state_; }
 
 private:
     Device(int fd, DeviceInfo info);
-    void close() noexcept;
 
-    int fd_ = -1;
+    std::shared_ptr<detail::DeviceState> state_;
     DeviceInfo info_;
+};
+
+enum class Placement { Host = 0, Device = 1 };
+enum class Priority { Low = 0, Normal = 1, High = 2 };
+
+// A buffer object (GEM BO) in host or device memory.
+class Buffer {
+public:
+    Buffer() = default;
+    // size > 0; rounded up to the page size by the driver, but size() and all
+    // bounds checks use the size asked for.
+    Buffer(const Device &device, size_t size, Placement placement = Placement::Device);
+    Buffer(Buffer &&) noexcept = default;
+    Buffer &operator=(Buffer &&) noexcept = default;
+    ~Buffer() = default;
+
+    size_t size() const;
+    Placement placement() const;
+    // CPU pointer (mmap of the BO, made on first call; valid until freed).
+    void *map();
+    template <typename T> T *map_as() { return static_cast<T *>(map()); }
+    uint32_t handle() const;
+    uint64_t devmem_offset() const;  // for device buffers
+    // Drops this handle; the BO goes once queued work using it is done.
+    void free() noexcept { state_.reset(); }
+    explicit operator bool() const noexcept { return static_cast<bool>(state_); }
+
+    const std::shared_ptr<detail::BufferState> &state() const noexcept { return state_; }
+
+private:
+    std::shared_ptr<detail::BufferState> state_;
+};
+
+// A point in a stream's work: a syncobj (the job's fence) plus a device
+// timestamp written by the job.
+class Event {
+public:
+    Event() = default;
+    explicit Event(const Device &device);
+    Event(Event &&) noexcept = default;
+    Event &operator=(Event &&) noexcept = default;
+    ~Event() = default;
+
+    // true if the recorded work completed (or nothing was recorded); throws
+    // Error(MTIA_ERROR_IO) if it failed on the device. Never blocks.
+    bool query();
+    // Waits up to timeout_ms (< 0: forever); false on timeout; throws like query().
+    bool wait(int64_t timeout_ms = -1);
+    void synchronize() { wait(-1); }
+    bool recorded() const;
+    // Device time (ns) the event's TIMESTAMP command wrote; waits for it.
+    uint64_t timestamp_ns();
+    // Device time from start to end in ms; both must be recorded. Waits.
+    static double elapsed_ms(Event &start, Event &end);
+
+    const std::shared_ptr<detail::EventState> &state() const noexcept { return state_; }
+
+private:
+    std::shared_ptr<detail::EventState> state_;
+};
+
+// An in-order device queue. copy/fill are queued on the host and submitted
+// as one job (SUBMIT) at flush(), record(), wait(), synchronize(), or when
+// the batch is full (see docs/runtime.md).
+class Stream {
+public:
+    Stream() = default;
+    explicit Stream(const Device &device, Priority priority = Priority::Normal);
+    Stream(Stream &&) noexcept = default;
+    Stream &operator=(Stream &&) noexcept = default;
+    // Submits queued ops and destroys the queue (submitted work still completes).
+    ~Stream() = default;
+
+    void copy(Buffer &dst, size_t dst_offset, const Buffer &src, size_t src_offset, size_t len);
+    void fill(Buffer &dst, size_t offset, size_t len, uint8_t value);
+    // len % 8 == 0; the pattern is stored little-endian.
+    void fill64(Buffer &dst, size_t offset, size_t len, uint64_t pattern);
+    // A job with one NOP command (submitted at once); for latency tests.
+    void nop();
+    void record(Event &event);
+    void wait(const Event &event);
+    void flush();
+    // Waits for all submitted work; throws Error(MTIA_ERROR_IO) for the first
+    // failed job since the last synchronize.
+    void synchronize();
+    uint32_t queue_id() const;
+    Priority priority() const;
+    // Jobs submitted so far (for tests and tools).
+    uint64_t jobs_submitted() const;
+
+    const std::shared_ptr<detail::StreamState> &state() const noexcept { return state_; }
+
+private:
+    std::shared_ptr<detail::StreamState> state_;
 };
 
 // "MTIA v1 (emulated)" for a known chip id, "MTIA (chip 0x..)" otherwise.

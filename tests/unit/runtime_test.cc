@@ -36,7 +36,7 @@ std::string make_temp_dir()
 
 TEST(Status, NamesAndStringsCoverEveryCode)
 {
-    for (int s = MTIA_SUCCESS; s >= MTIA_ERROR_INTERNAL; s--) {
+    for (int s = MTIA_SUCCESS; s >= MTIA_STATUS_LAST; s--) {
         auto st = static_cast<mtia_status>(s);
         EXPECT_STRNE(mtia_status_name(st), "MTIA_ERROR_UNKNOWN") << s;
         EXPECT_STRNE(mtia_status_string(st), "unknown status") << s;

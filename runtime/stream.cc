@@ -1,0 +1,430 @@
+// SPDX-License-Identifier: MIT
+// Streams (one driver queue each) and events (a syncobj plus a TIMESTAMP).
+//
+// Batching: copy/fill append a struct drm_mtia_cmd to the stream's batch;
+// the batch becomes one SUBMIT (one job) at flush(), record(), wait(event),
+// synchronize(), nop(), or when it reaches kBatchBytes of data, the UAPI's
+// command limit or its BO limit. Each job keeps the Buffers it names alive
+// until the runtime has seen it complete.
+#include <xf86drm.h>
+
+#include <cerrno>
+#include <cstring>
+#include <limits>
+
+#include "mtia/mtia_spec.h"
+#include "runtime_internal.h"
+
+namespace mtia {
+
+namespace {
+
+// A batch is submitted once it moves this much data, so long runs of big
+// copies start on the device while later ones are being queued.
+constexpr uint64_t kBatchBytes = 8ull << 20;
+constexpr int64_t kWaitChunkNs = 10'000'000'000;  // 10 s per WAIT ioctl
+
+const char *cqe_name(uint32_t st)
+{
+    switch (st) {
+    case MTIA_CQE_OK: return "OK";
+    case MTIA_CQE_BAD_OPCODE: return "BAD_OPCODE";
+    case MTIA_CQE_BAD_FIELD: return "BAD_FIELD";
+    case MTIA_CQE_BAD_ADDRESS: return "BAD_ADDRESS";
+    case MTIA_CQE_DMA_ERROR: return "DMA_ERROR";
+    case MTIA_CQE_ABORTED: return "ABORTED";
+    }
+    return "unknown";
+}
+
+template <typename T>
+const std::shared_ptr<T> &live(const std::shared_ptr<T> &s, const char *what)
+{
+    if (!s) throw Error(MTIA_ERROR_INVALID_HANDLE, std::string(what) + " has been destroyed (or was never created)");
+    return s;
+}
+
+void check_range(const std::shared_ptr<detail::StreamState> &s, const Buffer &b, size_t off, size_t len,
+                 const char *op, const char *which)
+{
+    auto &bs = b.state();
+    if (!bs) throw Error(MTIA_ERROR_INVALID_HANDLE, std::string(op) + ": " + which + " buffer has been freed");
+    if (bs->dev != s->dev) {
+        throw Error(MTIA_ERROR_INVALID_ARGUMENT, std::string(op) + ": " + which + " buffer belongs to another device");
+    }
+    if (off > bs->size || len > bs->size - off) {
+        throw Error(MTIA_ERROR_INVALID_ARGUMENT,
+                    std::string(op) + ": " + which + " range [" + std::to_string(off) + ", +" + std::to_string(len) +
+                        ") is outside the buffer of " + std::to_string(bs->size) + " bytes");
+    }
+}
+
+uint32_t bo_index(detail::StreamState &s, const std::shared_ptr<detail::BufferState> &b)
+{
+    for (size_t i = 0; i < s.bos.size(); i++) {
+        if (s.bos[i] == b->handle) return static_cast<uint32_t>(i);
+    }
+    s.bos.push_back(b->handle);
+    s.keep.push_back(b);
+    return static_cast<uint32_t>(s.bos.size() - 1);
+}
+
+void clear_batch(detail::StreamState &s)
+{
+    s.cmds.clear();
+    s.bos.clear();
+    s.keep.clear();
+    s.in_syncobjs.clear();
+    s.in_events.clear();
+    s.batch_bytes = 0;
+}
+
+void note_error(detail::StreamState &s, const std::string &e)
+{
+    if (s.error.empty()) s.error = e;
+}
+
+// Drops completed jobs from the head of inflight without blocking.
+void retire_done(detail::StreamState &s, int fd)
+{
+    while (!s.inflight.empty()) {
+        try {
+            if (!detail::wait_job(fd, s.queue_id, s.inflight.front().seqno, 0)) return;
+        } catch (const Error &e) {
+            note_error(s, e.what());
+        }
+        s.inflight.pop_front();
+    }
+}
+
+// Submits the batch (a NOP if it has no command but must exist).
+void submit(detail::StreamState &s, int fd, uint32_t out_syncobj = 0)
+{
+    if (s.cmds.empty() && s.in_syncobjs.empty() && !out_syncobj) return;
+    if (s.cmds.empty()) {
+        drm_mtia_cmd nop{};
+        nop.opcode = MTIA_CMD_NOP;
+        s.cmds.push_back(nop);
+    }
+    drm_mtia_submit sub{};
+    sub.cmds = reinterpret_cast<uintptr_t>(s.cmds.data());
+    sub.cmd_count = static_cast<uint32_t>(s.cmds.size());
+    sub.bo_handles = reinterpret_cast<uintptr_t>(s.bos.data());
+    sub.bo_count = static_cast<uint32_t>(s.bos.size());
+    sub.in_syncobjs = reinterpret_cast<uintptr_t>(s.in_syncobjs.data());
+    sub.in_syncobj_count = static_cast<uint32_t>(s.in_syncobjs.size());
+    sub.out_syncobj = out_syncobj;
+    sub.queue_id = s.queue_id;
+    if (drmIoctl(fd, DRM_IOCTL_MTIA_SUBMIT, &sub) != 0) {
+        int err = errno;
+        size_t n = s.cmds.size();
+        clear_batch(s);
+        throw Error(err == ENOMEM ? MTIA_ERROR_OUT_OF_MEMORY : MTIA_ERROR_IO,
+                    "SUBMIT of " + std::to_string(n) + " command(s) on queue " + std::to_string(s.queue_id) +
+                        ": " + std::strerror(err));
+    }
+    detail::Job j;
+    j.seqno = sub.seqno;
+    j.keep = std::move(s.keep);
+    j.events = std::move(s.in_events);
+    s.inflight.push_back(std::move(j));
+    s.last_seqno = sub.seqno;
+    s.jobs++;
+    clear_batch(s);
+    retire_done(s, fd);
+}
+
+// Makes room for one more command naming nbos new BOs.
+void make_room(detail::StreamState &s, int fd, size_t nbos)
+{
+    if (s.cmds.size() + 1 > MTIA_MAX_CMDS_PER_JOB || s.bos.size() + nbos > MTIA_MAX_BOS_PER_JOB) submit(s, fd);
+}
+
+void add_data_cmd(detail::StreamState &s, int fd, const drm_mtia_cmd &c)
+{
+    s.cmds.push_back(c);
+    s.batch_bytes += c.len;
+    if (s.batch_bytes >= kBatchBytes) submit(s, fd);
+}
+
+}  // namespace
+
+namespace detail {
+
+int wait_job(int fd, uint32_t queue_id, uint64_t seqno, int64_t timeout_ns)
+{
+    drm_mtia_wait w{};
+    w.queue_id = queue_id;
+    w.seqno = seqno;
+    w.timeout_ns = static_cast<uint64_t>(timeout_ns);
+    if (drmIoctl(fd, DRM_IOCTL_MTIA_WAIT, &w) != 0) {
+        int err = errno;
+        if (err == ETIME || err == ETIMEDOUT || err == EBUSY) return 0;
+        throw Error(MTIA_ERROR_IO, "WAIT for job " + std::to_string(seqno) + " of queue " +
+                                       std::to_string(queue_id) + ": " + std::strerror(err));
+    }
+    if (w.status == 0) return 1;
+    std::string job = "job " + std::to_string(seqno) + " of queue " + std::to_string(queue_id);
+    if (w.status == -ECANCELED) {
+        throw Error(MTIA_ERROR_IO, job + " was cancelled (device reset or job timeout)");
+    }
+    throw Error(MTIA_ERROR_IO, job + " failed on the device: status " + std::to_string(w.status) + " (" +
+                                   std::strerror(-w.status) + "), CQE status " + std::to_string(w.cqe_status) +
+                                   " (MTIA_CQE_" + cqe_name(w.cqe_status) + ")");
+}
+
+StreamState::~StreamState()
+{
+    if_open(dev, [&](int fd) {
+        try {
+            submit(*this, fd);
+        } catch (...) {
+        }
+        drm_mtia_queue_destroy d{};
+        d.queue_id = queue_id;
+        drmIoctl(fd, DRM_IOCTL_MTIA_QUEUE_DESTROY, &d);
+    });
+}
+
+EventState::~EventState()
+{
+    if (syncobj) {
+        if_open(dev, [&](int fd) { drmSyncobjDestroy(fd, syncobj); });
+    }
+}
+
+}  // namespace detail
+
+// ---- Stream -----------------------------------------------------------------
+
+Stream::Stream(const Device &device, Priority priority)
+{
+    if (priority != Priority::Low && priority != Priority::Normal && priority != Priority::High) {
+        throw Error(MTIA_ERROR_INVALID_ARGUMENT, "bad stream priority");
+    }
+    detail::DeviceUse use(device.state(), "stream create");
+    drm_mtia_queue_create c{};
+    c.priority = static_cast<uint32_t>(priority);
+    if (drmIoctl(use.fd(), DRM_IOCTL_MTIA_QUEUE_CREATE, &c) != 0) {
+        int err = errno;
+        throw Error(err == ENOMEM || err == ENOSPC ? MTIA_ERROR_OUT_OF_MEMORY : MTIA_ERROR_IO,
+                    std::string("QUEUE_CREATE: ") + std::strerror(err));
+    }
+    auto s = std::make_shared<detail::StreamState>();
+    s->dev = device.state();
+    s->queue_id = c.queue_id;
+    s->priority = priority;
+    state_ = std::move(s);
+}
+
+uint32_t Stream::queue_id() const { return live(state_, "stream")->queue_id; }
+Priority Stream::priority() const { return live(state_, "stream")->priority; }
+
+uint64_t Stream::jobs_submitted() const
+{
+    auto &s = live(state_, "stream");
+    std::lock_guard<std::mutex> l(s->mu);
+    return s->jobs;
+}
+
+void Stream::copy(Buffer &dst, size_t dst_offset, const Buffer &src, size_t src_offset, size_t len)
+{
+    auto &s = live(state_, "stream");
+    check_range(s, dst, dst_offset, len, "copy", "destination");
+    check_range(s, src, src_offset, len, "copy", "source");
+    if (len == 0) return;
+    detail::DeviceUse use(s->dev, "copy");
+    std::lock_guard<std::mutex> l(s->mu);
+    make_room(*s, use.fd(), 2);
+    drm_mtia_cmd c{};
+    c.opcode = MTIA_CMD_COPY;
+    c.len = len;
+    c.src_bo = bo_index(*s, src.state());
+    c.dst_bo = bo_index(*s, dst.state());
+    c.src_offset = src_offset;
+    c.dst_offset = dst_offset;
+    add_data_cmd(*s, use.fd(), c);
+}
+
+static void do_fill(const std::shared_ptr<detail::StreamState> &s, Buffer &dst, size_t offset, size_t len,
+                    uint64_t value, bool wide)
+{
+    check_range(s, dst, offset, len, wide ? "fill64" : "fill", "destination");
+    if (wide && len % 8) {
+        throw Error(MTIA_ERROR_INVALID_ARGUMENT, "fill64: length " + std::to_string(len) + " is not a multiple of 8");
+    }
+    if (len == 0) return;
+    detail::DeviceUse use(s->dev, "fill");
+    std::lock_guard<std::mutex> l(s->mu);
+    make_room(*s, use.fd(), 1);
+    drm_mtia_cmd c{};
+    c.opcode = MTIA_CMD_FILL;
+    c.flags = wide ? MTIA_CMD_F_FILL64 : 0;
+    c.len = len;
+    c.value = value;
+    c.dst_bo = bo_index(*s, dst.state());
+    c.dst_offset = offset;
+    add_data_cmd(*s, use.fd(), c);
+}
+
+void Stream::fill(Buffer &dst, size_t offset, size_t len, uint8_t value)
+{
+    do_fill(live(state_, "stream"), dst, offset, len, value, false);
+}
+
+void Stream::fill64(Buffer &dst, size_t offset, size_t len, uint64_t pattern)
+{
+    do_fill(live(state_, "stream"), dst, offset, len, pattern, true);
+}
+
+void Stream::nop()
+{
+    auto &s = live(state_, "stream");
+    detail::DeviceUse use(s->dev, "nop");
+    std::lock_guard<std::mutex> l(s->mu);
+    submit(*s, use.fd());
+    drm_mtia_cmd c{};
+    c.opcode = MTIA_CMD_NOP;
+    s->cmds.push_back(c);
+    submit(*s, use.fd());
+}
+
+void Stream::flush()
+{
+    auto &s = live(state_, "stream");
+    detail::DeviceUse use(s->dev, "flush");
+    std::lock_guard<std::mutex> l(s->mu);
+    submit(*s, use.fd());
+}
+
+void Stream::record(Event &event)
+{
+    auto &s = live(state_, "stream");
+    auto &e = live(event.state(), "event");
+    if (e->dev != s->dev) throw Error(MTIA_ERROR_INVALID_ARGUMENT, "record: event belongs to another device");
+    detail::DeviceUse use(s->dev, "record");
+    std::lock_guard<std::mutex> l(s->mu);
+    std::lock_guard<std::mutex> le(e->mu);
+    make_room(*s, use.fd(), 1);
+    drm_mtia_cmd c{};
+    c.opcode = MTIA_CMD_TIMESTAMP;
+    c.len = 8;
+    c.dst_bo = bo_index(*s, e->ts);
+    c.dst_offset = 0;
+    s->cmds.push_back(c);
+    submit(*s, use.fd(), e->syncobj);
+    e->stream = s;
+    e->seqno = s->last_seqno;
+    e->recorded = true;
+    e->done = false;
+}
+
+void Stream::wait(const Event &event)
+{
+    auto &s = live(state_, "stream");
+    auto &e = live(event.state(), "event");
+    if (e->dev != s->dev) throw Error(MTIA_ERROR_INVALID_ARGUMENT, "wait: event belongs to another device");
+    detail::DeviceUse use(s->dev, "stream wait");
+    std::lock_guard<std::mutex> l(s->mu);
+    std::lock_guard<std::mutex> le(e->mu);
+    if (!e->recorded || e->done || e->stream == s) return;  // nothing to wait for / in order anyway
+    // The queued work does not wait; a NOP job carrying the event's fence
+    // (as it is now) holds back everything submitted after it.
+    submit(*s, use.fd());
+    s->in_syncobjs.push_back(e->syncobj);
+    s->in_events.push_back(e);
+    submit(*s, use.fd());
+}
+
+void Stream::synchronize()
+{
+    auto &s = live(state_, "stream");
+    detail::DeviceUse use(s->dev, "synchronize");
+    std::lock_guard<std::mutex> l(s->mu);
+    try {
+        submit(*s, use.fd());
+    } catch (const Error &e) {
+        note_error(*s, e.what());
+    }
+    while (!s->inflight.empty()) {
+        try {
+            while (!detail::wait_job(use.fd(), s->queue_id, s->inflight.front().seqno, kWaitChunkNs)) {
+            }
+        } catch (const Error &e) {
+            note_error(*s, e.what());
+        }
+        s->inflight.pop_front();
+    }
+    if (!s->error.empty()) {
+        std::string e = std::move(s->error);
+        s->error.clear();
+        throw Error(MTIA_ERROR_IO, e);
+    }
+}
+
+// ---- Event ------------------------------------------------------------------
+
+Event::Event(const Device &device)
+{
+    auto e = std::make_shared<detail::EventState>();
+    Buffer ts(device, 8, Placement::Host);
+    void *p = ts.map();
+    std::memset(p, 0, 8);
+    e->ts = ts.state();
+    e->dev = device.state();
+    detail::DeviceUse use(device.state(), "event create");
+    if (drmSyncobjCreate(use.fd(), 0, &e->syncobj) != 0) {
+        int err = errno;
+        e->syncobj = 0;
+        throw Error(MTIA_ERROR_IO, std::string("syncobj create: ") + std::strerror(err));
+    }
+    state_ = std::move(e);
+}
+
+bool Event::recorded() const
+{
+    auto &e = live(state_, "event");
+    std::lock_guard<std::mutex> l(e->mu);
+    return e->recorded;
+}
+
+bool Event::query() { return wait(0); }
+
+bool Event::wait(int64_t timeout_ms)
+{
+    auto &e = live(state_, "event");
+    detail::DeviceUse use(e->dev, "event wait");
+    std::lock_guard<std::mutex> l(e->mu);
+    if (!e->recorded || e->done) return true;
+    const uint32_t q = e->stream->queue_id;
+    if (timeout_ms >= 0) {
+        const int64_t ns = timeout_ms > std::numeric_limits<int64_t>::max() / 1000000
+                               ? std::numeric_limits<int64_t>::max()
+                               : timeout_ms * 1000000;
+        if (!detail::wait_job(use.fd(), q, e->seqno, ns)) return false;
+    } else {
+        while (!detail::wait_job(use.fd(), q, e->seqno, kWaitChunkNs)) {
+        }
+    }
+    e->done = true;
+    return true;
+}
+
+uint64_t Event::timestamp_ns()
+{
+    auto &e = live(state_, "event");
+    if (!recorded()) throw Error(MTIA_ERROR_INVALID_ARGUMENT, "event was never recorded");
+    wait(-1);
+    return *static_cast<volatile uint64_t *>(e->ts->ptr);
+}
+
+double Event::elapsed_ms(Event &start, Event &end)
+{
+    if (!start.recorded() || !end.recorded()) {
+        throw Error(MTIA_ERROR_INVALID_ARGUMENT, "elapsed_ms: both events must be recorded");
+    }
+    const uint64_t a = start.timestamp_ns(), b = end.timestamp_ns();
+    return (static_cast<double>(b) - static_cast<double>(a)) / 1e6;
+}
+
+}  // namespace mtia

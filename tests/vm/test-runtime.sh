@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# In-VM test of libmtia's buffers, streams and events (build/bin/runtime_vm_tests,
+# GoogleTest) plus mtia-run --bench copy as a smoke test. Runs INSIDE an
+# mtia-vm guest with the driver loaded; the device used is the first with
+# >= 512 MiB of device memory (MTIA_TEST_DEVICE=N overrides):
+#   tools/mtia-vm run --device-opts devmem-size=512M -- tests/vm/test-runtime.sh
+# Last line: "N passed, M failed"; exit 1 if any failed.
+set -u
+
+# shellcheck source=tests/vm/lib.sh
+. "$(dirname "$0")/lib.sh"
+BIN=${MTIA_RUNTIME_TESTS:-build/bin/runtime_vm_tests}
+tmp=$(mktemp -d)
+on_finish() { rm -rf "$tmp"; }
+
+if [ "$ndev" -eq 0 ]; then
+  fail "no PCI device $VENDOR:$DEVICE in the VM (run with --devices N)"
+  finish
+fi
+dmesg_mark=$(dmesg | wc -l)
+
+if [ -x "$BIN" ]; then
+  "$BIN" 2>&1 | tee "$tmp/gtest.log"
+  rc=${PIPESTATUS[0]}
+  p=$(sed -n 's/^\[  PASSED  \] \([0-9]*\) test.*/\1/p' "$tmp/gtest.log" | tail -n1)
+  f=$(sed -n 's/^\[  FAILED  \] \([0-9]*\) test.*/\1/p' "$tmp/gtest.log" | tail -n1)
+  passed=$((passed + ${p:-0}))
+  failed=$((failed + ${f:-0}))
+  check "runtime_vm_tests exited 0 (rc $rc)" [ "$rc" -eq 0 ]
+else
+  fail "no $BIN (ninja -C build/cmake runtime_vm_tests)"
+fi
+
+dev=${MTIA_TEST_DEVICE:-0}
+if build/bin/mtia-run --bench copy --device "$dev" --size 4M --iters 2 --nop-iters 50 --json >"$tmp/bench.json" 2>&1; then
+  check "mtia-run --bench copy --json gives positive numbers" /usr/bin/python3 -c '
+import json, sys
+j = json.load(open(sys.argv[1]))
+ok = all(j[k]["gbps"] > 0 for k in ("host_to_device", "device_to_host", "device_to_device")) and j["nop"]["p50_us"] > 0
+print("  h2d %.3f d2h %.3f d2d %.3f GB/s, NOP p50 %.1f us" % (j["host_to_device"]["gbps"], j["device_to_host"]["gbps"], j["device_to_device"]["gbps"], j["nop"]["p50_us"]))
+sys.exit(0 if ok else 1)' "$tmp/bench.json"
+else
+  cat "$tmp/bench.json"
+  fail "mtia-run --bench copy failed"
+fi
+check "mtia-run without a mode is a usage error" bash -c '! build/bin/mtia-run >/dev/null 2>&1'
+check "mtia-run --size garbage is a usage error" bash -c '! build/bin/mtia-run --bench copy --size 12Q >/dev/null 2>&1'
+
+bad=$(dmesg | tail -n +$((dmesg_mark + 1)) |
+  grep -E 'WARNING:|BUG:|Oops|Call Trace:|general protection|refcount_t' || true)
+check "dmesg has no warning or oops" [ -z "$bad" ]
+[ -n "$bad" ] && echo "$bad"
+
+finish
