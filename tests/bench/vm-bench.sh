@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# In-VM part of tests/bench/run-bench.sh (run by it; the VM has one mtia
+# device with 1 GiB of device memory and a RAM-backed emulated NVMe drive):
+#  - guest single-thread memcpy (same binary as on the host)
+#  - mtia-run --bench copy: DMA bandwidth by direction, NOP job round trip
+#  - 4 KiB O_DIRECT reads at QD1 from QEMU's emulated NVMe
+# Prints the figures and their ratios; MTIA_BENCH_HOST_MEMCPY (GB/s) is
+# the host's memcpy measured by run-bench.sh just before.
+set -euo pipefail
+[ "${MTIA_IN_VM:-0}" = 1 ] || { echo "vm-bench.sh: run inside tools/mtia-vm" >&2; exit 2; }
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+
+build/bin/memcpy_bench 256 5 >"$tmp/memcpy"
+build/bin/mtia-run --bench copy --size "${MTIA_BENCH_COPY_SIZE:-256M}" --iters "${MTIA_BENCH_COPY_ITERS:-4}" \
+  --nop-iters "${MTIA_BENCH_NOPS:-2000}" --json >"$tmp/copy.json"
+modprobe -d "$MTIA_GUEST_ROOT" nvme
+for _ in $(seq 100); do [ -b /dev/nvme0n1 ] && break; sleep 0.1; done
+build/bin/nvme_qd1 /dev/nvme0n1 "${MTIA_BENCH_NVME_READS:-2000}" >"$tmp/nvme"
+
+/usr/bin/python3 - "$tmp" "${MTIA_BENCH_HOST_MEMCPY:-0}" <<'PYEOF'
+import json, sys
+d, host = sys.argv[1], float(sys.argv[2])
+guest = float(open(d + "/memcpy").read().split()[1])
+j = json.load(open(d + "/copy.json"))
+nv = open(d + "/nvme").read().split()
+nv = dict(zip(nv[1::2], nv[2::2]))
+nv_p50, nv_p99 = float(nv["p50_us"]), float(nv["p99_us"])
+print(f"  guest memcpy (1 thread, 256 MiB):    {guest:8.3f} GB/s  ({guest / host:.2f}x host)" if host else
+      f"  guest memcpy (1 thread, 256 MiB):    {guest:8.3f} GB/s")
+print(f"  device DMA, {j['size'] >> 20} MiB x {j['iters']} per direction (host clock; device clock):")
+worst = None
+for k, name in (("host_to_device", "host->device"), ("device_to_host", "device->host"),
+                ("device_to_device", "device->device")):
+    g, dg = j[k]["gbps"], j[k]["device_gbps"]
+    r = g / host if host else 0
+    worst = r if worst is None else min(worst, r)
+    print(f"    {name:<15} {g:8.3f} GB/s ({dg:8.3f})  = {r:.2f}x host memcpy, {g / guest:.2f}x guest memcpy")
+print(f"  target DMA >= 0.5x host memcpy: {'met' if worst >= 0.5 else 'NOT met'} (lowest {worst:.2f}x)")
+n50, n99 = j["nop"]["p50_us"], j["nop"]["p99_us"]
+print(f"  NOP job submit->complete ({j['nop']['iters']} jobs): p50 {n50:.1f} us  p99 {n99:.1f} us")
+print(f"  emulated NVMe 4 KiB O_DIRECT read, QD1 ({nv['reads']} reads): p50 {nv_p50:.1f} us  p99 {nv_p99:.1f} us")
+r = n50 / nv_p50
+print(f"  NOP p50 / NVMe p50: {r:.2f}x  (target <= 1.0x: {'met' if r <= 1.0 else 'NOT met'})")
+PYEOF
