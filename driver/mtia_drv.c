@@ -27,6 +27,7 @@
 
 #include "mtia_drv.h"
 #include "mtia_hw.h"
+#include "mtia_job.h"
 
 /* DRM_ACCEL_FOPS of 6.12 lacks show_fdinfo, which fdinfo memory stats need. */
 static const struct file_operations mtia_accel_fops = {
@@ -39,11 +40,17 @@ static const struct drm_ioctl_desc mtia_ioctls[] = {
 	DRM_IOCTL_DEF_DRV(MTIA_GET_INFO, mtia_ioctl_get_info, 0),
 	DRM_IOCTL_DEF_DRV(MTIA_BO_CREATE, mtia_ioctl_bo_create, 0),
 	DRM_IOCTL_DEF_DRV(MTIA_BO_INFO, mtia_ioctl_bo_info, 0),
+	DRM_IOCTL_DEF_DRV(MTIA_QUEUE_CREATE, mtia_ioctl_queue_create, 0),
+	DRM_IOCTL_DEF_DRV(MTIA_QUEUE_DESTROY, mtia_ioctl_queue_destroy, 0),
+	DRM_IOCTL_DEF_DRV(MTIA_SUBMIT, mtia_ioctl_submit, 0),
+	DRM_IOCTL_DEF_DRV(MTIA_WAIT, mtia_ioctl_wait, 0),
 };
 
 static const struct drm_driver mtia_drm_driver = {
-	.driver_features = DRIVER_GEM | DRIVER_COMPUTE_ACCEL,
+	.driver_features = DRIVER_GEM | DRIVER_SYNCOBJ | DRIVER_COMPUTE_ACCEL,
 	.fops = &mtia_accel_fops,
+	.open = mtia_open,
+	.postclose = mtia_postclose,
 	.gem_create_object = mtia_gem_create_object,
 	.show_fdinfo = mtia_show_fdinfo,
 	.ioctls = mtia_ioctls,
@@ -256,6 +263,10 @@ static int mtia_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 	if (ret)
 		return ret;
 
+	ret = mtia_jobs_init(mdev);
+	if (ret)
+		goto err_irq;
+
 	ret = mtia_irq_self_test(mdev);
 	if (ret)
 		goto err_irq;
@@ -266,8 +277,10 @@ static int mtia_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 	mutex_unlock(&mdev->mbox_lock);
 	if (ret)
 		goto err_irq;
+	mtia_hwq_program_all(mdev);
 
 	mtia_debugfs_init(mdev);
+	mtia_jobs_debugfs_init(mdev);
 
 	ret = drm_dev_register(&mdev->drm, 0);
 	if (ret) {
@@ -301,6 +314,8 @@ static void mtia_remove(struct pci_dev *pdev)
 	mtia_irq_disable(mdev);
 	/* Stops the control core. */
 	mtia_hw_reset(mdev);
+	/* Jobs still on the hardware fail with -ENODEV. */
+	mtia_jobs_fini(mdev);
 }
 
 static const struct pci_device_id mtia_pci_ids[] = {

@@ -37,6 +37,7 @@
 struct drm_file;
 struct drm_gem_object;
 struct drm_printer;
+struct mtia_jobs;
 struct mtia_mbox_msg;
 struct sg_table;
 
@@ -108,6 +109,7 @@ struct mtia_hw_info {
  * @devmem_reserved: allocator blocks of the firmware window.
  * @devmem_total: bytes allocatable to BOs (above the firmware window).
  * @devmem_used: bytes allocated to device BOs.
+ * @jobs: hardware queues, schedulers and job state (mtia_job.h).
  */
 struct mtia_device {
 	struct drm_device drm;
@@ -146,6 +148,8 @@ struct mtia_device {
 	struct list_head devmem_reserved;
 	u64 devmem_total;
 	u64 devmem_used;
+
+	struct mtia_jobs *jobs;
 };
 
 static inline struct mtia_device *to_mtia_device(struct drm_device *drm)

@@ -21,7 +21,10 @@
 #include <linux/moduleparam.h>
 #include <linux/workqueue.h>
 
+#include <drm/drm_drv.h>
+
 #include "mtia_hw.h"
+#include "mtia_job.h"
 
 static unsigned int watchdog_ms = 1000;
 module_param(watchdog_ms, uint, 0644);
@@ -64,6 +67,29 @@ static void mtia_health_recover(struct mtia_device *mdev)
 			 atomic_read(&mdev->reset_count));
 	}
 	mutex_unlock(&mdev->mbox_lock);
+}
+
+/**
+ * mtia_health_reset() - reset the device with its jobs: stop the
+ * schedulers, reset and reboot the firmware (unless the device is dead or
+ * gone), program the queues and run the interrupted jobs again.
+ * @mdev: the device.
+ * @bad: the job that timed out (cancelled with its queue's later jobs), or
+ *	NULL when the firmware failed.
+ */
+void mtia_health_reset(struct mtia_device *mdev, struct drm_sched_job *bad)
+{
+	int idx;
+
+	mutex_lock(&mdev->jobs->reset_lock);
+	mtia_jobs_reset_begin(mdev, bad);
+	if (drm_dev_enter(&mdev->drm, &idx)) {
+		if (READ_ONCE(mdev->fw_state) != MTIA_FW_DEAD)
+			mtia_health_recover(mdev);
+		drm_dev_exit(idx);
+	}
+	mtia_jobs_reset_end(mdev);
+	mutex_unlock(&mdev->jobs->reset_lock);
 }
 
 /* Return true if the firmware needs a reset (and say why). */
@@ -117,7 +143,7 @@ static void mtia_health_work(struct work_struct *work)
 	if (READ_ONCE(watchdog_ms) &&
 	    READ_ONCE(mdev->fw_state) == MTIA_FW_READY &&
 	    mtia_health_check(mdev))
-		mtia_health_recover(mdev);
+		mtia_health_reset(mdev, NULL);
 
 	if (READ_ONCE(mdev->fw_state) != MTIA_FW_DEAD)
 		queue_delayed_work(system_wq, &mdev->health_work,

@@ -13,6 +13,7 @@
 #include <linux/jiffies.h>
 
 #include "mtia_hw.h"
+#include "mtia_job.h"
 
 #define MTIA_IRQ_SELF_TEST_TIMEOUT_MS	1000
 
@@ -37,12 +38,18 @@ static irqreturn_t mtia_irq_handler(int irq, void *arg)
 	struct mtia_device *mdev = arg;
 	unsigned long pending;
 	unsigned int bit;
+	bool queues;
 	u32 status;
 
 	BUILD_BUG_ON(MTIA_IRQ_ALL & ~GENMASK(MTIA_IRQ_NR_CAUSES - 1, 0));
 
+	/* Queues on the admin vector when too few vectors were granted. */
+	queues = mtia_hwq_poll_shared(mdev);
+
 	status = mtia_rd32(mdev, MTIA_REG_IRQ_STATUS);
 	if (!status || status == U32_MAX) {
+		if (queues)
+			return IRQ_HANDLED;
 		atomic64_inc(&mdev->irq_spurious);
 		return IRQ_NONE;
 	}

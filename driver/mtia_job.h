@@ -1,0 +1,188 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * mtia-open DRM accel driver: hardware queues, jobs and their scheduling.
+ */
+#ifndef __MTIA_JOB_H__
+#define __MTIA_JOB_H__
+
+#include <linux/bits.h>
+#include <linux/dma-fence.h>
+#include <linux/list.h>
+#include <linux/mutex.h>
+#include <linux/spinlock.h>
+#include <linux/types.h>
+#include <linux/xarray.h>
+
+#include <drm/gpu_scheduler.h>
+
+#include <mtia/mtia_spec.h>
+
+struct drm_device;
+struct drm_file;
+struct drm_gem_object;
+struct mtia_device;
+
+#define MTIA_HWQ_ORDER		8	/* 256-entry SQ and CQ */
+#define MTIA_HWQ_ENTRIES	BIT(MTIA_HWQ_ORDER)
+#define MTIA_WAIT_WINDOW	256	/* finished fences kept per user queue */
+
+/**
+ * struct mtia_hwq - one hardware queue and its scheduler.
+ * @mdev: the device.
+ * @idx: queue number (0..MTIA_NUM_QUEUES - 1).
+ * @prio: MTIA_PRIO_* programmed in CTRL.
+ * @vec: MSI-X vector of its CQ.
+ * @sq: SQ ring (DMA-coherent), @sq_dma its bus address.
+ * @cq: CQ ring (DMA-coherent), @cq_dma its bus address.
+ * @lock: protects the ring state and @jobs; taken from the IRQ handler.
+ * @sq_tail: next SQ slot the driver writes.
+ * @sq_head: SQ head from the last CQE (slots before it may be reused).
+ * @cq_head: next CQ slot to read.
+ * @phase: phase bit of valid CQEs in the current CQ lap.
+ * @up: the queue is programmed and enabled.
+ * @stalled: fault injection: the doorbell is not rung until the next reset.
+ * @jobs: jobs handed to this queue by run_job, oldest first; the first
+ *	ones have all their commands in the SQ, later ones may wait for room.
+ * @fence_lock: lock of the hardware fences.
+ * @fence_ctx: dma_fence context of the hardware fences.
+ * @fence_seq: last hardware fence seqno.
+ * @sched: the DRM GPU scheduler feeding this queue.
+ */
+struct mtia_hwq {
+	struct mtia_device *mdev;
+	unsigned int idx;
+	u32 prio;
+	unsigned int vec;
+	struct mtia_cmd *sq;
+	dma_addr_t sq_dma;
+	struct mtia_cqe *cq;
+	dma_addr_t cq_dma;
+	spinlock_t lock; /* see @lock above */
+	u32 sq_tail;
+	u32 sq_head;
+	u32 cq_head;
+	u32 phase;
+	bool up;
+	bool stalled;
+	struct list_head jobs;
+	spinlock_t fence_lock; /* of the hardware fences */
+	u64 fence_ctx;
+	u64 fence_seq;
+	struct drm_gpu_scheduler sched;
+};
+
+/**
+ * struct mtia_jobs - per-device job submission state.
+ * @hwq: the hardware queues.
+ * @reset_lock: serialises device resets by the timeout handler and the
+ *	firmware watchdog.
+ * @timeout_wq: ordered workqueue shared by all schedulers' timeout handlers,
+ *	so only one reset runs at a time.
+ * @ctx_ida: context ids of open files.
+ * @fault: pending fault injection (MTIA_FAULT_*), consumed by the next job.
+ * @sched_ready: the schedulers were initialised.
+ * @class_scheds: per MTIA_PRIO_* class, its schedulers (the entities keep a
+ *	pointer to these arrays); @class_n: how many.
+ */
+struct mtia_jobs {
+	struct mtia_hwq hwq[MTIA_NUM_QUEUES];
+	struct mutex reset_lock; /* see @reset_lock above */
+	struct workqueue_struct *timeout_wq;
+	struct ida ctx_ida;
+	atomic_t fault;
+	bool sched_ready;
+	struct drm_gpu_scheduler *class_scheds[MTIA_PRIO_HIGH + 1][MTIA_NUM_QUEUES];
+	unsigned int class_n[MTIA_PRIO_HIGH + 1];
+};
+
+#define MTIA_FAULT_NONE		0
+#define MTIA_FAULT_DMA		1	/* first command reads an unmapped address */
+#define MTIA_FAULT_HANG		2	/* the job's doorbell is never rung */
+
+/* mtia_queue.c: hardware rings */
+int mtia_hwq_init(struct mtia_device *mdev);
+void mtia_hwq_program_all(struct mtia_device *mdev);
+void mtia_hwq_stop_all(struct mtia_device *mdev);
+bool mtia_hwq_poll_shared(struct mtia_device *mdev);
+struct mtia_job;
+void mtia_hwq_queue_job(struct mtia_hwq *q, struct mtia_job *job);
+void mtia_hwq_cancel_all(struct mtia_device *mdev, int error);
+
+/* mtia_job.c: drm_sched backend, ioctls */
+int mtia_jobs_init(struct mtia_device *mdev);
+void mtia_jobs_fini(struct mtia_device *mdev);
+void mtia_jobs_reset_begin(struct mtia_device *mdev,
+			   struct drm_sched_job *bad);
+void mtia_jobs_reset_end(struct mtia_device *mdev);
+void mtia_jobs_debugfs_init(struct mtia_device *mdev);
+int mtia_open(struct drm_device *drm, struct drm_file *file);
+void mtia_postclose(struct drm_device *drm, struct drm_file *file);
+int mtia_ioctl_queue_create(struct drm_device *drm, void *data,
+			    struct drm_file *file);
+int mtia_ioctl_queue_destroy(struct drm_device *drm, void *data,
+			     struct drm_file *file);
+int mtia_ioctl_submit(struct drm_device *drm, void *data,
+		      struct drm_file *file);
+int mtia_ioctl_wait(struct drm_device *drm, void *data,
+		    struct drm_file *file);
+
+/**
+ * struct mtia_hw_fence - completion of one job on a hardware queue,
+ *	signalled by the CQ handler (with an error if a command failed).
+ */
+struct mtia_hw_fence {
+	struct dma_fence base;
+};
+
+/**
+ * struct mtia_job_sgt - the device's view of one pinned host BO.
+ */
+struct mtia_job_sgt {
+	void *cpu;
+	dma_addr_t dma;
+	size_t size;
+};
+
+struct mtia_uqueue;
+
+/**
+ * struct mtia_job - one SUBMIT.
+ * @base: scheduler job.
+ * @mdev: the device.
+ * @uq: the user queue (referenced).
+ * @seqno: sequence number in @uq.
+ * @cmds: translated device commands, @ncmds of them.
+ * @bos: referenced BOs, @nbos of them; @pinned[i] for pinned host BOs.
+ * @sgts: per BO, the device SG table of a host BO.
+ * @node: in mtia_hwq.jobs while on the hardware.
+ * @next_cmd: next command to write to the SQ.
+ * @outstanding: commands written or to be written without a CQE yet.
+ * @first_err: MTIA_CQE_* of the first failed command, 0 if none.
+ * @hw_fence: the current hardware fence (NULL before run_job).
+ * @fault: MTIA_FAULT_* injected into this job.
+ */
+struct mtia_job {
+	struct drm_sched_job base;
+	struct mtia_device *mdev;
+	struct mtia_uqueue *uq;
+	u64 seqno;
+	struct mtia_cmd *cmds;
+	u32 ncmds;
+	u32 nbos;
+	struct drm_gem_object **bos;
+	bool *pinned;
+	struct mtia_job_sgt *sgts;
+	struct list_head node;
+	u32 next_cmd;
+	u32 outstanding;
+	u16 first_err;
+	struct mtia_hw_fence *hw_fence;
+	int fault;
+};
+
+void mtia_job_hw_done(struct mtia_job *job);
+
+/* mtia_health.c: device reset + firmware reboot with jobs stopped/rerun */
+void mtia_health_reset(struct mtia_device *mdev, struct drm_sched_job *bad);
+
+#endif /* __MTIA_JOB_H__ */

@@ -1,0 +1,316 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * mtia-open DRM accel driver: hardware queue rings (docs/queues.md).
+ *
+ * Each of the MTIA_NUM_QUEUES hardware queues gets a 256-entry SQ and CQ in
+ * DMA-coherent memory, allocated once at probe and (re)programmed whenever
+ * the firmware becomes ready: after boot and after every device reset.
+ * Queues 0-1 are HIGH, 2-5 NORMAL and 6-7 LOW priority. Each queue's CQ
+ * raises its own MSI-X vector (1 + queue) when the device granted
+ * 1 + MTIA_NUM_QUEUES vectors; with fewer, queues share the vectors beyond
+ * the admin one, and with only one vector everything is on vector 0 (the
+ * admin handler then polls the queues too). Interrupt coalescing is off:
+ * every completion interrupts.
+ *
+ * A job is a run of device commands written to the SQ in order. Jobs are
+ * kept on the queue's list in the order run_job handed them over; the CQ
+ * handler credits each CQE to the oldest job (a queue completes in order),
+ * and signals the job's hardware fence when its last command completed.
+ * A job larger than the free room in the SQ is written in pieces: what does
+ * not fit is written by the CQ handler as the device frees SQ slots, so a
+ * job of any length (up to MTIA_MAX_CMDS_PER_JOB) runs on a 256-entry ring.
+ */
+
+#include <linux/device.h>
+#include <linux/dma-mapping.h>
+#include <linux/interrupt.h>
+#include <linux/pci.h>
+
+#include "mtia_hw.h"
+#include "mtia_job.h"
+
+static const u32 mtia_hwq_prio[MTIA_NUM_QUEUES] = {
+	MTIA_PRIO_HIGH, MTIA_PRIO_HIGH,
+	MTIA_PRIO_NORMAL, MTIA_PRIO_NORMAL, MTIA_PRIO_NORMAL, MTIA_PRIO_NORMAL,
+	MTIA_PRIO_LOW, MTIA_PRIO_LOW,
+};
+
+/* Write as many pending commands as fit, then ring the doorbell. */
+static void mtia_hwq_fill(struct mtia_hwq *q)
+{
+	struct mtia_job *job;
+	u32 written = 0, next;
+
+	if (!q->up || q->stalled)
+		return;
+	list_for_each_entry(job, &q->jobs, node) {
+		if (job->fault == MTIA_FAULT_HANG) {
+			/* Injected hang: nothing more reaches the device. */
+			q->stalled = true;
+			break;
+		}
+		while (job->next_cmd < job->ncmds) {
+			next = (q->sq_tail + 1) & (MTIA_HWQ_ENTRIES - 1);
+			if (next == q->sq_head)
+				goto out;
+			q->sq[q->sq_tail] = job->cmds[job->next_cmd];
+			q->sq[q->sq_tail].cid = q->sq_tail;
+			q->sq_tail = next;
+			job->next_cmd++;
+			written++;
+		}
+	}
+out:
+	if (written) {
+		/* The ring entries before the doorbell write. */
+		dma_wmb();
+		mtia_wr32(q->mdev, MTIA_REG_DB(q->idx, MTIA_DB_SQ_TAIL),
+			  q->sq_tail);
+	}
+}
+
+/**
+ * mtia_hwq_queue_job() - hand a job to a hardware queue (from run_job).
+ * @q: the queue.
+ * @job: the job, its hardware fence set up.
+ */
+void mtia_hwq_queue_job(struct mtia_hwq *q, struct mtia_job *job)
+{
+	unsigned long flags;
+
+	job->next_cmd = 0;
+	job->outstanding = job->ncmds;
+	job->first_err = 0;
+	spin_lock_irqsave(&q->lock, flags);
+	list_add_tail(&job->node, &q->jobs);
+	mtia_hwq_fill(q);
+	spin_unlock_irqrestore(&q->lock, flags);
+}
+
+/* Consume the CQ; true if there was anything. */
+static bool mtia_hwq_process(struct mtia_hwq *q)
+{
+	struct mtia_device *mdev = q->mdev;
+	struct mtia_cqe *cqe;
+	struct mtia_job *job;
+	unsigned long flags;
+	unsigned int n = 0;
+	u16 st;
+
+	spin_lock_irqsave(&q->lock, flags);
+	while (q->up) {
+		cqe = &q->cq[q->cq_head];
+		st = READ_ONCE(cqe->status);
+		if ((st & 1) != q->phase)
+			break;
+		/* The rest of the CQE after its phase bit. */
+		dma_rmb();
+		q->sq_head = READ_ONCE(cqe->sq_head) & (MTIA_HWQ_ENTRIES - 1);
+		job = list_first_entry_or_null(&q->jobs, struct mtia_job, node);
+		if (job && job->outstanding) {
+			if ((st >> 1) && !job->first_err)
+				job->first_err = st >> 1;
+			if (!--job->outstanding) {
+				list_del_init(&job->node);
+				mtia_job_hw_done(job);
+			}
+		} else {
+			dev_warn_ratelimited(&mdev->pdev->dev,
+					     "queue %u: completion without a job (cid %u status %u)\n",
+					     q->idx, cqe->cid, st >> 1);
+		}
+		if (++q->cq_head == MTIA_HWQ_ENTRIES) {
+			q->cq_head = 0;
+			q->phase ^= 1;
+		}
+		n++;
+	}
+	if (n) {
+		mtia_wr32(mdev, MTIA_REG_DB(q->idx, MTIA_DB_CQ_HEAD), q->cq_head);
+		mtia_hwq_fill(q);
+	}
+	spin_unlock_irqrestore(&q->lock, flags);
+	return n;
+}
+
+/* One handler per vector >= 1; it serves every queue on that vector. */
+static irqreturn_t mtia_hwq_irq(int irq, void *arg)
+{
+	struct mtia_hwq *first = arg;
+	struct mtia_jobs *jobs = first->mdev->jobs;
+	bool any = false;
+	unsigned int i;
+
+	for (i = first->idx; i < MTIA_NUM_QUEUES; i++)
+		if (jobs->hwq[i].vec == first->vec)
+			any |= mtia_hwq_process(&jobs->hwq[i]);
+	return any ? IRQ_HANDLED : IRQ_NONE;
+}
+
+/**
+ * mtia_hwq_poll_shared() - serve the queues on the admin vector.
+ * @mdev: the device.
+ *
+ * Return: true if a completion was consumed.
+ */
+bool mtia_hwq_poll_shared(struct mtia_device *mdev)
+{
+	struct mtia_jobs *jobs = READ_ONCE(mdev->jobs);
+	bool any = false;
+	unsigned int i;
+
+	if (!jobs)
+		return false;
+	for (i = 0; i < MTIA_NUM_QUEUES; i++)
+		if (!jobs->hwq[i].vec)
+			any |= mtia_hwq_process(&jobs->hwq[i]);
+	return any;
+}
+
+/**
+ * mtia_hwq_init() - allocate the rings and install the CQ handlers.
+ * @mdev: the device, MSI-X enabled, @mdev->jobs allocated.
+ *
+ * Everything is device-managed.
+ *
+ * Return: 0 or a negative errno.
+ */
+int mtia_hwq_init(struct mtia_device *mdev)
+{
+	struct device *dev = &mdev->pdev->dev;
+	struct mtia_jobs *jobs = mdev->jobs;
+	unsigned int i, j;
+	int ret, irq;
+
+	for (i = 0; i < MTIA_NUM_QUEUES; i++) {
+		struct mtia_hwq *q = &jobs->hwq[i];
+
+		q->mdev = mdev;
+		q->idx = i;
+		q->prio = mtia_hwq_prio[i];
+		q->vec = mdev->nvecs > 1 ? 1 + i % (mdev->nvecs - 1) : 0;
+		spin_lock_init(&q->lock);
+		INIT_LIST_HEAD(&q->jobs);
+		q->fence_ctx = dma_fence_context_alloc(1);
+		q->sq = dmam_alloc_coherent(dev, MTIA_HWQ_ENTRIES * sizeof(*q->sq),
+					    &q->sq_dma, GFP_KERNEL);
+		q->cq = dmam_alloc_coherent(dev, MTIA_HWQ_ENTRIES * sizeof(*q->cq),
+					    &q->cq_dma, GFP_KERNEL);
+		if (!q->sq || !q->cq)
+			return -ENOMEM;
+	}
+
+	for (i = 0; i < MTIA_NUM_QUEUES; i++) {
+		struct mtia_hwq *q = &jobs->hwq[i];
+		const char *name;
+
+		if (!q->vec)
+			continue;
+		for (j = 0; j < i; j++)
+			if (jobs->hwq[j].vec == q->vec)
+				break;
+		if (j < i)
+			continue;
+		irq = pci_irq_vector(mdev->pdev, q->vec);
+		if (irq < 0)
+			return irq;
+		name = devm_kasprintf(dev, GFP_KERNEL, "%s-q%u", MTIA_DRIVER_NAME,
+				      i);
+		if (!name)
+			return -ENOMEM;
+		ret = devm_request_irq(dev, irq, mtia_hwq_irq, 0, name, q);
+		if (ret) {
+			dev_err(dev, "cannot request queue IRQ %d (%d)\n", irq,
+				ret);
+			return ret;
+		}
+	}
+	return 0;
+}
+
+/**
+ * mtia_hwq_program_all() - program and enable every queue with empty rings.
+ * @mdev: the device, firmware ready, queues disabled (after reset).
+ */
+void mtia_hwq_program_all(struct mtia_device *mdev)
+{
+	struct mtia_jobs *jobs = mdev->jobs;
+	unsigned long flags;
+	unsigned int i;
+
+	for (i = 0; i < MTIA_NUM_QUEUES; i++) {
+		struct mtia_hwq *q = &jobs->hwq[i];
+
+		spin_lock_irqsave(&q->lock, flags);
+		memset(q->cq, 0, MTIA_HWQ_ENTRIES * sizeof(*q->cq));
+		q->sq_tail = 0;
+		q->sq_head = 0;
+		q->cq_head = 0;
+		q->phase = 1;
+		q->stalled = false;
+		mtia_wr32(mdev, MTIA_REG_Q(i, MTIA_Q_SQ_BASE_LO),
+			  lower_32_bits(q->sq_dma));
+		mtia_wr32(mdev, MTIA_REG_Q(i, MTIA_Q_SQ_BASE_HI),
+			  upper_32_bits(q->sq_dma));
+		mtia_wr32(mdev, MTIA_REG_Q(i, MTIA_Q_CQ_BASE_LO),
+			  lower_32_bits(q->cq_dma));
+		mtia_wr32(mdev, MTIA_REG_Q(i, MTIA_Q_CQ_BASE_HI),
+			  upper_32_bits(q->cq_dma));
+		mtia_wr32(mdev, MTIA_REG_Q(i, MTIA_Q_SIZE),
+			  MTIA_HWQ_ORDER | MTIA_HWQ_ORDER << 8);
+		mtia_wr32(mdev, MTIA_REG_Q(i, MTIA_Q_COALESCE), 0);
+		mtia_wr32(mdev, MTIA_REG_Q(i, MTIA_Q_CTRL),
+			  MTIA_Q_CTRL_ENABLE |
+			  q->prio << MTIA_Q_CTRL_PRIO_SHIFT |
+			  q->vec << MTIA_Q_CTRL_VEC_SHIFT);
+		q->up = true;
+		spin_unlock_irqrestore(&q->lock, flags);
+	}
+}
+
+/**
+ * mtia_hwq_stop_all() - stop consuming completions (before a reset).
+ * @mdev: the device.
+ *
+ * The device reset that follows disables the queues without writing any
+ * completion; the jobs stay on the lists until mtia_hwq_cancel_all().
+ */
+void mtia_hwq_stop_all(struct mtia_device *mdev)
+{
+	struct mtia_jobs *jobs = mdev->jobs;
+	unsigned long flags;
+	unsigned int i;
+
+	for (i = 0; i < MTIA_NUM_QUEUES; i++) {
+		spin_lock_irqsave(&jobs->hwq[i].lock, flags);
+		jobs->hwq[i].up = false;
+		spin_unlock_irqrestore(&jobs->hwq[i].lock, flags);
+	}
+}
+
+/**
+ * mtia_hwq_cancel_all() - drop every job from the queues, signalling its
+ * hardware fence with @error.
+ * @mdev: the device, queues stopped.
+ * @error: negative errno for the fences.
+ */
+void mtia_hwq_cancel_all(struct mtia_device *mdev, int error)
+{
+	struct mtia_jobs *jobs = mdev->jobs;
+	struct mtia_job *job, *tmp;
+	unsigned long flags;
+	unsigned int i;
+
+	for (i = 0; i < MTIA_NUM_QUEUES; i++) {
+		struct mtia_hwq *q = &jobs->hwq[i];
+
+		spin_lock_irqsave(&q->lock, flags);
+		list_for_each_entry_safe(job, tmp, &q->jobs, node) {
+			list_del_init(&job->node);
+			job->outstanding = 0;
+			dma_fence_set_error(&job->hw_fence->base, error);
+			dma_fence_signal(&job->hw_fence->base);
+		}
+		spin_unlock_irqrestore(&q->lock, flags);
+	}
+}

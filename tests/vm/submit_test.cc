@@ -1,0 +1,606 @@
+// SPDX-License-Identifier: MIT
+// In-VM: job submission (QUEUE_CREATE/DESTROY, SUBMIT, WAIT) against the
+// driver with raw ioctls through libdrm: NOP, COPY host->device->host with
+// checksums (1 B .. 64 MiB, random offsets), FILL, TIMESTAMP, FENCE, order
+// in a queue, syncobjs (out, in, across fds), argument and bounds checks,
+// fault injection (DMA error, hung job -> timeout and reset) and several
+// processes x queues at once. Runs on the first mtia device.
+#include <dirent.h>
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <xf86drm.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdint>
+#include <cstring>
+#include <fstream>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "mtia/mtia_spec.h"
+#include "uapi/drm/mtia_accel.h"
+
+namespace {
+
+constexpr uint64_t kMiB = 1ull << 20;
+constexpr uint64_t kSec = 1000000000ull;
+
+std::string g_node, g_debugfs;
+
+bool find_device()
+{
+    std::vector<std::string> names;
+    if (DIR *d = opendir("/sys/class/accel")) {
+        while (dirent *e = readdir(d))
+            if (strncmp(e->d_name, "accel", 5) == 0)
+                names.push_back(e->d_name);
+        closedir(d);
+    }
+    std::sort(names.begin(), names.end());
+    for (const auto &n : names) {
+        std::ifstream f("/sys/class/accel/" + n + "/device/vendor");
+        std::string v;
+        f >> v;
+        if (v == "0x1d9b") {
+            g_node = "/dev/accel/" + n;
+            // 6.12 names the debugfs directory after the PCI address.
+            char link[256] = {};
+            std::string dev = "/sys/class/accel/" + n + "/device";
+            ssize_t l = readlink(dev.c_str(), link, sizeof(link) - 1);
+            std::string bdf = l > 0 ? std::string(link, l) : n;
+            g_debugfs = "/sys/kernel/debug/accel/" + bdf.substr(bdf.rfind('/') + 1);
+            return true;
+        }
+    }
+    return false;
+}
+
+int open_dev()
+{
+    return open(g_node.c_str(), O_RDWR | O_CLOEXEC);
+}
+
+int ioctl_err(int fd, unsigned long req, void *arg)
+{
+    return drmIoctl(fd, req, arg) ? errno : 0;
+}
+
+struct Bo {
+    uint32_t handle = 0;
+    uint64_t size = 0;
+    uint8_t *map = nullptr;
+};
+
+Bo bo_create(int fd, uint64_t size, uint32_t placement, bool map = true)
+{
+    Bo bo;
+    drm_mtia_bo_create c{};
+    c.size = size;
+    c.placement = placement;
+    EXPECT_EQ(0, ioctl_err(fd, DRM_IOCTL_MTIA_BO_CREATE, &c));
+    bo.handle = c.handle;
+    drm_mtia_bo_info i{};
+    i.handle = c.handle;
+    EXPECT_EQ(0, ioctl_err(fd, DRM_IOCTL_MTIA_BO_INFO, &i));
+    bo.size = i.size;
+    if (map) {
+        void *p = mmap(nullptr, i.size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, i.mmap_offset);
+        EXPECT_NE(MAP_FAILED, p);
+        bo.map = p == MAP_FAILED ? nullptr : static_cast<uint8_t *>(p);
+    }
+    return bo;
+}
+
+void bo_free(int fd, Bo &bo)
+{
+    if (bo.map)
+        munmap(bo.map, bo.size);
+    drm_gem_close gc{};
+    gc.handle = bo.handle;
+    drmIoctl(fd, DRM_IOCTL_GEM_CLOSE, &gc);
+    bo = Bo();
+}
+
+uint32_t queue_create(int fd, uint32_t prio = MTIA_QUEUE_PRIO_NORMAL)
+{
+    drm_mtia_queue_create q{};
+    q.priority = prio;
+    EXPECT_EQ(0, ioctl_err(fd, DRM_IOCTL_MTIA_QUEUE_CREATE, &q));
+    return q.queue_id;
+}
+
+drm_mtia_cmd cmd_copy(uint32_t sbo, uint64_t soff, uint32_t dbo, uint64_t doff, uint64_t len)
+{
+    drm_mtia_cmd c{};
+    c.opcode = MTIA_CMD_COPY;
+    c.src_bo = sbo;
+    c.src_offset = soff;
+    c.dst_bo = dbo;
+    c.dst_offset = doff;
+    c.len = len;
+    return c;
+}
+
+drm_mtia_cmd cmd_fill(uint32_t dbo, uint64_t doff, uint64_t len, uint64_t value, uint8_t flags = 0)
+{
+    drm_mtia_cmd c{};
+    c.opcode = MTIA_CMD_FILL;
+    c.flags = flags;
+    c.dst_bo = dbo;
+    c.dst_offset = doff;
+    c.len = len;
+    c.value = value;
+    return c;
+}
+
+drm_mtia_cmd cmd_op(uint8_t op)
+{
+    drm_mtia_cmd c{};
+    c.opcode = op;
+    return c;
+}
+
+struct Submit {
+    std::vector<drm_mtia_cmd> cmds;
+    std::vector<uint32_t> bos;
+    std::vector<uint32_t> in_syncs;
+    uint32_t out_sync = 0;
+};
+
+int submit(int fd, uint32_t queue, const Submit &s, uint64_t *seqno)
+{
+    drm_mtia_submit a{};
+    a.cmds = reinterpret_cast<uintptr_t>(s.cmds.data());
+    a.cmd_count = s.cmds.size();
+    a.bo_handles = reinterpret_cast<uintptr_t>(s.bos.data());
+    a.bo_count = s.bos.size();
+    a.in_syncobjs = reinterpret_cast<uintptr_t>(s.in_syncs.data());
+    a.in_syncobj_count = s.in_syncs.size();
+    a.out_syncobj = s.out_sync;
+    a.queue_id = queue;
+    int err = ioctl_err(fd, DRM_IOCTL_MTIA_SUBMIT, &a);
+    if (!err && seqno)
+        *seqno = a.seqno;
+    return err;
+}
+
+int wait_job(int fd, uint32_t queue, uint64_t seqno, uint64_t timeout_ns, int32_t *status,
+             uint32_t *cqe = nullptr)
+{
+    drm_mtia_wait w{};
+    w.queue_id = queue;
+    w.seqno = seqno;
+    w.timeout_ns = timeout_ns;
+    int err = ioctl_err(fd, DRM_IOCTL_MTIA_WAIT, &w);
+    if (status)
+        *status = w.status;
+    if (cqe)
+        *cqe = w.cqe_status;
+    return err;
+}
+
+// Submit and wait; returns the job status (or 1000 + errno on ioctl failure).
+int run(int fd, uint32_t queue, const Submit &s, uint32_t *cqe = nullptr)
+{
+    uint64_t seq = 0;
+    int err = submit(fd, queue, s, &seq);
+    if (err)
+        return 1000 + err;
+    int32_t st = 0;
+    err = wait_job(fd, queue, seq, 60 * kSec, &st, cqe);
+    return err ? 1000 + err : st;
+}
+
+bool write_debugfs(const std::string &file, const std::string &what)
+{
+    std::ofstream f(g_debugfs + "/" + file);
+    f << what << "\n";
+    f.flush();
+    return f.good();
+}
+
+class SubmitTest : public ::testing::Test {
+protected:
+    void SetUp() override
+    {
+        if (g_node.empty() && !find_device())
+            GTEST_SKIP() << "no mtia device";
+        fd = open_dev();
+        ASSERT_GE(fd, 0);
+        q = queue_create(fd);
+    }
+    void TearDown() override
+    {
+        if (fd >= 0)
+            close(fd);
+    }
+    int fd = -1;
+    uint32_t q = 0;
+};
+
+TEST_F(SubmitTest, Nop)
+{
+    Submit s;
+    s.cmds.push_back(cmd_op(MTIA_CMD_NOP));
+    EXPECT_EQ(0, run(fd, q, s));
+    s.cmds.assign(300, cmd_op(MTIA_CMD_NOP)); // more than the 256-entry ring
+    EXPECT_EQ(0, run(fd, q, s));
+    s.cmds.assign(MTIA_MAX_CMDS_PER_JOB, cmd_op(MTIA_CMD_NOP));
+    EXPECT_EQ(0, run(fd, q, s));
+    s.cmds.assign(3, cmd_op(MTIA_CMD_FENCE));
+    EXPECT_EQ(0, run(fd, q, s));
+}
+
+TEST_F(SubmitTest, CopyHostDeviceHost)
+{
+    std::mt19937_64 rng(42);
+    for (uint64_t len : std::vector<uint64_t>{1, 7, 4095, 4096, 65537, kMiB + 3, 9 * kMiB + 5, 64 * kMiB}) {
+        SCOPED_TRACE(len);
+        uint64_t soff = rng() % 4096, doff = rng() % 4096, hoff = rng() % 4096;
+        Bo src = bo_create(fd, len + 4096, MTIA_BO_HOST);
+        Bo dev = bo_create(fd, len + 4096, MTIA_BO_DEVICE, false);
+        Bo dst = bo_create(fd, len + 4096, MTIA_BO_HOST);
+        ASSERT_TRUE(src.map && dst.map);
+        for (uint64_t i = 0; i < src.size; i += 8) {
+            uint64_t v = rng();
+            memcpy(src.map + i, &v, 8);
+        }
+        memset(dst.map, 0xee, dst.size);
+        Submit s;
+        s.bos = {src.handle, dev.handle, dst.handle};
+        s.cmds.push_back(cmd_copy(0, soff, 1, doff, len));
+        s.cmds.push_back(cmd_copy(1, doff, 2, hoff, len));
+        ASSERT_EQ(0, run(fd, q, s));
+        EXPECT_EQ(0, memcmp(src.map + soff, dst.map + hoff, len));
+        if (hoff) {
+            EXPECT_EQ(0xee, dst.map[hoff - 1]);
+        }
+        EXPECT_EQ(0xee, dst.map[hoff + len]);
+        bo_free(fd, src);
+        bo_free(fd, dev);
+        bo_free(fd, dst);
+    }
+}
+
+TEST_F(SubmitTest, FillAndTimestamp)
+{
+    Bo b = bo_create(fd, 8192, MTIA_BO_HOST);
+    Submit s;
+    s.bos = {b.handle};
+    s.cmds.push_back(cmd_fill(0, 0, 8192, 0x5a));
+    s.cmds.push_back(cmd_fill(0, 16, 64, 0x0123456789abcdefull, MTIA_CMD_F_FILL64));
+    drm_mtia_cmd ts = cmd_op(MTIA_CMD_TIMESTAMP);
+    ts.dst_bo = 0;
+    ts.len = 8;
+    ts.dst_offset = 4096;
+    s.cmds.push_back(ts);
+    ts.dst_offset = 4104;
+    s.cmds.push_back(ts);
+    ASSERT_EQ(0, run(fd, q, s));
+    EXPECT_EQ(0x5a, b.map[0]);
+    EXPECT_EQ(0x5a, b.map[8191]);
+    uint64_t v;
+    memcpy(&v, b.map + 16, 8);
+    EXPECT_EQ(0x0123456789abcdefull, v);
+    memcpy(&v, b.map + 72, 8);
+    EXPECT_EQ(0x0123456789abcdefull, v);
+    uint64_t t0, t1;
+    memcpy(&t0, b.map + 4096, 8);
+    memcpy(&t1, b.map + 4104, 8);
+    EXPECT_GT(t0, 0u);
+    EXPECT_GE(t1, t0);
+    bo_free(fd, b);
+}
+
+TEST_F(SubmitTest, OrderInQueue)
+{
+    Bo b = bo_create(fd, 4096, MTIA_BO_HOST);
+    Bo d = bo_create(fd, 4096, MTIA_BO_DEVICE, false);
+    std::vector<uint64_t> seqs;
+    for (int i = 1; i <= 100; i++) {
+        Submit s;
+        s.bos = {d.handle, b.handle};
+        s.cmds.push_back(cmd_fill(0, 0, 4096, i));
+        s.cmds.push_back(cmd_copy(0, 0, 1, 0, 4096));
+        uint64_t seq;
+        ASSERT_EQ(0, submit(fd, q, s, &seq));
+        if (!seqs.empty()) {
+            EXPECT_EQ(seqs.back() + 1, seq);
+        }
+        seqs.push_back(seq);
+    }
+    int32_t st = -1;
+    ASSERT_EQ(0, wait_job(fd, q, seqs.back(), 60 * kSec, &st));
+    EXPECT_EQ(0, st);
+    EXPECT_EQ(100, b.map[0]);
+    EXPECT_EQ(100, b.map[4095]);
+    for (uint64_t sq : seqs) { // all done, in the window or older
+        ASSERT_EQ(0, wait_job(fd, q, sq, 0, &st));
+        EXPECT_EQ(0, st);
+    }
+    bo_free(fd, b);
+    bo_free(fd, d);
+}
+
+TEST_F(SubmitTest, OutSyncobjAcrossFds)
+{
+    uint32_t sync;
+    ASSERT_EQ(0, drmSyncobjCreate(fd, 0, &sync));
+    Bo b = bo_create(fd, 16 * kMiB, MTIA_BO_HOST);
+    Submit s;
+    s.bos = {b.handle};
+    s.cmds.push_back(cmd_fill(0, 0, b.size, 0x77));
+    s.out_sync = sync;
+    uint64_t seq;
+    ASSERT_EQ(0, submit(fd, q, s, &seq));
+    int sfd = -1;
+    ASSERT_EQ(0, drmSyncobjHandleToFD(fd, sync, &sfd));
+    int fd2 = open_dev();
+    ASSERT_GE(fd2, 0);
+    uint32_t sync2;
+    ASSERT_EQ(0, drmSyncobjFDToHandle(fd2, sfd, &sync2));
+    ASSERT_EQ(0, drmSyncobjWait(fd2, &sync2, 1, INT64_MAX, 0, nullptr));
+    EXPECT_EQ(0x77, b.map[b.size - 1]);
+    close(sfd);
+    close(fd2);
+    drmSyncobjDestroy(fd, sync);
+    bo_free(fd, b);
+}
+
+TEST_F(SubmitTest, InSyncobjAcrossQueues)
+{
+    uint32_t q2 = queue_create(fd, MTIA_QUEUE_PRIO_LOW);
+    uint32_t sync;
+    ASSERT_EQ(0, drmSyncobjCreate(fd, 0, &sync));
+    Bo a = bo_create(fd, 32 * kMiB, MTIA_BO_HOST);
+    Bo d = bo_create(fd, 32 * kMiB, MTIA_BO_DEVICE, false);
+    Bo c = bo_create(fd, 32 * kMiB, MTIA_BO_HOST);
+    Submit s1;
+    s1.bos = {a.handle, d.handle};
+    s1.cmds.push_back(cmd_fill(0, 0, a.size, 0x31));
+    s1.cmds.push_back(cmd_copy(0, 0, 1, 0, a.size));
+    s1.out_sync = sync;
+    ASSERT_EQ(0, submit(fd, q, s1, nullptr));
+    Submit s2;
+    s2.bos = {d.handle, c.handle};
+    s2.cmds.push_back(cmd_copy(0, 0, 1, 0, d.size));
+    s2.in_syncs = {sync};
+    EXPECT_EQ(0, run(fd, q2, s2));
+    EXPECT_EQ(0x31, c.map[0]);
+    EXPECT_EQ(0x31, c.map[c.size - 1]);
+    drmSyncobjDestroy(fd, sync);
+    bo_free(fd, a);
+    bo_free(fd, d);
+    bo_free(fd, c);
+}
+
+TEST_F(SubmitTest, OutOfBoundsAndBadArgs)
+{
+    Bo b = bo_create(fd, 4096, MTIA_BO_HOST);
+    int fd2 = open_dev();
+    // Handles are per file: take one number this file does not have.
+    Bo other0 = bo_create(fd2, 4096, MTIA_BO_HOST, false);
+    Bo other1 = bo_create(fd2, 4096, MTIA_BO_HOST, false);
+    Bo other = other1.handle != b.handle ? other1 : other0;
+    memset(b.map, 0x11, 4096);
+    auto one = [&](drm_mtia_cmd c, std::vector<uint32_t> bos) {
+        Submit s;
+        s.bos = bos;
+        s.cmds.push_back(c);
+        return submit(fd, q, s, nullptr);
+    };
+    EXPECT_EQ(EINVAL, one(cmd_fill(0, 1, 4096, 0), {b.handle}));            // past the end
+    EXPECT_EQ(EINVAL, one(cmd_fill(0, UINT64_MAX, 2, 0), {b.handle}));      // wraps
+    EXPECT_EQ(EINVAL, one(cmd_copy(0, 0, 1, 0, 16), {b.handle}));           // bad BO index
+    EXPECT_EQ(EINVAL, one(cmd_copy(0, 4000, 0, 0, 200), {b.handle}));      // src past end
+    EXPECT_EQ(EINVAL, one(cmd_fill(0, 0, 16, 0), {other.handle}));         // other file's handle
+    EXPECT_EQ(EINVAL, one(cmd_fill(0, 0, 12, 0, MTIA_CMD_F_FILL64), {b.handle}));
+    EXPECT_EQ(EINVAL, one(cmd_op(0x7f), {}));
+    drm_mtia_cmd ts = cmd_op(MTIA_CMD_TIMESTAMP);
+    ts.len = 4;
+    EXPECT_EQ(EINVAL, one(ts, {b.handle}));
+    drm_mtia_cmd nop = cmd_op(MTIA_CMD_NOP);
+    nop.reserved[1] = 1;
+    EXPECT_EQ(EINVAL, one(nop, {}));
+    nop = cmd_op(MTIA_CMD_NOP);
+    nop.pad1 = 1;
+    EXPECT_EQ(EINVAL, one(nop, {}));
+    EXPECT_EQ(0x11, b.map[0]); // nothing ran
+
+    Submit s;
+    s.cmds.push_back(cmd_op(MTIA_CMD_NOP));
+    drm_mtia_submit a{};
+    a.cmds = reinterpret_cast<uintptr_t>(s.cmds.data());
+    a.cmd_count = 1;
+    a.queue_id = q;
+    a.flags = 1;
+    EXPECT_EQ(EINVAL, ioctl_err(fd, DRM_IOCTL_MTIA_SUBMIT, &a));
+    a.flags = 0;
+    a.reserved[0] = 1;
+    EXPECT_EQ(EINVAL, ioctl_err(fd, DRM_IOCTL_MTIA_SUBMIT, &a));
+    a.reserved[0] = 0;
+    a.cmd_count = 0;
+    EXPECT_EQ(EINVAL, ioctl_err(fd, DRM_IOCTL_MTIA_SUBMIT, &a));
+    a.cmd_count = MTIA_MAX_CMDS_PER_JOB + 1;
+    EXPECT_EQ(EINVAL, ioctl_err(fd, DRM_IOCTL_MTIA_SUBMIT, &a));
+    a.cmd_count = 1;
+    a.bo_count = MTIA_MAX_BOS_PER_JOB + 1;
+    EXPECT_EQ(EINVAL, ioctl_err(fd, DRM_IOCTL_MTIA_SUBMIT, &a));
+    a.bo_count = 0;
+    a.in_syncobj_count = MTIA_MAX_SYNCOBJS + 1;
+    EXPECT_EQ(EINVAL, ioctl_err(fd, DRM_IOCTL_MTIA_SUBMIT, &a));
+    a.in_syncobj_count = 0;
+    a.queue_id = 9999;
+    EXPECT_EQ(EINVAL, ioctl_err(fd, DRM_IOCTL_MTIA_SUBMIT, &a));
+    a.queue_id = q;
+    a.out_syncobj = 12345;
+    EXPECT_EQ(EINVAL, ioctl_err(fd, DRM_IOCTL_MTIA_SUBMIT, &a));
+
+    drm_mtia_queue_create qc{};
+    qc.priority = 3;
+    EXPECT_EQ(EINVAL, ioctl_err(fd, DRM_IOCTL_MTIA_QUEUE_CREATE, &qc));
+    qc.priority = 0;
+    qc.reserved[1] = 1;
+    EXPECT_EQ(EINVAL, ioctl_err(fd, DRM_IOCTL_MTIA_QUEUE_CREATE, &qc));
+    drm_mtia_queue_destroy qd{};
+    qd.queue_id = 9999;
+    EXPECT_EQ(EINVAL, ioctl_err(fd, DRM_IOCTL_MTIA_QUEUE_DESTROY, &qd));
+
+    int32_t st;
+    EXPECT_EQ(EINVAL, wait_job(fd, q, 1, 0, &st)); // nothing submitted yet
+    EXPECT_EQ(EINVAL, wait_job(fd, q, 0, 0, &st));
+    uint64_t seq;
+    ASSERT_EQ(0, submit(fd, q, s, &seq));
+    EXPECT_EQ(EINVAL, wait_job(fd, q, seq + 1, 0, &st));
+    EXPECT_EQ(0, wait_job(fd, q, seq, 10 * kSec, &st));
+    EXPECT_EQ(0, st);
+    qd.queue_id = q;
+    EXPECT_EQ(0, ioctl_err(fd, DRM_IOCTL_MTIA_QUEUE_DESTROY, &qd));
+    EXPECT_EQ(EINVAL, wait_job(fd, q, seq, 0, &st));
+    bo_free(fd2, other0);
+    bo_free(fd2, other1);
+    close(fd2);
+    bo_free(fd, b);
+}
+
+TEST_F(SubmitTest, DmaErrorOnlyThatJob)
+{
+    if (access((g_debugfs + "/fault_inject").c_str(), W_OK))
+        GTEST_SKIP() << "no debugfs fault_inject (needs root and debugfs)";
+    Bo b = bo_create(fd, 4096, MTIA_BO_HOST);
+    Submit s;
+    s.bos = {b.handle};
+    s.cmds.push_back(cmd_fill(0, 0, 4096, 0x42));
+    ASSERT_TRUE(write_debugfs("fault_inject", "dma"));
+    uint32_t cqe = 0;
+    EXPECT_EQ(-EIO, run(fd, q, s, &cqe));
+    EXPECT_EQ(static_cast<uint32_t>(MTIA_CQE_DMA_ERROR), cqe);
+    EXPECT_EQ(0, run(fd, q, s, &cqe));
+    EXPECT_EQ(0u, cqe);
+    EXPECT_EQ(0x42, b.map[100]);
+    bo_free(fd, b);
+}
+
+TEST_F(SubmitTest, HungJobTimesOutOthersComplete)
+{
+    if (access((g_debugfs + "/fault_inject").c_str(), W_OK))
+        GTEST_SKIP() << "no debugfs fault_inject (needs root and debugfs)";
+    // Another file's big copies in flight on another priority class.
+    int fd2 = open_dev();
+    ASSERT_GE(fd2, 0);
+    uint32_t q2 = queue_create(fd2, MTIA_QUEUE_PRIO_HIGH);
+    Bo src = bo_create(fd2, 8 * kMiB, MTIA_BO_HOST);
+    Bo dst = bo_create(fd2, 8 * kMiB, MTIA_BO_HOST);
+    for (uint64_t i = 0; i < src.size; i++)
+        src.map[i] = static_cast<uint8_t>(i * 7 + 3);
+
+    Bo b = bo_create(fd, 4096, MTIA_BO_HOST);
+    Submit hs;
+    hs.bos = {b.handle};
+    hs.cmds.push_back(cmd_fill(0, 0, 4096, 0x99));
+    ASSERT_TRUE(write_debugfs("fault_inject", "hang"));
+    uint64_t hseq;
+    ASSERT_EQ(0, submit(fd, q, hs, &hseq));
+
+    std::vector<uint64_t> seqs;
+    for (int i = 0; i < 8; i++) {
+        Submit s;
+        s.bos = {src.handle, dst.handle};
+        s.cmds.push_back(cmd_fill(1, 0, dst.size, 0));
+        s.cmds.push_back(cmd_copy(0, 0, 1, 0, src.size));
+        uint64_t seq;
+        ASSERT_EQ(0, submit(fd2, q2, s, &seq));
+        seqs.push_back(seq);
+    }
+    int32_t st = 0;
+    EXPECT_EQ(ETIME, wait_job(fd, q, hseq, kSec / 2, &st));
+    EXPECT_EQ(0, wait_job(fd, q, hseq, 60 * kSec, &st));
+    EXPECT_EQ(-ECANCELED, st);
+    for (uint64_t s : seqs) {
+        EXPECT_EQ(0, wait_job(fd2, q2, s, 60 * kSec, &st));
+        EXPECT_EQ(0, st);
+    }
+    EXPECT_EQ(0, memcmp(src.map, dst.map, src.size));
+    // The device works after the reset.
+    EXPECT_EQ(0, run(fd, q, hs));
+    EXPECT_EQ(0x99, b.map[5]);
+    bo_free(fd, b);
+    bo_free(fd2, src);
+    bo_free(fd2, dst);
+    close(fd2);
+}
+
+TEST_F(SubmitTest, ProcessesTimesQueues)
+{
+    constexpr int kProcs = 4, kQueues = 3, kJobs = 40;
+    std::vector<pid_t> pids;
+    for (int p = 0; p < kProcs; p++) {
+        pid_t pid = fork();
+        ASSERT_GE(pid, 0);
+        if (pid == 0) {
+            int f = open_dev();
+            int bad = f < 0;
+            uint32_t qs[kQueues];
+            Bo bos[kQueues], dev[kQueues];
+            for (int i = 0; i < kQueues; i++) {
+                qs[i] = queue_create(f, i % 3);
+                bos[i] = bo_create(f, 64 * 1024, MTIA_BO_HOST);
+                dev[i] = bo_create(f, 64 * 1024, MTIA_BO_DEVICE, false);
+            }
+            uint64_t last[kQueues] = {};
+            for (int j = 1; j <= kJobs; j++)
+                for (int i = 0; i < kQueues; i++) {
+                    Submit s;
+                    s.bos = {dev[i].handle, bos[i].handle};
+                    s.cmds.push_back(cmd_fill(0, 0, 64 * 1024, j + p));
+                    s.cmds.push_back(cmd_copy(0, 0, 1, 0, 64 * 1024));
+                    uint64_t seq;
+                    bad |= submit(f, qs[i], s, &seq) != 0;
+                    bad |= last[i] && seq != last[i] + 1;
+                    last[i] = seq;
+                }
+            for (int i = 0; i < kQueues; i++) {
+                int32_t st = -1;
+                bad |= wait_job(f, qs[i], last[i], 60 * kSec, &st) != 0 || st != 0;
+                bad |= bos[i].map[0] != static_cast<uint8_t>(kJobs + p);
+                bad |= bos[i].map[65535] != static_cast<uint8_t>(kJobs + p);
+            }
+            _exit(bad);
+        }
+        pids.push_back(pid);
+    }
+    for (pid_t pid : pids) {
+        int status = 0;
+        ASSERT_EQ(pid, waitpid(pid, &status, 0));
+        EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status;
+    }
+}
+
+TEST_F(SubmitTest, CloseWithJobsInFlight)
+{
+    for (int i = 0; i < 5; i++) {
+        int f = open_dev();
+        ASSERT_GE(f, 0);
+        uint32_t qq = queue_create(f);
+        Bo b = bo_create(f, 8 * kMiB, MTIA_BO_HOST, false);
+        Submit s;
+        s.bos = {b.handle};
+        s.cmds.push_back(cmd_fill(0, 0, b.size, 1));
+        for (int j = 0; j < 10; j++)
+            ASSERT_EQ(0, submit(f, qq, s, nullptr));
+        drm_gem_close gc{};
+        gc.handle = b.handle;
+        drmIoctl(f, DRM_IOCTL_GEM_CLOSE, &gc);
+        close(f); // queues destroyed, BOs freed once the jobs are done
+    }
+    Submit s;
+    s.cmds.push_back(cmd_op(MTIA_CMD_NOP));
+    EXPECT_EQ(0, run(fd, q, s));
+}
+
+} // namespace
