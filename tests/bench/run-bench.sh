@@ -13,7 +13,8 @@ echo "== control-core simulator (RV32IMC), host, one thread"
 build/bin/rv32_bench --benchmark_format=json 2>/dev/null | /usr/bin/python3 -c '
 import json, sys
 for b in json.load(sys.stdin)["benchmarks"]:
-    print(f"  {b[\"name\"]:<20} {b[\"items_per_second\"] / 1e6:8.1f} M simulated instructions/s")
+    name, ips = b["name"], b["items_per_second"]
+    print(f"  {name:<20} {ips / 1e6:8.1f} M simulated instructions/s")
 '
 
 echo "== admin mailbox ping round trip (TCG guest, debugfs fw_ping)"

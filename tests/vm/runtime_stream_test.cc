@@ -7,6 +7,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <random>
@@ -345,16 +346,53 @@ TEST_F(Runtime, CxxDestructionOrderAndClose)
     d2.close();  // idempotent
 }
 
-TEST_F(Runtime, DeviceErrorReportedBySynchronize)
+// debugfs fault_inject of the test device ("" if absent).
+std::string fault_inject(const mtia::Device &d)
 {
-    // The runtime's own checks stop out-of-range work; a device-side error
-    // needs work the device rejects. The driver validates BO ranges too, so
-    // we can only check that a good stream stays error-free here and that a
-    // WAIT failure would be reported; see test-runtime.sh for the reset case.
+    std::string f = "/sys/kernel/debug/accel/" + d.info().pci_bus_id + "/fault_inject";
+    return access(f.c_str(), W_OK) == 0 ? f : "";
+}
+
+bool inject(const std::string &file, const char *what)
+{
+    FILE *f = std::fopen(file.c_str(), "w");
+    if (!f) return false;
+    bool ok = std::fputs(what, f) >= 0;
+    return std::fclose(f) == 0 && ok;
+}
+
+TEST_F(Runtime, DeviceErrorReportedBySynchronizeAndEvent)
+{
+    std::string fi = fault_inject(dev());
+    if (fi.empty()) GTEST_SKIP() << "no debugfs fault_inject";
     mtia::Stream s(dev());
-    mtia::Buffer b(dev(), 4096);
-    s.fill(b, 0, 4096, 9);
+    mtia::Buffer b(dev(), 4096, mtia::Placement::Host);
+    mtia::Event e(dev());
+    s.fill(b, 0, 4096, 1);
+    s.synchronize();
+    ASSERT_TRUE(inject(fi, "dma"));
+    s.fill(b, 0, 4096, 2);  // this job's first command gets a bad address
+    s.record(e);
+    expect_status(MTIA_ERROR_IO, [&] { e.wait(60000); }, "CQE status 4 (MTIA_CQE_DMA_ERROR)");
+    expect_status(MTIA_ERROR_IO, [&] { s.synchronize(); }, "MTIA_CQE_DMA_ERROR");
+    // Reported once; the stream goes on working.
+    s.fill(b, 0, 4096, 3);
     EXPECT_NO_THROW(s.synchronize());
+    EXPECT_EQ(b.map_as<unsigned char>()[4095], 3);
+}
+
+TEST_F(Runtime, HungJobIsCancelled)
+{
+    std::string fi = fault_inject(dev());
+    if (fi.empty()) GTEST_SKIP() << "no debugfs fault_inject";
+    mtia::Stream s(dev());
+    mtia::Buffer b(dev(), 4096, mtia::Placement::Host);
+    ASSERT_TRUE(inject(fi, "hang"));
+    s.fill(b, 0, 4096, 5);
+    expect_status(MTIA_ERROR_IO, [&] { s.synchronize(); }, "cancelled");
+    s.fill(b, 0, 4096, 6);
+    EXPECT_NO_THROW(s.synchronize());
+    EXPECT_EQ(b.map_as<unsigned char>()[0], 6);
 }
 
 // Several processes x several streams at once, each checking its data.
