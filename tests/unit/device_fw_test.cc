@@ -21,6 +21,7 @@
 #include "mtia/mtia_spec.h"
 #include "mtia_core.h"
 #include "sha256.h"
+#include "test_watchdog.h"
 
 namespace {
 
@@ -108,35 +109,6 @@ const mtia_core_host_ops kOps = {
     nullptr,
 };
 
-// Aborts the test binary if a test hangs (a thread that will not stop).
-class Watchdog {
-public:
-    explicit Watchdog(std::chrono::seconds limit)
-        : t_([this, limit] {
-              std::unique_lock<std::mutex> l(mu_);
-              if (!cv_.wait_for(l, limit, [this] { return done_; })) {
-                  std::fprintf(stderr, "device_fw_test: watchdog: test hung, aborting\n");
-                  std::abort();
-              }
-          })
-    {
-    }
-    ~Watchdog()
-    {
-        {
-            std::lock_guard<std::mutex> l(mu_);
-            done_ = true;
-        }
-        cv_.notify_all();
-        t_.join();
-    }
-
-private:
-    std::mutex mu_;
-    std::condition_variable cv_;
-    bool done_ = false;
-    std::thread t_;
-};
 
 class FwTest : public ::testing::Test {
 protected:

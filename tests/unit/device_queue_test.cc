@@ -22,6 +22,7 @@
 
 #include "mtia/mtia_spec.h"
 #include "mtia_core.h"
+#include "test_watchdog.h"
 
 namespace {
 
@@ -90,35 +91,6 @@ const mtia_core_host_ops kOps = {
     },
 };
 
-// Aborts the binary if a test hangs (a worker that will not stop).
-class Watchdog {
-public:
-    explicit Watchdog(std::chrono::seconds limit)
-        : t_([this, limit] {
-              std::unique_lock<std::mutex> l(mu_);
-              if (!cv_.wait_for(l, limit, [this] { return done_; })) {
-                  std::fprintf(stderr, "device_queue_test: watchdog: test hung, aborting\n");
-                  std::abort();
-              }
-          })
-    {
-    }
-    ~Watchdog()
-    {
-        {
-            std::lock_guard<std::mutex> l(mu_);
-            done_ = true;
-        }
-        cv_.notify_all();
-        t_.join();
-    }
-
-private:
-    std::mutex mu_;
-    std::condition_variable cv_;
-    bool done_ = false;
-    std::thread t_;
-};
 
 mtia_operand host(uint64_t a, uint64_t off = 0) { return mtia_operand{a, off}; }
 mtia_operand dev(uint64_t a, uint64_t off = 0) { return mtia_operand{MTIA_ADDR_DEVMEM | a, off}; }

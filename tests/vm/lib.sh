@@ -37,3 +37,24 @@ for d in /sys/bus/pci/devices/*; do
     devs+=("${d##*/}")
 done
 ndev=${#devs[@]}
+
+# run_gtest BIN [ARGS...]: runs a GoogleTest binary (its output shown), adds
+# its passed/failed test counts to ours, and counts a non-zero exit or a
+# missing binary as one more failure.
+run_gtest() {
+  local bin=$1 log rc p f
+  shift
+  if [ ! -x "$bin" ]; then
+    fail "no $bin (ninja -C build/cmake ${bin##*/})"
+    return
+  fi
+  log=$(mktemp)
+  "$bin" "$@" 2>&1 | tee "$log"
+  rc=${PIPESTATUS[0]}
+  p=$(sed -n 's/^\[  PASSED  \] \([0-9]*\) test.*/\1/p' "$log" | tail -n1)
+  f=$(sed -n 's/^\[  FAILED  \] \([0-9]*\) test.*/\1/p' "$log" | tail -n1)
+  rm -f "$log"
+  passed=$((passed + ${p:-0}))
+  failed=$((failed + ${f:-0}))
+  if [ "$rc" -ne 0 ] && [ "${f:-0}" -eq 0 ]; then fail "${bin##*/} exited $rc"; fi
+}

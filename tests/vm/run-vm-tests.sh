@@ -2,8 +2,9 @@
 # Runs every in-VM suite inside one guest (booted by tests/run-all.sh with two
 # devices whose properties differ) and prints a combined "N passed, N failed".
 set -u
-[ "${MTIA_IN_VM:-0}" = 1 ] || { echo "run-vm-tests.sh: run inside tools/mtia-vm" >&2; exit 2; }
 cd "$(dirname "$0")/../.." || exit 2
+# shellcheck source=tests/vm/lib.sh
+. tests/vm/lib.sh
 
 total_pass=0 total_fail=0
 add_counts() { # log: take its last "N passed, N failed" line
@@ -23,19 +24,10 @@ run_suite() { # name command...
   [ "$rc" -eq 0 ] || { echo "=== $name: FAILED (exit $rc)"; grep -qE '^[0-9]+ passed, [1-9]' "$log" || total_fail=$((total_fail + 1)); }
   rm -f "$log"
 }
-gtest_counts() { # gtest binary -> its output plus "N passed, N failed"
-  local log rc p f
-  log=$(mktemp)
-  "$@" 2>&1 | tee "$log"
-  rc=${PIPESTATUS[0]}
-  p=$(sed -n 's/^\[  PASSED  \] \([0-9]*\) test.*/\1/p' "$log" | tail -n1)
-  f=$(sed -n 's/^\[  FAILED  \] \([0-9]*\) test.*/\1/p' "$log" | tail -n1)
-  rm -f "$log"
-  echo "${p:-0} passed, ${f:-0} failed"
-  [ "$rc" -eq 0 ]
-}
+# A GoogleTest binary as a suite: its output, then "N passed, N failed".
+gtest_suite() { run_gtest "$@"; finish; }
 
-run_suite "libmtia against the driver (gtest)" gtest_counts build/bin/vm_tests
+run_suite "libmtia against the driver (gtest)" gtest_suite build/bin/vm_tests
 run_suite "mtia-smi" tests/vm/test-smi.sh
 run_suite "buffer objects" tests/vm/test-bo.sh
 run_suite "job submission" tests/vm/test-submit.sh

@@ -62,17 +62,7 @@ for bdf in "${devs[@]}"; do
 done
 
 # ---- the GoogleTest suite ---------------------------------------------------
-if [ -x "$BIN" ]; then
-  "$BIN" 2>&1 | tee "$tmp/gtest.log"
-  rc=${PIPESTATUS[0]}
-  p=$(sed -n 's/^\[  PASSED  \] \([0-9]*\) test.*/\1/p' "$tmp/gtest.log" | tail -n1)
-  f=$(sed -n 's/^\[  FAILED  \] \([0-9]*\) test.*/\1/p' "$tmp/gtest.log" | tail -n1)
-  passed=$((passed + ${p:-0}))
-  failed=$((failed + ${f:-0}))
-  check "bo_tests exited 0 (rc $rc)" [ "$rc" -eq 0 ]
-else
-  fail "no $BIN (ninja -C build/cmake bo_tests)"
-fi
+run_gtest "$BIN"
 for bdf in "${devs[@]}"; do
   check "$bdf: mem_used back to 0 after bo_tests ($(sysattr "$bdf" mem_used))" \
     [ "$(sysattr "$bdf" mem_used)" = 0 ]

@@ -19,17 +19,7 @@ if [ "$ndev" -eq 0 ]; then
 fi
 dmesg_mark=$(dmesg | wc -l)
 
-if [ -x "$BIN" ]; then
-  "$BIN" 2>&1 | tee "$tmp/gtest.log"
-  rc=${PIPESTATUS[0]}
-  p=$(sed -n 's/^\[  PASSED  \] \([0-9]*\) test.*/\1/p' "$tmp/gtest.log" | tail -n1)
-  f=$(sed -n 's/^\[  FAILED  \] \([0-9]*\) test.*/\1/p' "$tmp/gtest.log" | tail -n1)
-  passed=$((passed + ${p:-0}))
-  failed=$((failed + ${f:-0}))
-  check "runtime_vm_tests exited 0 (rc $rc)" [ "$rc" -eq 0 ]
-else
-  fail "no $BIN (ninja -C build/cmake runtime_vm_tests)"
-fi
+run_gtest "$BIN"
 
 dev=${MTIA_TEST_DEVICE:-0}
 if build/bin/mtia-run --bench copy --device "$dev" --size 4M --iters 2 --nop-iters 50 --json >"$tmp/bench.json" 2>&1; then

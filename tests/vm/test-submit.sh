@@ -15,8 +15,6 @@ set -u
 . "$(dirname "$0")/lib.sh"
 DBG=/sys/kernel/debug
 BIN=${MTIA_SUBMIT_TESTS:-build/bin/submit_tests}
-tmp=$(mktemp -d)
-on_finish() { rm -rf "$tmp"; }
 
 if [ "$ndev" -eq 0 ]; then
   fail "no PCI device $VENDOR:$DEVICE in the VM (run with --devices N)"
@@ -26,14 +24,7 @@ fi
 dmesg_mark=$(dmesg | wc -l)
 rc0=$(cat "/sys/bus/pci/devices/${devs[0]}/mtia/reset_count")
 
-"$BIN" 2>&1 | tee "$tmp/gtest.log"
-while read -r res name; do
-  case $res in
-    OK) pass "gtest $name" ;;
-    FAILED) fail "gtest $name" ;;
-  esac
-done <<<"$(sed -n 's/^\[ *\(OK\|FAILED\) *\] \([A-Za-z0-9_.]*\) (.*/\1 \2/p' "$tmp/gtest.log")"
-grep -q '^\[  PASSED  \]' "$tmp/gtest.log" || fail "submit_tests did not pass as a whole"
+run_gtest "$BIN"
 
 rc1=$(cat "/sys/bus/pci/devices/${devs[0]}/mtia/reset_count")
 check "the hung job reset the device (reset_count $rc0 -> $rc1)" [ "$rc1" -gt "$rc0" ]
