@@ -328,10 +328,6 @@ void Stream::wait(const Event &event)
     std::lock_guard<std::mutex> l(s->mu);
     std::lock_guard<std::mutex> le(e->mu);
     if (!e->recorded || e->done || e->stream == s) return;  // nothing to wait for / in order anyway
-    if (!e->syncobj) {
-        throw Error(MTIA_ERROR_IO, "stream wait on an event recorded on another stream needs syncobjs, which "
-                                   "this driver does not support (syncobj create failed)");
-    }
     // The queued work does not wait; a NOP job carrying the event's fence
     // (as it is now) holds back everything submitted after it.
     submit(*s, use.fd());
@@ -378,13 +374,7 @@ Event::Event(const Device &device)
     e->dev = device.state();
     detail::DeviceUse use(device.state(), "event create");
     if (drmSyncobjCreate(use.fd(), 0, &e->syncobj) != 0) {
-        int err = errno;
-        e->syncobj = 0;
-        // A driver without DRIVER_SYNCOBJ: the event still works on the host
-        // (WAIT by job), only Stream::wait(event) reports the missing support.
-        if (err != EOPNOTSUPP && err != EINVAL) {
-            throw Error(MTIA_ERROR_IO, std::string("syncobj create: ") + std::strerror(err));
-        }
+        throw Error(MTIA_ERROR_IO, std::string("syncobj create: ") + std::strerror(errno));
     }
     state_ = std::move(e);
 }
