@@ -58,3 +58,33 @@ run_gtest() {
   failed=$((failed + ${f:-0}))
   if [ "$rc" -ne 0 ] && [ "${f:-0}" -eq 0 ]; then fail "${bin##*/} exited $rc"; fi
 }
+
+# ---- sysfs and device-node helpers, by PCI address ------------------------
+sysd() { echo "/sys/bus/pci/devices/$1"; }
+sysattr() { cat "$(sysd "$1")/mtia/$2" 2>/dev/null; }
+# accelN of a bound PCI function ("" if none).
+accel_of() {
+  local f
+  for f in "$(sysd "$1")"/accel/accel*; do
+    [ -e "$f" ] && { echo "${f##*/}"; return; }
+  done
+}
+accel_count() {
+  local n=0 f
+  for f in /dev/accel/accel*; do [ -e "$f" ] && n=$((n + 1)); done
+  echo "$n"
+}
+
+# wait_for TENTHS CMD...: retries CMD every 0.1 s; the last try's status.
+wait_for() {
+  local n=$1 _; shift
+  for _ in $(seq "$n"); do
+    "$@" && return 0
+    sleep 0.1
+  done
+  "$@"
+}
+# Conditions for wait_for (re-evaluated on every try).
+accel_is() { [ "$(accel_count)" -eq "$1" ]; }
+fw_ready() { [ "$(sysattr "$1" fw_status)" = ready ]; }
+resets_above() { [ "$(sysattr "$1" reset_count)" -gt "$2" ]; }

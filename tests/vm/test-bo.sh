@@ -25,30 +25,6 @@ if [ "$ndev" -eq 0 ]; then
   finish
 fi
 
-sysd() { echo "/sys/bus/pci/devices/$1"; }
-sysattr() { cat "$(sysd "$1")/mtia/$2" 2>/dev/null; }
-accel_of() {
-  local f
-  for f in "$(sysd "$1")"/accel/accel*; do
-    [ -e "$f" ] && { echo "${f##*/}"; return; }
-  done
-}
-accel_count() {
-  local n=0 f
-  for f in /dev/accel/accel*; do [ -e "$f" ] && n=$((n + 1)); done
-  echo "$n"
-}
-wait_for() { # tenths command...
-  local n=$1 _; shift
-  for _ in $(seq "$n"); do
-    "$@" && return 0
-    sleep 0.1
-  done
-  "$@"
-}
-accel_is() { [ "$(accel_count)" -eq "$1" ]; }
-fw_ready() { [ "$(sysattr "$1" fw_status)" = ready ]; }
-resets_above() { [ "$(sysattr "$1" reset_count)" -gt "$2" ]; }
 dmesg_mark=$(dmesg | wc -l)
 
 # ---- sysfs ------------------------------------------------------------------

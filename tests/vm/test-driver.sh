@@ -25,29 +25,8 @@ if command -v lspci >/dev/null; then
   check "lspci -d ${VENDOR#0x}: lists $ndev device(s) (got $n)" [ "$n" -eq "$ndev" ]
 fi
 
-accel_count() {
-  local n=0 f
-  for f in /dev/accel/accel*; do [ -e "$f" ] && n=$((n + 1)); done
-  echo "$n"
-}
-
 # Waits up to 5 s for /dev/accel to hold $1 nodes.
-wait_accel_count() {
-  local _
-  for _ in $(seq 50); do
-    [ "$(accel_count)" -eq "$1" ] && return 0
-    sleep 0.1
-  done
-  return 1
-}
-
-# accelN of a bound PCI function ("" if none).
-accel_of() {
-  local f
-  for f in "/sys/bus/pci/devices/$1"/accel/accel*; do
-    [ -e "$f" ] && { echo "${f##*/}"; return; }
-  done
-}
+wait_accel_count() { wait_for 50 accel_is "$1"; }
 
 # Sum of the per-CPU counts of every /proc/interrupts line of the function's
 # mtia handler (-1 if there is none).

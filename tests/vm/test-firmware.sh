@@ -35,41 +35,16 @@ fi
 [ -d "$DBG/accel" ] || mount -t debugfs none "$DBG" 2>/dev/null
 check "debugfs mounted with an accel directory" [ -d "$DBG/accel" ]
 
-sysd() { echo "/sys/bus/pci/devices/$1"; }
-sysattr() { cat "$(sysd "$1")/mtia/$2" 2>/dev/null; }
-accel_of() {
-  local f
-  for f in "$(sysd "$1")"/accel/accel*; do
-    [ -e "$f" ] && { echo "${f##*/}"; return; }
-  done
-}
 # debugfs directory of a bound function (named after its PCI address).
 dbgdir() { echo "$DBG/accel/$1"; }
 
-accel_count() {
-  local n=0 f
-  for f in /dev/accel/accel*; do [ -e "$f" ] && n=$((n + 1)); done
-  echo "$n"
-}
 
 # dmesg lines after a mark: mark=$(dmesg_mark); ...; dmesg_since "$mark"
 dmesg_mark() { dmesg | wc -l; }
 dmesg_since() { dmesg | tail -n +$(($1 + 1)); }
 
 # Conditions for wait_for (re-evaluated on every try).
-accel_is() { [ "$(accel_count)" -eq "$1" ]; }
-fw_ready() { [ "$(sysattr "$1" fw_status)" = ready ]; }
-resets_above() { [ "$(sysattr "$1" reset_count)" -gt "$2" ]; }
 
-# Waits up to $1 tenths of a second for command "$@" to succeed.
-wait_for() {
-  local n=$1 _; shift
-  for _ in $(seq "$n"); do
-    "$@" && return 0
-    sleep 0.1
-  done
-  "$@"
-}
 
 # GET_INFO fw_version of a node, as "maj.min.patch" (or "error <errno>").
 getinfo_fw() {
