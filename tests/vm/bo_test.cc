@@ -4,7 +4,6 @@
 // memory exhaustion and accounting (sysfs mem_used / mem_total), fdinfo
 // memory stats, per-file handles, create/close cycles. Raw ioctls through
 // libdrm's drmIoctl(); runs on the first mtia device.
-#include <dirent.h>
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <sys/mman.h>
@@ -22,6 +21,7 @@
 #include <string>
 #include <vector>
 
+#include "mtia/mtia.hpp"
 #include "mtia/mtia_spec.h"
 #include "uapi/drm/mtia_accel.h"
 
@@ -46,30 +46,15 @@ std::string read_file(const std::string &path)
     return ss.str();
 }
 
-// First /dev/accel/accelN whose PCI function is an mtia device, and the
-// function's sysfs directory.
+// The first mtia node (libmtia's enumeration) and its PCI function's sysfs
+// directory.
 bool find_device(std::string *node, std::string *sysdev)
 {
-    std::vector<std::string> names;
-    if (DIR *d = opendir("/sys/class/accel")) {
-        while (dirent *e = readdir(d))
-            if (strncmp(e->d_name, "accel", 5) == 0)
-                names.push_back(e->d_name);
-        closedir(d);
-    }
-    std::sort(names.begin(), names.end(), [](const std::string &a, const std::string &b) {
-        return std::stoi(a.substr(5)) < std::stoi(b.substr(5));
-    });
-    for (const auto &n : names) {
-        std::string dev = "/sys/class/accel/" + n + "/device";
-        if (std::stoul(read_file(dev + "/vendor"), nullptr, 16) == MTIA_PCI_VENDOR_ID &&
-            std::stoul(read_file(dev + "/device"), nullptr, 16) == MTIA_PCI_DEVICE_ID) {
-            *node = "/dev/accel/" + n;
-            *sysdev = dev;
-            return true;
-        }
-    }
-    return false;
+    auto nodes = mtia::device_nodes();
+    if (nodes.empty()) return false;
+    *node = nodes.front();
+    *sysdev = "/sys/class/accel/" + node->substr(node->rfind('/') + 1) + "/device";
+    return true;
 }
 
 // fdinfo "drm-<stat>-<region>:\t<n>[ KiB| MiB]" values in bytes.

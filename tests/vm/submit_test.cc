@@ -5,7 +5,6 @@
 // in a queue, syncobjs (out, in, across fds), argument and bounds checks,
 // fault injection (DMA error, hung job -> timeout and reset) and several
 // processes x queues at once. Runs on the first mtia device.
-#include <dirent.h>
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <sys/mman.h>
@@ -22,6 +21,7 @@
 #include <string>
 #include <vector>
 
+#include "mtia/mtia.hpp"
 #include "mtia/mtia_spec.h"
 #include "uapi/drm/mtia_accel.h"
 
@@ -32,32 +32,15 @@ constexpr uint64_t kSec = 1000000000ull;
 
 std::string g_node, g_debugfs;
 
+// The first mtia node (libmtia's enumeration) and its debugfs directory,
+// which 6.12 names after the PCI address.
 bool find_device()
 {
-    std::vector<std::string> names;
-    if (DIR *d = opendir("/sys/class/accel")) {
-        while (dirent *e = readdir(d))
-            if (strncmp(e->d_name, "accel", 5) == 0)
-                names.push_back(e->d_name);
-        closedir(d);
-    }
-    std::sort(names.begin(), names.end());
-    for (const auto &n : names) {
-        std::ifstream f("/sys/class/accel/" + n + "/device/vendor");
-        std::string v;
-        f >> v;
-        if (v == "0x1d9b") {
-            g_node = "/dev/accel/" + n;
-            // 6.12 names the debugfs directory after the PCI address.
-            char link[256] = {};
-            std::string dev = "/sys/class/accel/" + n + "/device";
-            ssize_t l = readlink(dev.c_str(), link, sizeof(link) - 1);
-            std::string bdf = l > 0 ? std::string(link, l) : n;
-            g_debugfs = "/sys/kernel/debug/accel/" + bdf.substr(bdf.rfind('/') + 1);
-            return true;
-        }
-    }
-    return false;
+    auto nodes = mtia::device_nodes();
+    if (nodes.empty()) return false;
+    g_node = nodes.front();
+    g_debugfs = "/sys/kernel/debug/accel/" + mtia::Device::open_node(g_node).info().pci_bus_id;
+    return true;
 }
 
 int open_dev()
@@ -208,8 +191,7 @@ class SubmitTest : public ::testing::Test {
 protected:
     void SetUp() override
     {
-        if (g_node.empty() && !find_device())
-            GTEST_SKIP() << "no mtia device";
+        ASSERT_TRUE(!g_node.empty() || find_device()) << "no mtia accel device";
         fd = open_dev();
         ASSERT_GE(fd, 0);
         q = queue_create(fd);
