@@ -22,6 +22,12 @@ packages=(
   gcc-riscv64-unknown-elf
   # kernel module build
   bc libelf-dev
+  # inference: compute engine (oneDNN), model schema, ONNX compiler
+  libdnnl-dev libflatbuffers-dev flatbuffers-compiler libonnx-dev libprotobuf-dev protobuf-compiler
+  # reference models and their PyTorch baselines (tests, make bench)
+  python3-torch python3-torchvision python3-onnx python3-numpy
+  # telemetry: `sensors` reads the driver's hwmon
+  lm-sensors
 )
 
 sudo_if_needed() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }

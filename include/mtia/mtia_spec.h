@@ -58,6 +58,10 @@
 #define MTIA_REG_ERR_STATUS       0x060 /* RW1C MTIA_ERR_* */
 #define MTIA_REG_ERR_ADDR         0x064 /* RO  BAR0 offset of the last bad access */
 
+/* Telemetry: 0x300..0x3ff, MTIA_REG_TEL_* below (docs/telemetry.md). */
+#define MTIA_REG_TEL_BASE         0x300
+#define MTIA_REG_TEL_END          0x400
+
 /* Firmware boot (see "Firmware boot" below) */
 #define MTIA_REG_FW_STAGE_LO      0x100 /* RW  device-memory offset of the staged image */
 #define MTIA_REG_FW_STAGE_HI      0x104 /* RW  ... high 32 bits */
@@ -290,6 +294,7 @@ struct mtia_fw_log_header {
 #define MTIA_CMD_FILL             0x02 /* len bytes of dst set to value's low byte (see F_FILL64) */
 #define MTIA_CMD_FENCE            0x03 /* completes once every earlier command of the queue has */
 #define MTIA_CMD_TIMESTAMP        0x04 /* 8-byte device time (ns) written to dst; also in result */
+#define MTIA_CMD_COMPUTE          0x05 /* run a program on the PE grid, see "Compute" below */
 
 #define MTIA_CMD_F_FILL64         (1u << 0) /* FILL: repeat all 8 bytes of value (len % 8 == 0) */
 
@@ -324,6 +329,7 @@ struct mtia_cqe {
 #define MTIA_CQE_BAD_ADDRESS      3 /* operand outside device memory / its SG buffer */
 #define MTIA_CQE_DMA_ERROR        4 /* host memory access failed (unmapped, bus master off) */
 #define MTIA_CQE_ABORTED          5 /* queue disabled or device reset before it ran */
+#define MTIA_CQE_BAD_PROGRAM      6 /* COMPUTE: an op descriptor is invalid (result = op index) */
 
 /* Scatter-gather table in host memory for MTIA_ADDR_SGT operands. */
 struct mtia_sgt {
@@ -337,6 +343,130 @@ struct mtia_sg_entry {
 };
 #define MTIA_SGT_MAGIC            0x5447534du /* "MSGT" */
 #define MTIA_SGT_MAX_ENTRIES      (1u << 20)
+
+/* ---- Compute (PE grid) ---------------------------------------------------
+ * MTIA_CMD_COMPUTE: src names a program, an array of struct mtia_op
+ * (len bytes, a non-zero multiple of MTIA_OP_BYTES, at most
+ * MTIA_MAX_PROGRAM_OPS ops); dst names the tensor arena, value bytes of
+ * device memory (dst must be an MTIA_ADDR_DEVMEM operand). The device
+ * copies the program, then runs its ops in order on the PE grid. Every
+ * tensor is a byte range [offset, offset + bytes) of the arena, checked
+ * against value before any op runs.
+ * Completion: MTIA_CQE_OK with result = the timing model's estimate of the
+ * program's device time in ns; MTIA_CQE_BAD_PROGRAM with result = index of
+ * the first invalid op (bad opcode/dtype/rank/shape/attribute, tensor outside
+ * the arena); BAD_FIELD for a bad len/flags; BAD_ADDRESS if src/dst do not
+ * translate. An invalid program runs no op at all.
+ *
+ * Tensors are dense and row-major. Float attributes and activation bounds
+ * are IEEE-754 binary32 bit patterns in uint32_t (the kernel has no float).
+ */
+#define MTIA_OP_BYTES             256
+#define MTIA_MAX_PROGRAM_OPS      65536
+#define MTIA_MAX_DIMS             6
+#define MTIA_OP_MAX_IN            3
+#define MTIA_OP_MAX_ATTRS         16
+
+#define MTIA_DTYPE_F32            1   /* later: F16 2, BF16 3, I8 4, I32 5 */
+
+struct mtia_tensor_desc {
+    uint64_t offset;     /* arena byte offset, aligned to the dtype size */
+    uint8_t dtype;       /* MTIA_DTYPE_* */
+    uint8_t ndim;        /* 1..MTIA_MAX_DIMS */
+    uint16_t reserved0;  /* zero */
+    uint32_t dims[MTIA_MAX_DIMS]; /* each >= 1; unused dims zero */
+    uint32_t reserved1;  /* zero */
+};                       /* 40 bytes */
+
+struct mtia_op {
+    uint16_t opcode;     /* MTIA_OP_* */
+    uint8_t n_in;        /* inputs used, in[0..n_in) */
+    uint8_t act;         /* MTIA_ACT_* applied to the output (fused) */
+    uint32_t flags;      /* zero */
+    uint32_t act_min;    /* MTIA_ACT_CLIP: lower bound (f32 bits) */
+    uint32_t act_max;    /* MTIA_ACT_CLIP: upper bound (f32 bits) */
+    struct mtia_tensor_desc in[MTIA_OP_MAX_IN];
+    struct mtia_tensor_desc out;
+    uint32_t attrs[MTIA_OP_MAX_ATTRS]; /* per opcode, MTIA_<OP>_* indices */
+    uint32_t reserved[4];              /* zero */
+};                       /* MTIA_OP_BYTES */
+
+/* Opcodes. Shapes: "N" batch etc.; every input's dtype is the output's. */
+#define MTIA_OP_CONV              1 /* 2-D convolution, NCHW.
+                                       in[0] X (N,C,H,W); in[1] W (M,C/groups,kH,kW);
+                                       in[2] bias (M), optional (n_in 2 or 3);
+                                       out (N,M,OH,OW), OH = (H+pt+pb-dh*(kH-1)-1)/sh+1 */
+#define MTIA_CONV_STRIDE_H        0
+#define MTIA_CONV_STRIDE_W        1
+#define MTIA_CONV_PAD_T           2
+#define MTIA_CONV_PAD_L           3
+#define MTIA_CONV_PAD_B           4
+#define MTIA_CONV_PAD_R           5
+#define MTIA_CONV_DIL_H           6
+#define MTIA_CONV_DIL_W           7
+#define MTIA_CONV_GROUPS          8
+
+#define MTIA_OP_GEMM              2 /* out = alpha * op(A) @ op(B) + beta * C.
+                                       in[0] A (..., M, K) or (..., K, M) with TRANS_A;
+                                       in[1] B (..., K, N) or (..., N, K) with TRANS_B;
+                                       in[2] C optional, broadcastable to out;
+                                       out (..., M, N). Leading (batch) dims of
+                                       A and B: equal, or one side has none;
+                                       all tensors have the same ndim as out
+                                       except a 2-D A or B (shared by the batch) */
+#define MTIA_GEMM_TRANS_A         0
+#define MTIA_GEMM_TRANS_B         1
+#define MTIA_GEMM_ALPHA           2 /* f32 bits (1.0f = 0x3f800000) */
+#define MTIA_GEMM_BETA            3 /* f32 bits */
+
+#define MTIA_OP_BINARY            3 /* out = in[0] <kind> in[1], NumPy broadcasting:
+                                       inputs have out's ndim, each dim equal to
+                                       out's or 1 */
+#define MTIA_BINARY_KIND          0
+#define MTIA_BINARY_ADD           0
+#define MTIA_BINARY_SUB           1
+#define MTIA_BINARY_MUL           2
+#define MTIA_BINARY_DIV           3
+
+#define MTIA_OP_ACT               4 /* out = act(in[0]); same shape (act may be NONE: a copy) */
+
+#define MTIA_OP_POOL              5 /* 2-D pooling, NCHW; out dims given (the
+                                       compiler folds ceil_mode into PAD_B/PAD_R) */
+#define MTIA_POOL_KIND            0
+#define MTIA_POOL_MAX             0
+#define MTIA_POOL_AVG             1
+#define MTIA_POOL_K_H             1
+#define MTIA_POOL_K_W             2
+#define MTIA_POOL_STRIDE_H        3
+#define MTIA_POOL_STRIDE_W        4
+#define MTIA_POOL_PAD_T           5
+#define MTIA_POOL_PAD_L           6
+#define MTIA_POOL_PAD_B           7
+#define MTIA_POOL_PAD_R           8
+#define MTIA_POOL_COUNT_PAD       9 /* AVG: 1 = padding counts in the divisor */
+#define MTIA_POOL_DIL_H           10 /* MAX only; 1 for none */
+#define MTIA_POOL_DIL_W           11
+
+#define MTIA_OP_SOFTMAX           6 /* softmax of in[0] along AXIS; same shape */
+#define MTIA_SOFTMAX_AXIS         0
+
+#define MTIA_OP_TRANSPOSE         7 /* out dim i = in dim PERM[i] */
+#define MTIA_TRANSPOSE_PERM       0 /* attrs[0..ndim) */
+
+#define MTIA_OP_COPY_INTO         8 /* out[.., START:START+in.dims[AXIS], ..] = in[0]
+                                       (Concat is one per input); other dims equal */
+#define MTIA_COPY_INTO_AXIS       0
+#define MTIA_COPY_INTO_START      1
+
+#define MTIA_OP_LAST              MTIA_OP_COPY_INTO
+
+/* Fused activations (struct mtia_op.act). */
+#define MTIA_ACT_NONE             0
+#define MTIA_ACT_RELU             1
+#define MTIA_ACT_CLIP             2 /* min(max(x, act_min), act_max) */
+#define MTIA_ACT_SIGMOID          3
+#define MTIA_ACT_TANH             4
+#define MTIA_ACT_LAST             MTIA_ACT_TANH
 
 /* ---- Device properties: defaults and limits ------------------------------ */
 #define MTIA_DEFAULT_PE_ROWS      8

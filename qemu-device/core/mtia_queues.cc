@@ -667,6 +667,7 @@ void QueueEngine::worker_main(unsigned qi) {
             if (!it.precompleted) {
                 q.commands++;
                 q.busy_ns += t1 - t0;
+                (it.cmd.opcode == MTIA_CMD_COMPUTE ? pe_busy_ns_ : dma_busy_ns_) += t1 - t0;
                 if (it.cmd.opcode == MTIA_CMD_COPY || it.cmd.opcode == MTIA_CMD_FILL)
                     q.bytes += result;
             }

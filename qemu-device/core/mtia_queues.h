@@ -102,6 +102,10 @@ public:
     void load(const mtia_core_snapshot *s);  // after reset(); s valid
 
     void stats(unsigned q, mtia_core_queue_stats *out);
+    // Time the engines spent executing since power-on (never reset), for
+    // telemetry: data movement (COPY/FILL/...) and the PE grid (COMPUTE).
+    uint64_t dma_busy_ns() const { return dma_busy_ns_.load(); }
+    uint64_t pe_busy_ns() const { return pe_busy_ns_.load(); }
 
 private:
     struct Item {
@@ -189,6 +193,7 @@ private:
     std::atomic<bool> meip_{false};
     std::atomic<bool> devmem_dirty_{false};
     std::atomic<uint32_t> pending_errors_{0};  // queues stopped, not yet reported
+    std::atomic<uint64_t> dma_busy_ns_{0}, pe_busy_ns_{0};
 };
 
 }  // namespace mtia

@@ -1,0 +1,14 @@
+# The compiled-model schema (include/mtia/mtia_model.fbs) -> C++ header,
+# shared by mtia-compile and libmtia through the mtia_model_schema target.
+find_program(FLATC flatc REQUIRED)
+set(MTIA_MODEL_GEN_DIR ${CMAKE_BINARY_DIR}/gen)
+add_custom_command(
+  OUTPUT ${MTIA_MODEL_GEN_DIR}/mtia/mtia_model_generated.h
+  COMMAND ${FLATC} --cpp --scoped-enums -o ${MTIA_MODEL_GEN_DIR}/mtia
+          ${CMAKE_SOURCE_DIR}/include/mtia/mtia_model.fbs
+  DEPENDS ${CMAKE_SOURCE_DIR}/include/mtia/mtia_model.fbs
+  COMMENT "flatc: mtia_model.fbs")
+add_custom_target(mtia_model_schema_gen DEPENDS ${MTIA_MODEL_GEN_DIR}/mtia/mtia_model_generated.h)
+add_library(mtia_model_schema INTERFACE)
+add_dependencies(mtia_model_schema mtia_model_schema_gen)
+target_include_directories(mtia_model_schema INTERFACE ${MTIA_MODEL_GEN_DIR} ${CMAKE_SOURCE_DIR}/include)

@@ -1,0 +1,17 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Compiled-model (.mtia) constants shared by mtia-compile and libmtia. The
+ * layout itself is the FlatBuffers schema mtia_model.fbs next to this file.
+ */
+#ifndef MTIA_MODEL_H
+#define MTIA_MODEL_H
+
+#define MTIA_MODEL_FILE_IDENTIFIER "MTIM"
+/* major << 16 | minor: readers accept any minor of their major. */
+#define MTIA_MODEL_FORMAT_MAJOR    1u
+#define MTIA_MODEL_FORMAT_MINOR    0u
+#define MTIA_MODEL_FORMAT_VERSION  (MTIA_MODEL_FORMAT_MAJOR << 16 | MTIA_MODEL_FORMAT_MINOR)
+/* Arena alignment the compiler uses for every tensor offset. */
+#define MTIA_MODEL_TENSOR_ALIGN    64u
+
+#endif /* MTIA_MODEL_H */
