@@ -458,7 +458,12 @@ struct mtia_op {
 #define MTIA_COPY_INTO_AXIS       0
 #define MTIA_COPY_INTO_START      1
 
-#define MTIA_OP_LAST              MTIA_OP_COPY_INTO
+#define MTIA_OP_SLICE             9 /* out = in[0][.., START:START+out.dims[AXIS], ..]
+                                       (Split/Slice with step 1); other dims equal */
+#define MTIA_SLICE_AXIS           0
+#define MTIA_SLICE_START          1
+
+#define MTIA_OP_LAST              MTIA_OP_SLICE
 
 /* Fused activations (struct mtia_op.act). */
 #define MTIA_ACT_NONE             0
