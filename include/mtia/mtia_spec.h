@@ -62,6 +62,48 @@
 #define MTIA_REG_TEL_BASE         0x300
 #define MTIA_REG_TEL_END          0x400
 
+/* Telemetry registers. A board-management model on the host's monotonic
+ * clock, updated every MTIA_TEL_SAMPLE_MS whatever the guest does; values
+ * survive device resets (like a BMC) and only the power-on of the VM clears
+ * them. Units: temperature millidegrees Celsius (signed), power mW, energy mJ, clock MHz,
+ * utilisation per mille of the last MTIA_TEL_WINDOW_MS. */
+#define MTIA_REG_TEL_VERSION      0x300 /* RO  MTIA_TEL_VERSION: block present */
+#define MTIA_REG_TEL_TEMP         0x304 /* RO  die temperature, millidegrees C (int32) */
+#define MTIA_REG_TEL_TEMP_SLOWDOWN 0x308 /* RO  clock throttles above this (same unit) */
+#define MTIA_REG_TEL_TEMP_SHUTDOWN 0x30c /* RO  critical temperature (same unit) */
+#define MTIA_REG_TEL_POWER        0x310 /* RO  board power now (last sample), mW */
+#define MTIA_REG_TEL_POWER_AVG    0x314 /* RO  mean power over the window, mW */
+#define MTIA_REG_TEL_POWER_CAP    0x318 /* RW  power limit, mW, in [CAP_MIN, CAP_MAX];
+                                           power-on value CAP_MAX; else BAD_WRITE */
+#define MTIA_REG_TEL_POWER_CAP_MIN 0x31c /* RO  lowest settable power limit, mW */
+#define MTIA_REG_TEL_POWER_CAP_MAX 0x320 /* RO  highest power limit (TDP), mW */
+#define MTIA_REG_TEL_ENERGY_LO    0x324 /* RO  energy since power-on, mJ; reading LO
+                                           latches HI, so read LO then HI */
+#define MTIA_REG_TEL_ENERGY_HI    0x328 /* RO  ... high 32 bits, as latched */
+#define MTIA_REG_TEL_CLK          0x32c /* RO  core clock now, MHz */
+#define MTIA_REG_TEL_CLK_MAX      0x330 /* RO  maximum (unthrottled) core clock, MHz */
+#define MTIA_REG_TEL_CLK_MIN      0x334 /* RO  lowest clock throttling goes to, MHz */
+#define MTIA_REG_TEL_THROTTLE     0x338 /* RO  MTIA_TEL_THROTTLE_*: why CLK < CLK_MAX */
+#define MTIA_REG_TEL_UTIL_CC      0x33c /* RO  control core busy (not in WFI), per mille */
+#define MTIA_REG_TEL_UTIL_DMA     0x340 /* RO  data engine busy, per mille */
+#define MTIA_REG_TEL_UTIL_PE      0x344 /* RO  PE grid busy (COMPUTE), per mille */
+#define MTIA_REG_TEL_WINDOW_MS    0x348 /* RO  MTIA_TEL_WINDOW_MS */
+#define MTIA_REG_TEL_ECC_CORR     0x34c /* RO  corrected ECC errors since power-on */
+#define MTIA_REG_TEL_ECC_UNCORR   0x350 /* RO  uncorrected ECC errors since power-on */
+#define MTIA_REG_TEL_ECC_INJECT   0x354 /* WO  TEST ONLY: count [15:0] errors of the kind
+                                           in bit 31 (1 = uncorrected) are recorded;
+                                           no data is harmed */
+#define MTIA_REG_TEL_SERIAL_LO    0x358 /* RO  board serial number, low 32 bits */
+#define MTIA_REG_TEL_SERIAL_HI    0x35c /* RO  ... high 32 bits */
+
+#define MTIA_TEL_VERSION          1
+#define MTIA_TEL_SAMPLE_MS        100
+#define MTIA_TEL_WINDOW_MS        1000
+#define MTIA_TEL_THROTTLE_POWER   (1u << 0) /* power limit (POWER_CAP) */
+#define MTIA_TEL_THROTTLE_THERMAL (1u << 1) /* TEMP above TEMP_SLOWDOWN */
+#define MTIA_TEL_ECC_INJECT_UNCORR (1u << 31)
+#define MTIA_TEL_ECC_INJECT_COUNT 0xffffu
+
 /* Firmware boot (see "Firmware boot" below) */
 #define MTIA_REG_FW_STAGE_LO      0x100 /* RW  device-memory offset of the staged image */
 #define MTIA_REG_FW_STAGE_HI      0x104 /* RW  ... high 32 bits */

@@ -2,7 +2,8 @@
 // The mtia device's behaviour (see mtia_core.h and docs/device-spec.md):
 // BAR0 registers, the boot ROM, the admin mailbox and the control core (an
 // RV32IMC hart from rv32/ running firmware on a thread of its own); the
-// hardware queues and data engine are in mtia_queues.cc (docs/queues.md).
+// hardware queues and data engine are in mtia_queues.cc (docs/queues.md),
+// the board telemetry model in mtia_telemetry.cc (docs/telemetry.md).
 // C++ inside, C ABI outside.
 //
 // Locking. Three things, always taken in this order:
@@ -21,11 +22,14 @@
 // with mu_ held, except to load a snapshot (engine idle); it calls back
 // (queue_error) without its locks. meip_mu_ is a leaf: it orders updates of
 // the core's MEIP line, whose inputs are the mailbox doorbell and the engine.
+// tel_mu_ is a leaf too: it guards the telemetry model, which the telemetry
+// thread advances and register accesses (mu_ held) read.
 #include "mtia_core.h"
 
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <cstdio>
 #include <cstring>
 #include <iterator>
@@ -39,6 +43,7 @@
 #include "mtia/mtia_spec.h"
 #include "mtia_bootrom.h"
 #include "mtia_queues.h"
+#include "mtia_telemetry.h"
 #include "rv32_cpu.h"
 
 static_assert(MTIA_CORE_CC_SRAM_BYTES == MTIA_CC_SRAM_SIZE, "snapshot SRAM size");
@@ -70,19 +75,33 @@ struct Regs {
 
 bool in_mbox(uint64_t off, uint32_t base) { return off - base < MTIA_MBOX_MSG_BYTES; }
 
+static_assert(MTIA_TEL_SAMPLE_MS * 1'000'000ull == mtia::TelemetryParams{}.sample_ns,
+              "telemetry sample period");
+static_assert(MTIA_TEL_WINDOW_MS * 1'000'000ull == mtia::TelemetryParams{}.window_ns,
+              "telemetry window");
+
 }  // namespace
 
 struct mtia_core final : public mtia::rv32::Bus, public mtia::QueueHost {
     mtia_core(const mtia_core_config &c, const mtia_core_host_ops *o, void *op)
         : cfg(c), ops(o ? *o : mtia_core_host_ops{}), opaque(op),
           sram_(MTIA_CC_SRAM_SIZE, 0), cpu_(*this, mtia::rv32::CpuConfig{MTIA_CC_SRAM_BASE, 0}),
-          epoch_(std::chrono::steady_clock::now()) {
+          epoch_(std::chrono::steady_clock::now()), tel_(mtia::TelemetryParams{}, 0) {
         queues_.reset(new mtia::QueueEngine(*this, cfg.msix_vectors));
-        std::lock_guard<std::mutex> ctl(ctl_mu_);
-        Locked l(*this);
-        reset_locked();
+        {
+            std::lock_guard<std::mutex> ctl(ctl_mu_);
+            Locked l(*this);
+            reset_locked();
+        }
+        tel_thread_ = std::thread(&mtia_core::telemetry_main, this);
     }
     ~mtia_core() override {
+        {
+            std::lock_guard<std::mutex> l(tel_mu_);
+            tel_quit_ = true;
+        }
+        tel_cv_.notify_all();
+        tel_thread_.join();
         std::lock_guard<std::mutex> ctl(ctl_mu_);
         stop_thread();
         queues_.reset();  // joins the engine's workers while the rest is alive
@@ -107,10 +126,13 @@ struct mtia_core final : public mtia::rv32::Bus, public mtia::QueueHost {
         set_irq(MTIA_IRQ_ERROR);
     }
     uint64_t device_ns() override {
-        auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
-                      std::chrono::steady_clock::now() - epoch_)
-                      .count();
-        return static_cast<uint64_t>(ns) + mtime_offset_ * (1'000'000'000u / MTIA_CC_TIMEBASE_HZ);
+        return host_ns() + mtime_offset_ * (1'000'000'000u / MTIA_CC_TIMEBASE_HZ);
+    }
+    // The host's monotonic clock since the core was made.
+    uint64_t host_ns() const {
+        return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                         std::chrono::steady_clock::now() - epoch_)
+                                         .count());
     }
 
     const mtia_core_config cfg;
@@ -200,6 +222,7 @@ struct mtia_core final : public mtia::rv32::Bus, public mtia::QueueHost {
     // ---- host view of BAR0 ----------------------------------------------
     // Returns false for an unmapped offset. mu_ held.
     bool read_reg(uint64_t off, uint32_t *val) {
+        if (off >= MTIA_REG_TEL_BASE && off < MTIA_REG_TEL_END) return read_tel(off, val);
         if (in_mbox(off, MTIA_REG_MBOX_CMD)) {
             *val = r_.mbox_cmd[(off - MTIA_REG_MBOX_CMD) / 4];
             return true;
@@ -294,6 +317,18 @@ struct mtia_core final : public mtia::rv32::Bus, public mtia::QueueHost {
         case MTIA_REG_MBOX_DOORBELL:
             if (val & 1) set_doorbell(1);
             return;
+        case MTIA_REG_TEL_POWER_CAP: {
+            std::lock_guard<std::mutex> t(tel_mu_);
+            if (tel_.set_power_cap_mw(val)) return;
+            flag_error(MTIA_ERR_BAD_WRITE, off);
+            guest_error("mtia: power limit %llu mW out of range", val);
+            return;
+        }
+        case MTIA_REG_TEL_ECC_INJECT: {
+            std::lock_guard<std::mutex> t(tel_mu_);
+            tel_.inject_ecc(val & MTIA_TEL_ECC_INJECT_UNCORR, val & MTIA_TEL_ECC_INJECT_COUNT);
+            return;
+        }
         default: {
             uint32_t dummy;
             if (read_reg(off, &dummy)) {
@@ -306,6 +341,59 @@ struct mtia_core final : public mtia::rv32::Bus, public mtia::QueueHost {
             return;
         }
         }
+    }
+
+    // ---- telemetry (mtia_telemetry.h) --------------------------------------
+    // MTIA_REG_TEL_* reads. mu_ held; takes tel_mu_ (a leaf).
+    bool read_tel(uint64_t off, uint32_t *val) {
+        std::lock_guard<std::mutex> t(tel_mu_);
+        const mtia::TelemetryParams &p = tel_.params();
+        switch (off) {
+        case MTIA_REG_TEL_VERSION:       *val = MTIA_TEL_VERSION; break;
+        case MTIA_REG_TEL_TEMP:          *val = static_cast<uint32_t>(tel_.temp_mc()); break;
+        case MTIA_REG_TEL_TEMP_SLOWDOWN: *val = static_cast<uint32_t>(p.slowdown_c * 1000); break;
+        case MTIA_REG_TEL_TEMP_SHUTDOWN: *val = static_cast<uint32_t>(p.shutdown_c * 1000); break;
+        case MTIA_REG_TEL_POWER:         *val = tel_.power_mw(); break;
+        case MTIA_REG_TEL_POWER_AVG:     *val = tel_.power_avg_mw(); break;
+        case MTIA_REG_TEL_POWER_CAP:     *val = tel_.power_cap_mw(); break;
+        case MTIA_REG_TEL_POWER_CAP_MIN: *val = p.cap_min_mw; break;
+        case MTIA_REG_TEL_POWER_CAP_MAX: *val = p.cap_max_mw; break;
+        case MTIA_REG_TEL_ENERGY_LO:     *val = tel_.read_energy_lo(); break;
+        case MTIA_REG_TEL_ENERGY_HI:     *val = tel_.read_energy_hi(); break;
+        case MTIA_REG_TEL_CLK:           *val = tel_.clk_mhz(); break;
+        case MTIA_REG_TEL_CLK_MAX:       *val = p.clk_max_mhz; break;
+        case MTIA_REG_TEL_CLK_MIN:       *val = p.clk_min_mhz; break;
+        case MTIA_REG_TEL_THROTTLE:      *val = tel_.throttle(); break;
+        case MTIA_REG_TEL_UTIL_CC:       *val = tel_.util_permille(mtia::Engine::kCc); break;
+        case MTIA_REG_TEL_UTIL_DMA:      *val = tel_.util_permille(mtia::Engine::kDma); break;
+        case MTIA_REG_TEL_UTIL_PE:       *val = tel_.util_permille(mtia::Engine::kPe); break;
+        case MTIA_REG_TEL_WINDOW_MS:     *val = tel_.window_ms(); break;
+        case MTIA_REG_TEL_ECC_CORR:      *val = tel_.ecc_corrected(); break;
+        case MTIA_REG_TEL_ECC_UNCORR:    *val = tel_.ecc_uncorrected(); break;
+        case MTIA_REG_TEL_ECC_INJECT:    *val = 0; break;
+        case MTIA_REG_TEL_SERIAL_LO:     *val = static_cast<uint32_t>(cfg.serial); break;
+        case MTIA_REG_TEL_SERIAL_HI:     *val = static_cast<uint32_t>(cfg.serial >> 32); break;
+        default:                         return false;
+        }
+        return true;
+    }
+
+    mtia::EngineBusy engine_busy() const {
+        mtia::EngineBusy b;
+        b.ns[static_cast<unsigned>(mtia::Engine::kCc)] = cc_busy_ns_.load();
+        b.ns[static_cast<unsigned>(mtia::Engine::kDma)] = queues_->dma_busy_ns();
+        b.ns[static_cast<unsigned>(mtia::Engine::kPe)] = queues_->pe_busy_ns();
+        return b;
+    }
+
+    // The telemetry thread: advances the model on the host's clock, so it
+    // runs whether or not anyone reads it (and while the VM is stopped: the
+    // board stays powered and cools down).
+    void telemetry_main() {
+        const auto period = std::chrono::milliseconds(MTIA_TEL_SAMPLE_MS);
+        std::unique_lock<std::mutex> l(tel_mu_);
+        while (!tel_cv_.wait_for(l, period, [this] { return tel_quit_; }))
+            tel_.advance(host_ns(), engine_busy());
     }
 
     // ---- firmware view (rv32::Bus), called on the control-core thread ----
@@ -427,7 +515,9 @@ struct mtia_core final : public mtia::rv32::Bus, public mtia::QueueHost {
         for (;;) {
             if (quit_.load()) return;
             update_mtip();
+            uint64_t t0 = host_ns();
             RunResult r = cpu_.run(kSliceInsns);
+            cc_busy_ns_ += host_ns() - t0;  // time not asleep in WFI (telemetry)
             instret_.store(cpu_.instret());
             switch (r.reason) {
             case StopReason::kBudget:
@@ -581,6 +671,19 @@ struct mtia_core final : public mtia::rv32::Bus, public mtia::QueueHost {
         s->cc_cycle = cpu_.cycle();
         s->cc_instret = cpu_.instret();
         std::memcpy(s->cc_sram, sram_.data(), MTIA_CC_SRAM_SIZE);
+        std::lock_guard<std::mutex> t(tel_mu_);
+        mtia::TelemetryState ts = tel_.state();
+        s->tel_temp_mc = static_cast<uint32_t>(ts.temp_mc);
+        s->tel_power_cap_mw = ts.power_cap_mw;
+        s->tel_energy_mj = ts.energy_mj;
+        s->tel_ecc_corrected = ts.ecc_corrected;
+        s->tel_ecc_uncorrected = ts.ecc_uncorrected;
+    }
+
+    static mtia::TelemetryState tel_state_of(const mtia_core_snapshot *s) {
+        return mtia::TelemetryState{static_cast<int32_t>(s->tel_temp_mc), s->tel_power_cap_mw,
+                                    s->tel_energy_mj, s->tel_ecc_corrected,
+                                    s->tel_ecc_uncorrected};
     }
 
     static bool valid_boot_status(uint32_t v) {
@@ -633,6 +736,10 @@ struct mtia_core final : public mtia::rv32::Bus, public mtia::QueueHost {
         cpu_.write_csr(kMinstreth, static_cast<uint32_t>(s->cc_instret >> 32));
         instret_.store(s->cc_instret);
         update_mtip();
+        if (s->tel_power_cap_mw) {  // else an older stream: telemetry stays as it is
+            std::lock_guard<std::mutex> t(tel_mu_);
+            tel_.set_state(tel_state_of(s));
+        }
     }
 
     // ---- state ---------------------------------------------------------------
@@ -656,6 +763,12 @@ struct mtia_core final : public mtia::rv32::Bus, public mtia::QueueHost {
     std::thread thread_;             // ctl_mu_
     std::mutex meip_mu_;             // leaf: orders MEIP updates
     std::atomic<bool> mbox_bell_{false};
+    std::atomic<uint64_t> cc_busy_ns_{0};  // control core time outside WFI
+    std::mutex tel_mu_;              // leaf: guards tel_, tel_quit_
+    std::condition_variable tel_cv_;
+    mtia::Telemetry tel_;
+    bool tel_quit_ = false;
+    std::thread tel_thread_;
     std::unique_ptr<mtia::QueueEngine> queues_;  // last: destroyed first
 };
 
@@ -848,6 +961,10 @@ int mtia_core_load(struct mtia_core *core, const struct mtia_core_snapshot *snap
         return -1;
     }
     if (!mtia::QueueEngine::snapshot_valid(snap)) {
+        return -1;
+    }
+    if (snap->tel_power_cap_mw &&
+        !mtia::Telemetry::state_valid(mtia_core::tel_state_of(snap), mtia::TelemetryParams{})) {
         return -1;
     }
     std::lock_guard<std::mutex> ctl(core->ctl_mu_);

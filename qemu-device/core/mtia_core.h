@@ -9,8 +9,10 @@
  *
  * Threads: the core owns the control core's thread (an RV32IMC hart running
  * the firmware, see docs/control-core.md), started by a successful firmware
- * boot and stopped by reset, pause, free or a fatal trap, and one data-engine
- * worker per hardware queue (docs/queues.md), alive from new to free.
+ * boot and stopped by reset, pause, free or a fatal trap, one data-engine
+ * worker per hardware queue (docs/queues.md), alive from new to free, and a
+ * telemetry thread sampling the board model (docs/telemetry.md) every
+ * MTIA_TEL_SAMPLE_MS from new to free.
  * Every mtia_core_* call is thread-safe against that thread (register state
  * is under the core's mutex); the mtia_core_* calls themselves are meant to be
  * made by one host thread at a time (in QEMU: under the BQL). The core never
@@ -36,6 +38,7 @@ struct mtia_core_config {
     uint64_t devmem_bytes;
     uint32_t msix_vectors;
     uint32_t revision;
+    uint64_t serial;        /* MTIA_REG_TEL_SERIAL_*; any value (glue: docs/telemetry.md) */
 };
 
 /* Side effects the core asks of its host. Any pointer may be NULL. */
@@ -66,8 +69,11 @@ struct mtia_core_host_ops {
  * mailbox and the whole control core (registers, CSRs, SRAM), so a running
  * core migrates and continues on the destination. Version 3 adds the
  * hardware queues: configuration, ring positions and the firmware's dispatch
- * registers (not engine work: saving refuses while any is outstanding). */
-#define MTIA_CORE_SNAPSHOT_VERSION 3
+ * registers (not engine work: saving refuses while any is outstanding).
+ * Version 4 adds the board telemetry that does not re-derive: temperature,
+ * power limit, energy and ECC counters (an older stream, whose fields load
+ * as zero, leaves the destination's telemetry as it is). */
+#define MTIA_CORE_SNAPSHOT_VERSION 4
 #define MTIA_CORE_SNAPSHOT_VERSION_MIN 1
 #define MTIA_CORE_MBOX_WORDS (64 / 4)
 #define MTIA_CORE_CC_SRAM_BYTES 0x40000 /* == MTIA_CC_SRAM_SIZE */
@@ -119,6 +125,12 @@ struct mtia_core_snapshot {
     uint32_t q_fetch_status;
     uint32_t q_select;
     uint32_t q_engine_event;
+    /* version 4: board telemetry (tel_power_cap_mw 0: not in the stream) */
+    uint32_t tel_temp_mc;   /* int32 millidegrees C, as MTIA_REG_TEL_TEMP */
+    uint32_t tel_power_cap_mw;
+    uint64_t tel_energy_mj;
+    uint32_t tel_ecc_corrected;
+    uint32_t tel_ecc_uncorrected;
 };
 #define MTIA_CORE_QS_SQ_BASE_LO 0
 #define MTIA_CORE_QS_SQ_BASE_HI 1

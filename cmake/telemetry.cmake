@@ -1,0 +1,4 @@
+# Telemetry (docs/telemetry.md): the device core's board model and its
+# tests; mtia-smi's monitoring library (fields, fdinfo, processes) and tests.
+target_sources(mtia_device_core PRIVATE ${CMAKE_SOURCE_DIR}/qemu-device/core/mtia_telemetry.cc)
+target_sources(unit_tests PRIVATE ${CMAKE_SOURCE_DIR}/tests/unit/telemetry_test.cc)
