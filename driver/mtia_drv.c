@@ -17,7 +17,6 @@
 #include <linux/pci.h>
 #include <linux/string_helpers.h>
 #include <linux/stringify.h>
-#include <linux/sysfs.h>
 
 #include <drm/drm_accel.h>
 #include <drm/drm_drv.h>
@@ -61,136 +60,6 @@ static const struct drm_driver mtia_drm_driver = {
 	.major = MTIA_DRV_MAJOR,
 	.minor = MTIA_DRV_MINOR,
 	.patchlevel = MTIA_DRV_PATCHLEVEL,
-};
-
-static ssize_t chip_id_show(struct device *dev, struct device_attribute *attr,
-			    char *buf)
-{
-	struct mtia_device *mdev = dev_get_drvdata(dev);
-
-	return sysfs_emit(buf, "0x%04x\n", mdev->info.chip_id);
-}
-static DEVICE_ATTR_RO(chip_id);
-
-static ssize_t revision_show(struct device *dev, struct device_attribute *attr,
-			     char *buf)
-{
-	struct mtia_device *mdev = dev_get_drvdata(dev);
-
-	return sysfs_emit(buf, "%u\n", mdev->info.revision);
-}
-static DEVICE_ATTR_RO(revision);
-
-static ssize_t if_version_show(struct device *dev,
-			       struct device_attribute *attr, char *buf)
-{
-	struct mtia_device *mdev = dev_get_drvdata(dev);
-
-	return sysfs_emit(buf, "%u.%u\n", mdev->info.if_major,
-			  mdev->info.if_minor);
-}
-static DEVICE_ATTR_RO(if_version);
-
-static ssize_t irq_test_count_show(struct device *dev,
-				   struct device_attribute *attr, char *buf)
-{
-	struct mtia_device *mdev = dev_get_drvdata(dev);
-
-	return sysfs_emit(buf, "%lld\n", atomic64_read(&mdev->irq_counts[0]));
-}
-static DEVICE_ATTR_RO(irq_test_count);
-
-static ssize_t irq_error_count_show(struct device *dev,
-				    struct device_attribute *attr, char *buf)
-{
-	struct mtia_device *mdev = dev_get_drvdata(dev);
-
-	return sysfs_emit(buf, "%lld\n", atomic64_read(&mdev->irq_counts[1]));
-}
-static DEVICE_ATTR_RO(irq_error_count);
-
-static ssize_t irq_spurious_count_show(struct device *dev,
-				       struct device_attribute *attr, char *buf)
-{
-	struct mtia_device *mdev = dev_get_drvdata(dev);
-
-	return sysfs_emit(buf, "%lld\n", atomic64_read(&mdev->irq_spurious));
-}
-static DEVICE_ATTR_RO(irq_spurious_count);
-
-static ssize_t fw_version_show(struct device *dev,
-			       struct device_attribute *attr, char *buf)
-{
-	struct mtia_device *mdev = dev_get_drvdata(dev);
-	u32 v = READ_ONCE(mdev->fw_version);
-
-	if (!v)
-		return sysfs_emit(buf, "none\n");
-	return sysfs_emit(buf, "%u.%u.%u\n", (v >> 16) & 0xff, (v >> 8) & 0xff,
-			  v & 0xff);
-}
-static DEVICE_ATTR_RO(fw_version);
-
-static ssize_t fw_status_show(struct device *dev,
-			      struct device_attribute *attr, char *buf)
-{
-	struct mtia_device *mdev = dev_get_drvdata(dev);
-
-	return sysfs_emit(buf, "%s\n",
-			  mtia_fw_state_name(READ_ONCE(mdev->fw_state)));
-}
-static DEVICE_ATTR_RO(fw_status);
-
-static ssize_t reset_count_show(struct device *dev,
-				struct device_attribute *attr, char *buf)
-{
-	struct mtia_device *mdev = dev_get_drvdata(dev);
-
-	return sysfs_emit(buf, "%d\n", atomic_read(&mdev->reset_count));
-}
-static DEVICE_ATTR_RO(reset_count);
-
-static ssize_t mem_total_show(struct device *dev,
-			      struct device_attribute *attr, char *buf)
-{
-	struct mtia_device *mdev = dev_get_drvdata(dev);
-
-	return sysfs_emit(buf, "%llu\n", mdev->devmem_total);
-}
-static DEVICE_ATTR_RO(mem_total);
-
-static ssize_t mem_used_show(struct device *dev,
-			     struct device_attribute *attr, char *buf)
-{
-	struct mtia_device *mdev = dev_get_drvdata(dev);
-
-	return sysfs_emit(buf, "%llu\n", mtia_devmem_used(mdev));
-}
-static DEVICE_ATTR_RO(mem_used);
-
-static struct attribute *mtia_dev_attrs[] = {
-	&dev_attr_chip_id.attr,
-	&dev_attr_revision.attr,
-	&dev_attr_if_version.attr,
-	&dev_attr_irq_test_count.attr,
-	&dev_attr_irq_error_count.attr,
-	&dev_attr_irq_spurious_count.attr,
-	&dev_attr_fw_version.attr,
-	&dev_attr_fw_status.attr,
-	&dev_attr_reset_count.attr,
-	&dev_attr_mem_total.attr,
-	&dev_attr_mem_used.attr,
-	NULL,
-};
-
-static const struct attribute_group mtia_dev_group = {
-	.name = "mtia",
-	.attrs = mtia_dev_attrs,
-};
-
-static const struct attribute_group *mtia_dev_groups[] = {
-	&mtia_dev_group,
-	NULL,
 };
 
 static void mtia_log_identity(struct mtia_device *mdev)
@@ -243,6 +112,7 @@ static int mtia_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 	ret = mtia_hw_identify(mdev);
 	if (ret)
 		return ret;
+	mtia_tel_init(mdev);
 
 	/* Start from a clean device: all causes masked, nothing pending. */
 	ret = mtia_hw_reset(mdev);
@@ -281,6 +151,7 @@ static int mtia_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 
 	mtia_debugfs_init(mdev);
 	mtia_jobs_debugfs_init(mdev);
+	mtia_tel_debugfs_init(mdev);
 
 	ret = drm_dev_register(&mdev->drm, 0);
 	if (ret) {
@@ -289,6 +160,7 @@ static int mtia_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 	}
 
 	mtia_log_identity(mdev);
+	mtia_hwmon_init(mdev);
 	mtia_health_start(mdev);
 	return 0;
 

@@ -110,6 +110,8 @@ struct mtia_hw_info {
  * @devmem_total: bytes allocatable to BOs (above the firmware window).
  * @devmem_used: bytes allocated to device BOs.
  * @jobs: hardware queues, schedulers and job state (mtia_job.h).
+ * @tel_present: the device has the telemetry block (MTIA_REG_TEL_*).
+ * @tel_lock: orders the two halves of a telemetry energy read.
  */
 struct mtia_device {
 	struct drm_device drm;
@@ -150,6 +152,9 @@ struct mtia_device {
 	u64 devmem_used;
 
 	struct mtia_jobs *jobs;
+
+	bool tel_present;
+	struct mutex tel_lock; /* see @tel_lock above */
 };
 
 static inline struct mtia_device *to_mtia_device(struct drm_device *drm)
@@ -190,6 +195,19 @@ void mtia_health_init(struct mtia_device *mdev);
 void mtia_health_start(struct mtia_device *mdev);
 void mtia_health_stop(struct mtia_device *mdev);
 void mtia_health_kick(struct mtia_device *mdev);
+
+/* mtia_sysfs.c: the "mtia" group of the PCI device */
+extern const struct attribute_group *mtia_dev_groups[];
+
+/* mtia_telemetry.c */
+void mtia_tel_init(struct mtia_device *mdev);
+void mtia_tel_debugfs_init(struct mtia_device *mdev);
+int mtia_tel_read(struct mtia_device *mdev, u32 reg, u32 *val);
+int mtia_tel_energy(struct mtia_device *mdev, u64 *mj);
+int mtia_tel_set_power_cap(struct mtia_device *mdev, u32 mw);
+
+/* mtia_hwmon.c */
+void mtia_hwmon_init(struct mtia_device *mdev);
 
 /* mtia_debugfs.c */
 void mtia_debugfs_init(struct mtia_device *mdev);
