@@ -1,0 +1,28 @@
+# The PE-grid compute engine (docs/compute.md) in the device core, its unit
+# tests, benchmark and in-VM suite. Included from the top-level CMakeLists.txt.
+
+# oneDNN (libdnnl-dev 2.6, OpenMP build) does the arithmetic. Found by hand:
+# Debian's dnnl-config.cmake requires the OpenCL development files (its GPU
+# runtime) even for CPU-only users like us.
+find_library(DNNL_LIBRARY dnnl REQUIRED)
+find_path(DNNL_INCLUDE_DIR oneapi/dnnl/dnnl.hpp REQUIRED)
+target_sources(mtia_device_core PRIVATE
+  qemu-device/core/mtia_compute.cc
+  qemu-device/core/mtia_compute_validate.cc
+  qemu-device/core/mtia_compute_timing.cc
+  qemu-device/core/mtia_compute_dnnl.cc
+  qemu-device/core/mtia_compute_conv.cc
+  qemu-device/core/mtia_compute_gemm.cc
+  qemu-device/core/mtia_compute_eltwise.cc
+  qemu-device/core/mtia_compute_pool.cc
+  qemu-device/core/mtia_compute_move.cc)
+target_include_directories(mtia_device_core PRIVATE ${DNNL_INCLUDE_DIR})
+target_link_libraries(mtia_device_core PUBLIC ${DNNL_LIBRARY})
+
+# Host unit tests: every op against a naive reference, validation, layout,
+# timing model.
+add_executable(compute_tests
+  tests/unit/compute_ops_test.cc
+  tests/unit/compute_validate_test.cc)
+target_link_libraries(compute_tests PRIVATE mtia_device_core GTest::gtest_main)
+gtest_discover_tests(compute_tests DISCOVERY_MODE PRE_TEST)

@@ -1,0 +1,201 @@
+// SPDX-License-Identifier: MIT
+// The compute engine's C ABI (mtia_compute.h): validate, then run each op
+// through a kernel prepared for its shape. Kernels are cached by everything
+// in the descriptor except tensor offsets (so a model's program reuses its
+// oneDNN primitives run after run); they hold no arena data.
+#include <cmath>
+#include <cstdio>
+#include <list>
+#include <mutex>
+#include <string>
+#include <unordered_map>
+
+#include "mtia_compute.h"
+#include "mtia_compute_dnnl.h"
+
+namespace mtia {
+namespace compute {
+
+// ---- Exec ----------------------------------------------------------------------
+
+uint8_t *Exec::scratch(unsigned slot, size_t n) {
+    if (n > scratch_size_[slot]) {
+        scratch_[slot].reset();  // free before allocating the larger one
+        scratch_size_[slot] = 0;
+        const size_t size = (n + 63) & ~size_t{63};
+        scratch_[slot].reset(static_cast<uint8_t *>(std::aligned_alloc(64, size)));
+        if (!scratch_[slot]) throw std::bad_alloc();
+        scratch_size_[slot] = size;
+    }
+    return scratch_[slot].get();
+}
+
+void *Exec::dnnl_stream() {
+    if (!stream_) stream_ = std::make_shared<dnnl::stream>(cpu_engine());
+    return stream_.get();
+}
+
+// ---- the scalar activation ----------------------------------------------------
+
+void Act::apply(float *dst, const float *src, uint64_t n) const {
+    switch (kind) {
+    case MTIA_ACT_NONE:
+        if (dst != src) std::memmove(dst, src, n * 4);
+        return;
+    case MTIA_ACT_RELU:
+        for (uint64_t i = 0; i < n; i++) dst[i] = src[i] > 0 ? src[i] : 0.0f;
+        return;
+    case MTIA_ACT_CLIP:
+        for (uint64_t i = 0; i < n; i++) dst[i] = std::min(std::max(src[i], lo), hi);
+        return;
+    case MTIA_ACT_SIGMOID:
+        for (uint64_t i = 0; i < n; i++) dst[i] = 1.0f / (1.0f + std::exp(-src[i]));
+        return;
+    case MTIA_ACT_TANH:
+        for (uint64_t i = 0; i < n; i++) dst[i] = std::tanh(src[i]);
+        return;
+    }
+}
+
+namespace {
+
+// ---- kernel cache ----------------------------------------------------------------
+
+// Everything that shapes a kernel: the descriptor without tensor offsets.
+std::string kernel_key(const mtia_op &op) {
+    mtia_op k = op;
+    for (auto &t : k.in) t.offset = 0;
+    k.out.offset = 0;
+    return std::string(reinterpret_cast<const char *>(&k), sizeof(k));
+}
+
+std::unique_ptr<Kernel> build(const mtia_op &op) {
+    switch (op.opcode) {
+    case MTIA_OP_CONV: return make_conv(op);
+    case MTIA_OP_GEMM: return make_gemm(op);
+    case MTIA_OP_BINARY: return make_binary(op);
+    case MTIA_OP_ACT: return make_act(op);
+    case MTIA_OP_POOL: return make_pool(op);
+    case MTIA_OP_SOFTMAX: return make_softmax(op);
+    case MTIA_OP_TRANSPOSE: return make_transpose(op);
+    case MTIA_OP_COPY_INTO: return make_copy_into(op);
+    default: return make_slice(op);
+    }
+}
+
+// Least-recently-used cache of kernels, shared by every device and thread.
+class KernelCache {
+public:
+    std::shared_ptr<Kernel> get(const mtia_op &op) {
+        std::string key = kernel_key(op);
+        {
+            std::lock_guard<std::mutex> l(mu_);
+            auto it = map_.find(key);
+            if (it != map_.end()) {
+                lru_.splice(lru_.begin(), lru_, it->second.second);
+                return it->second.first;
+            }
+        }
+        std::shared_ptr<Kernel> k(build(op));  // outside the lock: may be slow
+        std::lock_guard<std::mutex> l(mu_);
+        auto it = map_.find(key);
+        if (it != map_.end()) return it->second.first;  // another thread won
+        lru_.push_front(key);
+        map_.emplace(std::move(key), std::make_pair(k, lru_.begin()));
+        while (map_.size() > kCapacity) {
+            map_.erase(lru_.back());
+            lru_.pop_back();
+        }
+        return k;
+    }
+
+private:
+    static constexpr size_t kCapacity = 2048;
+    std::mutex mu_;
+    std::list<std::string> lru_;
+    std::unordered_map<std::string,
+                       std::pair<std::shared_ptr<Kernel>, std::list<std::string>::iterator>>
+        map_;
+};
+
+KernelCache &cache() {
+    static KernelCache *c = new KernelCache;  // never destroyed: used at exit by QEMU threads
+    return *c;
+}
+
+Grid grid_of(const mtia_compute_grid *g) {
+    Grid r;
+    if (g) {
+        r.rows = std::max<uint32_t>(g->pe_rows, 1);
+        r.cols = std::max<uint32_t>(g->pe_cols, 1);
+    }
+    return r;
+}
+
+}  // namespace
+
+}  // namespace compute
+}  // namespace mtia
+
+using namespace mtia::compute;
+
+extern "C" uint16_t mtia_compute_validate(const struct mtia_op *ops, uint32_t n_ops,
+                                          uint64_t arena_bytes, uint32_t *bad_op) {
+    uint32_t dummy;
+    if (!bad_op) bad_op = &dummy;
+    *bad_op = 0;
+    if (!ops || n_ops == 0) return MTIA_CQE_BAD_PROGRAM;
+    for (uint32_t i = 0; i < n_ops; i++) {
+        if (check_op(ops[i], arena_bytes)) {
+            *bad_op = i;
+            return MTIA_CQE_BAD_PROGRAM;
+        }
+    }
+    return MTIA_CQE_OK;
+}
+
+extern "C" uint16_t mtia_compute_run_grid(const struct mtia_compute_grid *grid,
+                                          const struct mtia_op *ops, uint32_t n_ops,
+                                          uint8_t *arena, uint64_t arena_bytes,
+                                          int (*should_stop)(void *), void *opaque,
+                                          uint64_t *result) {
+    uint64_t dummy;
+    if (!result) result = &dummy;
+    *result = 0;
+    uint32_t bad;
+    if (mtia_compute_validate(ops, n_ops, arena ? arena_bytes : 0, &bad) != MTIA_CQE_OK) {
+        *result = bad;
+        return MTIA_CQE_BAD_PROGRAM;
+    }
+    const Grid g = grid_of(grid);
+    Exec ex(should_stop, opaque);
+    uint64_t ns = 0;
+    for (uint32_t i = 0; i < n_ops; i++) {
+        if (ex.stopped()) return MTIA_CQE_ABORTED;
+        try {
+            if (!cache().get(ops[i])->run(ops[i], arena, ex)) return MTIA_CQE_ABORTED;
+        } catch (const std::exception &e) {
+            // Only host resource exhaustion gets here (every valid op has a kernel).
+            std::fprintf(stderr, "mtia compute: op %u (opcode %u) failed: %s\n", i,
+                         ops[i].opcode, e.what());
+            *result = i;
+            return MTIA_CQE_BAD_PROGRAM;
+        }
+        const uint64_t t = op_ns(g, ops[i]);
+        ns = ns > UINT64_MAX - t ? UINT64_MAX : ns + t;
+    }
+    *result = ns;
+    return MTIA_CQE_OK;
+}
+
+extern "C" uint64_t mtia_compute_op_ns(const struct mtia_compute_grid *grid,
+                                       const struct mtia_op *op) {
+    return op_ns(grid_of(grid), *op);
+}
+
+extern "C" uint16_t mtia_compute_run(const struct mtia_op *ops, uint32_t n_ops, uint8_t *arena,
+                                     uint64_t arena_bytes, int (*should_stop)(void *),
+                                     void *opaque, uint64_t *result) {
+    return mtia_compute_run_grid(nullptr, ops, n_ops, arena, arena_bytes, should_stop, opaque,
+                                 result);
+}

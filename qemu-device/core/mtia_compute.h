@@ -1,0 +1,72 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The PE-grid compute engine (docs/compute.md): runs a program of
+ * struct mtia_op descriptors (include/mtia/mtia_spec.h, "Compute") over a
+ * tensor arena. A C ABI usable from C and C++: the device's queue engine
+ * calls it for MTIA_CMD_COMPUTE, and host tests (the runtime's too) link
+ * mtia_device_core and call it directly.
+ *
+ * Threads: a run executes on the calling thread plus an OpenMP team of
+ * worker threads (oneDNN); OMP_NUM_THREADS (default: every CPU) sizes it.
+ * Runs from different threads may proceed concurrently (the device
+ * serialises its own programs: one PE grid per device).
+ */
+#ifndef MTIA_COMPUTE_H
+#define MTIA_COMPUTE_H
+
+#include <stdint.h>
+
+#include "mtia/mtia_spec.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/*
+ * Checks every op (opcode, dtype, n_in, ranks, shapes consistent per op,
+ * attributes, act, reserved/flags zero, every tensor inside
+ * [0, arena_bytes) with overflow-safe arithmetic, offsets aligned, no
+ * output overlapping an input except the in-place forms docs/compute.md
+ * lists, work per batch item bounded). MTIA_CQE_OK, or MTIA_CQE_BAD_PROGRAM
+ * with *bad_op = index of the first bad op (n_ops == 0 or ops == NULL is
+ * BAD_PROGRAM with *bad_op = 0).
+ */
+uint16_t mtia_compute_validate(const struct mtia_op *ops, uint32_t n_ops,
+                               uint64_t arena_bytes, uint32_t *bad_op);
+
+/*
+ * Validates, then runs ops in order on the calling thread + the PE pool.
+ * *result: estimated device ns (MTIA_CQE_OK) or bad op index
+ * (MTIA_CQE_BAD_PROGRAM; nothing was written). should_stop (may be NULL)
+ * is polled between ops (and between the chunks of a large op): if it
+ * returns non-zero the run stops with MTIA_CQE_ABORTED (*result 0; the
+ * arena may be partly written). Timing model for the default 8x8 grid.
+ */
+uint16_t mtia_compute_run(const struct mtia_op *ops, uint32_t n_ops,
+                          uint8_t *arena, uint64_t arena_bytes,
+                          int (*should_stop)(void *), void *opaque,
+                          uint64_t *result);
+
+/* A PE grid of pe_rows x pe_cols (device properties, 1..64 each). */
+struct mtia_compute_grid {
+    uint32_t pe_rows;
+    uint32_t pe_cols;
+};
+
+/* mtia_compute_run with the timing model scaled to @grid (NULL: 8x8). */
+uint16_t mtia_compute_run_grid(const struct mtia_compute_grid *grid,
+                               const struct mtia_op *ops, uint32_t n_ops,
+                               uint8_t *arena, uint64_t arena_bytes,
+                               int (*should_stop)(void *), void *opaque,
+                               uint64_t *result);
+
+/* The timing model's estimate for one op that validates (ns, >= the
+ * per-op launch cost), on @grid (NULL: 8x8). */
+uint64_t mtia_compute_op_ns(const struct mtia_compute_grid *grid,
+                            const struct mtia_op *op);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* MTIA_COMPUTE_H */

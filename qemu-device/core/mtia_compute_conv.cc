@@ -1,0 +1,172 @@
+// SPDX-License-Identifier: MIT
+// CONV: oneDNN convolution (forward inference) with bias and the fused
+// activation as a post-op. The arena holds plain NCHW / MC'hw tensors; the
+// kernel lets oneDNN pick its fastest layouts and reorders through scratch
+// memory when that is what it picked (docs/compute.md, "CONV layouts").
+// Large batches run in chunks of images, polling for an abort between them.
+#include <cstdlib>
+#include <cstring>
+
+#include "mtia_compute_dnnl.h"
+
+namespace mtia {
+namespace compute {
+
+namespace {
+
+using dnnl::memory;
+using tag = dnnl::memory::format_tag;
+
+// Which layouts a convolution asks oneDNN for.
+enum class Layout {
+    kPlain,    // NCHW in and out, plain weights: no reorders
+    kBlocked,  // whatever oneDNN prefers for all three (nChw16c, OIhw16i16o...)
+    kNhwc,     // channels-last activations, weights as preferred
+};
+
+Layout layout_for(const mtia_op &op) {
+    if (const char *e = std::getenv("MTIA_CONV_LAYOUT")) {  // benchmarking override
+        if (!std::strcmp(e, "plain")) return Layout::kPlain;
+        if (!std::strcmp(e, "blocked")) return Layout::kBlocked;
+        if (!std::strcmp(e, "nhwc")) return Layout::kNhwc;
+    }
+    (void)op;
+    return Layout::kBlocked;
+}
+
+class ConvKernel final : public Kernel {
+public:
+    explicit ConvKernel(const mtia_op &op) : layout_(layout_for(op)) {
+        const Work w = op_work(op);
+        const uint64_t n = op.in[0].dims[0];
+        uint64_t per = w.item_work ? kChunkWork / w.item_work : n;
+        per = std::max<uint64_t>(1, std::min<uint64_t>(per, n));
+        chunk_ = per;
+        full_ = build(op, static_cast<memory::dim>(per));
+        if (n % per) tail_ = build(op, static_cast<memory::dim>(n % per));
+        has_bias_ = op.n_in == 3;
+    }
+
+    bool run(const mtia_op &op, uint8_t *arena, Exec &ex) override {
+        const uint64_t n = op.in[0].dims[0];
+        const uint64_t x_img = elems(op.in[0]) / n, y_img = elems(op.out) / n;
+        const float *x = ptr(arena, op.in[0]);
+        float *y = ptr(arena, op.out);
+        const Part *weights_for = nullptr;
+        void *wbuf = nullptr;
+        for (uint64_t i = 0; i < n; i += chunk_) {
+            if (i && ex.stopped()) return false;
+            const Part &p = (n - i >= chunk_) ? full_ : tail_;
+            // Weights in the primitive's layout: once per run (and part).
+            void *w = ptr(arena, op.in[1]);
+            if (p.w_reorder) {
+                if (weights_for != &p) {
+                    wbuf = ex.scratch(Exec::kScratchWeights, p.pd.weights_desc().get_size());
+                    execute(ex, *p.w_reorder, *p.w_reorder_pd,
+                            {{DNNL_ARG_FROM, mem(p.w_plain, w)},
+                             {DNNL_ARG_TO, mem(p.pd.weights_desc(), wbuf)}});
+                    weights_for = &p;
+                }
+                w = wbuf;
+            }
+            void *src = const_cast<float *>(x + i * x_img), *dst = y + i * y_img;
+            if (p.src_reorder) {
+                void *buf = ex.scratch(Exec::kScratchSrc, p.pd.src_desc().get_size());
+                execute(ex, *p.src_reorder, *p.src_reorder_pd,
+                        {{DNNL_ARG_FROM, mem(p.src_plain, src)},
+                         {DNNL_ARG_TO, mem(p.pd.src_desc(), buf)}});
+                src = buf;
+            }
+            void *conv_dst = p.dst_reorder ? ex.scratch(Exec::kScratchDst,
+                                                        p.pd.dst_desc().get_size())
+                                           : dst;
+            std::unordered_map<int, memory> args{
+                {DNNL_ARG_SRC, mem(p.pd.src_desc(), src)},
+                {DNNL_ARG_WEIGHTS, mem(p.pd.weights_desc(), w)},
+                {DNNL_ARG_DST, mem(p.pd.dst_desc(), conv_dst)}};
+            if (has_bias_) args.emplace(DNNL_ARG_BIAS, mem(p.pd.bias_desc(), ptr(arena, op.in[2])));
+            execute(ex, p.conv, p.pd, std::move(args));
+            if (p.dst_reorder)
+                execute(ex, *p.dst_reorder, *p.dst_reorder_pd,
+                        {{DNNL_ARG_FROM, mem(p.pd.dst_desc(), conv_dst)},
+                         {DNNL_ARG_TO, mem(p.dst_plain, dst)}});
+        }
+        return true;
+    }
+
+private:
+    struct Part {
+        dnnl::convolution_forward::primitive_desc pd;
+        dnnl::convolution_forward conv;
+        memory::desc src_plain, w_plain, dst_plain;
+        std::unique_ptr<dnnl::reorder::primitive_desc> src_reorder_pd, w_reorder_pd,
+            dst_reorder_pd;
+        std::unique_ptr<dnnl::reorder> src_reorder, w_reorder, dst_reorder;
+    };
+
+    static void reorder_if(const memory::desc &from, const memory::desc &to,
+                           std::unique_ptr<dnnl::reorder::primitive_desc> *pd,
+                           std::unique_ptr<dnnl::reorder> *r) {
+        if (from == to) return;
+        pd->reset(new dnnl::reorder::primitive_desc(cpu_engine(), from, cpu_engine(), to,
+                                                    make_attr()));
+        r->reset(new dnnl::reorder(**pd));
+    }
+
+    Part build(const mtia_op &op, memory::dim n) {
+        const mtia_tensor_desc &xd = op.in[0], &wd = op.in[1], &yd = op.out;
+        const uint32_t *a = op.attrs;
+        const memory::dim g = a[MTIA_CONV_GROUPS];
+        memory::dims x = dims_of(xd), y = dims_of(yd), w;
+        x[0] = y[0] = n;
+        if (g > 1)
+            w = {g, wd.dims[0] / g, wd.dims[1], wd.dims[2], wd.dims[3]};
+        else
+            w = dims_of(wd);
+        Part p;
+        p.src_plain = plain_desc(x);
+        p.w_plain = plain_desc(w);
+        p.dst_plain = plain_desc(y);
+        const auto any = [](const memory::dims &d) {
+            return memory::desc(d, memory::data_type::f32, tag::any);
+        };
+        memory::desc src_md = p.src_plain, w_md = p.w_plain, dst_md = p.dst_plain;
+        if (layout_ == Layout::kBlocked) {
+            src_md = any(x);
+            w_md = any(w);
+            dst_md = any(y);
+        } else if (layout_ == Layout::kNhwc) {
+            src_md = memory::desc(x, memory::data_type::f32, tag::nhwc);
+            dst_md = memory::desc(y, memory::data_type::f32, tag::nhwc);
+            w_md = any(w);
+        }
+        const memory::desc b_md =
+            op.n_in == 3 ? plain_desc({static_cast<memory::dim>(wd.dims[0])}) : memory::desc();
+        const memory::dims strides{a[MTIA_CONV_STRIDE_H], a[MTIA_CONV_STRIDE_W]};
+        const memory::dims dil{a[MTIA_CONV_DIL_H] - 1, a[MTIA_CONV_DIL_W] - 1};
+        const memory::dims pl{a[MTIA_CONV_PAD_T], a[MTIA_CONV_PAD_L]};
+        const memory::dims pr{a[MTIA_CONV_PAD_B], a[MTIA_CONV_PAD_R]};
+        const dnnl::convolution_forward::desc d(
+            dnnl::prop_kind::forward_inference, dnnl::algorithm::convolution_direct, src_md,
+            w_md, b_md, dst_md, strides, dil, pl, pr);
+        p.pd = dnnl::convolution_forward::primitive_desc(d, make_attr(act_post_ops(op)),
+                                                          cpu_engine());
+        p.conv = dnnl::convolution_forward(p.pd);
+        reorder_if(p.src_plain, p.pd.src_desc(), &p.src_reorder_pd, &p.src_reorder);
+        reorder_if(p.w_plain, p.pd.weights_desc(), &p.w_reorder_pd, &p.w_reorder);
+        reorder_if(p.pd.dst_desc(), p.dst_plain, &p.dst_reorder_pd, &p.dst_reorder);
+        return p;
+    }
+
+    Layout layout_;
+    uint64_t chunk_ = 1;
+    bool has_bias_ = false;
+    Part full_, tail_;
+};
+
+}  // namespace
+
+std::unique_ptr<Kernel> make_conv(const mtia_op &op) { return std::make_unique<ConvKernel>(op); }
+
+}  // namespace compute
+}  // namespace mtia

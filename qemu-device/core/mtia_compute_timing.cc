@@ -1,0 +1,106 @@
+// SPDX-License-Identifier: MIT
+// Work of an op (for chunking and the work bound) and the timing model
+// (docs/compute.md, "Timing model"): a roofline over MTIA v1's figures,
+// scaled by the configured PE grid, plus a launch cost per op.
+#include <algorithm>
+#include <cmath>
+
+#include "mtia_compute_impl.h"
+
+namespace mtia {
+namespace compute {
+
+namespace {
+
+// MTIA v1 (ISCA 2023): 8x8 PEs at 800 MHz; 102.4 TOPS int8, 51.2 TFLOPS
+// fp16/bf16 in the dot-product engines; 128 MiB on-chip SRAM; LPDDR5.
+constexpr double kGridPes = MTIA_DEFAULT_PE_ROWS * MTIA_DEFAULT_PE_COLS;
+// fp32 is not a DPE format on v1: we assume a quarter of the fp16 rate for
+// CONV/GEMM (operands twice as wide, half-rate multipliers): 12.8 TFLOPS.
+constexpr double kMatrixFlops = 51.2e12 / 4;
+// Elementwise, pooling, softmax run on the PEs' vector cores: 16 fp32 lanes
+// x FMA (2 flops) x 800 MHz x 64 PEs = 1.6384 TFLOPS.
+constexpr double kVectorFlops = 16 * 2 * 0.8e9 * kGridPes;
+constexpr double kDramBw = 176e9;                    // LPDDR5, bytes/s
+constexpr double kSramBw = 800e9;                    // on-chip SRAM, bytes/s
+constexpr double kSramBytes = double(MTIA_DEFAULT_SRAM_BYTES);
+constexpr double kLaunchNs = 1000;                   // descriptor fetch + grid setup
+// Fraction of peak the matrix engines sustain on a real layer.
+constexpr double kMatrixEfficiency = 0.7;
+
+uint64_t sat_mul(uint64_t a, uint64_t b) {
+    uint64_t r;
+    return __builtin_mul_overflow(a, b, &r) ? UINT64_MAX : r;
+}
+
+uint64_t dims_from(const mtia_tensor_desc &t, unsigned from) {
+    uint64_t n = 1;
+    for (unsigned i = from; i < t.ndim; i++) n *= t.dims[i];
+    return n;
+}
+
+double tensor_bytes(const mtia_op &op) {
+    double b = double(bytes(op.out));
+    for (unsigned k = 0; k < op.n_in; k++) b += double(bytes(op.in[k]));
+    return b;
+}
+
+}  // namespace
+
+Work op_work(const mtia_op &op) {
+    Work w{1, 0, 0, tensor_bytes(op)};
+    const mtia_tensor_desc &y = op.out;
+    const uint64_t out_elems = elems(y);
+    switch (op.opcode) {
+    case MTIA_OP_CONV: {
+        const mtia_tensor_desc &wt = op.in[1];
+        const uint64_t per_out = dims_from(wt, 1);  // C/g * kH * kW
+        w.items = y.dims[0];
+        w.item_work = sat_mul(dims_from(y, 1), per_out);
+        w.flops = 2.0 * double(out_elems) * double(per_out);
+        break;
+    }
+    case MTIA_OP_GEMM: {
+        const mtia_tensor_desc &a = op.in[0];
+        const uint64_t k = a.dims[a.ndim - (op.attrs[MTIA_GEMM_TRANS_A] ? 2 : 1)];
+        w.items = out_elems / y.dims[y.ndim - 1];  // output rows
+        w.item_work = sat_mul(y.dims[y.ndim - 1], k);
+        w.flops = 2.0 * double(out_elems) * double(k);
+        break;
+    }
+    case MTIA_OP_POOL: {
+        const uint64_t taps = uint64_t{op.attrs[MTIA_POOL_K_H]} * op.attrs[MTIA_POOL_K_W];
+        w.items = y.dims[0];
+        w.item_work = sat_mul(dims_from(y, 1), taps);
+        w.flops = double(out_elems) * double(taps);
+        break;
+    }
+    case MTIA_OP_SOFTMAX:
+        w.item_work = out_elems;
+        w.flops = 4.0 * double(out_elems);  // max, exp, sum, scale
+        break;
+    default:  // BINARY, ACT, TRANSPOSE, COPY_INTO, SLICE: one pass over out
+        w.item_work = out_elems;
+        w.flops = double(out_elems);
+        break;
+    }
+    if (op.act == MTIA_ACT_SIGMOID || op.act == MTIA_ACT_TANH)
+        w.flops += 4.0 * double(out_elems);
+    else if (op.act != MTIA_ACT_NONE)
+        w.flops += double(out_elems);
+    return w;
+}
+
+uint64_t op_ns(const Grid &g, const mtia_op &op) {
+    const Work w = op_work(op);
+    const double scale = double(g.rows) * double(g.cols) / kGridPes;
+    const bool matrix = op.opcode == MTIA_OP_CONV || op.opcode == MTIA_OP_GEMM;
+    const double rate = (matrix ? kMatrixFlops * kMatrixEfficiency : kVectorFlops) * scale;
+    // Tensors that fit on chip stream from SRAM; larger ones from LPDDR5.
+    const double bw = w.bytes <= kSramBytes ? kSramBw : kDramBw;
+    const double ns = std::max(w.flops / rate, w.bytes / bw) * 1e9 + kLaunchNs;
+    return ns >= 1.8e19 ? UINT64_MAX / 2 : static_cast<uint64_t>(std::ceil(ns));
+}
+
+}  // namespace compute
+}  // namespace mtia
