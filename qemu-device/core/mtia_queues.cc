@@ -19,6 +19,8 @@
 #include <chrono>
 #include <cstring>
 
+#include "mtia_compute.h"
+
 static_assert(sizeof(mtia_cmd) == 64, "struct mtia_cmd layout");
 static_assert(sizeof(mtia_cqe) == 16, "struct mtia_cqe layout");
 static_assert(sizeof(mtia_sgt) == 16 && sizeof(mtia_sg_entry) == 16, "SG layout");
@@ -126,8 +128,10 @@ AddressSpace &QueueEngine::space_for(uint32_t /*ctx*/) { return *flat_; }
 
 // ---- life cycle ----------------------------------------------------------------
 
-QueueEngine::QueueEngine(QueueHost &host, unsigned msix_vectors)
-    : host_(host), msix_vectors_(msix_vectors), flat_(new FlatSpace(*this)) {
+QueueEngine::QueueEngine(QueueHost &host, unsigned msix_vectors, unsigned pe_rows,
+                         unsigned pe_cols)
+    : host_(host), msix_vectors_(msix_vectors), pe_rows_(pe_rows), pe_cols_(pe_cols),
+      flat_(new FlatSpace(*this)) {
     try {
         for (unsigned i = 0; i < MTIA_NUM_QUEUES; i++)
             q_[i].worker = std::thread(&QueueEngine::worker_main, this, i);
@@ -716,6 +720,9 @@ void QueueEngine::execute(unsigned qi, const mtia_cmd &c, uint64_t gen, uint16_t
     case MTIA_CMD_FILL:
         *status = do_fill(q, c, gen, result);
         return;
+    case MTIA_CMD_COMPUTE:
+        *status = do_compute(q, c, gen, result);
+        return;
     case MTIA_CMD_TIMESTAMP: {
         if (c.flags || (c.len != 0 && c.len != 8)) {
             *status = MTIA_CQE_BAD_FIELD;
@@ -818,6 +825,56 @@ uint16_t QueueEngine::do_fill(Queue &q, const mtia_cmd &c, uint64_t gen, uint64_
         }
     }
     return MTIA_CQE_OK;
+}
+
+// COMPUTE (docs/compute.md): src = the program (host or device memory, len
+// bytes), dst = the tensor arena (device memory, value bytes). The program
+// is copied first (the guest may rewrite it meanwhile), then validated and
+// run by the compute engine while this worker holds the PE grid. A disable
+// or reset (the queue's generation changes) stops it between ops or chunks.
+uint16_t QueueEngine::do_compute(Queue &q, const mtia_cmd &c, uint64_t gen, uint64_t *result) {
+    if (c.flags || c.len == 0 || c.len % MTIA_OP_BYTES ||
+        c.len / MTIA_OP_BYTES > MTIA_MAX_PROGRAM_OPS || c.value == 0)
+        return MTIA_CQE_BAD_FIELD;
+    if ((c.dst.addr & MTIA_ADDR_TAG_MASK) != MTIA_ADDR_DEVMEM) return MTIA_CQE_BAD_ADDRESS;
+    AddressSpace &as = space_for(c.ctx);
+    std::vector<Span> arena, prog;
+    uint16_t st = as.translate(c.dst, c.value, true, &arena);
+    if (st == MTIA_CQE_OK && (arena.size() != 1 || !arena[0].devmem)) st = MTIA_CQE_BAD_ADDRESS;
+    if (st == MTIA_CQE_OK) st = as.translate(c.src, c.len, false, &prog);
+    if (st != MTIA_CQE_OK) return st;
+
+    const uint32_t n = static_cast<uint32_t>(c.len / MTIA_OP_BYTES);
+    std::vector<mtia_op> ops(n);
+    uint8_t *dst = reinterpret_cast<uint8_t *>(ops.data());
+    for (const Span &s : prog) {
+        if (s.devmem)
+            std::memcpy(dst, s.ptr, s.len);
+        else if (host_.dma_read(s.dma, dst, s.len))
+            return MTIA_CQE_DMA_ERROR;
+        dst += s.len;
+    }
+
+    // The grid is one resource: wait for it, but give up if this queue is
+    // disabled or reset meanwhile (disable waits for this worker).
+    std::unique_lock<std::timed_mutex> grid(pe_mu_, std::defer_lock);
+    while (!grid.try_lock_for(std::chrono::milliseconds(1)))
+        if (q.gen.load() != gen) return MTIA_CQE_ABORTED;
+    struct Stop {
+        Queue &q;
+        uint64_t gen;
+    } stop{q, gen};
+    const mtia_compute_grid g{pe_rows_, pe_cols_};
+    st = mtia_compute_run_grid(
+        &g, ops.data(), n, arena[0].ptr, c.value,
+        [](void *p) -> int {
+            auto *s = static_cast<Stop *>(p);
+            return s->q.gen.load() != s->gen;
+        },
+        &stop, result);
+    if (st != MTIA_CQE_BAD_PROGRAM) devmem_dirty_.store(true);  // (partly) written
+    if (st == MTIA_CQE_ABORTED) *result = 0;
+    return st;
 }
 
 // ---- reset, VM stop, migration ------------------------------------------------------

@@ -2,7 +2,8 @@
 // The device's hardware queues and data engine (docs/queues.md): per-queue
 // registers and doorbells (host view), the firmware's dispatch registers
 // (MTIA_CC_REG_Q_*, CC_SQE, ENGINE_EVENT), one engine worker thread per
-// queue executing COPY / FILL / TIMESTAMP, completion posting with CQ
+// queue executing COPY / FILL / TIMESTAMP and COMPUTE (on the PE grid, one
+// program at a time: mtia_compute.h), completion posting with CQ
 // backpressure, interrupt coalescing, and the per-context translate seam.
 // Internal to the device core (mtia_core.cc owns one QueueEngine).
 #ifndef MTIA_QUEUES_H
@@ -66,7 +67,9 @@ class QueueEngine {
 public:
     enum class Access { kOk, kBadOffset, kBadWrite, kBadDoorbell };
 
-    QueueEngine(QueueHost &host, unsigned msix_vectors);
+    // pe_rows x pe_cols: the PE grid the compute timing model is scaled to.
+    QueueEngine(QueueHost &host, unsigned msix_vectors, unsigned pe_rows = MTIA_DEFAULT_PE_ROWS,
+                unsigned pe_cols = MTIA_DEFAULT_PE_COLS);
     ~QueueEngine();
     QueueEngine(const QueueEngine &) = delete;
     QueueEngine &operator=(const QueueEngine &) = delete;
@@ -167,12 +170,14 @@ private:
                  uint64_t *result);
     uint16_t do_copy(Queue &q, const mtia_cmd &c, uint64_t gen, uint64_t *done);
     uint16_t do_fill(Queue &q, const mtia_cmd &c, uint64_t gen, uint64_t *done);
+    uint16_t do_compute(Queue &q, const mtia_cmd &c, uint64_t gen, uint64_t *result);
     AddressSpace &space_for(uint32_t ctx);
     void wait_idle(std::unique_lock<std::mutex> &l);  // mu_ held
 
     friend class FlatSpace;
     QueueHost &host_;
     const unsigned msix_vectors_;
+    const unsigned pe_rows_, pe_cols_;
     uint8_t *devmem_ = nullptr;
     uint64_t devmem_size_ = 0;
     std::unique_ptr<AddressSpace> flat_;
@@ -194,6 +199,9 @@ private:
     std::atomic<bool> devmem_dirty_{false};
     std::atomic<uint32_t> pending_errors_{0};  // queues stopped, not yet reported
     std::atomic<uint64_t> dma_busy_ns_{0}, pe_busy_ns_{0};
+    // The PE grid runs one program at a time (COMPUTE from any queue). Leaf
+    // lock: taken by a worker with no other engine lock held.
+    std::timed_mutex pe_mu_;
 };
 
 }  // namespace mtia

@@ -20,7 +20,9 @@
 #include <thread>
 #include <vector>
 
+#include "compute_ref.h"
 #include "mtia/mtia_spec.h"
+#include "mtia_compute.h"
 #include "mtia_core.h"
 #include "test_watchdog.h"
 
@@ -905,6 +907,225 @@ TEST_F(QueueTest, RingDmaErrorStopsQueue)
 }
 
 // ---- with the real firmware's dispatch loop ---------------------------------------
+
+// ---- COMPUTE (docs/compute.md) ---------------------------------------------------
+
+constexpr uint64_t kArenaOff = 0x400000;  // arena in device memory
+constexpr uint64_t kArenaBytes = 8ull << 20;
+
+mtia_cmd compute(uint16_t cid, uint64_t prog_len, mtia_operand prog, mtia_operand arena,
+                 uint64_t arena_bytes = kArenaBytes)
+{
+    return cmd(MTIA_CMD_COMPUTE, cid, prog_len, prog, arena, arena_bytes);
+}
+
+// A conv + relu feeding a GEMM over an arena at devmem kArenaOff, with its
+// reference result; the program is written wherever the test puts it.
+struct ConvGemm {
+    cref::Arena a{kArenaBytes};
+    mtia_tensor_desc x, w, b, c, fw, y;
+    std::vector<mtia_op> prog;
+    std::vector<float> want;
+    ConvGemm()
+    {
+        std::mt19937 rng(17);
+        x = a.alloc({1, 3, 10, 10});
+        w = a.alloc({6, 3, 3, 3});
+        b = a.alloc({6});
+        c = a.alloc({1, 6, 10, 10});
+        fw = a.alloc({600, 5});
+        y = a.alloc({1, 5});
+        a.fill_random(x, rng);
+        a.fill_random(w, rng);
+        a.fill_random(b, rng);
+        a.fill_random(fw, rng);
+        prog = {cref::op(MTIA_OP_CONV, {x, w, b}, c, {1, 1, 1, 1, 1, 1, 1, 1, 1}, MTIA_ACT_RELU),
+                cref::op(MTIA_OP_GEMM, {cref::tensor(c.offset, {1, 600}), fw}, y,
+                         {0, 0, cref::bits(1), 0})};
+        const auto bv = a.get(b);
+        const auto cv = cref::conv(a.get(x), {1, 3, 10, 10}, a.get(w), {6, 3, 3, 3}, &bv,
+                                   {1, 6, 10, 10}, prog[0]);
+        want = cref::gemm(cv, {1, 600}, a.get(fw), {600, 5}, nullptr, {}, {1, 5}, prog[1]);
+    }
+    uint64_t bytes() const { return prog.size() * sizeof(mtia_op); }
+    std::vector<float> result(const std::vector<uint8_t> &devmem) const
+    {
+        std::vector<float> r(5);
+        std::memcpy(r.data(), devmem.data() + kArenaOff + y.offset, 20);
+        return r;
+    }
+};
+
+void expect_close(const std::vector<float> &got, const std::vector<float> &want)
+{
+    ASSERT_EQ(got.size(), want.size());
+    for (size_t i = 0; i < got.size(); i++)
+        EXPECT_NEAR(got[i], want[i], 1e-4 * (1 + std::fabs(want[i]))) << i;
+}
+
+TEST_F(QueueTest, ComputeRunsAProgramFromHostOrDeviceMemory)
+{
+    setup(0);
+    ConvGemm p;
+    std::memcpy(devmem.data() + kArenaOff, p.a.data(), kArenaBytes);
+    std::memcpy(h.at(kData, p.bytes()), p.prog.data(), p.bytes());
+    auto e = run1(0, compute(1, p.bytes(), host(kData), dev(kArenaOff)));
+    EXPECT_EQ(st(e), MTIA_CQE_OK);
+    EXPECT_GT(e.result, 2000u);  // two ops' launch cost at least
+    uint64_t model = 0;
+    for (auto &o : p.prog) model += mtia_compute_op_ns(nullptr, &o);
+    EXPECT_EQ(e.result, model);
+    expect_close(p.result(devmem), p.want);
+    // Program in device memory (through an offset), arena via dst offset.
+    std::memset(devmem.data() + kArenaOff + p.y.offset, 0, 20);
+    std::memcpy(devmem.data() + 0x10000, p.prog.data(), p.bytes());
+    e = run1(0, compute(2, p.bytes(), dev(0x8000, 0x8000), dev(kArenaOff - 0x100, 0x100)));
+    EXPECT_EQ(st(e), MTIA_CQE_OK);
+    expect_close(p.result(devmem), p.want);
+    // Program in an SG buffer of two pieces.
+    std::memset(devmem.data() + kArenaOff + p.y.offset, 0, 20);
+    std::memcpy(h.at(kData + 0x10000, 300), p.prog.data(), 300);
+    std::memcpy(h.at(kData + 0x20000, p.bytes() - 300), reinterpret_cast<uint8_t *>(p.prog.data()) + 300,
+                p.bytes() - 300);
+    write_sgt(kData + 0x30000, {{kData + 0x10000, 300}, {kData + 0x20000, p.bytes() - 300}});
+    EXPECT_EQ(st(run1(0, compute(3, p.bytes(), sgt(kData + 0x30000), dev(kArenaOff)))),
+              MTIA_CQE_OK);
+    expect_close(p.result(devmem), p.want);
+    EXPECT_EQ(mtia_core_set_vm_running(core, 0), 1);  // the engine wrote devmem
+    EXPECT_EQ(mtia_core_set_vm_running(core, 1), 0);
+}
+
+TEST_F(QueueTest, ComputeBadProgramRunsNothingAndNamesTheOp)
+{
+    setup(0);
+    ConvGemm p;
+    std::memcpy(devmem.data() + kArenaOff, p.a.data(), kArenaBytes);
+    p.prog.push_back(p.prog[1]);
+    p.prog[2].out.offset = kArenaBytes - 8;  // 20 bytes: outside the arena
+    std::memcpy(h.at(kData, p.bytes()), p.prog.data(), p.bytes());
+    auto e = run1(0, compute(1, p.bytes(), host(kData), dev(kArenaOff)));
+    EXPECT_EQ(st(e), MTIA_CQE_BAD_PROGRAM);
+    EXPECT_EQ(e.result, 2u);
+    EXPECT_EQ(p.result(devmem), std::vector<float>(5, 0.0f));  // op 1 did not run
+    // The same program with a smaller arena: op 1's out is now outside.
+    p.prog.pop_back();
+    std::memcpy(h.at(kData, p.bytes()), p.prog.data(), p.bytes());
+    e = run1(0, compute(2, p.bytes(), host(kData), dev(kArenaOff), p.y.offset + 16));
+    EXPECT_EQ(st(e), MTIA_CQE_BAD_PROGRAM);
+    EXPECT_EQ(e.result, 1u);
+    // Garbage: op 0.
+    fill_random(h.at(kData, 4096), 4096, 3);
+    e = run1(0, compute(3, 4096, host(kData), dev(kArenaOff)));
+    EXPECT_EQ(st(e), MTIA_CQE_BAD_PROGRAM);
+    EXPECT_EQ(e.result, 0u);
+    // The queue still works.
+    EXPECT_EQ(st(run1(0, compute(4, p.bytes(), host(kData + 0x100000), dev(kArenaOff)))),
+              MTIA_CQE_BAD_PROGRAM);  // zeros: opcode 0
+}
+
+TEST_F(QueueTest, ComputeBadFieldsAndAddresses)
+{
+    setup(0);
+    ConvGemm p;
+    std::memcpy(h.at(kData, p.bytes()), p.prog.data(), p.bytes());
+    const uint64_t n = p.bytes();
+    // len: 0, not a multiple of 256, over MTIA_MAX_PROGRAM_OPS; flags; arena 0.
+    EXPECT_EQ(st(run1(0, compute(1, 0, host(kData), dev(kArenaOff)))), MTIA_CQE_BAD_FIELD);
+    EXPECT_EQ(st(run1(0, compute(2, n - 1, host(kData), dev(kArenaOff)))), MTIA_CQE_BAD_FIELD);
+    EXPECT_EQ(st(run1(0, compute(3, (MTIA_MAX_PROGRAM_OPS + 1ull) * 256, host(kData),
+                                  dev(kArenaOff)))),
+              MTIA_CQE_BAD_FIELD);
+    mtia_cmd c = compute(4, n, host(kData), dev(kArenaOff));
+    c.flags = 1;
+    EXPECT_EQ(st(run1(0, c)), MTIA_CQE_BAD_FIELD);
+    EXPECT_EQ(st(run1(0, compute(5, n, host(kData), dev(kArenaOff), 0))), MTIA_CQE_BAD_FIELD);
+    // The arena must be device memory, inside it.
+    EXPECT_EQ(st(run1(0, compute(6, n, host(kData), host(kData + 0x100000)))),
+              MTIA_CQE_BAD_ADDRESS);
+    EXPECT_EQ(st(run1(0, compute(7, n, host(kData), sgt(kData + 0x100000)))),
+              MTIA_CQE_BAD_ADDRESS);
+    EXPECT_EQ(st(run1(0, compute(8, n, host(kData), dev(kDevmem - 0x1000), 0x1001))),
+              MTIA_CQE_BAD_ADDRESS);
+    EXPECT_EQ(st(run1(0, compute(9, n, host(kData), dev(0, UINT64_MAX - 8)))),
+              MTIA_CQE_BAD_ADDRESS);
+    // The program must translate: outside devmem, unmapped host memory.
+    EXPECT_EQ(st(run1(0, compute(10, n, dev(kDevmem - 256), dev(kArenaOff)))),
+              MTIA_CQE_BAD_ADDRESS);
+    EXPECT_EQ(st(run1(0, compute(11, n, host(kUnmapped), dev(kArenaOff)))), MTIA_CQE_DMA_ERROR);
+}
+
+// conv layers long enough that a whole program takes seconds: 40 ops of
+// 2 x 64 x 56 x 56 3x3 convs (231 M MACs each).
+std::vector<mtia_op> long_program()
+{
+    const auto x = cref::tensor(0, {2, 64, 56, 56}), w = cref::tensor(4ull << 20, {64, 64, 3, 3});
+    const auto y = cref::tensor(5ull << 20, {2, 64, 56, 56});
+    return std::vector<mtia_op>(40, cref::op(MTIA_OP_CONV, {x, w}, y, {1, 1, 1, 1, 1, 1, 1, 1, 1}));
+}
+
+TEST_F(QueueTest, ComputeAbortedByDisableAndByReset)
+{
+    setup(0);
+    const auto prog = long_program();
+    const uint64_t n = prog.size() * sizeof(mtia_op);
+    std::memcpy(h.at(kData, n), prog.data(), n);
+    submit(0, compute(1, n, host(kData), dev(kArenaOff)));
+    fw_run();
+    std::this_thread::sleep_for(50ms);
+    auto t0 = Clock::now();
+    wr(MTIA_REG_Q(0, MTIA_Q_CTRL), 0);  // disable: ABORTED at the next op
+    EXPECT_LT(Clock::now() - t0, 500ms);
+    auto v = reap(0, 1, false, 100ms);
+    ASSERT_EQ(v.size(), 1u);
+    EXPECT_EQ(st(v[0]), MTIA_CQE_ABORTED);
+    EXPECT_EQ(v[0].result, 0u);
+
+    // Reset with a long program running on queue 0 and another waiting for
+    // the grid on queue 1: both abandoned, no completion.
+    setup(0);
+    setup(1);
+    submit(0, compute(1, n, host(kData), dev(kArenaOff)));
+    submit(1, compute(1, n, host(kData), dev(kArenaOff)));
+    fw_run();
+    std::this_thread::sleep_for(50ms);
+    t0 = Clock::now();
+    wr(MTIA_REG_RESET, MTIA_RESET_KEY);
+    EXPECT_LT(Clock::now() - t0, 500ms);
+    EXPECT_EQ(reap(0, 1, false, 50ms).size(), 0u);
+    EXPECT_EQ(reap(1, 1, false, 50ms).size(), 0u);
+    // Usable again.
+    setup(0);
+    ConvGemm p;
+    std::memcpy(devmem.data() + kArenaOff, p.a.data(), kArenaBytes);
+    std::memcpy(h.at(kData, p.bytes()), p.prog.data(), p.bytes());
+    EXPECT_EQ(st(run1(0, compute(2, p.bytes(), host(kData), dev(kArenaOff)))), MTIA_CQE_OK);
+    expect_close(p.result(devmem), p.want);
+}
+
+// Programs from several queues share the grid one at a time; every one
+// completes with the right data, and the PE busy time counts them.
+TEST_F(QueueTest, ComputeFromSeveralQueues)
+{
+    ConvGemm p;
+    std::memcpy(devmem.data() + kArenaOff, p.a.data(), kArenaBytes);
+    std::memcpy(h.at(kData, p.bytes()), p.prog.data(), p.bytes());
+    for (unsigned q = 0; q < 4; q++) setup(q);
+    for (unsigned q = 0; q < 4; q++)
+        for (uint16_t i = 0; i < 5; i++) submit(q, compute(i, p.bytes(), host(kData), dev(kArenaOff)));
+    fw_run();
+    for (unsigned q = 0; q < 4; q++) {
+        auto v = reap(q, 5);
+        ASSERT_EQ(v.size(), 5u);
+        for (uint16_t i = 0; i < 5; i++) {
+            EXPECT_EQ(v[i].cid, i);
+            EXPECT_EQ(st(v[i]), MTIA_CQE_OK);
+        }
+        mtia_core_queue_stats s;
+        mtia_core_get_queue_stats(core, q, &s);
+        EXPECT_EQ(s.commands, 5u);
+    }
+    expect_close(p.result(devmem), p.want);
+}
 
 std::vector<uint8_t> read_file(const std::string &path)
 {
