@@ -1,0 +1,37 @@
+# mtia-compile: ONNX -> .mtia compiled model (docs/mtia-compile.md).
+# The compiler core is a static library so unit tests and the runtime's
+# tests can compile models in-process.
+find_package(ONNX REQUIRED CONFIG PATHS /usr/lib/x86_64-linux-gnu/cmake/ONNX)
+find_package(Protobuf REQUIRED)
+
+set(MTIA_COMPILE_DIR ${CMAKE_SOURCE_DIR}/tools/mtia-compile)
+add_library(mtia_compiler_lib STATIC
+  ${MTIA_COMPILE_DIR}/const_tensor.cc
+  ${MTIA_COMPILE_DIR}/node_util.cc
+  ${MTIA_COMPILE_DIR}/fold_eval.cc
+  ${MTIA_COMPILE_DIR}/onnx_loader.cc
+  ${MTIA_COMPILE_DIR}/const_fold.cc
+  ${MTIA_COMPILE_DIR}/graph.cc
+  ${MTIA_COMPILE_DIR}/passes_simplify.cc
+  ${MTIA_COMPILE_DIR}/passes_batchnorm.cc
+  ${MTIA_COMPILE_DIR}/passes_decompose.cc
+  ${MTIA_COMPILE_DIR}/dev_graph.cc
+  ${MTIA_COMPILE_DIR}/lower.cc
+  ${MTIA_COMPILE_DIR}/lower_compute.cc
+  ${MTIA_COMPILE_DIR}/lower_elementwise.cc
+  ${MTIA_COMPILE_DIR}/lower_layout.cc
+  ${MTIA_COMPILE_DIR}/fuse.cc
+  ${MTIA_COMPILE_DIR}/device_rules.cc
+  ${MTIA_COMPILE_DIR}/memory_plan.cc
+  ${MTIA_COMPILE_DIR}/model_writer.cc
+  ${MTIA_COMPILE_DIR}/mtia_op_build.cc
+  ${MTIA_COMPILE_DIR}/summary.cc
+  ${MTIA_COMPILE_DIR}/compiler.cc)
+target_include_directories(mtia_compiler_lib PUBLIC ${MTIA_COMPILE_DIR} ${CMAKE_SOURCE_DIR}/include)
+target_compile_definitions(mtia_compiler_lib PRIVATE MTIA_COMPILE_VERSION="${PROJECT_VERSION}")
+target_link_libraries(mtia_compiler_lib PUBLIC onnx onnx_proto protobuf::libprotobuf mtia_model_schema
+  nlohmann_json::nlohmann_json)
+set_target_properties(mtia_compiler_lib PROPERTIES POSITION_INDEPENDENT_CODE ON)
+
+add_executable(mtia-compile ${MTIA_COMPILE_DIR}/main.cc)
+target_link_libraries(mtia-compile PRIVATE mtia_compiler_lib CLI11::CLI11)

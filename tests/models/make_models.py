@@ -1,0 +1,243 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: MIT
+"""Builds the compiler's test models: small CNNs and MLPs that cover the
+supported ONNX ops, and torchvision classifiers with random (seeded) weights.
+Each is exported to ONNX with static shapes, with a reference input and the
+output PyTorch computes for it.
+
+  make_models.py --out DIR [--only NAME...] [--list]
+
+writes DIR/NAME.onnx, DIR/NAME.input<i>.npy, DIR/NAME.output<i>.npy and
+DIR/manifest.json: [{name, onnx, inputs: [{name, file, shape}], outputs:
+[{name, file, shape}], tolerance}]. Nothing is downloaded.
+"""
+import argparse
+import json
+import os
+import sys
+import warnings
+
+import numpy as np
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+warnings.filterwarnings("ignore")
+torch.set_num_threads(2)
+
+
+class ConvBnRelu(nn.Module):
+    """conv/bn/relu/maxpool/avgpool/fc with a softmax head."""
+
+    def __init__(self):
+        super().__init__()
+        self.c1 = nn.Conv2d(3, 8, 3, padding=1)
+        self.b1 = nn.BatchNorm2d(8)
+        self.c2 = nn.Conv2d(8, 16, 3, stride=2, padding=1, bias=False)
+        self.b2 = nn.BatchNorm2d(16)
+        self.fc = nn.Linear(16 * 2 * 2, 10)
+
+    def forward(self, x):
+        x = F.max_pool2d(F.relu(self.b1(self.c1(x))), 2)
+        x = F.avg_pool2d(F.relu(self.b2(self.c2(x))), 2)
+        return F.softmax(self.fc(torch.flatten(x, 1)), dim=1)
+
+
+class Depthwise(nn.Module):
+    """depthwise + grouped + dilated convs, ReLU6 (Clip), hardswish,
+    leaky relu, ceil-mode max pool, global average pool."""
+
+    def __init__(self):
+        super().__init__()
+        self.dw = nn.Conv2d(8, 8, 3, padding=1, groups=8)
+        self.pw = nn.Conv2d(8, 16, 1)
+        self.gc = nn.Conv2d(16, 16, 3, padding=2, dilation=2, groups=4)
+        self.stem = nn.Conv2d(3, 8, 3, stride=2, padding=1)
+        self.fc = nn.Linear(16, 5)
+
+    def forward(self, x):
+        x = F.relu6(self.stem(x))
+        x = F.hardswish(self.pw(self.dw(x)))
+        x = F.max_pool2d(x, 3, stride=2, ceil_mode=True)
+        x = F.leaky_relu(self.gc(x), 0.1)
+        x = F.adaptive_avg_pool2d(x, 1).flatten(1)
+        return torch.tanh(self.fc(x))
+
+
+class Branches(nn.Module):
+    """inception-style concat of branches, residual add, sigmoid gate
+    (squeeze-excitation, x * sigmoid(x)), standalone batch norm."""
+
+    def __init__(self):
+        super().__init__()
+        self.a = nn.Conv2d(4, 6, 1)
+        self.b = nn.Conv2d(4, 6, 3, padding=1)
+        self.c = nn.Conv2d(4, 4, 5, padding=2)
+        self.bn = nn.BatchNorm2d(16)
+        self.se1 = nn.Conv2d(16, 4, 1)
+        self.se2 = nn.Conv2d(4, 16, 1)
+        self.proj = nn.Conv2d(4, 16, 1)
+
+    def forward(self, x):
+        y = torch.cat([self.a(x), self.b(x), self.c(x)], 1)
+        y = self.bn(torch.relu(y))
+        s = torch.sigmoid(self.se2(F.silu(self.se1(F.adaptive_avg_pool2d(y, 1)))))
+        y = y * s + self.proj(x)
+        return F.avg_pool2d(y, 3, stride=2, padding=1)
+
+
+class ShuffleSplit(nn.Module):
+    """channel split (Split/Slice), channel shuffle (Reshape/Transpose),
+    reduce mean, MatMul, 1-D conv and pooling."""
+
+    def __init__(self):
+        super().__init__()
+        self.c = nn.Conv2d(4, 8, 3, padding=1)
+        self.r = nn.Conv2d(4, 4, 1)
+        self.conv1d = nn.Conv1d(8, 6, 3, padding=1)
+        self.w = nn.Parameter(torch.randn(6, 7) * 0.3)
+
+    def forward(self, x):
+        x = self.c(x)
+        a, b = x.chunk(2, dim=1)
+        x = torch.cat([a, torch.relu(self.r(b))], 1)
+        n, c, h, w = x.shape
+        x = x.view(n, 2, c // 2, h, w).transpose(1, 2).reshape(n, c, h, w)
+        x = x[:, :, 1:7, :]
+        x = x.mean(dim=2)                     # (n, 8, w)
+        x = F.max_pool1d(torch.relu(self.conv1d(x)), 2)  # (n, 6, w/2)
+        return torch.matmul(x.transpose(1, 2), self.w)  # (n, w/2, 7)
+
+
+class Mlp(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.l1 = nn.Linear(32, 64)
+        self.l2 = nn.Linear(64, 64)
+        self.l3 = nn.Linear(64, 10)
+
+    def forward(self, x):
+        x = torch.relu(self.l1(x))
+        x = torch.sigmoid(self.l2(x)) - 0.5
+        return F.softmax(self.l3(x) / 2.0, 1)
+
+
+class SeqLinear(nn.Module):
+    """Linear over (batch, seq, features): MatMul + Add, batched matmul."""
+
+    def __init__(self):
+        super().__init__()
+        self.q = nn.Linear(16, 16)
+        self.k = nn.Linear(16, 16)
+
+    def forward(self, x):
+        q, k = self.q(x), self.k(x)
+        att = torch.softmax(torch.matmul(q, k.transpose(1, 2)) * 0.25, dim=-1)
+        return torch.matmul(att, x) + x
+
+
+class TwoInOut(nn.Module):
+    """two inputs, two outputs (one of them also used inside)."""
+
+    def __init__(self):
+        super().__init__()
+        self.c = nn.Conv2d(3, 3, 3, padding=1)
+
+    def forward(self, x, y):
+        a = torch.relu(self.c(x))
+        return a, a * y - x / 2.0
+
+
+def torchvision_model(name, **kw):
+    import torchvision
+    return lambda: getattr(torchvision.models, name)(weights=None, **kw)
+
+
+# name: (constructor, input shapes, tolerance)
+MODELS = {
+    "convbnrelu": (ConvBnRelu, [(2, 3, 16, 16)], 1e-4),
+    "depthwise": (Depthwise, [(1, 3, 32, 32)], 1e-4),
+    "branches": (Branches, [(1, 4, 12, 12)], 1e-4),
+    "shufflesplit": (ShuffleSplit, [(1, 4, 8, 8)], 1e-4),
+    "mlp": (Mlp, [(4, 32)], 1e-4),
+    "seqlinear": (SeqLinear, [(2, 5, 16)], 1e-4),
+    "twoinout": (TwoInOut, [(1, 3, 8, 8), (1, 3, 8, 8)], 1e-4),
+    "resnet18": (torchvision_model("resnet18"), [(1, 3, 224, 224)], 1e-3),
+    "resnet18_b8": (torchvision_model("resnet18"), [(8, 3, 224, 224)], 1e-3),
+    "mobilenet_v2": (torchvision_model("mobilenet_v2"), [(1, 3, 224, 224)], 1e-3),
+    "squeezenet1_0": (torchvision_model("squeezenet1_0"), [(1, 3, 224, 224)], 1e-3),
+    "shufflenet_v2_x0_5": (torchvision_model("shufflenet_v2_x0_5"), [(1, 3, 224, 224)], 1e-3),
+    "mobilenet_v3_small": (torchvision_model("mobilenet_v3_small"), [(1, 3, 224, 224)], 1e-3),
+    "efficientnet_b0": (torchvision_model("efficientnet_b0"), [(1, 3, 224, 224)], 1e-3),
+    "googlenet": (torchvision_model("googlenet", aux_logits=False, init_weights=True), [(1, 3, 224, 224)], 1e-3),
+    "densenet121": (torchvision_model("densenet121"), [(1, 3, 224, 224)], 1e-3),
+}
+
+
+def randomize_bn(model, gen):
+    """Non-trivial batch-norm statistics, so folding them is tested."""
+    for m in model.modules():
+        if isinstance(m, (nn.BatchNorm1d, nn.BatchNorm2d)):
+            c = m.num_features
+            m.running_mean.copy_(torch.randn(c, generator=gen) * 0.1)
+            m.running_var.copy_(torch.rand(c, generator=gen) * 0.5 + 0.75)
+            m.weight.data.copy_(torch.rand(c, generator=gen) * 0.5 + 0.75)
+            m.bias.data.copy_(torch.randn(c, generator=gen) * 0.1)
+
+
+def build(name, out_dir, opset):
+    ctor, shapes, tol = MODELS[name]
+    torch.manual_seed(0)
+    gen = torch.Generator().manual_seed(1)
+    model = ctor().eval()
+    with torch.no_grad():
+        randomize_bn(model, gen)
+        inputs = tuple(torch.randn(*s, generator=gen) for s in shapes)
+        outputs = model(*inputs)
+    if isinstance(outputs, torch.Tensor):
+        outputs = (outputs,)
+    in_names = [f"input{i}" for i in range(len(inputs))]
+    out_names = [f"output{i}" for i in range(len(outputs))]
+    path = os.path.join(out_dir, name + ".onnx")
+    torch.onnx.export(model, inputs, path, opset_version=opset, input_names=in_names,
+                      output_names=out_names, do_constant_folding=True)
+    entry = {"name": name, "onnx": name + ".onnx", "tolerance": tol, "inputs": [], "outputs": []}
+    for kind, names, tensors in (("input", in_names, inputs), ("output", out_names, outputs)):
+        for i, (n, t) in enumerate(zip(names, tensors)):
+            f = f"{name}.{kind}{i}.npy"
+            np.save(os.path.join(out_dir, f), t.detach().numpy().astype(np.float32))
+            entry[kind + "s"].append({"name": n, "file": f, "shape": list(t.shape)})
+    return entry
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--out", required=True)
+    ap.add_argument("--only", nargs="*", default=None)
+    ap.add_argument("--opset", type=int, default=13)
+    ap.add_argument("--list", action="store_true", help="print the model names")
+    args = ap.parse_args()
+    if args.list:
+        print("\n".join(MODELS))
+        return 0
+    names = args.only or list(MODELS)
+    for n in names:
+        if n not in MODELS:
+            print(f"unknown model {n}; known: {' '.join(MODELS)}", file=sys.stderr)
+            return 2
+    os.makedirs(args.out, exist_ok=True)
+    manifest_path = os.path.join(args.out, "manifest.json")
+    manifest = {}
+    if os.path.exists(manifest_path) and args.only:
+        with open(manifest_path) as f:
+            manifest = {e["name"]: e for e in json.load(f)}
+    for n in names:
+        manifest[n] = build(n, args.out, args.opset)
+        print(f"  {n}")
+    with open(manifest_path, "w") as f:
+        json.dump([manifest[k] for k in MODELS if k in manifest], f, indent=1)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,36 @@
+// SPDX-License-Identifier: MIT
+// mtia-compile's library entry points: ONNX model in, .mtia bytes and a
+// summary out. Stages: load -> fix input shapes -> fold constants and infer
+// shapes -> graph passes -> lower to device ops -> fuse activations ->
+// check device rules -> plan memory -> serialize.
+#pragma once
+
+#include <map>
+#include <string>
+
+#include <onnx/onnx_pb.h>
+
+#include "const_tensor.h"
+#include "dev_graph.h"
+#include "errors.h"
+#include "summary.h"
+
+namespace mtia::compiler {
+
+struct CompileOptions {
+  std::map<std::string, Shape> input_shapes;  // --input-shape name=dims
+};
+
+struct CompileResult {
+  std::string bytes;   // the .mtia file
+  Summary summary;
+  DevGraph program;    // placed program (for tests and reports)
+};
+
+std::string compiler_version();  // "0.1.0"
+
+// base_dir resolves external tensor data. Throws CompileError.
+CompileResult compile_model(onnx::ModelProto model, const std::string& base_dir, const CompileOptions& opts);
+CompileResult compile_file(const std::string& onnx_path, const CompileOptions& opts);
+
+}  // namespace mtia::compiler

@@ -1,0 +1,22 @@
+// SPDX-License-Identifier: MIT
+// Lowering of the (passed) ONNX-level graph to device ops: one or more
+// DevOps per node, or none for nodes that only reinterpret memory
+// (Reshape, Flatten, Squeeze, Unsqueeze, Identity, contiguous slices).
+#pragma once
+
+#include <set>
+#include <string>
+
+#include "dev_graph.h"
+#include "graph.h"
+
+namespace mtia::compiler {
+
+// ONNX op types the compiler accepts: lowered, decomposed by a pass, or
+// folded when their inputs are constant (Shape, Cast, ...).
+bool is_supported_op(const std::string& op_type);
+const std::set<std::string>& lowered_op_types();
+
+DevGraph lower_graph(const Graph& g);
+
+}  // namespace mtia::compiler
