@@ -55,7 +55,8 @@ MODULE_PARM_DESC(job_timeout_ms,
  * struct mtia_uqueue - a file's in-order queue.
  * @ref: held by the file's table and by each job.
  * @id: queue id in the file.
- * @entity: scheduler entity over the hardware queues of the class.
+ * @hwq: the hardware queue it feeds (see mtia_hwq_pick()).
+ * @entity: scheduler entity on @hwq's scheduler.
  * @lock: orders submissions (seqno, arm, push).
  * @last_seqno: last seqno handed out.
  * @slot_lock: protects @slots.
@@ -65,6 +66,7 @@ MODULE_PARM_DESC(job_timeout_ms,
 struct mtia_uqueue {
 	struct kref ref;
 	u32 id;
+	struct mtia_hwq *hwq;
 	struct drm_sched_entity entity;
 	struct mutex lock; /* see @lock above */
 	u64 last_seqno;
@@ -357,6 +359,8 @@ static void mtia_jobs_release(struct drm_device *drm, void *arg)
 			drm_sched_fini(&jobs->hwq[i].sched);
 	if (jobs->timeout_wq)
 		destroy_workqueue(jobs->timeout_wq);
+	if (jobs->submit_wq)
+		destroy_workqueue(jobs->submit_wq);
 	ida_destroy(&jobs->ctx_ida);
 }
 
@@ -390,10 +394,20 @@ int mtia_jobs_init(struct mtia_device *mdev)
 		return ret;
 	ida_init(&jobs->ctx_ida);
 	jobs->timeout_wq = alloc_ordered_workqueue("mtia-tdr", 0);
+	/*
+	 * Not drm_sched's default (an ordered, hence unbound, workqueue per
+	 * scheduler): a bound one runs run_job on the submitting CPU and
+	 * free_job on the interrupted one, instead of waking a worker on
+	 * another CPU, an IPI that costs far more than the job on a VM. One
+	 * scheduler's run_job and free_job may then run at once, which
+	 * drm_sched allows and these callbacks do not mind (they share no
+	 * state but the job, which only free_job frees).
+	 */
+	jobs->submit_wq = alloc_workqueue("mtia-submit", WQ_MEM_RECLAIM, 0);
 	ret = drmm_add_action_or_reset(&mdev->drm, mtia_jobs_release, jobs);
 	if (ret)
 		return ret;
-	if (!jobs->timeout_wq)
+	if (!jobs->timeout_wq || !jobs->submit_wq)
 		return -ENOMEM;
 	mdev->jobs = jobs;
 
@@ -402,6 +416,7 @@ int mtia_jobs_init(struct mtia_device *mdev)
 		return ret;
 
 	args.timeout_wq = jobs->timeout_wq;
+	args.submit_wq = jobs->submit_wq;
 	for (i = 0; i < MTIA_NUM_QUEUES; i++) {
 		struct mtia_hwq *q = &jobs->hwq[i];
 
@@ -468,7 +483,32 @@ static void mtia_uqueue_destroy(struct mtia_uqueue *uq)
 {
 	/* Waits (bounded) until its jobs were handed to the hardware. */
 	drm_sched_entity_destroy(&uq->entity);
+	atomic_dec(&uq->hwq->users);
 	mtia_uqueue_put(uq);
+}
+
+/*
+ * A user queue stays on one hardware queue of its priority class, the one
+ * with the fewest user queues: its completions then keep interrupting the
+ * same CPU, where the waiter already is, rather than alternate between
+ * queues (and CPUs) as drm_sched's per-job load balancing would. Different
+ * user queues still spread over the class.
+ */
+static struct mtia_hwq *mtia_hwq_pick(struct mtia_jobs *jobs, u32 prio)
+{
+	struct mtia_hwq *best = NULL;
+	unsigned int i;
+
+	for (i = 0; i < jobs->class_n[prio]; i++) {
+		struct mtia_hwq *q = container_of(jobs->class_scheds[prio][i],
+						  struct mtia_hwq, sched);
+
+		if (!best || atomic_read(&q->users) < atomic_read(&best->users))
+			best = q;
+	}
+	if (best)
+		atomic_inc(&best->users);
+	return best;
 }
 
 void mtia_postclose(struct drm_device *drm, struct drm_file *file)
@@ -494,6 +534,7 @@ int mtia_ioctl_queue_create(struct drm_device *drm, void *data,
 	struct mtia_device *mdev = to_mtia_device(drm);
 	struct mtia_file_priv *fpriv = file->driver_priv;
 	struct drm_mtia_queue_create *args = data;
+	struct drm_gpu_scheduler *sched;
 	struct mtia_uqueue *uq;
 	u32 prio, id;
 	int ret;
@@ -519,11 +560,18 @@ int mtia_ioctl_queue_create(struct drm_device *drm, void *data,
 	kref_init(&uq->ref);
 	mutex_init(&uq->lock);
 	spin_lock_init(&uq->slot_lock);
-	ret = drm_sched_entity_init(&uq->entity, DRM_SCHED_PRIORITY_NORMAL,
-				    mdev->jobs->class_scheds[prio],
-				    mdev->jobs->class_n[prio], NULL);
-	if (ret)
+	uq->hwq = mtia_hwq_pick(mdev->jobs, prio);
+	if (!uq->hwq) {
+		ret = -ENODEV;
 		goto err_free;
+	}
+	sched = &uq->hwq->sched;
+	ret = drm_sched_entity_init(&uq->entity, DRM_SCHED_PRIORITY_NORMAL,
+				    &sched, 1, NULL);
+	if (ret) {
+		atomic_dec(&uq->hwq->users);
+		goto err_free;
+	}
 
 	mutex_lock(&fpriv->lock);
 	ret = xa_alloc(&fpriv->queues, &id, uq, xa_limit_31b, GFP_KERNEL);
@@ -532,6 +580,7 @@ int mtia_ioctl_queue_create(struct drm_device *drm, void *data,
 	mutex_unlock(&fpriv->lock);
 	if (ret) {
 		drm_sched_entity_destroy(&uq->entity);
+		atomic_dec(&uq->hwq->users);
 		goto err_free;
 	}
 	args->queue_id = id;

@@ -68,6 +68,10 @@ struct mtia_hwq {
 	spinlock_t fence_lock; /* of the hardware fences */
 	u64 fence_ctx;
 	u64 fence_seq;
+	atomic_t users;
+	int irq;
+	int irq_cpu;
+	unsigned long irq_moved;
 	struct drm_gpu_scheduler sched;
 };
 
@@ -78,6 +82,8 @@ struct mtia_hwq {
  *	firmware watchdog.
  * @timeout_wq: ordered workqueue shared by all schedulers' timeout handlers,
  *	so only one reset runs at a time.
+ * @submit_wq: per-CPU workqueue running the schedulers' run_job and free_job
+ *	on the CPU that queued them (see mtia_jobs_init()).
  * @ctx_ida: context ids of open files.
  * @fault: pending fault injection (MTIA_FAULT_*), consumed by the next job.
  * @sched_ready: the schedulers were initialised.
@@ -88,6 +94,7 @@ struct mtia_jobs {
 	struct mtia_hwq hwq[MTIA_NUM_QUEUES];
 	struct mutex reset_lock; /* see @reset_lock above */
 	struct workqueue_struct *timeout_wq;
+	struct workqueue_struct *submit_wq;
 	struct ida ctx_ida;
 	atomic_t fault;
 	bool sched_ready;

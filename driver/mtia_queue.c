@@ -69,6 +69,25 @@ out:
 	}
 }
 
+/*
+ * Point the queue's completion interrupt at this CPU, where run_job runs
+ * (the submitter's: see mtia_jobs_init()) and where the submitter will wait:
+ * the interrupt then wakes it without an IPI to another CPU, as NVMe's
+ * per-CPU queues do. Moves at most every 10 ms, so submitters on two CPUs
+ * sharing a queue do not make it bounce on every job.
+ */
+static void mtia_hwq_steer_irq(struct mtia_hwq *q)
+{
+	int cpu = raw_smp_processor_id();
+
+	if (q->irq <= 0 || READ_ONCE(q->irq_cpu) == cpu ||
+	    time_before(jiffies, READ_ONCE(q->irq_moved) + msecs_to_jiffies(10)))
+		return;
+	WRITE_ONCE(q->irq_cpu, cpu);
+	WRITE_ONCE(q->irq_moved, jiffies);
+	irq_set_affinity(q->irq, cpumask_of(cpu));
+}
+
 /**
  * mtia_hwq_queue_job() - hand a job to a hardware queue (from run_job).
  * @q: the queue.
@@ -77,6 +96,8 @@ out:
 void mtia_hwq_queue_job(struct mtia_hwq *q, struct mtia_job *job)
 {
 	unsigned long flags;
+
+	mtia_hwq_steer_irq(q);
 
 	job->next_cmd = 0;
 	job->outstanding = job->ncmds;
@@ -204,16 +225,18 @@ int mtia_hwq_init(struct mtia_device *mdev)
 		struct mtia_hwq *q = &jobs->hwq[i];
 		const char *name;
 
+		q->irq_cpu = -1;
 		if (!q->vec)
 			continue;
+		irq = pci_irq_vector(mdev->pdev, q->vec);
+		if (irq < 0)
+			return irq;
+		q->irq = irq;
 		for (j = 0; j < i; j++)
 			if (jobs->hwq[j].vec == q->vec)
 				break;
 		if (j < i)
 			continue;
-		irq = pci_irq_vector(mdev->pdev, q->vec);
-		if (irq < 0)
-			return irq;
 		name = devm_kasprintf(dev, GFP_KERNEL, "%s-q%u", MTIA_DRIVER_NAME,
 				      i);
 		if (!name)

@@ -214,6 +214,7 @@ void QueueEngine::disable(unsigned qi, std::unique_lock<std::mutex> &l) {
     aborted.insert(aborted.end(), q.fifo.begin(), q.fifo.end());
     q.fifo.clear();
     q.inflight = 0;
+    wake_workers();
     if (had_work) engine_event_ |= 1u << qi;
     update_meip();
     idle_cv_.wait(l, [&] { return !q.executing; });
@@ -392,6 +393,27 @@ void QueueEngine::stop_queue_on_error(unsigned qi) {
     q.inflight = 0;
     update_meip();
     pending_errors_.fetch_or(1u << qi);
+    wake_workers();
+}
+
+// Strict priority between the engines (docs/queues.md "Priority"): a queue's
+// worker starts its next command only while no running queue of higher
+// priority has a command waiting or executing. The engines run in parallel,
+// so arbitrating only where firmware fetches would let a lower queue's
+// dispatched backlog run beside a higher queue's work.
+bool QueueEngine::outranked(unsigned qi) const {
+    const uint32_t p = (q_[qi].ctrl & MTIA_Q_CTRL_PRIO_MASK) >> MTIA_Q_CTRL_PRIO_SHIFT;
+    for (unsigned j = 0; j < MTIA_NUM_QUEUES; j++) {
+        const Queue &o = q_[j];
+        if (((o.ctrl & MTIA_Q_CTRL_PRIO_MASK) >> MTIA_Q_CTRL_PRIO_SHIFT) > p && running(o) &&
+            (o.executing || !o.fifo.empty()))
+            return true;
+    }
+    return false;
+}
+
+void QueueEngine::wake_workers() {
+    for (auto &q : q_) q.cv.notify_all();
 }
 
 void QueueEngine::flush_errors() {
@@ -639,11 +661,11 @@ void QueueEngine::worker_main(unsigned qi) {
                 l.lock();
                 continue;
             }
-            if (q.fifo.empty()) {
+            if (q.fifo.empty() || outranked(qi)) {
                 q.cv.wait_for(l, std::chrono::nanoseconds(deadline - now));
                 continue;
             }
-        } else if (q.fifo.empty()) {
+        } else if (q.fifo.empty() || outranked(qi)) {
             q.cv.wait(l);
             continue;
         }
@@ -667,6 +689,7 @@ void QueueEngine::worker_main(unsigned qi) {
             l.lock();
             q.executing = false;
             idle_cv_.notify_all();
+            if (q.fifo.empty()) wake_workers();  // lower queues may go on
             if (q.gen != gen) continue;  // aborted: disable/reset/stop posts or drops it
             if (!it.precompleted) {
                 q.commands++;

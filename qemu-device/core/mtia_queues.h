@@ -160,6 +160,8 @@ private:
     void flush_errors();  // no lock held: report queues stopped on errors
     bool note_completion(Queue &q);                     // mu_ held: coalescing
     void stop_queue_on_error(unsigned qi);              // mu_ held
+    bool outranked(unsigned qi) const;                  // mu_ held
+    void wake_workers();                                // mu_ held
 
     void fetch(unsigned qi);
     bool dispatch(unsigned qi);

@@ -11,10 +11,12 @@
  *
  * The core runs the control core's firmware on a thread of its own. That
  * thread may ask for an interrupt without the BQL: mtia_raise_irq() then
- * only records the vector in an atomic mask and schedules a bottom half
- * (guarded by the device's mem_reentrancy_guard), which sends the MSI-X
- * message from the main loop under the BQL. From a thread that holds the BQL
- * (vCPU MMIO, reset) the message is sent directly. The core thread is parked
+ * only records the vector in an atomic mask and queues work on a vCPU
+ * (async_run_on_cpu), which sends the MSI-X message from that vCPU's thread
+ * under the BQL; without vCPUs, a bottom half (guarded by the device's
+ * mem_reentrancy_guard) does it from the main loop. The core's threads never
+ * take the BQL themselves: a vCPU holding it may be joining them (reset). From
+ * a thread that holds the BQL (vCPU MMIO, reset) the message is sent directly. The core thread is parked
  * while the VM is stopped (a VM change-state handler), so migration saves a
  * quiescent control core (its SRAM, registers and CSRs are in the vmstate).
  *
@@ -26,7 +28,7 @@
  * including peer BARs) is refused up front, since dispatching MMIO would need
  * the BQL, and a vCPU holding it may be waiting for the engine (reset, queue
  * disable, VM stop all wait for the workers). Their completion interrupts
- * take the bottom-half path above. Doorbells are pages 0x10000.. in BAR0.
+ * take the queued-work path above. Doorbells are pages 0x10000.. in BAR0.
  *
  * SPDX-License-Identifier: MIT
  */
@@ -49,6 +51,7 @@
 #include "migration/vmstate.h"
 #include "qom/object.h"
 #include "sysemu/runstate.h"
+#include "hw/core/cpu.h"
 #include "trace.h"
 
 #include "mtia/mtia_core.h"
@@ -66,8 +69,10 @@ struct MtiaState {
     MemoryRegion devmem;
 
     struct mtia_core *core;
-    /* MSI-X vectors asked for by the control-core thread, sent by irq_bh. */
+    /* MSI-X vectors asked for by the core's threads, sent by mtia_irq_work
+     * on a vCPU thread (or irq_bh where there is no vCPU). */
     uint32_t irq_pending;
+    uint32_t irq_work_queued;
     QEMUBH *irq_bh;
     VMChangeStateEntry *vm_state;
     /* Core state as migrated: filled in pre_save, applied in post_load. */
@@ -80,7 +85,9 @@ struct MtiaState {
     uint32_t pe_cols;
     uint32_t msix_vectors;
     uint32_t revision;
+    uint64_t serial;
 };
+
 
 /* ---- callbacks from the core ------------------------------------------- */
 
@@ -96,9 +103,8 @@ static void mtia_notify(MtiaState *s, unsigned vector)
     }
 }
 
-static void mtia_irq_bh(void *opaque)
+static void mtia_send_pending(MtiaState *s)
 {
-    MtiaState *s = opaque;
     uint32_t pending = qatomic_xchg(&s->irq_pending, 0);
 
     while (pending) {
@@ -109,7 +115,28 @@ static void mtia_irq_bh(void *opaque)
     }
 }
 
-/* Any thread: vCPUs and reset (BQL held) or the control-core thread (not). */
+static void mtia_irq_bh(void *opaque)
+{
+    mtia_send_pending(opaque);
+}
+
+/* On a vCPU thread, BQL held. Clears the flag before taking the vectors, so a
+ * raise after that queues the work again. */
+static void mtia_irq_work(CPUState *cpu, run_on_cpu_data data)
+{
+    MtiaState *s = data.host_ptr;
+
+    qatomic_mb_set(&s->irq_work_queued, 0);
+    mtia_send_pending(s);
+}
+
+/*
+ * Any thread: vCPUs and reset (BQL held) or the core's threads (not). From
+ * those the message is sent by work queued on a vCPU, not by a bottom half:
+ * that wakes the thread which is to take the interrupt anyway, where a
+ * bottom half would wake the main loop first and it then the vCPU, one
+ * thread hop more on every completion.
+ */
 static void mtia_raise_irq(void *opaque, unsigned vector)
 {
     MtiaState *s = opaque;
@@ -122,7 +149,15 @@ static void mtia_raise_irq(void *opaque, unsigned vector)
         return;
     }
     qatomic_or(&s->irq_pending, 1u << vector);
-    qemu_bh_schedule(s->irq_bh);
+    if (!first_cpu) {
+        qemu_bh_schedule(s->irq_bh);
+    } else if (!qatomic_xchg(&s->irq_work_queued, 1)) {
+        async_run_on_cpu(first_cpu, mtia_irq_work, RUN_ON_CPU_HOST_PTR(s));
+    }
+}
+
+static void mtia_irq_flush(CPUState *cpu, run_on_cpu_data data)
+{
 }
 
 static void mtia_guest_error(void *opaque, const char *msg)
@@ -265,6 +300,28 @@ static void mtia_pcie_link_init(PCIDevice *pdev)
                                QEMU_PCI_EXP_LNKSTA_CLS(QEMU_PCI_EXP_LNK_16GT));
 }
 
+/*
+ * MTIA_REG_TEL_SERIAL_*: the "serial" property, or when it is 0 a value
+ * derived from where the device sits: "MTIA" in the high half, an FNV-1a
+ * hash of the parent bus's name and the slot/function in the low half, so it
+ * is stable across boots of the same configuration (docs/telemetry.md).
+ */
+static uint64_t mtia_serial(MtiaState *s)
+{
+    PCIDevice *pdev = PCI_DEVICE(s);
+    const char *bus = qdev_get_parent_bus(DEVICE(s))->name;
+    uint32_t h = 2166136261u;
+
+    if (s->serial) {
+        return s->serial;
+    }
+    for (; bus && *bus; bus++) {
+        h = (h ^ (uint8_t)*bus) * 16777619u;
+    }
+    h = (h ^ pdev->devfn) * 16777619u;
+    return (uint64_t)MTIA_MAGIC_VALUE << 32 | h;
+}
+
 static void mtia_realize(PCIDevice *pdev, Error **errp)
 {
     ERRP_GUARD();
@@ -280,6 +337,7 @@ static void mtia_realize(PCIDevice *pdev, Error **errp)
     cfg.devmem_bytes = s->devmem_size;
     cfg.msix_vectors = s->msix_vectors;
     cfg.revision = s->revision;
+    cfg.serial = mtia_serial(s);
     if (mtia_core_config_validate(&cfg, why, sizeof(why)) != 0) {
         error_setg(errp, "%s", why);
         return;
@@ -342,10 +400,14 @@ static void mtia_exit(PCIDevice *pdev)
 {
     MtiaState *s = MTIA(pdev);
 
-    /* First the core (joins its thread: no more raise_irq), then the BH. */
+    /* First the core (joins its threads: no more raise_irq), then work
+     * still queued on a vCPU (it runs before run_on_cpu's), then the BH. */
     qemu_del_vm_change_state_handler(s->vm_state);
     mtia_core_free(s->core);
     s->core = NULL;
+    if (qatomic_read(&s->irq_work_queued)) {
+        run_on_cpu(first_cpu, mtia_irq_flush, RUN_ON_CPU_NULL);
+    }
     qemu_bh_delete(s->irq_bh);
     s->irq_bh = NULL;
     msix_unuse_all_vectors(pdev);
@@ -383,7 +445,8 @@ static int mtia_pre_load(void *opaque)
     MtiaState *s = opaque;
 
     /* A version 1 stream leaves the firmware fields zero: core idle; a
-     * version 2 stream leaves the queues disabled. */
+     * version 2 stream leaves the queues disabled; before version 4 the
+     * telemetry stays as the destination has it. */
     memset(&s->snap, 0, sizeof(s->snap));
     return 0;
 }
@@ -454,6 +517,12 @@ static const VMStateDescription vmstate_mtia = {
         VMSTATE_UINT32_V(snap.q_fetch_status, MtiaState, 3),
         VMSTATE_UINT32_V(snap.q_select, MtiaState, 3),
         VMSTATE_UINT32_V(snap.q_engine_event, MtiaState, 3),
+        /* version 4: board telemetry */
+        VMSTATE_UINT32_V(snap.tel_temp_mc, MtiaState, 4),
+        VMSTATE_UINT32_V(snap.tel_power_cap_mw, MtiaState, 4),
+        VMSTATE_UINT64_V(snap.tel_energy_mj, MtiaState, 4),
+        VMSTATE_UINT32_V(snap.tel_ecc_corrected, MtiaState, 4),
+        VMSTATE_UINT32_V(snap.tel_ecc_uncorrected, MtiaState, 4),
         VMSTATE_END_OF_LIST()
     },
 };
@@ -470,6 +539,7 @@ static Property mtia_properties[] = {
     DEFINE_PROP_UINT32("msix-vectors", MtiaState, msix_vectors,
                        MTIA_DEFAULT_MSIX_VECTORS),
     DEFINE_PROP_UINT32("revision", MtiaState, revision, MTIA_PCI_REVISION),
+    DEFINE_PROP_UINT64("serial", MtiaState, serial, 0),
     DEFINE_PROP_END_OF_LIST(),
 };
 

@@ -563,6 +563,62 @@ TEST_F(SubmitTest, ProcessesTimesQueues)
     }
 }
 
+// Queue priorities honoured end to end (driver queue class -> hardware
+// queue priority -> firmware arbitration): while a long job of TIMESTAMP
+// commands runs on one queue, a short one is submitted on another. The
+// share of the long job's commands that ran inside the short job's time
+// window measures how much they interleaved: at equal priority the device
+// round-robins them; with the short job HIGH and the long one LOW it
+// should barely interleave at all.
+double interleaving(int fd, uint32_t prio_long, uint32_t prio_short)
+{
+    const uint32_t n_long = 3000, n_short = 300;
+    uint32_t ql = queue_create(fd, prio_long), qs = queue_create(fd, prio_short);
+    Bo b = bo_create(fd, (n_long + n_short) * 8, MTIA_BO_HOST);
+    memset(b.map, 0, b.size);
+    auto job = [](uint32_t n, uint64_t base) {
+        Submit s;
+        s.cmds.resize(n, cmd_op(MTIA_CMD_TIMESTAMP));
+        for (uint32_t i = 0; i < n; i++) {
+            s.cmds[i].len = 8;
+            s.cmds[i].dst_offset = base + i * 8;
+        }
+        return s;
+    };
+    Submit sl = job(n_long, 0), ss = job(n_short, n_long * 8);
+    sl.bos = ss.bos = {b.handle};
+    uint64_t seq_l = 0, seq_s = 0;
+    EXPECT_EQ(0, submit(fd, ql, sl, &seq_l));
+    volatile uint64_t *first = reinterpret_cast<volatile uint64_t *>(b.map);
+    for (int i = 0; i < 5000 && !*first; i++) usleep(1000); // the long job is running
+    EXPECT_EQ(0, submit(fd, qs, ss, &seq_s));
+    int32_t st = -1;
+    EXPECT_EQ(0, wait_job(fd, ql, seq_l, 60 * kSec, &st));
+    EXPECT_EQ(0, wait_job(fd, qs, seq_s, 60 * kSec, &st));
+    std::vector<uint64_t> t(n_long + n_short);
+    memcpy(t.data(), b.map, t.size() * 8);
+    auto [lo, hi] = std::minmax_element(t.begin() + n_long, t.end());
+    size_t inside = std::count_if(t.begin(), t.begin() + n_long,
+                                  [&](uint64_t v) { return v > *lo && v < *hi; });
+    bo_free(fd, b);
+    for (uint32_t id : {ql, qs}) {
+        drm_mtia_queue_destroy d{};
+        d.queue_id = id;
+        EXPECT_EQ(0, ioctl_err(fd, DRM_IOCTL_MTIA_QUEUE_DESTROY, &d));
+    }
+    return static_cast<double>(inside) / n_short;
+}
+
+TEST_F(SubmitTest, HighPriorityOvertakesLow)
+{
+    double same = interleaving(fd, MTIA_QUEUE_PRIO_NORMAL, MTIA_QUEUE_PRIO_NORMAL);
+    double prio = interleaving(fd, MTIA_QUEUE_PRIO_LOW, MTIA_QUEUE_PRIO_HIGH);
+    std::printf("long-job commands run per short-job command: equal priority %.2f, LOW vs HIGH %.2f\n",
+                same, prio);
+    EXPECT_GT(same, 0.5) << "equal priorities should share the device";
+    EXPECT_LT(prio, 0.2) << "the HIGH job should run ahead of the LOW one";
+}
+
 TEST_F(SubmitTest, CloseWithJobsInFlight)
 {
     for (int i = 0; i < 5; i++) {
@@ -583,6 +639,51 @@ TEST_F(SubmitTest, CloseWithJobsInFlight)
     Submit s;
     s.cmds.push_back(cmd_op(MTIA_CMD_NOP));
     EXPECT_EQ(0, run(fd, q, s));
+}
+
+// Unbinding the driver with jobs queued and running: every wait returns (no
+// hang), each job either completed or was cancelled, later calls on the old
+// file fail with ENODEV, close works; after a rebind the device runs jobs.
+TEST_F(SubmitTest, UnbindWithJobsInFlight)
+{
+    const std::string bdf = mtia::Device::open_node(g_node).info().pci_bus_id;
+    Bo b = bo_create(fd, 64 * kMiB, MTIA_BO_HOST, false);
+    Submit s;
+    s.bos = {b.handle};
+    for (int i = 0; i < 8; i++) s.cmds.push_back(cmd_fill(0, 0, b.size, i));
+    std::vector<uint64_t> seqs(20);
+    for (auto &sq : seqs) ASSERT_EQ(0, submit(fd, q, s, &sq));
+
+    {
+        std::ofstream u("/sys/bus/pci/drivers/mtia/unbind");
+        u << bdf;
+    }
+    for (uint64_t sq : seqs) {
+        int32_t st = 1;
+        int err = wait_job(fd, q, sq, 30 * kSec, &st);
+        EXPECT_TRUE(err == 0 || err == ENODEV) << "WAIT after unbind: " << strerror(err);
+        if (!err) {
+            EXPECT_TRUE(st == 0 || st == -ECANCELED || st == -ENODEV) << "job status " << st;
+        }
+    }
+    Submit nop;
+    nop.cmds.push_back(cmd_op(MTIA_CMD_NOP));
+    EXPECT_EQ(ENODEV, submit(fd, q, nop, nullptr));
+    bo_free(fd, b);
+    close(fd);
+    fd = -1;
+
+    {
+        std::ofstream bnd("/sys/bus/pci/drivers/mtia/bind");
+        bnd << bdf;
+    }
+    g_node.clear();
+    for (int i = 0; i < 100 && !find_device(); i++) usleep(100000);
+    ASSERT_FALSE(g_node.empty()) << "no accel node after rebinding " << bdf;
+    for (int i = 0; i < 100 && (fd = open_dev()) < 0; i++) usleep(100000);
+    ASSERT_GE(fd, 0);
+    q = queue_create(fd);
+    EXPECT_EQ(0, run(fd, q, nop)); // waits for the firmware to be ready, if need be
 }
 
 } // namespace
