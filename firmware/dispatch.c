@@ -11,7 +11,8 @@
  *    that becomes pending preempts a batch after the current command.
  *  - Per command: Q_FETCH, Q_FETCH_STATUS, validate the SQE in CC_SQE, then
  *    Q_COMPLETE (NOP, FENCE, invalid commands) or Q_DISPATCH (COPY, FILL,
- *    TIMESTAMP).
+ *    TIMESTAMP to the data engine, COMPUTE to the PE grid: the queue's
+ *    engine hands it on; the device serialises programs on the grid).
  *  - FENCE: the device keeps one fetched SQE (CC_SQE), so a FENCE cannot be
  *    held back while other queues are fetched. It is completed at once; the
  *    device posts a firmware completion behind the queue's engine work still
@@ -142,13 +143,32 @@ static int tag_bad(uint32_t addr_hi)
     return (addr_hi & tags) == tags;
 }
 
+/* COMPUTE: len is a whole number of op descriptors, 1..MTIA_MAX_PROGRAM_OPS
+ * (it fits the low word), the arena (value bytes) is not empty and is
+ * device memory. The program itself is the engine's to check. */
+static uint32_t validate_compute(uint32_t len_lo, uint32_t len_hi)
+{
+    const uint32_t max = MTIA_MAX_PROGRAM_OPS * MTIA_OP_BYTES;
+    const uint32_t dst_tag = sqe(11) & (uint32_t)(MTIA_ADDR_TAG_MASK >> 32);
+
+    if (len_hi || !len_lo || len_lo % MTIA_OP_BYTES || len_lo > max)
+        return MTIA_CQE_BAD_FIELD;
+    if (!(sqe(4) | sqe(5)))                        /* value: arena bytes */
+        return MTIA_CQE_BAD_FIELD;
+    if (tag_bad(sqe(7)))                           /* src.addr high word */
+        return MTIA_CQE_BAD_FIELD;
+    if (dst_tag != (uint32_t)(MTIA_ADDR_DEVMEM >> 32))
+        return MTIA_CQE_BAD_ADDRESS;
+    return MTIA_CQE_OK;
+}
+
 /* MTIA_CQE_OK or why the command in CC_SQE is invalid. Fields a command does
  * not use (len of NOP, src of FILL, ...) are ignored; reserved must be 0. */
 static uint32_t validate(uint32_t op, uint32_t flags)
 {
     uint32_t len_lo, len_hi;
 
-    if (op > MTIA_CMD_TIMESTAMP)
+    if (op > MTIA_CMD_COMPUTE)
         return MTIA_CQE_BAD_OPCODE;
     if (sqe(14) | sqe(15))
         return MTIA_CQE_BAD_FIELD;
@@ -159,6 +179,8 @@ static uint32_t validate(uint32_t op, uint32_t flags)
 
     len_lo = sqe(2);
     len_hi = sqe(3);
+    if (op == MTIA_CMD_COMPUTE)
+        return validate_compute(len_lo, len_hi);
     if (op == MTIA_CMD_TIMESTAMP) {
         if (len_lo != 8 || len_hi)
             return MTIA_CQE_BAD_FIELD;
@@ -179,6 +201,7 @@ static const char *status_name(uint32_t st)
     switch (st) {
     case MTIA_CQE_BAD_OPCODE: return "bad opcode";
     case MTIA_CQE_BAD_FIELD: return "bad field";
+    case MTIA_CQE_BAD_ADDRESS: return "bad address";
     default: return "error";
     }
 }
@@ -237,7 +260,7 @@ static int one_command(unsigned q)
             return CMD_PARKED;
         }
         break;
-    default:  /* COPY, FILL, TIMESTAMP */
+    default:  /* COPY, FILL, TIMESTAMP, COMPUTE */
         reg_write(MTIA_CC_REG_Q_DISPATCH, q);
         qs->dispatched++;
         break;

@@ -1169,6 +1169,19 @@ TEST_F(QueueTest, RealFirmwareDispatchLoop)
     EXPECT_EQ(st(v[3]), MTIA_CQE_BAD_OPCODE);
     EXPECT_EQ(std::memcmp(devmem.data() + 0x200000, h.at(kData, 4096), 4096), 0);
     EXPECT_EQ(devmem[0x30003f], 0x5a);
+    // COMPUTE through the firmware: a program runs; an arena in host memory
+    // is refused by the firmware itself.
+    ConvGemm p;
+    std::memcpy(devmem.data() + kArenaOff, p.a.data(), kArenaBytes);
+    std::memcpy(h.at(kData, p.bytes()), p.prog.data(), p.bytes());
+    submit(2, compute(6, p.bytes(), host(kData), dev(kArenaOff)));
+    submit(2, compute(7, p.bytes(), host(kData), host(kData + 0x100000)));
+    v = reap(2, 2);
+    ASSERT_EQ(v.size(), 2u);
+    EXPECT_EQ(st(v[0]), MTIA_CQE_OK);
+    EXPECT_GT(v[0].result, 0u);
+    EXPECT_EQ(st(v[1]), MTIA_CQE_BAD_ADDRESS);
+    expect_close(p.result(devmem), p.want);
 #endif
 }
 

@@ -77,6 +77,12 @@ mtia_cmd fill(uint16_t cid, uint64_t len = 4096, uint8_t flags = 0) {
     return make_cmd(MTIA_CMD_FILL, cid, len, flags);
 }
 mtia_cmd timestamp(uint16_t cid) { return make_cmd(MTIA_CMD_TIMESTAMP, cid, 8); }
+// A program of @ops descriptors over a 1 MiB arena.
+mtia_cmd compute(uint16_t cid, uint64_t ops = 1) {
+    mtia_cmd c = make_cmd(MTIA_CMD_COMPUTE, cid, ops * MTIA_OP_BYTES);
+    c.value = 1 << 20;
+    return c;
+}
 
 // A completion as the fake device posted it.
 struct Cqe {
@@ -852,7 +858,7 @@ TEST_F(DispatchTest, ValidationErrors) {
     auto with = [](mtia_cmd c, std::function<void(mtia_cmd &)> f) { f(c); return c; };
     const uint64_t both = MTIA_ADDR_TAG_MASK;
     std::vector<Case> cases = {
-        {"opcode 5", make_cmd(5, 0), MTIA_CQE_BAD_OPCODE},
+        {"opcode 6", make_cmd(6, 0), MTIA_CQE_BAD_OPCODE},
         {"opcode 0xff", make_cmd(0xff, 0, 8), MTIA_CQE_BAD_OPCODE},
         {"reserved", with(nop(0), [](mtia_cmd &c) { c.reserved = 1ull << 40; }), MTIA_CQE_BAD_FIELD},
         {"reserved on copy", with(copy(0), [](mtia_cmd &c) { c.reserved = 1; }), MTIA_CQE_BAD_FIELD},
@@ -870,6 +876,15 @@ TEST_F(DispatchTest, ValidationErrors) {
         {"copy dst both tags", with(copy(0), [&](mtia_cmd &c) { c.dst.addr = both; }), MTIA_CQE_BAD_FIELD},
         {"fill dst both tags", with(fill(0), [&](mtia_cmd &c) { c.dst.addr = both; }), MTIA_CQE_BAD_FIELD},
         {"timestamp dst both tags", with(timestamp(0), [&](mtia_cmd &c) { c.dst.addr = both; }), MTIA_CQE_BAD_FIELD},
+        {"compute len 0", compute(0, 0), MTIA_CQE_BAD_FIELD},
+        {"compute len 300", with(compute(0), [](mtia_cmd &c) { c.len = 300; }), MTIA_CQE_BAD_FIELD},
+        {"compute too many ops", compute(0, MTIA_MAX_PROGRAM_OPS + 1), MTIA_CQE_BAD_FIELD},
+        {"compute len 2^32+256", with(compute(0), [](mtia_cmd &c) { c.len += 1ull << 32; }), MTIA_CQE_BAD_FIELD},
+        {"compute flags", with(compute(0), [](mtia_cmd &c) { c.flags = 1; }), MTIA_CQE_BAD_FIELD},
+        {"compute empty arena", with(compute(0), [](mtia_cmd &c) { c.value = 0; }), MTIA_CQE_BAD_FIELD},
+        {"compute src both tags", with(compute(0), [&](mtia_cmd &c) { c.src.addr = both; }), MTIA_CQE_BAD_FIELD},
+        {"compute arena in host memory", with(compute(0), [](mtia_cmd &c) { c.dst.addr = 0x2000; }), MTIA_CQE_BAD_ADDRESS},
+        {"compute arena in an SG buffer", with(compute(0), [](mtia_cmd &c) { c.dst.addr = MTIA_ADDR_SGT | 0x2000; }), MTIA_CQE_BAD_ADDRESS},
     };
     // Valid corner cases that must reach the engine.
     std::vector<mtia_cmd> good = {
@@ -878,6 +893,8 @@ TEST_F(DispatchTest, ValidationErrors) {
         with(copy(0), [](mtia_cmd &c) { c.src.addr = MTIA_ADDR_SGT | 0x1000; c.dst.addr = 0x2000; }),
         copy(0, 1ull << 40),
         with(nop(0), [](mtia_cmd &c) { c.len = 99; c.dst.addr = MTIA_ADDR_TAG_MASK; }),  // NOP ignores them
+        compute(0, MTIA_MAX_PROGRAM_OPS),
+        with(compute(0), [](mtia_cmd &c) { c.src.addr = MTIA_ADDR_SGT | 0x1000; c.value = 1ull << 40; }),
     };
     m.command(MTIA_ADMIN_SET_PARAM, 1, {MTIA_PARAM_LOG_LEVEL, 3});
     uint16_t cid = 100;
@@ -896,9 +913,11 @@ TEST_F(DispatchTest, ValidationErrors) {
     ASSERT_EQ(m.dispatched.size(), good.size() - 1);  // all but the NOP
     EXPECT_EQ(qstats(5), (std::vector<uint32_t>{uint32_t(cases.size() + good.size()), uint32_t(good.size() - 1),
                                                 uint32_t(cases.size() + 1), uint32_t(cases.size()), 0, 0}));
-    EXPECT_TRUE(contains(m.log(), "queue 5: cid 100 opcode 0x05 flags 0x0 rejected: bad opcode\n")) << m.log();
+    EXPECT_TRUE(contains(m.log(), "queue 5: cid 100 opcode 0x06 flags 0x0 rejected: bad opcode\n")) << m.log();
     EXPECT_TRUE(contains(m.log(), "queue 5: cid 102 opcode 0x00 flags 0x0 rejected: bad field\n")) << m.log();
-    EXPECT_TRUE(contains(m.log(), "queue 5: cid 118 opcode 0x02 dispatched\n")) << m.log();
+    EXPECT_TRUE(contains(m.log(), "queue 5: cid 125 opcode 0x05 flags 0x0 rejected: bad address\n")) << m.log();
+    EXPECT_TRUE(contains(m.log(), "queue 5: cid 127 opcode 0x02 dispatched\n")) << m.log();
+    EXPECT_TRUE(contains(m.log(), "queue 5: cid 132 opcode 0x05 dispatched\n")) << m.log();
 }
 
 TEST_F(DispatchTest, FenceWithNothingInFlightCompletesAtOnce) {
