@@ -642,6 +642,14 @@ static int mtia_check_cmd(const struct drm_mtia_cmd *c, u32 bo_count)
 			return -EINVAL;
 		dst = true;
 		break;
+	case MTIA_CMD_COMPUTE:
+		/* The program itself is the device's to validate. */
+		if (c->flags || !c->len || c->len % MTIA_OP_BYTES ||
+		    c->len / MTIA_OP_BYTES > MTIA_MAX_PROGRAM_OPS || !c->value)
+			return -EINVAL;
+		src = true;
+		dst = true;
+		break;
 	default:
 		return -EINVAL;
 	}
@@ -660,6 +668,22 @@ static int mtia_check_range(struct drm_gem_object *obj, u64 offset, u64 len)
 	if (check_add_overflow(offset, len, &end) || end > obj->size)
 		return -EINVAL;
 	return 0;
+}
+
+/*
+ * COMPUTE: the program [src_offset, +len) inside its BO (of any kind), the
+ * arena [dst_offset, +value) inside a device-memory BO.
+ */
+static int mtia_check_compute(struct mtia_job *job,
+			      const struct drm_mtia_cmd *c)
+{
+	struct drm_gem_object *arena = job->bos[c->dst_bo];
+
+	if (mtia_bo_devmem_offset(arena) == U64_MAX)
+		return -EINVAL;
+	if (mtia_check_range(job->bos[c->src_bo], c->src_offset, c->len))
+		return -EINVAL;
+	return mtia_check_range(arena, c->dst_offset, c->value);
 }
 
 /* Builds the device SG table of a pinned host BO. */
@@ -753,6 +777,8 @@ static int mtia_job_prepare(struct mtia_job *job, struct drm_file *file,
 		     c->opcode == MTIA_CMD_TIMESTAMP) &&
 		    mtia_check_range(job->bos[c->dst_bo], c->dst_offset, c->len))
 			return -EINVAL;
+		if (c->opcode == MTIA_CMD_COMPUTE && mtia_check_compute(job, c))
+			return -EINVAL;
 	}
 
 	if (job->nbos) {
@@ -789,10 +815,11 @@ static int mtia_job_prepare(struct mtia_job *job, struct drm_file *file,
 		d->ctx = fpriv->ctx;
 		d->len = c->len;
 		d->value = c->value;
-		if (c->opcode == MTIA_CMD_COPY)
+		if (c->opcode == MTIA_CMD_COPY || c->opcode == MTIA_CMD_COMPUTE)
 			mtia_job_operand(job, &d->src, c->src_bo, c->src_offset);
 		if (c->opcode == MTIA_CMD_COPY || c->opcode == MTIA_CMD_FILL ||
-		    c->opcode == MTIA_CMD_TIMESTAMP)
+		    c->opcode == MTIA_CMD_TIMESTAMP ||
+		    c->opcode == MTIA_CMD_COMPUTE)
 			mtia_job_operand(job, &d->dst, c->dst_bo, c->dst_offset);
 	}
 

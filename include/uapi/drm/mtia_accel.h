@@ -169,20 +169,29 @@ struct drm_mtia_queue_destroy {
 
 /**
  * struct drm_mtia_cmd - one command of a job, as user space writes it.
- * @opcode: MTIA_CMD_* of mtia_spec.h (NOP, COPY, FILL, FENCE, TIMESTAMP).
+ * @opcode: MTIA_CMD_* of mtia_spec.h (NOP, COPY, FILL, FENCE, TIMESTAMP,
+ *          COMPUTE).
  * @flags: MTIA_CMD_F_* of mtia_spec.h.
  * @pad0: zero.
  * @pad1: zero.
- * @len: bytes (COPY, FILL; 8 for TIMESTAMP).
- * @value: FILL pattern.
- * @src_bo: index into the job's @bo_handles (COPY source).
- * @dst_bo: index into the job's @bo_handles (COPY/FILL/TIMESTAMP target).
+ * @len: bytes (COPY, FILL; 8 for TIMESTAMP; COMPUTE: the program, a
+ *       multiple of MTIA_OP_BYTES, 1..MTIA_MAX_PROGRAM_OPS ops).
+ * @value: FILL pattern; COMPUTE: the arena's size in bytes (non-zero).
+ * @src_bo: index into the job's @bo_handles (COPY source; COMPUTE program,
+ *          a host or device BO).
+ * @dst_bo: index into the job's @bo_handles (COPY/FILL/TIMESTAMP target;
+ *          COMPUTE arena, which must be a device-memory BO).
  * @src_offset: byte offset in the source BO.
  * @dst_offset: byte offset in the destination BO.
  * @reserved: must be zero.
  *
  * Operands name BOs of the job, never addresses: the driver checks that
- * every byte a command touches lies inside a BO listed in the job.
+ * every byte a command touches lies inside a BO listed in the job
+ * (COMPUTE: [src_offset, src_offset + len) and [dst_offset, dst_offset +
+ * value)), else SUBMIT fails with -EINVAL. The driver does not parse a
+ * COMPUTE program: the device validates it before running any op, and a
+ * bad one fails the job with cqe_status MTIA_CQE_BAD_PROGRAM. Tensor
+ * offsets in the program are relative to the arena (docs/compute.md).
  */
 struct drm_mtia_cmd {
 	__u8 opcode;
