@@ -17,7 +17,7 @@
 
 namespace {
 
-enum Kind : uintptr_t { kDevice = 1, kBuffer = 2, kStream = 3, kEvent = 4 };
+enum Kind : uintptr_t { kDevice = 1, kBuffer = 2, kStream = 3, kEvent = 4, kModel = 5 };
 
 struct Registry {
     std::mutex mu;
@@ -48,6 +48,7 @@ const char *kind_name(Kind k)
     case kBuffer: return "buffer";
     case kStream: return "stream";
     case kEvent: return "event";
+    case kModel: return "model";
     }
     return "object";
 }
@@ -325,6 +326,123 @@ mtia_status mtia_event_elapsed_ms(mtia_event *start, mtia_event *end, double *ms
         auto a = reg_get<mtia::Event>(kEvent, start);
         auto b = reg_get<mtia::Event>(kEvent, end);
         *ms = mtia::Event::elapsed_ms(*a, *b);
+    });
+}
+
+// ---- models ------------------------------------------------------------------
+
+mtia_status mtia_model_load_file(mtia_device *device, const char *path, mtia_model **model)
+{
+    if (!model || !path) return invalid("path or model is NULL");
+    *model = nullptr;
+    return guarded([&] {
+        auto dev = reg_get<mtia::Device>(kDevice, device);
+        auto m = std::make_shared<mtia::Model>(mtia::Model::load_file(*dev, path));
+        *model = reinterpret_cast<mtia_model *>(reg_add(kModel, std::move(m)));
+    });
+}
+
+mtia_status mtia_model_load_memory(mtia_device *device, const void *data, size_t size, mtia_model **model)
+{
+    if (!model || !data) return invalid("data or model is NULL");
+    *model = nullptr;
+    return guarded([&] {
+        auto dev = reg_get<mtia::Device>(kDevice, device);
+        auto m = std::make_shared<mtia::Model>(mtia::Model::load_memory(*dev, data, size));
+        *model = reinterpret_cast<mtia_model *>(reg_add(kModel, std::move(m)));
+    });
+}
+
+mtia_status mtia_model_free(mtia_model *model)
+{
+    if (!model) return MTIA_SUCCESS;
+    return guarded([&] { reg_get<mtia::Model>(kModel, model, true); });
+}
+
+mtia_status mtia_model_num_inputs(const mtia_model *model, size_t *count)
+{
+    if (!count) return invalid("count is NULL");
+    return guarded([&] { *count = reg_get<mtia::Model>(kModel, model)->inputs().size(); });
+}
+
+mtia_status mtia_model_num_outputs(const mtia_model *model, size_t *count)
+{
+    if (!count) return invalid("count is NULL");
+    return guarded([&] { *count = reg_get<mtia::Model>(kModel, model)->outputs().size(); });
+}
+
+static mtia_status tensor_info(const mtia_model *model, size_t index, mtia_tensor_info *info, bool input)
+{
+    if (!info) return invalid("info is NULL");
+    if (info->struct_size != sizeof(mtia_tensor_info)) return invalid("info->struct_size must be sizeof(mtia_tensor_info)");
+    return guarded([&] {
+        auto m = reg_get<mtia::Model>(kModel, model);
+        const auto &v = input ? m->inputs() : m->outputs();
+        if (index >= v.size()) {
+            throw mtia::Error(MTIA_ERROR_INVALID_ARGUMENT, std::string(input ? "input" : "output") + " index " +
+                                                               std::to_string(index) + " out of range (model has " +
+                                                               std::to_string(v.size()) + ")");
+        }
+        const mtia::TensorInfo &t = v[index];
+        mtia_tensor_info out{};
+        out.struct_size = sizeof(out);
+        out.dtype = MTIA_DTYPE_FLOAT32;
+        out.ndim = static_cast<uint32_t>(t.shape.size());
+        for (size_t d = 0; d < t.shape.size() && d < MTIA_TENSOR_MAX_DIMS; d++) out.dims[d] = t.shape[d];
+        out.bytes = t.bytes;
+        copy_str(out.name, t.name);
+        *info = out;
+    });
+}
+
+mtia_status mtia_model_input_info(const mtia_model *model, size_t index, mtia_tensor_info *info)
+{
+    return tensor_info(model, index, info, true);
+}
+
+mtia_status mtia_model_output_info(const mtia_model *model, size_t index, mtia_tensor_info *info)
+{
+    return tensor_info(model, index, info, false);
+}
+
+mtia_status mtia_model_run(mtia_model *model, const void *const *inputs, const size_t *input_bytes, size_t n_inputs,
+                           void *const *outputs, const size_t *output_bytes, size_t n_outputs)
+{
+    if ((n_inputs && (!inputs || !input_bytes)) || (n_outputs && (!outputs || !output_bytes))) {
+        return invalid("inputs/outputs or their sizes are NULL");
+    }
+    return guarded([&] {
+        auto m = reg_get<mtia::Model>(kModel, model);
+        std::vector<mtia::HostInput> in(n_inputs);
+        std::vector<mtia::HostOutput> out(n_outputs);
+        for (size_t i = 0; i < n_inputs; i++) in[i] = {inputs[i], input_bytes[i]};
+        for (size_t i = 0; i < n_outputs; i++) out[i] = {outputs[i], output_bytes[i]};
+        m->run(in, out);
+    });
+}
+
+mtia_status mtia_model_run_async(mtia_model *model, mtia_stream *stream, mtia_buffer *const *inputs,
+                                 const size_t *input_offsets, size_t n_inputs, mtia_buffer *const *outputs,
+                                 const size_t *output_offsets, size_t n_outputs)
+{
+    if ((n_inputs && (!inputs || !input_offsets)) || (n_outputs && (!outputs || !output_offsets))) {
+        return invalid("inputs/outputs or their offsets are NULL");
+    }
+    return guarded([&] {
+        auto m = reg_get<mtia::Model>(kModel, model);
+        auto s = reg_get<mtia::Stream>(kStream, stream);
+        // Hold the buffers for the call; the job keeps them alive after it.
+        std::vector<std::shared_ptr<mtia::Buffer>> held;
+        std::vector<mtia::BufferTensor> in(n_inputs), out(n_outputs);
+        for (size_t i = 0; i < n_inputs; i++) {
+            held.push_back(reg_get<mtia::Buffer>(kBuffer, inputs[i]));
+            in[i] = {held.back().get(), input_offsets[i]};
+        }
+        for (size_t i = 0; i < n_outputs; i++) {
+            held.push_back(reg_get<mtia::Buffer>(kBuffer, outputs[i]));
+            out[i] = {held.back().get(), output_offsets[i]};
+        }
+        m->run_async(*s, in, out);
     });
 }
 

@@ -33,6 +33,7 @@ const char *mtia_status_name(mtia_status status)
     case MTIA_ERROR_INTERNAL: return "MTIA_ERROR_INTERNAL";
     case MTIA_ERROR_TIMEOUT: return "MTIA_ERROR_TIMEOUT";
     case MTIA_ERROR_INVALID_HANDLE: return "MTIA_ERROR_INVALID_HANDLE";
+    case MTIA_ERROR_INVALID_MODEL: return "MTIA_ERROR_INVALID_MODEL";
     }
     return "MTIA_ERROR_UNKNOWN";
 }
@@ -51,6 +52,7 @@ const char *mtia_status_string(mtia_status status)
     case MTIA_ERROR_INTERNAL: return "internal runtime error";
     case MTIA_ERROR_TIMEOUT: return "timed out";
     case MTIA_ERROR_INVALID_HANDLE: return "invalid handle (freed, destroyed, or its device closed)";
+    case MTIA_ERROR_INVALID_MODEL: return "invalid model file (corrupt, malformed or unsupported version)";
     }
     return "unknown status";
 }

@@ -33,10 +33,11 @@ typedef enum mtia_status {
     MTIA_ERROR_INTERNAL = -8,
     MTIA_ERROR_TIMEOUT = -9,          /* a wait with a timeout expired first */
     MTIA_ERROR_INVALID_HANDLE = -10,  /* freed/destroyed handle, or its device was closed */
+    MTIA_ERROR_INVALID_MODEL = -11,   /* model file corrupt, malformed or of another format version */
 } mtia_status;
 
 /* The last (most negative) status code, for iterating over all of them. */
-#define MTIA_STATUS_LAST MTIA_ERROR_INVALID_HANDLE
+#define MTIA_STATUS_LAST MTIA_ERROR_INVALID_MODEL
 
 /* Name of a status ("MTIA_ERROR_NO_DEVICE") and its meaning. */
 const char *mtia_status_name(mtia_status status);
@@ -142,6 +143,56 @@ mtia_status mtia_event_query(mtia_event *event, int *done);
 mtia_status mtia_event_wait(mtia_event *event, int64_t timeout_ms);
 /* Device time between two completed events, in milliseconds. */
 mtia_status mtia_event_elapsed_ms(mtia_event *start, mtia_event *end, double *ms);
+
+/* ---- Models ----------------------------------------------------------------
+ * A compiled model (.mtia, from mtia-compile) loaded on a device. Loading
+ * checks the whole file; a corrupt, truncated or hostile one gives
+ * MTIA_ERROR_INVALID_MODEL with the reason in mtia_last_error(). A file that
+ * cannot be read gives MTIA_ERROR_INVALID_ARGUMENT.
+ * Every run is one device job (copy inputs in, compute, copy outputs out).
+ * Runs of one model from several threads or streams are serialised on the
+ * device (they share the model's arena). See docs/models.md.
+ */
+typedef struct mtia_model mtia_model;
+
+typedef enum mtia_dtype {
+    MTIA_DTYPE_FLOAT32 = 1,
+} mtia_dtype;
+
+#define MTIA_TENSOR_MAX_DIMS 6
+
+typedef struct mtia_tensor_info {
+    uint32_t struct_size;            /* caller sets sizeof(mtia_tensor_info) */
+    uint32_t dtype;                  /* mtia_dtype */
+    uint32_t ndim;                   /* 1..MTIA_TENSOR_MAX_DIMS */
+    uint32_t dims[MTIA_TENSOR_MAX_DIMS];
+    uint32_t pad;
+    uint64_t bytes;                  /* product(dims) * dtype size */
+    char name[128];                  /* truncated if longer */
+} mtia_tensor_info;
+
+mtia_status mtia_model_load_file(mtia_device *device, const char *path, mtia_model **model);
+/* The data is not referenced after the call returns. */
+mtia_status mtia_model_load_memory(mtia_device *device, const void *data, size_t size, mtia_model **model);
+/* Freeing NULL does nothing. Queued runs still complete. */
+mtia_status mtia_model_free(mtia_model *model);
+mtia_status mtia_model_num_inputs(const mtia_model *model, size_t *count);
+mtia_status mtia_model_num_outputs(const mtia_model *model, size_t *count);
+mtia_status mtia_model_input_info(const mtia_model *model, size_t index, mtia_tensor_info *info);
+mtia_status mtia_model_output_info(const mtia_model *model, size_t index, mtia_tensor_info *info);
+/* Runs one inference and waits for it. inputs[i] holds input_bytes[i] bytes,
+ * which must equal input i's bytes; likewise for the outputs. */
+mtia_status mtia_model_run(mtia_model *model, const void *const *inputs, const size_t *input_bytes,
+                           size_t n_inputs, void *const *outputs, const size_t *output_bytes,
+                           size_t n_outputs);
+/* Queues one inference on stream (submitted at once): input i is read from
+ * inputs[i] at input_offsets[i], output j written to outputs[j] at
+ * output_offsets[j]. The buffers must stay untouched until the stream is
+ * synchronized or an event recorded after it completes; device errors are
+ * reported there. */
+mtia_status mtia_model_run_async(mtia_model *model, mtia_stream *stream, mtia_buffer *const *inputs,
+                                 const size_t *input_offsets, size_t n_inputs, mtia_buffer *const *outputs,
+                                 const size_t *output_offsets, size_t n_outputs);
 
 #ifdef __cplusplus
 }

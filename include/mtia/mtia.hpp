@@ -53,6 +53,7 @@ struct DeviceState;
 struct BufferState;
 struct StreamState;
 struct EventState;
+struct ModelState;
 }  // namespace detail
 
 // Device, Buffer, Stream and Event are handles with shared ownership of the
@@ -180,6 +181,85 @@ public:
 
 private:
     std::shared_ptr<detail::StreamState> state_;
+};
+
+// ---- Models (docs/models.md) --------------------------------------------------
+
+enum class DType { F32 = 1 };
+
+// A model input or output: dense, row-major.
+struct TensorInfo {
+    std::string name;            // the ONNX value name
+    DType dtype = DType::F32;
+    std::vector<uint32_t> shape; // 1..6 dims, each >= 1
+    size_t bytes = 0;            // product(shape) * dtype size
+};
+
+// Host memory of one input (run() copies it in) or one output (run() fills it);
+// bytes must be the tensor's TensorInfo::bytes.
+struct HostInput {
+    const void *data = nullptr;
+    size_t bytes = 0;
+};
+struct HostOutput {
+    void *data = nullptr;
+    size_t bytes = 0;
+};
+// A tensor's bytes in a Buffer (host or device), for run_async().
+struct BufferTensor {
+    Buffer *buffer = nullptr;
+    size_t offset = 0;
+};
+
+// A compiled model (.mtia, written by mtia-compile) loaded on a device: its
+// arena (weights image + activations) in one device-memory buffer and its
+// program of struct mtia_op in another. Loading checks every index, offset
+// and size of the file: a corrupt or hostile file throws
+// Error(MTIA_ERROR_INVALID_MODEL) saying what is wrong.
+//
+// One inference is one job: COPY the inputs into the arena, COMPUTE, COPY
+// the outputs out. All runs of a Model (from any thread, on any stream) are
+// serialised on the device, because they share the arena: each run's job
+// waits for the model's previous one. Model methods are thread-safe.
+class Model {
+public:
+    Model() = default;
+    static Model load_file(const Device &device, const std::string &path);
+    static Model load_memory(const Device &device, const void *data, size_t size);
+    Model(Model &&) noexcept = default;
+    Model &operator=(Model &&) noexcept = default;
+    ~Model() = default;
+
+    const std::string &name() const;
+    const std::string &producer() const;
+    const std::vector<TensorInfo> &inputs() const;
+    const std::vector<TensorInfo> &outputs() const;
+    size_t num_ops() const;
+    uint64_t arena_bytes() const;    // device memory the arena takes
+    uint64_t weight_bytes() const;
+    uint64_t flops() const;          // per inference, from the compiler
+
+    // Runs one inference and waits for it. Throws Error(INVALID_ARGUMENT) for
+    // a wrong number or size of inputs/outputs, Error(IO) if the device
+    // failed the job (then the outputs are unspecified).
+    void run(const std::vector<HostInput> &inputs, const std::vector<HostOutput> &outputs);
+    // Runs inputs.size() requests back to back: request i+1's inputs are
+    // staged while request i runs (two staging buffers). Waits for all.
+    void run_batch(const std::vector<std::vector<HostInput>> &inputs,
+                   const std::vector<std::vector<HostOutput>> &outputs);
+    // Queues one inference on stream as one job (submitted at once) reading
+    // the inputs from and writing the outputs to buffers, which must stay
+    // untouched until the work completes (stream.synchronize() or an event
+    // recorded after it). No host copy is made.
+    void run_async(Stream &stream, const std::vector<BufferTensor> &inputs,
+                   const std::vector<BufferTensor> &outputs);
+
+    explicit operator bool() const noexcept { return static_cast<bool>(state_); }
+    const std::shared_ptr<detail::ModelState> &state() const noexcept { return state_; }
+
+private:
+    explicit Model(std::shared_ptr<detail::ModelState> state) : state_(std::move(state)) {}
+    std::shared_ptr<detail::ModelState> state_;
 };
 
 // "MTIA v1 (emulated)" for a known chip id, "MTIA (chip 0x..)" otherwise.

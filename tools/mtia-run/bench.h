@@ -1,14 +1,26 @@
 // SPDX-License-Identifier: MIT
-// mtia-run benchmarks.
+// mtia-run modes: the copy benchmark and running (or benchmarking) a model.
 #pragma once
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
+#include <string>
+#include <vector>
+
+#include "mtia/mtia.hpp"
 
 namespace mtia_run {
 
+// Which device: a node path if set, else an index (default 0).
+struct DeviceChoice {
+    std::string node;
+    int index = 0;
+    mtia::Device open() const { return node.empty() ? mtia::Device::open(index) : mtia::Device::open_node(node); }
+};
+
 struct CopyBenchOptions {
-    int device = 0;
+    DeviceChoice device;
     size_t size = 64u << 20;  // bytes per copy
     int iters = 8;            // copies per direction
     int nop_iters = 1000;     // NOP jobs for the latency
@@ -18,5 +30,27 @@ struct CopyBenchOptions {
 // Prints host->device, device->host, device->device bandwidth and the NOP
 // job round trip; returns the process exit code.
 int bench_copy(const CopyBenchOptions &o);
+
+struct ModelRunOptions {
+    DeviceChoice device;
+    std::string model;                // .mtia path
+    std::vector<std::string> inputs;  // .npy, one per model input, in order
+    std::vector<std::string> outputs; // .npy to write, one per model output
+    int bench = 0;                    // > 0: benchmark with this many inferences
+    int batch_requests = 1;           // requests per run_batch() in the benchmark
+    bool json = false;
+};
+
+// Runs a model once (inputs from .npy files, outputs to .npy files), or
+// benchmarks it; returns the process exit code.
+int run_model(const ModelRunOptions &o);
+
+// The p-th percentile (0..100) of sorted samples, nearest rank.
+inline double percentile(const std::vector<double> &sorted, double p)
+{
+    if (sorted.empty()) return 0;
+    const size_t i = std::min(sorted.size() - 1, static_cast<size_t>(p / 100.0 * static_cast<double>(sorted.size())));
+    return sorted[i];
+}
 
 }  // namespace mtia_run

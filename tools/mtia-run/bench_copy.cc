@@ -47,19 +47,11 @@ Bw measure(mtia::Device &dev, mtia::Stream &s, mtia::Buffer &dst, mtia::Buffer &
     return r;
 }
 
-double pct(std::vector<double> v, double p)
-{
-    if (v.empty()) return 0;
-    std::sort(v.begin(), v.end());
-    size_t i = std::min(v.size() - 1, static_cast<size_t>(p / 100.0 * static_cast<double>(v.size())));
-    return v[i];
-}
-
 }  // namespace
 
 int bench_copy(const CopyBenchOptions &o)
 {
-    auto dev = mtia::Device::open(o.device);
+    auto dev = o.device.open();
     mtia::Stream s(dev, mtia::Priority::Normal);
     mtia::Buffer host(dev, o.size, mtia::Placement::Host);
     mtia::Buffer d0(dev, o.size, mtia::Placement::Device);
@@ -80,7 +72,8 @@ int bench_copy(const CopyBenchOptions &o)
         s.synchronize();
         lat.push_back(std::chrono::duration<double, std::micro>(Clock::now() - t0).count());
     }
-    double p50 = pct(lat, 50), p99 = pct(lat, 99);
+    std::sort(lat.begin(), lat.end());
+    double p50 = percentile(lat, 50), p99 = percentile(lat, 99);
 
     if (o.json) {
         nlohmann::json j;

@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: MIT
 // mtia-run: runs work on an mtia device.
-//   mtia-run --bench copy [--device N] [--size BYTES] [--iters N] [--json]
-// Modes are chosen by an option (today only --bench); each mode's code lives
-// in its own file so models etc. can be added beside it.
+//   mtia-run MODEL.mtia --input x.npy [--input ...] [--output y.npy ...]
+//   mtia-run MODEL.mtia --bench N [--batch-requests B] [--input ...] [--json]
+//   mtia-run --bench copy [--size BYTES] [--iters N] [--json]
+// Device: --device /dev/accel/accelN, --device N or -i N (index; default 0).
+// Each mode's code lives in its own file (bench_copy.cc, run_model.cc).
 //
 // Exit codes: 0 ok, 1 usage or runtime error.
 #include <CLI/CLI.hpp>
@@ -28,18 +30,35 @@ size_t parse_size(const std::string &s)
     throw std::invalid_argument("bad size suffix '" + suf + "'");
 }
 
+bool all_digits(const std::string &s)
+{
+    if (s.empty()) return false;
+    for (char c : s) {
+        if (!std::isdigit(static_cast<unsigned char>(c))) return false;
+    }
+    return true;
+}
+
 }  // namespace
 
 int main(int argc, char **argv)
 {
-    CLI::App app{"mtia-run: run work on an mtia accelerator"};
-    std::string bench, size_str = "64M";
+    CLI::App app{"mtia-run: run a compiled model (.mtia) or a benchmark on an mtia accelerator"};
+    std::string bench, size_str = "64M", device;
+    int index = -1;
     mtia_run::CopyBenchOptions copy;
-    app.add_option("--bench", bench, "run a benchmark: copy")->check(CLI::IsMember({"copy"}));
-    app.add_option("-d,--device", copy.device, "device index")->check(CLI::NonNegativeNumber);
-    app.add_option("--size", size_str, "bytes per copy (K/M/G suffixes), default 64M");
-    app.add_option("--iters", copy.iters, "copies per direction (default 8)")->check(CLI::PositiveNumber);
-    app.add_option("--nop-iters", copy.nop_iters, "NOP jobs for the latency (default 1000)")
+    mtia_run::ModelRunOptions model;
+    app.add_option("model", model.model, "compiled model (.mtia) to run");
+    app.add_option("--input", model.inputs, "input .npy (float32, C order), one per model input, in order");
+    app.add_option("--output", model.outputs, "write output .npy files, one per model output");
+    app.add_option("--bench", bench, "benchmark: N inferences of the model, or 'copy' (DMA and NOP latency)");
+    app.add_option("--batch-requests", model.batch_requests, "model benchmark: requests per run_batch (default 1)")
+        ->check(CLI::PositiveNumber);
+    app.add_option("-d,--device", device, "device node (/dev/accel/accelN) or index");
+    app.add_option("-i,--index", index, "device index")->check(CLI::NonNegativeNumber);
+    app.add_option("--size", size_str, "copy bench: bytes per copy (K/M/G suffixes), default 64M");
+    app.add_option("--iters", copy.iters, "copy bench: copies per direction (default 8)")->check(CLI::PositiveNumber);
+    app.add_option("--nop-iters", copy.nop_iters, "copy bench: NOP jobs for the latency (default 1000)")
         ->check(CLI::PositiveNumber);
     app.add_flag("--json", copy.json, "machine-readable output");
     try {
@@ -47,22 +66,50 @@ int main(int argc, char **argv)
     } catch (const CLI::ParseError &e) {
         return app.exit(e) == 0 ? 0 : 1;
     }
-    try {
-        copy.size = parse_size(size_str);
-        if (copy.size == 0) throw std::invalid_argument("size must be > 0");
-    } catch (const std::exception &e) {
-        std::cerr << "mtia-run: --size " << size_str << ": " << e.what() << "\n";
+    mtia_run::DeviceChoice dev;
+    if (!device.empty() && index >= 0) {
+        std::cerr << "mtia-run: give --device or -i, not both\n";
         return 1;
     }
-    if (bench.empty()) {
-        std::cerr << "mtia-run: nothing to do (try --bench copy)\n" << app.help();
-        return 1;
+    if (all_digits(device) && device.size() <= 9) {
+        dev.index = std::stoi(device);
+    } else if (!device.empty()) {
+        dev.node = device;
+    } else if (index >= 0) {
+        dev.index = index;
     }
+    copy.device = model.device = dev;
+    model.json = copy.json;
+
     try {
-        if (bench == "copy") return mtia_run::bench_copy(copy);
+        if (bench == "copy") {
+            if (!model.model.empty()) {
+                std::cerr << "mtia-run: --bench copy takes no model\n";
+                return 1;
+            }
+            try {
+                copy.size = parse_size(size_str);
+                if (copy.size == 0) throw std::invalid_argument("size must be > 0");
+            } catch (const std::logic_error &e) {  // invalid_argument, out_of_range
+                std::cerr << "mtia-run: --size " << size_str << ": " << e.what() << "\n";
+                return 1;
+            }
+            return mtia_run::bench_copy(copy);
+        }
+        if (model.model.empty()) {
+            std::cerr << "mtia-run: nothing to do: give a model (.mtia) or --bench copy\n" << app.help();
+            return 1;
+        }
+        if (!bench.empty()) {
+            if (!all_digits(bench) || bench.size() > 9 || std::stoi(bench) == 0) {
+                std::cerr << "mtia-run: --bench " << bench << ": give a number of inferences (> 0) or 'copy'\n";
+                return 1;
+            }
+            model.bench = std::stoi(bench);
+        }
+        return mtia_run::run_model(model);
     } catch (const mtia::Error &e) {
         std::cerr << "mtia-run: " << mtia_status_name(e.status()) << ": " << e.what() << "\n";
         return 1;
     }
-    return 1;
 }

@@ -1,0 +1,26 @@
+# libmtia's models (runtime/model*.cc), mtia-run's inference mode and their
+# tests (docs/models.md). The FlatBuffers schema stays private to libmtia.
+target_sources(mtia PRIVATE runtime/model_loader.cc runtime/model.cc)
+target_link_libraries(mtia PRIVATE mtia_model_schema)
+
+target_sources(mtia-run PRIVATE tools/mtia-run/npy.cc tools/mtia-run/run_model.cc)
+
+# Host tests: the loader (models built with the FlatBuffers API), npy files.
+target_sources(unit_tests PRIVATE
+  tests/unit/model_loader_test.cc
+  tests/unit/model_npy_test.cc
+  tests/unit/model_c_api_test.cc
+  tools/mtia-run/npy.cc)
+target_include_directories(unit_tests PRIVATE tools/mtia-run)
+target_link_libraries(unit_tests PRIVATE mtia_model_schema)
+# ... and against real compiler output (an ONNX graph compiled in-process).
+if(TARGET mtia_compiler_lib)
+  target_sources(unit_tests PRIVATE tests/unit/model_compiled_test.cc)
+  target_link_libraries(unit_tests PRIVATE mtia_compiler_lib)
+endif()
+
+# In-VM model tests (tests/vm/test-models.sh).
+if(EXISTS ${CMAKE_SOURCE_DIR}/tests/vm/model_test.cc)
+add_executable(model_vm_tests tests/vm/model_test.cc)
+target_link_libraries(model_vm_tests PRIVATE mtia mtia_model_schema GTest::gtest_main Threads::Threads)
+endif()

@@ -1,0 +1,376 @@
+// SPDX-License-Identifier: MIT
+// The .mtia loader without a device: a good model is accepted and lowered to
+// the expected struct mtia_op program; every kind of corruption is a clear
+// MTIA_ERROR_INVALID_MODEL (truncation at every length, random byte flips,
+// bad indices/offsets/sizes/enums/versions), never a crash.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstring>
+#include <functional>
+#include <random>
+
+#include "model_loader.h"
+#include "model_test_util.h"
+
+namespace {
+
+using mtia::detail::parse_model;
+using mtia::detail::ParsedModel;
+using namespace model_test;
+
+// parse_model on an 8-byte aligned copy (as load_memory/load_file give it).
+// The copy lives until the next parse (ParsedModel::weights points into it).
+ParsedModel parse(const std::vector<uint8_t> &bytes)
+{
+    static std::vector<uint64_t> aligned;
+    aligned.assign(bytes.size() / 8 + 1, 0);
+    if (!bytes.empty()) std::memcpy(aligned.data(), bytes.data(), bytes.size());
+    return parse_model(aligned.data(), bytes.size());
+}
+
+// Expects MTIA_ERROR_INVALID_MODEL whose message contains substr.
+void expect_invalid(const std::vector<uint8_t> &bytes, const std::string &substr)
+{
+    try {
+        parse(bytes);
+        ADD_FAILURE() << "accepted; wanted an error containing '" << substr << "'";
+    } catch (const mtia::Error &e) {
+        EXPECT_EQ(e.status(), MTIA_ERROR_INVALID_MODEL) << e.what();
+        EXPECT_NE(std::string(e.what()).find(substr), std::string::npos) << e.what();
+        EXPECT_EQ(std::string(e.what()).rfind("invalid model: ", 0), 0u) << e.what();
+    }
+}
+
+void expect_invalid(const std::function<void(ModelSpec &)> &corrupt, const std::string &substr)
+{
+    ModelSpec m = tiny();
+    corrupt(m);
+    expect_invalid(build(m), substr);
+}
+
+uint32_t bits(float f)
+{
+    uint32_t u;
+    std::memcpy(&u, &f, 4);
+    return u;
+}
+
+TEST(ModelLoader, AcceptsTinyModel)
+{
+    ParsedModel p = parse(build(tiny()));
+    EXPECT_EQ(p.name, "tiny");
+    EXPECT_EQ(p.producer, "model_test");
+    EXPECT_EQ(p.format_version, MTIA_MODEL_FORMAT_VERSION);
+    EXPECT_EQ(p.arena_size, 512u);
+    EXPECT_EQ(p.flops, 128u);
+    ASSERT_EQ(p.weights_size, 128u);
+    EXPECT_EQ(p.weights[5], 5);
+    ASSERT_EQ(p.inputs.size(), 1u);
+    EXPECT_EQ(p.inputs[0].info.name, "x");
+    EXPECT_EQ(p.inputs[0].info.shape, (std::vector<uint32_t>{1, 2, 4, 4}));
+    EXPECT_EQ(p.inputs[0].info.bytes, 128u);
+    EXPECT_EQ(p.inputs[0].offset, 128u);
+    ASSERT_EQ(p.outputs.size(), 1u);
+    EXPECT_EQ(p.outputs[0].info.name, "y");
+    EXPECT_EQ(p.outputs[0].offset, 384u);
+    ASSERT_EQ(p.program.size(), 2u);
+    EXPECT_EQ(p.op_names[0], "op 0 (Conv 'conv')");
+}
+
+TEST(ModelLoader, LowersOpsToDeviceDescriptors)
+{
+    static_assert(sizeof(mtia_op) == MTIA_OP_BYTES, "op size");
+    ParsedModel p = parse(build(tiny()));
+    const mtia_op &c = p.program[0];
+    EXPECT_EQ(c.opcode, MTIA_OP_CONV);
+    EXPECT_EQ(c.n_in, 3);
+    EXPECT_EQ(c.act, MTIA_ACT_RELU);
+    EXPECT_EQ(c.flags, 0u);
+    EXPECT_EQ(c.in[0].offset, 128u);
+    EXPECT_EQ(c.in[0].dtype, MTIA_DTYPE_F32);
+    EXPECT_EQ(c.in[0].ndim, 4);
+    EXPECT_EQ(c.in[0].dims[0], 1u);
+    EXPECT_EQ(c.in[0].dims[1], 2u);
+    EXPECT_EQ(c.in[0].dims[3], 4u);
+    EXPECT_EQ(c.in[0].dims[4], 0u);  // unused dims zero
+    EXPECT_EQ(c.in[1].offset, 0u);
+    EXPECT_EQ(c.in[1].dims[0], 2u);
+    EXPECT_EQ(c.in[2].offset, 64u);
+    EXPECT_EQ(c.in[2].ndim, 1);
+    EXPECT_EQ(c.out.offset, 256u);
+    EXPECT_EQ(c.attrs[MTIA_CONV_STRIDE_H], 1u);
+    EXPECT_EQ(c.attrs[MTIA_CONV_GROUPS], 1u);
+    EXPECT_EQ(c.attrs[9], 0u);
+    const mtia_op &a = p.program[1];
+    EXPECT_EQ(a.opcode, MTIA_OP_BINARY);
+    EXPECT_EQ(a.n_in, 2);
+    EXPECT_EQ(a.in[0].offset, 256u);
+    EXPECT_EQ(a.in[1].offset, 128u);
+    // Unused input slots and reserved words stay zero.
+    const mtia_tensor_desc zero{};
+    EXPECT_EQ(std::memcmp(&a.in[2], &zero, sizeof(zero)), 0);
+    for (uint32_t r : a.reserved) EXPECT_EQ(r, 0u);
+    EXPECT_EQ(a.in[0].reserved0, 0u);
+    EXPECT_EQ(a.in[0].reserved1, 0u);
+}
+
+TEST(ModelLoader, ClipBoundsAreF32Bits)
+{
+    ModelSpec m = tiny();
+    m.ops[1].act = MTIA_ACT_CLIP;
+    m.ops[1].act_min = -1.5f;
+    m.ops[1].act_max = 6.0f;
+    ParsedModel p = parse(build(m));
+    EXPECT_EQ(p.program[1].act, MTIA_ACT_CLIP);
+    EXPECT_EQ(p.program[1].act_min, bits(-1.5f));
+    EXPECT_EQ(p.program[1].act_max, 0x40c00000u);
+    m.ops[1].act_min = -INFINITY;  // an open bound is fine
+    EXPECT_EQ(parse(build(m)).program[1].act_min, 0xff800000u);
+}
+
+TEST(ModelLoader, AcceptsNewerMinorVersion)
+{
+    ModelSpec m = tiny();
+    m.version = MTIA_MODEL_FORMAT_MAJOR << 16 | 7;
+    EXPECT_EQ(parse(build(m)).format_version & 0xffff, 7u);
+}
+
+TEST(ModelLoader, AcceptsInPlaceAndReusedOffsets)
+{
+    ModelSpec m = tiny();
+    // h in place over x's bytes is wrong (x is read again by op 1) ...
+    m.tensors[3].offset = 128;
+    expect_invalid(build(m), "which is still needed by op 1 (Binary 'add')");
+    // ... but an activation op writing over its own input's bytes is fine,
+    // and so is reusing bytes whose tensor is dead.
+    m = tiny();
+    m.tensors.push_back({"z", fb::TensorKind::Activation, {1, 2, 4, 4}, 256});  // = h's bytes
+    OpSpec relu;
+    relu.kind = MTIA_OP_ACT;
+    relu.act = MTIA_ACT_RELU;
+    relu.inputs = {3};
+    relu.output = 5;
+    m.ops.insert(m.ops.begin() + 1, relu);
+    m.ops[2].inputs = {5, 2};
+    EXPECT_EQ(parse(build(m)).program.size(), 3u);
+}
+
+TEST(ModelLoader, AcceptsChainModel)
+{
+    ParsedModel p = parse(build(chain(6)));
+    EXPECT_EQ(p.program.size(), 12u);
+    EXPECT_EQ(p.program[11].act, MTIA_ACT_CLIP);
+}
+
+// Cutting the file anywhere is an error, except cutting only the padding
+// after the last referenced byte (FlatBuffers writes back to front, so the
+// file ends with alignment padding): that is the same model.
+TEST(ModelLoader, RejectsEveryTruncation)
+{
+    const auto full = build(tiny());
+    const ParsedModel want = parse(full);
+    size_t accepted = 0;
+    for (size_t n = 0; n < full.size(); n++) {
+        std::vector<uint8_t> cut(full.begin(), full.begin() + n);
+        try {
+            ParsedModel p = parse(cut);
+            accepted++;
+            ASSERT_GE(n, full.size() - 3) << "truncated to " << n << " bytes of " << full.size() << " was accepted";
+            ASSERT_EQ(p.program.size(), want.program.size());
+            EXPECT_EQ(std::memcmp(p.program.data(), want.program.data(), p.program.size() * sizeof(mtia_op)), 0);
+            EXPECT_EQ(p.weights_size, want.weights_size);
+        } catch (const mtia::Error &e) {
+            ASSERT_EQ(e.status(), MTIA_ERROR_INVALID_MODEL) << n << ": " << e.what();
+        }
+    }
+    EXPECT_LE(accepted, 3u);
+}
+
+// Random byte flips: each result is an INVALID_MODEL error or a model that
+// passes every check (then its program is well-formed); never a crash.
+void fuzz(const std::vector<uint8_t> &good, int rounds, uint32_t seed)
+{
+    std::mt19937 rng(seed);
+    int rejected = 0;
+    for (int r = 0; r < rounds; r++) {
+        std::vector<uint8_t> bad = good;
+        const int flips = 1 + static_cast<int>(rng() % 4);
+        for (int f = 0; f < flips; f++) bad[rng() % bad.size()] ^= static_cast<uint8_t>(1 + rng() % 255);
+        try {
+            ParsedModel p = parse(bad);
+            for (const mtia_op &op : p.program) {
+                ASSERT_GE(op.opcode, MTIA_OP_CONV);
+                ASSERT_LE(op.opcode, MTIA_OP_LAST);
+                ASSERT_LE(op.act, MTIA_ACT_LAST);
+                for (unsigned i = 0; i < op.n_in; i++) ASSERT_LE(op.in[i].offset + 4, p.arena_size);
+                ASSERT_LE(op.out.offset + 4, p.arena_size);
+            }
+        } catch (const mtia::Error &e) {
+            ASSERT_EQ(e.status(), MTIA_ERROR_INVALID_MODEL) << e.what();
+            rejected++;
+        }
+    }
+    EXPECT_GT(rejected, 0);
+}
+
+TEST(ModelLoader, RandomByteFlipsNeverCrash)
+{
+    fuzz(build(chain(8)), 1000, 1);
+    fuzz(build(tiny()), 1000, 2);
+}
+
+TEST(ModelLoader, RejectsBadFile)
+{
+    expect_invalid(std::vector<uint8_t>{}, "too small");
+    expect_invalid(std::vector<uint8_t>{1, 2, 3}, "too small");
+    auto b = build(tiny());
+    std::memcpy(b.data() + 4, "ONNX", 4);
+    expect_invalid(b, "file identifier 'ONNX', expected 'MTIM'");
+    b[5] = 0x01;
+    expect_invalid(b, "'O\\x01NX'");
+    // A wild root offset.
+    b = build(tiny());
+    b[0] = 0xff;
+    b[3] = 0x7f;
+    expect_invalid(b, "corrupt or truncated");
+    EXPECT_THROW(parse_model(nullptr, 10), mtia::Error);
+}
+
+TEST(ModelLoader, RejectsBadVersion)
+{
+    expect_invalid([](ModelSpec &m) { m.version = 2u << 16; }, "format version 2.0 is not supported");
+    expect_invalid([](ModelSpec &m) { m.version = 0; }, "format version 0.0");
+}
+
+TEST(ModelLoader, RejectsBadTensors)
+{
+    expect_invalid([](ModelSpec &m) { m.tensors[2].shape = {}; }, "tensor 2 'x': 0 dims");
+    expect_invalid([](ModelSpec &m) { m.tensors[2].no_shape = true; }, "0 dims");
+    expect_invalid([](ModelSpec &m) { m.tensors[2].shape = {1, 1, 1, 1, 1, 1, 128}; }, "7 dims (must be 1..6)");
+    expect_invalid([](ModelSpec &m) { m.tensors[2].shape = {1, 0, 4, 4}; }, "dim 1 is 0");
+    expect_invalid([](ModelSpec &m) { m.tensors[2].size = 64; }, "size 64 bytes, but its shape holds 128");
+    expect_invalid(
+        [](ModelSpec &m) {
+            m.tensors[2].shape = {65536, 65536, 65536, 65536};
+            m.tensors[2].size = 0;
+        },
+        "element count overflows");
+    expect_invalid([](ModelSpec &m) { m.tensors[2].offset = 132; }, "offset 132 is not a multiple of 64");
+    expect_invalid([](ModelSpec &m) { m.tensors[4].offset = 448; }, "bytes [448, +128) are outside the arena of 512");
+    expect_invalid([](ModelSpec &m) { m.tensors[4].offset = UINT64_MAX - 63; }, "outside the arena");
+    expect_invalid([](ModelSpec &m) { m.tensors[1].offset = 128; }, "outside the weights image of 128 bytes");
+    expect_invalid([](ModelSpec &m) { m.tensors[2].offset = 64; }, "overlap the weights image [0, 128)");
+    expect_invalid([](ModelSpec &m) { m.tensors[2].dtype = 2; }, "unsupported dtype 2");
+    expect_invalid([](ModelSpec &m) { m.tensors[3].kind = static_cast<fb::TensorKind>(9); }, "unknown kind 9");
+    expect_invalid([](ModelSpec &m) { m.tensors.clear(); }, "no tensors");
+}
+
+TEST(ModelLoader, RejectsBadArenaAndWeights)
+{
+    expect_invalid([](ModelSpec &m) { m.arena = 0; }, "arena_size is 0");
+    expect_invalid([](ModelSpec &m) { m.arena = (64ull << 30) + 1; }, "exceeds the largest device memory");
+    expect_invalid(
+        [](ModelSpec &m) {
+            m.weights.resize(1024);
+        },
+        "weights image of 1024 bytes is larger than the arena (512)");
+    expect_invalid([](ModelSpec &m) { m.no_weights = true; }, "outside the weights image of 0 bytes");
+}
+
+TEST(ModelLoader, RejectsBadOps)
+{
+    expect_invalid([](ModelSpec &m) { m.ops.clear(); }, "no ops");
+    expect_invalid([](ModelSpec &m) { m.ops[0].kind = 0; }, "op 0 (? 'conv'): unknown op kind 0");
+    expect_invalid([](ModelSpec &m) { m.ops[0].kind = 99; }, "unknown op kind 99");
+    expect_invalid([](ModelSpec &m) { m.ops[0].inputs = {2}; }, "op 0 (Conv 'conv'): 1 inputs (Conv takes 2..3)");
+    expect_invalid([](ModelSpec &m) { m.ops[0].inputs = {2, 0, 1, 1}; }, "4 inputs");
+    expect_invalid([](ModelSpec &m) { m.ops[0].no_inputs = true; }, "0 inputs");
+    expect_invalid([](ModelSpec &m) { m.ops[1].inputs = {3}; }, "1 inputs (Binary takes 2)");
+    expect_invalid([](ModelSpec &m) { m.ops[0].inputs = {2, 5, 1}; }, "op 0 (Conv 'conv'): input 1 index 5 is not a tensor");
+    expect_invalid([](ModelSpec &m) { m.ops[0].inputs = {2, 0xffffffffu, 1}; }, "index 4294967295 is not a tensor");
+    expect_invalid([](ModelSpec &m) { m.ops[1].output = 7; }, "op 1 (Binary 'add'): output index 7 is not a tensor");
+    expect_invalid([](ModelSpec &m) { m.ops[1].output = 0; }, "writes tensor 0 'W' of kind Weight");
+    expect_invalid([](ModelSpec &m) { m.ops[1].output = 2; }, "writes tensor 2 'x' of kind Input");
+    expect_invalid([](ModelSpec &m) { m.ops[0].act = 5; }, "unknown activation 5");
+    expect_invalid([](ModelSpec &m) { m.ops[0].attrs.resize(17); }, "17 attrs (at most 16)");
+    expect_invalid(
+        [](ModelSpec &m) {
+            m.ops[1].act = MTIA_ACT_CLIP;
+            m.ops[1].act_min = 1;
+            m.ops[1].act_max = -1;
+        },
+        "Clip bounds");
+    expect_invalid(
+        [](ModelSpec &m) {
+            m.ops[1].act = MTIA_ACT_CLIP;
+            m.ops[1].act_min = NAN;
+        },
+        "empty or NaN");
+}
+
+TEST(ModelLoader, RejectsBadInputsAndOutputs)
+{
+    expect_invalid([](ModelSpec &m) { m.inputs = {9}; }, "model input 0: index 9 is not a tensor");
+    expect_invalid([](ModelSpec &m) { m.inputs = {3}; }, "model input 0: tensor 3 'h' is of kind Activation");
+    expect_invalid([](ModelSpec &m) { m.inputs = {2, 2}; }, "model input 1: tensor 2 'x' is listed twice");
+    expect_invalid([](ModelSpec &m) { m.inputs = {}; }, "tensor 2 'x' is of kind Input but not a model input");
+    expect_invalid([](ModelSpec &m) { m.outputs = {}; }, "not a model output");
+    expect_invalid(
+        [](ModelSpec &m) {
+            m.outputs = {};
+            m.tensors[4].kind = fb::TensorKind::Activation;
+        },
+        "no model outputs");
+    expect_invalid([](ModelSpec &m) { m.outputs = {3}; }, "is of kind Activation");
+    expect_invalid([](ModelSpec &m) { m.inputs.assign(101, 2); }, "101 model inputs (at most 100)");
+    // Two inputs sharing bytes would overwrite each other when copied in.
+    expect_invalid(
+        [](ModelSpec &m) {
+            m.tensors.push_back({"x2", fb::TensorKind::Input, {1, 2, 4, 4}, 192});
+            m.inputs.push_back(5);
+        },
+        "model input 1: tensor 5 'x2' [192, +128) overlaps tensor 2 'x' [128, +128)");
+}
+
+TEST(ModelLoader, RejectsOverwritingLiveTensors)
+{
+    // h over x: x is read by op 1 after op 0 writes h.
+    expect_invalid([](ModelSpec &m) { m.tensors[3].offset = 128; },
+                   "op 0 (Conv 'conv') writes tensor 3 'h' [128, +128) over tensor 2 'x' [128, +128), which is still "
+                   "needed by op 1 (Binary 'add')");
+    // A second output over part of the first; over all of it, computed later.
+    auto second_output = [](ModelSpec &m, uint64_t offset) {
+        m.arena = 1024;
+        m.tensors.push_back({"y2", fb::TensorKind::Output, {1, 2, 4, 4}, offset});
+        OpSpec relu;
+        relu.kind = MTIA_OP_ACT;
+        relu.name = "y2";
+        relu.inputs = {3};
+        relu.output = 5;
+        m.ops.push_back(relu);
+        m.outputs.push_back(5);
+    };
+    expect_invalid([&](ModelSpec &m) { second_output(m, 448); },
+                   "model output 1: tensor 5 'y2' [448, +128) overlaps tensor 4 'y' [384, +128)");
+    expect_invalid([&](ModelSpec &m) { second_output(m, 384); },
+                   "op 2 (Act 'y2') writes tensor 5 'y2' [384, +128) over tensor 4 'y' [384, +128), which is still "
+                   "needed as a model output");
+    expect_invalid(
+        [](ModelSpec &m) {
+            m.tensors.push_back({"t", fb::TensorKind::Activation, {1, 2, 4, 4}, 384});
+            OpSpec relu;
+            relu.kind = MTIA_OP_ACT;
+            relu.name = "late";
+            relu.inputs = {3};
+            relu.output = 5;
+            m.ops.push_back(relu);
+        },
+        "op 2 (Act 'late') writes tensor 5 't' [384, +128) over tensor 4 'y' [384, +128), which is still needed "
+        "as a model output");
+    // Reading an intermediate before the op that computes it.
+    expect_invalid([](ModelSpec &m) { std::swap(m.ops[0], m.ops[1]); },
+                   "op 0 (Binary 'add') reads tensor 3 'h' before op 1 (Conv 'conv') writes it");
+}
+
+}  // namespace

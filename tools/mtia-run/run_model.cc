@@ -1,0 +1,213 @@
+// SPDX-License-Identifier: MIT
+// mtia-run MODEL.mtia: one inference (inputs and outputs as .npy files), or
+// --bench N: latency percentiles of N synchronous runs (host clock, submit to
+// outputs in host memory), throughput (run_batch of --batch-requests
+// requests, or the synchronous runs when 1), and N run_async() inferences
+// queued back to back on one stream, timed by device events.
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <iostream>
+#include <nlohmann/json.hpp>
+#include <random>
+
+#include "bench.h"
+#include "npy.h"
+
+namespace mtia_run {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double ms_since(Clock::time_point t0) { return std::chrono::duration<double, std::milli>(Clock::now() - t0).count(); }
+
+std::vector<uint64_t> shape64(const std::vector<uint32_t> &s) { return {s.begin(), s.end()}; }
+
+std::vector<std::vector<float>> load_inputs(const mtia::Model &model, const ModelRunOptions &o)
+{
+    const auto &ins = model.inputs();
+    std::vector<std::vector<float>> data;
+    if (o.inputs.empty()) {
+        if (!o.bench && !ins.empty()) {
+            std::string want;
+            for (const auto &t : ins) want += " '" + t.name + "' " + shape_str(shape64(t.shape));
+            throw NpyError("the model takes " + std::to_string(ins.size()) + " input(s), give --input FILE.npy for each:" +
+                           want);
+        }
+        std::mt19937 rng(1);
+        std::uniform_real_distribution<float> u(-1.0f, 1.0f);
+        for (const auto &t : ins) {
+            std::vector<float> v(t.bytes / 4);
+            for (auto &x : v) x = u(rng);
+            data.push_back(std::move(v));
+        }
+        return data;
+    }
+    if (o.inputs.size() != ins.size()) {
+        throw NpyError("the model takes " + std::to_string(ins.size()) + " input(s), " + std::to_string(o.inputs.size()) +
+                       " --input given");
+    }
+    for (size_t i = 0; i < ins.size(); i++) {
+        NpyArray a = read_npy(o.inputs[i]);
+        if (a.shape != shape64(ins[i].shape)) {
+            throw NpyError(o.inputs[i] + ": shape " + shape_str(a.shape) + ", but model input " + std::to_string(i) +
+                           " '" + ins[i].name + "' is " + shape_str(shape64(ins[i].shape)));
+        }
+        data.push_back(std::move(a.data));
+    }
+    return data;
+}
+
+struct Outputs {
+    std::vector<std::vector<float>> data;
+    std::vector<mtia::HostOutput> host;
+    explicit Outputs(const mtia::Model &m)
+    {
+        for (const auto &t : m.outputs()) data.emplace_back(t.bytes / 4);
+        for (auto &d : data) host.push_back({d.data(), d.size() * 4});
+    }
+};
+
+void print_model(const mtia::Model &m, const mtia::Device &dev)
+{
+    std::printf("model '%s' (%s) on %s: %zu ops, arena %.1f MiB (weights %.1f MiB), %.3f GFLOP\n", m.name().c_str(),
+                m.producer().c_str(), dev.info().node.c_str(), m.num_ops(), m.arena_bytes() / 1048576.0,
+                m.weight_bytes() / 1048576.0, m.flops() / 1e9);
+    for (size_t i = 0; i < m.inputs().size(); i++) {
+        std::printf("  input %zu '%s' %s f32\n", i, m.inputs()[i].name.c_str(),
+                    shape_str(shape64(m.inputs()[i].shape)).c_str());
+    }
+}
+
+// Prints a summary of each output (unless --json) and writes the --output files.
+void report_outputs(const mtia::Model &m, const Outputs &out, const ModelRunOptions &o)
+{
+    for (size_t i = 0; i < out.data.size(); i++) {
+        const auto &t = m.outputs()[i];
+        const auto &v = out.data[i];
+        float lo = INFINITY, hi = -INFINITY;
+        double sum = 0;
+        for (float x : v) lo = std::min(lo, x), hi = std::max(hi, x), sum += x;
+        if (!o.json) {
+            std::printf("  output %zu '%s' %s: min %g max %g mean %g%s%s\n", i, t.name.c_str(),
+                        shape_str(shape64(t.shape)).c_str(), lo, hi, v.empty() ? 0.0 : sum / v.size(),
+                        o.outputs.empty() ? "" : " -> ", o.outputs.empty() ? "" : o.outputs[i].c_str());
+        }
+        if (!o.outputs.empty()) write_npy(o.outputs[i], shape64(t.shape), v.data());
+    }
+}
+
+int bench(mtia::Device &dev, mtia::Model &m, const std::vector<mtia::HostInput> &in, Outputs &out,
+          const ModelRunOptions &o)
+{
+    const int n = o.bench, b = o.batch_requests;
+    m.run(in, out.host);  // warm-up
+
+    std::vector<double> lat;
+    auto t0 = Clock::now();
+    for (int i = 0; i < n; i++) {
+        auto t = Clock::now();
+        m.run(in, out.host);
+        lat.push_back(ms_since(t));
+    }
+    double total_ms = ms_since(t0);
+    double ips = n / (total_ms / 1e3);
+
+    if (b > 1) {
+        std::vector<Outputs> bo;
+        for (int r = 0; r < b; r++) bo.emplace_back(m);
+        std::vector<std::vector<mtia::HostInput>> bin(b, in);
+        std::vector<std::vector<mtia::HostOutput>> bout;
+        for (auto &x : bo) bout.push_back(x.host);
+        int done = 0;
+        t0 = Clock::now();
+        while (done < n) {
+            const int k = std::min(b, n - done);
+            bin.resize(k);
+            bout.resize(k);
+            m.run_batch(bin, bout);
+            done += k;
+        }
+        ips = n / (ms_since(t0) / 1e3);
+    }
+
+    // run_async: inputs and outputs in host buffers, N inferences queued on
+    // one stream between two events.
+    mtia::Stream s(dev);
+    std::vector<mtia::Buffer> ib, ob;
+    std::vector<mtia::BufferTensor> it, ot;
+    for (const auto &x : in) {
+        ib.emplace_back(dev, x.bytes, mtia::Placement::Host);
+        std::memcpy(ib.back().map(), x.data, x.bytes);
+    }
+    for (const auto &t : m.outputs()) ob.emplace_back(dev, t.bytes, mtia::Placement::Host);
+    for (auto &x : ib) it.push_back({&x, 0});
+    for (auto &x : ob) ot.push_back({&x, 0});
+    mtia::Event e0(dev), e1(dev);
+    t0 = Clock::now();
+    s.record(e0);
+    for (int i = 0; i < n; i++) m.run_async(s, it, ot);
+    s.record(e1);
+    s.synchronize();
+    const double async_ms = ms_since(t0);
+    const double dev_ms = mtia::Event::elapsed_ms(e0, e1) / n;
+
+    std::sort(lat.begin(), lat.end());
+    const double p50 = percentile(lat, 50), p90 = percentile(lat, 90), p99 = percentile(lat, 99);
+    if (o.json) {
+        nlohmann::json j;
+        j["model"] = m.name();
+        j["device"] = dev.info().node;
+        j["inferences"] = n;
+        j["batch_requests"] = b;
+        j["latency_ms"] = {{"p50", p50}, {"p90", p90}, {"p99", p99}};
+        j["throughput_ips"] = ips;
+        j["async_throughput_ips"] = n / (async_ms / 1e3);
+        j["device_ms_per_inference"] = dev_ms;
+        j["device_estimate_ms"] = nullptr;
+        std::cout << j.dump(2) << "\n";
+    } else {
+        std::printf("  %d inferences: latency p50 %.3f ms  p90 %.3f ms  p99 %.3f ms (host clock, run())\n", n, p50,
+                    p90, p99);
+        std::printf("  throughput: %.2f inferences/s (%s)\n", ips,
+                    b > 1 ? ("run_batch of " + std::to_string(b) + " requests").c_str() : "run() back to back");
+        std::printf("  run_async x %d on one stream: %.2f inferences/s; device time %.3f ms per inference (events)\n",
+                    n, n / (async_ms / 1e3), dev_ms);
+        std::printf("  device estimate: n/a (the driver does not return the COMPUTE completion's result)\n");
+    }
+    return 0;
+}
+
+}  // namespace
+
+int run_model(const ModelRunOptions &o)
+{
+    try {
+        auto dev = o.device.open();
+        auto m = mtia::Model::load_file(dev, o.model);
+        if (!o.outputs.empty() && o.outputs.size() != m.outputs().size()) {
+            throw NpyError("the model has " + std::to_string(m.outputs().size()) + " output(s), " +
+                           std::to_string(o.outputs.size()) + " --output given");
+        }
+        const auto data = load_inputs(m, o);
+        std::vector<mtia::HostInput> in;
+        for (const auto &d : data) in.push_back({d.data(), d.size() * 4});
+        Outputs out(m);
+        if (!o.json) print_model(m, dev);
+        if (o.bench) {
+            bench(dev, m, in, out, o);
+        } else {
+            m.run(in, out.host);
+        }
+        report_outputs(m, out, o);
+        return 0;
+    } catch (const NpyError &e) {
+        std::cerr << "mtia-run: " << e.what() << "\n";
+        return 1;
+    }
+}
+
+}  // namespace mtia_run
