@@ -26,3 +26,8 @@ add_executable(compute_tests
   tests/unit/compute_validate_test.cc)
 target_link_libraries(compute_tests PRIVATE mtia_device_core GTest::gtest_main)
 gtest_discover_tests(compute_tests DISCOVERY_MODE PRE_TEST)
+
+# In-VM COMPUTE jobs through the driver (tests/vm/test-compute.sh).
+add_executable(compute_vm_tests tests/vm/compute_test.cc)
+target_include_directories(compute_vm_tests PRIVATE include tests/unit)
+target_link_libraries(compute_vm_tests PRIVATE mtia PkgConfig::LIBDRM GTest::gtest_main)
