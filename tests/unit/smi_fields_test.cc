@@ -1,0 +1,173 @@
+// SPDX-License-Identifier: MIT
+// mtia-smi --query fields: list parsing, --format, CSV and JSON output.
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+#include <set>
+
+#include "smi_fields.h"
+#include "smi_test_devices.h"
+
+namespace {
+
+using mtia_smi::parse_field_list;
+using mtia_smi::parse_format;
+using smi_test::two_devices;
+
+std::string names(const std::vector<const mtia_smi::Field *> &fs)
+{
+    std::string s;
+    for (auto *f : fs) s += (s.empty() ? "" : "|") + f->name;
+    return s;
+}
+
+TEST(SmiFields, FieldNamesAreUniqueAndDescribed)
+{
+    std::set<std::string> seen;
+    for (const auto &f : mtia_smi::all_fields()) {
+        EXPECT_TRUE(seen.insert(f.name).second) << f.name;
+        EXPECT_FALSE(f.help.empty()) << f.name;
+        EXPECT_EQ(f.name.find_first_of(", "), std::string::npos) << f.name;
+    }
+    std::string list = mtia_smi::format_field_list();
+    for (const auto &f : mtia_smi::all_fields()) EXPECT_NE(list.find(f.name + " "), std::string::npos);
+    EXPECT_NE(list.find("power.draw                      W      board power now"), std::string::npos)
+        << list;
+}
+
+TEST(SmiFields, ParsesListsWithSpacesAndEmptyItems)
+{
+    EXPECT_EQ(names(parse_field_list("index,name")), "index|name");
+    EXPECT_EQ(names(parse_field_list(" index , power.draw ,, memory.used,")),
+              "index|power.draw|memory.used");
+    EXPECT_EQ(names(parse_field_list("index,index")), "index|index");
+}
+
+TEST(SmiFields, UnknownFieldIsNamed)
+{
+    try {
+        parse_field_list("index,temperature.gpu,name");
+        FAIL() << "accepted an unknown field";
+    } catch (const mtia_smi::UnknownField &e) {
+        EXPECT_EQ(e.name(), "temperature.gpu");
+        EXPECT_NE(std::string(e.what()).find("unknown field 'temperature.gpu'"), std::string::npos);
+    }
+    EXPECT_THROW(parse_field_list(""), std::invalid_argument);
+    EXPECT_THROW(parse_field_list(" , "), std::invalid_argument);
+    EXPECT_THROW(parse_field_list("Index"), mtia_smi::UnknownField);  // names are exact
+}
+
+TEST(SmiFields, FormatSpec)
+{
+    auto f = parse_format("csv");
+    EXPECT_FALSE(f.json);
+    EXPECT_TRUE(f.header);
+    EXPECT_TRUE(f.units);
+    f = parse_format("csv,noheader,nounits");
+    EXPECT_FALSE(f.header);
+    EXPECT_FALSE(f.units);
+    f = parse_format("csv, nounits");
+    EXPECT_TRUE(f.header);
+    EXPECT_FALSE(f.units);
+    EXPECT_TRUE(parse_format("json").json);
+    EXPECT_THROW(parse_format("xml"), std::invalid_argument);
+    EXPECT_THROW(parse_format("csv,noheaders"), std::invalid_argument);
+    EXPECT_THROW(parse_format("json,noheader"), std::invalid_argument);
+    EXPECT_THROW(parse_format(""), std::invalid_argument);
+}
+
+TEST(SmiFields, CsvWithHeaderAndUnits)
+{
+    auto fields = parse_field_list(
+        "index,pci.bus_id,temperature.die,power.draw,power.limit,memory.used,memory.total,"
+        "utilization.dma,clocks.current,ecc.errors.corrected,firmware.version");
+    std::string csv = mtia_smi::format_query_csv(two_devices(), fields, parse_format("csv"), "ts");
+    EXPECT_EQ(csv,
+              "index, pci.bus_id, temperature.die [C], power.draw [W], power.limit [W], "
+              "memory.used [MiB], memory.total [MiB], utilization.dma [%], clocks.current [MHz], "
+              "ecc.errors.corrected, firmware.version\n"
+              "0, 0000:00:03.0, [N/A], [N/A], [N/A], [N/A], [N/A], [N/A], [N/A], [N/A], [N/A]\n"
+              "1, 0000:00:04.0, 47.2 C, 9.20 W, 25.00 W, 64 MiB, 2047 MiB, 97 %, 800 MHz, 3, 1.2.3\n");
+}
+
+TEST(SmiFields, CsvNoHeaderNoUnits)
+{
+    auto fields = parse_field_list("index,power.draw.average,utilization.dma,memory.free,timestamp");
+    std::string csv = mtia_smi::format_query_csv(two_devices(), fields,
+                                                 parse_format("csv,noheader,nounits"), "2026/11/26 10:00:00");
+    EXPECT_EQ(csv, "0, [N/A], [N/A], [N/A], 2026/11/26 10:00:00\n"
+                   "1, 8.99, 97, 1983, 2026/11/26 10:00:00\n");
+    std::string nounits =
+        mtia_smi::format_query_csv(two_devices(), fields, parse_format("csv,nounits"), "t");
+    EXPECT_EQ(nounits.substr(0, nounits.find('\n')),
+              "index, power.draw.average, utilization.dma, memory.free, timestamp");
+}
+
+TEST(SmiFields, CsvQuotesTextThatNeedsIt)
+{
+    auto devs = two_devices();
+    devs[1].tel.throttle = "power,thermal";
+    devs[1].info.name = "say \"hi\"";
+    auto fields = parse_field_list("clocks_throttle_reasons.active,name");
+    std::string csv = mtia_smi::format_query_csv({devs[1]}, fields, parse_format("csv,noheader"), "");
+    EXPECT_EQ(csv, "\"power,thermal\", \"say \"\"hi\"\"\"\n");
+}
+
+TEST(SmiFields, JsonHasNumbersAndNulls)
+{
+    auto fields = parse_field_list(
+        "index,name,temperature.die,power.draw,energy.consumption,utilization.pe,memory.reserved,"
+        "pcie.link.gen.max,serial");
+    auto j = nlohmann::json::parse(mtia_smi::format_query_json(two_devices(), fields, "ts"));
+    ASSERT_TRUE(j.is_array());
+    ASSERT_EQ(j.size(), 2u);
+    const auto &d = j[1];
+    EXPECT_EQ(d["index"], 1);
+    EXPECT_EQ(d["name"], "MTIA v1 (emulated)");
+    EXPECT_DOUBLE_EQ(d["temperature.die"].get<double>(), 47.2);  // as CSV shows it
+    EXPECT_DOUBLE_EQ(d["power.draw"].get<double>(), 9.2);
+    EXPECT_DOUBLE_EQ(d["energy.consumption"].get<double>(), 1234.568);
+    EXPECT_EQ(d["utilization.pe"], 0);
+    EXPECT_EQ(d["memory.reserved"], 1);
+    EXPECT_EQ(d["pcie.link.gen.max"], 4);
+    EXPECT_EQ(d["serial"], "4d544941e1c3ddf8");
+    EXPECT_TRUE(j[0]["temperature.die"].is_null());
+    EXPECT_TRUE(j[0]["serial"].is_null());
+    // Keys in the order asked.
+    std::vector<std::string> keys;
+    auto ordered = nlohmann::ordered_json::parse(mtia_smi::format_query_json(two_devices(), fields, "ts"));
+    for (auto it = ordered[0].begin(); it != ordered[0].end(); ++it) keys.push_back(it.key());
+    EXPECT_EQ(keys.front(), "index");
+    EXPECT_EQ(keys.back(), "serial");
+    EXPECT_EQ(mtia_smi::format_query_json({}, fields, "ts"), "[]\n");
+}
+
+TEST(SmiFields, CsvAndJsonAgree)
+{
+    std::string all;
+    for (const auto &f : mtia_smi::all_fields()) all += f.name + ",";
+    auto fields = parse_field_list(all);
+    auto devs = two_devices();
+    std::string csv = mtia_smi::format_query_csv(devs, fields, parse_format("csv,noheader,nounits"), "ts");
+    auto j = nlohmann::json::parse(mtia_smi::format_query_json(devs, fields, "ts"));
+    std::string line = csv.substr(csv.find('\n') + 1);
+    line.pop_back();
+    size_t i = 0, start = 0;
+    for (const auto *f : fields) {
+        size_t end = line.find(", ", start);
+        std::string cell = line.substr(start, end == std::string::npos ? end : end - start);
+        const auto &v = j[1][f->name];
+        if (v.is_null()) {
+            EXPECT_EQ(cell, "[N/A]") << f->name;
+        } else if (v.is_string()) {
+            EXPECT_EQ(cell, v.get<std::string>()) << f->name;
+        } else {
+            EXPECT_DOUBLE_EQ(std::stod(cell), v.get<double>()) << f->name;
+        }
+        start = end + 2;
+        i++;
+    }
+    EXPECT_EQ(i, mtia_smi::all_fields().size());
+}
+
+}  // namespace
