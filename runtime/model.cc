@@ -218,11 +218,18 @@ std::shared_ptr<detail::ModelState> make_model(const Device &dev, const detail::
     for (auto &io : m->in) m->in_info.push_back(io.info);
     for (auto &io : m->out) m->out_info.push_back(io.info);
 
+    const std::string needs = "model '" + p.name + "' needs " + std::to_string(p.arena_size) +
+                              " bytes of device memory for its arena";
+    if (p.arena_size > dev.info().devmem_bytes) {
+        throw Error(MTIA_ERROR_OUT_OF_MEMORY, needs + ", more than " + dev.info().node + " has (" +
+                                                  std::to_string(dev.info().devmem_bytes) + ")");
+    }
     try {
         m->arena = Buffer(dev, p.arena_size, Placement::Device);
     } catch (const Error &e) {
-        throw Error(e.status(), "model '" + p.name + "' needs " + std::to_string(p.arena_size) +
-                                    " bytes of device memory for its arena: " + e.what());
+        // EINVAL from BO_CREATE: over the driver's limit for one device BO.
+        throw Error(e.status() == MTIA_ERROR_INVALID_ARGUMENT ? MTIA_ERROR_OUT_OF_MEMORY : e.status(),
+                    needs + ": " + e.what());
     }
     const size_t prog_bytes = p.program.size() * sizeof(mtia_op);
     m->program = Buffer(dev, prog_bytes, Placement::Device);

@@ -1,0 +1,177 @@
+#!/usr/bin/env bash
+# Compiled models on the device: every test model's outputs against
+# PyTorch's (mtia-run, .npy in and out), libmtia's model API
+# (build/bin/model_vm_tests), two processes at once, corrupt files and bad
+# inputs refused with clear errors, the benchmark mode, a clean dmesg.
+#
+# On the HOST first (needs torch; models go to build/model-tests):
+#   tests/vm/test-models.sh --prepare
+# then INSIDE an mtia-vm guest:
+#   tools/mtia-vm run --device-opts devmem-size=512M -- tests/vm/test-models.sh
+# Last line: "N passed, M failed"; exit 1 if any failed.
+set -u
+cd "$(dirname "$0")/../.." || exit 2
+DIR=${MTIA_MODEL_DIR:-build/model-tests}
+MODELS="convbnrelu depthwise branches shufflesplit mlp seqlinear twoinout resnet18 resnet18_b8"
+
+if [ "${1:-}" = --prepare ]; then
+  # ONNX + reference data from PyTorch (tests/models/make_models.py), then
+  # mtia-compile; each step only when its inputs are newer than its output.
+  set -e
+  mkdir -p "$DIR"
+  todo=()
+  for m in $MODELS; do
+    if [ ! -f "$DIR/$m.onnx" ] || [ tests/models/make_models.py -nt "$DIR/$m.onnx" ] ||
+      ! grep -q "\"$m\"" "$DIR/manifest.json" 2>/dev/null; then
+      todo+=("$m")
+    fi
+  done
+  if [ ${#todo[@]} -gt 0 ]; then
+    echo "make_models.py: ${todo[*]}"
+    /usr/bin/python3 tests/models/make_models.py --out "$DIR" --only "${todo[@]}"
+  fi
+  for m in $MODELS; do
+    if [ ! -f "$DIR/$m.mtia" ] || [ "$DIR/$m.onnx" -nt "$DIR/$m.mtia" ] ||
+      [ build/bin/mtia-compile -nt "$DIR/$m.mtia" ]; then
+      echo "mtia-compile: $m"
+      build/bin/mtia-compile -q "$DIR/$m.onnx" -o "$DIR/$m.mtia"
+    fi
+  done
+  exit 0
+fi
+
+# shellcheck source=tests/vm/lib.sh
+. tests/vm/lib.sh
+RUN=build/bin/mtia-run
+dev=${MTIA_TEST_DEVICE:-0}
+tmp=$(mktemp -d)
+on_finish() { rm -rf "$tmp"; }
+
+if [ "$ndev" -eq 0 ]; then
+  fail "no PCI device $VENDOR:$DEVICE in the VM (run with --devices N)"
+  finish
+fi
+if [ ! -f "$DIR/manifest.json" ]; then
+  fail "no models in $DIR: run tests/vm/test-models.sh --prepare on the host first"
+  finish
+fi
+dmesg_mark=$(dmesg | wc -l)
+
+# manifest FIELD...: python access to a model's manifest entry.
+entry() { # model key -> "file file ..." / tolerance
+  $PY -c 'import json, sys
+e = {x["name"]: x for x in json.load(open(sys.argv[1]))}[sys.argv[2]]
+v = e[sys.argv[3]]
+print(" ".join(i["file"] for i in v) if isinstance(v, list) else v)' "$DIR/manifest.json" "$1" "$2"
+}
+# run_model NAME OUTPREFIX [mtia-run args]: runs NAME on its reference input.
+run_model() {
+  local m=$1 pre=$2 args=() f i=0
+  shift 2
+  for f in $(entry "$m" inputs); do args+=(--input "$DIR/$f"); done
+  for f in $(entry "$m" outputs); do args+=(--output "$pre.out$i.npy"); i=$((i + 1)); done
+  "$RUN" "$DIR/$m.mtia" -i "$dev" "${args[@]}" "$@"
+}
+# compare NAME OUTPREFIX: prints the max abs error of each output, fails
+# beyond the manifest's tolerance.
+compare() {
+  $PY -c 'import json, sys
+import numpy as np
+d, m, pre = sys.argv[1:4]
+e = {x["name"]: x for x in json.load(open(d + "/manifest.json"))}[m]
+ok = True
+for i, o in enumerate(e["outputs"]):
+    got, want = np.load("%s.out%d.npy" % (pre, i)), np.load(d + "/" + o["file"])
+    err = float(np.abs(got.astype(np.float64) - want).max()) if got.shape == want.shape else float("inf")
+    print("  %s output %d %s: max abs error %.3g (tolerance %g)" % (m, i, "x".join(map(str, got.shape)), err, e["tolerance"]))
+    ok = ok and err <= e["tolerance"]
+sys.exit(0 if ok else 1)' "$DIR" "$1" "$2"
+}
+
+run_gtest build/bin/model_vm_tests
+
+for m in $MODELS; do
+  if run_model "$m" "$tmp/$m" >"$tmp/$m.log" 2>&1; then
+    check "$m: mtia-run output matches PyTorch" compare "$m" "$tmp/$m"
+  else
+    cat "$tmp/$m.log"
+    fail "$m: mtia-run failed"
+  fi
+done
+
+# Two processes running models at once, both right.
+run_model resnet18 "$tmp/p1" >"$tmp/p1.log" 2>&1 &
+p1=$!
+for _ in 1 2 3 4 5; do run_model branches "$tmp/p2" >"$tmp/p2.log" 2>&1 || break; done
+p2=$?
+wait "$p1"
+p1=$?
+for r in "resnet18 p1 $p1" "branches p2 $p2"; do
+  # shellcheck disable=SC2086  # split "name prefix status"
+  set -- $r
+  if [ "$3" -eq 0 ]; then
+    check "two processes at once: $1 matches PyTorch" compare "$1" "$tmp/$2"
+  else
+    cat "$tmp/$2.log"
+    fail "two processes at once: $1: mtia-run failed"
+  fi
+done
+
+# Refused with a clear error (exit 1, the reason on stderr).
+refused() { # description expected-stderr-text mtia-run-args...
+  local what=$1 want=$2 out rc
+  shift 2
+  out=$("$RUN" -i "$dev" "$@" 2>&1 >/dev/null)
+  rc=$?
+  if [ "$rc" -eq 1 ] && grep -qF -- "$want" <<<"$out"; then
+    pass "$what: $(head -n1 <<<"$out" | cut -c1-150)"
+  else
+    fail "$what: exit $rc, stderr: $out"
+  fi
+}
+in0="$DIR/$(entry convbnrelu inputs)"
+head -c 4000 "$DIR/resnet18.mtia" >"$tmp/trunc.mtia"
+refused "truncated model" "MTIA_ERROR_INVALID_MODEL: invalid model: the file is corrupt or truncated" \
+  "$tmp/trunc.mtia" --input "$DIR/$(entry resnet18 inputs)"
+cp "$DIR/convbnrelu.mtia" "$tmp/ident.mtia"
+printf 'ONNX' | dd of="$tmp/ident.mtia" bs=1 seek=4 conv=notrunc status=none
+refused "wrong file identifier" "not an mtia model: file identifier 'ONNX'" "$tmp/ident.mtia" --input "$in0"
+$PY -c 'import sys
+b = bytearray(open(sys.argv[1], "rb").read())
+import random
+random.seed(5)
+for i in random.sample(range(8, len(b)), 64): b[i] ^= 0xff
+open(sys.argv[2], "wb").write(b)' "$DIR/convbnrelu.mtia" "$tmp/flip.mtia"
+refused "64 flipped bytes" "MTIA_ERROR_INVALID_MODEL" "$tmp/flip.mtia" --input "$in0"
+refused "missing model file" "cannot read model" "$tmp/none.mtia" --input "$in0"
+$PY -c 'import numpy as np, sys
+np.save(sys.argv[1], np.zeros((1, 3, 16, 16), np.float32))
+np.save(sys.argv[2], np.asfortranarray(np.zeros((2, 3, 16, 16), np.float32)))
+np.save(sys.argv[3], np.zeros((2, 3, 16, 16), np.float64))' "$tmp/shape.npy" "$tmp/fortran.npy" "$tmp/f64.npy"
+refused "input of the wrong shape" "shape 1x3x16x16, but model input 0 'input0' is 2x3x16x16" \
+  "$DIR/convbnrelu.mtia" --input "$tmp/shape.npy"
+refused "Fortran-order input" "Fortran-order arrays are not supported" "$DIR/convbnrelu.mtia" --input "$tmp/fortran.npy"
+refused "float64 input" "dtype '<f8' is not supported" "$DIR/convbnrelu.mtia" --input "$tmp/f64.npy"
+refused "too few inputs" "the model takes 2 input(s), 1 --input given" "$DIR/twoinout.mtia" --input "$in0"
+refused "wrong output count" "the model has 1 output(s), 2 --output given" "$DIR/convbnrelu.mtia" --input "$in0" \
+  --output "$tmp/a.npy" --output "$tmp/b.npy"
+refused "bad --bench" "give a number of inferences" "$DIR/convbnrelu.mtia" --bench x
+
+# Benchmark mode: numbers, and its outputs still right.
+if run_model convbnrelu "$tmp/bench" --bench 5 --batch-requests 2 --json >"$tmp/bench.json" 2>"$tmp/bench.err"; then
+  check "mtia-run --bench --json gives positive numbers" $PY -c 'import json, sys
+j = json.load(open(sys.argv[1]))
+print("  p50 %.3f ms, %.1f inferences/s, device %.3f ms" % (j["latency_ms"]["p50"], j["throughput_ips"], j["device_ms_per_inference"]))
+sys.exit(0 if j["latency_ms"]["p50"] > 0 and j["throughput_ips"] > 0 and j["device_ms_per_inference"] > 0 else 1)' "$tmp/bench.json"
+  check "mtia-run --bench output matches PyTorch" compare convbnrelu "$tmp/bench"
+else
+  cat "$tmp/bench.err"
+  fail "mtia-run --bench failed"
+fi
+
+bad=$(dmesg | tail -n +$((dmesg_mark + 1)) |
+  grep -E 'WARNING:|BUG:|Oops|Call Trace:|general protection|refcount_t' || true)
+check "dmesg has no warning or oops" [ -z "$bad" ]
+[ -n "$bad" ] && echo "$bad"
+
+finish
