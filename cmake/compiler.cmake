@@ -35,3 +35,19 @@ set_target_properties(mtia_compiler_lib PROPERTIES POSITION_INDEPENDENT_CODE ON)
 
 add_executable(mtia-compile ${MTIA_COMPILE_DIR}/main.cc)
 target_link_libraries(mtia-compile PRIVATE mtia_compiler_lib CLI11::CLI11)
+
+# Compiler tests: passes, memory plan, errors, and every model of
+# tests/models/make_models.py run on the compute engine (host arena).
+# The models are generated into build/models (target compiler_test_models,
+# or tests/models/make_models.py --out build/models); without them the
+# model tests skip.
+add_executable(compiler_tests
+  tests/unit/compiler_test_util.cc
+  tests/unit/compiler_models_test.cc)
+target_include_directories(compiler_tests PRIVATE tests/unit qemu-device/core)
+target_compile_definitions(compiler_tests PRIVATE MTIA_TEST_MODELS_DIR="${CMAKE_SOURCE_DIR}/build/models")
+target_link_libraries(compiler_tests PRIVATE mtia_compiler_lib mtia_device_core GTest::gtest_main)
+gtest_discover_tests(compiler_tests DISCOVERY_MODE PRE_TEST DISCOVERY_TIMEOUT 60)
+add_custom_target(compiler_test_models
+  COMMAND /usr/bin/python3 ${CMAKE_SOURCE_DIR}/tests/models/make_models.py --out ${CMAKE_SOURCE_DIR}/build/models
+  COMMENT "generating the compiler's test models (build/models)" VERBATIM)

@@ -1,0 +1,81 @@
+// SPDX-License-Identifier: MIT
+// Every model of tests/models/make_models.py compiles, passes the reader's
+// validation, and computes PyTorch's outputs when run op by op on the
+// compute engine (mtia_compute_run on a host arena).
+#include <fstream>
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include "compiler_test_util.h"
+
+namespace mtia::compiler::testing {
+namespace {
+
+// The names make_models.py builds (ModelSet.NamesMatchScript keeps them in step).
+const std::vector<std::string> kModels = {
+    "convbnrelu", "depthwise", "branches", "shufflesplit", "mlp", "seqlinear", "twoinout", "resnet18",
+    "resnet18_b8", "mobilenet_v2", "squeezenet1_0", "shufflenet_v2_x0_5", "mobilenet_v3_small",
+    "efficientnet_b0", "googlenet", "densenet121"};
+
+nlohmann::json manifest_entry(const std::string& dir, const std::string& name) {
+  std::ifstream f(dir + "/manifest.json");
+  nlohmann::json j = nlohmann::json::parse(f);
+  for (const auto& e : j)
+    if (e["name"] == name) return e;
+  return {};
+}
+
+class ModelSet : public ::testing::TestWithParam<std::string> {};
+
+#define REQUIRE_MODELS(dir)                                                                            \
+  const std::string dir = models_dir();                                                                \
+  if (dir.empty()) {                                                                                   \
+    GTEST_SKIP() << "test models not generated: run tests/models/make_models.py --out build/models "   \
+                    "(or set MTIA_TEST_MODELS)";                                                       \
+  }                                                                                                    \
+  static_assert(true, "")
+
+TEST(ModelSetList, NamesMatchScript) {
+  REQUIRE_MODELS(dir);
+  std::ifstream f(dir + "/manifest.json");
+  nlohmann::json j = nlohmann::json::parse(f);
+  std::vector<std::string> names;
+  for (const auto& e : j) names.push_back(e["name"]);
+  if (names.size() < kModels.size()) GTEST_SKIP() << "a partial model set (--only) was generated";
+  EXPECT_EQ(names, kModels);
+}
+
+TEST_P(ModelSet, CompilesAndMatchesPyTorch) {
+  REQUIRE_MODELS(dir);
+  const nlohmann::json e = manifest_entry(dir, GetParam());
+  if (e.is_null()) GTEST_SKIP() << GetParam() << " is not in the generated set";
+  CompileResult r;
+  ASSERT_NO_THROW(r = compile_file(dir + "/" + e["onnx"].get<std::string>(), {}));
+  ASSERT_FALSE(r.bytes.empty());
+  std::vector<std::vector<float>> inputs;
+  for (const auto& in : e["inputs"]) inputs.push_back(load_npy(dir + "/" + in["file"].get<std::string>()).data);
+  uint64_t ns = 0;
+  auto outs = run_on_host(r.bytes, inputs, &ns);
+  ASSERT_EQ(outs.size(), e["outputs"].size());
+  const float tol = e["tolerance"];
+  for (size_t k = 0; k < outs.size(); ++k) {
+    Array want = load_npy(dir + "/" + e["outputs"][k]["file"].get<std::string>());
+    float err = max_abs_diff(outs[k], want.data);
+    EXPECT_LE(err, tol) << GetParam() << " output " << k;
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%.3g", err);
+    RecordProperty("max_abs_err_" + std::to_string(k), buf);
+  }
+  RecordProperty("device_ns", std::to_string(ns));
+  // The plan reuses memory: the activation region is below the sum of all.
+  if (r.summary.activations_total > 1 << 20) {
+    EXPECT_LT(r.summary.activations_peak, r.summary.activations_total);
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Models, ModelSet, ::testing::ValuesIn(kModels),
+                         [](const ::testing::TestParamInfo<std::string>& p) { return p.param; });
+
+}  // namespace
+}  // namespace mtia::compiler::testing
