@@ -15,7 +15,8 @@ target_sources(mtia_device_core PRIVATE
   qemu-device/core/mtia_compute_gemm.cc
   qemu-device/core/mtia_compute_eltwise.cc
   qemu-device/core/mtia_compute_pool.cc
-  qemu-device/core/mtia_compute_move.cc)
+  qemu-device/core/mtia_compute_move.cc
+  qemu-device/core/mtia_compute_reuse.cc)
 target_include_directories(mtia_device_core PRIVATE ${DNNL_INCLUDE_DIR})
 target_link_libraries(mtia_device_core PUBLIC ${DNNL_LIBRARY})
 
@@ -31,3 +32,10 @@ gtest_discover_tests(compute_tests DISCOVERY_MODE PRE_TEST)
 add_executable(compute_vm_tests tests/vm/compute_test.cc)
 target_include_directories(compute_vm_tests PRIVATE include tests/unit)
 target_link_libraries(compute_vm_tests PRIVATE mtia PkgConfig::LIBDRM GTest::gtest_main)
+
+# ResNet-18 and conv-layer throughput (docs/compute.md, "Speed"); not a test.
+find_package(benchmark QUIET)
+if(benchmark_FOUND)
+  add_executable(compute_bench tests/bench/compute_bench.cc)
+  target_link_libraries(compute_bench PRIVATE mtia_device_core benchmark::benchmark)
+endif()

@@ -3,6 +3,7 @@
 // through a kernel prepared for its shape. Kernels are cached by everything
 // in the descriptor except tensor offsets (so a model's program reuses its
 // oneDNN primitives run after run); they hold no arena data.
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <list>
@@ -18,16 +19,61 @@ namespace compute {
 
 // ---- Exec ----------------------------------------------------------------------
 
-uint8_t *Exec::scratch(unsigned slot, size_t n) {
-    if (n > scratch_size_[slot]) {
-        scratch_[slot].reset();  // free before allocating the larger one
-        scratch_size_[slot] = 0;
-        const size_t size = (n + 63) & ~size_t{63};
-        scratch_[slot].reset(static_cast<uint8_t *>(std::aligned_alloc(64, size)));
-        if (!scratch_[slot]) throw std::bad_alloc();
-        scratch_size_[slot] = size;
+namespace {
+
+// Scratch buffers between runs: per slot, the few largest recently used
+// (one per device running at once, bounded).
+class ScratchPool {
+public:
+    Exec::Buffer take(unsigned slot) {
+        std::lock_guard<std::mutex> l(mu_);
+        auto &v = free_[slot];
+        if (v.empty()) return {};
+        Exec::Buffer b = std::move(v.back());
+        v.pop_back();
+        return b;
     }
-    return scratch_[slot].get();
+    void give(unsigned slot, Exec::Buffer b) {
+        if (!b.p) return;
+        std::lock_guard<std::mutex> l(mu_);
+        auto &v = free_[slot];
+        v.push_back(std::move(b));
+        std::sort(v.begin(), v.end(),
+                  [](const Exec::Buffer &x, const Exec::Buffer &y) { return x.size < y.size; });
+        if (v.size() > kKeep) v.erase(v.begin());  // drop the smallest
+    }
+
+private:
+    static constexpr size_t kKeep = 2;
+    std::mutex mu_;
+    std::vector<Exec::Buffer> free_[Exec::kScratchSlots];
+};
+
+ScratchPool &pool() {
+    static ScratchPool *p = new ScratchPool;  // never destroyed: QEMU threads at exit
+    return *p;
+}
+
+}  // namespace
+
+Exec::~Exec() {
+    for (unsigned i = 0; i < kScratchSlots; i++) pool().give(i, std::move(scratch_[i]));
+}
+
+uint8_t *Exec::scratch(unsigned slot, size_t n) {
+    Buffer &b = scratch_[slot];
+    if (!taken_[slot]) {
+        b = pool().take(slot);
+        taken_[slot] = true;
+    }
+    if (n > b.size) {
+        b = Buffer();  // free before allocating the larger one
+        const size_t size = (n + 4095) & ~size_t{4095};
+        b.p.reset(static_cast<uint8_t *>(std::aligned_alloc(64, size)));
+        if (!b.p) throw std::bad_alloc();
+        b.size = size;
+    }
+    return b.p.get();
 }
 
 void *Exec::dnnl_stream() {

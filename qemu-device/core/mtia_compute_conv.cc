@@ -6,8 +6,11 @@
 // Large batches run in chunks of images, polling for an abort between them.
 #include <cstdlib>
 #include <cstring>
+#include <map>
+#include <mutex>
 
 #include "mtia_compute_dnnl.h"
+#include "mtia_compute_reuse.h"
 
 namespace mtia {
 namespace compute {
@@ -24,24 +27,31 @@ enum class Layout {
     kNhwc,     // channels-last activations, weights as preferred
 };
 
-Layout layout_for(const mtia_op &op) {
+// Measured with build/bin/compute_bench (docs/compute.md): oneDNN's own
+// layouts (brgconv on channels-last activations, blocked weights) win
+// everywhere except on tiny images (ResNet's 7x7 stage at batch 1-3), where
+// reordering the activations costs more than the plain GEMM-based
+// convolution loses.
+Layout layout_for(const mtia_op &op, uint64_t images) {
     if (const char *e = std::getenv("MTIA_CONV_LAYOUT")) {  // benchmarking override
         if (!std::strcmp(e, "plain")) return Layout::kPlain;
         if (!std::strcmp(e, "blocked")) return Layout::kBlocked;
         if (!std::strcmp(e, "nhwc")) return Layout::kNhwc;
     }
-    (void)op;
+    const uint64_t pixels = images * op.out.dims[2] * op.out.dims[3];
+    if (op.attrs[MTIA_CONV_GROUPS] == 1 && pixels < 160) return Layout::kPlain;
     return Layout::kBlocked;
 }
 
 class ConvKernel final : public Kernel {
 public:
-    explicit ConvKernel(const mtia_op &op) : layout_(layout_for(op)) {
+    explicit ConvKernel(const mtia_op &op) {
         const Work w = op_work(op);
         const uint64_t n = op.in[0].dims[0];
         uint64_t per = w.item_work ? kChunkWork / w.item_work : n;
         per = std::max<uint64_t>(1, std::min<uint64_t>(per, n));
         chunk_ = per;
+        layout_ = layout_for(op, per);
         full_ = build(op, static_cast<memory::dim>(per));
         if (n % per) tail_ = build(op, static_cast<memory::dim>(n % per));
         has_bias_ = op.n_in == 3;
@@ -53,21 +63,14 @@ public:
         const float *x = ptr(arena, op.in[0]);
         float *y = ptr(arena, op.out);
         const Part *weights_for = nullptr;
-        void *wbuf = nullptr;
+        std::unique_lock<std::mutex> hold;  // keeps cached weights valid
+        const void *w = nullptr;
         for (uint64_t i = 0; i < n; i += chunk_) {
             if (i && ex.stopped()) return false;
             const Part &p = (n - i >= chunk_) ? full_ : tail_;
-            // Weights in the primitive's layout: once per run (and part).
-            void *w = ptr(arena, op.in[1]);
-            if (p.w_reorder) {
-                if (weights_for != &p) {
-                    wbuf = ex.scratch(Exec::kScratchWeights, p.pd.weights_desc().get_size());
-                    execute(ex, *p.w_reorder, *p.w_reorder_pd,
-                            {{DNNL_ARG_FROM, mem(p.w_plain, w)},
-                             {DNNL_ARG_TO, mem(p.pd.weights_desc(), wbuf)}});
-                    weights_for = &p;
-                }
-                w = wbuf;
+            if (weights_for != &p) {  // weights in the primitive's layout
+                w = weights(p, ptr(arena, op.in[1]), ex, &hold);
+                weights_for = &p;
             }
             void *src = const_cast<float *>(x + i * x_img), *dst = y + i * y_img;
             if (p.src_reorder) {
@@ -82,7 +85,7 @@ public:
                                            : dst;
             std::unordered_map<int, memory> args{
                 {DNNL_ARG_SRC, mem(p.pd.src_desc(), src)},
-                {DNNL_ARG_WEIGHTS, mem(p.pd.weights_desc(), w)},
+                {DNNL_ARG_WEIGHTS, mem(p.pd.weights_desc(), const_cast<void *>(w))},
                 {DNNL_ARG_DST, mem(p.pd.dst_desc(), conv_dst)}};
             if (has_bias_) args.emplace(DNNL_ARG_BIAS, mem(p.pd.bias_desc(), ptr(arena, op.in[2])));
             execute(ex, p.conv, p.pd, std::move(args));
@@ -95,7 +98,42 @@ public:
     }
 
 private:
+    struct Part;
+
+    // @w (plain, in the arena) in @p's layout: the arena itself if that is
+    // plain, else reordered weights reused from earlier runs while the
+    // arena's bytes are unchanged, else reordered into scratch.
+    const void *weights(const Part &p, const void *w, Exec &ex,
+                        std::unique_lock<std::mutex> *hold) {
+        if (!p.w_reorder) return w;
+        *hold = std::unique_lock<std::mutex>();  // the other part's, if any
+        const size_t out = p.pd.weights_desc().get_size(), n = p.w_plain.get_size();
+        auto reorder = [&](const void *from, void *to) {
+            execute(ex, *p.w_reorder, *p.w_reorder_pd,
+                    {{DNNL_ARG_FROM, mem(p.w_plain, const_cast<void *>(from))},
+                     {DNNL_ARG_TO, mem(p.pd.weights_desc(), to)}});
+        };
+        if (DerivedCache *dc = p.cache_for(w))
+            if (const void *c = dc->get(w, n, out, reorder, hold)) return c;
+        void *buf = ex.scratch(Exec::kScratchWeights, out);
+        reorder(w, buf);
+        return buf;
+    }
+
     struct Part {
+        // Reordered weights per weight tensor (ops of the same shape share
+        // this kernel), by arena address.
+        DerivedCache *cache_for(const void *w) const {
+            std::lock_guard<std::mutex> l(*caches_mu);
+            auto it = caches->find(w);
+            if (it != caches->end()) return it->second.get();
+            if (caches->size() >= kMaxCaches) return nullptr;
+            return caches->emplace(w, std::make_unique<DerivedCache>()).first->second.get();
+        }
+        static constexpr size_t kMaxCaches = 64;
+        std::unique_ptr<std::mutex> caches_mu{new std::mutex};
+        std::unique_ptr<std::map<const void *, std::unique_ptr<DerivedCache>>> caches{
+            new std::map<const void *, std::unique_ptr<DerivedCache>>};
         dnnl::convolution_forward::primitive_desc pd;
         dnnl::convolution_forward conv;
         memory::desc src_plain, w_plain, dst_plain;

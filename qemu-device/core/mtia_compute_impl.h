@@ -67,21 +67,31 @@ uint64_t op_ns(const Grid &g, const mtia_op &op);  // op valid
 class Exec {
 public:
     Exec(int (*should_stop)(void *), void *opaque) : stop_(should_stop), opaque_(opaque) {}
+    ~Exec();  // gives the scratch buffers back to the pool
+    Exec(const Exec &) = delete;
+    Exec &operator=(const Exec &) = delete;
     bool stopped() { return stop_ && stop_(opaque_) != 0; }
     // Scratch memory: at least @n bytes, 64-byte aligned, valid until the
     // next call for the same @slot. kScratchDnnl is oneDNN's scratchpad.
+    // Buffers come from a process-wide pool that keeps them between runs (a
+    // fresh allocation per run costs a page fault per 4 KiB).
     enum { kScratchDnnl, kScratchWeights, kScratchSrc, kScratchDst, kScratchSlots };
     uint8_t *scratch(unsigned slot, size_t n);
     void *dnnl_stream();  // dnnl::stream *, created on first use
 
-private:
-    int (*stop_)(void *);
-    void *opaque_;
     struct Free {
         void operator()(uint8_t *p) const { std::free(p); }
     };
-    std::unique_ptr<uint8_t, Free> scratch_[kScratchSlots];
-    size_t scratch_size_[kScratchSlots] = {};
+    struct Buffer {
+        std::unique_ptr<uint8_t, Free> p;
+        size_t size = 0;
+    };
+
+private:
+    int (*stop_)(void *);
+    void *opaque_;
+    Buffer scratch_[kScratchSlots];
+    bool taken_[kScratchSlots] = {};
     std::shared_ptr<void> stream_;
 };
 

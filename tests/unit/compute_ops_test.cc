@@ -156,6 +156,35 @@ TEST(ComputeConv, LargeBatchInChunks) {
     }
 }
 
+// The conv kernel reuses reordered weights across runs only while the
+// arena's weight bytes are unchanged: a change of a single weight between
+// runs, and two ops of one shape with different weights in one program,
+// give the right results.
+TEST(ComputeConv, ChangedWeightsAreNeverStale) {
+    std::mt19937 rng(77);
+    Arena a;
+    const Dims xd{1, 32, 20, 20}, wd{32, 32, 3, 3}, yd{1, 32, 20, 20};
+    auto x = a.alloc(xd), w1 = a.alloc(wd), w2 = a.alloc(wd), y1 = a.alloc(yd), y2 = a.alloc(yd);
+    a.fill_random(x, rng);
+    a.fill_random(w1, rng);
+    a.fill_random(w2, rng);
+    const std::vector<uint32_t> attrs{1, 1, 1, 1, 1, 1, 1, 1, 1};
+    std::vector<mtia_op> prog{cref::op(MTIA_OP_CONV, {x, w1}, y1, attrs),
+                              cref::op(MTIA_OP_CONV, {x, w2}, y2, attrs)};
+    for (int round = 0; round < 4; round++) {
+        if (round == 1) a.at(w1)[1234] += 0.5f;                     // one weight
+        if (round == 2) a.at(w2)[cref::count(wd) - 1] = -3.0f;      // the last byte range
+        if (round == 3) std::swap_ranges(a.at(w1), a.at(w1) + cref::count(wd), a.at(w2));
+        uint64_t r;
+        ASSERT_EQ(mtia_compute_run(prog.data(), 2, a.data(), a.size(), nullptr, nullptr, &r),
+                  MTIA_CQE_OK);
+        expect_near(a.get(y1), cref::conv(a.get(x), xd, a.get(w1), wd, nullptr, yd, prog[0]),
+                    1e-4, "round " + std::to_string(round) + " op 0");
+        expect_near(a.get(y2), cref::conv(a.get(x), xd, a.get(w2), wd, nullptr, yd, prog[1]),
+                    1e-4, "round " + std::to_string(round) + " op 1");
+    }
+}
+
 // ---- GEMM ----------------------------------------------------------------------
 
 void check_gemm(const Dims &batch, uint32_t m, uint32_t n, uint32_t k, bool ta, bool tb,

@@ -197,10 +197,12 @@ TEST_F(ComputeTest, ProgramInADeviceBoArenaAtAnOffset) {
     const std::vector<drm_mtia_cmd> job{compute(1, 0, n.bytes(), 0, kArena, 2 * kArena)};
     ASSERT_EQ(0, run(job, {big.handle, dprog.handle}));
     expect_close(reinterpret_cast<float *>(big.map + kArena + n.y.offset), n.want_y, "gemm");
-    // New input: the device must not reuse anything derived from the old one.
+    // New input and weights: the device must not reuse anything derived from
+    // the old ones.
     Net m;
     std::mt19937 rng(99);
     m.a.fill_random(m.x, rng);
+    m.a.at(m.w)[7] += 1.0f;  // and one weight
     const auto bv = m.a.get(m.b), fbv = m.a.get(m.fb);
     const auto cv = cref::conv(m.a.get(m.x), {2, 3, 12, 12}, m.a.get(m.w), {8, 3, 3, 3}, &bv,
                                {2, 8, 12, 12}, m.prog[0]);

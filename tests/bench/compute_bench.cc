@@ -1,0 +1,128 @@
+// SPDX-License-Identifier: MIT
+// Compute engine benchmarks (docs/compute.md, "Speed"): ResNet-18
+// (torchvision's layer shapes, batch norm folded into the convolutions'
+// bias) as one program of struct mtia_op, run through mtia_compute_run on
+// the host, and single layers of it. Threads: OMP_NUM_THREADS (compare with
+// PyTorch at torch.set_num_threads of the same number). Not a test.
+//   build/bin/compute_bench [--benchmark_filter=Resnet18]
+#include <benchmark/benchmark.h>
+
+#include <random>
+#include <vector>
+
+#include "../unit/compute_ref.h"
+#include "mtia_compute.h"
+
+namespace {
+
+using cref::Dims;
+
+// Builds a program over a growing arena.
+class Builder {
+public:
+    explicit Builder(uint32_t seed) : rng_(seed) {}
+    mtia_tensor_desc tensor(const Dims &d, bool random = false) {
+        auto t = arena_.alloc(d);
+        if (random) arena_.fill_random(t, rng_, -0.1f, 0.1f);
+        return t;
+    }
+    // conv (+ folded BN bias) with optional relu.
+    mtia_tensor_desc conv(const mtia_tensor_desc &x, uint32_t m, uint32_t k, uint32_t s,
+                          uint32_t p, bool relu) {
+        const uint32_t h = (x.dims[2] + 2 * p - k) / s + 1, w = (x.dims[3] + 2 * p - k) / s + 1;
+        auto wt = tensor({m, x.dims[1], k, k}, true), b = tensor({m}, true);
+        auto y = tensor({x.dims[0], m, h, w});
+        prog.push_back(cref::op(MTIA_OP_CONV, {x, wt, b}, y, {s, s, p, p, p, p, 1, 1, 1},
+                                relu ? MTIA_ACT_RELU : MTIA_ACT_NONE));
+        return y;
+    }
+    // torchvision BasicBlock: relu(conv(relu(conv(x))) + shortcut(x)).
+    mtia_tensor_desc block(const mtia_tensor_desc &x, uint32_t m, uint32_t s) {
+        auto a = conv(x, m, 3, s, 1, true);
+        auto b = conv(a, m, 3, 1, 1, false);
+        auto sc = (s != 1 || x.dims[1] != m) ? conv(x, m, 1, s, 0, false) : x;
+        prog.push_back(cref::op(MTIA_OP_BINARY, {b, sc}, b, {MTIA_BINARY_ADD}, MTIA_ACT_RELU));
+        return b;
+    }
+    std::vector<mtia_op> prog;
+    cref::Arena arena_;
+
+private:
+    std::mt19937 rng_;
+};
+
+// ResNet-18 for a batch of @n 224x224 images.
+Builder resnet18(uint32_t n) {
+    Builder b(1);
+    auto x = b.tensor({n, 3, 224, 224}, true);
+    auto c1 = b.conv(x, 64, 7, 2, 3, true);
+    auto p = b.tensor({n, 64, 56, 56});
+    b.prog.push_back(cref::op(MTIA_OP_POOL, {c1}, p,
+                              {MTIA_POOL_MAX, 3, 3, 2, 2, 1, 1, 1, 1, 0, 1, 1}));
+    auto y = p;
+    for (uint32_t m : {64u, 128u, 256u, 512u}) {
+        y = b.block(y, m, m == 64 ? 1 : 2);
+        y = b.block(y, m, 1);
+    }
+    auto g = b.tensor({n, 512, 1, 1});
+    b.prog.push_back(cref::op(MTIA_OP_POOL, {y}, g,
+                              {MTIA_POOL_AVG, 7, 7, 7, 7, 0, 0, 0, 0, 0, 1, 1}));
+    auto fw = b.tensor({1000, 512}, true), fb = b.tensor({1, 1000}, true);
+    auto out = b.tensor({n, 1000});
+    b.prog.push_back(cref::op(MTIA_OP_GEMM, {cref::tensor(g.offset, {n, 512}), fw, fb}, out,
+                              {0, 1, cref::bits(1), cref::bits(1)}));
+    return b;
+}
+
+void run(benchmark::State &state, Builder &b) {
+    uint64_t ns = 0;
+    for (auto _ : state) {
+        const uint16_t st = mtia_compute_run(b.prog.data(), uint32_t(b.prog.size()), b.arena_.data(),
+                                             b.arena_.size(), nullptr, nullptr, &ns);
+        if (st != MTIA_CQE_OK) state.SkipWithError("program failed");
+    }
+    double flops = 0;
+    for (const auto &o : b.prog)
+        if (o.opcode == MTIA_OP_CONV)
+            flops += 2.0 * cref::count(cref::dims(o.out)) * o.in[1].dims[1] * o.in[1].dims[2] *
+                     o.in[1].dims[3];
+    state.counters["GFLOPS"] =
+        benchmark::Counter(flops * double(state.iterations()) / 1e9, benchmark::Counter::kIsRate);
+    state.counters["model_us"] = double(ns) / 1e3;  // timing model's device time
+}
+
+void BM_Resnet18(benchmark::State &state) {
+    const uint32_t n = uint32_t(state.range(0));
+    Builder b = resnet18(n);
+    run(state, b);
+    state.counters["img/s"] =
+        benchmark::Counter(double(n) * double(state.iterations()), benchmark::Counter::kIsRate);
+}
+BENCHMARK(BM_Resnet18)->Arg(1)->Arg(8)->Unit(benchmark::kMillisecond)->MeasureProcessCPUTime();
+
+// One conv layer: batch, channels, spatial size, kernel, stride.
+void BM_Conv(benchmark::State &state) {
+    const uint32_t n = uint32_t(state.range(0)), c = uint32_t(state.range(1));
+    const uint32_t hw = uint32_t(state.range(2)), k = uint32_t(state.range(3));
+    const uint32_t s = uint32_t(state.range(4));
+    Builder b(2);
+    auto x = b.tensor({n, c, hw, hw}, true);
+    b.conv(x, s == 2 && c < 64 ? 64 : c * s, k, s, k / 2, true);
+    run(state, b);
+}
+BENCHMARK(BM_Conv)
+    ->Args({1, 3, 224, 7, 2})
+    ->Args({1, 64, 56, 3, 1})
+    ->Args({1, 128, 28, 3, 1})
+    ->Args({1, 256, 14, 3, 1})
+    ->Args({1, 512, 7, 3, 1})
+    ->Args({8, 64, 56, 3, 1})
+    ->Args({4, 512, 7, 3, 1})
+    ->Args({8, 512, 7, 3, 1})
+    ->Args({2, 256, 14, 3, 1})
+    ->Unit(benchmark::kMillisecond)
+    ->MeasureProcessCPUTime();
+
+}  // namespace
+
+BENCHMARK_MAIN();
