@@ -6,6 +6,8 @@
 #  3. host single-thread memcpy; in one VM: guest memcpy, device DMA
 #     bandwidth (mtia-run --bench copy) and its ratio to host memcpy, NOP job
 #     round trip vs QEMU's emulated NVMe (RAM-backed) 4 KiB O_DIRECT QD1 reads
+#  4. inference: resnet18 batch 1 and 8 on the device (mtia-run --bench in a
+#     VM) vs PyTorch CPU on the host, both 2 threads, and their ratio
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
@@ -32,3 +34,26 @@ tools/mtia-vm run --devices 1 --device-opts devmem-size=1G \
   --qemu-arg=-drive --qemu-arg="file=$nvme_img,if=none,id=nvm,format=raw,cache=writeback" \
   --qemu-arg=-device --qemu-arg=nvme,serial=mtiabench,drive=nvm \
   --env MTIA_BENCH_HOST_MEMCPY="$host_memcpy" -- tests/bench/vm-bench.sh
+
+echo "== inference: resnet18 on the device (TCG guest, mtia-run --bench) vs PyTorch CPU (host)"
+# Models compiled from the same torchvision graphs (random weights); PyTorch
+# first, alone on the host; then the VM, whose device runs its kernels on 2
+# host threads (oneDNN, OMP_NUM_THREADS=2) as PyTorch does.
+tests/vm/test-models.sh --prepare >/dev/null
+torch_b1=$(/usr/bin/python3 tests/bench/torch_bench.py resnet18 1 "${MTIA_BENCH_TORCH_SECONDS:-10}")
+torch_b8=$(/usr/bin/python3 tests/bench/torch_bench.py resnet18 8 "${MTIA_BENCH_TORCH_SECONDS:-10}")
+device=$(OMP_NUM_THREADS=2 tools/mtia-vm run --devices 1 --device-opts devmem-size=1G -- tests/bench/model-bench.sh |
+  grep '^{')
+/usr/bin/python3 - "$torch_b1" "$torch_b8" "$device" <<'PYEOF'
+import json, sys
+torch = {j["batch"]: j for j in map(json.loads, sys.argv[1:3])}
+dev = {j["batch"]: j for j in map(json.loads, sys.argv[3].splitlines())}
+for b in (1, 8):
+    t, d = torch[b], dev[b]
+    sync, pipe = d["throughput_ips"] * b, d["async_throughput_ips"] * b
+    print(f"  resnet18 batch {b}: device {sync:7.2f} inferences/s (run(), p50 {d['latency_ms']['p50']:.1f} ms/run; "
+          f"pipelined run_async {pipe:.2f}/s, device time {d['device_ms_per_inference']:.1f} ms/run)")
+    print(f"  {'':17} PyTorch CPU {t['threads']} threads {t['inferences_per_s']:7.2f} inferences/s "
+          f"({t['ms_per_run']:.1f} ms/run)  ->  device/PyTorch {sync / t['inferences_per_s']:.2f}x "
+          f"(pipelined {pipe / t['inferences_per_s']:.2f}x)")
+PYEOF
