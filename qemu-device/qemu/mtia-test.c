@@ -951,6 +951,83 @@ static void test_queue_roundtrip(void)
     run_queue_roundtrip(img, len);
 }
 
+/*
+ * COMPUTE over real MMIO: a program in guest RAM (relu, then add) over an
+ * arena in BAR2, results read back through BAR2; a bad program and an arena
+ * in guest RAM are reported, not fatal.
+ */
+static void test_queue_compute(void)
+{
+    static const float in[8] = { -2, -1, 0, 1, 2, 3, -4, 5 };
+    const uint64_t arena = 0x400000;
+    struct mtia_op prog[2];
+    struct mtia_cqe e[3];
+    uint8_t img[512];
+    size_t len = fw_image_of(img, queue_fw, sizeof(queue_fw), 0);
+    float out[8];
+    QPCIBar bar2;
+    Mtia m;
+    unsigned i;
+
+    fw_sign(img, len);
+    memset(prog, 0, sizeof(prog));
+    for (i = 0; i < 2; i++) {
+        struct mtia_tensor_desc t = { .dtype = MTIA_DTYPE_F32, .ndim = 1, .dims = { 8 } };
+
+        prog[i].n_in = i ? 2 : 1;
+        prog[i].in[0] = t;
+        prog[i].in[0].offset = i ? 64 : 0;
+        if (i) {
+            prog[i].in[1] = t;                 /* relu(x) + x */
+        }
+        prog[i].out = t;
+        prog[i].out.offset = i ? 128 : 64;
+    }
+    prog[0].opcode = MTIA_OP_ACT;
+    prog[0].act = MTIA_ACT_RELU;
+    prog[1].opcode = MTIA_OP_BINARY;
+    prog[1].attrs[MTIA_BINARY_KIND] = MTIA_BINARY_ADD;
+
+    mtia_start(&m, "devmem-size=64M");
+    bar2 = qpci_iomap(m.dev, MTIA_BAR_DEVMEM, NULL);
+    wr(&m, MTIA_REG_Q(1, MTIA_Q_SQ_BASE_LO), (uint32_t)QT_SQ);
+    wr(&m, MTIA_REG_Q(1, MTIA_Q_SQ_BASE_HI), 0);
+    wr(&m, MTIA_REG_Q(1, MTIA_Q_CQ_BASE_LO), (uint32_t)QT_CQ);
+    wr(&m, MTIA_REG_Q(1, MTIA_Q_CQ_BASE_HI), 0);
+    wr(&m, MTIA_REG_Q(1, MTIA_Q_SIZE), 4 | 3 << 8);
+    wr(&m, MTIA_REG_Q(1, MTIA_Q_CTRL), MTIA_Q_CTRL_ENABLE);
+    qtest_memset(m.qts, QT_CQ, 0, 0x1000);
+    qpci_memwrite(m.dev, bar2, arena, in, sizeof(in));
+    qtest_memwrite(m.qts, QT_SRC, prog, sizeof(prog));
+    prog[1].out.offset = 4096;                 /* outside a 4 KiB arena */
+    qtest_memwrite(m.qts, QT_SRC + sizeof(prog), prog, sizeof(prog));
+    q_cmd(&m, 0, MTIA_CMD_COMPUTE, 20, sizeof(prog), QT_SRC, MTIA_ADDR_DEVMEM | arena, 4096);
+    q_cmd(&m, 1, MTIA_CMD_COMPUTE, 21, sizeof(prog), QT_SRC + sizeof(prog),
+          MTIA_ADDR_DEVMEM | arena, 4096);
+    q_cmd(&m, 2, MTIA_CMD_COMPUTE, 22, sizeof(prog), QT_SRC, QT_DST, 4096);
+    wr(&m, MTIA_REG_DB(1, MTIA_DB_SQ_TAIL), 3);
+    qpci_memwrite(m.dev, bar2, 0, img, len);
+    wr(&m, MTIA_REG_FW_STAGE_LO, 0);
+    wr(&m, MTIA_REG_FW_STAGE_HI, 0);
+    wr(&m, MTIA_REG_FW_STAGE_SIZE, len);
+    wr(&m, MTIA_REG_FW_BOOT, MTIA_FW_BOOT_KEY);
+    for (i = 0; i < 3; i++) {
+        g_assert(q_wait_cqe(&m, i, 1, &e[i]));
+        g_assert_cmpuint(e[i].cid, ==, 20 + i);
+    }
+    g_assert_cmpuint(e[0].status >> 1, ==, MTIA_CQE_OK);
+    g_assert_cmpuint(e[0].result, >, 0);       /* the timing model's ns */
+    g_assert_cmpuint(e[1].status >> 1, ==, MTIA_CQE_BAD_PROGRAM);
+    g_assert_cmpuint(e[1].result, ==, 1);      /* the bad op's index */
+    g_assert_cmpuint(e[2].status >> 1, ==, MTIA_CQE_BAD_ADDRESS);
+    qpci_memread(m.dev, bar2, arena + 128, out, sizeof(out));
+    for (i = 0; i < 8; i++) {
+        g_assert_cmpfloat(out[i], ==, in[i] + (in[i] > 0 ? in[i] : 0));
+    }
+    g_assert_cmphex(rd(&m, MTIA_REG_MAGIC), ==, MTIA_MAGIC_VALUE);
+    mtia_stop(&m);
+}
+
 /* The same with the real firmware (make firmware), if run-qtests.sh found it. */
 static void test_queue_real_fw(void)
 {
@@ -1144,6 +1221,7 @@ int main(int argc, char **argv)
     qtest_add_func("/mtia/fw/reset-running", test_fw_reset_running);
     qtest_add_func("/mtia/queue/regs", test_queue_regs);
     qtest_add_func("/mtia/queue/roundtrip", test_queue_roundtrip);
+    qtest_add_func("/mtia/queue/compute", test_queue_compute);
     qtest_add_func("/mtia/queue/real-fw", test_queue_real_fw);
     return g_test_run();
 }
