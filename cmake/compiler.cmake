@@ -43,7 +43,9 @@ target_link_libraries(mtia-compile PRIVATE mtia_compiler_lib CLI11::CLI11)
 # model tests skip.
 add_executable(compiler_tests
   tests/unit/compiler_test_util.cc
-  tests/unit/compiler_models_test.cc)
+  tests/unit/compiler_models_test.cc
+  tests/unit/compiler_passes_test.cc
+  tests/unit/compiler_memory_test.cc)
 target_include_directories(compiler_tests PRIVATE tests/unit qemu-device/core)
 target_compile_definitions(compiler_tests PRIVATE MTIA_TEST_MODELS_DIR="${CMAKE_SOURCE_DIR}/build/models")
 target_link_libraries(compiler_tests PRIVATE mtia_compiler_lib mtia_device_core GTest::gtest_main)

@@ -28,7 +28,8 @@ class OnnxBuilder {
   OnnxBuilder& init_rand(const std::string& name, const std::vector<int64_t>& shape);
   onnx::NodeProto& node(const std::string& op, const std::vector<std::string>& in,
                         const std::vector<std::string>& out, const std::string& name = "");
-  onnx::ModelProto model() const { return m_; }
+  const onnx::ModelProto& model() const { return m_; }
+  onnx::ModelProto& mutable_model() { return m_; }
   std::string bytes() const { return m_.SerializeAsString(); }
 
  private:

@@ -47,7 +47,7 @@ std::string validate_model_buffer(const void* data, size_t size) {
   if (m.ops()->size() > MTIA_MAX_PROGRAM_OPS) return "too many ops";
   const uint64_t wlen = m.weights() ? m.weights()->size() : 0;
   if (wlen > m.arena_size()) return "weights larger than the arena";
-  if (m.weights() && reinterpret_cast<uintptr_t>(m.weights()->data()) % MTIA_MODEL_TENSOR_ALIGN !=
+  if (wlen && reinterpret_cast<uintptr_t>(m.weights()->data()) % MTIA_MODEL_TENSOR_ALIGN !=
                          reinterpret_cast<uintptr_t>(data) % MTIA_MODEL_TENSOR_ALIGN)
     return "weights not 64-byte aligned in the file";
   const uint32_t nt = m.tensors()->size();
