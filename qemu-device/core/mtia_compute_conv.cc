@@ -48,10 +48,17 @@ public:
     explicit ConvKernel(const mtia_op &op) {
         const Work w = op_work(op);
         const uint64_t n = op.in[0].dims[0];
-        uint64_t per = w.item_work ? kChunkWork / w.item_work : n;
+        // Chunks bound both the work between abort polls and the scratch
+        // memory the reordered activations of a chunk take.
+        const uint64_t img_bytes = std::max(bytes(op.in[0]), bytes(op.out)) / n;
+        uint64_t per = std::min(kChunkWork / std::max<uint64_t>(w.item_work, 1),
+                                kMaxScratchBytes / img_bytes);
         per = std::max<uint64_t>(1, std::min<uint64_t>(per, n));
         chunk_ = per;
         layout_ = layout_for(op, per);
+        // Too big to reorder within the bound: oneDNN on the arena as it is.
+        if (img_bytes > kMaxScratchBytes || bytes(op.in[1]) > kMaxScratchBytes)
+            layout_ = Layout::kPlain;
         full_ = build(op, static_cast<memory::dim>(per));
         if (n % per) tail_ = build(op, static_cast<memory::dim>(n % per));
         has_bias_ = op.n_in == 3;

@@ -27,6 +27,9 @@ static_assert(sizeof(mtia_op) == MTIA_OP_BYTES, "struct mtia_op layout");
 // most kChunkWork each, with the abort polled between chunks.
 constexpr uint64_t kMaxItemWork = 1ull << 36;  // multiply-accumulates / window taps
 constexpr uint64_t kChunkWork = 1ull << 31;
+// Largest scratch buffer a kernel asks for (reordered activations or
+// weights): host memory the device may take beyond the guest's arena.
+constexpr uint64_t kMaxScratchBytes = 256ull << 20;
 
 inline float f32(uint32_t bits) {
     float f;
