@@ -49,8 +49,11 @@ int main(int argc, char **argv)
     mtia_run::CopyBenchOptions copy;
     mtia_run::ModelRunOptions model;
     app.add_option("model", model.model, "compiled model (.mtia) to run");
-    app.add_option("--input", model.inputs, "input .npy (float32, C order), one per model input, in order");
-    app.add_option("--output", model.outputs, "write output .npy files, one per model output");
+    // One file per --input/--output, so the model path may come after them.
+    app.add_option("--input", model.inputs, "input .npy (float32, C order), one per model input, in order")
+        ->allow_extra_args(false);
+    app.add_option("--output", model.outputs, "write output .npy files, one per model output")
+        ->allow_extra_args(false);
     app.add_option("--bench", bench, "benchmark: N inferences of the model, or 'copy' (DMA and NOP latency)");
     app.add_option("--batch-requests", model.batch_requests, "model benchmark: requests per run_batch (default 1)")
         ->check(CLI::PositiveNumber);

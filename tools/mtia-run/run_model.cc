@@ -71,11 +71,20 @@ struct Outputs {
     }
 };
 
+std::string bytes_str(uint64_t b)
+{
+    char s[32];
+    if (b >= (1u << 20)) std::snprintf(s, sizeof(s), "%.1f MiB", b / 1048576.0);
+    else if (b >= (1u << 10)) std::snprintf(s, sizeof(s), "%.1f KiB", b / 1024.0);
+    else std::snprintf(s, sizeof(s), "%llu B", static_cast<unsigned long long>(b));
+    return s;
+}
+
 void print_model(const mtia::Model &m, const mtia::Device &dev)
 {
-    std::printf("model '%s' (%s) on %s: %zu ops, arena %.1f MiB (weights %.1f MiB), %.3f GFLOP\n", m.name().c_str(),
-                m.producer().c_str(), dev.info().node.c_str(), m.num_ops(), m.arena_bytes() / 1048576.0,
-                m.weight_bytes() / 1048576.0, m.flops() / 1e9);
+    std::printf("model '%s' (%s) on %s: %zu ops, arena %s (weights %s), %.4g GFLOP\n", m.name().c_str(),
+                m.producer().c_str(), dev.info().node.c_str(), m.num_ops(), bytes_str(m.arena_bytes()).c_str(),
+                bytes_str(m.weight_bytes()).c_str(), m.flops() / 1e9);
     for (size_t i = 0; i < m.inputs().size(); i++) {
         std::printf("  input %zu '%s' %s f32\n", i, m.inputs()[i].name.c_str(),
                     shape_str(shape64(m.inputs()[i].shape)).c_str());
