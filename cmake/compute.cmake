@@ -24,7 +24,8 @@ target_link_libraries(mtia_device_core PUBLIC ${DNNL_LIBRARY})
 # timing model.
 add_executable(compute_tests
   tests/unit/compute_ops_test.cc
-  tests/unit/compute_validate_test.cc)
+  tests/unit/compute_validate_test.cc
+  tests/unit/compute_pause_test.cc)
 target_link_libraries(compute_tests PRIVATE mtia_device_core GTest::gtest_main)
 gtest_discover_tests(compute_tests DISCOVERY_MODE PRE_TEST)
 

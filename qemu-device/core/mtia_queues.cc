@@ -209,6 +209,7 @@ void QueueEngine::disable(unsigned qi, std::unique_lock<std::mutex> &l) {
     const bool had_work = q.inflight > 0;
     q.ctrl &= ~MTIA_Q_CTRL_ENABLE;
     q.gen++;
+    pause_cv_.notify_all();  // a parked program of this queue ends
     std::vector<Item> aborted;
     if (q.executing) aborted.push_back(q.current);
     aborted.insert(aborted.end(), q.fifo.begin(), q.fifo.end());
@@ -882,17 +883,18 @@ uint16_t QueueEngine::do_compute(Queue &q, const mtia_cmd &c, uint64_t gen, uint
     // disabled or reset meanwhile (disable waits for this worker).
     std::unique_lock<std::timed_mutex> grid(pe_mu_, std::defer_lock);
     while (!grid.try_lock_for(std::chrono::milliseconds(1)))
-        if (q.gen.load() != gen) return MTIA_CQE_ABORTED;
+        if (compute_poll(q, gen)) return MTIA_CQE_ABORTED;
     struct Stop {
+        QueueEngine *e;
         Queue &q;
         uint64_t gen;
-    } stop{q, gen};
+    } stop{this, q, gen};
     const mtia_compute_grid g{pe_rows_, pe_cols_};
     st = mtia_compute_run_grid(
         &g, ops.data(), n, arena[0].ptr, c.value,
         [](void *p) -> int {
             auto *s = static_cast<Stop *>(p);
-            return s->q.gen.load() != s->gen;
+            return s->e->compute_poll(s->q, s->gen);
         },
         &stop, result);
     if (st != MTIA_CQE_BAD_PROGRAM) devmem_dirty_.store(true);  // (partly) written
@@ -900,12 +902,24 @@ uint16_t QueueEngine::do_compute(Queue &q, const mtia_cmd &c, uint64_t gen, uint
     return st;
 }
 
+bool QueueEngine::compute_poll(Queue &q, uint64_t gen) {
+    std::unique_lock<std::mutex> l(mu_);
+    if (pe_paused_ && q.gen == gen && !stop_) {
+        q.parked = true;
+        idle_cv_.notify_all();
+        pause_cv_.wait(l, [&] { return !pe_paused_ || q.gen != gen || stop_; });
+        q.parked = false;
+    }
+    return q.gen != gen || stop_;
+}
+
 // ---- reset, VM stop, migration ------------------------------------------------------
 
-void QueueEngine::wait_idle(std::unique_lock<std::mutex> &l) {
+void QueueEngine::wait_idle(std::unique_lock<std::mutex> &l, bool parked_ok) {
+    pause_cv_.notify_all();  // parked programs of an aborted generation end
     idle_cv_.wait(l, [&] {
         for (auto &q : q_)
-            if (q.executing || !q.fifo.empty()) return false;
+            if (!(parked_ok && q.parked) && (q.executing || !q.fifo.empty())) return false;
         return true;
     });
 }
@@ -945,7 +959,11 @@ void QueueEngine::reset() {
 void QueueEngine::quiesce() {
     {
         std::unique_lock<std::mutex> l(mu_);
-        wait_idle(l);
+        // A program may run for minutes: with a host that resumes us, it
+        // waits at its next op for the VM to run again (nothing touches
+        // guest memory meanwhile; save() refuses while it is outstanding).
+        pe_paused_ = resume_seen_;
+        wait_idle(l, pe_paused_);
     }
     for (unsigned i = 0; i < MTIA_NUM_QUEUES; i++) {
         Queue &q = q_[i];
@@ -958,6 +976,13 @@ void QueueEngine::quiesce() {
         if (fire) host_.raise_irq(v);
     }
     flush_errors();
+}
+
+void QueueEngine::resume() {
+    std::lock_guard<std::mutex> l(mu_);
+    resume_seen_ = true;
+    pe_paused_ = false;
+    pause_cv_.notify_all();
 }
 
 int QueueEngine::save(mtia_core_snapshot *s) {

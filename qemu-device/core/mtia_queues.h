@@ -95,7 +95,12 @@ public:
     void reset();
     // VM stop: wait until every dispatched command has run and its completion
     // is posted (or held, CQ full), then send pending coalesced interrupts.
+    // A COMPUTE program still running parks at its next op boundary instead
+    // (with the commands behind it) until resume(), if the host has ever
+    // called resume(); otherwise it runs to completion too.
     void quiesce();
+    // VM continue: parked COMPUTE programs go on.
+    void resume();
     // Device memory written by the engine since the last call.
     bool take_devmem_dirty() { return devmem_dirty_.exchange(false); }
 
@@ -130,6 +135,7 @@ private:
         uint32_t unsignalled = 0;     // completions since the last interrupt
         uint64_t first_ns = 0;        // when the first of them was posted
         uint64_t commands = 0, bytes = 0, busy_ns = 0, completions = 0;
+        bool parked = false;          // its COMPUTE program waits for resume()
         std::atomic<uint64_t> gen{0}; // bumped by disable / reset: aborts work
         std::mutex ring_mu;           // serialises ring DMA (fetch, CQE writes)
         std::condition_variable cv;   // worker wake-up (with mu_)
@@ -173,8 +179,12 @@ private:
     uint16_t do_copy(Queue &q, const mtia_cmd &c, uint64_t gen, uint64_t *done);
     uint16_t do_fill(Queue &q, const mtia_cmd &c, uint64_t gen, uint64_t *done);
     uint16_t do_compute(Queue &q, const mtia_cmd &c, uint64_t gen, uint64_t *result);
+    // Between a program's ops: parks while the VM is stopped; true if the
+    // program is to stop (disable, reset).
+    bool compute_poll(Queue &q, uint64_t gen);
     AddressSpace &space_for(uint32_t ctx);
-    void wait_idle(std::unique_lock<std::mutex> &l);  // mu_ held
+    // mu_ held. parked_ok: a queue whose COMPUTE program is parked counts as idle.
+    void wait_idle(std::unique_lock<std::mutex> &l, bool parked_ok = false);
 
     friend class FlatSpace;
     QueueHost &host_;
@@ -204,6 +214,9 @@ private:
     // The PE grid runs one program at a time (COMPUTE from any queue). Leaf
     // lock: taken by a worker with no other engine lock held.
     std::timed_mutex pe_mu_;
+    bool pe_paused_ = false;           // mu_: VM stopped, COMPUTE parks
+    bool resume_seen_ = false;         // mu_: the host calls resume()
+    std::condition_variable pause_cv_;  // with mu_: pe_paused_ or a generation changed
 };
 
 }  // namespace mtia
