@@ -195,7 +195,6 @@ int main(int argc, char **argv)
     }
     if (watch && loop_s == 0) loop_s = 1;
 
-    auto pci = mtia_smi::scan_mtia_pci();
     std::vector<std::string> nodes;
     try {
         nodes = mtia::device_nodes();
@@ -203,6 +202,7 @@ int main(int argc, char **argv)
         return fail(kError, e.what());
     }
     if (nodes.empty()) {
+        auto pci = mtia_smi::scan_mtia_pci();
         if (!pci.empty()) {
             return fail(kNoDriver, std::to_string(pci.size()) +
                                        " MTIA PCI device(s) found but the mtia driver is not "
@@ -211,6 +211,10 @@ int main(int argc, char **argv)
         return fail(kNoDevice, "no MTIA devices found");
     }
     const bool root = geteuid() == 0;
+    // libpci (vendor names from pci.ids) is slow in a TCG guest: only for
+    // the views that show them.
+    std::vector<mtia_smi::PciFunction> pci;
+    if (!field_query && (json || (q->count() && query_fields.empty()))) pci = mtia_smi::scan_mtia_pci();
 
     for (unsigned n = 1;; n++) {
         Found all = read_devices(nodes, pci), sel = all;
@@ -226,7 +230,9 @@ int main(int argc, char **argv)
         }
         if (do_reset) return reset(sel);
 
-        std::vector<mtia_smi::ProcessUsage> procs = mtia_smi::scan_processes();
+        // Field queries show no processes: skip the /proc walk.
+        std::vector<mtia_smi::ProcessUsage> procs;
+        if (!field_query && !list) procs = mtia_smi::scan_processes();
         std::string ts = now_string(), out;
         if (field_query) {
             out = fmt.json ? mtia_smi::format_query_json(sel.devs, fields, ts)

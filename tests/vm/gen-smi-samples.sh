@@ -1,0 +1,63 @@
+#!/usr/bin/env bash
+# Writes docs/mtia-smi-samples.md: every mtia-smi view as the tool prints
+# it, in a VM with the demo's two devices and a copy workload on device 0
+# (so the process table and the utilisation have something to show):
+#
+#   tools/mtia-vm run --devices 1 --device-opts devmem-size=2G \
+#     --qemu-arg=-device --qemu-arg=mtia,devmem-size=512M,pe-rows=4,pe-cols=16 \
+#     -- tests/vm/gen-smi-samples.sh
+set -eu
+# shellcheck source=tests/vm/lib.sh
+. "$(dirname "$0")/lib.sh"
+SMI=build/bin/mtia-smi
+RUN=build/bin/mtia-run
+OUT=docs/mtia-smi-samples.md
+tmp=$(mktemp -d)
+trap 'touch "$tmp/stop"; wait; rm -rf "$tmp"' EXIT
+
+while [ ! -e "$tmp/stop" ]; do
+  "$RUN" --bench copy --device 0 --size 64M --iters 10 --nop-iters 10 >/dev/null
+done &
+# Until the workload shows: busy data engine and its process with memory.
+busy() {
+  [ "$("$SMI" -i 0 --query=utilization.dma --format=csv,noheader,nounits)" -gt 20 ] &&
+    "$SMI" -i 0 | grep -qE '\| mtia-run +\| 128 MiB'
+}
+for _ in $(seq 60); do busy && break; sleep 1; done
+
+sample() { # title command... (shown as typed, without build/bin/)
+  echo "## $1"
+  echo
+  echo '```'
+  echo "\$ ${*:2}" | sed 's#build/bin/##'
+  "${@:2}"
+  echo '```'
+  echo
+}
+processes() { "$SMI" --json | $PY -c 'import json,sys; print(json.dumps(json.load(sys.stdin)["processes"], indent=2))'; }
+{
+  echo "# mtia-smi samples"
+  echo
+  echo "Produced by \`tests/vm/gen-smi-samples.sh\` in a VM with the demo's two"
+  echo "devices (2 GiB, and 512 MiB with a 4x16 PE grid) while \`mtia-run --bench"
+  echo "copy\` loops on device 0; regenerate with the command at the top of that"
+  echo "script. The fields and exit codes are in [telemetry.md](telemetry.md)."
+  echo
+  sample "Default view (devices and processes)" "$SMI"
+  sample "Detail (-q), one device" "$SMI" -q -i 0
+  sample "Fields as CSV" "$SMI" --query=index,pci.bus_id,temperature.die,power.draw,power.limit,utilization.dma,memory.used,memory.total,clocks.current --format=csv
+  sample "Fields as CSV without header and units" "$SMI" --query=index,temperature.die,power.draw,utilization.dma --format=csv,noheader,nounits
+  sample "Fields as JSON" "$SMI" --query=index,serial,temperature.die,power.draw.average,utilization.dma,clocks.current,clocks_throttle_reasons.active --format=json
+  sample "Device list (-L)" "$SMI" -L
+  echo "## Processes in --json"
+  echo
+  echo '```'
+  echo "\$ mtia-smi --json   # its \"processes\" array:"
+  processes
+  echo '```'
+  echo
+  sample "lm-sensors" sensors
+  sample "Field list" "$SMI" --list-fields
+} >"$tmp/out.md"
+mv "$tmp/out.md" "$OUT"
+echo "wrote $OUT"

@@ -1,0 +1,197 @@
+#!/usr/bin/env bash
+# In-VM test of telemetry under a real workload (docs/telemetry.md): with
+# copy jobs running, mtia-smi shows data-engine utilisation, rising
+# temperature and power, the workload's processes with their memory and
+# engine time (as their fdinfo has them); a low power limit throttles the
+# clock and holds power under it (root only; out-of-range refused); a reset
+# through mtia-smi in the middle does not fail the workload; afterwards
+# utilisation, power and temperature fall back; energy integrates power;
+# injected ECC errors are counted. Runs inside tools/mtia-vm with cwd =
+# repo top. Last line: "N passed, N failed".
+set -u
+# shellcheck source=tests/vm/lib.sh
+. "$(dirname "$0")/lib.sh"
+# MTIA_SMI / MTIA_RUN: other binaries to test (default: this tree's).
+SMI=${MTIA_SMI:-build/bin/mtia-smi}
+RUN=${MTIA_RUN:-build/bin/mtia-run}
+NOBODY=(setpriv --reuid=65534 --regid=65534 --clear-groups)
+dev=${devs[0]}
+hw=
+for h in "$(sysd "$dev")"/hwmon/hwmon*; do [ "$(cat "$h/name")" = mtia ] && hw=$h; done
+[ -n "$hw" ] && pass "$dev has an mtia hwmon ($hw)" || fail "$dev has no mtia hwmon"
+
+q() { "$SMI" -i "$dev" --query="$1" --format=csv,noheader,nounits; }
+idx=$(q index)  # mtia-run's --device
+gt() { awk -v a="$1" -v b="$2" 'BEGIN { exit !(a > b) }'; }
+le() { ! gt "$1" "$2"; }
+util_is_zero() { [ "$(q utilization.dma)" = 0 ]; }
+tmp=$(mktemp -d)
+on_finish() {
+  touch "$tmp/stop"
+  wait
+  [ -n "$hw" ] && echo 25000000 >"$hw/power1_cap"
+  rm -rf "$tmp"
+}
+
+# ---- idle ------------------------------------------------------------------
+wait_for 50 util_is_zero
+sleep 1.5  # a whole window without work
+idle_p=$(q power.draw.average)
+idle_t=$(q temperature.die)
+gt "$idle_p" 2.9 && le "$idle_p" 3.2 && pass "idle power ${idle_p} W" || fail "idle power ${idle_p} W (want ~3)"
+[ "$(q clocks.current)" = 800 ] && [ "$(q clocks_throttle_reasons.active)" = none ] &&
+  pass "idle clock 800 MHz, not throttled" || fail "idle clock: $(q clocks.current,clocks_throttle_reasons.active)"
+e1=$(q energy.consumption); s1=$(cut -d' ' -f1 /proc/uptime)
+sleep 3
+e2=$(q energy.consumption); s2=$(cut -d' ' -f1 /proc/uptime)
+# 3 W for the time between the two reads, within the reads' own latency.
+awk -v e="$e1" -v f="$e2" -v a="$s1" -v b="$s2" -v p="$idle_p" \
+  'BEGIN { d = f - e; w = p * (b - a); exit !(d > 0 && d > 0.7 * w && d < 1.3 * w) }' &&
+  pass "energy grows by idle power x time ($e1 -> $e2 J in $(awk -v a="$s1" -v b="$s2" 'BEGIN{print b-a}') s)" ||
+  fail "energy $e1 -> $e2 J over $s1..$s2 s at $idle_p W"
+
+# ---- under load --------------------------------------------------------------
+# Two processes copying 64 MiB device <-> host in a loop until told to stop.
+load() {
+  while [ ! -e "$tmp/stop" ]; do
+    "$RUN" --bench copy --device "$idx" --size 64M --iters 30 --nop-iters 10 >/dev/null 2>"$tmp/err.$1" ||
+      { echo "load $1 failed: $(cat "$tmp/err.$1")" >"$tmp/failed.$1"; return 1; }
+  done
+}
+for i in 1 2; do load "$i" & done
+
+# Sample once a second (one mtia-smi --json each) until every effect showed.
+peak_u=0 peak_t=$idle_t peak_p=$idle_p seen_proc=0 seen_busy=0
+for _ in $(seq 30); do
+  sleep 1
+  "$SMI" --json >"$tmp/smi.json" || continue
+  # Prints "util temp power": the device's telemetry; then checks the
+  # workload's processes against their own fdinfo and says PROC / BUSY.
+  $PY - "$tmp/smi.json" "$dev" >"$tmp/sample.out" 2>&1 <<'PY'
+import json, os, sys
+j = json.load(open(sys.argv[1]))
+d = [d for d in j["devices"] if d["pci_bus_id"] == sys.argv[2]][0]
+print(d["utilization_percent"]["dma"], d["temperature_c"]["die"], d["power_w"]["average"])
+def fdinfo_of(pid):
+    out = {}
+    for fd in os.listdir(f"/proc/{pid}/fdinfo"):
+        if os.readlink(f"/proc/{pid}/fd/{fd}").startswith("/dev/accel/"):
+            for line in open(f"/proc/{pid}/fdinfo/{fd}"):
+                k, _, v = line.partition(":")
+                out[k] = v.strip()
+    return out
+busy = False
+for p in j["processes"]:
+    if p["name"] != "mtia-run" or p["pci_bus_id"] != sys.argv[2]:
+        continue
+    try:
+        fdinfo = fdinfo_of(p["pid"])
+    except FileNotFoundError:
+        fdinfo = {}
+    if "drm-driver" not in fdinfo:
+        continue  # exiting or gone since mtia-smi looked: the loop starts another
+    n, _, u = fdinfo["drm-total-device"].partition(" ")
+    assert p["device_memory_bytes"] == int(n) * {"MiB": 1 << 20, "KiB": 1 << 10}.get(u, 1), (p, fdinfo)
+    # Device BOs: the copy bench's two 64 MiB buffers, once it made them.
+    assert p["device_memory_bytes"] in (0, 128 << 20), p
+    print(f"PROC pid {p['pid']}: device {p['device_memory_bytes'] >> 20} MiB, dma busy {p['dma_busy_ns']} ns")
+    # Engine time only grows: what mtia-smi saw is at most what is there now.
+    if p["dma_busy_ns"] is not None and "drm-engine-dma" in fdinfo:
+        assert p["dma_busy_ns"] <= int(fdinfo["drm-engine-dma"].split()[0]), (p, fdinfo)
+        busy |= p["device_memory_bytes"] > 0 and p["dma_busy_ns"] > 0
+if busy:
+    print("BUSY")
+PY
+  read -r u t p <"$tmp/sample.out"
+  [ "$u" = None ] && continue
+  gt "$u" "$peak_u" && peak_u=$u
+  gt "$t" "$peak_t" && peak_t=$t
+  gt "$p" "$peak_p" && peak_p=$p
+  grep -q '^PROC' "$tmp/sample.out" && seen_proc=1 && cp "$tmp/sample.out" "$tmp/proc.out"
+  grep -q '^BUSY' "$tmp/sample.out" && seen_busy=1
+  grep -q Error "$tmp/sample.out" && { seen_proc=0; cp "$tmp/sample.out" "$tmp/proc.out"; break; }
+  if [ "$seen_busy" = 1 ] && gt "$peak_u" 30 && gt "$peak_t" "$(awk -v t="$idle_t" 'BEGIN{print t+2}')" &&
+     gt "$peak_p" "$(awk -v p="$idle_p" 'BEGIN{print p+1.5}')"; then
+    break
+  fi
+done
+touch "$tmp/proc.out"
+cat "$tmp/proc.out"
+gt "$peak_u" 30 && pass "data engine busy under load (peak ${peak_u} %)" || fail "data engine peak ${peak_u} %"
+gt "$peak_t" "$(awk -v t="$idle_t" 'BEGIN{print t+2}')" && pass "temperature rose ${idle_t} -> ${peak_t} C" ||
+  fail "temperature ${idle_t} -> ${peak_t} C"
+gt "$peak_p" "$(awk -v p="$idle_p" 'BEGIN{print p+1.5}')" && pass "power rose ${idle_p} -> ${peak_p} W" ||
+  fail "power ${idle_p} -> ${peak_p} W"
+[ "$seen_proc" = 1 ] && pass "mtia-smi lists the workload with its fdinfo memory" || fail "process list: $(cat "$tmp/proc.out")"
+[ "$seen_busy" = 1 ] && pass "a workload process with device memory shows DMA engine time (drm-engine-dma)" ||
+  fail "no workload process with DMA engine time: $(cat "$tmp/proc.out")"
+table_has_run() { out=$("$SMI" -i "$dev"); grep -qE "^\| $idx +\| [0-9]+ +\| mtia-run +\| 128 MiB" <<<"$out"; }
+wait_for 10 table_has_run && pass "the process table shows mtia-run with 128 MiB" || fail "process table: $out"
+# sensors names the chip after bus and devfn: mtia-pci-0018 for 00:03.0.
+IFS=':.' read -r _ bus slot fn <<<"$dev"
+chip=$(printf 'mtia-pci-%02x%02x' $((16#$bus)) $((16#$slot * 8 + fn)))
+sensors_busy() {
+  out=$(sensors "$chip")
+  board=$(sed -n 's/^board: .*avg = *\([0-9.]*\) W.*/\1/p' <<<"$out")
+  gt "${board:-0}" "$(awk -v p="$idle_p" 'BEGIN{print p+0.5}')"
+}
+wait_for 30 sensors_busy && pass "sensors shows $chip averaging ${board} W" || fail "sensors $chip: $out"
+
+# ---- power limit ---------------------------------------------------------------
+cap=$(cat "$hw/power1_cap")
+"${NOBODY[@]}" sh -c "echo 10000000 > $hw/power1_cap" 2>/dev/null
+[ $? -ne 0 ] && [ "$(cat "$hw/power1_cap")" = "$cap" ] && pass "a user cannot set power1_cap" ||
+  fail "user changed power1_cap to $(cat "$hw/power1_cap")"
+(echo 1000000 >"$hw/power1_cap") 2>/dev/null
+[ $? -ne 0 ] && [ "$(cat "$hw/power1_cap")" = "$cap" ] && pass "power1_cap below power1_cap_min is refused" ||
+  fail "power1_cap took 1 W: $(cat "$hw/power1_cap")"
+echo "$(cat "$hw/power1_cap_min")" >"$hw/power1_cap"
+[ "$(q power.limit)" = 6.00 ] && pass "power limit set to 6 W" || fail "power limit: $(q power.limit)"
+throttled=0 over=0
+for _ in $(seq 40); do
+  IFS=', ' read -r p c r <<<"$(q power.draw,clocks.current,clocks_throttle_reasons.active)"
+  gt "$p" 6.0 && over=$((over + 1))
+  if [ "$r" = power ] && [ "$c" -lt 800 ]; then throttled=1; break; fi
+  sleep 0.3
+done
+[ "$throttled" = 1 ] && pass "under load at 6 W the clock throttles for power (${c} MHz, ${p} W)" ||
+  fail "no power throttling at 6 W: $p W, $c MHz, reasons $r"
+[ "$over" = 0 ] && pass "power stayed within the 6 W limit" || fail "power above the limit in $over samples"
+echo 25000000 >"$hw/power1_cap"
+sleep 0.5
+[ "$(q clocks.current)" = 800 ] && pass "limit back at 25 W: full clock" || fail "clock at 25 W: $(q clocks.current)"
+
+# ---- reset in the middle of the workload ---------------------------------------
+resets=$(sysattr "$dev" reset_count)
+out=$("$SMI" --reset -i "$dev" 2>&1)
+[ $? -eq 0 ] && pass "mtia-smi --reset: $out" || fail "mtia-smi --reset: $out"
+[ "$(sysattr "$dev" reset_count)" -eq $((resets + 1)) ] && [ "$(sysattr "$dev" fw_status)" = ready ] &&
+  pass "reset counted, firmware ready" || fail "after reset: count $(sysattr "$dev" reset_count), fw $(sysattr "$dev" fw_status)"
+sleep 3  # the workload keeps going
+
+# ---- after the load --------------------------------------------------------------
+touch "$tmp/stop"
+wait
+if ls "$tmp"/failed.* >/dev/null 2>&1; then fail "workload failed: $(cat "$tmp"/failed.*)"; else
+  pass "the workload survived the reset (every copy job succeeded)"; fi
+wait_for 30 util_is_zero && pass "utilisation back to 0 after the load" || fail "utilisation $(q utilization.dma)"
+cool() { le "$(q temperature.die)" "$(awk -v t="$idle_t" 'BEGIN{print t+0.5}')"; }
+wait_for 250 cool && pass "temperature back to idle ($(q temperature.die) C, peak $peak_t)" ||
+  fail "temperature $(q temperature.die) C, idle $idle_t"
+p=$(q power.draw.average)
+le "$p" "$(awk -v p="$idle_p" 'BEGIN{print p+0.1}')" && pass "power back to idle ($p W)" || fail "power $p W"
+"$RUN" --bench copy --device "$idx" --size 1M --iters 2 --nop-iters 10 >/dev/null &&
+  pass "a copy job succeeds after the reset" || fail "copy after reset failed"
+
+# ---- ECC counters (test injection through debugfs) -------------------------------
+inj=/sys/kernel/debug/accel/$dev/ecc_inject
+c0=$(q ecc.errors.corrected) u0=$(q ecc.errors.uncorrected)
+echo "corrected 5" >"$inj" && echo "uncorrected 2" >"$inj"
+[ "$(q ecc.errors.corrected)" -eq $((c0 + 5)) ] && [ "$(q ecc.errors.uncorrected)" -eq $((u0 + 2)) ] &&
+  [ "$(sysattr "$dev" ecc_corrected)" -eq $((c0 + 5)) ] &&
+  pass "injected ECC errors counted ($c0 -> $(q ecc.errors.corrected), $u0 -> $(q ecc.errors.uncorrected))" ||
+  fail "ECC after injection: $(q ecc.errors.corrected,ecc.errors.uncorrected)"
+(echo "corrected 0" >"$inj") 2>/dev/null && fail "ecc_inject took a count of 0" || pass "ecc_inject refuses a count of 0"
+(echo "bogus 1" >"$inj") 2>/dev/null && fail "ecc_inject took 'bogus 1'" || pass "ecc_inject refuses 'bogus 1'"
+
+finish
