@@ -4,8 +4,8 @@
     torch_bench.py MODEL BATCH SECONDS
 prints one JSON line {model, batch, threads, runs, ms_per_run, inferences_per_s}.
 Eager mode, no_grad, torch.set_num_threads(2) (the machine's and the
-emulated device's thread count); a warm-up run, then runs for at least
-SECONDS seconds."""
+emulated device's thread count); 3 warm-up runs (as mtia-run --bench), then
+runs for at least SECONDS seconds."""
 import json
 import sys
 import time
@@ -23,7 +23,8 @@ def main():
     model = getattr(torchvision.models, name)(weights=None).eval()
     x = torch.randn(batch, 3, 224, 224)
     with torch.no_grad():
-        model(x)
+        for _ in range(3):
+            model(x)
         runs, t0 = 0, time.perf_counter()
         while True:
             model(x)

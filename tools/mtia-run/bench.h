@@ -38,6 +38,7 @@ struct ModelRunOptions {
     std::vector<std::string> outputs; // .npy to write, one per model output
     int bench = 0;                    // > 0: benchmark with this many inferences
     int batch_requests = 1;           // requests per run_batch() in the benchmark
+    int warmup = 3;                   // untimed runs first (kernels built, scratch grown)
     bool json = false;
 };
 

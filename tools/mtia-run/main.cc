@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 // mtia-run: runs work on an mtia device.
 //   mtia-run MODEL.mtia --input x.npy [--input ...] [--output y.npy ...]
-//   mtia-run MODEL.mtia --bench N [--batch-requests B] [--input ...] [--json]
+//   mtia-run MODEL.mtia --bench N [--batch-requests B] [--warmup W] [--input ...] [--json]
 //   mtia-run --bench copy [--size BYTES] [--iters N] [--json]
 // Device: --device /dev/accel/accelN, --device N or -i N (index; default 0).
 // Each mode's code lives in its own file (bench_copy.cc, run_model.cc).
@@ -57,6 +57,8 @@ int main(int argc, char **argv)
     app.add_option("--bench", bench, "benchmark: N inferences of the model, or 'copy' (DMA and NOP latency)");
     app.add_option("--batch-requests", model.batch_requests, "model benchmark: requests per run_batch (default 1)")
         ->check(CLI::PositiveNumber);
+    app.add_option("--warmup", model.warmup, "model benchmark: untimed runs first (default 3)")
+        ->check(CLI::NonNegativeNumber);
     app.add_option("-d,--device", device, "device node (/dev/accel/accelN) or index");
     app.add_option("-i,--index", index, "device index")->check(CLI::NonNegativeNumber);
     app.add_option("--size", size_str, "copy bench: bytes per copy (K/M/G suffixes), default 64M");

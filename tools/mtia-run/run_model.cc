@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 // mtia-run MODEL.mtia: one inference (inputs and outputs as .npy files), or
-// --bench N: latency percentiles of N synchronous runs (host clock, submit to
+// --bench N: after --warmup untimed runs, latency percentiles of N synchronous runs (host clock, submit to
 // outputs in host memory), throughput (run_batch of --batch-requests
 // requests, or the synchronous runs when 1), and N run_async() inferences
 // queued back to back on one stream, timed by device events.
@@ -113,7 +113,7 @@ int bench(mtia::Device &dev, mtia::Model &m, const std::vector<mtia::HostInput> 
           const ModelRunOptions &o)
 {
     const int n = o.bench, b = o.batch_requests;
-    m.run(in, out.host);  // warm-up
+    for (int i = 0; i < o.warmup; i++) m.run(in, out.host);
 
     std::vector<double> lat;
     auto t0 = Clock::now();
