@@ -9,15 +9,14 @@
 set -eu
 # shellcheck source=tests/vm/lib.sh
 . "$(dirname "$0")/lib.sh"
-SMI=build/bin/mtia-smi
-RUN=build/bin/mtia-run
+SMI=${MTIA_SMI:-build/bin/mtia-smi}  # (or other binaries to show)
+RUN=${MTIA_RUN:-build/bin/mtia-run}
 OUT=docs/mtia-smi-samples.md
 tmp=$(mktemp -d)
-trap 'touch "$tmp/stop"; wait; rm -rf "$tmp"' EXIT
-
-while [ ! -e "$tmp/stop" ]; do
-  "$RUN" --bench copy --device 0 --size 64M --iters 10 --nop-iters 10 >/dev/null
-done &
+# One long copy run (it outlives the samples; stopped at exit).
+"$RUN" --bench copy --device 0 --size 64M --iters 1000 --nop-iters 10 >/dev/null &
+load=$!
+trap 'kill "$load" 2>/dev/null; wait; rm -rf "$tmp"' EXIT
 # Until the workload shows: busy data engine and its process with memory.
 busy() {
   [ "$("$SMI" -i 0 --query=utilization.dma --format=csv,noheader,nounits)" -gt 20 ] &&
@@ -29,7 +28,7 @@ sample() { # title command... (shown as typed, without build/bin/)
   echo "## $1"
   echo
   echo '```'
-  echo "\$ ${*:2}" | sed 's#build/bin/##'
+  echo "\$ ${*:2}" | sed "s#$SMI#mtia-smi#"
   "${@:2}"
   echo '```'
   echo
@@ -40,7 +39,7 @@ processes() { "$SMI" --json | $PY -c 'import json,sys; print(json.dumps(json.loa
   echo
   echo "Produced by \`tests/vm/gen-smi-samples.sh\` in a VM with the demo's two"
   echo "devices (2 GiB, and 512 MiB with a 4x16 PE grid) while \`mtia-run --bench"
-  echo "copy\` loops on device 0; regenerate with the command at the top of that"
+  echo "copy\` runs on device 0; regenerate with the command at the top of that"
   echo "script. The fields and exit codes are in [telemetry.md](telemetry.md)."
   echo
   sample "Default view (devices and processes)" "$SMI"
