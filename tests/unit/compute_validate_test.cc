@@ -4,7 +4,9 @@
 // timing model.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstddef>
+#include <random>
 #include <functional>
 #include <limits>
 
@@ -383,6 +385,48 @@ TEST(ComputeValidate, InvalidProgramRunsNothing) {
               MTIA_CQE_BAD_PROGRAM);
     EXPECT_EQ(result, 2u);
     EXPECT_EQ(a.mem[8192 / 4], 1.0f);  // op 0's out untouched
+}
+
+// Mutated valid ops (1-4 random bytes changed): whatever validation lets
+// through runs without touching memory outside the arena (canaries around
+// it), and whatever it rejects writes nothing.
+TEST(ComputeValidate, MutatedOpsNeverEscapeTheArena) {
+    std::mt19937 rng(2024);
+    constexpr size_t kGuard = 1 << 16;
+    std::vector<uint8_t> mem(kGuard + kArena + kGuard);
+    uint8_t *arena = mem.data() + kGuard;
+    const auto valid = all_valid();
+    unsigned ran = 0, rejected = 0;
+    for (int it = 0; it < 3000; it++) {
+        mtia_op o = valid[it % valid.size()];
+        auto *b = reinterpret_cast<uint8_t *>(&o);
+        const unsigned flips = 1 + rng() % 4;
+        for (unsigned f = 0; f < flips; f++) {
+            // Mostly small values in the fields that matter (dims, attrs, offsets).
+            const size_t at = rng() % sizeof(o);
+            b[at] = static_cast<uint8_t>(rng() % 4 ? rng() % 8 : rng());
+        }
+        std::memset(mem.data(), 0xa5, kGuard);
+        std::memset(mem.data() + kGuard + kArena, 0xa5, kGuard);
+        std::fill(arena, arena + kArena, 0);
+        uint64_t result = 0;
+        const uint16_t st = mtia_compute_run(&o, 1, arena, kArena, nullptr, nullptr, &result);
+        ASSERT_TRUE(st == MTIA_CQE_OK || st == MTIA_CQE_BAD_PROGRAM) << "iteration " << it;
+        if (st == MTIA_CQE_OK)
+            ran++;
+        else
+            rejected++;
+        for (size_t i = 0; i < kGuard; i++) {
+            ASSERT_EQ(mem[i], 0xa5) << "write before the arena, iteration " << it;
+            ASSERT_EQ(mem[kGuard + kArena + i], 0xa5) << "write after the arena, iteration " << it;
+        }
+        if (st == MTIA_CQE_BAD_PROGRAM) {
+            ASSERT_TRUE(std::all_of(arena, arena + kArena, [](uint8_t v) { return v == 0; }))
+                << "a rejected op wrote, iteration " << it;
+        }
+    }
+    EXPECT_GE(ran, 50u);  // the mutations exercise both sides
+    EXPECT_GE(rejected, 1000u);
 }
 
 TEST(ComputeLayout, GoldenOpLayout) {
