@@ -73,26 +73,14 @@ struct Operand {
     uint64_t offset;
 };
 
-// Index of a BO in the batch's BO list, adding it (and keeping it alive
-// until the job completes) if new. Same rule as the stream's own copies.
-uint32_t job_bo(detail::StreamState &s, const std::shared_ptr<detail::BufferState> &b)
-{
-    for (size_t i = 0; i < s.bos.size(); i++) {
-        if (s.bos[i] == b->handle) return static_cast<uint32_t>(i);
-    }
-    s.bos.push_back(b->handle);
-    s.keep.push_back(b);
-    return static_cast<uint32_t>(s.bos.size() - 1);
-}
-
 drm_mtia_cmd copy_cmd(detail::StreamState &s, const Operand &dst, const Operand &src, uint64_t len)
 {
     drm_mtia_cmd c{};
     c.opcode = MTIA_CMD_COPY;
     c.len = len;
-    c.src_bo = job_bo(s, src.bo);
+    c.src_bo = detail::bo_index(s, src.bo);
     c.src_offset = src.offset;
-    c.dst_bo = job_bo(s, dst.bo);
+    c.dst_bo = detail::bo_index(s, dst.bo);
     c.dst_offset = dst.offset;
     return c;
 }
@@ -117,10 +105,10 @@ void enqueue(detail::ModelState &m, Stream &stream, const std::vector<Operand> &
                 }
                 drm_mtia_cmd c{};
                 c.opcode = MTIA_CMD_COMPUTE;
-                c.src_bo = job_bo(*s, m.program.state());
+                c.src_bo = detail::bo_index(*s, m.program.state());
                 c.src_offset = 0;
                 c.len = m.n_ops * MTIA_OP_BYTES;
-                c.dst_bo = job_bo(*s, arena.bo);
+                c.dst_bo = detail::bo_index(*s, arena.bo);
                 c.dst_offset = 0;
                 c.value = m.arena_size;
                 s->cmds.push_back(c);
@@ -144,9 +132,6 @@ void enqueue(detail::ModelState &m, Stream &stream, const std::vector<Operand> &
     std::string msg = "model '" + m.name + "'";
     if (nreq > 1) msg += " request " + std::to_string(req);
     msg += ": " + std::string(e.what());
-    if (msg.find("CQE status " + std::to_string(MTIA_CQE_BAD_PROGRAM) + " ") != std::string::npos) {
-        msg += ": the device rejected the program (MTIA_CQE_BAD_PROGRAM)";
-    }
     throw Error(e.status(), msg);
 }
 

@@ -100,6 +100,9 @@ struct EventState {
 
 // Waits for job seqno of a queue: 1 done, 0 timeout; throws Error(IO) if the
 // job failed or was cancelled, or the WAIT ioctl failed.
+// Index of a BO in the stream's pending batch, adding it (and keeping it
+// alive until the job completes) if new.
+uint32_t bo_index(StreamState &s, const std::shared_ptr<BufferState> &b);
 int wait_job(int fd, uint32_t queue_id, uint64_t seqno, int64_t timeout_ns);
 
 }  // namespace detail

@@ -33,6 +33,7 @@ const char *cqe_name(uint32_t st)
     case MTIA_CQE_BAD_ADDRESS: return "BAD_ADDRESS";
     case MTIA_CQE_DMA_ERROR: return "DMA_ERROR";
     case MTIA_CQE_ABORTED: return "ABORTED";
+    case MTIA_CQE_BAD_PROGRAM: return "BAD_PROGRAM";
     }
     return "unknown";
 }
@@ -57,16 +58,6 @@ void check_range(const std::shared_ptr<detail::StreamState> &s, const Buffer &b,
                     std::string(op) + ": " + which + " range [" + std::to_string(off) + ", +" + std::to_string(len) +
                         ") is outside the buffer of " + std::to_string(bs->size) + " bytes");
     }
-}
-
-uint32_t bo_index(detail::StreamState &s, const std::shared_ptr<detail::BufferState> &b)
-{
-    for (size_t i = 0; i < s.bos.size(); i++) {
-        if (s.bos[i] == b->handle) return static_cast<uint32_t>(i);
-    }
-    s.bos.push_back(b->handle);
-    s.keep.push_back(b);
-    return static_cast<uint32_t>(s.bos.size() - 1);
 }
 
 void clear_batch(detail::StreamState &s)
@@ -152,6 +143,16 @@ void add_data_cmd(detail::StreamState &s, int fd, const drm_mtia_cmd &c)
 }  // namespace
 
 namespace detail {
+
+uint32_t bo_index(StreamState &s, const std::shared_ptr<BufferState> &b)
+{
+    for (size_t i = 0; i < s.bos.size(); i++) {
+        if (s.bos[i] == b->handle) return static_cast<uint32_t>(i);
+    }
+    s.bos.push_back(b->handle);
+    s.keep.push_back(b);
+    return static_cast<uint32_t>(s.bos.size() - 1);
+}
 
 int wait_job(int fd, uint32_t queue_id, uint64_t seqno, int64_t timeout_ns)
 {
@@ -241,8 +242,8 @@ void Stream::copy(Buffer &dst, size_t dst_offset, const Buffer &src, size_t src_
     drm_mtia_cmd c{};
     c.opcode = MTIA_CMD_COPY;
     c.len = len;
-    c.src_bo = bo_index(*s, src.state());
-    c.dst_bo = bo_index(*s, dst.state());
+    c.src_bo = detail::bo_index(*s, src.state());
+    c.dst_bo = detail::bo_index(*s, dst.state());
     c.src_offset = src_offset;
     c.dst_offset = dst_offset;
     add_data_cmd(*s, use.fd(), c);
@@ -264,7 +265,7 @@ static void do_fill(const std::shared_ptr<detail::StreamState> &s, Buffer &dst, 
     c.flags = wide ? MTIA_CMD_F_FILL64 : 0;
     c.len = len;
     c.value = value;
-    c.dst_bo = bo_index(*s, dst.state());
+    c.dst_bo = detail::bo_index(*s, dst.state());
     c.dst_offset = offset;
     add_data_cmd(*s, use.fd(), c);
 }
@@ -311,7 +312,7 @@ void Stream::record(Event &event)
     drm_mtia_cmd c{};
     c.opcode = MTIA_CMD_TIMESTAMP;
     c.len = 8;
-    c.dst_bo = bo_index(*s, e->ts);
+    c.dst_bo = detail::bo_index(*s, e->ts);
     c.dst_offset = 0;
     s->cmds.push_back(c);
     submit(*s, use.fd(), e->syncobj);

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs every test suite and ends with the combined "N passed, N failed".
 # Called by `make test` after setup and build. Logs go to build/test-logs/.
-#   host:  unit + ABI tests (ctest), driver checkpatch, QEMU qtests,
+#   host:  test models (PyTorch -> ONNX -> .mtia), unit + ABI tests
+#          (ctest), driver checkpatch, QEMU qtests,
 #          VM-harness self-test
 #   guest: libmtia/ioctl gtests, mtia-smi, driver reload (one VM, 2 devices)
 set -u
@@ -51,6 +52,14 @@ vm_suite() {
     -- tests/vm/run-vm-tests.sh
 }
 
+# Test models: PyTorch -> ONNX with reference outputs, then mtia-compile
+# (only what is stale). The compiler's unit tests and the in-VM model suite
+# use them.
+prepare_models() {
+  tests/vm/test-models.sh --prepare && echo "1 passed, 0 failed"
+}
+
+suite "test models (PyTorch export, mtia-compile)" prepare_models
 suite "unit tests" ctest --test-dir build/cmake --output-on-failure
 suite "driver checkpatch" checkpatch
 suite "qemu qtests" qemu-device/run-qtests.sh

@@ -212,7 +212,7 @@ def build(name, out_dir, opset):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--out", required=True)
+    ap.add_argument("--out", help="output directory (required unless --list)")
     ap.add_argument("--only", nargs="*", default=None)
     ap.add_argument("--opset", type=int, default=13)
     ap.add_argument("--list", action="store_true", help="print the model names")
@@ -220,6 +220,8 @@ def main():
     if args.list:
         print("\n".join(MODELS))
         return 0
+    if not args.out:
+        ap.error("--out is required")
     names = args.only or list(MODELS)
     for n in names:
         if n not in MODELS:

@@ -4,14 +4,15 @@
 # (build/bin/model_vm_tests), two processes at once, corrupt files and bad
 # inputs refused with clear errors, the benchmark mode, a clean dmesg.
 #
-# On the HOST first (needs torch; models go to build/model-tests):
+# On the HOST first (needs torch; models go to build/models, which the
+# compiler's unit tests read too; tests/run-all.sh does this):
 #   tests/vm/test-models.sh --prepare
 # then INSIDE an mtia-vm guest:
 #   tools/mtia-vm run --device-opts devmem-size=512M -- tests/vm/test-models.sh
 # Last line: "N passed, M failed"; exit 1 if any failed.
 set -u
 cd "$(dirname "$0")/../.." || exit 2
-DIR=${MTIA_MODEL_DIR:-build/model-tests}
+DIR=${MTIA_MODEL_DIR:-build/models}
 MODELS="convbnrelu depthwise branches shufflesplit mlp seqlinear twoinout resnet18 resnet18_b8"
 PY=/usr/bin/python3
 
@@ -21,8 +22,10 @@ if [ "${1:-}" = --prepare ]; then
   # Also the malformed inputs the VM part feeds mtia-run (bad/).
   set -e
   mkdir -p "$DIR/bad"
+  # Every model of the script (the compiler's unit tests use them all),
+  # compiled here only those this suite runs.
   todo=()
-  for m in $MODELS; do
+  for m in $(/usr/bin/python3 tests/models/make_models.py --list); do
     if [ ! -f "$DIR/$m.onnx" ] || [ tests/models/make_models.py -nt "$DIR/$m.onnx" ] ||
       ! grep -q "\"$m\"" "$DIR/manifest.json" 2>/dev/null; then
       todo+=("$m")
