@@ -528,10 +528,13 @@ TEST(TelemetryWiring, DataEngineWorkShowsAsUtilisationAndPower)
         wr(MTIA_REG_DB(0, MTIA_DB_CQ_HEAD), head);
     }
     std::this_thread::sleep_for(250ms);  // at least one more sample
-    EXPECT_GT(rd(MTIA_REG_TEL_UTIL_DMA), 300u);
+    // Loose bounds: a loaded host stretches the gaps between commands.
+    const uint32_t util = rd(MTIA_REG_TEL_UTIL_DMA);
+    EXPECT_GT(util, 100u);
     EXPECT_EQ(rd(MTIA_REG_TEL_UTIL_PE), 0u);
-    EXPECT_GT(rd(MTIA_REG_TEL_POWER_AVG), idle_mw + 1000);
-    EXPECT_GT(static_cast<int32_t>(rd(MTIA_REG_TEL_TEMP)), 36600 + 500);
+    // At least the data engine's share of the power, for that utilisation.
+    EXPECT_GT(rd(MTIA_REG_TEL_POWER_AVG), idle_mw + util * 6 / 2);
+    EXPECT_GT(static_cast<int32_t>(rd(MTIA_REG_TEL_TEMP)), 36600 + 100);
     // Idle again: utilisation falls to 0 within a window.
     std::this_thread::sleep_for(1300ms);
     EXPECT_EQ(rd(MTIA_REG_TEL_UTIL_DMA), 0u);

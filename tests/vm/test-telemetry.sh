@@ -5,8 +5,9 @@
 # engine time (as their fdinfo has them); a low power limit throttles the
 # clock and holds power under it (root only; out-of-range refused); a reset
 # through mtia-smi in the middle does not fail the workload; afterwards
-# utilisation, power and temperature fall back; energy integrates power;
-# injected ECC errors are counted. Runs inside tools/mtia-vm with cwd =
+# utilisation, power and temperature fall back; a model's inferences load
+# the PE grid (needs tests/vm/test-models.sh --prepare, as test-models.sh
+# does); energy integrates power; injected ECC errors are counted. Runs inside tools/mtia-vm with cwd =
 # repo top. Last line: "N passed, N failed".
 set -u
 # shellcheck source=tests/vm/lib.sh
@@ -60,56 +61,75 @@ load() {
 }
 for i in 1 2; do load "$i" & done
 
-# Sample once a second (one mtia-smi --json each) until every effect showed.
-peak_u=0 peak_t=$idle_t peak_p=$idle_p seen_proc=0 seen_busy=0
-for _ in $(seq 30); do
-  sleep 1
-  "$SMI" --json >"$tmp/smi.json" || continue
-  # Prints "util temp power": the device's telemetry; then checks the
-  # workload's processes against their own fdinfo and says PROC / BUSY.
-  $PY - "$tmp/smi.json" "$dev" >"$tmp/sample.out" 2>&1 <<'PY'
-import json, os, sys
-j = json.load(open(sys.argv[1]))
-d = [d for d in j["devices"] if d["pci_bus_id"] == sys.argv[2]][0]
-print(d["utilization_percent"]["dma"], d["temperature_c"]["die"], d["power_w"]["average"])
+# Sample once a second until every effect showed. Each sample reads the
+# workload's fdinfo, runs mtia-smi --json, and reads the fdinfo again: what
+# mtia-smi reports for a process must lie between the two readings.
+cat >"$tmp/sample.py" <<'PY'
+import json, os, subprocess, sys
+smi, dev = sys.argv[1], sys.argv[2]
 def fdinfo_of(pid):
     out = {}
-    for fd in os.listdir(f"/proc/{pid}/fdinfo"):
-        if os.readlink(f"/proc/{pid}/fd/{fd}").startswith("/dev/accel/"):
-            for line in open(f"/proc/{pid}/fdinfo/{fd}"):
-                k, _, v = line.partition(":")
-                out[k] = v.strip()
+    try:
+        for fd in os.listdir(f"/proc/{pid}/fdinfo"):
+            if os.readlink(f"/proc/{pid}/fd/{fd}").startswith("/dev/accel/"):
+                for line in open(f"/proc/{pid}/fdinfo/{fd}"):
+                    k, _, v = line.partition(":")
+                    out[k] = v.strip()
+    except OSError:
+        return {}  # exiting or gone
     return out
+def runs():
+    pids = [p for p in os.listdir("/proc") if p.isdigit()]
+    out = {}
+    for p in pids:
+        try:
+            if open(f"/proc/{p}/comm").read().strip() == "mtia-run":
+                out[int(p)] = fdinfo_of(p)
+        except OSError:
+            pass
+    return out
+def size(v):
+    n, _, u = v.partition(" ")
+    return int(n) * {"MiB": 1 << 20, "KiB": 1 << 10}.get(u, 1)
+before = runs()
+j = json.loads(subprocess.run([smi, "--json"], check=True, capture_output=True, text=True).stdout)
+after = runs()
+d = [d for d in j["devices"] if d["pci_bus_id"] == dev][0]
+print(d["utilization_percent"]["dma"], d["temperature_c"]["die"], d["power_w"]["average"])
 busy = False
 for p in j["processes"]:
-    if p["name"] != "mtia-run" or p["pci_bus_id"] != sys.argv[2]:
+    if p["name"] != "mtia-run" or p["pci_bus_id"] != dev:
         continue
-    try:
-        fdinfo = fdinfo_of(p["pid"])
-    except FileNotFoundError:
-        fdinfo = {}
-    if "drm-driver" not in fdinfo:
-        continue  # exiting or gone since mtia-smi looked: the loop starts another
-    n, _, u = fdinfo["drm-total-device"].partition(" ")
-    assert p["device_memory_bytes"] == int(n) * {"MiB": 1 << 20, "KiB": 1 << 10}.get(u, 1), (p, fdinfo)
+    b, a = before.get(p["pid"], {}), after.get(p["pid"], {})
+    if "drm-total-device" not in b or "drm-total-device" not in a:
+        continue  # started or exited meanwhile
+    mem = p["device_memory_bytes"]
+    assert mem in (size(b["drm-total-device"]), size(a["drm-total-device"])), (p, b, a)
     # Device BOs: the copy bench's two 64 MiB buffers, once it made them.
-    assert p["device_memory_bytes"] in (0, 128 << 20), p
-    print(f"PROC pid {p['pid']}: device {p['device_memory_bytes'] >> 20} MiB, dma busy {p['dma_busy_ns']} ns")
-    # Engine time only grows: what mtia-smi saw is at most what is there now.
-    if p["dma_busy_ns"] is not None and "drm-engine-dma" in fdinfo:
-        assert p["dma_busy_ns"] <= int(fdinfo["drm-engine-dma"].split()[0]), (p, fdinfo)
-        busy |= p["device_memory_bytes"] > 0 and p["dma_busy_ns"] > 0
+    assert mem in (0, 128 << 20), p
+    print(f"PROC pid {p['pid']}: device {mem >> 20} MiB, dma busy {p['dma_busy_ns']} ns")
+    if "drm-engine-dma" in a:
+        lo, hi = (int(x["drm-engine-dma"].split()[0]) for x in (b, a))
+        assert p["dma_busy_ns"] is not None and lo <= p["dma_busy_ns"] <= hi, (p, b, a)
+        busy |= mem > 0 and p["dma_busy_ns"] > 0
 if busy:
     print("BUSY")
 PY
+peak_u=0 peak_t=$idle_t peak_p=$idle_p seen_proc=0 seen_busy=0
+for _ in $(seq 30); do
+  sleep 1
+  $PY "$tmp/sample.py" "$SMI" "$dev" >"$tmp/sample.out" 2>&1
+  if grep -q Error "$tmp/sample.out"; then
+    cp "$tmp/sample.out" "$tmp/proc.out"
+    seen_proc=0
+    break
+  fi
   read -r u t p <"$tmp/sample.out"
-  [ "$u" = None ] && continue
   gt "$u" "$peak_u" && peak_u=$u
   gt "$t" "$peak_t" && peak_t=$t
   gt "$p" "$peak_p" && peak_p=$p
   grep -q '^PROC' "$tmp/sample.out" && seen_proc=1 && cp "$tmp/sample.out" "$tmp/proc.out"
   grep -q '^BUSY' "$tmp/sample.out" && seen_busy=1
-  grep -q Error "$tmp/sample.out" && { seen_proc=0; cp "$tmp/sample.out" "$tmp/proc.out"; break; }
   if [ "$seen_busy" = 1 ] && gt "$peak_u" 30 && gt "$peak_t" "$(awk -v t="$idle_t" 'BEGIN{print t+2}')" &&
      gt "$peak_p" "$(awk -v p="$idle_p" 'BEGIN{print p+1.5}')"; then
     break
@@ -182,6 +202,41 @@ p=$(q power.draw.average)
 le "$p" "$(awk -v p="$idle_p" 'BEGIN{print p+0.1}')" && pass "power back to idle ($p W)" || fail "power $p W"
 "$RUN" --bench copy --device "$idx" --size 1M --iters 2 --nop-iters 10 >/dev/null &&
   pass "a copy job succeeds after the reset" || fail "copy after reset failed"
+
+# ---- the PE grid: a model's inferences (COMPUTE jobs) ---------------------------
+MODEL=${MTIA_MODEL_DIR:-build/model-tests}/resnet18.mtia
+if [ ! -f "$MODEL" ]; then
+  fail "no $MODEL (make it on the host: tests/vm/test-models.sh --prepare)"
+else
+  "$RUN" "$MODEL" --bench 40 -i "$idx" >"$tmp/model.out" 2>&1 &
+  model=$!
+  pe_u=0 pe_p=0 pe_t=0 pe_ns=
+  for _ in $(seq 30); do
+    sleep 1
+    "$SMI" --json >"$tmp/smi.json" || continue
+    $PY - "$tmp/smi.json" "$dev" "$model" >"$tmp/pe.out" <<'PY' || continue
+import json, sys
+j = json.load(open(sys.argv[1]))
+d = [d for d in j["devices"] if d["pci_bus_id"] == sys.argv[2]][0]
+ns = [p["compute_busy_ns"] for p in j["processes"] if p["pid"] == int(sys.argv[3])]
+print(d["utilization_percent"]["pe"], d["power_w"]["average"], d["temperature_c"]["die"], (ns or [None])[0])
+PY
+    read -r u p t ns <"$tmp/pe.out"
+    gt "$u" "$pe_u" && pe_u=$u
+    gt "$p" "$pe_p" && pe_p=$p
+    gt "$t" "$pe_t" && pe_t=$t
+    [ "$ns" != None ] && gt "$ns" 0 && pe_ns=$ns
+    gt "$pe_u" 50 && gt "$pe_p" 12 && [ -n "$pe_ns" ] && break
+  done
+  wait "$model" && pass "resnet18 x40 ran on the PE grid" || fail "model run: $(cat "$tmp/model.out")"
+  gt "$pe_u" 50 && pass "PE grid busy under inference (peak ${pe_u} %)" || fail "PE peak ${pe_u} %"
+  gt "$pe_p" 12 && pass "compute draws more than copies (peak ${pe_p} W, ${pe_t} C)" ||
+    fail "power under inference ${pe_p} W"
+  [ -n "$pe_ns" ] && pass "the model's process shows PE engine time (drm-engine-compute: $pe_ns ns)" ||
+    fail "no drm-engine-compute time for the model's process"
+  pe_idle() { [ "$(q utilization.pe)" = 0 ]; }
+  wait_for 30 pe_idle && pass "PE grid idle after the model" || fail "PE utilisation $(q utilization.pe)"
+fi
 
 # ---- ECC counters (test injection through debugfs) -------------------------------
 inj=/sys/kernel/debug/accel/$dev/ecc_inject
