@@ -45,9 +45,12 @@ add_executable(compiler_tests
   tests/unit/compiler_test_util.cc
   tests/unit/compiler_models_test.cc
   tests/unit/compiler_passes_test.cc
-  tests/unit/compiler_memory_test.cc)
+  tests/unit/compiler_memory_test.cc
+  tests/unit/compiler_errors_test.cc)
 target_include_directories(compiler_tests PRIVATE tests/unit qemu-device/core)
-target_compile_definitions(compiler_tests PRIVATE MTIA_TEST_MODELS_DIR="${CMAKE_SOURCE_DIR}/build/models")
+target_compile_definitions(compiler_tests PRIVATE MTIA_TEST_MODELS_DIR="${CMAKE_SOURCE_DIR}/build/models"
+  MTIA_COMPILE_BIN="$<TARGET_FILE:mtia-compile>")
+add_dependencies(compiler_tests mtia-compile)
 target_link_libraries(compiler_tests PRIVATE mtia_compiler_lib mtia_device_core GTest::gtest_main)
 gtest_discover_tests(compiler_tests DISCOVERY_MODE PRE_TEST DISCOVERY_TIMEOUT 60)
 add_custom_target(compiler_test_models

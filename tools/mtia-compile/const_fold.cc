@@ -2,6 +2,7 @@
 #include "const_fold.h"
 
 #include <set>
+#include <unordered_map>
 
 #include <onnx/defs/schema.h>
 #include <onnx/shape_inference/implementation.h>
@@ -53,6 +54,60 @@ ConstTensor shape_of(const onnx::NodeProto& n, const Shape& s) {
 
 }  // namespace
 
+namespace {
+
+// ONNX 1.12's conv/pool shape inference indexes attribute lists and the
+// weights' dims without bounds checks; refuse what would crash it.
+void precheck_conv_pool(const onnx::NodeProto& n, const std::unordered_map<std::string, onnx::TypeProto*>& types) {
+  static const std::set<std::string> ops = {"Conv", "ConvTranspose", "MaxPool", "AveragePool", "LpPool", "MaxUnpool",
+                                            "ConvInteger", "QLinearConv", "MaxRoiPool"};
+  if (!ops.count(n.op_type())) return;
+  auto rank_of = [&](int k) -> int {
+    if (k >= n.input_size()) return -1;
+    auto it = types.find(n.input(k));
+    if (it == types.end() || !it->second->has_tensor_type() || !it->second->tensor_type().has_shape()) return -1;
+    return it->second->tensor_type().shape().dim_size();
+  };
+  const std::string label = node_label(n);
+  const int r = rank_of(0);
+  if (r < 0) return;
+  if (r < 3) bad_input(label + ": input rank " + std::to_string(r) + " (need N, C and spatial dims)");
+  const size_t sp = static_cast<size_t>(r - 2);
+  auto check = [&](const char* name, size_t count, int64_t min) {
+    const auto* a = find_attr(n, name);
+    if (!a) return;
+    if (static_cast<size_t>(a->ints_size()) != count)
+      bad_input(label + ": attribute " + name + " has " + std::to_string(a->ints_size()) + " values, expected " +
+                std::to_string(count));
+    for (int64_t v : a->ints())
+      if (v < min || v > (int64_t{1} << 30)) bad_input(label + ": attribute " + name + " value " + std::to_string(v));
+  };
+  check("kernel_shape", sp, 1);
+  check("strides", sp, 1);
+  check("dilations", sp, 1);
+  check("pads", 2 * sp, 0);
+  check("output_padding", sp, 0);
+  check("output_shape", sp, 1);
+  if (n.op_type() == "Conv" || n.op_type() == "ConvTranspose") {
+    const int wr = rank_of(1);
+    if (wr >= 0 && wr != r) bad_input(label + ": weights rank " + std::to_string(wr) + " differs from input rank");
+    if (attr_i(n, "group", 1) < 1) bad_input(label + ": group < 1");
+  }
+}
+
+onnx::TypeProto tensor_type_of(const onnx::TensorProto& t) {
+  onnx::TypeProto type;
+  auto* tt = type.mutable_tensor_type();
+  tt->set_elem_type(t.data_type());
+  auto* s = tt->mutable_shape();
+  for (int64_t d : t.dims()) s->add_dim()->set_dim_value(d);
+  return type;
+}
+
+}  // namespace
+
+// Node by node (rather than onnx::shape_inference::InferShapes) so each
+// node can be checked before ONNX's inference function sees it.
 void infer_shapes(onnx::ModelProto& m, int opset) {
   auto* g = m.mutable_graph();
   // Start from the inputs only: stale exporter shapes (e.g. a batch fixed
@@ -60,20 +115,42 @@ void infer_shapes(onnx::ModelProto& m, int opset) {
   g->clear_value_info();
   for (auto& o : *g->mutable_output())
     if (o.type().has_tensor_type()) o.mutable_type()->mutable_tensor_type()->clear_shape();
-  for (const auto& n : g->node()) {
+
+  std::map<std::string, onnx::TypeProto> storage;  // stable addresses
+  std::unordered_map<std::string, onnx::TypeProto*> types;
+  std::unordered_map<std::string, const onnx::TensorProto*> data;
+  for (const auto& in : g->input()) types[in.name()] = &(storage[in.name()] = in.type());
+  for (const auto& t : g->initializer()) {
+    types[t.name()] = &(storage[t.name()] = tensor_type_of(t));
+    data[t.name()] = &t;
+  }
+  const std::unordered_map<std::string, const onnx::SparseTensorProto*> sparse;
+  for (auto& n : *g->mutable_node()) {
+    const std::string label = node_label(n);
     const auto* schema = onnx::OpSchemaRegistry::Schema(n.op_type(), opset, n.domain());
-    if (!schema) bad_input(node_label(n) + ": unknown op for this opset");
+    if (!schema) bad_input(label + ": unknown op for opset " + std::to_string(opset));
     try {
       schema->Verify(n);
     } catch (const std::exception& e) {
-      bad_input(node_label(n) + ": invalid node: " + e.what());
+      bad_input(label + ": invalid node: " + e.what());
     }
-  }
-  try {
-    onnx::ShapeInferenceOptions opts(/*check_type=*/false, /*strict_mode=*/1, /*data_prop=*/false);
-    onnx::shape_inference::InferShapes(m, onnx::OpSchemaRegistry::Instance(), opts);
-  } catch (const std::exception& e) {
-    bad_input(std::string("shape inference failed: ") + e.what());
+    precheck_conv_pool(n, types);
+    if (!schema->has_type_and_shape_inference_function()) continue;
+    onnx::shape_inference::InferenceContextImpl ctx(n, types, data, sparse);
+    try {
+      schema->GetTypeAndShapeInferenceFunction()(ctx);
+    } catch (const std::exception& e) {
+      bad_input(label + ": shape inference failed: " + e.what());
+    }
+    for (int k = 0; k < n.output_size(); ++k) {
+      const std::string& out = n.output(k);
+      const onnx::TypeProto* t = ctx.getOutputType(k);
+      if (out.empty() || !t || t->value_case() == onnx::TypeProto::VALUE_NOT_SET) continue;
+      types[out] = &(storage[out] = *t);
+      auto* vi = g->add_value_info();
+      vi->set_name(out);
+      *vi->mutable_type() = *t;
+    }
   }
 }
 

@@ -23,6 +23,9 @@ std::string check_conv(const Shape& x, const Shape& w, const Shape* b, const Sha
   const int64_t hs = x[2] + a[MTIA_CONV_PAD_T] + a[MTIA_CONV_PAD_B] - dh * (w[2] - 1) - 1;
   const int64_t ws = x[3] + a[MTIA_CONV_PAD_L] + a[MTIA_CONV_PAD_R] - dw * (w[3] - 1) - 1;
   if (hs < 0 || ws < 0) return "kernel larger than the padded input";
+  if (std::max(a[MTIA_CONV_PAD_T], a[MTIA_CONV_PAD_B]) >= dh * (w[2] - 1) + 1 ||
+      std::max(a[MTIA_CONV_PAD_L], a[MTIA_CONV_PAD_R]) >= dw * (w[3] - 1) + 1)
+    return "a pad is not smaller than the dilated kernel";
   Shape want = {x[0], w[0], hs / sh + 1, ws / sw + 1};
   if (o != want) return "out " + shp(o) + " should be " + shp(want);
   return "";
@@ -63,8 +66,9 @@ std::string check_pool(const Shape& x, const Shape& o, const std::vector<uint32_
   if (hs < 0 || ws < 0) return "window larger than the padded input";
   Shape want = {x[0], x[1], hs / sh + 1, ws / sw + 1};
   if (o != want) return "out " + shp(o) + " should be " + shp(want);
-  if (a[MTIA_POOL_PAD_T] >= static_cast<uint32_t>(kh) || a[MTIA_POOL_PAD_L] >= static_cast<uint32_t>(kw))
-    return "a pad of at least the kernel size leaves windows with no input";
+  if (std::max(a[MTIA_POOL_PAD_T], a[MTIA_POOL_PAD_B]) >= dh * (kh - 1) + 1 ||
+      std::max(a[MTIA_POOL_PAD_L], a[MTIA_POOL_PAD_R]) >= dw * (kw - 1) + 1)
+    return "a pad is not smaller than the dilated kernel";
   return "";
 }
 

@@ -83,9 +83,11 @@ int Lowerer::new_activation(const std::string& name, const Shape& shape) {
 
 void Lowerer::bind(const std::string& value, int t) {
   Shape want = dev_shape(shape(value), "output '" + value + "'");
+  // ONNX inference does not check everything (e.g. Reshape's element
+  // count): a disagreement means an inconsistent model.
   if (numel(want, value) != numel(d_.tensors[t].shape, value))
-    internal_error(label() + ": computed " + shape_str(d_.tensors[t].shape) + " for '" + value +
-                   "', ONNX inferred " + shape_str(want));
+    bad_input(label() + ": inconsistent model: the op computes " + shape_str(d_.tensors[t].shape) + " for '" + value +
+              "', ONNX shape inference says " + shape_str(want));
   if (d_.tensors[t].shape != want) {
     t = d_.add_view(t, want, 0, value);
   }

@@ -32,6 +32,9 @@ Window window(const std::string& label, const std::string& auto_pad, int64_t in,
   w.pad_begin = pb;
   w.pad_end = std::max(pe, (w.out - 1) * s + eff - in - pb);
   w.ceil_extra = w.pad_end - pe;
+  if (w.pad_begin >= eff || w.pad_end >= eff)
+    unsupported(label + ": a pad of " + std::to_string(std::max(w.pad_begin, w.pad_end)) +
+                " is not smaller than the (dilated) kernel " + std::to_string(eff) + "; the device needs it to be");
   return w;
 }
 
@@ -47,6 +50,16 @@ std::vector<int64_t> spatial_attr(const onnx::NodeProto& n, const std::string& n
 }
 
 uint32_t u32(int64_t v) { return static_cast<uint32_t>(v); }
+
+}  // namespace
+
+bool Lowerer::flag_attr(const std::string& name) const {
+  const int64_t v = attr_i(*n_, name, 0);
+  if (v != 0 && v != 1) bad_input(label() + ": attribute " + name + " is " + std::to_string(v) + ", not 0 or 1");
+  return v == 1;
+}
+
+namespace {
 
 }  // namespace
 
@@ -116,8 +129,8 @@ void Lowerer::pool() {
     dil = spatial_attr(*n_, "dilations", sp, 1);
     pads = spatial_attr(*n_, "pads", 2 * sp, 0);
     ap = attr_s(*n_, "auto_pad", "NOTSET");
-    ceil_mode = attr_i(*n_, "ceil_mode", 0) != 0;
-    count_pad = !is_max && attr_i(*n_, "count_include_pad", 0) != 0;
+    ceil_mode = flag_attr("ceil_mode");
+    count_pad = !is_max && flag_attr("count_include_pad");
   }
   Shape x4 = xs;
   if (sp == 1) {

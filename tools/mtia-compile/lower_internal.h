@@ -38,6 +38,7 @@ class Lowerer {
   int emit(uint16_t kind, std::vector<int> in, int out, std::vector<uint32_t> attrs, uint64_t flops);
   const Shape& shape(const std::string& value) const { return g_.shape(value, *n_); }
   std::string label() const;
+  bool flag_attr(const std::string& name) const;  // a 0/1 attribute (default 0)
   [[noreturn]] void unsupported_here(const std::string& why) const;
   void lower_node();
   void bind_outputs();

@@ -98,6 +98,10 @@ void apply_input_shapes(onnx::ModelProto& m, const std::map<std::string, Shape>&
   auto* g = m.mutable_graph();
   std::set<std::string> inits;
   for (const auto& t : g->initializer()) inits.insert(t.name());
+  std::set<std::string> names;
+  for (const auto& in : g->input()) names.insert(in.name());
+  for (const auto& kv : shapes)
+    if (!names.count(kv.first)) fail(ErrorKind::kUsage, "--input-shape: the model has no input '" + kv.first + "'");
   std::set<std::string> seen;
   for (auto& in : *g->mutable_input()) {
     auto it = shapes.find(in.name());
@@ -105,6 +109,9 @@ void apply_input_shapes(onnx::ModelProto& m, const std::map<std::string, Shape>&
     if (!in.type().has_tensor_type())
       unsupported("graph input '" + in.name() + "' is not a tensor");
     auto* tt = in.mutable_type()->mutable_tensor_type();
+    if (tt->elem_type() != onnx::TensorProto::FLOAT)
+      unsupported("graph input '" + in.name() + "' has element type " + dtype_name(tt->elem_type()) +
+                  "; the device computes float32 only");
     if (it != shapes.end()) {
       seen.insert(in.name());
       const Shape& want = it->second;
@@ -130,8 +137,6 @@ void apply_input_shapes(onnx::ModelProto& m, const std::map<std::string, Shape>&
                     "'); fix it with --input-shape " + in.name() + "=<dims, e.g. 1x3x224x224>");
     }
   }
-  for (const auto& kv : shapes)
-    if (!seen.count(kv.first)) fail(ErrorKind::kUsage, "--input-shape: the model has no input '" + kv.first + "'");
   // An initializer overridden by --input-shape becomes a real input.
   for (int k = g->initializer_size(); k-- > 0;)
     if (seen.count(g->initializer(k).name())) g->mutable_initializer()->DeleteSubrange(k, 1);
