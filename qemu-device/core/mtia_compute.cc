@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <list>
 #include <mutex>
 #include <string>
@@ -101,6 +102,12 @@ void Act::apply(float *dst, const float *src, uint64_t n) const {
         for (uint64_t i = 0; i < n; i++) dst[i] = std::tanh(src[i]);
         return;
     }
+}
+
+uint64_t chunk_work() {
+    const char *e = std::getenv("MTIA_COMPUTE_CHUNK_WORK");
+    const uint64_t v = e ? std::strtoull(e, nullptr, 0) : 0;
+    return v && v < kChunkWork ? v : kChunkWork;
 }
 
 namespace {

@@ -3,7 +3,8 @@
 // activation as a post-op. The arena holds plain NCHW / MC'hw tensors; the
 // kernel lets oneDNN pick its fastest layouts and reorders through scratch
 // memory when that is what it picked (docs/compute.md, "CONV layouts").
-// Large batches run in chunks of images, polling for an abort between them.
+// Large batches run in chunks of images, and an image too large for one
+// chunk in chunks of its output channels, polling for an abort between them.
 #include <cstdlib>
 #include <cstring>
 #include <map>
@@ -46,29 +47,44 @@ Layout layout_for(const mtia_op &op, uint64_t images) {
 class ConvKernel final : public Kernel {
 public:
     explicit ConvKernel(const mtia_op &op) {
-        const Work w = op_work(op);
-        const uint64_t n = op.in[0].dims[0];
-        // Chunks bound both the work between abort polls and the scratch
-        // memory the reordered activations of a chunk take.
+        const uint64_t chunk = chunk_work();
+        const Work w = op_work(op);  // items: output channel planes
+        const uint64_t n = op.in[0].dims[0], m = op.out.dims[1];
+        const uint64_t img_work = m * w.item_work;  // <= 2^32 * 2^34: fits
+        has_bias_ = op.n_in == 3;
+        if (img_work > chunk) {
+            // One image is more than a chunk: runs of output channels of one
+            // group (a groups-1 convolution on that group's input
+            // channels), on the arena as it is.
+            groups_ = op.attrs[MTIA_CONV_GROUPS];
+            const uint64_t mg = m / groups_;
+            channels_ = std::max<uint64_t>(1, std::min(mg, chunk / w.item_work));
+            layout_ = Layout::kPlain;
+            full_ = build(op, 1, channels_);
+            if (mg % channels_) tail_ = build(op, 1, mg % channels_);
+            return;
+        }
+        // Chunks of images bound both the work between abort polls and the
+        // scratch memory the reordered activations of a chunk take.
         const uint64_t img_bytes = std::max(bytes(op.in[0]), bytes(op.out)) / n;
-        uint64_t per = std::min(kChunkWork / std::max<uint64_t>(w.item_work, 1),
-                                kMaxScratchBytes / img_bytes);
+        uint64_t per = std::min(chunk / img_work, kMaxScratchBytes / img_bytes);
         per = std::max<uint64_t>(1, std::min<uint64_t>(per, n));
         chunk_ = per;
         layout_ = layout_for(op, per);
         // Too big to reorder within the bound: oneDNN on the arena as it is.
         if (img_bytes > kMaxScratchBytes || bytes(op.in[1]) > kMaxScratchBytes)
             layout_ = Layout::kPlain;
-        full_ = build(op, static_cast<memory::dim>(per));
-        if (n % per) tail_ = build(op, static_cast<memory::dim>(n % per));
-        has_bias_ = op.n_in == 3;
+        full_ = build(op, per, 0);
+        if (n % per) tail_ = build(op, n % per, 0);
     }
 
     bool run(const mtia_op &op, uint8_t *arena, Exec &ex) override {
+        if (channels_) return run_channels(op, arena, ex);
         const uint64_t n = op.in[0].dims[0];
         const uint64_t x_img = elems(op.in[0]) / n, y_img = elems(op.out) / n;
         const float *x = ptr(arena, op.in[0]);
         float *y = ptr(arena, op.out);
+        const float *b = has_bias_ ? ptr(arena, op.in[2]) : nullptr;
         const Part *weights_for = nullptr;
         std::unique_lock<std::mutex> hold;  // keeps cached weights valid
         const void *w = nullptr;
@@ -79,33 +95,64 @@ public:
                 w = weights(p, ptr(arena, op.in[1]), ex, &hold);
                 weights_for = &p;
             }
-            void *src = const_cast<float *>(x + i * x_img), *dst = y + i * y_img;
-            if (p.src_reorder) {
-                void *buf = ex.scratch(Exec::kScratchSrc, p.pd.src_desc().get_size());
-                execute(ex, *p.src_reorder, *p.src_reorder_pd,
-                        {{DNNL_ARG_FROM, mem(p.src_plain, src)},
-                         {DNNL_ARG_TO, mem(p.pd.src_desc(), buf)}});
-                src = buf;
-            }
-            void *conv_dst = p.dst_reorder ? ex.scratch(Exec::kScratchDst,
-                                                        p.pd.dst_desc().get_size())
-                                           : dst;
-            std::unordered_map<int, memory> args{
-                {DNNL_ARG_SRC, mem(p.pd.src_desc(), src)},
-                {DNNL_ARG_WEIGHTS, mem(p.pd.weights_desc(), const_cast<void *>(w))},
-                {DNNL_ARG_DST, mem(p.pd.dst_desc(), conv_dst)}};
-            if (has_bias_) args.emplace(DNNL_ARG_BIAS, mem(p.pd.bias_desc(), ptr(arena, op.in[2])));
-            execute(ex, p.conv, p.pd, std::move(args));
-            if (p.dst_reorder)
-                execute(ex, *p.dst_reorder, *p.dst_reorder_pd,
-                        {{DNNL_ARG_FROM, mem(p.pd.dst_desc(), conv_dst)},
-                         {DNNL_ARG_TO, mem(p.dst_plain, dst)}});
+            conv(p, x + i * x_img, w, b, y + i * y_img, ex);
         }
         return true;
     }
 
 private:
     struct Part;
+
+    // Chunks of output channels of one image and one group at a time.
+    bool run_channels(const mtia_op &op, uint8_t *arena, Exec &ex) {
+        const mtia_tensor_desc &xd = op.in[0], &wd = op.in[1], &yd = op.out;
+        const uint64_t n = xd.dims[0], mg = yd.dims[1] / groups_, cg = wd.dims[1];
+        const uint64_t x_img = elems(xd) / n, y_img = elems(yd) / n;
+        const uint64_t x_plane = uint64_t{xd.dims[2]} * xd.dims[3];
+        const uint64_t y_plane = uint64_t{yd.dims[2]} * yd.dims[3];
+        const uint64_t w_filter = cg * wd.dims[2] * wd.dims[3];
+        const float *x = ptr(arena, xd), *w = ptr(arena, wd);
+        const float *b = has_bias_ ? ptr(arena, op.in[2]) : nullptr;
+        float *y = ptr(arena, yd);
+        bool first = true;
+        for (uint64_t i = 0; i < n; i++)
+            for (uint64_t g = 0; g < groups_; g++)
+                for (uint64_t m0 = 0; m0 < mg; m0 += channels_) {
+                    if (!first && ex.stopped()) return false;
+                    first = false;
+                    const uint64_t m = g * mg + m0;  // first output channel
+                    conv(mg - m0 >= channels_ ? full_ : tail_, x + i * x_img + g * cg * x_plane,
+                         w + m * w_filter, b ? b + m : nullptr, y + i * y_img + m * y_plane, ex);
+                }
+        return true;
+    }
+
+    // One convolution of @p: input @x, weights @w (in @p's layout), bias @b
+    // (or nullptr), output @y; activations reordered through scratch when
+    // @p's layouts are not plain.
+    static void conv(const Part &p, const float *x, const void *w, const float *b, float *y,
+                     Exec &ex) {
+        void *src = const_cast<float *>(x), *dst = y;
+        if (p.src_reorder) {
+            void *buf = ex.scratch(Exec::kScratchSrc, p.pd.src_desc().get_size());
+            execute(ex, *p.src_reorder, *p.src_reorder_pd,
+                    {{DNNL_ARG_FROM, mem(p.src_plain, src)},
+                     {DNNL_ARG_TO, mem(p.pd.src_desc(), buf)}});
+            src = buf;
+        }
+        void *conv_dst =
+            p.dst_reorder ? ex.scratch(Exec::kScratchDst, p.pd.dst_desc().get_size()) : dst;
+        std::unordered_map<int, memory> args{
+            {DNNL_ARG_SRC, mem(p.pd.src_desc(), src)},
+            {DNNL_ARG_WEIGHTS, mem(p.pd.weights_desc(), const_cast<void *>(w))},
+            {DNNL_ARG_DST, mem(p.pd.dst_desc(), conv_dst)}};
+        if (b) args.emplace(DNNL_ARG_BIAS, mem(p.pd.bias_desc(), const_cast<float *>(b)));
+        execute(ex, p.conv, p.pd, std::move(args));
+        if (p.dst_reorder)
+            execute(ex, *p.dst_reorder, *p.dst_reorder_pd,
+                    {{DNNL_ARG_FROM, mem(p.pd.dst_desc(), conv_dst)},
+                     {DNNL_ARG_TO, mem(p.dst_plain, dst)}});
+    }
 
     // @w (plain, in the arena) in @p's layout: the arena itself if that is
     // plain, else reordered weights reused from earlier runs while the
@@ -158,16 +205,19 @@ private:
         r->reset(new dnnl::reorder(**pd));
     }
 
-    Part build(const mtia_op &op, memory::dim n) {
+    // The convolution of @n images, all output channels (@channels 0) or
+    // @channels of one group (as a groups-1 convolution).
+    Part build(const mtia_op &op, uint64_t n, uint64_t channels) {
         const mtia_tensor_desc &xd = op.in[0], &wd = op.in[1], &yd = op.out;
         const uint32_t *a = op.attrs;
-        const memory::dim g = a[MTIA_CONV_GROUPS];
-        memory::dims x = dims_of(xd), y = dims_of(yd), w;
-        x[0] = y[0] = n;
-        if (g > 1)
-            w = {g, wd.dims[0] / g, wd.dims[1], wd.dims[2], wd.dims[3]};
-        else
-            w = dims_of(wd);
+        const memory::dim g = channels ? 1 : a[MTIA_CONV_GROUPS];
+        memory::dims x = dims_of(xd), y = dims_of(yd), w = dims_of(wd);
+        x[0] = y[0] = static_cast<memory::dim>(n);
+        if (channels) {
+            x[1] = wd.dims[1];  // the group's input channels
+            y[1] = w[0] = static_cast<memory::dim>(channels);
+        }
+        if (g > 1) w = {g, wd.dims[0] / g, wd.dims[1], wd.dims[2], wd.dims[3]};
         Part p;
         p.src_plain = plain_desc(x);
         p.w_plain = plain_desc(w);
@@ -185,8 +235,7 @@ private:
             dst_md = memory::desc(y, memory::data_type::f32, tag::nhwc);
             w_md = any(w);
         }
-        const memory::desc b_md =
-            op.n_in == 3 ? plain_desc({static_cast<memory::dim>(wd.dims[0])}) : memory::desc();
+        const memory::desc b_md = op.n_in == 3 ? plain_desc({y[1]}) : memory::desc();
         const memory::dims strides{a[MTIA_CONV_STRIDE_H], a[MTIA_CONV_STRIDE_W]};
         const memory::dims dil{a[MTIA_CONV_DIL_H] - 1, a[MTIA_CONV_DIL_W] - 1};
         const memory::dims pl{a[MTIA_CONV_PAD_T], a[MTIA_CONV_PAD_L]};
@@ -203,8 +252,10 @@ private:
         return p;
     }
 
-    Layout layout_;
-    uint64_t chunk_ = 1;
+    Layout layout_ = Layout::kBlocked;
+    uint64_t chunk_ = 1;     // images per chunk
+    uint64_t channels_ = 0;  // output channels per chunk, 0: all
+    uint64_t groups_ = 1;    // with channels_
     bool has_bias_ = false;
     Part full_, tail_;
 };

@@ -19,6 +19,7 @@ using dnnl::memory;
 class GemmKernel final : public Kernel {
 public:
     explicit GemmKernel(const mtia_op &op) {
+        const uint64_t chunk = chunk_work();
         const mtia_tensor_desc &a = op.in[0], &b = op.in[1], &y = op.out;
         ta_ = op.attrs[MTIA_GEMM_TRANS_A];
         tb_ = op.attrs[MTIA_GEMM_TRANS_B];
@@ -33,12 +34,12 @@ public:
         use_c_ = op.n_in == 3 && beta != 0.0f;
 
         const uint64_t nk = n_ * k_;  // validated: <= 2^36
-        if (m_ <= kChunkWork / nk) {
+        if (m_ <= chunk / nk) {
             rows_ = m_;
-            batches_ = std::max<uint64_t>(1, std::min<uint64_t>(batch_, kChunkWork / (m_ * nk)));
+            batches_ = std::max<uint64_t>(1, std::min<uint64_t>(batch_, chunk / (m_ * nk)));
         } else {
             batches_ = 1;
-            rows_ = std::max<uint64_t>(1, std::min<uint64_t>(m_, kChunkWork / nk));
+            rows_ = std::max<uint64_t>(1, std::min<uint64_t>(m_, chunk / nk));
         }
         dnnl::post_ops po;
         if (use_c_) po.append_sum(beta);

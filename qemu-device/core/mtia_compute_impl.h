@@ -21,12 +21,16 @@ namespace compute {
 static_assert(sizeof(mtia_tensor_desc) == 40, "struct mtia_tensor_desc layout");
 static_assert(sizeof(mtia_op) == MTIA_OP_BYTES, "struct mtia_op layout");
 
-// Work an op is allowed per "item" (an image of a CONV/POOL batch, a row of
-// a GEMM output; the whole op otherwise): a bound on how long the device can
-// be busy without polling for an abort. Ops are run in chunks of items of at
-// most kChunkWork each, with the abort polled between chunks.
-constexpr uint64_t kMaxItemWork = 1ull << 36;  // multiply-accumulates / window taps
+// Work an op is allowed per "item" (an output channel plane of one image for
+// CONV/POOL, a row of a GEMM output; the whole op otherwise): a bound on how
+// long the device can be busy without polling for an abort. Ops are run in
+// chunks of items of at most kChunkWork each (at least one item), with the
+// abort polled between chunks.
+constexpr uint64_t kMaxItemWork = 1ull << 34;  // multiply-accumulates / window taps
 constexpr uint64_t kChunkWork = 1ull << 31;
+// The chunk size kernels are built with: kChunkWork, or less when the
+// environment says MTIA_COMPUTE_CHUNK_WORK=n (tests: chunking of small ops).
+uint64_t chunk_work();
 // Largest scratch buffer a kernel asks for (reordered activations or
 // weights): host memory the device may take beyond the guest's arena.
 constexpr uint64_t kMaxScratchBytes = 256ull << 20;

@@ -2,7 +2,7 @@
 // POOL: oneDNN pooling_v2 (max with dilation, average with or without the
 // padding in the divisor) on plain NCHW, asymmetric pads, the activation
 // as a post-op (or a separate in-place pass where oneDNN cannot fuse it).
-// Large batches run in chunks of images.
+// Large batches run in chunks of images, huge images in chunks of channels.
 #include "mtia_compute_dnnl.h"
 
 namespace mtia {
@@ -14,32 +14,52 @@ using dnnl::memory;
 
 class PoolKernel final : public Kernel {
 public:
+    // Chunks of whole images, or of channels of one image when an image is
+    // more than a chunk's work (items are channel planes).
     explicit PoolKernel(const mtia_op &op) {
+        const uint64_t chunk = chunk_work();
         const Work w = op_work(op);
-        const uint64_t n = op.in[0].dims[0];
-        chunk_ = std::max<uint64_t>(1, std::min<uint64_t>(n, kChunkWork / w.item_work));
-        full_ = build(op, chunk_);
-        if (n % chunk_) tail_ = build(op, n % chunk_);
+        const uint64_t n = op.in[0].dims[0], c = op.in[0].dims[1];
+        const uint64_t img_work = c * w.item_work;
+        if (img_work > chunk) {
+            images_ = 1;
+            channels_ = std::max<uint64_t>(1, std::min(c, chunk / w.item_work));
+        } else {
+            images_ = std::max<uint64_t>(1, std::min<uint64_t>(n, chunk / img_work));
+            channels_ = c;
+        }
+        full_ = build(op, images_, channels_);
+        if (channels_ < c && c % channels_) tail_ = build(op, 1, c % channels_);
+        if (channels_ == c && n % images_) tail_ = build(op, n % images_, c);
     }
 
     bool run(const mtia_op &op, uint8_t *arena, Exec &ex) override {
-        const uint64_t n = op.in[0].dims[0];
-        const uint64_t x_img = elems(op.in[0]) / n, y_img = elems(op.out) / n;
+        const uint64_t n = op.in[0].dims[0], c = op.in[0].dims[1];
+        const uint64_t x_plane = uint64_t{op.in[0].dims[2]} * op.in[0].dims[3];
+        const uint64_t y_plane = uint64_t{op.out.dims[2]} * op.out.dims[3];
         const float *x = ptr(arena, op.in[0]);
         float *y = ptr(arena, op.out);
-        for (uint64_t i = 0; i < n; i += chunk_) {
-            if (i && ex.stopped()) return false;
-            const Part &p = (n - i >= chunk_) ? full_ : tail_;
-            float *dst = y + i * y_img;
-            execute(ex, p.prim, p.pd,
-                    {{DNNL_ARG_SRC, mem(p.pd.src_desc(), const_cast<float *>(x + i * x_img))},
-                     {DNNL_ARG_DST, mem(p.pd.dst_desc(), dst)}});
-            if (p.act) {
-                mtia_op a = op;
-                a.in[0] = a.out;
-                a.out.dims[0] = a.in[0].dims[0] = static_cast<uint32_t>(p.n);
-                a.out.offset = a.in[0].offset = op.out.offset + i * y_img * 4;
-                p.act->run(a, arena, ex);
+        bool first = true;
+        for (uint64_t i = 0; i < n; i += images_) {
+            for (uint64_t c0 = 0; c0 < c; c0 += channels_) {
+                if (!first && ex.stopped()) return false;
+                first = false;
+                const bool full = n - i >= images_ && c - c0 >= channels_;
+                const Part &p = full ? full_ : tail_;
+                const uint64_t planes = i * c + c0;  // first plane of the chunk
+                execute(ex, p.prim, p.pd,
+                        {{DNNL_ARG_SRC,
+                          mem(p.pd.src_desc(), const_cast<float *>(x + planes * x_plane))},
+                         {DNNL_ARG_DST, mem(p.pd.dst_desc(), y + planes * y_plane)}});
+                if (p.act) {
+                    mtia_op a = op;
+                    a.out.ndim = 1;  // the chunk's output, flat
+                    a.out.dims[0] = static_cast<uint32_t>(p.n * p.c * y_plane);
+                    for (unsigned d = 1; d < MTIA_MAX_DIMS; d++) a.out.dims[d] = 0;
+                    a.out.offset = op.out.offset + planes * y_plane * 4;
+                    a.in[0] = a.out;
+                    p.act->run(a, arena, ex);
+                }
             }
         }
         return true;
@@ -47,16 +67,17 @@ public:
 
 private:
     struct Part {
-        uint64_t n = 0;
+        uint64_t n = 0, c = 0;
         dnnl::pooling_v2_forward::primitive_desc pd;
         dnnl::pooling_v2_forward prim;
         std::unique_ptr<Kernel> act;  // when oneDNN could not fuse it
     };
 
-    static Part build(const mtia_op &op, uint64_t n) {
+    static Part build(const mtia_op &op, uint64_t n, uint64_t c) {
         const uint32_t *a = op.attrs;
         memory::dims x = dims_of(op.in[0]), y = dims_of(op.out);
         x[0] = y[0] = static_cast<memory::dim>(n);
+        x[1] = y[1] = static_cast<memory::dim>(c);
         const dnnl::algorithm alg =
             a[MTIA_POOL_KIND] == MTIA_POOL_MAX ? dnnl::algorithm::pooling_max
             : a[MTIA_POOL_COUNT_PAD]           ? dnnl::algorithm::pooling_avg_include_padding
@@ -68,15 +89,18 @@ private:
             {a[MTIA_POOL_PAD_B], a[MTIA_POOL_PAD_R]});
         Part p;
         p.n = n;
+        p.c = c;
         try {
             p.pd = dnnl::pooling_v2_forward::primitive_desc(d, make_attr(act_post_ops(op)),
                                                              cpu_engine());
         } catch (const dnnl::error &) {
             if (op.act == MTIA_ACT_NONE) throw;
             p.pd = dnnl::pooling_v2_forward::primitive_desc(d, make_attr(), cpu_engine());
-            mtia_op act = op;
+            mtia_op act = op;  // over the chunk's output, flat
             act.opcode = MTIA_OP_ACT;
-            act.out.dims[0] = static_cast<uint32_t>(n);
+            act.out.ndim = 1;
+            act.out.dims[0] = static_cast<uint32_t>(n * c * y[2] * y[3]);
+            for (unsigned d = 1; d < MTIA_MAX_DIMS; d++) act.out.dims[d] = 0;
             act.in[0] = act.out;
             p.act = make_act(act);
         }
@@ -84,7 +108,7 @@ private:
         return p;
     }
 
-    uint64_t chunk_ = 1;
+    uint64_t images_ = 1, channels_ = 1;  // per chunk
     Part full_, tail_;
 };
 

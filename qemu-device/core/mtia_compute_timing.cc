@@ -52,11 +52,11 @@ Work op_work(const mtia_op &op) {
     const mtia_tensor_desc &y = op.out;
     const uint64_t out_elems = elems(y);
     switch (op.opcode) {
-    case MTIA_OP_CONV: {
+    case MTIA_OP_CONV: {  // items: output channel planes
         const mtia_tensor_desc &wt = op.in[1];
         const uint64_t per_out = dims_from(wt, 1);  // C/g * kH * kW
-        w.items = y.dims[0];
-        w.item_work = sat_mul(dims_from(y, 1), per_out);
+        w.items = uint64_t{y.dims[0]} * y.dims[1];
+        w.item_work = sat_mul(dims_from(y, 2), per_out);
         w.flops = 2.0 * double(out_elems) * double(per_out);
         break;
     }
@@ -68,10 +68,10 @@ Work op_work(const mtia_op &op) {
         w.flops = 2.0 * double(out_elems) * double(k);
         break;
     }
-    case MTIA_OP_POOL: {
+    case MTIA_OP_POOL: {  // items: output channel planes
         const uint64_t taps = uint64_t{op.attrs[MTIA_POOL_K_H]} * op.attrs[MTIA_POOL_K_W];
-        w.items = y.dims[0];
-        w.item_work = sat_mul(dims_from(y, 1), taps);
+        w.items = uint64_t{y.dims[0]} * y.dims[1];
+        w.item_work = sat_mul(dims_from(y, 2), taps);
         w.flops = double(out_elems) * double(taps);
         break;
     }

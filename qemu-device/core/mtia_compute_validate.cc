@@ -269,7 +269,7 @@ const char *check_op(const mtia_op &op, uint64_t arena) {
     for (unsigned k = 0; k < op.n_in; k++)
         if (overlap(op.in[k], op.out) && !may_alias(op, k))
             return "out overlaps an input (only exact in-place elementwise is allowed)";
-    if (op_work(op).item_work > kMaxItemWork) return "op too large: work per item over 2^36";
+    if (op_work(op).item_work > kMaxItemWork) return "op too large: work per item over 2^34";
     return nullptr;
 }
 

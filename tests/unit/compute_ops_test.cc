@@ -156,6 +156,48 @@ TEST(ComputeConv, LargeBatchInChunks) {
     }
 }
 
+// One image that is more than a chunk of work (4.8 G MACs, groups 2): the
+// kernel runs chunks of 113 output channels within each group (113 + 15).
+// Channels on both sides of every boundary are checked.
+TEST(ComputeConv, HugeImageInChannelChunks) {
+    std::mt19937 rng(8);
+    Arena a;
+    const Dims xd{1, 256, 128, 128}, wd{256, 128, 3, 3}, yd{1, 256, 128, 128};
+    auto x = a.alloc(xd), w = a.alloc(wd), b = a.alloc({256}), y = a.alloc(yd);
+    a.fill_random(x, rng);
+    a.fill_random(w, rng);
+    a.fill_random(b, rng);
+    mtia_op o = cref::op(MTIA_OP_CONV, {x, w, b}, y, {1, 1, 1, 1, 1, 1, 1, 1, 2}, MTIA_ACT_TANH);
+    run(a, o);
+    const uint64_t plane = 128 * 128, filt = 128 * 9;
+    const auto xv = a.get(x), wv = a.get(w), bv = a.get(b), yv = a.get(y);
+    for (uint32_t m : {0u, 112u, 113u, 127u, 128u, 240u, 241u, 255u}) {
+        const uint32_t g = m / 128;  // its group's 128 input channels
+        const std::vector<float> xg(xv.begin() + g * 128 * plane, xv.begin() + (g + 1) * 128 * plane);
+        const std::vector<float> wm(wv.begin() + m * filt, wv.begin() + (m + 1) * filt);
+        const std::vector<float> bm{bv[m]};
+        mtia_op one = o;
+        one.attrs[MTIA_CONV_GROUPS] = 1;
+        const auto want = cref::conv(xg, {1, 128, 128, 128}, wm, {1, 128, 3, 3}, &bm,
+                                     {1, 1, 128, 128}, one);
+        expect_near(std::vector<float>(yv.begin() + m * plane, yv.begin() + (m + 1) * plane),
+                    want, 1e-4, "output channel " + std::to_string(m));
+    }
+}
+
+// The same with chunks of at most 2^20 MACs: output channels of one group
+// of one image at a time (groups 1 and 3), checked in full.
+TEST(ComputeConv, SmallChannelChunks) {
+    setenv("MTIA_COMPUTE_CHUNK_WORK", "1048576", 1);
+    // 30 output channels of 43 K MACs each: 24 + 6.
+    check_conv({2, 12, 20, 20, 30, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, true}, MTIA_ACT_RELU, 3);
+    // 3 groups of 20 output channels of 115 K MACs: 9 + 9 + 2 per group.
+    check_conv({2, 24, 40, 40, 60, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 3, true}, MTIA_ACT_CLIP, 4);
+    // Depthwise, 16 channels of 147 K MACs: one at a time.
+    check_conv({1, 16, 128, 128, 16, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 16, false}, MTIA_ACT_NONE, 5);
+    unsetenv("MTIA_COMPUTE_CHUNK_WORK");
+}
+
 // The conv kernel reuses reordered weights across runs only while the
 // arena's weight bytes are unchanged: a change of a single weight between
 // runs, and two ops of one shape with different weights in one program,
@@ -404,6 +446,32 @@ TEST(ComputePool, MaxAndAvgRandom) {
                         std::to_string(kh) + "x" + std::to_string(kw) + " count_pad " +
                         std::to_string(count_pad));
     }
+}
+
+// Chunks of at most 2^20 taps (MTIA_COMPUTE_CHUNK_WORK, read when a kernel
+// is built): 30 channels of 96 x 96 x 3x3 taps (83 K taps each) run in
+// chunks of 12 + 12 + 6 channels of one image; 37 images of 20 x 40 x 40
+// x 3x3 (288 K taps each) in chunks of 3 images (12 x 3 + 1).
+TEST(ComputePool, ChunksOfChannelsAndOfImages) {
+    std::mt19937 rng(23);
+    setenv("MTIA_COMPUTE_CHUNK_WORK", "1048576", 1);
+    for (uint32_t kind : {MTIA_POOL_MAX, MTIA_POOL_AVG}) {
+        for (const Dims &xd : {Dims{2, 30, 96, 96}, Dims{37, 20, 40, 40}}) {
+            Arena a;
+            const Dims yd{xd[0], xd[1], xd[2], xd[3]};
+            auto x = a.alloc(xd), y = a.alloc(yd), guard = a.alloc({4096});
+            a.fill_random(x, rng);
+            a.set(guard, std::vector<float>(4096, 7.0f));
+            mtia_op o = cref::op(MTIA_OP_POOL, {x}, y, {kind, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1},
+                                 MTIA_ACT_RELU);
+            if (kind == MTIA_POOL_MAX) o.attrs[MTIA_POOL_COUNT_PAD] = 0;
+            run(a, o);
+            expect_near(a.get(y), cref::pool(a.get(x), xd, yd, o), 1e-5,
+                        (kind ? "avg " : "max ") + str(xd));
+            EXPECT_EQ(a.get(guard), std::vector<float>(4096, 7.0f)) << "wrote past out";
+        }
+    }
+    unsetenv("MTIA_COMPUTE_CHUNK_WORK");
 }
 
 // ---- TRANSPOSE, COPY_INTO, SLICE ---------------------------------------------------
