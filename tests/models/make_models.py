@@ -5,7 +5,7 @@ supported ONNX ops, and torchvision classifiers with random (seeded) weights.
 Each is exported to ONNX with static shapes, with a reference input and the
 output PyTorch computes for it.
 
-  make_models.py --out DIR [--only NAME...] [--list]
+  make_models.py --out DIR [--only NAME...] [--extra] [--list]
 
 writes DIR/NAME.onnx, DIR/NAME.input<i>.npy, DIR/NAME.output<i>.npy and
 DIR/manifest.json: [{name, onnx, inputs: [{name, file, shape}], outputs:
@@ -15,6 +15,7 @@ import argparse
 import json
 import os
 import sys
+import time
 import warnings
 
 import numpy as np
@@ -173,6 +174,20 @@ MODELS = {
     "densenet121": (torchvision_model("densenet121"), [(1, 3, 224, 224)], 1e-3),
 }
 
+# Larger or slower ones, built only on request (--extra or --only NAME): the
+# model tests check every model of the manifest, these included.
+EXTRA = {
+    "alexnet": (torchvision_model("alexnet"), [(1, 3, 224, 224)], 1e-3),
+    "vgg11": (torchvision_model("vgg11"), [(1, 3, 224, 224)], 1e-3),
+    "resnet50": (torchvision_model("resnet50"), [(1, 3, 224, 224)], 1e-3),
+    "resnext50_32x4d": (torchvision_model("resnext50_32x4d"), [(1, 3, 224, 224)], 1e-3),
+    "mnasnet0_5": (torchvision_model("mnasnet0_5"), [(1, 3, 224, 224)], 1e-3),
+    "regnet_x_400mf": (torchvision_model("regnet_x_400mf"), [(1, 3, 224, 224)], 1e-3),
+    "mobilenet_v3_large": (torchvision_model("mobilenet_v3_large"), [(1, 3, 224, 224)], 1e-3),
+    "inception_v3": (torchvision_model("inception_v3", aux_logits=False, init_weights=True), [(1, 3, 299, 299)], 1e-3),
+}
+ALL = {**MODELS, **EXTRA}
+
 
 def randomize_bn(model, gen):
     """Non-trivial batch-norm statistics, so folding them is tested."""
@@ -186,7 +201,7 @@ def randomize_bn(model, gen):
 
 
 def build(name, out_dir, opset):
-    ctor, shapes, tol = MODELS[name]
+    ctor, shapes, tol = ALL[name]
     torch.manual_seed(0)
     gen = torch.Generator().manual_seed(1)
     model = ctor().eval()
@@ -213,19 +228,20 @@ def build(name, out_dir, opset):
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--out", help="output directory (required unless --list)")
-    ap.add_argument("--only", nargs="*", default=None)
+    ap.add_argument("--only", nargs="*", default=None, help="build these (default and EXTRA names)")
     ap.add_argument("--opset", type=int, default=13)
-    ap.add_argument("--list", action="store_true", help="print the model names")
+    ap.add_argument("--extra", action="store_true", help="also build the larger EXTRA models")
+    ap.add_argument("--list", action="store_true", help="print the default set's names")
     args = ap.parse_args()
     if args.list:
         print("\n".join(MODELS))
         return 0
     if not args.out:
         ap.error("--out is required")
-    names = args.only or list(MODELS)
+    names = args.only or list(MODELS) + (list(EXTRA) if args.extra else [])
     for n in names:
-        if n not in MODELS:
-            print(f"unknown model {n}; known: {' '.join(MODELS)}", file=sys.stderr)
+        if n not in ALL:
+            print(f"unknown model {n}; known: {' '.join(ALL)}", file=sys.stderr)
             return 2
     os.makedirs(args.out, exist_ok=True)
     manifest_path = os.path.join(args.out, "manifest.json")
@@ -234,10 +250,11 @@ def main():
         with open(manifest_path) as f:
             manifest = {e["name"]: e for e in json.load(f)}
     for n in names:
+        t = time.time()
         manifest[n] = build(n, args.out, args.opset)
-        print(f"  {n}")
+        print(f"  {n:20s} {time.time() - t:5.1f} s", flush=True)
     with open(manifest_path, "w") as f:
-        json.dump([manifest[k] for k in MODELS if k in manifest], f, indent=1)
+        json.dump([manifest[k] for k in ALL if k in manifest], f, indent=1)
     return 0
 
 
