@@ -24,7 +24,6 @@ add_library(mtia_compiler_lib STATIC
   ${MTIA_COMPILE_DIR}/device_rules.cc
   ${MTIA_COMPILE_DIR}/memory_plan.cc
   ${MTIA_COMPILE_DIR}/model_writer.cc
-  ${MTIA_COMPILE_DIR}/mtia_op_build.cc
   ${MTIA_COMPILE_DIR}/summary.cc
   ${MTIA_COMPILE_DIR}/compiler.cc)
 target_include_directories(mtia_compiler_lib PUBLIC ${MTIA_COMPILE_DIR} ${CMAKE_SOURCE_DIR}/include)
@@ -46,12 +45,15 @@ add_executable(compiler_tests
   tests/unit/compiler_models_test.cc
   tests/unit/compiler_passes_test.cc
   tests/unit/compiler_memory_test.cc
-  tests/unit/compiler_errors_test.cc)
-target_include_directories(compiler_tests PRIVATE tests/unit qemu-device/core)
+  tests/unit/compiler_errors_test.cc
+  tools/mtia-run/npy.cc)
+# The models run through libmtia's reader (runtime/model_loader.h) on the
+# device core's compute engine.
+target_include_directories(compiler_tests PRIVATE tests/unit qemu-device/core runtime tools/mtia-run)
 target_compile_definitions(compiler_tests PRIVATE MTIA_TEST_MODELS_DIR="${CMAKE_SOURCE_DIR}/build/models"
   MTIA_COMPILE_BIN="$<TARGET_FILE:mtia-compile>")
 add_dependencies(compiler_tests mtia-compile)
-target_link_libraries(compiler_tests PRIVATE mtia_compiler_lib mtia_device_core GTest::gtest_main)
+target_link_libraries(compiler_tests PRIVATE mtia_compiler_lib mtia_device_core mtia GTest::gtest_main)
 gtest_discover_tests(compiler_tests DISCOVERY_MODE PRE_TEST DISCOVERY_TIMEOUT 60)
 add_custom_target(compiler_test_models
   COMMAND /usr/bin/python3 ${CMAKE_SOURCE_DIR}/tests/models/make_models.py --out ${CMAKE_SOURCE_DIR}/build/models

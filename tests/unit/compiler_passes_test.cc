@@ -354,5 +354,20 @@ TEST(CompilerPasses, GraphOutputThatIsAnInputOrConstantIsCopied) {
   EXPECT_EQ(out[2], x);
 }
 
+TEST(CompilerPasses, OutputsOverlappingOtherOutputsAreCopied) {
+  // y and its first half (a contiguous, aligned slice: a view) are both outputs.
+  OnnxBuilder b;
+  b.input("x", {1, 4, 16}).output("y").output("h").init_i64("st", {1}, {0}).init_i64("en", {1}, {2});
+  b.init_i64("ax", {1}, {1});
+  b.node("Relu", {"x"}, {"y"});
+  b.node("Slice", {"y", "st", "en", "ax"}, {"h"});
+  CompileResult r = compile(b);
+  EXPECT_EQ(count_ops(r, MTIA_OP_ACT), 2);  // the Relu and the copy of h
+  auto x = random_floats(64, 2);
+  auto out = run_on_host(r.bytes, {x});
+  ASSERT_EQ(out.size(), 2u);
+  for (int k = 0; k < 32; ++k) EXPECT_EQ(out[1][k], std::max(x[k], 0.0f));
+}
+
 }  // namespace
 }  // namespace mtia::compiler::testing

@@ -11,9 +11,9 @@
 
 #include <gtest/gtest.h>
 
-#include "mtia/mtia_model_generated.h"
+#include "model_loader.h"
 #include "mtia_compute.h"
-#include "mtia_op_build.h"
+#include "npy.h"
 
 namespace mtia::compiler::testing {
 
@@ -106,37 +106,8 @@ std::vector<float> random_floats(size_t n, uint32_t seed) {
 }
 
 Array load_npy(const std::string& path) {
-  std::ifstream f(path, std::ios::binary);
-  if (!f) throw std::runtime_error("cannot open " + path);
-  char magic[8];
-  f.read(magic, 8);
-  if (std::memcmp(magic, "\x93NUMPY", 6) != 0) throw std::runtime_error(path + ": not .npy");
-  uint32_t hlen = 0;
-  if (magic[6] == 1) {
-    uint16_t h;
-    f.read(reinterpret_cast<char*>(&h), 2);
-    hlen = h;
-  } else {
-    f.read(reinterpret_cast<char*>(&hlen), 4);
-  }
-  std::string header(hlen, '\0');
-  f.read(header.data(), hlen);
-  if (header.find("'descr': '<f4'") == std::string::npos || header.find("'fortran_order': False") == std::string::npos)
-    throw std::runtime_error(path + ": not little-endian float32 C-order");
-  Array a;
-  auto lp = header.find('(', header.find("'shape'")), rp = header.find(')', lp);
-  std::stringstream ss(header.substr(lp + 1, rp - lp - 1));
-  std::string tok;
-  size_t n = 1;
-  while (std::getline(ss, tok, ','))
-    if (tok.find_first_not_of(' ') != std::string::npos) {
-      a.shape.push_back(std::stoll(tok));
-      n *= static_cast<size_t>(a.shape.back());
-    }
-  a.data.resize(n);
-  f.read(reinterpret_cast<char*>(a.data.data()), static_cast<std::streamsize>(n * 4));
-  if (static_cast<size_t>(f.gcount()) != n * 4) throw std::runtime_error(path + ": truncated");
-  return a;
+  mtia_run::NpyArray n = mtia_run::read_npy(path);
+  return {std::vector<int64_t>(n.shape.begin(), n.shape.end()), std::move(n.data)};
 }
 
 std::string models_dir() {
@@ -148,53 +119,44 @@ std::string models_dir() {
 
 std::vector<std::vector<float>> run_on_host(const std::string& bytes, const std::vector<std::vector<float>>& inputs,
                                             uint64_t* device_ns) {
-  // FlatBuffers wants the buffer aligned as written (the weights to 64).
-  std::vector<uint8_t> storage(bytes.size() + 64);
-  uint8_t* buf = storage.data() + (64 - reinterpret_cast<uintptr_t>(storage.data()) % 64) % 64;
-  std::memcpy(buf, bytes.data(), bytes.size());
-  std::string why = validate_model_buffer(buf, bytes.size());
-  if (!why.empty()) {
-    ADD_FAILURE() << "invalid .mtia: " << why;
+  // libmtia's reader: the checks and the Op -> struct mtia_op lowering the
+  // runtime applies. It wants an 8-byte aligned buffer.
+  std::vector<uint64_t> aligned((bytes.size() + 7) / 8);
+  std::memcpy(aligned.data(), bytes.data(), bytes.size());
+  mtia::detail::ParsedModel m;
+  try {
+    m = mtia::detail::parse_model(aligned.data(), bytes.size());
+  } catch (const std::exception& e) {
+    ADD_FAILURE() << "libmtia refuses the model: " << e.what();
     return {};
   }
-  const auto& m = *mtia::model::GetModel(buf);
-  std::vector<struct mtia_op> ops(m.ops()->size());
-  for (uint32_t k = 0; k < ops.size(); ++k) {
-    why = build_mtia_op(m, *m.ops()->Get(k), &ops[k]);
-    if (!why.empty()) {
-      ADD_FAILURE() << "op " << k << ": " << why;
-      return {};
-    }
-  }
-  std::vector<uint8_t> arena(m.arena_size(), 0xA5);  // garbage: nothing may rely on zeroed memory
-  if (m.weights()) std::memcpy(arena.data(), m.weights()->data(), m.weights()->size());
-  if (inputs.size() != m.inputs()->size()) {
-    ADD_FAILURE() << "model has " << m.inputs()->size() << " inputs, got " << inputs.size();
+  std::vector<uint8_t> arena(m.arena_size, 0xA5);  // garbage: nothing may rely on zeroed memory
+  std::memcpy(arena.data(), m.weights, m.weights_size);
+  if (inputs.size() != m.inputs.size()) {
+    ADD_FAILURE() << "model has " << m.inputs.size() << " inputs, got " << inputs.size();
     return {};
   }
   for (size_t k = 0; k < inputs.size(); ++k) {
-    const auto* t = m.tensors()->Get(m.inputs()->Get(static_cast<uint32_t>(k)));
-    if (t->size() != inputs[k].size() * 4) {
-      ADD_FAILURE() << "input " << k << " has " << inputs[k].size() << " floats, the model wants " << t->size() / 4;
+    const auto& io = m.inputs[k];
+    if (io.info.bytes != inputs[k].size() * 4) {
+      ADD_FAILURE() << "input " << k << " has " << inputs[k].size() << " floats, the model wants " << io.info.bytes / 4;
       return {};
     }
-    std::memcpy(arena.data() + t->offset(), inputs[k].data(), t->size());
+    std::memcpy(arena.data() + io.offset, inputs[k].data(), io.info.bytes);
   }
   uint64_t result = 0;
-  uint16_t st = mtia_compute_run(ops.data(), static_cast<uint32_t>(ops.size()), arena.data(), arena.size(), nullptr,
-                                 nullptr, &result);
+  uint16_t st = mtia_compute_run(m.program.data(), static_cast<uint32_t>(m.program.size()), arena.data(), arena.size(),
+                                 nullptr, nullptr, &result);
   if (st != MTIA_CQE_OK) {
-    std::string name = st == MTIA_CQE_BAD_PROGRAM && result < m.ops()->size() && m.ops()->Get(result)->name()
-                           ? m.ops()->Get(static_cast<uint32_t>(result))->name()->str() : "";
-    ADD_FAILURE() << "mtia_compute_run status " << st << " result " << result << " (" << name << ")";
+    ADD_FAILURE() << "mtia_compute_run status " << st << " result " << result << " ("
+                  << (st == MTIA_CQE_BAD_PROGRAM && result < m.op_names.size() ? m.op_names[result] : "") << ")";
     return {};
   }
   if (device_ns) *device_ns = result;
   std::vector<std::vector<float>> outs;
-  for (uint32_t o : *m.outputs()) {
-    const auto* t = m.tensors()->Get(o);
-    std::vector<float> v(t->size() / 4);
-    std::memcpy(v.data(), arena.data() + t->offset(), t->size());
+  for (const auto& io : m.outputs) {
+    std::vector<float> v(io.info.bytes / 4);
+    std::memcpy(v.data(), arena.data() + io.offset, io.info.bytes);
     outs.push_back(std::move(v));
   }
   return outs;

@@ -46,7 +46,7 @@ struct Array {
   std::vector<int64_t> shape;
   std::vector<float> data;
 };
-Array load_npy(const std::string& path);  // float32 little-endian C order; throws std::runtime_error
+Array load_npy(const std::string& path);  // mtia-run's reader; throws
 std::vector<float> random_floats(size_t n, uint32_t seed);
 
 // ---- test models ----------------------------------------------------------
@@ -55,9 +55,9 @@ std::vector<float> random_floats(size_t n, uint32_t seed);
 std::string models_dir();
 
 // ---- host execution of a compiled model ------------------------------------
-// Validates the .mtia bytes, lowers every Op to struct mtia_op, loads the
-// weights and inputs into a host arena, runs mtia_compute_run and returns
-// the outputs. Fails the calling test (ADD_FAILURE) and returns {} on error.
+// Reads the .mtia bytes with libmtia's loader (its checks, its lowering of
+// each Op to struct mtia_op), loads the weights and inputs into a host
+// arena, runs mtia_compute_run and returns the outputs. Fails the calling test (ADD_FAILURE) and returns {} on error.
 std::vector<std::vector<float>> run_on_host(const std::string& mtia_bytes, const std::vector<std::vector<float>>& inputs,
                                             uint64_t* device_ns = nullptr);
 

@@ -151,8 +151,15 @@ void Lowerer::run() {
 }
 
 // Graph outputs are activation-region tensors written by an op. An output
-// that is a graph input, a constant or another output gets a copy (ACT NONE).
+// that is a graph input or a constant gets a copy (ACT NONE), and so does
+// one overlapping an earlier output other than exactly (readers copy
+// outputs out as independent buffers).
 void Lowerer::bind_outputs() {
+  struct Placed {
+    int root;
+    uint64_t begin, end;
+  };
+  std::vector<Placed> placed;
   std::set<int> used;
   for (const auto& o : g_.outputs) {
     onnx::NodeProto fake;
@@ -160,8 +167,12 @@ void Lowerer::bind_outputs() {
     fake.set_name(o);
     n_ = &fake;
     int t = tensor(o);
-    const TensorKind rk = d_.tensors[d_.root(t)].kind;
-    if (rk == TensorKind::Input || rk == TensorKind::Weight || used.count(t)) {
+    const int r = d_.root(t);
+    const TensorKind rk = d_.tensors[r].kind;
+    const uint64_t b = d_.offset_in_root(t), e = b + d_.tensors[t].bytes();
+    bool overlaps = used.count(t) > 0;
+    for (const auto& p : placed) overlaps |= p.root == r && b < p.end && p.begin < e && !(p.begin == b && p.end == e);
+    if (rk == TensorKind::Input || rk == TensorKind::Weight || overlaps) {
       int c = new_activation(o, d_.tensors[t].shape);
       emit(MTIA_OP_ACT, {t}, c, {}, numel(d_.tensors[c].shape, o));
       d_.ops.back().name = o + ".copy";
@@ -169,6 +180,7 @@ void Lowerer::bind_outputs() {
     }
     d_.tensors[t].kind = TensorKind::Output;
     used.insert(t);
+    placed.push_back({d_.root(t), d_.offset_in_root(t), d_.offset_in_root(t) + d_.tensors[t].bytes()});
     d_.outputs.push_back(t);
   }
   n_ = nullptr;

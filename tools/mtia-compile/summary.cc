@@ -67,7 +67,10 @@ std::string Summary::to_text() const {
   ios("input ", inputs);
   ios("output", outputs);
   o << "ONNX nodes       " << total(onnx_ops) << ": " << counts(onnx_ops) << "\n";
-  o << "passes           " << counts(passes) << "\n";
+  std::map<std::string, int> applied;
+  for (const auto& kv : passes)
+    if (kv.second) applied.insert(kv);
+  o << "passes           " << (applied.empty() ? "none applied" : counts(applied)) << "\n";
   o << "device ops       " << total(lowered_ops) << " before fusion: " << counts(lowered_ops) << "\n";
   o << "                 " << total(device_ops) << " after fusion:  " << counts(device_ops) << "\n";
   char buf[256];
