@@ -19,7 +19,8 @@
  * Device BOs cannot be exported as dma-bufs.
  *
  * Per-file memory stats for fdinfo: host BOs under the "system" region,
- * device BOs under "device" (drm-total-*, drm-shared-*, drm-resident-*).
+ * device BOs under "device" (drm-total-*, drm-shared-*, drm-resident-*),
+ * after the device time of the file's jobs (drm-engine-dma, -compute).
  */
 
 #include <linux/dma-buf.h>
@@ -38,6 +39,7 @@
 #include <drm/drm_vma_manager.h>
 
 #include "mtia_hw.h"
+#include "mtia_job.h"
 
 /* Host BOs: at most this, and at most half of RAM. */
 #define MTIA_HOST_BO_MAX	SZ_4G
@@ -433,18 +435,29 @@ int mtia_ioctl_bo_info(struct drm_device *drm, void *data,
 }
 
 /**
- * mtia_show_fdinfo() - drm_driver.show_fdinfo: per-file memory stats.
+ * mtia_show_fdinfo() - drm_driver.show_fdinfo: per-file engine time and
+ *	memory stats (Documentation/gpu/drm-usage-stats.rst).
  * @p: printer into the fdinfo file.
  * @file: the DRM file.
  *
- * Like drm_show_memory_stats(), but with host BOs under the "system" region
- * and device BOs under "device".
+ * Engine time is the device time of the file's completed jobs. Memory is as
+ * drm_show_memory_stats() has it, but with host BOs under the "system"
+ * region and device BOs under "device".
  */
 void mtia_show_fdinfo(struct drm_printer *p, struct drm_file *file)
 {
+	static const char * const engines[MTIA_ENGINE_NR] = {
+		[MTIA_ENGINE_DMA] = "dma",
+		[MTIA_ENGINE_COMPUTE] = "compute",
+	};
 	struct drm_memory_stats host = {}, dev = {};
 	struct drm_gem_object *obj;
+	u64 ns[MTIA_ENGINE_NR];
 	int id;
+
+	mtia_file_engine_ns(file, ns);
+	for (id = 0; id < MTIA_ENGINE_NR; id++)
+		drm_printf(p, "drm-engine-%s:\t%llu ns\n", engines[id], ns[id]);
 
 	spin_lock(&file->table_lock);
 	idr_for_each_entry(&file->object_idr, obj, id) {

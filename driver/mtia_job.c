@@ -52,21 +52,40 @@ MODULE_PARM_DESC(job_timeout_ms,
 #define MTIA_FAULT_DMA_ADDR	0xdead00000000ull
 
 /**
+ * struct mtia_usage - device time of one file's jobs, per engine class;
+ *	shared by the file and its queues (a job may finish after its file
+ *	is closed).
+ * @ref: held by the file and by each of its queues.
+ * @busy_ns: nanoseconds on the device, per enum mtia_engine_class.
+ */
+struct mtia_usage {
+	struct kref ref;
+	atomic64_t busy_ns[MTIA_ENGINE_NR];
+};
+
+static void mtia_usage_release(struct kref *ref)
+{
+	kfree(container_of(ref, struct mtia_usage, ref));
+}
+
+/**
  * struct mtia_uqueue - a file's in-order queue.
  * @ref: held by the file's table and by each job.
  * @id: queue id in the file.
  * @hwq: the hardware queue it feeds (see mtia_hwq_pick()).
+ * @usage: its file's device time (referenced).
  * @entity: scheduler entity on @hwq's scheduler.
  * @lock: orders submissions (seqno, arm, push).
  * @last_seqno: last seqno handed out.
  * @slot_lock: protects @slots.
- * @slots: the finished fences and CQE statuses of the last MTIA_WAIT_WINDOW
- *	jobs, indexed by seqno % MTIA_WAIT_WINDOW.
+ * @slots: the finished fences, CQE statuses and device times of the last
+ *	MTIA_WAIT_WINDOW jobs, indexed by seqno % MTIA_WAIT_WINDOW.
  */
 struct mtia_uqueue {
 	struct kref ref;
 	u32 id;
 	struct mtia_hwq *hwq;
+	struct mtia_usage *usage;
 	struct drm_sched_entity entity;
 	struct mutex lock; /* see @lock above */
 	u64 last_seqno;
@@ -75,6 +94,7 @@ struct mtia_uqueue {
 		u64 seqno;
 		struct dma_fence *fence;
 		u16 cqe_status;
+		u64 device_ns;
 	} slots[MTIA_WAIT_WINDOW];
 };
 
@@ -84,12 +104,14 @@ struct mtia_uqueue {
  * @ctx: context id written into the file's device commands.
  * @lock: protects @queues against concurrent create/destroy/lookup.
  * @queues: queue id -> struct mtia_uqueue.
+ * @usage: device time of the file's jobs (fdinfo).
  */
 struct mtia_file_priv {
 	struct mtia_device *mdev;
 	u32 ctx;
 	struct mutex lock; /* see @lock above */
 	struct xarray queues;
+	struct mtia_usage *usage;
 };
 
 static inline struct mtia_job *to_mtia_job(struct drm_sched_job *sj)
@@ -128,6 +150,8 @@ static void mtia_uqueue_release(struct kref *ref)
 
 	for (i = 0; i < MTIA_WAIT_WINDOW; i++)
 		dma_fence_put(uq->slots[i].fence);
+	if (uq->usage)
+		kref_put(&uq->usage->ref, mtia_usage_release);
 	mutex_destroy(&uq->lock);
 	kfree(uq);
 }
@@ -158,18 +182,29 @@ static struct mtia_uqueue *mtia_uqueue_get(struct mtia_file_priv *fpriv,
  */
 void mtia_job_hw_done(struct mtia_job *job)
 {
+	struct mtia_hwq *q = to_mtia_hwq(job->base.sched);
 	struct mtia_uqueue *uq = job->uq;
+	u64 now = ktime_get_ns();
 	unsigned long flags;
 	unsigned int i;
 
-	if (job->first_err) {
-		i = job->seqno % MTIA_WAIT_WINDOW;
-		spin_lock_irqsave(&uq->slot_lock, flags);
-		if (uq->slots[i].seqno == job->seqno)
-			uq->slots[i].cqe_status = job->first_err;
-		spin_unlock_irqrestore(&uq->slot_lock, flags);
-		dma_fence_set_error(&job->hw_fence->base, -EIO);
+	/*
+	 * On the device since it was queued, or since the job before it on
+	 * this queue ended (jobs of a queue run in order; q->lock held).
+	 */
+	atomic64_add(now - max(job->hw_start_ns, q->last_done_ns),
+		     &uq->usage->busy_ns[job->engine]);
+	q->last_done_ns = now;
+
+	i = job->seqno % MTIA_WAIT_WINDOW;
+	spin_lock_irqsave(&uq->slot_lock, flags);
+	if (uq->slots[i].seqno == job->seqno) {
+		uq->slots[i].cqe_status = job->first_err;
+		uq->slots[i].device_ns = job->device_ns;
 	}
+	spin_unlock_irqrestore(&uq->slot_lock, flags);
+	if (job->first_err)
+		dma_fence_set_error(&job->hw_fence->base, -EIO);
 	dma_fence_signal(&job->hw_fence->base);
 }
 
@@ -226,6 +261,7 @@ static struct dma_fence *mtia_run_job(struct drm_sched_job *sj)
 	}
 	dma_fence_init(&f->base, &mtia_hw_fence_ops, &q->fence_lock,
 		       q->fence_ctx, ++q->fence_seq);
+	job->hw_start_ns = ktime_get_ns();
 	mtia_hwq_queue_job(q, job);
 	return dma_fence_get(&f->base);
 }
@@ -466,8 +502,15 @@ int mtia_open(struct drm_device *drm, struct drm_file *file)
 	fpriv = kzalloc(sizeof(*fpriv), GFP_KERNEL);
 	if (!fpriv)
 		return -ENOMEM;
+	fpriv->usage = kzalloc(sizeof(*fpriv->usage), GFP_KERNEL);
+	if (!fpriv->usage) {
+		kfree(fpriv);
+		return -ENOMEM;
+	}
+	kref_init(&fpriv->usage->ref);
 	ctx = ida_alloc_range(&mdev->jobs->ctx_ida, 1, S32_MAX, GFP_KERNEL);
 	if (ctx < 0) {
+		kfree(fpriv->usage);
 		kfree(fpriv);
 		return ctx;
 	}
@@ -525,7 +568,22 @@ void mtia_postclose(struct drm_device *drm, struct drm_file *file)
 	xa_destroy(&fpriv->queues);
 	mutex_destroy(&fpriv->lock);
 	ida_free(&mdev->jobs->ctx_ida, fpriv->ctx);
+	kref_put(&fpriv->usage->ref, mtia_usage_release);
 	kfree(fpriv);
+}
+
+/**
+ * mtia_file_engine_ns() - device time of a file's jobs so far (fdinfo).
+ * @file: the DRM file.
+ * @ns: nanoseconds per enum mtia_engine_class.
+ */
+void mtia_file_engine_ns(struct drm_file *file, u64 ns[MTIA_ENGINE_NR])
+{
+	struct mtia_file_priv *fpriv = file->driver_priv;
+	unsigned int i;
+
+	for (i = 0; i < MTIA_ENGINE_NR; i++)
+		ns[i] = atomic64_read(&fpriv->usage->busy_ns[i]);
 }
 
 int mtia_ioctl_queue_create(struct drm_device *drm, void *data,
@@ -560,6 +618,8 @@ int mtia_ioctl_queue_create(struct drm_device *drm, void *data,
 	kref_init(&uq->ref);
 	mutex_init(&uq->lock);
 	spin_lock_init(&uq->slot_lock);
+	kref_get(&fpriv->usage->ref);
+	uq->usage = fpriv->usage;
 	uq->hwq = mtia_hwq_pick(mdev->jobs, prio);
 	if (!uq->hwq) {
 		ret = -ENODEV;
@@ -880,6 +940,9 @@ int mtia_ioctl_submit(struct drm_device *drm, void *data,
 	ret = mtia_job_prepare(job, file, args, ucmds);
 	if (ret)
 		goto err_job;
+	for (i = 0; i < job->ncmds; i++)
+		if (job->cmds[i].opcode == MTIA_CMD_COMPUTE)
+			job->engine = MTIA_ENGINE_COMPUTE;
 
 	if (args->out_syncobj) {
 		out_sync = drm_syncobj_find(file, args->out_syncobj);
@@ -939,6 +1002,7 @@ int mtia_ioctl_submit(struct drm_device *drm, void *data,
 	uq->slots[slot].fence = dma_fence_get(done);
 	uq->slots[slot].seqno = job->seqno;
 	uq->slots[slot].cqe_status = 0;
+	uq->slots[slot].device_ns = 0;
 	spin_unlock_irq(&uq->slot_lock);
 	args->seqno = job->seqno;
 	drm_sched_entity_push_job(&job->base);
@@ -975,7 +1039,7 @@ int mtia_ioctl_wait(struct drm_device *drm, void *data, struct drm_file *file)
 	u64 last, oldest;
 	long t, ret = 0;
 
-	if (args->flags || args->reserved)
+	if (args->flags)
 		return -EINVAL;
 	uq = mtia_uqueue_get(fpriv, args->queue_id);
 	if (!uq)
@@ -1019,11 +1083,14 @@ int mtia_ioctl_wait(struct drm_device *drm, void *data, struct drm_file *file)
 
 	args->status = 0;
 	args->cqe_status = 0;
+	args->device_ns = 0;
 	if (fence && args->seqno >= oldest) {
 		args->status = fence->error;
 		spin_lock_irq(&uq->slot_lock);
-		if (uq->slots[slot].seqno == args->seqno)
+		if (uq->slots[slot].seqno == args->seqno) {
 			args->cqe_status = uq->slots[slot].cqe_status;
+			args->device_ns = uq->slots[slot].device_ns;
+		}
 		spin_unlock_irq(&uq->slot_lock);
 	}
 out:

@@ -26,6 +26,13 @@ struct mtia_device;
 #define MTIA_HWQ_ENTRIES	BIT(MTIA_HWQ_ORDER)
 #define MTIA_WAIT_WINDOW	256	/* finished fences kept per user queue */
 
+/* Engine classes whose busy time fdinfo reports per file (drm-engine-*). */
+enum mtia_engine_class {
+	MTIA_ENGINE_DMA,	/* COPY, FILL, TIMESTAMP, ... */
+	MTIA_ENGINE_COMPUTE,	/* jobs with a COMPUTE command */
+	MTIA_ENGINE_NR,
+};
+
 /**
  * struct mtia_hwq - one hardware queue and its scheduler.
  * @mdev: the device.
@@ -47,6 +54,8 @@ struct mtia_device;
  * @fence_ctx: dma_fence context of the hardware fences.
  * @fence_seq: last hardware fence seqno.
  * @sched: the DRM GPU scheduler feeding this queue.
+ * @last_done_ns: when this queue's last job completed (under @lock): a
+ *	job queued behind another starts on the device when that one ends.
  */
 struct mtia_hwq {
 	struct mtia_device *mdev;
@@ -73,6 +82,7 @@ struct mtia_hwq {
 	int irq_cpu;
 	unsigned long irq_moved;
 	struct drm_gpu_scheduler sched;
+	u64 last_done_ns;
 };
 
 /**
@@ -132,6 +142,7 @@ int mtia_ioctl_submit(struct drm_device *drm, void *data,
 		      struct drm_file *file);
 int mtia_ioctl_wait(struct drm_device *drm, void *data,
 		    struct drm_file *file);
+void mtia_file_engine_ns(struct drm_file *file, u64 ns[MTIA_ENGINE_NR]);
 
 /**
  * struct mtia_hw_fence - completion of one job on a hardware queue,
@@ -165,8 +176,12 @@ struct mtia_uqueue;
  * @next_cmd: next command to write to the SQ.
  * @outstanding: commands written or to be written without a CQE yet.
  * @first_err: MTIA_CQE_* of the first failed command, 0 if none.
+ * @device_ns: sum of the COMPUTE commands' completion results (the
+ *	device's estimate of their time), ns.
  * @hw_fence: the current hardware fence (NULL before run_job).
  * @fault: MTIA_FAULT_* injected into this job.
+ * @engine: enum mtia_engine_class its device time is counted under.
+ * @hw_start_ns: when run_job handed it to its hardware queue.
  */
 struct mtia_job {
 	struct drm_sched_job base;
@@ -183,8 +198,11 @@ struct mtia_job {
 	u32 next_cmd;
 	u32 outstanding;
 	u16 first_err;
+	u64 device_ns;
 	struct mtia_hw_fence *hw_fence;
 	int fault;
+	u8 engine;
+	u64 hw_start_ns;
 };
 
 void mtia_job_hw_done(struct mtia_job *job);

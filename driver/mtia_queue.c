@@ -102,6 +102,7 @@ void mtia_hwq_queue_job(struct mtia_hwq *q, struct mtia_job *job)
 	job->next_cmd = 0;
 	job->outstanding = job->ncmds;
 	job->first_err = 0;
+	job->device_ns = 0;
 	spin_lock_irqsave(&q->lock, flags);
 	list_add_tail(&job->node, &q->jobs);
 	mtia_hwq_fill(q);
@@ -129,8 +130,13 @@ static bool mtia_hwq_process(struct mtia_hwq *q)
 		q->sq_head = READ_ONCE(cqe->sq_head) & (MTIA_HWQ_ENTRIES - 1);
 		job = list_first_entry_or_null(&q->jobs, struct mtia_job, node);
 		if (job && job->outstanding) {
+			/* A queue completes in order: this is command ncmds - outstanding. */
+			u32 idx = job->ncmds - job->outstanding;
+
 			if ((st >> 1) && !job->first_err)
 				job->first_err = st >> 1;
+			if (!(st >> 1) && job->cmds[idx].opcode == MTIA_CMD_COMPUTE)
+				job->device_ns += READ_ONCE(cqe->result);
 			if (!--job->outstanding) {
 				list_del_init(&job->node);
 				mtia_job_hw_done(job);

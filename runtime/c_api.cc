@@ -329,6 +329,12 @@ mtia_status mtia_event_elapsed_ms(mtia_event *start, mtia_event *end, double *ms
     });
 }
 
+mtia_status mtia_event_device_estimate_ns(mtia_event *event, uint64_t *ns)
+{
+    if (!ns) return invalid("ns is NULL");
+    return guarded([&] { *ns = reg_get<mtia::Event>(kEvent, event)->device_estimate_ns(); });
+}
+
 // ---- models ------------------------------------------------------------------
 
 mtia_status mtia_model_load_file(mtia_device *device, const char *path, mtia_model **model)
@@ -419,6 +425,12 @@ mtia_status mtia_model_run(mtia_model *model, const void *const *inputs, const s
         for (size_t i = 0; i < n_outputs; i++) out[i] = {outputs[i], output_bytes[i]};
         m->run(in, out);
     });
+}
+
+mtia_status mtia_model_device_estimate_ns(mtia_model *model, uint64_t *ns)
+{
+    if (!ns) return invalid("ns is NULL");
+    return guarded([&] { *ns = reg_get<mtia::Model>(kModel, model)->device_estimate_ns(); });
 }
 
 mtia_status mtia_model_run_async(mtia_model *model, mtia_stream *stream, mtia_buffer *const *inputs,

@@ -264,6 +264,17 @@ uint64_t Model::arena_bytes() const { return live(state_)->arena_size; }
 uint64_t Model::weight_bytes() const { return live(state_)->weights_size; }
 uint64_t Model::flops() const { return live(state_)->flops; }
 
+uint64_t Model::device_estimate_ns()
+{
+    auto &m = live(state_);
+    Event *last;
+    {
+        std::lock_guard<std::mutex> l(m->mu);
+        last = m->last;
+    }
+    return last ? last->device_estimate_ns() : 0;
+}
+
 // ---- running ------------------------------------------------------------------
 
 void Model::run(const std::vector<HostInput> &inputs, const std::vector<HostOutput> &outputs)

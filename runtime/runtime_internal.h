@@ -95,15 +95,17 @@ struct EventState {
     uint64_t seqno = 0;
     bool recorded = false;
     bool done = false;
+    uint64_t device_ns = 0;  // WAIT's estimate for the job it ended
     ~EventState();
 };
 
-// Waits for job seqno of a queue: 1 done, 0 timeout; throws Error(IO) if the
-// job failed or was cancelled, or the WAIT ioctl failed.
 // Index of a BO in the stream's pending batch, adding it (and keeping it
 // alive until the job completes) if new.
 uint32_t bo_index(StreamState &s, const std::shared_ptr<BufferState> &b);
-int wait_job(int fd, uint32_t queue_id, uint64_t seqno, int64_t timeout_ns);
+// Waits for job seqno of a queue: 1 done, 0 timeout; throws Error(IO) if the
+// job failed or was cancelled, or the WAIT ioctl failed. *device_ns: the
+// device's estimate of the job's COMPUTE time (0 without COMPUTE).
+int wait_job(int fd, uint32_t queue_id, uint64_t seqno, int64_t timeout_ns, uint64_t *device_ns = nullptr);
 
 }  // namespace detail
 

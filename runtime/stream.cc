@@ -154,7 +154,7 @@ uint32_t bo_index(StreamState &s, const std::shared_ptr<BufferState> &b)
     return static_cast<uint32_t>(s.bos.size() - 1);
 }
 
-int wait_job(int fd, uint32_t queue_id, uint64_t seqno, int64_t timeout_ns)
+int wait_job(int fd, uint32_t queue_id, uint64_t seqno, int64_t timeout_ns, uint64_t *device_ns)
 {
     drm_mtia_wait w{};
     w.queue_id = queue_id;
@@ -166,6 +166,7 @@ int wait_job(int fd, uint32_t queue_id, uint64_t seqno, int64_t timeout_ns)
         throw Error(MTIA_ERROR_IO, "WAIT for job " + std::to_string(seqno) + " of queue " +
                                        std::to_string(queue_id) + ": " + std::strerror(err));
     }
+    if (device_ns) *device_ns = w.device_ns;
     if (w.status == 0) return 1;
     std::string job = "job " + std::to_string(seqno) + " of queue " + std::to_string(queue_id);
     if (w.status == -ECANCELED) {
@@ -402,13 +403,22 @@ bool Event::wait(int64_t timeout_ms)
         const int64_t ns = timeout_ms > std::numeric_limits<int64_t>::max() / 1000000
                                ? std::numeric_limits<int64_t>::max()
                                : timeout_ms * 1000000;
-        if (!detail::wait_job(use.fd(), q, e->seqno, ns)) return false;
+        if (!detail::wait_job(use.fd(), q, e->seqno, ns, &e->device_ns)) return false;
     } else {
-        while (!detail::wait_job(use.fd(), q, e->seqno, kWaitChunkNs)) {
+        while (!detail::wait_job(use.fd(), q, e->seqno, kWaitChunkNs, &e->device_ns)) {
         }
     }
     e->done = true;
     return true;
+}
+
+uint64_t Event::device_estimate_ns()
+{
+    auto &e = live(state_, "event");
+    if (!recorded()) throw Error(MTIA_ERROR_INVALID_ARGUMENT, "event was never recorded");
+    wait(-1);
+    std::lock_guard<std::mutex> l(e->mu);
+    return e->device_ns;
 }
 
 uint64_t Event::timestamp_ns()

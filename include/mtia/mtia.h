@@ -143,6 +143,9 @@ mtia_status mtia_event_query(mtia_event *event, int *done);
 mtia_status mtia_event_wait(mtia_event *event, int64_t timeout_ms);
 /* Device time between two completed events, in milliseconds. */
 mtia_status mtia_event_elapsed_ms(mtia_event *start, mtia_event *end, double *ms);
+/* The device's estimate (timing model) of the compute time of the job the
+ * event was recorded into, in ns (0 without compute). Waits for the event. */
+mtia_status mtia_event_device_estimate_ns(mtia_event *event, uint64_t *ns);
 
 /* ---- Models ----------------------------------------------------------------
  * A compiled model (.mtia, from mtia-compile) loaded on a device. Loading
@@ -193,6 +196,9 @@ mtia_status mtia_model_run(mtia_model *model, const void *const *inputs, const s
 mtia_status mtia_model_run_async(mtia_model *model, mtia_stream *stream, mtia_buffer *const *inputs,
                                  const size_t *input_offsets, size_t n_inputs, mtia_buffer *const *outputs,
                                  const size_t *output_offsets, size_t n_outputs);
+/* The device's estimate (timing model) of one inference's compute time, in
+ * ns, from the model's latest run (waits for it); 0 before any run. */
+mtia_status mtia_model_device_estimate_ns(mtia_model *model, uint64_t *ns);
 
 #ifdef __cplusplus
 }

@@ -141,6 +141,10 @@ public:
     uint64_t timestamp_ns();
     // Device time from start to end in ms; both must be recorded. Waits.
     static double elapsed_ms(Event &start, Event &end);
+    // The device's estimate (its timing model, MTIA v1 figures scaled to
+    // the PE grid) of the compute time of the job the event was recorded
+    // into, ns; 0 if that job ran no compute program. Waits.
+    uint64_t device_estimate_ns();
 
     const std::shared_ptr<detail::EventState> &state() const noexcept { return state_; }
 
@@ -238,6 +242,9 @@ public:
     uint64_t arena_bytes() const;    // device memory the arena takes
     uint64_t weight_bytes() const;
     uint64_t flops() const;          // per inference, from the compiler
+    // The device's estimate (timing model) of one inference's compute time,
+    // ns, from the latest run (waits for it); 0 before any run.
+    uint64_t device_estimate_ns();
 
     // Runs one inference and waits for it. Throws Error(INVALID_ARGUMENT) for
     // a wrong number or size of inputs/outputs, Error(IO) if the device

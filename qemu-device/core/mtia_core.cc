@@ -87,7 +87,7 @@ struct mtia_core final : public mtia::rv32::Bus, public mtia::QueueHost {
         : cfg(c), ops(o ? *o : mtia_core_host_ops{}), opaque(op),
           sram_(MTIA_CC_SRAM_SIZE, 0), cpu_(*this, mtia::rv32::CpuConfig{MTIA_CC_SRAM_BASE, 0}),
           epoch_(std::chrono::steady_clock::now()), tel_(mtia::TelemetryParams{}, 0) {
-        queues_.reset(new mtia::QueueEngine(*this, cfg.msix_vectors));
+        queues_.reset(new mtia::QueueEngine(*this, cfg.msix_vectors, cfg.pe_rows, cfg.pe_cols));
         {
             std::lock_guard<std::mutex> ctl(ctl_mu_);
             Locked l(*this);
@@ -925,10 +925,11 @@ int mtia_core_set_vm_running(struct mtia_core *core, int running)
     bool ran = core->ran_.exchange(false);
     core->vm_running_ = running != 0;
     if (running) {
+        core->queues_->resume();  // COMPUTE programs parked by the stop go on
         core->maybe_start();
     } else {
         core->stop_thread();
-        core->queues_->quiesce();  // dispatched engine work runs to completion
+        core->queues_->quiesce();  // copies run to completion, programs park
     }
     if (core->queues_->take_devmem_dirty()) ran = true;
     return ran ? 1 : 0;

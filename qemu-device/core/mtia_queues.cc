@@ -399,15 +399,17 @@ void QueueEngine::stop_queue_on_error(unsigned qi) {
 
 // Strict priority between the engines (docs/queues.md "Priority"): a queue's
 // worker starts its next command only while no running queue of higher
-// priority has a command waiting or executing. The engines run in parallel,
-// so arbitrating only where firmware fetches would let a lower queue's
-// dispatched backlog run beside a higher queue's work.
+// priority has work anywhere on the device: posted in its SQ and not yet
+// fetched, fetched and not yet dispatched, waiting for its engine or
+// executing. The engines run in parallel, so arbitrating only where firmware
+// fetches would let a lower queue's dispatched backlog run beside (and in
+// the gaps of) a higher queue's work.
 bool QueueEngine::outranked(unsigned qi) const {
     const uint32_t p = (q_[qi].ctrl & MTIA_Q_CTRL_PRIO_MASK) >> MTIA_Q_CTRL_PRIO_SHIFT;
     for (unsigned j = 0; j < MTIA_NUM_QUEUES; j++) {
         const Queue &o = q_[j];
-        if (((o.ctrl & MTIA_Q_CTRL_PRIO_MASK) >> MTIA_Q_CTRL_PRIO_SHIFT) > p && running(o) &&
-            (o.executing || !o.fifo.empty()))
+        if (((o.ctrl & MTIA_Q_CTRL_PRIO_MASK) >> MTIA_Q_CTRL_PRIO_SHIFT) <= p || !running(o)) continue;
+        if (o.executing || !o.fifo.empty() || o.sq_head != o.sq_tail || (sqe_valid_ && sqe_q_ == j))
             return true;
     }
     return false;

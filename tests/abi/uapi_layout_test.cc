@@ -97,7 +97,7 @@ GOLDEN(drm_mtia_wait, seqno, 8, 8);
 GOLDEN(drm_mtia_wait, timeout_ns, 16, 8);
 GOLDEN(drm_mtia_wait, status, 24, 4);
 GOLDEN(drm_mtia_wait, cqe_status, 28, 4);
-GOLDEN(drm_mtia_wait, reserved, 32, 8);
+GOLDEN(drm_mtia_wait, device_ns, 32, 8);
 static_assert(sizeof(drm_mtia_wait) == 40);
 
 TEST(UapiLayout, IoctlNumbersAreStable)

@@ -141,16 +141,20 @@ protected:
         if (!err && seq) *seq = s.seqno;
         return err;
     }
-    // Job status after waiting; *cqe = its first failing CQE status.
+    // Job status after waiting; *cqe = its first failing CQE status, and
+    // device_ns the device's estimate of its COMPUTE time.
     int32_t wait(uint64_t seq, uint32_t *cqe = nullptr) {
         drm_mtia_wait w{};
         w.queue_id = q;
         w.seqno = seq;
         w.timeout_ns = 60 * kSec;
+        w.device_ns = 12345;  // an output: whatever comes in is overwritten
         EXPECT_EQ(0, ioctl_err(fd, DRM_IOCTL_MTIA_WAIT, &w));
         if (cqe) *cqe = w.cqe_status;
+        device_ns = w.device_ns;
         return w.status;
     }
+    uint64_t device_ns = 0;
     int32_t run(const std::vector<drm_mtia_cmd> &cmds, const std::vector<uint32_t> &handles,
                 uint32_t *cqe = nullptr) {
         uint64_t seq = 0;
@@ -183,6 +187,17 @@ TEST_F(ComputeTest, ConvReluThenGemmFromAHostBoProgram) {
     EXPECT_EQ(0u, cqe);
     expect_close(at(n.c), n.want_c, "conv+relu");
     expect_close(at(n.y), n.want_y, "gemm");
+    // WAIT reports the timing model's estimate for the COMPUTE command,
+    // twice as much for the program run twice, and none for a job without.
+    const uint64_t once = device_ns;
+    EXPECT_GT(once, 0u);
+    EXPECT_EQ(0, run({compute(1, 512, n.bytes(), 0, 0, kArena), compute(1, 512, n.bytes(), 0, 0, kArena)},
+                     {arena.handle, prog.handle}));
+    EXPECT_EQ(2 * once, device_ns);
+    drm_mtia_cmd nop{};
+    nop.opcode = MTIA_CMD_NOP;
+    EXPECT_EQ(0, run({nop}, {}));
+    EXPECT_EQ(0u, device_ns);
 }
 
 // The program in device memory, the arena at an offset of a larger BO, and

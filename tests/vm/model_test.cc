@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 // In-VM tests of libmtia's models against the driver and the emulated
 // device's compute engine (run by tests/vm/test-models.sh). Models and
-// reference data come from $MTIA_MODEL_DIR (default build/model-tests,
+// reference data come from $MTIA_MODEL_DIR (default build/models,
 // prepared on the host by `tests/vm/test-models.sh --prepare`): NAME.mtia,
 // NAME.input<i>.npy, NAME.output<i>.npy, manifest.json (tolerances).
 #include <gtest/gtest.h>
@@ -28,7 +28,7 @@ namespace {
 std::string model_dir()
 {
     const char *d = std::getenv("MTIA_MODEL_DIR");
-    return d ? d : "build/model-tests";
+    return d ? d : "build/models";
 }
 
 std::string read_file(const std::string &path)
@@ -226,6 +226,10 @@ TEST_F(Models, RunAsyncWithEvents)
     EXPECT_TRUE(b.wait(60000));
     EXPECT_GT(mtia::Event::elapsed_ms(a, b), 0.0);
     EXPECT_GT(jobs1, jobs0);
+    // The timing model's estimate comes with the inference's job, not with
+    // the copy before it.
+    EXPECT_GT(m.device_estimate_ns(), 0u);
+    EXPECT_EQ(a.device_estimate_ns(), 0u);
     std::vector<float> got(m.outputs()[0].bytes / 4);
     std::memcpy(got.data(), out.map_as<uint8_t>() + 4096, got.size() * 4);
     EXPECT_EQ(got, want.out[0]);
@@ -395,7 +399,7 @@ TEST_F(Models, DeviceRejectsProgram)
     mtia::Model bad = mtia::Model::load_memory(*dev_, bytes.data(), bytes.size());
     Request r(bad, 1);
     for (int i = 0; i < 2; i++) {
-        expect_status(MTIA_ERROR_IO, [&] { bad.run(r.hin, r.hout); }, "the device rejected the program");
+        expect_status(MTIA_ERROR_IO, [&] { bad.run(r.hin, r.hout); }, "MTIA_CQE_BAD_PROGRAM");
     }
     // Queued behind it on a stream: the bad job fails, the next model's runs are fine.
     mtia::Stream s(*dev_);
@@ -473,6 +477,12 @@ TEST_F(Models, CApi)
     double ms = 0;
     ASSERT_EQ(mtia_event_elapsed_ms(e0, e1, &ms), MTIA_SUCCESS);
     EXPECT_GT(ms, 0.0);
+    uint64_t est = 0;
+    ASSERT_EQ(mtia_model_device_estimate_ns(m, &est), MTIA_SUCCESS);
+    EXPECT_GT(est, 0u);
+    EXPECT_EQ(mtia_event_device_estimate_ns(e1, &est), MTIA_SUCCESS);
+    EXPECT_EQ(est, 0u) << "e1's job ran no compute";
+    EXPECT_EQ(mtia_model_device_estimate_ns(m, nullptr), MTIA_ERROR_INVALID_ARGUMENT);
     void *p = nullptr;
     ASSERT_EQ(mtia_buffer_map(bufs[3], &p), MTIA_SUCCESS);
     EXPECT_EQ(std::memcmp(p, o1.data(), 768), 0);

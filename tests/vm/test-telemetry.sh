@@ -204,7 +204,7 @@ le "$p" "$(awk -v p="$idle_p" 'BEGIN{print p+0.1}')" && pass "power back to idle
   pass "a copy job succeeds after the reset" || fail "copy after reset failed"
 
 # ---- the PE grid: a model's inferences (COMPUTE jobs) ---------------------------
-MODEL=${MTIA_MODEL_DIR:-build/model-tests}/resnet18.mtia
+MODEL=${MTIA_MODEL_DIR:-build/models}/resnet18.mtia
 if [ ! -f "$MODEL" ]; then
   fail "no $MODEL (make it on the host: tests/vm/test-models.sh --prepare)"
 else

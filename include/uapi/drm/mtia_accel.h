@@ -250,7 +250,11 @@ struct drm_mtia_submit {
  *          device (@cqe_status says how), -ECANCELED if the job was
  *          cancelled by a device reset or timeout.
  * @cqe_status: out: MTIA_CQE_* of the first failing command, else 0.
- * @reserved: must be zero.
+ * @device_ns: out: the device's estimate (its timing model) of the time the
+ *             job's COMPUTE commands took on the PE grid, ns: the sum of
+ *             their completions' results; 0 without COMPUTE, or when the
+ *             job is older than the last 256 of its queue. Ignored on input
+ *             (it was a must-be-zero reserved field).
  *
  * The ioctl itself fails with -ETIME if the job is not done in time, and
  * -EINVAL for a seqno the queue never handed out.
@@ -262,7 +266,7 @@ struct drm_mtia_wait {
 	__u64 timeout_ns;
 	__s32 status;
 	__u32 cqe_status;
-	__u64 reserved;
+	__u64 device_ns;
 };
 
 #if defined(__cplusplus)
