@@ -216,6 +216,37 @@ TEST(CompilerPasses, ConcatLowersToOneCopyPerInput) {
   EXPECT_EQ(out[0], want);
 }
 
+TEST(CompilerPasses, ConcatInPlaceWhenTheRegionIsContiguous) {
+  // Batch 1, channel concat of two convs (16 floats a channel: aligned):
+  // the convs write into the concatenation, no copy. A value also
+  // concatenated elsewhere (c) keeps its copies.
+  OnnxBuilder b;
+  b.input("x", {1, 2, 4, 4}).output("y").output("z").init_rand("w1", {3, 2, 1, 1}).init_rand("w2", {2, 2, 1, 1});
+  b.node("Conv", {"x", "w1"}, {"a"});
+  b.node("Conv", {"x", "w2"}, {"c"});
+  b.node("Relu", {"a"}, {"ar"});
+  attr(b.node("Concat", {"ar", "c"}, {"y"}), "axis", int64_t{1});
+  attr(b.node("Concat", {"c", "x"}, {"z"}), "axis", int64_t{1});
+  CompileResult r = compile(b);
+  EXPECT_EQ(r.summary.passes.at("concat copies removed"), 1);
+  EXPECT_EQ(count_ops(r, MTIA_OP_COPY_INTO), 3);  // c twice, x once
+  auto x = random_floats(32, 6);
+  auto out = run_on_host(r.bytes, {x});
+  ASSERT_EQ(out.size(), 2u);
+  const auto& g = b.model().graph();
+  std::vector<float> w1(g.initializer(0).float_data().begin(), g.initializer(0).float_data().end());
+  std::vector<float> w2(g.initializer(1).float_data().begin(), g.initializer(1).float_data().end());
+  int oh, ow;
+  auto a = conv_ref(x, 1, 2, 4, 4, w1, 3, 1, 1, {}, 0, 1, &oh, &ow);
+  auto c = conv_ref(x, 1, 2, 4, 4, w2, 2, 1, 1, {}, 0, 1, &oh, &ow);
+  for (auto& v : a) v = std::max(v, 0.0f);
+  std::vector<float> y = a, z = c;
+  y.insert(y.end(), c.begin(), c.end());
+  z.insert(z.end(), x.begin(), x.end());
+  EXPECT_LE(max_abs_diff(out[0], y), 1e-5f);
+  EXPECT_LE(max_abs_diff(out[1], z), 1e-5f);
+}
+
 TEST(CompilerPasses, SplitAndSliceLowerToSliceOpsOrAlignedViews) {
   {
     // Batch 2, split on dim 1: strided, so SLICE ops.

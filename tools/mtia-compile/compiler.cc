@@ -61,6 +61,7 @@ CompileResult compile_model(onnx::ModelProto model, const std::string& base_dir,
   DevGraph& d = res.program;
   s.lowered_ops = device_op_counts(d);
   s.passes["activations fused"] = fuse_activations(d);
+  s.passes["concat copies removed"] = concat_in_place(d);
   s.device_ops = device_op_counts(d);
   check_program(d);
   ArenaLayout layout = place_tensors(d);
