@@ -47,6 +47,7 @@ CompileResult compile_model(onnx::ModelProto model, const std::string& base_dir,
   }
   apply_input_shapes(model, opts.input_shapes);
   FoldResult folded = fold_constants(model, opset, base_dir);
+  model.mutable_graph()->clear_initializer();  // decoded into folded.constants
 
   Graph g = import_graph(model, folded, opset);
   s.passes["constants folded"] = folded.folded_nodes;
