@@ -177,6 +177,7 @@ void Lowerer::reduce() {
   for (auto& a : axes) a = norm_axis(a, r, label());
   std::sort(axes.begin(), axes.end());
   axes.erase(std::unique(axes.begin(), axes.end()), axes.end());
+  if (axes.empty()) return bind(n_->output(0), tensor(n_->input(0)));  // a scalar
   if (axes.back() - axes.front() + 1 != static_cast<int64_t>(axes.size()))
     unsupported_here("only reductions over adjacent axes are supported");
   int64_t p = 1, q = 1, rr = 1;

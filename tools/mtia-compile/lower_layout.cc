@@ -48,6 +48,7 @@ void Lowerer::transpose() {
 void Lowerer::concat() {
   const Shape os = dev_shape(shape(n_->output(0)), "output");
   const int64_t r = static_cast<int64_t>(shape(n_->output(0)).size());
+  if (r == 0) bad_input(label() + ": cannot concatenate scalars");
   const int64_t axis = norm_axis(attr_i(*n_, "axis", 0), r, label());
   int out = new_activation(n_->output(0), os);
   int64_t start = 0;
@@ -81,6 +82,7 @@ int Lowerer::slice_or_view(int t, int64_t axis, int64_t start, int64_t size, con
 void Lowerer::split() {
   const Shape xs = dev_shape(shape(n_->input(0)), "input");
   const int64_t r = static_cast<int64_t>(shape(n_->input(0)).size());
+  if (r == 0) bad_input(label() + ": input is a scalar");
   const int64_t axis = norm_axis(attr_i(*n_, "axis", 0), r, label());
   int x = tensor(n_->input(0));
   int64_t start = 0;
@@ -95,6 +97,7 @@ void Lowerer::split() {
 void Lowerer::slice() {
   const Shape xs = dev_shape(shape(n_->input(0)), "input");
   const int64_t r = static_cast<int64_t>(shape(n_->input(0)).size());
+  if (r == 0) bad_input(label() + ": input is a scalar");
   std::vector<int64_t> starts, ends, axes, steps;
   auto const_input = [&](int k) {
     const std::string v = input_name(*n_, k);
@@ -135,6 +138,7 @@ void Lowerer::gather() {
   if (!g_.is_const(idx)) unsupported_here("only constant indices are supported");
   const Shape xs = dev_shape(shape(n_->input(0)), "input");
   const int64_t r = static_cast<int64_t>(shape(n_->input(0)).size());
+  if (r == 0) bad_input(label() + ": input is a scalar");
   const int64_t axis = norm_axis(attr_i(*n_, "axis", 0), r, label());
   const ConstTensor& c = g_.cst(idx);
   std::vector<int64_t> v = c.ints();
