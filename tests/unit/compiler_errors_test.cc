@@ -220,7 +220,9 @@ TEST(CompilerErrors, RandomlyCorruptedModelsNeverCrash) {
     }
   }
   // (A large model's corruptions mostly land in weights and compile.)
-  if (!std::getenv("MTIA_FUZZ_MODEL")) EXPECT_GT(refused, 0);
+  if (!std::getenv("MTIA_FUZZ_MODEL")) {
+    EXPECT_GT(refused, 0);
+  }
   RecordProperty("compiled", compiled);
 }
 
