@@ -33,7 +33,13 @@ userspace:
 DEMO_DEVICES ?= --devices 1 --device-opts devmem-size=2G \
 	--qemu-arg=-device --qemu-arg=mtia,devmem-size=512M,pe-rows=4,pe-cols=16
 
+# The demo's model: torchvision resnet18 (random weights) exported by
+# PyTorch on the host and compiled by mtia-compile.
+DEMO_MODEL := build/models/resnet18.mtia
+
 demo: setup all
+	@[ -f $(DEMO_MODEL) ] || { /usr/bin/python3 tests/models/make_models.py --out build/models --only resnet18 && \
+		build/bin/mtia-compile build/models/resnet18.onnx -o $(DEMO_MODEL); }
 	tools/mtia-vm run $(DEMO_DEVICES) -- scripts/demo.sh
 
 test: setup all
