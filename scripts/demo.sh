@@ -25,8 +25,8 @@ got, want = np.load("/tmp/resnet18.out.npy"), np.load(sys.argv[1])
 print("max abs error vs PyTorch: %.2e; top-1 class: device %d, PyTorch %d" %
       (abs(got - want).max(), got.argmax(), want.argmax()))' "$model.output0.npy"
 echo "--- mtia-smi while mtia-run --bench runs resnet18"
-build/bin/mtia-run "$model.mtia" --bench 30 >/tmp/bench.txt &
-sleep 4
+build/bin/mtia-run "$model.mtia" --bench 150 >/tmp/bench.txt &
+sleep 2
 build/bin/mtia-smi
 wait
 cat /tmp/bench.txt
