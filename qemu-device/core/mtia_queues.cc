@@ -405,10 +405,10 @@ void QueueEngine::stop_queue_on_error(unsigned qi) {
 // fetches would let a lower queue's dispatched backlog run beside (and in
 // the gaps of) a higher queue's work.
 bool QueueEngine::outranked(unsigned qi) const {
-    const uint32_t p = (q_[qi].ctrl & MTIA_Q_CTRL_PRIO_MASK) >> MTIA_Q_CTRL_PRIO_SHIFT;
+    const uint32_t p = prio(q_[qi]);
     for (unsigned j = 0; j < MTIA_NUM_QUEUES; j++) {
         const Queue &o = q_[j];
-        if (((o.ctrl & MTIA_Q_CTRL_PRIO_MASK) >> MTIA_Q_CTRL_PRIO_SHIFT) <= p || !running(o)) continue;
+        if (prio(o) <= p || !running(o)) continue;
         if (o.executing || !o.fifo.empty() || o.sq_head != o.sq_tail || (sqe_valid_ && sqe_q_ == j))
             return true;
     }
@@ -519,7 +519,7 @@ bool QueueEngine::fw_read(uint32_t off, unsigned size, uint32_t *val) {
     case MTIA_CC_REG_Q_INFLIGHT: *val = q_[select_].inflight; return true;
     case MTIA_CC_REG_Q_SELECT: *val = select_; return true;
     case MTIA_CC_REG_Q_PRIO:
-        *val = (q_[select_].ctrl & MTIA_Q_CTRL_PRIO_MASK) >> MTIA_Q_CTRL_PRIO_SHIFT;
+        *val = prio(q_[select_]);
         return true;
     case MTIA_CC_REG_ENGINE_EVENT: *val = engine_event_; return true;
     default: return false;

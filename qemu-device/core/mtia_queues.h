@@ -147,6 +147,9 @@ private:
     bool running(const Queue &q) const {
         return enabled(q) && !(q.status & MTIA_Q_STATUS_ERROR);
     }
+    static uint32_t prio(const Queue &q) {
+        return (q.ctrl & MTIA_Q_CTRL_PRIO_MASK) >> MTIA_Q_CTRL_PRIO_SHIFT;
+    }
     static uint32_t sq_entries(const Queue &q) { return 1u << (q.size & 0xf); }
     static uint32_t cq_entries(const Queue &q) { return 1u << ((q.size >> 8) & 0xf); }
     static uint64_t sq_base(const Queue &q) { return uint64_t{q.sq_base_hi} << 32 | q.sq_base_lo; }
