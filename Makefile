@@ -3,13 +3,15 @@
 #   make         build QEMU with the mtia device, the driver, runtime, tools
 #   make demo    boot a VM, show mtia-smi
 #   make test    run every test suite (unit, qtest, in-VM)
+#   make test-loaded / test-slowed   make test on a deliberately loaded
+#                (a busy loop per CPU) or slowed (half the CPU time) host
 #   make clean   remove our build products (keeps fetched sources and QEMU)
 #   make distclean  remove build/ entirely
 TOP   := $(CURDIR)
 BUILD := $(TOP)/build
 JOBS  ?= $(shell nproc)
 
-.PHONY: all setup qemu driver firmware userspace demo test bench clean distclean
+.PHONY: all setup qemu driver firmware userspace demo test test-loaded test-slowed bench clean distclean
 
 all: qemu driver firmware userspace
 
@@ -44,6 +46,10 @@ demo: setup all
 
 test: setup all
 	tests/run-all.sh
+
+# Tests wait for states, never for a speed: these show it (tests/host-load.sh).
+test-loaded test-slowed: test-%: setup all
+	tests/host-load.sh $* tests/run-all.sh
 
 bench: setup all
 	tests/bench/run-bench.sh

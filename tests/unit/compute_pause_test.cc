@@ -10,17 +10,18 @@
 #include <cstring>
 #include <vector>
 
-#include "compute_ref.h"
+#include "long_program.h"
 #include "mtia_core.h"
 #include "mtia_queues.h"
+#include "test_watchdog.h"
 
 namespace {
 
 using Clock = std::chrono::steady_clock;
 using namespace std::chrono_literals;
 
-constexpr uint64_t kRam = 1 << 20;  // fake guest RAM at bus address 0
-constexpr uint64_t kSq = 0x10000, kCq = 0x20000, kProg = 0x40000;
+constexpr uint64_t kRam = 20 << 20;  // fake guest RAM at bus address 0
+constexpr uint64_t kSq = 0x10000, kCq = 0x20000, kProg = 0x100000;
 constexpr uint64_t kDevmem = 16 << 20;
 
 class Host final : public mtia::QueueHost {
@@ -50,11 +51,15 @@ protected:
         e.host_write(MTIA_REG_Q(0, MTIA_Q_CQ_BASE_LO), kCq);
         e.host_write(MTIA_REG_Q(0, MTIA_Q_SIZE), 4 | 4 << 8);
         e.host_write(MTIA_REG_Q(0, MTIA_Q_CTRL), MTIA_Q_CTRL_ENABLE);
-        // 60 convs of 2 x 64 x 56 x 56 (231 M MACs each): seconds.
-        const auto x = cref::tensor(0, {2, 64, 56, 56}), w = cref::tensor(4 << 20, {64, 64, 3, 3});
-        const auto y = cref::tensor(5 << 20, {2, 64, 56, 56});
-        const mtia_op conv = cref::op(MTIA_OP_CONV, {x, w}, y, {1, 1, 1, 1, 1, 1, 1, 1, 1});
-        for (int i = 0; i < 60; i++) std::memcpy(&h.ram[kProg + i * 256], &conv, 256);
+        long_program::prepare_arena(devmem.data());
+        const auto prog = long_program::ops(long_program::kMaxOps);
+        std::memcpy(&h.ram[kProg], prog.data(), prog.size() * sizeof(mtia_op));
+    }
+    // Submits a COMPUTE of the first @ops ops of the long program, has
+    // "firmware" dispatch it and waits until its first op has run.
+    void submit_started(uint32_t ops) {
+        submit(ops);
+        ASSERT_TRUE(wait_until([&] { return long_program::started(devmem.data()); }, 120s));
     }
     // Submits a COMPUTE of @ops ops and has "firmware" dispatch it.
     void submit(uint32_t ops) {
@@ -83,35 +88,40 @@ protected:
     mtia_core_snapshot snap{};
 };
 
+// The program runs about 3 s on this host (a few hundred ops on a fast
+// one): long after the test has parked it, short enough to finish.
 TEST_F(PauseTest, StopParksTheProgramAndResumeFinishesIt) {
+    Watchdog wd(600s);
+    const uint32_t n = long_program::calibrated_ops(3.0);
     e.resume();  // the VM runs: the host resumes the engine
-    submit(60);
-    std::this_thread::sleep_for(30ms);
     auto t0 = Clock::now();
+    submit_started(n);
+    const auto first_op = Clock::now() - t0;  // includes building the kernel
+    t0 = Clock::now();
     e.quiesce();  // VM stop
-    EXPECT_LT(Clock::now() - t0, 1s);
+    EXPECT_LT(Clock::now() - t0, 10 * first_op + 1s);  // at an op boundary, not the end
     mtia_cqe c;
-    EXPECT_FALSE(cqe(0, &c));
+    EXPECT_FALSE(cqe(0, &c)) << n << " ops";
     EXPECT_EQ(e.save(&snap), -1);  // outstanding work: migration refused
     std::this_thread::sleep_for(100ms);
     EXPECT_FALSE(cqe(0, &c));  // still parked: nothing written while stopped
     e.resume();
-    const auto until = Clock::now() + 120s;
-    while (!cqe(0, &c) && Clock::now() < until) std::this_thread::sleep_for(5ms);
-    ASSERT_TRUE(cqe(0, &c));
+    ASSERT_TRUE(wait_until([&] { return cqe(0, &c); }, 500s));
     EXPECT_EQ(c.status >> 1, MTIA_CQE_OK);
     EXPECT_GT(c.result, 0u);
     EXPECT_EQ(e.save(&snap), 0);
 }
 
+// The program cannot finish (the spec's maximum of ops: minutes anywhere).
 TEST_F(PauseTest, ResetEndsAParkedProgram) {
     e.resume();
-    submit(60);
-    std::this_thread::sleep_for(30ms);
-    e.quiesce();
     auto t0 = Clock::now();
+    submit_started(long_program::kMaxOps);
+    const auto first_op = Clock::now() - t0;
+    e.quiesce();
+    t0 = Clock::now();
     e.reset();
-    EXPECT_LT(Clock::now() - t0, 1s);
+    EXPECT_LT(Clock::now() - t0, 10 * first_op + 1s);
     mtia_cqe c;
     EXPECT_FALSE(cqe(0, &c));  // reset writes no completion
 }

@@ -153,7 +153,7 @@ protected:
         stage(img.bytes());
         return boot();
     }
-    bool wait_for(const std::function<bool()> &pred, std::chrono::milliseconds limit = 5s)
+    bool wait_for(const std::function<bool()> &pred, std::chrono::milliseconds limit = 60s)
     {
         auto end = std::chrono::steady_clock::now() + limit;
         while (!pred()) {
@@ -244,12 +244,16 @@ TEST_F(FwTest, HeartbeatFromTimerInterrupt)
     uint32_t h0 = rd(MTIA_REG_FW_HEARTBEAT);
     ASSERT_TRUE(wait_for([&] { return rd(MTIA_REG_FW_HEARTBEAT) >= h0 + 5; }))
         << "heartbeat " << rd(MTIA_REG_FW_HEARTBEAT);
-    // 1 ms period: 50 ms give about 50 beats; allow a loaded machine slack.
+    // 1 ms period: never more beats than milliseconds passed (mtime paces
+    // it), and it keeps beating (a loaded host may delay beats, not stop them).
+    const auto t1 = std::chrono::steady_clock::now();
     uint32_t h1 = rd(MTIA_REG_FW_HEARTBEAT);
     std::this_thread::sleep_for(50ms);
+    ASSERT_TRUE(wait_for([&] { return rd(MTIA_REG_FW_HEARTBEAT) >= h1 + 5; }, 60s));
     uint32_t h2 = rd(MTIA_REG_FW_HEARTBEAT);
-    EXPECT_GE(h2 - h1, 5u);
-    EXPECT_LE(h2 - h1, 80u);  // not faster than mtime
+    const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+        std::chrono::steady_clock::now() - t1);
+    EXPECT_LE(h2 - h1, ms.count() + 2) << "beats in " << ms.count() << " ms";
     // Idle in WFI between beats: far fewer instructions than a spin.
     uint64_t i1 = rd(MTIA_REG_FW_INSTRET_LO);
     std::this_thread::sleep_for(50ms);

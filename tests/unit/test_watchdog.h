@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
-// Aborts the test binary if a test hangs (a device thread that will not
-// stop), so a deadlock fails the run instead of stalling CI.
+// Tests wait for states, never for sleeps: wait_until() polls a condition up
+// to a deadline generous enough for a slow, loaded host. Watchdog aborts the
+// test binary if a test hangs (a device thread that will not stop), so a
+// deadlock fails the run instead of stalling CI.
 #pragma once
 
 #include <chrono>
@@ -8,7 +10,19 @@
 #include <cstdio>
 #include <cstdlib>
 #include <mutex>
+#include <functional>
 #include <thread>
+
+// Polls @pred every 100 us until it holds (true) or @limit passes (false).
+inline bool wait_until(const std::function<bool()> &pred, std::chrono::milliseconds limit)
+{
+    const auto until = std::chrono::steady_clock::now() + limit;
+    while (!pred()) {
+        if (std::chrono::steady_clock::now() >= until) return pred();
+        std::this_thread::sleep_for(std::chrono::microseconds(100));
+    }
+    return true;
+}
 
 class Watchdog {
 public:

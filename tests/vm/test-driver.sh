@@ -175,12 +175,9 @@ fi
 if [ "$rc" -eq 3 ]; then
   echo "SKIP: error interrupt test (no $PY, or BAR0 mmap refused: boot with iomem=relaxed)"
 else
+  err_irq_counted() { after=$(cat "$sysd/mtia/irq_error_count"); [ "$after" -gt "$before" ]; }
   after=$before
-  for _ in $(seq 20); do
-    after=$(cat "$sysd/mtia/irq_error_count")
-    [ "$after" -gt "$before" ] && break
-    sleep 0.1
-  done
+  wait_for 300 err_irq_counted
   check "$bdf: bad write raised an error interrupt (irq_error_count $before -> $after)" \
     [ "$after" -eq $((before + 1)) ]
   check "$bdf: dmesg reports the device error at offset 0" \

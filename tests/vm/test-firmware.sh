@@ -255,7 +255,8 @@ echo hang > "$d/fw_debug"
 start=$(date +%s%N)
 for _ in $(seq 20); do cat "$d/fw_ping" >/dev/null 2>&1; sleep 0.1; done
 ms=$((($(date +%s%N) - start) / 1000000))
-check "pings during a hang and its recovery all returned (20 in ${ms} ms)" [ "$ms" -lt 15000 ]
+# A hang guard, not a speed: each ping waits at most the mailbox timeout.
+check "pings during a hang and its recovery all returned (20 in ${ms} ms)" [ "$ms" -lt 120000 ]
 wait_for 150 resets_above "$bdf" 2
 wait_for 100 fw_ready "$bdf"
 check "third recovery done (reset_count $(sysattr "$bdf" reset_count))" \

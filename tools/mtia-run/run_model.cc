@@ -3,7 +3,10 @@
 // --bench N: after --warmup untimed runs, latency percentiles of N synchronous runs (host clock, submit to
 // outputs in host memory), throughput (run_batch of --batch-requests
 // requests, or the synchronous runs when 1), and N run_async() inferences
-// queued back to back on one stream, timed by device events.
+// queued back to back on one stream, timed by device events. SIGINT or
+// SIGTERM during the timed runs ends them early: the figures are of the
+// runs done (as ping does), so a caller can run a benchmark until it has
+// seen what it waits for and still get a summary and exit status 0.
 #include <algorithm>
 #include <chrono>
 #include <cmath>
@@ -12,6 +15,7 @@
 #include <iostream>
 #include <nlohmann/json.hpp>
 #include <random>
+#include <signal.h>
 
 #include "bench.h"
 #include "npy.h"
@@ -23,6 +27,32 @@ namespace {
 using Clock = std::chrono::steady_clock;
 
 double ms_since(Clock::time_point t0) { return std::chrono::duration<double, std::milli>(Clock::now() - t0).count(); }
+
+volatile sig_atomic_t g_stop = 0;
+
+// Installs the stop handler for the benchmark's lifetime (without
+// SA_RESTART: libdrm's drmIoctl restarts an interrupted WAIT itself).
+class StopOnSignal {
+public:
+    StopOnSignal()
+    {
+        struct sigaction sa{};
+        sa.sa_handler = [](int) { g_stop = 1; };
+        sigemptyset(&sa.sa_mask);
+        sigaction(SIGINT, &sa, &old_int_);
+        sigaction(SIGTERM, &sa, &old_term_);
+    }
+    ~StopOnSignal()
+    {
+        sigaction(SIGINT, &old_int_, nullptr);
+        sigaction(SIGTERM, &old_term_, nullptr);
+    }
+    StopOnSignal(const StopOnSignal &) = delete;
+    StopOnSignal &operator=(const StopOnSignal &) = delete;
+
+private:
+    struct sigaction old_int_{}, old_term_{};
+};
 
 std::vector<uint64_t> shape64(const std::vector<uint32_t> &s) { return {s.begin(), s.end()}; }
 
@@ -112,17 +142,21 @@ void report_outputs(const mtia::Model &m, const Outputs &out, const ModelRunOpti
 int bench(mtia::Device &dev, mtia::Model &m, const std::vector<mtia::HostInput> &in, Outputs &out,
           const ModelRunOptions &o)
 {
-    const int n = o.bench, b = o.batch_requests;
-    for (int i = 0; i < o.warmup; i++) m.run(in, out.host);
+    const int b = o.batch_requests;
+    StopOnSignal stop_on_signal;
+    for (int i = 0; i < o.warmup && !g_stop; i++) m.run(in, out.host);
 
     std::vector<double> lat;
     auto t0 = Clock::now();
-    for (int i = 0; i < n; i++) {
+    for (int i = 0; i < o.bench && (i == 0 || !g_stop); i++) {
         auto t = Clock::now();
         m.run(in, out.host);
         lat.push_back(ms_since(t));
     }
     double total_ms = ms_since(t0);
+    // Interrupted: the rest measures as many inferences as were timed.
+    const int n = static_cast<int>(lat.size());
+    if (n < o.bench && !o.json) std::printf("  interrupted after %d of %d inferences\n", n, o.bench);
     double ips = n / (total_ms / 1e3);
 
     if (b > 1) {
@@ -172,6 +206,7 @@ int bench(mtia::Device &dev, mtia::Model &m, const std::vector<mtia::HostInput> 
         j["model"] = m.name();
         j["device"] = dev.info().node;
         j["inferences"] = n;
+        j["interrupted"] = n < o.bench;
         j["batch_requests"] = b;
         j["latency_ms"] = {{"p50", p50}, {"p90", p90}, {"p99", p99}};
         j["throughput_ips"] = ips;
