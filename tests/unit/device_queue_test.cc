@@ -432,9 +432,9 @@ TEST_F(QueueTest, CopyAllDirections)
     EXPECT_EQ(st(run1(0, cmd(MTIA_CMD_COPY, 4, n, host(kData + (8 << 20)), host(kData, 16 << 20)))),
               MTIA_CQE_OK);
     EXPECT_EQ(std::memcmp(h.at(kData + (16 << 20), n), h.at(kData, n), n), 0);
-    // Zero length: nothing moves, OK.
+    // Zero length: a bad field (mtia_cmd_rules.h), refused before any address.
     e = run1(0, cmd(MTIA_CMD_COPY, 5, 0, host(kUnmapped), dev(kDevmem + 100)));
-    EXPECT_EQ(st(e), MTIA_CQE_OK);
+    EXPECT_EQ(st(e), MTIA_CQE_BAD_FIELD);
     EXPECT_EQ(e.result, 0u);
     EXPECT_EQ(mtia_core_set_vm_running(core, 0), 1);  // the engine wrote devmem
     EXPECT_EQ(mtia_core_set_vm_running(core, 1), 0);
@@ -514,7 +514,7 @@ TEST_F(QueueTest, TimestampMonotonic)
     setup(0);
     auto a = run1(0, cmd(MTIA_CMD_TIMESTAMP, 1, 8, {}, dev(0x5000)));
     std::this_thread::sleep_for(2ms);
-    auto b = run1(0, cmd(MTIA_CMD_TIMESTAMP, 2, 0, {}, host(kData)));
+    auto b = run1(0, cmd(MTIA_CMD_TIMESTAMP, 2, 8, {}, host(kData)));
     EXPECT_EQ(st(a), MTIA_CQE_OK);
     EXPECT_EQ(st(b), MTIA_CQE_OK);
     uint64_t ta, tb;
@@ -525,6 +525,7 @@ TEST_F(QueueTest, TimestampMonotonic)
     EXPECT_GE(tb - ta, 2'000'000u);
     EXPECT_LT(tb - ta, 5'000'000'000u);
     EXPECT_EQ(st(run1(0, cmd(MTIA_CMD_TIMESTAMP, 3, 4, {}, dev(0)))), MTIA_CQE_BAD_FIELD);
+    EXPECT_EQ(st(run1(0, cmd(MTIA_CMD_TIMESTAMP, 5, 0, {}, dev(0)))), MTIA_CQE_BAD_FIELD);
     EXPECT_EQ(st(run1(0, cmd(MTIA_CMD_TIMESTAMP, 4, 8, {}, dev(kDevmem - 4)))), MTIA_CQE_BAD_ADDRESS);
 }
 
@@ -536,7 +537,7 @@ TEST_F(QueueTest, BadAddressesAndDmaErrors)
     EXPECT_EQ(st(run1(0, cmd(MTIA_CMD_COPY, 2, 16, host(kData), dev(8, ~0ull - 4)))), MTIA_CQE_BAD_ADDRESS);
     EXPECT_EQ(st(run1(0, cmd(MTIA_CMD_FILL, 3, ~0ull, {}, dev(1)))), MTIA_CQE_BAD_ADDRESS);
     EXPECT_EQ(st(run1(0, cmd(MTIA_CMD_COPY, 4, 16, mtia_operand{MTIA_ADDR_TAG_MASK, 0}, dev(0)))),
-              MTIA_CQE_BAD_ADDRESS);
+              MTIA_CQE_BAD_FIELD);  // no such operand kind: the command's encoding is bad
     EXPECT_EQ(st(run1(0, cmd(MTIA_CMD_COPY, 5, 16, host(~0ull >> 2, ~0ull - 10), dev(0)))),
               MTIA_CQE_BAD_ADDRESS);  // flat address + offset overflows
     // Unmapped host memory: DMA_ERROR, result = bytes done before it.
