@@ -21,6 +21,7 @@
 #include <thread>
 #include <vector>
 
+#include "cmd_corpus.h"
 #include "compute_ref.h"
 #include "long_program.h"
 #include "mtia/mtia_spec.h"
@@ -1228,6 +1229,33 @@ TEST_F(QueueTest, RealFirmwareDispatchLoop)
     EXPECT_EQ(st(v[1]), MTIA_CQE_BAD_ADDRESS);
     expect_close(p.result(devmem), p.want);
 #endif
+}
+
+// The shared command corpus (cmd_corpus.h) through the engine: firmware
+// here hands every command, NOP and FENCE included, to the engine, so the
+// verdict is the engine's own check (it does not trust firmware) and, for a
+// valid command, its execution over the corpus's device memory.
+TEST_F(QueueTest, CommandCorpus)
+{
+    static_assert(corpus::kDevmemBytes <= kDevmem, "corpus operands fit");
+    const mtia_op op = corpus::copy_op();
+    for (uint64_t i = 0; i < MTIA_MAX_PROGRAM_OPS; i++)
+        std::memcpy(devmem.data() + corpus::kSrc + i * sizeof(op), &op, sizeof(op));
+    setup(4);
+    const std::vector<corpus::Case> cases = corpus::cases();
+    for (size_t i = 0; i < cases.size(); i++) {
+        SCOPED_TRACE(cases[i].name);
+        mtia_cmd c = cases[i].cmd;
+        c.cid = static_cast<uint16_t>(i);
+        submit(4, c);
+        ASSERT_EQ(fw(MTIA_CC_REG_Q_FETCH, 4), 0);
+        ASSERT_EQ(fr(MTIA_CC_REG_Q_FETCH_STATUS), MTIA_CQE_OK);
+        ASSERT_EQ(fw(MTIA_CC_REG_Q_DISPATCH, 4), 0);
+        auto v = reap(4, 1, true, 60000ms);
+        ASSERT_EQ(v.size(), 1u);
+        EXPECT_EQ(v[0].cid, i);
+        EXPECT_EQ(mtia_cqe_status(v[0].status), cases[i].status);
+    }
 }
 
 }  // namespace

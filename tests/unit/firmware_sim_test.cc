@@ -20,6 +20,7 @@
 #include <string>
 #include <vector>
 
+#include "cmd_corpus.h"
 #include "mtia/mtia_spec.h"
 #include "rv32_cpu.h"
 
@@ -918,6 +919,28 @@ TEST_F(DispatchTest, ValidationErrors) {
     EXPECT_TRUE(contains(m.log(), "queue 5: cid 125 opcode 0x05 flags 0x0 rejected: bad address\n")) << m.log();
     EXPECT_TRUE(contains(m.log(), "queue 5: cid 127 opcode 0x02 dispatched\n")) << m.log();
     EXPECT_TRUE(contains(m.log(), "queue 5: cid 132 opcode 0x05 dispatched\n")) << m.log();
+}
+
+// The shared command corpus (cmd_corpus.h): the firmware's verdict is the
+// status it completes a command with, or OK when it hands it to the engine
+// (the fake engine completes everything with OK). One command at a time, so
+// a FENCE never waits.
+TEST_F(DispatchTest, CommandCorpus) {
+    const std::vector<corpus::Case> cases = corpus::cases();
+    for (size_t i = 0; i < cases.size(); i++) {
+        SCOPED_TRACE(cases[i].name);
+        mtia_cmd c = cases[i].cmd;
+        c.cid = static_cast<uint16_t>(i);
+        m.submit(2, c);
+        settle();
+        m.engine_complete(2);
+        settle();
+        ASSERT_EQ(m.cqes.size(), i + 1);
+        EXPECT_EQ(m.cqes[i].cid, i);
+        EXPECT_EQ(m.cqes[i].status, cases[i].status);
+        EXPECT_EQ(m.cqes[i].by_engine, cases[i].status == MTIA_CQE_OK &&
+                                           c.opcode != MTIA_CMD_NOP && c.opcode != MTIA_CMD_FENCE);
+    }
 }
 
 TEST_F(DispatchTest, FenceWithNothingInFlightCompletesAtOnce) {
