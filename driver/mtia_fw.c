@@ -363,7 +363,8 @@ int mtia_fw_boot(struct mtia_device *mdev)
 
 	v = mdev->fw_version;
 	dev_info(dev, "firmware %u.%u.%u ready (%s, %zu bytes, %lld ms)\n",
-		 (v >> 16) & 0xff, (v >> 8) & 0xff, v & 0xff, fw_name, fw->size,
+		 mtia_fw_version_major(v), mtia_fw_version_minor(v),
+		 mtia_fw_version_patch(v), fw_name, fw->size,
 		 ktime_ms_delta(ktime_get(), t0));
 	release_firmware(fw);
 

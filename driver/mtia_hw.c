@@ -3,16 +3,9 @@
  * mtia-open DRM accel driver: identity check, capabilities and reset.
  */
 
-#include <linux/bits.h>
-#include <linux/bitfield.h>
 #include <linux/iopoll.h>
 
 #include "mtia_hw.h"
-
-#define MTIA_IF_MAJOR_MASK	GENMASK(31, 16)
-#define MTIA_IF_MINOR_MASK	GENMASK(15, 0)
-#define MTIA_PE_ROWS_MASK	GENMASK(7, 0)
-#define MTIA_PE_COLS_MASK	GENMASK(15, 8)
 
 #define MTIA_RESET_POLL_US	10
 #define MTIA_RESET_TIMEOUT_US	(100 * USEC_PER_MSEC)
@@ -41,8 +34,8 @@ int mtia_hw_identify(struct mtia_device *mdev)
 	}
 
 	ifver = mtia_rd32(mdev, MTIA_REG_IF_VERSION);
-	info->if_major = FIELD_GET(MTIA_IF_MAJOR_MASK, ifver);
-	info->if_minor = FIELD_GET(MTIA_IF_MINOR_MASK, ifver);
+	info->if_major = mtia_if_version_major(ifver);
+	info->if_minor = mtia_if_version_minor(ifver);
 	if (info->if_major != MTIA_IF_VERSION_MAJOR) {
 		dev_err(dev, "unsupported register interface version %u.%u (driver expects %u.x), refusing device\n",
 			info->if_major, info->if_minor, MTIA_IF_VERSION_MAJOR);
@@ -57,8 +50,8 @@ int mtia_hw_identify(struct mtia_device *mdev)
 	info->chip_id = mtia_rd32(mdev, MTIA_REG_CHIP_ID);
 	info->revision = mtia_rd32(mdev, MTIA_REG_REVISION);
 	grid = mtia_rd32(mdev, MTIA_REG_PE_GRID);
-	info->pe_rows = FIELD_GET(MTIA_PE_ROWS_MASK, grid);
-	info->pe_cols = FIELD_GET(MTIA_PE_COLS_MASK, grid);
+	info->pe_rows = mtia_pe_grid_rows(grid);
+	info->pe_cols = mtia_pe_grid_cols(grid);
 	info->msix_vectors = mtia_rd32(mdev, MTIA_REG_MSIX_VECTORS);
 	info->sram_bytes = mtia_rd64(mdev, MTIA_REG_SRAM_SIZE_LO,
 				     MTIA_REG_SRAM_SIZE_HI);

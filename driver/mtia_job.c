@@ -40,6 +40,7 @@
 #include <drm/drm_print.h>
 #include <drm/drm_syncobj.h>
 
+#include "mtia_cmd.h"
 #include "mtia_hw.h"
 #include "mtia_job.h"
 
@@ -671,55 +672,6 @@ int mtia_ioctl_queue_destroy(struct drm_device *drm, void *data,
 
 /* ---- SUBMIT -------------------------------------------------------------- */
 
-/* Checks a command on its own (not yet against the BOs). */
-static int mtia_check_cmd(const struct drm_mtia_cmd *c, u32 bo_count)
-{
-	bool src = false, dst = false;
-
-	if (c->pad0 || c->pad1 || c->reserved[0] || c->reserved[1])
-		return -EINVAL;
-	switch (c->opcode) {
-	case MTIA_CMD_NOP:
-	case MTIA_CMD_FENCE:
-		if (c->flags || c->len || c->value)
-			return -EINVAL;
-		break;
-	case MTIA_CMD_COPY:
-		if (c->flags || c->value || !c->len)
-			return -EINVAL;
-		src = true;
-		dst = true;
-		break;
-	case MTIA_CMD_FILL:
-		if (c->flags & ~MTIA_CMD_F_FILL64 || !c->len)
-			return -EINVAL;
-		if ((c->flags & MTIA_CMD_F_FILL64) && c->len % 8)
-			return -EINVAL;
-		dst = true;
-		break;
-	case MTIA_CMD_TIMESTAMP:
-		if (c->flags || c->value || c->len != 8)
-			return -EINVAL;
-		dst = true;
-		break;
-	case MTIA_CMD_COMPUTE:
-		/* The program itself is the device's to validate. */
-		if (c->flags || !c->len || c->len % MTIA_OP_BYTES ||
-		    c->len / MTIA_OP_BYTES > MTIA_MAX_PROGRAM_OPS || !c->value)
-			return -EINVAL;
-		src = true;
-		dst = true;
-		break;
-	default:
-		return -EINVAL;
-	}
-	if (src ? c->src_bo >= bo_count : c->src_bo || c->src_offset)
-		return -EINVAL;
-	if (dst ? c->dst_bo >= bo_count : c->dst_bo || c->dst_offset)
-		return -EINVAL;
-	return 0;
-}
-
 /* [offset, offset + len) must lie inside the BO. */
 static int mtia_check_range(struct drm_gem_object *obj, u64 offset, u64 len)
 {
@@ -811,7 +763,7 @@ static int mtia_job_prepare(struct mtia_job *job, struct drm_file *file,
 	int ret;
 
 	for (i = 0; i < args->cmd_count; i++) {
-		ret = mtia_check_cmd(&ucmds[i], args->bo_count);
+		ret = mtia_cmd_check_uapi(&ucmds[i], args->bo_count);
 		if (ret)
 			return ret;
 	}
@@ -829,15 +781,19 @@ static int mtia_job_prepare(struct mtia_job *job, struct drm_file *file,
 
 	for (i = 0; i < args->cmd_count; i++) {
 		const struct drm_mtia_cmd *c = &ucmds[i];
+		u32 uses = mtia_cmd_uses(c->opcode);
 
-		if (c->opcode == MTIA_CMD_COPY &&
+		/* COMPUTE's operands are not len bytes: its own check. */
+		if (c->opcode == MTIA_CMD_COMPUTE) {
+			if (mtia_check_compute(job, c))
+				return -EINVAL;
+			continue;
+		}
+		if ((uses & MTIA_CMD_USES_SRC) &&
 		    mtia_check_range(job->bos[c->src_bo], c->src_offset, c->len))
 			return -EINVAL;
-		if ((c->opcode == MTIA_CMD_COPY || c->opcode == MTIA_CMD_FILL ||
-		     c->opcode == MTIA_CMD_TIMESTAMP) &&
+		if ((uses & MTIA_CMD_USES_DST) &&
 		    mtia_check_range(job->bos[c->dst_bo], c->dst_offset, c->len))
-			return -EINVAL;
-		if (c->opcode == MTIA_CMD_COMPUTE && mtia_check_compute(job, c))
 			return -EINVAL;
 	}
 
@@ -869,17 +825,16 @@ static int mtia_job_prepare(struct mtia_job *job, struct drm_file *file,
 	for (i = 0; i < job->ncmds; i++) {
 		const struct drm_mtia_cmd *c = &ucmds[i];
 		struct mtia_cmd *d = &job->cmds[i];
+		u32 uses = mtia_cmd_uses(c->opcode);
 
 		d->opcode = c->opcode;
 		d->flags = c->flags;
 		d->ctx = fpriv->ctx;
 		d->len = c->len;
 		d->value = c->value;
-		if (c->opcode == MTIA_CMD_COPY || c->opcode == MTIA_CMD_COMPUTE)
+		if (uses & MTIA_CMD_USES_SRC)
 			mtia_job_operand(job, &d->src, c->src_bo, c->src_offset);
-		if (c->opcode == MTIA_CMD_COPY || c->opcode == MTIA_CMD_FILL ||
-		    c->opcode == MTIA_CMD_TIMESTAMP ||
-		    c->opcode == MTIA_CMD_COMPUTE)
+		if (uses & MTIA_CMD_USES_DST)
 			mtia_job_operand(job, &d->dst, c->dst_bo, c->dst_offset);
 	}
 

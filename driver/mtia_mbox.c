@@ -68,11 +68,6 @@ void mtia_mbox_unlock(struct mtia_device *mdev)
 	mutex_unlock(&mdev->mbox_lock);
 }
 
-static u32 mtia_mbox_word0(u16 opcode, u16 seq)
-{
-	return opcode | (u32)seq << 16;
-}
-
 static bool mtia_mbox_answered(struct mtia_device *mdev, int posts, u32 word0)
 {
 	if (!READ_ONCE(mdev->mbox_up))

@@ -123,7 +123,7 @@ static bool mtia_hwq_process(struct mtia_hwq *q)
 	while (q->up) {
 		cqe = &q->cq[q->cq_head];
 		st = READ_ONCE(cqe->status);
-		if ((st & 1) != q->phase)
+		if (mtia_cqe_phase(st) != q->phase)
 			break;
 		/* The rest of the CQE after its phase bit. */
 		dma_rmb();
@@ -133,9 +133,10 @@ static bool mtia_hwq_process(struct mtia_hwq *q)
 			/* A queue completes in order: this is command ncmds - outstanding. */
 			u32 idx = job->ncmds - job->outstanding;
 
-			if ((st >> 1) && !job->first_err)
-				job->first_err = st >> 1;
-			if (!(st >> 1) && job->cmds[idx].opcode == MTIA_CMD_COMPUTE)
+			if (mtia_cqe_status(st) && !job->first_err)
+				job->first_err = mtia_cqe_status(st);
+			if (!mtia_cqe_status(st) &&
+			    job->cmds[idx].opcode == MTIA_CMD_COMPUTE)
 				job->device_ns += READ_ONCE(cqe->result);
 			if (!--job->outstanding) {
 				list_del_init(&job->node);
@@ -144,7 +145,7 @@ static bool mtia_hwq_process(struct mtia_hwq *q)
 		} else {
 			dev_warn_ratelimited(&mdev->pdev->dev,
 					     "queue %u: completion without a job (cid %u status %u)\n",
-					     q->idx, cqe->cid, st >> 1);
+					     q->idx, cqe->cid, mtia_cqe_status(st));
 		}
 		if (++q->cq_head == MTIA_HWQ_ENTRIES) {
 			q->cq_head = 0;
@@ -286,12 +287,10 @@ void mtia_hwq_program_all(struct mtia_device *mdev)
 		mtia_wr32(mdev, MTIA_REG_Q(i, MTIA_Q_CQ_BASE_HI),
 			  upper_32_bits(q->cq_dma));
 		mtia_wr32(mdev, MTIA_REG_Q(i, MTIA_Q_SIZE),
-			  MTIA_HWQ_ORDER | MTIA_HWQ_ORDER << 8);
+			  mtia_q_size(MTIA_HWQ_ORDER, MTIA_HWQ_ORDER));
 		mtia_wr32(mdev, MTIA_REG_Q(i, MTIA_Q_COALESCE), 0);
 		mtia_wr32(mdev, MTIA_REG_Q(i, MTIA_Q_CTRL),
-			  MTIA_Q_CTRL_ENABLE |
-			  q->prio << MTIA_Q_CTRL_PRIO_SHIFT |
-			  q->vec << MTIA_Q_CTRL_VEC_SHIFT);
+			  mtia_q_ctrl(true, q->prio, q->vec));
 		q->up = true;
 		spin_unlock_irqrestore(&q->lock, flags);
 	}

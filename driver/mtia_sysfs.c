@@ -126,8 +126,8 @@ static ssize_t fw_version_show(struct device *dev,
 
 	if (!v)
 		return sysfs_emit(buf, "none\n");
-	return sysfs_emit(buf, "%u.%u.%u\n", (v >> 16) & 0xff, (v >> 8) & 0xff,
-			  v & 0xff);
+	return sysfs_emit(buf, "%u.%u.%u\n", mtia_fw_version_major(v),
+			  mtia_fw_version_minor(v), mtia_fw_version_patch(v));
 }
 static DEVICE_ATTR_RO(fw_version);
 

@@ -9,7 +9,9 @@
  *    round-robin among queues of equal priority, at most Q_BATCH commands
  *    from one queue before the others get a look-in; a higher-priority queue
  *    that becomes pending preempts a batch after the current command.
- *  - Per command: Q_FETCH, Q_FETCH_STATUS, validate the SQE in CC_SQE, then
+ *  - Per command: Q_FETCH, Q_FETCH_STATUS, check the SQE in CC_SQE with
+ *    mtia_cmd_check() (include/mtia/mtia_cmd_rules.h, the rules the device
+ *    and the driver apply too), reading only the words it needs, then
  *    Q_COMPLETE (NOP, FENCE, invalid commands) or Q_DISPATCH (COPY, FILL,
  *    TIMESTAMP to the data engine, COMPUTE to the PE grid: the queue's
  *    engine hands it on; the device serialises programs on the grid).
@@ -23,6 +25,7 @@
  *    access) for Q_POLL_US of mtime before it returns to WFI.
  */
 #include "fw.h"
+#include "mtia/mtia_cmd_rules.h"
 
 #ifndef MTIA_CC_REG_ENGINE_EVENT
 #define MTIA_CC_REG_ENGINE_EVENT 0x440 /* RW1C bit q: queue q's Q_INFLIGHT fell to 0 */
@@ -39,7 +42,6 @@
 #define MIP_MTIP       (1u << 7)
 #define MIP_MEIP       (1u << 11)
 
-_Static_assert(sizeof(struct mtia_cmd) == 64, "SQE size");
 _Static_assert(MTIA_NUM_QUEUES <= 16, "queue masks and counters");
 
 enum { CMD_DONE, CMD_PARKED, CMD_FETCH_FAILED };
@@ -60,7 +62,7 @@ static int fence_force;         /* wait-mode tick: re-check parked queues by Q_I
 
 static inline uint32_t sqe(unsigned word)
 {
-    return reg_read(MTIA_CC_REG_SQE + 4 * word);
+    return reg_read(MTIA_CC_REG_SQE_WORD(word));
 }
 
 /* Q_PENDING, remembering which queues just became pending: a queue that was
@@ -130,70 +132,49 @@ static unsigned pick(uint32_t pend)
 
 static void complete(unsigned q, uint32_t status)
 {
-    reg_write(MTIA_CC_REG_Q_COMPLETE, q | status << 16);
+    reg_write(MTIA_CC_REG_Q_COMPLETE, mtia_cc_q_complete(q, status));
     queues[q].completed++;
     if (status != MTIA_CQE_OK)
         queues[q].errors++;
 }
 
-static int tag_bad(uint32_t addr_hi)
+static inline uint64_t sqe64(unsigned word)
 {
-    const uint32_t tags = (uint32_t)(MTIA_ADDR_TAG_MASK >> 32);
-
-    return (addr_hi & tags) == tags;
+    return sqe(word) | (uint64_t)sqe(word + 1) << 32;
 }
 
-/* COMPUTE: len is a whole number of op descriptors, 1..MTIA_MAX_PROGRAM_OPS
- * (it fits the low word), the arena (value bytes) is not empty and is
- * device memory. The program itself is the engine's to check. */
-static uint32_t validate_compute(uint32_t len_lo, uint32_t len_hi)
+/*
+ * MTIA_CQE_OK or why the command in CC_SQE is invalid: mtia_cmd_check()
+ * (the rules the device and the driver apply too) on a copy of the SQE
+ * that holds only the words mtia_cmd_words() says the check reads for this
+ * opcode, so a NOP costs three CC_SQE reads. Operands: only the tag, in
+ * the address's high word. Field by field, not a word loop, so the copy
+ * stays in registers (DispatchTest.InstructionsPerNop).
+ */
+static uint32_t validate(uint32_t w0)
 {
-    const uint32_t max = MTIA_MAX_PROGRAM_OPS * MTIA_OP_BYTES;
-    const uint32_t dst_tag = sqe(11) & (uint32_t)(MTIA_ADDR_TAG_MASK >> 32);
+    const struct mtia_cmd_rule *r = mtia_cmd_rule(MTIA_FIELD_GET(MTIA_CMD_W0_OPCODE_MASK, w0));
+    struct mtia_cmd c = {
+        .opcode = (uint8_t)MTIA_FIELD_GET(MTIA_CMD_W0_OPCODE_MASK, w0),
+        .flags = (uint8_t)MTIA_FIELD_GET(MTIA_CMD_W0_FLAGS_MASK, w0),
+    };
+    uint32_t words;
 
-    if (len_hi || !len_lo || len_lo % MTIA_OP_BYTES || len_lo > max)
-        return MTIA_CQE_BAD_FIELD;
-    if (!(sqe(4) | sqe(5)))                        /* value: arena bytes */
-        return MTIA_CQE_BAD_FIELD;
-    if (tag_bad(sqe(7)))                           /* src.addr high word */
-        return MTIA_CQE_BAD_FIELD;
-    if (dst_tag != (uint32_t)(MTIA_ADDR_DEVMEM >> 32))
-        return MTIA_CQE_BAD_ADDRESS;
-    return MTIA_CQE_OK;
-}
-
-/* MTIA_CQE_OK or why the command in CC_SQE is invalid. Fields a command does
- * not use (len of NOP, src of FILL, ...) are ignored; reserved must be 0. */
-static uint32_t validate(uint32_t op, uint32_t flags)
-{
-    uint32_t len_lo, len_hi;
-
-    if (op > MTIA_CMD_COMPUTE)
+    if (!r)
         return MTIA_CQE_BAD_OPCODE;
-    if (sqe(14) | sqe(15))
-        return MTIA_CQE_BAD_FIELD;
-    if (flags & ~(op == MTIA_CMD_FILL ? MTIA_CMD_F_FILL64 : 0u))
-        return MTIA_CQE_BAD_FIELD;
-    if (op == MTIA_CMD_NOP || op == MTIA_CMD_FENCE)
-        return MTIA_CQE_OK;
-
-    len_lo = sqe(2);
-    len_hi = sqe(3);
-    if (op == MTIA_CMD_COMPUTE)
-        return validate_compute(len_lo, len_hi);
-    if (op == MTIA_CMD_TIMESTAMP) {
-        if (len_lo != 8 || len_hi)
-            return MTIA_CQE_BAD_FIELD;
-    } else if (!(len_lo | len_hi)) {
-        return MTIA_CQE_BAD_FIELD;
+    c.reserved = sqe64(MTIA_CMD_W_RESERVED);
+    if (r->uses) {  /* not NOP, FENCE */
+        words = mtia_cmd_words(r);
+        if (words & 1u << MTIA_CMD_W_LEN)
+            c.len = sqe64(MTIA_CMD_W_LEN);
+        if (words & 1u << MTIA_CMD_W_VALUE)
+            c.value = sqe64(MTIA_CMD_W_VALUE);
+        if (words & 2u << MTIA_CMD_W_SRC_ADDR)
+            c.src.addr = (uint64_t)sqe(MTIA_CMD_W_SRC_ADDR + 1) << 32;
+        if (words & 2u << MTIA_CMD_W_DST_ADDR)
+            c.dst.addr = (uint64_t)sqe(MTIA_CMD_W_DST_ADDR + 1) << 32;
     }
-    if ((flags & MTIA_CMD_F_FILL64) && (len_lo & 7))
-        return MTIA_CQE_BAD_FIELD;
-    if (op == MTIA_CMD_COPY && tag_bad(sqe(7)))   /* src.addr high word */
-        return MTIA_CQE_BAD_FIELD;
-    if (tag_bad(sqe(11)))                          /* dst.addr high word */
-        return MTIA_CQE_BAD_FIELD;
-    return MTIA_CQE_OK;
+    return mtia_cmd_check_rule(r, &c);
 }
 
 static const char *status_name(uint32_t st)
@@ -210,7 +191,7 @@ static const char *status_name(uint32_t st)
 static int one_command(unsigned q)
 {
     struct queue *qs = &queues[q];
-    uint32_t st, w0, op, flags, inflight;
+    uint32_t st, w0, op, cid, inflight;
 
     reg_write(MTIA_CC_REG_Q_FETCH, q);
     st = reg_read(MTIA_CC_REG_Q_FETCH_STATUS);
@@ -228,16 +209,16 @@ static int one_command(unsigned q)
         return CMD_FETCH_FAILED;
     }
     qs->fetched++;
-    w0 = sqe(0);
-    op = w0 & 0xff;
-    flags = (w0 >> 8) & 0xff;
+    w0 = sqe(MTIA_CMD_W_HEAD);
+    op = MTIA_FIELD_GET(MTIA_CMD_W0_OPCODE_MASK, w0);
+    cid = MTIA_FIELD_GET(MTIA_CMD_W0_CID_MASK, w0);
 
-    st = validate(op, flags);
+    st = validate(w0);
     if (st != MTIA_CQE_OK) {
         complete(q, st);
         if (fw_log_level >= LOG_DEBUG)
-            log_debug("queue %u: cid %u opcode 0x%02x flags 0x%x rejected: %s", q, w0 >> 16,
-                      op, flags, status_name(st));
+            log_debug("queue %u: cid %u opcode 0x%02x flags 0x%x rejected: %s", q, cid,
+                      op, MTIA_FIELD_GET(MTIA_CMD_W0_FLAGS_MASK, w0), status_name(st));
         return CMD_DONE;
     }
     switch (op) {
@@ -255,7 +236,7 @@ static int one_command(unsigned q)
             parked |= 1u << q;
             qs->fence_waits++;
             if (fw_log_level >= LOG_DEBUG)
-                log_debug("queue %u: FENCE cid %u waits for %u commands", q, w0 >> 16,
+                log_debug("queue %u: FENCE cid %u waits for %u commands", q, cid,
                           inflight);
             return CMD_PARKED;
         }
@@ -266,7 +247,7 @@ static int one_command(unsigned q)
         break;
     }
     if (fw_log_level >= LOG_DEBUG)
-        log_debug("queue %u: cid %u opcode 0x%02x %s", q, w0 >> 16, op,
+        log_debug("queue %u: cid %u opcode 0x%02x %s", q, cid, op,
                   op == MTIA_CMD_NOP || op == MTIA_CMD_FENCE ? "completed" : "dispatched");
     return CMD_DONE;
 }

@@ -136,12 +136,14 @@ static void log_hardware(void)
     if (magic != MTIA_MAGIC_VALUE)
         log_warn("register window magic 0x%08x, expected 0x%08x", magic, MTIA_MAGIC_VALUE);
     log_info("chip 0x%04x rev %u, interface %u.%u, PE grid %ux%u, %u MSI-X vectors",
-             reg_read(MTIA_REG_CHIP_ID), reg_read(MTIA_REG_REVISION), ifv >> 16, ifv & 0xffff,
-             grid & 0xff, (grid >> 8) & 0xff, reg_read(MTIA_REG_MSIX_VECTORS));
+             reg_read(MTIA_REG_CHIP_ID), reg_read(MTIA_REG_REVISION), mtia_if_version_major(ifv),
+             mtia_if_version_minor(ifv), mtia_pe_grid_rows(grid), mtia_pe_grid_cols(grid),
+             reg_read(MTIA_REG_MSIX_VECTORS));
     log_info("SRAM %u KiB, device memory %u MiB",
              (uint32_t)udiv64(sram, 1024, 0), (uint32_t)udiv64(devmem, 1024 * 1024, 0));
-    if (ifv >> 16 != MTIA_IF_VERSION_MAJOR)
-        log_warn("interface major %u, firmware built for %u", ifv >> 16, MTIA_IF_VERSION_MAJOR);
+    if (mtia_if_version_major(ifv) != MTIA_IF_VERSION_MAJOR)
+        log_warn("interface major %u, firmware built for %u", mtia_if_version_major(ifv),
+                 MTIA_IF_VERSION_MAJOR);
 }
 
 int fw_main(uint32_t flags, uint32_t boot_status)

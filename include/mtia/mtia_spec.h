@@ -6,14 +6,37 @@
  * control-core firmware, the Linux driver and user space. Plain C with only
  * fixed-width integers, so every one of those hosts can use it.
  * docs/device-spec.md describes the semantics of each register.
+ *
+ * Every multi-bit field of a register, a command or a completion has a
+ * mask here (MTIA_GENMASK) and usually an accessor (mtia_*()); code never
+ * shifts a spec field by hand. The helpers are our own (MTIA_FIELD_GET/
+ * MTIA_FIELD_PREP) because this header is compiled as kernel C (beside
+ * <linux/bitfield.h>), freestanding RV32 C and C++. Struct layouts are
+ * pinned by static asserts at the end of the file. The command rules
+ * (which fields each opcode uses, what is valid) are mtia_cmd_rules.h.
  */
 #ifndef MTIA_SPEC_H
 #define MTIA_SPEC_H
 
 #if defined(__KERNEL__)
+#include <linux/stddef.h>
 #include <linux/types.h>
 #else
+#include <stddef.h>
 #include <stdint.h>
+#endif
+
+/* ---- Field helpers (32-bit masks; constants fold at compile time) -------- */
+#define MTIA_GENMASK(h, l)        ((~0u >> (31 - (h))) & (~0u << (l)))
+#define MTIA_FIELD_SHIFT(mask)    __builtin_ctz(mask)
+#define MTIA_FIELD_GET(mask, v)   (((uint32_t)(v) & (mask)) >> MTIA_FIELD_SHIFT(mask))
+#define MTIA_FIELD_PREP(mask, v)  (((uint32_t)(v) << MTIA_FIELD_SHIFT(mask)) & (mask))
+#define MTIA_FIELD_MAX(mask)      ((mask) >> MTIA_FIELD_SHIFT(mask))
+
+#ifdef __cplusplus
+#define MTIA_STATIC_ASSERT(e)     static_assert(e, #e)
+#else
+#define MTIA_STATIC_ASSERT(e)     _Static_assert(e, #e)
 #endif
 
 /* ---- PCI identity -------------------------------------------------------- */
@@ -36,7 +59,7 @@
 
 /* ---- BAR0 registers (all 32-bit, little endian, 4-byte aligned) ---------- */
 #define MTIA_REG_MAGIC            0x000 /* RO  MTIA_MAGIC_VALUE */
-#define MTIA_REG_IF_VERSION       0x004 /* RO  major << 16 | minor */
+#define MTIA_REG_IF_VERSION       0x004 /* RO  major [31:16], minor [15:0] */
 #define MTIA_REG_CHIP_ID          0x008 /* RO  MTIA_CHIP_ID_* */
 #define MTIA_REG_REVISION         0x00c /* RO  silicon revision */
 #define MTIA_REG_PE_GRID          0x010 /* RO  rows [7:0], cols [15:8] */
@@ -57,6 +80,25 @@
 
 #define MTIA_REG_ERR_STATUS       0x060 /* RW1C MTIA_ERR_* */
 #define MTIA_REG_ERR_ADDR         0x064 /* RO  BAR0 offset of the last bad access */
+
+#define MTIA_IF_VERSION_MAJOR_MASK MTIA_GENMASK(31, 16)
+#define MTIA_IF_VERSION_MINOR_MASK MTIA_GENMASK(15, 0)
+#define MTIA_PE_GRID_ROWS_MASK    MTIA_GENMASK(7, 0)
+#define MTIA_PE_GRID_COLS_MASK    MTIA_GENMASK(15, 8)
+
+static inline uint32_t mtia_if_version(uint32_t major, uint32_t minor)
+{
+    return MTIA_FIELD_PREP(MTIA_IF_VERSION_MAJOR_MASK, major) |
+           MTIA_FIELD_PREP(MTIA_IF_VERSION_MINOR_MASK, minor);
+}
+static inline uint32_t mtia_if_version_major(uint32_t v) { return MTIA_FIELD_GET(MTIA_IF_VERSION_MAJOR_MASK, v); }
+static inline uint32_t mtia_if_version_minor(uint32_t v) { return MTIA_FIELD_GET(MTIA_IF_VERSION_MINOR_MASK, v); }
+static inline uint32_t mtia_pe_grid(uint32_t rows, uint32_t cols)
+{
+    return MTIA_FIELD_PREP(MTIA_PE_GRID_ROWS_MASK, rows) | MTIA_FIELD_PREP(MTIA_PE_GRID_COLS_MASK, cols);
+}
+static inline uint32_t mtia_pe_grid_rows(uint32_t v) { return MTIA_FIELD_GET(MTIA_PE_GRID_ROWS_MASK, v); }
+static inline uint32_t mtia_pe_grid_cols(uint32_t v) { return MTIA_FIELD_GET(MTIA_PE_GRID_COLS_MASK, v); }
 
 /* Telemetry: 0x300..0x3ff, MTIA_REG_TEL_* below (docs/telemetry.md). */
 #define MTIA_REG_TEL_BASE         0x300
@@ -102,7 +144,7 @@
 #define MTIA_TEL_THROTTLE_POWER   (1u << 0) /* power limit (POWER_CAP) */
 #define MTIA_TEL_THROTTLE_THERMAL (1u << 1) /* TEMP above TEMP_SLOWDOWN */
 #define MTIA_TEL_ECC_INJECT_UNCORR (1u << 31)
-#define MTIA_TEL_ECC_INJECT_COUNT 0xffffu
+#define MTIA_TEL_ECC_INJECT_COUNT MTIA_GENMASK(15, 0)
 
 /* Firmware boot (see "Firmware boot" below) */
 #define MTIA_REG_FW_STAGE_LO      0x100 /* RW  device-memory offset of the staged image */
@@ -143,11 +185,16 @@
 #define MTIA_Q_CQ_TAIL            0x20 /* RO  next CQ slot the device writes */
 #define MTIA_Q_SQ_TAIL            0x24 /* RO  last SQ tail rung on the doorbell */
 
+#define MTIA_Q_SIZE_SQ_MASK       MTIA_GENMASK(3, 0)  /* log2 SQ entries */
+#define MTIA_Q_SIZE_CQ_MASK       MTIA_GENMASK(11, 8) /* log2 CQ entries */
+#define MTIA_Q_SIZE_LOG2_MIN      2
+#define MTIA_Q_SIZE_LOG2_MAX      12
+
 #define MTIA_Q_CTRL_ENABLE        (1u << 0)
-#define MTIA_Q_CTRL_PRIO_SHIFT    4   /* [5:4] MTIA_PRIO_*: higher is served first */
-#define MTIA_Q_CTRL_PRIO_MASK     (3u << 4)
-#define MTIA_Q_CTRL_VEC_SHIFT     8   /* [15:8] MSI-X vector of the CQ */
-#define MTIA_Q_CTRL_VEC_MASK      (0xffu << 8)
+#define MTIA_Q_CTRL_PRIO_MASK     MTIA_GENMASK(5, 4)  /* MTIA_PRIO_*: higher is served first */
+#define MTIA_Q_CTRL_PRIO_SHIFT    MTIA_FIELD_SHIFT(MTIA_Q_CTRL_PRIO_MASK)
+#define MTIA_Q_CTRL_VEC_MASK      MTIA_GENMASK(15, 8) /* MSI-X vector of the CQ */
+#define MTIA_Q_CTRL_VEC_SHIFT     MTIA_FIELD_SHIFT(MTIA_Q_CTRL_VEC_MASK)
 #define MTIA_PRIO_LOW             0
 #define MTIA_PRIO_NORMAL          1
 #define MTIA_PRIO_HIGH            2
@@ -155,6 +202,32 @@
 #define MTIA_Q_STATUS_ENABLED     (1u << 0)
 #define MTIA_Q_STATUS_ERROR       (1u << 1) /* ring access failed: queue stopped until re-enabled */
 #define MTIA_Q_STATUS_BAD_DB      (1u << 2) /* doorbell value out of range (ignored) */
+#define MTIA_Q_STATUS_SQ_HEAD_MASK MTIA_GENMASK(31, 16)
+
+#define MTIA_Q_COALESCE_COUNT_MASK MTIA_GENMASK(7, 0)   /* completions per interrupt (0 = 1) */
+#define MTIA_Q_COALESCE_DELAY_MASK MTIA_GENMASK(31, 16) /* max delay, us (0 = no timer) */
+
+static inline uint32_t mtia_q_size(uint32_t sq_log2, uint32_t cq_log2)
+{
+    return MTIA_FIELD_PREP(MTIA_Q_SIZE_SQ_MASK, sq_log2) | MTIA_FIELD_PREP(MTIA_Q_SIZE_CQ_MASK, cq_log2);
+}
+static inline uint32_t mtia_q_size_sq(uint32_t v) { return MTIA_FIELD_GET(MTIA_Q_SIZE_SQ_MASK, v); }
+static inline uint32_t mtia_q_size_cq(uint32_t v) { return MTIA_FIELD_GET(MTIA_Q_SIZE_CQ_MASK, v); }
+static inline uint32_t mtia_q_ctrl(int enable, uint32_t prio, uint32_t vec)
+{
+    return (enable ? MTIA_Q_CTRL_ENABLE : 0) | MTIA_FIELD_PREP(MTIA_Q_CTRL_PRIO_MASK, prio) |
+           MTIA_FIELD_PREP(MTIA_Q_CTRL_VEC_MASK, vec);
+}
+static inline uint32_t mtia_q_ctrl_prio(uint32_t v) { return MTIA_FIELD_GET(MTIA_Q_CTRL_PRIO_MASK, v); }
+static inline uint32_t mtia_q_ctrl_vec(uint32_t v) { return MTIA_FIELD_GET(MTIA_Q_CTRL_VEC_MASK, v); }
+static inline uint32_t mtia_q_status_sq_head(uint32_t v) { return MTIA_FIELD_GET(MTIA_Q_STATUS_SQ_HEAD_MASK, v); }
+static inline uint32_t mtia_q_coalesce(uint32_t count, uint32_t delay_us)
+{
+    return MTIA_FIELD_PREP(MTIA_Q_COALESCE_COUNT_MASK, count) |
+           MTIA_FIELD_PREP(MTIA_Q_COALESCE_DELAY_MASK, delay_us);
+}
+static inline uint32_t mtia_q_coalesce_count(uint32_t v) { return MTIA_FIELD_GET(MTIA_Q_COALESCE_COUNT_MASK, v); }
+static inline uint32_t mtia_q_coalesce_delay_us(uint32_t v) { return MTIA_FIELD_GET(MTIA_Q_COALESCE_DELAY_MASK, v); }
 
 /* Doorbells: one 4 KiB page per queue, so each can be mapped on its own. */
 #define MTIA_REG_DOORBELL_BASE    0x10000
@@ -216,7 +289,16 @@
 #define MTIA_FW_STATUS_READY      2 /* mailbox served */
 #define MTIA_FW_STATUS_ERROR      3 /* firmware gave up; see its log */
 
-#define MTIA_FW_VERSION(maj, min, pat) ((uint32_t)(maj) << 16 | (uint32_t)(min) << 8 | (pat))
+/* Firmware version: major [31:16] (0..65535), minor [15:8], patch [7:0]. */
+#define MTIA_FW_VERSION_MAJOR_MASK MTIA_GENMASK(31, 16)
+#define MTIA_FW_VERSION_MINOR_MASK MTIA_GENMASK(15, 8)
+#define MTIA_FW_VERSION_PATCH_MASK MTIA_GENMASK(7, 0)
+#define MTIA_FW_VERSION(maj, min, pat) (MTIA_FIELD_PREP(MTIA_FW_VERSION_MAJOR_MASK, maj) | \
+                                        MTIA_FIELD_PREP(MTIA_FW_VERSION_MINOR_MASK, min) | \
+                                        MTIA_FIELD_PREP(MTIA_FW_VERSION_PATCH_MASK, pat))
+static inline uint32_t mtia_fw_version_major(uint32_t v) { return MTIA_FIELD_GET(MTIA_FW_VERSION_MAJOR_MASK, v); }
+static inline uint32_t mtia_fw_version_minor(uint32_t v) { return MTIA_FIELD_GET(MTIA_FW_VERSION_MINOR_MASK, v); }
+static inline uint32_t mtia_fw_version_patch(uint32_t v) { return MTIA_FIELD_GET(MTIA_FW_VERSION_PATCH_MASK, v); }
 
 #define MTIA_FW_MAGIC             0x5746544du /* "MTFW" little endian */
 #define MTIA_FW_FORMAT_VERSION    1
@@ -276,6 +358,17 @@ struct mtia_fw_header {
 #define MTIA_CC_REG_Q_PRIO        0x43c /* RO  priority of the selected queue */
 #define MTIA_CC_REG_ENGINE_EVENT  0x440 /* RW1C bit q: queue q's Q_INFLIGHT fell to 0 */
 #define MTIA_CC_REG_SQE           0x480 /* RO  64-byte fetched command (struct mtia_cmd) */
+#define MTIA_CC_REG_SQE_WORD(w)   (MTIA_CC_REG_SQE + 4 * (w)) /* w: MTIA_CMD_W_* */
+
+#define MTIA_CC_Q_COMPLETE_QUEUE_MASK  MTIA_GENMASK(15, 0)
+#define MTIA_CC_Q_COMPLETE_STATUS_MASK MTIA_GENMASK(30, 16) /* MTIA_CQE_* (15 bits) */
+static inline uint32_t mtia_cc_q_complete(uint32_t q, uint32_t status)
+{
+    return MTIA_FIELD_PREP(MTIA_CC_Q_COMPLETE_QUEUE_MASK, q) |
+           MTIA_FIELD_PREP(MTIA_CC_Q_COMPLETE_STATUS_MASK, status);
+}
+static inline uint32_t mtia_cc_q_complete_queue(uint32_t v) { return MTIA_FIELD_GET(MTIA_CC_Q_COMPLETE_QUEUE_MASK, v); }
+static inline uint32_t mtia_cc_q_complete_status(uint32_t v) { return MTIA_FIELD_GET(MTIA_CC_Q_COMPLETE_STATUS_MASK, v); }
 /* The core's external interrupt line (MEIP) is high while MBOX_DOORBELL != 0,
  * Q_PENDING != 0 or ENGINE_EVENT != 0 (see docs/queues.md). */
 
@@ -286,6 +379,14 @@ struct mtia_mbox_msg {
     uint32_t status;     /* response: MTIA_ADMIN_STATUS_* */
     uint32_t args[14];
 };                       /* MTIA_MBOX_MSG_BYTES */
+
+/* Word 0 of a message (the host posts it last, see docs/driver.md). */
+#define MTIA_MBOX_W0_OPCODE_MASK  MTIA_GENMASK(15, 0)
+#define MTIA_MBOX_W0_SEQ_MASK     MTIA_GENMASK(31, 16)
+static inline uint32_t mtia_mbox_word0(uint32_t opcode, uint32_t seq)
+{
+    return MTIA_FIELD_PREP(MTIA_MBOX_W0_OPCODE_MASK, opcode) | MTIA_FIELD_PREP(MTIA_MBOX_W0_SEQ_MASK, seq);
+}
 
 #define MTIA_ADMIN_PING           0x0001 /* args echoed back */
 #define MTIA_ADMIN_GET_VERSION    0x0002 /* resp args[0] = fw_version, args[1] = if version */
@@ -364,6 +465,34 @@ struct mtia_cqe {
     uint16_t cid;
     uint16_t status;     /* bit 0 phase, [15:1] MTIA_CQE_* */
 };                       /* 16 bytes */
+
+/* struct mtia_cmd word 0 (little endian): opcode, flags, cid. */
+#define MTIA_CMD_W0_OPCODE_MASK   MTIA_GENMASK(7, 0)
+#define MTIA_CMD_W0_FLAGS_MASK    MTIA_GENMASK(15, 8)
+#define MTIA_CMD_W0_CID_MASK      MTIA_GENMASK(31, 16)
+
+/* 32-bit word indices of struct mtia_cmd fields, for word-wise readers of
+ * the SQE (firmware's CC_SQE window). 64-bit fields: _LO, _HI = _LO + 1. */
+#define MTIA_CMD_WORD(field)      (offsetof(struct mtia_cmd, field) / 4)
+#define MTIA_CMD_W_HEAD           MTIA_CMD_WORD(opcode)     /* opcode, flags, cid */
+#define MTIA_CMD_W_CTX            MTIA_CMD_WORD(ctx)
+#define MTIA_CMD_W_LEN            MTIA_CMD_WORD(len)
+#define MTIA_CMD_W_VALUE          MTIA_CMD_WORD(value)
+#define MTIA_CMD_W_SRC_ADDR       MTIA_CMD_WORD(src.addr)
+#define MTIA_CMD_W_SRC_OFFSET     MTIA_CMD_WORD(src.offset)
+#define MTIA_CMD_W_DST_ADDR       MTIA_CMD_WORD(dst.addr)
+#define MTIA_CMD_W_DST_OFFSET     MTIA_CMD_WORD(dst.offset)
+#define MTIA_CMD_W_RESERVED       MTIA_CMD_WORD(reserved)
+#define MTIA_CMD_WORDS            (sizeof(struct mtia_cmd) / 4)
+
+#define MTIA_CQE_PHASE            (1u << 0)
+#define MTIA_CQE_STATUS_MASK      MTIA_GENMASK(15, 1)
+static inline uint16_t mtia_cqe_status_word(uint32_t status, uint32_t phase)
+{
+    return (uint16_t)(MTIA_FIELD_PREP(MTIA_CQE_STATUS_MASK, status) | (phase ? MTIA_CQE_PHASE : 0));
+}
+static inline uint32_t mtia_cqe_status(uint32_t status_word) { return MTIA_FIELD_GET(MTIA_CQE_STATUS_MASK, status_word); }
+static inline uint32_t mtia_cqe_phase(uint32_t status_word) { return status_word & MTIA_CQE_PHASE; }
 
 #define MTIA_CQE_OK               0
 #define MTIA_CQE_BAD_OPCODE       1
@@ -524,5 +653,47 @@ struct mtia_op {
 #define MTIA_MAX_DEVMEM_BYTES     (64ull << 30)
 #define MTIA_DEFAULT_MSIX_VECTORS 9   /* admin + one per queue (1 + MTIA_NUM_QUEUES) */
 #define MTIA_MAX_MSIX_VECTORS     32
+
+/* ---- Layouts: every host compiles the same bytes ------------------------- */
+MTIA_STATIC_ASSERT(sizeof(struct mtia_fw_header) == MTIA_FW_HEADER_SIZE);
+MTIA_STATIC_ASSERT(offsetof(struct mtia_fw_header, format_version) == 4);
+MTIA_STATIC_ASSERT(offsetof(struct mtia_fw_header, load_addr) == 8);
+MTIA_STATIC_ASSERT(offsetof(struct mtia_fw_header, fw_version) == 20);
+MTIA_STATIC_ASSERT(offsetof(struct mtia_fw_header, flags) == 24);
+MTIA_STATIC_ASSERT(offsetof(struct mtia_fw_header, sha256) == 48);
+MTIA_STATIC_ASSERT(sizeof(struct mtia_mbox_msg) == MTIA_MBOX_MSG_BYTES);
+MTIA_STATIC_ASSERT(offsetof(struct mtia_mbox_msg, seq) == 2);
+MTIA_STATIC_ASSERT(offsetof(struct mtia_mbox_msg, status) == 4);
+MTIA_STATIC_ASSERT(offsetof(struct mtia_mbox_msg, args) == 8);
+MTIA_STATIC_ASSERT(sizeof(struct mtia_fw_log_header) == 16);
+MTIA_STATIC_ASSERT(sizeof(struct mtia_operand) == 16);
+MTIA_STATIC_ASSERT(offsetof(struct mtia_operand, offset) == 8);
+MTIA_STATIC_ASSERT(sizeof(struct mtia_cmd) == 64);
+MTIA_STATIC_ASSERT(offsetof(struct mtia_cmd, flags) == 1);
+MTIA_STATIC_ASSERT(offsetof(struct mtia_cmd, cid) == 2);
+MTIA_STATIC_ASSERT(offsetof(struct mtia_cmd, ctx) == 4);
+MTIA_STATIC_ASSERT(offsetof(struct mtia_cmd, len) == 8);
+MTIA_STATIC_ASSERT(offsetof(struct mtia_cmd, value) == 16);
+MTIA_STATIC_ASSERT(offsetof(struct mtia_cmd, src) == 24);
+MTIA_STATIC_ASSERT(offsetof(struct mtia_cmd, dst) == 40);
+MTIA_STATIC_ASSERT(offsetof(struct mtia_cmd, reserved) == 56);
+/* Word 0 masks match the byte layout above. */
+MTIA_STATIC_ASSERT(MTIA_CMD_W0_FLAGS_MASK == MTIA_GENMASK(8 * offsetof(struct mtia_cmd, flags) + 7,
+                                                         8 * offsetof(struct mtia_cmd, flags)));
+MTIA_STATIC_ASSERT(MTIA_CMD_W0_CID_MASK == MTIA_GENMASK(8 * offsetof(struct mtia_cmd, cid) + 15,
+                                                       8 * offsetof(struct mtia_cmd, cid)));
+MTIA_STATIC_ASSERT(sizeof(struct mtia_cqe) == 16);
+MTIA_STATIC_ASSERT(offsetof(struct mtia_cqe, sq_head) == 8);
+MTIA_STATIC_ASSERT(offsetof(struct mtia_cqe, sq_id) == 10);
+MTIA_STATIC_ASSERT(offsetof(struct mtia_cqe, cid) == 12);
+MTIA_STATIC_ASSERT(offsetof(struct mtia_cqe, status) == 14);
+MTIA_STATIC_ASSERT(sizeof(struct mtia_sgt) == 16);
+MTIA_STATIC_ASSERT(sizeof(struct mtia_sg_entry) == 16);
+MTIA_STATIC_ASSERT(sizeof(struct mtia_tensor_desc) == 40);
+MTIA_STATIC_ASSERT(offsetof(struct mtia_tensor_desc, dims) == 12);
+MTIA_STATIC_ASSERT(sizeof(struct mtia_op) == MTIA_OP_BYTES);
+MTIA_STATIC_ASSERT(offsetof(struct mtia_op, in) == 16);
+MTIA_STATIC_ASSERT(offsetof(struct mtia_op, out) == 136);
+MTIA_STATIC_ASSERT(offsetof(struct mtia_op, attrs) == 176);
 
 #endif /* MTIA_SPEC_H */

@@ -233,10 +233,10 @@ struct mtia_core final : public mtia::rv32::Bus, public mtia::QueueHost {
         }
         switch (off) {
         case MTIA_REG_MAGIC:          *val = MTIA_MAGIC_VALUE; break;
-        case MTIA_REG_IF_VERSION:     *val = MTIA_IF_VERSION_MAJOR << 16 | MTIA_IF_VERSION_MINOR; break;
+        case MTIA_REG_IF_VERSION:     *val = mtia_if_version(MTIA_IF_VERSION_MAJOR, MTIA_IF_VERSION_MINOR); break;
         case MTIA_REG_CHIP_ID:        *val = MTIA_CHIP_ID_MTIA1; break;
         case MTIA_REG_REVISION:       *val = cfg.revision; break;
-        case MTIA_REG_PE_GRID:        *val = cfg.pe_rows | cfg.pe_cols << 8; break;
+        case MTIA_REG_PE_GRID:        *val = mtia_pe_grid(cfg.pe_rows, cfg.pe_cols); break;
         case MTIA_REG_MSIX_VECTORS:   *val = cfg.msix_vectors; break;
         case MTIA_REG_SRAM_SIZE_LO:   *val = static_cast<uint32_t>(cfg.sram_bytes); break;
         case MTIA_REG_SRAM_SIZE_HI:   *val = static_cast<uint32_t>(cfg.sram_bytes >> 32); break;

@@ -20,10 +20,8 @@
 #include <cstring>
 
 #include "mtia_compute.h"
+#include "mtia/mtia_cmd_rules.h"
 
-static_assert(sizeof(mtia_cmd) == 64, "struct mtia_cmd layout");
-static_assert(sizeof(mtia_cqe) == 16, "struct mtia_cqe layout");
-static_assert(sizeof(mtia_sgt) == 16 && sizeof(mtia_sg_entry) == 16, "SG layout");
 static_assert(MTIA_CORE_NUM_QUEUES == MTIA_NUM_QUEUES, "snapshot queue count");
 static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "rings are little endian");
 
@@ -47,10 +45,11 @@ uint64_t now_ns()
                                      .count());
 }
 
-bool valid_log2(uint32_t v) { return v >= 2 && v <= 12; }
+bool valid_log2(uint32_t v) { return v >= MTIA_Q_SIZE_LOG2_MIN && v <= MTIA_Q_SIZE_LOG2_MAX; }
 bool valid_size(uint32_t size)
 {
-    return (size & ~0xf0fu) == 0 && valid_log2(size & 0xf) && valid_log2((size >> 8) & 0xf);
+    return (size & ~(MTIA_Q_SIZE_SQ_MASK | MTIA_Q_SIZE_CQ_MASK)) == 0 &&
+           valid_log2(mtia_q_size_sq(size)) && valid_log2(mtia_q_size_cq(size));
 }
 
 }  // namespace
@@ -167,7 +166,7 @@ void QueueEngine::attach_devmem(uint8_t *host, uint64_t size) {
 }
 
 unsigned QueueEngine::vector(const Queue &q) const {
-    unsigned v = (q.ctrl & MTIA_Q_CTRL_VEC_MASK) >> MTIA_Q_CTRL_VEC_SHIFT;
+    unsigned v = mtia_q_ctrl_vec(q.ctrl);
     return v < msix_vectors_ ? v : MTIA_MSIX_VEC_ADMIN;
 }
 
@@ -234,7 +233,7 @@ void QueueEngine::disable(unsigned qi, std::unique_lock<std::mutex> &l) {
             c.sq_head = it.sq_head;
             c.sq_id = static_cast<uint16_t>(qi);
             c.cid = it.cmd.cid;
-            c.status = static_cast<uint16_t>((it.precompleted ? it.status : MTIA_CQE_ABORTED) << 1);
+            c.status = mtia_cqe_status_word(it.precompleted ? it.status : MTIA_CQE_ABORTED, 0);
             held.push_back(c);
         }
         for (auto &c : held) {
@@ -288,7 +287,8 @@ QueueEngine::Access QueueEngine::host_read(uint64_t off, uint32_t *val) {
     case MTIA_Q_SIZE: *val = q.size; break;
     case MTIA_Q_CTRL: *val = q.ctrl; break;
     case MTIA_Q_STATUS:
-        *val = (enabled(q) ? MTIA_Q_STATUS_ENABLED : 0) | q.status | q.sq_head << 16;
+        *val = (enabled(q) ? MTIA_Q_STATUS_ENABLED : 0) | q.status |
+               MTIA_FIELD_PREP(MTIA_Q_STATUS_SQ_HEAD_MASK, q.sq_head);
         break;
     case MTIA_Q_COALESCE: *val = q.coalesce; break;
     case MTIA_Q_CQ_TAIL: *val = q.cq_tail; break;
@@ -371,7 +371,7 @@ QueueEngine::Access QueueEngine::host_write(uint64_t off, uint32_t val) {
         return Access::kOk;
     }
     case MTIA_Q_COALESCE:
-        q.coalesce = val & 0xffff00ffu;
+        q.coalesce = val & (MTIA_Q_COALESCE_COUNT_MASK | MTIA_Q_COALESCE_DELAY_MASK);
         return Access::kOk;
     case MTIA_Q_STATUS:
     case MTIA_Q_CQ_TAIL:
@@ -462,14 +462,14 @@ int QueueEngine::write_cqe(unsigned qi, mtia_cqe c, uint64_t gen, bool *irq) {
 // Coalescing: true if this completion raises the vector now. Count 0 = 1;
 // with a max delay the worker's timer raises it when the delay expires.
 bool QueueEngine::note_completion(Queue &q) {
-    uint32_t count = q.coalesce & 0xff;
+    uint32_t count = mtia_q_coalesce_count(q.coalesce);
     if (count == 0) count = 1;
     if (q.unsignalled == 0) q.first_ns = now_ns();
     if (++q.unsignalled >= count) {
         q.unsignalled = 0;
         return true;
     }
-    if (q.coalesce >> 16) q.cv.notify_all();  // the worker arms the timer
+    if (mtia_q_coalesce_delay_us(q.coalesce)) q.cv.notify_all();  // the worker arms the timer
     return false;
 }
 
@@ -537,8 +537,9 @@ bool QueueEngine::fw_write(uint32_t off, unsigned size, uint32_t val) {
         if (val >= MTIA_NUM_QUEUES) return false;
         return dispatch(val);
     case MTIA_CC_REG_Q_COMPLETE:
-        if ((val & 0xffff) >= MTIA_NUM_QUEUES) return false;
-        return complete(val & 0xffff, static_cast<uint16_t>((val >> 16) & 0x7fff));
+        if (mtia_cc_q_complete_queue(val) >= MTIA_NUM_QUEUES) return false;
+        return complete(mtia_cc_q_complete_queue(val),
+                        static_cast<uint16_t>(mtia_cc_q_complete_status(val)));
     case MTIA_CC_REG_Q_SELECT: {
         std::lock_guard<std::mutex> l(mu_);
         select_ = val % MTIA_NUM_QUEUES;
@@ -621,7 +622,7 @@ bool QueueEngine::complete(unsigned qi, uint16_t status) {
         c.sq_head = sqe_head_;
         c.sq_id = static_cast<uint16_t>(qi);
         c.cid = sqe_.cid;
-        c.status = static_cast<uint16_t>(status << 1);
+        c.status = mtia_cqe_status_word(status, 0);
         gen = sqe_gen_;
     }
     {
@@ -646,7 +647,7 @@ void QueueEngine::worker_main(unsigned qi) {
     std::unique_lock<std::mutex> l(mu_);
     for (;;) {
         if (stop_) return;
-        const uint64_t delay_ns = uint64_t{q.coalesce >> 16} * 1000;
+        const uint64_t delay_ns = uint64_t{mtia_q_coalesce_delay_us(q.coalesce)} * 1000;
         if (q.unsignalled && delay_ns) {  // coalescing timer
             const uint64_t deadline = q.first_ns + delay_ns, now = now_ns();
             if (now >= deadline) {
@@ -711,7 +712,7 @@ void QueueEngine::worker_main(unsigned qi) {
             c.sq_head = it.sq_head;
             c.sq_id = static_cast<uint16_t>(qi);
             c.cid = it.cmd.cid;
-            c.status = static_cast<uint16_t>(status << 1);
+            c.status = mtia_cqe_status_word(status, 0);
             irq = post(qi, c, gen);
             if (irq) {
                 unsigned v;
@@ -731,14 +732,13 @@ void QueueEngine::execute(unsigned qi, const mtia_cmd &c, uint64_t gen, uint16_t
                           uint64_t *result) {
     Queue &q = q_[qi];
     *result = 0;
-    if (c.reserved) {
-        *status = MTIA_CQE_BAD_FIELD;
-        return;
-    }
+    // The one command contract (also the firmware's and the driver's): the
+    // engine does not trust firmware to have checked.
+    *status = static_cast<uint16_t>(mtia_cmd_check(&c));
+    if (*status != MTIA_CQE_OK) return;
     switch (c.opcode) {
     case MTIA_CMD_NOP:
     case MTIA_CMD_FENCE:  // the queue's FIFO already ran everything before it
-        *status = c.flags ? MTIA_CQE_BAD_FIELD : MTIA_CQE_OK;
         return;
     case MTIA_CMD_COPY:
         *status = do_copy(q, c, gen, result);
@@ -750,10 +750,6 @@ void QueueEngine::execute(unsigned qi, const mtia_cmd &c, uint64_t gen, uint16_t
         *status = do_compute(q, c, gen, result);
         return;
     case MTIA_CMD_TIMESTAMP: {
-        if (c.flags || (c.len != 0 && c.len != 8)) {
-            *status = MTIA_CQE_BAD_FIELD;
-            return;
-        }
         std::vector<Span> d;
         uint16_t st = space_for(c.ctx).translate(c.dst, 8, true, &d);
         if (st != MTIA_CQE_OK) {
@@ -778,14 +774,12 @@ void QueueEngine::execute(unsigned qi, const mtia_cmd &c, uint64_t gen, uint16_t
         *status = MTIA_CQE_OK;
         return;
     }
-    default:
-        *status = MTIA_CQE_BAD_OPCODE;
+    default:  // mtia_cmd_check() refused it
         return;
     }
 }
 
 uint16_t QueueEngine::do_copy(Queue &q, const mtia_cmd &c, uint64_t gen, uint64_t *done) {
-    if (c.flags) return MTIA_CQE_BAD_FIELD;
     std::vector<Span> s, d;
     AddressSpace &as = space_for(c.ctx);
     uint16_t st = as.translate(c.src, c.len, false, &s);
@@ -822,7 +816,6 @@ uint16_t QueueEngine::do_copy(Queue &q, const mtia_cmd &c, uint64_t gen, uint64_
 
 uint16_t QueueEngine::do_fill(Queue &q, const mtia_cmd &c, uint64_t gen, uint64_t *done) {
     const bool wide = c.flags & MTIA_CMD_F_FILL64;
-    if ((c.flags & ~MTIA_CMD_F_FILL64) || (wide && c.len % 8)) return MTIA_CQE_BAD_FIELD;
     std::vector<Span> d;
     uint16_t st = space_for(c.ctx).translate(c.dst, c.len, true, &d);
     if (st != MTIA_CQE_OK) return st;
@@ -859,10 +852,6 @@ uint16_t QueueEngine::do_fill(Queue &q, const mtia_cmd &c, uint64_t gen, uint64_
 // run by the compute engine while this worker holds the PE grid. A disable
 // or reset (the queue's generation changes) stops it between ops or chunks.
 uint16_t QueueEngine::do_compute(Queue &q, const mtia_cmd &c, uint64_t gen, uint64_t *result) {
-    if (c.flags || c.len == 0 || c.len % MTIA_OP_BYTES ||
-        c.len / MTIA_OP_BYTES > MTIA_MAX_PROGRAM_OPS || c.value == 0)
-        return MTIA_CQE_BAD_FIELD;
-    if ((c.dst.addr & MTIA_ADDR_TAG_MASK) != MTIA_ADDR_DEVMEM) return MTIA_CQE_BAD_ADDRESS;
     AddressSpace &as = space_for(c.ctx);
     std::vector<Span> arena, prog;
     uint16_t st = as.translate(c.dst, c.value, true, &arena);
@@ -1036,8 +1025,8 @@ bool QueueEngine::snapshot_valid(const mtia_core_snapshot *s) {
             continue;
         }
         if (!valid_size(w[MTIA_CORE_QS_SIZE])) return false;
-        const uint32_t sqn = 1u << (w[MTIA_CORE_QS_SIZE] & 0xf);
-        const uint32_t cqn = 1u << ((w[MTIA_CORE_QS_SIZE] >> 8) & 0xf);
+        const uint32_t sqn = 1u << mtia_q_size_sq(w[MTIA_CORE_QS_SIZE]);
+        const uint32_t cqn = 1u << mtia_q_size_cq(w[MTIA_CORE_QS_SIZE]);
         if (w[MTIA_CORE_QS_SQ_HEAD] >= sqn || w[MTIA_CORE_QS_SQ_TAIL] >= sqn ||
             w[MTIA_CORE_QS_CQ_HEAD] >= cqn || w[MTIA_CORE_QS_CQ_TAIL] >= cqn)
             return false;

@@ -147,11 +147,9 @@ private:
     bool running(const Queue &q) const {
         return enabled(q) && !(q.status & MTIA_Q_STATUS_ERROR);
     }
-    static uint32_t prio(const Queue &q) {
-        return (q.ctrl & MTIA_Q_CTRL_PRIO_MASK) >> MTIA_Q_CTRL_PRIO_SHIFT;
-    }
-    static uint32_t sq_entries(const Queue &q) { return 1u << (q.size & 0xf); }
-    static uint32_t cq_entries(const Queue &q) { return 1u << ((q.size >> 8) & 0xf); }
+    static uint32_t prio(const Queue &q) { return mtia_q_ctrl_prio(q.ctrl); }
+    static uint32_t sq_entries(const Queue &q) { return 1u << mtia_q_size_sq(q.size); }
+    static uint32_t cq_entries(const Queue &q) { return 1u << mtia_q_size_cq(q.size); }
     static uint64_t sq_base(const Queue &q) { return uint64_t{q.sq_base_hi} << 32 | q.sq_base_lo; }
     static uint64_t cq_base(const Queue &q) { return uint64_t{q.cq_base_hi} << 32 | q.cq_base_lo; }
     unsigned vector(const Queue &q) const;

@@ -115,10 +115,10 @@ static void check_identity(const char *props, uint32_t rows, uint32_t cols,
     mtia_start(&m, props);
     g_assert_cmphex(rd(&m, MTIA_REG_MAGIC), ==, MTIA_MAGIC_VALUE);
     g_assert_cmphex(rd(&m, MTIA_REG_IF_VERSION), ==,
-                    MTIA_IF_VERSION_MAJOR << 16 | MTIA_IF_VERSION_MINOR);
+                    mtia_if_version(MTIA_IF_VERSION_MAJOR, MTIA_IF_VERSION_MINOR));
     g_assert_cmphex(rd(&m, MTIA_REG_CHIP_ID), ==, MTIA_CHIP_ID_MTIA1);
     g_assert_cmphex(rd(&m, MTIA_REG_REVISION), ==, revision);
-    g_assert_cmphex(rd(&m, MTIA_REG_PE_GRID), ==, rows | cols << 8);
+    g_assert_cmphex(rd(&m, MTIA_REG_PE_GRID), ==, mtia_pe_grid(rows, cols));
     g_assert_cmphex(rd(&m, MTIA_REG_MSIX_VECTORS), ==, vectors);
     g_assert_cmphex(rd(&m, MTIA_REG_SRAM_SIZE_LO), ==, (uint32_t)sram);
     g_assert_cmphex(rd(&m, MTIA_REG_SRAM_SIZE_HI), ==, (uint32_t)(sram >> 32));
@@ -586,12 +586,12 @@ static void test_fw_boot(void)
 
     /* ...the mailbox response comes from the core thread, via the BH. */
     for (i = 1; i <= 3; i++) {
-        wr(&m, MTIA_REG_MBOX_CMD, MTIA_ADMIN_PING | i << 16);
+        wr(&m, MTIA_REG_MBOX_CMD, mtia_mbox_word0(MTIA_ADMIN_PING, i));
         wr(&m, MTIA_REG_MBOX_CMD + 8, 0x1000 * i);
         wr(&m, MTIA_REG_MBOX_DOORBELL, 1);
         g_assert(wait_msi(&m));
         g_assert(rd(&m, MTIA_REG_IRQ_STATUS) & MTIA_IRQ_MBOX);
-        g_assert_cmphex(rd(&m, MTIA_REG_MBOX_RESP), ==, MTIA_ADMIN_PING | i << 16);
+        g_assert_cmphex(rd(&m, MTIA_REG_MBOX_RESP), ==, mtia_mbox_word0(MTIA_ADMIN_PING, i));
         g_assert_cmphex(rd(&m, MTIA_REG_MBOX_RESP + 4), ==, MTIA_ADMIN_STATUS_OK);
         g_assert_cmphex(rd(&m, MTIA_REG_MBOX_RESP + 8), ==, 0x1000 * i + 1);
         g_assert_cmphex(rd(&m, MTIA_REG_MBOX_DOORBELL), ==, 0);
@@ -791,7 +791,7 @@ static bool q_wait_cqe(Mtia *m, unsigned slot, unsigned phase,
 
     for (i = 0; i < 5000; i++) {
         qtest_memread(m->qts, QT_CQ + slot * sizeof(*e), e, sizeof(*e));
-        if ((e->status & 1) == phase) {
+        if (mtia_cqe_phase(e->status) == phase) {
             return true;
         }
         g_usleep(1000);
@@ -841,8 +841,8 @@ static void run_queue_roundtrip(const uint8_t *img, size_t len)
     wr(&m, MTIA_REG_Q(1, MTIA_Q_SQ_BASE_HI), 0);
     wr(&m, MTIA_REG_Q(1, MTIA_Q_CQ_BASE_LO), (uint32_t)QT_CQ);
     wr(&m, MTIA_REG_Q(1, MTIA_Q_CQ_BASE_HI), 0);
-    wr(&m, MTIA_REG_Q(1, MTIA_Q_SIZE), 4 | 3 << 8);          /* SQ 16, CQ 8 */
-    wr(&m, MTIA_REG_Q(1, MTIA_Q_CTRL), MTIA_Q_CTRL_ENABLE | QT_VEC << 8);
+    wr(&m, MTIA_REG_Q(1, MTIA_Q_SIZE), mtia_q_size(4, 3));          /* SQ 16, CQ 8 */
+    wr(&m, MTIA_REG_Q(1, MTIA_Q_CTRL), mtia_q_ctrl(1, 0, QT_VEC));
     g_assert_cmphex(rd(&m, MTIA_REG_Q(1, MTIA_Q_STATUS)), ==, MTIA_Q_STATUS_ENABLED);
     g_assert_cmphex(rd(&m, MTIA_REG_ERR_STATUS), ==, 0);
     qtest_memset(m.qts, QT_CQ, 0, 0x1000);
@@ -887,14 +887,14 @@ static void run_queue_roundtrip(const uint8_t *img, size_t len)
         g_assert_cmpuint(e[i].sq_head, ==, i + 1);
     }
     g_assert(wait_msi_at(&m, QT_MSI_ADDR));
-    g_assert_cmpuint(e[0].status >> 1, ==, MTIA_CQE_OK);
+    g_assert_cmpuint(mtia_cqe_status(e[0].status), ==, MTIA_CQE_OK);
     g_assert_cmpuint(e[0].result, ==, 4096);
-    g_assert_cmpuint(e[1].status >> 1, ==, MTIA_CQE_OK);
-    g_assert_cmpuint(e[2].status >> 1, ==, MTIA_CQE_OK);
-    g_assert_cmpuint(e[3].status >> 1, ==, MTIA_CQE_OK);
-    g_assert_cmpuint(e[4].status >> 1, ==, MTIA_CQE_OK);
-    g_assert_cmpuint(e[5].status >> 1, ==, MTIA_CQE_DMA_ERROR);
-    g_assert_cmpuint(e[6].status >> 1, ==, MTIA_CQE_BAD_ADDRESS);
+    g_assert_cmpuint(mtia_cqe_status(e[1].status), ==, MTIA_CQE_OK);
+    g_assert_cmpuint(mtia_cqe_status(e[2].status), ==, MTIA_CQE_OK);
+    g_assert_cmpuint(mtia_cqe_status(e[3].status), ==, MTIA_CQE_OK);
+    g_assert_cmpuint(mtia_cqe_status(e[4].status), ==, MTIA_CQE_OK);
+    g_assert_cmpuint(mtia_cqe_status(e[5].status), ==, MTIA_CQE_DMA_ERROR);
+    g_assert_cmpuint(mtia_cqe_status(e[6].status), ==, MTIA_CQE_BAD_ADDRESS);
     qpci_memread(m.dev, bar2, 0x200000, back, sizeof(back));
     g_assert_cmpmem(src, sizeof(src), back, sizeof(back));
     qtest_memread(m.qts, QT_DST + 0x8000, back, 1000);
@@ -909,7 +909,7 @@ static void run_queue_roundtrip(const uint8_t *img, size_t len)
     wr(&m, MTIA_REG_DB(1, MTIA_DB_CQ_HEAD), 7);
     g_assert(q_wait_cqe(&m, 7, 1, &e[7]));
     g_assert_cmpuint(e[7].cid, ==, 17);
-    g_assert_cmpuint(e[7].status >> 1, ==, MTIA_CQE_OK);
+    g_assert_cmpuint(mtia_cqe_status(e[7].status), ==, MTIA_CQE_OK);
     g_assert(wait_msi_at(&m, QT_MSI_ADDR));
     g_assert_cmphex(rd(&m, MTIA_REG_Q(1, MTIA_Q_CQ_TAIL)), ==, 0);
 
@@ -994,7 +994,7 @@ static void test_queue_compute(void)
     wr(&m, MTIA_REG_Q(1, MTIA_Q_SQ_BASE_HI), 0);
     wr(&m, MTIA_REG_Q(1, MTIA_Q_CQ_BASE_LO), (uint32_t)QT_CQ);
     wr(&m, MTIA_REG_Q(1, MTIA_Q_CQ_BASE_HI), 0);
-    wr(&m, MTIA_REG_Q(1, MTIA_Q_SIZE), 4 | 3 << 8);
+    wr(&m, MTIA_REG_Q(1, MTIA_Q_SIZE), mtia_q_size(4, 3));
     wr(&m, MTIA_REG_Q(1, MTIA_Q_CTRL), MTIA_Q_CTRL_ENABLE);
     qtest_memset(m.qts, QT_CQ, 0, 0x1000);
     qpci_memwrite(m.dev, bar2, arena, in, sizeof(in));
@@ -1015,11 +1015,11 @@ static void test_queue_compute(void)
         g_assert(q_wait_cqe(&m, i, 1, &e[i]));
         g_assert_cmpuint(e[i].cid, ==, 20 + i);
     }
-    g_assert_cmpuint(e[0].status >> 1, ==, MTIA_CQE_OK);
+    g_assert_cmpuint(mtia_cqe_status(e[0].status), ==, MTIA_CQE_OK);
     g_assert_cmpuint(e[0].result, >, 0);       /* the timing model's ns */
-    g_assert_cmpuint(e[1].status >> 1, ==, MTIA_CQE_BAD_PROGRAM);
+    g_assert_cmpuint(mtia_cqe_status(e[1].status), ==, MTIA_CQE_BAD_PROGRAM);
     g_assert_cmpuint(e[1].result, ==, 1);      /* the bad op's index */
-    g_assert_cmpuint(e[2].status >> 1, ==, MTIA_CQE_BAD_ADDRESS);
+    g_assert_cmpuint(mtia_cqe_status(e[2].status), ==, MTIA_CQE_BAD_ADDRESS);
     qpci_memread(m.dev, bar2, arena + 128, out, sizeof(out));
     for (i = 0; i < 8; i++) {
         g_assert_cmpfloat(out[i], ==, in[i] + (in[i] > 0 ? in[i] : 0));
@@ -1056,11 +1056,11 @@ static void test_queue_regs(void)
     wr(&m, MTIA_REG_Q(7, MTIA_Q_SQ_BASE_LO), 0x123);      /* unaligned */
     g_assert_cmphex(rd(&m, MTIA_REG_ERR_STATUS), ==, MTIA_ERR_BAD_WRITE);
     wr(&m, MTIA_REG_ERR_STATUS, ~0u);
-    wr(&m, MTIA_REG_Q(7, MTIA_Q_SIZE), 12 | 12 << 8);
-    wr(&m, MTIA_REG_Q(7, MTIA_Q_CTRL), MTIA_Q_CTRL_ENABLE | 31 << 8 | 2 << 4);
+    wr(&m, MTIA_REG_Q(7, MTIA_Q_SIZE), mtia_q_size(12, 12));
+    wr(&m, MTIA_REG_Q(7, MTIA_Q_CTRL), mtia_q_ctrl(1, MTIA_PRIO_HIGH, 31));
     g_assert_cmphex(rd(&m, MTIA_REG_Q(7, MTIA_Q_CTRL)), ==,
-                    MTIA_Q_CTRL_ENABLE | 31 << 8 | 2 << 4);
-    wr(&m, MTIA_REG_Q(7, MTIA_Q_SIZE), 2 | 2 << 8);       /* locked */
+                    mtia_q_ctrl(1, MTIA_PRIO_HIGH, 31));
+    wr(&m, MTIA_REG_Q(7, MTIA_Q_SIZE), mtia_q_size(2, 2));       /* locked */
     g_assert_cmphex(rd(&m, MTIA_REG_ERR_STATUS), ==, MTIA_ERR_BAD_WRITE);
     wr(&m, MTIA_REG_ERR_STATUS, ~0u);
     wr(&m, MTIA_REG_DB(7, MTIA_DB_CQ_HEAD), 4096);       /* == size */

@@ -21,6 +21,7 @@
 #include <thread>
 #include <vector>
 
+#include "cmd_corpus.h"
 #include "compute_ref.h"
 #include "long_program.h"
 #include "mtia/mtia_spec.h"
@@ -432,9 +433,9 @@ TEST_F(QueueTest, CopyAllDirections)
     EXPECT_EQ(st(run1(0, cmd(MTIA_CMD_COPY, 4, n, host(kData + (8 << 20)), host(kData, 16 << 20)))),
               MTIA_CQE_OK);
     EXPECT_EQ(std::memcmp(h.at(kData + (16 << 20), n), h.at(kData, n), n), 0);
-    // Zero length: nothing moves, OK.
+    // Zero length: a bad field (mtia_cmd_rules.h), refused before any address.
     e = run1(0, cmd(MTIA_CMD_COPY, 5, 0, host(kUnmapped), dev(kDevmem + 100)));
-    EXPECT_EQ(st(e), MTIA_CQE_OK);
+    EXPECT_EQ(st(e), MTIA_CQE_BAD_FIELD);
     EXPECT_EQ(e.result, 0u);
     EXPECT_EQ(mtia_core_set_vm_running(core, 0), 1);  // the engine wrote devmem
     EXPECT_EQ(mtia_core_set_vm_running(core, 1), 0);
@@ -514,7 +515,7 @@ TEST_F(QueueTest, TimestampMonotonic)
     setup(0);
     auto a = run1(0, cmd(MTIA_CMD_TIMESTAMP, 1, 8, {}, dev(0x5000)));
     std::this_thread::sleep_for(2ms);
-    auto b = run1(0, cmd(MTIA_CMD_TIMESTAMP, 2, 0, {}, host(kData)));
+    auto b = run1(0, cmd(MTIA_CMD_TIMESTAMP, 2, 8, {}, host(kData)));
     EXPECT_EQ(st(a), MTIA_CQE_OK);
     EXPECT_EQ(st(b), MTIA_CQE_OK);
     uint64_t ta, tb;
@@ -525,6 +526,7 @@ TEST_F(QueueTest, TimestampMonotonic)
     EXPECT_GE(tb - ta, 2'000'000u);
     EXPECT_LT(tb - ta, 5'000'000'000u);
     EXPECT_EQ(st(run1(0, cmd(MTIA_CMD_TIMESTAMP, 3, 4, {}, dev(0)))), MTIA_CQE_BAD_FIELD);
+    EXPECT_EQ(st(run1(0, cmd(MTIA_CMD_TIMESTAMP, 5, 0, {}, dev(0)))), MTIA_CQE_BAD_FIELD);
     EXPECT_EQ(st(run1(0, cmd(MTIA_CMD_TIMESTAMP, 4, 8, {}, dev(kDevmem - 4)))), MTIA_CQE_BAD_ADDRESS);
 }
 
@@ -536,7 +538,7 @@ TEST_F(QueueTest, BadAddressesAndDmaErrors)
     EXPECT_EQ(st(run1(0, cmd(MTIA_CMD_COPY, 2, 16, host(kData), dev(8, ~0ull - 4)))), MTIA_CQE_BAD_ADDRESS);
     EXPECT_EQ(st(run1(0, cmd(MTIA_CMD_FILL, 3, ~0ull, {}, dev(1)))), MTIA_CQE_BAD_ADDRESS);
     EXPECT_EQ(st(run1(0, cmd(MTIA_CMD_COPY, 4, 16, mtia_operand{MTIA_ADDR_TAG_MASK, 0}, dev(0)))),
-              MTIA_CQE_BAD_ADDRESS);
+              MTIA_CQE_BAD_FIELD);  // no such operand kind: the command's encoding is bad
     EXPECT_EQ(st(run1(0, cmd(MTIA_CMD_COPY, 5, 16, host(~0ull >> 2, ~0ull - 10), dev(0)))),
               MTIA_CQE_BAD_ADDRESS);  // flat address + offset overflows
     // Unmapped host memory: DMA_ERROR, result = bytes done before it.
@@ -1227,6 +1229,33 @@ TEST_F(QueueTest, RealFirmwareDispatchLoop)
     EXPECT_EQ(st(v[1]), MTIA_CQE_BAD_ADDRESS);
     expect_close(p.result(devmem), p.want);
 #endif
+}
+
+// The shared command corpus (cmd_corpus.h) through the engine: firmware
+// here hands every command, NOP and FENCE included, to the engine, so the
+// verdict is the engine's own check (it does not trust firmware) and, for a
+// valid command, its execution over the corpus's device memory.
+TEST_F(QueueTest, CommandCorpus)
+{
+    static_assert(corpus::kDevmemBytes <= kDevmem, "corpus operands fit");
+    const mtia_op op = corpus::copy_op();
+    for (uint64_t i = 0; i < MTIA_MAX_PROGRAM_OPS; i++)
+        std::memcpy(devmem.data() + corpus::kSrc + i * sizeof(op), &op, sizeof(op));
+    setup(4);
+    const std::vector<corpus::Case> cases = corpus::cases();
+    for (size_t i = 0; i < cases.size(); i++) {
+        SCOPED_TRACE(cases[i].name);
+        mtia_cmd c = cases[i].cmd;
+        c.cid = static_cast<uint16_t>(i);
+        submit(4, c);
+        ASSERT_EQ(fw(MTIA_CC_REG_Q_FETCH, 4), 0);
+        ASSERT_EQ(fr(MTIA_CC_REG_Q_FETCH_STATUS), MTIA_CQE_OK);
+        ASSERT_EQ(fw(MTIA_CC_REG_Q_DISPATCH, 4), 0);
+        auto v = reap(4, 1, true, 60000ms);
+        ASSERT_EQ(v.size(), 1u);
+        EXPECT_EQ(v[0].cid, i);
+        EXPECT_EQ(mtia_cqe_status(v[0].status), cases[i].status);
+    }
 }
 
 }  // namespace

@@ -24,6 +24,7 @@
 #include "mtia/mtia.hpp"
 #include "mtia/mtia_spec.h"
 #include "uapi/drm/mtia_accel.h"
+#include "../unit/cmd_corpus_uapi.h"
 
 namespace {
 
@@ -359,6 +360,44 @@ TEST_F(SubmitTest, InSyncobjAcrossQueues)
     bo_free(fd, a);
     bo_free(fd, d);
     bo_free(fd, c);
+}
+
+// The shared command corpus (tests/unit/cmd_corpus.h) through SUBMIT: EINVAL
+// exactly for the commands the device refuses and those that set a field
+// their opcode does not use; every other one is accepted and runs to OK
+// (BO 0: a host BO holding a valid program of the most ops; BO 1: a device
+// BO, the COPY/FILL/TIMESTAMP target and the COMPUTE arena).
+TEST_F(SubmitTest, CommandCorpus)
+{
+    const uint64_t prog = uint64_t{MTIA_MAX_PROGRAM_OPS} * MTIA_OP_BYTES;
+    Bo src = bo_create(fd, prog, MTIA_BO_HOST);
+    Bo dst = bo_create(fd, kMiB, MTIA_BO_DEVICE, false);
+    ASSERT_NE(src.map, nullptr);
+    const mtia_op op = corpus::copy_op();
+    for (uint64_t i = 0; i < MTIA_MAX_PROGRAM_OPS; i++)
+        memcpy(src.map + i * sizeof(op), &op, sizeof(op));
+    unsigned refused = 0, ran = 0;
+    for (const corpus::Case &k : corpus::cases()) {
+        if (k.uapi == corpus::Uapi::kNoAddress)
+            continue;
+        SCOPED_TRACE(k.name);
+        Submit s;
+        s.bos = {src.handle, dst.handle};
+        s.cmds.push_back(corpus::to_uapi(k.cmd));
+        if (corpus::uapi_refused(k)) {
+            EXPECT_EQ(EINVAL, submit(fd, q, s, nullptr));
+            refused++;
+        } else {
+            uint32_t cqe = ~0u;
+            EXPECT_EQ(0, run(fd, q, s, &cqe));
+            EXPECT_EQ(cqe, MTIA_CQE_OK);
+            ran++;
+        }
+    }
+    EXPECT_GE(refused, 40u);
+    EXPECT_GE(ran, 10u);
+    bo_free(fd, dst);
+    bo_free(fd, src);
 }
 
 TEST_F(SubmitTest, OutOfBoundsAndBadArgs)

@@ -7,6 +7,8 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 
+#include "mtia/mtia_spec.h"
+
 namespace mtia_smi {
 
 namespace {
@@ -98,7 +100,8 @@ nlohmann::ordered_json jtext(const std::string &s)
 
 std::string format_fw_version(uint32_t fw)
 {
-    return fw ? fmt::format("{}.{}.{}", fw >> 16, (fw >> 8) & 0xff, fw & 0xff) : "N/A";
+    return fw ? fmt::format("{}.{}.{}", mtia_fw_version_major(fw), mtia_fw_version_minor(fw),
+                           mtia_fw_version_patch(fw)) : "N/A";
 }
 
 std::string format_bytes_mib(uint64_t bytes) { return fmt::format("{} MiB", bytes >> 20); }

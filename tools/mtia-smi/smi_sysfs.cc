@@ -122,8 +122,9 @@ uint32_t parse_fw_version(const std::string &s)
 {
     unsigned a, b, c;
     char tail;
-    if (std::sscanf(s.c_str(), "%u.%u.%u%c", &a, &b, &c, &tail) != 3 || a > 255 || b > 255 ||
-        c > 255) {
+    if (std::sscanf(s.c_str(), "%u.%u.%u%c", &a, &b, &c, &tail) != 3 ||
+        a > MTIA_FIELD_MAX(MTIA_FW_VERSION_MAJOR_MASK) || b > MTIA_FIELD_MAX(MTIA_FW_VERSION_MINOR_MASK) ||
+        c > MTIA_FIELD_MAX(MTIA_FW_VERSION_PATCH_MASK)) {
         return 0;
     }
     return MTIA_FW_VERSION(a, b, c);
