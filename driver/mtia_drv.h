@@ -1,6 +1,23 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * mtia-open DRM accel driver: per-device state shared by the driver files.
+ *
+ * Locks, outermost first (functions that need one say so and assert it with
+ * lockdep_assert_held(); no path takes them the other way round):
+ *
+ *   mtia_jobs.reset_lock -> mtia_device.mbox_lock
+ *	a reset (timeout, watchdog, sysfs) reboots the firmware under both
+ *   mtia_jobs.reset_lock -> mtia_hwq.lock
+ *	stopping and cancelling the hardware queues' jobs
+ *   BO reservations (dma_resv) -> mtia_uqueue.lock -> mtia_uqueue.slot_lock
+ *	SUBMIT: seqno, arm, fences, push in one order
+ *   mtia_hwq.lock -> mtia_uqueue.slot_lock, mtia_hwq.fence_lock
+ *	the CQ handler (hard IRQ) records a job's status and signals its fence
+ *   mtia_file_priv.lock, mtia_device.devmem_lock, mtia_device.tel_lock
+ *	leaves: nothing else is taken under them
+ *
+ * The spinlocks (mtia_hwq.lock, fence_lock, slot_lock) are taken from the
+ * queue interrupt handler, elsewhere with interrupts off.
  */
 #ifndef __MTIA_DRV_H__
 #define __MTIA_DRV_H__
@@ -59,6 +76,17 @@ enum mtia_fw_state {
 
 /**
  * struct mtia_hw_info - identity and capabilities read from BAR0 at probe.
+ * @chip_id: MTIA_REG_CHIP_ID.
+ * @revision: MTIA_REG_REVISION (the device's "revision" property).
+ * @if_major: register interface major version (must match the driver's).
+ * @if_minor: register interface minor version.
+ * @pe_rows: rows of the PE grid.
+ * @pe_cols: columns of the PE grid.
+ * @msix_vectors: MSI-X vectors the device offers.
+ * @sram_bytes: on-chip SRAM.
+ * @devmem_bytes: device memory (BAR2).
+ *
+ * Written once at probe, read-only after.
  */
 struct mtia_hw_info {
 	u32 chip_id;
@@ -88,30 +116,39 @@ struct mtia_hw_info {
  * @fw_event: completed by the handler on MTIA_IRQ_FW_EVENT.
  * @fw_state: enum mtia_fw_state; written under @mbox_lock, read locklessly.
  * @fw_version: version of the running firmware, MTIA_FW_VERSION() encoding;
- *	0 while none is running.
- * @fw_heartbeat_ms: the firmware's heartbeat period, for the watchdog.
+ *	0 while none is running; written under @mbox_lock.
+ * @fw_heartbeat_ms: the firmware's heartbeat period, for the watchdog;
+ *	written under @mbox_lock.
  * @reset_count: recoveries (device reset + firmware reboot) by the watchdog.
- * @mbox_lock: serialises admin commands, firmware boot and recovery.
+ * @mbox_lock: serialises admin commands, firmware boot and recovery;
+ *	protects the mailbox registers, @mbox_seq, @fw_version,
+ *	@fw_heartbeat_ms and the writes of @fw_state and @mbox_up. Taken
+ *	after &mtia_jobs.reset_lock.
  * @mbox_wq: woken by the handler on MTIA_IRQ_MBOX and when commands abort.
  * @mbox_posts: mailbox responses signalled by the firmware.
- * @mbox_seq: sequence number of the last command sent.
- * @mbox_up: commands may be sent (firmware ready, no recovery starting).
+ * @mbox_seq: sequence number of the last command sent (under @mbox_lock).
+ * @mbox_up: commands may be sent (firmware ready, no recovery starting);
+ *	cleared locklessly by mtia_mbox_stop() to abort a waiting command.
  * @health_work: heartbeat watchdog.
  * @health_on: the watchdog is running; the handler may kick it.
- * @hb_last: FW_HEARTBEAT at the last watchdog check.
- * @hb_changed: jiffies when @hb_last last changed.
+ * @hb_last: FW_HEARTBEAT at the last watchdog check; written by the
+ *	watchdog work (no lock) and by firmware boot (@mbox_lock, fw_state
+ *	not READY, so the watchdog does not look at it meanwhile).
+ * @hb_changed: jiffies when @hb_last last changed (as @hb_last).
  * @devmem_phys: CPU physical address of BAR2 (device memory offset 0).
  * @devmem_size: bytes of device memory the driver uses (page multiple).
  * @devmem: write-combined mapping of the first @devmem_size bytes of BAR2
  *	(NULL if no memory is allocatable).
  * @devmem_lock: protects @devmem_mm, @devmem_reserved and @devmem_used.
+ *	A leaf lock.
  * @devmem_mm: buddy allocator over [0, @devmem_size) of device memory.
  * @devmem_reserved: allocator blocks of the firmware window.
  * @devmem_total: bytes allocatable to BOs (above the firmware window).
  * @devmem_used: bytes allocated to device BOs.
  * @jobs: hardware queues, schedulers and job state (mtia_job.h).
  * @tel_present: the device has the telemetry block (MTIA_REG_TEL_*).
- * @tel_lock: orders the two halves of a telemetry energy read.
+ * @tel_lock: protects the ENERGY_LO/HI latch: orders the two halves of a
+ *	telemetry energy read. A leaf lock.
  */
 struct mtia_device {
 	struct drm_device drm;

@@ -21,6 +21,7 @@
 #include <linux/string.h>
 
 #include "mtia_hw.h"
+#include "mtia_trace.h"
 
 #define MTIA_FW_DEFAULT_NAME	"mtia/mtia-fw.bin"
 #define MTIA_FW_POLL_MS		10
@@ -314,6 +315,7 @@ int mtia_fw_boot(struct mtia_device *mdev)
 	struct device *dev = &mdev->pdev->dev;
 	const struct firmware *fw;
 	struct mtia_fw_header hdr;
+	ktime_t start = ktime_get();
 	u16 seq;
 	u64 rtt;
 	ktime_t t0;
@@ -371,6 +373,8 @@ int mtia_fw_boot(struct mtia_device *mdev)
 	mdev->hb_last = mtia_rd32(mdev, MTIA_REG_FW_HEARTBEAT);
 	mdev->hb_changed = jiffies;
 	WRITE_ONCE(mdev->fw_state, MTIA_FW_READY);
+	trace_mtia_fw_boot(dev, fw_name, 0, v,
+			   ktime_ms_delta(ktime_get(), start));
 	return 0;
 
 err_release:
@@ -381,5 +385,7 @@ err_reset:
 	WRITE_ONCE(mdev->fw_state, MTIA_FW_OFF);
 	/* Stop the core; this also masks every interrupt cause. */
 	mtia_hw_reset(mdev);
+	trace_mtia_fw_boot(dev, fw_name, ret, 0,
+			   ktime_ms_delta(ktime_get(), start));
 	return ret;
 }

@@ -25,6 +25,7 @@
 
 #include "mtia_hw.h"
 #include "mtia_job.h"
+#include "mtia_trace.h"
 
 static unsigned int watchdog_ms = 1000;
 module_param(watchdog_ms, uint, 0644);
@@ -40,11 +41,13 @@ static unsigned long mtia_health_period(void)
 	return msecs_to_jiffies(ms ? max(ms, 10U) : MTIA_HEALTH_IDLE_MS);
 }
 
-static void mtia_health_recover(struct mtia_device *mdev)
+/* Caller holds &mtia_jobs.reset_lock. Return: 0 or a negative errno. */
+static int mtia_health_recover(struct mtia_device *mdev)
 {
 	struct device *dev = &mdev->pdev->dev;
 	int ret;
 
+	lockdep_assert_held(&mdev->jobs->reset_lock);
 	mtia_mbox_stop(mdev);
 	mutex_lock(&mdev->mbox_lock);
 	WRITE_ONCE(mdev->fw_state, MTIA_FW_RECOVERING);
@@ -67,6 +70,7 @@ static void mtia_health_recover(struct mtia_device *mdev)
 			 atomic_read(&mdev->reset_count));
 	}
 	mutex_unlock(&mdev->mbox_lock);
+	return ret;
 }
 
 /**
@@ -75,20 +79,28 @@ static void mtia_health_recover(struct mtia_device *mdev)
  * gone), program the queues and run the interrupted jobs again.
  * @mdev: the device.
  * @bad: the job that timed out (cancelled with its queue's later jobs), or
- *	NULL when the firmware failed.
+ *	NULL when the firmware failed or the reset was asked for.
+ * @reason: why, for the mtia_reset_begin/end tracepoints ("timeout",
+ *	"watchdog", "sysfs").
  */
-void mtia_health_reset(struct mtia_device *mdev, struct drm_sched_job *bad)
+void mtia_health_reset(struct mtia_device *mdev, struct drm_sched_job *bad,
+		       const char *reason)
 {
-	int idx;
+	struct device *dev = &mdev->pdev->dev;
+	int idx, ret = -ENODEV;
 
 	mutex_lock(&mdev->jobs->reset_lock);
+	trace_mtia_reset_begin(dev, reason, atomic_read(&mdev->reset_count));
 	mtia_jobs_reset_begin(mdev, bad);
 	if (drm_dev_enter(&mdev->drm, &idx)) {
+		ret = -EIO;
 		if (READ_ONCE(mdev->fw_state) != MTIA_FW_DEAD)
-			mtia_health_recover(mdev);
+			ret = mtia_health_recover(mdev);
 		drm_dev_exit(idx);
 	}
 	mtia_jobs_reset_end(mdev);
+	trace_mtia_reset_end(dev, reason, ret,
+			     mtia_fw_state_name(READ_ONCE(mdev->fw_state)));
 	mutex_unlock(&mdev->jobs->reset_lock);
 }
 
@@ -143,7 +155,7 @@ static void mtia_health_work(struct work_struct *work)
 	if (READ_ONCE(watchdog_ms) &&
 	    READ_ONCE(mdev->fw_state) == MTIA_FW_READY &&
 	    mtia_health_check(mdev))
-		mtia_health_reset(mdev, NULL);
+		mtia_health_reset(mdev, NULL, "watchdog");
 
 	if (READ_ONCE(mdev->fw_state) != MTIA_FW_DEAD)
 		queue_delayed_work(system_wq, &mdev->health_work,

@@ -43,6 +43,7 @@
 #include "mtia_cmd.h"
 #include "mtia_hw.h"
 #include "mtia_job.h"
+#include "mtia_trace.h"
 
 static unsigned int job_timeout_ms = 5000;
 module_param(job_timeout_ms, uint, 0444);
@@ -76,9 +77,11 @@ static void mtia_usage_release(struct kref *ref)
  * @hwq: the hardware queue it feeds (see mtia_hwq_pick()).
  * @usage: its file's device time (referenced).
  * @entity: scheduler entity on @hwq's scheduler.
- * @lock: orders submissions (seqno, arm, push).
+ * @lock: protects @last_seqno and orders submissions (seqno, arm, push);
+ *	taken after the BOs' reservations, before @slot_lock.
  * @last_seqno: last seqno handed out.
- * @slot_lock: protects @slots.
+ * @slot_lock: protects @slots; taken from the CQ handler (under
+ *	&mtia_hwq.lock), elsewhere with interrupts off.
  * @slots: the finished fences, CQE statuses and device times of the last
  *	MTIA_WAIT_WINDOW jobs, indexed by seqno % MTIA_WAIT_WINDOW.
  */
@@ -103,7 +106,8 @@ struct mtia_uqueue {
  * struct mtia_file_priv - per open file.
  * @mdev: the device.
  * @ctx: context id written into the file's device commands.
- * @lock: protects @queues against concurrent create/destroy/lookup.
+ * @lock: protects @queues against concurrent create/destroy/lookup; a leaf
+ *	lock.
  * @queues: queue id -> struct mtia_uqueue.
  * @usage: device time of the file's jobs (fdinfo).
  */
@@ -179,7 +183,8 @@ static struct mtia_uqueue *mtia_uqueue_get(struct mtia_file_priv *fpriv,
 
 /**
  * mtia_job_hw_done() - the job's last command completed (CQ handler).
- * @job: the job, off its hardware queue.
+ * @job: the job, off its hardware queue; caller holds its queue's
+ *	&mtia_hwq.lock.
  */
 void mtia_job_hw_done(struct mtia_job *job)
 {
@@ -188,6 +193,8 @@ void mtia_job_hw_done(struct mtia_job *job)
 	u64 now = ktime_get_ns();
 	unsigned long flags;
 	unsigned int i;
+
+	lockdep_assert_held(&q->lock);
 
 	/*
 	 * On the device since it was queued, or since the job before it on
@@ -204,9 +211,21 @@ void mtia_job_hw_done(struct mtia_job *job)
 		uq->slots[i].device_ns = job->device_ns;
 	}
 	spin_unlock_irqrestore(&uq->slot_lock, flags);
+	trace_mtia_job_hw_done(&job->mdev->pdev->dev, q->idx, job->ctx,
+			       job->queue_id, job->seqno, job->first_err,
+			       job->first_err ? -EIO : 0);
 	if (job->first_err)
 		dma_fence_set_error(&job->hw_fence->base, -EIO);
 	dma_fence_signal(&job->hw_fence->base);
+}
+
+/* The job's finished fence signalled: what WAIT and syncobjs see. */
+static void mtia_job_finished_cb(struct dma_fence *f, struct dma_fence_cb *cb)
+{
+	struct mtia_job *job = container_of(cb, struct mtia_job, finished_cb);
+
+	trace_mtia_fence_signal(&job->mdev->pdev->dev, job->ctx, job->queue_id,
+				job->seqno, f->error);
 }
 
 static void mtia_job_release(struct mtia_job *job)
@@ -245,10 +264,18 @@ static struct dma_fence *mtia_run_job(struct drm_sched_job *sj)
 	struct mtia_hw_fence *f;
 
 	/* Cancelled by a reset (the guilty job or its queue's later jobs). */
-	if (sj->s_fence->finished.error)
+	if (sj->s_fence->finished.error) {
+		trace_mtia_run(&q->mdev->pdev->dev, q->idx, job->ctx,
+			       job->queue_id, job->seqno, job->ncmds,
+			       sj->s_fence->finished.error);
 		return NULL;
-	if (!READ_ONCE(q->up))
+	}
+	if (!READ_ONCE(q->up)) {
+		trace_mtia_run(&q->mdev->pdev->dev, q->idx, job->ctx,
+			       job->queue_id, job->seqno, job->ncmds,
+			       -ECANCELED);
 		return ERR_PTR(-ECANCELED);
+	}
 
 	f = job->hw_fence;
 	if (!f || f->base.ops) {
@@ -263,6 +290,8 @@ static struct dma_fence *mtia_run_job(struct drm_sched_job *sj)
 	dma_fence_init(&f->base, &mtia_hw_fence_ops, &q->fence_lock,
 		       q->fence_ctx, ++q->fence_seq);
 	job->hw_start_ns = ktime_get_ns();
+	trace_mtia_run(&q->mdev->pdev->dev, q->idx, job->ctx, job->queue_id,
+		       job->seqno, job->ncmds, 0);
 	mtia_hwq_queue_job(q, job);
 	return dma_fence_get(&f->base);
 }
@@ -276,7 +305,9 @@ static enum drm_gpu_sched_stat mtia_timedout_job(struct drm_sched_job *sj)
 	dev_err(&mdev->pdev->dev,
 		"hardware queue %u: job %llu of queue %u timed out after %u ms; resetting the device\n",
 		q->idx, job->seqno, job->uq->id, job_timeout_ms);
-	mtia_health_reset(mdev, sj);
+	trace_mtia_timeout(&mdev->pdev->dev, q->idx, job->ctx, job->queue_id,
+			   job->seqno, job_timeout_ms);
+	mtia_health_reset(mdev, sj, "timeout");
 	return DRM_GPU_SCHED_STAT_NOMINAL;
 }
 
@@ -284,6 +315,10 @@ static void mtia_free_job(struct drm_sched_job *sj)
 {
 	struct mtia_job *job = to_mtia_job(sj);
 
+	/* A no-op once the fence signalled, which it normally has. */
+	if (job->finished_cb_added)
+		dma_fence_remove_callback(&sj->s_fence->finished,
+					  &job->finished_cb);
 	drm_sched_job_cleanup(sj);
 	mtia_job_release(job);
 }
@@ -299,12 +334,14 @@ static const struct drm_sched_backend_ops mtia_sched_ops = {
  * @mdev: the device.
  * @bad: the job that timed out, or NULL (firmware failure).
  *
- * Needs &mtia_jobs.reset_lock.
+ * Caller holds &mtia_jobs.reset_lock.
  */
 void mtia_jobs_reset_begin(struct mtia_device *mdev, struct drm_sched_job *bad)
 {
 	struct mtia_jobs *jobs = mdev->jobs;
 	unsigned int i;
+
+	lockdep_assert_held(&jobs->reset_lock);
 
 	for (i = 0; i < MTIA_NUM_QUEUES; i++) {
 		struct drm_gpu_scheduler *s = &jobs->hwq[i].sched;
@@ -321,12 +358,14 @@ void mtia_jobs_reset_begin(struct mtia_device *mdev, struct drm_sched_job *bad)
  * firmware came back and run the interrupted jobs again.
  * @mdev: the device.
  *
- * Needs &mtia_jobs.reset_lock.
+ * Caller holds &mtia_jobs.reset_lock.
  */
 void mtia_jobs_reset_end(struct mtia_device *mdev)
 {
 	struct mtia_jobs *jobs = mdev->jobs;
 	unsigned int i;
+
+	lockdep_assert_held(&jobs->reset_lock);
 
 	/* The device is reset: nothing of the old runs completes anymore. */
 	mtia_hwq_cancel_all(mdev, -ECANCELED);
@@ -880,6 +919,8 @@ int mtia_ioctl_submit(struct drm_device *drm, void *data,
 	}
 	job->mdev = mdev;
 	job->uq = uq;
+	job->ctx = fpriv->ctx;
+	job->queue_id = uq->id;
 	INIT_LIST_HEAD(&job->node);
 	job->hw_fence = kzalloc(sizeof(*job->hw_fence), GFP_KERNEL);
 	ucmds = kvmalloc_array(args->cmd_count, sizeof(*ucmds), GFP_KERNEL);
@@ -960,6 +1001,13 @@ int mtia_ioctl_submit(struct drm_device *drm, void *data,
 	uq->slots[slot].device_ns = 0;
 	spin_unlock_irq(&uq->slot_lock);
 	args->seqno = job->seqno;
+	/* Before the push: run_job may run (and trace) at once. */
+	trace_mtia_submit(&mdev->pdev->dev, job->ctx, job->queue_id,
+			  job->seqno, uq->hwq->idx, job->ncmds, job->nbos);
+	job->finished_cb_added =
+		!dma_fence_add_callback(&job->base.s_fence->finished,
+					&job->finished_cb,
+					mtia_job_finished_cb);
 	drm_sched_entity_push_job(&job->base);
 	mutex_unlock(&uq->lock);
 

@@ -25,6 +25,7 @@ struct mtia_device;
 #define MTIA_HWQ_ORDER		8	/* 256-entry SQ and CQ */
 #define MTIA_HWQ_ENTRIES	BIT(MTIA_HWQ_ORDER)
 #define MTIA_WAIT_WINDOW	256	/* finished fences kept per user queue */
+#define MTIA_PRIO_NR		(MTIA_PRIO_HIGH + 1)	/* MTIA_PRIO_* classes */
 
 /* Engine classes whose busy time fdinfo reports per file (drm-engine-*). */
 enum mtia_engine_class {
@@ -39,9 +40,15 @@ enum mtia_engine_class {
  * @idx: queue number (0..MTIA_NUM_QUEUES - 1).
  * @prio: MTIA_PRIO_* programmed in CTRL.
  * @vec: MSI-X vector of its CQ.
- * @sq: SQ ring (DMA-coherent), @sq_dma its bus address.
- * @cq: CQ ring (DMA-coherent), @cq_dma its bus address.
- * @lock: protects the ring state and @jobs; taken from the IRQ handler.
+ * @sq: SQ ring (DMA-coherent).
+ * @sq_dma: bus address of @sq.
+ * @cq: CQ ring (DMA-coherent).
+ * @cq_dma: bus address of @cq.
+ * @lock: protects @sq_tail, @sq_head, @cq_head, @phase, @up, @stalled,
+ *	@jobs and @last_done_ns, and the mtia_job fields the CQ handler
+ *	updates (next_cmd, outstanding, first_err, device_ns); taken from the
+ *	IRQ handler (spin_lock_irqsave). Taken before &mtia_uqueue.slot_lock
+ *	and @fence_lock (the CQ handler signals fences under it).
  * @sq_tail: next SQ slot the driver writes.
  * @sq_head: SQ head from the last CQE (slots before it may be reused).
  * @cq_head: next CQ slot to read.
@@ -50,9 +57,14 @@ enum mtia_engine_class {
  * @stalled: fault injection: the doorbell is not rung until the next reset.
  * @jobs: jobs handed to this queue by run_job, oldest first; the first
  *	ones have all their commands in the SQ, later ones may wait for room.
- * @fence_lock: lock of the hardware fences.
+ * @fence_lock: protects the hardware fences' state (their dma_fence lock).
  * @fence_ctx: dma_fence context of the hardware fences.
- * @fence_seq: last hardware fence seqno.
+ * @fence_seq: last hardware fence seqno (run_job only: drm_sched runs one
+ *	run_job of a scheduler at a time).
+ * @users: user queues bound to this queue (see mtia_hwq_pick()).
+ * @irq: Linux IRQ number of @vec (0 on the admin vector).
+ * @irq_cpu: CPU @irq was last pointed at (-1: never); lockless, a hint.
+ * @irq_moved: jiffies of that move.
  * @sched: the DRM GPU scheduler feeding this queue.
  * @last_done_ns: when this queue's last job completed (under @lock): a
  *	job queued behind another starts on the device when that one ends.
@@ -74,7 +86,7 @@ struct mtia_hwq {
 	bool up;
 	bool stalled;
 	struct list_head jobs;
-	spinlock_t fence_lock; /* of the hardware fences */
+	spinlock_t fence_lock; /* see @fence_lock above */
 	u64 fence_ctx;
 	u64 fence_seq;
 	atomic_t users;
@@ -88,8 +100,10 @@ struct mtia_hwq {
 /**
  * struct mtia_jobs - per-device job submission state.
  * @hwq: the hardware queues.
- * @reset_lock: serialises device resets by the timeout handler and the
- *	firmware watchdog.
+ * @reset_lock: serialises device resets (timeout handler, firmware
+ *	watchdog, sysfs reset) and remove's job cancelling: protects the
+ *	hardware queues' jobs across a stop/reset/resubmit. Taken before
+ *	&mtia_device.mbox_lock (recovery reboots the firmware under it).
  * @timeout_wq: ordered workqueue shared by all schedulers' timeout handlers,
  *	so only one reset runs at a time.
  * @submit_wq: per-CPU workqueue running the schedulers' run_job and free_job
@@ -98,7 +112,8 @@ struct mtia_hwq {
  * @fault: pending fault injection (MTIA_FAULT_*), consumed by the next job.
  * @sched_ready: the schedulers were initialised.
  * @class_scheds: per MTIA_PRIO_* class, its schedulers (the entities keep a
- *	pointer to these arrays); @class_n: how many.
+ *	pointer to these arrays).
+ * @class_n: per MTIA_PRIO_* class, how many schedulers @class_scheds holds.
  */
 struct mtia_jobs {
 	struct mtia_hwq hwq[MTIA_NUM_QUEUES];
@@ -108,8 +123,8 @@ struct mtia_jobs {
 	struct ida ctx_ida;
 	atomic_t fault;
 	bool sched_ready;
-	struct drm_gpu_scheduler *class_scheds[MTIA_PRIO_HIGH + 1][MTIA_NUM_QUEUES];
-	unsigned int class_n[MTIA_PRIO_HIGH + 1];
+	struct drm_gpu_scheduler *class_scheds[MTIA_PRIO_NR][MTIA_NUM_QUEUES];
+	unsigned int class_n[MTIA_PRIO_NR];
 };
 
 #define MTIA_FAULT_NONE		0
@@ -147,6 +162,7 @@ void mtia_file_engine_ns(struct drm_file *file, u64 ns[MTIA_ENGINE_NR]);
 /**
  * struct mtia_hw_fence - completion of one job on a hardware queue,
  *	signalled by the CQ handler (with an error if a command failed).
+ * @base: the fence, on &mtia_hwq.fence_lock.
  */
 struct mtia_hw_fence {
 	struct dma_fence base;
@@ -154,6 +170,9 @@ struct mtia_hw_fence {
 
 /**
  * struct mtia_job_sgt - the device's view of one pinned host BO.
+ * @cpu: the struct mtia_sgt and its entries (DMA-coherent).
+ * @dma: bus address of @cpu, the command operand's MTIA_ADDR_SGT address.
+ * @size: bytes at @cpu.
  */
 struct mtia_job_sgt {
 	void *cpu;
@@ -169,8 +188,13 @@ struct mtia_uqueue;
  * @mdev: the device.
  * @uq: the user queue (referenced).
  * @seqno: sequence number in @uq.
- * @cmds: translated device commands, @ncmds of them.
- * @bos: referenced BOs, @nbos of them; @pinned[i] for pinned host BOs.
+ * @ctx: context id of the submitting file (as in the commands' ctx).
+ * @queue_id: id of @uq in its file (for the tracepoints).
+ * @cmds: translated device commands.
+ * @ncmds: number of @cmds.
+ * @nbos: number of @bos.
+ * @bos: referenced BOs.
+ * @pinned: per BO, true if it is a host BO pinned for the device.
  * @sgts: per BO, the device SG table of a host BO.
  * @node: in mtia_hwq.jobs while on the hardware.
  * @next_cmd: next command to write to the SQ.
@@ -182,12 +206,17 @@ struct mtia_uqueue;
  * @fault: MTIA_FAULT_* injected into this job.
  * @engine: enum mtia_engine_class its device time is counted under.
  * @hw_start_ns: when run_job handed it to its hardware queue.
+ * @finished_cb: on the scheduler's finished fence: the mtia_fence_signal
+ *	tracepoint.
+ * @finished_cb_added: @finished_cb is (or was) on the finished fence.
  */
 struct mtia_job {
 	struct drm_sched_job base;
 	struct mtia_device *mdev;
 	struct mtia_uqueue *uq;
 	u64 seqno;
+	u32 ctx;
+	u32 queue_id;
 	struct mtia_cmd *cmds;
 	u32 ncmds;
 	u32 nbos;
@@ -203,11 +232,14 @@ struct mtia_job {
 	int fault;
 	u8 engine;
 	u64 hw_start_ns;
+	struct dma_fence_cb finished_cb;
+	bool finished_cb_added;
 };
 
 void mtia_job_hw_done(struct mtia_job *job);
 
 /* mtia_health.c: device reset + firmware reboot with jobs stopped/rerun */
-void mtia_health_reset(struct mtia_device *mdev, struct drm_sched_job *bad);
+void mtia_health_reset(struct mtia_device *mdev, struct drm_sched_job *bad,
+		       const char *reason);
 
 #endif /* __MTIA_JOB_H__ */

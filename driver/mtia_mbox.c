@@ -168,6 +168,8 @@ int mtia_mbox_ping(struct mtia_device *mdev, u16 *seq, u64 *rtt_ns)
 	ktime_t t0;
 	int ret, i;
 
+	lockdep_assert_held(&mdev->mbox_lock);
+
 	for (i = 0; i < ARRAY_SIZE(msg.args); i++)
 		msg.args[i] = cookie + i;
 	t0 = ktime_get();
@@ -200,6 +202,8 @@ int mtia_mbox_get_param(struct mtia_device *mdev, u32 id, u32 *value)
 	struct mtia_mbox_msg msg = { .opcode = MTIA_ADMIN_GET_PARAM };
 	int ret;
 
+	lockdep_assert_held(&mdev->mbox_lock);
+
 	msg.args[0] = id;
 	ret = mtia_mbox_exec(mdev, &msg, mtia_mbox_timeout_ms, 0);
 	if (!ret)
@@ -220,6 +224,7 @@ int mtia_mbox_set_param(struct mtia_device *mdev, u32 id, u32 value)
 {
 	struct mtia_mbox_msg msg = { .opcode = MTIA_ADMIN_SET_PARAM };
 
+	lockdep_assert_held(&mdev->mbox_lock);
 	msg.args[0] = id;
 	msg.args[1] = value;
 	return mtia_mbox_exec(mdev, &msg, mtia_mbox_timeout_ms, 0);

@@ -28,6 +28,7 @@
 
 #include "mtia_hw.h"
 #include "mtia_job.h"
+#include "mtia_trace.h"
 
 static const u32 mtia_hwq_prio[MTIA_NUM_QUEUES] = {
 	MTIA_PRIO_HIGH, MTIA_PRIO_HIGH,
@@ -40,6 +41,8 @@ static void mtia_hwq_fill(struct mtia_hwq *q)
 {
 	struct mtia_job *job;
 	u32 written = 0, next;
+
+	lockdep_assert_held(&q->lock);
 
 	if (!q->up || q->stalled)
 		return;
@@ -133,6 +136,11 @@ static bool mtia_hwq_process(struct mtia_hwq *q)
 			/* A queue completes in order: this is command ncmds - outstanding. */
 			u32 idx = job->ncmds - job->outstanding;
 
+			trace_mtia_cqe(&mdev->pdev->dev, q->idx, cqe->cid,
+				       mtia_cqe_status(st), READ_ONCE(cqe->result),
+				       job->ctx, job->queue_id, job->seqno,
+				       idx);
+
 			if (mtia_cqe_status(st) && !job->first_err)
 				job->first_err = mtia_cqe_status(st);
 			if (!mtia_cqe_status(st) &&
@@ -143,6 +151,9 @@ static bool mtia_hwq_process(struct mtia_hwq *q)
 				mtia_job_hw_done(job);
 			}
 		} else {
+			trace_mtia_cqe(&mdev->pdev->dev, q->idx, cqe->cid,
+				       mtia_cqe_status(st), READ_ONCE(cqe->result),
+				       0, 0, 0, 0);
 			dev_warn_ratelimited(&mdev->pdev->dev,
 					     "queue %u: completion without a job (cid %u status %u)\n",
 					     q->idx, cqe->cid, mtia_cqe_status(st));
@@ -298,7 +309,7 @@ void mtia_hwq_program_all(struct mtia_device *mdev)
 
 /**
  * mtia_hwq_stop_all() - stop consuming completions (before a reset).
- * @mdev: the device.
+ * @mdev: the device; caller holds &mtia_jobs.reset_lock.
  *
  * The device reset that follows disables the queues without writing any
  * completion; the jobs stay on the lists until mtia_hwq_cancel_all().
@@ -309,6 +320,7 @@ void mtia_hwq_stop_all(struct mtia_device *mdev)
 	unsigned long flags;
 	unsigned int i;
 
+	lockdep_assert_held(&jobs->reset_lock);
 	for (i = 0; i < MTIA_NUM_QUEUES; i++) {
 		spin_lock_irqsave(&jobs->hwq[i].lock, flags);
 		jobs->hwq[i].up = false;
@@ -319,7 +331,7 @@ void mtia_hwq_stop_all(struct mtia_device *mdev)
 /**
  * mtia_hwq_cancel_all() - drop every job from the queues, signalling its
  * hardware fence with @error.
- * @mdev: the device, queues stopped.
+ * @mdev: the device, queues stopped; caller holds &mtia_jobs.reset_lock.
  * @error: negative errno for the fences.
  */
 void mtia_hwq_cancel_all(struct mtia_device *mdev, int error)
@@ -329,6 +341,8 @@ void mtia_hwq_cancel_all(struct mtia_device *mdev, int error)
 	unsigned long flags;
 	unsigned int i;
 
+	lockdep_assert_held(&jobs->reset_lock);
+
 	for (i = 0; i < MTIA_NUM_QUEUES; i++) {
 		struct mtia_hwq *q = &jobs->hwq[i];
 
@@ -336,6 +350,10 @@ void mtia_hwq_cancel_all(struct mtia_device *mdev, int error)
 		list_for_each_entry_safe(job, tmp, &q->jobs, node) {
 			list_del_init(&job->node);
 			job->outstanding = 0;
+			trace_mtia_job_hw_done(&mdev->pdev->dev, q->idx,
+					       job->ctx, job->queue_id,
+					       job->seqno, job->first_err,
+					       error);
 			dma_fence_set_error(&job->hw_fence->base, error);
 			dma_fence_signal(&job->hw_fence->base);
 		}

@@ -257,7 +257,7 @@ static ssize_t reset_store(struct device *dev, struct device_attribute *attr,
 	if (READ_ONCE(mdev->fw_state) == MTIA_FW_DEAD)
 		return -EIO;
 	dev_info(dev, "reset requested through sysfs\n");
-	mtia_health_reset(mdev, NULL);
+	mtia_health_reset(mdev, NULL, "sysfs");
 	return READ_ONCE(mdev->fw_state) == MTIA_FW_READY ? count : -EIO;
 }
 static DEVICE_ATTR_WO(reset);

@@ -2,7 +2,7 @@
 # Runs every test suite and ends with the combined "N passed, N failed".
 # Called by `make test` after setup and build. Logs go to build/test-logs/.
 #   host:  test models (PyTorch -> ONNX -> .mtia), unit + ABI tests
-#          (ctest), driver checkpatch, QEMU qtests,
+#          (ctest), driver checkpatch and kernel-doc, QEMU qtests,
 #          VM-harness self-test
 #   guest: libmtia/ioctl gtests, mtia-smi, driver reload (one VM, 2 devices)
 set -u
@@ -43,6 +43,25 @@ checkpatch() {
   fi
 }
 
+# The driver's kernel-doc comments through the kernel's own scripts/kernel-doc
+# (6.12, from the guest kernel's kbuild package that driver/build.sh builds
+# against): any warning fails.
+kerneldoc() {
+  local kd out
+  kd=build/deps/guest/root/usr/src/linux-headers-$(cat build/deps/guest/kver 2>/dev/null)/scripts/kernel-doc
+  if [ ! -x "$kd" ]; then
+    echo "no scripts/kernel-doc at $kd (scripts/fetch-guest-kernel.sh)"
+    echo "0 passed, 1 failed"; return 1
+  fi
+  out=$("$kd" -none driver/*.c driver/*.h 2>&1)
+  if [ -z "$out" ] && "$kd" -none driver/*.c driver/*.h >/dev/null 2>&1; then
+    echo "1 passed, 0 failed"
+  else
+    printf '%s\n' "$out"
+    echo "0 passed, 1 failed"; return 1
+  fi
+}
+
 # The in-VM suite boots two devices with different properties; iomem=relaxed
 # lets test-driver.sh poke BAR0 through sysfs to provoke a device error.
 vm_suite() {
@@ -63,6 +82,7 @@ prepare_models() {
 suite "test models (PyTorch export, mtia-compile)" prepare_models
 suite "unit tests" ctest --test-dir build/cmake --output-on-failure
 suite "driver checkpatch" checkpatch
+suite "driver kernel-doc" kerneldoc
 suite "qemu qtests" qemu-device/run-qtests.sh
 suite "vm harness" tests/vm/test-harness.sh
 suite "in-vm" vm_suite

@@ -128,6 +128,10 @@ struct mtia_core final : public mtia::rv32::Bus, public mtia::QueueHost {
     uint64_t device_ns() override {
         return host_ns() + mtime_offset_ * (1'000'000'000u / MTIA_CC_TIMEBASE_HZ);
     }
+    bool tracing() const override { return trace_fn_ != nullptr; }
+    void trace(const mtia_core_trace_event &ev) override {
+        if (trace_fn_) trace_fn_(trace_opaque_, &ev);
+    }
     // The host's monotonic clock since the core was made.
     uint64_t host_ns() const {
         return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(
@@ -138,6 +142,9 @@ struct mtia_core final : public mtia::rv32::Bus, public mtia::QueueHost {
     const mtia_core_config cfg;
     const mtia_core_host_ops ops;
     void *const opaque;
+    // mtia_core_set_trace(): set while the queues are idle, read by any thread.
+    mtia_core_trace_fn trace_fn_ = nullptr;
+    void *trace_opaque_ = nullptr;
 
     // ---- host effects, delivered after mu_ is released ------------------
     // Locks mu_; on destruction unlocks it, then raises the interrupt and
@@ -828,6 +835,49 @@ struct mtia_core *mtia_core_new(const struct mtia_core_config *cfg,
 }
 
 void mtia_core_free(struct mtia_core *core) { delete core; }
+
+void mtia_core_set_trace(struct mtia_core *core, mtia_core_trace_fn fn, void *opaque)
+{
+    core->trace_opaque_ = opaque;
+    core->trace_fn_ = fn;
+}
+
+const char *mtia_core_opcode_name(uint32_t opcode)
+{
+    switch (opcode) {
+    case MTIA_CMD_NOP: return "NOP";
+    case MTIA_CMD_COPY: return "COPY";
+    case MTIA_CMD_FILL: return "FILL";
+    case MTIA_CMD_FENCE: return "FENCE";
+    case MTIA_CMD_TIMESTAMP: return "TIMESTAMP";
+    case MTIA_CMD_COMPUTE: return "COMPUTE";
+    default: return "?";
+    }
+}
+
+const char *mtia_core_cqe_status_name(uint32_t status)
+{
+    switch (status) {
+    case MTIA_CQE_OK: return "OK";
+    case MTIA_CQE_BAD_OPCODE: return "BAD_OPCODE";
+    case MTIA_CQE_BAD_FIELD: return "BAD_FIELD";
+    case MTIA_CQE_BAD_ADDRESS: return "BAD_ADDRESS";
+    case MTIA_CQE_DMA_ERROR: return "DMA_ERROR";
+    case MTIA_CQE_ABORTED: return "ABORTED";
+    case MTIA_CQE_BAD_PROGRAM: return "BAD_PROGRAM";
+    default: return "?";
+    }
+}
+
+const char *mtia_core_trace_source_name(uint32_t source)
+{
+    switch (source) {
+    case MTIA_CORE_TRACE_BY_FIRMWARE: return "firmware";
+    case MTIA_CORE_TRACE_BY_ENGINE: return "engine";
+    case MTIA_CORE_TRACE_BY_RING: return "ring";
+    default: return "?";
+    }
+}
 
 uint64_t mtia_core_mmio_read(struct mtia_core *core, uint64_t offset, unsigned size)
 {

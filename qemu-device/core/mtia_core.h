@@ -29,6 +29,7 @@ extern "C" {
 #endif
 
 struct mtia_core;
+struct mtia_core_trace_event;
 
 /* Device properties, validated by mtia_core_config_validate(). */
 struct mtia_core_config {
@@ -63,6 +64,58 @@ struct mtia_core_host_ops {
     int (*dma_read)(void *opaque, uint64_t addr, void *buf, uint64_t len);
     int (*dma_write)(void *opaque, uint64_t addr, const void *buf, uint64_t len);
 };
+
+/* Trace hook (docs/debugging.md), set by mtia_core_set_trace(): a command's
+ * path through the queues and every command error, one struct
+ * mtia_core_trace_event each. Called from any thread (vCPU MMIO for
+ * doorbells, the control core for fetch and dispatch, engine workers for
+ * completions) with no core state lock held (a queue's ring lock may be: the
+ * hook must not call back into the core). */
+typedef void (*mtia_core_trace_fn)(void *opaque, const struct mtia_core_trace_event *ev);
+
+/* What the trace hook reports, in the order a command meets them. */
+enum mtia_core_trace_kind {
+    MTIA_CORE_TRACE_DOORBELL_SQ = 1, /* host rang SQ_TAIL: value = the tail */
+    MTIA_CORE_TRACE_DOORBELL_CQ,     /* host rang CQ_HEAD: value = the head */
+    MTIA_CORE_TRACE_FETCH,       /* firmware fetched SQ[slot]: cid, opcode;
+                                    value = the SQ head after it */
+    MTIA_CORE_TRACE_DISPATCH,    /* handed to the queue's engine: cid, opcode */
+    MTIA_CORE_TRACE_CQE,         /* CQE written to CQ[slot]: cid, status,
+                                    value = result */
+    MTIA_CORE_TRACE_CMD_ERROR,   /* a command failed (source says who found
+                                    it): cid, opcode, status, value = result;
+                                    for RING, cid and opcode are unknown (0)
+                                    and slot is the ring slot */
+};
+
+/* mtia_core_trace_event.source of MTIA_CORE_TRACE_CMD_ERROR. */
+enum mtia_core_trace_source {
+    MTIA_CORE_TRACE_BY_FIRMWARE = 1, /* refused by firmware (Q_COMPLETE) */
+    MTIA_CORE_TRACE_BY_ENGINE,       /* failed in the engine */
+    MTIA_CORE_TRACE_BY_RING,         /* SQ fetch or CQE write DMA failed:
+                                        the queue stopped (STATUS.ERROR) */
+};
+
+struct mtia_core_trace_event {
+    uint32_t kind;      /* enum mtia_core_trace_kind */
+    uint32_t queue;
+    uint32_t cid;
+    uint32_t opcode;    /* MTIA_CMD_* (FETCH, DISPATCH, CMD_ERROR) */
+    uint32_t status;    /* MTIA_CQE_* (CQE, CMD_ERROR) */
+    uint32_t source;    /* enum mtia_core_trace_source (CMD_ERROR) */
+    uint32_t slot;      /* SQ slot (FETCH, RING errors) or CQ slot (CQE) */
+    uint64_t value;     /* see the kinds */
+};
+
+/* Installs (or with NULL removes) the trace hook; none by default, and
+ * without one no event is even built. Call while no queue is enabled (QEMU:
+ * realize), as the core's threads read the hook without a lock. */
+void mtia_core_set_trace(struct mtia_core *core, mtia_core_trace_fn fn, void *opaque);
+
+/* Names for trace output: "COPY", "BAD_ADDRESS"...; "?" if unknown. */
+const char *mtia_core_opcode_name(uint32_t opcode);
+const char *mtia_core_cqe_status_name(uint32_t status);
+const char *mtia_core_trace_source_name(uint32_t source);
 
 /* Migratable state: plain fields so the glue can describe them in vmstate.
  * Version 1 is the register block alone; version 2 adds firmware boot, the

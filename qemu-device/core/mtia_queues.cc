@@ -12,7 +12,9 @@
 // Data DMA (COPY/FILL/TIMESTAMP operands) holds no lock at all, so a long
 // copy never blocks MMIO or the control core. raise_irq is called with no
 // core/engine state lock held (a queue's ring_mu may be held; the host must
-// not call back into the core from raise_irq).
+// not call back into the core from raise_irq). The same goes for the trace
+// hook (trace()), which reports doorbells, fetches, dispatches, CQEs and
+// command errors where they happen, only when the host set one.
 #include "mtia_queues.h"
 
 #include <algorithm>
@@ -248,10 +250,13 @@ void QueueEngine::disable(unsigned qi, std::unique_lock<std::mutex> &l) {
             const int rc = host_.dma_write(addr, &w, sizeof(w));
             l2.lock();
             if (rc) break;
+            const uint32_t slot = q.cq_tail;
             q.cq_tail = (q.cq_tail + 1) % n;
             if (q.cq_tail == 0) q.phase ^= 1;
             q.completions++;
             irq = true;
+            l2.unlock();
+            trace(MTIA_CORE_TRACE_CQE, qi, w.cid, 0, w.status >> 1, w.result, slot);
         }
         std::unique_lock<std::mutex> l2(mu_);
         q.unsignalled = 0;
@@ -305,7 +310,7 @@ QueueEngine::Access QueueEngine::host_write(uint64_t off, uint32_t val) {
         const uint64_t r = (off - MTIA_REG_DOORBELL_BASE) % MTIA_DOORBELL_STRIDE;
         Queue &q = q_[qi];
         if (r == MTIA_DB_SQ_TAIL) {
-            std::lock_guard<std::mutex> l(mu_);
+            std::unique_lock<std::mutex> l(mu_);
             if (!enabled(q)) return Access::kOk;  // ignored while disabled
             if (val >= sq_entries(q)) {
                 q.status |= MTIA_Q_STATUS_BAD_DB;
@@ -313,6 +318,8 @@ QueueEngine::Access QueueEngine::host_write(uint64_t off, uint32_t val) {
             }
             q.sq_tail = val;
             update_meip();
+            l.unlock();
+            trace(MTIA_CORE_TRACE_DOORBELL_SQ, qi, 0, 0, 0, val);
             return Access::kOk;
         }
         if (r == MTIA_DB_CQ_HEAD) {
@@ -326,6 +333,9 @@ QueueEngine::Access QueueEngine::host_write(uint64_t off, uint32_t val) {
             q.cq_head = val;
             const uint64_t gen = q.gen;
             bool irq = false;
+            l.unlock();
+            trace(MTIA_CORE_TRACE_DOORBELL_CQ, qi, 0, 0, 0, val);
+            l.lock();
             // Completions held for room go out now, in order.
             while (!q.held.empty() && running(q)) {
                 mtia_cqe c = q.held.front();
@@ -448,15 +458,36 @@ int QueueEngine::write_cqe(unsigned qi, mtia_cqe c, uint64_t gen, bool *irq) {
     const int rc = host_.dma_write(addr, &c, sizeof(c));
     l.lock();
     if (q.gen != gen) return -1;
+    const uint32_t slot = q.cq_tail;
     if (rc) {
         stop_queue_on_error(qi);
+        l.unlock();
+        trace(MTIA_CORE_TRACE_CMD_ERROR, qi, 0, 0, MTIA_CQE_DMA_ERROR, 0, slot,
+              MTIA_CORE_TRACE_BY_RING);
         return -2;
     }
     q.cq_tail = (q.cq_tail + 1) % n;
     if (q.cq_tail == 0) q.phase ^= 1;
     q.completions++;
     if (note_completion(q)) *irq = true;
+    l.unlock();
+    trace(MTIA_CORE_TRACE_CQE, qi, c.cid, 0, c.status >> 1, c.result, slot);
     return 0;
+}
+
+void QueueEngine::trace(uint32_t kind, unsigned qi, uint32_t cid, uint32_t opcode,
+                        uint32_t status, uint64_t value, uint32_t slot, uint32_t source) {
+    if (!host_.tracing()) return;
+    mtia_core_trace_event ev{};
+    ev.kind = kind;
+    ev.queue = qi;
+    ev.cid = cid;
+    ev.opcode = opcode;
+    ev.status = status;
+    ev.source = source;
+    ev.slot = slot;
+    ev.value = value;
+    host_.trace(ev);
 }
 
 // Coalescing: true if this completion raises the vector now. Count 0 = 1;
@@ -558,6 +589,9 @@ bool QueueEngine::fw_write(uint32_t off, unsigned size, uint32_t val) {
 
 void QueueEngine::fetch(unsigned qi) {
     Queue &q = q_[qi];
+    mtia_cmd fetched{};
+    int traced = 0;  // 1: fetched, -1: ring read failed
+    uint32_t slot = 0, head_after = 0;
     {
         std::lock_guard<std::mutex> ring(q.ring_mu);
         std::unique_lock<std::mutex> l(mu_);
@@ -572,11 +606,13 @@ void QueueEngine::fetch(unsigned qi) {
         mtia_cmd c;
         const int rc = host_.dma_read(addr, &c, sizeof(c));
         l.lock();
+        slot = head;
         if (q.gen != gen) {
             fetch_status_ = MTIA_CQE_ABORTED;
         } else if (rc) {
             fetch_status_ = MTIA_CQE_DMA_ERROR;
             stop_queue_on_error(qi);
+            traced = -1;
         } else {
             q.sq_head = (head + 1) % sq_entries(q);
             sqe_ = c;
@@ -586,14 +622,22 @@ void QueueEngine::fetch(unsigned qi) {
             sqe_gen_ = gen;
             fetch_status_ = MTIA_CQE_OK;
             update_meip();
+            fetched = c;
+            head_after = q.sq_head;
+            traced = 1;
         }
     }
+    if (traced > 0)
+        trace(MTIA_CORE_TRACE_FETCH, qi, fetched.cid, fetched.opcode, 0, head_after, slot);
+    else if (traced < 0)
+        trace(MTIA_CORE_TRACE_CMD_ERROR, qi, 0, 0, MTIA_CQE_DMA_ERROR, 0, slot,
+              MTIA_CORE_TRACE_BY_RING);
     flush_errors();
 }
 
 // false: no fetched command for queue @qi (a firmware bug: access fault).
 bool QueueEngine::dispatch(unsigned qi) {
-    std::lock_guard<std::mutex> l(mu_);
+    std::unique_lock<std::mutex> l(mu_);
     Queue &q = q_[qi];
     if (!sqe_valid_ || sqe_q_ != qi) return false;
     sqe_valid_ = false;
@@ -601,6 +645,9 @@ bool QueueEngine::dispatch(unsigned qi) {
     q.fifo.push_back(Item{sqe_, sqe_head_, false, 0});
     q.inflight++;
     q.cv.notify_all();
+    const mtia_cmd c = sqe_;
+    l.unlock();
+    trace(MTIA_CORE_TRACE_DISPATCH, qi, c.cid, c.opcode, 0, 0);
     return true;
 }
 
@@ -609,10 +656,18 @@ bool QueueEngine::complete(unsigned qi, uint16_t status) {
     mtia_cqe c{};
     uint64_t gen;
     {
-        std::lock_guard<std::mutex> l(mu_);
+        std::unique_lock<std::mutex> l(mu_);
         if (!sqe_valid_ || sqe_q_ != qi) return false;
         sqe_valid_ = false;
         if (sqe_gen_ != q.gen || !running(q)) return true;
+        if (status != MTIA_CQE_OK) {  // refused by firmware
+            const mtia_cmd bad = sqe_;
+            l.unlock();
+            trace(MTIA_CORE_TRACE_CMD_ERROR, qi, bad.cid, bad.opcode, status, 0, 0,
+                  MTIA_CORE_TRACE_BY_FIRMWARE);
+            l.lock();
+            if (sqe_gen_ != q.gen || !running(q)) return true;  // disabled meanwhile: dropped
+        }
         if (q.inflight > 0) {  // behind the engine's work: keeps CQ order
             q.fifo.push_back(Item{sqe_, sqe_head_, true, status});
             q.inflight++;
@@ -686,6 +741,9 @@ void QueueEngine::worker_main(unsigned qi) {
         const uint64_t t0 = now_ns();
         if (!it.precompleted) execute(qi, it.cmd, gen, &status, &result);
         const uint64_t t1 = now_ns();
+        if (!it.precompleted && status != MTIA_CQE_OK && q.gen.load() == gen)
+            trace(MTIA_CORE_TRACE_CMD_ERROR, qi, it.cmd.cid, it.cmd.opcode, status, result, 0,
+                  MTIA_CORE_TRACE_BY_ENGINE);
 
         bool irq = false;
         {

@@ -39,6 +39,11 @@ public:
     virtual void queue_error(unsigned q) = 0;
     // Device time in ns (monotonic), for TIMESTAMP.
     virtual uint64_t device_ns() = 0;
+    // The trace hook (mtia_core_set_trace()): tracing() says whether one
+    // is set, so the engine builds no event otherwise. No engine lock but a
+    // queue's ring_mu is held when trace() is called.
+    virtual bool tracing() const { return false; }
+    virtual void trace(const mtia_core_trace_event & /*ev*/) {}
 };
 
 // One contiguous piece of a translated operand: device memory (host
@@ -169,6 +174,10 @@ private:
     void stop_queue_on_error(unsigned qi);              // mu_ held
     bool outranked(unsigned qi) const;                  // mu_ held
     void wake_workers();                                // mu_ held
+
+    // Reports to the host's trace hook, if any; no engine lock held.
+    void trace(uint32_t kind, unsigned qi, uint32_t cid, uint32_t opcode, uint32_t status,
+               uint64_t value, uint32_t slot = 0, uint32_t source = 0);
 
     void fetch(unsigned qi);
     bool dispatch(unsigned qi);

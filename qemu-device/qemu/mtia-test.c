@@ -1043,6 +1043,84 @@ static void test_queue_real_fw(void)
 }
 
 /* Queue registers and doorbells over MMIO, and that bad values are harmless. */
+/*
+ * The device's trace events (-trace 'mtia_*', logged with -D) and guest
+ * errors (-d guest_errors) for a command's path and for failed commands:
+ * a COPY (doorbell, fetch, dispatch, CQE), a COPY from memory that is not
+ * there and a bad opcode (both failed in the engine), a NOP (completed by
+ * firmware).
+ */
+static void test_trace_events(void)
+{
+    Mtia m;
+    QPCIBar bar2;
+    uint8_t img[512];
+    size_t len = fw_image_of(img, queue_fw, sizeof(queue_fw), 0);
+    struct mtia_cqe e;
+    g_autofree char *log = NULL, *text = NULL;
+    int fd;
+    unsigned i;
+
+    fw_sign(img, len);
+    fd = g_file_open_tmp("mtia-trace-XXXXXX", &log, NULL);
+    g_assert(fd >= 0);
+    close(fd);
+    m.qts = qtest_initf("-machine q35 -device mtia,addr=%d.0,devmem-size=64M "
+                        "-trace 'mtia_*' -d guest_errors -D %s", MTIA_SLOT, log);
+    m.bus = qpci_new_pc(m.qts, NULL);
+    m.dev = qpci_device_find(m.bus, MTIA_DEVFN);
+    g_assert(m.dev != NULL);
+    qpci_device_enable(m.dev);
+    m.bar0 = qpci_iomap(m.dev, MTIA_BAR_REGS, NULL);
+    bar2 = qpci_iomap(m.dev, MTIA_BAR_DEVMEM, NULL);
+
+    wr(&m, MTIA_REG_Q(1, MTIA_Q_SQ_BASE_LO), (uint32_t)QT_SQ);
+    wr(&m, MTIA_REG_Q(1, MTIA_Q_SQ_BASE_HI), 0);
+    wr(&m, MTIA_REG_Q(1, MTIA_Q_CQ_BASE_LO), (uint32_t)QT_CQ);
+    wr(&m, MTIA_REG_Q(1, MTIA_Q_CQ_BASE_HI), 0);
+    wr(&m, MTIA_REG_Q(1, MTIA_Q_SIZE), 4 | 4 << 8);
+    wr(&m, MTIA_REG_Q(1, MTIA_Q_CTRL), MTIA_Q_CTRL_ENABLE);
+    qtest_memset(m.qts, QT_CQ, 0, 0x1000);
+    qtest_memset(m.qts, QT_SRC, 0x3c, 4096);
+    q_cmd(&m, 0, MTIA_CMD_COPY, 10, 4096, QT_SRC, MTIA_ADDR_DEVMEM | 0x200000, 0);
+    q_cmd(&m, 1, MTIA_CMD_COPY, 11, 64, 0x40000000000ULL, MTIA_ADDR_DEVMEM, 0);
+    q_cmd(&m, 2, 0x7f, 12, 0, 0, 0, 0);
+    q_cmd(&m, 3, MTIA_CMD_NOP, 13, 0, 0, 0, 0);
+    wr(&m, MTIA_REG_DB(1, MTIA_DB_SQ_TAIL), 4);
+
+    qpci_memwrite(m.dev, bar2, 0, img, len);
+    wr(&m, MTIA_REG_FW_STAGE_LO, 0);
+    wr(&m, MTIA_REG_FW_STAGE_HI, 0);
+    wr(&m, MTIA_REG_FW_STAGE_SIZE, len);
+    wr(&m, MTIA_REG_FW_BOOT, MTIA_FW_BOOT_KEY);
+    for (i = 0; i < 4; i++) {
+        g_assert(q_wait_cqe(&m, i, 1, &e));
+        g_assert_cmpuint(e.cid, ==, 10 + i);
+    }
+    wr(&m, MTIA_REG_DB(1, MTIA_DB_CQ_HEAD), 4);
+    mtia_stop(&m);  /* QEMU exits: the log is complete */
+
+    g_assert(g_file_get_contents(log, &text, NULL, NULL));
+    unlink(log);
+    g_assert_nonnull(strstr(text, "mtia_doorbell queue 1 SQ_TAIL doorbell 4"));
+    g_assert_nonnull(strstr(text, "mtia_sqe_fetch queue 1 SQ[0] cid 10 COPY (0x1)"));
+    g_assert_nonnull(strstr(text, "mtia_dispatch queue 1 cid 10 COPY (0x1) to the engine"));
+    g_assert_nonnull(strstr(text, "mtia_cqe_posted queue 1 CQ[0] cid 10 OK (0) result 4096"));
+    g_assert_nonnull(strstr(text, "mtia_cmd_error queue 1 cid 11 COPY (0x1) failed: "
+                                  "DMA_ERROR (4), found by engine"));
+    g_assert_nonnull(strstr(text, "mtia_cqe_posted queue 1 CQ[1] cid 11 DMA_ERROR (4)"));
+    g_assert_nonnull(strstr(text, "mtia_cmd_error queue 1 cid 12 ? (0x7f) failed: "
+                                  "BAD_OPCODE (1), found by engine"));
+    g_assert_nonnull(strstr(text, "mtia: queue 1: command cid 12 ? (0x7f) failed: "
+                                  "BAD_OPCODE, found by engine"));
+    g_assert_nonnull(strstr(text, "mtia_cqe_posted queue 1 CQ[3] cid 13 OK (0)"));
+    g_assert_nonnull(strstr(text, "mtia_doorbell queue 1 CQ_HEAD doorbell 4"));
+    /* In order: doorbell, fetch, dispatch, CQE of the first COPY. */
+    g_assert(strstr(text, "SQ_TAIL doorbell 4") < strstr(text, "SQ[0] cid 10"));
+    g_assert(strstr(text, "SQ[0] cid 10") < strstr(text, "cid 10 COPY (0x1) to the engine"));
+    g_assert(strstr(text, "cid 10 COPY (0x1) to the engine") < strstr(text, "CQ[0] cid 10"));
+}
+
 static void test_queue_regs(void)
 {
     Mtia m;
@@ -1223,5 +1301,6 @@ int main(int argc, char **argv)
     qtest_add_func("/mtia/queue/roundtrip", test_queue_roundtrip);
     qtest_add_func("/mtia/queue/compute", test_queue_compute);
     qtest_add_func("/mtia/queue/real-fw", test_queue_real_fw);
+    qtest_add_func("/mtia/trace/events", test_trace_events);
     return g_test_run();
 }

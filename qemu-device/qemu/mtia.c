@@ -219,6 +219,59 @@ static int mtia_dma_write(void *opaque, uint64_t addr, const void *buf,
     return pci_dma_write(PCI_DEVICE(s), addr, buf, len) == MEMTX_OK ? 0 : -1;
 }
 
+/*
+ * The core's trace hook (mtia_core_set_trace()): a command's path through
+ * the queues (doorbell, SQE fetch, dispatch, CQE) as trace_mtia_* events
+ * (-trace 'mtia_*'), and every failed command also as a guest error
+ * (-d guest_errors): the guest sent a command the device refused or could
+ * not carry out. Any thread, no BQL
+ * (vCPUs, the control core, engine workers); both only take QEMU's log lock.
+ */
+static void mtia_trace(void *opaque, const struct mtia_core_trace_event *ev)
+{
+    switch (ev->kind) {
+    case MTIA_CORE_TRACE_DOORBELL_SQ:
+        trace_mtia_doorbell(ev->queue, "SQ_TAIL", ev->value);
+        break;
+    case MTIA_CORE_TRACE_DOORBELL_CQ:
+        trace_mtia_doorbell(ev->queue, "CQ_HEAD", ev->value);
+        break;
+    case MTIA_CORE_TRACE_FETCH:
+        trace_mtia_sqe_fetch(ev->queue, ev->slot, ev->cid,
+                             mtia_core_opcode_name(ev->opcode), ev->opcode);
+        break;
+    case MTIA_CORE_TRACE_DISPATCH:
+        trace_mtia_dispatch(ev->queue, ev->cid,
+                            mtia_core_opcode_name(ev->opcode), ev->opcode);
+        break;
+    case MTIA_CORE_TRACE_CQE:
+        trace_mtia_cqe_posted(ev->queue, ev->slot, ev->cid,
+                              mtia_core_cqe_status_name(ev->status),
+                              ev->status, ev->value);
+        break;
+    case MTIA_CORE_TRACE_CMD_ERROR:
+        trace_mtia_cmd_error(ev->queue, ev->cid,
+                             mtia_core_opcode_name(ev->opcode), ev->opcode,
+                             mtia_core_cqe_status_name(ev->status), ev->status,
+                             mtia_core_trace_source_name(ev->source),
+                             ev->value);
+        if (ev->source == MTIA_CORE_TRACE_BY_RING) {
+            qemu_log_mask(LOG_GUEST_ERROR,
+                          "mtia: queue %u: ring access failed at slot %u "
+                          "(%s): queue stopped\n", ev->queue, ev->slot,
+                          mtia_core_cqe_status_name(ev->status));
+        } else {
+            qemu_log_mask(LOG_GUEST_ERROR,
+                          "mtia: queue %u: command cid %u %s (0x%x) failed: "
+                          "%s, found by %s\n", ev->queue, ev->cid,
+                          mtia_core_opcode_name(ev->opcode), ev->opcode,
+                          mtia_core_cqe_status_name(ev->status),
+                          mtia_core_trace_source_name(ev->source));
+        }
+        break;
+    }
+}
+
 static const struct mtia_core_host_ops mtia_host_ops = {
     .raise_irq = mtia_raise_irq,
     .guest_error = mtia_guest_error,
@@ -348,6 +401,7 @@ static void mtia_realize(PCIDevice *pdev, Error **errp)
         error_setg(errp, "mtia: could not create the device core");
         return;
     }
+    mtia_core_set_trace(s->core, mtia_trace, s);
 
     pci_config_set_revision(pdev->config, s->revision);
 

@@ -35,6 +35,7 @@ run_suite "job submission" tests/vm/test-submit.sh
 run_suite "runtime buffers, streams, events" tests/vm/test-runtime.sh
 run_suite "models" tests/vm/test-models.sh
 run_suite "compute engine" tests/vm/test-compute.sh
+run_suite "tracepoints (every job's path, reset, timeout)" tests/vm/test-trace.sh
 run_suite "driver (nodes, IRQ self-test, reload x10)" tests/vm/test-driver.sh
 run_suite "firmware (boot, mailbox, log, faults, recovery)" tests/vm/test-firmware.sh
 
