@@ -54,10 +54,12 @@ awk -v e="$e1" -v f="$e2" -v a="$s1" -v b="$s2" -v p="$idle_p" \
 # ---- under load --------------------------------------------------------------
 # Two processes copying 48 MiB device <-> host in a loop until told to stop
 # (2 x 2 x 48 MiB of device memory fits the 256 MiB device of make test, also
-# while a process restarted after the reset overlaps its predecessor).
+# while a process restarted after the reset overlaps its predecessor). Each
+# process copies for seconds, so that the device, not process start-up in a
+# slow guest, fills the time, and a sample sees the same process twice.
 load() {
   while [ ! -e "$tmp/stop" ]; do
-    "$RUN" --bench copy --device "$idx" --size 48M --iters 40 --nop-iters 10 >/dev/null 2>"$tmp/err.$1" ||
+    "$RUN" --bench copy --device "$idx" --size 48M --iters 400 --nop-iters 10 >/dev/null 2>"$tmp/err.$1" ||
       { echo "load $1 failed: $(cat "$tmp/err.$1")" >"$tmp/failed.$1"; return 1; }
   done
 }
