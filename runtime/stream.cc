@@ -24,20 +24,6 @@ namespace {
 constexpr uint64_t kBatchBytes = 8ull << 20;
 constexpr int64_t kWaitChunkNs = 10'000'000'000;  // 10 s per WAIT ioctl
 
-const char *cqe_name(uint32_t st)
-{
-    switch (st) {
-    case MTIA_CQE_OK: return "OK";
-    case MTIA_CQE_BAD_OPCODE: return "BAD_OPCODE";
-    case MTIA_CQE_BAD_FIELD: return "BAD_FIELD";
-    case MTIA_CQE_BAD_ADDRESS: return "BAD_ADDRESS";
-    case MTIA_CQE_DMA_ERROR: return "DMA_ERROR";
-    case MTIA_CQE_ABORTED: return "ABORTED";
-    case MTIA_CQE_BAD_PROGRAM: return "BAD_PROGRAM";
-    }
-    return "unknown";
-}
-
 template <typename T>
 const std::shared_ptr<T> &live(const std::shared_ptr<T> &s, const char *what)
 {
@@ -174,7 +160,7 @@ int wait_job(int fd, uint32_t queue_id, uint64_t seqno, int64_t timeout_ns, uint
     }
     throw Error(MTIA_ERROR_IO, job + " failed on the device: status " + std::to_string(w.status) + " (" +
                                    std::strerror(-w.status) + "), CQE status " + std::to_string(w.cqe_status) +
-                                   " (MTIA_CQE_" + cqe_name(w.cqe_status) + ")");
+                                   " (MTIA_CQE_" + mtia_cqe_status_name(w.cqe_status) + ")");
 }
 
 StreamState::~StreamState()

@@ -502,6 +502,16 @@ static inline uint32_t mtia_cqe_phase(uint32_t status_word) { return status_word
 #define MTIA_CQE_ABORTED          5 /* queue disabled or device reset before it ran */
 #define MTIA_CQE_BAD_PROGRAM      6 /* COMPUTE: an op descriptor is invalid (result = op index) */
 
+/* "OK", "BAD_ADDRESS"...: the one spelling of a status in every layer's
+ * messages and traces; "?" if undefined. */
+static inline const char *mtia_cqe_status_name(uint32_t status)
+{
+    static const char *const names[] = {
+        "OK", "BAD_OPCODE", "BAD_FIELD", "BAD_ADDRESS", "DMA_ERROR", "ABORTED", "BAD_PROGRAM",
+    };
+    return status < sizeof(names) / sizeof(names[0]) ? names[status] : "?";
+}
+
 /* Scatter-gather table in host memory for MTIA_ADDR_SGT operands. */
 struct mtia_sgt {
     uint32_t magic;      /* MTIA_SGT_MAGIC */

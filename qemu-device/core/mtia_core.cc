@@ -40,6 +40,7 @@
 #include <thread>
 #include <vector>
 
+#include "mtia/mtia_cmd_rules.h"
 #include "mtia/mtia_spec.h"
 #include "mtia_bootrom.h"
 #include "mtia_queues.h"
@@ -844,29 +845,8 @@ void mtia_core_set_trace(struct mtia_core *core, mtia_core_trace_fn fn, void *op
 
 const char *mtia_core_opcode_name(uint32_t opcode)
 {
-    switch (opcode) {
-    case MTIA_CMD_NOP: return "NOP";
-    case MTIA_CMD_COPY: return "COPY";
-    case MTIA_CMD_FILL: return "FILL";
-    case MTIA_CMD_FENCE: return "FENCE";
-    case MTIA_CMD_TIMESTAMP: return "TIMESTAMP";
-    case MTIA_CMD_COMPUTE: return "COMPUTE";
-    default: return "?";
-    }
-}
-
-const char *mtia_core_cqe_status_name(uint32_t status)
-{
-    switch (status) {
-    case MTIA_CQE_OK: return "OK";
-    case MTIA_CQE_BAD_OPCODE: return "BAD_OPCODE";
-    case MTIA_CQE_BAD_FIELD: return "BAD_FIELD";
-    case MTIA_CQE_BAD_ADDRESS: return "BAD_ADDRESS";
-    case MTIA_CQE_DMA_ERROR: return "DMA_ERROR";
-    case MTIA_CQE_ABORTED: return "ABORTED";
-    case MTIA_CQE_BAD_PROGRAM: return "BAD_PROGRAM";
-    default: return "?";
-    }
+    const struct mtia_cmd_rule *r = mtia_cmd_rule(opcode);
+    return r ? r->name : "?";
 }
 
 const char *mtia_core_trace_source_name(uint32_t source)

@@ -112,9 +112,9 @@ struct mtia_core_trace_event {
  * realize), as the core's threads read the hook without a lock. */
 void mtia_core_set_trace(struct mtia_core *core, mtia_core_trace_fn fn, void *opaque);
 
-/* Names for trace output: "COPY", "BAD_ADDRESS"...; "?" if unknown. */
+/* Names for trace output: "COPY"...; "?" if unknown (CQE statuses:
+ * mtia_cqe_status_name() in mtia_spec.h). */
 const char *mtia_core_opcode_name(uint32_t opcode);
-const char *mtia_core_cqe_status_name(uint32_t status);
 const char *mtia_core_trace_source_name(uint32_t source);
 
 /* Migratable state: plain fields so the glue can describe them in vmstate.

@@ -246,26 +246,26 @@ static void mtia_trace(void *opaque, const struct mtia_core_trace_event *ev)
         break;
     case MTIA_CORE_TRACE_CQE:
         trace_mtia_cqe_posted(ev->queue, ev->slot, ev->cid,
-                              mtia_core_cqe_status_name(ev->status),
+                              mtia_cqe_status_name(ev->status),
                               ev->status, ev->value);
         break;
     case MTIA_CORE_TRACE_CMD_ERROR:
         trace_mtia_cmd_error(ev->queue, ev->cid,
                              mtia_core_opcode_name(ev->opcode), ev->opcode,
-                             mtia_core_cqe_status_name(ev->status), ev->status,
+                             mtia_cqe_status_name(ev->status), ev->status,
                              mtia_core_trace_source_name(ev->source),
                              ev->value);
         if (ev->source == MTIA_CORE_TRACE_BY_RING) {
             qemu_log_mask(LOG_GUEST_ERROR,
                           "mtia: queue %u: ring access failed at slot %u "
                           "(%s): queue stopped\n", ev->queue, ev->slot,
-                          mtia_core_cqe_status_name(ev->status));
+                          mtia_cqe_status_name(ev->status));
         } else {
             qemu_log_mask(LOG_GUEST_ERROR,
                           "mtia: queue %u: command cid %u %s (0x%x) failed: "
                           "%s, found by %s\n", ev->queue, ev->cid,
                           mtia_core_opcode_name(ev->opcode), ev->opcode,
-                          mtia_core_cqe_status_name(ev->status),
+                          mtia_cqe_status_name(ev->status),
                           mtia_core_trace_source_name(ev->source));
         }
         break;

@@ -275,9 +275,9 @@ TEST(TraceNames, OpcodesStatusesSources)
     EXPECT_STREQ(mtia_core_opcode_name(MTIA_CMD_COPY), "COPY");
     EXPECT_STREQ(mtia_core_opcode_name(MTIA_CMD_COMPUTE), "COMPUTE");
     EXPECT_STREQ(mtia_core_opcode_name(0xee), "?");
-    EXPECT_STREQ(mtia_core_cqe_status_name(MTIA_CQE_OK), "OK");
-    EXPECT_STREQ(mtia_core_cqe_status_name(MTIA_CQE_DMA_ERROR), "DMA_ERROR");
-    EXPECT_STREQ(mtia_core_cqe_status_name(0x7777), "?");
+    EXPECT_STREQ(mtia_cqe_status_name(MTIA_CQE_OK), "OK");
+    EXPECT_STREQ(mtia_cqe_status_name(MTIA_CQE_DMA_ERROR), "DMA_ERROR");
+    EXPECT_STREQ(mtia_cqe_status_name(0x7777), "?");
     EXPECT_STREQ(mtia_core_trace_source_name(MTIA_CORE_TRACE_BY_ENGINE), "engine");
     EXPECT_STREQ(mtia_core_trace_source_name(0), "?");
 }

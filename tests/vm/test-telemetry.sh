@@ -246,7 +246,7 @@ PY
   kill -INT "$model" "$model2" 2>/dev/null
   wait "$model2" || fail "second model run: $(cat "$tmp/model2.out")"
   wait "$model" && grep -q 'inferences: latency' "$tmp/model.out" &&
-    pass "resnet18 ran on the PE grid until observed ($(grep -o 'interrupted after [0-9]* of' "$tmp/model.out" || echo 'not interrupted'))" ||
+    pass "resnet18 ran on the PE grid until observed ($(grep -o 'interrupted after [0-9]* of [0-9]*' "$tmp/model.out" || echo 'not interrupted'))" ||
     fail "model run: $(cat "$tmp/model.out")"
   gt "$pe_u" 50 && pass "PE grid busy under inference (peak ${pe_u} %)" || fail "PE peak ${pe_u} %"
   gt "$pe_p" 12 && pass "compute draws more than copies (peak ${pe_p} W, ${pe_t} C)" ||
