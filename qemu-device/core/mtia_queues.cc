@@ -316,10 +316,16 @@ QueueEngine::Access QueueEngine::host_write(uint64_t off, uint32_t val) {
                 q.status |= MTIA_Q_STATUS_BAD_DB;
                 return Access::kBadDoorbell;
             }
+            // Reported before firmware can see the new tail (MEIP), so a
+            // fetch never precedes its doorbell in the trace.
+            if (host_.tracing()) {
+                l.unlock();
+                trace(MTIA_CORE_TRACE_DOORBELL_SQ, qi, 0, 0, 0, val);
+                l.lock();
+                if (!enabled(q) || val >= sq_entries(q)) return Access::kOk;  // disabled meanwhile
+            }
             q.sq_tail = val;
             update_meip();
-            l.unlock();
-            trace(MTIA_CORE_TRACE_DOORBELL_SQ, qi, 0, 0, 0, val);
             return Access::kOk;
         }
         if (r == MTIA_DB_CQ_HEAD) {
@@ -636,18 +642,25 @@ void QueueEngine::fetch(unsigned qi) {
 }
 
 // false: no fetched command for queue @qi (a firmware bug: access fault).
+// The DISPATCH event is reported before the worker can see the command, so
+// that its CQE never precedes it in the trace; the hook runs unlocked, so
+// the checks are made again after it.
 bool QueueEngine::dispatch(unsigned qi) {
     std::unique_lock<std::mutex> l(mu_);
     Queue &q = q_[qi];
     if (!sqe_valid_ || sqe_q_ != qi) return false;
+    if (host_.tracing() && sqe_gen_ == q.gen && running(q)) {
+        const mtia_cmd c = sqe_;
+        l.unlock();
+        trace(MTIA_CORE_TRACE_DISPATCH, qi, c.cid, c.opcode, 0, 0);
+        l.lock();
+        if (!sqe_valid_ || sqe_q_ != qi) return true;  // reset meanwhile: dropped
+    }
     sqe_valid_ = false;
     if (sqe_gen_ != q.gen || !running(q)) return true;  // queue disabled since: dropped
     q.fifo.push_back(Item{sqe_, sqe_head_, false, 0});
     q.inflight++;
     q.cv.notify_all();
-    const mtia_cmd c = sqe_;
-    l.unlock();
-    trace(MTIA_CORE_TRACE_DISPATCH, qi, c.cid, c.opcode, 0, 0);
     return true;
 }
 

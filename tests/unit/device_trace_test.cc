@@ -142,7 +142,7 @@ protected:
     }
     bool wait_cqe(uint32_t cid)
     {
-        return wait_until([&] { return !of(MTIA_CORE_TRACE_CQE, cid).empty(); }, 10000ms);
+        return wait_until([&] { return !of(MTIA_CORE_TRACE_CQE, cid).empty(); }, 60000ms);
     }
 
     mtia_core_config cfg{};
