@@ -155,12 +155,7 @@ protected:
     }
     bool wait_for(const std::function<bool()> &pred, std::chrono::milliseconds limit = 60s)
     {
-        auto end = std::chrono::steady_clock::now() + limit;
-        while (!pred()) {
-            if (std::chrono::steady_clock::now() > end) return false;
-            std::this_thread::sleep_for(1ms);
-        }
-        return true;
+        return wait_until(pred, limit);
     }
     bool wait_ready()
     {
