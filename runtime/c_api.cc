@@ -229,7 +229,14 @@ mtia_status mtia_stream_create(mtia_device *device, mtia_priority priority, mtia
 mtia_status mtia_stream_destroy(mtia_stream *stream)
 {
     if (!stream) return MTIA_SUCCESS;
-    return guarded([&] { reg_get<mtia::Stream>(kStream, stream, true); });
+    // The handle goes first, so the stream is freed whatever its work
+    // reports; a closed device has no work left to wait for.
+    return guarded([&] {
+        auto s = reg_get<mtia::Stream>(kStream, stream, true);
+        bool open = false;
+        mtia::detail::if_open(s->state()->dev, [&](int) { open = true; });
+        if (open) s->synchronize();
+    });
 }
 
 mtia_status mtia_stream_copy(mtia_stream *stream, mtia_buffer *dst, size_t dst_offset, mtia_buffer *src,

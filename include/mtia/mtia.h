@@ -116,7 +116,10 @@ mtia_status mtia_buffer_map(mtia_buffer *buffer, void **ptr);
 /* An in-order queue of device work. Operations are asynchronous: they are
  * queued and submitted in batches (see mtia_stream_flush). */
 mtia_status mtia_stream_create(mtia_device *device, mtia_priority priority, mtia_stream **stream);
-/* Waits for the stream's work, then destroys it; NULL does nothing. */
+/* Waits for the stream's submitted and queued work (as
+ * mtia_stream_synchronize), then destroys it. Returns the first failure of
+ * that work (MTIA_ERROR_IO) but destroys the stream either way; after
+ * mtia_device_close there is nothing to wait for. NULL does nothing. */
 mtia_status mtia_stream_destroy(mtia_stream *stream);
 mtia_status mtia_stream_copy(mtia_stream *stream, mtia_buffer *dst, size_t dst_offset,
                              mtia_buffer *src, size_t src_offset, size_t len);

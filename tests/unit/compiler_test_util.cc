@@ -106,7 +106,7 @@ std::vector<float> random_floats(size_t n, uint32_t seed) {
 }
 
 Array load_npy(const std::string& path) {
-  mtia_run::NpyArray n = mtia_run::read_npy(path);
+  mtia::run::NpyArray n = mtia::run::read_npy(path);
   return {std::vector<int64_t>(n.shape.begin(), n.shape.end()), std::move(n.data)};
 }
 

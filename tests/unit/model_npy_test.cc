@@ -11,10 +11,10 @@
 
 namespace {
 
-using mtia_run::format_npy;
-using mtia_run::NpyArray;
-using mtia_run::NpyError;
-using mtia_run::parse_npy;
+using mtia::run::format_npy;
+using mtia::run::NpyArray;
+using mtia::run::NpyError;
+using mtia::run::parse_npy;
 
 // numpy 1.24: np.save(f, np.arange(6, dtype=np.float32).reshape(2, 3)).
 std::string numpy_header_2x3()
@@ -76,12 +76,12 @@ TEST(Npy, RoundTrip)
     int fd = mkstemp(path);
     ASSERT_GE(fd, 0);
     close(fd);
-    mtia_run::write_npy(path, {1, 3, 7, 5}, v.data());
-    NpyArray a = mtia_run::read_npy(path);
+    mtia::run::write_npy(path, {1, 3, 7, 5}, v.data());
+    NpyArray a = mtia::run::read_npy(path);
     std::remove(path);
     EXPECT_EQ(a.shape, (std::vector<uint64_t>{1, 3, 7, 5}));
     EXPECT_EQ(a.data, v);
-    EXPECT_THROW(mtia_run::read_npy(path), NpyError);  // gone now
+    EXPECT_THROW(mtia::run::read_npy(path), NpyError);  // gone now
 }
 
 TEST(Npy, ReadsVersion2)

@@ -10,11 +10,11 @@
 
 namespace {
 
-using mtia_smi::parse_field_list;
-using mtia_smi::parse_format;
+using mtia::smi::parse_field_list;
+using mtia::smi::parse_format;
 using smi_test::two_devices;
 
-std::string names(const std::vector<const mtia_smi::Field *> &fs)
+std::string names(const std::vector<const mtia::smi::Field *> &fs)
 {
     std::string s;
     for (auto *f : fs) s += (s.empty() ? "" : "|") + f->name;
@@ -24,13 +24,13 @@ std::string names(const std::vector<const mtia_smi::Field *> &fs)
 TEST(SmiFields, FieldNamesAreUniqueAndDescribed)
 {
     std::set<std::string> seen;
-    for (const auto &f : mtia_smi::all_fields()) {
+    for (const auto &f : mtia::smi::all_fields()) {
         EXPECT_TRUE(seen.insert(f.name).second) << f.name;
         EXPECT_FALSE(f.help.empty()) << f.name;
         EXPECT_EQ(f.name.find_first_of(", "), std::string::npos) << f.name;
     }
-    std::string list = mtia_smi::format_field_list();
-    for (const auto &f : mtia_smi::all_fields()) EXPECT_NE(list.find(f.name + " "), std::string::npos);
+    std::string list = mtia::smi::format_field_list();
+    for (const auto &f : mtia::smi::all_fields()) EXPECT_NE(list.find(f.name + " "), std::string::npos);
     EXPECT_NE(list.find("power.draw                      W      board power now"), std::string::npos)
         << list;
 }
@@ -48,13 +48,13 @@ TEST(SmiFields, UnknownFieldIsNamed)
     try {
         parse_field_list("index,temperature.gpu,name");
         FAIL() << "accepted an unknown field";
-    } catch (const mtia_smi::UnknownField &e) {
+    } catch (const mtia::smi::UnknownField &e) {
         EXPECT_EQ(e.name(), "temperature.gpu");
         EXPECT_NE(std::string(e.what()).find("unknown field 'temperature.gpu'"), std::string::npos);
     }
     EXPECT_THROW(parse_field_list(""), std::invalid_argument);
     EXPECT_THROW(parse_field_list(" , "), std::invalid_argument);
-    EXPECT_THROW(parse_field_list("Index"), mtia_smi::UnknownField);  // names are exact
+    EXPECT_THROW(parse_field_list("Index"), mtia::smi::UnknownField);  // names are exact
 }
 
 TEST(SmiFields, FormatSpec)
@@ -81,7 +81,7 @@ TEST(SmiFields, CsvWithHeaderAndUnits)
     auto fields = parse_field_list(
         "index,pci.bus_id,temperature.die,power.draw,power.limit,memory.used,memory.total,"
         "utilization.dma,clocks.current,ecc.errors.corrected,firmware.version");
-    std::string csv = mtia_smi::format_query_csv(two_devices(), fields, parse_format("csv"), "ts");
+    std::string csv = mtia::smi::format_query_csv(two_devices(), fields, parse_format("csv"), "ts");
     EXPECT_EQ(csv,
               "index, pci.bus_id, temperature.die [C], power.draw [W], power.limit [W], "
               "memory.used [MiB], memory.total [MiB], utilization.dma [%], clocks.current [MHz], "
@@ -93,12 +93,12 @@ TEST(SmiFields, CsvWithHeaderAndUnits)
 TEST(SmiFields, CsvNoHeaderNoUnits)
 {
     auto fields = parse_field_list("index,power.draw.average,utilization.dma,memory.free,timestamp");
-    std::string csv = mtia_smi::format_query_csv(two_devices(), fields,
+    std::string csv = mtia::smi::format_query_csv(two_devices(), fields,
                                                  parse_format("csv,noheader,nounits"), "2026/11/26 10:00:00");
     EXPECT_EQ(csv, "0, [N/A], [N/A], [N/A], 2026/11/26 10:00:00\n"
                    "1, 8.99, 97, 1983, 2026/11/26 10:00:00\n");
     std::string nounits =
-        mtia_smi::format_query_csv(two_devices(), fields, parse_format("csv,nounits"), "t");
+        mtia::smi::format_query_csv(two_devices(), fields, parse_format("csv,nounits"), "t");
     EXPECT_EQ(nounits.substr(0, nounits.find('\n')),
               "index, power.draw.average, utilization.dma, memory.free, timestamp");
 }
@@ -109,7 +109,7 @@ TEST(SmiFields, CsvQuotesTextThatNeedsIt)
     devs[1].tel.throttle = "power,thermal";
     devs[1].info.name = "say \"hi\"";
     auto fields = parse_field_list("clocks_throttle_reasons.active,name");
-    std::string csv = mtia_smi::format_query_csv({devs[1]}, fields, parse_format("csv,noheader"), "");
+    std::string csv = mtia::smi::format_query_csv({devs[1]}, fields, parse_format("csv,noheader"), "");
     EXPECT_EQ(csv, "\"power,thermal\", \"say \"\"hi\"\"\"\n");
 }
 
@@ -118,7 +118,7 @@ TEST(SmiFields, JsonHasNumbersAndNulls)
     auto fields = parse_field_list(
         "index,name,temperature.die,power.draw,energy.consumption,utilization.pe,memory.reserved,"
         "pcie.link.gen.max,serial");
-    auto j = nlohmann::json::parse(mtia_smi::format_query_json(two_devices(), fields, "ts"));
+    auto j = nlohmann::json::parse(mtia::smi::format_query_json(two_devices(), fields, "ts"));
     ASSERT_TRUE(j.is_array());
     ASSERT_EQ(j.size(), 2u);
     const auto &d = j[1];
@@ -135,21 +135,21 @@ TEST(SmiFields, JsonHasNumbersAndNulls)
     EXPECT_TRUE(j[0]["serial"].is_null());
     // Keys in the order asked.
     std::vector<std::string> keys;
-    auto ordered = nlohmann::ordered_json::parse(mtia_smi::format_query_json(two_devices(), fields, "ts"));
+    auto ordered = nlohmann::ordered_json::parse(mtia::smi::format_query_json(two_devices(), fields, "ts"));
     for (auto it = ordered[0].begin(); it != ordered[0].end(); ++it) keys.push_back(it.key());
     EXPECT_EQ(keys.front(), "index");
     EXPECT_EQ(keys.back(), "serial");
-    EXPECT_EQ(mtia_smi::format_query_json({}, fields, "ts"), "[]\n");
+    EXPECT_EQ(mtia::smi::format_query_json({}, fields, "ts"), "[]\n");
 }
 
 TEST(SmiFields, CsvAndJsonAgree)
 {
     std::string all;
-    for (const auto &f : mtia_smi::all_fields()) all += f.name + ",";
+    for (const auto &f : mtia::smi::all_fields()) all += f.name + ",";
     auto fields = parse_field_list(all);
     auto devs = two_devices();
-    std::string csv = mtia_smi::format_query_csv(devs, fields, parse_format("csv,noheader,nounits"), "ts");
-    auto j = nlohmann::json::parse(mtia_smi::format_query_json(devs, fields, "ts"));
+    std::string csv = mtia::smi::format_query_csv(devs, fields, parse_format("csv,noheader,nounits"), "ts");
+    auto j = nlohmann::json::parse(mtia::smi::format_query_json(devs, fields, "ts"));
     std::string line = csv.substr(csv.find('\n') + 1);
     line.pop_back();
     size_t i = 0, start = 0;
@@ -167,7 +167,7 @@ TEST(SmiFields, CsvAndJsonAgree)
         start = end + 2;
         i++;
     }
-    EXPECT_EQ(i, mtia_smi::all_fields().size());
+    EXPECT_EQ(i, mtia::smi::all_fields().size());
 }
 
 }  // namespace

@@ -25,11 +25,11 @@ void expect_aligned(const std::string &t, size_t skip)
     }
 }
 
-TEST(Format, Bytes) { EXPECT_EQ(mtia_smi::format_bytes_mib(3ull << 30), "3072 MiB"); }
+TEST(Format, Bytes) { EXPECT_EQ(mtia::smi::format_bytes_mib(3ull << 30), "3072 MiB"); }
 
 TEST(Format, TableHasOneAlignedRowPerDeviceWithTelemetry)
 {
-    std::string t = mtia_smi::format_table(two_devices());
+    std::string t = mtia::smi::format_table(two_devices());
     EXPECT_NE(t.find("Driver Version: 0.1.0    Devices: 2"), std::string::npos) << t;
     EXPECT_NE(t.find("| 0   | MTIA v1 (emulated) | 0000:00:03.0 |"), std::string::npos) << t;
     EXPECT_NE(t.find("| 1   | MTIA v1 (emulated) | 0000:00:04.0 | 47C  | 9.2W / 25.0W |"
@@ -46,7 +46,7 @@ TEST(Format, TableHasOneAlignedRowPerDeviceWithTelemetry)
 
 TEST(Format, ProcessTable)
 {
-    std::string t = mtia_smi::format_processes(two_devices(), two_processes(), true);
+    std::string t = mtia::smi::format_processes(two_devices(), two_processes(), true);
     EXPECT_EQ(t.rfind("Processes:\n", 0), 0u) << t;
     EXPECT_NE(t.find("| 1   | 4242 | mtia-run     | 64 MiB        | 128 MiB     |"), std::string::npos)
         << t;
@@ -55,7 +55,7 @@ TEST(Format, ProcessTable)
     EXPECT_EQ(t.find("Only your own"), std::string::npos);
     expect_aligned(t, 1);
 
-    std::string none = mtia_smi::format_processes(two_devices(), {}, false);
+    std::string none = mtia::smi::format_processes(two_devices(), {}, false);
     EXPECT_NE(none.find("| No running processes found"), std::string::npos) << none;
     EXPECT_NE(none.find("| Only your own processes are shown (root sees all)  "), std::string::npos)
         << none;
@@ -64,7 +64,7 @@ TEST(Format, ProcessTable)
 
 TEST(Format, ListOneLinePerDevice)
 {
-    EXPECT_EQ(mtia_smi::format_list(two_devices()),
+    EXPECT_EQ(mtia::smi::format_list(two_devices()),
               "MTIA 0: MTIA v1 (emulated) (Bus-Id: 0000:00:03.0, Node: /dev/accel/accel0)\n"
               "MTIA 1: MTIA v1 (emulated) (Bus-Id: 0000:00:04.0, Node: /dev/accel/accel1, "
               "Serial: 4d544941e1c3ddf8)\n");
@@ -72,7 +72,7 @@ TEST(Format, ListOneLinePerDevice)
 
 TEST(Format, JsonParsesAndCarriesEveryField)
 {
-    auto j = nlohmann::json::parse(mtia_smi::format_json(two_devices(), two_processes()));
+    auto j = nlohmann::json::parse(mtia::smi::format_json(two_devices(), two_processes()));
     ASSERT_EQ(j["devices"].size(), 2u);
     EXPECT_EQ(j["driver_version"], "0.1.0");
     const auto &d = j["devices"][1];
@@ -110,14 +110,14 @@ TEST(Format, JsonParsesAndCarriesEveryField)
 
 TEST(Format, FirmwareVersion)
 {
-    EXPECT_EQ(mtia_smi::format_fw_version(0), "N/A");
-    EXPECT_EQ(mtia_smi::format_fw_version(0x000100), "0.1.0");
-    EXPECT_EQ(mtia_smi::format_fw_version(0x0a0b0c), "10.11.12");
+    EXPECT_EQ(mtia::smi::format_fw_version(0), "N/A");
+    EXPECT_EQ(mtia::smi::format_fw_version(0x000100), "0.1.0");
+    EXPECT_EQ(mtia::smi::format_fw_version(0x0a0b0c), "10.11.12");
 }
 
 TEST(Format, DetailViewListsEveryProperty)
 {
-    std::string q = mtia_smi::format_detail(two_devices(), two_processes(), "2026/11/26 10:00:00");
+    std::string q = mtia::smi::format_detail(two_devices(), two_processes(), "2026/11/26 10:00:00");
     for (const char *want : {
              "Timestamp                     : 2026/11/26 10:00:00\n",
              "Attached Devices              : 2\n",
@@ -154,13 +154,13 @@ TEST(Format, DetailViewListsEveryProperty)
     EXPECT_NE(first.find("        Die                   : N/A\n"), std::string::npos) << first;
     EXPECT_NE(first.find("        Process ID            : 77\n"), std::string::npos) << first;
     EXPECT_EQ(first.find("4242"), std::string::npos) << first;
-    std::string none = mtia_smi::format_detail(two_devices(), {}, "t");
+    std::string none = mtia::smi::format_detail(two_devices(), {}, "t");
     EXPECT_NE(none.find("    Processes                 : None\n"), std::string::npos) << none;
 }
 
 TEST(Format, EmptyListIsValidJson)
 {
-    auto j = nlohmann::json::parse(mtia_smi::format_json({}, {}));
+    auto j = nlohmann::json::parse(mtia::smi::format_json({}, {}));
     EXPECT_TRUE(j["devices"].empty());
     EXPECT_TRUE(j["processes"].empty());
 }

@@ -12,8 +12,8 @@
 namespace {
 
 namespace fs = std::filesystem;
-using mtia_smi::parse_fdinfo;
-using mtia_smi::parse_fdinfo_size;
+using mtia::smi::parse_fdinfo;
+using mtia::smi::parse_fdinfo_size;
 
 // As the 6.12 kernel prints it for an mtia file (drm_show_fdinfo, then the
 // driver's memory regions and engine times).
@@ -134,7 +134,7 @@ TEST_F(FakeProc, ProcessTableSumsClientsPerDeviceOnce)
     fs::create_directories(root / "self");
     fs::create_directories(root / "sys");
 
-    auto procs = mtia_smi::scan_processes(root.string());
+    auto procs = mtia::smi::scan_processes(root.string());
     ASSERT_EQ(procs.size(), 3u);
     // Sorted by device, then pid.
     EXPECT_EQ(procs[0].pid, 50);
@@ -163,8 +163,8 @@ TEST_F(FakeProc, UnreadableOrVanishedProcessesAreSkipped)
 {
     add_fd(10, "gone", 3, "/dev/accel/accel0", "");  // fdinfo empty: exited meanwhile
     fs::create_directories(root / "11" / "fd");       // no comm, no fds
-    EXPECT_TRUE(mtia_smi::scan_processes(root.string()).empty());
-    EXPECT_TRUE(mtia_smi::scan_processes((root / "nonexistent").string()).empty());
+    EXPECT_TRUE(mtia::smi::scan_processes(root.string()).empty());
+    EXPECT_TRUE(mtia::smi::scan_processes((root / "nonexistent").string()).empty());
 }
 
 }  // namespace

@@ -65,15 +65,15 @@ protected:
     }
 
     fs::path root, pci;
-    mtia_smi::SysfsPaths paths;
+    mtia::smi::SysfsPaths paths;
 };
 
 TEST_F(FakeSysfs, ReadsIdentityTelemetryAndLink)
 {
-    EXPECT_EQ(mtia_smi::accel_pci_dir(paths, "accel0"), fs::canonical(pci).string());
-    EXPECT_EQ(mtia_smi::accel_pci_dir(paths, "accel9"), "");
+    EXPECT_EQ(mtia::smi::accel_pci_dir(paths, "accel0"), fs::canonical(pci).string());
+    EXPECT_EQ(mtia::smi::accel_pci_dir(paths, "accel9"), "");
 
-    auto d = mtia_smi::read_sysfs_device(paths, pci.string(), "/dev/accel/accel0", 0);
+    auto d = mtia::smi::read_sysfs_device(paths, pci.string(), "/dev/accel/accel0", 0);
     const auto &i = d.info;
     EXPECT_EQ(i.index, 0);
     EXPECT_EQ(i.node, "/dev/accel/accel0");
@@ -131,7 +131,7 @@ TEST_F(FakeSysfs, MissingOrMalformedAttributesAreNotAvailable)
     put(pci / "current_link_width", "0");  // an integrated endpoint has no link
     put(pci / "max_link_width", "255");
     put(pci / "max_link_speed", "Unknown");
-    auto d = mtia_smi::read_sysfs_device(paths, pci.string(), "/dev/accel/accel0", 0);
+    auto d = mtia::smi::read_sysfs_device(paths, pci.string(), "/dev/accel/accel0", 0);
     EXPECT_FALSE(d.tel.temp_c.has_value());  // the nvme hwmon is not ours
     EXPECT_FALSE(d.tel.power_w.has_value());
     EXPECT_FALSE(d.tel.util_dma.has_value());
@@ -146,28 +146,28 @@ TEST_F(FakeSysfs, MissingOrMalformedAttributesAreNotAvailable)
 
 TEST(SmiSysfs, PcieGenerationAndFirmwareVersion)
 {
-    EXPECT_EQ(mtia_smi::pcie_gen_of("2.5 GT/s PCIe"), 1u);
-    EXPECT_EQ(mtia_smi::pcie_gen_of("8.0 GT/s PCIe"), 3u);
-    EXPECT_EQ(mtia_smi::pcie_gen_of("16.0 GT/s PCIe"), 4u);
-    EXPECT_EQ(mtia_smi::pcie_gen_of("32.0 GT/s PCIe"), 5u);
-    EXPECT_FALSE(mtia_smi::pcie_gen_of("Unknown").has_value());
-    EXPECT_FALSE(mtia_smi::pcie_gen_of("16.0").has_value());
-    EXPECT_EQ(mtia_smi::parse_fw_version("1.2.3"), MTIA_FW_VERSION(1, 2, 3));
-    EXPECT_EQ(mtia_smi::parse_fw_version("none"), 0u);
-    EXPECT_EQ(mtia_smi::parse_fw_version("1.2"), 0u);
-    EXPECT_EQ(mtia_smi::parse_fw_version("1.2.3x"), 0u);
-    EXPECT_EQ(mtia_smi::parse_fw_version("1.2.300"), 0u);
+    EXPECT_EQ(mtia::smi::pcie_gen_of("2.5 GT/s PCIe"), 1u);
+    EXPECT_EQ(mtia::smi::pcie_gen_of("8.0 GT/s PCIe"), 3u);
+    EXPECT_EQ(mtia::smi::pcie_gen_of("16.0 GT/s PCIe"), 4u);
+    EXPECT_EQ(mtia::smi::pcie_gen_of("32.0 GT/s PCIe"), 5u);
+    EXPECT_FALSE(mtia::smi::pcie_gen_of("Unknown").has_value());
+    EXPECT_FALSE(mtia::smi::pcie_gen_of("16.0").has_value());
+    EXPECT_EQ(mtia::smi::parse_fw_version("1.2.3"), MTIA_FW_VERSION(1, 2, 3));
+    EXPECT_EQ(mtia::smi::parse_fw_version("none"), 0u);
+    EXPECT_EQ(mtia::smi::parse_fw_version("1.2"), 0u);
+    EXPECT_EQ(mtia::smi::parse_fw_version("1.2.3x"), 0u);
+    EXPECT_EQ(mtia::smi::parse_fw_version("1.2.300"), 0u);
 }
 
 TEST_F(FakeSysfs, ResetWritesTheAttribute)
 {
     put(pci / "mtia" / "reset", "");
-    EXPECT_EQ(mtia_smi::sysfs_reset(pci.string()), 0);
+    EXPECT_EQ(mtia::smi::sysfs_reset(pci.string()), 0);
     std::ifstream f(pci / "mtia" / "reset");
     std::string v;
     std::getline(f, v);
     EXPECT_EQ(v, "1");
-    EXPECT_NE(mtia_smi::sysfs_reset((root / "nowhere").string()), 0);
+    EXPECT_NE(mtia::smi::sysfs_reset((root / "nowhere").string()), 0);
 }
 
 }  // namespace

@@ -10,9 +10,9 @@
 
 namespace smi_test {
 
-inline std::vector<mtia_smi::SmiDevice> two_devices()
+inline std::vector<mtia::smi::SmiDevice> two_devices()
 {
-    mtia_smi::SmiDevice a;
+    mtia::smi::SmiDevice a;
     a.info.index = 0;
     a.info.name = "MTIA v1 (emulated)";
     a.info.node = "/dev/accel/accel0";
@@ -25,13 +25,13 @@ inline std::vector<mtia_smi::SmiDevice> two_devices()
     a.info.devmem_bytes = 1ull << 30;
     a.info.msix_vectors = 1;
     a.pci = {"0000:00:03.0", 0x1d9b, 0x0a01, "Meta Platforms, Inc.", "Device 0a01"};
-    mtia_smi::SmiDevice b = a;
+    mtia::smi::SmiDevice b = a;
     b.info.index = 1;
     b.info.node = "/dev/accel/accel1";
     b.info.pci_bus_id = "0000:00:04.0";
     b.info.devmem_bytes = 2ull << 30;
     b.info.fw_version = 0x10203;
-    mtia_smi::Telemetry &t = b.tel;
+    mtia::smi::Telemetry &t = b.tel;
     t.temp_c = 47.25;
     t.temp_slowdown_c = 90;
     t.temp_shutdown_c = 105;
@@ -62,9 +62,9 @@ inline std::vector<mtia_smi::SmiDevice> two_devices()
     return {a, b};
 }
 
-inline std::vector<mtia_smi::ProcessUsage> two_processes()
+inline std::vector<mtia::smi::ProcessUsage> two_processes()
 {
-    mtia_smi::ProcessUsage p;
+    mtia::smi::ProcessUsage p;
     p.pid = 4242;
     p.name = "mtia-run";
     p.bus_id = "0000:00:04.0";
@@ -72,7 +72,7 @@ inline std::vector<mtia_smi::ProcessUsage> two_processes()
     p.device_mem = 64ull << 20;
     p.host_mem = 128ull << 20;
     p.dma_ns = 1500000000;
-    mtia_smi::ProcessUsage q = p;
+    mtia::smi::ProcessUsage q = p;
     q.pid = 77;
     q.name = "python3";
     q.bus_id = "0000:00:03.0";

@@ -41,7 +41,7 @@ std::string read_file(const std::string &path)
 struct Reference {
     std::string name;
     double tolerance = 0;
-    std::vector<mtia_run::NpyArray> in, out;
+    std::vector<mtia::run::NpyArray> in, out;
 };
 
 Reference reference(const std::string &name)
@@ -52,8 +52,8 @@ Reference reference(const std::string &name)
         Reference r;
         r.name = name;
         r.tolerance = e["tolerance"];
-        for (const auto &i : e["inputs"]) r.in.push_back(mtia_run::read_npy(model_dir() + "/" + i["file"].get<std::string>()));
-        for (const auto &o : e["outputs"]) r.out.push_back(mtia_run::read_npy(model_dir() + "/" + o["file"].get<std::string>()));
+        for (const auto &i : e["inputs"]) r.in.push_back(mtia::run::read_npy(model_dir() + "/" + i["file"].get<std::string>()));
+        for (const auto &o : e["outputs"]) r.out.push_back(mtia::run::read_npy(model_dir() + "/" + o["file"].get<std::string>()));
         return r;
     }
     throw std::runtime_error(name + " is not in " + model_dir() + "/manifest.json");

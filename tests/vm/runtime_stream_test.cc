@@ -381,6 +381,36 @@ TEST_F(Runtime, DeviceErrorReportedBySynchronizeAndEvent)
     EXPECT_EQ(b.map_as<unsigned char>()[4095], 3);
 }
 
+// mtia_stream_destroy waits for the stream's work and reports its failure,
+// and the handle is gone either way.
+TEST_F(Runtime, CStreamDestroyWaitsAndReports)
+{
+    std::string fi = fault_inject(dev());
+    if (fi.empty()) GTEST_SKIP() << "no debugfs fault_inject";
+    mtia_device *d = nullptr;
+    ASSERT_EQ(mtia_device_open(test_device(), &d), MTIA_SUCCESS);
+    mtia_buffer *h = nullptr;
+    mtia_stream *s = nullptr, *bad = nullptr;
+    ASSERT_EQ(mtia_buffer_create(d, 1 << 20, MTIA_PLACEMENT_HOST, &h), MTIA_SUCCESS);
+    void *p = nullptr;
+    ASSERT_EQ(mtia_buffer_map(h, &p), MTIA_SUCCESS);
+    // Queued, never flushed: destroy submits it and waits for it.
+    ASSERT_EQ(mtia_stream_create(d, MTIA_PRIORITY_NORMAL, &s), MTIA_SUCCESS);
+    ASSERT_EQ(mtia_stream_fill(s, h, 0, 1 << 20, 0x5a), MTIA_SUCCESS);
+    EXPECT_EQ(mtia_stream_destroy(s), MTIA_SUCCESS) << mtia_last_error();
+    EXPECT_EQ(static_cast<unsigned char *>(p)[(1 << 20) - 1], 0x5a);
+    EXPECT_EQ(mtia_stream_synchronize(s), MTIA_ERROR_INVALID_HANDLE);
+    // A failing job: destroy reports it, and the handle is still gone.
+    ASSERT_EQ(mtia_stream_create(d, MTIA_PRIORITY_NORMAL, &bad), MTIA_SUCCESS);
+    ASSERT_TRUE(inject(fi, "dma"));
+    ASSERT_EQ(mtia_stream_fill(bad, h, 0, 4096, 1), MTIA_SUCCESS);
+    EXPECT_EQ(mtia_stream_destroy(bad), MTIA_ERROR_IO);
+    EXPECT_NE(std::string(mtia_last_error()).find("MTIA_CQE_DMA_ERROR"), std::string::npos) << mtia_last_error();
+    EXPECT_EQ(mtia_stream_destroy(bad), MTIA_ERROR_INVALID_HANDLE);
+    EXPECT_EQ(mtia_buffer_free(h), MTIA_SUCCESS);
+    EXPECT_EQ(mtia_device_close(d), MTIA_SUCCESS);
+}
+
 TEST_F(Runtime, HungJobIsCancelled)
 {
     std::string fi = fault_inject(dev());

@@ -10,7 +10,7 @@
 
 #include "mtia/mtia.hpp"
 
-namespace mtia_run {
+namespace mtia::run {
 
 // Which device: a node path if set, else an index (default 0).
 struct DeviceChoice {
@@ -54,4 +54,4 @@ inline double percentile(const std::vector<double> &sorted, double p)
     return sorted[i];
 }
 
-}  // namespace mtia_run
+}  // namespace mtia::run

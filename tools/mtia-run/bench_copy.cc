@@ -17,7 +17,7 @@
 #include "bench.h"
 #include "mtia/mtia.hpp"
 
-namespace mtia_run {
+namespace mtia::run {
 
 namespace {
 
@@ -100,4 +100,4 @@ int bench_copy(const CopyBenchOptions &o)
     return 0;
 }
 
-}  // namespace mtia_run
+}  // namespace mtia::run

@@ -46,8 +46,8 @@ int main(int argc, char **argv)
     CLI::App app{"mtia-run: run a compiled model (.mtia) or a benchmark on an mtia accelerator"};
     std::string bench, size_str = "64M", device;
     int index = -1;
-    mtia_run::CopyBenchOptions copy;
-    mtia_run::ModelRunOptions model;
+    mtia::run::CopyBenchOptions copy;
+    mtia::run::ModelRunOptions model;
     app.add_option("model", model.model, "compiled model (.mtia) to run");
     // One file per --input/--output, so the model path may come after them.
     app.add_option("--input", model.inputs, "input .npy (float32, C order), one per model input, in order")
@@ -71,7 +71,7 @@ int main(int argc, char **argv)
     } catch (const CLI::ParseError &e) {
         return app.exit(e) == 0 ? 0 : 1;
     }
-    mtia_run::DeviceChoice dev;
+    mtia::run::DeviceChoice dev;
     if (!device.empty() && index >= 0) {
         std::cerr << "mtia-run: give --device or -i, not both\n";
         return 1;
@@ -99,7 +99,7 @@ int main(int argc, char **argv)
                 std::cerr << "mtia-run: --size " << size_str << ": " << e.what() << "\n";
                 return 1;
             }
-            return mtia_run::bench_copy(copy);
+            return mtia::run::bench_copy(copy);
         }
         if (model.model.empty()) {
             std::cerr << "mtia-run: nothing to do: give a model (.mtia) or --bench copy\n" << app.help();
@@ -112,7 +112,7 @@ int main(int argc, char **argv)
             }
             model.bench = std::stoi(bench);
         }
-        return mtia_run::run_model(model);
+        return mtia::run::run_model(model);
     } catch (const mtia::Error &e) {
         std::cerr << "mtia-run: " << mtia_status_name(e.status()) << ": " << e.what() << "\n";
         return 1;

@@ -10,7 +10,7 @@
 #include <fstream>
 #include <iterator>
 
-namespace mtia_run {
+namespace mtia::run {
 
 namespace {
 
@@ -228,4 +228,4 @@ void write_npy(const std::string &path, const std::vector<uint64_t> &shape, cons
     if (!f) throw NpyError(path + ": write error");
 }
 
-}  // namespace mtia_run
+}  // namespace mtia::run

@@ -10,7 +10,7 @@
 #include <string>
 #include <vector>
 
-namespace mtia_run {
+namespace mtia::run {
 
 struct NpyError : std::runtime_error {
     using std::runtime_error::runtime_error;
@@ -32,4 +32,4 @@ void write_npy(const std::string &path, const std::vector<uint64_t> &shape, cons
 // "1x3x224x224"; "()" for a 0-d array.
 std::string shape_str(const std::vector<uint64_t> &shape);
 
-}  // namespace mtia_run
+}  // namespace mtia::run

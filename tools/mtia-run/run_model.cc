@@ -20,7 +20,7 @@
 #include "bench.h"
 #include "npy.h"
 
-namespace mtia_run {
+namespace mtia::run {
 
 namespace {
 
@@ -255,4 +255,4 @@ int run_model(const ModelRunOptions &o)
     }
 }
 
-}  // namespace mtia_run
+}  // namespace mtia::run

@@ -63,21 +63,21 @@ std::string lower(std::string s)
 }
 
 struct Found {
-    std::vector<mtia_smi::SmiDevice> devs;
+    std::vector<mtia::smi::SmiDevice> devs;
     std::vector<std::string> pci_dirs;  // parallel to devs
 };
 
 // Every device the driver drives, read from sysfs.
 Found read_devices(const std::vector<std::string> &nodes,
-                   const std::vector<mtia_smi::PciFunction> &pci)
+                   const std::vector<mtia::smi::PciFunction> &pci)
 {
-    mtia_smi::SysfsPaths paths;
+    mtia::smi::SysfsPaths paths;
     Found f;
     for (size_t i = 0; i < nodes.size(); i++) {
         std::string name = nodes[i].substr(nodes[i].rfind('/') + 1);
-        std::string dir = mtia_smi::accel_pci_dir(paths, name);
+        std::string dir = mtia::smi::accel_pci_dir(paths, name);
         if (dir.empty()) continue;  // unbound while we looked
-        auto d = mtia_smi::read_sysfs_device(paths, dir, nodes[i], static_cast<int>(i));
+        auto d = mtia::smi::read_sysfs_device(paths, dir, nodes[i], static_cast<int>(i));
         for (const auto &p : pci) {
             if (p.bus_id == d.info.pci_bus_id) d.pci = p;
         }
@@ -97,7 +97,7 @@ std::vector<size_t> select_devices(const Found &all, const std::string &ids, std
     while (std::getline(in, id, ',')) {
         if (id.empty()) continue;
         bool numeric = std::all_of(id.begin(), id.end(), ::isdigit);
-        auto match = [&](const mtia_smi::SmiDevice &d) {
+        auto match = [&](const mtia::smi::SmiDevice &d) {
             if (numeric) return std::to_string(d.info.index) == id;
             const std::string &b = d.info.pci_bus_id;
             return lower(id) == b || (b.size() > 5 && lower(id) == b.substr(5)) ||
@@ -124,11 +124,11 @@ int reset(const Found &sel)
     }
     const auto &d = sel.devs[0];
     std::string what = "MTIA " + std::to_string(d.info.index) + " (" + d.info.pci_bus_id + ")";
-    int err = mtia_smi::sysfs_reset(sel.pci_dirs[0]);
+    int err = mtia::smi::sysfs_reset(sel.pci_dirs[0]);
     if (err == EACCES || err == EPERM) {
         return fail(kPermission, what + ": permission denied: resetting a device needs root");
     }
-    auto after = mtia_smi::read_sysfs_device(mtia_smi::SysfsPaths{}, sel.pci_dirs[0], d.info.node,
+    auto after = mtia::smi::read_sysfs_device(mtia::smi::SysfsPaths{}, sel.pci_dirs[0], d.info.node,
                                              d.info.index);
     if (err) {
         return fail(kResetFailed, what + ": reset failed: " + std::strerror(err) +
@@ -178,17 +178,17 @@ int main(int argc, char **argv)
         return kOk;
     }
     if (list_fields) {
-        std::fputs(mtia_smi::format_field_list().c_str(), stdout);
+        std::fputs(mtia::smi::format_field_list().c_str(), stdout);
         return kOk;
     }
     // Fields and format are checked before looking for devices.
     bool field_query = (q->count() && !query_fields.empty()) || qg->count();
-    std::vector<const mtia_smi::Field *> fields;
-    mtia_smi::OutputFormat fmt;
+    std::vector<const mtia::smi::Field *> fields;
+    mtia::smi::OutputFormat fmt;
     if (field_query) {
         try {
-            fields = mtia_smi::parse_field_list(query_fields);
-            fmt = mtia_smi::parse_format(format_spec);
+            fields = mtia::smi::parse_field_list(query_fields);
+            fmt = mtia::smi::parse_format(format_spec);
         } catch (const std::invalid_argument &e) {
             return fail(kBadField, e.what());
         }
@@ -202,7 +202,7 @@ int main(int argc, char **argv)
         return fail(kError, e.what());
     }
     if (nodes.empty()) {
-        auto pci = mtia_smi::scan_mtia_pci();
+        auto pci = mtia::smi::scan_mtia_pci();
         if (!pci.empty()) {
             return fail(kNoDriver, std::to_string(pci.size()) +
                                        " MTIA PCI device(s) found but the mtia driver is not "
@@ -213,8 +213,8 @@ int main(int argc, char **argv)
     const bool root = geteuid() == 0;
     // libpci (vendor names from pci.ids) is slow in a TCG guest: only for
     // the views that show them.
-    std::vector<mtia_smi::PciFunction> pci;
-    if (!field_query && (json || (q->count() && query_fields.empty()))) pci = mtia_smi::scan_mtia_pci();
+    std::vector<mtia::smi::PciFunction> pci;
+    if (!field_query && (json || (q->count() && query_fields.empty()))) pci = mtia::smi::scan_mtia_pci();
 
     for (unsigned n = 1;; n++) {
         Found all = read_devices(nodes, pci), sel = all;
@@ -231,21 +231,21 @@ int main(int argc, char **argv)
         if (do_reset) return reset(sel);
 
         // Field queries show no processes: skip the /proc walk.
-        std::vector<mtia_smi::ProcessUsage> procs;
-        if (!field_query && !list) procs = mtia_smi::scan_processes();
+        std::vector<mtia::smi::ProcessUsage> procs;
+        if (!field_query && !list) procs = mtia::smi::scan_processes();
         std::string ts = now_string(), out;
         if (field_query) {
-            out = fmt.json ? mtia_smi::format_query_json(sel.devs, fields, ts)
-                           : mtia_smi::format_query_csv(sel.devs, fields, fmt, ts);
+            out = fmt.json ? mtia::smi::format_query_json(sel.devs, fields, ts)
+                           : mtia::smi::format_query_csv(sel.devs, fields, fmt, ts);
         } else if (json) {
-            out = mtia_smi::format_json(sel.devs, procs);
+            out = mtia::smi::format_json(sel.devs, procs);
         } else if (q->count()) {
-            out = mtia_smi::format_detail(sel.devs, procs, ts);
+            out = mtia::smi::format_detail(sel.devs, procs, ts);
         } else if (list) {
-            out = mtia_smi::format_list(sel.devs);
+            out = mtia::smi::format_list(sel.devs);
         } else {
-            out = ts + "\n" + mtia_smi::format_table(sel.devs) + "\n" +
-                  mtia_smi::format_processes(sel.devs, procs, root);
+            out = ts + "\n" + mtia::smi::format_table(sel.devs) + "\n" +
+                  mtia::smi::format_processes(sel.devs, procs, root);
         }
         if (watch && isatty(STDOUT_FILENO)) std::fputs("\033[H\033[2J", stdout);
         std::fputs(out.c_str(), stdout);

@@ -9,7 +9,7 @@ extern "C" {
 
 #include "mtia/mtia_spec.h"
 
-namespace mtia_smi {
+namespace mtia::smi {
 
 std::vector<PciFunction> scan_mtia_pci()
 {
@@ -40,4 +40,4 @@ std::vector<PciFunction> scan_mtia_pci()
     return out;
 }
 
-}  // namespace mtia_smi
+}  // namespace mtia::smi

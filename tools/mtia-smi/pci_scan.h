@@ -5,7 +5,7 @@
 #include <string>
 #include <vector>
 
-namespace mtia_smi {
+namespace mtia::smi {
 
 struct PciFunction {
     std::string bus_id;       // 0000:00:03.0
@@ -17,4 +17,4 @@ struct PciFunction {
 
 std::vector<PciFunction> scan_mtia_pci();
 
-}  // namespace mtia_smi
+}  // namespace mtia::smi

@@ -11,7 +11,7 @@
 #include "mtia/mtia.hpp"
 #include "pci_scan.h"
 
-namespace mtia_smi {
+namespace mtia::smi {
 
 // Telemetry and health (docs/telemetry.md). Anything the driver did not
 // report is empty and shows as N/A.
@@ -48,4 +48,4 @@ struct ProcessUsage {
     std::optional<uint64_t> dma_ns, compute_ns;  // drm-engine-dma / -compute, if reported
 };
 
-}  // namespace mtia_smi
+}  // namespace mtia::smi

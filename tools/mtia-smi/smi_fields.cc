@@ -9,7 +9,7 @@
 
 #include "smi_format.h"
 
-namespace mtia_smi {
+namespace mtia::smi {
 
 namespace {
 
@@ -263,4 +263,4 @@ std::string format_field_list()
     return out;
 }
 
-}  // namespace mtia_smi
+}  // namespace mtia::smi

@@ -10,7 +10,7 @@
 
 #include "smi_device.h"
 
-namespace mtia_smi {
+namespace mtia::smi {
 
 // A field's value: not available, an integer, a real with a precision, or text.
 struct Value {
@@ -70,4 +70,4 @@ std::string format_query_json(const std::vector<SmiDevice> &devs,
 // --list-fields: name, unit and description of every field.
 std::string format_field_list();
 
-}  // namespace mtia_smi
+}  // namespace mtia::smi

@@ -9,7 +9,7 @@
 
 #include "mtia/mtia_spec.h"
 
-namespace mtia_smi {
+namespace mtia::smi {
 
 namespace {
 
@@ -302,4 +302,4 @@ std::string format_json(const std::vector<SmiDevice> &devs, const std::vector<Pr
     return j.dump(2) + "\n";
 }
 
-}  // namespace mtia_smi
+}  // namespace mtia::smi

@@ -8,7 +8,7 @@
 
 #include "smi_device.h"
 
-namespace mtia_smi {
+namespace mtia::smi {
 
 std::string format_bytes_mib(uint64_t bytes);
 // MTIA_FW_VERSION encoding -> "0.1.0"; "N/A" for 0 (no firmware).
@@ -28,4 +28,4 @@ std::string format_json(const std::vector<SmiDevice> &devs,
 std::string format_detail(const std::vector<SmiDevice> &devs,
                           const std::vector<ProcessUsage> &procs, const std::string &timestamp);
 
-}  // namespace mtia_smi
+}  // namespace mtia::smi

@@ -13,7 +13,7 @@
 #include <set>
 #include <sstream>
 
-namespace mtia_smi {
+namespace mtia::smi {
 
 namespace {
 
@@ -171,4 +171,4 @@ std::vector<ProcessUsage> scan_processes(const std::string &proc_root, const std
     return out;
 }
 
-}  // namespace mtia_smi
+}  // namespace mtia::smi

@@ -12,7 +12,7 @@
 
 #include "smi_device.h"
 
-namespace mtia_smi {
+namespace mtia::smi {
 
 // One DRM fdinfo file.
 struct FdInfo {
@@ -36,4 +36,4 @@ std::optional<uint64_t> parse_fdinfo_size(const std::string &value);
 std::vector<ProcessUsage> scan_processes(const std::string &proc_root = "/proc",
                                          const std::string &driver = "mtia");
 
-}  // namespace mtia_smi
+}  // namespace mtia::smi

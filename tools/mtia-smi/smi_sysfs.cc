@@ -13,7 +13,7 @@
 
 #include "mtia/mtia_spec.h"
 
-namespace mtia_smi {
+namespace mtia::smi {
 
 namespace {
 
@@ -214,4 +214,4 @@ int sysfs_reset(const std::string &pci_dir)
     return err;
 }
 
-}  // namespace mtia_smi
+}  // namespace mtia::smi

@@ -10,7 +10,7 @@
 
 #include "smi_device.h"
 
-namespace mtia_smi {
+namespace mtia::smi {
 
 struct SysfsPaths {
     std::string accel_class = "/sys/class/accel";  // accelN -> device link
@@ -34,4 +34,4 @@ uint32_t parse_fw_version(const std::string &s);
 // Writes "1" to the device's reset attribute. 0, or the errno.
 int sysfs_reset(const std::string &pci_dir);
 
-}  // namespace mtia_smi
+}  // namespace mtia::smi
