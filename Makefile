@@ -5,13 +5,17 @@
 #   make test    run every test suite (unit, qtest, in-VM)
 #   make test-loaded / test-slowed   make test on a deliberately loaded
 #                (a busy loop per CPU) or slowed (half the CPU time) host
+#   make install install the SDK under PREFIX (/usr/local), honouring DESTDIR:
+#                libmtia, headers, tools, firmware, udev rule, mtia.pc, CMake
+#                package (docs/install.md); make uninstall removes it again
 #   make clean   remove our build products (keeps fetched sources and QEMU)
 #   make distclean  remove build/ entirely
 TOP   := $(CURDIR)
 BUILD := $(TOP)/build
 JOBS  ?= $(shell nproc)
 
-.PHONY: all setup qemu driver firmware userspace demo test test-loaded test-slowed bench clean distclean
+.PHONY: all setup qemu driver firmware userspace demo test test-loaded test-slowed bench install uninstall \
+	clean distclean
 
 all: qemu driver firmware userspace
 
@@ -53,6 +57,16 @@ test-loaded test-slowed: test-%: setup all
 
 bench: setup all
 	tests/bench/run-bench.sh
+
+PREFIX ?= /usr/local
+install: firmware userspace
+	cmake --install $(BUILD)/cmake --prefix $(PREFIX)
+
+# Removes what the last `make install` wrote (CMake's install manifest).
+uninstall:
+	@[ -f $(BUILD)/cmake/install_manifest.txt ] || { echo "nothing installed from this tree"; exit 1; }
+	xargs -d '\n' rm -f -- <$(BUILD)/cmake/install_manifest.txt
+	rm -f $(BUILD)/cmake/install_manifest.txt
 
 clean:
 	rm -rf $(BUILD)/cmake $(BUILD)/bin $(BUILD)/lib $(BUILD)/driver $(BUILD)/firmware $(BUILD)/vm

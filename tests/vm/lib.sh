@@ -12,23 +12,8 @@ DEVICE=0x0a01
 KO=${MTIA_DRIVER_KO:-build/driver/mtia.ko}
 PY=/usr/bin/python3
 
-passed=0
-failed=0
-# MTIA_TEST_TIMES=1 prefixes each result with the guest uptime.
-stamp() { [ -n "${MTIA_TEST_TIMES:-}" ] && printf '[%s] ' "$(cut -d' ' -f1 /proc/uptime)"; }
-pass() { passed=$((passed + 1)); echo "$(stamp)PASS: $*"; }
-fail() { failed=$((failed + 1)); echo "$(stamp)FAIL: $*"; }
-check() { # description command...
-  local what=$1; shift
-  if "$@"; then pass "$what"; else fail "$what"; fi
-}
-# A test may define on_finish() for its own clean-up.
-finish() {
-  if declare -F on_finish >/dev/null; then on_finish; fi
-  echo "$passed passed, $failed failed"
-  [ "$failed" -eq 0 ]
-  exit
-}
+# shellcheck source=tests/checks.sh
+. "$(dirname "${BASH_SOURCE[0]}")/../checks.sh"
 
 # devs: the mtia PCI functions, by BDF; ndev: how many.
 devs=()

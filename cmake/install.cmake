@@ -1,0 +1,59 @@
+# make install (docs/install.md): libmtia shared (API symbols only, see
+# runtime/libmtia.map) and static, the public headers, the tools, the
+# firmware image, the udev rule, a pkg-config file and a CMake package.
+#   cmake --install build/cmake [--prefix P]   (DESTDIR honoured)
+# Both mtia.pc and the CMake package locate the prefix relative to their
+# own path, so a tree installed into a DESTDIR or moved elsewhere works.
+include(GNUInstallDirs)
+include(CMakePackageConfigHelpers)
+
+# The firmware and udev directories are the system's, whatever the prefix:
+# request_firmware() and udevd look only there (DESTDIR still applies).
+set(MTIA_FIRMWARE_DIR /lib/firmware CACHE PATH "firmware directory (mtia/mtia-fw.bin goes under it)")
+set(MTIA_UDEV_RULES_DIR /lib/udev/rules.d CACHE PATH "udev rules directory")
+
+# libmtia.a: the same sources as libmtia.so.
+get_target_property(MTIA_SOURCES mtia SOURCES)
+add_library(mtia_static STATIC ${MTIA_SOURCES})
+set_target_properties(mtia_static PROPERTIES OUTPUT_NAME mtia ARCHIVE_OUTPUT_DIRECTORY ${CMAKE_SOURCE_DIR}/build/lib)
+target_include_directories(mtia_static PUBLIC $<BUILD_INTERFACE:${CMAKE_SOURCE_DIR}/include> PRIVATE runtime)
+target_link_libraries(mtia_static PRIVATE $<BUILD_INTERFACE:mtia_model_schema> PUBLIC PkgConfig::LIBDRM Threads::Threads)
+foreach(t mtia mtia_static)
+  target_include_directories(${t} INTERFACE $<INSTALL_INTERFACE:${CMAKE_INSTALL_INCLUDEDIR}>)
+endforeach()
+# The shared library links libdrm privately; its model schema is headers only.
+target_link_libraries(mtia PRIVATE $<BUILD_INTERFACE:mtia_model_schema>)
+
+install(TARGETS mtia mtia_static EXPORT mtiaTargets
+  LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR} COMPONENT libmtia NAMELINK_COMPONENT dev
+  ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR} COMPONENT dev)
+install(FILES include/mtia/mtia.h include/mtia/mtia.hpp include/mtia/mtia_spec.h include/mtia/mtia_cmd_rules.h
+              include/mtia/mtia_model.h include/mtia/mtia_model.fbs
+  DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/mtia COMPONENT dev)
+install(FILES include/uapi/drm/mtia_accel.h DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/mtia/drm COMPONENT dev)
+
+set(MTIA_TOOLS mtia-smi mtia-run)
+if(TARGET mtia-compile)
+  list(APPEND MTIA_TOOLS mtia-compile)
+endif()
+install(TARGETS ${MTIA_TOOLS} RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR} COMPONENT tools)
+install(FILES ${CMAKE_SOURCE_DIR}/build/firmware/mtia/mtia-fw.bin
+  DESTINATION ${MTIA_FIRMWARE_DIR}/mtia COMPONENT firmware)
+install(FILES udev/70-mtia.rules DESTINATION ${MTIA_UDEV_RULES_DIR} COMPONENT tools)
+
+# pkg-config: prefix relative to the .pc file (${pcfiledir}).
+set(MTIA_PC_DIR ${CMAKE_INSTALL_LIBDIR}/pkgconfig)
+file(RELATIVE_PATH MTIA_PC_TO_PREFIX /root/${MTIA_PC_DIR} /root)
+configure_file(cmake/mtia.pc.in ${CMAKE_BINARY_DIR}/mtia.pc @ONLY)
+install(FILES ${CMAKE_BINARY_DIR}/mtia.pc DESTINATION ${MTIA_PC_DIR} COMPONENT dev)
+
+# CMake: find_package(mtia CONFIG) gives mtia::mtia (shared) and
+# mtia::mtia_static.
+set(MTIA_CMAKE_DIR ${CMAKE_INSTALL_LIBDIR}/cmake/mtia)
+install(EXPORT mtiaTargets NAMESPACE mtia:: DESTINATION ${MTIA_CMAKE_DIR} COMPONENT dev)
+configure_package_config_file(cmake/mtiaConfig.cmake.in ${CMAKE_BINARY_DIR}/mtiaConfig.cmake
+  INSTALL_DESTINATION ${MTIA_CMAKE_DIR})
+write_basic_package_version_file(${CMAKE_BINARY_DIR}/mtiaConfigVersion.cmake
+  VERSION ${PROJECT_VERSION} COMPATIBILITY SameMajorVersion)
+install(FILES ${CMAKE_BINARY_DIR}/mtiaConfig.cmake ${CMAKE_BINARY_DIR}/mtiaConfigVersion.cmake
+  DESTINATION ${MTIA_CMAKE_DIR} COMPONENT dev)

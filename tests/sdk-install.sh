@@ -1,0 +1,63 @@
+#!/usr/bin/env bash
+# The SDK as a user gets it: `make install` into a DESTDIR (build/sdk/root),
+# then every example in examples/ built out of tree twice, with pkg-config
+# and with CMake find_package, against that DESTDIR only. The in-VM half,
+# tests/vm/test-sdk.sh, runs what this builds.
+# Last line: "N passed, M failed"; exit 1 if any failed.
+set -u
+top=$(cd "$(dirname "$0")/.." && pwd)
+cd "$top" || exit 2
+# shellcheck source=tests/checks.sh
+. tests/checks.sh
+
+sdk=$top/build/sdk
+root=$sdk/root
+prefix=/usr/local
+rm -rf "$sdk"
+mkdir -p "$sdk"
+
+check "make install DESTDIR=build/sdk/root" \
+  env DESTDIR="$root" cmake --install build/cmake --prefix "$prefix"
+lib=$root$prefix/lib
+for f in "$lib/libmtia.so.0" "$lib/libmtia.a" "$lib/pkgconfig/mtia.pc" "$lib/cmake/mtia/mtiaConfig.cmake" \
+  "$root$prefix/include/mtia/mtia.h" "$root$prefix/include/mtia/mtia.hpp" "$root$prefix/include/mtia/drm/mtia_accel.h" \
+  "$root$prefix/bin/mtia-smi" "$root$prefix/bin/mtia-run" "$root$prefix/bin/mtia-compile" \
+  "$root/lib/firmware/mtia/mtia-fw.bin" "$root/lib/udev/rules.d/70-mtia.rules"; do
+  check "installed ${f#"$root"}" test -e "$f"
+done
+check "libmtia's SONAME is libmtia.so.0" bash -c \
+  "readelf -d '$lib/libmtia.so.0' | grep -q 'Library soname: \[libmtia.so.0\]'"
+# Only the API leaves libmtia.so (runtime/libmtia.map).
+other=$(nm -D --defined-only "$lib/libmtia.so.0" | awk '{print $3}' | c++filt |
+  grep -Ev '^(mtia_|mtia::|typeinfo for mtia::|typeinfo name for mtia::|vtable for mtia::|MTIA_0$)' || true)
+check "libmtia.so exports only mtia_* and mtia:: symbols" test -z "$other"
+[ -z "$other" ] || printf '  exported: %s\n' $other | head -5
+check "installed firmware is the built one" cmp "$root/lib/firmware/mtia/mtia-fw.bin" build/firmware/mtia/mtia-fw.bin
+
+# Out of tree, against the DESTDIR only: no path into this source tree.
+export PKG_CONFIG_PATH=$lib/pkgconfig
+# mtia.pc is relocatable (${pcfiledir}): its paths lead into the DESTDIR.
+pc_dir() { # the directory of pkg-config's first FLAG (-I or -L) for mtia
+  local d
+  d=$(pkg-config "$1" mtia | tr ' ' '\n' | sed -n "s/^$2//p" | head -n1)
+  realpath -m "$d"
+}
+check "mtia.pc's include dir is the DESTDIR's" test "$(pc_dir --cflags -I)" = "$root$prefix/include"
+check "mtia.pc's library dir is the DESTDIR's" test "$(pc_dir --libs -L)" = "$lib"
+check "pkg-config --modversion mtia is the project's version" bash -c \
+  "[ \"\$(pkg-config --modversion mtia)\" = \"\$(sed -n 's/^project(mtia_open VERSION \([0-9.]*\).*/\1/p' CMakeLists.txt)\" ]"
+mkdir -p "$sdk/ex-pkgconfig"
+check "examples build with pkg-config (make -C examples)" make -s -C examples O="$sdk/ex-pkgconfig"
+check "examples build with CMake find_package(mtia)" bash -c \
+  "cmake -S examples -B '$sdk/ex-cmake' -G Ninja -DCMAKE_PREFIX_PATH='$root$prefix' >/dev/null && ninja -C '$sdk/ex-cmake' >/dev/null"
+check "the CMake build used the installed package" \
+  grep -q "mtia_DIR:PATH=$lib/cmake/mtia" "$sdk/ex-cmake/CMakeCache.txt"
+for b in ex-pkgconfig/list_devices ex-cmake/async_model; do
+  check "$b resolves libmtia.so.0 in the DESTDIR" bash -c \
+    "LD_LIBRARY_PATH='$lib' ldd '$sdk/$b' | grep -q '=> $lib/libmtia.so.0'"
+done
+check "list_devices_static has no libmtia.so dependency" bash -c \
+  "! readelf -d '$sdk/ex-cmake/list_devices_static' | grep -q 'libmtia.so'"
+check "nothing in build/sdk compiled against the source tree's headers" bash -c \
+  "! grep -rqs -- '-I$top/include' '$sdk/ex-cmake/build.ninja'"
+finish
