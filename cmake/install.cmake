@@ -1,6 +1,7 @@
 # make install (docs/install.md): libmtia shared (API symbols only, see
 # runtime/libmtia.map) and static, the public headers, the tools, the
-# firmware image, the udev rule, a pkg-config file and a CMake package.
+# firmware image, the udev rule, the driver's DKMS source tree, a
+# pkg-config file and a CMake package.
 #   cmake --install build/cmake [--prefix P]   (DESTDIR honoured)
 # Both mtia.pc and the CMake package locate the prefix relative to their
 # own path, so a tree installed into a DESTDIR or moved elsewhere works.
@@ -11,6 +12,7 @@ include(CMakePackageConfigHelpers)
 # request_firmware() and udevd look only there (DESTDIR still applies).
 set(MTIA_FIRMWARE_DIR /lib/firmware CACHE PATH "firmware directory (mtia/mtia-fw.bin goes under it)")
 set(MTIA_UDEV_RULES_DIR /lib/udev/rules.d CACHE PATH "udev rules directory")
+set(MTIA_DKMS_SOURCE_DIR /usr/src CACHE PATH "DKMS source directory (mtia-<version>/ goes under it)")
 
 # libmtia.a: the same sources as libmtia.so.
 get_target_property(MTIA_SOURCES mtia SOURCES)
@@ -40,6 +42,15 @@ install(TARGETS ${MTIA_TOOLS} RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR} COMPON
 install(FILES ${CMAKE_SOURCE_DIR}/build/firmware/mtia/mtia-fw.bin
   DESTINATION ${MTIA_FIRMWARE_DIR}/mtia COMPONENT firmware)
 install(FILES udev/70-mtia.rules DESTINATION ${MTIA_UDEV_RULES_DIR} COMPONENT tools)
+
+# The driver's DKMS source tree (driver/dkms.conf): Kbuild, sources and the
+# headers it shares with user space, as the driver's Kbuild expects them.
+set(MTIA_DKMS_TREE ${MTIA_DKMS_SOURCE_DIR}/mtia-${PROJECT_VERSION})
+install(DIRECTORY driver/ DESTINATION ${MTIA_DKMS_TREE} COMPONENT dkms
+  FILES_MATCHING PATTERN "*.c" PATTERN "*.h" PATTERN "Kbuild" PATTERN "dkms.conf")
+install(FILES include/mtia/mtia_spec.h include/mtia/mtia_cmd_rules.h
+  DESTINATION ${MTIA_DKMS_TREE}/include/mtia COMPONENT dkms)
+install(FILES include/uapi/drm/mtia_accel.h DESTINATION ${MTIA_DKMS_TREE}/include/uapi/drm COMPONENT dkms)
 
 # pkg-config: prefix relative to the .pc file (${pcfiledir}).
 set(MTIA_PC_DIR ${CMAKE_INSTALL_LIBDIR}/pkgconfig)

@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # Builds the mtia.ko DRM accel driver against the guest kernel's headers
-# (unpacked by scripts/fetch-guest-kernel.sh). Linux 6.12 builds external
-# modules in their source directory, so the sources are mirrored into
-# build/driver (only changed files are copied, keeping make incremental) and
-# built there: the result is build/driver/mtia.ko.
+# (unpacked by scripts/fetch-guest-kernel.sh), or against KDIR when it is
+# set (any 6.12-era kernel build directory, e.g. /lib/modules/$(uname -r)/build;
+# driver/Makefile's default). Linux 6.12 builds external modules in their
+# source directory, so the sources are mirrored into build/driver (with KDIR:
+# build/driver-<kernel release>; only changed files are copied, keeping make
+# incremental) and built there: the result is <that directory>/mtia.ko.
 #
 # Any compiler or modpost warning fails the build (-Werror plus a scan of the
 # build log). Extra arguments are passed to make (e.g. V=1).
@@ -13,10 +15,17 @@ src="$top/driver"
 out="$top/build/driver"
 guest="$top/build/deps/guest"
 
-[ -f "$guest/kver" ] || { echo "driver/build.sh: no guest kernel in $guest (run make setup)" >&2; exit 1; }
-kver=$(cat "$guest/kver")
-kdir="$guest/root/usr/src/linux-headers-$kver"
-[ -f "$kdir/Makefile" ] || { echo "driver/build.sh: no headers at $kdir" >&2; exit 1; }
+if [ -n "${KDIR:-}" ]; then
+  kdir=$KDIR
+  [ -f "$kdir/Makefile" ] || { echo "driver/build.sh: KDIR=$kdir is not a kernel build directory" >&2; exit 1; }
+  kver=$(make -s -C "$kdir" kernelrelease 2>/dev/null) || kver=$(basename "$(dirname "$kdir")")
+  out="$top/build/driver-$kver"
+else
+  [ -f "$guest/kver" ] || { echo "driver/build.sh: no guest kernel in $guest (run make setup)" >&2; exit 1; }
+  kver=$(cat "$guest/kver")
+  kdir="$guest/root/usr/src/linux-headers-$kver"
+  [ -f "$kdir/Makefile" ] || { echo "driver/build.sh: no headers at $kdir" >&2; exit 1; }
+fi
 
 # Mirror Kbuild and sources; drop sources that no longer exist in driver/.
 mkdir -p "$out"

@@ -28,6 +28,9 @@ packages=(
   python3-torch python3-torchvision python3-onnx python3-numpy
   # telemetry: `sensors` reads the driver's hwmon
   lm-sensors
+  # SDK (docs/install.md): DKMS builds of the driver (pahole for module BTF),
+  # udevd applying the installed rule in the VM (and the render group)
+  dkms dwarves udev
 )
 
 sudo_if_needed() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }

@@ -60,4 +60,21 @@ check "list_devices_static has no libmtia.so dependency" bash -c \
   "! readelf -d '$sdk/ex-cmake/list_devices_static' | grep -q 'libmtia.so'"
 check "nothing in build/sdk compiled against the source tree's headers" bash -c \
   "! grep -rqs -- '-I$top/include' '$sdk/ex-cmake/build.ninja'"
+
+# DKMS as `dkms add/build/install` runs on a user's machine, from the
+# installed source tree, but into build/sdk trees (no depmod: the install
+# tree is not a real /lib/modules) and against the guest kernel's headers.
+kver=$(cat build/deps/guest/kver)
+kdir=$top/build/deps/guest/root/usr/src/linux-headers-$kver
+ver=$(sed -n 's/^PACKAGE_VERSION="\(.*\)"/\1/p' driver/dkms.conf)
+drv_ver=$(awk '/#define MTIA_DRV_(MAJOR|MINOR|PATCHLEVEL)/ { v = v (v == "" ? "" : ".") $3 } END { print v }' driver/mtia_drv.h)
+check "dkms.conf's version ($ver) is the driver's ($drv_ver)" test "$ver" = "$drv_ver"
+mkdir -p "$sdk/dkms" "$sdk/modules/$kver"
+dkms_() { dkms --dkmstree "$sdk/dkms" --sourcetree "$root/usr/src" --installtree "$sdk/modules" "$@" \
+  >>"$sdk/dkms.log" 2>&1 || { tail -n 20 "$sdk/dkms.log"; return 1; }; }
+check "dkms add mtia/$ver" dkms_ add -m mtia -v "$ver"
+check "dkms build against the guest kernel's headers" dkms_ build -m mtia -v "$ver" -k "$kver" --kernelsourcedir "$kdir"
+check "dkms install" dkms_ install --no-depmod -m mtia -v "$ver" -k "$kver" --kernelsourcedir "$kdir"
+check "the DKMS module is built for $kver" bash -c \
+  "modinfo -F vermagic '$sdk/modules/$kver/updates/dkms/mtia.ko' | grep -q '^$kver '"
 finish
