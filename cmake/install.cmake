@@ -42,6 +42,17 @@ install(TARGETS ${MTIA_TOOLS} RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR} COMPON
 install(FILES ${CMAKE_SOURCE_DIR}/build/firmware/mtia/mtia-fw.bin
   DESTINATION ${MTIA_FIRMWARE_DIR}/mtia COMPONENT firmware)
 install(FILES udev/70-mtia.rules DESTINATION ${MTIA_UDEV_RULES_DIR} COMPONENT tools)
+foreach(page ${MTIA_MAN_PAGES})
+  get_filename_component(name ${page} NAME)
+  string(REGEX REPLACE ".*\\.([0-9])$" "\\1" section ${name})
+  set(component tools)
+  if(section STREQUAL "3")
+    set(component dev)
+  endif()
+  if(NOT name STREQUAL "mtia-vm.1")
+    install(FILES ${page} DESTINATION ${CMAKE_INSTALL_MANDIR}/man${section} COMPONENT ${component})
+  endif()
+endforeach()
 
 # The driver's DKMS source tree (driver/dkms.conf): Kbuild, sources and the
 # headers it shares with user space, as the driver's Kbuild expects them.

@@ -31,6 +31,8 @@ packages=(
   # SDK (docs/install.md): DKMS builds of the driver (pahole for module BTF),
   # udevd applying the installed rule in the VM (and the render group)
   dkms dwarves udev
+  # man pages generated from --help and mtia.h, checked with man -l
+  help2man man-db
 )
 
 sudo_if_needed() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }

@@ -34,6 +34,25 @@ check "libmtia.so exports only mtia_* and mtia:: symbols" test -z "$other"
 [ -z "$other" ] || printf '  exported: %s\n' $other | head -5
 check "installed firmware is the built one" cmp "$root/lib/firmware/mtia/mtia-fw.bin" build/firmware/mtia/mtia-fw.bin
 
+# Man pages: installed, rendered by man without a warning, and complete:
+# every option of a tool's --help, every function of mtia.h.
+man_ok() { [ -z "$(MANWIDTH=80 man --warnings -l -Tutf8 "$1" 2>&1 >/dev/null)" ] && MANWIDTH=80 man -l "$1" >/dev/null 2>&1; }
+for t in mtia-smi mtia-run mtia-compile; do
+  page=$root$prefix/share/man/man1/$t.1
+  check "man -l renders $t(1) without warnings" man_ok "$page"
+  missing=$(build/bin/$t --help | grep -oE -- '--[a-z][a-z0-9-]+' | sort -u | while read -r o; do
+    MANWIDTH=200 man -l "$page" 2>/dev/null | grep -q -- "$o" || echo "$o"; done)
+  check "$t(1) documents every option of $t --help" test -z "$missing"
+  [ -z "$missing" ] || echo "  missing: $missing"
+done
+check "man -l renders mtia-vm(1) (not installed) without warnings" man_ok build/cmake/man/mtia-vm.1
+page=$root$prefix/share/man/man3/libmtia.3
+check "man -l renders libmtia(3) without warnings" man_ok "$page"
+missing=$(grep -oE '\bmtia_[a-z_]+\(' include/mtia/mtia.h | tr -d '(' | sort -u | while read -r f; do
+  MANWIDTH=200 man -l "$page" 2>/dev/null | grep -q "$f(" || echo "$f"; done)
+check "libmtia(3) has every function of mtia.h" test -z "$missing"
+[ -z "$missing" ] || echo "  missing: $missing"
+
 # Out of tree, against the DESTDIR only: no path into this source tree.
 export PKG_CONFIG_PATH=$lib/pkgconfig
 # mtia.pc is relocatable (${pcfiledir}): its paths lead into the DESTDIR.

@@ -44,6 +44,10 @@ bool all_digits(const std::string &s)
 int main(int argc, char **argv)
 {
     CLI::App app{"mtia-run: run a compiled model (.mtia) or a benchmark on an mtia accelerator"};
+    int vmaj = 0, vmin = 0, vpatch = 0;
+    mtia_runtime_version(&vmaj, &vmin, &vpatch);
+    app.set_version_flag("--version", "mtia-run " + std::to_string(vmaj) + "." + std::to_string(vmin) + "." +
+                                          std::to_string(vpatch));
     std::string bench, size_str = "64M", device;
     int index = -1;
     mtia::run::CopyBenchOptions copy;
