@@ -8,6 +8,8 @@
 #   make install install the SDK under PREFIX (/usr/local), honouring DESTDIR:
 #                libmtia, headers, tools, firmware, udev rule, mtia.pc, CMake
 #                package (docs/install.md); make uninstall removes it again
+#   make deb     Debian packages of the built tree into build/deb, lintian
+#                (docs/packaging.md)
 #   make clean   remove our build products (keeps fetched sources and QEMU)
 #   make distclean  remove build/ entirely
 TOP   := $(CURDIR)
@@ -15,7 +17,7 @@ BUILD := $(TOP)/build
 JOBS  ?= $(shell nproc)
 
 .PHONY: all setup qemu driver firmware userspace demo test test-loaded test-slowed bench install uninstall \
-	clean distclean
+	deb clean distclean
 
 all: qemu driver firmware userspace
 
@@ -67,6 +69,9 @@ uninstall:
 	@[ -f $(BUILD)/cmake/install_manifest.txt ] || { echo "nothing installed from this tree"; exit 1; }
 	xargs -d '\n' rm -f -- <$(BUILD)/cmake/install_manifest.txt
 	rm -f $(BUILD)/cmake/install_manifest.txt
+
+deb: firmware userspace
+	scripts/build-deb.sh
 
 clean:
 	rm -rf $(BUILD)/cmake $(BUILD)/bin $(BUILD)/lib $(BUILD)/driver $(BUILD)/firmware $(BUILD)/vm

@@ -5,6 +5,14 @@
 #   cmake --install build/cmake [--prefix P]   (DESTDIR honoured)
 # Both mtia.pc and the CMake package locate the prefix relative to their
 # own path, so a tree installed into a DESTDIR or moved elsewhere works.
+# Libraries in the multiarch directory (lib/x86_64-linux-gnu) whatever the
+# prefix: Debian's ld.so, pkg-config and CMake search it under /usr/local as
+# under /usr, and the packages need it (debian/). Set once per build tree
+# (also over an older tree's cached "lib"); -DCMAKE_INSTALL_LIBDIR= later wins.
+if(CMAKE_LIBRARY_ARCHITECTURE AND NOT MTIA_LIBDIR_MULTIARCH)
+  set(CMAKE_INSTALL_LIBDIR lib/${CMAKE_LIBRARY_ARCHITECTURE} CACHE PATH "object code libraries" FORCE)
+  set(MTIA_LIBDIR_MULTIARCH ON CACHE INTERNAL "CMAKE_INSTALL_LIBDIR was set to the multiarch directory")
+endif()
 include(GNUInstallDirs)
 include(CMakePackageConfigHelpers)
 

@@ -33,6 +33,10 @@ packages=(
   dkms dwarves udev
   # man pages generated from --help and mtia.h, checked with man -l
   help2man man-db
+  # Debian packages (make deb), lintian, and a clean root to install them in
+  debhelper dh-dkms lintian debootstrap
+  # one C++ style (.clang-format, tests/format-check.sh): a pinned version
+  clang-format-14
 )
 
 sudo_if_needed() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
@@ -72,4 +76,5 @@ fi
 "$top/scripts/fetch-qemu.sh"
 "$top/scripts/fetch-guest-kernel.sh"
 "$top/scripts/fetch-checkpatch.sh"
+"$top/scripts/fetch-debian-root.sh"
 echo "setup: done"

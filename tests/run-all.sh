@@ -3,7 +3,8 @@
 # Called by `make test` after setup and build. Logs go to build/test-logs/.
 #   host:  test models (PyTorch -> ONNX -> .mtia), unit + ABI tests
 #          (ctest), driver checkpatch and kernel-doc, QEMU qtests,
-#          SDK install into a DESTDIR + examples built out of tree,
+#          SDK install into a DESTDIR + examples built out of tree, Debian
+#          packages (lintian, apt install in a clean root, DKMS build),
 #          VM-harness self-test
 #   guest: libmtia/ioctl gtests, mtia-smi, driver reload (one VM, 2 devices)
 set -u
@@ -86,6 +87,7 @@ suite "driver checkpatch" checkpatch
 suite "driver kernel-doc" kerneldoc
 suite "qemu qtests" qemu-device/run-qtests.sh
 suite "SDK install (make install, examples out of tree)" tests/sdk-install.sh
+suite "Debian packages (build, lintian, apt install in a clean root, DKMS)" tests/deb-install.sh
 suite "vm harness" tests/vm/test-harness.sh
 suite "in-vm" vm_suite
 

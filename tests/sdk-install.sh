@@ -18,7 +18,8 @@ mkdir -p "$sdk"
 
 check "make install DESTDIR=build/sdk/root" \
   env DESTDIR="$root" cmake --install build/cmake --prefix "$prefix"
-lib=$root$prefix/lib
+libdir=$(sed -n 's/^CMAKE_INSTALL_LIBDIR:PATH=//p' build/cmake/CMakeCache.txt)
+lib=$root$prefix/$libdir
 for f in "$lib/libmtia.so.0" "$lib/libmtia.a" "$lib/pkgconfig/mtia.pc" "$lib/cmake/mtia/mtiaConfig.cmake" \
   "$root$prefix/include/mtia/mtia.h" "$root$prefix/include/mtia/mtia.hpp" "$root$prefix/include/mtia/drm/mtia_accel.h" \
   "$root$prefix/bin/mtia-smi" "$root$prefix/bin/mtia-run" "$root$prefix/bin/mtia-compile" \
@@ -80,20 +81,13 @@ check "list_devices_static has no libmtia.so dependency" bash -c \
 check "nothing in build/sdk compiled against the source tree's headers" bash -c \
   "! grep -rqs -- '-I$top/include' '$sdk/ex-cmake/build.ninja'"
 
-# DKMS as `dkms add/build/install` runs on a user's machine, from the
-# installed source tree, but into build/sdk trees (no depmod: the install
-# tree is not a real /lib/modules) and against the guest kernel's headers.
-kver=$(cat build/deps/guest/kver)
-kdir=$top/build/deps/guest/root/usr/src/linux-headers-$kver
+
+# The DKMS source tree (tests/deb-install.sh builds it, from the mtia-dkms
+# package, for the guest kernel).
 ver=$(sed -n 's/^PACKAGE_VERSION="\(.*\)"/\1/p' driver/dkms.conf)
 drv_ver=$(awk '/#define MTIA_DRV_(MAJOR|MINOR|PATCHLEVEL)/ { v = v (v == "" ? "" : ".") $3 } END { print v }' driver/mtia_drv.h)
 check "dkms.conf's version ($ver) is the driver's ($drv_ver)" test "$ver" = "$drv_ver"
-mkdir -p "$sdk/dkms" "$sdk/modules/$kver"
-dkms_() { dkms --dkmstree "$sdk/dkms" --sourcetree "$root/usr/src" --installtree "$sdk/modules" "$@" \
-  >>"$sdk/dkms.log" 2>&1 || { tail -n 20 "$sdk/dkms.log"; return 1; }; }
-check "dkms add mtia/$ver" dkms_ add -m mtia -v "$ver"
-check "dkms build against the guest kernel's headers" dkms_ build -m mtia -v "$ver" -k "$kver" --kernelsourcedir "$kdir"
-check "dkms install" dkms_ install --no-depmod -m mtia -v "$ver" -k "$kver" --kernelsourcedir "$kdir"
-check "the DKMS module is built for $kver" bash -c \
-  "modinfo -F vermagic '$sdk/modules/$kver/updates/dkms/mtia.ko' | grep -q '^$kver '"
+for f in dkms.conf Kbuild mtia_drv.c include/mtia/mtia_spec.h include/uapi/drm/mtia_accel.h; do
+  check "DKMS tree has $f" test -f "$root/usr/src/mtia-$ver/$f"
+done
 finish

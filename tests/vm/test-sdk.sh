@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # In-VM half of the SDK test, as a user's machine would have it after
-# installing: the driver is the module DKMS built (tests/sdk-install.sh, from
-# the installed source tree), udevd applies the installed rule, and the
+# installing: the driver is the module DKMS built from the mtia-dkms package
+# (tests/deb-install.sh), udevd applies the installed rule, and the
 # examples, built out of tree against build/sdk/root (pkg-config and CMake
 # alike), run as a non-root user in group render with no chmod, loading
 # libmtia.so.0 from that DESTDIR. The repository's module is put back after.
@@ -12,7 +12,7 @@ set -u
 . "$(dirname "$0")/lib.sh"
 sdk=build/sdk
 model=${MTIA_SDK_MODEL:-build/models/mlp.mtia}
-export LD_LIBRARY_PATH=$sdk/root/usr/local/lib
+export LD_LIBRARY_PATH=$sdk/root/usr/local/$(sed -n 's/^CMAKE_INSTALL_LIBDIR:PATH=//p' build/cmake/CMakeCache.txt)
 
 if [ ! -x "$sdk/ex-cmake/list_devices" ] || [ ! -x "$sdk/ex-pkgconfig/list_devices" ]; then
   fail "no examples in $sdk (tests/sdk-install.sh builds them on the host)"
@@ -20,7 +20,7 @@ if [ ! -x "$sdk/ex-cmake/list_devices" ] || [ ! -x "$sdk/ex-pkgconfig/list_devic
 fi
 dmesg_mark=$(dmesg | wc -l)
 kver=$(uname -r)
-dkms_ko=$sdk/modules/$kver/updates/dkms/mtia.ko
+dkms_ko=build/deb/mtia.ko
 rules=$sdk/root/lib/udev/rules.d/70-mtia.rules
 render=$(getent group render | cut -d: -f3)
 # expect WHAT PATTERN CMD...: CMD exits 0 and prints PATTERN.
@@ -36,7 +36,8 @@ expect() {
 as_user() { setpriv --reuid=65534 --regid=65534 --groups="$render" --inh-caps=-all -- "$@"; }
 
 # ---- the DKMS module and the udev rule ---------------------------------------
-check "DKMS built a module for the running kernel ($kver)" test -f "$dkms_ko"
+check "DKMS built a module for the running kernel ($kver)" bash -c \
+  "modinfo -F vermagic '$dkms_ko' | grep -q '^$kver '"
 check "group render exists (udev's)" test -n "$render"
 rmmod mtia
 check "the DKMS module loads" insmod "$dkms_ko"
@@ -70,7 +71,7 @@ done
 expect "list_devices_static (libmtia.a) lists the devices" "^$ndev device\(s\)" \
   as_user "$sdk/ex-cmake/list_devices_static"
 check "list_devices loaded libmtia.so.0 from the DESTDIR" bash -c \
-  "LD_DEBUG=libs '$sdk/ex-cmake/list_devices' 2>&1 | grep -q 'calling init: $sdk/root/usr/local/lib/libmtia.so.0'"
+  "LD_DEBUG=libs '$sdk/ex-cmake/list_devices' 2>&1 | grep -q 'calling init: $LD_LIBRARY_PATH/libmtia.so.0'"
 expect "async_model names a missing model" "async_model: .*(No such file|cannot open|not found)" \
   bash -c "! '$sdk/ex-cmake/async_model' /nonexistent.mtia"
 
