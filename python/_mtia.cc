@@ -1,0 +1,259 @@
+// SPDX-License-Identifier: MIT
+// Python bindings of libmtia's C++ API (module mtia._mtia; python/mtia/ is
+// the package users import). Thin by design: every object wraps the C++
+// handle of the same name, every error is mtia.Error carrying the runtime's
+// status and message, and long waits release the GIL.
+//
+// NumPy: a Buffer exposes its mapped memory through the buffer protocol
+// (np.asarray(buf) and memoryview(buf) are views, no copy; the view keeps
+// the Buffer alive). Model.run() takes NumPy arrays, checks dtype, shape and
+// layout against the model before anything runs, and returns new arrays.
+#include <pybind11/numpy.h>
+#include <pybind11/pybind11.h>
+#include <pybind11/stl.h>
+
+#include <string>
+#include <vector>
+
+#include "mtia/mtia.hpp"
+
+namespace py = pybind11;
+
+namespace mtia::python {
+namespace {
+
+py::object g_error;  // mtia.Error (a RuntimeError with .status, .status_name)
+
+// NumPy dtype of a model tensor type.
+py::dtype numpy_dtype(DType t)
+{
+    switch (t) {
+    case DType::F32: return py::dtype::of<float>();
+    }
+    throw Error(MTIA_ERROR_INTERNAL, "tensor dtype " + std::to_string(static_cast<int>(t)) + " has no NumPy type");
+}
+
+std::string shape_str(const std::vector<ssize_t> &s)
+{
+    std::string r = "(";
+    for (size_t i = 0; i < s.size(); i++) r += (i ? ", " : "") + std::to_string(s[i]);
+    return r + (s.size() == 1 ? ",)" : ")");
+}
+
+// The inputs of a run, checked against the model: count, dtype, shape,
+// C order. A mismatch is a ValueError naming the input.
+std::vector<py::array> checked_inputs(const Model &m, const std::vector<py::array> &in)
+{
+    const auto &info = m.inputs();
+    if (in.size() != info.size()) {
+        throw py::value_error("model takes " + std::to_string(info.size()) + " input(s), got " +
+                              std::to_string(in.size()));
+    }
+    std::vector<py::array> out;
+    for (size_t i = 0; i < in.size(); i++) {
+        const auto &t = info[i];
+        std::vector<ssize_t> want(t.shape.begin(), t.shape.end());
+        std::vector<ssize_t> got(in[i].shape(), in[i].shape() + in[i].ndim());
+        if (!in[i].dtype().is(numpy_dtype(t.dtype))) {
+            throw py::value_error("input " + std::to_string(i) + " ('" + t.name + "'): dtype " +
+                                  py::str(in[i].dtype()).cast<std::string>() + ", the model takes " +
+                                  py::str(numpy_dtype(t.dtype)).cast<std::string>());
+        }
+        if (got != want) {
+            throw py::value_error("input " + std::to_string(i) + " ('" + t.name + "'): shape " + shape_str(got) +
+                                  ", the model takes " + shape_str(want));
+        }
+        if (!(in[i].flags() & py::array::c_style)) {
+            throw py::value_error("input " + std::to_string(i) + " ('" + t.name +
+                                  "') is not C-contiguous (use numpy.ascontiguousarray)");
+        }
+        out.push_back(in[i]);
+    }
+    return out;
+}
+
+py::list run_model(Model &m, const std::vector<py::array> &arrays)
+{
+    auto in = checked_inputs(m, arrays);
+    std::vector<HostInput> hin;
+    for (auto &a : in) hin.push_back({a.data(), static_cast<size_t>(a.nbytes())});
+    std::vector<py::array> out;
+    std::vector<HostOutput> hout;
+    for (const auto &t : m.outputs()) {
+        std::vector<ssize_t> shape(t.shape.begin(), t.shape.end());
+        out.emplace_back(numpy_dtype(t.dtype), shape);
+        hout.push_back({out.back().mutable_data(), t.bytes});
+    }
+    {
+        py::gil_scoped_release nogil;
+        m.run(hin, hout);
+    }
+    py::list r;
+    for (auto &a : out) r.append(a);
+    return r;
+}
+
+py::dict tensor_info(const TensorInfo &t)
+{
+    py::dict d;
+    d["name"] = t.name;
+    d["dtype"] = numpy_dtype(t.dtype);
+    d["shape"] = py::tuple(py::cast(t.shape));
+    d["bytes"] = t.bytes;
+    return d;
+}
+
+void bind_device(py::module_ &m)
+{
+    py::class_<DeviceInfo>(m, "DeviceInfo", "Properties of a device (Device.info).")
+        .def_readonly("index", &DeviceInfo::index)
+        .def_readonly("name", &DeviceInfo::name)
+        .def_readonly("node", &DeviceInfo::node)
+        .def_readonly("pci_bus_id", &DeviceInfo::pci_bus_id)
+        .def_readonly("driver_version", &DeviceInfo::driver_version)
+        .def_readonly("chip_id", &DeviceInfo::chip_id)
+        .def_readonly("revision", &DeviceInfo::revision)
+        .def_readonly("pe_rows", &DeviceInfo::pe_rows)
+        .def_readonly("pe_cols", &DeviceInfo::pe_cols)
+        .def_readonly("sram_bytes", &DeviceInfo::sram_bytes)
+        .def_readonly("devmem_bytes", &DeviceInfo::devmem_bytes)
+        .def_readonly("fw_version", &DeviceInfo::fw_version)
+        .def("__repr__", [](const DeviceInfo &i) {
+            return "<mtia.DeviceInfo " + std::to_string(i.index) + ": " + i.name + " at " + i.pci_bus_id + ">";
+        });
+
+    py::class_<Device>(m, "Device", "An open mtia device (Device(index) opens it).")
+        .def(py::init([](int index) { return Device::open(index); }), py::arg("index") = 0)
+        .def_static("open_node", &Device::open_node, py::arg("node"), py::arg("index") = -1)
+        .def_property_readonly("info", &Device::info)
+        .def_property_readonly("is_open", &Device::is_open)
+        .def("close", &Device::close, "Closes the device now; its objects then raise mtia.Error.")
+        .def("__enter__", [](Device &d) -> Device & { return d; })
+        .def("__exit__", [](Device &d, py::args) { d.close(); })
+        .def("__repr__", [](const Device &d) {
+            return "<mtia.Device " + std::to_string(d.info().index) + " " + d.info().pci_bus_id +
+                   (d.is_open() ? "" : " (closed)") + ">";
+        });
+    m.def("device_count", &device_count, "Number of mtia devices driven by the mtia driver.");
+}
+
+void bind_memory(py::module_ &m)
+{
+    py::enum_<Placement>(m, "Placement")
+        .value("HOST", Placement::Host)
+        .value("DEVICE", Placement::Device);
+    py::enum_<Priority>(m, "Priority")
+        .value("LOW", Priority::Low)
+        .value("NORMAL", Priority::Normal)
+        .value("HIGH", Priority::High);
+
+    py::class_<Buffer>(m, "Buffer", py::buffer_protocol(),
+                       "Memory the device reaches: host (DMA) or device memory. Supports the buffer "
+                       "protocol: numpy.asarray(buf) is a uint8 view, no copy.")
+        .def(py::init([](const Device &d, size_t size, Placement p) { return Buffer(d, size, p); }),
+             py::arg("device"), py::arg("size"), py::arg("placement") = Placement::Device)
+        .def_property_readonly("size", &Buffer::size)
+        .def_property_readonly("placement", &Buffer::placement)
+        .def("free", &Buffer::free, "Drops the buffer now; queued work using it still completes.")
+        .def("__len__", &Buffer::size)
+        .def_buffer([](Buffer &b) {
+            return py::buffer_info(b.map(), 1, py::format_descriptor<uint8_t>::format(), 1,
+                                   {static_cast<ssize_t>(b.size())}, {1});
+        });
+}
+
+void bind_streams(py::module_ &m)
+{
+    py::class_<Event>(m, "Event", "A point in a stream's work, with a device timestamp.")
+        .def(py::init<const Device &>(), py::arg("device"))
+        .def("query", &Event::query, "True if the recorded work is done; never blocks.")
+        .def("wait", &Event::wait, py::arg("timeout_ms") = -1, py::call_guard<py::gil_scoped_release>(),
+             "Waits (timeout_ms < 0: forever); False on timeout. Raises mtia.Error if the work failed.")
+        .def("synchronize", &Event::synchronize, py::call_guard<py::gil_scoped_release>())
+        .def_property_readonly("recorded", &Event::recorded)
+        .def("elapsed_ms", &Event::elapsed_ms, py::arg("end"), py::call_guard<py::gil_scoped_release>(),
+             "Device time from this event to end, in ms (both recorded; waits).")
+        .def("device_estimate_ns", &Event::device_estimate_ns, py::call_guard<py::gil_scoped_release>());
+
+    py::class_<Stream>(m, "Stream", "An in-order device queue; operations are asynchronous.")
+        .def(py::init<const Device &, Priority>(), py::arg("device"), py::arg("priority") = Priority::Normal)
+        .def("copy", &Stream::copy, py::arg("dst"), py::arg("dst_offset"), py::arg("src"), py::arg("src_offset"),
+             py::arg("size"))
+        .def("fill", &Stream::fill, py::arg("dst"), py::arg("offset"), py::arg("size"), py::arg("value"))
+        .def("record", &Stream::record, py::arg("event"))
+        .def("wait_event", &Stream::wait, py::arg("event"), "Later work of this stream waits for event.")
+        .def("flush", &Stream::flush)
+        .def("synchronize", &Stream::synchronize, py::call_guard<py::gil_scoped_release>(),
+             "Waits for all submitted work; raises mtia.Error for a failed job.")
+        .def_property_readonly("queue_id", &Stream::queue_id)
+        .def_property_readonly("priority", &Stream::priority);
+}
+
+void bind_model(py::module_ &m)
+{
+    py::class_<Model>(m, "Model", "A compiled model (.mtia, from mtia-compile) loaded on a device.")
+        .def(py::init([](const Device &d, const std::string &path) { return Model::load_file(d, path); }),
+             py::arg("device"), py::arg("path"))
+        .def_static(
+            "from_bytes",
+            [](const Device &d, py::bytes data) {
+                std::string_view v(data);
+                return Model::load_memory(d, v.data(), v.size());
+            },
+            py::arg("device"), py::arg("data"))
+        .def_property_readonly("name", &Model::name)
+        .def_property_readonly("inputs",
+                               [](const Model &mo) {
+                                   py::list l;
+                                   for (const auto &t : mo.inputs()) l.append(tensor_info(t));
+                                   return l;
+                               })
+        .def_property_readonly("outputs",
+                               [](const Model &mo) {
+                                   py::list l;
+                                   for (const auto &t : mo.outputs()) l.append(tensor_info(t));
+                                   return l;
+                               })
+        .def_property_readonly("num_ops", &Model::num_ops)
+        .def_property_readonly("flops", &Model::flops)
+        .def("run", &run_model, py::arg("inputs"),
+             "Runs one inference on NumPy arrays (float32, the model's shapes, C order) and returns the "
+             "outputs as new arrays.")
+        .def(
+            "run_async",
+            [](Model &mo, Stream &s, std::vector<Buffer *> in, std::vector<Buffer *> out) {
+                std::vector<BufferTensor> bi, bo;
+                for (auto *b : in) bi.push_back({b, 0});
+                for (auto *b : out) bo.push_back({b, 0});
+                mo.run_async(s, bi, bo);
+            },
+            py::arg("stream"), py::arg("inputs"), py::arg("outputs"),
+            "Queues one inference on stream reading each input from and writing each output to the start of "
+            "a Buffer; record an Event after it to wait.")
+        .def("device_estimate_ns", &Model::device_estimate_ns, py::call_guard<py::gil_scoped_release>());
+}
+
+}  // namespace
+}  // namespace mtia::python
+
+PYBIND11_MODULE(_mtia, m)
+{
+    using namespace mtia::python;
+    m.doc() = "libmtia bindings; import mtia, not this module.";
+    g_error = py::module_::import("mtia._error").attr("Error");
+    py::register_exception_translator([](std::exception_ptr p) {
+        try {
+            if (p) std::rethrow_exception(p);
+        } catch (const mtia::Error &e) {
+            py::object exc = g_error(e.what(), static_cast<int>(e.status()), mtia_status_name(e.status()));
+            PyErr_SetObject(g_error.ptr(), exc.ptr());
+        }
+    });
+    int ma = 0, mi = 0, pa = 0;
+    mtia_runtime_version(&ma, &mi, &pa);
+    m.attr("runtime_version") = py::make_tuple(ma, mi, pa);
+    bind_device(m);
+    bind_memory(m);
+    bind_streams(m);
+    bind_model(m);
+}
