@@ -35,8 +35,8 @@ packages=(
   help2man man-db
   # Debian packages (make deb), lintian, and a clean root to install them in
   debhelper dh-dkms lintian debootstrap
-  # Python bindings (python/) and their tests
-  pybind11-dev python3-pytest
+  # Python bindings (python/), their type stubs (mypy's stubgen) and tests
+  pybind11-dev python3-dev mypy python3-pytest
   # one C++ style (.clang-format, tests/format-check.sh): a pinned version
   clang-format-14
 )

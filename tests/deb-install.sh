@@ -31,12 +31,12 @@ in_root() { chroot "$root" env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root 
 
 check "make deb: packages build and lintian reports no error" quiet scripts/build-deb.sh
 debs=()
-for p in libmtia0 libmtia-dev mtia-tools mtia-firmware mtia-dkms; do
+for p in libmtia0 libmtia-dev mtia-tools python3-mtia mtia-firmware mtia-dkms; do
   f=$(ls "$out/${p}"_*.deb 2>/dev/null | head -n1)
   check "package $p built" test -n "$f"
   [ -n "$f" ] && debs+=("$f")
 done
-[ "${#debs[@]}" -eq 5 ] || finish
+[ "${#debs[@]}" -eq 6 ] || finish
 
 # A fresh clean root; the packages and the guest kernel's headers visible in it.
 rm -rf "$root"
@@ -53,12 +53,14 @@ mount --bind build/deps/deb-apt-archives "$root/var/cache/apt/archives" && mount
 
 check "apt install ./*.deb (dependencies from Debian; plus pkg-config, libc6-dev, dwarves)" quiet in_root bash -c \
   "apt-get update -q && apt-get install -y -q --no-install-recommends /tmp/deb/*.deb pkg-config libc6-dev dwarves"
-for p in libmtia0 libmtia-dev mtia-tools mtia-firmware mtia-dkms; do
+for p in libmtia0 libmtia-dev mtia-tools python3-mtia mtia-firmware mtia-dkms; do
   check "$p is installed" bash -c "in_root() { chroot '$root' \"\$@\"; }; [ \"\$(in_root dpkg-query -W -f='\${Status}' $p)\" = 'install ok installed' ]"
 done
 for t in mtia-smi mtia-run mtia-compile; do
   check "$t --version runs from /usr/bin" bash -c "chroot '$root' /usr/bin/$t --version | grep -q '^$t '"
 done
+check "python3 -c 'import mtia' with the system's python3" bash -c \
+  "[ \"\$(chroot '$root' python3 -c 'import mtia; print(mtia.__version__)')\" = 0.1.0 ]"
 check "pkg-config --modversion mtia" bash -c "[ \"\$(chroot '$root' pkg-config --modversion mtia)\" = 0.1.0 ]"
 cp examples/list_devices.c "$root/tmp/"
 check "an example builds against the installed SDK (pkg-config)" quiet in_root bash -c \

@@ -54,6 +54,21 @@ missing=$(grep -oE '\bmtia_[a-z_]+\(' include/mtia/mtia.h | tr -d '(' | sort -u 
 check "libmtia(3) has every function of mtia.h" test -z "$missing"
 [ -z "$missing" ] || echo "  missing: $missing"
 
+# The Python package: importable from the DESTDIR, with stubs for its API.
+pydir=$(ls -d "$root$prefix"/lib/python3*/dist-packages 2>/dev/null | head -n1)
+check "mtia imports from the DESTDIR's dist-packages" bash -c \
+  "PYTHONPATH='$pydir' LD_LIBRARY_PATH='$lib' /usr/bin/python3 -c 'import mtia; assert mtia.__file__.startswith(\"$pydir\")'"
+check "the installed extension has no build-tree RPATH" bash -c \
+  "! readelf -d '$pydir'/mtia/_mtia*.so | grep -qE 'RPATH|RUNPATH'"
+check "mtia's type stubs define every public class and function" env PYTHONPATH="$pydir" LD_LIBRARY_PATH="$lib" \
+  /usr/bin/python3 -c '
+import ast, os, sys, mtia
+stub = ast.parse(open(os.path.join(os.path.dirname(mtia.__file__), "_mtia.pyi")).read())
+names = {n.name for n in stub.body if isinstance(n, (ast.ClassDef, ast.FunctionDef))}
+missing = [n for n in mtia.__all__ if n not in names and n not in ("Error", "runtime_version")]
+print("  missing from _mtia.pyi:", missing) if missing else None
+sys.exit(1 if missing else 0)'
+
 # Out of tree, against the DESTDIR only: no path into this source tree.
 export PKG_CONFIG_PATH=$lib/pkgconfig
 # mtia.pc is relocatable (${pcfiledir}): its paths lead into the DESTDIR.

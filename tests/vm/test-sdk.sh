@@ -68,6 +68,10 @@ for b in ex-pkgconfig ex-cmake; do
   expect "$b/stream_copy round-trips 8 MiB" "8 MiB host->device->host OK" as_user "$sdk/$b/stream_copy" 0 8
   expect "$b/async_model agrees across two streams" "outputs agree" as_user "$sdk/$b/async_model" "$model" 0 3
 done
+pydir=$(ls -d "$sdk"/root/usr/local/lib/python3*/dist-packages | head -n1)
+expect "the installed Python package sees the $ndev device(s) as that user" "^$ndev /dev/accel/accel0\$" \
+  as_user env PYTHONPATH="$pydir" /usr/bin/python3 -c \
+  'import mtia; d = mtia.Device(0); print(mtia.device_count(), d.info.node)'
 expect "list_devices_static (libmtia.a) lists the devices" "^$ndev device\(s\)" \
   as_user "$sdk/ex-cmake/list_devices_static"
 check "list_devices loaded libmtia.so.0 from the DESTDIR" bash -c \
