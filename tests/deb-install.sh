@@ -54,7 +54,7 @@ mount --bind build/deps/deb-apt-archives "$root/var/cache/apt/archives" && mount
 check "apt install ./*.deb (dependencies from Debian; plus pkg-config, libc6-dev, dwarves)" quiet in_root bash -c \
   "apt-get update -q && apt-get install -y -q --no-install-recommends /tmp/deb/*.deb pkg-config libc6-dev dwarves"
 for p in libmtia0 libmtia-dev mtia-tools python3-mtia mtia-firmware mtia-dkms; do
-  check "$p is installed" bash -c "in_root() { chroot '$root' \"\$@\"; }; [ \"\$(in_root dpkg-query -W -f='\${Status}' $p)\" = 'install ok installed' ]"
+  check "$p is installed" bash -c "[ \"\$(chroot '$root' dpkg-query -W -f='\${Status}' $p)\" = 'install ok installed' ]"
 done
 for t in mtia-smi mtia-run mtia-compile; do
   check "$t --version runs from /usr/bin" bash -c "chroot '$root' /usr/bin/$t --version | grep -q '^$t '"

@@ -32,7 +32,7 @@ check "libmtia's SONAME is libmtia.so.0" bash -c \
 other=$(nm -D --defined-only "$lib/libmtia.so.0" | awk '{print $3}' | c++filt |
   grep -Ev '^(mtia_|mtia::|typeinfo for mtia::|typeinfo name for mtia::|vtable for mtia::|MTIA_0$)' || true)
 check "libmtia.so exports only mtia_* and mtia:: symbols" test -z "$other"
-[ -z "$other" ] || printf '  exported: %s\n' $other | head -5
+[ -z "$other" ] || head -n 5 <<<"$other" | sed 's/^/  exported: /'
 check "installed firmware is the built one" cmp "$root/lib/firmware/mtia/mtia-fw.bin" build/firmware/mtia/mtia-fw.bin
 
 # Man pages: installed, rendered by man without a warning, and complete:

@@ -12,7 +12,8 @@ set -u
 . "$(dirname "$0")/lib.sh"
 sdk=build/sdk
 model=${MTIA_SDK_MODEL:-build/models/mlp.mtia}
-export LD_LIBRARY_PATH=$sdk/root/usr/local/$(sed -n 's/^CMAKE_INSTALL_LIBDIR:PATH=//p' build/cmake/CMakeCache.txt)
+LD_LIBRARY_PATH=$sdk/root/usr/local/$(sed -n 's/^CMAKE_INSTALL_LIBDIR:PATH=//p' build/cmake/CMakeCache.txt)
+export LD_LIBRARY_PATH
 
 if [ ! -x "$sdk/ex-cmake/list_devices" ] || [ ! -x "$sdk/ex-pkgconfig/list_devices" ]; then
   fail "no examples in $sdk (tests/sdk-install.sh builds them on the host)"
