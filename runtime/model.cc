@@ -245,12 +245,12 @@ std::shared_ptr<detail::ModelState> make_model(const Device &dev, const detail::
     for (auto &io : m->in) m->in_info.push_back(io.info);
     for (auto &io : m->out) m->out_info.push_back(io.info);
 
-    // The arena BO holds the profile tail too (32 bytes per op), so that
-    // profiling needs no reload.
+    // The arena BO holds the profile tail too (32 bytes per op: not worth
+    // a word in the messages), so that profiling needs no reload.
     const uint64_t arena_bo = p.arena_size + m->prof_bytes;
-    const std::string needs = "model '" + p.name + "' needs " + std::to_string(arena_bo) +
+    const std::string needs = "model '" + p.name + "' needs " + std::to_string(p.arena_size) +
                               " bytes of device memory for its arena";
-    if (arena_bo > dev.info().devmem_bytes) {
+    if (p.arena_size > dev.info().devmem_bytes) {
         throw Error(MTIA_ERROR_OUT_OF_MEMORY, needs + ", more than " + dev.info().node + " has (" +
                                                   std::to_string(dev.info().devmem_bytes) + ")");
     }
