@@ -1,7 +1,7 @@
 # libmtia's models (runtime/model*.cc), mtia-run's inference mode and their
 # tests (docs/models.md). The FlatBuffers schema stays private to libmtia.
-target_sources(mtia PRIVATE runtime/model_loader.cc runtime/model.cc)
-target_link_libraries(mtia PRIVATE mtia_model_schema)
+target_sources(mtia PRIVATE runtime/model_loader.cc runtime/model.cc runtime/profile.cc)
+target_link_libraries(mtia PRIVATE mtia_model_schema nlohmann_json::nlohmann_json)
 
 target_sources(mtia-run PRIVATE tools/mtia-run/npy.cc tools/mtia-run/run_model.cc)
 
@@ -10,9 +10,10 @@ target_sources(unit_tests PRIVATE
   tests/unit/model_loader_test.cc
   tests/unit/model_npy_test.cc
   tests/unit/model_c_api_test.cc
+  tests/unit/profile_trace_test.cc
   tools/mtia-run/npy.cc)
 target_include_directories(unit_tests PRIVATE tools/mtia-run)
-target_link_libraries(unit_tests PRIVATE mtia_model_schema)
+target_link_libraries(unit_tests PRIVATE mtia_model_schema nlohmann_json::nlohmann_json)
 # ... and against real compiler output (an ONNX graph compiled in-process).
 if(TARGET mtia_compiler_lib)
   target_sources(unit_tests PRIVATE tests/unit/model_compiled_test.cc)

@@ -440,6 +440,17 @@ mtia_status mtia_model_device_estimate_ns(mtia_model *model, uint64_t *ns)
     return guarded([&] { *ns = reg_get<mtia::Model>(kModel, model)->device_estimate_ns(); });
 }
 
+mtia_status mtia_model_set_profiling(mtia_model *model, int on)
+{
+    return guarded([&] { reg_get<mtia::Model>(kModel, model)->set_profiling(on != 0); });
+}
+
+mtia_status mtia_model_write_profile(mtia_model *model, const char *path)
+{
+    if (!path) return invalid("path is NULL");
+    return guarded([&] { mtia::write_chrome_trace(path, {reg_get<mtia::Model>(kModel, model)->profile()}); });
+}
+
 mtia_status mtia_model_run_async(mtia_model *model, mtia_stream *stream, mtia_buffer *const *inputs,
                                  const size_t *input_offsets, size_t n_inputs, mtia_buffer *const *outputs,
                                  const size_t *output_offsets, size_t n_outputs)

@@ -10,6 +10,12 @@
 // the previous one runs); run_async() copies straight from/to the caller's
 // buffers.
 //
+// Profiling (set_profiling): the arena BO has room for the device's
+// profile after the arena (MTIA_PROFILE_BYTES(ops), the COMPUTE's tail
+// with MTIA_CMD_F_PROFILE); a profiled job COPYs it to the profile host BO,
+// one region per job event (the two slots' and run_async's four), and
+// profile() reads the latest job's region once it is done.
+//
 // Serialisation: every job of a model waits for the model's previous job
 // (the event recorded after it: free on the same stream, which is in order;
 // a cross-stream wait otherwise), since all jobs share the arena. The model
@@ -17,6 +23,7 @@
 #include <sys/stat.h>
 
 #include <cerrno>
+#include <chrono>
 #include <cstdio>
 #include <cstring>
 #include <memory>
@@ -33,6 +40,7 @@ struct ModelState {
     std::string name, producer;
     uint64_t arena_size = 0, weights_size = 0, flops = 0;
     size_t n_ops = 0;
+    std::vector<std::string> op_nodes, op_kinds;
     std::vector<ModelIo> in, out;
     std::vector<TensorInfo> in_info, out_info;
     Buffer arena, program;
@@ -51,6 +59,18 @@ struct ModelState {
     Event async_done[4];  // run_async()'s job events, used round robin
     unsigned async_next = 0;
     Event *last = nullptr;  // recorded after the model's latest job
+
+    // Profiling; under mu. Jobs are numbered by their event: 0, 1 the
+    // slots', 2.. run_async's.
+    static constexpr unsigned kJobEvents = 2 + 4;
+    bool profiling = false;
+    uint64_t prof_bytes = 0;  // MTIA_PROFILE_BYTES(n_ops)
+    Buffer prof_host;         // kJobEvents regions of prof_bytes
+    struct JobProfile {
+        bool profiled = false;
+        uint64_t submit_ns = 0, done_ns = 0;  // host clock
+    } jobs[kJobEvents];
+    unsigned last_job = 0;
 };
 
 }  // namespace detail
@@ -60,6 +80,13 @@ namespace {
 constexpr uint64_t kStageAlign = 64;
 
 uint64_t align_up(uint64_t v, uint64_t a) { return (v + a - 1) / a * a; }
+
+uint64_t host_ns()
+{
+    return static_cast<uint64_t>(
+        std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch())
+            .count());
+}
 
 const std::shared_ptr<detail::ModelState> &live(const std::shared_ptr<detail::ModelState> &s)
 {
@@ -86,13 +113,15 @@ drm_mtia_cmd copy_cmd(detail::StreamState &s, const Operand &dst, const Operand 
 }
 
 // Queues one inference on stream and submits it as one job (with done's
-// TIMESTAMP and fence), after the model's previous job. Caller holds m.mu.
+// TIMESTAMP and fence), after the model's previous job; job is done's
+// number (ModelState::jobs). Caller holds m.mu.
 void enqueue(detail::ModelState &m, Stream &stream, const std::vector<Operand> &ins,
-             const std::vector<Operand> &outs, Event &done)
+             const std::vector<Operand> &outs, Event &done, unsigned job)
 {
     const auto &s = stream.state();
     if (m.last) stream.wait(*m.last);  // a no-op if it is on this stream
-    const size_t ncmds = ins.size() + outs.size() + 2, nbos = ins.size() + outs.size() + 3;
+    const bool prof = m.profiling;
+    const size_t ncmds = ins.size() + outs.size() + 2 + prof, nbos = ins.size() + outs.size() + 3 + prof;
     for (;;) {
         {
             detail::DeviceUse use(s->dev, "model run");
@@ -111,7 +140,15 @@ void enqueue(detail::ModelState &m, Stream &stream, const std::vector<Operand> &
                 c.dst_bo = detail::bo_index(*s, arena.bo);
                 c.dst_offset = 0;
                 c.value = m.arena_size;
+                if (prof) {  // the arena's tail: the profile, copied out below
+                    c.flags = MTIA_CMD_F_PROFILE;
+                    c.value += m.prof_bytes;
+                }
                 s->cmds.push_back(c);
+                if (prof) {
+                    s->cmds.push_back(copy_cmd(*s, {m.prof_host.state(), job * m.prof_bytes},
+                                               {arena.bo, m.arena_size}, m.prof_bytes));
+                }
                 for (size_t i = 0; i < outs.size(); i++) {
                     s->cmds.push_back(copy_cmd(*s, outs[i], {arena.bo, m.out[i].offset}, m.out[i].info.bytes));
                     s->batch_bytes += m.out[i].info.bytes;
@@ -121,8 +158,10 @@ void enqueue(detail::ModelState &m, Stream &stream, const std::vector<Operand> &
         }
         stream.flush();  // the caller's queued work leaves no room: submit it first
     }
+    m.jobs[job] = {prof, host_ns(), 0};
     stream.record(done);  // appends the TIMESTAMP and submits the job
     m.last = &done;
+    m.last_job = job;
 }
 
 // Adds the model and request to a device error (the stream's message has the
@@ -198,11 +237,17 @@ std::shared_ptr<detail::ModelState> make_model(const Device &dev, const detail::
     m->weights_size = p.weights_size;
     m->flops = p.flops;
     m->n_ops = p.program.size();
+    m->op_nodes = p.op_nodes;
+    m->op_kinds = p.op_kinds;
+    m->prof_bytes = MTIA_PROFILE_BYTES(m->n_ops);
     m->in = p.inputs;
     m->out = p.outputs;
     for (auto &io : m->in) m->in_info.push_back(io.info);
     for (auto &io : m->out) m->out_info.push_back(io.info);
 
+    // The arena BO holds the profile tail too (32 bytes per op: not worth
+    // a word in the messages), so that profiling needs no reload.
+    const uint64_t arena_bo = p.arena_size + m->prof_bytes;
     const std::string needs = "model '" + p.name + "' needs " + std::to_string(p.arena_size) +
                               " bytes of device memory for its arena";
     if (p.arena_size > dev.info().devmem_bytes) {
@@ -210,7 +255,7 @@ std::shared_ptr<detail::ModelState> make_model(const Device &dev, const detail::
                                                   std::to_string(dev.info().devmem_bytes) + ")");
     }
     try {
-        m->arena = Buffer(dev, p.arena_size, Placement::Device);
+        m->arena = Buffer(dev, arena_bo, Placement::Device);
     } catch (const Error &e) {
         // EINVAL from BO_CREATE: over the driver's limit for one device BO.
         throw Error(e.status() == MTIA_ERROR_INVALID_ARGUMENT ? MTIA_ERROR_OUT_OF_MEMORY : e.status(),
@@ -247,6 +292,8 @@ std::shared_ptr<detail::ModelState> make_model(const Device &dev, const detail::
         slot.done = Event(dev);
     }
     for (auto &e : m->async_done) e = Event(dev);
+    m->prof_host = Buffer(dev, m->prof_bytes * detail::ModelState::kJobEvents, Placement::Host);
+    m->prof_host.map();
 
     return m;
 }
@@ -273,6 +320,71 @@ uint64_t Model::device_estimate_ns()
         last = m->last;
     }
     return last ? last->device_estimate_ns() : 0;
+}
+
+// ---- profiling ----------------------------------------------------------------
+
+void Model::set_profiling(bool on)
+{
+    auto &m = live(state_);
+    std::lock_guard<std::mutex> l(m->mu);
+    m->profiling = on;
+}
+
+bool Model::profiling() const
+{
+    auto &m = live(state_);
+    std::lock_guard<std::mutex> l(m->mu);
+    return m->profiling;
+}
+
+RunProfile Model::profile()
+{
+    auto &m = *live(state_);
+    Event *last;
+    unsigned job;
+    {
+        std::lock_guard<std::mutex> l(m.mu);
+        last = m.last;
+        job = m.last_job;
+        if (!last || !m.jobs[job].profiled) {
+            throw Error(MTIA_ERROR_INVALID_ARGUMENT, "model '" + m.name + "': " +
+                                                         (last ? "its latest run was not profiled (set_profiling)"
+                                                               : "has not run yet"));
+        }
+    }
+    try {
+        last->synchronize();
+    } catch (const Error &e) {
+        rethrow_run_error(m, 0, 1, e);
+    }
+    const uint64_t seen = host_ns();
+    RunProfile r;
+    r.model = m.name;
+    {
+        std::lock_guard<std::mutex> l(m.mu);
+        auto &j = m.jobs[job];
+        if (!j.done_ns) j.done_ns = seen;  // run_async: first seen done now
+        r.host_submit_ns = j.submit_ns;
+        r.host_done_ns = j.done_ns;
+    }
+    const auto *p = m.prof_host.map_as<const uint8_t>() + job * m.prof_bytes;
+    mtia_profile_header h;
+    std::memcpy(&h, p, sizeof(h));
+    if (h.magic != MTIA_PROFILE_MAGIC || h.n_ops != m.n_ops) {
+        throw Error(MTIA_ERROR_IO, "model '" + m.name + "': the device wrote no profile (magic " +
+                                       std::to_string(h.magic) + ", " + std::to_string(h.n_ops) + " ops)");
+    }
+    r.device_start_ns = h.start_ns;
+    r.device_end_ns = h.end_ns;
+    r.model_ns = h.model_ns;
+    r.ops.resize(m.n_ops);
+    for (size_t i = 0; i < m.n_ops; i++) {
+        mtia_op_profile o;
+        std::memcpy(&o, p + sizeof(h) + i * sizeof(o), sizeof(o));
+        r.ops[i] = {m.op_nodes[i], m.op_kinds[i], o.start_ns, o.end_ns, o.model_ns, o.bytes};
+    }
+    return r;
 }
 
 // ---- running ------------------------------------------------------------------
@@ -311,6 +423,11 @@ void Model::run_batch(const std::vector<std::vector<HostInput>> &inputs,
         } catch (const Error &e) {
             rethrow_run_error(m, r, n, e);
         }
+        {
+            const uint64_t t = host_ns();
+            std::lock_guard<std::mutex> l(m.mu);
+            m.jobs[r % kSlots].done_ns = t;
+        }
         const auto *st = slot.staging.map_as<const uint8_t>();
         for (size_t i = 0; i < m.out.size(); i++) std::memcpy(outputs[r][i].data, st + m.out_stage[i], outputs[r][i].bytes);
     };
@@ -325,7 +442,7 @@ void Model::run_batch(const std::vector<std::vector<HostInput>> &inputs,
             for (uint64_t off : m.in_stage) ins.push_back({slot.staging.state(), off});
             for (uint64_t off : m.out_stage) outs.push_back({slot.staging.state(), off});
             std::lock_guard<std::mutex> l(m.mu);
-            enqueue(m, m.stream, ins, outs, slot.done);
+            enqueue(m, m.stream, ins, outs, slot.done, static_cast<unsigned>(r % kSlots));
             slot.busy = true;
         }
         while (finished < n) finish(finished++);
@@ -376,8 +493,8 @@ void Model::run_async(Stream &stream, const std::vector<BufferTensor> &inputs, c
     for (size_t i = 0; i < inputs.size(); i++) ins.push_back(operand(inputs[i], m.in[i], "input", i));
     for (size_t i = 0; i < outputs.size(); i++) outs.push_back(operand(outputs[i], m.out[i], "output", i));
     std::lock_guard<std::mutex> l(m.mu);
-    Event &done = m.async_done[m.async_next++ % (sizeof(m.async_done) / sizeof(m.async_done[0]))];
-    enqueue(m, stream, ins, outs, done);
+    const unsigned k = m.async_next++ % (sizeof(m.async_done) / sizeof(m.async_done[0]));
+    enqueue(m, stream, ins, outs, m.async_done[k], 2 + k);
 }
 
 }  // namespace mtia

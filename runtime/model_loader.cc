@@ -344,7 +344,9 @@ ParsedModel parse_model(const void *data, size_t size)
     for (flatbuffers::uoffset_t k = 0; k < nops; k++) {
         const fb::Op *o = ops->Get(k);
         const char *kn = fb::EnumNameOpKind(o->kind());
-        p.op_names.push_back("op " + std::to_string(k) + " (" + (kn && *kn ? kn : "?") + " '" + str(o->name()) + "')");
+        p.op_nodes.push_back(str(o->name()));
+        p.op_kinds.push_back(kn && *kn ? kn : "?");
+        p.op_names.push_back("op " + std::to_string(k) + " (" + p.op_kinds.back() + " '" + p.op_nodes.back() + "')");
         p.program.push_back(lower_op(p.op_names.back(), o, ts));
     }
 

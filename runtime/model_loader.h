@@ -34,7 +34,9 @@ struct ParsedModel {
     std::vector<ModelIo> inputs;
     std::vector<ModelIo> outputs;
     std::vector<mtia_op> program;       // one per Op, in execution order
-    std::vector<std::string> op_names;  // "#i Conv 'name'", for messages
+    std::vector<std::string> op_names;  // "op i (Conv 'name')", for messages
+    std::vector<std::string> op_nodes;  // the ONNX node names ("name")
+    std::vector<std::string> op_kinds;  // "Conv", "Gemm", ...
     // The weights image: arena bytes [0, weights_size), pointing into the
     // buffer given to parse_model (valid while that buffer is).
     const uint8_t *weights = nullptr;

@@ -203,6 +203,16 @@ mtia_status mtia_model_run_async(mtia_model *model, mtia_stream *stream, mtia_bu
  * ns, from the model's latest run (waits for it); 0 before any run. */
 mtia_status mtia_model_device_estimate_ns(mtia_model *model, uint64_t *ns);
 
+/* Profiling (docs/models.md "Profiling"): while on (on != 0), each run of
+ * the model records per-op device times, the timing model's estimates and
+ * bytes moved; off (the default) costs nothing. */
+mtia_status mtia_model_set_profiling(mtia_model *model, int on);
+/* Writes the profile of the model's latest run (waits for it) to path as
+ * Chrome trace-event JSON (Perfetto, chrome://tracing).
+ * MTIA_ERROR_INVALID_ARGUMENT if that run was not profiled (or none ran) or
+ * path cannot be written; MTIA_ERROR_IO if the run failed. */
+mtia_status mtia_model_write_profile(mtia_model *model, const char *path);
+
 #ifdef __cplusplus
 }
 #endif

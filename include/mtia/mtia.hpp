@@ -5,6 +5,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <iosfwd>
 #include <memory>
 #include <stdexcept>
 #include <string>
@@ -215,6 +216,35 @@ struct BufferTensor {
     size_t offset = 0;
 };
 
+// The profile of one run of a model (Model::set_profiling, docs/models.md
+// "Profiling"). Device times are on the device clock (TIMESTAMP's, ns);
+// host times on the host's steady clock (CLOCK_MONOTONIC, ns).
+struct OpProfile {
+    std::string name;               // the op's node name in the model
+    std::string type;               // its kind: "Conv", "Gemm", "Binary", ...
+    uint64_t device_start_ns = 0;   // device clock
+    uint64_t device_end_ns = 0;
+    uint64_t model_ns = 0;          // the timing model's MTIA v1 estimate
+    uint64_t bytes = 0;             // bytes the op reads + writes
+};
+struct RunProfile {
+    std::string model;
+    uint64_t host_submit_ns = 0;    // the job was submitted (host clock)
+    uint64_t host_done_ns = 0;      // the runtime saw it complete (host clock)
+    uint64_t device_start_ns = 0;   // the program's span on the device clock
+    uint64_t device_end_ns = 0;
+    uint64_t model_ns = 0;          // the timing model's estimate of the program
+    std::vector<OpProfile> ops;     // one per op, in program order
+};
+
+// Writes runs as Chrome trace-event JSON (Perfetto's UI, chrome://tracing):
+// per run a host span (submit to done), the device's program span with one
+// span per op (aligned to the host span's start) and the timing model's
+// spans laid end to end. Throws Error(INVALID_ARGUMENT) if path cannot be
+// written.
+void write_chrome_trace(std::ostream &out, const std::vector<RunProfile> &runs);
+void write_chrome_trace(const std::string &path, const std::vector<RunProfile> &runs);
+
 // A compiled model (.mtia, written by mtia-compile) loaded on a device: its
 // arena (weights image + activations) in one device-memory buffer and its
 // program of struct mtia_op in another. Loading checks every index, offset
@@ -245,6 +275,16 @@ public:
     // The device's estimate (timing model) of one inference's compute time,
     // ns, from the latest run (waits for it); 0 before any run.
     uint64_t device_estimate_ns();
+
+    // Profiling: while on, each run's device program records per-op device
+    // times, model estimates and bytes (MTIA_CMD_F_PROFILE), copied back
+    // to the host with the outputs. No reload needed; off costs nothing.
+    void set_profiling(bool on);
+    bool profiling() const;
+    // The profile of the model's latest run (waits for it). Throws
+    // Error(INVALID_ARGUMENT) if that run was not profiled (or none ran),
+    // Error(IO) if it failed.
+    RunProfile profile();
 
     // Runs one inference and waits for it. Throws Error(INVALID_ARGUMENT) for
     // a wrong number or size of inputs/outputs, Error(IO) if the device

@@ -39,12 +39,23 @@ struct mtia_cmd_rule {
     uint64_t len_min;        /* if USES_LEN: len_min <= len <= len_max, */
     uint64_t len_max;
     uint64_t len_align_mask; /* and len & len_align_mask == 0 */
-    uint64_t value_min;      /* if USES_VALUE: value >= value_min */
+    uint64_t value_min;      /* if USES_VALUE: value >= value_min, */
+    uint8_t tail_flags;      /* and with one of these flags value >= value_min + the tail: */
+    uint8_t tail_len_shift;  /* tail_base + (len >> tail_len_shift) bytes the device keeps */
+    uint32_t tail_base;      /* at the end of dst (COMPUTE's profile); len_max < 2^32
+                              * (a 32-bit shift: RV32 has no 64-bit one) */
 };
 
 MTIA_STATIC_ASSERT(MTIA_CMD_NOP == 0 && MTIA_CMD_COPY == 1 && MTIA_CMD_FILL == 2 &&
                    MTIA_CMD_FENCE == 3 && MTIA_CMD_TIMESTAMP == 4 && MTIA_CMD_COMPUTE == 5);
 MTIA_STATIC_ASSERT((MTIA_OP_BYTES & (MTIA_OP_BYTES - 1)) == 0); /* align as a mask */
+/* COMPUTE's profile tail as a shift: MTIA_PROFILE_BYTES(len / MTIA_OP_BYTES)
+ * == header + (len >> MTIA_PROFILE_LEN_SHIFT) for whole ops. */
+#define MTIA_PROFILE_LEN_SHIFT    3
+MTIA_STATIC_ASSERT((MTIA_OP_BYTES >> MTIA_PROFILE_LEN_SHIFT) == sizeof(struct mtia_op_profile));
+MTIA_STATIC_ASSERT((uint64_t)MTIA_MAX_PROGRAM_OPS * MTIA_OP_BYTES < (1ull << 32));
+MTIA_STATIC_ASSERT(MTIA_PROFILE_BYTES(2) ==
+                   sizeof(struct mtia_profile_header) + ((2 * MTIA_OP_BYTES) >> MTIA_PROFILE_LEN_SHIFT));
 
 /* The rule of opcode op, or NULL for an undefined opcode (BAD_OPCODE). */
 static inline const struct mtia_cmd_rule *mtia_cmd_rule(uint32_t op)
@@ -53,20 +64,23 @@ static inline const struct mtia_cmd_rule *mtia_cmd_rule(uint32_t op)
      * opcode order (asserted below). ~0 is "no upper bound". */
     static const struct mtia_cmd_rule rules[MTIA_CMD_OPCODES] = {
         /* name, uses, flags allowed, len % 8 with flags, dst devmem,
-         * len min, max, align mask, value min */
-        { "NOP", 0, 0, 0, 0, 0, 0, 0, 0 },
+         * len min, max, align mask, value min, tail flags, tail len shift,
+         * tail base */
+        { "NOP", 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0 },
         { "COPY", MTIA_CMD_USES_LEN | MTIA_CMD_USES_SRC | MTIA_CMD_USES_DST, 0, 0, 0,
-          1, ~(uint64_t)0, 0, 0 },
+          1, ~(uint64_t)0, 0, 0, 0, 0, 0 },
         { "FILL", MTIA_CMD_USES_LEN | MTIA_CMD_USES_VALUE | MTIA_CMD_USES_DST,
-          MTIA_CMD_F_FILL64, MTIA_CMD_F_FILL64, 0, 1, ~(uint64_t)0, 0, 0 },
-        { "FENCE", 0, 0, 0, 0, 0, 0, 0, 0 },
+          MTIA_CMD_F_FILL64, MTIA_CMD_F_FILL64, 0, 1, ~(uint64_t)0, 0, 0, 0, 0, 0 },
+        { "FENCE", 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0 },
         /* TIMESTAMP writes 8 bytes, and len must say so */
-        { "TIMESTAMP", MTIA_CMD_USES_LEN | MTIA_CMD_USES_DST, 0, 0, 0, 8, 8, 0, 0 },
-        /* COMPUTE: len is the program (whole ops), value the arena's bytes */
+        { "TIMESTAMP", MTIA_CMD_USES_LEN | MTIA_CMD_USES_DST, 0, 0, 0, 8, 8, 0, 0, 0, 0, 0 },
+        /* COMPUTE: len is the program (whole ops), value the arena's bytes;
+         * with F_PROFILE the arena ends in the profile, and must hold more */
         { "COMPUTE", MTIA_CMD_USES_LEN | MTIA_CMD_USES_VALUE | MTIA_CMD_USES_SRC |
                      MTIA_CMD_USES_DST,
-          0, 0, 1, MTIA_OP_BYTES, (uint64_t)MTIA_MAX_PROGRAM_OPS * MTIA_OP_BYTES,
-          MTIA_OP_BYTES - 1, 1 },
+          MTIA_CMD_F_PROFILE, 0, 1, MTIA_OP_BYTES, (uint64_t)MTIA_MAX_PROGRAM_OPS * MTIA_OP_BYTES,
+          MTIA_OP_BYTES - 1, 1, MTIA_CMD_F_PROFILE, MTIA_PROFILE_LEN_SHIFT,
+          sizeof(struct mtia_profile_header) },
     };
 
     return op < MTIA_CMD_OPCODES ? &rules[op] : NULL;
@@ -101,7 +115,7 @@ static inline int mtia_cmd_addr_tag_bad(uint64_t addr)
  * MTIA_CQE_OK, or the status a device completes the command with, checked
  * in this order: BAD_OPCODE (undefined opcode); BAD_FIELD (reserved != 0,
  * a flag the opcode does not allow, len out of range or misaligned, value
- * below its minimum, a used operand with both tag bits); BAD_ADDRESS
+ * below its minimum (with a tail flag: its minimum plus the tail), a used operand with both tag bits); BAD_ADDRESS
  * (COMPUTE arena not in device memory). r is mtia_cmd_rule(c->opcode): a
  * caller that looked it up already passes it (the firmware's NOP path).
  */
@@ -121,7 +135,11 @@ static inline uint32_t mtia_cmd_check_rule(const struct mtia_cmd_rule *r, const 
         if ((c->flags & r->len8_flags) && (c->len & 7))
             return MTIA_CQE_BAD_FIELD;
     }
-    if ((r->uses & MTIA_CMD_USES_VALUE) && c->value < r->value_min)
+    if ((r->uses & MTIA_CMD_USES_VALUE) &&
+        (c->value < r->value_min ||
+         ((c->flags & r->tail_flags) &&
+          c->value - r->value_min <
+              r->tail_base + (uint64_t)((uint32_t)c->len >> r->tail_len_shift))))
         return MTIA_CQE_BAD_FIELD;
     if ((r->uses & MTIA_CMD_USES_SRC) && mtia_cmd_addr_tag_bad(c->src.addr))
         return MTIA_CQE_BAD_FIELD;

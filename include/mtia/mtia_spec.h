@@ -440,6 +440,7 @@ struct mtia_fw_log_header {
 #define MTIA_CMD_COMPUTE          0x05 /* run a program on the PE grid, see "Compute" below */
 
 #define MTIA_CMD_F_FILL64         (1u << 0) /* FILL: repeat all 8 bytes of value (len % 8 == 0) */
+#define MTIA_CMD_F_PROFILE        (1u << 1) /* COMPUTE: per-op profile into the arena's tail (Compute) */
 
 struct mtia_operand {
     uint64_t addr;       /* tagged, see above */
@@ -542,6 +543,39 @@ struct mtia_sg_entry {
  * Tensors are dense and row-major. Float attributes and activation bounds
  * are IEEE-754 binary32 bit patterns in uint32_t (the kernel has no float).
  */
+
+/*
+ * Profiling (MTIA_CMD_F_PROFILE on a COMPUTE): the job names its profile
+ * buffer as the tail of its arena, the last MTIA_PROFILE_BYTES(n_ops)
+ * bytes of [dst, dst + value), n_ops = len / MTIA_OP_BYTES. The program's
+ * tensors must then lie in [0, value - MTIA_PROFILE_BYTES(n_ops)) (a tensor
+ * outside: BAD_PROGRAM, as for any tensor outside the arena), and value
+ * must exceed the profile (else BAD_FIELD, by the command rules). When the
+ * program completes (MTIA_CQE_OK) the device writes a struct
+ * mtia_profile_header followed by n_ops struct mtia_op_profile, op i's at
+ * index i; on any other status the tail is not written. Times are on the
+ * device clock TIMESTAMP uses (ns). Without the flag nothing is recorded
+ * and the whole arena is the program's.
+ */
+#define MTIA_PROFILE_MAGIC        0x464f5250u /* "PROF" */
+
+struct mtia_profile_header {
+    uint32_t magic;      /* MTIA_PROFILE_MAGIC */
+    uint32_t n_ops;      /* records that follow: the program's ops */
+    uint64_t start_ns;   /* device clock: the program started (before validation) */
+    uint64_t end_ns;     /* device clock: its last op ended */
+    uint64_t model_ns;   /* timing model's estimate of the program (= the CQE's result) */
+};                       /* 32 bytes */
+
+struct mtia_op_profile {
+    uint64_t start_ns;   /* device clock: the op started (kernel lookup included) */
+    uint64_t end_ns;     /* device clock: the op ended */
+    uint64_t model_ns;   /* timing model's estimate of the op (MTIA v1, the device's grid) */
+    uint64_t bytes;      /* bytes the op reads (every input) + writes (its output) */
+};                       /* 32 bytes */
+
+#define MTIA_PROFILE_BYTES(n_ops) \
+    (sizeof(struct mtia_profile_header) + (uint64_t)(n_ops) * sizeof(struct mtia_op_profile))
 #define MTIA_OP_BYTES             256
 #define MTIA_MAX_PROGRAM_OPS      65536
 #define MTIA_MAX_DIMS             6
@@ -705,5 +739,14 @@ MTIA_STATIC_ASSERT(sizeof(struct mtia_op) == MTIA_OP_BYTES);
 MTIA_STATIC_ASSERT(offsetof(struct mtia_op, in) == 16);
 MTIA_STATIC_ASSERT(offsetof(struct mtia_op, out) == 136);
 MTIA_STATIC_ASSERT(offsetof(struct mtia_op, attrs) == 176);
+MTIA_STATIC_ASSERT(sizeof(struct mtia_profile_header) == 32);
+MTIA_STATIC_ASSERT(offsetof(struct mtia_profile_header, n_ops) == 4);
+MTIA_STATIC_ASSERT(offsetof(struct mtia_profile_header, start_ns) == 8);
+MTIA_STATIC_ASSERT(offsetof(struct mtia_profile_header, end_ns) == 16);
+MTIA_STATIC_ASSERT(offsetof(struct mtia_profile_header, model_ns) == 24);
+MTIA_STATIC_ASSERT(sizeof(struct mtia_op_profile) == 32);
+MTIA_STATIC_ASSERT(offsetof(struct mtia_op_profile, end_ns) == 8);
+MTIA_STATIC_ASSERT(offsetof(struct mtia_op_profile, model_ns) == 16);
+MTIA_STATIC_ASSERT(offsetof(struct mtia_op_profile, bytes) == 24);
 
 #endif /* MTIA_SPEC_H */

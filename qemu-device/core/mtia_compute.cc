@@ -207,14 +207,16 @@ extern "C" uint16_t mtia_compute_validate(const struct mtia_op *ops, uint32_t n_
     return MTIA_CQE_OK;
 }
 
-extern "C" uint16_t mtia_compute_run_grid(const struct mtia_compute_grid *grid,
-                                          const struct mtia_op *ops, uint32_t n_ops,
-                                          uint8_t *arena, uint64_t arena_bytes,
-                                          int (*should_stop)(void *), void *opaque,
-                                          uint64_t *result) {
+extern "C" uint16_t mtia_compute_run_profiled(const struct mtia_compute_grid *grid,
+                                              const struct mtia_op *ops, uint32_t n_ops,
+                                              uint8_t *arena, uint64_t arena_bytes,
+                                              int (*should_stop)(void *), void *opaque,
+                                              const struct mtia_compute_profile *prof,
+                                              uint64_t *result) {
     uint64_t dummy;
     if (!result) result = &dummy;
     *result = 0;
+    const uint64_t t_start = prof ? prof->clock_ns(prof->opaque) : 0;
     uint32_t bad;
     if (mtia_compute_validate(ops, n_ops, arena ? arena_bytes : 0, &bad) != MTIA_CQE_OK) {
         *result = bad;
@@ -225,6 +227,7 @@ extern "C" uint16_t mtia_compute_run_grid(const struct mtia_compute_grid *grid,
     uint64_t ns = 0;
     for (uint32_t i = 0; i < n_ops; i++) {
         if (ex.stopped()) return MTIA_CQE_ABORTED;
+        const uint64_t t0 = prof ? prof->clock_ns(prof->opaque) : 0;
         try {
             if (!cache().get(ops[i])->run(ops[i], arena, ex)) return MTIA_CQE_ABORTED;
         } catch (const std::exception &e) {
@@ -236,9 +239,42 @@ extern "C" uint16_t mtia_compute_run_grid(const struct mtia_compute_grid *grid,
         }
         const uint64_t t = op_ns(g, ops[i]);
         ns = ns > UINT64_MAX - t ? UINT64_MAX : ns + t;
+        if (prof) {
+            mtia_op_profile &r = prof->ops[i];
+            r.start_ns = t0;
+            r.end_ns = prof->clock_ns(prof->opaque);
+            r.model_ns = t;
+            r.bytes = mtia_compute_op_bytes(&ops[i]);
+        }
+    }
+    if (prof) {
+        mtia_profile_header &h = *prof->header;
+        h.magic = MTIA_PROFILE_MAGIC;
+        h.n_ops = n_ops;
+        h.start_ns = t_start;
+        h.end_ns = n_ops ? prof->ops[n_ops - 1].end_ns : t_start;
+        h.model_ns = ns;
     }
     *result = ns;
     return MTIA_CQE_OK;
+}
+
+extern "C" uint16_t mtia_compute_run_grid(const struct mtia_compute_grid *grid,
+                                          const struct mtia_op *ops, uint32_t n_ops,
+                                          uint8_t *arena, uint64_t arena_bytes,
+                                          int (*should_stop)(void *), void *opaque,
+                                          uint64_t *result) {
+    return mtia_compute_run_profiled(grid, ops, n_ops, arena, arena_bytes, should_stop, opaque,
+                                     nullptr, result);
+}
+
+extern "C" uint64_t mtia_compute_op_bytes(const struct mtia_op *op) {
+    uint64_t b = bytes(op->out);
+    for (unsigned k = 0; k < op->n_in; k++) {
+        const uint64_t x = bytes(op->in[k]);
+        b = b > UINT64_MAX - x ? UINT64_MAX : b + x;
+    }
+    return b;
 }
 
 extern "C" uint64_t mtia_compute_op_ns(const struct mtia_compute_grid *grid,

@@ -60,6 +60,32 @@ uint16_t mtia_compute_run_grid(const struct mtia_compute_grid *grid,
                                int (*should_stop)(void *), void *opaque,
                                uint64_t *result);
 
+/*
+ * Per-op profile of a run (MTIA_CMD_F_PROFILE): clock_ns(opaque) is the
+ * device clock; header and ops (n_ops records) are filled in as described
+ * for struct mtia_profile_header / mtia_op_profile in mtia_spec.h. They are
+ * complete only when the run returns MTIA_CQE_OK (otherwise partly
+ * written).
+ */
+struct mtia_compute_profile {
+    uint64_t (*clock_ns)(void *opaque);
+    void *opaque;
+    struct mtia_profile_header *header;
+    struct mtia_op_profile *ops;
+};
+
+/* mtia_compute_run_grid, recording the profile into @prof (NULL: none;
+ * then the run does nothing more than mtia_compute_run_grid). */
+uint16_t mtia_compute_run_profiled(const struct mtia_compute_grid *grid,
+                                   const struct mtia_op *ops, uint32_t n_ops,
+                                   uint8_t *arena, uint64_t arena_bytes,
+                                   int (*should_stop)(void *), void *opaque,
+                                   const struct mtia_compute_profile *prof,
+                                   uint64_t *result);
+
+/* Bytes op reads (every input) and writes (its output); op validates. */
+uint64_t mtia_compute_op_bytes(const struct mtia_op *op);
+
 /* The timing model's estimate for one op that validates (ns, >= the
  * per-op launch cost), on @grid (NULL: 8x8). */
 uint64_t mtia_compute_op_ns(const struct mtia_compute_grid *grid,

@@ -922,6 +922,10 @@ uint16_t QueueEngine::do_fill(Queue &q, const mtia_cmd &c, uint64_t gen, uint64_
 // is copied first (the guest may rewrite it meanwhile), then validated and
 // run by the compute engine while this worker holds the PE grid. A disable
 // or reset (the queue's generation changes) stops it between ops or chunks.
+// With MTIA_CMD_F_PROFILE the arena's last MTIA_PROFILE_BYTES(n) bytes are
+// the profile (mtia_spec.h): the program gets the bytes before it, and the
+// records, taken on the device clock (TIMESTAMP's), are written there once
+// the program has completed.
 uint16_t QueueEngine::do_compute(Queue &q, const mtia_cmd &c, uint64_t gen, uint64_t *result) {
     AddressSpace &as = space_for(c.ctx);
     std::vector<Span> arena, prog;
@@ -952,13 +956,30 @@ uint16_t QueueEngine::do_compute(Queue &q, const mtia_cmd &c, uint64_t gen, uint
         uint64_t gen;
     } stop{this, q, gen};
     const mtia_compute_grid g{pe_rows_, pe_cols_};
-    st = mtia_compute_run_grid(
-        &g, ops.data(), n, arena[0].ptr, c.value,
+    uint64_t program_bytes = c.value;
+    std::vector<mtia_op_profile> records;
+    mtia_profile_header header{};
+    mtia_compute_profile prof{};
+    if (c.flags & MTIA_CMD_F_PROFILE) {
+        program_bytes -= MTIA_PROFILE_BYTES(n);  // > 0: the command rules
+        records.resize(n);
+        prof.clock_ns = [](void *h) { return static_cast<QueueHost *>(h)->device_ns(); };
+        prof.opaque = &host_;
+        prof.header = &header;
+        prof.ops = records.data();
+    }
+    st = mtia_compute_run_profiled(
+        &g, ops.data(), n, arena[0].ptr, program_bytes,
         [](void *p) -> int {
             auto *s = static_cast<Stop *>(p);
             return s->e->compute_poll(s->q, s->gen);
         },
-        &stop, result);
+        &stop, prof.ops ? &prof : nullptr, result);
+    if (st == MTIA_CQE_OK && prof.ops) {
+        uint8_t *tail = arena[0].ptr + program_bytes;
+        std::memcpy(tail, &header, sizeof(header));
+        std::memcpy(tail + sizeof(header), records.data(), n * sizeof(mtia_op_profile));
+    }
     if (st != MTIA_CQE_BAD_PROGRAM) devmem_dirty_.store(true);  // (partly) written
     if (st == MTIA_CQE_ABORTED) *result = 0;
     return st;

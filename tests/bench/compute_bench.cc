@@ -7,6 +7,7 @@
 //   build/bin/compute_bench [--benchmark_filter=Resnet18]
 #include <benchmark/benchmark.h>
 
+#include <chrono>
 #include <random>
 #include <vector>
 
@@ -99,6 +100,32 @@ void BM_Resnet18(benchmark::State &state) {
         benchmark::Counter(double(n) * double(state.iterations()), benchmark::Counter::kIsRate);
 }
 BENCHMARK(BM_Resnet18)->Arg(1)->Arg(8)->Unit(benchmark::kMillisecond)->MeasureProcessCPUTime();
+
+// ResNet-18 batch 1 with the per-op profile (MTIA_CMD_F_PROFILE's work:
+// two clock reads and a record per op), against BM_Resnet18/1.
+void BM_Resnet18Profiled(benchmark::State &state) {
+    Builder b = resnet18(1);
+    const uint32_t n = uint32_t(b.prog.size());
+    mtia_profile_header h{};
+    std::vector<mtia_op_profile> ops(n);
+    const mtia_compute_profile prof{[](void *) {
+                                        return uint64_t(std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                                            std::chrono::steady_clock::now().time_since_epoch())
+                                                            .count());
+                                    },
+                                    nullptr, &h, ops.data()};
+    uint64_t ns = 0;
+    for (auto _ : state) {
+        if (mtia_compute_run_profiled(nullptr, b.prog.data(), n, b.arena_.data(), b.arena_.size(), nullptr,
+                                      nullptr, &prof, &ns) != MTIA_CQE_OK)
+            state.SkipWithError("program failed");
+    }
+    uint64_t sum = 0;
+    for (const auto &o : ops) sum += o.end_ns - o.start_ns;
+    state.counters["ops_us"] = double(sum) / 1e3;
+    state.counters["span_us"] = double(h.end_ns - h.start_ns) / 1e3;
+}
+BENCHMARK(BM_Resnet18Profiled)->Unit(benchmark::kMillisecond)->MeasureProcessCPUTime();
 
 // One conv layer: batch, channels, spatial size, kernel, stride.
 void BM_Conv(benchmark::State &state) {

@@ -7,7 +7,8 @@
 #     bandwidth (mtia-run --bench copy) and its ratio to host memcpy, NOP job
 #     round trip vs QEMU's emulated NVMe (RAM-backed) 4 KiB O_DIRECT QD1 reads
 #  4. inference: resnet18 batch 1 and 8 on the device (mtia-run --bench in a
-#     VM) vs PyTorch CPU on the host, both 2 threads, and their ratio
+#     VM) vs PyTorch CPU on the host, both 2 threads, and their ratio; resnet18
+#     latency with profiling (mtia-run --profile) off and on, and their ratio
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
@@ -47,7 +48,10 @@ device=$(OMP_NUM_THREADS=2 tools/mtia-vm run --devices 1 --device-opts devmem-si
 /usr/bin/python3 - "$torch_b1" "$torch_b8" "$device" <<'PYEOF'
 import json, sys
 torch = {j["batch"]: j for j in map(json.loads, sys.argv[1:3])}
-dev = {j["batch"]: j for j in map(json.loads, sys.argv[3].splitlines())}
+runs = [json.loads(l) for l in sys.argv[3].splitlines()]
+dev = {j["batch"]: j for j in runs if not j.get("profiled")}
+off = [j["latency_ms"]["p50"] for j in runs if j["batch"] == 1 and not j.get("profiled")]
+on = [j["latency_ms"]["p50"] for j in runs if j["batch"] == 1 and j.get("profiled")]
 for b in (1, 8):
     t, d = torch[b], dev[b]
     sync, pipe = d["throughput_ips"] * b, d["async_throughput_ips"] * b
@@ -56,4 +60,8 @@ for b in (1, 8):
     print(f"  {'':17} PyTorch CPU {t['threads']} threads {t['inferences_per_s']:7.2f} inferences/s "
           f"({t['ms_per_run']:.1f} ms/run)  ->  device/PyTorch {sync / t['inferences_per_s']:.2f}x "
           f"(pipelined {pipe / t['inferences_per_s']:.2f}x)")
+if off and on:
+    moff, mon = sorted(off)[0], sorted(on)[0]
+    print(f"  resnet18 batch 1 run() p50, profiling off {' / '.join(f'{x:.2f}' for x in off)} ms, "
+          f"on (--profile) {' / '.join(f'{x:.2f}' for x in on)} ms  ->  on/off {mon / moff:.3f}x (best of each)")
 PYEOF

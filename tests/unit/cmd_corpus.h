@@ -102,6 +102,15 @@ inline mtia_cmd compute(uint64_t ops)
     c.dst = dev(kDst);
     return c;
 }
+// COMPUTE with MTIA_CMD_F_PROFILE: the arena of value bytes ends in the
+// profile (MTIA_PROFILE_BYTES(ops)), the program's copy_op()s use [0, 8).
+inline mtia_cmd compute_profile(uint64_t ops, uint64_t value = kArena)
+{
+    mtia_cmd c = compute(ops);
+    c.flags = MTIA_CMD_F_PROFILE;
+    c.value = value;
+    return c;
+}
 template <typename F> mtia_cmd with(mtia_cmd c, F f)
 {
     f(c);
@@ -130,6 +139,9 @@ inline std::vector<Case> cases()
         {"compute 1 op", compute(1), OK, same},
         {"compute 2 ops", compute(2), OK, same},
         {"compute max ops", compute(maxops), OK, same},
+        {"compute profile 1 op", compute_profile(1), OK, same},
+        {"compute profile 2 ops", compute_profile(2), OK, same},
+        {"compute profile, 8 bytes left for tensors", compute_profile(1, MTIA_PROFILE_BYTES(1) + 8), OK, same},
         {"ctx is not a rule", with(copy(16), [](mtia_cmd &c) { c.ctx = 0xdeadbeef; }), OK, same},
         // unknown opcodes
         {"opcode 6", make(6), OPC, same},
@@ -152,6 +164,12 @@ inline std::vector<Case> cases()
         {"fill FILL64|0x80", fill(64, MTIA_CMD_F_FILL64 | 0x80), FLD, same},
         {"timestamp FILL64", with(timestamp(8), flags(MTIA_CMD_F_FILL64)), FLD, same},
         {"compute flag 1", with(compute(1), flags(1)), FLD, same},
+        {"compute flag 4", with(compute(1), flags(4)), FLD, same},
+        {"compute PROFILE|FILL64", with(compute_profile(1), flags(MTIA_CMD_F_PROFILE | MTIA_CMD_F_FILL64)), FLD,
+         same},
+        {"compute PROFILE|0x80", with(compute_profile(1), flags(MTIA_CMD_F_PROFILE | 0x80)), FLD, same},
+        {"copy PROFILE", with(copy(64), flags(MTIA_CMD_F_PROFILE)), FLD, same},
+        {"fill PROFILE", fill(64, MTIA_CMD_F_PROFILE), FLD, same},
         // len
         {"copy len 0", copy(0), FLD, same},
         {"fill len 0", fill(0), FLD, same},
@@ -174,6 +192,11 @@ inline std::vector<Case> cases()
         {"compute len 2^63+256", with(compute(1), [](mtia_cmd &c) { c.len += 1ull << 63; }), FLD, same},
         // value
         {"compute empty arena", with(compute(1), [](mtia_cmd &c) { c.value = 0; }), FLD, same},
+        {"compute profile empty arena", compute_profile(1, 0), FLD, same},
+        {"compute profile arena = profile", compute_profile(1, MTIA_PROFILE_BYTES(1)), FLD, same},
+        {"compute profile arena < profile", compute_profile(2, MTIA_PROFILE_BYTES(1) + 8), FLD, same},
+        {"compute profile arena = profile, max ops", compute_profile(maxops, MTIA_PROFILE_BYTES(maxops)), FLD, same},
+        {"compute profile max ops in a small arena", compute_profile(maxops), FLD, same},
         // operand address tags
         {"copy src both tags", with(copy(16), [](mtia_cmd &c) { c.src.addr = both | kSrc; }), FLD, addr},
         {"copy dst both tags", with(copy(16), [](mtia_cmd &c) { c.dst.addr = both; }), FLD, addr},

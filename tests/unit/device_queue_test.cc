@@ -1096,6 +1096,100 @@ TEST_F(QueueTest, ComputeBadFieldsAndAddresses)
     EXPECT_EQ(st(run1(0, compute(11, n, host(kUnmapped), dev(kArenaOff)))), MTIA_CQE_DMA_ERROR);
 }
 
+// MTIA_CMD_F_PROFILE: the arena's tail holds the header and one record per
+// op, written when the program completes; the program gets the bytes before
+// it; a value too small for the profile is BAD_FIELD, a tensor in the tail
+// BAD_PROGRAM, and neither writes the tail. Without the flag nothing is.
+TEST_F(QueueTest, ComputeProfile)
+{
+    setup(0);
+    ConvGemm p;
+    std::memcpy(devmem.data() + kArenaOff, p.a.data(), kArenaBytes);
+    std::memcpy(h.at(kData, p.bytes()), p.prog.data(), p.bytes());
+    const uint64_t n = p.bytes(), prof = MTIA_PROFILE_BYTES(p.prog.size());
+    uint8_t *tail = devmem.data() + kArenaOff + kArenaBytes - prof;
+    const std::vector<uint8_t> untouched(prof, 0xab);
+    auto tail_untouched = [&] { return std::equal(untouched.begin(), untouched.end(), tail); };
+    std::memset(tail, 0xab, prof);
+
+    // Off: the whole arena is the program's, nothing recorded.
+    auto e = run1(0, compute(1, n, host(kData), dev(kArenaOff)));
+    ASSERT_EQ(st(e), MTIA_CQE_OK);
+    EXPECT_TRUE(tail_untouched());
+
+    // On.
+    std::memset(devmem.data() + kArenaOff + p.y.offset, 0, 20);
+    mtia_cmd c = compute(2, n, host(kData), dev(kArenaOff));
+    c.flags = MTIA_CMD_F_PROFILE;
+    // TIMESTAMPs around it: the profile is on their clock.
+    const uint64_t before = run1(0, cmd(MTIA_CMD_TIMESTAMP, 20, 8, {}, dev(0x1000))).result;
+    e = run1(0, c);
+    const uint64_t after = run1(0, cmd(MTIA_CMD_TIMESTAMP, 21, 8, {}, dev(0x1000))).result;
+    ASSERT_EQ(st(e), MTIA_CQE_OK);
+    expect_close(p.result(devmem), p.want);
+    mtia_profile_header hd;
+    std::memcpy(&hd, tail, sizeof(hd));
+    std::vector<mtia_op_profile> r(p.prog.size());
+    std::memcpy(r.data(), tail + sizeof(hd), r.size() * sizeof(r[0]));
+    EXPECT_EQ(hd.magic, MTIA_PROFILE_MAGIC);
+    EXPECT_EQ(hd.n_ops, p.prog.size());
+    EXPECT_EQ(hd.model_ns, e.result);
+    EXPECT_LE(before, hd.start_ns);
+    EXPECT_LE(hd.end_ns, after);
+    uint64_t t = hd.start_ns, op_sum = 0, model_sum = 0;
+    for (size_t i = 0; i < r.size(); i++) {
+        SCOPED_TRACE(i);
+        EXPECT_LE(t, r[i].start_ns);  // in order, not overlapping
+        EXPECT_LT(r[i].start_ns, r[i].end_ns);
+        t = r[i].end_ns;
+        op_sum += r[i].end_ns - r[i].start_ns;
+        EXPECT_EQ(r[i].model_ns, mtia_compute_op_ns(nullptr, &p.prog[i]));
+        model_sum += r[i].model_ns;
+    }
+    EXPECT_EQ(hd.end_ns, r.back().end_ns);
+    EXPECT_LE(op_sum, hd.end_ns - hd.start_ns);
+    EXPECT_EQ(model_sum, e.result);
+    // bytes: conv reads x, w, b and writes c; the GEMM reads c, fw, writes y.
+    EXPECT_EQ(r[0].bytes, (300 + 162 + 6 + 600) * 4u);
+    EXPECT_EQ(r[1].bytes, (600 + 3000 + 5) * 4u);
+
+    // The tail is the last bytes of [dst, dst + value), wherever dst points.
+    std::memset(tail, 0xab, prof);
+    c = compute(3, n, host(kData), dev(kArenaOff - 0x100, 0x100), kArenaBytes - 0x1000);
+    c.flags = MTIA_CMD_F_PROFILE;
+    ASSERT_EQ(st(run1(0, c)), MTIA_CQE_OK);
+    EXPECT_TRUE(tail_untouched());
+    std::memcpy(&hd, tail - 0x1000, sizeof(hd));
+    EXPECT_EQ(hd.magic, MTIA_PROFILE_MAGIC);
+    EXPECT_EQ(hd.n_ops, p.prog.size());
+
+    // The program's tensors must end before the profile: y ends at
+    // y.offset + 20, so an arena of that plus the profile is the least.
+    std::memset(tail, 0xab, prof);
+    const uint64_t least = p.y.offset + 20 + prof;
+    c = compute(4, n, host(kData), dev(kArenaOff), least - 4);
+    c.flags = MTIA_CMD_F_PROFILE;
+    e = run1(0, c);
+    EXPECT_EQ(st(e), MTIA_CQE_BAD_PROGRAM);
+    EXPECT_EQ(e.result, 1u);  // the GEMM's out reaches into the profile
+    c = compute(5, n, host(kData), dev(kArenaOff), least);
+    c.flags = MTIA_CMD_F_PROFILE;
+    ASSERT_EQ(st(run1(0, c)), MTIA_CQE_OK);
+    std::memcpy(&hd, devmem.data() + kArenaOff + least - prof, sizeof(hd));
+    EXPECT_EQ(hd.magic, MTIA_PROFILE_MAGIC);
+
+    // Too small for the profile: BAD_FIELD (the command rules), nothing run.
+    std::memset(devmem.data() + kArenaOff + p.y.offset, 0, 20);
+    for (uint64_t v : {uint64_t{0}, uint64_t{1}, prof - 1, prof}) {
+        SCOPED_TRACE(v);
+        c = compute(6, n, host(kData), dev(kArenaOff), v);
+        c.flags = MTIA_CMD_F_PROFILE;
+        EXPECT_EQ(st(run1(0, c)), MTIA_CQE_BAD_FIELD);
+    }
+    EXPECT_EQ(p.result(devmem), std::vector<float>(5, 0.0f));
+    EXPECT_TRUE(tail_untouched());
+}
+
 // Abort of a program that cannot finish before the test acts on it
 // (long_program.h: the spec's maximum of ops, minutes on any host), once its
 // first op has run.

@@ -36,6 +36,10 @@ TEST(ModelCApi, NullArguments)
     EXPECT_EQ(mtia_model_run(nullptr, nullptr, nullptr, 1, nullptr, nullptr, 0), MTIA_ERROR_INVALID_ARGUMENT);
     EXPECT_EQ(mtia_model_run_async(nullptr, nullptr, nullptr, nullptr, 0, nullptr, nullptr, 1),
               MTIA_ERROR_INVALID_ARGUMENT);
+    EXPECT_EQ(mtia_model_set_profiling(nullptr, 1), MTIA_ERROR_INVALID_ARGUMENT);
+    EXPECT_EQ(mtia_model_write_profile(nullptr, "p.json"), MTIA_ERROR_INVALID_ARGUMENT);
+    EXPECT_EQ(mtia_model_write_profile(bogus_model(0x775), nullptr), MTIA_ERROR_INVALID_ARGUMENT);
+    EXPECT_NE(std::string(mtia_last_error()).find("path is NULL"), std::string::npos) << mtia_last_error();
 }
 
 TEST(ModelCApi, BogusHandles)
@@ -54,6 +58,8 @@ TEST(ModelCApi, BogusHandles)
     EXPECT_EQ(mtia_model_load_memory(reinterpret_cast<mtia_device *>(0x7771), "abcdefgh", 8, &m),
               MTIA_ERROR_INVALID_HANDLE);
     EXPECT_EQ(mtia_model_run(bogus_model(0x775), nullptr, nullptr, 0, nullptr, nullptr, 0), MTIA_ERROR_INVALID_HANDLE);
+    EXPECT_EQ(mtia_model_set_profiling(bogus_model(0x775), 1), MTIA_ERROR_INVALID_HANDLE);
+    EXPECT_EQ(mtia_model_write_profile(bogus_model(0x775), "p.json"), MTIA_ERROR_INVALID_HANDLE);
 }
 
 }  // namespace

@@ -16,6 +16,7 @@
 #include <iterator>
 #include <nlohmann/json.hpp>
 #include <random>
+#include <sstream>
 #include <thread>
 
 #include "../unit/model_test_util.h"
@@ -416,6 +417,116 @@ TEST_F(Models, ClosedDevice)
     Request r(m, 1);
     dev_->close();
     expect_status(MTIA_ERROR_INVALID_HANDLE, [&] { m.run(r.hin, r.hout); }, "closed");
+}
+
+// ---- profiling (docs/models.md "Profiling") ---------------------------------------
+
+// A profiled run: one record per op, in program order, named, on the device
+// clock inside the program's span, adding up to it within 5 %; the model
+// estimates add up to the job's estimate; outputs as without profiling.
+// Off again: the next run is not profiled.
+TEST_F(Models, ProfileOfResnet18)
+{
+    mtia::Model m = load("resnet18");
+    const Reference r = reference("resnet18");
+    std::vector<mtia::HostInput> in{{r.in[0].data.data(), r.in[0].data.size() * 4}};
+    std::vector<float> plain(m.outputs()[0].bytes / 4), prof(plain.size());
+    m.run(in, {{plain.data(), plain.size() * 4}});
+    expect_status(MTIA_ERROR_INVALID_ARGUMENT, [&] { m.profile(); }, "its latest run was not profiled");
+    EXPECT_FALSE(m.profiling());
+    m.set_profiling(true);
+    EXPECT_TRUE(m.profiling());
+    m.run(in, {{prof.data(), prof.size() * 4}});
+    EXPECT_EQ(prof, plain);
+    const mtia::RunProfile p = m.profile();
+    EXPECT_EQ(p.model, "resnet18");
+    ASSERT_EQ(p.ops.size(), m.num_ops());
+    const uint64_t span = p.device_end_ns - p.device_start_ns;
+    uint64_t sum = 0, model = 0, t = p.device_start_ns;
+    for (const auto &o : p.ops) {
+        SCOPED_TRACE(o.name);
+        EXPECT_FALSE(o.name.empty());
+        EXPECT_FALSE(o.type.empty());
+        EXPECT_LE(t, o.device_start_ns);
+        EXPECT_LE(o.device_start_ns, o.device_end_ns);
+        t = o.device_end_ns;
+        sum += o.device_end_ns - o.device_start_ns;
+        model += o.model_ns;
+        EXPECT_GT(o.model_ns, 0u);
+        EXPECT_GT(o.bytes, 0u);
+    }
+    EXPECT_LE(t, p.device_end_ns);
+    EXPECT_GT(span, 0u);
+    EXPECT_NEAR(double(sum), double(span), 0.05 * double(span));
+    EXPECT_EQ(model, p.model_ns);
+    EXPECT_EQ(p.model_ns, m.device_estimate_ns());
+    EXPECT_GT(p.host_done_ns, p.host_submit_ns);  // another clock: no relation to span asserted
+    std::printf("  resnet18: %zu ops, device span %.3f ms, ops %.3f ms (%.2f %%), host %.3f ms, model %.3f ms\n",
+                p.ops.size(), span / 1e6, sum / 1e6, 100.0 * double(sum) / double(span),
+                (p.host_done_ns - p.host_submit_ns) / 1e6, p.model_ns / 1e6);
+    // The trace: valid JSON, a span per op.
+    std::ostringstream os;
+    mtia::write_chrome_trace(os, {p, p});
+    const auto j = nlohmann::json::parse(os.str());
+    size_t ops = 0;
+    for (const auto &e : j["traceEvents"]) ops += e["ph"] == "X" && e["cat"] == "op";
+    EXPECT_EQ(ops, 2 * 2 * p.ops.size());  // device + model, two runs
+    // run_async is profiled too.
+    mtia::Stream s(*dev_);
+    mtia::Buffer bi(*dev_, m.inputs()[0].bytes, mtia::Placement::Host), bo(*dev_, m.outputs()[0].bytes, mtia::Placement::Host);
+    std::memcpy(bi.map(), in[0].data, in[0].bytes);
+    m.run_async(s, {{&bi, 0}}, {{&bo, 0}});
+    const mtia::RunProfile pa = m.profile();
+    EXPECT_EQ(pa.ops.size(), m.num_ops());
+    EXPECT_GT(pa.device_start_ns, p.device_end_ns);
+    EXPECT_EQ(std::memcmp(bo.map(), plain.data(), plain.size() * 4), 0);
+    m.set_profiling(false);
+    m.run(in, {{prof.data(), prof.size() * 4}});
+    expect_status(MTIA_ERROR_INVALID_ARGUMENT, [&] { m.profile(); }, "its latest run was not profiled");
+}
+
+TEST_F(Models, ProfileCApi)
+{
+    mtia_device *d = nullptr;
+    ASSERT_EQ(mtia_device_open(0, &d), MTIA_SUCCESS);
+    mtia_model *m = nullptr;
+    ASSERT_EQ(mtia_model_load_file(d, mtia_path("convbnrelu").c_str(), &m), MTIA_SUCCESS) << mtia_last_error();
+    const std::string path = "/tmp/mtia-profile-capi.json";
+    EXPECT_EQ(mtia_model_write_profile(m, path.c_str()), MTIA_ERROR_INVALID_ARGUMENT);
+    EXPECT_NE(std::string(mtia_last_error()).find("has not run yet"), std::string::npos) << mtia_last_error();
+    ASSERT_EQ(mtia_model_set_profiling(m, 1), MTIA_SUCCESS);
+    const Reference r = reference("convbnrelu");
+    const void *in[1] = {r.in[0].data.data()};
+    size_t in_bytes[1] = {r.in[0].data.size() * 4};
+    std::vector<float> o(r.out[0].data.size());
+    void *out[1] = {o.data()};
+    size_t out_bytes[1] = {o.size() * 4};
+    ASSERT_EQ(mtia_model_run(m, in, in_bytes, 1, out, out_bytes, 1), MTIA_SUCCESS) << mtia_last_error();
+    EXPECT_LE(max_abs_diff(o, r.out[0].data), r.tolerance);
+    ASSERT_EQ(mtia_model_write_profile(m, path.c_str()), MTIA_SUCCESS) << mtia_last_error();
+    const auto j = nlohmann::json::parse(read_file(path));
+    size_t ops = 0, runs = 0;
+    for (const auto &e : j["traceEvents"]) {
+        if (e["ph"] != "X") continue;
+        ops += e["cat"] == "op" && e["pid"] == 2;
+        runs += e["cat"] == "run";
+    }
+    size_t n_ops = 0;
+    {
+        mtia::Model cpp = load("convbnrelu");
+        n_ops = cpp.num_ops();
+    }
+    EXPECT_EQ(ops, n_ops);
+    EXPECT_EQ(runs, 1u);
+    std::remove(path.c_str());
+    EXPECT_EQ(mtia_model_write_profile(m, nullptr), MTIA_ERROR_INVALID_ARGUMENT);
+    EXPECT_EQ(mtia_model_write_profile(m, "/nonexistent/dir/p.json"), MTIA_ERROR_INVALID_ARGUMENT);
+    ASSERT_EQ(mtia_model_set_profiling(m, 0), MTIA_SUCCESS);
+    ASSERT_EQ(mtia_model_run(m, in, in_bytes, 1, out, out_bytes, 1), MTIA_SUCCESS) << mtia_last_error();
+    EXPECT_EQ(mtia_model_write_profile(m, path.c_str()), MTIA_ERROR_INVALID_ARGUMENT);
+    EXPECT_EQ(mtia_model_free(m), MTIA_SUCCESS);
+    EXPECT_EQ(mtia_model_set_profiling(m, 1), MTIA_ERROR_INVALID_HANDLE);
+    EXPECT_EQ(mtia_device_close(d), MTIA_SUCCESS);
 }
 
 // ---- the C API ----------------------------------------------------------------

@@ -2,6 +2,7 @@
 // mtia-run: runs work on an mtia device.
 //   mtia-run MODEL.mtia --input x.npy [--input ...] [--output y.npy ...]
 //   mtia-run MODEL.mtia --bench N [--batch-requests B] [--warmup W] [--input ...] [--json]
+//   either with --profile trace.json: Chrome trace-event JSON of the runs (Perfetto)
 //   mtia-run --bench copy [--size BYTES] [--iters N] [--json]
 // Device: --device /dev/accel/accelN, --device N or -i N (index; default 0).
 // Each mode's code lives in its own file (bench_copy.cc, run_model.cc).
@@ -63,6 +64,10 @@ int main(int argc, char **argv)
         ->check(CLI::PositiveNumber);
     app.add_option("--warmup", model.warmup, "model benchmark: untimed runs first (default 3)")
         ->check(CLI::NonNegativeNumber);
+    app.add_option("--profile", model.profile,
+                   "write a profile of the runs (per op: device time, MTIA v1 model estimate, bytes) as Chrome "
+                   "trace-event JSON, for Perfetto's UI or chrome://tracing; with --bench, of the timed run()s "
+                   "(the first " + std::to_string(mtia_run::kMaxProfiledRuns) + ")");
     app.add_option("-d,--device", device, "device node (/dev/accel/accelN) or index");
     app.add_option("-i,--index", index, "device index")->check(CLI::NonNegativeNumber);
     app.add_option("--size", size_str, "copy bench: bytes per copy (K/M/G suffixes), default 64M");
@@ -92,8 +97,8 @@ int main(int argc, char **argv)
 
     try {
         if (bench == "copy") {
-            if (!model.model.empty()) {
-                std::cerr << "mtia-run: --bench copy takes no model\n";
+            if (!model.model.empty() || !model.profile.empty()) {
+                std::cerr << "mtia-run: --bench copy takes no model (and no --profile)\n";
                 return 1;
             }
             try {

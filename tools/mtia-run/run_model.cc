@@ -7,6 +7,9 @@
 // SIGTERM during the timed runs ends them early: the figures are of the
 // runs done (as ping does), so a caller can run a benchmark until it has
 // seen what it waits for and still get a summary and exit status 0.
+// --profile FILE: the runs (the one run, or the benchmark's timed run()s, at
+// most kMaxProfiledRuns of them) are profiled and written as Chrome
+// trace-event JSON (docs/models.md "Profiling").
 #include <algorithm>
 #include <chrono>
 #include <cmath>
@@ -139,6 +142,21 @@ void report_outputs(const mtia::Model &m, const Outputs &out, const ModelRunOpti
     }
 }
 
+// Writes the profiled runs to o.profile and says so (unless --json).
+void write_profile(const std::vector<mtia::RunProfile> &runs, const ModelRunOptions &o)
+{
+    if (o.profile.empty() || runs.empty()) return;
+    mtia::write_chrome_trace(o.profile, runs);
+    if (o.json) return;
+    const mtia::RunProfile &p = runs.back();
+    uint64_t ops = 0;
+    for (const auto &op : p.ops) ops += op.device_end_ns - op.device_start_ns;
+    std::printf("  profile: %zu run(s) -> %s; last run: %zu ops, device %.3f ms (ops %.3f ms), host %.3f ms, "
+                "MTIA v1 model %.3f ms\n",
+                runs.size(), o.profile.c_str(), p.ops.size(), (p.device_end_ns - p.device_start_ns) / 1e6, ops / 1e6,
+                (p.host_done_ns - p.host_submit_ns) / 1e6, p.model_ns / 1e6);
+}
+
 int bench(mtia::Device &dev, mtia::Model &m, const std::vector<mtia::HostInput> &in, Outputs &out,
           const ModelRunOptions &o)
 {
@@ -147,13 +165,17 @@ int bench(mtia::Device &dev, mtia::Model &m, const std::vector<mtia::HostInput> 
     for (int i = 0; i < o.warmup && !g_stop; i++) m.run(in, out.host);
 
     std::vector<double> lat;
+    std::vector<mtia::RunProfile> prof;
+    m.set_profiling(!o.profile.empty());
     auto t0 = Clock::now();
     for (int i = 0; i < o.bench && (i == 0 || !g_stop); i++) {
         auto t = Clock::now();
         m.run(in, out.host);
         lat.push_back(ms_since(t));
+        if (m.profiling() && prof.size() < static_cast<size_t>(kMaxProfiledRuns)) prof.push_back(m.profile());
     }
     double total_ms = ms_since(t0);
+    m.set_profiling(false);
     // Interrupted: the rest measures as many inferences as were timed.
     const int n = static_cast<int>(lat.size());
     if (n < o.bench && !o.json) std::printf("  interrupted after %d of %d inferences\n", n, o.bench);
@@ -213,6 +235,7 @@ int bench(mtia::Device &dev, mtia::Model &m, const std::vector<mtia::HostInput> 
         j["async_throughput_ips"] = n / (async_ms / 1e3);
         j["device_ms_per_inference"] = dev_ms;
         j["device_estimate_ms"] = est_ms;
+        j["profiled"] = !o.profile.empty();
         std::cout << j.dump(2) << "\n";
     } else {
         std::printf("  %d inferences: latency p50 %.3f ms  p90 %.3f ms  p99 %.3f ms (host clock, run())\n", n, p50,
@@ -223,6 +246,7 @@ int bench(mtia::Device &dev, mtia::Model &m, const std::vector<mtia::HostInput> 
                     n, n / (async_ms / 1e3), dev_ms);
         std::printf("  device estimate (timing model): %.3f ms per inference\n", est_ms);
     }
+    write_profile(prof, o);
     return 0;
 }
 
@@ -245,7 +269,9 @@ int run_model(const ModelRunOptions &o)
         if (o.bench) {
             bench(dev, m, in, out, o);
         } else {
+            m.set_profiling(!o.profile.empty());
             m.run(in, out.host);
+            if (m.profiling()) write_profile({m.profile()}, o);
         }
         report_outputs(m, out, o);
         return 0;
