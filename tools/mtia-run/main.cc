@@ -67,7 +67,7 @@ int main(int argc, char **argv)
     app.add_option("--profile", model.profile,
                    "write a profile of the runs (per op: device time, MTIA v1 model estimate, bytes) as Chrome "
                    "trace-event JSON, for Perfetto's UI or chrome://tracing; with --bench, of the timed run()s "
-                   "(the first " + std::to_string(mtia_run::kMaxProfiledRuns) + ")");
+                   "(the first " + std::to_string(mtia::run::kMaxProfiledRuns) + ")");
     app.add_option("-d,--device", device, "device node (/dev/accel/accelN) or index");
     app.add_option("-i,--index", index, "device index")->check(CLI::NonNegativeNumber);
     app.add_option("--size", size_str, "copy bench: bytes per copy (K/M/G suffixes), default 64M");
