@@ -25,6 +25,7 @@
 #include <drm/drm_ioctl.h>
 
 #include "mtia_drv.h"
+#include "mtia_file.h"
 #include "mtia_hw.h"
 #include "mtia_job.h"
 
@@ -150,7 +151,6 @@ static int mtia_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 	mtia_hwq_program_all(mdev);
 
 	mtia_debugfs_init(mdev);
-	mtia_jobs_debugfs_init(mdev);
 	mtia_tel_debugfs_init(mdev);
 
 	ret = drm_dev_register(&mdev->drm, 0);

@@ -31,6 +31,8 @@
 #include <linux/tracepoint.h>
 #include <linux/types.h>
 
+#include "mtia_job.h"
+
 TRACE_EVENT(mtia_submit,
 	    TP_PROTO(struct device *dev, u32 ctx, u32 queue, u64 seqno, u32 hwq,
 		     u32 ncmds, u32 nbos),
@@ -53,27 +55,50 @@ TRACE_EVENT(mtia_submit,
 		      __get_str(dev), __entry->ctx, __entry->queue, __entry->seqno,
 		      __entry->hwq, __entry->ncmds, __entry->nbos));
 
-TRACE_EVENT(mtia_run,
-	    TP_PROTO(struct device *dev, u32 hwq, u32 ctx, u32 queue, u64 seqno,
-		     u32 ncmds, int err),
-	    TP_ARGS(dev, hwq, ctx, queue, seqno, ncmds, err),
-	    TP_STRUCT__entry(__string(dev, dev_name(dev))
-			     __field(u32, hwq)
-			     __field(u32, ctx)
-			     __field(u32, queue)
-			     __field(u64, seqno)
-			     __field(u32, ncmds)
-			     __field(int, err)),
-	    TP_fast_assign(__assign_str(dev);
-			   __entry->hwq = hwq;
-			   __entry->ctx = ctx;
-			   __entry->queue = queue;
-			   __entry->seqno = seqno;
-			   __entry->ncmds = ncmds;
-			   __entry->err = err;),
-	    TP_printk("dev=%s hwq=%u ctx=%u queue=%u seqno=%llu cmds=%u err=%d",
-		      __get_str(dev), __entry->hwq, __entry->ctx, __entry->queue,
-		      __entry->seqno, __entry->ncmds, __entry->err));
+/*
+ * A job on hardware queue hwq and its outcome (err): mtia_run when run_job
+ * hands it over, mtia_job_hw_done when it leaves the queue. One layout;
+ * mtia_run prints the job's commands, mtia_job_hw_done its first failed
+ * command's status (cqe_status: 0 until then).
+ */
+DECLARE_EVENT_CLASS(mtia_hwq_job,
+		    TP_PROTO(struct device *dev, u32 hwq,
+			     const struct mtia_job *job, int err),
+		    TP_ARGS(dev, hwq, job, err),
+		    TP_STRUCT__entry(__string(dev, dev_name(dev))
+				     __field(u32, hwq)
+				     __field(u32, ctx)
+				     __field(u32, queue)
+				     __field(u64, seqno)
+				     __field(u32, ncmds)
+				     __field(u16, cqe_status)
+				     __field(int, err)),
+		    TP_fast_assign(__assign_str(dev);
+				   __entry->hwq = hwq;
+				   __entry->ctx = job->ctx;
+				   __entry->queue = job->queue_id;
+				   __entry->seqno = job->seqno;
+				   __entry->ncmds = job->ncmds;
+				   __entry->cqe_status = job->first_err;
+				   __entry->err = err;),
+		    TP_printk("dev=%s hwq=%u ctx=%u queue=%u seqno=%llu cmds=%u err=%d",
+			      __get_str(dev), __entry->hwq, __entry->ctx,
+			      __entry->queue, __entry->seqno, __entry->ncmds,
+			      __entry->err));
+
+DEFINE_EVENT(mtia_hwq_job, mtia_run,
+	     TP_PROTO(struct device *dev, u32 hwq, const struct mtia_job *job,
+		      int err),
+	     TP_ARGS(dev, hwq, job, err));
+
+DEFINE_EVENT_PRINT(mtia_hwq_job, mtia_job_hw_done,
+		   TP_PROTO(struct device *dev, u32 hwq,
+			    const struct mtia_job *job, int err),
+		   TP_ARGS(dev, hwq, job, err),
+		   TP_printk("dev=%s hwq=%u ctx=%u queue=%u seqno=%llu cqe_status=%u err=%d",
+			     __get_str(dev), __entry->hwq, __entry->ctx,
+			     __entry->queue, __entry->seqno,
+			     __entry->cqe_status, __entry->err));
 
 TRACE_EVENT(mtia_cqe,
 	    TP_PROTO(struct device *dev, u32 hwq, u16 cid, u16 status, u64 result,
@@ -101,28 +126,6 @@ TRACE_EVENT(mtia_cqe,
 		      __get_str(dev), __entry->hwq, __entry->cid, __entry->status,
 		      __entry->result, __entry->ctx, __entry->queue,
 		      __entry->seqno, __entry->cmd));
-
-TRACE_EVENT(mtia_job_hw_done,
-	    TP_PROTO(struct device *dev, u32 hwq, u32 ctx, u32 queue, u64 seqno,
-		     u16 cqe_status, int err),
-	    TP_ARGS(dev, hwq, ctx, queue, seqno, cqe_status, err),
-	    TP_STRUCT__entry(__string(dev, dev_name(dev))
-			     __field(u32, hwq)
-			     __field(u32, ctx)
-			     __field(u32, queue)
-			     __field(u64, seqno)
-			     __field(u16, cqe_status)
-			     __field(int, err)),
-	    TP_fast_assign(__assign_str(dev);
-			   __entry->hwq = hwq;
-			   __entry->ctx = ctx;
-			   __entry->queue = queue;
-			   __entry->seqno = seqno;
-			   __entry->cqe_status = cqe_status;
-			   __entry->err = err;),
-	    TP_printk("dev=%s hwq=%u ctx=%u queue=%u seqno=%llu cqe_status=%u err=%d",
-		      __get_str(dev), __entry->hwq, __entry->ctx, __entry->queue,
-		      __entry->seqno, __entry->cqe_status, __entry->err));
 
 TRACE_EVENT(mtia_fence_signal,
 	    TP_PROTO(struct device *dev, u32 ctx, u32 queue, u64 seqno, int err),
