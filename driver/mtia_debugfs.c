@@ -112,7 +112,7 @@ static int mtia_fw_ping_show(struct seq_file *m, void *unused)
 		return -ENODEV;
 	ret = mtia_mbox_lock(mdev);
 	if (!ret) {
-		ret = mtia_mbox_ping(mdev, &seq, &rtt);
+		ret = mtia_mbox_ping_locked(mdev, &seq, &rtt);
 		mtia_mbox_unlock(mdev);
 	}
 	if (!ret)
@@ -141,8 +141,9 @@ static int mtia_fw_param_show(struct seq_file *m, void *unused)
 	ret = mtia_mbox_lock(mdev);
 	if (!ret) {
 		for (i = 0; i < ARRAY_SIZE(mtia_fw_params) && !ret; i++)
-			ret = mtia_mbox_get_param(mdev, mtia_fw_params[i].id,
-						  &val[i]);
+			ret = mtia_mbox_get_param_locked(mdev,
+							 mtia_fw_params[i].id,
+							 &val[i]);
 		mtia_mbox_unlock(mdev);
 	}
 	if (!ret)
@@ -191,7 +192,7 @@ static ssize_t mtia_fw_param_write(struct file *file, const char __user *ubuf,
 		goto out_free;
 	ret = mtia_mbox_lock(mdev);
 	if (!ret) {
-		ret = mtia_mbox_set_param(mdev, mtia_fw_params[i].id, val);
+		ret = mtia_mbox_set_param_locked(mdev, mtia_fw_params[i].id, val);
 		if (!ret && mtia_fw_params[i].id == MTIA_PARAM_HEARTBEAT_MS)
 			mdev->fw_heartbeat_ms = val;
 		mtia_mbox_unlock(mdev);
@@ -242,8 +243,8 @@ static ssize_t mtia_fw_debug_write(struct file *file, const char __user *ubuf,
 		dev_info(&mdev->pdev->dev, "debugfs: asking the firmware to %s\n",
 			 msg.opcode == MTIA_ADMIN_DEBUG_HANG ? "hang" : "trap");
 		/* The firmware may never answer: that is the point. */
-		ret = mtia_mbox_exec(mdev, &msg, MTIA_DEBUG_TIMEOUT_MS,
-				     MTIA_MBOX_QUIET);
+		ret = mtia_mbox_exec_locked(mdev, &msg, MTIA_DEBUG_TIMEOUT_MS,
+					    MTIA_MBOX_QUIET);
 		if (ret == -ETIMEDOUT || ret == -EIO)
 			ret = 0;
 		mtia_mbox_unlock(mdev);

@@ -139,7 +139,7 @@ static int mtia_start(struct mtia_device *mdev)
 		return ret;
 	/* On failure the device is reset again: the control core is stopped. */
 	mutex_lock(&mdev->mbox_lock);
-	ret = mtia_fw_boot(mdev);
+	ret = mtia_fw_boot_locked(mdev);
 	mutex_unlock(&mdev->mbox_lock);
 	if (ret)
 		return ret;

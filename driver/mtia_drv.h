@@ -207,7 +207,7 @@ void mtia_irq_disable(struct mtia_device *mdev);
 
 /* mtia_fw.c */
 int mtia_fw_init(struct mtia_device *mdev);
-int mtia_fw_boot(struct mtia_device *mdev);
+int mtia_fw_boot_locked(struct mtia_device *mdev);
 const char *mtia_fw_state_name(int state);
 const char *mtia_fw_trap_cause_name(u32 cause);
 void mtia_fw_log_halt(struct mtia_device *mdev, const char *what);
@@ -218,11 +218,11 @@ void mtia_mbox_init(struct mtia_device *mdev);
 int mtia_mbox_lock(struct mtia_device *mdev);
 void mtia_mbox_unlock(struct mtia_device *mdev);
 /* The calls below need mtia_mbox_lock() (or @mbox_lock held by boot). */
-int mtia_mbox_exec(struct mtia_device *mdev, struct mtia_mbox_msg *msg,
-		   unsigned int timeout_ms, unsigned int flags);
-int mtia_mbox_ping(struct mtia_device *mdev, u16 *seq, u64 *rtt_ns);
-int mtia_mbox_get_param(struct mtia_device *mdev, u32 id, u32 *value);
-int mtia_mbox_set_param(struct mtia_device *mdev, u32 id, u32 value);
+int mtia_mbox_exec_locked(struct mtia_device *mdev, struct mtia_mbox_msg *msg,
+			  unsigned int timeout_ms, unsigned int flags);
+int mtia_mbox_ping_locked(struct mtia_device *mdev, u16 *seq, u64 *rtt_ns);
+int mtia_mbox_get_param_locked(struct mtia_device *mdev, u32 id, u32 *value);
+int mtia_mbox_set_param_locked(struct mtia_device *mdev, u32 id, u32 value);
 void mtia_mbox_stop(struct mtia_device *mdev);
 void mtia_mbox_irq(struct mtia_device *mdev);
 extern unsigned int mtia_mbox_timeout_ms;

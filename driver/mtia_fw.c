@@ -265,8 +265,8 @@ static int mtia_fw_wait_ready(struct mtia_device *mdev)
 }
 
 /* Firmware is READY: cross-check its version and learn its heartbeat. */
-static int mtia_fw_check(struct mtia_device *mdev,
-			 const struct mtia_fw_header *hdr)
+static int mtia_fw_check_locked(struct mtia_device *mdev,
+				const struct mtia_fw_header *hdr)
 {
 	struct device *dev = &mdev->pdev->dev;
 	struct mtia_mbox_msg msg = { .opcode = MTIA_ADMIN_GET_VERSION };
@@ -274,7 +274,9 @@ static int mtia_fw_check(struct mtia_device *mdev,
 	u32 hb;
 	int ret;
 
-	ret = mtia_mbox_exec(mdev, &msg, mtia_mbox_timeout_ms, 0);
+	lockdep_assert_held(&mdev->mbox_lock);
+
+	ret = mtia_mbox_exec_locked(mdev, &msg, mtia_mbox_timeout_ms, 0);
 	if (ret) {
 		dev_err(dev, "firmware does not answer GET_VERSION (%d)\n", ret);
 		return ret;
@@ -288,7 +290,7 @@ static int mtia_fw_check(struct mtia_device *mdev,
 		dev_warn(dev, "firmware %s header says version 0x%06x, running firmware reports 0x%06x\n",
 			 fw_name, le32_to_cpu(hdr->fw_version), version);
 
-	ret = mtia_mbox_get_param(mdev, MTIA_PARAM_HEARTBEAT_MS, &hb);
+	ret = mtia_mbox_get_param_locked(mdev, MTIA_PARAM_HEARTBEAT_MS, &hb);
 	if (ret || !hb) {
 		dev_warn(dev, "cannot read the firmware heartbeat period (%d), assuming %u ms\n",
 			 ret, MTIA_FW_HB_DEFAULT_MS);
@@ -320,7 +322,7 @@ static int mtia_fw_request(struct mtia_device *mdev,
  * Stage @fw, start the control core on it and wait until the firmware is
  * READY and answers the mailbox (the mailbox is left open).
  */
-static int mtia_fw_start(struct mtia_device *mdev, const struct firmware *fw)
+static int mtia_fw_start_locked(struct mtia_device *mdev, const struct firmware *fw)
 {
 	struct device *dev = &mdev->pdev->dev;
 	struct mtia_fw_header hdr;
@@ -342,11 +344,11 @@ static int mtia_fw_start(struct mtia_device *mdev, const struct firmware *fw)
 		return ret;
 
 	WRITE_ONCE(mdev->mbox_up, true);
-	ret = mtia_fw_check(mdev, &hdr);
+	ret = mtia_fw_check_locked(mdev, &hdr);
 	if (ret)
 		return ret;
 
-	ret = mtia_mbox_ping(mdev, &seq, &rtt);
+	ret = mtia_mbox_ping_locked(mdev, &seq, &rtt);
 	if (ret) {
 		dev_err(dev, "firmware does not answer PING (%d)\n", ret);
 		return ret;
@@ -356,7 +358,7 @@ static int mtia_fw_start(struct mtia_device *mdev, const struct firmware *fw)
 }
 
 /**
- * mtia_fw_boot() - load the firmware image and boot the control core.
+ * mtia_fw_boot_locked() - load the firmware image and boot the control core.
  * @mdev: the device, reset, interrupts enabled; caller holds @mdev->mbox_lock.
  *
  * On success the firmware is READY, its version known and the mailbox open.
@@ -365,7 +367,7 @@ static int mtia_fw_start(struct mtia_device *mdev, const struct firmware *fw)
  *
  * Return: 0 or a negative errno.
  */
-int mtia_fw_boot(struct mtia_device *mdev)
+int mtia_fw_boot_locked(struct mtia_device *mdev)
 {
 	struct device *dev = &mdev->pdev->dev;
 	const struct firmware *fw;
@@ -384,7 +386,7 @@ int mtia_fw_boot(struct mtia_device *mdev)
 	if (ret)
 		goto err_reset;
 	t0 = ktime_get();
-	ret = mtia_fw_start(mdev, fw);
+	ret = mtia_fw_start_locked(mdev, fw);
 	if (ret)
 		goto err_release;
 

@@ -58,7 +58,7 @@ static int mtia_health_recover_locked(struct mtia_device *mdev)
 	ret = mtia_hw_reset(mdev);
 	if (!ret) {
 		mtia_irq_enable(mdev);
-		ret = mtia_fw_boot(mdev);
+		ret = mtia_fw_boot_locked(mdev);
 	}
 	if (ret) {
 		mtia_hw_reset(mdev);
