@@ -2,17 +2,23 @@
 /*
  * mtia-open DRM accel driver: per-device state shared by the driver files.
  *
- * Locks, outermost first (functions that need one say so and assert it with
- * lockdep_assert_held(); no path takes them the other way round):
+ * Locks, outermost first (a function that needs one held by its caller is
+ * named *_locked and starts with lockdep_assert_held(); no path takes them
+ * the other way round). mtia_jobs and mtia_hwq are in mtia_job.h,
+ * mtia_uqueue and mtia_file_priv in mtia_file.h:
  *
  *   mtia_jobs.reset_lock -> mtia_device.mbox_lock
  *	a reset (timeout, watchdog, sysfs) reboots the firmware under both
+ *	(mtia_health_recover_locked(), mtia_fw_boot_locked())
  *   mtia_jobs.reset_lock -> mtia_hwq.lock
  *	stopping and cancelling the hardware queues' jobs
+ *	(mtia_jobs_reset_begin_locked(), mtia_jobs_reset_end_locked())
  *   BO reservations (dma_resv) -> mtia_uqueue.lock -> mtia_uqueue.slot_lock
  *	SUBMIT: seqno, arm, fences, push in one order
+ *	(mtia_submit_push_locked(), mtia_uqueue_add_job_locked())
  *   mtia_hwq.lock -> mtia_uqueue.slot_lock, mtia_hwq.fence_lock
  *	the CQ handler (hard IRQ) records a job's status and signals its fence
+ *	(mtia_job_hw_done_locked())
  *   mtia_file_priv.lock, mtia_device.devmem_lock, mtia_device.tel_lock
  *	leaves: nothing else is taken under them
  *
@@ -145,7 +151,8 @@ struct mtia_hw_info {
  * @devmem_reserved: allocator blocks of the firmware window.
  * @devmem_total: bytes allocatable to BOs (above the firmware window).
  * @devmem_used: bytes allocated to device BOs.
- * @jobs: hardware queues, schedulers and job state (mtia_job.h).
+ * @jobs: hardware queues, schedulers and job state (mtia_job.h,
+ *	mtia_sched.c).
  * @tel_present: the device has the telemetry block (MTIA_REG_TEL_*).
  * @tel_lock: protects the ENERGY_LO/HI latch: orders the two halves of a
  *	telemetry energy read. A leaf lock.
