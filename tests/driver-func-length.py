@@ -6,8 +6,8 @@ A function's length is its physical lines from the first line of its
 signature to its closing brace, both included (kernel style: the opening and
 closing braces of a function sit alone in column 0). Prints every function
 over the limit as FILE:LINE: NAME is N lines (limit L), then the usual
-"N passed, N failed" line (one check per file); with --list, the longest
-functions first.
+"N passed, N failed" line for tests/run-all.sh (one check, as checkpatch and
+kernel-doc are); with --list, every function, longest first.
 
 Usage: tests/driver-func-length.py [--limit N] [--list] [FILE.c...]
 """
@@ -61,26 +61,26 @@ def main():
         print("no driver/*.c files")
         print("0 passed, 1 failed")
         return 1
-    passed = failed = 0
     found = []
     for path in files:
         rel = os.path.relpath(path, top)
-        bad = 0
         for name, line, n in functions(path):
             found.append((n, rel, line, name))
-            if n > a.limit:
-                print(f"{rel}:{line}: {name} is {n} lines (limit {a.limit})")
-                bad += 1
-        if bad:
-            failed += 1
-        else:
-            passed += 1
+    over = [f for f in found if f[0] > a.limit]
+    for n, rel, line, name in over:
+        print(f"{rel}:{line}: {name} is {n} lines (limit {a.limit})")
     if a.list:
         for n, rel, line, name in sorted(found, reverse=True):
             print(f"{n:5} {rel}:{line} {name}")
-    print(f"{passed} passed, {failed} failed")
-    return 1 if failed else 0
-
+    elif found:
+        n, rel, line, name = max(found)
+        print(f"{len(found)} functions in {len(files)} files; longest: "
+              f"{name} ({rel}:{line}), {n} lines")
+    if over or not found:
+        print("0 passed, 1 failed")
+        return 1
+    print("1 passed, 0 failed")
+    return 0
 
 if __name__ == "__main__":
     sys.exit(main())
