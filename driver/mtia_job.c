@@ -137,8 +137,8 @@ static void mtia_job_finished_cb(struct dma_fence *f, struct dma_fence_cb *cb)
 {
 	struct mtia_job *job = container_of(cb, struct mtia_job, finished_cb);
 
-	trace_mtia_fence_signal(&job->mdev->pdev->dev, job->ctx, job->queue_id,
-				job->seqno, f->error);
+	trace_mtia_fence_signal(&job->mdev->pdev->dev,
+				to_mtia_hwq(job->base.sched)->idx, job, f->error);
 }
 
 /**

@@ -364,8 +364,7 @@ static u64 mtia_submit_push_locked(struct mtia_job *job,
 		drm_gem_unlock_reservations(job->bos, job->nbos, ww);
 	}
 	/* Before the push: run_job may run (and trace) at once. */
-	trace_mtia_submit(&job->mdev->pdev->dev, job->ctx, job->queue_id,
-			  seqno, uq->hwq->idx, job->ncmds, job->nbos);
+	trace_mtia_submit(&job->mdev->pdev->dev, uq->hwq->idx, job, 0);
 	mtia_job_watch_finished(job);
 	drm_sched_entity_push_job(&job->base);
 	return seqno;
