@@ -48,7 +48,7 @@ static const struct dma_fence_ops mtia_hw_fence_ops = {
 /**
  * mtia_job_create() - a new, empty job for a user queue.
  * @mdev: the device.
- * @uq: the user queue; on success the job owns the caller's reference.
+ * @uq: the user queue; the job takes its own reference.
  * @ctx: context id of the submitting file.
  *
  * Return: the job (free it with mtia_job_release() until it is pushed) or
@@ -68,6 +68,7 @@ struct mtia_job *mtia_job_create(struct mtia_device *mdev,
 		kfree(job);
 		return ERR_PTR(-ENOMEM);
 	}
+	kref_get(&uq->ref);
 	job->mdev = mdev;
 	job->uq = uq;
 	job->ctx = ctx;

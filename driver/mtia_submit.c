@@ -407,10 +407,14 @@ int mtia_ioctl_submit(struct drm_device *drm, void *data,
 	uq = mtia_uqueue_get(fpriv, args->queue_id);
 	if (!uq)
 		return -EINVAL;
+	/*
+	 * The ioctl keeps its reference to uq until it returns: once pushed,
+	 * the job (and with it the job's reference) may be gone.
+	 */
 	job = mtia_job_create(to_mtia_device(drm), uq, fpriv->ctx);
 	if (IS_ERR(job)) {
-		mtia_uqueue_put(uq);
-		return PTR_ERR(job);
+		ret = PTR_ERR(job);
+		goto err_uq;
 	}
 	ret = mtia_submit_prepare(job, file, args);
 	if (ret)
@@ -439,6 +443,7 @@ int mtia_ioctl_submit(struct drm_device *drm, void *data,
 		drm_syncobj_put(out_sync);
 	}
 	dma_fence_put(done);
+	mtia_uqueue_put(uq);
 	return 0;
 
 err_sched:
@@ -448,6 +453,8 @@ err_sync:
 		drm_syncobj_put(out_sync);
 err_job:
 	mtia_job_release(job);
+err_uq:
+	mtia_uqueue_put(uq);
 	return ret;
 }
 
