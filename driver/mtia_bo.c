@@ -38,8 +38,8 @@
 #include <drm/drm_print.h>
 #include <drm/drm_vma_manager.h>
 
+#include "mtia_file.h"
 #include "mtia_hw.h"
-#include "mtia_job.h"
 
 /* Host BOs: at most this, and at most half of RAM. */
 #define MTIA_HOST_BO_MAX	SZ_4G

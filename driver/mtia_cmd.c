@@ -14,7 +14,7 @@
  *
  * Operands are BO indices here, not yet addresses: they stand in as device
  * memory, and the BO-dependent rules (ranges, a COMPUTE arena in device
- * memory) are mtia_job.c's, against the BOs.
+ * memory) are mtia_submit.c's, against the BOs.
  */
 #include <linux/errno.h>
 

@@ -7,7 +7,12 @@
  *   fw_param  read: heartbeat_ms=, log_level=; write "name=value" to set one
  *   fw_debug  write "hang" or "trap": firmware fault injection (tests)
  *   fw_regs   firmware registers and driver state
- * Every access takes drm_dev_enter(), so after unplug they return -ENODEV.
+ *   fault_inject  write "dma" (the next job's first command gets an
+ *             unmapped host destination: DMA_ERROR), "hang" (the next job
+ *             never reaches the device: the timeout resets it) or "none"
+ * Every firmware access takes drm_dev_enter(), so after unplug they return
+ * -ENODEV; fault_inject only arms the next SUBMIT (mtia_submit.c) and
+ * mtia_hwq_fill_locked().
  */
 
 #include <linux/debugfs.h>
@@ -22,6 +27,7 @@
 #include <drm/drm_drv.h>
 
 #include "mtia_hw.h"
+#include "mtia_job.h"
 
 #define MTIA_LOG_HDR_SIZE	sizeof(struct mtia_fw_log_header)
 #define MTIA_DEBUG_TIMEOUT_MS	200
@@ -106,7 +112,7 @@ static int mtia_fw_ping_show(struct seq_file *m, void *unused)
 		return -ENODEV;
 	ret = mtia_mbox_lock(mdev);
 	if (!ret) {
-		ret = mtia_mbox_ping(mdev, &seq, &rtt);
+		ret = mtia_mbox_ping_locked(mdev, &seq, &rtt);
 		mtia_mbox_unlock(mdev);
 	}
 	if (!ret)
@@ -135,8 +141,9 @@ static int mtia_fw_param_show(struct seq_file *m, void *unused)
 	ret = mtia_mbox_lock(mdev);
 	if (!ret) {
 		for (i = 0; i < ARRAY_SIZE(mtia_fw_params) && !ret; i++)
-			ret = mtia_mbox_get_param(mdev, mtia_fw_params[i].id,
-						  &val[i]);
+			ret = mtia_mbox_get_param_locked(mdev,
+							 mtia_fw_params[i].id,
+							 &val[i]);
 		mtia_mbox_unlock(mdev);
 	}
 	if (!ret)
@@ -185,7 +192,7 @@ static ssize_t mtia_fw_param_write(struct file *file, const char __user *ubuf,
 		goto out_free;
 	ret = mtia_mbox_lock(mdev);
 	if (!ret) {
-		ret = mtia_mbox_set_param(mdev, mtia_fw_params[i].id, val);
+		ret = mtia_mbox_set_param_locked(mdev, mtia_fw_params[i].id, val);
 		if (!ret && mtia_fw_params[i].id == MTIA_PARAM_HEARTBEAT_MS)
 			mdev->fw_heartbeat_ms = val;
 		mtia_mbox_unlock(mdev);
@@ -236,8 +243,8 @@ static ssize_t mtia_fw_debug_write(struct file *file, const char __user *ubuf,
 		dev_info(&mdev->pdev->dev, "debugfs: asking the firmware to %s\n",
 			 msg.opcode == MTIA_ADMIN_DEBUG_HANG ? "hang" : "trap");
 		/* The firmware may never answer: that is the point. */
-		ret = mtia_mbox_exec(mdev, &msg, MTIA_DEBUG_TIMEOUT_MS,
-				     MTIA_MBOX_QUIET);
+		ret = mtia_mbox_exec_locked(mdev, &msg, MTIA_DEBUG_TIMEOUT_MS,
+					    MTIA_MBOX_QUIET);
 		if (ret == -ETIMEDOUT || ret == -EIO)
 			ret = 0;
 		mtia_mbox_unlock(mdev);
@@ -288,6 +295,36 @@ static int mtia_fw_regs_show(struct seq_file *m, void *unused)
 }
 DEFINE_SHOW_ATTRIBUTE(mtia_fw_regs);
 
+/* Arms a job fault (MTIA_FAULT_*) for the next SUBMIT. */
+static ssize_t mtia_fault_write(struct file *file, const char __user *ubuf,
+				size_t len, loff_t *ppos)
+{
+	struct mtia_device *mdev = file_inode(file)->i_private;
+	char buf[16];
+	size_t n = min(len, sizeof(buf) - 1);
+	int fault;
+
+	if (copy_from_user(buf, ubuf, n))
+		return -EFAULT;
+	buf[n] = 0;
+	strim(buf);
+	if (!strcmp(buf, "dma"))
+		fault = MTIA_FAULT_DMA;
+	else if (!strcmp(buf, "hang"))
+		fault = MTIA_FAULT_HANG;
+	else if (!strcmp(buf, "none"))
+		fault = MTIA_FAULT_NONE;
+	else
+		return -EINVAL;
+	atomic_set(&mdev->jobs->fault, fault);
+	return len;
+}
+
+static const struct file_operations mtia_fault_fops = {
+	.owner = THIS_MODULE,
+	.write = mtia_fault_write,
+};
+
 /**
  * mtia_debugfs_init() - create the debugfs files (removed with the DRM
  * device's debugfs directory when the device is released).
@@ -304,4 +341,7 @@ void mtia_debugfs_init(struct mtia_device *mdev)
 	debugfs_create_file("fw_param", 0600, root, mdev, &mtia_fw_param_fops);
 	debugfs_create_file("fw_debug", 0200, root, mdev, &mtia_fw_debug_fops);
 	debugfs_create_file("fw_regs", 0400, root, mdev, &mtia_fw_regs_fops);
+	if (mdev->jobs)
+		debugfs_create_file("fault_inject", 0200, root, mdev,
+				    &mtia_fault_fops);
 }

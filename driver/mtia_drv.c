@@ -25,6 +25,7 @@
 #include <drm/drm_ioctl.h>
 
 #include "mtia_drv.h"
+#include "mtia_file.h"
 #include "mtia_hw.h"
 #include "mtia_job.h"
 
@@ -77,6 +78,75 @@ static void mtia_log_identity(struct mtia_device *mdev)
 		 mdev->nvecs == 1 ? "" : "s", mdev->drm.accel->index);
 }
 
+/* Map BAR0 (the registers) and check its size. */
+static int mtia_pci_init(struct mtia_device *mdev)
+{
+	struct pci_dev *pdev = mdev->pdev;
+	struct device *dev = &pdev->dev;
+
+	mdev->regs = pcim_iomap_region(pdev, MTIA_BAR_REGS, MTIA_DRIVER_NAME);
+	if (IS_ERR(mdev->regs))
+		return dev_err_probe(dev, PTR_ERR(mdev->regs),
+				     "cannot map BAR%d\n", MTIA_BAR_REGS);
+	if (pci_resource_len(pdev, MTIA_BAR_REGS) < MTIA_BAR0_SIZE)
+		return dev_err_probe(dev, -ENODEV,
+				     "BAR%d is %llu bytes, expected %u\n",
+				     MTIA_BAR_REGS,
+				     (u64)pci_resource_len(pdev, MTIA_BAR_REGS),
+				     MTIA_BAR0_SIZE);
+	return 0;
+}
+
+/*
+ * Identify and reset the device, and set up what the interrupt handler
+ * uses, before it is installed.
+ */
+static int mtia_hw_init(struct mtia_device *mdev)
+{
+	int ret;
+
+	ret = mtia_hw_identify(mdev);
+	if (ret)
+		return ret;
+	mtia_tel_init(mdev);
+
+	/* Start from a clean device: all causes masked, nothing pending. */
+	ret = mtia_hw_reset(mdev);
+	if (ret)
+		return ret;
+
+	mtia_mbox_init(mdev);
+	mtia_health_init(mdev);
+	ret = mtia_fw_init(mdev);
+	if (ret)
+		return ret;
+	return mtia_devmem_init(mdev);
+}
+
+/*
+ * With interrupts installed: job state, interrupt self-test, firmware boot
+ * and the hardware queues. On failure the caller disables the interrupts.
+ */
+static int mtia_start(struct mtia_device *mdev)
+{
+	int ret;
+
+	ret = mtia_jobs_init(mdev);
+	if (ret)
+		return ret;
+	ret = mtia_irq_self_test(mdev);
+	if (ret)
+		return ret;
+	/* On failure the device is reset again: the control core is stopped. */
+	mutex_lock(&mdev->mbox_lock);
+	ret = mtia_fw_boot_locked(mdev);
+	mutex_unlock(&mdev->mbox_lock);
+	if (ret)
+		return ret;
+	mtia_hwq_program_all(mdev);
+	return 0;
+}
+
 static int mtia_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 {
 	struct device *dev = &pdev->dev;
@@ -98,59 +168,20 @@ static int mtia_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 	mdev->pdev = pdev;
 	pci_set_drvdata(pdev, mdev);
 
-	mdev->regs = pcim_iomap_region(pdev, MTIA_BAR_REGS, MTIA_DRIVER_NAME);
-	if (IS_ERR(mdev->regs))
-		return dev_err_probe(dev, PTR_ERR(mdev->regs),
-				     "cannot map BAR%d\n", MTIA_BAR_REGS);
-	if (pci_resource_len(pdev, MTIA_BAR_REGS) < MTIA_BAR0_SIZE)
-		return dev_err_probe(dev, -ENODEV,
-				     "BAR%d is %llu bytes, expected %u\n",
-				     MTIA_BAR_REGS,
-				     (u64)pci_resource_len(pdev, MTIA_BAR_REGS),
-				     MTIA_BAR0_SIZE);
-
-	ret = mtia_hw_identify(mdev);
+	ret = mtia_pci_init(mdev);
 	if (ret)
 		return ret;
-	mtia_tel_init(mdev);
-
-	/* Start from a clean device: all causes masked, nothing pending. */
-	ret = mtia_hw_reset(mdev);
+	ret = mtia_hw_init(mdev);
 	if (ret)
 		return ret;
-
-	/* State the interrupt handler uses, before it is installed. */
-	mtia_mbox_init(mdev);
-	mtia_health_init(mdev);
-	ret = mtia_fw_init(mdev);
-	if (ret)
-		return ret;
-	ret = mtia_devmem_init(mdev);
-	if (ret)
-		return ret;
-
 	ret = mtia_irq_init(mdev);
 	if (ret)
 		return ret;
-
-	ret = mtia_jobs_init(mdev);
+	ret = mtia_start(mdev);
 	if (ret)
 		goto err_irq;
-
-	ret = mtia_irq_self_test(mdev);
-	if (ret)
-		goto err_irq;
-
-	/* On failure the device is reset again: the control core is stopped. */
-	mutex_lock(&mdev->mbox_lock);
-	ret = mtia_fw_boot(mdev);
-	mutex_unlock(&mdev->mbox_lock);
-	if (ret)
-		goto err_irq;
-	mtia_hwq_program_all(mdev);
 
 	mtia_debugfs_init(mdev);
-	mtia_jobs_debugfs_init(mdev);
 	mtia_tel_debugfs_init(mdev);
 
 	ret = drm_dev_register(&mdev->drm, 0);

@@ -2,17 +2,23 @@
 /*
  * mtia-open DRM accel driver: per-device state shared by the driver files.
  *
- * Locks, outermost first (functions that need one say so and assert it with
- * lockdep_assert_held(); no path takes them the other way round):
+ * Locks, outermost first (a function that needs one held by its caller is
+ * named *_locked and starts with lockdep_assert_held(); no path takes them
+ * the other way round). mtia_jobs and mtia_hwq are in mtia_job.h,
+ * mtia_uqueue and mtia_file_priv in mtia_file.h:
  *
  *   mtia_jobs.reset_lock -> mtia_device.mbox_lock
  *	a reset (timeout, watchdog, sysfs) reboots the firmware under both
+ *	(mtia_health_recover_locked(), mtia_fw_boot_locked())
  *   mtia_jobs.reset_lock -> mtia_hwq.lock
  *	stopping and cancelling the hardware queues' jobs
+ *	(mtia_jobs_reset_begin_locked(), mtia_jobs_reset_end_locked())
  *   BO reservations (dma_resv) -> mtia_uqueue.lock -> mtia_uqueue.slot_lock
  *	SUBMIT: seqno, arm, fences, push in one order
+ *	(mtia_submit_push_locked(), mtia_uqueue_add_job_locked())
  *   mtia_hwq.lock -> mtia_uqueue.slot_lock, mtia_hwq.fence_lock
  *	the CQ handler (hard IRQ) records a job's status and signals its fence
+ *	(mtia_job_hw_done_locked())
  *   mtia_file_priv.lock, mtia_device.devmem_lock, mtia_device.tel_lock
  *	leaves: nothing else is taken under them
  *
@@ -145,7 +151,8 @@ struct mtia_hw_info {
  * @devmem_reserved: allocator blocks of the firmware window.
  * @devmem_total: bytes allocatable to BOs (above the firmware window).
  * @devmem_used: bytes allocated to device BOs.
- * @jobs: hardware queues, schedulers and job state (mtia_job.h).
+ * @jobs: hardware queues, schedulers and job state (mtia_job.h,
+ *	mtia_sched.c).
  * @tel_present: the device has the telemetry block (MTIA_REG_TEL_*).
  * @tel_lock: protects the ENERGY_LO/HI latch: orders the two halves of a
  *	telemetry energy read. A leaf lock.
@@ -207,7 +214,7 @@ void mtia_irq_disable(struct mtia_device *mdev);
 
 /* mtia_fw.c */
 int mtia_fw_init(struct mtia_device *mdev);
-int mtia_fw_boot(struct mtia_device *mdev);
+int mtia_fw_boot_locked(struct mtia_device *mdev);
 const char *mtia_fw_state_name(int state);
 const char *mtia_fw_trap_cause_name(u32 cause);
 void mtia_fw_log_halt(struct mtia_device *mdev, const char *what);
@@ -218,11 +225,11 @@ void mtia_mbox_init(struct mtia_device *mdev);
 int mtia_mbox_lock(struct mtia_device *mdev);
 void mtia_mbox_unlock(struct mtia_device *mdev);
 /* The calls below need mtia_mbox_lock() (or @mbox_lock held by boot). */
-int mtia_mbox_exec(struct mtia_device *mdev, struct mtia_mbox_msg *msg,
-		   unsigned int timeout_ms, unsigned int flags);
-int mtia_mbox_ping(struct mtia_device *mdev, u16 *seq, u64 *rtt_ns);
-int mtia_mbox_get_param(struct mtia_device *mdev, u32 id, u32 *value);
-int mtia_mbox_set_param(struct mtia_device *mdev, u32 id, u32 value);
+int mtia_mbox_exec_locked(struct mtia_device *mdev, struct mtia_mbox_msg *msg,
+			  unsigned int timeout_ms, unsigned int flags);
+int mtia_mbox_ping_locked(struct mtia_device *mdev, u16 *seq, u64 *rtt_ns);
+int mtia_mbox_get_param_locked(struct mtia_device *mdev, u32 id, u32 *value);
+int mtia_mbox_set_param_locked(struct mtia_device *mdev, u32 id, u32 value);
 void mtia_mbox_stop(struct mtia_device *mdev);
 void mtia_mbox_irq(struct mtia_device *mdev);
 extern unsigned int mtia_mbox_timeout_ms;

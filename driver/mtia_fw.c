@@ -265,8 +265,8 @@ static int mtia_fw_wait_ready(struct mtia_device *mdev)
 }
 
 /* Firmware is READY: cross-check its version and learn its heartbeat. */
-static int mtia_fw_check(struct mtia_device *mdev,
-			 const struct mtia_fw_header *hdr)
+static int mtia_fw_check_locked(struct mtia_device *mdev,
+				const struct mtia_fw_header *hdr)
 {
 	struct device *dev = &mdev->pdev->dev;
 	struct mtia_mbox_msg msg = { .opcode = MTIA_ADMIN_GET_VERSION };
@@ -274,7 +274,9 @@ static int mtia_fw_check(struct mtia_device *mdev,
 	u32 hb;
 	int ret;
 
-	ret = mtia_mbox_exec(mdev, &msg, mtia_mbox_timeout_ms, 0);
+	lockdep_assert_held(&mdev->mbox_lock);
+
+	ret = mtia_mbox_exec_locked(mdev, &msg, mtia_mbox_timeout_ms, 0);
 	if (ret) {
 		dev_err(dev, "firmware does not answer GET_VERSION (%d)\n", ret);
 		return ret;
@@ -288,7 +290,7 @@ static int mtia_fw_check(struct mtia_device *mdev,
 		dev_warn(dev, "firmware %s header says version 0x%06x, running firmware reports 0x%06x\n",
 			 fw_name, le32_to_cpu(hdr->fw_version), version);
 
-	ret = mtia_mbox_get_param(mdev, MTIA_PARAM_HEARTBEAT_MS, &hb);
+	ret = mtia_mbox_get_param_locked(mdev, MTIA_PARAM_HEARTBEAT_MS, &hb);
 	if (ret || !hb) {
 		dev_warn(dev, "cannot read the firmware heartbeat period (%d), assuming %u ms\n",
 			 ret, MTIA_FW_HB_DEFAULT_MS);
@@ -300,8 +302,63 @@ static int mtia_fw_check(struct mtia_device *mdev,
 	return 0;
 }
 
+/* The image from the firmware search path; a dev_err line if there is none. */
+static int mtia_fw_request(struct mtia_device *mdev,
+			   const struct firmware **fw)
+{
+	struct device *dev = &mdev->pdev->dev;
+	int ret;
+
+	ret = firmware_request_nowarn(fw, fw_name, dev);
+	if (ret == -ENOENT)
+		dev_err(dev, "cannot load firmware %s: file not found in the firmware search path (firmware_class.path, /lib/firmware) (%d)\n",
+			fw_name, ret);
+	else if (ret)
+		dev_err(dev, "cannot load firmware %s (%d)\n", fw_name, ret);
+	return ret;
+}
+
+/*
+ * Stage @fw, start the control core on it and wait until the firmware is
+ * READY and answers the mailbox (the mailbox is left open).
+ */
+static int mtia_fw_start_locked(struct mtia_device *mdev, const struct firmware *fw)
+{
+	struct device *dev = &mdev->pdev->dev;
+	struct mtia_fw_header hdr;
+	u16 seq;
+	u64 rtt;
+	int ret;
+
+	lockdep_assert_held(&mdev->mbox_lock);
+
+	ret = mtia_fw_stage(mdev, fw, &hdr);
+	if (ret)
+		return ret;
+
+	reinit_completion(&mdev->fw_event);
+	mtia_wr32(mdev, MTIA_REG_FW_BOOT, MTIA_FW_BOOT_KEY);
+
+	ret = mtia_fw_wait_ready(mdev);
+	if (ret)
+		return ret;
+
+	WRITE_ONCE(mdev->mbox_up, true);
+	ret = mtia_fw_check_locked(mdev, &hdr);
+	if (ret)
+		return ret;
+
+	ret = mtia_mbox_ping_locked(mdev, &seq, &rtt);
+	if (ret) {
+		dev_err(dev, "firmware does not answer PING (%d)\n", ret);
+		return ret;
+	}
+	dev_dbg(dev, "firmware ping seq %u: round trip %llu ns\n", seq, rtt);
+	return 0;
+}
+
 /**
- * mtia_fw_boot() - load the firmware image and boot the control core.
+ * mtia_fw_boot_locked() - load the firmware image and boot the control core.
  * @mdev: the device, reset, interrupts enabled; caller holds @mdev->mbox_lock.
  *
  * On success the firmware is READY, its version known and the mailbox open.
@@ -310,14 +367,11 @@ static int mtia_fw_check(struct mtia_device *mdev,
  *
  * Return: 0 or a negative errno.
  */
-int mtia_fw_boot(struct mtia_device *mdev)
+int mtia_fw_boot_locked(struct mtia_device *mdev)
 {
 	struct device *dev = &mdev->pdev->dev;
 	const struct firmware *fw;
-	struct mtia_fw_header hdr;
 	ktime_t start = ktime_get();
-	u16 seq;
-	u64 rtt;
 	ktime_t t0;
 	u32 v;
 	int ret;
@@ -328,40 +382,13 @@ int mtia_fw_boot(struct mtia_device *mdev)
 	WRITE_ONCE(mdev->mbox_up, false);
 	mdev->fw_version = 0;
 
-	ret = firmware_request_nowarn(&fw, fw_name, dev);
-	if (ret == -ENOENT) {
-		dev_err(dev, "cannot load firmware %s: file not found in the firmware search path (firmware_class.path, /lib/firmware) (%d)\n",
-			fw_name, ret);
+	ret = mtia_fw_request(mdev, &fw);
+	if (ret)
 		goto err_reset;
-	}
-	if (ret) {
-		dev_err(dev, "cannot load firmware %s (%d)\n", fw_name, ret);
-		goto err_reset;
-	}
-
 	t0 = ktime_get();
-	ret = mtia_fw_stage(mdev, fw, &hdr);
+	ret = mtia_fw_start_locked(mdev, fw);
 	if (ret)
 		goto err_release;
-
-	reinit_completion(&mdev->fw_event);
-	mtia_wr32(mdev, MTIA_REG_FW_BOOT, MTIA_FW_BOOT_KEY);
-
-	ret = mtia_fw_wait_ready(mdev);
-	if (ret)
-		goto err_release;
-
-	WRITE_ONCE(mdev->mbox_up, true);
-	ret = mtia_fw_check(mdev, &hdr);
-	if (ret)
-		goto err_release;
-
-	ret = mtia_mbox_ping(mdev, &seq, &rtt);
-	if (ret) {
-		dev_err(dev, "firmware does not answer PING (%d)\n", ret);
-		goto err_release;
-	}
-	dev_dbg(dev, "firmware ping seq %u: round trip %llu ns\n", seq, rtt);
 
 	v = mdev->fw_version;
 	dev_info(dev, "firmware %u.%u.%u ready (%s, %zu bytes, %lld ms)\n",

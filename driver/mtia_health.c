@@ -42,7 +42,7 @@ static unsigned long mtia_health_period(void)
 }
 
 /* Caller holds &mtia_jobs.reset_lock. Return: 0 or a negative errno. */
-static int mtia_health_recover(struct mtia_device *mdev)
+static int mtia_health_recover_locked(struct mtia_device *mdev)
 {
 	struct device *dev = &mdev->pdev->dev;
 	int ret;
@@ -58,7 +58,7 @@ static int mtia_health_recover(struct mtia_device *mdev)
 	ret = mtia_hw_reset(mdev);
 	if (!ret) {
 		mtia_irq_enable(mdev);
-		ret = mtia_fw_boot(mdev);
+		ret = mtia_fw_boot_locked(mdev);
 	}
 	if (ret) {
 		mtia_hw_reset(mdev);
@@ -91,14 +91,14 @@ void mtia_health_reset(struct mtia_device *mdev, struct drm_sched_job *bad,
 
 	mutex_lock(&mdev->jobs->reset_lock);
 	trace_mtia_reset_begin(dev, reason, atomic_read(&mdev->reset_count));
-	mtia_jobs_reset_begin(mdev, bad);
+	mtia_jobs_reset_begin_locked(mdev, bad);
 	if (drm_dev_enter(&mdev->drm, &idx)) {
 		ret = -EIO;
 		if (READ_ONCE(mdev->fw_state) != MTIA_FW_DEAD)
-			ret = mtia_health_recover(mdev);
+			ret = mtia_health_recover_locked(mdev);
 		drm_dev_exit(idx);
 	}
-	mtia_jobs_reset_end(mdev);
+	mtia_jobs_reset_end_locked(mdev);
 	trace_mtia_reset_end(dev, reason, ret,
 			     mtia_fw_state_name(READ_ONCE(mdev->fw_state)));
 	mutex_unlock(&mdev->jobs->reset_lock);

@@ -1,6 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * mtia-open DRM accel driver: hardware queues, jobs and their scheduling.
+ * mtia-open DRM accel driver: hardware queues, jobs and their scheduling,
+ * shared by mtia_queue.c (rings), mtia_sched.c (drm_sched backend, resets),
+ * mtia_job.c (the job object) and mtia_submit.c (SUBMIT, WAIT). A file's
+ * user queues are mtia_file.h's.
  */
 #ifndef __MTIA_JOB_H__
 #define __MTIA_JOB_H__
@@ -107,7 +110,7 @@ struct mtia_hwq {
  * @timeout_wq: ordered workqueue shared by all schedulers' timeout handlers,
  *	so only one reset runs at a time.
  * @submit_wq: per-CPU workqueue running the schedulers' run_job and free_job
- *	on the CPU that queued them (see mtia_jobs_init()).
+ *	on the CPU that queued them (see mtia_jobs_alloc()).
  * @ctx_ida: context ids of open files.
  * @fault: pending fault injection (MTIA_FAULT_*), consumed by the next job.
  * @sched_ready: the schedulers were initialised.
@@ -134,30 +137,26 @@ struct mtia_jobs {
 /* mtia_queue.c: hardware rings */
 int mtia_hwq_init(struct mtia_device *mdev);
 void mtia_hwq_program_all(struct mtia_device *mdev);
-void mtia_hwq_stop_all(struct mtia_device *mdev);
+void mtia_hwq_stop_all_locked(struct mtia_device *mdev);
 bool mtia_hwq_poll_shared(struct mtia_device *mdev);
 struct mtia_job;
 void mtia_hwq_queue_job(struct mtia_hwq *q, struct mtia_job *job);
-void mtia_hwq_cancel_all(struct mtia_device *mdev, int error);
+void mtia_hwq_cancel_all_locked(struct mtia_device *mdev, int error);
 
-/* mtia_job.c: drm_sched backend, ioctls */
+/* mtia_sched.c: drm_sched backend, job state init/fini, resets */
 int mtia_jobs_init(struct mtia_device *mdev);
 void mtia_jobs_fini(struct mtia_device *mdev);
-void mtia_jobs_reset_begin(struct mtia_device *mdev,
-			   struct drm_sched_job *bad);
-void mtia_jobs_reset_end(struct mtia_device *mdev);
-void mtia_jobs_debugfs_init(struct mtia_device *mdev);
-int mtia_open(struct drm_device *drm, struct drm_file *file);
-void mtia_postclose(struct drm_device *drm, struct drm_file *file);
-int mtia_ioctl_queue_create(struct drm_device *drm, void *data,
-			    struct drm_file *file);
-int mtia_ioctl_queue_destroy(struct drm_device *drm, void *data,
-			     struct drm_file *file);
+void mtia_jobs_reset_begin_locked(struct mtia_device *mdev,
+				  struct drm_sched_job *bad);
+void mtia_jobs_reset_end_locked(struct mtia_device *mdev);
+struct mtia_hwq *mtia_hwq_pick(struct mtia_jobs *jobs, u32 prio);
+void mtia_hwq_unpick(struct mtia_hwq *q);
+
+/* mtia_submit.c: SUBMIT and WAIT */
 int mtia_ioctl_submit(struct drm_device *drm, void *data,
 		      struct drm_file *file);
 int mtia_ioctl_wait(struct drm_device *drm, void *data,
 		    struct drm_file *file);
-void mtia_file_engine_ns(struct drm_file *file, u64 ns[MTIA_ENGINE_NR]);
 
 /**
  * struct mtia_hw_fence - completion of one job on a hardware queue,
@@ -236,7 +235,25 @@ struct mtia_job {
 	bool finished_cb_added;
 };
 
-void mtia_job_hw_done(struct mtia_job *job);
+static inline struct mtia_job *to_mtia_job(struct drm_sched_job *sj)
+{
+	return container_of(sj, struct mtia_job, base);
+}
+
+static inline struct mtia_hwq *to_mtia_hwq(struct drm_gpu_scheduler *sched)
+{
+	return container_of(sched, struct mtia_hwq, sched);
+}
+
+/* mtia_job.c: the job object */
+struct mtia_job *mtia_job_create(struct mtia_device *mdev,
+				 struct mtia_uqueue *uq, u32 ctx);
+struct dma_fence *mtia_job_arm_hw_fence(struct mtia_job *job,
+					struct mtia_hwq *q);
+void mtia_job_watch_finished(struct mtia_job *job);
+void mtia_job_hw_done_locked(struct mtia_job *job);
+void mtia_job_release(struct mtia_job *job);
+void mtia_job_free(struct mtia_job *job);
 
 /* mtia_health.c: device reset + firmware reboot with jobs stopped/rerun */
 void mtia_health_reset(struct mtia_device *mdev, struct drm_sched_job *bad,

@@ -77,7 +77,7 @@ static bool mtia_mbox_answered(struct mtia_device *mdev, int posts, u32 word0)
 }
 
 /**
- * mtia_mbox_exec() - send one admin command and wait for its response.
+ * mtia_mbox_exec_locked() - send one admin command and wait for its response.
  * @mdev: the device; caller holds @mdev->mbox_lock.
  * @msg: in: opcode and args; out: the response (status, args).
  * @timeout_ms: how long to wait for the response.
@@ -87,8 +87,8 @@ static bool mtia_mbox_answered(struct mtia_device *mdev, int posts, u32 word0)
  * the other statuses (left in @msg->status), -ETIMEDOUT if the firmware did
  * not answer, -EIO if the mailbox is closed or was closed while waiting.
  */
-int mtia_mbox_exec(struct mtia_device *mdev, struct mtia_mbox_msg *msg,
-		   unsigned int timeout_ms, unsigned int flags)
+int mtia_mbox_exec_locked(struct mtia_device *mdev, struct mtia_mbox_msg *msg,
+			  unsigned int timeout_ms, unsigned int flags)
 {
 	u32 words[MTIA_MBOX_WORDS];
 	u32 word0;
@@ -154,14 +154,16 @@ int mtia_mbox_exec(struct mtia_device *mdev, struct mtia_mbox_msg *msg,
 }
 
 /**
- * mtia_mbox_ping() - PING the firmware and check the arguments come back.
+ * mtia_mbox_ping_locked() - PING the firmware and check the arguments come
+ * back.
  * @mdev: the device; caller holds @mdev->mbox_lock.
  * @seq: out: the sequence number used.
  * @rtt_ns: out: round trip time.
  *
- * Return: 0, -EPROTO if the arguments were not echoed, or as mtia_mbox_exec().
+ * Return: 0, -EPROTO if the arguments were not echoed, or as
+ * mtia_mbox_exec_locked().
  */
-int mtia_mbox_ping(struct mtia_device *mdev, u16 *seq, u64 *rtt_ns)
+int mtia_mbox_ping_locked(struct mtia_device *mdev, u16 *seq, u64 *rtt_ns)
 {
 	struct mtia_mbox_msg msg = { .opcode = MTIA_ADMIN_PING };
 	u32 cookie = MTIA_MBOX_PING_COOKIE ^ (mdev->mbox_seq + 1);
@@ -173,7 +175,7 @@ int mtia_mbox_ping(struct mtia_device *mdev, u16 *seq, u64 *rtt_ns)
 	for (i = 0; i < ARRAY_SIZE(msg.args); i++)
 		msg.args[i] = cookie + i;
 	t0 = ktime_get();
-	ret = mtia_mbox_exec(mdev, &msg, mtia_mbox_timeout_ms, 0);
+	ret = mtia_mbox_exec_locked(mdev, &msg, mtia_mbox_timeout_ms, 0);
 	*rtt_ns = ktime_to_ns(ktime_sub(ktime_get(), t0));
 	*seq = msg.seq;
 	if (ret)
@@ -190,14 +192,14 @@ int mtia_mbox_ping(struct mtia_device *mdev, u16 *seq, u64 *rtt_ns)
 }
 
 /**
- * mtia_mbox_get_param() - read a firmware parameter (MTIA_PARAM_*).
+ * mtia_mbox_get_param_locked() - read a firmware parameter (MTIA_PARAM_*).
  * @mdev: the device; caller holds @mdev->mbox_lock.
  * @id: MTIA_PARAM_*.
  * @value: out: its value.
  *
- * Return: 0 or as mtia_mbox_exec().
+ * Return: 0 or as mtia_mbox_exec_locked().
  */
-int mtia_mbox_get_param(struct mtia_device *mdev, u32 id, u32 *value)
+int mtia_mbox_get_param_locked(struct mtia_device *mdev, u32 id, u32 *value)
 {
 	struct mtia_mbox_msg msg = { .opcode = MTIA_ADMIN_GET_PARAM };
 	int ret;
@@ -205,29 +207,29 @@ int mtia_mbox_get_param(struct mtia_device *mdev, u32 id, u32 *value)
 	lockdep_assert_held(&mdev->mbox_lock);
 
 	msg.args[0] = id;
-	ret = mtia_mbox_exec(mdev, &msg, mtia_mbox_timeout_ms, 0);
+	ret = mtia_mbox_exec_locked(mdev, &msg, mtia_mbox_timeout_ms, 0);
 	if (!ret)
 		*value = msg.args[0];
 	return ret;
 }
 
 /**
- * mtia_mbox_set_param() - set a firmware parameter (MTIA_PARAM_*).
+ * mtia_mbox_set_param_locked() - set a firmware parameter (MTIA_PARAM_*).
  * @mdev: the device; caller holds @mdev->mbox_lock.
  * @id: MTIA_PARAM_*.
  * @value: the new value.
  *
  * Return: 0, -EINVAL if the firmware refused the value, or as
- * mtia_mbox_exec().
+ * mtia_mbox_exec_locked().
  */
-int mtia_mbox_set_param(struct mtia_device *mdev, u32 id, u32 value)
+int mtia_mbox_set_param_locked(struct mtia_device *mdev, u32 id, u32 value)
 {
 	struct mtia_mbox_msg msg = { .opcode = MTIA_ADMIN_SET_PARAM };
 
 	lockdep_assert_held(&mdev->mbox_lock);
 	msg.args[0] = id;
 	msg.args[1] = value;
-	return mtia_mbox_exec(mdev, &msg, mtia_mbox_timeout_ms, 0);
+	return mtia_mbox_exec_locked(mdev, &msg, mtia_mbox_timeout_ms, 0);
 }
 
 /**

@@ -37,7 +37,7 @@ static const u32 mtia_hwq_prio[MTIA_NUM_QUEUES] = {
 };
 
 /* Write as many pending commands as fit, then ring the doorbell. */
-static void mtia_hwq_fill(struct mtia_hwq *q)
+static void mtia_hwq_fill_locked(struct mtia_hwq *q)
 {
 	struct mtia_job *job;
 	u32 written = 0, next;
@@ -74,7 +74,7 @@ out:
 
 /*
  * Point the queue's completion interrupt at this CPU, where run_job runs
- * (the submitter's: see mtia_jobs_init()) and where the submitter will wait:
+ * (the submitter's: see mtia_jobs_alloc()) and where the submitter will wait:
  * the interrupt then wakes it without an IPI to another CPU, as NVMe's
  * per-CPU queues do. Moves at most every 10 ms, so submitters on two CPUs
  * sharing a queue do not make it bounce on every job.
@@ -108,7 +108,7 @@ void mtia_hwq_queue_job(struct mtia_hwq *q, struct mtia_job *job)
 	job->device_ns = 0;
 	spin_lock_irqsave(&q->lock, flags);
 	list_add_tail(&job->node, &q->jobs);
-	mtia_hwq_fill(q);
+	mtia_hwq_fill_locked(q);
 	spin_unlock_irqrestore(&q->lock, flags);
 }
 
@@ -148,7 +148,7 @@ static bool mtia_hwq_process(struct mtia_hwq *q)
 				job->device_ns += READ_ONCE(cqe->result);
 			if (!--job->outstanding) {
 				list_del_init(&job->node);
-				mtia_job_hw_done(job);
+				mtia_job_hw_done_locked(job);
 			}
 		} else {
 			trace_mtia_cqe(&mdev->pdev->dev, q->idx, cqe->cid,
@@ -166,7 +166,7 @@ static bool mtia_hwq_process(struct mtia_hwq *q)
 	}
 	if (n) {
 		mtia_wr32(mdev, MTIA_REG_DB(q->idx, MTIA_DB_CQ_HEAD), q->cq_head);
-		mtia_hwq_fill(q);
+		mtia_hwq_fill_locked(q);
 	}
 	spin_unlock_irqrestore(&q->lock, flags);
 	return n;
@@ -308,13 +308,13 @@ void mtia_hwq_program_all(struct mtia_device *mdev)
 }
 
 /**
- * mtia_hwq_stop_all() - stop consuming completions (before a reset).
+ * mtia_hwq_stop_all_locked() - stop consuming completions (before a reset).
  * @mdev: the device; caller holds &mtia_jobs.reset_lock.
  *
  * The device reset that follows disables the queues without writing any
- * completion; the jobs stay on the lists until mtia_hwq_cancel_all().
+ * completion; the jobs stay on the lists until mtia_hwq_cancel_all_locked().
  */
-void mtia_hwq_stop_all(struct mtia_device *mdev)
+void mtia_hwq_stop_all_locked(struct mtia_device *mdev)
 {
 	struct mtia_jobs *jobs = mdev->jobs;
 	unsigned long flags;
@@ -329,12 +329,12 @@ void mtia_hwq_stop_all(struct mtia_device *mdev)
 }
 
 /**
- * mtia_hwq_cancel_all() - drop every job from the queues, signalling its
+ * mtia_hwq_cancel_all_locked() - drop every job from the queues, signalling its
  * hardware fence with @error.
  * @mdev: the device, queues stopped; caller holds &mtia_jobs.reset_lock.
  * @error: negative errno for the fences.
  */
-void mtia_hwq_cancel_all(struct mtia_device *mdev, int error)
+void mtia_hwq_cancel_all_locked(struct mtia_device *mdev, int error)
 {
 	struct mtia_jobs *jobs = mdev->jobs;
 	struct mtia_job *job, *tmp;
@@ -350,9 +350,7 @@ void mtia_hwq_cancel_all(struct mtia_device *mdev, int error)
 		list_for_each_entry_safe(job, tmp, &q->jobs, node) {
 			list_del_init(&job->node);
 			job->outstanding = 0;
-			trace_mtia_job_hw_done(&mdev->pdev->dev, q->idx,
-					       job->ctx, job->queue_id,
-					       job->seqno, job->first_err,
+			trace_mtia_job_hw_done(&mdev->pdev->dev, q->idx, job,
 					       error);
 			dma_fence_set_error(&job->hw_fence->base, error);
 			dma_fence_signal(&job->hw_fence->base);

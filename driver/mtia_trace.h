@@ -31,49 +31,75 @@
 #include <linux/tracepoint.h>
 #include <linux/types.h>
 
-TRACE_EVENT(mtia_submit,
-	    TP_PROTO(struct device *dev, u32 ctx, u32 queue, u64 seqno, u32 hwq,
-		     u32 ncmds, u32 nbos),
-	    TP_ARGS(dev, ctx, queue, seqno, hwq, ncmds, nbos),
-	    TP_STRUCT__entry(__string(dev, dev_name(dev))
-			     __field(u32, ctx)
-			     __field(u32, queue)
-			     __field(u64, seqno)
-			     __field(u32, hwq)
-			     __field(u32, ncmds)
-			     __field(u32, nbos)),
-	    TP_fast_assign(__assign_str(dev);
-			   __entry->ctx = ctx;
-			   __entry->queue = queue;
-			   __entry->seqno = seqno;
-			   __entry->hwq = hwq;
-			   __entry->ncmds = ncmds;
-			   __entry->nbos = nbos;),
-	    TP_printk("dev=%s ctx=%u queue=%u seqno=%llu hwq=%u cmds=%u bos=%u",
-		      __get_str(dev), __entry->ctx, __entry->queue, __entry->seqno,
-		      __entry->hwq, __entry->ncmds, __entry->nbos));
+#include "mtia_job.h"
 
-TRACE_EVENT(mtia_run,
-	    TP_PROTO(struct device *dev, u32 hwq, u32 ctx, u32 queue, u64 seqno,
-		     u32 ncmds, int err),
-	    TP_ARGS(dev, hwq, ctx, queue, seqno, ncmds, err),
-	    TP_STRUCT__entry(__string(dev, dev_name(dev))
-			     __field(u32, hwq)
-			     __field(u32, ctx)
-			     __field(u32, queue)
-			     __field(u64, seqno)
-			     __field(u32, ncmds)
-			     __field(int, err)),
-	    TP_fast_assign(__assign_str(dev);
-			   __entry->hwq = hwq;
-			   __entry->ctx = ctx;
-			   __entry->queue = queue;
-			   __entry->seqno = seqno;
-			   __entry->ncmds = ncmds;
-			   __entry->err = err;),
-	    TP_printk("dev=%s hwq=%u ctx=%u queue=%u seqno=%llu cmds=%u err=%d",
-		      __get_str(dev), __entry->hwq, __entry->ctx, __entry->queue,
-		      __entry->seqno, __entry->ncmds, __entry->err));
+/*
+ * The events of a job's path share one layout, a snapshot of the job: the
+ * hardware queue (hwq), ctx, queue and seqno naming it, its commands and
+ * BOs, the status of its first failed command so far (cqe_status) and an
+ * errno (err). Each prints the fields that matter at its point.
+ */
+DECLARE_EVENT_CLASS(mtia_job,
+		    TP_PROTO(struct device *dev, u32 hwq,
+			     const struct mtia_job *job, int err),
+		    TP_ARGS(dev, hwq, job, err),
+		    TP_STRUCT__entry(__string(dev, dev_name(dev))
+				     __field(u32, hwq)
+				     __field(u32, ctx)
+				     __field(u32, queue)
+				     __field(u64, seqno)
+				     __field(u32, ncmds)
+				     __field(u32, nbos)
+				     __field(u16, cqe_status)
+				     __field(int, err)),
+		    TP_fast_assign(__assign_str(dev);
+				   __entry->hwq = hwq;
+				   __entry->ctx = job->ctx;
+				   __entry->queue = job->queue_id;
+				   __entry->seqno = job->seqno;
+				   __entry->ncmds = job->ncmds;
+				   __entry->nbos = job->nbos;
+				   __entry->cqe_status = job->first_err;
+				   __entry->err = err;),
+		    TP_printk("dev=%s hwq=%u ctx=%u queue=%u seqno=%llu cmds=%u err=%d",
+			      __get_str(dev), __entry->hwq, __entry->ctx,
+			      __entry->queue, __entry->seqno, __entry->ncmds,
+			      __entry->err));
+
+/* SUBMIT accepted: the job is pushed to drm_sched (err 0). */
+DEFINE_EVENT_PRINT(mtia_job, mtia_submit,
+		   TP_PROTO(struct device *dev, u32 hwq,
+			    const struct mtia_job *job, int err),
+		   TP_ARGS(dev, hwq, job, err),
+		   TP_printk("dev=%s ctx=%u queue=%u seqno=%llu hwq=%u cmds=%u bos=%u",
+			     __get_str(dev), __entry->ctx, __entry->queue,
+			     __entry->seqno, __entry->hwq, __entry->ncmds,
+			     __entry->nbos));
+
+/* run_job handed the job to hardware queue hwq (err < 0: not run). */
+DEFINE_EVENT(mtia_job, mtia_run,
+	     TP_PROTO(struct device *dev, u32 hwq, const struct mtia_job *job,
+		      int err),
+	     TP_ARGS(dev, hwq, job, err));
+
+/* The job left its hardware queue: its last CQE, or a reset (err). */
+DEFINE_EVENT_PRINT(mtia_job, mtia_job_hw_done,
+		   TP_PROTO(struct device *dev, u32 hwq,
+			    const struct mtia_job *job, int err),
+		   TP_ARGS(dev, hwq, job, err),
+		   TP_printk("dev=%s hwq=%u ctx=%u queue=%u seqno=%llu cqe_status=%u err=%d",
+			     __get_str(dev), __entry->hwq, __entry->ctx,
+			     __entry->queue, __entry->seqno,
+			     __entry->cqe_status, __entry->err));
+
+/* The job's finished fence (what WAIT and syncobjs see) signalled. */
+DEFINE_EVENT_PRINT(mtia_job, mtia_fence_signal,
+		   TP_PROTO(struct device *dev, u32 hwq,
+			    const struct mtia_job *job, int err),
+		   TP_ARGS(dev, hwq, job, err),
+		   TP_printk("dev=%s ctx=%u queue=%u seqno=%llu err=%d",
+			     __get_str(dev), __entry->ctx, __entry->queue,
+			     __entry->seqno, __entry->err));
 
 TRACE_EVENT(mtia_cqe,
 	    TP_PROTO(struct device *dev, u32 hwq, u16 cid, u16 status, u64 result,
@@ -101,45 +127,6 @@ TRACE_EVENT(mtia_cqe,
 		      __get_str(dev), __entry->hwq, __entry->cid, __entry->status,
 		      __entry->result, __entry->ctx, __entry->queue,
 		      __entry->seqno, __entry->cmd));
-
-TRACE_EVENT(mtia_job_hw_done,
-	    TP_PROTO(struct device *dev, u32 hwq, u32 ctx, u32 queue, u64 seqno,
-		     u16 cqe_status, int err),
-	    TP_ARGS(dev, hwq, ctx, queue, seqno, cqe_status, err),
-	    TP_STRUCT__entry(__string(dev, dev_name(dev))
-			     __field(u32, hwq)
-			     __field(u32, ctx)
-			     __field(u32, queue)
-			     __field(u64, seqno)
-			     __field(u16, cqe_status)
-			     __field(int, err)),
-	    TP_fast_assign(__assign_str(dev);
-			   __entry->hwq = hwq;
-			   __entry->ctx = ctx;
-			   __entry->queue = queue;
-			   __entry->seqno = seqno;
-			   __entry->cqe_status = cqe_status;
-			   __entry->err = err;),
-	    TP_printk("dev=%s hwq=%u ctx=%u queue=%u seqno=%llu cqe_status=%u err=%d",
-		      __get_str(dev), __entry->hwq, __entry->ctx, __entry->queue,
-		      __entry->seqno, __entry->cqe_status, __entry->err));
-
-TRACE_EVENT(mtia_fence_signal,
-	    TP_PROTO(struct device *dev, u32 ctx, u32 queue, u64 seqno, int err),
-	    TP_ARGS(dev, ctx, queue, seqno, err),
-	    TP_STRUCT__entry(__string(dev, dev_name(dev))
-			     __field(u32, ctx)
-			     __field(u32, queue)
-			     __field(u64, seqno)
-			     __field(int, err)),
-	    TP_fast_assign(__assign_str(dev);
-			   __entry->ctx = ctx;
-			   __entry->queue = queue;
-			   __entry->seqno = seqno;
-			   __entry->err = err;),
-	    TP_printk("dev=%s ctx=%u queue=%u seqno=%llu err=%d",
-		      __get_str(dev), __entry->ctx, __entry->queue,
-		      __entry->seqno, __entry->err));
 
 TRACE_EVENT(mtia_timeout,
 	    TP_PROTO(struct device *dev, u32 hwq, u32 ctx, u32 queue, u64 seqno,

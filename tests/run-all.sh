@@ -2,10 +2,10 @@
 # Runs every test suite and ends with the combined "N passed, N failed".
 # Called by `make test` after setup and build. Logs go to build/test-logs/.
 #   host:  test models (PyTorch -> ONNX -> .mtia), unit + ABI tests
-#          (ctest), driver checkpatch and kernel-doc, QEMU qtests,
-#          SDK install into a DESTDIR + examples built out of tree, Debian
-#          packages (lintian, apt install in a clean root, DKMS build),
-#          VM-harness self-test
+#          (ctest), driver checkpatch, kernel-doc and function length,
+#          C++ format (clang-format), QEMU qtests, SDK install into a
+#          DESTDIR + examples built out of tree, Debian packages (lintian,
+#          apt install in a clean root, DKMS build), VM-harness self-test
 #   guest: libmtia/ioctl gtests, mtia-smi, driver reload (one VM, 2 devices)
 set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -64,6 +64,12 @@ kerneldoc() {
   fi
 }
 
+# No driver function over 80 lines (tests/driver-func-length.py prints
+# those that are, and the longest one).
+funclength() {
+  /usr/bin/python3 tests/driver-func-length.py
+}
+
 # The in-VM suite boots two devices with different properties; iomem=relaxed
 # lets test-driver.sh poke BAR0 through sysfs to provoke a device error.
 vm_suite() {
@@ -85,6 +91,7 @@ suite "test models (PyTorch export, mtia-compile)" prepare_models
 suite "unit tests" ctest --test-dir build/cmake --output-on-failure
 suite "driver checkpatch" checkpatch
 suite "driver kernel-doc" kerneldoc
+suite "driver function length" funclength
 suite "qemu qtests" qemu-device/run-qtests.sh
 suite "SDK install (make install, examples out of tree)" tests/sdk-install.sh
 suite "Debian packages (build, lintian, apt install in a clean root, DKMS)" tests/deb-install.sh
