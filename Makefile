@@ -10,6 +10,8 @@
 #                package (docs/install.md); make uninstall removes it again
 #   make deb     Debian packages of the built tree into build/deb, lintian
 #                (docs/packaging.md)
+#   make format  apply .clang-format to the C++ and qemu-device/core's C
+#                (make test fails on any difference)
 #   make clean   remove our build products (keeps fetched sources and QEMU)
 #   make distclean  remove build/ entirely
 TOP   := $(CURDIR)
@@ -17,7 +19,7 @@ BUILD := $(TOP)/build
 JOBS  ?= $(shell nproc)
 
 .PHONY: all setup qemu driver firmware userspace demo test test-loaded test-slowed bench install uninstall \
-	deb clean distclean
+	deb format clean distclean
 
 all: qemu driver firmware userspace
 
@@ -72,6 +74,9 @@ uninstall:
 
 deb: firmware userspace
 	scripts/build-deb.sh
+
+format:
+	tests/format-check.sh --fix
 
 clean:
 	rm -rf $(BUILD)/cmake $(BUILD)/bin $(BUILD)/lib $(BUILD)/driver $(BUILD)/firmware $(BUILD)/vm

@@ -81,9 +81,10 @@ int main(int argc, char **argv)
             }
             if (r == 0) first = a[0];
         }
-        std::printf("async_model: %d runs on each of 2 streams, outputs agree; output[0][0] = %g; device "
-                    "estimate %.3f ms per inference\n",
-                    runs, first, model.device_estimate_ns() / 1e6);
+        std::printf(
+            "async_model: %d runs on each of 2 streams, outputs agree; output[0][0] = %g; device "
+            "estimate %.3f ms per inference\n",
+            runs, first, model.device_estimate_ns() / 1e6);
     } catch (const mtia::Error &e) {
         std::fprintf(stderr, "async_model: %s (%s)\n", e.what(), mtia_status_name(e.status()));
         return 1;

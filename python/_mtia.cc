@@ -28,7 +28,8 @@ py::object g_error;  // mtia.Error (a RuntimeError with .status, .status_name)
 py::dtype numpy_dtype(DType t)
 {
     switch (t) {
-    case DType::F32: return py::dtype::of<float>();
+        case DType::F32:
+            return py::dtype::of<float>();
     }
     throw Error(MTIA_ERROR_INTERNAL, "tensor dtype " + std::to_string(static_cast<int>(t)) + " has no NumPy type");
 }
@@ -139,9 +140,7 @@ void bind_device(py::module_ &m)
 
 void bind_memory(py::module_ &m)
 {
-    py::enum_<Placement>(m, "Placement")
-        .value("HOST", Placement::Host)
-        .value("DEVICE", Placement::Device);
+    py::enum_<Placement>(m, "Placement").value("HOST", Placement::Host).value("DEVICE", Placement::Device);
     py::enum_<Priority>(m, "Priority")
         .value("LOW", Priority::Low)
         .value("NORMAL", Priority::Normal)
@@ -150,8 +149,8 @@ void bind_memory(py::module_ &m)
     py::class_<Buffer>(m, "Buffer", py::buffer_protocol(),
                        "Memory the device reaches: host (DMA) or device memory. Supports the buffer "
                        "protocol: numpy.asarray(buf) is a uint8 view, no copy.")
-        .def(py::init([](const Device &d, size_t size, Placement p) { return Buffer(d, size, p); }),
-             py::arg("device"), py::arg("size"), py::arg("placement") = Placement::Device)
+        .def(py::init([](const Device &d, size_t size, Placement p) { return Buffer(d, size, p); }), py::arg("device"),
+             py::arg("size"), py::arg("placement") = Placement::Device)
         .def_property_readonly("size", &Buffer::size)
         .def_property_readonly("placement", &Buffer::placement)
         .def("free", &Buffer::free, "Drops the buffer now; queued work using it still completes.")

@@ -56,8 +56,8 @@ Buffer::Buffer(const Device &device, size_t size, Placement placement)
         std::string what = "BO_CREATE of " + std::to_string(size) + " bytes (" +
                            (placement == Placement::Host ? "host" : "device") + "): " + std::strerror(err);
         throw Error(err == ENOSPC || err == ENOMEM ? MTIA_ERROR_OUT_OF_MEMORY
-                    : err == EINVAL               ? MTIA_ERROR_INVALID_ARGUMENT
-                                                  : MTIA_ERROR_IO,
+                    : err == EINVAL                ? MTIA_ERROR_INVALID_ARGUMENT
+                                                   : MTIA_ERROR_IO,
                     what);
     }
     s->handle = c.handle;

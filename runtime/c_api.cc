@@ -44,11 +44,16 @@ uintptr_t reg_add(Kind kind, std::shared_ptr<T> obj)
 const char *kind_name(Kind k)
 {
     switch (k) {
-    case kDevice: return "device";
-    case kBuffer: return "buffer";
-    case kStream: return "stream";
-    case kEvent: return "event";
-    case kModel: return "model";
+        case kDevice:
+            return "device";
+        case kBuffer:
+            return "buffer";
+        case kStream:
+            return "stream";
+        case kEvent:
+            return "event";
+        case kModel:
+            return "model";
     }
     return "object";
 }
@@ -198,9 +203,8 @@ mtia_status mtia_buffer_size(const mtia_buffer *buffer, size_t *size)
 mtia_status mtia_buffer_placement(const mtia_buffer *buffer, mtia_placement *placement)
 {
     if (!placement) return invalid("placement is NULL");
-    return guarded([&] {
-        *placement = static_cast<mtia_placement>(reg_get<mtia::Buffer>(kBuffer, buffer)->placement());
-    });
+    return guarded(
+        [&] { *placement = static_cast<mtia_placement>(reg_get<mtia::Buffer>(kBuffer, buffer)->placement()); });
 }
 
 mtia_status mtia_buffer_map(mtia_buffer *buffer, void **ptr)
@@ -387,7 +391,8 @@ mtia_status mtia_model_num_outputs(const mtia_model *model, size_t *count)
 static mtia_status tensor_info(const mtia_model *model, size_t index, mtia_tensor_info *info, bool input)
 {
     if (!info) return invalid("info is NULL");
-    if (info->struct_size != sizeof(mtia_tensor_info)) return invalid("info->struct_size must be sizeof(mtia_tensor_info)");
+    if (info->struct_size != sizeof(mtia_tensor_info))
+        return invalid("info->struct_size must be sizeof(mtia_tensor_info)");
     return guarded([&] {
         auto m = reg_get<mtia::Model>(kModel, model);
         const auto &v = input ? m->inputs() : m->outputs();

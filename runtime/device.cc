@@ -62,10 +62,17 @@ bool is_mtia_node(const std::string &node)
 mtia_status status_from_errno(int err)
 {
     switch (err) {
-    case ENOENT: case ENODEV: case ENXIO: return MTIA_ERROR_NO_DEVICE;
-    case EACCES: case EPERM: return MTIA_ERROR_PERMISSION;
-    case ENOMEM: return MTIA_ERROR_OUT_OF_MEMORY;
-    default: return MTIA_ERROR_IO;
+        case ENOENT:
+        case ENODEV:
+        case ENXIO:
+            return MTIA_ERROR_NO_DEVICE;
+        case EACCES:
+        case EPERM:
+            return MTIA_ERROR_PERMISSION;
+        case ENOMEM:
+            return MTIA_ERROR_OUT_OF_MEMORY;
+        default:
+            return MTIA_ERROR_IO;
     }
 }
 
@@ -84,16 +91,16 @@ DeviceInfo query_info(int fd, const std::string &node, int index)
         throw_errno(node + ": GET_INFO", errno);
     }
     if (req.size < MTIA_INFO_SIZE_V0) {
-        throw Error(MTIA_ERROR_VERSION, node + ": driver returned a short GET_INFO (" +
-                                            std::to_string(req.size) + " bytes)");
+        throw Error(MTIA_ERROR_VERSION,
+                    node + ": driver returned a short GET_INFO (" + std::to_string(req.size) + " bytes)");
     }
     DeviceInfo info;
     info.index = index;
     info.node = node;
     info.name = chip_name(raw.chip_id);
     info.pci_bus_id = sysfs_pci_bus_id(node);
-    info.driver_version = std::to_string(raw.drv_major) + "." + std::to_string(raw.drv_minor) +
-                          "." + std::to_string(raw.drv_patch);
+    info.driver_version =
+        std::to_string(raw.drv_major) + "." + std::to_string(raw.drv_minor) + "." + std::to_string(raw.drv_patch);
     info.chip_id = raw.chip_id;
     info.revision = raw.revision;
     info.if_version_major = raw.if_version_major;
@@ -163,8 +170,7 @@ Device Device::open(int index)
     }
     if (static_cast<size_t>(index) >= nodes.size()) {
         throw Error(MTIA_ERROR_NO_DEVICE, "no mtia device " + std::to_string(index) + " (" +
-                                              std::to_string(nodes.size()) + " found in " +
-                                              accel_dir() + ")");
+                                              std::to_string(nodes.size()) + " found in " + accel_dir() + ")");
     }
     return open_node(nodes[index], index);
 }

@@ -47,8 +47,8 @@ struct ModelState {
     Stream stream;  // run() and run_batch()
 
     struct Slot {
-        Buffer staging;       // inputs, then outputs, each 64-byte aligned
-        Event done;           // recorded after the slot's job
+        Buffer staging;  // inputs, then outputs, each 64-byte aligned
+        Event done;      // recorded after the slot's job
         bool busy = false;
     };
     std::vector<uint64_t> in_stage, out_stage;  // offsets in a slot's staging
@@ -115,8 +115,8 @@ drm_mtia_cmd copy_cmd(detail::StreamState &s, const Operand &dst, const Operand 
 // Queues one inference on stream and submits it as one job (with done's
 // TIMESTAMP and fence), after the model's previous job; job is done's
 // number (ModelState::jobs). Caller holds m.mu.
-void enqueue(detail::ModelState &m, Stream &stream, const std::vector<Operand> &ins,
-             const std::vector<Operand> &outs, Event &done, unsigned job)
+void enqueue(detail::ModelState &m, Stream &stream, const std::vector<Operand> &ins, const std::vector<Operand> &outs,
+             Event &done, unsigned job)
 {
     const auto &s = stream.state();
     if (m.last) stream.wait(*m.last);  // a no-op if it is on this stream
@@ -146,8 +146,8 @@ void enqueue(detail::ModelState &m, Stream &stream, const std::vector<Operand> &
                 }
                 s->cmds.push_back(c);
                 if (prof) {
-                    s->cmds.push_back(copy_cmd(*s, {m.prof_host.state(), job * m.prof_bytes},
-                                               {arena.bo, m.arena_size}, m.prof_bytes));
+                    s->cmds.push_back(copy_cmd(*s, {m.prof_host.state(), job * m.prof_bytes}, {arena.bo, m.arena_size},
+                                               m.prof_bytes));
                 }
                 for (size_t i = 0; i < outs.size(); i++) {
                     s->cmds.push_back(copy_cmd(*s, outs[i], {arena.bo, m.out[i].offset}, m.out[i].info.bytes));
@@ -177,8 +177,8 @@ void enqueue(detail::ModelState &m, Stream &stream, const std::vector<Operand> &
 void check_count(size_t got, size_t want, const char *what)
 {
     if (got != want) {
-        throw Error(MTIA_ERROR_INVALID_ARGUMENT, "model takes " + std::to_string(want) + " " + what + "(s), got " +
-                                                     std::to_string(got));
+        throw Error(MTIA_ERROR_INVALID_ARGUMENT,
+                    "model takes " + std::to_string(want) + " " + what + "(s), got " + std::to_string(got));
     }
 }
 
@@ -248,8 +248,8 @@ std::shared_ptr<detail::ModelState> make_model(const Device &dev, const detail::
     // The arena BO holds the profile tail too (32 bytes per op: not worth
     // a word in the messages), so that profiling needs no reload.
     const uint64_t arena_bo = p.arena_size + m->prof_bytes;
-    const std::string needs = "model '" + p.name + "' needs " + std::to_string(p.arena_size) +
-                              " bytes of device memory for its arena";
+    const std::string needs =
+        "model '" + p.name + "' needs " + std::to_string(p.arena_size) + " bytes of device memory for its arena";
     if (p.arena_size > dev.info().devmem_bytes) {
         throw Error(MTIA_ERROR_OUT_OF_MEMORY, needs + ", more than " + dev.info().node + " has (" +
                                                   std::to_string(dev.info().devmem_bytes) + ")");
@@ -348,9 +348,9 @@ RunProfile Model::profile()
         last = m.last;
         job = m.last_job;
         if (!last || !m.jobs[job].profiled) {
-            throw Error(MTIA_ERROR_INVALID_ARGUMENT, "model '" + m.name + "': " +
-                                                         (last ? "its latest run was not profiled (set_profiling)"
-                                                               : "has not run yet"));
+            throw Error(MTIA_ERROR_INVALID_ARGUMENT,
+                        "model '" + m.name +
+                            "': " + (last ? "its latest run was not profiled (set_profiling)" : "has not run yet"));
         }
     }
     try {
@@ -406,7 +406,8 @@ void Model::run_batch(const std::vector<std::vector<HostInput>> &inputs,
     for (size_t r = 0; r < n; r++) {
         check_count(inputs[r].size(), m.in.size(), "input");
         check_count(outputs[r].size(), m.out.size(), "output");
-        for (size_t i = 0; i < m.in.size(); i++) check_bytes(inputs[r][i].bytes, m.in[i], "input", i, !inputs[r][i].data);
+        for (size_t i = 0; i < m.in.size(); i++)
+            check_bytes(inputs[r][i].bytes, m.in[i], "input", i, !inputs[r][i].data);
         for (size_t i = 0; i < m.out.size(); i++) {
             check_bytes(outputs[r][i].bytes, m.out[i], "output", i, !outputs[r][i].data);
         }
@@ -429,7 +430,8 @@ void Model::run_batch(const std::vector<std::vector<HostInput>> &inputs,
             m.jobs[r % kSlots].done_ns = t;
         }
         const auto *st = slot.staging.map_as<const uint8_t>();
-        for (size_t i = 0; i < m.out.size(); i++) std::memcpy(outputs[r][i].data, st + m.out_stage[i], outputs[r][i].bytes);
+        for (size_t i = 0; i < m.out.size(); i++)
+            std::memcpy(outputs[r][i].data, st + m.out_stage[i], outputs[r][i].bytes);
     };
     size_t finished = 0;
     try {
@@ -437,7 +439,8 @@ void Model::run_batch(const std::vector<std::vector<HostInput>> &inputs,
             if (r >= kSlots) finish(finished++);
             auto &slot = m.slots[r % kSlots];
             auto *st = slot.staging.map_as<uint8_t>();
-            for (size_t i = 0; i < m.in.size(); i++) std::memcpy(st + m.in_stage[i], inputs[r][i].data, inputs[r][i].bytes);
+            for (size_t i = 0; i < m.in.size(); i++)
+                std::memcpy(st + m.in_stage[i], inputs[r][i].data, inputs[r][i].bytes);
             std::vector<Operand> ins, outs;
             for (uint64_t off : m.in_stage) ins.push_back({slot.staging.state(), off});
             for (uint64_t off : m.out_stage) outs.push_back({slot.staging.state(), off});
@@ -473,19 +476,18 @@ void Model::run_async(Stream &stream, const std::vector<BufferTensor> &inputs, c
     auto operand = [&](const BufferTensor &t, const detail::ModelIo &io, const char *what, size_t i) {
         if (!t.buffer || !t.buffer->state()) {
             throw Error(t.buffer ? MTIA_ERROR_INVALID_HANDLE : MTIA_ERROR_INVALID_ARGUMENT,
-                        std::string(what) + " " + std::to_string(i) + ": buffer is " +
-                            (t.buffer ? "freed" : "NULL"));
+                        std::string(what) + " " + std::to_string(i) + ": buffer is " + (t.buffer ? "freed" : "NULL"));
         }
         const auto &b = t.buffer->state();
         if (b->dev != s->dev) {
-            throw Error(MTIA_ERROR_INVALID_ARGUMENT, std::string(what) + " " + std::to_string(i) +
-                                                         ": buffer belongs to another device");
+            throw Error(MTIA_ERROR_INVALID_ARGUMENT,
+                        std::string(what) + " " + std::to_string(i) + ": buffer belongs to another device");
         }
         if (t.offset > b->size || io.info.bytes > b->size - t.offset) {
-            throw Error(MTIA_ERROR_INVALID_ARGUMENT,
-                        std::string(what) + " " + std::to_string(i) + " '" + io.info.name + "': " +
-                            std::to_string(io.info.bytes) + " bytes at offset " + std::to_string(t.offset) +
-                            " do not fit the buffer of " + std::to_string(b->size) + " bytes");
+            throw Error(MTIA_ERROR_INVALID_ARGUMENT, std::string(what) + " " + std::to_string(i) + " '" + io.info.name +
+                                                         "': " + std::to_string(io.info.bytes) + " bytes at offset " +
+                                                         std::to_string(t.offset) + " do not fit the buffer of " +
+                                                         std::to_string(b->size) + " bytes");
         }
         return Operand{b, t.offset};
     };

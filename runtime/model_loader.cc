@@ -30,10 +30,7 @@ namespace fb = ::mtia::model;
 constexpr uint32_t kDtypeBytes = 4;  // F32, the only dtype so far
 constexpr int64_t kNever = INT64_MAX;
 
-[[noreturn]] void bad(const std::string &what)
-{
-    throw Error(MTIA_ERROR_INVALID_MODEL, "invalid model: " + what);
-}
+[[noreturn]] void bad(const std::string &what) { throw Error(MTIA_ERROR_INVALID_MODEL, "invalid model: " + what); }
 
 std::string str(const flatbuffers::String *s)
 {
@@ -120,10 +117,13 @@ TensorRec check_tensor(uint32_t i, const fb::Tensor *t, uint64_t arena, uint64_t
 std::pair<unsigned, unsigned> op_arity(fb::OpKind k)
 {
     switch (k) {
-    case fb::OpKind::Conv:
-    case fb::OpKind::Gemm: return {2, 3};
-    case fb::OpKind::Binary: return {2, 2};
-    default: return {1, 1};
+        case fb::OpKind::Conv:
+        case fb::OpKind::Gemm:
+            return {2, 3};
+        case fb::OpKind::Binary:
+            return {2, 2};
+        default:
+            return {1, 1};
     }
 }
 
@@ -172,7 +172,8 @@ mtia_op lower_op(const std::string &label, const fb::Op *o, const std::vector<Te
     op.act_max = f32_bits(o->act_max());
     for (flatbuffers::uoffset_t i = 0; i < n_in; i++) {
         const uint32_t t = in->Get(i);
-        if (t >= ts.size()) bad(label + ": input " + std::to_string(i) + " index " + std::to_string(t) + " is not a tensor");
+        if (t >= ts.size())
+            bad(label + ": input " + std::to_string(i) + " index " + std::to_string(t) + " is not a tensor");
         op.in[i] = ts[t].desc;
     }
     op.out = ts[out].desc;
@@ -213,7 +214,8 @@ std::vector<uint32_t> check_io(const flatbuffers::Vector<uint32_t> *v, const std
         idx.push_back(t);
     }
     for (size_t t = 0; t < ts.size(); t++) {
-        if (ts[t].kind == kind && !listed[t]) bad(ts[t].label + " is of kind " + kind_name(kind) + " but not a model " + what);
+        if (ts[t].kind == kind && !listed[t])
+            bad(ts[t].label + " is of kind " + kind_name(kind) + " but not a model " + what);
     }
     return idx;
 }
@@ -295,8 +297,7 @@ ParsedModel parse_model(const void *data, size_t size)
     vo.max_tables = 4 * kModelMaxTensors;
     flatbuffers::Verifier verifier(buf, size, vo);
     if (!fb::VerifyModelBuffer(verifier)) {
-        bad("the file is corrupt or truncated (FlatBuffers verification failed, " + std::to_string(size) +
-            " bytes)");
+        bad("the file is corrupt or truncated (FlatBuffers verification failed, " + std::to_string(size) + " bytes)");
     }
     const fb::Model *m = fb::GetModel(buf);
     ParsedModel p;

@@ -16,7 +16,7 @@ namespace mtia::detail {
 
 // Limits the reader enforces beyond the schema's own (so that a run is
 // always one job within the UAPI's per-job command and BO limits).
-constexpr size_t kModelMaxIo = 100;          // inputs, and outputs
+constexpr size_t kModelMaxIo = 100;  // inputs, and outputs
 constexpr size_t kModelMaxTensors = 1u << 20;
 
 // A model input or output as the runtime moves it.

@@ -36,8 +36,8 @@ nlohmann::json meta(const char *what, int pid, const std::string &name)
 
 nlohmann::json span(const std::string &name, const char *cat, int pid, double ts, double dur, nlohmann::json args)
 {
-    return {{"name", name}, {"cat", cat}, {"ph", "X"}, {"pid", pid}, {"tid", 1},
-            {"ts", ts},     {"dur", dur}, {"args", std::move(args)}};
+    return {{"name", name}, {"cat", cat}, {"ph", "X"},  {"pid", pid},
+            {"tid", 1},     {"ts", ts},   {"dur", dur}, {"args", std::move(args)}};
 }
 
 uint64_t ns_between(uint64_t a, uint64_t b) { return b >= a ? b - a : 0; }
@@ -68,8 +68,11 @@ void write_chrome_trace(std::ostream &out, const std::vector<RunProfile> &runs)
         const uint64_t dev_ns = ns_between(p.device_start_ns, p.device_end_ns);
         uint64_t op_sum = 0;
         for (const OpProfile &o : p.ops) op_sum += ns_between(o.device_start_ns, o.device_end_ns);
-        const nlohmann::json job_args = {{"run", r},           {"ops", p.ops.size()},  {"host_ns", host_ns},
-                                         {"device_ns", dev_ns}, {"ops_device_ns", op_sum},
+        const nlohmann::json job_args = {{"run", r},
+                                         {"ops", p.ops.size()},
+                                         {"host_ns", host_ns},
+                                         {"device_ns", dev_ns},
+                                         {"ops_device_ns", op_sum},
                                          {"model_ns", p.model_ns}};
         ev.push_back(span(run, "run", kHostPid, start, us(host_ns), job_args));
         ev.push_back(span(run, "program", kDevicePid, start, us(dev_ns), job_args));
@@ -78,9 +81,9 @@ void write_chrome_trace(std::ostream &out, const std::vector<RunProfile> &runs)
         for (size_t i = 0; i < p.ops.size(); i++) {
             const OpProfile &o = p.ops[i];
             const uint64_t d = ns_between(o.device_start_ns, o.device_end_ns);
-            const nlohmann::json args = {{"run", r},          {"index", i},       {"op", o.name},
-                                         {"type", o.type},    {"bytes", o.bytes}, {"device_ns", d},
-                                         {"model_ns", o.model_ns}};
+            const nlohmann::json args = {
+                {"run", r},         {"index", i},     {"op", o.name},          {"type", o.type},
+                {"bytes", o.bytes}, {"device_ns", d}, {"model_ns", o.model_ns}};
             const std::string name = o.name.empty() ? o.type : o.name;
             ev.push_back(span(name, "op", kDevicePid, start + us(ns_between(p.device_start_ns, o.device_start_ns)),
                               us(d), args));

@@ -48,7 +48,7 @@ void if_open(const std::shared_ptr<DeviceState> &dev, F &&f)
 struct BufferState {
     std::shared_ptr<DeviceState> dev;
     uint32_t handle = 0;
-    size_t size = 0;        // asked for
+    size_t size = 0;          // asked for
     uint64_t alloc_size = 0;  // page-rounded, from BO_INFO
     uint64_t mmap_offset = 0;
     uint64_t devmem_offset = 0;

@@ -31,8 +31,8 @@ const std::shared_ptr<T> &live(const std::shared_ptr<T> &s, const char *what)
     return s;
 }
 
-void check_range(const std::shared_ptr<detail::StreamState> &s, const Buffer &b, size_t off, size_t len,
-                 const char *op, const char *which)
+void check_range(const std::shared_ptr<detail::StreamState> &s, const Buffer &b, size_t off, size_t len, const char *op,
+                 const char *which)
 {
     auto &bs = b.state();
     if (!bs) throw Error(MTIA_ERROR_INVALID_HANDLE, std::string(op) + ": " + which + " buffer has been freed");
@@ -40,9 +40,9 @@ void check_range(const std::shared_ptr<detail::StreamState> &s, const Buffer &b,
         throw Error(MTIA_ERROR_INVALID_ARGUMENT, std::string(op) + ": " + which + " buffer belongs to another device");
     }
     if (off > bs->size || len > bs->size - off) {
-        throw Error(MTIA_ERROR_INVALID_ARGUMENT,
-                    std::string(op) + ": " + which + " range [" + std::to_string(off) + ", +" + std::to_string(len) +
-                        ") is outside the buffer of " + std::to_string(bs->size) + " bytes");
+        throw Error(MTIA_ERROR_INVALID_ARGUMENT, std::string(op) + ": " + which + " range [" + std::to_string(off) +
+                                                     ", +" + std::to_string(len) + ") is outside the buffer of " +
+                                                     std::to_string(bs->size) + " bytes");
     }
 }
 
@@ -99,8 +99,8 @@ void submit(detail::StreamState &s, int fd, uint32_t out_syncobj = 0)
         size_t n = s.cmds.size();
         clear_batch(s);
         throw Error(err == ENOMEM ? MTIA_ERROR_OUT_OF_MEMORY : MTIA_ERROR_IO,
-                    "SUBMIT of " + std::to_string(n) + " command(s) on queue " + std::to_string(s.queue_id) +
-                        ": " + std::strerror(err));
+                    "SUBMIT of " + std::to_string(n) + " command(s) on queue " + std::to_string(s.queue_id) + ": " +
+                        std::strerror(err));
     }
     detail::Job j;
     j.seqno = sub.seqno;
@@ -149,8 +149,8 @@ int wait_job(int fd, uint32_t queue_id, uint64_t seqno, int64_t timeout_ns, uint
     if (drmIoctl(fd, DRM_IOCTL_MTIA_WAIT, &w) != 0) {
         int err = errno;
         if (err == ETIME || err == ETIMEDOUT || err == EBUSY) return 0;
-        throw Error(MTIA_ERROR_IO, "WAIT for job " + std::to_string(seqno) + " of queue " +
-                                       std::to_string(queue_id) + ": " + std::strerror(err));
+        throw Error(MTIA_ERROR_IO, "WAIT for job " + std::to_string(seqno) + " of queue " + std::to_string(queue_id) +
+                                       ": " + std::strerror(err));
     }
     if (device_ns) *device_ns = w.device_ns;
     if (w.status == 0) return 1;

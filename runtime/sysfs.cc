@@ -25,8 +25,8 @@ std::string sysfs_device_path(const std::string &node, const char *leaf)
     if (stat(node.c_str(), &st) != 0 || !S_ISCHR(st.st_mode)) {
         return {};
     }
-    std::string link = "/sys/dev/char/" + std::to_string(major(st.st_rdev)) + ":" +
-                       std::to_string(minor(st.st_rdev)) + "/device" + leaf;
+    std::string link = "/sys/dev/char/" + std::to_string(major(st.st_rdev)) + ":" + std::to_string(minor(st.st_rdev)) +
+                       "/device" + leaf;
     char resolved[PATH_MAX];
     if (!realpath(link.c_str(), resolved)) {
         return {};
@@ -74,8 +74,7 @@ int sysfs_count_mtia_pci()
             continue;
         }
         std::string base = dir + "/" + e->d_name;
-        if (read_hex(base + "/vendor") == MTIA_PCI_VENDOR_ID &&
-            read_hex(base + "/device") == MTIA_PCI_DEVICE_ID) {
+        if (read_hex(base + "/vendor") == MTIA_PCI_VENDOR_ID && read_hex(base + "/device") == MTIA_PCI_DEVICE_ID) {
             n++;
         }
     }

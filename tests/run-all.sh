@@ -92,6 +92,7 @@ suite "unit tests" ctest --test-dir build/cmake --output-on-failure
 suite "driver checkpatch" checkpatch
 suite "driver kernel-doc" kerneldoc
 suite "driver function length" funclength
+suite "C++ format (clang-format-14, .clang-format)" tests/format-check.sh
 suite "qemu qtests" qemu-device/run-qtests.sh
 suite "SDK install (make install, examples out of tree)" tests/sdk-install.sh
 suite "Debian packages (build, lintian, apt install in a clean root, DKMS)" tests/deb-install.sh

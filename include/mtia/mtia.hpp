@@ -108,7 +108,11 @@ public:
     Placement placement() const;
     // CPU pointer (mmap of the BO, made on first call; valid until freed).
     void *map();
-    template <typename T> T *map_as() { return static_cast<T *>(map()); }
+    template <typename T>
+    T *map_as()
+    {
+        return static_cast<T *>(map());
+    }
     uint32_t handle() const;
     uint64_t devmem_offset() const;  // for device buffers
     // Drops this handle; the BO goes once queued work using it is done.
@@ -194,10 +198,10 @@ enum class DType { F32 = 1 };
 
 // A model input or output: dense, row-major.
 struct TensorInfo {
-    std::string name;            // the ONNX value name
+    std::string name;  // the ONNX value name
     DType dtype = DType::F32;
-    std::vector<uint32_t> shape; // 1..6 dims, each >= 1
-    size_t bytes = 0;            // product(shape) * dtype size
+    std::vector<uint32_t> shape;  // 1..6 dims, each >= 1
+    size_t bytes = 0;             // product(shape) * dtype size
 };
 
 // Host memory of one input (run() copies it in) or one output (run() fills it);
@@ -220,21 +224,21 @@ struct BufferTensor {
 // "Profiling"). Device times are on the device clock (TIMESTAMP's, ns);
 // host times on the host's steady clock (CLOCK_MONOTONIC, ns).
 struct OpProfile {
-    std::string name;               // the op's node name in the model
-    std::string type;               // its kind: "Conv", "Gemm", "Binary", ...
-    uint64_t device_start_ns = 0;   // device clock
+    std::string name;              // the op's node name in the model
+    std::string type;              // its kind: "Conv", "Gemm", "Binary", ...
+    uint64_t device_start_ns = 0;  // device clock
     uint64_t device_end_ns = 0;
-    uint64_t model_ns = 0;          // the timing model's MTIA v1 estimate
-    uint64_t bytes = 0;             // bytes the op reads + writes
+    uint64_t model_ns = 0;  // the timing model's MTIA v1 estimate
+    uint64_t bytes = 0;     // bytes the op reads + writes
 };
 struct RunProfile {
     std::string model;
-    uint64_t host_submit_ns = 0;    // the job was submitted (host clock)
-    uint64_t host_done_ns = 0;      // the runtime saw it complete (host clock)
-    uint64_t device_start_ns = 0;   // the program's span on the device clock
+    uint64_t host_submit_ns = 0;   // the job was submitted (host clock)
+    uint64_t host_done_ns = 0;     // the runtime saw it complete (host clock)
+    uint64_t device_start_ns = 0;  // the program's span on the device clock
     uint64_t device_end_ns = 0;
-    uint64_t model_ns = 0;          // the timing model's estimate of the program
-    std::vector<OpProfile> ops;     // one per op, in program order
+    uint64_t model_ns = 0;       // the timing model's estimate of the program
+    std::vector<OpProfile> ops;  // one per op, in program order
 };
 
 // Writes runs as Chrome trace-event JSON (Perfetto's UI, chrome://tracing):
@@ -269,9 +273,9 @@ public:
     const std::vector<TensorInfo> &inputs() const;
     const std::vector<TensorInfo> &outputs() const;
     size_t num_ops() const;
-    uint64_t arena_bytes() const;    // device memory the arena takes
+    uint64_t arena_bytes() const;  // device memory the arena takes
     uint64_t weight_bytes() const;
-    uint64_t flops() const;          // per inference, from the compiler
+    uint64_t flops() const;  // per inference, from the compiler
     // The device's estimate (timing model) of one inference's compute time,
     // ns, from the latest run (waits for it); 0 before any run.
     uint64_t device_estimate_ns();
@@ -298,8 +302,7 @@ public:
     // the inputs from and writing the outputs to buffers, which must stay
     // untouched until the work completes (stream.synchronize() or an event
     // recorded after it). No host copy is made.
-    void run_async(Stream &stream, const std::vector<BufferTensor> &inputs,
-                   const std::vector<BufferTensor> &outputs);
+    void run_async(Stream &stream, const std::vector<BufferTensor> &inputs, const std::vector<BufferTensor> &outputs);
 
     explicit operator bool() const noexcept { return static_cast<bool>(state_); }
     const std::shared_ptr<detail::ModelState> &state() const noexcept { return state_; }

@@ -22,8 +22,8 @@ constexpr uint32_t kMaxHeaderSize = 4096;
 
 }  // namespace
 
-uint32_t bootrom_load(const uint8_t *devmem, uint64_t devmem_size, uint64_t stage,
-                      uint64_t stage_size, uint8_t *sram, size_t sram_size, BootImage *out)
+uint32_t bootrom_load(const uint8_t *devmem, uint64_t devmem_size, uint64_t stage, uint64_t stage_size, uint8_t *sram,
+                      size_t sram_size, BootImage *out)
 {
     if (!devmem || stage_size == 0 || stage >= devmem_size || stage_size > devmem_size - stage)
         return MTIA_BOOT_ERR_BAD_STAGE;
@@ -45,11 +45,9 @@ uint32_t bootrom_load(const uint8_t *devmem, uint64_t devmem_size, uint64_t stag
         if (le32(hdr + offsetof(mtia_fw_header, reserved) + 4 * i)) return MTIA_BOOT_ERR_BAD_HEADER;
     if (hflags & ~uint32_t{MTIA_FW_FLAGS_KNOWN}) return MTIA_BOOT_ERR_BAD_HEADER;
     if (uint64_t{header_size} + payload_size > stage_size) return MTIA_BOOT_ERR_TRUNCATED;
-    if (load_addr < MTIA_CC_SRAM_BASE ||
-        uint64_t{load_addr} + payload_size > uint64_t{MTIA_CC_SRAM_BASE} + sram_size)
+    if (load_addr < MTIA_CC_SRAM_BASE || uint64_t{load_addr} + payload_size > uint64_t{MTIA_CC_SRAM_BASE} + sram_size)
         return MTIA_BOOT_ERR_BAD_LOAD;
-    if (entry_pc < load_addr || entry_pc - load_addr >= payload_size || (entry_pc & 1))
-        return MTIA_BOOT_ERR_BAD_ENTRY;
+    if (entry_pc < load_addr || entry_pc - load_addr >= payload_size || (entry_pc & 1)) return MTIA_BOOT_ERR_BAD_ENTRY;
 
     // Header beyond the v1 fields, then the payload (straight into SRAM).
     std::vector<uint8_t> hdr_ext(header_size - MTIA_FW_HEADER_SIZE);

@@ -19,7 +19,7 @@ struct BootImage {
 // MTIA_CC_SRAM_BASE, zeroed first). Returns MTIA_BOOT_RUNNING and fills
 // *out, or the MTIA_BOOT_ERR_* code (sram is left zeroed). The header is
 // copied before it is checked, so a guest cannot change it under the check.
-uint32_t bootrom_load(const uint8_t *devmem, uint64_t devmem_size, uint64_t stage,
-                      uint64_t stage_size, uint8_t *sram, size_t sram_size, BootImage *out);
+uint32_t bootrom_load(const uint8_t *devmem, uint64_t devmem_size, uint64_t stage, uint64_t stage_size, uint8_t *sram,
+                      size_t sram_size, BootImage *out);
 
 }  // namespace mtia

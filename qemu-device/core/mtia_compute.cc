@@ -26,7 +26,8 @@ namespace {
 // (one per device running at once, bounded).
 class ScratchPool {
 public:
-    Exec::Buffer take(unsigned slot) {
+    Exec::Buffer take(unsigned slot)
+    {
         std::lock_guard<std::mutex> l(mu_);
         auto &v = free_[slot];
         if (v.empty()) return {};
@@ -34,13 +35,13 @@ public:
         v.pop_back();
         return b;
     }
-    void give(unsigned slot, Exec::Buffer b) {
+    void give(unsigned slot, Exec::Buffer b)
+    {
         if (!b.p) return;
         std::lock_guard<std::mutex> l(mu_);
         auto &v = free_[slot];
         v.push_back(std::move(b));
-        std::sort(v.begin(), v.end(),
-                  [](const Exec::Buffer &x, const Exec::Buffer &y) { return x.size < y.size; });
+        std::sort(v.begin(), v.end(), [](const Exec::Buffer &x, const Exec::Buffer &y) { return x.size < y.size; });
         if (v.size() > kKeep) v.erase(v.begin());  // drop the smallest
     }
 
@@ -50,18 +51,21 @@ private:
     std::vector<Exec::Buffer> free_[Exec::kScratchSlots];
 };
 
-ScratchPool &pool() {
+ScratchPool &pool()
+{
     static ScratchPool *p = new ScratchPool;  // never destroyed: QEMU threads at exit
     return *p;
 }
 
 }  // namespace
 
-Exec::~Exec() {
+Exec::~Exec()
+{
     for (unsigned i = 0; i < kScratchSlots; i++) pool().give(i, std::move(scratch_[i]));
 }
 
-uint8_t *Exec::scratch(unsigned slot, size_t n) {
+uint8_t *Exec::scratch(unsigned slot, size_t n)
+{
     Buffer &b = scratch_[slot];
     if (!taken_[slot]) {
         b = pool().take(slot);
@@ -77,34 +81,37 @@ uint8_t *Exec::scratch(unsigned slot, size_t n) {
     return b.p.get();
 }
 
-void *Exec::dnnl_stream() {
+void *Exec::dnnl_stream()
+{
     if (!stream_) stream_ = std::make_shared<dnnl::stream>(cpu_engine());
     return stream_.get();
 }
 
 // ---- the scalar activation ----------------------------------------------------
 
-void Act::apply(float *dst, const float *src, uint64_t n) const {
+void Act::apply(float *dst, const float *src, uint64_t n) const
+{
     switch (kind) {
-    case MTIA_ACT_NONE:
-        if (dst != src) std::memmove(dst, src, n * 4);
-        return;
-    case MTIA_ACT_RELU:
-        for (uint64_t i = 0; i < n; i++) dst[i] = src[i] > 0 ? src[i] : 0.0f;
-        return;
-    case MTIA_ACT_CLIP:
-        for (uint64_t i = 0; i < n; i++) dst[i] = std::min(std::max(src[i], lo), hi);
-        return;
-    case MTIA_ACT_SIGMOID:
-        for (uint64_t i = 0; i < n; i++) dst[i] = 1.0f / (1.0f + std::exp(-src[i]));
-        return;
-    case MTIA_ACT_TANH:
-        for (uint64_t i = 0; i < n; i++) dst[i] = std::tanh(src[i]);
-        return;
+        case MTIA_ACT_NONE:
+            if (dst != src) std::memmove(dst, src, n * 4);
+            return;
+        case MTIA_ACT_RELU:
+            for (uint64_t i = 0; i < n; i++) dst[i] = src[i] > 0 ? src[i] : 0.0f;
+            return;
+        case MTIA_ACT_CLIP:
+            for (uint64_t i = 0; i < n; i++) dst[i] = std::min(std::max(src[i], lo), hi);
+            return;
+        case MTIA_ACT_SIGMOID:
+            for (uint64_t i = 0; i < n; i++) dst[i] = 1.0f / (1.0f + std::exp(-src[i]));
+            return;
+        case MTIA_ACT_TANH:
+            for (uint64_t i = 0; i < n; i++) dst[i] = std::tanh(src[i]);
+            return;
     }
 }
 
-uint64_t chunk_work() {
+uint64_t chunk_work()
+{
     const char *e = std::getenv("MTIA_COMPUTE_CHUNK_WORK");
     const uint64_t v = e ? std::strtoull(e, nullptr, 0) : 0;
     return v && v < kChunkWork ? v : kChunkWork;
@@ -115,31 +122,43 @@ namespace {
 // ---- kernel cache ----------------------------------------------------------------
 
 // Everything that shapes a kernel: the descriptor without tensor offsets.
-std::string kernel_key(const mtia_op &op) {
+std::string kernel_key(const mtia_op &op)
+{
     mtia_op k = op;
     for (auto &t : k.in) t.offset = 0;
     k.out.offset = 0;
     return std::string(reinterpret_cast<const char *>(&k), sizeof(k));
 }
 
-std::unique_ptr<Kernel> build(const mtia_op &op) {
+std::unique_ptr<Kernel> build(const mtia_op &op)
+{
     switch (op.opcode) {
-    case MTIA_OP_CONV: return make_conv(op);
-    case MTIA_OP_GEMM: return make_gemm(op);
-    case MTIA_OP_BINARY: return make_binary(op);
-    case MTIA_OP_ACT: return make_act(op);
-    case MTIA_OP_POOL: return make_pool(op);
-    case MTIA_OP_SOFTMAX: return make_softmax(op);
-    case MTIA_OP_TRANSPOSE: return make_transpose(op);
-    case MTIA_OP_COPY_INTO: return make_copy_into(op);
-    default: return make_slice(op);
+        case MTIA_OP_CONV:
+            return make_conv(op);
+        case MTIA_OP_GEMM:
+            return make_gemm(op);
+        case MTIA_OP_BINARY:
+            return make_binary(op);
+        case MTIA_OP_ACT:
+            return make_act(op);
+        case MTIA_OP_POOL:
+            return make_pool(op);
+        case MTIA_OP_SOFTMAX:
+            return make_softmax(op);
+        case MTIA_OP_TRANSPOSE:
+            return make_transpose(op);
+        case MTIA_OP_COPY_INTO:
+            return make_copy_into(op);
+        default:
+            return make_slice(op);
     }
 }
 
 // Least-recently-used cache of kernels, shared by every device and thread.
 class KernelCache {
 public:
-    std::shared_ptr<Kernel> get(const mtia_op &op) {
+    std::shared_ptr<Kernel> get(const mtia_op &op)
+    {
         std::string key = kernel_key(op);
         {
             std::lock_guard<std::mutex> l(mu_);
@@ -166,17 +185,17 @@ private:
     static constexpr size_t kCapacity = 2048;
     std::mutex mu_;
     std::list<std::string> lru_;
-    std::unordered_map<std::string,
-                       std::pair<std::shared_ptr<Kernel>, std::list<std::string>::iterator>>
-        map_;
+    std::unordered_map<std::string, std::pair<std::shared_ptr<Kernel>, std::list<std::string>::iterator>> map_;
 };
 
-KernelCache &cache() {
+KernelCache &cache()
+{
     static KernelCache *c = new KernelCache;  // never destroyed: used at exit by QEMU threads
     return *c;
 }
 
-Grid grid_of(const mtia_compute_grid *g) {
+Grid grid_of(const mtia_compute_grid *g)
+{
     Grid r;
     if (g) {
         r.rows = std::max<uint32_t>(g->pe_rows, 1);
@@ -192,8 +211,9 @@ Grid grid_of(const mtia_compute_grid *g) {
 
 using namespace mtia::compute;
 
-extern "C" uint16_t mtia_compute_validate(const struct mtia_op *ops, uint32_t n_ops,
-                                          uint64_t arena_bytes, uint32_t *bad_op) {
+extern "C" uint16_t mtia_compute_validate(const struct mtia_op *ops, uint32_t n_ops, uint64_t arena_bytes,
+                                          uint32_t *bad_op)
+{
     uint32_t dummy;
     if (!bad_op) bad_op = &dummy;
     *bad_op = 0;
@@ -207,12 +227,11 @@ extern "C" uint16_t mtia_compute_validate(const struct mtia_op *ops, uint32_t n_
     return MTIA_CQE_OK;
 }
 
-extern "C" uint16_t mtia_compute_run_profiled(const struct mtia_compute_grid *grid,
-                                              const struct mtia_op *ops, uint32_t n_ops,
-                                              uint8_t *arena, uint64_t arena_bytes,
+extern "C" uint16_t mtia_compute_run_profiled(const struct mtia_compute_grid *grid, const struct mtia_op *ops,
+                                              uint32_t n_ops, uint8_t *arena, uint64_t arena_bytes,
                                               int (*should_stop)(void *), void *opaque,
-                                              const struct mtia_compute_profile *prof,
-                                              uint64_t *result) {
+                                              const struct mtia_compute_profile *prof, uint64_t *result)
+{
     uint64_t dummy;
     if (!result) result = &dummy;
     *result = 0;
@@ -232,8 +251,7 @@ extern "C" uint16_t mtia_compute_run_profiled(const struct mtia_compute_grid *gr
             if (!cache().get(ops[i])->run(ops[i], arena, ex)) return MTIA_CQE_ABORTED;
         } catch (const std::exception &e) {
             // Only host resource exhaustion gets here (every valid op has a kernel).
-            std::fprintf(stderr, "mtia compute: op %u (opcode %u) failed: %s\n", i,
-                         ops[i].opcode, e.what());
+            std::fprintf(stderr, "mtia compute: op %u (opcode %u) failed: %s\n", i, ops[i].opcode, e.what());
             *result = i;
             return MTIA_CQE_BAD_PROGRAM;
         }
@@ -259,16 +277,15 @@ extern "C" uint16_t mtia_compute_run_profiled(const struct mtia_compute_grid *gr
     return MTIA_CQE_OK;
 }
 
-extern "C" uint16_t mtia_compute_run_grid(const struct mtia_compute_grid *grid,
-                                          const struct mtia_op *ops, uint32_t n_ops,
-                                          uint8_t *arena, uint64_t arena_bytes,
-                                          int (*should_stop)(void *), void *opaque,
-                                          uint64_t *result) {
-    return mtia_compute_run_profiled(grid, ops, n_ops, arena, arena_bytes, should_stop, opaque,
-                                     nullptr, result);
+extern "C" uint16_t mtia_compute_run_grid(const struct mtia_compute_grid *grid, const struct mtia_op *ops,
+                                          uint32_t n_ops, uint8_t *arena, uint64_t arena_bytes,
+                                          int (*should_stop)(void *), void *opaque, uint64_t *result)
+{
+    return mtia_compute_run_profiled(grid, ops, n_ops, arena, arena_bytes, should_stop, opaque, nullptr, result);
 }
 
-extern "C" uint64_t mtia_compute_op_bytes(const struct mtia_op *op) {
+extern "C" uint64_t mtia_compute_op_bytes(const struct mtia_op *op)
+{
     uint64_t b = bytes(op->out);
     for (unsigned k = 0; k < op->n_in; k++) {
         const uint64_t x = bytes(op->in[k]);
@@ -277,14 +294,13 @@ extern "C" uint64_t mtia_compute_op_bytes(const struct mtia_op *op) {
     return b;
 }
 
-extern "C" uint64_t mtia_compute_op_ns(const struct mtia_compute_grid *grid,
-                                       const struct mtia_op *op) {
+extern "C" uint64_t mtia_compute_op_ns(const struct mtia_compute_grid *grid, const struct mtia_op *op)
+{
     return op_ns(grid_of(grid), *op);
 }
 
-extern "C" uint16_t mtia_compute_run(const struct mtia_op *ops, uint32_t n_ops, uint8_t *arena,
-                                     uint64_t arena_bytes, int (*should_stop)(void *),
-                                     void *opaque, uint64_t *result) {
-    return mtia_compute_run_grid(nullptr, ops, n_ops, arena, arena_bytes, should_stop, opaque,
-                                 result);
+extern "C" uint16_t mtia_compute_run(const struct mtia_op *ops, uint32_t n_ops, uint8_t *arena, uint64_t arena_bytes,
+                                     int (*should_stop)(void *), void *opaque, uint64_t *result)
+{
+    return mtia_compute_run_grid(nullptr, ops, n_ops, arena, arena_bytes, should_stop, opaque, result);
 }

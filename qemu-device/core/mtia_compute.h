@@ -31,8 +31,7 @@ extern "C" {
  * with *bad_op = index of the first bad op (n_ops == 0 or ops == NULL is
  * BAD_PROGRAM with *bad_op = 0).
  */
-uint16_t mtia_compute_validate(const struct mtia_op *ops, uint32_t n_ops,
-                               uint64_t arena_bytes, uint32_t *bad_op);
+uint16_t mtia_compute_validate(const struct mtia_op *ops, uint32_t n_ops, uint64_t arena_bytes, uint32_t *bad_op);
 
 /*
  * Validates, then runs ops in order on the calling thread + the PE pool.
@@ -42,10 +41,8 @@ uint16_t mtia_compute_validate(const struct mtia_op *ops, uint32_t n_ops,
  * returns non-zero the run stops with MTIA_CQE_ABORTED (*result 0; the
  * arena may be partly written). Timing model for the default 8x8 grid.
  */
-uint16_t mtia_compute_run(const struct mtia_op *ops, uint32_t n_ops,
-                          uint8_t *arena, uint64_t arena_bytes,
-                          int (*should_stop)(void *), void *opaque,
-                          uint64_t *result);
+uint16_t mtia_compute_run(const struct mtia_op *ops, uint32_t n_ops, uint8_t *arena, uint64_t arena_bytes,
+                          int (*should_stop)(void *), void *opaque, uint64_t *result);
 
 /* A PE grid of pe_rows x pe_cols (device properties, 1..64 each). */
 struct mtia_compute_grid {
@@ -54,10 +51,8 @@ struct mtia_compute_grid {
 };
 
 /* mtia_compute_run with the timing model scaled to @grid (NULL: 8x8). */
-uint16_t mtia_compute_run_grid(const struct mtia_compute_grid *grid,
-                               const struct mtia_op *ops, uint32_t n_ops,
-                               uint8_t *arena, uint64_t arena_bytes,
-                               int (*should_stop)(void *), void *opaque,
+uint16_t mtia_compute_run_grid(const struct mtia_compute_grid *grid, const struct mtia_op *ops, uint32_t n_ops,
+                               uint8_t *arena, uint64_t arena_bytes, int (*should_stop)(void *), void *opaque,
                                uint64_t *result);
 
 /*
@@ -76,20 +71,16 @@ struct mtia_compute_profile {
 
 /* mtia_compute_run_grid, recording the profile into @prof (NULL: none;
  * then the run does nothing more than mtia_compute_run_grid). */
-uint16_t mtia_compute_run_profiled(const struct mtia_compute_grid *grid,
-                                   const struct mtia_op *ops, uint32_t n_ops,
-                                   uint8_t *arena, uint64_t arena_bytes,
-                                   int (*should_stop)(void *), void *opaque,
-                                   const struct mtia_compute_profile *prof,
-                                   uint64_t *result);
+uint16_t mtia_compute_run_profiled(const struct mtia_compute_grid *grid, const struct mtia_op *ops, uint32_t n_ops,
+                                   uint8_t *arena, uint64_t arena_bytes, int (*should_stop)(void *), void *opaque,
+                                   const struct mtia_compute_profile *prof, uint64_t *result);
 
 /* Bytes op reads (every input) and writes (its output); op validates. */
 uint64_t mtia_compute_op_bytes(const struct mtia_op *op);
 
 /* The timing model's estimate for one op that validates (ns, >= the
  * per-op launch cost), on @grid (NULL: 8x8). */
-uint64_t mtia_compute_op_ns(const struct mtia_compute_grid *grid,
-                            const struct mtia_op *op);
+uint64_t mtia_compute_op_ns(const struct mtia_compute_grid *grid, const struct mtia_op *op);
 
 #ifdef __cplusplus
 }

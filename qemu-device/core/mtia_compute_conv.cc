@@ -33,7 +33,8 @@ enum class Layout {
 // everywhere except on tiny images (ResNet's 7x7 stage at batch 1-3), where
 // reordering the activations costs more than the plain GEMM-based
 // convolution loses.
-Layout layout_for(const mtia_op &op, uint64_t images) {
+Layout layout_for(const mtia_op &op, uint64_t images)
+{
     if (const char *e = std::getenv("MTIA_CONV_LAYOUT")) {  // benchmarking override
         if (!std::strcmp(e, "plain")) return Layout::kPlain;
         if (!std::strcmp(e, "blocked")) return Layout::kBlocked;
@@ -46,7 +47,8 @@ Layout layout_for(const mtia_op &op, uint64_t images) {
 
 class ConvKernel final : public Kernel {
 public:
-    explicit ConvKernel(const mtia_op &op) {
+    explicit ConvKernel(const mtia_op &op)
+    {
         const uint64_t chunk = chunk_work();
         const Work w = op_work(op);  // items: output channel planes
         const uint64_t n = op.in[0].dims[0], m = op.out.dims[1];
@@ -72,13 +74,13 @@ public:
         chunk_ = per;
         layout_ = layout_for(op, per);
         // Too big to reorder within the bound: oneDNN on the arena as it is.
-        if (img_bytes > kMaxScratchBytes || bytes(op.in[1]) > kMaxScratchBytes)
-            layout_ = Layout::kPlain;
+        if (img_bytes > kMaxScratchBytes || bytes(op.in[1]) > kMaxScratchBytes) layout_ = Layout::kPlain;
         full_ = build(op, per, 0);
         if (n % per) tail_ = build(op, n % per, 0);
     }
 
-    bool run(const mtia_op &op, uint8_t *arena, Exec &ex) override {
+    bool run(const mtia_op &op, uint8_t *arena, Exec &ex) override
+    {
         if (channels_) return run_channels(op, arena, ex);
         const uint64_t n = op.in[0].dims[0];
         const uint64_t x_img = elems(op.in[0]) / n, y_img = elems(op.out) / n;
@@ -104,7 +106,8 @@ private:
     struct Part;
 
     // Chunks of output channels of one image and one group at a time.
-    bool run_channels(const mtia_op &op, uint8_t *arena, Exec &ex) {
+    bool run_channels(const mtia_op &op, uint8_t *arena, Exec &ex)
+    {
         const mtia_tensor_desc &xd = op.in[0], &wd = op.in[1], &yd = op.out;
         const uint64_t n = xd.dims[0], mg = yd.dims[1] / groups_, cg = wd.dims[1];
         const uint64_t x_img = elems(xd) / n, y_img = elems(yd) / n;
@@ -121,8 +124,8 @@ private:
                     if (!first && ex.stopped()) return false;
                     first = false;
                     const uint64_t m = g * mg + m0;  // first output channel
-                    conv(mg - m0 >= channels_ ? full_ : tail_, x + i * x_img + g * cg * x_plane,
-                         w + m * w_filter, b ? b + m : nullptr, y + i * y_img + m * y_plane, ex);
+                    conv(mg - m0 >= channels_ ? full_ : tail_, x + i * x_img + g * cg * x_plane, w + m * w_filter,
+                         b ? b + m : nullptr, y + i * y_img + m * y_plane, ex);
                 }
         return true;
     }
@@ -130,35 +133,31 @@ private:
     // One convolution of @p: input @x, weights @w (in @p's layout), bias @b
     // (or nullptr), output @y; activations reordered through scratch when
     // @p's layouts are not plain.
-    static void conv(const Part &p, const float *x, const void *w, const float *b, float *y,
-                     Exec &ex) {
+    static void conv(const Part &p, const float *x, const void *w, const float *b, float *y, Exec &ex)
+    {
         void *src = const_cast<float *>(x), *dst = y;
         if (p.src_reorder) {
             void *buf = ex.scratch(Exec::kScratchSrc, p.pd.src_desc().get_size());
             execute(ex, *p.src_reorder, *p.src_reorder_pd,
-                    {{DNNL_ARG_FROM, mem(p.src_plain, src)},
-                     {DNNL_ARG_TO, mem(p.pd.src_desc(), buf)}});
+                    {{DNNL_ARG_FROM, mem(p.src_plain, src)}, {DNNL_ARG_TO, mem(p.pd.src_desc(), buf)}});
             src = buf;
         }
-        void *conv_dst =
-            p.dst_reorder ? ex.scratch(Exec::kScratchDst, p.pd.dst_desc().get_size()) : dst;
-        std::unordered_map<int, memory> args{
-            {DNNL_ARG_SRC, mem(p.pd.src_desc(), src)},
-            {DNNL_ARG_WEIGHTS, mem(p.pd.weights_desc(), const_cast<void *>(w))},
-            {DNNL_ARG_DST, mem(p.pd.dst_desc(), conv_dst)}};
+        void *conv_dst = p.dst_reorder ? ex.scratch(Exec::kScratchDst, p.pd.dst_desc().get_size()) : dst;
+        std::unordered_map<int, memory> args{{DNNL_ARG_SRC, mem(p.pd.src_desc(), src)},
+                                             {DNNL_ARG_WEIGHTS, mem(p.pd.weights_desc(), const_cast<void *>(w))},
+                                             {DNNL_ARG_DST, mem(p.pd.dst_desc(), conv_dst)}};
         if (b) args.emplace(DNNL_ARG_BIAS, mem(p.pd.bias_desc(), const_cast<float *>(b)));
         execute(ex, p.conv, p.pd, std::move(args));
         if (p.dst_reorder)
             execute(ex, *p.dst_reorder, *p.dst_reorder_pd,
-                    {{DNNL_ARG_FROM, mem(p.pd.dst_desc(), conv_dst)},
-                     {DNNL_ARG_TO, mem(p.dst_plain, dst)}});
+                    {{DNNL_ARG_FROM, mem(p.pd.dst_desc(), conv_dst)}, {DNNL_ARG_TO, mem(p.dst_plain, dst)}});
     }
 
     // @w (plain, in the arena) in @p's layout: the arena itself if that is
     // plain, else reordered weights reused from earlier runs while the
     // arena's bytes are unchanged, else reordered into scratch.
-    const void *weights(const Part &p, const void *w, Exec &ex,
-                        std::unique_lock<std::mutex> *hold) {
+    const void *weights(const Part &p, const void *w, Exec &ex, std::unique_lock<std::mutex> *hold)
+    {
         if (!p.w_reorder) return w;
         *hold = std::unique_lock<std::mutex>();  // the other part's, if any
         const size_t out = p.pd.weights_desc().get_size(), n = p.w_plain.get_size();
@@ -177,7 +176,8 @@ private:
     struct Part {
         // Reordered weights per weight tensor (ops of the same shape share
         // this kernel), by arena address.
-        DerivedCache *cache_for(const void *w) const {
+        DerivedCache *cache_for(const void *w) const
+        {
             std::lock_guard<std::mutex> l(*caches_mu);
             auto it = caches->find(w);
             if (it != caches->end()) return it->second.get();
@@ -191,23 +191,22 @@ private:
         dnnl::convolution_forward::primitive_desc pd;
         dnnl::convolution_forward conv;
         memory::desc src_plain, w_plain, dst_plain;
-        std::unique_ptr<dnnl::reorder::primitive_desc> src_reorder_pd, w_reorder_pd,
-            dst_reorder_pd;
+        std::unique_ptr<dnnl::reorder::primitive_desc> src_reorder_pd, w_reorder_pd, dst_reorder_pd;
         std::unique_ptr<dnnl::reorder> src_reorder, w_reorder, dst_reorder;
     };
 
     static void reorder_if(const memory::desc &from, const memory::desc &to,
-                           std::unique_ptr<dnnl::reorder::primitive_desc> *pd,
-                           std::unique_ptr<dnnl::reorder> *r) {
+                           std::unique_ptr<dnnl::reorder::primitive_desc> *pd, std::unique_ptr<dnnl::reorder> *r)
+    {
         if (from == to) return;
-        pd->reset(new dnnl::reorder::primitive_desc(cpu_engine(), from, cpu_engine(), to,
-                                                    make_attr()));
+        pd->reset(new dnnl::reorder::primitive_desc(cpu_engine(), from, cpu_engine(), to, make_attr()));
         r->reset(new dnnl::reorder(**pd));
     }
 
     // The convolution of @n images, all output channels (@channels 0) or
     // @channels of one group (as a groups-1 convolution).
-    Part build(const mtia_op &op, uint64_t n, uint64_t channels) {
+    Part build(const mtia_op &op, uint64_t n, uint64_t channels)
+    {
         const mtia_tensor_desc &xd = op.in[0], &wd = op.in[1], &yd = op.out;
         const uint32_t *a = op.attrs;
         const memory::dim g = channels ? 1 : a[MTIA_CONV_GROUPS];
@@ -222,9 +221,7 @@ private:
         p.src_plain = plain_desc(x);
         p.w_plain = plain_desc(w);
         p.dst_plain = plain_desc(y);
-        const auto any = [](const memory::dims &d) {
-            return memory::desc(d, memory::data_type::f32, tag::any);
-        };
+        const auto any = [](const memory::dims &d) { return memory::desc(d, memory::data_type::f32, tag::any); };
         memory::desc src_md = p.src_plain, w_md = p.w_plain, dst_md = p.dst_plain;
         if (layout_ == Layout::kBlocked) {
             src_md = any(x);
@@ -240,11 +237,9 @@ private:
         const memory::dims dil{a[MTIA_CONV_DIL_H] - 1, a[MTIA_CONV_DIL_W] - 1};
         const memory::dims pl{a[MTIA_CONV_PAD_T], a[MTIA_CONV_PAD_L]};
         const memory::dims pr{a[MTIA_CONV_PAD_B], a[MTIA_CONV_PAD_R]};
-        const dnnl::convolution_forward::desc d(
-            dnnl::prop_kind::forward_inference, dnnl::algorithm::convolution_direct, src_md,
-            w_md, b_md, dst_md, strides, dil, pl, pr);
-        p.pd = dnnl::convolution_forward::primitive_desc(d, make_attr(act_post_ops(op)),
-                                                          cpu_engine());
+        const dnnl::convolution_forward::desc d(dnnl::prop_kind::forward_inference, dnnl::algorithm::convolution_direct,
+                                                src_md, w_md, b_md, dst_md, strides, dil, pl, pr);
+        p.pd = dnnl::convolution_forward::primitive_desc(d, make_attr(act_post_ops(op)), cpu_engine());
         p.conv = dnnl::convolution_forward(p.pd);
         reorder_if(p.src_plain, p.pd.src_desc(), &p.src_reorder_pd, &p.src_reorder);
         reorder_if(p.w_plain, p.pd.weights_desc(), &p.w_reorder_pd, &p.w_reorder);

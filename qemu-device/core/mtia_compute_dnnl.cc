@@ -5,18 +5,21 @@
 namespace mtia {
 namespace compute {
 
-dnnl::engine &cpu_engine() {
+dnnl::engine &cpu_engine()
+{
     static dnnl::engine *e = new dnnl::engine(dnnl::engine::kind::cpu, 0);  // never destroyed
     return *e;
 }
 
-dnnl::memory::dims dims_of(const mtia_tensor_desc &t) {
+dnnl::memory::dims dims_of(const mtia_tensor_desc &t)
+{
     dnnl::memory::dims d(t.ndim);
     for (unsigned i = 0; i < t.ndim; i++) d[i] = t.dims[i];
     return d;
 }
 
-dnnl::memory::desc plain_desc(const dnnl::memory::dims &dims) {
+dnnl::memory::desc plain_desc(const dnnl::memory::dims &dims)
+{
     dnnl::memory::dims strides(dims.size());
     dnnl::memory::dim s = 1;
     for (size_t i = dims.size(); i-- > 0;) {
@@ -26,22 +29,30 @@ dnnl::memory::desc plain_desc(const dnnl::memory::dims &dims) {
     return dnnl::memory::desc(dims, dnnl::memory::data_type::f32, strides);
 }
 
-void act_algorithm(const mtia_op &op, dnnl::algorithm *alg, float *alpha, float *beta) {
+void act_algorithm(const mtia_op &op, dnnl::algorithm *alg, float *alpha, float *beta)
+{
     *alpha = 0;
     *beta = 0;
     switch (op.act) {
-    case MTIA_ACT_RELU: *alg = dnnl::algorithm::eltwise_relu; break;
-    case MTIA_ACT_CLIP:
-        *alg = dnnl::algorithm::eltwise_clip_v2;  // min(max(x, alpha), beta)
-        *alpha = f32(op.act_min);
-        *beta = f32(op.act_max);
-        break;
-    case MTIA_ACT_SIGMOID: *alg = dnnl::algorithm::eltwise_logistic; break;
-    default: *alg = dnnl::algorithm::eltwise_tanh; break;
+        case MTIA_ACT_RELU:
+            *alg = dnnl::algorithm::eltwise_relu;
+            break;
+        case MTIA_ACT_CLIP:
+            *alg = dnnl::algorithm::eltwise_clip_v2;  // min(max(x, alpha), beta)
+            *alpha = f32(op.act_min);
+            *beta = f32(op.act_max);
+            break;
+        case MTIA_ACT_SIGMOID:
+            *alg = dnnl::algorithm::eltwise_logistic;
+            break;
+        default:
+            *alg = dnnl::algorithm::eltwise_tanh;
+            break;
     }
 }
 
-dnnl::post_ops act_post_ops(const mtia_op &op) {
+dnnl::post_ops act_post_ops(const mtia_op &op)
+{
     dnnl::post_ops po;
     if (op.act != MTIA_ACT_NONE) {
         dnnl::algorithm alg;
@@ -52,7 +63,8 @@ dnnl::post_ops act_post_ops(const mtia_op &op) {
     return po;
 }
 
-dnnl::primitive_attr make_attr(const dnnl::post_ops &po) {
+dnnl::primitive_attr make_attr(const dnnl::post_ops &po)
+{
     dnnl::primitive_attr a;
     a.set_scratchpad_mode(dnnl::scratchpad_mode::user);
     a.set_post_ops(po);
@@ -60,7 +72,8 @@ dnnl::primitive_attr make_attr(const dnnl::post_ops &po) {
 }
 
 void execute(Exec &ex, const dnnl::primitive &p, const dnnl::primitive_desc_base &pd,
-             std::unordered_map<int, dnnl::memory> args) {
+             std::unordered_map<int, dnnl::memory> args)
+{
     const dnnl::memory::desc sd = pd.scratchpad_desc();
     if (sd.get_size()) args.emplace(DNNL_ARG_SCRATCHPAD, mem(sd, ex.scratch(Exec::kScratchDnnl, sd.get_size())));
     dnnl::stream &s = stream_of(ex);

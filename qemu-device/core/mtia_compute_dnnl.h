@@ -35,9 +35,7 @@ void execute(Exec &ex, const dnnl::primitive &p, const dnnl::primitive_desc_base
              std::unordered_map<int, dnnl::memory> args);
 
 // A memory object of @md over arena (or scratch) memory @p.
-inline dnnl::memory mem(const dnnl::memory::desc &md, void *p) {
-    return dnnl::memory(md, cpu_engine(), p);
-}
+inline dnnl::memory mem(const dnnl::memory::desc &md, void *p) { return dnnl::memory(md, cpu_engine(), p); }
 
 }  // namespace compute
 }  // namespace mtia

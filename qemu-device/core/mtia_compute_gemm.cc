@@ -18,7 +18,8 @@ using dnnl::memory;
 
 class GemmKernel final : public Kernel {
 public:
-    explicit GemmKernel(const mtia_op &op) {
+    explicit GemmKernel(const mtia_op &op)
+    {
         const uint64_t chunk = chunk_work();
         const mtia_tensor_desc &a = op.in[0], &b = op.in[1], &y = op.out;
         ta_ = op.attrs[MTIA_GEMM_TRANS_A];
@@ -52,15 +53,14 @@ public:
         attr_ = make_attr(po);
         if (alpha_ != 1.0f) attr_.set_output_scales(0, {alpha_});
         for (uint64_t b0 = 0; b0 < batch_; b0 += batches_)
-            for (uint64_t r0 = 0; r0 < m_; r0 += rows_)
-                prim(std::min(batches_, batch_ - b0), std::min(rows_, m_ - r0));
+            for (uint64_t r0 = 0; r0 < m_; r0 += rows_) prim(std::min(batches_, batch_ - b0), std::min(rows_, m_ - r0));
     }
 
-    bool run(const mtia_op &op, uint8_t *arena, Exec &ex) override {
+    bool run(const mtia_op &op, uint8_t *arena, Exec &ex) override
+    {
         const float *a = ptr(arena, op.in[0]), *b = ptr(arena, op.in[1]);
         float *y = ptr(arena, op.out);
-        if (use_c_ && op.in[2].offset != op.out.offset)
-            broadcast_copy(op.in[2], ptr(arena, op.in[2]), op.out, y);
+        if (use_c_ && op.in[2].offset != op.out.offset) broadcast_copy(op.in[2], ptr(arena, op.in[2]), op.out, y);
         bool first = true;
         for (uint64_t b0 = 0; b0 < batch_; b0 += batches_) {
             for (uint64_t r0 = 0; r0 < m_; r0 += rows_) {
@@ -87,7 +87,8 @@ private:
     };
 
     // The matmul of @nb batches x @nr rows, built on first use.
-    const Prim &prim(uint64_t nb, uint64_t nr) {
+    const Prim &prim(uint64_t nb, uint64_t nr)
+    {
         auto it = prims_.find({nb, nr});
         if (it != prims_.end()) return it->second;
         const memory::dim B = nb, M = nr, N = n_, K = k_;
@@ -96,8 +97,7 @@ private:
                                 memory::dims{sm, ta_ ? 1 : K, ta_ ? memory::dim(m_) : 1});
         const memory::desc b_md({b_batched_ ? B : 1, K, N}, memory::data_type::f32,
                                 memory::dims{sn, tb_ ? 1 : N, tb_ ? K : 1});
-        const memory::desc y_md({B, M, N}, memory::data_type::f32,
-                                memory::dims{memory::dim(m_) * N, N, 1});
+        const memory::desc y_md({B, M, N}, memory::data_type::f32, memory::dims{memory::dim(m_) * N, N, 1});
         const dnnl::matmul::desc d(a_md, b_md, y_md);
         Prim p;
         p.pd = dnnl::matmul::primitive_desc(d, attr_, cpu_engine());

@@ -35,21 +35,21 @@ uint64_t chunk_work();
 // weights): host memory the device may take beyond the guest's arena.
 constexpr uint64_t kMaxScratchBytes = 256ull << 20;
 
-inline float f32(uint32_t bits) {
+inline float f32(uint32_t bits)
+{
     float f;
     std::memcpy(&f, &bits, 4);
     return f;
 }
 
-inline uint64_t elems(const mtia_tensor_desc &t) {
+inline uint64_t elems(const mtia_tensor_desc &t)
+{
     uint64_t n = 1;
     for (unsigned i = 0; i < t.ndim; i++) n *= t.dims[i];
     return n;  // validated tensors: fits, and * 4 fits
 }
 inline uint64_t bytes(const mtia_tensor_desc &t) { return elems(t) * 4; }
-inline float *ptr(uint8_t *arena, const mtia_tensor_desc &t) {
-    return reinterpret_cast<float *>(arena + t.offset);
-}
+inline float *ptr(uint8_t *arena, const mtia_tensor_desc &t) { return reinterpret_cast<float *>(arena + t.offset); }
 
 // ---- validation (mtia_compute_validate.cc) ---------------------------------
 // nullptr if @op is valid against an arena of @arena_bytes, else why not.
@@ -124,8 +124,7 @@ std::unique_ptr<Kernel> make_slice(const mtia_op &op);
 
 // dst (shape @dd) = src (shape @sd, broadcastable to @dd: same rank, dims
 // equal or 1), for each element of dst.
-void broadcast_copy(const mtia_tensor_desc &sd, const float *src, const mtia_tensor_desc &dd,
-                    float *dst);
+void broadcast_copy(const mtia_tensor_desc &sd, const float *src, const mtia_tensor_desc &dd, float *dst);
 
 // The scalar fused activation (for kernels that do not run it in oneDNN).
 struct Act {

@@ -13,7 +13,8 @@ using dnnl::memory;
 using Desc = mtia_tensor_desc;
 
 // The activation over out in place, or nullptr for NONE.
-std::unique_ptr<Kernel> act_on_out(const mtia_op &op) {
+std::unique_ptr<Kernel> act_on_out(const mtia_op &op)
+{
     if (op.act == MTIA_ACT_NONE) return nullptr;
     mtia_op a = op;
     a.opcode = MTIA_OP_ACT;
@@ -24,7 +25,8 @@ std::unique_ptr<Kernel> act_on_out(const mtia_op &op) {
 
 class TransposeKernel final : public Kernel {
 public:
-    explicit TransposeKernel(const mtia_op &op) : act_(act_on_out(op)) {
+    explicit TransposeKernel(const mtia_op &op) : act_(act_on_out(op))
+    {
         const Desc &x = op.in[0], &y = op.out;
         memory::dims in_strides(x.ndim), strides(y.ndim);
         memory::dim s = 1;
@@ -34,11 +36,11 @@ public:
         }
         for (unsigned i = 0; i < y.ndim; i++) strides[i] = in_strides[op.attrs[i]];
         const memory::desc from(dims_of(y), memory::data_type::f32, strides);
-        pd_ = dnnl::reorder::primitive_desc(cpu_engine(), from, cpu_engine(),
-                                            plain_desc(dims_of(y)), make_attr());
+        pd_ = dnnl::reorder::primitive_desc(cpu_engine(), from, cpu_engine(), plain_desc(dims_of(y)), make_attr());
         prim_ = dnnl::reorder(pd_);
     }
-    bool run(const mtia_op &op, uint8_t *arena, Exec &ex) override {
+    bool run(const mtia_op &op, uint8_t *arena, Exec &ex) override
+    {
         execute(ex, prim_, pd_,
                 {{DNNL_ARG_FROM, mem(pd_.src_desc(), ptr(arena, op.in[0]))},
                  {DNNL_ARG_TO, mem(pd_.dst_desc(), ptr(arena, op.out))}});
@@ -62,7 +64,8 @@ private:
 class WindowKernel final : public Kernel {
 public:
     WindowKernel(const mtia_op &op, bool into) : into_(into), act_(op) {}
-    bool run(const mtia_op &op, uint8_t *arena, Exec &) override {
+    bool run(const mtia_op &op, uint8_t *arena, Exec &) override
+    {
         const Desc &part = into_ ? op.in[0] : op.out, &whole = into_ ? op.out : op.in[0];
         const unsigned axis = op.attrs[0];
         uint64_t outer = 1, rest = 1;
@@ -88,15 +91,9 @@ private:
 
 }  // namespace
 
-std::unique_ptr<Kernel> make_transpose(const mtia_op &op) {
-    return std::make_unique<TransposeKernel>(op);
-}
-std::unique_ptr<Kernel> make_copy_into(const mtia_op &op) {
-    return std::make_unique<WindowKernel>(op, true);
-}
-std::unique_ptr<Kernel> make_slice(const mtia_op &op) {
-    return std::make_unique<WindowKernel>(op, false);
-}
+std::unique_ptr<Kernel> make_transpose(const mtia_op &op) { return std::make_unique<TransposeKernel>(op); }
+std::unique_ptr<Kernel> make_copy_into(const mtia_op &op) { return std::make_unique<WindowKernel>(op, true); }
+std::unique_ptr<Kernel> make_slice(const mtia_op &op) { return std::make_unique<WindowKernel>(op, false); }
 
 }  // namespace compute
 }  // namespace mtia

@@ -16,7 +16,8 @@ class PoolKernel final : public Kernel {
 public:
     // Chunks of whole images, or of channels of one image when an image is
     // more than a chunk's work (items are channel planes).
-    explicit PoolKernel(const mtia_op &op) {
+    explicit PoolKernel(const mtia_op &op)
+    {
         const uint64_t chunk = chunk_work();
         const Work w = op_work(op);
         const uint64_t n = op.in[0].dims[0], c = op.in[0].dims[1];
@@ -33,7 +34,8 @@ public:
         if (channels_ == c && n % images_) tail_ = build(op, n % images_, c);
     }
 
-    bool run(const mtia_op &op, uint8_t *arena, Exec &ex) override {
+    bool run(const mtia_op &op, uint8_t *arena, Exec &ex) override
+    {
         const uint64_t n = op.in[0].dims[0], c = op.in[0].dims[1];
         const uint64_t x_plane = uint64_t{op.in[0].dims[2]} * op.in[0].dims[3];
         const uint64_t y_plane = uint64_t{op.out.dims[2]} * op.out.dims[3];
@@ -48,8 +50,7 @@ public:
                 const Part &p = full ? full_ : tail_;
                 const uint64_t planes = i * c + c0;  // first plane of the chunk
                 execute(ex, p.prim, p.pd,
-                        {{DNNL_ARG_SRC,
-                          mem(p.pd.src_desc(), const_cast<float *>(x + planes * x_plane))},
+                        {{DNNL_ARG_SRC, mem(p.pd.src_desc(), const_cast<float *>(x + planes * x_plane))},
                          {DNNL_ARG_DST, mem(p.pd.dst_desc(), y + planes * y_plane)}});
                 if (p.act) {
                     mtia_op a = op;
@@ -73,15 +74,15 @@ private:
         std::unique_ptr<Kernel> act;  // when oneDNN could not fuse it
     };
 
-    static Part build(const mtia_op &op, uint64_t n, uint64_t c) {
+    static Part build(const mtia_op &op, uint64_t n, uint64_t c)
+    {
         const uint32_t *a = op.attrs;
         memory::dims x = dims_of(op.in[0]), y = dims_of(op.out);
         x[0] = y[0] = static_cast<memory::dim>(n);
         x[1] = y[1] = static_cast<memory::dim>(c);
-        const dnnl::algorithm alg =
-            a[MTIA_POOL_KIND] == MTIA_POOL_MAX ? dnnl::algorithm::pooling_max
-            : a[MTIA_POOL_COUNT_PAD]           ? dnnl::algorithm::pooling_avg_include_padding
-                                               : dnnl::algorithm::pooling_avg_exclude_padding;
+        const dnnl::algorithm alg = a[MTIA_POOL_KIND] == MTIA_POOL_MAX ? dnnl::algorithm::pooling_max
+                                    : a[MTIA_POOL_COUNT_PAD]           ? dnnl::algorithm::pooling_avg_include_padding
+                                                                       : dnnl::algorithm::pooling_avg_exclude_padding;
         const dnnl::pooling_v2_forward::desc d(
             dnnl::prop_kind::forward_inference, alg, plain_desc(x), plain_desc(y),
             {a[MTIA_POOL_STRIDE_H], a[MTIA_POOL_STRIDE_W]}, {a[MTIA_POOL_K_H], a[MTIA_POOL_K_W]},
@@ -91,8 +92,7 @@ private:
         p.n = n;
         p.c = c;
         try {
-            p.pd = dnnl::pooling_v2_forward::primitive_desc(d, make_attr(act_post_ops(op)),
-                                                             cpu_engine());
+            p.pd = dnnl::pooling_v2_forward::primitive_desc(d, make_attr(act_post_ops(op)), cpu_engine());
         } catch (const dnnl::error &) {
             if (op.act == MTIA_ACT_NONE) throw;
             p.pd = dnnl::pooling_v2_forward::primitive_desc(d, make_attr(), cpu_engine());

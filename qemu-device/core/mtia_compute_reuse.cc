@@ -12,7 +12,8 @@ namespace {
 
 std::atomic<size_t> g_total{0};
 
-Exec::Buffer alloc(size_t n) {
+Exec::Buffer alloc(size_t n)
+{
     Exec::Buffer b;
     b.size = (n + 4095) & ~size_t{4095};
     b.p.reset(static_cast<uint8_t *>(std::aligned_alloc(64, b.size)));
@@ -26,7 +27,8 @@ size_t DerivedCache::total_bytes() { return g_total.load(); }
 
 DerivedCache::~DerivedCache() { release(); }
 
-void DerivedCache::release() {
+void DerivedCache::release()
+{
     g_total -= copy_.size + out_.size;
     copy_ = Exec::Buffer();
     out_ = Exec::Buffer();
@@ -35,7 +37,8 @@ void DerivedCache::release() {
 
 const void *DerivedCache::get(const void *src, size_t n, size_t out_bytes,
                               const std::function<void(const void *, void *)> &derive,
-                              std::unique_lock<std::mutex> *hold) {
+                              std::unique_lock<std::mutex> *hold)
+{
     std::unique_lock<std::mutex> l(mu_, std::try_to_lock);
     if (!l.owns_lock()) return nullptr;  // another device runs this kernel now
     if (valid_ && n == n_ && out_.size >= out_bytes && std::memcmp(copy_.p.get(), src, n) == 0) {

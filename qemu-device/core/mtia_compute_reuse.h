@@ -30,8 +30,7 @@ public:
     // the process-wide budget: the caller derives into scratch memory
     // itself. The result stays valid while @hold is held.
     const void *get(const void *src, size_t n, size_t out_bytes,
-                    const std::function<void(const void *, void *)> &derive,
-                    std::unique_lock<std::mutex> *hold);
+                    const std::function<void(const void *, void *)> &derive, std::unique_lock<std::mutex> *hold);
 
     // Bytes all caches hold (copies + derived data), and their bound.
     static size_t total_bytes();

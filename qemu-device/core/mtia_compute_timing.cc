@@ -21,25 +21,28 @@ constexpr double kMatrixFlops = 51.2e12 / 4;
 // Elementwise, pooling, softmax run on the PEs' vector cores: 16 fp32 lanes
 // x FMA (2 flops) x 800 MHz x 64 PEs = 1.6384 TFLOPS.
 constexpr double kVectorFlops = 16 * 2 * 0.8e9 * kGridPes;
-constexpr double kDramBw = 176e9;                    // LPDDR5, bytes/s
-constexpr double kSramBw = 800e9;                    // on-chip SRAM, bytes/s
+constexpr double kDramBw = 176e9;  // LPDDR5, bytes/s
+constexpr double kSramBw = 800e9;  // on-chip SRAM, bytes/s
 constexpr double kSramBytes = double(MTIA_DEFAULT_SRAM_BYTES);
-constexpr double kLaunchNs = 1000;                   // descriptor fetch + grid setup
+constexpr double kLaunchNs = 1000;  // descriptor fetch + grid setup
 // Fraction of peak the matrix engines sustain on a real layer.
 constexpr double kMatrixEfficiency = 0.7;
 
-uint64_t sat_mul(uint64_t a, uint64_t b) {
+uint64_t sat_mul(uint64_t a, uint64_t b)
+{
     uint64_t r;
     return __builtin_mul_overflow(a, b, &r) ? UINT64_MAX : r;
 }
 
-uint64_t dims_from(const mtia_tensor_desc &t, unsigned from) {
+uint64_t dims_from(const mtia_tensor_desc &t, unsigned from)
+{
     uint64_t n = 1;
     for (unsigned i = from; i < t.ndim; i++) n *= t.dims[i];
     return n;
 }
 
-double tensor_bytes(const mtia_op &op) {
+double tensor_bytes(const mtia_op &op)
+{
     double b = double(bytes(op.out));
     for (unsigned k = 0; k < op.n_in; k++) b += double(bytes(op.in[k]));
     return b;
@@ -47,42 +50,43 @@ double tensor_bytes(const mtia_op &op) {
 
 }  // namespace
 
-Work op_work(const mtia_op &op) {
+Work op_work(const mtia_op &op)
+{
     Work w{1, 0, 0, tensor_bytes(op)};
     const mtia_tensor_desc &y = op.out;
     const uint64_t out_elems = elems(y);
     switch (op.opcode) {
-    case MTIA_OP_CONV: {  // items: output channel planes
-        const mtia_tensor_desc &wt = op.in[1];
-        const uint64_t per_out = dims_from(wt, 1);  // C/g * kH * kW
-        w.items = uint64_t{y.dims[0]} * y.dims[1];
-        w.item_work = sat_mul(dims_from(y, 2), per_out);
-        w.flops = 2.0 * double(out_elems) * double(per_out);
-        break;
-    }
-    case MTIA_OP_GEMM: {
-        const mtia_tensor_desc &a = op.in[0];
-        const uint64_t k = a.dims[a.ndim - (op.attrs[MTIA_GEMM_TRANS_A] ? 2 : 1)];
-        w.items = out_elems / y.dims[y.ndim - 1];  // output rows
-        w.item_work = sat_mul(y.dims[y.ndim - 1], k);
-        w.flops = 2.0 * double(out_elems) * double(k);
-        break;
-    }
-    case MTIA_OP_POOL: {  // items: output channel planes
-        const uint64_t taps = uint64_t{op.attrs[MTIA_POOL_K_H]} * op.attrs[MTIA_POOL_K_W];
-        w.items = uint64_t{y.dims[0]} * y.dims[1];
-        w.item_work = sat_mul(dims_from(y, 2), taps);
-        w.flops = double(out_elems) * double(taps);
-        break;
-    }
-    case MTIA_OP_SOFTMAX:
-        w.item_work = out_elems;
-        w.flops = 4.0 * double(out_elems);  // max, exp, sum, scale
-        break;
-    default:  // BINARY, ACT, TRANSPOSE, COPY_INTO, SLICE: one pass over out
-        w.item_work = out_elems;
-        w.flops = double(out_elems);
-        break;
+        case MTIA_OP_CONV: {  // items: output channel planes
+            const mtia_tensor_desc &wt = op.in[1];
+            const uint64_t per_out = dims_from(wt, 1);  // C/g * kH * kW
+            w.items = uint64_t{y.dims[0]} * y.dims[1];
+            w.item_work = sat_mul(dims_from(y, 2), per_out);
+            w.flops = 2.0 * double(out_elems) * double(per_out);
+            break;
+        }
+        case MTIA_OP_GEMM: {
+            const mtia_tensor_desc &a = op.in[0];
+            const uint64_t k = a.dims[a.ndim - (op.attrs[MTIA_GEMM_TRANS_A] ? 2 : 1)];
+            w.items = out_elems / y.dims[y.ndim - 1];  // output rows
+            w.item_work = sat_mul(y.dims[y.ndim - 1], k);
+            w.flops = 2.0 * double(out_elems) * double(k);
+            break;
+        }
+        case MTIA_OP_POOL: {  // items: output channel planes
+            const uint64_t taps = uint64_t{op.attrs[MTIA_POOL_K_H]} * op.attrs[MTIA_POOL_K_W];
+            w.items = uint64_t{y.dims[0]} * y.dims[1];
+            w.item_work = sat_mul(dims_from(y, 2), taps);
+            w.flops = double(out_elems) * double(taps);
+            break;
+        }
+        case MTIA_OP_SOFTMAX:
+            w.item_work = out_elems;
+            w.flops = 4.0 * double(out_elems);  // max, exp, sum, scale
+            break;
+        default:  // BINARY, ACT, TRANSPOSE, COPY_INTO, SLICE: one pass over out
+            w.item_work = out_elems;
+            w.flops = double(out_elems);
+            break;
     }
     if (op.act == MTIA_ACT_SIGMOID || op.act == MTIA_ACT_TANH)
         w.flops += 4.0 * double(out_elems);
@@ -91,7 +95,8 @@ Work op_work(const mtia_op &op) {
     return w;
 }
 
-uint64_t op_ns(const Grid &g, const mtia_op &op) {
+uint64_t op_ns(const Grid &g, const mtia_op &op)
+{
     const Work w = op_work(op);
     const double scale = double(g.rows) * double(g.cols) / kGridPes;
     const bool matrix = op.opcode == MTIA_OP_CONV || op.opcode == MTIA_OP_GEMM;

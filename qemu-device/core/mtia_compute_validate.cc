@@ -13,7 +13,8 @@ namespace {
 
 using Desc = mtia_tensor_desc;
 
-bool is_zero(const void *p, size_t n) {
+bool is_zero(const void *p, size_t n)
+{
     const auto *b = static_cast<const uint8_t *>(p);
     for (size_t i = 0; i < n; i++)
         if (b[i]) return false;
@@ -21,7 +22,8 @@ bool is_zero(const void *p, size_t n) {
 }
 
 // A used tensor: dtype, rank, dims, reserved fields, alignment, inside the arena.
-const char *check_tensor(const Desc &t, uint64_t arena) {
+const char *check_tensor(const Desc &t, uint64_t arena)
+{
     if (t.dtype != MTIA_DTYPE_F32) return "tensor dtype is not F32";
     if (t.ndim < 1 || t.ndim > MTIA_MAX_DIMS) return "tensor ndim not in 1..6";
     if (t.reserved0 || t.reserved1) return "tensor reserved field not zero";
@@ -41,7 +43,8 @@ const char *check_tensor(const Desc &t, uint64_t arena) {
     return nullptr;
 }
 
-bool same_shape(const Desc &a, const Desc &b) {
+bool same_shape(const Desc &a, const Desc &b)
+{
     if (a.ndim != b.ndim) return false;
     for (unsigned i = 0; i < a.ndim; i++)
         if (a.dims[i] != b.dims[i]) return false;
@@ -49,19 +52,19 @@ bool same_shape(const Desc &a, const Desc &b) {
 }
 
 // Same rank, each dim equal to @out's or 1.
-bool broadcastable(const Desc &in, const Desc &out) {
+bool broadcastable(const Desc &in, const Desc &out)
+{
     if (in.ndim != out.ndim) return false;
     for (unsigned i = 0; i < in.ndim; i++)
         if (in.dims[i] != out.dims[i] && in.dims[i] != 1) return false;
     return true;
 }
 
-bool overlap(const Desc &a, const Desc &b) {
-    return a.offset < b.offset + bytes(b) && b.offset < a.offset + bytes(a);
-}
+bool overlap(const Desc &a, const Desc &b) { return a.offset < b.offset + bytes(b) && b.offset < a.offset + bytes(a); }
 
 // attrs[n..] must be zero.
-bool attrs_zero_from(const mtia_op &op, unsigned n) {
+bool attrs_zero_from(const mtia_op &op, unsigned n)
+{
     for (unsigned i = n; i < MTIA_OP_MAX_ATTRS; i++)
         if (op.attrs[i]) return false;
     return true;
@@ -71,15 +74,16 @@ bool finite(uint32_t bits) { return std::isfinite(f32(bits)); }
 
 // Output rows of a sliding window: (in + p0 + p1 - extent) / stride + 1, where
 // extent = dil * (k - 1) + 1. 0 if the window does not fit once.
-uint64_t window_out(uint64_t in, uint64_t k, uint64_t stride, uint64_t dil, uint64_t p0,
-                    uint64_t p1) {
+uint64_t window_out(uint64_t in, uint64_t k, uint64_t stride, uint64_t dil, uint64_t p0, uint64_t p1)
+{
     const uint64_t extent = dil * (k - 1) + 1;  // each < 2^32: no overflow
     const uint64_t padded = in + p0 + p1;
     if (padded < extent) return 0;
     return (padded - extent) / stride + 1;
 }
 
-const char *check_conv(const mtia_op &op) {
+const char *check_conv(const mtia_op &op)
+{
     const Desc &x = op.in[0], &w = op.in[1], &y = op.out;
     const uint32_t *a = op.attrs;
     if (op.n_in != 2 && op.n_in != 3) return "CONV: n_in must be 2 or 3";
@@ -91,29 +95,26 @@ const char *check_conv(const mtia_op &op) {
     if (!g || x.dims[1] % g || w.dims[0] % g) return "CONV: groups must divide C and M";
     if (w.dims[1] != x.dims[1] / g) return "CONV: W dims[1] != C / groups";
     if (y.dims[0] != x.dims[0] || y.dims[1] != w.dims[0]) return "CONV: out N or M mismatch";
-    if (op.n_in == 3 && (op.in[2].ndim != 1 || op.in[2].dims[0] != w.dims[0]))
-        return "CONV: bias must be (M)";
+    if (op.n_in == 3 && (op.in[2].ndim != 1 || op.in[2].dims[0] != w.dims[0])) return "CONV: bias must be (M)";
     for (unsigned d = 0; d < 2; d++) {
         const uint64_t k = w.dims[2 + d], dil = a[MTIA_CONV_DIL_H + d];
         const uint64_t p0 = a[MTIA_CONV_PAD_T + d], p1 = a[MTIA_CONV_PAD_B + d];
         // Padding beyond the kernel's extent only adds rows of zeros (or bias).
-        if (p0 >= dil * (k - 1) + 1 || p1 >= dil * (k - 1) + 1)
-            return "CONV: pad not smaller than the dilated kernel";
-        if (window_out(x.dims[2 + d], k, a[MTIA_CONV_STRIDE_H + d], dil, p0, p1) !=
-            y.dims[2 + d])
+        if (p0 >= dil * (k - 1) + 1 || p1 >= dil * (k - 1) + 1) return "CONV: pad not smaller than the dilated kernel";
+        if (window_out(x.dims[2 + d], k, a[MTIA_CONV_STRIDE_H + d], dil, p0, p1) != y.dims[2 + d])
             return "CONV: out spatial dims inconsistent with kernel/stride/pads/dilation";
     }
     return nullptr;
 }
 
-const char *check_gemm(const mtia_op &op) {
+const char *check_gemm(const mtia_op &op)
+{
     const Desc &a = op.in[0], &b = op.in[1], &y = op.out;
     if (op.n_in != 2 && op.n_in != 3) return "GEMM: n_in must be 2 or 3";
     if (!attrs_zero_from(op, MTIA_GEMM_BETA + 1)) return "GEMM: unused attribute not zero";
     if (op.attrs[MTIA_GEMM_TRANS_A] > 1 || op.attrs[MTIA_GEMM_TRANS_B] > 1)
         return "GEMM: TRANS_A/TRANS_B must be 0 or 1";
-    if (!finite(op.attrs[MTIA_GEMM_ALPHA]) || !finite(op.attrs[MTIA_GEMM_BETA]))
-        return "GEMM: alpha/beta not finite";
+    if (!finite(op.attrs[MTIA_GEMM_ALPHA]) || !finite(op.attrs[MTIA_GEMM_BETA])) return "GEMM: alpha/beta not finite";
     const unsigned nd = y.ndim;
     if (nd < 2) return "GEMM: out must be at least 2-D";
     if ((a.ndim != nd && a.ndim != 2) || (b.ndim != nd && b.ndim != 2))
@@ -132,7 +133,8 @@ const char *check_gemm(const mtia_op &op) {
     return nullptr;
 }
 
-const char *check_binary(const mtia_op &op) {
+const char *check_binary(const mtia_op &op)
+{
     if (op.n_in != 2) return "BINARY: n_in must be 2";
     if (op.attrs[MTIA_BINARY_KIND] > MTIA_BINARY_DIV) return "BINARY: bad kind";
     if (!attrs_zero_from(op, 1)) return "BINARY: unused attribute not zero";
@@ -141,14 +143,16 @@ const char *check_binary(const mtia_op &op) {
     return nullptr;
 }
 
-const char *check_act(const mtia_op &op) {
+const char *check_act(const mtia_op &op)
+{
     if (op.n_in != 1) return "ACT: n_in must be 1";
     if (!attrs_zero_from(op, 0)) return "ACT: attribute not zero";
     if (!same_shape(op.in[0], op.out)) return "ACT: out shape != in shape";
     return nullptr;
 }
 
-const char *check_pool(const mtia_op &op) {
+const char *check_pool(const mtia_op &op)
+{
     const Desc &x = op.in[0], &y = op.out;
     const uint32_t *a = op.attrs;
     if (op.n_in != 1) return "POOL: n_in must be 1";
@@ -164,18 +168,17 @@ const char *check_pool(const mtia_op &op) {
         const uint64_t dil = a[MTIA_POOL_DIL_H + d];
         const uint64_t p0 = a[MTIA_POOL_PAD_T + d], p1 = a[MTIA_POOL_PAD_B + d];
         if (!k || !s) return "POOL: kernel or stride 0";
-        if (!dil || (kind == MTIA_POOL_AVG && dil != 1))
-            return "POOL: dilation must be >= 1 (MAX) or 1 (AVG)";
+        if (!dil || (kind == MTIA_POOL_AVG && dil != 1)) return "POOL: dilation must be >= 1 (MAX) or 1 (AVG)";
         // Every window then holds at least one input element.
-        if (p0 >= dil * (k - 1) + 1 || p1 >= dil * (k - 1) + 1)
-            return "POOL: pad not smaller than the dilated kernel";
+        if (p0 >= dil * (k - 1) + 1 || p1 >= dil * (k - 1) + 1) return "POOL: pad not smaller than the dilated kernel";
         if (window_out(x.dims[2 + d], k, s, dil, p0, p1) != y.dims[2 + d])
             return "POOL: out spatial dims inconsistent with kernel/stride/pads/dilation";
     }
     return nullptr;
 }
 
-const char *check_softmax(const mtia_op &op) {
+const char *check_softmax(const mtia_op &op)
+{
     if (op.n_in != 1) return "SOFTMAX: n_in must be 1";
     if (!attrs_zero_from(op, 1)) return "SOFTMAX: unused attribute not zero";
     if (!same_shape(op.in[0], op.out)) return "SOFTMAX: out shape != in shape";
@@ -183,7 +186,8 @@ const char *check_softmax(const mtia_op &op) {
     return nullptr;
 }
 
-const char *check_transpose(const mtia_op &op) {
+const char *check_transpose(const mtia_op &op)
+{
     const Desc &x = op.in[0], &y = op.out;
     if (op.n_in != 1) return "TRANSPOSE: n_in must be 1";
     if (x.ndim != y.ndim) return "TRANSPOSE: in and out ndim differ";
@@ -199,53 +203,68 @@ const char *check_transpose(const mtia_op &op) {
 }
 
 // COPY_INTO (@part = in, @whole = out) and SLICE (@part = out, @whole = in).
-const char *check_window(const mtia_op &op, const Desc &part, const Desc &whole) {
+const char *check_window(const mtia_op &op, const Desc &part, const Desc &whole)
+{
     if (op.n_in != 1) return "COPY_INTO/SLICE: n_in must be 1";
     if (!attrs_zero_from(op, 2)) return "COPY_INTO/SLICE: unused attribute not zero";
     if (part.ndim != whole.ndim) return "COPY_INTO/SLICE: in and out ndim differ";
     const uint32_t axis = op.attrs[0];
     if (axis >= whole.ndim) return "COPY_INTO/SLICE: axis >= ndim";
     for (unsigned i = 0; i < whole.ndim; i++)
-        if (i != axis && part.dims[i] != whole.dims[i])
-            return "COPY_INTO/SLICE: dims other than axis differ";
+        if (i != axis && part.dims[i] != whole.dims[i]) return "COPY_INTO/SLICE: dims other than axis differ";
     if (uint64_t{op.attrs[1]} + part.dims[axis] > whole.dims[axis])
         return "COPY_INTO/SLICE: START + extent beyond the axis";
     return nullptr;
 }
 
-const char *check_opcode(const mtia_op &op) {
+const char *check_opcode(const mtia_op &op)
+{
     switch (op.opcode) {
-    case MTIA_OP_CONV: return check_conv(op);
-    case MTIA_OP_GEMM: return check_gemm(op);
-    case MTIA_OP_BINARY: return check_binary(op);
-    case MTIA_OP_ACT: return check_act(op);
-    case MTIA_OP_POOL: return check_pool(op);
-    case MTIA_OP_SOFTMAX: return check_softmax(op);
-    case MTIA_OP_TRANSPOSE: return check_transpose(op);
-    case MTIA_OP_COPY_INTO: return check_window(op, op.in[0], op.out);
-    case MTIA_OP_SLICE: return check_window(op, op.out, op.in[0]);
-    default: return "bad opcode";
+        case MTIA_OP_CONV:
+            return check_conv(op);
+        case MTIA_OP_GEMM:
+            return check_gemm(op);
+        case MTIA_OP_BINARY:
+            return check_binary(op);
+        case MTIA_OP_ACT:
+            return check_act(op);
+        case MTIA_OP_POOL:
+            return check_pool(op);
+        case MTIA_OP_SOFTMAX:
+            return check_softmax(op);
+        case MTIA_OP_TRANSPOSE:
+            return check_transpose(op);
+        case MTIA_OP_COPY_INTO:
+            return check_window(op, op.in[0], op.out);
+        case MTIA_OP_SLICE:
+            return check_window(op, op.out, op.in[0]);
+        default:
+            return "bad opcode";
     }
 }
 
 // Exact aliasing of the output with input k is allowed where every output
 // element depends only on the same element of that input.
-bool may_alias(const mtia_op &op, unsigned k) {
+bool may_alias(const mtia_op &op, unsigned k)
+{
     const Desc &in = op.in[k];
     if (in.offset != op.out.offset || !same_shape(in, op.out)) return false;
     switch (op.opcode) {
-    case MTIA_OP_ACT:
-    case MTIA_OP_BINARY:
-    case MTIA_OP_SOFTMAX:  // row-wise: the row is read before it is written
-        return true;
-    case MTIA_OP_GEMM: return k == 2;  // out = alpha AB + beta out
-    default: return false;
+        case MTIA_OP_ACT:
+        case MTIA_OP_BINARY:
+        case MTIA_OP_SOFTMAX:  // row-wise: the row is read before it is written
+            return true;
+        case MTIA_OP_GEMM:
+            return k == 2;  // out = alpha AB + beta out
+        default:
+            return false;
     }
 }
 
 }  // namespace
 
-const char *check_op(const mtia_op &op, uint64_t arena) {
+const char *check_op(const mtia_op &op, uint64_t arena)
+{
     if (op.opcode < 1 || op.opcode > MTIA_OP_LAST) return "bad opcode";
     if (op.flags) return "flags not zero";
     if (!is_zero(op.reserved, sizeof(op.reserved))) return "reserved not zero";

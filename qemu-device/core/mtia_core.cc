@@ -69,25 +69,28 @@ constexpr std::chrono::nanoseconds kMaxSleep = std::chrono::milliseconds(100);
 
 struct Regs {
     uint32_t scratch, irq_status, irq_mask, reset_count, err_status, err_addr;
-    uint32_t fw_stage_lo, fw_stage_hi, fw_stage_size, fw_boot_status, fw_status, fw_version,
-        fw_heartbeat, fw_trap_cause, fw_trap_pc, fw_trap_tval, fw_log_addr, fw_log_size;
+    uint32_t fw_stage_lo, fw_stage_hi, fw_stage_size, fw_boot_status, fw_status, fw_version, fw_heartbeat,
+        fw_trap_cause, fw_trap_pc, fw_trap_tval, fw_log_addr, fw_log_size;
     uint32_t mbox_cmd[MTIA_CORE_MBOX_WORDS], mbox_resp[MTIA_CORE_MBOX_WORDS], mbox_doorbell;
 };
 
 bool in_mbox(uint64_t off, uint32_t base) { return off - base < MTIA_MBOX_MSG_BYTES; }
 
-static_assert(MTIA_TEL_SAMPLE_MS * 1'000'000ull == mtia::TelemetryParams{}.sample_ns,
-              "telemetry sample period");
-static_assert(MTIA_TEL_WINDOW_MS * 1'000'000ull == mtia::TelemetryParams{}.window_ns,
-              "telemetry window");
+static_assert(MTIA_TEL_SAMPLE_MS * 1'000'000ull == mtia::TelemetryParams{}.sample_ns, "telemetry sample period");
+static_assert(MTIA_TEL_WINDOW_MS * 1'000'000ull == mtia::TelemetryParams{}.window_ns, "telemetry window");
 
 }  // namespace
 
 struct mtia_core final : public mtia::rv32::Bus, public mtia::QueueHost {
     mtia_core(const mtia_core_config &c, const mtia_core_host_ops *o, void *op)
-        : cfg(c), ops(o ? *o : mtia_core_host_ops{}), opaque(op),
-          sram_(MTIA_CC_SRAM_SIZE, 0), cpu_(*this, mtia::rv32::CpuConfig{MTIA_CC_SRAM_BASE, 0}),
-          epoch_(std::chrono::steady_clock::now()), tel_(mtia::TelemetryParams{}, 0) {
+        : cfg(c),
+          ops(o ? *o : mtia_core_host_ops{}),
+          opaque(op),
+          sram_(MTIA_CC_SRAM_SIZE, 0),
+          cpu_(*this, mtia::rv32::CpuConfig{MTIA_CC_SRAM_BASE, 0}),
+          epoch_(std::chrono::steady_clock::now()),
+          tel_(mtia::TelemetryParams{}, 0)
+    {
         queues_.reset(new mtia::QueueEngine(*this, cfg.msix_vectors, cfg.pe_rows, cfg.pe_cols));
         {
             std::lock_guard<std::mutex> ctl(ctl_mu_);
@@ -96,7 +99,8 @@ struct mtia_core final : public mtia::rv32::Bus, public mtia::QueueHost {
         }
         tel_thread_ = std::thread(&mtia_core::telemetry_main, this);
     }
-    ~mtia_core() override {
+    ~mtia_core() override
+    {
         {
             std::lock_guard<std::mutex> l(tel_mu_);
             tel_quit_ = true;
@@ -109,35 +113,39 @@ struct mtia_core final : public mtia::rv32::Bus, public mtia::QueueHost {
     }
 
     // ---- mtia::QueueHost: what the queue engine asks of the device ----------
-    int dma_read(uint64_t addr, void *buf, uint64_t len) override {
+    int dma_read(uint64_t addr, void *buf, uint64_t len) override
+    {
         return ops.dma_read ? ops.dma_read(opaque, addr, buf, len) : -1;
     }
-    int dma_write(uint64_t addr, const void *buf, uint64_t len) override {
+    int dma_write(uint64_t addr, const void *buf, uint64_t len) override
+    {
         return ops.dma_write ? ops.dma_write(opaque, addr, buf, len) : -1;
     }
-    void raise_irq(unsigned vector) override {
+    void raise_irq(unsigned vector) override
+    {
         if (ops.raise_irq) ops.raise_irq(opaque, vector);
     }
-    void meip_changed() override {
+    void meip_changed() override
+    {
         std::lock_guard<std::mutex> l(meip_mu_);
         cpu_.set_external_irq(mbox_bell_.load() || (queues_ && queues_->meip()));
     }
-    void queue_error(unsigned) override {
+    void queue_error(unsigned) override
+    {
         Locked l(*this);
         set_irq(MTIA_IRQ_ERROR);
     }
-    uint64_t device_ns() override {
-        return host_ns() + mtime_offset_ * (1'000'000'000u / MTIA_CC_TIMEBASE_HZ);
-    }
+    uint64_t device_ns() override { return host_ns() + mtime_offset_ * (1'000'000'000u / MTIA_CC_TIMEBASE_HZ); }
     bool tracing() const override { return trace_fn_ != nullptr; }
-    void trace(const mtia_core_trace_event &ev) override {
+    void trace(const mtia_core_trace_event &ev) override
+    {
         if (trace_fn_) trace_fn_(trace_opaque_, &ev);
     }
     // The host's monotonic clock since the core was made.
-    uint64_t host_ns() const {
-        return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(
-                                         std::chrono::steady_clock::now() - epoch_)
-                                         .count());
+    uint64_t host_ns() const
+    {
+        return static_cast<uint64_t>(
+            std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - epoch_).count());
     }
 
     const mtia_core_config cfg;
@@ -153,7 +161,8 @@ struct mtia_core final : public mtia::rv32::Bus, public mtia::QueueHost {
     class Locked {
     public:
         explicit Locked(mtia_core &c) : c_(c), lk_(c.mu_) {}
-        ~Locked() {
+        ~Locked()
+        {
             bool raise = c_.raise_pending_;
             c_.raise_pending_ = false;
             std::string err;
@@ -170,38 +179,44 @@ struct mtia_core final : public mtia::rv32::Bus, public mtia::QueueHost {
         std::unique_lock<std::mutex> lk_;
     };
 
-    void guest_error(const char *fmt, uint64_t arg) {  // mu_ held
+    void guest_error(const char *fmt, uint64_t arg)
+    {  // mu_ held
         char msg[160];
         std::snprintf(msg, sizeof(msg), fmt, static_cast<unsigned long long>(arg));
         err_pending_ = msg;
     }
 
     // Latch a bad access for the driver to read and signal MTIA_IRQ_ERROR.
-    void flag_error(uint32_t bit, uint64_t offset) {  // mu_ held
+    void flag_error(uint32_t bit, uint64_t offset)
+    {  // mu_ held
         r_.err_status |= bit;
         r_.err_addr = static_cast<uint32_t>(offset);
         set_irq(MTIA_IRQ_ERROR);
     }
 
     // Raise the admin vector if any pending cause in @causes is unmasked.
-    void update_irq(uint32_t causes) {  // mu_ held
+    void update_irq(uint32_t causes)
+    {  // mu_ held
         if (causes & r_.irq_status & ~r_.irq_mask) raise_pending_ = true;
     }
 
-    void set_irq(uint32_t cause) {  // mu_ held
+    void set_irq(uint32_t cause)
+    {  // mu_ held
         bool was_pending = r_.irq_status & cause;
         r_.irq_status |= cause;
         if (!was_pending) update_irq(cause);
     }
 
-    void set_doorbell(uint32_t v) {  // mu_ held
+    void set_doorbell(uint32_t v)
+    {  // mu_ held
         r_.mbox_doorbell = v;
         mbox_bell_.store(v != 0);
         meip_changed();  // MEIP follows the doorbell (and the queue engine)
     }
 
     // Registers to reset values; the control core must be stopped.
-    void reset_locked() {
+    void reset_locked()
+    {
         uint32_t resets = r_.reset_count;
         r_ = Regs{};
         r_.irq_mask = MTIA_IRQ_ALL;
@@ -219,7 +234,8 @@ struct mtia_core final : public mtia::rv32::Bus, public mtia::QueueHost {
     }
 
     // The full device reset (MTIA_REG_RESET, PCI reset). ctl_mu_ held.
-    void device_reset(bool count) {
+    void device_reset(bool count)
+    {
         stop_thread();
         queues_->reset();
         Locked l(*this);
@@ -229,7 +245,8 @@ struct mtia_core final : public mtia::rv32::Bus, public mtia::QueueHost {
 
     // ---- host view of BAR0 ----------------------------------------------
     // Returns false for an unmapped offset. mu_ held.
-    bool read_reg(uint64_t off, uint32_t *val) {
+    bool read_reg(uint64_t off, uint32_t *val)
+    {
         if (off >= MTIA_REG_TEL_BASE && off < MTIA_REG_TEL_END) return read_tel(off, val);
         if (in_mbox(off, MTIA_REG_MBOX_CMD)) {
             *val = r_.mbox_cmd[(off - MTIA_REG_MBOX_CMD) / 4];
@@ -240,153 +257,276 @@ struct mtia_core final : public mtia::rv32::Bus, public mtia::QueueHost {
             return true;
         }
         switch (off) {
-        case MTIA_REG_MAGIC:          *val = MTIA_MAGIC_VALUE; break;
-        case MTIA_REG_IF_VERSION:     *val = mtia_if_version(MTIA_IF_VERSION_MAJOR, MTIA_IF_VERSION_MINOR); break;
-        case MTIA_REG_CHIP_ID:        *val = MTIA_CHIP_ID_MTIA1; break;
-        case MTIA_REG_REVISION:       *val = cfg.revision; break;
-        case MTIA_REG_PE_GRID:        *val = mtia_pe_grid(cfg.pe_rows, cfg.pe_cols); break;
-        case MTIA_REG_MSIX_VECTORS:   *val = cfg.msix_vectors; break;
-        case MTIA_REG_SRAM_SIZE_LO:   *val = static_cast<uint32_t>(cfg.sram_bytes); break;
-        case MTIA_REG_SRAM_SIZE_HI:   *val = static_cast<uint32_t>(cfg.sram_bytes >> 32); break;
-        case MTIA_REG_DEVMEM_SIZE_LO: *val = static_cast<uint32_t>(cfg.devmem_bytes); break;
-        case MTIA_REG_DEVMEM_SIZE_HI: *val = static_cast<uint32_t>(cfg.devmem_bytes >> 32); break;
-        case MTIA_REG_SCRATCH:        *val = r_.scratch; break;
-        case MTIA_REG_RESET:          *val = 0; break;
-        case MTIA_REG_STATUS:         *val = MTIA_STATUS_READY; break;
-        case MTIA_REG_RESET_COUNT:    *val = r_.reset_count; break;
-        case MTIA_REG_IRQ_STATUS:     *val = r_.irq_status; break;
-        case MTIA_REG_IRQ_MASK:       *val = r_.irq_mask; break;
-        case MTIA_REG_IRQ_TEST:       *val = 0; break;
-        case MTIA_REG_ERR_STATUS:     *val = r_.err_status; break;
-        case MTIA_REG_ERR_ADDR:       *val = r_.err_addr; break;
-        case MTIA_REG_FW_STAGE_LO:    *val = r_.fw_stage_lo; break;
-        case MTIA_REG_FW_STAGE_HI:    *val = r_.fw_stage_hi; break;
-        case MTIA_REG_FW_STAGE_SIZE:  *val = r_.fw_stage_size; break;
-        case MTIA_REG_FW_BOOT:        *val = 0; break;
-        case MTIA_REG_FW_BOOT_STATUS: *val = r_.fw_boot_status; break;
-        case MTIA_REG_FW_STATUS:      *val = r_.fw_status; break;
-        case MTIA_REG_FW_VERSION:     *val = r_.fw_version; break;
-        case MTIA_REG_FW_HEARTBEAT:   *val = r_.fw_heartbeat; break;
-        case MTIA_REG_FW_TRAP_CAUSE:  *val = r_.fw_trap_cause; break;
-        case MTIA_REG_FW_TRAP_PC:     *val = r_.fw_trap_pc; break;
-        case MTIA_REG_FW_TRAP_TVAL:   *val = r_.fw_trap_tval; break;
-        case MTIA_REG_FW_LOG_ADDR:    *val = r_.fw_log_addr; break;
-        case MTIA_REG_FW_LOG_SIZE:    *val = r_.fw_log_size; break;
-        case MTIA_REG_FW_INSTRET_LO:  *val = static_cast<uint32_t>(instret_.load()); break;
-        case MTIA_REG_FW_INSTRET_HI:  *val = static_cast<uint32_t>(instret_.load() >> 32); break;
-        case MTIA_REG_MBOX_DOORBELL:  *val = r_.mbox_doorbell; break;
-        default:                      return false;
+            case MTIA_REG_MAGIC:
+                *val = MTIA_MAGIC_VALUE;
+                break;
+            case MTIA_REG_IF_VERSION:
+                *val = mtia_if_version(MTIA_IF_VERSION_MAJOR, MTIA_IF_VERSION_MINOR);
+                break;
+            case MTIA_REG_CHIP_ID:
+                *val = MTIA_CHIP_ID_MTIA1;
+                break;
+            case MTIA_REG_REVISION:
+                *val = cfg.revision;
+                break;
+            case MTIA_REG_PE_GRID:
+                *val = mtia_pe_grid(cfg.pe_rows, cfg.pe_cols);
+                break;
+            case MTIA_REG_MSIX_VECTORS:
+                *val = cfg.msix_vectors;
+                break;
+            case MTIA_REG_SRAM_SIZE_LO:
+                *val = static_cast<uint32_t>(cfg.sram_bytes);
+                break;
+            case MTIA_REG_SRAM_SIZE_HI:
+                *val = static_cast<uint32_t>(cfg.sram_bytes >> 32);
+                break;
+            case MTIA_REG_DEVMEM_SIZE_LO:
+                *val = static_cast<uint32_t>(cfg.devmem_bytes);
+                break;
+            case MTIA_REG_DEVMEM_SIZE_HI:
+                *val = static_cast<uint32_t>(cfg.devmem_bytes >> 32);
+                break;
+            case MTIA_REG_SCRATCH:
+                *val = r_.scratch;
+                break;
+            case MTIA_REG_RESET:
+                *val = 0;
+                break;
+            case MTIA_REG_STATUS:
+                *val = MTIA_STATUS_READY;
+                break;
+            case MTIA_REG_RESET_COUNT:
+                *val = r_.reset_count;
+                break;
+            case MTIA_REG_IRQ_STATUS:
+                *val = r_.irq_status;
+                break;
+            case MTIA_REG_IRQ_MASK:
+                *val = r_.irq_mask;
+                break;
+            case MTIA_REG_IRQ_TEST:
+                *val = 0;
+                break;
+            case MTIA_REG_ERR_STATUS:
+                *val = r_.err_status;
+                break;
+            case MTIA_REG_ERR_ADDR:
+                *val = r_.err_addr;
+                break;
+            case MTIA_REG_FW_STAGE_LO:
+                *val = r_.fw_stage_lo;
+                break;
+            case MTIA_REG_FW_STAGE_HI:
+                *val = r_.fw_stage_hi;
+                break;
+            case MTIA_REG_FW_STAGE_SIZE:
+                *val = r_.fw_stage_size;
+                break;
+            case MTIA_REG_FW_BOOT:
+                *val = 0;
+                break;
+            case MTIA_REG_FW_BOOT_STATUS:
+                *val = r_.fw_boot_status;
+                break;
+            case MTIA_REG_FW_STATUS:
+                *val = r_.fw_status;
+                break;
+            case MTIA_REG_FW_VERSION:
+                *val = r_.fw_version;
+                break;
+            case MTIA_REG_FW_HEARTBEAT:
+                *val = r_.fw_heartbeat;
+                break;
+            case MTIA_REG_FW_TRAP_CAUSE:
+                *val = r_.fw_trap_cause;
+                break;
+            case MTIA_REG_FW_TRAP_PC:
+                *val = r_.fw_trap_pc;
+                break;
+            case MTIA_REG_FW_TRAP_TVAL:
+                *val = r_.fw_trap_tval;
+                break;
+            case MTIA_REG_FW_LOG_ADDR:
+                *val = r_.fw_log_addr;
+                break;
+            case MTIA_REG_FW_LOG_SIZE:
+                *val = r_.fw_log_size;
+                break;
+            case MTIA_REG_FW_INSTRET_LO:
+                *val = static_cast<uint32_t>(instret_.load());
+                break;
+            case MTIA_REG_FW_INSTRET_HI:
+                *val = static_cast<uint32_t>(instret_.load() >> 32);
+                break;
+            case MTIA_REG_MBOX_DOORBELL:
+                *val = r_.mbox_doorbell;
+                break;
+            default:
+                return false;
         }
         return true;
     }
 
     // Host writes except the two that start or stop the core. mu_ held.
-    void write_reg(uint64_t off, uint32_t val) {
+    void write_reg(uint64_t off, uint32_t val)
+    {
         if (in_mbox(off, MTIA_REG_MBOX_CMD)) {
             r_.mbox_cmd[(off - MTIA_REG_MBOX_CMD) / 4] = val;
             return;
         }
         switch (off) {
-        case MTIA_REG_SCRATCH:
-            r_.scratch = val;
-            return;
-        case MTIA_REG_RESET:  // the key was handled by the caller
-            flag_error(MTIA_ERR_BAD_WRITE, off);
-            guest_error("mtia: bad reset key written at 0x%llx", off);
-            return;
-        case MTIA_REG_FW_BOOT:  // likewise
-            flag_error(MTIA_ERR_BAD_WRITE, off);
-            guest_error("mtia: bad firmware boot key written at 0x%llx", off);
-            return;
-        case MTIA_REG_IRQ_STATUS:
-            r_.irq_status &= ~val;
-            return;
-        case MTIA_REG_IRQ_MASK: {
-            uint32_t unmasked = r_.irq_mask & ~val;
-            r_.irq_mask = val & MTIA_IRQ_ALL;
-            update_irq(unmasked);  // a pending cause fires when unmasked
-            return;
-        }
-        case MTIA_REG_IRQ_TEST:
-            if (val & 1) set_irq(MTIA_IRQ_TEST);
-            return;
-        case MTIA_REG_ERR_STATUS:
-            r_.err_status &= ~val;
-            return;
-        case MTIA_REG_FW_STAGE_LO:
-            r_.fw_stage_lo = val;
-            return;
-        case MTIA_REG_FW_STAGE_HI:
-            r_.fw_stage_hi = val;
-            return;
-        case MTIA_REG_FW_STAGE_SIZE:
-            r_.fw_stage_size = val;
-            return;
-        case MTIA_REG_MBOX_DOORBELL:
-            if (val & 1) set_doorbell(1);
-            return;
-        case MTIA_REG_TEL_POWER_CAP: {
-            std::lock_guard<std::mutex> t(tel_mu_);
-            if (tel_.set_power_cap_mw(val)) return;
-            flag_error(MTIA_ERR_BAD_WRITE, off);
-            guest_error("mtia: power limit %llu mW out of range", val);
-            return;
-        }
-        case MTIA_REG_TEL_ECC_INJECT: {
-            std::lock_guard<std::mutex> t(tel_mu_);
-            tel_.inject_ecc(val & MTIA_TEL_ECC_INJECT_UNCORR, val & MTIA_TEL_ECC_INJECT_COUNT);
-            return;
-        }
-        default: {
-            uint32_t dummy;
-            if (read_reg(off, &dummy)) {
+            case MTIA_REG_SCRATCH:
+                r_.scratch = val;
+                return;
+            case MTIA_REG_RESET:  // the key was handled by the caller
                 flag_error(MTIA_ERR_BAD_WRITE, off);
-                guest_error("mtia: write to read-only register 0x%llx", off);
-            } else {
-                flag_error(MTIA_ERR_BAD_OFFSET, off);
-                guest_error("mtia: write to unmapped offset 0x%llx", off);
+                guest_error("mtia: bad reset key written at 0x%llx", off);
+                return;
+            case MTIA_REG_FW_BOOT:  // likewise
+                flag_error(MTIA_ERR_BAD_WRITE, off);
+                guest_error("mtia: bad firmware boot key written at 0x%llx", off);
+                return;
+            case MTIA_REG_IRQ_STATUS:
+                r_.irq_status &= ~val;
+                return;
+            case MTIA_REG_IRQ_MASK: {
+                uint32_t unmasked = r_.irq_mask & ~val;
+                r_.irq_mask = val & MTIA_IRQ_ALL;
+                update_irq(unmasked);  // a pending cause fires when unmasked
+                return;
             }
-            return;
-        }
+            case MTIA_REG_IRQ_TEST:
+                if (val & 1) set_irq(MTIA_IRQ_TEST);
+                return;
+            case MTIA_REG_ERR_STATUS:
+                r_.err_status &= ~val;
+                return;
+            case MTIA_REG_FW_STAGE_LO:
+                r_.fw_stage_lo = val;
+                return;
+            case MTIA_REG_FW_STAGE_HI:
+                r_.fw_stage_hi = val;
+                return;
+            case MTIA_REG_FW_STAGE_SIZE:
+                r_.fw_stage_size = val;
+                return;
+            case MTIA_REG_MBOX_DOORBELL:
+                if (val & 1) set_doorbell(1);
+                return;
+            case MTIA_REG_TEL_POWER_CAP: {
+                std::lock_guard<std::mutex> t(tel_mu_);
+                if (tel_.set_power_cap_mw(val)) return;
+                flag_error(MTIA_ERR_BAD_WRITE, off);
+                guest_error("mtia: power limit %llu mW out of range", val);
+                return;
+            }
+            case MTIA_REG_TEL_ECC_INJECT: {
+                std::lock_guard<std::mutex> t(tel_mu_);
+                tel_.inject_ecc(val & MTIA_TEL_ECC_INJECT_UNCORR, val & MTIA_TEL_ECC_INJECT_COUNT);
+                return;
+            }
+            default: {
+                uint32_t dummy;
+                if (read_reg(off, &dummy)) {
+                    flag_error(MTIA_ERR_BAD_WRITE, off);
+                    guest_error("mtia: write to read-only register 0x%llx", off);
+                } else {
+                    flag_error(MTIA_ERR_BAD_OFFSET, off);
+                    guest_error("mtia: write to unmapped offset 0x%llx", off);
+                }
+                return;
+            }
         }
     }
 
     // ---- telemetry (mtia_telemetry.h) --------------------------------------
     // MTIA_REG_TEL_* reads. mu_ held; takes tel_mu_ (a leaf).
-    bool read_tel(uint64_t off, uint32_t *val) {
+    bool read_tel(uint64_t off, uint32_t *val)
+    {
         std::lock_guard<std::mutex> t(tel_mu_);
         const mtia::TelemetryParams &p = tel_.params();
         switch (off) {
-        case MTIA_REG_TEL_VERSION:       *val = MTIA_TEL_VERSION; break;
-        case MTIA_REG_TEL_TEMP:          *val = static_cast<uint32_t>(tel_.temp_mc()); break;
-        case MTIA_REG_TEL_TEMP_SLOWDOWN: *val = static_cast<uint32_t>(p.slowdown_c * 1000); break;
-        case MTIA_REG_TEL_TEMP_SHUTDOWN: *val = static_cast<uint32_t>(p.shutdown_c * 1000); break;
-        case MTIA_REG_TEL_POWER:         *val = tel_.power_mw(); break;
-        case MTIA_REG_TEL_POWER_AVG:     *val = tel_.power_avg_mw(); break;
-        case MTIA_REG_TEL_POWER_CAP:     *val = tel_.power_cap_mw(); break;
-        case MTIA_REG_TEL_POWER_CAP_MIN: *val = p.cap_min_mw; break;
-        case MTIA_REG_TEL_POWER_CAP_MAX: *val = p.cap_max_mw; break;
-        case MTIA_REG_TEL_ENERGY_LO:     *val = tel_.read_energy_lo(); break;
-        case MTIA_REG_TEL_ENERGY_HI:     *val = tel_.read_energy_hi(); break;
-        case MTIA_REG_TEL_CLK:           *val = tel_.clk_mhz(); break;
-        case MTIA_REG_TEL_CLK_MAX:       *val = p.clk_max_mhz; break;
-        case MTIA_REG_TEL_CLK_MIN:       *val = p.clk_min_mhz; break;
-        case MTIA_REG_TEL_THROTTLE:      *val = tel_.throttle(); break;
-        case MTIA_REG_TEL_UTIL_CC:       *val = tel_.util_permille(mtia::Engine::kCc); break;
-        case MTIA_REG_TEL_UTIL_DMA:      *val = tel_.util_permille(mtia::Engine::kDma); break;
-        case MTIA_REG_TEL_UTIL_PE:       *val = tel_.util_permille(mtia::Engine::kPe); break;
-        case MTIA_REG_TEL_WINDOW_MS:     *val = tel_.window_ms(); break;
-        case MTIA_REG_TEL_ECC_CORR:      *val = tel_.ecc_corrected(); break;
-        case MTIA_REG_TEL_ECC_UNCORR:    *val = tel_.ecc_uncorrected(); break;
-        case MTIA_REG_TEL_ECC_INJECT:    *val = 0; break;
-        case MTIA_REG_TEL_SERIAL_LO:     *val = static_cast<uint32_t>(cfg.serial); break;
-        case MTIA_REG_TEL_SERIAL_HI:     *val = static_cast<uint32_t>(cfg.serial >> 32); break;
-        default:                         return false;
+            case MTIA_REG_TEL_VERSION:
+                *val = MTIA_TEL_VERSION;
+                break;
+            case MTIA_REG_TEL_TEMP:
+                *val = static_cast<uint32_t>(tel_.temp_mc());
+                break;
+            case MTIA_REG_TEL_TEMP_SLOWDOWN:
+                *val = static_cast<uint32_t>(p.slowdown_c * 1000);
+                break;
+            case MTIA_REG_TEL_TEMP_SHUTDOWN:
+                *val = static_cast<uint32_t>(p.shutdown_c * 1000);
+                break;
+            case MTIA_REG_TEL_POWER:
+                *val = tel_.power_mw();
+                break;
+            case MTIA_REG_TEL_POWER_AVG:
+                *val = tel_.power_avg_mw();
+                break;
+            case MTIA_REG_TEL_POWER_CAP:
+                *val = tel_.power_cap_mw();
+                break;
+            case MTIA_REG_TEL_POWER_CAP_MIN:
+                *val = p.cap_min_mw;
+                break;
+            case MTIA_REG_TEL_POWER_CAP_MAX:
+                *val = p.cap_max_mw;
+                break;
+            case MTIA_REG_TEL_ENERGY_LO:
+                *val = tel_.read_energy_lo();
+                break;
+            case MTIA_REG_TEL_ENERGY_HI:
+                *val = tel_.read_energy_hi();
+                break;
+            case MTIA_REG_TEL_CLK:
+                *val = tel_.clk_mhz();
+                break;
+            case MTIA_REG_TEL_CLK_MAX:
+                *val = p.clk_max_mhz;
+                break;
+            case MTIA_REG_TEL_CLK_MIN:
+                *val = p.clk_min_mhz;
+                break;
+            case MTIA_REG_TEL_THROTTLE:
+                *val = tel_.throttle();
+                break;
+            case MTIA_REG_TEL_UTIL_CC:
+                *val = tel_.util_permille(mtia::Engine::kCc);
+                break;
+            case MTIA_REG_TEL_UTIL_DMA:
+                *val = tel_.util_permille(mtia::Engine::kDma);
+                break;
+            case MTIA_REG_TEL_UTIL_PE:
+                *val = tel_.util_permille(mtia::Engine::kPe);
+                break;
+            case MTIA_REG_TEL_WINDOW_MS:
+                *val = tel_.window_ms();
+                break;
+            case MTIA_REG_TEL_ECC_CORR:
+                *val = tel_.ecc_corrected();
+                break;
+            case MTIA_REG_TEL_ECC_UNCORR:
+                *val = tel_.ecc_uncorrected();
+                break;
+            case MTIA_REG_TEL_ECC_INJECT:
+                *val = 0;
+                break;
+            case MTIA_REG_TEL_SERIAL_LO:
+                *val = static_cast<uint32_t>(cfg.serial);
+                break;
+            case MTIA_REG_TEL_SERIAL_HI:
+                *val = static_cast<uint32_t>(cfg.serial >> 32);
+                break;
+            default:
+                return false;
         }
         return true;
     }
 
-    mtia::EngineBusy engine_busy() const {
+    mtia::EngineBusy engine_busy() const
+    {
         mtia::EngineBusy b;
         b.ns[static_cast<unsigned>(mtia::Engine::kCc)] = cc_busy_ns_.load();
         b.ns[static_cast<unsigned>(mtia::Engine::kDma)] = queues_->dma_busy_ns();
@@ -397,49 +537,50 @@ struct mtia_core final : public mtia::rv32::Bus, public mtia::QueueHost {
     // The telemetry thread: advances the model on the host's clock, so it
     // runs whether or not anyone reads it (and while the VM is stopped: the
     // board stays powered and cools down).
-    void telemetry_main() {
+    void telemetry_main()
+    {
         const auto period = std::chrono::milliseconds(MTIA_TEL_SAMPLE_MS);
         std::unique_lock<std::mutex> l(tel_mu_);
-        while (!tel_cv_.wait_for(l, period, [this] { return tel_quit_; }))
-            tel_.advance(host_ns(), engine_busy());
+        while (!tel_cv_.wait_for(l, period, [this] { return tel_quit_; })) tel_.advance(host_ns(), engine_busy());
     }
 
     // ---- firmware view (rv32::Bus), called on the control-core thread ----
-    std::vector<RamRegion> ram_regions() override {
+    std::vector<RamRegion> ram_regions() override
+    {
         std::vector<RamRegion> r;
         r.push_back(RamRegion{MTIA_CC_SRAM_BASE, MTIA_CC_SRAM_SIZE, sram_.data(), true, true});
         if (devmem_) {
             uint64_t window = std::min<uint64_t>(devmem_size_, MTIA_CC_DEVMEM_WINDOW) & ~uint64_t{3};
             if (window)
-                r.push_back(RamRegion{MTIA_CC_DEVMEM_BASE, static_cast<uint32_t>(window), devmem_,
-                                      true, false});
+                r.push_back(RamRegion{MTIA_CC_DEVMEM_BASE, static_cast<uint32_t>(window), devmem_, true, false});
         }
         return r;
     }
 
-    uint64_t mtime() override {
-        auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
-                      std::chrono::steady_clock::now() - epoch_)
-                      .count();
-        uint64_t ticks = static_cast<uint64_t>(
-            static_cast<unsigned __int128>(ns) * MTIA_CC_TIMEBASE_HZ / 1'000'000'000u);
+    uint64_t mtime() override
+    {
+        auto ns =
+            std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - epoch_).count();
+        uint64_t ticks =
+            static_cast<uint64_t>(static_cast<unsigned __int128>(ns) * MTIA_CC_TIMEBASE_HZ / 1'000'000'000u);
         return ticks + mtime_offset_;
     }
 
     void update_mtip() { cpu_.set_mtip(mtime() >= mtimecmp_.load()); }
 
-    bool mmio_read(uint32_t addr, unsigned size, uint32_t *value) override {
+    bool mmio_read(uint32_t addr, unsigned size, uint32_t *value) override
+    {
         instret_.store(cpu_.instret(), std::memory_order_relaxed);  // keep FW_INSTRET fresh
         return fw_read(addr - MTIA_CC_REGS_BASE, size, value);
     }
 
     // Firmware register block access at offset @off (also the test hook).
-    bool fw_read(uint32_t off, unsigned size, uint32_t *value) {
+    bool fw_read(uint32_t off, unsigned size, uint32_t *value)
+    {
         if (off >= MTIA_BAR0_SIZE) return false;
         if (mtia::QueueEngine::fw_owns(off)) return queues_->fw_read(off, size, value);
         if (mtia::QueueEngine::owns(off))
-            return size == 4 && !(off & 3) &&
-                   queues_->host_read(off, value) == mtia::QueueEngine::Access::kOk;
+            return size == 4 && !(off & 3) && queues_->host_read(off, value) == mtia::QueueEngine::Access::kOk;
         if (in_mbox(off, MTIA_REG_MBOX_CMD) || in_mbox(off, MTIA_REG_MBOX_RESP)) {
             // The message buffers are byte-addressable for firmware.
             uint32_t word;
@@ -453,24 +594,37 @@ struct mtia_core final : public mtia::rv32::Bus, public mtia::QueueHost {
         }
         if (size != 4) return false;
         switch (off) {
-        case MTIA_CC_REG_MTIME_LO: *value = static_cast<uint32_t>(mtime()); return true;
-        case MTIA_CC_REG_MTIME_HI: *value = static_cast<uint32_t>(mtime() >> 32); return true;
-        case MTIA_CC_REG_MTIMECMP_LO: *value = static_cast<uint32_t>(mtimecmp_.load()); return true;
-        case MTIA_CC_REG_MTIMECMP_HI: *value = static_cast<uint32_t>(mtimecmp_.load() >> 32); return true;
-        case MTIA_CC_REG_MBOX_POST:
-        case MTIA_CC_REG_EVENT: *value = 0; return true;
-        default: break;
+            case MTIA_CC_REG_MTIME_LO:
+                *value = static_cast<uint32_t>(mtime());
+                return true;
+            case MTIA_CC_REG_MTIME_HI:
+                *value = static_cast<uint32_t>(mtime() >> 32);
+                return true;
+            case MTIA_CC_REG_MTIMECMP_LO:
+                *value = static_cast<uint32_t>(mtimecmp_.load());
+                return true;
+            case MTIA_CC_REG_MTIMECMP_HI:
+                *value = static_cast<uint32_t>(mtimecmp_.load() >> 32);
+                return true;
+            case MTIA_CC_REG_MBOX_POST:
+            case MTIA_CC_REG_EVENT:
+                *value = 0;
+                return true;
+            default:
+                break;
         }
         Locked l(*this);
         return read_reg(off, value);
     }
 
-    bool mmio_write(uint32_t addr, unsigned size, uint32_t value) override {
+    bool mmio_write(uint32_t addr, unsigned size, uint32_t value) override
+    {
         instret_.store(cpu_.instret(), std::memory_order_relaxed);
         return fw_write(addr - MTIA_CC_REGS_BASE, size, value);
     }
 
-    bool fw_write(uint32_t off, unsigned size, uint32_t value) {
+    bool fw_write(uint32_t off, unsigned size, uint32_t value)
+    {
         if (off >= MTIA_BAR0_SIZE) return false;
         if (mtia::QueueEngine::fw_owns(off)) return queues_->fw_write(off, size, value);
         if (in_mbox(off, MTIA_REG_MBOX_RESP)) {
@@ -483,43 +637,54 @@ struct mtia_core final : public mtia::rv32::Bus, public mtia::QueueHost {
         }
         if (size != 4) return false;
         switch (off) {
-        case MTIA_CC_REG_MTIMECMP_LO:
-            mtimecmp_.store((mtimecmp_.load() & ~uint64_t{0xffffffff}) | value);
-            update_mtip();
-            return true;
-        case MTIA_CC_REG_MTIMECMP_HI:
-            mtimecmp_.store((mtimecmp_.load() & 0xffffffff) | uint64_t{value} << 32);
-            update_mtip();
-            return true;
-        default:
-            break;
+            case MTIA_CC_REG_MTIMECMP_LO:
+                mtimecmp_.store((mtimecmp_.load() & ~uint64_t{0xffffffff}) | value);
+                update_mtip();
+                return true;
+            case MTIA_CC_REG_MTIMECMP_HI:
+                mtimecmp_.store((mtimecmp_.load() & 0xffffffff) | uint64_t{value} << 32);
+                update_mtip();
+                return true;
+            default:
+                break;
         }
         Locked l(*this);
         switch (off) {
-        case MTIA_REG_FW_STATUS:
-            if (value != r_.fw_status) {
-                r_.fw_status = value;
-                set_irq(MTIA_IRQ_FW_EVENT);
-            }
-            return true;
-        case MTIA_REG_FW_VERSION: r_.fw_version = value; return true;
-        case MTIA_REG_FW_HEARTBEAT: r_.fw_heartbeat = value; return true;
-        case MTIA_REG_FW_LOG_ADDR: r_.fw_log_addr = value; return true;
-        case MTIA_REG_FW_LOG_SIZE: r_.fw_log_size = value; return true;
-        case MTIA_REG_MBOX_DOORBELL: set_doorbell(r_.mbox_doorbell & ~value); return true;
-        case MTIA_CC_REG_MBOX_POST:
-            if (value & 1) set_irq(MTIA_IRQ_MBOX);
-            return true;
-        case MTIA_CC_REG_EVENT:
-            if (value & 1) set_irq(MTIA_IRQ_FW_EVENT);
-            return true;
-        default:
-            return false;  // host-only or read-only: store access fault
+            case MTIA_REG_FW_STATUS:
+                if (value != r_.fw_status) {
+                    r_.fw_status = value;
+                    set_irq(MTIA_IRQ_FW_EVENT);
+                }
+                return true;
+            case MTIA_REG_FW_VERSION:
+                r_.fw_version = value;
+                return true;
+            case MTIA_REG_FW_HEARTBEAT:
+                r_.fw_heartbeat = value;
+                return true;
+            case MTIA_REG_FW_LOG_ADDR:
+                r_.fw_log_addr = value;
+                return true;
+            case MTIA_REG_FW_LOG_SIZE:
+                r_.fw_log_size = value;
+                return true;
+            case MTIA_REG_MBOX_DOORBELL:
+                set_doorbell(r_.mbox_doorbell & ~value);
+                return true;
+            case MTIA_CC_REG_MBOX_POST:
+                if (value & 1) set_irq(MTIA_IRQ_MBOX);
+                return true;
+            case MTIA_CC_REG_EVENT:
+                if (value & 1) set_irq(MTIA_IRQ_FW_EVENT);
+                return true;
+            default:
+                return false;  // host-only or read-only: store access fault
         }
     }
 
     // ---- the control-core thread ------------------------------------------
-    void thread_main() {
+    void thread_main()
+    {
         for (;;) {
             if (quit_.load()) return;
             update_mtip();
@@ -528,28 +693,29 @@ struct mtia_core final : public mtia::rv32::Bus, public mtia::QueueHost {
             cc_busy_ns_ += host_ns() - t0;  // time not asleep in WFI (telemetry)
             instret_.store(cpu_.instret());
             switch (r.reason) {
-            case StopReason::kBudget:
-            case StopReason::kStopped:
-                break;
-            case StopReason::kWaitForInterrupt:
-                cpu_.wait_for_interrupt(sleep_time());
-                break;
-            case StopReason::kHaltedOnTrap: {
-                Locked l(*this);
-                running_ = false;
-                r_.fw_boot_status = MTIA_BOOT_HALTED;
-                r_.fw_trap_cause = r.cause;
-                r_.fw_trap_pc = r.pc;
-                r_.fw_trap_tval = r.tval;
-                set_irq(MTIA_IRQ_FW_EVENT);
-                return;
-            }
+                case StopReason::kBudget:
+                case StopReason::kStopped:
+                    break;
+                case StopReason::kWaitForInterrupt:
+                    cpu_.wait_for_interrupt(sleep_time());
+                    break;
+                case StopReason::kHaltedOnTrap: {
+                    Locked l(*this);
+                    running_ = false;
+                    r_.fw_boot_status = MTIA_BOOT_HALTED;
+                    r_.fw_trap_cause = r.cause;
+                    r_.fw_trap_pc = r.pc;
+                    r_.fw_trap_tval = r.tval;
+                    set_irq(MTIA_IRQ_FW_EVENT);
+                    return;
+                }
             }
         }
     }
 
     // How long a WFI may sleep: until the timer deadline, at most kMaxSleep.
-    std::chrono::nanoseconds sleep_time() {
+    std::chrono::nanoseconds sleep_time()
+    {
         uint64_t now = mtime(), cmp = mtimecmp_.load();
         if (cmp <= now) return kMaxSleep;  // MTIP already high (and not enabled)
         uint64_t ticks = cmp - now;
@@ -559,14 +725,16 @@ struct mtia_core final : public mtia::rv32::Bus, public mtia::QueueHost {
     }
 
     // ctl_mu_ held, thread not running.
-    void start_thread() {
+    void start_thread()
+    {
         quit_.store(false);
         ran_.store(true);
         thread_ = std::thread(&mtia_core::thread_main, this);
     }
 
     // ctl_mu_ held, mu_ NOT held. Also joins a thread that ended on a trap.
-    void stop_thread() {
+    void stop_thread()
+    {
         if (!thread_.joinable()) return;
         quit_.store(true);
         cpu_.request_stop();
@@ -575,7 +743,8 @@ struct mtia_core final : public mtia::rv32::Bus, public mtia::QueueHost {
     }
 
     // Start the thread if the core should be running. ctl_mu_ held.
-    void maybe_start() {
+    void maybe_start()
+    {
         bool run;
         {
             std::lock_guard<std::mutex> l(mu_);
@@ -586,25 +755,26 @@ struct mtia_core final : public mtia::rv32::Bus, public mtia::QueueHost {
 
     // ---- boot ROM (mtia_bootrom.cc) ---------------------------------------------
     // ctl_mu_ held, thread stopped; reads guest memory without mu_.
-    uint32_t load_image(uint64_t stage, uint64_t stage_size, uint32_t *entry, uint32_t *flags) {
+    uint32_t load_image(uint64_t stage, uint64_t stage_size, uint32_t *entry, uint32_t *flags)
+    {
         mtia::BootImage img;
-        uint32_t status = mtia::bootrom_load(devmem_, devmem_size_, stage, stage_size,
-                                             sram_.data(), sram_.size(), &img);
+        uint32_t status =
+            mtia::bootrom_load(devmem_, devmem_size_, stage, stage_size, sram_.data(), sram_.size(), &img);
         *entry = img.entry;
         *flags = img.flags;
         return status;
     }
 
     // FW_BOOT written with the key. ctl_mu_ held.
-    void boot() {
+    void boot()
+    {
         uint64_t stage, stage_size;
         {
             Locked l(*this);
             if (running_) {  // the core keeps running the image it has
                 r_.fw_boot_status = MTIA_BOOT_ERR_BUSY;
                 set_irq(MTIA_IRQ_FW_EVENT);
-                guest_error("mtia: firmware boot while the control core runs (0x%llx)",
-                            MTIA_REG_FW_BOOT);
+                guest_error("mtia: firmware boot while the control core runs (0x%llx)", MTIA_REG_FW_BOOT);
                 return;
             }
             stage = uint64_t{r_.fw_stage_hi} << 32 | r_.fw_stage_lo;
@@ -640,11 +810,12 @@ struct mtia_core final : public mtia::rv32::Bus, public mtia::QueueHost {
 
     // ---- snapshot --------------------------------------------------------------
     static constexpr uint16_t kSavedCsrs[] = {
-        mtia::rv32::csr::kMisa,  mtia::rv32::csr::kMstatus, mtia::rv32::csr::kMie,
-        mtia::rv32::csr::kMtvec, mtia::rv32::csr::kMscratch, mtia::rv32::csr::kMepc,
-        mtia::rv32::csr::kMcause, mtia::rv32::csr::kMtval, mtia::rv32::csr::kMcountinhibit};
+        mtia::rv32::csr::kMisa,   mtia::rv32::csr::kMstatus,  mtia::rv32::csr::kMie,
+        mtia::rv32::csr::kMtvec,  mtia::rv32::csr::kMscratch, mtia::rv32::csr::kMepc,
+        mtia::rv32::csr::kMcause, mtia::rv32::csr::kMtval,    mtia::rv32::csr::kMcountinhibit};
 
-    void save(mtia_core_snapshot *s) {  // ctl_mu_ held, thread stopped
+    void save(mtia_core_snapshot *s)
+    {  // ctl_mu_ held, thread stopped
         std::lock_guard<std::mutex> l(mu_);
         s->scratch = r_.scratch;
         s->irq_status = r_.irq_status;
@@ -672,9 +843,8 @@ struct mtia_core final : public mtia::rv32::Bus, public mtia::QueueHost {
         s->cc_mtimecmp = mtimecmp_.load();
         for (unsigned i = 0; i < 32; i++) s->cc_x[i] = cpu_.reg(i);
         s->cc_pc = cpu_.pc();
-        uint32_t *csrs[] = {&s->cc_misa, &s->cc_mstatus, &s->cc_mie, &s->cc_mtvec,
-                            &s->cc_mscratch, &s->cc_mepc, &s->cc_mcause, &s->cc_mtval,
-                            &s->cc_mcountinhibit};
+        uint32_t *csrs[] = {&s->cc_misa, &s->cc_mstatus, &s->cc_mie,   &s->cc_mtvec,        &s->cc_mscratch,
+                            &s->cc_mepc, &s->cc_mcause,  &s->cc_mtval, &s->cc_mcountinhibit};
         for (size_t i = 0; i < std::size(kSavedCsrs); i++) cpu_.read_csr(kSavedCsrs[i], csrs[i]);
         s->cc_cycle = cpu_.cycle();
         s->cc_instret = cpu_.instret();
@@ -688,18 +858,19 @@ struct mtia_core final : public mtia::rv32::Bus, public mtia::QueueHost {
         s->tel_ecc_uncorrected = ts.ecc_uncorrected;
     }
 
-    static mtia::TelemetryState tel_state_of(const mtia_core_snapshot *s) {
-        return mtia::TelemetryState{static_cast<int32_t>(s->tel_temp_mc), s->tel_power_cap_mw,
-                                    s->tel_energy_mj, s->tel_ecc_corrected,
-                                    s->tel_ecc_uncorrected};
+    static mtia::TelemetryState tel_state_of(const mtia_core_snapshot *s)
+    {
+        return mtia::TelemetryState{static_cast<int32_t>(s->tel_temp_mc), s->tel_power_cap_mw, s->tel_energy_mj,
+                                    s->tel_ecc_corrected, s->tel_ecc_uncorrected};
     }
 
-    static bool valid_boot_status(uint32_t v) {
-        return v <= MTIA_BOOT_HALTED ||
-               (v >= MTIA_BOOT_ERR_BAD_STAGE && v <= MTIA_BOOT_ERR_BUSY);
+    static bool valid_boot_status(uint32_t v)
+    {
+        return v <= MTIA_BOOT_HALTED || (v >= MTIA_BOOT_ERR_BAD_STAGE && v <= MTIA_BOOT_ERR_BUSY);
     }
 
-    void load(const mtia_core_snapshot *s) {  // ctl_mu_ held, thread stopped, s valid
+    void load(const mtia_core_snapshot *s)
+    {  // ctl_mu_ held, thread stopped, s valid
         queues_->reset();
         queues_->load(s);
         Locked l(*this);
@@ -733,9 +904,8 @@ struct mtia_core final : public mtia::rv32::Bus, public mtia::QueueHost {
         cpu_.invalidate_code(MTIA_CC_SRAM_BASE, MTIA_CC_SRAM_SIZE);
         for (unsigned i = 1; i < 32; i++) cpu_.set_reg(i, s->cc_x[i]);
         cpu_.set_pc(s->cc_pc);
-        const uint32_t csrs[] = {s->cc_misa, s->cc_mstatus, s->cc_mie, s->cc_mtvec,
-                                 s->cc_mscratch, s->cc_mepc, s->cc_mcause, s->cc_mtval,
-                                 s->cc_mcountinhibit};
+        const uint32_t csrs[] = {s->cc_misa, s->cc_mstatus, s->cc_mie,   s->cc_mtvec,        s->cc_mscratch,
+                                 s->cc_mepc, s->cc_mcause,  s->cc_mtval, s->cc_mcountinhibit};
         for (size_t i = 0; i < std::size(kSavedCsrs); i++) cpu_.write_csr(kSavedCsrs[i], csrs[i]);
         using namespace mtia::rv32::csr;
         cpu_.write_csr(kMcycle, static_cast<uint32_t>(s->cc_cycle));
@@ -754,25 +924,25 @@ struct mtia_core final : public mtia::rv32::Bus, public mtia::QueueHost {
     std::mutex ctl_mu_;
     std::mutex mu_;
     Regs r_{};
-    bool running_ = false;           // mu_: firmware accepted and not halted
-    bool vm_running_ = true;         // ctl_mu_
-    bool raise_pending_ = false;     // mu_
-    std::string err_pending_;        // mu_
-    uint8_t *devmem_ = nullptr;      // changed only with the thread stopped
+    bool running_ = false;        // mu_: firmware accepted and not halted
+    bool vm_running_ = true;      // ctl_mu_
+    bool raise_pending_ = false;  // mu_
+    std::string err_pending_;     // mu_
+    uint8_t *devmem_ = nullptr;   // changed only with the thread stopped
     uint64_t devmem_size_ = 0;
-    std::vector<uint8_t> sram_;      // the control core's SRAM
-    Cpu cpu_;                        // after sram_: its constructor maps it
+    std::vector<uint8_t> sram_;  // the control core's SRAM
+    Cpu cpu_;                    // after sram_: its constructor maps it
     std::chrono::steady_clock::time_point epoch_;
-    uint64_t mtime_offset_ = 0;      // changed only with the thread stopped
+    uint64_t mtime_offset_ = 0;  // changed only with the thread stopped
     std::atomic<uint64_t> mtimecmp_{~uint64_t{0}};
     std::atomic<uint64_t> instret_{0};  // published by the thread (per slice, per MMIO)
     std::atomic<bool> quit_{false};
-    std::atomic<bool> ran_{false};   // the thread ran since set_vm_running last asked
-    std::thread thread_;             // ctl_mu_
-    std::mutex meip_mu_;             // leaf: orders MEIP updates
+    std::atomic<bool> ran_{false};  // the thread ran since set_vm_running last asked
+    std::thread thread_;            // ctl_mu_
+    std::mutex meip_mu_;            // leaf: orders MEIP updates
     std::atomic<bool> mbox_bell_{false};
     std::atomic<uint64_t> cc_busy_ns_{0};  // control core time outside WFI
-    std::mutex tel_mu_;              // leaf: guards tel_, tel_quit_
+    std::mutex tel_mu_;                    // leaf: guards tel_, tel_quit_
     std::condition_variable tel_cv_;
     mtia::Telemetry tel_;
     bool tel_quit_ = false;
@@ -793,16 +963,14 @@ void mtia_core_config_default(struct mtia_core_config *cfg)
     cfg->revision = MTIA_PCI_REVISION;
 }
 
-int mtia_core_config_validate(const struct mtia_core_config *cfg, char *err,
-                              size_t errlen)
+int mtia_core_config_validate(const struct mtia_core_config *cfg, char *err, size_t errlen)
 {
     const char *why = nullptr;
     if (cfg->pe_rows < 1 || cfg->pe_rows > 64) {
         why = "pe-rows must be between 1 and 64";
     } else if (cfg->pe_cols < 1 || cfg->pe_cols > 64) {
         why = "pe-cols must be between 1 and 64";
-    } else if (!is_pow2(cfg->sram_bytes) || cfg->sram_bytes < (1ull << 20) ||
-               cfg->sram_bytes > (1ull << 30)) {
+    } else if (!is_pow2(cfg->sram_bytes) || cfg->sram_bytes < (1ull << 20) || cfg->sram_bytes > (1ull << 30)) {
         why = "sram-size must be a power of two between 1M and 1G";
     } else if (!is_pow2(cfg->devmem_bytes) || cfg->devmem_bytes < MTIA_MIN_DEVMEM_BYTES ||
                cfg->devmem_bytes > MTIA_MAX_DEVMEM_BYTES) {
@@ -821,9 +989,7 @@ int mtia_core_config_validate(const struct mtia_core_config *cfg, char *err,
     return -1;
 }
 
-struct mtia_core *mtia_core_new(const struct mtia_core_config *cfg,
-                                const struct mtia_core_host_ops *ops,
-                                void *opaque)
+struct mtia_core *mtia_core_new(const struct mtia_core_config *cfg, const struct mtia_core_host_ops *ops, void *opaque)
 {
     if (mtia_core_config_validate(cfg, nullptr, 0) != 0) {
         return nullptr;
@@ -852,10 +1018,14 @@ const char *mtia_core_opcode_name(uint32_t opcode)
 const char *mtia_core_trace_source_name(uint32_t source)
 {
     switch (source) {
-    case MTIA_CORE_TRACE_BY_FIRMWARE: return "firmware";
-    case MTIA_CORE_TRACE_BY_ENGINE: return "engine";
-    case MTIA_CORE_TRACE_BY_RING: return "ring";
-    default: return "?";
+        case MTIA_CORE_TRACE_BY_FIRMWARE:
+            return "firmware";
+        case MTIA_CORE_TRACE_BY_ENGINE:
+            return "engine";
+        case MTIA_CORE_TRACE_BY_RING:
+            return "ring";
+        default:
+            return "?";
     }
 }
 
@@ -885,8 +1055,7 @@ uint64_t mtia_core_mmio_read(struct mtia_core *core, uint64_t offset, unsigned s
     return val;
 }
 
-void mtia_core_mmio_write(struct mtia_core *core, uint64_t offset, uint64_t value,
-                          unsigned size)
+void mtia_core_mmio_write(struct mtia_core *core, uint64_t offset, uint64_t value, unsigned size)
 {
     if (size == 4 && offset == MTIA_REG_RESET && value == MTIA_RESET_KEY) {
         std::lock_guard<std::mutex> ctl(core->ctl_mu_);
@@ -904,19 +1073,20 @@ void mtia_core_mmio_write(struct mtia_core *core, uint64_t offset, uint64_t valu
         if (a == mtia::QueueEngine::Access::kOk) return;
         mtia_core::Locked l(*core);
         switch (a) {
-        case mtia::QueueEngine::Access::kBadWrite:
-            core->flag_error(MTIA_ERR_BAD_WRITE, offset);
-            core->guest_error("mtia: queue register write refused at 0x%llx (read-only, "
-                              "queue enabled, or a bad value)", offset);
-            break;
-        case mtia::QueueEngine::Access::kBadDoorbell:
-            core->guest_error("mtia: doorbell value out of range at 0x%llx (STATUS_BAD_DB)",
-                              offset);
-            break;
-        default:
-            core->flag_error(MTIA_ERR_BAD_OFFSET, offset);
-            core->guest_error("mtia: write to unmapped offset 0x%llx", offset);
-            break;
+            case mtia::QueueEngine::Access::kBadWrite:
+                core->flag_error(MTIA_ERR_BAD_WRITE, offset);
+                core->guest_error(
+                    "mtia: queue register write refused at 0x%llx (read-only, "
+                    "queue enabled, or a bad value)",
+                    offset);
+                break;
+            case mtia::QueueEngine::Access::kBadDoorbell:
+                core->guest_error("mtia: doorbell value out of range at 0x%llx (STATUS_BAD_DB)", offset);
+                break;
+            default:
+                core->flag_error(MTIA_ERR_BAD_OFFSET, offset);
+                core->guest_error("mtia: write to unmapped offset 0x%llx", offset);
+                break;
         }
         return;
     }
@@ -983,12 +1153,10 @@ int mtia_core_load(struct mtia_core *core, const struct mtia_core_snapshot *snap
     if (snap->err_addr >= MTIA_BAR0_SIZE) {
         return -1;
     }
-    if (!mtia_core::valid_boot_status(snap->fw_boot_status) || snap->mbox_doorbell > 1 ||
-        snap->cc_running > 1) {
+    if (!mtia_core::valid_boot_status(snap->fw_boot_status) || snap->mbox_doorbell > 1 || snap->cc_running > 1) {
         return -1;
     }
-    if (snap->cc_running && snap->fw_boot_status != MTIA_BOOT_RUNNING &&
-        snap->fw_boot_status != MTIA_BOOT_ERR_BUSY) {
+    if (snap->cc_running && snap->fw_boot_status != MTIA_BOOT_RUNNING && snap->fw_boot_status != MTIA_BOOT_ERR_BUSY) {
         return -1;
     }
     if (!mtia::QueueEngine::snapshot_valid(snap)) {
@@ -1005,8 +1173,7 @@ int mtia_core_load(struct mtia_core *core, const struct mtia_core_snapshot *snap
     return 0;
 }
 
-void mtia_core_get_queue_stats(struct mtia_core *core, unsigned q,
-                               struct mtia_core_queue_stats *out)
+void mtia_core_get_queue_stats(struct mtia_core *core, unsigned q, struct mtia_core_queue_stats *out)
 {
     core->queues_->stats(q, out);
 }

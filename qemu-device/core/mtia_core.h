@@ -39,7 +39,7 @@ struct mtia_core_config {
     uint64_t devmem_bytes;
     uint32_t msix_vectors;
     uint32_t revision;
-    uint64_t serial;        /* MTIA_REG_TEL_SERIAL_*; any value (glue: docs/telemetry.md) */
+    uint64_t serial; /* MTIA_REG_TEL_SERIAL_*; any value (glue: docs/telemetry.md) */
 };
 
 /* Side effects the core asks of its host. Any pointer may be NULL. */
@@ -77,12 +77,12 @@ typedef void (*mtia_core_trace_fn)(void *opaque, const struct mtia_core_trace_ev
 enum mtia_core_trace_kind {
     MTIA_CORE_TRACE_DOORBELL_SQ = 1, /* host rang SQ_TAIL: value = the tail */
     MTIA_CORE_TRACE_DOORBELL_CQ,     /* host rang CQ_HEAD: value = the head */
-    MTIA_CORE_TRACE_FETCH,       /* firmware fetched SQ[slot]: cid, opcode;
+    MTIA_CORE_TRACE_FETCH,           /* firmware fetched SQ[slot]: cid, opcode;
                                     value = the SQ head after it */
-    MTIA_CORE_TRACE_DISPATCH,    /* handed to the queue's engine: cid, opcode */
-    MTIA_CORE_TRACE_CQE,         /* CQE written to CQ[slot]: cid, status,
+    MTIA_CORE_TRACE_DISPATCH,        /* handed to the queue's engine: cid, opcode */
+    MTIA_CORE_TRACE_CQE,             /* CQE written to CQ[slot]: cid, status,
                                     value = result */
-    MTIA_CORE_TRACE_CMD_ERROR,   /* a command failed (source says who found
+    MTIA_CORE_TRACE_CMD_ERROR,       /* a command failed (source says who found
                                     it): cid, opcode, status, value = result;
                                     for RING, cid and opcode are unknown (0)
                                     and slot is the ring slot */
@@ -97,14 +97,14 @@ enum mtia_core_trace_source {
 };
 
 struct mtia_core_trace_event {
-    uint32_t kind;      /* enum mtia_core_trace_kind */
+    uint32_t kind; /* enum mtia_core_trace_kind */
     uint32_t queue;
     uint32_t cid;
-    uint32_t opcode;    /* MTIA_CMD_* (FETCH, DISPATCH, CMD_ERROR) */
-    uint32_t status;    /* MTIA_CQE_* (CQE, CMD_ERROR) */
-    uint32_t source;    /* enum mtia_core_trace_source (CMD_ERROR) */
-    uint32_t slot;      /* SQ slot (FETCH, RING errors) or CQ slot (CQE) */
-    uint64_t value;     /* see the kinds */
+    uint32_t opcode; /* MTIA_CMD_* (FETCH, DISPATCH, CMD_ERROR) */
+    uint32_t status; /* MTIA_CQE_* (CQE, CMD_ERROR) */
+    uint32_t source; /* enum mtia_core_trace_source (CMD_ERROR) */
+    uint32_t slot;   /* SQ slot (FETCH, RING errors) or CQ slot (CQE) */
+    uint64_t value;  /* see the kinds */
 };
 
 /* Installs (or with NULL removes) the trace hook; none by default, and
@@ -158,13 +158,12 @@ struct mtia_core_snapshot {
     uint32_t mbox_resp[MTIA_CORE_MBOX_WORDS];
     uint32_t mbox_doorbell;
     /* version 2: the control core */
-    uint32_t cc_running;    /* 1: the core was executing firmware */
-    uint64_t cc_mtime;      /* mtime when saved; continues from here */
+    uint32_t cc_running; /* 1: the core was executing firmware */
+    uint64_t cc_mtime;   /* mtime when saved; continues from here */
     uint64_t cc_mtimecmp;
-    uint32_t cc_x[32];      /* x0..x31 */
+    uint32_t cc_x[32]; /* x0..x31 */
     uint32_t cc_pc;
-    uint32_t cc_mstatus, cc_misa, cc_mie, cc_mtvec, cc_mscratch, cc_mepc,
-             cc_mcause, cc_mtval, cc_mcountinhibit;
+    uint32_t cc_mstatus, cc_misa, cc_mie, cc_mtvec, cc_mscratch, cc_mepc, cc_mcause, cc_mtval, cc_mcountinhibit;
     uint64_t cc_cycle;
     uint64_t cc_instret;
     uint8_t cc_sram[MTIA_CORE_CC_SRAM_BYTES];
@@ -172,14 +171,14 @@ struct mtia_core_snapshot {
      * MTIA_CORE_QS_* below */
     uint32_t q_state[MTIA_CORE_NUM_QUEUES * MTIA_CORE_Q_WORDS];
     uint32_t q_sqe[MTIA_CORE_SQE_WORDS]; /* CC_SQE window */
-    uint32_t q_sqe_valid;   /* 1: CC_SQE holds a fetched, undispatched command */
-    uint32_t q_sqe_queue;   /* its queue */
-    uint32_t q_sqe_head;    /* SQ head after its fetch */
+    uint32_t q_sqe_valid;                /* 1: CC_SQE holds a fetched, undispatched command */
+    uint32_t q_sqe_queue;                /* its queue */
+    uint32_t q_sqe_head;                 /* SQ head after its fetch */
     uint32_t q_fetch_status;
     uint32_t q_select;
     uint32_t q_engine_event;
     /* version 4: board telemetry (tel_power_cap_mw 0: not in the stream) */
-    uint32_t tel_temp_mc;   /* int32 millidegrees C, as MTIA_REG_TEL_TEMP */
+    uint32_t tel_temp_mc; /* int32 millidegrees C, as MTIA_REG_TEL_TEMP */
     uint32_t tel_power_cap_mw;
     uint64_t tel_energy_mj;
     uint32_t tel_ecc_corrected;
@@ -189,43 +188,38 @@ struct mtia_core_snapshot {
 #define MTIA_CORE_QS_SQ_BASE_HI 1
 #define MTIA_CORE_QS_CQ_BASE_LO 2
 #define MTIA_CORE_QS_CQ_BASE_HI 3
-#define MTIA_CORE_QS_SIZE       4
-#define MTIA_CORE_QS_CTRL       5
-#define MTIA_CORE_QS_STATUS     6  /* MTIA_Q_STATUS_* flag bits only */
-#define MTIA_CORE_QS_COALESCE   7
-#define MTIA_CORE_QS_SQ_HEAD    8
-#define MTIA_CORE_QS_SQ_TAIL    9
-#define MTIA_CORE_QS_CQ_HEAD    10
-#define MTIA_CORE_QS_CQ_TAIL    11
-#define MTIA_CORE_QS_PHASE      12
+#define MTIA_CORE_QS_SIZE 4
+#define MTIA_CORE_QS_CTRL 5
+#define MTIA_CORE_QS_STATUS 6 /* MTIA_Q_STATUS_* flag bits only */
+#define MTIA_CORE_QS_COALESCE 7
+#define MTIA_CORE_QS_SQ_HEAD 8
+#define MTIA_CORE_QS_SQ_TAIL 9
+#define MTIA_CORE_QS_CQ_HEAD 10
+#define MTIA_CORE_QS_CQ_TAIL 11
+#define MTIA_CORE_QS_PHASE 12
 /* 13..15 reserved, zero */
 
 /* Per-queue counters (for telemetry), since the queue's last enable. */
 struct mtia_core_queue_stats {
-    uint64_t commands;      /* commands the engine executed */
-    uint64_t completions;   /* CQEs written to the CQ ring */
-    uint64_t bytes;         /* bytes moved or filled */
-    uint64_t busy_ns;       /* time the engine spent executing */
-    uint32_t inflight;      /* Q_INFLIGHT */
-    uint32_t held;          /* completions waiting for CQ room */
+    uint64_t commands;    /* commands the engine executed */
+    uint64_t completions; /* CQEs written to the CQ ring */
+    uint64_t bytes;       /* bytes moved or filled */
+    uint64_t busy_ns;     /* time the engine spent executing */
+    uint32_t inflight;    /* Q_INFLIGHT */
+    uint32_t held;        /* completions waiting for CQ room */
 };
 
 void mtia_core_config_default(struct mtia_core_config *cfg);
 /* 0 if @cfg is usable; else -1 and a one-line reason in @err. */
-int mtia_core_config_validate(const struct mtia_core_config *cfg,
-                              char *err, size_t errlen);
+int mtia_core_config_validate(const struct mtia_core_config *cfg, char *err, size_t errlen);
 
 /* NULL if @cfg is invalid or allocation fails. */
-struct mtia_core *mtia_core_new(const struct mtia_core_config *cfg,
-                                const struct mtia_core_host_ops *ops,
-                                void *opaque);
+struct mtia_core *mtia_core_new(const struct mtia_core_config *cfg, const struct mtia_core_host_ops *ops, void *opaque);
 void mtia_core_free(struct mtia_core *core);
 
 /* BAR0 accesses; @size is 1, 2, 4 or 8 bytes. */
-uint64_t mtia_core_mmio_read(struct mtia_core *core, uint64_t offset,
-                             unsigned size);
-void mtia_core_mmio_write(struct mtia_core *core, uint64_t offset,
-                          uint64_t value, unsigned size);
+uint64_t mtia_core_mmio_read(struct mtia_core *core, uint64_t offset, unsigned size);
+void mtia_core_mmio_write(struct mtia_core *core, uint64_t offset, uint64_t value, unsigned size);
 
 /* Device reset (PCI reset or MTIA_REG_RESET): registers to reset values;
  * the control core is stopped (its thread joined) and boot returns to IDLE. */
@@ -254,21 +248,17 @@ int mtia_core_save(struct mtia_core *core, struct mtia_core_snapshot *snap);
 /* 0 on success, -1 if @snap holds values the device could not have had.
  * A snapshot with cc_running set restarts the control core (once the VM
  * runs). */
-int mtia_core_load(struct mtia_core *core,
-                   const struct mtia_core_snapshot *snap);
+int mtia_core_load(struct mtia_core *core, const struct mtia_core_snapshot *snap);
 
 /* Counters of queue @q (< MTIA_NUM_QUEUES). */
-void mtia_core_get_queue_stats(struct mtia_core *core, unsigned q,
-                               struct mtia_core_queue_stats *out);
+void mtia_core_get_queue_stats(struct mtia_core *core, unsigned q, struct mtia_core_queue_stats *out);
 
 /* Test hook: an access to the firmware's register block (offset from
  * MTIA_CC_REGS_BASE) as if made by the control core, e.g. MTIA_CC_REG_Q_FETCH.
  * Returns 0, or -1 where the core would take an access fault. For unit tests
  * that drive the dispatch registers without firmware; any thread. */
-int mtia_core_fw_read(struct mtia_core *core, uint32_t off, unsigned size,
-                      uint32_t *val);
-int mtia_core_fw_write(struct mtia_core *core, uint32_t off, unsigned size,
-                       uint32_t val);
+int mtia_core_fw_read(struct mtia_core *core, uint32_t off, unsigned size, uint32_t *val);
+int mtia_core_fw_write(struct mtia_core *core, uint32_t off, unsigned size, uint32_t val);
 
 #ifdef __cplusplus
 }

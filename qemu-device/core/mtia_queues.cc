@@ -31,8 +31,8 @@ namespace mtia {
 
 namespace {
 
-constexpr uint64_t kChunk = 1u << 20;         // copy/fill step; abort checked between
-constexpr uint32_t kSgtBatch = 4096;          // SG entries read per DMA
+constexpr uint64_t kChunk = 1u << 20;  // copy/fill step; abort checked between
+constexpr uint32_t kSgtBatch = 4096;   // SG entries read per DMA
 constexpr uint32_t kQueueRegsEnd = MTIA_REG_QUEUE_BASE + MTIA_NUM_QUEUES * MTIA_QUEUE_STRIDE;
 constexpr uint32_t kDoorbellEnd = MTIA_REG_DOORBELL_BASE + MTIA_NUM_QUEUES * MTIA_DOORBELL_STRIDE;
 constexpr uint32_t kCtrlBits = MTIA_Q_CTRL_ENABLE | MTIA_Q_CTRL_PRIO_MASK | MTIA_Q_CTRL_VEC_MASK;
@@ -42,16 +42,16 @@ constexpr uint32_t kSqeEnd = MTIA_CC_REG_SQE + 64;
 
 uint64_t now_ns()
 {
-    return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(
-                                     std::chrono::steady_clock::now().time_since_epoch())
-                                     .count());
+    return static_cast<uint64_t>(
+        std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch())
+            .count());
 }
 
 bool valid_log2(uint32_t v) { return v >= MTIA_Q_SIZE_LOG2_MIN && v <= MTIA_Q_SIZE_LOG2_MAX; }
 bool valid_size(uint32_t size)
 {
-    return (size & ~(MTIA_Q_SIZE_SQ_MASK | MTIA_Q_SIZE_CQ_MASK)) == 0 &&
-           valid_log2(mtia_q_size_sq(size)) && valid_log2(mtia_q_size_cq(size));
+    return (size & ~(MTIA_Q_SIZE_SQ_MASK | MTIA_Q_SIZE_CQ_MASK)) == 0 && valid_log2(mtia_q_size_sq(size)) &&
+           valid_log2(mtia_q_size_cq(size));
 }
 
 }  // namespace
@@ -64,8 +64,8 @@ class FlatSpace final : public AddressSpace {
 public:
     explicit FlatSpace(QueueEngine &e) : e_(e) {}
 
-    uint16_t translate(const mtia_operand &op, uint64_t len, bool /*write*/,
-                       std::vector<Span> *out) override {
+    uint16_t translate(const mtia_operand &op, uint64_t len, bool /*write*/, std::vector<Span> *out) override
+    {
         out->clear();
         const uint64_t tag = op.addr & MTIA_ADDR_TAG_MASK;
         const uint64_t base = op.addr & ~MTIA_ADDR_TAG_MASK;
@@ -74,8 +74,7 @@ public:
         if (tag == MTIA_ADDR_DEVMEM) {
             if (op.offset > UINT64_MAX - base) return MTIA_CQE_BAD_ADDRESS;
             const uint64_t off = base + op.offset;
-            if (!e_.devmem_ || off > e_.devmem_size_ || len > e_.devmem_size_ - off)
-                return MTIA_CQE_BAD_ADDRESS;
+            if (!e_.devmem_ || off > e_.devmem_size_ || len > e_.devmem_size_ - off) return MTIA_CQE_BAD_ADDRESS;
             out->push_back(Span{true, e_.devmem_ + off, 0, len});
             return MTIA_CQE_OK;
         }
@@ -90,16 +89,15 @@ public:
 private:
     // The SG table at host address @table; [offset, offset + len) of the
     // buffer it describes. Every entry is read and checked.
-    uint16_t sgt(uint64_t table, uint64_t offset, uint64_t len, std::vector<Span> *out) {
+    uint16_t sgt(uint64_t table, uint64_t offset, uint64_t len, std::vector<Span> *out)
+    {
         mtia_sgt h;
         if (table > UINT64_MAX - sizeof(h)) return MTIA_CQE_BAD_ADDRESS;
         if (e_.host_.dma_read(table, &h, sizeof(h))) return MTIA_CQE_DMA_ERROR;
-        if (h.magic != MTIA_SGT_MAGIC || h.count < 1 || h.count > MTIA_SGT_MAX_ENTRIES)
-            return MTIA_CQE_BAD_ADDRESS;
+        if (h.magic != MTIA_SGT_MAGIC || h.count < 1 || h.count > MTIA_SGT_MAX_ENTRIES) return MTIA_CQE_BAD_ADDRESS;
         if (offset > h.total || len > h.total - offset) return MTIA_CQE_BAD_ADDRESS;
         const uint64_t entries = table + sizeof(h);
-        if (uint64_t{h.count} * sizeof(mtia_sg_entry) - 1 > UINT64_MAX - entries)
-            return MTIA_CQE_BAD_ADDRESS;
+        if (uint64_t{h.count} * sizeof(mtia_sg_entry) - 1 > UINT64_MAX - entries) return MTIA_CQE_BAD_ADDRESS;
         const uint64_t end = offset + len;
         std::vector<mtia_sg_entry> batch(std::min(h.count, kSgtBatch));
         uint64_t pos = 0;  // buffer offset of the entry's first byte
@@ -129,13 +127,11 @@ AddressSpace &QueueEngine::space_for(uint32_t /*ctx*/) { return *flat_; }
 
 // ---- life cycle ----------------------------------------------------------------
 
-QueueEngine::QueueEngine(QueueHost &host, unsigned msix_vectors, unsigned pe_rows,
-                         unsigned pe_cols)
-    : host_(host), msix_vectors_(msix_vectors), pe_rows_(pe_rows), pe_cols_(pe_cols),
-      flat_(new FlatSpace(*this)) {
+QueueEngine::QueueEngine(QueueHost &host, unsigned msix_vectors, unsigned pe_rows, unsigned pe_cols)
+    : host_(host), msix_vectors_(msix_vectors), pe_rows_(pe_rows), pe_cols_(pe_cols), flat_(new FlatSpace(*this))
+{
     try {
-        for (unsigned i = 0; i < MTIA_NUM_QUEUES; i++)
-            q_[i].worker = std::thread(&QueueEngine::worker_main, this, i);
+        for (unsigned i = 0; i < MTIA_NUM_QUEUES; i++) q_[i].worker = std::thread(&QueueEngine::worker_main, this, i);
     } catch (...) {
         {
             std::lock_guard<std::mutex> l(mu_);
@@ -149,7 +145,8 @@ QueueEngine::QueueEngine(QueueHost &host, unsigned msix_vectors, unsigned pe_row
     }
 }
 
-QueueEngine::~QueueEngine() {
+QueueEngine::~QueueEngine()
+{
     reset();
     {
         std::lock_guard<std::mutex> l(mu_);
@@ -161,31 +158,36 @@ QueueEngine::~QueueEngine() {
     }
 }
 
-void QueueEngine::attach_devmem(uint8_t *host, uint64_t size) {
+void QueueEngine::attach_devmem(uint8_t *host, uint64_t size)
+{
     std::lock_guard<std::mutex> l(mu_);
     devmem_ = host;
     devmem_size_ = host ? size : 0;
 }
 
-unsigned QueueEngine::vector(const Queue &q) const {
+unsigned QueueEngine::vector(const Queue &q) const
+{
     unsigned v = mtia_q_ctrl_vec(q.ctrl);
     return v < msix_vectors_ ? v : MTIA_MSIX_VEC_ADMIN;
 }
 
-uint32_t QueueEngine::pending_mask() const {
+uint32_t QueueEngine::pending_mask() const
+{
     uint32_t m = 0;
     for (unsigned i = 0; i < MTIA_NUM_QUEUES; i++)
         if (running(q_[i]) && q_[i].sq_head != q_[i].sq_tail) m |= 1u << i;
     return m;
 }
 
-void QueueEngine::update_meip() {
+void QueueEngine::update_meip()
+{
     bool v = pending_mask() != 0 || engine_event_ != 0;
     if (meip_.exchange(v) != v) host_.meip_changed();
 }
 
 // Every ring position and flag back to the reset state except the config.
-void QueueEngine::enable(unsigned qi) {
+void QueueEngine::enable(unsigned qi)
+{
     Queue &q = q_[qi];
     q.gen++;
     q.ctrl |= MTIA_Q_CTRL_ENABLE;
@@ -205,7 +207,8 @@ void QueueEngine::enable(unsigned qi) {
 // complete with ABORTED (Q_COMPLETEs queued behind them keep their status),
 // written after the completions already held, as far as the CQ has room.
 // When this returns the device no longer touches the queue's rings.
-void QueueEngine::disable(unsigned qi, std::unique_lock<std::mutex> &l) {
+void QueueEngine::disable(unsigned qi, std::unique_lock<std::mutex> &l)
+{
     Queue &q = q_[qi];
     const bool had_work = q.inflight > 0;
     q.ctrl &= ~MTIA_Q_CTRL_ENABLE;
@@ -269,12 +272,13 @@ void QueueEngine::disable(unsigned qi, std::unique_lock<std::mutex> &l) {
 
 // ---- host registers --------------------------------------------------------------
 
-bool QueueEngine::owns(uint64_t off) {
-    return (off >= MTIA_REG_QUEUE_BASE && off < kQueueRegsEnd) ||
-           (off >= MTIA_REG_DOORBELL_BASE && off < kDoorbellEnd);
+bool QueueEngine::owns(uint64_t off)
+{
+    return (off >= MTIA_REG_QUEUE_BASE && off < kQueueRegsEnd) || (off >= MTIA_REG_DOORBELL_BASE && off < kDoorbellEnd);
 }
 
-QueueEngine::Access QueueEngine::host_read(uint64_t off, uint32_t *val) {
+QueueEngine::Access QueueEngine::host_read(uint64_t off, uint32_t *val)
+{
     *val = 0;
     if (off >= MTIA_REG_DOORBELL_BASE) {
         const uint64_t r = (off - MTIA_REG_DOORBELL_BASE) % MTIA_DOORBELL_STRIDE;
@@ -285,28 +289,47 @@ QueueEngine::Access QueueEngine::host_read(uint64_t off, uint32_t *val) {
     std::lock_guard<std::mutex> l(mu_);
     const Queue &q = q_[qi];
     switch (r) {
-    case MTIA_Q_SQ_BASE_LO: *val = q.sq_base_lo; break;
-    case MTIA_Q_SQ_BASE_HI: *val = q.sq_base_hi; break;
-    case MTIA_Q_CQ_BASE_LO: *val = q.cq_base_lo; break;
-    case MTIA_Q_CQ_BASE_HI: *val = q.cq_base_hi; break;
-    case MTIA_Q_SIZE: *val = q.size; break;
-    case MTIA_Q_CTRL: *val = q.ctrl; break;
-    case MTIA_Q_STATUS:
-        *val = (enabled(q) ? MTIA_Q_STATUS_ENABLED : 0) | q.status |
-               MTIA_FIELD_PREP(MTIA_Q_STATUS_SQ_HEAD_MASK, q.sq_head);
-        break;
-    case MTIA_Q_COALESCE: *val = q.coalesce; break;
-    case MTIA_Q_CQ_TAIL: *val = q.cq_tail; break;
-    case MTIA_Q_SQ_TAIL: *val = q.sq_tail; break;
-    default: return Access::kBadOffset;
+        case MTIA_Q_SQ_BASE_LO:
+            *val = q.sq_base_lo;
+            break;
+        case MTIA_Q_SQ_BASE_HI:
+            *val = q.sq_base_hi;
+            break;
+        case MTIA_Q_CQ_BASE_LO:
+            *val = q.cq_base_lo;
+            break;
+        case MTIA_Q_CQ_BASE_HI:
+            *val = q.cq_base_hi;
+            break;
+        case MTIA_Q_SIZE:
+            *val = q.size;
+            break;
+        case MTIA_Q_CTRL:
+            *val = q.ctrl;
+            break;
+        case MTIA_Q_STATUS:
+            *val = (enabled(q) ? MTIA_Q_STATUS_ENABLED : 0) | q.status |
+                   MTIA_FIELD_PREP(MTIA_Q_STATUS_SQ_HEAD_MASK, q.sq_head);
+            break;
+        case MTIA_Q_COALESCE:
+            *val = q.coalesce;
+            break;
+        case MTIA_Q_CQ_TAIL:
+            *val = q.cq_tail;
+            break;
+        case MTIA_Q_SQ_TAIL:
+            *val = q.sq_tail;
+            break;
+        default:
+            return Access::kBadOffset;
     }
     return Access::kOk;
 }
 
-QueueEngine::Access QueueEngine::host_write(uint64_t off, uint32_t val) {
+QueueEngine::Access QueueEngine::host_write(uint64_t off, uint32_t val)
+{
     if (off >= MTIA_REG_DOORBELL_BASE) {
-        const unsigned qi =
-            static_cast<unsigned>((off - MTIA_REG_DOORBELL_BASE) / MTIA_DOORBELL_STRIDE);
+        const unsigned qi = static_cast<unsigned>((off - MTIA_REG_DOORBELL_BASE) / MTIA_DOORBELL_STRIDE);
         const uint64_t r = (off - MTIA_REG_DOORBELL_BASE) % MTIA_DOORBELL_STRIDE;
         Queue &q = q_[qi];
         if (r == MTIA_DB_SQ_TAIL) {
@@ -364,43 +387,44 @@ QueueEngine::Access QueueEngine::host_write(uint64_t off, uint32_t val) {
     std::unique_lock<std::mutex> l(mu_);
     Queue &q = q_[qi];
     switch (r) {
-    case MTIA_Q_SQ_BASE_LO:
-    case MTIA_Q_CQ_BASE_LO:
-        if (enabled(q) || (val & 0xfff)) return Access::kBadWrite;
-        (r == MTIA_Q_SQ_BASE_LO ? q.sq_base_lo : q.cq_base_lo) = val;
-        return Access::kOk;
-    case MTIA_Q_SQ_BASE_HI:
-    case MTIA_Q_CQ_BASE_HI:
-        if (enabled(q)) return Access::kBadWrite;
-        (r == MTIA_Q_SQ_BASE_HI ? q.sq_base_hi : q.cq_base_hi) = val;
-        return Access::kOk;
-    case MTIA_Q_SIZE:
-        if (enabled(q) || !valid_size(val)) return Access::kBadWrite;
-        q.size = val;
-        return Access::kOk;
-    case MTIA_Q_CTRL: {
-        const bool was = enabled(q), en = val & MTIA_Q_CTRL_ENABLE;
-        if (en && !was && !valid_size(q.size)) return Access::kBadWrite;  // never sized
-        q.ctrl = (q.ctrl & MTIA_Q_CTRL_ENABLE) | (val & kCtrlBits & ~MTIA_Q_CTRL_ENABLE);
-        if (en && !was) enable(qi);
-        if (!en && was) disable(qi, l);
-        return Access::kOk;
-    }
-    case MTIA_Q_COALESCE:
-        q.coalesce = val & (MTIA_Q_COALESCE_COUNT_MASK | MTIA_Q_COALESCE_DELAY_MASK);
-        return Access::kOk;
-    case MTIA_Q_STATUS:
-    case MTIA_Q_CQ_TAIL:
-    case MTIA_Q_SQ_TAIL:
-        return Access::kBadWrite;
-    default:
-        return Access::kBadOffset;
+        case MTIA_Q_SQ_BASE_LO:
+        case MTIA_Q_CQ_BASE_LO:
+            if (enabled(q) || (val & 0xfff)) return Access::kBadWrite;
+            (r == MTIA_Q_SQ_BASE_LO ? q.sq_base_lo : q.cq_base_lo) = val;
+            return Access::kOk;
+        case MTIA_Q_SQ_BASE_HI:
+        case MTIA_Q_CQ_BASE_HI:
+            if (enabled(q)) return Access::kBadWrite;
+            (r == MTIA_Q_SQ_BASE_HI ? q.sq_base_hi : q.cq_base_hi) = val;
+            return Access::kOk;
+        case MTIA_Q_SIZE:
+            if (enabled(q) || !valid_size(val)) return Access::kBadWrite;
+            q.size = val;
+            return Access::kOk;
+        case MTIA_Q_CTRL: {
+            const bool was = enabled(q), en = val & MTIA_Q_CTRL_ENABLE;
+            if (en && !was && !valid_size(q.size)) return Access::kBadWrite;  // never sized
+            q.ctrl = (q.ctrl & MTIA_Q_CTRL_ENABLE) | (val & kCtrlBits & ~MTIA_Q_CTRL_ENABLE);
+            if (en && !was) enable(qi);
+            if (!en && was) disable(qi, l);
+            return Access::kOk;
+        }
+        case MTIA_Q_COALESCE:
+            q.coalesce = val & (MTIA_Q_COALESCE_COUNT_MASK | MTIA_Q_COALESCE_DELAY_MASK);
+            return Access::kOk;
+        case MTIA_Q_STATUS:
+        case MTIA_Q_CQ_TAIL:
+        case MTIA_Q_SQ_TAIL:
+            return Access::kBadWrite;
+        default:
+            return Access::kBadOffset;
     }
 }
 
 // ---- completions -------------------------------------------------------------------
 
-void QueueEngine::stop_queue_on_error(unsigned qi) {
+void QueueEngine::stop_queue_on_error(unsigned qi)
+{
     Queue &q = q_[qi];
     q.status |= MTIA_Q_STATUS_ERROR;
     q.gen++;  // abandons the engine's work on it
@@ -420,22 +444,24 @@ void QueueEngine::stop_queue_on_error(unsigned qi) {
 // executing. The engines run in parallel, so arbitrating only where firmware
 // fetches would let a lower queue's dispatched backlog run beside (and in
 // the gaps of) a higher queue's work.
-bool QueueEngine::outranked(unsigned qi) const {
+bool QueueEngine::outranked(unsigned qi) const
+{
     const uint32_t p = prio(q_[qi]);
     for (unsigned j = 0; j < MTIA_NUM_QUEUES; j++) {
         const Queue &o = q_[j];
         if (prio(o) <= p || !running(o)) continue;
-        if (o.executing || !o.fifo.empty() || o.sq_head != o.sq_tail || (sqe_valid_ && sqe_q_ == j))
-            return true;
+        if (o.executing || !o.fifo.empty() || o.sq_head != o.sq_tail || (sqe_valid_ && sqe_q_ == j)) return true;
     }
     return false;
 }
 
-void QueueEngine::wake_workers() {
+void QueueEngine::wake_workers()
+{
     for (auto &q : q_) q.cv.notify_all();
 }
 
-void QueueEngine::flush_errors() {
+void QueueEngine::flush_errors()
+{
     uint32_t m = pending_errors_.exchange(0);
     while (m) {
         const unsigned qi = static_cast<unsigned>(__builtin_ctz(m));
@@ -452,7 +478,8 @@ void QueueEngine::flush_errors() {
 
 // Writes @c at CQ tail: 0 written, 1 no room, -1 dropped (queue stopped,
 // disabled or re-enabled since @gen), -2 the write failed (queue stopped).
-int QueueEngine::write_cqe(unsigned qi, mtia_cqe c, uint64_t gen, bool *irq) {
+int QueueEngine::write_cqe(unsigned qi, mtia_cqe c, uint64_t gen, bool *irq)
+{
     Queue &q = q_[qi];
     std::unique_lock<std::mutex> l(mu_);
     if (q.gen != gen || !running(q)) return -1;
@@ -468,8 +495,7 @@ int QueueEngine::write_cqe(unsigned qi, mtia_cqe c, uint64_t gen, bool *irq) {
     if (rc) {
         stop_queue_on_error(qi);
         l.unlock();
-        trace(MTIA_CORE_TRACE_CMD_ERROR, qi, 0, 0, MTIA_CQE_DMA_ERROR, 0, slot,
-              MTIA_CORE_TRACE_BY_RING);
+        trace(MTIA_CORE_TRACE_CMD_ERROR, qi, 0, 0, MTIA_CQE_DMA_ERROR, 0, slot, MTIA_CORE_TRACE_BY_RING);
         return -2;
     }
     q.cq_tail = (q.cq_tail + 1) % n;
@@ -481,8 +507,9 @@ int QueueEngine::write_cqe(unsigned qi, mtia_cqe c, uint64_t gen, bool *irq) {
     return 0;
 }
 
-void QueueEngine::trace(uint32_t kind, unsigned qi, uint32_t cid, uint32_t opcode,
-                        uint32_t status, uint64_t value, uint32_t slot, uint32_t source) {
+void QueueEngine::trace(uint32_t kind, unsigned qi, uint32_t cid, uint32_t opcode, uint32_t status, uint64_t value,
+                        uint32_t slot, uint32_t source)
+{
     if (!host_.tracing()) return;
     mtia_core_trace_event ev{};
     ev.kind = kind;
@@ -498,7 +525,8 @@ void QueueEngine::trace(uint32_t kind, unsigned qi, uint32_t cid, uint32_t opcod
 
 // Coalescing: true if this completion raises the vector now. Count 0 = 1;
 // with a max delay the worker's timer raises it when the delay expires.
-bool QueueEngine::note_completion(Queue &q) {
+bool QueueEngine::note_completion(Queue &q)
+{
     uint32_t count = mtia_q_coalesce_count(q.coalesce);
     if (count == 0) count = 1;
     if (q.unsignalled == 0) q.first_ns = now_ns();
@@ -511,7 +539,8 @@ bool QueueEngine::note_completion(Queue &q) {
 }
 
 // Posts @c behind the completions already held. ring_mu held.
-bool QueueEngine::post(unsigned qi, mtia_cqe c, uint64_t gen) {
+bool QueueEngine::post(unsigned qi, mtia_cqe c, uint64_t gen)
+{
     Queue &q = q_[qi];
     {
         std::lock_guard<std::mutex> l(mu_);
@@ -531,12 +560,13 @@ bool QueueEngine::post(unsigned qi, mtia_cqe c, uint64_t gen) {
 
 // ---- firmware dispatch registers ---------------------------------------------
 
-bool QueueEngine::fw_owns(uint32_t off) {
-    return (off >= MTIA_CC_REG_Q_PENDING && off <= MTIA_CC_REG_ENGINE_EVENT) ||
-           (off >= kSqeOff && off < kSqeEnd);
+bool QueueEngine::fw_owns(uint32_t off)
+{
+    return (off >= MTIA_CC_REG_Q_PENDING && off <= MTIA_CC_REG_ENGINE_EVENT) || (off >= kSqeOff && off < kSqeEnd);
 }
 
-bool QueueEngine::fw_read(uint32_t off, unsigned size, uint32_t *val) {
+bool QueueEngine::fw_read(uint32_t off, unsigned size, uint32_t *val)
+{
     std::lock_guard<std::mutex> l(mu_);
     if (off >= kSqeOff && off < kSqeEnd) {  // byte-addressable, like the mailbox
         if (off % size) return false;
@@ -548,52 +578,66 @@ bool QueueEngine::fw_read(uint32_t off, unsigned size, uint32_t *val) {
     }
     if (size != 4 || (off & 3)) return false;
     switch (off) {
-    case MTIA_CC_REG_Q_PENDING: *val = pending_mask(); return true;
-    case MTIA_CC_REG_Q_FETCH:
-    case MTIA_CC_REG_Q_DISPATCH:
-    case MTIA_CC_REG_Q_COMPLETE: *val = 0; return true;
-    case MTIA_CC_REG_Q_FETCH_STATUS: *val = fetch_status_; return true;
-    case MTIA_CC_REG_Q_INFLIGHT: *val = q_[select_].inflight; return true;
-    case MTIA_CC_REG_Q_SELECT: *val = select_; return true;
-    case MTIA_CC_REG_Q_PRIO:
-        *val = prio(q_[select_]);
-        return true;
-    case MTIA_CC_REG_ENGINE_EVENT: *val = engine_event_; return true;
-    default: return false;
+        case MTIA_CC_REG_Q_PENDING:
+            *val = pending_mask();
+            return true;
+        case MTIA_CC_REG_Q_FETCH:
+        case MTIA_CC_REG_Q_DISPATCH:
+        case MTIA_CC_REG_Q_COMPLETE:
+            *val = 0;
+            return true;
+        case MTIA_CC_REG_Q_FETCH_STATUS:
+            *val = fetch_status_;
+            return true;
+        case MTIA_CC_REG_Q_INFLIGHT:
+            *val = q_[select_].inflight;
+            return true;
+        case MTIA_CC_REG_Q_SELECT:
+            *val = select_;
+            return true;
+        case MTIA_CC_REG_Q_PRIO:
+            *val = prio(q_[select_]);
+            return true;
+        case MTIA_CC_REG_ENGINE_EVENT:
+            *val = engine_event_;
+            return true;
+        default:
+            return false;
     }
 }
 
-bool QueueEngine::fw_write(uint32_t off, unsigned size, uint32_t val) {
+bool QueueEngine::fw_write(uint32_t off, unsigned size, uint32_t val)
+{
     if (size != 4 || (off & 3)) return false;
     switch (off) {
-    case MTIA_CC_REG_Q_FETCH:
-        if (val >= MTIA_NUM_QUEUES) return false;
-        fetch(val);
-        return true;
-    case MTIA_CC_REG_Q_DISPATCH:
-        if (val >= MTIA_NUM_QUEUES) return false;
-        return dispatch(val);
-    case MTIA_CC_REG_Q_COMPLETE:
-        if (mtia_cc_q_complete_queue(val) >= MTIA_NUM_QUEUES) return false;
-        return complete(mtia_cc_q_complete_queue(val),
-                        static_cast<uint16_t>(mtia_cc_q_complete_status(val)));
-    case MTIA_CC_REG_Q_SELECT: {
-        std::lock_guard<std::mutex> l(mu_);
-        select_ = val % MTIA_NUM_QUEUES;
-        return true;
-    }
-    case MTIA_CC_REG_ENGINE_EVENT: {
-        std::lock_guard<std::mutex> l(mu_);
-        engine_event_ &= ~val;
-        update_meip();
-        return true;
-    }
-    default:
-        return false;  // read-only (Q_PENDING, FETCH_STATUS, INFLIGHT, PRIO, SQE)
+        case MTIA_CC_REG_Q_FETCH:
+            if (val >= MTIA_NUM_QUEUES) return false;
+            fetch(val);
+            return true;
+        case MTIA_CC_REG_Q_DISPATCH:
+            if (val >= MTIA_NUM_QUEUES) return false;
+            return dispatch(val);
+        case MTIA_CC_REG_Q_COMPLETE:
+            if (mtia_cc_q_complete_queue(val) >= MTIA_NUM_QUEUES) return false;
+            return complete(mtia_cc_q_complete_queue(val), static_cast<uint16_t>(mtia_cc_q_complete_status(val)));
+        case MTIA_CC_REG_Q_SELECT: {
+            std::lock_guard<std::mutex> l(mu_);
+            select_ = val % MTIA_NUM_QUEUES;
+            return true;
+        }
+        case MTIA_CC_REG_ENGINE_EVENT: {
+            std::lock_guard<std::mutex> l(mu_);
+            engine_event_ &= ~val;
+            update_meip();
+            return true;
+        }
+        default:
+            return false;  // read-only (Q_PENDING, FETCH_STATUS, INFLIGHT, PRIO, SQE)
     }
 }
 
-void QueueEngine::fetch(unsigned qi) {
+void QueueEngine::fetch(unsigned qi)
+{
     Queue &q = q_[qi];
     mtia_cmd fetched{};
     int traced = 0;  // 1: fetched, -1: ring read failed
@@ -636,8 +680,7 @@ void QueueEngine::fetch(unsigned qi) {
     if (traced > 0)
         trace(MTIA_CORE_TRACE_FETCH, qi, fetched.cid, fetched.opcode, 0, head_after, slot);
     else if (traced < 0)
-        trace(MTIA_CORE_TRACE_CMD_ERROR, qi, 0, 0, MTIA_CQE_DMA_ERROR, 0, slot,
-              MTIA_CORE_TRACE_BY_RING);
+        trace(MTIA_CORE_TRACE_CMD_ERROR, qi, 0, 0, MTIA_CQE_DMA_ERROR, 0, slot, MTIA_CORE_TRACE_BY_RING);
     flush_errors();
 }
 
@@ -645,7 +688,8 @@ void QueueEngine::fetch(unsigned qi) {
 // The DISPATCH event is reported before the worker can see the command, so
 // that its CQE never precedes it in the trace; the hook runs unlocked, so
 // the checks are made again after it.
-bool QueueEngine::dispatch(unsigned qi) {
+bool QueueEngine::dispatch(unsigned qi)
+{
     std::unique_lock<std::mutex> l(mu_);
     Queue &q = q_[qi];
     if (!sqe_valid_ || sqe_q_ != qi) return false;
@@ -664,7 +708,8 @@ bool QueueEngine::dispatch(unsigned qi) {
     return true;
 }
 
-bool QueueEngine::complete(unsigned qi, uint16_t status) {
+bool QueueEngine::complete(unsigned qi, uint16_t status)
+{
     Queue &q = q_[qi];
     mtia_cqe c{};
     uint64_t gen;
@@ -676,8 +721,7 @@ bool QueueEngine::complete(unsigned qi, uint16_t status) {
         if (status != MTIA_CQE_OK) {  // refused by firmware
             const mtia_cmd bad = sqe_;
             l.unlock();
-            trace(MTIA_CORE_TRACE_CMD_ERROR, qi, bad.cid, bad.opcode, status, 0, 0,
-                  MTIA_CORE_TRACE_BY_FIRMWARE);
+            trace(MTIA_CORE_TRACE_CMD_ERROR, qi, bad.cid, bad.opcode, status, 0, 0, MTIA_CORE_TRACE_BY_FIRMWARE);
             l.lock();
             if (sqe_gen_ != q.gen || !running(q)) return true;  // disabled meanwhile: dropped
         }
@@ -710,7 +754,8 @@ bool QueueEngine::complete(unsigned qi, uint16_t status) {
 
 // ---- the engine ------------------------------------------------------------------------
 
-void QueueEngine::worker_main(unsigned qi) {
+void QueueEngine::worker_main(unsigned qi)
+{
     Queue &q = q_[qi];
     std::unique_lock<std::mutex> l(mu_);
     for (;;) {
@@ -723,8 +768,7 @@ void QueueEngine::worker_main(unsigned qi) {
                 {
                     std::lock_guard<std::mutex> ring(q.ring_mu);
                     std::unique_lock<std::mutex> l2(mu_);
-                    const bool fire = q.unsignalled && now_ns() >= q.first_ns + delay_ns &&
-                                      running(q);
+                    const bool fire = q.unsignalled && now_ns() >= q.first_ns + delay_ns && running(q);
                     if (fire) q.unsignalled = 0;
                     const unsigned v = vector(q);
                     l2.unlock();
@@ -765,13 +809,12 @@ void QueueEngine::worker_main(unsigned qi) {
             q.executing = false;
             idle_cv_.notify_all();
             if (q.fifo.empty()) wake_workers();  // lower queues may go on
-            if (q.gen != gen) continue;  // aborted: disable/reset/stop posts or drops it
+            if (q.gen != gen) continue;          // aborted: disable/reset/stop posts or drops it
             if (!it.precompleted) {
                 q.commands++;
                 q.busy_ns += t1 - t0;
                 (it.cmd.opcode == MTIA_CMD_COMPUTE ? pe_busy_ns_ : dma_busy_ns_) += t1 - t0;
-                if (it.cmd.opcode == MTIA_CMD_COPY || it.cmd.opcode == MTIA_CMD_FILL)
-                    q.bytes += result;
+                if (it.cmd.opcode == MTIA_CMD_COPY || it.cmd.opcode == MTIA_CMD_FILL) q.bytes += result;
             }
             if (--q.inflight == 0) {
                 engine_event_ |= 1u << qi;
@@ -799,8 +842,8 @@ void QueueEngine::worker_main(unsigned qi) {
     }
 }
 
-void QueueEngine::execute(unsigned qi, const mtia_cmd &c, uint64_t gen, uint16_t *status,
-                          uint64_t *result) {
+void QueueEngine::execute(unsigned qi, const mtia_cmd &c, uint64_t gen, uint16_t *status, uint64_t *result)
+{
     Queue &q = q_[qi];
     *result = 0;
     // The one command contract (also the firmware's and the driver's): the
@@ -808,49 +851,50 @@ void QueueEngine::execute(unsigned qi, const mtia_cmd &c, uint64_t gen, uint16_t
     *status = static_cast<uint16_t>(mtia_cmd_check(&c));
     if (*status != MTIA_CQE_OK) return;
     switch (c.opcode) {
-    case MTIA_CMD_NOP:
-    case MTIA_CMD_FENCE:  // the queue's FIFO already ran everything before it
-        return;
-    case MTIA_CMD_COPY:
-        *status = do_copy(q, c, gen, result);
-        return;
-    case MTIA_CMD_FILL:
-        *status = do_fill(q, c, gen, result);
-        return;
-    case MTIA_CMD_COMPUTE:
-        *status = do_compute(q, c, gen, result);
-        return;
-    case MTIA_CMD_TIMESTAMP: {
-        std::vector<Span> d;
-        uint16_t st = space_for(c.ctx).translate(c.dst, 8, true, &d);
-        if (st != MTIA_CQE_OK) {
-            *status = st;
+        case MTIA_CMD_NOP:
+        case MTIA_CMD_FENCE:  // the queue's FIFO already ran everything before it
             return;
-        }
-        const uint64_t ns = host_.device_ns();
-        uint8_t bytes[8];
-        std::memcpy(bytes, &ns, 8);
-        uint64_t pos = 0;
-        for (const Span &s : d) {
-            if (s.devmem) {
-                std::memcpy(s.ptr, bytes + pos, s.len);
-                devmem_dirty_.store(true);
-            } else if (host_.dma_write(s.dma, bytes + pos, s.len)) {
-                *status = MTIA_CQE_DMA_ERROR;
+        case MTIA_CMD_COPY:
+            *status = do_copy(q, c, gen, result);
+            return;
+        case MTIA_CMD_FILL:
+            *status = do_fill(q, c, gen, result);
+            return;
+        case MTIA_CMD_COMPUTE:
+            *status = do_compute(q, c, gen, result);
+            return;
+        case MTIA_CMD_TIMESTAMP: {
+            std::vector<Span> d;
+            uint16_t st = space_for(c.ctx).translate(c.dst, 8, true, &d);
+            if (st != MTIA_CQE_OK) {
+                *status = st;
                 return;
             }
-            pos += s.len;
+            const uint64_t ns = host_.device_ns();
+            uint8_t bytes[8];
+            std::memcpy(bytes, &ns, 8);
+            uint64_t pos = 0;
+            for (const Span &s : d) {
+                if (s.devmem) {
+                    std::memcpy(s.ptr, bytes + pos, s.len);
+                    devmem_dirty_.store(true);
+                } else if (host_.dma_write(s.dma, bytes + pos, s.len)) {
+                    *status = MTIA_CQE_DMA_ERROR;
+                    return;
+                }
+                pos += s.len;
+            }
+            *result = ns;
+            *status = MTIA_CQE_OK;
+            return;
         }
-        *result = ns;
-        *status = MTIA_CQE_OK;
-        return;
-    }
-    default:  // mtia_cmd_check() refused it
-        return;
+        default:  // mtia_cmd_check() refused it
+            return;
     }
 }
 
-uint16_t QueueEngine::do_copy(Queue &q, const mtia_cmd &c, uint64_t gen, uint64_t *done) {
+uint16_t QueueEngine::do_copy(Queue &q, const mtia_cmd &c, uint64_t gen, uint64_t *done)
+{
     std::vector<Span> s, d;
     AddressSpace &as = space_for(c.ctx);
     uint16_t st = as.translate(c.src, c.len, false, &s);
@@ -872,8 +916,7 @@ uint16_t QueueEngine::do_copy(Queue &q, const mtia_cmd &c, uint64_t gen, uint64_
             if (host_.dma_read(a.dma + si, b.ptr + dj, n)) return MTIA_CQE_DMA_ERROR;
         } else {  // host -> host through the worker's bounce buffer
             if (q.buf.size() < kChunk) q.buf.resize(kChunk);
-            if (host_.dma_read(a.dma + si, q.buf.data(), n) ||
-                host_.dma_write(b.dma + dj, q.buf.data(), n))
+            if (host_.dma_read(a.dma + si, q.buf.data(), n) || host_.dma_write(b.dma + dj, q.buf.data(), n))
                 return MTIA_CQE_DMA_ERROR;
         }
         *done += n;
@@ -885,14 +928,14 @@ uint16_t QueueEngine::do_copy(Queue &q, const mtia_cmd &c, uint64_t gen, uint64_
     return MTIA_CQE_OK;
 }
 
-uint16_t QueueEngine::do_fill(Queue &q, const mtia_cmd &c, uint64_t gen, uint64_t *done) {
+uint16_t QueueEngine::do_fill(Queue &q, const mtia_cmd &c, uint64_t gen, uint64_t *done)
+{
     const bool wide = c.flags & MTIA_CMD_F_FILL64;
     std::vector<Span> d;
     uint16_t st = space_for(c.ctx).translate(c.dst, c.len, true, &d);
     if (st != MTIA_CQE_OK) return st;
     uint8_t pat[8];
-    for (unsigned k = 0; k < 8; k++)
-        pat[k] = static_cast<uint8_t>(wide ? c.value >> (8 * k) : c.value);
+    for (unsigned k = 0; k < 8; k++) pat[k] = static_cast<uint8_t>(wide ? c.value >> (8 * k) : c.value);
     // Byte i of the destination is pat[i % 8]: a buffer of the pattern, read
     // from offset (position % 8).
     const uint64_t bufsz = std::min(c.len, kChunk) + 8;
@@ -926,7 +969,8 @@ uint16_t QueueEngine::do_fill(Queue &q, const mtia_cmd &c, uint64_t gen, uint64_
 // the profile (mtia_spec.h): the program gets the bytes before it, and the
 // records, taken on the device clock (TIMESTAMP's), are written there once
 // the program has completed.
-uint16_t QueueEngine::do_compute(Queue &q, const mtia_cmd &c, uint64_t gen, uint64_t *result) {
+uint16_t QueueEngine::do_compute(Queue &q, const mtia_cmd &c, uint64_t gen, uint64_t *result)
+{
     AddressSpace &as = space_for(c.ctx);
     std::vector<Span> arena, prog;
     uint16_t st = as.translate(c.dst, c.value, true, &arena);
@@ -985,7 +1029,8 @@ uint16_t QueueEngine::do_compute(Queue &q, const mtia_cmd &c, uint64_t gen, uint
     return st;
 }
 
-bool QueueEngine::compute_poll(Queue &q, uint64_t gen) {
+bool QueueEngine::compute_poll(Queue &q, uint64_t gen)
+{
     std::unique_lock<std::mutex> l(mu_);
     if (pe_paused_ && q.gen == gen && !stop_) {
         q.parked = true;
@@ -998,7 +1043,8 @@ bool QueueEngine::compute_poll(Queue &q, uint64_t gen) {
 
 // ---- reset, VM stop, migration ------------------------------------------------------
 
-void QueueEngine::wait_idle(std::unique_lock<std::mutex> &l, bool parked_ok) {
+void QueueEngine::wait_idle(std::unique_lock<std::mutex> &l, bool parked_ok)
+{
     pause_cv_.notify_all();  // parked programs of an aborted generation end
     idle_cv_.wait(l, [&] {
         for (auto &q : q_)
@@ -1007,7 +1053,8 @@ void QueueEngine::wait_idle(std::unique_lock<std::mutex> &l, bool parked_ok) {
     });
 }
 
-void QueueEngine::reset() {
+void QueueEngine::reset()
+{
     std::unique_lock<std::mutex> l(mu_);
     for (auto &q : q_) {
         q.gen++;
@@ -1039,7 +1086,8 @@ void QueueEngine::reset() {
     update_meip();
 }
 
-void QueueEngine::quiesce() {
+void QueueEngine::quiesce()
+{
     {
         std::unique_lock<std::mutex> l(mu_);
         // A program may run for minutes: with a host that resumes us, it
@@ -1061,14 +1109,16 @@ void QueueEngine::quiesce() {
     flush_errors();
 }
 
-void QueueEngine::resume() {
+void QueueEngine::resume()
+{
     std::lock_guard<std::mutex> l(mu_);
     resume_seen_ = true;
     pe_paused_ = false;
     pause_cv_.notify_all();
 }
 
-int QueueEngine::save(mtia_core_snapshot *s) {
+int QueueEngine::save(mtia_core_snapshot *s)
+{
     std::lock_guard<std::mutex> l(mu_);
     for (unsigned i = 0; i < MTIA_NUM_QUEUES; i++) {
         const Queue &q = q_[i];
@@ -1099,7 +1149,8 @@ int QueueEngine::save(mtia_core_snapshot *s) {
     return 0;
 }
 
-bool QueueEngine::snapshot_valid(const mtia_core_snapshot *s) {
+bool QueueEngine::snapshot_valid(const mtia_core_snapshot *s)
+{
     for (unsigned i = 0; i < MTIA_NUM_QUEUES; i++) {
         const uint32_t *w = s->q_state + i * MTIA_CORE_Q_WORDS;
         const uint32_t ctrl = w[MTIA_CORE_QS_CTRL];
@@ -1111,26 +1162,25 @@ bool QueueEngine::snapshot_valid(const mtia_core_snapshot *s) {
         for (unsigned k = 13; k < MTIA_CORE_Q_WORDS; k++)
             if (w[k]) return false;
         if (w[MTIA_CORE_QS_SIZE] == 0 && !(ctrl & MTIA_Q_CTRL_ENABLE)) {
-            if (w[MTIA_CORE_QS_SQ_HEAD] | w[MTIA_CORE_QS_SQ_TAIL] | w[MTIA_CORE_QS_CQ_HEAD] |
-                w[MTIA_CORE_QS_CQ_TAIL])
+            if (w[MTIA_CORE_QS_SQ_HEAD] | w[MTIA_CORE_QS_SQ_TAIL] | w[MTIA_CORE_QS_CQ_HEAD] | w[MTIA_CORE_QS_CQ_TAIL])
                 return false;
             continue;
         }
         if (!valid_size(w[MTIA_CORE_QS_SIZE])) return false;
         const uint32_t sqn = 1u << mtia_q_size_sq(w[MTIA_CORE_QS_SIZE]);
         const uint32_t cqn = 1u << mtia_q_size_cq(w[MTIA_CORE_QS_SIZE]);
-        if (w[MTIA_CORE_QS_SQ_HEAD] >= sqn || w[MTIA_CORE_QS_SQ_TAIL] >= sqn ||
-            w[MTIA_CORE_QS_CQ_HEAD] >= cqn || w[MTIA_CORE_QS_CQ_TAIL] >= cqn)
+        if (w[MTIA_CORE_QS_SQ_HEAD] >= sqn || w[MTIA_CORE_QS_SQ_TAIL] >= sqn || w[MTIA_CORE_QS_CQ_HEAD] >= cqn ||
+            w[MTIA_CORE_QS_CQ_TAIL] >= cqn)
             return false;
     }
     if (s->q_sqe_valid > 1 || s->q_sqe_queue >= MTIA_NUM_QUEUES || s->q_sqe_head > 0xffff ||
-        s->q_fetch_status > 0x7fff || s->q_select >= MTIA_NUM_QUEUES ||
-        s->q_engine_event >> MTIA_NUM_QUEUES)
+        s->q_fetch_status > 0x7fff || s->q_select >= MTIA_NUM_QUEUES || s->q_engine_event >> MTIA_NUM_QUEUES)
         return false;
     return true;
 }
 
-void QueueEngine::load(const mtia_core_snapshot *s) {
+void QueueEngine::load(const mtia_core_snapshot *s)
+{
     std::lock_guard<std::mutex> l(mu_);
     for (unsigned i = 0; i < MTIA_NUM_QUEUES; i++) {
         Queue &q = q_[i];
@@ -1161,7 +1211,8 @@ void QueueEngine::load(const mtia_core_snapshot *s) {
     update_meip();
 }
 
-void QueueEngine::stats(unsigned qi, mtia_core_queue_stats *out) {
+void QueueEngine::stats(unsigned qi, mtia_core_queue_stats *out)
+{
     std::lock_guard<std::mutex> l(mu_);
     const Queue &q = q_[qi % MTIA_NUM_QUEUES];
     out->commands = q.commands;

@@ -64,8 +64,7 @@ public:
     virtual ~AddressSpace() = default;
     // MTIA_CQE_OK and the spans covering [op.addr + op.offset, +len), or
     // MTIA_CQE_BAD_ADDRESS / MTIA_CQE_DMA_ERROR. len 0 gives no spans.
-    virtual uint16_t translate(const mtia_operand &op, uint64_t len, bool write,
-                               std::vector<Span> *out) = 0;
+    virtual uint16_t translate(const mtia_operand &op, uint64_t len, bool write, std::vector<Span> *out) = 0;
 };
 
 class QueueEngine {
@@ -123,69 +122,66 @@ public:
 private:
     struct Item {
         mtia_cmd cmd;
-        uint16_t sq_head;     // SQ head after the fetch, for the CQE
-        bool precompleted;    // Q_COMPLETE queued behind engine work
-        uint16_t status;      // precompleted: its status
+        uint16_t sq_head;   // SQ head after the fetch, for the CQE
+        bool precompleted;  // Q_COMPLETE queued behind engine work
+        uint16_t status;    // precompleted: its status
     };
     struct Queue {
         // Registers and state, all under mu_.
         uint32_t sq_base_lo = 0, sq_base_hi = 0, cq_base_lo = 0, cq_base_hi = 0;
         uint32_t size = 0, ctrl = 0, status = 0, coalesce = 0;
         uint32_t sq_head = 0, sq_tail = 0, cq_head = 0, cq_tail = 0, phase = 1;
-        std::deque<Item> fifo;        // dispatched, not started
-        bool executing = false;       // the worker runs `current`
+        std::deque<Item> fifo;   // dispatched, not started
+        bool executing = false;  // the worker runs `current`
         Item current{};
-        uint32_t inflight = 0;        // fifo + executing (+ being posted)
-        std::deque<mtia_cqe> held;    // completions waiting for CQ room
-        uint32_t unsignalled = 0;     // completions since the last interrupt
-        uint64_t first_ns = 0;        // when the first of them was posted
+        uint32_t inflight = 0;      // fifo + executing (+ being posted)
+        std::deque<mtia_cqe> held;  // completions waiting for CQ room
+        uint32_t unsignalled = 0;   // completions since the last interrupt
+        uint64_t first_ns = 0;      // when the first of them was posted
         uint64_t commands = 0, bytes = 0, busy_ns = 0, completions = 0;
-        bool parked = false;          // its COMPUTE program waits for resume()
-        std::atomic<uint64_t> gen{0}; // bumped by disable / reset: aborts work
-        std::mutex ring_mu;           // serialises ring DMA (fetch, CQE writes)
-        std::condition_variable cv;   // worker wake-up (with mu_)
+        bool parked = false;           // its COMPUTE program waits for resume()
+        std::atomic<uint64_t> gen{0};  // bumped by disable / reset: aborts work
+        std::mutex ring_mu;            // serialises ring DMA (fetch, CQE writes)
+        std::condition_variable cv;    // worker wake-up (with mu_)
         std::thread worker;
-        std::vector<uint8_t> buf;     // worker's bounce / pattern buffer
+        std::vector<uint8_t> buf;  // worker's bounce / pattern buffer
     };
 
     bool enabled(const Queue &q) const { return q.ctrl & MTIA_Q_CTRL_ENABLE; }
-    bool running(const Queue &q) const {
-        return enabled(q) && !(q.status & MTIA_Q_STATUS_ERROR);
-    }
+    bool running(const Queue &q) const { return enabled(q) && !(q.status & MTIA_Q_STATUS_ERROR); }
     static uint32_t prio(const Queue &q) { return mtia_q_ctrl_prio(q.ctrl); }
     static uint32_t sq_entries(const Queue &q) { return 1u << mtia_q_size_sq(q.size); }
     static uint32_t cq_entries(const Queue &q) { return 1u << mtia_q_size_cq(q.size); }
     static uint64_t sq_base(const Queue &q) { return uint64_t{q.sq_base_hi} << 32 | q.sq_base_lo; }
     static uint64_t cq_base(const Queue &q) { return uint64_t{q.cq_base_hi} << 32 | q.cq_base_lo; }
     unsigned vector(const Queue &q) const;
-    uint32_t pending_mask() const;        // mu_ held
-    void update_meip();                   // mu_ held
+    uint32_t pending_mask() const;  // mu_ held
+    void update_meip();             // mu_ held
 
-    void enable(unsigned qi);                         // mu_ held
+    void enable(unsigned qi);                                    // mu_ held
     void disable(unsigned qi, std::unique_lock<std::mutex> &l);  // mu_ held
-    void cq_head_doorbell(unsigned qi, uint32_t val);             // no lock
+    void cq_head_doorbell(unsigned qi, uint32_t val);            // no lock
 
     // Completion posting. ring_mu held, mu_ not. Returns true if the queue's
     // vector is to be raised (after the locks are dropped).
     bool post(unsigned qi, mtia_cqe c, uint64_t gen);
     int write_cqe(unsigned qi, mtia_cqe c, uint64_t gen, bool *irq);  // ring_mu held
-    void flush_errors();  // no lock held: report queues stopped on errors
-    bool note_completion(Queue &q);                     // mu_ held: coalescing
-    void stop_queue_on_error(unsigned qi);              // mu_ held
-    bool outranked(unsigned qi) const;                  // mu_ held
-    void wake_workers();                                // mu_ held
+    void flush_errors();                                              // no lock held: report queues stopped on errors
+    bool note_completion(Queue &q);                                   // mu_ held: coalescing
+    void stop_queue_on_error(unsigned qi);                            // mu_ held
+    bool outranked(unsigned qi) const;                                // mu_ held
+    void wake_workers();                                              // mu_ held
 
     // Reports to the host's trace hook, if any; no engine lock held.
-    void trace(uint32_t kind, unsigned qi, uint32_t cid, uint32_t opcode, uint32_t status,
-               uint64_t value, uint32_t slot = 0, uint32_t source = 0);
+    void trace(uint32_t kind, unsigned qi, uint32_t cid, uint32_t opcode, uint32_t status, uint64_t value,
+               uint32_t slot = 0, uint32_t source = 0);
 
     void fetch(unsigned qi);
     bool dispatch(unsigned qi);
     bool complete(unsigned qi, uint16_t status);
 
     void worker_main(unsigned qi);
-    void execute(unsigned qi, const mtia_cmd &c, uint64_t gen, uint16_t *status,
-                 uint64_t *result);
+    void execute(unsigned qi, const mtia_cmd &c, uint64_t gen, uint16_t *status, uint64_t *result);
     uint16_t do_copy(Queue &q, const mtia_cmd &c, uint64_t gen, uint64_t *done);
     uint16_t do_fill(Queue &q, const mtia_cmd &c, uint64_t gen, uint64_t *done);
     uint16_t do_compute(Queue &q, const mtia_cmd &c, uint64_t gen, uint64_t *result);
@@ -224,8 +220,8 @@ private:
     // The PE grid runs one program at a time (COMPUTE from any queue). Leaf
     // lock: taken by a worker with no other engine lock held.
     std::timed_mutex pe_mu_;
-    bool pe_paused_ = false;           // mu_: VM stopped, COMPUTE parks
-    bool resume_seen_ = false;         // mu_: the host calls resume()
+    bool pe_paused_ = false;            // mu_: VM stopped, COMPUTE parks
+    bool resume_seen_ = false;          // mu_: the host calls resume()
     std::condition_variable pause_cv_;  // with mu_: pe_paused_ or a generation changed
 };
 

@@ -99,8 +99,7 @@ void Telemetry::advance(uint64_t now_ns, const EngineBusy &busy)
     samples_.push_back(s);
     // Keep exactly one sample at or before the window's start.
     const uint64_t start = t_ns_ > p_.window_ns ? t_ns_ - p_.window_ns : 0;
-    while (samples_.size() > 2 && (samples_[1].t_ns <= start || samples_.size() > kMaxSamples))
-        samples_.pop_front();
+    while (samples_.size() > 2 && (samples_[1].t_ns <= start || samples_.size() > kMaxSamples)) samples_.pop_front();
 }
 
 const Telemetry::Sample &Telemetry::window_base() const { return samples_.front(); }
@@ -133,8 +132,7 @@ void Telemetry::inject_ecc(bool uncorrected, uint32_t count)
 {
     uint32_t &c = uncorrected ? ecc_uncorr_ : ecc_corr_;
     // Saturate rather than wrap: a counter that went back to 0 would hide errors.
-    c = count > std::numeric_limits<uint32_t>::max() - c ? std::numeric_limits<uint32_t>::max()
-                                                         : c + count;
+    c = count > std::numeric_limits<uint32_t>::max() - c ? std::numeric_limits<uint32_t>::max() : c + count;
 }
 
 uint32_t Telemetry::read_energy_lo()

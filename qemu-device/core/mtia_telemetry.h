@@ -22,10 +22,10 @@ namespace mtia {
 // at full PE load and 800 MHz, a few watts idle, a first-order thermal RC
 // reaching ~85 C at TDP in a 30 C inlet with a few seconds' time constant.
 struct TelemetryParams {
-    double ambient_c = 30.0;      // inlet air
-    double r_th_c_per_w = 2.2;    // junction to ambient
-    double tau_s = 3.0;           // thermal time constant (R * C)
-    double idle_w = 3.0;          // static power: leakage, PHYs, memory refresh
+    double ambient_c = 30.0;    // inlet air
+    double r_th_c_per_w = 2.2;  // junction to ambient
+    double tau_s = 3.0;         // thermal time constant (R * C)
+    double idle_w = 3.0;        // static power: leakage, PHYs, memory refresh
     // Dynamic power of each engine at 100 % busy and the maximum clock;
     // it scales linearly with utilisation and clock.
     double cc_w = 1.0, dma_w = 6.0, pe_w = 15.0;
@@ -33,8 +33,8 @@ struct TelemetryParams {
     double slowdown_c = 90.0, shutdown_c = 105.0;
     // Power limit range; the power-on limit is the maximum (the TDP).
     uint32_t cap_min_mw = 6000, cap_max_mw = 25000;
-    uint64_t sample_ns = 100'000'000;   // MTIA_TEL_SAMPLE_MS
-    uint64_t window_ns = 1'000'000'000; // MTIA_TEL_WINDOW_MS
+    uint64_t sample_ns = 100'000'000;    // MTIA_TEL_SAMPLE_MS
+    uint64_t window_ns = 1'000'000'000;  // MTIA_TEL_WINDOW_MS
 };
 
 enum class Engine { kCc = 0, kDma = 1, kPe = 2 };
@@ -104,8 +104,8 @@ private:
 
     TelemetryParams p_;
     uint64_t t_ns_;
-    uint64_t dev_busy_[kNumEngines];  // last device counters seen
-    double carry_s_[kNumEngines] = {}; // busy reported beyond 100 %, spent later
+    uint64_t dev_busy_[kNumEngines];    // last device counters seen
+    double carry_s_[kNumEngines] = {};  // busy reported beyond 100 %, spent later
     double busy_s_[kNumEngines] = {};
     double temp_c_;
     double power_w_;

@@ -22,7 +22,8 @@ inline uint32_t rotr(uint32_t x, unsigned n) { return x >> n | x << (32 - n); }
 
 }  // namespace
 
-void Sha256::reset() {
+void Sha256::reset()
+{
     static constexpr uint32_t kInit[8] = {0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a,
                                           0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19};
     std::memcpy(h_, kInit, sizeof(h_));
@@ -30,22 +31,20 @@ void Sha256::reset() {
     total_ = 0;
 }
 
-void Sha256::block(const uint8_t *p) {
+void Sha256::block(const uint8_t *p)
+{
     uint32_t w[64];
     for (int i = 0; i < 16; i++) {
-        w[i] = uint32_t{p[4 * i]} << 24 | uint32_t{p[4 * i + 1]} << 16 |
-               uint32_t{p[4 * i + 2]} << 8 | p[4 * i + 3];
+        w[i] = uint32_t{p[4 * i]} << 24 | uint32_t{p[4 * i + 1]} << 16 | uint32_t{p[4 * i + 2]} << 8 | p[4 * i + 3];
     }
     for (int i = 16; i < 64; i++) {
         uint32_t s0 = rotr(w[i - 15], 7) ^ rotr(w[i - 15], 18) ^ (w[i - 15] >> 3);
         uint32_t s1 = rotr(w[i - 2], 17) ^ rotr(w[i - 2], 19) ^ (w[i - 2] >> 10);
         w[i] = w[i - 16] + s0 + w[i - 7] + s1;
     }
-    uint32_t a = h_[0], b = h_[1], c = h_[2], d = h_[3], e = h_[4], f = h_[5], g = h_[6],
-             h = h_[7];
+    uint32_t a = h_[0], b = h_[1], c = h_[2], d = h_[3], e = h_[4], f = h_[5], g = h_[6], h = h_[7];
     for (int i = 0; i < 64; i++) {
-        uint32_t t1 = h + (rotr(e, 6) ^ rotr(e, 11) ^ rotr(e, 25)) + ((e & f) ^ (~e & g)) +
-                      kK[i] + w[i];
+        uint32_t t1 = h + (rotr(e, 6) ^ rotr(e, 11) ^ rotr(e, 25)) + ((e & f) ^ (~e & g)) + kK[i] + w[i];
         uint32_t t2 = (rotr(a, 2) ^ rotr(a, 13) ^ rotr(a, 22)) + ((a & b) ^ (a & c) ^ (b & c));
         h = g;
         g = f;
@@ -66,7 +65,8 @@ void Sha256::block(const uint8_t *p) {
     h_[7] += h;
 }
 
-void Sha256::update(const void *data, size_t len) {
+void Sha256::update(const void *data, size_t len)
+{
     const uint8_t *p = static_cast<const uint8_t *>(data);
     total_ += len;
     if (buf_len_) {
@@ -84,7 +84,8 @@ void Sha256::update(const void *data, size_t len) {
     buf_len_ = len;
 }
 
-void Sha256::finish(uint8_t out[kDigestBytes]) {
+void Sha256::finish(uint8_t out[kDigestBytes])
+{
     const uint64_t bits = total_ * 8;
     uint8_t pad[72] = {0x80};
     size_t padlen = (buf_len_ < 56 ? 56 : 120) - buf_len_;

@@ -19,7 +19,8 @@ public:
     // Writes the digest; the object must be reset() before reuse.
     void finish(uint8_t out[kDigestBytes]);
 
-    static void digest(const void *data, size_t len, uint8_t out[kDigestBytes]) {
+    static void digest(const void *data, size_t len, uint8_t out[kDigestBytes])
+    {
         Sha256 h;
         h.update(data, len);
         h.finish(out);

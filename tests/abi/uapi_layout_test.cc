@@ -7,7 +7,7 @@
 
 #include "uapi/drm/mtia_accel.h"
 
-#define GOLDEN(type, field, off, sz)                                  \
+#define GOLDEN(type, field, off, sz)                                 \
     static_assert(offsetof(type, field) == (off), #type "." #field); \
     static_assert(sizeof(((type *)nullptr)->field) == (sz), #type "." #field " size")
 

@@ -22,23 +22,25 @@ using cref::Dims;
 class Builder {
 public:
     explicit Builder(uint32_t seed) : rng_(seed) {}
-    mtia_tensor_desc tensor(const Dims &d, bool random = false) {
+    mtia_tensor_desc tensor(const Dims &d, bool random = false)
+    {
         auto t = arena_.alloc(d);
         if (random) arena_.fill_random(t, rng_, -0.1f, 0.1f);
         return t;
     }
     // conv (+ folded BN bias) with optional relu.
-    mtia_tensor_desc conv(const mtia_tensor_desc &x, uint32_t m, uint32_t k, uint32_t s,
-                          uint32_t p, bool relu) {
+    mtia_tensor_desc conv(const mtia_tensor_desc &x, uint32_t m, uint32_t k, uint32_t s, uint32_t p, bool relu)
+    {
         const uint32_t h = (x.dims[2] + 2 * p - k) / s + 1, w = (x.dims[3] + 2 * p - k) / s + 1;
         auto wt = tensor({m, x.dims[1], k, k}, true), b = tensor({m}, true);
         auto y = tensor({x.dims[0], m, h, w});
-        prog.push_back(cref::op(MTIA_OP_CONV, {x, wt, b}, y, {s, s, p, p, p, p, 1, 1, 1},
-                                relu ? MTIA_ACT_RELU : MTIA_ACT_NONE));
+        prog.push_back(
+            cref::op(MTIA_OP_CONV, {x, wt, b}, y, {s, s, p, p, p, p, 1, 1, 1}, relu ? MTIA_ACT_RELU : MTIA_ACT_NONE));
         return y;
     }
     // torchvision BasicBlock: relu(conv(relu(conv(x))) + shortcut(x)).
-    mtia_tensor_desc block(const mtia_tensor_desc &x, uint32_t m, uint32_t s) {
+    mtia_tensor_desc block(const mtia_tensor_desc &x, uint32_t m, uint32_t s)
+    {
         auto a = conv(x, m, 3, s, 1, true);
         auto b = conv(a, m, 3, 1, 1, false);
         auto sc = (s != 1 || x.dims[1] != m) ? conv(x, m, 1, s, 0, false) : x;
@@ -53,57 +55,57 @@ private:
 };
 
 // ResNet-18 for a batch of @n 224x224 images.
-Builder resnet18(uint32_t n) {
+Builder resnet18(uint32_t n)
+{
     Builder b(1);
     auto x = b.tensor({n, 3, 224, 224}, true);
     auto c1 = b.conv(x, 64, 7, 2, 3, true);
     auto p = b.tensor({n, 64, 56, 56});
-    b.prog.push_back(cref::op(MTIA_OP_POOL, {c1}, p,
-                              {MTIA_POOL_MAX, 3, 3, 2, 2, 1, 1, 1, 1, 0, 1, 1}));
+    b.prog.push_back(cref::op(MTIA_OP_POOL, {c1}, p, {MTIA_POOL_MAX, 3, 3, 2, 2, 1, 1, 1, 1, 0, 1, 1}));
     auto y = p;
     for (uint32_t m : {64u, 128u, 256u, 512u}) {
         y = b.block(y, m, m == 64 ? 1 : 2);
         y = b.block(y, m, 1);
     }
     auto g = b.tensor({n, 512, 1, 1});
-    b.prog.push_back(cref::op(MTIA_OP_POOL, {y}, g,
-                              {MTIA_POOL_AVG, 7, 7, 7, 7, 0, 0, 0, 0, 0, 1, 1}));
+    b.prog.push_back(cref::op(MTIA_OP_POOL, {y}, g, {MTIA_POOL_AVG, 7, 7, 7, 7, 0, 0, 0, 0, 0, 1, 1}));
     auto fw = b.tensor({1000, 512}, true), fb = b.tensor({1, 1000}, true);
     auto out = b.tensor({n, 1000});
-    b.prog.push_back(cref::op(MTIA_OP_GEMM, {cref::tensor(g.offset, {n, 512}), fw, fb}, out,
-                              {0, 1, cref::bits(1), cref::bits(1)}));
+    b.prog.push_back(
+        cref::op(MTIA_OP_GEMM, {cref::tensor(g.offset, {n, 512}), fw, fb}, out, {0, 1, cref::bits(1), cref::bits(1)}));
     return b;
 }
 
-void run(benchmark::State &state, Builder &b) {
+void run(benchmark::State &state, Builder &b)
+{
     uint64_t ns = 0;
     for (auto _ : state) {
-        const uint16_t st = mtia_compute_run(b.prog.data(), uint32_t(b.prog.size()), b.arena_.data(),
-                                             b.arena_.size(), nullptr, nullptr, &ns);
+        const uint16_t st = mtia_compute_run(b.prog.data(), uint32_t(b.prog.size()), b.arena_.data(), b.arena_.size(),
+                                             nullptr, nullptr, &ns);
         if (st != MTIA_CQE_OK) state.SkipWithError("program failed");
     }
     double flops = 0;
     for (const auto &o : b.prog)
         if (o.opcode == MTIA_OP_CONV)
-            flops += 2.0 * cref::count(cref::dims(o.out)) * o.in[1].dims[1] * o.in[1].dims[2] *
-                     o.in[1].dims[3];
+            flops += 2.0 * cref::count(cref::dims(o.out)) * o.in[1].dims[1] * o.in[1].dims[2] * o.in[1].dims[3];
     state.counters["GFLOPS"] =
         benchmark::Counter(flops * double(state.iterations()) / 1e9, benchmark::Counter::kIsRate);
     state.counters["model_us"] = double(ns) / 1e3;  // timing model's device time
 }
 
-void BM_Resnet18(benchmark::State &state) {
+void BM_Resnet18(benchmark::State &state)
+{
     const uint32_t n = uint32_t(state.range(0));
     Builder b = resnet18(n);
     run(state, b);
-    state.counters["img/s"] =
-        benchmark::Counter(double(n) * double(state.iterations()), benchmark::Counter::kIsRate);
+    state.counters["img/s"] = benchmark::Counter(double(n) * double(state.iterations()), benchmark::Counter::kIsRate);
 }
 BENCHMARK(BM_Resnet18)->Arg(1)->Arg(8)->Unit(benchmark::kMillisecond)->MeasureProcessCPUTime();
 
 // ResNet-18 batch 1 with the per-op profile (MTIA_CMD_F_PROFILE's work:
 // two clock reads and a record per op), against BM_Resnet18/1.
-void BM_Resnet18Profiled(benchmark::State &state) {
+void BM_Resnet18Profiled(benchmark::State &state)
+{
     Builder b = resnet18(1);
     const uint32_t n = uint32_t(b.prog.size());
     mtia_profile_header h{};
@@ -116,8 +118,8 @@ void BM_Resnet18Profiled(benchmark::State &state) {
                                     nullptr, &h, ops.data()};
     uint64_t ns = 0;
     for (auto _ : state) {
-        if (mtia_compute_run_profiled(nullptr, b.prog.data(), n, b.arena_.data(), b.arena_.size(), nullptr,
-                                      nullptr, &prof, &ns) != MTIA_CQE_OK)
+        if (mtia_compute_run_profiled(nullptr, b.prog.data(), n, b.arena_.data(), b.arena_.size(), nullptr, nullptr,
+                                      &prof, &ns) != MTIA_CQE_OK)
             state.SkipWithError("program failed");
     }
     uint64_t sum = 0;
@@ -128,7 +130,8 @@ void BM_Resnet18Profiled(benchmark::State &state) {
 BENCHMARK(BM_Resnet18Profiled)->Unit(benchmark::kMillisecond)->MeasureProcessCPUTime();
 
 // One conv layer: batch, channels, spatial size, kernel, stride.
-void BM_Conv(benchmark::State &state) {
+void BM_Conv(benchmark::State &state)
+{
     const uint32_t n = uint32_t(state.range(0)), c = uint32_t(state.range(1));
     const uint32_t hw = uint32_t(state.range(2)), k = uint32_t(state.range(3));
     const uint32_t s = uint32_t(state.range(4));

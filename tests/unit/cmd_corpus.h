@@ -111,7 +111,8 @@ inline mtia_cmd compute_profile(uint64_t ops, uint64_t value = kArena)
     c.value = value;
     return c;
 }
-template <typename F> mtia_cmd with(mtia_cmd c, F f)
+template <typename F>
+mtia_cmd with(mtia_cmd c, F f)
 {
     f(c);
     return c;
@@ -165,8 +166,7 @@ inline std::vector<Case> cases()
         {"timestamp FILL64", with(timestamp(8), flags(MTIA_CMD_F_FILL64)), FLD, same},
         {"compute flag 1", with(compute(1), flags(1)), FLD, same},
         {"compute flag 4", with(compute(1), flags(4)), FLD, same},
-        {"compute PROFILE|FILL64", with(compute_profile(1), flags(MTIA_CMD_F_PROFILE | MTIA_CMD_F_FILL64)), FLD,
-         same},
+        {"compute PROFILE|FILL64", with(compute_profile(1), flags(MTIA_CMD_F_PROFILE | MTIA_CMD_F_FILL64)), FLD, same},
         {"compute PROFILE|0x80", with(compute_profile(1), flags(MTIA_CMD_F_PROFILE | 0x80)), FLD, same},
         {"copy PROFILE", with(copy(64), flags(MTIA_CMD_F_PROFILE)), FLD, same},
         {"fill PROFILE", fill(64, MTIA_CMD_F_PROFILE), FLD, same},
@@ -205,19 +205,24 @@ inline std::vector<Case> cases()
         {"compute src both tags", with(compute(1), [](mtia_cmd &c) { c.src.addr = both; }), FLD, addr},
         {"compute dst both tags", with(compute(1), [](mtia_cmd &c) { c.dst.addr = both | kDst; }), FLD, addr},
         {"compute arena in host memory", with(compute(1), [](mtia_cmd &c) { c.dst.addr = kDst; }), ADR, addr},
-        {"compute arena in an SG buffer",
-         with(compute(1), [](mtia_cmd &c) { c.dst.addr = MTIA_ADDR_SGT | kDst; }), ADR, addr},
+        {"compute arena in an SG buffer", with(compute(1), [](mtia_cmd &c) { c.dst.addr = MTIA_ADDR_SGT | kDst; }), ADR,
+         addr},
         // order: the first failing rule decides
         {"bad opcode before reserved", with(make(9, 0, 0x80), reserved(1)), OPC, same},
         {"reserved before flags", with(with(copy(0), flags(2)), reserved(1)), FLD, same},
         {"len before arena", with(compute(0), [](mtia_cmd &c) { c.dst.addr = kDst; }), FLD, addr},
         // fields an opcode does not use are ignored by the device
-        {"nop len and value", with(nop(), [](mtia_cmd &c) { c.len = 99; c.value = 1; }), OK, unused},
+        {"nop len and value",
+         with(nop(),
+              [](mtia_cmd &c) {
+                  c.len = 99;
+                  c.value = 1;
+              }),
+         OK, unused},
         {"fence len", with(fence(), [](mtia_cmd &c) { c.len = 3; }), OK, unused},
         {"copy value", with(copy(16), [](mtia_cmd &c) { c.value = 7; }), OK, unused},
         {"timestamp value", with(timestamp(8), [](mtia_cmd &c) { c.value = 7; }), OK, unused},
-        {"nop operands both tags",
-         with(nop(), [](mtia_cmd &c) { c.src.addr = c.dst.addr = both; }), OK, addr},
+        {"nop operands both tags", with(nop(), [](mtia_cmd &c) { c.src.addr = c.dst.addr = both; }), OK, addr},
         {"fill src both tags", with(fill(16), [](mtia_cmd &c) { c.src.addr = both; }), OK, addr},
         {"timestamp src both tags", with(timestamp(8), [](mtia_cmd &c) { c.src.addr = both; }), OK, addr},
     };

@@ -29,10 +29,7 @@ inline drm_mtia_cmd to_uapi(const mtia_cmd &c)
 
 // Whether SUBMIT must fail with EINVAL; entries about addresses
 // (Uapi::kNoAddress) are not driver cases.
-inline bool uapi_refused(const Case &k)
-{
-    return k.status != MTIA_CQE_OK || k.uapi == Uapi::kUnusedSet;
-}
+inline bool uapi_refused(const Case &k) { return k.status != MTIA_CQE_OK || k.uapi == Uapi::kUnusedSet; }
 
 }  // namespace corpus
 

@@ -19,294 +19,310 @@ namespace mtia::compiler::testing {
 namespace {
 
 // The CompileError compile_model throws for m (fails the test if none).
-CompileError error_of(const onnx::ModelProto& m, const CompileOptions& opts = {}) {
-  try {
-    compile_model(m, ".", opts);
-  } catch (const CompileError& e) {
-    return e;
-  }
-  ADD_FAILURE() << "compiled without error";
-  return CompileError(ErrorKind::kInternal, "");
+CompileError error_of(const onnx::ModelProto &m, const CompileOptions &opts = {})
+{
+    try {
+        compile_model(m, ".", opts);
+    } catch (const CompileError &e) {
+        return e;
+    }
+    ADD_FAILURE() << "compiled without error";
+    return CompileError(ErrorKind::kInternal, "");
 }
 
-OnnxBuilder small_cnn() {
-  OnnxBuilder b;
-  b.input("x", {1, 3, 8, 8}).output("y").init_rand("w", {4, 3, 3, 3}).init_rand("fc", {4, 2});
-  b.node("Conv", {"x", "w"}, {"c"}, "Conv_0");
-  b.node("Relu", {"c"}, {"r"}, "Relu_1");
-  b.node("GlobalAveragePool", {"r"}, {"p"}, "Pool_2");
-  attr(b.node("Flatten", {"p"}, {"f"}, "Flatten_3"), "axis", int64_t{1});
-  b.node("MatMul", {"f", "fc"}, {"y"}, "MatMul_4");
-  return b;
-}
-
-TEST(CompilerErrors, UnsupportedOpNamesTheNode) {
-  OnnxBuilder b;
-  b.input("boxes", {1, 4, 4}).input("scores", {1, 1, 4}).output("y");
-  b.node("NonMaxSuppression", {"boxes", "scores"}, {"y"}, "Conv_12");
-  CompileError e = error_of(b.model());
-  EXPECT_EQ(e.kind(), ErrorKind::kUnsupported);
-  EXPECT_NE(std::string(e.what()).find("node 'Conv_12' (op NonMaxSuppression): unsupported op"), std::string::npos)
-      << e.what();
-}
-
-TEST(CompilerErrors, SupportedOpWithUnsupportedAttributesNamesTheNode) {
-  OnnxBuilder b;
-  b.input("x", {1, 8}).output("y").init_i64("st", {1}, {0}).init_i64("en", {1}, {8}).init_i64("ax", {1}, {1});
-  b.init_i64("step", {1}, {2});
-  b.node("Slice", {"x", "st", "en", "ax", "step"}, {"y"}, "Slice_7");
-  CompileError e = error_of(b.model());
-  EXPECT_EQ(e.kind(), ErrorKind::kUnsupported);
-  EXPECT_NE(std::string(e.what()).find("node 'Slice_7' (op Slice): only step 1"), std::string::npos) << e.what();
-}
-
-TEST(CompilerErrors, DynamicShapeNeedsInputShape) {
-  OnnxBuilder b;
-  b.input("x", {-1, 16}).output("y");
-  b.node("Relu", {"x"}, {"y"});
-  CompileError e = error_of(b.model());
-  EXPECT_EQ(e.kind(), ErrorKind::kUnsupported);
-  EXPECT_NE(std::string(e.what()).find("graph input 'x' dim 0 is dynamic"), std::string::npos) << e.what();
-  EXPECT_NE(std::string(e.what()).find("--input-shape x="), std::string::npos) << e.what();
-
-  CompileOptions fixed;
-  fixed.input_shapes["x"] = {4, 16};
-  CompileResult r = compile_model(b.model(), ".", fixed);
-  EXPECT_EQ(r.summary.inputs[0].shape, (Shape{4, 16}));
-
-  CompileOptions wrong;
-  wrong.input_shapes["x"] = {4, 17};
-  EXPECT_EQ(error_of(b.model(), wrong).kind(), ErrorKind::kUsage);  // dim 1 is fixed to 16
-  CompileOptions unknown;
-  unknown.input_shapes["nope"] = {1};
-  EXPECT_EQ(error_of(b.model(), unknown).kind(), ErrorKind::kUsage);
-}
-
-TEST(CompilerErrors, BatchCanBeChangedOnAStaticModel) {
-  OnnxBuilder b = small_cnn();
-  CompileOptions o;
-  o.input_shapes["x"] = {3, 3, 8, 8};
-  // A static model's dims are fixed: changing them is refused.
-  EXPECT_EQ(error_of(b.model(), o).kind(), ErrorKind::kUsage);
-}
-
-TEST(CompilerErrors, NonFloatDataIsRefused) {
-  {
+OnnxBuilder small_cnn()
+{
     OnnxBuilder b;
-    b.input("ids", {1, 4}, onnx::TensorProto::INT64).output("y");
-    b.node("Identity", {"ids"}, {"y"});
+    b.input("x", {1, 3, 8, 8}).output("y").init_rand("w", {4, 3, 3, 3}).init_rand("fc", {4, 2});
+    b.node("Conv", {"x", "w"}, {"c"}, "Conv_0");
+    b.node("Relu", {"c"}, {"r"}, "Relu_1");
+    b.node("GlobalAveragePool", {"r"}, {"p"}, "Pool_2");
+    attr(b.node("Flatten", {"p"}, {"f"}, "Flatten_3"), "axis", int64_t{1});
+    b.node("MatMul", {"f", "fc"}, {"y"}, "MatMul_4");
+    return b;
+}
+
+TEST(CompilerErrors, UnsupportedOpNamesTheNode)
+{
+    OnnxBuilder b;
+    b.input("boxes", {1, 4, 4}).input("scores", {1, 1, 4}).output("y");
+    b.node("NonMaxSuppression", {"boxes", "scores"}, {"y"}, "Conv_12");
     CompileError e = error_of(b.model());
     EXPECT_EQ(e.kind(), ErrorKind::kUnsupported);
-    EXPECT_NE(std::string(e.what()).find("graph input 'ids' has element type INT64"), std::string::npos) << e.what();
-  }
-  {
-    OnnxBuilder b;
-    b.input("x", {1, 4}, onnx::TensorProto::DOUBLE).output("y");
-    b.node("Relu", {"x"}, {"y"});
-    EXPECT_EQ(error_of(b.model()).kind(), ErrorKind::kUnsupported);
-  }
-  {
-    OnnxBuilder b;  // a computed integer tensor
-    b.input("x", {1, 4}).output("y");
-    auto& c = b.node("Cast", {"x"}, {"i"}, "Cast_3");
-    attr(c, "to", int64_t{onnx::TensorProto::INT32});
-    auto& c2 = b.node("Cast", {"i"}, {"y"}, "Cast_4");
-    attr(c2, "to", int64_t{onnx::TensorProto::FLOAT});
-    CompileError e = error_of(b.model());
-    EXPECT_EQ(e.kind(), ErrorKind::kUnsupported);
-    EXPECT_NE(std::string(e.what()).find("Cast_3"), std::string::npos) << e.what();
-  }
+    EXPECT_NE(std::string(e.what()).find("node 'Conv_12' (op NonMaxSuppression): unsupported op"), std::string::npos)
+        << e.what();
 }
 
-TEST(CompilerErrors, InvalidGraphsAreBadInput) {
-  {
-    OnnxBuilder b;  // Conv without weights
-    b.input("x", {1, 3, 8, 8}).output("y");
-    b.node("Conv", {"x"}, {"y"}, "Conv_bad");
+TEST(CompilerErrors, SupportedOpWithUnsupportedAttributesNamesTheNode)
+{
+    OnnxBuilder b;
+    b.input("x", {1, 8}).output("y").init_i64("st", {1}, {0}).init_i64("en", {1}, {8}).init_i64("ax", {1}, {1});
+    b.init_i64("step", {1}, {2});
+    b.node("Slice", {"x", "st", "en", "ax", "step"}, {"y"}, "Slice_7");
     CompileError e = error_of(b.model());
-    EXPECT_EQ(e.kind(), ErrorKind::kBadInput);
-    EXPECT_NE(std::string(e.what()).find("Conv_bad"), std::string::npos) << e.what();
-  }
-  {
-    OnnxBuilder b;  // uses a value nobody defines
-    b.input("x", {1, 4}).output("y");
-    b.node("Add", {"x", "ghost"}, {"y"}, "Add_1");
-    CompileError e = error_of(b.model());
-    EXPECT_EQ(e.kind(), ErrorKind::kBadInput);
-    EXPECT_NE(std::string(e.what()).find("'ghost'"), std::string::npos) << e.what();
-  }
-  {
-    OnnxBuilder b;  // shapes that do not broadcast
-    b.input("x", {1, 4}).input("z", {1, 5}).output("y");
-    b.node("Add", {"x", "z"}, {"y"}, "Add_2");
-    EXPECT_EQ(error_of(b.model()).kind(), ErrorKind::kBadInput);
-  }
-  {
-    OnnxBuilder b(18);  // opset newer than implemented
-    b.input("x", {1, 4}).output("y");
+    EXPECT_EQ(e.kind(), ErrorKind::kUnsupported);
+    EXPECT_NE(std::string(e.what()).find("node 'Slice_7' (op Slice): only step 1"), std::string::npos) << e.what();
+}
+
+TEST(CompilerErrors, DynamicShapeNeedsInputShape)
+{
+    OnnxBuilder b;
+    b.input("x", {-1, 16}).output("y");
     b.node("Relu", {"x"}, {"y"});
     CompileError e = error_of(b.model());
     EXPECT_EQ(e.kind(), ErrorKind::kUnsupported);
-    EXPECT_NE(std::string(e.what()).find("opset 18"), std::string::npos) << e.what();
-  }
-  {
-    OnnxBuilder b;  // initializer with the wrong number of values
-    b.input("x", {1, 4}).output("y").init("k", {2, 4}, {1, 2, 3});
-    b.node("Add", {"x", "k"}, {"y"});
-    CompileError e = error_of(b.model());
-    EXPECT_EQ(e.kind(), ErrorKind::kBadInput);
-    EXPECT_NE(std::string(e.what()).find("tensor 'k'"), std::string::npos) << e.what();
-  }
+    EXPECT_NE(std::string(e.what()).find("graph input 'x' dim 0 is dynamic"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("--input-shape x="), std::string::npos) << e.what();
+
+    CompileOptions fixed;
+    fixed.input_shapes["x"] = {4, 16};
+    CompileResult r = compile_model(b.model(), ".", fixed);
+    EXPECT_EQ(r.summary.inputs[0].shape, (Shape{4, 16}));
+
+    CompileOptions wrong;
+    wrong.input_shapes["x"] = {4, 17};
+    EXPECT_EQ(error_of(b.model(), wrong).kind(), ErrorKind::kUsage);  // dim 1 is fixed to 16
+    CompileOptions unknown;
+    unknown.input_shapes["nope"] = {1};
+    EXPECT_EQ(error_of(b.model(), unknown).kind(), ErrorKind::kUsage);
 }
 
-TEST(CompilerErrors, TruncatedGarbageAndEmptyFilesAreBadInput) {
-  const std::string good = small_cnn().bytes();
-  ASSERT_NO_THROW(compile_model(parse_onnx(good, "good"), ".", {}));
-  // Every truncation is refused cleanly (most do not parse; the rest are
-  // incomplete models).
-  for (size_t len = 0; len < good.size(); len += 7) {
-    try {
-      compile_model(parse_onnx(good.substr(0, len), "truncated"), ".", {});
-      ADD_FAILURE() << "a model truncated to " << len << " of " << good.size() << " bytes compiled";
-    } catch (const CompileError& e) {
-      EXPECT_NE(e.kind(), ErrorKind::kInternal) << len << ": " << e.what();
-    }
-  }
-  std::mt19937 rng(3);
-  for (int k = 0; k < 50; ++k) {
-    std::string junk(1 + rng() % 4000, '\0');
-    for (auto& c : junk) c = static_cast<char>(rng());
-    try {
-      compile_model(parse_onnx(junk, "garbage"), ".", {});
-      ADD_FAILURE() << "garbage compiled";
-    } catch (const CompileError& e) {
-      EXPECT_EQ(e.kind(), ErrorKind::kBadInput) << e.what();
-    }
-  }
-  try {
-    load_onnx_file("/nonexistent/model.onnx");
-    ADD_FAILURE();
-  } catch (const CompileError& e) {
-    EXPECT_EQ(e.kind(), ErrorKind::kBadInput);
-    EXPECT_NE(std::string(e.what()).find("cannot open"), std::string::npos);
-  }
+TEST(CompilerErrors, BatchCanBeChangedOnAStaticModel)
+{
+    OnnxBuilder b = small_cnn();
+    CompileOptions o;
+    o.input_shapes["x"] = {3, 3, 8, 8};
+    // A static model's dims are fixed: changing them is refused.
+    EXPECT_EQ(error_of(b.model(), o).kind(), ErrorKind::kUsage);
 }
 
-TEST(CompilerErrors, RandomlyCorruptedModelsNeverCrash) {
-  std::string good = small_cnn().bytes();
-  if (const char* path = std::getenv("MTIA_FUZZ_MODEL")) {  // by hand: fuzz another model
-    std::ifstream f(path, std::ios::binary);
-    good.assign(std::istreambuf_iterator<char>(f), {});
-  }
-  const char* seed = std::getenv("MTIA_FUZZ_SEED");
-  std::mt19937 rng(seed ? static_cast<uint32_t>(std::atoi(seed)) : 11u);
-  int compiled = 0, refused = 0;
-  const char* env = std::getenv("MTIA_FUZZ_ITERS");  // longer runs by hand
-  const int iters = env ? std::atoi(env) : 400;
-  for (int k = 0; k < iters; ++k) {
-    std::string bad = good;
-    const int flips = 1 + static_cast<int>(rng() % 4);
-    for (int f = 0; f < flips; ++f) bad[rng() % bad.size()] = static_cast<char>(rng());
-    try {
-      CompileResult r = compile_model(parse_onnx(bad, "corrupt"), ".", {});
-      // If it compiled, what it wrote must be a valid model.
-      std::vector<std::vector<float>> in;
-      for (int t : r.program.inputs) in.push_back(random_floats(r.program.tensors[t].bytes() / 4, 1));
-      ASSERT_EQ(run_on_host(r.bytes, in).size(), r.program.outputs.size()) << "iteration " << k;
-      ++compiled;
-    } catch (const CompileError& e) {
-      EXPECT_NE(e.kind(), ErrorKind::kInternal) << "iteration " << k << ": " << e.what();
-      ++refused;
+TEST(CompilerErrors, NonFloatDataIsRefused)
+{
+    {
+        OnnxBuilder b;
+        b.input("ids", {1, 4}, onnx::TensorProto::INT64).output("y");
+        b.node("Identity", {"ids"}, {"y"});
+        CompileError e = error_of(b.model());
+        EXPECT_EQ(e.kind(), ErrorKind::kUnsupported);
+        EXPECT_NE(std::string(e.what()).find("graph input 'ids' has element type INT64"), std::string::npos)
+            << e.what();
     }
-  }
-  // (A large model's corruptions mostly land in weights and compile.)
-  if (!std::getenv("MTIA_FUZZ_MODEL")) {
-    EXPECT_GT(refused, 0);
-  }
-  RecordProperty("compiled", compiled);
+    {
+        OnnxBuilder b;
+        b.input("x", {1, 4}, onnx::TensorProto::DOUBLE).output("y");
+        b.node("Relu", {"x"}, {"y"});
+        EXPECT_EQ(error_of(b.model()).kind(), ErrorKind::kUnsupported);
+    }
+    {
+        OnnxBuilder b;  // a computed integer tensor
+        b.input("x", {1, 4}).output("y");
+        auto &c = b.node("Cast", {"x"}, {"i"}, "Cast_3");
+        attr(c, "to", int64_t{onnx::TensorProto::INT32});
+        auto &c2 = b.node("Cast", {"i"}, {"y"}, "Cast_4");
+        attr(c2, "to", int64_t{onnx::TensorProto::FLOAT});
+        CompileError e = error_of(b.model());
+        EXPECT_EQ(e.kind(), ErrorKind::kUnsupported);
+        EXPECT_NE(std::string(e.what()).find("Cast_3"), std::string::npos) << e.what();
+    }
+}
+
+TEST(CompilerErrors, InvalidGraphsAreBadInput)
+{
+    {
+        OnnxBuilder b;  // Conv without weights
+        b.input("x", {1, 3, 8, 8}).output("y");
+        b.node("Conv", {"x"}, {"y"}, "Conv_bad");
+        CompileError e = error_of(b.model());
+        EXPECT_EQ(e.kind(), ErrorKind::kBadInput);
+        EXPECT_NE(std::string(e.what()).find("Conv_bad"), std::string::npos) << e.what();
+    }
+    {
+        OnnxBuilder b;  // uses a value nobody defines
+        b.input("x", {1, 4}).output("y");
+        b.node("Add", {"x", "ghost"}, {"y"}, "Add_1");
+        CompileError e = error_of(b.model());
+        EXPECT_EQ(e.kind(), ErrorKind::kBadInput);
+        EXPECT_NE(std::string(e.what()).find("'ghost'"), std::string::npos) << e.what();
+    }
+    {
+        OnnxBuilder b;  // shapes that do not broadcast
+        b.input("x", {1, 4}).input("z", {1, 5}).output("y");
+        b.node("Add", {"x", "z"}, {"y"}, "Add_2");
+        EXPECT_EQ(error_of(b.model()).kind(), ErrorKind::kBadInput);
+    }
+    {
+        OnnxBuilder b(18);  // opset newer than implemented
+        b.input("x", {1, 4}).output("y");
+        b.node("Relu", {"x"}, {"y"});
+        CompileError e = error_of(b.model());
+        EXPECT_EQ(e.kind(), ErrorKind::kUnsupported);
+        EXPECT_NE(std::string(e.what()).find("opset 18"), std::string::npos) << e.what();
+    }
+    {
+        OnnxBuilder b;  // initializer with the wrong number of values
+        b.input("x", {1, 4}).output("y").init("k", {2, 4}, {1, 2, 3});
+        b.node("Add", {"x", "k"}, {"y"});
+        CompileError e = error_of(b.model());
+        EXPECT_EQ(e.kind(), ErrorKind::kBadInput);
+        EXPECT_NE(std::string(e.what()).find("tensor 'k'"), std::string::npos) << e.what();
+    }
+}
+
+TEST(CompilerErrors, TruncatedGarbageAndEmptyFilesAreBadInput)
+{
+    const std::string good = small_cnn().bytes();
+    ASSERT_NO_THROW(compile_model(parse_onnx(good, "good"), ".", {}));
+    // Every truncation is refused cleanly (most do not parse; the rest are
+    // incomplete models).
+    for (size_t len = 0; len < good.size(); len += 7) {
+        try {
+            compile_model(parse_onnx(good.substr(0, len), "truncated"), ".", {});
+            ADD_FAILURE() << "a model truncated to " << len << " of " << good.size() << " bytes compiled";
+        } catch (const CompileError &e) {
+            EXPECT_NE(e.kind(), ErrorKind::kInternal) << len << ": " << e.what();
+        }
+    }
+    std::mt19937 rng(3);
+    for (int k = 0; k < 50; ++k) {
+        std::string junk(1 + rng() % 4000, '\0');
+        for (auto &c : junk) c = static_cast<char>(rng());
+        try {
+            compile_model(parse_onnx(junk, "garbage"), ".", {});
+            ADD_FAILURE() << "garbage compiled";
+        } catch (const CompileError &e) {
+            EXPECT_EQ(e.kind(), ErrorKind::kBadInput) << e.what();
+        }
+    }
+    try {
+        load_onnx_file("/nonexistent/model.onnx");
+        ADD_FAILURE();
+    } catch (const CompileError &e) {
+        EXPECT_EQ(e.kind(), ErrorKind::kBadInput);
+        EXPECT_NE(std::string(e.what()).find("cannot open"), std::string::npos);
+    }
+}
+
+TEST(CompilerErrors, RandomlyCorruptedModelsNeverCrash)
+{
+    std::string good = small_cnn().bytes();
+    if (const char *path = std::getenv("MTIA_FUZZ_MODEL")) {  // by hand: fuzz another model
+        std::ifstream f(path, std::ios::binary);
+        good.assign(std::istreambuf_iterator<char>(f), {});
+    }
+    const char *seed = std::getenv("MTIA_FUZZ_SEED");
+    std::mt19937 rng(seed ? static_cast<uint32_t>(std::atoi(seed)) : 11u);
+    int compiled = 0, refused = 0;
+    const char *env = std::getenv("MTIA_FUZZ_ITERS");  // longer runs by hand
+    const int iters = env ? std::atoi(env) : 400;
+    for (int k = 0; k < iters; ++k) {
+        std::string bad = good;
+        const int flips = 1 + static_cast<int>(rng() % 4);
+        for (int f = 0; f < flips; ++f) bad[rng() % bad.size()] = static_cast<char>(rng());
+        try {
+            CompileResult r = compile_model(parse_onnx(bad, "corrupt"), ".", {});
+            // If it compiled, what it wrote must be a valid model.
+            std::vector<std::vector<float>> in;
+            for (int t : r.program.inputs) in.push_back(random_floats(r.program.tensors[t].bytes() / 4, 1));
+            ASSERT_EQ(run_on_host(r.bytes, in).size(), r.program.outputs.size()) << "iteration " << k;
+            ++compiled;
+        } catch (const CompileError &e) {
+            EXPECT_NE(e.kind(), ErrorKind::kInternal) << "iteration " << k << ": " << e.what();
+            ++refused;
+        }
+    }
+    // (A large model's corruptions mostly land in weights and compile.)
+    if (!std::getenv("MTIA_FUZZ_MODEL")) {
+        EXPECT_GT(refused, 0);
+    }
+    RecordProperty("compiled", compiled);
 }
 
 // ---- the command line ------------------------------------------------------
 struct CliRun {
-  int code;
-  std::string out;
+    int code;
+    std::string out;
 };
 
-CliRun cli(const std::string& args) {
-  const std::string cmd = std::string(MTIA_COMPILE_BIN) + " " + args + " 2>&1";
-  FILE* p = popen(cmd.c_str(), "r");
-  CliRun r{-1, ""};
-  if (!p) return r;
-  char buf[4096];
-  size_t n;
-  while ((n = fread(buf, 1, sizeof buf, p)) > 0) r.out.append(buf, n);
-  int st = pclose(p);
-  r.code = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-  return r;
+CliRun cli(const std::string &args)
+{
+    const std::string cmd = std::string(MTIA_COMPILE_BIN) + " " + args + " 2>&1";
+    FILE *p = popen(cmd.c_str(), "r");
+    CliRun r{-1, ""};
+    if (!p) return r;
+    char buf[4096];
+    size_t n;
+    while ((n = fread(buf, 1, sizeof buf, p)) > 0) r.out.append(buf, n);
+    int st = pclose(p);
+    r.code = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+    return r;
 }
 
 class CompilerCli : public ::testing::Test {
- protected:
-  void SetUp() override {
-    char tmpl[] = "/tmp/mtia-compile-test.XXXXXX";
-    ASSERT_NE(mkdtemp(tmpl), nullptr);
-    dir_ = tmpl;
-  }
-  void TearDown() override { std::system(("rm -rf " + dir_).c_str()); }
-  std::string write(const std::string& name, const std::string& bytes) {
-    std::ofstream(dir_ + "/" + name, std::ios::binary) << bytes;
-    return dir_ + "/" + name;
-  }
-  std::string dir_;
+protected:
+    void SetUp() override
+    {
+        char tmpl[] = "/tmp/mtia-compile-test.XXXXXX";
+        ASSERT_NE(mkdtemp(tmpl), nullptr);
+        dir_ = tmpl;
+    }
+    void TearDown() override { std::system(("rm -rf " + dir_).c_str()); }
+    std::string write(const std::string &name, const std::string &bytes)
+    {
+        std::ofstream(dir_ + "/" + name, std::ios::binary) << bytes;
+        return dir_ + "/" + name;
+    }
+    std::string dir_;
 };
 
-TEST_F(CompilerCli, ExitCodesAndOutputs) {
-  const std::string model = write("cnn.onnx", small_cnn().bytes());
-  CliRun ok = cli(model + " -o " + dir_ + "/cnn.mtia --summary-json " + dir_ + "/s.json");
-  EXPECT_EQ(ok.code, 0) << ok.out;
-  EXPECT_NE(ok.out.find("after fusion"), std::string::npos) << ok.out;
-  struct stat st;
-  EXPECT_EQ(stat((dir_ + "/cnn.mtia").c_str(), &st), 0);
-  std::ifstream js(dir_ + "/s.json");
-  nlohmann::json j = nlohmann::json::parse(js);
-  EXPECT_EQ(j["device_op_kinds"]["Conv+Relu"], 1);
+TEST_F(CompilerCli, ExitCodesAndOutputs)
+{
+    const std::string model = write("cnn.onnx", small_cnn().bytes());
+    CliRun ok = cli(model + " -o " + dir_ + "/cnn.mtia --summary-json " + dir_ + "/s.json");
+    EXPECT_EQ(ok.code, 0) << ok.out;
+    EXPECT_NE(ok.out.find("after fusion"), std::string::npos) << ok.out;
+    struct stat st;
+    EXPECT_EQ(stat((dir_ + "/cnn.mtia").c_str(), &st), 0);
+    std::ifstream js(dir_ + "/s.json");
+    nlohmann::json j = nlohmann::json::parse(js);
+    EXPECT_EQ(j["device_op_kinds"]["Conv+Relu"], 1);
 
-  CliRun quiet = cli("-q " + model);  // default output beside the model
-  EXPECT_EQ(quiet.code, 0);
-  EXPECT_EQ(quiet.out, "");
-  EXPECT_EQ(stat((dir_ + "/cnn.mtia").c_str(), &st), 0);
+    CliRun quiet = cli("-q " + model);  // default output beside the model
+    EXPECT_EQ(quiet.code, 0);
+    EXPECT_EQ(quiet.out, "");
+    EXPECT_EQ(stat((dir_ + "/cnn.mtia").c_str(), &st), 0);
 
-  EXPECT_EQ(cli("").code, 2);
-  EXPECT_EQ(cli(model + " --bogus").code, 2);
-  EXPECT_EQ(cli(model + " --input-shape x=1xZ").code, 2);
-  EXPECT_EQ(cli(model + " --input-shape nope=1x2").code, 2);
-  CliRun missing = cli(dir_ + "/missing.onnx");
-  EXPECT_EQ(missing.code, 3);
-  EXPECT_NE(missing.out.find("cannot open"), std::string::npos);
-  EXPECT_EQ(cli(write("junk.onnx", "this is not a model")).code, 3);
-  EXPECT_EQ(cli(write("half.onnx", small_cnn().bytes().substr(0, 100))).code, 3);
+    EXPECT_EQ(cli("").code, 2);
+    EXPECT_EQ(cli(model + " --bogus").code, 2);
+    EXPECT_EQ(cli(model + " --input-shape x=1xZ").code, 2);
+    EXPECT_EQ(cli(model + " --input-shape nope=1x2").code, 2);
+    CliRun missing = cli(dir_ + "/missing.onnx");
+    EXPECT_EQ(missing.code, 3);
+    EXPECT_NE(missing.out.find("cannot open"), std::string::npos);
+    EXPECT_EQ(cli(write("junk.onnx", "this is not a model")).code, 3);
+    EXPECT_EQ(cli(write("half.onnx", small_cnn().bytes().substr(0, 100))).code, 3);
 
-  OnnxBuilder nms;
-  nms.input("b", {1, 4, 4}).input("s", {1, 1, 4}).output("y");
-  nms.node("NonMaxSuppression", {"b", "s"}, {"y"}, "NMS_3");
-  CliRun un = cli(write("nms.onnx", nms.bytes()));
-  EXPECT_EQ(un.code, 4);
-  EXPECT_NE(un.out.find("node 'NMS_3' (op NonMaxSuppression): unsupported op"), std::string::npos) << un.out;
+    OnnxBuilder nms;
+    nms.input("b", {1, 4, 4}).input("s", {1, 1, 4}).output("y");
+    nms.node("NonMaxSuppression", {"b", "s"}, {"y"}, "NMS_3");
+    CliRun un = cli(write("nms.onnx", nms.bytes()));
+    EXPECT_EQ(un.code, 4);
+    EXPECT_NE(un.out.find("node 'NMS_3' (op NonMaxSuppression): unsupported op"), std::string::npos) << un.out;
 
-  EXPECT_EQ(cli(model + " -o /nonexistent-dir/x.mtia").code, 5);
+    EXPECT_EQ(cli(model + " -o /nonexistent-dir/x.mtia").code, 5);
 }
 
-TEST_F(CompilerCli, InputShapeFixesADynamicBatch) {
-  OnnxBuilder b;
-  b.input("x", {-1, 3, 8, 8}).output("y").init_rand("w", {2, 3, 1, 1});
-  b.node("Conv", {"x", "w"}, {"y"});
-  const std::string model = write("dyn.onnx", b.bytes());
-  CliRun r = cli(model);
-  EXPECT_EQ(r.code, 4);
-  EXPECT_NE(r.out.find("--input-shape x="), std::string::npos) << r.out;
-  r = cli(model + " --input-shape x=5x3x8x8 --summary-json -");
-  EXPECT_EQ(r.code, 0) << r.out;
-  EXPECT_NE(r.out.find("\"shape\": [\n        5,"), std::string::npos) << r.out;
+TEST_F(CompilerCli, InputShapeFixesADynamicBatch)
+{
+    OnnxBuilder b;
+    b.input("x", {-1, 3, 8, 8}).output("y").init_rand("w", {2, 3, 1, 1});
+    b.node("Conv", {"x", "w"}, {"y"});
+    const std::string model = write("dyn.onnx", b.bytes());
+    CliRun r = cli(model);
+    EXPECT_EQ(r.code, 4);
+    EXPECT_NE(r.out.find("--input-shape x="), std::string::npos) << r.out;
+    r = cli(model + " --input-shape x=5x3x8x8 --summary-json -");
+    EXPECT_EQ(r.code, 0) << r.out;
+    EXPECT_NE(r.out.find("\"shape\": [\n        5,"), std::string::npos) << r.out;
 }
 
 }  // namespace

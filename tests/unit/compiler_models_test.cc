@@ -16,93 +16,98 @@ namespace {
 
 // The names make_models.py builds (ModelSet.NamesMatchScript keeps them in step).
 const std::vector<std::string> kModels = {
-    "convbnrelu", "depthwise", "branches", "shufflesplit", "mlp", "seqlinear", "twoinout", "resnet18",
-    "resnet18_b8", "mobilenet_v2", "squeezenet1_0", "shufflenet_v2_x0_5", "mobilenet_v3_small",
-    "efficientnet_b0", "googlenet", "densenet121"};
+    "convbnrelu",         "depthwise",       "branches",    "shufflesplit", "mlp",           "seqlinear",
+    "twoinout",           "resnet18",        "resnet18_b8", "mobilenet_v2", "squeezenet1_0", "shufflenet_v2_x0_5",
+    "mobilenet_v3_small", "efficientnet_b0", "googlenet",   "densenet121"};
 
-nlohmann::json manifest_entry(const std::string& dir, const std::string& name) {
-  std::ifstream f(dir + "/manifest.json");
-  nlohmann::json j = nlohmann::json::parse(f);
-  for (const auto& e : j)
-    if (e["name"] == name) return e;
-  return {};
+nlohmann::json manifest_entry(const std::string &dir, const std::string &name)
+{
+    std::ifstream f(dir + "/manifest.json");
+    nlohmann::json j = nlohmann::json::parse(f);
+    for (const auto &e : j)
+        if (e["name"] == name) return e;
+    return {};
 }
 
 class ModelSet : public ::testing::TestWithParam<std::string> {};
 
-#define REQUIRE_MODELS(dir)                                                                            \
-  const std::string dir = models_dir();                                                                \
-  if (dir.empty()) {                                                                                   \
-    GTEST_SKIP() << "test models not generated: run tests/models/make_models.py --out build/models "   \
-                    "(or set MTIA_TEST_MODELS)";                                                       \
-  }                                                                                                    \
-  static_assert(true, "")
+#define REQUIRE_MODELS(dir)                                                                              \
+    const std::string dir = models_dir();                                                                \
+    if (dir.empty()) {                                                                                   \
+        GTEST_SKIP() << "test models not generated: run tests/models/make_models.py --out build/models " \
+                        "(or set MTIA_TEST_MODELS)";                                                     \
+    }                                                                                                    \
+    static_assert(true, "")
 
-TEST(ModelSetList, NamesMatchScript) {
-  REQUIRE_MODELS(dir);
-  std::ifstream f(dir + "/manifest.json");
-  nlohmann::json j = nlohmann::json::parse(f);
-  std::vector<std::string> names;
-  for (const auto& e : j) names.push_back(e["name"]);
-  if (names.size() < kModels.size()) GTEST_SKIP() << "a partial model set (--only) was generated";
-  EXPECT_EQ(names, kModels);
+TEST(ModelSetList, NamesMatchScript)
+{
+    REQUIRE_MODELS(dir);
+    std::ifstream f(dir + "/manifest.json");
+    nlohmann::json j = nlohmann::json::parse(f);
+    std::vector<std::string> names;
+    for (const auto &e : j) names.push_back(e["name"]);
+    if (names.size() < kModels.size()) GTEST_SKIP() << "a partial model set (--only) was generated";
+    EXPECT_EQ(names, kModels);
 }
 
 // Compiles the manifest entry e, runs it on the engine and compares every
 // output with PyTorch's.
-void check_model(const std::string& dir, const nlohmann::json& e) {
-  const std::string name = e["name"];
-  SCOPED_TRACE(name);
-  CompileResult r;
-  ASSERT_NO_THROW(r = compile_file(dir + "/" + e["onnx"].get<std::string>(), {}));
-  ASSERT_FALSE(r.bytes.empty());
-  std::vector<std::vector<float>> inputs;
-  for (const auto& in : e["inputs"]) inputs.push_back(load_npy(dir + "/" + in["file"].get<std::string>()).data);
-  uint64_t ns = 0;
-  auto outs = run_on_host(r.bytes, inputs, &ns);
-  ASSERT_EQ(outs.size(), e["outputs"].size());
-  const float tol = e["tolerance"];
-  for (size_t k = 0; k < outs.size(); ++k) {
-    Array want = load_npy(dir + "/" + e["outputs"][k]["file"].get<std::string>());
-    float err = max_abs_diff(outs[k], want.data);
-    // Absolute for outputs up to 1, relative beyond (random-weight nets
-    // such as inception_v3 reach 1e12).
-    float scale = 1.0f;
-    for (float v : want.data) scale = std::max(scale, std::fabs(v));
-    EXPECT_LE(err, tol * scale) << name << " output " << k << " (largest |value| " << scale << ")";
-    char buf[32];
-    std::snprintf(buf, sizeof buf, "%.3g", err);
-    ::testing::Test::RecordProperty(name + "_max_abs_err_" + std::to_string(k), buf);
-  }
-  ::testing::Test::RecordProperty(name + "_device_ns", std::to_string(ns));
-  // The plan reuses memory: the activation region is below the sum of all.
-  if (r.summary.activations_total > 1 << 20) {
-    EXPECT_LT(r.summary.activations_peak, r.summary.activations_total);
-  }
+void check_model(const std::string &dir, const nlohmann::json &e)
+{
+    const std::string name = e["name"];
+    SCOPED_TRACE(name);
+    CompileResult r;
+    ASSERT_NO_THROW(r = compile_file(dir + "/" + e["onnx"].get<std::string>(), {}));
+    ASSERT_FALSE(r.bytes.empty());
+    std::vector<std::vector<float>> inputs;
+    for (const auto &in : e["inputs"]) inputs.push_back(load_npy(dir + "/" + in["file"].get<std::string>()).data);
+    uint64_t ns = 0;
+    auto outs = run_on_host(r.bytes, inputs, &ns);
+    ASSERT_EQ(outs.size(), e["outputs"].size());
+    const float tol = e["tolerance"];
+    for (size_t k = 0; k < outs.size(); ++k) {
+        Array want = load_npy(dir + "/" + e["outputs"][k]["file"].get<std::string>());
+        float err = max_abs_diff(outs[k], want.data);
+        // Absolute for outputs up to 1, relative beyond (random-weight nets
+        // such as inception_v3 reach 1e12).
+        float scale = 1.0f;
+        for (float v : want.data) scale = std::max(scale, std::fabs(v));
+        EXPECT_LE(err, tol * scale) << name << " output " << k << " (largest |value| " << scale << ")";
+        char buf[32];
+        std::snprintf(buf, sizeof buf, "%.3g", err);
+        ::testing::Test::RecordProperty(name + "_max_abs_err_" + std::to_string(k), buf);
+    }
+    ::testing::Test::RecordProperty(name + "_device_ns", std::to_string(ns));
+    // The plan reuses memory: the activation region is below the sum of all.
+    if (r.summary.activations_total > 1 << 20) {
+        EXPECT_LT(r.summary.activations_peak, r.summary.activations_total);
+    }
 }
 
-TEST_P(ModelSet, CompilesAndMatchesPyTorch) {
-  REQUIRE_MODELS(dir);
-  const nlohmann::json e = manifest_entry(dir, GetParam());
-  if (e.is_null()) GTEST_SKIP() << GetParam() << " is not in the generated set";
-  check_model(dir, e);
+TEST_P(ModelSet, CompilesAndMatchesPyTorch)
+{
+    REQUIRE_MODELS(dir);
+    const nlohmann::json e = manifest_entry(dir, GetParam());
+    if (e.is_null()) GTEST_SKIP() << GetParam() << " is not in the generated set";
+    check_model(dir, e);
 }
 
 // Models built with make_models.py --extra (or --only) beyond the default set.
-TEST(ExtraModels, CompileAndMatchPyTorch) {
-  REQUIRE_MODELS(dir);
-  std::ifstream f(dir + "/manifest.json");
-  int n = 0;
-  for (const auto& e : nlohmann::json::parse(f))
-    if (std::find(kModels.begin(), kModels.end(), e["name"]) == kModels.end()) {
-      check_model(dir, e);
-      ++n;
-    }
-  if (n == 0) GTEST_SKIP() << "no extra models generated (make_models.py --extra)";
+TEST(ExtraModels, CompileAndMatchPyTorch)
+{
+    REQUIRE_MODELS(dir);
+    std::ifstream f(dir + "/manifest.json");
+    int n = 0;
+    for (const auto &e : nlohmann::json::parse(f))
+        if (std::find(kModels.begin(), kModels.end(), e["name"]) == kModels.end()) {
+            check_model(dir, e);
+            ++n;
+        }
+    if (n == 0) GTEST_SKIP() << "no extra models generated (make_models.py --extra)";
 }
 
 INSTANTIATE_TEST_SUITE_P(Models, ModelSet, ::testing::ValuesIn(kModels),
-                         [](const ::testing::TestParamInfo<std::string>& p) { return p.param; });
+                         [](const ::testing::TestParamInfo<std::string> &p) { return p.param; });
 
 }  // namespace
 }  // namespace mtia::compiler::testing

@@ -17,159 +17,184 @@
 
 namespace mtia::compiler::testing {
 
-OnnxBuilder::OnnxBuilder(int opset) {
-  m_.set_ir_version(8);
-  m_.set_producer_name("compiler_tests");
-  auto* o = m_.add_opset_import();
-  o->set_domain("");
-  o->set_version(opset);
-  m_.mutable_graph()->set_name("test");
+OnnxBuilder::OnnxBuilder(int opset)
+{
+    m_.set_ir_version(8);
+    m_.set_producer_name("compiler_tests");
+    auto *o = m_.add_opset_import();
+    o->set_domain("");
+    o->set_version(opset);
+    m_.mutable_graph()->set_name("test");
 }
 
-OnnxBuilder& OnnxBuilder::input(const std::string& name, const std::vector<int64_t>& shape, int32_t dtype) {
-  auto* vi = m_.mutable_graph()->add_input();
-  vi->set_name(name);
-  auto* tt = vi->mutable_type()->mutable_tensor_type();
-  tt->set_elem_type(dtype);
-  auto* s = tt->mutable_shape();
-  for (int64_t d : shape) {
-    if (d < 0) s->add_dim()->set_dim_param("N");
-    else s->add_dim()->set_dim_value(d);
-  }
-  return *this;
-}
-
-OnnxBuilder& OnnxBuilder::output(const std::string& name) {
-  auto* vi = m_.mutable_graph()->add_output();
-  vi->set_name(name);
-  vi->mutable_type()->mutable_tensor_type()->set_elem_type(onnx::TensorProto::FLOAT);
-  return *this;
-}
-
-OnnxBuilder& OnnxBuilder::init(const std::string& name, const std::vector<int64_t>& shape, const std::vector<float>& v) {
-  auto* t = m_.mutable_graph()->add_initializer();
-  t->set_name(name);
-  t->set_data_type(onnx::TensorProto::FLOAT);
-  for (int64_t d : shape) t->add_dims(d);
-  for (float x : v) t->add_float_data(x);
-  return *this;
-}
-
-OnnxBuilder& OnnxBuilder::init_i64(const std::string& name, const std::vector<int64_t>& shape,
-                                   const std::vector<int64_t>& v) {
-  auto* t = m_.mutable_graph()->add_initializer();
-  t->set_name(name);
-  t->set_data_type(onnx::TensorProto::INT64);
-  for (int64_t d : shape) t->add_dims(d);
-  for (int64_t x : v) t->add_int64_data(x);
-  return *this;
-}
-
-OnnxBuilder& OnnxBuilder::init_rand(const std::string& name, const std::vector<int64_t>& shape) {
-  size_t n = 1;
-  for (int64_t d : shape) n *= static_cast<size_t>(d);
-  return init(name, shape, random_floats(n, static_cast<uint32_t>(std::hash<std::string>()(name))));
-}
-
-onnx::NodeProto& OnnxBuilder::node(const std::string& op, const std::vector<std::string>& in,
-                                   const std::vector<std::string>& out, const std::string& name) {
-  auto* n = m_.mutable_graph()->add_node();
-  n->set_op_type(op);
-  n->set_name(name.empty() ? op + "_" + std::to_string(m_.graph().node_size()) : name);
-  for (const auto& i : in) n->add_input(i);
-  for (const auto& o : out) n->add_output(o);
-  return *n;
-}
-
-static onnx::AttributeProto* new_attr(onnx::NodeProto& n, const std::string& name, onnx::AttributeProto::AttributeType t) {
-  auto* a = n.add_attribute();
-  a->set_name(name);
-  a->set_type(t);
-  return a;
-}
-void attr(onnx::NodeProto& n, const std::string& name, int64_t v) { new_attr(n, name, onnx::AttributeProto::INT)->set_i(v); }
-void attr(onnx::NodeProto& n, const std::string& name, float v) { new_attr(n, name, onnx::AttributeProto::FLOAT)->set_f(v); }
-void attr(onnx::NodeProto& n, const std::string& name, const std::vector<int64_t>& v) {
-  auto* a = new_attr(n, name, onnx::AttributeProto::INTS);
-  for (int64_t x : v) a->add_ints(x);
-}
-void attr(onnx::NodeProto& n, const std::string& name, const std::string& v) {
-  new_attr(n, name, onnx::AttributeProto::STRING)->set_s(v);
-}
-
-std::vector<float> random_floats(size_t n, uint32_t seed) {
-  std::mt19937 rng(seed);
-  std::uniform_real_distribution<float> u(-1.0f, 1.0f);
-  std::vector<float> v(n);
-  for (auto& x : v) x = u(rng);
-  return v;
-}
-
-Array load_npy(const std::string& path) {
-  mtia::run::NpyArray n = mtia::run::read_npy(path);
-  return {std::vector<int64_t>(n.shape.begin(), n.shape.end()), std::move(n.data)};
-}
-
-std::string models_dir() {
-  const char* env = std::getenv("MTIA_TEST_MODELS");
-  std::string dir = env && *env ? env : MTIA_TEST_MODELS_DIR;
-  struct stat st;
-  return stat((dir + "/manifest.json").c_str(), &st) == 0 ? dir : "";
-}
-
-std::vector<std::vector<float>> run_on_host(const std::string& bytes, const std::vector<std::vector<float>>& inputs,
-                                            uint64_t* device_ns) {
-  // libmtia's reader: the checks and the Op -> struct mtia_op lowering the
-  // runtime applies. It wants an 8-byte aligned buffer.
-  std::vector<uint64_t> aligned((bytes.size() + 7) / 8);
-  std::memcpy(aligned.data(), bytes.data(), bytes.size());
-  mtia::detail::ParsedModel m;
-  try {
-    m = mtia::detail::parse_model(aligned.data(), bytes.size());
-  } catch (const std::exception& e) {
-    ADD_FAILURE() << "libmtia refuses the model: " << e.what();
-    return {};
-  }
-  std::vector<uint8_t> arena(m.arena_size, 0xA5);  // garbage: nothing may rely on zeroed memory
-  std::memcpy(arena.data(), m.weights, m.weights_size);
-  if (inputs.size() != m.inputs.size()) {
-    ADD_FAILURE() << "model has " << m.inputs.size() << " inputs, got " << inputs.size();
-    return {};
-  }
-  for (size_t k = 0; k < inputs.size(); ++k) {
-    const auto& io = m.inputs[k];
-    if (io.info.bytes != inputs[k].size() * 4) {
-      ADD_FAILURE() << "input " << k << " has " << inputs[k].size() << " floats, the model wants " << io.info.bytes / 4;
-      return {};
+OnnxBuilder &OnnxBuilder::input(const std::string &name, const std::vector<int64_t> &shape, int32_t dtype)
+{
+    auto *vi = m_.mutable_graph()->add_input();
+    vi->set_name(name);
+    auto *tt = vi->mutable_type()->mutable_tensor_type();
+    tt->set_elem_type(dtype);
+    auto *s = tt->mutable_shape();
+    for (int64_t d : shape) {
+        if (d < 0)
+            s->add_dim()->set_dim_param("N");
+        else
+            s->add_dim()->set_dim_value(d);
     }
-    std::memcpy(arena.data() + io.offset, inputs[k].data(), io.info.bytes);
-  }
-  uint64_t result = 0;
-  uint16_t st = mtia_compute_run(m.program.data(), static_cast<uint32_t>(m.program.size()), arena.data(), arena.size(),
-                                 nullptr, nullptr, &result);
-  if (st != MTIA_CQE_OK) {
-    ADD_FAILURE() << "mtia_compute_run status " << st << " result " << result << " ("
-                  << (st == MTIA_CQE_BAD_PROGRAM && result < m.op_names.size() ? m.op_names[result] : "") << ")";
-    return {};
-  }
-  if (device_ns) *device_ns = result;
-  std::vector<std::vector<float>> outs;
-  for (const auto& io : m.outputs) {
-    std::vector<float> v(io.info.bytes / 4);
-    std::memcpy(v.data(), arena.data() + io.offset, io.info.bytes);
-    outs.push_back(std::move(v));
-  }
-  return outs;
+    return *this;
 }
 
-float max_abs_diff(const std::vector<float>& a, const std::vector<float>& b) {
-  if (a.size() != b.size()) return INFINITY;
-  float m = 0;
-  for (size_t k = 0; k < a.size(); ++k) {
-    float d = std::fabs(a[k] - b[k]);
-    if (!(d <= m)) m = d;  // NaN propagates as the max
-  }
-  return m;
+OnnxBuilder &OnnxBuilder::output(const std::string &name)
+{
+    auto *vi = m_.mutable_graph()->add_output();
+    vi->set_name(name);
+    vi->mutable_type()->mutable_tensor_type()->set_elem_type(onnx::TensorProto::FLOAT);
+    return *this;
+}
+
+OnnxBuilder &OnnxBuilder::init(const std::string &name, const std::vector<int64_t> &shape, const std::vector<float> &v)
+{
+    auto *t = m_.mutable_graph()->add_initializer();
+    t->set_name(name);
+    t->set_data_type(onnx::TensorProto::FLOAT);
+    for (int64_t d : shape) t->add_dims(d);
+    for (float x : v) t->add_float_data(x);
+    return *this;
+}
+
+OnnxBuilder &OnnxBuilder::init_i64(const std::string &name, const std::vector<int64_t> &shape,
+                                   const std::vector<int64_t> &v)
+{
+    auto *t = m_.mutable_graph()->add_initializer();
+    t->set_name(name);
+    t->set_data_type(onnx::TensorProto::INT64);
+    for (int64_t d : shape) t->add_dims(d);
+    for (int64_t x : v) t->add_int64_data(x);
+    return *this;
+}
+
+OnnxBuilder &OnnxBuilder::init_rand(const std::string &name, const std::vector<int64_t> &shape)
+{
+    size_t n = 1;
+    for (int64_t d : shape) n *= static_cast<size_t>(d);
+    return init(name, shape, random_floats(n, static_cast<uint32_t>(std::hash<std::string>()(name))));
+}
+
+onnx::NodeProto &OnnxBuilder::node(const std::string &op, const std::vector<std::string> &in,
+                                   const std::vector<std::string> &out, const std::string &name)
+{
+    auto *n = m_.mutable_graph()->add_node();
+    n->set_op_type(op);
+    n->set_name(name.empty() ? op + "_" + std::to_string(m_.graph().node_size()) : name);
+    for (const auto &i : in) n->add_input(i);
+    for (const auto &o : out) n->add_output(o);
+    return *n;
+}
+
+static onnx::AttributeProto *new_attr(onnx::NodeProto &n, const std::string &name,
+                                      onnx::AttributeProto::AttributeType t)
+{
+    auto *a = n.add_attribute();
+    a->set_name(name);
+    a->set_type(t);
+    return a;
+}
+void attr(onnx::NodeProto &n, const std::string &name, int64_t v)
+{
+    new_attr(n, name, onnx::AttributeProto::INT)->set_i(v);
+}
+void attr(onnx::NodeProto &n, const std::string &name, float v)
+{
+    new_attr(n, name, onnx::AttributeProto::FLOAT)->set_f(v);
+}
+void attr(onnx::NodeProto &n, const std::string &name, const std::vector<int64_t> &v)
+{
+    auto *a = new_attr(n, name, onnx::AttributeProto::INTS);
+    for (int64_t x : v) a->add_ints(x);
+}
+void attr(onnx::NodeProto &n, const std::string &name, const std::string &v)
+{
+    new_attr(n, name, onnx::AttributeProto::STRING)->set_s(v);
+}
+
+std::vector<float> random_floats(size_t n, uint32_t seed)
+{
+    std::mt19937 rng(seed);
+    std::uniform_real_distribution<float> u(-1.0f, 1.0f);
+    std::vector<float> v(n);
+    for (auto &x : v) x = u(rng);
+    return v;
+}
+
+Array load_npy(const std::string &path)
+{
+    mtia::run::NpyArray n = mtia::run::read_npy(path);
+    return {std::vector<int64_t>(n.shape.begin(), n.shape.end()), std::move(n.data)};
+}
+
+std::string models_dir()
+{
+    const char *env = std::getenv("MTIA_TEST_MODELS");
+    std::string dir = env && *env ? env : MTIA_TEST_MODELS_DIR;
+    struct stat st;
+    return stat((dir + "/manifest.json").c_str(), &st) == 0 ? dir : "";
+}
+
+std::vector<std::vector<float>> run_on_host(const std::string &bytes, const std::vector<std::vector<float>> &inputs,
+                                            uint64_t *device_ns)
+{
+    // libmtia's reader: the checks and the Op -> struct mtia_op lowering the
+    // runtime applies. It wants an 8-byte aligned buffer.
+    std::vector<uint64_t> aligned((bytes.size() + 7) / 8);
+    std::memcpy(aligned.data(), bytes.data(), bytes.size());
+    mtia::detail::ParsedModel m;
+    try {
+        m = mtia::detail::parse_model(aligned.data(), bytes.size());
+    } catch (const std::exception &e) {
+        ADD_FAILURE() << "libmtia refuses the model: " << e.what();
+        return {};
+    }
+    std::vector<uint8_t> arena(m.arena_size, 0xA5);  // garbage: nothing may rely on zeroed memory
+    std::memcpy(arena.data(), m.weights, m.weights_size);
+    if (inputs.size() != m.inputs.size()) {
+        ADD_FAILURE() << "model has " << m.inputs.size() << " inputs, got " << inputs.size();
+        return {};
+    }
+    for (size_t k = 0; k < inputs.size(); ++k) {
+        const auto &io = m.inputs[k];
+        if (io.info.bytes != inputs[k].size() * 4) {
+            ADD_FAILURE() << "input " << k << " has " << inputs[k].size() << " floats, the model wants "
+                          << io.info.bytes / 4;
+            return {};
+        }
+        std::memcpy(arena.data() + io.offset, inputs[k].data(), io.info.bytes);
+    }
+    uint64_t result = 0;
+    uint16_t st = mtia_compute_run(m.program.data(), static_cast<uint32_t>(m.program.size()), arena.data(),
+                                   arena.size(), nullptr, nullptr, &result);
+    if (st != MTIA_CQE_OK) {
+        ADD_FAILURE() << "mtia_compute_run status " << st << " result " << result << " ("
+                      << (st == MTIA_CQE_BAD_PROGRAM && result < m.op_names.size() ? m.op_names[result] : "") << ")";
+        return {};
+    }
+    if (device_ns) *device_ns = result;
+    std::vector<std::vector<float>> outs;
+    for (const auto &io : m.outputs) {
+        std::vector<float> v(io.info.bytes / 4);
+        std::memcpy(v.data(), arena.data() + io.offset, io.info.bytes);
+        outs.push_back(std::move(v));
+    }
+    return outs;
+}
+
+float max_abs_diff(const std::vector<float> &a, const std::vector<float> &b)
+{
+    if (a.size() != b.size()) return INFINITY;
+    float m = 0;
+    for (size_t k = 0; k < a.size(); ++k) {
+        float d = std::fabs(a[k] - b[k]);
+        if (!(d <= m)) m = d;  // NaN propagates as the max
+    }
+    return m;
 }
 
 }  // namespace mtia::compiler::testing

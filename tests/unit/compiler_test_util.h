@@ -16,37 +16,37 @@ namespace mtia::compiler::testing {
 
 // ---- ONNX graph builder ---------------------------------------------------
 class OnnxBuilder {
- public:
-  explicit OnnxBuilder(int opset = 13);
-  // Adds a float graph input; a dim < 0 is dynamic (dim_param "N").
-  OnnxBuilder& input(const std::string& name, const std::vector<int64_t>& shape,
-                     int32_t dtype = onnx::TensorProto::FLOAT);
-  OnnxBuilder& output(const std::string& name);
-  OnnxBuilder& init(const std::string& name, const std::vector<int64_t>& shape, const std::vector<float>& v);
-  OnnxBuilder& init_i64(const std::string& name, const std::vector<int64_t>& shape, const std::vector<int64_t>& v);
-  // Random initializer (uniform [-1, 1), seeded by name).
-  OnnxBuilder& init_rand(const std::string& name, const std::vector<int64_t>& shape);
-  onnx::NodeProto& node(const std::string& op, const std::vector<std::string>& in,
-                        const std::vector<std::string>& out, const std::string& name = "");
-  const onnx::ModelProto& model() const { return m_; }
-  onnx::ModelProto& mutable_model() { return m_; }
-  std::string bytes() const { return m_.SerializeAsString(); }
+public:
+    explicit OnnxBuilder(int opset = 13);
+    // Adds a float graph input; a dim < 0 is dynamic (dim_param "N").
+    OnnxBuilder &input(const std::string &name, const std::vector<int64_t> &shape,
+                       int32_t dtype = onnx::TensorProto::FLOAT);
+    OnnxBuilder &output(const std::string &name);
+    OnnxBuilder &init(const std::string &name, const std::vector<int64_t> &shape, const std::vector<float> &v);
+    OnnxBuilder &init_i64(const std::string &name, const std::vector<int64_t> &shape, const std::vector<int64_t> &v);
+    // Random initializer (uniform [-1, 1), seeded by name).
+    OnnxBuilder &init_rand(const std::string &name, const std::vector<int64_t> &shape);
+    onnx::NodeProto &node(const std::string &op, const std::vector<std::string> &in,
+                          const std::vector<std::string> &out, const std::string &name = "");
+    const onnx::ModelProto &model() const { return m_; }
+    onnx::ModelProto &mutable_model() { return m_; }
+    std::string bytes() const { return m_.SerializeAsString(); }
 
- private:
-  onnx::ModelProto m_;
+private:
+    onnx::ModelProto m_;
 };
 
-void attr(onnx::NodeProto& n, const std::string& name, int64_t v);
-void attr(onnx::NodeProto& n, const std::string& name, float v);
-void attr(onnx::NodeProto& n, const std::string& name, const std::vector<int64_t>& v);
-void attr(onnx::NodeProto& n, const std::string& name, const std::string& v);
+void attr(onnx::NodeProto &n, const std::string &name, int64_t v);
+void attr(onnx::NodeProto &n, const std::string &name, float v);
+void attr(onnx::NodeProto &n, const std::string &name, const std::vector<int64_t> &v);
+void attr(onnx::NodeProto &n, const std::string &name, const std::string &v);
 
 // ---- data -----------------------------------------------------------------
 struct Array {
-  std::vector<int64_t> shape;
-  std::vector<float> data;
+    std::vector<int64_t> shape;
+    std::vector<float> data;
 };
-Array load_npy(const std::string& path);  // mtia-run's reader; throws
+Array load_npy(const std::string &path);  // mtia-run's reader; throws
 std::vector<float> random_floats(size_t n, uint32_t seed);
 
 // ---- test models ----------------------------------------------------------
@@ -58,11 +58,12 @@ std::string models_dir();
 // Reads the .mtia bytes with libmtia's loader (its checks, its lowering of
 // each Op to struct mtia_op), loads the weights and inputs into a host
 // arena, runs mtia_compute_run and returns the outputs. Fails the calling test (ADD_FAILURE) and returns {} on error.
-std::vector<std::vector<float>> run_on_host(const std::string& mtia_bytes, const std::vector<std::vector<float>>& inputs,
-                                            uint64_t* device_ns = nullptr);
+std::vector<std::vector<float>> run_on_host(const std::string &mtia_bytes,
+                                            const std::vector<std::vector<float>> &inputs,
+                                            uint64_t *device_ns = nullptr);
 
 // Reference interpreter of a small ONNX model is not needed: expected
 // results come from PyTorch (.npy) or are computed in the test.
-float max_abs_diff(const std::vector<float>& a, const std::vector<float>& b);
+float max_abs_diff(const std::vector<float> &a, const std::vector<float> &b);
 
 }  // namespace mtia::compiler::testing

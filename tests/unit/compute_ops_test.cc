@@ -15,17 +15,18 @@ namespace {
 using cref::Arena;
 using cref::Dims;
 
-constexpr uint8_t kActs[] = {MTIA_ACT_NONE, MTIA_ACT_RELU, MTIA_ACT_CLIP, MTIA_ACT_SIGMOID,
-                             MTIA_ACT_TANH};
+constexpr uint8_t kActs[] = {MTIA_ACT_NONE, MTIA_ACT_RELU, MTIA_ACT_CLIP, MTIA_ACT_SIGMOID, MTIA_ACT_TANH};
 
-void set_act(mtia_op &o, uint8_t act) {
+void set_act(mtia_op &o, uint8_t act)
+{
     if (act == MTIA_ACT_CLIP)
         cref::set_clip(o, -0.3f, 0.45f);
     else
         o.act = act;
 }
 
-uint64_t run(Arena &a, const mtia_op &o) {
+uint64_t run(Arena &a, const mtia_op &o)
+{
     uint64_t result = 0;
     const uint16_t st = mtia_compute_run(&o, 1, a.data(), a.size(), nullptr, nullptr, &result);
     EXPECT_EQ(st, MTIA_CQE_OK) << "bad op " << result;
@@ -33,28 +34,28 @@ uint64_t run(Arena &a, const mtia_op &o) {
 }
 
 // |got - want| <= tol * (1 + |want|), elementwise.
-void expect_near(const std::vector<float> &got, const std::vector<float> &want, double tol,
-                 const std::string &what) {
+void expect_near(const std::vector<float> &got, const std::vector<float> &want, double tol, const std::string &what)
+{
     ASSERT_EQ(got.size(), want.size()) << what;
     size_t bad = 0;
     for (size_t i = 0; i < got.size(); i++) {
         const double d = std::fabs(double(got[i]) - want[i]);
         if (!(d <= tol * (1 + std::fabs(want[i])))) {
-            if (bad++ < 5)
-                ADD_FAILURE() << what << ": element " << i << " got " << got[i] << " want "
-                              << want[i];
+            if (bad++ < 5) ADD_FAILURE() << what << ": element " << i << " got " << got[i] << " want " << want[i];
         }
     }
     EXPECT_EQ(bad, 0u) << what;
 }
 
-std::string str(const Dims &d) {
+std::string str(const Dims &d)
+{
     std::string s = "(";
     for (size_t i = 0; i < d.size(); i++) s += (i ? "," : "") + std::to_string(d[i]);
     return s + ")";
 }
 
-uint32_t rnd(std::mt19937 &rng, uint32_t lo, uint32_t hi) {
+uint32_t rnd(std::mt19937 &rng, uint32_t lo, uint32_t hi)
+{
     return std::uniform_int_distribution<uint32_t>(lo, hi)(rng);
 }
 
@@ -65,48 +66,49 @@ struct ConvCase {
     bool bias;
 };
 
-uint32_t conv_out(uint32_t in, uint32_t k, uint32_t s, uint32_t d, uint32_t p0, uint32_t p1) {
+uint32_t conv_out(uint32_t in, uint32_t k, uint32_t s, uint32_t d, uint32_t p0, uint32_t p1)
+{
     return (in + p0 + p1 - d * (k - 1) - 1) / s + 1;
 }
 
-void check_conv(const ConvCase &k, uint8_t act, uint64_t seed) {
+void check_conv(const ConvCase &k, uint8_t act, uint64_t seed)
+{
     std::mt19937 rng(static_cast<uint32_t>(seed));
     Arena a;
     const Dims xd{k.n, k.c, k.h, k.w}, wd{k.m, k.c / k.g, k.kh, k.kw};
-    const Dims yd{k.n, k.m, conv_out(k.h, k.kh, k.sh, k.dh, k.pt, k.pb),
-                  conv_out(k.w, k.kw, k.sw, k.dw, k.pl, k.pr)};
+    const Dims yd{k.n, k.m, conv_out(k.h, k.kh, k.sh, k.dh, k.pt, k.pb), conv_out(k.w, k.kw, k.sw, k.dw, k.pl, k.pr)};
     auto x = a.alloc(xd), w = a.alloc(wd), b = a.alloc({k.m}), y = a.alloc(yd);
     a.fill_random(x, rng);
     a.fill_random(w, rng);
     a.fill_random(b, rng);
     std::vector<mtia_tensor_desc> in{x, w};
     if (k.bias) in.push_back(b);
-    mtia_op o = cref::op(MTIA_OP_CONV, in, y,
-                         {k.sh, k.sw, k.pt, k.pl, k.pb, k.pr, k.dh, k.dw, k.g});
+    mtia_op o = cref::op(MTIA_OP_CONV, in, y, {k.sh, k.sw, k.pt, k.pl, k.pb, k.pr, k.dh, k.dw, k.g});
     set_act(o, act);
     const auto bv = a.get(b);
     const auto want = cref::conv(a.get(x), xd, a.get(w), wd, k.bias ? &bv : nullptr, yd, o);
     EXPECT_GT(run(a, o), 0u);
     expect_near(a.get(y), want, 1e-4,
-                "conv x" + str(xd) + " w" + str(wd) + " g" + std::to_string(k.g) + " act" +
-                    std::to_string(act));
+                "conv x" + str(xd) + " w" + str(wd) + " g" + std::to_string(k.g) + " act" + std::to_string(act));
 }
 
-TEST(ComputeConv, FixedShapes) {
+TEST(ComputeConv, FixedShapes)
+{
     const ConvCase cases[] = {
-        {1, 3, 8, 8, 4, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, true},      // same conv
-        {2, 8, 9, 7, 16, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, 1, false},    // stride 2
-        {1, 16, 10, 10, 16, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 16, true}, // depthwise
-        {1, 8, 12, 12, 8, 3, 3, 1, 1, 2, 2, 2, 2, 2, 2, 2, true},    // dilation 2, groups 2
-        {1, 4, 7, 9, 6, 2, 3, 1, 2, 0, 2, 1, 0, 1, 1, 1, true},      // asymmetric pads
-        {3, 32, 5, 5, 64, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, true},    // 1x1
-        {1, 3, 32, 32, 16, 7, 7, 2, 2, 3, 3, 3, 3, 1, 1, 1, false},  // resnet stem-like
+        {1, 3, 8, 8, 4, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, true},       // same conv
+        {2, 8, 9, 7, 16, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, 1, false},     // stride 2
+        {1, 16, 10, 10, 16, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 16, true},  // depthwise
+        {1, 8, 12, 12, 8, 3, 3, 1, 1, 2, 2, 2, 2, 2, 2, 2, true},     // dilation 2, groups 2
+        {1, 4, 7, 9, 6, 2, 3, 1, 2, 0, 2, 1, 0, 1, 1, 1, true},       // asymmetric pads
+        {3, 32, 5, 5, 64, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, true},     // 1x1
+        {1, 3, 32, 32, 16, 7, 7, 2, 2, 3, 3, 3, 3, 1, 1, 1, false},   // resnet stem-like
     };
     for (size_t i = 0; i < std::size(cases); i++)
         for (uint8_t act : kActs) check_conv(cases[i], act, i * 31 + act);
 }
 
-TEST(ComputeConv, RandomShapes) {
+TEST(ComputeConv, RandomShapes)
+{
     std::mt19937 rng(1234);
     for (int t = 0; t < 60; t++) {
         ConvCase k{};
@@ -135,7 +137,8 @@ TEST(ComputeConv, RandomShapes) {
 
 // Many images (2.3 G MACs): the kernel runs them in two chunks. Images on
 // both sides of the chunk boundary are checked against the reference.
-TEST(ComputeConv, LargeBatchInChunks) {
+TEST(ComputeConv, LargeBatchInChunks)
+{
     std::mt19937 rng(7);
     Arena a;
     const uint32_t n = 80;
@@ -151,15 +154,16 @@ TEST(ComputeConv, LargeBatchInChunks) {
     for (uint32_t i : {0u, 1u, 73u, 74u, 79u}) {
         const std::vector<float> xi(xv.begin() + i * img, xv.begin() + (i + 1) * img);
         const auto want = cref::conv(xi, {1, 64, 28, 28}, a.get(w), wd, &bv, {1, 64, 28, 28}, o);
-        expect_near(std::vector<float>(yv.begin() + i * img, yv.begin() + (i + 1) * img), want,
-                    1e-4, "image " + std::to_string(i));
+        expect_near(std::vector<float>(yv.begin() + i * img, yv.begin() + (i + 1) * img), want, 1e-4,
+                    "image " + std::to_string(i));
     }
 }
 
 // One image that is more than a chunk of work (4.8 G MACs, groups 2): the
 // kernel runs chunks of 113 output channels within each group (113 + 15).
 // Channels on both sides of every boundary are checked.
-TEST(ComputeConv, HugeImageInChannelChunks) {
+TEST(ComputeConv, HugeImageInChannelChunks)
+{
     std::mt19937 rng(8);
     Arena a;
     const Dims xd{1, 256, 128, 128}, wd{256, 128, 3, 3}, yd{1, 256, 128, 128};
@@ -178,16 +182,16 @@ TEST(ComputeConv, HugeImageInChannelChunks) {
         const std::vector<float> bm{bv[m]};
         mtia_op one = o;
         one.attrs[MTIA_CONV_GROUPS] = 1;
-        const auto want = cref::conv(xg, {1, 128, 128, 128}, wm, {1, 128, 3, 3}, &bm,
-                                     {1, 1, 128, 128}, one);
-        expect_near(std::vector<float>(yv.begin() + m * plane, yv.begin() + (m + 1) * plane),
-                    want, 1e-4, "output channel " + std::to_string(m));
+        const auto want = cref::conv(xg, {1, 128, 128, 128}, wm, {1, 128, 3, 3}, &bm, {1, 1, 128, 128}, one);
+        expect_near(std::vector<float>(yv.begin() + m * plane, yv.begin() + (m + 1) * plane), want, 1e-4,
+                    "output channel " + std::to_string(m));
     }
 }
 
 // The same with chunks of at most 2^20 MACs: output channels of one group
 // of one image at a time (groups 1 and 3), checked in full.
-TEST(ComputeConv, SmallChannelChunks) {
+TEST(ComputeConv, SmallChannelChunks)
+{
     setenv("MTIA_COMPUTE_CHUNK_WORK", "1048576", 1);
     // 30 output channels of 43 K MACs each: 24 + 6.
     check_conv({2, 12, 20, 20, 30, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, true}, MTIA_ACT_RELU, 3);
@@ -202,7 +206,8 @@ TEST(ComputeConv, SmallChannelChunks) {
 // arena's weight bytes are unchanged: a change of a single weight between
 // runs, and two ops of one shape with different weights in one program,
 // give the right results.
-TEST(ComputeConv, ChangedWeightsAreNeverStale) {
+TEST(ComputeConv, ChangedWeightsAreNeverStale)
+{
     std::mt19937 rng(77);
     Arena a;
     const Dims xd{1, 32, 20, 20}, wd{32, 32, 3, 3}, yd{1, 32, 20, 20};
@@ -211,27 +216,25 @@ TEST(ComputeConv, ChangedWeightsAreNeverStale) {
     a.fill_random(w1, rng);
     a.fill_random(w2, rng);
     const std::vector<uint32_t> attrs{1, 1, 1, 1, 1, 1, 1, 1, 1};
-    std::vector<mtia_op> prog{cref::op(MTIA_OP_CONV, {x, w1}, y1, attrs),
-                              cref::op(MTIA_OP_CONV, {x, w2}, y2, attrs)};
+    std::vector<mtia_op> prog{cref::op(MTIA_OP_CONV, {x, w1}, y1, attrs), cref::op(MTIA_OP_CONV, {x, w2}, y2, attrs)};
     for (int round = 0; round < 4; round++) {
-        if (round == 1) a.at(w1)[1234] += 0.5f;                     // one weight
-        if (round == 2) a.at(w2)[cref::count(wd) - 1] = -3.0f;      // the last byte range
+        if (round == 1) a.at(w1)[1234] += 0.5f;                 // one weight
+        if (round == 2) a.at(w2)[cref::count(wd) - 1] = -3.0f;  // the last byte range
         if (round == 3) std::swap_ranges(a.at(w1), a.at(w1) + cref::count(wd), a.at(w2));
         uint64_t r;
-        ASSERT_EQ(mtia_compute_run(prog.data(), 2, a.data(), a.size(), nullptr, nullptr, &r),
-                  MTIA_CQE_OK);
-        expect_near(a.get(y1), cref::conv(a.get(x), xd, a.get(w1), wd, nullptr, yd, prog[0]),
-                    1e-4, "round " + std::to_string(round) + " op 0");
-        expect_near(a.get(y2), cref::conv(a.get(x), xd, a.get(w2), wd, nullptr, yd, prog[1]),
-                    1e-4, "round " + std::to_string(round) + " op 1");
+        ASSERT_EQ(mtia_compute_run(prog.data(), 2, a.data(), a.size(), nullptr, nullptr, &r), MTIA_CQE_OK);
+        expect_near(a.get(y1), cref::conv(a.get(x), xd, a.get(w1), wd, nullptr, yd, prog[0]), 1e-4,
+                    "round " + std::to_string(round) + " op 0");
+        expect_near(a.get(y2), cref::conv(a.get(x), xd, a.get(w2), wd, nullptr, yd, prog[1]), 1e-4,
+                    "round " + std::to_string(round) + " op 1");
     }
 }
 
 // ---- GEMM ----------------------------------------------------------------------
 
-void check_gemm(const Dims &batch, uint32_t m, uint32_t n, uint32_t k, bool ta, bool tb,
-                bool a2d, bool b2d, int c_mode, float alpha, float beta, uint8_t act,
-                uint64_t seed) {
+void check_gemm(const Dims &batch, uint32_t m, uint32_t n, uint32_t k, bool ta, bool tb, bool a2d, bool b2d, int c_mode,
+                float alpha, float beta, uint8_t act, uint64_t seed)
+{
     std::mt19937 rng(static_cast<uint32_t>(seed));
     Arena a;
     Dims ad = a2d ? Dims{} : batch, bd = b2d ? Dims{} : batch, yd = batch;
@@ -249,9 +252,7 @@ void check_gemm(const Dims &batch, uint32_t m, uint32_t n, uint32_t k, bool ta, 
         // 1: full; 2: row vector (bias); 3: column; 4: random broadcast dims
         for (size_t i = 0; i < cd.size(); i++) {
             const bool last = i + 1 == cd.size(), row = i + 2 == cd.size();
-            if ((c_mode == 2 && !last) || (c_mode == 3 && !row) ||
-                (c_mode == 4 && rnd(rng, 0, 1)))
-                cd[i] = 1;
+            if ((c_mode == 2 && !last) || (c_mode == 3 && !row) || (c_mode == 4 && rnd(rng, 0, 1))) cd[i] = 1;
         }
         C = a.alloc(cd);
         a.fill_random(C, rng);
@@ -260,15 +261,15 @@ void check_gemm(const Dims &batch, uint32_t m, uint32_t n, uint32_t k, bool ta, 
     mtia_op o = cref::op(MTIA_OP_GEMM, in, y, {ta, tb, cref::bits(alpha), cref::bits(beta)});
     set_act(o, act);
     const auto cv = c_mode ? a.get(C) : std::vector<float>();
-    const auto want =
-        cref::gemm(a.get(A), ad, a.get(B), bd, c_mode ? &cv : nullptr, cd, yd, o);
+    const auto want = cref::gemm(a.get(A), ad, a.get(B), bd, c_mode ? &cv : nullptr, cd, yd, o);
     EXPECT_GT(run(a, o), 0u);
-    expect_near(a.get(y), want, 1e-4,
-                "gemm A" + str(ad) + " B" + str(bd) + " C" + str(cd) + " ta" +
-                    std::to_string(ta) + " tb" + std::to_string(tb));
+    expect_near(
+        a.get(y), want, 1e-4,
+        "gemm A" + str(ad) + " B" + str(bd) + " C" + str(cd) + " ta" + std::to_string(ta) + " tb" + std::to_string(tb));
 }
 
-TEST(ComputeGemm, FixedShapes) {
+TEST(ComputeGemm, FixedShapes)
+{
     for (uint8_t act : kActs) {
         check_gemm({}, 4, 5, 6, false, false, true, true, 0, 1, 0, act, 1);
         check_gemm({}, 1, 1000, 512, false, true, true, true, 2, 1, 1, act, 2);  // FC + bias
@@ -278,21 +279,22 @@ TEST(ComputeGemm, FixedShapes) {
     }
 }
 
-TEST(ComputeGemm, RandomShapes) {
+TEST(ComputeGemm, RandomShapes)
+{
     std::mt19937 rng(99);
     for (int t = 0; t < 60; t++) {
         Dims batch;
         const uint32_t nb = rnd(rng, 0, 3);
         for (uint32_t i = 0; i < nb; i++) batch.push_back(rnd(rng, 1, 3));
         const bool a2d = nb && rnd(rng, 0, 2) == 0, b2d = nb && !a2d && rnd(rng, 0, 1);
-        check_gemm(batch, rnd(rng, 1, 17), rnd(rng, 1, 17), rnd(rng, 1, 33), rnd(rng, 0, 1),
-                   rnd(rng, 0, 1), a2d, b2d, rnd(rng, 0, 4), rnd(rng, 0, 1) ? 1.0f : 0.75f,
-                   rnd(rng, 0, 2) * 0.5f, kActs[t % 5], t);
+        check_gemm(batch, rnd(rng, 1, 17), rnd(rng, 1, 17), rnd(rng, 1, 33), rnd(rng, 0, 1), rnd(rng, 0, 1), a2d, b2d,
+                   rnd(rng, 0, 4), rnd(rng, 0, 1) ? 1.0f : 0.75f, rnd(rng, 0, 2) * 0.5f, kActs[t % 5], t);
     }
 }
 
 // out == C (in place: out = alpha AB + beta out).
-TEST(ComputeGemm, AccumulateIntoC) {
+TEST(ComputeGemm, AccumulateIntoC)
+{
     std::mt19937 rng(5);
     Arena a;
     auto A = a.alloc({3, 4}), B = a.alloc({4, 5}), y = a.alloc({3, 5});
@@ -308,7 +310,8 @@ TEST(ComputeGemm, AccumulateIntoC) {
 
 // Rows of a big product (2.5 G MACs) run in chunks of 256 rows; rows on
 // both sides of a boundary are checked.
-TEST(ComputeGemm, LargeInChunks) {
+TEST(ComputeGemm, LargeInChunks)
+{
     std::mt19937 rng(9);
     Arena a;
     const uint32_t m = 300, n = 2048, k = 4096;
@@ -329,16 +332,15 @@ TEST(ComputeGemm, LargeInChunks) {
             for (uint32_t l = 0; l < k; l++) s += double(pa[i * k + l]) * pb[j * k + l];
             const double want = 0.5 * s + 2.0 * pc[j];
             if (std::fabs(py[i * n + j] - want) > 1e-4 * (1 + std::fabs(want)) && bad++ < 5)
-                ADD_FAILURE() << "row " << i << " col " << j << " got " << py[i * n + j]
-                              << " want " << want;
+                ADD_FAILURE() << "row " << i << " col " << j << " got " << py[i * n + j] << " want " << want;
         }
     EXPECT_EQ(bad, 0u);
 }
 
 // ---- BINARY --------------------------------------------------------------------
 
-void check_binary(const Dims &ad, const Dims &bd, const Dims &yd, uint32_t kind, uint8_t act,
-                  int alias, uint64_t seed) {
+void check_binary(const Dims &ad, const Dims &bd, const Dims &yd, uint32_t kind, uint8_t act, int alias, uint64_t seed)
+{
     std::mt19937 rng(static_cast<uint32_t>(seed));
     Arena a;
     auto A = a.alloc(ad), B = a.alloc(bd), y = a.alloc(yd);
@@ -351,11 +353,11 @@ void check_binary(const Dims &ad, const Dims &bd, const Dims &yd, uint32_t kind,
     const auto want = cref::binary(a.get(A), ad, a.get(B), bd, yd, o);
     run(a, o);
     expect_near(a.get(y), want, 1e-6,
-                "binary " + std::to_string(kind) + " " + str(ad) + str(bd) + " alias " +
-                    std::to_string(alias));
+                "binary " + std::to_string(kind) + " " + str(ad) + str(bd) + " alias " + std::to_string(alias));
 }
 
-TEST(ComputeBinary, BroadcastingAndAliasing) {
+TEST(ComputeBinary, BroadcastingAndAliasing)
+{
     std::mt19937 rng(7);
     for (int t = 0; t < 120; t++) {
         const uint32_t nd = rnd(rng, 1, 5);
@@ -370,15 +372,15 @@ TEST(ComputeBinary, BroadcastingAndAliasing) {
         if (t % 4 == 2) bd = yd, alias = 2;
         check_binary(ad, bd, yd, t % 4, kActs[t % 5], alias, t);
     }
-    check_binary({1, 64, 1, 1}, {8, 64, 14, 14}, {8, 64, 14, 14}, MTIA_BINARY_SUB,
-                 MTIA_ACT_NONE, 0, 1);
-    check_binary({8, 64, 14, 14}, {8, 64, 14, 14}, {8, 64, 14, 14}, MTIA_BINARY_ADD,
-                 MTIA_ACT_RELU, 1, 2);  // residual add + relu in place
+    check_binary({1, 64, 1, 1}, {8, 64, 14, 14}, {8, 64, 14, 14}, MTIA_BINARY_SUB, MTIA_ACT_NONE, 0, 1);
+    check_binary({8, 64, 14, 14}, {8, 64, 14, 14}, {8, 64, 14, 14}, MTIA_BINARY_ADD, MTIA_ACT_RELU, 1,
+                 2);  // residual add + relu in place
 }
 
 // ---- ACT, SOFTMAX -------------------------------------------------------------------
 
-TEST(ComputeAct, EveryActivationOutOfPlaceAndInPlace) {
+TEST(ComputeAct, EveryActivationOutOfPlaceAndInPlace)
+{
     std::mt19937 rng(3);
     for (uint8_t act : kActs)
         for (bool inplace : {false, true}) {
@@ -396,7 +398,8 @@ TEST(ComputeAct, EveryActivationOutOfPlaceAndInPlace) {
         }
 }
 
-TEST(ComputeSoftmax, EveryAxis) {
+TEST(ComputeSoftmax, EveryAxis)
+{
     std::mt19937 rng(11);
     for (int t = 0; t < 30; t++) {
         Dims d;
@@ -410,14 +413,14 @@ TEST(ComputeSoftmax, EveryAxis) {
         set_act(o, kActs[t % 5]);
         const auto want = cref::softmax(a.get(x), d, o);
         run(a, o);
-        expect_near(a.get(y), want, 1e-5, "softmax " + str(d) + " axis " +
-                                              std::to_string(o.attrs[0]));
+        expect_near(a.get(y), want, 1e-5, "softmax " + str(d) + " axis " + std::to_string(o.attrs[0]));
     }
 }
 
 // ---- POOL ----------------------------------------------------------------------------
 
-TEST(ComputePool, MaxAndAvgRandom) {
+TEST(ComputePool, MaxAndAvgRandom)
+{
     std::mt19937 rng(21);
     for (int t = 0; t < 80; t++) {
         const uint32_t kind = t % 2, kh = rnd(rng, 1, 4), kw = rnd(rng, 1, 4);
@@ -430,21 +433,18 @@ TEST(ComputePool, MaxAndAvgRandom) {
         const uint32_t h = rnd(rng, std::max<int>(1, int(eh) - int(pt + pb)), 12);
         const uint32_t w = rnd(rng, std::max<int>(1, int(ew) - int(pl + pr)), 12);
         const Dims xd{rnd(rng, 1, 3), rnd(rng, 1, 5), h, w};
-        const Dims yd{xd[0], xd[1], conv_out(h, kh, sh, dh, pt, pb),
-                      conv_out(w, kw, sw, dw, pl, pr)};
+        const Dims yd{xd[0], xd[1], conv_out(h, kh, sh, dh, pt, pb), conv_out(w, kw, sw, dw, pl, pr)};
         Arena a;
         auto x = a.alloc(xd), y = a.alloc(yd);
         a.fill_random(x, rng);
         const uint32_t count_pad = kind == MTIA_POOL_AVG ? rnd(rng, 0, 1) : 0;
-        mtia_op o = cref::op(MTIA_OP_POOL, {x}, y,
-                             {kind, kh, kw, sh, sw, pt, pl, pb, pr, count_pad, dh, dw});
+        mtia_op o = cref::op(MTIA_OP_POOL, {x}, y, {kind, kh, kw, sh, sw, pt, pl, pb, pr, count_pad, dh, dw});
         set_act(o, kActs[t % 5]);
         const auto want = cref::pool(a.get(x), xd, yd, o);
         run(a, o);
         expect_near(a.get(y), want, 1e-5,
-                    std::string(kind ? "avg" : "max") + " pool " + str(xd) + " k" +
-                        std::to_string(kh) + "x" + std::to_string(kw) + " count_pad " +
-                        std::to_string(count_pad));
+                    std::string(kind ? "avg" : "max") + " pool " + str(xd) + " k" + std::to_string(kh) + "x" +
+                        std::to_string(kw) + " count_pad " + std::to_string(count_pad));
     }
 }
 
@@ -452,7 +452,8 @@ TEST(ComputePool, MaxAndAvgRandom) {
 // is built): 30 channels of 96 x 96 x 3x3 taps (83 K taps each) run in
 // chunks of 12 + 12 + 6 channels of one image; 37 images of 20 x 40 x 40
 // x 3x3 (288 K taps each) in chunks of 3 images (12 x 3 + 1).
-TEST(ComputePool, ChunksOfChannelsAndOfImages) {
+TEST(ComputePool, ChunksOfChannelsAndOfImages)
+{
     std::mt19937 rng(23);
     setenv("MTIA_COMPUTE_CHUNK_WORK", "1048576", 1);
     for (uint32_t kind : {MTIA_POOL_MAX, MTIA_POOL_AVG}) {
@@ -462,12 +463,10 @@ TEST(ComputePool, ChunksOfChannelsAndOfImages) {
             auto x = a.alloc(xd), y = a.alloc(yd), guard = a.alloc({4096});
             a.fill_random(x, rng);
             a.set(guard, std::vector<float>(4096, 7.0f));
-            mtia_op o = cref::op(MTIA_OP_POOL, {x}, y, {kind, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1},
-                                 MTIA_ACT_RELU);
+            mtia_op o = cref::op(MTIA_OP_POOL, {x}, y, {kind, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1}, MTIA_ACT_RELU);
             if (kind == MTIA_POOL_MAX) o.attrs[MTIA_POOL_COUNT_PAD] = 0;
             run(a, o);
-            expect_near(a.get(y), cref::pool(a.get(x), xd, yd, o), 1e-5,
-                        (kind ? "avg " : "max ") + str(xd));
+            expect_near(a.get(y), cref::pool(a.get(x), xd, yd, o), 1e-5, (kind ? "avg " : "max ") + str(xd));
             EXPECT_EQ(a.get(guard), std::vector<float>(4096, 7.0f)) << "wrote past out";
         }
     }
@@ -476,7 +475,8 @@ TEST(ComputePool, ChunksOfChannelsAndOfImages) {
 
 // ---- TRANSPOSE, COPY_INTO, SLICE ---------------------------------------------------
 
-TEST(ComputeMove, TransposeEveryRankRandomPerms) {
+TEST(ComputeMove, TransposeEveryRankRandomPerms)
+{
     std::mt19937 rng(31);
     for (int t = 0; t < 50; t++) {
         const uint32_t nd = rnd(rng, 1, 6);
@@ -498,7 +498,8 @@ TEST(ComputeMove, TransposeEveryRankRandomPerms) {
     }
 }
 
-TEST(ComputeMove, ConcatWithCopyIntoAndSplitWithSlice) {
+TEST(ComputeMove, ConcatWithCopyIntoAndSplitWithSlice)
+{
     std::mt19937 rng(41);
     for (int t = 0; t < 40; t++) {
         const uint32_t nd = rnd(rng, 1, 5), axis = rnd(rng, 0, nd - 1);
@@ -530,7 +531,8 @@ TEST(ComputeMove, ConcatWithCopyIntoAndSplitWithSlice) {
 
 // conv -> relu-fused -> maxpool -> gemm, the result of each feeding the next,
 // and the timing model's sum in the result.
-TEST(ComputeProgram, ChainedOpsAndResultIsSumOfOpTimes) {
+TEST(ComputeProgram, ChainedOpsAndResultIsSumOfOpTimes)
+{
     std::mt19937 rng(51);
     Arena a;
     auto x = a.alloc({1, 3, 16, 16}), w = a.alloc({8, 3, 3, 3}), c = a.alloc({1, 8, 16, 16});
@@ -541,19 +543,15 @@ TEST(ComputeProgram, ChainedOpsAndResultIsSumOfOpTimes) {
     std::vector<mtia_op> prog{
         cref::op(MTIA_OP_CONV, {x, w}, c, {1, 1, 1, 1, 1, 1, 1, 1, 1}, MTIA_ACT_RELU),
         cref::op(MTIA_OP_POOL, {c}, p, {MTIA_POOL_MAX, 2, 2, 2, 2, 0, 0, 0, 0, 0, 1, 1}),
-        cref::op(MTIA_OP_GEMM, {cref::tensor(p.offset, {1, 512}), fw}, fy,
-                 {0, 1, cref::bits(1), 0})};
+        cref::op(MTIA_OP_GEMM, {cref::tensor(p.offset, {1, 512}), fw}, fy, {0, 1, cref::bits(1), 0})};
     uint64_t result = 0;
-    ASSERT_EQ(mtia_compute_run(prog.data(), 3, a.data(), a.size(), nullptr, nullptr, &result),
-              MTIA_CQE_OK);
+    ASSERT_EQ(mtia_compute_run(prog.data(), 3, a.data(), a.size(), nullptr, nullptr, &result), MTIA_CQE_OK);
     uint64_t sum = 0;
     for (auto &o : prog) sum += mtia_compute_op_ns(nullptr, &o);
     EXPECT_EQ(result, sum);
-    const auto cv = cref::conv(a.get(x), {1, 3, 16, 16}, a.get(w), {8, 3, 3, 3}, nullptr,
-                               {1, 8, 16, 16}, prog[0]);
+    const auto cv = cref::conv(a.get(x), {1, 3, 16, 16}, a.get(w), {8, 3, 3, 3}, nullptr, {1, 8, 16, 16}, prog[0]);
     const auto pv = cref::pool(cv, {1, 8, 16, 16}, {1, 8, 8, 8}, prog[1]);
-    const auto fv = cref::gemm(pv, {1, 512}, a.get(fw), {10, 512}, nullptr, {}, {1, 10},
-                               prog[2]);
+    const auto fv = cref::gemm(pv, {1, 512}, a.get(fw), {10, 512}, nullptr, {}, {1, 10}, prog[2]);
     expect_near(a.get(fy), fv, 1e-4, "program output");
 }
 
@@ -561,7 +559,8 @@ TEST(ComputeProgram, ChainedOpsAndResultIsSumOfOpTimes) {
 // reads, the program's start is read first, then each op's start and end;
 // records carry the model's estimate and the bytes of every tensor; the
 // header is written last. An invalid program leaves both untouched.
-TEST(ComputeProgram, ProfiledRunRecordsEveryOp) {
+TEST(ComputeProgram, ProfiledRunRecordsEveryOp)
+{
     Arena a;
     auto x = a.alloc({2, 8}), w = a.alloc({8, 3}), y = a.alloc({2, 3}), z = a.alloc({2, 3});
     std::vector<mtia_op> prog{cref::op(MTIA_OP_GEMM, {x, w}, y, {0, 0, cref::bits(1), 0}),
@@ -570,11 +569,9 @@ TEST(ComputeProgram, ProfiledRunRecordsEveryOp) {
     uint64_t reads = 100;
     mtia_profile_header h{};
     std::vector<mtia_op_profile> r(prog.size());
-    const mtia_compute_profile prof{[](void *p) { return (*static_cast<uint64_t *>(p))++; }, &reads, &h,
-                                    r.data()};
+    const mtia_compute_profile prof{[](void *p) { return (*static_cast<uint64_t *>(p))++; }, &reads, &h, r.data()};
     uint64_t result = 0;
-    ASSERT_EQ(mtia_compute_run_profiled(nullptr, prog.data(), 3, a.data(), a.size(), nullptr, nullptr, &prof,
-                                        &result),
+    ASSERT_EQ(mtia_compute_run_profiled(nullptr, prog.data(), 3, a.data(), a.size(), nullptr, nullptr, &prof, &result),
               MTIA_CQE_OK);
     EXPECT_EQ(h.magic, MTIA_PROFILE_MAGIC);
     EXPECT_EQ(h.n_ops, 3u);
@@ -596,16 +593,14 @@ TEST(ComputeProgram, ProfiledRunRecordsEveryOp) {
     EXPECT_EQ(r[2].bytes, (6 + 6 + 6) * 4u);
     // The same run without a profile gives the same estimate.
     uint64_t plain = 0;
-    ASSERT_EQ(mtia_compute_run_profiled(nullptr, prog.data(), 3, a.data(), a.size(), nullptr, nullptr, nullptr,
-                                        &plain),
+    ASSERT_EQ(mtia_compute_run_profiled(nullptr, prog.data(), 3, a.data(), a.size(), nullptr, nullptr, nullptr, &plain),
               MTIA_CQE_OK);
     EXPECT_EQ(plain, result);
     // Invalid: nothing recorded.
     h = {};
     r.assign(r.size(), mtia_op_profile{});
     prog[2].out.offset = a.size();
-    EXPECT_EQ(mtia_compute_run_profiled(nullptr, prog.data(), 3, a.data(), a.size(), nullptr, nullptr, &prof,
-                                        &result),
+    EXPECT_EQ(mtia_compute_run_profiled(nullptr, prog.data(), 3, a.data(), a.size(), nullptr, nullptr, &prof, &result),
               MTIA_CQE_BAD_PROGRAM);
     EXPECT_EQ(result, 2u);
     EXPECT_EQ(h.magic, 0u);
@@ -614,7 +609,8 @@ TEST(ComputeProgram, ProfiledRunRecordsEveryOp) {
 
 // should_stop is polled between ops: a stop after the first op leaves the
 // second one unrun.
-TEST(ComputeProgram, ShouldStopAbortsBetweenOps) {
+TEST(ComputeProgram, ShouldStopAbortsBetweenOps)
+{
     Arena a;
     auto x = a.alloc({4}), y = a.alloc({4}), z = a.alloc({4});
     a.set(x, {-1, 2, -3, 4});
@@ -626,28 +622,28 @@ TEST(ComputeProgram, ShouldStopAbortsBetweenOps) {
     } poll;
     auto stop = [](void *p) -> int { return ++static_cast<Poll *>(p)->calls > 1; };
     uint64_t result = 123;
-    EXPECT_EQ(mtia_compute_run(prog.data(), 2, a.data(), a.size(), stop, &poll, &result),
-              MTIA_CQE_ABORTED);
+    EXPECT_EQ(mtia_compute_run(prog.data(), 2, a.data(), a.size(), stop, &poll, &result), MTIA_CQE_ABORTED);
     EXPECT_EQ(result, 0u);
     EXPECT_EQ(a.get(y), (std::vector<float>{0, 2, 0, 4}));
     EXPECT_EQ(a.get(z), (std::vector<float>{7, 7, 7, 7}));
 }
 
 // A large conv is chunked over images and polls between chunks.
-TEST(ComputeProgram, ShouldStopAbortsInsideALargeOp) {
+TEST(ComputeProgram, ShouldStopAbortsInsideALargeOp)
+{
     Arena a;
     auto x = a.alloc({64, 64, 56, 56}), w = a.alloc({64, 64, 3, 3}), y = a.alloc({64, 64, 56, 56});
     mtia_op o = cref::op(MTIA_OP_CONV, {x, w}, y, {1, 1, 1, 1, 1, 1, 1, 1, 1});
     std::atomic<int> polls{0};
     auto stop = [](void *p) -> int { return ++*static_cast<std::atomic<int> *>(p) >= 2; };
     uint64_t result = 0;
-    EXPECT_EQ(mtia_compute_run(&o, 1, a.data(), a.size(), stop, &polls, &result),
-              MTIA_CQE_ABORTED);
+    EXPECT_EQ(mtia_compute_run(&o, 1, a.data(), a.size(), stop, &polls, &result), MTIA_CQE_ABORTED);
     EXPECT_EQ(polls.load(), 2);  // before the op, then after its first chunk
 }
 
 // Two threads running programs at once (two devices) get correct results.
-TEST(ComputeProgram, ConcurrentRuns) {
+TEST(ComputeProgram, ConcurrentRuns)
+{
     auto worker = [](uint32_t seed, bool *ok) {
         std::mt19937 rng(seed);
         Arena a;
@@ -655,13 +651,11 @@ TEST(ComputeProgram, ConcurrentRuns) {
         a.fill_random(x, rng);
         a.fill_random(w, rng);
         mtia_op o = cref::op(MTIA_OP_CONV, {x, w}, y, {1, 1, 1, 1, 1, 1, 1, 1, 1});
-        const auto want = cref::conv(a.get(x), {2, 8, 12, 12}, a.get(w), {8, 8, 3, 3}, nullptr,
-                                     {2, 8, 12, 12}, o);
+        const auto want = cref::conv(a.get(x), {2, 8, 12, 12}, a.get(w), {8, 8, 3, 3}, nullptr, {2, 8, 12, 12}, o);
         *ok = true;
         for (int i = 0; i < 20; i++) {
             uint64_t r;
-            if (mtia_compute_run(&o, 1, a.data(), a.size(), nullptr, nullptr, &r) != MTIA_CQE_OK)
-                *ok = false;
+            if (mtia_compute_run(&o, 1, a.data(), a.size(), nullptr, nullptr, &r) != MTIA_CQE_OK) *ok = false;
             const auto got = a.get(y);
             for (size_t k = 0; k < got.size(); k++)
                 if (std::fabs(got[k] - want[k]) > 1e-4 * (1 + std::fabs(want[k]))) *ok = false;

@@ -27,12 +27,14 @@ constexpr uint64_t kDevmem = 16 << 20;
 class Host final : public mtia::QueueHost {
 public:
     std::vector<uint8_t> ram = std::vector<uint8_t>(kRam);
-    int dma_read(uint64_t a, void *b, uint64_t n) override {
+    int dma_read(uint64_t a, void *b, uint64_t n) override
+    {
         if (a > kRam || n > kRam - a) return -1;
         std::memcpy(b, ram.data() + a, n);
         return 0;
     }
-    int dma_write(uint64_t a, const void *b, uint64_t n) override {
+    int dma_write(uint64_t a, const void *b, uint64_t n) override
+    {
         if (a > kRam || n > kRam - a) return -1;
         std::memcpy(ram.data() + a, b, n);
         return 0;
@@ -45,7 +47,8 @@ public:
 
 class PauseTest : public ::testing::Test {
 protected:
-    void SetUp() override {
+    void SetUp() override
+    {
         e.attach_devmem(devmem.data(), devmem.size());
         e.host_write(MTIA_REG_Q(0, MTIA_Q_SQ_BASE_LO), kSq);
         e.host_write(MTIA_REG_Q(0, MTIA_Q_CQ_BASE_LO), kCq);
@@ -57,12 +60,14 @@ protected:
     }
     // Submits a COMPUTE of the first @ops ops of the long program, has
     // "firmware" dispatch it and waits until its first op has run.
-    void submit_started(uint32_t ops) {
+    void submit_started(uint32_t ops)
+    {
         submit(ops);
         ASSERT_TRUE(wait_until([&] { return long_program::started(devmem.data()); }, 120s));
     }
     // Submits a COMPUTE of @ops ops and has "firmware" dispatch it.
-    void submit(uint32_t ops) {
+    void submit(uint32_t ops)
+    {
         mtia_cmd c{};
         c.opcode = MTIA_CMD_COMPUTE;
         c.cid = static_cast<uint16_t>(tail);
@@ -76,7 +81,8 @@ protected:
         ASSERT_TRUE(e.fw_write(MTIA_CC_REG_Q_DISPATCH, 4, 0));
     }
     // The CQE in slot @i, if its phase bit is set.
-    bool cqe(unsigned i, mtia_cqe *out) {
+    bool cqe(unsigned i, mtia_cqe *out)
+    {
         std::memcpy(out, &h.ram[kCq + i * 16], 16);
         return out->status & 1;
     }
@@ -90,7 +96,8 @@ protected:
 
 // The program runs about 3 s on this host (a few hundred ops on a fast
 // one): long after the test has parked it, short enough to finish.
-TEST_F(PauseTest, StopParksTheProgramAndResumeFinishesIt) {
+TEST_F(PauseTest, StopParksTheProgramAndResumeFinishesIt)
+{
     Watchdog wd(600s);
     const uint32_t n = long_program::calibrated_ops(3.0);
     e.resume();  // the VM runs: the host resumes the engine
@@ -98,7 +105,7 @@ TEST_F(PauseTest, StopParksTheProgramAndResumeFinishesIt) {
     submit_started(n);
     const auto first_op = Clock::now() - t0;  // includes building the kernel
     t0 = Clock::now();
-    e.quiesce();  // VM stop
+    e.quiesce();                                       // VM stop
     EXPECT_LT(Clock::now() - t0, 10 * first_op + 1s);  // at an op boundary, not the end
     mtia_cqe c;
     EXPECT_FALSE(cqe(0, &c)) << n << " ops";
@@ -113,7 +120,8 @@ TEST_F(PauseTest, StopParksTheProgramAndResumeFinishesIt) {
 }
 
 // The program cannot finish (the spec's maximum of ops: minutes anywhere).
-TEST_F(PauseTest, ResetEndsAParkedProgram) {
+TEST_F(PauseTest, ResetEndsAParkedProgram)
+{
     e.resume();
     auto t0 = Clock::now();
     submit_started(long_program::kMaxOps);
@@ -126,7 +134,8 @@ TEST_F(PauseTest, ResetEndsAParkedProgram) {
     EXPECT_FALSE(cqe(0, &c));  // reset writes no completion
 }
 
-TEST_F(PauseTest, WithoutResumeStopRunsToCompletion) {
+TEST_F(PauseTest, WithoutResumeStopRunsToCompletion)
+{
     submit(2);
     e.quiesce();
     mtia_cqe c;

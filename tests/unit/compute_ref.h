@@ -18,19 +18,22 @@ namespace cref {
 
 using Dims = std::vector<uint32_t>;
 
-inline uint32_t bits(float f) {
+inline uint32_t bits(float f)
+{
     uint32_t b;
     std::memcpy(&b, &f, 4);
     return b;
 }
 
-inline uint64_t count(const Dims &d) {
+inline uint64_t count(const Dims &d)
+{
     uint64_t n = 1;
     for (uint32_t x : d) n *= x;
     return n;
 }
 
-inline mtia_tensor_desc tensor(uint64_t offset, const Dims &d) {
+inline mtia_tensor_desc tensor(uint64_t offset, const Dims &d)
+{
     mtia_tensor_desc t{};
     t.offset = offset;
     t.dtype = MTIA_DTYPE_F32;
@@ -49,20 +52,18 @@ struct Arena {
     uint8_t *data() { return reinterpret_cast<uint8_t *>(mem.data()); }
     uint64_t size() const { return mem.size() * 4; }
     // Reserves a tensor (growing the arena) and returns its descriptor.
-    mtia_tensor_desc alloc(const Dims &d) {
+    mtia_tensor_desc alloc(const Dims &d)
+    {
         const uint64_t off = (used + 63) & ~uint64_t{63};
         used = off + count(d) * 4;
         if (mem.size() * 4 < used) mem.resize((used + 3) / 4);
         return tensor(off, d);
     }
     float *at(const mtia_tensor_desc &t) { return mem.data() + t.offset / 4; }
-    std::vector<float> get(const mtia_tensor_desc &t) {
-        return std::vector<float>(at(t), at(t) + count(dims(t)));
-    }
-    void set(const mtia_tensor_desc &t, const std::vector<float> &v) {
-        std::copy(v.begin(), v.end(), at(t));
-    }
-    void fill_random(const mtia_tensor_desc &t, std::mt19937 &rng, float lo = -1, float hi = 1) {
+    std::vector<float> get(const mtia_tensor_desc &t) { return std::vector<float>(at(t), at(t) + count(dims(t))); }
+    void set(const mtia_tensor_desc &t, const std::vector<float> &v) { std::copy(v.begin(), v.end(), at(t)); }
+    void fill_random(const mtia_tensor_desc &t, std::mt19937 &rng, float lo = -1, float hi = 1)
+    {
         std::uniform_real_distribution<float> u(lo, hi);
         float *p = at(t);
         for (uint64_t i = 0; i < count(dims(t)); i++) p[i] = u(rng);
@@ -70,7 +71,8 @@ struct Arena {
 };
 
 inline mtia_op op(uint16_t opcode, std::vector<mtia_tensor_desc> in, mtia_tensor_desc out,
-                  std::vector<uint32_t> attrs = {}, uint8_t act = MTIA_ACT_NONE) {
+                  std::vector<uint32_t> attrs = {}, uint8_t act = MTIA_ACT_NONE)
+{
     mtia_op o{};
     o.opcode = opcode;
     o.n_in = static_cast<uint8_t>(in.size());
@@ -81,7 +83,8 @@ inline mtia_op op(uint16_t opcode, std::vector<mtia_tensor_desc> in, mtia_tensor
     return o;
 }
 
-inline void set_clip(mtia_op &o, float lo, float hi) {
+inline void set_clip(mtia_op &o, float lo, float hi)
+{
     o.act = MTIA_ACT_CLIP;
     o.act_min = bits(lo);
     o.act_max = bits(hi);
@@ -89,21 +92,28 @@ inline void set_clip(mtia_op &o, float lo, float hi) {
 
 // ---- references --------------------------------------------------------------
 
-inline double act(double x, const mtia_op &o) {
+inline double act(double x, const mtia_op &o)
+{
     float lo, hi;
     std::memcpy(&lo, &o.act_min, 4);
     std::memcpy(&hi, &o.act_max, 4);
     switch (o.act) {
-    case MTIA_ACT_RELU: return x > 0 ? x : 0;
-    case MTIA_ACT_CLIP: return std::min<double>(std::max<double>(x, lo), hi);
-    case MTIA_ACT_SIGMOID: return 1 / (1 + std::exp(-x));
-    case MTIA_ACT_TANH: return std::tanh(x);
-    default: return x;
+        case MTIA_ACT_RELU:
+            return x > 0 ? x : 0;
+        case MTIA_ACT_CLIP:
+            return std::min<double>(std::max<double>(x, lo), hi);
+        case MTIA_ACT_SIGMOID:
+            return 1 / (1 + std::exp(-x));
+        case MTIA_ACT_TANH:
+            return std::tanh(x);
+        default:
+            return x;
     }
 }
 
 // Row-major strides of @d.
-inline std::vector<uint64_t> strides(const Dims &d) {
+inline std::vector<uint64_t> strides(const Dims &d)
+{
     std::vector<uint64_t> s(d.size());
     uint64_t n = 1;
     for (size_t i = d.size(); i-- > 0;) {
@@ -114,7 +124,8 @@ inline std::vector<uint64_t> strides(const Dims &d) {
 }
 
 // Coordinates of flat index @i in @d.
-inline std::vector<uint64_t> coords(uint64_t i, const Dims &d) {
+inline std::vector<uint64_t> coords(uint64_t i, const Dims &d)
+{
     std::vector<uint64_t> c(d.size());
     for (size_t k = d.size(); k-- > 0;) {
         c[k] = i % d[k];
@@ -124,7 +135,8 @@ inline std::vector<uint64_t> coords(uint64_t i, const Dims &d) {
 }
 
 // Flat index in @d (broadcast: dims of 1 take coordinate 0) of out coordinates @c.
-inline uint64_t bindex(const std::vector<uint64_t> &c, const Dims &d) {
+inline uint64_t bindex(const std::vector<uint64_t> &c, const Dims &d)
+{
     uint64_t idx = 0, s = 1;
     for (size_t k = d.size(); k-- > 0;) {
         idx += (d[k] == 1 ? 0 : c[k]) * s;
@@ -133,9 +145,9 @@ inline uint64_t bindex(const std::vector<uint64_t> &c, const Dims &d) {
     return idx;
 }
 
-inline std::vector<float> conv(const std::vector<float> &x, const Dims &xd,
-                               const std::vector<float> &w, const Dims &wd,
-                               const std::vector<float> *b, const Dims &yd, const mtia_op &o) {
+inline std::vector<float> conv(const std::vector<float> &x, const Dims &xd, const std::vector<float> &w, const Dims &wd,
+                               const std::vector<float> *b, const Dims &yd, const mtia_op &o)
+{
     const uint32_t *a = o.attrs;
     const uint32_t g = a[MTIA_CONV_GROUPS], C = xd[1], H = xd[2], W = xd[3];
     const uint32_t M = wd[0], cg = wd[1], kh = wd[2], kw = wd[3], mg = M / g;
@@ -149,11 +161,9 @@ inline std::vector<float> conv(const std::vector<float> &x, const Dims &xd,
                     for (uint32_t c = 0; c < cg; c++)
                         for (uint32_t i = 0; i < kh; i++)
                             for (uint32_t j = 0; j < kw; j++) {
-                                const int64_t ih = int64_t(oh) * a[MTIA_CONV_STRIDE_H] -
-                                                   a[MTIA_CONV_PAD_T] +
+                                const int64_t ih = int64_t(oh) * a[MTIA_CONV_STRIDE_H] - a[MTIA_CONV_PAD_T] +
                                                    int64_t(i) * a[MTIA_CONV_DIL_H];
-                                const int64_t iw = int64_t(ow) * a[MTIA_CONV_STRIDE_W] -
-                                                   a[MTIA_CONV_PAD_L] +
+                                const int64_t iw = int64_t(ow) * a[MTIA_CONV_STRIDE_W] - a[MTIA_CONV_PAD_L] +
                                                    int64_t(j) * a[MTIA_CONV_DIL_W];
                                 if (ih < 0 || ih >= H || iw < 0 || iw >= W) continue;
                                 const uint32_t ci = grp * cg + c;
@@ -165,10 +175,9 @@ inline std::vector<float> conv(const std::vector<float> &x, const Dims &xd,
     return y;
 }
 
-inline std::vector<float> gemm(const std::vector<float> &A, const Dims &ad,
-                               const std::vector<float> &B, const Dims &bd,
-                               const std::vector<float> *C, const Dims &cd, const Dims &yd,
-                               const mtia_op &o) {
+inline std::vector<float> gemm(const std::vector<float> &A, const Dims &ad, const std::vector<float> &B, const Dims &bd,
+                               const std::vector<float> *C, const Dims &cd, const Dims &yd, const mtia_op &o)
+{
     const bool ta = o.attrs[MTIA_GEMM_TRANS_A], tb = o.attrs[MTIA_GEMM_TRANS_B];
     float alpha, beta;
     std::memcpy(&alpha, &o.attrs[MTIA_GEMM_ALPHA], 4);
@@ -185,8 +194,7 @@ inline std::vector<float> gemm(const std::vector<float> &A, const Dims &ad,
             for (uint64_t j = 0; j < N; j++) {
                 double s = 0;
                 for (uint64_t k = 0; k < K; k++)
-                    s += double(ta ? pa[k * M + i] : pa[i * K + k]) *
-                         (tb ? pb[j * K + k] : pb[k * N + j]);
+                    s += double(ta ? pa[k * M + i] : pa[i * K + k]) * (tb ? pb[j * K + k] : pb[k * N + j]);
                 s *= alpha;
                 const uint64_t yi = (bt * M + i) * N + j;
                 if (C && beta != 0) s += double(beta) * (*C)[bindex(coords(yi, yd), cd)];
@@ -196,27 +204,35 @@ inline std::vector<float> gemm(const std::vector<float> &A, const Dims &ad,
     return y;
 }
 
-inline std::vector<float> binary(const std::vector<float> &a, const Dims &ad,
-                                 const std::vector<float> &b, const Dims &bd, const Dims &yd,
-                                 const mtia_op &o) {
+inline std::vector<float> binary(const std::vector<float> &a, const Dims &ad, const std::vector<float> &b,
+                                 const Dims &bd, const Dims &yd, const mtia_op &o)
+{
     std::vector<float> y(count(yd));
     for (uint64_t i = 0; i < y.size(); i++) {
         const auto c = coords(i, yd);
         const double x = a[bindex(c, ad)], z = b[bindex(c, bd)];
         double r;
         switch (o.attrs[MTIA_BINARY_KIND]) {
-        case MTIA_BINARY_ADD: r = x + z; break;
-        case MTIA_BINARY_SUB: r = x - z; break;
-        case MTIA_BINARY_MUL: r = x * z; break;
-        default: r = float(x) / float(z); break;
+            case MTIA_BINARY_ADD:
+                r = x + z;
+                break;
+            case MTIA_BINARY_SUB:
+                r = x - z;
+                break;
+            case MTIA_BINARY_MUL:
+                r = x * z;
+                break;
+            default:
+                r = float(x) / float(z);
+                break;
         }
         y[i] = float(act(r, o));
     }
     return y;
 }
 
-inline std::vector<float> pool(const std::vector<float> &x, const Dims &xd, const Dims &yd,
-                               const mtia_op &o) {
+inline std::vector<float> pool(const std::vector<float> &x, const Dims &xd, const Dims &yd, const mtia_op &o)
+{
     const uint32_t *a = o.attrs;
     const bool mx = a[MTIA_POOL_KIND] == MTIA_POOL_MAX;
     const uint32_t H = xd[2], W = xd[3];
@@ -228,14 +244,12 @@ inline std::vector<float> pool(const std::vector<float> &x, const Dims &xd, cons
                 uint64_t cnt = 0, total = 0;
                 for (uint32_t i = 0; i < a[MTIA_POOL_K_H]; i++)
                     for (uint32_t j = 0; j < a[MTIA_POOL_K_W]; j++) {
-                        const int64_t ih = int64_t(oh) * a[MTIA_POOL_STRIDE_H] -
-                                           a[MTIA_POOL_PAD_T] + int64_t(i) * a[MTIA_POOL_DIL_H];
-                        const int64_t iw = int64_t(ow) * a[MTIA_POOL_STRIDE_W] -
-                                           a[MTIA_POOL_PAD_L] + int64_t(j) * a[MTIA_POOL_DIL_W];
+                        const int64_t ih =
+                            int64_t(oh) * a[MTIA_POOL_STRIDE_H] - a[MTIA_POOL_PAD_T] + int64_t(i) * a[MTIA_POOL_DIL_H];
+                        const int64_t iw =
+                            int64_t(ow) * a[MTIA_POOL_STRIDE_W] - a[MTIA_POOL_PAD_L] + int64_t(j) * a[MTIA_POOL_DIL_W];
                         // Divisor with padding: window taps inside the padded input.
-                        if (ih < int64_t(H) + a[MTIA_POOL_PAD_B] &&
-                            iw < int64_t(W) + a[MTIA_POOL_PAD_R])
-                            total++;
+                        if (ih < int64_t(H) + a[MTIA_POOL_PAD_B] && iw < int64_t(W) + a[MTIA_POOL_PAD_R]) total++;
                         if (ih < 0 || ih >= H || iw < 0 || iw >= W) continue;
                         const double v = x[(nc * H + ih) * W + iw];
                         if (mx)
@@ -250,7 +264,8 @@ inline std::vector<float> pool(const std::vector<float> &x, const Dims &xd, cons
     return y;
 }
 
-inline std::vector<float> softmax(const std::vector<float> &x, const Dims &d, const mtia_op &o) {
+inline std::vector<float> softmax(const std::vector<float> &x, const Dims &d, const mtia_op &o)
+{
     const uint32_t axis = o.attrs[MTIA_SOFTMAX_AXIS];
     const uint64_t inner = strides(d)[axis], n = d[axis], outer = count(d) / (inner * n);
     std::vector<float> y(x.size());
@@ -266,8 +281,8 @@ inline std::vector<float> softmax(const std::vector<float> &x, const Dims &d, co
     return y;
 }
 
-inline std::vector<float> transpose(const std::vector<float> &x, const Dims &xd, const Dims &yd,
-                                    const mtia_op &o) {
+inline std::vector<float> transpose(const std::vector<float> &x, const Dims &xd, const Dims &yd, const mtia_op &o)
+{
     const auto xs = strides(xd);
     std::vector<float> y(x.size());
     for (uint64_t i = 0; i < y.size(); i++) {
@@ -280,8 +295,9 @@ inline std::vector<float> transpose(const std::vector<float> &x, const Dims &xd,
 }
 
 // COPY_INTO: y (prior contents @y0) with @x written at START along AXIS.
-inline std::vector<float> copy_into(const std::vector<float> &x, const Dims &xd,
-                                    std::vector<float> y, const Dims &yd, const mtia_op &o) {
+inline std::vector<float> copy_into(const std::vector<float> &x, const Dims &xd, std::vector<float> y, const Dims &yd,
+                                    const mtia_op &o)
+{
     const uint32_t axis = o.attrs[0], start = o.attrs[1];
     const auto ys = strides(yd);
     for (uint64_t i = 0; i < x.size(); i++) {
@@ -294,8 +310,8 @@ inline std::vector<float> copy_into(const std::vector<float> &x, const Dims &xd,
     return y;
 }
 
-inline std::vector<float> slice(const std::vector<float> &x, const Dims &xd, const Dims &yd,
-                                const mtia_op &o) {
+inline std::vector<float> slice(const std::vector<float> &x, const Dims &xd, const Dims &yd, const mtia_op &o)
+{
     const uint32_t axis = o.attrs[0], start = o.attrs[1];
     const auto xs = strides(xd);
     std::vector<float> y(count(yd));

@@ -20,76 +20,73 @@ using cref::Arena;
 constexpr uint64_t kArena = 1 << 20;
 
 // A valid op of each opcode inside a kArena arena.
-mtia_op conv_op() {
+mtia_op conv_op()
+{
     return cref::op(MTIA_OP_CONV,
-                    {cref::tensor(0, {1, 4, 8, 8}), cref::tensor(4096, {8, 4, 3, 3}),
-                     cref::tensor(8192, {8})},
+                    {cref::tensor(0, {1, 4, 8, 8}), cref::tensor(4096, {8, 4, 3, 3}), cref::tensor(8192, {8})},
                     cref::tensor(16384, {1, 8, 8, 8}), {1, 1, 1, 1, 1, 1, 1, 1, 1});
 }
-mtia_op gemm_op() {
+mtia_op gemm_op()
+{
     return cref::op(MTIA_OP_GEMM,
-                    {cref::tensor(0, {2, 3, 4}), cref::tensor(4096, {4, 5}),
-                     cref::tensor(8192, {1, 1, 5})},
+                    {cref::tensor(0, {2, 3, 4}), cref::tensor(4096, {4, 5}), cref::tensor(8192, {1, 1, 5})},
                     cref::tensor(16384, {2, 3, 5}), {0, 0, cref::bits(1), cref::bits(1)});
 }
-mtia_op binary_op() {
-    return cref::op(MTIA_OP_BINARY, {cref::tensor(0, {2, 3}), cref::tensor(4096, {1, 3})},
-                    cref::tensor(8192, {2, 3}), {MTIA_BINARY_ADD});
+mtia_op binary_op()
+{
+    return cref::op(MTIA_OP_BINARY, {cref::tensor(0, {2, 3}), cref::tensor(4096, {1, 3})}, cref::tensor(8192, {2, 3}),
+                    {MTIA_BINARY_ADD});
 }
-mtia_op pool_op() {
+mtia_op pool_op()
+{
     return cref::op(MTIA_OP_POOL, {cref::tensor(0, {1, 2, 8, 8})}, cref::tensor(4096, {1, 2, 4, 4}),
                     {MTIA_POOL_MAX, 2, 2, 2, 2, 0, 0, 0, 0, 0, 1, 1});
 }
-mtia_op unary_op(uint16_t opcode, std::vector<uint32_t> attrs = {}) {
+mtia_op unary_op(uint16_t opcode, std::vector<uint32_t> attrs = {})
+{
     return cref::op(opcode, {cref::tensor(0, {2, 3, 4})}, cref::tensor(4096, {2, 3, 4}), attrs);
 }
-mtia_op transpose_op() {
-    return cref::op(MTIA_OP_TRANSPOSE, {cref::tensor(0, {2, 3, 4})},
-                    cref::tensor(4096, {4, 2, 3}), {2, 0, 1});
+mtia_op transpose_op()
+{
+    return cref::op(MTIA_OP_TRANSPOSE, {cref::tensor(0, {2, 3, 4})}, cref::tensor(4096, {4, 2, 3}), {2, 0, 1});
 }
-mtia_op copy_into_op() {
-    return cref::op(MTIA_OP_COPY_INTO, {cref::tensor(0, {2, 3})}, cref::tensor(4096, {2, 7}),
-                    {1, 4});
+mtia_op copy_into_op()
+{
+    return cref::op(MTIA_OP_COPY_INTO, {cref::tensor(0, {2, 3})}, cref::tensor(4096, {2, 7}), {1, 4});
 }
-mtia_op slice_op() {
-    return cref::op(MTIA_OP_SLICE, {cref::tensor(0, {2, 7})}, cref::tensor(4096, {2, 3}), {1, 4});
-}
+mtia_op slice_op() { return cref::op(MTIA_OP_SLICE, {cref::tensor(0, {2, 7})}, cref::tensor(4096, {2, 3}), {1, 4}); }
 
-std::vector<mtia_op> all_valid() {
-    return {conv_op(),
-            gemm_op(),
-            binary_op(),
-            unary_op(MTIA_OP_ACT),
-            pool_op(),
-            unary_op(MTIA_OP_SOFTMAX, {2}),
-            transpose_op(),
-            copy_into_op(),
-            slice_op()};
+std::vector<mtia_op> all_valid()
+{
+    return {
+        conv_op(),      gemm_op(),      binary_op(), unary_op(MTIA_OP_ACT), pool_op(), unary_op(MTIA_OP_SOFTMAX, {2}),
+        transpose_op(), copy_into_op(), slice_op()};
 }
 
 // BAD_PROGRAM with the index of @o when it follows a valid op.
-void expect_bad(const mtia_op &o, const std::string &what) {
+void expect_bad(const mtia_op &o, const std::string &what)
+{
     const mtia_op prog[2] = {binary_op(), o};
     uint32_t bad = 99;
     EXPECT_EQ(mtia_compute_validate(prog, 2, kArena, &bad), MTIA_CQE_BAD_PROGRAM) << what;
     EXPECT_EQ(bad, 1u) << what;
 }
 
-TEST(ComputeValidate, EveryOpcodeHasAValidForm) {
+TEST(ComputeValidate, EveryOpcodeHasAValidForm)
+{
     const auto ops = all_valid();
     uint32_t bad = 99;
-    EXPECT_EQ(mtia_compute_validate(ops.data(), uint32_t(ops.size()), kArena, &bad), MTIA_CQE_OK)
-        << "op " << bad;
+    EXPECT_EQ(mtia_compute_validate(ops.data(), uint32_t(ops.size()), kArena, &bad), MTIA_CQE_OK) << "op " << bad;
     // And every one of them runs.
     Arena a(kArena);
     uint64_t result = 0;
-    EXPECT_EQ(mtia_compute_run(ops.data(), uint32_t(ops.size()), a.data(), a.size(), nullptr,
-                               nullptr, &result),
+    EXPECT_EQ(mtia_compute_run(ops.data(), uint32_t(ops.size()), a.data(), a.size(), nullptr, nullptr, &result),
               MTIA_CQE_OK);
     EXPECT_GT(result, 0u);
 }
 
-TEST(ComputeValidate, EmptyOrNullProgram) {
+TEST(ComputeValidate, EmptyOrNullProgram)
+{
     uint32_t bad = 99;
     EXPECT_EQ(mtia_compute_validate(nullptr, 1, kArena, &bad), MTIA_CQE_BAD_PROGRAM);
     const mtia_op o = binary_op();
@@ -97,7 +94,8 @@ TEST(ComputeValidate, EmptyOrNullProgram) {
     EXPECT_EQ(bad, 0u);
 }
 
-TEST(ComputeValidate, BadOpcode) {
+TEST(ComputeValidate, BadOpcode)
+{
     for (uint16_t opc : {0, MTIA_OP_LAST + 1, 0xffff}) {
         mtia_op o = binary_op();
         o.opcode = opc;
@@ -105,7 +103,8 @@ TEST(ComputeValidate, BadOpcode) {
     }
 }
 
-TEST(ComputeValidate, BadDtype) {
+TEST(ComputeValidate, BadDtype)
+{
     for (uint8_t dt : {0, 2, 255}) {
         mtia_op o = binary_op();
         o.in[1].dtype = dt;
@@ -116,7 +115,8 @@ TEST(ComputeValidate, BadDtype) {
     }
 }
 
-TEST(ComputeValidate, BadNdim) {
+TEST(ComputeValidate, BadNdim)
+{
     mtia_op o = unary_op(MTIA_OP_ACT);
     o.in[0].ndim = 0;
     expect_bad(o, "ndim 0");
@@ -131,7 +131,8 @@ TEST(ComputeValidate, BadNdim) {
     expect_bad(o, "pool 3-D out");
 }
 
-TEST(ComputeValidate, BadDims) {
+TEST(ComputeValidate, BadDims)
+{
     mtia_op o = binary_op();
     o.in[0].dims[1] = 0;
     expect_bad(o, "zero dim");
@@ -140,7 +141,8 @@ TEST(ComputeValidate, BadDims) {
     expect_bad(o, "dim beyond ndim");
 }
 
-TEST(ComputeValidate, MismatchedShapes) {
+TEST(ComputeValidate, MismatchedShapes)
+{
     std::vector<std::pair<mtia_op, std::string>> cases;
     mtia_op o = conv_op();
     o.in[1].dims[1] = 3;  // C/groups
@@ -194,7 +196,8 @@ TEST(ComputeValidate, MismatchedShapes) {
     for (auto &c : cases) expect_bad(c.first, c.second);
 }
 
-TEST(ComputeValidate, BadAttributes) {
+TEST(ComputeValidate, BadAttributes)
+{
     std::vector<std::pair<mtia_op, std::string>> cases;
     mtia_op o = conv_op();
     o.attrs[MTIA_CONV_STRIDE_H] = 0;
@@ -252,7 +255,8 @@ TEST(ComputeValidate, BadAttributes) {
     for (auto &c : cases) expect_bad(c.first, c.second);
 }
 
-TEST(ComputeValidate, TensorOutsideArena) {
+TEST(ComputeValidate, TensorOutsideArena)
+{
     mtia_op o = binary_op();
     o.out.offset = kArena - 20;  // 24 bytes
     expect_bad(o, "end past the arena");
@@ -266,7 +270,8 @@ TEST(ComputeValidate, TensorOutsideArena) {
     EXPECT_EQ(mtia_compute_validate(prog, 1, kArena, &bad), MTIA_CQE_OK);
 }
 
-TEST(ComputeValidate, OffsetAndSizeOverflow) {
+TEST(ComputeValidate, OffsetAndSizeOverflow)
+{
     mtia_op o = binary_op();
     o.in[0].offset = UINT64_MAX - 3;  // + 24 wraps
     expect_bad(o, "offset + bytes wraps");
@@ -286,7 +291,8 @@ TEST(ComputeValidate, OffsetAndSizeOverflow) {
     EXPECT_EQ(mtia_compute_validate(prog, 1, UINT64_MAX, &bad), MTIA_CQE_BAD_PROGRAM);
 }
 
-TEST(ComputeValidate, Misaligned) {
+TEST(ComputeValidate, Misaligned)
+{
     mtia_op o = binary_op();
     o.in[0].offset = 2;
     expect_bad(o, "offset 2");
@@ -295,7 +301,8 @@ TEST(ComputeValidate, Misaligned) {
     expect_bad(o, "out offset 8190");
 }
 
-TEST(ComputeValidate, ReservedNonZero) {
+TEST(ComputeValidate, ReservedNonZero)
+{
     mtia_op o = binary_op();
     o.flags = 1;
     expect_bad(o, "flags");
@@ -310,7 +317,8 @@ TEST(ComputeValidate, ReservedNonZero) {
     expect_bad(o, "tensor reserved1");
 }
 
-TEST(ComputeValidate, NInWrong) {
+TEST(ComputeValidate, NInWrong)
+{
     mtia_op o = binary_op();
     o.n_in = 1;  // in[1] then is an unused, non-zero descriptor
     expect_bad(o, "binary n_in 1");
@@ -331,7 +339,8 @@ TEST(ComputeValidate, NInWrong) {
     expect_bad(o, "conv n_in 1");
 }
 
-TEST(ComputeValidate, OutputOverlappingAnInput) {
+TEST(ComputeValidate, OutputOverlappingAnInput)
+{
     mtia_op o = conv_op();
     o.out.offset = 4096;  // over W
     expect_bad(o, "conv out over W");
@@ -356,14 +365,13 @@ TEST(ComputeValidate, OutputOverlappingAnInput) {
     o.in[2] = o.out;
     ok.push_back(o);
     uint32_t bad = 99;
-    EXPECT_EQ(mtia_compute_validate(ok.data(), uint32_t(ok.size()), kArena, &bad), MTIA_CQE_OK)
-        << bad;
+    EXPECT_EQ(mtia_compute_validate(ok.data(), uint32_t(ok.size()), kArena, &bad), MTIA_CQE_OK) << bad;
 }
 
-TEST(ComputeValidate, WorkBound) {
+TEST(ComputeValidate, WorkBound)
+{
     // A GEMM output row needing 2^37 MACs (the bound is 2^34 per item).
-    mtia_op o = cref::op(MTIA_OP_GEMM,
-                         {cref::tensor(0, {1, 1u << 20}), cref::tensor(0, {1u << 20, 1u << 17})},
+    mtia_op o = cref::op(MTIA_OP_GEMM, {cref::tensor(0, {1, 1u << 20}), cref::tensor(0, {1u << 20, 1u << 17})},
                          cref::tensor(0, {1, 1u << 17}), {0, 0, cref::bits(1), 0});
     o.out.offset = (1ull << 40);
     const mtia_op prog[1] = {o};
@@ -375,14 +383,14 @@ TEST(ComputeValidate, WorkBound) {
 }
 
 // A bad op anywhere means nothing runs.
-TEST(ComputeValidate, InvalidProgramRunsNothing) {
+TEST(ComputeValidate, InvalidProgramRunsNothing)
+{
     Arena a(kArena);
     std::fill(a.mem.begin(), a.mem.end(), 1.0f);
     std::vector<mtia_op> prog{binary_op(), binary_op(), binary_op()};
     prog[2].opcode = 0;
     uint64_t result = 0;
-    EXPECT_EQ(mtia_compute_run(prog.data(), 3, a.data(), a.size(), nullptr, nullptr, &result),
-              MTIA_CQE_BAD_PROGRAM);
+    EXPECT_EQ(mtia_compute_run(prog.data(), 3, a.data(), a.size(), nullptr, nullptr, &result), MTIA_CQE_BAD_PROGRAM);
     EXPECT_EQ(result, 2u);
     EXPECT_EQ(a.mem[8192 / 4], 1.0f);  // op 0's out untouched
 }
@@ -390,7 +398,8 @@ TEST(ComputeValidate, InvalidProgramRunsNothing) {
 // Mutated valid ops (1-4 random bytes changed): whatever validation lets
 // through runs without touching memory outside the arena (canaries around
 // it), and whatever it rejects writes nothing.
-TEST(ComputeValidate, MutatedOpsNeverEscapeTheArena) {
+TEST(ComputeValidate, MutatedOpsNeverEscapeTheArena)
+{
     std::mt19937 rng(2024);
     constexpr size_t kGuard = 1 << 16;
     std::vector<uint8_t> mem(kGuard + kArena + kGuard);
@@ -429,7 +438,8 @@ TEST(ComputeValidate, MutatedOpsNeverEscapeTheArena) {
     EXPECT_GE(rejected, 1000u);
 }
 
-TEST(ComputeLayout, GoldenOpLayout) {
+TEST(ComputeLayout, GoldenOpLayout)
+{
     EXPECT_EQ(sizeof(mtia_tensor_desc), 40u);
     EXPECT_EQ(offsetof(mtia_tensor_desc, offset), 0u);
     EXPECT_EQ(offsetof(mtia_tensor_desc, dtype), 8u);
@@ -451,12 +461,12 @@ TEST(ComputeLayout, GoldenOpLayout) {
     EXPECT_EQ(offsetof(mtia_op, reserved), 240u);
 }
 
-TEST(ComputeTiming, MonotonicInWorkAndScaledByGrid) {
+TEST(ComputeTiming, MonotonicInWorkAndScaledByGrid)
+{
     // More output channels, larger images, bigger GEMMs: never less time.
     uint64_t prev = 0;
     for (uint32_t m : {1u, 8u, 64u, 256u, 1024u}) {
-        mtia_op o = cref::op(MTIA_OP_CONV, {cref::tensor(0, {1, 64, 56, 56}),
-                                            cref::tensor(0, {m, 64, 3, 3})},
+        mtia_op o = cref::op(MTIA_OP_CONV, {cref::tensor(0, {1, 64, 56, 56}), cref::tensor(0, {m, 64, 3, 3})},
                              cref::tensor(0, {1, m, 56, 56}), {1, 1, 1, 1, 1, 1, 1, 1, 1});
         const uint64_t t = mtia_compute_op_ns(nullptr, &o);
         EXPECT_GT(t, prev) << "M " << m;
@@ -464,8 +474,7 @@ TEST(ComputeTiming, MonotonicInWorkAndScaledByGrid) {
     }
     prev = 0;
     for (uint32_t n : {1u, 16u, 256u, 4096u, 65536u}) {
-        mtia_op o = cref::op(MTIA_OP_BINARY, {cref::tensor(0, {n}), cref::tensor(0, {n})},
-                             cref::tensor(0, {n}), {0});
+        mtia_op o = cref::op(MTIA_OP_BINARY, {cref::tensor(0, {n}), cref::tensor(0, {n})}, cref::tensor(0, {n}), {0});
         const uint64_t t = mtia_compute_op_ns(nullptr, &o);
         EXPECT_GE(t, prev) << "n " << n;
         EXPECT_GE(t, 1000u);  // launch cost
@@ -473,8 +482,7 @@ TEST(ComputeTiming, MonotonicInWorkAndScaledByGrid) {
     }
     // A compute-bound conv takes about 4x longer on a 4x4 grid than on 8x8,
     // and less on 8x16.
-    mtia_op big = cref::op(MTIA_OP_CONV, {cref::tensor(0, {8, 256, 28, 28}),
-                                          cref::tensor(0, {256, 256, 3, 3})},
+    mtia_op big = cref::op(MTIA_OP_CONV, {cref::tensor(0, {8, 256, 28, 28}), cref::tensor(0, {256, 256, 3, 3})},
                            cref::tensor(0, {8, 256, 28, 28}), {1, 1, 1, 1, 1, 1, 1, 1, 1});
     const mtia_compute_grid g44{4, 4}, g816{8, 16};
     const double t88 = double(mtia_compute_op_ns(nullptr, &big));

@@ -177,8 +177,8 @@ TEST_F(CoreTest, SnapshotRoundTrip)
     EXPECT_EQ(snap2.err_status, MTIA_ERR_BAD_WRITE);
     EXPECT_EQ(snap2.irq_status, MTIA_IRQ_TEST | MTIA_IRQ_ERROR);
     EXPECT_EQ(snap2.irq_mask, MTIA_IRQ_ERROR);
-    for (uint64_t off : {MTIA_REG_SCRATCH, MTIA_REG_RESET_COUNT, MTIA_REG_IRQ_STATUS,
-                         MTIA_REG_IRQ_MASK, MTIA_REG_ERR_STATUS, MTIA_REG_ERR_ADDR}) {
+    for (uint64_t off : {MTIA_REG_SCRATCH, MTIA_REG_RESET_COUNT, MTIA_REG_IRQ_STATUS, MTIA_REG_IRQ_MASK,
+                         MTIA_REG_ERR_STATUS, MTIA_REG_ERR_ADDR}) {
         EXPECT_EQ(mtia_core_mmio_read(other, off, 4), mtia_core_mmio_read(core, off, 4)) << off;
     }
     mtia_core_free(other);
@@ -216,15 +216,15 @@ TEST_P(ConfigTest, RejectedWithReason)
 
 INSTANTIATE_TEST_SUITE_P(
     Bad, ConfigTest,
-    ::testing::Values(
-        BadConfig{"rows0", [](mtia_core_config *c) { c->pe_rows = 0; }, "pe-rows"},
-        BadConfig{"cols65", [](mtia_core_config *c) { c->pe_cols = 65; }, "pe-cols"},
-        BadConfig{"sram3M", [](mtia_core_config *c) { c->sram_bytes = 3 << 20; }, "sram-size"},
-        BadConfig{"devmem3M", [](mtia_core_config *c) { c->devmem_bytes = 3 << 20; }, "devmem-size"},
-        BadConfig{"devmemHuge", [](mtia_core_config *c) { c->devmem_bytes = 128ull << 30; }, "devmem-size"},
-        BadConfig{"msix0", [](mtia_core_config *c) { c->msix_vectors = 0; }, "msix-vectors"},
-        BadConfig{"msix33", [](mtia_core_config *c) { c->msix_vectors = 33; }, "msix-vectors"},
-        BadConfig{"rev", [](mtia_core_config *c) { c->revision = 256; }, "revision"}),
+    ::testing::Values(BadConfig{"rows0", [](mtia_core_config *c) { c->pe_rows = 0; }, "pe-rows"},
+                      BadConfig{"cols65", [](mtia_core_config *c) { c->pe_cols = 65; }, "pe-cols"},
+                      BadConfig{"sram3M", [](mtia_core_config *c) { c->sram_bytes = 3 << 20; }, "sram-size"},
+                      BadConfig{"devmem3M", [](mtia_core_config *c) { c->devmem_bytes = 3 << 20; }, "devmem-size"},
+                      BadConfig{"devmemHuge", [](mtia_core_config *c) { c->devmem_bytes = 128ull << 30; },
+                                "devmem-size"},
+                      BadConfig{"msix0", [](mtia_core_config *c) { c->msix_vectors = 0; }, "msix-vectors"},
+                      BadConfig{"msix33", [](mtia_core_config *c) { c->msix_vectors = 33; }, "msix-vectors"},
+                      BadConfig{"rev", [](mtia_core_config *c) { c->revision = 256; }, "revision"}),
     [](const auto &info) { return std::string(info.param.name); });
 
 TEST(Config, DefaultIsValid)

@@ -46,10 +46,9 @@ std::vector<uint8_t> test_fw()
 #endif
 }
 
-#define NEED_TEST_FW(payload)                                                              \
-    do {                                                                                   \
-        if ((payload).empty())                                                             \
-            GTEST_SKIP() << "test firmware not built (needs riscv64-unknown-elf binutils)"; \
+#define NEED_TEST_FW(payload)                                                                                  \
+    do {                                                                                                       \
+        if ((payload).empty()) GTEST_SKIP() << "test firmware not built (needs riscv64-unknown-elf binutils)"; \
     } while (0)
 
 struct Image {
@@ -109,7 +108,6 @@ const mtia_core_host_ops kOps = {
     nullptr,
 };
 
-
 class FwTest : public ::testing::Test {
 protected:
     void SetUp() override
@@ -134,8 +132,7 @@ protected:
     }
     void set_dm32(uint64_t off, uint32_t v) { std::memcpy(devmem.data() + off, &v, 4); }
 
-    void stage(const std::vector<uint8_t> &img, uint64_t off = MTIA_DEVMEM_FW_STAGE_OFF,
-               uint64_t size = ~0ull)
+    void stage(const std::vector<uint8_t> &img, uint64_t off = MTIA_DEVMEM_FW_STAGE_OFF, uint64_t size = ~0ull)
     {
         std::memcpy(devmem.data() + off, img.data(), img.size());
         wr(MTIA_REG_FW_STAGE_LO, static_cast<uint32_t>(off));
@@ -187,10 +184,9 @@ TEST_F(FwTest, RegistersAfterReset)
 
 TEST_F(FwTest, HostCannotWriteFirmwareRegisters)
 {
-    for (uint64_t off : {MTIA_REG_FW_BOOT_STATUS, MTIA_REG_FW_STATUS, MTIA_REG_FW_VERSION,
-                         MTIA_REG_FW_HEARTBEAT, MTIA_REG_FW_LOG_ADDR, MTIA_REG_FW_LOG_SIZE,
-                         MTIA_REG_FW_TRAP_PC, MTIA_REG_FW_INSTRET_LO, MTIA_REG_MBOX_RESP,
-                         MTIA_REG_MBOX_RESP + 0x3c}) {
+    for (uint64_t off : {MTIA_REG_FW_BOOT_STATUS, MTIA_REG_FW_STATUS, MTIA_REG_FW_VERSION, MTIA_REG_FW_HEARTBEAT,
+                         MTIA_REG_FW_LOG_ADDR, MTIA_REG_FW_LOG_SIZE, MTIA_REG_FW_TRAP_PC, MTIA_REG_FW_INSTRET_LO,
+                         MTIA_REG_MBOX_RESP, MTIA_REG_MBOX_RESP + 0x3c}) {
         wr(off, 7);
         EXPECT_EQ(rd(off), 0u) << off;
         EXPECT_EQ(rd(MTIA_REG_ERR_STATUS), MTIA_ERR_BAD_WRITE) << off;
@@ -224,8 +220,8 @@ TEST_F(FwTest, GoodImageBootsToReady)
     EXPECT_GE(irqs(), 1u);
     ASSERT_TRUE(wait_ready());
     EXPECT_EQ(rd(MTIA_REG_FW_VERSION), 0x010203u);
-    EXPECT_EQ(dm32(kTb + 4), 0u);                  // a0 = header flags
-    EXPECT_EQ(dm32(kTb + 8), MTIA_BOOT_RUNNING);   // a1 = FW_BOOT_STATUS
+    EXPECT_EQ(dm32(kTb + 4), 0u);                 // a0 = header flags
+    EXPECT_EQ(dm32(kTb + 8), MTIA_BOOT_RUNNING);  // a1 = FW_BOOT_STATUS
     EXPECT_GT(rd(MTIA_REG_FW_INSTRET_LO) | rd(MTIA_REG_FW_INSTRET_HI), 0u);
     EXPECT_EQ(rd(MTIA_REG_FW_BOOT_STATUS), MTIA_BOOT_RUNNING);
     EXPECT_EQ(dm32(kTb + 12), 0u);  // no unexpected exception
@@ -246,8 +242,7 @@ TEST_F(FwTest, HeartbeatFromTimerInterrupt)
     std::this_thread::sleep_for(50ms);
     ASSERT_TRUE(wait_for([&] { return rd(MTIA_REG_FW_HEARTBEAT) >= h1 + 5; }, 60s));
     uint32_t h2 = rd(MTIA_REG_FW_HEARTBEAT);
-    const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-        std::chrono::steady_clock::now() - t1);
+    const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t1);
     EXPECT_LE(h2 - h1, ms.count() + 2) << "beats in " << ms.count() << " ms";
     // Idle in WFI between beats: far fewer instructions than a spin.
     uint64_t i1 = rd(MTIA_REG_FW_INSTRET_LO);
@@ -269,13 +264,11 @@ TEST_F(FwTest, MailboxDoorbellInterruptsFirmwareWhichResponds)
         wr(MTIA_REG_MBOX_CMD + 4, 0xffffffff);  // status: firmware sets OK
         for (unsigned i = 0; i < 13; i++) wr(MTIA_REG_MBOX_CMD + 8 + 4 * i, seq * 100 + i);
         wr(MTIA_REG_MBOX_DOORBELL, 1);
-        ASSERT_TRUE(wait_for([&] { return rd(MTIA_REG_IRQ_STATUS) & MTIA_IRQ_MBOX; }))
-            << "seq " << seq;
+        ASSERT_TRUE(wait_for([&] { return rd(MTIA_REG_IRQ_STATUS) & MTIA_IRQ_MBOX; })) << "seq " << seq;
         EXPECT_EQ(rd(MTIA_REG_MBOX_DOORBELL), 0u);
         EXPECT_EQ(rd(MTIA_REG_MBOX_RESP), MTIA_ADMIN_PING | seq << 16);
         EXPECT_EQ(rd(MTIA_REG_MBOX_RESP + 4), MTIA_ADMIN_STATUS_OK);
-        for (unsigned i = 0; i < 13; i++)
-            EXPECT_EQ(rd(MTIA_REG_MBOX_RESP + 8 + 4 * i), seq * 100 + i);
+        for (unsigned i = 0; i < 13; i++) EXPECT_EQ(rd(MTIA_REG_MBOX_RESP + 8 + 4 * i), seq * 100 + i);
         EXPECT_EQ(rd(MTIA_REG_MBOX_RESP + 60), seq);  // written with a halfword store
         wr(MTIA_REG_IRQ_STATUS, MTIA_IRQ_MBOX);
     }
@@ -318,24 +311,39 @@ TEST_F(FwTest, EachBootErrorCodeThenRetrySucceeds)
         {"payload_size > stage", MTIA_BOOT_ERR_TRUNCATED, [](Image &i) { i.h.payload_size += 4; }, true},
         {"payload_size huge", MTIA_BOOT_ERR_TRUNCATED, [](Image &i) { i.h.payload_size = ~0u; }, true},
         {"load below SRAM", MTIA_BOOT_ERR_BAD_LOAD,
-         [](Image &i) { i.h.load_addr = MTIA_CC_SRAM_BASE - 4; i.h.entry = i.h.load_addr; }, true},
+         [](Image &i) {
+             i.h.load_addr = MTIA_CC_SRAM_BASE - 4;
+             i.h.entry = i.h.load_addr;
+         },
+         true},
         {"load past SRAM end", MTIA_BOOT_ERR_BAD_LOAD,
          [n](Image &i) {
              i.h.load_addr = MTIA_CC_SRAM_BASE + MTIA_CC_SRAM_SIZE - n + 4;
              i.h.entry = i.h.load_addr;
-         }, true},
+         },
+         true},
         {"load wraps 2^32", MTIA_BOOT_ERR_BAD_LOAD,
-         [](Image &i) { i.h.load_addr = 0xfffffff0u; i.h.entry = i.h.load_addr; }, true},
+         [](Image &i) {
+             i.h.load_addr = 0xfffffff0u;
+             i.h.entry = i.h.load_addr;
+         },
+         true},
         {"load in device memory", MTIA_BOOT_ERR_BAD_LOAD,
-         [](Image &i) { i.h.load_addr = MTIA_CC_DEVMEM_BASE; i.h.entry = i.h.load_addr; }, true},
-        {"entry past payload", MTIA_BOOT_ERR_BAD_ENTRY,
-         [n](Image &i) { i.h.entry = MTIA_CC_SRAM_BASE + n; }, true},
+         [](Image &i) {
+             i.h.load_addr = MTIA_CC_DEVMEM_BASE;
+             i.h.entry = i.h.load_addr;
+         },
+         true},
+        {"entry past payload", MTIA_BOOT_ERR_BAD_ENTRY, [n](Image &i) { i.h.entry = MTIA_CC_SRAM_BASE + n; }, true},
         {"entry before payload", MTIA_BOOT_ERR_BAD_ENTRY,
-         [](Image &i) { i.h.load_addr += 0x100; i.h.entry = MTIA_CC_SRAM_BASE; }, true},
+         [](Image &i) {
+             i.h.load_addr += 0x100;
+             i.h.entry = MTIA_CC_SRAM_BASE;
+         },
+         true},
         {"entry odd", MTIA_BOOT_ERR_BAD_ENTRY, [](Image &i) { i.h.entry += 1; }, true},
         {"payload byte flipped", MTIA_BOOT_ERR_BAD_DIGEST, [](Image &i) { i.payload[5] ^= 0x10; }, false},
-        {"last payload byte flipped", MTIA_BOOT_ERR_BAD_DIGEST,
-         [](Image &i) { i.payload.back() ^= 1; }, false},
+        {"last payload byte flipped", MTIA_BOOT_ERR_BAD_DIGEST, [](Image &i) { i.payload.back() ^= 1; }, false},
         {"header byte flipped", MTIA_BOOT_ERR_BAD_DIGEST, [](Image &i) { i.h.fw_version ^= 0x100; }, false},
         {"digest byte flipped", MTIA_BOOT_ERR_BAD_DIGEST, [](Image &i) { i.h.sha256[31] ^= 0x80; }, false},
     };
@@ -367,13 +375,13 @@ TEST_F(FwTest, BadStageBounds)
         uint64_t off;
         uint32_t size;
     } bad[] = {
-        {kDevmem, 128},                    // starts at the end
-        {kDevmem - 64, 128},               // runs past the end
-        {0, 0},                            // empty
-        {0xfffffffffffffff0ull, 0x100},    // offset + size wraps 2^64
+        {kDevmem, 128},                  // starts at the end
+        {kDevmem - 64, 128},             // runs past the end
+        {0, 0},                          // empty
+        {0xfffffffffffffff0ull, 0x100},  // offset + size wraps 2^64
         {0xffffffff00000000ull, 0x100},
-        {1ull << 32, 128},                 // above 4 GiB, devmem is 16 MiB
-        {0, 0xffffffffu},                  // bigger than device memory
+        {1ull << 32, 128},  // above 4 GiB, devmem is 16 MiB
+        {0, 0xffffffffu},   // bigger than device memory
     };
     for (auto &b : bad) {
         wr(MTIA_REG_FW_STAGE_LO, static_cast<uint32_t>(b.off));
@@ -444,15 +452,14 @@ TEST_F(FwTest, WildAccessesFaultAndHalt)
     struct {
         uint32_t mode, cause, tval;
     } cases[] = {
-        {1, 5, 0x40000000u},                       // load access fault
-        {2, 7, MTIA_CC_REGS_BASE + MTIA_REG_RESET}, // store to a host-only register
-        {3, 1, MTIA_CC_DEVMEM_BASE},               // fetch from device memory
+        {1, 5, 0x40000000u},                         // load access fault
+        {2, 7, MTIA_CC_REGS_BASE + MTIA_REG_RESET},  // store to a host-only register
+        {3, 1, MTIA_CC_DEVMEM_BASE},                 // fetch from device memory
     };
     for (auto &c : cases) {
         uint32_t st = boot(Image(fw), c.mode);
         ASSERT_TRUE(st == MTIA_BOOT_RUNNING || st == MTIA_BOOT_HALTED) << st;
-        ASSERT_TRUE(wait_for([&] { return rd(MTIA_REG_FW_BOOT_STATUS) == MTIA_BOOT_HALTED; }))
-            << "mode " << c.mode;
+        ASSERT_TRUE(wait_for([&] { return rd(MTIA_REG_FW_BOOT_STATUS) == MTIA_BOOT_HALTED; })) << "mode " << c.mode;
         EXPECT_EQ(rd(MTIA_REG_FW_TRAP_CAUSE), c.cause) << "mode " << c.mode;
         EXPECT_EQ(rd(MTIA_REG_FW_TRAP_TVAL), c.tval) << "mode " << c.mode;
         EXPECT_EQ(rd(MTIA_REG_RESET_COUNT), 0u);  // the firmware could not reset us
@@ -568,8 +575,10 @@ TEST_F(FwTest, GarbageFirmwareNeverHurtsTheDevice)
         ASSERT_TRUE(st == MTIA_BOOT_RUNNING || st == MTIA_BOOT_HALTED) << round << " " << st;
         std::this_thread::sleep_for(std::chrono::milliseconds(rng() % 3));
         wr(MTIA_REG_MBOX_DOORBELL, 1);
-        if (round % 2) wr(MTIA_REG_RESET, MTIA_RESET_KEY);
-        else mtia_core_reset(core);
+        if (round % 2)
+            wr(MTIA_REG_RESET, MTIA_RESET_KEY);
+        else
+            mtia_core_reset(core);
         EXPECT_EQ(rd(MTIA_REG_FW_BOOT_STATUS), MTIA_BOOT_IDLE);
         EXPECT_EQ(rd(MTIA_REG_MAGIC), MTIA_MAGIC_VALUE);
     }
@@ -584,8 +593,11 @@ TEST_F(FwTest, RealFirmwareBootsPingsLogsAndBeats)
     ASSERT_GE(img.size(), sizeof(mtia_fw_header));
     stage(img);
     ASSERT_EQ(boot(), MTIA_BOOT_RUNNING);
-    ASSERT_TRUE(wait_for([&] { return rd(MTIA_REG_FW_STATUS) == MTIA_FW_STATUS_READY ||
-                                      rd(MTIA_REG_FW_BOOT_STATUS) != MTIA_BOOT_RUNNING; }, 10s));
+    ASSERT_TRUE(wait_for(
+        [&] {
+            return rd(MTIA_REG_FW_STATUS) == MTIA_FW_STATUS_READY || rd(MTIA_REG_FW_BOOT_STATUS) != MTIA_BOOT_RUNNING;
+        },
+        10s));
     ASSERT_EQ(rd(MTIA_REG_FW_BOOT_STATUS), MTIA_BOOT_RUNNING)
         << "trap cause " << rd(MTIA_REG_FW_TRAP_CAUSE) << " pc " << std::hex << rd(MTIA_REG_FW_TRAP_PC);
     ASSERT_EQ(rd(MTIA_REG_FW_STATUS), MTIA_FW_STATUS_READY);
@@ -626,8 +638,7 @@ TEST_F(FwTest, RealFirmwareBootsPingsLogsAndBeats)
     EXPECT_EQ(lh.size, size);
     EXPECT_GT(lh.head, 0u);
     std::string text;
-    for (uint32_t i = 0; i < std::min(lh.head, size - 16); i++)
-        text += static_cast<char>(devmem[log + 16 + i]);
+    for (uint32_t i = 0; i < std::min(lh.head, size - 16); i++) text += static_cast<char>(devmem[log + 16 + i]);
     EXPECT_FALSE(text.empty());
     std::printf("firmware log (%u bytes):\n%s\n", lh.head, text.c_str());
 

@@ -34,11 +34,11 @@ namespace {
 using namespace std::chrono_literals;
 using Clock = std::chrono::steady_clock;
 
-constexpr uint64_t kRamBase = 0x100000;      // fake guest RAM
+constexpr uint64_t kRamBase = 0x100000;  // fake guest RAM
 constexpr uint64_t kRamSize = 96ull << 20;
 constexpr uint64_t kDevmem = 64ull << 20;
-constexpr uint64_t kSq0 = kRamBase;           // SQ q at kSq0 + q * 64K
-constexpr uint64_t kCq0 = kRamBase + 0x80000; // CQ q at kCq0 + q * 64K
+constexpr uint64_t kSq0 = kRamBase;            // SQ q at kSq0 + q * 64K
+constexpr uint64_t kCq0 = kRamBase + 0x80000;  // CQ q at kCq0 + q * 64K
 constexpr uint64_t kData = kRamBase + (2ull << 20);
 constexpr uint64_t kUnmapped = 0x40000000;
 
@@ -95,7 +95,6 @@ const mtia_core_host_ops kOps = {
         return 0;
     },
 };
-
 
 mtia_operand host(uint64_t a, uint64_t off = 0) { return mtia_operand{a, off}; }
 mtia_operand dev(uint64_t a, uint64_t off = 0) { return mtia_operand{MTIA_ADDR_DEVMEM | a, off}; }
@@ -183,8 +182,7 @@ protected:
                 } else if (op == MTIA_CMD_FENCE) {
                     fw(MTIA_CC_REG_Q_SELECT, q);
                     auto until = Clock::now() + 5s;
-                    while (fr(MTIA_CC_REG_Q_INFLIGHT) && Clock::now() < until)
-                        std::this_thread::sleep_for(100us);
+                    while (fr(MTIA_CC_REG_Q_INFLIGHT) && Clock::now() < until) std::this_thread::sleep_for(100us);
                     EXPECT_EQ(fw(MTIA_CC_REG_Q_COMPLETE, q), 0);
                 } else {
                     EXPECT_EQ(fw(MTIA_CC_REG_Q_DISPATCH, q), 0);
@@ -196,8 +194,7 @@ protected:
     }
     // Waits for @n new CQEs on queue @q (phase-checked) and consumes them;
     // rings CQ_HEAD if @ring.
-    std::vector<mtia_cqe> reap(unsigned q, unsigned n, bool ring = true,
-                               std::chrono::milliseconds limit = 5000ms)
+    std::vector<mtia_cqe> reap(unsigned q, unsigned n, bool ring = true, std::chrono::milliseconds limit = 5000ms)
     {
         std::vector<mtia_cqe> out;
         Cons &s = cons[q];
@@ -232,8 +229,8 @@ protected:
         for (size_t i = 0; i < n; i++) p[i] = static_cast<uint8_t>(r());
     }
     // An SG table at @at describing @lens pieces placed at @bufs.
-    void write_sgt(uint64_t at, const std::vector<std::pair<uint64_t, uint64_t>> &ents,
-                   uint32_t magic = MTIA_SGT_MAGIC, int64_t total_adj = 0)
+    void write_sgt(uint64_t at, const std::vector<std::pair<uint64_t, uint64_t>> &ents, uint32_t magic = MTIA_SGT_MAGIC,
+                   int64_t total_adj = 0)
     {
         mtia_sgt t{magic, static_cast<uint32_t>(ents.size()), 0};
         for (auto &e : ents) t.total += e.second;
@@ -281,7 +278,7 @@ TEST_F(QueueTest, RingSetupAndEnable)
     EXPECT_EQ(rd(MTIA_REG_ERR_STATUS), MTIA_ERR_BAD_WRITE);
     EXPECT_EQ(rd(MTIA_REG_Q(q, MTIA_Q_SQ_BASE_LO)), 0u);
     wr(MTIA_REG_ERR_STATUS, ~0u);
-    wr(MTIA_REG_Q(q, MTIA_Q_SIZE), 1 | 6 << 8);  // SQ of 2 entries: too small
+    wr(MTIA_REG_Q(q, MTIA_Q_SIZE), 1 | 6 << 8);   // SQ of 2 entries: too small
     wr(MTIA_REG_Q(q, MTIA_Q_SIZE), 6 | 13 << 8);  // CQ too big
     EXPECT_EQ(rd(MTIA_REG_Q(q, MTIA_Q_SIZE)), 0u);
     wr(MTIA_REG_ERR_STATUS, ~0u);
@@ -427,11 +424,9 @@ TEST_F(QueueTest, CopyAllDirections)
     EXPECT_EQ(st(e), MTIA_CQE_OK);
     EXPECT_EQ(e.result, n);
     EXPECT_EQ(std::memcmp(devmem.data() + 0x800005, h.at(kData, n), n), 0);
-    EXPECT_EQ(st(run1(0, cmd(MTIA_CMD_COPY, 3, n, dev(0x800000, 5), host(kData + (8 << 20))))),
-              MTIA_CQE_OK);
+    EXPECT_EQ(st(run1(0, cmd(MTIA_CMD_COPY, 3, n, dev(0x800000, 5), host(kData + (8 << 20))))), MTIA_CQE_OK);
     EXPECT_EQ(std::memcmp(h.at(kData + (8 << 20), n), h.at(kData, n), n), 0);
-    EXPECT_EQ(st(run1(0, cmd(MTIA_CMD_COPY, 4, n, host(kData + (8 << 20)), host(kData, 16 << 20)))),
-              MTIA_CQE_OK);
+    EXPECT_EQ(st(run1(0, cmd(MTIA_CMD_COPY, 4, n, host(kData + (8 << 20)), host(kData, 16 << 20)))), MTIA_CQE_OK);
     EXPECT_EQ(std::memcmp(h.at(kData + (16 << 20), n), h.at(kData, n), n), 0);
     // Zero length: a bad field (mtia_cmd_rules.h), refused before any address.
     e = run1(0, cmd(MTIA_CMD_COPY, 5, 0, host(kUnmapped), dev(kDevmem + 100)));
@@ -445,9 +440,11 @@ TEST_F(QueueTest, SgtOperands)
 {
     setup(0);
     // Source: 5 odd-sized pieces scattered in host memory.
-    std::vector<std::pair<uint64_t, uint64_t>> src = {
-        {kData + 0x10000, 1000}, {kData + 0x30003, 4096}, {kData + 0x20000, 1}, {kData + 0x50000, 70000},
-        {kData + 0x90000, 333}};
+    std::vector<std::pair<uint64_t, uint64_t>> src = {{kData + 0x10000, 1000},
+                                                      {kData + 0x30003, 4096},
+                                                      {kData + 0x20000, 1},
+                                                      {kData + 0x50000, 70000},
+                                                      {kData + 0x90000, 333}};
     uint64_t total = 0;
     std::vector<uint8_t> flat;
     for (auto &p : src) {
@@ -491,22 +488,19 @@ TEST_F(QueueTest, FillByteAnd64)
     EXPECT_EQ(devmem[0x2801], 0xee);
     const uint64_t pat = 0x0102030405060708ull;
     const uint64_t n = (2ull << 20) + 64;
-    EXPECT_EQ(st(run1(0, cmd(MTIA_CMD_FILL, 2, n, {}, host(kData), pat, MTIA_CMD_F_FILL64))),
-              MTIA_CQE_OK);
+    EXPECT_EQ(st(run1(0, cmd(MTIA_CMD_FILL, 2, n, {}, host(kData), pat, MTIA_CMD_F_FILL64))), MTIA_CQE_OK);
     for (uint64_t i = 0; i < n; i += 8) ASSERT_EQ(std::memcmp(h.at(kData + i, 8), &pat, 8), 0) << i;
     // Through an SGT whose pieces are not multiples of 8: the pattern follows
     // the buffer offset, not the piece.
     write_sgt(kData + 0x400000, {{kData + 0x410000, 3}, {kData + 0x420000, 13}, {kData + 0x430000, 40}});
-    EXPECT_EQ(st(run1(0, cmd(MTIA_CMD_FILL, 3, 48, {}, sgt(kData + 0x400000, 8), pat,
-                             MTIA_CMD_F_FILL64))),
+    EXPECT_EQ(st(run1(0, cmd(MTIA_CMD_FILL, 3, 48, {}, sgt(kData + 0x400000, 8), pat, MTIA_CMD_F_FILL64))),
               MTIA_CQE_OK);
     std::vector<uint8_t> got;
     for (auto p : {std::pair<uint64_t, int>{kData + 0x410000, 3}, {kData + 0x420000, 13}, {kData + 0x430000, 40}})
         got.insert(got.end(), h.at(p.first, p.second), h.at(p.first, p.second) + p.second);
     for (size_t i = 8; i < 56; i++) ASSERT_EQ(got[i], reinterpret_cast<const uint8_t *>(&pat)[i % 8]) << i;
     // FILL64 needs len % 8 == 0; unknown flags are bad fields.
-    EXPECT_EQ(st(run1(0, cmd(MTIA_CMD_FILL, 4, 12, {}, dev(0), pat, MTIA_CMD_F_FILL64))),
-              MTIA_CQE_BAD_FIELD);
+    EXPECT_EQ(st(run1(0, cmd(MTIA_CMD_FILL, 4, 12, {}, dev(0), pat, MTIA_CMD_F_FILL64))), MTIA_CQE_BAD_FIELD);
     EXPECT_EQ(st(run1(0, cmd(MTIA_CMD_FILL, 5, 8, {}, dev(0), pat, 0x80))), MTIA_CQE_BAD_FIELD);
 }
 
@@ -614,8 +608,7 @@ TEST_F(QueueTest, CqWrapAndPhaseFlip)
 TEST_F(QueueTest, CqFullHoldsCompletions)
 {
     setup(5, 4, 2);  // CQ of 4: room for 3
-    for (uint16_t i = 0; i < 9; i++)
-        submit(5, cmd(i % 3 ? MTIA_CMD_NOP : MTIA_CMD_TIMESTAMP, i, 8, {}, dev(0x40 * i)));
+    for (uint16_t i = 0; i < 9; i++) submit(5, cmd(i % 3 ? MTIA_CMD_NOP : MTIA_CMD_TIMESTAMP, i, 8, {}, dev(0x40 * i)));
     fw_run();
     auto first = reap(5, 3, false);
     ASSERT_EQ(first.size(), 3u);
@@ -673,8 +666,7 @@ TEST_F(QueueTest, CoalescingByTimer)
 {
     setup(2, 6, 6, 7, 16u | 3000u << 16);  // 16 completions or 3 ms
     const auto t0 = Clock::now();
-    for (uint16_t i = 0; i < 3; i++)
-        submit(2, cmd(MTIA_CMD_FILL, i, 64, {}, dev(0x1000 * i), i));
+    for (uint16_t i = 0; i < 3; i++) submit(2, cmd(MTIA_CMD_FILL, i, 64, {}, dev(0x1000 * i), i));
     fw_run();
     EXPECT_EQ(reap(2, 3).size(), 3u);
     std::unique_lock<std::mutex> l(h.mu);
@@ -697,17 +689,24 @@ TEST_F(QueueTest, PerQueueOrderUnderConcurrency)
 {
     const unsigned nq = 4, per = 40;
     for (unsigned q = 0; q < nq; q++) setup(q, 7, 7, q + 1);
-    for (unsigned q = 0; q < nq; q++)
-        fill_random(devmem.data() + (q << 22), 1 << 20, q);
+    for (unsigned q = 0; q < nq; q++) fill_random(devmem.data() + (q << 22), 1 << 20, q);
     for (unsigned i = 0; i < per; i++) {
         for (unsigned q = 0; q < nq; q++) {
             const uint16_t cid = static_cast<uint16_t>(i);
             const uint64_t len = (i * 7919 + q * 104729) % (768 << 10) + 1;
             switch ((i + q) % 4) {
-            case 0: submit(q, cmd(MTIA_CMD_COPY, cid, len, dev(q << 22), host(kData + (q << 22))), false); break;
-            case 1: submit(q, cmd(MTIA_CMD_NOP, cid), false); break;
-            case 2: submit(q, cmd(MTIA_CMD_FILL, cid, len, {}, dev((q << 22) + (2 << 20)), i), false); break;
-            default: submit(q, cmd(MTIA_CMD_FENCE, cid), false); break;
+                case 0:
+                    submit(q, cmd(MTIA_CMD_COPY, cid, len, dev(q << 22), host(kData + (q << 22))), false);
+                    break;
+                case 1:
+                    submit(q, cmd(MTIA_CMD_NOP, cid), false);
+                    break;
+                case 2:
+                    submit(q, cmd(MTIA_CMD_FILL, cid, len, {}, dev((q << 22) + (2 << 20)), i), false);
+                    break;
+                default:
+                    submit(q, cmd(MTIA_CMD_FENCE, cid), false);
+                    break;
             }
         }
     }
@@ -781,8 +780,7 @@ TEST_F(QueueTest, ResetAndFreeWithWorkInFlight)
     for (unsigned q = 0; q < 3; q++) setup(q);
     h.dma_delay_us = 1000;
     for (unsigned q = 0; q < 3; q++)
-        for (uint16_t i = 0; i < 3; i++)
-            submit(q, cmd(MTIA_CMD_COPY, i, 16ull << 20, host(kData), dev(q << 22)));
+        for (uint16_t i = 0; i < 3; i++) submit(q, cmd(MTIA_CMD_COPY, i, 16ull << 20, host(kData), dev(q << 22)));
     const uint64_t fetched = h.dma_reads;
     fw_run();
     // The copies have started (data DMA after the 9 SQE fetches): tens of
@@ -840,7 +838,8 @@ TEST_F(QueueTest, NoDmaAfterResetReturnsWhateverItInterrupts)
         std::vector<uint8_t> cq(h.at(kCq0, 0x20000), h.at(kCq0, 0x20000) + 0x20000);
         unsigned posted = 0;  // CQEs written before the reset (setup zeroed the CQs)
         for (unsigned q = 0; q < 2; q++)
-            for (unsigned i = 0; i < 6; i++) posted += cq[q * 0x10000 + i * sizeof(mtia_cqe) + offsetof(mtia_cqe, status)] & 1;
+            for (unsigned i = 0; i < 6; i++)
+                posted += cq[q * 0x10000 + i * sizeof(mtia_cqe) + offsetof(mtia_cqe, status)] & 1;
         if (posted < 12) interrupted++;
         std::this_thread::sleep_for(1ms);
         ASSERT_EQ(h.dma_writes.load(), writes) << "run " << run;
@@ -982,11 +981,9 @@ struct ConvGemm {
         a.fill_random(b, rng);
         a.fill_random(fw, rng);
         prog = {cref::op(MTIA_OP_CONV, {x, w, b}, c, {1, 1, 1, 1, 1, 1, 1, 1, 1}, MTIA_ACT_RELU),
-                cref::op(MTIA_OP_GEMM, {cref::tensor(c.offset, {1, 600}), fw}, y,
-                         {0, 0, cref::bits(1), 0})};
+                cref::op(MTIA_OP_GEMM, {cref::tensor(c.offset, {1, 600}), fw}, y, {0, 0, cref::bits(1), 0})};
         const auto bv = a.get(b);
-        const auto cv = cref::conv(a.get(x), {1, 3, 10, 10}, a.get(w), {6, 3, 3, 3}, &bv,
-                                   {1, 6, 10, 10}, prog[0]);
+        const auto cv = cref::conv(a.get(x), {1, 3, 10, 10}, a.get(w), {6, 3, 3, 3}, &bv, {1, 6, 10, 10}, prog[0]);
         want = cref::gemm(cv, {1, 600}, a.get(fw), {600, 5}, nullptr, {}, {1, 5}, prog[1]);
     }
     uint64_t bytes() const { return prog.size() * sizeof(mtia_op); }
@@ -1001,8 +998,7 @@ struct ConvGemm {
 void expect_close(const std::vector<float> &got, const std::vector<float> &want)
 {
     ASSERT_EQ(got.size(), want.size());
-    for (size_t i = 0; i < got.size(); i++)
-        EXPECT_NEAR(got[i], want[i], 1e-4 * (1 + std::fabs(want[i]))) << i;
+    for (size_t i = 0; i < got.size(); i++) EXPECT_NEAR(got[i], want[i], 1e-4 * (1 + std::fabs(want[i]))) << i;
 }
 
 TEST_F(QueueTest, ComputeRunsAProgramFromHostOrDeviceMemory)
@@ -1030,8 +1026,7 @@ TEST_F(QueueTest, ComputeRunsAProgramFromHostOrDeviceMemory)
     std::memcpy(h.at(kData + 0x20000, p.bytes() - 300), reinterpret_cast<uint8_t *>(p.prog.data()) + 300,
                 p.bytes() - 300);
     write_sgt(kData + 0x30000, {{kData + 0x10000, 300}, {kData + 0x20000, p.bytes() - 300}});
-    EXPECT_EQ(st(run1(0, compute(3, p.bytes(), sgt(kData + 0x30000), dev(kArenaOff)))),
-              MTIA_CQE_OK);
+    EXPECT_EQ(st(run1(0, compute(3, p.bytes(), sgt(kData + 0x30000), dev(kArenaOff)))), MTIA_CQE_OK);
     expect_close(p.result(devmem), p.want);
     EXPECT_EQ(mtia_core_set_vm_running(core, 0), 1);  // the engine wrote devmem
     EXPECT_EQ(mtia_core_set_vm_running(core, 1), 0);
@@ -1074,25 +1069,19 @@ TEST_F(QueueTest, ComputeBadFieldsAndAddresses)
     // len: 0, not a multiple of 256, over MTIA_MAX_PROGRAM_OPS; flags; arena 0.
     EXPECT_EQ(st(run1(0, compute(1, 0, host(kData), dev(kArenaOff)))), MTIA_CQE_BAD_FIELD);
     EXPECT_EQ(st(run1(0, compute(2, n - 1, host(kData), dev(kArenaOff)))), MTIA_CQE_BAD_FIELD);
-    EXPECT_EQ(st(run1(0, compute(3, (MTIA_MAX_PROGRAM_OPS + 1ull) * 256, host(kData),
-                                  dev(kArenaOff)))),
+    EXPECT_EQ(st(run1(0, compute(3, (MTIA_MAX_PROGRAM_OPS + 1ull) * 256, host(kData), dev(kArenaOff)))),
               MTIA_CQE_BAD_FIELD);
     mtia_cmd c = compute(4, n, host(kData), dev(kArenaOff));
     c.flags = 1;
     EXPECT_EQ(st(run1(0, c)), MTIA_CQE_BAD_FIELD);
     EXPECT_EQ(st(run1(0, compute(5, n, host(kData), dev(kArenaOff), 0))), MTIA_CQE_BAD_FIELD);
     // The arena must be device memory, inside it.
-    EXPECT_EQ(st(run1(0, compute(6, n, host(kData), host(kData + 0x100000)))),
-              MTIA_CQE_BAD_ADDRESS);
-    EXPECT_EQ(st(run1(0, compute(7, n, host(kData), sgt(kData + 0x100000)))),
-              MTIA_CQE_BAD_ADDRESS);
-    EXPECT_EQ(st(run1(0, compute(8, n, host(kData), dev(kDevmem - 0x1000), 0x1001))),
-              MTIA_CQE_BAD_ADDRESS);
-    EXPECT_EQ(st(run1(0, compute(9, n, host(kData), dev(0, UINT64_MAX - 8)))),
-              MTIA_CQE_BAD_ADDRESS);
+    EXPECT_EQ(st(run1(0, compute(6, n, host(kData), host(kData + 0x100000)))), MTIA_CQE_BAD_ADDRESS);
+    EXPECT_EQ(st(run1(0, compute(7, n, host(kData), sgt(kData + 0x100000)))), MTIA_CQE_BAD_ADDRESS);
+    EXPECT_EQ(st(run1(0, compute(8, n, host(kData), dev(kDevmem - 0x1000), 0x1001))), MTIA_CQE_BAD_ADDRESS);
+    EXPECT_EQ(st(run1(0, compute(9, n, host(kData), dev(0, UINT64_MAX - 8)))), MTIA_CQE_BAD_ADDRESS);
     // The program must translate: outside devmem, unmapped host memory.
-    EXPECT_EQ(st(run1(0, compute(10, n, dev(kDevmem - 256), dev(kArenaOff)))),
-              MTIA_CQE_BAD_ADDRESS);
+    EXPECT_EQ(st(run1(0, compute(10, n, dev(kDevmem - 256), dev(kArenaOff)))), MTIA_CQE_BAD_ADDRESS);
     EXPECT_EQ(st(run1(0, compute(11, n, host(kUnmapped), dev(kArenaOff)))), MTIA_CQE_DMA_ERROR);
 }
 
@@ -1287,8 +1276,7 @@ TEST_F(QueueTest, RealFirmwareDispatchLoop)
     wr(MTIA_REG_FW_BOOT, MTIA_FW_BOOT_KEY);
     ASSERT_EQ(rd(MTIA_REG_FW_BOOT_STATUS), static_cast<uint32_t>(MTIA_BOOT_RUNNING));
     auto until = Clock::now() + 5s;
-    while (rd(MTIA_REG_FW_STATUS) != MTIA_FW_STATUS_READY && Clock::now() < until)
-        std::this_thread::sleep_for(1ms);
+    while (rd(MTIA_REG_FW_STATUS) != MTIA_FW_STATUS_READY && Clock::now() < until) std::this_thread::sleep_for(1ms);
     ASSERT_EQ(rd(MTIA_REG_FW_STATUS), static_cast<uint32_t>(MTIA_FW_STATUS_READY));
     setup(2, 6, 6, 3);
     fill_random(h.at(kData, 4096), 4096, 11);

@@ -39,10 +39,7 @@ TEST(DeviceSha256, Fips180TwoBlocks)
               "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1");
 }
 
-TEST(DeviceSha256, Empty)
-{
-    EXPECT_EQ(sha(""), "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
-}
+TEST(DeviceSha256, Empty) { EXPECT_EQ(sha(""), "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"); }
 
 TEST(DeviceSha256, MillionAInOddChunks)
 {
@@ -62,12 +59,9 @@ TEST(DeviceSha256, MillionAInOddChunks)
 TEST(DeviceSha256, PaddingBoundaries)
 {
     // 55, 56 and 64 bytes: the length field just fits, just does not, full block.
-    EXPECT_EQ(sha(std::string(55, 'a')),
-              "9f4390f8d30c2dd92ec9f095b65e2b9ae9b0a925a5258e241c9f1e910f734318");
-    EXPECT_EQ(sha(std::string(56, 'a')),
-              "b35439a4ac6f0948b6d6f9e3c6af0f5f590ce20f1bde7090ef7970686ec6738a");
-    EXPECT_EQ(sha(std::string(64, 'a')),
-              "ffe054fe7ae0cb6dc65c3af9b61d5209f439851db43d0ba5997337df154668eb");
+    EXPECT_EQ(sha(std::string(55, 'a')), "9f4390f8d30c2dd92ec9f095b65e2b9ae9b0a925a5258e241c9f1e910f734318");
+    EXPECT_EQ(sha(std::string(56, 'a')), "b35439a4ac6f0948b6d6f9e3c6af0f5f590ce20f1bde7090ef7970686ec6738a");
+    EXPECT_EQ(sha(std::string(64, 'a')), "ffe054fe7ae0cb6dc65c3af9b61d5209f439851db43d0ba5997337df154668eb");
     // Byte-at-a-time updates agree with one call.
     std::string m(200, 'x');
     mtia::Sha256 h;

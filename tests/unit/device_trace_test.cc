@@ -128,8 +128,7 @@ protected:
     {
         std::vector<mtia_core_trace_event> out;
         for (const auto &e : h.snapshot())
-            if (e.kind == kind && (cid < 0 || e.cid == static_cast<uint32_t>(cid)))
-                out.push_back(e);
+            if (e.kind == kind && (cid < 0 || e.cid == static_cast<uint32_t>(cid))) out.push_back(e);
         return out;
     }
     // Index of the first event of @kind for @cid in the log, -1 if none.

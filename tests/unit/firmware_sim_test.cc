@@ -46,12 +46,13 @@ static_assert(sizeof(mtia_fw_log_header) == 16, "log header size");
 
 constexpr uint32_t kFwVersion = MTIA_FW_VERSION(0, 1, 0);
 constexpr uint32_t kIfVersion = MTIA_IF_VERSION_MAJOR << 16 | MTIA_IF_VERSION_MINOR;
-constexpr uint32_t kDevmemBacked = 2u << 20;  // enough for the firmware's first MiB
+constexpr uint32_t kDevmemBacked = 2u << 20;   // enough for the firmware's first MiB
 constexpr uint32_t kIllegalInsn = 0xc0001073;  // what fw_die_illegal executes
 constexpr uint32_t kLogData = MTIA_DEVMEM_FW_LOG_SIZE - sizeof(mtia_fw_log_header);
 constexpr uint64_t kMs = MTIA_CC_TIMEBASE_HZ / 1000;
 
-std::vector<uint8_t> read_file(const std::string &path) {
+std::vector<uint8_t> read_file(const std::string &path)
+{
     std::ifstream f(path, std::ios::binary);
     if (!f) return {};
     return {std::istreambuf_iterator<char>(f), std::istreambuf_iterator<char>()};
@@ -61,7 +62,8 @@ std::string image_path(const char *name) { return std::string(MTIA_FW_DIR) + "/m
 
 static_assert(sizeof(mtia_cmd) == 64, "SQE size");
 
-mtia_cmd make_cmd(uint8_t opcode, uint16_t cid, uint64_t len = 0, uint8_t flags = 0) {
+mtia_cmd make_cmd(uint8_t opcode, uint16_t cid, uint64_t len = 0, uint8_t flags = 0)
+{
     mtia_cmd c{};
     c.opcode = opcode;
     c.flags = flags;
@@ -74,12 +76,11 @@ mtia_cmd make_cmd(uint8_t opcode, uint16_t cid, uint64_t len = 0, uint8_t flags 
 mtia_cmd nop(uint16_t cid) { return make_cmd(MTIA_CMD_NOP, cid); }
 mtia_cmd fence(uint16_t cid) { return make_cmd(MTIA_CMD_FENCE, cid); }
 mtia_cmd copy(uint16_t cid, uint64_t len = 4096) { return make_cmd(MTIA_CMD_COPY, cid, len); }
-mtia_cmd fill(uint16_t cid, uint64_t len = 4096, uint8_t flags = 0) {
-    return make_cmd(MTIA_CMD_FILL, cid, len, flags);
-}
+mtia_cmd fill(uint16_t cid, uint64_t len = 4096, uint8_t flags = 0) { return make_cmd(MTIA_CMD_FILL, cid, len, flags); }
 mtia_cmd timestamp(uint16_t cid) { return make_cmd(MTIA_CMD_TIMESTAMP, cid, 8); }
 // A program of @ops descriptors over a 1 MiB arena.
-mtia_cmd compute(uint16_t cid, uint64_t ops = 1) {
+mtia_cmd compute(uint16_t cid, uint64_t ops = 1)
+{
     mtia_cmd c = make_cmd(MTIA_CMD_COMPUTE, cid, ops * MTIA_OP_BYTES);
     c.value = 1 << 20;
     return c;
@@ -115,7 +116,8 @@ public:
 
     // What the boot ROM does: copy the payload, start at entry with
     // a0 = flags, a1 = FW_BOOT_STATUS.
-    void boot(const char *name) {
+    void boot(const char *name)
+    {
         std::vector<uint8_t> img = read_file(image_path(name));
         ASSERT_GE(img.size(), sizeof(mtia_fw_header)) << image_path(name) << " missing (make firmware)";
         std::memcpy(&hdr_, img.data(), sizeof(hdr_));
@@ -124,8 +126,7 @@ public:
         ASSERT_EQ(img.size(), hdr_.header_size + uint64_t{hdr_.payload_size});
         ASSERT_GE(hdr_.load_addr, MTIA_CC_SRAM_BASE);
         ASSERT_LE(hdr_.load_addr - MTIA_CC_SRAM_BASE + uint64_t{hdr_.payload_size}, sram_.size());
-        std::memcpy(&sram_[hdr_.load_addr - MTIA_CC_SRAM_BASE], img.data() + hdr_.header_size,
-                    hdr_.payload_size);
+        std::memcpy(&sram_[hdr_.load_addr - MTIA_CC_SRAM_BASE], img.data() + hdr_.header_size, hdr_.payload_size);
         cpu_.invalidate_code(MTIA_CC_SRAM_BASE, MTIA_CC_SRAM_SIZE);
         cpu_.reset();
         cpu_.set_pc(hdr_.entry);
@@ -134,23 +135,27 @@ public:
     }
 
     // Run until the core waits for an interrupt, halts, or spends the budget.
-    RunResult run(uint64_t budget = 20'000'000) {
+    RunResult run(uint64_t budget = 20'000'000)
+    {
         RunResult r = cpu_.run(budget);
         last_ = r;
         return r;
     }
 
-    void advance(uint64_t ticks) {
+    void advance(uint64_t ticks)
+    {
         mtime_ += ticks;
         cpu_.set_mtip(mtime_ >= mtimecmp_);
     }
-    void set_time(uint64_t t) {
+    void set_time(uint64_t t)
+    {
         mtime_ = t;
         cpu_.set_mtip(mtime_ >= mtimecmp_);
     }
 
     // Host side of the admin mailbox: post, ring, let the firmware run.
-    mtia_mbox_msg command(uint16_t opcode, uint16_t seq, std::vector<uint32_t> args = {}) {
+    mtia_mbox_msg command(uint16_t opcode, uint16_t seq, std::vector<uint32_t> args = {})
+    {
         mtia_mbox_msg m{};
         m.opcode = opcode;
         m.seq = seq;
@@ -161,7 +166,8 @@ public:
     }
 
     // The log stream still in the ring (all of it until it wraps).
-    std::string log() const {
+    std::string log() const
+    {
         mtia_fw_log_header h;
         std::memcpy(&h, &devmem_[MTIA_DEVMEM_FW_LOG_OFF], sizeof(h));
         const uint8_t *data = &devmem_[MTIA_DEVMEM_FW_LOG_OFF + sizeof(h)];
@@ -170,27 +176,31 @@ public:
         for (uint32_t i = h.head - n; i != h.head; i++) s += static_cast<char>(data[i % kLogData]);
         return s;
     }
-    mtia_fw_log_header log_header() const {
+    mtia_fw_log_header log_header() const
+    {
         mtia_fw_log_header h;
         std::memcpy(&h, &devmem_[MTIA_DEVMEM_FW_LOG_OFF], sizeof(h));
         return h;
     }
 
     // ---- Bus ---------------------------------------------------------------
-    std::vector<RamRegion> ram_regions() override {
+    std::vector<RamRegion> ram_regions() override
+    {
         return {{MTIA_CC_SRAM_BASE, MTIA_CC_SRAM_SIZE, sram_.data(), true, true},
                 {MTIA_CC_DEVMEM_BASE, kDevmemBacked, devmem_.data(), true, false}};
     }
     // The time CSR. auto_tick > 0: every read advances mtime (the
     // dispatcher's spin-poll needs time to pass).
-    uint64_t mtime() override {
+    uint64_t mtime() override
+    {
         time_reads++;
         if (on_time_read) on_time_read();
         if (auto_tick) advance(auto_tick);
         return mtime_;
     }
 
-    bool mmio_read(uint32_t addr, unsigned size, uint32_t *value) override {
+    bool mmio_read(uint32_t addr, unsigned size, uint32_t *value) override
+    {
         uint32_t off = addr - MTIA_CC_REGS_BASE;
         mmio_accesses++;
         if (off >= MTIA_BAR0_SIZE || size != 4) return false;
@@ -204,55 +214,103 @@ public:
             return true;
         }
         switch (off) {
-        case MTIA_REG_MAGIC: *value = MTIA_MAGIC_VALUE; break;
-        case MTIA_REG_IF_VERSION: *value = kIfVersion; break;
-        case MTIA_REG_CHIP_ID: *value = MTIA_CHIP_ID_MTIA1; break;
-        case MTIA_REG_REVISION: *value = MTIA_PCI_REVISION; break;
-        case MTIA_REG_PE_GRID: *value = MTIA_DEFAULT_PE_ROWS | MTIA_DEFAULT_PE_COLS << 8; break;
-        case MTIA_REG_MSIX_VECTORS: *value = MTIA_DEFAULT_MSIX_VECTORS; break;
-        case MTIA_REG_SRAM_SIZE_LO: *value = static_cast<uint32_t>(MTIA_DEFAULT_SRAM_BYTES); break;
-        case MTIA_REG_SRAM_SIZE_HI: *value = MTIA_DEFAULT_SRAM_BYTES >> 32; break;
-        case MTIA_REG_DEVMEM_SIZE_LO: *value = static_cast<uint32_t>(devmem_size); break;
-        case MTIA_REG_DEVMEM_SIZE_HI: *value = devmem_size >> 32; break;
-        case MTIA_REG_FW_STATUS: *value = fw_status; break;
-        case MTIA_REG_FW_VERSION: *value = fw_version; break;
-        case MTIA_REG_FW_HEARTBEAT: *value = heartbeat; break;
-        case MTIA_REG_FW_LOG_ADDR: *value = log_addr; break;
-        case MTIA_REG_FW_LOG_SIZE: *value = log_size; break;
-        case MTIA_REG_MBOX_DOORBELL: *value = doorbell_; break;
-        case MTIA_CC_REG_MTIME_LO: *value = static_cast<uint32_t>(mtime_); break;
-        case MTIA_CC_REG_MTIME_HI: *value = mtime_ >> 32; break;
-        case MTIA_CC_REG_MTIMECMP_LO: *value = static_cast<uint32_t>(mtimecmp_); break;
-        case MTIA_CC_REG_MTIMECMP_HI: *value = mtimecmp_ >> 32; break;
-        case MTIA_CC_REG_Q_PENDING: *value = pending(); break;
-        case MTIA_CC_REG_Q_FETCH_STATUS: *value = fetch_status_; break;
-        case MTIA_CC_REG_Q_SELECT: *value = select_; break;
-        case MTIA_CC_REG_Q_INFLIGHT:
-            *value = select_ < MTIA_NUM_QUEUES ? static_cast<uint32_t>(queues[select_].fifo.size()) : 0;
-            break;
-        case MTIA_CC_REG_Q_PRIO:
-            prio_reads++;
-            *value = select_ < MTIA_NUM_QUEUES ? queues[select_].prio : 0;
-            break;
-        case MTIA_CC_REG_ENGINE_EVENT: *value = engine_event; break;
-        default:
-            if (off >= MTIA_CC_REG_SQE && off < MTIA_CC_REG_SQE + sizeof(mtia_cmd)) {
-                std::memcpy(value, reinterpret_cast<const uint8_t *>(&sqe_) + (off - MTIA_CC_REG_SQE), 4);
-                return true;
-            }
-            if (off >= MTIA_REG_QUEUE_BASE &&
-                off < MTIA_REG_QUEUE_BASE + MTIA_NUM_QUEUES * MTIA_QUEUE_STRIDE &&
-                (off - MTIA_REG_QUEUE_BASE) % MTIA_QUEUE_STRIDE == MTIA_Q_STATUS) {
-                const FakeQueue &fq = queues[(off - MTIA_REG_QUEUE_BASE) / MTIA_QUEUE_STRIDE];
-                *value = (fq.enabled ? MTIA_Q_STATUS_ENABLED : 0) | (fq.error ? MTIA_Q_STATUS_ERROR : 0);
-                return true;
-            }
-            return false;  // strict: catches firmware typos
+            case MTIA_REG_MAGIC:
+                *value = MTIA_MAGIC_VALUE;
+                break;
+            case MTIA_REG_IF_VERSION:
+                *value = kIfVersion;
+                break;
+            case MTIA_REG_CHIP_ID:
+                *value = MTIA_CHIP_ID_MTIA1;
+                break;
+            case MTIA_REG_REVISION:
+                *value = MTIA_PCI_REVISION;
+                break;
+            case MTIA_REG_PE_GRID:
+                *value = MTIA_DEFAULT_PE_ROWS | MTIA_DEFAULT_PE_COLS << 8;
+                break;
+            case MTIA_REG_MSIX_VECTORS:
+                *value = MTIA_DEFAULT_MSIX_VECTORS;
+                break;
+            case MTIA_REG_SRAM_SIZE_LO:
+                *value = static_cast<uint32_t>(MTIA_DEFAULT_SRAM_BYTES);
+                break;
+            case MTIA_REG_SRAM_SIZE_HI:
+                *value = MTIA_DEFAULT_SRAM_BYTES >> 32;
+                break;
+            case MTIA_REG_DEVMEM_SIZE_LO:
+                *value = static_cast<uint32_t>(devmem_size);
+                break;
+            case MTIA_REG_DEVMEM_SIZE_HI:
+                *value = devmem_size >> 32;
+                break;
+            case MTIA_REG_FW_STATUS:
+                *value = fw_status;
+                break;
+            case MTIA_REG_FW_VERSION:
+                *value = fw_version;
+                break;
+            case MTIA_REG_FW_HEARTBEAT:
+                *value = heartbeat;
+                break;
+            case MTIA_REG_FW_LOG_ADDR:
+                *value = log_addr;
+                break;
+            case MTIA_REG_FW_LOG_SIZE:
+                *value = log_size;
+                break;
+            case MTIA_REG_MBOX_DOORBELL:
+                *value = doorbell_;
+                break;
+            case MTIA_CC_REG_MTIME_LO:
+                *value = static_cast<uint32_t>(mtime_);
+                break;
+            case MTIA_CC_REG_MTIME_HI:
+                *value = mtime_ >> 32;
+                break;
+            case MTIA_CC_REG_MTIMECMP_LO:
+                *value = static_cast<uint32_t>(mtimecmp_);
+                break;
+            case MTIA_CC_REG_MTIMECMP_HI:
+                *value = mtimecmp_ >> 32;
+                break;
+            case MTIA_CC_REG_Q_PENDING:
+                *value = pending();
+                break;
+            case MTIA_CC_REG_Q_FETCH_STATUS:
+                *value = fetch_status_;
+                break;
+            case MTIA_CC_REG_Q_SELECT:
+                *value = select_;
+                break;
+            case MTIA_CC_REG_Q_INFLIGHT:
+                *value = select_ < MTIA_NUM_QUEUES ? static_cast<uint32_t>(queues[select_].fifo.size()) : 0;
+                break;
+            case MTIA_CC_REG_Q_PRIO:
+                prio_reads++;
+                *value = select_ < MTIA_NUM_QUEUES ? queues[select_].prio : 0;
+                break;
+            case MTIA_CC_REG_ENGINE_EVENT:
+                *value = engine_event;
+                break;
+            default:
+                if (off >= MTIA_CC_REG_SQE && off < MTIA_CC_REG_SQE + sizeof(mtia_cmd)) {
+                    std::memcpy(value, reinterpret_cast<const uint8_t *>(&sqe_) + (off - MTIA_CC_REG_SQE), 4);
+                    return true;
+                }
+                if (off >= MTIA_REG_QUEUE_BASE && off < MTIA_REG_QUEUE_BASE + MTIA_NUM_QUEUES * MTIA_QUEUE_STRIDE &&
+                    (off - MTIA_REG_QUEUE_BASE) % MTIA_QUEUE_STRIDE == MTIA_Q_STATUS) {
+                    const FakeQueue &fq = queues[(off - MTIA_REG_QUEUE_BASE) / MTIA_QUEUE_STRIDE];
+                    *value = (fq.enabled ? MTIA_Q_STATUS_ENABLED : 0) | (fq.error ? MTIA_Q_STATUS_ERROR : 0);
+                    return true;
+                }
+                return false;  // strict: catches firmware typos
         }
         return true;
     }
 
-    bool mmio_write(uint32_t addr, unsigned size, uint32_t value) override {
+    bool mmio_write(uint32_t addr, unsigned size, uint32_t value) override
+    {
         uint32_t off = addr - MTIA_CC_REGS_BASE;
         mmio_accesses++;
         if (off >= MTIA_BAR0_SIZE || size != 4) return false;
@@ -261,50 +319,73 @@ public:
             return true;
         }
         switch (off) {
-        case MTIA_REG_FW_STATUS:
-            fw_status = value;
-            status_history.push_back(value);
-            break;
-        case MTIA_REG_FW_VERSION: fw_version = value; break;
-        case MTIA_REG_FW_HEARTBEAT: heartbeat = value; break;
-        case MTIA_REG_FW_LOG_ADDR: log_addr = value; break;
-        case MTIA_REG_FW_LOG_SIZE: log_size = value; break;
-        case MTIA_REG_MBOX_DOORBELL:
-            doorbell_ &= ~value;
-            update_irq();
-            break;
-        case MTIA_CC_REG_MTIMECMP_LO:
-            mtimecmp_ = (mtimecmp_ & ~0xffffffffull) | value;
-            cpu_.set_mtip(mtime_ >= mtimecmp_);
-            break;
-        case MTIA_CC_REG_MTIMECMP_HI:
-            mtimecmp_ = (mtimecmp_ & 0xffffffffull) | uint64_t{value} << 32;
-            cpu_.set_mtip(mtime_ >= mtimecmp_);
-            break;
-        case MTIA_CC_REG_MBOX_POST: posts += value == 1; break;
-        case MTIA_CC_REG_EVENT: events += value == 1; break;
-        case MTIA_CC_REG_Q_FETCH: q_fetch(value); break;
-        case MTIA_CC_REG_Q_DISPATCH: q_dispatch(value); break;
-        case MTIA_CC_REG_Q_COMPLETE: q_complete(value & 0xffff, value >> 16); break;
-        case MTIA_CC_REG_Q_SELECT: select_ = value; break;
-        case MTIA_CC_REG_ENGINE_EVENT:
-            engine_event &= ~value;
-            update_irq();
-            break;
-        default: return false;
+            case MTIA_REG_FW_STATUS:
+                fw_status = value;
+                status_history.push_back(value);
+                break;
+            case MTIA_REG_FW_VERSION:
+                fw_version = value;
+                break;
+            case MTIA_REG_FW_HEARTBEAT:
+                heartbeat = value;
+                break;
+            case MTIA_REG_FW_LOG_ADDR:
+                log_addr = value;
+                break;
+            case MTIA_REG_FW_LOG_SIZE:
+                log_size = value;
+                break;
+            case MTIA_REG_MBOX_DOORBELL:
+                doorbell_ &= ~value;
+                update_irq();
+                break;
+            case MTIA_CC_REG_MTIMECMP_LO:
+                mtimecmp_ = (mtimecmp_ & ~0xffffffffull) | value;
+                cpu_.set_mtip(mtime_ >= mtimecmp_);
+                break;
+            case MTIA_CC_REG_MTIMECMP_HI:
+                mtimecmp_ = (mtimecmp_ & 0xffffffffull) | uint64_t{value} << 32;
+                cpu_.set_mtip(mtime_ >= mtimecmp_);
+                break;
+            case MTIA_CC_REG_MBOX_POST:
+                posts += value == 1;
+                break;
+            case MTIA_CC_REG_EVENT:
+                events += value == 1;
+                break;
+            case MTIA_CC_REG_Q_FETCH:
+                q_fetch(value);
+                break;
+            case MTIA_CC_REG_Q_DISPATCH:
+                q_dispatch(value);
+                break;
+            case MTIA_CC_REG_Q_COMPLETE:
+                q_complete(value & 0xffff, value >> 16);
+                break;
+            case MTIA_CC_REG_Q_SELECT:
+                select_ = value;
+                break;
+            case MTIA_CC_REG_ENGINE_EVENT:
+                engine_event &= ~value;
+                update_irq();
+                break;
+            default:
+                return false;
         }
         return true;
     }
 
     // ---- queues: device side -----------------------------------------------
-    uint32_t pending() const {
+    uint32_t pending() const
+    {
         uint32_t p = 0;
         for (unsigned q = 0; q < MTIA_NUM_QUEUES; q++) p |= uint32_t{queues[q].pending()} << q;
         return p;
     }
     void update_irq() { cpu_.set_external_irq(doorbell_ != 0 || pending() != 0 || engine_event != 0); }
 
-    void q_fetch(uint32_t q) {
+    void q_fetch(uint32_t q)
+    {
         sqe_valid_ = false;
         if (q >= MTIA_NUM_QUEUES || !queues[q].pending()) {
             if (!disable_on_fetch) protocol_errors.push_back("fetch from idle queue " + std::to_string(q));
@@ -333,7 +414,8 @@ public:
         fetches++;
         update_irq();
     }
-    bool take_sqe(uint32_t q, const char *what) {
+    bool take_sqe(uint32_t q, const char *what)
+    {
         if (!sqe_valid_ || sqe_q_ != q) {
             protocol_errors.push_back(std::string(what) + " of queue " + std::to_string(q) +
                                       " without its fetched SQE");
@@ -342,33 +424,38 @@ public:
         sqe_valid_ = false;
         return true;
     }
-    void q_dispatch(uint32_t q) {
+    void q_dispatch(uint32_t q)
+    {
         if (!take_sqe(q, "dispatch")) return;
         queues[q].fifo.push_back({sqe_, false, 0});
         dispatched.push_back({q, sqe_.cid, sqe_.opcode, 0, true});
     }
     // As the device: a firmware completion on a queue with engine work in
     // flight is posted behind that work.
-    void q_complete(uint32_t q, uint32_t status) {
+    void q_complete(uint32_t q, uint32_t status)
+    {
         if (!take_sqe(q, "complete")) return;
         if (queues[q].fifo.empty())
             post(q, sqe_, static_cast<uint16_t>(status), false);
         else
             queues[q].fifo.push_back({sqe_, true, static_cast<uint16_t>(status)});
     }
-    void post(unsigned q, const mtia_cmd &c, uint16_t status, bool by_engine) {
+    void post(unsigned q, const mtia_cmd &c, uint16_t status, bool by_engine)
+    {
         cqes.push_back({q, c.cid, c.opcode, status, by_engine});
         if (on_complete) on_complete(cqes.back());
     }
 
     // ---- queues: host and engine side (the test) ---------------------------
-    void submit(unsigned q, const mtia_cmd &c) {
+    void submit(unsigned q, const mtia_cmd &c)
+    {
         queues[q].sq.push_back(c);
         update_irq();
     }
     // The engine finishes up to n of queue q's commands (and the firmware
     // completions queued behind them); event bit q when it drains.
-    void engine_complete(unsigned q, unsigned n = ~0u) {
+    void engine_complete(unsigned q, unsigned n = ~0u)
+    {
         FakeQueue &fq = queues[q];
         bool had = !fq.fifo.empty();
         while (!fq.fifo.empty()) {
@@ -383,13 +470,15 @@ public:
         if (had && fq.fifo.empty()) engine_event |= 1u << q;
         update_irq();
     }
-    void ring_doorbell(const mtia_mbox_msg &m) {
+    void ring_doorbell(const mtia_mbox_msg &m)
+    {
         std::memcpy(cmd_, &m, sizeof(m));
         std::memset(resp_, 0xa5, sizeof(resp_));
         doorbell_ = 1;
         update_irq();
     }
-    mtia_mbox_msg response() const {
+    mtia_mbox_msg response() const
+    {
         mtia_mbox_msg r;
         std::memcpy(&r, resp_, sizeof(r));
         return r;
@@ -401,8 +490,7 @@ public:
     const mtia_fw_header &header() const { return hdr_; }
 
     uint64_t devmem_size = MTIA_DEFAULT_DEVMEM_BYTES;
-    uint32_t fw_status = MTIA_FW_STATUS_OFF, fw_version = 0, heartbeat = 0, log_addr = 0,
-             log_size = 0;
+    uint32_t fw_status = MTIA_FW_STATUS_OFF, fw_version = 0, heartbeat = 0, log_addr = 0, log_size = 0;
     std::vector<uint32_t> status_history;
     int posts = 0, events = 0;
     bool fail_cmd_read = false;
@@ -430,19 +518,17 @@ private:
     Cpu cpu_;  // last: maps the memory above
 };
 
-bool contains(const std::string &hay, const std::string &needle) {
-    return hay.find(needle) != std::string::npos;
-}
+bool contains(const std::string &hay, const std::string &needle) { return hay.find(needle) != std::string::npos; }
 
 class FirmwareTest : public ::testing::Test {
 protected:
     // Boot the normal image to READY.
-    void boot_ready() {
+    void boot_ready()
+    {
         m.boot("mtia-fw.bin");
         ASSERT_FALSE(HasFatalFailure());
         RunResult r = m.run();
-        ASSERT_EQ(r.reason, StopReason::kWaitForInterrupt) << to_string(r.reason) << " pc 0x"
-                                                           << std::hex << r.pc;
+        ASSERT_EQ(r.reason, StopReason::kWaitForInterrupt) << to_string(r.reason) << " pc 0x" << std::hex << r.pc;
         ASSERT_EQ(m.fw_status, MTIA_FW_STATUS_READY);
     }
     FwMachine m;
@@ -450,7 +536,8 @@ protected:
 
 // ---- images -----------------------------------------------------------------
 
-TEST(FirmwareImage, HeadersMatchTheSpec) {
+TEST(FirmwareImage, HeadersMatchTheSpec)
+{
     const char *names[] = {"mtia-fw.bin", "mtia-fw-test-hang.bin", "mtia-fw-test-trap.bin"};
     const uint32_t flags[] = {0, MTIA_FW_FLAG_TEST_HANG, MTIA_FW_FLAG_TEST_TRAP};
     std::vector<uint8_t> payload0;
@@ -482,7 +569,8 @@ TEST(FirmwareImage, HeadersMatchTheSpec) {
 
 // ---- boot -------------------------------------------------------------------
 
-TEST_F(FirmwareTest, BootsToReady) {
+TEST_F(FirmwareTest, BootsToReady)
+{
     boot_ready();
     EXPECT_EQ(m.fw_version, kFwVersion);
     ASSERT_GE(m.status_history.size(), 2u);
@@ -502,7 +590,8 @@ TEST_F(FirmwareTest, BootsToReady) {
     EXPECT_NE(mtvec, 0u);
 }
 
-TEST_F(FirmwareTest, LogRing) {
+TEST_F(FirmwareTest, LogRing)
+{
     boot_ready();
     mtia_fw_log_header h = m.log_header();
     EXPECT_EQ(h.magic, MTIA_FW_LOG_MAGIC);
@@ -516,33 +605,31 @@ TEST_F(FirmwareTest, LogRing) {
         << log;
     EXPECT_TRUE(contains(log, "SRAM 131072 KiB, device memory 1024 MiB\n")) << log;
     EXPECT_TRUE(contains(log, "heartbeat every 100 ms\n")) << log;
-    EXPECT_TRUE(log.size() >= 18 && log.compare(log.size() - 18, 18, "[    0.000] ready\n") == 0)
-        << log;
+    EXPECT_TRUE(log.size() >= 18 && log.compare(log.size() - 18, 18, "[    0.000] ready\n") == 0) << log;
     // every line: "[sssss.mmm] text\n"
     size_t pos = 0;
     while (pos < log.size()) {
         size_t nl = log.find('\n', pos);
         ASSERT_NE(nl, std::string::npos);
         std::string line = log.substr(pos, nl - pos);
-        EXPECT_EQ(line.size() > 12 && line[0] == '[' && line[6] == '.' && line[10] == ']', true)
-            << line;
+        EXPECT_EQ(line.size() > 12 && line[0] == '[' && line[6] == '.' && line[10] == ']', true) << line;
         pos = nl + 1;
     }
 }
 
-TEST_F(FirmwareTest, TimestampsInMilliseconds) {
+TEST_F(FirmwareTest, TimestampsInMilliseconds)
+{
     boot_ready();
     m.set_time(12'345'678);  // us
     m.command(0x0bad, 1);
-    EXPECT_TRUE(contains(m.log(), "[   12.345] error: admin: unknown opcode 0x0bad (seq 1)\n"))
-        << m.log();
+    EXPECT_TRUE(contains(m.log(), "[   12.345] error: admin: unknown opcode 0x0bad (seq 1)\n")) << m.log();
     m.set_time(5000ull * 1'000'000 + 7'000);  // beyond 2^32 us
     m.command(0x0bad, 2);
-    EXPECT_TRUE(contains(m.log(), "[ 5000.007] error: admin: unknown opcode 0x0bad (seq 2)\n"))
-        << m.log();
+    EXPECT_TRUE(contains(m.log(), "[ 5000.007] error: admin: unknown opcode 0x0bad (seq 2)\n")) << m.log();
 }
 
-TEST_F(FirmwareTest, SmallDevmemDisablesTheLog) {
+TEST_F(FirmwareTest, SmallDevmemDisablesTheLog)
+{
     m.devmem_size = MTIA_DEVMEM_FW_LOG_OFF;  // ring would not fit
     boot_ready();
     EXPECT_EQ(m.log_size, 0u);
@@ -551,7 +638,8 @@ TEST_F(FirmwareTest, SmallDevmemDisablesTheLog) {
 
 // ---- heartbeat --------------------------------------------------------------
 
-TEST_F(FirmwareTest, HeartbeatAdvancesWithTime) {
+TEST_F(FirmwareTest, HeartbeatAdvancesWithTime)
+{
     boot_ready();
     m.advance(99 * kMs);
     EXPECT_EQ(m.run().reason, StopReason::kWaitForInterrupt);
@@ -571,7 +659,8 @@ TEST_F(FirmwareTest, HeartbeatAdvancesWithTime) {
 
 // ---- admin mailbox ----------------------------------------------------------
 
-TEST_F(FirmwareTest, Ping) {
+TEST_F(FirmwareTest, Ping)
+{
     boot_ready();
     std::vector<uint32_t> args;
     for (uint32_t i = 0; i < 14; i++) args.push_back(0x1000 * i + 7);
@@ -590,7 +679,8 @@ TEST_F(FirmwareTest, Ping) {
     EXPECT_EQ(m.posts, 2);
 }
 
-TEST_F(FirmwareTest, GetVersion) {
+TEST_F(FirmwareTest, GetVersion)
+{
     boot_ready();
     mtia_mbox_msg r = m.command(MTIA_ADMIN_GET_VERSION, 9);
     EXPECT_EQ(r.opcode, MTIA_ADMIN_GET_VERSION);
@@ -600,7 +690,8 @@ TEST_F(FirmwareTest, GetVersion) {
     EXPECT_EQ(r.args[2], 0u);
 }
 
-TEST_F(FirmwareTest, BadOpcode) {
+TEST_F(FirmwareTest, BadOpcode)
+{
     boot_ready();
     mtia_mbox_msg r = m.command(0x7777, 3, {1, 2});
     EXPECT_EQ(r.opcode, 0x7777);
@@ -610,7 +701,8 @@ TEST_F(FirmwareTest, BadOpcode) {
     EXPECT_TRUE(contains(m.log(), "error: admin: unknown opcode 0x7777 (seq 3)\n")) << m.log();
 }
 
-TEST_F(FirmwareTest, Params) {
+TEST_F(FirmwareTest, Params)
+{
     boot_ready();
     auto get = [&](uint32_t id) { return m.command(MTIA_ADMIN_GET_PARAM, 1, {id}); };
     auto set = [&](uint32_t id, uint32_t v) { return m.command(MTIA_ADMIN_SET_PARAM, 2, {id, v}); };
@@ -652,12 +744,12 @@ TEST_F(FirmwareTest, Params) {
     EXPECT_TRUE(contains(m.log(), "heartbeat period set to 1000 ms\n"));
 }
 
-TEST_F(FirmwareTest, LogLevel) {
+TEST_F(FirmwareTest, LogLevel)
+{
     boot_ready();
     m.command(MTIA_ADMIN_PING, 5);
     EXPECT_FALSE(contains(m.log(), "admin: opcode")) << "debug lines hidden at level 2";
-    EXPECT_EQ(m.command(MTIA_ADMIN_SET_PARAM, 6, {MTIA_PARAM_LOG_LEVEL, 3}).status,
-              MTIA_ADMIN_STATUS_OK);
+    EXPECT_EQ(m.command(MTIA_ADMIN_SET_PARAM, 6, {MTIA_PARAM_LOG_LEVEL, 3}).status, MTIA_ADMIN_STATUS_OK);
     m.command(MTIA_ADMIN_PING, 7, {0xabc});
     EXPECT_TRUE(contains(m.log(), "admin: opcode 0x0001 seq 7 args 0xabc 0x0\n")) << m.log();
     EXPECT_TRUE(contains(m.log(), "admin: seq 7 -> status 0\n")) << m.log();
@@ -670,7 +762,8 @@ TEST_F(FirmwareTest, LogLevel) {
     EXPECT_GT(m.log_header().head, head);
 }
 
-TEST_F(FirmwareTest, LogWraps) {
+TEST_F(FirmwareTest, LogWraps)
+{
     boot_ready();
     m.command(MTIA_ADMIN_SET_PARAM, 1, {MTIA_PARAM_LOG_LEVEL, 3});
     for (uint32_t seq = 0; seq < 1500; seq++) m.command(MTIA_ADMIN_PING, static_cast<uint16_t>(seq));
@@ -679,8 +772,7 @@ TEST_F(FirmwareTest, LogWraps) {
     std::string log = m.log();
     ASSERT_EQ(log.size(), kLogData);
     const std::string last = "] admin: seq 1499 -> status 0\n";
-    EXPECT_EQ(log.compare(log.size() - last.size(), last.size(), last), 0)
-        << log.substr(log.size() - 80);
+    EXPECT_EQ(log.compare(log.size() - last.size(), last.size(), last), 0) << log.substr(log.size() - 80);
     // The oldest surviving text is the tail of some line; every line after
     // the first newline is whole.
     std::string whole = log.substr(log.find('\n') + 1);
@@ -695,7 +787,8 @@ TEST_F(FirmwareTest, LogWraps) {
 
 // ---- faults -----------------------------------------------------------------
 
-TEST_F(FirmwareTest, TestTrapFlagHaltsBeforeReady) {
+TEST_F(FirmwareTest, TestTrapFlagHaltsBeforeReady)
+{
     m.boot("mtia-fw-test-trap.bin");
     ASSERT_FALSE(HasFatalFailure());
     RunResult r = m.run();
@@ -710,7 +803,8 @@ TEST_F(FirmwareTest, TestTrapFlagHaltsBeforeReady) {
     EXPECT_FALSE(contains(m.log(), "ready"));
 }
 
-TEST_F(FirmwareTest, TestHangFlagSpinsBeforeReady) {
+TEST_F(FirmwareTest, TestHangFlagSpinsBeforeReady)
+{
     m.boot("mtia-fw-test-hang.bin");
     ASSERT_FALSE(HasFatalFailure());
     RunResult r = m.run(1'000'000);
@@ -727,7 +821,8 @@ TEST_F(FirmwareTest, TestHangFlagSpinsBeforeReady) {
     EXPECT_EQ(mie, 0u);
 }
 
-TEST_F(FirmwareTest, DebugTrapRespondsThenHalts) {
+TEST_F(FirmwareTest, DebugTrapRespondsThenHalts)
+{
     boot_ready();
     mtia_mbox_msg r = m.command(MTIA_ADMIN_DEBUG_TRAP, 77);
     EXPECT_EQ(m.posts, 1);
@@ -741,7 +836,8 @@ TEST_F(FirmwareTest, DebugTrapRespondsThenHalts) {
     EXPECT_TRUE(contains(m.log(), "warning: admin: DEBUG_TRAP")) << m.log();
 }
 
-TEST_F(FirmwareTest, DebugHangRespondsThenSpins) {
+TEST_F(FirmwareTest, DebugHangRespondsThenSpins)
+{
     boot_ready();
     mtia_mbox_msg r = m.command(MTIA_ADMIN_DEBUG_HANG, 78);
     EXPECT_EQ(m.posts, 1);
@@ -756,7 +852,8 @@ TEST_F(FirmwareTest, DebugHangRespondsThenSpins) {
     EXPECT_EQ(m.fw_status, MTIA_FW_STATUS_READY);
 }
 
-TEST_F(FirmwareTest, UnexpectedExceptionIsLoggedThenHalts) {
+TEST_F(FirmwareTest, UnexpectedExceptionIsLoggedThenHalts)
+{
     boot_ready();
     m.fail_cmd_read = true;  // the mailbox read becomes a load access fault
     m.command(MTIA_ADMIN_PING, 1);
@@ -768,8 +865,7 @@ TEST_F(FirmwareTest, UnexpectedExceptionIsLoggedThenHalts) {
     EXPECT_EQ(m.events, 2);  // READY, then ERROR
     EXPECT_EQ(m.posts, 0);
     char want[96];
-    std::snprintf(want, sizeof(want),
-                  "error: fatal trap: cause 5 (load access fault) pc 0x%08x tval 0x%08x\n", h.pc,
+    std::snprintf(want, sizeof(want), "error: fatal trap: cause 5 (load access fault) pc 0x%08x tval 0x%08x\n", h.pc,
                   h.tval);
     EXPECT_TRUE(contains(m.log(), want)) << m.log();
 }
@@ -778,37 +874,43 @@ TEST_F(FirmwareTest, UnexpectedExceptionIsLoggedThenHalts) {
 
 class DispatchTest : public FirmwareTest {
 protected:
-    void SetUp() override {
+    void SetUp() override
+    {
         boot_ready();
         m.auto_tick = 1;  // 1 us per time-CSR read: the post-burst poll ends
     }
-    void TearDown() override {
+    void TearDown() override
+    {
         for (const std::string &e : m.protocol_errors) ADD_FAILURE() << "protocol: " << e;
     }
     // Run until the firmware sleeps; it must not spin or halt.
-    void settle() {
+    void settle()
+    {
         RunResult r = m.run();
-        ASSERT_EQ(r.reason, StopReason::kWaitForInterrupt) << to_string(r.reason) << " pc 0x"
-                                                           << std::hex << r.pc;
+        ASSERT_EQ(r.reason, StopReason::kWaitForInterrupt) << to_string(r.reason) << " pc 0x" << std::hex << r.pc;
     }
-    std::vector<uint32_t> qstats(uint32_t q) {
+    std::vector<uint32_t> qstats(uint32_t q)
+    {
         mtia_mbox_msg r = m.command(MTIA_ADMIN_GET_QSTATS, 50, {q});
         EXPECT_EQ(r.status, MTIA_ADMIN_STATUS_OK);
         return std::vector<uint32_t>(r.args, r.args + 6);
     }
-    uint32_t mie() {
+    uint32_t mie()
+    {
         uint32_t v = 0;
         m.cpu().read_csr(0x304, &v);
         return v;
     }
-    std::string order() const {  // "q:cid " per completion
+    std::string order() const
+    {  // "q:cid " per completion
         std::string s;
         for (const Cqe &c : m.cqes) s += std::to_string(c.q) + ":" + std::to_string(c.cid) + " ";
         return s;
     }
 };
 
-TEST_F(DispatchTest, NopCompletesByFirmware) {
+TEST_F(DispatchTest, NopCompletesByFirmware)
+{
     m.submit(3, nop(0x1234));
     settle();
     ASSERT_EQ(m.cqes.size(), 1u);
@@ -827,7 +929,8 @@ TEST_F(DispatchTest, NopCompletesByFirmware) {
     EXPECT_EQ(m.cqes.size(), 2u);
 }
 
-TEST_F(DispatchTest, EngineCommandsAreDispatched) {
+TEST_F(DispatchTest, EngineCommandsAreDispatched)
+{
     m.submit(1, copy(10));
     m.submit(1, fill(11, 100));
     m.submit(1, fill(12, 64, MTIA_CMD_F_FILL64));
@@ -850,13 +953,17 @@ TEST_F(DispatchTest, EngineCommandsAreDispatched) {
     EXPECT_EQ(m.cqes.size(), 4u);
 }
 
-TEST_F(DispatchTest, ValidationErrors) {
+TEST_F(DispatchTest, ValidationErrors)
+{
     struct Case {
         const char *what;
         mtia_cmd cmd;
         uint16_t status;
     };
-    auto with = [](mtia_cmd c, std::function<void(mtia_cmd &)> f) { f(c); return c; };
+    auto with = [](mtia_cmd c, std::function<void(mtia_cmd &)> f) {
+        f(c);
+        return c;
+    };
     const uint64_t both = MTIA_ADDR_TAG_MASK;
     std::vector<Case> cases = {
         {"opcode 6", make_cmd(6, 0), MTIA_CQE_BAD_OPCODE},
@@ -884,18 +991,32 @@ TEST_F(DispatchTest, ValidationErrors) {
         {"compute flags", with(compute(0), [](mtia_cmd &c) { c.flags = 1; }), MTIA_CQE_BAD_FIELD},
         {"compute empty arena", with(compute(0), [](mtia_cmd &c) { c.value = 0; }), MTIA_CQE_BAD_FIELD},
         {"compute src both tags", with(compute(0), [&](mtia_cmd &c) { c.src.addr = both; }), MTIA_CQE_BAD_FIELD},
-        {"compute arena in host memory", with(compute(0), [](mtia_cmd &c) { c.dst.addr = 0x2000; }), MTIA_CQE_BAD_ADDRESS},
-        {"compute arena in an SG buffer", with(compute(0), [](mtia_cmd &c) { c.dst.addr = MTIA_ADDR_SGT | 0x2000; }), MTIA_CQE_BAD_ADDRESS},
+        {"compute arena in host memory", with(compute(0), [](mtia_cmd &c) { c.dst.addr = 0x2000; }),
+         MTIA_CQE_BAD_ADDRESS},
+        {"compute arena in an SG buffer", with(compute(0), [](mtia_cmd &c) { c.dst.addr = MTIA_ADDR_SGT | 0x2000; }),
+         MTIA_CQE_BAD_ADDRESS},
     };
     // Valid corner cases that must reach the engine.
     std::vector<mtia_cmd> good = {
         fill(0, 16, MTIA_CMD_F_FILL64),
-        with(fill(0), [&](mtia_cmd &c) { c.src.addr = both; }),   // src unused by FILL
-        with(copy(0), [](mtia_cmd &c) { c.src.addr = MTIA_ADDR_SGT | 0x1000; c.dst.addr = 0x2000; }),
+        with(fill(0), [&](mtia_cmd &c) { c.src.addr = both; }),  // src unused by FILL
+        with(copy(0),
+             [](mtia_cmd &c) {
+                 c.src.addr = MTIA_ADDR_SGT | 0x1000;
+                 c.dst.addr = 0x2000;
+             }),
         copy(0, 1ull << 40),
-        with(nop(0), [](mtia_cmd &c) { c.len = 99; c.dst.addr = MTIA_ADDR_TAG_MASK; }),  // NOP ignores them
+        with(nop(0),
+             [](mtia_cmd &c) {
+                 c.len = 99;
+                 c.dst.addr = MTIA_ADDR_TAG_MASK;
+             }),  // NOP ignores them
         compute(0, MTIA_MAX_PROGRAM_OPS),
-        with(compute(0), [](mtia_cmd &c) { c.src.addr = MTIA_ADDR_SGT | 0x1000; c.value = 1ull << 40; }),
+        with(compute(0),
+             [](mtia_cmd &c) {
+                 c.src.addr = MTIA_ADDR_SGT | 0x1000;
+                 c.value = 1ull << 40;
+             }),
     };
     m.command(MTIA_ADMIN_SET_PARAM, 1, {MTIA_PARAM_LOG_LEVEL, 3});
     uint16_t cid = 100;
@@ -925,7 +1046,8 @@ TEST_F(DispatchTest, ValidationErrors) {
 // status it completes a command with, or OK when it hands it to the engine
 // (the fake engine completes everything with OK). One command at a time, so
 // a FENCE never waits.
-TEST_F(DispatchTest, CommandCorpus) {
+TEST_F(DispatchTest, CommandCorpus)
+{
     const std::vector<corpus::Case> cases = corpus::cases();
     for (size_t i = 0; i < cases.size(); i++) {
         SCOPED_TRACE(cases[i].name);
@@ -938,12 +1060,13 @@ TEST_F(DispatchTest, CommandCorpus) {
         ASSERT_EQ(m.cqes.size(), i + 1);
         EXPECT_EQ(m.cqes[i].cid, i);
         EXPECT_EQ(m.cqes[i].status, cases[i].status);
-        EXPECT_EQ(m.cqes[i].by_engine, cases[i].status == MTIA_CQE_OK &&
-                                           c.opcode != MTIA_CMD_NOP && c.opcode != MTIA_CMD_FENCE);
+        EXPECT_EQ(m.cqes[i].by_engine,
+                  cases[i].status == MTIA_CQE_OK && c.opcode != MTIA_CMD_NOP && c.opcode != MTIA_CMD_FENCE);
     }
 }
 
-TEST_F(DispatchTest, FenceWithNothingInFlightCompletesAtOnce) {
+TEST_F(DispatchTest, FenceWithNothingInFlightCompletesAtOnce)
+{
     m.submit(0, fence(1));
     m.submit(0, nop(2));
     settle();
@@ -951,7 +1074,8 @@ TEST_F(DispatchTest, FenceWithNothingInFlightCompletesAtOnce) {
     EXPECT_EQ(qstats(0)[4], 0u);  // no wait
 }
 
-TEST_F(DispatchTest, FenceWaitsForInflightWorkAndDoesNotBlockOtherQueues) {
+TEST_F(DispatchTest, FenceWaitsForInflightWorkAndDoesNotBlockOtherQueues)
+{
     m.submit(0, copy(1));
     m.submit(0, fence(2));
     m.submit(0, nop(3));  // behind the fence: must wait
@@ -1000,7 +1124,8 @@ TEST_F(DispatchTest, FenceWaitsForInflightWorkAndDoesNotBlockOtherQueues) {
     EXPECT_EQ(m.mtimecmp(), 100 * kMs) << "back to the heartbeat deadline";
 }
 
-TEST_F(DispatchTest, FenceAsLastCommandWakesOnTheEngineEvent) {
+TEST_F(DispatchTest, FenceAsLastCommandWakesOnTheEngineEvent)
+{
     m.submit(2, copy(1));
     m.submit(2, fence(2));
     settle();
@@ -1016,11 +1141,12 @@ TEST_F(DispatchTest, FenceAsLastCommandWakesOnTheEngineEvent) {
     EXPECT_EQ(order(), "2:1 2:2 2:3 ");
 }
 
-TEST_F(DispatchTest, StaleEngineEventDoesNotReleaseAFence) {
+TEST_F(DispatchTest, StaleEngineEventDoesNotReleaseAFence)
+{
     m.submit(4, copy(1));
     settle();
-    m.engine_complete(4);   // event bit 4 set...
-    m.submit(4, copy(2));   // ...and more work before the core looks
+    m.engine_complete(4);  // event bit 4 set...
+    m.submit(4, copy(2));  // ...and more work before the core looks
     m.submit(4, fence(3));
     settle();
     EXPECT_EQ(qstats(4)[5], 1u) << "the old event must not free the new FENCE";
@@ -1029,7 +1155,8 @@ TEST_F(DispatchTest, StaleEngineEventDoesNotReleaseAFence) {
     EXPECT_EQ(qstats(4)[5], 0u);
 }
 
-TEST_F(DispatchTest, StrictPriority) {
+TEST_F(DispatchTest, StrictPriority)
+{
     m.queues[0].prio = MTIA_PRIO_LOW;
     m.queues[1].prio = MTIA_PRIO_NORMAL;
     m.queues[2].prio = MTIA_PRIO_HIGH;
@@ -1039,7 +1166,8 @@ TEST_F(DispatchTest, StrictPriority) {
     EXPECT_EQ(order(), "2:0 2:1 2:2 1:0 1:1 1:2 0:0 0:1 0:2 ");
 }
 
-TEST_F(DispatchTest, RoundRobinWithABoundedBatch) {
+TEST_F(DispatchTest, RoundRobinWithABoundedBatch)
+{
     for (uint16_t i = 0; i < 40; i++)
         for (unsigned q : {1u, 4u, 6u}) m.submit(q, nop(i));
     settle();
@@ -1052,7 +1180,8 @@ TEST_F(DispatchTest, RoundRobinWithABoundedBatch) {
         for (unsigned k = 0; k < len[b]; k++, i++) ASSERT_EQ(m.cqes[i].q, want[b]) << "completion " << i;
 }
 
-TEST_F(DispatchTest, HigherPriorityPreemptsABatch) {
+TEST_F(DispatchTest, HigherPriorityPreemptsABatch)
+{
     m.queues[3].prio = MTIA_PRIO_HIGH;
     for (uint16_t i = 0; i < 10; i++) m.submit(0, nop(i));
     m.on_complete = [&](const Cqe &c) {
@@ -1063,7 +1192,8 @@ TEST_F(DispatchTest, HigherPriorityPreemptsABatch) {
     EXPECT_EQ(m.cqes.size(), 11u);
 }
 
-TEST_F(DispatchTest, PriorityIsReReadWhenAQueueComesBack) {
+TEST_F(DispatchTest, PriorityIsReReadWhenAQueueComesBack)
+{
     m.queues[0].prio = MTIA_PRIO_HIGH;
     m.queues[1].prio = MTIA_PRIO_LOW;
     m.submit(0, nop(1));
@@ -1081,7 +1211,8 @@ TEST_F(DispatchTest, PriorityIsReReadWhenAQueueComesBack) {
     EXPECT_EQ(order(), "0:1 1:2 1:4 0:3 ");
 }
 
-TEST_F(DispatchTest, FetchDmaErrorStopsOnlyThatQueue) {
+TEST_F(DispatchTest, FetchDmaErrorStopsOnlyThatQueue)
+{
     m.queues[2].fail_next_fetch = true;
     m.submit(2, nop(1));
     m.submit(2, nop(2));
@@ -1098,7 +1229,8 @@ TEST_F(DispatchTest, FetchDmaErrorStopsOnlyThatQueue) {
     EXPECT_EQ(order(), "7:3 2:1 2:2 ");
 }
 
-TEST_F(DispatchTest, MailboxAndHeartbeatServedWhileQueuesAreBusy) {
+TEST_F(DispatchTest, MailboxAndHeartbeatServedWhileQueuesAreBusy)
+{
     m.auto_tick = 0;
     for (uint16_t i = 0; i < 1000; i++) m.submit(0, nop(i));
     size_t at_post = 0;
@@ -1125,7 +1257,8 @@ TEST_F(DispatchTest, MailboxAndHeartbeatServedWhileQueuesAreBusy) {
     EXPECT_EQ(m.heartbeat, 1u);
 }
 
-TEST_F(DispatchTest, PollsBrieflyAfterABurstOnly) {
+TEST_F(DispatchTest, PollsBrieflyAfterABurstOnly)
+{
     m.auto_tick = 1;
     uint64_t t0 = m.time_reads;
     m.command(MTIA_ADMIN_PING, 1);
@@ -1145,7 +1278,8 @@ TEST_F(DispatchTest, PollsBrieflyAfterABurstOnly) {
     EXPECT_EQ(order(), "0:1 0:3 0:2 ");
 }
 
-TEST_F(DispatchTest, FetchAbortedByADisableIsNotAnError) {
+TEST_F(DispatchTest, FetchAbortedByADisableIsNotAnError)
+{
     m.submit(6, nop(1));
     m.submit(6, nop(2));
     m.disable_on_fetch = 6 + 1;
@@ -1160,7 +1294,8 @@ TEST_F(DispatchTest, FetchAbortedByADisableIsNotAnError) {
     EXPECT_EQ(order(), "1:3 6:1 6:2 ");
 }
 
-TEST_F(DispatchTest, GetQstatsRange) {
+TEST_F(DispatchTest, GetQstatsRange)
+{
     mtia_mbox_msg r = m.command(MTIA_ADMIN_GET_QSTATS, 1, {MTIA_NUM_QUEUES});
     EXPECT_EQ(r.status, MTIA_ADMIN_STATUS_BAD_ARG);
     EXPECT_TRUE(contains(m.log(), "error: admin: GET_QSTATS of queue 8 (8 queues)\n")) << m.log();
@@ -1173,7 +1308,8 @@ TEST_F(DispatchTest, GetQstatsRange) {
 // Firmware instructions per NOP: one NOP per interrupt (trap entry to WFI,
 // with the post-burst poll cut to one look), and the marginal cost of a NOP
 // in a batch. Printed for the benchmark notes; bounded so a slow path shows.
-TEST_F(DispatchTest, InstructionsPerNop) {
+TEST_F(DispatchTest, InstructionsPerNop)
+{
     m.auto_tick = 1000;  // the first time read ends the poll
     m.submit(0, nop(0));
     settle();  // warm up
@@ -1187,8 +1323,8 @@ TEST_F(DispatchTest, InstructionsPerNop) {
     uint64_t marginal = (batch16 - single) / 15;
     uint64_t io_marginal = (m.mmio_accesses - io0 - io_single) / 15;
     std::cout << "[ instret  ] 1 NOP per interrupt: " << single << " instructions, " << io_single
-              << " register accesses; marginal NOP in a batch: " << marginal << " instructions, "
-              << io_marginal << " register accesses\n";
+              << " register accesses; marginal NOP in a batch: " << marginal << " instructions, " << io_marginal
+              << " register accesses\n";
     EXPECT_EQ(io_single, 9u);
     EXPECT_EQ(io_marginal, 7u);  // FETCH, FETCH_STATUS, 3 SQE words, COMPLETE, Q_PENDING
     RecordProperty("instret_single_nop", static_cast<int>(single));

@@ -46,8 +46,7 @@ TEST(ModelCApi, BogusHandles)
 {
     size_t n = 0;
     EXPECT_EQ(mtia_model_num_outputs(bogus_model(0x12345675), &n), MTIA_ERROR_INVALID_HANDLE);
-    EXPECT_NE(std::string(mtia_last_error()).find("model handle is not valid"), std::string::npos)
-        << mtia_last_error();
+    EXPECT_NE(std::string(mtia_last_error()).find("model handle is not valid"), std::string::npos) << mtia_last_error();
     // A handle of another kind (a buffer's low bits).
     EXPECT_EQ(mtia_model_free(bogus_model(0x12345672)), MTIA_ERROR_INVALID_HANDLE);
     EXPECT_NE(std::string(mtia_last_error()).find("not a valid model handle"), std::string::npos);

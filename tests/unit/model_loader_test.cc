@@ -270,11 +270,8 @@ TEST(ModelLoader, RejectsBadArenaAndWeights)
 {
     expect_invalid([](ModelSpec &m) { m.arena = 0; }, "arena_size is 0");
     expect_invalid([](ModelSpec &m) { m.arena = (64ull << 30) + 1; }, "exceeds the largest device memory");
-    expect_invalid(
-        [](ModelSpec &m) {
-            m.weights.resize(1024);
-        },
-        "weights image of 1024 bytes is larger than the arena (512)");
+    expect_invalid([](ModelSpec &m) { m.weights.resize(1024); },
+                   "weights image of 1024 bytes is larger than the arena (512)");
     expect_invalid([](ModelSpec &m) { m.no_weights = true; }, "outside the weights image of 0 bytes");
 }
 
@@ -287,7 +284,11 @@ TEST(ModelLoader, RejectsBadOps)
     expect_invalid([](ModelSpec &m) { m.ops[0].inputs = {2, 0, 1, 1}; }, "4 inputs");
     expect_invalid([](ModelSpec &m) { m.ops[0].no_inputs = true; }, "0 inputs");
     expect_invalid([](ModelSpec &m) { m.ops[1].inputs = {3}; }, "1 inputs (Binary takes 2)");
-    expect_invalid([](ModelSpec &m) { m.ops[0].inputs = {2, 5, 1}; }, "op 0 (Conv 'conv'): input 1 index 5 is not a tensor");
+    expect_invalid(
+        [](ModelSpec &m) {
+            m.ops[0].inputs = {2, 5, 1};
+        },
+        "op 0 (Conv 'conv'): input 1 index 5 is not a tensor");
     expect_invalid([](ModelSpec &m) { m.ops[0].inputs = {2, 0xffffffffu, 1}; }, "index 4294967295 is not a tensor");
     expect_invalid([](ModelSpec &m) { m.ops[1].output = 7; }, "op 1 (Binary 'add'): output index 7 is not a tensor");
     expect_invalid([](ModelSpec &m) { m.ops[1].output = 0; }, "writes tensor 0 'W' of kind Weight");

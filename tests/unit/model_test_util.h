@@ -90,9 +90,9 @@ inline std::vector<uint8_t> build(const ModelSpec &m)
         b.ForceVectorAlignment(m.weights.size(), 1, 32);
         w = b.CreateVector(m.weights);
     }
-    auto root = fb::CreateModel(b, m.version, b.CreateString(m.name), b.CreateString("model_test"),
-                                b.CreateVector(ts), b.CreateVector(os), b.CreateVector(m.inputs),
-                                b.CreateVector(m.outputs), m.arena, w, m.flops);
+    auto root =
+        fb::CreateModel(b, m.version, b.CreateString(m.name), b.CreateString("model_test"), b.CreateVector(ts),
+                        b.CreateVector(os), b.CreateVector(m.inputs), b.CreateVector(m.outputs), m.arena, w, m.flops);
     b.Finish(root, fb::ModelIdentifier());
     return {b.GetBufferPointer(), b.GetBufferPointer() + b.GetSize()};
 }
@@ -106,10 +106,8 @@ inline ModelSpec tiny()
     m.weights.resize(128);
     for (size_t i = 0; i < m.weights.size(); i++) m.weights[i] = static_cast<uint8_t>(i);
     m.tensors = {
-        {"W", fb::TensorKind::Weight, {2, 2, 1, 1}, 0},
-        {"bias", fb::TensorKind::Weight, {2}, 64},
-        {"x", fb::TensorKind::Input, {1, 2, 4, 4}, 128},
-        {"h", fb::TensorKind::Activation, {1, 2, 4, 4}, 256},
+        {"W", fb::TensorKind::Weight, {2, 2, 1, 1}, 0},   {"bias", fb::TensorKind::Weight, {2}, 64},
+        {"x", fb::TensorKind::Input, {1, 2, 4, 4}, 128},  {"h", fb::TensorKind::Activation, {1, 2, 4, 4}, 256},
         {"y", fb::TensorKind::Output, {1, 2, 4, 4}, 384},
     };
     OpSpec conv;
@@ -140,7 +138,7 @@ inline ModelSpec chain(int n_blocks)
 {
     ModelSpec m;
     const uint32_t C = 8, H = 16;
-    const uint64_t act = 4ull * C * H * H;          // 8 KiB
+    const uint64_t act = 4ull * C * H * H;  // 8 KiB
     const uint64_t wconv = 4ull * C * C * 9, wb = 4ull * C;
     uint64_t at = 0;
     for (int i = 0; i < n_blocks; i++) {
@@ -163,7 +161,8 @@ inline ModelSpec chain(int n_blocks)
         m.tensors.push_back({"h" + std::to_string(i), fb::TensorKind::Activation, {1, C, H, H}, slot_h});
         const uint32_t y = static_cast<uint32_t>(m.tensors.size());
         m.tensors.push_back({last ? "out" : "y" + std::to_string(i),
-                             last ? fb::TensorKind::Output : fb::TensorKind::Activation, {1, C, H, H},
+                             last ? fb::TensorKind::Output : fb::TensorKind::Activation,
+                             {1, C, H, H},
                              last ? base + act * 4 : slot_y});
         OpSpec conv;
         conv.kind = MTIA_OP_CONV;

@@ -33,8 +33,7 @@ TEST(Handles, BogusHandlesAreInvalidHandle)
     info.struct_size = sizeof(info);
     EXPECT_EQ(mtia_device_get_info(bogus<mtia_device>(0x7771), &info), MTIA_ERROR_INVALID_HANDLE);
     mtia_buffer *b = nullptr;
-    EXPECT_EQ(mtia_buffer_create(bogus<mtia_device>(0x7771), 4096, MTIA_PLACEMENT_HOST, &b),
-              MTIA_ERROR_INVALID_HANDLE);
+    EXPECT_EQ(mtia_buffer_create(bogus<mtia_device>(0x7771), 4096, MTIA_PLACEMENT_HOST, &b), MTIA_ERROR_INVALID_HANDLE);
     EXPECT_EQ(b, nullptr);
 }
 

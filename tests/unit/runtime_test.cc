@@ -17,10 +17,7 @@ namespace {
 
 class ScopedEnv {
 public:
-    ScopedEnv(const char *name, const std::string &value) : name_(name)
-    {
-        setenv(name, value.c_str(), 1);
-    }
+    ScopedEnv(const char *name, const std::string &value) : name_(name) { setenv(name, value.c_str(), 1); }
     ~ScopedEnv() { unsetenv(name_); }
 
 private:
@@ -64,8 +61,7 @@ TEST(Enumerate, MissingDirectoryMeansNoDevices)
     mtia_device *dev = reinterpret_cast<mtia_device *>(0x1);
     EXPECT_EQ(mtia_device_open(0, &dev), MTIA_ERROR_NO_DEVICE);
     EXPECT_EQ(dev, nullptr);
-    EXPECT_NE(std::string(mtia_last_error()).find("no mtia device 0"), std::string::npos)
-        << mtia_last_error();
+    EXPECT_NE(std::string(mtia_last_error()).find("no mtia device 0"), std::string::npos) << mtia_last_error();
 }
 
 TEST(Enumerate, NonDeviceEntriesAreSkipped)

@@ -31,15 +31,13 @@ TEST(SmiFields, FieldNamesAreUniqueAndDescribed)
     }
     std::string list = mtia::smi::format_field_list();
     for (const auto &f : mtia::smi::all_fields()) EXPECT_NE(list.find(f.name + " "), std::string::npos);
-    EXPECT_NE(list.find("power.draw                      W      board power now"), std::string::npos)
-        << list;
+    EXPECT_NE(list.find("power.draw                      W      board power now"), std::string::npos) << list;
 }
 
 TEST(SmiFields, ParsesListsWithSpacesAndEmptyItems)
 {
     EXPECT_EQ(names(parse_field_list("index,name")), "index|name");
-    EXPECT_EQ(names(parse_field_list(" index , power.draw ,, memory.used,")),
-              "index|power.draw|memory.used");
+    EXPECT_EQ(names(parse_field_list(" index , power.draw ,, memory.used,")), "index|power.draw|memory.used");
     EXPECT_EQ(names(parse_field_list("index,index")), "index|index");
 }
 
@@ -93,12 +91,12 @@ TEST(SmiFields, CsvWithHeaderAndUnits)
 TEST(SmiFields, CsvNoHeaderNoUnits)
 {
     auto fields = parse_field_list("index,power.draw.average,utilization.dma,memory.free,timestamp");
-    std::string csv = mtia::smi::format_query_csv(two_devices(), fields,
-                                                 parse_format("csv,noheader,nounits"), "2026/11/26 10:00:00");
-    EXPECT_EQ(csv, "0, [N/A], [N/A], [N/A], 2026/11/26 10:00:00\n"
-                   "1, 8.99, 97, 1983, 2026/11/26 10:00:00\n");
-    std::string nounits =
-        mtia::smi::format_query_csv(two_devices(), fields, parse_format("csv,nounits"), "t");
+    std::string csv =
+        mtia::smi::format_query_csv(two_devices(), fields, parse_format("csv,noheader,nounits"), "2026/11/26 10:00:00");
+    EXPECT_EQ(csv,
+              "0, [N/A], [N/A], [N/A], 2026/11/26 10:00:00\n"
+              "1, 8.99, 97, 1983, 2026/11/26 10:00:00\n");
+    std::string nounits = mtia::smi::format_query_csv(two_devices(), fields, parse_format("csv,nounits"), "t");
     EXPECT_EQ(nounits.substr(0, nounits.find('\n')),
               "index, power.draw.average, utilization.dma, memory.free, timestamp");
 }

@@ -48,17 +48,14 @@ TEST(Format, ProcessTable)
 {
     std::string t = mtia::smi::format_processes(two_devices(), two_processes(), true);
     EXPECT_EQ(t.rfind("Processes:\n", 0), 0u) << t;
-    EXPECT_NE(t.find("| 1   | 4242 | mtia-run     | 64 MiB        | 128 MiB     |"), std::string::npos)
-        << t;
-    EXPECT_NE(t.find("| 0   | 77   | python3      | 0 MiB         | 0 MiB       |"), std::string::npos)
-        << t;
+    EXPECT_NE(t.find("| 1   | 4242 | mtia-run     | 64 MiB        | 128 MiB     |"), std::string::npos) << t;
+    EXPECT_NE(t.find("| 0   | 77   | python3      | 0 MiB         | 0 MiB       |"), std::string::npos) << t;
     EXPECT_EQ(t.find("Only your own"), std::string::npos);
     expect_aligned(t, 1);
 
     std::string none = mtia::smi::format_processes(two_devices(), {}, false);
     EXPECT_NE(none.find("| No running processes found"), std::string::npos) << none;
-    EXPECT_NE(none.find("| Only your own processes are shown (root sees all)  "), std::string::npos)
-        << none;
+    EXPECT_NE(none.find("| Only your own processes are shown (root sees all)  "), std::string::npos) << none;
     expect_aligned(none, 1);
 }
 

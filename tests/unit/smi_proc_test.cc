@@ -58,9 +58,9 @@ TEST(SmiFdinfo, NotADrmFileOrMalformedLines)
     auto info = parse_fdinfo(
         "drm-driver:\ti915\n"
         "drm-client-id:\tx\n"
-        "drm-engine-render:\t12 us\n"     // wrong unit: skipped
-        "drm-engine-video:\tns\n"         // no number
-        "drm-total-local:\t12 TiB\n"      // unknown unit
+        "drm-engine-render:\t12 us\n"  // wrong unit: skipped
+        "drm-engine-video:\tns\n"      // no number
+        "drm-total-local:\t12 TiB\n"   // unknown unit
         "drm-total-system0:\t3 KiB\n"
         "garbage line\n");
     ASSERT_TRUE(info.has_value());
@@ -93,8 +93,7 @@ protected:
         root = tmpl;
     }
     void TearDown() override { fs::remove_all(root); }
-    void add_fd(int pid, const std::string &comm, int fd, const std::string &target,
-                const std::string &fdinfo)
+    void add_fd(int pid, const std::string &comm, int fd, const std::string &target, const std::string &fdinfo)
     {
         fs::path p = root / std::to_string(pid);
         fs::create_directories(p / "fd");
@@ -103,13 +102,12 @@ protected:
         fs::create_symlink(target, p / "fd" / std::to_string(fd));
         std::ofstream(p / "fdinfo" / std::to_string(fd)) << fdinfo;
     }
-    static std::string mtia(int client, const std::string &pdev, const std::string &dev_mem,
-                            const std::string &sys_mem, const std::string &engines = "")
+    static std::string mtia(int client, const std::string &pdev, const std::string &dev_mem, const std::string &sys_mem,
+                            const std::string &engines = "")
     {
-        return "pos:\t0\nflags:\t02100002\ndrm-driver:\tmtia\ndrm-client-id:\t" +
-               std::to_string(client) + "\ndrm-pdev:\t" + pdev + "\n" + engines +
-               "drm-total-system:\t" + sys_mem + "\ndrm-resident-system:\t" + sys_mem +
-               "\ndrm-total-device:\t" + dev_mem + "\ndrm-resident-device:\t" + dev_mem + "\n";
+        return "pos:\t0\nflags:\t02100002\ndrm-driver:\tmtia\ndrm-client-id:\t" + std::to_string(client) +
+               "\ndrm-pdev:\t" + pdev + "\n" + engines + "drm-total-system:\t" + sys_mem + "\ndrm-resident-system:\t" +
+               sys_mem + "\ndrm-total-device:\t" + dev_mem + "\ndrm-resident-device:\t" + dev_mem + "\n";
     }
     fs::path root;
 };
@@ -126,8 +124,7 @@ TEST_F(FakeProc, ProcessTableSumsClientsPerDeviceOnce)
     add_fd(100, "mtia-run", 6, "/dev/accel/accel1", mtia(9, "0000:00:04.0", "0", "4 KiB"));
     // Not accel files, or another driver's accel file.
     add_fd(100, "mtia-run", 0, "/dev/pts/0", "pos:\t0\n");
-    add_fd(200, "other", 3, "/dev/accel/accel2",
-           "drm-driver:\tivpu\ndrm-client-id:\t1\ndrm-pdev:\t0000:00:05.0\n");
+    add_fd(200, "other", 3, "/dev/accel/accel2", "drm-driver:\tivpu\ndrm-client-id:\t1\ndrm-pdev:\t0000:00:05.0\n");
     add_fd(300, "cat", 1, "/dev/dri/card0", mtia(1, "0000:00:03.0", "1 MiB", "0"));
     // pid 50 on device 3; not numeric entries are ignored.
     add_fd(50, "python3", 9, "/dev/accel/accel0", mtia(2, "0000:00:03.0", "1 MiB", "2 MiB"));
@@ -162,7 +159,7 @@ TEST_F(FakeProc, ProcessTableSumsClientsPerDeviceOnce)
 TEST_F(FakeProc, UnreadableOrVanishedProcessesAreSkipped)
 {
     add_fd(10, "gone", 3, "/dev/accel/accel0", "");  // fdinfo empty: exited meanwhile
-    fs::create_directories(root / "11" / "fd");       // no comm, no fds
+    fs::create_directories(root / "11" / "fd");      // no comm, no fds
     EXPECT_TRUE(mtia::smi::scan_processes(root.string()).empty());
     EXPECT_TRUE(mtia::smi::scan_processes((root / "nonexistent").string()).empty());
 }

@@ -29,27 +29,46 @@ protected:
         fs::create_directories(root / "class" / "accel" / "accel0");
         fs::create_symlink(pci, root / "class" / "accel" / "accel0" / "device");
         put(root / "module" / "mtia" / "version", "0.1.0");
-        for (auto [k, v] : std::initializer_list<std::pair<const char *, const char *>>{
-                 {"chip_id", "0x0001"},     {"revision", "1"},          {"if_version", "1.0"},
-                 {"pe_rows", "4"},          {"pe_cols", "16"},          {"sram_bytes", "134217728"},
-                 {"devmem_bytes", "536870912"}, {"msix_vectors", "9"},  {"fw_version", "0.1.0"},
-                 {"fw_status", "ready"},    {"reset_count", "3"},       {"mem_total", "535822336"},
-                 {"mem_used", "67108864"},  {"serial", "4d544941c9c3b830"},
-                 {"pe_busy_percent", "0"},  {"dma_busy_percent", "87"}, {"cc_busy_percent", "4"},
-                 {"clock_mhz", "254"},      {"clock_max_mhz", "800"},   {"clock_min_mhz", "100"},
-                 {"throttle_reasons", "power"}, {"ecc_corrected", "5"}, {"ecc_uncorrected", "1"}}) {
+        for (auto [k, v] : std::initializer_list<std::pair<const char *, const char *>>{{"chip_id", "0x0001"},
+                                                                                        {"revision", "1"},
+                                                                                        {"if_version", "1.0"},
+                                                                                        {"pe_rows", "4"},
+                                                                                        {"pe_cols", "16"},
+                                                                                        {"sram_bytes", "134217728"},
+                                                                                        {"devmem_bytes", "536870912"},
+                                                                                        {"msix_vectors", "9"},
+                                                                                        {"fw_version", "0.1.0"},
+                                                                                        {"fw_status", "ready"},
+                                                                                        {"reset_count", "3"},
+                                                                                        {"mem_total", "535822336"},
+                                                                                        {"mem_used", "67108864"},
+                                                                                        {"serial", "4d544941c9c3b830"},
+                                                                                        {"pe_busy_percent", "0"},
+                                                                                        {"dma_busy_percent", "87"},
+                                                                                        {"cc_busy_percent", "4"},
+                                                                                        {"clock_mhz", "254"},
+                                                                                        {"clock_max_mhz", "800"},
+                                                                                        {"clock_min_mhz", "100"},
+                                                                                        {"throttle_reasons", "power"},
+                                                                                        {"ecc_corrected", "5"},
+                                                                                        {"ecc_uncorrected", "1"}}) {
             put(pci / "mtia" / k, v);
         }
         // Another chip's hwmon first: only the one named "mtia" counts.
         put(pci / "hwmon" / "hwmon2" / "name", "nvme");
         put(pci / "hwmon" / "hwmon2" / "temp1_input", "99000");
         fs::path hw = pci / "hwmon" / "hwmon3";
-        for (auto [k, v] : std::initializer_list<std::pair<const char *, const char *>>{
-                 {"name", "mtia"},             {"temp1_input", "52350"},   {"temp1_max", "90000"},
-                 {"temp1_crit", "105000"},     {"power1_input", "10000000"},
-                 {"power1_average", "9876000"}, {"power1_cap", "10000000"},
-                 {"power1_cap_min", "6000000"}, {"power1_cap_max", "25000000"},
-                 {"energy1_input", "123456789"}}) {
+        for (auto [k, v] :
+             std::initializer_list<std::pair<const char *, const char *>>{{"name", "mtia"},
+                                                                          {"temp1_input", "52350"},
+                                                                          {"temp1_max", "90000"},
+                                                                          {"temp1_crit", "105000"},
+                                                                          {"power1_input", "10000000"},
+                                                                          {"power1_average", "9876000"},
+                                                                          {"power1_cap", "10000000"},
+                                                                          {"power1_cap_min", "6000000"},
+                                                                          {"power1_cap_max", "25000000"},
+                                                                          {"energy1_input", "123456789"}}) {
             put(hw / k, v);
         }
         put(pci / "current_link_speed", "16.0 GT/s PCIe");

@@ -252,8 +252,7 @@ TEST(TelemetryModel, PowerLimitRange)
     EXPECT_TRUE(t.set_power_cap_mw(p.cap_min_mw));
     EXPECT_EQ(t.power_cap_mw(), p.cap_min_mw);
     // The minimum limit is above what the minimum clock can draw.
-    EXPECT_GE(p.cap_min_mw / 1000.0,
-              p.idle_w + (p.cc_w + p.dma_w + p.pe_w) * p.clk_min_mhz / p.clk_max_mhz);
+    EXPECT_GE(p.cap_min_mw / 1000.0, p.idle_w + (p.cc_w + p.dma_w + p.pe_w) * p.clk_min_mhz / p.clk_max_mhz);
 }
 
 TEST(TelemetryModel, EccCountersSaturate)
@@ -279,7 +278,7 @@ TEST(TelemetryModel, EnergyHighHalfIsLatchedByTheLowRead)
     t.set_state(s);
     EXPECT_EQ(t.read_energy_lo(), 0xfffffff0u);
     Drive d{t};
-    d.run(1000, 1, 1, 1);  // > 16 mJ more: the low half wraps
+    d.run(1000, 1, 1, 1);               // > 16 mJ more: the low half wraps
     EXPECT_EQ(t.read_energy_hi(), 5u);  // still the latched value
     uint32_t lo = t.read_energy_lo();
     EXPECT_EQ(t.read_energy_hi(), 6u);
@@ -369,9 +368,8 @@ TEST_F(TelemetryRegs, WritesToReadOnlyRegistersAreRefused)
         wr(off, before + 12345);
         EXPECT_EQ(take_err(), MTIA_ERR_BAD_WRITE) << std::hex << off;
         EXPECT_EQ(rd(MTIA_REG_ERR_ADDR), off);
-        if (off != MTIA_REG_TEL_TEMP && off != MTIA_REG_TEL_POWER &&
-            off != MTIA_REG_TEL_POWER_AVG && off != MTIA_REG_TEL_ENERGY_LO &&
-            off != MTIA_REG_TEL_ENERGY_HI && off != MTIA_REG_TEL_UTIL_CC) {
+        if (off != MTIA_REG_TEL_TEMP && off != MTIA_REG_TEL_POWER && off != MTIA_REG_TEL_POWER_AVG &&
+            off != MTIA_REG_TEL_ENERGY_LO && off != MTIA_REG_TEL_ENERGY_HI && off != MTIA_REG_TEL_UTIL_CC) {
             EXPECT_EQ(rd(off), before) << std::hex << off;  // not live values
         }
     }

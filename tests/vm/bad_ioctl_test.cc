@@ -27,10 +27,7 @@ protected:
     }
     void TearDown() override { close(fd); }
 
-    int get_info(drm_mtia_get_info *req)
-    {
-        return ioctl(fd, DRM_IOCTL_MTIA_GET_INFO, req) == 0 ? 0 : errno;
-    }
+    int get_info(drm_mtia_get_info *req) { return ioctl(fd, DRM_IOCTL_MTIA_GET_INFO, req) == 0 ? 0 : errno; }
     drm_mtia_get_info good_request()
     {
         drm_mtia_get_info req{};

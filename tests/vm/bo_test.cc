@@ -31,11 +31,10 @@ constexpr uint64_t kPage = 4096;
 constexpr uint64_t kMiB = 1ull << 20;
 // Tests that allocate device BOs (up to 64 MiB) skip smaller devices.
 constexpr uint64_t kMinDevmem = 128 * kMiB;
-#define NEED_DEVMEM()                                                              \
-    do {                                                                           \
-        if (mem_total < kMinDevmem)                                                \
-            GTEST_SKIP() << "device has " << mem_total << " bytes for BOs, need " \
-                         << kMinDevmem;                                            \
+#define NEED_DEVMEM()                                                                            \
+    do {                                                                                         \
+        if (mem_total < kMinDevmem)                                                              \
+            GTEST_SKIP() << "device has " << mem_total << " bytes for BOs, need " << kMinDevmem; \
     } while (0)
 
 std::string read_file(const std::string &path)
@@ -65,13 +64,11 @@ std::map<std::string, uint64_t> fdinfo(int fd)
     std::string line;
     while (std::getline(in, line)) {
         auto colon = line.find(':');
-        if (line.rfind("drm-", 0) != 0 || colon == std::string::npos)
-            continue;
+        if (line.rfind("drm-", 0) != 0 || colon == std::string::npos) continue;
         std::istringstream v(line.substr(colon + 1));
         uint64_t n = 0;
         std::string unit;
-        if (!(v >> n))
-            continue;
+        if (!(v >> n)) continue;
         v >> unit;
         if (unit == "KiB")
             n <<= 10;
@@ -96,8 +93,7 @@ protected:
     }
     void TearDown() override
     {
-        if (fd >= 0)
-            close(fd);
+        if (fd >= 0) close(fd);
         // Every test frees what it allocated.
         EXPECT_EQ(sysfs_u64("mem_used"), used_at_start);
     }
@@ -109,15 +105,13 @@ protected:
     }
 
     // 0 or errno.
-    static int create(int f, uint64_t size, uint32_t placement, uint32_t *handle,
-                      uint32_t flags = 0)
+    static int create(int f, uint64_t size, uint32_t placement, uint32_t *handle, uint32_t flags = 0)
     {
         drm_mtia_bo_create req{};
         req.size = size;
         req.placement = placement;
         req.flags = flags;
-        if (drmIoctl(f, DRM_IOCTL_MTIA_BO_CREATE, &req))
-            return errno;
+        if (drmIoctl(f, DRM_IOCTL_MTIA_BO_CREATE, &req)) return errno;
         *handle = req.handle;
         return 0;
     }
@@ -144,8 +138,7 @@ protected:
     {
         auto *w = static_cast<volatile uint64_t *>(p);
         uint64_t n = size / 8;
-        for (uint64_t i = 0; i < n; i++)
-            w[i] = seed ^ (i * 0x9e3779b97f4a7c15ull);
+        for (uint64_t i = 0; i < n; i++) w[i] = seed ^ (i * 0x9e3779b97f4a7c15ull);
         __sync_synchronize();  // drain write-combining buffers
         return check_pattern(p, size, seed);
     }
@@ -154,16 +147,15 @@ protected:
         auto *w = static_cast<volatile uint64_t *>(p);
         for (uint64_t i = 0; i < size / 8; i++)
             if (w[i] != (seed ^ (i * 0x9e3779b97f4a7c15ull)))
-                return ::testing::AssertionFailure() << "word " << i << " of " << size / 8
-                                                     << " reads 0x" << std::hex << w[i];
+                return ::testing::AssertionFailure()
+                       << "word " << i << " of " << size / 8 << " reads 0x" << std::hex << w[i];
         return ::testing::AssertionSuccess();
     }
     static ::testing::AssertionResult all_zero(void *p, uint64_t size)
     {
         auto *w = static_cast<volatile uint64_t *>(p);
         for (uint64_t i = 0; i < size / 8; i++)
-            if (w[i])
-                return ::testing::AssertionFailure() << "word " << i << " is not zero";
+            if (w[i]) return ::testing::AssertionFailure() << "word " << i << " is not zero";
         return ::testing::AssertionSuccess();
     }
 
@@ -236,7 +228,8 @@ TEST_F(Bo, HostRoundTrip)
 TEST_F(Bo, DeviceRoundTrip)
 {
     NEED_DEVMEM();
-    for (uint64_t size : std::initializer_list<uint64_t>{1, 4095, kPage, kPage + 1, 3 * kPage, kMiB, 3 * kMiB + kPage, 64 * kMiB})
+    for (uint64_t size :
+         std::initializer_list<uint64_t>{1, 4095, kPage, kPage + 1, 3 * kPage, kMiB, 3 * kMiB + kPage, 64 * kMiB})
         round_trip(size, MTIA_BO_DEVICE);
 }
 
@@ -262,8 +255,7 @@ TEST_F(Bo, BosDoNotAlias)
                 if (placement == MTIA_BO_DEVICE) {
                     EXPECT_TRUE(bi[i].devmem_offset + size <= bi[j].devmem_offset ||
                                 bi[j].devmem_offset + size <= bi[i].devmem_offset)
-                        << "device ranges overlap: " << bi[i].devmem_offset << " "
-                        << bi[j].devmem_offset;
+                        << "device ranges overlap: " << bi[i].devmem_offset << " " << bi[j].devmem_offset;
                 }
             }
             EXPECT_TRUE(pattern_ok(p[i], size, 0x1000 + i));
@@ -316,28 +308,23 @@ TEST_F(Bo, MappingsCannotReachOutsideTheBo)
         ASSERT_TRUE(pattern_ok(whole, size, 77));
 
         // A shorter mapping from the start sees the same bytes.
-        auto *part = static_cast<uint64_t *>(mmap(nullptr, 2 * kPage, PROT_READ | PROT_WRITE,
-                                                  MAP_SHARED, fd, bi.mmap_offset));
+        auto *part =
+            static_cast<uint64_t *>(mmap(nullptr, 2 * kPage, PROT_READ | PROT_WRITE, MAP_SHARED, fd, bi.mmap_offset));
         ASSERT_NE(part, MAP_FAILED) << strerror(errno);
         EXPECT_EQ(part[kPage / 8], static_cast<uint64_t *>(whole)[kPage / 8]);
         munmap(part, 2 * kPage);
         // Mappings must start at the BO's offset (DRM looks the offset up
         // exactly): one page into the BO is refused.
         errno = 0;
-        EXPECT_EQ(mmap(nullptr, kPage, PROT_READ, MAP_SHARED, fd, bi.mmap_offset + kPage),
-                  MAP_FAILED);
+        EXPECT_EQ(mmap(nullptr, kPage, PROT_READ, MAP_SHARED, fd, bi.mmap_offset + kPage), MAP_FAILED);
         EXPECT_EQ(errno, EINVAL);
 
         // Longer than the BO, starting at the end, or crossing it: refused.
         errno = 0;
-        EXPECT_EQ(mmap(nullptr, size + kPage, PROT_READ, MAP_SHARED, fd, bi.mmap_offset),
-                  MAP_FAILED);
+        EXPECT_EQ(mmap(nullptr, size + kPage, PROT_READ, MAP_SHARED, fd, bi.mmap_offset), MAP_FAILED);
         EXPECT_EQ(errno, EINVAL);
-        EXPECT_EQ(mmap(nullptr, kPage, PROT_READ, MAP_SHARED, fd, bi.mmap_offset + size),
-                  MAP_FAILED);
-        EXPECT_EQ(mmap(nullptr, 2 * kPage, PROT_READ, MAP_SHARED, fd,
-                       bi.mmap_offset + size - kPage),
-                  MAP_FAILED);
+        EXPECT_EQ(mmap(nullptr, kPage, PROT_READ, MAP_SHARED, fd, bi.mmap_offset + size), MAP_FAILED);
+        EXPECT_EQ(mmap(nullptr, 2 * kPage, PROT_READ, MAP_SHARED, fd, bi.mmap_offset + size - kPage), MAP_FAILED);
         // Growing a mapping past the BO: refused (VM_DONTEXPAND).
         EXPECT_EQ(mremap(whole, size, size + kPage, 0), MAP_FAILED);
         munmap(whole, size);
@@ -494,8 +481,7 @@ TEST_F(Bo, DeviceMemoryExhaustionAndRecovery)
     auto fill = [&](uint64_t chunk) {
         uint32_t h = 0;
         int err;
-        while ((err = create(fd, chunk, MTIA_BO_DEVICE, &h)) == 0)
-            handles.push_back(h);
+        while ((err = create(fd, chunk, MTIA_BO_DEVICE, &h)) == 0) handles.push_back(h);
         return err;
     };
     EXPECT_EQ(fill(64 * kMiB), ENOSPC);
@@ -510,16 +496,14 @@ TEST_F(Bo, DeviceMemoryExhaustionAndRecovery)
     ASSERT_EQ(create(fd, kMiB, MTIA_BO_HOST, &h), 0);
     EXPECT_EQ(gem_close(fd, h), 0);
 
-    for (uint32_t x : handles)
-        EXPECT_EQ(gem_close(fd, x), 0);
+    for (uint32_t x : handles) EXPECT_EQ(gem_close(fd, x), 0);
     handles.clear();
     EXPECT_EQ(sysfs_u64("mem_used"), used_at_start);
 
     // The space is available again, as large contiguous ranges.
     EXPECT_EQ(fill(64 * kMiB), ENOSPC);
     EXPECT_EQ(handles.size(), big);
-    for (uint32_t x : handles)
-        EXPECT_EQ(gem_close(fd, x), 0);
+    for (uint32_t x : handles) EXPECT_EQ(gem_close(fd, x), 0);
 }
 
 TEST_F(Bo, CreateCloseCyclesLeakNothing)
@@ -539,8 +523,7 @@ TEST_F(Bo, CreateCloseCyclesLeakNothing)
             ASSERT_NE(p, MAP_FAILED);
             munmap(p, bi.size);
         }
-        for (int i = 3; i >= 0; i--)
-            ASSERT_EQ(gem_close(fd, h[i]), 0);
+        for (int i = 3; i >= 0; i--) ASSERT_EQ(gem_close(fd, h[i]), 0);
     }
     EXPECT_EQ(sysfs_u64("mem_used"), used_at_start);
     auto s = fdinfo(fd);

@@ -41,7 +41,8 @@ struct Net {
     mtia_tensor_desc x, w, b, c, fw, fb, y;
     std::vector<mtia_op> prog;
     std::vector<float> want_c, want_y;
-    Net() {
+    Net()
+    {
         std::mt19937 rng(23);
         x = a.alloc({2, 3, 12, 12});
         w = a.alloc({8, 3, 3, 3});
@@ -55,15 +56,14 @@ struct Net {
                 cref::op(MTIA_OP_GEMM, {cref::tensor(c.offset, {2, 1152}), fw, fb}, y,
                          {0, 1, cref::bits(1), cref::bits(1)})};
         const auto bv = a.get(b), fbv = a.get(fb);
-        want_c = cref::conv(a.get(x), {2, 3, 12, 12}, a.get(w), {8, 3, 3, 3}, &bv,
-                            {2, 8, 12, 12}, prog[0]);
-        want_y = cref::gemm(want_c, {2, 1152}, a.get(fw), {10, 1152}, &fbv, {1, 10}, {2, 10},
-                            prog[1]);
+        want_c = cref::conv(a.get(x), {2, 3, 12, 12}, a.get(w), {8, 3, 3, 3}, &bv, {2, 8, 12, 12}, prog[0]);
+        want_y = cref::gemm(want_c, {2, 1152}, a.get(fw), {10, 1152}, &fbv, {1, 10}, {2, 10}, prog[1]);
     }
     uint64_t bytes() const { return prog.size() * sizeof(mtia_op); }
 };
 
-void expect_close(const float *got, const std::vector<float> &want, const char *what) {
+void expect_close(const float *got, const std::vector<float> &want, const char *what)
+{
     size_t bad = 0;
     for (size_t i = 0; i < want.size(); i++)
         if (std::fabs(got[i] - want[i]) > 1e-4 * (1 + std::fabs(want[i])) && bad++ < 5)
@@ -73,7 +73,8 @@ void expect_close(const float *got, const std::vector<float> &want, const char *
 
 class ComputeTest : public ::testing::Test {
 protected:
-    void SetUp() override {
+    void SetUp() override
+    {
         auto nodes = mtia::device_nodes();
         ASSERT_FALSE(nodes.empty()) << "no mtia accel device";
         fd = open(nodes.front().c_str(), O_RDWR | O_CLOEXEC);
@@ -86,7 +87,8 @@ protected:
         prog = bo(64 << 10, MTIA_BO_HOST);
         ASSERT_TRUE(arena.map && prog.map);
     }
-    void TearDown() override {
+    void TearDown() override
+    {
         for (Bo &b : bos) {
             if (b.map) munmap(b.map, b.size);
             drm_gem_close gc{};
@@ -96,7 +98,8 @@ protected:
         if (fd >= 0) close(fd);
     }
 
-    Bo bo(uint64_t size, uint32_t placement) {
+    Bo bo(uint64_t size, uint32_t placement)
+    {
         Bo b;
         drm_mtia_bo_create c{};
         c.size = size;
@@ -116,8 +119,8 @@ protected:
 
     // A COMPUTE command: program in job BO @pbo at @poff (@len bytes), arena
     // in job BO @abo at @aoff (@abytes).
-    static drm_mtia_cmd compute(uint32_t pbo, uint64_t poff, uint64_t len, uint32_t abo,
-                                uint64_t aoff, uint64_t abytes) {
+    static drm_mtia_cmd compute(uint32_t pbo, uint64_t poff, uint64_t len, uint32_t abo, uint64_t aoff, uint64_t abytes)
+    {
         drm_mtia_cmd c{};
         c.opcode = MTIA_CMD_COMPUTE;
         c.src_bo = pbo;
@@ -129,8 +132,8 @@ protected:
         return c;
     }
 
-    int submit(const std::vector<drm_mtia_cmd> &cmds, const std::vector<uint32_t> &handles,
-               uint64_t *seq) {
+    int submit(const std::vector<drm_mtia_cmd> &cmds, const std::vector<uint32_t> &handles, uint64_t *seq)
+    {
         drm_mtia_submit s{};
         s.cmds = reinterpret_cast<uintptr_t>(cmds.data());
         s.cmd_count = static_cast<uint32_t>(cmds.size());
@@ -143,7 +146,8 @@ protected:
     }
     // Job status after waiting; *cqe = its first failing CQE status, and
     // device_ns the device's estimate of its COMPUTE time.
-    int32_t wait(uint64_t seq, uint32_t *cqe = nullptr) {
+    int32_t wait(uint64_t seq, uint32_t *cqe = nullptr)
+    {
         drm_mtia_wait w{};
         w.queue_id = q;
         w.seqno = seq;
@@ -155,8 +159,8 @@ protected:
         return w.status;
     }
     uint64_t device_ns = 0;
-    int32_t run(const std::vector<drm_mtia_cmd> &cmds, const std::vector<uint32_t> &handles,
-                uint32_t *cqe = nullptr) {
+    int32_t run(const std::vector<drm_mtia_cmd> &cmds, const std::vector<uint32_t> &handles, uint32_t *cqe = nullptr)
+    {
         uint64_t seq = 0;
         const int err = submit(cmds, handles, &seq);
         EXPECT_EQ(0, err);
@@ -164,13 +168,12 @@ protected:
     }
 
     // Uploads the net's arena and program (at @poff of the program BO).
-    void upload(const Net &n, uint64_t poff = 0) {
+    void upload(const Net &n, uint64_t poff = 0)
+    {
         std::memcpy(arena.map, n.a.mem.data(), kArena);
         std::memcpy(prog.map + poff, n.prog.data(), n.bytes());
     }
-    const float *at(const mtia_tensor_desc &t) const {
-        return reinterpret_cast<const float *>(arena.map + t.offset);
-    }
+    const float *at(const mtia_tensor_desc &t) const { return reinterpret_cast<const float *>(arena.map + t.offset); }
 
     int fd = -1;
     uint32_t q = 0;
@@ -178,12 +181,12 @@ protected:
     std::vector<Bo> bos;
 };
 
-TEST_F(ComputeTest, ConvReluThenGemmFromAHostBoProgram) {
+TEST_F(ComputeTest, ConvReluThenGemmFromAHostBoProgram)
+{
     Net n;
     upload(n, 512);
     uint32_t cqe = 99;
-    EXPECT_EQ(0, run({compute(1, 512, n.bytes(), 0, 0, kArena)}, {arena.handle, prog.handle},
-                     &cqe));
+    EXPECT_EQ(0, run({compute(1, 512, n.bytes(), 0, 0, kArena)}, {arena.handle, prog.handle}, &cqe));
     EXPECT_EQ(0u, cqe);
     expect_close(at(n.c), n.want_c, "conv+relu");
     expect_close(at(n.y), n.want_y, "gemm");
@@ -202,7 +205,8 @@ TEST_F(ComputeTest, ConvReluThenGemmFromAHostBoProgram) {
 
 // The program in device memory, the arena at an offset of a larger BO, and
 // the same job run twice in a row with new inputs in between.
-TEST_F(ComputeTest, ProgramInADeviceBoArenaAtAnOffset) {
+TEST_F(ComputeTest, ProgramInADeviceBoArenaAtAnOffset)
+{
     Net n;
     Bo big = bo(4 * kArena, MTIA_BO_DEVICE);
     Bo dprog = bo(4096, MTIA_BO_DEVICE);
@@ -219,10 +223,9 @@ TEST_F(ComputeTest, ProgramInADeviceBoArenaAtAnOffset) {
     m.a.fill_random(m.x, rng);
     m.a.at(m.w)[7] += 1.0f;  // and one weight
     const auto bv = m.a.get(m.b), fbv = m.a.get(m.fb);
-    const auto cv = cref::conv(m.a.get(m.x), {2, 3, 12, 12}, m.a.get(m.w), {8, 3, 3, 3}, &bv,
-                               {2, 8, 12, 12}, m.prog[0]);
-    const auto yv = cref::gemm(cv, {2, 1152}, m.a.get(m.fw), {10, 1152}, &fbv, {1, 10}, {2, 10},
-                               m.prog[1]);
+    const auto cv =
+        cref::conv(m.a.get(m.x), {2, 3, 12, 12}, m.a.get(m.w), {8, 3, 3, 3}, &bv, {2, 8, 12, 12}, m.prog[0]);
+    const auto yv = cref::gemm(cv, {2, 1152}, m.a.get(m.fw), {10, 1152}, &fbv, {1, 10}, {2, 10}, m.prog[1]);
     std::memcpy(big.map + kArena, m.a.mem.data(), kArena);
     ASSERT_EQ(0, run(job, {big.handle, dprog.handle}));
     expect_close(reinterpret_cast<float *>(big.map + kArena + n.y.offset), yv, "gemm, new input");
@@ -231,7 +234,8 @@ TEST_F(ComputeTest, ProgramInADeviceBoArenaAtAnOffset) {
 // A bad program fails its own job with BAD_PROGRAM (no op of it runs) and
 // nothing else: the next job on the queue and a good command after it in
 // another job succeed.
-TEST_F(ComputeTest, BadProgramFailsOnlyItsJob) {
+TEST_F(ComputeTest, BadProgramFailsOnlyItsJob)
+{
     Net n;
     upload(n);
     mtia_op bad = n.prog[1];
@@ -240,10 +244,8 @@ TEST_F(ComputeTest, BadProgramFailsOnlyItsJob) {
     std::memcpy(prog.map + 4096 + sizeof(mtia_op), &bad, sizeof(bad));
     std::memset(arena.map + n.c.offset, 0, n.want_c.size() * 4);
     uint64_t s1 = 0, s2 = 0;
-    ASSERT_EQ(0, submit({compute(1, 4096, 2 * sizeof(mtia_op), 0, 0, kArena)},
-                        {arena.handle, prog.handle}, &s1));
-    ASSERT_EQ(0, submit({compute(1, 0, n.bytes(), 0, 0, kArena)}, {arena.handle, prog.handle},
-                        &s2));
+    ASSERT_EQ(0, submit({compute(1, 4096, 2 * sizeof(mtia_op), 0, 0, kArena)}, {arena.handle, prog.handle}, &s1));
+    ASSERT_EQ(0, submit({compute(1, 0, n.bytes(), 0, 0, kArena)}, {arena.handle, prog.handle}, &s2));
     uint32_t cqe = 0;
     EXPECT_EQ(-EIO, wait(s1, &cqe));
     EXPECT_EQ(uint32_t(MTIA_CQE_BAD_PROGRAM), cqe);
@@ -262,14 +264,14 @@ TEST_F(ComputeTest, BadProgramFailsOnlyItsJob) {
     fill.len = 64;
     fill.value = 0x5a;
     fill.dst_offset = 60000;
-    EXPECT_EQ(-EIO, run({compute(1, 8192, 256, 0, 0, kArena), fill}, {arena.handle, prog.handle},
-                        &cqe));
+    EXPECT_EQ(-EIO, run({compute(1, 8192, 256, 0, 0, kArena), fill}, {arena.handle, prog.handle}, &cqe));
     EXPECT_EQ(uint32_t(MTIA_CQE_BAD_PROGRAM), cqe);
     EXPECT_EQ(0, run({fill}, {arena.handle, prog.handle}));
     EXPECT_EQ(0x5a, prog.map[60063]);
 }
 
-TEST_F(ComputeTest, SubmitRefusesBadRanges) {
+TEST_F(ComputeTest, SubmitRefusesBadRanges)
+{
     Net n;
     upload(n);
     Bo host_arena = bo(kArena, MTIA_BO_HOST);
@@ -287,8 +289,7 @@ TEST_F(ComputeTest, SubmitRefusesBadRanges) {
     // len: 0, not a multiple of MTIA_OP_BYTES, over MTIA_MAX_PROGRAM_OPS; arena 0; flags.
     EXPECT_EQ(EINVAL, submit({compute(1, 0, 0, 0, 0, kArena)}, h, &seq));
     EXPECT_EQ(EINVAL, submit({compute(1, 0, 300, 0, 0, kArena)}, h, &seq));
-    EXPECT_EQ(EINVAL, submit({compute(1, 0, (MTIA_MAX_PROGRAM_OPS + 1ull) * 256, 0, 0, kArena)},
-                             h, &seq));
+    EXPECT_EQ(EINVAL, submit({compute(1, 0, (MTIA_MAX_PROGRAM_OPS + 1ull) * 256, 0, 0, kArena)}, h, &seq));
     EXPECT_EQ(EINVAL, submit({compute(1, 0, len, 0, 0, 0)}, h, &seq));
     drm_mtia_cmd c = compute(1, 0, len, 0, 0, kArena);
     c.flags = 1;
@@ -303,7 +304,8 @@ TEST_F(ComputeTest, SubmitRefusesBadRanges) {
 // A program longer than the driver's job timeout (5 s): the driver resets
 // the device, which stops the program between two ops; the job is
 // cancelled and the next one runs normally.
-TEST_F(ComputeTest, ProgramOverTheJobTimeoutIsStoppedByTheReset) {
+TEST_F(ComputeTest, ProgramOverTheJobTimeoutIsStoppedByTheReset)
+{
     constexpr uint32_t kOps = MTIA_MAX_PROGRAM_OPS;
     Bo big = bo(8ull << 20, MTIA_BO_DEVICE), lprog = bo(uint64_t{kOps} * sizeof(mtia_op), MTIA_BO_HOST);
     ASSERT_TRUE(lprog.map);
@@ -314,8 +316,8 @@ TEST_F(ComputeTest, ProgramOverTheJobTimeoutIsStoppedByTheReset) {
     for (uint32_t i = 0; i < kOps; i++) std::memcpy(lprog.map + i * sizeof(mtia_op), &conv, sizeof(conv));
     const auto t0 = std::chrono::steady_clock::now();
     uint32_t cqe = 0;
-    EXPECT_EQ(-ECANCELED, run({compute(1, 0, uint64_t{kOps} * sizeof(mtia_op), 0, 0, big.size)},
-                              {big.handle, lprog.handle}, &cqe));
+    EXPECT_EQ(-ECANCELED,
+              run({compute(1, 0, uint64_t{kOps} * sizeof(mtia_op), 0, 0, big.size)}, {big.handle, lprog.handle}, &cqe));
     // The timeout and the reset, not the program's end (a hang guard: a
     // loaded host may stretch the reset).
     EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(120));

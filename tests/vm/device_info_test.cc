@@ -19,9 +19,11 @@ namespace {
 std::vector<std::string> mtia_pci_functions()
 {
     std::vector<std::string> out;
-    FILE *p = popen("for d in /sys/bus/pci/devices/*; do "
-                    "[ \"$(cat $d/vendor)\" = 0x1d9b ] && [ \"$(cat $d/device)\" = 0x0a01 ] && "
-                    "basename $d; done", "r");
+    FILE *p = popen(
+        "for d in /sys/bus/pci/devices/*; do "
+        "[ \"$(cat $d/vendor)\" = 0x1d9b ] && [ \"$(cat $d/device)\" = 0x0a01 ] && "
+        "basename $d; done",
+        "r");
     char line[64];
     while (p && fgets(line, sizeof(line), p)) {
         out.emplace_back(line, strcspn(line, "\n"));
@@ -91,8 +93,8 @@ TEST(DeviceInfo, PropertiesFromTheVmCommandLine)
     for (std::string item; std::getline(in, item, ',');) {
         auto colon = item.find(':');
         ASSERT_NE(colon, std::string::npos) << item;
-        want.insert(std::to_string(std::strtoull(item.substr(0, colon).c_str(), nullptr, 0)) +
-                    ":" + item.substr(colon + 1));
+        want.insert(std::to_string(std::strtoull(item.substr(0, colon).c_str(), nullptr, 0)) + ":" +
+                    item.substr(colon + 1));
     }
     for (int i = 0; i < mtia::device_count(); i++) {
         auto dev = mtia::Device::open(i);

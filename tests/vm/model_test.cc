@@ -53,8 +53,10 @@ Reference reference(const std::string &name)
         Reference r;
         r.name = name;
         r.tolerance = e["tolerance"];
-        for (const auto &i : e["inputs"]) r.in.push_back(mtia::run::read_npy(model_dir() + "/" + i["file"].get<std::string>()));
-        for (const auto &o : e["outputs"]) r.out.push_back(mtia::run::read_npy(model_dir() + "/" + o["file"].get<std::string>()));
+        for (const auto &i : e["inputs"])
+            r.in.push_back(mtia::run::read_npy(model_dir() + "/" + i["file"].get<std::string>()));
+        for (const auto &o : e["outputs"])
+            r.out.push_back(mtia::run::read_npy(model_dir() + "/" + o["file"].get<std::string>()));
         return r;
     }
     throw std::runtime_error(name + " is not in " + model_dir() + "/manifest.json");
@@ -162,23 +164,35 @@ TEST_F(Models, WrongInputsAreClearErrors)
 {
     mtia::Model m = load("twoinout");
     Request r(m, 1);
-    expect_status(MTIA_ERROR_INVALID_ARGUMENT, [&] { m.run({r.hin[0]}, r.hout); }, "model takes 2 input(s), got 1");
-    expect_status(MTIA_ERROR_INVALID_ARGUMENT, [&] { m.run(r.hin, {r.hout[0]}); }, "model takes 2 output(s), got 1");
+    expect_status(
+        MTIA_ERROR_INVALID_ARGUMENT, [&] { m.run({r.hin[0]}, r.hout); }, "model takes 2 input(s), got 1");
+    expect_status(
+        MTIA_ERROR_INVALID_ARGUMENT, [&] { m.run(r.hin, {r.hout[0]}); }, "model takes 2 output(s), got 1");
     auto small = r.hin;
     small[1].bytes -= 4;
-    expect_status(MTIA_ERROR_INVALID_ARGUMENT, [&] { m.run(small, r.hout); },
-                  "input 1 'input1' has 764 bytes, the model's 1x3x8x8 f32 tensor has 768");
+    expect_status(
+        MTIA_ERROR_INVALID_ARGUMENT, [&] { m.run(small, r.hout); },
+        "input 1 'input1' has 764 bytes, the model's 1x3x8x8 f32 tensor has 768");
     auto null = r.hout;
     null[0].data = nullptr;
-    expect_status(MTIA_ERROR_INVALID_ARGUMENT, [&] { m.run(r.hin, null); }, "output 0 is NULL");
+    expect_status(
+        MTIA_ERROR_INVALID_ARGUMENT, [&] { m.run(r.hin, null); }, "output 0 is NULL");
     // run_async: buffers too small, or of another device's... (one device here).
     mtia::Stream s(*dev_);
     mtia::Buffer b(*dev_, 100, mtia::Placement::Host);
-    expect_status(MTIA_ERROR_INVALID_ARGUMENT, [&] { m.run_async(s, {{&b, 0}, {&b, 0}}, {{&b, 0}, {&b, 0}}); },
-                  "input 0 'input0': 768 bytes at offset 0 do not fit the buffer of 100 bytes");
+    expect_status(
+        MTIA_ERROR_INVALID_ARGUMENT,
+        [&] {
+            m.run_async(s, {{&b, 0}, {&b, 0}}, {{&b, 0}, {&b, 0}});
+        },
+        "input 0 'input0': 768 bytes at offset 0 do not fit the buffer of 100 bytes");
     mtia::Buffer freed;
-    expect_status(MTIA_ERROR_INVALID_HANDLE, [&] { m.run_async(s, {{&freed, 0}, {&b, 0}}, {{&b, 0}, {&b, 0}}); },
-                  "input 0: buffer is freed");
+    expect_status(
+        MTIA_ERROR_INVALID_HANDLE,
+        [&] {
+            m.run_async(s, {{&freed, 0}, {&b, 0}}, {{&b, 0}, {&b, 0}});
+        },
+        "input 0: buffer is freed");
     EXPECT_EQ(s.jobs_submitted(), 0u);  // nothing queued by a refused run
     // The model still works.
     m.run(r.hin, r.hout);
@@ -201,7 +215,8 @@ TEST_F(Models, RunBatchEqualsSingleRuns)
     for (size_t i = 0; i < single.size(); i++) EXPECT_EQ(single[i].out[0], batch[i].out[0]) << "request " << i;
     EXPECT_NE(single[0].out[0], single[1].out[0]);  // the inputs differ, so do the outputs
     in.pop_back();
-    expect_status(MTIA_ERROR_INVALID_ARGUMENT, [&] { m.run_batch(in, out); }, "run_batch: 4 input sets but 5 output sets");
+    expect_status(
+        MTIA_ERROR_INVALID_ARGUMENT, [&] { m.run_batch(in, out); }, "run_batch: 4 input sets but 5 output sets");
 }
 
 TEST_F(Models, RunAsyncWithEvents)
@@ -350,16 +365,19 @@ TEST_F(Models, CorruptFilesAreRejected)
 {
     const std::string good = read_file(mtia_path("twoinout"));
     for (size_t n : {size_t{0}, size_t{7}, size_t{64}, good.size() / 2, good.size() - 9}) {
-        expect_status(MTIA_ERROR_INVALID_MODEL, [&] { mtia::Model::load_memory(*dev_, good.data(), n); },
-                      "invalid model: ");
+        expect_status(
+            MTIA_ERROR_INVALID_MODEL, [&] { mtia::Model::load_memory(*dev_, good.data(), n); }, "invalid model: ");
     }
     std::string bad = good;
     std::memcpy(&bad[4], "XXXX", 4);
-    expect_status(MTIA_ERROR_INVALID_MODEL, [&] { mtia::Model::load_memory(*dev_, bad.data(), bad.size()); },
-                  "not an mtia model: file identifier 'XXXX'");
-    expect_status(MTIA_ERROR_INVALID_ARGUMENT, [&] { mtia::Model::load_file(*dev_, "/nonexistent.mtia"); },
-                  "cannot read model '/nonexistent.mtia': No such file or directory");
-    expect_status(MTIA_ERROR_INVALID_ARGUMENT, [&] { mtia::Model::load_file(*dev_, "/"); }, "not a regular file");
+    expect_status(
+        MTIA_ERROR_INVALID_MODEL, [&] { mtia::Model::load_memory(*dev_, bad.data(), bad.size()); },
+        "not an mtia model: file identifier 'XXXX'");
+    expect_status(
+        MTIA_ERROR_INVALID_ARGUMENT, [&] { mtia::Model::load_file(*dev_, "/nonexistent.mtia"); },
+        "cannot read model '/nonexistent.mtia': No such file or directory");
+    expect_status(
+        MTIA_ERROR_INVALID_ARGUMENT, [&] { mtia::Model::load_file(*dev_, "/"); }, "not a regular file");
     // Unaligned memory is fine.
     std::string shifted = "x" + good;
     mtia::Model m = mtia::Model::load_memory(*dev_, shifted.data() + 1, good.size());
@@ -371,19 +389,22 @@ TEST_F(Models, ArenaLargerThanDeviceMemory)
     model_test::ModelSpec spec = model_test::tiny();
     spec.arena = 60ull << 30;
     auto bytes = model_test::build(spec);
-    expect_status(MTIA_ERROR_OUT_OF_MEMORY, [&] { mtia::Model::load_memory(*dev_, bytes.data(), bytes.size()); },
-                  "model 'tiny' needs 64424509440 bytes of device memory for its arena, more than /dev/accel/");
+    expect_status(
+        MTIA_ERROR_OUT_OF_MEMORY, [&] { mtia::Model::load_memory(*dev_, bytes.data(), bytes.size()); },
+        "model 'tiny' needs 64424509440 bytes of device memory for its arena, more than /dev/accel/");
     // All of device memory: the firmware holds some, so the allocation fails.
     spec.arena = dev_->info().devmem_bytes;
     bytes = model_test::build(spec);
-    expect_status(MTIA_ERROR_OUT_OF_MEMORY, [&] { mtia::Model::load_memory(*dev_, bytes.data(), bytes.size()); },
-                  "bytes of device memory for its arena: BO_CREATE");
+    expect_status(
+        MTIA_ERROR_OUT_OF_MEMORY, [&] { mtia::Model::load_memory(*dev_, bytes.data(), bytes.size()); },
+        "bytes of device memory for its arena: BO_CREATE");
     // Two models of 60% each: the second finds no room.
     spec.arena = dev_->info().devmem_bytes / 10 * 6 / 64 * 64;
     bytes = model_test::build(spec);
     mtia::Model first = mtia::Model::load_memory(*dev_, bytes.data(), bytes.size());
-    expect_status(MTIA_ERROR_OUT_OF_MEMORY, [&] { mtia::Model::load_memory(*dev_, bytes.data(), bytes.size()); },
-                  "No space left on device");
+    expect_status(
+        MTIA_ERROR_OUT_OF_MEMORY, [&] { mtia::Model::load_memory(*dev_, bytes.data(), bytes.size()); },
+        "No space left on device");
     first = mtia::Model();
     // Nothing leaked: a model still loads and runs.
     check_reference("mlp");
@@ -400,13 +421,15 @@ TEST_F(Models, DeviceRejectsProgram)
     mtia::Model bad = mtia::Model::load_memory(*dev_, bytes.data(), bytes.size());
     Request r(bad, 1);
     for (int i = 0; i < 2; i++) {
-        expect_status(MTIA_ERROR_IO, [&] { bad.run(r.hin, r.hout); }, "MTIA_CQE_BAD_PROGRAM");
+        expect_status(
+            MTIA_ERROR_IO, [&] { bad.run(r.hin, r.hout); }, "MTIA_CQE_BAD_PROGRAM");
     }
     // Queued behind it on a stream: the bad job fails, the next model's runs are fine.
     mtia::Stream s(*dev_);
     mtia::Buffer in(*dev_, 4096, mtia::Placement::Host), out(*dev_, 4096, mtia::Placement::Host);
     bad.run_async(s, {{&in, 0}}, {{&out, 0}});
-    expect_status(MTIA_ERROR_IO, [&] { s.synchronize(); }, "CQE status 6");
+    expect_status(
+        MTIA_ERROR_IO, [&] { s.synchronize(); }, "CQE status 6");
     s.synchronize();  // error reported once
     check_reference("seqlinear");
 }
@@ -416,7 +439,8 @@ TEST_F(Models, ClosedDevice)
     mtia::Model m = load("mlp");
     Request r(m, 1);
     dev_->close();
-    expect_status(MTIA_ERROR_INVALID_HANDLE, [&] { m.run(r.hin, r.hout); }, "closed");
+    expect_status(
+        MTIA_ERROR_INVALID_HANDLE, [&] { m.run(r.hin, r.hout); }, "closed");
 }
 
 // ---- profiling (docs/models.md "Profiling") ---------------------------------------
@@ -432,7 +456,8 @@ TEST_F(Models, ProfileOfResnet18)
     std::vector<mtia::HostInput> in{{r.in[0].data.data(), r.in[0].data.size() * 4}};
     std::vector<float> plain(m.outputs()[0].bytes / 4), prof(plain.size());
     m.run(in, {{plain.data(), plain.size() * 4}});
-    expect_status(MTIA_ERROR_INVALID_ARGUMENT, [&] { m.profile(); }, "its latest run was not profiled");
+    expect_status(
+        MTIA_ERROR_INVALID_ARGUMENT, [&] { m.profile(); }, "its latest run was not profiled");
     EXPECT_FALSE(m.profiling());
     m.set_profiling(true);
     EXPECT_TRUE(m.profiling());
@@ -473,7 +498,8 @@ TEST_F(Models, ProfileOfResnet18)
     EXPECT_EQ(ops, 2 * 2 * p.ops.size());  // device + model, two runs
     // run_async is profiled too.
     mtia::Stream s(*dev_);
-    mtia::Buffer bi(*dev_, m.inputs()[0].bytes, mtia::Placement::Host), bo(*dev_, m.outputs()[0].bytes, mtia::Placement::Host);
+    mtia::Buffer bi(*dev_, m.inputs()[0].bytes, mtia::Placement::Host),
+        bo(*dev_, m.outputs()[0].bytes, mtia::Placement::Host);
     std::memcpy(bi.map(), in[0].data, in[0].bytes);
     m.run_async(s, {{&bi, 0}}, {{&bo, 0}});
     const mtia::RunProfile pa = m.profile();
@@ -482,7 +508,8 @@ TEST_F(Models, ProfileOfResnet18)
     EXPECT_EQ(std::memcmp(bo.map(), plain.data(), plain.size() * 4), 0);
     m.set_profiling(false);
     m.run(in, {{prof.data(), prof.size() * 4}});
-    expect_status(MTIA_ERROR_INVALID_ARGUMENT, [&] { m.profile(); }, "its latest run was not profiled");
+    expect_status(
+        MTIA_ERROR_INVALID_ARGUMENT, [&] { m.profile(); }, "its latest run was not profiled");
 }
 
 TEST_F(Models, ProfileCApi)

@@ -148,7 +148,8 @@ TEST_F(Runtime, FillsByteAndPattern)
     EXPECT_EQ(w, 0x1122334455667788ull);
     EXPECT_EQ(p[4096 + 8000], 0xcd);
     EXPECT_EQ(p[n - 2], 0xcd);
-    expect_status(MTIA_ERROR_INVALID_ARGUMENT, [&] { s.fill64(d, 0, 12, 1); }, "multiple of 8");
+    expect_status(
+        MTIA_ERROR_INVALID_ARGUMENT, [&] { s.fill64(d, 0, 12, 1); }, "multiple of 8");
 }
 
 // Ops of one stream run in order: each step reads what the previous wrote.
@@ -253,7 +254,8 @@ TEST_F(Runtime, WrongSizesAreInvalidBeforeSubmit)
 {
     mtia::Stream s(dev());
     mtia::Buffer a(dev(), 1000, mtia::Placement::Device), b(dev(), 4096, mtia::Placement::Host);
-    expect_status(MTIA_ERROR_INVALID_ARGUMENT, [&] { s.copy(a, 0, b, 0, 1001); }, "outside the buffer");
+    expect_status(
+        MTIA_ERROR_INVALID_ARGUMENT, [&] { s.copy(a, 0, b, 0, 1001); }, "outside the buffer");
     expect_status(MTIA_ERROR_INVALID_ARGUMENT, [&] { s.copy(a, 999, b, 0, 2); });
     expect_status(MTIA_ERROR_INVALID_ARGUMENT, [&] { s.copy(b, 0, a, 1, SIZE_MAX); });
     expect_status(MTIA_ERROR_INVALID_ARGUMENT, [&] { s.fill(a, 1001, 0, 0); });
@@ -263,7 +265,8 @@ TEST_F(Runtime, WrongSizesAreInvalidBeforeSubmit)
     s.synchronize();
     mtia::Buffer gone(dev(), 64);
     gone.free();
-    expect_status(MTIA_ERROR_INVALID_HANDLE, [&] { s.fill(gone, 0, 1, 0); }, "freed");
+    expect_status(
+        MTIA_ERROR_INVALID_HANDLE, [&] { s.fill(gone, 0, 1, 0); }, "freed");
 }
 
 TEST_F(Runtime, CApiMisuse)
@@ -341,8 +344,10 @@ TEST_F(Runtime, CxxDestructionOrderAndClose)
     mtia::Stream ss(d2);
     d2.close();
     EXPECT_FALSE(d2.is_open());
-    expect_status(MTIA_ERROR_INVALID_HANDLE, [&] { ss.fill(bb, 0, 1, 0); }, "closed");
-    expect_status(MTIA_ERROR_INVALID_HANDLE, [&] { mtia::Buffer x(d2, 4096); }, "closed");
+    expect_status(
+        MTIA_ERROR_INVALID_HANDLE, [&] { ss.fill(bb, 0, 1, 0); }, "closed");
+    expect_status(
+        MTIA_ERROR_INVALID_HANDLE, [&] { mtia::Buffer x(d2, 4096); }, "closed");
     d2.close();  // idempotent
 }
 
@@ -373,8 +378,10 @@ TEST_F(Runtime, DeviceErrorReportedBySynchronizeAndEvent)
     ASSERT_TRUE(inject(fi, "dma"));
     s.fill(b, 0, 4096, 2);  // this job's first command gets a bad address
     s.record(e);
-    expect_status(MTIA_ERROR_IO, [&] { e.wait(60000); }, "CQE status 4 (MTIA_CQE_DMA_ERROR)");
-    expect_status(MTIA_ERROR_IO, [&] { s.synchronize(); }, "MTIA_CQE_DMA_ERROR");
+    expect_status(
+        MTIA_ERROR_IO, [&] { e.wait(60000); }, "CQE status 4 (MTIA_CQE_DMA_ERROR)");
+    expect_status(
+        MTIA_ERROR_IO, [&] { s.synchronize(); }, "MTIA_CQE_DMA_ERROR");
     // Reported once; the stream goes on working.
     s.fill(b, 0, 4096, 3);
     EXPECT_NO_THROW(s.synchronize());
@@ -419,7 +426,8 @@ TEST_F(Runtime, HungJobIsCancelled)
     mtia::Buffer b(dev(), 4096, mtia::Placement::Host);
     ASSERT_TRUE(inject(fi, "hang"));
     s.fill(b, 0, 4096, 5);
-    expect_status(MTIA_ERROR_IO, [&] { s.synchronize(); }, "cancelled");
+    expect_status(
+        MTIA_ERROR_IO, [&] { s.synchronize(); }, "cancelled");
     s.fill(b, 0, 4096, 6);
     EXPECT_NO_THROW(s.synchronize());
     EXPECT_EQ(b.map_as<unsigned char>()[0], 6);

@@ -44,15 +44,9 @@ bool find_device()
     return true;
 }
 
-int open_dev()
-{
-    return open(g_node.c_str(), O_RDWR | O_CLOEXEC);
-}
+int open_dev() { return open(g_node.c_str(), O_RDWR | O_CLOEXEC); }
 
-int ioctl_err(int fd, unsigned long req, void *arg)
-{
-    return drmIoctl(fd, req, arg) ? errno : 0;
-}
+int ioctl_err(int fd, unsigned long req, void *arg) { return drmIoctl(fd, req, arg) ? errno : 0; }
 
 struct Bo {
     uint32_t handle = 0;
@@ -82,8 +76,7 @@ Bo bo_create(int fd, uint64_t size, uint32_t placement, bool map = true)
 
 void bo_free(int fd, Bo &bo)
 {
-    if (bo.map)
-        munmap(bo.map, bo.size);
+    if (bo.map) munmap(bo.map, bo.size);
     drm_gem_close gc{};
     gc.handle = bo.handle;
     drmIoctl(fd, DRM_IOCTL_GEM_CLOSE, &gc);
@@ -148,23 +141,19 @@ int submit(int fd, uint32_t queue, const Submit &s, uint64_t *seqno)
     a.out_syncobj = s.out_sync;
     a.queue_id = queue;
     int err = ioctl_err(fd, DRM_IOCTL_MTIA_SUBMIT, &a);
-    if (!err && seqno)
-        *seqno = a.seqno;
+    if (!err && seqno) *seqno = a.seqno;
     return err;
 }
 
-int wait_job(int fd, uint32_t queue, uint64_t seqno, uint64_t timeout_ns, int32_t *status,
-             uint32_t *cqe = nullptr)
+int wait_job(int fd, uint32_t queue, uint64_t seqno, uint64_t timeout_ns, int32_t *status, uint32_t *cqe = nullptr)
 {
     drm_mtia_wait w{};
     w.queue_id = queue;
     w.seqno = seqno;
     w.timeout_ns = timeout_ns;
     int err = ioctl_err(fd, DRM_IOCTL_MTIA_WAIT, &w);
-    if (status)
-        *status = w.status;
-    if (cqe)
-        *cqe = w.cqe_status;
+    if (status) *status = w.status;
+    if (cqe) *cqe = w.cqe_status;
     return err;
 }
 
@@ -173,8 +162,7 @@ int run(int fd, uint32_t queue, const Submit &s, uint32_t *cqe = nullptr)
 {
     uint64_t seq = 0;
     int err = submit(fd, queue, s, &seq);
-    if (err)
-        return 1000 + err;
+    if (err) return 1000 + err;
     int32_t st = 0;
     err = wait_job(fd, queue, seq, 60 * kSec, &st, cqe);
     return err ? 1000 + err : st;
@@ -199,8 +187,7 @@ protected:
     }
     void TearDown() override
     {
-        if (fd >= 0)
-            close(fd);
+        if (fd >= 0) close(fd);
     }
     int fd = -1;
     uint32_t q = 0;
@@ -211,7 +198,7 @@ TEST_F(SubmitTest, Nop)
     Submit s;
     s.cmds.push_back(cmd_op(MTIA_CMD_NOP));
     EXPECT_EQ(0, run(fd, q, s));
-    s.cmds.assign(300, cmd_op(MTIA_CMD_NOP)); // more than the 256-entry ring
+    s.cmds.assign(300, cmd_op(MTIA_CMD_NOP));  // more than the 256-entry ring
     EXPECT_EQ(0, run(fd, q, s));
     s.cmds.assign(MTIA_MAX_CMDS_PER_JOB, cmd_op(MTIA_CMD_NOP));
     EXPECT_EQ(0, run(fd, q, s));
@@ -302,7 +289,7 @@ TEST_F(SubmitTest, OrderInQueue)
     EXPECT_EQ(0, st);
     EXPECT_EQ(100, b.map[0]);
     EXPECT_EQ(100, b.map[4095]);
-    for (uint64_t sq : seqs) { // all done, in the window or older
+    for (uint64_t sq : seqs) {  // all done, in the window or older
         ASSERT_EQ(0, wait_job(fd, q, sq, 0, &st));
         EXPECT_EQ(0, st);
     }
@@ -374,12 +361,10 @@ TEST_F(SubmitTest, CommandCorpus)
     Bo dst = bo_create(fd, kMiB, MTIA_BO_DEVICE, false);
     ASSERT_NE(src.map, nullptr);
     const mtia_op op = corpus::copy_op();
-    for (uint64_t i = 0; i < MTIA_MAX_PROGRAM_OPS; i++)
-        memcpy(src.map + i * sizeof(op), &op, sizeof(op));
+    for (uint64_t i = 0; i < MTIA_MAX_PROGRAM_OPS; i++) memcpy(src.map + i * sizeof(op), &op, sizeof(op));
     unsigned refused = 0, ran = 0;
     for (const corpus::Case &k : corpus::cases()) {
-        if (k.uapi == corpus::Uapi::kNoAddress)
-            continue;
+        if (k.uapi == corpus::Uapi::kNoAddress) continue;
         SCOPED_TRACE(k.name);
         Submit s;
         s.bos = {src.handle, dst.handle};
@@ -415,11 +400,11 @@ TEST_F(SubmitTest, OutOfBoundsAndBadArgs)
         s.cmds.push_back(c);
         return submit(fd, q, s, nullptr);
     };
-    EXPECT_EQ(EINVAL, one(cmd_fill(0, 1, 4096, 0), {b.handle}));            // past the end
-    EXPECT_EQ(EINVAL, one(cmd_fill(0, UINT64_MAX, 2, 0), {b.handle}));      // wraps
-    EXPECT_EQ(EINVAL, one(cmd_copy(0, 0, 1, 0, 16), {b.handle}));           // bad BO index
-    EXPECT_EQ(EINVAL, one(cmd_copy(0, 4000, 0, 0, 200), {b.handle}));      // src past end
-    EXPECT_EQ(EINVAL, one(cmd_fill(0, 0, 16, 0), {other.handle}));         // other file's handle
+    EXPECT_EQ(EINVAL, one(cmd_fill(0, 1, 4096, 0), {b.handle}));        // past the end
+    EXPECT_EQ(EINVAL, one(cmd_fill(0, UINT64_MAX, 2, 0), {b.handle}));  // wraps
+    EXPECT_EQ(EINVAL, one(cmd_copy(0, 0, 1, 0, 16), {b.handle}));       // bad BO index
+    EXPECT_EQ(EINVAL, one(cmd_copy(0, 4000, 0, 0, 200), {b.handle}));   // src past end
+    EXPECT_EQ(EINVAL, one(cmd_fill(0, 0, 16, 0), {other.handle}));      // other file's handle
     EXPECT_EQ(EINVAL, one(cmd_fill(0, 0, 12, 0, MTIA_CMD_F_FILL64), {b.handle}));
     EXPECT_EQ(EINVAL, one(cmd_op(0x7f), {}));
     drm_mtia_cmd ts = cmd_op(MTIA_CMD_TIMESTAMP);
@@ -431,7 +416,7 @@ TEST_F(SubmitTest, OutOfBoundsAndBadArgs)
     nop = cmd_op(MTIA_CMD_NOP);
     nop.pad1 = 1;
     EXPECT_EQ(EINVAL, one(nop, {}));
-    EXPECT_EQ(0x11, b.map[0]); // nothing ran
+    EXPECT_EQ(0x11, b.map[0]);  // nothing ran
 
     Submit s;
     s.cmds.push_back(cmd_op(MTIA_CMD_NOP));
@@ -473,7 +458,7 @@ TEST_F(SubmitTest, OutOfBoundsAndBadArgs)
     EXPECT_EQ(EINVAL, ioctl_err(fd, DRM_IOCTL_MTIA_QUEUE_DESTROY, &qd));
 
     int32_t st;
-    EXPECT_EQ(EINVAL, wait_job(fd, q, 1, 0, &st)); // nothing submitted yet
+    EXPECT_EQ(EINVAL, wait_job(fd, q, 1, 0, &st));  // nothing submitted yet
     EXPECT_EQ(EINVAL, wait_job(fd, q, 0, 0, &st));
     uint64_t seq;
     ASSERT_EQ(0, submit(fd, q, s, &seq));
@@ -517,8 +502,7 @@ TEST_F(SubmitTest, HungJobTimesOutOthersComplete)
     uint32_t q2 = queue_create(fd2, MTIA_QUEUE_PRIO_HIGH);
     Bo src = bo_create(fd2, 8 * kMiB, MTIA_BO_HOST);
     Bo dst = bo_create(fd2, 8 * kMiB, MTIA_BO_HOST);
-    for (uint64_t i = 0; i < src.size; i++)
-        src.map[i] = static_cast<uint8_t>(i * 7 + 3);
+    for (uint64_t i = 0; i < src.size; i++) src.map[i] = static_cast<uint8_t>(i * 7 + 3);
 
     Bo b = bo_create(fd, 4096, MTIA_BO_HOST);
     Submit hs;
@@ -629,7 +613,7 @@ double interleaving(int fd, uint32_t prio_long, uint32_t prio_short)
     uint64_t seq_l = 0, seq_s = 0;
     EXPECT_EQ(0, submit(fd, ql, sl, &seq_l));
     volatile uint64_t *first = reinterpret_cast<volatile uint64_t *>(b.map);
-    for (int i = 0; i < 5000 && !*first; i++) usleep(1000); // the long job is running
+    for (int i = 0; i < 5000 && !*first; i++) usleep(1000);  // the long job is running
     EXPECT_EQ(0, submit(fd, qs, ss, &seq_s));
     int32_t st = -1;
     EXPECT_EQ(0, wait_job(fd, ql, seq_l, 60 * kSec, &st));
@@ -637,8 +621,7 @@ double interleaving(int fd, uint32_t prio_long, uint32_t prio_short)
     std::vector<uint64_t> t(n_long + n_short);
     memcpy(t.data(), b.map, t.size() * 8);
     auto [lo, hi] = std::minmax_element(t.begin() + n_long, t.end());
-    size_t inside = std::count_if(t.begin(), t.begin() + n_long,
-                                  [&](uint64_t v) { return v > *lo && v < *hi; });
+    size_t inside = std::count_if(t.begin(), t.begin() + n_long, [&](uint64_t v) { return v > *lo && v < *hi; });
     bo_free(fd, b);
     for (uint32_t id : {ql, qs}) {
         drm_mtia_queue_destroy d{};
@@ -652,8 +635,7 @@ TEST_F(SubmitTest, HighPriorityOvertakesLow)
 {
     double same = interleaving(fd, MTIA_QUEUE_PRIO_NORMAL, MTIA_QUEUE_PRIO_NORMAL);
     double prio = interleaving(fd, MTIA_QUEUE_PRIO_LOW, MTIA_QUEUE_PRIO_HIGH);
-    std::printf("long-job commands run per short-job command: equal priority %.2f, LOW vs HIGH %.2f\n",
-                same, prio);
+    std::printf("long-job commands run per short-job command: equal priority %.2f, LOW vs HIGH %.2f\n", same, prio);
     // Equal priorities interleave by how the firmware's round-robin and the
     // engines happen to line up (0 to ~2 here): printed, not checked.
     EXPECT_LT(prio, 0.2) << "the HIGH job should run ahead of the LOW one";
@@ -669,12 +651,11 @@ TEST_F(SubmitTest, CloseWithJobsInFlight)
         Submit s;
         s.bos = {b.handle};
         s.cmds.push_back(cmd_fill(0, 0, b.size, 1));
-        for (int j = 0; j < 10; j++)
-            ASSERT_EQ(0, submit(f, qq, s, nullptr));
+        for (int j = 0; j < 10; j++) ASSERT_EQ(0, submit(f, qq, s, nullptr));
         drm_gem_close gc{};
         gc.handle = b.handle;
         drmIoctl(f, DRM_IOCTL_GEM_CLOSE, &gc);
-        close(f); // queues destroyed, BOs freed once the jobs are done
+        close(f);  // queues destroyed, BOs freed once the jobs are done
     }
     Submit s;
     s.cmds.push_back(cmd_op(MTIA_CMD_NOP));
@@ -723,7 +704,7 @@ TEST_F(SubmitTest, UnbindWithJobsInFlight)
     for (int i = 0; i < 100 && (fd = open_dev()) < 0; i++) usleep(100000);
     ASSERT_GE(fd, 0);
     q = queue_create(fd);
-    EXPECT_EQ(0, run(fd, q, nop)); // waits for the firmware to be ready, if need be
+    EXPECT_EQ(0, run(fd, q, nop));  // waits for the firmware to be ready, if need be
 }
 
-} // namespace
+}  // namespace

@@ -24,83 +24,86 @@ std::string compiler_version() { return MTIA_COMPILE_VERSION; }
 
 namespace {
 
-std::map<std::string, int> device_op_counts(const DevGraph& d) {
-  std::map<std::string, int> m;
-  for (const auto& op : d.ops) {
-    std::string k = op_kind_name(op.kind);
-    if (op.act != MTIA_ACT_NONE) k += std::string(op.kind == MTIA_OP_ACT ? ":" : "+") + act_name(op.act);
-    ++m[k];
-  }
-  return m;
+std::map<std::string, int> device_op_counts(const DevGraph &d)
+{
+    std::map<std::string, int> m;
+    for (const auto &op : d.ops) {
+        std::string k = op_kind_name(op.kind);
+        if (op.act != MTIA_ACT_NONE) k += std::string(op.kind == MTIA_OP_ACT ? ":" : "+") + act_name(op.act);
+        ++m[k];
+    }
+    return m;
 }
 
 }  // namespace
 
-CompileResult compile_model(onnx::ModelProto model, const std::string& base_dir, const CompileOptions& opts) {
-  CompileResult res;
-  Summary& s = res.summary;
-  const int opset = default_opset(model);
-  check_structure(model);
-  for (const auto& n : model.graph().node()) {
-    ++s.onnx_ops[n.op_type()];
-    if (!is_supported_op(n.op_type())) unsupported(node_label(n) + ": unsupported op");
-  }
-  apply_input_shapes(model, opts.input_shapes);
-  FoldResult folded = fold_constants(model, opset, base_dir);
-  model.mutable_graph()->clear_initializer();  // decoded into folded.constants
+CompileResult compile_model(onnx::ModelProto model, const std::string &base_dir, const CompileOptions &opts)
+{
+    CompileResult res;
+    Summary &s = res.summary;
+    const int opset = default_opset(model);
+    check_structure(model);
+    for (const auto &n : model.graph().node()) {
+        ++s.onnx_ops[n.op_type()];
+        if (!is_supported_op(n.op_type())) unsupported(node_label(n) + ": unsupported op");
+    }
+    apply_input_shapes(model, opts.input_shapes);
+    FoldResult folded = fold_constants(model, opset, base_dir);
+    model.mutable_graph()->clear_initializer();  // decoded into folded.constants
 
-  Graph g = import_graph(model, folded, opset);
-  s.passes["constants folded"] = folded.folded_nodes;
-  s.passes["identities removed"] = remove_identities(g);
-  s.passes["pads folded"] = fold_pads(g);
-  s.passes["batchnorms folded"] = fold_batchnorm(g);
-  s.passes["ops decomposed"] = decompose_ops(g);
-  s.passes["matmul biases fused"] = fuse_matmul_bias(g);
-  s.passes["dead nodes removed"] = remove_dead_nodes(g);
+    Graph g = import_graph(model, folded, opset);
+    s.passes["constants folded"] = folded.folded_nodes;
+    s.passes["identities removed"] = remove_identities(g);
+    s.passes["pads folded"] = fold_pads(g);
+    s.passes["batchnorms folded"] = fold_batchnorm(g);
+    s.passes["ops decomposed"] = decompose_ops(g);
+    s.passes["matmul biases fused"] = fuse_matmul_bias(g);
+    s.passes["dead nodes removed"] = remove_dead_nodes(g);
 
-  res.program = lower_graph(g);
-  DevGraph& d = res.program;
-  s.lowered_ops = device_op_counts(d);
-  s.passes["activations fused"] = fuse_activations(d);
-  s.passes["concat copies removed"] = concat_in_place(d);
-  s.device_ops = device_op_counts(d);
-  check_program(d);
-  ArenaLayout layout = place_tensors(d);
+    res.program = lower_graph(g);
+    DevGraph &d = res.program;
+    s.lowered_ops = device_op_counts(d);
+    s.passes["activations fused"] = fuse_activations(d);
+    s.passes["concat copies removed"] = concat_in_place(d);
+    s.device_ops = device_op_counts(d);
+    check_program(d);
+    ArenaLayout layout = place_tensors(d);
 
-  for (const auto& op : d.ops) s.flops += op.flops;
-  s.parameters = layout.weight_elements;
-  res.bytes = serialize_model(d, layout, s.flops, "mtia-compile " + compiler_version());
+    for (const auto &op : d.ops) s.flops += op.flops;
+    s.parameters = layout.weight_elements;
+    res.bytes = serialize_model(d, layout, s.flops, "mtia-compile " + compiler_version());
 
-  s.model = g.name;
-  s.opset = opset;
-  for (int t : d.inputs) s.inputs.push_back({d.tensors[t].name, d.tensors[t].shape});
-  for (size_t k = 0; k < d.outputs.size(); ++k) s.outputs.push_back({g.outputs[k], d.tensors[d.outputs[k]].shape});
-  s.weights_bytes = layout.weights_bytes;
-  s.activations_peak = layout.activations_peak;
-  s.activations_total = layout.activations_total;
-  s.arena_size = layout.arena_size;
-  s.file_bytes = res.bytes.size();
-  std::set<int> used;
-  for (const auto& op : d.ops) {
-    used.insert(op.in.begin(), op.in.end());
-    used.insert(op.out);
-  }
-  used.insert(d.inputs.begin(), d.inputs.end());
-  used.insert(d.outputs.begin(), d.outputs.end());
-  s.tensors = used.size();
-  return res;
+    s.model = g.name;
+    s.opset = opset;
+    for (int t : d.inputs) s.inputs.push_back({d.tensors[t].name, d.tensors[t].shape});
+    for (size_t k = 0; k < d.outputs.size(); ++k) s.outputs.push_back({g.outputs[k], d.tensors[d.outputs[k]].shape});
+    s.weights_bytes = layout.weights_bytes;
+    s.activations_peak = layout.activations_peak;
+    s.activations_total = layout.activations_total;
+    s.arena_size = layout.arena_size;
+    s.file_bytes = res.bytes.size();
+    std::set<int> used;
+    for (const auto &op : d.ops) {
+        used.insert(op.in.begin(), op.in.end());
+        used.insert(op.out);
+    }
+    used.insert(d.inputs.begin(), d.inputs.end());
+    used.insert(d.outputs.begin(), d.outputs.end());
+    s.tensors = used.size();
+    return res;
 }
 
-CompileResult compile_file(const std::string& onnx_path, const CompileOptions& opts) {
-  const size_t slash = onnx_path.find_last_of('/');
-  const std::string dir = slash == std::string::npos ? "." : onnx_path.substr(0, slash);
-  onnx::ModelProto m = load_onnx_file(onnx_path);
-  // Exporters' graph names ("torch_jit", "main_graph") say little: name the
-  // model after its file.
-  std::string stem = slash == std::string::npos ? onnx_path : onnx_path.substr(slash + 1);
-  if (stem.size() > 5 && stem.compare(stem.size() - 5, 5, ".onnx") == 0) stem.resize(stem.size() - 5);
-  m.mutable_graph()->set_name(stem);
-  return compile_model(std::move(m), dir, opts);
+CompileResult compile_file(const std::string &onnx_path, const CompileOptions &opts)
+{
+    const size_t slash = onnx_path.find_last_of('/');
+    const std::string dir = slash == std::string::npos ? "." : onnx_path.substr(0, slash);
+    onnx::ModelProto m = load_onnx_file(onnx_path);
+    // Exporters' graph names ("torch_jit", "main_graph") say little: name the
+    // model after its file.
+    std::string stem = slash == std::string::npos ? onnx_path : onnx_path.substr(slash + 1);
+    if (stem.size() > 5 && stem.compare(stem.size() - 5, 5, ".onnx") == 0) stem.resize(stem.size() - 5);
+    m.mutable_graph()->set_name(stem);
+    return compile_model(std::move(m), dir, opts);
 }
 
 }  // namespace mtia::compiler

@@ -18,19 +18,19 @@
 namespace mtia::compiler {
 
 struct CompileOptions {
-  std::map<std::string, Shape> input_shapes;  // --input-shape name=dims
+    std::map<std::string, Shape> input_shapes;  // --input-shape name=dims
 };
 
 struct CompileResult {
-  std::string bytes;   // the .mtia file
-  Summary summary;
-  DevGraph program;    // placed program (for tests and reports)
+    std::string bytes;  // the .mtia file
+    Summary summary;
+    DevGraph program;  // placed program (for tests and reports)
 };
 
 std::string compiler_version();  // "0.1.0"
 
 // base_dir resolves external tensor data. Throws CompileError.
-CompileResult compile_model(onnx::ModelProto model, const std::string& base_dir, const CompileOptions& opts);
-CompileResult compile_file(const std::string& onnx_path, const CompileOptions& opts);
+CompileResult compile_model(onnx::ModelProto model, const std::string &base_dir, const CompileOptions &opts);
+CompileResult compile_file(const std::string &onnx_path, const CompileOptions &opts);
 
 }  // namespace mtia::compiler

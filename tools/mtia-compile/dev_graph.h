@@ -17,44 +17,44 @@ namespace mtia::compiler {
 enum class TensorKind : uint8_t { Activation = 0, Weight = 1, Input = 2, Output = 3 };  // = mtia.model.TensorKind
 
 struct DevTensor {
-  std::string name;
-  Shape shape;                       // 1..MTIA_MAX_DIMS dims, each >= 1
-  TensorKind kind = TensorKind::Activation;
-  int base = -1;                     // view: storage of tensor `base` ...
-  uint64_t base_offset = 0;          // ... starting this many bytes in
-  ConstPtr data;                     // weight roots: the values (float)
-  uint64_t offset = 0;               // arena byte offset (set by the planner)
+    std::string name;
+    Shape shape;  // 1..MTIA_MAX_DIMS dims, each >= 1
+    TensorKind kind = TensorKind::Activation;
+    int base = -1;             // view: storage of tensor `base` ...
+    uint64_t base_offset = 0;  // ... starting this many bytes in
+    ConstPtr data;             // weight roots: the values (float)
+    uint64_t offset = 0;       // arena byte offset (set by the planner)
 
-  uint64_t bytes() const;
-  bool is_view() const { return base >= 0; }
+    uint64_t bytes() const;
+    bool is_view() const { return base >= 0; }
 };
 
 struct DevOp {
-  uint16_t kind = 0;                 // MTIA_OP_*
-  std::string name;                  // the ONNX node it came from
-  std::vector<int> in;               // tensor ids, 1..MTIA_OP_MAX_IN
-  int out = -1;
-  uint8_t act = MTIA_ACT_NONE;
-  float act_min = 0.0f, act_max = 0.0f;
-  std::vector<uint32_t> attrs;       // MTIA_<OP>_* indices
-  uint64_t flops = 0;                // 2 * MACs (Conv, Gemm) or element ops
+    uint16_t kind = 0;    // MTIA_OP_*
+    std::string name;     // the ONNX node it came from
+    std::vector<int> in;  // tensor ids, 1..MTIA_OP_MAX_IN
+    int out = -1;
+    uint8_t act = MTIA_ACT_NONE;
+    float act_min = 0.0f, act_max = 0.0f;
+    std::vector<uint32_t> attrs;  // MTIA_<OP>_* indices
+    uint64_t flops = 0;           // 2 * MACs (Conv, Gemm) or element ops
 };
 
 struct DevGraph {
-  std::string name;
-  std::vector<DevTensor> tensors;
-  std::vector<DevOp> ops;
-  std::vector<int> inputs, outputs;  // ONNX order
+    std::string name;
+    std::vector<DevTensor> tensors;
+    std::vector<DevOp> ops;
+    std::vector<int> inputs, outputs;  // ONNX order
 
-  // The tensor owning t's storage and t's byte offset inside it.
-  int root(int t) const;
-  uint64_t offset_in_root(int t) const;
-  int add_tensor(DevTensor t);
-  int add_view(int base, const Shape& shape, uint64_t byte_offset, const std::string& name);
+    // The tensor owning t's storage and t's byte offset inside it.
+    int root(int t) const;
+    uint64_t offset_in_root(int t) const;
+    int add_tensor(DevTensor t);
+    int add_view(int base, const Shape &shape, uint64_t byte_offset, const std::string &name);
 };
 
-const char* op_kind_name(uint16_t kind);  // "Conv", "Gemm", ...
-const char* act_name(uint8_t act);        // "", "Relu", ...
+const char *op_kind_name(uint16_t kind);  // "Conv", "Gemm", ...
+const char *act_name(uint8_t act);        // "", "Relu", ...
 uint32_t f32_bits(float v);
 
 }  // namespace mtia::compiler

@@ -12,8 +12,8 @@
 namespace mtia::compiler {
 
 // Empty string if op is valid, else why not.
-std::string check_op(const DevGraph& d, const DevOp& op);
+std::string check_op(const DevGraph &d, const DevOp &op);
 // Throws CompileError (kInternal) for the first invalid op.
-void check_program(const DevGraph& d);
+void check_program(const DevGraph &d);
 
 }  // namespace mtia::compiler

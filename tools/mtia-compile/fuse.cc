@@ -5,86 +5,91 @@
 
 namespace mtia::compiler {
 
-int fuse_activations(DevGraph& d) {
-  const int nt = static_cast<int>(d.tensors.size());
-  // Per root tensor: ops writing it, ops reading it, and whether a graph
-  // output or input lives in it.
-  std::vector<std::vector<int>> writers(nt), readers(nt);
-  std::vector<bool> pinned(nt, false);
-  for (int t = 0; t < nt; ++t)
-    if (d.tensors[t].kind == TensorKind::Output || d.tensors[t].kind == TensorKind::Input) pinned[d.root(t)] = true;
-  for (int o = 0; o < static_cast<int>(d.ops.size()); ++o) {
-    writers[d.root(d.ops[o].out)].push_back(o);
-    for (int t : d.ops[o].in) readers[d.root(t)].push_back(o);
-  }
-  std::vector<bool> dead(d.ops.size(), false);
-  int fused = 0;
-  for (int a = 0; a < static_cast<int>(d.ops.size()); ++a) {
-    DevOp& act = d.ops[a];
-    if (act.kind != MTIA_OP_ACT || act.act == MTIA_ACT_NONE) continue;
-    const int x = act.in[0], r = d.root(x);
-    if (d.offset_in_root(x) != 0 || d.tensors[x].bytes() != d.tensors[r].bytes()) continue;
-    if (pinned[r] || writers[r].size() != 1 || readers[r].size() != 1) continue;
-    DevOp& p = d.ops[writers[r][0]];
-    if (p.out != r || p.act != MTIA_ACT_NONE || dead[writers[r][0]]) continue;
-    if (p.kind != MTIA_OP_CONV && p.kind != MTIA_OP_GEMM && p.kind != MTIA_OP_BINARY) continue;
-    p.act = act.act;
-    p.act_min = act.act_min;
-    p.act_max = act.act_max;
-    p.flops += act.flops;
-    // The activation's output now names the producer's storage.
-    DevTensor& o = d.tensors[act.out];
-    o.base = r;
-    o.base_offset = 0;
-    if (o.kind == TensorKind::Output) pinned[r] = true;
-    dead[a] = true;
-    ++fused;
-  }
-  std::vector<DevOp> kept;
-  for (size_t k = 0; k < d.ops.size(); ++k)
-    if (!dead[k]) kept.push_back(std::move(d.ops[k]));
-  d.ops = std::move(kept);
-  return fused;
+int fuse_activations(DevGraph &d)
+{
+    const int nt = static_cast<int>(d.tensors.size());
+    // Per root tensor: ops writing it, ops reading it, and whether a graph
+    // output or input lives in it.
+    std::vector<std::vector<int>> writers(nt), readers(nt);
+    std::vector<bool> pinned(nt, false);
+    for (int t = 0; t < nt; ++t)
+        if (d.tensors[t].kind == TensorKind::Output || d.tensors[t].kind == TensorKind::Input) pinned[d.root(t)] = true;
+    for (int o = 0; o < static_cast<int>(d.ops.size()); ++o) {
+        writers[d.root(d.ops[o].out)].push_back(o);
+        for (int t : d.ops[o].in) readers[d.root(t)].push_back(o);
+    }
+    std::vector<bool> dead(d.ops.size(), false);
+    int fused = 0;
+    for (int a = 0; a < static_cast<int>(d.ops.size()); ++a) {
+        DevOp &act = d.ops[a];
+        if (act.kind != MTIA_OP_ACT || act.act == MTIA_ACT_NONE) continue;
+        const int x = act.in[0], r = d.root(x);
+        if (d.offset_in_root(x) != 0 || d.tensors[x].bytes() != d.tensors[r].bytes()) continue;
+        if (pinned[r] || writers[r].size() != 1 || readers[r].size() != 1) continue;
+        DevOp &p = d.ops[writers[r][0]];
+        if (p.out != r || p.act != MTIA_ACT_NONE || dead[writers[r][0]]) continue;
+        if (p.kind != MTIA_OP_CONV && p.kind != MTIA_OP_GEMM && p.kind != MTIA_OP_BINARY) continue;
+        p.act = act.act;
+        p.act_min = act.act_min;
+        p.act_max = act.act_max;
+        p.flops += act.flops;
+        // The activation's output now names the producer's storage.
+        DevTensor &o = d.tensors[act.out];
+        o.base = r;
+        o.base_offset = 0;
+        if (o.kind == TensorKind::Output) pinned[r] = true;
+        dead[a] = true;
+        ++fused;
+    }
+    std::vector<DevOp> kept;
+    for (size_t k = 0; k < d.ops.size(); ++k)
+        if (!dead[k]) kept.push_back(std::move(d.ops[k]));
+    d.ops = std::move(kept);
+    return fused;
 }
 
-int concat_in_place(DevGraph& d) {
-  const int nt = static_cast<int>(d.tensors.size());
-  std::vector<std::vector<int>> writers(nt), copies(nt);
-  std::vector<bool> pinned(nt, false);
-  for (int t = 0; t < nt; ++t)
-    if (d.tensors[t].kind != TensorKind::Activation) pinned[d.root(t)] = true;
-  for (int o = 0; o < static_cast<int>(d.ops.size()); ++o) {
-    writers[d.root(d.ops[o].out)].push_back(o);
-    if (d.ops[o].kind == MTIA_OP_COPY_INTO) copies[d.root(d.ops[o].in[0])].push_back(o);
-  }
-  std::vector<bool> dead(d.ops.size(), false);
-  int moved = 0;
-  for (int c = 0; c < static_cast<int>(d.ops.size()); ++c) {
-    const DevOp& cp = d.ops[c];
-    if (cp.kind != MTIA_OP_COPY_INTO) continue;
-    const int x = cp.in[0], r = d.root(x), y = cp.out;
-    if (d.offset_in_root(x) != 0 || d.tensors[x].bytes() != d.tensors[r].bytes()) continue;
-    if (pinned[r] || writers[r].size() != 1 || copies[r].size() != 1 || d.root(y) == r) continue;
-    const DevOp& p = d.ops[writers[r][0]];
-    if (p.out != r || p.kind == MTIA_OP_COPY_INTO || writers[r][0] > c) continue;
-    const Shape& ys = d.tensors[y].shape;
-    const uint32_t axis = cp.attrs[MTIA_COPY_INTO_AXIS];
-    uint64_t outer = 1, inner = 4;
-    for (uint32_t k = 0; k < ys.size(); ++k)
-      if (k < axis) outer *= ys[k]; else if (k > axis) inner *= ys[k];
-    const uint64_t off = d.offset_in_root(y) + cp.attrs[MTIA_COPY_INTO_START] * inner;
-    if (outer != 1 || off % 64) continue;
-    // r's storage becomes its region of y's root.
-    d.tensors[r].base = d.root(y);
-    d.tensors[r].base_offset = off;
-    dead[c] = true;
-    ++moved;
-  }
-  std::vector<DevOp> kept;
-  for (size_t k = 0; k < d.ops.size(); ++k)
-    if (!dead[k]) kept.push_back(std::move(d.ops[k]));
-  d.ops = std::move(kept);
-  return moved;
+int concat_in_place(DevGraph &d)
+{
+    const int nt = static_cast<int>(d.tensors.size());
+    std::vector<std::vector<int>> writers(nt), copies(nt);
+    std::vector<bool> pinned(nt, false);
+    for (int t = 0; t < nt; ++t)
+        if (d.tensors[t].kind != TensorKind::Activation) pinned[d.root(t)] = true;
+    for (int o = 0; o < static_cast<int>(d.ops.size()); ++o) {
+        writers[d.root(d.ops[o].out)].push_back(o);
+        if (d.ops[o].kind == MTIA_OP_COPY_INTO) copies[d.root(d.ops[o].in[0])].push_back(o);
+    }
+    std::vector<bool> dead(d.ops.size(), false);
+    int moved = 0;
+    for (int c = 0; c < static_cast<int>(d.ops.size()); ++c) {
+        const DevOp &cp = d.ops[c];
+        if (cp.kind != MTIA_OP_COPY_INTO) continue;
+        const int x = cp.in[0], r = d.root(x), y = cp.out;
+        if (d.offset_in_root(x) != 0 || d.tensors[x].bytes() != d.tensors[r].bytes()) continue;
+        if (pinned[r] || writers[r].size() != 1 || copies[r].size() != 1 || d.root(y) == r) continue;
+        const DevOp &p = d.ops[writers[r][0]];
+        if (p.out != r || p.kind == MTIA_OP_COPY_INTO || writers[r][0] > c) continue;
+        const Shape &ys = d.tensors[y].shape;
+        const uint32_t axis = cp.attrs[MTIA_COPY_INTO_AXIS];
+        uint64_t outer = 1, inner = 4;
+        for (uint32_t k = 0; k < ys.size(); ++k)
+            if (k < axis)
+                outer *= ys[k];
+            else if (k > axis)
+                inner *= ys[k];
+        const uint64_t off = d.offset_in_root(y) + cp.attrs[MTIA_COPY_INTO_START] * inner;
+        if (outer != 1 || off % 64) continue;
+        // r's storage becomes its region of y's root.
+        d.tensors[r].base = d.root(y);
+        d.tensors[r].base_offset = off;
+        dead[c] = true;
+        ++moved;
+    }
+    std::vector<DevOp> kept;
+    for (size_t k = 0; k < d.ops.size(); ++k)
+        if (!dead[k]) kept.push_back(std::move(d.ops[k]));
+    d.ops = std::move(kept);
+    return moved;
 }
 
 }  // namespace mtia::compiler

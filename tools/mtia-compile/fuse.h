@@ -8,13 +8,13 @@
 
 namespace mtia::compiler {
 
-int fuse_activations(DevGraph& d);  // returns the number of fused ACT ops
+int fuse_activations(DevGraph &d);  // returns the number of fused ACT ops
 
 // Concat in place: when a COPY_INTO's source is written by one op, read by
 // no other COPY_INTO, and its destination region is one contiguous
 // 64-byte aligned block (all dims before the axis are 1, e.g. channels at
 // batch 1), the producer writes straight into the concatenation and the
 // copy is dropped. Returns the number of copies removed.
-int concat_in_place(DevGraph& d);
+int concat_in_place(DevGraph &d);
 
 }  // namespace mtia::compiler

@@ -14,9 +14,9 @@ namespace mtia::compiler {
 
 // ONNX op types the compiler accepts: lowered, decomposed by a pass, or
 // folded when their inputs are constant (Shape, Cast, ...).
-bool is_supported_op(const std::string& op_type);
-const std::set<std::string>& lowered_op_types();
+bool is_supported_op(const std::string &op_type);
+const std::set<std::string> &lowered_op_types();
 
-DevGraph lower_graph(const Graph& g);
+DevGraph lower_graph(const Graph &g);
 
 }  // namespace mtia::compiler

@@ -11,77 +11,87 @@ namespace mtia::compiler {
 namespace {
 
 // s with leading 1s to rank r.
-Shape with_rank(Shape s, size_t r) {
-  while (s.size() < r) s.insert(s.begin(), 1);
-  return s;
+Shape with_rank(Shape s, size_t r)
+{
+    while (s.size() < r) s.insert(s.begin(), 1);
+    return s;
 }
 
-float clip_bound(const Graph& g, const onnx::NodeProto& n, int input, const char* attr, float dflt) {
-  if (g.opset < 11) return attr_f(n, attr, dflt);
-  const std::string v = input_name(n, input);
-  if (v.empty()) return dflt;
-  if (!g.is_const(v) || g.cst(v).size() != 1)
-    unsupported(node_label(n) + ": Clip bounds must be constant scalars");
-  return static_cast<float>(g.cst(v).at(0));
+float clip_bound(const Graph &g, const onnx::NodeProto &n, int input, const char *attr, float dflt)
+{
+    if (g.opset < 11) return attr_f(n, attr, dflt);
+    const std::string v = input_name(n, input);
+    if (v.empty()) return dflt;
+    if (!g.is_const(v) || g.cst(v).size() != 1) unsupported(node_label(n) + ": Clip bounds must be constant scalars");
+    return static_cast<float>(g.cst(v).at(0));
 }
 
 }  // namespace
 
-void Lowerer::binary() {
-  const std::string& op = n_->op_type();
-  const Shape os = dev_shape(shape(n_->output(0)), "output");
-  std::vector<int> in;
-  for (int k = 0; k < 2; ++k) {
-    Shape s = with_rank(shape(n_->input(k)), os.size());
-    if (s.size() != os.size()) bad_input(label() + ": input " + shape_str(s) + " has a higher rank than the output");
-    in.push_back(operand(n_->input(k), s));
-  }
-  const uint32_t kind = op == "Add" ? MTIA_BINARY_ADD : op == "Sub" ? MTIA_BINARY_SUB
-                      : op == "Mul" ? MTIA_BINARY_MUL : MTIA_BINARY_DIV;
-  int out = new_activation(n_->output(0), os);
-  emit(MTIA_OP_BINARY, in, out, {kind}, numel(os, "binary"));
-  bind(n_->output(0), out);
+void Lowerer::binary()
+{
+    const std::string &op = n_->op_type();
+    const Shape os = dev_shape(shape(n_->output(0)), "output");
+    std::vector<int> in;
+    for (int k = 0; k < 2; ++k) {
+        Shape s = with_rank(shape(n_->input(k)), os.size());
+        if (s.size() != os.size())
+            bad_input(label() + ": input " + shape_str(s) + " has a higher rank than the output");
+        in.push_back(operand(n_->input(k), s));
+    }
+    const uint32_t kind = op == "Add"   ? MTIA_BINARY_ADD
+                          : op == "Sub" ? MTIA_BINARY_SUB
+                          : op == "Mul" ? MTIA_BINARY_MUL
+                                        : MTIA_BINARY_DIV;
+    int out = new_activation(n_->output(0), os);
+    emit(MTIA_OP_BINARY, in, out, {kind}, numel(os, "binary"));
+    bind(n_->output(0), out);
 }
 
-void Lowerer::activation() {
-  const std::string& op = n_->op_type();
-  uint8_t act = op == "Relu" ? MTIA_ACT_RELU : op == "Sigmoid" ? MTIA_ACT_SIGMOID : op == "Tanh" ? MTIA_ACT_TANH : MTIA_ACT_CLIP;
-  const float inf = std::numeric_limits<float>::infinity();
-  float lo = 0.0f, hi = 0.0f;
-  if (act == MTIA_ACT_CLIP) {
-    lo = clip_bound(g_, *n_, 1, "min", -inf);
-    hi = clip_bound(g_, *n_, 2, "max", inf);
-    if (!(lo <= hi)) bad_input(label() + ": Clip min > max");
-    if (lo == 0.0f && hi == inf) act = MTIA_ACT_RELU, lo = hi = 0.0f;
-  }
-  int x = tensor(n_->input(0));
-  int out = new_activation(n_->output(0), d_.tensors[x].shape);
-  int id = emit(MTIA_OP_ACT, {x}, out, {}, numel(d_.tensors[x].shape, "act"));
-  d_.ops[id].act = act;
-  d_.ops[id].act_min = lo;
-  d_.ops[id].act_max = hi;
-  bind(n_->output(0), out);
+void Lowerer::activation()
+{
+    const std::string &op = n_->op_type();
+    uint8_t act = op == "Relu"      ? MTIA_ACT_RELU
+                  : op == "Sigmoid" ? MTIA_ACT_SIGMOID
+                  : op == "Tanh"    ? MTIA_ACT_TANH
+                                    : MTIA_ACT_CLIP;
+    const float inf = std::numeric_limits<float>::infinity();
+    float lo = 0.0f, hi = 0.0f;
+    if (act == MTIA_ACT_CLIP) {
+        lo = clip_bound(g_, *n_, 1, "min", -inf);
+        hi = clip_bound(g_, *n_, 2, "max", inf);
+        if (!(lo <= hi)) bad_input(label() + ": Clip min > max");
+        if (lo == 0.0f && hi == inf) act = MTIA_ACT_RELU, lo = hi = 0.0f;
+    }
+    int x = tensor(n_->input(0));
+    int out = new_activation(n_->output(0), d_.tensors[x].shape);
+    int id = emit(MTIA_OP_ACT, {x}, out, {}, numel(d_.tensors[x].shape, "act"));
+    d_.ops[id].act = act;
+    d_.ops[id].act_min = lo;
+    d_.ops[id].act_max = hi;
+    bind(n_->output(0), out);
 }
 
 // Softmax: opset >= 13 along one axis (default -1); before 13 over the
 // input flattened to 2-D at axis (default 1), i.e. axis 1 of that view.
-void Lowerer::softmax() {
-  const Shape xs = dev_shape(shape(n_->input(0)), "input");
-  const int64_t r = static_cast<int64_t>(shape(n_->input(0)).size());
-  int x = tensor(n_->input(0));
-  int64_t axis;
-  if (g_.opset >= 13) {
-    axis = norm_axis(attr_i(*n_, "axis", -1), std::max<int64_t>(r, 1), label());
-  } else {
-    const int64_t a = norm_axis(attr_i(*n_, "axis", 1), std::max<int64_t>(r, 1), label());
-    int64_t outer = 1, inner = 1;
-    for (int64_t k = 0; k < r; ++k) (k < a ? outer : inner) *= xs[k];
-    x = as_shape(x, {outer, inner});
-    axis = 1;
-  }
-  int out = new_activation(n_->output(0), d_.tensors[x].shape);
-  emit(MTIA_OP_SOFTMAX, {x}, out, {static_cast<uint32_t>(axis)}, 3ull * numel(d_.tensors[x].shape, "softmax"));
-  bind(n_->output(0), out);
+void Lowerer::softmax()
+{
+    const Shape xs = dev_shape(shape(n_->input(0)), "input");
+    const int64_t r = static_cast<int64_t>(shape(n_->input(0)).size());
+    int x = tensor(n_->input(0));
+    int64_t axis;
+    if (g_.opset >= 13) {
+        axis = norm_axis(attr_i(*n_, "axis", -1), std::max<int64_t>(r, 1), label());
+    } else {
+        const int64_t a = norm_axis(attr_i(*n_, "axis", 1), std::max<int64_t>(r, 1), label());
+        int64_t outer = 1, inner = 1;
+        for (int64_t k = 0; k < r; ++k) (k < a ? outer : inner) *= xs[k];
+        x = as_shape(x, {outer, inner});
+        axis = 1;
+    }
+    int out = new_activation(n_->output(0), d_.tensors[x].shape);
+    emit(MTIA_OP_SOFTMAX, {x}, out, {static_cast<uint32_t>(axis)}, 3ull * numel(d_.tensors[x].shape, "softmax"));
+    bind(n_->output(0), out);
 }
 
 }  // namespace mtia::compiler

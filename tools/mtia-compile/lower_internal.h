@@ -12,60 +12,60 @@ namespace mtia::compiler {
 
 // One spatial dim of a convolution or pooling window.
 struct Window {
-  int64_t out = 0;
-  int64_t pad_begin = 0, pad_end = 0;  // device pads (ceil_mode folded into pad_end)
-  int64_t ceil_extra = 0;              // of pad_end, what ceil_mode added
+    int64_t out = 0;
+    int64_t pad_begin = 0, pad_end = 0;  // device pads (ceil_mode folded into pad_end)
+    int64_t ceil_extra = 0;              // of pad_end, what ceil_mode added
 };
 
 // Output size and device pads for input size `in`, kernel k, stride s,
 // dilation d, explicit pads, auto_pad mode; throws naming `label`.
-Window window(const std::string& label, const std::string& auto_pad, int64_t in, int64_t k, int64_t s,
-              int64_t d, int64_t pad_begin, int64_t pad_end, bool ceil_mode);
+Window window(const std::string &label, const std::string &auto_pad, int64_t in, int64_t k, int64_t s, int64_t d,
+              int64_t pad_begin, int64_t pad_end, bool ceil_mode);
 
 class Lowerer {
- public:
-  Lowerer(const Graph& g, DevGraph& d) : g_(g), d_(d) {}
-  void run();
+public:
+    Lowerer(const Graph &g, DevGraph &d) : g_(g), d_(d) {}
+    void run();
 
- private:
-  // lower.cc: tensors and bookkeeping
-  Shape dev_shape(const Shape& s, const std::string& what) const;
-  int tensor(const std::string& value);                  // activation or weight for an ONNX value
-  int as_shape(int t, const Shape& shape);               // t, or a view of t with that shape
-  int operand(const std::string& value, const Shape& shape) { return as_shape(tensor(value), shape); }
-  int new_activation(const std::string& name, const Shape& shape);
-  void bind(const std::string& value, int t);            // the ONNX value is tensor t (viewed to its shape)
-  int emit(uint16_t kind, std::vector<int> in, int out, std::vector<uint32_t> attrs, uint64_t flops);
-  const Shape& shape(const std::string& value) const { return g_.shape(value, *n_); }
-  std::string label() const;
-  bool flag_attr(const std::string& name) const;  // a 0/1 attribute (default 0)
-  [[noreturn]] void unsupported_here(const std::string& why) const;
-  void lower_node();
-  void bind_outputs();
+private:
+    // lower.cc: tensors and bookkeeping
+    Shape dev_shape(const Shape &s, const std::string &what) const;
+    int tensor(const std::string &value);     // activation or weight for an ONNX value
+    int as_shape(int t, const Shape &shape);  // t, or a view of t with that shape
+    int operand(const std::string &value, const Shape &shape) { return as_shape(tensor(value), shape); }
+    int new_activation(const std::string &name, const Shape &shape);
+    void bind(const std::string &value, int t);  // the ONNX value is tensor t (viewed to its shape)
+    int emit(uint16_t kind, std::vector<int> in, int out, std::vector<uint32_t> attrs, uint64_t flops);
+    const Shape &shape(const std::string &value) const { return g_.shape(value, *n_); }
+    std::string label() const;
+    bool flag_attr(const std::string &name) const;  // a 0/1 attribute (default 0)
+    [[noreturn]] void unsupported_here(const std::string &why) const;
+    void lower_node();
+    void bind_outputs();
 
-  // lower_compute.cc
-  void conv();
-  void pool();
-  void reduce();
-  void gemm();
-  void matmul();
-  // lower_elementwise.cc
-  void binary();
-  void activation();
-  void softmax();
-  // lower_layout.cc
-  void view();
-  void transpose();
-  void concat();
-  void split();
-  void slice();
-  void gather();
-  int slice_or_view(int t, int64_t axis, int64_t start, int64_t size, const std::string& name);
+    // lower_compute.cc
+    void conv();
+    void pool();
+    void reduce();
+    void gemm();
+    void matmul();
+    // lower_elementwise.cc
+    void binary();
+    void activation();
+    void softmax();
+    // lower_layout.cc
+    void view();
+    void transpose();
+    void concat();
+    void split();
+    void slice();
+    void gather();
+    int slice_or_view(int t, int64_t axis, int64_t start, int64_t size, const std::string &name);
 
-  const Graph& g_;
-  DevGraph& d_;
-  std::map<std::string, int> map_;   // ONNX value -> tensor
-  const onnx::NodeProto* n_ = nullptr;
+    const Graph &g_;
+    DevGraph &d_;
+    std::map<std::string, int> map_;  // ONNX value -> tensor
+    const onnx::NodeProto *n_ = nullptr;
 };
 
 }  // namespace mtia::compiler

@@ -13,144 +13,153 @@ namespace mtia::compiler {
 
 void Lowerer::view() { bind(n_->output(0), tensor(n_->input(0))); }
 
-void Lowerer::transpose() {
-  const Shape xs = dev_shape(shape(n_->input(0)), "input");
-  const int64_t r = static_cast<int64_t>(shape(n_->input(0)).size());
-  std::vector<int64_t> perm = attr_ints(*n_, "perm");
-  if (perm.empty())
-    for (int64_t k = r; k-- > 0;) perm.push_back(k);
-  std::vector<int64_t> sorted = perm;
-  std::sort(sorted.begin(), sorted.end());
-  for (int64_t k = 0; k < static_cast<int64_t>(sorted.size()); ++k)
-    if (sorted[k] != k || static_cast<int64_t>(perm.size()) != r) bad_input(label() + ": perm is not a permutation of the dims");
-  int x = tensor(n_->input(0));
-  if (r <= 1) return bind(n_->output(0), x);
-  // Moving only size-1 dims keeps the memory order: a view.
-  int64_t last = -1;
-  bool order_kept = true;
-  for (int64_t p : perm)
-    if (xs[p] != 1) {
-      order_kept &= p > last;
-      last = p;
+void Lowerer::transpose()
+{
+    const Shape xs = dev_shape(shape(n_->input(0)), "input");
+    const int64_t r = static_cast<int64_t>(shape(n_->input(0)).size());
+    std::vector<int64_t> perm = attr_ints(*n_, "perm");
+    if (perm.empty())
+        for (int64_t k = r; k-- > 0;) perm.push_back(k);
+    std::vector<int64_t> sorted = perm;
+    std::sort(sorted.begin(), sorted.end());
+    for (int64_t k = 0; k < static_cast<int64_t>(sorted.size()); ++k)
+        if (sorted[k] != k || static_cast<int64_t>(perm.size()) != r)
+            bad_input(label() + ": perm is not a permutation of the dims");
+    int x = tensor(n_->input(0));
+    if (r <= 1) return bind(n_->output(0), x);
+    // Moving only size-1 dims keeps the memory order: a view.
+    int64_t last = -1;
+    bool order_kept = true;
+    for (int64_t p : perm)
+        if (xs[p] != 1) {
+            order_kept &= p > last;
+            last = p;
+        }
+    if (order_kept) return bind(n_->output(0), x);
+    Shape os(r);
+    std::vector<uint32_t> attrs;
+    for (int64_t k = 0; k < r; ++k) {
+        os[k] = xs[perm[k]];
+        attrs.push_back(static_cast<uint32_t>(perm[k]));
     }
-  if (order_kept) return bind(n_->output(0), x);
-  Shape os(r);
-  std::vector<uint32_t> attrs;
-  for (int64_t k = 0; k < r; ++k) {
-    os[k] = xs[perm[k]];
-    attrs.push_back(static_cast<uint32_t>(perm[k]));
-  }
-  int out = new_activation(n_->output(0), os);
-  emit(MTIA_OP_TRANSPOSE, {x}, out, attrs, 0);
-  bind(n_->output(0), out);
+    int out = new_activation(n_->output(0), os);
+    emit(MTIA_OP_TRANSPOSE, {x}, out, attrs, 0);
+    bind(n_->output(0), out);
 }
 
-void Lowerer::concat() {
-  const Shape os = dev_shape(shape(n_->output(0)), "output");
-  const int64_t r = static_cast<int64_t>(shape(n_->output(0)).size());
-  if (r == 0) bad_input(label() + ": cannot concatenate scalars");
-  const int64_t axis = norm_axis(attr_i(*n_, "axis", 0), r, label());
-  int out = new_activation(n_->output(0), os);
-  int64_t start = 0;
-  for (const auto& v : n_->input()) {
-    const Shape& s = shape(v);
-    if (static_cast<int64_t>(s.size()) != r) bad_input(label() + ": inputs differ in rank");
-    if (s[axis] == 0) continue;
-    emit(MTIA_OP_COPY_INTO, {tensor(v)}, out, {static_cast<uint32_t>(axis), static_cast<uint32_t>(start)}, 0);
-    start += s[axis];
-  }
-  if (start != os[axis]) internal_error(label() + ": inputs do not fill the output");
-  bind(n_->output(0), out);
+void Lowerer::concat()
+{
+    const Shape os = dev_shape(shape(n_->output(0)), "output");
+    const int64_t r = static_cast<int64_t>(shape(n_->output(0)).size());
+    if (r == 0) bad_input(label() + ": cannot concatenate scalars");
+    const int64_t axis = norm_axis(attr_i(*n_, "axis", 0), r, label());
+    int out = new_activation(n_->output(0), os);
+    int64_t start = 0;
+    for (const auto &v : n_->input()) {
+        const Shape &s = shape(v);
+        if (static_cast<int64_t>(s.size()) != r) bad_input(label() + ": inputs differ in rank");
+        if (s[axis] == 0) continue;
+        emit(MTIA_OP_COPY_INTO, {tensor(v)}, out, {static_cast<uint32_t>(axis), static_cast<uint32_t>(start)}, 0);
+        start += s[axis];
+    }
+    if (start != os[axis]) internal_error(label() + ": inputs do not fill the output");
+    bind(n_->output(0), out);
 }
 
-int Lowerer::slice_or_view(int t, int64_t axis, int64_t start, int64_t size, const std::string& name) {
-  const Shape& s = d_.tensors[t].shape;
-  if (start == 0 && size == s[axis]) return t;
-  Shape os = s;
-  os[axis] = size;
-  int64_t outer = 1, inner = 1;
-  for (int64_t k = 0; k < static_cast<int64_t>(s.size()); ++k)
-    if (k < axis) outer *= s[k]; else if (k > axis) inner *= s[k];
-  const uint64_t off = static_cast<uint64_t>(start * inner) * 4;
-  if (outer == 1 && (d_.offset_in_root(t) + off) % MTIA_MODEL_TENSOR_ALIGN == 0)
-    return d_.add_view(t, os, off, name);
-  int out = new_activation(name, os);
-  emit(MTIA_OP_SLICE, {t}, out, {static_cast<uint32_t>(axis), static_cast<uint32_t>(start)}, 0);
-  return out;
+int Lowerer::slice_or_view(int t, int64_t axis, int64_t start, int64_t size, const std::string &name)
+{
+    const Shape &s = d_.tensors[t].shape;
+    if (start == 0 && size == s[axis]) return t;
+    Shape os = s;
+    os[axis] = size;
+    int64_t outer = 1, inner = 1;
+    for (int64_t k = 0; k < static_cast<int64_t>(s.size()); ++k)
+        if (k < axis)
+            outer *= s[k];
+        else if (k > axis)
+            inner *= s[k];
+    const uint64_t off = static_cast<uint64_t>(start * inner) * 4;
+    if (outer == 1 && (d_.offset_in_root(t) + off) % MTIA_MODEL_TENSOR_ALIGN == 0) return d_.add_view(t, os, off, name);
+    int out = new_activation(name, os);
+    emit(MTIA_OP_SLICE, {t}, out, {static_cast<uint32_t>(axis), static_cast<uint32_t>(start)}, 0);
+    return out;
 }
 
-void Lowerer::split() {
-  const Shape xs = dev_shape(shape(n_->input(0)), "input");
-  const int64_t r = static_cast<int64_t>(shape(n_->input(0)).size());
-  if (r == 0) bad_input(label() + ": input is a scalar");
-  const int64_t axis = norm_axis(attr_i(*n_, "axis", 0), r, label());
-  int x = tensor(n_->input(0));
-  int64_t start = 0;
-  for (int k = 0; k < n_->output_size(); ++k) {
-    const std::string& o = n_->output(k);
-    const int64_t size = o.empty() ? 0 : shape(o)[axis];
-    if (!o.empty()) bind(o, slice_or_view(x, axis, start, size, o));
-    start += size;
-  }
+void Lowerer::split()
+{
+    const Shape xs = dev_shape(shape(n_->input(0)), "input");
+    const int64_t r = static_cast<int64_t>(shape(n_->input(0)).size());
+    if (r == 0) bad_input(label() + ": input is a scalar");
+    const int64_t axis = norm_axis(attr_i(*n_, "axis", 0), r, label());
+    int x = tensor(n_->input(0));
+    int64_t start = 0;
+    for (int k = 0; k < n_->output_size(); ++k) {
+        const std::string &o = n_->output(k);
+        const int64_t size = o.empty() ? 0 : shape(o)[axis];
+        if (!o.empty()) bind(o, slice_or_view(x, axis, start, size, o));
+        start += size;
+    }
 }
 
-void Lowerer::slice() {
-  const Shape xs = dev_shape(shape(n_->input(0)), "input");
-  const int64_t r = static_cast<int64_t>(shape(n_->input(0)).size());
-  if (r == 0) bad_input(label() + ": input is a scalar");
-  std::vector<int64_t> starts, ends, axes, steps;
-  auto const_input = [&](int k) {
-    const std::string v = input_name(*n_, k);
-    if (v.empty()) return std::vector<int64_t>{};
-    if (!g_.is_const(v)) unsupported_here("starts/ends/axes/steps must be constant");
-    return g_.cst(v).ints();
-  };
-  if (g_.opset < 10) {
-    starts = attr_ints(*n_, "starts");
-    ends = attr_ints(*n_, "ends");
-    axes = attr_ints(*n_, "axes");
-  } else {
-    starts = const_input(1);
-    ends = const_input(2);
-    axes = const_input(3);
-    steps = const_input(4);
-  }
-  if (axes.empty())
-    for (size_t k = 0; k < starts.size(); ++k) axes.push_back(static_cast<int64_t>(k));
-  if (steps.empty()) steps.assign(starts.size(), 1);
-  if (ends.size() != starts.size() || axes.size() != starts.size() || steps.size() != starts.size())
-    bad_input(label() + ": starts/ends/axes/steps differ in length");
-  int t = tensor(n_->input(0));
-  for (size_t k = 0; k < starts.size(); ++k) {
-    const int64_t a = norm_axis(axes[k], r, label()), d = xs[a];
-    if (steps[k] != 1) unsupported_here("only step 1 slices are supported");
-    int64_t lo = starts[k] < 0 ? std::max<int64_t>(starts[k] + d, 0) : std::min(starts[k], d);
-    int64_t hi = ends[k] < 0 ? std::max<int64_t>(ends[k] + d, 0) : std::min(ends[k], d);
-    if (hi <= lo) unsupported_here("empty slice");
-    t = slice_or_view(t, a, lo, hi - lo, n_->output(0) + (k + 1 < starts.size() ? ".part" : ""));
-  }
-  bind(n_->output(0), t);
+void Lowerer::slice()
+{
+    const Shape xs = dev_shape(shape(n_->input(0)), "input");
+    const int64_t r = static_cast<int64_t>(shape(n_->input(0)).size());
+    if (r == 0) bad_input(label() + ": input is a scalar");
+    std::vector<int64_t> starts, ends, axes, steps;
+    auto const_input = [&](int k) {
+        const std::string v = input_name(*n_, k);
+        if (v.empty()) return std::vector<int64_t>{};
+        if (!g_.is_const(v)) unsupported_here("starts/ends/axes/steps must be constant");
+        return g_.cst(v).ints();
+    };
+    if (g_.opset < 10) {
+        starts = attr_ints(*n_, "starts");
+        ends = attr_ints(*n_, "ends");
+        axes = attr_ints(*n_, "axes");
+    } else {
+        starts = const_input(1);
+        ends = const_input(2);
+        axes = const_input(3);
+        steps = const_input(4);
+    }
+    if (axes.empty())
+        for (size_t k = 0; k < starts.size(); ++k) axes.push_back(static_cast<int64_t>(k));
+    if (steps.empty()) steps.assign(starts.size(), 1);
+    if (ends.size() != starts.size() || axes.size() != starts.size() || steps.size() != starts.size())
+        bad_input(label() + ": starts/ends/axes/steps differ in length");
+    int t = tensor(n_->input(0));
+    for (size_t k = 0; k < starts.size(); ++k) {
+        const int64_t a = norm_axis(axes[k], r, label()), d = xs[a];
+        if (steps[k] != 1) unsupported_here("only step 1 slices are supported");
+        int64_t lo = starts[k] < 0 ? std::max<int64_t>(starts[k] + d, 0) : std::min(starts[k], d);
+        int64_t hi = ends[k] < 0 ? std::max<int64_t>(ends[k] + d, 0) : std::min(ends[k], d);
+        if (hi <= lo) unsupported_here("empty slice");
+        t = slice_or_view(t, a, lo, hi - lo, n_->output(0) + (k + 1 < starts.size() ? ".part" : ""));
+    }
+    bind(n_->output(0), t);
 }
 
 // Gather with constant indices that pick one index or a contiguous range.
-void Lowerer::gather() {
-  const std::string idx = input_name(*n_, 1);
-  if (!g_.is_const(idx)) unsupported_here("only constant indices are supported");
-  const Shape xs = dev_shape(shape(n_->input(0)), "input");
-  const int64_t r = static_cast<int64_t>(shape(n_->input(0)).size());
-  if (r == 0) bad_input(label() + ": input is a scalar");
-  const int64_t axis = norm_axis(attr_i(*n_, "axis", 0), r, label());
-  const ConstTensor& c = g_.cst(idx);
-  std::vector<int64_t> v = c.ints();
-  if (v.empty() || c.shape.size() > 1) unsupported_here("only a scalar or 1-D range of indices is supported");
-  for (auto& i : v) {
-    if (i < -xs[axis] || i >= xs[axis]) bad_input(label() + ": index " + std::to_string(i) + " out of range");
-    if (i < 0) i += xs[axis];
-  }
-  for (size_t k = 1; k < v.size(); ++k)
-    if (v[k] != v[0] + static_cast<int64_t>(k)) unsupported_here("indices are not a contiguous ascending range");
-  const int64_t size = static_cast<int64_t>(v.size());
-  bind(n_->output(0), slice_or_view(tensor(n_->input(0)), axis, v[0], size, n_->output(0)));
+void Lowerer::gather()
+{
+    const std::string idx = input_name(*n_, 1);
+    if (!g_.is_const(idx)) unsupported_here("only constant indices are supported");
+    const Shape xs = dev_shape(shape(n_->input(0)), "input");
+    const int64_t r = static_cast<int64_t>(shape(n_->input(0)).size());
+    if (r == 0) bad_input(label() + ": input is a scalar");
+    const int64_t axis = norm_axis(attr_i(*n_, "axis", 0), r, label());
+    const ConstTensor &c = g_.cst(idx);
+    std::vector<int64_t> v = c.ints();
+    if (v.empty() || c.shape.size() > 1) unsupported_here("only a scalar or 1-D range of indices is supported");
+    for (auto &i : v) {
+        if (i < -xs[axis] || i >= xs[axis]) bad_input(label() + ": index " + std::to_string(i) + " out of range");
+        if (i < 0) i += xs[axis];
+    }
+    for (size_t k = 1; k < v.size(); ++k)
+        if (v[k] != v[0] + static_cast<int64_t>(k)) unsupported_here("indices are not a contiguous ascending range");
+    const int64_t size = static_cast<int64_t>(v.size());
+    bind(n_->output(0), slice_or_view(tensor(n_->input(0)), axis, v[0], size, n_->output(0)));
 }
 
 }  // namespace mtia::compiler

@@ -11,58 +11,61 @@
 
 using namespace mtia::compiler;
 
-int main(int argc, char** argv) {
-  CLI::App app{"mtia-compile: compile an ONNX model (float32, static shapes) to an mtia-open .mtia model"};
-  std::string input, output, summary_json;
-  std::vector<std::string> shapes;
-  bool quiet = false;
-  app.add_option("model", input, "ONNX model file")->required();
-  app.add_option("-o,--output", output, "output .mtia file (default: the model's name with .mtia)");
-  app.add_option("--input-shape", shapes, "fix an input's shape, e.g. input=1x3x224x224 (repeatable)");
-  app.add_option("--summary-json", summary_json, "write the summary as JSON to this file ('-' for stdout)");
-  app.add_flag("-q,--quiet", quiet, "print nothing but errors");
-  app.set_version_flag("--version", "mtia-compile " + compiler_version());
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::ParseError& e) {
-    int rc = app.exit(e);
-    return rc == 0 ? 0 : static_cast<int>(ErrorKind::kUsage);
-  }
+int main(int argc, char **argv)
+{
+    CLI::App app{"mtia-compile: compile an ONNX model (float32, static shapes) to an mtia-open .mtia model"};
+    std::string input, output, summary_json;
+    std::vector<std::string> shapes;
+    bool quiet = false;
+    app.add_option("model", input, "ONNX model file")->required();
+    app.add_option("-o,--output", output, "output .mtia file (default: the model's name with .mtia)");
+    app.add_option("--input-shape", shapes, "fix an input's shape, e.g. input=1x3x224x224 (repeatable)");
+    app.add_option("--summary-json", summary_json, "write the summary as JSON to this file ('-' for stdout)");
+    app.add_flag("-q,--quiet", quiet, "print nothing but errors");
+    app.set_version_flag("--version", "mtia-compile " + compiler_version());
+    try {
+        app.parse(argc, argv);
+    } catch (const CLI::ParseError &e) {
+        int rc = app.exit(e);
+        return rc == 0 ? 0 : static_cast<int>(ErrorKind::kUsage);
+    }
 
-  try {
-    CompileOptions opts;
-    for (const auto& s : shapes) {
-      auto eq = s.rfind('=');
-      if (eq == std::string::npos || eq == 0)
-        fail(ErrorKind::kUsage, "--input-shape '" + s + "': want NAME=DIMS, e.g. input=1x3x224x224");
-      opts.input_shapes[s.substr(0, eq)] = parse_shape(s.substr(eq + 1));
+    try {
+        CompileOptions opts;
+        for (const auto &s : shapes) {
+            auto eq = s.rfind('=');
+            if (eq == std::string::npos || eq == 0)
+                fail(ErrorKind::kUsage, "--input-shape '" + s + "': want NAME=DIMS, e.g. input=1x3x224x224");
+            opts.input_shapes[s.substr(0, eq)] = parse_shape(s.substr(eq + 1));
+        }
+        if (output.empty()) {
+            auto dot = input.rfind('.'), slash = input.rfind('/');
+            output = (dot != std::string::npos && (slash == std::string::npos || dot > slash) ? input.substr(0, dot)
+                                                                                              : input) +
+                     ".mtia";
+        }
+        CompileResult r = compile_file(input, opts);
+        write_file(output, r.bytes);
+        if (!quiet) std::cout << r.summary.to_text() << "wrote " << output << "\n";
+        if (!summary_json.empty()) {
+            std::string text = r.summary.to_json().dump(2) + "\n";
+            if (summary_json == "-") {
+                std::cout << text;
+            } else {
+                std::ofstream f(summary_json);
+                f << text;
+                if (!f) fail(ErrorKind::kOutput, summary_json + ": cannot write the summary");
+            }
+        }
+        return 0;
+    } catch (const CompileError &e) {
+        std::cerr << "mtia-compile: error: " << e.what() << "\n";
+        return e.exit_code();
+    } catch (const std::bad_alloc &) {
+        std::cerr << "mtia-compile: error: out of memory (model too large?)\n";
+        return static_cast<int>(ErrorKind::kUnsupported);
+    } catch (const std::exception &e) {
+        std::cerr << "mtia-compile: internal error: " << e.what() << "\n";
+        return static_cast<int>(ErrorKind::kInternal);
     }
-    if (output.empty()) {
-      auto dot = input.rfind('.'), slash = input.rfind('/');
-      output = (dot != std::string::npos && (slash == std::string::npos || dot > slash) ? input.substr(0, dot) : input) + ".mtia";
-    }
-    CompileResult r = compile_file(input, opts);
-    write_file(output, r.bytes);
-    if (!quiet) std::cout << r.summary.to_text() << "wrote " << output << "\n";
-    if (!summary_json.empty()) {
-      std::string text = r.summary.to_json().dump(2) + "\n";
-      if (summary_json == "-") {
-        std::cout << text;
-      } else {
-        std::ofstream f(summary_json);
-        f << text;
-        if (!f) fail(ErrorKind::kOutput, summary_json + ": cannot write the summary");
-      }
-    }
-    return 0;
-  } catch (const CompileError& e) {
-    std::cerr << "mtia-compile: error: " << e.what() << "\n";
-    return e.exit_code();
-  } catch (const std::bad_alloc&) {
-    std::cerr << "mtia-compile: error: out of memory (model too large?)\n";
-    return static_cast<int>(ErrorKind::kUnsupported);
-  } catch (const std::exception& e) {
-    std::cerr << "mtia-compile: internal error: " << e.what() << "\n";
-    return static_cast<int>(ErrorKind::kInternal);
-  }
 }

@@ -14,111 +14,115 @@ namespace {
 
 uint64_t align_up(uint64_t v, uint64_t a) { return (v + a - 1) / a * a; }
 
-bool overlap_time(const LiveRange& a, const LiveRange& b) { return a.first <= b.last && b.first <= a.last; }
+bool overlap_time(const LiveRange &a, const LiveRange &b) { return a.first <= b.last && b.first <= a.last; }
 
 }  // namespace
 
-std::vector<uint64_t> plan_offsets(const std::vector<LiveRange>& ranges, uint64_t align, uint64_t* peak) {
-  std::vector<size_t> order(ranges.size());
-  std::iota(order.begin(), order.end(), 0);
-  std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) {
-    if (ranges[a].size != ranges[b].size) return ranges[a].size > ranges[b].size;
-    return ranges[a].first < ranges[b].first;
-  });
-  std::vector<uint64_t> offsets(ranges.size(), 0);
-  std::vector<size_t> placed;
-  uint64_t top = 0;
-  for (size_t i : order) {
-    const uint64_t size = align_up(std::max<uint64_t>(ranges[i].size, 1), align);
-    // Blocks in use during i's lifetime, by offset.
-    std::vector<std::pair<uint64_t, uint64_t>> busy;
-    for (size_t j : placed)
-      if (overlap_time(ranges[i], ranges[j]))
-        busy.push_back({offsets[j], offsets[j] + align_up(std::max<uint64_t>(ranges[j].size, 1), align)});
-    std::sort(busy.begin(), busy.end());
-    uint64_t best = UINT64_MAX, best_gap = UINT64_MAX, cursor = 0;
-    for (const auto& b : busy) {
-      if (b.first > cursor && b.first - cursor >= size && b.first - cursor < best_gap) {
-        best = cursor;
-        best_gap = b.first - cursor;
-      }
-      cursor = std::max(cursor, b.second);
+std::vector<uint64_t> plan_offsets(const std::vector<LiveRange> &ranges, uint64_t align, uint64_t *peak)
+{
+    std::vector<size_t> order(ranges.size());
+    std::iota(order.begin(), order.end(), 0);
+    std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) {
+        if (ranges[a].size != ranges[b].size) return ranges[a].size > ranges[b].size;
+        return ranges[a].first < ranges[b].first;
+    });
+    std::vector<uint64_t> offsets(ranges.size(), 0);
+    std::vector<size_t> placed;
+    uint64_t top = 0;
+    for (size_t i : order) {
+        const uint64_t size = align_up(std::max<uint64_t>(ranges[i].size, 1), align);
+        // Blocks in use during i's lifetime, by offset.
+        std::vector<std::pair<uint64_t, uint64_t>> busy;
+        for (size_t j : placed)
+            if (overlap_time(ranges[i], ranges[j]))
+                busy.push_back({offsets[j], offsets[j] + align_up(std::max<uint64_t>(ranges[j].size, 1), align)});
+        std::sort(busy.begin(), busy.end());
+        uint64_t best = UINT64_MAX, best_gap = UINT64_MAX, cursor = 0;
+        for (const auto &b : busy) {
+            if (b.first > cursor && b.first - cursor >= size && b.first - cursor < best_gap) {
+                best = cursor;
+                best_gap = b.first - cursor;
+            }
+            cursor = std::max(cursor, b.second);
+        }
+        if (best == UINT64_MAX) best = cursor;  // above every live block
+        offsets[i] = best;
+        top = std::max(top, best + size);
+        placed.push_back(i);
     }
-    if (best == UINT64_MAX) best = cursor;  // above every live block
-    offsets[i] = best;
-    top = std::max(top, best + size);
-    placed.push_back(i);
-  }
-  *peak = top;
-  return offsets;
+    *peak = top;
+    return offsets;
 }
 
-bool plan_is_valid(const std::vector<LiveRange>& ranges, const std::vector<uint64_t>& offsets) {
-  for (size_t i = 0; i < ranges.size(); ++i)
-    for (size_t j = i + 1; j < ranges.size(); ++j)
-      if (overlap_time(ranges[i], ranges[j]) && offsets[i] < offsets[j] + ranges[j].size &&
-          offsets[j] < offsets[i] + ranges[i].size)
-        return false;
-  return true;
+bool plan_is_valid(const std::vector<LiveRange> &ranges, const std::vector<uint64_t> &offsets)
+{
+    for (size_t i = 0; i < ranges.size(); ++i)
+        for (size_t j = i + 1; j < ranges.size(); ++j)
+            if (overlap_time(ranges[i], ranges[j]) && offsets[i] < offsets[j] + ranges[j].size &&
+                offsets[j] < offsets[i] + ranges[i].size)
+                return false;
+    return true;
 }
 
-ArenaLayout place_tensors(DevGraph& d) {
-  const uint64_t A = MTIA_MODEL_TENSOR_ALIGN;
-  const int nt = static_cast<int>(d.tensors.size());
-  const int n_ops = static_cast<int>(d.ops.size());
-  ArenaLayout L;
+ArenaLayout place_tensors(DevGraph &d)
+{
+    const uint64_t A = MTIA_MODEL_TENSOR_ALIGN;
+    const int nt = static_cast<int>(d.tensors.size());
+    const int n_ops = static_cast<int>(d.ops.size());
+    ArenaLayout L;
 
-  // Which roots any op or graph I/O touches.
-  std::vector<int> first(nt, INT32_MAX), last(nt, -1);
-  auto touch = [&](int t, int step) {
-    int r = d.root(t);
-    first[r] = std::min(first[r], step);
-    last[r] = std::max(last[r], step);
-  };
-  for (int t : d.inputs) touch(t, 0);
-  for (int o = 0; o < n_ops; ++o) {
-    for (int t : d.ops[o].in) touch(t, o + 1);
-    touch(d.ops[o].out, o + 1);
-  }
-  for (int t = 0; t < nt; ++t)
-    if (d.tensors[t].kind == TensorKind::Output) touch(t, n_ops + 1);
+    // Which roots any op or graph I/O touches.
+    std::vector<int> first(nt, INT32_MAX), last(nt, -1);
+    auto touch = [&](int t, int step) {
+        int r = d.root(t);
+        first[r] = std::min(first[r], step);
+        last[r] = std::max(last[r], step);
+    };
+    for (int t : d.inputs) touch(t, 0);
+    for (int o = 0; o < n_ops; ++o) {
+        for (int t : d.ops[o].in) touch(t, o + 1);
+        touch(d.ops[o].out, o + 1);
+    }
+    for (int t = 0; t < nt; ++t)
+        if (d.tensors[t].kind == TensorKind::Output) touch(t, n_ops + 1);
 
-  // Weights: packed in tensor order.
-  for (int t = 0; t < nt; ++t) {
-    DevTensor& w = d.tensors[t];
-    if (w.is_view() || w.kind != TensorKind::Weight || last[t] < 0) continue;
-    w.offset = L.weights_bytes;
-    L.weight_elements += static_cast<int64_t>(w.bytes() / 4);
-    L.weights_bytes = align_up(L.weights_bytes + w.bytes(), A);
-  }
-  L.weights.assign(L.weights_bytes, 0);
-  for (int t = 0; t < nt; ++t) {
-    const DevTensor& w = d.tensors[t];
-    if (w.is_view() || w.kind != TensorKind::Weight || last[t] < 0) continue;
-    if (!w.data || !w.data->is_float() || static_cast<uint64_t>(w.data->f.size()) * 4 != w.bytes())
-      internal_error("weight '" + w.name + "' has no float data of its size");
-    std::memcpy(L.weights.data() + w.offset, w.data->f.data(), w.bytes());
-  }
+    // Weights: packed in tensor order.
+    for (int t = 0; t < nt; ++t) {
+        DevTensor &w = d.tensors[t];
+        if (w.is_view() || w.kind != TensorKind::Weight || last[t] < 0) continue;
+        w.offset = L.weights_bytes;
+        L.weight_elements += static_cast<int64_t>(w.bytes() / 4);
+        L.weights_bytes = align_up(L.weights_bytes + w.bytes(), A);
+    }
+    L.weights.assign(L.weights_bytes, 0);
+    for (int t = 0; t < nt; ++t) {
+        const DevTensor &w = d.tensors[t];
+        if (w.is_view() || w.kind != TensorKind::Weight || last[t] < 0) continue;
+        if (!w.data || !w.data->is_float() || static_cast<uint64_t>(w.data->f.size()) * 4 != w.bytes())
+            internal_error("weight '" + w.name + "' has no float data of its size");
+        std::memcpy(L.weights.data() + w.offset, w.data->f.data(), w.bytes());
+    }
 
-  // Activations.
-  std::vector<int> roots;
-  std::vector<LiveRange> ranges;
-  for (int t = 0; t < nt; ++t) {
-    if (d.tensors[t].is_view() || d.tensors[t].kind == TensorKind::Weight || last[t] < 0) continue;
-    roots.push_back(t);
-    ranges.push_back({d.tensors[t].bytes(), first[t], last[t]});
-    L.activations_total += align_up(d.tensors[t].bytes(), A);
-  }
-  std::vector<uint64_t> off = plan_offsets(ranges, A, &L.activations_peak);
-  if (!plan_is_valid(ranges, off)) internal_error("memory plan overlaps live tensors");
-  for (size_t k = 0; k < roots.size(); ++k) d.tensors[roots[k]].offset = L.weights_bytes + off[k];
-  L.arena_size = L.weights_bytes + L.activations_peak;
-  if (L.arena_size > MTIA_MAX_DEVMEM_BYTES)
-    unsupported("the model needs a " + std::to_string(L.arena_size >> 20) + " MiB arena, over the device's maximum memory");
+    // Activations.
+    std::vector<int> roots;
+    std::vector<LiveRange> ranges;
+    for (int t = 0; t < nt; ++t) {
+        if (d.tensors[t].is_view() || d.tensors[t].kind == TensorKind::Weight || last[t] < 0) continue;
+        roots.push_back(t);
+        ranges.push_back({d.tensors[t].bytes(), first[t], last[t]});
+        L.activations_total += align_up(d.tensors[t].bytes(), A);
+    }
+    std::vector<uint64_t> off = plan_offsets(ranges, A, &L.activations_peak);
+    if (!plan_is_valid(ranges, off)) internal_error("memory plan overlaps live tensors");
+    for (size_t k = 0; k < roots.size(); ++k) d.tensors[roots[k]].offset = L.weights_bytes + off[k];
+    L.arena_size = L.weights_bytes + L.activations_peak;
+    if (L.arena_size > MTIA_MAX_DEVMEM_BYTES)
+        unsupported("the model needs a " + std::to_string(L.arena_size >> 20) +
+                    " MiB arena, over the device's maximum memory");
 
-  for (int t = 0; t < nt; ++t)
-    if (d.tensors[t].is_view()) d.tensors[t].offset = d.tensors[d.root(t)].offset + d.offset_in_root(t);
-  return L;
+    for (int t = 0; t < nt; ++t)
+        if (d.tensors[t].is_view()) d.tensors[t].offset = d.tensors[d.root(t)].offset + d.offset_in_root(t);
+    return L;
 }
 
 }  // namespace mtia::compiler

@@ -13,25 +13,25 @@
 namespace mtia::compiler {
 
 // "node 'Conv_12' (op Conv)"; unnamed nodes are named by their first output.
-std::string node_label(const onnx::NodeProto& n);
+std::string node_label(const onnx::NodeProto &n);
 
-const onnx::AttributeProto* find_attr(const onnx::NodeProto& n, const std::string& name);
-int64_t attr_i(const onnx::NodeProto& n, const std::string& name, int64_t dflt);
-float attr_f(const onnx::NodeProto& n, const std::string& name, float dflt);
-std::string attr_s(const onnx::NodeProto& n, const std::string& name, const std::string& dflt);
-std::vector<int64_t> attr_ints(const onnx::NodeProto& n, const std::string& name,
-                               const std::vector<int64_t>& dflt = {});
+const onnx::AttributeProto *find_attr(const onnx::NodeProto &n, const std::string &name);
+int64_t attr_i(const onnx::NodeProto &n, const std::string &name, int64_t dflt);
+float attr_f(const onnx::NodeProto &n, const std::string &name, float dflt);
+std::string attr_s(const onnx::NodeProto &n, const std::string &name, const std::string &dflt);
+std::vector<int64_t> attr_ints(const onnx::NodeProto &n, const std::string &name,
+                               const std::vector<int64_t> &dflt = {});
 
 // Input k's name, "" when absent (optional inputs may be "" or missing).
-std::string input_name(const onnx::NodeProto& n, int k);
+std::string input_name(const onnx::NodeProto &n, int k);
 
 // NumPy broadcast of a and b; throws kBadInput naming `where` if incompatible.
-Shape broadcast_shapes(const Shape& a, const Shape& b, const std::string& where);
+Shape broadcast_shapes(const Shape &a, const Shape &b, const std::string &where);
 // Row-major strides of shape, with stride 0 for dims broadcast into out
 // (shape right-aligned to out.size()).
-std::vector<int64_t> broadcast_strides(const Shape& shape, const Shape& out);
+std::vector<int64_t> broadcast_strides(const Shape &shape, const Shape &out);
 
 // Normalizes a possibly negative axis for rank; throws naming `where`.
-int64_t norm_axis(int64_t axis, int64_t rank, const std::string& where);
+int64_t norm_axis(int64_t axis, int64_t rank, const std::string &where);
 
 }  // namespace mtia::compiler

@@ -18,22 +18,22 @@ constexpr int kMaxOpset = 17;  // newest opset whose semantics are implemented
 
 // Parses bytes (what names them in errors). Throws kBadInput if they are
 // not an ONNX model.
-onnx::ModelProto parse_onnx(const std::string& bytes, const std::string& what);
-onnx::ModelProto load_onnx_file(const std::string& path);
+onnx::ModelProto parse_onnx(const std::string &bytes, const std::string &what);
+onnx::ModelProto load_onnx_file(const std::string &path);
 
 // Opset of the default domain; throws if missing or outside [kMinOpset, kMaxOpset].
-int default_opset(const onnx::ModelProto& m);
+int default_opset(const onnx::ModelProto &m);
 
 // Checks the graph is a DAG in topological order, every node input is
 // defined, names are unique, and nodes are in the default domain.
-void check_structure(const onnx::ModelProto& m);
+void check_structure(const onnx::ModelProto &m);
 
 // Fixes graph input dims: each entry name -> full static shape. Unknown
 // names are usage errors. Afterwards every graph input (that is not an
 // initializer) must be fully static, else kUnsupported naming the input.
-void apply_input_shapes(onnx::ModelProto& m, const std::map<std::string, Shape>& shapes);
+void apply_input_shapes(onnx::ModelProto &m, const std::map<std::string, Shape> &shapes);
 
 // Parses "1x3x224x224" (kUsage on error).
-Shape parse_shape(const std::string& text);
+Shape parse_shape(const std::string &text);
 
 }  // namespace mtia::compiler

@@ -14,34 +14,34 @@ namespace mtia::compiler {
 
 // Identity and inference-mode Dropout: readers read the input instead
 // (kept only when the value is a graph output; lowering makes it a view).
-int remove_identities(Graph& g);
+int remove_identities(Graph &g);
 
 // BatchNormalization after a Conv whose output nothing else reads folds
 // into the Conv's weights and bias; any other BN becomes a per-channel
 // Mul and Add with constants.
-int fold_batchnorm(Graph& g);
+int fold_batchnorm(Graph &g);
 
 // Constant-zero Pad of spatial dims merged into the following Conv or
 // AveragePool's pads; an all-zero Pad dropped.
-int fold_pads(Graph& g);
+int fold_pads(Graph &g);
 
 // Ops without a device opcode rewritten into ones that have one:
 // HardSigmoid (Mul, Add, Clip), HardSwish (HardSigmoid, Mul),
 // LeakyRelu (Mul, Relu, Add), Neg (Mul), Pow x^2 (Mul), Sum (Adds).
-int decompose_ops(Graph& g);
+int decompose_ops(Graph &g);
 
 // MatMul followed by Add of a constant (a Linear layer on >2-D input) ->
 // MatMul with the constant as a third (bias) input, lowered to GEMM's C.
-int fuse_matmul_bias(Graph& g);
+int fuse_matmul_bias(Graph &g);
 
 // Nodes none of whose outputs are read.
-int remove_dead_nodes(Graph& g);
+int remove_dead_nodes(Graph &g);
 
 // Builds a node; name is made unique by the caller's choice of outputs.
-onnx::NodeProto make_node(const std::string& op, const std::vector<std::string>& inputs,
-                          const std::vector<std::string>& outputs, const std::string& name);
-void set_attr_ints(onnx::NodeProto& n, const std::string& name, const std::vector<int64_t>& v);
-void set_attr_int(onnx::NodeProto& n, const std::string& name, int64_t v);
-void set_attr_string(onnx::NodeProto& n, const std::string& name, const std::string& v);
+onnx::NodeProto make_node(const std::string &op, const std::vector<std::string> &inputs,
+                          const std::vector<std::string> &outputs, const std::string &name);
+void set_attr_ints(onnx::NodeProto &n, const std::string &name, const std::vector<int64_t> &v);
+void set_attr_int(onnx::NodeProto &n, const std::string &name, int64_t v);
+void set_attr_string(onnx::NodeProto &n, const std::string &name, const std::string &v);
 
 }  // namespace mtia::compiler

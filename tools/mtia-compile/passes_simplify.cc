@@ -9,170 +9,178 @@
 
 namespace mtia::compiler {
 
-onnx::NodeProto make_node(const std::string& op, const std::vector<std::string>& inputs,
-                          const std::vector<std::string>& outputs, const std::string& name) {
-  onnx::NodeProto n;
-  n.set_op_type(op);
-  n.set_name(name);
-  for (const auto& i : inputs) n.add_input(i);
-  for (const auto& o : outputs) n.add_output(o);
-  return n;
+onnx::NodeProto make_node(const std::string &op, const std::vector<std::string> &inputs,
+                          const std::vector<std::string> &outputs, const std::string &name)
+{
+    onnx::NodeProto n;
+    n.set_op_type(op);
+    n.set_name(name);
+    for (const auto &i : inputs) n.add_input(i);
+    for (const auto &o : outputs) n.add_output(o);
+    return n;
 }
 
-void set_attr_ints(onnx::NodeProto& n, const std::string& name, const std::vector<int64_t>& v) {
-  for (auto& a : *n.mutable_attribute())
-    if (a.name() == name) {
-      a.clear_ints();
-      for (int64_t x : v) a.add_ints(x);
-      return;
+void set_attr_ints(onnx::NodeProto &n, const std::string &name, const std::vector<int64_t> &v)
+{
+    for (auto &a : *n.mutable_attribute())
+        if (a.name() == name) {
+            a.clear_ints();
+            for (int64_t x : v) a.add_ints(x);
+            return;
+        }
+    auto *a = n.add_attribute();
+    a->set_name(name);
+    a->set_type(onnx::AttributeProto::INTS);
+    for (int64_t x : v) a->add_ints(x);
+}
+
+void set_attr_int(onnx::NodeProto &n, const std::string &name, int64_t v)
+{
+    for (auto &a : *n.mutable_attribute())
+        if (a.name() == name) {
+            a.set_i(v);
+            return;
+        }
+    auto *a = n.add_attribute();
+    a->set_name(name);
+    a->set_type(onnx::AttributeProto::INT);
+    a->set_i(v);
+}
+
+void set_attr_string(onnx::NodeProto &n, const std::string &name, const std::string &v)
+{
+    for (auto &a : *n.mutable_attribute())
+        if (a.name() == name) {
+            a.set_s(v);
+            return;
+        }
+    auto *a = n.add_attribute();
+    a->set_name(name);
+    a->set_type(onnx::AttributeProto::STRING);
+    a->set_s(v);
+}
+
+int remove_identities(Graph &g)
+{
+    std::set<size_t> drop;
+    for (size_t k = 0; k < g.nodes.size(); ++k) {
+        const auto &n = g.nodes[k];
+        if (n.op_type() != "Identity" && n.op_type() != "Dropout") continue;
+        if (n.input_size() < 1 || n.output_size() < 1 || g.is_output(n.output(0))) continue;
+        if (n.op_type() == "Dropout" && n.output_size() > 1 && !n.output(1).empty() && g.use_count(n.output(1)) > 0)
+            unsupported(node_label(n) + ": Dropout's mask output is used (training graph?)");
+        g.replace_uses(n.output(0), n.input(0));
+        drop.insert(k);
     }
-  auto* a = n.add_attribute();
-  a->set_name(name);
-  a->set_type(onnx::AttributeProto::INTS);
-  for (int64_t x : v) a->add_ints(x);
-}
-
-void set_attr_int(onnx::NodeProto& n, const std::string& name, int64_t v) {
-  for (auto& a : *n.mutable_attribute())
-    if (a.name() == name) {
-      a.set_i(v);
-      return;
-    }
-  auto* a = n.add_attribute();
-  a->set_name(name);
-  a->set_type(onnx::AttributeProto::INT);
-  a->set_i(v);
-}
-
-void set_attr_string(onnx::NodeProto& n, const std::string& name, const std::string& v) {
-  for (auto& a : *n.mutable_attribute())
-    if (a.name() == name) {
-      a.set_s(v);
-      return;
-    }
-  auto* a = n.add_attribute();
-  a->set_name(name);
-  a->set_type(onnx::AttributeProto::STRING);
-  a->set_s(v);
-}
-
-int remove_identities(Graph& g) {
-  std::set<size_t> drop;
-  for (size_t k = 0; k < g.nodes.size(); ++k) {
-    const auto& n = g.nodes[k];
-    if (n.op_type() != "Identity" && n.op_type() != "Dropout") continue;
-    if (n.input_size() < 1 || n.output_size() < 1 || g.is_output(n.output(0))) continue;
-    if (n.op_type() == "Dropout" && n.output_size() > 1 && !n.output(1).empty() && g.use_count(n.output(1)) > 0)
-      unsupported(node_label(n) + ": Dropout's mask output is used (training graph?)");
-    g.replace_uses(n.output(0), n.input(0));
-    drop.insert(k);
-  }
-  std::vector<onnx::NodeProto> out;
-  for (size_t k = 0; k < g.nodes.size(); ++k)
-    if (!drop.count(k)) out.push_back(std::move(g.nodes[k]));
-  g.nodes = std::move(out);
-  return static_cast<int>(drop.size());
+    std::vector<onnx::NodeProto> out;
+    for (size_t k = 0; k < g.nodes.size(); ++k)
+        if (!drop.count(k)) out.push_back(std::move(g.nodes[k]));
+    g.nodes = std::move(out);
+    return static_cast<int>(drop.size());
 }
 
 namespace {
 
 // Pads of a Pad node as [begin..., end...], or false if not a constant-zero pad.
-bool zero_pad_amounts(const Graph& g, const onnx::NodeProto& n, std::vector<int64_t>* pads) {
-  if (attr_s(n, "mode", "constant") != "constant") return false;
-  if (g.opset < 11) {
-    *pads = attr_ints(n, "pads");
-    if (attr_f(n, "value", 0.0f) != 0.0f) return false;
-  } else {
-    if (!g.is_const(input_name(n, 1))) return false;
-    *pads = g.cst(n.input(1)).ints();
-    std::string v = input_name(n, 2);
-    if (!v.empty() && (!g.is_const(v) || g.cst(v).size() != 1 || g.cst(v).at(0) != 0)) return false;
-    if (n.input_size() > 3 && !n.input(3).empty()) return false;  // axes (opset 18)
-  }
-  for (int64_t p : *pads)
-    if (p < 0) return false;
-  return true;
+bool zero_pad_amounts(const Graph &g, const onnx::NodeProto &n, std::vector<int64_t> *pads)
+{
+    if (attr_s(n, "mode", "constant") != "constant") return false;
+    if (g.opset < 11) {
+        *pads = attr_ints(n, "pads");
+        if (attr_f(n, "value", 0.0f) != 0.0f) return false;
+    } else {
+        if (!g.is_const(input_name(n, 1))) return false;
+        *pads = g.cst(n.input(1)).ints();
+        std::string v = input_name(n, 2);
+        if (!v.empty() && (!g.is_const(v) || g.cst(v).size() != 1 || g.cst(v).at(0) != 0)) return false;
+        if (n.input_size() > 3 && !n.input(3).empty()) return false;  // axes (opset 18)
+    }
+    for (int64_t p : *pads)
+        if (p < 0) return false;
+    return true;
 }
 
 }  // namespace
 
-int fold_pads(Graph& g) {
-  int folded = 0;
-  std::set<size_t> drop;
-  for (size_t k = 0; k < g.nodes.size(); ++k) {
-    auto& n = g.nodes[k];
-    std::vector<int64_t> pads;
-    if (n.op_type() != "Pad" || !zero_pad_amounts(g, n, &pads) || !g.value(n.input(0)).known) continue;
-    const int64_t r = static_cast<int64_t>(g.value(n.input(0)).shape.size());
-    if (static_cast<int64_t>(pads.size()) != 2 * r) continue;
-    bool all_zero = true;
-    for (int64_t p : pads) all_zero &= p == 0;
-    if (all_zero) {
-      if (g.is_output(n.output(0))) {
-        n = make_node("Identity", {n.input(0)}, {n.output(0)}, n.name());
-      } else {
-        g.replace_uses(n.output(0), n.input(0));
+int fold_pads(Graph &g)
+{
+    int folded = 0;
+    std::set<size_t> drop;
+    for (size_t k = 0; k < g.nodes.size(); ++k) {
+        auto &n = g.nodes[k];
+        std::vector<int64_t> pads;
+        if (n.op_type() != "Pad" || !zero_pad_amounts(g, n, &pads) || !g.value(n.input(0)).known) continue;
+        const int64_t r = static_cast<int64_t>(g.value(n.input(0)).shape.size());
+        if (static_cast<int64_t>(pads.size()) != 2 * r) continue;
+        bool all_zero = true;
+        for (int64_t p : pads) all_zero &= p == 0;
+        if (all_zero) {
+            if (g.is_output(n.output(0))) {
+                n = make_node("Identity", {n.input(0)}, {n.output(0)}, n.name());
+            } else {
+                g.replace_uses(n.output(0), n.input(0));
+                drop.insert(k);
+            }
+            ++folded;
+            continue;
+        }
+        // Only spatial dims of a 4-D (NCHW) tensor, into one consumer.
+        if (r != 4 || pads[0] || pads[1] || pads[4] || pads[5]) continue;
+        if (g.use_count(n.output(0)) != 1 || g.is_output(n.output(0))) continue;
+        onnx::NodeProto *user = nullptr;
+        for (size_t j = k + 1; j < g.nodes.size(); ++j)
+            if (g.nodes[j].input_size() && g.nodes[j].input(0) == n.output(0)) user = &g.nodes[j];
+        if (!user) continue;
+        const std::string ap = attr_s(*user, "auto_pad", "NOTSET");
+        if (ap != "NOTSET" && ap != "VALID" && !ap.empty()) continue;
+        if (user->op_type() == "AveragePool") {
+            // Padding counted in the divisor, like the explicit zeros were.
+            std::vector<int64_t> own = attr_ints(*user, "pads", {0, 0, 0, 0});
+            bool own_zero = true;
+            for (int64_t p : own) own_zero &= p == 0;
+            if (!own_zero && attr_i(*user, "count_include_pad", 0) == 0) continue;
+            set_attr_int(*user, "count_include_pad", 1);
+        } else if (user->op_type() != "Conv") {
+            continue;
+        }
+        std::vector<int64_t> own = attr_ints(*user, "pads", {0, 0, 0, 0});
+        if (ap == "VALID") own = {0, 0, 0, 0};
+        if (own.size() != 4) continue;
+        own[0] += pads[2];
+        own[1] += pads[3];
+        own[2] += pads[6];
+        own[3] += pads[7];
+        set_attr_ints(*user, "pads", own);
+        set_attr_string(*user, "auto_pad", "NOTSET");
+        user->set_input(0, n.input(0));
         drop.insert(k);
-      }
-      ++folded;
-      continue;
+        ++folded;
     }
-    // Only spatial dims of a 4-D (NCHW) tensor, into one consumer.
-    if (r != 4 || pads[0] || pads[1] || pads[4] || pads[5]) continue;
-    if (g.use_count(n.output(0)) != 1 || g.is_output(n.output(0))) continue;
-    onnx::NodeProto* user = nullptr;
-    for (size_t j = k + 1; j < g.nodes.size(); ++j)
-      if (g.nodes[j].input_size() && g.nodes[j].input(0) == n.output(0)) user = &g.nodes[j];
-    if (!user) continue;
-    const std::string ap = attr_s(*user, "auto_pad", "NOTSET");
-    if (ap != "NOTSET" && ap != "VALID" && !ap.empty()) continue;
-    if (user->op_type() == "AveragePool") {
-      // Padding counted in the divisor, like the explicit zeros were.
-      std::vector<int64_t> own = attr_ints(*user, "pads", {0, 0, 0, 0});
-      bool own_zero = true;
-      for (int64_t p : own) own_zero &= p == 0;
-      if (!own_zero && attr_i(*user, "count_include_pad", 0) == 0) continue;
-      set_attr_int(*user, "count_include_pad", 1);
-    } else if (user->op_type() != "Conv") {
-      continue;
-    }
-    std::vector<int64_t> own = attr_ints(*user, "pads", {0, 0, 0, 0});
-    if (ap == "VALID") own = {0, 0, 0, 0};
-    if (own.size() != 4) continue;
-    own[0] += pads[2];
-    own[1] += pads[3];
-    own[2] += pads[6];
-    own[3] += pads[7];
-    set_attr_ints(*user, "pads", own);
-    set_attr_string(*user, "auto_pad", "NOTSET");
-    user->set_input(0, n.input(0));
-    drop.insert(k);
-    ++folded;
-  }
-  std::vector<onnx::NodeProto> out;
-  for (size_t k = 0; k < g.nodes.size(); ++k)
-    if (!drop.count(k)) out.push_back(std::move(g.nodes[k]));
-  g.nodes = std::move(out);
-  return folded;
+    std::vector<onnx::NodeProto> out;
+    for (size_t k = 0; k < g.nodes.size(); ++k)
+        if (!drop.count(k)) out.push_back(std::move(g.nodes[k]));
+    g.nodes = std::move(out);
+    return folded;
 }
 
-int remove_dead_nodes(Graph& g) {
-  int removed = 0;
-  std::set<std::string> live(g.outputs.begin(), g.outputs.end());
-  std::vector<bool> keep(g.nodes.size(), false);
-  for (size_t k = g.nodes.size(); k-- > 0;) {
-    for (const auto& o : g.nodes[k].output()) keep[k] = keep[k] || (!o.empty() && live.count(o));
-    if (!keep[k]) {
-      ++removed;
-      continue;
+int remove_dead_nodes(Graph &g)
+{
+    int removed = 0;
+    std::set<std::string> live(g.outputs.begin(), g.outputs.end());
+    std::vector<bool> keep(g.nodes.size(), false);
+    for (size_t k = g.nodes.size(); k-- > 0;) {
+        for (const auto &o : g.nodes[k].output()) keep[k] = keep[k] || (!o.empty() && live.count(o));
+        if (!keep[k]) {
+            ++removed;
+            continue;
+        }
+        for (const auto &i : g.nodes[k].input()) live.insert(i);
     }
-    for (const auto& i : g.nodes[k].input()) live.insert(i);
-  }
-  std::vector<onnx::NodeProto> out;
-  for (size_t k = 0; k < g.nodes.size(); ++k)
-    if (keep[k]) out.push_back(std::move(g.nodes[k]));
-  g.nodes = std::move(out);
-  return removed;
+    std::vector<onnx::NodeProto> out;
+    for (size_t k = 0; k < g.nodes.size(); ++k)
+        if (keep[k]) out.push_back(std::move(g.nodes[k]));
+    g.nodes = std::move(out);
+    return removed;
 }
 
 }  // namespace mtia::compiler

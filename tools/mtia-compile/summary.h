@@ -14,28 +14,28 @@
 namespace mtia::compiler {
 
 struct Summary {
-  struct Io {
-    std::string name;
-    Shape shape;
-  };
-  std::string model;                       // graph name
-  int opset = 0;
-  std::vector<Io> inputs, outputs;
-  std::map<std::string, int> onnx_ops;     // input model's nodes by op type
-  std::map<std::string, int> lowered_ops;  // device ops before activation fusion
-  std::map<std::string, int> device_ops;   // final program, e.g. "Conv+Relu"
-  std::map<std::string, int> passes;       // rewrites per pass
-  int64_t parameters = 0;                  // weight elements
-  uint64_t weights_bytes = 0;
-  uint64_t activations_peak = 0;           // planned activation region
-  uint64_t activations_total = 0;          // without reuse
-  uint64_t arena_size = 0;
-  uint64_t flops = 0;
-  size_t tensors = 0;
-  size_t file_bytes = 0;
+    struct Io {
+        std::string name;
+        Shape shape;
+    };
+    std::string model;  // graph name
+    int opset = 0;
+    std::vector<Io> inputs, outputs;
+    std::map<std::string, int> onnx_ops;     // input model's nodes by op type
+    std::map<std::string, int> lowered_ops;  // device ops before activation fusion
+    std::map<std::string, int> device_ops;   // final program, e.g. "Conv+Relu"
+    std::map<std::string, int> passes;       // rewrites per pass
+    int64_t parameters = 0;                  // weight elements
+    uint64_t weights_bytes = 0;
+    uint64_t activations_peak = 0;   // planned activation region
+    uint64_t activations_total = 0;  // without reuse
+    uint64_t arena_size = 0;
+    uint64_t flops = 0;
+    size_t tensors = 0;
+    size_t file_bytes = 0;
 
-  nlohmann::json to_json() const;
-  std::string to_text() const;
+    nlohmann::json to_json() const;
+    std::string to_text() const;
 };
 
 }  // namespace mtia::compiler

@@ -33,14 +33,14 @@ int bench_copy(const CopyBenchOptions &o);
 
 struct ModelRunOptions {
     DeviceChoice device;
-    std::string model;                // .mtia path
-    std::vector<std::string> inputs;  // .npy, one per model input, in order
-    std::vector<std::string> outputs; // .npy to write, one per model output
-    int bench = 0;                    // > 0: benchmark with this many inferences
-    int batch_requests = 1;           // requests per run_batch() in the benchmark
-    int warmup = 3;                   // untimed runs first (kernels built, scratch grown)
+    std::string model;                 // .mtia path
+    std::vector<std::string> inputs;   // .npy, one per model input, in order
+    std::vector<std::string> outputs;  // .npy to write, one per model output
+    int bench = 0;                     // > 0: benchmark with this many inferences
+    int batch_requests = 1;            // requests per run_batch() in the benchmark
+    int warmup = 3;                    // untimed runs first (kernels built, scratch grown)
     bool json = false;
-    std::string profile;              // --profile: Chrome trace JSON of the runs to write
+    std::string profile;  // --profile: Chrome trace JSON of the runs to write
 };
 
 // --bench N --profile: the trace holds the first this many timed runs.

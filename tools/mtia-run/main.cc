@@ -47,8 +47,8 @@ int main(int argc, char **argv)
     CLI::App app{"mtia-run: run a compiled model (.mtia) or a benchmark on an mtia accelerator"};
     int vmaj = 0, vmin = 0, vpatch = 0;
     mtia_runtime_version(&vmaj, &vmin, &vpatch);
-    app.set_version_flag("--version", "mtia-run " + std::to_string(vmaj) + "." + std::to_string(vmin) + "." +
-                                          std::to_string(vpatch));
+    app.set_version_flag(
+        "--version", "mtia-run " + std::to_string(vmaj) + "." + std::to_string(vmin) + "." + std::to_string(vpatch));
     std::string bench, size_str = "64M", device;
     int index = -1;
     mtia::run::CopyBenchOptions copy;
@@ -57,8 +57,7 @@ int main(int argc, char **argv)
     // One file per --input/--output, so the model path may come after them.
     app.add_option("--input", model.inputs, "input .npy (float32, C order), one per model input, in order")
         ->allow_extra_args(false);
-    app.add_option("--output", model.outputs, "write output .npy files, one per model output")
-        ->allow_extra_args(false);
+    app.add_option("--output", model.outputs, "write output .npy files, one per model output")->allow_extra_args(false);
     app.add_option("--bench", bench, "benchmark: N inferences of the model, or 'copy' (DMA and NOP latency)");
     app.add_option("--batch-requests", model.batch_requests, "model benchmark: requests per run_batch (default 1)")
         ->check(CLI::PositiveNumber);
@@ -67,7 +66,8 @@ int main(int argc, char **argv)
     app.add_option("--profile", model.profile,
                    "write a profile of the runs (per op: device time, MTIA v1 model estimate, bytes) as Chrome "
                    "trace-event JSON, for Perfetto's UI or chrome://tracing; with --bench, of the timed run()s "
-                   "(the first " + std::to_string(mtia::run::kMaxProfiledRuns) + ")");
+                   "(the first " +
+                       std::to_string(mtia::run::kMaxProfiledRuns) + ")");
     app.add_option("-d,--device", device, "device node (/dev/accel/accelN) or index");
     app.add_option("-i,--index", index, "device index")->check(CLI::NonNegativeNumber);
     app.add_option("--size", size_str, "copy bench: bytes per copy (K/M/G suffixes), default 64M");

@@ -172,9 +172,8 @@ NpyArray parse_npy(const void *bytes, size_t size, const std::string &what)
     }
     const size_t have = size - data_at - hlen;
     if (have != n * 4) {
-        throw NpyError(what + ": " + (have < n * 4 ? "truncated" : "trailing bytes") + ": shape " +
-                       shape_str(h.shape) + " needs " + std::to_string(n * 4) + " data bytes, the file has " +
-                       std::to_string(have));
+        throw NpyError(what + ": " + (have < n * 4 ? "truncated" : "trailing bytes") + ": shape " + shape_str(h.shape) +
+                       " needs " + std::to_string(n * 4) + " data bytes, the file has " + std::to_string(have));
     }
     NpyArray a;
     a.shape = h.shape;

@@ -39,7 +39,7 @@ class StopOnSignal {
 public:
     StopOnSignal()
     {
-        struct sigaction sa{};
+        struct sigaction sa {};
         sa.sa_handler = [](int) { g_stop = 1; };
         sigemptyset(&sa.sa_mask);
         sigaction(SIGINT, &sa, &old_int_);
@@ -54,7 +54,8 @@ public:
     StopOnSignal &operator=(const StopOnSignal &) = delete;
 
 private:
-    struct sigaction old_int_{}, old_term_{};
+    struct sigaction old_int_ {
+    }, old_term_{};
 };
 
 std::vector<uint64_t> shape64(const std::vector<uint32_t> &s) { return {s.begin(), s.end()}; }
@@ -67,8 +68,8 @@ std::vector<std::vector<float>> load_inputs(const mtia::Model &model, const Mode
         if (!o.bench && !ins.empty()) {
             std::string want;
             for (const auto &t : ins) want += " '" + t.name + "' " + shape_str(shape64(t.shape));
-            throw NpyError("the model takes " + std::to_string(ins.size()) + " input(s), give --input FILE.npy for each:" +
-                           want);
+            throw NpyError("the model takes " + std::to_string(ins.size()) +
+                           " input(s), give --input FILE.npy for each:" + want);
         }
         std::mt19937 rng(1);
         std::uniform_real_distribution<float> u(-1.0f, 1.0f);
@@ -80,8 +81,8 @@ std::vector<std::vector<float>> load_inputs(const mtia::Model &model, const Mode
         return data;
     }
     if (o.inputs.size() != ins.size()) {
-        throw NpyError("the model takes " + std::to_string(ins.size()) + " input(s), " + std::to_string(o.inputs.size()) +
-                       " --input given");
+        throw NpyError("the model takes " + std::to_string(ins.size()) + " input(s), " +
+                       std::to_string(o.inputs.size()) + " --input given");
     }
     for (size_t i = 0; i < ins.size(); i++) {
         NpyArray a = read_npy(o.inputs[i]);
@@ -107,9 +108,12 @@ struct Outputs {
 std::string bytes_str(uint64_t b)
 {
     char s[32];
-    if (b >= (1u << 20)) std::snprintf(s, sizeof(s), "%.1f MiB", b / 1048576.0);
-    else if (b >= (1u << 10)) std::snprintf(s, sizeof(s), "%.1f KiB", b / 1024.0);
-    else std::snprintf(s, sizeof(s), "%llu B", static_cast<unsigned long long>(b));
+    if (b >= (1u << 20))
+        std::snprintf(s, sizeof(s), "%.1f MiB", b / 1048576.0);
+    else if (b >= (1u << 10))
+        std::snprintf(s, sizeof(s), "%.1f KiB", b / 1024.0);
+    else
+        std::snprintf(s, sizeof(s), "%llu B", static_cast<unsigned long long>(b));
     return s;
 }
 
@@ -151,10 +155,11 @@ void write_profile(const std::vector<mtia::RunProfile> &runs, const ModelRunOpti
     const mtia::RunProfile &p = runs.back();
     uint64_t ops = 0;
     for (const auto &op : p.ops) ops += op.device_end_ns - op.device_start_ns;
-    std::printf("  profile: %zu run(s) -> %s; last run: %zu ops, device %.3f ms (ops %.3f ms), host %.3f ms, "
-                "MTIA v1 model %.3f ms\n",
-                runs.size(), o.profile.c_str(), p.ops.size(), (p.device_end_ns - p.device_start_ns) / 1e6, ops / 1e6,
-                (p.host_done_ns - p.host_submit_ns) / 1e6, p.model_ns / 1e6);
+    std::printf(
+        "  profile: %zu run(s) -> %s; last run: %zu ops, device %.3f ms (ops %.3f ms), host %.3f ms, "
+        "MTIA v1 model %.3f ms\n",
+        runs.size(), o.profile.c_str(), p.ops.size(), (p.device_end_ns - p.device_start_ns) / 1e6, ops / 1e6,
+        (p.host_done_ns - p.host_submit_ns) / 1e6, p.model_ns / 1e6);
 }
 
 int bench(mtia::Device &dev, mtia::Model &m, const std::vector<mtia::HostInput> &in, Outputs &out,
@@ -238,8 +243,8 @@ int bench(mtia::Device &dev, mtia::Model &m, const std::vector<mtia::HostInput> 
         j["profiled"] = !o.profile.empty();
         std::cout << j.dump(2) << "\n";
     } else {
-        std::printf("  %d inferences: latency p50 %.3f ms  p90 %.3f ms  p99 %.3f ms (host clock, run())\n", n, p50,
-                    p90, p99);
+        std::printf("  %d inferences: latency p50 %.3f ms  p90 %.3f ms  p99 %.3f ms (host clock, run())\n", n, p50, p90,
+                    p99);
         std::printf("  throughput: %.2f inferences/s (%s)\n", ips,
                     b > 1 ? ("run_batch of " + std::to_string(b) + " requests").c_str() : "run() back to back");
         std::printf("  run_async x %d on one stream: %.2f inferences/s; device time %.3f ms per inference (events)\n",

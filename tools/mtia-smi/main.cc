@@ -32,15 +32,7 @@
 
 namespace {
 
-enum Exit {
-    kOk = 0,
-    kError = 1,
-    kNoDevice = 2,
-    kNoDriver = 3,
-    kPermission = 4,
-    kBadField = 5,
-    kResetFailed = 6
-};
+enum Exit { kOk = 0, kError = 1, kNoDevice = 2, kNoDriver = 3, kPermission = 4, kBadField = 5, kResetFailed = 6 };
 
 int fail(int code, const std::string &msg)
 {
@@ -68,8 +60,7 @@ struct Found {
 };
 
 // Every device the driver drives, read from sysfs.
-Found read_devices(const std::vector<std::string> &nodes,
-                   const std::vector<mtia::smi::PciFunction> &pci)
+Found read_devices(const std::vector<std::string> &nodes, const std::vector<mtia::smi::PciFunction> &pci)
 {
     mtia::smi::SysfsPaths paths;
     Found f;
@@ -105,8 +96,7 @@ std::vector<size_t> select_devices(const Found &all, const std::string &ids, std
         };
         auto it = std::find_if(all.devs.begin(), all.devs.end(), match);
         if (it == all.devs.end()) {
-            *err = numeric ? "no device with index " + id + " (" + std::to_string(all.devs.size()) +
-                                 " present)"
+            *err = numeric ? "no device with index " + id + " (" + std::to_string(all.devs.size()) + " present)"
                            : "no device with bus id or serial '" + id + "'";
             return {};
         }
@@ -128,11 +118,10 @@ int reset(const Found &sel)
     if (err == EACCES || err == EPERM) {
         return fail(kPermission, what + ": permission denied: resetting a device needs root");
     }
-    auto after = mtia::smi::read_sysfs_device(mtia::smi::SysfsPaths{}, sel.pci_dirs[0], d.info.node,
-                                             d.info.index);
+    auto after = mtia::smi::read_sysfs_device(mtia::smi::SysfsPaths{}, sel.pci_dirs[0], d.info.node, d.info.index);
     if (err) {
-        return fail(kResetFailed, what + ": reset failed: " + std::strerror(err) +
-                                      " (firmware " + after.tel.fw_status + "; see dmesg)");
+        return fail(kResetFailed, what + ": reset failed: " + std::strerror(err) + " (firmware " + after.tel.fw_status +
+                                      "; see dmesg)");
     }
     std::printf("%s: reset; firmware %s, %u reset(s) since the driver loaded\n", what.c_str(),
                 after.tel.fw_status.c_str(), after.tel.reset_count.value_or(0));
@@ -144,8 +133,7 @@ int reset(const Found &sel)
 int main(int argc, char **argv)
 {
     CLI::App app{"mtia-smi: monitor and manage mtia accelerators"};
-    bool json = false, list = false, version = false, list_fields = false, do_reset = false,
-         watch = false;
+    bool json = false, list = false, version = false, list_fields = false, do_reset = false, watch = false;
     std::string ids, format_spec = "csv", query_fields;
     double loop_s = 0;
     unsigned count = 0;
@@ -159,8 +147,7 @@ int main(int argc, char **argv)
     app.add_flag("--json", json, "every property of each device and the processes, as JSON");
     app.add_flag("-L,--list-devices", list, "one line per device");
     app.add_option("-i,--id", ids, "only these devices: index, bus id or serial, comma separated");
-    app.add_option("-l,--loop", loop_s, "repeat every SECONDS until interrupted")
-        ->check(CLI::PositiveNumber);
+    app.add_option("-l,--loop", loop_s, "repeat every SECONDS until interrupted")->check(CLI::PositiveNumber);
     app.add_flag("--watch", watch, "refresh the view in place every second (-l 1 on a clear screen)");
     app.add_option("--count", count, "with -l/--watch: stop after N refreshes")->check(CLI::PositiveNumber);
     app.add_flag("-r,--reset", do_reset, "reset the device chosen with -i (root)");
@@ -206,7 +193,8 @@ int main(int argc, char **argv)
         if (!pci.empty()) {
             return fail(kNoDriver, std::to_string(pci.size()) +
                                        " MTIA PCI device(s) found but the mtia driver is not "
-                                       "loaded (no node in " + mtia::accel_dir() + ")");
+                                       "loaded (no node in " +
+                                       mtia::accel_dir() + ")");
         }
         return fail(kNoDevice, "no MTIA devices found");
     }

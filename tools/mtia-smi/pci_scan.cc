@@ -32,8 +32,7 @@ std::vector<PciFunction> scan_mtia_pci()
         f.vendor_id = d->vendor_id;
         f.device_id = d->device_id;
         f.vendor_name = pci_lookup_name(pacc, buf, sizeof(buf), PCI_LOOKUP_VENDOR, d->vendor_id);
-        f.device_name = pci_lookup_name(pacc, buf, sizeof(buf), PCI_LOOKUP_DEVICE, d->vendor_id,
-                                        d->device_id);
+        f.device_name = pci_lookup_name(pacc, buf, sizeof(buf), PCI_LOOKUP_DEVICE, d->vendor_id, d->device_id);
         out.push_back(std::move(f));
     }
     pci_cleanup(pacc);

@@ -8,7 +8,7 @@
 namespace mtia::smi {
 
 struct PciFunction {
-    std::string bus_id;       // 0000:00:03.0
+    std::string bus_id;  // 0000:00:03.0
     unsigned vendor_id = 0;
     unsigned device_id = 0;
     std::string vendor_name;  // from pci.ids, e.g. "Meta Platforms, Inc."

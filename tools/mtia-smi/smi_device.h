@@ -21,11 +21,11 @@ struct Telemetry {
     std::optional<double> energy_j;
     std::optional<unsigned> util_pe, util_dma, util_cc;  // percent
     std::optional<unsigned> clock_mhz, clock_max_mhz, clock_min_mhz;
-    std::string throttle;                                // "none", "power", "power,thermal"
+    std::string throttle;  // "none", "power", "power,thermal"
     std::optional<uint64_t> ecc_corrected, ecc_uncorrected;
     std::string serial;
-    std::optional<uint64_t> mem_used, mem_total;         // allocatable device memory, bytes
-    std::string fw_status;                               // "ready", "recovering", ...
+    std::optional<uint64_t> mem_used, mem_total;  // allocatable device memory, bytes
+    std::string fw_status;                        // "ready", "recovering", ...
     std::optional<unsigned> reset_count;
     std::optional<unsigned> link_gen, link_gen_max, link_width, link_width_max;
 };
@@ -40,11 +40,11 @@ struct SmiDevice {
 // clients) of that device, from /proc/<pid>/fdinfo.
 struct ProcessUsage {
     int pid = 0;
-    std::string name;            // /proc/<pid>/comm
-    std::string bus_id;          // drm-pdev
-    unsigned clients = 0;        // distinct drm-client-id
-    uint64_t device_mem = 0;     // drm-total-device, bytes
-    uint64_t host_mem = 0;       // drm-total-system, bytes
+    std::string name;                            // /proc/<pid>/comm
+    std::string bus_id;                          // drm-pdev
+    unsigned clients = 0;                        // distinct drm-client-id
+    uint64_t device_mem = 0;                     // drm-total-device, bytes
+    uint64_t host_mem = 0;                       // drm-total-system, bytes
     std::optional<uint64_t> dma_ns, compute_ns;  // drm-engine-dma / -compute, if reported
 };
 

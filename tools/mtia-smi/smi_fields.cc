@@ -80,28 +80,23 @@ const std::vector<Field> kFields = {
      [](D d, TS) { return text(d.info.fw_version ? format_fw_version(d.info.fw_version) : ""); }},
     {"firmware.status", "", "firmware state as the driver sees it: ready, recovering, dead...",
      [](D d, TS) { return text(d.tel.fw_status); }},
-    {"reset.count", "", "device resets by the driver since it loaded",
-     [](D d, TS) { return num(d.tel.reset_count); }},
-    {"chip_id", "", "chip id register",
-     [](D d, TS) { return text(fmt::format("0x{:04x}", d.info.chip_id)); }},
+    {"reset.count", "", "device resets by the driver since it loaded", [](D d, TS) { return num(d.tel.reset_count); }},
+    {"chip_id", "", "chip id register", [](D d, TS) { return text(fmt::format("0x{:04x}", d.info.chip_id)); }},
     {"pe.grid", "", "processing-element grid, rows x columns",
      [](D d, TS) { return text(fmt::format("{}x{}", d.info.pe_rows, d.info.pe_cols)); }},
     {"temperature.die", "C", "die temperature", [](D d, TS) { return real(d.tel.temp_c, 1); }},
     {"temperature.slowdown", "C", "temperature above which the clock throttles",
      [](D d, TS) { return real(d.tel.temp_slowdown_c, 1); }},
-    {"temperature.shutdown", "C", "critical temperature",
-     [](D d, TS) { return real(d.tel.temp_shutdown_c, 1); }},
+    {"temperature.shutdown", "C", "critical temperature", [](D d, TS) { return real(d.tel.temp_shutdown_c, 1); }},
     {"power.draw", "W", "board power now (100 ms sample)", [](D d, TS) { return real(d.tel.power_w, 2); }},
     {"power.draw.average", "W", "mean board power over the last second",
      [](D d, TS) { return real(d.tel.power_avg_w, 2); }},
     {"power.limit", "W", "power limit (the clock throttles to stay below it)",
      [](D d, TS) { return real(d.tel.power_cap_w, 2); }},
-    {"power.min_limit", "W", "lowest settable power limit",
-     [](D d, TS) { return real(d.tel.power_cap_min_w, 2); }},
+    {"power.min_limit", "W", "lowest settable power limit", [](D d, TS) { return real(d.tel.power_cap_min_w, 2); }},
     {"power.max_limit", "W", "highest settable power limit (TDP)",
      [](D d, TS) { return real(d.tel.power_cap_max_w, 2); }},
-    {"energy.consumption", "J", "energy since the board powered on",
-     [](D d, TS) { return real(d.tel.energy_j, 3); }},
+    {"energy.consumption", "J", "energy since the board powered on", [](D d, TS) { return real(d.tel.energy_j, 3); }},
     {"utilization.pe", "%", "PE grid busy, last second", [](D d, TS) { return num(d.tel.util_pe); }},
     {"utilization.dma", "%", "data engine busy, last second", [](D d, TS) { return num(d.tel.util_dma); }},
     {"utilization.cc", "%", "control core busy (not waiting for interrupts), last second",
@@ -113,20 +108,15 @@ const std::vector<Field> kFields = {
      [](D d, TS) { return text(d.tel.throttle); }},
     {"memory.total", "MiB", "device memory for buffers", [](D d, TS) { return num(mib(d.tel.mem_total)); }},
     {"memory.used", "MiB", "device memory in buffers", [](D d, TS) { return num(mib(d.tel.mem_used)); }},
-    {"memory.free", "MiB", "device memory free for buffers",
-     [](D d, TS) { return num(mib(free_bytes(d.tel))); }},
-    {"memory.reserved", "MiB", "device memory kept for firmware",
-     [](D d, TS) { return num(mib(reserved_bytes(d))); }},
-    {"sram.total", "MiB", "on-chip SRAM",
-     [](D d, TS) { return num(mib(std::optional<uint64_t>(d.info.sram_bytes))); }},
+    {"memory.free", "MiB", "device memory free for buffers", [](D d, TS) { return num(mib(free_bytes(d.tel))); }},
+    {"memory.reserved", "MiB", "device memory kept for firmware", [](D d, TS) { return num(mib(reserved_bytes(d))); }},
+    {"sram.total", "MiB", "on-chip SRAM", [](D d, TS) { return num(mib(std::optional<uint64_t>(d.info.sram_bytes))); }},
     {"ecc.errors.corrected", "", "corrected ECC errors since power-on",
      [](D d, TS) { return num(d.tel.ecc_corrected); }},
     {"ecc.errors.uncorrected", "", "uncorrected ECC errors since power-on",
      [](D d, TS) { return num(d.tel.ecc_uncorrected); }},
-    {"pcie.link.gen.current", "", "PCIe generation of the link now",
-     [](D d, TS) { return num(d.tel.link_gen); }},
-    {"pcie.link.gen.max", "", "highest PCIe generation of the link",
-     [](D d, TS) { return num(d.tel.link_gen_max); }},
+    {"pcie.link.gen.current", "", "PCIe generation of the link now", [](D d, TS) { return num(d.tel.link_gen); }},
+    {"pcie.link.gen.max", "", "highest PCIe generation of the link", [](D d, TS) { return num(d.tel.link_gen_max); }},
     {"pcie.link.width.current", "", "PCIe lanes now", [](D d, TS) { return num(d.tel.link_width); }},
     {"pcie.link.width.max", "", "most PCIe lanes", [](D d, TS) { return num(d.tel.link_width_max); }},
 };
@@ -169,8 +159,7 @@ std::vector<const Field *> parse_field_list(const std::string &list)
     std::vector<const Field *> out;
     for (const auto &name : split_commas(list)) {
         if (name.empty()) continue;  // "a,,b" and a trailing comma are harmless
-        auto it = std::find_if(kFields.begin(), kFields.end(),
-                               [&](const Field &f) { return f.name == name; });
+        auto it = std::find_if(kFields.begin(), kFields.end(), [&](const Field &f) { return f.name == name; });
         if (it == kFields.end()) throw UnknownField(name);
         out.push_back(&*it);
     }
@@ -193,8 +182,7 @@ OutputFormat parse_format(const std::string &spec)
         } else if (words[i] == "nounits") {
             f.units = false;
         } else {
-            throw std::invalid_argument("unknown format option '" + words[i] +
-                                        "' (noheader, nounits)");
+            throw std::invalid_argument("unknown format option '" + words[i] + "' (noheader, nounits)");
         }
     }
     return f;
@@ -204,17 +192,22 @@ std::string format_value(const Value &v, const Field &f, bool units)
 {
     std::string s;
     switch (v.kind) {
-    case Value::Kind::kNa: return "[N/A]";
-    case Value::Kind::kText: return csv_quote(v.s);
-    case Value::Kind::kInt: s = std::to_string(v.i); break;
-    case Value::Kind::kReal: s = fmt::format("{:.{}f}", v.d, v.precision); break;
+        case Value::Kind::kNa:
+            return "[N/A]";
+        case Value::Kind::kText:
+            return csv_quote(v.s);
+        case Value::Kind::kInt:
+            s = std::to_string(v.i);
+            break;
+        case Value::Kind::kReal:
+            s = fmt::format("{:.{}f}", v.d, v.precision);
+            break;
     }
     return units && !f.unit.empty() ? s + " " + f.unit : s;
 }
 
-std::string format_query_csv(const std::vector<SmiDevice> &devs,
-                             const std::vector<const Field *> &fields, const OutputFormat &fmt,
-                             const std::string &timestamp)
+std::string format_query_csv(const std::vector<SmiDevice> &devs, const std::vector<const Field *> &fields,
+                             const OutputFormat &fmt, const std::string &timestamp)
 {
     std::string out;
     auto row = [&](auto cell) {
@@ -222,9 +215,7 @@ std::string format_query_csv(const std::vector<SmiDevice> &devs,
         out += "\n";
     };
     if (fmt.header) {
-        row([&](const Field &f) {
-            return fmt.units && !f.unit.empty() ? f.name + " [" + f.unit + "]" : f.name;
-        });
+        row([&](const Field &f) { return fmt.units && !f.unit.empty() ? f.name + " [" + f.unit + "]" : f.name; });
     }
     for (const auto &d : devs) {
         row([&](const Field &f) { return format_value(f.get(d, timestamp), f, fmt.units); });
@@ -232,8 +223,8 @@ std::string format_query_csv(const std::vector<SmiDevice> &devs,
     return out;
 }
 
-std::string format_query_json(const std::vector<SmiDevice> &devs,
-                              const std::vector<const Field *> &fields, const std::string &timestamp)
+std::string format_query_json(const std::vector<SmiDevice> &devs, const std::vector<const Field *> &fields,
+                              const std::string &timestamp)
 {
     auto out = nlohmann::ordered_json::array();
     for (const auto &d : devs) {
@@ -241,10 +232,18 @@ std::string format_query_json(const std::vector<SmiDevice> &devs,
         for (const Field *f : fields) {
             Value v = f->get(d, timestamp);
             switch (v.kind) {
-            case Value::Kind::kNa: o[f->name] = nullptr; break;
-            case Value::Kind::kInt: o[f->name] = v.i; break;
-            case Value::Kind::kReal: o[f->name] = rounded(v); break;
-            case Value::Kind::kText: o[f->name] = v.s; break;
+                case Value::Kind::kNa:
+                    o[f->name] = nullptr;
+                    break;
+                case Value::Kind::kInt:
+                    o[f->name] = v.i;
+                    break;
+                case Value::Kind::kReal:
+                    o[f->name] = rounded(v);
+                    break;
+                case Value::Kind::kText:
+                    o[f->name] = v.s;
+                    break;
             }
         }
         out.push_back(std::move(o));

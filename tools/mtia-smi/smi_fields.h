@@ -34,7 +34,9 @@ const std::vector<Field> &all_fields();
 class UnknownField : public std::invalid_argument {
 public:
     explicit UnknownField(const std::string &name)
-        : std::invalid_argument("unknown field '" + name + "' (see --list-fields)"), name_(name) {}
+        : std::invalid_argument("unknown field '" + name + "' (see --list-fields)"), name_(name)
+    {
+    }
     const std::string &name() const noexcept { return name_; }
 
 private:
@@ -59,13 +61,11 @@ std::string format_value(const Value &v, const Field &f, bool units);
 
 // nvidia-smi style CSV: a header line (unless !fmt.header), then one line
 // per device; fields separated by ", ", text quoted only if it must be.
-std::string format_query_csv(const std::vector<SmiDevice> &devs,
-                             const std::vector<const Field *> &fields, const OutputFormat &fmt,
-                             const std::string &timestamp);
+std::string format_query_csv(const std::vector<SmiDevice> &devs, const std::vector<const Field *> &fields,
+                             const OutputFormat &fmt, const std::string &timestamp);
 // A JSON array, one object per device, keyed by field name; numbers in the
 // field's unit, N/A as null.
-std::string format_query_json(const std::vector<SmiDevice> &devs,
-                              const std::vector<const Field *> &fields,
+std::string format_query_json(const std::vector<SmiDevice> &devs, const std::vector<const Field *> &fields,
                               const std::string &timestamp);
 // --list-fields: name, unit and description of every field.
 std::string format_field_list();

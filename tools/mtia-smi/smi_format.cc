@@ -17,8 +17,7 @@ using Row = std::vector<std::string>;
 
 std::string version_string()
 {
-    return fmt::format("{}.{}.{}", MTIA_RUNTIME_VERSION_MAJOR, MTIA_RUNTIME_VERSION_MINOR,
-                       MTIA_RUNTIME_VERSION_PATCH);
+    return fmt::format("{}.{}.{}", MTIA_RUNTIME_VERSION_MAJOR, MTIA_RUNTIME_VERSION_MINOR, MTIA_RUNTIME_VERSION_PATCH);
 }
 
 // A boxed table; every line has the same width. A row with one cell spans
@@ -80,10 +79,7 @@ std::string index_of(const std::vector<SmiDevice> &devs, const std::string &bus_
     return "?";
 }
 
-std::string secs(const std::optional<uint64_t> &ns)
-{
-    return ns ? fmt::format("{:.3f} s", *ns / 1e9) : "N/A";
-}
+std::string secs(const std::optional<uint64_t> &ns) { return ns ? fmt::format("{:.3f} s", *ns / 1e9) : "N/A"; }
 
 template <typename T>
 nlohmann::ordered_json jopt(const std::optional<T> &v)
@@ -100,39 +96,36 @@ nlohmann::ordered_json jtext(const std::string &s)
 
 std::string format_fw_version(uint32_t fw)
 {
-    return fw ? fmt::format("{}.{}.{}", mtia_fw_version_major(fw), mtia_fw_version_minor(fw),
-                           mtia_fw_version_patch(fw)) : "N/A";
+    return fw ? fmt::format("{}.{}.{}", mtia_fw_version_major(fw), mtia_fw_version_minor(fw), mtia_fw_version_patch(fw))
+              : "N/A";
 }
 
 std::string format_bytes_mib(uint64_t bytes) { return fmt::format("{} MiB", bytes >> 20); }
 
 std::string format_table(const std::vector<SmiDevice> &devs)
 {
-    const Row head = {"Idx",  "Name", "Bus-Id", "Temp",  "Power / Cap",
-                      "Memory-Usage", "PE", "DMA", "CC", "Clock", "Firmware"};
+    const Row head = {"Idx", "Name", "Bus-Id", "Temp",  "Power / Cap", "Memory-Usage",
+                      "PE",  "DMA",  "CC",     "Clock", "Firmware"};
     std::vector<Row> rows;
     for (const auto &d : devs) {
         const auto &i = d.info;
         const auto &t = d.tel;
-        rows.push_back({std::to_string(i.index), i.name, i.pci_bus_id, opt(t.temp_c, "{:.0f}C"),
-                        power_usage(t), mem_usage(t), opt(t.util_pe, "{}%"), opt(t.util_dma, "{}%"),
-                        opt(t.util_cc, "{}%"), opt(t.clock_mhz, "{}MHz"),
-                        format_fw_version(i.fw_version)});
+        rows.push_back({std::to_string(i.index), i.name, i.pci_bus_id, opt(t.temp_c, "{:.0f}C"), power_usage(t),
+                        mem_usage(t), opt(t.util_pe, "{}%"), opt(t.util_dma, "{}%"), opt(t.util_cc, "{}%"),
+                        opt(t.clock_mhz, "{}MHz"), format_fw_version(i.fw_version)});
     }
     std::string driver = devs.empty() ? "N/A" : devs.front().info.driver_version;
-    return fmt::format("MTIA-SMI {}    Driver Version: {}    Devices: {}\n", version_string(),
-                       driver, devs.size()) +
+    return fmt::format("MTIA-SMI {}    Driver Version: {}    Devices: {}\n", version_string(), driver, devs.size()) +
            render_table(head, rows);
 }
 
-std::string format_processes(const std::vector<SmiDevice> &devs,
-                             const std::vector<ProcessUsage> &procs, bool all_users)
+std::string format_processes(const std::vector<SmiDevice> &devs, const std::vector<ProcessUsage> &procs, bool all_users)
 {
     const Row head = {"Idx", "PID", "Process name", "Device Memory", "Host Memory"};
     std::vector<Row> rows;
     for (const auto &p : procs) {
-        rows.push_back({index_of(devs, p.bus_id), std::to_string(p.pid), p.name,
-                        format_bytes_mib(p.device_mem), format_bytes_mib(p.host_mem)});
+        rows.push_back({index_of(devs, p.bus_id), std::to_string(p.pid), p.name, format_bytes_mib(p.device_mem),
+                        format_bytes_mib(p.host_mem)});
     }
     if (rows.empty()) rows.push_back({"No running processes found"});
     if (!all_users) rows.push_back({"Only your own processes are shown (root sees all)"});
@@ -143,22 +136,19 @@ std::string format_list(const std::vector<SmiDevice> &devs)
 {
     std::string out;
     for (const auto &d : devs) {
-        out += fmt::format("MTIA {}: {} (Bus-Id: {}, Node: {}{})\n", d.info.index, d.info.name,
-                           d.info.pci_bus_id, d.info.node,
-                           d.tel.serial.empty() ? "" : ", Serial: " + d.tel.serial);
+        out += fmt::format("MTIA {}: {} (Bus-Id: {}, Node: {}{})\n", d.info.index, d.info.name, d.info.pci_bus_id,
+                           d.info.node, d.tel.serial.empty() ? "" : ", Serial: " + d.tel.serial);
     }
     return out;
 }
 
-std::string format_detail(const std::vector<SmiDevice> &devs,
-                          const std::vector<ProcessUsage> &procs, const std::string &timestamp)
+std::string format_detail(const std::vector<SmiDevice> &devs, const std::vector<ProcessUsage> &procs,
+                          const std::string &timestamp)
 {
     auto kv = [](int indent, const std::string &k, const std::string &v) {
         return fmt::format("{:{}}{:<{}}: {}\n", "", indent, k, 30 - indent, v);
     };
-    auto section = [](int indent, const std::string &name) {
-        return fmt::format("{:{}}{}\n", "", indent, name);
-    };
+    auto section = [](int indent, const std::string &name) { return fmt::format("{:{}}{}\n", "", indent, name); };
     std::string out = "\n==============MTIA-SMI LOG==============\n\n";
     out += kv(0, "Timestamp", timestamp);
     out += kv(0, "Driver Version", devs.empty() ? "N/A" : devs.front().info.driver_version);
@@ -185,9 +175,9 @@ std::string format_detail(const std::vector<SmiDevice> &devs,
         out += section(4, "Memory Usage");
         out += kv(8, "Total", t.mem_total ? format_bytes_mib(*t.mem_total) : "N/A");
         out += kv(8, "Used", t.mem_used ? format_bytes_mib(*t.mem_used) : "N/A");
-        out += kv(8, "Free", t.mem_used && t.mem_total
-                                 ? format_bytes_mib(*t.mem_total - std::min(*t.mem_used, *t.mem_total))
-                                 : "N/A");
+        out += kv(
+            8, "Free",
+            t.mem_used && t.mem_total ? format_bytes_mib(*t.mem_total - std::min(*t.mem_used, *t.mem_total)) : "N/A");
         out += section(4, "Utilization");
         out += kv(8, "PE Grid", opt(t.util_pe, "{} %"));
         out += kv(8, "Data Engine", opt(t.util_dma, "{} %"));
@@ -213,9 +203,9 @@ std::string format_detail(const std::vector<SmiDevice> &devs,
         out += kv(8, "Uncorrected", opt(t.ecc_uncorrected, "{}"));
         out += section(4, "PCI");
         out += kv(8, "Bus Id", i.pci_bus_id);
-        out += kv(8, "Vendor Id", d.pci.vendor_name.empty()
-                                     ? fmt::format("0x{:04x}", d.pci.vendor_id)
-                                     : fmt::format("0x{:04x} ({})", d.pci.vendor_id, d.pci.vendor_name));
+        out += kv(8, "Vendor Id",
+                  d.pci.vendor_name.empty() ? fmt::format("0x{:04x}", d.pci.vendor_id)
+                                            : fmt::format("0x{:04x} ({})", d.pci.vendor_id, d.pci.vendor_name));
         out += kv(8, "Device Id", fmt::format("0x{:04x}", d.pci.device_id));
         out += kv(8, "Link Generation", opt(t.link_gen, "{}") + " (max " + opt(t.link_gen_max, "{}") + ")");
         out += kv(8, "Link Width", opt(t.link_width, "x{}") + " (max " + opt(t.link_width_max, "x{}") + ")");
@@ -259,21 +249,21 @@ std::string format_json(const std::vector<SmiDevice> &devs, const std::vector<Pr
         e["sram_bytes"] = i.sram_bytes;
         e["device_memory_bytes"] = i.devmem_bytes;
         e["driver_version"] = i.driver_version;
-        e["firmware_version"] = i.fw_version ? nlohmann::ordered_json(format_fw_version(i.fw_version))
-                                             : nlohmann::ordered_json(nullptr);
+        e["firmware_version"] =
+            i.fw_version ? nlohmann::ordered_json(format_fw_version(i.fw_version)) : nlohmann::ordered_json(nullptr);
         e["firmware_status"] = jtext(t.fw_status);
         e["reset_count"] = jopt(t.reset_count);
         e["msix_vectors"] = i.msix_vectors;
         e["memory"] = {{"total_bytes", jopt(t.mem_total)}, {"used_bytes", jopt(t.mem_used)}};
-        e["temperature_c"] = {{"die", jopt(t.temp_c)},
-                              {"slowdown", jopt(t.temp_slowdown_c)},
-                              {"shutdown", jopt(t.temp_shutdown_c)}};
-        e["power_w"] = {{"draw", jopt(t.power_w)},       {"average", jopt(t.power_avg_w)},
-                        {"limit", jopt(t.power_cap_w)},  {"min_limit", jopt(t.power_cap_min_w)},
+        e["temperature_c"] = {
+            {"die", jopt(t.temp_c)}, {"slowdown", jopt(t.temp_slowdown_c)}, {"shutdown", jopt(t.temp_shutdown_c)}};
+        e["power_w"] = {{"draw", jopt(t.power_w)},
+                        {"average", jopt(t.power_avg_w)},
+                        {"limit", jopt(t.power_cap_w)},
+                        {"min_limit", jopt(t.power_cap_min_w)},
                         {"max_limit", jopt(t.power_cap_max_w)}};
         e["energy_j"] = jopt(t.energy_j);
-        e["utilization_percent"] = {
-            {"pe", jopt(t.util_pe)}, {"dma", jopt(t.util_dma)}, {"cc", jopt(t.util_cc)}};
+        e["utilization_percent"] = {{"pe", jopt(t.util_pe)}, {"dma", jopt(t.util_dma)}, {"cc", jopt(t.util_cc)}};
         e["clocks_mhz"] = {
             {"current", jopt(t.clock_mhz)}, {"max", jopt(t.clock_max_mhz)}, {"min", jopt(t.clock_min_mhz)}};
         e["throttle_reasons"] = jtext(t.throttle);

@@ -19,13 +19,12 @@ std::string format_fw_version(uint32_t fw);
 std::string format_table(const std::vector<SmiDevice> &devs);
 // The processes using the devices (@all_users: false when not root, which
 // sees only its own processes: the table says so).
-std::string format_processes(const std::vector<SmiDevice> &devs,
-                             const std::vector<ProcessUsage> &procs, bool all_users);
+std::string format_processes(const std::vector<SmiDevice> &devs, const std::vector<ProcessUsage> &procs,
+                             bool all_users);
 std::string format_list(const std::vector<SmiDevice> &devs);  // -L
-std::string format_json(const std::vector<SmiDevice> &devs,
-                        const std::vector<ProcessUsage> &procs);
+std::string format_json(const std::vector<SmiDevice> &devs, const std::vector<ProcessUsage> &procs);
 // -q: every property, "Key : Value" lines like nvidia-smi -q.
-std::string format_detail(const std::vector<SmiDevice> &devs,
-                          const std::vector<ProcessUsage> &procs, const std::string &timestamp);
+std::string format_detail(const std::vector<SmiDevice> &devs, const std::vector<ProcessUsage> &procs,
+                          const std::string &timestamp);
 
 }  // namespace mtia::smi

@@ -26,8 +26,7 @@ std::string trim(const std::string &s)
 bool starts_with(const std::string &s, const std::string &p) { return s.compare(0, p.size(), p) == 0; }
 
 // A decimal number followed by exactly @suffix (after spaces).
-std::optional<uint64_t> parse_number(const std::string &v, const std::string &suffix,
-                                     std::string *rest = nullptr)
+std::optional<uint64_t> parse_number(const std::string &v, const std::string &suffix, std::string *rest = nullptr)
 {
     if (v.empty() || !std::isdigit(static_cast<unsigned char>(v[0]))) {
         return std::nullopt;

@@ -16,9 +16,9 @@ namespace mtia::smi {
 
 // One DRM fdinfo file.
 struct FdInfo {
-    std::string driver;                      // drm-driver
-    std::string pdev;                        // drm-pdev (PCI bus id)
-    std::optional<uint64_t> client_id;       // drm-client-id
+    std::string driver;                         // drm-driver
+    std::string pdev;                           // drm-pdev (PCI bus id)
+    std::optional<uint64_t> client_id;          // drm-client-id
     std::map<std::string, uint64_t> engine_ns;  // drm-engine-<name>, ns
     std::map<std::string, uint64_t> memory;     // drm-<kind>-<region>, bytes
 };
@@ -33,7 +33,6 @@ std::optional<uint64_t> parse_fdinfo_size(const std::string &value);
 // Every process under @proc_root with open files of the @driver driver,
 // one entry per (process, device), files of the same DRM client counted
 // once. Sorted by bus id, then pid.
-std::vector<ProcessUsage> scan_processes(const std::string &proc_root = "/proc",
-                                         const std::string &driver = "mtia");
+std::vector<ProcessUsage> scan_processes(const std::string &proc_root = "/proc", const std::string &driver = "mtia");
 
 }  // namespace mtia::smi

@@ -109,8 +109,8 @@ std::string basename_of(const std::string &path)
 
 std::optional<unsigned> pcie_gen_of(const std::string &speed)
 {
-    static const std::map<std::string, unsigned> gens = {
-        {"2.5", 1}, {"5.0", 2}, {"8.0", 3}, {"16.0", 4}, {"32.0", 5}, {"64.0", 6}};
+    static const std::map<std::string, unsigned> gens = {{"2.5", 1},  {"5.0", 2},  {"8.0", 3},
+                                                         {"16.0", 4}, {"32.0", 5}, {"64.0", 6}};
     auto it = gens.find(speed.substr(0, speed.find(' ')));
     if (it == gens.end() || speed.find("GT/s") == std::string::npos) {
         return std::nullopt;
@@ -140,8 +140,7 @@ std::string accel_pci_dir(const SysfsPaths &paths, const std::string &node_name)
     return resolved;
 }
 
-SmiDevice read_sysfs_device(const SysfsPaths &paths, const std::string &pci_dir,
-                            const std::string &node, int index)
+SmiDevice read_sysfs_device(const SysfsPaths &paths, const std::string &pci_dir, const std::string &node, int index)
 {
     SmiDevice d;
     const std::string m = pci_dir + "/mtia/";

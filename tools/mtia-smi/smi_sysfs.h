@@ -23,8 +23,7 @@ std::string accel_pci_dir(const SysfsPaths &paths, const std::string &node_name)
 
 // Everything about the device at PCI directory @pci_dir (whose basename is
 // its bus id), known to user space as @node, index @index.
-SmiDevice read_sysfs_device(const SysfsPaths &paths, const std::string &pci_dir,
-                            const std::string &node, int index);
+SmiDevice read_sysfs_device(const SysfsPaths &paths, const std::string &pci_dir, const std::string &node, int index);
 
 // "16.0 GT/s PCIe" -> 4; nullopt if not a known rate.
 std::optional<unsigned> pcie_gen_of(const std::string &speed);

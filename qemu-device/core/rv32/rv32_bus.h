@@ -12,10 +12,10 @@
 namespace mtia::rv32 {
 
 struct RamRegion {
-    uint32_t base = 0;      // guest physical address; multiple of 4
-    uint32_t size = 0;      // bytes; multiple of 4, base + size <= 2^32
+    uint32_t base = 0;        // guest physical address; multiple of 4
+    uint32_t size = 0;        // bytes; multiple of 4, base + size <= 2^32
     uint8_t *host = nullptr;  // little-endian backing store, owned by the bus
-    bool writable = false;  // stores to a read-only region are store access faults
+    bool writable = false;    // stores to a read-only region are store access faults
     bool executable = false;  // instructions are fetched only from these
 };
 

@@ -15,22 +15,29 @@ constexpr uint64_t kBlockBudget = 4096;
 
 }  // namespace
 
-const char *to_string(StopReason r) {
+const char *to_string(StopReason r)
+{
     switch (r) {
-    case StopReason::kBudget: return "budget";
-    case StopReason::kWaitForInterrupt: return "wait-for-interrupt";
-    case StopReason::kStopped: return "stopped";
-    case StopReason::kHaltedOnTrap: return "halted-on-trap";
+        case StopReason::kBudget:
+            return "budget";
+        case StopReason::kWaitForInterrupt:
+            return "wait-for-interrupt";
+        case StopReason::kStopped:
+            return "stopped";
+        case StopReason::kHaltedOnTrap:
+            return "halted-on-trap";
     }
     return "?";
 }
 
-Cpu::Cpu(Bus &bus, const CpuConfig &cfg) : bus_(bus), cfg_(cfg) {
+Cpu::Cpu(Bus &bus, const CpuConfig &cfg) : bus_(bus), cfg_(cfg)
+{
     remap();
     reset();
 }
 
-void Cpu::remap() {
+void Cpu::remap()
+{
     std::vector<RamRegion> regions = bus_.ram_regions();
     ram_.clear();
     for (const RamRegion &r : regions) {
@@ -43,7 +50,8 @@ void Cpu::remap() {
     page_ = DecodeCache::Page{};
 }
 
-void Cpu::reset() {
+void Cpu::reset()
+{
     std::fill(std::begin(x_), std::end(x_), 0u);
     pc_ = cfg_.reset_pc;
     mstatus_ = kMstatusMpp;
@@ -56,35 +64,42 @@ void Cpu::reset() {
     halt_ = RunResult{};
 }
 
-void Cpu::set_line(uint32_t bit, bool level) {
+void Cpu::set_line(uint32_t bit, bool level)
+{
     uint32_t old = level ? lines_.fetch_or(bit) : lines_.fetch_and(~bit);
     if (level && !(old & bit)) {
         // Taking the mutex orders this against a waiter's predicate check.
-        { std::lock_guard<std::mutex> lock(wake_mu_); }
+        {
+            std::lock_guard<std::mutex> lock(wake_mu_);
+        }
         wake_cv_.notify_all();
     }
 }
 
-void Cpu::request_stop() {
+void Cpu::request_stop()
+{
     stop_.store(true);
-    { std::lock_guard<std::mutex> lock(wake_mu_); }
+    {
+        std::lock_guard<std::mutex> lock(wake_mu_);
+    }
     wake_cv_.notify_all();
 }
 
-bool Cpu::wait_for_interrupt(std::chrono::nanoseconds timeout) {
+bool Cpu::wait_for_interrupt(std::chrono::nanoseconds timeout)
+{
     std::unique_lock<std::mutex> lock(wake_mu_);
-    return wake_cv_.wait_for(lock, timeout, [this] {
-        return (lines_.load() & mie_) != 0 || stop_.load();
-    });
+    return wake_cv_.wait_for(lock, timeout, [this] { return (lines_.load() & mie_) != 0 || stop_.load(); });
 }
 
-void Cpu::count(uint64_t n) {
+void Cpu::count(uint64_t n)
+{
     // mcycle counts retired instructions: the model has a CPI of 1.
     if (!(mcountinhibit_ & 1)) cycle_ += n;
     if (!(mcountinhibit_ & 4)) instret_ += n;
 }
 
-bool Cpu::trap(uint32_t cause, uint32_t tval) {
+bool Cpu::trap(uint32_t cause, uint32_t tval)
+{
     // mtvec == 0: firmware never installed a handler. A trap before the
     // handler retired anything: the handler itself is broken. Either way
     // delivering it would loop invisibly, so stop and tell the host.
@@ -105,7 +120,8 @@ bool Cpu::trap(uint32_t cause, uint32_t tval) {
     return true;
 }
 
-void Cpu::take_interrupt(uint32_t pending) {
+void Cpu::take_interrupt(uint32_t pending)
+{
     // Priority: external > software > timer.
     uint32_t c = pending & kIrqMei   ? cause::kMachineExtIrq
                  : pending & kIrqMsi ? cause::kMachineSoftIrq
@@ -113,40 +129,48 @@ void Cpu::take_interrupt(uint32_t pending) {
     trap(c, 0);
 }
 
-uint64_t Cpu::exec_system() {
+uint64_t Cpu::exec_system()
+{
     const Decoded d = system_insn_;
     switch (d.op) {
-    case Op::kFenceI:
-        icache_.flush();
-        page_ = DecodeCache::Page{};
-        break;
-    case Op::kEcall: trap(cause::kEcallM, 0); return 0;
-    case Op::kEbreak: trap(cause::kBreakpoint, pc_); return 0;
-    case Op::kIllegal: trap(cause::kIllegalInsn, static_cast<uint32_t>(d.imm)); return 0;
-    case Op::kMret: {
-        uint32_t mepc = 0;
-        read_csr(csr::kMepc, &mepc);  // masked per misa.C
-        mstatus_ = (mstatus_ & kMstatusMpie ? kMstatusMie : 0) | kMstatusMpie | kMstatusMpp;
-        pc_ = mepc;
-        count(1);
-        in_trap_entry_ = false;
-        return 1;
-    }
-    case Op::kWfi: wfi_ = true; break;
-    default: {  // Zicsr
-        if (!csr_op(d)) {
-            // Rebuild the instruction word for mtval (CSR ops are always 32-bit).
-            static constexpr uint32_t kFunct3[] = {1, 2, 3, 5, 6, 7};
-            uint32_t f3 = kFunct3[static_cast<int>(d.op) - static_cast<int>(Op::kCsrrw)];
-            uint32_t rd = d.rd == kZeroSink ? 0 : d.rd;
-            uint32_t bits = static_cast<uint32_t>(d.imm) << 20 | uint32_t{d.rs1} << 15 |
-                            f3 << 12 | rd << 7 | 0x73;
-            trap(cause::kIllegalInsn, bits);
+        case Op::kFenceI:
+            icache_.flush();
+            page_ = DecodeCache::Page{};
+            break;
+        case Op::kEcall:
+            trap(cause::kEcallM, 0);
             return 0;
+        case Op::kEbreak:
+            trap(cause::kBreakpoint, pc_);
+            return 0;
+        case Op::kIllegal:
+            trap(cause::kIllegalInsn, static_cast<uint32_t>(d.imm));
+            return 0;
+        case Op::kMret: {
+            uint32_t mepc = 0;
+            read_csr(csr::kMepc, &mepc);  // masked per misa.C
+            mstatus_ = (mstatus_ & kMstatusMpie ? kMstatusMie : 0) | kMstatusMpie | kMstatusMpp;
+            pc_ = mepc;
+            count(1);
+            in_trap_entry_ = false;
+            return 1;
         }
-        in_trap_entry_ = false;
-        return 1;  // csr_op advanced pc and counted the instruction
-    }
+        case Op::kWfi:
+            wfi_ = true;
+            break;
+        default: {  // Zicsr
+            if (!csr_op(d)) {
+                // Rebuild the instruction word for mtval (CSR ops are always 32-bit).
+                static constexpr uint32_t kFunct3[] = {1, 2, 3, 5, 6, 7};
+                uint32_t f3 = kFunct3[static_cast<int>(d.op) - static_cast<int>(Op::kCsrrw)];
+                uint32_t rd = d.rd == kZeroSink ? 0 : d.rd;
+                uint32_t bits = static_cast<uint32_t>(d.imm) << 20 | uint32_t{d.rs1} << 15 | f3 << 12 | rd << 7 | 0x73;
+                trap(cause::kIllegalInsn, bits);
+                return 0;
+            }
+            in_trap_entry_ = false;
+            return 1;  // csr_op advanced pc and counted the instruction
+        }
     }
     pc_ += d.len;
     count(1);
@@ -154,7 +178,8 @@ uint64_t Cpu::exec_system() {
     return 1;
 }
 
-RunResult Cpu::run(uint64_t max_instructions) {
+RunResult Cpu::run(uint64_t max_instructions)
+{
     RunResult res;
     if (halted_) {
         res = halt_;

@@ -79,7 +79,8 @@ public:
     void invalidate_code(uint32_t addr, uint32_t len) { icache_.invalidate(addr, len); }
 
     uint32_t reg(unsigned i) const { return i < 32 ? x_[i] : 0; }
-    void set_reg(unsigned i, uint32_t v) {
+    void set_reg(unsigned i, uint32_t v)
+    {
         if (i != 0 && i < 32) x_[i] = v;
     }
     uint32_t pc() const { return pc_; }
@@ -105,7 +106,7 @@ private:
 
     uint64_t exec_block(uint64_t budget);  // the interpreter loop (rv32_exec.cc)
     uint64_t exec_system();                // one system-class instruction at pc_
-    bool csr_op(const Decoded &d);          // false: illegal instruction
+    bool csr_op(const Decoded &d);         // false: illegal instruction
     void set_rvc(bool on);
 
     struct MemRegion {
@@ -113,7 +114,8 @@ private:
         uint8_t *host;
         bool writable, executable;
     };
-    const MemRegion *find_ram(uint32_t addr) const {
+    const MemRegion *find_ram(uint32_t addr) const
+    {
         for (const MemRegion &r : ram_)
             if (addr - r.base < r.size) return &r;
         return nullptr;
@@ -129,8 +131,7 @@ private:
     uint32_t pc_ = 0;
 
     // CSRs (M-mode only hart)
-    uint32_t mstatus_ = 0, mie_ = 0, mtvec_ = 0, mscratch_ = 0, mepc_ = 0, mcause_ = 0,
-             mtval_ = 0, mcountinhibit_ = 0;
+    uint32_t mstatus_ = 0, mie_ = 0, mtvec_ = 0, mscratch_ = 0, mepc_ = 0, mcause_ = 0, mtval_ = 0, mcountinhibit_ = 0;
     uint64_t cycle_ = 0, instret_ = 0;
     bool rvc_ = true;           // misa.C
     uint32_t ialign_mask_ = 0;  // 2 when misa.C is clear: jump targets must be 4-aligned

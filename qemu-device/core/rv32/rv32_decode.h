@@ -10,6 +10,8 @@
 
 namespace mtia::rv32 {
 
+// One row per instruction group:
+// clang-format off
 enum class Op : uint8_t {
     kUndecoded = 0,  // zero-filled decode-cache entries: decode on first use
     // Handled inline by the interpreter loop.
@@ -27,17 +29,18 @@ enum class Op : uint8_t {
     kCsrrw, kCsrrs, kCsrrc, kCsrrwi, kCsrrsi, kCsrrci,
     kIllegal,  // imm holds the instruction bits (for mtval)
 };
+// clang-format on
 
 // Register index that absorbs writes to x0, so handlers never test rd == 0.
 constexpr uint8_t kZeroSink = 32;
 
 struct Decoded {
     Op op;
-    uint8_t rd;    // kZeroSink instead of 0
-    uint8_t rs1;   // CSR immediate forms: the 5-bit uimm
+    uint8_t rd;   // kZeroSink instead of 0
+    uint8_t rs1;  // CSR immediate forms: the 5-bit uimm
     uint8_t rs2;
-    int32_t imm;   // sign-extended immediate; CSR number for CSR ops; shamt
-    uint8_t len;   // 2 or 4
+    int32_t imm;  // sign-extended immediate; CSR number for CSR ops; shamt
+    uint8_t len;  // 2 or 4
 };
 
 // Decode @bits (the low 16 bits only, for a compressed instruction).

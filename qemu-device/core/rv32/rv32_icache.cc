@@ -5,7 +5,8 @@
 
 namespace mtia::rv32 {
 
-void DecodeCache::reset(const std::vector<RamRegion> &regions) {
+void DecodeCache::reset(const std::vector<RamRegion> &regions)
+{
     regions_.clear();
     for (const RamRegion &r : regions) {
         if (!r.executable || r.size == 0) continue;
@@ -16,7 +17,8 @@ void DecodeCache::reset(const std::vector<RamRegion> &regions) {
     }
 }
 
-DecodeCache::Page DecodeCache::lookup(uint32_t pc) {
+DecodeCache::Page DecodeCache::lookup(uint32_t pc)
+{
     for (ExecRegion &e : regions_) {
         if (pc - e.ram.base >= e.ram.size) continue;
         uint32_t number = pc >> kPageShift;
@@ -27,7 +29,8 @@ DecodeCache::Page DecodeCache::lookup(uint32_t pc) {
     return Page{};
 }
 
-void DecodeCache::invalidate(uint32_t addr, uint32_t len) {
+void DecodeCache::invalidate(uint32_t addr, uint32_t len)
+{
     if (len == 0) return;
     // An instruction starting one halfword before @addr may overlap it.
     uint64_t first = addr >= 2 ? addr - 2 : 0;
@@ -48,7 +51,8 @@ void DecodeCache::invalidate(uint32_t addr, uint32_t len) {
     }
 }
 
-void DecodeCache::flush() {
+void DecodeCache::flush()
+{
     for (ExecRegion &e : regions_)
         for (auto &page : e.pages) page.reset();
 }

@@ -25,8 +25,8 @@ public:
 
     // A page of slots and the executable region it lies in.
     struct Page {
-        Decoded *slots = nullptr;       // indexed by (pc % kPageBytes) / 2
-        uint32_t number = kNoPage;      // pc >> kPageShift
+        Decoded *slots = nullptr;   // indexed by (pc % kPageBytes) / 2
+        uint32_t number = kNoPage;  // pc >> kPageShift
         const RamRegion *region = nullptr;
     };
 

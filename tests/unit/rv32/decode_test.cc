@@ -8,7 +8,8 @@
 namespace mtia::rv32 {
 namespace {
 
-void ExpectSame(uint16_t c, uint32_t full) {
+void ExpectSame(uint16_t c, uint32_t full)
+{
     Decoded a = decode(c, true), b = decode(full, true);
     EXPECT_EQ(a.op, b.op) << std::hex << c;
     EXPECT_EQ(a.rd, b.rd) << std::hex << c;
@@ -17,7 +18,8 @@ void ExpectSame(uint16_t c, uint32_t full) {
     EXPECT_EQ(b.len, 4);
 }
 
-TEST(Rv32Decode, CompressedExpandsToBaseOps) {
+TEST(Rv32Decode, CompressedExpandsToBaseOps)
+{
     ExpectSame(0x4515, 0x00500513);  // c.li a0, 5        = addi a0, x0, 5
     ExpectSame(0x0505, 0x00150513);  // c.addi a0, 1      = addi a0, a0, 1
     ExpectSame(0x6585, 0x000015b7);  // c.lui a1, 1       = lui a1, 0x1
@@ -29,12 +31,14 @@ TEST(Rv32Decode, CompressedExpandsToBaseOps) {
     ExpectSame(0x9002, 0x00100073);  // c.ebreak          = ebreak
 }
 
-TEST(Rv32Decode, ZeroRegisterWritesGoToSink) {
+TEST(Rv32Decode, ZeroRegisterWritesGoToSink)
+{
     EXPECT_EQ(decode(0x00000013, true).rd, kZeroSink);  // nop
     EXPECT_EQ(decode(0x0001, true).rd, kZeroSink);      // c.nop
 }
 
-TEST(Rv32Decode, ReservedAndUnsupportedAreIllegal) {
+TEST(Rv32Decode, ReservedAndUnsupportedAreIllegal)
+{
     for (uint16_t c : {0x0000, 0x6101, 0x6081, 0x4002, 0x8002, 0x1082, 0x9c01, 0x2000, 0xe002}) {
         Decoded d = decode(c, true);
         EXPECT_EQ(d.op, Op::kIllegal) << std::hex << c;

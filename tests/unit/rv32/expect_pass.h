@@ -13,15 +13,14 @@
 namespace mtia::rv32::test {
 
 // Exit code 0 passes; N names the program's Nth CHECK.
-inline ::testing::AssertionResult RunsToPass(TestMachine &m, const std::string &program) {
+inline ::testing::AssertionResult RunsToPass(TestMachine &m, const std::string &program)
+{
     m.load(program);
     RunResult r = m.run();
     if (r.reason != StopReason::kStopped || !m.exit_code()) {
         char detail[96];
-        std::snprintf(detail, sizeof(detail), " cause=0x%x pc=0x%08x tval=0x%x", r.cause, r.pc,
-                      r.tval);
-        return ::testing::AssertionFailure()
-               << program << " did not exit: " << to_string(r.reason) << detail;
+        std::snprintf(detail, sizeof(detail), " cause=0x%x pc=0x%08x tval=0x%x", r.cause, r.pc, r.tval);
+        return ::testing::AssertionFailure() << program << " did not exit: " << to_string(r.reason) << detail;
     }
     if (*m.exit_code() != 0) {
         char pc[16];

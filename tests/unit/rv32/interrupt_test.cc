@@ -21,7 +21,8 @@ protected:
 TEST_F(Rv32Irq, TimerMaskedByMieAndMstatus) { EXPECT_TRUE(RunsToPass(m, "t_timer_irq")); }
 TEST_F(Rv32Irq, VectoredMtvecAndPriority) { EXPECT_TRUE(RunsToPass(m, "t_vectored")); }
 
-TEST_F(Rv32Irq, ExternalInterruptFromAnotherThread) {
+TEST_F(Rv32Irq, ExternalInterruptFromAnotherThread)
+{
     m.load("t_external_irq");
     // The program spins until its handler runs.
     RunResult r = m.run(100000);
@@ -37,7 +38,8 @@ TEST_F(Rv32Irq, ExternalInterruptFromAnotherThread) {
     EXPECT_EQ(*m.exit_code(), 0u) << "failed CHECK";
 }
 
-TEST_F(Rv32Irq, WfiReturnsToHostAndWakesOnInterrupt) {
+TEST_F(Rv32Irq, WfiReturnsToHostAndWakesOnInterrupt)
+{
     m.load("t_wfi");
     RunResult r = m.run(1000);
     ASSERT_EQ(r.reason, StopReason::kWaitForInterrupt);
@@ -69,7 +71,8 @@ TEST_F(Rv32Irq, WfiReturnsToHostAndWakesOnInterrupt) {
     EXPECT_EQ(*m.exit_code(), 0u);
 }
 
-TEST_F(Rv32Irq, WaitForInterruptWakesOnStopRequest) {
+TEST_F(Rv32Irq, WaitForInterruptWakesOnStopRequest)
+{
     m.load("t_wfi");
     ASSERT_EQ(m.run(1000).reason, StopReason::kWaitForInterrupt);
     std::thread stopper([this] {
@@ -81,7 +84,8 @@ TEST_F(Rv32Irq, WaitForInterruptWakesOnStopRequest) {
     EXPECT_EQ(m.run(1000).reason, StopReason::kStopped);
 }
 
-TEST_F(Rv32Irq, DisabledLinesDoNotWakeWfi) {
+TEST_F(Rv32Irq, DisabledLinesDoNotWakeWfi)
+{
     m.load("t_wfi");  // enables only MTIE
     ASSERT_EQ(m.run(1000).reason, StopReason::kWaitForInterrupt);
     m.cpu().set_external_irq(true);

@@ -24,13 +24,15 @@ TEST_F(Rv32Isa, Zicsr) { EXPECT_TRUE(RunsToPass(m, "t_zicsr")); }
 TEST_F(Rv32Isa, EcallEbreakMret) { EXPECT_TRUE(RunsToPass(m, "t_ecall_ebreak_mret")); }
 TEST_F(Rv32Isa, SelfModifyingCode) { EXPECT_TRUE(RunsToPass(m, "t_selfmod")); }
 
-TEST_F(Rv32Isa, StoresMmioValueSeenByBus) {
+TEST_F(Rv32Isa, StoresMmioValueSeenByBus)
+{
     ASSERT_TRUE(RunsToPass(m, "t_loads_stores"));
     EXPECT_EQ(m.scratch(), 0x12345581u);
 }
 
 // The CRC-32/sort C program built with riscv64-unknown-elf-gcc -O2.
-uint32_t crc32(const uint8_t *p, size_t n) {
+uint32_t crc32(const uint8_t *p, size_t n)
+{
     uint32_t c = ~0u;
     while (n--) {
         c ^= *p++;
@@ -39,7 +41,8 @@ uint32_t crc32(const uint8_t *p, size_t n) {
     return ~c;
 }
 
-TEST_F(Rv32Isa, CompiledCWorkload) {
+TEST_F(Rv32Isa, CompiledCWorkload)
+{
     ASSERT_TRUE(RunsToPass(m, "c_workload"));
     uint32_t data[512], seed = 1;
     for (uint32_t &w : data) w = seed = seed * 1664525u + 1013904223u;

@@ -12,7 +12,8 @@ namespace {
 
 using namespace std::chrono_literals;
 
-TEST(Rv32Run, BudgetIsExact) {
+TEST(Rv32Run, BudgetIsExact)
+{
     TestMachine m;
     m.load("bench_loop");
     for (uint64_t budget : {0u, 1u, 7u, 4095u, 4096u, 4097u, 100000u}) {
@@ -25,7 +26,8 @@ TEST(Rv32Run, BudgetIsExact) {
     EXPECT_EQ(m.cpu().cycle(), m.cpu().instret());
 }
 
-TEST(Rv32Run, StopRequestFromAnotherThread) {
+TEST(Rv32Run, StopRequestFromAnotherThread)
+{
     TestMachine m;
     m.load("bench_loop");
     std::thread stopper([&m] {
@@ -40,7 +42,8 @@ TEST(Rv32Run, StopRequestFromAnotherThread) {
     EXPECT_EQ(m.run(10).reason, StopReason::kBudget);
 }
 
-TEST(Rv32Run, ResetState) {
+TEST(Rv32Run, ResetState)
+{
     TestMachine m;
     m.load("bench_loop");
     m.run(1000);
@@ -55,7 +58,8 @@ TEST(Rv32Run, ResetState) {
     EXPECT_EQ(v, kMisaValue);
 }
 
-TEST(Rv32Run, HostRegisterAccessAndX0) {
+TEST(Rv32Run, HostRegisterAccessAndX0)
+{
     TestMachine m;
     m.cpu().set_reg(0, 123);
     EXPECT_EQ(m.cpu().reg(0), 0u);
@@ -66,16 +70,18 @@ TEST(Rv32Run, HostRegisterAccessAndX0) {
     EXPECT_FALSE(m.cpu().read_csr(0x7c0, &v));  // absent
 }
 
-TEST(Rv32Run, HostWriteToCodeNeedsInvalidate) {
+TEST(Rv32Run, HostWriteToCodeNeedsInvalidate)
+{
     TestMachine m;
     m.load("bench_loop");
-    m.run(100);  // predecoded now
+    m.run(100);                 // predecoded now
     m.load("t_halt_no_mtvec");  // load() rewrites RAM and invalidates
     RunResult r = m.run(100);
     EXPECT_EQ(r.reason, StopReason::kHaltedOnTrap);
 }
 
-TEST(Rv32Run, RejectsUnalignedRegions) {
+TEST(Rv32Run, RejectsUnalignedRegions)
+{
     struct BadBus : Bus {
         uint8_t mem[16];
         std::vector<RamRegion> ram_regions() override { return {{0x2, 8, mem, true, true}}; }

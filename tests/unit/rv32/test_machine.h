@@ -16,12 +16,12 @@
 
 namespace mtia::rv32::test {
 
-constexpr uint32_t kRamBase = 0x80000000, kRamSize = 0x10000;  // rwx, programs load here
-constexpr uint32_t kRomBase = 0x00001000, kRomSize = 0x1000;   // r-x, starts with `ret`
-constexpr uint32_t kDataBase = 0x90000000, kDataSize = 0x1000; // rw-
-constexpr uint32_t kTbBase = 0x10000000, kTbSize = 0x100;      // MMIO
-constexpr uint32_t kTbExit = 0x00, kTbMtimecmp = 0x04, kTbMtime = 0x08, kTbExtIrq = 0x0c,
-                   kTbMsip = 0x10, kTbScratch = 0x14;
+constexpr uint32_t kRamBase = 0x80000000, kRamSize = 0x10000;   // rwx, programs load here
+constexpr uint32_t kRomBase = 0x00001000, kRomSize = 0x1000;    // r-x, starts with `ret`
+constexpr uint32_t kDataBase = 0x90000000, kDataSize = 0x1000;  // rw-
+constexpr uint32_t kTbBase = 0x10000000, kTbSize = 0x100;       // MMIO
+constexpr uint32_t kTbExit = 0x00, kTbMtimecmp = 0x04, kTbMtime = 0x08, kTbExtIrq = 0x0c, kTbMsip = 0x10,
+                   kTbScratch = 0x14;
 
 class TestMachine : public Bus {
 public:
@@ -33,9 +33,7 @@ public:
     RunResult run(uint64_t max_instructions = 50'000'000);
 
     Cpu &cpu() { return cpu_; }
-    std::optional<uint32_t> exit_code() const {
-        return exited_ ? std::optional<uint32_t>(exit_value_) : std::nullopt;
-    }
+    std::optional<uint32_t> exit_code() const { return exited_ ? std::optional<uint32_t>(exit_value_) : std::nullopt; }
     uint32_t scratch() const { return scratch_; }
     uint32_t ram_word(uint32_t addr) const;
     // Thread-safe: the host side of the platform timer.

@@ -16,7 +16,8 @@ TEST_F(Rv32Trap, IllegalInstructions) { EXPECT_TRUE(RunsToPass(m, "t_illegal"));
 TEST_F(Rv32Trap, MisalignedLoadStoreAndJumpTargets) { EXPECT_TRUE(RunsToPass(m, "t_misaligned")); }
 TEST_F(Rv32Trap, AccessFaults) { EXPECT_TRUE(RunsToPass(m, "t_access_fault")); }
 
-TEST_F(Rv32Trap, TrapWithoutHandlerHalts) {
+TEST_F(Rv32Trap, TrapWithoutHandlerHalts)
+{
     m.load("t_halt_no_mtvec");
     RunResult r = m.run(1000);
     ASSERT_EQ(r.reason, StopReason::kHaltedOnTrap);
@@ -35,7 +36,8 @@ TEST_F(Rv32Trap, TrapWithoutHandlerHalts) {
     EXPECT_EQ(m.run(1).reason, StopReason::kBudget);
 }
 
-TEST_F(Rv32Trap, FaultOnFirstHandlerInstructionHalts) {
+TEST_F(Rv32Trap, FaultOnFirstHandlerInstructionHalts)
+{
     m.load("t_double_fault");
     RunResult r = m.run(1000);
     ASSERT_EQ(r.reason, StopReason::kHaltedOnTrap);
