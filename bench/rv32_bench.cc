@@ -13,7 +13,8 @@ using mtia::rv32::StopReason;
 using mtia::rv32::test::TestMachine;
 
 // (a) A tight integer loop that never exits.
-void BM_IntegerLoop(benchmark::State &state) {
+void BM_IntegerLoop(benchmark::State &state)
+{
     TestMachine m;
     m.load("bench_loop");
     uint64_t total = 0;
@@ -27,7 +28,8 @@ void BM_IntegerLoop(benchmark::State &state) {
 BENCHMARK(BM_IntegerLoop)->Unit(benchmark::kMillisecond);
 
 // (b) The compiled C workload (CRC-32 + shell sort, gcc -O2), start to exit.
-void BM_CompiledC(benchmark::State &state) {
+void BM_CompiledC(benchmark::State &state)
+{
     TestMachine m;
     m.load("c_workload");
     uint64_t total = 0;
