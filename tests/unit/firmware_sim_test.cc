@@ -45,7 +45,7 @@ static_assert(sizeof(mtia_mbox_msg) == MTIA_MBOX_MSG_BYTES, "mailbox message siz
 static_assert(sizeof(mtia_fw_log_header) == 16, "log header size");
 
 constexpr uint32_t kFwVersion = MTIA_FW_VERSION(0, 1, 0);
-constexpr uint32_t kIfVersion = MTIA_IF_VERSION_MAJOR << 16 | MTIA_IF_VERSION_MINOR;
+const uint32_t kIfVersion = mtia_if_version(MTIA_IF_VERSION_MAJOR, MTIA_IF_VERSION_MINOR);
 constexpr uint32_t kDevmemBacked = 2u << 20;   // enough for the firmware's first MiB
 constexpr uint32_t kIllegalInsn = 0xc0001073;  // what fw_die_illegal executes
 constexpr uint32_t kLogData = MTIA_DEVMEM_FW_LOG_SIZE - sizeof(mtia_fw_log_header);
@@ -227,7 +227,7 @@ public:
                 *value = MTIA_PCI_REVISION;
                 break;
             case MTIA_REG_PE_GRID:
-                *value = MTIA_DEFAULT_PE_ROWS | MTIA_DEFAULT_PE_COLS << 8;
+                *value = mtia_pe_grid(MTIA_DEFAULT_PE_ROWS, MTIA_DEFAULT_PE_COLS);
                 break;
             case MTIA_REG_MSIX_VECTORS:
                 *value = MTIA_DEFAULT_MSIX_VECTORS;
@@ -360,7 +360,8 @@ public:
                 q_dispatch(value);
                 break;
             case MTIA_CC_REG_Q_COMPLETE:
-                q_complete(value & 0xffff, value >> 16);
+                q_complete(MTIA_FIELD_GET(MTIA_CC_Q_COMPLETE_QUEUE_MASK, value),
+                           MTIA_FIELD_GET(MTIA_CC_Q_COMPLETE_STATUS_MASK, value));
                 break;
             case MTIA_CC_REG_Q_SELECT:
                 select_ = value;
