@@ -10,6 +10,8 @@
 #                package (docs/install.md); make uninstall removes it again
 #   make deb     Debian packages of the built tree into build/deb, lintian
 #                (docs/packaging.md)
+#   make docs    API reference of the public headers (Doxygen, zero warnings)
+#                into build/docs/html
 #   make format  apply .clang-format to the C++ and qemu-device/core's C
 #                (make test fails on any difference)
 #   make clean   remove our build products (keeps fetched sources and QEMU)
@@ -19,7 +21,7 @@ BUILD := $(TOP)/build
 JOBS  ?= $(shell nproc)
 
 .PHONY: all setup qemu driver firmware userspace demo test test-loaded test-slowed bench install uninstall \
-	deb format clean distclean
+	deb docs format clean distclean
 
 all: qemu driver firmware userspace
 
@@ -77,6 +79,10 @@ deb: firmware userspace
 
 format:
 	tests/format-check.sh --fix
+
+MTIA_VERSION := $(shell awk '/^project/ { print $$3 }' CMakeLists.txt)
+docs:
+	rm -rf $(BUILD)/docs && MTIA_VERSION=$(MTIA_VERSION) doxygen docs/Doxyfile
 
 clean:
 	rm -rf $(BUILD)/cmake $(BUILD)/bin $(BUILD)/lib $(BUILD)/driver $(BUILD)/firmware $(BUILD)/vm

@@ -31,7 +31,8 @@ def comment_text(lines):
         ln = re.sub(r"\s*\*+/$", "", ln)
         ln = re.sub(r"^\*\s?", "", ln)
         out.append(ln)
-    return [ln for ln in out if ln != "" or out]
+    # Doxygen's markers (the header is also the API reference's source).
+    return [ln for ln in out if not ln.startswith("@file")]
 
 
 def parse(path):
@@ -89,7 +90,8 @@ def main():
     in_code = False  # adjacent declarations share one block
     for kind, block in items:
         if kind == "code":
-            page += ([""] if in_code else [".PP", ".nf", ".RS 4"]) + [esc(ln.rstrip()) for ln in block]
+            code = [re.sub(r"/\*\*<? ", "/* ", ln.rstrip()) for ln in block]
+            page += ([""] if in_code else [".PP", ".nf", ".RS 4"]) + [esc(ln) for ln in code]
             in_code = True
             continue
         if in_code:

@@ -31,8 +31,9 @@ packages=(
   # SDK (docs/install.md): DKMS builds of the driver (pahole for module BTF),
   # udevd applying the installed rule in the VM (and the render group)
   dkms dwarves udev
-  # man pages generated from --help and mtia.h, checked with man -l
-  help2man man-db
+  # man pages generated from --help and mtia.h, checked with man -l; the
+  # API reference (make docs)
+  help2man man-db doxygen
   # Debian packages (make deb), lintian, and a clean root to install them in
   debhelper dh-dkms lintian debootstrap
   # Python bindings (python/), their type stubs (mypy's stubgen) and tests

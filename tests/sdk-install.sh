@@ -69,6 +69,16 @@ missing = [n for n in mtia.__all__ if n not in names and n not in ("Error", "run
 print("  missing from _mtia.pyi:", missing) if missing else None
 sys.exit(1 if missing else 0)'
 
+# The API reference: Doxygen over the public headers, any warning (an
+# undocumented public symbol) fails; and the check does fail on one.
+check "make docs: the API reference builds with zero Doxygen warnings" bash -c \
+  "out=\$(make -s docs 2>&1) && [ -z \"\$out\" ] && [ -f build/docs/html/index.html ] || { echo \"\$out\" | head; false; }"
+mkdir -p "$sdk/doxy-neg"
+printf '/** @file undoc.h */\nint mtia_undocumented(void);\n' >"$sdk/doxy-neg/undoc.h"
+check "Doxygen's check fails on an undocumented function" bash -c \
+  "(cat docs/Doxyfile; echo 'INPUT = $sdk/doxy-neg/undoc.h'; echo 'OUTPUT_DIRECTORY = $sdk/doxy-neg') |
+   MTIA_VERSION=0 doxygen - 2>&1 | grep -q 'mtia_undocumented.*not documented'"
+
 # Out of tree, against the DESTDIR only: no path into this source tree.
 export PKG_CONFIG_PATH=$lib/pkgconfig
 # mtia.pc is relocatable (${pcfiledir}): its paths lead into the DESTDIR.

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/*
+/**
+ * @file mtia.h
  * libmtia C API: the stable interface to mtia-open accelerators.
  *
  * Every call returns an mtia_status; MTIA_SUCCESS is 0 and errors are
@@ -17,64 +18,71 @@
 extern "C" {
 #endif
 
-#define MTIA_RUNTIME_VERSION_MAJOR 0
-#define MTIA_RUNTIME_VERSION_MINOR 1
-#define MTIA_RUNTIME_VERSION_PATCH 0
+#define MTIA_RUNTIME_VERSION_MAJOR 0 /**< libmtia's version these headers are of: major */
+#define MTIA_RUNTIME_VERSION_MINOR 1 /**< minor */
+#define MTIA_RUNTIME_VERSION_PATCH 0 /**< patch */
 
+/** What every call returns: MTIA_SUCCESS or a negative error. */
 typedef enum mtia_status {
-    MTIA_SUCCESS = 0,
-    MTIA_ERROR_INVALID_ARGUMENT = -1, /* NULL pointer, bad index, bad size */
-    MTIA_ERROR_NO_DEVICE = -2,        /* no mtia device (or index out of range) */
-    MTIA_ERROR_NO_DRIVER = -3,        /* device present but the mtia driver is not bound */
-    MTIA_ERROR_PERMISSION = -4,       /* the device node cannot be opened: permissions */
-    MTIA_ERROR_IO = -5,               /* the kernel driver returned an error */
-    MTIA_ERROR_VERSION = -6,          /* driver/runtime interface mismatch */
-    MTIA_ERROR_OUT_OF_MEMORY = -7,
-    MTIA_ERROR_INTERNAL = -8,
-    MTIA_ERROR_TIMEOUT = -9,          /* a wait with a timeout expired first */
-    MTIA_ERROR_INVALID_HANDLE = -10,  /* freed/destroyed handle, or its device was closed */
-    MTIA_ERROR_INVALID_MODEL = -11,   /* model file corrupt, malformed or of another format version */
+    MTIA_SUCCESS = 0,                 /**< the call did what it says */
+    MTIA_ERROR_INVALID_ARGUMENT = -1, /**< NULL pointer, bad index, bad size */
+    MTIA_ERROR_NO_DEVICE = -2,        /**< no mtia device (or index out of range) */
+    MTIA_ERROR_NO_DRIVER = -3,        /**< device present but the mtia driver is not bound */
+    MTIA_ERROR_PERMISSION = -4,       /**< the device node cannot be opened: permissions */
+    MTIA_ERROR_IO = -5,               /**< the kernel driver returned an error */
+    MTIA_ERROR_VERSION = -6,          /**< driver/runtime interface mismatch */
+    MTIA_ERROR_OUT_OF_MEMORY = -7,    /**< host or device memory exhausted */
+    MTIA_ERROR_INTERNAL = -8,         /**< a libmtia bug: please report it */
+    MTIA_ERROR_TIMEOUT = -9,          /**< a wait with a timeout expired first */
+    MTIA_ERROR_INVALID_HANDLE = -10,  /**< freed/destroyed handle, or its device was closed */
+    MTIA_ERROR_INVALID_MODEL = -11,   /**< model file corrupt, malformed or of another format version */
 } mtia_status;
 
-/* The last (most negative) status code, for iterating over all of them. */
+/** The last (most negative) status code, for iterating over all of them. */
 #define MTIA_STATUS_LAST MTIA_ERROR_INVALID_MODEL
 
-/* Name of a status ("MTIA_ERROR_NO_DEVICE") and its meaning. */
+/** Name of a status, e.g. "MTIA_ERROR_NO_DEVICE". */
 const char *mtia_status_name(mtia_status status);
+/** What a status means, in words. */
 const char *mtia_status_string(mtia_status status);
-/* Detail of the calling thread's last failure; "" if none. */
+/** Detail of the calling thread's last failure; "" if none. */
 const char *mtia_last_error(void);
 
+/** The version of the libmtia that is running (may be newer than the headers). */
 void mtia_runtime_version(int *major, int *minor, int *patch);
 
-/* Number of mtia devices driven by the mtia driver (0 is not an error). */
+/** Number of mtia devices driven by the mtia driver (0 is not an error). */
 mtia_status mtia_device_count(int *count);
 
+/** An open device (a handle; see mtia_device_open). */
 typedef struct mtia_device mtia_device;
 
+/** Opens the index-th mtia device (MTIA_ERROR_NO_DEVICE if there is none). */
 mtia_status mtia_device_open(int index, mtia_device **device);
-/* Closing NULL is allowed and does nothing. */
+/** Closing NULL is allowed and does nothing. */
 mtia_status mtia_device_close(mtia_device *device);
 
+/** Properties of an open device (mtia_device_get_info). */
 typedef struct mtia_device_info {
-    uint32_t struct_size;      /* caller sets sizeof(mtia_device_info) */
-    int32_t index;             /* runtime device index */
-    char name[64];             /* marketing name, e.g. "MTIA v1 (emulated)" */
-    char node[64];             /* /dev/accel/accelN */
-    char pci_bus_id[32];       /* 0000:00:03.0 */
-    char driver_version[32];   /* "0.1.0" */
-    uint32_t chip_id;
-    uint32_t revision;
-    uint32_t if_version_major;
-    uint32_t if_version_minor;
-    uint32_t pe_rows;
-    uint32_t pe_cols;
-    uint64_t sram_bytes;
-    uint64_t devmem_bytes;
-    uint32_t fw_version;       /* 0: no firmware */
-    uint32_t msix_vectors;
+    uint32_t struct_size;      /**< caller sets sizeof(mtia_device_info) */
+    int32_t index;             /**< runtime device index */
+    char name[64];             /**< marketing name, e.g. "MTIA v1 (emulated)" */
+    char node[64];             /**< /dev/accel/accelN */
+    char pci_bus_id[32];       /**< 0000:00:03.0 */
+    char driver_version[32];   /**< "0.1.0" */
+    uint32_t chip_id;          /**< MTIA_CHIP_ID_* */
+    uint32_t revision;         /**< chip revision */
+    uint32_t if_version_major; /**< device interface version, major */
+    uint32_t if_version_minor; /**< device interface version, minor */
+    uint32_t pe_rows;          /**< PE grid rows */
+    uint32_t pe_cols;          /**< PE grid columns */
+    uint64_t sram_bytes;       /**< on-chip SRAM */
+    uint64_t devmem_bytes;     /**< device memory */
+    uint32_t fw_version;       /**< 0: no firmware */
+    uint32_t msix_vectors;     /**< MSI-X vectors the device has */
 } mtia_device_info;
 
+/** Fills info (info->struct_size set by the caller). */
 mtia_status mtia_device_get_info(const mtia_device *device, mtia_device_info *info);
 
 /* ---- Buffers, streams, events ---------------------------------------------
@@ -89,64 +97,72 @@ mtia_status mtia_device_get_info(const mtia_device *device, mtia_device_info *in
  * cancelled by a device reset gives MTIA_ERROR_IO ("cancelled").
  * See docs/runtime.md.
  */
-typedef struct mtia_buffer mtia_buffer;
-typedef struct mtia_stream mtia_stream;
-typedef struct mtia_event mtia_event;
+typedef struct mtia_buffer mtia_buffer; /**< memory the device reaches (a GEM BO) */
+typedef struct mtia_stream mtia_stream; /**< an in-order queue of device work */
+typedef struct mtia_event mtia_event;   /**< a point in a stream's work, with a device timestamp */
 
+/** Where a buffer lives. */
 typedef enum mtia_placement {
-    MTIA_PLACEMENT_HOST = 0,   /* host memory the device reaches by DMA */
-    MTIA_PLACEMENT_DEVICE = 1, /* device memory (BAR2), also mappable */
+    MTIA_PLACEMENT_HOST = 0,   /**< host memory the device reaches by DMA */
+    MTIA_PLACEMENT_DEVICE = 1, /**< device memory (BAR2), also mappable */
 } mtia_placement;
 
+/** A stream's scheduling class. */
 typedef enum mtia_priority {
-    MTIA_PRIORITY_LOW = 0,
-    MTIA_PRIORITY_NORMAL = 1,
-    MTIA_PRIORITY_HIGH = 2,
+    MTIA_PRIORITY_LOW = 0,    /**< runs after NORMAL and HIGH work */
+    MTIA_PRIORITY_NORMAL = 1, /**< the default */
+    MTIA_PRIORITY_HIGH = 2,   /**< runs first */
 } mtia_priority;
 
+/** A buffer of size bytes (> 0) on device, in host or device memory. */
 mtia_status mtia_buffer_create(mtia_device *device, size_t size, mtia_placement placement,
                                mtia_buffer **buffer);
-/* Freeing NULL does nothing. Work already queued on it still completes. */
+/** Freeing NULL does nothing. Work already queued on it still completes. */
 mtia_status mtia_buffer_free(mtia_buffer *buffer);
+/** The size asked for at creation. */
 mtia_status mtia_buffer_size(const mtia_buffer *buffer, size_t *size);
+/** Host or device memory. */
 mtia_status mtia_buffer_placement(const mtia_buffer *buffer, mtia_placement *placement);
-/* CPU pointer to the buffer (mapped on first call, unmapped when freed). */
+/** CPU pointer to the buffer (mapped on first call, unmapped when freed). */
 mtia_status mtia_buffer_map(mtia_buffer *buffer, void **ptr);
 
-/* An in-order queue of device work. Operations are asynchronous: they are
+/** An in-order queue of device work. Operations are asynchronous: they are
  * queued and submitted in batches (see mtia_stream_flush). */
 mtia_status mtia_stream_create(mtia_device *device, mtia_priority priority, mtia_stream **stream);
-/* Waits for the stream's submitted and queued work (as
+/** Waits for the stream's submitted and queued work (as
  * mtia_stream_synchronize), then destroys it. Returns the first failure of
  * that work (MTIA_ERROR_IO) but destroys the stream either way; after
  * mtia_device_close there is nothing to wait for. NULL does nothing. */
 mtia_status mtia_stream_destroy(mtia_stream *stream);
+/** Copies len bytes from src at src_offset to dst at dst_offset. */
 mtia_status mtia_stream_copy(mtia_stream *stream, mtia_buffer *dst, size_t dst_offset,
                              mtia_buffer *src, size_t src_offset, size_t len);
-/* Sets len bytes to value. */
+/** Sets len bytes to value. */
 mtia_status mtia_stream_fill(mtia_stream *stream, mtia_buffer *dst, size_t offset, size_t len,
                              uint8_t value);
-/* Repeats the 8-byte little-endian pattern; len must be a multiple of 8. */
+/** Repeats the 8-byte little-endian pattern; len must be a multiple of 8. */
 mtia_status mtia_stream_fill64(mtia_stream *stream, mtia_buffer *dst, size_t offset, size_t len,
                                uint64_t pattern);
-/* Records event after all earlier work of the stream (submits the batch). */
+/** Records event after all earlier work of the stream (submits the batch). */
 mtia_status mtia_stream_record(mtia_stream *stream, mtia_event *event);
-/* Later work of the stream waits for the event's last recorded work. */
+/** Later work of the stream waits for the event's last recorded work. */
 mtia_status mtia_stream_wait_event(mtia_stream *stream, mtia_event *event);
-/* Submits the queued operations without waiting. */
+/** Submits the queued operations without waiting. */
 mtia_status mtia_stream_flush(mtia_stream *stream);
-/* Submits and waits for all of the stream's work; reports device errors. */
+/** Submits and waits for all of the stream's work; reports device errors. */
 mtia_status mtia_stream_synchronize(mtia_stream *stream);
 
+/** A new event of device, not yet recorded. */
 mtia_status mtia_event_create(mtia_device *device, mtia_event **event);
+/** Destroying NULL does nothing. */
 mtia_status mtia_event_destroy(mtia_event *event);
-/* *done = 1 if the recorded work completed (or the event was never recorded). */
+/** *done = 1 if the recorded work completed (or the event was never recorded). */
 mtia_status mtia_event_query(mtia_event *event, int *done);
-/* timeout_ms < 0 waits forever; MTIA_ERROR_TIMEOUT if it expires. */
+/** timeout_ms < 0 waits forever; MTIA_ERROR_TIMEOUT if it expires. */
 mtia_status mtia_event_wait(mtia_event *event, int64_t timeout_ms);
-/* Device time between two completed events, in milliseconds. */
+/** Device time between two completed events, in milliseconds. */
 mtia_status mtia_event_elapsed_ms(mtia_event *start, mtia_event *end, double *ms);
-/* The device's estimate (timing model) of the compute time of the job the
+/** The device's estimate (timing model) of the compute time of the job the
  * event was recorded into, in ns (0 without compute). Waits for the event. */
 mtia_status mtia_event_device_estimate_ns(mtia_event *event, uint64_t *ns);
 
@@ -159,39 +175,46 @@ mtia_status mtia_event_device_estimate_ns(mtia_event *event, uint64_t *ns);
  * Runs of one model from several threads or streams are serialised on the
  * device (they share the model's arena). See docs/models.md.
  */
-typedef struct mtia_model mtia_model;
+typedef struct mtia_model mtia_model; /**< a compiled model loaded on a device */
 
+/** Element type of a model tensor. */
 typedef enum mtia_dtype {
-    MTIA_DTYPE_FLOAT32 = 1,
+    MTIA_DTYPE_FLOAT32 = 1, /**< IEEE-754 binary32 */
 } mtia_dtype;
 
-#define MTIA_TENSOR_MAX_DIMS 6
+#define MTIA_TENSOR_MAX_DIMS 6 /**< most dimensions a model tensor has */
 
+/** A model input or output (mtia_model_input_info): dense, row-major. */
 typedef struct mtia_tensor_info {
-    uint32_t struct_size;            /* caller sets sizeof(mtia_tensor_info) */
-    uint32_t dtype;                  /* mtia_dtype */
-    uint32_t ndim;                   /* 1..MTIA_TENSOR_MAX_DIMS */
-    uint32_t dims[MTIA_TENSOR_MAX_DIMS];
-    uint32_t pad;
-    uint64_t bytes;                  /* product(dims) * dtype size */
-    char name[128];                  /* truncated if longer */
+    uint32_t struct_size;            /**< caller sets sizeof(mtia_tensor_info) */
+    uint32_t dtype;                  /**< mtia_dtype */
+    uint32_t ndim;                   /**< 1..MTIA_TENSOR_MAX_DIMS */
+    uint32_t dims[MTIA_TENSOR_MAX_DIMS]; /**< dims[0..ndim), each >= 1 */
+    uint32_t pad;                    /**< zero */
+    uint64_t bytes;                  /**< product(dims) * dtype size */
+    char name[128];                  /**< truncated if longer */
 } mtia_tensor_info;
 
+/** Loads the .mtia file at path onto device. */
 mtia_status mtia_model_load_file(mtia_device *device, const char *path, mtia_model **model);
-/* The data is not referenced after the call returns. */
+/** The data is not referenced after the call returns. */
 mtia_status mtia_model_load_memory(mtia_device *device, const void *data, size_t size, mtia_model **model);
-/* Freeing NULL does nothing. Queued runs still complete. */
+/** Freeing NULL does nothing. Queued runs still complete. */
 mtia_status mtia_model_free(mtia_model *model);
+/** Number of inputs. */
 mtia_status mtia_model_num_inputs(const mtia_model *model, size_t *count);
+/** Number of outputs. */
 mtia_status mtia_model_num_outputs(const mtia_model *model, size_t *count);
+/** Input index's name, type and shape (info->struct_size set by the caller). */
 mtia_status mtia_model_input_info(const mtia_model *model, size_t index, mtia_tensor_info *info);
+/** Output index's name, type and shape (info->struct_size set by the caller). */
 mtia_status mtia_model_output_info(const mtia_model *model, size_t index, mtia_tensor_info *info);
-/* Runs one inference and waits for it. inputs[i] holds input_bytes[i] bytes,
+/** Runs one inference and waits for it. inputs[i] holds input_bytes[i] bytes,
  * which must equal input i's bytes; likewise for the outputs. */
 mtia_status mtia_model_run(mtia_model *model, const void *const *inputs, const size_t *input_bytes,
                            size_t n_inputs, void *const *outputs, const size_t *output_bytes,
                            size_t n_outputs);
-/* Queues one inference on stream (submitted at once): input i is read from
+/** Queues one inference on stream (submitted at once): input i is read from
  * inputs[i] at input_offsets[i], output j written to outputs[j] at
  * output_offsets[j]. The buffers must stay untouched until the stream is
  * synchronized or an event recorded after it completes; device errors are
@@ -199,15 +222,15 @@ mtia_status mtia_model_run(mtia_model *model, const void *const *inputs, const s
 mtia_status mtia_model_run_async(mtia_model *model, mtia_stream *stream, mtia_buffer *const *inputs,
                                  const size_t *input_offsets, size_t n_inputs, mtia_buffer *const *outputs,
                                  const size_t *output_offsets, size_t n_outputs);
-/* The device's estimate (timing model) of one inference's compute time, in
+/** The device's estimate (timing model) of one inference's compute time, in
  * ns, from the model's latest run (waits for it); 0 before any run. */
 mtia_status mtia_model_device_estimate_ns(mtia_model *model, uint64_t *ns);
 
-/* Profiling (docs/models.md "Profiling"): while on (on != 0), each run of
+/** Profiling (docs/models.md "Profiling"): while on (on != 0), each run of
  * the model records per-op device times, the timing model's estimates and
  * bytes moved; off (the default) costs nothing. */
 mtia_status mtia_model_set_profiling(mtia_model *model, int on);
-/* Writes the profile of the model's latest run (waits for it) to path as
+/** Writes the profile of the model's latest run (waits for it) to path as
  * Chrome trace-event JSON (Perfetto, chrome://tracing).
  * MTIA_ERROR_INVALID_ARGUMENT if that run was not profiled (or none ran) or
  * path cannot be written; MTIA_ERROR_IO if the run failed. */
