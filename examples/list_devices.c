@@ -1,12 +1,15 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * list_devices: every mtia device with its properties, through libmtia's C
- * API. Shows the calling convention: every call returns an mtia_status,
- * mtia_status_name() spells it, mtia_last_error() says what went wrong, and
- * structs handed out carry a struct_size the caller sets.
+ * API, and its telemetry. Shows the calling convention: every call returns
+ * an mtia_status, mtia_status_name() spells it, mtia_last_error() says what
+ * went wrong, and structs handed out carry a struct_size the caller sets.
+ * Telemetry comes from the driver's documented sysfs and hwmon files
+ * (docs/telemetry.md), found by the device's PCI bus id.
  *
  *   cc list_devices.c $(pkg-config --cflags --libs mtia) -o list_devices
  */
+#include <glob.h>
 #include <stdio.h>
 
 #include <mtia/mtia.h>
@@ -16,6 +19,47 @@ static int fail(const char *what, mtia_status st)
 {
     fprintf(stderr, "%s: %s (%s)\n", what, mtia_status_name(st), mtia_last_error());
     return 1;
+}
+
+/* One number from a sysfs file, or -1 if it is absent (telemetry the device
+ * does not have). */
+static long long read_sysfs(const char *pattern)
+{
+    glob_t g;
+    long long v = -1;
+
+    if (glob(pattern, 0, NULL, &g) == 0) {
+        FILE *f = fopen(g.gl_pathv[0], "r");
+
+        if (f) {
+            if (fscanf(f, "%lld", &v) != 1)
+                v = -1;
+            fclose(f);
+        }
+    }
+    globfree(&g);
+    return v;
+}
+
+static void print_telemetry(const char *bus_id)
+{
+    char p[256];
+    long long temp, power, clock, pe, mem_used, mem_total;
+
+    snprintf(p, sizeof(p), "/sys/bus/pci/devices/%s/hwmon/hwmon*/temp1_input", bus_id);
+    temp = read_sysfs(p); /* m°C */
+    snprintf(p, sizeof(p), "/sys/bus/pci/devices/%s/hwmon/hwmon*/power1_average", bus_id);
+    power = read_sysfs(p); /* µW */
+    snprintf(p, sizeof(p), "/sys/bus/pci/devices/%s/mtia/clock_mhz", bus_id);
+    clock = read_sysfs(p);
+    snprintf(p, sizeof(p), "/sys/bus/pci/devices/%s/mtia/pe_busy_percent", bus_id);
+    pe = read_sysfs(p);
+    snprintf(p, sizeof(p), "/sys/bus/pci/devices/%s/mtia/mem_used", bus_id);
+    mem_used = read_sysfs(p);
+    snprintf(p, sizeof(p), "/sys/bus/pci/devices/%s/mtia/mem_total", bus_id);
+    mem_total = read_sysfs(p);
+    printf("  telemetry: %.1f C, %.2f W, clock %lld MHz, PE busy %lld %%, memory %lld / %lld MiB\n",
+           temp / 1000.0, power / 1e6, clock, pe, mem_used >> 20, mem_total >> 20);
 }
 
 int main(void)
@@ -48,6 +92,7 @@ int main(void)
         printf("  driver %s, interface %u.%u, firmware %u.%u.%u\n", info.driver_version, info.if_version_major,
                info.if_version_minor, mtia_fw_version_major(info.fw_version),
                mtia_fw_version_minor(info.fw_version), mtia_fw_version_patch(info.fw_version));
+        print_telemetry(info.pci_bus_id);
         mtia_device_close(dev);
     }
     return 0;

@@ -66,6 +66,8 @@ expect "without group render: a clear permission error" "MTIA_ERROR_PERMISSION" 
 # ---- the examples, as that user ----------------------------------------------
 for b in ex-pkgconfig ex-cmake; do
   expect "$b/list_devices lists the $ndev device(s)" "^$ndev device\(s\)" as_user "$sdk/$b/list_devices"
+  expect "$b/list_devices shows telemetry" "telemetry: [0-9.]+ C, [0-9.]+ W, clock [1-9][0-9]* MHz" \
+    as_user "$sdk/$b/list_devices"
   expect "$b/stream_copy round-trips 8 MiB" "8 MiB host->device->host OK" as_user "$sdk/$b/stream_copy" 0 8
   expect "$b/async_model agrees across two streams" "outputs agree" as_user "$sdk/$b/async_model" "$model" 0 3
 done
