@@ -36,6 +36,21 @@ expect() {
 # A user in group render and nothing else (nobody's uid): no root, no chmod.
 as_user() { setpriv --reuid=65534 --regid=65534 --groups="$render" --inh-caps=-all -- "$@"; }
 
+# ---- back to the repository's module, without udev ---------------------------
+# finish() runs it, and so does an early exit, so later suites find the
+# driver they expect whatever failed here.
+restored=
+on_finish() {
+  [ -n "$restored" ] && return
+  restored=1
+  udevadm control --exit 2>/dev/null
+  rm -rf /run/udev/rules.d/70-mtia.rules /dev/accel/by-path /dev/accel/by-serial
+  rmmod mtia 2>/dev/null
+  check "the repository's module loads again" insmod "$KO"
+  check "and drives the $ndev device(s)" wait_for 50 accel_is "$ndev"
+}
+trap on_finish EXIT
+
 # ---- the DKMS module and the udev rule ---------------------------------------
 check "DKMS built a module for the running kernel ($kver)" bash -c \
   "modinfo -F vermagic '$dkms_ko' | grep -q '^$kver '"
@@ -81,13 +96,6 @@ check "list_devices loaded libmtia.so.0 from the DESTDIR" bash -c \
   "LD_DEBUG=libs '$sdk/ex-cmake/list_devices' 2>&1 | grep -q 'calling init: $LD_LIBRARY_PATH/libmtia.so.0'"
 expect "async_model names a missing model" "async_model: .*(No such file|cannot open|not found)" \
   bash -c "! '$sdk/ex-cmake/async_model' /nonexistent.mtia"
-
-# ---- back to the repository's module, without udev ---------------------------
-udevadm control --exit
-rm -rf /run/udev/rules.d/70-mtia.rules /dev/accel/by-path /dev/accel/by-serial
-rmmod mtia
-check "the repository's module loads again" insmod "$KO"
-check "and drives the $ndev device(s)" wait_for 50 accel_is "$ndev"
 
 bad=$(dmesg | tail -n +$((dmesg_mark + 1)) |
   grep -E 'WARNING:|BUG:|Oops|Call Trace:|general protection|refcount_t' || true)
