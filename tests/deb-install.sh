@@ -39,6 +39,8 @@ done
 [ "${#debs[@]}" -eq 6 ] || finish
 
 # A fresh clean root; the packages and the guest kernel's headers visible in it.
+# (Mounts an interrupted run left there go first, deepest first.)
+awk -v r="$root/" 'index($2, r) == 1 { print $2 }' /proc/mounts | sort -r | while read -r m; do umount "$m"; done
 rm -rf "$root"
 check "a clean Debian 12 root" quiet bash -c "scripts/fetch-debian-root.sh && mkdir -p '$root' && tar -C '$root' -xf build/deps/debian-root.tar"
 mkdir -p "$root/proc" "$root/tmp/deb" "$root$guest"
