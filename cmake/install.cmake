@@ -22,12 +22,12 @@ set(MTIA_FIRMWARE_DIR /lib/firmware CACHE PATH "firmware directory (mtia/mtia-fw
 set(MTIA_UDEV_RULES_DIR /lib/udev/rules.d CACHE PATH "udev rules directory")
 set(MTIA_DKMS_SOURCE_DIR /usr/src CACHE PATH "DKMS source directory (mtia-<version>/ goes under it)")
 
-# libmtia.a: the same sources as libmtia.so.
-get_target_property(MTIA_SOURCES mtia SOURCES)
-add_library(mtia_static STATIC ${MTIA_SOURCES})
+# libmtia.a: libmtia.so's own object files (position-independent, which a
+# static library does not mind), archived rather than compiled again.
+add_library(mtia_static STATIC $<TARGET_OBJECTS:mtia>)
 set_target_properties(mtia_static PROPERTIES OUTPUT_NAME mtia ARCHIVE_OUTPUT_DIRECTORY ${CMAKE_SOURCE_DIR}/build/lib)
-target_include_directories(mtia_static PUBLIC $<BUILD_INTERFACE:${CMAKE_SOURCE_DIR}/include> PRIVATE runtime)
-target_link_libraries(mtia_static PRIVATE $<BUILD_INTERFACE:mtia_model_schema> PUBLIC PkgConfig::LIBDRM Threads::Threads)
+target_include_directories(mtia_static PUBLIC $<BUILD_INTERFACE:${CMAKE_SOURCE_DIR}/include>)
+target_link_libraries(mtia_static PUBLIC PkgConfig::LIBDRM Threads::Threads)
 foreach(t mtia mtia_static)
   target_include_directories(${t} INTERFACE $<INSTALL_INTERFACE:${CMAKE_INSTALL_INCLUDEDIR}>)
 endforeach()
