@@ -41,16 +41,15 @@ std::string shape_str(const std::vector<ssize_t> &s)
     return r + (s.size() == 1 ? ",)" : ")");
 }
 
-// The inputs of a run, checked against the model: count, dtype, shape,
-// C order. A mismatch is a ValueError naming the input.
-std::vector<py::array> checked_inputs(const Model &m, const std::vector<py::array> &in)
+// Checks a run's inputs against the model: count, dtype, shape, C order. A
+// mismatch is a ValueError naming the input.
+void check_inputs(const Model &m, const std::vector<py::array> &in)
 {
     const auto &info = m.inputs();
     if (in.size() != info.size()) {
         throw py::value_error("model takes " + std::to_string(info.size()) + " input(s), got " +
                               std::to_string(in.size()));
     }
-    std::vector<py::array> out;
     for (size_t i = 0; i < in.size(); i++) {
         const auto &t = info[i];
         std::vector<ssize_t> want(t.shape.begin(), t.shape.end());
@@ -68,14 +67,12 @@ std::vector<py::array> checked_inputs(const Model &m, const std::vector<py::arra
             throw py::value_error("input " + std::to_string(i) + " ('" + t.name +
                                   "') is not C-contiguous (use numpy.ascontiguousarray)");
         }
-        out.push_back(in[i]);
     }
-    return out;
 }
 
-py::list run_model(Model &m, const std::vector<py::array> &arrays)
+py::list run_model(Model &m, const std::vector<py::array> &in)
 {
-    auto in = checked_inputs(m, arrays);
+    check_inputs(m, in);
     std::vector<HostInput> hin;
     for (auto &a : in) hin.push_back({a.data(), static_cast<size_t>(a.nbytes())});
     std::vector<py::array> out;

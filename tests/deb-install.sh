@@ -30,13 +30,15 @@ in_root() { chroot "$root" env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root 
   DEBIAN_FRONTEND=noninteractive "$@"; }
 
 check "make deb: packages build and lintian reports no error" quiet scripts/build-deb.sh
+packages=(libmtia0 libmtia-dev mtia-tools python3-mtia mtia-firmware mtia-dkms)
+ver=$(dpkg-parsechangelog -S Version)
 debs=()
-for p in libmtia0 libmtia-dev mtia-tools python3-mtia mtia-firmware mtia-dkms; do
+for p in "${packages[@]}"; do
   f=$(ls "$out/${p}"_*.deb 2>/dev/null | head -n1)
   check "package $p built" test -n "$f"
   [ -n "$f" ] && debs+=("$f")
 done
-[ "${#debs[@]}" -eq 6 ] || finish
+[ "${#debs[@]}" -eq "${#packages[@]}" ] || finish
 
 # A fresh clean root; the packages and the guest kernel's headers visible in it.
 # (Mounts an interrupted run left there go first, deepest first.)
@@ -55,24 +57,24 @@ mount --bind build/deps/deb-apt-archives "$root/var/cache/apt/archives" && mount
 
 check "apt install ./*.deb (dependencies from Debian; plus pkg-config, libc6-dev, dwarves)" quiet in_root bash -c \
   "apt-get update -q && apt-get install -y -q --no-install-recommends /tmp/deb/*.deb pkg-config libc6-dev dwarves"
-for p in libmtia0 libmtia-dev mtia-tools python3-mtia mtia-firmware mtia-dkms; do
+for p in "${packages[@]}"; do
   check "$p is installed" bash -c "[ \"\$(chroot '$root' dpkg-query -W -f='\${Status}' $p)\" = 'install ok installed' ]"
 done
 for t in mtia-smi mtia-run mtia-compile; do
   check "$t --version runs from /usr/bin" bash -c "chroot '$root' /usr/bin/$t --version | grep -q '^$t '"
 done
 check "python3 -c 'import mtia' with the system's python3" bash -c \
-  "[ \"\$(chroot '$root' python3 -c 'import mtia; print(mtia.__version__)')\" = 0.1.0 ]"
-check "pkg-config --modversion mtia" bash -c "[ \"\$(chroot '$root' pkg-config --modversion mtia)\" = 0.1.0 ]"
+  "[ \"\$(chroot '$root' python3 -c 'import mtia; print(mtia.__version__)')\" = $ver ]"
+check "pkg-config --modversion mtia" bash -c "[ \"\$(chroot '$root' pkg-config --modversion mtia)\" = $ver ]"
 cp examples/list_devices.c "$root/tmp/"
 check "an example builds against the installed SDK (pkg-config)" quiet in_root bash -c \
   'cc -Wall -Werror /tmp/list_devices.c $(pkg-config --cflags --libs mtia) -o /tmp/list_devices'
 check "the firmware is where request_firmware() looks" test -f "$root/lib/firmware/mtia/mtia-fw.bin"
 check "the udev rule is installed" test -f "$root/lib/udev/rules.d/70-mtia.rules"
-check "mtia-dkms registered the driver with DKMS" bash -c "chroot '$root' dkms status | grep -q '^mtia/0.1.0'"
+check "mtia-dkms registered the driver with DKMS" bash -c "chroot '$root' dkms status | grep -q '^mtia/$ver'"
 check "dkms build mtia-dkms against the guest kernel's headers" quiet in_root \
-  dkms build -m mtia -v 0.1.0 -k "$kver" --kernelsourcedir "$guest/usr/src/linux-headers-$kver"
-ko=$root/var/lib/dkms/mtia/0.1.0/$kver/x86_64/module/mtia.ko
+  dkms build -m mtia -v "$ver" -k "$kver" --kernelsourcedir "$guest/usr/src/linux-headers-$kver"
+ko=$root/var/lib/dkms/mtia/$ver/$kver/x86_64/module/mtia.ko
 check "the module is built for $kver" bash -c "modinfo -F vermagic '$ko' | grep -q '^$kver '"
 cp "$ko" "$out/mtia.ko" 2>/dev/null
 finish

@@ -41,16 +41,18 @@ man_ok() { [ -z "$(MANWIDTH=80 man --warnings -l -Tutf8 "$1" 2>&1 >/dev/null)" ]
 for t in mtia-smi mtia-run mtia-compile; do
   page=$root$prefix/share/man/man1/$t.1
   check "man -l renders $t(1) without warnings" man_ok "$page"
+  text=$(MANWIDTH=200 man -l "$page" 2>/dev/null)
   missing=$(build/bin/$t --help | grep -oE -- '--[a-z][a-z0-9-]+' | sort -u | while read -r o; do
-    MANWIDTH=200 man -l "$page" 2>/dev/null | grep -q -- "$o" || echo "$o"; done)
+    grep -q -- "$o" <<<"$text" || echo "$o"; done)
   check "$t(1) documents every option of $t --help" test -z "$missing"
   [ -z "$missing" ] || echo "  missing: $missing"
 done
 check "man -l renders mtia-vm(1) (not installed) without warnings" man_ok build/cmake/man/mtia-vm.1
 page=$root$prefix/share/man/man3/libmtia.3
 check "man -l renders libmtia(3) without warnings" man_ok "$page"
+text=$(MANWIDTH=200 man -l "$page" 2>/dev/null)
 missing=$(grep -oE '\bmtia_[a-z_]+\(' include/mtia/mtia.h | tr -d '(' | sort -u | while read -r f; do
-  MANWIDTH=200 man -l "$page" 2>/dev/null | grep -q "$f(" || echo "$f"; done)
+  grep -q "$f(" <<<"$text" || echo "$f"; done)
 check "libmtia(3) has every function of mtia.h" test -z "$missing"
 [ -z "$missing" ] || echo "  missing: $missing"
 
