@@ -582,7 +582,24 @@ struct mtia_op_profile {
 #define MTIA_OP_MAX_IN            3
 #define MTIA_OP_MAX_ATTRS         16
 
-#define MTIA_DTYPE_F32            1   /* later: F16 2, BF16 3, I8 4, I32 5 */
+/* Element types. 2..4 are reserved for F16, BF16 and I8 (reduced precision). */
+#define MTIA_DTYPE_F32            1
+#define MTIA_DTYPE_I32            5   /* ids, offsets, lengths */
+#define MTIA_DTYPE_I64            6   /* ids (ONNX/PyTorch default index type) */
+#define MTIA_DTYPE_BOOL           7   /* one byte, 0 or 1 (masks, comparisons) */
+#define MTIA_DTYPE_LAST           MTIA_DTYPE_BOOL
+
+/* Bytes per element of dtype; 0 for an unknown or reserved dtype. */
+static inline uint32_t mtia_dtype_size(uint32_t dtype)
+{
+    switch (dtype) {
+    case MTIA_DTYPE_F32: return 4;
+    case MTIA_DTYPE_I32: return 4;
+    case MTIA_DTYPE_I64: return 8;
+    case MTIA_DTYPE_BOOL: return 1;
+    default: return 0;
+    }
+}
 
 struct mtia_tensor_desc {
     uint64_t offset;     /* arena byte offset, aligned to the dtype size */
@@ -678,6 +695,9 @@ struct mtia_op {
 #define MTIA_SLICE_AXIS           0
 #define MTIA_SLICE_START          1
 
+/* Opcodes 10..12 are for ids and embeddings (GATHER, EMBEDDING_BAG, CAST),
+ * 13..24 for transformer math (unary math, reductions, normalisation,
+ * selection, broadcasting copies), 25..31 for the remaining vision ops. */
 #define MTIA_OP_LAST              MTIA_OP_SLICE
 
 /* Fused activations (struct mtia_op.act). */
