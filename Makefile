@@ -3,6 +3,8 @@
 #   make         build QEMU with the mtia device, the driver, runtime, tools
 #   make demo    boot a VM, show mtia-smi
 #   make test    run every test suite (unit, qtest, in-VM)
+#   make conformance  ONNX's own backend tests on the device (libonnx-testdata;
+#                docs/mtia-compile.md "ONNX conformance")
 #   make test-loaded / test-slowed   make test on a deliberately loaded
 #                (a busy loop per CPU) or slowed (half the CPU time) host
 #   make install install the SDK under PREFIX (/usr/local), honouring DESTDIR:
@@ -20,7 +22,7 @@ TOP   := $(CURDIR)
 BUILD := $(TOP)/build
 JOBS  ?= $(shell nproc)
 
-.PHONY: all setup qemu driver firmware userspace demo test test-loaded test-slowed bench install uninstall \
+.PHONY: all setup qemu driver firmware userspace demo test test-loaded test-slowed conformance bench install uninstall \
 	deb docs format clean distclean
 
 all: qemu driver firmware userspace
@@ -60,6 +62,9 @@ test: setup all
 # Tests wait for states, never for a speed: these show it (tests/host-load.sh).
 test-loaded test-slowed: test-%: setup all
 	tests/host-load.sh $* tests/run-all.sh
+
+conformance: setup all
+	tests/conformance/run.sh
 
 bench: setup all
 	tests/bench/run-bench.sh

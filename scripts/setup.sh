@@ -26,6 +26,11 @@ packages=(
   libdnnl-dev libflatbuffers-dev flatbuffers-compiler libonnx-dev libprotobuf-dev protobuf-compiler
   # reference models and their PyTorch baselines (tests, make bench)
   python3-torch python3-torchvision python3-onnx python3-numpy
+  # PyTorch's anchor at its best: libblas.so.3 resolves to OpenBLAS, not the
+  # reference BLAS (an order of magnitude slower for Linear/MatMul)
+  libopenblas0-pthread
+  # ONNX's own backend conformance tests (tests/conformance/)
+  libonnx-testdata
   # telemetry: `sensors` reads the driver's hwmon
   lm-sensors
   # SDK (docs/install.md): DKMS builds of the driver (pahole for module BTF),

@@ -159,6 +159,14 @@ TEST(CompilerErrors, InvalidGraphsAreBadInput)
         EXPECT_NE(std::string(e.what()).find("opset 18"), std::string::npos) << e.what();
     }
     {
+        OnnxBuilder b(5);  // too old, and ONNX's converter cannot upgrade it
+        b.input("x", {1, 1, 2, 2}).output("y");
+        attr(b.node("Upsample", {"x"}, {"y"}), "mode", std::string("nearest"));
+        CompileError e = error_of(b.model());
+        EXPECT_EQ(e.kind(), ErrorKind::kUnsupported);
+        EXPECT_NE(std::string(e.what()).find("version converter"), std::string::npos) << e.what();
+    }
+    {
         OnnxBuilder b;  // initializer with the wrong number of values
         b.input("x", {1, 4}).output("y").init("k", {2, 4}, {1, 2, 3});
         b.node("Add", {"x", "k"}, {"y"});

@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 
 #include "compiler_test_util.h"
+#include "onnx_loader.h"
 
 namespace mtia::compiler::testing {
 namespace {
@@ -100,6 +101,26 @@ TEST(CompilerPasses, StandaloneBatchNormBecomesMulAdd)
         float v = std::max(x[k], 0.0f);
         want[k] = c == 0 ? (v - 0.5f) / 2.0f * 2.0f + 1.0f : v * 0.5f - 1.0f;
     }
+    auto out = run_on_host(r.bytes, {x});
+    ASSERT_EQ(out.size(), 1u);
+    EXPECT_LE(max_abs_diff(out[0], want), 1e-5f);
+}
+
+// Opset 6 (before NumPy broadcasting): Add needs broadcast=1 to add a
+// trailing-dims k. ONNX's version converter upgrades the model (it drops
+// the attribute), and the answer is the same.
+TEST(CompilerPasses, Opset6ModelIsUpgradedByTheVersionConverter)
+{
+    OnnxBuilder b(6);
+    b.input("x", {2, 3, 4}).output("y").init("k", {4}, {1.0f, 10.0f, 100.0f, 1000.0f});
+    attr(b.node("Add", {"x", "k"}, {"y"}), "broadcast", int64_t{1});
+    CompileResult r = compile(b);
+    EXPECT_EQ(r.summary.opset, kUpgradeOpset);
+    EXPECT_EQ(count_ops(r, MTIA_OP_BINARY), 1);
+    auto x = random_floats(24, 5);
+    const float k[4] = {1.0f, 10.0f, 100.0f, 1000.0f};
+    std::vector<float> want(24);
+    for (int i = 0; i < 24; ++i) want[i] = x[i] + k[i % 4];
     auto out = run_on_host(r.bytes, {x});
     ASSERT_EQ(out.size(), 1u);
     EXPECT_LE(max_abs_diff(out[0], want), 1e-5f);

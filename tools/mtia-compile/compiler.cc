@@ -41,6 +41,7 @@ CompileResult compile_model(onnx::ModelProto model, const std::string &base_dir,
 {
     CompileResult res;
     Summary &s = res.summary;
+    upgrade_opset(model);
     const int opset = default_opset(model);
     check_structure(model);
     for (const auto &n : model.graph().node()) {

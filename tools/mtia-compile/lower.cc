@@ -23,12 +23,26 @@ const std::set<std::string> &lowered_op_types()
     return ops;
 }
 
+// Ops the graph passes rewrite into lowered ones before lowering.
+static const std::set<std::string> &rewritten_op_types()
+{
+    static const std::set<std::string> ops = {"BatchNormalization", "Pad", "HardSigmoid", "HardSwish",
+                                              "LeakyRelu",          "Neg", "Pow",         "Sum"};
+    return ops;
+}
+
+std::set<std::string> claimed_op_types()
+{
+    std::set<std::string> ops = lowered_op_types();
+    ops.insert(rewritten_op_types().begin(), rewritten_op_types().end());
+    return ops;
+}
+
 bool is_supported_op(const std::string &op)
 {
-    static const std::set<std::string> by_pass = {"BatchNormalization", "Pad",   "HardSigmoid", "HardSwish",
-                                                  "LeakyRelu",          "Neg",   "Pow",         "Sum",
-                                                  "Constant",           "Shape", "Size"};
-    return lowered_op_types().count(op) || by_pass.count(op) || is_foldable_op(op);
+    static const std::set<std::string> compile_time = {"Constant", "Shape", "Size"};
+    return lowered_op_types().count(op) || rewritten_op_types().count(op) || compile_time.count(op) ||
+           is_foldable_op(op);
 }
 
 DevGraph lower_graph(const Graph &g)

@@ -16,6 +16,10 @@ namespace mtia::compiler {
 // folded when their inputs are constant (Shape, Cast, ...).
 bool is_supported_op(const std::string &op_type);
 const std::set<std::string> &lowered_op_types();
+// The ONNX ops compiled for the device on runtime data (lowered, or
+// rewritten into lowered ones): `mtia-compile --list-ops`. Others are only
+// folded when their inputs are constants.
+std::set<std::string> claimed_op_types();
 
 DevGraph lower_graph(const Graph &g);
 

@@ -6,6 +6,7 @@
 #include <CLI/CLI.hpp>
 
 #include "compiler.h"
+#include "lower.h"
 #include "model_writer.h"
 #include "onnx_loader.h"
 
@@ -16,8 +17,10 @@ int main(int argc, char **argv)
     CLI::App app{"mtia-compile: compile an ONNX model (float32, static shapes) to an mtia-open .mtia model"};
     std::string input, output, summary_json;
     std::vector<std::string> shapes;
-    bool quiet = false;
-    app.add_option("model", input, "ONNX model file")->required();
+    bool quiet = false, list_ops = false;
+    app.add_option("model", input, "ONNX model file");
+    app.add_flag("--list-ops", list_ops,
+                 "print the ONNX op types compiled for the device on runtime data, one per line, and exit");
     app.add_option("-o,--output", output, "output .mtia file (default: the model's name with .mtia)");
     app.add_option("--input-shape", shapes, "fix an input's shape, e.g. input=1x3x224x224 (repeatable)");
     app.add_option("--summary-json", summary_json, "write the summary as JSON to this file ('-' for stdout)");
@@ -28,6 +31,14 @@ int main(int argc, char **argv)
     } catch (const CLI::ParseError &e) {
         int rc = app.exit(e);
         return rc == 0 ? 0 : static_cast<int>(ErrorKind::kUsage);
+    }
+    if (list_ops) {
+        for (const auto &op : claimed_op_types()) std::cout << op << "\n";
+        return 0;
+    }
+    if (input.empty()) {
+        std::cerr << "mtia-compile: error: an ONNX model is required (see --help)\n";
+        return static_cast<int>(ErrorKind::kUsage);
     }
 
     try {

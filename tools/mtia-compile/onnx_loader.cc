@@ -6,6 +6,8 @@
 #include <sstream>
 
 #include <google/protobuf/io/coded_stream.h>
+#include <onnx/shape_inference/implementation.h>
+#include <onnx/version_converter/convert.h>
 
 #include "errors.h"
 #include "node_util.h"
@@ -35,6 +37,21 @@ onnx::ModelProto load_onnx_file(const std::string &path)
     ss << f.rdbuf();
     if (f.bad()) bad_input(path + ": read error");
     return parse_onnx(ss.str(), path);
+}
+
+void upgrade_opset(onnx::ModelProto &m)
+{
+    int opset = -1;
+    for (const auto &o : m.opset_import())
+        if (o.domain().empty() || o.domain() == "ai.onnx") opset = static_cast<int>(o.version());
+    if (opset < 1 || opset >= kMinOpset) return;  // none (default_opset says so) or current
+    try {
+        onnx::shape_inference::InferShapes(m);  // some adapters need input shapes
+        m = onnx::version_conversion::ConvertVersion(m, kUpgradeOpset);
+    } catch (const std::exception &e) {
+        unsupported("opset " + std::to_string(opset) + ": ONNX's version converter cannot upgrade it to opset " +
+                    std::to_string(kUpgradeOpset) + " (" + e.what() + ")");
+    }
 }
 
 int default_opset(const onnx::ModelProto &m)

@@ -14,12 +14,19 @@
 namespace mtia::compiler {
 
 constexpr int kMinOpset = 7;   // oldest default-domain opset accepted
-constexpr int kMaxOpset = 17;  // newest opset whose semantics are implemented
+constexpr int kMaxOpset = 17;  // newest opset whose semantics are implemented (Debian's onnx 1.12)
+constexpr int kUpgradeOpset = 13;  // older models are upgraded to this one
+
 
 // Parses bytes (what names them in errors). Throws kBadInput if they are
 // not an ONNX model.
 onnx::ModelProto parse_onnx(const std::string &bytes, const std::string &what);
 onnx::ModelProto load_onnx_file(const std::string &path);
+
+// Models older than kMinOpset (opsets 1..6: most of ONNX's PyTorch-converted
+// conformance tests and older model-zoo models) are rewritten to
+// kUpgradeOpset by ONNX's own version converter; kUnsupported if it cannot.
+void upgrade_opset(onnx::ModelProto &m);
 
 // Opset of the default domain; throws if missing or outside [kMinOpset, kMaxOpset].
 int default_opset(const onnx::ModelProto &m);
