@@ -13,10 +13,9 @@
 
 namespace mtia::compiler {
 
-constexpr int kMinOpset = 7;   // oldest default-domain opset accepted
-constexpr int kMaxOpset = 17;  // newest opset whose semantics are implemented (Debian's onnx 1.12)
+constexpr int kMinOpset = 7;       // oldest default-domain opset accepted
+constexpr int kMaxOpset = 17;      // newest opset whose semantics are implemented (Debian's onnx 1.12)
 constexpr int kUpgradeOpset = 13;  // older models are upgraded to this one
-
 
 // Parses bytes (what names them in errors). Throws kBadInput if they are
 // not an ONNX model.
