@@ -10,6 +10,7 @@ add_library(mtia_compiler_lib STATIC
   ${MTIA_COMPILE_DIR}/node_util.cc
   ${MTIA_COMPILE_DIR}/fold_eval.cc
   ${MTIA_COMPILE_DIR}/onnx_loader.cc
+  ${MTIA_COMPILE_DIR}/constant_inputs.cc
   ${MTIA_COMPILE_DIR}/const_fold.cc
   ${MTIA_COMPILE_DIR}/graph.cc
   ${MTIA_COMPILE_DIR}/passes_simplify.cc

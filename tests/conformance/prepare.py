@@ -9,6 +9,11 @@ with mtia-compile, turns its inputs into .npy files and writes
 OUT/run-cases.sh, which the VM runs (one mtia-run per data set). Cases whose
 ops lie outside the claimed set are listed as skipped: the claim is what is
 measured. check.py compares the outputs afterwards.
+
+Graph inputs that an operator takes as a parameter (PARAMETER_INPUTS:
+Reshape's shape, Slice's starts..steps, Clip's bounds, ...) are bound at
+compile time to the data set's value (`mtia-compile --constant-input`), as a
+static compiler needs them; the model is then compiled per data set.
 """
 import argparse
 import json
@@ -22,6 +27,14 @@ from onnx import numpy_helper
 
 DATA = "/usr/share/libonnx-testdata/data"
 SUITES = ("node", "pytorch-converted", "pytorch-operator", "simple")
+
+# op type -> input positions that are parameters, not data
+PARAMETER_INPUTS = {
+    "Reshape": (1,), "Slice": (1, 2, 3, 4), "Split": (1,), "Squeeze": (1,), "Unsqueeze": (1,),
+    "Pad": (1, 2), "Clip": (1, 2), "BatchNormalization": (1, 2, 3, 4), "Dropout": (1, 2),
+    "Expand": (1,), "Tile": (1,), "ReduceSum": (1,), "Resize": (1, 2, 3), "Upsample": (1,),
+    "TopK": (1,), "ConstantOfShape": (0,), "Range": (0, 1, 2), "OneHot": (1,),
+}
 
 
 def op_types(graph):
@@ -79,28 +92,38 @@ def main():
                 case["verdict"] = "skipped"
                 case["why"] = "ops outside the claimed set: " + " ".join(outside)
                 continue
+            graph_inputs = [i.name for i in model.graph.input
+                            if i.name not in {t.name for t in model.graph.initializer}]
+            params = {n.input[k] for n in model.graph.node for k in PARAMETER_INPUTS.get(n.op_type, ())
+                      if k < len(n.input) and n.input[k] in graph_inputs}
             dst = os.path.join(args.out, suite, name)
-            os.makedirs(dst, exist_ok=True)
-            r = subprocess.run([args.compiler, "-q", os.path.join(src, "model.onnx"), "-o",
-                                os.path.join(dst, "model.mtia")], capture_output=True, text=True)
-            if r.returncode != 0:
-                # exit codes (tools/mtia-compile/errors.h): 3 bad input, 4
-                # unsupported are refusals; 1 is a compiler bug, < 0 a crash
-                case["verdict"] = "refused" if r.returncode in (3, 4) else "compiler-error"
-                case["why"] = (r.stderr.strip().splitlines() or ["exit %d" % r.returncode])[-1]
-                continue
             case["runs"] = []
             for set_name, ins, outs in data_sets(src):
                 run_dir = os.path.join(dst, set_name)
                 os.makedirs(run_dir, exist_ok=True)
+                model_path = os.path.join(run_dir if params else dst, "model.mtia")
+                if params or not case["runs"]:  # once, or per set when it binds values
+                    cmd = [args.compiler, "-q", os.path.join(src, "model.onnx"), "-o", model_path]
+                    for name_, p in zip(graph_inputs, ins):
+                        if name_ in params:
+                            cmd += ["--constant-input", f"{name_}={p}"]
+                    r = subprocess.run(cmd, capture_output=True, text=True)
+                    if r.returncode != 0:
+                        # exit codes (tools/mtia-compile/errors.h): 3 bad input,
+                        # 4 unsupported are refusals; 1 is a compiler bug, < 0 a crash
+                        case["verdict"] = "refused" if r.returncode in (3, 4) else "compiler-error"
+                        case["why"] = (r.stderr.strip().splitlines() or ["exit %d" % r.returncode])[-1]
+                        del case["runs"]
+                        break
                 npys = []
-                for i, p in enumerate(ins):
-                    a = read_tensor(p)
-                    np.save(os.path.join(run_dir, f"in{i}.npy"), a)
+                for i, (name_, p) in enumerate(zip(graph_inputs, ins)):
+                    if name_ in params:
+                        continue
+                    np.save(os.path.join(run_dir, f"in{i}.npy"), read_tensor(p))
                     npys.append(os.path.join(run_dir, f"in{i}.npy"))
                 got = [os.path.join(run_dir, f"out{i}.npy") for i in range(len(outs))]
                 case["runs"].append({"set": set_name, "expected": outs, "got": got, "dir": run_dir})
-                cmd = [args.run, os.path.join(dst, "model.mtia")]
+                cmd = [args.run, model_path]
                 for p in npys:
                     cmd += ["--input", p]
                 for p in got:

@@ -158,6 +158,23 @@ TEST(CompilerErrors, InvalidGraphsAreBadInput)
         EXPECT_EQ(e.kind(), ErrorKind::kUnsupported);
         EXPECT_NE(std::string(e.what()).find("opset 18"), std::string::npos) << e.what();
     }
+    for (float ratio : {0.5f, 0.0f}) {  // Dropout in training mode is random unless ratio is 0
+        OnnxBuilder b;
+        b.input("x", {1, 4}).output("y").init("ratio", {}, {ratio});
+        auto &t = *b.mutable_model().mutable_graph()->add_initializer();
+        t.set_name("training");
+        t.set_data_type(onnx::TensorProto::BOOL);
+        t.add_int32_data(1);
+        b.node("Relu", {"x"}, {"r"});
+        b.node("Dropout", {"r", "ratio", "training"}, {"y"});
+        if (ratio == 0.0f) {
+            EXPECT_NO_THROW(compile_model(b.model(), ".", {}));
+            continue;
+        }
+        CompileError e = error_of(b.model());
+        EXPECT_EQ(e.kind(), ErrorKind::kUnsupported);
+        EXPECT_NE(std::string(e.what()).find("training mode"), std::string::npos) << e.what();
+    }
     {
         OnnxBuilder b(5);  // too old, and ONNX's converter cannot upgrade it
         b.input("x", {1, 1, 2, 2}).output("y");
@@ -331,6 +348,43 @@ TEST_F(CompilerCli, InputShapeFixesADynamicBatch)
     r = cli(model + " --input-shape x=5x3x8x8 --summary-json -");
     EXPECT_EQ(r.code, 0) << r.out;
     EXPECT_NE(r.out.find("\"shape\": [\n        5,"), std::string::npos) << r.out;
+}
+
+// Reshape's shape fed as a graph input: bound at compile time from a .npy
+// or an ONNX TensorProto (.pb) file; mismatches are usage errors.
+TEST_F(CompilerCli, ConstantInputBindsAParameterInput)
+{
+    OnnxBuilder b;
+    b.input("x", {2, 6}).input("shape", {2}, onnx::TensorProto::INT64).output("y");
+    b.node("Reshape", {"x", "shape"}, {"r"});
+    b.node("Relu", {"r"}, {"y"});
+    const std::string model = write("reshape.onnx", b.bytes());
+    EXPECT_EQ(cli(model).code, 4);  // an int64 runtime input
+
+    const int64_t dims[2] = {3, 4};
+    const std::string hdr = "{'descr': '<i8', 'fortran_order': False, 'shape': (2,), }";
+    std::string npy = std::string("\x93NUMPY\x01\x00", 8);
+    std::string h = hdr + std::string(128 - 10 - hdr.size() - 1, ' ') + "\n";
+    npy += std::string(1, static_cast<char>(h.size())) + std::string(1, '\0') + h;
+    npy += std::string(reinterpret_cast<const char *>(dims), sizeof(dims));
+    CliRun r = cli(model + " --constant-input shape=" + write("shape.npy", npy) + " --summary-json -");
+    EXPECT_EQ(r.code, 0) << r.out;
+    EXPECT_NE(r.out.find("\"shape\": [\n        3,\n        4\n"), std::string::npos) << r.out;
+
+    onnx::TensorProto t;
+    t.set_data_type(onnx::TensorProto::INT64);
+    t.add_dims(2);
+    t.add_int64_data(4);
+    t.add_int64_data(3);
+    r = cli(model + " --constant-input shape=" + write("shape.pb", t.SerializeAsString()) + " --summary-json -");
+    EXPECT_EQ(r.code, 0) << r.out;
+    EXPECT_NE(r.out.find("\"shape\": [\n        4,\n        3\n"), std::string::npos) << r.out;
+
+    EXPECT_EQ(cli(model + " --constant-input nope=" + dir_ + "/shape.npy").code, 2);     // no such input
+    EXPECT_EQ(cli(model + " --constant-input x=" + dir_ + "/shape.npy").code, 2);        // float input, int64 value
+    EXPECT_EQ(cli(model + " --constant-input shape=" + dir_ + "/missing.npy").code, 2);  // no file
+    EXPECT_EQ(cli(model + " --constant-input shape=" + write("short.npy", npy.substr(0, npy.size() - 3))).code, 2);
+    EXPECT_EQ(cli(model + " --constant-input shape").code, 2);
 }
 
 }  // namespace

@@ -4,6 +4,7 @@
 #include <set>
 
 #include "const_fold.h"
+#include "constant_inputs.h"
 #include "device_rules.h"
 #include "fuse.h"
 #include "graph.h"
@@ -43,6 +44,7 @@ CompileResult compile_model(onnx::ModelProto model, const std::string &base_dir,
     Summary &s = res.summary;
     upgrade_opset(model);
     const int opset = default_opset(model);
+    bind_constant_inputs(model, opts.constant_inputs);
     check_structure(model);
     for (const auto &n : model.graph().node()) {
         ++s.onnx_ops[n.op_type()];

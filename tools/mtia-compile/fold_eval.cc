@@ -75,6 +75,7 @@ public:
     std::vector<ConstTensor> run()
     {
         const std::string &op = n_.op_type();
+        if (op == "Dropout") check_dropout_is_identity(n_, opt(1), opt(2), true);
         if (op == "Identity" || op == "Dropout") return {arg(0)};
         if (op == "Cast") return {cast(arg(0), static_cast<int32_t>(attr_i(n_, "to", TensorProto::FLOAT)))};
         if (op == "Reshape") return {reshape()};

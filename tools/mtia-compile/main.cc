@@ -6,6 +6,7 @@
 #include <CLI/CLI.hpp>
 
 #include "compiler.h"
+#include "constant_inputs.h"
 #include "lower.h"
 #include "model_writer.h"
 #include "onnx_loader.h"
@@ -16,13 +17,16 @@ int main(int argc, char **argv)
 {
     CLI::App app{"mtia-compile: compile an ONNX model (float32, static shapes) to an mtia-open .mtia model"};
     std::string input, output, summary_json;
-    std::vector<std::string> shapes;
+    std::vector<std::string> shapes, constants;
     bool quiet = false, list_ops = false;
     app.add_option("model", input, "ONNX model file");
     app.add_flag("--list-ops", list_ops,
                  "print the ONNX op types compiled for the device on runtime data, one per line, and exit");
     app.add_option("-o,--output", output, "output .mtia file (default: the model's name with .mtia)");
     app.add_option("--input-shape", shapes, "fix an input's shape, e.g. input=1x3x224x224 (repeatable)");
+    app.add_option("--constant-input", constants,
+                   "bind an input to a value at compile time, e.g. shape=shape.npy (.npy, or an ONNX TensorProto "
+                   ".pb; repeatable)");
     app.add_option("--summary-json", summary_json, "write the summary as JSON to this file ('-' for stdout)");
     app.add_flag("-q,--quiet", quiet, "print nothing but errors");
     app.set_version_flag("--version", "mtia-compile " + compiler_version());
@@ -48,6 +52,12 @@ int main(int argc, char **argv)
             if (eq == std::string::npos || eq == 0)
                 fail(ErrorKind::kUsage, "--input-shape '" + s + "': want NAME=DIMS, e.g. input=1x3x224x224");
             opts.input_shapes[s.substr(0, eq)] = parse_shape(s.substr(eq + 1));
+        }
+        for (const auto &s : constants) {
+            auto eq = s.find('=');
+            if (eq == std::string::npos || eq == 0)
+                fail(ErrorKind::kUsage, "--constant-input '" + s + "': want NAME=FILE, e.g. shape=shape.npy");
+            opts.constant_inputs[s.substr(0, eq)] = read_constant_input(s.substr(eq + 1));
         }
         if (output.empty()) {
             auto dot = input.rfind('.'), slash = input.rfind('/');

@@ -78,4 +78,15 @@ int64_t norm_axis(int64_t axis, int64_t rank, const std::string &where)
     return axis < 0 ? axis + rank : axis;
 }
 
+void check_dropout_is_identity(const onnx::NodeProto &n, const ConstTensor *ratio, const ConstTensor *training_mode,
+                               bool training_known)
+{
+    if (!training_known) unsupported(node_label(n) + ": training_mode is not a constant");
+    if (!training_mode || training_mode->size() != 1 || training_mode->at(0) == 0) return;
+    const double r = ratio && ratio->size() == 1 ? ratio->at(0) : 0.5;
+    if (r != 0)
+        unsupported(node_label(n) + ": Dropout in training mode (ratio " + std::to_string(r) +
+                    ") is random; export the model in eval mode");
+}
+
 }  // namespace mtia::compiler

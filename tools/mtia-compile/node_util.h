@@ -31,6 +31,14 @@ Shape broadcast_shapes(const Shape &a, const Shape &b, const std::string &where)
 // (shape right-aligned to out.size()).
 std::vector<int64_t> broadcast_strides(const Shape &shape, const Shape &out);
 
+// Dropout (opset >= 12) is the identity unless training_mode is true and
+// ratio is not 0; then it is random, and a compiled model would silently
+// answer wrong: kUnsupported. ratio/training_mode are the constants of
+// inputs 1 and 2 (nullptr when absent); training_known is false when
+// training_mode is a runtime value (also kUnsupported).
+void check_dropout_is_identity(const onnx::NodeProto &n, const ConstTensor *ratio, const ConstTensor *training_mode,
+                               bool training_known);
+
 // Normalizes a possibly negative axis for rank; throws naming `where`.
 int64_t norm_axis(int64_t axis, int64_t rank, const std::string &where);
 

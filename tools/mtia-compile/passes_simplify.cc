@@ -60,11 +60,24 @@ void set_attr_string(onnx::NodeProto &n, const std::string &name, const std::str
     a->set_s(v);
 }
 
+namespace {
+
+void check_dropout(const Graph &g, const onnx::NodeProto &n)
+{
+    const std::string ratio = input_name(n, 1), training = input_name(n, 2);
+    check_dropout_is_identity(n, !ratio.empty() && g.is_const(ratio) ? &g.cst(ratio) : nullptr,
+                              !training.empty() && g.is_const(training) ? &g.cst(training) : nullptr,
+                              training.empty() || g.is_const(training));
+}
+
+}  // namespace
+
 int remove_identities(Graph &g)
 {
     std::set<size_t> drop;
     for (size_t k = 0; k < g.nodes.size(); ++k) {
         const auto &n = g.nodes[k];
+        if (n.op_type() == "Dropout") check_dropout(g, n);  // also one kept as a graph output's copy
         if (n.op_type() != "Identity" && n.op_type() != "Dropout") continue;
         if (n.input_size() < 1 || n.output_size() < 1 || g.is_output(n.output(0))) continue;
         if (n.op_type() == "Dropout" && n.output_size() > 1 && !n.output(1).empty() && g.use_count(n.output(1)) > 0)
