@@ -18,7 +18,7 @@
 namespace mtia::compiler {
 
 struct CompileOptions {
-    std::map<std::string, Shape> input_shapes;                  // --input-shape name=dims
+    std::map<std::string, Shape> input_shapes;                 // --input-shape name=dims
     std::map<std::string, onnx::TensorProto> constant_inputs;  // --constant-input name=file
 };
 

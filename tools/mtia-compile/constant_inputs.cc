@@ -120,8 +120,8 @@ void bind_constant_inputs(onnx::ModelProto &m, const std::map<std::string, onnx:
             for (int k = 0; ok && k < v.dims_size(); ++k)
                 ok = !tt.shape().dim(k).has_dim_value() || tt.shape().dim(k).dim_value() == v.dims(k);
             if (!ok)
-                fail(ErrorKind::kUsage, "--constant-input " + in.name() + ": the value's shape does not match the " +
-                                            "model's input");
+                fail(ErrorKind::kUsage,
+                     "--constant-input " + in.name() + ": the value's shape does not match the " + "model's input");
         }
         for (auto &init : *g->mutable_initializer())  // replaces a default value
             if (init.name() == in.name()) init.Clear();
@@ -132,7 +132,8 @@ void bind_constant_inputs(onnx::ModelProto &m, const std::map<std::string, onnx:
         bound.insert(name);
     }
     for (const auto &kv : values)
-        if (!bound.count(kv.first)) fail(ErrorKind::kUsage, "--constant-input: the model has no input '" + kv.first + "'");
+        if (!bound.count(kv.first))
+            fail(ErrorKind::kUsage, "--constant-input: the model has no input '" + kv.first + "'");
     // Drop the initializers cleared above (their replacement was appended).
     auto *inits = g->mutable_initializer();
     for (int i = inits->size() - 1; i >= 0; --i)
