@@ -71,7 +71,7 @@ def main():
             print(f"  {c['verdict']:<15} {c['id']}: {c['why']}")
     rate = n["pass"] / len(counted) if counted else 0.0
     skipped = len(cases) - len(counted)
-    print(f"  {len(counted)} cases within the claimed op set ({skipped} outside it): "
+    print(f"  {len(counted)} cases within the claimed ops and input types ({skipped} outside them): "
           + ", ".join(f"{n[k]} {k}" for k in ("pass", "wrong", "refused", "compiler-error", "run-error")))
     print(f"  pass rate {100 * rate:.1f}% (required {100 * args.min_pass_rate:.0f}%)")
     with open(os.path.join(args.out, "report.json"), "w") as f:

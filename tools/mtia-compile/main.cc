@@ -18,10 +18,12 @@ int main(int argc, char **argv)
     CLI::App app{"mtia-compile: compile an ONNX model (float32, static shapes) to an mtia-open .mtia model"};
     std::string input, output, summary_json;
     std::vector<std::string> shapes, constants;
-    bool quiet = false, list_ops = false;
+    bool quiet = false, list_ops = false, list_types = false;
     app.add_option("model", input, "ONNX model file");
     app.add_flag("--list-ops", list_ops,
                  "print the ONNX op types compiled for the device on runtime data, one per line, and exit");
+    app.add_flag("--list-input-types", list_types,
+                 "print the ONNX element types a graph input may have, one per line, and exit");
     app.add_option("-o,--output", output, "output .mtia file (default: the model's name with .mtia)");
     app.add_option("--input-shape", shapes, "fix an input's shape, e.g. input=1x3x224x224 (repeatable)");
     app.add_option("--constant-input", constants,
@@ -36,8 +38,11 @@ int main(int argc, char **argv)
         int rc = app.exit(e);
         return rc == 0 ? 0 : static_cast<int>(ErrorKind::kUsage);
     }
-    if (list_ops) {
-        for (const auto &op : claimed_op_types()) std::cout << op << "\n";
+    if (list_ops || list_types) {
+        if (list_ops)
+            for (const auto &op : claimed_op_types()) std::cout << op << "\n";
+        if (list_types)
+            for (int32_t t : claimed_input_types()) std::cout << dtype_name(t) << "\n";
         return 0;
     }
     if (input.empty()) {

@@ -117,6 +117,12 @@ Shape parse_shape(const std::string &text)
     return s;
 }
 
+const std::set<int32_t> &claimed_input_types()
+{
+    static const std::set<int32_t> types = {onnx::TensorProto::FLOAT};
+    return types;
+}
+
 void apply_input_shapes(onnx::ModelProto &m, const std::map<std::string, Shape> &shapes)
 {
     auto *g = m.mutable_graph();
@@ -132,7 +138,7 @@ void apply_input_shapes(onnx::ModelProto &m, const std::map<std::string, Shape> 
         if (inits.count(in.name()) && it == shapes.end()) continue;  // a weight listed as an input
         if (!in.type().has_tensor_type()) unsupported("graph input '" + in.name() + "' is not a tensor");
         auto *tt = in.mutable_type()->mutable_tensor_type();
-        if (tt->elem_type() != onnx::TensorProto::FLOAT)
+        if (!claimed_input_types().count(tt->elem_type()))
             unsupported("graph input '" + in.name() + "' has element type " + dtype_name(tt->elem_type()) +
                         "; the device computes float32 only");
         if (it != shapes.end()) {

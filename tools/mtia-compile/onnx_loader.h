@@ -5,6 +5,7 @@
 #pragma once
 
 #include <map>
+#include <set>
 #include <string>
 
 #include <onnx/onnx_pb.h>
@@ -33,6 +34,9 @@ int default_opset(const onnx::ModelProto &m);
 // Checks the graph is a DAG in topological order, every node input is
 // defined, names are unique, and nodes are in the default domain.
 void check_structure(const onnx::ModelProto &m);
+
+// ONNX element types a graph input may have (`mtia-compile --list-input-types`).
+const std::set<int32_t> &claimed_input_types();
 
 // Fixes graph input dims: each entry name -> full static shape. Unknown
 // names are usage errors. Afterwards every graph input (that is not an
