@@ -11,9 +11,11 @@ Event, Model; errors raise mtia.Error with .status and .status_name.
 See docs/python.md.
 """
 from ._error import Error
-from ._mtia import (Buffer, Device, DeviceInfo, Event, Model, Placement, Priority, Stream, device_count,
-                    runtime_version)
+from ._mtia import (Buffer, Device, DeviceInfo, Event, MemoryInfo, Model, Placement, Priority, Stream,
+                    device_count, device_nodes, runtime_version, status_name, status_string,
+                    visible_device_nodes)
 
-__all__ = ["Buffer", "Device", "DeviceInfo", "Error", "Event", "Model", "Placement", "Priority", "Stream",
-           "device_count", "runtime_version"]
+__all__ = ["Buffer", "Device", "DeviceInfo", "Error", "Event", "MemoryInfo", "Model", "Placement", "Priority",
+           "Stream", "device_count", "device_nodes", "runtime_version", "status_name", "status_string",
+           "visible_device_nodes"]
 __version__ = "%d.%d.%d" % runtime_version
