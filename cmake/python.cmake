@@ -10,7 +10,7 @@ find_package(pybind11 CONFIG REQUIRED)
 set(MTIA_PY_DIR ${CMAKE_SOURCE_DIR}/build/python/mtia)
 pybind11_add_module(mtia_python python/_mtia.cc)
 set_target_properties(mtia_python PROPERTIES OUTPUT_NAME _mtia LIBRARY_OUTPUT_DIRECTORY ${MTIA_PY_DIR})
-target_link_libraries(mtia_python PRIVATE mtia)
+target_link_libraries(mtia_python PRIVATE mtia mtia_compiler)
 file(GLOB_RECURSE MTIA_PY_SOURCES CONFIGURE_DEPENDS RELATIVE ${CMAKE_SOURCE_DIR}/python/mtia
   ${CMAKE_SOURCE_DIR}/python/mtia/*.py)
 set(MTIA_PY_COPIES)

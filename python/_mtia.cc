@@ -15,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "mtia/compiler.hpp"
 #include "mtia/mtia.hpp"
 
 namespace py = pybind11;
@@ -22,7 +23,8 @@ namespace py = pybind11;
 namespace mtia::python {
 namespace {
 
-py::object g_error;  // mtia.Error (a RuntimeError with .status, .status_name)
+py::object g_error;          // mtia.Error (a RuntimeError with .status, .status_name)
+py::object g_compile_error;  // mtia.CompileError (a ValueError with .kind)
 
 // NumPy dtype of a model tensor type.
 py::dtype numpy_dtype(DType t)
@@ -293,6 +295,48 @@ void bind_model(py::module_ &m)
         .def("device_estimate_ns", &Model::device_estimate_ns, py::call_guard<py::gil_scoped_release>());
 }
 
+const char *compile_error_kind(CompileError::Kind k)
+{
+    switch (k) {
+        case CompileError::Kind::Usage:
+            return "usage";
+        case CompileError::Kind::BadInput:
+            return "bad_input";
+        case CompileError::Kind::Unsupported:
+            return "unsupported";
+        case CompileError::Kind::Internal:
+            break;
+    }
+    return "internal";
+}
+
+py::bytes compile_onnx_py(const py::bytes &data, const py::object &input_shapes, const std::string &name)
+{
+    CompileOptions opts;
+    opts.name = name;
+    if (!input_shapes.is_none()) {
+        for (auto item : input_shapes.cast<py::dict>()) {
+            opts.input_shapes[item.first.cast<std::string>()] = item.second.cast<std::vector<int64_t>>();
+        }
+    }
+    std::string_view v(data);
+    std::string out;
+    {
+        py::gil_scoped_release nogil;
+        out = compile_onnx(v.data(), v.size(), opts);
+    }
+    return py::bytes(out);
+}
+
+void bind_compiler(py::module_ &m)
+{
+    m.def("compile_onnx", &compile_onnx_py, py::arg("data"), py::arg("input_shapes") = py::none(), py::arg("name") = "",
+          "Compiles an ONNX model (bytes) to a .mtia image (bytes), as mtia-compile does. input_shapes: "
+          "{input name: dims} fixing inputs' shapes; name: the model's name ('' keeps the graph's). Raises "
+          "mtia.CompileError naming the node and op (or value) at fault.");
+    m.def("compiler_version", &compiler_version, "The compiler's version, as in .mtia files' producer.");
+}
+
 }  // namespace
 }  // namespace mtia::python
 
@@ -301,12 +345,16 @@ PYBIND11_MODULE(_mtia, m)
     using namespace mtia::python;
     m.doc() = "libmtia bindings; import mtia, not this module.";
     g_error = py::module_::import("mtia._error").attr("Error");
+    g_compile_error = py::module_::import("mtia._error").attr("CompileError");
     py::register_exception_translator([](std::exception_ptr p) {
         try {
             if (p) std::rethrow_exception(p);
         } catch (const mtia::Error &e) {
             py::object exc = g_error(e.what(), static_cast<int>(e.status()), mtia_status_name(e.status()));
             PyErr_SetObject(g_error.ptr(), exc.ptr());
+        } catch (const mtia::CompileError &e) {
+            py::object exc = g_compile_error(e.what(), compile_error_kind(e.kind()));
+            PyErr_SetObject(g_compile_error.ptr(), exc.ptr());
         }
     });
     int ma = 0, mi = 0, pa = 0;
@@ -316,4 +364,5 @@ PYBIND11_MODULE(_mtia, m)
     bind_memory(m);
     bind_streams(m);
     bind_model(m);
+    bind_compiler(m);
 }
