@@ -47,6 +47,7 @@ add_executable(compiler_tests
   tests/unit/compiler_passes_test.cc
   tests/unit/compiler_memory_test.cc
   tests/unit/compiler_errors_test.cc
+  tests/unit/compiler_api_test.cc
   tools/mtia-run/npy.cc)
 # The models run through libmtia's reader (runtime/model_loader.h) on the
 # device core's compute engine.
@@ -54,8 +55,19 @@ target_include_directories(compiler_tests PRIVATE tests/unit qemu-device/core ru
 target_compile_definitions(compiler_tests PRIVATE MTIA_TEST_MODELS_DIR="${CMAKE_SOURCE_DIR}/build/models"
   MTIA_COMPILE_BIN="$<TARGET_FILE:mtia-compile>")
 add_dependencies(compiler_tests mtia-compile)
-target_link_libraries(compiler_tests PRIVATE mtia_compiler_lib mtia_device_core mtia GTest::gtest_main)
+target_link_libraries(compiler_tests PRIVATE mtia_compiler_lib mtia_compiler mtia_device_core mtia GTest::gtest_main)
 gtest_discover_tests(compiler_tests DISCOVERY_MODE PRE_TEST DISCOVERY_TIMEOUT 60)
 add_custom_target(compiler_test_models
   COMMAND /usr/bin/python3 ${CMAKE_SOURCE_DIR}/tests/models/make_models.py --out ${CMAKE_SOURCE_DIR}/build/models
   COMMENT "generating the compiler's test models (build/models)" VERBATIM)
+
+# libmtia-compiler: the compiler as a library (include/mtia/compiler.hpp,
+# mtia::compile_onnx), shared, exporting only that API
+# (libmtia_compiler.map); the Python module's mtia.compile_onnx uses it.
+add_library(mtia_compiler SHARED ${MTIA_COMPILE_DIR}/compile_api.cc)
+set_target_properties(mtia_compiler PROPERTIES OUTPUT_NAME mtia-compiler EXPORT_NAME compiler
+  VERSION ${PROJECT_VERSION} SOVERSION 0)
+target_include_directories(mtia_compiler PUBLIC $<BUILD_INTERFACE:${CMAKE_SOURCE_DIR}/include>)
+target_link_libraries(mtia_compiler PRIVATE mtia_compiler_lib)
+target_link_options(mtia_compiler PRIVATE -Wl,--version-script=${MTIA_COMPILE_DIR}/libmtia_compiler.map)
+set_property(TARGET mtia_compiler APPEND PROPERTY LINK_DEPENDS ${MTIA_COMPILE_DIR}/libmtia_compiler.map)

@@ -41,6 +41,13 @@ install(FILES include/mtia/mtia.h include/mtia/mtia.hpp include/mtia/mtia_spec.h
               include/mtia/mtia_model.h include/mtia/mtia_model.fbs
   DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/mtia COMPONENT dev)
 install(FILES include/uapi/drm/mtia_accel.h DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/mtia/drm COMPONENT dev)
+# The compiler as a library (cmake/compiler.cmake): mtia::compiler.
+if(TARGET mtia_compiler)
+  target_include_directories(mtia_compiler INTERFACE $<INSTALL_INTERFACE:${CMAKE_INSTALL_INCLUDEDIR}>)
+  install(TARGETS mtia_compiler EXPORT mtiaTargets
+    LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR} COMPONENT libmtia-compiler NAMELINK_COMPONENT dev)
+  install(FILES include/mtia/compiler.hpp DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/mtia COMPONENT dev)
+endif()
 
 set(MTIA_TOOLS mtia-smi mtia-run)
 if(TARGET mtia-compile)
@@ -77,8 +84,8 @@ file(RELATIVE_PATH MTIA_PC_TO_PREFIX /root/${MTIA_PC_DIR} /root)
 configure_file(cmake/mtia.pc.in ${CMAKE_BINARY_DIR}/mtia.pc @ONLY)
 install(FILES ${CMAKE_BINARY_DIR}/mtia.pc DESTINATION ${MTIA_PC_DIR} COMPONENT dev)
 
-# CMake: find_package(mtia CONFIG) gives mtia::mtia (shared) and
-# mtia::mtia_static.
+# CMake: find_package(mtia CONFIG) gives mtia::mtia (shared),
+# mtia::mtia_static and mtia::compiler (libmtia-compiler).
 set(MTIA_CMAKE_DIR ${CMAKE_INSTALL_LIBDIR}/cmake/mtia)
 install(EXPORT mtiaTargets NAMESPACE mtia:: DESTINATION ${MTIA_CMAKE_DIR} COMPONENT dev)
 configure_package_config_file(cmake/mtiaConfig.cmake.in ${CMAKE_BINARY_DIR}/mtiaConfig.cmake

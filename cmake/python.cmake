@@ -10,12 +10,15 @@ find_package(pybind11 CONFIG REQUIRED)
 set(MTIA_PY_DIR ${CMAKE_SOURCE_DIR}/build/python/mtia)
 pybind11_add_module(mtia_python python/_mtia.cc)
 set_target_properties(mtia_python PROPERTIES OUTPUT_NAME _mtia LIBRARY_OUTPUT_DIRECTORY ${MTIA_PY_DIR})
-target_link_libraries(mtia_python PRIVATE mtia)
-file(GLOB MTIA_PY_SOURCES CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/python/mtia/*.py)
+target_link_libraries(mtia_python PRIVATE mtia mtia_compiler)
+file(GLOB_RECURSE MTIA_PY_SOURCES CONFIGURE_DEPENDS RELATIVE ${CMAKE_SOURCE_DIR}/python/mtia
+  ${CMAKE_SOURCE_DIR}/python/mtia/*.py)
 set(MTIA_PY_COPIES)
-foreach(src ${MTIA_PY_SOURCES})
-  get_filename_component(name ${src} NAME)
+foreach(name ${MTIA_PY_SOURCES})
+  set(src ${CMAKE_SOURCE_DIR}/python/mtia/${name})
+  get_filename_component(subdir ${MTIA_PY_DIR}/${name} DIRECTORY)
   add_custom_command(OUTPUT ${MTIA_PY_DIR}/${name}
+    COMMAND ${CMAKE_COMMAND} -E make_directory ${subdir}
     COMMAND ${CMAKE_COMMAND} -E copy_if_different ${src} ${MTIA_PY_DIR}/${name}
     DEPENDS ${src} VERBATIM)
   list(APPEND MTIA_PY_COPIES ${MTIA_PY_DIR}/${name})

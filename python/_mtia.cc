@@ -15,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "mtia/compiler.hpp"
 #include "mtia/mtia.hpp"
 
 namespace py = pybind11;
@@ -22,7 +23,8 @@ namespace py = pybind11;
 namespace mtia::python {
 namespace {
 
-py::object g_error;  // mtia.Error (a RuntimeError with .status, .status_name)
+py::object g_error;          // mtia.Error (a RuntimeError with .status, .status_name)
+py::object g_compile_error;  // mtia.CompileError (a ValueError with .kind)
 
 // NumPy dtype of a model tensor type.
 py::dtype numpy_dtype(DType t)
@@ -116,23 +118,50 @@ void bind_device(py::module_ &m)
         .def_readonly("sram_bytes", &DeviceInfo::sram_bytes)
         .def_readonly("devmem_bytes", &DeviceInfo::devmem_bytes)
         .def_readonly("fw_version", &DeviceInfo::fw_version)
+        .def_readonly("serial", &DeviceInfo::serial)
         .def("__repr__", [](const DeviceInfo &i) {
             return "<mtia.DeviceInfo " + std::to_string(i.index) + ": " + i.name + " at " + i.pci_bus_id + ">";
         });
 
-    py::class_<Device>(m, "Device", "An open mtia device (Device(index) opens it).")
+    py::class_<MemoryInfo>(m, "MemoryInfo", "Device memory as this process sees it (Device.memory_info()).")
+        .def_readonly("total_bytes", &MemoryInfo::total_bytes)
+        .def_readonly("free_bytes", &MemoryInfo::free_bytes)
+        .def_readonly("allocated_bytes", &MemoryInfo::allocated_bytes, "this process's live device buffers")
+        .def_readonly("peak_bytes", &MemoryInfo::peak_bytes, "most allocated_bytes since start or reset")
+        .def_readonly("allocations", &MemoryInfo::allocations, "number of this process's live device buffers")
+        .def("__repr__", [](const MemoryInfo &i) {
+            return "<mtia.MemoryInfo free " + std::to_string(i.free_bytes) + " of " + std::to_string(i.total_bytes) +
+                   ", allocated " + std::to_string(i.allocated_bytes) + ", peak " + std::to_string(i.peak_bytes) + ">";
+        });
+
+    py::class_<Device>(m, "Device",
+                       "An open mtia device: Device(index) or Device('0000:00:03.0' / serial / '1') opens it.")
         .def(py::init([](int index) { return Device::open(index); }), py::arg("index") = 0)
+        .def(py::init([](const std::string &id) { return Device::open(id); }), py::arg("id"))
         .def_static("open_node", &Device::open_node, py::arg("node"), py::arg("index") = -1)
         .def_property_readonly("info", &Device::info)
         .def_property_readonly("is_open", &Device::is_open)
         .def("close", &Device::close, "Closes the device now; its objects then raise mtia.Error.")
+        .def("synchronize", &Device::synchronize, py::call_guard<py::gil_scoped_release>(),
+             "Waits for every stream of this process on the device; raises mtia.Error for a failed job.")
+        .def("default_stream", &Device::default_stream, "The device's default stream (the same one every call).")
+        .def("memory_info", &Device::memory_info, "Free/total device memory and this process's allocated/peak.")
+        .def("reset_peak_memory", &Device::reset_peak_memory, "Starts the peak afresh at what is allocated now.")
         .def("__enter__", [](Device &d) -> Device & { return d; })
         .def("__exit__", [](Device &d, py::args) { d.close(); })
         .def("__repr__", [](const Device &d) {
             return "<mtia.Device " + std::to_string(d.info().index) + " " + d.info().pci_bus_id +
                    (d.is_open() ? "" : " (closed)") + ">";
         });
-    m.def("device_count", &device_count, "Number of mtia devices driven by the mtia driver.");
+    m.def("device_count", &device_count, "Number of visible mtia devices (MTIA_VISIBLE_DEVICES applied).");
+    m.def("device_nodes", &device_nodes, "Every accel node driven by the mtia driver, in minor order.");
+    m.def("visible_device_nodes", &visible_device_nodes, "The nodes this process uses, in runtime index order.");
+    m.def(
+        "status_name", [](int s) { return std::string(mtia_status_name(static_cast<mtia_status>(s))); },
+        py::arg("status"), "Name of an mtia_status, e.g. 'MTIA_ERROR_NO_DEVICE'.");
+    m.def(
+        "status_string", [](int s) { return std::string(mtia_status_string(static_cast<mtia_status>(s))); },
+        py::arg("status"), "What an mtia_status means, in words.");
 }
 
 void bind_memory(py::module_ &m)
@@ -158,6 +187,36 @@ void bind_memory(py::module_ &m)
         });
 }
 
+// A C-contiguous view of a bytes-like object: pointer and byte length.
+py::buffer_info contiguous(const py::buffer &b, bool writable, const char *what)
+{
+    py::buffer_info i = b.request(writable);
+    ssize_t expect = i.itemsize;
+    for (ssize_t d = i.ndim - 1; d >= 0; d--) {
+        if (i.strides[d] != expect && i.shape[d] > 1) {
+            throw py::value_error(std::string(what) + " is not C-contiguous (use numpy.ascontiguousarray)");
+        }
+        expect *= i.shape[d];
+    }
+    return i;
+}
+
+void copy_from_host(Stream &s, Buffer &dst, size_t dst_offset, const py::buffer &src)
+{
+    py::buffer_info i = contiguous(src, false, "src");
+    const size_t len = static_cast<size_t>(i.size * i.itemsize);
+    py::gil_scoped_release nogil;
+    s.copy_from_host(dst, dst_offset, i.ptr, len);
+}
+
+void copy_to_host(Stream &s, const py::buffer &dst, const Buffer &src, size_t src_offset)
+{
+    py::buffer_info i = contiguous(dst, true, "dst");
+    const size_t len = static_cast<size_t>(i.size * i.itemsize);
+    py::gil_scoped_release nogil;
+    s.copy_to_host(i.ptr, src, src_offset, len);
+}
+
 void bind_streams(py::module_ &m)
 {
     py::class_<Event>(m, "Event", "A point in a stream's work, with a device timestamp.")
@@ -181,6 +240,13 @@ void bind_streams(py::module_ &m)
         .def("flush", &Stream::flush)
         .def("synchronize", &Stream::synchronize, py::call_guard<py::gil_scoped_release>(),
              "Waits for all submitted work; raises mtia.Error for a failed job.")
+        .def("query", &Stream::query, "True if all of the stream's work is done; never blocks.")
+        .def("copy_from_host", &copy_from_host, py::arg("dst"), py::arg("dst_offset"), py::arg("src"),
+             "Copies a contiguous bytes-like object (bytes, NumPy array, memoryview) into dst at dst_offset, "
+             "staged through pinned buffers; returns once src has been read.")
+        .def("copy_to_host", &copy_to_host, py::arg("dst"), py::arg("src"), py::arg("src_offset"),
+             "Fills a writable contiguous bytes-like object from src at src_offset after the stream's earlier "
+             "work; returns when it is filled.")
         .def_property_readonly("queue_id", &Stream::queue_id)
         .def_property_readonly("priority", &Stream::priority);
 }
@@ -229,6 +295,48 @@ void bind_model(py::module_ &m)
         .def("device_estimate_ns", &Model::device_estimate_ns, py::call_guard<py::gil_scoped_release>());
 }
 
+const char *compile_error_kind(CompileError::Kind k)
+{
+    switch (k) {
+        case CompileError::Kind::Usage:
+            return "usage";
+        case CompileError::Kind::BadInput:
+            return "bad_input";
+        case CompileError::Kind::Unsupported:
+            return "unsupported";
+        case CompileError::Kind::Internal:
+            break;
+    }
+    return "internal";
+}
+
+py::bytes compile_onnx_py(const py::bytes &data, const py::object &input_shapes, const std::string &name)
+{
+    CompileOptions opts;
+    opts.name = name;
+    if (!input_shapes.is_none()) {
+        for (auto item : input_shapes.cast<py::dict>()) {
+            opts.input_shapes[item.first.cast<std::string>()] = item.second.cast<std::vector<int64_t>>();
+        }
+    }
+    std::string_view v(data);
+    std::string out;
+    {
+        py::gil_scoped_release nogil;
+        out = compile_onnx(v.data(), v.size(), opts);
+    }
+    return py::bytes(out);
+}
+
+void bind_compiler(py::module_ &m)
+{
+    m.def("compile_onnx", &compile_onnx_py, py::arg("data"), py::arg("input_shapes") = py::none(), py::arg("name") = "",
+          "Compiles an ONNX model (bytes) to a .mtia image (bytes), as mtia-compile does. input_shapes: "
+          "{input name: dims} fixing inputs' shapes; name: the model's name ('' keeps the graph's). Raises "
+          "mtia.CompileError naming the node and op (or value) at fault.");
+    m.def("compiler_version", &compiler_version, "The compiler's version, as in .mtia files' producer.");
+}
+
 }  // namespace
 }  // namespace mtia::python
 
@@ -237,12 +345,16 @@ PYBIND11_MODULE(_mtia, m)
     using namespace mtia::python;
     m.doc() = "libmtia bindings; import mtia, not this module.";
     g_error = py::module_::import("mtia._error").attr("Error");
+    g_compile_error = py::module_::import("mtia._error").attr("CompileError");
     py::register_exception_translator([](std::exception_ptr p) {
         try {
             if (p) std::rethrow_exception(p);
         } catch (const mtia::Error &e) {
             py::object exc = g_error(e.what(), static_cast<int>(e.status()), mtia_status_name(e.status()));
             PyErr_SetObject(g_error.ptr(), exc.ptr());
+        } catch (const mtia::CompileError &e) {
+            py::object exc = g_compile_error(e.what(), compile_error_kind(e.kind()));
+            PyErr_SetObject(g_compile_error.ptr(), exc.ptr());
         }
     });
     int ma = 0, mi = 0, pa = 0;
@@ -252,4 +364,5 @@ PYBIND11_MODULE(_mtia, m)
     bind_memory(m);
     bind_streams(m);
     bind_model(m);
+    bind_compiler(m);
 }

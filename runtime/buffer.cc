@@ -15,6 +15,7 @@ namespace detail {
 
 BufferState::~BufferState()
 {
+    if (counted) note_free(dev->node, alloc_size);
     if (ptr) ::munmap(ptr, alloc_size);
     if (handle) {
         if_open(dev, [&](int fd) {
@@ -37,15 +38,17 @@ const std::shared_ptr<detail::BufferState> &live(const std::shared_ptr<detail::B
 
 }  // namespace
 
-Buffer::Buffer(const Device &device, size_t size, Placement placement)
+Buffer::Buffer(const Device &device, size_t size, Placement placement) : Buffer(device.state(), size, placement) {}
+
+Buffer::Buffer(const std::shared_ptr<detail::DeviceState> &device, size_t size, Placement placement)
 {
     if (size == 0) throw Error(MTIA_ERROR_INVALID_ARGUMENT, "buffer size must be > 0");
     if (placement != Placement::Host && placement != Placement::Device) {
         throw Error(MTIA_ERROR_INVALID_ARGUMENT, "bad buffer placement");
     }
-    detail::DeviceUse use(device.state(), "buffer create");
+    detail::DeviceUse use(device, "buffer create");
     auto s = std::make_shared<detail::BufferState>();
-    s->dev = device.state();
+    s->dev = device;
     s->size = size;
     s->placement = placement;
     drm_mtia_bo_create c{};
@@ -70,6 +73,10 @@ Buffer::Buffer(const Device &device, size_t size, Placement placement)
     s->alloc_size = i.size;
     s->mmap_offset = i.mmap_offset;
     s->devmem_offset = i.devmem_offset;
+    if (placement == Placement::Device) {
+        detail::note_alloc(s->dev->node, s->alloc_size);
+        s->counted = true;
+    }
     state_ = std::move(s);
 }
 

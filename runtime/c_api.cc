@@ -132,6 +132,54 @@ mtia_status mtia_device_open(int index, mtia_device **device)
     });
 }
 
+mtia_status mtia_device_open_by_id(const char *id, mtia_device **device)
+{
+    if (!device || !id) return invalid("id or device is NULL");
+    *device = nullptr;
+    return guarded([&] {
+        auto d = std::make_shared<mtia::Device>(mtia::Device::open(std::string(id)));
+        *device = reinterpret_cast<mtia_device *>(reg_add(kDevice, std::move(d)));
+    });
+}
+
+mtia_status mtia_device_synchronize(mtia_device *device)
+{
+    return guarded([&] { reg_get<mtia::Device>(kDevice, device)->synchronize(); });
+}
+
+mtia_status mtia_device_default_stream(mtia_device *device, mtia_stream **stream)
+{
+    if (!stream) return invalid("stream is NULL");
+    *stream = nullptr;
+    return guarded([&] {
+        auto s = std::make_shared<mtia::Stream>(reg_get<mtia::Device>(kDevice, device)->default_stream());
+        *stream = reinterpret_cast<mtia_stream *>(reg_add(kStream, std::move(s)));
+    });
+}
+
+mtia_status mtia_device_memory_info(const mtia_device *device, mtia_memory_info *info)
+{
+    if (!info) return invalid("info is NULL");
+    if (info->struct_size < sizeof(mtia_memory_info))
+        return invalid("info->struct_size must be sizeof(mtia_memory_info)");
+    return guarded([&] {
+        const mtia::MemoryInfo m = reg_get<mtia::Device>(kDevice, device)->memory_info();
+        mtia_memory_info out{};
+        out.struct_size = sizeof(out);
+        out.total_bytes = m.total_bytes;
+        out.free_bytes = m.free_bytes;
+        out.allocated_bytes = m.allocated_bytes;
+        out.peak_bytes = m.peak_bytes;
+        out.allocations = m.allocations;
+        *info = out;
+    });
+}
+
+mtia_status mtia_device_reset_peak_memory(mtia_device *device)
+{
+    return guarded([&] { reg_get<mtia::Device>(kDevice, device)->reset_peak_memory(); });
+}
+
 mtia_status mtia_device_close(mtia_device *device)
 {
     if (!device) return MTIA_SUCCESS;
@@ -171,6 +219,7 @@ mtia_status mtia_device_get_info(const mtia_device *device, mtia_device_info *in
     out.devmem_bytes = d.devmem_bytes;
     out.fw_version = d.fw_version;
     out.msix_vectors = d.msix_vectors;
+    copy_str(out.serial, d.serial);
     std::memcpy(info, &out, size);
     return MTIA_SUCCESS;
 }
@@ -294,6 +343,29 @@ mtia_status mtia_stream_flush(mtia_stream *stream)
 mtia_status mtia_stream_synchronize(mtia_stream *stream)
 {
     return guarded([&] { reg_get<mtia::Stream>(kStream, stream)->synchronize(); });
+}
+
+mtia_status mtia_stream_query(mtia_stream *stream, int *done)
+{
+    if (!done) return invalid("done is NULL");
+    return guarded([&] { *done = reg_get<mtia::Stream>(kStream, stream)->query() ? 1 : 0; });
+}
+
+mtia_status mtia_stream_copy_from_host(mtia_stream *stream, mtia_buffer *dst, size_t dst_offset, const void *src,
+                                       size_t len)
+{
+    return guarded([&] {
+        auto s = reg_get<mtia::Stream>(kStream, stream);
+        s->copy_from_host(*reg_get<mtia::Buffer>(kBuffer, dst), dst_offset, src, len);
+    });
+}
+
+mtia_status mtia_stream_copy_to_host(mtia_stream *stream, void *dst, mtia_buffer *src, size_t src_offset, size_t len)
+{
+    return guarded([&] {
+        auto s = reg_get<mtia::Stream>(kStream, stream);
+        s->copy_to_host(dst, *reg_get<mtia::Buffer>(kBuffer, src), src_offset, len);
+    });
 }
 
 // ---- events ------------------------------------------------------------------

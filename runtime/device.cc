@@ -111,6 +111,7 @@ DeviceInfo query_info(int fd, const std::string &node, int index)
     info.devmem_bytes = raw.devmem_bytes;
     info.fw_version = raw.fw_version;
     info.msix_vectors = raw.msix_vectors;
+    info.serial = device_serial(node);
     return info;
 }
 
@@ -155,22 +156,21 @@ std::vector<std::string> device_nodes()
     return nodes;
 }
 
-int device_count() { return static_cast<int>(device_nodes().size()); }
-
 Device Device::open(int index)
 {
     if (index < 0) {
         throw Error(MTIA_ERROR_INVALID_ARGUMENT, "device index must be >= 0");
     }
-    auto nodes = device_nodes();
-    if (nodes.empty() && sysfs_count_mtia_pci() > 0) {
+    auto nodes = visible_device_nodes();
+    if (nodes.empty() && device_nodes().empty() && sysfs_count_mtia_pci() > 0) {
         throw Error(MTIA_ERROR_NO_DRIVER, "mtia PCI device present but no " + accel_dir() +
                                               " node is driven by the mtia driver "
                                               "(is mtia.ko loaded?)");
     }
     if (static_cast<size_t>(index) >= nodes.size()) {
-        throw Error(MTIA_ERROR_NO_DEVICE, "no mtia device " + std::to_string(index) + " (" +
-                                              std::to_string(nodes.size()) + " found in " + accel_dir() + ")");
+        throw Error(MTIA_ERROR_NO_DEVICE,
+                    "no mtia device " + std::to_string(index) + " (" + std::to_string(nodes.size()) + " visible in " +
+                        accel_dir() + (std::getenv("MTIA_VISIBLE_DEVICES") ? ", MTIA_VISIBLE_DEVICES set" : "") + ")");
     }
     return open_node(nodes[index], index);
 }
@@ -199,7 +199,10 @@ Device::Device(int fd, DeviceInfo info) : state_(std::make_shared<detail::Device
     state_->node = info_.node;
 }
 
-Device::Device(Device &&o) noexcept : state_(std::move(o.state_)), info_(std::move(o.info_)) {}
+Device::Device(Device &&o) noexcept
+    : state_(std::move(o.state_)), info_(std::move(o.info_)), default_stream_(std::move(o.default_stream_))
+{
+}
 
 Device &Device::operator=(Device &&o) noexcept
 {
@@ -207,11 +210,16 @@ Device &Device::operator=(Device &&o) noexcept
         close();
         state_ = std::move(o.state_);
         info_ = std::move(o.info_);
+        default_stream_ = std::move(o.default_stream_);
     }
     return *this;
 }
 
-Device::~Device() { state_.reset(); }
+Device::~Device()
+{
+    default_stream_.reset();  // submits its queued work while the device is open
+    state_.reset();
+}
 
 int Device::fd() const noexcept
 {
@@ -225,6 +233,10 @@ bool Device::is_open() const noexcept { return fd() >= 0; }
 void Device::close() noexcept
 {
     if (!state_) return;
+    {
+        std::lock_guard<std::mutex> d(state_->default_mu);
+        default_stream_.reset();  // before the lock below: its destructor takes it shared
+    }
     std::unique_lock<std::shared_mutex> l(state_->mu);
     if (!state_->closed && state_->fd >= 0) {
         ::close(state_->fd);

@@ -17,11 +17,17 @@ namespace detail {
 
 // The open device file, shared by Device and every object made from it.
 // Operations hold `mu` shared while they use fd; close() takes it exclusive.
+struct StreamState;
+
 struct DeviceState {
     int fd = -1;
     std::string node;
     bool closed = false;
     mutable std::shared_mutex mu;
+    // Every stream made on this open device, for Device::synchronize().
+    std::mutex streams_mu;
+    std::vector<std::weak_ptr<StreamState>> streams;
+    std::mutex default_mu;  // Device::default_stream()'s lazy creation
     ~DeviceState();
 };
 
@@ -53,6 +59,7 @@ struct BufferState {
     uint64_t mmap_offset = 0;
     uint64_t devmem_offset = 0;
     Placement placement = Placement::Device;
+    bool counted = false;  // in the process's memory stats (device placement)
     std::mutex map_mu;
     void *ptr = nullptr;
     ~BufferState();
@@ -106,6 +113,21 @@ uint32_t bo_index(StreamState &s, const std::shared_ptr<BufferState> &b);
 // job failed or was cancelled, or the WAIT ioctl failed. *device_ns: the
 // device's estimate of the job's COMPUTE time (0 without COMPUTE).
 int wait_job(int fd, uint32_t queue_id, uint64_t seqno, int64_t timeout_ns, uint64_t *device_ns = nullptr);
+// Stream::synchronize() on a stream's state.
+void synchronize_stream(const std::shared_ptr<StreamState> &s);
+
+// This process's device-memory counters, per device node (memory_stats.cc).
+void note_alloc(const std::string &node, uint64_t bytes);
+void note_free(const std::string &node, uint64_t bytes);
+struct ProcessMemory {
+    uint64_t allocated = 0, peak = 0, allocations = 0;
+};
+ProcessMemory process_memory(const std::string &node);
+void reset_peak_memory(const std::string &node);
+
+// MTIA_VISIBLE_DEVICES applied to the nodes (serials[i] is node i's serial):
+// the positions of the visible ones, in order. env NULL: all of them.
+std::vector<size_t> visible_positions(const std::vector<std::string> &serials, const char *env);
 
 }  // namespace detail
 
@@ -117,6 +139,9 @@ const std::string &last_error();
 std::string sysfs_driver_of(const std::string &node);
 // PCI address (0000:00:03.0) of the device behind an accel node; "" if none.
 std::string sysfs_pci_bus_id(const std::string &node);
+// The driver's attribute <leaf> (sysfs .../device/mtia/<leaf>) of an accel
+// node, trailing newline dropped; "" if it cannot be read.
+std::string sysfs_mtia_attr(const std::string &node, const char *leaf);
 
 // Number of PCI functions with the mtia vendor/device id in sysfs
 // ($MTIA_SYSFS_PCI_DIR or /sys/bus/pci/devices), bound to a driver or not.

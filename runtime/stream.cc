@@ -8,6 +8,7 @@
 // until the runtime has seen it complete.
 #include <xf86drm.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <limits>
@@ -204,6 +205,13 @@ Stream::Stream(const Device &device, Priority priority)
     s->dev = device.state();
     s->queue_id = c.queue_id;
     s->priority = priority;
+    {
+        auto &d = *device.state();
+        std::lock_guard<std::mutex> l(d.streams_mu);
+        auto &v = d.streams;
+        v.erase(std::remove_if(v.begin(), v.end(), [](const auto &w) { return w.expired(); }), v.end());
+        v.push_back(s);
+    }
     state_ = std::move(s);
 }
 
@@ -326,9 +334,40 @@ void Stream::wait(const Event &event)
     submit(*s, use.fd());
 }
 
-void Stream::synchronize()
+void Stream::synchronize() { detail::synchronize_stream(live(state_, "stream")); }
+
+bool Stream::query()
 {
     auto &s = live(state_, "stream");
+    detail::DeviceUse use(s->dev, "stream query");
+    std::lock_guard<std::mutex> l(s->mu);
+    try {
+        submit(*s, use.fd());
+    } catch (const Error &e) {
+        note_error(*s, e.what());
+    }
+    bool done = true;
+    while (!s->inflight.empty()) {
+        try {
+            if (!detail::wait_job(use.fd(), s->queue_id, s->inflight.front().seqno, 0)) {
+                done = false;
+                break;
+            }
+        } catch (const Error &e) {
+            note_error(*s, e.what());
+        }
+        s->inflight.pop_front();
+    }
+    if (done && !s->error.empty()) {
+        std::string e = std::move(s->error);
+        s->error.clear();
+        throw Error(MTIA_ERROR_IO, e);
+    }
+    return done;
+}
+
+void detail::synchronize_stream(const std::shared_ptr<StreamState> &s)
+{
     detail::DeviceUse use(s->dev, "synchronize");
     std::lock_guard<std::mutex> l(s->mu);
     try {
@@ -354,15 +393,17 @@ void Stream::synchronize()
 
 // ---- Event ------------------------------------------------------------------
 
-Event::Event(const Device &device)
+Event::Event(const Device &device) : Event(device.state()) {}
+
+Event::Event(const std::shared_ptr<detail::DeviceState> &device)
 {
     auto e = std::make_shared<detail::EventState>();
     Buffer ts(device, 8, Placement::Host);
     void *p = ts.map();
     std::memset(p, 0, 8);
     e->ts = ts.state();
-    e->dev = device.state();
-    detail::DeviceUse use(device.state(), "event create");
+    e->dev = device;
+    detail::DeviceUse use(device, "event create");
     if (drmSyncobjCreate(use.fd(), 0, &e->syncobj) != 0) {
         throw Error(MTIA_ERROR_IO, std::string("syncobj create: ") + std::strerror(errno));
     }

@@ -54,6 +54,16 @@ std::string sysfs_pci_bus_id(const std::string &node)
     return path.empty() ? std::string{} : basename_of(path);
 }
 
+std::string sysfs_mtia_attr(const std::string &node, const char *leaf)
+{
+    auto path = sysfs_device_path(node, (std::string("/mtia/") + leaf).c_str());
+    if (path.empty()) return {};
+    std::ifstream f(path);
+    std::string line;
+    std::getline(f, line);
+    return f || f.eof() ? line : std::string{};
+}
+
 int sysfs_count_mtia_pci()
 {
     const char *env = std::getenv("MTIA_SYSFS_PCI_DIR");

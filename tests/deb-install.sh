@@ -30,7 +30,7 @@ in_root() { chroot "$root" env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root 
   DEBIAN_FRONTEND=noninteractive "$@"; }
 
 check "make deb: packages build and lintian reports no error" quiet scripts/build-deb.sh
-packages=(libmtia0 libmtia-dev mtia-tools python3-mtia mtia-firmware mtia-dkms)
+packages=(libmtia0 libmtia-compiler0 libmtia-dev mtia-tools python3-mtia mtia-firmware mtia-dkms)
 ver=$(dpkg-parsechangelog -S Version)
 debs=()
 for p in "${packages[@]}"; do

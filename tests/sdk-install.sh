@@ -20,7 +20,7 @@ check "make install DESTDIR=build/sdk/root" \
   env DESTDIR="$root" cmake --install build/cmake --prefix "$prefix"
 libdir=$(sed -n 's/^CMAKE_INSTALL_LIBDIR:PATH=//p' build/cmake/CMakeCache.txt)
 lib=$root$prefix/$libdir
-for f in "$lib/libmtia.so.0" "$lib/libmtia.a" "$lib/pkgconfig/mtia.pc" "$lib/cmake/mtia/mtiaConfig.cmake" \
+for f in "$lib/libmtia.so.0" "$lib/libmtia.a" "$lib/libmtia-compiler.so.0" "$root$prefix/include/mtia/compiler.hpp" "$lib/pkgconfig/mtia.pc" "$lib/cmake/mtia/mtiaConfig.cmake" \
   "$root$prefix/include/mtia/mtia.h" "$root$prefix/include/mtia/mtia.hpp" "$root$prefix/include/mtia/drm/mtia_accel.h" \
   "$root$prefix/bin/mtia-smi" "$root$prefix/bin/mtia-run" "$root$prefix/bin/mtia-compile" \
   "$root/lib/firmware/mtia/mtia-fw.bin" "$root/lib/udev/rules.d/70-mtia.rules"; do
@@ -67,7 +67,7 @@ check "mtia's type stubs define every public class and function" env PYTHONPATH=
 import ast, os, sys, mtia
 stub = ast.parse(open(os.path.join(os.path.dirname(mtia.__file__), "_mtia.pyi")).read())
 names = {n.name for n in stub.body if isinstance(n, (ast.ClassDef, ast.FunctionDef))}
-missing = [n for n in mtia.__all__ if n not in names and n not in ("Error", "runtime_version")]
+missing = [n for n in mtia.__all__ if n not in names and n not in ("Error", "CompileError", "runtime_version")]
 print("  missing from _mtia.pyi:", missing) if missing else None
 sys.exit(1 if missing else 0)'
 

@@ -57,8 +57,16 @@ mtia_status mtia_device_count(int *count);
 /** An open device (a handle; see mtia_device_open). */
 typedef struct mtia_device mtia_device;
 
-/** Opens the index-th mtia device (MTIA_ERROR_NO_DEVICE if there is none). */
+/** Opens the index-th visible mtia device (MTIA_ERROR_NO_DEVICE if there is
+ * none). $MTIA_VISIBLE_DEVICES, a comma list of physical indices or serials,
+ * selects and orders the visible devices; an entry naming no device (or one
+ * already listed) ends the list, like CUDA_VISIBLE_DEVICES. mtia_device_count
+ * counts the visible devices. */
 mtia_status mtia_device_open(int index, mtia_device **device);
+/** Opens a visible device by id: a runtime index ("0"), a PCI bus id
+ * ("0000:00:03.0" or "00:03.0") or a serial (case-insensitive);
+ * MTIA_ERROR_NO_DEVICE if none matches. */
+mtia_status mtia_device_open_by_id(const char *id, mtia_device **device);
 /** Closing NULL is allowed and does nothing. */
 mtia_status mtia_device_close(mtia_device *device);
 
@@ -80,10 +88,28 @@ typedef struct mtia_device_info {
     uint64_t devmem_bytes;     /**< device memory */
     uint32_t fw_version;       /**< 0: no firmware */
     uint32_t msix_vectors;     /**< MSI-X vectors the device has */
+    char serial[32];           /**< board serial, 16 hex digits; "" if unknown */
 } mtia_device_info;
 
 /** Fills info (info->struct_size set by the caller). */
 mtia_status mtia_device_get_info(const mtia_device *device, mtia_device_info *info);
+
+/** Device memory as this process sees it (mtia_device_memory_info), like
+ * cudaMemGetInfo plus torch.cuda.memory_stats's counters. */
+typedef struct mtia_memory_info {
+    uint32_t struct_size;     /**< caller sets sizeof(mtia_memory_info) */
+    uint32_t pad;             /**< zero */
+    uint64_t total_bytes;     /**< device memory buffers can take (less the firmware reserve) */
+    uint64_t free_bytes;      /**< not in any buffer of any process */
+    uint64_t allocated_bytes; /**< in this process's live device buffers (page-rounded) */
+    uint64_t peak_bytes;      /**< most allocated_bytes since start or mtia_device_reset_peak_memory */
+    uint64_t allocations;     /**< this process's live device buffers */
+} mtia_memory_info;
+
+/** Fills info (info->struct_size set by the caller). */
+mtia_status mtia_device_memory_info(const mtia_device *device, mtia_memory_info *info);
+/** Starts the peak count afresh at the bytes allocated now. */
+mtia_status mtia_device_reset_peak_memory(mtia_device *device);
 
 /* ---- Buffers, streams, events ---------------------------------------------
  * Handles are validated: a handle that was freed/destroyed (or never valid)
@@ -151,6 +177,27 @@ mtia_status mtia_stream_wait_event(mtia_stream *stream, mtia_event *event);
 mtia_status mtia_stream_flush(mtia_stream *stream);
 /** Submits and waits for all of the stream's work; reports device errors. */
 mtia_status mtia_stream_synchronize(mtia_stream *stream);
+/** Never blocks: submits the queued operations and sets *done = 1 if all of
+ * the stream's work has completed, else 0. MTIA_ERROR_IO (as
+ * mtia_stream_synchronize) if completed work failed. */
+mtia_status mtia_stream_query(mtia_stream *stream, int *done);
+/** Copies len bytes from plain host memory at src to dst at dst_offset,
+ * staged through pinned host buffers in chunks, in stream order. Returns once
+ * src has been read; the copy completes with the stream's work. */
+mtia_status mtia_stream_copy_from_host(mtia_stream *stream, mtia_buffer *dst, size_t dst_offset, const void *src,
+                                       size_t len);
+/** Copies len bytes of src at src_offset to plain host memory at dst after
+ * the stream's earlier work; returns when dst holds them. */
+mtia_status mtia_stream_copy_to_host(mtia_stream *stream, void *dst, mtia_buffer *src, size_t src_offset,
+                                     size_t len);
+/** Waits for the work of every stream of this process on the device
+ * (including models' runs); MTIA_ERROR_IO for the first failure. */
+mtia_status mtia_device_synchronize(mtia_device *device);
+/** The device's default stream, made on first use: every call returns a new
+ * handle to the same stream, to be released with mtia_stream_destroy (which
+ * waits for the stream's work; the stream itself lives until the device is
+ * closed). */
+mtia_status mtia_device_default_stream(mtia_device *device, mtia_stream **stream);
 
 /** A new event of device, not yet recorded. */
 mtia_status mtia_event_create(mtia_device *device, mtia_event **event);

@@ -47,6 +47,17 @@ struct DeviceInfo {
     uint64_t devmem_bytes = 0;      ///< device memory
     uint32_t fw_version = 0;        ///< running firmware, MTIA_FW_VERSION(); 0: none
     uint32_t msix_vectors = 0;      ///< MSI-X vectors the device has
+    std::string serial;             ///< board serial (16 hex digits, sysfs); "" if unknown
+};
+
+/// Device memory as seen by this process (Device::memory_info()), like
+/// cudaMemGetInfo plus torch.cuda.memory_stats's allocated/peak counters.
+struct MemoryInfo {
+    uint64_t total_bytes = 0;      ///< device memory buffers can take (sysfs mem_total; less the firmware reserve)
+    uint64_t free_bytes = 0;       ///< not in any buffer of any process (total - mem_used)
+    uint64_t allocated_bytes = 0;  ///< in this process's live device buffers (page-rounded)
+    uint64_t peak_bytes = 0;       ///< most allocated_bytes since start or reset_peak_memory()
+    uint64_t allocations = 0;      ///< this process's live device buffers
 };
 
 /// Directory searched for accel nodes: $MTIA_ACCEL_DIR or /dev/accel.
@@ -54,8 +65,19 @@ std::string accel_dir();
 
 /// Device nodes driven by the mtia driver, in accel minor order.
 std::vector<std::string> device_nodes();
-/// Number of mtia devices (device_nodes().size()); 0 is not an error.
+/// The device nodes this process uses, in runtime index order: all of
+/// device_nodes(), or those $MTIA_VISIBLE_DEVICES names. That is a comma
+/// list of physical indices (positions in device_nodes()) or serials, in the
+/// order given; like CUDA_VISIBLE_DEVICES an entry that names no device (or
+/// one already listed) ends the list; set but empty: no device.
+std::vector<std::string> visible_device_nodes();
+/// Number of devices this process sees (visible_device_nodes().size()); 0 is
+/// not an error.
 int device_count();
+/// The board serial of the device behind an accel node (sysfs), "" if unknown.
+std::string device_serial(const std::string &node);
+
+class Stream;
 
 /// @cond INTERNAL
 
@@ -74,9 +96,13 @@ struct ModelState;
 /// it throws Error(MTIA_ERROR_INVALID_HANDLE, "... device closed").
 class Device {
 public:
-    /// Opens the index-th mtia device; throws Error(MTIA_ERROR_NO_DEVICE, ...)
-    /// if there is none.
+    /// Opens the index-th visible mtia device (visible_device_nodes()); throws
+    /// Error(MTIA_ERROR_NO_DEVICE, ...) if there is none.
     static Device open(int index);
+    /// Opens a visible device by id: a runtime index ("1"), a PCI bus id
+    /// ("0000:00:03.0" or "00:03.0") or a serial (case-insensitive); throws
+    /// Error(MTIA_ERROR_NO_DEVICE) if none matches.
+    static Device open(const std::string &id);
     /// Opens a node by path; throws if it is not driven by the mtia driver.
     static Device open_node(const std::string &node, int index = -1);
 
@@ -98,6 +124,20 @@ public:
     /// idempotent. The kernel frees this file's buffers and queues.
     void close() noexcept;
 
+    /// Waits for the work of every stream this process made on this open
+    /// device (Streams, the default stream, models' runs); throws
+    /// Error(MTIA_ERROR_IO) for the first failed job after waiting for all.
+    void synchronize();
+    /// The device's default stream (Priority::Normal), made on first use and
+    /// shared by every caller of this Device: each call returns a handle to
+    /// the same stream. It lives until the Device is closed or destroyed.
+    Stream default_stream();
+    /// Free/total device memory (driver sysfs) and this process's allocated
+    /// and peak device-buffer bytes on this device (counted by libmtia).
+    MemoryInfo memory_info() const;
+    /// Starts peak_bytes afresh at the bytes allocated now.
+    void reset_peak_memory();
+
     /// @cond INTERNAL
     const std::shared_ptr<detail::DeviceState> &state() const noexcept { return state_; }
     /// @endcond
@@ -107,6 +147,7 @@ private:
 
     std::shared_ptr<detail::DeviceState> state_;
     DeviceInfo info_;
+    std::shared_ptr<detail::StreamState> default_stream_;
 };
 
 /// Where a Buffer lives (mtia_placement).
@@ -158,6 +199,7 @@ public:
     explicit operator bool() const noexcept { return static_cast<bool>(state_); }
 
     /// @cond INTERNAL
+    Buffer(const std::shared_ptr<detail::DeviceState> &device, size_t size, Placement placement);
     const std::shared_ptr<detail::BufferState> &state() const noexcept { return state_; }
     /// @endcond
 
@@ -199,6 +241,7 @@ public:
     uint64_t device_estimate_ns();
 
     /// @cond INTERNAL
+    explicit Event(const std::shared_ptr<detail::DeviceState> &device);
     const std::shared_ptr<detail::EventState> &state() const noexcept { return state_; }
     /// @endcond
 
@@ -223,8 +266,18 @@ public:
     ~Stream() = default;
     ///@}
 
-    /// Copies len bytes from src at src_offset to dst at dst_offset.
+    /// Copies len bytes from src at src_offset to dst at dst_offset (any
+    /// placements: pinned host Buffers to/from device ones included).
     void copy(Buffer &dst, size_t dst_offset, const Buffer &src, size_t src_offset, size_t len);
+    /// Copies len bytes from plain (pageable) host memory at src to dst at
+    /// dst_offset, staged through pinned host buffers in chunks, in stream
+    /// order. Returns once src has been read (src may then be reused); the
+    /// copy itself completes with the stream's work.
+    void copy_from_host(Buffer &dst, size_t dst_offset, const void *src, size_t len);
+    /// Copies len bytes of src at src_offset to plain host memory at dst,
+    /// after the stream's earlier work, staged in chunks; returns when dst
+    /// holds them (it waits, like cudaMemcpy to pageable memory).
+    void copy_to_host(void *dst, const Buffer &src, size_t src_offset, size_t len);
     /// Sets len bytes of dst at offset to value.
     void fill(Buffer &dst, size_t offset, size_t len, uint8_t value);
     /// len % 8 == 0; the pattern is stored little-endian.
@@ -240,6 +293,10 @@ public:
     /// Waits for all submitted work; throws Error(MTIA_ERROR_IO) for the first
     /// failed job since the last synchronize.
     void synchronize();
+    /// Never blocks: submits the queued ops and returns true if all of the
+    /// stream's work has completed. Throws like synchronize() (and clears the
+    /// error) if a completed job failed.
+    bool query();
     /// The driver's queue id.
     uint32_t queue_id() const;
     /// The priority it was created with.
@@ -248,6 +305,7 @@ public:
     uint64_t jobs_submitted() const;
 
     /// @cond INTERNAL
+    explicit Stream(std::shared_ptr<detail::StreamState> state) : state_(std::move(state)) {}
     const std::shared_ptr<detail::StreamState> &state() const noexcept { return state_; }
     /// @endcond
 

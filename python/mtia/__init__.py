@@ -10,10 +10,12 @@ Objects: Device, Buffer (NumPy views through the buffer protocol), Stream,
 Event, Model; errors raise mtia.Error with .status and .status_name.
 See docs/python.md.
 """
-from ._error import Error
-from ._mtia import (Buffer, Device, DeviceInfo, Event, Model, Placement, Priority, Stream, device_count,
-                    runtime_version)
+from ._error import CompileError, Error
+from ._mtia import (Buffer, Device, DeviceInfo, Event, MemoryInfo, Model, Placement, Priority, Stream,
+                    compile_onnx, compiler_version, device_count, device_nodes, runtime_version, status_name,
+                    status_string, visible_device_nodes)
 
-__all__ = ["Buffer", "Device", "DeviceInfo", "Error", "Event", "Model", "Placement", "Priority", "Stream",
-           "device_count", "runtime_version"]
+__all__ = ["Buffer", "CompileError", "Device", "DeviceInfo", "Error", "Event", "MemoryInfo", "Model", "Placement",
+           "Priority", "Stream", "compile_onnx", "compiler_version", "device_count", "device_nodes",
+           "runtime_version", "status_name", "status_string", "visible_device_nodes"]
 __version__ = "%d.%d.%d" % runtime_version

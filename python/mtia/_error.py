@@ -1,5 +1,6 @@
 # SPDX-License-Identifier: MIT
-"""mtia.Error: every failure libmtia reports, with its status."""
+"""mtia.Error: every failure libmtia reports, with its status; mtia.CompileError:
+every model the compiler refuses."""
 
 
 class Error(RuntimeError):
@@ -11,3 +12,13 @@ class Error(RuntimeError):
         super().__init__(message)
         self.status = status
         self.status_name = status_name
+
+
+class CompileError(ValueError):
+    """A model the compiler refuses (mtia.compile_onnx, mtia.torch.compile):
+    str(e) is mtia-compile's message naming the node and op or value at
+    fault, e.kind one of "internal", "usage", "bad_input", "unsupported"."""
+
+    def __init__(self, message, kind="internal"):
+        super().__init__(message)
+        self.kind = kind

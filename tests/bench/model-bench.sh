@@ -4,7 +4,8 @@
 # tests/vm/test-models.sh --prepare. Prints one JSON line per model, with
 # "batch" (images per run) added to mtia-run's --json output. resnet18 runs
 # with profiling off and on (mtia-run --profile, "profiled": true),
-# alternately, twice each, for the cost of profiling.
+# alternately, twice each, for the cost of profiling. Last, the Python
+# overhead of mtia.torch.compile (tests/bench/py_overhead.py).
 set -euo pipefail
 [ "${MTIA_IN_VM:-0}" = 1 ] || { echo "model-bench.sh: run inside tools/mtia-vm" >&2; exit 2; }
 DIR=${MTIA_MODEL_DIR:-build/models}
@@ -17,3 +18,6 @@ for spec in "resnet18 1 $b1" "resnet18 1 $b1 profile" "resnet18 1 $b1" "resnet18
   build/bin/mtia-run "$DIR/$m.mtia" --bench "$n" --json ${p:+--profile "$prof"} |
     /usr/bin/python3 -c 'import json, sys; j = json.load(sys.stdin); j["batch"] = int(sys.argv[1]); print(json.dumps(j))' "$batch"
 done
+# The Python overhead of mtia.torch.compile'd resnet18 against the C++ run of
+# the same image in this VM run ({"python_p50_ms", "cxx_p50_ms", "ratio"}).
+PYTHONPATH=build/python /usr/bin/python3 tests/bench/py_overhead.py "$b1" 2>/dev/null | grep '^{'

@@ -1,0 +1,124 @@
+# SPDX-License-Identifier: MIT
+"""mtia.torch.compile: an nn.Module to a callable running on the device.
+
+torch.onnx.export writes the module into memory (io.BytesIO), the compiler
+library turns that into a .mtia image (mtia.compile_onnx: no temporary file,
+no subprocess) and the image is loaded on the current device. The result
+takes and returns torch tensors; its outputs have the module's structure
+(tensors, tuples, lists, dicts), rebuilt from a flattened spec of the
+eager outputs with the order torch.onnx.export flattens them in.
+Compiled images are cached by a hash of the exported graph and the options,
+so compiling the same module again skips the compiler."""
+import hashlib
+import io
+import threading
+
+import numpy as np
+import torch
+from torch.utils import _pytree as pytree
+
+import mtia
+
+from . import _device
+
+_cache = {}  # sha256(graph bytes + options) -> .mtia bytes
+_cache_lock = threading.Lock()
+_stats = {"hits": 0, "misses": 0}
+
+
+def cache_info():
+    """{"hits", "misses", "size"} of the compiled-model cache."""
+    with _cache_lock:
+        return dict(_stats, size=len(_cache))
+
+
+def clear_cache():
+    """Empties the compiled-model cache."""
+    with _cache_lock:
+        _cache.clear()
+        _stats.update(hits=0, misses=0)
+
+
+def _export(module, inputs):
+    names = ["input%d" % i for i in range(len(inputs))]
+    buf = io.BytesIO()
+    with torch.no_grad():
+        torch.onnx.export(module, inputs, buf, input_names=names, opset_version=13, do_constant_folding=True)
+    return buf.getvalue()
+
+
+def _compile_cached(graph, options):
+    key = hashlib.sha256(graph + repr(sorted(options.items())).encode()).hexdigest()
+    with _cache_lock:
+        blob = _cache.get(key)
+        _stats["hits" if blob is not None else "misses"] += 1
+    if blob is None:
+        blob = mtia.compile_onnx(graph, **options)
+        with _cache_lock:
+            _cache[key] = blob
+    return blob
+
+
+class CompiledModule:
+    """A module compiled for an mtia device: call it with tensors shaped like
+    the example inputs (float32); it returns CPU tensors in the module's
+    output structure. .model is the mtia.Model, .device_index its device,
+    .image the .mtia bytes."""
+
+    def __init__(self, model, device_index, out_spec, n_out, image):
+        self.model = model
+        self.image = image
+        self.device_index = device_index
+        self._out_spec = out_spec
+        self._single = out_spec == pytree.tree_flatten(torch.zeros(()))[1]  # the module returns one tensor
+        if len(model.outputs) != n_out:
+            raise mtia.CompileError("the compiled model has %d outputs, the module returned %d tensors"
+                                    % (len(model.outputs), n_out), "internal")
+
+    def __call__(self, *args):
+        # Per-call work is kept small: it is the Python overhead over the
+        # C++ run() (make bench measures it).
+        flat = args if all(type(a) is torch.Tensor for a in args) else pytree.tree_flatten(args)[0]
+        arrays = []
+        for i, t in enumerate(flat):
+            if not isinstance(t, torch.Tensor):
+                raise TypeError("input %d is a %s, expected a torch.Tensor" % (i, type(t).__name__))
+            if t.dtype != torch.float32:
+                raise TypeError("input %d has dtype %s; the compiled model takes torch.float32" % (i, t.dtype))
+            arrays.append(np.ascontiguousarray(t.detach().cpu().numpy()))
+        outs = self.model.run(arrays)  # checks count and shapes (ValueError naming the input)
+        if self._single:
+            return torch.from_numpy(outs[0])
+        return pytree.tree_unflatten([torch.from_numpy(o) for o in outs], self._out_spec)
+
+
+def compile(module, example_inputs, dtype=None, batch_buckets=None):
+    """Compiles module for the current device (float32, the example inputs'
+    shapes). example_inputs: a tensor or a tuple of tensors. dtype and
+    batch_buckets are not supported by the compiler yet (NotImplementedError).
+    Unsupported ops raise mtia.CompileError naming the node and the op."""
+    if dtype is not None and dtype != torch.float32:
+        raise NotImplementedError("mtia.torch.compile: dtype=%s is not supported: the compiler compiles "
+                                  "float32 models only" % (dtype,))
+    if batch_buckets is not None:
+        raise NotImplementedError("mtia.torch.compile: batch_buckets is not supported: the compiler compiles "
+                                  "one static batch size (the example inputs')")
+    inputs = tuple(example_inputs) if isinstance(example_inputs, (tuple, list)) else (example_inputs,)
+    for i, t in enumerate(inputs):
+        if not isinstance(t, torch.Tensor) or t.dtype != torch.float32:
+            raise TypeError("example input %d must be a torch.float32 tensor" % i)
+    was_training = module.training
+    module.eval()
+    try:
+        with torch.no_grad():
+            eager = module(*inputs)
+        flat_out, out_spec = pytree.tree_flatten(eager)
+        if not all(isinstance(t, torch.Tensor) for t in flat_out):
+            raise TypeError("the module's outputs must be tensors in tuples, lists or dicts")
+        graph = _export(module, inputs)
+    finally:
+        module.train(was_training)
+    blob = _compile_cached(graph, {"name": type(module).__name__})
+    index = _device.current_device()
+    model = mtia.Model.from_bytes(_device.get_device(index), blob)
+    return CompiledModule(model, index, out_spec, len(flat_out), blob)
