@@ -39,7 +39,8 @@ public:
         // Per-row statistics, when the implementation wants them as memory.
         const memory::desc mean = pd_.mean_desc(), var = pd_.variance_desc();
         if (mean.get_size()) args.emplace(DNNL_ARG_MEAN, mem(mean, ex.scratch(Exec::kScratchSrc, mean.get_size())));
-        if (var.get_size()) args.emplace(DNNL_ARG_VARIANCE, mem(var, ex.scratch(Exec::kScratchWeights, var.get_size())));
+        if (var.get_size())
+            args.emplace(DNNL_ARG_VARIANCE, mem(var, ex.scratch(Exec::kScratchWeights, var.get_size())));
         execute(ex, prim_, pd_, std::move(args));
         act_.apply(y, y, elems(op.out));
         return true;

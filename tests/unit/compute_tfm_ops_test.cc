@@ -13,7 +13,10 @@ namespace {
 using cref::Arena;
 using cref::Dims;
 
-uint32_t rnd(std::mt19937 &rng, uint32_t lo, uint32_t hi) { return std::uniform_int_distribution<uint32_t>(lo, hi)(rng); }
+uint32_t rnd(std::mt19937 &rng, uint32_t lo, uint32_t hi)
+{
+    return std::uniform_int_distribution<uint32_t>(lo, hi)(rng);
+}
 
 uint16_t run_status(Arena &a, const mtia_op &o, uint64_t *result = nullptr)
 {
@@ -72,8 +75,8 @@ std::string str(const Dims &d)
 
 // ---- unary math --------------------------------------------------------------
 
-constexpr uint8_t kMathActs[] = {MTIA_ACT_EXP,  MTIA_ACT_LOG,      MTIA_ACT_SQRT,      MTIA_ACT_RECIPROCAL, MTIA_ACT_NEG,
-                                 MTIA_ACT_ABS,  MTIA_ACT_GELU_ERF, MTIA_ACT_GELU_TANH, MTIA_ACT_ERF};
+constexpr uint8_t kMathActs[] = {MTIA_ACT_EXP, MTIA_ACT_LOG,      MTIA_ACT_SQRT,      MTIA_ACT_RECIPROCAL, MTIA_ACT_NEG,
+                                 MTIA_ACT_ABS, MTIA_ACT_GELU_ERF, MTIA_ACT_GELU_TANH, MTIA_ACT_ERF};
 
 bool positive_domain(uint8_t act) { return act == MTIA_ACT_LOG || act == MTIA_ACT_SQRT || act == MTIA_ACT_RECIPROCAL; }
 
@@ -239,7 +242,7 @@ TEST(ComputeReduce, AnyAxesEveryKind)
                                                                                : 0.0);
             for (size_t i = 0; i < xv.size(); i++) {
                 double &r = acc[cref::bindex(cref::coords(i, xd), yd)];
-                r = kind == MTIA_REDUCE_MAX ? std::max<double>(r, xv[i])
+                r = kind == MTIA_REDUCE_MAX   ? std::max<double>(r, xv[i])
                     : kind == MTIA_REDUCE_MIN ? std::min<double>(r, xv[i])
                                               : r + xv[i];
             }
@@ -247,7 +250,8 @@ TEST(ComputeReduce, AnyAxesEveryKind)
             for (size_t i = 0; i < acc.size(); i++)
                 want[i] = float(kind == MTIA_REDUCE_MEAN ? acc[i] * double(acc.size()) / double(xv.size()) : acc[i]);
             run(a, cref::op(MTIA_OP_REDUCE, {x}, y, {kind, axes}));
-            expect_near(a.get(y), want, 1e-5, "reduce " + std::to_string(kind) + " " + str(xd) + " axes " + std::to_string(axes));
+            expect_near(a.get(y), want, 1e-5,
+                        "reduce " + std::to_string(kind) + " " + str(xd) + " axes " + std::to_string(axes));
         }
 }
 
