@@ -46,6 +46,7 @@ add_executable(compiler_tests
   tests/unit/compiler_test_util.cc
   tests/unit/compiler_models_test.cc
   tests/unit/compiler_passes_test.cc
+  tests/unit/compiler_transformer_test.cc
   tests/unit/compiler_memory_test.cc
   tests/unit/compiler_errors_test.cc
   tools/mtia-run/npy.cc)

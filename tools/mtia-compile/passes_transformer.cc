@@ -203,8 +203,7 @@ int fuse_layernorm(Graph &g)
 }
 
 // Erf form, from its Erf: Div(x, sqrt 2) -> Erf -> Add 1 -> Mul x -> Mul 0.5.
-bool gelu_erf(const Matcher &m, const onnx::NodeProto &erf, std::string *x,
-              const onnx::NodeProto **last)
+bool gelu_erf(const Matcher &m, const onnx::NodeProto &erf, std::string *x, const onnx::NodeProto **last)
 {
     const onnx::NodeProto *div = m.node(erf.input(0), "Div");
     if (!div || !m.scalar(div->input(1), std::sqrt(2.0))) return false;
@@ -214,8 +213,7 @@ bool gelu_erf(const Matcher &m, const onnx::NodeProto &erf, std::string *x,
     const onnx::NodeProto *mul = m.reader(add->output(0), "Mul");
     if (!mul || m.other(*mul, [&](const std::string &c) { return c == add->output(0); }) != *x) return false;
     const onnx::NodeProto *half = m.reader(mul->output(0), "Mul");
-    if (!half || m.other(*half, [&](const std::string &c) { return m.scalar(c, 0.5); }) != mul->output(0))
-        return false;
+    if (!half || m.other(*half, [&](const std::string &c) { return m.scalar(c, 0.5); }) != mul->output(0)) return false;
     *last = half;
     return true;
 }
@@ -248,8 +246,7 @@ bool gelu_tanh(const Matcher &m, const onnx::NodeProto &tanh, std::string *x, co
     const onnx::NodeProto *mul = m.reader(add->output(0), "Mul");
     if (!mul || m.other(*mul, [&](const std::string &c) { return c == add->output(0); }) != *x) return false;
     const onnx::NodeProto *half = m.reader(mul->output(0), "Mul");
-    if (!half || m.other(*half, [&](const std::string &c) { return m.scalar(c, 0.5); }) != mul->output(0))
-        return false;
+    if (!half || m.other(*half, [&](const std::string &c) { return m.scalar(c, 0.5); }) != mul->output(0)) return false;
     *last = half;
     return true;
 }
