@@ -73,8 +73,8 @@ std::vector<float> layernorm_ref(const std::vector<float> &x, int rows, int c, f
         for (int j = 0; j < c; ++j) var += (x[r * c + j] - mean) * (x[r * c + j] - mean);
         var /= c;
         for (int j = 0; j < c; ++j)
-            y[r * c + j] = float((x[r * c + j] - mean) / std::sqrt(var + eps) * (s.empty() ? 1 : s[j]) +
-                                 (b.empty() ? 0 : b[j]));
+            y[r * c + j] =
+                float((x[r * c + j] - mean) / std::sqrt(var + eps) * (s.empty() ? 1 : s[j]) + (b.empty() ? 0 : b[j]));
     }
     return y;
 }
