@@ -185,6 +185,18 @@ class Encoder(nn.Module):
         return self.layer(x, src_key_padding_mask=self.pad)
 
 
+class SelfAttention(nn.Module):
+    """nn.MultiheadAttention (d 32, 4 heads, (seq, batch, d)) returning the
+    output and the head-averaged attention weights (a ReduceMean)."""
+
+    def __init__(self):
+        super().__init__()
+        self.attn = nn.MultiheadAttention(32, 4)
+
+    def forward(self, x):
+        return self.attn(x, x, x, need_weights=True)
+
+
 def causal_mask(n):
     """float additive mask: -1e9 above the diagonal (position i sees j <= i)."""
     return torch.triu(torch.full((n, n), -1e9), 1)
@@ -208,6 +220,7 @@ MODELS = {
     "encoder": (Encoder, [(2, 16, 64)], 1e-4),
     "encoder_seqfirst": (lambda: Encoder(batch_first=False, padding=True), [(16, 2, 64)], 1e-4),
     "encoder_mask": (lambda: Encoder(mask_input=True), [(2, 16, 64), causal_mask(16)], 1e-4),
+    "selfattn": (SelfAttention, [(8, 2, 32)], 1e-4),
     "resnet18": (torchvision_model("resnet18"), [(1, 3, 224, 224)], 1e-3),
     "resnet18_b8": (torchvision_model("resnet18"), [(8, 3, 224, 224)], 1e-3),
     "mobilenet_v2": (torchvision_model("mobilenet_v2"), [(1, 3, 224, 224)], 1e-3),
@@ -233,7 +246,7 @@ EXTRA = {
 }
 ALL = {**MODELS, **EXTRA}
 # Tolerance relative to the output's size: tol * max(1, max |ref|).
-RELATIVE_TOL = {"lngelu", "encoder", "encoder_seqfirst", "encoder_mask"}
+RELATIVE_TOL = {"lngelu", "encoder", "encoder_seqfirst", "encoder_mask", "selfattn"}
 
 
 def randomize_bn(model, gen):
