@@ -16,11 +16,13 @@ add_library(mtia_compiler_lib STATIC
   ${MTIA_COMPILE_DIR}/passes_simplify.cc
   ${MTIA_COMPILE_DIR}/passes_batchnorm.cc
   ${MTIA_COMPILE_DIR}/passes_decompose.cc
+  ${MTIA_COMPILE_DIR}/passes_transformer.cc
   ${MTIA_COMPILE_DIR}/dev_graph.cc
   ${MTIA_COMPILE_DIR}/lower.cc
   ${MTIA_COMPILE_DIR}/lower_compute.cc
   ${MTIA_COMPILE_DIR}/lower_elementwise.cc
   ${MTIA_COMPILE_DIR}/lower_layout.cc
+  ${MTIA_COMPILE_DIR}/lower_norm.cc
   ${MTIA_COMPILE_DIR}/fuse.cc
   ${MTIA_COMPILE_DIR}/device_rules.cc
   ${MTIA_COMPILE_DIR}/memory_plan.cc
@@ -45,6 +47,7 @@ add_executable(compiler_tests
   tests/unit/compiler_test_util.cc
   tests/unit/compiler_models_test.cc
   tests/unit/compiler_passes_test.cc
+  tests/unit/compiler_transformer_test.cc
   tests/unit/compiler_memory_test.cc
   tests/unit/compiler_errors_test.cc
   tests/unit/compiler_api_test.cc

@@ -122,6 +122,10 @@ std::pair<unsigned, unsigned> op_arity(fb::OpKind k)
             return {2, 3};
         case fb::OpKind::Binary:
             return {2, 2};
+        case fb::OpKind::Where:
+            return {3, 3};
+        case fb::OpKind::LayerNorm:
+            return {1, 3};
         default:
             return {1, 1};
     }

@@ -643,7 +643,8 @@ struct mtia_op {
                                        in[1] B (..., K, N) or (..., N, K) with TRANS_B;
                                        in[2] C optional, broadcastable to out;
                                        out (..., M, N). Leading (batch) dims of
-                                       A and B: equal, or one side has none;
+                                       A and B broadcast NumPy-style (each equal
+                                       to out's or 1; attention's Q.K^T, P.V);
                                        all tensors have the same ndim as out
                                        except a 2-D A or B (shared by the batch) */
 #define MTIA_GEMM_TRANS_A         0
@@ -653,12 +654,19 @@ struct mtia_op {
 
 #define MTIA_OP_BINARY            3 /* out = in[0] <kind> in[1], NumPy broadcasting:
                                        inputs have out's ndim, each dim equal to
-                                       out's or 1 */
+                                       out's or 1. Comparisons (EQUAL..GREATER)
+                                       write BOOL (0/1) and take no act */
 #define MTIA_BINARY_KIND          0
 #define MTIA_BINARY_ADD           0
 #define MTIA_BINARY_SUB           1
 #define MTIA_BINARY_MUL           2
 #define MTIA_BINARY_DIV           3
+#define MTIA_BINARY_POW           4 /* powf(in[0], in[1]) */
+#define MTIA_BINARY_MAX           5
+#define MTIA_BINARY_MIN           6
+#define MTIA_BINARY_EQUAL         7 /* out BOOL */
+#define MTIA_BINARY_LESS          8 /* out BOOL: in[0] < in[1] */
+#define MTIA_BINARY_GREATER       9 /* out BOOL: in[0] > in[1] */
 
 #define MTIA_OP_ACT               4 /* out = act(in[0]); same shape (act may be NONE: a copy) */
 
@@ -681,6 +689,7 @@ struct mtia_op {
 
 #define MTIA_OP_SOFTMAX           6 /* softmax of in[0] along AXIS; same shape */
 #define MTIA_SOFTMAX_AXIS         0
+#define MTIA_SOFTMAX_LOG          1 /* 0 softmax, 1 log-softmax */
 
 #define MTIA_OP_TRANSPOSE         7 /* out dim i = in dim PERM[i] */
 #define MTIA_TRANSPOSE_PERM       0 /* attrs[0..ndim) */
@@ -690,15 +699,35 @@ struct mtia_op {
 #define MTIA_COPY_INTO_AXIS       0
 #define MTIA_COPY_INTO_START      1
 
-#define MTIA_OP_SLICE             9 /* out = in[0][.., START:START+out.dims[AXIS], ..]
-                                       (Split/Slice with step 1); other dims equal */
+#define MTIA_OP_SLICE             9 /* out[.., i, ..] = in[0][.., START + i*STEP, ..]
+                                       along AXIS, i < out.dims[AXIS] (Split/Slice);
+                                       other dims equal */
 #define MTIA_SLICE_AXIS           0
-#define MTIA_SLICE_START          1
+#define MTIA_SLICE_START          1 /* index of out's first element along AXIS */
+#define MTIA_SLICE_STEP           2 /* int32 bits, non-zero; 0 means 1 (older programs) */
 
 /* Opcodes 10..12 are for ids and embeddings (GATHER, EMBEDDING_BAG, CAST),
  * 13..24 for transformer math (unary math, reductions, normalisation,
  * selection, broadcasting copies), 25..31 for the remaining vision ops. */
-#define MTIA_OP_LAST              MTIA_OP_SLICE
+#define MTIA_OP_WHERE             13 /* out = in[0] ? in[1] : in[2]; in[0] BOOL;
+                                        inputs broadcastable to out (BINARY's rule) */
+#define MTIA_OP_REDUCE            14 /* out = reduction of in[0] over AXES; same ndim,
+                                        reduced dims 1, the others equal */
+#define MTIA_REDUCE_KIND          0
+#define MTIA_REDUCE_SUM           0
+#define MTIA_REDUCE_MEAN          1
+#define MTIA_REDUCE_MAX           2
+#define MTIA_REDUCE_MIN           3
+#define MTIA_REDUCE_AXES          1 /* bitmask of axes < ndim, non-zero */
+#define MTIA_OP_LAYERNORM         15 /* out = (x - mean) / sqrt(var + EPSILON) * scale + bias,
+                                        mean and (biased) var over dims AXIS..ndim-1;
+                                        in[1] scale, in[2] bias optional (n_in 1..3),
+                                        each shaped like those trailing dims; same shape */
+#define MTIA_LAYERNORM_AXIS       0
+#define MTIA_LAYERNORM_EPSILON    1 /* f32 bits, finite, > 0 */
+#define MTIA_OP_EXPAND            16 /* out = in[0] broadcast to out (Expand, Tile of
+                                        dims of 1): in has out's ndim, dims equal or 1 */
+#define MTIA_OP_LAST              MTIA_OP_EXPAND
 
 /* Fused activations (struct mtia_op.act). */
 #define MTIA_ACT_NONE             0
@@ -706,7 +735,16 @@ struct mtia_op {
 #define MTIA_ACT_CLIP             2 /* min(max(x, act_min), act_max) */
 #define MTIA_ACT_SIGMOID          3
 #define MTIA_ACT_TANH             4
-#define MTIA_ACT_LAST             MTIA_ACT_TANH
+#define MTIA_ACT_EXP              5
+#define MTIA_ACT_LOG              6
+#define MTIA_ACT_SQRT             7
+#define MTIA_ACT_RECIPROCAL       8
+#define MTIA_ACT_NEG              9
+#define MTIA_ACT_ABS              10
+#define MTIA_ACT_GELU_ERF         11 /* x/2 (1 + erf(x/sqrt 2)) */
+#define MTIA_ACT_GELU_TANH        12 /* x/2 (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))) */
+#define MTIA_ACT_ERF              13 /* only on MTIA_OP_ACT (no fused form) */
+#define MTIA_ACT_LAST             MTIA_ACT_ERF
 
 /* ---- Device properties: defaults and limits ------------------------------ */
 #define MTIA_DEFAULT_PE_ROWS      8

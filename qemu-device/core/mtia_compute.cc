@@ -89,6 +89,33 @@ void *Exec::dnnl_stream()
 
 // ---- the scalar activation ----------------------------------------------------
 
+float act_scalar(uint8_t kind, float x)
+{
+    constexpr float kSqrt1_2 = 0.70710678118654752f, kSqrt2Pi = 0.79788456080286536f;
+    switch (kind) {
+        case MTIA_ACT_EXP:
+            return std::exp(x);
+        case MTIA_ACT_LOG:
+            return std::log(x);
+        case MTIA_ACT_SQRT:
+            return std::sqrt(x);
+        case MTIA_ACT_RECIPROCAL:
+            return 1.0f / x;
+        case MTIA_ACT_NEG:
+            return -x;
+        case MTIA_ACT_ABS:
+            return std::fabs(x);
+        case MTIA_ACT_GELU_ERF:
+            return 0.5f * x * (1.0f + std::erf(x * kSqrt1_2));
+        case MTIA_ACT_GELU_TANH:
+            return 0.5f * x * (1.0f + std::tanh(kSqrt2Pi * (x + 0.044715f * x * x * x)));
+        case MTIA_ACT_ERF:
+            return std::erf(x);
+        default:  // the kinds Act::apply runs itself
+            return x;
+    }
+}
+
 void Act::apply(float *dst, const float *src, uint64_t n) const
 {
     switch (kind) {
@@ -106,6 +133,9 @@ void Act::apply(float *dst, const float *src, uint64_t n) const
             return;
         case MTIA_ACT_TANH:
             for (uint64_t i = 0; i < n; i++) dst[i] = std::tanh(src[i]);
+            return;
+        default:
+            for (uint64_t i = 0; i < n; i++) dst[i] = act_scalar(kind, src[i]);
             return;
     }
 }
@@ -138,7 +168,7 @@ std::unique_ptr<Kernel> build(const mtia_op &op)
         case MTIA_OP_GEMM:
             return make_gemm(op);
         case MTIA_OP_BINARY:
-            return make_binary(op);
+            return is_compare(op.attrs[MTIA_BINARY_KIND]) ? make_compare(op) : make_binary(op);
         case MTIA_OP_ACT:
             return make_act(op);
         case MTIA_OP_POOL:
@@ -151,6 +181,14 @@ std::unique_ptr<Kernel> build(const mtia_op &op)
             return make_copy_into(op);
         default:
             return make_slice(op);
+        case MTIA_OP_WHERE:
+            return make_where(op);
+        case MTIA_OP_REDUCE:
+            return make_reduce(op);
+        case MTIA_OP_LAYERNORM:
+            return make_layernorm(op);
+        case MTIA_OP_EXPAND:
+            return make_expand(op);
     }
 }
 

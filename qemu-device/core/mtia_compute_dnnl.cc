@@ -45,7 +45,34 @@ void act_algorithm(const mtia_op &op, dnnl::algorithm *alg, float *alpha, float 
         case MTIA_ACT_SIGMOID:
             *alg = dnnl::algorithm::eltwise_logistic;
             break;
-        default:
+        case MTIA_ACT_EXP:
+            *alg = dnnl::algorithm::eltwise_exp;
+            break;
+        case MTIA_ACT_LOG:
+            *alg = dnnl::algorithm::eltwise_log;
+            break;
+        case MTIA_ACT_SQRT:
+            *alg = dnnl::algorithm::eltwise_sqrt;
+            break;
+        case MTIA_ACT_RECIPROCAL:
+            *alg = dnnl::algorithm::eltwise_pow;  // alpha * x^beta
+            *alpha = 1.0f;
+            *beta = -1.0f;
+            break;
+        case MTIA_ACT_NEG:
+            *alg = dnnl::algorithm::eltwise_linear;  // alpha * x + beta
+            *alpha = -1.0f;
+            break;
+        case MTIA_ACT_ABS:
+            *alg = dnnl::algorithm::eltwise_abs;
+            break;
+        case MTIA_ACT_GELU_ERF:
+            *alg = dnnl::algorithm::eltwise_gelu_erf;
+            break;
+        case MTIA_ACT_GELU_TANH:
+            *alg = dnnl::algorithm::eltwise_gelu_tanh;
+            break;
+        default:  // TANH (ERF has no oneDNN form: validation keeps it off post-ops)
             *alg = dnnl::algorithm::eltwise_tanh;
             break;
     }

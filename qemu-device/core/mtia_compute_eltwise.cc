@@ -1,9 +1,14 @@
 // SPDX-License-Identifier: MIT
-// Elementwise ops: ACT (oneDNN eltwise), BINARY (oneDNN binary, with the
-// fused activation as a post-op; a broadcasting loop where oneDNN's binary
-// cannot express the op: a broadcast or aliased first input of SUB/DIV),
-// SOFTMAX (oneDNN softmax along the axis, then the activation), and the
-// broadcast copy GEMM uses for C.
+// Elementwise ops: ACT (oneDNN eltwise; a loop for ERF, which oneDNN lacks),
+// BINARY (oneDNN binary, with the fused activation as a post-op; a
+// broadcasting loop where oneDNN's binary cannot express the op: a broadcast
+// or aliased first input of SUB/DIV/POW, and POW itself, whose oneDNN form
+// is an eltwise of a constant exponent), SOFTMAX and log-softmax (oneDNN
+// softmax_v2 along the axis, then the activation), and the broadcast copy
+// GEMM uses for C. The comparisons are mtia_compute_select.cc's.
+#include <algorithm>
+#include <cmath>
+
 #include "mtia_compute_dnnl.h"
 
 namespace mtia {
@@ -14,45 +19,13 @@ namespace {
 using dnnl::memory;
 using Desc = mtia_tensor_desc;
 
-// Element strides of @in when indexed by @out's coordinates: 0 on broadcast dims.
-void broadcast_strides(const Desc &in, const Desc &out, uint64_t st[MTIA_MAX_DIMS])
-{
-    uint64_t s = 1;
-    for (unsigned i = out.ndim; i-- > 0;) {
-        st[i] = in.dims[i] == out.dims[i] ? s : 0;
-        s *= in.dims[i];
-    }
-}
-
-// Calls fn(out_row, in_row_offsets[k], in_inner_stride[k], n) for each row of
-// @out (its last dim), with offsets of the @nin inputs' matching rows.
-template <class Fn>
-void for_each_row(const Desc &out, const Desc *const *ins, unsigned nin, Fn fn)
-{
-    uint64_t st[2][MTIA_MAX_DIMS] = {};
-    for (unsigned k = 0; k < nin; k++) broadcast_strides(*ins[k], out, st[k]);
-    const unsigned last = out.ndim - 1;
-    const uint64_t n = out.dims[last], rows = elems(out) / n;
-    uint64_t idx[MTIA_MAX_DIMS] = {}, off[2] = {};
-    const uint64_t inner[2] = {st[0][last], st[1][last]};
-    for (uint64_t r = 0; r < rows; r++) {
-        fn(r * n, off, inner, n);
-        for (unsigned d = last; d-- > 0;) {  // next row: odometer over dims [0, last)
-            for (unsigned k = 0; k < nin; k++) off[k] += st[k][d];
-            if (++idx[d] < out.dims[d]) break;
-            for (unsigned k = 0; k < nin; k++) off[k] -= st[k][d] * out.dims[d];
-            idx[d] = 0;
-        }
-    }
-}
-
 // ---- ACT -------------------------------------------------------------------------
 
 class ActKernel final : public Kernel {
 public:
     explicit ActKernel(const mtia_op &op) : act_(op)
     {
-        if (op.act == MTIA_ACT_NONE) return;
+        if (op.act == MTIA_ACT_NONE || op.act == MTIA_ACT_ERF) return;
         const memory::desc md = plain_desc({static_cast<memory::dim>(elems(op.out))});
         dnnl::algorithm alg;
         float alpha, beta;
@@ -64,7 +37,7 @@ public:
     bool run(const mtia_op &op, uint8_t *arena, Exec &ex) override
     {
         float *x = ptr(arena, op.in[0]), *y = ptr(arena, op.out);
-        if (op.act == MTIA_ACT_NONE) {
+        if (op.act == MTIA_ACT_NONE || op.act == MTIA_ACT_ERF) {
             act_.apply(y, x, elems(op.out));
             return true;
         }
@@ -91,13 +64,16 @@ class BinaryKernel final : public Kernel {
 public:
     explicit BinaryKernel(const mtia_op &op) : kind_(op.attrs[MTIA_BINARY_KIND]), act_(op)
     {
-        const bool commutative = kind_ == MTIA_BINARY_ADD || kind_ == MTIA_BINARY_MUL;
+        const bool commutative = kind_ == MTIA_BINARY_ADD || kind_ == MTIA_BINARY_MUL || kind_ == MTIA_BINARY_MAX ||
+                                 kind_ == MTIA_BINARY_MIN;
         // oneDNN: src0 has out's dims (and may be out itself); src1 broadcasts.
         if (!full(op.in[0], op.out) && commutative && full(op.in[1], op.out)) swap_ = true;
         const Desc &s0 = op.in[swap_ ? 1 : 0], &s1 = op.in[swap_ ? 0 : 1];
-        if (!full(s0, op.out)) return;  // loop
+        if (!full(s0, op.out) || kind_ == MTIA_BINARY_POW) return;  // loop
         static const dnnl::algorithm algs[] = {dnnl::algorithm::binary_add, dnnl::algorithm::binary_sub,
-                                               dnnl::algorithm::binary_mul, dnnl::algorithm::binary_div};
+                                               dnnl::algorithm::binary_mul, dnnl::algorithm::binary_div,
+                                               dnnl::algorithm::undef,      dnnl::algorithm::binary_max,
+                                               dnnl::algorithm::binary_min};
         try {
             const dnnl::binary::desc d(algs[kind_], plain_desc(dims_of(s0)), plain_desc(dims_of(s1)),
                                        plain_desc(dims_of(op.out)));
@@ -138,8 +114,17 @@ public:
                 case MTIA_BINARY_MUL:
                     for (uint64_t i = 0; i < n; i++) py[i] = pa[i * in[0]] * pb[i * in[1]];
                     break;
-                default:
+                case MTIA_BINARY_DIV:
                     for (uint64_t i = 0; i < n; i++) py[i] = pa[i * in[0]] / pb[i * in[1]];
+                    break;
+                case MTIA_BINARY_POW:
+                    for (uint64_t i = 0; i < n; i++) py[i] = std::pow(pa[i * in[0]], pb[i * in[1]]);
+                    break;
+                case MTIA_BINARY_MAX:
+                    for (uint64_t i = 0; i < n; i++) py[i] = std::max(pa[i * in[0]], pb[i * in[1]]);
+                    break;
+                default:
+                    for (uint64_t i = 0; i < n; i++) py[i] = std::min(pa[i * in[0]], pb[i * in[1]]);
                     break;
             }
             act_.apply(py, py, n);
@@ -162,10 +147,12 @@ public:
     explicit SoftmaxKernel(const mtia_op &op)
     {
         const memory::desc md = plain_desc(dims_of(op.out));
-        const dnnl::softmax_forward::desc d(dnnl::prop_kind::forward_inference, md,
-                                            static_cast<int>(op.attrs[MTIA_SOFTMAX_AXIS]));
-        pd_ = dnnl::softmax_forward::primitive_desc(d, make_attr(), cpu_engine());
-        prim_ = dnnl::softmax_forward(pd_);
+        const dnnl::algorithm alg =
+            op.attrs[MTIA_SOFTMAX_LOG] ? dnnl::algorithm::softmax_log : dnnl::algorithm::softmax_accurate;
+        const dnnl::softmax_v2_forward::desc d(dnnl::prop_kind::forward_inference, alg, md, md,
+                                               static_cast<int>(op.attrs[MTIA_SOFTMAX_AXIS]));
+        pd_ = dnnl::softmax_v2_forward::primitive_desc(d, make_attr(), cpu_engine());
+        prim_ = dnnl::softmax_v2_forward(pd_);
         if (op.act != MTIA_ACT_NONE) {
             mtia_op a = op;
             a.opcode = MTIA_OP_ACT;
@@ -187,8 +174,8 @@ public:
     }
 
 private:
-    dnnl::softmax_forward::primitive_desc pd_;
-    dnnl::softmax_forward prim_;
+    dnnl::softmax_v2_forward::primitive_desc pd_;
+    dnnl::softmax_v2_forward prim_;
     std::unique_ptr<Kernel> act_;
 };
 

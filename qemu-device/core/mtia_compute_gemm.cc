@@ -1,6 +1,9 @@
 // SPDX-License-Identifier: MIT
-// GEMM: oneDNN matmul. Batch dims are flattened into one (every batched
-// tensor has out's batch dims; a 2-D A or B is broadcast over them).
+// GEMM: oneDNN matmul. Batch dims are flattened into one when every batched
+// tensor has out's batch dims (a 2-D A or B is broadcast over them); when a
+// batch dim of A or B is 1 under a larger one of out (NumPy broadcasting,
+// attention's Q.K^T), each output matrix is its own product of the A and B
+// matrices its batch coordinates pick.
 // Transposes are strides of the operand's memory descriptor; alpha is the
 // output scale; beta * C is a "sum" post-op over out after C has been
 // broadcast into it (skipped when out is C itself); the activation follows.
@@ -30,12 +33,16 @@ public:
         batch_ = elems(y) / (m_ * n_);
         a_batched_ = a.ndim == y.ndim && batch_ > 1;
         b_batched_ = b.ndim == y.ndim && batch_ > 1;
+        for (unsigned i = 0; i + 2 < y.ndim; i++)
+            if ((a_batched_ && a.dims[i] != y.dims[i]) || (b_batched_ && b.dims[i] != y.dims[i])) bcast_ = true;
+        if (a_batched_) batch_strides(a, y, ast_);
+        if (b_batched_) batch_strides(b, y, bst_);
         alpha_ = f32(op.attrs[MTIA_GEMM_ALPHA]);
         const float beta = f32(op.attrs[MTIA_GEMM_BETA]);
         use_c_ = op.n_in == 3 && beta != 0.0f;
 
         const uint64_t nk = n_ * k_;  // validated: <= 2^36
-        if (m_ <= chunk / nk) {
+        if (m_ <= chunk / nk && !bcast_) {
             rows_ = m_;
             batches_ = std::max<uint64_t>(1, std::min<uint64_t>(batch_, chunk / (m_ * nk)));
         } else {
@@ -68,8 +75,10 @@ public:
                 first = false;
                 const Prim &p = prim(std::min(batches_, batch_ - b0), std::min(rows_, m_ - r0));
                 // Row r of op(A) starts at r * K, or at r when A is transposed.
-                const float *pa = a + (a_batched_ ? b0 * m_ * k_ : 0) + r0 * (ta_ ? 1 : k_);
-                const float *pb = b + (b_batched_ ? b0 * k_ * n_ : 0);
+                const uint64_t ai = bcast_ ? matrix_of(ast_, op.out, b0) : b0;
+                const uint64_t bi = bcast_ ? matrix_of(bst_, op.out, b0) : b0;
+                const float *pa = a + (a_batched_ ? ai * m_ * k_ : 0) + r0 * (ta_ ? 1 : k_);
+                const float *pb = b + (b_batched_ ? bi * k_ * n_ : 0);
                 float *py = y + b0 * m_ * n_ + r0 * n_;
                 execute(ex, p.mm, p.pd,
                         {{DNNL_ARG_SRC, mem(p.pd.src_desc(), const_cast<float *>(pa))},
@@ -105,7 +114,28 @@ private:
         return prims_.emplace(std::make_pair(nb, nr), std::move(p)).first->second;
     }
 
-    bool ta_ = false, tb_ = false, a_batched_ = false, b_batched_ = false, use_c_ = false;
+    // Matrix strides of a batched operand over out's batch dims (0 where it
+    // broadcasts), and the operand's matrix for out's matrix @bt.
+    static void batch_strides(const mtia_tensor_desc &t, const mtia_tensor_desc &y, uint64_t st[MTIA_MAX_DIMS])
+    {
+        uint64_t s = 1;
+        for (unsigned i = y.ndim - 2; i-- > 0;) {
+            st[i] = t.dims[i] == y.dims[i] ? s : 0;
+            s *= t.dims[i];
+        }
+    }
+    static uint64_t matrix_of(const uint64_t st[MTIA_MAX_DIMS], const mtia_tensor_desc &y, uint64_t bt)
+    {
+        uint64_t m = 0;
+        for (unsigned i = y.ndim - 2; i-- > 0;) {
+            m += (bt % y.dims[i]) * st[i];
+            bt /= y.dims[i];
+        }
+        return m;
+    }
+
+    bool ta_ = false, tb_ = false, a_batched_ = false, b_batched_ = false, use_c_ = false, bcast_ = false;
+    uint64_t ast_[MTIA_MAX_DIMS] = {}, bst_[MTIA_MAX_DIMS] = {};
     uint64_t m_ = 0, n_ = 0, k_ = 0, batch_ = 1, batches_ = 1, rows_ = 1;
     float alpha_ = 1.0f;
     dnnl::primitive_attr attr_;

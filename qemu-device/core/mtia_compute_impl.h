@@ -2,7 +2,8 @@
 // Internals of the PE-grid compute engine (mtia_compute.h, docs/compute.md),
 // shared by its files: validation (mtia_compute_validate.cc), work and timing
 // (mtia_compute_timing.cc), the run loop and kernel cache (mtia_compute.cc)
-// and the op kernels (mtia_compute_{conv,gemm,eltwise,pool,move}.cc).
+// and the op kernels (mtia_compute_{conv,gemm,eltwise,pool,move,select,
+// reduce,norm}.cc).
 #ifndef MTIA_COMPUTE_IMPL_H
 #define MTIA_COMPUTE_IMPL_H
 
@@ -48,8 +49,43 @@ inline uint64_t elems(const mtia_tensor_desc &t)
     for (unsigned i = 0; i < t.ndim; i++) n *= t.dims[i];
     return n;  // validated tensors: fits, and * 4 fits
 }
-inline uint64_t bytes(const mtia_tensor_desc &t) { return elems(t) * 4; }
+inline uint64_t bytes(const mtia_tensor_desc &t) { return elems(t) * mtia_dtype_size(t.dtype); }
 inline float *ptr(uint8_t *arena, const mtia_tensor_desc &t) { return reinterpret_cast<float *>(arena + t.offset); }
+inline uint8_t *bool_ptr(uint8_t *arena, const mtia_tensor_desc &t) { return arena + t.offset; }
+
+// Element strides of @in when indexed by @out's coordinates: 0 on broadcast
+// dims (in has out's ndim, each dim equal to out's or 1).
+inline void broadcast_strides(const mtia_tensor_desc &in, const mtia_tensor_desc &out, uint64_t st[MTIA_MAX_DIMS])
+{
+    uint64_t s = 1;
+    for (unsigned i = out.ndim; i-- > 0;) {
+        st[i] = in.dims[i] == out.dims[i] ? s : 0;
+        s *= in.dims[i];
+    }
+}
+
+// Calls fn(out_row, in_row_offsets[k], in_inner_stride[k], n) for each row of
+// @out (its last dim), with element offsets of the @nin (<= 3) broadcast
+// inputs' matching rows.
+template <class Fn>
+void for_each_row(const mtia_tensor_desc &out, const mtia_tensor_desc *const *ins, unsigned nin, Fn fn)
+{
+    uint64_t st[MTIA_OP_MAX_IN][MTIA_MAX_DIMS] = {};
+    for (unsigned k = 0; k < nin; k++) broadcast_strides(*ins[k], out, st[k]);
+    const unsigned last = out.ndim - 1;
+    const uint64_t n = out.dims[last], rows = elems(out) / n;
+    uint64_t idx[MTIA_MAX_DIMS] = {}, off[MTIA_OP_MAX_IN] = {};
+    const uint64_t inner[MTIA_OP_MAX_IN] = {st[0][last], st[1][last], st[2][last]};
+    for (uint64_t r = 0; r < rows; r++) {
+        fn(r * n, off, inner, n);
+        for (unsigned d = last; d-- > 0;) {  // next row: odometer over dims [0, last)
+            for (unsigned k = 0; k < nin; k++) off[k] += st[k][d];
+            if (++idx[d] < out.dims[d]) break;
+            for (unsigned k = 0; k < nin; k++) off[k] -= st[k][d] * out.dims[d];
+            idx[d] = 0;
+        }
+    }
+}
 
 // ---- validation (mtia_compute_validate.cc) ---------------------------------
 // nullptr if @op is valid against an arena of @arena_bytes, else why not.
@@ -121,10 +157,30 @@ std::unique_ptr<Kernel> make_softmax(const mtia_op &op);
 std::unique_ptr<Kernel> make_transpose(const mtia_op &op);
 std::unique_ptr<Kernel> make_copy_into(const mtia_op &op);
 std::unique_ptr<Kernel> make_slice(const mtia_op &op);
+std::unique_ptr<Kernel> make_expand(const mtia_op &op);
+std::unique_ptr<Kernel> make_where(const mtia_op &op);
+std::unique_ptr<Kernel> make_compare(const mtia_op &op);  // BINARY EQUAL/LESS/GREATER
+std::unique_ptr<Kernel> make_reduce(const mtia_op &op);
+std::unique_ptr<Kernel> make_layernorm(const mtia_op &op);
+
+// SLICE's step (attr 0 means 1).
+inline int32_t slice_step(const mtia_op &op)
+{
+    const int32_t s = static_cast<int32_t>(op.attrs[MTIA_SLICE_STEP]);
+    return s ? s : 1;
+}
+
+inline bool is_compare(uint32_t binary_kind)
+{
+    return binary_kind >= MTIA_BINARY_EQUAL && binary_kind <= MTIA_BINARY_GREATER;
+}
 
 // dst (shape @dd) = src (shape @sd, broadcastable to @dd: same rank, dims
 // equal or 1), for each element of dst.
 void broadcast_copy(const mtia_tensor_desc &sd, const float *src, const mtia_tensor_desc &dd, float *dst);
+
+// act(x) for the kinds beyond RELU/CLIP/SIGMOID/TANH (EXP .. ERF).
+float act_scalar(uint8_t kind, float x);
 
 // The scalar fused activation (for kernels that do not run it in oneDNN).
 struct Act {

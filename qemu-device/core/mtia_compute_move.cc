@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MIT
 // Data movement: TRANSPOSE (a oneDNN reorder from the input seen through
 // permuted strides to plain out), COPY_INTO and SLICE (a copy per contiguous
-// block), each with the fused activation applied to what it writes.
+// block; a stepped SLICE, one block per index), EXPAND (a broadcast copy),
+// each with the fused activation applied to what it writes.
 #include "mtia_compute_dnnl.h"
 
 namespace mtia {
@@ -74,6 +75,16 @@ public:
         const uint64_t block = part.dims[axis] * rest, stride = whole.dims[axis] * rest;
         const uint64_t start = uint64_t{op.attrs[1]} * rest;
         float *pp = ptr(arena, part), *pw = ptr(arena, whole);
+        const int32_t step = into_ ? 1 : slice_step(op);
+        if (step != 1) {  // SLICE with a step: one block of @rest per index
+            const int64_t n = part.dims[axis];
+            for (uint64_t o = 0; o < outer; o++)
+                for (int64_t i = 0; i < n; i++) {
+                    const int64_t src = int64_t{op.attrs[1]} + i * step;  // validated in range
+                    act_.apply(pp + (o * n + i) * rest, pw + o * stride + uint64_t(src) * rest, rest);
+                }
+            return true;
+        }
         for (uint64_t o = 0; o < outer; o++) {
             float *w = pw + o * stride + start, *p = pp + o * block;
             if (into_)
@@ -89,11 +100,28 @@ private:
     Act act_;
 };
 
+// EXPAND: out = in broadcast to out's dims, then the activation.
+class ExpandKernel final : public Kernel {
+public:
+    explicit ExpandKernel(const mtia_op &op) : act_(op) {}
+    bool run(const mtia_op &op, uint8_t *arena, Exec &) override
+    {
+        float *y = ptr(arena, op.out);
+        broadcast_copy(op.in[0], ptr(arena, op.in[0]), op.out, y);
+        act_.apply(y, y, elems(op.out));
+        return true;
+    }
+
+private:
+    Act act_;
+};
+
 }  // namespace
 
 std::unique_ptr<Kernel> make_transpose(const mtia_op &op) { return std::make_unique<TransposeKernel>(op); }
 std::unique_ptr<Kernel> make_copy_into(const mtia_op &op) { return std::make_unique<WindowKernel>(op, true); }
 std::unique_ptr<Kernel> make_slice(const mtia_op &op) { return std::make_unique<WindowKernel>(op, false); }
+std::unique_ptr<Kernel> make_expand(const mtia_op &op) { return std::make_unique<ExpandKernel>(op); }
 
 }  // namespace compute
 }  // namespace mtia

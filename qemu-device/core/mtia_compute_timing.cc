@@ -83,15 +83,35 @@ Work op_work(const mtia_op &op)
             w.item_work = out_elems;
             w.flops = 4.0 * double(out_elems);  // max, exp, sum, scale
             break;
-        default:  // BINARY, ACT, TRANSPOSE, COPY_INTO, SLICE: one pass over out
+        case MTIA_OP_REDUCE:  // one pass over in
+            w.item_work = elems(op.in[0]);
+            w.flops = double(w.item_work);
+            break;
+        case MTIA_OP_LAYERNORM:
+            w.item_work = out_elems;
+            w.flops = 8.0 * double(out_elems);  // mean, variance, normalise, scale, shift
+            break;
+        default:  // BINARY, ACT, WHERE, EXPAND, TRANSPOSE, COPY_INTO, SLICE: one pass over out
             w.item_work = out_elems;
             w.flops = double(out_elems);
             break;
     }
-    if (op.act == MTIA_ACT_SIGMOID || op.act == MTIA_ACT_TANH)
+    // Transcendental activations cost a few vector ops (a polynomial) each.
+    switch (op.act) {
+        case MTIA_ACT_NONE:
+            break;
+        case MTIA_ACT_RELU:
+        case MTIA_ACT_CLIP:
+        case MTIA_ACT_NEG:
+        case MTIA_ACT_ABS:
+            w.flops += double(out_elems);
+            break;
+        default:
+            w.flops += 4.0 * double(out_elems);
+            break;
+    }
+    if (op.opcode == MTIA_OP_BINARY && op.attrs[MTIA_BINARY_KIND] == MTIA_BINARY_POW)
         w.flops += 4.0 * double(out_elems);
-    else if (op.act != MTIA_ACT_NONE)
-        w.flops += double(out_elems);
     return w;
 }
 

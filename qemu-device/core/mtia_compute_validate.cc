@@ -24,7 +24,8 @@ bool is_zero(const void *p, size_t n)
 // A used tensor: dtype, rank, dims, reserved fields, alignment, inside the arena.
 const char *check_tensor(const Desc &t, uint64_t arena)
 {
-    if (t.dtype != MTIA_DTYPE_F32) return "tensor dtype is not F32";
+    const uint64_t es = mtia_dtype_size(t.dtype);
+    if (t.dtype != MTIA_DTYPE_F32 && t.dtype != MTIA_DTYPE_BOOL) return "tensor dtype is not F32 or BOOL";
     if (t.ndim < 1 || t.ndim > MTIA_MAX_DIMS) return "tensor ndim not in 1..6";
     if (t.reserved0 || t.reserved1) return "tensor reserved field not zero";
     uint64_t n = 1;
@@ -34,11 +35,11 @@ const char *check_tensor(const Desc &t, uint64_t arena)
             continue;
         }
         if (t.dims[i] == 0) return "tensor dim is zero";
-        if (n > (UINT64_MAX / 4) / t.dims[i]) return "tensor size overflows";
+        if (n > (UINT64_MAX / es) / t.dims[i]) return "tensor size overflows";
         n *= t.dims[i];
     }
-    if (t.offset % 4) return "tensor offset not aligned to its dtype";
-    const uint64_t b = n * 4;
+    if (t.offset % es) return "tensor offset not aligned to its dtype";
+    const uint64_t b = n * es;
     if (t.offset > arena || b > arena - t.offset) return "tensor outside the arena";
     return nullptr;
 }
@@ -120,9 +121,11 @@ const char *check_gemm(const mtia_op &op)
     if ((a.ndim != nd && a.ndim != 2) || (b.ndim != nd && b.ndim != 2))
         return "GEMM: A and B must have out's ndim or be 2-D";
     if (nd > 2 && a.ndim == 2 && b.ndim == 2) return "GEMM: batched out needs a batched A or B";
-    for (unsigned i = 0; i + 2 < nd; i++) {
-        if (a.ndim == nd && a.dims[i] != y.dims[i]) return "GEMM: A batch dims != out's";
-        if (b.ndim == nd && b.dims[i] != y.dims[i]) return "GEMM: B batch dims != out's";
+    for (unsigned i = 0; i + 2 < nd; i++) {  // NumPy broadcasting of the batch dims
+        const uint32_t da = a.ndim == nd ? a.dims[i] : 1, db = b.ndim == nd ? b.dims[i] : 1;
+        if ((da != y.dims[i] && da != 1) || (db != y.dims[i] && db != 1))
+            return "GEMM: A or B batch dim neither out's nor 1";
+        if (da != y.dims[i] && db != y.dims[i]) return "GEMM: out batch dim matches neither A's nor B's";
     }
     const bool ta = op.attrs[MTIA_GEMM_TRANS_A], tb = op.attrs[MTIA_GEMM_TRANS_B];
     const uint32_t m = a.dims[a.ndim - (ta ? 1 : 2)], ka = a.dims[a.ndim - (ta ? 2 : 1)];
@@ -136,7 +139,8 @@ const char *check_gemm(const mtia_op &op)
 const char *check_binary(const mtia_op &op)
 {
     if (op.n_in != 2) return "BINARY: n_in must be 2";
-    if (op.attrs[MTIA_BINARY_KIND] > MTIA_BINARY_DIV) return "BINARY: bad kind";
+    if (op.attrs[MTIA_BINARY_KIND] > MTIA_BINARY_GREATER) return "BINARY: bad kind";
+    if (is_compare(op.attrs[MTIA_BINARY_KIND]) && op.act != MTIA_ACT_NONE) return "BINARY: comparison with an act";
     if (!attrs_zero_from(op, 1)) return "BINARY: unused attribute not zero";
     if (!broadcastable(op.in[0], op.out) || !broadcastable(op.in[1], op.out))
         return "BINARY: inputs not broadcastable to out";
@@ -180,7 +184,8 @@ const char *check_pool(const mtia_op &op)
 const char *check_softmax(const mtia_op &op)
 {
     if (op.n_in != 1) return "SOFTMAX: n_in must be 1";
-    if (!attrs_zero_from(op, 1)) return "SOFTMAX: unused attribute not zero";
+    if (!attrs_zero_from(op, MTIA_SOFTMAX_LOG + 1)) return "SOFTMAX: unused attribute not zero";
+    if (op.attrs[MTIA_SOFTMAX_LOG] > 1) return "SOFTMAX: LOG must be 0 or 1";
     if (!same_shape(op.in[0], op.out)) return "SOFTMAX: out shape != in shape";
     if (op.attrs[MTIA_SOFTMAX_AXIS] >= op.out.ndim) return "SOFTMAX: axis >= ndim";
     return nullptr;
@@ -205,15 +210,92 @@ const char *check_transpose(const mtia_op &op)
 // COPY_INTO (@part = in, @whole = out) and SLICE (@part = out, @whole = in).
 const char *check_window(const mtia_op &op, const Desc &part, const Desc &whole)
 {
+    const bool slice = op.opcode == MTIA_OP_SLICE;
     if (op.n_in != 1) return "COPY_INTO/SLICE: n_in must be 1";
-    if (!attrs_zero_from(op, 2)) return "COPY_INTO/SLICE: unused attribute not zero";
+    if (!attrs_zero_from(op, slice ? MTIA_SLICE_STEP + 1 : 2)) return "COPY_INTO/SLICE: unused attribute not zero";
     if (part.ndim != whole.ndim) return "COPY_INTO/SLICE: in and out ndim differ";
     const uint32_t axis = op.attrs[0];
     if (axis >= whole.ndim) return "COPY_INTO/SLICE: axis >= ndim";
     for (unsigned i = 0; i < whole.ndim; i++)
         if (i != axis && part.dims[i] != whole.dims[i]) return "COPY_INTO/SLICE: dims other than axis differ";
-    if (uint64_t{op.attrs[1]} + part.dims[axis] > whole.dims[axis])
-        return "COPY_INTO/SLICE: START + extent beyond the axis";
+    const int64_t step = slice ? slice_step(op) : 1;
+    if (step == 1) {
+        if (uint64_t{op.attrs[1]} + part.dims[axis] > whole.dims[axis])
+            return "COPY_INTO/SLICE: START + extent beyond the axis";
+        return nullptr;
+    }
+    // Stepped SLICE: the first and the last index read lie on the axis.
+    const int64_t first = op.attrs[MTIA_SLICE_START], last = first + (int64_t{part.dims[axis]} - 1) * step;
+    if (first >= whole.dims[axis] || last < 0 || last >= whole.dims[axis])
+        return "SLICE: a stepped index beyond the axis";
+    return nullptr;
+}
+
+const char *check_where(const mtia_op &op)
+{
+    if (op.n_in != 3) return "WHERE: n_in must be 3";
+    if (!attrs_zero_from(op, 0)) return "WHERE: attribute not zero";
+    for (unsigned k = 0; k < 3; k++)
+        if (!broadcastable(op.in[k], op.out)) return "WHERE: inputs not broadcastable to out";
+    return nullptr;
+}
+
+const char *check_reduce(const mtia_op &op)
+{
+    const Desc &x = op.in[0], &y = op.out;
+    const uint32_t axes = op.attrs[MTIA_REDUCE_AXES];
+    if (op.n_in != 1) return "REDUCE: n_in must be 1";
+    if (!attrs_zero_from(op, MTIA_REDUCE_AXES + 1)) return "REDUCE: unused attribute not zero";
+    if (op.attrs[MTIA_REDUCE_KIND] > MTIA_REDUCE_MIN) return "REDUCE: bad kind";
+    if (x.ndim != y.ndim) return "REDUCE: in and out ndim differ";
+    if (!axes || axes >> x.ndim) return "REDUCE: AXES empty or beyond ndim";
+    for (unsigned i = 0; i < x.ndim; i++)
+        if (y.dims[i] != ((axes >> i) & 1 ? 1 : x.dims[i])) return "REDUCE: out dims != in's with reduced dims 1";
+    return nullptr;
+}
+
+const char *check_layernorm(const mtia_op &op)
+{
+    const Desc &x = op.in[0];
+    const uint32_t axis = op.attrs[MTIA_LAYERNORM_AXIS];
+    const float eps = f32(op.attrs[MTIA_LAYERNORM_EPSILON]);
+    if (op.n_in < 1 || op.n_in > 3) return "LAYERNORM: n_in must be 1..3";
+    if (!attrs_zero_from(op, MTIA_LAYERNORM_EPSILON + 1)) return "LAYERNORM: unused attribute not zero";
+    if (axis >= x.ndim) return "LAYERNORM: axis >= ndim";
+    if (!std::isfinite(eps) || !(eps > 0)) return "LAYERNORM: epsilon not finite and > 0";
+    if (!same_shape(x, op.out)) return "LAYERNORM: out shape != in shape";
+    for (unsigned k = 1; k < op.n_in; k++) {
+        const Desc &p = op.in[k];
+        if (p.ndim != x.ndim - axis) return "LAYERNORM: scale/bias rank != normalised dims";
+        for (unsigned i = 0; i < p.ndim; i++)
+            if (p.dims[i] != x.dims[axis + i]) return "LAYERNORM: scale/bias dims != normalised dims";
+    }
+    return nullptr;
+}
+
+const char *check_expand(const mtia_op &op)
+{
+    if (op.n_in != 1) return "EXPAND: n_in must be 1";
+    if (!attrs_zero_from(op, 0)) return "EXPAND: attribute not zero";
+    if (!broadcastable(op.in[0], op.out)) return "EXPAND: in not broadcastable to out";
+    return nullptr;
+}
+
+// Each used tensor's dtype: F32, but a comparison's out and WHERE's
+// condition are BOOL. @k < n_in names an input, MTIA_OP_MAX_IN the output.
+uint8_t expected_dtype(const mtia_op &op, unsigned k)
+{
+    if (op.opcode == MTIA_OP_BINARY && is_compare(op.attrs[MTIA_BINARY_KIND]) && k == MTIA_OP_MAX_IN)
+        return MTIA_DTYPE_BOOL;
+    if (op.opcode == MTIA_OP_WHERE && k == 0) return MTIA_DTYPE_BOOL;
+    return MTIA_DTYPE_F32;
+}
+
+const char *check_dtypes(const mtia_op &op)
+{
+    for (unsigned k = 0; k < op.n_in; k++)
+        if (op.in[k].dtype != expected_dtype(op, k)) return "input dtype not the op's (F32; BOOL conditions)";
+    if (op.out.dtype != expected_dtype(op, MTIA_OP_MAX_IN)) return "out dtype not the op's (F32; BOOL comparisons)";
     return nullptr;
 }
 
@@ -238,6 +320,14 @@ const char *check_opcode(const mtia_op &op)
             return check_window(op, op.in[0], op.out);
         case MTIA_OP_SLICE:
             return check_window(op, op.out, op.in[0]);
+        case MTIA_OP_WHERE:
+            return check_where(op);
+        case MTIA_OP_REDUCE:
+            return check_reduce(op);
+        case MTIA_OP_LAYERNORM:
+            return check_layernorm(op);
+        case MTIA_OP_EXPAND:
+            return check_expand(op);
         default:
             return "bad opcode";
     }
@@ -248,7 +338,7 @@ const char *check_opcode(const mtia_op &op)
 bool may_alias(const mtia_op &op, unsigned k)
 {
     const Desc &in = op.in[k];
-    if (in.offset != op.out.offset || !same_shape(in, op.out)) return false;
+    if (in.offset != op.out.offset || !same_shape(in, op.out) || in.dtype != op.out.dtype) return false;
     switch (op.opcode) {
         case MTIA_OP_ACT:
         case MTIA_OP_BINARY:
@@ -256,6 +346,8 @@ bool may_alias(const mtia_op &op, unsigned k)
             return true;
         case MTIA_OP_GEMM:
             return k == 2;  // out = alpha AB + beta out
+        case MTIA_OP_WHERE:
+            return k != 0;  // x or y
         default:
             return false;
     }
@@ -275,6 +367,7 @@ const char *check_op(const mtia_op &op, uint64_t arena)
     } else if (op.act_min || op.act_max) {
         return "act_min/act_max not zero without CLIP";
     }
+    if (op.act == MTIA_ACT_ERF && op.opcode != MTIA_OP_ACT) return "ERF only on ACT (it has no fused form)";
     if (op.n_in > MTIA_OP_MAX_IN) return "n_in > 3";
     for (unsigned k = 0; k < MTIA_OP_MAX_IN; k++) {
         if (k >= op.n_in) {
@@ -285,6 +378,7 @@ const char *check_op(const mtia_op &op, uint64_t arena)
     }
     if (const char *e = check_tensor(op.out, arena)) return e;
     if (const char *e = check_opcode(op)) return e;
+    if (const char *e = check_dtypes(op)) return e;
     for (unsigned k = 0; k < op.n_in; k++)
         if (overlap(op.in[k], op.out) && !may_alias(op, k))
             return "out overlaps an input (only exact in-place elementwise is allowed)";

@@ -1,7 +1,8 @@
 #!/usr/bin/python3
 # SPDX-License-Identifier: MIT
-"""Builds the compiler's test models: small CNNs and MLPs that cover the
-supported ONNX ops, and torchvision classifiers with random (seeded) weights.
+"""Builds the compiler's test models: small CNNs, MLPs and transformer
+encoder layers that cover the supported ONNX ops, and torchvision
+classifiers with random (seeded) weights.
 Each is exported to ONNX with static shapes, with a reference input and the
 output PyTorch computes for it.
 
@@ -149,6 +150,58 @@ class TwoInOut(nn.Module):
         return a, a * y - x / 2.0
 
 
+class LayerNormGeluMlp(nn.Module):
+    """LayerNorm + Linear + GELU (erf) + Linear + GELU (tanh) + LayerNorm:
+    opset 13 exports LayerNorm and GELU decomposed; the compiler fuses them."""
+
+    def __init__(self):
+        super().__init__()
+        self.ln1 = nn.LayerNorm(64)
+        self.fc1 = nn.Linear(64, 128)
+        self.fc2 = nn.Linear(128, 64)
+        self.ln2 = nn.LayerNorm(64, elementwise_affine=False)
+
+    def forward(self, x):
+        h = F.gelu(self.fc1(self.ln1(x)))
+        return self.ln2(F.gelu(self.fc2(h), approximate="tanh") + x)
+
+
+class Encoder(nn.Module):
+    """nn.TransformerEncoderLayer (d_model 64, 4 heads, FFN 128); batch_first
+    or (seq, batch, d); with a float additive attention mask as a second
+    input, or a constant key padding mask (folded by the compiler)."""
+
+    def __init__(self, batch_first=True, mask_input=False, padding=False):
+        super().__init__()
+        self.layer = nn.TransformerEncoderLayer(64, 4, 128, dropout=0.1, batch_first=batch_first)
+        self.mask_input = mask_input
+        pad = torch.zeros(2, 16, dtype=torch.bool)
+        pad[1, 11:] = True  # the second sequence is 11 tokens long
+        self.register_buffer("pad", pad if padding else None)
+
+    def forward(self, x, mask=None):
+        if self.mask_input:
+            return self.layer(x, src_mask=mask)
+        return self.layer(x, src_key_padding_mask=self.pad)
+
+
+class SelfAttention(nn.Module):
+    """nn.MultiheadAttention (d 32, 4 heads, (seq, batch, d)) returning the
+    output and the head-averaged attention weights (a ReduceMean)."""
+
+    def __init__(self):
+        super().__init__()
+        self.attn = nn.MultiheadAttention(32, 4)
+
+    def forward(self, x):
+        return self.attn(x, x, x, need_weights=True)
+
+
+def causal_mask(n):
+    """float additive mask: -1e9 above the diagonal (position i sees j <= i)."""
+    return torch.triu(torch.full((n, n), -1e9), 1)
+
+
 def torchvision_model(name, **kw):
     import torchvision
     return lambda: getattr(torchvision.models, name)(weights=None, **kw)
@@ -163,6 +216,11 @@ MODELS = {
     "mlp": (Mlp, [(4, 32)], 1e-4),
     "seqlinear": (SeqLinear, [(2, 5, 16)], 1e-4),
     "twoinout": (TwoInOut, [(1, 3, 8, 8), (1, 3, 8, 8)], 1e-4),
+    "lngelu": (LayerNormGeluMlp, [(2, 16, 64)], 1e-4),
+    "encoder": (Encoder, [(2, 16, 64)], 1e-4),
+    "encoder_seqfirst": (lambda: Encoder(batch_first=False, padding=True), [(16, 2, 64)], 1e-4),
+    "encoder_mask": (lambda: Encoder(mask_input=True), [(2, 16, 64), causal_mask(16)], 1e-4),
+    "selfattn": (SelfAttention, [(8, 2, 32)], 1e-4),
     "resnet18": (torchvision_model("resnet18"), [(1, 3, 224, 224)], 1e-3),
     "resnet18_b8": (torchvision_model("resnet18"), [(8, 3, 224, 224)], 1e-3),
     "mobilenet_v2": (torchvision_model("mobilenet_v2"), [(1, 3, 224, 224)], 1e-3),
@@ -187,6 +245,8 @@ EXTRA = {
     "inception_v3": (torchvision_model("inception_v3", aux_logits=False, init_weights=True), [(1, 3, 299, 299)], 1e-3),
 }
 ALL = {**MODELS, **EXTRA}
+# Tolerance relative to the output's size: tol * max(1, max |ref|).
+RELATIVE_TOL = {"lngelu", "encoder", "encoder_seqfirst", "encoder_mask", "selfattn"}
 
 
 def randomize_bn(model, gen):
@@ -207,10 +267,13 @@ def build(name, out_dir, opset):
     model = ctor().eval()
     with torch.no_grad():
         randomize_bn(model, gen)
-        inputs = tuple(torch.randn(*s, generator=gen) for s in shapes)
+        # A shape is a random input; a tensor is that input (masks).
+        inputs = tuple(s if isinstance(s, torch.Tensor) else torch.randn(*s, generator=gen) for s in shapes)
         outputs = model(*inputs)
     if isinstance(outputs, torch.Tensor):
         outputs = (outputs,)
+    if name in RELATIVE_TOL:
+        tol *= max([1.0] + [float(o.abs().max()) for o in outputs])
     in_names = [f"input{i}" for i in range(len(inputs))]
     out_names = [f"output{i}" for i in range(len(outputs))]
     path = os.path.join(out_dir, name + ".onnx")

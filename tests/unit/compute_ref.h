@@ -106,6 +106,24 @@ inline double act(double x, const mtia_op &o)
             return 1 / (1 + std::exp(-x));
         case MTIA_ACT_TANH:
             return std::tanh(x);
+        case MTIA_ACT_EXP:
+            return std::exp(x);
+        case MTIA_ACT_LOG:
+            return std::log(x);
+        case MTIA_ACT_SQRT:
+            return std::sqrt(x);
+        case MTIA_ACT_RECIPROCAL:
+            return 1 / x;
+        case MTIA_ACT_NEG:
+            return -x;
+        case MTIA_ACT_ABS:
+            return std::fabs(x);
+        case MTIA_ACT_GELU_ERF:
+            return 0.5 * x * (1 + std::erf(x / std::sqrt(2.0)));
+        case MTIA_ACT_GELU_TANH:
+            return 0.5 * x * (1 + std::tanh(std::sqrt(2 / M_PI) * (x + 0.044715 * x * x * x)));
+        case MTIA_ACT_ERF:
+            return std::erf(x);
         default:
             return x;
     }
@@ -187,9 +205,11 @@ inline std::vector<float> gemm(const std::vector<float> &A, const Dims &ad, cons
     const uint64_t K = ad[ad.size() - (ta ? 2 : 1)];
     const uint64_t batch = count(yd) / (M * N);
     std::vector<float> y(count(yd));
+    const Dims yb(yd.begin(), yd.end() - 2);  // batch dims; a batched A or B broadcasts over them
     for (uint64_t bt = 0; bt < batch; bt++) {
-        const float *pa = A.data() + (ad.size() == nd ? bt * M * K : 0);
-        const float *pb = B.data() + (bd.size() == nd ? bt * K * N : 0);
+        const auto bc = coords(bt, yb);
+        const float *pa = A.data() + (ad.size() == nd ? bindex(bc, Dims(ad.begin(), ad.end() - 2)) * M * K : 0);
+        const float *pb = B.data() + (bd.size() == nd ? bindex(bc, Dims(bd.begin(), bd.end() - 2)) * K * N : 0);
         for (uint64_t i = 0; i < M; i++)
             for (uint64_t j = 0; j < N; j++) {
                 double s = 0;
@@ -275,8 +295,10 @@ inline std::vector<float> softmax(const std::vector<float> &x, const Dims &d, co
             double mx = -INFINITY, sum = 0;
             for (uint64_t i = 0; i < n; i++) mx = std::max<double>(mx, x[base + i * inner]);
             for (uint64_t i = 0; i < n; i++) sum += std::exp(double(x[base + i * inner]) - mx);
-            for (uint64_t i = 0; i < n; i++)
-                y[base + i * inner] = float(act(std::exp(double(x[base + i * inner]) - mx) / sum, o));
+            for (uint64_t i = 0; i < n; i++) {
+                const double v = double(x[base + i * inner]) - mx;
+                y[base + i * inner] = float(act(o.attrs[MTIA_SOFTMAX_LOG] ? v - std::log(sum) : std::exp(v) / sum, o));
+            }
         }
     return y;
 }
@@ -313,11 +335,12 @@ inline std::vector<float> copy_into(const std::vector<float> &x, const Dims &xd,
 inline std::vector<float> slice(const std::vector<float> &x, const Dims &xd, const Dims &yd, const mtia_op &o)
 {
     const uint32_t axis = o.attrs[0], start = o.attrs[1];
+    const int64_t step = o.attrs[MTIA_SLICE_STEP] ? int32_t(o.attrs[MTIA_SLICE_STEP]) : 1;
     const auto xs = strides(xd);
     std::vector<float> y(count(yd));
     for (uint64_t i = 0; i < y.size(); i++) {
         auto c = coords(i, yd);
-        c[axis] += start;
+        c[axis] = uint64_t(int64_t(start) + int64_t(c[axis]) * step);
         uint64_t xi = 0;
         for (size_t k = 0; k < xd.size(); k++) xi += c[k] * xs[k];
         y[i] = float(act(x[xi], o));

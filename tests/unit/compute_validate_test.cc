@@ -56,11 +56,49 @@ mtia_op copy_into_op()
 }
 mtia_op slice_op() { return cref::op(MTIA_OP_SLICE, {cref::tensor(0, {2, 7})}, cref::tensor(4096, {2, 3}), {1, 4}); }
 
+mtia_op where_op()
+{
+    mtia_tensor_desc c = cref::tensor(0, {2, 1});
+    c.dtype = MTIA_DTYPE_BOOL;
+    return cref::op(MTIA_OP_WHERE, {c, cref::tensor(64, {2, 7}), cref::tensor(256, {1, 7})},
+                    cref::tensor(4096, {2, 7}));
+}
+mtia_op reduce_op()
+{
+    return cref::op(MTIA_OP_REDUCE, {cref::tensor(0, {2, 7})}, cref::tensor(4096, {1, 7}), {MTIA_REDUCE_MEAN, 1});
+}
+mtia_op layernorm_op()
+{
+    return cref::op(MTIA_OP_LAYERNORM, {cref::tensor(0, {2, 7}), cref::tensor(64, {7}), cref::tensor(128, {7})},
+                    cref::tensor(4096, {2, 7}), {1, cref::bits(1e-5f)});
+}
+mtia_op slice_step_op()  // indices 6, 4, 2
+{
+    return cref::op(MTIA_OP_SLICE, {cref::tensor(0, {2, 7})}, cref::tensor(4096, {2, 3}), {1, 6, uint32_t(-2)});
+}
+mtia_op compare_op()
+{
+    mtia_tensor_desc y = cref::tensor(4096, {2, 7});
+    y.dtype = MTIA_DTYPE_BOOL;
+    return cref::op(MTIA_OP_BINARY, {cref::tensor(0, {2, 7}), cref::tensor(256, {1, 7})}, y, {MTIA_BINARY_LESS});
+}
+mtia_op gemm_bcast_op()  // (2,1,3,4) x (1,2,4,5) -> (2,2,3,5)
+{
+    return cref::op(MTIA_OP_GEMM, {cref::tensor(0, {2, 1, 3, 4}), cref::tensor(256, {1, 2, 4, 5})},
+                    cref::tensor(4096, {2, 2, 3, 5}), {0, 0, cref::bits(1), 0}, MTIA_ACT_GELU_TANH);
+}
+mtia_op expand_op() { return cref::op(MTIA_OP_EXPAND, {cref::tensor(0, {1, 7})}, cref::tensor(4096, {2, 7})); }
+
 std::vector<mtia_op> all_valid()
 {
-    return {
-        conv_op(),      gemm_op(),      binary_op(), unary_op(MTIA_OP_ACT), pool_op(), unary_op(MTIA_OP_SOFTMAX, {2}),
-        transpose_op(), copy_into_op(), slice_op()};
+    return {conv_op(),      gemm_op(),
+            binary_op(),    unary_op(MTIA_OP_ACT),
+            pool_op(),      unary_op(MTIA_OP_SOFTMAX, {2}),
+            transpose_op(), copy_into_op(),
+            slice_op(),     where_op(),
+            reduce_op(),    layernorm_op(),
+            expand_op(),    slice_step_op(),
+            compare_op(),   gemm_bcast_op()};
 }
 
 // BAD_PROGRAM with the index of @o when it follows a valid op.
@@ -218,7 +256,7 @@ TEST(ComputeValidate, BadAttributes)
     o.attrs[MTIA_GEMM_ALPHA] = cref::bits(std::numeric_limits<float>::quiet_NaN());
     cases.push_back({o, "gemm alpha NaN"});
     o = binary_op();
-    o.attrs[MTIA_BINARY_KIND] = 4;
+    o.attrs[MTIA_BINARY_KIND] = MTIA_BINARY_GREATER + 1;
     cases.push_back({o, "binary kind"});
     o = pool_op();
     o.attrs[MTIA_POOL_KIND] = 2;

@@ -145,6 +145,14 @@ TEST_F(Models, SmallModelsMatchPyTorch)
     }
 }
 
+// Transformer encoder layers (batch first, sequence first with a constant
+// key padding mask, a float attention mask as a second input), a
+// MultiheadAttention with its weights and a LayerNorm + GELU MLP, through libmtia (tolerance 1e-4 x max(1, |ref|max)).
+TEST_F(Models, TransformersMatchPyTorch)
+{
+    for (const char *n : {"lngelu", "encoder", "encoder_seqfirst", "encoder_mask", "selfattn"}) check_reference(n);
+}
+
 TEST_F(Models, Resnet18MatchesPyTorch) { check_reference("resnet18"); }
 
 TEST_F(Models, TensorInfo)

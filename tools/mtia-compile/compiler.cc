@@ -59,6 +59,7 @@ CompileResult compile_model(onnx::ModelProto model, const std::string &base_dir,
     s.passes["identities removed"] = remove_identities(g);
     s.passes["pads folded"] = fold_pads(g);
     s.passes["batchnorms folded"] = fold_batchnorm(g);
+    s.passes["transformer ops fused"] = fuse_transformer_ops(g);
     s.passes["ops decomposed"] = decompose_ops(g);
     s.passes["matmul biases fused"] = fuse_matmul_bias(g);
     s.passes["dead nodes removed"] = remove_dead_nodes(g);

@@ -72,6 +72,14 @@ const char *op_kind_name(uint16_t kind)
             return "CopyInto";
         case MTIA_OP_SLICE:
             return "Slice";
+        case MTIA_OP_WHERE:
+            return "Where";
+        case MTIA_OP_REDUCE:
+            return "Reduce";
+        case MTIA_OP_LAYERNORM:
+            return "LayerNorm";
+        case MTIA_OP_EXPAND:
+            return "Expand";
         default:
             return "?";
     }
@@ -88,6 +96,24 @@ const char *act_name(uint8_t act)
             return "Sigmoid";
         case MTIA_ACT_TANH:
             return "Tanh";
+        case MTIA_ACT_EXP:
+            return "Exp";
+        case MTIA_ACT_LOG:
+            return "Log";
+        case MTIA_ACT_SQRT:
+            return "Sqrt";
+        case MTIA_ACT_RECIPROCAL:
+            return "Reciprocal";
+        case MTIA_ACT_NEG:
+            return "Neg";
+        case MTIA_ACT_ABS:
+            return "Abs";
+        case MTIA_ACT_GELU_ERF:
+            return "Gelu";
+        case MTIA_ACT_GELU_TANH:
+            return "GeluTanh";
+        case MTIA_ACT_ERF:
+            return "Erf";
         default:
             return "";
     }

@@ -44,9 +44,11 @@ std::string check_gemm(const Shape &a, const Shape &b, const Shape *c, const Sha
     const int64_t kb = tb ? b[b.size() - 1] : b[b.size() - 2], n = tb ? b[b.size() - 2] : b[b.size() - 1];
     if (k != kb) return "inner dims differ";
     if (o[r - 2] != m || o[r - 1] != n) return "out " + shp(o) + " is not (..., M, N)";
-    for (size_t d = 0; d + 2 < r; ++d) {
-        if (a.size() == r && a[d] != o[d]) return "A's batch dims differ from out's";
-        if (b.size() == r && b[d] != o[d]) return "B's batch dims differ from out's";
+    for (size_t d = 0; d + 2 < r; ++d) {  // NumPy broadcasting of batch dims
+        const int64_t da = a.size() == r ? a[d] : 1, db = b.size() == r ? b[d] : 1;
+        if ((da != o[d] && da != 1) || (db != o[d] && db != 1))
+            return "A's or B's batch dims do not broadcast to out's";
+        if (da != o[d] && db != o[d]) return "out's batch dim is neither A's nor B's";
     }
     if (a.size() == 2 && b.size() == 2 && r != 2) return "a batched out needs a batched A or B";
     if (c) {
@@ -85,7 +87,14 @@ std::string check_window(const Shape &whole, const Shape &part, const std::vecto
     if (axis >= whole.size()) return "axis out of range";
     for (size_t d = 0; d < whole.size(); ++d)
         if (d != axis && whole[d] != part[d]) return "dims other than the axis differ";
-    if (static_cast<int64_t>(a[1]) + part[axis] > whole[axis]) return "start + size past the end";
+    const int64_t step =
+        a.size() > MTIA_SLICE_STEP && a[MTIA_SLICE_STEP] ? static_cast<int32_t>(a[MTIA_SLICE_STEP]) : 1;
+    if (step == 1) {
+        if (static_cast<int64_t>(a[1]) + part[axis] > whole[axis]) return "start + size past the end";
+        return "";
+    }
+    const int64_t last = static_cast<int64_t>(a[1]) + (part[axis] - 1) * step;
+    if (a[1] >= whole[axis] || last < 0 || last >= whole[axis]) return "a stepped index past the axis";
     return "";
 }
 
@@ -113,7 +122,7 @@ std::string check_op(const DevGraph &d, const DevOp &op)
             return check_gemm(sh(op.in[0]), sh(op.in[1]), nin == 3 ? &sh(op.in[2]) : nullptr, o, op.attrs);
         case MTIA_OP_BINARY:
             if (!need(2, 2)) return "Binary takes 2 inputs";
-            if (op.attrs.empty() || op.attrs[0] > MTIA_BINARY_DIV) return "bad binary kind";
+            if (op.attrs.empty() || op.attrs[0] > MTIA_BINARY_MIN) return "bad binary kind (comparisons write BOOL)";
             for (int t : op.in) {
                 if (sh(t).size() != o.size()) return "inputs must have out's rank";
                 for (size_t k = 0; k < o.size(); ++k)
@@ -150,6 +159,27 @@ std::string check_op(const DevGraph &d, const DevOp &op)
         case MTIA_OP_SLICE:
             if (!need(1, 1)) return "Slice takes 1 input";
             return check_window(sh(op.in[0]), o, op.attrs);
+        case MTIA_OP_REDUCE: {
+            if (!need(1, 1) || op.attrs.size() < 2) return "Reduce takes 1 input and 2 attributes";
+            const Shape &x = sh(op.in[0]);
+            if (x.size() != o.size() || !op.attrs[1] || op.attrs[1] >> x.size()) return "bad reduce axes";
+            for (size_t k = 0; k < x.size(); ++k)
+                if (o[k] != ((op.attrs[1] >> k) & 1 ? 1 : x[k])) return "reduce out dims";
+            return "";
+        }
+        case MTIA_OP_LAYERNORM: {
+            if (!need(1, 3) || sh(op.in[0]) != o || op.attrs.size() < 2 || op.attrs[0] >= o.size())
+                return "LayerNorm: input of out's shape, axis < rank";
+            const Shape tail(o.begin() + op.attrs[0], o.end());
+            for (size_t k = 1; k < nin; ++k)
+                if (sh(op.in[k]) != tail) return "LayerNorm scale/bias " + shp(sh(op.in[k])) + " != " + shp(tail);
+            return "";
+        }
+        case MTIA_OP_EXPAND:
+            if (!need(1, 1) || sh(op.in[0]).size() != o.size()) return "Expand takes 1 input of out's rank";
+            for (size_t k = 0; k < o.size(); ++k)
+                if (sh(op.in[0])[k] != o[k] && sh(op.in[0])[k] != 1) return "Expand input does not broadcast";
+            return "";
         default:
             return "bad opcode";
     }

@@ -22,7 +22,7 @@ int fuse_activations(DevGraph &d)
     int fused = 0;
     for (int a = 0; a < static_cast<int>(d.ops.size()); ++a) {
         DevOp &act = d.ops[a];
-        if (act.kind != MTIA_OP_ACT || act.act == MTIA_ACT_NONE) continue;
+        if (act.kind != MTIA_OP_ACT || act.act == MTIA_ACT_NONE || act.act == MTIA_ACT_ERF) continue;  // ERF: ACT only
         const int x = act.in[0], r = d.root(x);
         if (d.offset_in_root(x) != 0 || d.tensors[x].bytes() != d.tensors[r].bytes()) continue;
         if (pinned[r] || writers[r].size() != 1 || readers[r].size() != 1) continue;

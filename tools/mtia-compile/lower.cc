@@ -14,12 +14,51 @@ namespace mtia::compiler {
 
 const std::set<std::string> &lowered_op_types()
 {
-    static const std::set<std::string> ops = {
-        "Conv",          "Gemm",       "MatMul",    "Add",     "Sub",       "Mul",         "Div",
-        "Relu",          "Sigmoid",    "Tanh",      "Clip",    "MaxPool",   "AveragePool", "GlobalAveragePool",
-        "GlobalMaxPool", "ReduceMean", "ReduceMax", "Softmax", "Transpose", "Reshape",     "Flatten",
-        "Squeeze",       "Unsqueeze",  "Identity",  "Dropout", "Concat",    "Split",       "Slice",
-        "Gather"};
+    static const std::set<std::string> ops = {"Conv",
+                                              "Gemm",
+                                              "MatMul",
+                                              "Add",
+                                              "Sub",
+                                              "Mul",
+                                              "Div",
+                                              "Relu",
+                                              "Sigmoid",
+                                              "Tanh",
+                                              "Clip",
+                                              "MaxPool",
+                                              "AveragePool",
+                                              "GlobalAveragePool",
+                                              "GlobalMaxPool",
+                                              "ReduceMean",
+                                              "ReduceMax",
+                                              "Softmax",
+                                              "Transpose",
+                                              "Reshape",
+                                              "Flatten",
+                                              "Squeeze",
+                                              "Unsqueeze",
+                                              "Identity",
+                                              "Dropout",
+                                              "Concat",
+                                              "Split",
+                                              "Slice",
+                                              "Gather",
+                                              "Exp",
+                                              "Log",
+                                              "Sqrt",
+                                              "Reciprocal",
+                                              "Erf",
+                                              "Abs",
+                                              "Gelu",
+                                              "Pow",
+                                              "Max",
+                                              "Min",
+                                              "ReduceSum",
+                                              "ReduceMin",
+                                              "LogSoftmax",
+                                              "LayerNormalization",
+                                              "Expand",
+                                              "Tile"};
     return ops;
 }
 
@@ -137,12 +176,17 @@ void Lowerer::lower_node()
     const std::string &op = n_->op_type();
     if (op == "Conv") return conv();
     if (op == "MaxPool" || op == "AveragePool" || op == "GlobalAveragePool" || op == "GlobalMaxPool") return pool();
-    if (op == "ReduceMean" || op == "ReduceMax") return reduce();
+    if (op == "ReduceMean" || op == "ReduceMax" || op == "ReduceSum" || op == "ReduceMin") return reduce();
     if (op == "Gemm") return gemm();
     if (op == "MatMul") return matmul();
-    if (op == "Add" || op == "Sub" || op == "Mul" || op == "Div") return binary();
-    if (op == "Relu" || op == "Sigmoid" || op == "Tanh" || op == "Clip") return activation();
-    if (op == "Softmax") return softmax();
+    if (op == "Add" || op == "Sub" || op == "Mul" || op == "Div" || op == "Pow" || op == "Max" || op == "Min")
+        return binary();
+    if (op == "Relu" || op == "Sigmoid" || op == "Tanh" || op == "Clip" || op == "Exp" || op == "Log" || op == "Sqrt" ||
+        op == "Reciprocal" || op == "Erf" || op == "Abs" || op == "Neg" || op == "Gelu")
+        return activation();
+    if (op == "Softmax" || op == "LogSoftmax") return softmax();
+    if (op == "LayerNormalization") return layernorm();
+    if (op == "Expand" || op == "Tile") return expand();
     if (op == "Reshape" || op == "Flatten" || op == "Squeeze" || op == "Unsqueeze" || op == "Identity" ||
         op == "Dropout")
         return view();

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
-// Lowering of the compute-heavy ops: Conv, pooling and reductions (POOL),
-// Gemm and MatMul (GEMM).
+// Lowering of the compute-heavy ops: Conv, pooling (POOL), reductions (POOL
+// for a mean/max over adjacent axes, REDUCE otherwise), Gemm and MatMul
+// (GEMM, batch dims broadcast).
 #include <algorithm>
 
 #include "errors.h"
@@ -175,9 +176,11 @@ void Lowerer::pool()
 
 // ReduceMean/ReduceMax over a contiguous block of axes: the input viewed
 // as (1, P, Q, R) (P: dims before the block, Q: the block, R: after it)
-// pooled by a (Q, 1) window.
+// pooled by a (Q, 1) window. ReduceSum/ReduceMin and non-adjacent axes:
+// REDUCE (reduced dims kept as 1; the output's ONNX shape is a view).
 void Lowerer::reduce()
 {
+    if (n_->op_type() == "ReduceSum" || n_->op_type() == "ReduceMin") return reduce_any();
     const Shape &xs = shape(n_->input(0));
     const int64_t r = static_cast<int64_t>(xs.size());
     std::vector<int64_t> axes = attr_ints(*n_, "axes");
@@ -191,8 +194,7 @@ void Lowerer::reduce()
     std::sort(axes.begin(), axes.end());
     axes.erase(std::unique(axes.begin(), axes.end()), axes.end());
     if (axes.empty()) return bind(n_->output(0), tensor(n_->input(0)));  // a scalar
-    if (axes.back() - axes.front() + 1 != static_cast<int64_t>(axes.size()))
-        unsupported_here("only reductions over adjacent axes are supported");
+    if (axes.back() - axes.front() + 1 != static_cast<int64_t>(axes.size())) return reduce_any();
     int64_t p = 1, q = 1, rr = 1;
     for (int64_t k = 0; k < r; ++k) (k < axes.front() ? p : k > axes.back() ? rr : q) *= xs[k];
     int t = tensor(n_->input(0));
@@ -202,6 +204,38 @@ void Lowerer::reduce()
     emit(MTIA_OP_POOL, {as_shape(t, {1, p, q, rr})}, out,
          {is_max ? 0u + MTIA_POOL_MAX : 0u + MTIA_POOL_AVG, u32(q), 1, 1, 1, 0, 0, 0, 0, 0, 1, 1},
          static_cast<uint64_t>(p * q * rr));
+    bind(n_->output(0), out);
+}
+
+void Lowerer::reduce_any()
+{
+    const std::string &op = n_->op_type();
+    const Shape xs = dev_shape(shape(n_->input(0)), "input");
+    const int64_t r = static_cast<int64_t>(shape(n_->input(0)).size());
+    std::vector<int64_t> axes = attr_ints(*n_, "axes");
+    const bool axes_input = n_->input_size() > 1 && !n_->input(1).empty();
+    if (axes_input) {
+        if (!g_.is_const(n_->input(1))) unsupported_here("axes must be constant");
+        axes = g_.cst(n_->input(1)).ints();
+    }
+    if (axes.empty() && attr_i(*n_, "noop_with_empty_axes", 0)) return bind(n_->output(0), tensor(n_->input(0)));
+    if (axes.empty())
+        for (int64_t k = 0; k < r; ++k) axes.push_back(k);
+    uint32_t mask = 0;
+    Shape os = xs;
+    for (int64_t a : axes) {
+        const int64_t k = norm_axis(a, std::max<int64_t>(r, 1), label());
+        mask |= 1u << k;
+        os[k] = 1;
+    }
+    const int x = operand(n_->input(0), xs);
+    if (os == xs) return bind(n_->output(0), x);  // every reduced dim is 1
+    const uint32_t kind = op == "ReduceSum"    ? MTIA_REDUCE_SUM
+                          : op == "ReduceMean" ? MTIA_REDUCE_MEAN
+                          : op == "ReduceMax"  ? MTIA_REDUCE_MAX
+                                               : MTIA_REDUCE_MIN;
+    int out = new_activation(n_->output(0), os);
+    emit(MTIA_OP_REDUCE, {x}, out, {kind, mask}, numel(xs, "reduce"));
     bind(n_->output(0), out);
 }
 
@@ -231,8 +265,8 @@ void Lowerer::gemm()
 
 // MatMul with NumPy semantics on the device's GEMM: 1-D operands become
 // matrices; a side whose batch dims are all 1 is shared (2-D); otherwise
-// both batch shapes must be equal. An optional third input is the bias
-// (fuse_matmul_bias).
+// the batch shapes broadcast (GEMM takes batch dims of 1 under out's).
+// An optional third input is the bias (fuse_matmul_bias).
 void Lowerer::matmul()
 {
     Shape a = shape(n_->input(0)), b = shape(n_->input(1));
@@ -258,14 +292,16 @@ void Lowerer::matmul()
         Shape x = ba, y = bb;
         while (x.size() < y.size()) x.insert(x.begin(), 1);
         while (y.size() < x.size()) y.insert(y.begin(), 1);
-        if (x != y)
-            unsupported_here("batch dims " + shape_str(ba) + " and " + shape_str(bb) +
-                             " broadcast; the device needs them equal");
+        batch = x;
+        for (size_t d = 0; d < x.size(); ++d) {
+            if (x[d] != y[d] && x[d] != 1 && y[d] != 1)
+                bad_input(label() + ": batch dims " + shape_str(ba) + " and " + shape_str(bb) + " do not broadcast");
+            batch[d] = std::max(x[d], y[d]);
+        }
         a.erase(a.begin(), a.end() - 2);
         a.insert(a.begin(), x.begin(), x.end());
         b.erase(b.begin(), b.end() - 2);
         b.insert(b.begin(), y.begin(), y.end());
-        batch = x;
     }
     Shape os = batch;
     os.push_back(m);

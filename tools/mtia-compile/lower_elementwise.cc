@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
-// Lowering of elementwise ops (BINARY, ACT) and Softmax.
+// Lowering of elementwise ops (BINARY, ACT) and Softmax / LogSoftmax.
 #include <limits>
+#include <map>
 
 #include "errors.h"
 #include "lower_internal.h"
@@ -31,6 +32,8 @@ float clip_bound(const Graph &g, const onnx::NodeProto &n, int input, const char
 void Lowerer::binary()
 {
     const std::string &op = n_->op_type();
+    if ((op == "Max" || op == "Min") && n_->input_size() != 2)
+        unsupported_here(std::to_string(n_->input_size()) + " inputs (only 2 are supported)");
     const Shape os = dev_shape(shape(n_->output(0)), "output");
     std::vector<int> in;
     for (int k = 0; k < 2; ++k) {
@@ -42,7 +45,10 @@ void Lowerer::binary()
     const uint32_t kind = op == "Add"   ? MTIA_BINARY_ADD
                           : op == "Sub" ? MTIA_BINARY_SUB
                           : op == "Mul" ? MTIA_BINARY_MUL
-                                        : MTIA_BINARY_DIV;
+                          : op == "Div" ? MTIA_BINARY_DIV
+                          : op == "Pow" ? MTIA_BINARY_POW
+                          : op == "Max" ? MTIA_BINARY_MAX
+                                        : MTIA_BINARY_MIN;
     int out = new_activation(n_->output(0), os);
     emit(MTIA_OP_BINARY, in, out, {kind}, numel(os, "binary"));
     bind(n_->output(0), out);
@@ -51,10 +57,18 @@ void Lowerer::binary()
 void Lowerer::activation()
 {
     const std::string &op = n_->op_type();
-    uint8_t act = op == "Relu"      ? MTIA_ACT_RELU
-                  : op == "Sigmoid" ? MTIA_ACT_SIGMOID
-                  : op == "Tanh"    ? MTIA_ACT_TANH
-                                    : MTIA_ACT_CLIP;
+    static const std::map<std::string, uint8_t> kinds = {{"Relu", MTIA_ACT_RELU}, {"Sigmoid", MTIA_ACT_SIGMOID},
+                                                         {"Tanh", MTIA_ACT_TANH}, {"Clip", MTIA_ACT_CLIP},
+                                                         {"Exp", MTIA_ACT_EXP},   {"Log", MTIA_ACT_LOG},
+                                                         {"Sqrt", MTIA_ACT_SQRT}, {"Abs", MTIA_ACT_ABS},
+                                                         {"Neg", MTIA_ACT_NEG},   {"Reciprocal", MTIA_ACT_RECIPROCAL},
+                                                         {"Erf", MTIA_ACT_ERF}};
+    uint8_t act = kinds.count(op) ? kinds.at(op) : MTIA_ACT_GELU_ERF;
+    if (op == "Gelu") {  // ONNX Gelu (opset 20) and the compiler's fused Gelu (passes_transformer.cc)
+        const std::string approx = attr_s(*n_, "approximate", "none");
+        if (approx != "none" && approx != "tanh") bad_input(label() + ": approximate '" + approx + "'");
+        act = approx == "tanh" ? MTIA_ACT_GELU_TANH : MTIA_ACT_GELU_ERF;
+    }
     const float inf = std::numeric_limits<float>::infinity();
     float lo = 0.0f, hi = 0.0f;
     if (act == MTIA_ACT_CLIP) {
@@ -90,7 +104,8 @@ void Lowerer::softmax()
         axis = 1;
     }
     int out = new_activation(n_->output(0), d_.tensors[x].shape);
-    emit(MTIA_OP_SOFTMAX, {x}, out, {static_cast<uint32_t>(axis)}, 3ull * numel(d_.tensors[x].shape, "softmax"));
+    const uint32_t log = n_->op_type() == "LogSoftmax" ? 1 : 0;
+    emit(MTIA_OP_SOFTMAX, {x}, out, {static_cast<uint32_t>(axis), log}, 3ull * numel(d_.tensors[x].shape, "softmax"));
     bind(n_->output(0), out);
 }
 

@@ -47,6 +47,7 @@ private:
     void conv();
     void pool();
     void reduce();
+    void reduce_any();  // REDUCE: any kind over any axes
     void gemm();
     void matmul();
     // lower_elementwise.cc
@@ -61,6 +62,10 @@ private:
     void slice();
     void gather();
     int slice_or_view(int t, int64_t axis, int64_t start, int64_t size, const std::string &name);
+    int stepped_slice(int t, int64_t axis, int64_t start, int64_t end, int64_t step, const std::string &name);
+    void expand();
+    // lower_norm.cc
+    void layernorm();
 
     const Graph &g_;
     DevGraph &d_;

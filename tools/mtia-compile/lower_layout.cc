@@ -85,6 +85,58 @@ int Lowerer::slice_or_view(int t, int64_t axis, int64_t start, int64_t size, con
     return out;
 }
 
+// ONNX Slice with a step other than 1 along @axis: the clamping rules of
+// the spec (positive steps clamp to [0, d], negative ones to [-1, d-1]),
+// then one SLICE with START = the first index read and STEP.
+int Lowerer::stepped_slice(int t, int64_t axis, int64_t start, int64_t end, int64_t step, const std::string &name)
+{
+    const int64_t d = d_.tensors[t].shape[axis];
+    if (step < INT32_MIN || step > INT32_MAX) unsupported_here("step " + std::to_string(step) + " beyond 32 bits");
+    auto clamp = [&](int64_t v, int64_t lo, int64_t hi) {
+        if (v < 0) v += d;
+        return std::min(std::max(v, lo), hi);
+    };
+    int64_t lo, n;
+    if (step > 0) {
+        lo = clamp(start, 0, d);
+        const int64_t hi = clamp(end, 0, d);
+        n = hi > lo ? (hi - lo + step - 1) / step : 0;
+    } else {
+        lo = clamp(start, -1, d - 1);
+        // An end below -d means "through index 0".
+        const int64_t hi = end < -d ? -1 : clamp(end, -1, d - 1);
+        n = lo > hi ? (lo - hi + (-step) - 1) / (-step) : 0;
+    }
+    if (n <= 0) unsupported_here("empty slice");
+    if (n == 1) return slice_or_view(t, axis, lo, 1, name);
+    Shape os = d_.tensors[t].shape;
+    os[axis] = n;
+    int out = new_activation(name, os);
+    emit(MTIA_OP_SLICE, {t}, out,
+         {static_cast<uint32_t>(axis), static_cast<uint32_t>(lo), static_cast<uint32_t>(static_cast<int32_t>(step))},
+         0);
+    return out;
+}
+
+// Expand, and Tile whose repeated dims are all 1 (the same broadcast copy):
+// one EXPAND to the output's shape, the input given its rank by leading 1s.
+void Lowerer::expand()
+{
+    const Shape os = dev_shape(shape(n_->output(0)), "output");
+    Shape xs = shape(n_->input(0));
+    if (xs.size() > os.size()) bad_input(label() + ": input has a higher rank than the output");
+    while (xs.size() < os.size()) xs.insert(xs.begin(), 1);
+    for (size_t k = 0; k < os.size(); ++k)
+        if (xs[k] != os[k] && xs[k] != 1)
+            unsupported_here("repeats a dim of " + std::to_string(xs[k]) +
+                             " (only dims of 1 are tiled: a broadcast copy)");
+    const int x = operand(n_->input(0), xs);
+    if (xs == os) return bind(n_->output(0), x);
+    int out = new_activation(n_->output(0), os);
+    emit(MTIA_OP_EXPAND, {x}, out, {}, numel(os, "expand"));
+    bind(n_->output(0), out);
+}
+
 void Lowerer::split()
 {
     const Shape xs = dev_shape(shape(n_->input(0)), "input");
@@ -131,11 +183,17 @@ void Lowerer::slice()
     int t = tensor(n_->input(0));
     for (size_t k = 0; k < starts.size(); ++k) {
         const int64_t a = norm_axis(axes[k], r, label()), d = xs[a];
-        if (steps[k] != 1) unsupported_here("only step 1 slices are supported");
+        const int64_t step = steps[k];
+        const std::string name = n_->output(0) + (k + 1 < starts.size() ? ".part" : "");
+        if (step == 0) bad_input(label() + ": step 0");
+        if (step != 1) {
+            t = stepped_slice(t, a, starts[k], ends[k], step, name);
+            continue;
+        }
         int64_t lo = starts[k] < 0 ? std::max<int64_t>(starts[k] + d, 0) : std::min(starts[k], d);
         int64_t hi = ends[k] < 0 ? std::max<int64_t>(ends[k] + d, 0) : std::min(ends[k], d);
         if (hi <= lo) unsupported_here("empty slice");
-        t = slice_or_view(t, a, lo, hi - lo, n_->output(0) + (k + 1 < starts.size() ? ".part" : ""));
+        t = slice_or_view(t, a, lo, hi - lo, name);
     }
     bind(n_->output(0), t);
 }

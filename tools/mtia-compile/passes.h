@@ -27,8 +27,13 @@ int fold_pads(Graph &g);
 
 // Ops without a device opcode rewritten into ones that have one:
 // HardSigmoid (Mul, Add, Clip), HardSwish (HardSigmoid, Mul),
-// LeakyRelu (Mul, Relu, Add), Neg (Mul), Pow x^2 (Mul), Sum (Adds).
+// LeakyRelu (Mul, Relu, Add), Neg (Mul), Pow x^1 / x^2 (Identity / Mul),
+// Sum (Adds). Other Pows stay (BINARY POW).
 int decompose_ops(Graph &g);
+
+// PyTorch's decomposed LayerNorm (opset < 17) -> LayerNormalization, and
+// its GELU (erf and tanh forms) -> Gelu (passes_transformer.cc).
+int fuse_transformer_ops(Graph &g);
 
 // MatMul followed by Add of a constant (a Linear layer on >2-D input) ->
 // MatMul with the constant as a third (bias) input, lowered to GEMM's C.
