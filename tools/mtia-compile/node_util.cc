@@ -85,8 +85,8 @@ void check_dropout_is_identity(const onnx::NodeProto &n, const ConstTensor *rati
     if (!training_mode || training_mode->size() != 1 || training_mode->at(0) == 0) return;
     const double r = ratio && ratio->size() == 1 ? ratio->at(0) : 0.5;
     if (r != 0)
-        unsupported(node_label(n) + ": Dropout in training mode (ratio " + std::to_string(r) +
-                    ") is random; export the model in eval mode");
+        unsupported(node_label(n) + ": Dropout with training_mode true (ratio " + std::to_string(r) +
+                    ") is random, not an inference op; export the model in eval mode");
 }
 
 }  // namespace mtia::compiler

@@ -79,14 +79,6 @@ int remove_identities(Graph &g)
         const auto &n = g.nodes[k];
         if (n.op_type() == "Dropout") check_dropout(g, n);  // also one kept as a graph output's copy
         if (n.op_type() != "Identity" && n.op_type() != "Dropout") continue;
-        if (n.op_type() == "Dropout" && n.input_size() > 2 && !n.input(2).empty()) {
-            // training_mode (opset 12): true drops at random, which inference cannot reproduce.
-            const std::string &tm = n.input(2);
-            if (!g.is_const(tm) || g.cst(tm).size() != 1)
-                unsupported(node_label(n) + ": Dropout's training_mode is not a constant");
-            if (g.cst(tm).at(0) != 0)
-                unsupported(node_label(n) + ": Dropout with training_mode true (random; not an inference op)");
-        }
         if (n.input_size() < 1 || n.output_size() < 1 || g.is_output(n.output(0))) continue;
         if (n.op_type() == "Dropout" && n.output_size() > 1 && !n.output(1).empty() && g.use_count(n.output(1)) > 0)
             unsupported(node_label(n) + ": Dropout's mask output is used (training graph?)");
