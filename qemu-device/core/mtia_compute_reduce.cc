@@ -3,9 +3,10 @@
 // the reduced dims kept as 1. A loop over the input in order with a double
 // accumulator per output element: the result is the same on every host ISA
 // (no reassociation by vector width) and exact enough for LayerNorm's
-// decomposed statistics.
+// decomposed statistics. (Outputs whose double accumulators would pass the
+// scratch bound accumulate in f32 in the output.)
 #include <algorithm>
-#include <vector>
+#include <cmath>
 
 #include "mtia_compute_impl.h"
 
@@ -23,25 +24,40 @@ public:
     }
     bool run(const mtia_op &op, uint8_t *arena, Exec &ex) override
     {
-        const mtia_tensor_desc &x = op.in[0];
         const uint64_t n_out = elems(op.out);
-        auto *acc = reinterpret_cast<double *>(ex.scratch(Exec::kScratchDst, n_out * sizeof(double)));
-        const float *px = ptr(arena, x);
-        const bool extreme = kind_ == MTIA_REDUCE_MAX || kind_ == MTIA_REDUCE_MIN;
-        std::fill(acc, acc + n_out, 0.0);
-        std::vector<bool> seen(extreme ? n_out : 0);
+        float *y = ptr(arena, op.out);
+        // A double accumulator per output element while that fits the
+        // scratch bound; beyond it (huge outputs) the output itself, in f32.
+        if (n_out * sizeof(double) <= kMaxScratchBytes)
+            reduce(op, ptr(arena, op.in[0]), reinterpret_cast<double *>(ex.scratch(Exec::kScratchDst, n_out * 8)), y);
+        else
+            reduce(op, ptr(arena, op.in[0]), y, y);
+        act_.apply(y, y, n_out);
+        return true;
+    }
+
+private:
+    template <class T>
+    void reduce(const mtia_op &op, const float *px, T *acc, float *y) const
+    {
+        const mtia_tensor_desc &x = op.in[0];
+        const uint64_t n_out = elems(op.out), n_in = elems(x);
+        const T init = kind_ == MTIA_REDUCE_MAX ? -INFINITY : kind_ == MTIA_REDUCE_MIN ? INFINITY : 0;
+        std::fill(acc, acc + n_out, init);
         // Odometer over in's coordinates, tracking the output offset.
         uint64_t idx[MTIA_MAX_DIMS] = {}, o = 0;
-        const uint64_t n_in = elems(x);
         for (uint64_t i = 0; i < n_in; i++) {
-            const double v = px[i];
-            if (!extreme) {
-                acc[o] += v;
-            } else if (!seen[o]) {
-                acc[o] = v;
-                seen[o] = true;
-            } else {
-                acc[o] = kind_ == MTIA_REDUCE_MAX ? std::max(acc[o], v) : std::min(acc[o], v);
+            const T v = px[i];
+            switch (kind_) {
+                case MTIA_REDUCE_MAX:  // NaN propagates, as in PyTorch
+                    if (v > acc[o] || std::isnan(v)) acc[o] = v;
+                    break;
+                case MTIA_REDUCE_MIN:
+                    if (v < acc[o] || std::isnan(v)) acc[o] = v;
+                    break;
+                default:
+                    acc[o] += v;
+                    break;
             }
             for (unsigned d = x.ndim; d-- > 0;) {
                 o += st_[d];
@@ -50,14 +66,10 @@ public:
                 idx[d] = 0;
             }
         }
-        float *y = ptr(arena, op.out);
-        const double scale = kind_ == MTIA_REDUCE_MEAN ? 1.0 / count_ : 1.0;
+        const T scale = kind_ == MTIA_REDUCE_MEAN ? T(1.0 / count_) : T(1);
         for (uint64_t j = 0; j < n_out; j++) y[j] = float(acc[j] * scale);
-        act_.apply(y, y, n_out);
-        return true;
     }
 
-private:
     uint32_t kind_;
     Act act_;
     uint64_t st_[MTIA_MAX_DIMS] = {};

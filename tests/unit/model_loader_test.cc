@@ -293,7 +293,8 @@ TEST(ModelLoader, RejectsBadOps)
     expect_invalid([](ModelSpec &m) { m.ops[1].output = 7; }, "op 1 (Binary 'add'): output index 7 is not a tensor");
     expect_invalid([](ModelSpec &m) { m.ops[1].output = 0; }, "writes tensor 0 'W' of kind Weight");
     expect_invalid([](ModelSpec &m) { m.ops[1].output = 2; }, "writes tensor 2 'x' of kind Input");
-    expect_invalid([](ModelSpec &m) { m.ops[0].act = 5; }, "unknown activation 5");
+    expect_invalid([](ModelSpec &m) { m.ops[0].act = MTIA_ACT_LAST + 1; },
+                   "unknown activation " + std::to_string(MTIA_ACT_LAST + 1));
     expect_invalid([](ModelSpec &m) { m.ops[0].attrs.resize(17); }, "17 attrs (at most 16)");
     expect_invalid(
         [](ModelSpec &m) {
