@@ -1,6 +1,6 @@
 # libmtia's models (runtime/model*.cc), mtia-run's inference mode and their
 # tests (docs/models.md). The FlatBuffers schema stays private to libmtia.
-target_sources(mtia PRIVATE runtime/model_loader.cc runtime/model.cc runtime/profile.cc)
+target_sources(mtia PRIVATE runtime/model_loader.cc runtime/bad_ids.cc runtime/model.cc runtime/profile.cc)
 target_link_libraries(mtia PRIVATE mtia_model_schema nlohmann_json::nlohmann_json)
 
 target_sources(mtia-run PRIVATE tools/mtia-run/npy.cc tools/mtia-run/run_model.cc)

@@ -2,7 +2,7 @@
 // Internals of the PE-grid compute engine (mtia_compute.h, docs/compute.md),
 // shared by its files: validation (mtia_compute_validate.cc), work and timing
 // (mtia_compute_timing.cc), the run loop and kernel cache (mtia_compute.cc)
-// and the op kernels (mtia_compute_{conv,gemm,eltwise,pool,move}.cc).
+// and the op kernels (mtia_compute_{conv,gemm,eltwise,pool,move,embed,cast}.cc).
 #ifndef MTIA_COMPUTE_IMPL_H
 #define MTIA_COMPUTE_IMPL_H
 
@@ -46,9 +46,9 @@ inline uint64_t elems(const mtia_tensor_desc &t)
 {
     uint64_t n = 1;
     for (unsigned i = 0; i < t.ndim; i++) n *= t.dims[i];
-    return n;  // validated tensors: fits, and * 4 fits
+    return n;  // validated tensors: fits, and * 8 fits
 }
-inline uint64_t bytes(const mtia_tensor_desc &t) { return elems(t) * 4; }
+inline uint64_t bytes(const mtia_tensor_desc &t) { return elems(t) * mtia_dtype_size(t.dtype); }
 inline float *ptr(uint8_t *arena, const mtia_tensor_desc &t) { return reinterpret_cast<float *>(arena + t.offset); }
 
 // ---- validation (mtia_compute_validate.cc) ---------------------------------
@@ -121,6 +121,13 @@ std::unique_ptr<Kernel> make_softmax(const mtia_op &op);
 std::unique_ptr<Kernel> make_transpose(const mtia_op &op);
 std::unique_ptr<Kernel> make_copy_into(const mtia_op &op);
 std::unique_ptr<Kernel> make_slice(const mtia_op &op);
+std::unique_ptr<Kernel> make_gather(const mtia_op &op);
+std::unique_ptr<Kernel> make_embedding_bag(const mtia_op &op);
+std::unique_ptr<Kernel> make_cast(const mtia_op &op);
+
+// Thrown by a kernel that finds an index outside its table (GATHER,
+// EMBEDDING_BAG) before it writes anything: the job's MTIA_CQE_BAD_INDEX.
+struct BadIndex {};
 
 // dst (shape @dd) = src (shape @sd, broadcastable to @dd: same rank, dims
 // equal or 1), for each element of dst.
