@@ -73,7 +73,9 @@ struct Bags {
     const uint8_t *arena;
     uint64_t n, count, l;
     Bags(const mtia_op &o, const uint8_t *a)
-        : op(o), arena(a), n(elems(o.in[1])),
+        : op(o),
+          arena(a),
+          n(elems(o.in[1])),
           count(uint64_t{o.attrs[MTIA_EMBEDDING_BAG_TABLES]} * o.out.dims[0]),
           l(o.attrs[MTIA_EMBEDDING_BAG_BAG_SIZE])
     {

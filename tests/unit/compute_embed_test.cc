@@ -14,7 +14,10 @@ namespace {
 using cref::Arena;
 using cref::Dims;
 
-uint32_t rnd(std::mt19937 &rng, uint32_t lo, uint32_t hi) { return std::uniform_int_distribution<uint32_t>(lo, hi)(rng); }
+uint32_t rnd(std::mt19937 &rng, uint32_t lo, uint32_t hi)
+{
+    return std::uniform_int_distribution<uint32_t>(lo, hi)(rng);
+}
 
 // Writes integer values into an I32 or I64 tensor.
 void set_ids(Arena &a, const mtia_tensor_desc &t, const std::vector<int64_t> &v)
@@ -231,7 +234,9 @@ TEST(ComputeCast, EveryPairOnEdgeValues)
             auto *p = reinterpret_cast<uint8_t *>(a.at(x));
             std::vector<double> in;
             for (size_t i = 0; i < vals.size(); i++) {
-                double v = from == MTIA_DTYPE_F32 ? vals[i] : from == MTIA_DTYPE_BOOL ? (vals[i] != 0) : std::trunc(vals[i]);
+                double v = from == MTIA_DTYPE_F32    ? vals[i]
+                           : from == MTIA_DTYPE_BOOL ? (vals[i] != 0)
+                                                     : std::trunc(vals[i]);
                 in.push_back(v);
                 if (from == MTIA_DTYPE_F32) {
                     const float f = float(v);

@@ -19,7 +19,7 @@ const std::set<std::string> &lowered_op_types()
         "Relu",          "Sigmoid",    "Tanh",      "Clip",    "MaxPool",   "AveragePool", "GlobalAveragePool",
         "GlobalMaxPool", "ReduceMean", "ReduceMax", "Softmax", "Transpose", "Reshape",     "Flatten",
         "Squeeze",       "Unsqueeze",  "Identity",  "Dropout", "Concat",    "Split",       "Slice",
-        "Gather"};
+        "Gather",        "Cast",       "ReduceSum"};
     return ops;
 }
 
@@ -83,10 +83,11 @@ int Lowerer::as_shape(int t, const Shape &shape)
     return d_.add_view(t, s, 0, d_.tensors[t].name + "." + shape_str(shape));
 }
 
-int Lowerer::new_activation(const std::string &name, const Shape &shape)
+int Lowerer::new_activation(const std::string &name, const Shape &shape, uint8_t dtype)
 {
     DevTensor t;
     t.name = name;
+    t.dtype = dtype;
     t.shape = dev_shape(shape, "'" + name + "'");
     return d_.add_tensor(std::move(t));
 }
@@ -124,6 +125,8 @@ void Lowerer::lower_node()
     if (op == "Conv") return conv();
     if (op == "MaxPool" || op == "AveragePool" || op == "GlobalAveragePool" || op == "GlobalMaxPool") return pool();
     if (op == "ReduceMean" || op == "ReduceMax") return reduce();
+    if (op == "ReduceSum") return reduce_sum();
+    if (op == "Cast") return cast();
     if (op == "Gemm") return gemm();
     if (op == "MatMul") return matmul();
     if (op == "Add" || op == "Sub" || op == "Mul" || op == "Div") return binary();
@@ -149,12 +152,14 @@ void Lowerer::run()
         t.name = in;
         t.shape = dev_shape(g_.value(in).shape, "graph input '" + in + "'");
         t.kind = TensorKind::Input;
+        t.dtype = mtia_dtype_of(g_.value(in).dtype);
         int id = d_.add_tensor(std::move(t));
         map_[in] = id;
         d_.inputs.push_back(id);
     }
     for (const auto &n : g_.nodes) {
         n_ = &n;
+        if (fused_.count(&n)) continue;
         for (int k = 1; k < n.output_size(); ++k)
             if (!n.output(k).empty() && g_.use_count(n.output(k)) > 0 && n.op_type() != "Split")
                 unsupported_here("output " + std::to_string(k) + " ('" + n.output(k) +

@@ -7,6 +7,7 @@
 
 #include <google/protobuf/io/coded_stream.h>
 
+#include "dev_graph.h"
 #include "errors.h"
 #include "node_util.h"
 
@@ -115,9 +116,9 @@ void apply_input_shapes(onnx::ModelProto &m, const std::map<std::string, Shape> 
         if (inits.count(in.name()) && it == shapes.end()) continue;  // a weight listed as an input
         if (!in.type().has_tensor_type()) unsupported("graph input '" + in.name() + "' is not a tensor");
         auto *tt = in.mutable_type()->mutable_tensor_type();
-        if (tt->elem_type() != onnx::TensorProto::FLOAT)
+        if (!mtia_dtype_of(tt->elem_type()))
             unsupported("graph input '" + in.name() + "' has element type " + dtype_name(tt->elem_type()) +
-                        "; the device computes float32 only");
+                        "; the device takes float32, int32, int64 and bool inputs");
         if (it != shapes.end()) {
             seen.insert(in.name());
             const Shape &want = it->second;
