@@ -9,6 +9,7 @@ target_sources(mtia-run PRIVATE tools/mtia-run/npy.cc tools/mtia-run/run_model.c
 target_sources(unit_tests PRIVATE
   tests/unit/model_loader_test.cc
   tests/unit/model_npy_test.cc
+  tests/unit/model_bad_ids_test.cc
   tests/unit/model_c_api_test.cc
   tests/unit/profile_trace_test.cc
   tools/mtia-run/npy.cc)
