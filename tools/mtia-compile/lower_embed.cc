@@ -127,8 +127,9 @@ void Lowerer::cast()
 
 void Lowerer::reduce_sum()
 {
-    unsupported_here("ReduceSum is supported only over the bag axis of an embedding lookup (Gather of a constant "
-                     "table by 2-D ids, then ReduceSum over axis 1)");
+    unsupported_here(
+        "ReduceSum is supported only over the bag axis of an embedding lookup (Gather of a constant "
+        "table by 2-D ids, then ReduceSum over axis 1)");
 }
 
 }  // namespace mtia::compiler
