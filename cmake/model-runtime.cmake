@@ -1,6 +1,6 @@
 # libmtia's models (runtime/model*.cc), mtia-run's inference mode and their
 # tests (docs/models.md). The FlatBuffers schema stays private to libmtia.
-target_sources(mtia PRIVATE runtime/model_loader.cc runtime/model.cc runtime/profile.cc)
+target_sources(mtia PRIVATE runtime/model_loader.cc runtime/bad_ids.cc runtime/model.cc runtime/profile.cc)
 target_link_libraries(mtia PRIVATE mtia_model_schema nlohmann_json::nlohmann_json)
 
 target_sources(mtia-run PRIVATE tools/mtia-run/npy.cc tools/mtia-run/run_model.cc)
@@ -9,6 +9,7 @@ target_sources(mtia-run PRIVATE tools/mtia-run/npy.cc tools/mtia-run/run_model.c
 target_sources(unit_tests PRIVATE
   tests/unit/model_loader_test.cc
   tests/unit/model_npy_test.cc
+  tests/unit/model_bad_ids_test.cc
   tests/unit/model_c_api_test.cc
   tests/unit/profile_trace_test.cc
   tools/mtia-run/npy.cc)

@@ -32,6 +32,12 @@ py::dtype numpy_dtype(DType t)
     switch (t) {
         case DType::F32:
             return py::dtype::of<float>();
+        case DType::I32:
+            return py::dtype::of<int32_t>();
+        case DType::I64:
+            return py::dtype::of<int64_t>();
+        case DType::Bool:
+            return py::dtype::of<bool>();
     }
     throw Error(MTIA_ERROR_INTERNAL, "tensor dtype " + std::to_string(static_cast<int>(t)) + " has no NumPy type");
 }

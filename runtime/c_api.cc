@@ -476,7 +476,7 @@ static mtia_status tensor_info(const mtia_model *model, size_t index, mtia_tenso
         const mtia::TensorInfo &t = v[index];
         mtia_tensor_info out{};
         out.struct_size = sizeof(out);
-        out.dtype = MTIA_DTYPE_FLOAT32;
+        out.dtype = static_cast<uint32_t>(t.dtype);
         out.ndim = static_cast<uint32_t>(t.shape.size());
         for (size_t d = 0; d < t.shape.size() && d < MTIA_TENSOR_MAX_DIMS; d++) out.dims[d] = t.shape[d];
         out.bytes = t.bytes;

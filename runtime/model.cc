@@ -29,6 +29,7 @@
 #include <memory>
 #include <mutex>
 
+#include "bad_ids.h"
 #include "model_loader.h"
 #include "runtime_internal.h"
 
@@ -40,7 +41,8 @@ struct ModelState {
     std::string name, producer;
     uint64_t arena_size = 0, weights_size = 0, flops = 0;
     size_t n_ops = 0;
-    std::vector<std::string> op_nodes, op_kinds;
+    std::vector<std::string> op_nodes, op_kinds, op_names;
+    std::vector<mtia_op> ops;  // the program, to name the input of a bad id
     std::vector<ModelIo> in, out;
     std::vector<TensorInfo> in_info, out_info;
     Buffer arena, program;
@@ -182,6 +184,21 @@ void check_count(size_t got, size_t want, const char *what)
     }
 }
 
+const char *dtype_name(DType t)
+{
+    switch (t) {
+        case DType::F32:
+            return "f32";
+        case DType::I32:
+            return "i32";
+        case DType::I64:
+            return "i64";
+        case DType::Bool:
+            return "bool";
+    }
+    return "?";
+}
+
 void check_bytes(size_t got, const detail::ModelIo &io, const char *what, size_t i, bool null)
 {
     if (null) throw Error(MTIA_ERROR_INVALID_ARGUMENT, std::string(what) + " " + std::to_string(i) + " is NULL");
@@ -190,7 +207,8 @@ void check_bytes(size_t got, const detail::ModelIo &io, const char *what, size_t
         for (uint32_t d : io.info.shape) shape += (shape.empty() ? "" : "x") + std::to_string(d);
         throw Error(MTIA_ERROR_INVALID_ARGUMENT, std::string(what) + " " + std::to_string(i) + " '" + io.info.name +
                                                      "' has " + std::to_string(got) + " bytes, the model's " + shape +
-                                                     " f32 tensor has " + std::to_string(io.info.bytes));
+                                                     " " + dtype_name(io.info.dtype) + " tensor has " +
+                                                     std::to_string(io.info.bytes));
     }
 }
 
@@ -239,6 +257,8 @@ std::shared_ptr<detail::ModelState> make_model(const Device &dev, const detail::
     m->n_ops = p.program.size();
     m->op_nodes = p.op_nodes;
     m->op_kinds = p.op_kinds;
+    m->op_names = p.op_names;
+    m->ops = p.program;
     m->prof_bytes = MTIA_PROFILE_BYTES(m->n_ops);
     m->in = p.inputs;
     m->out = p.outputs;
@@ -422,7 +442,10 @@ void Model::run_batch(const std::vector<std::vector<HostInput>> &inputs,
         try {
             slot.done.synchronize();
         } catch (const Error &e) {
-            rethrow_run_error(m, r, n, e);
+            if (e.status() != MTIA_ERROR_INDEX_OUT_OF_RANGE) rethrow_run_error(m, r, n, e);
+            std::vector<const void *> host;
+            for (const auto &in : inputs[r]) host.push_back(in.data);
+            rethrow_run_error(m, r, n, Error(e.status(), detail::describe_bad_ids(m.ops, m.op_names, m.in, host)));
         }
         {
             const uint64_t t = host_ns();

@@ -27,7 +27,6 @@ namespace {
 
 namespace fb = ::mtia::model;
 
-constexpr uint32_t kDtypeBytes = 4;  // F32, the only dtype so far
 constexpr int64_t kNever = INT64_MAX;
 
 [[noreturn]] void bad(const std::string &what) { throw Error(MTIA_ERROR_INVALID_MODEL, "invalid model: " + what); }
@@ -67,8 +66,10 @@ TensorRec check_tensor(uint32_t i, const fb::Tensor *t, uint64_t arena, uint64_t
     const auto kind = static_cast<uint8_t>(t->kind());
     if (kind > static_cast<uint8_t>(fb::TensorKind::MAX)) bad(r.label + ": unknown kind " + std::to_string(kind));
     r.kind = t->kind();
-    if (t->dtype() != fb::DType::F32) {
-        bad(r.label + ": unsupported dtype " + std::to_string(static_cast<unsigned>(t->dtype())) + " (only F32)");
+    const uint32_t dtype = static_cast<uint32_t>(t->dtype());
+    const uint64_t esize = mtia_dtype_size(dtype);
+    if (!esize) {
+        bad(r.label + ": unsupported dtype " + std::to_string(dtype) + " (F32, I32, I64 or Bool)");
     }
     const auto *shape = t->shape();
     const size_t nd = shape ? shape->size() : 0;
@@ -79,15 +80,15 @@ TensorRec check_tensor(uint32_t i, const fb::Tensor *t, uint64_t arena, uint64_t
     for (size_t d = 0; d < nd; d++) {
         const uint32_t v = shape->Get(static_cast<flatbuffers::uoffset_t>(d));
         if (v == 0) bad(r.label + ": dim " + std::to_string(d) + " is 0");
-        if (elems > UINT64_MAX / kDtypeBytes / v) bad(r.label + ": element count overflows");
+        if (elems > UINT64_MAX / esize / v) bad(r.label + ": element count overflows");
         elems *= v;
         r.shape.push_back(v);
     }
     r.offset = t->offset();
     r.size = t->size();
-    if (elems * kDtypeBytes != r.size) {
+    if (elems * esize != r.size) {
         bad(r.label + ": size " + std::to_string(r.size) + " bytes, but its shape holds " +
-            std::to_string(elems * kDtypeBytes));
+            std::to_string(elems * esize));
     }
     if (r.offset % MTIA_MODEL_TENSOR_ALIGN) {
         bad(r.label + ": offset " + std::to_string(r.offset) + " is not a multiple of " +
@@ -107,7 +108,7 @@ TensorRec check_tensor(uint32_t i, const fb::Tensor *t, uint64_t arena, uint64_t
             " overlap the weights image [0, " + std::to_string(weights) + ")");
     }
     r.desc.offset = r.offset;
-    r.desc.dtype = MTIA_DTYPE_F32;
+    r.desc.dtype = static_cast<uint8_t>(dtype);
     r.desc.ndim = static_cast<uint8_t>(nd);
     for (size_t d = 0; d < nd; d++) r.desc.dims[d] = r.shape[d];
     return r;
@@ -121,11 +122,14 @@ std::pair<unsigned, unsigned> op_arity(fb::OpKind k)
         case fb::OpKind::Gemm:
             return {2, 3};
         case fb::OpKind::Binary:
+        case fb::OpKind::Gather:
             return {2, 2};
         case fb::OpKind::Where:
             return {3, 3};
         case fb::OpKind::LayerNorm:
             return {1, 3};
+        case fb::OpKind::EmbeddingBag:
+            return {2, 3};
         default:
             return {1, 1};
     }
@@ -363,7 +367,7 @@ ParsedModel parse_model(const void *data, size_t size)
     auto io = [&](uint32_t t, const fb::Tensor *ft) {
         ModelIo r;
         r.info.name = ft->name() ? ft->name()->str() : "";
-        r.info.dtype = DType::F32;
+        r.info.dtype = static_cast<DType>(ts[t].desc.dtype);
         r.info.shape = ts[t].shape;
         r.info.bytes = ts[t].size;
         r.offset = ts[t].offset;

@@ -45,6 +45,8 @@ const char *mtia_status_name(mtia_status status)
             return "MTIA_ERROR_INVALID_HANDLE";
         case MTIA_ERROR_INVALID_MODEL:
             return "MTIA_ERROR_INVALID_MODEL";
+        case MTIA_ERROR_INDEX_OUT_OF_RANGE:
+            return "MTIA_ERROR_INDEX_OUT_OF_RANGE";
     }
     return "MTIA_ERROR_UNKNOWN";
 }
@@ -76,6 +78,8 @@ const char *mtia_status_string(mtia_status status)
             return "invalid handle (freed, destroyed, or its device closed)";
         case MTIA_ERROR_INVALID_MODEL:
             return "invalid model file (corrupt, malformed or unsupported version)";
+        case MTIA_ERROR_INDEX_OUT_OF_RANGE:
+            return "an ids/indices input holds a value outside its table";
     }
     return "unknown status";
 }

@@ -36,10 +36,11 @@ typedef enum mtia_status {
     MTIA_ERROR_TIMEOUT = -9,          /**< a wait with a timeout expired first */
     MTIA_ERROR_INVALID_HANDLE = -10,  /**< freed/destroyed handle, or its device was closed */
     MTIA_ERROR_INVALID_MODEL = -11,   /**< model file corrupt, malformed or of another format version */
+    MTIA_ERROR_INDEX_OUT_OF_RANGE = -12, /**< a run's ids/indices input holds a value outside its table */
 } mtia_status;
 
 /** The last (most negative) status code, for iterating over all of them. */
-#define MTIA_STATUS_LAST MTIA_ERROR_INVALID_MODEL
+#define MTIA_STATUS_LAST MTIA_ERROR_INDEX_OUT_OF_RANGE
 
 /** Name of a status, e.g. "MTIA_ERROR_NO_DEVICE". */
 const char *mtia_status_name(mtia_status status);
@@ -227,6 +228,9 @@ typedef struct mtia_model mtia_model; /**< a compiled model loaded on a device *
 /** Element type of a model tensor. */
 typedef enum mtia_dtype {
     MTIA_DTYPE_FLOAT32 = 1, /**< IEEE-754 binary32 */
+    MTIA_DTYPE_INT32 = 5,   /**< int32_t (ids, offsets, lengths) */
+    MTIA_DTYPE_INT64 = 6,   /**< int64_t (ids: ONNX/PyTorch's index type) */
+    MTIA_DTYPE_BOOLEAN = 7, /**< one byte, 0 or 1 (not _BOOL: mtia_spec.h has that macro) */
 } mtia_dtype;
 
 #define MTIA_TENSOR_MAX_DIMS 6 /**< most dimensions a model tensor has */

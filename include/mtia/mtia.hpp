@@ -317,7 +317,10 @@ private:
 
 /// Element type of a model tensor (mtia_dtype).
 enum class DType {
-    F32 = 1  ///< IEEE-754 binary32
+    F32 = 1,   ///< IEEE-754 binary32
+    I32 = 5,   ///< int32_t (ids, offsets, lengths)
+    I64 = 6,   ///< int64_t (ids: ONNX/PyTorch's index type)
+    Bool = 7,  ///< one byte, 0 or 1
 };
 
 /// A model input or output: dense, row-major.

@@ -502,13 +502,15 @@ static inline uint32_t mtia_cqe_phase(uint32_t status_word) { return status_word
 #define MTIA_CQE_DMA_ERROR        4 /* host memory access failed (unmapped, bus master off) */
 #define MTIA_CQE_ABORTED          5 /* queue disabled or device reset before it ran */
 #define MTIA_CQE_BAD_PROGRAM      6 /* COMPUTE: an op descriptor is invalid (result = op index) */
+#define MTIA_CQE_BAD_INDEX        7 /* COMPUTE: an id/index outside its table (result = op index);
+                                       the ops before it ran, it and the rest did not complete */
 
 /* "OK", "BAD_ADDRESS"...: the one spelling of a status in every layer's
  * messages and traces; "?" if undefined. */
 static inline const char *mtia_cqe_status_name(uint32_t status)
 {
     static const char *const names[] = {
-        "OK", "BAD_OPCODE", "BAD_FIELD", "BAD_ADDRESS", "DMA_ERROR", "ABORTED", "BAD_PROGRAM",
+        "OK", "BAD_OPCODE", "BAD_FIELD", "BAD_ADDRESS", "DMA_ERROR", "ABORTED", "BAD_PROGRAM", "BAD_INDEX",
     };
     return status < sizeof(names) / sizeof(names[0]) ? names[status] : "?";
 }
@@ -623,7 +625,8 @@ struct mtia_op {
     uint32_t reserved[4];              /* zero */
 };                       /* MTIA_OP_BYTES */
 
-/* Opcodes. Shapes: "N" batch etc.; every input's dtype is the output's. */
+/* Opcodes. Shapes: "N" batch etc.; opcodes 1..9 take and give F32 only,
+ * except the comparisons of BINARY, which give BOOL. */
 #define MTIA_OP_CONV              1 /* 2-D convolution, NCHW.
                                        in[0] X (N,C,H,W); in[1] W (M,C/groups,kH,kW);
                                        in[2] bias (M), optional (n_in 2 or 3);
@@ -706,9 +709,56 @@ struct mtia_op {
 #define MTIA_SLICE_START          1 /* index of out's first element along AXIS */
 #define MTIA_SLICE_STEP           2 /* int32 bits, non-zero; 0 means 1 (older programs) */
 
-/* Opcodes 10..12 are for ids and embeddings (GATHER, EMBEDDING_BAG, CAST),
- * 13..24 for transformer math (unary math, reductions, normalisation,
- * selection, broadcasting copies), 25..31 for the remaining vision ops. */
+/* Opcodes 10..12: ids and embeddings. An id or index outside its table
+ * (and an offsets tensor that is not a valid list of bags) is found while
+ * the op runs: the job completes with MTIA_CQE_BAD_INDEX, result = the op's
+ * index; the op writes nothing of its output, nothing is ever read outside
+ * the table. Index tensors (I32 or I64) are the only non-F32 inputs. */
+#define MTIA_OP_GATHER            10 /* ONNX Gather: in[0] data (any dtype, out's);
+                                       in[1] indices (I32/I64, any rank q);
+                                       out = data.dims[:AXIS] + indices.dims +
+                                       data.dims[AXIS+1:] (ndim r - 1 + q <= 6);
+                                       an index i in [-s, s), s = data.dims[AXIS],
+                                       negative ones count from the end */
+#define MTIA_GATHER_AXIS          0
+
+#define MTIA_OP_EMBEDDING_BAG     11 /* table-batched embedding bag (FBGEMM TBE):
+                                       in[0] tables F32 (R, D): the T tables'
+                                       rows concatenated, table t has ROWS[t]
+                                       rows (R = their sum); in[1] ids I32/I64.
+                                       BAG_SIZE L > 0 (fixed bags): ids (T, B, L),
+                                       in[2] optional per-sample weights F32
+                                       (T, B, L), SUM only.
+                                       BAG_SIZE 0 (offsets, PyTorch/ONNX
+                                       EmbeddingBag): ids (N), in[2] offsets
+                                       (I32/I64, ids' dtype) of the T*B bags,
+                                       table-major: bag k = ids[off[k], off[k+1])
+                                       with off[T*B] = N, or given as the last
+                                       entry (INCLUDE_LAST 1: T*B + 1 entries);
+                                       offsets must start at 0, not decrease and
+                                       end <= N (else BAD_INDEX).
+                                       out F32 (B, T*D): sample b's pooled rows,
+                                       table by table. An id is a row of its own
+                                       table, in [0, ROWS[t]); an empty bag
+                                       gives zeros (all modes) */
+#define MTIA_EMBEDDING_BAG_MODE   0
+#define MTIA_EMBEDDING_BAG_SUM    0
+#define MTIA_EMBEDDING_BAG_MEAN   1
+#define MTIA_EMBEDDING_BAG_MAX    2
+#define MTIA_EMBEDDING_BAG_TABLES 1  /* T, 1..MTIA_EMBEDDING_BAG_MAX_TABLES */
+#define MTIA_EMBEDDING_BAG_BAG_SIZE 2
+#define MTIA_EMBEDDING_BAG_INCLUDE_LAST 3
+#define MTIA_EMBEDDING_BAG_ROWS   4  /* attrs[4..4+T): rows of each table, >= 1 */
+#define MTIA_EMBEDDING_BAG_MAX_TABLES (MTIA_OP_MAX_ATTRS - MTIA_EMBEDDING_BAG_ROWS)
+
+#define MTIA_OP_CAST              12 /* out = in[0] converted to out's dtype (ONNX
+                                       Cast): same shape; float -> int truncates
+                                       toward zero (NaN and out-of-range values
+                                       saturate: NaN -> 0); -> BOOL is x != 0;
+                                       BOOL -> 0/1 */
+
+/* Opcodes 13..24: transformer math (unary math is MTIA_OP_ACT with the
+ * MTIA_ACT_* kinds below); 25..31 are for the remaining vision ops. */
 #define MTIA_OP_WHERE             13 /* out = in[0] ? in[1] : in[2]; in[0] BOOL;
                                         inputs broadcastable to out (BINARY's rule) */
 #define MTIA_OP_REDUCE            14 /* out = reduction of in[0] over AXES; same ndim,

@@ -179,6 +179,12 @@ std::unique_ptr<Kernel> build(const mtia_op &op)
             return make_transpose(op);
         case MTIA_OP_COPY_INTO:
             return make_copy_into(op);
+        case MTIA_OP_GATHER:
+            return make_gather(op);
+        case MTIA_OP_EMBEDDING_BAG:
+            return make_embedding_bag(op);
+        case MTIA_OP_CAST:
+            return make_cast(op);
         default:
             return make_slice(op);
         case MTIA_OP_WHERE:
@@ -287,6 +293,9 @@ extern "C" uint16_t mtia_compute_run_profiled(const struct mtia_compute_grid *gr
         const uint64_t t0 = prof ? prof->clock_ns(prof->opaque) : 0;
         try {
             if (!cache().get(ops[i])->run(ops[i], arena, ex)) return MTIA_CQE_ABORTED;
+        } catch (const BadIndex &) {
+            *result = i;  // the op wrote nothing; the ops before it did
+            return MTIA_CQE_BAD_INDEX;
         } catch (const std::exception &e) {
             // Only host resource exhaustion gets here (every valid op has a kernel).
             std::fprintf(stderr, "mtia compute: op %u (opcode %u) failed: %s\n", i, ops[i].opcode, e.what());

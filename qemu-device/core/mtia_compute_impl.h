@@ -3,7 +3,7 @@
 // shared by its files: validation (mtia_compute_validate.cc), work and timing
 // (mtia_compute_timing.cc), the run loop and kernel cache (mtia_compute.cc)
 // and the op kernels (mtia_compute_{conv,gemm,eltwise,pool,move,select,
-// reduce,norm}.cc).
+// reduce,norm,embed,cast}.cc).
 #ifndef MTIA_COMPUTE_IMPL_H
 #define MTIA_COMPUTE_IMPL_H
 
@@ -47,7 +47,7 @@ inline uint64_t elems(const mtia_tensor_desc &t)
 {
     uint64_t n = 1;
     for (unsigned i = 0; i < t.ndim; i++) n *= t.dims[i];
-    return n;  // validated tensors: fits, and * 4 fits
+    return n;  // validated tensors: fits, and * 8 fits
 }
 inline uint64_t bytes(const mtia_tensor_desc &t) { return elems(t) * mtia_dtype_size(t.dtype); }
 inline float *ptr(uint8_t *arena, const mtia_tensor_desc &t) { return reinterpret_cast<float *>(arena + t.offset); }
@@ -174,6 +174,13 @@ inline bool is_compare(uint32_t binary_kind)
 {
     return binary_kind >= MTIA_BINARY_EQUAL && binary_kind <= MTIA_BINARY_GREATER;
 }
+std::unique_ptr<Kernel> make_gather(const mtia_op &op);
+std::unique_ptr<Kernel> make_embedding_bag(const mtia_op &op);
+std::unique_ptr<Kernel> make_cast(const mtia_op &op);
+
+// Thrown by a kernel that finds an index outside its table (GATHER,
+// EMBEDDING_BAG) before it writes anything: the job's MTIA_CQE_BAD_INDEX.
+struct BadIndex {};
 
 // dst (shape @dd) = src (shape @sd, broadcastable to @dd: same rank, dims
 // equal or 1), for each element of dst.

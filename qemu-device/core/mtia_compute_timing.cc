@@ -91,7 +91,20 @@ Work op_work(const mtia_op &op)
             w.item_work = out_elems;
             w.flops = 8.0 * double(out_elems);  // mean, variance, normalise, scale, shift
             break;
-        default:  // BINARY, ACT, WHERE, EXPAND, TRANSPOSE, COPY_INTO, SLICE: one pass over out
+        case MTIA_OP_GATHER:  // memory-bound: the rows gathered, not the whole data
+            w.item_work = out_elems + elems(op.in[1]);
+            w.flops = 0;
+            w.bytes = 2.0 * double(bytes(y)) + double(bytes(op.in[1]));
+            break;
+        case MTIA_OP_EMBEDDING_BAG: {  // memory-bound: a row per id (at most N rows)
+            const uint64_t ids = elems(op.in[1]), d = op.in[0].dims[1];
+            w.item_work = sat_mul(ids, d) + out_elems;
+            w.flops = double(ids) * double(d);
+            w.bytes = double(ids) * double(d) * 4 + double(bytes(y));
+            for (unsigned k = 1; k < op.n_in; k++) w.bytes += double(bytes(op.in[k]));
+            break;
+        }
+        default:  // BINARY, ACT, WHERE, EXPAND, TRANSPOSE, COPY_INTO, SLICE, CAST: one pass over out
             w.item_work = out_elems;
             w.flops = double(out_elems);
             break;
@@ -121,8 +134,12 @@ uint64_t op_ns(const Grid &g, const mtia_op &op)
     const double scale = double(g.rows) * double(g.cols) / kGridPes;
     const bool matrix = op.opcode == MTIA_OP_CONV || op.opcode == MTIA_OP_GEMM;
     const double rate = (matrix ? kMatrixFlops * kMatrixEfficiency : kVectorFlops) * scale;
-    // Tensors that fit on chip stream from SRAM; larger ones from LPDDR5.
-    const double bw = w.bytes <= kSramBytes ? kSramBw : kDramBw;
+    // Tensors that fit on chip stream from SRAM; larger ones from LPDDR5. A
+    // lookup (GATHER, EMBEDDING_BAG) reads rows at random: from SRAM when its
+    // whole table fits there (a resident table), else from LPDDR5.
+    const bool lookup = op.opcode == MTIA_OP_GATHER || op.opcode == MTIA_OP_EMBEDDING_BAG;
+    const double resident = lookup ? double(bytes(op.in[0])) : w.bytes;
+    const double bw = resident <= kSramBytes ? kSramBw : kDramBw;
     const double ns = std::max(w.flops / rate, w.bytes / bw) * 1e9 + kLaunchNs;
     return ns >= 1.8e19 ? UINT64_MAX / 2 : static_cast<uint64_t>(std::ceil(ns));
 }

@@ -24,8 +24,8 @@ bool is_zero(const void *p, size_t n)
 // A used tensor: dtype, rank, dims, reserved fields, alignment, inside the arena.
 const char *check_tensor(const Desc &t, uint64_t arena)
 {
-    const uint64_t es = mtia_dtype_size(t.dtype);
-    if (t.dtype != MTIA_DTYPE_F32 && t.dtype != MTIA_DTYPE_BOOL) return "tensor dtype is not F32 or BOOL";
+    const uint32_t es = mtia_dtype_size(t.dtype);
+    if (!es) return "tensor dtype unknown or reserved";
     if (t.ndim < 1 || t.ndim > MTIA_MAX_DIMS) return "tensor ndim not in 1..6";
     if (t.reserved0 || t.reserved1) return "tensor reserved field not zero";
     uint64_t n = 1;
@@ -282,7 +282,7 @@ const char *check_expand(const mtia_op &op)
 }
 
 // Each used tensor's dtype: F32, but a comparison's out and WHERE's
-// condition are BOOL. @k < n_in names an input, MTIA_OP_MAX_IN the output.
+// condition are BOOL; the ids/embedding ops and CAST check their own. @k < n_in names an input, MTIA_OP_MAX_IN the output.
 uint8_t expected_dtype(const mtia_op &op, unsigned k)
 {
     if (op.opcode == MTIA_OP_BINARY && is_compare(op.attrs[MTIA_BINARY_KIND]) && k == MTIA_OP_MAX_IN)
@@ -293,9 +293,80 @@ uint8_t expected_dtype(const mtia_op &op, unsigned k)
 
 const char *check_dtypes(const mtia_op &op)
 {
+    if (op.opcode >= MTIA_OP_GATHER && op.opcode <= MTIA_OP_CAST) return nullptr;  // checked by their own checks
     for (unsigned k = 0; k < op.n_in; k++)
         if (op.in[k].dtype != expected_dtype(op, k)) return "input dtype not the op's (F32; BOOL conditions)";
     if (op.out.dtype != expected_dtype(op, MTIA_OP_MAX_IN)) return "out dtype not the op's (F32; BOOL comparisons)";
+    return nullptr;
+}
+
+bool is_index(const Desc &t) { return t.dtype == MTIA_DTYPE_I32 || t.dtype == MTIA_DTYPE_I64; }
+
+const char *check_gather(const mtia_op &op)
+{
+    const Desc &x = op.in[0], &ix = op.in[1], &y = op.out;
+    if (op.n_in != 2) return "GATHER: n_in must be 2";
+    if (op.act != MTIA_ACT_NONE) return "GATHER: no fused activation";
+    if (!attrs_zero_from(op, 1)) return "GATHER: unused attribute not zero";
+    if (!is_index(ix)) return "GATHER: indices must be I32 or I64";
+    if (y.dtype != x.dtype) return "GATHER: out dtype != data dtype";
+    const uint32_t axis = op.attrs[MTIA_GATHER_AXIS];
+    if (axis >= x.ndim) return "GATHER: axis >= data ndim";
+    if (uint32_t{x.ndim} - 1 + ix.ndim != y.ndim) return "GATHER: out ndim != data ndim - 1 + indices ndim";
+    for (unsigned i = 0; i < y.ndim; i++) {
+        const uint32_t want = i < axis ? x.dims[i] : i < axis + ix.ndim ? ix.dims[i - axis] : x.dims[i - ix.ndim + 1];
+        if (y.dims[i] != want) return "GATHER: out dims != data[:axis] + indices + data[axis+1:]";
+    }
+    return nullptr;
+}
+
+const char *check_embedding_bag(const mtia_op &op)
+{
+    const Desc &tab = op.in[0], &ids = op.in[1], &y = op.out;
+    const uint32_t *a = op.attrs;
+    const uint32_t t = a[MTIA_EMBEDDING_BAG_TABLES], l = a[MTIA_EMBEDDING_BAG_BAG_SIZE];
+    if (op.n_in != 2 && op.n_in != 3) return "EMBEDDING_BAG: n_in must be 2 or 3";
+    if (op.act != MTIA_ACT_NONE) return "EMBEDDING_BAG: no fused activation";
+    if (a[MTIA_EMBEDDING_BAG_MODE] > MTIA_EMBEDDING_BAG_MAX) return "EMBEDDING_BAG: bad mode";
+    if (t < 1 || t > MTIA_EMBEDDING_BAG_MAX_TABLES) return "EMBEDDING_BAG: tables not in 1..12";
+    if (!attrs_zero_from(op, MTIA_EMBEDDING_BAG_ROWS + t)) return "EMBEDDING_BAG: unused attribute not zero";
+    if (tab.dtype != MTIA_DTYPE_F32 || y.dtype != MTIA_DTYPE_F32) return "EMBEDDING_BAG: tables and out must be F32";
+    if (!is_index(ids)) return "EMBEDDING_BAG: ids must be I32 or I64";
+    if (tab.ndim != 2 || y.ndim != 2) return "EMBEDDING_BAG: tables and out must be 2-D";
+    uint64_t rows = 0;
+    for (uint32_t k = 0; k < t; k++) {
+        if (!a[MTIA_EMBEDDING_BAG_ROWS + k]) return "EMBEDDING_BAG: a table has 0 rows";
+        rows += a[MTIA_EMBEDDING_BAG_ROWS + k];
+    }
+    if (rows != tab.dims[0]) return "EMBEDDING_BAG: tables rows != sum of ROWS";
+    const uint64_t d = tab.dims[1], b = y.dims[0];
+    if (y.dims[1] != t * d) return "EMBEDDING_BAG: out is not (B, T*D)";
+    if (l) {
+        if (a[MTIA_EMBEDDING_BAG_INCLUDE_LAST]) return "EMBEDDING_BAG: INCLUDE_LAST needs offsets (BAG_SIZE 0)";
+        if (ids.ndim != 3 || ids.dims[0] != t || ids.dims[1] != b || ids.dims[2] != l)
+            return "EMBEDDING_BAG: ids must be (T, B, BAG_SIZE)";
+        if (op.n_in == 3) {
+            const Desc &w = op.in[2];
+            if (w.dtype != MTIA_DTYPE_F32 || !same_shape(w, ids)) return "EMBEDDING_BAG: weights must be F32 like ids";
+            if (a[MTIA_EMBEDDING_BAG_MODE] != MTIA_EMBEDDING_BAG_SUM) return "EMBEDDING_BAG: weights need SUM";
+        }
+        return nullptr;
+    }
+    if (op.n_in != 3) return "EMBEDDING_BAG: offsets (in[2]) needed with BAG_SIZE 0";
+    const Desc &off = op.in[2];
+    if (a[MTIA_EMBEDDING_BAG_INCLUDE_LAST] > 1) return "EMBEDDING_BAG: INCLUDE_LAST must be 0 or 1";
+    if (ids.ndim != 1) return "EMBEDDING_BAG: ids must be 1-D with offsets";
+    if (off.dtype != ids.dtype || off.ndim != 1) return "EMBEDDING_BAG: offsets must be 1-D of the ids' dtype";
+    if (off.dims[0] != t * b + a[MTIA_EMBEDDING_BAG_INCLUDE_LAST]) return "EMBEDDING_BAG: offsets are not T*B (+1)";
+    return nullptr;
+}
+
+const char *check_cast(const mtia_op &op)
+{
+    if (op.n_in != 1) return "CAST: n_in must be 1";
+    if (op.act != MTIA_ACT_NONE) return "CAST: no fused activation";
+    if (!attrs_zero_from(op, 0)) return "CAST: attribute not zero";
+    if (!same_shape(op.in[0], op.out)) return "CAST: out shape != in shape";
     return nullptr;
 }
 
@@ -328,6 +399,12 @@ const char *check_opcode(const mtia_op &op)
             return check_layernorm(op);
         case MTIA_OP_EXPAND:
             return check_expand(op);
+        case MTIA_OP_GATHER:
+            return check_gather(op);
+        case MTIA_OP_EMBEDDING_BAG:
+            return check_embedding_bag(op);
+        case MTIA_OP_CAST:
+            return check_cast(op);
         default:
             return "bad opcode";
     }

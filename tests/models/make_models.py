@@ -1,8 +1,8 @@
 #!/usr/bin/python3
 # SPDX-License-Identifier: MIT
 """Builds the compiler's test models: small CNNs, MLPs and transformer
-encoder layers that cover the supported ONNX ops, and torchvision
-classifiers with random (seeded) weights.
+encoder layers that cover the supported ONNX ops, a small DLRM (int64 ids),
+and torchvision classifiers with random (seeded) weights.
 Each is exported to ONNX with static shapes, with a reference input and the
 output PyTorch computes for it.
 
@@ -202,6 +202,38 @@ def causal_mask(n):
     return torch.triu(torch.full((n, n), -1e9), 1)
 
 
+class Dlrm(nn.Module):
+    """DLRM (Naumov et al. 2019), small: a bottom MLP on 13 dense features,
+    three embedding tables of different sizes looked up by bags of 4 int64
+    ids (nn.Embedding + sum over the bag: Gather + ReduceSum), the pairwise
+    dot-product interaction (torch.bmm of the feature vectors, then
+    index_select of the lower triangle: a Gather of constant indices) and a
+    top MLP with a sigmoid."""
+
+    ROWS = (1000, 3000, 500)
+    DIM = 16
+
+    def __init__(self):
+        super().__init__()
+        d = self.DIM
+        self.bot = nn.Sequential(nn.Linear(13, 32), nn.ReLU(), nn.Linear(32, d), nn.ReLU())
+        self.emb = nn.ModuleList(nn.Embedding(r, d) for r in self.ROWS)
+        f = len(self.ROWS) + 1
+        self.register_buffer("li", torch.tensor([i * f + j for i in range(f) for j in range(i)]))
+        self.top = nn.Sequential(nn.Linear(d + len(self.li), 32), nn.ReLU(), nn.Linear(32, 1), nn.Sigmoid())
+
+    def forward(self, dense, *ids):
+        x = self.bot(dense)
+        t = torch.stack([x] + [e(i).sum(1) for e, i in zip(self.emb, ids)], dim=1)  # (B, F, D)
+        z = torch.bmm(t, t.transpose(1, 2)).flatten(1).index_select(1, self.li)
+        return self.top(torch.cat([x, z], dim=1))
+
+
+def ids(shape, high):
+    """An int64 ids input of `shape`, values in [0, high)."""
+    return ("ids", shape, high)
+
+
 def torchvision_model(name, **kw):
     import torchvision
     return lambda: getattr(torchvision.models, name)(weights=None, **kw)
@@ -221,6 +253,7 @@ MODELS = {
     "encoder_seqfirst": (lambda: Encoder(batch_first=False, padding=True), [(16, 2, 64)], 1e-4),
     "encoder_mask": (lambda: Encoder(mask_input=True), [(2, 16, 64), causal_mask(16)], 1e-4),
     "selfattn": (SelfAttention, [(8, 2, 32)], 1e-4),
+    "dlrm": (Dlrm, [(8, 13)] + [ids((8, 4), r) for r in Dlrm.ROWS], 1e-4),
     "resnet18": (torchvision_model("resnet18"), [(1, 3, 224, 224)], 1e-3),
     "resnet18_b8": (torchvision_model("resnet18"), [(8, 3, 224, 224)], 1e-3),
     "mobilenet_v2": (torchvision_model("mobilenet_v2"), [(1, 3, 224, 224)], 1e-3),
@@ -267,8 +300,11 @@ def build(name, out_dir, opset):
     model = ctor().eval()
     with torch.no_grad():
         randomize_bn(model, gen)
-        # A shape is a random input; a tensor is that input (masks).
-        inputs = tuple(s if isinstance(s, torch.Tensor) else torch.randn(*s, generator=gen) for s in shapes)
+        # A shape is a random input; ids(...) random int64 ids; a tensor is
+        # that input (masks).
+        inputs = tuple(s if isinstance(s, torch.Tensor) else
+                       torch.randint(0, s[2], s[1], generator=gen) if s[0] == "ids" else
+                       torch.randn(*s, generator=gen) for s in shapes)
         outputs = model(*inputs)
     if isinstance(outputs, torch.Tensor):
         outputs = (outputs,)
@@ -283,7 +319,8 @@ def build(name, out_dir, opset):
     for kind, names, tensors in (("input", in_names, inputs), ("output", out_names, outputs)):
         for i, (n, t) in enumerate(zip(names, tensors)):
             f = f"{name}.{kind}{i}.npy"
-            np.save(os.path.join(out_dir, f), t.detach().numpy().astype(np.float32))
+            a = t.detach().numpy()
+            np.save(os.path.join(out_dir, f), a if a.dtype == np.int64 else a.astype(np.float32))
             entry[kind + "s"].append({"name": n, "file": f, "shape": list(t.shape)})
     return entry
 

@@ -128,7 +128,17 @@ std::vector<float> random_floats(size_t n, uint32_t seed)
 Array load_npy(const std::string &path)
 {
     mtia::run::NpyArray n = mtia::run::read_npy(path);
-    return {std::vector<int64_t>(n.shape.begin(), n.shape.end()), std::move(n.data)};
+    // Integer arrays (ids) keep their bytes, in floats' storage (ids_input).
+    std::vector<float> v((n.data.size() + 3) / 4);
+    std::memcpy(v.data(), n.data.data(), n.data.size());
+    return {std::vector<int64_t>(n.shape.begin(), n.shape.end()), std::move(v)};
+}
+
+std::vector<float> ids_input(const std::vector<int64_t> &ids)
+{
+    std::vector<float> v(ids.size() * 2);
+    std::memcpy(v.data(), ids.data(), ids.size() * 8);
+    return v;
 }
 
 std::string models_dir()
@@ -140,7 +150,7 @@ std::string models_dir()
 }
 
 std::vector<std::vector<float>> run_on_host(const std::string &bytes, const std::vector<std::vector<float>> &inputs,
-                                            uint64_t *device_ns)
+                                            uint64_t *device_ns, uint16_t *status)
 {
     // libmtia's reader: the checks and the Op -> struct mtia_op lowering the
     // runtime applies. It wants an 8-byte aligned buffer.
@@ -171,7 +181,9 @@ std::vector<std::vector<float>> run_on_host(const std::string &bytes, const std:
     uint64_t result = 0;
     uint16_t st = mtia_compute_run(m.program.data(), static_cast<uint32_t>(m.program.size()), arena.data(),
                                    arena.size(), nullptr, nullptr, &result);
+    if (status) *status = st;
     if (st != MTIA_CQE_OK) {
+        if (status) return {};
         ADD_FAILURE() << "mtia_compute_run status " << st << " result " << result << " ("
                       << (st == MTIA_CQE_BAD_PROGRAM && result < m.op_names.size() ? m.op_names[result] : "") << ")";
         return {};
@@ -179,7 +191,7 @@ std::vector<std::vector<float>> run_on_host(const std::string &bytes, const std:
     if (device_ns) *device_ns = result;
     std::vector<std::vector<float>> outs;
     for (const auto &io : m.outputs) {
-        std::vector<float> v(io.info.bytes / 4);
+        std::vector<float> v((io.info.bytes + 3) / 4);
         std::memcpy(v.data(), arena.data() + io.offset, io.info.bytes);
         outs.push_back(std::move(v));
     }

@@ -46,7 +46,9 @@ struct Array {
     std::vector<int64_t> shape;
     std::vector<float> data;
 };
-Array load_npy(const std::string &path);  // mtia-run's reader; throws
+// mtia-run's reader; throws. An integer array's bytes are kept as they are
+// (run_on_host takes them so).
+Array load_npy(const std::string &path);
 std::vector<float> random_floats(size_t n, uint32_t seed);
 
 // ---- test models ----------------------------------------------------------
@@ -57,10 +59,14 @@ std::string models_dir();
 // ---- host execution of a compiled model ------------------------------------
 // Reads the .mtia bytes with libmtia's loader (its checks, its lowering of
 // each Op to struct mtia_op), loads the weights and inputs into a host
-// arena, runs mtia_compute_run and returns the outputs. Fails the calling test (ADD_FAILURE) and returns {} on error.
+// arena, runs mtia_compute_run and returns the outputs (F32 outputs'
+// values; others' bytes). With @status, a failed run stores the CQE status
+// there and returns {} instead of failing the test. Fails the calling test (ADD_FAILURE) and returns {} on error.
 std::vector<std::vector<float>> run_on_host(const std::string &mtia_bytes,
                                             const std::vector<std::vector<float>> &inputs,
-                                            uint64_t *device_ns = nullptr);
+                                            uint64_t *device_ns = nullptr, uint16_t *status = nullptr);
+// An int64 (ids) input for run_on_host: its bytes in floats' storage.
+std::vector<float> ids_input(const std::vector<int64_t> &ids);
 
 // Reference interpreter of a small ONNX model is not needed: expected
 // results come from PyTorch (.npy) or are computed in the test.

@@ -59,6 +59,14 @@ struct Arena {
         if (mem.size() * 4 < used) mem.resize((used + 3) / 4);
         return tensor(off, d);
     }
+    // A tensor of any dtype (mtia_dtype_size bytes per element).
+    mtia_tensor_desc alloc(const Dims &d, uint8_t dtype)
+    {
+        mtia_tensor_desc t = alloc(Dims{uint32_t((count(d) * mtia_dtype_size(dtype) + 3) / 4)});
+        mtia_tensor_desc r = tensor(t.offset, d);
+        r.dtype = dtype;
+        return r;
+    }
     float *at(const mtia_tensor_desc &t) { return mem.data() + t.offset / 4; }
     std::vector<float> get(const mtia_tensor_desc &t) { return std::vector<float>(at(t), at(t) + count(dims(t))); }
     void set(const mtia_tensor_desc &t, const std::vector<float> &v) { std::copy(v.begin(), v.end(), at(t)); }

@@ -14,6 +14,7 @@ namespace {
 using mtia::run::format_npy;
 using mtia::run::NpyArray;
 using mtia::run::NpyError;
+using mtia::run::NpyType;
 using mtia::run::parse_npy;
 
 // numpy 1.24: np.save(f, np.arange(6, dtype=np.float32).reshape(2, 3)).
@@ -51,8 +52,8 @@ TEST(Npy, ReadsNumpyFile)
 {
     NpyArray a = parse(with_data(numpy_header_2x3(), 6));
     EXPECT_EQ(a.shape, (std::vector<uint64_t>{2, 3}));
-    ASSERT_EQ(a.data.size(), 6u);
-    EXPECT_EQ(a.data[5], 5.0f);
+    ASSERT_EQ(a.data.size(), 24u);
+    EXPECT_EQ(a.f32()[5], 5.0f);
 }
 
 TEST(Npy, WritesWhatNumpyWrites)
@@ -80,7 +81,7 @@ TEST(Npy, RoundTrip)
     NpyArray a = mtia::run::read_npy(path);
     std::remove(path);
     EXPECT_EQ(a.shape, (std::vector<uint64_t>{1, 3, 7, 5}));
-    EXPECT_EQ(a.data, v);
+    EXPECT_EQ(std::vector<float>(a.f32(), a.f32() + v.size()), v);
     EXPECT_THROW(mtia::run::read_npy(path), NpyError);  // gone now
 }
 
@@ -93,7 +94,7 @@ TEST(Npy, ReadsVersion2)
     h += "\n";
     NpyArray a = parse(with_data(h, 4));
     EXPECT_EQ(a.shape, (std::vector<uint64_t>{2, 2}));
-    EXPECT_EQ(a.data[3], 3.0f);
+    EXPECT_EQ(a.f32()[3], 3.0f);
 }
 
 TEST(Npy, WritesVersion2ForHugeHeaders)
@@ -105,7 +106,7 @@ TEST(Npy, WritesVersion2ForHugeHeaders)
     EXPECT_EQ(img[6], 2);
     NpyArray a = parse(img);
     EXPECT_EQ(a.shape.size(), 30000u);
-    EXPECT_EQ(a.data[0], 1.5f);
+    EXPECT_EQ(a.f32()[0], 1.5f);
 }
 
 TEST(Npy, RefusesFortranOrder)
@@ -117,7 +118,7 @@ TEST(Npy, RefusesFortranOrder)
 
 TEST(Npy, RefusesOtherDtypes)
 {
-    for (const char *dt : {"<f8", ">f4", "<i4", "|u1", "<f2"}) {
+    for (const char *dt : {"<f8", ">f4", ">i8", "|u1", "<f2", "<i2"}) {
         std::string h = numpy_header_2x3();
         h.replace(h.find("<f4"), 3, dt);
         expect_error(with_data(h, 6), std::string("dtype '") + dt + "' is not supported");
@@ -160,3 +161,25 @@ TEST(Npy, RefusesBadHeaders)
 }
 
 }  // namespace
+
+// Ids: int64 and int32 (and bool masks) read and written with their dtype.
+TEST(Npy, IntegerArraysRoundTrip)
+{
+    const int64_t ids[4] = {0, -1, int64_t(1) << 40, 7};
+    const std::string img = format_npy({2, 2}, ids, NpyType::I64);
+    EXPECT_NE(img.find("'descr': '<i8'"), std::string::npos);
+    NpyArray a = parse(img);
+    EXPECT_EQ(a.type, NpyType::I64);
+    ASSERT_EQ(a.data.size(), 32u);
+    EXPECT_EQ(std::memcmp(a.data.data(), ids, 32), 0);
+    const int32_t small[3] = {5, -2, 9};
+    NpyArray b = parse(format_npy({3}, small, NpyType::I32));
+    EXPECT_EQ(b.type, NpyType::I32);
+    EXPECT_EQ(std::memcmp(b.data.data(), small, 12), 0);
+    const uint8_t mask[2] = {1, 0};
+    NpyArray c = parse(format_npy({2}, mask, NpyType::Bool));
+    EXPECT_EQ(c.type, NpyType::Bool);
+    EXPECT_EQ(c.data, (std::vector<uint8_t>{1, 0}));
+    // A truncated int64 array names the bytes it needs.
+    expect_error(img.substr(0, img.size() - 1), "needs 32 data bytes");
+}

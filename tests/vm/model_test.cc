@@ -39,10 +39,25 @@ std::string read_file(const std::string &path)
     return {std::istreambuf_iterator<char>(f), std::istreambuf_iterator<char>()};
 }
 
+// An array's bytes in floats' storage: float32 values, or the bytes of
+// int64 ids (4 B per float: data.size() * 4 is the byte count either way).
+struct Array {
+    std::vector<float> data;
+};
+
+Array array(const std::string &path)
+{
+    const mtia::run::NpyArray n = mtia::run::read_npy(path);
+    Array a;
+    a.data.resize((n.data.size() + 3) / 4);
+    std::memcpy(a.data.data(), n.data.data(), n.data.size());
+    return a;
+}
+
 struct Reference {
     std::string name;
     double tolerance = 0;
-    std::vector<mtia::run::NpyArray> in, out;
+    std::vector<Array> in, out;
 };
 
 Reference reference(const std::string &name)
@@ -53,10 +68,8 @@ Reference reference(const std::string &name)
         Reference r;
         r.name = name;
         r.tolerance = e["tolerance"];
-        for (const auto &i : e["inputs"])
-            r.in.push_back(mtia::run::read_npy(model_dir() + "/" + i["file"].get<std::string>()));
-        for (const auto &o : e["outputs"])
-            r.out.push_back(mtia::run::read_npy(model_dir() + "/" + o["file"].get<std::string>()));
+        for (const auto &i : e["inputs"]) r.in.push_back(array(model_dir() + "/" + i["file"].get<std::string>()));
+        for (const auto &o : e["outputs"]) r.out.push_back(array(model_dir() + "/" + o["file"].get<std::string>()));
         return r;
     }
     throw std::runtime_error(name + " is not in " + model_dir() + "/manifest.json");
@@ -140,7 +153,8 @@ protected:
 
 TEST_F(Models, SmallModelsMatchPyTorch)
 {
-    for (const char *n : {"convbnrelu", "depthwise", "branches", "shufflesplit", "mlp", "seqlinear", "twoinout"}) {
+    for (const char *n :
+         {"convbnrelu", "depthwise", "branches", "shufflesplit", "mlp", "seqlinear", "twoinout", "dlrm"}) {
         check_reference(n);
     }
 }
@@ -154,6 +168,31 @@ TEST_F(Models, TransformersMatchPyTorch)
 }
 
 TEST_F(Models, Resnet18MatchesPyTorch) { check_reference("resnet18"); }
+
+// An id outside its table fails the run with INDEX_OUT_OF_RANGE naming the
+// input that held it; the model then runs good ids again.
+TEST_F(Models, IdOutsideItsTableNamesTheInput)
+{
+    Reference r = reference("dlrm");
+    mtia::Model m = load("dlrm");
+    ASSERT_EQ(m.inputs()[2].dtype, mtia::DType::I64);
+    Array bad = r.in[2];
+    const int64_t id = 3000;  // table 1 has 3000 rows
+    std::memcpy(reinterpret_cast<uint8_t *>(bad.data.data()) + 5 * 8, &id, 8);
+    std::vector<float> out(m.outputs()[0].bytes / 4);
+    std::vector<mtia::HostInput> in;
+    for (size_t i = 0; i < r.in.size(); i++) {
+        const Array &a = i == 2 ? bad : r.in[i];
+        in.push_back({a.data.data(), a.data.size() * 4});
+    }
+    expect_status(
+        MTIA_ERROR_INDEX_OUT_OF_RANGE,
+        [&] {
+            m.run(in, {{out.data(), out.size() * 4}});
+        },
+        "input 2 'input2' holds 3000, outside [0, 3000) (table 0)");
+    check_reference("dlrm");
+}
 
 TEST_F(Models, TensorInfo)
 {

@@ -13,7 +13,7 @@
 set -u
 cd "$(dirname "$0")/../.." || exit 2
 DIR=${MTIA_MODEL_DIR:-build/models}
-MODELS="convbnrelu depthwise branches shufflesplit mlp seqlinear twoinout lngelu encoder encoder_seqfirst encoder_mask selfattn resnet18 resnet18_b8"
+MODELS="convbnrelu depthwise branches shufflesplit mlp seqlinear twoinout dlrm lngelu encoder encoder_seqfirst encoder_mask selfattn resnet18 resnet18_b8"
 PY=/usr/bin/python3
 
 if [ "${1:-}" = --prepare ]; then
@@ -49,6 +49,12 @@ d = sys.argv[1]
 np.save(d + "/bad/shape.npy", np.zeros((1, 3, 16, 16), np.float32))
 np.save(d + "/bad/fortran.npy", np.asfortranarray(np.zeros((2, 3, 16, 16), np.float32)))
 np.save(d + "/bad/f64.npy", np.zeros((2, 3, 16, 16), np.float64))
+# dlrm's first ids input (table of 1000 rows): one id past the table, and int32 ids.
+ids = np.load(d + "/dlrm.input1.npy")
+oob = ids.copy()
+oob[3, 2] = 1000
+np.save(d + "/bad/ids_oob.npy", oob)
+np.save(d + "/bad/ids_i32.npy", ids.astype(np.int32))
 b = bytearray(open(d + "/convbnrelu.mtia", "rb").read())
 random.seed(5)
 for i in random.sample(range(8, len(b)), 64):
@@ -193,6 +199,16 @@ refused "too few inputs" "the model takes 2 input(s), 1 --input given" "$DIR/two
 refused "wrong output count" "the model has 1 output(s), 2 --output given" "$DIR/convbnrelu.mtia" --input "$in0" \
   --output "$tmp/a.npy" --output "$tmp/b.npy"
 refused "bad --bench" "give a number of inferences" "$DIR/convbnrelu.mtia" --bench x
+dlrm_in() { # the dlrm inputs, with input 1 replaced by $1
+  echo --input "$DIR/dlrm.input0.npy" --input "$1" --input "$DIR/dlrm.input2.npy" --input "$DIR/dlrm.input3.npy"
+}
+# shellcheck disable=SC2046  # word-split the --input list
+refused "an id outside its table" \
+  "input 1 'input1' holds 1000, outside [0, 1000) (table 0)" \
+  "$DIR/dlrm.mtia" $(dlrm_in "$DIR/bad/ids_oob.npy")
+# shellcheck disable=SC2046
+refused "int32 ids for an int64 input" "dtype int32, but model input 1 'input1' is int64" \
+  "$DIR/dlrm.mtia" $(dlrm_in "$DIR/bad/ids_i32.npy")
 
 bad=$(dmesg | tail -n +$((dmesg_mark + 1)) |
   grep -E 'WARNING:|BUG:|Oops|Call Trace:|general protection|refcount_t' || true)

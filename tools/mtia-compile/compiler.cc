@@ -79,8 +79,14 @@ CompileResult compile_model(onnx::ModelProto model, const std::string &base_dir,
 
     s.model = g.name;
     s.opset = opset;
-    for (int t : d.inputs) s.inputs.push_back({d.tensors[t].name, d.tensors[t].shape});
-    for (size_t k = 0; k < d.outputs.size(); ++k) s.outputs.push_back({g.outputs[k], d.tensors[d.outputs[k]].shape});
+    auto dt = [](uint8_t t) -> std::string {
+        return t == MTIA_DTYPE_I32 ? "i32" : t == MTIA_DTYPE_I64 ? "i64" : t == MTIA_DTYPE_BOOL ? "bool" : "f32";
+    };
+    for (int t : d.inputs) s.inputs.push_back({d.tensors[t].name, d.tensors[t].shape, dt(d.tensors[t].dtype)});
+    for (size_t k = 0; k < d.outputs.size(); ++k) {
+        const DevTensor &t = d.tensors[d.outputs[k]];
+        s.outputs.push_back({g.outputs[k], t.shape, dt(t.dtype)});
+    }
     s.weights_bytes = layout.weights_bytes;
     s.activations_peak = layout.activations_peak;
     s.activations_total = layout.activations_total;

@@ -9,7 +9,7 @@ namespace mtia::compiler {
 
 uint64_t DevTensor::bytes() const
 {
-    uint64_t n = 4;  // float32
+    uint64_t n = mtia_dtype_size(dtype);
     for (int64_t d : shape) n *= static_cast<uint64_t>(d);
     return n;
 }
@@ -45,10 +45,27 @@ int DevGraph::add_view(int base, const Shape &shape, uint64_t byte_offset, const
     v.shape = shape;
     v.base = base;
     v.base_offset = byte_offset;
+    v.dtype = tensors[base].dtype;
     v.kind = tensors[root(base)].kind == TensorKind::Weight ? TensorKind::Weight : TensorKind::Activation;
     if (byte_offset + v.bytes() > tensors[base].bytes())
         internal_error("view '" + name + "' exceeds its base '" + tensors[base].name + "'");
     return add_tensor(std::move(v));
+}
+
+uint8_t mtia_dtype_of(int32_t onnx_type)
+{
+    switch (onnx_type) {
+        case onnx::TensorProto::FLOAT:
+            return MTIA_DTYPE_F32;
+        case onnx::TensorProto::INT32:
+            return MTIA_DTYPE_I32;
+        case onnx::TensorProto::INT64:
+            return MTIA_DTYPE_I64;
+        case onnx::TensorProto::BOOL:
+            return MTIA_DTYPE_BOOL;
+        default:
+            return 0;
+    }
 }
 
 const char *op_kind_name(uint16_t kind)
@@ -80,6 +97,12 @@ const char *op_kind_name(uint16_t kind)
             return "LayerNorm";
         case MTIA_OP_EXPAND:
             return "Expand";
+        case MTIA_OP_GATHER:
+            return "Gather";
+        case MTIA_OP_EMBEDDING_BAG:
+            return "EmbeddingBag";
+        case MTIA_OP_CAST:
+            return "Cast";
         default:
             return "?";
     }

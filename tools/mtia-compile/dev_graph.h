@@ -18,7 +18,8 @@ enum class TensorKind : uint8_t { Activation = 0, Weight = 1, Input = 2, Output 
 
 struct DevTensor {
     std::string name;
-    Shape shape;  // 1..MTIA_MAX_DIMS dims, each >= 1
+    Shape shape;                     // 1..MTIA_MAX_DIMS dims, each >= 1
+    uint8_t dtype = MTIA_DTYPE_F32;  // MTIA_DTYPE_*: integer for ids, offsets, indices
     TensorKind kind = TensorKind::Activation;
     int base = -1;             // view: storage of tensor `base` ...
     uint64_t base_offset = 0;  // ... starting this many bytes in
@@ -56,5 +57,8 @@ struct DevGraph {
 const char *op_kind_name(uint16_t kind);  // "Conv", "Gemm", ...
 const char *act_name(uint8_t act);        // "", "Relu", ...
 uint32_t f32_bits(float v);
+// MTIA_DTYPE_* of an ONNX element type the device holds (FLOAT, INT32,
+// INT64, BOOL), 0 for any other.
+uint8_t mtia_dtype_of(int32_t onnx_type);
 
 }  // namespace mtia::compiler

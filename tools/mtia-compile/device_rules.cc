@@ -180,6 +180,30 @@ std::string check_op(const DevGraph &d, const DevOp &op)
             for (size_t k = 0; k < o.size(); ++k)
                 if (sh(op.in[0])[k] != o[k] && sh(op.in[0])[k] != 1) return "Expand input does not broadcast";
             return "";
+        case MTIA_OP_GATHER: {
+            if (!need(2, 2) || op.attrs.size() != 1) return "Gather takes 2 inputs and an axis";
+            const Shape &x = sh(op.in[0]), &ix = sh(op.in[1]);
+            const size_t axis = op.attrs[0];
+            if (axis >= x.size()) return "axis out of range";
+            Shape want(x.begin(), x.begin() + static_cast<int64_t>(axis));
+            want.insert(want.end(), ix.begin(), ix.end());
+            want.insert(want.end(), x.begin() + static_cast<int64_t>(axis) + 1, x.end());
+            if (want != o) return "out is not data[:axis] + indices + data[axis+1:]";
+            return "";
+        }
+        case MTIA_OP_EMBEDDING_BAG: {
+            if (!need(2, 3) || op.attrs.size() < 5) return "EmbeddingBag takes 2..3 inputs and 5+ attributes";
+            const Shape &t = sh(op.in[0]), &ids = sh(op.in[1]);
+            if (t.size() != 2 || o.size() != 2 || o[1] != t[1] * op.attrs[MTIA_EMBEDDING_BAG_TABLES])
+                return "tables (R, D), out (B, T*D)";
+            if (op.attrs[MTIA_EMBEDDING_BAG_BAG_SIZE] &&
+                ids != Shape{op.attrs[MTIA_EMBEDDING_BAG_TABLES], o[0], op.attrs[MTIA_EMBEDDING_BAG_BAG_SIZE]})
+                return "ids are not (T, B, L)";
+            return "";
+        }
+        case MTIA_OP_CAST:
+            if (!need(1, 1) || sh(op.in[0]) != o) return "Cast takes 1 input of out's shape";
+            return "";
         default:
             return "bad opcode";
     }
@@ -192,6 +216,16 @@ void check_program(const DevGraph &d)
         unsupported("the model needs " + std::to_string(d.ops.size()) + " device ops, over the device's " +
                     std::to_string(MTIA_MAX_PROGRAM_OPS));
     for (const auto &op : d.ops) {
+        // Opcodes 1..9 compute float32 only: an integer or bool tensor there
+        // is a model the device cannot run (not a compiler bug).
+        if (op.kind <= MTIA_OP_SLICE) {
+            std::vector<int> ts = op.in;
+            ts.push_back(op.out);
+            for (int t : ts)
+                if (d.tensors[t].dtype != MTIA_DTYPE_F32)
+                    unsupported("op '" + op.name + "' (" + op_kind_name(op.kind) + ") computes float32 only; '" +
+                                d.tensors[t].name + "' is an integer or bool tensor");
+        }
         std::string why = check_op(d, op);
         if (!why.empty())
             internal_error(std::string("op '") + op.name + "' (" + op_kind_name(op.kind) +

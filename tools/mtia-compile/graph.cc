@@ -3,6 +3,7 @@
 
 #include <algorithm>
 
+#include "dev_graph.h"
 #include "errors.h"
 #include "node_util.h"
 
@@ -119,9 +120,9 @@ Graph import_graph(const onnx::ModelProto &m, const FoldResult &folded, int opse
         Value v;
         v.name = in.name();
         set_type(v, in.type());
-        if (v.dtype != onnx::TensorProto::FLOAT)
+        if (!mtia_dtype_of(v.dtype))
             unsupported("graph input '" + in.name() + "' has element type " + dtype_name(v.dtype) +
-                        "; the device computes float32 only");
+                        "; the device takes float32, int32, int64 and bool inputs");
         numel(v.shape, "graph input '" + in.name() + "'");
         G.values[v.name] = v;
         G.inputs.push_back(v.name);
@@ -140,8 +141,11 @@ Graph import_graph(const onnx::ModelProto &m, const FoldResult &folded, int opse
             v.name = out;
             if (v.known) numel(v.shape, node_label(n) + " output '" + out + "'");
             // Every computed value is on the device, so float32 (shape arithmetic
-            // was folded away); an unused secondary output is checked at lowering.
-            if (v.dtype != onnx::TensorProto::FLOAT && v.dtype != 0 && out == n.output(0))
+            // was folded away) but for what Gather and Cast make of ids; an
+            // unused secondary output is checked at lowering.
+            const bool ids_op = n.op_type() == "Gather" || n.op_type() == "Cast";
+            if (v.dtype != onnx::TensorProto::FLOAT && v.dtype != 0 && out == n.output(0) &&
+                !(ids_op && mtia_dtype_of(v.dtype)))
                 unsupported(node_label(n) + ": output '" + out + "' has element type " + dtype_name(v.dtype) +
                             " and is not constant; the device computes float32 only");
         }

@@ -43,6 +43,7 @@ const std::set<std::string> &lowered_op_types()
                                               "Split",
                                               "Slice",
                                               "Gather",
+                                              "Cast",
                                               "Exp",
                                               "Log",
                                               "Sqrt",
@@ -136,10 +137,11 @@ int Lowerer::as_shape(int t, const Shape &shape)
     return d_.add_view(t, s, 0, d_.tensors[t].name + "." + shape_str(shape));
 }
 
-int Lowerer::new_activation(const std::string &name, const Shape &shape)
+int Lowerer::new_activation(const std::string &name, const Shape &shape, uint8_t dtype)
 {
     DevTensor t;
     t.name = name;
+    t.dtype = dtype;
     t.shape = dev_shape(shape, "'" + name + "'");
     return d_.add_tensor(std::move(t));
 }
@@ -177,6 +179,7 @@ void Lowerer::lower_node()
     if (op == "Conv") return conv();
     if (op == "MaxPool" || op == "AveragePool" || op == "GlobalAveragePool" || op == "GlobalMaxPool") return pool();
     if (op == "ReduceMean" || op == "ReduceMax" || op == "ReduceSum" || op == "ReduceMin") return reduce();
+    if (op == "Cast") return cast();
     if (op == "Gemm") return gemm();
     if (op == "MatMul") return matmul();
     if (op == "Add" || op == "Sub" || op == "Mul" || op == "Div" || op == "Pow" || op == "Max" || op == "Min")
@@ -207,12 +210,14 @@ void Lowerer::run()
         t.name = in;
         t.shape = dev_shape(g_.value(in).shape, "graph input '" + in + "'");
         t.kind = TensorKind::Input;
+        t.dtype = mtia_dtype_of(g_.value(in).dtype);
         int id = d_.add_tensor(std::move(t));
         map_[in] = id;
         d_.inputs.push_back(id);
     }
     for (const auto &n : g_.nodes) {
         n_ = &n;
+        if (fused_.count(&n)) continue;
         for (int k = 1; k < n.output_size(); ++k)
             if (!n.output(k).empty() && g_.use_count(n.output(k)) > 0 && n.op_type() != "Split")
                 unsupported_here("output " + std::to_string(k) + " ('" + n.output(k) +

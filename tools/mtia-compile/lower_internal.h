@@ -3,6 +3,7 @@
 #pragma once
 
 #include <map>
+#include <set>
 #include <string>
 
 #include "dev_graph.h"
@@ -33,7 +34,7 @@ private:
     int tensor(const std::string &value);     // activation or weight for an ONNX value
     int as_shape(int t, const Shape &shape);  // t, or a view of t with that shape
     int operand(const std::string &value, const Shape &shape) { return as_shape(tensor(value), shape); }
-    int new_activation(const std::string &name, const Shape &shape);
+    int new_activation(const std::string &name, const Shape &shape, uint8_t dtype = MTIA_DTYPE_F32);
     void bind(const std::string &value, int t);  // the ONNX value is tensor t (viewed to its shape)
     int emit(uint16_t kind, std::vector<int> in, int out, std::vector<uint32_t> attrs, uint64_t flops);
     const Shape &shape(const std::string &value) const { return g_.shape(value, *n_); }
@@ -67,10 +68,18 @@ private:
     // lower_norm.cc
     void layernorm();
 
+    // lower_embed.cc
+    void gather_ids();
+    int index_weight(const std::string &value);
+    void cast();
+    bool embedding_bag(int table, int ids, int64_t axis);
+    const onnx::NodeProto *only_reader(const std::string &value) const;
+
     const Graph &g_;
     DevGraph &d_;
     std::map<std::string, int> map_;  // ONNX value -> tensor
     const onnx::NodeProto *n_ = nullptr;
+    std::set<const onnx::NodeProto *> fused_;  // nodes already lowered with an earlier one
 };
 
 }  // namespace mtia::compiler

@@ -202,20 +202,20 @@ void Lowerer::slice()
 void Lowerer::gather()
 {
     const std::string idx = input_name(*n_, 1);
-    if (!g_.is_const(idx)) unsupported_here("only constant indices are supported");
+    if (!g_.is_const(idx)) return gather_ids();
     const Shape xs = dev_shape(shape(n_->input(0)), "input");
     const int64_t r = static_cast<int64_t>(shape(n_->input(0)).size());
     if (r == 0) bad_input(label() + ": input is a scalar");
     const int64_t axis = norm_axis(attr_i(*n_, "axis", 0), r, label());
     const ConstTensor &c = g_.cst(idx);
     std::vector<int64_t> v = c.ints();
-    if (v.empty() || c.shape.size() > 1) unsupported_here("only a scalar or 1-D range of indices is supported");
+    if (v.empty() || c.shape.size() > 1) return gather_ids();
     for (auto &i : v) {
         if (i < -xs[axis] || i >= xs[axis]) bad_input(label() + ": index " + std::to_string(i) + " out of range");
         if (i < 0) i += xs[axis];
     }
     for (size_t k = 1; k < v.size(); ++k)
-        if (v[k] != v[0] + static_cast<int64_t>(k)) unsupported_here("indices are not a contiguous ascending range");
+        if (v[k] != v[0] + static_cast<int64_t>(k)) return gather_ids();  // e.g. DLRM's lower triangle
     const int64_t size = static_cast<int64_t>(v.size());
     bind(n_->output(0), slice_or_view(tensor(n_->input(0)), axis, v[0], size, n_->output(0)));
 }

@@ -98,6 +98,12 @@ ArenaLayout place_tensors(DevGraph &d)
     for (int t = 0; t < nt; ++t) {
         const DevTensor &w = d.tensors[t];
         if (w.is_view() || w.kind != TensorKind::Weight || last[t] < 0) continue;
+        if (w.dtype == MTIA_DTYPE_I64) {  // constant indices (lower_embed.cc)
+            if (!w.data || w.data->is_float() || static_cast<uint64_t>(w.data->i.size()) * 8 != w.bytes())
+                internal_error("weight '" + w.name + "' has no int64 data of its size");
+            std::memcpy(L.weights.data() + w.offset, w.data->i.data(), w.bytes());
+            continue;
+        }
         if (!w.data || !w.data->is_float() || static_cast<uint64_t>(w.data->f.size()) * 4 != w.bytes())
             internal_error("weight '" + w.name + "' has no float data of its size");
         std::memcpy(L.weights.data() + w.offset, w.data->f.data(), w.bytes());

@@ -41,7 +41,7 @@ std::string serialize_model(const DevGraph &d, const ArenaLayout &layout, uint64
         const DevTensor &x = d.tensors[t];
         std::vector<uint32_t> shape(x.shape.begin(), x.shape.end());
         tensors.push_back(fb::CreateTensorDirect(fbb, x.name.c_str(), static_cast<fb::TensorKind>(x.kind),
-                                                 fb::DType::F32, &shape, x.offset, x.bytes()));
+                                                 static_cast<fb::DType>(x.dtype), &shape, x.offset, x.bytes()));
     }
     std::vector<flatbuffers::Offset<fb::Op>> ops;
     for (const auto &op : d.ops) {

@@ -9,6 +9,7 @@
 #include <onnx/shape_inference/implementation.h>
 #include <onnx/version_converter/convert.h>
 
+#include "dev_graph.h"
 #include "errors.h"
 #include "node_util.h"
 
@@ -119,7 +120,12 @@ Shape parse_shape(const std::string &text)
 
 const std::set<int32_t> &claimed_input_types()
 {
-    static const std::set<int32_t> types = {onnx::TensorProto::FLOAT};
+    static const std::set<int32_t> types = [] {  // those with a device dtype
+        std::set<int32_t> t;
+        for (int32_t d = onnx::TensorProto::DataType_MIN; d <= onnx::TensorProto::DataType_MAX; ++d)
+            if (mtia_dtype_of(d)) t.insert(d);
+        return t;
+    }();
     return types;
 }
 
@@ -140,7 +146,7 @@ void apply_input_shapes(onnx::ModelProto &m, const std::map<std::string, Shape> 
         auto *tt = in.mutable_type()->mutable_tensor_type();
         if (!claimed_input_types().count(tt->elem_type()))
             unsupported("graph input '" + in.name() + "' has element type " + dtype_name(tt->elem_type()) +
-                        "; the device computes float32 only");
+                        "; the device takes float32, int32, int64 and bool inputs");
         if (it != shapes.end()) {
             seen.insert(in.name());
             const Shape &want = it->second;

@@ -37,7 +37,7 @@ std::string counts(const std::map<std::string, int> &m)
 nlohmann::json io_json(const std::vector<Summary::Io> &v)
 {
     nlohmann::json j = nlohmann::json::array();
-    for (const auto &io : v) j.push_back({{"name", io.name}, {"shape", io.shape}});
+    for (const auto &io : v) j.push_back({{"name", io.name}, {"shape", io.shape}, {"dtype", io.dtype}});
     return j;
 }
 
@@ -70,7 +70,8 @@ std::string Summary::to_text() const
 {
     std::ostringstream o;
     auto ios = [&](const char *what, const std::vector<Io> &v) {
-        for (const auto &io : v) o << "  " << what << " " << io.name << " " << shape_str(io.shape) << " f32\n";
+        for (const auto &io : v)
+            o << "  " << what << " " << io.name << " " << shape_str(io.shape) << " " << io.dtype << "\n";
     };
     o << "model " << model << " (opset " << opset << ")\n";
     ios("input ", inputs);

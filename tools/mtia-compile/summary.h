@@ -17,6 +17,7 @@ struct Summary {
     struct Io {
         std::string name;
         Shape shape;
+        std::string dtype = "f32";  // f32, i32, i64, bool
     };
     std::string model;  // graph name
     int opset = 0;

@@ -161,24 +161,34 @@ NpyArray parse_npy(const void *bytes, size_t size, const std::string &what)
     if (hlen > size - data_at) throw NpyError(what + ": truncated .npy header");
     const std::string htext(reinterpret_cast<const char *>(p + data_at), hlen);
     const Header h = HeaderParser(htext, what).parse();
-    if (h.descr != "<f4") {
-        throw NpyError(what + ": dtype '" + h.descr + "' is not supported (only float32 little-endian, '<f4')");
-    }
+    NpyArray a;
+    if (h.descr == "<f4")
+        a.type = NpyType::F32;
+    else if (h.descr == "<i4")
+        a.type = NpyType::I32;
+    else if (h.descr == "<i8")
+        a.type = NpyType::I64;
+    else if (h.descr == "|b1")
+        a.type = NpyType::Bool;
+    else
+        throw NpyError(what + ": dtype '" + h.descr +
+                       "' is not supported (float32 '<f4', int32 '<i4', int64 '<i8' or bool '|b1')");
+    const uint64_t es = npy_size(a.type);
     if (h.fortran) throw NpyError(what + ": Fortran-order arrays are not supported (save a C-order array)");
     uint64_t n = 1;
     for (uint64_t d : h.shape) {
-        if (d && n > UINT64_MAX / 4 / d) throw NpyError(what + ": shape " + shape_str(h.shape) + " is too large");
+        if (d && n > UINT64_MAX / 8 / d) throw NpyError(what + ": shape " + shape_str(h.shape) + " is too large");
         n *= d;
     }
     const size_t have = size - data_at - hlen;
-    if (have != n * 4) {
-        throw NpyError(what + ": " + (have < n * 4 ? "truncated" : "trailing bytes") + ": shape " + shape_str(h.shape) +
-                       " needs " + std::to_string(n * 4) + " data bytes, the file has " + std::to_string(have));
+    if (have != n * es) {
+        throw NpyError(what + ": " + (have < n * es ? "truncated" : "trailing bytes") + ": shape " +
+                       shape_str(h.shape) + " needs " + std::to_string(n * es) + " data bytes, the file has " +
+                       std::to_string(have));
     }
-    NpyArray a;
     a.shape = h.shape;
-    a.data.resize(n);
-    std::memcpy(a.data.data(), p + data_at + hlen, n * 4);  // host is little-endian (x86, RISC-V)
+    a.data.resize(n * es);
+    std::memcpy(a.data.data(), p + data_at + hlen, n * es);  // host is little-endian (x86, RISC-V)
     return a;
 }
 
@@ -191,7 +201,24 @@ NpyArray read_npy(const std::string &path)
     return parse_npy(bytes.data(), bytes.size(), path);
 }
 
-std::string format_npy(const std::vector<uint64_t> &shape, const float *data)
+const char *npy_descr(NpyType t)
+{
+    switch (t) {
+        case NpyType::F32:
+            return "<f4";
+        case NpyType::I32:
+            return "<i4";
+        case NpyType::I64:
+            return "<i8";
+        case NpyType::Bool:
+            return "|b1";
+    }
+    return "?";
+}
+
+size_t npy_size(NpyType t) { return t == NpyType::I64 ? 8 : t == NpyType::Bool ? 1 : 4; }
+
+std::string format_npy(const std::vector<uint64_t> &shape, const void *data, NpyType type)
 {
     std::string dims;
     uint64_t n = 1;
@@ -200,7 +227,8 @@ std::string format_npy(const std::vector<uint64_t> &shape, const float *data)
         n *= shape[i];
     }
     if (shape.size() == 1) dims += ",";  // a 1-tuple, as Python writes it
-    std::string dict = "{'descr': '<f4', 'fortran_order': False, 'shape': (" + dims + "), }";
+    std::string dict =
+        std::string("{'descr': '") + npy_descr(type) + "', 'fortran_order': False, 'shape': (" + dims + "), }";
     // Pad with spaces so the data starts 64-byte aligned; end with '\n'.
     const bool v2 = dict.size() + 1 + 10 > 65535;
     const size_t pre = v2 ? 12 : 10;
@@ -213,13 +241,13 @@ std::string format_npy(const std::vector<uint64_t> &shape, const float *data)
     const uint64_t hlen = dict.size();
     for (size_t i = 0; i < pre - 8; i++) out += static_cast<char>(hlen >> (8 * i));
     out += dict;
-    out.append(reinterpret_cast<const char *>(data), n * 4);
+    out.append(static_cast<const char *>(data), n * npy_size(type));
     return out;
 }
 
-void write_npy(const std::string &path, const std::vector<uint64_t> &shape, const float *data)
+void write_npy(const std::string &path, const std::vector<uint64_t> &shape, const void *data, NpyType type)
 {
-    const std::string img = format_npy(shape, data);
+    const std::string img = format_npy(shape, data, type);
     std::ofstream f(path, std::ios::binary | std::ios::trunc);
     if (!f) throw NpyError(path + ": cannot create: " + std::strerror(errno));
     f.write(img.data(), static_cast<std::streamsize>(img.size()));

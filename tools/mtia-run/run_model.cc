@@ -60,10 +60,62 @@ private:
 
 std::vector<uint64_t> shape64(const std::vector<uint32_t> &s) { return {s.begin(), s.end()}; }
 
-std::vector<std::vector<float>> load_inputs(const mtia::Model &model, const ModelRunOptions &o)
+NpyType npy_type(mtia::DType t)
+{
+    switch (t) {
+        case mtia::DType::I32:
+            return NpyType::I32;
+        case mtia::DType::I64:
+            return NpyType::I64;
+        case mtia::DType::Bool:
+            return NpyType::Bool;
+        default:
+            return NpyType::F32;
+    }
+}
+
+const char *numpy_name(NpyType t)
+{
+    switch (t) {
+        case NpyType::I32:
+            return "int32";
+        case NpyType::I64:
+            return "int64";
+        case NpyType::Bool:
+            return "bool";
+        default:
+            return "float32";
+    }
+}
+
+// Element i of a tensor of type t, for summaries.
+double element(const uint8_t *p, NpyType t, size_t i)
+{
+    switch (t) {
+        case NpyType::I32: {
+            int32_t v;
+            std::memcpy(&v, p + i * 4, 4);
+            return v;
+        }
+        case NpyType::I64: {
+            int64_t v;
+            std::memcpy(&v, p + i * 8, 8);
+            return double(v);
+        }
+        case NpyType::Bool:
+            return p[i];
+        default: {
+            float v;
+            std::memcpy(&v, p + i * 4, 4);
+            return v;
+        }
+    }
+}
+
+std::vector<std::vector<uint8_t>> load_inputs(const mtia::Model &model, const ModelRunOptions &o)
 {
     const auto &ins = model.inputs();
-    std::vector<std::vector<float>> data;
+    std::vector<std::vector<uint8_t>> data;
     if (o.inputs.empty()) {
         if (!o.bench && !ins.empty()) {
             std::string want;
@@ -74,8 +126,14 @@ std::vector<std::vector<float>> load_inputs(const mtia::Model &model, const Mode
         std::mt19937 rng(1);
         std::uniform_real_distribution<float> u(-1.0f, 1.0f);
         for (const auto &t : ins) {
-            std::vector<float> v(t.bytes / 4);
-            for (auto &x : v) x = u(rng);
+            // Integer inputs (ids, offsets) are zeros: valid for any table.
+            std::vector<uint8_t> v(t.bytes, 0);
+            if (t.dtype == mtia::DType::F32) {
+                for (size_t i = 0; i < t.bytes / 4; i++) {
+                    const float x = u(rng);
+                    std::memcpy(v.data() + i * 4, &x, 4);
+                }
+            }
             data.push_back(std::move(v));
         }
         return data;
@@ -90,18 +148,22 @@ std::vector<std::vector<float>> load_inputs(const mtia::Model &model, const Mode
             throw NpyError(o.inputs[i] + ": shape " + shape_str(a.shape) + ", but model input " + std::to_string(i) +
                            " '" + ins[i].name + "' is " + shape_str(shape64(ins[i].shape)));
         }
+        if (a.type != npy_type(ins[i].dtype)) {
+            throw NpyError(o.inputs[i] + ": dtype " + numpy_name(a.type) + ", but model input " + std::to_string(i) +
+                           " '" + ins[i].name + "' is " + numpy_name(npy_type(ins[i].dtype)));
+        }
         data.push_back(std::move(a.data));
     }
     return data;
 }
 
 struct Outputs {
-    std::vector<std::vector<float>> data;
+    std::vector<std::vector<uint8_t>> data;
     std::vector<mtia::HostOutput> host;
     explicit Outputs(const mtia::Model &m)
     {
-        for (const auto &t : m.outputs()) data.emplace_back(t.bytes / 4);
-        for (auto &d : data) host.push_back({d.data(), d.size() * 4});
+        for (const auto &t : m.outputs()) data.emplace_back(t.bytes);
+        for (auto &d : data) host.push_back({d.data(), d.size()});
     }
 };
 
@@ -123,8 +185,8 @@ void print_model(const mtia::Model &m, const mtia::Device &dev)
                 m.producer().c_str(), dev.info().node.c_str(), m.num_ops(), bytes_str(m.arena_bytes()).c_str(),
                 bytes_str(m.weight_bytes()).c_str(), m.flops() / 1e9);
     for (size_t i = 0; i < m.inputs().size(); i++) {
-        std::printf("  input %zu '%s' %s f32\n", i, m.inputs()[i].name.c_str(),
-                    shape_str(shape64(m.inputs()[i].shape)).c_str());
+        std::printf("  input %zu '%s' %s %s\n", i, m.inputs()[i].name.c_str(),
+                    shape_str(shape64(m.inputs()[i].shape)).c_str(), numpy_name(npy_type(m.inputs()[i].dtype)));
     }
 }
 
@@ -134,15 +196,20 @@ void report_outputs(const mtia::Model &m, const Outputs &out, const ModelRunOpti
     for (size_t i = 0; i < out.data.size(); i++) {
         const auto &t = m.outputs()[i];
         const auto &v = out.data[i];
-        float lo = INFINITY, hi = -INFINITY;
+        const NpyType type = npy_type(t.dtype);
+        const size_t n = v.size() / npy_size(type);
+        double lo = INFINITY, hi = -INFINITY;
         double sum = 0;
-        for (float x : v) lo = std::min(lo, x), hi = std::max(hi, x), sum += x;
+        for (size_t k = 0; k < n; k++) {
+            const double x = element(v.data(), type, k);
+            lo = std::min(lo, x), hi = std::max(hi, x), sum += x;
+        }
         if (!o.json) {
             std::printf("  output %zu '%s' %s: min %g max %g mean %g%s%s\n", i, t.name.c_str(),
-                        shape_str(shape64(t.shape)).c_str(), lo, hi, v.empty() ? 0.0 : sum / v.size(),
+                        shape_str(shape64(t.shape)).c_str(), lo, hi, n ? sum / double(n) : 0.0,
                         o.outputs.empty() ? "" : " -> ", o.outputs.empty() ? "" : o.outputs[i].c_str());
         }
-        if (!o.outputs.empty()) write_npy(o.outputs[i], shape64(t.shape), v.data());
+        if (!o.outputs.empty()) write_npy(o.outputs[i], shape64(t.shape), v.data(), type);
     }
 }
 
@@ -268,7 +335,7 @@ int run_model(const ModelRunOptions &o)
         }
         const auto data = load_inputs(m, o);
         std::vector<mtia::HostInput> in;
-        for (const auto &d : data) in.push_back({d.data(), d.size() * 4});
+        for (const auto &d : data) in.push_back({d.data(), d.size()});
         Outputs out(m);
         if (!o.json) print_model(m, dev);
         if (o.bench) {

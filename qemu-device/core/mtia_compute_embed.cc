@@ -1,0 +1,168 @@
+// SPDX-License-Identifier: MIT
+// Ids and embeddings: GATHER (ONNX Gather on any axis) and EMBEDDING_BAG
+// (table-batched bags, FBGEMM's TBE). Both check every index before they
+// write anything: an index outside its table throws BadIndex (the job's
+// MTIA_CQE_BAD_INDEX) and no byte outside the table is ever read. Plain
+// loops: these ops are memory-bound copies and sums of whole rows.
+#include <algorithm>
+#include <cmath>
+#include <limits>
+
+#include "mtia_compute_impl.h"
+
+namespace mtia {
+namespace compute {
+
+namespace {
+
+using Desc = mtia_tensor_desc;
+
+int64_t index_at(const uint8_t *p, uint8_t dtype, uint64_t i)
+{
+    if (dtype == MTIA_DTYPE_I64) {
+        int64_t v;
+        std::memcpy(&v, p + i * 8, 8);
+        return v;
+    }
+    int32_t v;
+    std::memcpy(&v, p + i * 4, 4);
+    return v;
+}
+
+uint64_t dims_between(const Desc &t, unsigned from, unsigned to)
+{
+    uint64_t n = 1;
+    for (unsigned i = from; i < to; i++) n *= t.dims[i];
+    return n;
+}
+
+class GatherKernel final : public Kernel {
+public:
+    bool run(const mtia_op &op, uint8_t *arena, Exec &ex) override
+    {
+        const Desc &x = op.in[0], &ix = op.in[1];
+        const unsigned axis = op.attrs[MTIA_GATHER_AXIS];
+        const int64_t s = x.dims[axis];
+        const uint64_t n = elems(ix), outer = dims_between(x, 0, axis);
+        const uint64_t row = dims_between(x, axis + 1, x.ndim) * mtia_dtype_size(x.dtype);
+        const uint8_t *ip = arena + ix.offset;
+        // Every index first: a bad one fails the op before it writes.
+        for (uint64_t j = 0; j < n; j++) {
+            const int64_t v = index_at(ip, ix.dtype, j);
+            if (v < -s || v >= s) throw BadIndex();
+        }
+        const uint8_t *src = arena + x.offset;
+        uint8_t *dst = arena + op.out.offset;
+        const uint64_t chunk = std::max<uint64_t>(1, chunk_work() / std::max<uint64_t>(1, row));
+        uint64_t done = 0;
+        for (uint64_t o = 0; o < outer; o++) {
+            const uint8_t *base = src + o * uint64_t(s) * row;
+            for (uint64_t j = 0; j < n; j++, dst += row) {
+                const int64_t v = index_at(ip, ix.dtype, j);
+                std::memcpy(dst, base + uint64_t(v < 0 ? v + s : v) * row, row);
+                if (++done % chunk == 0 && ex.stopped()) return false;
+            }
+        }
+        return true;
+    }
+};
+
+// The T*B bags, table-major (bag k = t * B + b): ids[begin(k), end(k)).
+struct Bags {
+    const mtia_op &op;
+    const uint8_t *arena;
+    uint64_t n, count, l;
+    Bags(const mtia_op &o, const uint8_t *a)
+        : op(o),
+          arena(a),
+          n(elems(o.in[1])),
+          count(uint64_t{o.attrs[MTIA_EMBEDDING_BAG_TABLES]} * o.out.dims[0]),
+          l(o.attrs[MTIA_EMBEDDING_BAG_BAG_SIZE])
+    {
+    }
+    // Offset k of k = 0..count (count: N, unless INCLUDE_LAST gives it).
+    int64_t offset(uint64_t k) const
+    {
+        const Desc &off = op.in[2];
+        if (l) return int64_t(k * l);
+        return k < elems(off) ? index_at(arena + off.offset, off.dtype, k) : int64_t(n);
+    }
+    // Offsets start at 0, never decrease and end <= N.
+    bool valid() const
+    {
+        int64_t prev = 0;
+        for (uint64_t k = 0; k <= count; k++) {
+            const int64_t v = offset(k);
+            if ((k == 0 && v != 0) || v < prev || v > int64_t(n)) return false;
+            prev = v;
+        }
+        return true;
+    }
+};
+
+class EmbeddingBagKernel final : public Kernel {
+public:
+    bool run(const mtia_op &op, uint8_t *arena, Exec &ex) override
+    {
+        const Desc &tab = op.in[0], &ids = op.in[1], &y = op.out;
+        const uint32_t *a = op.attrs;
+        const uint32_t t_n = a[MTIA_EMBEDDING_BAG_TABLES], mode = a[MTIA_EMBEDDING_BAG_MODE];
+        const uint64_t d = tab.dims[1], b_n = y.dims[0];
+        const uint8_t *ip = arena + ids.offset;
+        const Bags bags(op, arena);
+
+        // Every bound and id first: a bad one fails the op before it writes.
+        if (!bags.valid()) throw BadIndex();
+        for (uint32_t t = 0; t < t_n; t++) {
+            const int64_t rows = a[MTIA_EMBEDDING_BAG_ROWS + t];
+            const int64_t i0 = bags.offset(t * b_n), i1 = bags.offset((t + 1) * b_n);
+            for (int64_t i = i0; i < i1; i++) {
+                const int64_t v = index_at(ip, ids.dtype, uint64_t(i));
+                if (v < 0 || v >= rows) throw BadIndex();
+            }
+        }
+
+        const float *w = op.n_in == 3 && bags.l ? ptr(arena, op.in[2]) : nullptr;
+        float *out = ptr(arena, y);
+        const uint64_t chunk = std::max<uint64_t>(1, chunk_work() / std::max<uint64_t>(1, d));
+        uint64_t done = 0;
+        const float *table = ptr(arena, tab);  // table t's first row
+        for (uint32_t t = 0; t < t_n; t++) {
+            for (uint64_t b = 0; b < b_n; b++) {
+                const uint64_t k = t * b_n + b;
+                const int64_t i0 = bags.offset(k), i1 = bags.offset(k + 1);
+                float *o = out + (b * t_n + t) * d;
+                std::fill(o, o + d, 0.0f);  // an empty bag gives zeros
+                for (int64_t i = i0; i < i1; i++) {
+                    const float *r = table + uint64_t(index_at(ip, ids.dtype, uint64_t(i))) * d;
+                    if (mode == MTIA_EMBEDDING_BAG_MAX) {
+                        if (i == i0)
+                            std::copy(r, r + d, o);
+                        else
+                            for (uint64_t c = 0; c < d; c++) o[c] = std::max(o[c], r[c]);
+                    } else {
+                        const float s = w ? w[i] : 1.0f;
+                        for (uint64_t c = 0; c < d; c++) o[c] += s * r[c];
+                    }
+                }
+                if (mode == MTIA_EMBEDDING_BAG_MEAN && i1 > i0)
+                    for (uint64_t c = 0; c < d; c++) o[c] /= float(i1 - i0);
+                done += uint64_t(i1 - i0) + 1;
+                if (done >= chunk) {
+                    done = 0;
+                    if (ex.stopped()) return false;
+                }
+            }
+            table += uint64_t{a[MTIA_EMBEDDING_BAG_ROWS + t]} * d;
+        }
+        return true;
+    }
+};
+
+}  // namespace
+
+std::unique_ptr<Kernel> make_gather(const mtia_op &) { return std::make_unique<GatherKernel>(); }
+std::unique_ptr<Kernel> make_embedding_bag(const mtia_op &) { return std::make_unique<EmbeddingBagKernel>(); }
+
+}  // namespace compute
+}  // namespace mtia
