@@ -155,8 +155,8 @@ TEST(CompilerEmbed, CastOfIdsAndToIds)
 TEST(CompilerEmbed, RefusalsNameTheNode)
 {
     {
-        OnnxBuilder b;  // a ReduceSum that is not an embedding bag
-        b.input("x", {2, 3}).output("y");
+        OnnxBuilder b;  // a ReduceSum of ids (not an embedding bag; REDUCE is float)
+        b.input("x", {2, 3}, TensorProto::INT64).output("y");
         b.init_i64("axes", {1}, {1});
         b.node("ReduceSum", {"x", "axes"}, {"y"}, "sum_7");
         EXPECT_NE(error_of(b.model()).find("node 'sum_7' (op ReduceSum)"), std::string::npos);
