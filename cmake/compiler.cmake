@@ -21,6 +21,7 @@ add_library(mtia_compiler_lib STATIC
   ${MTIA_COMPILE_DIR}/lower_compute.cc
   ${MTIA_COMPILE_DIR}/lower_elementwise.cc
   ${MTIA_COMPILE_DIR}/lower_layout.cc
+  ${MTIA_COMPILE_DIR}/lower_vision.cc
   ${MTIA_COMPILE_DIR}/fuse.cc
   ${MTIA_COMPILE_DIR}/device_rules.cc
   ${MTIA_COMPILE_DIR}/memory_plan.cc
@@ -45,6 +46,7 @@ add_executable(compiler_tests
   tests/unit/compiler_test_util.cc
   tests/unit/compiler_models_test.cc
   tests/unit/compiler_passes_test.cc
+  tests/unit/compiler_vision_test.cc
   tests/unit/compiler_memory_test.cc
   tests/unit/compiler_errors_test.cc
   tools/mtia-run/npy.cc)

@@ -16,6 +16,8 @@ target_sources(mtia_device_core PRIVATE
   qemu-device/core/mtia_compute_eltwise.cc
   qemu-device/core/mtia_compute_pool.cc
   qemu-device/core/mtia_compute_move.cc
+  qemu-device/core/mtia_compute_pad.cc
+  qemu-device/core/mtia_compute_deconv.cc
   qemu-device/core/mtia_compute_reuse.cc)
 target_include_directories(mtia_device_core PRIVATE ${DNNL_INCLUDE_DIR})
 target_link_libraries(mtia_device_core PUBLIC ${DNNL_LIBRARY})

@@ -149,6 +149,10 @@ std::unique_ptr<Kernel> build(const mtia_op &op)
             return make_transpose(op);
         case MTIA_OP_COPY_INTO:
             return make_copy_into(op);
+        case MTIA_OP_PAD:
+            return make_pad(op);
+        case MTIA_OP_CONV_TRANSPOSE:
+            return make_conv_transpose(op);
         default:
             return make_slice(op);
     }

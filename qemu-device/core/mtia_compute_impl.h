@@ -2,7 +2,7 @@
 // Internals of the PE-grid compute engine (mtia_compute.h, docs/compute.md),
 // shared by its files: validation (mtia_compute_validate.cc), work and timing
 // (mtia_compute_timing.cc), the run loop and kernel cache (mtia_compute.cc)
-// and the op kernels (mtia_compute_{conv,gemm,eltwise,pool,move}.cc).
+// and the op kernels (mtia_compute_{conv,deconv,gemm,eltwise,pool,move,pad}.cc).
 #ifndef MTIA_COMPUTE_IMPL_H
 #define MTIA_COMPUTE_IMPL_H
 
@@ -121,6 +121,8 @@ std::unique_ptr<Kernel> make_softmax(const mtia_op &op);
 std::unique_ptr<Kernel> make_transpose(const mtia_op &op);
 std::unique_ptr<Kernel> make_copy_into(const mtia_op &op);
 std::unique_ptr<Kernel> make_slice(const mtia_op &op);
+std::unique_ptr<Kernel> make_pad(const mtia_op &op);
+std::unique_ptr<Kernel> make_conv_transpose(const mtia_op &op);
 
 // dst (shape @dd) = src (shape @sd, broadcastable to @dd: same rank, dims
 // equal or 1), for each element of dst.

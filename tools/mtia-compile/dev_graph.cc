@@ -72,6 +72,10 @@ const char *op_kind_name(uint16_t kind)
             return "CopyInto";
         case MTIA_OP_SLICE:
             return "Slice";
+        case MTIA_OP_PAD:
+            return "Pad";
+        case MTIA_OP_CONV_TRANSPOSE:
+            return "ConvTranspose";
         default:
             return "?";
     }

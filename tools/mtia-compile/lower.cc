@@ -15,11 +15,11 @@ namespace mtia::compiler {
 const std::set<std::string> &lowered_op_types()
 {
     static const std::set<std::string> ops = {
-        "Conv",          "Gemm",       "MatMul",    "Add",     "Sub",       "Mul",         "Div",
-        "Relu",          "Sigmoid",    "Tanh",      "Clip",    "MaxPool",   "AveragePool", "GlobalAveragePool",
-        "GlobalMaxPool", "ReduceMean", "ReduceMax", "Softmax", "Transpose", "Reshape",     "Flatten",
-        "Squeeze",       "Unsqueeze",  "Identity",  "Dropout", "Concat",    "Split",       "Slice",
-        "Gather"};
+        "Conv",          "Gemm",         "MatMul",    "Add",     "Sub",       "Mul",         "Div",
+        "Relu",          "Sigmoid",      "Tanh",      "Clip",    "MaxPool",   "AveragePool", "GlobalAveragePool",
+        "GlobalMaxPool", "ReduceMean",   "ReduceMax", "Softmax", "Transpose", "Reshape",     "Flatten",
+        "Squeeze",       "Unsqueeze",    "Identity",  "Dropout", "Concat",    "Split",       "Slice",
+        "Gather",        "ConvTranspose"};
     return ops;
 }
 
@@ -151,6 +151,8 @@ void Lowerer::lower_node()
     if (op == "Split") return split();
     if (op == "Slice") return slice();
     if (op == "Gather") return gather();
+    if (op == "Pad") return pad();
+    if (op == "ConvTranspose") return conv_transpose();
     if (is_supported_op(op))
         unsupported_here("only supported when it can be computed at compile time (its inputs are not constant)");
     unsupported_here("unsupported op");

@@ -61,6 +61,9 @@ private:
     void slice();
     void gather();
     int slice_or_view(int t, int64_t axis, int64_t start, int64_t size, const std::string &name);
+    // lower_vision.cc
+    void pad();
+    void conv_transpose();
 
     const Graph &g_;
     DevGraph &d_;
