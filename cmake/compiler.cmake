@@ -24,6 +24,7 @@ add_library(mtia_compiler_lib STATIC
   ${MTIA_COMPILE_DIR}/lower_layout.cc
   ${MTIA_COMPILE_DIR}/lower_norm.cc
   ${MTIA_COMPILE_DIR}/lower_embed.cc
+  ${MTIA_COMPILE_DIR}/lower_vision.cc
   ${MTIA_COMPILE_DIR}/fuse.cc
   ${MTIA_COMPILE_DIR}/device_rules.cc
   ${MTIA_COMPILE_DIR}/memory_plan.cc
@@ -49,6 +50,7 @@ add_executable(compiler_tests
   tests/unit/compiler_models_test.cc
   tests/unit/compiler_passes_test.cc
   tests/unit/compiler_transformer_test.cc
+  tests/unit/compiler_vision_test.cc
   tests/unit/compiler_memory_test.cc
   tests/unit/compiler_errors_test.cc
   tests/unit/compiler_api_test.cc

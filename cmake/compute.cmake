@@ -21,6 +21,8 @@ target_sources(mtia_device_core PRIVATE
   qemu-device/core/mtia_compute_norm.cc
   qemu-device/core/mtia_compute_embed.cc
   qemu-device/core/mtia_compute_cast.cc
+  qemu-device/core/mtia_compute_pad.cc
+  qemu-device/core/mtia_compute_deconv.cc
   qemu-device/core/mtia_compute_reuse.cc)
 target_include_directories(mtia_device_core PRIVATE ${DNNL_INCLUDE_DIR})
 target_link_libraries(mtia_device_core PUBLIC ${DNNL_LIBRARY})

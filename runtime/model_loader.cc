@@ -119,6 +119,7 @@ std::pair<unsigned, unsigned> op_arity(fb::OpKind k)
 {
     switch (k) {
         case fb::OpKind::Conv:
+        case fb::OpKind::ConvTranspose:
         case fb::OpKind::Gemm:
             return {2, 3};
         case fb::OpKind::Binary:

@@ -627,10 +627,14 @@ struct mtia_op {
 
 /* Opcodes. Shapes: "N" batch etc.; opcodes 1..9 take and give F32 only,
  * except the comparisons of BINARY, which give BOOL. */
-#define MTIA_OP_CONV              1 /* 2-D convolution, NCHW.
+#define MTIA_OP_CONV              1 /* 2-D convolution, NCHW, or 3-D, NCDHW.
                                        in[0] X (N,C,H,W); in[1] W (M,C/groups,kH,kW);
                                        in[2] bias (M), optional (n_in 2 or 3);
-                                       out (N,M,OH,OW), OH = (H+pt+pb-dh*(kH-1)-1)/sh+1 */
+                                       out (N,M,OH,OW), OH = (H+pt+pb-dh*(kH-1)-1)/sh+1.
+                                       3-D: X (N,C,D,H,W), W (M,C/groups,kD,kH,kW),
+                                       out (N,M,OD,OH,OW); the depth attrs
+                                       below are 0 for 2-D, the stride and
+                                       dilation >= 1 for 3-D */
 #define MTIA_CONV_STRIDE_H        0
 #define MTIA_CONV_STRIDE_W        1
 #define MTIA_CONV_PAD_T           2
@@ -640,6 +644,10 @@ struct mtia_op {
 #define MTIA_CONV_DIL_H           6
 #define MTIA_CONV_DIL_W           7
 #define MTIA_CONV_GROUPS          8
+#define MTIA_CONV_STRIDE_D        9
+#define MTIA_CONV_DIL_D           10
+#define MTIA_CONV_PAD_FRONT       11 /* depth pads */
+#define MTIA_CONV_PAD_BACK        12
 
 #define MTIA_OP_GEMM              2 /* out = alpha * op(A) @ op(B) + beta * C.
                                        in[0] A (..., M, K) or (..., K, M) with TRANS_A;
@@ -673,8 +681,11 @@ struct mtia_op {
 
 #define MTIA_OP_ACT               4 /* out = act(in[0]); same shape (act may be NONE: a copy) */
 
-#define MTIA_OP_POOL              5 /* 2-D pooling, NCHW; out dims given (the
-                                       compiler folds ceil_mode into PAD_B/PAD_R) */
+#define MTIA_OP_POOL              5 /* 2-D pooling, NCHW, or 3-D, NCDHW; out dims
+                                       given (the compiler folds ceil_mode into
+                                       PAD_B/PAD_R/the back pad). The depth
+                                       attrs below are 0 for 2-D; for 3-D the
+                                       kernel, stride and dilation are >= 1 */
 #define MTIA_POOL_KIND            0
 #define MTIA_POOL_MAX             0
 #define MTIA_POOL_AVG             1
@@ -689,6 +700,10 @@ struct mtia_op {
 #define MTIA_POOL_COUNT_PAD       9 /* AVG: 1 = padding counts in the divisor */
 #define MTIA_POOL_DIL_H           10 /* MAX only; 1 for none */
 #define MTIA_POOL_DIL_W           11
+#define MTIA_POOL_K_D             12
+#define MTIA_POOL_STRIDE_D        13
+#define MTIA_POOL_PAD_D           14 /* front | back << 16 (each < 2^16) */
+#define MTIA_POOL_DIL_D           15 /* MAX only; 1 for none */
 
 #define MTIA_OP_SOFTMAX           6 /* softmax of in[0] along AXIS; same shape */
 #define MTIA_SOFTMAX_AXIS         0
@@ -777,7 +792,34 @@ struct mtia_op {
 #define MTIA_LAYERNORM_EPSILON    1 /* f32 bits, finite, > 0 */
 #define MTIA_OP_EXPAND            16 /* out = in[0] broadcast to out (Expand, Tile of
                                         dims of 1): in has out's ndim, dims equal or 1 */
-#define MTIA_OP_LAST              MTIA_OP_EXPAND
+
+#define MTIA_OP_PAD               25 /* out = ONNX Pad(in[0]); same ndim. Per dim
+                                       i: b = (int32_t)attrs[BEGIN + i], the
+                                       end pad e = out.dims[i] - in.dims[i] - b;
+                                       negative b/e crop first, then positive
+                                       ones pad the cropped input (at least one
+                                       element of it left per dim). CONSTANT
+                                       pads with VALUE (any f32 bits), REFLECT
+                                       mirrors without repeating the edge
+                                       (NumPy's reflect, repeatedly for pads
+                                       past the extent), EDGE repeats the edge */
+#define MTIA_PAD_MODE             0
+#define MTIA_PAD_CONSTANT         0
+#define MTIA_PAD_REFLECT          1
+#define MTIA_PAD_EDGE             2
+#define MTIA_PAD_VALUE            1 /* f32 bits; 0 unless CONSTANT */
+#define MTIA_PAD_BEGIN            2 /* attrs[2..2+ndim), two's complement */
+
+#define MTIA_OP_CONV_TRANSPOSE    26 /* ONNX ConvTranspose, 2-D (NCHW) or 3-D
+                                       (NCDHW). in[0] X (N,C,H,W); in[1] W
+                                       (C,M/groups,kH,kW), ONNX's layout; in[2]
+                                       bias (M), optional; attrs as CONV's
+                                       (MTIA_CONV_*). out (N,M,OH,OW) with
+                                       OH = (H-1)*sh - pt - pb + dh*(kH-1) + 1
+                                       + oph, the output padding oph in
+                                       [0, max(sh, dh)) (given by out) */
+
+#define MTIA_OP_LAST              MTIA_OP_CONV_TRANSPOSE
 
 /* Fused activations (struct mtia_op.act). */
 #define MTIA_ACT_NONE             0

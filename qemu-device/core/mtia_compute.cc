@@ -185,6 +185,10 @@ std::unique_ptr<Kernel> build(const mtia_op &op)
             return make_embedding_bag(op);
         case MTIA_OP_CAST:
             return make_cast(op);
+        case MTIA_OP_PAD:
+            return make_pad(op);
+        case MTIA_OP_CONV_TRANSPOSE:
+            return make_conv_transpose(op);
         default:
             return make_slice(op);
         case MTIA_OP_WHERE:

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 // CONV: oneDNN convolution (forward inference) with bias and the fused
-// activation as a post-op. The arena holds plain NCHW / MC'hw tensors; the
+// activation as a post-op, 2-D or 3-D (the depth attributes used with 5-D
+// tensors). The arena holds plain NCHW / MC'hw (NCDHW / MC'dhw) tensors; the
 // kernel lets oneDNN pick its fastest layouts and reorders through scratch
 // memory when that is what it picked (docs/compute.md, "CONV layouts").
 // Large batches run in chunks of images, and an image too large for one
@@ -38,9 +39,10 @@ Layout layout_for(const mtia_op &op, uint64_t images)
     if (const char *e = std::getenv("MTIA_CONV_LAYOUT")) {  // benchmarking override
         if (!std::strcmp(e, "plain")) return Layout::kPlain;
         if (!std::strcmp(e, "blocked")) return Layout::kBlocked;
-        if (!std::strcmp(e, "nhwc")) return Layout::kNhwc;
+        if (!std::strcmp(e, "nhwc") && op.out.ndim == 4) return Layout::kNhwc;
     }
-    const uint64_t pixels = images * op.out.dims[2] * op.out.dims[3];
+    uint64_t pixels = images;
+    for (unsigned i = 2; i < op.out.ndim; i++) pixels *= op.out.dims[i];
     if (op.attrs[MTIA_CONV_GROUPS] == 1 && pixels < 160) return Layout::kPlain;
     return Layout::kBlocked;
 }
@@ -111,9 +113,9 @@ private:
         const mtia_tensor_desc &xd = op.in[0], &wd = op.in[1], &yd = op.out;
         const uint64_t n = xd.dims[0], mg = yd.dims[1] / groups_, cg = wd.dims[1];
         const uint64_t x_img = elems(xd) / n, y_img = elems(yd) / n;
-        const uint64_t x_plane = uint64_t{xd.dims[2]} * xd.dims[3];
-        const uint64_t y_plane = uint64_t{yd.dims[2]} * yd.dims[3];
-        const uint64_t w_filter = cg * wd.dims[2] * wd.dims[3];
+        const uint64_t x_plane = elems(xd) / (n * xd.dims[1]);
+        const uint64_t y_plane = elems(yd) / (n * yd.dims[1]);
+        const uint64_t w_filter = elems(wd) / wd.dims[0];  // C/g * kernel
         const float *x = ptr(arena, xd), *w = ptr(arena, wd);
         const float *b = has_bias_ ? ptr(arena, op.in[2]) : nullptr;
         float *y = ptr(arena, yd);
@@ -216,7 +218,10 @@ private:
             x[1] = wd.dims[1];  // the group's input channels
             y[1] = w[0] = static_cast<memory::dim>(channels);
         }
-        if (g > 1) w = {g, wd.dims[0] / g, wd.dims[1], wd.dims[2], wd.dims[3]};
+        if (g > 1) {  // (g, M/g, C/g, kernel...)
+            w.insert(w.begin(), g);
+            w[1] = wd.dims[0] / g;
+        }
         Part p;
         p.src_plain = plain_desc(x);
         p.w_plain = plain_desc(w);
@@ -233,10 +238,16 @@ private:
             w_md = any(w);
         }
         const memory::desc b_md = op.n_in == 3 ? plain_desc({y[1]}) : memory::desc();
-        const memory::dims strides{a[MTIA_CONV_STRIDE_H], a[MTIA_CONV_STRIDE_W]};
-        const memory::dims dil{a[MTIA_CONV_DIL_H] - 1, a[MTIA_CONV_DIL_W] - 1};
-        const memory::dims pl{a[MTIA_CONV_PAD_T], a[MTIA_CONV_PAD_L]};
-        const memory::dims pr{a[MTIA_CONV_PAD_B], a[MTIA_CONV_PAD_R]};
+        memory::dims strides{a[MTIA_CONV_STRIDE_H], a[MTIA_CONV_STRIDE_W]};
+        memory::dims dil{a[MTIA_CONV_DIL_H] - 1, a[MTIA_CONV_DIL_W] - 1};
+        memory::dims pl{a[MTIA_CONV_PAD_T], a[MTIA_CONV_PAD_L]};
+        memory::dims pr{a[MTIA_CONV_PAD_B], a[MTIA_CONV_PAD_R]};
+        if (xd.ndim == 5) {  // depth first
+            strides.insert(strides.begin(), a[MTIA_CONV_STRIDE_D]);
+            dil.insert(dil.begin(), memory::dim{a[MTIA_CONV_DIL_D]} - 1);
+            pl.insert(pl.begin(), a[MTIA_CONV_PAD_FRONT]);
+            pr.insert(pr.begin(), a[MTIA_CONV_PAD_BACK]);
+        }
         const dnnl::convolution_forward::desc d(dnnl::prop_kind::forward_inference, dnnl::algorithm::convolution_direct,
                                                 src_md, w_md, b_md, dst_md, strides, dil, pl, pr);
         p.pd = dnnl::convolution_forward::primitive_desc(d, make_attr(act_post_ops(op)), cpu_engine());

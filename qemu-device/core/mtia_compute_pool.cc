@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 // POOL: oneDNN pooling_v2 (max with dilation, average with or without the
-// padding in the divisor) on plain NCHW, asymmetric pads, the activation
+// padding in the divisor) on plain NCHW or NCDHW, asymmetric pads, the activation
 // as a post-op (or a separate in-place pass where oneDNN cannot fuse it).
 // Large batches run in chunks of images, huge images in chunks of channels.
 #include "mtia_compute_dnnl.h"
@@ -37,8 +37,7 @@ public:
     bool run(const mtia_op &op, uint8_t *arena, Exec &ex) override
     {
         const uint64_t n = op.in[0].dims[0], c = op.in[0].dims[1];
-        const uint64_t x_plane = uint64_t{op.in[0].dims[2]} * op.in[0].dims[3];
-        const uint64_t y_plane = uint64_t{op.out.dims[2]} * op.out.dims[3];
+        const uint64_t x_plane = elems(op.in[0]) / (n * c), y_plane = elems(op.out) / (n * c);
         const float *x = ptr(arena, op.in[0]);
         float *y = ptr(arena, op.out);
         bool first = true;
@@ -83,11 +82,18 @@ private:
         const dnnl::algorithm alg = a[MTIA_POOL_KIND] == MTIA_POOL_MAX ? dnnl::algorithm::pooling_max
                                     : a[MTIA_POOL_COUNT_PAD]           ? dnnl::algorithm::pooling_avg_include_padding
                                                                        : dnnl::algorithm::pooling_avg_exclude_padding;
-        const dnnl::pooling_v2_forward::desc d(
-            dnnl::prop_kind::forward_inference, alg, plain_desc(x), plain_desc(y),
-            {a[MTIA_POOL_STRIDE_H], a[MTIA_POOL_STRIDE_W]}, {a[MTIA_POOL_K_H], a[MTIA_POOL_K_W]},
-            {a[MTIA_POOL_DIL_H] - 1, a[MTIA_POOL_DIL_W] - 1}, {a[MTIA_POOL_PAD_T], a[MTIA_POOL_PAD_L]},
-            {a[MTIA_POOL_PAD_B], a[MTIA_POOL_PAD_R]});
+        memory::dims strides{a[MTIA_POOL_STRIDE_H], a[MTIA_POOL_STRIDE_W]}, k{a[MTIA_POOL_K_H], a[MTIA_POOL_K_W]};
+        memory::dims dil{a[MTIA_POOL_DIL_H] - 1, a[MTIA_POOL_DIL_W] - 1};
+        memory::dims pl{a[MTIA_POOL_PAD_T], a[MTIA_POOL_PAD_L]}, pr{a[MTIA_POOL_PAD_B], a[MTIA_POOL_PAD_R]};
+        if (x.size() == 5) {  // depth first
+            strides.insert(strides.begin(), a[MTIA_POOL_STRIDE_D]);
+            k.insert(k.begin(), a[MTIA_POOL_K_D]);
+            dil.insert(dil.begin(), memory::dim{a[MTIA_POOL_DIL_D]} - 1);
+            pl.insert(pl.begin(), a[MTIA_POOL_PAD_D] & 0xffffu);
+            pr.insert(pr.begin(), a[MTIA_POOL_PAD_D] >> 16);
+        }
+        const dnnl::pooling_v2_forward::desc d(dnnl::prop_kind::forward_inference, alg, plain_desc(x), plain_desc(y),
+                                               strides, k, dil, pl, pr);
         Part p;
         p.n = n;
         p.c = c;
@@ -99,7 +105,7 @@ private:
             mtia_op act = op;  // over the chunk's output, flat
             act.opcode = MTIA_OP_ACT;
             act.out.ndim = 1;
-            act.out.dims[0] = static_cast<uint32_t>(n * c * y[2] * y[3]);
+            act.out.dims[0] = static_cast<uint32_t>(elems(op.out) / (op.out.dims[0] * op.out.dims[1]) * n * c);
             for (unsigned d = 1; d < MTIA_MAX_DIMS; d++) act.out.dims[d] = 0;
             act.in[0] = act.out;
             p.act = make_act(act);

@@ -58,10 +58,18 @@ Work op_work(const mtia_op &op)
     switch (op.opcode) {
         case MTIA_OP_CONV: {  // items: output channel planes
             const mtia_tensor_desc &wt = op.in[1];
-            const uint64_t per_out = dims_from(wt, 1);  // C/g * kH * kW
+            const uint64_t per_out = dims_from(wt, 1);  // C/g * (kD *) kH * kW
             w.items = uint64_t{y.dims[0]} * y.dims[1];
             w.item_work = sat_mul(dims_from(y, 2), per_out);
             w.flops = 2.0 * double(out_elems) * double(per_out);
+            break;
+        }
+        case MTIA_OP_CONV_TRANSPOSE: {  // items: images; each input element meets M/g * kernel weights
+            const mtia_tensor_desc &x = op.in[0], &wt = op.in[1];
+            const uint64_t per_in = dims_from(wt, 1);  // M/g * kernel
+            w.items = x.dims[0];
+            w.item_work = sat_mul(dims_from(x, 1), per_in);
+            w.flops = 2.0 * double(elems(x)) * double(per_in);
             break;
         }
         case MTIA_OP_GEMM: {
@@ -73,7 +81,8 @@ Work op_work(const mtia_op &op)
             break;
         }
         case MTIA_OP_POOL: {  // items: output channel planes
-            const uint64_t taps = uint64_t{op.attrs[MTIA_POOL_K_H]} * op.attrs[MTIA_POOL_K_W];
+            uint64_t taps = uint64_t{op.attrs[MTIA_POOL_K_H]} * op.attrs[MTIA_POOL_K_W];
+            if (y.ndim == 5) taps = sat_mul(taps, op.attrs[MTIA_POOL_K_D]);
             w.items = uint64_t{y.dims[0]} * y.dims[1];
             w.item_work = sat_mul(dims_from(y, 2), taps);
             w.flops = double(out_elems) * double(taps);
@@ -132,7 +141,7 @@ uint64_t op_ns(const Grid &g, const mtia_op &op)
 {
     const Work w = op_work(op);
     const double scale = double(g.rows) * double(g.cols) / kGridPes;
-    const bool matrix = op.opcode == MTIA_OP_CONV || op.opcode == MTIA_OP_GEMM;
+    const bool matrix = op.opcode == MTIA_OP_CONV || op.opcode == MTIA_OP_CONV_TRANSPOSE || op.opcode == MTIA_OP_GEMM;
     const double rate = (matrix ? kMatrixFlops * kMatrixEfficiency : kVectorFlops) * scale;
     // Tensors that fit on chip stream from SRAM; larger ones from LPDDR5. A
     // lookup (GATHER, EMBEDDING_BAG) reads rows at random: from SRAM when its

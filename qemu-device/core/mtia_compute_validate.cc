@@ -2,6 +2,7 @@
 // Program validation (docs/compute.md, "Validation"): every rule an op must
 // meet before any op of the program runs. All arithmetic on guest values is
 // 64-bit and overflow-checked: a program can name any field value.
+#include <algorithm>
 #include <cmath>
 
 #include "mtia_compute_impl.h"
@@ -83,27 +84,94 @@ uint64_t window_out(uint64_t in, uint64_t k, uint64_t stride, uint64_t dil, uint
     return (padded - extent) / stride + 1;
 }
 
+// Spatial attributes of a CONV/POOL window along one spatial dim.
+struct Window {
+    uint64_t k, stride, dil, p0, p1;
+};
+
+// CONV/POOL window along spatial dim @d (0 = the first of @nsp: depth for
+// 3-D, height for 2-D).
+Window conv_window(const mtia_op &op, unsigned nsp, unsigned d)
+{
+    const uint32_t *a = op.attrs;
+    const uint64_t k = op.in[1].dims[2 + d];
+    if (nsp == 3 && d == 0)
+        return {k, a[MTIA_CONV_STRIDE_D], a[MTIA_CONV_DIL_D], a[MTIA_CONV_PAD_FRONT], a[MTIA_CONV_PAD_BACK]};
+    const unsigned hw = d + 2 - nsp;  // 0: height, 1: width
+    return {k, a[MTIA_CONV_STRIDE_H + hw], a[MTIA_CONV_DIL_H + hw], a[MTIA_CONV_PAD_T + hw], a[MTIA_CONV_PAD_B + hw]};
+}
+
+Window pool_window(const mtia_op &op, unsigned nsp, unsigned d)
+{
+    const uint32_t *a = op.attrs;
+    if (nsp == 3 && d == 0)
+        return {a[MTIA_POOL_K_D], a[MTIA_POOL_STRIDE_D], a[MTIA_POOL_DIL_D], a[MTIA_POOL_PAD_D] & 0xffffu,
+                a[MTIA_POOL_PAD_D] >> 16};
+    const unsigned hw = d + 2 - nsp;
+    return {a[MTIA_POOL_K_H + hw], a[MTIA_POOL_STRIDE_H + hw], a[MTIA_POOL_DIL_H + hw], a[MTIA_POOL_PAD_T + hw],
+            a[MTIA_POOL_PAD_B + hw]};
+}
+
 const char *check_conv(const mtia_op &op)
 {
     const Desc &x = op.in[0], &w = op.in[1], &y = op.out;
     const uint32_t *a = op.attrs;
     if (op.n_in != 2 && op.n_in != 3) return "CONV: n_in must be 2 or 3";
-    if (x.ndim != 4 || w.ndim != 4 || y.ndim != 4) return "CONV: X, W and out must be 4-D";
-    if (!attrs_zero_from(op, MTIA_CONV_GROUPS + 1)) return "CONV: unused attribute not zero";
+    const unsigned nd = x.ndim;
+    if ((nd != 4 && nd != 5) || w.ndim != nd || y.ndim != nd) return "CONV: X, W and out must all be 4-D or all 5-D";
+    const unsigned nsp = nd - 2;
+    // 2-D programs keep the depth attributes zero.
+    if (!attrs_zero_from(op, nsp == 3 ? MTIA_CONV_PAD_BACK + 1 : MTIA_CONV_GROUPS + 1))
+        return "CONV: unused attribute not zero";
     const uint32_t g = a[MTIA_CONV_GROUPS];
-    if (!a[MTIA_CONV_STRIDE_H] || !a[MTIA_CONV_STRIDE_W]) return "CONV: stride 0";
-    if (!a[MTIA_CONV_DIL_H] || !a[MTIA_CONV_DIL_W]) return "CONV: dilation 0";
     if (!g || x.dims[1] % g || w.dims[0] % g) return "CONV: groups must divide C and M";
     if (w.dims[1] != x.dims[1] / g) return "CONV: W dims[1] != C / groups";
     if (y.dims[0] != x.dims[0] || y.dims[1] != w.dims[0]) return "CONV: out N or M mismatch";
     if (op.n_in == 3 && (op.in[2].ndim != 1 || op.in[2].dims[0] != w.dims[0])) return "CONV: bias must be (M)";
-    for (unsigned d = 0; d < 2; d++) {
-        const uint64_t k = w.dims[2 + d], dil = a[MTIA_CONV_DIL_H + d];
-        const uint64_t p0 = a[MTIA_CONV_PAD_T + d], p1 = a[MTIA_CONV_PAD_B + d];
+    for (unsigned d = 0; d < nsp; d++) {
+        const Window win = conv_window(op, nsp, d);
+        if (!win.stride) return "CONV: stride 0";
+        if (!win.dil) return "CONV: dilation 0";
+        const uint64_t extent = win.dil * (win.k - 1) + 1;
         // Padding beyond the kernel's extent only adds rows of zeros (or bias).
-        if (p0 >= dil * (k - 1) + 1 || p1 >= dil * (k - 1) + 1) return "CONV: pad not smaller than the dilated kernel";
-        if (window_out(x.dims[2 + d], k, a[MTIA_CONV_STRIDE_H + d], dil, p0, p1) != y.dims[2 + d])
+        if (win.p0 >= extent || win.p1 >= extent) return "CONV: pad not smaller than the dilated kernel";
+        if (window_out(x.dims[2 + d], win.k, win.stride, win.dil, win.p0, win.p1) != y.dims[2 + d])
             return "CONV: out spatial dims inconsistent with kernel/stride/pads/dilation";
+    }
+    return nullptr;
+}
+
+// CONV_TRANSPOSE: W is (C, M/groups, k...); out by the transposed formula
+// with an output padding in [0, max(stride, dilation)).
+const char *check_conv_transpose(const mtia_op &op)
+{
+    const Desc &x = op.in[0], &w = op.in[1], &y = op.out;
+    const uint32_t *a = op.attrs;
+    if (op.n_in != 2 && op.n_in != 3) return "CONV_TRANSPOSE: n_in must be 2 or 3";
+    const unsigned nd = x.ndim;
+    if ((nd != 4 && nd != 5) || w.ndim != nd || y.ndim != nd)
+        return "CONV_TRANSPOSE: X, W and out must all be 4-D or all 5-D";
+    const unsigned nsp = nd - 2;
+    if (!attrs_zero_from(op, nsp == 3 ? MTIA_CONV_PAD_BACK + 1 : MTIA_CONV_GROUPS + 1))
+        return "CONV_TRANSPOSE: unused attribute not zero";
+    const uint32_t g = a[MTIA_CONV_GROUPS];
+    if (!g || x.dims[1] % g) return "CONV_TRANSPOSE: groups must divide C";
+    if (w.dims[0] != x.dims[1]) return "CONV_TRANSPOSE: W dims[0] != C";
+    if (y.dims[0] != x.dims[0] || uint64_t{y.dims[1]} != uint64_t{w.dims[1]} * g)
+        return "CONV_TRANSPOSE: out N or M (W dims[1] * groups) mismatch";
+    if (op.n_in == 3 && (op.in[2].ndim != 1 || op.in[2].dims[0] != y.dims[1]))
+        return "CONV_TRANSPOSE: bias must be (M)";
+    for (unsigned d = 0; d < nsp; d++) {
+        const Window win = conv_window(op, nsp, d);
+        if (!win.stride || !win.dil) return "CONV_TRANSPOSE: stride or dilation 0";
+        // All below 2^32: the signed 64-bit arithmetic cannot overflow.
+        const int64_t full =
+            (int64_t(x.dims[2 + d]) - 1) * int64_t(win.stride) + int64_t(win.dil) * (int64_t(win.k) - 1) + 1;
+        const int64_t outpad = int64_t(y.dims[2 + d]) - (full - int64_t(win.p0) - int64_t(win.p1));
+        if (outpad < 0 || outpad >= int64_t(std::max(win.stride, win.dil)))
+            return "CONV_TRANSPOSE: out spatial dims inconsistent with kernel/stride/pads/dilation/output padding";
+        // Every output position within the full (unpadded) result.
+        if (int64_t(win.p0) >= full) return "CONV_TRANSPOSE: pad not smaller than the full output";
     }
     return nullptr;
 }
@@ -160,22 +228,24 @@ const char *check_pool(const mtia_op &op)
     const Desc &x = op.in[0], &y = op.out;
     const uint32_t *a = op.attrs;
     if (op.n_in != 1) return "POOL: n_in must be 1";
-    if (x.ndim != 4 || y.ndim != 4) return "POOL: in and out must be 4-D";
-    if (!attrs_zero_from(op, MTIA_POOL_DIL_W + 1)) return "POOL: unused attribute not zero";
+    if ((x.ndim != 4 && x.ndim != 5) || y.ndim != x.ndim) return "POOL: in and out must both be 4-D or both 5-D";
+    const unsigned nsp = x.ndim - 2;
+    // 2-D programs keep the depth attributes zero.
+    if (!attrs_zero_from(op, nsp == 3 ? MTIA_POOL_DIL_D + 1 : MTIA_POOL_DIL_W + 1))
+        return "POOL: unused attribute not zero";
     const uint32_t kind = a[MTIA_POOL_KIND];
     if (kind > MTIA_POOL_AVG) return "POOL: bad kind";
     if (a[MTIA_POOL_COUNT_PAD] > (kind == MTIA_POOL_AVG ? 1u : 0u))
         return "POOL: COUNT_PAD must be 0/1 (AVG) or 0 (MAX)";
     if (y.dims[0] != x.dims[0] || y.dims[1] != x.dims[1]) return "POOL: out N or C mismatch";
-    for (unsigned d = 0; d < 2; d++) {
-        const uint64_t k = a[MTIA_POOL_K_H + d], s = a[MTIA_POOL_STRIDE_H + d];
-        const uint64_t dil = a[MTIA_POOL_DIL_H + d];
-        const uint64_t p0 = a[MTIA_POOL_PAD_T + d], p1 = a[MTIA_POOL_PAD_B + d];
-        if (!k || !s) return "POOL: kernel or stride 0";
-        if (!dil || (kind == MTIA_POOL_AVG && dil != 1)) return "POOL: dilation must be >= 1 (MAX) or 1 (AVG)";
+    for (unsigned d = 0; d < nsp; d++) {
+        const Window win = pool_window(op, nsp, d);
+        if (!win.k || !win.stride) return "POOL: kernel or stride 0";
+        if (!win.dil || (kind == MTIA_POOL_AVG && win.dil != 1)) return "POOL: dilation must be >= 1 (MAX) or 1 (AVG)";
+        const uint64_t extent = win.dil * (win.k - 1) + 1;
         // Every window then holds at least one input element.
-        if (p0 >= dil * (k - 1) + 1 || p1 >= dil * (k - 1) + 1) return "POOL: pad not smaller than the dilated kernel";
-        if (window_out(x.dims[2 + d], k, s, dil, p0, p1) != y.dims[2 + d])
+        if (win.p0 >= extent || win.p1 >= extent) return "POOL: pad not smaller than the dilated kernel";
+        if (window_out(x.dims[2 + d], win.k, win.stride, win.dil, win.p0, win.p1) != y.dims[2 + d])
             return "POOL: out spatial dims inconsistent with kernel/stride/pads/dilation";
     }
     return nullptr;
@@ -370,6 +440,25 @@ const char *check_cast(const mtia_op &op)
     return nullptr;
 }
 
+const char *check_pad(const mtia_op &op)
+{
+    const Desc &x = op.in[0], &y = op.out;
+    const uint32_t *a = op.attrs;
+    if (op.n_in != 1) return "PAD: n_in must be 1";
+    if (x.ndim != y.ndim) return "PAD: in and out ndim differ";
+    if (!attrs_zero_from(op, MTIA_PAD_BEGIN + y.ndim)) return "PAD: attribute beyond ndim not zero";
+    if (a[MTIA_PAD_MODE] > MTIA_PAD_EDGE) return "PAD: bad mode";
+    if (a[MTIA_PAD_MODE] != MTIA_PAD_CONSTANT && a[MTIA_PAD_VALUE]) return "PAD: VALUE not zero without CONSTANT";
+    for (unsigned i = 0; i < y.ndim; i++) {
+        const int64_t in = x.dims[i], out = y.dims[i];
+        const int64_t b = static_cast<int32_t>(a[MTIA_PAD_BEGIN + i]), e = out - in - b;  // |each| < 2^33
+        // Cropping keeps at least one input element: every output element
+        // is the constant or an element of the cropped input.
+        if (in + std::min<int64_t>(b, 0) + std::min<int64_t>(e, 0) < 1) return "PAD: pads crop the whole input";
+    }
+    return nullptr;
+}
+
 const char *check_opcode(const mtia_op &op)
 {
     switch (op.opcode) {
@@ -405,6 +494,10 @@ const char *check_opcode(const mtia_op &op)
             return check_embedding_bag(op);
         case MTIA_OP_CAST:
             return check_cast(op);
+        case MTIA_OP_PAD:
+            return check_pad(op);
+        case MTIA_OP_CONV_TRANSPOSE:
+            return check_conv_transpose(op);
         default:
             return "bad opcode";
     }

@@ -137,6 +137,43 @@ TEST(ComputeConv, RandomShapes)
 
 // Many images (2.3 G MACs): the kernel runs them in two chunks. Images on
 // both sides of the chunk boundary are checked against the reference.
+// 3-D convolution (NCDHW) over random shapes, groups, pads and dilations.
+TEST(ComputeConv, ThreeDimensionalRandom)
+{
+    std::mt19937 rng(77);
+    for (int t = 0; t < 30; t++) {
+        const uint32_t g = rnd(rng, 0, 2) == 0 ? 2 : 1;
+        uint32_t k[3], s[3], d[3], p0[3], p1[3], in[3], out[3];
+        for (int i = 0; i < 3; i++) {
+            k[i] = rnd(rng, 1, 3);
+            s[i] = rnd(rng, 1, 2);
+            d[i] = rnd(rng, 1, 2);
+            const uint32_t e = d[i] * (k[i] - 1) + 1;
+            p0[i] = rnd(rng, 0, e - 1);
+            p1[i] = rnd(rng, 0, e - 1);
+            in[i] = rnd(rng, std::max<int>(1, int(e) - int(p0[i] + p1[i])), 7);
+            out[i] = conv_out(in[i], k[i], s[i], d[i], p0[i], p1[i]);
+        }
+        const uint32_t n = rnd(rng, 1, 2), c = g * rnd(rng, 1, 3), m = g * rnd(rng, 1, 3);
+        const Dims xd{n, c, in[0], in[1], in[2]}, wd{m, c / g, k[0], k[1], k[2]}, yd{n, m, out[0], out[1], out[2]};
+        Arena a;
+        auto x = a.alloc(xd), w = a.alloc(wd), b = a.alloc({m}), y = a.alloc(yd);
+        a.fill_random(x, rng);
+        a.fill_random(w, rng);
+        a.fill_random(b, rng);
+        const bool bias = t % 2;
+        std::vector<mtia_tensor_desc> ins{x, w};
+        if (bias) ins.push_back(b);
+        mtia_op o = cref::op(MTIA_OP_CONV, ins, y,
+                             {s[1], s[2], p0[1], p0[2], p1[1], p1[2], d[1], d[2], g, s[0], d[0], p0[0], p1[0]});
+        set_act(o, kActs[t % 5]);
+        const auto bv = a.get(b);
+        const auto want = cref::conv3d(a.get(x), xd, a.get(w), wd, bias ? &bv : nullptr, yd, o);
+        run(a, o);
+        expect_near(a.get(y), want, 1e-4, "conv3d x" + str(xd) + " w" + str(wd) + " g" + std::to_string(g));
+    }
+}
+
 TEST(ComputeConv, LargeBatchInChunks)
 {
     std::mt19937 rng(7);
@@ -445,6 +482,119 @@ TEST(ComputePool, MaxAndAvgRandom)
         expect_near(a.get(y), want, 1e-5,
                     std::string(kind ? "avg" : "max") + " pool " + str(xd) + " k" + std::to_string(kh) + "x" +
                         std::to_string(kw) + " count_pad " + std::to_string(count_pad));
+    }
+}
+
+// 3-D pooling (NCDHW): depth attrs packed as the spec says.
+TEST(ComputePool, ThreeDimensionalRandom)
+{
+    std::mt19937 rng(33);
+    for (int t = 0; t < 40; t++) {
+        const uint32_t kind = t % 2;
+        uint32_t k[3], s[3], d[3], p0[3], p1[3], in[3], out[3];
+        for (int i = 0; i < 3; i++) {
+            k[i] = rnd(rng, 1, 3);
+            s[i] = rnd(rng, 1, 2);
+            d[i] = kind == MTIA_POOL_MAX ? rnd(rng, 1, 2) : 1;
+            const uint32_t e = d[i] * (k[i] - 1) + 1;
+            p0[i] = rnd(rng, 0, e - 1);
+            p1[i] = rnd(rng, 0, e - 1);
+            in[i] = rnd(rng, std::max<int>(1, int(e) - int(p0[i] + p1[i])), 7);
+            out[i] = conv_out(in[i], k[i], s[i], d[i], p0[i], p1[i]);
+        }
+        const Dims xd{rnd(rng, 1, 2), rnd(rng, 1, 4), in[0], in[1], in[2]};
+        const Dims yd{xd[0], xd[1], out[0], out[1], out[2]};
+        Arena a;
+        auto x = a.alloc(xd), y = a.alloc(yd);
+        a.fill_random(x, rng);
+        const uint32_t count_pad = kind == MTIA_POOL_AVG ? rnd(rng, 0, 1) : 0;
+        mtia_op o = cref::op(MTIA_OP_POOL, {x}, y,
+                             {kind, k[1], k[2], s[1], s[2], p0[1], p0[2], p1[1], p1[2], count_pad, d[1], d[2], k[0],
+                              s[0], p0[0] | p1[0] << 16, d[0]});
+        set_act(o, kActs[t % 5]);
+        const auto want = cref::pool3d(a.get(x), xd, yd, o);
+        run(a, o);
+        expect_near(a.get(y), want, 1e-5, std::string(kind ? "avg" : "max") + " pool3d " + str(xd) + " -> " + str(yd));
+    }
+}
+
+// ---- CONV_TRANSPOSE -------------------------------------------------------------------
+
+// 2-D and 3-D over random shapes, strides, dilations, pads, output padding,
+// groups and bias, each with a fused activation.
+TEST(ComputeConvTranspose, RandomShapes2dAnd3d)
+{
+    std::mt19937 rng(88);
+    for (int t = 0; t < 60; t++) {
+        const unsigned nsp = t % 3 == 2 ? 3 : 2;
+        const uint32_t g = rnd(rng, 0, 2) == 0 ? 2 : 1;
+        const uint32_t n = rnd(rng, 1, 2), c = g * rnd(rng, 1, 3), mg = rnd(rng, 1, 3);
+        Dims xd{n, c}, wd{c, mg}, yd{n, mg * g};
+        uint32_t s[3], d[3], p0[3], p1[3];
+        for (unsigned i = 0; i < nsp; i++) {
+            const uint32_t in = rnd(rng, 1, nsp == 3 ? 4 : 6), k = rnd(rng, 1, 3);
+            s[i] = rnd(rng, 1, 3);
+            d[i] = rnd(rng, 1, 2);
+            const int64_t full = int64_t(in - 1) * s[i] + d[i] * (k - 1) + 1;
+            p0[i] = rnd(rng, 0, uint32_t(std::min<int64_t>(2, full - 1)));
+            p1[i] = rnd(rng, 0, uint32_t(std::min<int64_t>(2, full - 1 - p0[i])));
+            const uint32_t outpad = rnd(rng, 0, std::max(s[i], d[i]) - 1);
+            xd.push_back(in);
+            wd.push_back(k);
+            yd.push_back(uint32_t(full - p0[i] - p1[i] + outpad));
+        }
+        Arena a;
+        auto x = a.alloc(xd), w = a.alloc(wd), b = a.alloc({yd[1]}), y = a.alloc(yd);
+        a.fill_random(x, rng);
+        a.fill_random(w, rng);
+        a.fill_random(b, rng);
+        const bool bias = t % 2;
+        std::vector<mtia_tensor_desc> ins{x, w};
+        if (bias) ins.push_back(b);
+        const unsigned h = nsp - 2, v = nsp - 1;
+        std::vector<uint32_t> attrs = {s[h], s[v], p0[h], p0[v], p1[h], p1[v], d[h], d[v], g};
+        if (nsp == 3) attrs.insert(attrs.end(), {s[0], d[0], p0[0], p1[0]});
+        mtia_op o = cref::op(MTIA_OP_CONV_TRANSPOSE, ins, y, attrs);
+        set_act(o, kActs[t % 5]);
+        const auto bv = a.get(b);
+        const auto want = cref::conv_transpose(a.get(x), xd, a.get(w), wd, bias ? &bv : nullptr, yd, o);
+        run(a, o);
+        expect_near(a.get(y), want, 1e-4, "conv_transpose x" + str(xd) + " w" + str(wd) + " -> " + str(yd));
+    }
+}
+
+// ---- PAD -----------------------------------------------------------------------------
+
+// Every mode over random ranks, pads (negative: cropping; reflect pads past
+// the extent) and constants.
+TEST(ComputePad, EveryModeRandomPadsAndCrops)
+{
+    std::mt19937 rng(55);
+    const float values[] = {0.0f, -2.5f, 1e30f, -3e38f};
+    for (int t = 0; t < 120; t++) {
+        const uint32_t mode = t % 3, nd = rnd(rng, 1, 5);
+        Dims xd(nd), yd(nd);
+        std::vector<uint32_t> attrs = {mode, mode == MTIA_PAD_CONSTANT ? cref::bits(values[t / 3 % 4]) : 0u};
+        for (uint32_t i = 0; i < nd; i++) {
+            xd[i] = rnd(rng, 1, 6);
+            int b = int(rnd(rng, 0, 8)) - 3, e = int(rnd(rng, 0, 8)) - 3;  // -3..5
+            while (int(xd[i]) + std::min(b, 0) + std::min(e, 0) < 1) {
+                if (b < e)
+                    b++;
+                else
+                    e++;
+            }
+            yd[i] = uint32_t(int(xd[i]) + b + e);
+            attrs.push_back(uint32_t(int32_t(b)));
+        }
+        Arena a;
+        auto x = a.alloc(xd), y = a.alloc(yd);
+        a.fill_random(x, rng);
+        mtia_op o = cref::op(MTIA_OP_PAD, {x}, y, attrs);
+        set_act(o, kActs[t % 5]);
+        const auto want = cref::pad(a.get(x), xd, yd, o);
+        run(a, o);
+        expect_near(a.get(y), want, 1e-6, "pad mode " + std::to_string(mode) + " " + str(xd) + " -> " + str(yd));
     }
 }
 

@@ -292,6 +292,160 @@ inline std::vector<float> pool(const std::vector<float> &x, const Dims &xd, cons
     return y;
 }
 
+// 3-D (NCDHW) CONV: depth attrs MTIA_CONV_STRIDE_D.. with the 2-D ones for H, W.
+inline std::vector<float> conv3d(const std::vector<float> &x, const Dims &xd, const std::vector<float> &w,
+                                 const Dims &wd, const std::vector<float> *b, const Dims &yd, const mtia_op &o)
+{
+    const uint32_t *a = o.attrs;
+    const uint32_t g = a[MTIA_CONV_GROUPS], C = xd[1], D = xd[2], H = xd[3], W = xd[4];
+    const uint32_t M = wd[0], cg = wd[1], kd = wd[2], kh = wd[3], kw = wd[4], mg = M / g;
+    std::vector<float> y(count(yd));
+    uint64_t yi = 0;
+    for (uint32_t n = 0; n < yd[0]; n++)
+        for (uint32_t m = 0; m < M; m++)
+            for (uint32_t od = 0; od < yd[2]; od++)
+                for (uint32_t oh = 0; oh < yd[3]; oh++)
+                    for (uint32_t ow = 0; ow < yd[4]; ow++) {
+                        double s = b ? (*b)[m] : 0.0;
+                        for (uint32_t c = 0; c < cg; c++)
+                            for (uint32_t i = 0; i < kd; i++)
+                                for (uint32_t j = 0; j < kh; j++)
+                                    for (uint32_t l = 0; l < kw; l++) {
+                                        const int64_t id = int64_t(od) * a[MTIA_CONV_STRIDE_D] -
+                                                           a[MTIA_CONV_PAD_FRONT] + int64_t(i) * a[MTIA_CONV_DIL_D];
+                                        const int64_t ih = int64_t(oh) * a[MTIA_CONV_STRIDE_H] - a[MTIA_CONV_PAD_T] +
+                                                           int64_t(j) * a[MTIA_CONV_DIL_H];
+                                        const int64_t iw = int64_t(ow) * a[MTIA_CONV_STRIDE_W] - a[MTIA_CONV_PAD_L] +
+                                                           int64_t(l) * a[MTIA_CONV_DIL_W];
+                                        if (id < 0 || id >= D || ih < 0 || ih >= H || iw < 0 || iw >= W) continue;
+                                        const uint64_t ci = (m / mg) * cg + c;
+                                        s += double(x[(((n * C + ci) * D + id) * H + ih) * W + iw]) *
+                                             w[(((uint64_t(m) * cg + c) * kd + i) * kh + j) * kw + l];
+                                    }
+                        y[yi++] = float(act(s, o));
+                    }
+    return y;
+}
+
+// 3-D (NCDHW) POOL: depth attrs MTIA_POOL_K_D.. with the 2-D ones for H, W.
+inline std::vector<float> pool3d(const std::vector<float> &x, const Dims &xd, const Dims &yd, const mtia_op &o)
+{
+    const uint32_t *a = o.attrs;
+    const bool mx = a[MTIA_POOL_KIND] == MTIA_POOL_MAX;
+    const int64_t D = xd[2], H = xd[3], W = xd[4];
+    const int64_t pf = a[MTIA_POOL_PAD_D] & 0xffff, pk = a[MTIA_POOL_PAD_D] >> 16;
+    std::vector<float> y(count(yd));
+    uint64_t yi = 0;
+    for (uint64_t nc = 0; nc < uint64_t(yd[0]) * yd[1]; nc++)
+        for (uint32_t od = 0; od < yd[2]; od++)
+            for (uint32_t oh = 0; oh < yd[3]; oh++)
+                for (uint32_t ow = 0; ow < yd[4]; ow++) {
+                    double s = mx ? -INFINITY : 0;
+                    uint64_t cnt = 0, total = 0;
+                    for (uint32_t i = 0; i < a[MTIA_POOL_K_D]; i++)
+                        for (uint32_t j = 0; j < a[MTIA_POOL_K_H]; j++)
+                            for (uint32_t l = 0; l < a[MTIA_POOL_K_W]; l++) {
+                                const int64_t id =
+                                    int64_t(od) * a[MTIA_POOL_STRIDE_D] - pf + int64_t(i) * a[MTIA_POOL_DIL_D];
+                                const int64_t ih = int64_t(oh) * a[MTIA_POOL_STRIDE_H] - a[MTIA_POOL_PAD_T] +
+                                                   int64_t(j) * a[MTIA_POOL_DIL_H];
+                                const int64_t iw = int64_t(ow) * a[MTIA_POOL_STRIDE_W] - a[MTIA_POOL_PAD_L] +
+                                                   int64_t(l) * a[MTIA_POOL_DIL_W];
+                                if (id < D + pk && ih < H + a[MTIA_POOL_PAD_B] && iw < W + a[MTIA_POOL_PAD_R]) total++;
+                                if (id < 0 || id >= D || ih < 0 || ih >= H || iw < 0 || iw >= W) continue;
+                                const double v = x[((nc * D + id) * H + ih) * W + iw];
+                                s = mx ? std::max(s, v) : s + v;
+                                cnt++;
+                            }
+                    if (!mx) s /= double(a[MTIA_POOL_COUNT_PAD] ? total : cnt);
+                    y[yi++] = float(act(s, o));
+                }
+    return y;
+}
+
+// CONV_TRANSPOSE (4-D or 5-D) by scattering every input element through
+// the kernel into the full output, then cropping the pads (the output
+// padding's extra positions get the bias alone).
+inline std::vector<float> conv_transpose(const std::vector<float> &x, const Dims &xd, const std::vector<float> &w,
+                                         const Dims &wd, const std::vector<float> *b, const Dims &yd, const mtia_op &o)
+{
+    const uint32_t *a = o.attrs;
+    const size_t nsp = xd.size() - 2;
+    std::vector<int64_t> s(nsp), d(nsp), p0(nsp);
+    for (size_t i = 0; i < nsp; i++) {
+        const bool depth = nsp == 3 && i == 0;
+        const size_t hw = i + 2 - nsp;
+        s[i] = depth ? a[MTIA_CONV_STRIDE_D] : a[MTIA_CONV_STRIDE_H + hw];
+        d[i] = depth ? a[MTIA_CONV_DIL_D] : a[MTIA_CONV_DIL_H + hw];
+        p0[i] = depth ? a[MTIA_CONV_PAD_FRONT] : a[MTIA_CONV_PAD_T + hw];
+    }
+    const uint32_t g = a[MTIA_CONV_GROUPS], C = xd[1], M = yd[1], cg = C / g, mg = wd[1];
+    const Dims xs(xd.begin() + 2, xd.end()), ks(wd.begin() + 2, wd.end()), ys(yd.begin() + 2, yd.end());
+    const uint64_t xp = count(xs), kp = count(ks), yp = count(ys);
+    std::vector<double> acc(count(yd), 0.0);
+    for (uint32_t n = 0; n < xd[0]; n++)
+        for (uint32_t c = 0; c < C; c++)
+            for (uint64_t xi = 0; xi < xp; xi++) {
+                const auto xc = coords(xi, xs);
+                const double v = x[(uint64_t(n) * C + c) * xp + xi];
+                for (uint64_t ki = 0; ki < kp; ki++) {
+                    const auto kc = coords(ki, ks);
+                    uint64_t yi = 0;
+                    bool inside = true;
+                    for (size_t i = 0; i < nsp; i++) {
+                        const int64_t pos = int64_t(xc[i]) * s[i] + int64_t(kc[i]) * d[i] - p0[i];
+                        inside = inside && pos >= 0 && pos < int64_t(ys[i]);
+                        yi = yi * ys[i] + uint64_t(std::max<int64_t>(pos, 0));
+                    }
+                    if (!inside) continue;
+                    for (uint32_t m = 0; m < mg; m++) {
+                        const uint32_t om = (c / cg) * mg + m;
+                        acc[(uint64_t(n) * M + om) * yp + yi] += v * w[(uint64_t(c) * mg + m) * kp + ki];
+                    }
+                }
+            }
+    std::vector<float> y(acc.size());
+    for (uint64_t i = 0; i < y.size(); i++) y[i] = float(act(acc[i] + (b ? (*b)[(i / yp) % M] : 0.0), o));
+    return y;
+}
+
+// PAD per ONNX: crop by the negative pads, then pad the cropped input
+// (reflect by bouncing off its ends until inside).
+inline std::vector<float> pad(const std::vector<float> &x, const Dims &xd, const Dims &yd, const mtia_op &o)
+{
+    const size_t nd = yd.size();
+    const uint32_t mode = o.attrs[MTIA_PAD_MODE];
+    const float value = [&] {
+        float v;
+        std::memcpy(&v, &o.attrs[MTIA_PAD_VALUE], 4);
+        return v;
+    }();
+    std::vector<int64_t> lo(nd), n(nd), before(nd);
+    for (size_t i = 0; i < nd; i++) {
+        const int64_t b = int32_t(o.attrs[MTIA_PAD_BEGIN + i]), e = int64_t(yd[i]) - xd[i] - b;
+        lo[i] = b < 0 ? -b : 0;
+        n[i] = int64_t(xd[i]) - lo[i] - (e < 0 ? -e : 0);
+        before[i] = b > 0 ? b : 0;
+    }
+    std::vector<float> y(count(yd));
+    for (uint64_t k = 0; k < y.size(); k++) {
+        const auto c = coords(k, yd);
+        uint64_t src = 0;
+        bool constant = false;
+        for (size_t i = 0; i < nd; i++) {
+            int64_t j = int64_t(c[i]) - before[i];
+            if (j < 0 || j >= n[i]) {
+                if (mode == MTIA_PAD_CONSTANT) constant = true;
+                if (mode == MTIA_PAD_EDGE || n[i] == 1) j = std::min<int64_t>(std::max<int64_t>(j, 0), n[i] - 1);
+                while (j < 0 || j >= n[i]) j = j < 0 ? -j : 2 * (n[i] - 1) - j;
+            }
+            src = src * xd[i] + uint64_t(lo[i] + j);
+        }
+        y[k] = float(act(constant ? value : x[src], o));
+    }
+    return y;
+}
+
 inline std::vector<float> softmax(const std::vector<float> &x, const Dims &d, const mtia_op &o)
 {
     const uint32_t axis = o.attrs[MTIA_SOFTMAX_AXIS];

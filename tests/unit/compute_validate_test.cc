@@ -42,6 +42,28 @@ mtia_op pool_op()
     return cref::op(MTIA_OP_POOL, {cref::tensor(0, {1, 2, 8, 8})}, cref::tensor(4096, {1, 2, 4, 4}),
                     {MTIA_POOL_MAX, 2, 2, 2, 2, 0, 0, 0, 0, 0, 1, 1});
 }
+mtia_op conv3d_op()
+{
+    return cref::op(MTIA_OP_CONV,
+                    {cref::tensor(0, {1, 2, 4, 5, 5}), cref::tensor(4096, {4, 2, 3, 3, 3}), cref::tensor(8192, {4})},
+                    cref::tensor(16384, {1, 4, 2, 5, 5}), {1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0});
+}
+mtia_op pool3d_op()
+{
+    return cref::op(MTIA_OP_POOL, {cref::tensor(0, {1, 2, 4, 6, 6})}, cref::tensor(4096, {1, 2, 3, 3, 3}),
+                    {MTIA_POOL_MAX, 2, 2, 2, 2, 0, 0, 0, 0, 0, 1, 1, 2, 1, 0 | 1u << 16, 2});
+}
+mtia_op pad_op()  // (2,3) -> (3,5): a row before, one column cropped, three added
+{
+    return cref::op(MTIA_OP_PAD, {cref::tensor(0, {2, 3})}, cref::tensor(4096, {3, 5}),
+                    {MTIA_PAD_REFLECT, 0, 1, uint32_t(-1)});
+}
+mtia_op deconv_op()  // (1,4,3,3) -> (1,6,6,6): stride 2, k 3, pads 1/0, output padding 0
+{
+    return cref::op(MTIA_OP_CONV_TRANSPOSE,
+                    {cref::tensor(0, {1, 4, 3, 3}), cref::tensor(4096, {4, 3, 3, 3}), cref::tensor(8192, {6})},
+                    cref::tensor(16384, {1, 6, 6, 6}), {2, 2, 1, 1, 0, 0, 1, 1, 2});
+}
 mtia_op unary_op(uint16_t opcode, std::vector<uint32_t> attrs = {})
 {
     return cref::op(opcode, {cref::tensor(0, {2, 3, 4})}, cref::tensor(4096, {2, 3, 4}), attrs);
@@ -98,7 +120,9 @@ std::vector<mtia_op> all_valid()
             slice_op(),     where_op(),
             reduce_op(),    layernorm_op(),
             expand_op(),    slice_step_op(),
-            compare_op(),   gemm_bcast_op()};
+            compare_op(),   gemm_bcast_op(), conv3d_op(),
+            pool3d_op(),    pad_op(),
+            deconv_op()};
 }
 
 // BAD_PROGRAM with the index of @o when it follows a valid op.
@@ -167,6 +191,12 @@ TEST(ComputeValidate, BadNdim)
     o = pool_op();
     o.out = cref::tensor(4096, {2, 4, 4});
     expect_bad(o, "pool 3-D out");
+    o = conv3d_op();  // W must be 5-D too
+    o.in[1] = cref::tensor(4096, {4, 2, 3, 3});
+    expect_bad(o, "conv3d 4-D W");
+    o = pool3d_op();
+    o.out = cref::tensor(4096, {1, 2, 3, 3});
+    expect_bad(o, "pool3d 4-D out");
 }
 
 TEST(ComputeValidate, BadDims)
@@ -249,6 +279,18 @@ TEST(ComputeValidate, BadAttributes)
     o = conv_op();
     o.attrs[MTIA_CONV_GROUPS + 1] = 1;
     cases.push_back({o, "conv unused attr"});
+    o = conv3d_op();
+    o.attrs[MTIA_CONV_STRIDE_D] = 0;
+    cases.push_back({o, "conv3d depth stride 0"});
+    o = conv3d_op();
+    o.attrs[MTIA_CONV_DIL_D] = 0;
+    cases.push_back({o, "conv3d depth dilation 0"});
+    o = conv3d_op();
+    o.attrs[MTIA_CONV_PAD_BACK] = 3;
+    cases.push_back({o, "conv3d back pad"});
+    o = conv3d_op();
+    o.attrs[MTIA_CONV_PAD_BACK + 1] = 1;
+    cases.push_back({o, "conv3d unused attr"});
     o = gemm_op();
     o.attrs[MTIA_GEMM_TRANS_A] = 2;
     cases.push_back({o, "gemm trans 2"});
@@ -268,6 +310,48 @@ TEST(ComputeValidate, BadAttributes)
     o.attrs[MTIA_POOL_KIND] = MTIA_POOL_AVG;
     o.attrs[MTIA_POOL_DIL_H] = 2;
     cases.push_back({o, "avg pool dilation"});
+    o = pool_op();
+    o.attrs[MTIA_POOL_K_D] = 1;  // depth attrs of a 2-D pool
+    cases.push_back({o, "2-D pool depth kernel"});
+    o = pool3d_op();
+    o.attrs[MTIA_POOL_K_D] = 0;
+    cases.push_back({o, "pool3d depth kernel 0"});
+    o = pool3d_op();
+    o.attrs[MTIA_POOL_PAD_D] = 3u << 16;  // back pad >= the dilated kernel
+    cases.push_back({o, "pool3d back pad"});
+    o = pool3d_op();
+    o.attrs[MTIA_POOL_DIL_D] = 0;
+    cases.push_back({o, "pool3d depth dilation 0"});
+    o = pool3d_op();
+    o.attrs[MTIA_POOL_KIND] = MTIA_POOL_AVG;  // depth dilation 2
+    cases.push_back({o, "avg pool3d dilation"});
+    o = deconv_op();
+    o.out.dims[2] = 8;  // output padding 2 >= stride
+    cases.push_back({o, "deconv output padding"});
+    o = deconv_op();
+    o.in[2].dims[0] = 3;
+    cases.push_back({o, "deconv bias"});
+    o = deconv_op();
+    o.attrs[MTIA_CONV_GROUPS] = 3;  // does not divide C
+    cases.push_back({o, "deconv groups"});
+    o = deconv_op();
+    o.attrs[MTIA_CONV_STRIDE_D] = 1;  // a 2-D op
+    cases.push_back({o, "deconv depth attr"});
+    o = pad_op();
+    o.attrs[MTIA_PAD_MODE] = MTIA_PAD_EDGE + 1;
+    cases.push_back({o, "pad mode"});
+    o = pad_op();
+    o.attrs[MTIA_PAD_VALUE] = cref::bits(1);  // REFLECT
+    cases.push_back({o, "pad value without constant"});
+    o = pad_op();
+    o.attrs[MTIA_PAD_BEGIN + 2] = 1;
+    cases.push_back({o, "pad attr beyond ndim"});
+    o = pad_op();
+    o.attrs[MTIA_PAD_BEGIN + 1] = uint32_t(-3);  // crops all 3 columns (end pad +5)
+    cases.push_back({o, "pad crops everything"});
+    o = pad_op();
+    o.out = cref::tensor(4096, {3, 5, 1});
+    cases.push_back({o, "pad ndim"});
     o = unary_op(MTIA_OP_SOFTMAX, {3});
     cases.push_back({o, "softmax axis"});
     o = transpose_op();

@@ -103,6 +103,10 @@ const char *op_kind_name(uint16_t kind)
             return "EmbeddingBag";
         case MTIA_OP_CAST:
             return "Cast";
+        case MTIA_OP_PAD:
+            return "Pad";
+        case MTIA_OP_CONV_TRANSPOSE:
+            return "ConvTranspose";
         default:
             return "?";
     }

@@ -12,23 +12,43 @@ namespace {
 
 std::string shp(const Shape &s) { return shape_str(s); }
 
-std::string check_conv(const Shape &x, const Shape &w, const Shape *b, const Shape &o, const std::vector<uint32_t> &a)
+// One spatial dim of a CONV/POOL window: the out size, or "" on success.
+struct Win {
+    int64_t k, s, d, p0, p1;
+};
+std::string check_win(int64_t in, const Win &w, int64_t out)
+{
+    if (!w.k || !w.s || !w.d) return "kernel, strides and dilations must be >= 1";
+    const int64_t span = in + w.p0 + w.p1 - w.d * (w.k - 1) - 1;
+    if (span < 0) return "window larger than the padded input";
+    if (std::max(w.p0, w.p1) >= w.d * (w.k - 1) + 1) return "a pad is not smaller than the dilated kernel";
+    if (span / w.s + 1 != out)
+        return "out spatial size " + std::to_string(out) + " should be " + std::to_string(span / w.s + 1);
+    return "";
+}
+
+// 4-D or 5-D (depth attributes after the 2-D ones, zero in 2-D ops).
+std::string check_conv(const Shape &x, const Shape &w, const Shape *b, const Shape &o, std::vector<uint32_t> a)
 {
     if (a.size() < 9) return "needs 9 attributes";
-    if (x.size() != 4 || w.size() != 4 || o.size() != 4) return "X, W and out must be 4-D";
-    const int64_t sh = a[MTIA_CONV_STRIDE_H], sw = a[MTIA_CONV_STRIDE_W], dh = a[MTIA_CONV_DIL_H],
-                  dw = a[MTIA_CONV_DIL_W], g = a[MTIA_CONV_GROUPS];
-    if (!sh || !sw || !dh || !dw || !g) return "stride, dilation and groups must be >= 1";
+    const size_t r = x.size();
+    if ((r != 4 && r != 5) || w.size() != r || o.size() != r) return "X, W and out must all be 4-D or all 5-D";
+    a.resize(MTIA_OP_MAX_ATTRS);
+    const int64_t g = a[MTIA_CONV_GROUPS];
+    if (!g) return "groups must be >= 1";
+    if (r == 4 && (a[MTIA_CONV_STRIDE_D] || a[MTIA_CONV_DIL_D] || a[MTIA_CONV_PAD_FRONT] || a[MTIA_CONV_PAD_BACK]))
+        return "depth attributes of a 2-D conv must be 0";
     if (x[1] % g || w[0] % g || w[1] * g != x[1]) return "channels do not match groups";
     if (b && (b->size() != 1 || (*b)[0] != w[0])) return "bias must be (M)";
-    const int64_t hs = x[2] + a[MTIA_CONV_PAD_T] + a[MTIA_CONV_PAD_B] - dh * (w[2] - 1) - 1;
-    const int64_t ws = x[3] + a[MTIA_CONV_PAD_L] + a[MTIA_CONV_PAD_R] - dw * (w[3] - 1) - 1;
-    if (hs < 0 || ws < 0) return "kernel larger than the padded input";
-    if (std::max(a[MTIA_CONV_PAD_T], a[MTIA_CONV_PAD_B]) >= dh * (w[2] - 1) + 1 ||
-        std::max(a[MTIA_CONV_PAD_L], a[MTIA_CONV_PAD_R]) >= dw * (w[3] - 1) + 1)
-        return "a pad is not smaller than the dilated kernel";
-    Shape want = {x[0], w[0], hs / sh + 1, ws / sw + 1};
-    if (o != want) return "out " + shp(o) + " should be " + shp(want);
+    if (o[0] != x[0] || o[1] != w[0]) return "out N or M mismatch";
+    std::vector<Win> wins;
+    if (r == 5)
+        wins.push_back(
+            {w[2], a[MTIA_CONV_STRIDE_D], a[MTIA_CONV_DIL_D], a[MTIA_CONV_PAD_FRONT], a[MTIA_CONV_PAD_BACK]});
+    wins.push_back({w[r - 2], a[MTIA_CONV_STRIDE_H], a[MTIA_CONV_DIL_H], a[MTIA_CONV_PAD_T], a[MTIA_CONV_PAD_B]});
+    wins.push_back({w[r - 1], a[MTIA_CONV_STRIDE_W], a[MTIA_CONV_DIL_W], a[MTIA_CONV_PAD_L], a[MTIA_CONV_PAD_R]});
+    for (size_t i = 0; i < wins.size(); i++)
+        if (std::string e = check_win(x[2 + i], wins[i], o[2 + i]); !e.empty()) return e;
     return "";
 }
 
@@ -59,22 +79,26 @@ std::string check_gemm(const Shape &a, const Shape &b, const Shape *c, const Sha
     return "";
 }
 
-std::string check_pool(const Shape &x, const Shape &o, const std::vector<uint32_t> &a)
+std::string check_pool(const Shape &x, const Shape &o, std::vector<uint32_t> a)
 {
     if (a.size() < 12) return "needs 12 attributes";
-    if (x.size() != 4 || o.size() != 4) return "X and out must be 4-D";
+    const size_t r = x.size();
+    if ((r != 4 && r != 5) || o.size() != r) return "X and out must both be 4-D or both 5-D";
+    a.resize(MTIA_OP_MAX_ATTRS);
     if (a[MTIA_POOL_KIND] > MTIA_POOL_AVG) return "bad pool kind";
-    const int64_t kh = a[MTIA_POOL_K_H], kw = a[MTIA_POOL_K_W], sh = a[MTIA_POOL_STRIDE_H], sw = a[MTIA_POOL_STRIDE_W];
-    const int64_t dh = a[MTIA_POOL_DIL_H], dw = a[MTIA_POOL_DIL_W];
-    if (!kh || !kw || !sh || !sw || !dh || !dw) return "kernel, strides and dilations must be >= 1";
-    const int64_t hs = x[2] + a[MTIA_POOL_PAD_T] + a[MTIA_POOL_PAD_B] - dh * (kh - 1) - 1;
-    const int64_t ws = x[3] + a[MTIA_POOL_PAD_L] + a[MTIA_POOL_PAD_R] - dw * (kw - 1) - 1;
-    if (hs < 0 || ws < 0) return "window larger than the padded input";
-    Shape want = {x[0], x[1], hs / sh + 1, ws / sw + 1};
-    if (o != want) return "out " + shp(o) + " should be " + shp(want);
-    if (std::max(a[MTIA_POOL_PAD_T], a[MTIA_POOL_PAD_B]) >= dh * (kh - 1) + 1 ||
-        std::max(a[MTIA_POOL_PAD_L], a[MTIA_POOL_PAD_R]) >= dw * (kw - 1) + 1)
-        return "a pad is not smaller than the dilated kernel";
+    if (r == 4 && (a[MTIA_POOL_K_D] || a[MTIA_POOL_STRIDE_D] || a[MTIA_POOL_PAD_D] || a[MTIA_POOL_DIL_D]))
+        return "depth attributes of a 2-D pool must be 0";
+    if (o[0] != x[0] || o[1] != x[1]) return "out N or C mismatch";
+    std::vector<Win> wins;
+    if (r == 5)
+        wins.push_back({a[MTIA_POOL_K_D], a[MTIA_POOL_STRIDE_D], a[MTIA_POOL_DIL_D], a[MTIA_POOL_PAD_D] & 0xffff,
+                        a[MTIA_POOL_PAD_D] >> 16});
+    wins.push_back(
+        {a[MTIA_POOL_K_H], a[MTIA_POOL_STRIDE_H], a[MTIA_POOL_DIL_H], a[MTIA_POOL_PAD_T], a[MTIA_POOL_PAD_B]});
+    wins.push_back(
+        {a[MTIA_POOL_K_W], a[MTIA_POOL_STRIDE_W], a[MTIA_POOL_DIL_W], a[MTIA_POOL_PAD_L], a[MTIA_POOL_PAD_R]});
+    for (size_t i = 0; i < wins.size(); i++)
+        if (std::string e = check_win(x[2 + i], wins[i], o[2 + i]); !e.empty()) return e;
     return "";
 }
 
@@ -204,6 +228,27 @@ std::string check_op(const DevGraph &d, const DevOp &op)
         case MTIA_OP_CAST:
             if (!need(1, 1) || sh(op.in[0]) != o) return "Cast takes 1 input of out's shape";
             return "";
+        case MTIA_OP_CONV_TRANSPOSE: {
+            if (!need(2, 3)) return "ConvTranspose takes 2 or 3 inputs";
+            const Shape &x = sh(op.in[0]), &w = sh(op.in[1]);
+            if ((x.size() != 4 && x.size() != 5) || w.size() != x.size() || o.size() != x.size())
+                return "X, W and out must all be 4-D or all 5-D";
+            if (op.attrs.size() < 9 || !op.attrs[MTIA_CONV_GROUPS]) return "needs 9 attributes, groups >= 1";
+            if (w[0] != x[1] || o[1] != w[1] * op.attrs[MTIA_CONV_GROUPS] || x[1] % op.attrs[MTIA_CONV_GROUPS])
+                return "channels do not match groups";
+            return "";
+        }
+        case MTIA_OP_PAD: {
+            if (!need(1, 1)) return "Pad takes 1 input";
+            const Shape &x = sh(op.in[0]);
+            if (x.size() != o.size() || op.attrs.size() != MTIA_PAD_BEGIN + o.size()) return "rank/pads mismatch";
+            if (op.attrs[MTIA_PAD_MODE] > MTIA_PAD_EDGE) return "bad pad mode";
+            for (size_t k = 0; k < o.size(); ++k) {
+                const int64_t b = static_cast<int32_t>(op.attrs[MTIA_PAD_BEGIN + k]), e = o[k] - x[k] - b;
+                if (x[k] + std::min<int64_t>(b, 0) + std::min<int64_t>(e, 0) < 1) return "pads crop a whole dim";
+            }
+            return "";
+        }
         default:
             return "bad opcode";
     }

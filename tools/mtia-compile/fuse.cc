@@ -28,7 +28,9 @@ int fuse_activations(DevGraph &d)
         if (pinned[r] || writers[r].size() != 1 || readers[r].size() != 1) continue;
         DevOp &p = d.ops[writers[r][0]];
         if (p.out != r || p.act != MTIA_ACT_NONE || dead[writers[r][0]]) continue;
-        if (p.kind != MTIA_OP_CONV && p.kind != MTIA_OP_GEMM && p.kind != MTIA_OP_BINARY) continue;
+        if (p.kind != MTIA_OP_CONV && p.kind != MTIA_OP_CONV_TRANSPOSE && p.kind != MTIA_OP_GEMM &&
+            p.kind != MTIA_OP_BINARY)
+            continue;
         p.act = act.act;
         p.act_min = act.act_min;
         p.act_max = act.act_max;

@@ -59,7 +59,8 @@ const std::set<std::string> &lowered_op_types()
                                               "LogSoftmax",
                                               "LayerNormalization",
                                               "Expand",
-                                              "Tile"};
+                                              "Tile",
+                                              "ConvTranspose"};
     return ops;
 }
 
@@ -198,6 +199,8 @@ void Lowerer::lower_node()
     if (op == "Split") return split();
     if (op == "Slice") return slice();
     if (op == "Gather") return gather();
+    if (op == "Pad") return pad();
+    if (op == "ConvTranspose") return conv_transpose();
     if (is_supported_op(op))
         unsupported_here("only supported when it can be computed at compile time (its inputs are not constant)");
     unsupported_here("unsupported op");

@@ -74,8 +74,8 @@ void Lowerer::conv()
     const Shape &xs = shape(n_->input(0));
     const Shape &ws = shape(n_->input(1));
     const size_t sp = xs.size() - 2;  // spatial dims
-    if (xs.size() != 3 && xs.size() != 4)
-        unsupported_here("only 1-D and 2-D convolutions are supported (input " + shape_str(xs) + ")");
+    if (xs.size() < 3 || xs.size() > 5)
+        unsupported_here("only 1-D, 2-D and 3-D convolutions are supported (input " + shape_str(xs) + ")");
     if (ws.size() != xs.size())
         bad_input(label() + ": weights " + shape_str(ws) + " do not match input " + shape_str(xs));
     const int64_t group = attr_i(*n_, "group", 1);
@@ -98,8 +98,10 @@ void Lowerer::conv()
         dil.insert(dil.begin(), 1);
         pads = {0, pads[0], 0, pads[1]};
     }
-    Window h = window(label(), ap, x4[2], kernel[0], strides[0], dil[0], pads[0], pads[2], false);
-    Window w = window(label(), ap, x4[3], kernel[1], strides[1], dil[1], pads[1], pads[3], false);
+    const size_t nsp = kernel.size();  // 2 or 3
+    std::vector<Window> win;
+    for (size_t i = 0; i < nsp; i++)
+        win.push_back(window(label(), ap, x4[2 + i], kernel[i], strides[i], dil[i], pads[i], pads[nsp + i], false));
     std::vector<int> in = {operand(n_->input(0), x4), operand(n_->input(1), w4)};
     const std::string b = input_name(*n_, 2);
     if (!b.empty()) {
@@ -107,13 +109,20 @@ void Lowerer::conv()
             bad_input(label() + ": bias " + shape_str(shape(b)) + " is not (" + std::to_string(ws[0]) + ")");
         in.push_back(tensor(b));
     }
-    Shape os = {x4[0], ws[0], h.out, w.out};
+    Shape os = {x4[0], ws[0]};
+    uint64_t flops = 2ull * x4[0] * ws[0] * ws[1];
+    for (size_t i = 0; i < nsp; i++) {
+        os.push_back(win[i].out);
+        flops *= win[i].out * kernel[i];
+    }
     int out = new_activation(n_->output(0), os);
-    const uint64_t flops = 2ull * x4[0] * ws[0] * h.out * w.out * ws[1] * kernel[0] * kernel[1];
-    emit(MTIA_OP_CONV, in, out,
-         {u32(strides[0]), u32(strides[1]), u32(h.pad_begin), u32(w.pad_begin), u32(h.pad_end), u32(w.pad_end),
-          u32(dil[0]), u32(dil[1]), u32(group)},
-         flops);
+    const size_t h = nsp - 2, w = nsp - 1;  // depth, if any, is spatial dim 0
+    std::vector<uint32_t> attrs = {u32(strides[h]),       u32(strides[w]),     u32(win[h].pad_begin),
+                                   u32(win[w].pad_begin), u32(win[h].pad_end), u32(win[w].pad_end),
+                                   u32(dil[h]),           u32(dil[w]),         u32(group)};
+    if (nsp == 3)  // MTIA_CONV_STRIDE_D, DIL_D, PAD_FRONT, PAD_BACK
+        attrs.insert(attrs.end(), {u32(strides[0]), u32(dil[0]), u32(win[0].pad_begin), u32(win[0].pad_end)});
+    emit(MTIA_OP_CONV, in, out, attrs, flops);
     bind(n_->output(0), out);
 }
 
@@ -121,8 +130,8 @@ void Lowerer::pool()
 {
     const std::string &op = n_->op_type();
     const Shape &xs = shape(n_->input(0));
-    if (xs.size() != 3 && xs.size() != 4)
-        unsupported_here("only 1-D and 2-D pooling is supported (input " + shape_str(xs) + ")");
+    if (xs.size() < 3 || xs.size() > 5)
+        unsupported_here("only 1-D, 2-D and 3-D pooling is supported (input " + shape_str(xs) + ")");
     const size_t sp = xs.size() - 2;
     const bool global = op.rfind("Global", 0) == 0;
     const bool is_max = op == "MaxPool" || op == "GlobalMaxPool";
@@ -152,25 +161,50 @@ void Lowerer::pool()
         dil.insert(dil.begin(), 1);
         pads = {0, pads[0], 0, pads[1]};
     }
-    Window h = window(label(), ap, x4[2], kernel[0], strides[0], dil[0], pads[0], pads[2], ceil_mode);
-    Window w = window(label(), ap, x4[3], kernel[1], strides[1], dil[1], pads[1], pads[3], ceil_mode);
+    const size_t nsp = kernel.size();  // 2 or 3
+    std::vector<Window> win;
+    bool explicit_pads = false, ceil_extra = false;
+    for (size_t i = 0; i < nsp; i++) {
+        win.push_back(window(label(), ap, x4[2 + i], kernel[i], strides[i], dil[i], pads[i], pads[nsp + i], ceil_mode));
+        explicit_pads = explicit_pads || win[i].pad_begin || win[i].pad_end - win[i].ceil_extra;
+        ceil_extra = ceil_extra || win[i].ceil_extra;
+    }
     if (count_pad) {
-        const bool explicit_pads = h.pad_begin || w.pad_begin || h.pad_end - h.ceil_extra || w.pad_end - w.ceil_extra;
         // With no explicit padding, counting it or not is the same; with both
         // padding and ceil_mode windows ONNX counts only the explicit part.
         if (!explicit_pads)
             count_pad = false;
-        else if (h.ceil_extra || w.ceil_extra)
+        else if (ceil_extra)
             unsupported_here("count_include_pad=1 with ceil_mode=1 windows past the padding is not supported");
     }
-    Shape os = {x4[0], x4[1], h.out, w.out};
+    Shape os = {x4[0], x4[1]};
+    uint64_t taps = 1;
+    for (size_t i = 0; i < nsp; i++) {
+        os.push_back(win[i].out);
+        taps *= kernel[i];
+    }
     int out = new_activation(n_->output(0), os);
-    const uint64_t flops = static_cast<uint64_t>(numel(os, "pool")) * kernel[0] * kernel[1];
-    emit(MTIA_OP_POOL, {operand(n_->input(0), x4)}, out,
-         {is_max ? 0u + MTIA_POOL_MAX : 0u + MTIA_POOL_AVG, u32(kernel[0]), u32(kernel[1]), u32(strides[0]),
-          u32(strides[1]), u32(h.pad_begin), u32(w.pad_begin), u32(h.pad_end), u32(w.pad_end), count_pad ? 1u : 0u,
-          is_max ? u32(dil[0]) : 1u, is_max ? u32(dil[1]) : 1u},
-         flops);
+    const uint64_t flops = static_cast<uint64_t>(numel(os, "pool")) * taps;
+    const size_t h = nsp - 2, w = nsp - 1;  // depth, if any, is spatial dim 0
+    std::vector<uint32_t> attrs = {is_max ? 0u + MTIA_POOL_MAX : 0u + MTIA_POOL_AVG,
+                                   u32(kernel[h]),
+                                   u32(kernel[w]),
+                                   u32(strides[h]),
+                                   u32(strides[w]),
+                                   u32(win[h].pad_begin),
+                                   u32(win[w].pad_begin),
+                                   u32(win[h].pad_end),
+                                   u32(win[w].pad_end),
+                                   count_pad ? 1u : 0u,
+                                   is_max ? u32(dil[h]) : 1u,
+                                   is_max ? u32(dil[w]) : 1u};
+    if (nsp == 3) {  // MTIA_POOL_K_D, STRIDE_D, PAD_D (front | back << 16), DIL_D
+        if (win[0].pad_begin > 0xffff || win[0].pad_end > 0xffff)
+            unsupported_here("3-D pooling with a depth pad over 65535 is not supported");
+        attrs.insert(attrs.end(), {u32(kernel[0]), u32(strides[0]), u32(win[0].pad_begin | win[0].pad_end << 16),
+                                   is_max ? u32(dil[0]) : 1u});
+    }
+    emit(MTIA_OP_POOL, {operand(n_->input(0), x4)}, out, attrs, flops);
     bind(n_->output(0), out);
 }
 

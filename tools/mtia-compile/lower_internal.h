@@ -74,6 +74,9 @@ private:
     void cast();
     bool embedding_bag(int table, int ids, int64_t axis);
     const onnx::NodeProto *only_reader(const std::string &value) const;
+    // lower_vision.cc
+    void pad();
+    void conv_transpose();
 
     const Graph &g_;
     DevGraph &d_;
