@@ -821,6 +821,22 @@ struct mtia_op {
 
 #define MTIA_OP_LAST              MTIA_OP_CONV_TRANSPOSE
 
+/* The dtype input @k (0..2, or MTIA_OP_MAX_IN for the output) of an op
+ * must have: F32, but a comparison's output and WHERE's condition are
+ * BOOL; 0 for GATHER, EMBEDDING_BAG and CAST, whose rules are their own
+ * (above). One rule for the device's validation and the compiler. */
+static inline uint32_t mtia_op_tensor_dtype(uint32_t opcode, uint32_t binary_kind, uint32_t k)
+{
+    if (opcode >= MTIA_OP_GATHER && opcode <= MTIA_OP_CAST)
+        return 0;
+    if (opcode == MTIA_OP_BINARY && k == MTIA_OP_MAX_IN && binary_kind >= MTIA_BINARY_EQUAL &&
+        binary_kind <= MTIA_BINARY_GREATER)
+        return MTIA_DTYPE_BOOL;
+    if (opcode == MTIA_OP_WHERE && k == 0)
+        return MTIA_DTYPE_BOOL;
+    return MTIA_DTYPE_F32;
+}
+
 /* Fused activations (struct mtia_op.act). */
 #define MTIA_ACT_NONE             0
 #define MTIA_ACT_RELU             1

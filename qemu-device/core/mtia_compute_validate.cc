@@ -351,22 +351,16 @@ const char *check_expand(const mtia_op &op)
     return nullptr;
 }
 
-// Each used tensor's dtype: F32, but a comparison's out and WHERE's
-// condition are BOOL; the ids/embedding ops and CAST check their own. @k < n_in names an input, MTIA_OP_MAX_IN the output.
-uint8_t expected_dtype(const mtia_op &op, unsigned k)
-{
-    if (op.opcode == MTIA_OP_BINARY && is_compare(op.attrs[MTIA_BINARY_KIND]) && k == MTIA_OP_MAX_IN)
-        return MTIA_DTYPE_BOOL;
-    if (op.opcode == MTIA_OP_WHERE && k == 0) return MTIA_DTYPE_BOOL;
-    return MTIA_DTYPE_F32;
-}
-
+// Each used tensor's dtype (mtia_op_tensor_dtype(), the spec's rule).
 const char *check_dtypes(const mtia_op &op)
 {
-    if (op.opcode >= MTIA_OP_GATHER && op.opcode <= MTIA_OP_CAST) return nullptr;  // checked by their own checks
-    for (unsigned k = 0; k < op.n_in; k++)
-        if (op.in[k].dtype != expected_dtype(op, k)) return "input dtype not the op's (F32; BOOL conditions)";
-    if (op.out.dtype != expected_dtype(op, MTIA_OP_MAX_IN)) return "out dtype not the op's (F32; BOOL comparisons)";
+    const uint32_t kind = op.attrs[MTIA_BINARY_KIND];
+    for (unsigned k = 0; k < op.n_in; k++) {
+        const uint32_t want = mtia_op_tensor_dtype(op.opcode, kind, k);
+        if (want && op.in[k].dtype != want) return "input dtype not the op's (F32; BOOL conditions)";
+    }
+    const uint32_t want = mtia_op_tensor_dtype(op.opcode, kind, MTIA_OP_MAX_IN);
+    if (want && op.out.dtype != want) return "out dtype not the op's (F32; BOOL comparisons)";
     return nullptr;
 }
 

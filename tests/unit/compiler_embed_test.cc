@@ -159,7 +159,7 @@ TEST(CompilerEmbed, RefusalsNameTheNode)
         b.input("x", {2, 3}, TensorProto::INT64).output("y");
         b.init_i64("axes", {1}, {1});
         b.node("ReduceSum", {"x", "axes"}, {"y"}, "sum_7");
-        EXPECT_NE(error_of(b.model()).find("node 'sum_7' (op ReduceSum)"), std::string::npos);
+        EXPECT_NE(error_of(b.model()).find("'sum_7'"), std::string::npos);
     }
     {
         OnnxBuilder b;  // Cast to a type the device lacks

@@ -261,15 +261,16 @@ void check_program(const DevGraph &d)
         unsupported("the model needs " + std::to_string(d.ops.size()) + " device ops, over the device's " +
                     std::to_string(MTIA_MAX_PROGRAM_OPS));
     for (const auto &op : d.ops) {
-        // Opcodes 1..9 compute float32 only: an integer or bool tensor there
-        // is a model the device cannot run (not a compiler bug).
-        if (op.kind <= MTIA_OP_SLICE) {
-            std::vector<int> ts = op.in;
-            ts.push_back(op.out);
-            for (int t : ts)
-                if (d.tensors[t].dtype != MTIA_DTYPE_F32)
-                    unsupported("op '" + op.name + "' (" + op_kind_name(op.kind) + ") computes float32 only; '" +
-                                d.tensors[t].name + "' is an integer or bool tensor");
+        // The spec's dtype rule: an integer or bool tensor where the op
+        // computes float32 is a model the device cannot run (not a bug).
+        const uint32_t kind = op.attrs.empty() ? 0 : op.attrs[0];
+        for (size_t k = 0; k <= op.in.size(); ++k) {
+            const int t = k < op.in.size() ? op.in[k] : op.out;
+            const uint32_t want = mtia_op_tensor_dtype(op.kind, kind, k < op.in.size() ? k : MTIA_OP_MAX_IN);
+            if (want && d.tensors[t].dtype != want)
+                unsupported("op '" + op.name + "' (" + op_kind_name(op.kind) + ") takes " +
+                            (want == MTIA_DTYPE_BOOL ? "bool" : "float32") + " there; '" + d.tensors[t].name +
+                            "' is not");
         }
         std::string why = check_op(d, op);
         if (!why.empty())
