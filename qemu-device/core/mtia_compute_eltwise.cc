@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
-// Elementwise ops: ACT (oneDNN eltwise; a loop for ERF, which oneDNN lacks),
+// Elementwise ops: ACT (oneDNN eltwise; a loop for ERF, which oneDNN lacks,
+// and LOG, whose oneDNN form is off by ~1e-6 absolute near 1: log(1) != 0),
 // BINARY (oneDNN binary, with the fused activation as a post-op; a
 // broadcasting loop where oneDNN's binary cannot express the op: a broadcast
 // or aliased first input of SUB/DIV/POW, and POW itself, whose oneDNN form
@@ -21,11 +22,14 @@ using Desc = mtia_tensor_desc;
 
 // ---- ACT -------------------------------------------------------------------------
 
+// Acts the ACT op computes with a loop (Act::apply) rather than oneDNN.
+bool act_by_loop(uint8_t act) { return act == MTIA_ACT_NONE || act == MTIA_ACT_ERF || act == MTIA_ACT_LOG; }
+
 class ActKernel final : public Kernel {
 public:
     explicit ActKernel(const mtia_op &op) : act_(op)
     {
-        if (op.act == MTIA_ACT_NONE || op.act == MTIA_ACT_ERF) return;
+        if (act_by_loop(op.act)) return;
         const memory::desc md = plain_desc({static_cast<memory::dim>(elems(op.out))});
         dnnl::algorithm alg;
         float alpha, beta;
@@ -37,7 +41,7 @@ public:
     bool run(const mtia_op &op, uint8_t *arena, Exec &ex) override
     {
         float *x = ptr(arena, op.in[0]), *y = ptr(arena, op.out);
-        if (op.act == MTIA_ACT_NONE || op.act == MTIA_ACT_ERF) {
+        if (act_by_loop(op.act)) {
             act_.apply(y, x, elems(op.out));
             return true;
         }

@@ -120,9 +120,9 @@ std::vector<mtia_op> all_valid()
             slice_op(),     where_op(),
             reduce_op(),    layernorm_op(),
             expand_op(),    slice_step_op(),
-            compare_op(),   gemm_bcast_op(), conv3d_op(),
-            pool3d_op(),    pad_op(),
-            deconv_op()};
+            compare_op(),   gemm_bcast_op(),
+            conv3d_op(),    pool3d_op(),
+            pad_op(),       deconv_op()};
 }
 
 // BAD_PROGRAM with the index of @o when it follows a valid op.

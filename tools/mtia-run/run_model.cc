@@ -144,6 +144,9 @@ std::vector<std::vector<uint8_t>> load_inputs(const mtia::Model &model, const Mo
     }
     for (size_t i = 0; i < ins.size(); i++) {
         NpyArray a = read_npy(o.inputs[i]);
+        // A scalar (0-d array) is one element: the model keeps ONNX's rank-0
+        // inputs as shape (1) (the device's tensors have 1..6 dims).
+        if (a.shape.empty() && shape64(ins[i].shape) == std::vector<uint64_t>{1}) a.shape = {1};
         if (a.shape != shape64(ins[i].shape)) {
             throw NpyError(o.inputs[i] + ": shape " + shape_str(a.shape) + ", but model input " + std::to_string(i) +
                            " '" + ins[i].name + "' is " + shape_str(shape64(ins[i].shape)));
