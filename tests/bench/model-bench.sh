@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # In-VM part of run-bench.sh's inference figures: mtia-run --bench on
 # resnet18 (batch 1) and resnet18_b8 (batch 8), compiled on the host by
-# tests/vm/test-models.sh --prepare. Prints one JSON line per model, with
+# tests/vm/test-models.sh --prepare, and on the DLRM and transformer
+# workloads run-bench.sh compiles. Prints one JSON line per model, with
 # "batch" (images per run) added to mtia-run's --json output. resnet18 runs
 # with profiling off and on (mtia-run --profile, "profiled": true),
 # alternately, twice each, for the cost of profiling. Last, the Python
@@ -17,6 +18,24 @@ for spec in "resnet18 1 $b1" "resnet18 1 $b1 profile" "resnet18 1 $b1" "resnet18
   read -r m batch n p <<<"$spec"
   build/bin/mtia-run "$DIR/$m.mtia" --bench "$n" --json ${p:+--profile "$prof"} |
     /usr/bin/python3 -c 'import json, sys; j = json.load(sys.stdin); j["batch"] = int(sys.argv[1]); print(json.dumps(j))' "$batch"
+done
+# Meta's workloads (run-bench.sh builds them into $BENCH_DIR with
+# make_models.py): DLRM at batch 128 and 512, a transformer encoder layer,
+# on make_models.py's reference inputs (random ids over whole tables).
+BENCH_DIR=${MTIA_BENCH_MODEL_DIR:-build/bench-models}
+for spec in "dlrm_bench_b128 ${MTIA_BENCH_DLRM:-20}" "dlrm_bench_b512 ${MTIA_BENCH_DLRM:-20}" \
+  "encoder_bench ${MTIA_BENCH_ENCODER:-20}"; do
+  read -r m n <<<"$spec"
+  [ -f "$BENCH_DIR/$m.mtia" ] || continue
+  # (a here-string, not <(...): the guest has no /dev/fd)
+  mapfile -t args <<<"$(/usr/bin/python3 -c '
+import json, sys
+e = next(e for e in json.load(open(sys.argv[1] + "/manifest.json")) if e["name"] == sys.argv[2])
+print(e["inputs"][0]["shape"][0])
+for i in e["inputs"]:
+    print("--input"); print(sys.argv[1] + "/" + i["file"])' "$BENCH_DIR" "$m")"
+  build/bin/mtia-run "$BENCH_DIR/$m.mtia" "${args[@]:1}" --bench "$n" --json |
+    /usr/bin/python3 -c 'import json, sys; j = json.load(sys.stdin); j["batch"] = int(sys.argv[1]); j["bench_model"] = sys.argv[2]; print(json.dumps(j))' "${args[0]}" "$m"
 done
 # The Python overhead of mtia.torch.compile'd resnet18 against the C++ run of
 # the same image in this VM run ({"python_p50_ms", "cxx_p50_ms", "ratio"}).

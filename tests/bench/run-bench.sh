@@ -6,9 +6,11 @@
 #  3. host single-thread memcpy; in one VM: guest memcpy, device DMA
 #     bandwidth (mtia-run --bench copy) and its ratio to host memcpy, NOP job
 #     round trip vs QEMU's emulated NVMe (RAM-backed) 4 KiB O_DIRECT QD1 reads
-#  4. inference: resnet18 batch 1 and 8 on the device (mtia-run --bench in a
-#     VM) vs PyTorch CPU on the host at its best (the faster of eager and
-#     frozen TorchScript, OpenBLAS), both 2 threads, and their ratio; resnet18
+#  4. inference: resnet18 batch 1 and 8, a DLRM at batch 128 and 512 and a
+#     transformer encoder layer on the device (mtia-run --bench in a VM) vs
+#     PyTorch CPU on the host at its best (the faster of eager and frozen
+#     TorchScript, OpenBLAS), both 2 threads, and their ratio, with the
+#     timing model's MTIA v1 estimate for the workloads; resnet18
 #     latency with profiling (mtia-run --profile) off and on, and their ratio;
 #     the Python overhead of mtia.torch.compile'd resnet18 batch 1 against the
 #     C++ run() of the same image in the same VM (ratio, target <= 1.05)
@@ -44,19 +46,35 @@ echo "== inference: resnet18 on the device (TCG guest, mtia-run --bench) vs PyTo
 # first, alone on the host; then the VM, whose device runs its kernels on 2
 # host threads (oneDNN, OMP_NUM_THREADS=2) as PyTorch does.
 tests/vm/test-models.sh --prepare >/dev/null
+# Meta's workloads: built (make_models.py BENCH, random weights and ids) and
+# compiled only when missing or older than their sources.
+bench_dir=build/bench-models
+bench_models="dlrm_bench_b128 dlrm_bench_b512 encoder_bench"
+for m in $bench_models; do
+  if [ ! -f "$bench_dir/$m.onnx" ] || [ tests/models/make_models.py -nt "$bench_dir/$m.onnx" ] ||
+    ! grep -q "\"$m\"" "$bench_dir/manifest.json" 2>/dev/null; then
+    /usr/bin/python3 tests/models/make_models.py --out "$bench_dir" --only "$m" >/dev/null
+  fi
+  if [ ! -f "$bench_dir/$m.mtia" ] || [ "$bench_dir/$m.onnx" -nt "$bench_dir/$m.mtia" ] ||
+    [ build/bin/mtia-compile -nt "$bench_dir/$m.mtia" ]; then
+    build/bin/mtia-compile -q "$bench_dir/$m.onnx" -o "$bench_dir/$m.mtia"
+  fi
+done
 # PyTorch at its best (torch_bench.py: eager and frozen, OpenBLAS): this
 # machine may set OPENBLAS_CORETYPE/OPENBLAS_L2_SIZE for old OpenBLAS builds;
 # the anchor runs without them, as a user of a current OpenBLAS would.
 torch_anchor() { env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE /usr/bin/python3 tests/bench/torch_bench.py "$@"; }
-torch_b1=$(torch_anchor resnet18 1 "${MTIA_BENCH_TORCH_SECONDS:-10}")
-torch_b8=$(torch_anchor resnet18 8 "${MTIA_BENCH_TORCH_SECONDS:-10}")
+torch_b1=$(torch_anchor build/models resnet18 "${MTIA_BENCH_TORCH_SECONDS:-10}")
+torch_b8=$(torch_anchor build/models resnet18_b8 "${MTIA_BENCH_TORCH_SECONDS:-10}")
+torch_work=$(for m in $bench_models; do torch_anchor "$bench_dir" "$m" "${MTIA_BENCH_TORCH_SECONDS:-10}"; done)
 device=$(OMP_NUM_THREADS=2 tools/mtia-vm run --devices 1 --device-opts devmem-size=1G -- tests/bench/model-bench.sh |
   grep '^{')
-/usr/bin/python3 - "$torch_b1" "$torch_b8" "$device" <<'PYEOF'
+/usr/bin/python3 - "$torch_b1" "$torch_b8" "$device" "$torch_work" <<'PYEOF'
 import json, sys
 torch = {j["batch"]: j for j in map(json.loads, sys.argv[1:3])}
 lines = [json.loads(l) for l in sys.argv[3].splitlines()]
-runs = [j for j in lines if "batch" in j]
+work = [j for j in lines if "bench_model" in j]
+runs = [j for j in lines if "batch" in j and "bench_model" not in j]
 py = [j for j in lines if "python_p50_ms" in j]
 dev = {j["batch"]: j for j in runs if not j.get("profiled")}
 off = [j["latency_ms"]["p50"] for j in runs if j["batch"] == 1 and not j.get("profiled")]
@@ -78,4 +96,16 @@ if off and on:
 for j in py:
     print(f"  resnet18 batch 1 mtia.torch.compile'd call p50 {j['python_p50_ms']:.2f} ms vs C++ run() "
           f"{j['cxx_p50_ms']:.2f} ms (same image, same VM)  ->  Python/C++ {j['ratio']:.3f}x (target <= 1.05)")
+anchor = {j["model"]: j for j in map(json.loads, sys.argv[4].splitlines())}
+what = {"dlrm_bench": "DLRM, 8 tables x 100k x 64, bags of 20,", "encoder_bench": "encoder layer d256 4 heads seq 128,"}
+for d in work:
+    m, b, t = d["bench_model"], d["batch"], anchor[d["bench_model"]]
+    sync, pipe = d["throughput_ips"] * b, d["async_throughput_ips"] * b
+    name = what["dlrm_bench" if m.startswith("dlrm_bench") else m]
+    print(f"  {name} batch {b}: device {sync:9.1f} samples/s (run(), p50 {d['latency_ms']['p50']:.1f} ms; "
+          f"pipelined {pipe:.1f}/s; device time {d['device_ms_per_inference']:.2f} ms/batch; "
+          f"MTIA v1 estimate {d['device_estimate_ms']:.3f} ms/batch = {b / d['device_estimate_ms'] * 1e3:.0f} samples/s)")
+    print(f"  {'':10} PyTorch CPU at its best ({t['best']}) {t['inferences_per_s']:9.1f} samples/s "
+          f"({t['ms_per_run']:.1f} ms/batch)  ->  device/PyTorch {sync / t['inferences_per_s']:.2f}x "
+          f"(pipelined {pipe / t['inferences_per_s']:.2f}x)")
 PYEOF

@@ -1,9 +1,13 @@
 #!/usr/bin/python3
 # SPDX-License-Identifier: MIT
 """PyTorch CPU inference speed, the anchor of tests/bench/run-bench.sh:
-    torch_bench.py MODEL BATCH SECONDS
-prints one JSON line {model, batch, threads, blas, modes: {eager, frozen},
-best, ms_per_run, inferences_per_s} (the last two of the best mode).
+    torch_bench.py DIR MODEL SECONDS
+runs tests/models/make_models.py's MODEL (the same module, seed and random
+weights the device's .mtia was compiled from) on the reference inputs in
+DIR (make_models.py --out DIR: DIR/manifest.json) and prints one JSON line
+{model, batch, threads, blas, modes: {eager, frozen}, best, ms_per_run,
+inferences_per_s} (the last two of the best mode; batch = the first
+input's dim 0).
 
 PyTorch at its best, as a user wanting CPU speed runs it: no_grad, 2
 threads (the machine's and the emulated device's), and both eager mode and
@@ -17,20 +21,31 @@ Each mode: 3 warm-up runs (as mtia-run --bench), then runs for at least
 SECONDS seconds."""
 import ctypes
 import json
+import os
 import sys
 import time
 
+import numpy as np
 import torch
-import torchvision
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "models"))
+import make_models  # noqa: E402
 
 THREADS = 2
 
 
-def build(name, batch):
-    """(module, example inputs) of a benchmark model, random weights."""
+def build(out_dir, name):
+    """(module, reference inputs) of make_models.py's model `name`, as
+    make_models.build() made it (seed 0), with the inputs it saved."""
+    entry = next((e for e in json.load(open(os.path.join(out_dir, "manifest.json"))) if e["name"] == name), None)
+    if entry is None:
+        sys.exit(f"torch_bench.py: no {name} in {out_dir}/manifest.json (make_models.py --out {out_dir} --only {name})")
     torch.manual_seed(0)
-    model = getattr(torchvision.models, name)(weights=None).eval()
-    return model, (torch.randn(batch, 3, 224, 224),)
+    model = make_models.ALL[name][0]().eval()
+    with torch.no_grad():
+        make_models.randomize_bn(model, torch.Generator().manual_seed(1))
+    inputs = tuple(torch.from_numpy(np.load(os.path.join(out_dir, i["file"]))) for i in entry["inputs"])
+    return model, inputs
 
 
 def blas_in_use():
@@ -66,9 +81,10 @@ def flat(out):
 
 
 def main():
-    name, batch, seconds = sys.argv[1], int(sys.argv[2]), float(sys.argv[3])
+    out_dir, name, seconds = sys.argv[1], sys.argv[2], float(sys.argv[3])
     torch.set_num_threads(THREADS)
-    model, inputs = build(name, batch)
+    model, inputs = build(out_dir, name)
+    batch = inputs[0].shape[0]
     with torch.no_grad():
         frozen = torch.jit.optimize_for_inference(torch.jit.freeze(torch.jit.trace(model, inputs)))
         want, got = flat(model(*inputs)), flat(frozen(*inputs))

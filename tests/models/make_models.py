@@ -171,9 +171,9 @@ class Encoder(nn.Module):
     or (seq, batch, d); with a float additive attention mask as a second
     input, or a constant key padding mask (folded by the compiler)."""
 
-    def __init__(self, batch_first=True, mask_input=False, padding=False):
+    def __init__(self, batch_first=True, mask_input=False, padding=False, d_model=64, heads=4, ffn=128):
         super().__init__()
-        self.layer = nn.TransformerEncoderLayer(64, 4, 128, dropout=0.1, batch_first=batch_first)
+        self.layer = nn.TransformerEncoderLayer(d_model, heads, ffn, dropout=0.1, batch_first=batch_first)
         self.mask_input = mask_input
         pad = torch.zeros(2, 16, dtype=torch.bool)
         pad[1, 11:] = True  # the second sequence is 11 tokens long
@@ -197,6 +197,14 @@ class SelfAttention(nn.Module):
         return self.attn(x, x, x, need_weights=True)
 
 
+def mlp(sizes):
+    """Linear + ReLU layers through sizes[0] -> sizes[1] -> ... -> sizes[-1]."""
+    layers = []
+    for a, b in zip(sizes, sizes[1:]):
+        layers += [nn.Linear(a, b), nn.ReLU()]
+    return nn.Sequential(*layers)
+
+
 def causal_mask(n):
     """float additive mask: -1e9 above the diagonal (position i sees j <= i)."""
     return torch.triu(torch.full((n, n), -1e9), 1)
@@ -213,14 +221,13 @@ class Dlrm(nn.Module):
     ROWS = (1000, 3000, 500)
     DIM = 16
 
-    def __init__(self):
+    def __init__(self, rows=ROWS, dim=DIM, bottom=(32,), top=(32,)):
         super().__init__()
-        d = self.DIM
-        self.bot = nn.Sequential(nn.Linear(13, 32), nn.ReLU(), nn.Linear(32, d), nn.ReLU())
-        self.emb = nn.ModuleList(nn.Embedding(r, d) for r in self.ROWS)
-        f = len(self.ROWS) + 1
+        self.bot = mlp((13,) + bottom + (dim,))
+        self.emb = nn.ModuleList(nn.Embedding(r, dim) for r in rows)
+        f = len(rows) + 1
         self.register_buffer("li", torch.tensor([i * f + j for i in range(f) for j in range(i)]))
-        self.top = nn.Sequential(nn.Linear(d + len(self.li), 32), nn.ReLU(), nn.Linear(32, 1), nn.Sigmoid())
+        self.top = nn.Sequential(*mlp((dim + len(self.li),) + top), nn.Linear(top[-1], 1), nn.Sigmoid())
 
     def forward(self, dense, *ids):
         x = self.bot(dense)
@@ -277,9 +284,21 @@ EXTRA = {
     "mobilenet_v3_large": (torchvision_model("mobilenet_v3_large"), [(1, 3, 224, 224)], 1e-3),
     "inception_v3": (torchvision_model("inception_v3", aux_logits=False, init_weights=True), [(1, 3, 299, 299)], 1e-3),
 }
-ALL = {**MODELS, **EXTRA}
+# `make bench`'s workloads (tests/bench/run-bench.sh; built into their own
+# directory, as the compiler's tests check every model of a manifest): a
+# DLRM of 8 tables x 100k rows x 64 looked up by bags of 20 ids, with
+# bottom MLP 13-512-256-64 and top MLP 512-256-1 (DLRM's Criteo Kaggle
+# shape), at batch 128 and 512; a transformer encoder layer of d_model 256,
+# 4 heads, FFN 1024, sequence 128, batch 8.
+DLRM_BENCH = dict(rows=(100000,) * 8, dim=64, bottom=(512, 256), top=(512, 256))
+BENCH = {
+    "dlrm_bench_b128": (lambda: Dlrm(**DLRM_BENCH), [(128, 13)] + [ids((128, 20), 100000)] * 8, 1e-4),
+    "dlrm_bench_b512": (lambda: Dlrm(**DLRM_BENCH), [(512, 13)] + [ids((512, 20), 100000)] * 8, 1e-4),
+    "encoder_bench": (lambda: Encoder(d_model=256, heads=4, ffn=1024), [(8, 128, 256)], 1e-4),
+}
+ALL = {**MODELS, **EXTRA, **BENCH}
 # Tolerance relative to the output's size: tol * max(1, max |ref|).
-RELATIVE_TOL = {"lngelu", "encoder", "encoder_seqfirst", "encoder_mask", "selfattn"}
+RELATIVE_TOL = {"lngelu", "encoder", "encoder_seqfirst", "encoder_mask", "selfattn", "encoder_bench"}
 
 
 def randomize_bn(model, gen):
@@ -328,7 +347,7 @@ def build(name, out_dir, opset):
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--out", help="output directory (required unless --list)")
-    ap.add_argument("--only", nargs="*", default=None, help="build these (default and EXTRA names)")
+    ap.add_argument("--only", nargs="*", default=None, help="build these (default, EXTRA and BENCH names)")
     ap.add_argument("--opset", type=int, default=13)
     ap.add_argument("--extra", action="store_true", help="also build the larger EXTRA models")
     ap.add_argument("--list", action="store_true", help="print the default set's names")

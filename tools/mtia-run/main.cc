@@ -55,9 +55,12 @@ int main(int argc, char **argv)
     mtia::run::ModelRunOptions model;
     app.add_option("model", model.model, "compiled model (.mtia) to run");
     // One file per --input/--output, so the model path may come after them.
-    app.add_option("--input", model.inputs, "input .npy (float32, C order), one per model input, in order")
+    app.add_option("--input", model.inputs,
+                   "input .npy (C order; float32, int32, int64 or bool, as the model input), one per --input, "
+                   "in the model's input order")
         ->allow_extra_args(false);
-    app.add_option("--output", model.outputs, "write output .npy files, one per model output")->allow_extra_args(false);
+    app.add_option("--output", model.outputs, "write output .npy files, one per --output, in the model's output order")
+        ->allow_extra_args(false);
     app.add_option("--bench", bench, "benchmark: N inferences of the model, or 'copy' (DMA and NOP latency)");
     app.add_option("--batch-requests", model.batch_requests, "model benchmark: requests per run_batch (default 1)")
         ->check(CLI::PositiveNumber);
