@@ -1,12 +1,14 @@
 # SPDX-License-Identifier: MIT
 # The compiler as a library from Python (mtia.compile_onnx) and
-# mtia.torch.compile: torchvision resnet18 and an MLP matching eager PyTorch,
+# mtia.torch.compile: torchvision resnet18, an MLP, a DLRM (int64 ids) and a
+# transformer encoder layer matching eager PyTorch,
 # output structures (tensors, tuples, lists, dicts), the unsupported-op
 # error naming the node and op, the cache, the input checks. Run in the VM
 # by tests/vm/test-python.sh.
 import io
 import os
 import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -71,6 +73,42 @@ def test_resnet18_matches_eager():
         ref = m(x)
     ok, err = close_to(y, ref)
     assert y.shape == (1, 1000) and ok, err
+
+
+def make_model(name):
+    """tests/models/make_models.py's module `name`, seeded as it builds it."""
+    sys.path.insert(0, os.path.join(TOP, "tests", "models"))
+    import make_models
+    torch.manual_seed(0)
+    return make_models.ALL[name][0]().eval()
+
+
+def test_dlrm_with_int64_ids_matches_eager():
+    # Embedding bags of int64 ids, the pairwise interaction, two MLPs.
+    m = make_model("dlrm")
+    g = torch.Generator().manual_seed(3)
+    inputs = (torch.randn(8, 13, generator=g),) + tuple(torch.randint(0, r, (8, 4), generator=g) for r in m.ROWS)
+    f = mt.compile(m, inputs)
+    with torch.no_grad():
+        ref = m(*inputs)
+    y = f(*inputs)
+    ok, err = close_to(y, ref)
+    assert y.shape == (8, 1) and ok, err
+    with pytest.raises(TypeError, match="int64"):
+        f(inputs[0], *(i.int() for i in inputs[1:]))
+
+
+def test_transformer_encoder_layer_matches_eager():
+    torch.manual_seed(0)
+    m = torch.nn.TransformerEncoderLayer(64, 4, 128, batch_first=True).eval()
+    x = torch.randn(2, 16, 64)
+    f = mt.compile(m, x)
+    for seed in (1, 2):
+        x = torch.randn(2, 16, 64, generator=torch.Generator().manual_seed(seed))
+        with torch.no_grad():
+            ref = m(x)
+        ok, err = close_to(f(x), ref)
+        assert ok, err
 
 
 def test_output_structure_is_the_modules():

@@ -21,6 +21,7 @@ import mtia
 
 from . import _device
 
+_INPUT_DTYPES = (torch.float32, torch.int64, torch.int32, torch.bool)  # what the device takes
 _cache = {}  # sha256(graph bytes + options) -> .mtia bytes
 _cache_lock = threading.Lock()
 _stats = {"hits": 0, "misses": 0}
@@ -42,8 +43,10 @@ def clear_cache():
 def _export(module, inputs):
     names = ["input%d" % i for i in range(len(inputs))]
     buf = io.BytesIO()
-    with torch.no_grad():
-        torch.onnx.export(module, inputs, buf, input_names=names, opset_version=13, do_constant_folding=True)
+    # Not under no_grad: there nn.TransformerEncoderLayer (eval) takes its
+    # fused fast path (aten::_transformer_encoder_layer_fwd), which has no
+    # ONNX export; torch.onnx.export traces without recording gradients anyway.
+    torch.onnx.export(module, inputs, buf, input_names=names, opset_version=13, do_constant_folding=True)
     return buf.getvalue()
 
 
@@ -60,8 +63,8 @@ def _compile_cached(graph, options):
 
 
 class CompiledModule:
-    """A module compiled for an mtia device: call it with tensors shaped like
-    the example inputs (float32); it returns CPU tensors in the module's
+    """A module compiled for an mtia device: call it with tensors shaped and
+    typed like the example inputs; it returns CPU tensors in the module's
     output structure. .model is the mtia.Model, .device_index its device,
     .image the .mtia bytes."""
 
@@ -69,6 +72,8 @@ class CompiledModule:
         self.model = model
         self.image = image
         self.device_index = device_index
+        # The torch dtype of each model input (float32; int64/int32 ids, bool masks).
+        self._in_dtypes = [torch.from_numpy(np.empty(0, t["dtype"])).dtype for t in model.inputs]
         self._out_spec = out_spec
         self._single = out_spec == pytree.tree_flatten(torch.zeros(()))[1]  # the module returns one tensor
         if len(model.outputs) != n_out:
@@ -83,8 +88,8 @@ class CompiledModule:
         for i, t in enumerate(flat):
             if not isinstance(t, torch.Tensor):
                 raise TypeError("input %d is a %s, expected a torch.Tensor" % (i, type(t).__name__))
-            if t.dtype != torch.float32:
-                raise TypeError("input %d has dtype %s; the compiled model takes torch.float32" % (i, t.dtype))
+            if i < len(self._in_dtypes) and t.dtype != self._in_dtypes[i]:
+                raise TypeError("input %d has dtype %s; the compiled model takes %s" % (i, t.dtype, self._in_dtypes[i]))
             arrays.append(np.ascontiguousarray(t.detach().cpu().numpy()))
         outs = self.model.run(arrays)  # checks count and shapes (ValueError naming the input)
         if self._single:
@@ -93,8 +98,9 @@ class CompiledModule:
 
 
 def compile(module, example_inputs, dtype=None, batch_buckets=None):
-    """Compiles module for the current device (float32, the example inputs'
-    shapes). example_inputs: a tensor or a tuple of tensors. dtype and
+    """Compiles module for the current device (float32 compute; the example
+    inputs' shapes and dtypes: float32, or int64/int32 ids and bool masks).
+    example_inputs: a tensor or a tuple of tensors. dtype and
     batch_buckets are not supported by the compiler yet (NotImplementedError).
     Unsupported ops raise mtia.CompileError naming the node and the op."""
     if dtype is not None and dtype != torch.float32:
@@ -105,8 +111,9 @@ def compile(module, example_inputs, dtype=None, batch_buckets=None):
                                   "one static batch size (the example inputs')")
     inputs = tuple(example_inputs) if isinstance(example_inputs, (tuple, list)) else (example_inputs,)
     for i, t in enumerate(inputs):
-        if not isinstance(t, torch.Tensor) or t.dtype != torch.float32:
-            raise TypeError("example input %d must be a torch.float32 tensor" % i)
+        if not isinstance(t, torch.Tensor) or t.dtype not in _INPUT_DTYPES:
+            raise TypeError("example input %d must be a tensor of torch.float32, int64, int32 or bool (ids, masks)"
+                            % i)
     was_training = module.training
     module.eval()
     try:
