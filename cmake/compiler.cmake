@@ -25,6 +25,7 @@ add_library(mtia_compiler_lib STATIC
   ${MTIA_COMPILE_DIR}/lower_norm.cc
   ${MTIA_COMPILE_DIR}/lower_embed.cc
   ${MTIA_COMPILE_DIR}/lower_vision.cc
+  ${MTIA_COMPILE_DIR}/lower_resize.cc
   ${MTIA_COMPILE_DIR}/fuse.cc
   ${MTIA_COMPILE_DIR}/device_rules.cc
   ${MTIA_COMPILE_DIR}/memory_plan.cc
@@ -55,6 +56,7 @@ add_executable(compiler_tests
   tests/unit/compiler_errors_test.cc
   tests/unit/compiler_api_test.cc
   tests/unit/compiler_embed_test.cc
+  tests/unit/compiler_resize_test.cc
   tools/mtia-run/npy.cc)
 # The models run through libmtia's reader (runtime/model_loader.h) on the
 # device core's compute engine.

@@ -819,7 +819,56 @@ struct mtia_op {
                                        + oph, the output padding oph in
                                        [0, max(sh, dh)) (given by out) */
 
-#define MTIA_OP_LAST              MTIA_OP_CONV_TRANSPOSE
+#define MTIA_OP_RESIZE            27 /* ONNX Resize/Upsample of the trailing
+                                       SPATIAL dims (1..3, <= ndim) of in[0];
+                                       out has in's ndim and leading dims. Per
+                                       resized dim: in size n, out size m,
+                                       scale s = f32(SCALE[i]) if non-zero
+                                       (finite, > 0, |m - n*s| < 1), else m/n
+                                       (sizes given); length L = n*s (an f32
+                                       product) or m. Out coordinate x maps to
+                                       X (in double) by COORD: HALF_PIXEL
+                                       (x+.5)/s-.5; PYTORCH_HALF_PIXEL that, or
+                                       -.5 if L == 1; ALIGN_CORNERS
+                                       x*(n-1)/(L-1), or 0 if L == 1;
+                                       ASYMMETRIC x/s; TF_HALF_PIXEL_FOR_NN
+                                       (x+.5)/s. With f = ceil(X)-1 and
+                                       r = X-f in (0, 1]: NEAREST takes f+1 if
+                                       X is integral, else f or f+1 by
+                                       NEAREST_MODE; LINEAR weighs f, f+1 by
+                                       1-r, r; CUBIC f-1..f+2 by Keys' kernel
+                                       with CUBIC_A (ONNX's coefficients). A
+                                       tap outside [0, n) reads the nearest
+                                       edge element, or with EXCLUDE_OUTSIDE
+                                       weighs 0 (the weights renormalised to
+                                       sum 1). Separable, the last dim
+                                       innermost, summed in double. No fused
+                                       activation */
+#define MTIA_RESIZE_MODE          0
+#define MTIA_RESIZE_NEAREST       0
+#define MTIA_RESIZE_LINEAR        1
+#define MTIA_RESIZE_CUBIC         2
+#define MTIA_RESIZE_COORD         1
+#define MTIA_RESIZE_HALF_PIXEL    0
+#define MTIA_RESIZE_PYTORCH_HALF_PIXEL 1
+#define MTIA_RESIZE_ALIGN_CORNERS 2
+#define MTIA_RESIZE_ASYMMETRIC    3
+#define MTIA_RESIZE_TF_HALF_PIXEL_FOR_NN 4
+#define MTIA_RESIZE_NEAREST_MODE  2 /* NEAREST only (else 0): */
+#define MTIA_RESIZE_ROUND_PREFER_FLOOR 0
+#define MTIA_RESIZE_ROUND_PREFER_CEIL 1
+#define MTIA_RESIZE_FLOOR         2
+#define MTIA_RESIZE_CEIL          3
+#define MTIA_RESIZE_CUBIC_A       3 /* f32 bits, finite; CUBIC only (else 0) */
+#define MTIA_RESIZE_EXCLUDE_OUTSIDE 4 /* 0/1; LINEAR or CUBIC only (else 0) */
+#define MTIA_RESIZE_SPATIAL       5 /* resized trailing dims, 1..3 */
+#define MTIA_RESIZE_SCALE         6 /* attrs[6..6+SPATIAL): f32 bits or 0 */
+#define MTIA_RESIZE_MAX_SPATIAL   3
+#define MTIA_RESIZE_MAX_TAPS      (1u << 24) /* bound on the sum over resized
+                                       dims of out size x taps (1 NEAREST,
+                                       2 LINEAR, 4 CUBIC): the kernel's tables */
+
+#define MTIA_OP_LAST              MTIA_OP_RESIZE
 
 /* The dtype input @k (0..2, or MTIA_OP_MAX_IN for the output) of an op
  * must have: F32, but a comparison's output and WHERE's condition are

@@ -189,6 +189,8 @@ std::unique_ptr<Kernel> build(const mtia_op &op)
             return make_pad(op);
         case MTIA_OP_CONV_TRANSPOSE:
             return make_conv_transpose(op);
+        case MTIA_OP_RESIZE:
+            return make_resize(op);
         default:
             return make_slice(op);
         case MTIA_OP_WHERE:

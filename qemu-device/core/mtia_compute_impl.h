@@ -3,7 +3,7 @@
 // shared by its files: validation (mtia_compute_validate.cc), work and timing
 // (mtia_compute_timing.cc), the run loop and kernel cache (mtia_compute.cc)
 // and the op kernels (mtia_compute_{conv,deconv,gemm,eltwise,pool,move,pad,
-// select,reduce,norm,embed,cast}.cc).
+// resize,select,reduce,norm,embed,cast}.cc).
 #ifndef MTIA_COMPUTE_IMPL_H
 #define MTIA_COMPUTE_IMPL_H
 
@@ -183,6 +183,7 @@ std::unique_ptr<Kernel> make_cast(const mtia_op &op);
 struct BadIndex {};
 std::unique_ptr<Kernel> make_pad(const mtia_op &op);
 std::unique_ptr<Kernel> make_conv_transpose(const mtia_op &op);
+std::unique_ptr<Kernel> make_resize(const mtia_op &op);
 
 // dst (shape @dd) = src (shape @sd, broadcastable to @dd: same rank, dims
 // equal or 1), for each element of dst.

@@ -88,6 +88,19 @@ Work op_work(const mtia_op &op)
             w.flops = double(out_elems) * double(taps);
             break;
         }
+        case MTIA_OP_RESIZE: {  // items: output rows; a multiply-add per tap
+            const unsigned sp = op.attrs[MTIA_RESIZE_SPATIAL];
+            const uint64_t t = op.attrs[MTIA_RESIZE_MODE] == MTIA_RESIZE_NEAREST  ? 1
+                               : op.attrs[MTIA_RESIZE_MODE] == MTIA_RESIZE_LINEAR ? 2
+                                                                                  : 4;
+            uint64_t taps = 1;
+            for (unsigned i = 0; i < sp; i++) taps *= t;
+            w.items = out_elems / y.dims[y.ndim - 1];
+            w.item_work = sat_mul(y.dims[y.ndim - 1], taps);
+            // NEAREST is a copy; the interpolations are memory-bound unless cubic.
+            w.flops = t == 1 ? 0 : 2.0 * double(out_elems) * double(taps);
+            break;
+        }
         case MTIA_OP_SOFTMAX:
             w.item_work = out_elems;
             w.flops = 4.0 * double(out_elems);  // max, exp, sum, scale

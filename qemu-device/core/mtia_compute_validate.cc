@@ -453,6 +453,44 @@ const char *check_pad(const mtia_op &op)
     return nullptr;
 }
 
+// RESIZE: the resized trailing dims' scales consistent with their sizes;
+// the leading dims unchanged; the kernel's tap tables bounded.
+const char *check_resize(const mtia_op &op)
+{
+    const Desc &x = op.in[0], &y = op.out;
+    const uint32_t *a = op.attrs;
+    const uint32_t mode = a[MTIA_RESIZE_MODE], sp = a[MTIA_RESIZE_SPATIAL];
+    if (op.n_in != 1) return "RESIZE: n_in must be 1";
+    if (op.act != MTIA_ACT_NONE) return "RESIZE: no fused activation";
+    if (x.ndim != y.ndim) return "RESIZE: in and out ndim differ";
+    if (sp < 1 || sp > MTIA_RESIZE_MAX_SPATIAL || sp > y.ndim) return "RESIZE: SPATIAL not in 1..min(3, ndim)";
+    if (!attrs_zero_from(op, MTIA_RESIZE_SCALE + sp)) return "RESIZE: unused attribute not zero";
+    if (mode > MTIA_RESIZE_CUBIC) return "RESIZE: bad mode";
+    if (a[MTIA_RESIZE_COORD] > MTIA_RESIZE_TF_HALF_PIXEL_FOR_NN) return "RESIZE: bad coordinate mode";
+    if (a[MTIA_RESIZE_NEAREST_MODE] > (mode == MTIA_RESIZE_NEAREST ? MTIA_RESIZE_CEIL : 0u))
+        return "RESIZE: NEAREST_MODE bad, or set without NEAREST";
+    if (mode == MTIA_RESIZE_CUBIC ? !finite(a[MTIA_RESIZE_CUBIC_A]) : a[MTIA_RESIZE_CUBIC_A] != 0)
+        return "RESIZE: CUBIC_A not finite, or set without CUBIC";
+    if (a[MTIA_RESIZE_EXCLUDE_OUTSIDE] > (mode == MTIA_RESIZE_NEAREST ? 0u : 1u))
+        return "RESIZE: EXCLUDE_OUTSIDE not 0/1, or set with NEAREST";
+    const unsigned lead = y.ndim - sp;
+    for (unsigned i = 0; i < lead; i++)
+        if (x.dims[i] != y.dims[i]) return "RESIZE: a leading (not resized) dim differs";
+    const uint64_t per = mode == MTIA_RESIZE_NEAREST ? 1 : mode == MTIA_RESIZE_LINEAR ? 2 : 4;
+    uint64_t taps = 0;
+    for (unsigned i = 0; i < sp; i++) {
+        const double n = x.dims[lead + i], m = y.dims[lead + i];
+        if (const uint32_t bits = a[MTIA_RESIZE_SCALE + i]) {
+            const float s = f32(bits);
+            if (!std::isfinite(s) || !(s > 0)) return "RESIZE: SCALE not finite and > 0";
+            if (!(std::fabs(m - n * double(s)) < 1)) return "RESIZE: out size not within 1 of in * SCALE";
+        }
+        taps += per * y.dims[lead + i];
+    }
+    if (taps > MTIA_RESIZE_MAX_TAPS) return "RESIZE: resized dims too long (over MTIA_RESIZE_MAX_TAPS taps)";
+    return nullptr;
+}
+
 const char *check_opcode(const mtia_op &op)
 {
     switch (op.opcode) {
@@ -492,6 +530,8 @@ const char *check_opcode(const mtia_op &op)
             return check_pad(op);
         case MTIA_OP_CONV_TRANSPOSE:
             return check_conv_transpose(op);
+        case MTIA_OP_RESIZE:
+            return check_resize(op);
         default:
             return "bad opcode";
     }

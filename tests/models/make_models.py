@@ -2,6 +2,7 @@
 # SPDX-License-Identifier: MIT
 """Builds the compiler's test models: small CNNs, MLPs and transformer
 encoder layers that cover the supported ONNX ops, a small DLRM (int64 ids),
+a segmentation head (Resize: bilinear and nearest upsampling),
 and torchvision classifiers with random (seeded) weights.
 Each is exported to ONNX with static shapes, with a reference input and the
 output PyTorch computes for it.
@@ -236,6 +237,30 @@ class Dlrm(nn.Module):
         return self.top(torch.cat([x, z], dim=1))
 
 
+class SegHead(nn.Module):
+    """A segmentation head (FCN/DeepLab style) on a strided conv backbone:
+    class scores upsampled x2 by nn.Upsample (bilinear, align_corners
+    False: Resize linear half_pixel) and merged with a skip branch, resized
+    to the input's size (F.interpolate size=, bilinear, align_corners True:
+    Resize sizes, align_corners), plus the scores upsampled x4 by nearest
+    (Resize nearest, asymmetric, floor)."""
+
+    def __init__(self):
+        super().__init__()
+        self.c1 = nn.Conv2d(3, 8, 3, stride=2, padding=1)
+        self.c2 = nn.Conv2d(8, 16, 3, stride=2, padding=1)
+        self.cls = nn.Conv2d(16, 5, 1)
+        self.skip = nn.Conv2d(8, 5, 1)
+        self.up = nn.Upsample(scale_factor=2, mode="bilinear", align_corners=False)
+
+    def forward(self, x):
+        f1 = F.relu(self.c1(x))
+        c = self.cls(F.relu(self.c2(f1)))
+        y = self.up(c) + self.skip(f1)
+        z = F.interpolate(y, size=x.shape[2:], mode="bilinear", align_corners=True)
+        return z + F.interpolate(c, scale_factor=4, mode="nearest")
+
+
 def ids(shape, high):
     """An int64 ids input of `shape`, values in [0, high)."""
     return ("ids", shape, high)
@@ -261,6 +286,7 @@ MODELS = {
     "encoder_mask": (lambda: Encoder(mask_input=True), [(2, 16, 64), causal_mask(16)], 1e-4),
     "selfattn": (SelfAttention, [(8, 2, 32)], 1e-4),
     "dlrm": (Dlrm, [(8, 13)] + [ids((8, 4), r) for r in Dlrm.ROWS], 1e-4),
+    "seghead": (SegHead, [(2, 3, 32, 40)], 1e-4),
     "resnet18": (torchvision_model("resnet18"), [(1, 3, 224, 224)], 1e-3),
     "resnet18_b8": (torchvision_model("resnet18"), [(8, 3, 224, 224)], 1e-3),
     "mobilenet_v2": (torchvision_model("mobilenet_v2"), [(1, 3, 224, 224)], 1e-3),
@@ -298,7 +324,7 @@ BENCH = {
 }
 ALL = {**MODELS, **EXTRA, **BENCH}
 # Tolerance relative to the output's size: tol * max(1, max |ref|).
-RELATIVE_TOL = {"lngelu", "encoder", "encoder_seqfirst", "encoder_mask", "selfattn", "encoder_bench"}
+RELATIVE_TOL = {"lngelu", "encoder", "encoder_seqfirst", "encoder_mask", "selfattn", "seghead", "encoder_bench"}
 
 
 def randomize_bn(model, gen):

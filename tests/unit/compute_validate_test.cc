@@ -64,6 +64,11 @@ mtia_op deconv_op()  // (1,4,3,3) -> (1,6,6,6): stride 2, k 3, pads 1/0, output 
                     {cref::tensor(0, {1, 4, 3, 3}), cref::tensor(4096, {4, 3, 3, 3}), cref::tensor(8192, {6})},
                     cref::tensor(16384, {1, 6, 6, 6}), {2, 2, 1, 1, 0, 0, 1, 1, 2});
 }
+mtia_op resize_op()  // (2,3,4,5) -> (2,3,8,7): bilinear, H by scale 2, W by size
+{
+    return cref::op(MTIA_OP_RESIZE, {cref::tensor(0, {2, 3, 4, 5})}, cref::tensor(4096, {2, 3, 8, 7}),
+                    {MTIA_RESIZE_LINEAR, MTIA_RESIZE_HALF_PIXEL, 0, 0, 1, 2, cref::bits(2), 0});
+}
 mtia_op unary_op(uint16_t opcode, std::vector<uint32_t> attrs = {})
 {
     return cref::op(opcode, {cref::tensor(0, {2, 3, 4})}, cref::tensor(4096, {2, 3, 4}), attrs);
@@ -122,7 +127,8 @@ std::vector<mtia_op> all_valid()
             expand_op(),    slice_step_op(),
             compare_op(),   gemm_bcast_op(),
             conv3d_op(),    pool3d_op(),
-            pad_op(),       deconv_op()};
+            pad_op(),       deconv_op(),
+            resize_op()};
 }
 
 // BAD_PROGRAM with the index of @o when it follows a valid op.
@@ -377,6 +383,94 @@ TEST(ComputeValidate, BadAttributes)
     for (auto &c : cases) expect_bad(c.first, c.second);
 }
 
+TEST(ComputeValidate, ResizeRules)
+{
+    std::vector<std::pair<mtia_op, std::string>> cases;
+    mtia_op o = resize_op();
+    o.attrs[MTIA_RESIZE_MODE] = MTIA_RESIZE_CUBIC + 1;
+    cases.push_back({o, "resize mode"});
+    o = resize_op();
+    o.attrs[MTIA_RESIZE_COORD] = MTIA_RESIZE_TF_HALF_PIXEL_FOR_NN + 1;
+    cases.push_back({o, "resize coordinate mode"});
+    o = resize_op();
+    o.attrs[MTIA_RESIZE_NEAREST_MODE] = MTIA_RESIZE_FLOOR;  // LINEAR
+    cases.push_back({o, "nearest mode without NEAREST"});
+    o = resize_op();
+    o.attrs[MTIA_RESIZE_MODE] = MTIA_RESIZE_NEAREST;
+    o.attrs[MTIA_RESIZE_EXCLUDE_OUTSIDE] = 0;
+    o.attrs[MTIA_RESIZE_NEAREST_MODE] = MTIA_RESIZE_CEIL + 1;
+    cases.push_back({o, "bad nearest mode"});
+    o = resize_op();
+    o.attrs[MTIA_RESIZE_MODE] = MTIA_RESIZE_NEAREST;  // EXCLUDE_OUTSIDE stays 1
+    cases.push_back({o, "exclude_outside with NEAREST"});
+    o = resize_op();
+    o.attrs[MTIA_RESIZE_EXCLUDE_OUTSIDE] = 2;
+    cases.push_back({o, "exclude_outside not 0/1"});
+    o = resize_op();
+    o.attrs[MTIA_RESIZE_CUBIC_A] = cref::bits(-0.75f);  // LINEAR
+    cases.push_back({o, "cubic a without CUBIC"});
+    o = resize_op();
+    o.attrs[MTIA_RESIZE_MODE] = MTIA_RESIZE_CUBIC;
+    o.attrs[MTIA_RESIZE_CUBIC_A] = cref::bits(std::numeric_limits<float>::infinity());
+    cases.push_back({o, "cubic a infinite"});
+    for (uint32_t sp : {0u, 4u, 5u}) {
+        o = resize_op();
+        o.attrs[MTIA_RESIZE_SPATIAL] = sp;
+        cases.push_back({o, "spatial " + std::to_string(sp)});
+    }
+    o = resize_op();
+    o.in[0] = cref::tensor(0, {3, 5});
+    o.out = cref::tensor(4096, {6, 7});
+    o.attrs[MTIA_RESIZE_SPATIAL] = 3;  // > ndim
+    o.attrs[MTIA_RESIZE_SCALE + 2] = 0;
+    cases.push_back({o, "spatial > ndim"});
+    o = resize_op();
+    o.attrs[MTIA_RESIZE_SCALE + 2] = cref::bits(1);  // beyond SPATIAL
+    cases.push_back({o, "attr beyond the scales"});
+    o = resize_op();
+    o.out.dims[1] = 4;  // C resized but not a resized dim
+    cases.push_back({o, "leading dim changed"});
+    o = resize_op();
+    o.out = cref::tensor(4096, {2, 3, 8, 7, 1});
+    cases.push_back({o, "ndim differs"});
+    o = resize_op();
+    o.out.dims[2] = 9;  // 4 * 2 = 8
+    cases.push_back({o, "out not within 1 of in * scale"});
+    for (float s : {0.0f, -2.0f, std::numeric_limits<float>::infinity(), std::numeric_limits<float>::quiet_NaN()}) {
+        o = resize_op();
+        o.attrs[MTIA_RESIZE_SCALE] = s == 0 ? 0x80000000u : cref::bits(s);  // -0.0 for 0
+        cases.push_back({o, "scale " + std::to_string(s)});
+    }
+    o = resize_op();
+    o.n_in = 2;
+    o.in[1] = cref::tensor(8192, {2});
+    cases.push_back({o, "two inputs"});
+    o = resize_op();
+    o.act = MTIA_ACT_RELU;
+    cases.push_back({o, "fused activation"});
+    o = resize_op();
+    o.in[0].dtype = MTIA_DTYPE_I32;
+    cases.push_back({o, "int32 input"});
+    for (auto &c : cases) expect_bad(c.first, c.second);
+    // The tap tables: 2 taps x (8 + W) at most MTIA_RESIZE_MAX_TAPS.
+    o = resize_op();
+    o.in[0] = cref::tensor(0, {1, 1, 4, 1});
+    o.out = cref::tensor(1 << 20, {1, 1, 8, (MTIA_RESIZE_MAX_TAPS / 2) - 8});
+    o.attrs[MTIA_RESIZE_SCALE] = 0;
+    uint32_t at = 99;
+    EXPECT_EQ(mtia_compute_validate(&o, 1, uint64_t{1} << 40, &at), MTIA_CQE_OK);
+    o.out.dims[3]++;
+    EXPECT_EQ(mtia_compute_validate(&o, 1, uint64_t{1} << 40, &at), MTIA_CQE_BAD_PROGRAM) << "too many taps";
+    // Out within 1 of in * scale either way is valid (ONNX's float and
+    // double roundings of floor(n * s) differ).
+    o = resize_op();
+    o.in[0].dims[2] = 10;
+    o.out.dims[2] = 7;
+    o.attrs[MTIA_RESIZE_SCALE] = cref::bits(0.7f);  // 10 * 0.7f = 6.99999988
+    uint32_t bad = 99;
+    EXPECT_EQ(mtia_compute_validate(&o, 1, kArena, &bad), MTIA_CQE_OK);
+}
+
 TEST(ComputeValidate, TensorOutsideArena)
 {
     mtia_op o = binary_op();
@@ -602,6 +696,19 @@ TEST(ComputeTiming, MonotonicInWorkAndScaledByGrid)
         EXPECT_GE(t, 1000u);  // launch cost
         prev = t;
     }
+    // RESIZE: memory-bound (bytes in + out at SRAM bandwidth) unless cubic.
+    mtia_op up = cref::op(MTIA_OP_RESIZE, {cref::tensor(0, {1, 21, 128, 128})}, cref::tensor(0, {1, 21, 512, 512}),
+                          {MTIA_RESIZE_NEAREST, MTIA_RESIZE_ASYMMETRIC, MTIA_RESIZE_FLOOR, 0, 0, 2, 0, 0});
+    const double bytes = 21.0 * (128 * 128 + 512 * 512) * 4;
+    EXPECT_NEAR(double(mtia_compute_op_ns(nullptr, &up)), bytes / 800e9 * 1e9 + 1000, 2);
+    up.attrs[MTIA_RESIZE_MODE] = MTIA_RESIZE_LINEAR;
+    up.attrs[MTIA_RESIZE_NEAREST_MODE] = 0;
+    const uint64_t t_linear = mtia_compute_op_ns(nullptr, &up);
+    up.attrs[MTIA_RESIZE_MODE] = MTIA_RESIZE_CUBIC;
+    const uint64_t t_cubic = mtia_compute_op_ns(nullptr, &up);
+    EXPECT_NEAR(double(t_linear), bytes / 800e9 * 1e9 + 1000, 2);  // 8 flops per element: still memory-bound
+    EXPECT_GT(t_cubic, t_linear);                                  // 32 flops per element: compute-bound
+    EXPECT_NEAR(double(t_cubic), 21.0 * 512 * 512 * 32 / 1.6384e12 * 1e9 + 1000, 2);
     // A compute-bound conv takes about 4x longer on a 4x4 grid than on 8x8,
     // and less on 8x16.
     mtia_op big = cref::op(MTIA_OP_CONV, {cref::tensor(0, {8, 256, 28, 28}), cref::tensor(0, {256, 256, 3, 3})},

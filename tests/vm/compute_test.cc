@@ -4,7 +4,8 @@
 // struct mtia_op in host or device BOs, results checked against the naive
 // references of tests/unit/compute_ref.h; a bad program fails its job with
 // MTIA_CQE_BAD_PROGRAM and nothing else; arenas in host BOs and ranges
-// outside their BOs are refused by SUBMIT. Runs on the first mtia device.
+// outside their BOs are refused by SUBMIT; RESIZE over random shapes and
+// modes (compute_ref_resize.h). Runs on the first mtia device.
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <sys/mman.h>
@@ -17,6 +18,7 @@
 #include <vector>
 
 #include "compute_ref.h"
+#include "compute_ref_resize.h"
 #include "mtia/mtia.hpp"
 #include "mtia/mtia_spec.h"
 #include "uapi/drm/mtia_accel.h"
@@ -268,6 +270,59 @@ TEST_F(ComputeTest, BadProgramFailsOnlyItsJob)
     EXPECT_EQ(uint32_t(MTIA_CQE_BAD_PROGRAM), cqe);
     EXPECT_EQ(0, run({fill}, {arena.handle, prog.handle}));
     EXPECT_EQ(0x5a, prog.map[60063]);
+}
+
+// RESIZE through the driver: one job of 60 resizes over random shapes,
+// modes, coordinate transformations, scales and sizes, each checked
+// against the naive reference (NEAREST exactly: it is a copy).
+TEST_F(ComputeTest, ResizeRandomShapesAndModes)
+{
+    std::mt19937 rng(41);
+    auto rnd = [&](uint32_t lo, uint32_t hi) { return std::uniform_int_distribution<uint32_t>(lo, hi)(rng); };
+    const float kScales[] = {0.5f, 0.6f, 1.0f, 1.5f, 2.0f, 2.5f, 3.0f, 4.0f};
+    cref::Arena a{kArena};
+    std::vector<mtia_op> ops;
+    while (ops.size() < 60) {
+        const uint32_t nd = rnd(2, 5), sp = rnd(1, std::min(3u, nd)), mode = rnd(0, 2);
+        cref::Dims xd, yd;
+        std::vector<uint32_t> at = {mode,
+                                    rnd(0, 4),
+                                    mode == MTIA_RESIZE_NEAREST ? rnd(0, 3) : 0,
+                                    mode == MTIA_RESIZE_CUBIC ? cref::bits(-0.75f) : 0u,
+                                    mode != MTIA_RESIZE_NEAREST ? rnd(0, 1) : 0u,
+                                    sp};
+        for (uint32_t i = 0; i < nd - sp; i++) {
+            xd.push_back(rnd(1, 3));
+            yd.push_back(xd.back());
+        }
+        for (uint32_t i = 0; i < sp; i++) {
+            xd.push_back(rnd(1, sp == 3 ? 5 : 9));
+            const float s = rnd(0, 1) ? kScales[rnd(0, 7)] : 0.0f;  // 0: sizes
+            yd.push_back(s ? std::max<uint32_t>(1, uint32_t(xd.back() * s)) : rnd(1, sp == 3 ? 7 : 12));
+            at.push_back(s && std::fabs(yd.back() - xd.back() * double(s)) < 1 ? cref::bits(s) : 0u);
+        }
+        if (a.used + (cref::count(xd) + cref::count(yd)) * 4 + 128 > kArena) break;
+        const mtia_tensor_desc x = a.alloc(xd), y = a.alloc(yd);
+        a.fill_random(x, rng);
+        ops.push_back(cref::op(MTIA_OP_RESIZE, {x}, y, at));
+    }
+    ASSERT_GE(ops.size(), 40u);
+    std::memcpy(arena.map, a.mem.data(), kArena);
+    std::memcpy(prog.map, ops.data(), ops.size() * sizeof(mtia_op));
+    uint32_t cqe = 99;
+    ASSERT_EQ(0, run({compute(1, 0, ops.size() * sizeof(mtia_op), 0, 0, kArena)}, {arena.handle, prog.handle}, &cqe));
+    EXPECT_EQ(0u, cqe);
+    EXPECT_GT(device_ns, 1000 * ops.size());  // the timing model: at least a launch per op
+    for (size_t k = 0; k < ops.size(); k++) {
+        const mtia_op &o = ops[k];
+        const std::vector<float> want = cref::resize(a.get(o.in[0]), o);
+        const std::string what =
+            "op " + std::to_string(k) + " mode " + std::to_string(o.attrs[0]) + " coord " + std::to_string(o.attrs[1]);
+        if (o.attrs[MTIA_RESIZE_MODE] == MTIA_RESIZE_NEAREST)
+            EXPECT_EQ(0, std::memcmp(at(o.out), want.data(), want.size() * 4)) << what;
+        else
+            expect_close(at(o.out), want, what.c_str());
+    }
 }
 
 TEST_F(ComputeTest, SubmitRefusesBadRanges)

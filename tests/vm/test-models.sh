@@ -13,7 +13,7 @@
 set -u
 cd "$(dirname "$0")/../.." || exit 2
 DIR=${MTIA_MODEL_DIR:-build/models}
-MODELS="convbnrelu depthwise branches shufflesplit mlp seqlinear twoinout dlrm lngelu encoder encoder_seqfirst encoder_mask selfattn resnet18 resnet18_b8"
+MODELS="convbnrelu depthwise branches shufflesplit mlp seqlinear twoinout dlrm seghead lngelu encoder encoder_seqfirst encoder_mask selfattn resnet18 resnet18_b8"
 PY=/usr/bin/python3
 
 if [ "${1:-}" = --prepare ]; then

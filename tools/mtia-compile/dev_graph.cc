@@ -107,6 +107,8 @@ const char *op_kind_name(uint16_t kind)
             return "Pad";
         case MTIA_OP_CONV_TRANSPOSE:
             return "ConvTranspose";
+        case MTIA_OP_RESIZE:
+            return "Resize";
         default:
             return "?";
     }

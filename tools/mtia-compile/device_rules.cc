@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 
 #include "errors.h"
 
@@ -247,6 +248,27 @@ std::string check_op(const DevGraph &d, const DevOp &op)
                 const int64_t b = static_cast<int32_t>(op.attrs[MTIA_PAD_BEGIN + k]), e = o[k] - x[k] - b;
                 if (x[k] + std::min<int64_t>(b, 0) + std::min<int64_t>(e, 0) < 1) return "pads crop a whole dim";
             }
+            return "";
+        }
+        case MTIA_OP_RESIZE: {
+            if (!need(1, 1) || op.attrs.size() < MTIA_RESIZE_SCALE + 1) return "Resize takes 1 input and 7+ attributes";
+            const Shape &x = sh(op.in[0]);
+            const size_t sp = op.attrs[MTIA_RESIZE_SPATIAL];
+            const uint32_t mode = op.attrs[MTIA_RESIZE_MODE];
+            const uint64_t per = mode == MTIA_RESIZE_NEAREST ? 1 : mode == MTIA_RESIZE_LINEAR ? 2 : 4;
+            if (x.size() != o.size() || sp < 1 || sp > std::min<size_t>(MTIA_RESIZE_MAX_SPATIAL, o.size()) ||
+                op.attrs.size() != MTIA_RESIZE_SCALE + sp)
+                return "rank or resized dims mismatch";
+            if (!std::equal(x.begin(), x.end() - static_cast<int64_t>(sp), o.begin())) return "a leading dim differs";
+            uint64_t taps = 0;
+            for (size_t k = o.size() - sp; k < o.size(); ++k) {
+                const uint32_t bits = op.attrs[MTIA_RESIZE_SCALE + k - (o.size() - sp)];
+                float s;
+                std::memcpy(&s, &bits, 4);
+                if (bits && !(std::fabs(double(o[k]) - double(x[k]) * s) < 1)) return "out not within 1 of in * scale";
+                taps += per * static_cast<uint64_t>(o[k]);
+            }
+            if (taps > MTIA_RESIZE_MAX_TAPS) return "resized dims too long";
             return "";
         }
         default:

@@ -37,7 +37,8 @@ const std::set<std::string> &lowered_op_types()
                                               "ReduceSum",     "ReduceMin",
                                               "LogSoftmax",    "LayerNormalization",
                                               "Expand",        "Tile",
-                                              "ConvTranspose"};
+                                              "ConvTranspose", "Resize",
+                                              "Upsample"};
     return ops;
 }
 
@@ -178,6 +179,7 @@ void Lowerer::lower_node()
     if (op == "Gather") return gather();
     if (op == "Pad") return pad();
     if (op == "ConvTranspose") return conv_transpose();
+    if (op == "Resize" || op == "Upsample") return resize();
     if (is_supported_op(op))
         unsupported_here("only supported when it can be computed at compile time (its inputs are not constant)");
     unsupported_here("unsupported op");

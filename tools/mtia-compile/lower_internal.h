@@ -77,6 +77,8 @@ private:
     // lower_vision.cc
     void pad();
     void conv_transpose();
+    // lower_resize.cc
+    void resize();
 
     const Graph &g_;
     DevGraph &d_;
