@@ -57,6 +57,7 @@ add_executable(compiler_tests
   tests/unit/compiler_api_test.cc
   tests/unit/compiler_embed_test.cc
   tests/unit/compiler_resize_test.cc
+  tests/unit/compiler_onnx_ops_test.cc
   tools/mtia-run/npy.cc)
 # The models run through libmtia's reader (runtime/model_loader.h) on the
 # device core's compute engine.

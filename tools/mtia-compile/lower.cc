@@ -46,7 +46,7 @@ const std::set<std::string> &lowered_op_types()
 static const std::set<std::string> &rewritten_op_types()
 {
     static const std::set<std::string> ops = {"BatchNormalization", "Pad", "HardSigmoid", "HardSwish",
-                                              "LeakyRelu",          "Neg", "Pow",         "Sum"};
+                                              "LeakyRelu",          "Neg", "Pow",         "Sum", "Mean"};
     return ops;
 }
 

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 // Lowering of data-movement ops: views (no op), Transpose, Concat (one
 // COPY_INTO per input), Split/Slice/Gather (SLICE, or a view when the slice
-// is one contiguous, aligned block).
+// is one contiguous, aligned block), Expand and Tile (EXPAND).
 #include <algorithm>
 
 #include "errors.h"
@@ -126,14 +126,27 @@ void Lowerer::expand()
     Shape xs = shape(n_->input(0));
     if (xs.size() > os.size()) bad_input(label() + ": input has a higher rank than the output");
     while (xs.size() < os.size()) xs.insert(xs.begin(), 1);
-    for (size_t k = 0; k < os.size(); ++k)
-        if (xs[k] != os[k] && xs[k] != 1)
-            unsupported_here("repeats a dim of " + std::to_string(xs[k]) +
-                             " (only dims of 1 are tiled: a broadcast copy)");
-    const int x = operand(n_->input(0), xs);
-    if (xs == os) return bind(n_->output(0), x);
+    int t = operand(n_->input(0), xs);
+    // Tile of a dim d > 1 by r, one dim at a time: the input viewed as
+    // (before, 1, d, after) broadcasts to (before, r, d, after), which is the
+    // tiled dim r * d in row-major order.
+    Shape cur = xs;
+    for (size_t k = 0; k < os.size(); ++k) {
+        if (xs[k] == os[k] || xs[k] == 1) continue;
+        if (n_->op_type() != "Tile" || os[k] % xs[k] != 0)
+            bad_input(label() + ": output dim " + std::to_string(os[k]) + " is not a multiple of the input's " +
+                      std::to_string(xs[k]));
+        int64_t before = 1, after = 1;
+        for (size_t j = 0; j < cur.size(); ++j) (j < k ? before : after) *= j == k ? 1 : cur[j];
+        const Shape big = {before, os[k] / xs[k], xs[k], after};
+        const int tiled = new_activation(n_->output(0) + ".tile" + std::to_string(k), big);
+        emit(MTIA_OP_EXPAND, {as_shape(t, {before, 1, xs[k], after})}, tiled, {}, numel(big, "tile"));
+        cur[k] = os[k];
+        t = as_shape(tiled, cur);
+    }
+    if (cur == os) return bind(n_->output(0), t);
     int out = new_activation(n_->output(0), os);
-    emit(MTIA_OP_EXPAND, {x}, out, {}, numel(os, "expand"));
+    emit(MTIA_OP_EXPAND, {t}, out, {}, numel(os, "expand"));
     bind(n_->output(0), out);
 }
 

@@ -13,7 +13,8 @@
 namespace mtia::compiler {
 
 // Identity and inference-mode Dropout: readers read the input instead
-// (kept only when the value is a graph output; lowering makes it a view).
+// (kept only when the value is a graph output; lowering makes it a view);
+// a used Dropout mask becomes all-true: a 1 broadcast (Expand) cast to bool.
 int remove_identities(Graph &g);
 
 // BatchNormalization after a Conv whose output nothing else reads folds
@@ -28,7 +29,9 @@ int fold_pads(Graph &g);
 // Ops without a device opcode rewritten into ones that have one:
 // HardSigmoid (Mul, Add, Clip), HardSwish (HardSigmoid, Mul),
 // LeakyRelu (Mul, Relu, Add), Neg (Mul), Pow x^1 / x^2 (Identity / Mul),
-// Sum (Adds). Other Pows stay (BINARY POW).
+// Sum (Adds), Mean (Adds, Div), Max/Min of other than 2 inputs (chains),
+// LayerNormalization's Mean / InvStdDev outputs (ReduceMean, Sub, Mul,
+// Add, Sqrt, Reciprocal). Other Pows stay (BINARY POW).
 int decompose_ops(Graph &g);
 
 // PyTorch's decomposed LayerNorm (opset < 17) -> LayerNormalization, and

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 // Rewrites of ops without a device opcode into ops that have one (and Pow
-// x^1, x^2 into cheaper ones), and the MatMul + bias pattern.
+// x^1, x^2 into cheaper ones), of what an op's device opcode lacks
+// (LayerNormalization's Mean and InvStdDev outputs, variadic Max/Min/Mean),
+// and the MatMul + bias pattern.
 #include <limits>
 
 #include "errors.h"
@@ -26,6 +28,81 @@ void hard_sigmoid(Graph &g, const onnx::NodeProto &n, const std::string &x, cons
     nodes.push_back(make_node("Add", {scaled, scalar(g, out + ".beta", beta)}, {shifted}, n.name() + ".add"));
     nodes.push_back(
         make_node("Clip", {shifted, scalar(g, out + ".min", 0.0f), scalar(g, out + ".max", 1.0f)}, {out}, n.name()));
+}
+
+bool used(const Graph &g, const onnx::NodeProto &n, int k)
+{
+    return k < n.output_size() && !n.output(k).empty() && g.use_count(n.output(k)) > 0;
+}
+
+// LayerNormalization's optional outputs (ONNX opset 17, stash_type float):
+// Mean = ReduceMean(X) and InvStdDev = 1 / Sqrt(ReduceMean((X - Mean)^2) +
+// epsilon) over dims axis..rank-1, kept as 1s. The device's LAYERNORM
+// computes Y alone; it stays, with its first output only.
+bool layernorm_stats(Graph &g, const onnx::NodeProto &n, std::vector<onnx::NodeProto> &with)
+{
+    if (!used(g, n, 1) && !used(g, n, 2)) return false;
+    const std::string label = node_label(n);
+    if (attr_i(n, "stash_type", 1) != onnx::TensorProto::FLOAT)
+        unsupported(label + ": stash_type " + std::to_string(attr_i(n, "stash_type", 1)) +
+                    " (the device computes the statistics in float32)");
+    const std::string &x = n.input(0);
+    const Shape xs = g.shape(x, n);
+    const int64_t r = static_cast<int64_t>(xs.size());
+    const int64_t axis = norm_axis(attr_i(n, "axis", -1), r, label);
+    std::vector<int64_t> axes;
+    Shape ss = xs;
+    for (int64_t k = axis; k < r; ++k) axes.push_back(k), ss[k] = 1;
+    onnx::NodeProto y = n;
+    y.clear_output();
+    y.add_output(n.output(0));
+    with.push_back(y);
+    const std::string o = n.output(0).empty() ? n.name() : n.output(0);
+    const std::string mean = used(g, n, 1) ? n.output(1) : g.add_value(o + ".mean", ss);
+    with.push_back(make_node("ReduceMean", {x}, {mean}, n.name() + ".mean"));
+    set_attr_ints(with.back(), "axes", axes);
+    if (!used(g, n, 2)) return true;
+    const std::string d = g.add_value(o + ".centered", xs), d2 = g.add_value(o + ".squared", xs),
+                      var = g.add_value(o + ".var", ss), ve = g.add_value(o + ".var_eps", ss),
+                      sd = g.add_value(o + ".stddev", ss);
+    with.push_back(make_node("Sub", {x, mean}, {d}, n.name() + ".centered"));
+    with.push_back(make_node("Mul", {d, d}, {d2}, n.name() + ".squared"));
+    with.push_back(make_node("ReduceMean", {d2}, {var}, n.name() + ".var"));
+    set_attr_ints(with.back(), "axes", axes);
+    with.push_back(make_node("Add", {var, scalar(g, o + ".eps", attr_f(n, "epsilon", 1e-5f))}, {ve},
+                             n.name() + ".var_eps"));
+    with.push_back(make_node("Sqrt", {ve}, {sd}, n.name() + ".stddev"));
+    with.push_back(make_node("Reciprocal", {sd}, {n.output(2)}, n.name() + ".inv_stddev"));
+    return true;
+}
+
+// Max/Min of 1 input (a copy) or of 3 or more (a chain of the binary op);
+// Mean is their Sum divided by the count.
+bool variadic(Graph &g, const onnx::NodeProto &n, std::vector<onnx::NodeProto> &with)
+{
+    const std::string &op = n.op_type();
+    if (op != "Sum" && op != "Mean" && op != "Max" && op != "Min") return false;
+    if ((op == "Max" || op == "Min") && n.input_size() == 2) return false;  // BINARY
+    if (n.input_size() < 1) bad_input(node_label(n) + ": no inputs");
+    const Shape &out = g.shape(n.output(0), n);
+    const std::string step = op == "Mean" || op == "Sum" ? "Add" : op;
+    const std::string sum = op == "Mean" ? g.add_value(n.output(0) + ".sum", out) : n.output(0);
+    if (n.input_size() == 1) {
+        with.push_back(make_node("Identity", {n.input(0)}, {sum}, n.name() + (op == "Mean" ? ".sum" : "")));
+    } else {
+        std::string acc = n.input(0);
+        for (int k = 1; k < n.input_size(); ++k) {
+            const bool last = k + 1 == n.input_size();
+            std::string dst = last ? sum : g.add_value(n.output(0) + ".partial", out);
+            with.push_back(make_node(step, {acc, n.input(k)}, {dst},
+                                     n.name() + (!last ? ".partial" : op == "Mean" ? ".sum" : "")));
+            acc = dst;
+        }
+    }
+    if (op == "Mean")
+        with.push_back(make_node("Div", {sum, scalar(g, n.output(0) + ".count", static_cast<float>(n.input_size()))},
+                                 {n.output(0)}, n.name()));
+    return true;
 }
 
 // Returns true and fills `with` if n is rewritten.
@@ -69,22 +146,8 @@ bool decompose(Graph &g, const onnx::NodeProto &n, std::vector<onnx::NodeProto> 
             with.push_back(make_node("Mul", {n.input(0), n.input(0)}, {n.output(0)}, n.name()));
         return true;
     }
-    if (op == "Sum") {
-        if (n.input_size() == 1) {
-            with.push_back(make_node("Identity", {n.input(0)}, {n.output(0)}, n.name()));
-            return true;
-        }
-        std::string acc = n.input(0);
-        const Shape &out = g.shape(n.output(0), n);
-        for (int k = 1; k < n.input_size(); ++k) {
-            std::string dst = k + 1 == n.input_size() ? n.output(0) : g.add_value(n.output(0) + ".partial", out);
-            with.push_back(
-                make_node("Add", {acc, n.input(k)}, {dst}, n.name() + (k + 1 == n.input_size() ? "" : ".add")));
-            acc = dst;
-        }
-        return true;
-    }
-    return false;
+    if (op == "LayerNormalization") return layernorm_stats(g, n, with);
+    return variadic(g, n, with);
 }
 
 }  // namespace

@@ -72,24 +72,45 @@ void check_dropout(const Graph &g, const onnx::NodeProto &n)
 
 }  // namespace
 
+namespace {
+
+// An inference-mode Dropout's mask is all true: a 1 broadcast to its shape
+// (EXPAND) and cast to bool. The nodes replace the Dropout's second output.
+void dropout_mask(Graph &g, onnx::NodeProto &n, std::vector<onnx::NodeProto> &out)
+{
+    const std::string mask = n.output(1);
+    const Shape &s = g.shape(mask, n);
+    const std::string one = g.add_const(mask + ".one", ConstTensor::floats(Shape(s.size(), 1), {1.0f}));
+    const std::string dims = g.add_const(mask + ".shape", ConstTensor::int64s({static_cast<int64_t>(s.size())}, s));
+    const std::string ones = g.add_value(mask + ".ones", s);
+    out.push_back(make_node("Expand", {one, dims}, {ones}, n.name() + ".mask_ones"));
+    out.push_back(make_node("Cast", {ones}, {mask}, n.name() + ".mask"));
+    set_attr_int(out.back(), "to", onnx::TensorProto::BOOL);
+    n.set_output(1, "");
+}
+
+}  // namespace
+
 int remove_identities(Graph &g)
 {
-    std::set<size_t> drop;
-    for (size_t k = 0; k < g.nodes.size(); ++k) {
-        const auto &n = g.nodes[k];
-        if (n.op_type() == "Dropout") check_dropout(g, n);  // also one kept as a graph output's copy
-        if (n.op_type() != "Identity" && n.op_type() != "Dropout") continue;
-        if (n.input_size() < 1 || n.output_size() < 1 || g.is_output(n.output(0))) continue;
-        if (n.op_type() == "Dropout" && n.output_size() > 1 && !n.output(1).empty() && g.use_count(n.output(1)) > 0)
-            unsupported(node_label(n) + ": Dropout's mask output is used (training graph?)");
-        g.replace_uses(n.output(0), n.input(0));
-        drop.insert(k);
-    }
+    int dropped = 0;
     std::vector<onnx::NodeProto> out;
-    for (size_t k = 0; k < g.nodes.size(); ++k)
-        if (!drop.count(k)) out.push_back(std::move(g.nodes[k]));
+    for (auto &n : g.nodes) {
+        if (n.op_type() == "Dropout") {
+            check_dropout(g, n);  // also one kept as a graph output's copy
+            if (n.output_size() > 1 && !n.output(1).empty() && g.use_count(n.output(1)) > 0)
+                dropout_mask(g, n, out);
+        }
+        if ((n.op_type() == "Identity" || n.op_type() == "Dropout") && n.input_size() >= 1 && n.output_size() >= 1 &&
+            !g.is_output(n.output(0))) {
+            g.replace_uses(n.output(0), n.input(0));
+            ++dropped;
+            continue;
+        }
+        out.push_back(std::move(n));
+    }
     g.nodes = std::move(out);
-    return static_cast<int>(drop.size());
+    return dropped;
 }
 
 namespace {
