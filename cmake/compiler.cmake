@@ -56,6 +56,7 @@ add_executable(compiler_tests
   tests/unit/compiler_errors_test.cc
   tests/unit/compiler_api_test.cc
   tests/unit/compiler_embed_test.cc
+  tests/unit/compiler_buckets_test.cc
   tools/mtia-run/npy.cc)
 # The models run through libmtia's reader (runtime/model_loader.h) on the
 # device core's compute engine.
