@@ -28,8 +28,7 @@ OnnxBuilder mlp(int64_t batch = -1)
     return b;
 }
 
-CompileResult compile(const OnnxBuilder &b, std::vector<uint32_t> buckets,
-                      std::map<std::string, Shape> shapes = {})
+CompileResult compile(const OnnxBuilder &b, std::vector<uint32_t> buckets, std::map<std::string, Shape> shapes = {})
 {
     CompileOptions o;
     o.batch_buckets = std::move(buckets);
@@ -231,7 +230,8 @@ TEST(ModelLoaderBuckets, RefusesProgramsThatDisagree)
     EXPECT_NE(parse_error(p.write(4, 4, true, true)).find("bucket 1 (batch 4): the buckets are not in ascending order"),
               std::string::npos);
     EXPECT_NE(parse_error(p.write(0, 4)).find("bucket 0 (batch 0): batch 0"), std::string::npos);
-    EXPECT_NE(parse_error(p.write(2, 4, false)).find("batch buckets, but no input has a batch axis"), std::string::npos);
+    EXPECT_NE(parse_error(p.write(2, 4, false)).find("batch buckets, but no input has a batch axis"),
+              std::string::npos);
     EXPECT_NE(parse_error(p.write(3, 4)).find("bucket 0 (batch 3): input 0 'x' has a shape that does not follow"),
               std::string::npos);
 
