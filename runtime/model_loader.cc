@@ -6,9 +6,12 @@
 // model's own rules: tensor shapes/sizes/offsets against the arena and the
 // weights image, op indices/counts/enums, model inputs/outputs, and that no
 // op overwrites a tensor that is still needed (the compiler reuses arena
-// bytes by lifetime). The device validates the lowered program again
-// (MTIA_CQE_BAD_PROGRAM), so these are the structural checks only: per-op
-// shape rules are the device's.
+// bytes by lifetime). A file with batch buckets (Model.programs, format
+// 1.1) has every program checked the same way, plus that they share the
+// top level's weight tensors exactly and have its inputs/outputs with dim
+// 0 = their batch on the batched ones. The device validates the lowered
+// program again (MTIA_CQE_BAD_PROGRAM), so these are the structural checks
+// only: per-op shape rules are the device's.
 #include "model_loader.h"
 
 #include <flatbuffers/flatbuffers.h>
