@@ -31,6 +31,7 @@ add_library(mtia_compiler_lib STATIC
   ${MTIA_COMPILE_DIR}/memory_plan.cc
   ${MTIA_COMPILE_DIR}/model_writer.cc
   ${MTIA_COMPILE_DIR}/summary.cc
+  ${MTIA_COMPILE_DIR}/buckets.cc
   ${MTIA_COMPILE_DIR}/compiler.cc)
 target_include_directories(mtia_compiler_lib PUBLIC ${MTIA_COMPILE_DIR} ${CMAKE_SOURCE_DIR}/include)
 target_compile_definitions(mtia_compiler_lib PRIVATE MTIA_COMPILE_VERSION="${PROJECT_VERSION}")
@@ -58,6 +59,7 @@ add_executable(compiler_tests
   tests/unit/compiler_embed_test.cc
   tests/unit/compiler_resize_test.cc
   tests/unit/compiler_onnx_ops_test.cc
+  tests/unit/compiler_buckets_test.cc
   tools/mtia-run/npy.cc)
 # The models run through libmtia's reader (runtime/model_loader.h) on the
 # device core's compute engine.

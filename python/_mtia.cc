@@ -50,9 +50,12 @@ std::string shape_str(const std::vector<ssize_t> &s)
 }
 
 // Checks a run's inputs against the model: count, dtype, shape, C order. A
-// mismatch is a ValueError naming the input.
-void check_inputs(const Model &m, const std::vector<py::array> &in)
+// mismatch is a ValueError naming the input. A bucketed model's batched
+// inputs may have any dim 0 (libmtia checks it against the buckets);
+// returns that batch (0 for a model without buckets).
+size_t check_inputs(const Model &m, const std::vector<py::array> &in)
 {
+    size_t batch = 0;
     const auto &info = m.inputs();
     if (in.size() != info.size()) {
         throw py::value_error("model takes " + std::to_string(info.size()) + " input(s), got " +
@@ -62,6 +65,10 @@ void check_inputs(const Model &m, const std::vector<py::array> &in)
         const auto &t = info[i];
         std::vector<ssize_t> want(t.shape.begin(), t.shape.end());
         std::vector<ssize_t> got(in[i].shape(), in[i].shape() + in[i].ndim());
+        if (t.batch_axis == 0 && !got.empty() && got.size() == want.size()) {
+            want[0] = got[0];
+            batch = static_cast<size_t>(got[0]);
+        }
         if (!in[i].dtype().is(numpy_dtype(t.dtype))) {
             throw py::value_error("input " + std::to_string(i) + " ('" + t.name + "'): dtype " +
                                   py::str(in[i].dtype()).cast<std::string>() + ", the model takes " +
@@ -76,19 +83,21 @@ void check_inputs(const Model &m, const std::vector<py::array> &in)
                                   "') is not C-contiguous (use numpy.ascontiguousarray)");
         }
     }
+    return batch;
 }
 
 py::list run_model(Model &m, const std::vector<py::array> &in)
 {
-    check_inputs(m, in);
+    const size_t batch = check_inputs(m, in);
     std::vector<HostInput> hin;
     for (auto &a : in) hin.push_back({a.data(), static_cast<size_t>(a.nbytes())});
     std::vector<py::array> out;
     std::vector<HostOutput> hout;
     for (const auto &t : m.outputs()) {
         std::vector<ssize_t> shape(t.shape.begin(), t.shape.end());
+        if (t.batch_axis == 0 && batch) shape[0] = static_cast<ssize_t>(batch);  // the request's batch
         out.emplace_back(numpy_dtype(t.dtype), shape);
-        hout.push_back({out.back().mutable_data(), t.bytes});
+        hout.push_back({out.back().mutable_data(), static_cast<size_t>(out.back().nbytes())});
     }
     {
         py::gil_scoped_release nogil;
@@ -106,6 +115,7 @@ py::dict tensor_info(const TensorInfo &t)
     d["dtype"] = numpy_dtype(t.dtype);
     d["shape"] = py::tuple(py::cast(t.shape));
     d["bytes"] = t.bytes;
+    d["batch_axis"] = t.batch_axis;
     return d;
 }
 
@@ -282,11 +292,17 @@ void bind_model(py::module_ &m)
                                    for (const auto &t : mo.outputs()) l.append(tensor_info(t));
                                    return l;
                                })
+        .def_property_readonly("batch_buckets", &Model::batch_buckets,
+                               "The batch buckets (mtia-compile --batch-buckets), ascending; [] without. run() "
+                               "takes any batch up to the largest; inputs/outputs describe the largest "
+                               "(batch_axis 0 on the batched ones).")
+        .def_property_readonly("last_batch", &Model::last_batch, "The bucket the latest run used (0: none).")
         .def_property_readonly("num_ops", &Model::num_ops)
         .def_property_readonly("flops", &Model::flops)
         .def("run", &run_model, py::arg("inputs"),
-             "Runs one inference on NumPy arrays (float32, the model's shapes, C order) and returns the "
-             "outputs as new arrays.")
+             "Runs one inference on NumPy arrays (the model's dtypes and shapes, C order) and returns the "
+             "outputs as new arrays. With batch buckets, the batched inputs' dim 0 is any batch up to the "
+             "largest bucket and the batched outputs have that batch.")
         .def(
             "run_async",
             [](Model &mo, Stream &s, std::vector<Buffer *> in, std::vector<Buffer *> out) {
@@ -316,10 +332,17 @@ const char *compile_error_kind(CompileError::Kind k)
     return "internal";
 }
 
-py::bytes compile_onnx_py(const py::bytes &data, const py::object &input_shapes, const std::string &name)
+py::bytes compile_onnx_py(const py::bytes &data, const py::object &input_shapes, const std::string &name,
+                          const py::object &batch_buckets)
 {
     CompileOptions opts;
     opts.name = name;
+    if (!batch_buckets.is_none()) {
+        opts.batch_buckets = batch_buckets.cast<std::vector<uint32_t>>();
+        // [] would mean "no buckets" to the library: asking for none is an error here.
+        if (opts.batch_buckets.empty())
+            throw CompileError(CompileError::Kind::Usage, "--batch-buckets: the list is empty");
+    }
     if (!input_shapes.is_none()) {
         for (auto item : input_shapes.cast<py::dict>()) {
             opts.input_shapes[item.first.cast<std::string>()] = item.second.cast<std::vector<int64_t>>();
@@ -337,8 +360,10 @@ py::bytes compile_onnx_py(const py::bytes &data, const py::object &input_shapes,
 void bind_compiler(py::module_ &m)
 {
     m.def("compile_onnx", &compile_onnx_py, py::arg("data"), py::arg("input_shapes") = py::none(), py::arg("name") = "",
+          py::arg("batch_buckets") = py::none(),
           "Compiles an ONNX model (bytes) to a .mtia image (bytes), as mtia-compile does. input_shapes: "
-          "{input name: dims} fixing inputs' shapes; name: the model's name ('' keeps the graph's). Raises "
+          "{input name: dims} fixing inputs' shapes; name: the model's name ('' keeps the graph's); "
+          "batch_buckets: ascending batch sizes, one program each (mtia-compile --batch-buckets). Raises "
           "mtia.CompileError naming the node and op (or value) at fault.");
     m.def("compiler_version", &compiler_version, "The compiler's version, as in .mtia files' producer.");
 }

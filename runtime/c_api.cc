@@ -553,4 +553,40 @@ mtia_status mtia_model_run_async(mtia_model *model, mtia_stream *stream, mtia_bu
     });
 }
 
+mtia_status mtia_model_batch_buckets(const mtia_model *model, uint32_t *buckets, size_t *count)
+{
+    if (!count) return invalid("count is NULL");
+    if (*count && !buckets) return invalid("buckets is NULL");
+    return guarded([&] {
+        const auto &b = reg_get<mtia::Model>(kModel, model)->batch_buckets();
+        for (size_t k = 0; k < b.size() && k < *count; k++) buckets[k] = b[k];
+        *count = b.size();
+    });
+}
+
+static mtia_status batch_axis(const mtia_model *model, size_t index, int32_t *axis, bool input)
+{
+    if (!axis) return invalid("axis is NULL");
+    return guarded([&] {
+        auto m = reg_get<mtia::Model>(kModel, model);
+        const auto &v = input ? m->inputs() : m->outputs();
+        if (index >= v.size()) {
+            throw mtia::Error(MTIA_ERROR_INVALID_ARGUMENT, std::string(input ? "input" : "output") + " index " +
+                                                               std::to_string(index) + " out of range (model has " +
+                                                               std::to_string(v.size()) + ")");
+        }
+        *axis = v[index].batch_axis;
+    });
+}
+
+mtia_status mtia_model_input_batch_axis(const mtia_model *model, size_t index, int32_t *axis)
+{
+    return batch_axis(model, index, axis, true);
+}
+
+mtia_status mtia_model_output_batch_axis(const mtia_model *model, size_t index, int32_t *axis)
+{
+    return batch_axis(model, index, axis, false);
+}
+
 }  // extern "C"

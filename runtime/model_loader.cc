@@ -6,14 +6,18 @@
 // model's own rules: tensor shapes/sizes/offsets against the arena and the
 // weights image, op indices/counts/enums, model inputs/outputs, and that no
 // op overwrites a tensor that is still needed (the compiler reuses arena
-// bytes by lifetime). The device validates the lowered program again
-// (MTIA_CQE_BAD_PROGRAM), so these are the structural checks only: per-op
-// shape rules are the device's.
+// bytes by lifetime). A file with batch buckets (Model.programs, format
+// 1.1) has every program checked the same way, plus that they share the
+// top level's weight tensors exactly and have its inputs/outputs with dim
+// 0 = their batch on the batched ones. The device validates the lowered
+// program again (MTIA_CQE_BAD_PROGRAM), so these are the structural checks
+// only: per-op shape rules are the device's.
 #include "model_loader.h"
 
 #include <flatbuffers/flatbuffers.h>
 
 #include <algorithm>
+#include <tuple>
 #include <climits>
 #include <cstdio>
 #include <cstring>
@@ -51,6 +55,7 @@ struct TensorRec {
     uint64_t size = 0;
     mtia_tensor_desc desc{};
     std::vector<uint32_t> shape;
+    int batch_axis = -1;
 };
 
 const char *kind_name(fb::TensorKind k)
@@ -106,6 +111,10 @@ TensorRec check_tensor(uint32_t i, const fb::Tensor *t, uint64_t arena, uint64_t
     } else if (r.offset < weights) {
         bad(r.label + " (" + kind_name(r.kind) + "): bytes " + range(r.offset, r.size) +
             " overlap the weights image [0, " + std::to_string(weights) + ")");
+    }
+    r.batch_axis = t->batch_axis();
+    if (r.batch_axis != -1 && r.batch_axis != 0) {
+        bad(r.label + ": batch_axis " + std::to_string(r.batch_axis) + " (0 or -1)");
     }
     r.desc.offset = r.offset;
     r.desc.dtype = static_cast<uint8_t>(dtype);
@@ -232,7 +241,8 @@ std::vector<uint32_t> check_io(const flatbuffers::Vector<uint32_t> *v, const std
 // No op may overwrite bytes of another tensor that is live at that op:
 // defined before it (a model input, or written/first read by an earlier op)
 // and still read after it (or a model output, needed at the end).
-void check_lifetimes(const fb::Model *m, const std::vector<TensorRec> &ts, const std::vector<uint32_t> &outputs,
+template <class Table>
+void check_lifetimes(const Table *m, const std::vector<TensorRec> &ts, const std::vector<uint32_t> &outputs,
                      const std::vector<std::string> &op_labels)
 {
     const size_t nt = ts.size();
@@ -283,6 +293,147 @@ void check_lifetimes(const fb::Model *m, const std::vector<TensorRec> &ts, const
     }
 }
 
+// Weight tensors as (offset, size, name): the same in every program.
+using WeightSet = std::vector<std::tuple<uint64_t, uint64_t, std::string>>;
+
+// One program (the Model's top level or a Program table: the same fields),
+// checked against the arena and the shared weights image. where prefixes
+// its messages ("" or "bucket 8: ").
+template <class Table>
+ParsedProgram parse_program(const Table *m, const std::string &where, size_t weights_size, WeightSet *weights)
+{
+    ParsedProgram p;
+    auto fail = [&](const std::string &what) { bad(where + what); };
+    p.flops = m->flops();
+    p.arena_size = m->arena_size();
+    if (p.arena_size == 0) fail("arena_size is 0");
+    if (p.arena_size > MTIA_MAX_DEVMEM_BYTES) {
+        fail("arena_size " + std::to_string(p.arena_size) + " exceeds the largest device memory (" +
+             std::to_string(MTIA_MAX_DEVMEM_BYTES) + " bytes)");
+    }
+    if (weights_size > p.arena_size) {
+        fail("weights image of " + std::to_string(weights_size) + " bytes is larger than the arena (" +
+             std::to_string(p.arena_size) + ")");
+    }
+
+    const auto *tensors = m->tensors();
+    const size_t nt = tensors ? tensors->size() : 0;
+    if (nt == 0) fail("no tensors");
+    if (nt > kModelMaxTensors) fail(std::to_string(nt) + " tensors (at most " + std::to_string(kModelMaxTensors) + ")");
+    std::vector<TensorRec> ts;
+    ts.reserve(nt);
+    try {
+        for (flatbuffers::uoffset_t i = 0; i < nt; i++) {
+            ts.push_back(check_tensor(i, tensors->Get(i), p.arena_size, weights_size));
+            const fb::Tensor *t = tensors->Get(i);
+            if (ts.back().kind == fb::TensorKind::Weight)
+                weights->emplace_back(ts.back().offset, ts.back().size, t->name() ? t->name()->str() : "");
+        }
+
+        const auto *ops = m->ops();
+        const size_t nops = ops ? ops->size() : 0;
+        if (nops == 0) bad("no ops");
+        if (nops > MTIA_MAX_PROGRAM_OPS) {
+            bad(std::to_string(nops) + " ops (a program has at most " + std::to_string(MTIA_MAX_PROGRAM_OPS) + ")");
+        }
+        p.program.reserve(nops);
+        p.op_names.reserve(nops);
+        for (flatbuffers::uoffset_t k = 0; k < nops; k++) {
+            const fb::Op *o = ops->Get(k);
+            const char *kn = fb::EnumNameOpKind(o->kind());
+            p.op_nodes.push_back(str(o->name()));
+            p.op_kinds.push_back(kn && *kn ? kn : "?");
+            p.op_names.push_back("op " + std::to_string(k) + " (" + p.op_kinds.back() + " '" + p.op_nodes.back() +
+                                 "')");
+            p.program.push_back(lower_op(p.op_names.back(), o, ts));
+        }
+
+        const auto in_idx = check_io(m->inputs(), ts, fb::TensorKind::Input, "input");
+        const auto out_idx = check_io(m->outputs(), ts, fb::TensorKind::Output, "output");
+        if (out_idx.empty()) bad("no model outputs");
+        check_lifetimes(m, ts, out_idx, p.op_names);
+
+        auto io = [&](uint32_t t, const fb::Tensor *ft) {
+            ModelIo r;
+            r.info.name = ft->name() ? ft->name()->str() : "";
+            r.info.dtype = static_cast<DType>(ts[t].desc.dtype);
+            r.info.shape = ts[t].shape;
+            r.info.bytes = ts[t].size;
+            r.info.batch_axis = ts[t].batch_axis;
+            r.offset = ts[t].offset;
+            return r;
+        };
+        for (uint32_t t : in_idx) p.inputs.push_back(io(t, tensors->Get(t)));
+        for (uint32_t t : out_idx) p.outputs.push_back(io(t, tensors->Get(t)));
+    } catch (const Error &e) {
+        if (where.empty()) throw;
+        const std::string msg = e.what();
+        const std::string pre = "invalid model: ";
+        bad(where + (msg.compare(0, pre.size(), pre) == 0 ? msg.substr(pre.size()) : msg));
+    }
+    std::sort(weights->begin(), weights->end());
+    return p;
+}
+
+// A bucket's inputs/outputs against the top level's (the largest bucket's):
+// same names, dtypes and batch axes; a batched one is the top's with dim 0
+// = the bucket's batch, an unbatched one the same shape.
+void check_bucket_io(const std::string &where, const std::vector<ModelIo> &got, const std::vector<ModelIo> &top,
+                     uint32_t batch, const char *what)
+{
+    if (got.size() != top.size()) {
+        bad(where + std::to_string(got.size()) + " " + what + "s, the model has " + std::to_string(top.size()));
+    }
+    for (size_t i = 0; i < got.size(); i++) {
+        const TensorInfo &g = got[i].info, &t = top[i].info;
+        const std::string label = where + what + " " + std::to_string(i) + " '" + g.name + "'";
+        if (g.name != t.name || g.dtype != t.dtype || g.batch_axis != t.batch_axis || g.shape.size() != t.shape.size())
+            bad(label + " differs from the model's " + what + " '" + t.name + "' in name, dtype, rank or batch axis");
+        std::vector<uint32_t> want = t.shape;
+        if (g.batch_axis == 0) want[0] = batch;
+        if (g.shape != want) bad(label + " has a shape that does not follow the batch");
+    }
+}
+
+void parse_buckets(const fb::Model *m, ParsedModel &p, const WeightSet &top_weights)
+{
+    const auto *progs = m->programs();
+    for (const auto &io : p.inputs)
+        if (io.info.batch_axis != -1 && !progs) bad("input '" + io.info.name + "' has a batch axis but no buckets");
+    for (const auto &io : p.outputs)
+        if (io.info.batch_axis != -1 && !progs) bad("output '" + io.info.name + "' has a batch axis but no buckets");
+    if (!progs) return;
+    if (progs->size() == 0 || progs->size() > MTIA_MODEL_MAX_BUCKETS) {
+        bad(std::to_string(progs->size()) + " batch buckets (1.." + std::to_string(MTIA_MODEL_MAX_BUCKETS) + ")");
+    }
+    bool batched = false;
+    for (const auto &io : p.inputs) batched |= io.info.batch_axis == 0;
+    if (!batched) bad("batch buckets, but no input has a batch axis");
+    for (flatbuffers::uoffset_t k = 0; k < progs->size(); k++) {
+        const fb::Program *g = progs->Get(k);
+        const std::string where = "bucket " + std::to_string(k) + " (batch " + std::to_string(g->batch()) + "): ";
+        if (g->batch() == 0) bad(where + "batch 0");
+        if (k && g->batch() <= p.buckets.back().batch) bad(where + "the buckets are not in ascending order");
+        WeightSet w;
+        p.buckets.push_back(parse_program(g, where, p.weights_size, &w));
+        p.buckets.back().batch = g->batch();
+        if (w != top_weights) {
+            bad(where +
+                "its weight tensors are not those of the model at the same offsets (the buckets share one "
+                "weights image)");
+        }
+        check_bucket_io(where, p.buckets.back().inputs, p.inputs, g->batch(), "input");
+        check_bucket_io(where, p.buckets.back().outputs, p.outputs, g->batch(), "output");
+    }
+    const ParsedProgram &last = p.buckets.back();
+    for (const auto &io : p.inputs) {
+        if (io.info.batch_axis == 0 && io.info.shape[0] != last.batch) {
+            bad("input '" + io.info.name + "' has batch " + std::to_string(io.info.shape[0]) +
+                ", the largest bucket is " + std::to_string(last.batch));
+        }
+    }
+}
+
 }  // namespace
 
 ParsedModel parse_model(const void *data, size_t size)
@@ -303,79 +454,28 @@ ParsedModel parse_model(const void *data, size_t size)
         bad("not an mtia model: file identifier '" + id + "', expected '" MTIA_MODEL_FILE_IDENTIFIER "'");
     }
     flatbuffers::Verifier::Options vo;
-    vo.max_tables = 4 * kModelMaxTensors;
+    vo.max_tables = 4 * kModelMaxTensors * (1 + MTIA_MODEL_MAX_BUCKETS);
     flatbuffers::Verifier verifier(buf, size, vo);
     if (!fb::VerifyModelBuffer(verifier)) {
         bad("the file is corrupt or truncated (FlatBuffers verification failed, " + std::to_string(size) + " bytes)");
     }
     const fb::Model *m = fb::GetModel(buf);
-    ParsedModel p;
-    p.format_version = m->format_version();
-    if (p.format_version >> 16 != MTIA_MODEL_FORMAT_MAJOR) {
-        bad("format version " + std::to_string(p.format_version >> 16) + "." +
-            std::to_string(p.format_version & 0xffff) + " is not supported (this runtime reads " +
-            std::to_string(MTIA_MODEL_FORMAT_MAJOR) + ".x)");
+    const uint32_t version = m->format_version();
+    if (version >> 16 != MTIA_MODEL_FORMAT_MAJOR) {
+        bad("format version " + std::to_string(version >> 16) + "." + std::to_string(version & 0xffff) +
+            " is not supported (this runtime reads " + std::to_string(MTIA_MODEL_FORMAT_MAJOR) + ".x)");
     }
+    const auto *w = m->weights();
+    const size_t weights_size = w ? w->size() : 0;
+    WeightSet top_weights;
+    ParsedModel p;
+    static_cast<ParsedProgram &>(p) = parse_program(m, "", weights_size, &top_weights);
+    p.format_version = version;
     p.name = m->name() ? m->name()->str() : "";
     p.producer = m->producer() ? m->producer()->str() : "";
-    p.flops = m->flops();
-    p.arena_size = m->arena_size();
-    const auto *w = m->weights();
     p.weights = w ? w->data() : nullptr;
-    p.weights_size = w ? w->size() : 0;
-    if (p.arena_size == 0) bad("arena_size is 0");
-    if (p.arena_size > MTIA_MAX_DEVMEM_BYTES) {
-        bad("arena_size " + std::to_string(p.arena_size) + " exceeds the largest device memory (" +
-            std::to_string(MTIA_MAX_DEVMEM_BYTES) + " bytes)");
-    }
-    if (p.weights_size > p.arena_size) {
-        bad("weights image of " + std::to_string(p.weights_size) + " bytes is larger than the arena (" +
-            std::to_string(p.arena_size) + ")");
-    }
-
-    const auto *tensors = m->tensors();
-    const size_t nt = tensors ? tensors->size() : 0;
-    if (nt == 0) bad("no tensors");
-    if (nt > kModelMaxTensors) bad(std::to_string(nt) + " tensors (at most " + std::to_string(kModelMaxTensors) + ")");
-    std::vector<TensorRec> ts;
-    ts.reserve(nt);
-    for (flatbuffers::uoffset_t i = 0; i < nt; i++) {
-        ts.push_back(check_tensor(i, tensors->Get(i), p.arena_size, p.weights_size));
-    }
-
-    const auto *ops = m->ops();
-    const size_t nops = ops ? ops->size() : 0;
-    if (nops == 0) bad("no ops");
-    if (nops > MTIA_MAX_PROGRAM_OPS) {
-        bad(std::to_string(nops) + " ops (a program has at most " + std::to_string(MTIA_MAX_PROGRAM_OPS) + ")");
-    }
-    p.program.reserve(nops);
-    p.op_names.reserve(nops);
-    for (flatbuffers::uoffset_t k = 0; k < nops; k++) {
-        const fb::Op *o = ops->Get(k);
-        const char *kn = fb::EnumNameOpKind(o->kind());
-        p.op_nodes.push_back(str(o->name()));
-        p.op_kinds.push_back(kn && *kn ? kn : "?");
-        p.op_names.push_back("op " + std::to_string(k) + " (" + p.op_kinds.back() + " '" + p.op_nodes.back() + "')");
-        p.program.push_back(lower_op(p.op_names.back(), o, ts));
-    }
-
-    const auto in_idx = check_io(m->inputs(), ts, fb::TensorKind::Input, "input");
-    const auto out_idx = check_io(m->outputs(), ts, fb::TensorKind::Output, "output");
-    if (out_idx.empty()) bad("no model outputs");
-    check_lifetimes(m, ts, out_idx, p.op_names);
-
-    auto io = [&](uint32_t t, const fb::Tensor *ft) {
-        ModelIo r;
-        r.info.name = ft->name() ? ft->name()->str() : "";
-        r.info.dtype = static_cast<DType>(ts[t].desc.dtype);
-        r.info.shape = ts[t].shape;
-        r.info.bytes = ts[t].size;
-        r.offset = ts[t].offset;
-        return r;
-    };
-    for (uint32_t t : in_idx) p.inputs.push_back(io(t, tensors->Get(t)));
-    for (uint32_t t : out_idx) p.outputs.push_back(io(t, tensors->Get(t)));
+    p.weights_size = weights_size;
+    parse_buckets(m, p, top_weights);
     return p;
 }
 

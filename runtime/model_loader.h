@@ -21,14 +21,13 @@ constexpr size_t kModelMaxTensors = 1u << 20;
 
 // A model input or output as the runtime moves it.
 struct ModelIo {
-    TensorInfo info;
+    TensorInfo info;      // info.batch_axis: 0 if dim 0 is the batch (bucketed models), else -1
     uint64_t offset = 0;  // in the arena
 };
 
-struct ParsedModel {
-    uint32_t format_version = 0;
-    std::string name;
-    std::string producer;
+// One program: the file's top level, or one batch bucket's.
+struct ParsedProgram {
+    uint32_t batch = 0;  // the bucket's batch; 0 for the top level
     uint64_t arena_size = 0;
     uint64_t flops = 0;
     std::vector<ModelIo> inputs;
@@ -37,6 +36,16 @@ struct ParsedModel {
     std::vector<std::string> op_names;  // "op i (Conv 'name')", for messages
     std::vector<std::string> op_nodes;  // the ONNX node names ("name")
     std::vector<std::string> op_kinds;  // "Conv", "Gemm", ...
+};
+
+// The top level's program (the largest bucket's in a bucketed file) and
+// the batch buckets (Model.programs, ascending; empty if the file has none).
+// Every program's weight tensors sit at the same offsets in one image.
+struct ParsedModel : ParsedProgram {
+    uint32_t format_version = 0;
+    std::string name;
+    std::string producer;
+    std::vector<ParsedProgram> buckets;
     // The weights image: arena bytes [0, weights_size), pointing into the
     // buffer given to parse_model (valid while that buffer is).
     const uint8_t *weights = nullptr;

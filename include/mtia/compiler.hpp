@@ -25,6 +25,10 @@ struct CompileOptions {
     /// Directory of external tensor data files; "" refuses external data
     /// (in-memory models normally have none).
     std::string external_data_dir;
+    /// Batch buckets (mtia-compile --batch-buckets): one program per batch
+    /// size, ascending, sharing one weights image; dim 0 of the batched
+    /// inputs is set to each. Empty: one program at the graph's shapes.
+    std::vector<uint32_t> batch_buckets;
 };
 
 /// Every failure compile_onnx() reports; what() is mtia-compile's message,

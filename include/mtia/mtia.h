@@ -287,6 +287,19 @@ mtia_status mtia_model_set_profiling(mtia_model *model, int on);
  * path cannot be written; MTIA_ERROR_IO if the run failed. */
 mtia_status mtia_model_write_profile(mtia_model *model, const char *path);
 
+/** The model's batch buckets (mtia-compile --batch-buckets), ascending: on
+ * entry *count is the room in buckets (may be 0 with buckets NULL), on
+ * return the number of buckets (0: compiled without), of which
+ * min(room, number) are written. mtia_model_run takes any batch up to the
+ * largest (docs/runtime.md "Batch buckets"); input/output infos describe
+ * the largest. */
+mtia_status mtia_model_batch_buckets(const mtia_model *model, uint32_t *buckets, size_t *count);
+/** Input index's batch axis: 0 if its dim 0 is the batch, -1 if it is not
+ * batched (or the model has no buckets). */
+mtia_status mtia_model_input_batch_axis(const mtia_model *model, size_t index, int32_t *axis);
+/** Output index's batch axis, as mtia_model_input_batch_axis. */
+mtia_status mtia_model_output_batch_axis(const mtia_model *model, size_t index, int32_t *axis);
+
 #ifdef __cplusplus
 }
 #endif

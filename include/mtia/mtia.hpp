@@ -329,6 +329,9 @@ struct TensorInfo {
     DType dtype = DType::F32;     ///< element type
     std::vector<uint32_t> shape;  ///< 1..6 dims, each >= 1
     size_t bytes = 0;             ///< product(shape) * dtype size
+    /// 0 if dim 0 is the batch (a model compiled with batch buckets:
+    /// Model::batch_buckets()), -1 if the tensor is not batched.
+    int batch_axis = -1;
 };
 
 /// Host memory of one input (run() copies it in) or one output (run() fills it);
@@ -419,6 +422,12 @@ public:
     /// Bytes of weights in the arena image.
     uint64_t weight_bytes() const;
     uint64_t flops() const;  ///< per inference, from the compiler
+    /// The batch buckets (mtia-compile --batch-buckets), ascending; empty
+    /// for a model compiled without. inputs()/outputs() describe the
+    /// largest bucket, with TensorInfo::batch_axis 0 on the batched ones.
+    const std::vector<uint32_t> &batch_buckets() const;
+    /// The bucket the model's latest run used (0: none yet, or no buckets).
+    uint32_t last_batch() const;
     /// The device's estimate (timing model) of one inference's compute time,
     /// ns, from the latest run (waits for it); 0 before any run.
     uint64_t device_estimate_ns();
@@ -436,7 +445,11 @@ public:
 
     /// Runs one inference and waits for it. Throws Error(INVALID_ARGUMENT) for
     /// a wrong number or size of inputs/outputs, Error(IO) if the device
-    /// failed the job (then the outputs are unspecified).
+    /// failed the job (then the outputs are unspecified). With batch buckets,
+    /// the batched inputs hold any batch n up to the largest bucket (their
+    /// bytes / bytes per sample, the same n for all) and the batched outputs
+    /// n samples: the smallest bucket >= n runs, the inputs padded with
+    /// copies of their last sample; a larger n is INVALID_ARGUMENT (split it).
     void run(const std::vector<HostInput> &inputs, const std::vector<HostOutput> &outputs);
     /// Runs inputs.size() requests back to back: request i+1's inputs are
     /// staged while request i runs (two staging buffers). Waits for all.
@@ -445,7 +458,9 @@ public:
     /// Queues one inference on stream as one job (submitted at once) reading
     /// the inputs from and writing the outputs to buffers, which must stay
     /// untouched until the work completes (stream.synchronize() or an event
-    /// recorded after it). No host copy is made.
+    /// recorded after it). No host copy is made. With batch buckets, the
+    /// bucket is the one whose size the first batched input's buffer has
+    /// from its offset to its end; any other size is INVALID_ARGUMENT.
     void run_async(Stream &stream, const std::vector<BufferTensor> &inputs, const std::vector<BufferTensor> &outputs);
 
     /// True unless empty.

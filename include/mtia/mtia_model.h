@@ -9,9 +9,11 @@
 #define MTIA_MODEL_FILE_IDENTIFIER "MTIM"
 /* major << 16 | minor: readers accept any minor of their major. */
 #define MTIA_MODEL_FORMAT_MAJOR    1u
-#define MTIA_MODEL_FORMAT_MINOR    0u
+#define MTIA_MODEL_FORMAT_MINOR    1u  /* 1: Model.programs (batch buckets) */
 #define MTIA_MODEL_FORMAT_VERSION  (MTIA_MODEL_FORMAT_MAJOR << 16 | MTIA_MODEL_FORMAT_MINOR)
 /* Arena alignment the compiler uses for every tensor offset. */
 #define MTIA_MODEL_TENSOR_ALIGN    64u
+/* Most batch buckets (Model.programs) a file may hold. */
+#define MTIA_MODEL_MAX_BUCKETS     16u
 
 #endif /* MTIA_MODEL_H */

@@ -2,7 +2,8 @@
 # The compiler as a library from Python (mtia.compile_onnx) and
 # mtia.torch.compile: torchvision resnet18, an MLP, a DLRM (int64 ids) and a
 # transformer encoder layer matching eager PyTorch,
-# output structures (tensors, tuples, lists, dicts), the unsupported-op
+# output structures (tensors, tuples, lists, dicts), batch buckets (one
+# compile, calls of several batch sizes), the unsupported-op
 # error naming the node and op, the cache, the input checks. Run in the VM
 # by tests/vm/test-python.sh.
 import io
@@ -191,6 +192,45 @@ def test_call_checks_and_options():
         f(torch.randn(4, 32), torch.randn(4, 32))
     with pytest.raises(NotImplementedError, match="dtype"):
         mt.compile(m, torch.randn(4, 32), dtype=torch.float16)
-    with pytest.raises(NotImplementedError, match="batch_buckets"):
-        mt.compile(m, torch.randn(4, 32), batch_buckets=[1, 8])
     assert m.training is False and f.device_index == mt.current_device()
+
+
+def test_compile_batch_buckets():
+    """One compile with batch_buckets serves calls of any batch up to the
+    largest bucket (padded to the smallest that fits), matching eager."""
+    torch.manual_seed(3)
+    seq = torch.nn.Sequential(torch.nn.Linear(32, 64), torch.nn.GELU(), torch.nn.Linear(64, 32), torch.nn.LayerNorm(32))
+    for module, shape in ((MLP().eval(), (32,)), (seq.eval(), (6, 32))):
+        f = mt.compile(module, torch.randn(2, *shape), batch_buckets=[1, 4, 8])
+        assert f.model.batch_buckets == [1, 4, 8]
+        assert f.model.inputs[0]["shape"][0] == 8 and f.model.inputs[0]["batch_axis"] == 0
+        for batch, bucket in ((1, 1), (3, 4), (8, 8)):
+            x = torch.randn(batch, *shape)
+            with torch.no_grad():
+                ref = module(x)
+            got = f(x)
+            assert got.shape == ref.shape
+            ok, err = close_to(got, ref)
+            assert ok, "%s batch %d: max abs error %g" % (type(module).__name__, batch, err)
+            assert f.model.last_batch == bucket
+        with pytest.raises(mtia.Error, match=r"has a batch of 9, more than the largest of the model's batch "
+                                             r"buckets \(1,4,8\): split the request"):
+            f(torch.randn(9, *shape))
+
+
+def test_batch_bucket_errors():
+    m = MLP().eval()
+    for bad in ([], [4, 1], [0, 2], [2, 2]):
+        with pytest.raises(ValueError, match="ascending sizes >= 1"):
+            mt.compile(m, torch.randn(2, 32), batch_buckets=bad)
+    with pytest.raises(TypeError, match="list of ints"):
+        mt.compile(m, torch.randn(2, 32), batch_buckets=[1.5, 2])
+    buf = io.BytesIO()
+    torch.onnx.export(m, torch.randn(2, 32), buf, input_names=["x"], opset_version=13)
+    with pytest.raises(mtia.CompileError, match="--batch-buckets: the list is empty") as e:
+        mtia.compile_onnx(buf.getvalue(), batch_buckets=[])
+    assert e.value.kind == "usage"
+    # A fixed-shape export: dim 0 of every input follows the buckets.
+    image = mtia.compile_onnx(buf.getvalue(), batch_buckets=[1, 3])
+    model = mtia.Model.from_bytes(mtia.Device(mt.current_device()), image)
+    assert model.batch_buckets == [1, 3]

@@ -40,6 +40,16 @@ TEST(ModelCApi, NullArguments)
     EXPECT_EQ(mtia_model_write_profile(nullptr, "p.json"), MTIA_ERROR_INVALID_ARGUMENT);
     EXPECT_EQ(mtia_model_write_profile(bogus_model(0x775), nullptr), MTIA_ERROR_INVALID_ARGUMENT);
     EXPECT_NE(std::string(mtia_last_error()).find("path is NULL"), std::string::npos) << mtia_last_error();
+    EXPECT_EQ(mtia_model_batch_buckets(bogus_model(0x775), nullptr, nullptr), MTIA_ERROR_INVALID_ARGUMENT);
+    EXPECT_NE(std::string(mtia_last_error()).find("count is NULL"), std::string::npos) << mtia_last_error();
+    n = 4;
+    EXPECT_EQ(mtia_model_batch_buckets(bogus_model(0x775), nullptr, &n), MTIA_ERROR_INVALID_ARGUMENT);
+    EXPECT_NE(std::string(mtia_last_error()).find("buckets is NULL"), std::string::npos) << mtia_last_error();
+    EXPECT_EQ(mtia_model_input_batch_axis(bogus_model(0x775), 0, nullptr), MTIA_ERROR_INVALID_ARGUMENT);
+    EXPECT_EQ(mtia_model_output_batch_axis(bogus_model(0x775), 0, nullptr), MTIA_ERROR_INVALID_ARGUMENT);
+    EXPECT_NE(std::string(mtia_last_error()).find("axis is NULL"), std::string::npos) << mtia_last_error();
+    int32_t axis = 0;
+    EXPECT_EQ(mtia_model_input_batch_axis(nullptr, 0, &axis), MTIA_ERROR_INVALID_ARGUMENT);
 }
 
 TEST(ModelCApi, BogusHandles)
@@ -59,6 +69,10 @@ TEST(ModelCApi, BogusHandles)
     EXPECT_EQ(mtia_model_run(bogus_model(0x775), nullptr, nullptr, 0, nullptr, nullptr, 0), MTIA_ERROR_INVALID_HANDLE);
     EXPECT_EQ(mtia_model_set_profiling(bogus_model(0x775), 1), MTIA_ERROR_INVALID_HANDLE);
     EXPECT_EQ(mtia_model_write_profile(bogus_model(0x775), "p.json"), MTIA_ERROR_INVALID_HANDLE);
+    size_t count = 0;
+    EXPECT_EQ(mtia_model_batch_buckets(bogus_model(0x775), nullptr, &count), MTIA_ERROR_INVALID_HANDLE);
+    int32_t axis = 0;
+    EXPECT_EQ(mtia_model_output_batch_axis(bogus_model(0x775), 0, &axis), MTIA_ERROR_INVALID_HANDLE);
 }
 
 }  // namespace

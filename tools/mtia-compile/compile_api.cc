@@ -50,6 +50,7 @@ std::string compile_onnx(const std::string &onnx, const CompileOptions &options,
         if (!options.name.empty()) m.mutable_graph()->set_name(options.name);
         compiler::CompileOptions opts;
         for (const auto &[name, dims] : options.input_shapes) opts.input_shapes[name] = dims;
+        opts.batch_buckets = options.batch_buckets;
         compiler::CompileResult r = compiler::compile_model(std::move(m), options.external_data_dir, opts);
         if (summary_json) *summary_json = r.summary.to_json().dump(2);
         return std::move(r.bytes);

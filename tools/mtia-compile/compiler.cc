@@ -3,6 +3,7 @@
 
 #include <set>
 
+#include "buckets.h"
 #include "const_fold.h"
 #include "constant_inputs.h"
 #include "device_rules.h"
@@ -38,7 +39,7 @@ std::map<std::string, int> device_op_counts(const DevGraph &d)
 
 }  // namespace
 
-CompileResult compile_model(onnx::ModelProto model, const std::string &base_dir, const CompileOptions &opts)
+CompileResult compile_program(onnx::ModelProto model, const std::string &base_dir, const CompileOptions &opts)
 {
     CompileResult res;
     Summary &s = res.summary;
@@ -71,11 +72,11 @@ CompileResult compile_model(onnx::ModelProto model, const std::string &base_dir,
     s.passes["concat copies removed"] = concat_in_place(d);
     s.device_ops = device_op_counts(d);
     check_program(d);
-    ArenaLayout layout = place_tensors(d);
+    res.layout = place_tensors(d);
+    const ArenaLayout &layout = res.layout;
 
     for (const auto &op : d.ops) s.flops += op.flops;
     s.parameters = layout.weight_elements;
-    res.bytes = serialize_model(d, layout, s.flops, "mtia-compile " + compiler_version());
 
     s.model = g.name;
     s.opset = opset;
@@ -91,7 +92,6 @@ CompileResult compile_model(onnx::ModelProto model, const std::string &base_dir,
     s.activations_peak = layout.activations_peak;
     s.activations_total = layout.activations_total;
     s.arena_size = layout.arena_size;
-    s.file_bytes = res.bytes.size();
     std::set<int> used;
     for (const auto &op : d.ops) {
         used.insert(op.in.begin(), op.in.end());
@@ -100,6 +100,15 @@ CompileResult compile_model(onnx::ModelProto model, const std::string &base_dir,
     used.insert(d.inputs.begin(), d.inputs.end());
     used.insert(d.outputs.begin(), d.outputs.end());
     s.tensors = used.size();
+    return res;
+}
+
+CompileResult compile_model(onnx::ModelProto model, const std::string &base_dir, const CompileOptions &opts)
+{
+    if (!opts.batch_buckets.empty()) return compile_buckets(std::move(model), base_dir, opts);
+    CompileResult res = compile_program(std::move(model), base_dir, opts);
+    res.bytes = serialize_model(res.program, res.layout, res.summary.flops, "mtia-compile " + compiler_version());
+    res.summary.file_bytes = res.bytes.size();
     return res;
 }
 

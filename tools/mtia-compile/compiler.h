@@ -13,6 +13,7 @@
 #include "const_tensor.h"
 #include "dev_graph.h"
 #include "errors.h"
+#include "memory_plan.h"
 #include "summary.h"
 
 namespace mtia::compiler {
@@ -20,15 +21,22 @@ namespace mtia::compiler {
 struct CompileOptions {
     std::map<std::string, Shape> input_shapes;                 // --input-shape name=dims
     std::map<std::string, onnx::TensorProto> constant_inputs;  // --constant-input name=file
+    std::vector<uint32_t> batch_buckets;                       // --batch-buckets (buckets.h); empty: one program
 };
 
 struct CompileResult {
     std::string bytes;  // the .mtia file
     Summary summary;
-    DevGraph program;  // placed program (for tests and reports)
+    DevGraph program;    // placed program (for tests and reports); the largest bucket's
+    ArenaLayout layout;  // its memory plan and weights image
 };
 
 std::string compiler_version();  // "0.1.0"
+
+// One program at the graph's own (static) shapes, not serialized: the
+// stages up to the memory plan. compile_model() serializes one or, with
+// batch buckets, several (buckets.cc).
+CompileResult compile_program(onnx::ModelProto model, const std::string &base_dir, const CompileOptions &opts);
 
 // base_dir resolves external tensor data. Throws CompileError.
 CompileResult compile_model(onnx::ModelProto model, const std::string &base_dir, const CompileOptions &opts);

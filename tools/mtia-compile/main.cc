@@ -5,6 +5,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include "buckets.h"
 #include "compiler.h"
 #include "constant_inputs.h"
 #include "lower.h"
@@ -16,7 +17,7 @@ using namespace mtia::compiler;
 int main(int argc, char **argv)
 {
     CLI::App app{"mtia-compile: compile an ONNX model (float32, static shapes) to an mtia-open .mtia model"};
-    std::string input, output, summary_json;
+    std::string input, output, summary_json, buckets;
     std::vector<std::string> shapes, constants;
     bool quiet = false, list_ops = false, list_types = false;
     app.add_option("model", input, "ONNX model file");
@@ -29,6 +30,10 @@ int main(int argc, char **argv)
     app.add_option("--constant-input", constants,
                    "bind an input to a value at compile time, e.g. shape=shape.npy (.npy, or an ONNX TensorProto "
                    ".pb; repeatable)");
+    auto *bucket_opt =
+        app.add_option("--batch-buckets", buckets,
+                       "one program per batch size sharing the weights, e.g. 1,8,32,128 (dim 0 of the batched inputs; "
+                       "libmtia pads a request to the smallest that fits)");
     app.add_option("--summary-json", summary_json, "write the summary as JSON to this file ('-' for stdout)");
     app.add_flag("-q,--quiet", quiet, "print nothing but errors");
     app.set_version_flag("--version", "mtia-compile " + compiler_version());
@@ -64,6 +69,7 @@ int main(int argc, char **argv)
                 fail(ErrorKind::kUsage, "--constant-input '" + s + "': want NAME=FILE, e.g. shape=shape.npy");
             opts.constant_inputs[s.substr(0, eq)] = read_constant_input(s.substr(eq + 1));
         }
+        if (bucket_opt->count()) opts.batch_buckets = parse_buckets(buckets);
         if (output.empty()) {
             auto dot = input.rfind('.'), slash = input.rfind('/');
             output = (dot != std::string::npos && (slash == std::string::npos || dot > slash) ? input.substr(0, dot)

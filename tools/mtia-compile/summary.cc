@@ -45,7 +45,10 @@ nlohmann::json io_json(const std::vector<Summary::Io> &v)
 
 nlohmann::json Summary::to_json() const
 {
+    nlohmann::json b = nlohmann::json::array();
+    for (const auto &k : buckets) b.push_back({{"batch", k.batch}, {"arena_bytes", k.arena_size}, {"flops", k.flops}});
     return {{"model", model},
+            {"batch_buckets", b},
             {"opset", opset},
             {"inputs", io_json(inputs)},
             {"outputs", io_json(outputs)},
@@ -91,6 +94,11 @@ std::string Summary::to_text() const
                   human_bytes(activations_peak).c_str(), human_bytes(activations_total).c_str());
     o << buf;
     o << "arena            " << human_bytes(arena_size) << " (" << arena_size << " bytes)\n";
+    if (!buckets.empty()) {
+        o << "batch buckets    " << buckets.size() << ":";
+        for (const auto &k : buckets) o << " " << k.batch << " (arena " << human_bytes(k.arena_size) << ")";
+        o << "\n";
+    }
     if (flops >= 100000000)
         std::snprintf(buf, sizeof buf, "FLOPs            %.3f G\n", flops / 1e9);
     else

@@ -19,7 +19,13 @@ struct Summary {
         Shape shape;
         std::string dtype = "f32";  // f32, i32, i64, bool
     };
-    std::string model;  // graph name
+    struct Bucket {
+        uint32_t batch = 0;
+        uint64_t arena_size = 0;
+        uint64_t flops = 0;
+    };
+    std::string model;            // graph name
+    std::vector<Bucket> buckets;  // --batch-buckets, ascending; the rest describes the last
     int opset = 0;
     std::vector<Io> inputs, outputs;
     std::map<std::string, int> onnx_ops;     // input model's nodes by op type

@@ -112,8 +112,21 @@ double element(const uint8_t *p, NpyType t, size_t i)
     }
 }
 
-std::vector<std::vector<uint8_t>> load_inputs(const mtia::Model &model, const ModelRunOptions &o)
+// The shape input/output t has at batch n (its dim 0 if it is batched).
+std::vector<uint64_t> shape_at(const mtia::TensorInfo &t, size_t n)
 {
+    std::vector<uint64_t> s = shape64(t.shape);
+    if (t.batch_axis == 0 && n) s[0] = n;
+    return s;
+}
+
+// Reads the --input files (random inputs for a benchmark without them).
+// *batch: the batch of a bucketed model's request (0 without buckets); its
+// batched inputs may have any dim 0 up to the largest bucket (libmtia
+// checks the rest: one batch for all, the limit).
+std::vector<std::vector<uint8_t>> load_inputs(const mtia::Model &model, const ModelRunOptions &o, size_t *batch)
+{
+    *batch = model.batch_buckets().empty() ? 0 : model.batch_buckets().back();
     const auto &ins = model.inputs();
     std::vector<std::vector<uint8_t>> data;
     if (o.inputs.empty()) {
@@ -147,9 +160,12 @@ std::vector<std::vector<uint8_t>> load_inputs(const mtia::Model &model, const Mo
         // A scalar (0-d array) is one element: the model keeps ONNX's rank-0
         // inputs as shape (1) (the device's tensors have 1..6 dims).
         if (a.shape.empty() && shape64(ins[i].shape) == std::vector<uint64_t>{1}) a.shape = {1};
-        if (a.shape != shape64(ins[i].shape)) {
+        const bool batched = ins[i].batch_axis == 0 && !a.shape.empty() && a.shape[0] >= 1;
+        if (batched) *batch = a.shape[0];
+        if (a.shape != shape_at(ins[i], batched ? a.shape[0] : 0)) {
             throw NpyError(o.inputs[i] + ": shape " + shape_str(a.shape) + ", but model input " + std::to_string(i) +
-                           " '" + ins[i].name + "' is " + shape_str(shape64(ins[i].shape)));
+                           " '" + ins[i].name + "' is " + shape_str(shape64(ins[i].shape)) +
+                           (ins[i].batch_axis == 0 ? " (dim 0: any batch up to the largest bucket)" : ""));
         }
         if (a.type != npy_type(ins[i].dtype)) {
             throw NpyError(o.inputs[i] + ": dtype " + numpy_name(a.type) + ", but model input " + std::to_string(i) +
@@ -160,12 +176,24 @@ std::vector<std::vector<uint8_t>> load_inputs(const mtia::Model &model, const Mo
     return data;
 }
 
+size_t elems_of(const mtia::TensorInfo &t)
+{
+    size_t e = 1;
+    for (uint32_t d : t.shape) e *= d;
+    return e;
+}
+
 struct Outputs {
     std::vector<std::vector<uint8_t>> data;
     std::vector<mtia::HostOutput> host;
-    explicit Outputs(const mtia::Model &m)
+    size_t batch = 0;  // of a bucketed model's request
+    Outputs(const mtia::Model &m, size_t n) : batch(n)
     {
-        for (const auto &t : m.outputs()) data.emplace_back(t.bytes);
+        for (const auto &t : m.outputs()) {
+            size_t elems = 1;
+            for (uint64_t d : shape_at(t, n)) elems *= d;
+            data.emplace_back(elems * (t.bytes / elems_of(t)));  // elements * element size
+        }
         for (auto &d : data) host.push_back({d.data(), d.size()});
     }
 };
@@ -191,6 +219,18 @@ void print_model(const mtia::Model &m, const mtia::Device &dev)
         std::printf("  input %zu '%s' %s %s\n", i, m.inputs()[i].name.c_str(),
                     shape_str(shape64(m.inputs()[i].shape)).c_str(), numpy_name(npy_type(m.inputs()[i].dtype)));
     }
+    if (!m.batch_buckets().empty()) {
+        std::string b;
+        for (uint32_t x : m.batch_buckets()) b += (b.empty() ? "" : ",") + std::to_string(x);
+        std::printf("  batch buckets %s (dim 0 of the batched inputs: any batch up to %u)\n", b.c_str(),
+                    m.batch_buckets().back());
+    }
+}
+
+// "bucket 4 for a batch of 3" after a run of a bucketed model.
+void print_bucket(const mtia::Model &m, size_t batch)
+{
+    if (!m.batch_buckets().empty()) std::printf("  ran bucket %u for a batch of %zu\n", m.last_batch(), batch);
 }
 
 // Prints a summary of each output (unless --json) and writes the --output files.
@@ -209,10 +249,10 @@ void report_outputs(const mtia::Model &m, const Outputs &out, const ModelRunOpti
         }
         if (!o.json) {
             std::printf("  output %zu '%s' %s: min %g max %g mean %g%s%s\n", i, t.name.c_str(),
-                        shape_str(shape64(t.shape)).c_str(), lo, hi, n ? sum / double(n) : 0.0,
+                        shape_str(shape_at(t, out.batch)).c_str(), lo, hi, n ? sum / double(n) : 0.0,
                         o.outputs.empty() ? "" : " -> ", o.outputs.empty() ? "" : o.outputs[i].c_str());
         }
-        if (!o.outputs.empty()) write_npy(o.outputs[i], shape64(t.shape), v.data(), type);
+        if (!o.outputs.empty()) write_npy(o.outputs[i], shape_at(t, out.batch), v.data(), type);
     }
 }
 
@@ -258,7 +298,7 @@ int bench(mtia::Device &dev, mtia::Model &m, const std::vector<mtia::HostInput> 
 
     if (b > 1) {
         std::vector<Outputs> bo;
-        for (int r = 0; r < b; r++) bo.emplace_back(m);
+        for (int r = 0; r < b; r++) bo.emplace_back(m, out.batch);
         std::vector<std::vector<mtia::HostInput>> bin(b, in);
         std::vector<std::vector<mtia::HostOutput>> bout;
         for (auto &x : bo) bout.push_back(x.host);
@@ -283,17 +323,21 @@ int bench(mtia::Device &dev, mtia::Model &m, const std::vector<mtia::HostInput> 
         ib.emplace_back(dev, x.bytes, mtia::Placement::Host);
         std::memcpy(ib.back().map(), x.data, x.bytes);
     }
-    for (const auto &t : m.outputs()) ob.emplace_back(dev, t.bytes, mtia::Placement::Host);
+    for (const auto &d : out.data) ob.emplace_back(dev, d.size(), mtia::Placement::Host);
     for (auto &x : ib) it.push_back({&x, 0});
     for (auto &x : ob) ot.push_back({&x, 0});
+    // run_async takes a bucket's exact sizes: a batch between buckets has none.
+    const auto &bk = m.batch_buckets();
+    const bool async = bk.empty() || std::find(bk.begin(), bk.end(), out.batch) != bk.end();
+    const uint32_t bucket = m.last_batch();
     mtia::Event e0(dev), e1(dev);
     t0 = Clock::now();
     s.record(e0);
-    for (int i = 0; i < n; i++) m.run_async(s, it, ot);
+    for (int i = 0; async && i < n; i++) m.run_async(s, it, ot);
     s.record(e1);
     s.synchronize();
     const double async_ms = ms_since(t0);
-    const double dev_ms = mtia::Event::elapsed_ms(e0, e1) / n;
+    const double dev_ms = async ? mtia::Event::elapsed_ms(e0, e1) / n : 0.0;
     const double est_ms = static_cast<double>(m.device_estimate_ns()) / 1e6;
 
     std::sort(lat.begin(), lat.end());
@@ -311,14 +355,23 @@ int bench(mtia::Device &dev, mtia::Model &m, const std::vector<mtia::HostInput> 
         j["device_ms_per_inference"] = dev_ms;
         j["device_estimate_ms"] = est_ms;
         j["profiled"] = !o.profile.empty();
+        if (!bk.empty()) j["bucket"] = bucket, j["batch"] = out.batch;
         std::cout << j.dump(2) << "\n";
     } else {
         std::printf("  %d inferences: latency p50 %.3f ms  p90 %.3f ms  p99 %.3f ms (host clock, run())\n", n, p50, p90,
                     p99);
         std::printf("  throughput: %.2f inferences/s (%s)\n", ips,
                     b > 1 ? ("run_batch of " + std::to_string(b) + " requests").c_str() : "run() back to back");
-        std::printf("  run_async x %d on one stream: %.2f inferences/s; device time %.3f ms per inference (events)\n",
-                    n, n / (async_ms / 1e3), dev_ms);
+        if (!bk.empty()) std::printf("  bucket %u ran for a batch of %zu\n", bucket, out.batch);
+        if (async) {
+            std::printf(
+                "  run_async x %d on one stream: %.2f inferences/s; device time %.3f ms per inference "
+                "(events)\n",
+                n, n / (async_ms / 1e3), dev_ms);
+        } else {
+            std::printf("  run_async: skipped (batch %zu is no bucket's size: it takes a bucket's buffers)\n",
+                        out.batch);
+        }
         std::printf("  device estimate (timing model): %.3f ms per inference\n", est_ms);
     }
     write_profile(prof, o);
@@ -336,16 +389,18 @@ int run_model(const ModelRunOptions &o)
             throw NpyError("the model has " + std::to_string(m.outputs().size()) + " output(s), " +
                            std::to_string(o.outputs.size()) + " --output given");
         }
-        const auto data = load_inputs(m, o);
+        size_t batch = 0;
+        const auto data = load_inputs(m, o, &batch);
         std::vector<mtia::HostInput> in;
         for (const auto &d : data) in.push_back({d.data(), d.size()});
-        Outputs out(m);
+        Outputs out(m, batch);
         if (!o.json) print_model(m, dev);
         if (o.bench) {
             bench(dev, m, in, out, o);
         } else {
             m.set_profiling(!o.profile.empty());
             m.run(in, out.host);
+            if (!o.json) print_bucket(m, batch);
             if (m.profiling()) write_profile({m.profile()}, o);
         }
         report_outputs(m, out, o);

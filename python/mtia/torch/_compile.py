@@ -8,7 +8,13 @@ takes and returns torch tensors; its outputs have the module's structure
 (tensors, tuples, lists, dicts), rebuilt from a flattened spec of the
 eager outputs with the order torch.onnx.export flattens them in.
 Compiled images are cached by a hash of the exported graph and the options,
-so compiling the same module again skips the compiler."""
+so compiling the same module again skips the compiler.
+
+batch_buckets: the module is exported with a dynamic dim 0 on every input
+and output (torch.onnx.export's dynamic_axes) and compiled once per bucket
+into one image sharing the weights; a call of any batch up to the largest
+bucket runs the smallest bucket that fits (libmtia pads the inputs and
+returns the call's batch)."""
 import hashlib
 import io
 import threading
@@ -40,14 +46,32 @@ def clear_cache():
         _stats.update(hits=0, misses=0)
 
 
-def _export(module, inputs):
+def _export(module, inputs, n_out, dynamic_batch):
     names = ["input%d" % i for i in range(len(inputs))]
+    outs = ["output%d" % i for i in range(n_out)]
+    axes = {n: {0: "batch"} for n in names + outs} if dynamic_batch else None
     buf = io.BytesIO()
     # Not under no_grad: there nn.TransformerEncoderLayer (eval) takes its
     # fused fast path (aten::_transformer_encoder_layer_fwd), which has no
     # ONNX export; torch.onnx.export traces without recording gradients anyway.
-    torch.onnx.export(module, inputs, buf, input_names=names, opset_version=13, do_constant_folding=True)
+    torch.onnx.export(module, inputs, buf, input_names=names, output_names=outs, opset_version=13,
+                      do_constant_folding=True, dynamic_axes=axes)
     return buf.getvalue()
+
+
+def _check_buckets(batch_buckets):
+    if batch_buckets is None:
+        return None
+    try:
+        buckets = [int(b) for b in batch_buckets]
+    except (TypeError, ValueError):
+        raise TypeError("batch_buckets must be a list of ints, e.g. [1, 8, 32]") from None
+    if any(b != o for b, o in zip(buckets, batch_buckets)):
+        raise TypeError("batch_buckets must be a list of ints, e.g. [1, 8, 32]")
+    if not buckets or any(b < 1 for b in buckets) or buckets != sorted(set(buckets)):
+        raise ValueError("batch_buckets must be ascending sizes >= 1 without repeats, e.g. [1, 8, 32]; got %r"
+                         % (batch_buckets,))
+    return buckets
 
 
 def _compile_cached(graph, options):
@@ -100,15 +124,17 @@ class CompiledModule:
 def compile(module, example_inputs, dtype=None, batch_buckets=None):
     """Compiles module for the current device (float32 compute; the example
     inputs' shapes and dtypes: float32, or int64/int32 ids and bool masks).
-    example_inputs: a tensor or a tuple of tensors. dtype and
-    batch_buckets are not supported by the compiler yet (NotImplementedError).
-    Unsupported ops raise mtia.CompileError naming the node and the op."""
+    example_inputs: a tensor or a tuple of tensors. batch_buckets:
+    ascending batch sizes (e.g. [1, 8, 32]): one program each, sharing the
+    weights; the result then takes any batch (dim 0 of every input) up to
+    the largest, and a larger one raises mtia.Error (INVALID_ARGUMENT: split
+    the call). dtype other than float32 is not supported
+    (NotImplementedError). Unsupported ops raise mtia.CompileError naming
+    the node and the op."""
     if dtype is not None and dtype != torch.float32:
         raise NotImplementedError("mtia.torch.compile: dtype=%s is not supported: the compiler compiles "
                                   "float32 models only" % (dtype,))
-    if batch_buckets is not None:
-        raise NotImplementedError("mtia.torch.compile: batch_buckets is not supported: the compiler compiles "
-                                  "one static batch size (the example inputs')")
+    buckets = _check_buckets(batch_buckets)
     inputs = tuple(example_inputs) if isinstance(example_inputs, (tuple, list)) else (example_inputs,)
     for i, t in enumerate(inputs):
         if not isinstance(t, torch.Tensor) or t.dtype not in _INPUT_DTYPES:
@@ -122,10 +148,13 @@ def compile(module, example_inputs, dtype=None, batch_buckets=None):
         flat_out, out_spec = pytree.tree_flatten(eager)
         if not all(isinstance(t, torch.Tensor) for t in flat_out):
             raise TypeError("the module's outputs must be tensors in tuples, lists or dicts")
-        graph = _export(module, inputs)
+        graph = _export(module, inputs, len(flat_out), buckets is not None)
     finally:
         module.train(was_training)
-    blob = _compile_cached(graph, {"name": type(module).__name__})
+    options = {"name": type(module).__name__}
+    if buckets is not None:
+        options["batch_buckets"] = buckets
+    blob = _compile_cached(graph, options)
     index = _device.current_device()
     model = mtia.Model.from_bytes(_device.get_device(index), blob)
     return CompiledModule(model, index, out_spec, len(flat_out), blob)
