@@ -15,13 +15,31 @@ namespace mtia::compiler::testing {
 namespace {
 
 // The names make_models.py builds (ModelSet.NamesMatchScript keeps them in step).
-const std::vector<std::string> kModels = {
-    "convbnrelu",    "depthwise",          "branches",           "shufflesplit",
-    "mlp",           "seqlinear",          "twoinout",           "lngelu",
-    "encoder",       "encoder_seqfirst",   "encoder_mask",       "selfattn",
-    "dlrm",          "resnet18",           "resnet18_b8",        "mobilenet_v2",
-    "squeezenet1_0", "shufflenet_v2_x0_5", "mobilenet_v3_small", "efficientnet_b0",
-    "googlenet",     "densenet121"};
+const std::vector<std::string> kModels = {"convbnrelu",
+                                          "depthwise",
+                                          "branches",
+                                          "shufflesplit",
+                                          "mlp",
+                                          "seqlinear",
+                                          "twoinout",
+                                          "lngelu",
+                                          "encoder",
+                                          "encoder_seqfirst",
+                                          "encoder_mask",
+                                          "selfattn",
+                                          "bert",
+                                          "bert_mask",
+                                          "dlrm",
+                                          "dlrm_bag",
+                                          "resnet18",
+                                          "resnet18_b8",
+                                          "mobilenet_v2",
+                                          "squeezenet1_0",
+                                          "shufflenet_v2_x0_5",
+                                          "mobilenet_v3_small",
+                                          "efficientnet_b0",
+                                          "googlenet",
+                                          "densenet121"};
 
 nlohmann::json manifest_entry(const std::string &dir, const std::string &name)
 {

@@ -132,9 +132,12 @@ void Lowerer::expand()
                              " (only dims of 1 are tiled: a broadcast copy)");
     const int x = operand(n_->input(0), xs);
     if (xs == os) return bind(n_->output(0), x);
-    int out = new_activation(n_->output(0), os);
-    emit(MTIA_OP_EXPAND, {x}, out, {}, numel(os, "expand"));
-    bind(n_->output(0), out);
+    // EXPAND copies float32: a bool or integer mask goes through float
+    // (exact for 0/1 and ids below 2^24).
+    const uint8_t dt = d_.tensors[x].dtype;
+    int out = new_activation(n_->output(0) + (dt == MTIA_DTYPE_F32 ? "" : ".f32"), os);
+    emit(MTIA_OP_EXPAND, {cast_tensor(x, MTIA_DTYPE_F32)}, out, {}, numel(os, "expand"));
+    bind(n_->output(0), cast_tensor(out, dt));
 }
 
 void Lowerer::split()
