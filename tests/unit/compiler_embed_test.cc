@@ -301,6 +301,12 @@ TEST(CompilerEmbed, OtherLoopsAreRefused)
     const std::string e = error_of(m);
     EXPECT_NE(e.find(rule), std::string::npos) << e;
     EXPECT_NE(e.find("Relu"), std::string::npos) << e;
+    // A malformed body (a Gather of one input) is refused, never read past.
+    m = bag_loop("ReduceSum", false, 7, 4);
+    body = m.mutable_graph()->mutable_node(m.graph().node_size() - 1)->mutable_attribute(0)->mutable_g();
+    for (auto &n : *body->mutable_node())
+        if (n.output(0) == "rows") n.mutable_input()->RemoveLast();
+    EXPECT_NE(error_of(m).find(rule), std::string::npos);
 }
 
 // A sequence length left dynamic (torch's dynamic_axes) names the input.

@@ -43,7 +43,7 @@ public:
     // The node of this graph writing v, if any.
     const onnx::NodeProto *node(const std::string &v) const
     {
-        auto it = producer_.find(v);
+        auto it = v.empty() ? producer_.end() : producer_.find(v);
         return it == producer_.end() ? nullptr : it->second;
     }
     bool defines(const std::string &v) const { return producer_.count(v) || init_.count(v); }
@@ -116,24 +116,24 @@ public:
         if (attr_i(*red, "keepdims", 1) != 0 || !axes_are(*red, 1, {0}))
             refuse("its reduction is not over axis 0 without keepdims");
 
-        const onnx::NodeProto *rows = take(red->input(0));
+        const onnx::NodeProto *rows = take(input_name(*red, 0));
         std::string a, b;
         if (rows && rows->op_type() == "Mul" && bag.mode == MTIA_EMBEDDING_BAG_SUM) {
             const onnx::NodeProto *mul = rows;
-            const onnx::NodeProto *g0 = body_->node(mul->input(0));
+            const onnx::NodeProto *g0 = body_->node(input_name(*mul, 0));
             const int k = g0 && g0->op_type() == "Gather" ? 0 : 1;
-            rows = take(mul->input(k));
-            const onnx::NodeProto *uw = take(mul->input(1 - k));
+            rows = take(input_name(*mul, k));
+            const onnx::NodeProto *uw = take(input_name(*mul, 1 - k));
             if (!uw || uw->op_type() != "Unsqueeze" || !axes_are(*uw, 1, {1}))
                 refuse("its per-sample weights are not unsqueezed on axis 1");
-            const std::string w = slice_of_bag(take(uw->input(0)), a, b);
+            const std::string w = slice_of_bag(take(input_name(*uw, 0)), a, b);
             bag.weights = w;
         }
         if (!rows || rows->op_type() != "Gather" || attr_i(*rows, "axis", 0) != 0)
             refuse("its body does not gather rows of a table");
-        bag.table = outer_value(rows->input(0), "the table");
+        bag.table = outer_value(input_name(*rows, 0), "the table");
         std::string a2, b2;
-        bag.ids = slice_of_bag(take(rows->input(1)), a2, b2);
+        bag.ids = slice_of_bag(take(input_name(*rows, 1)), a2, b2);
         if (!bag.weights.empty() && (a2 != a || b2 != b)) refuse("its weights and ids are sliced differently");
 
         // a = Unsqueeze(Gather(S, i), 0), b = Unsqueeze(Gather(E, i), 0).
@@ -183,7 +183,7 @@ private:
         if (c &&
             (c->op_type() == "Identity" ||
              (c->op_type() == "Cast" && attr_i(*c, "to", 0) == onnx::TensorProto::BOOL)) &&
-            body_->is_ints(c->input(0), {1}))
+            body_->is_ints(input_name(*c, 0), {1}))
             return;
         refuse("its body's condition is not the constant true");
     }
@@ -191,12 +191,12 @@ private:
     // Slice(x, a, b, axes [0] [, steps [1]]): x, with a and b its bounds.
     std::string slice_of_bag(const onnx::NodeProto *sl, std::string &a, std::string &b) const
     {
-        if (!sl || sl->op_type() != "Slice" || sl->input_size() < 4 || !body_->is_ints(sl->input(3), {0}) ||
-            (sl->input_size() > 4 && !sl->input(4).empty() && !body_->is_ints(sl->input(4), {1})))
+        if (!sl || sl->op_type() != "Slice" || sl->input_size() < 4 || !body_->is_ints(input_name(*sl, 3), {0}) ||
+            (sl->input_size() > 4 && !input_name(*sl, 4).empty() && !body_->is_ints(input_name(*sl, 4), {1})))
             refuse("its ids are not a slice along axis 0");
-        a = sl->input(1);
-        b = sl->input(2);
-        return outer_value(sl->input(0), "the sliced tensor");
+        a = input_name(*sl, 1);
+        b = input_name(*sl, 2);
+        return outer_value(input_name(*sl, 0), "the sliced tensor");
     }
 
     // v = Unsqueeze(Gather(X, iteration), 0): returns X.
@@ -205,21 +205,21 @@ private:
         const onnx::NodeProto *u = take(v);
         if (!u || u->op_type() != "Unsqueeze" || !axes_are(*u, 1, {0}))
             refuse("a bag's bound is not an unsqueezed scalar");
-        const onnx::NodeProto *g = take(u->input(0));
-        if (!g || g->op_type() != "Gather" || attr_i(*g, "axis", 0) != 0 || g->input(1) != iter_)
+        const onnx::NodeProto *g = take(input_name(*u, 0));
+        if (!g || g->op_type() != "Gather" || attr_i(*g, "axis", 0) != 0 || input_name(*g, 1) != iter_)
             refuse("a bag's bound is not indexed by the iteration");
-        return outer_value(g->input(0), "a bag's bounds");
+        return outer_value(input_name(*g, 0), "a bag's bounds");
     }
 
     // e = Slice(s, 1, to the end, axis 0): bag k ends where bag k + 1 starts.
     void check_ends(const std::string &s, const std::string &e) const
     {
         const onnx::NodeProto *sl = outer_.node(e);
-        if (!sl || sl->op_type() != "Slice" || sl->input_size() < 4 || sl->input(0) != s ||
-            !outer_.is_ints(sl->input(1), {1}) || !outer_.is_ints(sl->input(3), {0}) ||
-            (sl->input_size() > 4 && !sl->input(4).empty() && !outer_.is_ints(sl->input(4), {1})))
+        if (!sl || sl->op_type() != "Slice" || sl->input_size() < 4 || input_name(*sl, 0) != s ||
+            !outer_.is_ints(input_name(*sl, 1), {1}) || !outer_.is_ints(input_name(*sl, 3), {0}) ||
+            (sl->input_size() > 4 && !input_name(*sl, 4).empty() && !outer_.is_ints(input_name(*sl, 4), {1})))
             refuse("a bag does not end where the next one starts");
-        auto end = outer_.ints(sl->input(2));
+        auto end = outer_.ints(input_name(*sl, 2));
         if (!end || end->size() != 1 || (*end)[0] < INT32_MAX) refuse("the bag ends are not sliced to the end");
     }
 
@@ -227,9 +227,10 @@ private:
     void check_trip_count(const std::string &e) const
     {
         const onnx::NodeProto *g = outer_.node(loop_.input(0));
-        const onnx::NodeProto *sh = g ? outer_.node(g->input(0)) : nullptr;
-        if (!g || g->op_type() != "Gather" || attr_i(*g, "axis", 0) != 0 || !outer_.is_ints(g->input(1), {0}) || !sh ||
-            sh->op_type() != "Shape" || sh->input(0) != e || find_attr(*sh, "start") || find_attr(*sh, "end"))
+        const onnx::NodeProto *sh = g ? outer_.node(input_name(*g, 0)) : nullptr;
+        if (!g || g->op_type() != "Gather" || attr_i(*g, "axis", 0) != 0 || !outer_.is_ints(input_name(*g, 1), {0}) ||
+            !sh || sh->op_type() != "Shape" || input_name(*sh, 0) != e || find_attr(*sh, "start") ||
+            find_attr(*sh, "end"))
             refuse("its trip count is not the number of bags");
     }
 
@@ -241,17 +242,17 @@ private:
         bag.include_last = true;
         const onnx::NodeProto *c = outer_.node(s);
         if (!c || c->op_type() != "Concat" || c->input_size() != 2 || attr_i(*c, "axis", -1) != 0) return;
-        const onnx::NodeProto *u = outer_.node(c->input(1));
+        const onnx::NodeProto *u = outer_.node(input_name(*c, 1));
         if (!u || u->op_type() != "Unsqueeze") return;
         const bool axes0 = find_attr(*u, "axes") ? attr_ints(*u, "axes") == std::vector<int64_t>{0}
-                                                 : u->input_size() > 1 && outer_.is_ints(u->input(1), {0});
-        const onnx::NodeProto *g = outer_.node(u->input(0));
-        const onnx::NodeProto *sh = g ? outer_.node(g->input(0)) : nullptr;
+                                                 : u->input_size() > 1 && outer_.is_ints(input_name(*u, 1), {0});
+        const onnx::NodeProto *g = outer_.node(input_name(*u, 0));
+        const onnx::NodeProto *sh = g ? outer_.node(input_name(*g, 0)) : nullptr;
         if (!axes0 || !g || g->op_type() != "Gather" || attr_i(*g, "axis", 0) != 0 ||
-            !outer_.is_ints(g->input(1), {0}) || !sh || sh->op_type() != "Shape" || sh->input(0) != bag.ids ||
-            find_attr(*sh, "start") || find_attr(*sh, "end"))
+            !outer_.is_ints(input_name(*g, 1), {0}) || !sh || sh->op_type() != "Shape" ||
+            input_name(*sh, 0) != bag.ids || find_attr(*sh, "start") || find_attr(*sh, "end"))
             return;
-        bag.offsets = c->input(0);
+        bag.offsets = input_name(*c, 0);
         bag.include_last = false;
     }
 
