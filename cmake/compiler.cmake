@@ -24,6 +24,8 @@ add_library(mtia_compiler_lib STATIC
   ${MTIA_COMPILE_DIR}/lower_layout.cc
   ${MTIA_COMPILE_DIR}/lower_norm.cc
   ${MTIA_COMPILE_DIR}/lower_embed.cc
+  ${MTIA_COMPILE_DIR}/loop_embedding_bag.cc
+  ${MTIA_COMPILE_DIR}/lower_mask.cc
   ${MTIA_COMPILE_DIR}/lower_vision.cc
   ${MTIA_COMPILE_DIR}/lower_resize.cc
   ${MTIA_COMPILE_DIR}/fuse.cc

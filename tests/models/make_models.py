@@ -1,7 +1,8 @@
 #!/usr/bin/python3
 # SPDX-License-Identifier: MIT
 """Builds the compiler's test models: small CNNs, MLPs and transformer
-encoder layers that cover the supported ONNX ops, a small DLRM (int64 ids),
+encoder layers that cover the supported ONNX ops, a small DLRM (int64 ids;
+nn.Embedding + sum and nn.EmbeddingBag exports), a BERT-like stack with masks,
 a segmentation head (Resize: bilinear and nearest upsampling),
 and torchvision classifiers with random (seeded) weights.
 Each is exported to ONNX with static shapes, with a reference input and the
@@ -206,6 +207,44 @@ def mlp(sizes):
     return nn.Sequential(*layers)
 
 
+class Bert(nn.Module):
+    """A small BERT-like stack fed int64 token ids and an HF-style int64 0/1
+    attention mask: token + learned position + token-type embeddings,
+    LayerNorm, 2 nn.TransformerEncoderLayer (batch_first, GELU) and the
+    pooler (first token -> Linear -> Tanh). padding_mask=False turns the
+    mask into an additive one inside the model ((1 - mask) * -1e4, as HF
+    BERT does) given as a float key padding mask; True passes mask == 0
+    as a bool src_key_padding_mask (Equal, bool Reshape/Expand, Where)."""
+
+    VOCAB, SEQ = 1000, 16
+
+    def __init__(self, padding_mask=False):
+        super().__init__()
+        d = 64
+        self.tok = nn.Embedding(self.VOCAB, d)
+        self.pos = nn.Embedding(32, d)
+        self.typ = nn.Embedding(2, d)
+        self.ln = nn.LayerNorm(d, eps=1e-12)
+        layer = nn.TransformerEncoderLayer(d, 4, 128, dropout=0.1, activation="gelu", batch_first=True)
+        self.enc = nn.TransformerEncoder(layer, 2, enable_nested_tensor=False)
+        self.pool = nn.Linear(d, d)
+        self.padding_mask = padding_mask
+
+    def forward(self, ids, mask):
+        pos = torch.arange(ids.shape[1]).unsqueeze(0)
+        x = self.ln(self.tok(ids) + self.pos(pos) + self.typ(torch.zeros_like(ids)))
+        if self.padding_mask:
+            x = self.enc(x, src_key_padding_mask=mask == 0)
+        else:
+            x = self.enc(x, src_key_padding_mask=(1.0 - mask.to(torch.float32)) * -1e4)
+        return torch.tanh(self.pool(x[:, 0]))
+
+    @classmethod
+    def attention_mask(cls, lengths):
+        """int64 (B, SEQ): 1 for the first lengths[b] tokens, 0 for padding."""
+        return (torch.arange(cls.SEQ).unsqueeze(0) < torch.tensor(lengths).unsqueeze(1)).to(torch.int64)
+
+
 def causal_mask(n):
     """float additive mask: -1e9 above the diagonal (position i sees j <= i)."""
     return torch.triu(torch.full((n, n), -1e9), 1)
@@ -261,6 +300,46 @@ class SegHead(nn.Module):
         return z + F.interpolate(c, scale_factor=4, mode="nearest")
 
 
+class DlrmBag(Dlrm):
+    """The DLRM above with its tables as nn.EmbeddingBag, exported by torch
+    as an ONNX Loop over the bags (the compiler's EMBEDDING_BAG): bags of
+    varied sizes (one empty) given by int64 offsets; a sum table, a mean
+    table with include_last_offset, a sum table with per_sample_weights and
+    a max table of 2-D ids (fixed bags of 3)."""
+
+    LENGTHS = (2, 0, 3, 1, 4, 2, 1, 3)  # 8 samples' bag sizes, 16 ids
+
+    def __init__(self):
+        super().__init__()
+        d, r = self.DIM, self.ROWS
+        self.emb = nn.ModuleList([nn.EmbeddingBag(r[0], d, mode="sum"),
+                                  nn.EmbeddingBag(r[1], d, mode="mean", include_last_offset=True),
+                                  nn.EmbeddingBag(r[2], d, mode="sum"),
+                                  nn.EmbeddingBag(200, d, mode="max")])
+        f = len(self.emb) + 1
+        self.register_buffer("li", torch.tensor([i * f + j for i in range(f) for j in range(i)]))
+        self.top = nn.Sequential(nn.Linear(d + len(self.li), 32), nn.ReLU(), nn.Linear(32, 1), nn.Sigmoid())
+
+    @classmethod
+    def offsets(cls, last=False):
+        o = np.concatenate([[0], np.cumsum(cls.LENGTHS)])
+        return torch.tensor(o if last else o[:-1], dtype=torch.int64)
+
+    @classmethod
+    def inputs(cls):
+        n = sum(cls.LENGTHS)
+        return [(8, 13), ids((n,), cls.ROWS[0]), cls.offsets(), ids((n,), cls.ROWS[1]), cls.offsets(True),
+                ids((n,), cls.ROWS[2]), cls.offsets(), (n,), ids((8, 3), 200)]
+
+    def forward(self, dense, ids0, off0, ids1, off1, ids2, off2, w2, ids3):
+        x = self.bot(dense)
+        e = self.emb
+        pooled = [e[0](ids0, off0), e[1](ids1, off1), e[2](ids2, off2, per_sample_weights=w2), e[3](ids3)]
+        t = torch.stack([x] + pooled, dim=1)  # (B, F, D)
+        z = torch.bmm(t, t.transpose(1, 2)).flatten(1).index_select(1, self.li)
+        return self.top(torch.cat([x, z], dim=1))
+
+
 def ids(shape, high):
     """An int64 ids input of `shape`, values in [0, high)."""
     return ("ids", shape, high)
@@ -285,8 +364,12 @@ MODELS = {
     "encoder_seqfirst": (lambda: Encoder(batch_first=False, padding=True), [(16, 2, 64)], 1e-4),
     "encoder_mask": (lambda: Encoder(mask_input=True), [(2, 16, 64), causal_mask(16)], 1e-4),
     "selfattn": (SelfAttention, [(8, 2, 32)], 1e-4),
+    "bert": (Bert, [ids((2, Bert.SEQ), Bert.VOCAB), Bert.attention_mask([16, 11])], 1e-4),
+    "bert_mask": (lambda: Bert(padding_mask=True), [ids((3, Bert.SEQ), Bert.VOCAB), Bert.attention_mask([16, 9, 4])],
+                  1e-4),
     "dlrm": (Dlrm, [(8, 13)] + [ids((8, 4), r) for r in Dlrm.ROWS], 1e-4),
     "seghead": (SegHead, [(2, 3, 32, 40)], 1e-4),
+    "dlrm_bag": (DlrmBag, DlrmBag.inputs(), 1e-4),
     "resnet18": (torchvision_model("resnet18"), [(1, 3, 224, 224)], 1e-3),
     "resnet18_b8": (torchvision_model("resnet18"), [(8, 3, 224, 224)], 1e-3),
     "mobilenet_v2": (torchvision_model("mobilenet_v2"), [(1, 3, 224, 224)], 1e-3),
@@ -324,7 +407,8 @@ BENCH = {
 }
 ALL = {**MODELS, **EXTRA, **BENCH}
 # Tolerance relative to the output's size: tol * max(1, max |ref|).
-RELATIVE_TOL = {"lngelu", "encoder", "encoder_seqfirst", "encoder_mask", "selfattn", "seghead", "encoder_bench"}
+RELATIVE_TOL = {"lngelu", "encoder", "encoder_seqfirst", "encoder_mask", "selfattn", "seghead", "encoder_bench",
+                "bert", "bert_mask"}
 
 
 def randomize_bn(model, gen):

@@ -7,6 +7,8 @@
 // MTIA_CQE_BAD_INDEX; and the refusals naming their node.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cstdint>
 #include <cstring>
 
 #include "compiler_test_util.h"
@@ -178,6 +180,147 @@ TEST(CompilerEmbed, RefusalsNameTheNode)
         b.input("x", {2}).output("y");
         b.node("Loop", {"", "", "x"}, {"y"}, "loop_9");
         EXPECT_NE(error_of(b.model()).find("node 'loop_9' (op Loop)"), std::string::npos);
+    }
+}
+
+// The Loop torch 1.13 exports for nn.EmbeddingBag(20, 4) over 1-D ids (n)
+// and offsets (k, include_last_offset False), pooled by `reduce`, with
+// per-sample weights when `weighted`; `ends_from` is where the bag ends
+// are sliced from the starts (1 in torch's export).
+onnx::ModelProto bag_loop(const std::string &reduce, bool weighted, int64_t n, int64_t k, int64_t ends_from = 1)
+{
+    OnnxBuilder b;
+    b.input("ids", {n}, TensorProto::INT64).input("offs", {k}, TensorProto::INT64);
+    if (weighted) b.input("w", {n});
+    b.output("y").init_rand("table", {20, 4});
+    b.init_i64("zero", {}, {0}).init_i64("axis0", {1}, {0}).init_i64("from", {1}, {ends_from});
+    b.init_i64("axis1", {1}, {1}).init_i64("big", {1}, {INT64_MAX}).init_i64("true", {}, {1});
+    b.node("Shape", {"ids"}, {"ids_shape"});
+    attr(b.node("Gather", {"ids_shape", "zero"}, {"n"}), "axis", int64_t{0});
+    b.node("Unsqueeze", {"n", "axis0"}, {"n1"});
+    attr(b.node("Concat", {"offs", "n1"}, {"starts"}), "axis", int64_t{0});
+    b.node("Slice", {"starts", "from", "big", "axis0"}, {"ends"});
+    b.node("Shape", {"ends"}, {"ends_shape"});
+    attr(b.node("Gather", {"ends_shape", "zero"}, {"trips"}), "axis", int64_t{0});
+    OnnxBuilder body;
+    body.input("i", {}, TensorProto::INT64).input("c", {}, TensorProto::BOOL).output("c_out").output("pooled");
+    body.node("Gather", {"starts", "i"}, {"a"});
+    body.node("Gather", {"ends", "i"}, {"b"});
+    body.node("Unsqueeze", {"a", "axis0"}, {"ua"});
+    body.node("Unsqueeze", {"b", "axis0"}, {"ub"});
+    body.node("Slice", {"ids", "ua", "ub", "axis0"}, {"bag_ids"});
+    body.node("Gather", {"table", "bag_ids"}, {"rows"});
+    std::string x = "rows";
+    if (weighted) {
+        body.node("Slice", {"w", "ua", "ub", "axis0"}, {"bag_w"});
+        body.node("Unsqueeze", {"bag_w", "axis1"}, {"col_w"});
+        body.node("Mul", {"rows", "col_w"}, {"scaled"});
+        x = "scaled";
+    }
+    if (reduce == "ReduceSum") {
+        attr(body.node(reduce, {x, "axis0"}, {"pooled"}), "keepdims", int64_t{0});
+    } else {
+        onnx::NodeProto &r = body.node(reduce, {x}, {"pooled"});
+        attr(r, "axes", std::vector<int64_t>{0});
+        attr(r, "keepdims", int64_t{0});
+    }
+    attr(body.node("Cast", {"true"}, {"c_out"}), "to", int64_t{TensorProto::BOOL});
+    onnx::NodeProto &loop = b.node("Loop", {"trips", "true"}, {"y"}, "bag_loop");
+    auto *g = loop.add_attribute();
+    g->set_name("body");
+    g->set_type(onnx::AttributeProto::GRAPH);
+    *g->mutable_g() = body.model().graph();
+    return b.model();
+}
+
+// nn.EmbeddingBag's Loop is one EMBEDDING_BAG over the offsets; empty bags
+// give 0 in every mode, as in PyTorch (ONNX's Loop would give NaN / -inf).
+TEST(CompilerEmbed, EmbeddingBagLoopIsOneEmbeddingBag)
+{
+    const std::vector<int64_t> ids{3, 19, 0, 7, 7, 12, 5}, offs{0, 2, 2, 6};  // bags of 2, 0, 4 and 1
+    for (const std::string red : {"ReduceSum", "ReduceMean", "ReduceMax"}) {
+        SCOPED_TRACE(red);
+        const onnx::ModelProto m = bag_loop(red, false, 7, 4);
+        CompileResult r = compile_model(m, ".", {});
+        EXPECT_EQ(kinds(r), std::vector<uint16_t>{MTIA_OP_EMBEDDING_BAG});
+        auto out = run_on_host(r.bytes, {ids_input(ids), ids_input(offs)});
+        ASSERT_EQ(out.size(), 1u);
+        const auto t = table_of(m, "table");
+        std::vector<float> want;
+        for (size_t k = 0; k < offs.size(); ++k) {
+            const size_t end = k + 1 < offs.size() ? size_t(offs[k + 1]) : ids.size();
+            for (size_t d = 0; d < 4; ++d) {
+                float v = red == "ReduceMax" ? -1e30f : 0.0f;
+                for (size_t j = size_t(offs[k]); j < end; ++j) {
+                    const float e = t[size_t(ids[j]) * 4 + d];
+                    v = red == "ReduceMax" ? std::max(v, e) : v + e;
+                }
+                if (end == size_t(offs[k])) v = 0;
+                if (red == "ReduceMean" && end > size_t(offs[k])) v /= float(end - size_t(offs[k]));
+                want.push_back(v);
+            }
+        }
+        EXPECT_LE(max_abs_diff(out[0], want), 1e-6f);
+    }
+}
+
+// Per-sample weights with offsets: the rows are gathered and scaled, then
+// summed in bags.
+TEST(CompilerEmbed, WeightedEmbeddingBagLoop)
+{
+    const onnx::ModelProto m = bag_loop("ReduceSum", true, 5, 3);
+    CompileResult r = compile_model(m, ".", {});
+    EXPECT_EQ(kinds(r), (std::vector<uint16_t>{MTIA_OP_GATHER, MTIA_OP_BINARY, MTIA_OP_EMBEDDING_BAG}));
+    const std::vector<int64_t> ids{1, 2, 3, 4, 5}, offs{0, 3, 3};
+    const std::vector<float> w{0.5f, -2.0f, 1.0f, 3.0f, 0.25f};
+    auto out = run_on_host(r.bytes, {ids_input(ids), ids_input(offs), w});
+    ASSERT_EQ(out.size(), 1u);
+    const auto t = table_of(m, "table");
+    std::vector<float> want(12, 0.0f);
+    for (size_t j = 0; j < 5; ++j)
+        for (size_t d = 0; d < 4; ++d) want[(j < 3 ? 0 : 8) + d] += w[j] * t[size_t(ids[j]) * 4 + d];
+    EXPECT_LE(max_abs_diff(out[0], want), 1e-6f);
+}
+
+// A Loop that is not nn.EmbeddingBag's is refused naming it: bags that do
+// not end where the next starts, a body computing something else.
+TEST(CompilerEmbed, OtherLoopsAreRefused)
+{
+    const std::string rule =
+        "node 'bag_loop' (op Loop): only the embedding-bag loop torch exports for "
+        "nn.EmbeddingBag is supported";
+    EXPECT_NE(error_of(bag_loop("ReduceSum", false, 7, 4, 2)).find(rule), std::string::npos);
+    EXPECT_NE(error_of(bag_loop("ReduceMin", false, 7, 4)).find(rule), std::string::npos);
+    EXPECT_NE(error_of(bag_loop("ReduceMax", true, 7, 4)).find(rule), std::string::npos);  // weights need sum
+    onnx::ModelProto m = bag_loop("ReduceSum", false, 7, 4);
+    auto *body = m.mutable_graph()->mutable_node(m.graph().node_size() - 1)->mutable_attribute(0)->mutable_g();
+    auto *relu = body->add_node();
+    relu->set_op_type("Relu");
+    relu->add_input("rows");
+    relu->add_output("unused");
+    const std::string e = error_of(m);
+    EXPECT_NE(e.find(rule), std::string::npos) << e;
+    EXPECT_NE(e.find("Relu"), std::string::npos) << e;
+    // A malformed body (a Gather of one input) is refused, never read past.
+    m = bag_loop("ReduceSum", false, 7, 4);
+    body = m.mutable_graph()->mutable_node(m.graph().node_size() - 1)->mutable_attribute(0)->mutable_g();
+    for (auto &n : *body->mutable_node())
+        if (n.output(0) == "rows") n.mutable_input()->RemoveLast();
+    EXPECT_NE(error_of(m).find(rule), std::string::npos);
+}
+
+// A sequence length left dynamic (torch's dynamic_axes) names the input.
+TEST(CompilerEmbed, DynamicSequenceLengthNamesTheInput)
+{
+    OnnxBuilder b;
+    b.input("token_ids", {2, -1}, TensorProto::INT64).output("y").init_rand("table", {100, 8});
+    b.node("Gather", {"table", "token_ids"}, {"y"}, "tok");
+    try {
+        compile_model(b.model(), ".", {});
+        ADD_FAILURE() << "compiled";
+    } catch (const CompileError &e) {
+        EXPECT_NE(std::string(e.what()).find("graph input 'token_ids' dim 1 is dynamic"), std::string::npos)
+            << e.what();
     }
 }
 

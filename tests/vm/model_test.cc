@@ -154,7 +154,7 @@ protected:
 TEST_F(Models, SmallModelsMatchPyTorch)
 {
     for (const char *n :
-         {"convbnrelu", "depthwise", "branches", "shufflesplit", "mlp", "seqlinear", "twoinout", "dlrm"}) {
+         {"convbnrelu", "depthwise", "branches", "shufflesplit", "mlp", "seqlinear", "twoinout", "dlrm", "dlrm_bag"}) {
         check_reference(n);
     }
 }
@@ -164,7 +164,8 @@ TEST_F(Models, SmallModelsMatchPyTorch)
 // MultiheadAttention with its weights and a LayerNorm + GELU MLP, through libmtia (tolerance 1e-4 x max(1, |ref|max)).
 TEST_F(Models, TransformersMatchPyTorch)
 {
-    for (const char *n : {"lngelu", "encoder", "encoder_seqfirst", "encoder_mask", "selfattn"}) check_reference(n);
+    for (const char *n : {"lngelu", "encoder", "encoder_seqfirst", "encoder_mask", "selfattn", "bert", "bert_mask"})
+        check_reference(n);
 }
 
 TEST_F(Models, Resnet18MatchesPyTorch) { check_reference("resnet18"); }
@@ -192,6 +193,30 @@ TEST_F(Models, IdOutsideItsTableNamesTheInput)
         },
         "input 2 'input2' holds 3000, outside [0, 3000) (table 0)");
     check_reference("dlrm");
+}
+
+// The same for a table of the nn.EmbeddingBag export (1-D ids with offsets).
+TEST_F(Models, IdOutsideItsBagTableNamesTheInput)
+{
+    Reference r = reference("dlrm_bag");
+    mtia::Model m = load("dlrm_bag");
+    ASSERT_EQ(m.inputs()[3].dtype, mtia::DType::I64);
+    Array bad = r.in[3];
+    const int64_t id = 3000;  // the mean table has 3000 rows
+    std::memcpy(reinterpret_cast<uint8_t *>(bad.data.data()) + 5 * 8, &id, 8);
+    std::vector<float> out(m.outputs()[0].bytes / 4);
+    std::vector<mtia::HostInput> in;
+    for (size_t i = 0; i < r.in.size(); i++) {
+        const Array &a = i == 3 ? bad : r.in[i];
+        in.push_back({a.data.data(), a.data.size() * 4});
+    }
+    expect_status(
+        MTIA_ERROR_INDEX_OUT_OF_RANGE,
+        [&] {
+            m.run(in, {{out.data(), out.size() * 4}});
+        },
+        "input 3 'input3' holds 3000, outside [0, 3000) (table 0)");
+    check_reference("dlrm_bag");
 }
 
 TEST_F(Models, TensorInfo)

@@ -13,7 +13,7 @@
 set -u
 cd "$(dirname "$0")/../.." || exit 2
 DIR=${MTIA_MODEL_DIR:-build/models}
-MODELS="convbnrelu depthwise branches shufflesplit mlp seqlinear twoinout dlrm seghead lngelu encoder encoder_seqfirst encoder_mask selfattn resnet18 resnet18_b8"
+MODELS="convbnrelu depthwise branches shufflesplit mlp seqlinear twoinout dlrm dlrm_bag seghead lngelu encoder encoder_seqfirst encoder_mask selfattn bert bert_mask resnet18 resnet18_b8"
 PY=/usr/bin/python3
 
 if [ "${1:-}" = --prepare ]; then
@@ -55,6 +55,10 @@ oob = ids.copy()
 oob[3, 2] = 1000
 np.save(d + "/bad/ids_oob.npy", oob)
 np.save(d + "/bad/ids_i32.npy", ids.astype(np.int32))
+# dlrm_bag's mean table (3000 rows, 1-D ids with offsets): one id past it.
+ids = np.load(d + "/dlrm_bag.input3.npy")
+ids[5] = 3000
+np.save(d + "/bad/bag_ids_oob.npy", ids)
 b = bytearray(open(d + "/convbnrelu.mtia", "rb").read())
 random.seed(5)
 for i in random.sample(range(8, len(b)), 64):
@@ -206,6 +210,15 @@ dlrm_in() { # the dlrm inputs, with input 1 replaced by $1
 refused "an id outside its table" \
   "input 1 'input1' holds 1000, outside [0, 1000) (table 0)" \
   "$DIR/dlrm.mtia" $(dlrm_in "$DIR/bad/ids_oob.npy")
+bag_in() { # the dlrm_bag inputs, with input 3 replaced by $1
+  for i in 0 1 2; do echo --input "$DIR/dlrm_bag.input$i.npy"; done
+  echo --input "$1"
+  for i in 4 5 6 7 8; do echo --input "$DIR/dlrm_bag.input$i.npy"; done
+}
+# shellcheck disable=SC2046
+refused "an id outside its nn.EmbeddingBag table" \
+  "input 3 'input3' holds 3000, outside [0, 3000) (table 0)" \
+  "$DIR/dlrm_bag.mtia" $(bag_in "$DIR/bad/bag_ids_oob.npy")
 # shellcheck disable=SC2046
 refused "int32 ids for an int64 input" "dtype int32, but model input 1 'input1' is int64" \
   "$DIR/dlrm.mtia" $(dlrm_in "$DIR/bad/ids_i32.npy")

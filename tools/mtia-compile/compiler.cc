@@ -9,6 +9,7 @@
 #include "device_rules.h"
 #include "fuse.h"
 #include "graph.h"
+#include "loop_embedding_bag.h"
 #include "lower.h"
 #include "memory_plan.h"
 #include "model_writer.h"
@@ -47,10 +48,10 @@ CompileResult compile_program(onnx::ModelProto model, const std::string &base_di
     const int opset = default_opset(model);
     bind_constant_inputs(model, opts.constant_inputs);
     check_structure(model);
-    for (const auto &n : model.graph().node()) {
-        ++s.onnx_ops[n.op_type()];
-        if (!is_supported_op(n.op_type())) unsupported(node_label(n) + ": unsupported op");
-    }
+    for (const auto &n : model.graph().node()) ++s.onnx_ops[n.op_type()];
+    s.passes["embedding-bag loops"] = rewrite_embedding_bag_loops(model, base_dir);
+    for (const auto &n : model.graph().node())
+        if (n.domain() != kMtiaDomain && !is_supported_op(n.op_type())) unsupported(node_label(n) + ": unsupported op");
     apply_input_shapes(model, opts.input_shapes);
     FoldResult folded = fold_constants(model, opset, base_dir);
     model.mutable_graph()->clear_initializer();  // decoded into folded.constants

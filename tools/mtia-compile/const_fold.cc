@@ -9,6 +9,7 @@
 
 #include "errors.h"
 #include "fold_eval.h"
+#include "loop_embedding_bag.h"
 #include "node_util.h"
 
 namespace mtia::compiler {
@@ -134,6 +135,13 @@ void infer_shapes(onnx::ModelProto &m, int opset)
     const std::unordered_map<std::string, const onnx::SparseTensorProto *> sparse;
     for (auto &n : *g->mutable_node()) {
         const std::string label = node_label(n);
+        if (n.domain() == kMtiaDomain) {  // the compiler's own EmbeddingBag
+            auto *vi = g->add_value_info();
+            vi->set_name(n.output(0));
+            *vi->mutable_type() = storage[n.output(0)] = embedding_bag_type(n, types);
+            types[n.output(0)] = &storage[n.output(0)];
+            continue;
+        }
         const auto *schema = onnx::OpSchemaRegistry::Schema(n.op_type(), opset, n.domain());
         if (!schema) bad_input(label + ": unknown op for opset " + std::to_string(opset));
         try {

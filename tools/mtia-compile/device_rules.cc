@@ -147,7 +147,7 @@ std::string check_op(const DevGraph &d, const DevOp &op)
             return check_gemm(sh(op.in[0]), sh(op.in[1]), nin == 3 ? &sh(op.in[2]) : nullptr, o, op.attrs);
         case MTIA_OP_BINARY:
             if (!need(2, 2)) return "Binary takes 2 inputs";
-            if (op.attrs.empty() || op.attrs[0] > MTIA_BINARY_MIN) return "bad binary kind (comparisons write BOOL)";
+            if (op.attrs.empty() || op.attrs[0] > MTIA_BINARY_GREATER) return "bad binary kind";
             for (int t : op.in) {
                 if (sh(t).size() != o.size()) return "inputs must have out's rank";
                 for (size_t k = 0; k < o.size(); ++k)
@@ -226,6 +226,15 @@ std::string check_op(const DevGraph &d, const DevOp &op)
                 return "ids are not (T, B, L)";
             return "";
         }
+        case MTIA_OP_WHERE:
+            if (!need(3, 3)) return "Where takes 3 inputs";
+            for (int t : op.in) {
+                if (sh(t).size() != o.size()) return "inputs must have out's rank";
+                for (size_t k = 0; k < o.size(); ++k)
+                    if (sh(t)[k] != o[k] && sh(t)[k] != 1)
+                        return "input " + shp(sh(t)) + " does not broadcast to " + shp(o);
+            }
+            return "";
         case MTIA_OP_CAST:
             if (!need(1, 1) || sh(op.in[0]) != o) return "Cast takes 1 input of out's shape";
             return "";

@@ -7,6 +7,7 @@
 
 #include "errors.h"
 #include "fold_eval.h"
+#include "loop_embedding_bag.h"
 #include "lower_internal.h"
 #include "node_util.h"
 
@@ -38,7 +39,9 @@ const std::set<std::string> &lowered_op_types()
                                               "LogSoftmax",    "LayerNormalization",
                                               "Expand",        "Tile",
                                               "ConvTranspose", "Resize",
-                                              "Upsample"};
+                                              "Upsample",      "Equal",
+                                              "Less",          "Greater",
+                                              "Not",           "Where"};
     return ops;
 }
 
@@ -177,6 +180,10 @@ void Lowerer::lower_node()
     if (op == "Split") return split();
     if (op == "Slice") return slice();
     if (op == "Gather") return gather();
+    if (op == "Equal" || op == "Less" || op == "Greater") return compare();
+    if (op == "Not") return logical_not();
+    if (op == "Where") return where();
+    if (op == "EmbeddingBag" && n_->domain() == kMtiaDomain) return embedding_bag_loop();
     if (op == "Pad") return pad();
     if (op == "ConvTranspose") return conv_transpose();
     if (op == "Resize" || op == "Upsample") return resize();

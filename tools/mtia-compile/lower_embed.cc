@@ -2,7 +2,8 @@
 // Lowering of ids and embeddings: Gather with runtime indices (nn.Embedding,
 // index_select) to GATHER, and to EMBEDDING_BAG when its only reader pools
 // the bag axis (nn.Embedding + sum/mean/max over dim 1, a fixed bag size);
-// Cast to CAST.
+// the EmbeddingBag node made of nn.EmbeddingBag's Loop (loop_embedding_bag.h)
+// to EMBEDDING_BAG; Cast to CAST.
 #include <algorithm>
 
 #include "errors.h"
@@ -122,6 +123,66 @@ void Lowerer::cast()
     if (d_.tensors[x].dtype == dt) return bind(n_->output(0), x);
     const int out = new_activation(n_->output(0), shape(n_->input(0)), dt);
     emit(MTIA_OP_CAST, {x}, out, {}, d_.tensors[x].bytes() / mtia_dtype_size(d_.tensors[x].dtype));
+    bind(n_->output(0), out);
+}
+
+// nn.EmbeddingBag: constant offsets of equal bags (2-D ids) take the fixed
+// bag form, others the offsets form. Per-sample weights with offsets (which
+// EMBEDDING_BAG takes with fixed bags only): the rows are gathered and
+// scaled first, then bags of them summed by ids 0..N-1.
+void Lowerer::embedding_bag_loop()
+{
+    const std::string &tv = n_->input(0), &iv = n_->input(1), &ov = n_->input(2);
+    const std::string wv = input_name(*n_, 3);
+    const auto mode = static_cast<uint32_t>(attr_i(*n_, "mode", 0));
+    const int64_t last = attr_i(*n_, "include_last", 0);
+    if (mode > MTIA_EMBEDDING_BAG_MAX || (last != 0 && last != 1)) internal_error(label() + ": bad attributes");
+    if (!g_.is_const(tv) || !g_.cst(tv).is_float()) unsupported_here("the table must be a float constant");
+    const Shape ts = shape(tv), is = shape(iv), os = shape(ov);
+    if (ts.size() != 2 || is.size() != 1 || os.size() != 1)
+        bad_input(label() + ": table, ids and offsets must be 2-D, 1-D and 1-D");
+    const int64_t n = is[0], bags = os[0] - last, d = ts[1];
+    if (bags < 1) unsupported_here("no bags (empty offsets)");
+    const int table = tensor(tv);
+    const int ids = g_.is_const(iv) ? index_weight(iv) : tensor(iv);
+    const uint8_t it = d_.tensors[ids].dtype;
+    if (!is_index(it)) unsupported_here("ids must be int32 or int64");
+    if (!wv.empty() && g_.value(wv).dtype != onnx::TensorProto::FLOAT)
+        unsupported_here("per-sample weights must be float32");
+    const uint64_t flops = static_cast<uint64_t>(n * d);
+    const int out = new_activation(n_->output(0), {bags, d});
+    if (g_.is_const(ov)) {
+        const std::vector<int64_t> off = g_.cst(ov).ints();
+        const int64_t l = n / bags;
+        bool equal = l > 0 && l * bags == n && (!last || off[static_cast<size_t>(bags)] == n);
+        for (int64_t k = 0; k < bags && equal; ++k) equal = off[static_cast<size_t>(k)] == k * l;
+        if (equal) {
+            std::vector<int> in = {table, as_shape(ids, {1, bags, l})};
+            if (!wv.empty()) in.push_back(operand(wv, {1, bags, l}));
+            emit(MTIA_OP_EMBEDDING_BAG, in, out, {mode, 1, u32(l), 0, u32(ts[0])}, flops);
+            return bind(n_->output(0), out);
+        }
+    }
+    const int offs = cast_tensor(g_.is_const(ov) ? index_weight(ov) : tensor(ov), it);
+    if (d_.tensors[offs].dtype != it) unsupported_here("offsets must be int32 or int64 like the ids");
+    if (wv.empty()) {
+        emit(MTIA_OP_EMBEDDING_BAG, {table, ids, offs}, out, {mode, 1, 0, u32(last), u32(ts[0])}, flops);
+        return bind(n_->output(0), out);
+    }
+    const int rows = new_activation(n_->output(0) + ".rows", {n, d});
+    emit(MTIA_OP_GATHER, {table, ids}, rows, {0}, static_cast<uint64_t>(n));
+    const int scaled = new_activation(n_->output(0) + ".weighted", {n, d});
+    emit(MTIA_OP_BINARY, {rows, operand(wv, {n, 1})}, scaled, {MTIA_BINARY_MUL}, flops);
+    std::vector<int64_t> iota(static_cast<size_t>(n));
+    for (int64_t k = 0; k < n; ++k) iota[static_cast<size_t>(k)] = k;
+    DevTensor t;
+    t.name = n_->output(0) + ".rows_ids";
+    t.shape = {n};
+    t.kind = TensorKind::Weight;
+    t.dtype = MTIA_DTYPE_I64;
+    t.data = std::make_shared<const ConstTensor>(ConstTensor::int64s({n}, std::move(iota)));
+    const int seq = cast_tensor(d_.add_tensor(std::move(t)), it);
+    emit(MTIA_OP_EMBEDDING_BAG, {scaled, seq, offs}, out, {MTIA_EMBEDDING_BAG_SUM, 1, 0, u32(last), u32(n)}, flops);
     bind(n_->output(0), out);
 }
 

@@ -73,7 +73,14 @@ private:
     int index_weight(const std::string &value);
     void cast();
     bool embedding_bag(int table, int ids, int64_t axis);
+    void embedding_bag_loop();  // the EmbeddingBag node of loop_embedding_bag.h
     const onnx::NodeProto *only_reader(const std::string &value) const;
+    // lower_mask.cc
+    int cast_tensor(int t, uint8_t dtype);  // t, or a CAST of it to dtype
+    int float_operand(const std::string &value, const Shape &shape);
+    void compare();
+    void logical_not();
+    void where();
     // lower_vision.cc
     void pad();
     void conv_transpose();

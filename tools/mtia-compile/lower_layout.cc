@@ -126,7 +126,12 @@ void Lowerer::expand()
     Shape xs = shape(n_->input(0));
     if (xs.size() > os.size()) bad_input(label() + ": input has a higher rank than the output");
     while (xs.size() < os.size()) xs.insert(xs.begin(), 1);
-    int t = operand(n_->input(0), xs);
+    const int x = operand(n_->input(0), xs);
+    if (xs == os) return bind(n_->output(0), x);
+    // EXPAND copies float32: a bool or integer mask goes through float
+    // (exact for 0/1 and ids below 2^24).
+    const uint8_t dt = d_.tensors[x].dtype;
+    int t = cast_tensor(x, MTIA_DTYPE_F32);
     // Tile of a dim d > 1 by r, one dim at a time: the input viewed as
     // (before, 1, d, after) broadcasts to (before, r, d, after), which is the
     // tiled dim r * d in row-major order.
@@ -144,10 +149,12 @@ void Lowerer::expand()
         cur[k] = os[k];
         t = as_shape(tiled, cur);
     }
-    if (cur == os) return bind(n_->output(0), t);
-    int out = new_activation(n_->output(0), os);
-    emit(MTIA_OP_EXPAND, {t}, out, {}, numel(os, "expand"));
-    bind(n_->output(0), out);
+    if (cur != os) {
+        const int out = new_activation(n_->output(0) + (dt == MTIA_DTYPE_F32 ? "" : ".f32"), os);
+        emit(MTIA_OP_EXPAND, {t}, out, {}, numel(os, "expand"));
+        t = out;
+    }
+    bind(n_->output(0), cast_tensor(t, dt));
 }
 
 void Lowerer::split()
