@@ -269,7 +269,22 @@ TEST(CompilerResize, BadParameters)
         b.input("x", {1, 1, 4, 4}).output("y").init("s", {4}, {1, 1, bad, 2});
         b.node("Resize", {"x", "", "s"}, {"y"});
         CompileError e = error_of(b);
-        EXPECT_TRUE(e.kind() == ErrorKind::kBadInput || e.kind() == ErrorKind::kUnsupported) << bad << ": " << e.what();
+        EXPECT_EQ(e.kind(), ErrorKind::kBadInput) << bad << ": " << e.what();
+        EXPECT_NE(std::string(e.what()).find("is not > 0"), std::string::npos) << e.what();
+    }
+    {
+        OnnxBuilder b;
+        b.input("x", {1, 1, 4, 4}).output("y").init("s", {4}, {1, 1, 1e30f, 2});
+        b.node("Resize", {"x", "", "s"}, {"y"});
+        CompileError e = error_of(b);
+        EXPECT_EQ(e.kind(), ErrorKind::kUnsupported) << e.what();
+        EXPECT_NE(std::string(e.what()).find("over 2^28"), std::string::npos) << e.what();
+    }
+    for (int64_t bad : {-3, 0}) {
+        OnnxBuilder b;
+        b.input("x", {1, 1, 4, 4}).output("y").init_i64("sz", {4}, {1, 1, bad, 4});
+        b.node("Resize", {"x", "", "", "sz"}, {"y"});
+        EXPECT_EQ(error_of(b).kind(), bad < 0 ? ErrorKind::kBadInput : ErrorKind::kUnsupported) << bad;
     }
     {
         OnnxBuilder b;

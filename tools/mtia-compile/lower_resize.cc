@@ -44,9 +44,8 @@ void Lowerer::resize()
 {
     const bool upsample = n_->op_type() == "Upsample";
     const bool legacy = upsample || g_.opset < 11;  // no coordinate attributes
-    const Shape xs = shape(n_->input(0)), os = shape(n_->output(0));
+    const Shape xs = shape(n_->input(0));
     const size_t r = xs.size();
-    if (r == 0 || os.size() != r) bad_input(label() + ": input and output ranks must be equal and >= 1");
 
     // Scales (float, per dim) or sizes, constants.
     std::vector<float> scales;
@@ -71,9 +70,23 @@ void Lowerer::resize()
         if (sz) sizes = sz->ints();
     }
     if (scales.empty() && sizes.empty()) bad_input(label() + ": neither scales nor sizes given");
-    if (scales.size() + sizes.size() != r)
+    if (r == 0 || scales.size() + sizes.size() != r)
         bad_input(label() + ": " + std::to_string(scales.size() + sizes.size()) + " scales or sizes for rank " +
                   std::to_string(r));
+    // Checked before the output's shape is read: ONNX's inference leaves
+    // it unknown (or negative) for these.
+    for (size_t k = 0; k < scales.size(); ++k) {
+        const float s = scales[k];
+        if (!std::isfinite(s) || !(s > 0)) bad_input(label() + ": scale " + std::to_string(s) + " is not > 0");
+        if (static_cast<double>(xs[k]) * s >= static_cast<double>(kMaxElements))
+            unsupported_here("scale " + std::to_string(s) + " makes dim " + std::to_string(k) + " over 2^28");
+    }
+    for (int64_t z : sizes) {
+        if (z < 0) bad_input(label() + ": size " + std::to_string(z) + " is negative");
+        if (z == 0) unsupported_here("a size of 0 (empty tensors are not supported)");
+    }
+    const Shape os = shape(n_->output(0));
+    if (os.size() != r) bad_input(label() + ": output rank differs from the input's");
 
     uint32_t mode, coord = MTIA_RESIZE_ASYMMETRIC, nearest = MTIA_RESIZE_FLOOR;
     const std::string m = attr_s(*n_, "mode", "nearest");
@@ -107,7 +120,6 @@ void Lowerer::resize()
         const double n = static_cast<double>(xs[k]);
         if (!scales.empty()) {
             const float s = scales[k];
-            if (!std::isfinite(s) || !(s > 0)) bad_input(label() + ": scale " + std::to_string(s) + " is not > 0");
             if (upsample && s < 1) bad_input(label() + ": Upsample scales must be >= 1");
             if (legacy && s < 1 && mode == MTIA_RESIZE_NEAREST)
                 unsupported_here(
