@@ -6,7 +6,9 @@
 #          C++ format (clang-format), QEMU qtests, SDK install into a
 #          DESTDIR + examples built out of tree, Debian packages (lintian,
 #          apt install in a clean root, DKMS build), VM-harness self-test
-#   guest: libmtia/ioctl gtests, mtia-smi, driver reload (one VM, 2 devices)
+#   guest: libmtia/ioctl gtests, mtia-smi, driver reload (one VM, 2 devices);
+#          ONNX's backend conformance tests (tests/conformance/run.sh, its own
+#          VM: fails on a wrong answer, a compiler or run error, or < 90%)
 set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
@@ -98,6 +100,7 @@ suite "SDK install (make install, examples out of tree)" tests/sdk-install.sh
 suite "Debian packages (build, lintian, apt install in a clean root, DKMS)" tests/deb-install.sh
 suite "vm harness" tests/vm/test-harness.sh
 suite "in-vm" vm_suite
+suite "ONNX conformance (libonnx-testdata, claimed ops)" tests/conformance/run.sh
 
 echo
 [ ${#suites_failed[@]} -eq 0 ] || echo "failed suites: ${suites_failed[*]}"

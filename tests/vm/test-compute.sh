@@ -6,7 +6,7 @@
 #   programs from host and device BOs checked against references, a bad
 #   program failing only its job (MTIA_CQE_BAD_PROGRAM), SUBMIT refusing
 #   arenas in host BOs and ranges outside their BOs, a program over the job
-#   timeout stopped by the device reset;
+#   timeout stopped by the device reset, integer BINARY over random shapes;
 # - that reset happened (sysfs reset_count moved);
 # - dmesg has no warning or oops.
 # Last line: "N passed, M failed"; exit 1 if any failed.

@@ -2,6 +2,7 @@
 #include "graph.h"
 
 #include <algorithm>
+#include <set>
 
 #include "dev_graph.h"
 #include "errors.h"
@@ -141,9 +142,14 @@ Graph import_graph(const onnx::ModelProto &m, const FoldResult &folded, int opse
             v.name = out;
             if (v.known) numel(v.shape, node_label(n) + " output '" + out + "'");
             // Every computed value is on the device, so float32 (shape arithmetic
-            // was folded away) but for what Gather and Cast make of ids; an
-            // unused secondary output is checked at lowering.
-            const bool ids_op = n.op_type() == "Gather" || n.op_type() == "Cast";
+            // was folded away) but for what Gather and Cast make of ids and
+            // integer arithmetic (BINARY on int32/int64, device_rules.cc checks
+            // its inputs); an unused secondary output is checked at lowering.
+            static const std::set<std::string> int_ops = {"Gather", "Cast", "Add", "Sub", "Mul",
+                                                          "Div",    "Pow",  "Max", "Min", "Sum"};
+            const bool ids_op = int_ops.count(n.op_type()) > 0 &&
+                                (n.op_type() == "Gather" || n.op_type() == "Cast" ||
+                                 v.dtype == onnx::TensorProto::INT32 || v.dtype == onnx::TensorProto::INT64);
             if (v.dtype != onnx::TensorProto::FLOAT && v.dtype != 0 && out == n.output(0) &&
                 !(ids_op && mtia_dtype_of(v.dtype)))
                 unsupported(node_label(n) + ": output '" + out + "' has element type " + dtype_name(v.dtype) +
