@@ -107,22 +107,13 @@ bool instance_norm(Graph &g, const onnx::NodeProto &n, std::vector<onnx::NodePro
     return true;
 }
 
-// PRelu = relu(x) + slope * min(x, 0), exact. The slope broadcasts to x
-// unidirectionally (opset >= 7); before opset 7 a 1-D slope of C values is
-// per channel (dim 1), viewed as (C, 1, ..., 1).
+// PRelu = relu(x) + slope * min(x, 0), exact; the slope broadcasts to x
+// unidirectionally (opset >= 7; ONNX's version converter keeps an opset-6
+// per-channel slope of C values as it is, which then does not broadcast).
 bool prelu(Graph &g, const onnx::NodeProto &n, std::vector<onnx::NodeProto> &with)
 {
-    const std::string &out = n.output(0);
-    const Shape &s = g.shape(n.input(0), n);
-    std::string slope = n.input(1);
-    Shape ss = g.shape(slope, n);
-    if (g.opset < 7 && ss.size() == 1 && ss[0] > 1 && s.size() >= 2 && ss[0] == s[1]) {
-        ss = Shape(s.size() - 1, 1);
-        ss[0] = s[1];
-        const std::string v = g.add_value(out + ".slope", ss);
-        with.push_back(make_node("Reshape", {slope, dims_const(g, out + ".slope_dims", ss)}, {v}, n.name() + ".slope"));
-        slope = v;
-    }
+    const std::string &out = n.output(0), &slope = n.input(1);
+    const Shape &s = g.shape(n.input(0), n), &ss = g.shape(slope, n);
     if (ss.size() > s.size()) bad_input(node_label(n) + ": slope " + shape_str(ss) + " does not broadcast to x");
     for (size_t k = 0; k < ss.size(); ++k) {
         const int64_t d = ss[ss.size() - 1 - k];
