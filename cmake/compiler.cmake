@@ -16,6 +16,7 @@ add_library(mtia_compiler_lib STATIC
   ${MTIA_COMPILE_DIR}/passes_simplify.cc
   ${MTIA_COMPILE_DIR}/passes_batchnorm.cc
   ${MTIA_COMPILE_DIR}/passes_decompose.cc
+  ${MTIA_COMPILE_DIR}/passes_decompose_onnx.cc
   ${MTIA_COMPILE_DIR}/passes_transformer.cc
   ${MTIA_COMPILE_DIR}/dev_graph.cc
   ${MTIA_COMPILE_DIR}/lower.cc

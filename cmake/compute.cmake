@@ -17,6 +17,7 @@ target_sources(mtia_device_core PRIVATE
   qemu-device/core/mtia_compute_pool.cc
   qemu-device/core/mtia_compute_move.cc
   qemu-device/core/mtia_compute_select.cc
+  qemu-device/core/mtia_compute_int.cc
   qemu-device/core/mtia_compute_reduce.cc
   qemu-device/core/mtia_compute_norm.cc
   qemu-device/core/mtia_compute_embed.cc
@@ -33,6 +34,7 @@ target_link_libraries(mtia_device_core PUBLIC ${DNNL_LIBRARY})
 add_executable(compute_tests
   tests/unit/compute_ops_test.cc
   tests/unit/compute_tfm_ops_test.cc
+  tests/unit/compute_int_test.cc
   tests/unit/compute_validate_test.cc
   tests/unit/compute_embed_test.cc
   tests/unit/compute_resize_test.cc

@@ -6,7 +6,10 @@
 #          C++ format (clang-format), QEMU qtests, SDK install into a
 #          DESTDIR + examples built out of tree, Debian packages (lintian,
 #          apt install in a clean root, DKMS build), VM-harness self-test
-#   guest: libmtia/ioctl gtests, mtia-smi, driver reload (one VM, 2 devices)
+#   guest: libmtia/ioctl gtests, mtia-smi, driver reload (one VM, 2 devices);
+#          ONNX's backend conformance tests, every 2nd case within the claimed
+#          set (tests/conformance/run.sh --every 2, its own VM: fails on a
+#          wrong answer, a compiler or run error, or < 90%)
 set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
@@ -98,6 +101,8 @@ suite "SDK install (make install, examples out of tree)" tests/sdk-install.sh
 suite "Debian packages (build, lintian, apt install in a clean root, DKMS)" tests/deb-install.sh
 suite "vm harness" tests/vm/test-harness.sh
 suite "in-vm" vm_suite
+# Every 2nd case halves its time; `make conformance` runs them all.
+suite "ONNX conformance (libonnx-testdata, every 2nd claimed case)" tests/conformance/run.sh --every 2
 
 echo
 [ ${#suites_failed[@]} -eq 0 ] || echo "failed suites: ${suites_failed[*]}"

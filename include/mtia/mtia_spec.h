@@ -666,7 +666,13 @@ struct mtia_op {
 #define MTIA_OP_BINARY            3 /* out = in[0] <kind> in[1], NumPy broadcasting:
                                        inputs have out's ndim, each dim equal to
                                        out's or 1. Comparisons (EQUAL..GREATER)
-                                       write BOOL (0/1) and take no act */
+                                       write BOOL (0/1) and take no act.
+                                       ADD..MIN also on I32 or I64 data (in[0]'s
+                                       dtype: in[1] and out have it too), no
+                                       act, exact: results wrap as two's
+                                       complement, DIV truncates toward zero
+                                       (x / 0 = 0), POW of a negative exponent
+                                       is 1 / x^-e truncated (0 but for x = +-1) */
 #define MTIA_BINARY_KIND          0
 #define MTIA_BINARY_ADD           0
 #define MTIA_BINARY_SUB           1
@@ -871,13 +877,18 @@ struct mtia_op {
 #define MTIA_OP_LAST              MTIA_OP_RESIZE
 
 /* The dtype input @k (0..2, or MTIA_OP_MAX_IN for the output) of an op
- * must have: F32, but a comparison's output and WHERE's condition are
- * BOOL; 0 for GATHER, EMBEDDING_BAG and CAST, whose rules are their own
- * (above). One rule for the device's validation and the compiler. */
-static inline uint32_t mtia_op_tensor_dtype(uint32_t opcode, uint32_t binary_kind, uint32_t k)
+ * must have, given its in[0]'s dtype @in0_dtype: F32, but a comparison's
+ * output and WHERE's condition are BOOL, and integer BINARY arithmetic
+ * (ADD..MIN on I32 or I64 in[0]) keeps in[0]'s dtype throughout; 0 for
+ * GATHER, EMBEDDING_BAG and CAST, whose rules are their own (above). One
+ * rule for the device's validation and the compiler. */
+static inline uint32_t mtia_op_tensor_dtype(uint32_t opcode, uint32_t binary_kind, uint32_t k, uint32_t in0_dtype)
 {
     if (opcode >= MTIA_OP_GATHER && opcode <= MTIA_OP_CAST)
         return 0;
+    if (opcode == MTIA_OP_BINARY && binary_kind <= MTIA_BINARY_MIN &&
+        (in0_dtype == MTIA_DTYPE_I32 || in0_dtype == MTIA_DTYPE_I64))
+        return in0_dtype;
     if (opcode == MTIA_OP_BINARY && k == MTIA_OP_MAX_IN && binary_kind >= MTIA_BINARY_EQUAL &&
         binary_kind <= MTIA_BINARY_GREATER)
         return MTIA_DTYPE_BOOL;

@@ -168,7 +168,8 @@ std::unique_ptr<Kernel> build(const mtia_op &op)
         case MTIA_OP_GEMM:
             return make_gemm(op);
         case MTIA_OP_BINARY:
-            return is_compare(op.attrs[MTIA_BINARY_KIND]) ? make_compare(op) : make_binary(op);
+            if (is_compare(op.attrs[MTIA_BINARY_KIND])) return make_compare(op);
+            return op.out.dtype == MTIA_DTYPE_F32 ? make_binary(op) : make_int_binary(op);
         case MTIA_OP_ACT:
             return make_act(op);
         case MTIA_OP_POOL:

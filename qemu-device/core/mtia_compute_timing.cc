@@ -147,6 +147,12 @@ Work op_work(const mtia_op &op)
     }
     if (op.opcode == MTIA_OP_BINARY && op.attrs[MTIA_BINARY_KIND] == MTIA_BINARY_POW)
         w.flops += 4.0 * double(out_elems);
+    // Integer DIV has no vector instruction (a multi-cycle sequence per
+    // element); I64 lanes are half as many as F32's. Bytes follow the dtype.
+    if (op.opcode == MTIA_OP_BINARY && y.dtype != MTIA_DTYPE_F32 && !is_compare(op.attrs[MTIA_BINARY_KIND])) {
+        if (op.attrs[MTIA_BINARY_KIND] == MTIA_BINARY_DIV) w.flops += 8.0 * double(out_elems);
+        if (y.dtype == MTIA_DTYPE_I64) w.flops *= 2.0;
+    }
     return w;
 }
 

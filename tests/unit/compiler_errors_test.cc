@@ -56,11 +56,12 @@ TEST(CompilerErrors, UnsupportedOpNamesTheNode)
 TEST(CompilerErrors, SupportedOpWithUnsupportedAttributesNamesTheNode)
 {
     OnnxBuilder b;
-    b.input("x", {1, 8}).output("y").init_i64("rep", {2}, {1, 2});
-    b.node("Tile", {"x", "rep"}, {"y"}, "Tile_7");
+    b.input("x", {1, 8}).output("y").init_i64("pads", {4}, {0, 1, 0, 1});
+    attr(b.node("Pad", {"x", "pads"}, {"y"}, "Pad_7"), "mode", std::string("wrap"));
     CompileError e = error_of(b.model());
     EXPECT_EQ(e.kind(), ErrorKind::kUnsupported);
-    EXPECT_NE(std::string(e.what()).find("node 'Tile_7' (op Tile): repeats a dim of 8"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("node 'Pad_7' (op Pad): mode 'wrap' is not supported"), std::string::npos)
+        << e.what();
 }
 
 TEST(CompilerErrors, DynamicShapeNeedsInputShape)

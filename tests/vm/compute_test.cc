@@ -5,7 +5,8 @@
 // references of tests/unit/compute_ref.h; a bad program fails its job with
 // MTIA_CQE_BAD_PROGRAM and nothing else; arenas in host BOs and ranges
 // outside their BOs are refused by SUBMIT; RESIZE over random shapes and
-// modes (compute_ref_resize.h). Runs on the first mtia device.
+// modes (compute_ref_resize.h); integer BINARY over random shapes
+// (compute_ref_int.h). Runs on the first mtia device.
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <sys/mman.h>
@@ -19,6 +20,7 @@
 
 #include "compute_ref.h"
 #include "compute_ref_resize.h"
+#include "compute_ref_int.h"
 #include "mtia/mtia.hpp"
 #include "mtia/mtia_spec.h"
 #include "uapi/drm/mtia_accel.h"
@@ -322,6 +324,66 @@ TEST_F(ComputeTest, ResizeRandomShapesAndModes)
             EXPECT_EQ(0, std::memcmp(at(o.out), want.data(), want.size() * 4)) << what;
         else
             expect_close(at(o.out), want, what.c_str());
+
+// Integer BINARY (ADD..MIN on I32 and I64) over random broadcast shapes and
+// values that wrap, divide by zero and take negative powers: one program of
+// 14 ops run by the device, checked against tests/unit/compute_ref_int.h.
+template <class T>
+void int_ops(std::mt19937 &rng, cref::Arena &a, uint8_t dtype, std::vector<mtia_op> &prog,
+             std::vector<std::vector<T>> &want)
+{
+    for (uint32_t kind = MTIA_BINARY_ADD; kind <= MTIA_BINARY_MIN; kind++) {
+        cref::Dims yd(std::uniform_int_distribution<int>(1, 4)(rng)), xd, zd;
+        for (auto &d : yd) d = std::uniform_int_distribution<uint32_t>(1, 6)(rng);
+        xd = zd = yd;
+        for (auto &d : kind % 2 ? zd : xd)
+            if (rng() % 3 == 0) d = 1;
+        const auto x = a.alloc(xd, dtype), z = a.alloc(zd, dtype), y = a.alloc(yd, dtype);
+        std::vector<T> xv(cref::count(xd)), zv(cref::count(zd)), yv(cref::count(yd));
+        for (auto &v : xv) v = cref::int_value<T>(rng, kind);
+        for (auto &v : zv) v = cref::int_value<T>(rng, kind);
+        std::memcpy(a.data() + x.offset, xv.data(), xv.size() * sizeof(T));
+        std::memcpy(a.data() + z.offset, zv.data(), zv.size() * sizeof(T));
+        for (size_t i = 0; i < yv.size(); i++) {
+            const auto c = cref::coords(i, yd);
+            yv[i] = cref::int_binary<T>(kind, xv[cref::bindex(c, xd)], zv[cref::bindex(c, zd)]);
+        }
+        prog.push_back(cref::op(MTIA_OP_BINARY, {x, z}, y, {kind}));
+        want.push_back(yv);
+    }
+}
+
+template <class T>
+size_t int_mismatches(const uint8_t *arena, const mtia_op &op, const std::vector<T> &want)
+{
+    std::vector<T> got(want.size());
+    std::memcpy(got.data(), arena + op.out.offset, got.size() * sizeof(T));
+    size_t bad = 0;
+    for (size_t i = 0; i < want.size(); i++) bad += got[i] != want[i];
+    return bad;
+}
+
+TEST_F(ComputeTest, IntegerBinaryRandomShapes)
+{
+    for (uint32_t seed = 1; seed <= 4; seed++) {
+        std::mt19937 rng(seed);
+        cref::Arena a{kArena};
+        std::vector<mtia_op> ops;
+        std::vector<std::vector<int32_t>> w32;
+        std::vector<std::vector<int64_t>> w64;
+        int_ops<int32_t>(rng, a, MTIA_DTYPE_I32, ops, w32);
+        int_ops<int64_t>(rng, a, MTIA_DTYPE_I64, ops, w64);
+        std::memcpy(arena.map, a.mem.data(), kArena);
+        std::memcpy(prog.map, ops.data(), ops.size() * sizeof(mtia_op));
+        uint32_t cqe = 99;
+        ASSERT_EQ(0,
+                  run({compute(1, 0, ops.size() * sizeof(mtia_op), 0, 0, kArena)}, {arena.handle, prog.handle}, &cqe));
+        EXPECT_EQ(0u, cqe);
+        for (size_t k = 0; k < ops.size(); k++) {
+            const size_t bad = k < w32.size() ? int_mismatches(arena.map, ops[k], w32[k])
+                                              : int_mismatches(arena.map, ops[k], w64[k - w32.size()]);
+            EXPECT_EQ(0u, bad) << "seed " << seed << " op " << k << " kind " << ops[k].attrs[0];
+        }
     }
 }
 

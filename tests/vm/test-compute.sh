@@ -7,7 +7,7 @@
 #   program failing only its job (MTIA_CQE_BAD_PROGRAM), SUBMIT refusing
 #   arenas in host BOs and ranges outside their BOs, a program over the job
 #   timeout stopped by the device reset, RESIZE over 60 random shapes and
-#   modes in one job;
+#   modes in one job, integer BINARY over random shapes;
 # - that reset happened (sysfs reset_count moved);
 # - dmesg has no warning or oops.
 # Last line: "N passed, M failed"; exit 1 if any failed.

@@ -13,6 +13,11 @@ namespace {
 
 std::string shp(const Shape &s) { return shape_str(s); }
 
+const char *dtype_str(uint32_t dt)
+{
+    return dt == MTIA_DTYPE_BOOL ? "bool" : dt == MTIA_DTYPE_I32 ? "int32" : dt == MTIA_DTYPE_I64 ? "int64" : "float32";
+}
+
 // One spatial dim of a CONV/POOL window: the out size, or "" on success.
 struct Win {
     int64_t k, s, d, p0, p1;
@@ -297,11 +302,11 @@ void check_program(const DevGraph &d)
         const uint32_t kind = op.attrs.empty() ? 0 : op.attrs[0];
         for (size_t k = 0; k <= op.in.size(); ++k) {
             const int t = k < op.in.size() ? op.in[k] : op.out;
-            const uint32_t want = mtia_op_tensor_dtype(op.kind, kind, k < op.in.size() ? k : MTIA_OP_MAX_IN);
+            const uint32_t in0 = op.in.empty() ? 0 : d.tensors[op.in[0]].dtype;
+            const uint32_t want = mtia_op_tensor_dtype(op.kind, kind, k < op.in.size() ? k : MTIA_OP_MAX_IN, in0);
             if (want && d.tensors[t].dtype != want)
-                unsupported("op '" + op.name + "' (" + op_kind_name(op.kind) + ") takes " +
-                            (want == MTIA_DTYPE_BOOL ? "bool" : "float32") + " there; '" + d.tensors[t].name +
-                            "' is not");
+                unsupported("op '" + op.name + "' (" + op_kind_name(op.kind) + ") takes " + dtype_str(want) +
+                            " there; '" + d.tensors[t].name + "' is not");
         }
         std::string why = check_op(d, op);
         if (!why.empty())

@@ -143,12 +143,17 @@ Graph import_graph(const onnx::ModelProto &m, const FoldResult &folded, int opse
             if (v.known) numel(v.shape, node_label(n) + " output '" + out + "'");
             // Every computed value is on the device, so float32 (shape arithmetic
             // was folded away) but for what Gather and Cast make of ids and
-            // views of them (views keep the dtype); an unused secondary output
-            // is checked at lowering.
+            // views of them (views keep the dtype), masks (comparisons, Not,
+            // Where) and integer arithmetic (BINARY on int32/int64,
+            // device_rules.cc checks its inputs); an unused secondary output is
+            // checked at lowering.
             static const std::set<std::string> ids_ops = {"Gather",    "Cast",     "Reshape", "Flatten", "Squeeze",
                                                           "Unsqueeze", "Identity", "Expand",  "Equal",   "Less",
                                                           "Greater",   "Not",      "Where"};
-            const bool ids_op = ids_ops.count(n.op_type()) > 0;
+            static const std::set<std::string> int_ops = {"Add", "Sub", "Mul", "Div", "Pow", "Max", "Min", "Sum"};
+            const bool ids_op = ids_ops.count(n.op_type()) > 0 ||
+                                (int_ops.count(n.op_type()) > 0 &&
+                                 (v.dtype == onnx::TensorProto::INT32 || v.dtype == onnx::TensorProto::INT64));
             if (v.dtype != onnx::TensorProto::FLOAT && v.dtype != 0 && out == n.output(0) &&
                 !(ids_op && mtia_dtype_of(v.dtype)))
                 unsupported(node_label(n) + ": output '" + out + "' has element type " + dtype_name(v.dtype) +

@@ -48,8 +48,25 @@ const std::set<std::string> &lowered_op_types()
 // Ops the graph passes rewrite into lowered ones before lowering.
 static const std::set<std::string> &rewritten_op_types()
 {
-    static const std::set<std::string> ops = {"BatchNormalization", "Pad", "HardSigmoid", "HardSwish",
-                                              "LeakyRelu",          "Neg", "Pow",         "Sum", "Mean"};
+    static const std::set<std::string> ops = {"BatchNormalization",
+                                              "Pad",
+                                              "HardSigmoid",
+                                              "HardSwish",
+                                              "LeakyRelu",
+                                              "Neg",
+                                              "Pow",
+                                              "Sum",
+                                              "Mean",
+                                              "ReduceL1",
+                                              "ReduceL2",
+                                              "ReduceSumSquare",
+                                              "ReduceLogSum",
+                                              "ReduceLogSumExp",
+                                              "Softsign",
+                                              "PRelu",
+                                              "DepthToSpace",
+                                              "SpaceToDepth",
+                                              "InstanceNormalization"};
     return ops;
 }
 
@@ -98,6 +115,9 @@ int Lowerer::tensor(const std::string &value)
     if (it != map_.end()) return it->second;
     if (!g_.is_const(value)) internal_error(label() + ": value '" + value + "' used before it is computed");
     const ConstTensor &c = g_.cst(value);
+    // An int64 constant is an I64 weight (integer arithmetic's operands;
+    // device_rules.cc refuses it where an op computes float32).
+    if (c.dtype == onnx::TensorProto::INT64) return index_weight(value);
     if (c.dtype != onnx::TensorProto::FLOAT && !c.is_float())
         unsupported(label() + ": constant '" + value + "' of type " + dtype_name(c.dtype) + " is used as device data");
     DevTensor t;

@@ -42,6 +42,21 @@ void Lowerer::binary()
             bad_input(label() + ": input " + shape_str(s) + " has a higher rank than the output");
         in.push_back(operand(n_->input(k), s));
     }
+    // Integer data is computed as integers (device_rules.cc checks that both
+    // inputs have one dtype). Pow alone mixes types (ONNX T and T1): a float
+    // side makes it a float power, an int32/int64 exponent takes the base's type.
+    const uint8_t dx = d_.tensors[in[0]].dtype, dy = d_.tensors[in[1]].dtype;
+    uint8_t dt = dx;
+    bool narrow = false;  // a float power of an integer base, cast back to it
+    if (op == "Pow" && dx != dy) {
+        if (dx == MTIA_DTYPE_F32 || dy == MTIA_DTYPE_F32) {
+            for (int &t : in) t = cast_to(t, MTIA_DTYPE_F32);
+            narrow = dx != MTIA_DTYPE_F32;
+            dt = MTIA_DTYPE_F32;
+        } else {
+            in[1] = cast_to(in[1], dx);
+        }
+    }
     const uint32_t kind = op == "Add"   ? MTIA_BINARY_ADD
                           : op == "Sub" ? MTIA_BINARY_SUB
                           : op == "Mul" ? MTIA_BINARY_MUL
@@ -49,9 +64,18 @@ void Lowerer::binary()
                           : op == "Pow" ? MTIA_BINARY_POW
                           : op == "Max" ? MTIA_BINARY_MAX
                                         : MTIA_BINARY_MIN;
-    int out = new_activation(n_->output(0), os);
+    int out = new_activation(narrow ? n_->output(0) + ".float" : n_->output(0), os, dt);
     emit(MTIA_OP_BINARY, in, out, {kind}, numel(os, "binary"));
-    bind(n_->output(0), out);
+    bind(n_->output(0), narrow ? cast_to(out, dx) : out);
+}
+
+int Lowerer::cast_to(int t, uint8_t dtype)
+{
+    if (d_.tensors[t].dtype == dtype) return t;
+    const Shape s = d_.tensors[t].shape;
+    const int out = new_activation(d_.tensors[t].name + ".cast", s, dtype);
+    emit(MTIA_OP_CAST, {t}, out, {}, numel(s, "cast"));
+    return out;
 }
 
 void Lowerer::activation()

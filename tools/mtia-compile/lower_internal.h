@@ -55,6 +55,7 @@ private:
     void binary();
     void activation();
     void softmax();
+    int cast_to(int t, uint8_t dtype);  // t, or a CAST of it to dtype
     // lower_layout.cc
     void view();
     void transpose();

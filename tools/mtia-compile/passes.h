@@ -31,8 +31,14 @@ int fold_pads(Graph &g);
 // LeakyRelu (Mul, Relu, Add), Neg (Mul), Pow x^1 / x^2 (Identity / Mul),
 // Sum (Adds), Mean (Adds, Div), Max/Min of other than 2 inputs (chains),
 // LayerNormalization's Mean / InvStdDev outputs (ReduceMean, Sub, Mul,
-// Add, Sqrt, Reciprocal). Other Pows stay (BINARY POW).
+// Add, Sqrt, Reciprocal), and decompose_onnx_op's. Other Pows stay (BINARY
+// POW).
 int decompose_ops(Graph &g);
+
+// passes_decompose_onnx.cc: ReduceL1/L2/SumSquare/LogSum/LogSumExp,
+// Softsign, PRelu, DepthToSpace, SpaceToDepth, InstanceNormalization ->
+// lowered ops; true and `with` filled if n is one of them.
+bool decompose_onnx_op(Graph &g, const onnx::NodeProto &n, std::vector<onnx::NodeProto> &with);
 
 // PyTorch's decomposed LayerNorm (opset < 17) -> LayerNormalization, and
 // its GELU (erf and tanh forms) -> Gelu (passes_transformer.cc).
@@ -50,6 +56,7 @@ onnx::NodeProto make_node(const std::string &op, const std::vector<std::string> 
                           const std::vector<std::string> &outputs, const std::string &name);
 void set_attr_ints(onnx::NodeProto &n, const std::string &name, const std::vector<int64_t> &v);
 void set_attr_int(onnx::NodeProto &n, const std::string &name, int64_t v);
+void set_attr_float(onnx::NodeProto &n, const std::string &name, float v);
 void set_attr_string(onnx::NodeProto &n, const std::string &name, const std::string &v);
 
 }  // namespace mtia::compiler

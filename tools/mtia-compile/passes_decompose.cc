@@ -69,8 +69,8 @@ bool layernorm_stats(Graph &g, const onnx::NodeProto &n, std::vector<onnx::NodeP
     with.push_back(make_node("Mul", {d, d}, {d2}, n.name() + ".squared"));
     with.push_back(make_node("ReduceMean", {d2}, {var}, n.name() + ".var"));
     set_attr_ints(with.back(), "axes", axes);
-    with.push_back(make_node("Add", {var, scalar(g, o + ".eps", attr_f(n, "epsilon", 1e-5f))}, {ve},
-                             n.name() + ".var_eps"));
+    with.push_back(
+        make_node("Add", {var, scalar(g, o + ".eps", attr_f(n, "epsilon", 1e-5f))}, {ve}, n.name() + ".var_eps"));
     with.push_back(make_node("Sqrt", {ve}, {sd}, n.name() + ".stddev"));
     with.push_back(make_node("Reciprocal", {sd}, {n.output(2)}, n.name() + ".inv_stddev"));
     return true;
@@ -95,7 +95,9 @@ bool variadic(Graph &g, const onnx::NodeProto &n, std::vector<onnx::NodeProto> &
             const bool last = k + 1 == n.input_size();
             std::string dst = last ? sum : g.add_value(n.output(0) + ".partial", out);
             with.push_back(make_node(step, {acc, n.input(k)}, {dst},
-                                     n.name() + (!last ? ".partial" : op == "Mean" ? ".sum" : "")));
+                                     n.name() + (!last          ? ".partial"
+                                                 : op == "Mean" ? ".sum"
+                                                                : "")));
             acc = dst;
         }
     }
@@ -147,7 +149,7 @@ bool decompose(Graph &g, const onnx::NodeProto &n, std::vector<onnx::NodeProto> 
         return true;
     }
     if (op == "LayerNormalization") return layernorm_stats(g, n, with);
-    return variadic(g, n, with);
+    return variadic(g, n, with) || decompose_onnx_op(g, n, with);
 }
 
 }  // namespace

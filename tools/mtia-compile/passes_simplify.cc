@@ -34,6 +34,14 @@ void set_attr_ints(onnx::NodeProto &n, const std::string &name, const std::vecto
     for (int64_t x : v) a->add_ints(x);
 }
 
+void set_attr_float(onnx::NodeProto &n, const std::string &name, float v)
+{
+    auto *a = n.add_attribute();
+    a->set_name(name);
+    a->set_type(onnx::AttributeProto::FLOAT);
+    a->set_f(v);
+}
+
 void set_attr_int(onnx::NodeProto &n, const std::string &name, int64_t v)
 {
     for (auto &a : *n.mutable_attribute())
@@ -98,8 +106,7 @@ int remove_identities(Graph &g)
     for (auto &n : g.nodes) {
         if (n.op_type() == "Dropout") {
             check_dropout(g, n);  // also one kept as a graph output's copy
-            if (n.output_size() > 1 && !n.output(1).empty() && g.use_count(n.output(1)) > 0)
-                dropout_mask(g, n, out);
+            if (n.output_size() > 1 && !n.output(1).empty() && g.use_count(n.output(1)) > 0) dropout_mask(g, n, out);
         }
         if ((n.op_type() == "Identity" || n.op_type() == "Dropout") && n.input_size() >= 1 && n.output_size() >= 1 &&
             !g.is_output(n.output(0))) {

@@ -85,14 +85,6 @@ std::vector<int64_t> mean_axes(const Graph &g, const onnx::NodeProto &n, int64_t
     return axes;
 }
 
-void set_attr_float(onnx::NodeProto &n, const std::string &name, float v)
-{
-    auto *a = n.add_attribute();
-    a->set_name(name);
-    a->set_type(onnx::AttributeProto::FLOAT);
-    a->set_f(v);
-}
-
 // Replaces the node at @at (whose output is @out) with @with.
 void replace_node(Graph &g, const onnx::NodeProto &at, onnx::NodeProto with)
 {
