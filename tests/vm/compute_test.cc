@@ -19,8 +19,8 @@
 #include <vector>
 
 #include "compute_ref.h"
-#include "compute_ref_resize.h"
 #include "compute_ref_int.h"
+#include "compute_ref_resize.h"
 #include "mtia/mtia.hpp"
 #include "mtia/mtia_spec.h"
 #include "uapi/drm/mtia_accel.h"
@@ -324,6 +324,8 @@ TEST_F(ComputeTest, ResizeRandomShapesAndModes)
             EXPECT_EQ(0, std::memcmp(at(o.out), want.data(), want.size() * 4)) << what;
         else
             expect_close(at(o.out), want, what.c_str());
+    }
+}
 
 // Integer BINARY (ADD..MIN on I32 and I64) over random broadcast shapes and
 // values that wrap, divide by zero and take negative powers: one program of
