@@ -460,20 +460,26 @@ mtia_status mtia_model_num_outputs(const mtia_model *model, size_t *count)
     return guarded([&] { *count = reg_get<mtia::Model>(kModel, model)->outputs().size(); });
 }
 
+// A model's input or output `index`; INVALID_ARGUMENT past the last.
+static const mtia::TensorInfo &tensor_at(const mtia::Model &m, size_t index, bool input)
+{
+    const auto &v = input ? m.inputs() : m.outputs();
+    if (index >= v.size()) {
+        throw mtia::Error(MTIA_ERROR_INVALID_ARGUMENT, std::string(input ? "input" : "output") + " index " +
+                                                           std::to_string(index) + " out of range (model has " +
+                                                           std::to_string(v.size()) + ")");
+    }
+    return v[index];
+}
+
 static mtia_status tensor_info(const mtia_model *model, size_t index, mtia_tensor_info *info, bool input)
 {
     if (!info) return invalid("info is NULL");
     if (info->struct_size != sizeof(mtia_tensor_info))
         return invalid("info->struct_size must be sizeof(mtia_tensor_info)");
     return guarded([&] {
-        auto m = reg_get<mtia::Model>(kModel, model);
-        const auto &v = input ? m->inputs() : m->outputs();
-        if (index >= v.size()) {
-            throw mtia::Error(MTIA_ERROR_INVALID_ARGUMENT, std::string(input ? "input" : "output") + " index " +
-                                                               std::to_string(index) + " out of range (model has " +
-                                                               std::to_string(v.size()) + ")");
-        }
-        const mtia::TensorInfo &t = v[index];
+        auto m = reg_get<mtia::Model>(kModel, model);  // held: t refers into it
+        const mtia::TensorInfo &t = tensor_at(*m, index, input);
         mtia_tensor_info out{};
         out.struct_size = sizeof(out);
         out.dtype = static_cast<uint32_t>(t.dtype);
@@ -567,16 +573,7 @@ mtia_status mtia_model_batch_buckets(const mtia_model *model, uint32_t *buckets,
 static mtia_status batch_axis(const mtia_model *model, size_t index, int32_t *axis, bool input)
 {
     if (!axis) return invalid("axis is NULL");
-    return guarded([&] {
-        auto m = reg_get<mtia::Model>(kModel, model);
-        const auto &v = input ? m->inputs() : m->outputs();
-        if (index >= v.size()) {
-            throw mtia::Error(MTIA_ERROR_INVALID_ARGUMENT, std::string(input ? "input" : "output") + " index " +
-                                                               std::to_string(index) + " out of range (model has " +
-                                                               std::to_string(v.size()) + ")");
-        }
-        *axis = v[index].batch_axis;
-    });
+    return guarded([&] { *axis = tensor_at(*reg_get<mtia::Model>(kModel, model), index, input).batch_axis; });
 }
 
 mtia_status mtia_model_input_batch_axis(const mtia_model *model, size_t index, int32_t *axis)
