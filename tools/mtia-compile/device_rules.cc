@@ -143,6 +143,16 @@ std::string check_op(const DevGraph &d, const DevOp &op)
     const Shape &o = sh(op.out);
     if (o.empty() || o.size() > MTIA_MAX_DIMS) return "bad output rank";
     auto need = [&](size_t lo, size_t hi) { return nin >= lo && nin <= hi; };
+    // BINARY and WHERE: every input has out's rank and broadcasts to it.
+    auto broadcast_to_out = [&]() -> std::string {
+        for (int t : op.in) {
+            if (sh(t).size() != o.size()) return "inputs must have out's rank";
+            for (size_t k = 0; k < o.size(); ++k)
+                if (sh(t)[k] != o[k] && sh(t)[k] != 1)
+                    return "input " + shp(sh(t)) + " does not broadcast to " + shp(o);
+        }
+        return "";
+    };
     switch (op.kind) {
         case MTIA_OP_CONV:
             if (!need(2, 3)) return "Conv takes 2 or 3 inputs";
@@ -153,13 +163,7 @@ std::string check_op(const DevGraph &d, const DevOp &op)
         case MTIA_OP_BINARY:
             if (!need(2, 2)) return "Binary takes 2 inputs";
             if (op.attrs.empty() || op.attrs[0] > MTIA_BINARY_GREATER) return "bad binary kind";
-            for (int t : op.in) {
-                if (sh(t).size() != o.size()) return "inputs must have out's rank";
-                for (size_t k = 0; k < o.size(); ++k)
-                    if (sh(t)[k] != o[k] && sh(t)[k] != 1)
-                        return "input " + shp(sh(t)) + " does not broadcast to " + shp(o);
-            }
-            return "";
+            return broadcast_to_out();
         case MTIA_OP_ACT:
             if (!need(1, 1) || sh(op.in[0]) != o) return "Act takes 1 input of out's shape";
             return "";
@@ -233,13 +237,7 @@ std::string check_op(const DevGraph &d, const DevOp &op)
         }
         case MTIA_OP_WHERE:
             if (!need(3, 3)) return "Where takes 3 inputs";
-            for (int t : op.in) {
-                if (sh(t).size() != o.size()) return "inputs must have out's rank";
-                for (size_t k = 0; k < o.size(); ++k)
-                    if (sh(t)[k] != o[k] && sh(t)[k] != 1)
-                        return "input " + shp(sh(t)) + " does not broadcast to " + shp(o);
-            }
-            return "";
+            return broadcast_to_out();
         case MTIA_OP_CAST:
             if (!need(1, 1) || sh(op.in[0]) != o) return "Cast takes 1 input of out's shape";
             return "";
