@@ -28,6 +28,9 @@ target_sources(mtia_device_core PRIVATE
   qemu-device/core/mtia_compute_reuse.cc)
 target_include_directories(mtia_device_core PRIVATE ${DNNL_INCLUDE_DIR})
 target_link_libraries(mtia_device_core PUBLIC ${DNNL_LIBRARY})
+# Our own memory-bound kernels (embedding bags) share oneDNN's OpenMP team.
+find_package(OpenMP REQUIRED)
+target_link_libraries(mtia_device_core PRIVATE OpenMP::OpenMP_CXX)
 
 # Host unit tests: every op against a naive reference, validation, layout,
 # timing model.

@@ -3,7 +3,8 @@
 // (table-batched bags, FBGEMM's TBE). Both check every index before they
 // write anything: an index outside its table throws BadIndex (the job's
 // MTIA_CQE_BAD_INDEX) and no byte outside the table is ever read. Plain
-// loops: these ops are memory-bound copies and sums of whole rows.
+// loops: these ops are memory-bound copies and sums of whole rows (bags are
+// prefetched ahead and split between threads: docs/compute.md, "Bag speed").
 #include <algorithm>
 #include <cmath>
 #include <limits>
@@ -100,62 +101,93 @@ struct Bags {
     }
 };
 
+// Rows a bag kernel starts loading ahead of the one it sums: the ids pick rows
+// at random from tables far larger than the caches, so without many loads in
+// flight the op waits on memory latency (one row at a time: about 1.5 GB/s).
+constexpr int64_t kPrefetchRows = 8;
+// Bags below which one thread pools them all (a parallel region costs more).
+constexpr uint64_t kMinParallelRows = 2048;
+
+inline void prefetch_row(const float *r, uint64_t d)
+{
+    for (uint64_t c = 0; c < d; c += 16) __builtin_prefetch(r + c);  // a 64-byte line per 16 floats
+}
+
 class EmbeddingBagKernel final : public Kernel {
 public:
     bool run(const mtia_op &op, uint8_t *arena, Exec &ex) override
     {
         const Desc &tab = op.in[0], &ids = op.in[1], &y = op.out;
         const uint32_t *a = op.attrs;
-        const uint32_t t_n = a[MTIA_EMBEDDING_BAG_TABLES], mode = a[MTIA_EMBEDDING_BAG_MODE];
-        const uint64_t d = tab.dims[1], b_n = y.dims[0];
-        const uint8_t *ip = arena + ids.offset;
+        const uint32_t t_n = a[MTIA_EMBEDDING_BAG_TABLES];
+        const uint64_t b_n = y.dims[0];
         const Bags bags(op, arena);
 
         // Every bound and id first: a bad one fails the op before it writes.
         if (!bags.valid()) throw BadIndex();
+        const float *base[MTIA_EMBEDDING_BAG_MAX_TABLES];  // table t's first row
+        const float *table = ptr(arena, tab);
         for (uint32_t t = 0; t < t_n; t++) {
             const int64_t rows = a[MTIA_EMBEDDING_BAG_ROWS + t];
             const int64_t i0 = bags.offset(t * b_n), i1 = bags.offset((t + 1) * b_n);
             for (int64_t i = i0; i < i1; i++) {
-                const int64_t v = index_at(ip, ids.dtype, uint64_t(i));
+                const int64_t v = index_at(arena + ids.offset, ids.dtype, uint64_t(i));
                 if (v < 0 || v >= rows) throw BadIndex();
             }
+            base[t] = table;
+            table += uint64_t(rows) * tab.dims[1];
         }
 
-        const float *w = op.n_in == 3 && bags.l ? ptr(arena, op.in[2]) : nullptr;
-        float *out = ptr(arena, y);
-        const uint64_t chunk = std::max<uint64_t>(1, chunk_work() / std::max<uint64_t>(1, d));
-        uint64_t done = 0;
-        const float *table = ptr(arena, tab);  // table t's first row
-        for (uint32_t t = 0; t < t_n; t++) {
-            for (uint64_t b = 0; b < b_n; b++) {
-                const uint64_t k = t * b_n + b;
-                const int64_t i0 = bags.offset(k), i1 = bags.offset(k + 1);
-                float *o = out + (b * t_n + t) * d;
-                std::fill(o, o + d, 0.0f);  // an empty bag gives zeros
-                for (int64_t i = i0; i < i1; i++) {
-                    const float *r = table + uint64_t(index_at(ip, ids.dtype, uint64_t(i))) * d;
-                    if (mode == MTIA_EMBEDDING_BAG_MAX) {
-                        if (i == i0)
-                            std::copy(r, r + d, o);
-                        else
-                            for (uint64_t c = 0; c < d; c++) o[c] = std::max(o[c], r[c]);
-                    } else {
-                        const float s = w ? w[i] : 1.0f;
-                        for (uint64_t c = 0; c < d; c++) o[c] += s * r[c];
-                    }
-                }
-                if (mode == MTIA_EMBEDDING_BAG_MEAN && i1 > i0)
-                    for (uint64_t c = 0; c < d; c++) o[c] /= float(i1 - i0);
-                done += uint64_t(i1 - i0) + 1;
-                if (done >= chunk) {
-                    done = 0;
-                    if (ex.stopped()) return false;
-                }
-            }
-            table += uint64_t{a[MTIA_EMBEDDING_BAG_ROWS + t]} * d;
+        // Bags in chunks (the abort is polled between them); each chunk's bags
+        // are split between the threads in contiguous runs, so a thread's ids
+        // are contiguous and it can prefetch along them. A bag is pooled by
+        // one thread in id order: the result does not depend on the threads.
+        const uint64_t count = bags.count;
+        const uint64_t per_bag = std::max<uint64_t>(1, uint64_t(bags.n) / std::max<uint64_t>(1, count)) * tab.dims[1];
+        const uint64_t chunk = std::max<uint64_t>(1, chunk_work() / per_bag);
+        for (uint64_t k0 = 0; k0 < count; k0 += chunk) {
+            const int64_t k1 = int64_t(std::min(count, k0 + chunk));
+            const bool par = uint64_t(bags.offset(uint64_t(k1)) - bags.offset(k0)) >= kMinParallelRows;
+#pragma omp parallel for schedule(static) if (par)
+            for (int64_t k = int64_t(k0); k < k1; k++) pool(op, arena, bags, base, uint64_t(k));
+            if (uint64_t(k1) < count && ex.stopped()) return false;
         }
         return true;
+    }
+
+private:
+    // Pools bag k (table t = k / B, sample b = k % B) into its output row.
+    static void pool(const mtia_op &op, uint8_t *arena, const Bags &bags, const float *const *base, uint64_t k)
+    {
+        const Desc &ids = op.in[1], &y = op.out;
+        const uint32_t t_n = op.attrs[MTIA_EMBEDDING_BAG_TABLES], mode = op.attrs[MTIA_EMBEDDING_BAG_MODE];
+        const uint64_t d = op.in[0].dims[1], b_n = y.dims[0], t = k / b_n, b = k % b_n;
+        const uint8_t *ip = arena + ids.offset;
+        const float *w = op.n_in == 3 && bags.l ? ptr(arena, op.in[2]) : nullptr;
+        const float *table = base[t];
+        const int64_t i0 = bags.offset(k), i1 = bags.offset(k + 1);
+        // Prefetch within this bag's table: ids up to its last bag's end.
+        const int64_t pend = bags.offset((t + 1) * b_n);
+        float *__restrict o = ptr(arena, y) + (b * t_n + t) * d;
+        std::fill(o, o + d, 0.0f);  // an empty bag gives zeros
+        for (int64_t i = i0; i < i1; i++) {
+            if (i + kPrefetchRows < pend)
+                prefetch_row(table + uint64_t(index_at(ip, ids.dtype, uint64_t(i + kPrefetchRows))) * d, d);
+            const float *__restrict r = table + uint64_t(index_at(ip, ids.dtype, uint64_t(i))) * d;
+            if (mode == MTIA_EMBEDDING_BAG_MAX) {
+                if (i == i0)
+                    std::copy(r, r + d, o);
+                else
+                    for (uint64_t c = 0; c < d; c++) o[c] = std::max(o[c], r[c]);
+            } else if (w) {
+                const float s = w[i];
+                for (uint64_t c = 0; c < d; c++) o[c] += s * r[c];
+            } else {
+                for (uint64_t c = 0; c < d; c++) o[c] += r[c];
+            }
+        }
+        if (mode == MTIA_EMBEDDING_BAG_MEAN && i1 > i0)
+            for (uint64_t c = 0; c < d; c++) o[c] /= float(i1 - i0);
     }
 };
 

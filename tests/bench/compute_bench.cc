@@ -3,7 +3,8 @@
 // (torchvision's layer shapes, batch norm folded into the convolutions'
 // bias) as one program of struct mtia_op, run through mtia_compute_run on
 // the host, and single layers of it. Threads: OMP_NUM_THREADS (compare with
-// PyTorch at torch.set_num_threads of the same number). Not a test.
+// PyTorch at torch.set_num_threads of the same number). Also make bench's
+// DLRM embedding bags (BM_EmbeddingBag). Not a test.
 //   build/bin/compute_bench [--benchmark_filter=Resnet18]
 #include <benchmark/benchmark.h>
 
@@ -152,6 +153,48 @@ BENCHMARK(BM_Conv)
     ->Args({2, 256, 14, 3, 1})
     ->Unit(benchmark::kMillisecond)
     ->MeasureProcessCPUTime();
+
+// The embedding bags of make bench's DLRM: T tables of R rows x D, batch B,
+// bags of L random int64 ids; one op per table (as mtia-compile emits
+// per-table nn.Embedding + sum) or, with the last arg 1, all T tables in
+// one table-batched op.
+void BM_EmbeddingBag(benchmark::State &state)
+{
+    const uint32_t t_n = uint32_t(state.range(0)), rows = uint32_t(state.range(1)), d = uint32_t(state.range(2));
+    const uint32_t b_n = uint32_t(state.range(3)), l = uint32_t(state.range(4));
+    const bool batched = state.range(5) != 0;
+    Builder b(3);
+    std::mt19937_64 rng(4);
+    auto table = b.tensor({t_n * rows, d}, true);
+    auto ids = b.arena_.alloc({t_n, b_n, l}, MTIA_DTYPE_I64);
+    auto *ip = reinterpret_cast<int64_t *>(b.arena_.at(ids));
+    for (uint64_t i = 0; i < uint64_t{t_n} * b_n * l; i++) ip[i] = int64_t(rng() % rows);
+    auto out = b.tensor({b_n, t_n * d});
+    if (batched) {
+        std::vector<uint32_t> attrs{MTIA_EMBEDDING_BAG_SUM, t_n, l, 0};
+        for (uint32_t t = 0; t < t_n; t++) attrs.push_back(rows);
+        b.prog.push_back(cref::op(MTIA_OP_EMBEDDING_BAG, {table, ids}, out, attrs));
+    } else {
+        for (uint32_t t = 0; t < t_n; t++) {
+            auto tab = cref::tensor(table.offset + uint64_t{t} * rows * d * 4, {rows, d});
+            auto id = cref::tensor(ids.offset + uint64_t{t} * b_n * l * 8, {1, b_n, l});
+            id.dtype = MTIA_DTYPE_I64;
+            auto y = b.tensor({b_n, d});
+            b.prog.push_back(cref::op(MTIA_OP_EMBEDDING_BAG, {tab, id}, y, {MTIA_EMBEDDING_BAG_SUM, 1, l, 0, rows}));
+        }
+    }
+    run(state, b);
+    const double gathered = double(t_n) * b_n * l * d * 4;
+    state.counters["GB/s"] =
+        benchmark::Counter(gathered * double(state.iterations()) / 1e9, benchmark::Counter::kIsRate);
+}
+BENCHMARK(BM_EmbeddingBag)
+    ->Args({8, 100000, 64, 128, 20, 0})
+    ->Args({8, 100000, 64, 128, 20, 1})
+    ->Args({8, 100000, 64, 512, 20, 0})
+    ->Args({8, 100000, 64, 512, 20, 1})
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
 
 }  // namespace
 

@@ -176,6 +176,25 @@ TEST(ComputeEmbeddingBag, RandomTablesBagsModes)
     }
 }
 
+// Ops large enough to be split between threads (and prefetched along ids that
+// cross from one table to the next): the same as the naive reference.
+TEST(ComputeEmbeddingBag, LargeOpsSplitBetweenThreads)
+{
+    std::mt19937 rng(12);
+    for (int it = 0; it < 12; it++) {
+        BagCase k;
+        k.rows = {1000, 37, 4000};
+        k.d = it % 2 ? 33 : 64;
+        k.b = 700;
+        k.mode = uint32_t(it % 3);
+        k.bag = it % 4 < 2 ? 6 : 0;  // offsets: 0..5 ids a bag
+        k.include_last = !k.bag && it % 2;
+        k.weights = k.bag && k.mode == MTIA_EMBEDDING_BAG_SUM;
+        k.idt = it % 2 ? MTIA_DTYPE_I32 : MTIA_DTYPE_I64;
+        check_bag(k, rng, "case " + std::to_string(it));
+    }
+}
+
 // Offsets whose last bag ends before N (include_last): the ids after it are unused.
 TEST(ComputeEmbeddingBag, IncludeLastOffsetEndsBeforeN)
 {
