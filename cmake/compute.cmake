@@ -25,7 +25,8 @@ target_sources(mtia_device_core PRIVATE
   qemu-device/core/mtia_compute_pad.cc
   qemu-device/core/mtia_compute_deconv.cc
   qemu-device/core/mtia_compute_resize.cc
-  qemu-device/core/mtia_compute_reuse.cc)
+  qemu-device/core/mtia_compute_reuse.cc
+  qemu-device/core/mtia_compute_widen.cc)
 target_include_directories(mtia_device_core PRIVATE ${DNNL_INCLUDE_DIR})
 target_link_libraries(mtia_device_core PUBLIC ${DNNL_LIBRARY})
 # Our own memory-bound kernels (embedding bags) share oneDNN's OpenMP team.
@@ -40,6 +41,7 @@ add_executable(compute_tests
   tests/unit/compute_int_test.cc
   tests/unit/compute_validate_test.cc
   tests/unit/compute_embed_test.cc
+  tests/unit/compute_half_test.cc
   tests/unit/compute_resize_test.cc
   tests/unit/compute_pause_test.cc)
 target_link_libraries(compute_tests PRIVATE mtia_device_core GTest::gtest_main)

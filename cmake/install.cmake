@@ -38,6 +38,7 @@ install(TARGETS mtia mtia_static EXPORT mtiaTargets
   LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR} COMPONENT libmtia NAMELINK_COMPONENT dev
   ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR} COMPONENT dev)
 install(FILES include/mtia/mtia.h include/mtia/mtia.hpp include/mtia/mtia_spec.h include/mtia/mtia_cmd_rules.h
+              include/mtia/mtia_fp16.h
               include/mtia/mtia_model.h include/mtia/mtia_model.fbs
   DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/mtia COMPONENT dev)
 install(FILES include/uapi/drm/mtia_accel.h DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/mtia/drm COMPONENT dev)

@@ -38,6 +38,10 @@ py::dtype numpy_dtype(DType t)
             return py::dtype::of<int64_t>();
         case DType::Bool:
             return py::dtype::of<bool>();
+        case DType::F16:
+            return py::dtype("float16");
+        case DType::BF16:
+            break;  // NumPy has no bfloat16
     }
     throw Error(MTIA_ERROR_INTERNAL, "tensor dtype " + std::to_string(static_cast<int>(t)) + " has no NumPy type");
 }

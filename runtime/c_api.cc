@@ -13,7 +13,17 @@
 #include <new>
 #include <unordered_map>
 
+#include "mtia/mtia_spec.h"
 #include "runtime_internal.h"
+
+// One numbering of element types: the C API's mtia_dtype, mtia::DType and the
+// spec's MTIA_DTYPE_* (which the model format's DType also uses).
+static_assert(MTIA_DTYPE_FLOAT32 == MTIA_DTYPE_F32 && int(mtia::DType::F32) == MTIA_DTYPE_F32, "F32");
+static_assert(MTIA_DTYPE_FLOAT16 == MTIA_DTYPE_F16 && int(mtia::DType::F16) == MTIA_DTYPE_F16, "F16");
+static_assert(MTIA_DTYPE_BFLOAT16 == MTIA_DTYPE_BF16 && int(mtia::DType::BF16) == MTIA_DTYPE_BF16, "BF16");
+static_assert(MTIA_DTYPE_INT32 == MTIA_DTYPE_I32 && int(mtia::DType::I32) == MTIA_DTYPE_I32, "I32");
+static_assert(MTIA_DTYPE_INT64 == MTIA_DTYPE_I64 && int(mtia::DType::I64) == MTIA_DTYPE_I64, "I64");
+static_assert(MTIA_DTYPE_BOOLEAN == MTIA_DTYPE_BOOL && int(mtia::DType::Bool) == MTIA_DTYPE_BOOL, "BOOL");
 
 namespace {
 

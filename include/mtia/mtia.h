@@ -24,18 +24,18 @@ extern "C" {
 
 /** What every call returns: MTIA_SUCCESS or a negative error. */
 typedef enum mtia_status {
-    MTIA_SUCCESS = 0,                 /**< the call did what it says */
-    MTIA_ERROR_INVALID_ARGUMENT = -1, /**< NULL pointer, bad index, bad size */
-    MTIA_ERROR_NO_DEVICE = -2,        /**< no mtia device (or index out of range) */
-    MTIA_ERROR_NO_DRIVER = -3,        /**< device present but the mtia driver is not bound */
-    MTIA_ERROR_PERMISSION = -4,       /**< the device node cannot be opened: permissions */
-    MTIA_ERROR_IO = -5,               /**< the kernel driver returned an error */
-    MTIA_ERROR_VERSION = -6,          /**< driver/runtime interface mismatch */
-    MTIA_ERROR_OUT_OF_MEMORY = -7,    /**< host or device memory exhausted */
-    MTIA_ERROR_INTERNAL = -8,         /**< a libmtia bug: please report it */
-    MTIA_ERROR_TIMEOUT = -9,          /**< a wait with a timeout expired first */
-    MTIA_ERROR_INVALID_HANDLE = -10,  /**< freed/destroyed handle, or its device was closed */
-    MTIA_ERROR_INVALID_MODEL = -11,   /**< model file corrupt, malformed or of another format version */
+    MTIA_SUCCESS = 0,                    /**< the call did what it says */
+    MTIA_ERROR_INVALID_ARGUMENT = -1,    /**< NULL pointer, bad index, bad size */
+    MTIA_ERROR_NO_DEVICE = -2,           /**< no mtia device (or index out of range) */
+    MTIA_ERROR_NO_DRIVER = -3,           /**< device present but the mtia driver is not bound */
+    MTIA_ERROR_PERMISSION = -4,          /**< the device node cannot be opened: permissions */
+    MTIA_ERROR_IO = -5,                  /**< the kernel driver returned an error */
+    MTIA_ERROR_VERSION = -6,             /**< driver/runtime interface mismatch */
+    MTIA_ERROR_OUT_OF_MEMORY = -7,       /**< host or device memory exhausted */
+    MTIA_ERROR_INTERNAL = -8,            /**< a libmtia bug: please report it */
+    MTIA_ERROR_TIMEOUT = -9,             /**< a wait with a timeout expired first */
+    MTIA_ERROR_INVALID_HANDLE = -10,     /**< freed/destroyed handle, or its device was closed */
+    MTIA_ERROR_INVALID_MODEL = -11,      /**< model file corrupt, malformed or of another format version */
     MTIA_ERROR_INDEX_OUT_OF_RANGE = -12, /**< a run's ids/indices input holds a value outside its table */
 } mtia_status;
 
@@ -142,8 +142,7 @@ typedef enum mtia_priority {
 } mtia_priority;
 
 /** A buffer of size bytes (> 0) on device, in host or device memory. */
-mtia_status mtia_buffer_create(mtia_device *device, size_t size, mtia_placement placement,
-                               mtia_buffer **buffer);
+mtia_status mtia_buffer_create(mtia_device *device, size_t size, mtia_placement placement, mtia_buffer **buffer);
 /** Freeing NULL does nothing. Work already queued on it still completes. */
 mtia_status mtia_buffer_free(mtia_buffer *buffer);
 /** The size asked for at creation. */
@@ -162,14 +161,12 @@ mtia_status mtia_stream_create(mtia_device *device, mtia_priority priority, mtia
  * mtia_device_close there is nothing to wait for. NULL does nothing. */
 mtia_status mtia_stream_destroy(mtia_stream *stream);
 /** Copies len bytes from src at src_offset to dst at dst_offset. */
-mtia_status mtia_stream_copy(mtia_stream *stream, mtia_buffer *dst, size_t dst_offset,
-                             mtia_buffer *src, size_t src_offset, size_t len);
+mtia_status mtia_stream_copy(mtia_stream *stream, mtia_buffer *dst, size_t dst_offset, mtia_buffer *src,
+                             size_t src_offset, size_t len);
 /** Sets len bytes to value. */
-mtia_status mtia_stream_fill(mtia_stream *stream, mtia_buffer *dst, size_t offset, size_t len,
-                             uint8_t value);
+mtia_status mtia_stream_fill(mtia_stream *stream, mtia_buffer *dst, size_t offset, size_t len, uint8_t value);
 /** Repeats the 8-byte little-endian pattern; len must be a multiple of 8. */
-mtia_status mtia_stream_fill64(mtia_stream *stream, mtia_buffer *dst, size_t offset, size_t len,
-                               uint64_t pattern);
+mtia_status mtia_stream_fill64(mtia_stream *stream, mtia_buffer *dst, size_t offset, size_t len, uint64_t pattern);
 /** Records event after all earlier work of the stream (submits the batch). */
 mtia_status mtia_stream_record(mtia_stream *stream, mtia_event *event);
 /** Later work of the stream waits for the event's last recorded work. */
@@ -189,8 +186,7 @@ mtia_status mtia_stream_copy_from_host(mtia_stream *stream, mtia_buffer *dst, si
                                        size_t len);
 /** Copies len bytes of src at src_offset to plain host memory at dst after
  * the stream's earlier work; returns when dst holds them. */
-mtia_status mtia_stream_copy_to_host(mtia_stream *stream, void *dst, mtia_buffer *src, size_t src_offset,
-                                     size_t len);
+mtia_status mtia_stream_copy_to_host(mtia_stream *stream, void *dst, mtia_buffer *src, size_t src_offset, size_t len);
 /** Waits for the work of every stream of this process on the device
  * (including models' runs); MTIA_ERROR_IO for the first failure. */
 mtia_status mtia_device_synchronize(mtia_device *device);
@@ -227,23 +223,25 @@ typedef struct mtia_model mtia_model; /**< a compiled model loaded on a device *
 
 /** Element type of a model tensor. */
 typedef enum mtia_dtype {
-    MTIA_DTYPE_FLOAT32 = 1, /**< IEEE-754 binary32 */
-    MTIA_DTYPE_INT32 = 5,   /**< int32_t (ids, offsets, lengths) */
-    MTIA_DTYPE_INT64 = 6,   /**< int64_t (ids: ONNX/PyTorch's index type) */
-    MTIA_DTYPE_BOOLEAN = 7, /**< one byte, 0 or 1 (not _BOOL: mtia_spec.h has that macro) */
+    MTIA_DTYPE_FLOAT32 = 1,  /**< IEEE-754 binary32 */
+    MTIA_DTYPE_FLOAT16 = 2,  /**< IEEE-754 binary16 */
+    MTIA_DTYPE_BFLOAT16 = 3, /**< bfloat16 (the top half of a binary32) */
+    MTIA_DTYPE_INT32 = 5,    /**< int32_t (ids, offsets, lengths) */
+    MTIA_DTYPE_INT64 = 6,    /**< int64_t (ids: ONNX/PyTorch's index type) */
+    MTIA_DTYPE_BOOLEAN = 7,  /**< one byte, 0 or 1 (not _BOOL: mtia_spec.h has that macro) */
 } mtia_dtype;
 
 #define MTIA_TENSOR_MAX_DIMS 6 /**< most dimensions a model tensor has */
 
 /** A model input or output (mtia_model_input_info): dense, row-major. */
 typedef struct mtia_tensor_info {
-    uint32_t struct_size;            /**< caller sets sizeof(mtia_tensor_info) */
-    uint32_t dtype;                  /**< mtia_dtype */
-    uint32_t ndim;                   /**< 1..MTIA_TENSOR_MAX_DIMS */
+    uint32_t struct_size;                /**< caller sets sizeof(mtia_tensor_info) */
+    uint32_t dtype;                      /**< mtia_dtype */
+    uint32_t ndim;                       /**< 1..MTIA_TENSOR_MAX_DIMS */
     uint32_t dims[MTIA_TENSOR_MAX_DIMS]; /**< dims[0..ndim), each >= 1 */
-    uint32_t pad;                    /**< zero */
-    uint64_t bytes;                  /**< product(dims) * dtype size */
-    char name[128];                  /**< truncated if longer */
+    uint32_t pad;                        /**< zero */
+    uint64_t bytes;                      /**< product(dims) * dtype size */
+    char name[128];                      /**< truncated if longer */
 } mtia_tensor_info;
 
 /** Loads the .mtia file at path onto device. */
@@ -262,9 +260,8 @@ mtia_status mtia_model_input_info(const mtia_model *model, size_t index, mtia_te
 mtia_status mtia_model_output_info(const mtia_model *model, size_t index, mtia_tensor_info *info);
 /** Runs one inference and waits for it. inputs[i] holds input_bytes[i] bytes,
  * which must equal input i's bytes; likewise for the outputs. */
-mtia_status mtia_model_run(mtia_model *model, const void *const *inputs, const size_t *input_bytes,
-                           size_t n_inputs, void *const *outputs, const size_t *output_bytes,
-                           size_t n_outputs);
+mtia_status mtia_model_run(mtia_model *model, const void *const *inputs, const size_t *input_bytes, size_t n_inputs,
+                           void *const *outputs, const size_t *output_bytes, size_t n_outputs);
 /** Queues one inference on stream (submitted at once): input i is read from
  * inputs[i] at input_offsets[i], output j written to outputs[j] at
  * output_offsets[j]. The buffers must stay untouched until the stream is

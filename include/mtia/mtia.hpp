@@ -318,6 +318,8 @@ private:
 /// Element type of a model tensor (mtia_dtype).
 enum class DType {
     F32 = 1,   ///< IEEE-754 binary32
+    F16 = 2,   ///< IEEE-754 binary16
+    BF16 = 3,  ///< bfloat16 (the top half of a binary32)
     I32 = 5,   ///< int32_t (ids, offsets, lengths)
     I64 = 6,   ///< int64_t (ids: ONNX/PyTorch's index type)
     Bool = 7,  ///< one byte, 0 or 1

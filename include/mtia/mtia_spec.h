@@ -584,18 +584,29 @@ struct mtia_op_profile {
 #define MTIA_OP_MAX_IN            3
 #define MTIA_OP_MAX_ATTRS         16
 
-/* Element types. 2..4 are reserved for F16, BF16 and I8 (reduced precision). */
+/* Element types. 4 is reserved for I8 (quantized). F16 and BF16 are
+ * converted as include/mtia/mtia_fp16.h says (round to nearest even). */
 #define MTIA_DTYPE_F32            1
+#define MTIA_DTYPE_F16            2   /* IEEE 754 binary16 */
+#define MTIA_DTYPE_BF16           3   /* bfloat16: the top half of an F32 */
 #define MTIA_DTYPE_I32            5   /* ids, offsets, lengths */
 #define MTIA_DTYPE_I64            6   /* ids (ONNX/PyTorch default index type) */
 #define MTIA_DTYPE_BOOL           7   /* one byte, 0 or 1 (masks, comparisons) */
 #define MTIA_DTYPE_LAST           MTIA_DTYPE_BOOL
+
+/* F32, F16 or BF16. */
+static inline int mtia_dtype_is_float(uint32_t dtype)
+{
+    return dtype == MTIA_DTYPE_F32 || dtype == MTIA_DTYPE_F16 || dtype == MTIA_DTYPE_BF16;
+}
 
 /* Bytes per element of dtype; 0 for an unknown or reserved dtype. */
 static inline uint32_t mtia_dtype_size(uint32_t dtype)
 {
     switch (dtype) {
     case MTIA_DTYPE_F32: return 4;
+    case MTIA_DTYPE_F16: return 2;
+    case MTIA_DTYPE_BF16: return 2;
     case MTIA_DTYPE_I32: return 4;
     case MTIA_DTYPE_I64: return 8;
     case MTIA_DTYPE_BOOL: return 1;
@@ -877,13 +888,20 @@ struct mtia_op {
 #define MTIA_OP_LAST              MTIA_OP_RESIZE
 
 /* The dtype input @k (0..2, or MTIA_OP_MAX_IN for the output) of an op
- * must have, given its in[0]'s dtype @in0_dtype: F32, but a comparison's
- * output and WHERE's condition are BOOL, and integer BINARY arithmetic
- * (ADD..MIN on I32 or I64 in[0]) keeps in[0]'s dtype throughout; 0 for
- * GATHER, EMBEDDING_BAG and CAST, whose rules are their own (above). One
- * rule for the device's validation and the compiler. */
-static inline uint32_t mtia_op_tensor_dtype(uint32_t opcode, uint32_t binary_kind, uint32_t k, uint32_t in0_dtype)
+ * must have, given its in[0]'s and its output's dtypes: the op's float type
+ * (F32, F16 or BF16: its output's dtype if that is a float, else in[0]'s
+ * if that is, else F32; every float tensor of an op has the same one, and
+ * F16/BF16 ops compute in F32 and round their output once), but a
+ * comparison's output and WHERE's condition are BOOL, and integer BINARY
+ * arithmetic (ADD..MIN on I32 or I64 in[0]) keeps in[0]'s dtype throughout;
+ * 0 for GATHER, EMBEDDING_BAG and CAST, whose rules are their own (above).
+ * One rule for the device's validation and the compiler. */
+static inline uint32_t mtia_op_tensor_dtype(uint32_t opcode, uint32_t binary_kind, uint32_t k, uint32_t in0_dtype,
+                                            uint32_t out_dtype)
 {
+    const uint32_t ft = mtia_dtype_is_float(out_dtype)  ? out_dtype
+                        : mtia_dtype_is_float(in0_dtype) ? in0_dtype
+                                                         : MTIA_DTYPE_F32;
     if (opcode >= MTIA_OP_GATHER && opcode <= MTIA_OP_CAST)
         return 0;
     if (opcode == MTIA_OP_BINARY && binary_kind <= MTIA_BINARY_MIN &&
@@ -894,7 +912,7 @@ static inline uint32_t mtia_op_tensor_dtype(uint32_t opcode, uint32_t binary_kin
         return MTIA_DTYPE_BOOL;
     if (opcode == MTIA_OP_WHERE && k == 0)
         return MTIA_DTYPE_BOOL;
-    return MTIA_DTYPE_F32;
+    return ft;
 }
 
 /* Fused activations (struct mtia_op.act). */

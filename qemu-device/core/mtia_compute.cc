@@ -162,6 +162,7 @@ std::string kernel_key(const mtia_op &op)
 
 std::unique_ptr<Kernel> build(const mtia_op &op)
 {
+    if (needs_widening(op)) return make_widened(build(widened_op(op)));
     switch (op.opcode) {
         case MTIA_OP_CONV:
             return make_conv(op);
@@ -169,7 +170,7 @@ std::unique_ptr<Kernel> build(const mtia_op &op)
             return make_gemm(op);
         case MTIA_OP_BINARY:
             if (is_compare(op.attrs[MTIA_BINARY_KIND])) return make_compare(op);
-            return op.out.dtype == MTIA_DTYPE_F32 ? make_binary(op) : make_int_binary(op);
+            return mtia_dtype_is_float(op.out.dtype) ? make_binary(op) : make_int_binary(op);
         case MTIA_OP_ACT:
             return make_act(op);
         case MTIA_OP_POOL:

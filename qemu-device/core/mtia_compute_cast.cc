@@ -1,11 +1,15 @@
 // SPDX-License-Identifier: MIT
-// CAST: element type conversion between F32, I32, I64 and BOOL with ONNX
-// Cast semantics. Float -> int truncates toward zero; NaN gives 0 and values
-// beyond the target's range saturate (C++ leaves those undefined, and a
-// result must not depend on the host ISA). Anything -> BOOL is x != 0.
+// CAST: element type conversion between F32, F16, BF16, I32, I64 and BOOL
+// with ONNX Cast semantics. Float -> int truncates toward zero; NaN gives 0
+// and values beyond the target's range saturate (C++ leaves those undefined,
+// and a result must not depend on the host ISA). Anything -> BOOL is x != 0.
+// F16 and BF16 go through F32 (exact from 16 bits; to 16 bits rounds to
+// nearest even, mtia_fp16.h).
+#include <algorithm>
 #include <cmath>
 #include <limits>
 
+#include "mtia/mtia_fp16.h"
 #include "mtia_compute_impl.h"
 
 namespace mtia {
@@ -68,35 +72,67 @@ void convert_from(const uint8_t *src, uint8_t *dst, uint8_t to, uint64_t n)
     }
 }
 
+bool is_half(uint8_t dtype) { return dtype == MTIA_DTYPE_F16 || dtype == MTIA_DTYPE_BF16; }
+
+// n elements of @dtype (anything but F16/BF16) to @to (anything but F16/BF16).
+void convert_any(const uint8_t *src, uint8_t dtype, uint8_t *dst, uint8_t to, uint64_t n)
+{
+    switch (dtype) {
+        case MTIA_DTYPE_F32:
+            return convert_from<float>(src, dst, to, n);
+        case MTIA_DTYPE_I32:
+            return convert_from<int32_t>(src, dst, to, n);
+        case MTIA_DTYPE_I64:
+            return convert_from<int64_t>(src, dst, to, n);
+        default:
+            return convert_from<uint8_t>(src, dst, to, n);
+    }
+}
+
 class CastKernel final : public Kernel {
 public:
     bool run(const mtia_op &op, uint8_t *arena, Exec &ex) override
     {
         const mtia_tensor_desc &x = op.in[0], &y = op.out;
-        const uint64_t n = elems(x), chunk = chunk_work();
+        const uint64_t n = elems(x), poll = chunk_work();  // elements between abort polls
         const uint32_t si = mtia_dtype_size(x.dtype), so = mtia_dtype_size(y.dtype);
-        for (uint64_t i = 0; i < n; i += chunk) {
-            if (i && ex.stopped()) return false;
-            const uint64_t m = std::min(chunk, n - i);
+        float tmp[kBlock];  // F16/BF16 through F32
+        uint64_t since = 0;
+        for (uint64_t i = 0, m; i < n; i += m, since += m) {
+            if (since >= poll) {
+                since = 0;
+                if (ex.stopped()) return false;
+            }
+            m = std::min({kBlock, poll, n - i});
             const uint8_t *src = arena + x.offset + i * si;
             uint8_t *dst = arena + y.offset + i * so;
-            switch (x.dtype) {
-                case MTIA_DTYPE_F32:
-                    convert_from<float>(src, dst, y.dtype, m);
-                    break;
-                case MTIA_DTYPE_I32:
-                    convert_from<int32_t>(src, dst, y.dtype, m);
-                    break;
-                case MTIA_DTYPE_I64:
-                    convert_from<int64_t>(src, dst, y.dtype, m);
-                    break;
-                default:
-                    convert_from<uint8_t>(src, dst, y.dtype, m);
-                    break;
+            if (!is_half(x.dtype) && !is_half(y.dtype)) {
+                convert_any(src, x.dtype, dst, y.dtype, m);
+                continue;
+            }
+            if (is_half(x.dtype)) {
+                for (uint64_t j = 0; j < m; j++) {
+                    uint16_t h;
+                    std::memcpy(&h, src + j * 2, 2);
+                    tmp[j] = x.dtype == MTIA_DTYPE_F16 ? mtia_f16_to_f32(h) : mtia_bf16_to_f32(h);
+                }
+            } else {
+                convert_any(src, x.dtype, reinterpret_cast<uint8_t *>(tmp), MTIA_DTYPE_F32, m);
+            }
+            if (is_half(y.dtype)) {
+                for (uint64_t j = 0; j < m; j++) {
+                    const uint16_t h = y.dtype == MTIA_DTYPE_F16 ? mtia_f32_to_f16(tmp[j]) : mtia_f32_to_bf16(tmp[j]);
+                    std::memcpy(dst + j * 2, &h, 2);
+                }
+            } else {
+                convert_any(reinterpret_cast<const uint8_t *>(tmp), MTIA_DTYPE_F32, dst, y.dtype, m);
             }
         }
         return true;
     }
+
+private:
+    static constexpr uint64_t kBlock = 4096;  // elements converted at a time
 };
 
 }  // namespace

@@ -3,7 +3,8 @@
 // shared by its files: validation (mtia_compute_validate.cc), work and timing
 // (mtia_compute_timing.cc), the run loop and kernel cache (mtia_compute.cc)
 // and the op kernels (mtia_compute_{conv,deconv,gemm,eltwise,pool,move,pad,
-// resize,select,reduce,norm,embed,cast}.cc).
+// resize,select,reduce,norm,embed,cast}.cc), and F16/BF16 by widening
+// (mtia_compute_widen.cc).
 #ifndef MTIA_COMPUTE_IMPL_H
 #define MTIA_COMPUTE_IMPL_H
 
@@ -118,7 +119,8 @@ public:
     // next call for the same @slot. kScratchDnnl is oneDNN's scratchpad.
     // Buffers come from a process-wide pool that keeps them between runs (a
     // fresh allocation per run costs a page fault per 4 KiB).
-    enum { kScratchDnnl, kScratchWeights, kScratchSrc, kScratchDst, kScratchSlots };
+    // kScratchWiden holds an F16/BF16 op's F32 tensors (mtia_compute_widen.cc).
+    enum { kScratchDnnl, kScratchWeights, kScratchSrc, kScratchDst, kScratchWiden, kScratchSlots };
     uint8_t *scratch(unsigned slot, size_t n);
     void *dnnl_stream();  // dnnl::stream *, created on first use
 
@@ -146,6 +148,13 @@ public:
     // false: should_stop fired between chunks (the op is partly done).
     virtual bool run(const mtia_op &op, uint8_t *arena, Exec &ex) = 0;
 };
+
+// F16/BF16 ops (mtia_compute_widen.cc): true if @op computes in F16 or BF16
+// (then its kernel is make_widened(the kernel of widened_op(op)), which runs
+// on F32 copies of its tensors).
+bool needs_widening(const mtia_op &op);
+mtia_op widened_op(const mtia_op &op);
+std::unique_ptr<Kernel> make_widened(std::unique_ptr<Kernel> inner);
 
 // Builders, one per opcode (op valid).
 std::unique_ptr<Kernel> make_conv(const mtia_op &op);

@@ -15,11 +15,14 @@ namespace {
 // MTIA v1 (ISCA 2023): 8x8 PEs at 800 MHz; 102.4 TOPS int8, 51.2 TFLOPS
 // fp16/bf16 in the dot-product engines; 128 MiB on-chip SRAM; LPDDR5.
 constexpr double kGridPes = MTIA_DEFAULT_PE_ROWS * MTIA_DEFAULT_PE_COLS;
-// fp32 is not a DPE format on v1: we assume a quarter of the fp16 rate for
-// CONV/GEMM (operands twice as wide, half-rate multipliers): 12.8 TFLOPS.
-constexpr double kMatrixFlops = 51.2e12 / 4;
+// CONV/GEMM on F16/BF16 operands run at the DPEs' peak. fp32 is not a DPE
+// format on v1: we assume a quarter of that rate (operands twice as wide,
+// half-rate multipliers): 12.8 TFLOPS.
+constexpr double kMatrixHalfFlops = 51.2e12;
+constexpr double kMatrixFlops = kMatrixHalfFlops / 4;
 // Elementwise, pooling, softmax run on the PEs' vector cores: 16 fp32 lanes
-// x FMA (2 flops) x 800 MHz x 64 PEs = 1.6384 TFLOPS.
+// x FMA (2 flops) x 800 MHz x 64 PEs = 1.6384 TFLOPS; twice the lanes on
+// 16-bit floats.
 constexpr double kVectorFlops = 16 * 2 * 0.8e9 * kGridPes;
 constexpr double kDramBw = 176e9;  // LPDDR5, bytes/s
 constexpr double kSramBw = 800e9;  // on-chip SRAM, bytes/s
@@ -149,7 +152,7 @@ Work op_work(const mtia_op &op)
         w.flops += 4.0 * double(out_elems);
     // Integer DIV has no vector instruction (a multi-cycle sequence per
     // element); I64 lanes are half as many as F32's. Bytes follow the dtype.
-    if (op.opcode == MTIA_OP_BINARY && y.dtype != MTIA_DTYPE_F32 && !is_compare(op.attrs[MTIA_BINARY_KIND])) {
+    if (op.opcode == MTIA_OP_BINARY && !mtia_dtype_is_float(y.dtype) && !is_compare(op.attrs[MTIA_BINARY_KIND])) {
         if (op.attrs[MTIA_BINARY_KIND] == MTIA_BINARY_DIV) w.flops += 8.0 * double(out_elems);
         if (y.dtype == MTIA_DTYPE_I64) w.flops *= 2.0;
     }
@@ -161,7 +164,9 @@ uint64_t op_ns(const Grid &g, const mtia_op &op)
     const Work w = op_work(op);
     const double scale = double(g.rows) * double(g.cols) / kGridPes;
     const bool matrix = op.opcode == MTIA_OP_CONV || op.opcode == MTIA_OP_CONV_TRANSPOSE || op.opcode == MTIA_OP_GEMM;
-    const double rate = (matrix ? kMatrixFlops * kMatrixEfficiency : kVectorFlops) * scale;
+    const bool half = op.out.dtype == MTIA_DTYPE_F16 || op.out.dtype == MTIA_DTYPE_BF16;
+    const double rate =
+        (matrix ? (half ? kMatrixHalfFlops : kMatrixFlops) * kMatrixEfficiency : kVectorFlops * (half ? 2 : 1)) * scale;
     // Tensors that fit on chip stream from SRAM; larger ones from LPDDR5. A
     // lookup (GATHER, EMBEDDING_BAG) reads rows at random: from SRAM when its
     // whole table fits there (a resident table), else from LPDDR5.

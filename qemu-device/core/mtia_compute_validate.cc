@@ -209,7 +209,7 @@ const char *check_binary(const mtia_op &op)
     if (op.n_in != 2) return "BINARY: n_in must be 2";
     if (op.attrs[MTIA_BINARY_KIND] > MTIA_BINARY_GREATER) return "BINARY: bad kind";
     if (is_compare(op.attrs[MTIA_BINARY_KIND]) && op.act != MTIA_ACT_NONE) return "BINARY: comparison with an act";
-    if (op.out.dtype != MTIA_DTYPE_F32 && op.act != MTIA_ACT_NONE) return "BINARY: integer op with an act";
+    if (!mtia_dtype_is_float(op.out.dtype) && op.act != MTIA_ACT_NONE) return "BINARY: integer op with an act";
     if (!attrs_zero_from(op, 1)) return "BINARY: unused attribute not zero";
     if (!broadcastable(op.in[0], op.out) || !broadcastable(op.in[1], op.out))
         return "BINARY: inputs not broadcastable to out";
@@ -357,11 +357,12 @@ const char *check_dtypes(const mtia_op &op)
 {
     const uint32_t kind = op.attrs[MTIA_BINARY_KIND];
     for (unsigned k = 0; k < op.n_in; k++) {
-        const uint32_t want = mtia_op_tensor_dtype(op.opcode, kind, k, op.in[0].dtype);
-        if (want && op.in[k].dtype != want) return "input dtype not the op's (F32; BOOL conditions; in[0]'s)";
+        const uint32_t want = mtia_op_tensor_dtype(op.opcode, kind, k, op.in[0].dtype, op.out.dtype);
+        if (want && op.in[k].dtype != want)
+            return "input dtype not the op's (its float type; BOOL conditions; in[0]'s integer type)";
     }
-    const uint32_t want = mtia_op_tensor_dtype(op.opcode, kind, MTIA_OP_MAX_IN, op.in[0].dtype);
-    if (want && op.out.dtype != want) return "out dtype not the op's (F32; BOOL comparisons; in[0]'s)";
+    const uint32_t want = mtia_op_tensor_dtype(op.opcode, kind, MTIA_OP_MAX_IN, op.in[0].dtype, op.out.dtype);
+    if (want && op.out.dtype != want) return "out dtype not the op's (its float type; BOOL comparisons; in[0]'s)";
     return nullptr;
 }
 

@@ -261,7 +261,7 @@ TEST(ModelLoader, RejectsBadTensors)
     expect_invalid([](ModelSpec &m) { m.tensors[4].offset = UINT64_MAX - 63; }, "outside the arena");
     expect_invalid([](ModelSpec &m) { m.tensors[1].offset = 128; }, "outside the weights image of 128 bytes");
     expect_invalid([](ModelSpec &m) { m.tensors[2].offset = 64; }, "overlap the weights image [0, 128)");
-    expect_invalid([](ModelSpec &m) { m.tensors[2].dtype = 2; }, "unsupported dtype 2");
+    expect_invalid([](ModelSpec &m) { m.tensors[2].dtype = 4; }, "unsupported dtype 4");
     expect_invalid([](ModelSpec &m) { m.tensors[3].kind = static_cast<fb::TensorKind>(9); }, "unknown kind 9");
     expect_invalid([](ModelSpec &m) { m.tensors.clear(); }, "no tensors");
 }

@@ -301,7 +301,8 @@ void check_program(const DevGraph &d)
         for (size_t k = 0; k <= op.in.size(); ++k) {
             const int t = k < op.in.size() ? op.in[k] : op.out;
             const uint32_t in0 = op.in.empty() ? 0 : d.tensors[op.in[0]].dtype;
-            const uint32_t want = mtia_op_tensor_dtype(op.kind, kind, k < op.in.size() ? k : MTIA_OP_MAX_IN, in0);
+            const uint32_t want = mtia_op_tensor_dtype(op.kind, kind, k < op.in.size() ? k : MTIA_OP_MAX_IN, in0,
+                                                       d.tensors[op.out].dtype);
             if (want && d.tensors[t].dtype != want)
                 unsupported("op '" + op.name + "' (" + op_kind_name(op.kind) + ") takes " + dtype_str(want) +
                             " there; '" + d.tensors[t].name + "' is not");
