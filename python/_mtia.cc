@@ -7,7 +7,8 @@
 // NumPy: a Buffer exposes its mapped memory through the buffer protocol
 // (np.asarray(buf) and memoryview(buf) are views, no copy; the view keeps
 // the Buffer alive). Model.run() takes NumPy arrays, checks dtype, shape and
-// layout against the model before anything runs, and returns new arrays.
+// layout against the model before anything runs, and returns new arrays;
+// bfloat16 tensors, which NumPy lacks, are float32 arrays on this side.
 #include <pybind11/numpy.h>
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
@@ -17,6 +18,7 @@
 
 #include "mtia/compiler.hpp"
 #include "mtia/mtia.hpp"
+#include "mtia/mtia_fp16.h"
 
 namespace py = pybind11;
 
@@ -26,11 +28,14 @@ namespace {
 py::object g_error;          // mtia.Error (a RuntimeError with .status, .status_name)
 py::object g_compile_error;  // mtia.CompileError (a ValueError with .kind)
 
-// NumPy dtype of a model tensor type.
+// NumPy dtype of a model tensor type as Python sees it. NumPy has no
+// bfloat16: a BF16 tensor is float32 on the Python side (inputs rounded to
+// nearest even, outputs widened exactly, with mtia_fp16.h's conversions).
 py::dtype numpy_dtype(DType t)
 {
     switch (t) {
         case DType::F32:
+        case DType::BF16:
             return py::dtype::of<float>();
         case DType::I32:
             return py::dtype::of<int32_t>();
@@ -40,10 +45,28 @@ py::dtype numpy_dtype(DType t)
             return py::dtype::of<bool>();
         case DType::F16:
             return py::dtype("float16");
-        case DType::BF16:
-            break;  // NumPy has no bfloat16
     }
     throw Error(MTIA_ERROR_INTERNAL, "tensor dtype " + std::to_string(static_cast<int>(t)) + " has no NumPy type");
+}
+
+// The model format's name of a tensor type.
+const char *dtype_name(DType t)
+{
+    switch (t) {
+        case DType::F32:
+            return "f32";
+        case DType::F16:
+            return "f16";
+        case DType::BF16:
+            return "bf16";
+        case DType::I32:
+            return "i32";
+        case DType::I64:
+            return "i64";
+        case DType::Bool:
+            return "bool";
+    }
+    return "?";
 }
 
 std::string shape_str(const std::vector<ssize_t> &s)
@@ -76,7 +99,9 @@ size_t check_inputs(const Model &m, const std::vector<py::array> &in)
         if (!in[i].dtype().is(numpy_dtype(t.dtype))) {
             throw py::value_error("input " + std::to_string(i) + " ('" + t.name + "'): dtype " +
                                   py::str(in[i].dtype()).cast<std::string>() + ", the model takes " +
-                                  py::str(numpy_dtype(t.dtype)).cast<std::string>());
+                                  (t.dtype == DType::BF16 ? std::string("bfloat16, given as float32 (rounded "
+                                                                        "to nearest even; NumPy has no bfloat16)")
+                                                          : py::str(numpy_dtype(t.dtype)).cast<std::string>()));
         }
         if (got != want) {
             throw py::value_error("input " + std::to_string(i) + " ('" + t.name + "'): shape " + shape_str(got) +
@@ -93,22 +118,46 @@ size_t check_inputs(const Model &m, const std::vector<py::array> &in)
 py::list run_model(Model &m, const std::vector<py::array> &in)
 {
     const size_t batch = check_inputs(m, in);
+    // BF16 tensors go through 16-bit host copies: float32 <-> bfloat16.
+    std::vector<std::vector<uint16_t>> bf_in(in.size()), bf_out(m.outputs().size());
     std::vector<HostInput> hin;
-    for (auto &a : in) hin.push_back({a.data(), static_cast<size_t>(a.nbytes())});
+    for (size_t i = 0; i < in.size(); i++) {
+        const auto &a = in[i];
+        if (m.inputs()[i].dtype != DType::BF16) {
+            hin.push_back({a.data(), static_cast<size_t>(a.nbytes())});
+            continue;
+        }
+        const auto *f = static_cast<const float *>(a.data());
+        bf_in[i].resize(static_cast<size_t>(a.size()));
+        for (size_t k = 0; k < bf_in[i].size(); k++) bf_in[i][k] = mtia_f32_to_bf16(f[k]);
+        hin.push_back({bf_in[i].data(), bf_in[i].size() * 2});
+    }
     std::vector<py::array> out;
     std::vector<HostOutput> hout;
-    for (const auto &t : m.outputs()) {
+    for (size_t i = 0; i < m.outputs().size(); i++) {
+        const auto &t = m.outputs()[i];
         std::vector<ssize_t> shape(t.shape.begin(), t.shape.end());
         if (t.batch_axis == 0 && batch) shape[0] = static_cast<ssize_t>(batch);  // the request's batch
         out.emplace_back(numpy_dtype(t.dtype), shape);
-        hout.push_back({out.back().mutable_data(), static_cast<size_t>(out.back().nbytes())});
+        if (t.dtype == DType::BF16) {
+            bf_out[i].resize(static_cast<size_t>(out.back().size()));
+            hout.push_back({bf_out[i].data(), bf_out[i].size() * 2});
+        } else {
+            hout.push_back({out.back().mutable_data(), static_cast<size_t>(out.back().nbytes())});
+        }
     }
     {
         py::gil_scoped_release nogil;
         m.run(hin, hout);
     }
     py::list r;
-    for (auto &a : out) r.append(a);
+    for (size_t i = 0; i < out.size(); i++) {
+        if (!bf_out[i].empty()) {
+            auto *f = static_cast<float *>(out[i].mutable_data());
+            for (size_t k = 0; k < bf_out[i].size(); k++) f[k] = mtia_bf16_to_f32(bf_out[i][k]);
+        }
+        r.append(out[i]);
+    }
     return r;
 }
 
@@ -116,7 +165,8 @@ py::dict tensor_info(const TensorInfo &t)
 {
     py::dict d;
     d["name"] = t.name;
-    d["dtype"] = numpy_dtype(t.dtype);
+    d["dtype"] = numpy_dtype(t.dtype);       // what run() takes/returns (float32 for bf16)
+    d["model_dtype"] = dtype_name(t.dtype);  // the tensor's type on the device: "f32", "f16", "bf16", ...
     d["shape"] = py::tuple(py::cast(t.shape));
     d["bytes"] = t.bytes;
     d["batch_axis"] = t.batch_axis;
@@ -301,11 +351,22 @@ void bind_model(py::module_ &m)
                                "takes any batch up to the largest; inputs/outputs describe the largest "
                                "(batch_axis 0 on the batched ones).")
         .def_property_readonly("last_batch", &Model::last_batch, "The bucket the latest run used (0: none).")
+        .def_property_readonly(
+            "compute_dtypes",
+            [](const Model &mo) {
+                py::list l;
+                for (DType t : mo.compute_dtypes()) l.append(dtype_name(t));
+                return l;
+            },
+            "The float types the program's tensors use, ascending: ['f32'] for a float32 model, "
+            "['f32', 'bf16'] for one compiled with dtype='bf16'.")
         .def_property_readonly("num_ops", &Model::num_ops)
         .def_property_readonly("flops", &Model::flops)
         .def("run", &run_model, py::arg("inputs"),
-             "Runs one inference on NumPy arrays (the model's dtypes and shapes, C order) and returns the "
-             "outputs as new arrays. With batch buckets, the batched inputs' dim 0 is any batch up to the "
+             "Runs one inference on NumPy arrays (the model's dtypes and shapes, C order; float16 for f16 "
+             "tensors, float32 for bf16 ones, rounded to nearest even on the way in and widened exactly on "
+             "the way out) and returns the outputs as new arrays. With batch buckets, the batched inputs' dim 0 is any "
+             "batch up to the "
              "largest bucket and the batched outputs have that batch.")
         .def(
             "run_async",

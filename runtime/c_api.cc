@@ -580,6 +580,17 @@ mtia_status mtia_model_batch_buckets(const mtia_model *model, uint32_t *buckets,
     });
 }
 
+mtia_status mtia_model_compute_dtypes(const mtia_model *model, uint32_t *dtypes, size_t *count)
+{
+    if (!count) return invalid("count is NULL");
+    if (*count && !dtypes) return invalid("dtypes is NULL");
+    return guarded([&] {
+        const auto &d = reg_get<mtia::Model>(kModel, model)->compute_dtypes();
+        for (size_t k = 0; k < d.size() && k < *count; k++) dtypes[k] = static_cast<uint32_t>(d[k]);
+        *count = d.size();
+    });
+}
+
 static mtia_status batch_axis(const mtia_model *model, size_t index, int32_t *axis, bool input)
 {
     if (!axis) return invalid("axis is NULL");

@@ -54,6 +54,7 @@ struct ModelProgram {
     std::vector<std::string> op_nodes, op_kinds, op_names;
     std::vector<mtia_op> ops;  // the program, to name the input of a bad id
     std::vector<ModelIo> in, out;
+    std::vector<DType> compute_dtypes;
     Buffer program;
     uint64_t prof_bytes = 0;  // MTIA_PROFILE_BYTES(n_ops)
 };
@@ -373,6 +374,7 @@ detail::ModelProgram program_of(const Device &dev, const detail::ParsedProgram &
     r.ops = p.program;
     r.in = p.inputs;
     r.out = p.outputs;
+    r.compute_dtypes = p.compute_dtypes;
     r.prof_bytes = MTIA_PROFILE_BYTES(r.n_ops);
     r.program = Buffer(dev, r.n_ops * sizeof(mtia_op), Placement::Device);
     return r;
@@ -470,6 +472,7 @@ uint64_t Model::arena_bytes() const { return live(state_)->top().arena_size; }
 uint64_t Model::weight_bytes() const { return live(state_)->weights_size; }
 uint64_t Model::flops() const { return live(state_)->top().flops; }
 const std::vector<uint32_t> &Model::batch_buckets() const { return live(state_)->buckets; }
+const std::vector<DType> &Model::compute_dtypes() const { return live(state_)->top().compute_dtypes; }
 
 uint32_t Model::last_batch() const
 {

@@ -325,6 +325,10 @@ ParsedProgram parse_program(const Table *m, const std::string &where, size_t wei
     try {
         for (flatbuffers::uoffset_t i = 0; i < nt; i++) {
             ts.push_back(check_tensor(i, tensors->Get(i), p.arena_size, weights_size));
+            const auto dt = static_cast<DType>(ts.back().desc.dtype);
+            if (mtia_dtype_is_float(ts.back().desc.dtype) &&
+                std::find(p.compute_dtypes.begin(), p.compute_dtypes.end(), dt) == p.compute_dtypes.end())
+                p.compute_dtypes.push_back(dt);
             const fb::Tensor *t = tensors->Get(i);
             if (ts.back().kind == fb::TensorKind::Weight)
                 weights->emplace_back(ts.back().offset, ts.back().size, t->name() ? t->name()->str() : "");
@@ -372,6 +376,7 @@ ParsedProgram parse_program(const Table *m, const std::string &where, size_t wei
         bad(where + (msg.compare(0, pre.size(), pre) == 0 ? msg.substr(pre.size()) : msg));
     }
     std::sort(weights->begin(), weights->end());
+    std::sort(p.compute_dtypes.begin(), p.compute_dtypes.end());
     return p;
 }
 

@@ -36,6 +36,9 @@ struct ParsedProgram {
     std::vector<std::string> op_names;  // "op i (Conv 'name')", for messages
     std::vector<std::string> op_nodes;  // the ONNX node names ("name")
     std::vector<std::string> op_kinds;  // "Conv", "Gemm", ...
+    // The float dtypes among its tensors (weights, activations, inputs,
+    // outputs), ascending: what Model::compute_dtypes() reports.
+    std::vector<DType> compute_dtypes;
 };
 
 // The top level's program (the largest bucket's in a bucketed file) and

@@ -85,9 +85,11 @@ vm_suite() {
 
 # Test models: PyTorch -> ONNX with reference outputs, then mtia-compile
 # (only what is stale). The compiler's unit tests and the in-VM model suite
-# use them; the batch-bucket models (tests/vm/test-buckets.sh) too.
+# use them; the batch-bucket models (tests/vm/test-buckets.sh) and the
+# reduced-precision ones (tests/vm/test-precision.sh) too.
 prepare_models() {
-  tests/vm/test-models.sh --prepare && tests/vm/test-buckets.sh --prepare && echo "1 passed, 0 failed"
+  tests/vm/test-models.sh --prepare && tests/vm/test-buckets.sh --prepare && tests/vm/test-precision.sh --prepare &&
+    echo "1 passed, 0 failed"
 }
 
 suite "test models (PyTorch export, mtia-compile)" prepare_models

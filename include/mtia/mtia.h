@@ -291,6 +291,13 @@ mtia_status mtia_model_write_profile(mtia_model *model, const char *path);
  * largest (docs/runtime.md "Batch buckets"); input/output infos describe
  * the largest. */
 mtia_status mtia_model_batch_buckets(const mtia_model *model, uint32_t *buckets, size_t *count);
+/** The float dtypes (mtia_dtype) the model's program's tensors use
+ * (weights, activations, inputs, outputs), ascending: FLOAT32 alone for a
+ * float32 model, FLOAT32 and BFLOAT16 for one compiled with mtia-compile
+ * --dtype bf16. On entry *count is the room in dtypes (may be 0 with
+ * dtypes NULL), on return their number, of which min(room, number) are
+ * written (as mtia_model_batch_buckets). */
+mtia_status mtia_model_compute_dtypes(const mtia_model *model, uint32_t *dtypes, size_t *count);
 /** Input index's batch axis: 0 if its dim 0 is the batch, -1 if it is not
  * batched (or the model has no buckets). */
 mtia_status mtia_model_input_batch_axis(const mtia_model *model, size_t index, int32_t *axis);

@@ -428,6 +428,11 @@ public:
     /// for a model compiled without. inputs()/outputs() describe the
     /// largest bucket, with TensorInfo::batch_axis 0 on the batched ones.
     const std::vector<uint32_t> &batch_buckets() const;
+    /// The float dtypes the program's tensors use (weights, activations,
+    /// inputs, outputs), ascending: {F32} for a float32 model, {F32, BF16}
+    /// for one compiled with mtia-compile --dtype bf16 (float32 inputs and
+    /// outputs cast at the edges); empty if it has no float tensor.
+    const std::vector<DType> &compute_dtypes() const;
     /// The bucket the model's latest run used (0: none yet, or no buckets).
     uint32_t last_batch() const;
     /// The device's estimate (timing model) of one inference's compute time,

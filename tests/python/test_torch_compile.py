@@ -190,8 +190,10 @@ def test_call_checks_and_options():
         f(torch.randn(4, 32, dtype=torch.float64))
     with pytest.raises(ValueError):
         f(torch.randn(4, 32), torch.randn(4, 32))
-    with pytest.raises(NotImplementedError, match="dtype"):
-        mt.compile(m, torch.randn(4, 32), dtype=torch.float16)
+    with pytest.raises(ValueError, match="dtype must be 'fp32', 'fp16', 'bf16'"):
+        mt.compile(m, torch.randn(4, 32), dtype=torch.float64)
+    with pytest.raises(ValueError, match="got 'int8'"):
+        mt.compile(m, torch.randn(4, 32), dtype="int8")
     assert m.training is False and f.device_index == mt.current_device()
 
 

@@ -45,6 +45,12 @@ TEST(ModelCApi, NullArguments)
     n = 4;
     EXPECT_EQ(mtia_model_batch_buckets(bogus_model(0x775), nullptr, &n), MTIA_ERROR_INVALID_ARGUMENT);
     EXPECT_NE(std::string(mtia_last_error()).find("buckets is NULL"), std::string::npos) << mtia_last_error();
+    n = 0;
+    EXPECT_EQ(mtia_model_compute_dtypes(bogus_model(0x775), nullptr, nullptr), MTIA_ERROR_INVALID_ARGUMENT);
+    EXPECT_NE(std::string(mtia_last_error()).find("count is NULL"), std::string::npos) << mtia_last_error();
+    n = 2;
+    EXPECT_EQ(mtia_model_compute_dtypes(bogus_model(0x775), nullptr, &n), MTIA_ERROR_INVALID_ARGUMENT);
+    EXPECT_NE(std::string(mtia_last_error()).find("dtypes is NULL"), std::string::npos) << mtia_last_error();
     EXPECT_EQ(mtia_model_input_batch_axis(bogus_model(0x775), 0, nullptr), MTIA_ERROR_INVALID_ARGUMENT);
     EXPECT_EQ(mtia_model_output_batch_axis(bogus_model(0x775), 0, nullptr), MTIA_ERROR_INVALID_ARGUMENT);
     EXPECT_NE(std::string(mtia_last_error()).find("axis is NULL"), std::string::npos) << mtia_last_error();
@@ -71,6 +77,8 @@ TEST(ModelCApi, BogusHandles)
     EXPECT_EQ(mtia_model_write_profile(bogus_model(0x775), "p.json"), MTIA_ERROR_INVALID_HANDLE);
     size_t count = 0;
     EXPECT_EQ(mtia_model_batch_buckets(bogus_model(0x775), nullptr, &count), MTIA_ERROR_INVALID_HANDLE);
+    count = 0;
+    EXPECT_EQ(mtia_model_compute_dtypes(bogus_model(0x775), nullptr, &count), MTIA_ERROR_INVALID_HANDLE);
     int32_t axis = 0;
     EXPECT_EQ(mtia_model_output_batch_axis(bogus_model(0x775), 0, &axis), MTIA_ERROR_INVALID_HANDLE);
 }

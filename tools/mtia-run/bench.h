@@ -40,7 +40,8 @@ struct ModelRunOptions {
     int batch_requests = 1;            // requests per run_batch() in the benchmark
     int warmup = 3;                    // untimed runs first (kernels built, scratch grown)
     bool json = false;
-    std::string profile;  // --profile: Chrome trace JSON of the runs to write
+    bool convert = false;  // --convert: float inputs converted to the model's float type
+    std::string profile;   // --profile: Chrome trace JSON of the runs to write
 };
 
 // --bench N --profile: the trace holds the first this many timed runs.

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 // mtia-run: runs work on an mtia device.
-//   mtia-run MODEL.mtia --input x.npy [--input ...] [--output y.npy ...]
+//   mtia-run MODEL.mtia --input x.npy [--input ...] [--convert] [--output y.npy ...]
 //   mtia-run MODEL.mtia --bench N [--batch-requests B] [--warmup W] [--input ...] [--json]
 //   either with --profile trace.json: Chrome trace-event JSON of the runs (Perfetto)
 //   mtia-run --bench copy [--size BYTES] [--iters N] [--json]
@@ -56,10 +56,16 @@ int main(int argc, char **argv)
     app.add_option("model", model.model, "compiled model (.mtia) to run");
     // One file per --input/--output, so the model path may come after them.
     app.add_option("--input", model.inputs,
-                   "input .npy (C order; float32, int32, int64 or bool, as the model input), one per --input, "
-                   "in the model's input order")
+                   "input .npy (C order; float32, float16, int32, int64 or bool, as the model input; a bfloat16 "
+                   "input, which NumPy lacks, from float32 with --convert), one per --input, in the model's "
+                   "input order")
         ->allow_extra_args(false);
-    app.add_option("--output", model.outputs, "write output .npy files, one per --output, in the model's output order")
+    app.add_flag("--convert", model.convert,
+                 "convert a float input .npy to the model input's float type (float32 -> float16/bfloat16 "
+                 "rounds to nearest even, float16 -> float32 is exact); never between ints and floats");
+    app.add_option("--output", model.outputs,
+                   "write output .npy files, one per --output, in the model's output order (a bfloat16 output "
+                   "as float32, exactly)")
         ->allow_extra_args(false);
     app.add_option("--bench", bench, "benchmark: N inferences of the model, or 'copy' (DMA and NOP latency)");
     app.add_option("--batch-requests", model.batch_requests, "model benchmark: requests per run_batch (default 1)")

@@ -170,9 +170,11 @@ NpyArray parse_npy(const void *bytes, size_t size, const std::string &what)
         a.type = NpyType::I64;
     else if (h.descr == "|b1")
         a.type = NpyType::Bool;
+    else if (h.descr == "<f2")
+        a.type = NpyType::F16;
     else
         throw NpyError(what + ": dtype '" + h.descr +
-                       "' is not supported (float32 '<f4', int32 '<i4', int64 '<i8' or bool '|b1')");
+                       "' is not supported (float32 '<f4', float16 '<f2', int32 '<i4', int64 '<i8' or bool '|b1')");
     const uint64_t es = npy_size(a.type);
     if (h.fortran) throw NpyError(what + ": Fortran-order arrays are not supported (save a C-order array)");
     uint64_t n = 1;
@@ -212,11 +214,25 @@ const char *npy_descr(NpyType t)
             return "<i8";
         case NpyType::Bool:
             return "|b1";
+        case NpyType::F16:
+            return "<f2";
     }
     return "?";
 }
 
-size_t npy_size(NpyType t) { return t == NpyType::I64 ? 8 : t == NpyType::Bool ? 1 : 4; }
+size_t npy_size(NpyType t)
+{
+    switch (t) {
+        case NpyType::I64:
+            return 8;
+        case NpyType::Bool:
+            return 1;
+        case NpyType::F16:
+            return 2;
+        default:
+            return 4;
+    }
+}
 
 std::string format_npy(const std::vector<uint64_t> &shape, const void *data, NpyType type)
 {

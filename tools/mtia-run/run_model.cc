@@ -22,6 +22,7 @@
 
 #include "bench.h"
 #include "npy.h"
+#include "npy_convert.h"
 
 namespace mtia::run {
 
@@ -60,58 +61,6 @@ private:
 
 std::vector<uint64_t> shape64(const std::vector<uint32_t> &s) { return {s.begin(), s.end()}; }
 
-NpyType npy_type(mtia::DType t)
-{
-    switch (t) {
-        case mtia::DType::I32:
-            return NpyType::I32;
-        case mtia::DType::I64:
-            return NpyType::I64;
-        case mtia::DType::Bool:
-            return NpyType::Bool;
-        default:
-            return NpyType::F32;
-    }
-}
-
-const char *numpy_name(NpyType t)
-{
-    switch (t) {
-        case NpyType::I32:
-            return "int32";
-        case NpyType::I64:
-            return "int64";
-        case NpyType::Bool:
-            return "bool";
-        default:
-            return "float32";
-    }
-}
-
-// Element i of a tensor of type t, for summaries.
-double element(const uint8_t *p, NpyType t, size_t i)
-{
-    switch (t) {
-        case NpyType::I32: {
-            int32_t v;
-            std::memcpy(&v, p + i * 4, 4);
-            return v;
-        }
-        case NpyType::I64: {
-            int64_t v;
-            std::memcpy(&v, p + i * 8, 8);
-            return double(v);
-        }
-        case NpyType::Bool:
-            return p[i];
-        default: {
-            float v;
-            std::memcpy(&v, p + i * 4, 4);
-            return v;
-        }
-    }
-}
-
 // The shape input/output t has at batch n (its dim 0 if it is batched).
 std::vector<uint64_t> shape_at(const mtia::TensorInfo &t, size_t n)
 {
@@ -141,11 +90,10 @@ std::vector<std::vector<uint8_t>> load_inputs(const mtia::Model &model, const Mo
         for (const auto &t : ins) {
             // Integer inputs (ids, offsets) are zeros: valid for any table.
             std::vector<uint8_t> v(t.bytes, 0);
-            if (t.dtype == mtia::DType::F32) {
-                for (size_t i = 0; i < t.bytes / 4; i++) {
-                    const float x = u(rng);
-                    std::memcpy(v.data() + i * 4, &x, 4);
-                }
+            if (t.dtype == mtia::DType::F32 || t.dtype == mtia::DType::F16 || t.dtype == mtia::DType::BF16) {
+                std::vector<float> f(t.bytes / (t.dtype == mtia::DType::F32 ? 4 : 2));
+                for (auto &x : f) x = u(rng);
+                v = from_f32(f.data(), f.size(), t.dtype);
             }
             data.push_back(std::move(v));
         }
@@ -167,11 +115,8 @@ std::vector<std::vector<uint8_t>> load_inputs(const mtia::Model &model, const Mo
                            " '" + ins[i].name + "' is " + shape_str(shape64(ins[i].shape)) +
                            (ins[i].batch_axis == 0 ? " (dim 0: any batch up to the largest bucket)" : ""));
         }
-        if (a.type != npy_type(ins[i].dtype)) {
-            throw NpyError(o.inputs[i] + ": dtype " + numpy_name(a.type) + ", but model input " + std::to_string(i) +
-                           " '" + ins[i].name + "' is " + numpy_name(npy_type(ins[i].dtype)));
-        }
-        data.push_back(std::move(a.data));
+        data.push_back(input_bytes(a, ins[i].dtype, o.convert, o.inputs[i],
+                                   "model input " + std::to_string(i) + " '" + ins[i].name + "'"));
     }
     return data;
 }
@@ -217,7 +162,7 @@ void print_model(const mtia::Model &m, const mtia::Device &dev)
                 bytes_str(m.weight_bytes()).c_str(), m.flops() / 1e9);
     for (size_t i = 0; i < m.inputs().size(); i++) {
         std::printf("  input %zu '%s' %s %s\n", i, m.inputs()[i].name.c_str(),
-                    shape_str(shape64(m.inputs()[i].shape)).c_str(), numpy_name(npy_type(m.inputs()[i].dtype)));
+                    shape_str(shape64(m.inputs()[i].shape)).c_str(), model_numpy_name(m.inputs()[i].dtype));
     }
     if (!m.batch_buckets().empty()) {
         std::string b;
@@ -238,13 +183,13 @@ void report_outputs(const mtia::Model &m, const Outputs &out, const ModelRunOpti
 {
     for (size_t i = 0; i < out.data.size(); i++) {
         const auto &t = m.outputs()[i];
-        const auto &v = out.data[i];
+        const std::vector<uint8_t> v = output_bytes(out.data[i], t.dtype);  // BF16 widened to float32
         const NpyType type = npy_type(t.dtype);
         const size_t n = v.size() / npy_size(type);
         double lo = INFINITY, hi = -INFINITY;
         double sum = 0;
         for (size_t k = 0; k < n; k++) {
-            const double x = element(v.data(), type, k);
+            const double x = npy_element(v.data(), type, k);
             lo = std::min(lo, x), hi = std::max(hi, x), sum += x;
         }
         if (!o.json) {
@@ -270,6 +215,41 @@ void write_profile(const std::vector<mtia::RunProfile> &runs, const ModelRunOpti
         "MTIA v1 model %.3f ms\n",
         runs.size(), o.profile.c_str(), p.ops.size(), (p.device_end_ns - p.device_start_ns) / 1e6, ops / 1e6,
         (p.host_done_ns - p.host_submit_ns) / 1e6, p.model_ns / 1e6);
+}
+
+// The model's precision: its 16-bit compute dtypes ("bf16"), else "f32"
+// (or "int" without float tensors).
+std::string precision(const mtia::Model &m)
+{
+    std::string p;
+    bool f32 = false;
+    for (mtia::DType t : m.compute_dtypes()) {
+        if (t == mtia::DType::F32)
+            f32 = true;
+        else
+            p += (p.empty() ? "" : "+") + std::string(dtype_name(t));
+    }
+    return !p.empty() ? p : f32 ? "f32" : "int";
+}
+
+// The distinct dtypes of tensors, in order: "f32", "f16,f32".
+std::string io_dtypes(const std::vector<mtia::TensorInfo> &ts)
+{
+    std::vector<mtia::DType> seen;
+    std::string s;
+    for (const auto &t : ts) {
+        if (std::find(seen.begin(), seen.end(), t.dtype) != seen.end()) continue;
+        seen.push_back(t.dtype);
+        s += (s.empty() ? "" : ",") + std::string(dtype_name(t.dtype));
+    }
+    return s.empty() ? "none" : s;
+}
+
+// "bf16 (inputs/outputs f32)", "f32 (inputs f16, outputs f32,f16)".
+std::string precision_line(const mtia::Model &m)
+{
+    const std::string in = io_dtypes(m.inputs()), out = io_dtypes(m.outputs());
+    return precision(m) + (in == out ? " (inputs/outputs " + in + ")" : " (inputs " + in + ", outputs " + out + ")");
 }
 
 int bench(mtia::Device &dev, mtia::Model &m, const std::vector<mtia::HostInput> &in, Outputs &out,
@@ -355,9 +335,13 @@ int bench(mtia::Device &dev, mtia::Model &m, const std::vector<mtia::HostInput> 
         j["device_ms_per_inference"] = dev_ms;
         j["device_estimate_ms"] = est_ms;
         j["profiled"] = !o.profile.empty();
+        j["precision"] = precision(m);
+        j["input_dtypes"] = io_dtypes(m.inputs());
+        j["output_dtypes"] = io_dtypes(m.outputs());
         if (!bk.empty()) j["bucket"] = bucket, j["batch"] = out.batch;
         std::cout << j.dump(2) << "\n";
     } else {
+        std::printf("  precision: %s\n", precision_line(m).c_str());
         std::printf("  %d inferences: latency p50 %.3f ms  p90 %.3f ms  p99 %.3f ms (host clock, run())\n", n, p50, p90,
                     p99);
         std::printf("  throughput: %.2f inferences/s (%s)\n", ips,

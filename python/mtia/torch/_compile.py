@@ -14,7 +14,11 @@ batch_buckets: the module is exported with a dynamic dim 0 on every input
 and output (torch.onnx.export's dynamic_axes) and compiled once per bucket
 into one image sharing the weights; a call of any batch up to the largest
 bucket runs the smallest bucket that fits (libmtia pads the inputs and
-returns the call's batch)."""
+returns the call's batch).
+
+dtype ("fp16", "bf16"): passed to the compiler (mtia.compile_onnx's
+dtype=), which computes in that type and casts at the graph's float32
+inputs and outputs, so the callable still takes and returns float32."""
 import hashlib
 import io
 import threading
@@ -121,19 +125,30 @@ class CompiledModule:
         return pytree.tree_unflatten([torch.from_numpy(o) for o in outs], self._out_spec)
 
 
+def _check_dtype(dtype):
+    """The compiler's name of a compute dtype ("fp32", "fp16", "bf16")."""
+    names = {None: "fp32", torch.float32: "fp32", torch.float16: "fp16", torch.bfloat16: "bf16",
+             "fp32": "fp32", "fp16": "fp16", "bf16": "bf16"}
+    try:
+        return names[dtype]
+    except (KeyError, TypeError):
+        raise ValueError("mtia.torch.compile: dtype must be 'fp32', 'fp16', 'bf16' or torch.float32, "
+                         "torch.float16, torch.bfloat16; got %r" % (dtype,)) from None
+
+
 def compile(module, example_inputs, dtype=None, batch_buckets=None):
-    """Compiles module for the current device (float32 compute; the example
-    inputs' shapes and dtypes: float32, or int64/int32 ids and bool masks).
-    example_inputs: a tensor or a tuple of tensors. batch_buckets:
-    ascending batch sizes (e.g. [1, 8, 32]): one program each, sharing the
-    weights; the result then takes any batch (dim 0 of every input) up to
-    the largest, and a larger one raises mtia.Error (INVALID_ARGUMENT: split
-    the call). dtype other than float32 is not supported
-    (NotImplementedError). Unsupported ops raise mtia.CompileError naming
-    the node and the op."""
-    if dtype is not None and dtype != torch.float32:
-        raise NotImplementedError("mtia.torch.compile: dtype=%s is not supported: the compiler compiles "
-                                  "float32 models only" % (dtype,))
+    """Compiles module for the current device (the example inputs' shapes
+    and dtypes: float32, or int64/int32 ids and bool masks).
+    example_inputs: a tensor or a tuple of tensors. dtype: the compute
+    precision, "fp32" (None, torch.float32: the default), "fp16"
+    (torch.float16) or "bf16" (torch.bfloat16): weights and activations in
+    that type (mtia-compile --dtype), inputs and outputs still float32
+    tensors. batch_buckets: ascending batch sizes (e.g. [1, 8, 32]): one
+    program each, sharing the weights; the result then takes any batch (dim
+    0 of every input) up to the largest, and a larger one raises mtia.Error
+    (INVALID_ARGUMENT: split the call). Unsupported ops raise
+    mtia.CompileError naming the node and the op; a bad dtype ValueError."""
+    precision = _check_dtype(dtype)
     buckets = _check_buckets(batch_buckets)
     inputs = tuple(example_inputs) if isinstance(example_inputs, (tuple, list)) else (example_inputs,)
     for i, t in enumerate(inputs):
@@ -154,6 +169,8 @@ def compile(module, example_inputs, dtype=None, batch_buckets=None):
     options = {"name": type(module).__name__}
     if buckets is not None:
         options["batch_buckets"] = buckets
+    if precision != "fp32":
+        options["dtype"] = precision
     blob = _compile_cached(graph, options)
     index = _device.current_device()
     model = mtia.Model.from_bytes(_device.get_device(index), blob)
