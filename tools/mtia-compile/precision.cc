@@ -6,7 +6,8 @@
 //    compute in 16 bits and it is not (a view of) a model input or output;
 //  - an op computes in 16 bits when its output storage is 16-bit (a
 //    comparison: when its in[0]'s is);
-//  - a weight storage becomes 16-bit when every op reading it does;
+//  - a weight storage becomes 16-bit when every op reading it does (an
+//    embedding bag's table may be 16-bit whatever the bag computes in);
 //  - any other meeting of precisions gets a CAST, made once per tensor and
 //    precision until an op writes that tensor's storage again.
 #include "precision.h"
@@ -101,6 +102,10 @@ void split_output_writers(DevGraph &d)
     d.ops = std::move(ops);
 }
 
+// Slots that take any float type: EMBEDDING_BAG's tables (16-bit rows are
+// summed in float32; tables are most of a recommendation model's bytes).
+bool any_float(const DevOp &op, size_t k) { return op.kind == MTIA_OP_EMBEDDING_BAG && k == 0; }
+
 const char *dtype_label(uint8_t dt) { return dt == MTIA_DTYPE_F16 ? "fp16" : dt == MTIA_DTYPE_BF16 ? "bf16" : "f32"; }
 
 }  // namespace
@@ -182,6 +187,7 @@ PrecisionReport lower_precision(DevGraph &d, uint8_t dt)
             const int r = root[d.ops[i].in[k]];
             if (d.tensors[r].kind != TensorKind::Weight) continue;
             weight_reads[r] = 1;
+            if (any_float(d.ops[i], k)) continue;
             if (!float_in[i][k] || ft[i] == MTIA_DTYPE_F32) weight_f32[r] = 1;
         }
     for (int t = 0; t < nt; ++t)
@@ -203,7 +209,7 @@ PrecisionReport lower_precision(DevGraph &d, uint8_t dt)
         DevOp op = d.ops[i];
         for (size_t k = 0; k < op.in.size(); ++k) {
             const int t = op.in[k];
-            if (!float_in[i][k] || d.tensors[t].dtype == ft[i]) continue;
+            if (!float_in[i][k] || d.tensors[t].dtype == ft[i] || any_float(op, k)) continue;
             auto it = casts.find({t, ft[i]});
             if (it == casts.end()) {
                 DevTensor c;

@@ -3,7 +3,7 @@
 // program's ops in 16-bit floats where that is safe and keeps the
 // numerically sensitive ones (softmax, layer norm, reductions, embedding
 // bags) and the model's inputs and outputs in float32, with CAST ops where
-// the two meet.
+// the two meet; embedding tables are stored in 16 bits and summed in float32.
 #pragma once
 
 #include <cstdint>
