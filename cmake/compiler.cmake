@@ -19,6 +19,7 @@ add_library(mtia_compiler_lib STATIC
   ${MTIA_COMPILE_DIR}/passes_decompose_onnx.cc
   ${MTIA_COMPILE_DIR}/passes_transformer.cc
   ${MTIA_COMPILE_DIR}/dev_graph.cc
+  ${MTIA_COMPILE_DIR}/precision.cc
   ${MTIA_COMPILE_DIR}/lower.cc
   ${MTIA_COMPILE_DIR}/lower_compute.cc
   ${MTIA_COMPILE_DIR}/lower_elementwise.cc
@@ -63,6 +64,7 @@ add_executable(compiler_tests
   tests/unit/compiler_resize_test.cc
   tests/unit/compiler_onnx_ops_test.cc
   tests/unit/compiler_buckets_test.cc
+  tests/unit/compiler_precision_test.cc
   tools/mtia-run/npy.cc)
 # The models run through libmtia's reader (runtime/model_loader.h) on the
 # device core's compute engine.

@@ -398,10 +398,11 @@ const char *compile_error_kind(CompileError::Kind k)
 }
 
 py::bytes compile_onnx_py(const py::bytes &data, const py::object &input_shapes, const std::string &name,
-                          const py::object &batch_buckets)
+                          const py::object &batch_buckets, const std::string &dtype)
 {
     CompileOptions opts;
     opts.name = name;
+    opts.dtype = dtype;
     if (!batch_buckets.is_none()) {
         opts.batch_buckets = batch_buckets.cast<std::vector<uint32_t>>();
         // [] would mean "no buckets" to the library: asking for none is an error here.
@@ -425,10 +426,11 @@ py::bytes compile_onnx_py(const py::bytes &data, const py::object &input_shapes,
 void bind_compiler(py::module_ &m)
 {
     m.def("compile_onnx", &compile_onnx_py, py::arg("data"), py::arg("input_shapes") = py::none(), py::arg("name") = "",
-          py::arg("batch_buckets") = py::none(),
+          py::arg("batch_buckets") = py::none(), py::arg("dtype") = "",
           "Compiles an ONNX model (bytes) to a .mtia image (bytes), as mtia-compile does. input_shapes: "
           "{input name: dims} fixing inputs' shapes; name: the model's name ('' keeps the graph's); "
-          "batch_buckets: ascending batch sizes, one program each (mtia-compile --batch-buckets). Raises "
+          "batch_buckets: ascending batch sizes, one program each (mtia-compile --batch-buckets); dtype: 'fp16' or "
+          "'bf16' computes in 16 bits where safe (mtia-compile --dtype). Raises "
           "mtia.CompileError naming the node and op (or value) at fault.");
     m.def("compiler_version", &compiler_version, "The compiler's version, as in .mtia files' producer.");
 }

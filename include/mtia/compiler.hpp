@@ -29,6 +29,9 @@ struct CompileOptions {
     /// size, ascending, sharing one weights image; dim 0 of the batched
     /// inputs is set to each. Empty: one program at the graph's shapes.
     std::vector<uint32_t> batch_buckets;
+    /// Reduced precision (mtia-compile --dtype): "fp16" or "bf16" computes
+    /// in 16 bits where that is safe; "" or "fp32": float32 throughout.
+    std::string dtype;
 };
 
 /// Every failure compile_onnx() reports; what() is mtia-compile's message,

@@ -755,8 +755,9 @@ struct mtia_op {
 #define MTIA_GATHER_AXIS          0
 
 #define MTIA_OP_EMBEDDING_BAG     11 /* table-batched embedding bag (FBGEMM TBE):
-                                       in[0] tables F32 (R, D): the T tables'
-                                       rows concatenated, table t has ROWS[t]
+                                       in[0] tables F32, F16 or BF16 (R, D): the
+                                       T tables' rows concatenated (16-bit rows
+                                       are summed in F32), table t has ROWS[t]
                                        rows (R = their sum); in[1] ids I32/I64.
                                        BAG_SIZE L > 0 (fixed bags): ids (T, B, L),
                                        in[2] optional per-sample weights F32

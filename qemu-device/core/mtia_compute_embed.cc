@@ -9,6 +9,7 @@
 #include <cmath>
 #include <limits>
 
+#include "mtia/mtia_fp16.h"
 #include "mtia_compute_impl.h"
 
 namespace mtia {
@@ -108,10 +109,24 @@ constexpr int64_t kPrefetchRows = 8;
 // Bags below which one thread pools them all (a parallel region costs more).
 constexpr uint64_t kMinParallelRows = 2048;
 
-inline void prefetch_row(const float *r, uint64_t d)
+inline void prefetch_row(const uint8_t *r, uint64_t bytes)
 {
-    for (uint64_t c = 0; c < d; c += 16) __builtin_prefetch(r + c);  // a 64-byte line per 16 floats
+    for (uint64_t c = 0; c < bytes; c += 64) __builtin_prefetch(r + c);  // a 64-byte line at a time
 }
+
+// Table rows by element type: F32 as they are, F16/BF16 widened exactly.
+struct F32Rows {
+    using T = float;
+    static float at(const T *r, uint64_t c) { return r[c]; }
+};
+struct F16Rows {
+    using T = uint16_t;
+    static float at(const T *r, uint64_t c) { return mtia_f16_to_f32(r[c]); }
+};
+struct BF16Rows {
+    using T = uint16_t;
+    static float at(const T *r, uint64_t c) { return mtia_bf16_to_f32(r[c]); }
+};
 
 class EmbeddingBagKernel final : public Kernel {
 public:
@@ -125,8 +140,8 @@ public:
 
         // Every bound and id first: a bad one fails the op before it writes.
         if (!bags.valid()) throw BadIndex();
-        const float *base[MTIA_EMBEDDING_BAG_MAX_TABLES];  // table t's first row
-        const float *table = ptr(arena, tab);
+        const uint8_t *base[MTIA_EMBEDDING_BAG_MAX_TABLES];  // table t's first row
+        const uint8_t *table = arena + tab.offset;
         for (uint32_t t = 0; t < t_n; t++) {
             const int64_t rows = a[MTIA_EMBEDDING_BAG_ROWS + t];
             const int64_t i0 = bags.offset(t * b_n), i1 = bags.offset((t + 1) * b_n);
@@ -135,7 +150,7 @@ public:
                 if (v < 0 || v >= rows) throw BadIndex();
             }
             base[t] = table;
-            table += uint64_t(rows) * tab.dims[1];
+            table += uint64_t(rows) * tab.dims[1] * mtia_dtype_size(tab.dtype);
         }
 
         // Bags in chunks (the abort is polled between them); each chunk's bags
@@ -149,7 +164,14 @@ public:
             const int64_t k1 = int64_t(std::min(count, k0 + chunk));
             const bool par = uint64_t(bags.offset(uint64_t(k1)) - bags.offset(k0)) >= kMinParallelRows;
 #pragma omp parallel for schedule(static) if (par)
-            for (int64_t k = int64_t(k0); k < k1; k++) pool(op, arena, bags, base, uint64_t(k));
+            for (int64_t k = int64_t(k0); k < k1; k++) {
+                if (tab.dtype == MTIA_DTYPE_F16)
+                    pool<F16Rows>(op, arena, bags, base, uint64_t(k));
+                else if (tab.dtype == MTIA_DTYPE_BF16)
+                    pool<BF16Rows>(op, arena, bags, base, uint64_t(k));
+                else
+                    pool<F32Rows>(op, arena, bags, base, uint64_t(k));
+            }
             if (uint64_t(k1) < count && ex.stopped()) return false;
         }
         return true;
@@ -157,14 +179,16 @@ public:
 
 private:
     // Pools bag k (table t = k / B, sample b = k % B) into its output row.
-    static void pool(const mtia_op &op, uint8_t *arena, const Bags &bags, const float *const *base, uint64_t k)
+    template <class Rows>
+    static void pool(const mtia_op &op, uint8_t *arena, const Bags &bags, const uint8_t *const *base, uint64_t k)
     {
+        using T = typename Rows::T;
         const Desc &ids = op.in[1], &y = op.out;
         const uint32_t t_n = op.attrs[MTIA_EMBEDDING_BAG_TABLES], mode = op.attrs[MTIA_EMBEDDING_BAG_MODE];
         const uint64_t d = op.in[0].dims[1], b_n = y.dims[0], t = k / b_n, b = k % b_n;
         const uint8_t *ip = arena + ids.offset;
         const float *w = op.n_in == 3 && bags.l ? ptr(arena, op.in[2]) : nullptr;
-        const float *table = base[t];
+        const T *table = reinterpret_cast<const T *>(base[t]);
         const int64_t i0 = bags.offset(k), i1 = bags.offset(k + 1);
         // Prefetch within this bag's table: ids up to its last bag's end.
         const int64_t pend = bags.offset((t + 1) * b_n);
@@ -172,18 +196,20 @@ private:
         std::fill(o, o + d, 0.0f);  // an empty bag gives zeros
         for (int64_t i = i0; i < i1; i++) {
             if (i + kPrefetchRows < pend)
-                prefetch_row(table + uint64_t(index_at(ip, ids.dtype, uint64_t(i + kPrefetchRows))) * d, d);
-            const float *__restrict r = table + uint64_t(index_at(ip, ids.dtype, uint64_t(i))) * d;
+                prefetch_row(reinterpret_cast<const uint8_t *>(
+                                 table + uint64_t(index_at(ip, ids.dtype, uint64_t(i + kPrefetchRows))) * d),
+                             d * sizeof(T));
+            const T *__restrict r = table + uint64_t(index_at(ip, ids.dtype, uint64_t(i))) * d;
             if (mode == MTIA_EMBEDDING_BAG_MAX) {
                 if (i == i0)
-                    std::copy(r, r + d, o);
+                    for (uint64_t c = 0; c < d; c++) o[c] = Rows::at(r, c);
                 else
-                    for (uint64_t c = 0; c < d; c++) o[c] = std::max(o[c], r[c]);
+                    for (uint64_t c = 0; c < d; c++) o[c] = std::max(o[c], Rows::at(r, c));
             } else if (w) {
                 const float s = w[i];
-                for (uint64_t c = 0; c < d; c++) o[c] += s * r[c];
+                for (uint64_t c = 0; c < d; c++) o[c] += s * Rows::at(r, c);
             } else {
-                for (uint64_t c = 0; c < d; c++) o[c] += r[c];
+                for (uint64_t c = 0; c < d; c++) o[c] += Rows::at(r, c);
             }
         }
         if (mode == MTIA_EMBEDDING_BAG_MEAN && i1 > i0)

@@ -125,7 +125,7 @@ Work op_work(const mtia_op &op)
             const uint64_t ids = elems(op.in[1]), d = op.in[0].dims[1];
             w.item_work = sat_mul(ids, d) + out_elems;
             w.flops = double(ids) * double(d);
-            w.bytes = double(ids) * double(d) * 4 + double(bytes(y));
+            w.bytes = double(ids) * double(d) * mtia_dtype_size(op.in[0].dtype) + double(bytes(y));
             for (unsigned k = 1; k < op.n_in; k++) w.bytes += double(bytes(op.in[k]));
             break;
         }

@@ -396,7 +396,8 @@ const char *check_embedding_bag(const mtia_op &op)
     if (a[MTIA_EMBEDDING_BAG_MODE] > MTIA_EMBEDDING_BAG_MAX) return "EMBEDDING_BAG: bad mode";
     if (t < 1 || t > MTIA_EMBEDDING_BAG_MAX_TABLES) return "EMBEDDING_BAG: tables not in 1..12";
     if (!attrs_zero_from(op, MTIA_EMBEDDING_BAG_ROWS + t)) return "EMBEDDING_BAG: unused attribute not zero";
-    if (tab.dtype != MTIA_DTYPE_F32 || y.dtype != MTIA_DTYPE_F32) return "EMBEDDING_BAG: tables and out must be F32";
+    if (!mtia_dtype_is_float(tab.dtype) || y.dtype != MTIA_DTYPE_F32)
+        return "EMBEDDING_BAG: tables must be F32, F16 or BF16 and out F32";
     if (!is_index(ids)) return "EMBEDDING_BAG: ids must be I32 or I64";
     if (tab.ndim != 2 || y.ndim != 2) return "EMBEDDING_BAG: tables and out must be 2-D";
     uint64_t rows = 0;

@@ -4,8 +4,8 @@
 // tensors in scratch memory, and its output is rounded back to 16 bits once.
 // The arithmetic is therefore the F32 kernel's: products of 16-bit values are
 // exact in F32, sums accumulate in F32, and the one rounding (nearest even,
-// mtia_fp16.h) does not depend on the host's ISA. Plain loops convert; the
-// matrix work stays in oneDNN.
+// mtia_fp16.h) does not depend on the host's ISA. Plain loops convert
+// (threaded when large); the matrix work stays in oneDNN.
 #include <algorithm>
 
 #include "mtia/mtia_fp16.h"
@@ -18,21 +18,45 @@ namespace {
 
 bool is_half(uint8_t dtype) { return dtype == MTIA_DTYPE_F16 || dtype == MTIA_DTYPE_BF16; }
 
-void widen(const uint8_t *src, uint8_t dtype, float *dst, uint64_t n)
+// Conversions of whole tensors: one loop per format (so it vectorises) and
+// split between the OpenMP team when large (a layer's weights each run).
+constexpr uint64_t kMinParallel = 1 << 16;
+
+template <float (*F)(uint16_t)>
+void widen_as(const uint8_t *src, float *dst, uint64_t n)
 {
+#pragma omp parallel for schedule(static) if (n >= kMinParallel)
     for (uint64_t i = 0; i < n; i++) {
         uint16_t h;
         std::memcpy(&h, src + i * 2, 2);
-        dst[i] = dtype == MTIA_DTYPE_F16 ? mtia_f16_to_f32(h) : mtia_bf16_to_f32(h);
+        dst[i] = F(h);
     }
+}
+
+template <uint16_t (*F)(float)>
+void narrow_as(const float *src, uint8_t *dst, uint64_t n)
+{
+#pragma omp parallel for schedule(static) if (n >= kMinParallel)
+    for (uint64_t i = 0; i < n; i++) {
+        const uint16_t h = F(src[i]);
+        std::memcpy(dst + i * 2, &h, 2);
+    }
+}
+
+void widen(const uint8_t *src, uint8_t dtype, float *dst, uint64_t n)
+{
+    if (dtype == MTIA_DTYPE_F16)
+        widen_as<mtia_f16_to_f32>(src, dst, n);
+    else
+        widen_as<mtia_bf16_to_f32>(src, dst, n);
 }
 
 void narrow(const float *src, uint8_t dtype, uint8_t *dst, uint64_t n)
 {
-    for (uint64_t i = 0; i < n; i++) {
-        const uint16_t h = dtype == MTIA_DTYPE_F16 ? mtia_f32_to_f16(src[i]) : mtia_f32_to_bf16(src[i]);
-        std::memcpy(dst + i * 2, &h, 2);
-    }
+    if (dtype == MTIA_DTYPE_F16)
+        narrow_as<mtia_f32_to_f16>(src, dst, n);
+    else
+        narrow_as<mtia_f32_to_bf16>(src, dst, n);
 }
 
 class WidenKernel final : public Kernel {

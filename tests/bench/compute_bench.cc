@@ -10,9 +10,11 @@
 
 #include <chrono>
 #include <random>
+#include <set>
 #include <vector>
 
 #include "../unit/compute_ref.h"
+#include "mtia/mtia_fp16.h"
 #include "mtia_compute.h"
 
 namespace {
@@ -102,6 +104,34 @@ void BM_Resnet18(benchmark::State &state)
     state.counters["img/s"] = benchmark::Counter(double(n) * double(state.iterations()), benchmark::Counter::kIsRate);
 }
 BENCHMARK(BM_Resnet18)->Arg(1)->Arg(8)->Unit(benchmark::kMillisecond)->MeasureProcessCPUTime();
+
+// ResNet-18 in BF16 (arg 1) or F16 (arg 2), batch 1: every tensor converted
+// in place (a 16-bit tensor fits its F32 storage), so each op runs widened
+// (mtia_compute_widen.cc). Against BM_Resnet18/1.
+void BM_Resnet18Half(benchmark::State &state)
+{
+    const uint8_t dt = state.range(0) == 1 ? MTIA_DTYPE_BF16 : MTIA_DTYPE_F16;
+    Builder b = resnet18(1);
+    std::set<uint64_t> done;
+    auto halve = [&](mtia_tensor_desc &t) {
+        if (t.dtype != MTIA_DTYPE_F32 && t.dtype != dt) return;
+        if (done.insert(t.offset).second) {
+            float *f = b.arena_.at(t);
+            uint8_t *h = b.arena_.data() + t.offset;
+            for (uint64_t i = 0; i < cref::count(cref::dims(t)); i++) {
+                const uint16_t v = dt == MTIA_DTYPE_BF16 ? mtia_f32_to_bf16(f[i]) : mtia_f32_to_f16(f[i]);
+                std::memcpy(h + i * 2, &v, 2);  // behind the reads: i * 2 <= i * 4
+            }
+        }
+        t.dtype = dt;
+    };
+    for (auto &o : b.prog) {
+        for (unsigned k = 0; k < o.n_in; k++) halve(o.in[k]);
+        halve(o.out);
+    }
+    run(state, b);
+}
+BENCHMARK(BM_Resnet18Half)->Arg(1)->Arg(2)->Unit(benchmark::kMillisecond)->MeasureProcessCPUTime();
 
 // ResNet-18 batch 1 with the per-op profile (MTIA_CMD_F_PROFILE's work:
 // two clock reads and a record per op), against BM_Resnet18/1.

@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 
 #include "compute_ref_embed.h"
+#include "mtia/mtia_fp16.h"
 #include "mtia_compute.h"
 
 namespace {
@@ -105,6 +106,7 @@ struct BagCase {
     uint32_t d, b, mode, bag;  // bag: fixed size, 0 = offsets
     bool include_last, weights;
     uint8_t idt;
+    uint8_t tdt = MTIA_DTYPE_F32;  // tables' dtype
 };
 
 mtia_op bag_op(const BagCase &k, const std::vector<mtia_tensor_desc> &in, const mtia_tensor_desc &y)
@@ -135,6 +137,15 @@ void check_bag(const BagCase &k, std::mt19937 &rng, const std::string &what)
     a.fill_random(tab, rng);
     const auto y = a.alloc({k.b, t_n * k.d});
     std::vector<mtia_tensor_desc> in{tab};
+    if (k.tdt != MTIA_DTYPE_F32) {  // 16-bit tables: the reference reads the same (rounded) values
+        const bool f16 = k.tdt == MTIA_DTYPE_F16;
+        in[0] = a.alloc({total, k.d}, k.tdt);
+        for (uint64_t i = 0; i < uint64_t{total} * k.d; i++) {
+            const uint16_t h = f16 ? mtia_f32_to_f16(a.at(tab)[i]) : mtia_f32_to_bf16(a.at(tab)[i]);
+            std::memcpy(a.data() + in[0].offset + i * 2, &h, 2);
+            a.at(tab)[i] = f16 ? mtia_f16_to_f32(h) : mtia_bf16_to_f32(h);
+        }
+    }
     if (k.bag) {
         in.push_back(a.alloc({t_n, k.b, k.bag}, k.idt));
         if (k.weights) {
@@ -172,6 +183,7 @@ TEST(ComputeEmbeddingBag, RandomTablesBagsModes)
         k.include_last = !k.bag && rnd(rng, 0, 1);
         k.weights = k.bag && k.mode == MTIA_EMBEDDING_BAG_SUM && rnd(rng, 0, 1);
         k.idt = rnd(rng, 0, 1) ? MTIA_DTYPE_I64 : MTIA_DTYPE_I32;
+        k.tdt = it % 5 == 1 ? MTIA_DTYPE_F16 : it % 5 == 2 ? MTIA_DTYPE_BF16 : MTIA_DTYPE_F32;
         check_bag(k, rng, "case " + std::to_string(it));
     }
 }
@@ -191,6 +203,7 @@ TEST(ComputeEmbeddingBag, LargeOpsSplitBetweenThreads)
         k.include_last = !k.bag && it % 2;
         k.weights = k.bag && k.mode == MTIA_EMBEDDING_BAG_SUM;
         k.idt = it % 2 ? MTIA_DTYPE_I32 : MTIA_DTYPE_I64;
+        k.tdt = it % 3 == 0 ? MTIA_DTYPE_F32 : it % 3 == 1 ? MTIA_DTYPE_F16 : MTIA_DTYPE_BF16;
         check_bag(k, rng, "case " + std::to_string(it));
     }
 }

@@ -9,6 +9,7 @@
 
 #include "compiler.h"
 #include "onnx_loader.h"
+#include "precision.h"
 
 namespace mtia {
 
@@ -51,6 +52,7 @@ std::string compile_onnx(const std::string &onnx, const CompileOptions &options,
         compiler::CompileOptions opts;
         for (const auto &[name, dims] : options.input_shapes) opts.input_shapes[name] = dims;
         opts.batch_buckets = options.batch_buckets;
+        if (!options.dtype.empty()) opts.dtype = compiler::parse_dtype_option(options.dtype);
         compiler::CompileResult r = compiler::compile_model(std::move(m), options.external_data_dir, opts);
         if (summary_json) *summary_json = r.summary.to_json().dump(2);
         return std::move(r.bytes);

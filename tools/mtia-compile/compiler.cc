@@ -16,6 +16,7 @@
 #include "node_util.h"
 #include "onnx_loader.h"
 #include "passes.h"
+#include "precision.h"
 
 #ifndef MTIA_COMPILE_VERSION
 #define MTIA_COMPILE_VERSION "0.0.0"
@@ -71,6 +72,11 @@ CompileResult compile_program(onnx::ModelProto model, const std::string &base_di
     s.lowered_ops = device_op_counts(d);
     s.passes["activations fused"] = fuse_activations(d);
     s.passes["concat copies removed"] = concat_in_place(d);
+    if (opts.dtype) {
+        PrecisionReport p = lower_precision(d, opts.dtype);
+        s.precision = std::move(p.ops);
+        s.passes["precision casts added"] = p.casts;
+    }
     s.device_ops = device_op_counts(d);
     check_program(d);
     res.layout = place_tensors(d);
@@ -82,7 +88,12 @@ CompileResult compile_program(onnx::ModelProto model, const std::string &base_di
     s.model = g.name;
     s.opset = opset;
     auto dt = [](uint8_t t) -> std::string {
-        return t == MTIA_DTYPE_I32 ? "i32" : t == MTIA_DTYPE_I64 ? "i64" : t == MTIA_DTYPE_BOOL ? "bool" : "f32";
+        return t == MTIA_DTYPE_I32    ? "i32"
+               : t == MTIA_DTYPE_I64  ? "i64"
+               : t == MTIA_DTYPE_BOOL ? "bool"
+               : t == MTIA_DTYPE_F16  ? "f16"
+               : t == MTIA_DTYPE_BF16 ? "bf16"
+                                      : "f32";
     };
     for (int t : d.inputs) s.inputs.push_back({d.tensors[t].name, d.tensors[t].shape, dt(d.tensors[t].dtype)});
     for (size_t k = 0; k < d.outputs.size(); ++k) {

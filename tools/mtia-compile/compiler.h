@@ -22,6 +22,7 @@ struct CompileOptions {
     std::map<std::string, Shape> input_shapes;                 // --input-shape name=dims
     std::map<std::string, onnx::TensorProto> constant_inputs;  // --constant-input name=file
     std::vector<uint32_t> batch_buckets;                       // --batch-buckets (buckets.h); empty: one program
+    uint8_t dtype = 0;  // --dtype (precision.h): MTIA_DTYPE_F16 or _BF16; 0: float32 throughout
 };
 
 struct CompileResult {

@@ -7,6 +7,7 @@
 #include <limits>
 
 #include "errors.h"
+#include "mtia/mtia_fp16.h"
 
 namespace mtia::compiler {
 
@@ -111,27 +112,6 @@ ConstTensor ConstTensor::zeros(int32_t dtype, Shape shape)
 
 namespace {
 
-float half_to_float(uint16_t h)
-{
-    uint32_t sign = (h >> 15) & 1, exp = (h >> 10) & 0x1f, man = h & 0x3ff;
-    float v;
-    if (exp == 0)
-        v = std::ldexp(static_cast<float>(man), -24);
-    else if (exp == 31)
-        v = man ? std::numeric_limits<float>::quiet_NaN() : std::numeric_limits<float>::infinity();
-    else
-        v = std::ldexp(static_cast<float>(man | 0x400), static_cast<int>(exp) - 25);
-    return sign ? -v : v;
-}
-
-float bf16_to_float(uint16_t h)
-{
-    uint32_t bits = static_cast<uint32_t>(h) << 16;
-    float v;
-    std::memcpy(&v, &bits, 4);
-    return v;
-}
-
 size_t elem_bytes(int32_t dt)
 {
     switch (dt) {
@@ -175,10 +155,10 @@ void decode_raw(ConstTensor &c, const std::string &raw, int64_t n)
                 c.f[k] = static_cast<float>(load<double>(p));
                 break;
             case TensorProto::FLOAT16:
-                c.f[k] = half_to_float(load<uint16_t>(p));
+                c.f[k] = mtia_f16_to_f32(load<uint16_t>(p));
                 break;
             case TensorProto::BFLOAT16:
-                c.f[k] = bf16_to_float(load<uint16_t>(p));
+                c.f[k] = mtia_bf16_to_f32(load<uint16_t>(p));
                 break;
             case TensorProto::INT8:
                 c.i[k] = load<int8_t>(p);
@@ -290,7 +270,7 @@ ConstTensor from_proto(const TensorProto &t, const std::string &base_dir)
             check(t.int32_data_size());
             for (int64_t k = 0; k < n; ++k) {
                 auto bits = static_cast<uint16_t>(t.int32_data(static_cast<int>(k)));
-                c.f[k] = c.dtype == TensorProto::FLOAT16 ? half_to_float(bits) : bf16_to_float(bits);
+                c.f[k] = c.dtype == TensorProto::FLOAT16 ? mtia_f16_to_f32(bits) : mtia_bf16_to_f32(bits);
             }
             break;
         case TensorProto::INT64:

@@ -11,6 +11,7 @@
 #include "lower.h"
 #include "model_writer.h"
 #include "onnx_loader.h"
+#include "precision.h"
 
 using namespace mtia::compiler;
 
@@ -34,6 +35,10 @@ int main(int argc, char **argv)
         app.add_option("--batch-buckets", buckets,
                        "one program per batch size sharing the weights, e.g. 1,8,32,128 (dim 0 of the batched inputs; "
                        "libmtia pads a request to the smallest that fits)");
+    std::string dtype;
+    app.add_option("--dtype", dtype,
+                   "compute in fp16 or bf16 where that is safe (softmax, layer norm, reductions, embedding bags and "
+                   "the model's inputs and outputs stay fp32); fp32 (default) throughout");
     app.add_option("--summary-json", summary_json, "write the summary as JSON to this file ('-' for stdout)");
     app.add_flag("-q,--quiet", quiet, "print nothing but errors");
     app.set_version_flag("--version", "mtia-compile " + compiler_version());
@@ -70,6 +75,7 @@ int main(int argc, char **argv)
             opts.constant_inputs[s.substr(0, eq)] = read_constant_input(s.substr(eq + 1));
         }
         if (bucket_opt->count()) opts.batch_buckets = parse_buckets(buckets);
+        if (!dtype.empty()) opts.dtype = parse_dtype_option(dtype);
         if (output.empty()) {
             auto dot = input.rfind('.'), slash = input.rfind('/');
             output = (dot != std::string::npos && (slash == std::string::npos || dot > slash) ? input.substr(0, dot)

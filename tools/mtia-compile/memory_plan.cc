@@ -6,6 +6,7 @@
 #include <numeric>
 
 #include "errors.h"
+#include "mtia/mtia_fp16.h"
 #include "mtia/mtia_model.h"
 
 namespace mtia::compiler {
@@ -91,7 +92,7 @@ ArenaLayout place_tensors(DevGraph &d)
         DevTensor &w = d.tensors[t];
         if (w.is_view() || w.kind != TensorKind::Weight || last[t] < 0) continue;
         w.offset = L.weights_bytes;
-        L.weight_elements += static_cast<int64_t>(w.bytes() / 4);
+        L.weight_elements += static_cast<int64_t>(w.bytes() / mtia_dtype_size(w.dtype));
         L.weights_bytes = align_up(L.weights_bytes + w.bytes(), A);
     }
     L.weights.assign(L.weights_bytes, 0);
@@ -104,9 +105,18 @@ ArenaLayout place_tensors(DevGraph &d)
             std::memcpy(L.weights.data() + w.offset, w.data->i.data(), w.bytes());
             continue;
         }
-        if (!w.data || !w.data->is_float() || static_cast<uint64_t>(w.data->f.size()) * 4 != w.bytes())
+        const uint64_t es = mtia_dtype_size(w.dtype);
+        if (!w.data || !w.data->is_float() || static_cast<uint64_t>(w.data->f.size()) * es != w.bytes())
             internal_error("weight '" + w.name + "' has no float data of its size");
-        std::memcpy(L.weights.data() + w.offset, w.data->f.data(), w.bytes());
+        if (w.dtype == MTIA_DTYPE_F32) {
+            std::memcpy(L.weights.data() + w.offset, w.data->f.data(), w.bytes());
+            continue;
+        }
+        for (size_t i = 0; i < w.data->f.size(); ++i) {  // --dtype (precision.h): rounded to nearest even
+            const float v = w.data->f[i];
+            const uint16_t h = w.dtype == MTIA_DTYPE_F16 ? mtia_f32_to_f16(v) : mtia_f32_to_bf16(v);
+            std::memcpy(L.weights.data() + w.offset + i * 2, &h, 2);
+        }
     }
 
     // Activations.

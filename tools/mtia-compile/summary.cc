@@ -59,6 +59,7 @@ nlohmann::json Summary::to_json() const
             {"device_ops", total(device_ops)},
             {"device_op_kinds", device_ops},
             {"passes", passes},
+            {"precision", precision},
             {"parameters", parameters},
             {"weights_bytes", weights_bytes},
             {"activations_peak_bytes", activations_peak},
@@ -86,6 +87,9 @@ std::string Summary::to_text() const
     o << "passes           " << (applied.empty() ? "none applied" : counts(applied)) << "\n";
     o << "device ops       " << total(lowered_ops) << " before fusion: " << counts(lowered_ops) << "\n";
     o << "                 " << total(device_ops) << " after fusion:  " << counts(device_ops) << "\n";
+    for (const auto &kv : precision)
+        o << "  in " << kv.first << std::string(kv.first.size() < 4 ? 4 - kv.first.size() : 0, ' ') << "       "
+          << total(kv.second) << ": " << counts(kv.second) << "\n";
     char buf[256];
     std::snprintf(buf, sizeof buf, "parameters       %lld (%s of weights)\n", static_cast<long long>(parameters),
                   human_bytes(weights_bytes).c_str());

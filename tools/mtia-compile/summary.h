@@ -40,6 +40,9 @@ struct Summary {
     uint64_t flops = 0;
     size_t tensors = 0;
     size_t file_bytes = 0;
+    // --dtype: device ops by the precision they compute in ("bf16" or "fp16",
+    // "f32") and kind; empty without --dtype.
+    std::map<std::string, std::map<std::string, int>> precision;
 
     nlohmann::json to_json() const;
     std::string to_text() const;
