@@ -127,8 +127,9 @@ TEST(NpyHalf, MismatchWithoutConvertNamesTheInput)
     EXPECT_EQ(error_of(f, DType::F16, false),
               "x.npy: dtype float32, but model input 0 'x' is float16 (give --convert to convert float32 to "
               "float16, rounded to nearest even)");
-    EXPECT_NE(error_of(f, DType::BF16, false).find("is bfloat16 (NumPy has no bfloat16: give a float32 .npy with "
-                                                   "--convert"),
+    EXPECT_NE(error_of(f, DType::BF16, false)
+                  .find("is bfloat16 (NumPy has no bfloat16: give a float32 .npy with "
+                        "--convert"),
               std::string::npos);
     EXPECT_NE(error_of(array_of_f16({0}), DType::F32, false).find("dtype float16, but model input 0 'x' is float32"),
               std::string::npos);
