@@ -683,7 +683,9 @@ struct mtia_op {
                                        act, exact: results wrap as two's
                                        complement, DIV truncates toward zero
                                        (x / 0 = 0), POW of a negative exponent
-                                       is 1 / x^-e truncated (0 but for x = +-1) */
+                                       is 1 / x^-e truncated (0 but for x = +-1).
+                                       EQUAL..GREATER also compare I32 or I64
+                                       data exactly (in[1] of in[0]'s dtype) */
 #define MTIA_BINARY_KIND          0
 #define MTIA_BINARY_ADD           0
 #define MTIA_BINARY_SUB           1
@@ -894,7 +896,8 @@ struct mtia_op {
  * if that is, else F32; every float tensor of an op has the same one, and
  * F16/BF16 ops compute in F32 and round their output once), but a
  * comparison's output and WHERE's condition are BOOL, and integer BINARY
- * arithmetic (ADD..MIN on I32 or I64 in[0]) keeps in[0]'s dtype throughout;
+ * (ADD..MIN on I32 or I64 in[0]) keeps in[0]'s dtype throughout, as an
+ * integer comparison's inputs do;
  * 0 for GATHER, EMBEDDING_BAG and CAST, whose rules are their own (above).
  * One rule for the device's validation and the compiler. */
 static inline uint32_t mtia_op_tensor_dtype(uint32_t opcode, uint32_t binary_kind, uint32_t k, uint32_t in0_dtype,
@@ -905,7 +908,8 @@ static inline uint32_t mtia_op_tensor_dtype(uint32_t opcode, uint32_t binary_kin
                                                          : MTIA_DTYPE_F32;
     if (opcode >= MTIA_OP_GATHER && opcode <= MTIA_OP_CAST)
         return 0;
-    if (opcode == MTIA_OP_BINARY && binary_kind <= MTIA_BINARY_MIN &&
+    if (opcode == MTIA_OP_BINARY && binary_kind <= MTIA_BINARY_GREATER &&
+        (binary_kind <= MTIA_BINARY_MIN || k < MTIA_OP_MAX_IN) &&
         (in0_dtype == MTIA_DTYPE_I32 || in0_dtype == MTIA_DTYPE_I64))
         return in0_dtype;
     if (opcode == MTIA_OP_BINARY && k == MTIA_OP_MAX_IN && binary_kind >= MTIA_BINARY_EQUAL &&

@@ -169,8 +169,8 @@ std::unique_ptr<Kernel> build(const mtia_op &op)
         case MTIA_OP_GEMM:
             return make_gemm(op);
         case MTIA_OP_BINARY:
-            if (is_compare(op.attrs[MTIA_BINARY_KIND])) return make_compare(op);
-            return mtia_dtype_is_float(op.out.dtype) ? make_binary(op) : make_int_binary(op);
+            if (op.in[0].dtype == MTIA_DTYPE_I32 || op.in[0].dtype == MTIA_DTYPE_I64) return make_int_binary(op);
+            return is_compare(op.attrs[MTIA_BINARY_KIND]) ? make_compare(op) : make_binary(op);
         case MTIA_OP_ACT:
             return make_act(op);
         case MTIA_OP_POOL:

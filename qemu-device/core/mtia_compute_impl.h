@@ -169,7 +169,7 @@ std::unique_ptr<Kernel> make_slice(const mtia_op &op);
 std::unique_ptr<Kernel> make_expand(const mtia_op &op);
 std::unique_ptr<Kernel> make_where(const mtia_op &op);
 std::unique_ptr<Kernel> make_compare(const mtia_op &op);     // BINARY EQUAL/LESS/GREATER
-std::unique_ptr<Kernel> make_int_binary(const mtia_op &op);  // BINARY ADD..MIN on I32/I64
+std::unique_ptr<Kernel> make_int_binary(const mtia_op &op);  // BINARY ADD..GREATER on I32/I64
 std::unique_ptr<Kernel> make_reduce(const mtia_op &op);
 std::unique_ptr<Kernel> make_layernorm(const mtia_op &op);
 

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
-// BINARY arithmetic (ADD..MIN) on I32 and I64 tensors: a broadcasting loop,
+// BINARY arithmetic (ADD..MIN) and comparisons (EQUAL..GREATER, to BOOL) on
+// I32 and I64 tensors: a broadcasting loop,
 // exact and the same on every host. Each value is widened to 64 bits and
 // computed in uint64_t, so overflow wraps as two's complement without
 // undefined behaviour, then narrowed to the tensor's width (I32 keeps the
@@ -84,11 +85,40 @@ private:
     uint32_t kind_;
 };
 
+template <class T>
+class IntCompareKernel final : public Kernel {
+public:
+    explicit IntCompareKernel(const mtia_op &op) : kind_(op.attrs[MTIA_BINARY_KIND]) {}
+    bool run(const mtia_op &op, uint8_t *arena, Exec &) override
+    {
+        const uint8_t *a = arena + op.in[0].offset, *b = arena + op.in[1].offset;
+        uint8_t *y = arena + op.out.offset;
+        const Desc *ins[2] = {&op.in[0], &op.in[1]};
+        for_each_row(op.out, ins, 2, [&](uint64_t yo, const uint64_t *off, const uint64_t *in, uint64_t n) {
+            for (uint64_t i = 0; i < n; i++) {
+                T va, vb;
+                std::memcpy(&va, a + (off[0] + i * in[0]) * sizeof(T), sizeof(T));
+                std::memcpy(&vb, b + (off[1] + i * in[1]) * sizeof(T), sizeof(T));
+                y[yo + i] = kind_ == MTIA_BINARY_EQUAL ? va == vb : kind_ == MTIA_BINARY_LESS ? va < vb : va > vb;
+            }
+        });
+        return true;
+    }
+
+private:
+    uint32_t kind_;
+};
+
 }  // namespace
 
 std::unique_ptr<Kernel> make_int_binary(const mtia_op &op)
 {
-    if (op.in[0].dtype == MTIA_DTYPE_I32) return std::make_unique<IntBinaryKernel<int32_t>>(op);
+    const bool cmp = is_compare(op.attrs[MTIA_BINARY_KIND]);
+    if (op.in[0].dtype == MTIA_DTYPE_I32) {
+        if (cmp) return std::make_unique<IntCompareKernel<int32_t>>(op);
+        return std::make_unique<IntBinaryKernel<int32_t>>(op);
+    }
+    if (cmp) return std::make_unique<IntCompareKernel<int64_t>>(op);
     return std::make_unique<IntBinaryKernel<int64_t>>(op);
 }
 

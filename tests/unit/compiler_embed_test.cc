@@ -63,6 +63,30 @@ TEST(CompilerEmbed, EmbeddingIsGatherWithNegativeIds)
     EXPECT_EQ(out[0], want);
 }
 
+// Int64 ids compared with an int64 constant: exact on the device (BINARY on
+// I64), where float32 would merge 2^24 and 2^24 + 1.
+TEST(CompilerEmbed, IntegerComparisonsAreExact)
+{
+    OnnxBuilder b;
+    b.input("ids", {5}, TensorProto::INT64).output("eq").output("gt");
+    b.init_i64("c", {1}, {16777217}).init("one", {1}, {1.0f}).init("zero", {1}, {0.0f});
+    b.node("Equal", {"ids", "c"}, {"e"});
+    b.node("Greater", {"ids", "c"}, {"g"});
+    b.node("Where", {"e", "one", "zero"}, {"eq"});
+    b.node("Where", {"g", "one", "zero"}, {"gt"});
+    CompileResult r = compile_model(b.model(), ".", {});
+    for (const auto &op : r.program.ops) {
+        if (op.kind == MTIA_OP_BINARY) {
+            EXPECT_EQ(r.program.tensors[op.in[0]].dtype, MTIA_DTYPE_I64);
+        }
+    }
+    const std::vector<int64_t> ids{16777216, 16777217, 16777218, -5, int64_t{1} << 40};
+    auto out = run_on_host(r.bytes, {ids_input(ids)});
+    ASSERT_EQ(out.size(), 2u);
+    EXPECT_EQ(out[0], (std::vector<float>{0, 1, 0, 0, 0}));
+    EXPECT_EQ(out[1], (std::vector<float>{0, 0, 1, 0, 1}));
+}
+
 TEST(CompilerEmbed, IndexSelectOfAnActivationOnAxis1)
 {
     OnnxBuilder b;

@@ -66,6 +66,51 @@ TEST(ComputeIntBinary, EveryKindBothWidthsBroadcast)
     }
 }
 
+// Comparisons on integers are exact: values beyond float32's 2^24 that a
+// float comparison would merge (2^24 and 2^24 + 1; INT64 extremes).
+template <class T>
+void check_compare(uint8_t dtype, uint32_t kind, std::mt19937 &rng)
+{
+    const T big = T(1) << 24;
+    for (int t = 0; t < 10; t++) {
+        Arena a;
+        Dims yd(rnd(rng, 1, 3));
+        for (auto &d : yd) d = rnd(rng, 1, 6);
+        Dims ad = yd, bd = yd;
+        for (auto &d : t % 2 ? bd : ad)
+            if (rnd(rng, 0, 2) == 0) d = 1;
+        auto x = a.alloc(ad, dtype), z = a.alloc(bd, dtype), y = a.alloc(yd, MTIA_DTYPE_BOOL);
+        std::vector<T> xv(cref::count(ad)), zv(cref::count(bd));
+        auto pick = [&] {
+            const uint32_t r = rnd(rng, 0, 3);
+            return r == 0 ? big : r == 1 ? T(big + 1) : cref::int_value<T>(rng, MTIA_BINARY_ADD);
+        };
+        for (auto &v : xv) v = pick();
+        for (auto &v : zv) v = pick();
+        std::memcpy(a.data() + x.offset, xv.data(), xv.size() * sizeof(T));
+        std::memcpy(a.data() + z.offset, zv.data(), zv.size() * sizeof(T));
+        uint64_t result = 0;
+        const mtia_op o = cref::op(MTIA_OP_BINARY, {x, z}, y, {kind});
+        ASSERT_EQ(mtia_compute_run(&o, 1, a.data(), a.size(), nullptr, nullptr, &result), MTIA_CQE_OK);
+        const uint8_t *got = a.data() + y.offset;
+        for (uint64_t i = 0; i < cref::count(yd); i++) {
+            const auto c = cref::coords(i, yd);
+            const T va = xv[cref::bindex(c, ad)], vb = zv[cref::bindex(c, bd)];
+            const bool want = kind == MTIA_BINARY_EQUAL ? va == vb : kind == MTIA_BINARY_LESS ? va < vb : va > vb;
+            ASSERT_EQ(got[i], want ? 1 : 0) << "kind " << kind << " " << int64_t(va) << " vs " << int64_t(vb);
+        }
+    }
+}
+
+TEST(ComputeIntBinary, ComparisonsAreExact)
+{
+    std::mt19937 rng(32);
+    for (uint32_t kind = MTIA_BINARY_EQUAL; kind <= MTIA_BINARY_GREATER; kind++) {
+        check_compare<int32_t>(MTIA_DTYPE_I32, kind, rng);
+        check_compare<int64_t>(MTIA_DTYPE_I64, kind, rng);
+    }
+}
+
 TEST(ComputeIntBinary, DtypeRule)
 {
     Arena a;
@@ -80,6 +125,10 @@ TEST(ComputeIntBinary, DtypeRule)
     expect_invalid(cref::op(MTIA_OP_BINARY, {f, f}, i64, {MTIA_BINARY_ADD}), "int out of floats");
     expect_invalid(cref::op(MTIA_OP_BINARY, {i32, i32}, i32, {MTIA_BINARY_ADD}, MTIA_ACT_RELU), "fused act");
     expect_invalid(cref::op(MTIA_OP_ACT, {i32}, i32, {}), "ACT on ints");
+    auto b = a.alloc(d, MTIA_DTYPE_BOOL);
+    expect_invalid(cref::op(MTIA_OP_BINARY, {i64, f}, b, {MTIA_BINARY_LESS}), "int compared with float");
+    expect_invalid(cref::op(MTIA_OP_BINARY, {i64, i32}, b, {MTIA_BINARY_EQUAL}), "mixed int widths compared");
+    expect_invalid(cref::op(MTIA_OP_BINARY, {i64, i64}, i64, {MTIA_BINARY_EQUAL}), "int comparison out not BOOL");
 }
 
 }  // namespace

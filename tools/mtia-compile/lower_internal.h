@@ -79,6 +79,7 @@ private:
     // lower_mask.cc
     int cast_tensor(int t, uint8_t dtype);  // t, or a CAST of it to dtype
     int float_operand(const std::string &value, const Shape &shape);
+    int int_operand(const std::string &value);  // an I32/I64 tensor of value, or -1
     void compare();
     void logical_not();
     void where();

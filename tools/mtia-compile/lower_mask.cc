@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: MIT
 // Lowering of masks: Equal / Less / Greater to BINARY's comparisons (BOOL
-// out), Not to x == 0, Where to WHERE. The device compares float32, so
-// integer and bool operands (an int64 0/1 attention mask, a bool padding
-// mask) are cast to float32 first: exact for |v| < 2^24, which masks and
-// ids of the tables here are. Where's branches must be float.
+// out), Not to x == 0, Where to WHERE. Integers of one type (I32 or I64:
+// ids, int64 attention masks) are compared exactly by the device; other
+// operands (bool masks, int mixed with float) are cast to float32 first:
+// exact for |v| < 2^24. Where's branches must be float.
 #include "errors.h"
 #include "lower_internal.h"
 #include "node_util.h"
@@ -50,15 +50,24 @@ int Lowerer::float_operand(const std::string &value, const Shape &shape)
     return as_shape(cast_tensor(tensor(value), MTIA_DTYPE_F32), shape);
 }
 
+int Lowerer::int_operand(const std::string &value)
+{
+    if (g_.is_const(value) && g_.cst(value).dtype != onnx::TensorProto::INT64) return -1;
+    const int t = tensor(value);  // an int64 constant: an I64 weight
+    return d_.tensors[t].dtype == MTIA_DTYPE_I32 || d_.tensors[t].dtype == MTIA_DTYPE_I64 ? t : -1;
+}
+
 void Lowerer::compare()
 {
     const std::string &op = n_->op_type();
     const Shape os = dev_shape(shape(n_->output(0)), "output");
+    const int i0 = int_operand(n_->input(0)), i1 = int_operand(n_->input(1));
+    const bool ints = i0 >= 0 && i1 >= 0 && d_.tensors[i0].dtype == d_.tensors[i1].dtype;
     std::vector<int> in;
     for (int k = 0; k < 2; ++k) {
         const Shape s = with_rank(shape(n_->input(k)), os.size());
         if (s.size() != os.size()) bad_input(label() + ": an input has a higher rank than the output");
-        in.push_back(float_operand(n_->input(k), s));
+        in.push_back(ints ? as_shape(k ? i1 : i0, s) : float_operand(n_->input(k), s));
     }
     const uint32_t kind = op == "Equal" ? MTIA_BINARY_EQUAL : op == "Less" ? MTIA_BINARY_LESS : MTIA_BINARY_GREATER;
     const int out = new_activation(n_->output(0), os, MTIA_DTYPE_BOOL);
