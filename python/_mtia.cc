@@ -49,26 +49,6 @@ py::dtype numpy_dtype(DType t)
     throw Error(MTIA_ERROR_INTERNAL, "tensor dtype " + std::to_string(static_cast<int>(t)) + " has no NumPy type");
 }
 
-// The model format's name of a tensor type.
-const char *dtype_name(DType t)
-{
-    switch (t) {
-        case DType::F32:
-            return "f32";
-        case DType::F16:
-            return "f16";
-        case DType::BF16:
-            return "bf16";
-        case DType::I32:
-            return "i32";
-        case DType::I64:
-            return "i64";
-        case DType::Bool:
-            return "bool";
-    }
-    return "?";
-}
-
 std::string shape_str(const std::vector<ssize_t> &s)
 {
     std::string r = "(";

@@ -99,6 +99,25 @@ struct ModelState {
 
 }  // namespace detail
 
+const char *dtype_name(DType t)
+{
+    switch (t) {
+        case DType::F32:
+            return "f32";
+        case DType::F16:
+            return "f16";
+        case DType::BF16:
+            return "bf16";
+        case DType::I32:
+            return "i32";
+        case DType::I64:
+            return "i64";
+        case DType::Bool:
+            return "bool";
+    }
+    return "?";
+}
+
 namespace {
 
 constexpr uint64_t kStageAlign = 64;
@@ -204,25 +223,6 @@ void check_count(size_t got, size_t want, const char *what)
         throw Error(MTIA_ERROR_INVALID_ARGUMENT,
                     "model takes " + std::to_string(want) + " " + what + "(s), got " + std::to_string(got));
     }
-}
-
-const char *dtype_name(DType t)
-{
-    switch (t) {
-        case DType::F32:
-            return "f32";
-        case DType::F16:
-            return "f16";
-        case DType::BF16:
-            return "bf16";
-        case DType::I32:
-            return "i32";
-        case DType::I64:
-            return "i64";
-        case DType::Bool:
-            return "bool";
-    }
-    return "?";
 }
 
 void check_bytes(size_t got, const detail::ModelIo &io, const char *what, size_t i, bool null)

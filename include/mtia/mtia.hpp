@@ -325,6 +325,10 @@ enum class DType {
     Bool = 7,  ///< one byte, 0 or 1
 };
 
+/// The model format's name of a type: "f32", "f16", "bf16", "i32", "i64"
+/// or "bool".
+const char *dtype_name(DType t);
+
 /// A model input or output: dense, row-major.
 struct TensorInfo {
     std::string name;             ///< the ONNX value name

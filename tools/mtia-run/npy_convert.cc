@@ -81,25 +81,6 @@ const char *numpy_name(NpyType t)
     return "float32";
 }
 
-const char *dtype_name(mtia::DType t)
-{
-    switch (t) {
-        case DType::F32:
-            return "f32";
-        case DType::F16:
-            return "f16";
-        case DType::BF16:
-            return "bf16";
-        case DType::I32:
-            return "i32";
-        case DType::I64:
-            return "i64";
-        case DType::Bool:
-            return "bool";
-    }
-    return "?";
-}
-
 const char *model_numpy_name(mtia::DType t) { return t == DType::BF16 ? "bfloat16" : numpy_name(npy_type(t)); }
 
 double npy_element(const uint8_t *p, NpyType t, size_t i)

@@ -23,8 +23,7 @@ namespace mtia::run {
 NpyType npy_type(mtia::DType t);
 // "float32", "float16", "int32", "int64", "bool".
 const char *numpy_name(NpyType t);
-// The model's names: "f32", "f16", "bf16", "i32", "i64", "bool".
-const char *dtype_name(mtia::DType t);
+using mtia::dtype_name;  // the model's names: "f32", "f16", ... (libmtia)
 // NumPy's name of a model type ("bfloat16" for BF16, which NumPy lacks).
 const char *model_numpy_name(mtia::DType t);
 
