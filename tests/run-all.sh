@@ -17,6 +17,10 @@ logs=build/test-logs
 mkdir -p "$logs"
 
 total_pass=0 total_fail=0 suites_failed=()
+# A suite that replaces /dev/null (say, a tool renaming its output over it)
+# breaks everything after it that reads or writes it: name the culprit.
+devnull_ok=0
+if [ -c /dev/null ]; then devnull_ok=1; else echo "warning: /dev/null is not a character device on this host"; fi
 # suite NAME CMD...: runs CMD, adds its last "N passed, N failed" line (or
 # ctest's summary) to the totals; a suite that fails without one counts 1.
 suite() {
@@ -34,6 +38,10 @@ suite() {
     p=0 f=0
   fi
   if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then f=1; fi
+  if [ "$devnull_ok" = 1 ] && [ ! -c /dev/null ]; then
+    echo "FAIL: /dev/null is no longer a character device after this suite"
+    f=$((f + 1)) devnull_ok=0
+  fi
   total_pass=$((total_pass + p)) total_fail=$((total_fail + f))
   [ "$f" -eq 0 ] || suites_failed+=("$name")
   echo "=================== $name: $p passed, $f failed ($((SECONDS - start)) s)"

@@ -2,12 +2,15 @@
 // Bad input gives a CompileError of the right kind whose message names the
 // culprit, never a crash: unsupported ops, dynamic shapes, non-float data,
 // truncated, garbage and randomly corrupted files; and the CLI's exit codes.
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <cstdio>
 #include <fstream>
 #include <random>
+#include <thread>
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
@@ -332,6 +335,40 @@ TEST_F(CompilerCli, ExitCodesAndOutputs)
     EXPECT_NE(un.out.find("node 'NMS_3' (op NonMaxSuppression): unsupported op"), std::string::npos) << un.out;
 
     EXPECT_EQ(cli(model + " -o /nonexistent-dir/x.mtia").code, 5);
+}
+
+// -o /dev/null (or any node that is not a regular file) is written in place:
+// the usual write-beside-and-rename would replace the node with a regular
+// file. A FIFO stands in for /dev/null so that a regression cannot break the
+// host's /dev/null.
+TEST_F(CompilerCli, OutputThatIsNotARegularFileIsWrittenInPlace)
+{
+    const std::string model = write("cnn.onnx", small_cnn().bytes());
+    const std::string fifo = dir_ + "/out.fifo";
+    ASSERT_EQ(mkfifo(fifo.c_str(), 0600), 0);
+    // Our own write end keeps the reader from seeing end of file before the
+    // compiler opens the FIFO, and from waiting forever if it never does.
+    int hold = open(fifo.c_str(), O_RDWR);
+    int rd = open(fifo.c_str(), O_RDONLY);
+    ASSERT_GE(hold, 0);
+    ASSERT_GE(rd, 0);
+    std::string got;
+    std::thread reader([&] {
+        char buf[65536];
+        ssize_t n;
+        while ((n = read(rd, buf, sizeof buf)) > 0) got.append(buf, static_cast<size_t>(n));
+    });
+    CliRun r = cli("-q " + model + " -o " + fifo);
+    close(hold);
+    reader.join();
+    close(rd);
+    EXPECT_EQ(r.code, 0) << r.out;
+    struct stat st;
+    ASSERT_EQ(stat(fifo.c_str(), &st), 0);
+    EXPECT_TRUE(S_ISFIFO(st.st_mode)) << "the FIFO was replaced";
+    EXPECT_EQ(stat((fifo + ".tmp").c_str(), &st), -1);
+    ASSERT_GE(got.size(), 8u);
+    EXPECT_EQ(got.substr(4, 4), "MTIM") << "not a .mtia model";
 }
 
 TEST_F(CompilerCli, InputShapeFixesADynamicBatch)

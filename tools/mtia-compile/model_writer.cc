@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 #include "model_writer.h"
 
+#include <sys/stat.h>
+
 #include <cstdio>
 #include <fstream>
 #include <map>
@@ -124,8 +126,21 @@ std::string serialize_buckets(const std::vector<BucketProgram> &programs, const 
     return finish(fbb, root);
 }
 
+// A regular file is written beside itself and renamed into place, so a failed
+// write never leaves half a model. Anything else that exists (/dev/null,
+// /dev/stdout, a FIFO) is written in place: renaming over it would replace
+// the device node with a regular file.
 void write_file(const std::string &path, const std::string &bytes)
 {
+    struct stat st;
+    if (stat(path.c_str(), &st) == 0 && !S_ISREG(st.st_mode)) {
+        std::ofstream f(path, std::ios::binary);
+        if (!f) fail(ErrorKind::kOutput, path + ": cannot open the output");
+        f.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+        f.flush();
+        if (!f) fail(ErrorKind::kOutput, path + ": write failed");
+        return;
+    }
     const std::string tmp = path + ".tmp";
     {
         std::ofstream f(tmp, std::ios::binary | std::ios::trunc);

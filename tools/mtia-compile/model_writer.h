@@ -29,7 +29,8 @@ std::string serialize_buckets(const std::vector<BucketProgram> &programs, const 
                               const std::string &producer);
 
 // Writes bytes to path via a temporary file and rename, so a failed write
-// never leaves a truncated model; throws kOutput.
+// never leaves a truncated model (a path that exists and is not a regular
+// file, e.g. /dev/null, is written in place); throws kOutput.
 void write_file(const std::string &path, const std::string &bytes);
 
 }  // namespace mtia::compiler
