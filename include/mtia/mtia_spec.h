@@ -584,20 +584,31 @@ struct mtia_op_profile {
 #define MTIA_OP_MAX_IN            3
 #define MTIA_OP_MAX_ATTRS         16
 
-/* Element types. 4 is reserved for I8 (quantized). F16 and BF16 are
- * converted as include/mtia/mtia_fp16.h says (round to nearest even). */
+/* Element types. F16 and BF16 are converted as include/mtia/mtia_fp16.h
+ * says (round to nearest even). I8 and U8 are quantized (affine) tensors:
+ * element q stands for the real value (q - zero_point) * scale, with the
+ * tensor's own scale and zero point (struct mtia_tensor_desc), converted as
+ * include/mtia/mtia_quant.h says. */
 #define MTIA_DTYPE_F32            1
 #define MTIA_DTYPE_F16            2   /* IEEE 754 binary16 */
 #define MTIA_DTYPE_BF16           3   /* bfloat16: the top half of an F32 */
+#define MTIA_DTYPE_I8             4   /* quantized, int8_t */
 #define MTIA_DTYPE_I32            5   /* ids, offsets, lengths */
 #define MTIA_DTYPE_I64            6   /* ids (ONNX/PyTorch default index type) */
 #define MTIA_DTYPE_BOOL           7   /* one byte, 0 or 1 (masks, comparisons) */
-#define MTIA_DTYPE_LAST           MTIA_DTYPE_BOOL
+#define MTIA_DTYPE_U8             8   /* quantized, uint8_t */
+#define MTIA_DTYPE_LAST           MTIA_DTYPE_U8
 
 /* F32, F16 or BF16. */
 static inline int mtia_dtype_is_float(uint32_t dtype)
 {
     return dtype == MTIA_DTYPE_F32 || dtype == MTIA_DTYPE_F16 || dtype == MTIA_DTYPE_BF16;
+}
+
+/* I8 or U8: a quantized tensor (scale and zero point in its descriptor). */
+static inline int mtia_dtype_is_quant(uint32_t dtype)
+{
+    return dtype == MTIA_DTYPE_I8 || dtype == MTIA_DTYPE_U8;
 }
 
 /* Bytes per element of dtype; 0 for an unknown or reserved dtype. */
@@ -610,17 +621,24 @@ static inline uint32_t mtia_dtype_size(uint32_t dtype)
     case MTIA_DTYPE_I32: return 4;
     case MTIA_DTYPE_I64: return 8;
     case MTIA_DTYPE_BOOL: return 1;
+    case MTIA_DTYPE_I8: return 1;
+    case MTIA_DTYPE_U8: return 1;
     default: return 0;
     }
 }
 
+/* Quantization parameters. An I8/U8 tensor has a scale (f32 bits, finite
+ * and > 0) and a zero point in its dtype's range (I8 -128..127, U8 0..255),
+ * except the weights of a per-channel quantized CONV/GEMM (below): scale 0,
+ * zero point 0, their scales in the op's in[2]. Every other dtype has both
+ * zero. */
 struct mtia_tensor_desc {
     uint64_t offset;     /* arena byte offset, aligned to the dtype size */
     uint8_t dtype;       /* MTIA_DTYPE_* */
     uint8_t ndim;        /* 1..MTIA_MAX_DIMS */
-    uint16_t reserved0;  /* zero */
+    int16_t zero_point;  /* I8/U8: the zero point; else 0 */
     uint32_t dims[MTIA_MAX_DIMS]; /* each >= 1; unused dims zero */
-    uint32_t reserved1;  /* zero */
+    uint32_t scale;      /* I8/U8: f32 bits of the scale; else 0 */
 };                       /* 40 bytes */
 
 struct mtia_op {
@@ -636,8 +654,9 @@ struct mtia_op {
     uint32_t reserved[4];              /* zero */
 };                       /* MTIA_OP_BYTES */
 
-/* Opcodes. Shapes: "N" batch etc.; opcodes 1..9 take and give F32 only,
- * except the comparisons of BINARY, which give BOOL. */
+/* Opcodes. Shapes: "N" batch etc.; opcodes 1..9 compute in F32 (F16, BF16
+ * and quantized tensors are converted: see "Reduced precision" below),
+ * the comparisons of BINARY give BOOL. */
 #define MTIA_OP_CONV              1 /* 2-D convolution, NCHW, or 3-D, NCDHW.
                                        in[0] X (N,C,H,W); in[1] W (M,C/groups,kH,kW);
                                        in[2] bias (M), optional (n_in 2 or 3);
@@ -890,6 +909,34 @@ struct mtia_op {
 
 #define MTIA_OP_LAST              MTIA_OP_RESIZE
 
+/* Reduced precision.
+ * F16/BF16: an op whose float type (below) is F16 or BF16 computes in F32
+ * and rounds its output once.
+ * Quantized tensors: wherever the rule below asks for the op's float type,
+ * a tensor may instead be I8 or U8 with its own scale and zero point. Such
+ * an input is dequantized on read, the op computes in F32, a quantized
+ * output is quantized once (include/mtia/mtia_quant.h); an op that only
+ * moves values between tensors of equal dtype, scale and zero point
+ * (TRANSPOSE, COPY_INTO, SLICE, EXPAND, PAD, POOL MAX) therefore copies
+ * them exactly. GATHER's out and data have equal dtype, scale and zero
+ * point. CAST: float -> I8/U8 quantizes, I8/U8 -> float dequantizes, I8/U8
+ * -> I8/U8 requantizes through the real value; between I8/U8 and
+ * I32/I64/BOOL it is invalid.
+ * Per-channel quantized CONV and GEMM, the int8 path (MTIA v1: int8 at
+ * twice the F16 rate): in[1] (W, or GEMM's B) is I8 with scale 0 and zero
+ * point 0, symmetric per output channel, and then:
+ *   in[0] (X, or GEMM's A) is I8 or U8; in[2] is required, F32 (2, M) for
+ *   M output channels (GEMM: N): row 0 the weight scales, row 1 the bias
+ *   (real values); GEMM: B is 2-D, TRANS_A 0, ALPHA 1.0f, BETA 0; the
+ *   reduction length K (CONV: C/groups x the kernel's elements; GEMM: K)
+ *   is at most MTIA_QUANT_MAX_K (mtia_quant.h);
+ *   acc = sum over K of (x - x.zero_point) * w, exact in int32;
+ *   y = (float)acc * (x.scale * scale[m]) + bias[m] in F32 (the product of
+ *   scales rounded to F32 first), then the fused act;
+ *   out I8/U8: y quantized with out's parameters; out F32: y.
+ * Weight scales that are not finite and > 0 give an undefined (but
+ * saturated, never faulting) output. */
+
 /* The dtype input @k (0..2, or MTIA_OP_MAX_IN for the output) of an op
  * must have, given its in[0]'s and its output's dtypes: the op's float type
  * (F32, F16 or BF16: its output's dtype if that is a float, else in[0]'s
@@ -918,6 +965,13 @@ static inline uint32_t mtia_op_tensor_dtype(uint32_t opcode, uint32_t binary_kin
     if (opcode == MTIA_OP_WHERE && k == 0)
         return MTIA_DTYPE_BOOL;
     return ft;
+}
+
+/* A tensor of dtype @have is acceptable where mtia_op_tensor_dtype() asks
+ * for @want: the same dtype, or a quantized one in place of a float type. */
+static inline int mtia_op_dtype_fits(uint32_t want, uint32_t have)
+{
+    return have == want || (mtia_dtype_is_float(want) && mtia_dtype_is_quant(have));
 }
 
 /* Fused activations (struct mtia_op.act). */

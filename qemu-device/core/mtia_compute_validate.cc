@@ -28,7 +28,9 @@ const char *check_tensor(const Desc &t, uint64_t arena)
     const uint32_t es = mtia_dtype_size(t.dtype);
     if (!es) return "tensor dtype unknown or reserved";
     if (t.ndim < 1 || t.ndim > MTIA_MAX_DIMS) return "tensor ndim not in 1..6";
-    if (t.reserved0 || t.reserved1) return "tensor reserved field not zero";
+    // Quantized tensors are not computed yet (their kernels come next).
+    if (mtia_dtype_is_quant(t.dtype)) return "tensor dtype I8/U8 not supported";
+    if (t.zero_point || t.scale) return "tensor scale/zero point set on a dtype that is not I8/U8";
     uint64_t n = 1;
     for (unsigned i = 0; i < MTIA_MAX_DIMS; i++) {
         if (i >= t.ndim) {

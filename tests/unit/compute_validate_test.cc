@@ -526,11 +526,11 @@ TEST(ComputeValidate, ReservedNonZero)
     o.reserved[3] = 1;
     expect_bad(o, "reserved");
     o = binary_op();
-    o.in[0].reserved0 = 1;
-    expect_bad(o, "tensor reserved0");
+    o.in[0].zero_point = 1;  // quantization parameters on an F32 tensor
+    expect_bad(o, "tensor zero_point on F32");
     o = binary_op();
-    o.out.reserved1 = 1;
-    expect_bad(o, "tensor reserved1");
+    o.out.scale = 0x3f800000;
+    expect_bad(o, "tensor scale on F32");
 }
 
 TEST(ComputeValidate, NInWrong)
@@ -660,9 +660,9 @@ TEST(ComputeLayout, GoldenOpLayout)
     EXPECT_EQ(offsetof(mtia_tensor_desc, offset), 0u);
     EXPECT_EQ(offsetof(mtia_tensor_desc, dtype), 8u);
     EXPECT_EQ(offsetof(mtia_tensor_desc, ndim), 9u);
-    EXPECT_EQ(offsetof(mtia_tensor_desc, reserved0), 10u);
+    EXPECT_EQ(offsetof(mtia_tensor_desc, zero_point), 10u);
     EXPECT_EQ(offsetof(mtia_tensor_desc, dims), 12u);
-    EXPECT_EQ(offsetof(mtia_tensor_desc, reserved1), 36u);
+    EXPECT_EQ(offsetof(mtia_tensor_desc, scale), 36u);
     EXPECT_EQ(sizeof(mtia_op), 256u);
     EXPECT_EQ(sizeof(mtia_op), size_t(MTIA_OP_BYTES));
     EXPECT_EQ(offsetof(mtia_op, opcode), 0u);

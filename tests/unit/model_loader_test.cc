@@ -111,8 +111,8 @@ TEST(ModelLoader, LowersOpsToDeviceDescriptors)
     const mtia_tensor_desc zero{};
     EXPECT_EQ(std::memcmp(&a.in[2], &zero, sizeof(zero)), 0);
     for (uint32_t r : a.reserved) EXPECT_EQ(r, 0u);
-    EXPECT_EQ(a.in[0].reserved0, 0u);
-    EXPECT_EQ(a.in[0].reserved1, 0u);
+    EXPECT_EQ(a.in[0].zero_point, 0);
+    EXPECT_EQ(a.in[0].scale, 0u);
 }
 
 TEST(ModelLoader, ClipBoundsAreF32Bits)
@@ -261,7 +261,7 @@ TEST(ModelLoader, RejectsBadTensors)
     expect_invalid([](ModelSpec &m) { m.tensors[4].offset = UINT64_MAX - 63; }, "outside the arena");
     expect_invalid([](ModelSpec &m) { m.tensors[1].offset = 128; }, "outside the weights image of 128 bytes");
     expect_invalid([](ModelSpec &m) { m.tensors[2].offset = 64; }, "overlap the weights image [0, 128)");
-    expect_invalid([](ModelSpec &m) { m.tensors[2].dtype = 4; }, "unsupported dtype 4");
+    expect_invalid([](ModelSpec &m) { m.tensors[2].dtype = 9; }, "unsupported dtype 9");
     expect_invalid([](ModelSpec &m) { m.tensors[3].kind = static_cast<fb::TensorKind>(9); }, "unknown kind 9");
     expect_invalid([](ModelSpec &m) { m.tensors.clear(); }, "no tensors");
 }
