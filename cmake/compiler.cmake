@@ -9,6 +9,8 @@ add_library(mtia_compiler_lib STATIC
   ${MTIA_COMPILE_DIR}/const_tensor.cc
   ${MTIA_COMPILE_DIR}/node_util.cc
   ${MTIA_COMPILE_DIR}/fold_eval.cc
+  ${MTIA_COMPILE_DIR}/quant_linear.cc
+  ${MTIA_COMPILE_DIR}/quant_fuse.cc
   ${MTIA_COMPILE_DIR}/onnx_loader.cc
   ${MTIA_COMPILE_DIR}/constant_inputs.cc
   ${MTIA_COMPILE_DIR}/const_fold.cc
@@ -26,6 +28,7 @@ add_library(mtia_compiler_lib STATIC
   ${MTIA_COMPILE_DIR}/lower_layout.cc
   ${MTIA_COMPILE_DIR}/lower_norm.cc
   ${MTIA_COMPILE_DIR}/lower_embed.cc
+  ${MTIA_COMPILE_DIR}/lower_quant.cc
   ${MTIA_COMPILE_DIR}/loop_embedding_bag.cc
   ${MTIA_COMPILE_DIR}/lower_mask.cc
   ${MTIA_COMPILE_DIR}/lower_vision.cc
@@ -65,6 +68,7 @@ add_executable(compiler_tests
   tests/unit/compiler_onnx_ops_test.cc
   tests/unit/compiler_buckets_test.cc
   tests/unit/compiler_precision_test.cc
+  tests/unit/compiler_quant_test.cc
   tools/mtia-run/npy.cc)
 # The models run through libmtia's reader (runtime/model_loader.h) on the
 # device core's compute engine.

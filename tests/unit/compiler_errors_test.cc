@@ -103,11 +103,20 @@ TEST(CompilerErrors, NonFloatDataIsRefused)
 {
     {
         OnnxBuilder b;
-        b.input("ids", {1, 4}, onnx::TensorProto::INT8).output("y");
+        b.input("ids", {1, 4}, onnx::TensorProto::INT16).output("y");
         b.node("Identity", {"ids"}, {"y"});
         CompileError e = error_of(b.model());
         EXPECT_EQ(e.kind(), ErrorKind::kUnsupported);
-        EXPECT_NE(std::string(e.what()).find("graph input 'ids' has element type INT8"), std::string::npos) << e.what();
+        EXPECT_NE(std::string(e.what()).find("graph input 'ids' has element type INT16"), std::string::npos)
+            << e.what();
+    }
+    {
+        OnnxBuilder b;  // int8 data is quantized: it needs a DequantizeLinear's scale
+        b.input("q", {1, 4}, onnx::TensorProto::INT8).output("y");
+        b.node("Identity", {"q"}, {"y"});
+        CompileError e = error_of(b.model());
+        EXPECT_EQ(e.kind(), ErrorKind::kUnsupported);
+        EXPECT_NE(std::string(e.what()).find("'q' is int8 without a scale"), std::string::npos) << e.what();
     }
     {
         OnnxBuilder b;

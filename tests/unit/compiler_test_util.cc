@@ -72,6 +72,17 @@ OnnxBuilder &OnnxBuilder::init_i64(const std::string &name, const std::vector<in
     return *this;
 }
 
+OnnxBuilder &OnnxBuilder::init_int(const std::string &name, const std::vector<int64_t> &shape,
+                                   const std::vector<int32_t> &v, int32_t dtype)
+{
+    auto *t = m_.mutable_graph()->add_initializer();
+    t->set_name(name);
+    t->set_data_type(dtype);
+    for (int64_t d : shape) t->add_dims(d);
+    for (int32_t x : v) t->add_int32_data(x);
+    return *this;
+}
+
 OnnxBuilder &OnnxBuilder::init_rand(const std::string &name, const std::vector<int64_t> &shape)
 {
     size_t n = 1;

@@ -24,6 +24,9 @@ public:
     OnnxBuilder &output(const std::string &name);
     OnnxBuilder &init(const std::string &name, const std::vector<int64_t> &shape, const std::vector<float> &v);
     OnnxBuilder &init_i64(const std::string &name, const std::vector<int64_t> &shape, const std::vector<int64_t> &v);
+    // An INT8, UINT8 or INT32 initializer (ONNX keeps them in int32_data).
+    OnnxBuilder &init_int(const std::string &name, const std::vector<int64_t> &shape, const std::vector<int32_t> &v,
+                          int32_t dtype);
     // Random initializer (uniform [-1, 1), seeded by name).
     OnnxBuilder &init_rand(const std::string &name, const std::vector<int64_t> &shape);
     onnx::NodeProto &node(const std::string &op, const std::vector<std::string> &in,

@@ -16,6 +16,7 @@
 #include "node_util.h"
 #include "onnx_loader.h"
 #include "passes.h"
+#include "quant_fuse.h"
 #include "precision.h"
 
 #ifndef MTIA_COMPILE_VERSION
@@ -72,6 +73,9 @@ CompileResult compile_program(onnx::ModelProto model, const std::string &base_di
     s.lowered_ops = device_op_counts(d);
     s.passes["activations fused"] = fuse_activations(d);
     s.passes["concat copies removed"] = concat_in_place(d);
+    const QuantReport q = fuse_quantized(d);
+    s.passes["quantize/dequantize casts fused"] = q.casts_removed;
+    s.passes["int8 ops"] = q.int8_ops;
     if (opts.dtype) {
         PrecisionReport p = lower_precision(d, opts.dtype);
         s.precision = std::move(p.ops);

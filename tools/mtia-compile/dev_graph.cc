@@ -46,6 +46,8 @@ int DevGraph::add_view(int base, const Shape &shape, uint64_t byte_offset, const
     v.base = base;
     v.base_offset = byte_offset;
     v.dtype = tensors[base].dtype;
+    v.scale = tensors[base].scale;
+    v.zero_point = tensors[base].zero_point;
     v.kind = tensors[root(base)].kind == TensorKind::Weight ? TensorKind::Weight : TensorKind::Activation;
     if (byte_offset + v.bytes() > tensors[base].bytes())
         internal_error("view '" + name + "' exceeds its base '" + tensors[base].name + "'");
@@ -63,6 +65,10 @@ uint8_t mtia_dtype_of(int32_t onnx_type)
             return MTIA_DTYPE_I64;
         case onnx::TensorProto::BOOL:
             return MTIA_DTYPE_BOOL;
+        case onnx::TensorProto::INT8:
+            return MTIA_DTYPE_I8;
+        case onnx::TensorProto::UINT8:
+            return MTIA_DTYPE_U8;
         default:
             return 0;
     }

@@ -23,7 +23,9 @@ struct DevTensor {
     TensorKind kind = TensorKind::Activation;
     int base = -1;             // view: storage of tensor `base` ...
     uint64_t base_offset = 0;  // ... starting this many bytes in
-    ConstPtr data;             // weight roots: the values (float)
+    ConstPtr data;             // weight roots: the values (float; integers for I64, I8, U8)
+    float scale = 0.0f;        // I8/U8 (mtia_spec.h): real = (q - zero_point) * scale;
+    int32_t zero_point = 0;    // scale 0: per-channel CONV/GEMM weights
     uint64_t offset = 0;       // arena byte offset (set by the planner)
 
     uint64_t bytes() const;
@@ -58,7 +60,7 @@ const char *op_kind_name(uint16_t kind);  // "Conv", "Gemm", ...
 const char *act_name(uint8_t act);        // "", "Relu", ...
 uint32_t f32_bits(float v);
 // MTIA_DTYPE_* of an ONNX element type the device holds (FLOAT, INT32,
-// INT64, BOOL), 0 for any other.
+// INT64, BOOL; INT8 and UINT8 as quantized tensors), 0 for any other.
 uint8_t mtia_dtype_of(int32_t onnx_type);
 
 }  // namespace mtia::compiler

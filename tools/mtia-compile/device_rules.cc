@@ -6,6 +6,7 @@
 #include <cstring>
 
 #include "errors.h"
+#include "mtia/mtia_quant.h"
 
 namespace mtia::compiler {
 
@@ -15,7 +16,10 @@ std::string shp(const Shape &s) { return shape_str(s); }
 
 const char *dtype_str(uint32_t dt)
 {
-    return dt == MTIA_DTYPE_BOOL ? "bool" : dt == MTIA_DTYPE_I32 ? "int32" : dt == MTIA_DTYPE_I64 ? "int64" : "float32";
+    return dt == MTIA_DTYPE_BOOL  ? "bool"
+           : dt == MTIA_DTYPE_I32 ? "int32"
+           : dt == MTIA_DTYPE_I64 ? "int64"
+                                  : "float32 (or int8/uint8 quantized)";
 }
 
 // One spatial dim of a CONV/POOL window: the out size, or "" on success.
@@ -130,8 +134,45 @@ std::string check_window(const Shape &whole, const Shape &part, const std::vecto
 
 }  // namespace
 
+// A per-channel int8 CONV/GEMM (mtia_spec.h, "Reduced precision"): its
+// quantized input, I8 weights with their scales in in[2] (2, M) and a
+// reduction length the int32 accumulator holds exactly.
+bool per_channel(const DevGraph &d, const DevOp &op)
+{
+    if ((op.kind != MTIA_OP_CONV && op.kind != MTIA_OP_GEMM) || op.in.size() < 2) return false;
+    const DevTensor &w = d.tensors[op.in[1]];
+    return w.dtype == MTIA_DTYPE_I8 && w.scale == 0.0f;
+}
+
+std::string check_per_channel(const DevGraph &d, const DevOp &op)
+{
+    const Shape &x = d.tensors[op.in[0]].shape, &w = d.tensors[op.in[1]].shape, &o = d.tensors[op.out].shape;
+    if (!mtia_dtype_is_quant(d.tensors[op.in[0]].dtype)) return "a per-channel int8 op's input must be int8/uint8";
+    if (op.in.size() != 3 || d.tensors[op.in[2]].dtype != MTIA_DTYPE_F32) return "needs the (2, M) scales and bias";
+    int64_t m = 0, k = 1;
+    std::string e;
+    if (op.kind == MTIA_OP_CONV) {
+        m = w[0];
+        for (size_t i = 1; i < w.size(); ++i) k *= w[i];
+        e = check_conv(x, w, nullptr, o, op.attrs);
+    } else {
+        if (w.size() != 2 || op.attrs.size() < 4 || op.attrs[MTIA_GEMM_TRANS_A] ||
+            op.attrs[MTIA_GEMM_ALPHA] != f32_bits(1.0f) || op.attrs[MTIA_GEMM_BETA])
+            return "a per-channel int8 Gemm takes a 2-D B, no TRANS_A, ALPHA 1 and BETA 0";
+        const bool tb = op.attrs[MTIA_GEMM_TRANS_B];
+        m = tb ? w[0] : w[1];
+        k = tb ? w[1] : w[0];
+        e = check_gemm(x, w, nullptr, o, op.attrs);
+    }
+    if (!e.empty()) return e;
+    if (d.tensors[op.in[2]].shape != Shape{2, m}) return "scales and bias must be (2, M)";
+    if (k > MTIA_QUANT_MAX_K) return "reduction longer than MTIA_QUANT_MAX_K";
+    return "";
+}
+
 std::string check_op(const DevGraph &d, const DevOp &op)
 {
+    if (per_channel(d, op)) return check_per_channel(d, op);
     const size_t nin = op.in.size();
     if (nin < 1 || nin > MTIA_OP_MAX_IN) return "bad input count";
     if (op.attrs.size() > MTIA_OP_MAX_ATTRS) return "too many attributes";
@@ -303,7 +344,11 @@ void check_program(const DevGraph &d)
             const uint32_t in0 = op.in.empty() ? 0 : d.tensors[op.in[0]].dtype;
             const uint32_t want = mtia_op_tensor_dtype(op.kind, kind, k < op.in.size() ? k : MTIA_OP_MAX_IN, in0,
                                                        d.tensors[op.out].dtype);
-            if (want && d.tensors[t].dtype != want)
+            const DevTensor &tt = d.tensors[t];
+            if (mtia_dtype_is_quant(tt.dtype) && !(tt.scale > 0.0f) && !(k == 1 && per_channel(d, op)))
+                unsupported("'" + tt.name + "' is " + (tt.dtype == MTIA_DTYPE_I8 ? "int8" : "uint8") +
+                            " without a scale: an int8/uint8 input must be read by DequantizeLinear");
+            if (want && !mtia_op_dtype_fits(want, d.tensors[t].dtype))
                 unsupported("op '" + op.name + "' (" + op_kind_name(op.kind) + ") takes " + dtype_str(want) +
                             " there; '" + d.tensors[t].name + "' is not");
         }

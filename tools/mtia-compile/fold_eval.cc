@@ -8,6 +8,7 @@
 
 #include "errors.h"
 #include "node_util.h"
+#include "quant_linear.h"
 
 namespace mtia::compiler {
 
@@ -78,6 +79,8 @@ public:
         if (op == "Dropout") check_dropout_is_identity(n_, opt(1), opt(2), true);
         if (op == "Identity" || op == "Dropout") return {arg(0)};
         if (op == "Cast") return {cast(arg(0), static_cast<int32_t>(attr_i(n_, "to", TensorProto::FLOAT)))};
+        if (op == "DequantizeLinear") return {dequantize_linear(n_, opset_, arg(0), arg(1), opt(2))};
+        if (op == "QuantizeLinear") return {quantize_linear(n_, opset_, arg(0), arg(1), opt(2))};
         if (op == "Reshape") return {reshape()};
         if (op == "Flatten") return {flatten()};
         if (op == "Squeeze" || op == "Unsqueeze") return {squeeze_unsqueeze(op == "Unsqueeze")};
@@ -540,12 +543,40 @@ private:
 
 bool is_foldable_op(const std::string &op)
 {
-    static const std::set<std::string> ops = {
-        "Identity", "Dropout", "Cast",  "Reshape",   "Flatten", "Squeeze",    "Unsqueeze",
-        "Concat",   "Gather",  "Slice", "Transpose", "Expand",  "Where",      "ConstantOfShape",
-        "Range",    "Min",     "Max",   "Sum",       "Neg",     "Abs",        "Sqrt",
-        "Exp",      "Log",     "Floor", "Ceil",      "Round",   "Reciprocal", "Relu",
-        "Sigmoid",  "Tanh",    "Erf",   "Not"};
+    static const std::set<std::string> ops = {"Identity",
+                                              "Dropout",
+                                              "Cast",
+                                              "Reshape",
+                                              "Flatten",
+                                              "Squeeze",
+                                              "Unsqueeze",
+                                              "Concat",
+                                              "Gather",
+                                              "Slice",
+                                              "Transpose",
+                                              "Expand",
+                                              "Where",
+                                              "ConstantOfShape",
+                                              "Range",
+                                              "Min",
+                                              "Max",
+                                              "Sum",
+                                              "Neg",
+                                              "Abs",
+                                              "Sqrt",
+                                              "Exp",
+                                              "Log",
+                                              "Floor",
+                                              "Ceil",
+                                              "Round",
+                                              "Reciprocal",
+                                              "Relu",
+                                              "Sigmoid",
+                                              "Tanh",
+                                              "Erf",
+                                              "Not",
+                                              "DequantizeLinear",
+                                              "QuantizeLinear"};
     return ops.count(op) > 0 || Evaluator::is_binary(op);
 }
 

@@ -123,7 +123,7 @@ Graph import_graph(const onnx::ModelProto &m, const FoldResult &folded, int opse
         set_type(v, in.type());
         if (!mtia_dtype_of(v.dtype))
             unsupported("graph input '" + in.name() + "' has element type " + dtype_name(v.dtype) +
-                        "; the device takes float32, int32, int64 and bool inputs");
+                        "; the device takes float32, int32, int64, bool and (quantized) int8/uint8 inputs");
         numel(v.shape, "graph input '" + in.name() + "'");
         G.values[v.name] = v;
         G.inputs.push_back(v.name);
@@ -147,9 +147,9 @@ Graph import_graph(const onnx::ModelProto &m, const FoldResult &folded, int opse
             // Where) and integer arithmetic (BINARY on int32/int64,
             // device_rules.cc checks its inputs); an unused secondary output is
             // checked at lowering.
-            static const std::set<std::string> ids_ops = {"Gather",    "Cast",     "Reshape", "Flatten", "Squeeze",
-                                                          "Unsqueeze", "Identity", "Expand",  "Equal",   "Less",
-                                                          "Greater",   "Not",      "Where"};
+            static const std::set<std::string> ids_ops = {
+                "Gather", "Cast",  "Reshape", "Flatten", "Squeeze", "Unsqueeze", "Identity",
+                "Expand", "Equal", "Less",    "Greater", "Not",     "Where",     "QuantizeLinear"};
             static const std::set<std::string> int_ops = {"Add", "Sub", "Mul", "Div", "Pow", "Max", "Min", "Sum"};
             const bool ids_op = ids_ops.count(n.op_type()) > 0 ||
                                 (int_ops.count(n.op_type()) > 0 &&

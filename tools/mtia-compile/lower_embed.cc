@@ -118,8 +118,13 @@ void Lowerer::cast()
 {
     const auto to = static_cast<int32_t>(attr_i(*n_, "to", 0));
     const uint8_t dt = mtia_dtype_of(to);
-    if (!dt) unsupported_here("Cast to " + dtype_name(to) + " (the device has float32, int32, int64 and bool)");
+    if (!dt || mtia_dtype_is_quant(dt))
+        unsupported_here("Cast to " + dtype_name(to) +
+                         " (the device has float32, int32, int64 and bool; its int8/uint8 tensors are quantized: "
+                         "QuantizeLinear makes them)");
     const int x = tensor(n_->input(0));
+    if (mtia_dtype_is_quant(d_.tensors[x].dtype))
+        unsupported_here("Cast of a quantized tensor (DequantizeLinear reads int8/uint8 data)");
     if (d_.tensors[x].dtype == dt) return bind(n_->output(0), x);
     const int out = new_activation(n_->output(0), shape(n_->input(0)), dt);
     emit(MTIA_OP_CAST, {x}, out, {}, d_.tensors[x].bytes() / mtia_dtype_size(d_.tensors[x].dtype));

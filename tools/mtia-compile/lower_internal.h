@@ -73,6 +73,8 @@ private:
     void gather_ids();
     int index_weight(const std::string &value);
     void cast();
+    void quantize_linear();  // lower_quant.cc
+    void dequantize_linear();
     bool embedding_bag(int table, int ids, int64_t axis);
     void embedding_bag_loop();  // the EmbeddingBag node of loop_embedding_bag.h
     const onnx::NodeProto *only_reader(const std::string &value) const;

@@ -105,6 +105,13 @@ ArenaLayout place_tensors(DevGraph &d)
             std::memcpy(L.weights.data() + w.offset, w.data->i.data(), w.bytes());
             continue;
         }
+        if (mtia_dtype_is_quant(w.dtype)) {  // quantized weights (quant_fuse.h), values in range
+            if (!w.data || w.data->is_float() || static_cast<uint64_t>(w.data->i.size()) != w.bytes())
+                internal_error("weight '" + w.name + "' has no 8-bit data of its size");
+            for (size_t i = 0; i < w.data->i.size(); ++i)
+                L.weights[w.offset + i] = static_cast<uint8_t>(w.data->i[i] & 0xff);  // two's complement
+            continue;
+        }
         const uint64_t es = mtia_dtype_size(w.dtype);
         if (!w.data || !w.data->is_float() || static_cast<uint64_t>(w.data->f.size()) * es != w.bytes())
             internal_error("weight '" + w.name + "' has no float data of its size");
