@@ -23,6 +23,8 @@ struct TensorSpec {
     int64_t size = -1;  // -1: product(shape) * 4
     uint8_t dtype = 1;
     bool no_shape = false;
+    float scale = 0;  // I8/U8 (format 1.2)
+    int32_t zero_point = 0;
 };
 
 struct OpSpec {
@@ -64,6 +66,8 @@ inline std::vector<uint8_t> build(const ModelSpec &m)
         if (!t.no_shape) tb.add_shape(shape);
         tb.add_offset(t.offset);
         tb.add_size(t.size < 0 ? n : static_cast<uint64_t>(t.size));
+        tb.add_scale(t.scale);
+        tb.add_zero_point(t.zero_point);
         ts.push_back(tb.Finish());
     }
     std::vector<flatbuffers::Offset<fb::Op>> os;
