@@ -349,6 +349,41 @@ TEST(ModelLoader, RejectsBadQuantization)
     bad(3, MTIA_DTYPE_F32, 0.0f, 1, y + ": scale 0, zero point 1 on a tensor that is not quantized");
 }
 
+// quant_model() with batch buckets 1 and 2: x, y and z batched.
+ModelSpec bucketed_quant_model()
+{
+    ModelSpec top = quant_model();
+    for (int t : {2, 3, 4}) top.tensors[size_t(t)].batch_axis = 0;
+    ModelSpec one = top;
+    one.tensors[2].shape[0] = one.tensors[3].shape[0] = one.tensors[4].shape[0] = 1;
+    one.tensors[2].size = one.tensors[4].size = 5;
+    one.tensors[3].size = 12;
+    one.batch = 1;
+    top.batch = 2;
+    top.programs = {one, top};
+    return top;
+}
+
+TEST(ModelLoader, BucketsAgreeOnQuantization)
+{
+    const ParsedModel p = parse(build(bucketed_quant_model()));
+    ASSERT_EQ(p.buckets.size(), 2u);
+    EXPECT_EQ(p.buckets[0].inputs[0].info.scale, kQuantXScale);
+    EXPECT_EQ(p.buckets[0].program[1].out.zero_point, kQuantZZero);
+    for (int t : {2, 4}) {
+        for (bool zp : {false, true}) {
+            ModelSpec m = bucketed_quant_model();
+            if (zp)
+                m.programs[0].tensors[size_t(t)].zero_point += 1;
+            else
+                m.programs[0].tensors[size_t(t)].scale *= 2;
+            expect_invalid(build(m), std::string("bucket 0 (batch 1): ") + (t == 2 ? "input 0 'x'" : "output 1 'z'") +
+                                         " differs from the model's " + (t == 2 ? "input 'x'" : "output 'z'") +
+                                         " in name, dtype, rank, batch axis, scale or zero point");
+        }
+    }
+}
+
 TEST(ModelLoader, RejectsBadArenaAndWeights)
 {
     expect_invalid([](ModelSpec &m) { m.arena = 0; }, "arena_size is 0");
