@@ -30,6 +30,7 @@ endif()
 
 # In-VM model tests (tests/vm/test-models.sh).
 add_executable(model_vm_tests tests/vm/model_test.cc tests/vm/model_bucket_test.cc tests/vm/model_half_io_test.cc
+  tests/vm/model_quant_io_test.cc
   tools/mtia-run/npy.cc)
 target_include_directories(model_vm_tests PRIVATE tools/mtia-run)
 target_link_libraries(model_vm_tests PRIVATE mtia mtia_model_schema nlohmann_json::nlohmann_json
