@@ -9,10 +9,16 @@
 // the Buffer alive). Model.run() takes NumPy arrays, checks dtype, shape and
 // layout against the model before anything runs, and returns new arrays;
 // bfloat16 tensors, which NumPy lacks, are float32 arrays on this side.
+// Quantized (I8/U8) tensors are int8/uint8 arrays of the raw q; run(...,
+// convert=True) takes float arrays for float and quantized inputs as
+// mtia-run --convert does (rounded, or quantized with the input's scale and
+// zero point: mtia::quantize), and quantize()/dequantize() convert arrays.
 #include <pybind11/numpy.h>
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
 
+#include <cstdio>
+#include <cstring>
 #include <string>
 #include <vector>
 
@@ -45,6 +51,10 @@ py::dtype numpy_dtype(DType t)
             return py::dtype::of<bool>();
         case DType::F16:
             return py::dtype("float16");
+        case DType::I8:
+            return py::dtype::of<int8_t>();
+        case DType::U8:
+            return py::dtype::of<uint8_t>();
     }
     throw Error(MTIA_ERROR_INTERNAL, "tensor dtype " + std::to_string(static_cast<int>(t)) + " has no NumPy type");
 }
@@ -56,11 +66,39 @@ std::string shape_str(const std::vector<ssize_t> &s)
     return r + (s.size() == 1 ? ",)" : ")");
 }
 
-// Checks a run's inputs against the model: count, dtype, shape, C order. A
-// mismatch is a ValueError naming the input. A bucketed model's batched
-// inputs may have any dim 0 (libmtia checks it against the buckets);
-// returns that batch (0 for a model without buckets).
-size_t check_inputs(const Model &m, const std::vector<py::array> &in)
+bool is_float_array(const py::array &a)
+{
+    return a.dtype().is(py::dtype::of<float>()) || a.dtype().is(py::dtype("float16"));
+}
+
+bool takes_reals(DType t) { return t == DType::F32 || t == DType::F16 || t == DType::BF16 || is_quantized(t); }
+
+// ", scale 0.5, zero point 128" for a quantized tensor.
+std::string quant_str(const TensorInfo &t)
+{
+    if (!is_quantized(t.dtype)) return "";
+    char s[64];
+    std::snprintf(s, sizeof(s), ", scale %.9g, zero point %d", static_cast<double>(t.scale), t.zero_point);
+    return s;
+}
+
+// What a dtype mismatch of input t says it takes.
+std::string takes(const TensorInfo &t)
+{
+    if (t.dtype == DType::BF16) return "bfloat16, given as float32 (rounded to nearest even; NumPy has no bfloat16)";
+    std::string s = py::str(numpy_dtype(t.dtype)).cast<std::string>() + quant_str(t);
+    if (takes_reals(t.dtype))
+        s += is_quantized(t.dtype) ? " (convert=True quantizes a float array with them)"
+                                   : " (convert=True converts a float array)";
+    return s;
+}
+
+// Checks a run's inputs against the model: count, dtype (with convert a
+// float array for a float or quantized input), shape, C order. A mismatch
+// is a ValueError naming the input. A bucketed model's batched inputs may
+// have any dim 0 (libmtia checks it against the buckets); returns that
+// batch (0 for a model without buckets).
+size_t check_inputs(const Model &m, const std::vector<py::array> &in, bool convert)
 {
     size_t batch = 0;
     const auto &info = m.inputs();
@@ -76,12 +114,10 @@ size_t check_inputs(const Model &m, const std::vector<py::array> &in)
             want[0] = got[0];
             batch = static_cast<size_t>(got[0]);
         }
-        if (!in[i].dtype().is(numpy_dtype(t.dtype))) {
+        const bool converted = convert && is_float_array(in[i]) && takes_reals(t.dtype);
+        if (!in[i].dtype().is(numpy_dtype(t.dtype)) && !converted) {
             throw py::value_error("input " + std::to_string(i) + " ('" + t.name + "'): dtype " +
-                                  py::str(in[i].dtype()).cast<std::string>() + ", the model takes " +
-                                  (t.dtype == DType::BF16 ? std::string("bfloat16, given as float32 (rounded "
-                                                                        "to nearest even; NumPy has no bfloat16)")
-                                                          : py::str(numpy_dtype(t.dtype)).cast<std::string>()));
+                                  py::str(in[i].dtype()).cast<std::string>() + ", the model takes " + takes(t));
         }
         if (got != want) {
             throw py::value_error("input " + std::to_string(i) + " ('" + t.name + "'): shape " + shape_str(got) +
@@ -95,22 +131,45 @@ size_t check_inputs(const Model &m, const std::vector<py::array> &in)
     return batch;
 }
 
-py::list run_model(Model &m, const std::vector<py::array> &in)
+// Float values (a float32 array, or any float array cast exactly) -> the
+// bytes of float or quantized tensor t: rounded to nearest even to F16/BF16
+// (mtia_fp16.h), quantized with t's parameters (mtia::quantize).
+std::vector<uint8_t> from_reals(const py::array &a, const TensorInfo &t)
 {
-    const size_t batch = check_inputs(m, in);
-    // BF16 tensors go through 16-bit host copies: float32 <-> bfloat16.
-    std::vector<std::vector<uint16_t>> bf_in(in.size()), bf_out(m.outputs().size());
+    const auto f = py::array_t<float, py::array::c_style | py::array::forcecast>::ensure(a);
+    const size_t n = static_cast<size_t>(f.size());
+    std::vector<uint8_t> out(n * dtype_size(t.dtype));
+    const float *x = f.data();
+    if (is_quantized(t.dtype)) {
+        quantize(t, x, n, out.data());
+    } else if (t.dtype == DType::F32) {
+        std::memcpy(out.data(), x, n * 4);
+    } else {
+        for (size_t k = 0; k < n; k++) {
+            const uint16_t h = t.dtype == DType::F16 ? mtia_f32_to_f16(x[k]) : mtia_f32_to_bf16(x[k]);
+            std::memcpy(out.data() + k * 2, &h, 2);
+        }
+    }
+    return out;
+}
+
+py::list run_model(Model &m, const std::vector<py::array> &in, bool convert)
+{
+    const size_t batch = check_inputs(m, in, convert);
+    // BF16 tensors and converted inputs go through host copies in the
+    // model's type; BF16 outputs are widened from 16-bit copies.
+    std::vector<std::vector<uint8_t>> conv_in(in.size());
+    std::vector<std::vector<uint16_t>> bf_out(m.outputs().size());
     std::vector<HostInput> hin;
     for (size_t i = 0; i < in.size(); i++) {
         const auto &a = in[i];
-        if (m.inputs()[i].dtype != DType::BF16) {
+        const TensorInfo &t = m.inputs()[i];
+        if (t.dtype != DType::BF16 && a.dtype().is(numpy_dtype(t.dtype))) {
             hin.push_back({a.data(), static_cast<size_t>(a.nbytes())});
             continue;
         }
-        const auto *f = static_cast<const float *>(a.data());
-        bf_in[i].resize(static_cast<size_t>(a.size()));
-        for (size_t k = 0; k < bf_in[i].size(); k++) bf_in[i][k] = mtia_f32_to_bf16(f[k]);
-        hin.push_back({bf_in[i].data(), bf_in[i].size() * 2});
+        conv_in[i] = from_reals(a, t);
+        hin.push_back({conv_in[i].data(), conv_in[i].size()});
     }
     std::vector<py::array> out;
     std::vector<HostOutput> hout;
@@ -146,7 +205,9 @@ py::dict tensor_info(const TensorInfo &t)
     py::dict d;
     d["name"] = t.name;
     d["dtype"] = numpy_dtype(t.dtype);       // what run() takes/returns (float32 for bf16)
-    d["model_dtype"] = dtype_name(t.dtype);  // the tensor's type on the device: "f32", "f16", "bf16", ...
+    d["model_dtype"] = dtype_name(t.dtype);  // the tensor's type on the device: "f32", "f16", "bf16", "i8", ...
+    d["scale"] = t.scale;                    // I8/U8: real = (q - zero_point) * scale; else 0
+    d["zero_point"] = t.zero_point;
     d["shape"] = py::tuple(py::cast(t.shape));
     d["bytes"] = t.bytes;
     d["batch_axis"] = t.batch_axis;
@@ -338,16 +399,18 @@ void bind_model(py::module_ &m)
                 for (DType t : mo.compute_dtypes()) l.append(dtype_name(t));
                 return l;
             },
-            "The float types the program's tensors use, ascending: ['f32'] for a float32 model, "
-            "['f32', 'bf16'] for one compiled with dtype='bf16'.")
+            "The float and quantized types the program's tensors use, ascending: ['f32'] for a float32 model, "
+            "['f32', 'bf16'] for one compiled with dtype='bf16', ['f32', 'i8'] for a quantized one.")
         .def_property_readonly("num_ops", &Model::num_ops)
         .def_property_readonly("flops", &Model::flops)
-        .def("run", &run_model, py::arg("inputs"),
+        .def("run", &run_model, py::arg("inputs"), py::arg("convert") = false,
              "Runs one inference on NumPy arrays (the model's dtypes and shapes, C order; float16 for f16 "
              "tensors, float32 for bf16 ones, rounded to nearest even on the way in and widened exactly on "
-             "the way out) and returns the outputs as new arrays. With batch buckets, the batched inputs' dim 0 is any "
-             "batch up to the "
-             "largest bucket and the batched outputs have that batch.")
+             "the way out; int8/uint8 for quantized ones, the raw q) and returns the outputs as new arrays. "
+             "convert=True also takes a float32/float16 array for any float or quantized input, rounded to its "
+             "type or quantized with its scale and zero point (as mtia-run --convert). With batch buckets, the "
+             "batched inputs' dim 0 is any batch up to the largest bucket and the batched outputs have that "
+             "batch.")
         .def(
             "run_async",
             [](Model &mo, Stream &s, std::vector<Buffer *> in, std::vector<Buffer *> out) {
@@ -360,6 +423,58 @@ void bind_model(py::module_ &m)
             "Queues one inference on stream reading each input from and writing each output to the start of "
             "a Buffer; record an Event after it to wait.")
         .def("device_estimate_ns", &Model::device_estimate_ns, py::call_guard<py::gil_scoped_release>());
+}
+
+// The quantized type a NumPy dtype stands for (int8 -> I8, uint8 -> U8).
+DType quant_dtype(const py::dtype &dt, const char *what)
+{
+    if (dt.is(py::dtype::of<int8_t>())) return DType::I8;
+    if (dt.is(py::dtype::of<uint8_t>())) return DType::U8;
+    throw py::value_error(std::string(what) + ": dtype " + py::str(py::handle(dt)).cast<std::string>() +
+                          " (int8 or uint8)");
+}
+
+TensorInfo quant_info(DType t, float scale, int32_t zero_point)
+{
+    TensorInfo i;
+    i.name = "array";
+    i.dtype = t;
+    i.scale = scale;
+    i.zero_point = zero_point;
+    return i;
+}
+
+py::array quantize_py(const py::array &x, float scale, int32_t zero_point, const py::object &dtype)
+{
+    const TensorInfo t = quant_info(quant_dtype(py::dtype::from_args(dtype), "quantize"), scale, zero_point);
+    const auto f = py::array_t<float, py::array::c_style | py::array::forcecast>::ensure(x);
+    if (!f)
+        throw py::value_error("quantize: the values are not float (dtype " + py::str(x.dtype()).cast<std::string>() +
+                              ")");
+    py::array out(numpy_dtype(t.dtype), std::vector<ssize_t>(f.shape(), f.shape() + f.ndim()));
+    quantize(t, f.data(), static_cast<size_t>(f.size()), out.mutable_data());
+    return out;
+}
+
+py::array dequantize_py(const py::array &q, float scale, int32_t zero_point)
+{
+    const TensorInfo t = quant_info(quant_dtype(q.dtype(), "dequantize"), scale, zero_point);
+    const py::array c = py::array::ensure(q, py::array::c_style);
+    py::array_t<float> out(std::vector<ssize_t>(c.shape(), c.shape() + c.ndim()));
+    dequantize(t, c.data(), static_cast<size_t>(c.size()), out.mutable_data());
+    return out;
+}
+
+void bind_quant(py::module_ &m)
+{
+    m.def("quantize", &quantize_py, py::arg("x"), py::arg("scale"), py::arg("zero_point"),
+          py::arg("dtype") = py::dtype::of<int8_t>(),
+          "Real values (a float array) -> an int8 or uint8 array: x / scale rounded half to even, plus "
+          "zero_point, saturated (include/mtia/mtia_quant.h, the device's rule; NaN -> zero_point). For a "
+          "quantized input: quantize(x, info['scale'], info['zero_point'], info['dtype']).");
+    m.def("dequantize", &dequantize_py, py::arg("q"), py::arg("scale"), py::arg("zero_point"),
+          "An int8 or uint8 array -> its real values, float32: (q - zero_point) * scale. For a quantized "
+          "output: dequantize(y, info['scale'], info['zero_point']).");
 }
 
 const char *compile_error_kind(CompileError::Kind k)
@@ -442,5 +557,6 @@ PYBIND11_MODULE(_mtia, m)
     bind_memory(m);
     bind_streams(m);
     bind_model(m);
+    bind_quant(m);
     bind_compiler(m);
 }

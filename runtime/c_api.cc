@@ -24,6 +24,8 @@ static_assert(MTIA_DTYPE_BFLOAT16 == MTIA_DTYPE_BF16 && int(mtia::DType::BF16) =
 static_assert(MTIA_DTYPE_INT32 == MTIA_DTYPE_I32 && int(mtia::DType::I32) == MTIA_DTYPE_I32, "I32");
 static_assert(MTIA_DTYPE_INT64 == MTIA_DTYPE_I64 && int(mtia::DType::I64) == MTIA_DTYPE_I64, "I64");
 static_assert(MTIA_DTYPE_BOOLEAN == MTIA_DTYPE_BOOL && int(mtia::DType::Bool) == MTIA_DTYPE_BOOL, "BOOL");
+static_assert(MTIA_DTYPE_INT8 == MTIA_DTYPE_I8 && int(mtia::DType::I8) == MTIA_DTYPE_I8, "I8");
+static_assert(MTIA_DTYPE_UINT8 == MTIA_DTYPE_U8 && int(mtia::DType::U8) == MTIA_DTYPE_U8, "U8");
 
 namespace {
 
@@ -119,6 +121,34 @@ void copy_str(char (&dst)[N], const std::string &src)
 }
 
 }  // namespace
+
+namespace mtia::detail {
+
+// The first libmtia's struct ended where zero_point begins: it is filled
+// as far as it goes.
+bool tensor_info_size_ok(uint32_t size)
+{
+    return size == sizeof(mtia_tensor_info) || size == offsetof(mtia_tensor_info, zero_point);
+}
+
+void fill_tensor_info(const TensorInfo &t, mtia_tensor_info *info)
+{
+    const uint32_t size = info->struct_size;
+    if (!tensor_info_size_ok(size))
+        throw Error(MTIA_ERROR_INVALID_ARGUMENT, "info->struct_size must be sizeof(mtia_tensor_info)");
+    mtia_tensor_info out{};
+    out.struct_size = size;
+    out.dtype = static_cast<uint32_t>(t.dtype);
+    out.ndim = static_cast<uint32_t>(t.shape.size());
+    for (size_t d = 0; d < t.shape.size() && d < MTIA_TENSOR_MAX_DIMS; d++) out.dims[d] = t.shape[d];
+    out.scale = t.scale;
+    out.bytes = t.bytes;
+    copy_str(out.name, t.name);
+    out.zero_point = t.zero_point;
+    std::memcpy(info, &out, size);
+}
+
+}  // namespace mtia::detail
 
 extern "C" {
 
@@ -485,19 +515,11 @@ static const mtia::TensorInfo &tensor_at(const mtia::Model &m, size_t index, boo
 static mtia_status tensor_info(const mtia_model *model, size_t index, mtia_tensor_info *info, bool input)
 {
     if (!info) return invalid("info is NULL");
-    if (info->struct_size != sizeof(mtia_tensor_info))
+    if (!mtia::detail::tensor_info_size_ok(info->struct_size))
         return invalid("info->struct_size must be sizeof(mtia_tensor_info)");
     return guarded([&] {
         auto m = reg_get<mtia::Model>(kModel, model);  // held: t refers into it
-        const mtia::TensorInfo &t = tensor_at(*m, index, input);
-        mtia_tensor_info out{};
-        out.struct_size = sizeof(out);
-        out.dtype = static_cast<uint32_t>(t.dtype);
-        out.ndim = static_cast<uint32_t>(t.shape.size());
-        for (size_t d = 0; d < t.shape.size() && d < MTIA_TENSOR_MAX_DIMS; d++) out.dims[d] = t.shape[d];
-        out.bytes = t.bytes;
-        copy_str(out.name, t.name);
-        *info = out;
+        mtia::detail::fill_tensor_info(tensor_at(*m, index, input), info);
     });
 }
 

@@ -99,25 +99,6 @@ struct ModelState {
 
 }  // namespace detail
 
-const char *dtype_name(DType t)
-{
-    switch (t) {
-        case DType::F32:
-            return "f32";
-        case DType::F16:
-            return "f16";
-        case DType::BF16:
-            return "bf16";
-        case DType::I32:
-            return "i32";
-        case DType::I64:
-            return "i64";
-        case DType::Bool:
-            return "bool";
-    }
-    return "?";
-}
-
 namespace {
 
 constexpr uint64_t kStageAlign = 64;

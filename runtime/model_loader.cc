@@ -9,7 +9,9 @@
 // bytes by lifetime). A file with batch buckets (Model.programs, format
 // 1.1) has every program checked the same way, plus that they share the
 // top level's weight tensors exactly and have its inputs/outputs with dim
-// 0 = their batch on the batched ones. The device validates the lowered
+// 0 = their batch on the batched ones. Quantized (I8/U8) tensors carry a
+// scale and zero point (format 1.2), checked here because the device takes
+// them as given. The device validates the lowered
 // program again (MTIA_CQE_BAD_PROGRAM), so these are the structural checks
 // only: per-op shape rules are the device's.
 #include "model_loader.h"
@@ -19,11 +21,13 @@
 #include <algorithm>
 #include <tuple>
 #include <climits>
+#include <cmath>
 #include <cstdio>
 #include <cstring>
 
 #include "mtia/mtia_model.h"
 #include "mtia/mtia_model_generated.h"
+#include "mtia/mtia_quant.h"
 
 namespace mtia::detail {
 
@@ -64,6 +68,44 @@ const char *kind_name(fb::TensorKind k)
     return n && *n ? n : "?";
 }
 
+uint32_t f32_bits(float f)
+{
+    uint32_t u;
+    std::memcpy(&u, &f, 4);
+    return u;
+}
+
+// A tensor's scale and zero point: an I8/U8 tensor's finite scale > 0 and
+// zero point in the dtype's range, or both 0 on an I8 weight (per-channel
+// CONV/GEMM weights, whose scales are the op's in[2]); 0 and 0 for any other
+// dtype (the device reads them only on quantized tensors, but a stray value
+// is a corrupt file).
+void check_quant(const std::string &label, const fb::Tensor *t, uint32_t dtype)
+{
+    const float scale = t->scale();
+    const int32_t zp = t->zero_point();
+    char sc[32];
+    std::snprintf(sc, sizeof(sc), "%.9g", static_cast<double>(scale));
+    const std::string got = "scale " + std::string(sc) + ", zero point " + std::to_string(zp);
+    if (!mtia_dtype_is_quant(dtype)) {
+        if (f32_bits(scale) != 0 || zp != 0) bad(label + ": " + got + " on a tensor that is not quantized (I8/U8)");
+        return;
+    }
+    const char *dt = dtype == MTIA_DTYPE_I8 ? "I8" : "U8";
+    if (f32_bits(scale) == 0 && zp == 0) {
+        if (dtype == MTIA_DTYPE_I8 && t->kind() == fb::TensorKind::Weight) return;  // per-channel weights
+        bad(label + ": " + dt + " " + kind_name(t->kind()) +
+            " tensor with scale 0 (only I8 Weight tensors, per-channel CONV/GEMM weights, have no scale)");
+    }
+    if (!std::isfinite(scale) || !(scale > 0))
+        bad(label + ": " + dt + " " + got + " (the scale must be finite and > 0)");
+    const int32_t lo = mtia_quant_min(dtype), hi = mtia_quant_max(dtype);
+    if (zp < lo || zp > hi) {
+        bad(label + ": " + dt + " " + got + " (the zero point must be in [" + std::to_string(lo) + ", " +
+            std::to_string(hi) + "])");
+    }
+}
+
 TensorRec check_tensor(uint32_t i, const fb::Tensor *t, uint64_t arena, uint64_t weights)
 {
     TensorRec r;
@@ -73,8 +115,8 @@ TensorRec check_tensor(uint32_t i, const fb::Tensor *t, uint64_t arena, uint64_t
     r.kind = t->kind();
     const uint32_t dtype = static_cast<uint32_t>(t->dtype());
     const uint64_t esize = mtia_dtype_size(dtype);
-    if (!esize || mtia_dtype_is_quant(dtype)) {  // the format has no quantization parameters yet
-        bad(r.label + ": unsupported dtype " + std::to_string(dtype) + " (F32, F16, BF16, I32, I64 or Bool)");
+    if (!esize) {
+        bad(r.label + ": unsupported dtype " + std::to_string(dtype) + " (F32, F16, BF16, I8, I32, I64, Bool or U8)");
     }
     const auto *shape = t->shape();
     const size_t nd = shape ? shape->size() : 0;
@@ -116,6 +158,9 @@ TensorRec check_tensor(uint32_t i, const fb::Tensor *t, uint64_t arena, uint64_t
     if (r.batch_axis != -1 && r.batch_axis != 0) {
         bad(r.label + ": batch_axis " + std::to_string(r.batch_axis) + " (0 or -1)");
     }
+    check_quant(r.label, t, dtype);
+    r.desc.scale = f32_bits(t->scale());
+    r.desc.zero_point = static_cast<int16_t>(t->zero_point());  // in range: checked
     r.desc.offset = r.offset;
     r.desc.dtype = static_cast<uint8_t>(dtype);
     r.desc.ndim = static_cast<uint8_t>(nd);
@@ -143,13 +188,6 @@ std::pair<unsigned, unsigned> op_arity(fb::OpKind k)
         default:
             return {1, 1};
     }
-}
-
-uint32_t f32_bits(float f)
-{
-    uint32_t u;
-    std::memcpy(&u, &f, 4);
-    return u;
 }
 
 mtia_op lower_op(const std::string &label, const fb::Op *o, const std::vector<TensorRec> &ts)
@@ -326,7 +364,7 @@ ParsedProgram parse_program(const Table *m, const std::string &where, size_t wei
         for (flatbuffers::uoffset_t i = 0; i < nt; i++) {
             ts.push_back(check_tensor(i, tensors->Get(i), p.arena_size, weights_size));
             const auto dt = static_cast<DType>(ts.back().desc.dtype);
-            if (mtia_dtype_is_float(ts.back().desc.dtype) &&
+            if ((mtia_dtype_is_float(ts.back().desc.dtype) || mtia_dtype_is_quant(ts.back().desc.dtype)) &&
                 std::find(p.compute_dtypes.begin(), p.compute_dtypes.end(), dt) == p.compute_dtypes.end())
                 p.compute_dtypes.push_back(dt);
             const fb::Tensor *t = tensors->Get(i);
@@ -364,6 +402,8 @@ ParsedProgram parse_program(const Table *m, const std::string &where, size_t wei
             r.info.shape = ts[t].shape;
             r.info.bytes = ts[t].size;
             r.info.batch_axis = ts[t].batch_axis;
+            std::memcpy(&r.info.scale, &ts[t].desc.scale, 4);
+            r.info.zero_point = ts[t].desc.zero_point;
             r.offset = ts[t].offset;
             return r;
         };
@@ -381,7 +421,7 @@ ParsedProgram parse_program(const Table *m, const std::string &where, size_t wei
 }
 
 // A bucket's inputs/outputs against the top level's (the largest bucket's):
-// same names, dtypes and batch axes; a batched one is the top's with dim 0
+// same names, dtypes, scales, zero points and batch axes; a batched one is the top's with dim 0
 // = the bucket's batch, an unbatched one the same shape.
 void check_bucket_io(const std::string &where, const std::vector<ModelIo> &got, const std::vector<ModelIo> &top,
                      uint32_t batch, const char *what)
@@ -392,8 +432,12 @@ void check_bucket_io(const std::string &where, const std::vector<ModelIo> &got, 
     for (size_t i = 0; i < got.size(); i++) {
         const TensorInfo &g = got[i].info, &t = top[i].info;
         const std::string label = where + what + " " + std::to_string(i) + " '" + g.name + "'";
-        if (g.name != t.name || g.dtype != t.dtype || g.batch_axis != t.batch_axis || g.shape.size() != t.shape.size())
-            bad(label + " differs from the model's " + what + " '" + t.name + "' in name, dtype, rank or batch axis");
+        if (g.name != t.name || g.dtype != t.dtype || g.batch_axis != t.batch_axis ||
+            g.shape.size() != t.shape.size() || f32_bits(g.scale) != f32_bits(t.scale) ||
+            g.zero_point != t.zero_point) {
+            bad(label + " differs from the model's " + what + " '" + t.name +
+                "' in name, dtype, rank, batch axis, scale or zero point");
+        }
         std::vector<uint32_t> want = t.shape;
         if (g.batch_axis == 0) want[0] = batch;
         if (g.shape != want) bad(label + " has a shape that does not follow the batch");

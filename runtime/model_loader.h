@@ -36,8 +36,9 @@ struct ParsedProgram {
     std::vector<std::string> op_names;  // "op i (Conv 'name')", for messages
     std::vector<std::string> op_nodes;  // the ONNX node names ("name")
     std::vector<std::string> op_kinds;  // "Conv", "Gemm", ...
-    // The float dtypes among its tensors (weights, activations, inputs,
-    // outputs), ascending: what Model::compute_dtypes() reports.
+    // The float and quantized dtypes among its tensors (weights,
+    // activations, inputs, outputs), ascending: what
+    // Model::compute_dtypes() reports.
     std::vector<DType> compute_dtypes;
 };
 

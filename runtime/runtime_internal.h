@@ -15,6 +15,13 @@ namespace mtia {
 
 namespace detail {
 
+// The C API's mtia_tensor_info of t, as much of it as info->struct_size (set
+// by the caller) holds: sizeof(mtia_tensor_info), or the first libmtia's
+// size (up to zero_point): tensor_info_size_ok(); Error(INVALID_ARGUMENT)
+// for another size.
+bool tensor_info_size_ok(uint32_t size);
+void fill_tensor_info(const TensorInfo &t, mtia_tensor_info *info);
+
 // The open device file, shared by Device and every object made from it.
 // Operations hold `mu` shared while they use fd; close() takes it exclusive.
 struct StreamState;

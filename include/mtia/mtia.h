@@ -226,22 +226,32 @@ typedef enum mtia_dtype {
     MTIA_DTYPE_FLOAT32 = 1,  /**< IEEE-754 binary32 */
     MTIA_DTYPE_FLOAT16 = 2,  /**< IEEE-754 binary16 */
     MTIA_DTYPE_BFLOAT16 = 3, /**< bfloat16 (the top half of a binary32) */
+    MTIA_DTYPE_INT8 = 4,     /**< quantized int8_t: real = (q - zero_point) * scale (mtia_tensor_info) */
     MTIA_DTYPE_INT32 = 5,    /**< int32_t (ids, offsets, lengths) */
     MTIA_DTYPE_INT64 = 6,    /**< int64_t (ids: ONNX/PyTorch's index type) */
     MTIA_DTYPE_BOOLEAN = 7,  /**< one byte, 0 or 1 (not _BOOL: mtia_spec.h has that macro) */
+    MTIA_DTYPE_UINT8 = 8,    /**< quantized uint8_t, as INT8 */
 } mtia_dtype;
 
 #define MTIA_TENSOR_MAX_DIMS 6 /**< most dimensions a model tensor has */
 
-/** A model input or output (mtia_model_input_info): dense, row-major. */
+/** A model input or output (mtia_model_input_info): dense, row-major.
+ * A quantized (INT8/UINT8) tensor's element q is the real value
+ * (q - zero_point) * scale, rounded as include/mtia/mtia_quant.h says.
+ * scale took the place of a zero pad word and zero_point was appended:
+ * struct_size may be the size without zero_point and what follows it
+ * (offsetof(mtia_tensor_info, zero_point), 176 bytes: the first libmtia's
+ * struct), which gets everything but those. */
 typedef struct mtia_tensor_info {
     uint32_t struct_size;                /**< caller sets sizeof(mtia_tensor_info) */
     uint32_t dtype;                      /**< mtia_dtype */
     uint32_t ndim;                       /**< 1..MTIA_TENSOR_MAX_DIMS */
     uint32_t dims[MTIA_TENSOR_MAX_DIMS]; /**< dims[0..ndim), each >= 1 */
-    uint32_t pad;                        /**< zero */
+    float scale;                         /**< INT8/UINT8: finite, > 0; other types 0 */
     uint64_t bytes;                      /**< product(dims) * dtype size */
     char name[128];                      /**< truncated if longer */
+    int32_t zero_point;                  /**< INT8: -128..127, UINT8: 0..255; other types 0 */
+    uint32_t reserved;                   /**< zero */
 } mtia_tensor_info;
 
 /** Loads the .mtia file at path onto device. */
@@ -254,7 +264,7 @@ mtia_status mtia_model_free(mtia_model *model);
 mtia_status mtia_model_num_inputs(const mtia_model *model, size_t *count);
 /** Number of outputs. */
 mtia_status mtia_model_num_outputs(const mtia_model *model, size_t *count);
-/** Input index's name, type and shape (info->struct_size set by the caller). */
+/** Input index's name, type, shape and quantization (info->struct_size set by the caller). */
 mtia_status mtia_model_input_info(const mtia_model *model, size_t index, mtia_tensor_info *info);
 /** Output index's name, type and shape (info->struct_size set by the caller). */
 mtia_status mtia_model_output_info(const mtia_model *model, size_t index, mtia_tensor_info *info);
@@ -291,10 +301,10 @@ mtia_status mtia_model_write_profile(mtia_model *model, const char *path);
  * largest (docs/runtime.md "Batch buckets"); input/output infos describe
  * the largest. */
 mtia_status mtia_model_batch_buckets(const mtia_model *model, uint32_t *buckets, size_t *count);
-/** The float dtypes (mtia_dtype) the model's program's tensors use
- * (weights, activations, inputs, outputs), ascending: FLOAT32 alone for a
- * float32 model, FLOAT32 and BFLOAT16 for one compiled with mtia-compile
- * --dtype bf16. On entry *count is the room in dtypes (may be 0 with
+/** The float and quantized dtypes (mtia_dtype) the model's program's
+ * tensors use (weights, activations, inputs, outputs), ascending: FLOAT32
+ * alone for a float32 model, FLOAT32 and BFLOAT16 for one compiled with
+ * mtia-compile --dtype bf16, FLOAT32 and INT8 for a quantized one. On entry *count is the room in dtypes (may be 0 with
  * dtypes NULL), on return their number, of which min(room, number) are
  * written (as mtia_model_batch_buckets). */
 mtia_status mtia_model_compute_dtypes(const mtia_model *model, uint32_t *dtypes, size_t *count);

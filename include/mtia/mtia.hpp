@@ -320,14 +320,20 @@ enum class DType {
     F32 = 1,   ///< IEEE-754 binary32
     F16 = 2,   ///< IEEE-754 binary16
     BF16 = 3,  ///< bfloat16 (the top half of a binary32)
+    I8 = 4,    ///< quantized int8_t: TensorInfo::scale and zero_point give its real values
     I32 = 5,   ///< int32_t (ids, offsets, lengths)
     I64 = 6,   ///< int64_t (ids: ONNX/PyTorch's index type)
     Bool = 7,  ///< one byte, 0 or 1
+    U8 = 8,    ///< quantized uint8_t, as I8
 };
 
-/// The model format's name of a type: "f32", "f16", "bf16", "i32", "i64"
-/// or "bool".
+/// The model format's name of a type: "f32", "f16", "bf16", "i8", "i32",
+/// "i64", "bool" or "u8".
 const char *dtype_name(DType t);
+/// Bytes per element of t (4, 2 or 1; 8 for I64).
+size_t dtype_size(DType t);
+/// True for the quantized types, I8 and U8.
+bool is_quantized(DType t);
 
 /// A model input or output: dense, row-major.
 struct TensorInfo {
@@ -338,7 +344,22 @@ struct TensorInfo {
     /// 0 if dim 0 is the batch (a model compiled with batch buckets:
     /// Model::batch_buckets()), -1 if the tensor is not batched.
     int batch_axis = -1;
+    /// A quantized (I8/U8) tensor's element q is the real value
+    /// (q - zero_point) * scale (quantize(), dequantize()); scale > 0 and
+    /// zero_point in the type's range. 0 and 0 for the other types.
+    float scale = 0;
+    int32_t zero_point = 0;  ///< see scale
 };
+
+/// Real values -> the n elements of quantized tensor t (I8 or U8, scale > 0)
+/// at q: x / scale rounded half to even, plus zero_point, saturated to the
+/// type's range, NaN -> zero_point (include/mtia/mtia_quant.h, the device's
+/// and mtia-compile's rule). Throws Error(INVALID_ARGUMENT) if t is not
+/// quantized or has no scale.
+void quantize(const TensorInfo &t, const float *x, size_t n, void *q);
+/// The real values of the n elements of quantized tensor t at q:
+/// (q - zero_point) * scale in float32. Throws as quantize().
+void dequantize(const TensorInfo &t, const void *q, size_t n, float *x);
 
 /// Host memory of one input (run() copies it in) or one output (run() fills it);
 /// bytes must be the tensor's TensorInfo::bytes.
@@ -432,10 +453,11 @@ public:
     /// for a model compiled without. inputs()/outputs() describe the
     /// largest bucket, with TensorInfo::batch_axis 0 on the batched ones.
     const std::vector<uint32_t> &batch_buckets() const;
-    /// The float dtypes the program's tensors use (weights, activations,
-    /// inputs, outputs), ascending: {F32} for a float32 model, {F32, BF16}
-    /// for one compiled with mtia-compile --dtype bf16 (float32 inputs and
-    /// outputs cast at the edges); empty if it has no float tensor.
+    /// The float and quantized dtypes the program's tensors use (weights,
+    /// activations, inputs, outputs), ascending: {F32} for a float32 model,
+    /// {F32, BF16} for one compiled with mtia-compile --dtype bf16 (float32
+    /// inputs and outputs cast at the edges), {F32, I8} for a quantized one;
+    /// empty if it has none (integers and bool only).
     const std::vector<DType> &compute_dtypes() const;
     /// The bucket the model's latest run used (0: none yet, or no buckets).
     uint32_t last_batch() const;

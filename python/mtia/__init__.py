@@ -12,10 +12,10 @@ See docs/python.md.
 """
 from ._error import CompileError, Error
 from ._mtia import (Buffer, Device, DeviceInfo, Event, MemoryInfo, Model, Placement, Priority, Stream,
-                    compile_onnx, compiler_version, device_count, device_nodes, runtime_version, status_name,
-                    status_string, visible_device_nodes)
+                    compile_onnx, compiler_version, dequantize, device_count, device_nodes, quantize,
+                    runtime_version, status_name, status_string, visible_device_nodes)
 
 __all__ = ["Buffer", "CompileError", "Device", "DeviceInfo", "Error", "Event", "MemoryInfo", "Model", "Placement",
-           "Priority", "Stream", "compile_onnx", "compiler_version", "device_count", "device_nodes",
-           "runtime_version", "status_name", "status_string", "visible_device_nodes"]
+           "Priority", "Stream", "compile_onnx", "compiler_version", "dequantize", "device_count", "device_nodes",
+           "quantize", "runtime_version", "status_name", "status_string", "visible_device_nodes"]
 __version__ = "%d.%d.%d" % runtime_version

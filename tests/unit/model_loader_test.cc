@@ -10,6 +10,7 @@
 #include <functional>
 #include <random>
 
+#include "../models/quant_models.h"
 #include "model_loader.h"
 #include "model_test_util.h"
 
@@ -262,8 +263,125 @@ TEST(ModelLoader, RejectsBadTensors)
     expect_invalid([](ModelSpec &m) { m.tensors[1].offset = 128; }, "outside the weights image of 128 bytes");
     expect_invalid([](ModelSpec &m) { m.tensors[2].offset = 64; }, "overlap the weights image [0, 128)");
     expect_invalid([](ModelSpec &m) { m.tensors[2].dtype = 9; }, "unsupported dtype 9");
+    expect_invalid([](ModelSpec &m) { m.tensors[2].dtype = 0; }, "unsupported dtype 0");
+    // A quantized tensor is 1 byte an element.
+    expect_invalid(
+        [](ModelSpec &m) {
+            m.tensors[2].dtype = MTIA_DTYPE_I8;
+            m.tensors[2].scale = 1;
+        },
+        "tensor 2 'x': size 128 bytes, but its shape holds 32");
     expect_invalid([](ModelSpec &m) { m.tensors[3].kind = static_cast<fb::TensorKind>(9); }, "unknown kind 9");
     expect_invalid([](ModelSpec &m) { m.tensors.clear(); }, "no tensors");
+}
+
+TEST(ModelLoader, CopiesQuantizationIntoEveryDescriptor)
+{
+    const ParsedModel p = parse(build(quant_model()));
+    const mtia_op &g = p.program[0], &r = p.program[1];
+    EXPECT_EQ(g.in[0].dtype, MTIA_DTYPE_U8);  // x, in both ops
+    EXPECT_EQ(g.in[0].scale, bits(kQuantXScale));
+    EXPECT_EQ(g.in[0].zero_point, kQuantXZero);
+    EXPECT_EQ(std::memcmp(&r.in[0], &g.in[0], sizeof(mtia_tensor_desc)), 0);
+    EXPECT_EQ(g.in[1].dtype, MTIA_DTYPE_I8);  // per-channel weights: no parameters
+    EXPECT_EQ(g.in[1].scale, 0u);
+    EXPECT_EQ(g.in[1].zero_point, 0);
+    EXPECT_EQ(g.in[2].scale, 0u);  // F32
+    EXPECT_EQ(g.out.scale, 0u);
+    EXPECT_EQ(r.out.dtype, MTIA_DTYPE_I8);
+    EXPECT_EQ(r.out.scale, bits(kQuantZScale));
+    EXPECT_EQ(r.out.zero_point, kQuantZZero);
+
+    ASSERT_EQ(p.inputs.size(), 1u);
+    EXPECT_EQ(p.inputs[0].info.dtype, mtia::DType::U8);
+    EXPECT_EQ(p.inputs[0].info.bytes, 10u);
+    EXPECT_EQ(p.inputs[0].info.scale, kQuantXScale);
+    EXPECT_EQ(p.inputs[0].info.zero_point, kQuantXZero);
+    ASSERT_EQ(p.outputs.size(), 2u);
+    EXPECT_EQ(p.outputs[0].info.scale, 0.0f);
+    EXPECT_EQ(p.outputs[1].info.dtype, mtia::DType::I8);
+    EXPECT_EQ(p.outputs[1].info.scale, kQuantZScale);
+    EXPECT_EQ(p.outputs[1].info.zero_point, kQuantZZero);
+    EXPECT_EQ(p.compute_dtypes, (std::vector<mtia::DType>{mtia::DType::F32, mtia::DType::I8, mtia::DType::U8}));
+}
+
+TEST(ModelLoader, AcceptsTheQuantizationRangesEnds)
+{
+    for (auto [dt, zp] :
+         {std::pair{MTIA_DTYPE_I8, -128}, {MTIA_DTYPE_I8, 127}, {MTIA_DTYPE_U8, 0}, {MTIA_DTYPE_U8, 255}}) {
+        ModelSpec m = quant_model();
+        m.tensors[4].dtype = static_cast<uint8_t>(dt);
+        m.tensors[4].zero_point = zp;
+        m.tensors[4].scale = 1e-30f;  // tiny but > 0
+        const ParsedModel p = parse(build(m));
+        EXPECT_EQ(p.program[1].out.zero_point, zp);
+        EXPECT_EQ(p.outputs[1].info.scale, 1e-30f);
+    }
+}
+
+TEST(ModelLoader, RejectsBadQuantization)
+{
+    const std::string y = "tensor 3 'y'", z = "tensor 4 'z'", x = "tensor 2 'x'";
+    auto bad = [](int t, uint8_t dtype, float scale, int32_t zp, const std::string &want) {
+        ModelSpec m = quant_model();
+        m.tensors[t].dtype = dtype;
+        m.tensors[t].scale = scale;
+        m.tensors[t].zero_point = zp;
+        expect_invalid(build(m), want);
+    };
+    // Quantized tensors need a finite scale > 0 ...
+    bad(4, MTIA_DTYPE_I8, NAN, 0, z + ": I8 scale nan, zero point 0 (the scale must be finite and > 0)");
+    bad(4, MTIA_DTYPE_I8, INFINITY, 0, "scale inf, zero point 0 (the scale must be finite");
+    bad(4, MTIA_DTYPE_I8, -0.5f, 0, "scale -0.5, zero point 0 (the scale must be");
+    bad(4, MTIA_DTYPE_I8, 0.0f, 3, "I8 scale 0, zero point 3 (the scale must be finite and > 0)");
+    // ... and a zero point in range (the schema's int32 is not truncated).
+    bad(4, MTIA_DTYPE_I8, 1.0f, 128, z + ": I8 scale 1, zero point 128 (the zero point must be in [-128, 127])");
+    bad(4, MTIA_DTYPE_I8, 1.0f, -129, "zero point -129 (the zero point must be in [-128, 127])");
+    bad(2, MTIA_DTYPE_U8, 1.0f, -1, x + ": U8 scale 1, zero point -1 (the zero point must be in [0, 255])");
+    bad(2, MTIA_DTYPE_U8, 1.0f, 256, "zero point 256 (the zero point must be in [0, 255])");
+    bad(2, MTIA_DTYPE_U8, 1.0f, 65536 + 128, "zero point 65664 (");
+    // Scale 0 and zero point 0 (per-channel) only on I8 weights.
+    bad(2, MTIA_DTYPE_U8, 0.0f, 0, x + ": U8 Input tensor with scale 0 (only I8 Weight tensors");
+    bad(4, MTIA_DTYPE_I8, 0.0f, 0, z + ": I8 Output tensor with scale 0");
+    bad(0, MTIA_DTYPE_U8, 0.0f, 0, "tensor 0 'W': U8 Weight tensor with scale 0");
+    // Other dtypes have neither.
+    bad(3, MTIA_DTYPE_F32, 0.5f, 0, y + ": scale 0.5, zero point 0 on a tensor that is not quantized (I8/U8)");
+    bad(3, MTIA_DTYPE_F32, 0.0f, 1, y + ": scale 0, zero point 1 on a tensor that is not quantized");
+}
+
+// quant_model() with batch buckets 1 and 2: x, y and z batched.
+ModelSpec bucketed_quant_model()
+{
+    ModelSpec top = quant_model();
+    for (int t : {2, 3, 4}) top.tensors[size_t(t)].batch_axis = 0;
+    ModelSpec one = top;
+    one.tensors[2].shape[0] = one.tensors[3].shape[0] = one.tensors[4].shape[0] = 1;
+    one.tensors[2].size = one.tensors[4].size = 5;
+    one.tensors[3].size = 12;
+    one.batch = 1;
+    top.batch = 2;
+    top.programs = {one, top};
+    return top;
+}
+
+TEST(ModelLoader, BucketsAgreeOnQuantization)
+{
+    const ParsedModel p = parse(build(bucketed_quant_model()));
+    ASSERT_EQ(p.buckets.size(), 2u);
+    EXPECT_EQ(p.buckets[0].inputs[0].info.scale, kQuantXScale);
+    EXPECT_EQ(p.buckets[0].program[1].out.zero_point, kQuantZZero);
+    for (int t : {2, 4}) {
+        for (bool zp : {false, true}) {
+            ModelSpec m = bucketed_quant_model();
+            if (zp)
+                m.programs[0].tensors[size_t(t)].zero_point += 1;
+            else
+                m.programs[0].tensors[size_t(t)].scale *= 2;
+            expect_invalid(build(m), std::string("bucket 0 (batch 1): ") + (t == 2 ? "input 0 'x'" : "output 1 'z'") +
+                                         " differs from the model's " + (t == 2 ? "input 'x'" : "output 'z'") +
+                                         " in name, dtype, rank, batch axis, scale or zero point");
+        }
+    }
 }
 
 TEST(ModelLoader, RejectsBadArenaAndWeights)

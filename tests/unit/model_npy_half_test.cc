@@ -59,10 +59,17 @@ NpyArray array_of_f16(const std::vector<uint16_t> &v)
     return parse_npy(img.data(), img.size(), "h.npy");
 }
 
+mtia::TensorInfo info(DType t)
+{
+    mtia::TensorInfo i;
+    i.dtype = t;
+    return i;
+}
+
 std::string error_of(const NpyArray &a, DType to, bool convert)
 {
     try {
-        input_bytes(a, to, convert, "x.npy", "model input 0 'x'");
+        input_bytes(a, info(to), convert, "x.npy", "model input 0 'x'");
     } catch (const NpyError &e) {
         return e.what();
     }
@@ -95,9 +102,9 @@ TEST(NpyHalf, TruncatedFloat16IsRefused)
 TEST(NpyHalf, SameTypeIsTakenAsIs)
 {
     const NpyArray h = array_of_f16({0x3c00, 0x7e00});
-    EXPECT_EQ(input_bytes(h, DType::F16, false, "h.npy", "in"), h.data);
+    EXPECT_EQ(input_bytes(h, info(DType::F16), false, "h.npy", "in"), h.data);
     const NpyArray f = array_of({1.5f});
-    EXPECT_EQ(input_bytes(f, DType::F32, false, "x.npy", "in"), f.data);
+    EXPECT_EQ(input_bytes(f, info(DType::F32), false, "x.npy", "in"), f.data);
 }
 
 TEST(NpyHalf, ConvertRoundsToNearestEven)
@@ -105,20 +112,21 @@ TEST(NpyHalf, ConvertRoundsToNearestEven)
     // 1 + 2^-11 is halfway between F16's 1 and 1 + 2^-10: ties to even (1);
     // 1 + 3 * 2^-11 to 1 + 2^-9. BF16 likewise at 2^-8.
     const NpyArray a = array_of({1.0f + std::ldexp(1.0f, -11), 1.0f + 3 * std::ldexp(1.0f, -11), 0.1f, 1e6f, -0.0f});
-    EXPECT_EQ(u16(input_bytes(a, DType::F16, true, "x.npy", "in")),
+    EXPECT_EQ(u16(input_bytes(a, info(DType::F16), true, "x.npy", "in")),
               (std::vector<uint16_t>{0x3c00, 0x3c02, 0x2e66, 0x7c00, 0x8000}));
     const NpyArray b = array_of({1.0f + std::ldexp(1.0f, -8), 1.0f + 3 * std::ldexp(1.0f, -8), 0.1f, 1e6f, -0.0f});
-    EXPECT_EQ(u16(input_bytes(b, DType::BF16, true, "x.npy", "in")),
+    EXPECT_EQ(u16(input_bytes(b, info(DType::BF16), true, "x.npy", "in")),
               (std::vector<uint16_t>{0x3f80, 0x3f82, 0x3dcd, 0x4974, 0x8000}));
 }
 
 TEST(NpyHalf, ConvertWidensExactly)
 {
     const NpyArray h = array_of_f16({0x3c01, 0x0001, 0xfbff});
-    EXPECT_EQ(f32(input_bytes(h, DType::F32, true, "h.npy", "in")),
+    EXPECT_EQ(f32(input_bytes(h, info(DType::F32), true, "h.npy", "in")),
               (std::vector<float>{1.0f + std::ldexp(1.0f, -10), std::ldexp(1.0f, -24), -65504.0f}));
     // float16 -> bfloat16: exact widening, then one rounding.
-    EXPECT_EQ(u16(input_bytes(h, DType::BF16, true, "h.npy", "in")), (std::vector<uint16_t>{0x3f80, 0x3380, 0xc780}));
+    EXPECT_EQ(u16(input_bytes(h, info(DType::BF16), true, "h.npy", "in")),
+              (std::vector<uint16_t>{0x3f80, 0x3380, 0xc780}));
 }
 
 TEST(NpyHalf, MismatchWithoutConvertNamesTheInput)
@@ -141,7 +149,9 @@ TEST(NpyHalf, IntsAndFloatsNeverConvert)
     const std::string img = format_npy({2}, ids, NpyType::I32);
     const NpyArray i = parse_npy(img.data(), img.size(), "x.npy");
     EXPECT_EQ(error_of(i, DType::F16, true),
-              "x.npy: dtype int32, but model input 0 'x' is float16 (--convert converts only between float types)");
+              "x.npy: dtype int32, but model input 0 'x' is float16 (--convert converts only float arrays, to float or "
+              "quantized "
+              "inputs)");
     EXPECT_NE(error_of(array_of({1.0f}), DType::I64, true).find("is int64 (--convert converts only"),
               std::string::npos);
     EXPECT_EQ(error_of(i, DType::I64, false), "x.npy: dtype int32, but model input 0 'x' is int64");

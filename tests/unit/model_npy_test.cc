@@ -118,7 +118,7 @@ TEST(Npy, RefusesFortranOrder)
 
 TEST(Npy, RefusesOtherDtypes)
 {
-    for (const char *dt : {"<f8", ">f4", ">i8", "|u1", ">f2", "<i2", "<e2"}) {
+    for (const char *dt : {"<f8", ">f4", ">i8", "<u2", ">f2", "<i2", "<e2", "|i2", "|b2"}) {
         std::string h = numpy_header_2x3();
         h.replace(h.find("<f4"), 3, dt);
         expect_error(with_data(h, 6), std::string("dtype '") + dt + "' is not supported");

@@ -23,6 +23,9 @@ struct TensorSpec {
     int64_t size = -1;  // -1: product(shape) * 4
     uint8_t dtype = 1;
     bool no_shape = false;
+    float scale = 0;  // I8/U8 (format 1.2)
+    int32_t zero_point = 0;
+    int8_t batch_axis = -1;  // bucketed files' inputs/outputs (format 1.1)
 };
 
 struct OpSpec {
@@ -46,11 +49,17 @@ struct ModelSpec {
     std::vector<uint8_t> weights;
     bool no_weights = false;
     uint64_t flops = 0;
+    // Batch buckets (Model.programs): each one's batch, tensors, ops,
+    // inputs, outputs, arena and flops; the rest of theirs is unused.
+    uint32_t batch = 0;
+    std::vector<ModelSpec> programs;
 };
 
-inline std::vector<uint8_t> build(const ModelSpec &m)
+// m's tensors and ops, built into b.
+inline std::pair<flatbuffers::Offset<flatbuffers::Vector<flatbuffers::Offset<fb::Tensor>>>,
+                 flatbuffers::Offset<flatbuffers::Vector<flatbuffers::Offset<fb::Op>>>>
+build_program(flatbuffers::FlatBufferBuilder &b, const ModelSpec &m)
 {
-    flatbuffers::FlatBufferBuilder b;
     std::vector<flatbuffers::Offset<fb::Tensor>> ts;
     for (const auto &t : m.tensors) {
         uint64_t n = 4;
@@ -64,6 +73,9 @@ inline std::vector<uint8_t> build(const ModelSpec &m)
         if (!t.no_shape) tb.add_shape(shape);
         tb.add_offset(t.offset);
         tb.add_size(t.size < 0 ? n : static_cast<uint64_t>(t.size));
+        tb.add_scale(t.scale);
+        tb.add_zero_point(t.zero_point);
+        tb.add_batch_axis(t.batch_axis);
         ts.push_back(tb.Finish());
     }
     std::vector<flatbuffers::Offset<fb::Op>> os;
@@ -82,6 +94,19 @@ inline std::vector<uint8_t> build(const ModelSpec &m)
         ob.add_attrs(attrs);
         os.push_back(ob.Finish());
     }
+    return {b.CreateVector(ts), b.CreateVector(os)};
+}
+
+inline std::vector<uint8_t> build(const ModelSpec &m)
+{
+    flatbuffers::FlatBufferBuilder b;
+    const auto [ts, os] = build_program(b, m);
+    std::vector<flatbuffers::Offset<fb::Program>> progs;
+    for (const ModelSpec &p : m.programs) {
+        const auto [pts, pos] = build_program(b, p);
+        progs.push_back(fb::CreateProgram(b, p.batch, pts, pos, b.CreateVector(p.inputs), b.CreateVector(p.outputs),
+                                          p.arena, p.flops));
+    }
     // Not CreateModelDirect: its force_align 64 for the weights asserts in
     // FlatBuffers 2.0.8 builds without NDEBUG (limit 32); the loader does not
     // depend on the alignment.
@@ -90,9 +115,9 @@ inline std::vector<uint8_t> build(const ModelSpec &m)
         b.ForceVectorAlignment(m.weights.size(), 1, 32);
         w = b.CreateVector(m.weights);
     }
-    auto root =
-        fb::CreateModel(b, m.version, b.CreateString(m.name), b.CreateString("model_test"), b.CreateVector(ts),
-                        b.CreateVector(os), b.CreateVector(m.inputs), b.CreateVector(m.outputs), m.arena, w, m.flops);
+    auto root = fb::CreateModel(b, m.version, b.CreateString(m.name), b.CreateString("model_test"), ts, os,
+                                b.CreateVector(m.inputs), b.CreateVector(m.outputs), m.arena, w, m.flops,
+                                m.programs.empty() ? 0 : b.CreateVector(progs));
     b.Finish(root, fb::ModelIdentifier());
     return {b.GetBufferPointer(), b.GetBufferPointer() + b.GetSize()};
 }

@@ -5,7 +5,10 @@
 # float32 model's on the same input; --bench reports the precision; the
 # hand-built F16/BF16-input models (tests/models/half_models.h) run from a
 # float16 .npy, from float32 with --convert and refuse it without; libmtia's
-# HalfIo gtests; a clean dmesg.
+# HalfIo gtests; the hand-built quantized model (tests/models/
+# quant_models.h) from float32 with --convert (quantized), refused without,
+# its int8 output written raw and summarised dequantized, --bench's int8
+# precision (these runs need the device's int8 kernels); a clean dmesg.
 #
 # On the HOST first (after tests/vm/test-models.sh --prepare, which makes
 # build/models/resnet18.onnx; tests/run-all.sh does both):
@@ -178,8 +181,48 @@ out=$("$RUN" -i "$dev" "$DIR/half_f16.mtia" --bench 2 --warmup 0 2>&1)
 check "half_f16 --bench (random float16 inputs) reports its precision" \
   grep -qF "precision: f16 (inputs f16, outputs f32,f16)" <<<"$out"
 
-# ---- libmtia (C++ and C API) on the half models -----------------------------
-run_gtest build/bin/model_vm_tests --gtest_filter='HalfIo*'
+# ---- the hand-built quantized model through mtia-run -------------------------
+# x uint8 (scale 0.5, zero point 128), y = per-channel int8 Gemm(x) in f32,
+# z = Relu(x) as int8 (scale 0.25, zero point -10).
+refused "quant: float32 .npy without --convert" \
+  "is uint8, scale 0.5, zero point 128 (give --convert to quantize float32 with its scale and zero point)" \
+  "$DIR/quant.mtia" --input "$DIR/x_f32.npy"
+refused "quant: int32 .npy with --convert (never int <-> float)" "--convert converts only float arrays" \
+  "$DIR/quant.mtia" --input "$DIR/x_i32.npy" --convert
+# quant_outputs X.npy Y.npy Z.npy: the outputs of x quantized, against the
+# int8 rule computed here in plain Python (mtia.quantize for the rounding).
+quant_outputs() {
+  env PYTHONPATH=build/python $PY -c 'import sys
+import numpy as np
+import mtia
+x, y, z = np.load(sys.argv[1]), np.load(sys.argv[2]), np.load(sys.argv[3])
+xq = mtia.quantize(x, 0.5, 128, np.uint8)
+real = [float(np.float32((q - 128) * 0.5)) for q in xq.ravel().tolist()]
+want_z = mtia.quantize(np.array([max(v, 0.0) for v in real], np.float32), 0.25, -10).tolist()
+W = [[1, -2, 3], [4, -5, 6], [7, 8, -9], [10, 11, 12], [-13, 14, 15]]
+f32 = lambda v: float(np.float32(v))
+want_y = [f32(f32(sum((int(xq[r][k]) - 128) * W[k][n] for k in range(5)) * f32(0.5 * s)) + b)
+          for r in range(2) for n, (s, b) in enumerate(zip([0.5, 0.25, 0.125], [1.0, -1.0, 0.0]))]
+ok = z.dtype == np.int8 and z.ravel().tolist() == want_z and y.dtype == np.float32
+ok = ok and [f32(v) for v in y.ravel().tolist()] == want_y
+print("  quant: y %s, z %s" % (y.ravel().tolist()[:3], z.ravel().tolist()[:5]))
+sys.exit(0 if ok else 1)' "$@"
+}
+if out=$("$RUN" -i "$dev" "$DIR/quant.mtia" --input "$DIR/x_f32.npy" --convert --output "$tmp/y.npy" \
+  --output "$tmp/z.npy" 2>&1); then
+  check "quant from a float32 .npy with --convert (quantized); int8 output written raw" \
+    quant_outputs "$DIR/x_f32.npy" "$tmp/y.npy" "$tmp/z.npy"
+  check "quant: the int8 output's summary is dequantized" \
+    grep -qF "output 1 'z' 2x5 (int8, scale 0.25, zero point -10, dequantized): min 0 max 34.25" <<<"$out"
+else
+  fail "quant --convert: $out"
+fi
+out=$("$RUN" -i "$dev" "$DIR/quant.mtia" --bench 2 --warmup 0 2>&1)
+check "quant --bench (random quantized inputs) reports int8" \
+  grep -qF "precision: int8 (inputs u8, outputs f32,i8)" <<<"$out"
+
+# ---- libmtia (C++ and C API) on the half and quantized models ----------------
+run_gtest build/bin/model_vm_tests --gtest_filter='HalfIo*:QuantIo*'
 
 bad=$(dmesg | tail -n +$((dmesg_mark + 1)) |
   grep -E 'WARNING:|BUG:|Oops|Call Trace:|general protection|refcount_t' || true)

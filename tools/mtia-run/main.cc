@@ -56,16 +56,17 @@ int main(int argc, char **argv)
     app.add_option("model", model.model, "compiled model (.mtia) to run");
     // One file per --input/--output, so the model path may come after them.
     app.add_option("--input", model.inputs,
-                   "input .npy (C order; float32, float16, int32, int64 or bool, as the model input; a bfloat16 "
-                   "input, which NumPy lacks, from float32 with --convert), one per --input, in the model's "
-                   "input order")
+                   "input .npy (C order; float32, float16, int32, int64, bool, int8 or uint8, as the model input; a "
+                   "bfloat16 input, which NumPy lacks, from float32 with --convert), one per --input, in the "
+                   "model's input order")
         ->allow_extra_args(false);
     app.add_flag("--convert", model.convert,
                  "convert a float input .npy to the model input's float type (float32 -> float16/bfloat16 "
-                 "rounds to nearest even, float16 -> float32 is exact); never between ints and floats");
+                 "rounds to nearest even, float16 -> float32 is exact) or quantize it for an int8/uint8 input "
+                 "(with the input's scale and zero point); never between ints and floats");
     app.add_option("--output", model.outputs,
                    "write output .npy files, one per --output, in the model's output order (a bfloat16 output "
-                   "as float32, exactly)")
+                   "as float32, exactly; an int8/uint8 one as it is, the summary shows its real values)")
         ->allow_extra_args(false);
     app.add_option("--bench", bench, "benchmark: N inferences of the model, or 'copy' (DMA and NOP latency)");
     app.add_option("--batch-requests", model.batch_requests, "model benchmark: requests per run_batch (default 1)")

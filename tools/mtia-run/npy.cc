@@ -162,19 +162,16 @@ NpyArray parse_npy(const void *bytes, size_t size, const std::string &what)
     const std::string htext(reinterpret_cast<const char *>(p + data_at), hlen);
     const Header h = HeaderParser(htext, what).parse();
     NpyArray a;
-    if (h.descr == "<f4")
-        a.type = NpyType::F32;
-    else if (h.descr == "<i4")
-        a.type = NpyType::I32;
-    else if (h.descr == "<i8")
-        a.type = NpyType::I64;
-    else if (h.descr == "|b1")
-        a.type = NpyType::Bool;
-    else if (h.descr == "<f2")
-        a.type = NpyType::F16;
-    else
+    bool known = false;
+    for (NpyType t :
+         {NpyType::F32, NpyType::I32, NpyType::I64, NpyType::Bool, NpyType::F16, NpyType::I8, NpyType::U8}) {
+        if (h.descr == npy_descr(t)) a.type = t, known = true;
+    }
+    if (!known) {
         throw NpyError(what + ": dtype '" + h.descr +
-                       "' is not supported (float32 '<f4', float16 '<f2', int32 '<i4', int64 '<i8' or bool '|b1')");
+                       "' is not supported (float32 '<f4', float16 '<f2', int32 '<i4', int64 '<i8', bool '|b1', "
+                       "int8 '|i1' or uint8 '|u1')");
+    }
     const uint64_t es = npy_size(a.type);
     if (h.fortran) throw NpyError(what + ": Fortran-order arrays are not supported (save a C-order array)");
     uint64_t n = 1;
@@ -216,6 +213,10 @@ const char *npy_descr(NpyType t)
             return "|b1";
         case NpyType::F16:
             return "<f2";
+        case NpyType::I8:
+            return "|i1";
+        case NpyType::U8:
+            return "|u1";
     }
     return "?";
 }
@@ -226,6 +227,8 @@ size_t npy_size(NpyType t)
         case NpyType::I64:
             return 8;
         case NpyType::Bool:
+        case NpyType::I8:
+        case NpyType::U8:
             return 1;
         case NpyType::F16:
             return 2;

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MIT
 // NumPy .npy files (format versions 1.0 and 2.0) holding little-endian
-// C-order arrays of float32, float16, int32, int64 or bool (the model
-// tensor types NumPy has; bfloat16 has no NumPy dtype: npy_convert.h):
+// C-order arrays of float32, float16, int32, int64, bool, int8 or uint8
+// (the model tensor types NumPy has; bfloat16 has no NumPy dtype:
+// npy_convert.h):
 // what mtia-run reads as inputs and writes as outputs. Anything else is
 // refused with a message saying why.
 #pragma once
@@ -18,8 +19,8 @@ struct NpyError : std::runtime_error {
     using std::runtime_error::runtime_error;
 };
 
-// The .npy dtypes: '<f4', '<i4', '<i8', '|b1', '<f2'.
-enum class NpyType { F32, I32, I64, Bool, F16 };
+// The .npy dtypes: '<f4', '<i4', '<i8', '|b1', '<f2', '|i1', '|u1'.
+enum class NpyType { F32, I32, I64, Bool, F16, I8, U8 };
 const char *npy_descr(NpyType t);
 size_t npy_size(NpyType t);
 

@@ -1,9 +1,11 @@
 // SPDX-License-Identifier: MIT
-// Model tensor types <-> .npy arrays and the --convert float conversions
-// (npy_convert.h). Element loops over mtia_fp16.h's scalar conversions:
-// the same rounding as the device and mtia-compile on every host.
+// Model tensor types <-> .npy arrays and the --convert conversions
+// (npy_convert.h). Element loops over mtia_fp16.h's scalar conversions and
+// libmtia's mtia::quantize/dequantize (mtia_quant.h): the same rounding as
+// the device and mtia-compile on every host.
 #include "npy_convert.h"
 
+#include <cstdio>
 #include <cstring>
 
 #include "mtia/mtia_fp16.h"
@@ -57,6 +59,10 @@ NpyType npy_type(mtia::DType t)
             return NpyType::Bool;
         case DType::F16:
             return NpyType::F16;
+        case DType::I8:
+            return NpyType::I8;
+        case DType::U8:
+            return NpyType::U8;
         case DType::F32:
         case DType::BF16:
             break;
@@ -75,6 +81,10 @@ const char *numpy_name(NpyType t)
             return "bool";
         case NpyType::F16:
             return "float16";
+        case NpyType::I8:
+            return "int8";
+        case NpyType::U8:
+            return "uint8";
         case NpyType::F32:
             break;
     }
@@ -82,6 +92,14 @@ const char *numpy_name(NpyType t)
 }
 
 const char *model_numpy_name(mtia::DType t) { return t == DType::BF16 ? "bfloat16" : numpy_name(npy_type(t)); }
+
+std::string quant_str(const mtia::TensorInfo &t)
+{
+    if (!mtia::is_quantized(t.dtype)) return "";
+    char s[64];
+    std::snprintf(s, sizeof(s), ", scale %.9g, zero point %d", static_cast<double>(t.scale), t.zero_point);
+    return s;
+}
 
 double npy_element(const uint8_t *p, NpyType t, size_t i)
 {
@@ -97,7 +115,10 @@ double npy_element(const uint8_t *p, NpyType t, size_t i)
             return double(v);
         }
         case NpyType::Bool:
+        case NpyType::U8:
             return p[i];
+        case NpyType::I8:
+            return static_cast<int8_t>(p[i]);
         case NpyType::F16:
         case NpyType::F32:
             break;
@@ -105,25 +126,30 @@ double npy_element(const uint8_t *p, NpyType t, size_t i)
     return load_f32(p, t, i);
 }
 
-std::vector<uint8_t> input_bytes(const NpyArray &a, mtia::DType to, bool convert, const std::string &path,
+std::vector<uint8_t> input_bytes(const NpyArray &a, const mtia::TensorInfo &info, bool convert, const std::string &path,
                                  const std::string &label)
 {
+    const DType to = info.dtype;
     if (a.type == npy_type(to) && to != DType::BF16) return a.data;
-    const bool floats = is_float(a.type) && is_float(to);
+    const bool quant = mtia::is_quantized(to);
+    const bool floats = is_float(a.type) && (is_float(to) || quant);
     if (floats && convert) {
         const size_t n = a.data.size() / npy_size(a.type);
-        std::vector<uint8_t> out(n * (to == DType::F32 ? 4 : 2));
-        for (size_t i = 0; i < n; i++) store(out.data(), to, i, load_f32(a.data.data(), a.type, i));
-        return out;
+        std::vector<float> f(n);
+        for (size_t i = 0; i < n; i++) f[i] = load_f32(a.data.data(), a.type, i);
+        return from_f32(f.data(), n, info);
     }
-    std::string msg = path + ": dtype " + numpy_name(a.type) + ", but " + label + " is " + model_numpy_name(to);
+    std::string msg =
+        path + ": dtype " + numpy_name(a.type) + ", but " + label + " is " + model_numpy_name(to) + quant_str(info);
     if (floats && to == DType::BF16)
         msg += " (NumPy has no bfloat16: give a float32 .npy with --convert, rounded to nearest even)";
+    else if (floats && quant)
+        msg += std::string(" (give --convert to quantize ") + numpy_name(a.type) + " with its scale and zero point)";
     else if (floats)
         msg += std::string(" (give --convert to convert ") + numpy_name(a.type) + " to " + model_numpy_name(to) +
                (to == DType::F32 ? ", exactly)" : ", rounded to nearest even)");
     else if (convert)
-        msg += " (--convert converts only between float types)";
+        msg += " (--convert converts only float arrays, to float or quantized inputs)";
     throw NpyError(msg);
 }
 
@@ -141,10 +167,28 @@ std::vector<uint8_t> output_bytes(const std::vector<uint8_t> &data, mtia::DType 
     return out;
 }
 
-std::vector<uint8_t> from_f32(const float *v, size_t n, mtia::DType to)
+std::vector<double> output_values(const std::vector<uint8_t> &npy_data, const mtia::TensorInfo &t)
 {
-    std::vector<uint8_t> out(n * (to == DType::F32 ? 4 : 2));
-    for (size_t i = 0; i < n; i++) store(out.data(), to, i, v[i]);
+    const NpyType type = npy_type(t.dtype);
+    std::vector<double> r(npy_data.size() / npy_size(type));
+    if (mtia::is_quantized(t.dtype)) {
+        std::vector<float> f(r.size());
+        mtia::dequantize(t, npy_data.data(), f.size(), f.data());
+        for (size_t i = 0; i < r.size(); i++) r[i] = f[i];
+        return r;
+    }
+    for (size_t i = 0; i < r.size(); i++) r[i] = npy_element(npy_data.data(), type, i);
+    return r;
+}
+
+std::vector<uint8_t> from_f32(const float *v, size_t n, const mtia::TensorInfo &to)
+{
+    std::vector<uint8_t> out(n * mtia::dtype_size(to.dtype));
+    if (mtia::is_quantized(to.dtype)) {
+        mtia::quantize(to, v, n, out.data());
+        return out;
+    }
+    for (size_t i = 0; i < n; i++) store(out.data(), to.dtype, i, v[i]);
     return out;
 }
 

@@ -23,6 +23,7 @@
 #include "bench.h"
 #include "npy.h"
 #include "npy_convert.h"
+#include "precision.h"
 
 namespace mtia::run {
 
@@ -89,11 +90,14 @@ std::vector<std::vector<uint8_t>> load_inputs(const mtia::Model &model, const Mo
         std::uniform_real_distribution<float> u(-1.0f, 1.0f);
         for (const auto &t : ins) {
             // Integer inputs (ids, offsets) are zeros: valid for any table.
+            // Quantized ones are random reals quantized with their parameters.
             std::vector<uint8_t> v(t.bytes, 0);
-            if (t.dtype == mtia::DType::F32 || t.dtype == mtia::DType::F16 || t.dtype == mtia::DType::BF16) {
-                std::vector<float> f(t.bytes / (t.dtype == mtia::DType::F32 ? 4 : 2));
+            const bool real = t.dtype == mtia::DType::F32 || t.dtype == mtia::DType::F16 ||
+                              t.dtype == mtia::DType::BF16 || mtia::is_quantized(t.dtype);
+            if (real) {
+                std::vector<float> f(t.bytes / mtia::dtype_size(t.dtype));
                 for (auto &x : f) x = u(rng);
-                v = from_f32(f.data(), f.size(), t.dtype);
+                v = from_f32(f.data(), f.size(), t);
             }
             data.push_back(std::move(v));
         }
@@ -115,7 +119,7 @@ std::vector<std::vector<uint8_t>> load_inputs(const mtia::Model &model, const Mo
                            " '" + ins[i].name + "' is " + shape_str(shape64(ins[i].shape)) +
                            (ins[i].batch_axis == 0 ? " (dim 0: any batch up to the largest bucket)" : ""));
         }
-        data.push_back(input_bytes(a, ins[i].dtype, o.convert, o.inputs[i],
+        data.push_back(input_bytes(a, ins[i], o.convert, o.inputs[i],
                                    "model input " + std::to_string(i) + " '" + ins[i].name + "'"));
     }
     return data;
@@ -161,8 +165,9 @@ void print_model(const mtia::Model &m, const mtia::Device &dev)
                 m.producer().c_str(), dev.info().node.c_str(), m.num_ops(), bytes_str(m.arena_bytes()).c_str(),
                 bytes_str(m.weight_bytes()).c_str(), m.flops() / 1e9);
     for (size_t i = 0; i < m.inputs().size(); i++) {
-        std::printf("  input %zu '%s' %s %s\n", i, m.inputs()[i].name.c_str(),
-                    shape_str(shape64(m.inputs()[i].shape)).c_str(), model_numpy_name(m.inputs()[i].dtype));
+        const auto &t = m.inputs()[i];
+        std::printf("  input %zu '%s' %s %s%s\n", i, t.name.c_str(), shape_str(shape64(t.shape)).c_str(),
+                    model_numpy_name(t.dtype), quant_str(t).c_str());
     }
     if (!m.batch_buckets().empty()) {
         std::string b;
@@ -178,26 +183,27 @@ void print_bucket(const mtia::Model &m, size_t batch)
     if (!m.batch_buckets().empty()) std::printf("  ran bucket %u for a batch of %zu\n", m.last_batch(), batch);
 }
 
-// Prints a summary of each output (unless --json) and writes the --output files.
+// Prints a summary of each output (unless --json; a quantized one's real
+// values) and writes the --output files (a quantized one's raw int8/uint8).
 void report_outputs(const mtia::Model &m, const Outputs &out, const ModelRunOptions &o)
 {
     for (size_t i = 0; i < out.data.size(); i++) {
         const auto &t = m.outputs()[i];
         const std::vector<uint8_t> v = output_bytes(out.data[i], t.dtype);  // BF16 widened to float32
-        const NpyType type = npy_type(t.dtype);
-        const size_t n = v.size() / npy_size(type);
         double lo = INFINITY, hi = -INFINITY;
         double sum = 0;
-        for (size_t k = 0; k < n; k++) {
-            const double x = npy_element(v.data(), type, k);
-            lo = std::min(lo, x), hi = std::max(hi, x), sum += x;
-        }
+        const std::vector<double> x = output_values(v, t);
+        for (double e : x) lo = std::min(lo, e), hi = std::max(hi, e), sum += e;
         if (!o.json) {
-            std::printf("  output %zu '%s' %s: min %g max %g mean %g%s%s\n", i, t.name.c_str(),
-                        shape_str(shape_at(t, out.batch)).c_str(), lo, hi, n ? sum / double(n) : 0.0,
-                        o.outputs.empty() ? "" : " -> ", o.outputs.empty() ? "" : o.outputs[i].c_str());
+            const std::string q = mtia::is_quantized(t.dtype)
+                                      ? " (" + std::string(model_numpy_name(t.dtype)) + quant_str(t) + ", dequantized)"
+                                      : "";
+            std::printf("  output %zu '%s' %s%s: min %g max %g mean %g%s%s\n", i, t.name.c_str(),
+                        shape_str(shape_at(t, out.batch)).c_str(), q.c_str(), lo, hi,
+                        x.empty() ? 0.0 : sum / double(x.size()), o.outputs.empty() ? "" : " -> ",
+                        o.outputs.empty() ? "" : o.outputs[i].c_str());
         }
-        if (!o.outputs.empty()) write_npy(o.outputs[i], shape_at(t, out.batch), v.data(), type);
+        if (!o.outputs.empty()) write_npy(o.outputs[i], shape_at(t, out.batch), v.data(), npy_type(t.dtype));
     }
 }
 
@@ -215,41 +221,6 @@ void write_profile(const std::vector<mtia::RunProfile> &runs, const ModelRunOpti
         "MTIA v1 model %.3f ms\n",
         runs.size(), o.profile.c_str(), p.ops.size(), (p.device_end_ns - p.device_start_ns) / 1e6, ops / 1e6,
         (p.host_done_ns - p.host_submit_ns) / 1e6, p.model_ns / 1e6);
-}
-
-// The model's precision: its 16-bit compute dtypes ("bf16"), else "f32"
-// (or "int" without float tensors).
-std::string precision(const mtia::Model &m)
-{
-    std::string p;
-    bool f32 = false;
-    for (mtia::DType t : m.compute_dtypes()) {
-        if (t == mtia::DType::F32)
-            f32 = true;
-        else
-            p += (p.empty() ? "" : "+") + std::string(dtype_name(t));
-    }
-    return !p.empty() ? p : f32 ? "f32" : "int";
-}
-
-// The distinct dtypes of tensors, in order: "f32", "f16,f32".
-std::string io_dtypes(const std::vector<mtia::TensorInfo> &ts)
-{
-    std::vector<mtia::DType> seen;
-    std::string s;
-    for (const auto &t : ts) {
-        if (std::find(seen.begin(), seen.end(), t.dtype) != seen.end()) continue;
-        seen.push_back(t.dtype);
-        s += (s.empty() ? "" : ",") + std::string(dtype_name(t.dtype));
-    }
-    return s.empty() ? "none" : s;
-}
-
-// "bf16 (inputs/outputs f32)", "f32 (inputs f16, outputs f32,f16)".
-std::string precision_line(const mtia::Model &m)
-{
-    const std::string in = io_dtypes(m.inputs()), out = io_dtypes(m.outputs());
-    return precision(m) + (in == out ? " (inputs/outputs " + in + ")" : " (inputs " + in + ", outputs " + out + ")");
 }
 
 int bench(mtia::Device &dev, mtia::Model &m, const std::vector<mtia::HostInput> &in, Outputs &out,
@@ -335,13 +306,13 @@ int bench(mtia::Device &dev, mtia::Model &m, const std::vector<mtia::HostInput> 
         j["device_ms_per_inference"] = dev_ms;
         j["device_estimate_ms"] = est_ms;
         j["profiled"] = !o.profile.empty();
-        j["precision"] = precision(m);
+        j["precision"] = precision(m.compute_dtypes());
         j["input_dtypes"] = io_dtypes(m.inputs());
         j["output_dtypes"] = io_dtypes(m.outputs());
         if (!bk.empty()) j["bucket"] = bucket, j["batch"] = out.batch;
         std::cout << j.dump(2) << "\n";
     } else {
-        std::printf("  precision: %s\n", precision_line(m).c_str());
+        std::printf("  precision: %s\n", precision_line(m.compute_dtypes(), m.inputs(), m.outputs()).c_str());
         std::printf("  %d inferences: latency p50 %.3f ms  p90 %.3f ms  p99 %.3f ms (host clock, run())\n", n, p50, p90,
                     p99);
         std::printf("  throughput: %.2f inferences/s (%s)\n", ips,
