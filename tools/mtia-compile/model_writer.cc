@@ -56,7 +56,8 @@ ProgramTables build_program(flatbuffers::FlatBufferBuilder &fbb, const DevGraph 
         std::vector<uint32_t> shape(x.shape.begin(), x.shape.end());
         const auto axis = batch_axis.count(t) ? batch_axis[t] : int8_t{-1};
         p.tensors.push_back(fb::CreateTensorDirect(fbb, x.name.c_str(), static_cast<fb::TensorKind>(x.kind),
-                                                   static_cast<fb::DType>(x.dtype), &shape, x.offset, x.bytes(), axis));
+                                                   static_cast<fb::DType>(x.dtype), &shape, x.offset, x.bytes(), axis,
+                                                   x.scale, x.zero_point));
     }
     for (const auto &op : d.ops) {
         std::vector<uint32_t> in;
