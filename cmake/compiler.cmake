@@ -11,6 +11,7 @@ add_library(mtia_compiler_lib STATIC
   ${MTIA_COMPILE_DIR}/fold_eval.cc
   ${MTIA_COMPILE_DIR}/quant_linear.cc
   ${MTIA_COMPILE_DIR}/quant_fuse.cc
+  ${MTIA_COMPILE_DIR}/passes_qlinear.cc
   ${MTIA_COMPILE_DIR}/onnx_loader.cc
   ${MTIA_COMPILE_DIR}/constant_inputs.cc
   ${MTIA_COMPILE_DIR}/const_fold.cc

@@ -37,6 +37,16 @@ for i in e["inputs"]:
   build/bin/mtia-run "$BENCH_DIR/$m.mtia" "${args[@]:1}" --bench "$n" --json |
     /usr/bin/python3 -c 'import json, sys; j = json.load(sys.stdin); j["batch"] = int(sys.argv[1]); j["bench_model"] = sys.argv[2]; print(json.dumps(j))' "${args[0]}" "$m"
 done
+# resnet18 by precision (run-bench.sh compiles them into $BENCH_DIR): bf16
+# (mtia-compile --dtype bf16) and int8 (the QDQ model PyTorch's quantizer
+# made, make_models.py qdq()), batch 1 and 8; "precision_model" tags them.
+for spec in "resnet18_bf16 1 $b1" "resnet18_bf16_b8 8 ${MTIA_BENCH_INFER_B8:-8}" "resnet18_int8 1 $b1" \
+  "resnet18_int8_b8 8 ${MTIA_BENCH_INFER_B8:-8}"; do
+  read -r m batch n <<<"$spec"
+  [ -f "$BENCH_DIR/$m.mtia" ] || continue
+  build/bin/mtia-run "$BENCH_DIR/$m.mtia" --bench "$n" --json |
+    /usr/bin/python3 -c 'import json, sys; j = json.load(sys.stdin); j["batch"] = int(sys.argv[1]); j["precision_model"] = sys.argv[2]; print(json.dumps(j))' "$batch" "$m"
+done
 # The Python overhead of mtia.torch.compile'd resnet18 against the C++ run of
 # the same image in this VM run ({"python_p50_ms", "cxx_p50_ms", "ratio"}).
 PYTHONPATH=build/python /usr/bin/python3 tests/bench/py_overhead.py "$b1" 2>/dev/null | grep '^{'

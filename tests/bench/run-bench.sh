@@ -13,7 +13,10 @@
 #     timing model's MTIA v1 estimate for the workloads; resnet18
 #     latency with profiling (mtia-run --profile) off and on, and their ratio;
 #     the Python overhead of mtia.torch.compile'd resnet18 batch 1 against the
-#     C++ run() of the same image in the same VM (ratio, target <= 1.05)
+#     C++ run() of the same image in the same VM (ratio, target <= 1.05);
+#     resnet18 by precision: bf16 (--dtype bf16) and int8 (a QDQ model from
+#     PyTorch's quantizer) on the device vs its fp32, vs PyTorch's own bf16
+#     and static int8 (onednn and qnnpack engines), and the MTIA v1 estimates
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
@@ -50,7 +53,7 @@ tests/vm/test-models.sh --prepare >/dev/null
 # compiled only when missing or older than their sources.
 bench_dir=build/bench-models
 bench_models="dlrm_bench_b128 dlrm_bench_b512 encoder_bench"
-for m in $bench_models; do
+for m in $bench_models resnet18_int8 resnet18_int8_b8; do
   if [ ! -f "$bench_dir/$m.onnx" ] || [ tests/models/make_models.py -nt "$bench_dir/$m.onnx" ] ||
     ! grep -q "\"$m\"" "$bench_dir/manifest.json" 2>/dev/null; then
     /usr/bin/python3 tests/models/make_models.py --out "$bench_dir" --only "$m" >/dev/null
@@ -60,6 +63,13 @@ for m in $bench_models; do
     build/bin/mtia-compile -q "$bench_dir/$m.onnx" -o "$bench_dir/$m.mtia"
   fi
 done
+# resnet18 in bf16: the float model compiled with --dtype bf16.
+for b in "" _b8; do
+  if [ ! -f "$bench_dir/resnet18_bf16$b.mtia" ] || [ build/models/resnet18$b.onnx -nt "$bench_dir/resnet18_bf16$b.mtia" ] ||
+    [ build/bin/mtia-compile -nt "$bench_dir/resnet18_bf16$b.mtia" ]; then
+    build/bin/mtia-compile -q --dtype bf16 "build/models/resnet18$b.onnx" -o "$bench_dir/resnet18_bf16$b.mtia"
+  fi
+done
 # PyTorch at its best (torch_bench.py: eager and frozen, OpenBLAS): this
 # machine may set OPENBLAS_CORETYPE/OPENBLAS_L2_SIZE for old OpenBLAS builds;
 # the anchor runs without them, as a user of a current OpenBLAS would.
@@ -67,14 +77,19 @@ torch_anchor() { env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE /usr/bin/python3 t
 torch_b1=$(torch_anchor build/models resnet18 "${MTIA_BENCH_TORCH_SECONDS:-10}")
 torch_b8=$(torch_anchor build/models resnet18_b8 "${MTIA_BENCH_TORCH_SECONDS:-10}")
 torch_work=$(for m in $bench_models; do torch_anchor "$bench_dir" "$m" "${MTIA_BENCH_TORCH_SECONDS:-10}"; done)
+# PyTorch's own reduced precision on resnet18: bf16, and static int8 on each
+# quantized engine Debian's torch has.
+torch_prec=$(for m in resnet18 resnet18_b8; do for p in bf16 int8-onednn int8-qnnpack; do
+  torch_anchor build/models "$m" "${MTIA_BENCH_TORCH_SECONDS:-10}" "$p"; done; done)
 device=$(OMP_NUM_THREADS=2 tools/mtia-vm run --devices 1 --device-opts devmem-size=1G -- tests/bench/model-bench.sh |
   grep '^{')
-/usr/bin/python3 - "$torch_b1" "$torch_b8" "$device" "$torch_work" <<'PYEOF'
+/usr/bin/python3 - "$torch_b1" "$torch_b8" "$device" "$torch_work" "$torch_prec" <<'PYEOF'
 import json, sys
 torch = {j["batch"]: j for j in map(json.loads, sys.argv[1:3])}
 lines = [json.loads(l) for l in sys.argv[3].splitlines()]
 work = [j for j in lines if "bench_model" in j]
-runs = [j for j in lines if "batch" in j and "bench_model" not in j]
+prec = {j["precision_model"]: j for j in lines if "precision_model" in j}
+runs = [j for j in lines if "batch" in j and "bench_model" not in j and "precision_model" not in j]
 py = [j for j in lines if "python_p50_ms" in j]
 dev = {j["batch"]: j for j in runs if not j.get("profiled")}
 off = [j["latency_ms"]["p50"] for j in runs if j["batch"] == 1 and not j.get("profiled")]
@@ -108,4 +123,22 @@ for d in work:
     print(f"  {'':10} PyTorch CPU at its best ({t['best']}) {t['inferences_per_s']:9.1f} samples/s "
           f"({t['ms_per_run']:.1f} ms/batch)  ->  device/PyTorch {sync / t['inferences_per_s']:.2f}x "
           f"(pipelined {pipe / t['inferences_per_s']:.2f}x)")
+tprec = [json.loads(l) for l in sys.argv[5].splitlines()]
+for b, suffix in ((1, ""), (8, "_b8")):
+    f32 = dev[b]
+    print(f"  resnet18 batch {b} by precision (device: run(); MTIA v1 estimate; PyTorch CPU at its best, same threads):")
+    print(f"    fp32  device {f32['throughput_ips'] * b:7.2f}/s  MTIA v1 {f32['device_estimate_ms']:.3f} ms  "
+          f"PyTorch {torch[b]['inferences_per_s']:7.2f}/s")
+    for p, tp in (("bf16", ["bf16"]), ("int8", ["int8-onednn", "int8-qnnpack"])):
+        d = prec.get(f"resnet18_{p}{suffix}")
+        if d is None:
+            continue
+        ips = d["throughput_ips"] * b
+        anchors = [t for t in tprec if t["batch"] == b and t["precision"] in tp]
+        best = max(anchors, key=lambda t: t["inferences_per_s"])
+        names = ", ".join(f"{t['precision']} {t['inferences_per_s']:.2f}/s" for t in anchors)
+        print(f"    {p}  device {ips:7.2f}/s  MTIA v1 {d['device_estimate_ms']:.3f} ms  PyTorch ({names})  ->  "
+              f"device {p}/fp32 {ips / (f32['throughput_ips'] * b):.2f}x, device/PyTorch {p} "
+              f"{ips / best['inferences_per_s']:.2f}x, MTIA v1 {p}/fp32 "
+              f"{d['device_estimate_ms'] / f32['device_estimate_ms']:.2f}x time")
 PYEOF

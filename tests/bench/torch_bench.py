@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 # SPDX-License-Identifier: MIT
 """PyTorch CPU inference speed, the anchor of tests/bench/run-bench.sh:
-    torch_bench.py DIR MODEL SECONDS
+    torch_bench.py DIR MODEL SECONDS [fp32|bf16|int8-onednn|int8-qnnpack]
 runs tests/models/make_models.py's MODEL (the same module, seed and random
 weights the device's .mtia was compiled from) on the reference inputs in
 DIR (make_models.py --out DIR: DIR/manifest.json) and prints one JSON line
@@ -17,6 +17,9 @@ oneDNN blocked layouts, prepacked weights); the faster one counts. Linear
 and MatMul run on the BLAS libblas.so.3 resolves to (OpenBLAS, installed by
 scripts/setup.sh); "blas" names the library and OpenBLAS's kernel. The
 frozen module's outputs must match eager mode's, else the run fails.
+With bf16 the module and inputs are cast to bfloat16; with int8-ENGINE it
+is PyTorch's own static int8 quantization on that quantized engine
+(quantized()).
 Each mode: 3 warm-up runs (as mtia-run --bench), then runs for at least
 SECONDS seconds."""
 import ctypes
@@ -80,20 +83,48 @@ def flat(out):
     return [t for v in out for t in flat(v)]
 
 
+def quantized(model, inputs, engine):
+    """PyTorch's own int8 of `model`: static post-training quantization with
+    FX for quantized `engine` (Debian's torch has onednn and qnnpack, no
+    fbgemm/"x86"), calibrated on the reference inputs and a few random ones
+    of their shape."""
+    import copy
+    from torch.ao.quantization import get_default_qconfig_mapping
+    from torch.ao.quantization.quantize_fx import convert_fx, prepare_fx
+    torch.backends.quantized.engine = engine
+    prepared = prepare_fx(copy.deepcopy(model), get_default_qconfig_mapping(engine), example_inputs=inputs)
+    gen = torch.Generator().manual_seed(3)
+    for x in [inputs] + [tuple(torch.randn(t.shape, generator=gen) for t in inputs) for _ in range(3)]:
+        prepared(*x)
+    return convert_fx(prepared)
+
+
 def main():
     out_dir, name, seconds = sys.argv[1], sys.argv[2], float(sys.argv[3])
+    precision = sys.argv[4] if len(sys.argv) > 4 else "fp32"
     torch.set_num_threads(THREADS)
     model, inputs = build(out_dir, name)
     batch = inputs[0].shape[0]
     with torch.no_grad():
-        frozen = torch.jit.optimize_for_inference(torch.jit.freeze(torch.jit.trace(model, inputs)))
+        if precision.startswith("int8-"):  # int8-onednn, int8-qnnpack
+            model = quantized(model, inputs, precision[5:])
+        elif precision == "bf16":
+            model, inputs = model.to(torch.bfloat16), tuple(t.to(torch.bfloat16) for t in inputs)
+        elif precision != "fp32":
+            sys.exit(f"torch_bench.py: precision {precision}: want fp32, bf16, int8-onednn or int8-qnnpack")
+        frozen = torch.jit.freeze(torch.jit.trace(model, inputs))
+        if precision == "fp32":  # (its oneDNN rewrites are for float32)
+            frozen = torch.jit.optimize_for_inference(frozen)
         want, got = flat(model(*inputs)), flat(frozen(*inputs))
+        tol = 1e-4 if precision == "fp32" else 2e-2
         for w, g in zip(want, got):
-            if not torch.allclose(w, g, rtol=1e-3, atol=1e-4 * max(1.0, w.abs().max().item())):
+            w, g = w.float(), g.float()
+            if not torch.allclose(w, g, rtol=1e-3, atol=tol * max(1.0, w.abs().max().item())):
                 sys.exit(f"torch_bench.py: {name}: the frozen module's output differs from eager mode's")
         modes = {"eager": timed(model, inputs, seconds), "frozen": timed(frozen, inputs, seconds)}
     best = min(modes, key=modes.get)
-    print(json.dumps({"model": name, "batch": batch, "threads": torch.get_num_threads(), "blas": blas_in_use(),
+    print(json.dumps({"model": name, "precision": precision, "batch": batch, "threads": torch.get_num_threads(),
+                      "blas": blas_in_use(),
                       "modes": {k: {"ms_per_run": v * 1e3, "inferences_per_s": batch / v} for k, v in modes.items()},
                       "best": best, "ms_per_run": modes[best] * 1e3, "inferences_per_s": batch / modes[best]}))
 

@@ -350,6 +350,36 @@ def torchvision_model(name, **kw):
     return lambda: getattr(torchvision.models, name)(weights=None, **kw)
 
 
+def qdq(ctor, calib_shape):
+    """ctor's model statically quantized by PyTorch's own tooling (FX
+    prepare_fx, calibrated on random inputs) into fake-quant modules, which
+    export as QuantizeLinear/DequantizeLinear pairs (a QDQ model, as
+    onnxruntime's quantizer also writes them): uint8 activations per tensor,
+    int8 weights per output channel, symmetric in [-127, 127]. The reference
+    outputs are the fake-quant model's."""
+    def make():
+        from torch.ao.quantization import (QConfig, QConfigMapping, FakeQuantize, MovingAverageMinMaxObserver,
+                                           MovingAveragePerChannelMinMaxObserver, disable_observer)
+        from torch.ao.quantization.quantize_fx import prepare_fx
+        gen = torch.Generator().manual_seed(2)
+        model = ctor().eval()
+        with torch.no_grad():
+            randomize_bn(model, gen)
+        act = FakeQuantize.with_args(observer=MovingAverageMinMaxObserver, quant_min=0, quant_max=255,
+                                     dtype=torch.quint8, qscheme=torch.per_tensor_affine)
+        weight = FakeQuantize.with_args(observer=MovingAveragePerChannelMinMaxObserver, quant_min=-127,
+                                        quant_max=127, dtype=torch.qint8, qscheme=torch.per_channel_symmetric,
+                                        ch_axis=0)
+        mapping = QConfigMapping().set_global(QConfig(activation=act, weight=weight))
+        q = prepare_fx(model, mapping, example_inputs=(torch.randn(*calib_shape, generator=gen),))
+        with torch.no_grad():
+            for _ in range(8):
+                q(torch.randn(*calib_shape, generator=gen))
+        q.apply(disable_observer)
+        return q.eval()
+    return make
+
+
 # name: (constructor, input shapes, tolerance)
 MODELS = {
     "convbnrelu": (ConvBnRelu, [(2, 3, 16, 16)], 1e-4),
@@ -370,6 +400,7 @@ MODELS = {
     "dlrm": (Dlrm, [(8, 13)] + [ids((8, 4), r) for r in Dlrm.ROWS], 1e-4),
     "dlrm_bag": (DlrmBag, DlrmBag.inputs(), 1e-4),
     "seghead": (SegHead, [(2, 3, 32, 40)], 1e-4),
+    "qdq_convbnrelu": (qdq(ConvBnRelu, (2, 3, 16, 16)), [(2, 3, 16, 16)], 0.02),
     "resnet18": (torchvision_model("resnet18"), [(1, 3, 224, 224)], 1e-3),
     "resnet18_b8": (torchvision_model("resnet18"), [(8, 3, 224, 224)], 1e-3),
     "mobilenet_v2": (torchvision_model("mobilenet_v2"), [(1, 3, 224, 224)], 1e-3),
@@ -404,6 +435,8 @@ BENCH = {
     "dlrm_bench_b128": (lambda: Dlrm(**DLRM_BENCH), [(128, 13)] + [ids((128, 20), 100000)] * 8, 1e-4),
     "dlrm_bench_b512": (lambda: Dlrm(**DLRM_BENCH), [(512, 13)] + [ids((512, 20), 100000)] * 8, 1e-4),
     "encoder_bench": (lambda: Encoder(d_model=256, heads=4, ffn=1024), [(8, 128, 256)], 1e-4),
+    "resnet18_int8": (qdq(torchvision_model("resnet18"), (1, 3, 224, 224)), [(1, 3, 224, 224)], 0.05),
+    "resnet18_int8_b8": (qdq(torchvision_model("resnet18"), (1, 3, 224, 224)), [(8, 3, 224, 224)], 0.05),
 }
 ALL = {**MODELS, **EXTRA, **BENCH}
 # Tolerance relative to the output's size: tol * max(1, max |ref|).

@@ -166,3 +166,40 @@ TEST(CompilerQuant, WhatTheDeviceCannotTakeIsRefused)
         EXPECT_NE(compile_error(b).find("not finite and > 0"), std::string::npos) << compile_error(b);
     }
 }
+
+TEST(CompilerQuant, QLinearConvAndMatMulRunOnTheInt8Path)
+{
+    OnnxBuilder b;
+    b.input("x", {1, 4, 6, 6}).output("y");
+    b.init("xs", {}, {0.05f}).init_int("xzp", {}, {128}, TensorProto::UINT8);
+    b.init("ys", {}, {0.1f}).init_int("yzp", {}, {10}, TensorProto::UINT8);
+    b.init_int("wq", {5, 4, 3, 3}, int8_weights(5, 36, 3), TensorProto::INT8).init("ws", {5}, {1, 2, 3, 4, 5});
+    b.init_int("wzp", {5}, std::vector<int32_t>(5, 0), TensorProto::INT8);
+    b.init_int("bq", {5}, {1, 2, 3, 4, 5}, TensorProto::INT32);
+    b.init_int("mq", {5, 7}, int8_weights(5, 7, 4), TensorProto::INT8).init("ms", {}, {0.02f});
+    b.init_int("mzp", {}, {0}, TensorProto::INT8);
+    b.init_i64("shape", {2}, {5, 36});
+    b.init("zs", {}, {0.3f}).init_int("zzp", {}, {0}, TensorProto::UINT8);
+    b.node("QuantizeLinear", {"x", "xs", "xzp"}, {"xq"});
+    attr(b.node("QLinearConv", {"xq", "xs", "xzp", "wq", "ws", "wzp", "ys", "yzp", "bq"}, {"cq"}), "pads",
+         std::vector<int64_t>{1, 1, 1, 1});
+    b.node("Reshape", {"cq", "shape"}, {"rq"});
+    b.node("DequantizeLinear", {"rq", "ys", "yzp"}, {"rd"});  // (5, 36) -> a (36, 16) MatMul needs a transpose
+    attr(b.node("Transpose", {"rd"}, {"t"}), "perm", std::vector<int64_t>{1, 0});
+    b.node("QuantizeLinear", {"t", "ys", "yzp"}, {"tq"});
+    b.node("QLinearMatMul", {"tq", "ys", "yzp", "mq", "ms", "mzp", "zs", "zzp"}, {"mm"});
+    b.node("DequantizeLinear", {"mm", "zs", "zzp"}, {"y"});
+    const CompileResult r = compile_program(b.model(), "", {});
+    EXPECT_EQ(r.summary.passes.at("int8 ops"), 2);
+    int int8 = 0;
+    for (const auto &op : r.program.ops) {
+        if (op.kind != MTIA_OP_CONV && op.kind != MTIA_OP_GEMM) continue;
+        ++int8;
+        EXPECT_EQ(r.program.tensors[op.in[0]].dtype, MTIA_DTYPE_U8) << op.name;
+        EXPECT_EQ(r.program.tensors[op.out].dtype, MTIA_DTYPE_U8) << op.name;
+        if (op.kind == MTIA_OP_CONV) {  // the int32 bias times x_scale * w_scale
+            EXPECT_NEAR(r.program.tensors[op.in[2]].data->f[5 + 2], 3 * 0.05f * 3, 1e-6);
+        }
+    }
+    EXPECT_EQ(int8, 2);
+}

@@ -148,8 +148,8 @@ Graph import_graph(const onnx::ModelProto &m, const FoldResult &folded, int opse
             // device_rules.cc checks its inputs); an unused secondary output is
             // checked at lowering.
             static const std::set<std::string> ids_ops = {
-                "Gather", "Cast",  "Reshape", "Flatten", "Squeeze", "Unsqueeze", "Identity",
-                "Expand", "Equal", "Less",    "Greater", "Not",     "Where",     "QuantizeLinear"};
+                "Gather", "Cast", "Reshape", "Flatten", "Squeeze", "Unsqueeze",      "Identity",    "Expand",
+                "Equal",  "Less", "Greater", "Not",     "Where",   "QuantizeLinear", "QLinearConv", "QLinearMatMul"};
             static const std::set<std::string> int_ops = {"Add", "Sub", "Mul", "Div", "Pow", "Max", "Min", "Sum"};
             const bool ids_op = ids_ops.count(n.op_type()) > 0 ||
                                 (int_ops.count(n.op_type()) > 0 &&

@@ -95,7 +95,9 @@ static const std::set<std::string> &rewritten_op_types()
                                               "PRelu",
                                               "DepthToSpace",
                                               "SpaceToDepth",
-                                              "InstanceNormalization"};
+                                              "InstanceNormalization",
+                                              "QLinearConv",
+                                              "QLinearMatMul"};
     return ops;
 }
 

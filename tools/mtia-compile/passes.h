@@ -39,6 +39,8 @@ int decompose_ops(Graph &g);
 // Softsign, PRelu, DepthToSpace, SpaceToDepth, InstanceNormalization ->
 // lowered ops; true and `with` filled if n is one of them.
 bool decompose_onnx_op(Graph &g, const onnx::NodeProto &n, std::vector<onnx::NodeProto> &with);
+// QLinearConv / QLinearMatMul into Q/DQ and the float op (passes_qlinear.cc).
+bool decompose_qlinear(Graph &g, const onnx::NodeProto &n, std::vector<onnx::NodeProto> &with);
 
 // PyTorch's decomposed LayerNorm (opset < 17) -> LayerNormalization, and
 // its GELU (erf and tanh forms) -> Gelu (passes_transformer.cc).

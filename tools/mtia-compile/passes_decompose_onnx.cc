@@ -149,7 +149,7 @@ bool decompose_onnx_op(Graph &g, const onnx::NodeProto &n, std::vector<onnx::Nod
         return true;
     }
     if (op == "PRelu") return prelu(g, n, with);
-    return false;
+    return decompose_qlinear(g, n, with);
 }
 
 }  // namespace mtia::compiler
