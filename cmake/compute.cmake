@@ -31,8 +31,12 @@ target_sources(mtia_device_core PRIVATE
   qemu-device/core/mtia_compute_qdot.cc)
 # The int8 epilogue's F32 arithmetic is the spec's, multiply then add, on
 # every host (never an FMA, whatever -march a build adds); so is its test's.
-set_source_files_properties(qemu-device/core/mtia_compute_qconv.cc tests/unit/compute_quant_test.cc
-  PROPERTIES COMPILE_OPTIONS -ffp-contract=off)
+# Its im2col and epilogue loops need GCC's full vectoriser (-O2 only
+# vectorises loops without a remainder; selects of floats need
+# -fno-trapping-math, which changes no value).
+set_source_files_properties(qemu-device/core/mtia_compute_qconv.cc
+  PROPERTIES COMPILE_OPTIONS "-ffp-contract=off;-fvect-cost-model=dynamic;-fno-trapping-math")
+set_source_files_properties(tests/unit/compute_quant_test.cc PROPERTIES COMPILE_OPTIONS -ffp-contract=off)
 target_include_directories(mtia_device_core PRIVATE ${DNNL_INCLUDE_DIR})
 target_link_libraries(mtia_device_core PUBLIC ${DNNL_LIBRARY})
 # Our own memory-bound kernels (embedding bags) share oneDNN's OpenMP team.

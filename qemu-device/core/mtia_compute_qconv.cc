@@ -8,17 +8,21 @@
 //
 // Both ops are one shape of work: "pixels" p (a CONV's output positions of
 // one image and group, a GEMM's rows of A) times output channels m (a
-// GEMM's columns) over K. Per image, a CONV's input is copied once as int16
-// x - zero point with its pads materialised as 0 (a pad stands for the real
-// 0); weights are packed per run as int16 pairs of K, 8 channels a block.
-// Tasks are (group, tile of pixels, run of channel blocks): a task lays its
-// tile out as K pairs x pixels (im2col) in its thread's buffer and runs the
-// 8 x 32 micro-kernel (mtia_compute_qdot.cc) over it, each block's
+// GEMM's columns) over K. The micro-kernel (mtia_compute_qdot.h) takes K in
+// int32 lanes of L consecutive k: int16 pairs of x - zero point (pads 0),
+// or on VNNI hosts byte quads of x as u8 (I8 x + 128; pads the zero point
+// as u8), the zero point's share zp * sum of w subtracted in the epilogue.
+// Per image, a CONV's input is copied once in that element type with its
+// pads materialised (a pad stands for the real 0); weights are packed per
+// run, 8 channels a block. Tasks are (group, tile of pixels, run of channel
+// blocks): a task lays its tile out as K lanes x pixels (im2col) in its
+// thread's buffer and runs the 8 x 32 micro-kernel over it, each block's
 // epilogue writing the output directly. Tasks run in chunks of at most
 // chunk_work() multiply-accumulates, OpenMP threads sharing a chunk, the
 // abort polled between chunks. Integer sums do not depend on the order or
-// the ISA, and the epilogue is scalar F32 (built without FMA contraction:
-// cmake/compute.cmake), so every host gives the same bits.
+// the ISA (wrapping uint32 arithmetic for the zero point's share: the true
+// sum fits), and the epilogue is F32 without FMA contraction
+// (cmake/compute.cmake), so every host gives the same bits.
 #include <omp.h>
 
 #include <algorithm>
@@ -38,10 +42,25 @@ using Desc = mtia_tensor_desc;
 uint64_t round_up(uint64_t a, uint64_t b) { return (a + b - 1) / b * b; }
 uint64_t div_up(uint64_t a, uint64_t b) { return (a + b - 1) / b; }
 
-// Two int16s of K, the lower k in the low half (vpmaddwd's pairs).
-inline uint32_t pack(int32_t lo, int32_t hi) { return uint32_t(uint16_t(lo)) | uint32_t(uint16_t(hi)) << 16; }
+// A lane of L k's, the lowest k in the lowest bits: int16 pairs or byte quads.
+template <unsigned L>
+struct Lanes;
+template <>
+struct Lanes<2> {
+    using Elem = int16_t;  // x - zero point
+    static uint32_t pack(const int32_t *v) { return uint32_t(uint16_t(v[0])) | uint32_t(uint16_t(v[1])) << 16; }
+};
+template <>
+struct Lanes<4> {
+    using Elem = uint8_t;  // x as u8
+    static uint32_t pack(const int32_t *v)
+    {
+        return uint32_t(uint8_t(v[0])) | uint32_t(uint8_t(v[1])) << 8 | uint32_t(uint8_t(v[2])) << 16 |
+               uint32_t(uint8_t(v[3])) << 24;
+    }
+};
 
-// A task's im2col buffer: K pairs x up to this many bytes of pixels.
+// A task's im2col buffer: K lanes x up to this many bytes of pixels.
 constexpr uint64_t kTileBytes = 512 << 10;
 constexpr uint64_t kMaxTilePixels = 256;
 
@@ -61,21 +80,43 @@ public:
         } else {
             conv_shape(op);
         }
-        kh_ = div_up(k_, 2);
         mb_ = div_up(mg_, kQdotM);
-        const uint64_t fit = kTileBytes / (kh_ * 4) / kQdotN * kQdotN;
+        // Sized for int16 pairs (byte quads take half).
+        const uint64_t fit = kTileBytes / (div_up(k_, 2) * 4) / kQdotN * kQdotN;
         tile_ = std::min(round_up(pixels_, kQdotN), std::clamp<uint64_t>(fit, kQdotN, kMaxTilePixels));
         tiles_ = div_up(pixels_, tile_);
     }
 
     bool run(const mtia_op &op, uint8_t *arena, Exec &ex) override
     {
-        const QdotFn dot = qdot_kernel();
+        const Qdot dot = qdot_kernel();
+        return dot.k_per_lane == 4 ? run_as<4>(op, arena, ex, dot.fn) : run_as<2>(op, arena, ex, dot.fn);
+    }
+
+private:
+    // What a run's tasks share.
+    struct Run {
+        const mtia_op &op;
+        uint8_t *arena;
+        QdotFn dot;
+        uint64_t kl;          // K lanes
+        const void *xpad;     // CONV: the padded image
+        const int32_t *wp;    // packed weights
+        const int32_t *wsum;  // per channel (of all groups): sum of its weights
+        int32_t xzp;          // x's zero point as the micro-kernel sees x (u8 quads: + 128 for I8)
+        bool quads;
+    };
+
+    template <unsigned L>
+    bool run_as(const mtia_op &op, uint8_t *arena, Exec &ex, QdotFn dot)
+    {
+        using E = typename Lanes<L>::Elem;
         const uint64_t threads = std::max(1, omp_get_max_threads());
+        const uint64_t kl = div_up(k_, L);
         // Runs of channel blocks: enough tasks for every thread to take a few
         // (a small image), each at most a chunk of work.
         const uint64_t per_image = groups_ * tiles_;
-        uint64_t runs = std::min(div_up(4 * threads, per_image), div_up(mb_, 4));
+        uint64_t runs = threads > 1 ? std::min(div_up(4 * threads, per_image), div_up(mb_, 4)) : 1;
         uint64_t run_blocks = div_up(mb_, std::max<uint64_t>(runs, 1));
         const uint64_t block_work = tile_ * k_ * kQdotM, chunk = chunk_work();
         run_blocks = std::max<uint64_t>(1, std::min(run_blocks, chunk / block_work));
@@ -83,25 +124,27 @@ public:
         const uint64_t tasks = per_image * runs;
         const uint64_t per_chunk = std::max<uint64_t>(1, chunk / (block_work * run_blocks));
 
+        const uint64_t wlanes = groups_ * mb_ * kl * kQdotM;
         int32_t *wp = reinterpret_cast<int32_t *>(
-            ex.scratch(Exec::kScratchWeights, groups_ * mb_ * kh_ * kQdotM * sizeof(int32_t)));
-        pack_weights(op, arena, wp);
-        int32_t *xt = reinterpret_cast<int32_t *>(ex.scratch(Exec::kScratchSrc, threads * kh_ * tile_ * 4));
-        int16_t *xpad = nullptr;
-        if (!gemm_) xpad = reinterpret_cast<int16_t *>(ex.scratch(Exec::kScratchDst, c_ * plane_ * 2));
+            ex.scratch(Exec::kScratchWeights, (wlanes + groups_ * mb_ * kQdotM) * sizeof(int32_t)));
+        int32_t *wsum = wp + wlanes;
+        pack_weights<L>(op, arena, kl, wp, wsum);
+        int32_t *xt = reinterpret_cast<int32_t *>(ex.scratch(Exec::kScratchSrc, threads * kl * tile_ * 4));
+        E *xpad = nullptr;
+        if (!gemm_) xpad = reinterpret_cast<E *>(ex.scratch(Exec::kScratchDst, c_ * plane_ * sizeof(E)));
         const Desc &x = op.in[0];
-        const int32_t zp = x.zero_point;
+        const int32_t xzp = x.zero_point + (L == 4 && x.dtype == MTIA_DTYPE_I8 ? 128 : 0);
+        const Run r{op, arena, dot, kl, xpad, wp, wsum, xzp, L == 4};
         for (uint64_t n = 0; n < images_; n++) {
-            if (!gemm_) pad_image(arena + x.offset + n * c_ * d_ * h_ * w_, x.dtype, zp, xpad);
+            if (!gemm_) pad_image<L>(arena + x.offset + n * c_ * d_ * h_ * w_, x, xpad);
             for (uint64_t t0 = 0; t0 < tasks; t0 += per_chunk) {
                 const int64_t t1 = int64_t(std::min(tasks, t0 + per_chunk));
 #pragma omp parallel for schedule(dynamic) if (t1 - int64_t(t0) > 1)
                 for (int64_t t = int64_t(t0); t < t1; t++) {
-                    int32_t *buf = xt + uint64_t(omp_get_thread_num()) * kh_ * tile_;
+                    int32_t *buf = xt + uint64_t(omp_get_thread_num()) * kl * tile_;
                     const uint64_t g = uint64_t(t) / (tiles_ * runs), tile = uint64_t(t) / runs % tiles_;
-                    const uint64_t r = uint64_t(t) % runs;
-                    run_task(op, arena, n, g, tile, r * run_blocks, std::min(mb_, (r + 1) * run_blocks), xpad, wp, buf,
-                             dot);
+                    const uint64_t q = uint64_t(t) % runs;
+                    run_task<L>(r, n, g, tile, q * run_blocks, std::min(mb_, (q + 1) * run_blocks), buf);
                 }
                 const bool last = n + 1 == images_ && uint64_t(t1) == tasks;
                 if (!last && ex.stopped()) return false;
@@ -110,7 +153,6 @@ public:
         return true;
     }
 
-private:
     void conv_shape(const mtia_op &op)
     {
         const Desc &x = op.in[0], &w = op.in[1], &y = op.out;
@@ -156,152 +198,273 @@ private:
                         tap_[k++] = c * plane_ + (z * dd * hp_ + i * a[MTIA_CONV_DIL_H]) * wp_ + j * a[MTIA_CONV_DIL_W];
     }
 
-    // One image (all channels) as int16 x - zero point inside zero pads.
-    void pad_image(const uint8_t *src, uint8_t dtype, int32_t zp, int16_t *dst) const
+    // x as the micro-kernel's element: x - zp (pairs) or x as u8 (quads).
+    template <unsigned L>
+    static typename Lanes<L>::Elem elem(uint8_t v, bool i8, int32_t zp)
     {
-        const bool u8 = dtype == MTIA_DTYPE_U8;
+        if constexpr (L == 2) return int16_t((i8 ? int32_t(int8_t(v)) : int32_t(v)) - zp);
+        return uint8_t(i8 ? v ^ 0x80 : v);
+    }
+
+    // One image (all channels) as micro-kernel elements inside pads that
+    // stand for the real 0 (0 as pairs, the zero point as quads).
+    template <unsigned L>
+    void pad_image(const uint8_t *src, const Desc &x, typename Lanes<L>::Elem *dst) const
+    {
+        using E = typename Lanes<L>::Elem;
+        const bool i8 = x.dtype == MTIA_DTYPE_I8;
+        const int32_t zp = x.zero_point;
+        const E pad = L == 2 ? E(0) : E(zp + (i8 ? 128 : 0));
 #pragma omp parallel for schedule(static) if (c_ * plane_ >= (1 << 16))
         for (uint64_t c = 0; c < c_; c++) {
-            int16_t *o = dst + c * plane_;
-            std::fill(o, o + plane_, int16_t(0));
+            E *o = dst + c * plane_;
+            std::fill(o, o + plane_, pad);
             for (uint64_t z = 0; z < d_; z++)
                 for (uint64_t i = 0; i < h_; i++) {
                     const uint8_t *row = src + ((c * d_ + z) * h_ + i) * w_;
-                    int16_t *r = o + ((z + pad_d_) * hp_ + i + pad_h_) * wp_ + pad_w_;
-                    if (u8)
-                        for (uint64_t j = 0; j < w_; j++) r[j] = int16_t(row[j] - zp);
+                    E *r = o + ((z + pad_d_) * hp_ + i + pad_h_) * wp_ + pad_w_;
+                    if (i8)
+                        for (uint64_t j = 0; j < w_; j++) r[j] = elem<L>(row[j], true, zp);
                     else
-                        for (uint64_t j = 0; j < w_; j++) r[j] = int16_t(int8_t(row[j]) - zp);
+                        for (uint64_t j = 0; j < w_; j++) r[j] = elem<L>(row[j], false, zp);
                 }
         }
     }
 
-    // Weight of output channel m (within group g) at k, as an int.
-    int32_t weight(const int8_t *wt, uint64_t g, uint64_t m, uint64_t k) const
-    {
-        if (m >= mg_ || k >= k_) return 0;
-        if (!gemm_) return wt[(g * mg_ + m) * k_ + k];
-        return trans_b_ ? wt[m * k_ + k] : wt[k * m_ + m];
-    }
-
-    // [group][channel block][K pair][8 channels] pairs of int16 weights.
-    void pack_weights(const mtia_op &op, const uint8_t *arena, int32_t *wp) const
+    // [group][channel block][K lane][8 channels] lanes of weights, and each
+    // channel's sum of weights. A channel's K weights are a row of W (CONV,
+    // TRANS_B) or a column of B (stride N).
+    template <unsigned L>
+    void pack_weights(const mtia_op &op, const uint8_t *arena, uint64_t kl, int32_t *wp, int32_t *wsum) const
     {
         const int8_t *wt = reinterpret_cast<const int8_t *>(arena + op.in[1].offset);
         const int64_t blocks = int64_t(groups_ * mb_);
-#pragma omp parallel for schedule(static) if (groups_ * mb_ * kh_ * kQdotM >= (1 << 16))
+        const uint64_t step = gemm_ && !trans_b_ ? m_ : 1, full = k_ / L;
+#pragma omp parallel for schedule(static) if (groups_ * mb_ * kl * kQdotM >= (1 << 16))
         for (int64_t b = 0; b < blocks; b++) {
             const uint64_t g = uint64_t(b) / mb_, m0 = uint64_t(b) % mb_ * kQdotM;
-            int32_t *o = wp + uint64_t(b) * kh_ * kQdotM;
-            for (uint64_t kp = 0; kp < kh_; kp++)
-                for (unsigned i = 0; i < kQdotM; i++)
-                    o[kp * kQdotM + i] =
-                        int32_t(pack(weight(wt, g, m0 + i, 2 * kp), weight(wt, g, m0 + i, 2 * kp + 1)));
+            int32_t *o = wp + uint64_t(b) * kl * kQdotM;
+            for (unsigned i = 0; i < kQdotM; i++) {
+                const uint64_t m = m0 + i;
+                if (m >= mg_) {  // a block's channels beyond M: zeros
+                    for (uint64_t l = 0; l < kl; l++) o[l * kQdotM + i] = 0;
+                    wsum[uint64_t(b) * kQdotM + i] = 0;
+                    continue;
+                }
+                const int8_t *row = gemm_ ? (trans_b_ ? wt + m * k_ : wt + m) : wt + (g * mg_ + m) * k_;
+                int32_t sum = 0;  // |sum| <= 128 K: fits
+                if (step == 1) {
+                    for (uint64_t k = 0; k < k_; k++) sum += row[k];
+                    for (uint64_t l = 0; l < full; l++) o[l * kQdotM + i] = pack_lane<L>(row + l * L);
+                } else {
+                    for (uint64_t k = 0; k < k_; k++) sum += row[k * step];
+                    for (uint64_t l = 0; l < full; l++) {
+                        int32_t v[L];
+                        for (unsigned e = 0; e < L; e++) v[e] = row[(l * L + e) * step];
+                        o[l * kQdotM + i] = int32_t(Lanes<L>::pack(v));
+                    }
+                }
+                if (full < kl) {  // the last lane, zeros beyond K
+                    int32_t v[L] = {};
+                    for (unsigned e = 0; full * L + e < k_; e++) v[e] = row[(full * L + e) * step];
+                    o[full * kQdotM + i] = int32_t(Lanes<L>::pack(v));
+                }
+                wsum[uint64_t(b) * kQdotM + i] = sum;
+            }
         }
     }
 
-    // Pixels [p0, p0 + np) of group g as [K pair][tp] (tp = np rounded up to
-    // the micro-kernel's width; the extra pixels 0).
-    void im2col(const mtia_op &op, const uint8_t *arena, uint64_t g, uint64_t p0, uint64_t np, uint64_t tp,
-                const int16_t *xpad, int32_t *buf) const
+    // L consecutive int8 weights as a lane.
+    template <unsigned L>
+    static int32_t pack_lane(const int8_t *w)
     {
+        if constexpr (L == 4) {
+            int32_t v;
+            std::memcpy(&v, w, 4);  // s8 quads are the bytes as they are
+            return v;
+        }
+        const int32_t v[2] = {w[0], w[1]};
+        return int32_t(Lanes<2>::pack(v));
+    }
+
+    // Pixels [p0, p0 + np) of group g as [K lane][tp] (tp = np rounded up
+    // to the micro-kernel's width; the extra pixels 0).
+    template <unsigned L>
+    void im2col(const Run &r, uint64_t g, uint64_t p0, uint64_t np, uint64_t tp, int32_t *buf) const
+    {
+        using E = typename Lanes<L>::Elem;
         if (gemm_) {
-            const Desc &x = op.in[0];
-            const uint8_t *a = arena + x.offset + p0 * k_;
-            const int32_t zp = x.zero_point;
-            const bool u8 = x.dtype == MTIA_DTYPE_U8;
+            const Desc &x = r.op.in[0];
+            const uint8_t *a = r.arena + x.offset + p0 * k_;
+            const bool i8 = x.dtype == MTIA_DTYPE_I8;
+            const uint64_t full = k_ / L;
             for (uint64_t q = 0; q < np; q++) {
                 const uint8_t *row = a + q * k_;
-                for (uint64_t kp = 0; kp < kh_; kp++) {
-                    const uint64_t k = 2 * kp;
-                    const int32_t v0 = (u8 ? int32_t(row[k]) : int32_t(int8_t(row[k]))) - zp;
-                    const int32_t v1 = k + 1 < k_ ? (u8 ? int32_t(row[k + 1]) : int32_t(int8_t(row[k + 1]))) - zp : 0;
-                    buf[kp * tp + q] = int32_t(pack(v0, v1));
+                if constexpr (L == 4) {  // u8 quads: the bytes, I8 with the sign bit flipped
+                    const uint32_t flip = i8 ? 0x80808080u : 0;
+                    for (uint64_t l = 0; l < full; l++) {
+                        uint32_t v;
+                        std::memcpy(&v, row + l * 4, 4);
+                        buf[l * tp + q] = int32_t(v ^ flip);
+                    }
+                } else {
+                    for (uint64_t l = 0; l < full; l++) {
+                        const int32_t v[2] = {elem<2>(row[2 * l], i8, x.zero_point),
+                                              elem<2>(row[2 * l + 1], i8, x.zero_point)};
+                        buf[l * tp + q] = int32_t(Lanes<2>::pack(v));
+                    }
+                }
+                if (full < r.kl) {  // the last lane; k beyond K: any value (its weights are 0)
+                    int32_t v[L] = {};
+                    for (unsigned e = 0; full * L + e < k_; e++) v[e] = elem<L>(row[full * L + e], i8, x.zero_point);
+                    buf[full * tp + q] = int32_t(Lanes<L>::pack(v));
                 }
             }
         } else {
             // Runs of one output row: (offset of its first pixel's corner, length).
-            struct Run {
+            struct Seg {
                 uint64_t at, len;
             };
-            Run runs[kMaxTilePixels];
-            unsigned nr = 0;
+            Seg segs[kMaxTilePixels];
+            unsigned ns = 0;
             for (uint64_t p = p0; p < p0 + np;) {
                 const uint64_t ox = p % ow_, oy = p / ow_ % oh_, oz = p / (ow_ * oh_);
                 const uint64_t len = std::min(ow_ - ox, p0 + np - p);
-                runs[nr++] = {(oz * sd_ * hp_ + oy * sh_) * wp_ + ox * sw_, len};
+                segs[ns++] = {(oz * sd_ * hp_ + oy * sh_) * wp_ + ox * sw_, len};
                 p += len;
             }
-            const int16_t *base = xpad + g * cg_ * plane_;
-            for (uint64_t kp = 0; kp < kh_; kp++) {
-                const int16_t *s0 = base + tap_[2 * kp];
-                const int16_t *s1 = 2 * kp + 1 < k_ ? base + tap_[2 * kp + 1] : nullptr;
-                uint32_t *o = reinterpret_cast<uint32_t *>(buf + kp * tp);
-                for (unsigned r = 0; r < nr; r++) {
-                    const int16_t *a = s0 + runs[r].at, *b = s1 ? s1 + runs[r].at : nullptr;
-                    const uint64_t len = runs[r].len;
-                    if (b && sw_ == 1)
-                        for (uint64_t i = 0; i < len; i++) o[i] = pack(a[i], b[i]);
-                    else if (b)
-                        for (uint64_t i = 0; i < len; i++) o[i] = pack(a[i * sw_], b[i * sw_]);
+            const E *base = static_cast<const E *>(r.xpad) + g * cg_ * plane_;
+            for (uint64_t l = 0; l < r.kl; l++) {
+                // k beyond K: any element (its weights are 0), here K's last.
+                const E *src[L];
+                for (unsigned e = 0; e < L; e++) src[e] = base + tap_[std::min(l * L + e, k_ - 1)];
+                uint32_t *o = reinterpret_cast<uint32_t *>(buf + l * tp);
+                for (unsigned s = 0; s < ns; s++) {
+                    const E *a[L];
+                    for (unsigned e = 0; e < L; e++) a[e] = src[e] + segs[s].at;
+                    const uint64_t len = segs[s].len;
+                    if (sw_ == 1)
+                        gather_row<L, true>(a, len, 1, o);
                     else
-                        for (uint64_t i = 0; i < len; i++) o[i] = pack(a[i * sw_], 0);
+                        gather_row<L, false>(a, len, sw_, o);
                     o += len;
                 }
             }
         }
-        for (uint64_t kp = 0; kp < kh_; kp++) std::fill(buf + kp * tp + np, buf + (kp + 1) * tp, 0);
+        for (uint64_t l = 0; l < r.kl; l++) std::fill(buf + l * tp + np, buf + (l + 1) * tp, 0);
     }
 
-    void run_task(const mtia_op &op, uint8_t *arena, uint64_t n, uint64_t g, uint64_t tile, uint64_t mb0, uint64_t mb1,
-                  const int16_t *xpad, const int32_t *wp, int32_t *buf, QdotFn dot) const
+    // o[i] = the lane of a[0..L)[i * step] (kUnit: step 1, a loop that
+    // vectorises).
+    template <unsigned L, bool kUnit>
+    static void gather_row(const typename Lanes<L>::Elem *const *a, uint64_t len, uint64_t step, uint32_t *o)
+    {
+        const uint64_t st = kUnit ? 1 : step;
+        if constexpr (L == 2) {
+            const int16_t *a0 = a[0], *a1 = a[1];
+            for (uint64_t i = 0; i < len; i++)
+                o[i] = uint32_t(uint16_t(a0[i * st])) | uint32_t(uint16_t(a1[i * st])) << 16;
+        } else {
+            const uint8_t *a0 = a[0], *a1 = a[1], *a2 = a[2], *a3 = a[3];
+            for (uint64_t i = 0; i < len; i++)
+                o[i] = uint32_t(a0[i * st]) | uint32_t(a1[i * st]) << 8 | uint32_t(a2[i * st]) << 16 |
+                       uint32_t(a3[i * st]) << 24;
+        }
+    }
+
+    template <unsigned L>
+    void run_task(const Run &r, uint64_t n, uint64_t g, uint64_t tile, uint64_t mb0, uint64_t mb1, int32_t *buf) const
     {
         const uint64_t p0 = tile * tile_, np = std::min(tile_, pixels_ - p0), tp = round_up(np, kQdotN);
-        im2col(op, arena, g, p0, np, tp, xpad, buf);
+        im2col<L>(r, g, p0, np, tp, buf);
         alignas(64) int32_t acc[kQdotM * kQdotN];
         for (uint64_t mb = mb0; mb < mb1; mb++) {
-            const int32_t *w = wp + (g * mb_ + mb) * kh_ * kQdotM;
+            const int32_t *w = r.wp + (g * mb_ + mb) * r.kl * kQdotM;
             for (uint64_t pb = 0; pb < np; pb += kQdotN) {
-                dot(w, buf + pb, tp, kh_, acc);
-                epilogue(op, arena, n, g, mb * kQdotM, p0 + pb, std::min<uint64_t>(kQdotN, np - pb), acc);
+                r.dot(w, buf + pb, tp, r.kl, acc);
+                epilogue(r, n, g, mb, p0 + pb, std::min<uint64_t>(kQdotN, np - pb), acc);
             }
         }
     }
 
-    // y = (float)acc * (x.scale * scale[m]) + bias[m], act, out: channels
-    // m0.. of group g (those < mg), pixels p0 .. p0 + np of image n.
-    void epilogue(const mtia_op &op, uint8_t *arena, uint64_t n, uint64_t g, uint64_t m0, uint64_t p0, uint64_t np,
-                  const int32_t *acc) const
+    // y = (float)acc * (x.scale * scale[m]) + bias[m], act, out: channel
+    // block mb of group g (its channels < mg), pixels p0 .. p0 + np of
+    // image n. Plain loops the compiler vectorises (per output element this
+    // is as much work as a few hundred multiply-accumulates); a GEMM's
+    // block is stored a row (8 channels) at a time, not a column at a time
+    // N elements apart (4 KiB strides thrash the L1's sets).
+    void epilogue(const Run &r, uint64_t n, uint64_t g, uint64_t mb, uint64_t p0, uint64_t np, const int32_t *acc) const
     {
-        const Desc &y = op.out;
-        const float xs = f32(op.in[0].scale);
-        const float *sb = ptr(arena, op.in[2]);
-        const uint64_t img = n * m_ * pixels_;
+        const Desc &y = r.op.out;
+        const float xs = f32(r.op.in[0].scale);
+        const float *sb = ptr(r.arena, r.op.in[2]);
+        const uint64_t m0 = mb * kQdotM, cm = std::min<uint64_t>(kQdotM, mg_ - m0);
         const bool quant = mtia_dtype_is_quant(y.dtype);
-        const float ys = f32(y.scale);
-        const int32_t yz = y.zero_point, lo = mtia_quant_min(y.dtype), hi = mtia_quant_max(y.dtype);
-        float v[kQdotN];
-        for (unsigned i = 0; i < kQdotM && m0 + i < mg_; i++) {
+        alignas(64) float v[kQdotM][kQdotN];
+        alignas(64) int32_t q[kQdotM][kQdotN];
+        for (unsigned i = 0; i < cm; i++) {
             const uint64_t m = g * mg_ + m0 + i;
             const float s = xs * sb[m], b = sb[m_ + m];
-            for (uint64_t j = 0; j < np; j++) v[j] = float(acc[i * kQdotN + j]) * s + b;
-            act_.apply(v, v, np);
-            const uint64_t at = img + m * ms_ + p0 * ps_;
-            if (quant) {
-                uint8_t *o = arena + y.offset + at;
-                for (uint64_t j = 0; j < np; j++) o[j * ps_] = uint8_t(mtia_quantize(v[j], ys, yz, lo, hi));
+            const int32_t *a = acc + i * kQdotN;
+            float *vi = v[i];
+            if (r.quads) {  // minus zp * sum of w, wrapping: the true sum fits
+                const uint32_t share = uint32_t(r.xzp) * uint32_t(r.wsum[(g * mb_ + mb) * kQdotM + i]);
+                for (uint64_t j = 0; j < np; j++) vi[j] = float(int32_t(uint32_t(a[j]) - share)) * s + b;
             } else {
-                float *o = ptr(arena, y) + at;
-                for (uint64_t j = 0; j < np; j++) o[j * ps_] = v[j];
+                for (uint64_t j = 0; j < np; j++) vi[j] = float(a[j]) * s + b;
             }
+            // RELU and CLIP as Act::apply has them, here where they vectorise.
+            if (act_.kind == MTIA_ACT_RELU)
+                for (uint64_t j = 0; j < np; j++) vi[j] = vi[j] > 0 ? vi[j] : 0.0f;
+            else if (act_.kind == MTIA_ACT_CLIP)
+                for (uint64_t j = 0; j < np; j++) vi[j] = std::min(std::max(vi[j], act_.lo), act_.hi);
+            else
+                act_.apply(vi, vi, np);
+            if (quant) quantize_row(vi, np, y, q[i]);
+        }
+        const uint64_t at = n * m_ * pixels_ + (g * mg_ + m0) * ms_ + p0 * ps_;
+        uint8_t *o8 = r.arena + y.offset + at;
+        float *o32 = ptr(r.arena, y) + at;
+        if (ps_ == 1) {  // CONV: a channel's pixels contiguous
+            for (unsigned i = 0; i < cm; i++)
+                if (quant)
+                    for (uint64_t j = 0; j < np; j++) o8[i * ms_ + j] = uint8_t(q[i][j]);
+                else
+                    std::memcpy(o32 + i * ms_, v[i], np * 4);
+        } else {  // GEMM: a row's channels contiguous
+            for (uint64_t j = 0; j < np; j++)
+                for (unsigned i = 0; i < cm; i++)
+                    if (quant)
+                        o8[j * ps_ + i] = uint8_t(q[i][j]);
+                    else
+                        o32[j * ps_ + i] = v[i][j];
+        }
+    }
+
+    // q[j] = mtia_quantize(v[j]) with @y's parameters, in a form that
+    // vectorises: x / scale clamped to [lo - zp, hi - zp] (integers, so
+    // clamping before rounding is clamping after), NaN to 0, rounded half
+    // to even by adding and subtracting 1.5 * 2^23 (|value| <= 510: the
+    // float addition rounds to an integer, ties to even), plus zp.
+    static void quantize_row(const float *v, uint64_t n, const Desc &y, int32_t *q)
+    {
+        const float scale = f32(y.scale), magic = 12582912.0f;
+        const int32_t zp = y.zero_point;
+        const float lo = float(mtia_quant_min(y.dtype) - zp), hi = float(mtia_quant_max(y.dtype) - zp);
+        for (uint64_t j = 0; j < n; j++) {
+            float t = v[j] / scale;
+            t = t < lo ? lo : t;
+            t = t > hi ? hi : t;
+            t = t == t ? t : 0.0f;
+            q[j] = int32_t((t + magic) - magic) + zp;
         }
     }
 
     Act act_;
     bool gemm_ = false, trans_b_ = false;
     // Images, groups, channels (all, per group), input channels (all, per
-    // group), K (and its pairs), channel blocks per group.
-    uint64_t images_ = 1, groups_ = 1, m_ = 0, mg_ = 0, c_ = 0, cg_ = 0, k_ = 0, kh_ = 0, mb_ = 0;
+    // group), K, channel blocks per group.
+    uint64_t images_ = 1, groups_ = 1, m_ = 0, mg_ = 0, c_ = 0, cg_ = 0, k_ = 0, mb_ = 0;
     // Pixels per image and group, per tile, tiles; out strides per channel and pixel.
     uint64_t pixels_ = 0, tile_ = 0, tiles_ = 0, ms_ = 0, ps_ = 0;
     // CONV: input dims, padded dims (and a padded channel's size), leading

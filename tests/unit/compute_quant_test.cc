@@ -162,7 +162,9 @@ mtia_tensor_desc scales_bias(Arena &a, uint32_t m, std::mt19937 &rng, float ws, 
     return sb;
 }
 
-const char *const kIsas[] = {"scalar", "avx2", "avx512bw", "avx512vnni"};
+// Every micro-kernel variant (mtia_compute_qdot.h): int16 pairs (scalar,
+// avx2, avx512bw, avx512vnni) and byte quads (scalar8, avx512vnni8).
+const char *const kIsas[] = {"scalar", "avx2", "avx512bw", "avx512vnni", "scalar8", "avx512vnni8"};
 
 // Runs @o under every micro-kernel variant (those the host lacks fall back
 // to its best) and expects @want's bytes exactly each time.
@@ -290,6 +292,29 @@ TEST(ComputeQuant, Int8GemmIsExact)
         mtia_op o = cref::op(MTIA_OP_GEMM, {x, w, sb}, y, {0, c.tb, cref::bits(1), 0}, c.act);
         if (c.act == MTIA_ACT_CLIP) cref::set_clip(o, -2.0f, 3.0f);
         expect_exact(a, o, qgemm_ref(a, o), c.what);
+    }
+}
+
+// The epilogue's quantization rounds ties to even and saturates like
+// mtia_quantize: y = acc + 0.5 or acc - 0.5 exactly (scales 1), out scale 1.
+TEST(ComputeQuant, Int8EpilogueRoundsTiesToEven)
+{
+    for (uint8_t ydt : {MTIA_DTYPE_I8, MTIA_DTYPE_U8}) {
+        std::mt19937 rng(17);
+        Arena a;
+        auto x = qalloc(a, {64, 3}, MTIA_DTYPE_I8, 1.0f, 0);
+        auto w = qalloc(a, {3, 4}, MTIA_DTYPE_I8, 0, 0);
+        fill_q(a, x, rng, -6, 6);
+        fill_q(a, w, rng, -5, 5);
+        auto sb = a.alloc({2, 4});
+        a.set(sb, {1, 1, 1, 1, 0.5f, -0.5f, 0.5f, 100.5f});
+        auto y = qalloc(a, {64, 4}, ydt, 1.0f, ydt == MTIA_DTYPE_U8 ? 128 : 0);
+        const mtia_op o = cref::op(MTIA_OP_GEMM, {x, w, sb}, y, {0, 0, cref::bits(1), 0});
+        const std::vector<uint8_t> want = qgemm_ref(a, o);
+        expect_exact(a, o, want, "ties");
+        int even = 0;
+        for (uint64_t i = 0; i < 64 * 4; i += 4) even += (q_at(a, y, i) - y.zero_point) % 2 == 0;
+        EXPECT_EQ(even, 64) << "every tie to the even neighbour";
     }
 }
 
