@@ -60,6 +60,52 @@ struct Lanes<4> {
     }
 };
 
+// The hot loops of the im2col and the epilogue, built for each vector width
+// and picked at run time. Integer and IEEE operations only (no FMA: the
+// file is built with -ffp-contract=off): every clone gives the same bits.
+#define MTIA_QCONV_CLONES __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
+
+MTIA_QCONV_CLONES void gather_pairs(const int16_t *a0, const int16_t *a1, uint64_t len, uint32_t *o)
+{
+    for (uint64_t i = 0; i < len; i++) o[i] = uint32_t(uint16_t(a0[i])) | uint32_t(uint16_t(a1[i])) << 16;
+}
+
+MTIA_QCONV_CLONES void gather_quads(const uint8_t *a0, const uint8_t *a1, const uint8_t *a2, const uint8_t *a3,
+                                    uint64_t len, uint32_t *o)
+{
+    for (uint64_t i = 0; i < len; i++)
+        o[i] = uint32_t(a0[i]) | uint32_t(a1[i]) << 8 | uint32_t(a2[i]) << 16 | uint32_t(a3[i]) << 24;
+}
+
+// v = (float)(acc - share) * s + b (share: the zero point's, wrapping),
+// then RELU or CLIP (as Act::apply has them) when @act says so.
+MTIA_QCONV_CLONES void scale_row(const int32_t *acc, uint32_t share, float s, float b, uint8_t act, float lo, float hi,
+                                 uint64_t n, float *v)
+{
+    for (uint64_t j = 0; j < n; j++) v[j] = float(int32_t(uint32_t(acc[j]) - share)) * s + b;
+    if (act == MTIA_ACT_RELU)
+        for (uint64_t j = 0; j < n; j++) v[j] = v[j] > 0 ? v[j] : 0.0f;
+    else if (act == MTIA_ACT_CLIP)
+        for (uint64_t j = 0; j < n; j++) v[j] = std::min(std::max(v[j], lo), hi);
+}
+
+// q[j] = mtia_quantize(v[j], scale, zp, lo + zp, hi + zp), in a form that
+// vectorises: v / scale clamped to [lo, hi] (integers, so clamping before
+// rounding is clamping after), NaN to 0, rounded half to even by adding
+// and subtracting 1.5 * 2^23 (|value| <= 510: the float addition rounds to
+// an integer, ties to even), plus zp.
+MTIA_QCONV_CLONES void quantize_row(const float *v, uint64_t n, float scale, int32_t zp, float lo, float hi, int32_t *q)
+{
+    const float magic = 12582912.0f;
+    for (uint64_t j = 0; j < n; j++) {
+        float t = v[j] / scale;
+        t = t < lo ? lo : t;
+        t = t > hi ? hi : t;
+        t = t == t ? t : 0.0f;
+        q[j] = int32_t((t + magic) - magic) + zp;
+    }
+}
+
 // A task's im2col buffer: K lanes x up to this many bytes of pixels.
 constexpr uint64_t kTileBytes = 512 << 10;
 constexpr uint64_t kMaxTilePixels = 256;
@@ -359,16 +405,12 @@ private:
     template <unsigned L, bool kUnit>
     static void gather_row(const typename Lanes<L>::Elem *const *a, uint64_t len, uint64_t step, uint32_t *o)
     {
-        const uint64_t st = kUnit ? 1 : step;
-        if constexpr (L == 2) {
-            const int16_t *a0 = a[0], *a1 = a[1];
-            for (uint64_t i = 0; i < len; i++)
-                o[i] = uint32_t(uint16_t(a0[i * st])) | uint32_t(uint16_t(a1[i * st])) << 16;
-        } else {
-            const uint8_t *a0 = a[0], *a1 = a[1], *a2 = a[2], *a3 = a[3];
-            for (uint64_t i = 0; i < len; i++)
-                o[i] = uint32_t(a0[i * st]) | uint32_t(a1[i * st]) << 8 | uint32_t(a2[i * st]) << 16 |
-                       uint32_t(a3[i * st]) << 24;
+        if constexpr (kUnit && L == 2) return gather_pairs(a[0], a[1], len, o);
+        if constexpr (kUnit && L == 4) return gather_quads(a[0], a[1], a[2], a[3], len, o);
+        for (uint64_t i = 0; i < len; i++) {
+            int32_t v[L];
+            for (unsigned e = 0; e < L; e++) v[e] = a[e][i * step];
+            o[i] = Lanes<L>::pack(v);
         }
     }
 
@@ -400,27 +442,21 @@ private:
         const float *sb = ptr(r.arena, r.op.in[2]);
         const uint64_t m0 = mb * kQdotM, cm = std::min<uint64_t>(kQdotM, mg_ - m0);
         const bool quant = mtia_dtype_is_quant(y.dtype);
+        const float ys = f32(y.scale);
+        const int32_t yz = y.zero_point;
+        const float ylo = float(mtia_quant_min(y.dtype) - yz), yhi = float(mtia_quant_max(y.dtype) - yz);
         alignas(64) float v[kQdotM][kQdotN];
         alignas(64) int32_t q[kQdotM][kQdotN];
         for (unsigned i = 0; i < cm; i++) {
             const uint64_t m = g * mg_ + m0 + i;
             const float s = xs * sb[m], b = sb[m_ + m];
-            const int32_t *a = acc + i * kQdotN;
-            float *vi = v[i];
-            if (r.quads) {  // minus zp * sum of w, wrapping: the true sum fits
-                const uint32_t share = uint32_t(r.xzp) * uint32_t(r.wsum[(g * mb_ + mb) * kQdotM + i]);
-                for (uint64_t j = 0; j < np; j++) vi[j] = float(int32_t(uint32_t(a[j]) - share)) * s + b;
-            } else {
-                for (uint64_t j = 0; j < np; j++) vi[j] = float(a[j]) * s + b;
-            }
-            // RELU and CLIP as Act::apply has them, here where they vectorise.
-            if (act_.kind == MTIA_ACT_RELU)
-                for (uint64_t j = 0; j < np; j++) vi[j] = vi[j] > 0 ? vi[j] : 0.0f;
-            else if (act_.kind == MTIA_ACT_CLIP)
-                for (uint64_t j = 0; j < np; j++) vi[j] = std::min(std::max(vi[j], act_.lo), act_.hi);
-            else
-                act_.apply(vi, vi, np);
-            if (quant) quantize_row(vi, np, y, q[i]);
+            // The zero point's share of byte quads, wrapping: the true sum fits.
+            const uint32_t share = r.quads ? uint32_t(r.xzp) * uint32_t(r.wsum[(g * mb_ + mb) * kQdotM + i]) : 0;
+            const bool fused = act_.kind == MTIA_ACT_RELU || act_.kind == MTIA_ACT_CLIP;
+            scale_row(acc + i * kQdotN, share, s, b, fused ? act_.kind : uint8_t(MTIA_ACT_NONE), act_.lo, act_.hi, np,
+                      v[i]);
+            if (!fused) act_.apply(v[i], v[i], np);
+            if (quant) quantize_row(v[i], np, ys, yz, ylo, yhi, q[i]);
         }
         const uint64_t at = n * m_ * pixels_ + (g * mg_ + m0) * ms_ + p0 * ps_;
         uint8_t *o8 = r.arena + y.offset + at;
@@ -438,25 +474,6 @@ private:
                         o8[j * ps_ + i] = uint8_t(q[i][j]);
                     else
                         o32[j * ps_ + i] = v[i][j];
-        }
-    }
-
-    // q[j] = mtia_quantize(v[j]) with @y's parameters, in a form that
-    // vectorises: x / scale clamped to [lo - zp, hi - zp] (integers, so
-    // clamping before rounding is clamping after), NaN to 0, rounded half
-    // to even by adding and subtracting 1.5 * 2^23 (|value| <= 510: the
-    // float addition rounds to an integer, ties to even), plus zp.
-    static void quantize_row(const float *v, uint64_t n, const Desc &y, int32_t *q)
-    {
-        const float scale = f32(y.scale), magic = 12582912.0f;
-        const int32_t zp = y.zero_point;
-        const float lo = float(mtia_quant_min(y.dtype) - zp), hi = float(mtia_quant_max(y.dtype) - zp);
-        for (uint64_t j = 0; j < n; j++) {
-            float t = v[j] / scale;
-            t = t < lo ? lo : t;
-            t = t > hi ? hi : t;
-            t = t == t ? t : 0.0f;
-            q[j] = int32_t((t + magic) - magic) + zp;
         }
     }
 
