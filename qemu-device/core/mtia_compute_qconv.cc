@@ -151,6 +151,10 @@ private:
         const int32_t *wsum;  // per channel (of all groups): sum of its weights
         int32_t xzp;          // x's zero point as the micro-kernel sees x (u8 quads: + 128 for I8)
         bool quads;
+        // CONV with C/groups a multiple of L: K ordered (kernel tap, channel)
+        // and the padded image channel-interleaved ([C/L][D][H][W][L]), so
+        // that a lane of the im2col is one 4-byte load (a row: a copy).
+        bool interleaved;
     };
 
     template <unsigned L>
@@ -174,15 +178,19 @@ private:
         int32_t *wp = reinterpret_cast<int32_t *>(
             ex.scratch(Exec::kScratchWeights, (wlanes + groups_ * mb_ * kQdotM) * sizeof(int32_t)));
         int32_t *wsum = wp + wlanes;
-        pack_weights<L>(op, arena, kl, wp, wsum);
+        // Interleaving saves im2col work (pixels x K per group) and costs a
+        // transposition of the weights (channels x K): worth it when the
+        // image has more pixels than a group has channels.
+        const bool interleaved = !gemm_ && cg_ % L == 0 && images_ * pixels_ >= mg_;
+        pack_weights<L>(op, arena, kl, interleaved, wp, wsum);
         int32_t *xt = reinterpret_cast<int32_t *>(ex.scratch(Exec::kScratchSrc, threads * kl * tile_ * 4));
         E *xpad = nullptr;
         if (!gemm_) xpad = reinterpret_cast<E *>(ex.scratch(Exec::kScratchDst, c_ * plane_ * sizeof(E)));
         const Desc &x = op.in[0];
         const int32_t xzp = x.zero_point + (L == 4 && x.dtype == MTIA_DTYPE_I8 ? 128 : 0);
-        const Run r{op, arena, dot, kl, xpad, wp, wsum, xzp, L == 4};
+        const Run r{op, arena, dot, kl, xpad, wp, wsum, xzp, L == 4, interleaved};
         for (uint64_t n = 0; n < images_; n++) {
-            if (!gemm_) pad_image<L>(arena + x.offset + n * c_ * d_ * h_ * w_, x, xpad);
+            if (!gemm_) pad_image<L>(arena + x.offset + n * c_ * d_ * h_ * w_, x, interleaved, xpad);
             for (uint64_t t0 = 0; t0 < tasks; t0 += per_chunk) {
                 const int64_t t1 = int64_t(std::min(tasks, t0 + per_chunk));
 #pragma omp parallel for schedule(dynamic) if (t1 - int64_t(t0) > 1)
@@ -234,14 +242,17 @@ private:
         k_ = cg_ * kd * kh * kw;
         ms_ = pixels_;
         ps_ = 1;
-        // Each k's element in a padded image, from the output position's corner.
+        // Each kernel tap's element in a padded channel, and each k's in a
+        // padded image, from the output position's corner.
+        taps_ = kd * kh * kw;
+        spatial_.resize(taps_);
+        uint64_t t = 0;
+        for (uint64_t z = 0; z < kd; z++)
+            for (uint64_t i = 0; i < kh; i++)
+                for (uint64_t j = 0; j < kw; j++)
+                    spatial_[t++] = (z * dd * hp_ + i * a[MTIA_CONV_DIL_H]) * wp_ + j * a[MTIA_CONV_DIL_W];
         tap_.resize(k_);
-        uint64_t k = 0;
-        for (uint64_t c = 0; c < cg_; c++)
-            for (uint64_t z = 0; z < kd; z++)
-                for (uint64_t i = 0; i < kh; i++)
-                    for (uint64_t j = 0; j < kw; j++)
-                        tap_[k++] = c * plane_ + (z * dd * hp_ + i * a[MTIA_CONV_DIL_H]) * wp_ + j * a[MTIA_CONV_DIL_W];
+        for (uint64_t k = 0; k < k_; k++) tap_[k] = k / taps_ * plane_ + spatial_[k % taps_];
     }
 
     // x as the micro-kernel's element: x - zp (pairs) or x as u8 (quads).
@@ -253,26 +264,28 @@ private:
     }
 
     // One image (all channels) as micro-kernel elements inside pads that
-    // stand for the real 0 (0 as pairs, the zero point as quads).
+    // stand for the real 0 (0 as pairs, the zero point as quads); channel c
+    // at c's plane, or interleaved: element c % L of block c / L's.
     template <unsigned L>
-    void pad_image(const uint8_t *src, const Desc &x, typename Lanes<L>::Elem *dst) const
+    void pad_image(const uint8_t *src, const Desc &x, bool interleaved, typename Lanes<L>::Elem *dst) const
     {
         using E = typename Lanes<L>::Elem;
         const bool i8 = x.dtype == MTIA_DTYPE_I8;
         const int32_t zp = x.zero_point;
         const E pad = L == 2 ? E(0) : E(zp + (i8 ? 128 : 0));
+        const uint64_t es = interleaved ? L : 1;  // element stride
+        std::fill(dst, dst + c_ * plane_, pad);
 #pragma omp parallel for schedule(static) if (c_ * plane_ >= (1 << 16))
         for (uint64_t c = 0; c < c_; c++) {
-            E *o = dst + c * plane_;
-            std::fill(o, o + plane_, pad);
+            E *o = interleaved ? dst + c / L * plane_ * L + c % L : dst + c * plane_;
             for (uint64_t z = 0; z < d_; z++)
                 for (uint64_t i = 0; i < h_; i++) {
                     const uint8_t *row = src + ((c * d_ + z) * h_ + i) * w_;
-                    E *r = o + ((z + pad_d_) * hp_ + i + pad_h_) * wp_ + pad_w_;
+                    E *r = o + (((z + pad_d_) * hp_ + i + pad_h_) * wp_ + pad_w_) * es;
                     if (i8)
-                        for (uint64_t j = 0; j < w_; j++) r[j] = elem<L>(row[j], true, zp);
+                        for (uint64_t j = 0; j < w_; j++) r[j * es] = elem<L>(row[j], true, zp);
                     else
-                        for (uint64_t j = 0; j < w_; j++) r[j] = elem<L>(row[j], false, zp);
+                        for (uint64_t j = 0; j < w_; j++) r[j * es] = elem<L>(row[j], false, zp);
                 }
         }
     }
@@ -281,7 +294,8 @@ private:
     // channel's sum of weights. A channel's K weights are a row of W (CONV,
     // TRANS_B) or a column of B (stride N).
     template <unsigned L>
-    void pack_weights(const mtia_op &op, const uint8_t *arena, uint64_t kl, int32_t *wp, int32_t *wsum) const
+    void pack_weights(const mtia_op &op, const uint8_t *arena, uint64_t kl, bool interleaved, int32_t *wp,
+                      int32_t *wsum) const
     {
         const int8_t *wt = reinterpret_cast<const int8_t *>(arena + op.in[1].offset);
         const int64_t blocks = int64_t(groups_ * mb_);
@@ -290,6 +304,7 @@ private:
         for (int64_t b = 0; b < blocks; b++) {
             const uint64_t g = uint64_t(b) / mb_, m0 = uint64_t(b) % mb_ * kQdotM;
             int32_t *o = wp + uint64_t(b) * kl * kQdotM;
+            std::vector<int8_t> tmp(interleaved ? k_ : 0);
             for (unsigned i = 0; i < kQdotM; i++) {
                 const uint64_t m = m0 + i;
                 if (m >= mg_) {  // a block's channels beyond M: zeros
@@ -298,6 +313,11 @@ private:
                     continue;
                 }
                 const int8_t *row = gemm_ ? (trans_b_ ? wt + m * k_ : wt + m) : wt + (g * mg_ + m) * k_;
+                if (interleaved) {  // K as (tap, channel): the row transposed
+                    for (uint64_t c = 0; c < cg_; c++)
+                        for (uint64_t t = 0; t < taps_; t++) tmp[t * cg_ + c] = row[c * taps_ + t];
+                    row = tmp.data();
+                }
                 int32_t sum = 0;  // |sum| <= 128 K: fits
                 if (step == 1) {
                     for (uint64_t k = 0; k < k_; k++) sum += row[k];
@@ -380,6 +400,24 @@ private:
                 p += len;
             }
             const E *base = static_cast<const E *>(r.xpad) + g * cg_ * plane_;
+            if (r.interleaved) {  // lane (tap, channel block): 4 bytes at a padded position
+                const uint64_t blocks = cg_ / L;
+                for (uint64_t l = 0; l < r.kl; l++) {
+                    const E *src = base + (l % blocks * plane_ + spatial_[l / blocks]) * L;
+                    uint32_t *o = reinterpret_cast<uint32_t *>(buf + l * tp);
+                    for (unsigned s = 0; s < ns; s++) {
+                        const E *a = src + segs[s].at * L;
+                        if (sw_ == 1) {
+                            std::memcpy(o, a, segs[s].len * 4);
+                        } else {
+                            for (uint64_t i = 0; i < segs[s].len; i++) std::memcpy(o + i, a + i * sw_ * L, 4);
+                        }
+                        o += segs[s].len;
+                    }
+                }
+                for (uint64_t l = 0; l < r.kl; l++) std::fill(buf + l * tp + np, buf + (l + 1) * tp, 0);
+                return;
+            }
             for (uint64_t l = 0; l < r.kl; l++) {
                 // k beyond K: any element (its weights are 0), here K's last.
                 const E *src[L];
@@ -488,7 +526,8 @@ private:
     // pads, output dims, strides; each k's offset in a padded image.
     uint64_t d_ = 1, h_ = 1, w_ = 1, dp_ = 1, hp_ = 1, wp_ = 1, plane_ = 1, pad_d_ = 0, pad_h_ = 0, pad_w_ = 0;
     uint64_t od_ = 1, oh_ = 1, ow_ = 1, sd_ = 1, sh_ = 1, sw_ = 1;
-    std::vector<uint64_t> tap_;
+    std::vector<uint64_t> tap_, spatial_;
+    uint64_t taps_ = 1;  // kernel elements
 };
 
 }  // namespace

@@ -216,6 +216,7 @@ TEST(ComputeQuant, Int8ConvIsExact)
          MTIA_ACT_NONE},
         {"groups 2, RELU, U8 out", {1, 6, 10, 10}, {10, 3, 3, 3}, {1, 1, 1, 1, 1, 1, 1, 1, 2}, I8, U8, MTIA_ACT_RELU},
         {"depthwise 3x3, CLIP", {2, 12, 15, 15}, {12, 1, 3, 3}, {1, 1, 1, 1, 1, 1, 1, 1, 12}, U8, I8, MTIA_ACT_CLIP},
+        {"groups 2 of 4 channels, stride 2", {2, 8, 11, 11}, {12, 4, 3, 3}, {2, 2, 1, 0, 1, 2, 1, 1, 2}, U8, I8, 0},
         {"1x1, odd K, M not a multiple of 8", {1, 3, 7, 5}, {5, 3, 1, 1}, {1, 1, 0, 0, 0, 0, 1, 1, 1}, I8, F32, 0},
         {"64 -> 64 3x3, many tiles", {1, 64, 20, 20}, {64, 64, 3, 3}, {1, 1, 1, 1, 1, 1, 1, 1, 1}, U8, U8, 0},
         {"stride 3 5x5 wide", {1, 4, 9, 40}, {9, 4, 5, 5}, {3, 3, 2, 2, 2, 2, 1, 1, 1}, I8, I8, MTIA_ACT_RELU},
