@@ -3,8 +3,9 @@
 // shared by its files: validation (mtia_compute_validate.cc), work and timing
 // (mtia_compute_timing.cc), the run loop and kernel cache (mtia_compute.cc)
 // and the op kernels (mtia_compute_{conv,deconv,gemm,eltwise,pool,move,pad,
-// resize,select,reduce,norm,embed,cast}.cc), and F16/BF16 by widening
-// (mtia_compute_widen.cc).
+// resize,select,reduce,norm,embed,cast}.cc), F16/BF16 and quantized
+// tensors by widening (mtia_compute_widen.cc), the int8 CONV/GEMM
+// (mtia_compute_qconv.cc, its micro-kernel mtia_compute_qdot.cc).
 #ifndef MTIA_COMPUTE_IMPL_H
 #define MTIA_COMPUTE_IMPL_H
 

@@ -13,8 +13,10 @@
 // or on VNNI hosts byte quads of x as u8 (I8 x + 128; pads the zero point
 // as u8), the zero point's share zp * sum of w subtracted in the epilogue.
 // Per image, a CONV's input is copied once in that element type with its
-// pads materialised (a pad stands for the real 0); weights are packed per
-// run, 8 channels a block. Tasks are (group, tile of pixels, run of channel
+// pads materialised (a pad stands for the real 0), channel-interleaved when
+// C/groups is a multiple of L (K then ordered kernel tap, channel: a lane
+// of the im2col is one 4-byte load); weights are packed per run, 8
+// channels a block. Tasks are (group, tile of pixels, run of channel
 // blocks): a task lays its tile out as K lanes x pixels (im2col) in its
 // thread's buffer and runs the 8 x 32 micro-kernel over it, each block's
 // epilogue writing the output directly. Tasks run in chunks of at most
