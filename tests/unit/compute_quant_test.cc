@@ -486,7 +486,7 @@ TEST(ComputeQuant, ValueMovingOpsCopyExactly)
         auto tr = qalloc(a, {8, 4, 8}, dt, s, zp), sl = qalloc(a, {4, 8, 3}, dt, s, zp);
         auto ex = qalloc(a, {2, 4, 8, 8}, dt, s, zp), whole = qalloc(a, {4, 8, 10}, dt, s, zp);
         auto pooled = qalloc(a, {1, 4, 4, 4}, dt, s, zp), ids = a.alloc({2}, MTIA_DTYPE_I32);
-        auto gathered = qalloc(a, {4, 2, 8}, dt, s, zp);
+        auto gathered = qalloc(a, {4, 2, 8}, dt, s, zp), padded = qalloc(a, {4, 8, 11}, dt, s, zp);
         std::memset(bytes_of(a, whole), 0x33, 320);
         reinterpret_cast<int32_t *>(bytes_of(a, ids))[0] = 7;
         reinterpret_cast<int32_t *>(bytes_of(a, ids))[1] = -8;
@@ -500,6 +500,8 @@ TEST(ComputeQuant, ValueMovingOpsCopyExactly)
             cref::op(MTIA_OP_COPY_INTO, {x}, whole, {2, 1}),
             cref::op(MTIA_OP_POOL, {x4}, pooled, {MTIA_POOL_MAX, 2, 2, 2, 2, 0, 0, 0, 0, 0, 1, 1}),
             cref::op(MTIA_OP_GATHER, {x, ids}, gathered, {1}),
+            // Two columns of the real value 1.0 before, one after.
+            cref::op(MTIA_OP_PAD, {x}, padded, {MTIA_PAD_CONSTANT, cref::bits(1.0f), 0, 0, 2}),
         };
         uint64_t r = 0;
         ASSERT_EQ(mtia_compute_run(p.data(), uint32_t(p.size()), a.data(), a.size(), nullptr, nullptr, &r),
@@ -514,11 +516,14 @@ TEST(ComputeQuant, ValueMovingOpsCopyExactly)
                     }
                     ASSERT_EQ(q_at(a, ex, 256 + (c * 8 + h) * 8 + w), xv(c, h, w)) << "EXPAND";
                     ASSERT_EQ(q_at(a, whole, (c * 8 + h) * 10 + w + 1), xv(c, h, w)) << "COPY_INTO";
+                    ASSERT_EQ(q_at(a, padded, (c * 8 + h) * 11 + w + 2), xv(c, h, w)) << "PAD";
                 }
         for (uint64_t c = 0; c < 4; c++) {
             for (uint64_t h = 0; h < 8; h++) {
                 EXPECT_EQ(bytes_of(a, whole)[(c * 8 + h) * 10], 0x33) << "COPY_INTO keeps the rest";
                 EXPECT_EQ(bytes_of(a, whole)[(c * 8 + h) * 10 + 9], 0x33) << "COPY_INTO keeps the rest";
+                const int32_t one = mtia_quantize(1.0f, s, zp, mtia_quant_min(dt), mtia_quant_max(dt));
+                for (uint64_t w : {0, 1, 10}) EXPECT_EQ(q_at(a, padded, (c * 8 + h) * 11 + w), one) << "PAD value";
             }
             for (uint64_t h = 0; h < 4; h++)
                 for (uint64_t w = 0; w < 4; w++) {
