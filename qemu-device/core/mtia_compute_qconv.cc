@@ -108,6 +108,14 @@ MTIA_QCONV_CLONES void quantize_row(const float *v, uint64_t n, float scale, int
     }
 }
 
+// The sum of n int8 weights (|sum| <= 128 n: fits).
+MTIA_QCONV_CLONES int32_t sum_bytes(const int8_t *w, uint64_t n)
+{
+    int32_t sum = 0;
+    for (uint64_t k = 0; k < n; k++) sum += w[k];
+    return sum;
+}
+
 // A task's im2col buffer: K lanes x up to this many bytes of pixels.
 constexpr uint64_t kTileBytes = 512 << 10;
 constexpr uint64_t kMaxTilePixels = 256;
@@ -294,51 +302,46 @@ private:
 
     // [group][channel block][K lane][8 channels] lanes of weights, and each
     // channel's sum of weights. A channel's K weights are a row of W (CONV,
-    // TRANS_B) or a column of B (stride N).
+    // TRANS_B), copied into a row where they are not one: a column of B
+    // (stride N), W's row transposed to (tap, channel) when interleaved,
+    // zeros for a block's channels beyond M.
     template <unsigned L>
     void pack_weights(const mtia_op &op, const uint8_t *arena, uint64_t kl, bool interleaved, int32_t *wp,
                       int32_t *wsum) const
     {
         const int8_t *wt = reinterpret_cast<const int8_t *>(arena + op.in[1].offset);
         const int64_t blocks = int64_t(groups_ * mb_);
-        const uint64_t step = gemm_ && !trans_b_ ? m_ : 1, full = k_ / L;
+        const uint64_t full = k_ / L;
+        const bool column = gemm_ && !trans_b_;
 #pragma omp parallel for schedule(static) if (groups_ * mb_ * kl * kQdotM >= (1 << 16))
         for (int64_t b = 0; b < blocks; b++) {
             const uint64_t g = uint64_t(b) / mb_, m0 = uint64_t(b) % mb_ * kQdotM;
-            int32_t *o = wp + uint64_t(b) * kl * kQdotM;
-            std::vector<int8_t> tmp(interleaved ? k_ : 0);
+            const unsigned valid = unsigned(std::min<uint64_t>(kQdotM, mg_ - m0));
+            static thread_local std::vector<int8_t> tmp;  // kept: large K would mmap per block
+            const bool copy = interleaved || column || valid < kQdotM;
+            if (copy) tmp.assign(kQdotM * k_, 0);
+            const int8_t *rows[kQdotM];
             for (unsigned i = 0; i < kQdotM; i++) {
-                const uint64_t m = m0 + i;
-                if (m >= mg_) {  // a block's channels beyond M: zeros
-                    for (uint64_t l = 0; l < kl; l++) o[l * kQdotM + i] = 0;
-                    wsum[uint64_t(b) * kQdotM + i] = 0;
-                    continue;
-                }
-                const int8_t *row = gemm_ ? (trans_b_ ? wt + m * k_ : wt + m) : wt + (g * mg_ + m) * k_;
-                if (interleaved) {  // K as (tap, channel): the row transposed
+                const int8_t *w = gemm_ ? wt + (m0 + i) * k_ : wt + (g * mg_ + m0 + i) * k_;
+                int8_t *t = copy ? tmp.data() + i * k_ : nullptr;
+                rows[i] = i < valid && !column && !interleaved ? w : t;
+                if (i < valid && interleaved)
                     for (uint64_t c = 0; c < cg_; c++)
-                        for (uint64_t t = 0; t < taps_; t++) tmp[t * cg_ + c] = row[c * taps_ + t];
-                    row = tmp.data();
-                }
-                int32_t sum = 0;  // |sum| <= 128 K: fits
-                if (step == 1) {
-                    for (uint64_t k = 0; k < k_; k++) sum += row[k];
-                    for (uint64_t l = 0; l < full; l++) o[l * kQdotM + i] = pack_lane<L>(row + l * L);
-                } else {
-                    for (uint64_t k = 0; k < k_; k++) sum += row[k * step];
-                    for (uint64_t l = 0; l < full; l++) {
-                        int32_t v[L];
-                        for (unsigned e = 0; e < L; e++) v[e] = row[(l * L + e) * step];
-                        o[l * kQdotM + i] = int32_t(Lanes<L>::pack(v));
-                    }
-                }
-                if (full < kl) {  // the last lane, zeros beyond K
+                        for (uint64_t j = 0; j < taps_; j++) t[j * cg_ + c] = w[c * taps_ + j];
+            }
+            if (column)
+                for (uint64_t k = 0; k < k_; k++)
+                    for (unsigned i = 0; i < valid; i++) tmp[i * k_ + k] = wt[k * m_ + m0 + i];
+            int32_t *o = wp + uint64_t(b) * kl * kQdotM;
+            for (unsigned i = 0; i < kQdotM; i++) wsum[uint64_t(b) * kQdotM + i] = sum_bytes(rows[i], k_);
+            for (uint64_t l = 0; l < full; l++)
+                for (unsigned i = 0; i < kQdotM; i++) o[l * kQdotM + i] = pack_lane<L>(rows[i] + l * L);
+            if (full < kl)  // the last lane, zeros beyond K
+                for (unsigned i = 0; i < kQdotM; i++) {
                     int32_t v[L] = {};
-                    for (unsigned e = 0; full * L + e < k_; e++) v[e] = row[(full * L + e) * step];
+                    for (unsigned e = 0; full * L + e < k_; e++) v[e] = rows[i][full * L + e];
                     o[full * kQdotM + i] = int32_t(Lanes<L>::pack(v));
                 }
-                wsum[uint64_t(b) * kQdotM + i] = sum;
-            }
         }
     }
 
