@@ -26,7 +26,17 @@ target_sources(mtia_device_core PRIVATE
   qemu-device/core/mtia_compute_deconv.cc
   qemu-device/core/mtia_compute_resize.cc
   qemu-device/core/mtia_compute_reuse.cc
-  qemu-device/core/mtia_compute_widen.cc)
+  qemu-device/core/mtia_compute_widen.cc
+  qemu-device/core/mtia_compute_qconv.cc
+  qemu-device/core/mtia_compute_qdot.cc)
+# The int8 epilogue's F32 arithmetic is the spec's, multiply then add, on
+# every host (never an FMA, whatever -march a build adds); so is its test's.
+# Its im2col and epilogue loops need GCC's full vectoriser (-O2 only
+# vectorises loops without a remainder; selects of floats need
+# -fno-trapping-math, which changes no value).
+set_source_files_properties(qemu-device/core/mtia_compute_qconv.cc
+  PROPERTIES COMPILE_OPTIONS "-ffp-contract=off;-fvect-cost-model=dynamic;-fno-trapping-math")
+set_source_files_properties(tests/unit/compute_quant_test.cc PROPERTIES COMPILE_OPTIONS -ffp-contract=off)
 target_include_directories(mtia_device_core PRIVATE ${DNNL_INCLUDE_DIR})
 target_link_libraries(mtia_device_core PUBLIC ${DNNL_LIBRARY})
 # Our own memory-bound kernels (embedding bags) share oneDNN's OpenMP team.
@@ -43,7 +53,8 @@ add_executable(compute_tests
   tests/unit/compute_embed_test.cc
   tests/unit/compute_half_test.cc
   tests/unit/compute_resize_test.cc
-  tests/unit/compute_pause_test.cc)
+  tests/unit/compute_pause_test.cc
+  tests/unit/compute_quant_test.cc)
 target_link_libraries(compute_tests PRIVATE mtia_device_core GTest::gtest_main)
 gtest_discover_tests(compute_tests DISCOVERY_MODE PRE_TEST)
 

@@ -4,12 +4,16 @@
 // and values beyond the target's range saturate (C++ leaves those undefined,
 // and a result must not depend on the host ISA). Anything -> BOOL is x != 0.
 // F16 and BF16 go through F32 (exact from 16 bits; to 16 bits rounds to
-// nearest even, mtia_fp16.h).
+// nearest even, mtia_fp16.h). Quantized I8/U8 go through their real value
+// in F32 (mtia_quant.h): float -> I8/U8 quantizes, I8/U8 -> float
+// dequantizes, I8/U8 -> I8/U8 requantizes (validation refuses the integer
+// and BOOL pairs).
 #include <algorithm>
 #include <cmath>
 #include <limits>
 
 #include "mtia/mtia_fp16.h"
+#include "mtia/mtia_quant.h"
 #include "mtia_compute_impl.h"
 
 namespace mtia {
@@ -73,6 +77,13 @@ void convert_from(const uint8_t *src, uint8_t *dst, uint8_t to, uint64_t n)
 }
 
 bool is_half(uint8_t dtype) { return dtype == MTIA_DTYPE_F16 || dtype == MTIA_DTYPE_BF16; }
+// Converted through an F32 value.
+bool via_f32(uint8_t dtype) { return is_half(dtype) || mtia_dtype_is_quant(dtype); }
+
+// n elements of @t's dtype at @src to F32.
+void to_f32(const mtia_tensor_desc &t, const uint8_t *src, float *dst, uint64_t n);
+// n F32s to @t's dtype at @dst.
+void from_f32(const float *src, const mtia_tensor_desc &t, uint8_t *dst, uint64_t n);
 
 // n elements of @dtype (anything but F16/BF16) to @to (anything but F16/BF16).
 void convert_any(const uint8_t *src, uint8_t dtype, uint8_t *dst, uint8_t to, uint64_t n)
@@ -106,27 +117,12 @@ public:
             m = std::min({kBlock, poll, n - i});
             const uint8_t *src = arena + x.offset + i * si;
             uint8_t *dst = arena + y.offset + i * so;
-            if (!is_half(x.dtype) && !is_half(y.dtype)) {
+            if (!via_f32(x.dtype) && !via_f32(y.dtype)) {
                 convert_any(src, x.dtype, dst, y.dtype, m);
                 continue;
             }
-            if (is_half(x.dtype)) {
-                for (uint64_t j = 0; j < m; j++) {
-                    uint16_t h;
-                    std::memcpy(&h, src + j * 2, 2);
-                    tmp[j] = x.dtype == MTIA_DTYPE_F16 ? mtia_f16_to_f32(h) : mtia_bf16_to_f32(h);
-                }
-            } else {
-                convert_any(src, x.dtype, reinterpret_cast<uint8_t *>(tmp), MTIA_DTYPE_F32, m);
-            }
-            if (is_half(y.dtype)) {
-                for (uint64_t j = 0; j < m; j++) {
-                    const uint16_t h = y.dtype == MTIA_DTYPE_F16 ? mtia_f32_to_f16(tmp[j]) : mtia_f32_to_bf16(tmp[j]);
-                    std::memcpy(dst + j * 2, &h, 2);
-                }
-            } else {
-                convert_any(reinterpret_cast<const uint8_t *>(tmp), MTIA_DTYPE_F32, dst, y.dtype, m);
-            }
+            to_f32(x, src, tmp, m);
+            from_f32(tmp, y, dst, m);
         }
         return true;
     }
@@ -134,6 +130,51 @@ public:
 private:
     static constexpr uint64_t kBlock = 4096;  // elements converted at a time
 };
+
+void to_f32(const mtia_tensor_desc &t, const uint8_t *src, float *dst, uint64_t n)
+{
+    const float scale = f32(t.scale);
+    for (uint64_t j = 0; j < n; j++) {
+        uint16_t h;
+        switch (t.dtype) {
+            case MTIA_DTYPE_I8:
+                dst[j] = mtia_dequantize(int8_t(src[j]), scale, t.zero_point);
+                break;
+            case MTIA_DTYPE_U8:
+                dst[j] = mtia_dequantize(src[j], scale, t.zero_point);
+                break;
+            case MTIA_DTYPE_F16:
+            case MTIA_DTYPE_BF16:
+                std::memcpy(&h, src + j * 2, 2);
+                dst[j] = t.dtype == MTIA_DTYPE_F16 ? mtia_f16_to_f32(h) : mtia_bf16_to_f32(h);
+                break;
+            default:
+                return convert_any(src, t.dtype, reinterpret_cast<uint8_t *>(dst), MTIA_DTYPE_F32, n);
+        }
+    }
+}
+
+void from_f32(const float *src, const mtia_tensor_desc &t, uint8_t *dst, uint64_t n)
+{
+    const float scale = f32(t.scale);
+    const int32_t lo = mtia_quant_min(t.dtype), hi = mtia_quant_max(t.dtype);
+    for (uint64_t j = 0; j < n; j++) {
+        uint16_t h;
+        switch (t.dtype) {
+            case MTIA_DTYPE_I8:
+            case MTIA_DTYPE_U8:  // two's complement: the low byte is the int8_t
+                dst[j] = uint8_t(mtia_quantize(src[j], scale, t.zero_point, lo, hi));
+                break;
+            case MTIA_DTYPE_F16:
+            case MTIA_DTYPE_BF16:
+                h = t.dtype == MTIA_DTYPE_F16 ? mtia_f32_to_f16(src[j]) : mtia_f32_to_bf16(src[j]);
+                std::memcpy(dst + j * 2, &h, 2);
+                break;
+            default:
+                return convert_any(reinterpret_cast<const uint8_t *>(src), MTIA_DTYPE_F32, dst, t.dtype, n);
+        }
+    }
+}
 
 }  // namespace
 

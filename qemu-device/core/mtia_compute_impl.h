@@ -3,8 +3,9 @@
 // shared by its files: validation (mtia_compute_validate.cc), work and timing
 // (mtia_compute_timing.cc), the run loop and kernel cache (mtia_compute.cc)
 // and the op kernels (mtia_compute_{conv,deconv,gemm,eltwise,pool,move,pad,
-// resize,select,reduce,norm,embed,cast}.cc), and F16/BF16 by widening
-// (mtia_compute_widen.cc).
+// resize,select,reduce,norm,embed,cast}.cc), F16/BF16 and quantized
+// tensors by widening (mtia_compute_widen.cc), the int8 CONV/GEMM
+// (mtia_compute_qconv.cc, its micro-kernel mtia_compute_qdot.cc).
 #ifndef MTIA_COMPUTE_IMPL_H
 #define MTIA_COMPUTE_IMPL_H
 
@@ -149,12 +150,23 @@ public:
     virtual bool run(const mtia_op &op, uint8_t *arena, Exec &ex) = 0;
 };
 
-// F16/BF16 ops (mtia_compute_widen.cc): true if @op computes in F16 or BF16
-// (then its kernel is make_widened(the kernel of widened_op(op)), which runs
-// on F32 copies of its tensors).
+// F16/BF16 ops and generic ops on quantized tensors (mtia_compute_widen.cc):
+// true if @op has an F16, BF16, I8 or U8 tensor its kernel converts (then
+// its kernel is make_widened(the kernel of widened_op(op)), which runs on F32
+// copies of its tensors, dequantized, and rounds or quantizes its output once).
 bool needs_widening(const mtia_op &op);
 mtia_op widened_op(const mtia_op &op);
 std::unique_ptr<Kernel> make_widened(std::unique_ptr<Kernel> inner);
+
+// The per-channel int8 CONV/GEMM (mtia_spec.h, "Reduced precision"): W/B
+// I8 with scale and zero point 0. Its own kernel (mtia_compute_qconv.cc):
+// exact int32 dot products, the spec's epilogue.
+inline bool is_int8_matmul(const mtia_op &op)
+{
+    return (op.opcode == MTIA_OP_CONV || op.opcode == MTIA_OP_GEMM) && op.n_in >= 2 &&
+           op.in[1].dtype == MTIA_DTYPE_I8 && op.in[1].scale == 0 && op.in[1].zero_point == 0;
+}
+std::unique_ptr<Kernel> make_int8_matmul(const mtia_op &op);
 
 // Builders, one per opcode (op valid).
 std::unique_ptr<Kernel> make_conv(const mtia_op &op);

@@ -20,6 +20,8 @@ constexpr double kGridPes = MTIA_DEFAULT_PE_ROWS * MTIA_DEFAULT_PE_COLS;
 // half-rate multipliers): 12.8 TFLOPS.
 constexpr double kMatrixHalfFlops = 51.2e12;
 constexpr double kMatrixFlops = kMatrixHalfFlops / 4;
+// The per-channel int8 CONV/GEMM: 102.4 TOPS, twice the F16/BF16 rate.
+constexpr double kMatrixInt8Ops = 2 * kMatrixHalfFlops;
 // Elementwise, pooling, softmax run on the PEs' vector cores: 16 fp32 lanes
 // x FMA (2 flops) x 800 MHz x 64 PEs = 1.6384 TFLOPS; twice the lanes on
 // 16-bit floats.
@@ -152,7 +154,8 @@ Work op_work(const mtia_op &op)
         w.flops += 4.0 * double(out_elems);
     // Integer DIV has no vector instruction (a multi-cycle sequence per
     // element); I64 lanes are half as many as F32's. Bytes follow the dtype.
-    if (op.opcode == MTIA_OP_BINARY && !mtia_dtype_is_float(y.dtype) && !is_compare(op.attrs[MTIA_BINARY_KIND])) {
+    const bool int_out = y.dtype == MTIA_DTYPE_I32 || y.dtype == MTIA_DTYPE_I64;
+    if (op.opcode == MTIA_OP_BINARY && int_out && !is_compare(op.attrs[MTIA_BINARY_KIND])) {
         if (op.attrs[MTIA_BINARY_KIND] == MTIA_BINARY_DIV) w.flops += 8.0 * double(out_elems);
         if (y.dtype == MTIA_DTYPE_I64) w.flops *= 2.0;
     }
@@ -165,8 +168,8 @@ uint64_t op_ns(const Grid &g, const mtia_op &op)
     const double scale = double(g.rows) * double(g.cols) / kGridPes;
     const bool matrix = op.opcode == MTIA_OP_CONV || op.opcode == MTIA_OP_CONV_TRANSPOSE || op.opcode == MTIA_OP_GEMM;
     const bool half = op.out.dtype == MTIA_DTYPE_F16 || op.out.dtype == MTIA_DTYPE_BF16;
-    const double rate =
-        (matrix ? (half ? kMatrixHalfFlops : kMatrixFlops) * kMatrixEfficiency : kVectorFlops * (half ? 2 : 1)) * scale;
+    const double peak = is_int8_matmul(op) ? kMatrixInt8Ops : half ? kMatrixHalfFlops : kMatrixFlops;
+    const double rate = (matrix ? peak * kMatrixEfficiency : kVectorFlops * (half ? 2 : 1)) * scale;
     // Tensors that fit on chip stream from SRAM; larger ones from LPDDR5. A
     // lookup (GATHER, EMBEDDING_BAG) reads rows at random: from SRAM when its
     // whole table fits there (a resident table), else from LPDDR5.

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "mtia/mtia_quant.h"
 #include "mtia_compute_impl.h"
 
 namespace mtia {
@@ -22,15 +23,28 @@ bool is_zero(const void *p, size_t n)
     return true;
 }
 
-// A used tensor: dtype, rank, dims, reserved fields, alignment, inside the arena.
-const char *check_tensor(const Desc &t, uint64_t arena)
+// Quantization parameters: I8/U8 a finite scale > 0 and a zero point in
+// the dtype's range (@per_channel: the int8 CONV/GEMM weights, scale and
+// zero point 0); every other dtype both zero.
+const char *check_quant(const Desc &t, bool per_channel)
+{
+    if (!mtia_dtype_is_quant(t.dtype))
+        return t.zero_point || t.scale ? "tensor scale/zero point set on a dtype that is not I8/U8" : nullptr;
+    if (per_channel) return nullptr;
+    const float s = f32(t.scale);
+    if (!std::isfinite(s) || !(s > 0)) return "quantized tensor scale not finite and > 0";
+    if (t.zero_point < mtia_quant_min(t.dtype) || t.zero_point > mtia_quant_max(t.dtype))
+        return "quantized tensor zero point outside its dtype's range";
+    return nullptr;
+}
+
+// A used tensor: dtype, rank, dims, quantization, alignment, inside the arena.
+const char *check_tensor(const Desc &t, uint64_t arena, bool per_channel = false)
 {
     const uint32_t es = mtia_dtype_size(t.dtype);
     if (!es) return "tensor dtype unknown or reserved";
     if (t.ndim < 1 || t.ndim > MTIA_MAX_DIMS) return "tensor ndim not in 1..6";
-    // Quantized tensors are not computed yet (their kernels come next).
-    if (mtia_dtype_is_quant(t.dtype)) return "tensor dtype I8/U8 not supported";
-    if (t.zero_point || t.scale) return "tensor scale/zero point set on a dtype that is not I8/U8";
+    if (const char *e = check_quant(t, per_channel)) return e;
     uint64_t n = 1;
     for (unsigned i = 0; i < MTIA_MAX_DIMS; i++) {
         if (i >= t.ndim) {
@@ -129,7 +143,8 @@ const char *check_conv(const mtia_op &op)
     if (!g || x.dims[1] % g || w.dims[0] % g) return "CONV: groups must divide C and M";
     if (w.dims[1] != x.dims[1] / g) return "CONV: W dims[1] != C / groups";
     if (y.dims[0] != x.dims[0] || y.dims[1] != w.dims[0]) return "CONV: out N or M mismatch";
-    if (op.n_in == 3 && (op.in[2].ndim != 1 || op.in[2].dims[0] != w.dims[0])) return "CONV: bias must be (M)";
+    if (op.n_in == 3 && !is_int8_matmul(op) && (op.in[2].ndim != 1 || op.in[2].dims[0] != w.dims[0]))
+        return "CONV: bias must be (M)";
     for (unsigned d = 0; d < nsp; d++) {
         const Window win = conv_window(op, nsp, d);
         if (!win.stride) return "CONV: stride 0";
@@ -202,7 +217,36 @@ const char *check_gemm(const mtia_op &op)
     const uint32_t kb = b.dims[b.ndim - (tb ? 1 : 2)], n = b.dims[b.ndim - (tb ? 2 : 1)];
     if (ka != kb) return "GEMM: K of A and B differ";
     if (y.dims[nd - 2] != m || y.dims[nd - 1] != n) return "GEMM: out is not (..., M, N)";
-    if (op.n_in == 3 && !broadcastable(op.in[2], y)) return "GEMM: C not broadcastable to out";
+    if (op.n_in == 3 && !is_int8_matmul(op) && !broadcastable(op.in[2], y)) return "GEMM: C not broadcastable to out";
+    return nullptr;
+}
+
+// The per-channel int8 CONV/GEMM (mtia_spec.h, "Reduced precision"), after
+// check_conv/check_gemm: X/A quantized, out F32 or quantized, in[2] the F32
+// (2, M) weight scales and bias, B 2-D without TRANS_A, alpha or beta, and
+// K small enough for an exact int32 accumulator.
+const char *check_int8_matmul(const mtia_op &op)
+{
+    const bool gemm = op.opcode == MTIA_OP_GEMM;
+    const Desc &x = op.in[0], &w = op.in[1], &y = op.out;
+    if (!mtia_dtype_is_quant(x.dtype)) return "int8 CONV/GEMM: in[0] must be I8 or U8";
+    if (y.dtype != MTIA_DTYPE_F32 && !mtia_dtype_is_quant(y.dtype)) return "int8 CONV/GEMM: out must be F32, I8 or U8";
+    if (op.n_in != 3) return "int8 CONV/GEMM: in[2] (weight scales and bias) required";
+    const uint32_t m = gemm ? y.dims[y.ndim - 1] : w.dims[0];
+    const Desc &sb = op.in[2];
+    if (sb.dtype != MTIA_DTYPE_F32 || sb.ndim != 2 || sb.dims[0] != 2 || sb.dims[1] != m)
+        return "int8 CONV/GEMM: in[2] must be F32 (2, M): weight scales, bias";
+    uint64_t k = 1;
+    if (gemm) {
+        if (w.ndim != 2) return "int8 GEMM: B must be 2-D";
+        if (op.attrs[MTIA_GEMM_TRANS_A]) return "int8 GEMM: TRANS_A must be 0";
+        if (f32(op.attrs[MTIA_GEMM_ALPHA]) != 1.0f || op.attrs[MTIA_GEMM_BETA])
+            return "int8 GEMM: ALPHA must be 1.0f and BETA 0";
+        k = x.dims[x.ndim - 1];
+    } else {
+        for (unsigned i = 1; i < w.ndim; i++) k *= w.dims[i];
+    }
+    if (k > MTIA_QUANT_MAX_K) return "int8 CONV/GEMM: K over MTIA_QUANT_MAX_K";
     return nullptr;
 }
 
@@ -211,7 +255,8 @@ const char *check_binary(const mtia_op &op)
     if (op.n_in != 2) return "BINARY: n_in must be 2";
     if (op.attrs[MTIA_BINARY_KIND] > MTIA_BINARY_GREATER) return "BINARY: bad kind";
     if (is_compare(op.attrs[MTIA_BINARY_KIND]) && op.act != MTIA_ACT_NONE) return "BINARY: comparison with an act";
-    if (!mtia_dtype_is_float(op.out.dtype) && op.act != MTIA_ACT_NONE) return "BINARY: integer op with an act";
+    if ((op.out.dtype == MTIA_DTYPE_I32 || op.out.dtype == MTIA_DTYPE_I64) && op.act != MTIA_ACT_NONE)
+        return "BINARY: integer op with an act";
     if (!attrs_zero_from(op, 1)) return "BINARY: unused attribute not zero";
     if (!broadcastable(op.in[0], op.out) || !broadcastable(op.in[1], op.out))
         return "BINARY: inputs not broadcastable to out";
@@ -360,11 +405,12 @@ const char *check_dtypes(const mtia_op &op)
     const uint32_t kind = op.attrs[MTIA_BINARY_KIND];
     for (unsigned k = 0; k < op.n_in; k++) {
         const uint32_t want = mtia_op_tensor_dtype(op.opcode, kind, k, op.in[0].dtype, op.out.dtype);
-        if (want && op.in[k].dtype != want)
+        if (want && !mtia_op_dtype_fits(want, op.in[k].dtype))
             return "input dtype not the op's (its float type; BOOL conditions; in[0]'s integer type)";
     }
     const uint32_t want = mtia_op_tensor_dtype(op.opcode, kind, MTIA_OP_MAX_IN, op.in[0].dtype, op.out.dtype);
-    if (want && op.out.dtype != want) return "out dtype not the op's (its float type; BOOL comparisons; in[0]'s)";
+    if (want && !mtia_op_dtype_fits(want, op.out.dtype))
+        return "out dtype not the op's (its float type; BOOL comparisons; in[0]'s)";
     return nullptr;
 }
 
@@ -377,7 +423,8 @@ const char *check_gather(const mtia_op &op)
     if (op.act != MTIA_ACT_NONE) return "GATHER: no fused activation";
     if (!attrs_zero_from(op, 1)) return "GATHER: unused attribute not zero";
     if (!is_index(ix)) return "GATHER: indices must be I32 or I64";
-    if (y.dtype != x.dtype) return "GATHER: out dtype != data dtype";
+    if (y.dtype != x.dtype || y.scale != x.scale || y.zero_point != x.zero_point)
+        return "GATHER: out dtype, scale or zero point != data's";
     const uint32_t axis = op.attrs[MTIA_GATHER_AXIS];
     if (axis >= x.ndim) return "GATHER: axis >= data ndim";
     if (uint32_t{x.ndim} - 1 + ix.ndim != y.ndim) return "GATHER: out ndim != data ndim - 1 + indices ndim";
@@ -436,6 +483,12 @@ const char *check_cast(const mtia_op &op)
     if (op.act != MTIA_ACT_NONE) return "CAST: no fused activation";
     if (!attrs_zero_from(op, 0)) return "CAST: attribute not zero";
     if (!same_shape(op.in[0], op.out)) return "CAST: out shape != in shape";
+    const uint8_t from = op.in[0].dtype, to = op.out.dtype;
+    // Quantized values convert through their real value: to and from floats
+    // and each other, never to or from integers or BOOL.
+    if ((mtia_dtype_is_quant(from) && !mtia_dtype_is_float(to) && !mtia_dtype_is_quant(to)) ||
+        (mtia_dtype_is_quant(to) && !mtia_dtype_is_float(from) && !mtia_dtype_is_quant(from)))
+        return "CAST: between I8/U8 and I32, I64 or BOOL";
     return nullptr;
 }
 
@@ -554,7 +607,7 @@ bool may_alias(const mtia_op &op, unsigned k)
         case MTIA_OP_SOFTMAX:  // row-wise: the row is read before it is written
             return true;
         case MTIA_OP_GEMM:
-            return k == 2;  // out = alpha AB + beta out
+            return k == 2 && !is_int8_matmul(op);  // out = alpha AB + beta out
         case MTIA_OP_WHERE:
             return k != 0;  // x or y
         default:
@@ -583,10 +636,12 @@ const char *check_op(const mtia_op &op, uint64_t arena)
             if (!is_zero(&op.in[k], sizeof(op.in[k]))) return "unused input descriptor not zero";
             continue;
         }
-        if (const char *e = check_tensor(op.in[k], arena)) return e;
+        if (const char *e = check_tensor(op.in[k], arena, k == 1 && is_int8_matmul(op))) return e;
     }
     if (const char *e = check_tensor(op.out, arena)) return e;
     if (const char *e = check_opcode(op)) return e;
+    if (is_int8_matmul(op))
+        if (const char *e = check_int8_matmul(op)) return e;
     if (const char *e = check_dtypes(op)) return e;
     for (unsigned k = 0; k < op.n_in; k++)
         if (overlap(op.in[k], op.out) && !may_alias(op, k))

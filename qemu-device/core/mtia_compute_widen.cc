@@ -1,14 +1,18 @@
 // SPDX-License-Identifier: MIT
-// F16 and BF16 ops by widening (docs/compute.md, "Reduced precision"): an op
-// whose float type is F16 or BF16 runs its F32 kernel on F32 copies of its
-// tensors in scratch memory, and its output is rounded back to 16 bits once.
-// The arithmetic is therefore the F32 kernel's: products of 16-bit values are
-// exact in F32, sums accumulate in F32, and the one rounding (nearest even,
-// mtia_fp16.h) does not depend on the host's ISA. Plain loops convert
-// (threaded when large); the matrix work stays in oneDNN.
+// F16, BF16 and quantized (I8/U8) tensors of generic ops by widening
+// (docs/compute.md, "Reduced precision", "Quantized tensors"): the op runs
+// its F32 kernel on F32 copies of its tensors in scratch memory (16-bit
+// floats widened exactly, quantized ones dequantized), and its output is
+// rounded back to 16 bits, or quantized, once. The arithmetic is therefore
+// the F32 kernel's, and the one rounding (nearest even, mtia_fp16.h and
+// mtia_quant.h) does not depend on the host's ISA. Dequantizing and
+// quantizing again with the same parameters gives back every value, so the
+// ops that only move values copy quantized tensors exactly. Plain loops
+// convert (threaded when large); the matrix work stays in oneDNN.
 #include <algorithm>
 
 #include "mtia/mtia_fp16.h"
+#include "mtia/mtia_quant.h"
 #include "mtia_compute_impl.h"
 
 namespace mtia {
@@ -17,6 +21,8 @@ namespace compute {
 namespace {
 
 bool is_half(uint8_t dtype) { return dtype == MTIA_DTYPE_F16 || dtype == MTIA_DTYPE_BF16; }
+// Tensors the F32 kernel sees as F32 copies.
+bool converted(uint8_t dtype) { return is_half(dtype) || mtia_dtype_is_quant(dtype); }
 
 // Conversions of whole tensors: one loop per format (so it vectorises) and
 // split between the OpenMP team when large (a layer's weights each run).
@@ -43,6 +49,39 @@ void narrow_as(const float *src, uint8_t *dst, uint64_t n)
     }
 }
 
+template <typename Q>
+void dequantize_as(const Q *src, float *dst, uint64_t n, float scale, int32_t zp)
+{
+#pragma omp parallel for schedule(static) if (n >= kMinParallel)
+    for (uint64_t i = 0; i < n; i++) dst[i] = mtia_dequantize(src[i], scale, zp);
+}
+
+template <typename Q>
+void quantize_as(const float *src, Q *dst, uint64_t n, float scale, int32_t zp, int32_t lo, int32_t hi)
+{
+#pragma omp parallel for schedule(static) if (n >= kMinParallel)
+    for (uint64_t i = 0; i < n; i++) dst[i] = Q(mtia_quantize(src[i], scale, zp, lo, hi));
+}
+
+void dequantize(const mtia_tensor_desc &t, const uint8_t *src, float *dst)
+{
+    const float s = f32(t.scale);
+    if (t.dtype == MTIA_DTYPE_U8)
+        dequantize_as(src, dst, elems(t), s, t.zero_point);
+    else
+        dequantize_as(reinterpret_cast<const int8_t *>(src), dst, elems(t), s, t.zero_point);
+}
+
+void quantize(const float *src, const mtia_tensor_desc &t, uint8_t *dst)
+{
+    const float s = f32(t.scale);
+    const int32_t lo = mtia_quant_min(t.dtype), hi = mtia_quant_max(t.dtype);
+    if (t.dtype == MTIA_DTYPE_U8)
+        quantize_as(src, dst, elems(t), s, t.zero_point, lo, hi);
+    else
+        quantize_as(src, reinterpret_cast<int8_t *>(dst), elems(t), s, t.zero_point, lo, hi);
+}
+
 void widen(const uint8_t *src, uint8_t dtype, float *dst, uint64_t n)
 {
     if (dtype == MTIA_DTYPE_F16)
@@ -66,7 +105,7 @@ public:
     bool run(const mtia_op &op, uint8_t *arena, Exec &ex) override
     {
         // Scratch: each tensor (inputs, then the output) at a 64-byte aligned
-        // offset, F32 where the op has F16/BF16, its own bytes otherwise.
+        // offset, F32 where the op has F16/BF16/I8/U8, its own bytes otherwise.
         mtia_op w = widened(op);
         uint64_t at = 0;
         auto place = [&at](mtia_tensor_desc &t) {
@@ -83,27 +122,36 @@ public:
         const float *y = reinterpret_cast<const float *>(s + w.out.offset);
         if (is_half(op.out.dtype))
             narrow(y, op.out.dtype, arena + op.out.offset, elems(op.out));
+        else if (mtia_dtype_is_quant(op.out.dtype))
+            quantize(y, op.out, arena + op.out.offset);
         else
             std::memcpy(arena + op.out.offset, y, bytes(op.out));
         return true;
     }
 
-    // @op with every F16/BF16 tensor F32.
+    // @op with every F16/BF16/I8/U8 tensor F32.
     static mtia_op widened(const mtia_op &op)
     {
         mtia_op w = op;
-        for (unsigned k = 0; k < w.n_in; k++)
-            if (is_half(w.in[k].dtype)) w.in[k].dtype = MTIA_DTYPE_F32;
-        if (is_half(w.out.dtype)) w.out.dtype = MTIA_DTYPE_F32;
+        auto f32_of = [](mtia_tensor_desc &t) {
+            if (!converted(t.dtype)) return;
+            t.dtype = MTIA_DTYPE_F32;
+            t.scale = 0;
+            t.zero_point = 0;
+        };
+        for (unsigned k = 0; k < w.n_in; k++) f32_of(w.in[k]);
+        f32_of(w.out);
         return w;
     }
 
 private:
-    // Arena tensor @t into scratch at @ws's offset (F32 if t is F16/BF16).
+    // Arena tensor @t into scratch at @ws's offset (F32 if t is F16/BF16/I8/U8).
     static void load(const mtia_tensor_desc &t, const uint8_t *arena, const mtia_tensor_desc &ws, uint8_t *s)
     {
         if (is_half(t.dtype))
             widen(arena + t.offset, t.dtype, reinterpret_cast<float *>(s + ws.offset), elems(t));
+        else if (mtia_dtype_is_quant(t.dtype))
+            dequantize(t, arena + t.offset, reinterpret_cast<float *>(s + ws.offset));
         else
             std::memcpy(s + ws.offset, arena + t.offset, bytes(t));
     }
@@ -116,7 +164,11 @@ private:
 bool needs_widening(const mtia_op &op)
 {
     if (op.opcode == MTIA_OP_GATHER || op.opcode == MTIA_OP_EMBEDDING_BAG || op.opcode == MTIA_OP_CAST) return false;
-    return is_half(op.out.dtype) || (op.n_in && is_half(op.in[0].dtype));
+    if (is_int8_matmul(op)) return false;
+    // Any tensor: a quantized one may stand wherever the float type is asked.
+    bool any = converted(op.out.dtype);
+    for (unsigned k = 0; k < op.n_in; k++) any = any || converted(op.in[k].dtype);
+    return any;
 }
 
 mtia_op widened_op(const mtia_op &op) { return WidenKernel::widened(op); }

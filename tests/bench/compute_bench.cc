@@ -4,7 +4,8 @@
 // bias) as one program of struct mtia_op, run through mtia_compute_run on
 // the host, and single layers of it. Threads: OMP_NUM_THREADS (compare with
 // PyTorch at torch.set_num_threads of the same number). Also make bench's
-// DLRM embedding bags (BM_EmbeddingBag). Not a test.
+// DLRM embedding bags (BM_EmbeddingBag), and int8 against F32 (BM_ConvInt8,
+// BM_GemmInt8). Not a test.
 //   build/bin/compute_bench [--benchmark_filter=Resnet18]
 #include <benchmark/benchmark.h>
 
@@ -183,6 +184,81 @@ BENCHMARK(BM_Conv)
     ->Args({2, 256, 14, 3, 1})
     ->Unit(benchmark::kMillisecond)
     ->MeasureProcessCPUTime();
+
+// Int8 against F32 (docs/compute.md, "Quantized tensors"): one conv layer
+// (batch, channels, spatial size, kernel; stride 1, same pads) with bias and
+// RELU, last arg 0 = F32 (oneDNN), 1 = the per-channel int8 path (U8 in, I8
+// weights, I8 out: mtia_compute_qconv.cc). Wall time (UseRealTime): compare
+// at OMP_NUM_THREADS=1 and 2.
+void BM_ConvInt8(benchmark::State &state)
+{
+    const uint32_t n = uint32_t(state.range(0)), c = uint32_t(state.range(1));
+    const uint32_t hw = uint32_t(state.range(2)), k = uint32_t(state.range(3));
+    const bool int8 = state.range(4);
+    Builder b(3);
+    auto x = b.tensor({n, c, hw, hw}, true);
+    auto y = b.conv(x, c, k, 1, k / 2, true);
+    if (int8) {
+        mtia_op &o = b.prog.back();
+        std::mt19937 rng(4);
+        auto quant = [&](mtia_tensor_desc &t, uint8_t dt, float scale, int zp) {
+            t.dtype = dt;
+            t.scale = cref::bits(scale);
+            t.zero_point = int16_t(zp);
+            uint8_t *p = b.arena_.data() + t.offset;
+            for (uint64_t i = 0; i < cref::count(cref::dims(t)); i++) p[i] = uint8_t(rng());
+        };
+        quant(o.in[0], MTIA_DTYPE_U8, 0.02f, 128);
+        quant(o.in[1], MTIA_DTYPE_I8, 0, 0);
+        o.in[2] = b.tensor({2, c}, true);
+        quant(o.out, MTIA_DTYPE_I8, 0.05f, 0);
+    }
+    (void)y;
+    run(state, b);
+}
+BENCHMARK(BM_ConvInt8)
+    ->Args({1, 64, 56, 3, 0})
+    ->Args({1, 64, 56, 3, 1})
+    ->Args({1, 128, 28, 3, 0})
+    ->Args({1, 128, 28, 3, 1})
+    ->Args({1, 256, 14, 3, 0})
+    ->Args({1, 256, 14, 3, 1})
+    ->Args({1, 512, 7, 3, 0})
+    ->Args({1, 512, 7, 3, 1})
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
+
+// A GEMM (rows, K, N; B given as (N, K), TRANS_B) in F32 (last arg 0) or
+// the per-channel int8 path (1: I8 A, I8 B, F32 out).
+void BM_GemmInt8(benchmark::State &state)
+{
+    const uint32_t m = uint32_t(state.range(0)), k = uint32_t(state.range(1)), n = uint32_t(state.range(2));
+    const bool int8 = state.range(3);
+    Builder b(5);
+    auto a = b.tensor({m, k}, true), w = b.tensor({n, k}, true), y = b.tensor({m, n});
+    auto c = int8 ? b.tensor({2, n}, true) : b.tensor({1, n}, true);
+    mtia_op o = cref::op(MTIA_OP_GEMM, {a, w, c}, y, {0, 1, cref::bits(1), int8 ? 0 : cref::bits(1)});
+    if (int8) {
+        std::mt19937 rng(6);
+        for (mtia_tensor_desc *t : {&o.in[0], &o.in[1]}) {
+            t->dtype = MTIA_DTYPE_I8;
+            uint8_t *p = b.arena_.data() + t->offset;
+            for (uint64_t i = 0; i < cref::count(cref::dims(*t)); i++) p[i] = uint8_t(rng());
+        }
+        o.in[0].scale = cref::bits(0.02f);
+    }
+    b.prog.push_back(o);
+    run(state, b);
+    state.counters["GOPS"] =
+        benchmark::Counter(2.0 * m * k * n * double(state.iterations()) / 1e9, benchmark::Counter::kIsRate);
+}
+BENCHMARK(BM_GemmInt8)
+    ->Args({256, 1024, 1024, 0})
+    ->Args({256, 1024, 1024, 1})
+    ->Args({8, 512, 1000, 0})
+    ->Args({8, 512, 1000, 1})
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
 
 // The embedding bags of make bench's DLRM: T tables of R rows x D, batch B,
 // bags of L random int64 ids; one op per table (as mtia-compile emits
