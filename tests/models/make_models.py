@@ -400,7 +400,7 @@ MODELS = {
     "dlrm": (Dlrm, [(8, 13)] + [ids((8, 4), r) for r in Dlrm.ROWS], 1e-4),
     "dlrm_bag": (DlrmBag, DlrmBag.inputs(), 1e-4),
     "seghead": (SegHead, [(2, 3, 32, 40)], 1e-4),
-    "qdq_convbnrelu": (qdq(ConvBnRelu, (2, 3, 16, 16)), [(2, 3, 16, 16)], 0.02),
+    "qdq_convbnrelu": (qdq(ConvBnRelu, (2, 3, 16, 16)), [(2, 3, 16, 16)], 0.005),
     "resnet18": (torchvision_model("resnet18"), [(1, 3, 224, 224)], 1e-3),
     "resnet18_b8": (torchvision_model("resnet18"), [(8, 3, 224, 224)], 1e-3),
     "mobilenet_v2": (torchvision_model("mobilenet_v2"), [(1, 3, 224, 224)], 1e-3),

@@ -175,7 +175,7 @@ else
   fail "half_bf16 --convert: $out"
 fi
 refused "half_f16: int32 .npy with --convert (never int <-> float)" \
-  "dtype int32, but model input 0 'x' is float16 (--convert converts only between float types)" \
+  "dtype int32, but model input 0 'x' is float16 (--convert converts only float arrays" \
   "$DIR/half_f16.mtia" --input "$DIR/x_i32.npy" --convert
 out=$("$RUN" -i "$dev" "$DIR/half_f16.mtia" --bench 2 --warmup 0 2>&1)
 check "half_f16 --bench (random float16 inputs) reports its precision" \
