@@ -934,8 +934,10 @@ struct mtia_op {
  *   y = (float)acc * (x.scale * scale[m]) + bias[m] in F32 (the product of
  *   scales rounded to F32 first), then the fused act;
  *   out I8/U8: y quantized with out's parameters; out F32: y.
- * Weight scales that are not finite and > 0 give an undefined (but
- * saturated, never faulting) output. */
+ * in[2] may not be out's storage (GEMM's C may be; this in[2] is read
+ * while out is written). Weight scales that are not finite and > 0 give
+ * undefined values (saturated in a quantized out, possibly NaN or
+ * infinite in an F32 one), never a fault. */
 
 /* The dtype input @k (0..2, or MTIA_OP_MAX_IN for the output) of an op
  * must have, given its in[0]'s and its output's dtypes: the op's float type
