@@ -3,7 +3,7 @@
 target_sources(mtia PRIVATE runtime/model_loader.cc runtime/bad_ids.cc runtime/model.cc runtime/profile.cc)
 target_link_libraries(mtia PRIVATE mtia_model_schema nlohmann_json::nlohmann_json)
 
-target_sources(mtia-run PRIVATE tools/mtia-run/npy.cc tools/mtia-run/npy_convert.cc tools/mtia-run/precision.cc
+target_sources(mtia-run PRIVATE tools/mtia-run/npy.cc tools/mtia-run/npy_convert.cc tools/mtia-run/precision_line.cc
   tools/mtia-run/run_model.cc)
 
 # Host tests: the loader (models built with the FlatBuffers API), npy files.
@@ -19,7 +19,7 @@ target_sources(unit_tests PRIVATE
   tests/unit/profile_trace_test.cc
   tools/mtia-run/npy.cc
   tools/mtia-run/npy_convert.cc
-  tools/mtia-run/precision.cc)
+  tools/mtia-run/precision_line.cc)
 target_include_directories(unit_tests PRIVATE tools/mtia-run)
 target_link_libraries(unit_tests PRIVATE mtia_model_schema nlohmann_json::nlohmann_json)
 # ... and against real compiler output (an ONNX graph compiled in-process).

@@ -13,7 +13,7 @@
 #include "../models/quant_models.h"
 #include "npy.h"
 #include "npy_convert.h"
-#include "precision.h"
+#include "precision_line.h"
 
 namespace {
 

@@ -23,7 +23,7 @@
 #include "bench.h"
 #include "npy.h"
 #include "npy_convert.h"
-#include "precision.h"
+#include "precision_line.h"
 
 namespace mtia::run {
 

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
-// mtia-run's precision report (precision.h).
-#include "precision.h"
+// mtia-run's precision report (precision_line.h).
+#include "precision_line.h"
 
 #include <algorithm>
 
