@@ -21,10 +21,7 @@ std::string dequantized(Graph &g, const onnx::NodeProto &n, const std::string &x
 {
     onnx::NodeProto dq = make_node("DequantizeLinear", {x, s, zp}, {}, n.name() + "." + x + ".dq");
     if (zp.empty()) dq.mutable_input()->RemoveLast();
-    auto *a = dq.add_attribute();
-    a->set_name("axis");
-    a->set_type(onnx::AttributeProto::INT);
-    a->set_i(axis);
+    set_attr_int(dq, "axis", axis);
     if (g.is_const(x))
         return g.add_const(x + ".dq",
                            dequantize_linear(dq, g.opset, g.cst(x), g.cst(s), zp.empty() ? nullptr : &g.cst(zp)));

@@ -3,6 +3,7 @@
 
 #include <cmath>
 
+#include "dev_graph.h"
 #include "errors.h"
 #include "mtia/mtia_quant.h"
 #include "node_util.h"
@@ -14,7 +15,6 @@ using onnx::TensorProto;
 namespace {
 
 bool is_8bit(int32_t dt) { return dt == TensorProto::INT8 || dt == TensorProto::UINT8; }
-uint32_t mtia_of(int32_t dt) { return dt == TensorProto::INT8 ? MTIA_DTYPE_I8 : MTIA_DTYPE_U8; }
 
 // Where element k of a tensor of @shape finds its parameter: 0 per tensor,
 // else its index along @axis.
@@ -103,8 +103,8 @@ ConstTensor quantize_linear(const onnx::NodeProto &n, int opset, const ConstTens
     for (int64_t k = 0; k < x.size(); ++k) {
         const int64_t j = p.of(k);
         const int32_t z = zp ? static_cast<int32_t>(zp->int_at(j)) : 0;
-        out.i[k] = mtia_quantize(static_cast<float>(x.at(k)), scale_at(label, s, j), z, mtia_quant_min(mtia_of(dt)),
-                                 mtia_quant_max(mtia_of(dt)));
+        out.i[k] = mtia_quantize(static_cast<float>(x.at(k)), scale_at(label, s, j), z,
+                                 mtia_quant_min(mtia_dtype_of(dt)), mtia_quant_max(mtia_dtype_of(dt)));
     }
     return out;
 }
