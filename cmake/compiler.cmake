@@ -40,11 +40,17 @@ add_library(mtia_compiler_lib STATIC
   ${MTIA_COMPILE_DIR}/model_writer.cc
   ${MTIA_COMPILE_DIR}/summary.cc
   ${MTIA_COMPILE_DIR}/buckets.cc
+  ${MTIA_COMPILE_DIR}/host_exec.cc
+  ${MTIA_COMPILE_DIR}/calib_data.cc
+  ${MTIA_COMPILE_DIR}/calib_stats.cc
+  ${MTIA_COMPILE_DIR}/ptq.cc
   ${MTIA_COMPILE_DIR}/compiler.cc)
 target_include_directories(mtia_compiler_lib PUBLIC ${MTIA_COMPILE_DIR} ${CMAKE_SOURCE_DIR}/include)
 target_compile_definitions(mtia_compiler_lib PRIVATE MTIA_COMPILE_VERSION="${PROJECT_VERSION}")
+# Post-training quantization runs the float program on the device's own
+# compute engine (ptq.h, host_exec.h).
 target_link_libraries(mtia_compiler_lib PUBLIC onnx onnx_proto protobuf::libprotobuf mtia_model_schema
-  nlohmann_json::nlohmann_json)
+  nlohmann_json::nlohmann_json mtia_npy mtia_device_core)
 set_target_properties(mtia_compiler_lib PROPERTIES POSITION_INDEPENDENT_CODE ON)
 
 add_executable(mtia-compile ${MTIA_COMPILE_DIR}/main.cc)
@@ -70,7 +76,7 @@ add_executable(compiler_tests
   tests/unit/compiler_buckets_test.cc
   tests/unit/compiler_precision_test.cc
   tests/unit/compiler_quant_test.cc
-  tools/mtia-run/npy.cc)
+  tests/unit/compiler_ptq_test.cc)
 # The models run through libmtia's reader (runtime/model_loader.h) on the
 # device core's compute engine.
 target_include_directories(compiler_tests PRIVATE tests/unit qemu-device/core runtime tools/mtia-run)

@@ -3,8 +3,9 @@
 target_sources(mtia PRIVATE runtime/model_loader.cc runtime/bad_ids.cc runtime/model.cc runtime/profile.cc)
 target_link_libraries(mtia PRIVATE mtia_model_schema nlohmann_json::nlohmann_json)
 
-target_sources(mtia-run PRIVATE tools/mtia-run/npy.cc tools/mtia-run/npy_convert.cc tools/mtia-run/precision_line.cc
+target_sources(mtia-run PRIVATE tools/mtia-run/npy_convert.cc tools/mtia-run/precision_line.cc
   tools/mtia-run/run_model.cc)
+target_link_libraries(mtia-run PRIVATE mtia_npy)
 
 # Host tests: the loader (models built with the FlatBuffers API), npy files.
 target_sources(unit_tests PRIVATE
@@ -17,11 +18,10 @@ target_sources(unit_tests PRIVATE
   tests/unit/model_npy_quant_test.cc
   tests/unit/model_quant_io_test.cc
   tests/unit/profile_trace_test.cc
-  tools/mtia-run/npy.cc
   tools/mtia-run/npy_convert.cc
   tools/mtia-run/precision_line.cc)
 target_include_directories(unit_tests PRIVATE tools/mtia-run)
-target_link_libraries(unit_tests PRIVATE mtia_model_schema nlohmann_json::nlohmann_json)
+target_link_libraries(unit_tests PRIVATE mtia_model_schema mtia_npy nlohmann_json::nlohmann_json)
 # ... and against real compiler output (an ONNX graph compiled in-process).
 if(TARGET mtia_compiler_lib)
   target_sources(unit_tests PRIVATE tests/unit/model_compiled_test.cc)
@@ -30,10 +30,9 @@ endif()
 
 # In-VM model tests (tests/vm/test-models.sh).
 add_executable(model_vm_tests tests/vm/model_test.cc tests/vm/model_bucket_test.cc tests/vm/model_half_io_test.cc
-  tests/vm/model_quant_io_test.cc
-  tools/mtia-run/npy.cc)
+  tests/vm/model_quant_io_test.cc)
 target_include_directories(model_vm_tests PRIVATE tools/mtia-run)
-target_link_libraries(model_vm_tests PRIVATE mtia mtia_model_schema nlohmann_json::nlohmann_json
+target_link_libraries(model_vm_tests PRIVATE mtia mtia_model_schema mtia_npy nlohmann_json::nlohmann_json
   GTest::gtest_main Threads::Threads)
 
 # The hand-built F16/BF16-input models (tests/models/half_models.h) as files,

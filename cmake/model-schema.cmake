@@ -12,3 +12,11 @@ add_custom_target(mtia_model_schema_gen DEPENDS ${MTIA_MODEL_GEN_DIR}/mtia/mtia_
 add_library(mtia_model_schema INTERFACE)
 add_dependencies(mtia_model_schema mtia_model_schema_gen)
 target_include_directories(mtia_model_schema INTERFACE ${MTIA_MODEL_GEN_DIR} ${CMAKE_SOURCE_DIR}/include)
+
+# NumPy .npy and .npz files: mtia-run's inputs and outputs, mtia-compile's
+# constant inputs and calibration sets (tools/mtia-run/npy.h, npz.h).
+find_package(ZLIB REQUIRED)
+add_library(mtia_npy STATIC ${CMAKE_SOURCE_DIR}/tools/mtia-run/npy.cc ${CMAKE_SOURCE_DIR}/tools/mtia-run/npz.cc)
+target_include_directories(mtia_npy PUBLIC ${CMAKE_SOURCE_DIR}/tools/mtia-run)
+target_link_libraries(mtia_npy PRIVATE ZLIB::ZLIB)
+set_target_properties(mtia_npy PROPERTIES POSITION_INDEPENDENT_CODE ON)

@@ -380,6 +380,24 @@ TEST_F(CompilerCli, OutputThatIsNotARegularFileIsWrittenInPlace)
     EXPECT_EQ(got.substr(4, 4), "MTIM") << "not a .mtia model";
 }
 
+// --quantize int8 takes its calibration set with it (compiler_ptq_test.cc
+// runs it); the options alone, or another precision, are usage errors.
+TEST_F(CompilerCli, QuantizeOptionsGoTogether)
+{
+    const std::string model = write("cnn.onnx", small_cnn().bytes());
+    auto usage = [&](const std::string &args, const std::string &want) {
+        CliRun r = cli(model + " " + args);
+        EXPECT_EQ(r.code, 2) << args << ": " << r.out;
+        EXPECT_NE(r.out.find(want), std::string::npos) << args << ": " << r.out;
+    };
+    usage("--quantize int8", "--quantize int8 needs --calibrate FILE.npz");
+    usage("--quantize int4 --calibrate c.npz", "--quantize 'int4': the only choice is int8");
+    usage("--calibrate c.npz", "--calibrate and --calibration-method go with --quantize int8");
+    usage("--calibration-method entropy", "--calibrate and --calibration-method go with --quantize int8");
+    usage("--quantize int8 --calibrate c.npz --calibration-method kl", "want minmax, percentile or entropy");
+    usage("--quantize int8 --calibrate " + dir_ + "/missing.npz", "--calibrate: " + dir_ + "/missing.npz: cannot open");
+}
+
 TEST_F(CompilerCli, InputShapeFixesADynamicBatch)
 {
     OnnxBuilder b;

@@ -73,6 +73,8 @@ CompileResult compile_program(onnx::ModelProto model, const std::string &base_di
     s.lowered_ops = device_op_counts(d);
     s.passes["activations fused"] = fuse_activations(d);
     s.passes["concat copies removed"] = concat_in_place(d);
+    std::optional<PtqState> ptq;
+    if (opts.quantize) ptq = quantize_int8(d, *opts.quantize);
     const QuantReport q = fuse_quantized(d);
     s.passes["quantize/dequantize casts fused"] = q.casts_removed;
     s.passes["int8 ops"] = q.int8_ops;
@@ -85,6 +87,10 @@ CompileResult compile_program(onnx::ModelProto model, const std::string &base_di
     check_program(d);
     res.layout = place_tensors(d);
     const ArenaLayout &layout = res.layout;
+    if (ptq) {
+        measure_int8(d, layout, *ptq);
+        s.calibration = std::move(ptq->report);
+    }
 
     for (const auto &op : d.ops) s.flops += op.flops;
     s.parameters = layout.weight_elements;
@@ -121,6 +127,10 @@ CompileResult compile_program(onnx::ModelProto model, const std::string &base_di
 
 CompileResult compile_model(onnx::ModelProto model, const std::string &base_dir, const CompileOptions &opts)
 {
+    if (opts.quantize && opts.dtype)
+        fail(ErrorKind::kUsage, "--quantize int8 and --dtype together: the int8 program's other ops stay float32");
+    if (opts.quantize && !opts.batch_buckets.empty())
+        fail(ErrorKind::kUsage, "--quantize int8 with --batch-buckets is not supported: calibrate one batch size");
     if (!opts.batch_buckets.empty()) return compile_buckets(std::move(model), base_dir, opts);
     CompileResult res = compile_program(std::move(model), base_dir, opts);
     res.bytes = serialize_model(res.program, res.layout, res.summary.flops, "mtia-compile " + compiler_version());

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <map>
+#include <optional>
 #include <string>
 
 #include <onnx/onnx_pb.h>
@@ -14,6 +15,7 @@
 #include "dev_graph.h"
 #include "errors.h"
 #include "memory_plan.h"
+#include "ptq.h"
 #include "summary.h"
 
 namespace mtia::compiler {
@@ -22,7 +24,8 @@ struct CompileOptions {
     std::map<std::string, Shape> input_shapes;                 // --input-shape name=dims
     std::map<std::string, onnx::TensorProto> constant_inputs;  // --constant-input name=file
     std::vector<uint32_t> batch_buckets;                       // --batch-buckets (buckets.h); empty: one program
-    uint8_t dtype = 0;  // --dtype (precision.h): MTIA_DTYPE_F16 or _BF16; 0: float32 throughout
+    uint8_t dtype = 0;                   // --dtype (precision.h): MTIA_DTYPE_F16 or _BF16; 0: float32 throughout
+    std::optional<PtqOptions> quantize;  // --quantize int8 --calibrate (ptq.h)
 };
 
 struct CompileResult {

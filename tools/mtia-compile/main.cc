@@ -39,6 +39,18 @@ int main(int argc, char **argv)
     app.add_option("--dtype", dtype,
                    "compute in fp16 or bf16 where that is safe (softmax, layer norm, reductions, embedding bags and "
                    "the model's inputs and outputs stay fp32); fp32 (default) throughout");
+    std::string quantize, calibrate, method;
+    auto *quantize_opt = app.add_option(
+        "--quantize", quantize,
+        "int8: static post-training quantization of a float model, calibrated on --calibrate's inputs (convolutions "
+        "and matrix products in int8 with per-channel weights)");
+    auto *calibrate_opt = app.add_option(
+        "--calibrate", calibrate,
+        "representative inputs for --quantize: a NumPy .npz with one array per model input (named after it), "
+        "(S, *input shape) for S runs");
+    auto *method_opt = app.add_option("--calibration-method", method,
+                                      "activation ranges for --quantize: minmax (default), percentile (99.99th of "
+                                      "|x|) or entropy (least KL divergence, as TensorRT)");
     app.add_option("--summary-json", summary_json, "write the summary as JSON to this file ('-' for stdout)");
     app.add_flag("-q,--quiet", quiet, "print nothing but errors");
     app.set_version_flag("--version", "mtia-compile " + compiler_version());
@@ -76,6 +88,15 @@ int main(int argc, char **argv)
         }
         if (bucket_opt->count()) opts.batch_buckets = parse_buckets(buckets);
         if (!dtype.empty()) opts.dtype = parse_dtype_option(dtype);
+        if (quantize_opt->count()) {
+            if (quantize != "int8") fail(ErrorKind::kUsage, "--quantize '" + quantize + "': the only choice is int8");
+            if (!calibrate_opt->count())
+                fail(ErrorKind::kUsage, "--quantize int8 needs --calibrate FILE.npz (representative inputs)");
+            opts.quantize = PtqOptions{calibrate, CalibrationMethod::kMinMax};
+            if (method_opt->count()) opts.quantize->method = parse_calibration_method(method);
+        } else if (calibrate_opt->count() || method_opt->count()) {
+            fail(ErrorKind::kUsage, "--calibrate and --calibration-method go with --quantize int8");
+        }
         if (output.empty()) {
             auto dot = input.rfind('.'), slash = input.rfind('/');
             output = (dot != std::string::npos && (slash == std::string::npos || dot > slash) ? input.substr(0, dot)

@@ -65,7 +65,7 @@ bool plan_is_valid(const std::vector<LiveRange> &ranges, const std::vector<uint6
     return true;
 }
 
-ArenaLayout place_tensors(DevGraph &d)
+ArenaLayout place_tensors(DevGraph &d, bool reuse)
 {
     const uint64_t A = MTIA_MODEL_TENSOR_ALIGN;
     const int nt = static_cast<int>(d.tensors.size());
@@ -132,14 +132,14 @@ ArenaLayout place_tensors(DevGraph &d)
     for (int t = 0; t < nt; ++t) {
         if (d.tensors[t].is_view() || d.tensors[t].kind == TensorKind::Weight || last[t] < 0) continue;
         roots.push_back(t);
-        ranges.push_back({d.tensors[t].bytes(), first[t], last[t]});
+        ranges.push_back({d.tensors[t].bytes(), reuse ? first[t] : 0, reuse ? last[t] : n_ops + 1});
         L.activations_total += align_up(d.tensors[t].bytes(), A);
     }
     std::vector<uint64_t> off = plan_offsets(ranges, A, &L.activations_peak);
     if (!plan_is_valid(ranges, off)) internal_error("memory plan overlaps live tensors");
     for (size_t k = 0; k < roots.size(); ++k) d.tensors[roots[k]].offset = L.weights_bytes + off[k];
     L.arena_size = L.weights_bytes + L.activations_peak;
-    if (L.arena_size > MTIA_MAX_DEVMEM_BYTES)
+    if (reuse && L.arena_size > MTIA_MAX_DEVMEM_BYTES)
         unsupported("the model needs a " + std::to_string(L.arena_size >> 20) +
                     " MiB arena, over the device's maximum memory");
 

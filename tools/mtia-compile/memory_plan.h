@@ -35,7 +35,9 @@ struct ArenaLayout {
 
 // Sets every tensor's offset (views: root offset + their offset in it).
 // Time steps: graph inputs are written at step 0, op i runs at step i + 1,
-// graph outputs are read at step ops + 1.
-ArenaLayout place_tensors(DevGraph &d);
+// graph outputs are read at step ops + 1. Without @reuse every storage has
+// bytes of its own (calibration reads every tensor after a run, on the host,
+// so the device's memory size does not limit it).
+ArenaLayout place_tensors(DevGraph &d, bool reuse = true);
 
 }  // namespace mtia::compiler

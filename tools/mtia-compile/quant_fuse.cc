@@ -153,52 +153,73 @@ const ConstTensor *float_weight(const DevGraph &d, int t)
     return w.data.get();
 }
 
+// The int8 form's (M, K, per-column weights, bias) of a CONV or GEMM with
+// constant float weights (and bias), if it has one.
+struct Int8Shape {
+    int64_t m = 0, k = 0;
+    bool columns = false;
+    std::vector<float> bias;
+};
+bool int8_shape(const DevGraph &d, const DevOp &op, Int8Shape *r)
+{
+    if (op.kind != MTIA_OP_CONV && op.kind != MTIA_OP_GEMM) return false;
+    const ConstTensor *w = float_weight(d, op.in[1]);
+    if (!w) return false;
+    const Shape &ws = d.tensors[op.in[1]].shape;
+    r->m = ws[0];
+    r->k = w->size() / ws[0];
+    r->columns = false;
+    if (op.kind == MTIA_OP_GEMM) {
+        const bool tb = op.attrs[MTIA_GEMM_TRANS_B] != 0;
+        if (ws.size() != 2 || op.attrs[MTIA_GEMM_TRANS_A] || op.attrs[MTIA_GEMM_ALPHA] != f32_bits(1.0f)) return false;
+        r->m = tb ? ws[0] : ws[1];
+        r->k = tb ? ws[1] : ws[0];
+        r->columns = !tb;
+    }
+    if (r->k > static_cast<int64_t>(MTIA_QUANT_MAX_K)) return false;
+    // The bias: CONV's (M); GEMM's C times BETA if it is a constant of N
+    // values broadcast along the rows.
+    r->bias.assign(static_cast<size_t>(r->m), 0.0f);
+    if (op.in.size() == 3) {
+        const ConstTensor *b = float_weight(d, op.in[2]);
+        if (!b || b->size() != r->m) return false;
+        const Shape &bs = d.tensors[op.in[2]].shape;
+        if (op.kind == MTIA_OP_GEMM && bs.back() != r->m) return false;
+        const float beta = op.kind == MTIA_OP_GEMM ? mtia_bits_f32(op.attrs[MTIA_GEMM_BETA]) : 1.0f;
+        for (int64_t c = 0; c < r->m; ++c) r->bias[static_cast<size_t>(c)] = beta * b->f[static_cast<size_t>(c)];
+    }
+    return true;
+}
+
 // CONV/GEMM op reading a quantized tensor with constant float weights ->
 // the per-channel int8 form. false if op does not qualify.
 bool to_int8(DevGraph &d, DevOp &op)
 {
-    if ((op.kind != MTIA_OP_CONV && op.kind != MTIA_OP_GEMM) || !mtia_dtype_is_quant(d.tensors[op.in[0]].dtype))
-        return false;
-    const ConstTensor *w = float_weight(d, op.in[1]);
-    if (!w) return false;
+    Int8Shape sh;
+    if (!mtia_dtype_is_quant(d.tensors[op.in[0]].dtype) || !int8_shape(d, op, &sh)) return false;
     const Shape ws = d.tensors[op.in[1]].shape;
-    int64_t m = ws[0], k = w->size() / ws[0];
-    bool columns = false;
-    if (op.kind == MTIA_OP_GEMM) {
-        const bool tb = op.attrs[MTIA_GEMM_TRANS_B] != 0;
-        if (ws.size() != 2 || op.attrs[MTIA_GEMM_TRANS_A] || op.attrs[MTIA_GEMM_ALPHA] != f32_bits(1.0f)) return false;
-        m = tb ? ws[0] : ws[1];
-        k = tb ? ws[1] : ws[0];
-        columns = !tb;
-    }
-    if (k > static_cast<int64_t>(MTIA_QUANT_MAX_K)) return false;
-    // The bias: CONV's (M); GEMM's C times BETA if it is a constant of N
-    // values broadcast along the rows.
-    std::vector<float> bias(static_cast<size_t>(m), 0.0f);
-    if (op.in.size() == 3) {
-        const ConstTensor *b = float_weight(d, op.in[2]);
-        if (!b || b->size() != m) return false;
-        const Shape &bs = d.tensors[op.in[2]].shape;
-        if (op.kind == MTIA_OP_GEMM && bs.back() != m) return false;
-        const float beta = op.kind == MTIA_OP_GEMM ? mtia_bits_f32(op.attrs[MTIA_GEMM_BETA]) : 1.0f;
-        for (int64_t c = 0; c < m; ++c) bias[static_cast<size_t>(c)] = beta * b->f[static_cast<size_t>(c)];
-    }
-    Quantized qw = quantize_per_channel(w->f, m, columns);
+    Quantized qw = quantize_per_channel(float_weight(d, op.in[1])->f, sh.m, sh.columns);
     ConstTensor wq;
     wq.dtype = onnx::TensorProto::INT8;
     wq.shape = ws;
     wq.i = std::move(qw.q);
     std::vector<float> sb = qw.scale;
-    sb.insert(sb.end(), bias.begin(), bias.end());
+    sb.insert(sb.end(), sh.bias.begin(), sh.bias.end());
     const std::string base = d.tensors[op.in[1]].name;
     const int wt = add_weight(d, base + ".int8", ws, MTIA_DTYPE_I8, std::move(wq));
-    const int st = add_weight(d, base + ".scales_bias", {2, m}, MTIA_DTYPE_F32, ConstTensor::floats({2, m}, sb));
+    const int st = add_weight(d, base + ".scales_bias", {2, sh.m}, MTIA_DTYPE_F32, ConstTensor::floats({2, sh.m}, sb));
     op.in = {op.in[0], wt, st};
     if (op.kind == MTIA_OP_GEMM) op.attrs[MTIA_GEMM_BETA] = 0;
     return true;
 }
 
 }  // namespace
+
+bool int8_capable(const DevGraph &d, const DevOp &op)
+{
+    Int8Shape sh;
+    return int8_shape(d, op, &sh);
+}
 
 QuantReport fuse_quantized(DevGraph &d)
 {

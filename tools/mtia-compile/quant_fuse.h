@@ -22,6 +22,11 @@ struct QuantReport {
     int int8_ops = 0;  // per-channel int8 CONV/GEMM
 };
 
+// True if @op (of a float program) is a CONV or GEMM that fuse_quantized
+// makes the per-channel int8 op once its in[0] is quantized: constant float
+// weights and bias, GEMM's B 2-D, no TRANS_A, ALPHA 1, K small enough.
+bool int8_capable(const DevGraph &d, const DevOp &op);
+
 // Runs on a lowered, fused program (after fuse_activations and
 // concat_in_place, before check_program).
 QuantReport fuse_quantized(DevGraph &d);

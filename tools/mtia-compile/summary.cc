@@ -41,33 +41,46 @@ nlohmann::json io_json(const std::vector<Summary::Io> &v)
     return j;
 }
 
+nlohmann::json calibration_json(const Summary::Calibration &c)
+{
+    nlohmann::json outs = nlohmann::json::array();
+    for (const auto &o : c.outputs) {
+        nlohmann::json j = {{"name", o.name}, {"max_abs_error", o.max_abs_error}, {"max_abs_ref", o.max_abs_ref}};
+        j["top1_agreement"] = o.top1 >= 0 ? nlohmann::json(o.top1) : nlohmann::json(nullptr);
+        outs.push_back(j);
+    }
+    return {{"method", c.method}, {"runs", c.runs}, {"tensors", c.tensors}, {"outputs", outs}};
+}
+
 }  // namespace
 
 nlohmann::json Summary::to_json() const
 {
     nlohmann::json b = nlohmann::json::array();
     for (const auto &k : buckets) b.push_back({{"batch", k.batch}, {"arena_bytes", k.arena_size}, {"flops", k.flops}});
-    return {{"model", model},
-            {"batch_buckets", b},
-            {"opset", opset},
-            {"inputs", io_json(inputs)},
-            {"outputs", io_json(outputs)},
-            {"onnx_nodes", total(onnx_ops)},
-            {"onnx_ops", onnx_ops},
-            {"device_ops_before_fusion", total(lowered_ops)},
-            {"lowered_ops", lowered_ops},
-            {"device_ops", total(device_ops)},
-            {"device_op_kinds", device_ops},
-            {"passes", passes},
-            {"precision", precision},
-            {"parameters", parameters},
-            {"weights_bytes", weights_bytes},
-            {"activations_peak_bytes", activations_peak},
-            {"activations_no_reuse_bytes", activations_total},
-            {"arena_bytes", arena_size},
-            {"flops", flops},
-            {"tensors", tensors},
-            {"file_bytes", file_bytes}};
+    nlohmann::json j = {{"model", model},
+                        {"batch_buckets", b},
+                        {"opset", opset},
+                        {"inputs", io_json(inputs)},
+                        {"outputs", io_json(outputs)},
+                        {"onnx_nodes", total(onnx_ops)},
+                        {"onnx_ops", onnx_ops},
+                        {"device_ops_before_fusion", total(lowered_ops)},
+                        {"lowered_ops", lowered_ops},
+                        {"device_ops", total(device_ops)},
+                        {"device_op_kinds", device_ops},
+                        {"passes", passes},
+                        {"precision", precision},
+                        {"parameters", parameters},
+                        {"weights_bytes", weights_bytes},
+                        {"activations_peak_bytes", activations_peak},
+                        {"activations_no_reuse_bytes", activations_total},
+                        {"arena_bytes", arena_size},
+                        {"flops", flops},
+                        {"tensors", tensors},
+                        {"file_bytes", file_bytes}};
+    j["calibration"] = calibration ? calibration_json(*calibration) : nlohmann::json(nullptr);
+    return j;
 }
 
 std::string Summary::to_text() const
@@ -108,6 +121,21 @@ std::string Summary::to_text() const
     else
         std::snprintf(buf, sizeof buf, "FLOPs            %.3f M\n", flops / 1e6);
     o << buf;
+    if (calibration) {
+        const Calibration &c = *calibration;
+        o << "int8 calibration " << c.method << ", " << c.runs << " runs, " << c.tensors
+          << " activations quantized; against float32 on them:\n";
+        for (const auto &out : c.outputs) {
+            std::snprintf(buf, sizeof buf, "  output %s: max abs error %.4g (largest |float32| %.4g)", out.name.c_str(),
+                          out.max_abs_error, out.max_abs_ref);
+            o << buf;
+            if (out.top1 >= 0) {
+                std::snprintf(buf, sizeof buf, ", top-1 agreement %.2f%%", 100.0 * out.top1);
+                o << buf;
+            }
+            o << "\n";
+        }
+    }
     o << "file             " << human_bytes(file_bytes) << ", " << tensors << " tensors\n";
     return o.str();
 }

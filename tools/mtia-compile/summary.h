@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -43,6 +44,21 @@ struct Summary {
     // --dtype: device ops by the precision they compute in ("bf16" or "fp16",
     // "f32") and kind; empty without --dtype.
     std::map<std::string, std::map<std::string, int>> precision;
+    // --quantize int8 (ptq.h): how it was calibrated and what it costs,
+    // measured on the calibration runs against the float program.
+    struct Calibration {
+        struct Output {
+            std::string name;
+            double max_abs_error = 0.0;  // |int8 - float| over every run
+            double max_abs_ref = 0.0;    // the float outputs' largest |value|
+            double top1 = -1.0;          // (N, C) outputs: rows whose argmax agrees; -1 otherwise
+        };
+        std::string method;  // minmax, percentile, entropy
+        uint64_t runs = 0;
+        int tensors = 0;  // activations given int8 parameters
+        std::vector<Output> outputs;
+    };
+    std::optional<Calibration> calibration;
 
     nlohmann::json to_json() const;
     std::string to_text() const;
