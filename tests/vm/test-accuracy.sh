@@ -80,8 +80,6 @@ fi
 . tests/vm/lib.sh
 RUN=build/bin/mtia-run
 dev=${MTIA_TEST_DEVICE:-0}
-tmp=$(mktemp -d)
-on_finish() { rm -rf "$tmp"; }
 dmesg_mark=$(dmesg | wc -l)
 
 if [ "$ndev" -eq 0 ]; then
@@ -93,89 +91,98 @@ if [ ! -f "$DIR/reference.json" ] || [ ! -f "$DIR/fp32.mtia" ]; then
   finish
 fi
 
-# ref KEY: a value of reference.json (PyTorch's side, from --prepare).
-ref() { $PY -c 'import json, sys; print(json.load(open(sys.argv[1]))[sys.argv[2]])' "$DIR/reference.json" "$1"; }
-n=$(ref test_samples)
-floor=$(ref min_fp32_accuracy)
-pt_fp32=$(ref fp32_correct)
-pt_fq=$(ref fakequant_correct)
+# One Python process does the work (importing NumPy and mtia takes seconds
+# under TCG). It prints PyTorch's side from --prepare:
+#   reference SAMPLES CLASSES FLOOR% PYTORCH_FP32_CORRECT FAKEQUANT_CORRECT TRAIN_ACCURACY%
+# then, per model given (fp32 first), after running the test set through
+# it batch by batch (libmtia's Python bindings):
+#   NAME ok CORRECT AGREE_PT AGREE_FQ AGREE_DEV INT8_OPS MATMULS [CALIBRATION]
+# the samples it classifies right; how many of its classes are PyTorch
+# float32's, its fake-quant net's and the device float32 model's; the
+# compile summary's int8 CONV/GEMMs, the float32 model's CONV/GEMMs (fused
+# activations or not) and for --quantize the compiler's calibration report;
+# or "NAME error MESSAGE". argmax in plain Python: the guest's TCG has
+# crashed in NumPy's float32 kernels.
+classify() {
+  env PYTHONPATH=build/python $PY -c 'import json, sys
+import numpy as np
+import mtia
+d, dev = sys.argv[1], mtia.Device(int(sys.argv[2]))
+r = json.load(open(d + "/reference.json"))
+print("reference", r["test_samples"], r["classes"], r["min_fp32_accuracy"], r["fp32_correct"], r["fakequant_correct"],
+      r["train_accuracy"], flush=True)
+labels = np.load(d + "/labels.npy").tolist()
+torch32 = np.load(d + "/fp32_predictions.npy").tolist()
+fq = np.load(d + "/fakequant_predictions.npy").tolist()
+batches = [np.load("%s/test.%03d.npy" % (d, k)) for k in range(r["test_batches"])]
+same = lambda a, b: sum(x == y for x, y in zip(a, b))
+def matmuls(s):
+    return sum(v for k, v in s["device_op_kinds"].items() if k.split("+")[0] in ("Conv", "Gemm"))
+f32 = json.load(open(d + "/fp32.summary.json"))
+dev32 = None
+for name in sys.argv[3:]:
+    try:
+        m = mtia.Model(dev, "%s/%s.mtia" % (d, name))
+        pred = []
+        for x in batches:
+            (y,) = m.run([x])
+            pred += [max(range(len(row)), key=row.__getitem__) for row in y.tolist()]
+        if len(pred) != len(labels):
+            raise RuntimeError("%d predictions for %d labels" % (len(pred), len(labels)))
+        s = json.load(open("%s/%s.summary.json" % (d, name)))
+    except Exception as e:
+        print(name, "error", str(e).replace("\n", " "), flush=True)
+        continue
+    if name == "fp32":
+        dev32 = pred
+    c = s.get("calibration") or {}
+    cal = ["%s calibration, %d runs, %d activations; output %s against float32 on them: max abs error %.4g, "
+           "top-1 agreement %s" % (c["method"], c["runs"], c["tensors"], o["name"], o["max_abs_error"],
+                                   o["top1_agreement"]) for o in c.get("outputs", [])]
+    print(name, "ok", same(pred, labels), same(pred, torch32), same(pred, fq), same(pred, dev32) if dev32 else -1,
+          s["passes"].get("int8 ops", 0), matmuls(f32), "; ".join(cal), flush=True)' "$DIR" "$dev" "$@"
+}
+
+models=()
+for m in fp32 bf16 int8_qdq $PTQ_MODELS; do
+  if [ -f "$DIR/$m.mtia" ]; then
+    models+=("$m")
+  elif [[ $m == int8_ptq* ]] && ! has_quantize; then
+    fail "$m: mtia-compile has no --quantize"
+  elif [ -f "$DIR/$m.error" ]; then
+    fail "$m: mtia-compile ${ARGS[$m]} failed: $(cat "$DIR/$m.error")"
+  else
+    fail "no $DIR/$m.mtia: run tests/vm/test-accuracy.sh --prepare on the host"
+  fi
+done
+out=$(classify "${models[@]}" 2>&1)
+read -r what n classes floor pt_fp32 pt_fq train_acc <<<"$(grep '^reference ' <<<"$out")"
+if [ "${what:-}" != reference ]; then
+  fail "reading the reference or classifying failed: $out"
+  finish
+fi
 # pct CORRECT: as a percentage of the test set.
 pct() { awk -v c="$1" -v n="$n" 'BEGIN { printf "%.2f%%", 100 * c / n }'; }
 # within POINTS A B: |A - B| correct samples is at most POINTS % of the set.
 within() { awk -v p="$1" -v a="$2" -v b="$3" -v n="$n" 'BEGIN { d = a - b; if (d < 0) d = -d; exit !(d * 100 <= p * n) }'; }
-echo "  test set: $n samples, $(ref classes) classes; PyTorch: float32 $(pct "$pt_fp32"), fake-quant (FX)" \
-  "$(pct "$pt_fq"), float32 on its training set $(ref train_accuracy)%"
-
-# classify NAME: runs the test set through NAME.mtia (libmtia's Python
-# bindings, batch by batch), writes its top-1 classes to $tmp/NAME.npy and
-# prints "CORRECT AGREE_PYTORCH_FP32 AGREE_FAKEQUANT AGREE_DEVICE_FP32" (the
-# number of samples it classifies right, and like PyTorch's float32 net,
-# its fake-quant net and the device's float32 model; -1 before that one
-# ran). argmax in plain Python: the guest's TCG has crashed in NumPy's
-# float32 kernels.
-classify() {
-  env PYTHONPATH=build/python $PY -c 'import os, sys
-import numpy as np
-import mtia
-d, name, dev, tmp = sys.argv[1:5]
-m = mtia.Model(mtia.Device(int(dev)), "%s/%s.mtia" % (d, name))
-labels = np.load(d + "/labels.npy").tolist()
-pred, k = [], 0
-while os.path.exists("%s/test.%03d.npy" % (d, k)):
-    (y,) = m.run([np.load("%s/test.%03d.npy" % (d, k))])
-    pred += [max(range(len(row)), key=row.__getitem__) for row in y.tolist()]
-    k += 1
-if len(pred) != len(labels):
-    sys.exit("%d predictions for %d labels" % (len(pred), len(labels)))
-np.save("%s/%s.npy" % (tmp, name), np.array(pred, np.int64))
-same = lambda other: sum(a == b for a, b in zip(pred, other))
-dev32 = tmp + "/fp32.npy"
-print(sum(p == t for p, t in zip(pred, labels)), same(np.load(d + "/fp32_predictions.npy").tolist()),
-      same(np.load(d + "/fakequant_predictions.npy").tolist()),
-      same(np.load(dev32).tolist()) if os.path.exists(dev32) else -1)' "$DIR" "$1" "$dev" "$tmp"
-}
-# int8_ops NAME: the int8 CONV/GEMMs of NAME's compile summary, "of" the
-# CONV/GEMMs (activations fused or not) of the float32 model's.
-int8_ops() {
-  $PY -c 'import json, sys
-s, f = (json.load(open(p)) for p in sys.argv[1:3])
-print(s["passes"]["int8 ops"], sum(v for k, v in f["device_op_kinds"].items() if k.split("+")[0] in ("Conv", "Gemm")))' \
-    "$DIR/$1.summary.json" "$DIR/fp32.summary.json"
-}
-
-# calibration NAME: the compiler's own report of --quantize's calibration.
-calibration() {
-  $PY -c 'import json, sys
-c = json.load(open(sys.argv[1])).get("calibration")
-for o in (c or {}).get("outputs", []):
-    print("  mtia-compile: %s calibration, %d runs, %d activations; output %s against float32 on them: max abs error"
-          " %.4g, top-1 agreement %s" % (c["method"], c["runs"], c["tensors"], o["name"], o["max_abs_error"],
-                                         o["top1_agreement"]))' "$DIR/$1.summary.json"
-}
 all_of() { [ "$2" -gt 0 ] && [ "$1" -eq "$2" ]; }
+echo "  test set: $n samples, $classes classes; PyTorch: float32 $(pct "$pt_fp32"), fake-quant (FX)" \
+  "$(pct "$pt_fq"), float32 on its training set $train_acc%"
 
 declare -A correct
-for m in fp32 bf16 int8_qdq $PTQ_MODELS; do
-  if [ ! -f "$DIR/$m.mtia" ]; then
-    if [[ $m == int8_ptq* ]] && ! has_quantize; then
-      fail "$m: mtia-compile has no --quantize"
-    elif [ -f "$DIR/$m.error" ]; then
-      fail "$m: mtia-compile ${ARGS[$m]} failed: $(cat "$DIR/$m.error")"
-    else
-      fail "no $DIR/$m.mtia: run tests/vm/test-accuracy.sh --prepare on the host"
-    fi
+for m in "${models[@]}"; do
+  line=$(grep "^$m " <<<"$out")
+  read -r _ status c agree_pt agree_fq agree_dev k mm cal <<<"$line"
+  if [ "$status" != ok ]; then
+    fail "$m: classifying the test set failed: ${line:-$out}"
     continue
   fi
-  if ! out=$(classify "$m" 2>&1); then
-    fail "$m: classifying the test set failed: $out"
-    continue
-  fi
-  read -r c agree_pt agree_fq agree_dev <<<"$out"
   correct[$m]=$c
   line="$m on the device: accuracy $(pct "$c") ($c of $n); of its classes, $(pct "$agree_pt") PyTorch float32's"
   [ "$m" = fp32 ] || line+=", $(pct "$agree_dev") the device float32's"
   [ "$m" != int8_qdq ] || line+=", $(pct "$agree_fq") PyTorch fake-quant's"
   echo "  $line"
+  [ -z "$cal" ] || echo "  mtia-compile: $cal"
   case $m in
   fp32)
     check "fp32: accuracy $(pct "$c") within 0.2 point of PyTorch's $(pct "$pt_fp32")" within 0.2 "$c" "$pt_fp32"
@@ -202,8 +209,6 @@ for m in fp32 bf16 int8_qdq $PTQ_MODELS; do
   bf16) want=bf16 ;;
   *)
     want=int8
-    read -r k mm <<<"$(int8_ops "$m")"
-    calibration "$m"
     if [ "$m" = int8_qdq ]; then
       check "$m: every conv and GEMM int8 ($k of $mm)" all_of "$k" "$mm"
     else
@@ -211,8 +216,8 @@ for m in fp32 bf16 int8_qdq $PTQ_MODELS; do
     fi
     ;;
   esac
-  out=$("$RUN" -i "$dev" "$DIR/$m.mtia" --bench 1 --warmup 0 2>&1)
-  check "$m: mtia-run --bench reports precision $want" grep -qF "precision: $want (inputs/outputs f32)" <<<"$out"
+  bench=$("$RUN" -i "$dev" "$DIR/$m.mtia" --bench 1 --warmup 0 2>&1)
+  check "$m: mtia-run --bench reports precision $want" grep -qF "precision: $want (inputs/outputs f32)" <<<"$bench"
 done
 
 bad=$(dmesg | tail -n +$((dmesg_mark + 1)) |
