@@ -93,11 +93,12 @@ vm_suite() {
 
 # Test models: PyTorch -> ONNX with reference outputs, then mtia-compile
 # (only what is stale). The compiler's unit tests and the in-VM model suite
-# use them; the batch-bucket models (tests/vm/test-buckets.sh) and the
-# reduced-precision ones (tests/vm/test-precision.sh) too.
+# use them; the batch-bucket models (tests/vm/test-buckets.sh), the
+# reduced-precision ones (tests/vm/test-precision.sh) and the accuracy
+# test's CNN, trained here on its synthetic set (tests/vm/test-accuracy.sh).
 prepare_models() {
   tests/vm/test-models.sh --prepare && tests/vm/test-buckets.sh --prepare && tests/vm/test-precision.sh --prepare &&
-    echo "1 passed, 0 failed"
+    tests/vm/test-accuracy.sh --prepare && echo "1 passed, 0 failed"
 }
 
 suite "test models (PyTorch export, mtia-compile)" prepare_models

@@ -350,33 +350,43 @@ def torchvision_model(name, **kw):
     return lambda: getattr(torchvision.models, name)(weights=None, **kw)
 
 
+def fake_quant_fx(model, example, calibration):
+    """model (a float nn.Module in eval mode) statically quantized by
+    PyTorch's own tooling: FX prepare_fx (which fuses conv/bn/relu) with
+    fake-quant modules, which export as QuantizeLinear/DequantizeLinear
+    pairs (a QDQ model, as onnxruntime's quantizer also writes them): uint8
+    activations per tensor (moving-average min/max observers), int8 weights
+    per output channel, symmetric in [-127, 127]. The observers see every
+    batch of `calibration` (an iterable of input tensors), then are frozen;
+    `example` is an input for tracing."""
+    from torch.ao.quantization import (QConfig, QConfigMapping, FakeQuantize, MovingAverageMinMaxObserver,
+                                       MovingAveragePerChannelMinMaxObserver, disable_observer)
+    from torch.ao.quantization.quantize_fx import prepare_fx
+    act = FakeQuantize.with_args(observer=MovingAverageMinMaxObserver, quant_min=0, quant_max=255,
+                                 dtype=torch.quint8, qscheme=torch.per_tensor_affine)
+    weight = FakeQuantize.with_args(observer=MovingAveragePerChannelMinMaxObserver, quant_min=-127,
+                                    quant_max=127, dtype=torch.qint8, qscheme=torch.per_channel_symmetric,
+                                    ch_axis=0)
+    mapping = QConfigMapping().set_global(QConfig(activation=act, weight=weight))
+    q = prepare_fx(model, mapping, example_inputs=(example,))
+    with torch.no_grad():
+        for x in calibration:
+            q(x)
+    q.apply(disable_observer)
+    return q.eval()
+
+
 def qdq(ctor, calib_shape):
-    """ctor's model statically quantized by PyTorch's own tooling (FX
-    prepare_fx, calibrated on random inputs) into fake-quant modules, which
-    export as QuantizeLinear/DequantizeLinear pairs (a QDQ model, as
-    onnxruntime's quantizer also writes them): uint8 activations per tensor,
-    int8 weights per output channel, symmetric in [-127, 127]. The reference
-    outputs are the fake-quant model's."""
+    """ctor's model (random weights, randomized batch norms) quantized by
+    fake_quant_fx, calibrated on 8 random inputs. The reference outputs are
+    the fake-quant model's."""
     def make():
-        from torch.ao.quantization import (QConfig, QConfigMapping, FakeQuantize, MovingAverageMinMaxObserver,
-                                           MovingAveragePerChannelMinMaxObserver, disable_observer)
-        from torch.ao.quantization.quantize_fx import prepare_fx
         gen = torch.Generator().manual_seed(2)
         model = ctor().eval()
         with torch.no_grad():
             randomize_bn(model, gen)
-        act = FakeQuantize.with_args(observer=MovingAverageMinMaxObserver, quant_min=0, quant_max=255,
-                                     dtype=torch.quint8, qscheme=torch.per_tensor_affine)
-        weight = FakeQuantize.with_args(observer=MovingAveragePerChannelMinMaxObserver, quant_min=-127,
-                                        quant_max=127, dtype=torch.qint8, qscheme=torch.per_channel_symmetric,
-                                        ch_axis=0)
-        mapping = QConfigMapping().set_global(QConfig(activation=act, weight=weight))
-        q = prepare_fx(model, mapping, example_inputs=(torch.randn(*calib_shape, generator=gen),))
-        with torch.no_grad():
-            for _ in range(8):
-                q(torch.randn(*calib_shape, generator=gen))
-        q.apply(disable_observer)
-        return q.eval()
+        example = torch.randn(*calib_shape, generator=gen)
+        return fake_quant_fx(model, example, (torch.randn(*calib_shape, generator=gen) for _ in range(8)))
     return make
 
 

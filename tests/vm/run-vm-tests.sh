@@ -36,6 +36,7 @@ run_suite "runtime buffers, streams, events" tests/vm/test-runtime.sh
 run_suite "models" tests/vm/test-models.sh
 run_suite "batch buckets (one file, batches 1..16)" tests/vm/test-buckets.sh
 run_suite "reduced precision (bf16/fp16 resnet18, F16/BF16 tensors)" tests/vm/test-precision.sh
+run_suite "accuracy (a CNN trained at test time: fp32, bf16, int8 QDQ and PTQ)" tests/vm/test-accuracy.sh
 run_suite "profiler (mtia-run --profile, Chrome trace JSON)" tests/vm/test-profile.sh
 run_suite "Python bindings (pytest)" tests/vm/test-python.sh
 run_suite "SDK examples (built against the installed SDK)" tests/vm/test-sdk.sh
