@@ -183,6 +183,9 @@ TEST(Npz, DamagedArchivesAreRefused)
     EXPECT_NE(error("hello").find("too short"), std::string::npos);
     const std::string txt = zip({{"a.txt", "hello"}}, false);
     EXPECT_NE(error(txt).find("is not a .npy"), std::string::npos) << error(txt);
+    std::string huge = good;  // the directory claims 4 GB for a few bytes of deflate data
+    huge[dir + 24] = huge[dir + 25] = huge[dir + 26] = huge[dir + 27] = '\xfe';
+    EXPECT_NE(error(huge).find("implausible size"), std::string::npos) << error(huge);
     const std::string junk = zip({{"a.npy", "not an array"}}, false);
     EXPECT_NE(error(junk).find("t.npz: a.npy"), std::string::npos) << error(junk);
 }

@@ -99,7 +99,10 @@ std::vector<uint8_t> member_data(const Archive &a, const Member &m, size_t total
     const uint64_t start = m.local + kLocalLen + a.u16(m.local + 26) + a.u16(m.local + 28);
     if (start > total || m.packed > total - start) a.bad("member '" + m.name + "': data past the end");
     const uint8_t *src = a.at(static_cast<size_t>(start));
-    if (m.size > (uint64_t{1} << 40)) a.bad("member '" + m.name + "': implausible size");
+    // Deflate expands at most 1032:1: a larger claim is a lie, not a reason
+    // to allocate it.
+    if (m.size > (uint64_t{1} << 40) || m.size > m.packed * 1032 + 1024)
+        a.bad("member '" + m.name + "': implausible size " + std::to_string(m.size));
     std::vector<uint8_t> out(static_cast<size_t>(m.size));
     if (m.method == kStored) {
         if (m.packed != m.size) a.bad("member '" + m.name + "': stored with two different sizes");
