@@ -493,11 +493,17 @@ const char *compile_error_kind(CompileError::Kind k)
 }
 
 py::bytes compile_onnx_py(const py::bytes &data, const py::object &input_shapes, const std::string &name,
-                          const py::object &batch_buckets, const std::string &dtype)
+                          const py::object &batch_buckets, const std::string &dtype, const std::string &quantize,
+                          const py::object &calibration, const std::string &calibration_method)
 {
     CompileOptions opts;
     opts.name = name;
     opts.dtype = dtype;
+    opts.quantize = quantize;
+    // A path (str or os.PathLike).
+    if (!calibration.is_none())
+        opts.calibration = py::module_::import("os").attr("fspath")(calibration).cast<std::string>();
+    opts.calibration_method = calibration_method;
     if (!batch_buckets.is_none()) {
         opts.batch_buckets = batch_buckets.cast<std::vector<uint32_t>>();
         // [] would mean "no buckets" to the library: asking for none is an error here.
@@ -521,12 +527,15 @@ py::bytes compile_onnx_py(const py::bytes &data, const py::object &input_shapes,
 void bind_compiler(py::module_ &m)
 {
     m.def("compile_onnx", &compile_onnx_py, py::arg("data"), py::arg("input_shapes") = py::none(), py::arg("name") = "",
-          py::arg("batch_buckets") = py::none(), py::arg("dtype") = "",
+          py::arg("batch_buckets") = py::none(), py::arg("dtype") = "", py::arg("quantize") = "",
+          py::arg("calibration") = py::none(), py::arg("calibration_method") = "",
           "Compiles an ONNX model (bytes) to a .mtia image (bytes), as mtia-compile does. input_shapes: "
           "{input name: dims} fixing inputs' shapes; name: the model's name ('' keeps the graph's); "
           "batch_buckets: ascending batch sizes, one program each (mtia-compile --batch-buckets); dtype: 'fp16' or "
-          "'bf16' computes in 16 bits where safe (mtia-compile --dtype). Raises "
-          "mtia.CompileError naming the node and op (or value) at fault.");
+          "'bf16' computes in 16 bits where safe (mtia-compile --dtype); quantize: 'int8' quantizes a float model "
+          "calibrated on calibration, the path of a NumPy .npz of representative inputs, with calibration_method "
+          "'minmax' (default), 'percentile' or 'entropy' (mtia-compile --quantize, --calibrate, "
+          "--calibration-method). Raises mtia.CompileError naming the node and op (or value) at fault.");
     m.def("compiler_version", &compiler_version, "The compiler's version, as in .mtia files' producer.");
 }
 

@@ -32,6 +32,15 @@ struct CompileOptions {
     /// Reduced precision (mtia-compile --dtype): "fp16" or "bf16" computes
     /// in 16 bits where that is safe; "" or "fp32": float32 throughout.
     std::string dtype;
+    /// Post-training quantization (mtia-compile --quantize): "int8"
+    /// quantizes a float model, calibrated on `calibration`; "" keeps it.
+    std::string quantize;
+    /// With quantize: a NumPy .npz of representative inputs
+    /// (mtia-compile --calibrate: one array per graph input, named after it).
+    std::string calibration;
+    /// With quantize: "minmax" (default, ""), "percentile" or "entropy"
+    /// (mtia-compile --calibration-method).
+    std::string calibration_method;
 };
 
 /// Every failure compile_onnx() reports; what() is mtia-compile's message,

@@ -3,7 +3,8 @@
 # mtia.torch.compile: torchvision resnet18, an MLP, a DLRM (int64 ids) and a
 # transformer encoder layer matching eager PyTorch,
 # output structures (tensors, tuples, lists, dicts), batch buckets (one
-# compile, calls of several batch sizes), the unsupported-op
+# compile, calls of several batch sizes), int8 quantization calibrated on a
+# .npz, the unsupported-op
 # error naming the node and op, the cache, the input checks. Run in the VM
 # by tests/vm/test-python.sh.
 import io
@@ -165,6 +166,29 @@ def test_compile_onnx_bytes_load_and_run(dev):
     (y,) = model.run([x])
     assert close_to(torch.from_numpy(y), m(torch.from_numpy(x)).detach())[0]
     assert mtia.compiler_version().count(".") == 2
+
+
+def test_compile_onnx_quantize_int8(dev, tmp_path):
+    """quantize='int8' with a calibration .npz: the int8 program runs and
+    stays close to PyTorch; the CLI's usage errors."""
+    torch.manual_seed(0)
+    m = MLP().eval()
+    buf = io.BytesIO()
+    torch.onnx.export(m, torch.randn(4, 32), buf, opset_version=13, input_names=["x"])
+    rng = np.random.default_rng(1)
+    calib = tmp_path / "calib.npz"
+    np.savez(calib, x=rng.standard_normal((8, 4, 32), dtype=np.float32))
+    image = mtia.compile_onnx(buf.getvalue(), quantize="int8", calibration=calib, calibration_method="entropy")
+    model = mtia.Model.from_bytes(dev, image)
+    assert "i8" in model.compute_dtypes
+    x = rng.standard_normal((4, 32), dtype=np.float32)
+    (y,) = model.run([x])
+    ref = m(torch.from_numpy(x)).detach()
+    err = (torch.from_numpy(y) - ref).abs().max().item()
+    assert 0 < err <= 0.05 * max(1.0, ref.abs().max().item()), err
+    with pytest.raises(mtia.CompileError, match="needs --calibrate") as e:
+        mtia.compile_onnx(buf.getvalue(), quantize="int8")
+    assert e.value.kind == "usage"
 
 
 def test_cache_by_graph_and_options():

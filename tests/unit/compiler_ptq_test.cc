@@ -14,6 +14,7 @@
 #include "calib_stats.h"
 #include "compiler_test_util.h"
 #include "errors.h"
+#include "mtia/compiler.hpp"
 #include "npz.h"
 
 using namespace mtia::compiler;
@@ -346,4 +347,36 @@ TEST(CompilerPtq, BadCalibrationDataIsAUsageError)
     both.dtype = MTIA_DTYPE_BF16;
     EXPECT_NE(compile_error(b, both, &kind).find("--quantize int8 and --dtype together"), std::string::npos);
     EXPECT_EQ(kind, ErrorKind::kUsage);
+}
+
+// libmtia-compiler's options (and so Python's mtia.compile_onnx) are the CLI's.
+TEST(CompilerPtq, LibraryApiAsTheCli)
+{
+    const OnnxBuilder b = float_net();
+    const std::vector<float> calib = calibration_inputs(3, 8);
+    const std::string path = write_temp(zip({{"x.npy", npy({3, 1, 3, 12, 12}, calib)}}, true));
+    mtia::CompileOptions o;
+    o.name = b.model().graph().name();
+    o.quantize = "int8";
+    o.calibration = path;
+    o.calibration_method = "percentile";
+    std::string summary;
+    const std::string image = mtia::compile_onnx(b.bytes(), o, &summary);
+    EXPECT_EQ(image, compile_model(b.model(), "", ptq_options(path, CalibrationMethod::kPercentile)).bytes);
+    EXPECT_NE(summary.find("\"method\": \"percentile\""), std::string::npos) << summary;
+    auto kind_of = [&](const mtia::CompileOptions &opts) {
+        try {
+            mtia::compile_onnx(b.bytes(), opts);
+        } catch (const mtia::CompileError &e) {
+            return e.kind();
+        }
+        return mtia::CompileError::Kind::Internal;
+    };
+    mtia::CompileOptions no_calib;
+    no_calib.quantize = "int8";
+    EXPECT_EQ(kind_of(no_calib), mtia::CompileError::Kind::Usage);
+    mtia::CompileOptions no_quant;
+    no_quant.calibration = path;
+    EXPECT_EQ(kind_of(no_quant), mtia::CompileError::Kind::Usage);
+    std::remove(path.c_str());
 }

@@ -53,6 +53,8 @@ std::string compile_onnx(const std::string &onnx, const CompileOptions &options,
         for (const auto &[name, dims] : options.input_shapes) opts.input_shapes[name] = dims;
         opts.batch_buckets = options.batch_buckets;
         if (!options.dtype.empty()) opts.dtype = compiler::parse_dtype_option(options.dtype);
+        opts.quantize =
+            compiler::parse_quantize_options(options.quantize, options.calibration, options.calibration_method);
         compiler::CompileResult r = compiler::compile_model(std::move(m), options.external_data_dir, opts);
         if (summary_json) *summary_json = r.summary.to_json().dump(2);
         return std::move(r.bytes);

@@ -88,15 +88,11 @@ int main(int argc, char **argv)
         }
         if (bucket_opt->count()) opts.batch_buckets = parse_buckets(buckets);
         if (!dtype.empty()) opts.dtype = parse_dtype_option(dtype);
-        if (quantize_opt->count()) {
-            if (quantize != "int8") fail(ErrorKind::kUsage, "--quantize '" + quantize + "': the only choice is int8");
-            if (!calibrate_opt->count())
-                fail(ErrorKind::kUsage, "--quantize int8 needs --calibrate FILE.npz (representative inputs)");
-            opts.quantize = PtqOptions{calibrate, CalibrationMethod::kMinMax};
-            if (method_opt->count()) opts.quantize->method = parse_calibration_method(method);
-        } else if (calibrate_opt->count() || method_opt->count()) {
-            fail(ErrorKind::kUsage, "--calibrate and --calibration-method go with --quantize int8");
-        }
+        if (quantize_opt->count() && quantize.empty())
+            fail(ErrorKind::kUsage, "--quantize '': the only choice is int8");
+        if (calibrate_opt->count() && calibrate.empty()) fail(ErrorKind::kUsage, "--calibrate: an empty path");
+        if (method_opt->count() && method.empty()) fail(ErrorKind::kUsage, "--calibration-method: empty");
+        opts.quantize = parse_quantize_options(quantize, calibrate, method);
         if (output.empty()) {
             auto dot = input.rfind('.'), slash = input.rfind('/');
             output = (dot != std::string::npos && (slash == std::string::npos || dot > slash) ? input.substr(0, dot)

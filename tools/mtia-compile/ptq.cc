@@ -122,6 +122,20 @@ void insert_qdq(DevGraph &d, int r, float scale, int32_t zp)
 
 }  // namespace
 
+std::optional<PtqOptions> parse_quantize_options(const std::string &quantize, const std::string &calibration,
+                                                 const std::string &method)
+{
+    if (quantize.empty()) {
+        if (!calibration.empty() || !method.empty())
+            fail(ErrorKind::kUsage, "--calibrate and --calibration-method go with --quantize int8");
+        return std::nullopt;
+    }
+    if (quantize != "int8") fail(ErrorKind::kUsage, "--quantize '" + quantize + "': the only choice is int8");
+    if (calibration.empty())
+        fail(ErrorKind::kUsage, "--quantize int8 needs --calibrate FILE.npz (representative inputs)");
+    return PtqOptions{calibration, method.empty() ? CalibrationMethod::kMinMax : parse_calibration_method(method)};
+}
+
 PtqState quantize_int8(DevGraph &d, const PtqOptions &opts)
 {
     PtqState st;

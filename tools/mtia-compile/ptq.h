@@ -13,6 +13,7 @@
 // float program's.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -28,6 +29,12 @@ struct PtqOptions {
     std::string calibration;  // .npz path
     CalibrationMethod method = CalibrationMethod::kMinMax;
 };
+
+// --quantize, --calibrate, --calibration-method ("" where not given):
+// nullopt without any; the options, or CompileError (kUsage) saying what is
+// missing or wrong.
+std::optional<PtqOptions> parse_quantize_options(const std::string &quantize, const std::string &calibration,
+                                                 const std::string &method);
 
 // What the second half needs from the first.
 struct PtqState {
