@@ -23,6 +23,26 @@ for d in /sys/bus/pci/devices/*; do
 done
 ndev=${#devs[@]}
 
+# need_device: fails and finishes the test unless the VM has an mtia device.
+need_device() {
+  if [ "$ndev" -eq 0 ]; then
+    fail "no PCI device $VENDOR:$DEVICE in the VM (run with --devices N)"
+    finish
+  fi
+}
+
+# need_prepared SCRIPT FILE...: fails and finishes the test unless every
+# FILE exists (what SCRIPT --prepare writes on the host).
+need_prepared() {
+  local script=$1 f
+  shift
+  for f in "$@"; do
+    [ -f "$f" ] && continue
+    fail "no $f: run $script --prepare on the host first"
+    finish
+  done
+}
+
 # run_gtest BIN [ARGS...]: runs a GoogleTest binary (its output shown), adds
 # its passed/failed test counts to ours, and counts a non-zero exit or a
 # missing binary as one more failure.

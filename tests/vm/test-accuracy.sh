@@ -82,14 +82,8 @@ RUN=build/bin/mtia-run
 dev=${MTIA_TEST_DEVICE:-0}
 dmesg_mark=$(dmesg | wc -l)
 
-if [ "$ndev" -eq 0 ]; then
-  fail "no PCI device $VENDOR:$DEVICE in the VM (run with --devices N)"
-  finish
-fi
-if [ ! -f "$DIR/reference.json" ] || [ ! -f "$DIR/fp32.mtia" ]; then
-  fail "no accuracy models in $DIR: run tests/vm/test-accuracy.sh --prepare on the host first"
-  finish
-fi
+need_device
+need_prepared tests/vm/test-accuracy.sh "$DIR/reference.json" "$DIR/fp32.mtia"
 
 # One Python process does the work (importing NumPy and mtia takes seconds
 # under TCG). It prints PyTorch's side from --prepare:

@@ -20,10 +20,7 @@ tmp=$(mktemp -d)
 on_finish() { rm -rf "$tmp"; }
 
 echo "mtia PCI functions: $ndev (${devs[*]:-none})"
-if [ "$ndev" -eq 0 ]; then
-  fail "no PCI device $VENDOR:$DEVICE in the VM (run with --devices N)"
-  finish
-fi
+need_device
 
 dmesg_mark=$(dmesg | wc -l)
 

@@ -39,14 +39,8 @@ dev=${MTIA_TEST_DEVICE:-0}
 tmp=$(mktemp -d)
 on_finish() { rm -rf "$tmp"; }
 
-if [ "$ndev" -eq 0 ]; then
-  fail "no PCI device $VENDOR:$DEVICE in the VM (run with --devices N)"
-  finish
-fi
-if [ ! -f "$DIR/manifest.json" ] || [ ! -f "$DIR/dlrm.mtia" ]; then
-  fail "no bucket models in $DIR: run tests/vm/test-buckets.sh --prepare on the host first"
-  finish
-fi
+need_device
+need_prepared tests/vm/test-buckets.sh "$DIR/manifest.json" "$DIR/dlrm.mtia"
 
 # The bucket run for batch n: the smallest of 1,4,16 >= n.
 want_bucket() { for b in ${BUCKETS//,/ }; do [ "$1" -le "$b" ] && { echo "$b"; return; }; done; }

@@ -17,10 +17,7 @@ set -u
 . "$(dirname "$0")/lib.sh"
 BIN=${MTIA_COMPUTE_TESTS:-build/bin/compute_vm_tests}
 
-if [ "$ndev" -eq 0 ]; then
-  fail "no PCI device $VENDOR:$DEVICE in the VM (run with --devices N)"
-  finish
-fi
+need_device
 dmesg_mark=$(dmesg | wc -l)
 rc0=$(sysattr "${devs[0]}" reset_count)
 

@@ -16,10 +16,7 @@ CYCLES=${MTIA_RELOAD_CYCLES:-10}
 # lines from here on.
 ident_base=$(dmesg | grep -c 'mtia .*: MTIA chip')
 echo "mtia PCI functions: $ndev (${devs[*]:-none})"
-if [ "$ndev" -eq 0 ]; then
-  fail "no PCI device $VENDOR:$DEVICE in the VM (run with --devices N)"
-  finish
-fi
+need_device
 if command -v lspci >/dev/null; then
   n=$(lspci -n -d "${VENDOR#0x}:" | wc -l)
   check "lspci -d ${VENDOR#0x}: lists $ndev device(s) (got $n)" [ "$n" -eq "$ndev" ]

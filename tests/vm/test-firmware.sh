@@ -19,10 +19,7 @@ DBG=/sys/kernel/debug
 bad_files=()
 on_finish() { rm -f "${bad_files[@]}"; }
 echo "mtia PCI functions: $ndev (${devs[*]:-none})"
-if [ "$ndev" -eq 0 ]; then
-  fail "no PCI device $VENDOR:$DEVICE in the VM (run with --devices N)"
-  finish
-fi
+need_device
 
 fwpath=$(cat /sys/module/firmware_class/parameters/path 2>/dev/null)
 echo "firmware_class.path: '${fwpath}'"

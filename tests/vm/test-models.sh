@@ -75,14 +75,8 @@ dev=${MTIA_TEST_DEVICE:-0}
 tmp=$(mktemp -d)
 on_finish() { rm -rf "$tmp"; }
 
-if [ "$ndev" -eq 0 ]; then
-  fail "no PCI device $VENDOR:$DEVICE in the VM (run with --devices N)"
-  finish
-fi
-if [ ! -f "$DIR/manifest.json" ] || [ ! -f "$DIR/bad/flip.mtia" ]; then
-  fail "no models in $DIR: run tests/vm/test-models.sh --prepare on the host first"
-  finish
-fi
+need_device
+need_prepared tests/vm/test-models.sh "$DIR/manifest.json" "$DIR/bad/flip.mtia"
 dmesg_mark=$(dmesg | wc -l)
 
 # Each model's reference input files and output count, from the manifest

@@ -55,14 +55,8 @@ tmp=$(mktemp -d)
 on_finish() { rm -rf "$tmp"; }
 dmesg_mark=$(dmesg | wc -l)
 
-if [ "$ndev" -eq 0 ]; then
-  fail "no PCI device $VENDOR:$DEVICE in the VM (run with --devices N)"
-  finish
-fi
-if [ ! -f "$DIR/resnet18_bf16.mtia" ] || [ ! -f "$DIR/half_f16.mtia" ]; then
-  fail "no precision models in $DIR: run tests/vm/test-precision.sh --prepare on the host first"
-  finish
-fi
+need_device
+need_prepared tests/vm/test-precision.sh "$DIR/resnet18_bf16.mtia" "$DIR/half_f16.mtia"
 
 # ---- resnet18 in bf16 and fp16 against the float32 model ---------------------
 in0=$MODELS/resnet18.input0.npy

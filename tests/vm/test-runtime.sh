@@ -13,10 +13,7 @@ BIN=${MTIA_RUNTIME_TESTS:-build/bin/runtime_vm_tests}
 tmp=$(mktemp -d)
 on_finish() { rm -rf "$tmp"; }
 
-if [ "$ndev" -eq 0 ]; then
-  fail "no PCI device $VENDOR:$DEVICE in the VM (run with --devices N)"
-  finish
-fi
+need_device
 dmesg_mark=$(dmesg | wc -l)
 
 run_gtest "$BIN"

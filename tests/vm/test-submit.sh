@@ -17,10 +17,7 @@ set -u
 DBG=/sys/kernel/debug
 BIN=${MTIA_SUBMIT_TESTS:-build/bin/submit_tests}
 
-if [ "$ndev" -eq 0 ]; then
-  fail "no PCI device $VENDOR:$DEVICE in the VM (run with --devices N)"
-  finish
-fi
+need_device
 [ -d "$DBG/accel" ] || mount -t debugfs none "$DBG" 2>/dev/null
 dmesg_mark=$(dmesg | wc -l)
 rc0=$(cat "/sys/bus/pci/devices/${devs[0]}/mtia/reset_count")
