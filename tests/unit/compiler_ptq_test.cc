@@ -4,7 +4,6 @@
 // range methods, the int8 program it makes, and its accuracy report checked
 // against host runs of the float and int8 models.
 #include <gtest/gtest.h>
-#include <zlib.h>
 
 #include <cmath>
 #include <cstdio>
@@ -21,64 +20,6 @@ using namespace mtia::compiler;
 using namespace mtia::compiler::testing;
 
 namespace {
-
-void put16(std::string &s, uint32_t v)
-{
-    s += static_cast<char>(v & 0xff);
-    s += static_cast<char>(v >> 8 & 0xff);
-}
-void put32(std::string &s, uint32_t v)
-{
-    put16(s, v & 0xffff);
-    put16(s, v >> 16);
-}
-
-std::string raw_deflate(const std::string &in)
-{
-    z_stream z{};
-    EXPECT_EQ(deflateInit2(&z, 6, Z_DEFLATED, -MAX_WBITS, 8, Z_DEFAULT_STRATEGY), Z_OK);
-    std::string out(deflateBound(&z, in.size()), '\0');
-    z.next_in = reinterpret_cast<Bytef *>(const_cast<char *>(in.data()));
-    z.avail_in = static_cast<uInt>(in.size());
-    z.next_out = reinterpret_cast<Bytef *>(out.data());
-    z.avail_out = static_cast<uInt>(out.size());
-    EXPECT_EQ(deflate(&z, Z_FINISH), Z_STREAM_END);
-    out.resize(z.total_out);
-    deflateEnd(&z);
-    return out;
-}
-
-// A ZIP archive of (name, bytes) members as numpy.savez (stored) or
-// savez_compressed (deflated) writes it.
-std::string zip(const std::vector<std::pair<std::string, std::string>> &members, bool deflated)
-{
-    std::string body, dir;
-    for (const auto &[name, data] : members) {
-        const std::string packed = deflated ? raw_deflate(data) : data;
-        const uint32_t crc = static_cast<uint32_t>(
-            crc32(0, reinterpret_cast<const Bytef *>(data.data()), static_cast<uInt>(data.size())));
-        const uint32_t at = static_cast<uint32_t>(body.size());
-        put32(body, 0x04034b50);
-        put16(body, 20), put16(body, 0), put16(body, deflated ? 8 : 0), put16(body, 0), put16(body, 0);
-        put32(body, crc), put32(body, static_cast<uint32_t>(packed.size())),
-            put32(body, static_cast<uint32_t>(data.size()));
-        put16(body, static_cast<uint32_t>(name.size())), put16(body, 0);
-        body += name + packed;
-        put32(dir, 0x02014b50);
-        put16(dir, 20), put16(dir, 20), put16(dir, 0), put16(dir, deflated ? 8 : 0), put16(dir, 0), put16(dir, 0);
-        put32(dir, crc), put32(dir, static_cast<uint32_t>(packed.size())),
-            put32(dir, static_cast<uint32_t>(data.size()));
-        put16(dir, static_cast<uint32_t>(name.size())), put16(dir, 0), put16(dir, 0), put16(dir, 0), put16(dir, 0);
-        put32(dir, 0), put32(dir, at);
-        dir += name;
-    }
-    std::string end;
-    put32(end, 0x06054b50);
-    put16(end, 0), put16(end, 0), put16(end, static_cast<uint32_t>(members.size()));
-    put16(end, static_cast<uint32_t>(members.size()));
-    put32(end, static_cast<uint32_t>(dir.size())), put32(end, static_cast<uint32_t>(body.size())), put16(end, 0);
-    return body + dir + end;
-}
 
 std::string npy(const std::vector<uint64_t> &shape, const std::vector<float> &v)
 {
@@ -146,7 +87,7 @@ TEST(Npz, StoredAndDeflatedMembersReadBack)
 {
     const std::vector<float> a = {1.5f, -2.0f, 3.25f, 0.0f, 7.0f, -8.5f}, b = random_floats(1000, 5);
     for (bool deflated : {false, true}) {
-        const std::string z = zip({{"a.npy", npy({2, 3}, a)}, {"arr_1.npy", npy({1000}, b)}}, deflated);
+        const std::string z = npz_bytes({{"a.npy", npy({2, 3}, a)}, {"arr_1.npy", npy({1000}, b)}}, deflated);
         const auto got = mtia::run::parse_npz(z.data(), z.size(), "t.npz");
         ASSERT_EQ(got.size(), 2u);
         EXPECT_EQ(got[0].first, "a");
@@ -159,7 +100,7 @@ TEST(Npz, StoredAndDeflatedMembersReadBack)
 
 TEST(Npz, DamagedArchivesAreRefused)
 {
-    const std::string good = zip({{"a.npy", npy({4}, {1, 2, 3, 4})}}, true);
+    const std::string good = npz_bytes({{"a.npy", npy({4}, {1, 2, 3, 4})}}, true);
     auto error = [](const std::string &z) -> std::string {
         try {
             mtia::run::parse_npz(z.data(), z.size(), "t.npz");
@@ -182,12 +123,12 @@ TEST(Npz, DamagedArchivesAreRefused)
     EXPECT_NE(error(good.substr(0, good.size() - 5)).find("no ZIP end-of-directory"), std::string::npos);
     EXPECT_NE(error(good.substr(10)), "");
     EXPECT_NE(error("hello").find("too short"), std::string::npos);
-    const std::string txt = zip({{"a.txt", "hello"}}, false);
+    const std::string txt = npz_bytes({{"a.txt", "hello"}}, false);
     EXPECT_NE(error(txt).find("is not a .npy"), std::string::npos) << error(txt);
     std::string huge = good;  // the directory claims 4 GB for a few bytes of deflate data
     huge[dir + 24] = huge[dir + 25] = huge[dir + 26] = huge[dir + 27] = '\xfe';
     EXPECT_NE(error(huge).find("implausible size"), std::string::npos) << error(huge);
-    const std::string junk = zip({{"a.npy", "not an array"}}, false);
+    const std::string junk = npz_bytes({{"a.npy", "not an array"}}, false);
     EXPECT_NE(error(junk).find("t.npz: a.npy"), std::string::npos) << error(junk);
 }
 
@@ -246,7 +187,7 @@ TEST(CompilerPtq, FloatNetRunsInt8WithTheReportedError)
 {
     const size_t runs = 12, n = 3 * 12 * 12;
     const std::vector<float> calib = calibration_inputs(runs, 21);
-    const std::string path = write_temp(zip({{"x.npy", npy({runs, 1, 3, 12, 12}, calib)}}, false));
+    const std::string path = write_temp(npz_bytes({{"x.npy", npy({runs, 1, 3, 12, 12}, calib)}}, false));
     const OnnxBuilder b = float_net();
     const CompileResult f = compile_model(b.model(), "", {});
     for (auto m : {CalibrationMethod::kMinMax, CalibrationMethod::kPercentile, CalibrationMethod::kEntropy}) {
@@ -307,8 +248,8 @@ TEST(CompilerPtq, CalibrationSetForms)
     const OnnxBuilder b = float_net();
     const std::vector<float> calib = calibration_inputs(4, 3);
     // (k * B, ...) with B = 1, positional arr_0, deflated: the same 4 runs.
-    const std::string a = write_temp(zip({{"x.npy", npy({4, 1, 3, 12, 12}, calib)}}, false));
-    const std::string c = write_temp(zip({{"arr_0.npy", npy({4, 3, 12, 12}, calib)}}, true));
+    const std::string a = write_temp(npz_bytes({{"x.npy", npy({4, 1, 3, 12, 12}, calib)}}, false));
+    const std::string c = write_temp(npz_bytes({{"arr_0.npy", npy({4, 3, 12, 12}, calib)}}, true));
     const CompileResult ra = compile_model(b.model(), "", ptq_options(a)),
                         rc = compile_model(b.model(), "", ptq_options(c));
     EXPECT_EQ(rc.summary.calibration->runs, 4u);
@@ -329,17 +270,17 @@ TEST(CompilerPtq, BadCalibrationDataIsAUsageError)
         std::remove(path.c_str());
     };
     const std::vector<float> one = calibration_inputs(1, 4);
-    expect(zip({{"z.npy", npy({1, 3, 12, 12}, one)}}, false), "no array named 'x' (the model's inputs: 'x')");
-    expect(zip({{"x.npy", npy({1, 3, 12, 12}, one)}, {"w.npy", npy({1}, {1})}}, false),
+    expect(npz_bytes({{"z.npy", npy({1, 3, 12, 12}, one)}}, false), "no array named 'x' (the model's inputs: 'x')");
+    expect(npz_bytes({{"x.npy", npy({1, 3, 12, 12}, one)}, {"w.npy", npy({1}, {1})}}, false),
            "array 'w' is no input of the model");
-    expect(zip({{"x.npy", npy({3, 12, 12}, std::vector<float>(one.begin(), one.begin() + 432))}}, false),
+    expect(npz_bytes({{"x.npy", npy({3, 12, 12}, std::vector<float>(one.begin(), one.begin() + 432))}}, false),
            "has shape (3, 12, 12); the input is (1, 3, 12, 12): give (S, 1, 3, 12, 12) for S runs");
     const std::vector<int32_t> ints(432, 1);
-    expect(zip({{"x.npy", mtia::run::format_npy({1, 3, 12, 12}, ints.data(), mtia::run::NpyType::I32)}}, false),
+    expect(npz_bytes({{"x.npy", mtia::run::format_npy({1, 3, 12, 12}, ints.data(), mtia::run::NpyType::I32)}}, false),
            "is <i4, the input is float32");
     std::vector<float> nan = one;
     nan[7] = NAN;
-    expect(zip({{"x.npy", npy({1, 3, 12, 12}, nan)}}, false), "holds a NaN or an infinity");
+    expect(npz_bytes({{"x.npy", npy({1, 3, 12, 12}, nan)}}, false), "holds a NaN or an infinity");
     expect("not a zip", "--calibrate: ");
     ErrorKind kind = ErrorKind::kInternal;
     EXPECT_NE(compile_error(b, ptq_options("/nonexistent.npz"), &kind).find("cannot open"), std::string::npos);
@@ -354,7 +295,7 @@ TEST(CompilerPtq, LibraryApiAsTheCli)
 {
     const OnnxBuilder b = float_net();
     const std::vector<float> calib = calibration_inputs(3, 8);
-    const std::string path = write_temp(zip({{"x.npy", npy({3, 1, 3, 12, 12}, calib)}}, true));
+    const std::string path = write_temp(npz_bytes({{"x.npy", npy({3, 1, 3, 12, 12}, calib)}}, true));
     mtia::CompileOptions o;
     o.name = b.model().graph().name();
     o.quantize = "int8";

@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 
 #include <gtest/gtest.h>
+#include <zlib.h>
 
 #include "model_loader.h"
 #include "mtia_compute.h"
@@ -158,6 +159,66 @@ std::string models_dir()
     std::string dir = env && *env ? env : MTIA_TEST_MODELS_DIR;
     struct stat st;
     return stat((dir + "/manifest.json").c_str(), &st) == 0 ? dir : "";
+}
+
+namespace {
+
+void put16(std::string &s, uint32_t v)
+{
+    s += static_cast<char>(v & 0xff);
+    s += static_cast<char>(v >> 8 & 0xff);
+}
+void put32(std::string &s, uint32_t v)
+{
+    put16(s, v & 0xffff);
+    put16(s, v >> 16);
+}
+
+std::string raw_deflate(const std::string &in)
+{
+    z_stream z{};
+    EXPECT_EQ(deflateInit2(&z, 6, Z_DEFLATED, -MAX_WBITS, 8, Z_DEFAULT_STRATEGY), Z_OK);
+    std::string out(deflateBound(&z, in.size()), '\0');
+    z.next_in = reinterpret_cast<Bytef *>(const_cast<char *>(in.data()));
+    z.avail_in = static_cast<uInt>(in.size());
+    z.next_out = reinterpret_cast<Bytef *>(out.data());
+    z.avail_out = static_cast<uInt>(out.size());
+    EXPECT_EQ(deflate(&z, Z_FINISH), Z_STREAM_END);
+    out.resize(z.total_out);
+    deflateEnd(&z);
+    return out;
+}
+
+}  // namespace
+
+std::string npz_bytes(const std::vector<std::pair<std::string, std::string>> &members, bool deflated)
+{
+    std::string body, dir;
+    for (const auto &[name, data] : members) {
+        const std::string packed = deflated ? raw_deflate(data) : data;
+        const uint32_t crc = static_cast<uint32_t>(
+            crc32(0, reinterpret_cast<const Bytef *>(data.data()), static_cast<uInt>(data.size())));
+        const uint32_t at = static_cast<uint32_t>(body.size());
+        put32(body, 0x04034b50);
+        put16(body, 20), put16(body, 0), put16(body, deflated ? 8 : 0), put16(body, 0), put16(body, 0);
+        put32(body, crc), put32(body, static_cast<uint32_t>(packed.size())),
+            put32(body, static_cast<uint32_t>(data.size()));
+        put16(body, static_cast<uint32_t>(name.size())), put16(body, 0);
+        body += name + packed;
+        put32(dir, 0x02014b50);
+        put16(dir, 20), put16(dir, 20), put16(dir, 0), put16(dir, deflated ? 8 : 0), put16(dir, 0), put16(dir, 0);
+        put32(dir, crc), put32(dir, static_cast<uint32_t>(packed.size())),
+            put32(dir, static_cast<uint32_t>(data.size()));
+        put16(dir, static_cast<uint32_t>(name.size())), put16(dir, 0), put16(dir, 0), put16(dir, 0), put16(dir, 0);
+        put32(dir, 0), put32(dir, at);
+        dir += name;
+    }
+    std::string end;
+    put32(end, 0x06054b50);
+    put16(end, 0), put16(end, 0), put16(end, static_cast<uint32_t>(members.size()));
+    put16(end, static_cast<uint32_t>(members.size()));
+    put32(end, static_cast<uint32_t>(dir.size())), put32(end, static_cast<uint32_t>(body.size())), put16(end, 0);
+    return body + dir + end;
 }
 
 std::vector<std::vector<float>> run_on_host(const std::string &bytes, const std::vector<std::vector<float>> &inputs,

@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <onnx/onnx_pb.h>
@@ -53,6 +54,9 @@ struct Array {
 // (run_on_host takes them so).
 Array load_npy(const std::string &path);
 std::vector<float> random_floats(size_t n, uint32_t seed);
+// A NumPy .npz image of (member name, bytes) members: stored as numpy.savez
+// writes them, or deflated as savez_compressed does.
+std::string npz_bytes(const std::vector<std::pair<std::string, std::string>> &members, bool deflated = false);
 
 // ---- test models ----------------------------------------------------------
 // The directory make_models.py wrote (MTIA_TEST_MODELS or build/models), or
