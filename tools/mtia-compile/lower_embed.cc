@@ -90,19 +90,20 @@ int Lowerer::embedding_table(const std::string &value)
 // where ONNX Gather would count it from the end).
 int Lowerer::table_rows(int table, int ids, int64_t n, int64_t d, const std::string &name)
 {
-    const DevTensor &t = d_.tensors[table];
+    const uint8_t dt = d_.tensors[table].dtype;  // copies: tensors grow
+    const int64_t r = d_.tensors[table].shape[0];
     const int out = new_activation(name, {n, d});
     const auto flops = static_cast<uint64_t>(n * d);
-    if (mtia_dtype_is_quant(t.dtype)) {
-        emit(MTIA_OP_EMBEDDING_BAG, {table, as_shape(ids, {1, n, 1})}, out,
-             {MTIA_EMBEDDING_BAG_SUM, 1, 1, 0, u32(t.shape[0])}, flops);
+    if (mtia_dtype_is_quant(dt)) {
+        emit(MTIA_OP_EMBEDDING_BAG, {table, as_shape(ids, {1, n, 1})}, out, {MTIA_EMBEDDING_BAG_SUM, 1, 1, 0, u32(r)},
+             flops);
         return out;
     }
-    if (t.dtype == MTIA_DTYPE_F32) {
+    if (dt == MTIA_DTYPE_F32) {
         emit(MTIA_OP_GATHER, {table, as_shape(ids, {n})}, out, {0}, static_cast<uint64_t>(n));
         return out;
     }
-    const int rows = new_activation(name + "." + (t.dtype == MTIA_DTYPE_F16 ? "f16" : "bf16"), {n, d}, t.dtype);
+    const int rows = new_activation(name + "." + (dt == MTIA_DTYPE_F16 ? "f16" : "bf16"), {n, d}, dt);
     emit(MTIA_OP_GATHER, {table, as_shape(ids, {n})}, rows, {0}, static_cast<uint64_t>(n));
     emit(MTIA_OP_CAST, {rows}, out, {}, flops);
     return out;
