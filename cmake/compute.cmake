@@ -37,6 +37,9 @@ target_sources(mtia_device_core PRIVATE
 set_source_files_properties(qemu-device/core/mtia_compute_qconv.cc
   PROPERTIES COMPILE_OPTIONS "-ffp-contract=off;-fvect-cost-model=dynamic;-fno-trapping-math")
 set_source_files_properties(tests/unit/compute_quant_test.cc PROPERTIES COMPILE_OPTIONS -ffp-contract=off)
+# So is the dequantization of 8-bit rowwise embedding rows (q * s, then + b).
+set_source_files_properties(qemu-device/core/mtia_compute_embed.cc tests/unit/compute_embed_test.cc
+  PROPERTIES COMPILE_OPTIONS -ffp-contract=off)
 target_include_directories(mtia_device_core PRIVATE ${DNNL_INCLUDE_DIR})
 target_link_libraries(mtia_device_core PUBLIC ${DNNL_LIBRARY})
 # Our own memory-bound kernels (embedding bags) share oneDNN's OpenMP team.

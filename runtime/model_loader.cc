@@ -76,8 +76,9 @@ uint32_t f32_bits(float f)
 }
 
 // A tensor's scale and zero point: an I8/U8 tensor's finite scale > 0 and
-// zero point in the dtype's range, or both 0 on an I8 weight (per-channel
-// CONV/GEMM weights, whose scales are the op's in[2]); 0 and 0 for any other
+// zero point in the dtype's range, or both 0 on an I8/U8 weight (per-channel
+// CONV/GEMM weights, whose scales are the op's in[2]; 8-bit rowwise
+// embedding tables, a scale and bias in each row); 0 and 0 for any other
 // dtype (the device reads them only on quantized tensors, but a stray value
 // is a corrupt file).
 void check_quant(const std::string &label, const fb::Tensor *t, uint32_t dtype)
@@ -93,9 +94,10 @@ void check_quant(const std::string &label, const fb::Tensor *t, uint32_t dtype)
     }
     const char *dt = dtype == MTIA_DTYPE_I8 ? "I8" : "U8";
     if (f32_bits(scale) == 0 && zp == 0) {
-        if (dtype == MTIA_DTYPE_I8 && t->kind() == fb::TensorKind::Weight) return;  // per-channel weights
+        if (t->kind() == fb::TensorKind::Weight) return;  // per-channel weights, 8-bit rowwise tables
         bad(label + ": " + dt + " " + kind_name(t->kind()) +
-            " tensor with scale 0 (only I8 Weight tensors, per-channel CONV/GEMM weights, have no scale)");
+            " tensor with scale 0 (only Weight tensors, per-channel CONV/GEMM weights and 8-bit rowwise embedding "
+            "tables, have no scale)");
     }
     if (!std::isfinite(scale) || !(scale > 0))
         bad(label + ": " + dt + " " + got + " (the scale must be finite and > 0)");

@@ -9,7 +9,8 @@
 #define MTIA_MODEL_FILE_IDENTIFIER "MTIM"
 /* major << 16 | minor: readers accept any minor of their major. */
 #define MTIA_MODEL_FORMAT_MAJOR    1u
-#define MTIA_MODEL_FORMAT_MINOR    2u  /* 1: Model.programs (batch buckets); 2: I8/U8 tensors */
+#define MTIA_MODEL_FORMAT_MINOR    3u  /* 1: Model.programs (batch buckets); 2: I8/U8 tensors;
+                                          3: U8 weights without a scale (8-bit rowwise tables) */
 #define MTIA_MODEL_FORMAT_VERSION  (MTIA_MODEL_FORMAT_MAJOR << 16 | MTIA_MODEL_FORMAT_MINOR)
 /* Arena alignment the compiler uses for every tensor offset. */
 #define MTIA_MODEL_TENSOR_ALIGN    64u

@@ -766,7 +766,8 @@ struct mtia_op {
  * (and an offsets tensor that is not a valid list of bags) is found while
  * the op runs: the job completes with MTIA_CQE_BAD_INDEX, result = the op's
  * index; the op writes nothing of its output, nothing is ever read outside
- * the table. Index tensors (I32 or I64) are the only non-F32 inputs. */
+ * the table. Index tensors are I32 or I64; each op's data dtypes are its
+ * own (below). */
 #define MTIA_OP_GATHER            10 /* ONNX Gather: in[0] data (any dtype, out's);
                                        in[1] indices (I32/I64, any rank q);
                                        out = data.dims[:AXIS] + indices.dims +
@@ -777,9 +778,21 @@ struct mtia_op {
 
 #define MTIA_OP_EMBEDDING_BAG     11 /* table-batched embedding bag (FBGEMM TBE):
                                        in[0] tables F32, F16 or BF16 (R, D): the
-                                       T tables' rows concatenated (16-bit rows
-                                       are summed in F32), table t has ROWS[t]
-                                       rows (R = their sum); in[1] ids I32/I64.
+                                       T tables' rows concatenated, table t has
+                                       ROWS[t] rows (R = their sum); or 8-bit
+                                       rowwise tables (FBGEMM's fused 8-bit
+                                       rowwise): I8 or U8 (R, D + 8) with scale
+                                       0 and zero point 0, each row its D
+                                       values q, then its own F32 scale s and
+                                       bias b (little endian, at bytes D and
+                                       D + 4 of the row, unaligned): the row's
+                                       element c is (float)q[c] * s + b in F32
+                                       (the product rounded, then the sum; s
+                                       and b are data, never checked: NaN or
+                                       infinite ones give NaN or infinite
+                                       results, not a fault). Rows of every
+                                       dtype are pooled in F32.
+                                       in[1] ids I32/I64.
                                        BAG_SIZE L > 0 (fixed bags): ids (T, B, L),
                                        in[2] optional per-sample weights F32
                                        (T, B, L), SUM only.
@@ -804,6 +817,16 @@ struct mtia_op {
 #define MTIA_EMBEDDING_BAG_INCLUDE_LAST 3
 #define MTIA_EMBEDDING_BAG_ROWS   4  /* attrs[4..4+T): rows of each table, >= 1 */
 #define MTIA_EMBEDDING_BAG_MAX_TABLES (MTIA_OP_MAX_ATTRS - MTIA_EMBEDDING_BAG_ROWS)
+#define MTIA_ROWWISE_PARAM_BYTES  8  /* an 8-bit rowwise row's F32 scale and bias */
+
+/* EMBEDDING_BAG's D (out is (B, T*D)) for tables of @dtype with @cols
+ * columns: cols, less the scale and bias of an 8-bit rowwise (I8/U8) row;
+ * 0 for an 8-bit row too short to hold a value. */
+static inline uint32_t mtia_embedding_bag_dim(uint32_t dtype, uint32_t cols)
+{
+    if (!mtia_dtype_is_quant(dtype)) return cols;
+    return cols > MTIA_ROWWISE_PARAM_BYTES ? cols - MTIA_ROWWISE_PARAM_BYTES : 0;
+}
 
 #define MTIA_OP_CAST              12 /* out = in[0] converted to out's dtype (ONNX
                                        Cast): same shape; float -> int truncates
@@ -919,7 +942,8 @@ struct mtia_op {
  * moves values between tensors of equal dtype, scale and zero point
  * (TRANSPOSE, COPY_INTO, SLICE, EXPAND, PAD, POOL MAX) therefore copies
  * them exactly. GATHER's out and data have equal dtype, scale and zero
- * point. CAST: float -> I8/U8 quantizes, I8/U8 -> float dequantizes, I8/U8
+ * point. EMBEDDING_BAG has no per-tensor quantized tables: its I8/U8
+ * tables are 8-bit rowwise, a scale and a bias per row (above). CAST: float -> I8/U8 quantizes, I8/U8 -> float dequantizes, I8/U8
  * -> I8/U8 requantizes through the real value; between I8/U8 and
  * I32/I64/BOOL it is invalid.
  * Per-channel quantized CONV and GEMM, the int8 path (MTIA v1: int8 at

@@ -5,6 +5,8 @@
 // MTIA_CQE_BAD_INDEX) and no byte outside the table is ever read. Plain
 // loops: these ops are memory-bound copies and sums of whole rows (bags are
 // prefetched ahead and split between threads: docs/compute.md, "Bag speed").
+// Bag tables are F32, F16, BF16 or 8-bit rowwise (each row's I8/U8 values,
+// then its F32 scale and bias); every row is pooled in F32.
 #include <algorithm>
 #include <cmath>
 #include <limits>
@@ -114,18 +116,34 @@ inline void prefetch_row(const uint8_t *r, uint64_t bytes)
     for (uint64_t c = 0; c < bytes; c += 64) __builtin_prefetch(r + c);  // a 64-byte line at a time
 }
 
-// Table rows by element type: F32 as they are, F16/BF16 widened exactly.
-struct F32Rows {
-    using T = float;
-    static float at(const T *r, uint64_t c) { return r[c]; }
+// A table row by element type, made from the row's first byte: F32 as it
+// is, F16/BF16 widened exactly, 8-bit rowwise (I8/U8 values, then the
+// row's F32 scale and bias) dequantized as the spec says: q * s, then + b.
+struct F32Row {
+    const float *p;
+    F32Row(const uint8_t *r, uint64_t) : p(reinterpret_cast<const float *>(r)) {}
+    float operator[](uint64_t c) const { return p[c]; }
 };
-struct F16Rows {
-    using T = uint16_t;
-    static float at(const T *r, uint64_t c) { return mtia_f16_to_f32(r[c]); }
+struct F16Row {
+    const uint16_t *p;
+    F16Row(const uint8_t *r, uint64_t) : p(reinterpret_cast<const uint16_t *>(r)) {}
+    float operator[](uint64_t c) const { return mtia_f16_to_f32(p[c]); }
 };
-struct BF16Rows {
-    using T = uint16_t;
-    static float at(const T *r, uint64_t c) { return mtia_bf16_to_f32(r[c]); }
+struct BF16Row {
+    const uint16_t *p;
+    BF16Row(const uint8_t *r, uint64_t) : p(reinterpret_cast<const uint16_t *>(r)) {}
+    float operator[](uint64_t c) const { return mtia_bf16_to_f32(p[c]); }
+};
+template <class Q>
+struct RowwiseRow {
+    const Q *p;
+    float s, b;
+    RowwiseRow(const uint8_t *r, uint64_t d) : p(reinterpret_cast<const Q *>(r))
+    {
+        std::memcpy(&s, r + d, 4);  // unaligned: after the row's d values
+        std::memcpy(&b, r + d + 4, 4);
+    }
+    float operator[](uint64_t c) const { return float(p[c]) * s + b; }
 };
 
 class EmbeddingBagKernel final : public Kernel {
@@ -142,6 +160,7 @@ public:
         if (!bags.valid()) throw BadIndex();
         const uint8_t *base[MTIA_EMBEDDING_BAG_MAX_TABLES];  // table t's first row
         const uint8_t *table = arena + tab.offset;
+        const uint64_t row_bytes = uint64_t{tab.dims[1]} * mtia_dtype_size(tab.dtype);
         for (uint32_t t = 0; t < t_n; t++) {
             const int64_t rows = a[MTIA_EMBEDDING_BAG_ROWS + t];
             const int64_t i0 = bags.offset(t * b_n), i1 = bags.offset((t + 1) * b_n);
@@ -150,7 +169,7 @@ public:
                 if (v < 0 || v >= rows) throw BadIndex();
             }
             base[t] = table;
-            table += uint64_t(rows) * tab.dims[1] * mtia_dtype_size(tab.dtype);
+            table += uint64_t(rows) * row_bytes;
         }
 
         // Bags in chunks (the abort is polled between them); each chunk's bags
@@ -166,11 +185,15 @@ public:
 #pragma omp parallel for schedule(static) if (par)
             for (int64_t k = int64_t(k0); k < k1; k++) {
                 if (tab.dtype == MTIA_DTYPE_F16)
-                    pool<F16Rows>(op, arena, bags, base, uint64_t(k));
+                    pool<F16Row>(op, arena, bags, base, uint64_t(k));
                 else if (tab.dtype == MTIA_DTYPE_BF16)
-                    pool<BF16Rows>(op, arena, bags, base, uint64_t(k));
+                    pool<BF16Row>(op, arena, bags, base, uint64_t(k));
+                else if (tab.dtype == MTIA_DTYPE_U8)
+                    pool<RowwiseRow<uint8_t>>(op, arena, bags, base, uint64_t(k));
+                else if (tab.dtype == MTIA_DTYPE_I8)
+                    pool<RowwiseRow<int8_t>>(op, arena, bags, base, uint64_t(k));
                 else
-                    pool<F32Rows>(op, arena, bags, base, uint64_t(k));
+                    pool<F32Row>(op, arena, bags, base, uint64_t(k));
             }
             if (uint64_t(k1) < count && ex.stopped()) return false;
         }
@@ -179,16 +202,16 @@ public:
 
 private:
     // Pools bag k (table t = k / B, sample b = k % B) into its output row.
-    template <class Rows>
+    template <class Row>
     static void pool(const mtia_op &op, uint8_t *arena, const Bags &bags, const uint8_t *const *base, uint64_t k)
     {
-        using T = typename Rows::T;
-        const Desc &ids = op.in[1], &y = op.out;
+        const Desc &tab = op.in[0], &ids = op.in[1], &y = op.out;
         const uint32_t t_n = op.attrs[MTIA_EMBEDDING_BAG_TABLES], mode = op.attrs[MTIA_EMBEDDING_BAG_MODE];
-        const uint64_t d = op.in[0].dims[1], b_n = y.dims[0], t = k / b_n, b = k % b_n;
+        const uint64_t d = mtia_embedding_bag_dim(tab.dtype, tab.dims[1]), b_n = y.dims[0], t = k / b_n, b = k % b_n;
+        const uint64_t row_bytes = uint64_t{tab.dims[1]} * mtia_dtype_size(tab.dtype);
         const uint8_t *ip = arena + ids.offset;
         const float *w = op.n_in == 3 && bags.l ? ptr(arena, op.in[2]) : nullptr;
-        const T *table = reinterpret_cast<const T *>(base[t]);
+        const uint8_t *table = base[t];
         const int64_t i0 = bags.offset(k), i1 = bags.offset(k + 1);
         // Prefetch within this bag's table: ids up to its last bag's end.
         const int64_t pend = bags.offset((t + 1) * b_n);
@@ -196,20 +219,19 @@ private:
         std::fill(o, o + d, 0.0f);  // an empty bag gives zeros
         for (int64_t i = i0; i < i1; i++) {
             if (i + kPrefetchRows < pend)
-                prefetch_row(reinterpret_cast<const uint8_t *>(
-                                 table + uint64_t(index_at(ip, ids.dtype, uint64_t(i + kPrefetchRows))) * d),
-                             d * sizeof(T));
-            const T *__restrict r = table + uint64_t(index_at(ip, ids.dtype, uint64_t(i))) * d;
+                prefetch_row(table + uint64_t(index_at(ip, ids.dtype, uint64_t(i + kPrefetchRows))) * row_bytes,
+                             row_bytes);
+            const Row r(table + uint64_t(index_at(ip, ids.dtype, uint64_t(i))) * row_bytes, d);
             if (mode == MTIA_EMBEDDING_BAG_MAX) {
                 if (i == i0)
-                    for (uint64_t c = 0; c < d; c++) o[c] = Rows::at(r, c);
+                    for (uint64_t c = 0; c < d; c++) o[c] = r[c];
                 else
-                    for (uint64_t c = 0; c < d; c++) o[c] = std::max(o[c], Rows::at(r, c));
+                    for (uint64_t c = 0; c < d; c++) o[c] = std::max(o[c], r[c]);
             } else if (w) {
                 const float s = w[i];
-                for (uint64_t c = 0; c < d; c++) o[c] += s * Rows::at(r, c);
+                for (uint64_t c = 0; c < d; c++) o[c] += s * r[c];
             } else {
-                for (uint64_t c = 0; c < d; c++) o[c] += Rows::at(r, c);
+                for (uint64_t c = 0; c < d; c++) o[c] += r[c];
             }
         }
         if (mode == MTIA_EMBEDDING_BAG_MEAN && i1 > i0)

@@ -124,10 +124,14 @@ Work op_work(const mtia_op &op)
             w.bytes = 2.0 * double(bytes(y)) + double(bytes(op.in[1]));
             break;
         case MTIA_OP_EMBEDDING_BAG: {  // memory-bound: a row per id (at most N rows)
-            const uint64_t ids = elems(op.in[1]), d = op.in[0].dims[1];
+            // A row is read at the table's dtype: D values of 4 or 2 bytes,
+            // or D bytes and the 8-bit rowwise row's scale and bias.
+            const mtia_tensor_desc &tab = op.in[0];
+            const uint64_t ids = elems(op.in[1]), d = mtia_embedding_bag_dim(tab.dtype, tab.dims[1]);
+            const uint64_t row = uint64_t{tab.dims[1]} * mtia_dtype_size(tab.dtype);
             w.item_work = sat_mul(ids, d) + out_elems;
-            w.flops = double(ids) * double(d);
-            w.bytes = double(ids) * double(d) * mtia_dtype_size(op.in[0].dtype) + double(bytes(y));
+            w.flops = double(ids) * double(d) * (mtia_dtype_is_quant(tab.dtype) ? 3 : 1);  // q * s + b, then +
+            w.bytes = double(ids) * double(row) + double(bytes(y));
             for (unsigned k = 1; k < op.n_in; k++) w.bytes += double(bytes(op.in[k]));
             break;
         }

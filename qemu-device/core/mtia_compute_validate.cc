@@ -24,8 +24,9 @@ bool is_zero(const void *p, size_t n)
 }
 
 // Quantization parameters: I8/U8 a finite scale > 0 and a zero point in
-// the dtype's range (@per_channel: the int8 CONV/GEMM weights, scale and
-// zero point 0); every other dtype both zero.
+// the dtype's range (@per_channel: the int8 CONV/GEMM weights and the
+// 8-bit rowwise EMBEDDING_BAG tables, whose ops check their scale and zero
+// point 0); every other dtype both zero.
 const char *check_quant(const Desc &t, bool per_channel)
 {
     if (!mtia_dtype_is_quant(t.dtype))
@@ -445,17 +446,20 @@ const char *check_embedding_bag(const mtia_op &op)
     if (a[MTIA_EMBEDDING_BAG_MODE] > MTIA_EMBEDDING_BAG_MAX) return "EMBEDDING_BAG: bad mode";
     if (t < 1 || t > MTIA_EMBEDDING_BAG_MAX_TABLES) return "EMBEDDING_BAG: tables not in 1..12";
     if (!attrs_zero_from(op, MTIA_EMBEDDING_BAG_ROWS + t)) return "EMBEDDING_BAG: unused attribute not zero";
-    if (!mtia_dtype_is_float(tab.dtype) || y.dtype != MTIA_DTYPE_F32)
-        return "EMBEDDING_BAG: tables must be F32, F16 or BF16 and out F32";
+    if ((!mtia_dtype_is_float(tab.dtype) && !mtia_dtype_is_quant(tab.dtype)) || y.dtype != MTIA_DTYPE_F32)
+        return "EMBEDDING_BAG: tables must be F32, F16, BF16, I8 or U8 and out F32";
+    if (mtia_dtype_is_quant(tab.dtype) && (tab.scale || tab.zero_point))
+        return "EMBEDDING_BAG: I8/U8 tables are 8-bit rowwise: scale and zero point 0";
     if (!is_index(ids)) return "EMBEDDING_BAG: ids must be I32 or I64";
     if (tab.ndim != 2 || y.ndim != 2) return "EMBEDDING_BAG: tables and out must be 2-D";
+    const uint64_t d = mtia_embedding_bag_dim(tab.dtype, tab.dims[1]), b = y.dims[0];
+    if (!d) return "EMBEDDING_BAG: 8-bit rowwise rows must be D + 8 bytes, D >= 1";
     uint64_t rows = 0;
     for (uint32_t k = 0; k < t; k++) {
         if (!a[MTIA_EMBEDDING_BAG_ROWS + k]) return "EMBEDDING_BAG: a table has 0 rows";
         rows += a[MTIA_EMBEDDING_BAG_ROWS + k];
     }
     if (rows != tab.dims[0]) return "EMBEDDING_BAG: tables rows != sum of ROWS";
-    const uint64_t d = tab.dims[1], b = y.dims[0];
     if (y.dims[1] != t * d) return "EMBEDDING_BAG: out is not (B, T*D)";
     if (l) {
         if (a[MTIA_EMBEDDING_BAG_INCLUDE_LAST]) return "EMBEDDING_BAG: INCLUDE_LAST needs offsets (BAG_SIZE 0)";
@@ -636,7 +640,8 @@ const char *check_op(const mtia_op &op, uint64_t arena)
             if (!is_zero(&op.in[k], sizeof(op.in[k]))) return "unused input descriptor not zero";
             continue;
         }
-        if (const char *e = check_tensor(op.in[k], arena, k == 1 && is_int8_matmul(op))) return e;
+        const bool no_scale = (k == 1 && is_int8_matmul(op)) || (k == 0 && op.opcode == MTIA_OP_EMBEDDING_BAG);
+        if (const char *e = check_tensor(op.in[k], arena, no_scale)) return e;
     }
     if (const char *e = check_tensor(op.out, arena)) return e;
     if (const char *e = check_opcode(op)) return e;

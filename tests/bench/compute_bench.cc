@@ -262,16 +262,28 @@ BENCHMARK(BM_GemmInt8)
 
 // The embedding bags of make bench's DLRM: T tables of R rows x D, batch B,
 // bags of L random int64 ids; one op per table (as mtia-compile emits
-// per-table nn.Embedding + sum) or, with the last arg 1, all T tables in
-// one table-batched op.
+// per-table nn.Embedding + sum) or, with the 6th arg 1, all T tables in
+// one table-batched op; the 7th, the tables' dtype: F32 (1) or 8-bit
+// rowwise U8 (8; rows of D values, then a scale and a bias).
 void BM_EmbeddingBag(benchmark::State &state)
 {
     const uint32_t t_n = uint32_t(state.range(0)), rows = uint32_t(state.range(1)), d = uint32_t(state.range(2));
     const uint32_t b_n = uint32_t(state.range(3)), l = uint32_t(state.range(4));
     const bool batched = state.range(5) != 0;
+    const auto dt = uint8_t(state.range(6));
+    const uint32_t cols = dt == MTIA_DTYPE_U8 ? d + MTIA_ROWWISE_PARAM_BYTES : d;
+    const uint64_t row_bytes = uint64_t{cols} * mtia_dtype_size(dt);
     Builder b(3);
     std::mt19937_64 rng(4);
-    auto table = b.tensor({t_n * rows, d}, true);
+    auto table = dt == MTIA_DTYPE_U8 ? b.arena_.alloc({t_n * rows, cols}, dt) : b.tensor({t_n * rows, d}, true);
+    if (dt == MTIA_DTYPE_U8) {
+        uint8_t *p = b.arena_.data() + table.offset;
+        for (uint64_t r = 0; r < uint64_t{t_n} * rows; r++, p += row_bytes) {
+            for (uint32_t c = 0; c < d; c++) p[c] = uint8_t(rng());
+            const float sb[2] = {1.0f / 1024, -0.125f};
+            std::memcpy(p + d, sb, sizeof sb);
+        }
+    }
     auto ids = b.arena_.alloc({t_n, b_n, l}, MTIA_DTYPE_I64);
     auto *ip = reinterpret_cast<int64_t *>(b.arena_.at(ids));
     for (uint64_t i = 0; i < uint64_t{t_n} * b_n * l; i++) ip[i] = int64_t(rng() % rows);
@@ -282,7 +294,8 @@ void BM_EmbeddingBag(benchmark::State &state)
         b.prog.push_back(cref::op(MTIA_OP_EMBEDDING_BAG, {table, ids}, out, attrs));
     } else {
         for (uint32_t t = 0; t < t_n; t++) {
-            auto tab = cref::tensor(table.offset + uint64_t{t} * rows * d * 4, {rows, d});
+            auto tab = cref::tensor(table.offset + uint64_t{t} * rows * row_bytes, {rows, cols});
+            tab.dtype = dt;
             auto id = cref::tensor(ids.offset + uint64_t{t} * b_n * l * 8, {1, b_n, l});
             id.dtype = MTIA_DTYPE_I64;
             auto y = b.tensor({b_n, d});
@@ -290,15 +303,17 @@ void BM_EmbeddingBag(benchmark::State &state)
         }
     }
     run(state, b);
-    const double gathered = double(t_n) * b_n * l * d * 4;
+    const double gathered = double(t_n) * b_n * l * double(row_bytes);
     state.counters["GB/s"] =
         benchmark::Counter(gathered * double(state.iterations()) / 1e9, benchmark::Counter::kIsRate);
 }
 BENCHMARK(BM_EmbeddingBag)
-    ->Args({8, 100000, 64, 128, 20, 0})
-    ->Args({8, 100000, 64, 128, 20, 1})
-    ->Args({8, 100000, 64, 512, 20, 0})
-    ->Args({8, 100000, 64, 512, 20, 1})
+    ->Args({8, 100000, 64, 128, 20, 0, MTIA_DTYPE_F32})
+    ->Args({8, 100000, 64, 128, 20, 1, MTIA_DTYPE_F32})
+    ->Args({8, 100000, 64, 512, 20, 0, MTIA_DTYPE_F32})
+    ->Args({8, 100000, 64, 512, 20, 1, MTIA_DTYPE_F32})
+    ->Args({8, 100000, 64, 128, 20, 0, MTIA_DTYPE_U8})
+    ->Args({8, 100000, 64, 512, 20, 0, MTIA_DTYPE_U8})
     ->Unit(benchmark::kMillisecond)
     ->UseRealTime();
 

@@ -4,14 +4,21 @@
 // ReduceSum/ReduceMean/ReduceMax over the bag axis to one EMBEDDING_BAG,
 // Cast to CAST; each compiled, run on the compute engine and compared with
 // a reference computed here; ids outside the table failing the run with
-// MTIA_CQE_BAD_INDEX; and the refusals naming their node.
+// MTIA_CQE_BAD_INDEX; and the refusals naming their node. Tables shipped as
+// int8/uint8 through DequantizeLinear (per row or per tensor) stay 8-bit
+// rowwise on the device, float16 ones through Cast stay F16; anything else
+// takes the float path.
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cmath>
 #include <cstdint>
 #include <cstring>
+#include <functional>
 
 #include "compiler_test_util.h"
+#include "mtia/mtia_fp16.h"
+#include "mtia/mtia_quant.h"
 
 namespace mtia::compiler::testing {
 namespace {
@@ -211,12 +218,19 @@ TEST(CompilerEmbed, RefusalsNameTheNode)
 // and offsets (k, include_last_offset False), pooled by `reduce`, with
 // per-sample weights when `weighted`; `ends_from` is where the bag ends
 // are sliced from the starts (1 in torch's export).
-onnx::ModelProto bag_loop(const std::string &reduce, bool weighted, int64_t n, int64_t k, int64_t ends_from = 1)
+// `table`, if given, makes the (20, 4) value "table" instead of a random
+// float initializer.
+onnx::ModelProto bag_loop(const std::string &reduce, bool weighted, int64_t n, int64_t k, int64_t ends_from = 1,
+                          const std::function<void(OnnxBuilder &)> &table = {})
 {
     OnnxBuilder b;
     b.input("ids", {n}, TensorProto::INT64).input("offs", {k}, TensorProto::INT64);
     if (weighted) b.input("w", {n});
-    b.output("y").init_rand("table", {20, 4});
+    b.output("y");
+    if (table)
+        table(b);
+    else
+        b.init_rand("table", {20, 4});
     b.init_i64("zero", {}, {0}).init_i64("axis0", {1}, {0}).init_i64("from", {1}, {ends_from});
     b.init_i64("axis1", {1}, {1}).init_i64("big", {1}, {INT64_MAX}).init_i64("true", {}, {1});
     b.node("Shape", {"ids"}, {"ids_shape"});
@@ -345,6 +359,296 @@ TEST(CompilerEmbed, DynamicSequenceLengthNamesTheInput)
     } catch (const CompileError &e) {
         EXPECT_NE(std::string(e.what()).find("graph input 'token_ids' dim 1 is dynamic"), std::string::npos)
             << e.what();
+    }
+}
+
+// ---- tables shipped as int8 or float16 ---------------------------------------
+
+// A table quantized as a quantizer does it: asymmetric, each row's (or the
+// whole table's) min..max onto the dtype's range; its DequantizeLinear
+// value (q - zp) * s, as ONNX defines it.
+struct QTable {
+    int64_t r = 0, d = 0;
+    int32_t dtype = TensorProto::UINT8;
+    bool per_row = true;
+    std::vector<int32_t> q, zp;
+    std::vector<float> s;
+    double at(int64_t row, int64_t c) const
+    {
+        const size_t j = per_row ? size_t(row) : 0;
+        return double(mtia_dequantize(q[size_t(row * d + c)], s[j], zp[j]));
+    }
+};
+
+QTable quant_table(int64_t r, int64_t d, int32_t dtype, bool per_row, uint32_t seed)
+{
+    QTable t;
+    t.r = r, t.d = d, t.dtype = dtype, t.per_row = per_row;
+    const std::vector<float> v = random_floats(size_t(r * d), seed);
+    const int32_t lo_q = dtype == TensorProto::INT8 ? -128 : 0, hi_q = lo_q + 255;
+    for (int64_t g = 0; g < (per_row ? r : 1); ++g) {
+        const auto first = v.begin() + (per_row ? g * d : 0), last = per_row ? first + d : v.end();
+        const float lo = std::min(0.0f, *std::min_element(first, last)),
+                    hi = std::max(0.0f, *std::max_element(first, last));
+        const float s = (hi - lo) / 255.0f;
+        t.s.push_back(s);
+        t.zp.push_back(std::clamp(int32_t(std::lround(lo_q - lo / s)), lo_q, hi_q));
+    }
+    for (int64_t k = 0; k < r * d; ++k) {
+        const size_t j = per_row ? size_t(k / d) : 0;
+        t.q.push_back(mtia_quantize(v[size_t(k)], t.s[j], t.zp[j], lo_q, hi_q));
+    }
+    return t;
+}
+
+// Value @name = DequantizeLinear(q, s, zp) of @t (axis 0 per row).
+void add_dq_table(OnnxBuilder &b, const QTable &t, const std::string &name)
+{
+    const std::vector<int64_t> ps = t.per_row ? std::vector<int64_t>{t.r} : std::vector<int64_t>{};
+    b.init_int(name + "_q", {t.r, t.d}, t.q, t.dtype)
+        .init(name + "_s", ps, t.s)
+        .init_int(name + "_zp", ps, t.zp, t.dtype);
+    auto &dq = b.node("DequantizeLinear", {name + "_q", name + "_s", name + "_zp"}, {name}, name + "_dq");
+    if (t.per_row) attr(dq, "axis", int64_t{0});
+}
+
+// A float16 table (random, so values exact in 16 bits) and value @name =
+// Cast(it, to float); returns the float values.
+std::vector<float> add_f16_table(OnnxBuilder &b, int64_t r, int64_t d, const std::string &name)
+{
+    std::vector<int32_t> bits;
+    std::vector<float> v;
+    for (float x : random_floats(size_t(r * d), 77)) {
+        bits.push_back(mtia_f32_to_f16(x));
+        v.push_back(mtia_f16_to_f32(uint16_t(bits.back())));
+    }
+    b.init_int(name + "_f16", {r, d}, bits, TensorProto::FLOAT16);
+    attr(b.node("Cast", {name + "_f16"}, {name}, name + "_cast"), "to", int64_t{TensorProto::FLOAT});
+    return v;
+}
+
+// The device table an op reads.
+const DevTensor &table_of_op(const CompileResult &r, size_t op)
+{
+    return r.program.tensors[size_t(r.program.root(r.program.ops.at(op).in[0]))];
+}
+
+int pass_count(const CompileResult &r, const std::string &name)
+{
+    auto it = r.summary.passes.find(name);
+    return it == r.summary.passes.end() ? 0 : it->second;
+}
+
+// nn.Embedding + sum/mean/max over an int8 or uint8 table quantized per row
+// or per tensor: one EMBEDDING_BAG over an 8-bit rowwise table (R, D + 8),
+// the float table not stored, within float rounding of ONNX's dequantized
+// values pooled in double.
+TEST(CompilerEmbed, Int8TableThroughDequantizeLinearStaysRowwise)
+{
+    for (int32_t dt : {TensorProto::UINT8, TensorProto::INT8}) {
+        for (bool per_row : {true, false}) {
+            for (const std::string op : {"ReduceSum", "ReduceMean", "ReduceMax"}) {
+                SCOPED_TRACE(std::to_string(dt) + (per_row ? " per row " : " per tensor ") + op);
+                const QTable t = quant_table(40, 6, dt, per_row, 5);
+                OnnxBuilder b;
+                b.input("ids", {3, 4}, TensorProto::INT64).output("y");
+                add_dq_table(b, t, "table");
+                b.node("Gather", {"table", "ids"}, {"e"}, "emb");
+                if (op == "ReduceSum") {  // opset 13: axes an input
+                    b.init_i64("axes", {1}, {1});
+                    attr(b.node(op, {"e", "axes"}, {"y"}, "pool"), "keepdims", int64_t{0});
+                } else {
+                    auto &red = b.node(op, {"e"}, {"y"}, "pool");
+                    attr(red, "axes", std::vector<int64_t>{1});
+                    attr(red, "keepdims", int64_t{0});
+                }
+                const CompileResult r = compile_model(b.model(), ".", {});
+                ASSERT_EQ(kinds(r), std::vector<uint16_t>{MTIA_OP_EMBEDDING_BAG});
+                const DevTensor &tab = table_of_op(r, 0);
+                EXPECT_EQ(tab.dtype, dt == TensorProto::INT8 ? MTIA_DTYPE_I8 : MTIA_DTYPE_U8);
+                EXPECT_EQ(tab.shape, (Shape{40, 6 + 8}));
+                EXPECT_EQ(tab.scale, 0.0f);
+                EXPECT_EQ(tab.zero_point, 0);
+                EXPECT_EQ(pass_count(r, "int8 embedding tables"), 1);
+                EXPECT_EQ(r.summary.weights_bytes, 576u);  // 40 x 14 bytes, 64-aligned: no float copy
+                EXPECT_EQ(r.summary.parameters, 240);      // the values, not the scales and biases
+                const std::vector<int64_t> ids{1, 2, 3, 4, 39, 39, 0, 0, 10, 20, 30, 38};
+                auto out = run_on_host(r.bytes, {ids_input(ids)});
+                ASSERT_EQ(out.size(), 1u);
+                std::vector<float> want;
+                for (int s = 0; s < 3; s++) {
+                    for (int c = 0; c < 6; c++) {
+                        double acc = op == "ReduceMax" ? -1e30 : 0;
+                        for (int k = 0; k < 4; k++) {
+                            const double v = t.at(ids[size_t(s * 4 + k)], c);
+                            acc = op == "ReduceMax" ? std::max(acc, v) : acc + v;
+                        }
+                        want.push_back(float(op == "ReduceMean" ? acc / 4 : acc));
+                    }
+                }
+                EXPECT_LE(max_abs_diff(out[0], want), 2e-6f);
+            }
+        }
+    }
+}
+
+// A plain lookup (nn.Embedding without pooling) in an int8 table: rows of
+// the 8-bit rowwise table, an EMBEDDING_BAG of bags of one id, any ids'
+// shape; ids outside [0, R) fail the run (nn.Embedding's rule: no negative
+// ids, unlike a float table's GATHER).
+TEST(CompilerEmbed, Int8TablePlainLookupIsBagsOfOne)
+{
+    const QTable t = quant_table(25, 5, TensorProto::UINT8, true, 9);
+    OnnxBuilder b;
+    b.input("ids", {2, 3}, TensorProto::INT64).output("y");
+    add_dq_table(b, t, "table");
+    b.node("Gather", {"table", "ids"}, {"y"}, "emb");
+    const CompileResult r = compile_model(b.model(), ".", {});
+    ASSERT_EQ(kinds(r), std::vector<uint16_t>{MTIA_OP_EMBEDDING_BAG});
+    EXPECT_EQ(table_of_op(r, 0).dtype, MTIA_DTYPE_U8);
+    EXPECT_EQ(r.program.tensors[size_t(r.program.outputs[0])].shape, (Shape{2, 3, 5}));
+    const std::vector<int64_t> ids{0, 24, 7, 7, 13, 1};
+    auto out = run_on_host(r.bytes, {ids_input(ids)});
+    ASSERT_EQ(out.size(), 1u);
+    std::vector<float> want;
+    for (int64_t i : ids)
+        for (int c = 0; c < 5; c++) want.push_back(float(t.at(i, c)));
+    EXPECT_LE(max_abs_diff(out[0], want), 1e-6f);
+    uint16_t st = 0;
+    for (int64_t bad : {int64_t{25}, int64_t{-1}}) {
+        EXPECT_TRUE(run_on_host(r.bytes, {ids_input({0, 1, bad, 2, 3, 4})}, nullptr, &st).empty()) << bad;
+        EXPECT_EQ(st, MTIA_CQE_BAD_INDEX) << bad;
+    }
+}
+
+// nn.EmbeddingBag's Loop over an int8 table: the offsets form and the
+// per-sample weights' rows (bags of one id, then scaled and summed).
+TEST(CompilerEmbed, Int8TableInEmbeddingBagLoops)
+{
+    const QTable t = quant_table(20, 4, TensorProto::INT8, true, 11);
+    const std::vector<int64_t> ids{3, 19, 0, 7, 7}, offs{0, 2, 2};
+    const std::vector<float> w{0.5f, -2.0f, 1.0f, 3.0f, 0.25f};
+    for (bool weighted : {false, true}) {
+        SCOPED_TRACE(weighted ? "weighted" : "unweighted");
+        const onnx::ModelProto m =
+            bag_loop("ReduceSum", weighted, 5, 3, 1, [&](OnnxBuilder &b) { add_dq_table(b, t, "table"); });
+        const CompileResult r = compile_model(m, ".", {});
+        EXPECT_EQ(kinds(r), weighted
+                                ? (std::vector<uint16_t>{MTIA_OP_EMBEDDING_BAG, MTIA_OP_BINARY, MTIA_OP_EMBEDDING_BAG})
+                                : std::vector<uint16_t>{MTIA_OP_EMBEDDING_BAG});
+        EXPECT_EQ(table_of_op(r, 0).dtype, MTIA_DTYPE_I8);
+        EXPECT_EQ(pass_count(r, "int8 embedding tables"), 1);
+        std::vector<std::vector<float>> in{ids_input(ids), ids_input(offs)};
+        if (weighted) in.push_back(w);
+        auto out = run_on_host(r.bytes, in);
+        ASSERT_EQ(out.size(), 1u);
+        std::vector<float> want(12, 0.0f);
+        for (size_t j = 0; j < ids.size(); ++j)
+            for (size_t d = 0; d < 4; ++d)
+                want[(j < 2 ? 0 : 8) + d] += float((weighted ? w[j] : 1.0) * t.at(ids[j], int64_t(d)));
+        EXPECT_LE(max_abs_diff(out[0], want), 1e-5f);
+    }
+}
+
+// A float16 table through Cast to float stays F16 on the device (the bag
+// reads 16-bit rows; a plain lookup gathers them and casts), exactly the
+// float16 values.
+TEST(CompilerEmbed, Float16TableThroughCastStaysF16)
+{
+    OnnxBuilder b;
+    b.input("ids", {3, 2}, TensorProto::INT64).input("ids2", {4}, TensorProto::INT64).output("y").output("z");
+    const std::vector<float> v = add_f16_table(b, 30, 8, "table");
+    b.node("Gather", {"table", "ids"}, {"e"}, "emb");
+    b.init_i64("axes", {1}, {1});
+    attr(b.node("ReduceSum", {"e", "axes"}, {"y"}, "pool"), "keepdims", int64_t{0});
+    b.node("Gather", {"table", "ids2"}, {"z"}, "lookup");
+    const CompileResult r = compile_model(b.model(), ".", {});
+    ASSERT_EQ(kinds(r), (std::vector<uint16_t>{MTIA_OP_EMBEDDING_BAG, MTIA_OP_GATHER, MTIA_OP_CAST}));
+    EXPECT_EQ(table_of_op(r, 0).dtype, MTIA_DTYPE_F16);
+    EXPECT_EQ(r.program.root(r.program.ops[0].in[0]), r.program.root(r.program.ops[1].in[0]));  // one table
+    EXPECT_EQ(pass_count(r, "16-bit embedding tables"), 1);
+    EXPECT_EQ(r.summary.weights_bytes, 512u);  // the F16 table (480 bytes, 64-aligned): no float copy
+    const std::vector<int64_t> ids{0, 29, 5, 5, 12, 1}, ids2{3, 0, 29, 17};
+    auto out = run_on_host(r.bytes, {ids_input(ids), ids_input(ids2)});
+    ASSERT_EQ(out.size(), 2u);
+    std::vector<float> want, want2;
+    for (int s = 0; s < 3; s++)
+        for (int c = 0; c < 8; c++)
+            want.push_back(v[size_t(ids[size_t(2 * s)] * 8 + c)] + v[size_t(ids[size_t(2 * s + 1)] * 8 + c)]);
+    for (int64_t i : ids2) want2.insert(want2.end(), &v[size_t(i * 8)], &v[size_t(i * 8)] + 8);
+    EXPECT_EQ(out[0], want);
+    EXPECT_EQ(out[1], want2);
+}
+
+// Anything else keeps the float path: a per-column quantized table, a
+// dequantized table some other op reads too (that op reads the float copy,
+// the bag the rowwise one), a dequantized weight that is not a table;
+// --dtype leaves an 8-bit table as it is.
+TEST(CompilerEmbed, OtherDequantizedConstantsStayFloat)
+{
+    {                                                                      // axis 1: a scale per column
+        const QTable t = quant_table(6, 10, TensorProto::UINT8, true, 3);  // 6 x 10, viewed as 10 columns' scales
+        OnnxBuilder b;
+        b.input("ids", {2, 2}, TensorProto::INT64).output("y");
+        b.init_int("t_q", {10, 6}, t.q, TensorProto::UINT8)
+            .init("t_s", {6}, t.s)
+            .init_int("t_zp", {6}, t.zp, TensorProto::UINT8);
+        attr(b.node("DequantizeLinear", {"t_q", "t_s", "t_zp"}, {"table"}), "axis", int64_t{1});
+        b.node("Gather", {"table", "ids"}, {"e"});
+        b.init_i64("axes", {1}, {1});
+        attr(b.node("ReduceSum", {"e", "axes"}, {"y"}), "keepdims", int64_t{0});
+        const CompileResult r = compile_model(b.model(), ".", {});
+        ASSERT_EQ(kinds(r), std::vector<uint16_t>{MTIA_OP_EMBEDDING_BAG});
+        EXPECT_EQ(table_of_op(r, 0).dtype, MTIA_DTYPE_F32);
+        EXPECT_EQ(pass_count(r, "int8 embedding tables"), 0);
+    }
+    const QTable t = quant_table(16, 4, TensorProto::UINT8, true, 4);
+    {  // the table also read by a MatMul
+        OnnxBuilder b;
+        b.input("ids", {2, 2}, TensorProto::INT64).input("x", {3, 16}).output("y").output("m");
+        add_dq_table(b, t, "table");
+        b.node("Gather", {"table", "ids"}, {"e"});
+        b.init_i64("axes", {1}, {1});
+        attr(b.node("ReduceSum", {"e", "axes"}, {"y"}), "keepdims", int64_t{0});
+        b.node("MatMul", {"x", "table"}, {"m"});
+        const CompileResult r = compile_model(b.model(), ".", {});
+        ASSERT_EQ(kinds(r), (std::vector<uint16_t>{MTIA_OP_EMBEDDING_BAG, MTIA_OP_GEMM}));
+        EXPECT_EQ(table_of_op(r, 0).dtype, MTIA_DTYPE_U8);
+        EXPECT_EQ(r.program.tensors[size_t(r.program.root(r.program.ops[1].in[1]))].dtype, MTIA_DTYPE_F32);
+        const std::vector<float> x = random_floats(48, 8);
+        auto out = run_on_host(r.bytes, {ids_input({1, 2, 15, 0}), x});
+        ASSERT_EQ(out.size(), 2u);
+        std::vector<float> m(12, 0.0f);
+        for (int i = 0; i < 3; i++)
+            for (int j = 0; j < 4; j++)
+                for (int k = 0; k < 16; k++) m[size_t(i * 4 + j)] += x[size_t(i * 16 + k)] * float(t.at(k, j));
+        EXPECT_LE(max_abs_diff(out[1], m), 1e-5f);
+    }
+    {  // only a MatMul reads it: nothing rowwise
+        OnnxBuilder b;
+        b.input("x", {3, 16}).output("m");
+        add_dq_table(b, t, "table");
+        b.node("MatMul", {"x", "table"}, {"m"});
+        const CompileResult r = compile_model(b.model(), ".", {});
+        EXPECT_EQ(pass_count(r, "int8 embedding tables"), 0);
+        for (const auto &tt : r.program.tensors) EXPECT_FALSE(mtia_dtype_is_quant(tt.dtype)) << tt.name;
+    }
+    {  // --dtype bf16: the bag's 8-bit table is left alone
+        OnnxBuilder b;
+        b.input("ids", {2, 2}, TensorProto::INT64).output("y");
+        add_dq_table(b, t, "table");
+        b.node("Gather", {"table", "ids"}, {"e"});
+        b.init_i64("axes", {1}, {1});
+        attr(b.node("ReduceSum", {"e", "axes"}, {"y"}), "keepdims", int64_t{0});
+        CompileOptions o;
+        o.dtype = MTIA_DTYPE_BF16;
+        const CompileResult r = compile_model(b.model(), ".", o);
+        EXPECT_EQ(table_of_op(r, 0).dtype, MTIA_DTYPE_U8);
+        auto out = run_on_host(r.bytes, {ids_input({1, 2, 15, 0})});
+        ASSERT_EQ(out.size(), 1u);
+        for (int s = 0; s < 2; s++)
+            for (int c = 0; c < 4; c++)
+                EXPECT_NEAR(out[0][size_t(s * 4 + c)], t.at(s ? 15 : 1, c) + t.at(s ? 0 : 2, c), 1e-5) << s << " " << c;
     }
 }
 

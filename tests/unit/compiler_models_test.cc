@@ -35,6 +35,9 @@ const std::vector<std::string> kModels = {"convbnrelu",
                                           "bert_mask",
                                           "dlrm",
                                           "dlrm_bag",
+                                          "dlrm_int8_tables",
+                                          "dlrm_bag_int8_tables",
+                                          "dlrm_fp16_tables",
                                           "seghead",
                                           "qdq_convbnrelu",
                                           "resnet18",
@@ -78,7 +81,9 @@ TEST(ModelSetList, NamesMatchScript)
 }
 
 // Compiles the manifest entry e, runs it on the engine and compares every
-// output with PyTorch's.
+// output with PyTorch's (and, for a model whose tables are shipped in int8
+// or float16, with PyTorch's on the values those tables hold, within
+// shipped_tolerance).
 void check_model(const std::string &dir, const nlohmann::json &e)
 {
     const std::string name = e["name"];
@@ -103,6 +108,13 @@ void check_model(const std::string &dir, const nlohmann::json &e)
         char buf[32];
         std::snprintf(buf, sizeof buf, "%.3g", err);
         ::testing::Test::RecordProperty(name + "_max_abs_err_" + std::to_string(k), buf);
+        if (!e.contains("shipped_outputs")) continue;
+        Array shipped = load_npy(dir + "/" + e["shipped_outputs"][k]["file"].get<std::string>());
+        const float stol = e["shipped_tolerance"];
+        err = max_abs_diff(outs[k], shipped.data);
+        EXPECT_LE(err, stol * scale) << name << " output " << k << " against the model on its shipped tables";
+        std::snprintf(buf, sizeof buf, "%.3g", err);
+        ::testing::Test::RecordProperty(name + "_shipped_max_abs_err_" + std::to_string(k), buf);
     }
     ::testing::Test::RecordProperty(name + "_device_ns", std::to_string(ns));
     // The plan reuses memory: the activation region is below the sum of all.

@@ -137,14 +137,25 @@ void check_bag(const BagCase &k, std::mt19937 &rng, const std::string &what)
     a.fill_random(tab, rng);
     const auto y = a.alloc({k.b, t_n * k.d});
     std::vector<mtia_tensor_desc> in{tab};
-    if (k.tdt != MTIA_DTYPE_F32) {  // 16-bit tables: the reference reads the same (rounded) values
+    std::vector<double> ref_tab(a.at(tab), a.at(tab) + uint64_t{total} * k.d);
+    if (k.tdt == MTIA_DTYPE_F16 || k.tdt == MTIA_DTYPE_BF16) {  // the reference reads the same (rounded) values
         const bool f16 = k.tdt == MTIA_DTYPE_F16;
         in[0] = a.alloc({total, k.d}, k.tdt);
         for (uint64_t i = 0; i < uint64_t{total} * k.d; i++) {
             const uint16_t h = f16 ? mtia_f32_to_f16(a.at(tab)[i]) : mtia_f32_to_bf16(a.at(tab)[i]);
             std::memcpy(a.data() + in[0].offset + i * 2, &h, 2);
-            a.at(tab)[i] = f16 ? mtia_f16_to_f32(h) : mtia_bf16_to_f32(h);
+            ref_tab[i] = f16 ? mtia_f16_to_f32(h) : mtia_bf16_to_f32(h);
         }
+    } else if (k.tdt != MTIA_DTYPE_F32) {  // 8-bit rowwise: random bytes, a scale and bias a row
+        in[0] = a.alloc({total, k.d + 8}, k.tdt);
+        uint8_t *p = a.data() + in[0].offset;
+        std::uniform_real_distribution<float> scale(1e-3f, 0.05f), bias(-1.0f, 1.0f);
+        for (uint32_t r = 0; r < total; r++, p += k.d + 8) {
+            for (uint32_t c = 0; c < k.d; c++) p[c] = uint8_t(rng());
+            const float sb[2] = {scale(rng), bias(rng)};
+            std::memcpy(p + k.d, sb, 8);
+        }
+        ref_tab = cref::dequantize_rowwise(a.data() + in[0].offset, total, k.d, k.tdt == MTIA_DTYPE_I8);
     }
     if (k.bag) {
         in.push_back(a.alloc({t_n, k.b, k.bag}, k.idt));
@@ -162,7 +173,7 @@ void check_bag(const BagCase &k, std::mt19937 &rng, const std::string &what)
     }
     set_ids(a, in[1], ids);
     expect_ok(a, bag_op(k, in, y), what);
-    const auto want = cref::embedding_bag(a.get(tab), k.d, k.rows, ids, off, k.b, k.mode, w);
+    const auto want = cref::embedding_bag(ref_tab, k.d, k.rows, ids, off, k.b, k.mode, w);
     const auto got = a.get(y);
     ASSERT_EQ(got.size(), want.size()) << what;
     for (size_t i = 0; i < got.size(); i++)
@@ -188,6 +199,64 @@ TEST(ComputeEmbeddingBag, RandomTablesBagsModes)
     }
 }
 
+// 8-bit rowwise tables (I8 and U8: each row's values, then its F32 scale and
+// bias) against the rows dequantized and pooled in double.
+TEST(ComputeEmbeddingBag, RowwiseInt8TablesBagsModes)
+{
+    std::mt19937 rng(13);
+    for (int it = 0; it < 200; it++) {
+        BagCase k;
+        k.rows.resize(rnd(rng, 1, MTIA_EMBEDDING_BAG_MAX_TABLES));
+        for (auto &r : k.rows) r = rnd(rng, 1, 50);
+        k.d = rnd(rng, 1, 67);  // rows of any length: scale and bias unaligned
+        k.b = rnd(rng, 1, 6);
+        k.mode = rnd(rng, 0, 2);
+        k.bag = it % 2 ? rnd(rng, 1, 4) : 0;
+        k.include_last = !k.bag && rnd(rng, 0, 1);
+        k.weights = k.bag && k.mode == MTIA_EMBEDDING_BAG_SUM && rnd(rng, 0, 1);
+        k.idt = rnd(rng, 0, 1) ? MTIA_DTYPE_I64 : MTIA_DTYPE_I32;
+        k.tdt = it % 4 < 2 ? MTIA_DTYPE_U8 : MTIA_DTYPE_I8;
+        check_bag(k, rng, "case " + std::to_string(it));
+    }
+}
+
+// A row of an 8-bit rowwise table is exactly the spec's F32 arithmetic,
+// (float)q * s rounded, then + b rounded: bags of one row (SUM and MAX) give
+// it bit for bit, for every q of both dtypes and awkward scales and biases.
+TEST(ComputeEmbeddingBag, RowwiseRowIsQTimesScalePlusBiasInF32)
+{
+    const float scales[] = {0.1f, 1.0f / 3.0f, 7.5e-3f, 1e-30f, 3e30f, -0.25f};
+    const float biases[] = {0.0f, -0.7f, 1e-3f, 12345.678f, -1e-30f, 0.3f};
+    for (uint8_t dt : {MTIA_DTYPE_U8, MTIA_DTYPE_I8}) {
+        for (uint32_t mode : {MTIA_EMBEDDING_BAG_SUM, MTIA_EMBEDDING_BAG_MAX}) {
+            const uint32_t rows = 6, d = 256;  // row r: the scale and bias r, every byte value once
+            Arena a;
+            const auto tab = a.alloc({rows, d + 8}, dt);
+            uint8_t *p = a.data() + tab.offset;
+            for (uint32_t r = 0; r < rows; r++) {
+                for (uint32_t c = 0; c < d; c++) p[r * (d + 8) + c] = uint8_t(c);
+                std::memcpy(p + r * (d + 8) + d, &scales[r], 4);
+                std::memcpy(p + r * (d + 8) + d + 4, &biases[r], 4);
+            }
+            const auto ids = a.alloc({1, rows, 1}, MTIA_DTYPE_I32), y = a.alloc({rows, d});
+            set_ids(a, ids, {3, 0, 5, 1, 4, 2});
+            expect_ok(a, cref::op(MTIA_OP_EMBEDDING_BAG, {tab, ids}, y, {mode, 1, 1, 0, rows}), "one-row bags");
+            const std::vector<float> got = a.get(y);
+            const int order[] = {3, 0, 5, 1, 4, 2};
+            for (uint32_t s = 0; s < rows; s++) {
+                const int r = order[s];
+                for (uint32_t c = 0; c < d; c++) {
+                    const float q = dt == MTIA_DTYPE_I8 ? float(int8_t(c)) : float(c);
+                    const float prod = q * scales[r];
+                    const float want = prod + biases[r];
+                    ASSERT_EQ(cref::bits(got[s * d + c]), cref::bits(want))
+                        << "dtype " << int(dt) << " mode " << mode << " row " << r << " q " << q;
+                }
+            }
+        }
+    }
+}
+
 // Ops large enough to be split between threads (and prefetched along ids that
 // cross from one table to the next): the same as the naive reference.
 TEST(ComputeEmbeddingBag, LargeOpsSplitBetweenThreads)
@@ -205,6 +274,8 @@ TEST(ComputeEmbeddingBag, LargeOpsSplitBetweenThreads)
         k.idt = it % 2 ? MTIA_DTYPE_I32 : MTIA_DTYPE_I64;
         k.tdt = it % 3 == 0 ? MTIA_DTYPE_F32 : it % 3 == 1 ? MTIA_DTYPE_F16 : MTIA_DTYPE_BF16;
         check_bag(k, rng, "case " + std::to_string(it));
+        k.tdt = it % 2 ? MTIA_DTYPE_U8 : MTIA_DTYPE_I8;  // and the same shapes 8-bit rowwise
+        check_bag(k, rng, "rowwise case " + std::to_string(it));
     }
 }
 
@@ -237,18 +308,21 @@ TEST(ComputeEmbeddingBag, IdOutsideItsTableOrBadOffsetsIsBadIndex)
         {{0, 1, 2, 4}, {0, 1, 2, 5}},   // beyond N
     };
     for (size_t c = 0; c < bads.size(); c++) {
-        Arena a;
-        const auto tab = a.alloc({8, 4}), ids = a.alloc({4}, MTIA_DTYPE_I32), off = a.alloc({4}, MTIA_DTYPE_I32);
-        const auto y = a.alloc({2, 8});
-        set_ids(a, ids, bads[c].ids);
-        set_ids(a, off, bads[c].off);
-        a.set(y, std::vector<float>(16, -7.0f));
-        uint64_t r = 99;
-        EXPECT_EQ(run(a, {cref::op(MTIA_OP_EMBEDDING_BAG, {tab, ids, off}, y, {0, 2, 0, 0, 3, 5})}, &r),
-                  MTIA_CQE_BAD_INDEX)
-            << "case " << c;
-        EXPECT_EQ(r, 0u);
-        EXPECT_EQ(a.get(y), std::vector<float>(16, -7.0f)) << "case " << c;
+        for (uint8_t tdt : {MTIA_DTYPE_F32, MTIA_DTYPE_U8, MTIA_DTYPE_I8}) {  // 8-bit rowwise: rows of 4 + 8 bytes
+            Arena a;
+            const auto tab = tdt == MTIA_DTYPE_F32 ? a.alloc({8, 4}) : a.alloc({8, 12}, tdt);
+            const auto ids = a.alloc({4}, MTIA_DTYPE_I32), off = a.alloc({4}, MTIA_DTYPE_I32);
+            const auto y = a.alloc({2, 8});
+            set_ids(a, ids, bads[c].ids);
+            set_ids(a, off, bads[c].off);
+            a.set(y, std::vector<float>(16, -7.0f));
+            uint64_t r = 99;
+            EXPECT_EQ(run(a, {cref::op(MTIA_OP_EMBEDDING_BAG, {tab, ids, off}, y, {0, 2, 0, 0, 3, 5})}, &r),
+                      MTIA_CQE_BAD_INDEX)
+                << "case " << c << " dtype " << int(tdt);
+            EXPECT_EQ(r, 0u);
+            EXPECT_EQ(a.get(y), std::vector<float>(16, -7.0f)) << "case " << c << " dtype " << int(tdt);
+        }
     }
 }
 
@@ -374,6 +448,51 @@ TEST(ComputeEmbedValidate, RefusesBadDtypesShapesAndPlacement)
                    "weights with MEAN");
     expect_invalid(a, cref::op(MTIA_OP_EMBEDDING_BAG, {tab, fixed}, bag_y, {0, 2, 2, 0, 3, 5}), "ids not (T,B,L)");
 
+    // 8-bit rowwise tables: I8/U8 (R, D + 8), scale and zero point 0.
+    for (uint8_t qdt : {MTIA_DTYPE_U8, MTIA_DTYPE_I8}) {
+        const std::string q = qdt == MTIA_DTYPE_U8 ? "U8 " : "I8 ";
+        const auto qtab = a.alloc({8, 12}, qdt);
+        const mtia_op qbag = cref::op(MTIA_OP_EMBEDDING_BAG, {qtab, ids, off}, bag_y, {0, 2, 0, 0, 3, 5});
+        ASSERT_EQ(mtia_compute_validate(&qbag, 1, a.size(), &bad), MTIA_CQE_OK) << q;
+        const mtia_op qfixed = cref::op(MTIA_OP_EMBEDDING_BAG, {qtab, fixed, fw}, bag_y, {0, 2, 1, 0, 3, 5});
+        ASSERT_EQ(mtia_compute_validate(&qfixed, 1, a.size(), &bad), MTIA_CQE_OK) << q << "weighted fixed bags";
+        auto per_tensor = qbag;
+        per_tensor.in[0].scale = cref::bits(0.5f);  // a valid per-tensor quantization elsewhere
+        expect_invalid(a, per_tensor, q + "table with a per-tensor scale");
+        auto zp = qbag;
+        zp.in[0].zero_point = qdt == MTIA_DTYPE_U8 ? 128 : -3;
+        expect_invalid(a, zp, q + "table with a zero point");
+        auto both = per_tensor;
+        both.in[0].zero_point = 1;
+        expect_invalid(a, both, q + "table with a scale and a zero point");
+        for (uint32_t cols : {8u, 1u, 4u}) {  // no room for a value after the scale and bias
+            auto narrow = qbag;
+            narrow.in[0].dims[1] = cols;
+            narrow.out.dims[1] = 2;
+            expect_invalid(a, narrow, q + "rows of " + std::to_string(cols) + " bytes");
+        }
+        auto wide_out = qbag;
+        wide_out.out = a.alloc({2, 24});  // T * cols, not T * D
+        expect_invalid(a, wide_out, q + "out (B, T*(D+8))");
+        auto q_out = qbag;
+        q_out.out.dtype = qdt;
+        expect_invalid(a, q_out, q + "out not F32");
+        auto three_d = qbag;
+        three_d.in[0] = a.alloc({8, 1, 12}, qdt);
+        expect_invalid(a, three_d, q + "3-D table");
+        auto rows = qbag;
+        rows.attrs[MTIA_EMBEDDING_BAG_ROWS + 1] = 6;
+        expect_invalid(a, rows, q + "ROWS sum != table rows");
+        auto outside = qbag;
+        outside.in[0].offset = a.size() - 64;  // 96 bytes from 64 before the end
+        expect_invalid(a, outside, q + "table outside the arena");
+    }
+    for (uint8_t other : {MTIA_DTYPE_I32, MTIA_DTYPE_I64, MTIA_DTYPE_BOOL}) {
+        auto t = bag;
+        t.in[0].dtype = other;
+        expect_invalid(a, t, "table dtype " + std::to_string(other));
+    }
+
     expect_invalid(a, cref::op(MTIA_OP_CAST, {x}, ix), "cast shape");
     // The F32 ops refuse integer tensors.
     const auto xi = a.alloc({4, 3}, MTIA_DTYPE_I32), yi = a.alloc({4, 3}, MTIA_DTYPE_I32);
@@ -396,6 +515,35 @@ TEST(ComputeEmbedTiming, LookupsCostTheRowsGathered)
     EXPECT_GT(tb, ts);
     // 16 rows * 256 B out + reads + 128 B ids at 176 GB/s: tens of ns, plus the launch cost.
     EXPECT_LT(tb, 1000u + 100u);
+}
+
+// A bag op reads its rows at the table's dtype: 8-bit rowwise rows (D + 8
+// bytes) cost about a quarter of F32 ones (4 D bytes), 16-bit ones half; and
+// a table that fits the SRAM only at 8 bits is read from there.
+TEST(ComputeEmbedTiming, BagsReadRowsAtTheTablesDtype)
+{
+    const uint32_t d = 64, b = 4096, l = 100;  // 400k ids
+    auto ns = [&](uint8_t dt, uint32_t rows) {
+        mtia_op o = cref::op(MTIA_OP_EMBEDDING_BAG, {cref::tensor(0, {rows, d}), cref::tensor(0, {1, b, l})},
+                             cref::tensor(0, {b, d}), {MTIA_EMBEDDING_BAG_SUM, 1, l, 0, rows});
+        o.in[1].dtype = MTIA_DTYPE_I32;
+        o.in[0].dtype = dt;
+        o.in[0].dims[1] = mtia_dtype_is_quant(dt) ? d + 8 : d;
+        return double(mtia_compute_op_ns(nullptr, &o));
+    };
+    // 4M rows: every table (1 GB, 512 MB, 288 MB) in LPDDR5.
+    const uint32_t big = 4000000;
+    const double f32 = ns(MTIA_DTYPE_F32, big), f16 = ns(MTIA_DTYPE_F16, big), u8 = ns(MTIA_DTYPE_U8, big);
+    EXPECT_EQ(u8, ns(MTIA_DTYPE_I8, big));
+    // Rows: 256, 128 and 72 bytes; ids (4 B) and the output the same in each.
+    const double other = double(b) * l * 4 + double(b) * d * 4;
+    const double r16 = (double(b) * l * 128 + other) / (double(b) * l * 256 + other);
+    const double r8 = (double(b) * l * 72 + other) / (double(b) * l * 256 + other);
+    EXPECT_NEAR(f16 / f32, r16, 0.02);
+    EXPECT_NEAR(u8 / f32, r8, 0.02);
+    // 1M rows: 256 MB in F32 (LPDDR5), 72 MB at 8 bits (resident in SRAM).
+    const uint32_t mid = 1000000;
+    EXPECT_LT(ns(MTIA_DTYPE_U8, mid) / ns(MTIA_DTYPE_F32, mid), r8 / 2);
 }
 
 }  // namespace

@@ -710,12 +710,13 @@ TEST(ComputeQuantValidate, GatherCastAndOtherOps)
         EXPECT_FALSE(valid(cref::op(MTIA_OP_CAST, {q}, t))) << "CAST I8 -> " << int(other);
         EXPECT_FALSE(valid(cref::op(MTIA_OP_CAST, {t}, q))) << "CAST " << int(other) << " -> I8";
     }
-    // EMBEDDING_BAG: no quantized tables.
+    // EMBEDDING_BAG: no per-tensor quantized tables (its I8/U8 tables are
+    // 8-bit rowwise, compute_embed_test.cc).
     auto ids2 = cref::tensor(256, {1, 2, 2});
     ids2.dtype = MTIA_DTYPE_I64;
     mtia_op eb = cref::op(MTIA_OP_EMBEDDING_BAG, {qt(0, {10, 4}, MTIA_DTYPE_I8, 1, 0), ids2}, cref::tensor(512, {2, 4}),
                           {MTIA_EMBEDDING_BAG_SUM, 1, 2, 0, 10});
-    EXPECT_FALSE(valid(eb)) << "quantized EMBEDDING_BAG table";
+    EXPECT_FALSE(valid(eb)) << "per-tensor quantized EMBEDDING_BAG table";
     eb.in[0] = cref::tensor(0, {10, 4});
     EXPECT_TRUE(valid(eb));
     // Quantized where the rule asks for a float type, never where it asks for

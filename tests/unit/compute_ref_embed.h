@@ -33,8 +33,10 @@ inline std::vector<uint8_t> gather(const std::vector<uint8_t> &data, const Dims 
 }
 
 // PyTorch EmbeddingBag over T tables (rows[t] each, concatenated in @tab of
-// width d), bags k = t * B + b given by [off[k], off[k+1]); out (B, T*d).
-inline std::vector<float> embedding_bag(const std::vector<float> &tab, uint32_t d, const std::vector<uint32_t> &rows,
+// width d, float or double values), bags k = t * B + b given by
+// [off[k], off[k+1]); out (B, T*d), pooled in double.
+template <class V>
+inline std::vector<float> embedding_bag(const std::vector<V> &tab, uint32_t d, const std::vector<uint32_t> &rows,
                                         const std::vector<int64_t> &ids, const std::vector<int64_t> &off, uint32_t b,
                                         uint32_t mode, const std::vector<float> &w)
 {
@@ -61,6 +63,22 @@ inline std::vector<float> embedding_bag(const std::vector<float> &tab, uint32_t 
             }
         }
         first += rows[t];
+    }
+    return out;
+}
+
+// An 8-bit rowwise table (FBGEMM's fused 8-bit rowwise: each of @rows rows
+// holds d int8/uint8 values, then its f32 scale and bias) dequantized in
+// double: q * scale + bias.
+inline std::vector<double> dequantize_rowwise(const uint8_t *p, uint32_t rows, uint32_t d, bool is_signed)
+{
+    std::vector<double> out;
+    for (uint32_t r = 0; r < rows; r++, p += d + 8) {
+        float s, b;
+        std::memcpy(&s, p + d, 4);
+        std::memcpy(&b, p + d + 4, 4);
+        for (uint32_t c = 0; c < d; c++)
+            out.push_back((is_signed ? double(int8_t(p[c])) : double(p[c])) * double(s) + double(b));
     }
     return out;
 }

@@ -319,6 +319,23 @@ TEST(ModelLoader, AcceptsTheQuantizationRangesEnds)
     }
 }
 
+// An I8 or U8 Weight with scale 0 and zero point 0: per-channel CONV/GEMM
+// weights or an 8-bit rowwise embedding table (format 1.3), whose op the
+// device checks.
+TEST(ModelLoader, AcceptsWeightsWithoutAScale)
+{
+    for (uint8_t dt : {MTIA_DTYPE_I8, MTIA_DTYPE_U8}) {
+        ModelSpec m = quant_model();
+        m.tensors[0].dtype = dt;
+        m.tensors[0].scale = 0.0f;
+        m.tensors[0].zero_point = 0;
+        const ParsedModel p = parse(build(m));
+        EXPECT_EQ(p.program[0].in[1].dtype, dt);
+        EXPECT_EQ(p.program[0].in[1].scale, 0u);
+        EXPECT_EQ(p.program[0].in[1].zero_point, 0);
+    }
+}
+
 TEST(ModelLoader, RejectsBadQuantization)
 {
     const std::string y = "tensor 3 'y'", z = "tensor 4 'z'", x = "tensor 2 'x'";
@@ -340,10 +357,10 @@ TEST(ModelLoader, RejectsBadQuantization)
     bad(2, MTIA_DTYPE_U8, 1.0f, -1, x + ": U8 scale 1, zero point -1 (the zero point must be in [0, 255])");
     bad(2, MTIA_DTYPE_U8, 1.0f, 256, "zero point 256 (the zero point must be in [0, 255])");
     bad(2, MTIA_DTYPE_U8, 1.0f, 65536 + 128, "zero point 65664 (");
-    // Scale 0 and zero point 0 (per-channel) only on I8 weights.
-    bad(2, MTIA_DTYPE_U8, 0.0f, 0, x + ": U8 Input tensor with scale 0 (only I8 Weight tensors");
+    // Scale 0 and zero point 0 (per-channel weights, 8-bit rowwise tables)
+    // only on weights.
+    bad(2, MTIA_DTYPE_U8, 0.0f, 0, x + ": U8 Input tensor with scale 0 (only Weight tensors");
     bad(4, MTIA_DTYPE_I8, 0.0f, 0, z + ": I8 Output tensor with scale 0");
-    bad(0, MTIA_DTYPE_U8, 0.0f, 0, "tensor 0 'W': U8 Weight tensor with scale 0");
     // Other dtypes have neither.
     bad(3, MTIA_DTYPE_F32, 0.5f, 0, y + ": scale 0.5, zero point 0 on a tensor that is not quantized (I8/U8)");
     bad(3, MTIA_DTYPE_F32, 0.0f, 1, y + ": scale 0, zero point 1 on a tensor that is not quantized");

@@ -13,7 +13,8 @@
 set -u
 cd "$(dirname "$0")/../.." || exit 2
 DIR=${MTIA_MODEL_DIR:-build/models}
-MODELS="convbnrelu depthwise branches shufflesplit mlp seqlinear twoinout dlrm dlrm_bag seghead lngelu encoder encoder_seqfirst encoder_mask selfattn bert bert_mask resnet18 resnet18_b8"
+MODELS="convbnrelu depthwise branches shufflesplit mlp seqlinear twoinout dlrm dlrm_bag dlrm_int8_tables
+dlrm_bag_int8_tables dlrm_fp16_tables seghead lngelu encoder encoder_seqfirst encoder_mask selfattn bert bert_mask resnet18 resnet18_b8"
 PY=/usr/bin/python3
 
 if [ "${1:-}" = --prepare ]; then
@@ -99,7 +100,9 @@ run_model() {
   "$RUN" "$DIR/$m.mtia" -i "$dev" "${args[@]}" "$@"
 }
 # compare "WHAT NAME OUTPREFIX"...: one check per argument: the outputs
-# against PyTorch's, within the manifest's tolerance (max abs error).
+# against PyTorch's, within the manifest's tolerance (max abs error); for a
+# model whose tables are shipped in int8 or float16, also against PyTorch's
+# on the tables' shipped values, within shipped_tolerance.
 compare() {
   local ok what line
   while IFS='|' read -r ok what line; do
@@ -112,16 +115,20 @@ man = {x["name"]: x for x in json.load(open(d + "/manifest.json"))}
 for arg in sys.argv[2:]:
     what, m, pre = arg.rsplit(" ", 2)
     e, ok, msg = man[m], True, []
-    for i, o in enumerate(e["outputs"]):
-        want = np.load(d + "/" + o["file"])
-        try:
-            got = np.load("%s.out%d.npy" % (pre, i))
-            err = float(np.abs(got.astype(np.float64) - want).max()) if got.shape == want.shape else float("inf")
-        except OSError:
-            err = float("inf")
-        msg.append("output %d: max abs error %.3g" % (i, err))
-        ok = ok and err <= e["tolerance"]
-    print("%s|%s matches PyTorch|  %s: %s (tolerance %g)" % ("ok" if ok else "bad", what, m, ", ".join(msg), e["tolerance"]))' "$DIR" "$@")"
+    refs = [("outputs", "", e["tolerance"])]
+    if "shipped_outputs" in e:
+        refs.append(("shipped_outputs", " on its shipped tables", e["shipped_tolerance"]))
+    for key, label, tol in refs:
+        for i, o in enumerate(e[key]):
+            want = np.load(d + "/" + o["file"])
+            try:
+                got = np.load("%s.out%d.npy" % (pre, i))
+                err = float(np.abs(got.astype(np.float64) - want).max()) if got.shape == want.shape else float("inf")
+            except OSError:
+                err = float("inf")
+            msg.append("output %d%s: max abs error %.3g (tolerance %g)" % (i, label, err, tol))
+            ok = ok and err <= tol
+    print("%s|%s matches PyTorch|  %s: %s" % ("ok" if ok else "bad", what, m, ", ".join(msg)))' "$DIR" "$@")"
 }
 
 run_gtest build/bin/model_vm_tests
@@ -204,6 +211,10 @@ dlrm_in() { # the dlrm inputs, with input 1 replaced by $1
 refused "an id outside its table" \
   "input 1 'input1' holds 1000, outside [0, 1000) (table 0)" \
   "$DIR/dlrm.mtia" $(dlrm_in "$DIR/bad/ids_oob.npy")
+# shellcheck disable=SC2046
+refused "an id outside its int8 (8-bit rowwise) table" \
+  "input 1 'input1' holds 1000, outside [0, 1000) (table 0)" \
+  "$DIR/dlrm_int8_tables.mtia" $(dlrm_in "$DIR/bad/ids_oob.npy")
 bag_in() { # the dlrm_bag inputs, with input 3 replaced by $1
   for i in 0 1 2; do echo --input "$DIR/dlrm_bag.input$i.npy"; done
   echo --input "$1"

@@ -71,6 +71,7 @@ CompileResult compile_program(onnx::ModelProto model, const std::string &base_di
     res.program = lower_graph(g);
     DevGraph &d = res.program;
     s.lowered_ops = device_op_counts(d);
+    count_embedding_tables(d, s.passes);
     s.passes["activations fused"] = fuse_activations(d);
     s.passes["concat copies removed"] = concat_in_place(d);
     std::optional<PtqState> ptq;

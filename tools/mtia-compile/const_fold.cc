@@ -111,6 +111,37 @@ onnx::TypeProto tensor_type_of(const onnx::TensorProto &t)
     return type;
 }
 
+// Notes where folded node @n's output came from (FoldResult::sources): a
+// DequantizeLinear of an 8-bit constant, a Cast of a 16-bit one to float.
+void record_source(const onnx::NodeProto &n, FoldResult &res)
+{
+    auto cst = [&](int k) -> ConstPtr {
+        if (k >= n.input_size() || n.input(k).empty()) return nullptr;
+        auto it = res.constants.find(n.input(k));
+        return it == res.constants.end() ? nullptr : it->second;
+    };
+    const ConstPtr x = cst(0);
+    if (!x || n.output_size() < 1) return;
+    ConstSource src;
+    src.op = n.op_type();
+    src.x = x;
+    if (src.op == "DequantizeLinear" && (x->dtype == onnx::TensorProto::INT8 || x->dtype == onnx::TensorProto::UINT8)) {
+        src.scale = cst(1);
+        src.zero_point = cst(2);
+        if (!src.scale) return;
+        if (src.scale->size() != 1) {  // per axis (dequantize_linear() checked it against x)
+            const int64_t r = static_cast<int64_t>(x->shape.size());
+            src.axis = attr_i(n, "axis", 1);
+            if (src.axis < 0) src.axis += r;
+        }
+    } else if (src.op == "Cast" && attr_i(n, "to", 0) == onnx::TensorProto::FLOAT &&
+               (x->dtype == onnx::TensorProto::FLOAT16 || x->dtype == onnx::TensorProto::BFLOAT16)) {
+    } else {
+        return;
+    }
+    res.sources[n.output(0)] = std::move(src);
+}
+
 }  // namespace
 
 // Node by node (rather than onnx::shape_inference::InferShapes) so each
@@ -228,6 +259,7 @@ FoldResult fold_constants(onnx::ModelProto &m, int opset, const std::string &bas
             for (int o = 0; o < n.output_size(); ++o)
                 if (!n.output(o).empty())
                     res.constants[n.output(o)] = std::make_shared<const ConstTensor>(std::move(outs[o]));
+            record_source(n, res);
             folded.insert(k);
         }
         if (folded.empty()) break;

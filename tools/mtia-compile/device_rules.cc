@@ -269,8 +269,13 @@ std::string check_op(const DevGraph &d, const DevOp &op)
         case MTIA_OP_EMBEDDING_BAG: {
             if (!need(2, 3) || op.attrs.size() < 5) return "EmbeddingBag takes 2..3 inputs and 5+ attributes";
             const Shape &t = sh(op.in[0]), &ids = sh(op.in[1]);
-            if (t.size() != 2 || o.size() != 2 || o[1] != t[1] * op.attrs[MTIA_EMBEDDING_BAG_TABLES])
-                return "tables (R, D), out (B, T*D)";
+            const uint8_t tdt = d.tensors[op.in[0]].dtype;
+            if (t.size() != 2 || o.size() != 2 ||
+                o[1] != int64_t{mtia_embedding_bag_dim(tdt, static_cast<uint32_t>(t[1]))} *
+                            op.attrs[MTIA_EMBEDDING_BAG_TABLES])
+                return "tables (R, D) (8-bit rowwise: (R, D + 8)), out (B, T*D)";
+            if (mtia_dtype_is_quant(tdt) && (d.tensors[op.in[0]].scale != 0.0f || d.tensors[op.in[0]].zero_point != 0))
+                return "8-bit rowwise tables have scale and zero point 0";
             if (op.attrs[MTIA_EMBEDDING_BAG_BAG_SIZE] &&
                 ids != Shape{op.attrs[MTIA_EMBEDDING_BAG_TABLES], o[0], op.attrs[MTIA_EMBEDDING_BAG_BAG_SIZE]})
                 return "ids are not (T, B, L)";
@@ -345,7 +350,8 @@ void check_program(const DevGraph &d)
             const uint32_t want = mtia_op_tensor_dtype(op.kind, kind, k < op.in.size() ? k : MTIA_OP_MAX_IN, in0,
                                                        d.tensors[op.out].dtype);
             const DevTensor &tt = d.tensors[t];
-            if (mtia_dtype_is_quant(tt.dtype) && !(tt.scale > 0.0f) && !(k == 1 && per_channel(d, op)))
+            const bool rowwise = k == 0 && op.kind == MTIA_OP_EMBEDDING_BAG;  // scale and bias in each row
+            if (mtia_dtype_is_quant(tt.dtype) && !(tt.scale > 0.0f) && !(k == 1 && per_channel(d, op)) && !rowwise)
                 unsupported("'" + tt.name + "' is " + (tt.dtype == MTIA_DTYPE_I8 ? "int8" : "uint8") +
                             " without a scale: an int8/uint8 input must be read by DequantizeLinear");
             if (want && !mtia_op_dtype_fits(want, d.tensors[t].dtype))

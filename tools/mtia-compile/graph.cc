@@ -107,6 +107,7 @@ Graph import_graph(const onnx::ModelProto &m, const FoldResult &folded, int opse
     Graph G;
     G.name = g.name().empty() ? "model" : g.name();
     G.opset = opset;
+    G.sources = folded.sources;
     for (const auto &kv : folded.constants) {
         Value v;
         v.name = kv.first;

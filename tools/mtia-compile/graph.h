@@ -30,7 +30,8 @@ public:
     int opset = 0;
     std::vector<onnx::NodeProto> nodes;
     std::map<std::string, Value> values;
-    std::vector<std::string> inputs, outputs;  // ONNX order
+    std::vector<std::string> inputs, outputs;    // ONNX order
+    std::map<std::string, ConstSource> sources;  // of folded constants (FoldResult::sources)
 
     bool has(const std::string &v) const { return values.count(v) > 0; }
     const Value &value(const std::string &v) const;

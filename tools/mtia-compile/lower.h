@@ -4,6 +4,7 @@
 // (Reshape, Flatten, Squeeze, Unsqueeze, Identity, contiguous slices).
 #pragma once
 
+#include <map>
 #include <set>
 #include <string>
 
@@ -22,5 +23,10 @@ const std::set<std::string> &lowered_op_types();
 std::set<std::string> claimed_op_types();
 
 DevGraph lower_graph(const Graph &g);
+
+// Embedding tables the lowering kept in the form the model ships them
+// (lower_embed.cc): "int8 embedding tables" (8-bit rowwise) and "16-bit
+// embedding tables", counted into @passes (the summary's pass counts).
+void count_embedding_tables(const DevGraph &d, std::map<std::string, int> &passes);
 
 }  // namespace mtia::compiler

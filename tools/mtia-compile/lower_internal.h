@@ -75,8 +75,10 @@ private:
     void cast();
     void quantize_linear();  // lower_quant.cc
     void dequantize_linear();
-    bool embedding_bag(int table, int ids, int64_t axis);
-    void embedding_bag_loop();  // the EmbeddingBag node of loop_embedding_bag.h
+    bool embedding_bag(const std::string &table, int ids, int64_t axis);
+    void embedding_bag_loop();                      // the EmbeddingBag node of loop_embedding_bag.h
+    int embedding_table(const std::string &value);  // a constant table, in the form the model ships it
+    int table_rows(int table, int ids, int64_t n, int64_t d, const std::string &name);  // float32 (N, D)
     const onnx::NodeProto *only_reader(const std::string &value) const;
     // lower_mask.cc
     int cast_tensor(int t, uint8_t dtype);  // t, or a CAST of it to dtype
@@ -96,6 +98,7 @@ private:
     std::map<std::string, int> map_;  // ONNX value -> tensor
     const onnx::NodeProto *n_ = nullptr;
     std::set<const onnx::NodeProto *> fused_;  // nodes already lowered with an earlier one
+    std::map<std::string, int> tables_;        // ONNX value -> its embedding_table()
 };
 
 }  // namespace mtia::compiler

@@ -87,12 +87,18 @@ ArenaLayout place_tensors(DevGraph &d, bool reuse)
     for (int t = 0; t < nt; ++t)
         if (d.tensors[t].kind == TensorKind::Output) touch(t, n_ops + 1);
 
-    // Weights: packed in tensor order.
+    // Weights: packed in tensor order. An 8-bit rowwise table's parameters
+    // are its values, not the scale and bias bytes of its rows.
+    std::vector<char> rowwise(nt, 0);
+    for (const auto &op : d.ops)
+        if (op.kind == MTIA_OP_EMBEDDING_BAG && mtia_dtype_is_quant(d.tensors[op.in[0]].dtype))
+            rowwise[d.root(op.in[0])] = 1;
     for (int t = 0; t < nt; ++t) {
         DevTensor &w = d.tensors[t];
         if (w.is_view() || w.kind != TensorKind::Weight || last[t] < 0) continue;
         w.offset = L.weights_bytes;
         L.weight_elements += static_cast<int64_t>(w.bytes() / mtia_dtype_size(w.dtype));
+        if (rowwise[t]) L.weight_elements -= w.shape[0] * MTIA_ROWWISE_PARAM_BYTES;
         L.weights_bytes = align_up(L.weights_bytes + w.bytes(), A);
     }
     L.weights.assign(L.weights_bytes, 0);
