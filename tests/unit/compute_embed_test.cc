@@ -180,22 +180,30 @@ void check_bag(const BagCase &k, std::mt19937 &rng, const std::string &what)
         ASSERT_NEAR(got[i], want[i], 1e-5 * (1 + std::fabs(want[i]))) << what << " element " << i;
 }
 
+// Case @it of a random sweep: tables of up to @max_d columns and dtype @tdt,
+// fixed bags on odd cases, offsets on even ones.
+BagCase random_case(std::mt19937 &rng, int it, uint32_t max_d, uint8_t tdt)
+{
+    BagCase k;
+    k.rows.resize(rnd(rng, 1, MTIA_EMBEDDING_BAG_MAX_TABLES));
+    for (auto &r : k.rows) r = rnd(rng, 1, 50);
+    k.d = rnd(rng, 1, max_d);
+    k.b = rnd(rng, 1, 6);
+    k.mode = rnd(rng, 0, 2);
+    k.bag = it % 2 ? rnd(rng, 1, 4) : 0;
+    k.include_last = !k.bag && rnd(rng, 0, 1);
+    k.weights = k.bag && k.mode == MTIA_EMBEDDING_BAG_SUM && rnd(rng, 0, 1);
+    k.idt = rnd(rng, 0, 1) ? MTIA_DTYPE_I64 : MTIA_DTYPE_I32;
+    k.tdt = tdt;
+    return k;
+}
+
 TEST(ComputeEmbeddingBag, RandomTablesBagsModes)
 {
     std::mt19937 rng(11);
     for (int it = 0; it < 200; it++) {
-        BagCase k;
-        k.rows.resize(rnd(rng, 1, MTIA_EMBEDDING_BAG_MAX_TABLES));
-        for (auto &r : k.rows) r = rnd(rng, 1, 50);
-        k.d = rnd(rng, 1, 17);
-        k.b = rnd(rng, 1, 6);
-        k.mode = rnd(rng, 0, 2);
-        k.bag = it % 2 ? rnd(rng, 1, 4) : 0;
-        k.include_last = !k.bag && rnd(rng, 0, 1);
-        k.weights = k.bag && k.mode == MTIA_EMBEDDING_BAG_SUM && rnd(rng, 0, 1);
-        k.idt = rnd(rng, 0, 1) ? MTIA_DTYPE_I64 : MTIA_DTYPE_I32;
-        k.tdt = it % 5 == 1 ? MTIA_DTYPE_F16 : it % 5 == 2 ? MTIA_DTYPE_BF16 : MTIA_DTYPE_F32;
-        check_bag(k, rng, "case " + std::to_string(it));
+        const uint8_t tdt = it % 5 == 1 ? MTIA_DTYPE_F16 : it % 5 == 2 ? MTIA_DTYPE_BF16 : MTIA_DTYPE_F32;
+        check_bag(random_case(rng, it, 17, tdt), rng, "case " + std::to_string(it));
     }
 }
 
@@ -205,18 +213,9 @@ TEST(ComputeEmbeddingBag, RowwiseInt8TablesBagsModes)
 {
     std::mt19937 rng(13);
     for (int it = 0; it < 200; it++) {
-        BagCase k;
-        k.rows.resize(rnd(rng, 1, MTIA_EMBEDDING_BAG_MAX_TABLES));
-        for (auto &r : k.rows) r = rnd(rng, 1, 50);
-        k.d = rnd(rng, 1, 67);  // rows of any length: scale and bias unaligned
-        k.b = rnd(rng, 1, 6);
-        k.mode = rnd(rng, 0, 2);
-        k.bag = it % 2 ? rnd(rng, 1, 4) : 0;
-        k.include_last = !k.bag && rnd(rng, 0, 1);
-        k.weights = k.bag && k.mode == MTIA_EMBEDDING_BAG_SUM && rnd(rng, 0, 1);
-        k.idt = rnd(rng, 0, 1) ? MTIA_DTYPE_I64 : MTIA_DTYPE_I32;
-        k.tdt = it % 4 < 2 ? MTIA_DTYPE_U8 : MTIA_DTYPE_I8;
-        check_bag(k, rng, "case " + std::to_string(it));
+        // Rows of any length: scale and bias unaligned.
+        const uint8_t tdt = it % 4 < 2 ? MTIA_DTYPE_U8 : MTIA_DTYPE_I8;
+        check_bag(random_case(rng, it, 67, tdt), rng, "case " + std::to_string(it));
     }
 }
 
