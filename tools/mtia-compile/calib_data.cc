@@ -14,47 +14,22 @@ namespace {
 using run::NpyArray;
 using run::NpyType;
 
-const char *npy_dtype_for(uint8_t dtype)
-{
-    switch (dtype) {
-        case MTIA_DTYPE_F32:
-            return "float32";
-        case MTIA_DTYPE_F16:
-            return "float16";
-        case MTIA_DTYPE_I32:
-            return "int32";
-        case MTIA_DTYPE_I64:
-            return "int64";
-        case MTIA_DTYPE_BOOL:
-            return "bool";
-        case MTIA_DTYPE_I8:
-            return "int8";
-        case MTIA_DTYPE_U8:
-            return "uint8";
-        default:
-            return nullptr;  // BF16: NumPy has none
-    }
-}
+// The .npy type of each model dtype NumPy has (BF16 has none) and its name.
+struct NpyOf {
+    uint8_t dtype;
+    NpyType npy;
+    const char *name;
+};
+constexpr NpyOf kNpyTypes[] = {{MTIA_DTYPE_F32, NpyType::F32, "float32"}, {MTIA_DTYPE_F16, NpyType::F16, "float16"},
+                               {MTIA_DTYPE_I32, NpyType::I32, "int32"},   {MTIA_DTYPE_I64, NpyType::I64, "int64"},
+                               {MTIA_DTYPE_BOOL, NpyType::Bool, "bool"},  {MTIA_DTYPE_I8, NpyType::I8, "int8"},
+                               {MTIA_DTYPE_U8, NpyType::U8, "uint8"}};
 
-bool same_type(NpyType t, uint8_t dtype)
+const NpyOf *npy_of(uint8_t dtype)
 {
-    switch (t) {
-        case NpyType::F32:
-            return dtype == MTIA_DTYPE_F32;
-        case NpyType::F16:
-            return dtype == MTIA_DTYPE_F16;
-        case NpyType::I32:
-            return dtype == MTIA_DTYPE_I32;
-        case NpyType::I64:
-            return dtype == MTIA_DTYPE_I64;
-        case NpyType::Bool:
-            return dtype == MTIA_DTYPE_BOOL;
-        case NpyType::I8:
-            return dtype == MTIA_DTYPE_I8;
-        case NpyType::U8:
-            return dtype == MTIA_DTYPE_U8;
-    }
-    return false;
+    for (const NpyOf &t : kNpyTypes)
+        if (t.dtype == dtype) return &t;
+    return nullptr;
 }
 
 std::string dims_str(const std::vector<uint64_t> &s)
@@ -121,10 +96,10 @@ CalibrationSet load_calibration(const std::string &path, const DevGraph &d)
         const DevTensor &t = d.tensors[d.inputs[k]];
         const NpyArray &a = *chosen[k];
         const std::string label = what + "array for input '" + t.name + "' ";
-        const char *want = npy_dtype_for(t.dtype);
+        const NpyOf *want = npy_of(t.dtype);
         if (!want) fail(ErrorKind::kUsage, label + ": the input is bfloat16, which NumPy has no type for");
-        if (!same_type(a.type, t.dtype))
-            fail(ErrorKind::kUsage, label + "is " + run::npy_descr(a.type) + ", the input is " + want);
+        if (a.type != want->npy)
+            fail(ErrorKind::kUsage, label + "is " + run::npy_descr(a.type) + ", the input is " + want->name);
         const int64_t runs = runs_in(a, t);
         const std::vector<uint64_t> shape(t.shape.begin(), t.shape.end());
         if (runs < 0)
