@@ -26,6 +26,7 @@ add_library(mtia_compiler_lib STATIC
   ${MTIA_COMPILE_DIR}/lower.cc
   ${MTIA_COMPILE_DIR}/lower_compute.cc
   ${MTIA_COMPILE_DIR}/lower_elementwise.cc
+  ${MTIA_COMPILE_DIR}/layout_plan.cc
   ${MTIA_COMPILE_DIR}/lower_layout.cc
   ${MTIA_COMPILE_DIR}/lower_norm.cc
   ${MTIA_COMPILE_DIR}/lower_embed.cc

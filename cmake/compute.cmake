@@ -57,7 +57,8 @@ add_executable(compute_tests
   tests/unit/compute_half_test.cc
   tests/unit/compute_resize_test.cc
   tests/unit/compute_pause_test.cc
-  tests/unit/compute_quant_test.cc)
+  tests/unit/compute_quant_test.cc
+  tests/unit/compute_nhwc_test.cc)
 target_link_libraries(compute_tests PRIVATE mtia_device_core GTest::gtest_main)
 gtest_discover_tests(compute_tests DISCOVERY_MODE PRE_TEST)
 

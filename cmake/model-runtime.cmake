@@ -39,3 +39,9 @@ target_link_libraries(model_vm_tests PRIVATE mtia mtia_model_schema mtia_npy nlo
 # for the in-VM precision tests (tests/vm/test-precision.sh).
 add_executable(make_half_models tests/models/make_half_models.cc)
 target_link_libraries(make_half_models PRIVATE mtia_model_schema)
+
+# make bench's stack-overhead anchor: a compiled model's program run on the
+# host without the VM (tests/bench/host_model_bench.cc).
+add_executable(host_model_bench tests/bench/host_model_bench.cc)
+target_include_directories(host_model_bench PRIVATE runtime qemu-device/core tools/mtia-run)
+target_link_libraries(host_model_bench PRIVATE mtia mtia_device_core mtia_npy)

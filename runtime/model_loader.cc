@@ -228,6 +228,7 @@ mtia_op lower_op(const std::string &label, const fb::Op *o, const std::vector<Te
     op.act = act;
     op.act_min = f32_bits(o->act_min());
     op.act_max = f32_bits(o->act_max());
+    op.flags = o->flags();  // MTIA_OP_F_*: the device checks which ops may have them
     for (flatbuffers::uoffset_t i = 0; i < n_in; i++) {
         const uint32_t t = in->Get(i);
         if (t >= ts.size())
@@ -512,9 +513,9 @@ ParsedModel parse_model(const void *data, size_t size)
     }
     const fb::Model *m = fb::GetModel(buf);
     const uint32_t version = m->format_version();
-    if (version >> 16 != MTIA_MODEL_FORMAT_MAJOR) {
+    if (version >> 16 < 1 || version >> 16 > MTIA_MODEL_FORMAT_MAJOR) {
         bad("format version " + std::to_string(version >> 16) + "." + std::to_string(version & 0xffff) +
-            " is not supported (this runtime reads " + std::to_string(MTIA_MODEL_FORMAT_MAJOR) + ".x)");
+            " is not supported (this runtime reads 1.x to " + std::to_string(MTIA_MODEL_FORMAT_MAJOR) + ".x)");
     }
     const auto *w = m->weights();
     const size_t weights_size = w ? w->size() : 0;

@@ -7,11 +7,15 @@
 #define MTIA_MODEL_H
 
 #define MTIA_MODEL_FILE_IDENTIFIER "MTIM"
-/* major << 16 | minor: readers accept any minor of their major. */
-#define MTIA_MODEL_FORMAT_MAJOR    1u
-#define MTIA_MODEL_FORMAT_MINOR    3u  /* 1: Model.programs (batch buckets); 2: I8/U8 tensors;
-                                          3: U8 weights without a scale (8-bit rowwise tables) */
+/* major << 16 | minor: readers accept any minor of the majors they know.
+ * 1.1: Model.programs (batch buckets); 1.2: I8/U8 tensors; 1.3: U8 weights
+ * without a scale (8-bit rowwise tables). 2.0: Op.flags (channels-last
+ * CONV/POOL tensors, whose dims a 1.x reader would misread): writers use
+ * 2.0 only for a file with flags, so 1.x readers still read all others. */
+#define MTIA_MODEL_FORMAT_MAJOR    2u
+#define MTIA_MODEL_FORMAT_MINOR    0u
 #define MTIA_MODEL_FORMAT_VERSION  (MTIA_MODEL_FORMAT_MAJOR << 16 | MTIA_MODEL_FORMAT_MINOR)
+#define MTIA_MODEL_FORMAT_V1       (1u << 16 | 3u) /* what a file without Op.flags is written as */
 /* Arena alignment the compiler uses for every tensor offset. */
 #define MTIA_MODEL_TENSOR_ALIGN    64u
 /* Most batch buckets (Model.programs) a file may hold. */

@@ -645,7 +645,7 @@ struct mtia_op {
     uint16_t opcode;     /* MTIA_OP_* */
     uint8_t n_in;        /* inputs used, in[0..n_in) */
     uint8_t act;         /* MTIA_ACT_* applied to the output (fused) */
-    uint32_t flags;      /* zero */
+    uint32_t flags;      /* MTIA_OP_F_* (below), else zero */
     uint32_t act_min;    /* MTIA_ACT_CLIP: lower bound (f32 bits) */
     uint32_t act_max;    /* MTIA_ACT_CLIP: upper bound (f32 bits) */
     struct mtia_tensor_desc in[MTIA_OP_MAX_IN];
@@ -653,6 +653,18 @@ struct mtia_op {
     uint32_t attrs[MTIA_OP_MAX_ATTRS]; /* per opcode, MTIA_<OP>_* indices */
     uint32_t reserved[4];              /* zero */
 };                       /* MTIA_OP_BYTES */
+
+/* struct mtia_op.flags: channels-last storage for 2-D CONV and POOL on
+ * float tensors (not the int8 path); every other op has flags zero. Shapes
+ * below are stated for NCHW; with IN_NHWC in[0] is stored, and its dims
+ * given, as (N, H, W, C), with OUT_NHWC out as (N, OH, OW, M). The
+ * compiler keeps chains of convolutions channels-last, oneDNN's own layout
+ * for them, so no activation is reordered between ops (docs/compute.md,
+ * "Channels-last"); ops between them need no flag, their tensors being
+ * given in stored order. */
+#define MTIA_OP_F_IN_NHWC         (1u << 0)
+#define MTIA_OP_F_OUT_NHWC        (1u << 1)
+#define MTIA_OP_F_NHWC            (MTIA_OP_F_IN_NHWC | MTIA_OP_F_OUT_NHWC)
 
 /* Opcodes. Shapes: "N" batch etc.; opcodes 1..9 compute in F32 (F16, BF16
  * and quantized tensors are converted: see "Reduced precision" below),

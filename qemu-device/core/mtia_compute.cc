@@ -300,8 +300,9 @@ extern "C" uint16_t mtia_compute_run_profiled(const struct mtia_compute_grid *gr
     for (uint32_t i = 0; i < n_ops; i++) {
         if (ex.stopped()) return MTIA_CQE_ABORTED;
         const uint64_t t0 = prof ? prof->clock_ns(prof->opaque) : 0;
+        const mtia_op op = logical_op(ops[i]);
         try {
-            if (!cache().get(ops[i])->run(ops[i], arena, ex)) return MTIA_CQE_ABORTED;
+            if (!cache().get(op)->run(op, arena, ex)) return MTIA_CQE_ABORTED;
         } catch (const BadIndex &) {
             *result = i;  // the op wrote nothing; the ops before it did
             return MTIA_CQE_BAD_INDEX;
@@ -311,7 +312,7 @@ extern "C" uint16_t mtia_compute_run_profiled(const struct mtia_compute_grid *gr
             *result = i;
             return MTIA_CQE_BAD_PROGRAM;
         }
-        const uint64_t t = op_ns(g, ops[i]);
+        const uint64_t t = op_ns(g, op);
         ns = ns > UINT64_MAX - t ? UINT64_MAX : ns + t;
         if (prof) {
             mtia_op_profile &r = prof->ops[i];
@@ -352,7 +353,7 @@ extern "C" uint64_t mtia_compute_op_bytes(const struct mtia_op *op)
 
 extern "C" uint64_t mtia_compute_op_ns(const struct mtia_compute_grid *grid, const struct mtia_op *op)
 {
-    return op_ns(grid_of(grid), *op);
+    return op_ns(grid_of(grid), logical_op(*op));
 }
 
 extern "C" uint16_t mtia_compute_run(const struct mtia_op *ops, uint32_t n_ops, uint8_t *arena, uint64_t arena_bytes,

@@ -1,9 +1,11 @@
 // SPDX-License-Identifier: MIT
 // CONV: oneDNN convolution (forward inference) with bias and the fused
 // activation as a post-op, 2-D or 3-D (the depth attributes used with 5-D
-// tensors). The arena holds plain NCHW / MC'hw (NCDHW / MC'dhw) tensors; the
-// kernel lets oneDNN pick its fastest layouts and reorders through scratch
-// memory when that is what it picked (docs/compute.md, "CONV layouts").
+// tensors). The arena holds plain NCHW / MC'hw (NCDHW / MC'dhw) tensors, or
+// channels-last X and out (MTIA_OP_F_*_NHWC), which oneDNN takes as they
+// are; for plain ones the kernel lets oneDNN pick its fastest layouts and
+// reorders through scratch memory when that is what it picked
+// (docs/compute.md, "CONV layouts").
 // Large batches run in chunks of images, and an image too large for one
 // chunk in chunks of its output channels, polling for an abort between them.
 #include <cstdlib>
@@ -119,6 +121,9 @@ private:
         const float *x = ptr(arena, xd), *w = ptr(arena, wd);
         const float *b = has_bias_ ? ptr(arena, op.in[2]) : nullptr;
         float *y = ptr(arena, yd);
+        // A channel's first element: channels-last, one float in; else its plane.
+        const uint64_t x_ch = (op.flags & MTIA_OP_F_IN_NHWC) ? 1 : x_plane;
+        const uint64_t y_ch = (op.flags & MTIA_OP_F_OUT_NHWC) ? 1 : y_plane;
         bool first = true;
         for (uint64_t i = 0; i < n; i++)
             for (uint64_t g = 0; g < groups_; g++)
@@ -126,8 +131,8 @@ private:
                     if (!first && ex.stopped()) return false;
                     first = false;
                     const uint64_t m = g * mg + m0;  // first output channel
-                    conv(mg - m0 >= channels_ ? full_ : tail_, x + i * x_img + g * cg * x_plane, w + m * w_filter,
-                         b ? b + m : nullptr, y + i * y_img + m * y_plane, ex);
+                    conv(mg - m0 >= channels_ ? full_ : tail_, x + i * x_img + g * cg * x_ch, w + m * w_filter,
+                         b ? b + m : nullptr, y + i * y_img + m * y_ch, ex);
                 }
         return true;
     }
@@ -223,19 +228,24 @@ private:
             w[1] = wd.dims[0] / g;
         }
         Part p;
-        p.src_plain = plain_desc(x);
+        // As stored: channels-last X and out are used as they are (a channel
+        // run of a larger tensor's pixels when chunked by channels).
+        const bool nhwc_in = op.flags & MTIA_OP_F_IN_NHWC, nhwc_out = op.flags & MTIA_OP_F_OUT_NHWC;
+        p.src_plain = xd.ndim == 4 ? stored_desc(x, nhwc_in, xd.dims[1]) : plain_desc(x);
         p.w_plain = plain_desc(w);
-        p.dst_plain = plain_desc(y);
+        p.dst_plain = yd.ndim == 4 ? stored_desc(y, nhwc_out, yd.dims[1]) : plain_desc(y);
         const auto any = [](const memory::dims &d) { return memory::desc(d, memory::data_type::f32, tag::any); };
         memory::desc src_md = p.src_plain, w_md = p.w_plain, dst_md = p.dst_plain;
         if (layout_ == Layout::kBlocked) {
-            src_md = any(x);
+            if (!nhwc_in) src_md = any(x);
             w_md = any(w);
-            dst_md = any(y);
+            if (!nhwc_out) dst_md = any(y);
         } else if (layout_ == Layout::kNhwc) {
             src_md = memory::desc(x, memory::data_type::f32, tag::nhwc);
             dst_md = memory::desc(y, memory::data_type::f32, tag::nhwc);
             w_md = any(w);
+        } else if ((nhwc_in || nhwc_out) && !channels) {
+            w_md = any(w);  // oneDNN has no fast kernel for channels-last with plain weights
         }
         const memory::desc b_md = op.n_in == 3 ? plain_desc({y[1]}) : memory::desc();
         memory::dims strides{a[MTIA_CONV_STRIDE_H], a[MTIA_CONV_STRIDE_W]};

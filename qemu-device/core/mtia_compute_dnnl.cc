@@ -18,6 +18,13 @@ dnnl::memory::dims dims_of(const mtia_tensor_desc &t)
     return d;
 }
 
+dnnl::memory::desc stored_desc(const dnnl::memory::dims &dims, bool nhwc, dnnl::memory::dim c_total)
+{
+    if (!nhwc) return plain_desc(dims);
+    const dnnl::memory::dim w = dims[3], row = w * c_total;
+    return dnnl::memory::desc(dims, dnnl::memory::data_type::f32, dnnl::memory::dims{dims[2] * row, 1, row, c_total});
+}
+
 dnnl::memory::desc plain_desc(const dnnl::memory::dims &dims)
 {
     dnnl::memory::dims strides(dims.size());

@@ -22,6 +22,11 @@ dnnl::memory::dims dims_of(const mtia_tensor_desc &t);
 // Dense row-major f32 descriptor of @dims.
 dnnl::memory::desc plain_desc(const dnnl::memory::dims &dims);
 
+// How a 4-D f32 tensor of @dims (NCHW order) is stored in the arena: plain,
+// or channels-last (@nhwc) with @c_total channels per pixel (more than
+// dims[1] when it is a run of a larger tensor's channels).
+dnnl::memory::desc stored_desc(const dnnl::memory::dims &dims, bool nhwc, dnnl::memory::dim c_total);
+
 // The op's fused activation as oneDNN post-ops (empty for NONE).
 dnnl::post_ops act_post_ops(const mtia_op &op);
 // Attributes every kernel uses: user scratchpad, and @po.

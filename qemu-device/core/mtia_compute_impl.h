@@ -55,6 +55,25 @@ inline uint64_t bytes(const mtia_tensor_desc &t) { return elems(t) * mtia_dtype_
 inline float *ptr(uint8_t *arena, const mtia_tensor_desc &t) { return reinterpret_cast<float *>(arena + t.offset); }
 inline uint8_t *bool_ptr(uint8_t *arena, const mtia_tensor_desc &t) { return arena + t.offset; }
 
+// @op with its channels-last tensors' dims put back in NCHW order (flags
+// kept): validation, timing and kernels read shapes in one order, and only
+// CONV and POOL kernels look at the flags (they give oneDNN the stored
+// layout). Offsets, and so the bytes an op touches, do not change.
+inline mtia_op logical_op(const mtia_op &op)
+{
+    mtia_op r = op;
+    const auto nchw = [](mtia_tensor_desc &t) {
+        if (t.ndim != 4) return;  // validation refuses flags on anything else
+        const uint32_t c = t.dims[3];
+        t.dims[3] = t.dims[2];
+        t.dims[2] = t.dims[1];
+        t.dims[1] = c;
+    };
+    if (op.flags & MTIA_OP_F_IN_NHWC) nchw(r.in[0]);
+    if (op.flags & MTIA_OP_F_OUT_NHWC) nchw(r.out);
+    return r;
+}
+
 // Element strides of @in when indexed by @out's coordinates: 0 on broadcast
 // dims (in has out's ndim, each dim equal to out's or 1).
 inline void broadcast_strides(const mtia_tensor_desc &in, const mtia_tensor_desc &out, uint64_t st[MTIA_MAX_DIMS])

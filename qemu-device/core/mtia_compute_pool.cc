@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: MIT
 // POOL: oneDNN pooling_v2 (max with dilation, average with or without the
-// padding in the divisor) on plain NCHW or NCDHW, asymmetric pads, the activation
-// as a post-op (or a separate in-place pass where oneDNN cannot fuse it).
-// Large batches run in chunks of images, huge images in chunks of channels.
+// padding in the divisor) on plain NCHW or NCDHW, or channels-last X and out
+// (MTIA_OP_F_*_NHWC), asymmetric pads, the activation as a post-op (or a
+// separate in-place pass where oneDNN cannot fuse it). Large batches run in
+// chunks of images, huge images in chunks of channels.
 #include "mtia_compute_dnnl.h"
 
 namespace mtia {
@@ -32,12 +33,20 @@ public:
         full_ = build(op, images_, channels_);
         if (channels_ < c && c % channels_) tail_ = build(op, 1, c % channels_);
         if (channels_ == c && n % images_) tail_ = build(op, n % images_, c);
+        if (full_.unfused) {  // the activation over each run of whole images
+            act_full_ = act_over(op, images_);
+            if (n % images_) act_tail_ = act_over(op, n % images_);
+        }
     }
 
     bool run(const mtia_op &op, uint8_t *arena, Exec &ex) override
     {
         const uint64_t n = op.in[0].dims[0], c = op.in[0].dims[1];
         const uint64_t x_plane = elems(op.in[0]) / (n * c), y_plane = elems(op.out) / (n * c);
+        // A channel's first element within an image: channels-last, one
+        // float in; else its plane.
+        const uint64_t x_ch = (op.flags & MTIA_OP_F_IN_NHWC) ? 1 : x_plane;
+        const uint64_t y_ch = (op.flags & MTIA_OP_F_OUT_NHWC) ? 1 : y_plane;
         const float *x = ptr(arena, op.in[0]);
         float *y = ptr(arena, op.out);
         bool first = true;
@@ -47,19 +56,17 @@ public:
                 first = false;
                 const bool full = n - i >= images_ && c - c0 >= channels_;
                 const Part &p = full ? full_ : tail_;
-                const uint64_t planes = i * c + c0;  // first plane of the chunk
                 execute(ex, p.prim, p.pd,
-                        {{DNNL_ARG_SRC, mem(p.pd.src_desc(), const_cast<float *>(x + planes * x_plane))},
-                         {DNNL_ARG_DST, mem(p.pd.dst_desc(), y + planes * y_plane)}});
-                if (p.act) {
-                    mtia_op a = op;
-                    a.out.ndim = 1;  // the chunk's output, flat
-                    a.out.dims[0] = static_cast<uint32_t>(p.n * p.c * y_plane);
-                    for (unsigned d = 1; d < MTIA_MAX_DIMS; d++) a.out.dims[d] = 0;
-                    a.out.offset = op.out.offset + planes * y_plane * 4;
-                    a.in[0] = a.out;
-                    p.act->run(a, arena, ex);
-                }
+                        {{DNNL_ARG_SRC, mem(p.pd.src_desc(), const_cast<float *>(x + i * c * x_plane + c0 * x_ch))},
+                         {DNNL_ARG_DST, mem(p.pd.dst_desc(), y + i * c * y_plane + c0 * y_ch)}});
+            }
+            // The unfused activation over the images done, in place: whole
+            // images are contiguous in either layout.
+            if (full_.unfused) {
+                const bool whole = n - i >= images_;
+                mtia_op a = act_op(op, whole ? images_ : n - i);
+                a.out.offset = a.in[0].offset = op.out.offset + i * c * y_plane * 4;
+                (whole ? act_full_ : act_tail_)->run(a, arena, ex);
             }
         }
         return true;
@@ -67,11 +74,26 @@ public:
 
 private:
     struct Part {
-        uint64_t n = 0, c = 0;
         dnnl::pooling_v2_forward::primitive_desc pd;
         dnnl::pooling_v2_forward prim;
-        std::unique_ptr<Kernel> act;  // when oneDNN could not fuse it
+        bool unfused = false;  // oneDNN could not fuse the activation
     };
+
+    // The activation of @op as an ACT over the output of @images whole
+    // images, flat (offsets set by the caller).
+    static mtia_op act_op(const mtia_op &op, uint64_t images)
+    {
+        mtia_op a = op;
+        a.opcode = MTIA_OP_ACT;
+        a.flags = 0;
+        a.n_in = 1;
+        a.out.ndim = 1;
+        a.out.dims[0] = static_cast<uint32_t>(elems(op.out) / op.out.dims[0] * images);
+        for (unsigned d = 1; d < MTIA_MAX_DIMS; d++) a.out.dims[d] = 0;
+        a.in[0] = a.out;
+        return a;
+    }
+    static std::unique_ptr<Kernel> act_over(const mtia_op &op, uint64_t images) { return make_act(act_op(op, images)); }
 
     static Part build(const mtia_op &op, uint64_t n, uint64_t c)
     {
@@ -79,6 +101,9 @@ private:
         memory::dims x = dims_of(op.in[0]), y = dims_of(op.out);
         x[0] = y[0] = static_cast<memory::dim>(n);
         x[1] = y[1] = static_cast<memory::dim>(c);
+        const auto stored = [&](const memory::dims &d, uint32_t flag) {
+            return d.size() == 4 ? stored_desc(d, op.flags & flag, op.in[0].dims[1]) : plain_desc(d);
+        };
         const dnnl::algorithm alg = a[MTIA_POOL_KIND] == MTIA_POOL_MAX ? dnnl::algorithm::pooling_max
                                     : a[MTIA_POOL_COUNT_PAD]           ? dnnl::algorithm::pooling_avg_include_padding
                                                                        : dnnl::algorithm::pooling_avg_exclude_padding;
@@ -92,23 +117,15 @@ private:
             pl.insert(pl.begin(), a[MTIA_POOL_PAD_D] & 0xffffu);
             pr.insert(pr.begin(), a[MTIA_POOL_PAD_D] >> 16);
         }
-        const dnnl::pooling_v2_forward::desc d(dnnl::prop_kind::forward_inference, alg, plain_desc(x), plain_desc(y),
-                                               strides, k, dil, pl, pr);
+        const dnnl::pooling_v2_forward::desc d(dnnl::prop_kind::forward_inference, alg, stored(x, MTIA_OP_F_IN_NHWC),
+                                               stored(y, MTIA_OP_F_OUT_NHWC), strides, k, dil, pl, pr);
         Part p;
-        p.n = n;
-        p.c = c;
         try {
             p.pd = dnnl::pooling_v2_forward::primitive_desc(d, make_attr(act_post_ops(op)), cpu_engine());
         } catch (const dnnl::error &) {
             if (op.act == MTIA_ACT_NONE) throw;
             p.pd = dnnl::pooling_v2_forward::primitive_desc(d, make_attr(), cpu_engine());
-            mtia_op act = op;  // over the chunk's output, flat
-            act.opcode = MTIA_OP_ACT;
-            act.out.ndim = 1;
-            act.out.dims[0] = static_cast<uint32_t>(elems(op.out) / (op.out.dims[0] * op.out.dims[1]) * n * c);
-            for (unsigned d = 1; d < MTIA_MAX_DIMS; d++) act.out.dims[d] = 0;
-            act.in[0] = act.out;
-            p.act = make_act(act);
+            p.unfused = true;
         }
         p.prim = dnnl::pooling_v2_forward(p.pd);
         return p;
@@ -116,6 +133,7 @@ private:
 
     uint64_t images_ = 1, channels_ = 1;  // per chunk
     Part full_, tail_;
+    std::unique_ptr<Kernel> act_full_, act_tail_;  // when full_.unfused
 };
 
 }  // namespace

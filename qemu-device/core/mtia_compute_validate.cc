@@ -619,12 +619,24 @@ bool may_alias(const mtia_op &op, unsigned k)
     }
 }
 
+// MTIA_OP_F_*: channels-last only on 2-D float CONV and POOL.
+const char *check_flags(const mtia_op &op)
+{
+    if (!op.flags) return nullptr;
+    if (op.flags & ~uint32_t{MTIA_OP_F_NHWC}) return "unknown flags";
+    if (op.opcode != MTIA_OP_CONV && op.opcode != MTIA_OP_POOL) return "flags on an op other than CONV or POOL";
+    if (op.in[0].ndim != 4 || op.out.ndim != 4) return "channels-last flags on a CONV/POOL that is not 2-D";
+    if (is_int8_matmul(op) || !mtia_dtype_is_float(op.in[0].dtype)) return "channels-last flags on a non-float op";
+    return nullptr;
+}
+
 }  // namespace
 
-const char *check_op(const mtia_op &op, uint64_t arena)
+const char *check_op(const mtia_op &raw, uint64_t arena)
 {
-    if (op.opcode < 1 || op.opcode > MTIA_OP_LAST) return "bad opcode";
-    if (op.flags) return "flags not zero";
+    if (raw.opcode < 1 || raw.opcode > MTIA_OP_LAST) return "bad opcode";
+    if (const char *e = check_flags(raw)) return e;
+    const mtia_op op = logical_op(raw);  // shapes in NCHW order from here on
     if (!is_zero(op.reserved, sizeof(op.reserved))) return "reserved not zero";
     if (op.act > MTIA_ACT_LAST) return "bad act";
     if (op.act == MTIA_ACT_CLIP) {

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <cstring>
 #include <fstream>
 #include <iterator>
 #include <unistd.h>
@@ -14,6 +15,8 @@
 #include <nlohmann/json.hpp>
 
 #include "compiler_test_util.h"
+#include "model_loader.h"
+#include "mtia/mtia_model.h"
 
 namespace mtia::compiler::testing {
 namespace {
@@ -129,6 +132,50 @@ TEST_P(ModelSet, CompilesAndMatchesPyTorch)
     const nlohmann::json e = manifest_entry(dir, GetParam());
     if (e.is_null()) GTEST_SKIP() << GetParam() << " is not in the generated set";
     check_model(dir, e);
+}
+
+// The channels-last plan (the default) against every tensor NCHW
+// (--layout nchw): the same outputs on the engine within the model's
+// tolerance, and the CNNs keep tensors channels-last.
+TEST_P(ModelSet, ChannelsLastMatchesNchw)
+{
+    REQUIRE_MODELS(dir);
+    const nlohmann::json e = manifest_entry(dir, GetParam());
+    if (e.is_null()) GTEST_SKIP() << GetParam() << " is not in the generated set";
+    const std::string onnx = dir + "/" + e["onnx"].get<std::string>();
+    CompileOptions nchw;
+    nchw.channels_last = false;
+    CompileResult plain, nhwc;
+    ASSERT_NO_THROW(plain = compile_file(onnx, nchw));
+    ASSERT_NO_THROW(nhwc = compile_file(onnx, {}));
+    const auto it = nhwc.summary.passes.find("tensors stored channels-last");
+    const int stored = it == nhwc.summary.passes.end() ? 0 : it->second;
+    EXPECT_EQ(plain.summary.passes.count("tensors stored channels-last"), 0u);
+    static const std::vector<std::string> kCnns = {"convbnrelu",   "depthwise",       "resnet18",   "resnet18_b8",
+                                                   "mobilenet_v2", "efficientnet_b0", "densenet121"};
+    if (std::find(kCnns.begin(), kCnns.end(), GetParam()) != kCnns.end()) {
+        EXPECT_GT(stored, 0);
+    }
+    ::testing::Test::RecordProperty(GetParam() + "_channels_last_tensors", std::to_string(stored));
+    // 2.0 only for a file with flags: 1.x readers still read the others.
+    const auto version = [](const std::string &bytes) {
+        std::vector<uint64_t> aligned((bytes.size() + 7) / 8);
+        std::memcpy(aligned.data(), bytes.data(), bytes.size());
+        return mtia::detail::parse_model(aligned.data(), bytes.size()).format_version;
+    };
+    EXPECT_EQ(version(plain.bytes), MTIA_MODEL_FORMAT_V1);
+    if (!stored) return;
+    EXPECT_EQ(version(nhwc.bytes), MTIA_MODEL_FORMAT_VERSION);
+    std::vector<std::vector<float>> inputs;
+    for (const auto &in : e["inputs"]) inputs.push_back(load_npy(dir + "/" + in["file"].get<std::string>()).data);
+    const auto want = run_on_host(plain.bytes, inputs, nullptr), got = run_on_host(nhwc.bytes, inputs, nullptr);
+    ASSERT_EQ(got.size(), want.size());
+    const float tol = e["tolerance"];
+    for (size_t k = 0; k < got.size(); ++k) {
+        float scale = 1.0f;
+        for (float v : want[k]) scale = std::max(scale, std::fabs(v));
+        EXPECT_LE(max_abs_diff(got[k], want[k]), tol * scale) << "output " << k;
+    }
 }
 
 // --quantize int8 calibrated on the model's own test input (one run): some

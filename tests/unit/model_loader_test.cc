@@ -130,6 +130,13 @@ TEST(ModelLoader, ClipBoundsAreF32Bits)
     EXPECT_EQ(parse(build(m)).program[1].act_min, 0xff800000u);
 }
 
+TEST(ModelLoader, AcceptsEveryMajorItKnows)
+{
+    ModelSpec m = tiny();
+    m.version = MTIA_MODEL_FORMAT_V1;  // what files without Op.flags are written as
+    EXPECT_EQ(parse(build(m)).format_version, MTIA_MODEL_FORMAT_V1);
+}
+
 TEST(ModelLoader, AcceptsNewerMinorVersion)
 {
     ModelSpec m = tiny();
@@ -240,7 +247,7 @@ TEST(ModelLoader, RejectsBadFile)
 
 TEST(ModelLoader, RejectsBadVersion)
 {
-    expect_invalid([](ModelSpec &m) { m.version = 2u << 16; }, "format version 2.0 is not supported");
+    expect_invalid([](ModelSpec &m) { m.version = 3u << 16; }, "format version 3.0 is not supported");
     expect_invalid([](ModelSpec &m) { m.version = 0; }, "format version 0.0");
 }
 

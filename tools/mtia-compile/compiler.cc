@@ -8,6 +8,7 @@
 #include "constant_inputs.h"
 #include "device_rules.h"
 #include "fuse.h"
+#include "layout_plan.h"
 #include "graph.h"
 #include "loop_embedding_bag.h"
 #include "lower.h"
@@ -86,6 +87,7 @@ CompileResult compile_program(onnx::ModelProto model, const std::string &base_di
     }
     s.device_ops = device_op_counts(d);
     check_program(d);
+    if (opts.channels_last) s.passes["tensors stored channels-last"] = plan_channels_last(d);
     res.layout = place_tensors(d);
     const ArenaLayout &layout = res.layout;
     if (ptq) {

@@ -26,6 +26,7 @@ struct CompileOptions {
     std::vector<uint32_t> batch_buckets;                       // --batch-buckets (buckets.h); empty: one program
     uint8_t dtype = 0;                   // --dtype (precision.h): MTIA_DTYPE_F16 or _BF16; 0: float32 throughout
     std::optional<PtqOptions> quantize;  // --quantize int8 --calibrate (ptq.h)
+    bool channels_last = true;           // --layout nchw turns it off (layout_plan.h)
 };
 
 struct CompileResult {

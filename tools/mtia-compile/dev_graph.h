@@ -40,6 +40,7 @@ struct DevOp {
     uint8_t act = MTIA_ACT_NONE;
     float act_min = 0.0f, act_max = 0.0f;
     std::vector<uint32_t> attrs;  // MTIA_<OP>_* indices
+    uint32_t flags = 0;           // MTIA_OP_F_* (layout_plan.h)
     uint64_t flops = 0;           // 2 * MACs (Conv, Gemm) or element ops
 };
 

@@ -40,6 +40,7 @@ HostProgram::HostProgram(const DevGraph &d, const ArenaLayout &layout) : d_(d), 
         op.act = o.act;
         op.act_min = mtia_f32_bits(o.act_min);
         op.act_max = mtia_f32_bits(o.act_max);
+        op.flags = o.flags;
         for (size_t k = 0; k < o.in.size(); ++k) op.in[k] = desc_of(d.tensors[o.in[k]]);
         op.out = desc_of(d.tensors[o.out]);
         for (size_t k = 0; k < o.attrs.size(); ++k) op.attrs[k] = o.attrs[k];

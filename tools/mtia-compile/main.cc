@@ -39,6 +39,11 @@ int main(int argc, char **argv)
     app.add_option("--dtype", dtype,
                    "compute in fp16 or bf16 where that is safe (softmax, layer norm, reductions, embedding bags and "
                    "the model's inputs and outputs stay fp32); fp32 (default) throughout");
+    std::string layout = "auto";
+    app.add_option("--layout", layout,
+                   "activation layouts: auto (default: tensors between convolutions stored channels-last, as oneDNN "
+                   "computes them) or nchw (every tensor plain NCHW)")
+        ->check(CLI::IsMember({"auto", "nchw"}));
     std::string quantize, calibrate, method;
     auto *quantize_opt = app.add_option(
         "--quantize", quantize,
@@ -88,6 +93,7 @@ int main(int argc, char **argv)
         }
         if (bucket_opt->count()) opts.batch_buckets = parse_buckets(buckets);
         if (!dtype.empty()) opts.dtype = parse_dtype_option(dtype);
+        opts.channels_last = layout == "auto";
         if (quantize_opt->count() && quantize.empty())
             fail(ErrorKind::kUsage, "--quantize '': the only choice is int8");
         if (calibrate_opt->count() && calibrate.empty()) fail(ErrorKind::kUsage, "--calibrate: an empty path");

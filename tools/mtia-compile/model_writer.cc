@@ -64,7 +64,7 @@ ProgramTables build_program(flatbuffers::FlatBufferBuilder &fbb, const DevGraph 
         for (int t : op.in) in.push_back(index.at(t));
         p.ops.push_back(fb::CreateOpDirect(fbb, static_cast<fb::OpKind>(op.kind), op.name.c_str(), &in,
                                            index.at(op.out), static_cast<fb::Activation>(op.act), op.act_min,
-                                           op.act_max, &op.attrs));
+                                           op.act_max, &op.attrs, op.flags));
     }
     for (int t : d.inputs) p.inputs.push_back(index.at(t));
     for (int t : d.outputs) p.outputs.push_back(index.at(t));
@@ -84,6 +84,15 @@ std::string finish(flatbuffers::FlatBufferBuilder &fbb, flatbuffers::Offset<fb::
     return std::string(reinterpret_cast<const char *>(fbb.GetBufferPointer()), fbb.GetSize());
 }
 
+// 2.0 only when some op has flags (mtia_model.h): 1.x readers read the rest.
+uint32_t format_version(const std::vector<const DevGraph *> &graphs)
+{
+    for (const DevGraph *d : graphs)
+        for (const DevOp &op : d->ops)
+            if (op.flags) return MTIA_MODEL_FORMAT_VERSION;
+    return MTIA_MODEL_FORMAT_V1;
+}
+
 }  // namespace
 
 std::string serialize_model(const DevGraph &d, const ArenaLayout &layout, uint64_t flops, const std::string &producer)
@@ -91,8 +100,8 @@ std::string serialize_model(const DevGraph &d, const ArenaLayout &layout, uint64
     check_weights_size(layout.weights.size());
     flatbuffers::FlatBufferBuilder fbb(layout.weights.size() + (1 << 20));
     ProgramTables p = build_program(fbb, d, {}, {});
-    auto root = fb::CreateModelDirect(fbb, MTIA_MODEL_FORMAT_VERSION, d.name.c_str(), producer.c_str(), &p.tensors,
-                                      &p.ops, &p.inputs, &p.outputs, layout.arena_size, &layout.weights, flops);
+    auto root = fb::CreateModelDirect(fbb, format_version({&d}), d.name.c_str(), producer.c_str(), &p.tensors, &p.ops,
+                                      &p.inputs, &p.outputs, layout.arena_size, &layout.weights, flops);
     return finish(fbb, root);
 }
 
@@ -122,7 +131,9 @@ std::string serialize_buckets(const std::vector<BucketProgram> &programs, const 
     auto prod = fbb.CreateString(producer);
     fbb.ForceVectorAlignment(weights.size(), sizeof(uint8_t), 64);
     auto w = fbb.CreateVector(weights);
-    auto root = fb::CreateModel(fbb, MTIA_MODEL_FORMAT_VERSION, name, prod, top_tensors, top_ops, top_in, top_out,
+    std::vector<const DevGraph *> graphs;
+    for (const auto &b : programs) graphs.push_back(b.graph);
+    auto root = fb::CreateModel(fbb, format_version(graphs), name, prod, top_tensors, top_ops, top_in, top_out,
                                 top.arena_size, w, top.flops, progs_vec);
     return finish(fbb, root);
 }
