@@ -35,6 +35,7 @@ add_library(mtia_compiler_lib STATIC
   ${MTIA_COMPILE_DIR}/lower_mask.cc
   ${MTIA_COMPILE_DIR}/lower_vision.cc
   ${MTIA_COMPILE_DIR}/lower_resize.cc
+  ${MTIA_COMPILE_DIR}/lower_integer.cc
   ${MTIA_COMPILE_DIR}/fuse.cc
   ${MTIA_COMPILE_DIR}/device_rules.cc
   ${MTIA_COMPILE_DIR}/memory_plan.cc
@@ -77,6 +78,7 @@ add_executable(compiler_tests
   tests/unit/compiler_buckets_test.cc
   tests/unit/compiler_precision_test.cc
   tests/unit/compiler_quant_test.cc
+  tests/unit/compiler_integer_test.cc
   tests/unit/compiler_ptq_test.cc)
 # The models run through libmtia's reader (runtime/model_loader.h) on the
 # device core's compute engine.

@@ -18,6 +18,7 @@ target_sources(mtia_device_core PRIVATE
   qemu-device/core/mtia_compute_move.cc
   qemu-device/core/mtia_compute_select.cc
   qemu-device/core/mtia_compute_int.cc
+  qemu-device/core/mtia_compute_imatmul.cc
   qemu-device/core/mtia_compute_reduce.cc
   qemu-device/core/mtia_compute_norm.cc
   qemu-device/core/mtia_compute_embed.cc
@@ -52,6 +53,7 @@ add_executable(compute_tests
   tests/unit/compute_ops_test.cc
   tests/unit/compute_tfm_ops_test.cc
   tests/unit/compute_int_test.cc
+  tests/unit/compute_imatmul_test.cc
   tests/unit/compute_validate_test.cc
   tests/unit/compute_embed_test.cc
   tests/unit/compute_half_test.cc

@@ -668,7 +668,11 @@ struct mtia_op {
 
 /* Opcodes. Shapes: "N" batch etc.; opcodes 1..9 compute in F32 (F16, BF16
  * and quantized tensors are converted: see "Reduced precision" below),
- * the comparisons of BINARY give BOOL. */
+ * the comparisons of BINARY give BOOL. Integer CONV and GEMM: an I32
+ * in[0] makes in[1] and out I32 too; then n_in is 2 (no bias, no C), act
+ * NONE, GEMM's ALPHA 1.0f and BETA 0, and out is the exact sum of products
+ * wrapping as two's complement int32 (CONV's pads contribute zeros):
+ * ONNX MatMulInteger/ConvInteger once their zero points are subtracted. */
 #define MTIA_OP_CONV              1 /* 2-D convolution, NCHW, or 3-D, NCDHW.
                                        in[0] X (N,C,H,W); in[1] W (M,C/groups,kH,kW);
                                        in[2] bias (M), optional (n_in 2 or 3);
@@ -844,7 +848,8 @@ static inline uint32_t mtia_embedding_bag_dim(uint32_t dtype, uint32_t cols)
                                        Cast): same shape; float -> int truncates
                                        toward zero (NaN and out-of-range values
                                        saturate: NaN -> 0); -> BOOL is x != 0;
-                                       BOOL -> 0/1 */
+                                       BOOL -> 0/1; I8/U8 -> I32 is the exact
+                                       integer q - zero_point (below) */
 
 /* Opcodes 13..24: transformer math (unary math is MTIA_OP_ACT with the
  * MTIA_ACT_* kinds below); 25..31 are for the remaining vision ops. */
@@ -956,8 +961,11 @@ static inline uint32_t mtia_embedding_bag_dim(uint32_t dtype, uint32_t cols)
  * them exactly. GATHER's out and data have equal dtype, scale and zero
  * point. EMBEDDING_BAG has no per-tensor quantized tables: its I8/U8
  * tables are 8-bit rowwise, a scale and a bias per row (above). CAST: float -> I8/U8 quantizes, I8/U8 -> float dequantizes, I8/U8
- * -> I8/U8 requantizes through the real value; between I8/U8 and
- * I32/I64/BOOL it is invalid.
+ * -> I8/U8 requantizes through the real value; I8/U8 -> I32 gives the
+ * integer q - zero_point, exactly (the scale unused: raw 8-bit integers,
+ * ONNX MatMulInteger's and ConvInteger's inputs, come in as I32 with
+ * their zero point subtracted); every other pair of I8/U8 and
+ * I32/I64/BOOL is invalid.
  * Per-channel quantized CONV and GEMM, the int8 path (MTIA v1: int8 at
  * twice the F16 rate): in[1] (W, or GEMM's B) is I8 with scale 0 and zero
  * point 0, symmetric per output channel, and then:
@@ -982,7 +990,8 @@ static inline uint32_t mtia_embedding_bag_dim(uint32_t dtype, uint32_t cols)
  * F16/BF16 ops compute in F32 and round their output once), but a
  * comparison's output and WHERE's condition are BOOL, and integer BINARY
  * (ADD..MIN on I32 or I64 in[0]) keeps in[0]'s dtype throughout, as an
- * integer comparison's inputs do;
+ * integer comparison's inputs do, and so do integer CONV and GEMM (I32
+ * in[0]);
  * 0 for GATHER, EMBEDDING_BAG and CAST, whose rules are their own (above).
  * One rule for the device's validation and the compiler. */
 static inline uint32_t mtia_op_tensor_dtype(uint32_t opcode, uint32_t binary_kind, uint32_t k, uint32_t in0_dtype,
@@ -997,6 +1006,8 @@ static inline uint32_t mtia_op_tensor_dtype(uint32_t opcode, uint32_t binary_kin
         (binary_kind <= MTIA_BINARY_MIN || k < MTIA_OP_MAX_IN) &&
         (in0_dtype == MTIA_DTYPE_I32 || in0_dtype == MTIA_DTYPE_I64))
         return in0_dtype;
+    if ((opcode == MTIA_OP_CONV || opcode == MTIA_OP_GEMM) && in0_dtype == MTIA_DTYPE_I32)
+        return MTIA_DTYPE_I32;
     if (opcode == MTIA_OP_BINARY && k == MTIA_OP_MAX_IN && binary_kind >= MTIA_BINARY_EQUAL &&
         binary_kind <= MTIA_BINARY_GREATER)
         return MTIA_DTYPE_BOOL;

@@ -163,6 +163,7 @@ std::string kernel_key(const mtia_op &op)
 std::unique_ptr<Kernel> build(const mtia_op &op)
 {
     if (is_int8_matmul(op)) return make_int8_matmul(op);
+    if (is_int_matmul(op)) return make_int_matmul(op);
     if (needs_widening(op)) return make_widened(build(widened_op(op)));
     switch (op.opcode) {
         case MTIA_OP_CONV:

@@ -6,8 +6,9 @@
 // F16 and BF16 go through F32 (exact from 16 bits; to 16 bits rounds to
 // nearest even, mtia_fp16.h). Quantized I8/U8 go through their real value
 // in F32 (mtia_quant.h): float -> I8/U8 quantizes, I8/U8 -> float
-// dequantizes, I8/U8 -> I8/U8 requantizes (validation refuses the integer
-// and BOOL pairs).
+// dequantizes, I8/U8 -> I8/U8 requantizes; I8/U8 -> I32 is the exact
+// integer q - zero_point (validation refuses the other integer and BOOL
+// pairs).
 #include <algorithm>
 #include <cmath>
 #include <limits>
@@ -100,6 +101,15 @@ void convert_any(const uint8_t *src, uint8_t dtype, uint8_t *dst, uint8_t to, ui
     }
 }
 
+// n I8/U8 elements of @t to I32: q - zero_point, exact.
+void to_i32(const mtia_tensor_desc &t, const uint8_t *src, uint8_t *dst, uint64_t n)
+{
+    for (uint64_t j = 0; j < n; j++) {
+        const int32_t v = (t.dtype == MTIA_DTYPE_I8 ? int32_t(int8_t(src[j])) : int32_t(src[j])) - t.zero_point;
+        std::memcpy(dst + j * 4, &v, 4);
+    }
+}
+
 class CastKernel final : public Kernel {
 public:
     bool run(const mtia_op &op, uint8_t *arena, Exec &ex) override
@@ -117,6 +127,10 @@ public:
             m = std::min({kBlock, poll, n - i});
             const uint8_t *src = arena + x.offset + i * si;
             uint8_t *dst = arena + y.offset + i * so;
+            if (mtia_dtype_is_quant(x.dtype) && y.dtype == MTIA_DTYPE_I32) {
+                to_i32(x, src, dst, m);
+                continue;
+            }
             if (!via_f32(x.dtype) && !via_f32(y.dtype)) {
                 convert_any(src, x.dtype, dst, y.dtype, m);
                 continue;

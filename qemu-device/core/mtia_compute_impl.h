@@ -5,7 +5,8 @@
 // and the op kernels (mtia_compute_{conv,deconv,gemm,eltwise,pool,move,pad,
 // resize,select,reduce,norm,embed,cast}.cc), F16/BF16 and quantized
 // tensors by widening (mtia_compute_widen.cc), the int8 CONV/GEMM
-// (mtia_compute_qconv.cc, its micro-kernel mtia_compute_qdot.cc).
+// (mtia_compute_qconv.cc, its micro-kernel mtia_compute_qdot.cc), the
+// integer CONV/GEMM (mtia_compute_imatmul.cc).
 #ifndef MTIA_COMPUTE_IMPL_H
 #define MTIA_COMPUTE_IMPL_H
 
@@ -186,6 +187,14 @@ inline bool is_int8_matmul(const mtia_op &op)
            op.in[1].dtype == MTIA_DTYPE_I8 && op.in[1].scale == 0 && op.in[1].zero_point == 0;
 }
 std::unique_ptr<Kernel> make_int8_matmul(const mtia_op &op);
+
+// Integer CONV/GEMM (mtia_spec.h, "Opcodes"): I32 in[0], in[1] and out,
+// exact wrapping int32 sums (mtia_compute_imatmul.cc).
+inline bool is_int_matmul(const mtia_op &op)
+{
+    return (op.opcode == MTIA_OP_CONV || op.opcode == MTIA_OP_GEMM) && op.in[0].dtype == MTIA_DTYPE_I32;
+}
+std::unique_ptr<Kernel> make_int_matmul(const mtia_op &op);
 
 // Builders, one per opcode (op valid).
 std::unique_ptr<Kernel> make_conv(const mtia_op &op);

@@ -21,6 +21,8 @@ constexpr double kGridPes = MTIA_DEFAULT_PE_ROWS * MTIA_DEFAULT_PE_COLS;
 constexpr double kMatrixHalfFlops = 51.2e12;
 constexpr double kMatrixFlops = kMatrixHalfFlops / 4;
 // The per-channel int8 CONV/GEMM: 102.4 TOPS, twice the F16/BF16 rate.
+// The integer (I32) CONV/GEMM is not a DPE format either: its 4-byte
+// operands and 32-bit multipliers run at the fp32 rate (kMatrixFlops).
 constexpr double kMatrixInt8Ops = 2 * kMatrixHalfFlops;
 // Elementwise, pooling, softmax run on the PEs' vector cores: 16 fp32 lanes
 // x FMA (2 flops) x 800 MHz x 64 PEs = 1.6384 TFLOPS; twice the lanes on

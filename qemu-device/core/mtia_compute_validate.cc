@@ -251,6 +251,17 @@ const char *check_int8_matmul(const mtia_op &op)
     return nullptr;
 }
 
+// Integer CONV/GEMM (mtia_spec.h, "Opcodes"), after check_conv/check_gemm
+// (check_dtypes makes in[1] and out I32): no bias or C, act, alpha or beta.
+const char *check_int_matmul(const mtia_op &op)
+{
+    if (op.n_in != 2) return "integer CONV/GEMM: n_in must be 2 (no bias or C)";
+    if (op.act != MTIA_ACT_NONE) return "integer CONV/GEMM: no fused activation";
+    if (op.opcode == MTIA_OP_GEMM && (f32(op.attrs[MTIA_GEMM_ALPHA]) != 1.0f || op.attrs[MTIA_GEMM_BETA]))
+        return "integer GEMM: ALPHA must be 1.0f and BETA 0";
+    return nullptr;
+}
+
 const char *check_binary(const mtia_op &op)
 {
     if (op.n_in != 2) return "BINARY: n_in must be 2";
@@ -489,10 +500,11 @@ const char *check_cast(const mtia_op &op)
     if (!same_shape(op.in[0], op.out)) return "CAST: out shape != in shape";
     const uint8_t from = op.in[0].dtype, to = op.out.dtype;
     // Quantized values convert through their real value: to and from floats
-    // and each other, never to or from integers or BOOL.
-    if ((mtia_dtype_is_quant(from) && !mtia_dtype_is_float(to) && !mtia_dtype_is_quant(to)) ||
+    // and each other; to I32 as the exact integer q - zero_point; never
+    // otherwise to or from integers or BOOL.
+    if ((mtia_dtype_is_quant(from) && !mtia_dtype_is_float(to) && !mtia_dtype_is_quant(to) && to != MTIA_DTYPE_I32) ||
         (mtia_dtype_is_quant(to) && !mtia_dtype_is_float(from) && !mtia_dtype_is_quant(from)))
-        return "CAST: between I8/U8 and I32, I64 or BOOL";
+        return "CAST: between I8/U8 and I64 or BOOL, or from I32 to I8/U8";
     return nullptr;
 }
 
@@ -659,6 +671,8 @@ const char *check_op(const mtia_op &raw, uint64_t arena)
     if (const char *e = check_opcode(op)) return e;
     if (is_int8_matmul(op))
         if (const char *e = check_int8_matmul(op)) return e;
+    if (is_int_matmul(op))
+        if (const char *e = check_int_matmul(op)) return e;
     if (const char *e = check_dtypes(op)) return e;
     for (unsigned k = 0; k < op.n_in; k++)
         if (overlap(op.in[k], op.out) && !may_alias(op, k))

@@ -194,6 +194,15 @@ std::string check_op(const DevGraph &d, const DevOp &op)
         }
         return "";
     };
+    // Integer CONV/GEMM (mtia_spec.h, "Opcodes"): no bias or C, act, alpha
+    // or beta (the dtypes are check_program's).
+    const bool int_matmul =
+        (op.kind == MTIA_OP_CONV || op.kind == MTIA_OP_GEMM) && d.tensors[op.in[0]].dtype == MTIA_DTYPE_I32;
+    if (int_matmul &&
+        (nin != 2 || op.act != MTIA_ACT_NONE ||
+         (op.kind == MTIA_OP_GEMM &&
+          (op.attrs.size() < 4 || op.attrs[MTIA_GEMM_ALPHA] != f32_bits(1.0f) || op.attrs[MTIA_GEMM_BETA]))))
+        return "an integer Conv/Gemm takes 2 inputs, no activation, ALPHA 1 and BETA 0";
     switch (op.kind) {
         case MTIA_OP_CONV:
             if (!need(2, 3)) return "Conv takes 2 or 3 inputs";
@@ -284,9 +293,16 @@ std::string check_op(const DevGraph &d, const DevOp &op)
         case MTIA_OP_WHERE:
             if (!need(3, 3)) return "Where takes 3 inputs";
             return broadcast_to_out();
-        case MTIA_OP_CAST:
+        case MTIA_OP_CAST: {
             if (!need(1, 1) || sh(op.in[0]) != o) return "Cast takes 1 input of out's shape";
+            // int8/uint8 to and from floats and each other, and to int32 (q - zero point).
+            const uint8_t from = d.tensors[op.in[0]].dtype, to = d.tensors[op.out].dtype;
+            if ((mtia_dtype_is_quant(from) && !mtia_dtype_is_float(to) && !mtia_dtype_is_quant(to) &&
+                 to != MTIA_DTYPE_I32) ||
+                (mtia_dtype_is_quant(to) && !mtia_dtype_is_float(from) && !mtia_dtype_is_quant(from)))
+                return "Cast between int8/uint8 and int64/bool, or from int32 to int8/uint8";
             return "";
+        }
         case MTIA_OP_CONV_TRANSPOSE: {
             if (!need(2, 3)) return "ConvTranspose takes 2 or 3 inputs";
             const Shape &x = sh(op.in[0]), &w = sh(op.in[1]);

@@ -31,6 +31,9 @@ int fuse_activations(DevGraph &d)
         if (p.kind != MTIA_OP_CONV && p.kind != MTIA_OP_CONV_TRANSPOSE && p.kind != MTIA_OP_GEMM &&
             p.kind != MTIA_OP_BINARY)
             continue;
+        // Integer ops take no act (mtia_spec.h): the integer CONV/GEMM and BINARY.
+        const uint8_t odt = d.tensors[r].dtype;
+        if (odt == MTIA_DTYPE_I32 || odt == MTIA_DTYPE_I64) continue;
         p.act = act.act;
         p.act_min = act.act_min;
         p.act_max = act.act_max;

@@ -145,12 +145,29 @@ Graph import_graph(const onnx::ModelProto &m, const FoldResult &folded, int opse
             // Every computed value is on the device, so float32 (shape arithmetic
             // was folded away) but for what Gather and Cast make of ids and
             // views of them (views keep the dtype), masks (comparisons, Not,
-            // Where) and integer arithmetic (BINARY on int32/int64,
-            // device_rules.cc checks its inputs); an unused secondary output is
+            // Where), integer arithmetic (BINARY on int32/int64,
+            // device_rules.cc checks its inputs) and the integer ops
+            // (lower_integer.cc); an unused secondary output is
             // checked at lowering.
-            static const std::set<std::string> ids_ops = {
-                "Gather", "Cast", "Reshape", "Flatten", "Squeeze", "Unsqueeze",      "Identity",    "Expand",
-                "Equal",  "Less", "Greater", "Not",     "Where",   "QuantizeLinear", "QLinearConv", "QLinearMatMul"};
+            static const std::set<std::string> ids_ops = {"Gather",
+                                                          "Cast",
+                                                          "Reshape",
+                                                          "Flatten",
+                                                          "Squeeze",
+                                                          "Unsqueeze",
+                                                          "Identity",
+                                                          "Expand",
+                                                          "Equal",
+                                                          "Less",
+                                                          "Greater",
+                                                          "Not",
+                                                          "Where",
+                                                          "QuantizeLinear",
+                                                          "QLinearConv",
+                                                          "QLinearMatMul",
+                                                          "MatMulInteger",
+                                                          "ConvInteger",
+                                                          "DynamicQuantizeLinear"};
             static const std::set<std::string> int_ops = {"Add", "Sub", "Mul", "Div", "Pow", "Max", "Min", "Sum"};
             const bool ids_op = ids_ops.count(n.op_type()) > 0 ||
                                 (int_ops.count(n.op_type()) > 0 &&

@@ -70,7 +70,10 @@ const std::set<std::string> &lowered_op_types()
                                               "Not",
                                               "Where",
                                               "QuantizeLinear",
-                                              "DequantizeLinear"};
+                                              "DequantizeLinear",
+                                              "MatMulInteger",
+                                              "ConvInteger",
+                                              "DynamicQuantizeLinear"};
     return ops;
 }
 
@@ -209,14 +212,15 @@ int Lowerer::emit(uint16_t kind, std::vector<int> in, int out, std::vector<uint3
 void Lowerer::lower_node()
 {
     const std::string &op = n_->op_type();
-    if (op == "Conv") return conv();
+    if (op == "Conv" || op == "ConvInteger") return conv();
+    if (op == "DynamicQuantizeLinear") return dynamic_quantize_linear();
     if (op == "MaxPool" || op == "AveragePool" || op == "GlobalAveragePool" || op == "GlobalMaxPool") return pool();
     if (op == "ReduceMean" || op == "ReduceMax" || op == "ReduceSum" || op == "ReduceMin") return reduce();
     if (op == "Cast") return cast();
     if (op == "QuantizeLinear") return quantize_linear();
     if (op == "DequantizeLinear") return dequantize_linear();
     if (op == "Gemm") return gemm();
-    if (op == "MatMul") return matmul();
+    if (op == "MatMul" || op == "MatMulInteger") return matmul();
     if (op == "Add" || op == "Sub" || op == "Mul" || op == "Div" || op == "Pow" || op == "Max" || op == "Min")
         return binary();
     if (op == "Relu" || op == "Sigmoid" || op == "Tanh" || op == "Clip" || op == "Exp" || op == "Log" || op == "Sqrt" ||
@@ -261,7 +265,8 @@ void Lowerer::run()
         n_ = &n;
         if (fused_.count(&n)) continue;
         for (int k = 1; k < n.output_size(); ++k)
-            if (!n.output(k).empty() && g_.use_count(n.output(k)) > 0 && n.op_type() != "Split")
+            if (!n.output(k).empty() && g_.use_count(n.output(k)) > 0 && n.op_type() != "Split" &&
+                n.op_type() != "DynamicQuantizeLinear")
                 unsupported_here("output " + std::to_string(k) + " ('" + n.output(k) +
                                  "') is used; only the first is supported");
         lower_node();

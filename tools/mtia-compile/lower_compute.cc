@@ -102,8 +102,20 @@ void Lowerer::conv()
     std::vector<Window> win;
     for (size_t i = 0; i < nsp; i++)
         win.push_back(window(label(), ap, x4[2 + i], kernel[i], strides[i], dil[i], pads[i], pads[nsp + i], false));
-    std::vector<int> in = {operand(n_->input(0), x4), operand(n_->input(1), w4)};
-    const std::string b = input_name(*n_, 2);
+    // ConvInteger: I32 x - x_zero_point (a single value; the pads are then
+    // zeros) and w - w_zero_point (one value or one per output channel)
+    // into the integer CONV (lower_integer.cc).
+    const bool integer = n_->op_type() == "ConvInteger";
+    std::vector<int> in;
+    if (integer) {
+        const std::string zx = input_name(*n_, 2), zw = input_name(*n_, 3);
+        const Shape zxs = zero_point_shape(zx, xs.size(), 0, 1, "input");
+        in = {as_shape(minus_zero_point(n_->input(0), zx, zxs), x4),
+              as_shape(minus_zero_point(n_->input(1), zw, zero_point_shape(zw, ws.size(), 0, ws[0], "weight")), w4)};
+    } else {
+        in = {operand(n_->input(0), x4), operand(n_->input(1), w4)};
+    }
+    const std::string b = integer ? "" : input_name(*n_, 2);
     if (!b.empty()) {
         if (shape(b) != Shape{ws[0]})
             bad_input(label() + ": bias " + shape_str(shape(b)) + " is not (" + std::to_string(ws[0]) + ")");
@@ -115,7 +127,7 @@ void Lowerer::conv()
         os.push_back(win[i].out);
         flops *= win[i].out * kernel[i];
     }
-    int out = new_activation(n_->output(0), os);
+    int out = new_activation(n_->output(0), os, integer ? MTIA_DTYPE_I32 : MTIA_DTYPE_F32);
     const size_t h = nsp - 2, w = nsp - 1;  // depth, if any, is spatial dim 0
     std::vector<uint32_t> attrs = {u32(strides[h]),       u32(strides[w]),     u32(win[h].pad_begin),
                                    u32(win[w].pad_begin), u32(win[h].pad_end), u32(win[w].pad_end),
@@ -341,8 +353,22 @@ void Lowerer::matmul()
     os.push_back(m);
     os.push_back(nn);
     if (os.size() > MTIA_MAX_DIMS) unsupported_here("output rank over " + std::to_string(MTIA_MAX_DIMS));
-    std::vector<int> in = {operand(n_->input(0), a), operand(n_->input(1), b)};
-    const std::string c = input_name(*n_, 2);
+    // MatMulInteger: I32 A - a_zero_point (one value or one per row) and
+    // B - b_zero_point (one value or one per column) into the integer GEMM
+    // (lower_integer.cc).
+    const bool integer = n_->op_type() == "MatMulInteger";
+    std::vector<int> in;
+    if (integer) {
+        const Shape &sa = shape(n_->input(0)), &sb = shape(n_->input(1));
+        const std::string za = input_name(*n_, 2), zb = input_name(*n_, 3);
+        const Shape zas = zero_point_shape(za, std::max<size_t>(sa.size(), 1), -2, m, "A's");
+        const Shape zbs = zero_point_shape(zb, std::max<size_t>(sb.size(), 1), -1, nn, "B's");
+        in = {as_shape(minus_zero_point(n_->input(0), za, zas), a),
+              as_shape(minus_zero_point(n_->input(1), zb, zbs), b)};
+    } else {
+        in = {operand(n_->input(0), a), operand(n_->input(1), b)};
+    }
+    const std::string c = integer ? "" : input_name(*n_, 2);
     if (!c.empty()) {
         Shape cs = shape(c);
         while (cs.size() > os.size() && cs.front() == 1) cs.erase(cs.begin());
@@ -352,8 +378,9 @@ void Lowerer::matmul()
                 internal_error(label() + ": bias " + shape_str(shape(c)) + " does not fit " + shape_str(os));
         in.push_back(operand(c, cs));
     }
-    int out = new_activation(n_->output(0) + (c.empty() ? "" : ""), os);
-    emit(MTIA_OP_GEMM, in, out, {0, 0, f32_bits(1.0f), f32_bits(1.0f)}, 2ull * prod(batch) * m * nn * k);
+    int out = new_activation(n_->output(0), os, integer ? MTIA_DTYPE_I32 : MTIA_DTYPE_F32);
+    emit(MTIA_OP_GEMM, in, out, {0, 0, f32_bits(1.0f), f32_bits(integer ? 0.0f : 1.0f)},
+         2ull * prod(batch) * m * nn * k);
     bind(n_->output(0), out);
 }
 

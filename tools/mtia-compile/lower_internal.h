@@ -92,6 +92,14 @@ private:
     void conv_transpose();
     // lower_resize.cc
     void resize();
+    // lower_integer.cc
+    int i32_weight(const std::string &name, const Shape &shape, std::vector<int64_t> v);
+    int sub_i32(int a, int b, const std::string &name);  // a - b, b broadcast to a
+    // The 8-bit @value minus zero point @zp ("" for none; shaped @zshape,
+    // which broadcasts to value's device shape), as exact I32.
+    int minus_zero_point(const std::string &value, const std::string &zp, const Shape &zshape);
+    Shape zero_point_shape(const std::string &zp, size_t rank, int64_t axis, int64_t len, const char *what);
+    void dynamic_quantize_linear();
 
     const Graph &g_;
     DevGraph &d_;

@@ -111,6 +111,15 @@ ArenaLayout place_tensors(DevGraph &d, bool reuse)
             std::memcpy(L.weights.data() + w.offset, w.data->i.data(), w.bytes());
             continue;
         }
+        if (w.dtype == MTIA_DTYPE_I32) {  // integer ops' operands (lower_integer.cc), values in range
+            if (!w.data || w.data->is_float() || static_cast<uint64_t>(w.data->i.size()) * 4 != w.bytes())
+                internal_error("weight '" + w.name + "' has no int32 data of its size");
+            for (size_t i = 0; i < w.data->i.size(); ++i) {
+                const int32_t v = static_cast<int32_t>(w.data->i[i]);
+                std::memcpy(L.weights.data() + w.offset + i * 4, &v, 4);
+            }
+            continue;
+        }
         if (mtia_dtype_is_quant(w.dtype)) {  // quantized weights (quant_fuse.h), values in range
             if (!w.data || w.data->is_float() || static_cast<uint64_t>(w.data->i.size()) != w.bytes())
                 internal_error("weight '" + w.name + "' has no 8-bit data of its size");
