@@ -6,7 +6,9 @@
 #  3. host single-thread memcpy; in one VM: guest memcpy, device DMA
 #     bandwidth (mtia-run --bench copy) and its ratio to host memcpy, NOP job
 #     round trip vs QEMU's emulated NVMe (RAM-backed) 4 KiB O_DIRECT QD1 reads
-#  4. inference: resnet18 batch 1 and 8, a DLRM at batch 128 and 512 and a
+#  4. inference: resnet18 batch 1 and 8 (and the stack's overhead: run()
+#     latency and device time against the same program on the host without
+#     the VM, build/bin/host_model_bench), a DLRM at batch 128 and 512 and a
 #     transformer encoder layer on the device (mtia-run --bench in a VM) vs
 #     PyTorch CPU on the host at its best (the faster of eager and frozen
 #     TorchScript, OpenBLAS), both 2 threads, and their ratio, with the
@@ -81,9 +83,14 @@ torch_work=$(for m in $bench_models; do torch_anchor "$bench_dir" "$m" "${MTIA_B
 # quantized engine Debian's torch has.
 torch_prec=$(for m in resnet18 resnet18_b8; do for p in bf16 int8-onednn int8-qnnpack; do
   torch_anchor build/models "$m" "${MTIA_BENCH_TORCH_SECONDS:-10}" "$p"; done; done)
+# The stack's own overhead: the same resnet18 programs on the host, without
+# the VM, driver or queues (host_model_bench: libmtia's reader, then the
+# compute engine on 2 threads), alone on the host like PyTorch.
+host_prog=$(for m in resnet18 resnet18_b8; do
+  echo "$m $(OMP_NUM_THREADS=2 build/bin/host_model_bench "build/models/$m.mtia" 30 "build/models/$m.input0.npy")"; done)
 device=$(OMP_NUM_THREADS=2 tools/mtia-vm run --devices 1 --device-opts devmem-size=1G -- tests/bench/model-bench.sh |
   grep '^{')
-/usr/bin/python3 - "$torch_b1" "$torch_b8" "$device" "$torch_work" "$torch_prec" <<'PYEOF'
+/usr/bin/python3 - "$torch_b1" "$torch_b8" "$device" "$torch_work" "$torch_prec" "$host_prog" <<'PYEOF'
 import json, sys
 torch = {j["batch"]: j for j in map(json.loads, sys.argv[1:3])}
 lines = [json.loads(l) for l in sys.argv[3].splitlines()]
@@ -104,6 +111,14 @@ for b in (1, 8):
     print(f"  {'':17} PyTorch CPU at its best ({t['best']}; {modes}) {t['inferences_per_s']:7.2f} inferences/s "
           f"({t['ms_per_run']:.1f} ms/run)  ->  device/PyTorch {sync / t['inferences_per_s']:.2f}x "
           f"(pipelined {pipe / t['inferences_per_s']:.2f}x)")
+# "resnet18 host_ms p50 X min Y model_us Z" per program.
+host = {1 if l.split()[0] == "resnet18" else 8: float(l.split()[3]) for l in sys.argv[6].splitlines()}
+for b in (1, 8):
+    d = dev[b]
+    p50, dev_ms = d["latency_ms"]["p50"], d["device_ms_per_inference"]  # per run()
+    print(f"  resnet18 batch {b} stack overhead: run() p50 {p50:.2f} ms, device time {dev_ms:.2f} ms, the same "
+          f"program on the host without the VM {host[b]:.2f} ms  ->  VM/driver/queue {p50 / dev_ms - 1:+.1%} of "
+          f"device time (target <= 5%), device time / host {dev_ms / host[b]:.2f}x")
 if off and on:
     moff, mon = sorted(off)[0], sorted(on)[0]
     print(f"  resnet18 batch 1 run() p50, profiling off {' / '.join(f'{x:.2f}' for x in off)} ms, "
