@@ -280,8 +280,13 @@ TEST(CompilerInteger, DynamicQuantizeLinearMatchesNumpy)
             x[0] = 0, x[1] = 255;
         }
         OnnxBuilder b(11);
-        b.input("x", {2, 3, 4}).output("y").output("s").output("z");
+        // The scalar scale and zero point as (1) outputs (a rank-0 graph
+        // output is refused: ScalarGraphOutputIsRefused).
+        b.input("x", {2, 3, 4}).output("y").output("s1").output("z1");
+        b.init_i64("one", {1}, {1});
         b.node("DynamicQuantizeLinear", {"x"}, {"y", "s", "z"});
+        b.node("Reshape", {"s", "one"}, {"s1"});
+        b.node("Reshape", {"z", "one"}, {"z1"});
         const CompileResult r = compile_model(b.model(), "", {});
         const auto out = run_on_host(r.bytes, {x});
         ASSERT_EQ(out.size(), 3u);
@@ -290,6 +295,22 @@ TEST(CompilerInteger, DynamicQuantizeLinearMatchesNumpy)
         EXPECT_EQ(as_u8(out[2], 1)[0], want.zp) << "case " << t;
         const auto y = as_u8(out[0], x.size());
         for (size_t i = 0; i < x.size(); ++i) ASSERT_EQ(int(y[i]), int(want.y[i])) << "case " << t << " x " << x[i];
+    }
+}
+
+// A rank-0 graph output cannot keep its rank on the device (tensors have
+// 1..6 dims): refused naming it, never returned as shape (1).
+TEST(CompilerInteger, ScalarGraphOutputIsRefused)
+{
+    OnnxBuilder b(11);
+    b.input("x", {2, 3, 4}).output("y").output("s").output("z");
+    b.node("DynamicQuantizeLinear", {"x"}, {"y", "s", "z"});
+    try {
+        compile_model(b.model(), "", {});
+        FAIL() << "compiled";
+    } catch (const CompileError &e) {
+        EXPECT_EQ(e.kind(), ErrorKind::kUnsupported);
+        EXPECT_NE(std::string(e.what()).find("graph output 's' is a scalar (rank 0)"), std::string::npos) << e.what();
     }
 }
 

@@ -288,6 +288,10 @@ void Lowerer::bind_outputs()
     std::vector<Placed> placed;
     std::set<int> used;
     for (const auto &o : g_.outputs) {
+        // A rank-0 output would come back as shape (1): refused rather than
+        // returned in another shape (the format's tensors have 1..6 dims).
+        if (g_.value(o).shape.empty())
+            unsupported("graph output '" + o + "' is a scalar (rank 0); the device's tensors have 1..6 dims");
         onnx::NodeProto fake;
         fake.set_op_type("output");
         fake.set_name(o);
