@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "mtia/mtia_spec.h"
+#include "mtia_compute.h"
 
 namespace mtia {
 namespace compute {
@@ -143,6 +144,14 @@ public:
     enum { kScratchDnnl, kScratchWeights, kScratchSrc, kScratchDst, kScratchWiden, kScratchSlots };
     uint8_t *scratch(unsigned slot, size_t n);
     void *dnnl_stream();  // dnnl::stream *, created on first use
+    // The run's arena and its write tracker (nullptr: untracked).
+    void track(const mtia_compute_tracker *t, const uint8_t *arena)
+    {
+        tracker_ = t;
+        arena_ = arena;
+    }
+    const mtia_compute_tracker *tracker() const { return tracker_; }
+    uint64_t arena_offset(const void *p) const { return static_cast<const uint8_t *>(p) - arena_; }
 
     struct Free {
         void operator()(uint8_t *p) const { std::free(p); }
@@ -158,6 +167,8 @@ private:
     Buffer scratch_[kScratchSlots];
     bool taken_[kScratchSlots] = {};
     std::shared_ptr<void> stream_;
+    const mtia_compute_tracker *tracker_ = nullptr;
+    const uint8_t *arena_ = nullptr;
 };
 
 // A prepared op: built once per op shape (everything but tensor offsets),
