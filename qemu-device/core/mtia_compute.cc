@@ -297,7 +297,7 @@ extern "C" uint16_t mtia_compute_run_tracked(const struct mtia_compute_grid *gri
     }
     const Grid g = grid_of(grid);
     Exec ex(should_stop, opaque);
-    ex.track(tracker, arena);
+    ex.track(tracker, arena, arena_bytes);
     uint64_t ns = 0;
     for (uint32_t i = 0; i < n_ops; i++) {
         if (ex.stopped()) return MTIA_CQE_ABORTED;

@@ -44,7 +44,7 @@ void DerivedCache::release()
 bool DerivedCache::reusable(const void *src, size_t n, size_t out_bytes, const Exec &ex) const
 {
     if (!valid_ || n != n_ || out_.size < out_bytes) return false;
-    const mtia_compute_tracker *t = ex.tracker();
+    const mtia_compute_tracker *t = ex.tracker_of(src, n);
     if (tracker_id_) return t && t->id == tracker_id_ && t->last_write(t->opaque, ex.arena_offset(src), n) <= gen_;
     if (t) return false;  // derived from a copy, and no copy is kept in tracked memory
     g_compared += n;
@@ -76,7 +76,7 @@ const void *DerivedCache::get(const void *src, size_t n, size_t out_bytes, const
         *hold = std::move(l);
         return out_.p.get();
     }
-    const mtia_compute_tracker *t = ex.tracker();
+    const mtia_compute_tracker *t = ex.tracker_of(src, n);
     if (!reserve(t ? 0 : n, out_bytes)) return nullptr;
     valid_ = false;
     g_derived++;

@@ -10,7 +10,8 @@
 //    and compares it with the arena before every reuse; the derived data is
 //    computed from the copy, so it matches the bytes compared against.
 // Data derived under one tracker is reused only under the same one (the
-// cache is process-wide and shared by devices).
+// cache is process-wide and shared by devices). Bytes outside the run's
+// arena (scratch: a widened F16 op's weights) are untracked.
 #ifndef MTIA_COMPUTE_REUSE_H
 #define MTIA_COMPUTE_REUSE_H
 
