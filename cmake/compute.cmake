@@ -27,6 +27,7 @@ target_sources(mtia_device_core PRIVATE
   qemu-device/core/mtia_compute_deconv.cc
   qemu-device/core/mtia_compute_resize.cc
   qemu-device/core/mtia_compute_reuse.cc
+  qemu-device/core/mtia_write_track.cc
   qemu-device/core/mtia_compute_widen.cc
   qemu-device/core/mtia_compute_qconv.cc
   qemu-device/core/mtia_compute_qdot.cc)
@@ -60,7 +61,8 @@ add_executable(compute_tests
   tests/unit/compute_resize_test.cc
   tests/unit/compute_pause_test.cc
   tests/unit/compute_quant_test.cc
-  tests/unit/compute_nhwc_test.cc)
+  tests/unit/compute_nhwc_test.cc
+  tests/unit/compute_tracked_test.cc)
 target_link_libraries(compute_tests PRIVATE mtia_device_core GTest::gtest_main)
 gtest_discover_tests(compute_tests DISCOVERY_MODE PRE_TEST)
 

@@ -281,10 +281,11 @@ extern "C" uint16_t mtia_compute_validate(const struct mtia_op *ops, uint32_t n_
     return MTIA_CQE_OK;
 }
 
-extern "C" uint16_t mtia_compute_run_profiled(const struct mtia_compute_grid *grid, const struct mtia_op *ops,
-                                              uint32_t n_ops, uint8_t *arena, uint64_t arena_bytes,
-                                              int (*should_stop)(void *), void *opaque,
-                                              const struct mtia_compute_profile *prof, uint64_t *result)
+extern "C" uint16_t mtia_compute_run_tracked(const struct mtia_compute_grid *grid, const struct mtia_op *ops,
+                                             uint32_t n_ops, uint8_t *arena, uint64_t arena_bytes,
+                                             int (*should_stop)(void *), void *opaque,
+                                             const struct mtia_compute_profile *prof,
+                                             const struct mtia_compute_tracker *tracker, uint64_t *result)
 {
     uint64_t dummy;
     if (!result) result = &dummy;
@@ -297,11 +298,21 @@ extern "C" uint16_t mtia_compute_run_profiled(const struct mtia_compute_grid *gr
     }
     const Grid g = grid_of(grid);
     Exec ex(should_stop, opaque);
+    ex.track(tracker, arena, arena_bytes);
     uint64_t ns = 0;
     for (uint32_t i = 0; i < n_ops; i++) {
         if (ex.stopped()) return MTIA_CQE_ABORTED;
         const uint64_t t0 = prof ? prof->clock_ns(prof->opaque) : 0;
         const mtia_op op = logical_op(ops[i]);
+        // The op's output is (maybe partly) written however it ends.
+        struct Mark {
+            const mtia_compute_tracker *t;
+            const mtia_tensor_desc &out;
+            ~Mark()
+            {
+                if (t) t->wrote(t->opaque, out.offset, bytes(out));
+            }
+        } mark{tracker, ops[i].out};
         try {
             if (!cache().get(op)->run(op, arena, ex)) return MTIA_CQE_ABORTED;
         } catch (const BadIndex &) {
@@ -335,11 +346,20 @@ extern "C" uint16_t mtia_compute_run_profiled(const struct mtia_compute_grid *gr
     return MTIA_CQE_OK;
 }
 
+extern "C" uint16_t mtia_compute_run_profiled(const struct mtia_compute_grid *grid, const struct mtia_op *ops,
+                                              uint32_t n_ops, uint8_t *arena, uint64_t arena_bytes,
+                                              int (*should_stop)(void *), void *opaque,
+                                              const struct mtia_compute_profile *prof, uint64_t *result)
+{
+    return mtia_compute_run_tracked(grid, ops, n_ops, arena, arena_bytes, should_stop, opaque, prof, nullptr, result);
+}
+
 extern "C" uint16_t mtia_compute_run_grid(const struct mtia_compute_grid *grid, const struct mtia_op *ops,
                                           uint32_t n_ops, uint8_t *arena, uint64_t arena_bytes,
                                           int (*should_stop)(void *), void *opaque, uint64_t *result)
 {
-    return mtia_compute_run_profiled(grid, ops, n_ops, arena, arena_bytes, should_stop, opaque, nullptr, result);
+    return mtia_compute_run_tracked(grid, ops, n_ops, arena, arena_bytes, should_stop, opaque, nullptr, nullptr,
+                                    result);
 }
 
 extern "C" uint64_t mtia_compute_op_bytes(const struct mtia_op *op)

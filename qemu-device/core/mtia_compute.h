@@ -75,6 +75,33 @@ uint16_t mtia_compute_run_profiled(const struct mtia_compute_grid *grid, const s
                                    uint8_t *arena, uint64_t arena_bytes, int (*should_stop)(void *), void *opaque,
                                    const struct mtia_compute_profile *prof, uint64_t *result);
 
+/*
+ * Write tracking of the arena (docs/compute.md, "Reused weights"). The
+ * engine keeps data derived from arena bytes (convolution weights in
+ * oneDNN's layout) between runs. Without a tracker it compares a private
+ * copy of those bytes with the arena before each reuse. With one it reuses
+ * them while last_write() of their range is not later than the now() it
+ * read before deriving, comparing nothing: the caller promises that every
+ * write to the arena's memory, by anyone, is reported (wrote() of the
+ * tracker, after the bytes are stored) before a run that must see it
+ * starts. The engine reports its own writes (each op's output, after the
+ * op) through wrote(). Offsets are arena offsets.
+ */
+struct mtia_compute_tracker {
+    uint64_t id; /* the tracked memory: unique in the process, never reused */
+    void *opaque;
+    uint64_t (*now)(void *opaque);
+    uint64_t (*last_write)(void *opaque, uint64_t off, uint64_t len);
+    void (*wrote)(void *opaque, uint64_t off, uint64_t len);
+};
+
+/* mtia_compute_run_profiled over tracked memory (@tracker NULL: untracked,
+ * the same as mtia_compute_run_profiled). */
+uint16_t mtia_compute_run_tracked(const struct mtia_compute_grid *grid, const struct mtia_op *ops, uint32_t n_ops,
+                                  uint8_t *arena, uint64_t arena_bytes, int (*should_stop)(void *), void *opaque,
+                                  const struct mtia_compute_profile *prof, const struct mtia_compute_tracker *tracker,
+                                  uint64_t *result);
+
 /* Bytes op reads (every input) and writes (its output); op validates. */
 uint64_t mtia_compute_op_bytes(const struct mtia_op *op);
 

@@ -174,7 +174,7 @@ private:
                      {DNNL_ARG_TO, mem(p.pd.weights_desc(), to)}});
         };
         if (DerivedCache *dc = p.cache_for(w))
-            if (const void *c = dc->get(w, n, out, reorder, hold)) return c;
+            if (const void *c = dc->get(w, n, out, ex, reorder, hold)) return c;
         void *buf = ex.scratch(Exec::kScratchWeights, out);
         reorder(w, buf);
         return buf;

@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "mtia/mtia_spec.h"
+#include "mtia_compute.h"
 
 namespace mtia {
 namespace compute {
@@ -144,6 +145,21 @@ public:
     enum { kScratchDnnl, kScratchWeights, kScratchSrc, kScratchDst, kScratchWiden, kScratchSlots };
     uint8_t *scratch(unsigned slot, size_t n);
     void *dnnl_stream();  // dnnl::stream *, created on first use
+    // The run's arena and its write tracker (nullptr: untracked).
+    void track(const mtia_compute_tracker *t, const uint8_t *arena, uint64_t arena_bytes)
+    {
+        tracker_ = t;
+        arena_ = arena;
+        arena_bytes_ = arena_bytes;
+    }
+    // The tracker of [p, p + n) if it lies in the tracked arena, else
+    // nullptr (untracked, or scratch such as widened F16 tensors).
+    const mtia_compute_tracker *tracker_of(const void *p, uint64_t n) const
+    {
+        const auto a = reinterpret_cast<uintptr_t>(arena_), q = reinterpret_cast<uintptr_t>(p);
+        return tracker_ && q >= a && q - a <= arena_bytes_ && n <= arena_bytes_ - (q - a) ? tracker_ : nullptr;
+    }
+    uint64_t arena_offset(const void *p) const { return static_cast<const uint8_t *>(p) - arena_; }
 
     struct Free {
         void operator()(uint8_t *p) const { std::free(p); }
@@ -159,6 +175,9 @@ private:
     Buffer scratch_[kScratchSlots];
     bool taken_[kScratchSlots] = {};
     std::shared_ptr<void> stream_;
+    const mtia_compute_tracker *tracker_ = nullptr;
+    const uint8_t *arena_ = nullptr;
+    uint64_t arena_bytes_ = 0;
 };
 
 // A prepared op: built once per op shape (everything but tensor offsets),

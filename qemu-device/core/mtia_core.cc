@@ -552,7 +552,7 @@ struct mtia_core final : public mtia::rv32::Bus, public mtia::QueueHost {
         if (devmem_) {
             uint64_t window = std::min<uint64_t>(devmem_size_, MTIA_CC_DEVMEM_WINDOW) & ~uint64_t{3};
             if (window)
-                r.push_back(RamRegion{MTIA_CC_DEVMEM_BASE, static_cast<uint32_t>(window), devmem_, true, false});
+                r.push_back(RamRegion{MTIA_CC_DEVMEM_BASE, static_cast<uint32_t>(window), devmem_, true, false, true});
         }
         return r;
     }
@@ -615,6 +615,12 @@ struct mtia_core final : public mtia::rv32::Bus, public mtia::QueueHost {
         }
         Locked l(*this);
         return read_reg(off, value);
+    }
+
+    // A firmware store into the device-memory window (watched): tracked.
+    void ram_stored(uint32_t addr, unsigned size) override
+    {
+        queues_->wrote(devmem_ + (addr - MTIA_CC_DEVMEM_BASE), size);
     }
 
     bool mmio_write(uint32_t addr, unsigned size, uint32_t value) override
@@ -873,6 +879,7 @@ struct mtia_core final : public mtia::rv32::Bus, public mtia::QueueHost {
     {  // ctl_mu_ held, thread stopped, s valid
         queues_->reset();
         queues_->load(s);
+        queues_->devmem_track().wrote_all();  // device memory came with the snapshot
         Locked l(*this);
         reset_locked();
         r_.scratch = s->scratch;
@@ -1117,6 +1124,18 @@ void mtia_core_attach_devmem(struct mtia_core *core, void *host, uint64_t size)
     core->queues_->attach_devmem(core->devmem_, core->devmem_size_);
     core->cpu_.remap();
     core->maybe_start();
+}
+
+void mtia_core_devmem_write(struct mtia_core *core, uint64_t offset, uint64_t value, unsigned size)
+{
+    core->queues_->devmem_write(offset, value, size);
+}
+
+uint64_t mtia_core_devmem_generation(struct mtia_core *core) { return core->queues_->devmem_track().now(); }
+
+uint64_t mtia_core_devmem_last_write(struct mtia_core *core, uint64_t offset, uint64_t len)
+{
+    return core->queues_->devmem_track().last_write(offset, len);
 }
 
 int mtia_core_set_vm_running(struct mtia_core *core, int running)

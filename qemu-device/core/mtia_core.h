@@ -233,6 +233,21 @@ void mtia_core_reset(struct mtia_core *core);
  * detaches (firmware boot then fails with MTIA_BOOT_ERR_BAD_STAGE). */
 void mtia_core_attach_devmem(struct mtia_core *core, void *host, uint64_t size);
 
+/* Device memory's write tracking (docs/device-spec.md, "Device memory
+ * writes"): every write to it is reported to the core, which keeps per
+ * 4 KiB page the generation of its last write (the compute engine then
+ * reuses data derived from unchanged bytes without comparing them). The
+ * core's own writers (queue engine, control core) report themselves; the
+ * host reports guest stores by handing them to mtia_core_devmem_write,
+ * which stores @size (1..8) bytes of @value, little-endian, at device
+ * memory offset @offset and marks the page (out of range: ignored); the
+ * host marks the page dirty for migration itself. Any thread. */
+void mtia_core_devmem_write(struct mtia_core *core, uint64_t offset, uint64_t value, unsigned size);
+/* The tracker's current generation, and the generation of the last write
+ * to any byte of [offset, offset + len) (out of range: after the current). */
+uint64_t mtia_core_devmem_generation(struct mtia_core *core);
+uint64_t mtia_core_devmem_last_write(struct mtia_core *core, uint64_t offset, uint64_t len);
+
 /* The VM stopped (@running = 0) or runs again (1). While stopped the control
  * core's thread is parked (joined), so save/load see a quiescent core.
  * Returns 1 if the control core may have written device memory since the

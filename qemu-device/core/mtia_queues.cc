@@ -158,11 +158,25 @@ QueueEngine::~QueueEngine()
     }
 }
 
+void QueueEngine::wrote(const uint8_t *p, uint64_t len)
+{
+    track_.wrote(static_cast<uint64_t>(p - devmem_), len);
+    devmem_dirty_.store(true);
+}
+
+void QueueEngine::devmem_write(uint64_t off, uint64_t value, unsigned size)
+{
+    if (!devmem_ || size > 8 || off > devmem_size_ || size > devmem_size_ - off) return;
+    for (unsigned k = 0; k < size; k++) devmem_[off + k] = static_cast<uint8_t>(value >> (8 * k));
+    track_.wrote(off, size);  // the host logs its own stores for migration
+}
+
 void QueueEngine::attach_devmem(uint8_t *host, uint64_t size)
 {
     std::lock_guard<std::mutex> l(mu_);
     devmem_ = host;
     devmem_size_ = host ? size : 0;
+    track_.reset(devmem_size_);
 }
 
 unsigned QueueEngine::vector(const Queue &q) const
@@ -877,7 +891,7 @@ void QueueEngine::execute(unsigned qi, const mtia_cmd &c, uint64_t gen, uint16_t
             for (const Span &s : d) {
                 if (s.devmem) {
                     std::memcpy(s.ptr, bytes + pos, s.len);
-                    devmem_dirty_.store(true);
+                    wrote(s.ptr, s.len);
                 } else if (host_.dma_write(s.dma, bytes + pos, s.len)) {
                     *status = MTIA_CQE_DMA_ERROR;
                     return;
@@ -908,12 +922,13 @@ uint16_t QueueEngine::do_copy(Queue &q, const mtia_cmd &c, uint64_t gen, uint64_
         const uint64_t n = std::min({a.len - si, b.len - dj, kChunk});
         if (a.devmem && b.devmem) {
             std::memmove(b.ptr + dj, a.ptr + si, n);
-            devmem_dirty_.store(true);
+            wrote(b.ptr + dj, n);
         } else if (a.devmem) {
             if (host_.dma_write(b.dma + dj, a.ptr + si, n)) return MTIA_CQE_DMA_ERROR;
         } else if (b.devmem) {
-            devmem_dirty_.store(true);
-            if (host_.dma_read(a.dma + si, b.ptr + dj, n)) return MTIA_CQE_DMA_ERROR;
+            const bool failed = host_.dma_read(a.dma + si, b.ptr + dj, n);
+            wrote(b.ptr + dj, n);  // maybe partly, even if it failed
+            if (failed) return MTIA_CQE_DMA_ERROR;
         } else {  // host -> host through the worker's bounce buffer
             if (q.buf.size() < kChunk) q.buf.resize(kChunk);
             if (host_.dma_read(a.dma + si, q.buf.data(), n) || host_.dma_write(b.dma + dj, q.buf.data(), n))
@@ -949,7 +964,7 @@ uint16_t QueueEngine::do_fill(Queue &q, const mtia_cmd &c, uint64_t gen, uint64_
             const uint8_t *src = q.buf.data() + (*done % 8);
             if (s.devmem) {
                 std::memcpy(s.ptr + off, src, n);
-                devmem_dirty_.store(true);
+                wrote(s.ptr + off, n);
             } else if (host_.dma_write(s.dma + off, src, n)) {
                 return MTIA_CQE_DMA_ERROR;
             }
@@ -1012,17 +1027,21 @@ uint16_t QueueEngine::do_compute(Queue &q, const mtia_cmd &c, uint64_t gen, uint
         prof.header = &header;
         prof.ops = records.data();
     }
-    st = mtia_compute_run_profiled(
+    // Device memory is tracked: reordered weights are reused without a compare.
+    WriteTracker::Arena tracked{&track_, static_cast<uint64_t>(arena[0].ptr - devmem_)};
+    const mtia_compute_tracker tracker = WriteTracker::for_arena(&tracked);
+    st = mtia_compute_run_tracked(
         &g, ops.data(), n, arena[0].ptr, program_bytes,
         [](void *p) -> int {
             auto *s = static_cast<Stop *>(p);
             return s->e->compute_poll(s->q, s->gen);
         },
-        &stop, prof.ops ? &prof : nullptr, result);
+        &stop, prof.ops ? &prof : nullptr, &tracker, result);
     if (st == MTIA_CQE_OK && prof.ops) {
         uint8_t *tail = arena[0].ptr + program_bytes;
         std::memcpy(tail, &header, sizeof(header));
         std::memcpy(tail + sizeof(header), records.data(), n * sizeof(mtia_op_profile));
+        wrote(tail, sizeof(header) + n * sizeof(mtia_op_profile));
     }
     if (st != MTIA_CQE_BAD_PROGRAM) devmem_dirty_.store(true);  // (partly) written
     if (st == MTIA_CQE_ABORTED) *result = 0;

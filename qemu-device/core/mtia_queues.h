@@ -20,6 +20,7 @@
 
 #include "mtia/mtia_spec.h"
 #include "mtia_core.h"
+#include "mtia_write_track.h"
 
 namespace mtia {
 
@@ -107,6 +108,15 @@ public:
     void resume();
     // Device memory written by the engine since the last call.
     bool take_devmem_dirty() { return devmem_dirty_.exchange(false); }
+    // Device memory's write tracker (mtia_write_track.h): the engine marks
+    // its own writes; other writers call wrote() / devmem_write().
+    WriteTracker &devmem_track() { return track_; }
+    // [p, p + len) of device memory was written (after the store).
+    void wrote(const uint8_t *p, uint64_t len);
+    // A store of @size (1..8) bytes of @value (little-endian) at device
+    // memory offset @off from outside the device (BAR2); out of range: none.
+    // Not in take_devmem_dirty(): the host logs these stores itself.
+    void devmem_write(uint64_t off, uint64_t value, unsigned size);
 
     // Migration: 0, or -1 if completions are held (CQ full) or work is queued.
     int save(mtia_core_snapshot *s);
@@ -215,6 +225,7 @@ private:
     bool stop_ = false;
     std::atomic<bool> meip_{false};
     std::atomic<bool> devmem_dirty_{false};
+    WriteTracker track_;                       // device memory's pages (reset by attach_devmem)
     std::atomic<uint32_t> pending_errors_{0};  // queues stopped, not yet reported
     std::atomic<uint64_t> dma_busy_ns_{0}, pe_busy_ns_{0};
     // The PE grid runs one program at a time (COMPUTE from any queue). Leaf

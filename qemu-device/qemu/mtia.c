@@ -6,7 +6,11 @@
  * in mtia_core.h; PCI identity and the register map come from mtia_spec.h.
  *
  *   BAR0  MTIA_BAR0_SIZE of registers, every access forwarded to the core
- *   BAR2  64-bit prefetchable device memory, RAM backed, "devmem-size" bytes
+ *   BAR2  64-bit prefetchable device memory, RAM backed, "devmem-size" bytes:
+ *         a ROM device in ROMD mode, so guest reads go straight to the RAM
+ *         and guest stores trap to mtia_devmem_write, which stores through
+ *         the core (mtia_core_devmem_write) so it knows which pages changed
+ *         (docs/device-spec.md, "Device memory writes")
  *   BAR4  MSI-X table and PBA, "msix-vectors" vectors
  *
  * The core runs the control core's firmware on a thread of its own. That
@@ -187,7 +191,12 @@ static bool mtia_dma_ram(MtiaState *s, uint64_t addr, uint64_t len,
         MemoryRegion *mr = address_space_translate(as, addr, &xlat, &l, is_write,
                                                    MEMTXATTRS_UNSPECIFIED);
 
-        if (!memory_region_is_ram(mr) || memory_region_is_ram_device(mr) ||
+        /* A peer's device memory (ROMD) may be read; writing it would need
+         * its write callback, i.e. MMIO. */
+        bool ram = memory_region_is_ram(mr) ||
+                   (!is_write && memory_region_is_romd(mr));
+
+        if (!ram || memory_region_is_ram_device(mr) ||
             (is_write && mr->readonly) || l == 0) {
             return false;
         }
@@ -314,13 +323,63 @@ static const MemoryRegionOps mtia_mmio_ops = {
     },
 };
 
+/* ---- BAR2: device memory ------------------------------------------------ */
+
+/*
+ * Guest stores to device memory (and anyone else's writes through the
+ * memory API, e.g. qtest) land here: the core stores them and marks the
+ * page written, so data it derived from the old bytes is not reused; QEMU's
+ * dirty log learns of them here too, for migration. Reads never get here
+ * while the region is in ROMD mode (always): they read the RAM directly.
+ */
+static void mtia_devmem_write(void *opaque, hwaddr addr, uint64_t val,
+                              unsigned size)
+{
+    MtiaState *s = opaque;
+
+    mtia_core_devmem_write(s->core, addr, val, size);
+    memory_region_set_dirty(&s->devmem, addr, size);
+}
+
+static uint64_t mtia_devmem_read(void *opaque, hwaddr addr, unsigned size)
+{
+    MtiaState *s = opaque;
+    const uint8_t *p = memory_region_get_ram_ptr(&s->devmem);
+    uint64_t v = 0;
+
+    if (addr >= s->devmem_size || size > s->devmem_size - addr) {
+        return 0;
+    }
+    while (size--) {
+        v = v << 8 | p[addr + size];
+    }
+    return v;
+}
+
+static const MemoryRegionOps mtia_devmem_ops = {
+    .read = mtia_devmem_read,
+    .write = mtia_devmem_write,
+    .endianness = DEVICE_LITTLE_ENDIAN,
+    .valid = {
+        .min_access_size = 1,
+        .max_access_size = 8,
+        .unaligned = true,
+    },
+    .impl = {
+        .min_access_size = 1,
+        .max_access_size = 8,
+        .unaligned = true,
+    },
+};
+
 /* ---- VM run state -------------------------------------------------------- */
 
 /*
  * The control core runs only while the VM does, and a VM stop lets the data
  * engine finish what was dispatched. Whatever the firmware or the engine
  * wrote to device memory since the last stop bypassed QEMU's dirty
- * tracking: mark device memory dirty so a migration resends it.
+ * tracking: mark device memory dirty so a migration resends it. (Guest
+ * stores through BAR2 are logged one by one in mtia_devmem_write.)
  */
 static void mtia_vm_state_change(void *opaque, bool running, RunState state)
 {
@@ -416,8 +475,8 @@ static void mtia_realize(PCIDevice *pdev, Error **errp)
     pci_register_bar(pdev, MTIA_BAR_REGS, PCI_BASE_ADDRESS_SPACE_MEMORY,
                      &s->regs);
 
-    memory_region_init_ram(&s->devmem, OBJECT(s), "mtia-devmem",
-                           s->devmem_size, errp);
+    memory_region_init_rom_device(&s->devmem, OBJECT(s), &mtia_devmem_ops, s,
+                                  "mtia-devmem", s->devmem_size, errp);
     if (*errp) {
         goto fail_pcie;
     }

@@ -6,8 +6,11 @@
 // it. What a job's device time would be with no VM, driver or queue around
 // it: make bench's "stack overhead" anchor (tests/bench/run-bench.sh).
 //
-//   host_model_bench MODEL.mtia [RUNS] [INPUT.npy ...]
+//   host_model_bench [--tracked] MODEL.mtia [RUNS] [INPUT.npy ...]
 // prints "host_ms p50 P min M model_us U" (wall clock per run).
+// --tracked runs the arena as tracked memory with no writes between runs
+// (mtia_compute_run_tracked, as the device runs its device memory: reordered
+// weights reused without a compare); else untracked (compared each run).
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -19,12 +22,19 @@
 
 #include "model_loader.h"
 #include "mtia_compute.h"
+#include "mtia_write_track.h"
 #include "npy.h"
 
 int main(int argc, char **argv)
 {
+    const bool tracked = argc > 1 && std::strcmp(argv[1], "--tracked") == 0;
+    if (tracked) {
+        argv[1] = argv[0];
+        argv++;
+        argc--;
+    }
     if (argc < 2) {
-        std::fprintf(stderr, "usage: %s MODEL.mtia [RUNS] [INPUT.npy ...]\n", argv[0]);
+        std::fprintf(stderr, "usage: %s [--tracked] MODEL.mtia [RUNS] [INPUT.npy ...]\n", argv[0]);
         return 2;
     }
     std::ifstream f(argv[1], std::ios::binary);
@@ -46,12 +56,17 @@ int main(int argc, char **argv)
             }
             std::memcpy(arena.data() + io.offset, a.data.data(), a.data.size());
         }
+        mtia::WriteTracker track;  // the arena as written once, before the first run
+        track.reset(arena.size());
+        mtia::WriteTracker::Arena view{&track, 0};
+        const mtia_compute_tracker tracker = mtia::WriteTracker::for_arena(&view);
         std::vector<double> ms;
         uint64_t model_ns = 0;
         for (int i = 0; i < runs + 3; ++i) {
             const auto t0 = std::chrono::steady_clock::now();
-            const uint16_t st = mtia_compute_run(m.program.data(), uint32_t(m.program.size()), arena.data(),
-                                                 arena.size(), nullptr, nullptr, &model_ns);
+            const uint16_t st = mtia_compute_run_tracked(nullptr, m.program.data(), uint32_t(m.program.size()),
+                                                         arena.data(), arena.size(), nullptr, nullptr, nullptr,
+                                                         tracked ? &tracker : nullptr, &model_ns);
             const double d = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
             if (st != MTIA_CQE_OK) {
                 std::fprintf(stderr, "run failed: status %u at op %llu\n", st, (unsigned long long)model_ns);

@@ -1341,3 +1341,91 @@ TEST_F(QueueTest, CommandCorpus)
 }
 
 }  // namespace
+
+// ---- write tracking of device memory (mtia_write_track.h) ----------------------
+
+// Every writer of device memory marks the pages it wrote, and only those:
+// BAR2 stores, COPY (host or device source), FILL, TIMESTAMP, COMPUTE
+// outputs and its profile; reads (COPY to the host) mark nothing.
+TEST_F(QueueTest, WriteTrackingMarksWhatEachWriterWrote)
+{
+    setup(0);
+    auto marked = [&](uint64_t off, uint64_t len, uint64_t since) {
+        return mtia_core_devmem_last_write(core, off, len) > since;
+    };
+    uint64_t g = mtia_core_devmem_generation(core);
+    EXPECT_FALSE(marked(0, kDevmem, g));
+
+    // BAR2 (the guest's stores, handed over by the host).
+    mtia_core_devmem_write(core, 0x5008, 0x1122334455667788ull, 8);
+    EXPECT_EQ(devmem[0x5008], 0x88);
+    EXPECT_EQ(devmem[0x500f], 0x11);
+    EXPECT_TRUE(marked(0x5000, 4096, g));
+    EXPECT_FALSE(marked(0x4000, 4096, g));
+    EXPECT_FALSE(marked(0x6000, 4096, g));
+    g = mtia_core_devmem_generation(core);
+    mtia_core_devmem_write(core, kDevmem - 4, ~0ull, 8);  // past the end: ignored
+    mtia_core_devmem_write(core, 0x5000, ~0ull, 9);
+    mtia_core_devmem_write(core, ~0ull - 2, ~0ull, 4);
+    EXPECT_EQ(devmem[kDevmem - 4], 0);
+    EXPECT_FALSE(marked(0, kDevmem, g));
+
+    // COPY host -> device: three pages from 0x10000.
+    fill_random(h.at(kData, 0x3000), 0x3000, 1);
+    g = mtia_core_devmem_generation(core);
+    ASSERT_EQ(st(run1(0, cmd(MTIA_CMD_COPY, 1, 0x3000, host(kData), dev(0x10000)))), MTIA_CQE_OK);
+    for (uint64_t p = 0x10000; p < 0x13000; p += 4096) EXPECT_TRUE(marked(p, 4096, g)) << p;
+    EXPECT_FALSE(marked(0x13000, 4096, g));
+    EXPECT_FALSE(marked(0xf000, 4096, g));
+
+    // COPY device -> device: the destination (two pages) only.
+    g = mtia_core_devmem_generation(core);
+    ASSERT_EQ(st(run1(0, cmd(MTIA_CMD_COPY, 2, 0x1000, dev(0x10000), dev(0x20800)))), MTIA_CQE_OK);
+    EXPECT_TRUE(marked(0x20000, 4096, g));
+    EXPECT_TRUE(marked(0x21000, 4096, g));
+    EXPECT_FALSE(marked(0x10000, 0x3000, g));
+    EXPECT_FALSE(marked(0x22000, 4096, g));
+
+    // COPY device -> host, a failed COPY from the host: no device page written.
+    g = mtia_core_devmem_generation(core);
+    ASSERT_EQ(st(run1(0, cmd(MTIA_CMD_COPY, 3, 0x1000, dev(0x10000), host(kData)))), MTIA_CQE_OK);
+    EXPECT_FALSE(marked(0, kDevmem, g));
+
+    // FILL and TIMESTAMP.
+    ASSERT_EQ(st(run1(0, cmd(MTIA_CMD_FILL, 4, 100, {}, dev(0x30000), 0x5a))), MTIA_CQE_OK);
+    EXPECT_TRUE(marked(0x30000, 4096, g));
+    EXPECT_FALSE(marked(0x31000, 4096, g));
+    g = mtia_core_devmem_generation(core);
+    ASSERT_EQ(st(run1(0, cmd(MTIA_CMD_TIMESTAMP, 5, 8, {}, dev(0x40ff8)))), MTIA_CQE_OK);
+    EXPECT_TRUE(marked(0x40000, 4096, g));
+    EXPECT_FALSE(marked(0x41000, 4096, g));
+
+    // COMPUTE: its outputs and, profiled, the records at the arena's end.
+    ConvGemm p;
+    std::memcpy(devmem.data() + kArenaOff, p.a.data(), kArenaBytes);
+    std::memcpy(h.at(kData, p.bytes()), p.prog.data(), p.bytes());
+    g = mtia_core_devmem_generation(core);
+    mtia_cmd c = compute(6, p.bytes(), host(kData), dev(kArenaOff));
+    c.flags = MTIA_CMD_F_PROFILE;
+    ASSERT_EQ(st(run1(0, c)), MTIA_CQE_OK);
+    expect_close(p.result(devmem), p.want);
+    EXPECT_TRUE(marked(kArenaOff + p.y.offset, 20, g));
+    EXPECT_TRUE(marked(kArenaOff + p.c.offset + cref::count(cref::dims(p.c)) * 4 - 4, 4, g));
+    const uint64_t prof = MTIA_PROFILE_BYTES(p.prog.size());
+    EXPECT_TRUE(marked(kArenaOff + kArenaBytes - prof, prof, g));
+    EXPECT_FALSE(marked(kArenaOff + kArenaBytes - prof - 8192, 4096, g));  // between: untouched
+    EXPECT_FALSE(marked(0, kArenaOff, g));
+}
+
+// After an incoming migration device memory's contents are new: every page
+// counts as written.
+TEST_F(QueueTest, WriteTrackingAfterMigrationLoad)
+{
+    mtia_core_set_vm_running(core, 0);
+    std::unique_ptr<mtia_core_snapshot> snap(new mtia_core_snapshot{});
+    ASSERT_EQ(mtia_core_save(core, snap.get()), 0);
+    const uint64_t g = mtia_core_devmem_generation(core);
+    ASSERT_EQ(mtia_core_load(core, snap.get()), 0);
+    EXPECT_GT(mtia_core_devmem_last_write(core, 0x123000, 4096), g);
+    mtia_core_set_vm_running(core, 1);
+}

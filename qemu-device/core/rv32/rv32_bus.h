@@ -17,6 +17,7 @@ struct RamRegion {
     uint8_t *host = nullptr;  // little-endian backing store, owned by the bus
     bool writable = false;    // stores to a read-only region are store access faults
     bool executable = false;  // instructions are fetched only from these
+    bool watched = false;     // stores are reported to Bus::ram_stored()
 };
 
 class Bus {
@@ -32,6 +33,10 @@ public:
     // A read stores the zero-extended value in *value.
     virtual bool mmio_read(uint32_t addr, unsigned size, uint32_t *value) = 0;
     virtual bool mmio_write(uint32_t addr, unsigned size, uint32_t value) = 0;
+
+    // A store of @size bytes at @addr in a watched RAM region, after it
+    // landed (device memory's write tracking).
+    virtual void ram_stored(uint32_t /*addr*/, unsigned /*size*/) {}
 
     // The platform timer (mtime), shown to software as the time/timeh CSRs.
     virtual uint64_t mtime() { return 0; }

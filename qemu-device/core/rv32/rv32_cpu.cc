@@ -44,7 +44,7 @@ void Cpu::remap()
         // Aligned accesses then never straddle a region's end.
         if (r.base % 4 || r.size % 4 || uint64_t{r.base} + r.size > (uint64_t{1} << 32) || !r.host)
             throw std::invalid_argument("rv32: RAM region must be 4-byte aligned and backed");
-        ram_.push_back(MemRegion{r.base, r.size, r.host, r.writable, r.executable});
+        ram_.push_back(MemRegion{r.base, r.size, r.host, r.writable, r.executable, r.watched});
     }
     icache_.reset(regions);
     page_ = DecodeCache::Page{};

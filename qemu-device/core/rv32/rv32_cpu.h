@@ -112,7 +112,7 @@ private:
     struct MemRegion {
         uint32_t base, size;
         uint8_t *host;
-        bool writable, executable;
+        bool writable, executable, watched;
     };
     const MemRegion *find_ram(uint32_t addr) const
     {

@@ -92,6 +92,7 @@ uint64_t Cpu::exec_block(uint64_t budget)
             if (!r->writable) TRAP(cause::kStoreAccessFault, a);                  \
             store_le<T>(r->host + (a - r->base), v);                              \
             if (r->executable) icache_.invalidate(a, sizeof(T));                  \
+            if (r->watched) bus_.ram_stored(a, sizeof(T));                        \
             break;                                                                \
         }                                                                         \
         if (!bus_.mmio_write(a, sizeof(T), v)) TRAP(cause::kStoreAccessFault, a); \
