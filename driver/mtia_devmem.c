@@ -210,13 +210,34 @@ u64 mtia_devmem_used(struct mtia_device *mdev)
 }
 
 /**
- * mtia_devmem_clear() - zero a range of device memory through the BAR.
+ * mtia_devmem_clear() - zero a range of device memory.
  * @mdev: the device; the caller is inside drm_dev_enter().
  * @offset: device memory offset, inside the mapped BAR.
  * @size: bytes.
+ *
+ * The device zeroes whole pages itself (MTIA_REG_DEVMEM_ZERO, 1 MiB per
+ * write): it tracks every write to its memory, so a store through the BAR
+ * costs a trap each (docs/device-spec.md). Edges that are not whole pages,
+ * and devices without the register, are zeroed through the BAR.
  */
 void mtia_devmem_clear(struct mtia_device *mdev, u64 offset, u64 size)
 {
+	const u64 page = MTIA_DEVMEM_ZERO_PAGE_SIZE;
+
+	if (mdev->info.if_minor >= 1 && IS_ALIGNED(offset, page)) {
+		while (size >= page) {
+			u64 n = min_t(u64, size / page, MTIA_DEVMEM_ZERO_MAX_PAGES);
+
+			mtia_wr32(mdev, MTIA_REG_DEVMEM_ZERO,
+				  MTIA_FIELD_PREP(MTIA_DEVMEM_ZERO_PAGE_MASK, offset / page) |
+				  MTIA_FIELD_PREP(MTIA_DEVMEM_ZERO_COUNT_MASK, n - 1));
+			offset += n * page;
+			size -= n * page;
+			cond_resched();
+		}
+		/* Posted writes: a read makes sure the device has done them. */
+		mtia_rd32(mdev, MTIA_REG_STATUS);
+	}
 	while (size) {
 		u64 n = min_t(u64, size, MTIA_DEVMEM_CLEAR_CHUNK);
 

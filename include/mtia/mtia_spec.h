@@ -54,7 +54,7 @@
 /* ---- Identity ------------------------------------------------------------ */
 #define MTIA_MAGIC_VALUE          0x4D544941u /* "MTIA" */
 #define MTIA_IF_VERSION_MAJOR     1u  /* register interface; bumped on incompatible change */
-#define MTIA_IF_VERSION_MINOR     0u
+#define MTIA_IF_VERSION_MINOR     1u  /* 1: MTIA_REG_DEVMEM_ZERO */
 #define MTIA_CHIP_ID_MTIA1        0x0001u /* MTIA v1 (8x8 PE grid) */
 
 /* ---- BAR0 registers (all 32-bit, little endian, 4-byte aligned) ---------- */
@@ -80,6 +80,18 @@
 
 #define MTIA_REG_ERR_STATUS       0x060 /* RW1C MTIA_ERR_* */
 #define MTIA_REG_ERR_ADDR         0x064 /* RO  BAR0 offset of the last bad access */
+#define MTIA_REG_DEVMEM_ZERO      0x068 /* WO  (IF minor >= 1) zero device memory:
+                                           MTIA_DEVMEM_ZERO_PAGE = first 4 KiB page,
+                                           _COUNT = pages - 1 (1..256 pages, 1 MiB);
+                                           done before the write completes. Pages
+                                           past device memory: MTIA_ERR_BAD_WRITE,
+                                           nothing zeroed. Stores through BAR2 trap
+                                           one by one (docs/device-spec.md "Device
+                                           memory writes"): drivers zero BOs here */
+#define MTIA_DEVMEM_ZERO_PAGE_MASK  MTIA_GENMASK(31, 8)
+#define MTIA_DEVMEM_ZERO_COUNT_MASK MTIA_GENMASK(7, 0)
+#define MTIA_DEVMEM_ZERO_PAGE_SIZE  4096u
+#define MTIA_DEVMEM_ZERO_MAX_PAGES  256u
 
 #define MTIA_IF_VERSION_MAJOR_MASK MTIA_GENMASK(31, 16)
 #define MTIA_IF_VERSION_MINOR_MASK MTIA_GENMASK(15, 0)

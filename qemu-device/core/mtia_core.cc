@@ -291,6 +291,7 @@ struct mtia_core final : public mtia::rv32::Bus, public mtia::QueueHost {
                 *val = r_.scratch;
                 break;
             case MTIA_REG_RESET:
+            case MTIA_REG_DEVMEM_ZERO:  // write-only
                 *val = 0;
                 break;
             case MTIA_REG_STATUS:
@@ -378,6 +379,13 @@ struct mtia_core final : public mtia::rv32::Bus, public mtia::QueueHost {
         switch (off) {
             case MTIA_REG_SCRATCH:
                 r_.scratch = val;
+                return;
+            case MTIA_REG_DEVMEM_ZERO:
+                if (!queues_->devmem_zero(uint64_t{MTIA_FIELD_GET(MTIA_DEVMEM_ZERO_PAGE_MASK, val)},
+                                          MTIA_FIELD_GET(MTIA_DEVMEM_ZERO_COUNT_MASK, val) + 1u)) {
+                    flag_error(MTIA_ERR_BAD_WRITE, off);
+                    guest_error("mtia: DEVMEM_ZERO 0x%llx reaches past device memory", val);
+                }
                 return;
             case MTIA_REG_RESET:  // the key was handled by the caller
                 flag_error(MTIA_ERR_BAD_WRITE, off);

@@ -171,6 +171,16 @@ void QueueEngine::devmem_write(uint64_t off, uint64_t value, unsigned size)
     track_.wrote(off, size);  // the host logs its own stores for migration
 }
 
+bool QueueEngine::devmem_zero(uint64_t page, uint64_t pages)
+{
+    const uint64_t off = page * MTIA_DEVMEM_ZERO_PAGE_SIZE, len = pages * MTIA_DEVMEM_ZERO_PAGE_SIZE;
+    if (!devmem_ || off > devmem_size_ || len > devmem_size_ - off) return false;
+    std::memset(devmem_ + off, 0, len);
+    track_.wrote(off, len);
+    devmem_dirty_.store(true);  // bypassed QEMU's dirty log: migration resends device memory
+    return true;
+}
+
 void QueueEngine::attach_devmem(uint8_t *host, uint64_t size)
 {
     std::lock_guard<std::mutex> l(mu_);

@@ -117,6 +117,9 @@ public:
     // memory offset @off from outside the device (BAR2); out of range: none.
     // Not in take_devmem_dirty(): the host logs these stores itself.
     void devmem_write(uint64_t off, uint64_t value, unsigned size);
+    // MTIA_REG_DEVMEM_ZERO: zeroes @pages 4 KiB pages from @page (marked
+    // written); false, zeroing nothing, if they reach past device memory.
+    bool devmem_zero(uint64_t page, uint64_t pages);
 
     // Migration: 0, or -1 if completions are held (CQ full) or work is queued.
     int save(mtia_core_snapshot *s);

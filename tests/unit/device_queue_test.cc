@@ -1347,6 +1347,30 @@ TEST_F(QueueTest, CommandCorpus)
 // Every writer of device memory marks the pages it wrote, and only those:
 // BAR2 stores, COPY (host or device source), FILL, TIMESTAMP, COMPUTE
 // outputs and its profile; reads (COPY to the host) mark nothing.
+// MTIA_REG_DEVMEM_ZERO: whole pages zeroed and marked written; a range
+// past device memory zeroes nothing and flags a bad write.
+TEST_F(QueueTest, DevmemZeroRegister)
+{
+    setup(0);
+    std::memset(devmem.data(), 0xab, 0x6000);
+    const uint64_t g = mtia_core_devmem_generation(core);
+    wr(MTIA_REG_DEVMEM_ZERO,
+       MTIA_FIELD_PREP(MTIA_DEVMEM_ZERO_PAGE_MASK, 1) | MTIA_FIELD_PREP(MTIA_DEVMEM_ZERO_COUNT_MASK, 3));  // pages 1..4
+    EXPECT_EQ(devmem[0xfff], 0xab);
+    for (uint64_t i = 0x1000; i < 0x5000; i++) ASSERT_EQ(devmem[i], 0) << i;
+    EXPECT_EQ(devmem[0x5000], 0xab);
+    EXPECT_GT(mtia_core_devmem_last_write(core, 0x1000, 0x4000), g);
+    EXPECT_LE(mtia_core_devmem_last_write(core, 0x5000, 0x1000), g);
+    EXPECT_EQ(rd(MTIA_REG_DEVMEM_ZERO), 0u);
+    EXPECT_EQ(rd(MTIA_REG_ERR_STATUS) & MTIA_ERR_BAD_WRITE, 0u);
+    // The last page and one past it: refused whole.
+    devmem[kDevmem - 1] = 0xcd;
+    wr(MTIA_REG_DEVMEM_ZERO, MTIA_FIELD_PREP(MTIA_DEVMEM_ZERO_PAGE_MASK, kDevmem / 4096 - 1) |
+                                 MTIA_FIELD_PREP(MTIA_DEVMEM_ZERO_COUNT_MASK, 1));
+    EXPECT_EQ(devmem[kDevmem - 1], 0xcd);
+    EXPECT_NE(rd(MTIA_REG_ERR_STATUS) & MTIA_ERR_BAD_WRITE, 0u);
+}
+
 TEST_F(QueueTest, WriteTrackingMarksWhatEachWriterWrote)
 {
     setup(0);

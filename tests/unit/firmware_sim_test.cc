@@ -601,7 +601,8 @@ TEST_F(FirmwareTest, LogRing)
     std::string log = m.log();
     EXPECT_EQ(log.size(), h.head);
     EXPECT_TRUE(contains(log, "[    0.000] mtia-fw 0.1.0 booting\n")) << log;
-    EXPECT_TRUE(contains(log, "chip 0x0001 rev 1, interface 1.0, PE grid 8x8, " +
+    EXPECT_TRUE(contains(log, "chip 0x0001 rev 1, interface " + std::to_string(MTIA_IF_VERSION_MAJOR) + "." +
+                                  std::to_string(MTIA_IF_VERSION_MINOR) + ", PE grid 8x8, " +
                                   std::to_string(MTIA_DEFAULT_MSIX_VECTORS) + " MSI-X vectors\n"))
         << log;
     EXPECT_TRUE(contains(log, "SRAM 131072 KiB, device memory 1024 MiB\n")) << log;
