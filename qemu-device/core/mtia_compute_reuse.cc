@@ -13,17 +13,17 @@ namespace {
 std::atomic<size_t> g_total{0};
 std::atomic<uint64_t> g_derived{0}, g_compared{0};
 
+size_t pages(size_t n) { return (n + 4095) & ~size_t{4095}; }
+
 Exec::Buffer alloc(size_t n)
 {
     Exec::Buffer b;
-    b.size = (n + 4095) & ~size_t{4095};
+    b.size = pages(n);
     if (!b.size) return b;
     b.p.reset(static_cast<uint8_t *>(std::aligned_alloc(64, b.size)));
     if (!b.p) throw std::bad_alloc();
     return b;
 }
-
-size_t pages(size_t n) { return (n + 4095) & ~size_t{4095}; }
 
 }  // namespace
 

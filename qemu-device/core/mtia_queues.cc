@@ -176,8 +176,7 @@ bool QueueEngine::devmem_zero(uint64_t page, uint64_t pages)
     const uint64_t off = page * MTIA_DEVMEM_ZERO_PAGE_SIZE, len = pages * MTIA_DEVMEM_ZERO_PAGE_SIZE;
     if (!devmem_ || off > devmem_size_ || len > devmem_size_ - off) return false;
     std::memset(devmem_ + off, 0, len);
-    track_.wrote(off, len);
-    devmem_dirty_.store(true);  // bypassed QEMU's dirty log: migration resends device memory
+    wrote(devmem_ + off, len);
     return true;
 }
 

@@ -11,6 +11,7 @@
 #include <gtest/gtest.h>
 
 #include "compute_ref.h"
+#include "compute_stop.h"
 #include "mtia_compute.h"
 
 namespace {
@@ -214,11 +215,9 @@ TEST(ComputeIntMatmul, ChunkedAndAbortable)
         setenv("MTIA_COMPUTE_CHUNK_WORK", "4096", 1);
         ASSERT_EQ(run(a, o), MTIA_CQE_OK);
         expect_equal(iget(a, Y), want, conv ? "chunked conv" : "chunked gemm");
-        std::atomic<int> polls{0};
-        auto stop = [](void *p) -> int { return ++*static_cast<std::atomic<int> *>(p) >= 2; };
-        uint64_t result = 0;
-        EXPECT_EQ(mtia_compute_run(&o, 1, a.data(), a.size(), stop, &polls, &result), MTIA_CQE_ABORTED);
-        EXPECT_EQ(polls.load(), 2);  // before the op, then after its first chunk
+        int polls = 0;
+        EXPECT_EQ(cref::run_stopping_at_second_poll(a, o, &polls), MTIA_CQE_ABORTED);
+        EXPECT_EQ(polls, 2);  // before the op, then after its first chunk
         unsetenv("MTIA_COMPUTE_CHUNK_WORK");
     }
 }

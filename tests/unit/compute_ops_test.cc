@@ -8,6 +8,7 @@
 #include <thread>
 
 #include "compute_ref.h"
+#include "compute_stop.h"
 #include "mtia_compute.h"
 
 namespace {
@@ -784,11 +785,9 @@ TEST(ComputeProgram, ShouldStopAbortsInsideALargeOp)
     Arena a;
     auto x = a.alloc({64, 64, 56, 56}), w = a.alloc({64, 64, 3, 3}), y = a.alloc({64, 64, 56, 56});
     mtia_op o = cref::op(MTIA_OP_CONV, {x, w}, y, {1, 1, 1, 1, 1, 1, 1, 1, 1});
-    std::atomic<int> polls{0};
-    auto stop = [](void *p) -> int { return ++*static_cast<std::atomic<int> *>(p) >= 2; };
-    uint64_t result = 0;
-    EXPECT_EQ(mtia_compute_run(&o, 1, a.data(), a.size(), stop, &polls, &result), MTIA_CQE_ABORTED);
-    EXPECT_EQ(polls.load(), 2);  // before the op, then after its first chunk
+    int polls = 0;
+    EXPECT_EQ(cref::run_stopping_at_second_poll(a, o, &polls), MTIA_CQE_ABORTED);
+    EXPECT_EQ(polls, 2);  // before the op, then after its first chunk
 }
 
 // Two threads running programs at once (two devices) get correct results.

@@ -13,6 +13,7 @@
 
 #include "compute_ref.h"
 #include "mtia/mtia_quant.h"
+#include "compute_stop.h"
 #include "mtia_compute.h"
 
 namespace {
@@ -355,11 +356,9 @@ TEST(ComputeQuant, Int8ConvChunksAndAborts)
     const std::vector<uint8_t> want = qconv_ref(a, o);
     setenv("MTIA_COMPUTE_CHUNK_WORK", "65536", 1);
     expect_exact(a, o, want, "chunked");
-    std::atomic<int> polls{0};
-    auto stop = [](void *p) -> int { return ++*static_cast<std::atomic<int> *>(p) >= 2; };
-    uint64_t result = 0;
-    EXPECT_EQ(mtia_compute_run(&o, 1, a.data(), a.size(), stop, &polls, &result), MTIA_CQE_ABORTED);
-    EXPECT_EQ(polls.load(), 2);  // before the op, then after its first chunk
+    int polls = 0;
+    EXPECT_EQ(cref::run_stopping_at_second_poll(a, o, &polls), MTIA_CQE_ABORTED);
+    EXPECT_EQ(polls, 2);  // before the op, then after its first chunk
     unsetenv("MTIA_COMPUTE_CHUNK_WORK");
 }
 

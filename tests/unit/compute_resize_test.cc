@@ -10,6 +10,7 @@
 #include <string>
 
 #include "compute_ref_resize.h"
+#include "compute_stop.h"
 #include "mtia_compute.h"
 
 namespace {
@@ -227,11 +228,9 @@ TEST(ComputeResize, ShouldStopAbortsInsideTheOp)
     Arena a;
     auto x = a.alloc({2, 4, 32, 32}), y = a.alloc({2, 4, 128, 128});
     const mtia_op o = resize_op(x, y, MTIA_RESIZE_CUBIC, MTIA_RESIZE_HALF_PIXEL, 0, -0.75f, false, {4, 4});
-    std::atomic<int> polls{0};
-    auto stop = [](void *p) -> int { return ++*static_cast<std::atomic<int> *>(p) >= 2; };
-    uint64_t result = 0;
-    EXPECT_EQ(mtia_compute_run(&o, 1, a.data(), a.size(), stop, &polls, &result), MTIA_CQE_ABORTED);
-    EXPECT_EQ(polls.load(), 2);  // before the op, then after its first chunk
+    int polls = 0;
+    EXPECT_EQ(cref::run_stopping_at_second_poll(a, o, &polls), MTIA_CQE_ABORTED);
+    EXPECT_EQ(polls, 2);  // before the op, then after its first chunk
     unsetenv("MTIA_COMPUTE_CHUNK_WORK");
 }
 
