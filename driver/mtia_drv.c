@@ -193,6 +193,8 @@ static int mtia_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 	mtia_log_identity(mdev);
 	mtia_hwmon_init(mdev);
 	mtia_health_start(mdev);
+	/* What PCIe error recovery restores after a link reset (MSI-X on). */
+	pci_save_state(pdev);
 	return 0;
 
 err_fw:
@@ -232,6 +234,7 @@ static struct pci_driver mtia_pci_driver = {
 	.id_table = mtia_pci_ids,
 	.probe = mtia_probe,
 	.remove = mtia_remove,
+	.err_handler = &mtia_pci_err_handlers,
 	.dev_groups = mtia_dev_groups,
 };
 module_pci_driver(mtia_pci_driver);

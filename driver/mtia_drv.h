@@ -141,6 +141,11 @@ struct mtia_hw_info {
  *	watchdog work (no lock) and by firmware boot (@mbox_lock, fw_state
  *	not READY, so the watchdog does not look at it meanwhile).
  * @hb_changed: jiffies when @hb_last last changed (as @hb_last).
+ * @health_paused: mtia_health_pause() holds the watchdog off; written only
+ *	by the PCI error handlers, which the PCI core runs one at a time.
+ * @pci_errors: PCIe errors (AER) reported for the function, any severity.
+ * @pci_reset_pending: the link was reset (slot_reset): the PCI error
+ *	handlers' resume resets the device and reboots the firmware.
  * @devmem_phys: CPU physical address of BAR2 (device memory offset 0).
  * @devmem_size: bytes of device memory the driver uses (page multiple).
  * @devmem: write-combined mapping of the first @devmem_size bytes of BAR2
@@ -185,6 +190,10 @@ struct mtia_device {
 	bool health_on;
 	u32 hb_last;
 	unsigned long hb_changed;
+	bool health_paused;
+
+	atomic_t pci_errors;
+	bool pci_reset_pending;
 
 	resource_size_t devmem_phys;
 	u64 devmem_size;
@@ -239,6 +248,12 @@ void mtia_health_init(struct mtia_device *mdev);
 void mtia_health_start(struct mtia_device *mdev);
 void mtia_health_stop(struct mtia_device *mdev);
 void mtia_health_kick(struct mtia_device *mdev);
+void mtia_health_pause(struct mtia_device *mdev);
+void mtia_health_unpause(struct mtia_device *mdev);
+void mtia_health_mark_dead(struct mtia_device *mdev, const char *reason);
+
+/* mtia_pci_err.c */
+extern const struct pci_error_handlers mtia_pci_err_handlers;
 
 /* mtia_sysfs.c: the "mtia" group of the PCI device */
 extern const struct attribute_group *mtia_dev_groups[];

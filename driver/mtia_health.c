@@ -205,3 +205,49 @@ void mtia_health_kick(struct mtia_device *mdev)
 	    READ_ONCE(mdev->fw_state) == MTIA_FW_READY)
 		mod_delayed_work(system_wq, &mdev->health_work, 0);
 }
+
+/**
+ * mtia_health_pause() - hold the watchdog off while someone else resets the
+ * device (PCIe error recovery); waits for a running check or recovery.
+ * @mdev: the device.
+ */
+void mtia_health_pause(struct mtia_device *mdev)
+{
+	if (!mdev->health_paused) {
+		mdev->health_paused = true;
+		disable_delayed_work_sync(&mdev->health_work);
+	}
+}
+
+/**
+ * mtia_health_unpause() - undo mtia_health_pause().
+ * @mdev: the device.
+ */
+void mtia_health_unpause(struct mtia_device *mdev)
+{
+	if (!mdev->health_paused)
+		return;
+	mdev->health_paused = false;
+	if (enable_delayed_work(&mdev->health_work) &&
+	    READ_ONCE(mdev->health_on) &&
+	    READ_ONCE(mdev->fw_state) != MTIA_FW_DEAD)
+		queue_delayed_work(system_wq, &mdev->health_work,
+				   mtia_health_period());
+}
+
+/**
+ * mtia_health_mark_dead() - give the device up without trying a reset (it
+ * no longer answers): admin commands fail, jobs on the hardware fail with
+ * -ECANCELED, later jobs are refused; rebinding the driver tries again.
+ * @mdev: the device.
+ * @reason: for dmesg and the reset tracepoints.
+ */
+void mtia_health_mark_dead(struct mtia_device *mdev, const char *reason)
+{
+	mtia_mbox_stop(mdev);
+	mutex_lock(&mdev->mbox_lock);
+	WRITE_ONCE(mdev->fw_state, MTIA_FW_DEAD);
+	mutex_unlock(&mdev->mbox_lock);
+	dev_err(&mdev->pdev->dev, "device marked dead (%s)\n", reason);
+	mtia_health_reset(mdev, NULL, reason);
+}

@@ -13,6 +13,13 @@
  *         (docs/device-spec.md, "Device memory writes")
  *   BAR4  MSI-X table and PBA, "msix-vectors" vectors
  *
+ * PCI capabilities: power management (D0 and D3hot; No_Soft_Reset is clear,
+ * so entering D3hot resets the device's logic like a power-down of all but
+ * device memory, which keeps its contents, and BAR0 then reads all-ones as a
+ * function that no longer decodes memory space), PCI Express (a 16 GT/s x8
+ * link) and AER (so QEMU's pcie_aer_inject_error reaches the guest's AER
+ * driver through the root port above the device).
+ *
  * The core runs the control core's firmware on a thread of its own. That
  * thread may ask for an interrupt without the BQL: mtia_raise_irq() then
  * only records the vector in an atomic mask and queues work on a vCPU
@@ -64,7 +71,9 @@
 #define TYPE_MTIA "mtia"
 OBJECT_DECLARE_SIMPLE_TYPE(MtiaState, MTIA)
 
+#define MTIA_PM_CAP_OFFSET   0x60
 #define MTIA_PCIE_CAP_OFFSET 0x80
+#define MTIA_AER_OFFSET      0x100
 
 struct MtiaState {
     PCIDevice parent_obj;
@@ -90,6 +99,9 @@ struct MtiaState {
     uint32_t msix_vectors;
     uint32_t revision;
     uint64_t serial;
+
+    /* PCI power state last written to PMCSR (0 = D0, 3 = D3hot). */
+    uint8_t power_state;
 };
 
 
@@ -293,7 +305,14 @@ static const struct mtia_core_host_ops mtia_host_ops = {
 static uint64_t mtia_mmio_read(void *opaque, hwaddr addr, unsigned size)
 {
     MtiaState *s = opaque;
-    uint64_t val = mtia_core_mmio_read(s->core, addr, size);
+    uint64_t val;
+
+    if (s->power_state != 0) {   /* no memory decode outside D0 */
+        qemu_log_mask(LOG_GUEST_ERROR, "mtia: BAR0 read at 0x%" HWADDR_PRIx
+                      " in D%u\n", addr, s->power_state);
+        return MAKE_64BIT_MASK(0, size * 8);
+    }
+    val = mtia_core_mmio_read(s->core, addr, size);
 
     trace_mtia_mmio_read(addr, size, val);
     return val;
@@ -305,6 +324,11 @@ static void mtia_mmio_write(void *opaque, hwaddr addr, uint64_t val,
     MtiaState *s = opaque;
 
     trace_mtia_mmio_write(addr, size, val);
+    if (s->power_state != 0) {
+        qemu_log_mask(LOG_GUEST_ERROR, "mtia: BAR0 write at 0x%" HWADDR_PRIx
+                      " in D%u dropped\n", addr, s->power_state);
+        return;
+    }
     mtia_core_mmio_write(s->core, addr, val, size);
 }
 
@@ -412,6 +436,49 @@ static void mtia_pcie_link_init(PCIDevice *pdev)
                                QEMU_PCI_EXP_LNKSTA_CLS(QEMU_PCI_EXP_LNK_16GT));
 }
 
+/* ---- power management ------------------------------------------------- */
+
+/* D0 and D3hot only; software may set PMCSR's power state field. */
+static void mtia_pm_cap_init(PCIDevice *pdev, Error **errp)
+{
+    if (pci_add_capability(pdev, PCI_CAP_ID_PM, MTIA_PM_CAP_OFFSET,
+                           PCI_PM_SIZEOF, errp) < 0) {
+        return;
+    }
+    pci_set_word(pdev->config + MTIA_PM_CAP_OFFSET + PCI_PM_PMC,
+                 PCI_PM_CAP_VER_1_2);
+    pci_set_word(pdev->wmask + MTIA_PM_CAP_OFFSET + PCI_PM_CTRL,
+                 PCI_PM_CTRL_STATE_MASK);
+}
+
+/*
+ * A PMCSR write that changes the power state: D3hot powers the logic down
+ * (the core is reset: control core stopped, queues and registers at their
+ * reset values, device memory kept), so the driver must boot the firmware
+ * again after D0. Power states 1 and 2 are not supported: they read back
+ * as written but act as D0.
+ */
+static void mtia_write_config(PCIDevice *pdev, uint32_t addr, uint32_t val,
+                              int len)
+{
+    MtiaState *s = MTIA(pdev);
+    uint8_t *pmcsr = pdev->config + MTIA_PM_CAP_OFFSET + PCI_PM_CTRL;
+    uint8_t state;
+
+    pci_default_write_config(pdev, addr, val, len);
+    state = pci_get_word(pmcsr) & PCI_PM_CTRL_STATE_MASK;
+    state = state == 3 ? 3 : 0;
+    if (state == s->power_state) {
+        return;
+    }
+    trace_mtia_power_state(s->power_state, state);
+    if (state == 3) {
+        mtia_core_reset(s->core);
+        qatomic_set(&s->irq_pending, 0);
+    }
+    s->power_state = state;
+}
+
 /*
  * MTIA_REG_TEL_SERIAL_*: the "serial" property, or when it is 0 a value
  * derived from where the device sits: "MTIA" in the high half, an FNV-1a
@@ -469,6 +536,15 @@ static void mtia_realize(PCIDevice *pdev, Error **errp)
         goto fail_core;
     }
     mtia_pcie_link_init(pdev);
+    pcie_cap_deverr_init(pdev);
+    mtia_pm_cap_init(pdev, errp);
+    if (*errp) {
+        goto fail_pcie;
+    }
+    if (pcie_aer_init(pdev, PCI_ERR_VER, MTIA_AER_OFFSET, PCI_ERR_SIZEOF,
+                      errp) < 0) {
+        goto fail_pcie;
+    }
 
     memory_region_init_io(&s->regs, OBJECT(s), &mtia_mmio_ops, s,
                           "mtia-regs", MTIA_BAR0_SIZE);
@@ -503,6 +579,7 @@ static void mtia_realize(PCIDevice *pdev, Error **errp)
     return;
 
 fail_pcie:
+    pcie_aer_exit(pdev);
     pcie_cap_exit(pdev);
 fail_core:
     mtia_core_free(s->core);
@@ -525,6 +602,7 @@ static void mtia_exit(PCIDevice *pdev)
     s->irq_bh = NULL;
     msix_unuse_all_vectors(pdev);
     msix_uninit_exclusive_bar(pdev);
+    pcie_aer_exit(pdev);
     pcie_cap_exit(pdev);
 }
 
@@ -535,6 +613,7 @@ static void mtia_qdev_reset(DeviceState *dev)
     trace_mtia_reset();
     mtia_core_reset(s->core);   /* stops the control core */
     qatomic_set(&s->irq_pending, 0);
+    s->power_state = 0;         /* PMCSR is reset to D0 by the PCI core */
 }
 
 /* ---- migration ----------------------------------------------------------- */
@@ -567,7 +646,11 @@ static int mtia_pre_load(void *opaque)
 static int mtia_post_load(void *opaque, int version_id)
 {
     MtiaState *s = opaque;
+    uint16_t pmcsr = pci_get_word(PCI_DEVICE(s)->config + MTIA_PM_CAP_OFFSET +
+                                  PCI_PM_CTRL);
 
+    /* The power state is PMCSR's, which came with the config space. */
+    s->power_state = (pmcsr & PCI_PM_CTRL_STATE_MASK) == 3 ? 3 : 0;
     return mtia_core_load(s->core, &s->snap) == 0 ? 0 : -EINVAL;
 }
 
@@ -663,6 +746,7 @@ static void mtia_class_init(ObjectClass *klass, void *data)
 
     k->realize = mtia_realize;
     k->exit = mtia_exit;
+    k->config_write = mtia_write_config;
     k->vendor_id = MTIA_PCI_VENDOR_ID;
     k->device_id = MTIA_PCI_DEVICE_ID;
     k->class_id = MTIA_PCI_CLASS_ACCEL;
