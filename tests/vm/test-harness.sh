@@ -73,6 +73,35 @@ if [ -x "$top/build/qemu/qemu-system-x86_64" ]; then
     check "--devices 2 shows 2 PCI functions" 0 "^mtia-pci=2$" -- --devices 2 $nd -- \
           'echo mtia-pci=$(grep -l 0x1d9b /sys/bus/pci/devices/*/vendor | wc -l)'
 fi
+if [ -x "$top/build/qemu/qemu-system-x86_64" ]; then
+    # The guest's monitor channel: QMP and HMP round trips, QOM paths by id.
+    check "guest monitor round trip" 0 "^monitor-ok$" -- --devices 2 $nd -- \
+          'set -e; mon=tools/mtia-monitor
+           $mon query-status | grep -q "\"status\": \"running\""
+           [ "$($mon qom-get /machine/peripheral/mtia1 pe-rows)" = 8 ]
+           $mon "{\"execute\": \"qom-list\", \"arguments\": {\"path\": \"/machine/peripheral\"}}" | grep -q "\"mtia0\""
+           $mon hmp "info qtree" | grep -q "id \"mtia0\""
+           ! $mon qom-get /machine/peripheral/mtia9 pe-rows 2>/dev/null
+           echo monitor-ok'
+    # The host's QMP socket (--qmp-socket): the guest waits for the host's
+    # query (a flag file the host writes after it) instead of a sleep.
+    sock=$(mktemp -u /tmp/mtia-vm-qmp.XXXXXX) flag="build/vm/qmp-flag.$$"
+    rm -f "$top/$flag"
+    "$vm" run --devices 1 $nd --qmp-socket "$sock" --timeout 120 -- \
+          "for i in \$(seq 600); do [ -e $flag ] && break; sleep 0.1; done; cat $flag" >"$out" 2>"$err" &
+    vmpid=$!
+    qmp_reply=""
+    for _ in $(seq 300); do
+        [ -S "$sock" ] && qmp_reply=$("$top/tools/mtia-monitor" --socket "$sock" \
+            qom-get /machine/peripheral/mtia0 pe-cols 2>/dev/null) && break
+        sleep 0.1
+    done
+    echo "host-$qmp_reply" > "$top/$flag"
+    wait "$vmpid"
+    verdict "--qmp-socket answers the host (qom-get pe-cols = 8)" \
+            '[ "$qmp_reply" = 8 ] && grep -q "^host-8$" "$out" && [ ! -e "$sock" ]'
+    rm -f "$top/$flag"
+fi
 if [ -f "$top/build/driver/mtia.ko" ]; then
     check "driver loads, /dev/accel/accel0" 0 "^accel-ok$" -- --devices 1 -- \
           'lsmod | grep -q "^mtia " && [ -c /dev/accel/accel0 ] && [ -e /sys/class/accel/accel0 ] && echo accel-ok'
