@@ -45,7 +45,8 @@ userspace:
 
 # The demo VM's devices: two, with the properties shown by mtia-smi.
 DEMO_DEVICES ?= --devices 1 --device-opts devmem-size=2G \
-	--qemu-arg=-device --qemu-arg=mtia,devmem-size=512M,pe-rows=4,pe-cols=16
+	--qemu-arg=-device --qemu-arg=pcie-root-port,id=rp-b,chassis=31,slot=31 \
+	--qemu-arg=-device --qemu-arg=mtia,id=mtia-b,bus=rp-b,devmem-size=512M,pe-rows=4,pe-cols=16
 
 # The demo's model: torchvision resnet18 (random weights) exported by
 # PyTorch on the host and compiled by mtia-compile.
