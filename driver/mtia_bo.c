@@ -210,6 +210,11 @@ static vm_fault_t mtia_dev_bo_fault(struct vm_fault *vmf)
 	/* After unplug the BAR may belong to someone else. */
 	if (!drm_dev_enter(obj->dev, &idx))
 		return VM_FAULT_SIGBUS;
+	/* Device memory is reached only in D0 (suspend zaps the mappings). */
+	if (mtia_pm_get(mdev)) {
+		drm_dev_exit(idx);
+		return VM_FAULT_SIGBUS;
+	}
 
 	pfn = PHYS_PFN(mdev->devmem_phys + to_mtia_dev_bo(obj)->offset) + pgoff;
 	ret = vmf_insert_pfn(vma, addr, pfn);
@@ -222,6 +227,7 @@ static vm_fault_t mtia_dev_bo_fault(struct vm_fault *vmf)
 			break;
 	}
 
+	mtia_pm_put(mdev);
 	drm_dev_exit(idx);
 	return ret;
 }

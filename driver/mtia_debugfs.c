@@ -43,6 +43,11 @@ static int mtia_fw_log_show(struct seq_file *m, void *unused)
 
 	if (!drm_dev_enter(&mdev->drm, &idx))
 		return -ENODEV;
+	ret = mtia_pm_get(mdev);	/* the log of the running firmware */
+	if (ret) {
+		drm_dev_exit(idx);
+		return ret;
+	}
 
 	addr = mtia_rd32(mdev, MTIA_REG_FW_LOG_ADDR);
 	size = mtia_rd32(mdev, MTIA_REG_FW_LOG_SIZE);
@@ -96,6 +101,7 @@ static int mtia_fw_log_show(struct seq_file *m, void *unused)
 	}
 	kvfree(buf);
 out:
+	mtia_pm_put(mdev);
 	drm_dev_exit(idx);
 	return ret;
 }
@@ -263,10 +269,15 @@ static const struct file_operations mtia_fw_debug_fops = {
 static int mtia_fw_regs_show(struct seq_file *m, void *unused)
 {
 	struct mtia_device *mdev = m->private;
-	int idx;
+	int idx, ret;
 
 	if (!drm_dev_enter(&mdev->drm, &idx))
 		return -ENODEV;
+	ret = mtia_pm_get(mdev);
+	if (ret) {
+		drm_dev_exit(idx);
+		return ret;
+	}
 	seq_printf(m, "state: %s\n",
 		   mtia_fw_state_name(READ_ONCE(mdev->fw_state)));
 	seq_printf(m, "reset_count: %d\n", atomic_read(&mdev->reset_count));
@@ -290,6 +301,7 @@ static int mtia_fw_regs_show(struct seq_file *m, void *unused)
 		   mtia_rd32(mdev, MTIA_REG_FW_LOG_SIZE));
 	seq_printf(m, "RESET_COUNT: %u\n",
 		   mtia_rd32(mdev, MTIA_REG_RESET_COUNT));
+	mtia_pm_put(mdev);
 	drm_dev_exit(idx);
 	return 0;
 }

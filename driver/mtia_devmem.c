@@ -223,8 +223,9 @@ u64 mtia_devmem_used(struct mtia_device *mdev)
 void mtia_devmem_clear(struct mtia_device *mdev, u64 offset, u64 size)
 {
 	const u64 page = MTIA_DEVMEM_ZERO_PAGE_SIZE;
+	bool awake = !mtia_pm_get(mdev);
 
-	if (mdev->info.if_minor >= 1 && IS_ALIGNED(offset, page)) {
+	if (awake && mdev->info.if_minor >= 1 && IS_ALIGNED(offset, page)) {
 		while (size >= page) {
 			u64 n = min_t(u64, size / page, MTIA_DEVMEM_ZERO_MAX_PAGES);
 
@@ -248,4 +249,6 @@ void mtia_devmem_clear(struct mtia_device *mdev, u64 offset, u64 size)
 	}
 	/* Flush the write-combining buffers before anyone maps the range. */
 	wmb();
+	if (awake)
+		mtia_pm_put(mdev);
 }

@@ -195,6 +195,7 @@ static int mtia_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 	mtia_health_start(mdev);
 	/* What PCIe error recovery restores after a link reset (MSI-X on). */
 	pci_save_state(pdev);
+	mtia_pm_enable(mdev);
 	return 0;
 
 err_fw:
@@ -209,6 +210,8 @@ static void mtia_remove(struct pci_dev *pdev)
 {
 	struct mtia_device *mdev = pci_get_drvdata(pdev);
 
+	/* The PCI core resumed the device for remove: keep it so. */
+	mtia_pm_disable(mdev);
 	/* No new ioctl or debugfs access; those in progress have finished. */
 	drm_dev_unplug(&mdev->drm);
 	/* BO mappings must not outlive the BAR: later accesses get SIGBUS. */
@@ -236,6 +239,7 @@ static struct pci_driver mtia_pci_driver = {
 	.remove = mtia_remove,
 	.err_handler = &mtia_pci_err_handlers,
 	.dev_groups = mtia_dev_groups,
+	.driver.pm = pm_ptr(&mtia_pm_ops),
 };
 module_pci_driver(mtia_pci_driver);
 

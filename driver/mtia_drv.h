@@ -71,6 +71,8 @@ struct sg_table;
  * @MTIA_FW_READY: firmware running and serving the admin mailbox.
  * @MTIA_FW_RECOVERING: the watchdog is resetting the device and rebooting.
  * @MTIA_FW_DEAD: recovery failed; the device stays reset until unbound.
+ * @MTIA_FW_SUSPENDED: runtime-suspended (D3hot, mtia_pm.c): the firmware
+ *	is stopped and boots again at resume.
  */
 enum mtia_fw_state {
 	MTIA_FW_OFF,
@@ -78,6 +80,7 @@ enum mtia_fw_state {
 	MTIA_FW_READY,
 	MTIA_FW_RECOVERING,
 	MTIA_FW_DEAD,
+	MTIA_FW_SUSPENDED,
 };
 
 /**
@@ -251,6 +254,13 @@ void mtia_health_kick(struct mtia_device *mdev);
 void mtia_health_pause(struct mtia_device *mdev);
 void mtia_health_unpause(struct mtia_device *mdev);
 void mtia_health_mark_dead(struct mtia_device *mdev, const char *reason);
+
+/* mtia_pm.c */
+int mtia_pm_get(struct mtia_device *mdev);
+void mtia_pm_put(struct mtia_device *mdev);
+void mtia_pm_enable(struct mtia_device *mdev);
+void mtia_pm_disable(struct mtia_device *mdev);
+extern const struct dev_pm_ops mtia_pm_ops;
 
 /* mtia_pci_err.c */
 extern const struct pci_error_handlers mtia_pci_err_handlers;

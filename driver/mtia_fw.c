@@ -47,6 +47,7 @@ static const char * const mtia_fw_state_names[] = {
 	[MTIA_FW_READY] = "ready",
 	[MTIA_FW_RECOVERING] = "recovering",
 	[MTIA_FW_DEAD] = "dead",
+	[MTIA_FW_SUSPENDED] = "suspended",
 };
 
 /**
@@ -372,6 +373,8 @@ int mtia_fw_boot_locked(struct mtia_device *mdev)
 	struct device *dev = &mdev->pdev->dev;
 	const struct firmware *fw;
 	ktime_t start = ktime_get();
+	/* Every runtime resume boots again: only dev_dbg says so then. */
+	bool resume = mdev->fw_state == MTIA_FW_SUSPENDED;
 	ktime_t t0;
 	u32 v;
 	int ret;
@@ -391,10 +394,16 @@ int mtia_fw_boot_locked(struct mtia_device *mdev)
 		goto err_release;
 
 	v = mdev->fw_version;
-	dev_info(dev, "firmware %u.%u.%u ready (%s, %zu bytes, %lld ms)\n",
-		 mtia_fw_version_major(v), mtia_fw_version_minor(v),
-		 mtia_fw_version_patch(v), fw_name, fw->size,
-		 ktime_ms_delta(ktime_get(), t0));
+	if (resume)
+		dev_dbg(dev, "firmware %u.%u.%u ready after resume (%lld ms)\n",
+			mtia_fw_version_major(v), mtia_fw_version_minor(v),
+			mtia_fw_version_patch(v),
+			ktime_ms_delta(ktime_get(), t0));
+	else
+		dev_info(dev, "firmware %u.%u.%u ready (%s, %zu bytes, %lld ms)\n",
+			 mtia_fw_version_major(v), mtia_fw_version_minor(v),
+			 mtia_fw_version_patch(v), fw_name, fw->size,
+			 ktime_ms_delta(ktime_get(), t0));
 	release_firmware(fw);
 
 	mdev->hb_last = mtia_rd32(mdev, MTIA_REG_FW_HEARTBEAT);

@@ -19,6 +19,7 @@
 #include <linux/jiffies.h>
 #include <linux/minmax.h>
 #include <linux/moduleparam.h>
+#include <linux/pm_runtime.h>
 #include <linux/workqueue.h>
 
 #include <drm/drm_drv.h>
@@ -152,10 +153,15 @@ static void mtia_health_work(struct work_struct *work)
 						struct mtia_device,
 						health_work);
 
-	if (READ_ONCE(watchdog_ms) &&
-	    READ_ONCE(mdev->fw_state) == MTIA_FW_READY &&
-	    mtia_health_check(mdev))
-		mtia_health_reset(mdev, NULL, "watchdog");
+	/* A suspended device is not checked, nor woken up to be. */
+	if (pm_runtime_get_if_active(&mdev->pdev->dev) > 0) {
+		if (READ_ONCE(watchdog_ms) &&
+		    READ_ONCE(mdev->fw_state) == MTIA_FW_READY &&
+		    mtia_health_check(mdev))
+			mtia_health_reset(mdev, NULL, "watchdog");
+		/* Not a use: the idle timer runs on from the last one. */
+		pm_runtime_put_autosuspend(&mdev->pdev->dev);
+	}
 
 	if (READ_ONCE(mdev->fw_state) != MTIA_FW_DEAD)
 		queue_delayed_work(system_wq, &mdev->health_work,

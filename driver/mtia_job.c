@@ -51,13 +51,17 @@ static const struct dma_fence_ops mtia_hw_fence_ops = {
  * @uq: the user queue; the job takes its own reference.
  * @ctx: context id of the submitting file.
  *
- * Return: the job (free it with mtia_job_release() until it is pushed) or
- * ERR_PTR(-ENOMEM).
+ * The job keeps the device resumed (a runtime-PM reference) until it is
+ * released, so the device never suspends with work on its queues.
+ *
+ * Return: the job (free it with mtia_job_release() until it is pushed),
+ * ERR_PTR(-ENOMEM), or the error of resuming the device.
  */
 struct mtia_job *mtia_job_create(struct mtia_device *mdev,
 				 struct mtia_uqueue *uq, u32 ctx)
 {
 	struct mtia_job *job;
+	int ret;
 
 	job = kzalloc(sizeof(*job), GFP_KERNEL);
 	if (!job)
@@ -67,6 +71,12 @@ struct mtia_job *mtia_job_create(struct mtia_device *mdev,
 	if (!job->hw_fence) {
 		kfree(job);
 		return ERR_PTR(-ENOMEM);
+	}
+	ret = mtia_pm_get(mdev);
+	if (ret) {
+		kfree(job->hw_fence);
+		kfree(job);
+		return ERR_PTR(ret);
 	}
 	kref_get(&uq->ref);
 	job->mdev = mdev;
@@ -186,6 +196,7 @@ void mtia_job_release(struct mtia_job *job)
 	}
 	if (job->uq)
 		mtia_uqueue_put(job->uq);
+	mtia_pm_put(job->mdev);
 	kfree(job);
 }
 

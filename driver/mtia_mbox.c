@@ -48,15 +48,27 @@ void mtia_mbox_init(struct mtia_device *mdev)
  */
 int mtia_mbox_lock(struct mtia_device *mdev)
 {
+	int ret;
+
+	/* Resumes a suspended device (its firmware boots again). */
+	ret = mtia_pm_get(mdev);
+	if (ret)
+		return ret;
+	ret = -EIO;
 	if (READ_ONCE(mdev->fw_state) != MTIA_FW_READY)
-		return -EIO;
+		goto err_pm;
+	ret = -EINTR;
 	if (mutex_lock_interruptible(&mdev->mbox_lock))
-		return -EINTR;
+		goto err_pm;
 	if (mdev->fw_state != MTIA_FW_READY || !mdev->mbox_up) {
 		mutex_unlock(&mdev->mbox_lock);
-		return -EIO;
+		ret = -EIO;
+		goto err_pm;
 	}
 	return 0;
+err_pm:
+	mtia_pm_put(mdev);
+	return ret;
 }
 
 /**
@@ -66,6 +78,7 @@ int mtia_mbox_lock(struct mtia_device *mdev)
 void mtia_mbox_unlock(struct mtia_device *mdev)
 {
 	mutex_unlock(&mdev->mbox_lock);
+	mtia_pm_put(mdev);
 }
 
 static bool mtia_mbox_answered(struct mtia_device *mdev, int posts, u32 word0)

@@ -82,10 +82,11 @@ static void mtia_pci_resume(struct pci_dev *pdev)
 {
 	struct mtia_device *mdev = pci_get_drvdata(pdev);
 
-	if (mdev->pci_reset_pending) {
-		mdev->pci_reset_pending = false;
+	if (mdev->pci_reset_pending && !mtia_pm_get(mdev)) {
 		mtia_health_reset(mdev, NULL, "pci error");
+		mtia_pm_put(mdev);
 	}
+	mdev->pci_reset_pending = false;
 	mtia_health_unpause(mdev);
 	dev_info(&pdev->dev, "recovered from the PCIe error (firmware %s)\n",
 		 mtia_fw_state_name(READ_ONCE(mdev->fw_state)));

@@ -267,7 +267,10 @@ static ssize_t reset_store(struct device *dev, struct device_attribute *attr,
 	if (READ_ONCE(mdev->fw_state) == MTIA_FW_DEAD)
 		return -EIO;
 	dev_info(dev, "reset requested through sysfs\n");
+	if (mtia_pm_get(mdev))
+		return -EIO;
 	mtia_health_reset(mdev, NULL, "sysfs");
+	mtia_pm_put(mdev);
 	return READ_ONCE(mdev->fw_state) == MTIA_FW_READY ? count : -EIO;
 }
 static DEVICE_ATTR_WO(reset);

@@ -50,15 +50,19 @@ void mtia_tel_init(struct mtia_device *mdev)
  */
 int mtia_tel_read(struct mtia_device *mdev, u32 reg, u32 *val)
 {
-	int idx;
+	int idx, ret;
 
 	if (!mdev->tel_present)
 		return -EOPNOTSUPP;
 	if (!drm_dev_enter(&mdev->drm, &idx))
 		return -ENODEV;
-	*val = mtia_rd32(mdev, reg);
+	ret = mtia_pm_get(mdev);	/* a sensor read wakes the device */
+	if (!ret) {
+		*val = mtia_rd32(mdev, reg);
+		mtia_pm_put(mdev);
+	}
 	drm_dev_exit(idx);
-	return 0;
+	return ret;
 }
 
 /**
@@ -107,9 +111,13 @@ int mtia_tel_set_power_cap(struct mtia_device *mdev, u32 mw)
 		return -EINVAL;
 	if (!drm_dev_enter(&mdev->drm, &idx))
 		return -ENODEV;
-	mtia_wr32(mdev, MTIA_REG_TEL_POWER_CAP, mw);
+	ret = mtia_pm_get(mdev);
+	if (!ret) {
+		mtia_wr32(mdev, MTIA_REG_TEL_POWER_CAP, mw);
+		mtia_pm_put(mdev);
+	}
 	drm_dev_exit(idx);
-	return 0;
+	return ret;
 }
 
 /* debugfs ecc_inject: "corrected N" or "uncorrected N", 1 <= N <= 65535. */

@@ -44,6 +44,7 @@ run_suite "compute engine" tests/vm/test-compute.sh
 run_suite "tracepoints (every job's path, reset, timeout)" tests/vm/test-trace.sh
 run_suite "driver (nodes, IRQ self-test, reload x10)" tests/vm/test-driver.sh
 run_suite "firmware (boot, mailbox, log, faults, recovery)" tests/vm/test-firmware.sh
+run_suite "power management (autosuspend, resume on use)" tests/vm/test-pm.sh
 # Last: it unplugs the first device and plugs it back.
 run_suite "PCIe (link, AER under load, hot-unplug and hot-plug under load)" tests/vm/test-pcie.sh
 
