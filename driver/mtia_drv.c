@@ -147,6 +147,15 @@ static int mtia_start(struct mtia_device *mdev)
 	return 0;
 }
 
+/* The kept firmware image (mtia_fw.c) goes with the bound device. */
+static void mtia_free_fw_copy(void *arg)
+{
+	struct mtia_device *mdev = arg;
+
+	kvfree(mdev->fw_copy);
+	mdev->fw_copy = NULL;
+}
+
 static int mtia_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 {
 	struct device *dev = &pdev->dev;
@@ -167,6 +176,9 @@ static int mtia_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 		return PTR_ERR(mdev);
 	mdev->pdev = pdev;
 	pci_set_drvdata(pdev, mdev);
+	ret = devm_add_action(dev, mtia_free_fw_copy, mdev);
+	if (ret)
+		return ret;
 
 	ret = mtia_pci_init(mdev);
 	if (ret)

@@ -122,6 +122,10 @@ struct mtia_hw_info {
  * @irq_spurious: interrupts with no pending cause.
  * @fw_mem: write-combined mapping of the first MTIA_DEVMEM_FW_RESERVED bytes
  *	of device memory (BAR2): firmware staging area and log ring.
+ * @fw_copy: copy of the image of the last boot from the file, booted
+ *	again at resume (mtia_pm.c); @fw_copy_size bytes; under @mbox_lock,
+ *	freed when the device is unbound.
+ * @fw_copy_size: see @fw_copy.
  * @fw_event: completed by the handler on MTIA_IRQ_FW_EVENT.
  * @fw_state: enum mtia_fw_state; written under @mbox_lock, read locklessly.
  * @fw_version: version of the running firmware, MTIA_FW_VERSION() encoding;
@@ -177,6 +181,8 @@ struct mtia_device {
 	atomic64_t irq_spurious;
 
 	void __iomem *fw_mem;
+	void *fw_copy;
+	size_t fw_copy_size;
 	struct completion fw_event;
 	int fw_state;
 	u32 fw_version;

@@ -375,6 +375,7 @@ int mtia_fw_boot_locked(struct mtia_device *mdev)
 	ktime_t start = ktime_get();
 	/* Every runtime resume boots again: only dev_dbg says so then. */
 	bool resume = mdev->fw_state == MTIA_FW_SUSPENDED;
+	struct firmware kept = {};
 	ktime_t t0;
 	u32 v;
 	int ret;
@@ -385,9 +386,20 @@ int mtia_fw_boot_locked(struct mtia_device *mdev)
 	WRITE_ONCE(mdev->mbox_up, false);
 	mdev->fw_version = 0;
 
-	ret = mtia_fw_request(mdev, &fw);
-	if (ret)
-		goto err_reset;
+	/*
+	 * A resume boots a copy of the last boot's image: the file may be
+	 * gone, or (system resume) its file system not back yet. Probe and
+	 * recovery load the file again.
+	 */
+	if (resume && mdev->fw_copy) {
+		kept.data = mdev->fw_copy;
+		kept.size = mdev->fw_copy_size;
+		fw = &kept;
+	} else {
+		ret = mtia_fw_request(mdev, &fw);
+		if (ret)
+			goto err_reset;
+	}
 	t0 = ktime_get();
 	ret = mtia_fw_start_locked(mdev, fw);
 	if (ret)
@@ -404,7 +416,13 @@ int mtia_fw_boot_locked(struct mtia_device *mdev)
 			 mtia_fw_version_major(v), mtia_fw_version_minor(v),
 			 mtia_fw_version_patch(v), fw_name, fw->size,
 			 ktime_ms_delta(ktime_get(), t0));
-	release_firmware(fw);
+	if (fw != &kept) {
+		/* Without memory for the copy a resume loads the file. */
+		kvfree(mdev->fw_copy);
+		mdev->fw_copy = kvmemdup(fw->data, fw->size, GFP_KERNEL);
+		mdev->fw_copy_size = fw->size;
+		release_firmware(fw);
+	}
 
 	mdev->hb_last = mtia_rd32(mdev, MTIA_REG_FW_HEARTBEAT);
 	mdev->hb_changed = jiffies;
@@ -414,7 +432,8 @@ int mtia_fw_boot_locked(struct mtia_device *mdev)
 	return 0;
 
 err_release:
-	release_firmware(fw);
+	if (fw != &kept)
+		release_firmware(fw);
 err_reset:
 	WRITE_ONCE(mdev->mbox_up, false);
 	mdev->fw_version = 0;

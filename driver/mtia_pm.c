@@ -106,8 +106,8 @@ static int mtia_pm_runtime_suspend(struct device *dev)
 	mtia_bo_unmap_all(mdev);
 	mtia_mbox_stop(mdev);
 	mutex_lock(&mdev->mbox_lock);
+	/* fw_version stays: the same image boots at resume. */
 	WRITE_ONCE(mdev->fw_state, MTIA_FW_SUSPENDED);
-	mdev->fw_version = 0;
 	mutex_unlock(&mdev->mbox_lock);
 	/* Stop the control core before D3hot powers the logic down. */
 	mtia_hw_reset(mdev);

@@ -21,10 +21,11 @@ for spec in "resnet18 1 $b1" "resnet18 1 $b1 profile" "resnet18 1 $b1" "resnet18
 done
 # Meta's workloads (run-bench.sh builds them into $BENCH_DIR with
 # make_models.py): DLRM at batch 128 and 512, a transformer encoder layer,
-# on make_models.py's reference inputs (random ids over whole tables).
+# and mobilenet_v2 at batch 1, on make_models.py's reference inputs (random
+# ids over whole tables).
 BENCH_DIR=${MTIA_BENCH_MODEL_DIR:-build/bench-models}
 for spec in "dlrm_bench_b128 ${MTIA_BENCH_DLRM:-20}" "dlrm_bench_b512 ${MTIA_BENCH_DLRM:-20}" \
-  "encoder_bench ${MTIA_BENCH_ENCODER:-20}"; do
+  "encoder_bench ${MTIA_BENCH_ENCODER:-20}" "mobilenet_v2 ${MTIA_BENCH_MOBILENET:-30}"; do
   read -r m n <<<"$spec"
   [ -f "$BENCH_DIR/$m.mtia" ] || continue
   # (a here-string, not <(...): the guest has no /dev/fd)

@@ -8,8 +8,8 @@
 #     round trip vs QEMU's emulated NVMe (RAM-backed) 4 KiB O_DIRECT QD1 reads
 #  4. inference: resnet18 batch 1 and 8 (and the stack's overhead: run()
 #     latency and device time against the same program on the host without
-#     the VM, build/bin/host_model_bench), a DLRM at batch 128 and 512 and a
-#     transformer encoder layer on the device (mtia-run --bench in a VM) vs
+#     the VM, build/bin/host_model_bench), mobilenet_v2 batch 1, a DLRM at
+#     batch 128 and 512 and a transformer encoder layer on the device (mtia-run --bench in a VM) vs
 #     PyTorch CPU on the host at its best (the faster of eager and frozen
 #     TorchScript, OpenBLAS), both 2 threads, and their ratio, with the
 #     timing model's MTIA v1 estimate for the workloads; resnet18
@@ -54,7 +54,7 @@ tests/vm/test-models.sh --prepare >/dev/null
 # Meta's workloads: built (make_models.py BENCH, random weights and ids) and
 # compiled only when missing or older than their sources.
 bench_dir=build/bench-models
-bench_models="dlrm_bench_b128 dlrm_bench_b512 encoder_bench"
+bench_models="dlrm_bench_b128 dlrm_bench_b512 encoder_bench mobilenet_v2"
 for m in $bench_models resnet18_int8 resnet18_int8_b8; do
   if [ ! -f "$bench_dir/$m.onnx" ] || [ tests/models/make_models.py -nt "$bench_dir/$m.onnx" ] ||
     ! grep -q "\"$m\"" "$bench_dir/manifest.json" 2>/dev/null; then
@@ -127,7 +127,8 @@ for j in py:
     print(f"  resnet18 batch 1 mtia.torch.compile'd call p50 {j['python_p50_ms']:.2f} ms vs C++ run() "
           f"{j['cxx_p50_ms']:.2f} ms (same image, same VM)  ->  Python/C++ {j['ratio']:.3f}x (target <= 1.05)")
 anchor = {j["model"]: j for j in map(json.loads, sys.argv[4].splitlines())}
-what = {"dlrm_bench": "DLRM, 8 tables x 100k x 64, bags of 20,", "encoder_bench": "encoder layer d256 4 heads seq 128,"}
+what = {"dlrm_bench": "DLRM, 8 tables x 100k x 64, bags of 20,", "encoder_bench": "encoder layer d256 4 heads seq 128,",
+        "mobilenet_v2": "mobilenet_v2 (torchvision, random weights),"}
 for d in work:
     m, b, t = d["bench_model"], d["batch"], anchor[d["bench_model"]]
     sync, pipe = d["throughput_ips"] * b, d["async_throughput_ips"] * b

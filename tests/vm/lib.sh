@@ -64,6 +64,18 @@ run_gtest() {
   if [ "$rc" -ne 0 ] && [ "${f:-0}" -eq 0 ]; then fail "${bin##*/} exited $rc"; fi
 }
 
+# keep_awake: runtime PM off (power/control "on") for every bound mtia
+# device, for tests that poke registers themselves or expect the firmware
+# running: an idle device otherwise autosuspends (driver/mtia_pm.c). Probe
+# allows runtime PM again, so call it after every driver reload too.
+keep_awake() {
+  local d
+  for d in "${devs[@]}"; do
+    [ -w "/sys/bus/pci/devices/$d/power/control" ] && echo on >"/sys/bus/pci/devices/$d/power/control"
+  done
+  return 0
+}
+
 # ---- sysfs and device-node helpers, by PCI address ------------------------
 sysd() { echo "/sys/bus/pci/devices/$1"; }
 sysattr() { cat "$(sysd "$1")/mtia/$2" 2>/dev/null; }

@@ -17,6 +17,7 @@ CYCLES=${MTIA_RELOAD_CYCLES:-10}
 ident_base=$(dmesg | grep -c 'mtia .*: MTIA chip')
 echo "mtia PCI functions: $ndev (${devs[*]:-none})"
 need_device
+keep_awake
 if command -v lspci >/dev/null; then
   n=$(lspci -n -d "${VENDOR#0x}:" | wc -l)
   check "lspci -d ${VENDOR#0x}: lists $ndev device(s) (got $n)" [ "$n" -eq "$ndev" ]
@@ -141,6 +142,7 @@ PYEOF
   echo "$out" | grep '^\(PASS\|FAIL\):'
   check "GET_INFO / unbind script exited 0 (rc $rc)" [ "$rc" -eq 0 ]
   check "after rebind: /dev/accel holds $ndev node(s)" wait_accel_count "$ndev"
+  keep_awake
   check_bound "$bdf" rebound
 else
   echo "SKIP: GET_INFO and unbind checks ($PY not found)"

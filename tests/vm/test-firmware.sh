@@ -20,6 +20,7 @@ bad_files=()
 on_finish() { rm -f "${bad_files[@]}"; }
 echo "mtia PCI functions: $ndev (${devs[*]:-none})"
 need_device
+keep_awake
 
 fwpath=$(cat /sys/module/firmware_class/parameters/path 2>/dev/null)
 echo "firmware_class.path: '${fwpath}'"
@@ -141,7 +142,7 @@ sed 's/^/  | /' "$(dbgdir "${devs[0]}")/fw_log" | head -20
 reload() {
   rmmod mtia 2>/dev/null
   wait_for 50 accel_is 0 || echo "  accel nodes left after rmmod: $(accel_count)"
-  insmod "$KO" "$@"
+  insmod "$KO" "$@" && keep_awake
 }
 
 # bad_boot name expect_regex [insmod args...]: loading with fw_name=$name must
