@@ -32,6 +32,7 @@ constexpr uint64_t kMiB = 1ull << 20;
 constexpr uint64_t kSec = 1000000000ull;
 
 std::string g_node, g_debugfs;
+bool g_mmu;  // the device MMU is on (sysfs mtia/mmu): operands are VAs
 
 // The first mtia node (libmtia's enumeration) and its debugfs directory,
 // which 6.12 names after the PCI address.
@@ -40,7 +41,11 @@ bool find_device()
     auto nodes = mtia::device_nodes();
     if (nodes.empty()) return false;
     g_node = nodes.front();
-    g_debugfs = "/sys/kernel/debug/accel/" + mtia::Device::open_node(g_node).info().pci_bus_id;
+    const std::string bdf = mtia::Device::open_node(g_node).info().pci_bus_id;
+    g_debugfs = "/sys/kernel/debug/accel/" + bdf;
+    std::ifstream mmu("/sys/bus/pci/devices/" + bdf + "/mtia/mmu");
+    std::string on;
+    g_mmu = (mmu >> on) && on == "on";
     return true;
 }
 
@@ -484,8 +489,15 @@ TEST_F(SubmitTest, DmaErrorOnlyThatJob)
     s.cmds.push_back(cmd_fill(0, 0, 4096, 0x42));
     ASSERT_TRUE(write_debugfs("fault_inject", "dma"));
     uint32_t cqe = 0;
-    EXPECT_EQ(-EIO, run(fd, q, s, &cqe));
-    EXPECT_EQ(static_cast<uint32_t>(MTIA_CQE_DMA_ERROR), cqe);
+    // An unbacked host address; with the device MMU an unmapped VA, which
+    // the MMU refuses before any DMA.
+    if (g_mmu) {
+        EXPECT_EQ(-EFAULT, run(fd, q, s, &cqe));
+        EXPECT_EQ(static_cast<uint32_t>(MTIA_CQE_TRANSLATION_FAULT), cqe);
+    } else {
+        EXPECT_EQ(-EIO, run(fd, q, s, &cqe));
+        EXPECT_EQ(static_cast<uint32_t>(MTIA_CQE_DMA_ERROR), cqe);
+    }
     EXPECT_EQ(0, run(fd, q, s, &cqe));
     EXPECT_EQ(0u, cqe);
     EXPECT_EQ(0x42, b.map[100]);
