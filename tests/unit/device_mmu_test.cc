@@ -336,11 +336,11 @@ TEST_F(MmuQueueTest, ComputeArenaMustBeContiguousDeviceMemory)
     std::vector<mtia_op> prog(2, corpus::copy_op());
     const uint64_t n = prog.size() * sizeof(mtia_op);
     std::memcpy(h.at(kData, n), prog.data(), n);
-    pt.map(1, 0x100000, kData, MTIA_PTE_READ);                       // the program, read-only
-    pt.map(1, 0x200000, 0x400000, kRW | MTIA_PTE_DEVMEM, 2);        // an arena: 2 adjacent pages
-    pt.map(1, 0x300000, 0x500000, kRW | MTIA_PTE_DEVMEM);           // another: 2 pages apart
+    pt.map(1, 0x100000, kData, MTIA_PTE_READ);                // the program, read-only
+    pt.map(1, 0x200000, 0x400000, kRW | MTIA_PTE_DEVMEM, 2);  // an arena: 2 adjacent pages
+    pt.map(1, 0x300000, 0x500000, kRW | MTIA_PTE_DEVMEM);     // another: 2 pages apart
     pt.map(1, 0x301000, 0x500000 + 2 * kPage, kRW | MTIA_PTE_DEVMEM);
-    pt.map(1, 0x380000, kData + 0x10000, kRW, 2);                   // host pages
+    pt.map(1, 0x380000, kData + 0x10000, kRW, 2);  // host pages
     const float x = 2.5f;
     std::memcpy(devmem.data() + 0x400000, &x, 4);
     auto compute = [&](uint16_t cid, mtia_operand arena) {
