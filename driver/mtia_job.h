@@ -273,6 +273,7 @@ static inline int mtia_job_error(const struct mtia_job *job)
 		return 0;
 	return job->first_err == MTIA_CQE_TRANSLATION_FAULT ? -EFAULT : -EIO;
 }
+
 void mtia_job_release(struct mtia_job *job);
 void mtia_job_free(struct mtia_job *job);
 

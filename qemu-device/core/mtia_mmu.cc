@@ -183,7 +183,8 @@ uint32_t Mmu::walk(uint32_t ctx, uint64_t va, uint64_t pages, uint64_t *ptes, un
     if (gen != gen_) return MTIA_MMU_FAULT_NONE;  // invalidated meanwhile: used once, not cached
     const uint64_t vpn = va / kPage;
     for (unsigned k = 0; k < std::min(n, kTlbEntries); k++)
-        if (leaf_reason(ptes[k]) == MTIA_MMU_FAULT_NONE) tlb_[slot(ctx, vpn + k)] = TlbEntry{true, ctx, vpn + k, ptes[k]};
+        if (leaf_reason(ptes[k]) == MTIA_MMU_FAULT_NONE)
+            tlb_[slot(ctx, vpn + k)] = TlbEntry{true, ctx, vpn + k, ptes[k]};
     return MTIA_MMU_FAULT_NONE;
 }
 
