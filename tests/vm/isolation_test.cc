@@ -134,16 +134,16 @@ std::vector<std::string> attack(uint64_t victim_dev_va, uint64_t victim_dev_off,
     const int fd = open_dev();
     if (fd < 0) return {"cannot open the device"};
     const uint32_t q = queue_create(fd);
-    Bo a = bo_create(fd, kPage, MTIA_BO_HOST);        // handle 1
-    Bo ad = bo_create(fd, kPage, MTIA_BO_DEVICE);     // handle 2
-    Bo prog = bo_create(fd, kPage, MTIA_BO_HOST);     // handle 3
+    Bo a = bo_create(fd, kPage, MTIA_BO_HOST);     // handle 1
+    Bo ad = bo_create(fd, kPage, MTIA_BO_DEVICE);  // handle 2
+    Bo prog = bo_create(fd, kPage, MTIA_BO_HOST);  // handle 3
     std::memset(a.map, 0x11, kPage);
     const auto expect = [&](const std::string &what, const Submit &s, int status, uint32_t cqe) {
         uint32_t got_cqe = 0;
         const int got = run(fd, q, s, &got_cqe);
         if (got != status || (status < 1000 && got_cqe != cqe))
-            bad.push_back(what + ": status " + std::to_string(got) + " cqe " + std::to_string(got_cqe) +
-                          ", expected " + std::to_string(status) + " cqe " + std::to_string(cqe));
+            bad.push_back(what + ": status " + std::to_string(got) + " cqe " + std::to_string(got_cqe) + ", expected " +
+                          std::to_string(status) + " cqe " + std::to_string(cqe));
     };
     const auto forged = [&](const std::string &what, const std::string &forge, const Submit &s) {
         if (!write_debugfs("fault_inject", forge)) bad.push_back(what + ": cannot arm " + forge);

@@ -145,7 +145,8 @@ inline int submit(int fd, uint32_t queue, const Submit &s, uint64_t *seqno)
     return err;
 }
 
-inline int wait_job(int fd, uint32_t queue, uint64_t seqno, uint64_t timeout_ns, int32_t *status, uint32_t *cqe = nullptr)
+inline int wait_job(int fd, uint32_t queue, uint64_t seqno, uint64_t timeout_ns, int32_t *status,
+                    uint32_t *cqe = nullptr)
 {
     drm_mtia_wait w{};
     w.queue_id = queue;
