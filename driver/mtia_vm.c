@@ -36,8 +36,9 @@
 /**
  * struct mtia_vm_map - one BO mapped into a file's address space.
  * @node: in &mtia_vm.maps, hashed by @obj.
- * @obj: the BO (not referenced: the file's handle keeps it alive until
- *	its close callback removes this mapping).
+ * @obj: the BO, referenced while mapped (a SUBMIT racing with the close
+ *	of its handle may map it after the close callback: then the mapping,
+ *	and the BO, last until the file closes).
  * @va: its VA range (the BO's pages and a guard page).
  * @pages: pages mapped.
  * @pinned: a host BO pinned for the device while mapped.
@@ -91,6 +92,7 @@ static void mtia_vm_unmap_locked(struct mtia_vm *vm, struct mtia_vm_map *map)
 		mtia_bo_unpin_for_device(map->obj);
 	drm_mm_remove_node(&map->va);
 	hash_del(&map->node);
+	drm_gem_object_put(map->obj);
 	kfree(map);
 }
 
@@ -202,6 +204,7 @@ static int mtia_vm_map_new_locked(struct mtia_vm *vm,
 		return ret == -ENOSPC ? -ENOMEM : ret;
 	}
 	hash_add(vm->maps, &map->node, (unsigned long)obj);
+	drm_gem_object_get(obj);
 	if (devoff != U64_MAX)
 		ret = mtia_vm_fill_dev_locked(vm, map, devoff);
 	else
