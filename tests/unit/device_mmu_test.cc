@@ -282,10 +282,14 @@ TEST_F(MmuQueueTest, CopiesThroughEachContextsTables)
     // Context 1: its host buffer at VA 0x100000, a device buffer at 0x200000.
     pt.map(1, 0x100000, kData, kRW, 4);
     pt.map(1, 0x200000, 0x300000, kRW | MTIA_PTE_DEVMEM, 4);
+    const uint64_t gen = mtia_core_devmem_generation(core);
     auto e = run1(0, in_ctx(cmd(MTIA_CMD_COPY, 1, n, host(0x100000), host(0x200000)), 1));
     EXPECT_EQ(st(e), MTIA_CQE_OK);
     EXPECT_EQ(e.result, n);
     EXPECT_EQ(std::memcmp(devmem.data() + 0x300000, h.at(kData, n), n), 0);
+    // The write tracker sees the physical pages written, not the VAs.
+    EXPECT_GT(mtia_core_devmem_last_write(core, 0x300000 + n - 1, 1), gen);
+    EXPECT_LE(mtia_core_devmem_last_write(core, 0x200000, 4 * kPage), gen);
     // FILL and TIMESTAMP through VAs too (an operand offset added to the VA).
     EXPECT_EQ(st(run1(0, in_ctx(cmd(MTIA_CMD_FILL, 2, 64, {}, host(0x200000, 0x1000), 0x5a), 1))), MTIA_CQE_OK);
     EXPECT_EQ(devmem[0x301000], 0x5a);
