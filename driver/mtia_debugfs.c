@@ -6,7 +6,8 @@
  *   fw_ping   reading sends a PING: "pong seq=N rtt_ns=X"
  *   fw_param  read: heartbeat_ms=, log_level=; write "name=value" to set one
  *   fw_debug  write "hang" or "trap": firmware fault injection (tests)
- *   fw_regs   firmware registers and driver state
+ *   fw_regs   firmware registers and driver state; the device MMU's
+ *             MMU_CTRL and last translation fault
  *   fault_inject  write "dma" (the next job's first command gets an
  *             unmapped host destination: DMA_ERROR), "hang" (the next job
  *             never reaches the device: the timeout resets it), "forge
@@ -263,6 +264,21 @@ static const struct file_operations mtia_fw_debug_fops = {
 	.llseek = noop_llseek,
 };
 
+/* The device MMU's state and its last translation fault. */
+static void mtia_mmu_regs_show(struct seq_file *m, struct mtia_device *mdev)
+{
+	u32 info = mtia_rd32(mdev, MTIA_REG_MMU_FAULT_INFO);
+
+	seq_printf(m, "MMU_CTRL: 0x%x\n", mtia_rd32(mdev, MTIA_REG_MMU_CTRL));
+	seq_printf(m, "MMU_FAULT: count %u ctx %u addr 0x%llx reason %u%s\n",
+		   mtia_rd32(mdev, MTIA_REG_MMU_FAULT_COUNT),
+		   mtia_rd32(mdev, MTIA_REG_MMU_FAULT_CTX),
+		   mtia_rd64(mdev, MTIA_REG_MMU_FAULT_ADDR_LO,
+			     MTIA_REG_MMU_FAULT_ADDR_HI),
+		   mtia_mmu_fault_reason(info),
+		   info & MTIA_MMU_FAULT_WRITE ? " write" : "");
+}
+
 static int mtia_fw_regs_show(struct seq_file *m, void *unused)
 {
 	struct mtia_device *mdev = m->private;
@@ -293,6 +309,8 @@ static int mtia_fw_regs_show(struct seq_file *m, void *unused)
 		   mtia_rd32(mdev, MTIA_REG_FW_LOG_SIZE));
 	seq_printf(m, "RESET_COUNT: %u\n",
 		   mtia_rd32(mdev, MTIA_REG_RESET_COUNT));
+	if (mdev->mmu.present)
+		mtia_mmu_regs_show(m, mdev);
 	drm_dev_exit(idx);
 	return 0;
 }
