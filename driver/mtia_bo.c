@@ -40,6 +40,7 @@
 
 #include "mtia_file.h"
 #include "mtia_hw.h"
+#include "mtia_vm.h"
 
 /* Host BOs: at most this, and at most half of RAM. */
 #define MTIA_HOST_BO_MAX	SZ_4G
@@ -92,6 +93,7 @@ static size_t mtia_host_bo_rss(struct drm_gem_object *obj)
 
 static const struct drm_gem_object_funcs mtia_host_bo_funcs = {
 	.free = drm_gem_shmem_object_free,
+	.close = mtia_vm_bo_close,
 	.print_info = drm_gem_shmem_object_print_info,
 	.pin = drm_gem_shmem_object_pin,
 	.unpin = drm_gem_shmem_object_unpin,
@@ -278,6 +280,7 @@ static void mtia_dev_bo_print_info(struct drm_printer *p, unsigned int indent,
 
 static const struct drm_gem_object_funcs mtia_dev_bo_funcs = {
 	.free = mtia_dev_bo_free,
+	.close = mtia_vm_bo_close,
 	.print_info = mtia_dev_bo_print_info,
 	.export = mtia_dev_bo_export,
 	.mmap = mtia_dev_bo_mmap,

@@ -6,10 +6,14 @@
  *   fw_ping   reading sends a PING: "pong seq=N rtt_ns=X"
  *   fw_param  read: heartbeat_ms=, log_level=; write "name=value" to set one
  *   fw_debug  write "hang" or "trap": firmware fault injection (tests)
- *   fw_regs   firmware registers and driver state
+ *   fw_regs   firmware registers and driver state; the device MMU's
+ *             MMU_CTRL and last translation fault
  *   fault_inject  write "dma" (the next job's first command gets an
  *             unmapped host destination: DMA_ERROR), "hang" (the next job
- *             never reaches the device: the timeout resets it) or "none"
+ *             never reaches the device: the timeout resets it), "forge
+ *             src|dst <addr>" (the next job's first command's src or dst
+ *             becomes the raw device address <addr>, offset 0, past every
+ *             driver check: what the device MMU must refuse) or "none"
  * Every firmware access takes drm_dev_enter(), so after unplug they return
  * -ENODEV; fault_inject only arms the next SUBMIT (mtia_submit.c) and
  * mtia_hwq_fill_locked().
@@ -266,6 +270,21 @@ static const struct file_operations mtia_fw_debug_fops = {
 	.llseek = noop_llseek,
 };
 
+/* The device MMU's state and its last translation fault. */
+static void mtia_mmu_regs_show(struct seq_file *m, struct mtia_device *mdev)
+{
+	u32 info = mtia_rd32(mdev, MTIA_REG_MMU_FAULT_INFO);
+
+	seq_printf(m, "MMU_CTRL: 0x%x\n", mtia_rd32(mdev, MTIA_REG_MMU_CTRL));
+	seq_printf(m, "MMU_FAULT: count %u ctx %u addr 0x%llx reason %u%s\n",
+		   mtia_rd32(mdev, MTIA_REG_MMU_FAULT_COUNT),
+		   mtia_rd32(mdev, MTIA_REG_MMU_FAULT_CTX),
+		   mtia_rd64(mdev, MTIA_REG_MMU_FAULT_ADDR_LO,
+			     MTIA_REG_MMU_FAULT_ADDR_HI),
+		   mtia_mmu_fault_reason(info),
+		   info & MTIA_MMU_FAULT_WRITE ? " write" : "");
+}
+
 static int mtia_fw_regs_show(struct seq_file *m, void *unused)
 {
 	struct mtia_device *mdev = m->private;
@@ -301,30 +320,54 @@ static int mtia_fw_regs_show(struct seq_file *m, void *unused)
 		   mtia_rd32(mdev, MTIA_REG_FW_LOG_SIZE));
 	seq_printf(m, "RESET_COUNT: %u\n",
 		   mtia_rd32(mdev, MTIA_REG_RESET_COUNT));
+	if (mdev->mmu.present)
+		mtia_mmu_regs_show(m, mdev);
 	mtia_pm_put(mdev);
 	drm_dev_exit(idx);
 	return 0;
 }
 DEFINE_SHOW_ATTRIBUTE(mtia_fw_regs);
 
+/* "src|dst <addr>": arms MTIA_FAULT_FORGE_* with the raw address. */
+static int mtia_fault_forge(struct mtia_device *mdev, char *arg)
+{
+	char *which = strsep(&arg, " ");
+	int fault;
+	u64 addr;
+
+	if (!strcmp(which, "src"))
+		fault = MTIA_FAULT_FORGE_SRC;
+	else if (!strcmp(which, "dst"))
+		fault = MTIA_FAULT_FORGE_DST;
+	else
+		return -EINVAL;
+	if (!arg || kstrtou64(strim(arg), 0, &addr))
+		return -EINVAL;
+	atomic64_set(&mdev->jobs->forge_addr, addr);
+	atomic_set(&mdev->jobs->fault, fault);
+	return 0;
+}
+
 /* Arms a job fault (MTIA_FAULT_*) for the next SUBMIT. */
 static ssize_t mtia_fault_write(struct file *file, const char __user *ubuf,
 				size_t len, loff_t *ppos)
 {
 	struct mtia_device *mdev = file_inode(file)->i_private;
-	char buf[16];
+	char buf[48], *arg;
 	size_t n = min(len, sizeof(buf) - 1);
 	int fault;
 
 	if (copy_from_user(buf, ubuf, n))
 		return -EFAULT;
 	buf[n] = 0;
-	strim(buf);
-	if (!strcmp(buf, "dma"))
+	arg = strim(buf);
+	if (str_has_prefix(arg, "forge "))
+		return mtia_fault_forge(mdev, arg + strlen("forge ")) ?: len;
+	if (!strcmp(arg, "dma"))
 		fault = MTIA_FAULT_DMA;
-	else if (!strcmp(buf, "hang"))
+	else if (!strcmp(arg, "hang"))
 		fault = MTIA_FAULT_HANG;
-	else if (!strcmp(buf, "none"))
+	else if (!strcmp(arg, "none"))
 		fault = MTIA_FAULT_NONE;
 	else
 		return -EINVAL;

@@ -109,6 +109,9 @@ static int mtia_hw_init(struct mtia_device *mdev)
 	if (ret)
 		return ret;
 	mtia_tel_init(mdev);
+	ret = mtia_mmu_init(mdev);
+	if (ret)
+		return ret;
 
 	/* Start from a clean device: all causes masked, nothing pending. */
 	ret = mtia_hw_reset(mdev);

@@ -19,6 +19,10 @@
  *   mtia_hwq.lock -> mtia_uqueue.slot_lock, mtia_hwq.fence_lock
  *	the CQ handler (hard IRQ) records a job's status and signals its fence
  *	(mtia_job_hw_done_locked())
+ *   mtia_vm.lock -> BO reservations
+ *	SUBMIT maps (and pins) its BOs into the file's address space before
+ *	it locks them; a handle's close unmaps after waiting for the BO
+ *	(mtia_vm.c)
  *   mtia_file_priv.lock, mtia_device.devmem_lock, mtia_device.tel_lock
  *	leaves: nothing else is taken under them
  *
@@ -42,6 +46,8 @@
 #include <drm/drm_device.h>
 
 #include <uapi/drm/mtia_accel.h>
+
+#include "mtia_mmu.h"
 
 #define MTIA_DRV_DESC		"mtia-open MTIA-class inference accelerator"
 /*
@@ -165,6 +171,7 @@ struct mtia_hw_info {
  * @devmem_used: bytes allocated to device BOs.
  * @jobs: hardware queues, schedulers and job state (mtia_job.h,
  *	mtia_sched.c).
+ * @mmu: the device MMU: context table (mtia_mmu.c); written at probe.
  * @tel_present: the device has the telemetry block (MTIA_REG_TEL_*).
  * @tel_lock: protects the ENERGY_LO/HI latch: orders the two halves of a
  *	telemetry energy read. A leaf lock.
@@ -214,6 +221,7 @@ struct mtia_device {
 	u64 devmem_used;
 
 	struct mtia_jobs *jobs;
+	struct mtia_mmu mmu;
 
 	bool tel_present;
 	struct mutex tel_lock; /* see @tel_lock above */

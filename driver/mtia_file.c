@@ -3,7 +3,8 @@
  * mtia-open DRM accel driver: per-file state and user queues.
  *
  * Each open file gets a context id (written into the ctx of its device
- * commands), a table of user queues and a usage record (the device time of
+ * commands) and with the device MMU an address space for it (mtia_vm.c),
+ * a table of user queues and a usage record (the device time of
  * its jobs, per engine class, for fdinfo). QUEUE_CREATE makes a user queue:
  * one drm_sched entity bound to one hardware queue of its priority class
  * (mtia_hwq_pick(), mtia_sched.c), so the jobs of a queue run in
@@ -27,6 +28,7 @@
 
 #include "mtia_drv.h"
 #include "mtia_file.h"
+#include "mtia_vm.h"
 
 static void mtia_usage_release(struct kref *ref)
 {
@@ -210,11 +212,23 @@ int mtia_open(struct drm_device *drm, struct drm_file *file)
 		return -ENOMEM;
 	}
 	kref_init(&fpriv->usage->ref);
-	ctx = ida_alloc_range(&mdev->jobs->ctx_ida, 1, S32_MAX, GFP_KERNEL);
+	/* With the MMU a context id indexes its context table. */
+	ctx = ida_alloc_range(&mdev->jobs->ctx_ida, 1,
+			      mdev->mmu.present ? MTIA_MMU_DRV_CTX - 1 : S32_MAX,
+			      GFP_KERNEL);
 	if (ctx < 0) {
 		kfree(fpriv->usage);
 		kfree(fpriv);
-		return ctx;
+		return ctx == -ENOSPC ? -EMFILE : ctx;
+	}
+	if (mdev->mmu.present) {
+		fpriv->vm = mtia_vm_create(mdev, ctx);
+		if (IS_ERR(fpriv->vm)) {
+			ida_free(&mdev->jobs->ctx_ida, ctx);
+			kfree(fpriv->usage);
+			kfree(fpriv);
+			return -ENOMEM;
+		}
 	}
 	fpriv->mdev = mdev;
 	fpriv->ctx = ctx;
@@ -237,6 +251,9 @@ void mtia_postclose(struct drm_device *drm, struct drm_file *file)
 	}
 	xa_destroy(&fpriv->queues);
 	mutex_destroy(&fpriv->lock);
+	/* Every handle was closed (unmapping its BO after its jobs) already. */
+	if (fpriv->vm)
+		mtia_vm_destroy(fpriv->vm);
 	ida_free(&mdev->jobs->ctx_ida, fpriv->ctx);
 	mtia_usage_put(fpriv->usage);
 	kfree(fpriv);

@@ -76,6 +76,7 @@ struct mtia_uqueue {
  *	lock.
  * @queues: queue id -> struct mtia_uqueue.
  * @usage: device time of the file's jobs (fdinfo).
+ * @vm: its device address space (mtia_vm.c), NULL without a device MMU.
  */
 struct mtia_file_priv {
 	struct mtia_device *mdev;
@@ -83,6 +84,7 @@ struct mtia_file_priv {
 	struct mutex lock; /* see @lock above */
 	struct xarray queues;
 	struct mtia_usage *usage;
+	struct mtia_vm *vm;
 };
 
 int mtia_open(struct drm_device *drm, struct drm_file *file);

@@ -6,7 +6,8 @@
  * BOs pinned, each with a device SG table), its user queue (referenced)
  * and two fences. The hardware fence is what run_job returns: the CQ
  * handler signals it when the job's last command completed
- * (mtia_job_hw_done_locked(), with -EIO if a command failed), or a reset
+ * (mtia_job_hw_done_locked(), with -EFAULT if an operand did not translate
+ * in the device MMU, -EIO if a command failed otherwise), or a reset
  * signals it with the job dropped from the hardware; a job run again after
  * a reset gets a new one. The scheduler's finished fence is what WAIT,
  * syncobjs and the BOs' reservations see; a callback on it traces
@@ -22,6 +23,7 @@
 #include <linux/ktime.h>
 #include <linux/lockdep.h>
 #include <linux/minmax.h>
+#include <linux/sched.h>
 #include <linux/slab.h>
 
 #include <drm/drm_gem.h>
@@ -83,6 +85,8 @@ struct mtia_job *mtia_job_create(struct mtia_device *mdev,
 	job->uq = uq;
 	job->ctx = ctx;
 	job->queue_id = uq->id;
+	job->pid = task_tgid_nr(current);
+	get_task_comm(job->comm, current);
 	INIT_LIST_HEAD(&job->node);
 	return job;
 }
@@ -137,10 +141,24 @@ void mtia_job_hw_done_locked(struct mtia_job *job)
 	q->last_done_ns = now;
 
 	trace_mtia_job_hw_done(&job->mdev->pdev->dev, q->idx, job,
-			       job->first_err ? -EIO : 0);
+			       mtia_job_error(job));
 	if (job->first_err)
-		dma_fence_set_error(&job->hw_fence->base, -EIO);
+		dma_fence_set_error(&job->hw_fence->base, mtia_job_error(job));
 	dma_fence_signal(&job->hw_fence->base);
+}
+
+/**
+ * mtia_job_report_fault() - say in dmesg (rate-limited) which context
+ * touched which address the device MMU refused.
+ * @job: the job whose command completed with MTIA_CQE_TRANSLATION_FAULT.
+ * @va: the faulting VA (the completion's result).
+ */
+void mtia_job_report_fault(struct mtia_job *job, u64 va)
+{
+	dev_warn_ratelimited(&job->mdev->pdev->dev,
+			     "context %u (pid %d, %s): device MMU fault at VA 0x%llx, job %llu of queue %u fails with -EFAULT\n",
+			     job->ctx, job->pid, job->comm, va, job->seqno,
+			     job->queue_id);
 }
 
 /* The job's finished fence signalled: what WAIT and syncobjs see. */
@@ -187,6 +205,7 @@ void mtia_job_release(struct mtia_job *job)
 	kvfree(job->bos);
 	kvfree(job->pinned);
 	kvfree(job->sgts);
+	kvfree(job->vas);
 	kvfree(job->cmds);
 	if (job->hw_fence) {
 		if (job->hw_fence->base.ops)

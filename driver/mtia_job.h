@@ -12,6 +12,7 @@
 #include <linux/dma-fence.h>
 #include <linux/list.h>
 #include <linux/mutex.h>
+#include <linux/sched.h>
 #include <linux/spinlock.h>
 #include <linux/types.h>
 #include <linux/xarray.h>
@@ -113,6 +114,7 @@ struct mtia_hwq {
  *	on the CPU that queued them (see mtia_jobs_alloc()).
  * @ctx_ida: context ids of open files.
  * @fault: pending fault injection (MTIA_FAULT_*), consumed by the next job.
+ * @forge_addr: the raw address of MTIA_FAULT_FORGE_SRC / _DST.
  * @sched_ready: the schedulers were initialised.
  * @class_scheds: per MTIA_PRIO_* class, its schedulers (the entities keep a
  *	pointer to these arrays).
@@ -125,6 +127,7 @@ struct mtia_jobs {
 	struct workqueue_struct *submit_wq;
 	struct ida ctx_ida;
 	atomic_t fault;
+	atomic64_t forge_addr;
 	bool sched_ready;
 	struct drm_gpu_scheduler *class_scheds[MTIA_PRIO_NR][MTIA_NUM_QUEUES];
 	unsigned int class_n[MTIA_PRIO_NR];
@@ -133,6 +136,8 @@ struct mtia_jobs {
 #define MTIA_FAULT_NONE		0
 #define MTIA_FAULT_DMA		1	/* first command reads an unmapped address */
 #define MTIA_FAULT_HANG		2	/* the job's doorbell is never rung */
+#define MTIA_FAULT_FORGE_SRC	3	/* first command's src = forge_addr */
+#define MTIA_FAULT_FORGE_DST	4	/* first command's dst = forge_addr */
 
 /* mtia_queue.c: hardware rings */
 int mtia_hwq_init(struct mtia_device *mdev);
@@ -203,6 +208,10 @@ struct mtia_uqueue;
  *	device's estimate of their time), ns.
  * @hw_fence: the current hardware fence (NULL before run_job).
  * @fault: MTIA_FAULT_* injected into this job.
+ * @vas: per BO, its VA in the file's address space (with the device MMU;
+ *	NULL without).
+ * @pid: thread group of the submitter, for messages.
+ * @comm: its command name.
  * @engine: enum mtia_engine_class its device time is counted under.
  * @hw_start_ns: when run_job handed it to its hardware queue.
  * @finished_cb: on the scheduler's finished fence: the mtia_fence_signal
@@ -229,6 +238,9 @@ struct mtia_job {
 	u64 device_ns;
 	struct mtia_hw_fence *hw_fence;
 	int fault;
+	u64 *vas;
+	pid_t pid;
+	char comm[TASK_COMM_LEN];
 	u8 engine;
 	u64 hw_start_ns;
 	struct dma_fence_cb finished_cb;
@@ -252,6 +264,16 @@ struct dma_fence *mtia_job_arm_hw_fence(struct mtia_job *job,
 					struct mtia_hwq *q);
 void mtia_job_watch_finished(struct mtia_job *job);
 void mtia_job_hw_done_locked(struct mtia_job *job);
+void mtia_job_report_fault(struct mtia_job *job, u64 va);
+
+/* The error a job whose command failed ends with (0 if none did). */
+static inline int mtia_job_error(const struct mtia_job *job)
+{
+	if (!job->first_err)
+		return 0;
+	return job->first_err == MTIA_CQE_TRANSLATION_FAULT ? -EFAULT : -EIO;
+}
+
 void mtia_job_release(struct mtia_job *job);
 void mtia_job_free(struct mtia_job *job);
 

@@ -143,6 +143,8 @@ static bool mtia_hwq_process(struct mtia_hwq *q)
 
 			if (mtia_cqe_status(st) && !job->first_err)
 				job->first_err = mtia_cqe_status(st);
+			if (mtia_cqe_status(st) == MTIA_CQE_TRANSLATION_FAULT)
+				mtia_job_report_fault(job, READ_ONCE(cqe->result));
 			if (!mtia_cqe_status(st) &&
 			    job->cmds[idx].opcode == MTIA_CMD_COMPUTE)
 				job->device_ns += READ_ONCE(cqe->result);
@@ -270,7 +272,8 @@ int mtia_hwq_init(struct mtia_device *mdev)
 }
 
 /**
- * mtia_hwq_program_all() - program and enable every queue with empty rings.
+ * mtia_hwq_program_all() - turn the device MMU on (if any), program and
+ * enable every queue with empty rings.
  * @mdev: the device, firmware ready, queues disabled (after reset).
  */
 void mtia_hwq_program_all(struct mtia_device *mdev)
@@ -279,6 +282,8 @@ void mtia_hwq_program_all(struct mtia_device *mdev)
 	unsigned long flags;
 	unsigned int i;
 
+	/* Before any queue: the MMU's registers reset with the device. */
+	mtia_mmu_hw_enable(mdev);
 	for (i = 0; i < MTIA_NUM_QUEUES; i++) {
 		struct mtia_hwq *q = &jobs->hwq[i];
 

@@ -7,9 +7,11 @@
  *
  *   1. check the arguments and copy the commands in;
  *   2. prepare: check every command on its own (mtia_cmd.c), look the BOs
- *      up, check every operand range against its BO, pin host BOs and
- *      build a device SG table for each, translate the commands into
- *      device commands (struct mtia_cmd);
+ *      up, check every operand range against its BO, pin host BOs, then
+ *      with the device MMU map every BO into the file's address space
+ *      (mtia_vm.c; operands are VAs), else build a device SG table for
+ *      each host BO (operands are the legacy tagged forms); translate the
+ *      commands into device commands (struct mtia_cmd);
  *   3. create the scheduler job and add the in-syncobjs as dependencies;
  *   4. push: with the BOs' reservations and then the user queue's lock
  *      held, arm the job, give it its seqno, put its finished fence into
@@ -18,7 +20,8 @@
  *
  * Nothing fails after the job is armed. Any bad input is -EINVAL and
  * nothing runs (handles that do not resolve, including another file's, are
- * bad input too); a bad user pointer is -EFAULT.
+ * bad input too); a bad user pointer is -EFAULT. The range checks stay with
+ * the MMU too: the device's check is the second line, not the only one.
  *
  * WAIT waits for a job's finished fence in the queue's window of the last
  * MTIA_WAIT_WINDOW jobs (mtia_file.c); older jobs finished before the
@@ -42,6 +45,7 @@
 #include "mtia_drv.h"
 #include "mtia_file.h"
 #include "mtia_trace.h"
+#include "mtia_vm.h"
 
 /* An unmapped host bus address for the "dma" fault injection. */
 #define MTIA_FAULT_DMA_ADDR	0xdead00000000ull
@@ -187,8 +191,8 @@ static int mtia_job_build_sgt(struct mtia_job *job, unsigned int i,
 	return 0;
 }
 
-/* Pin every host BO for the device and build its SG table. */
-static int mtia_submit_pin_bos(struct mtia_job *job)
+/* Pin every host BO for the device and, if @sgts, build its SG table. */
+static int mtia_submit_pin_bos(struct mtia_job *job, bool sgts)
 {
 	unsigned int i;
 	int ret;
@@ -208,7 +212,28 @@ static int mtia_submit_pin_bos(struct mtia_job *job)
 		if (IS_ERR(sgt))
 			return PTR_ERR(sgt);
 		job->pinned[i] = true;
+		if (!sgts)
+			continue;
 		ret = mtia_job_build_sgt(job, i, sgt);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+/* Every BO's VA in the file's address space (mapped on first use). */
+static int mtia_submit_map_bos(struct mtia_job *job, struct mtia_vm *vm)
+{
+	unsigned int i;
+	int ret;
+
+	if (!job->nbos)
+		return 0;
+	job->vas = kvcalloc(job->nbos, sizeof(*job->vas), GFP_KERNEL);
+	if (!job->vas)
+		return -ENOMEM;
+	for (i = 0; i < job->nbos; i++) {
+		ret = mtia_vm_map_bo(vm, job->bos[i], &job->vas[i]);
 		if (ret)
 			return ret;
 	}
@@ -222,11 +247,41 @@ static void mtia_job_operand(struct mtia_job *job, struct mtia_operand *op,
 {
 	u64 devoff = mtia_bo_devmem_offset(job->bos[bo]);
 
-	if (devoff != U64_MAX)
+	if (job->vas)
+		op->addr = job->vas[bo];
+	else if (devoff != U64_MAX)
 		op->addr = MTIA_ADDR_DEVMEM | devoff;
 	else
 		op->addr = MTIA_ADDR_SGT | job->sgts[bo].dma;
 	op->offset = offset;
+}
+
+/*
+ * The pending fault injection (debugfs fault_inject, root only): an
+ * unmapped DMA address, or a raw address that bypasses every driver check
+ * (the device MMU must refuse it).
+ */
+static void mtia_submit_inject_fault(struct mtia_job *job)
+{
+	struct mtia_jobs *jobs = job->mdev->jobs;
+	struct mtia_cmd *c = &job->cmds[0];
+
+	job->fault = atomic_xchg(&jobs->fault, MTIA_FAULT_NONE);
+	switch (job->fault) {
+	case MTIA_FAULT_DMA:
+		/* A flat host address no RAM backs: the engine's DMA fails. */
+		c->dst.addr = MTIA_FAULT_DMA_ADDR;
+		c->dst.offset = 0;
+		break;
+	case MTIA_FAULT_FORGE_SRC:
+		c->src.addr = atomic64_read(&jobs->forge_addr);
+		c->src.offset = 0;
+		break;
+	case MTIA_FAULT_FORGE_DST:
+		c->dst.addr = atomic64_read(&jobs->forge_addr);
+		c->dst.offset = 0;
+		break;
+	}
 }
 
 /* The device commands of the job, and the pending fault injection. */
@@ -257,12 +312,7 @@ static int mtia_submit_translate(struct mtia_job *job,
 			job->engine = MTIA_ENGINE_COMPUTE;
 	}
 
-	job->fault = atomic_xchg(&job->mdev->jobs->fault, MTIA_FAULT_NONE);
-	if (job->fault == MTIA_FAULT_DMA) {
-		/* A flat host address no RAM backs: the engine's DMA fails. */
-		job->cmds[0].dst.addr = MTIA_FAULT_DMA_ADDR;
-		job->cmds[0].dst.offset = 0;
-	}
+	mtia_submit_inject_fault(job);
 	return 0;
 }
 
@@ -270,6 +320,7 @@ static int mtia_submit_translate(struct mtia_job *job,
 static int mtia_submit_prepare(struct mtia_job *job, struct drm_file *file,
 			       const struct drm_mtia_submit *args)
 {
+	struct mtia_file_priv *fpriv = file->driver_priv;
 	struct drm_mtia_cmd *ucmds;
 	unsigned int i;
 	int ret;
@@ -288,9 +339,14 @@ static int mtia_submit_prepare(struct mtia_job *job, struct drm_file *file,
 	ret = mtia_check_ranges(job, ucmds, args->cmd_count);
 	if (ret)
 		goto out;
-	ret = mtia_submit_pin_bos(job);
+	ret = mtia_submit_pin_bos(job, !fpriv->vm);
 	if (ret)
 		goto out;
+	if (fpriv->vm) {
+		ret = mtia_submit_map_bos(job, fpriv->vm);
+		if (ret)
+			goto out;
+	}
 	ret = mtia_submit_translate(job, ucmds, args->cmd_count);
 out:
 	kvfree(ucmds);

@@ -92,6 +92,16 @@ static ssize_t if_version_show(struct device *dev,
 }
 static DEVICE_ATTR_RO(if_version);
 
+/* "on" if the driver gives each file a device MMU context, else "off". */
+static ssize_t mmu_show(struct device *dev, struct device_attribute *attr,
+			char *buf)
+{
+	struct mtia_device *mdev = dev_get_drvdata(dev);
+
+	return sysfs_emit(buf, "%s\n", mdev->mmu.present ? "on" : "off");
+}
+static DEVICE_ATTR_RO(mmu);
+
 static ssize_t irq_test_count_show(struct device *dev,
 				   struct device_attribute *attr, char *buf)
 {
@@ -279,6 +289,7 @@ static struct attribute *mtia_dev_attrs[] = {
 	&dev_attr_chip_id.attr,
 	&dev_attr_revision.attr,
 	&dev_attr_if_version.attr,
+	&dev_attr_mmu.attr,
 	&dev_attr_pe_rows.attr.attr,
 	&dev_attr_pe_cols.attr.attr,
 	&dev_attr_sram_bytes.attr.attr,

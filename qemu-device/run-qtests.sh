@@ -79,7 +79,7 @@ bad_prop() { # property=value
 }
 for p in devmem-size=3M devmem-size=512K devmem-size=128G sram-size=3M \
          pe-rows=0 pe-rows=65 pe-cols=0 msix-vectors=0 msix-vectors=1000 \
-         revision=256; do
+         revision=256 mmu=maybe; do
     bad_prop "$p"
 done
 
@@ -109,7 +109,7 @@ good_cfg() { # description device-args...
 }
 good_cfg "-device mtia (defaults)" -device mtia
 good_cfg "-device mtia, all properties" \
-    -device mtia,devmem-size=64M,sram-size=256M,pe-rows=4,pe-cols=16,msix-vectors=32,revision=2
+    -device mtia,devmem-size=64M,sram-size=256M,pe-rows=4,pe-cols=16,msix-vectors=32,revision=2,mmu=off
 good_cfg "two devices" -device mtia,devmem-size=16M -device mtia,devmem-size=32M,id=acc1
 # Behind a root port the bus is unnumbered until firmware runs, so query-pci
 # cannot see the device yet: ask QOM instead.

@@ -88,7 +88,7 @@ vm_suite() {
   # --timeout: only a hang guard, sized for a slowed or loaded host.
   tools/mtia-vm run --timeout 2700 --devices 1 --device-opts devmem-size=256M --append iomem=relaxed \
     --qemu-arg=-device --qemu-arg=pcie-root-port,id=rp-b,chassis=31,slot=31 \
-    --qemu-arg=-device --qemu-arg=mtia,id=mtia-b,bus=rp-b,devmem-size=512M,pe-rows=4,pe-cols=16 \
+    --qemu-arg=-device --qemu-arg=mtia,id=mtia-b,bus=rp-b,devmem-size=512M,pe-rows=4,pe-cols=16,mmu=off \
     --env MTIA_EXPECT_DEVICES=268435456:8x8,536870912:4x16 \
     -- tests/vm/run-vm-tests.sh
 }

@@ -35,7 +35,9 @@ struct mtia_cmd_rule {
     uint8_t uses;            /* MTIA_CMD_USES_* */
     uint8_t flags;           /* MTIA_CMD_F_* allowed; any other flag: BAD_FIELD */
     uint8_t len8_flags;      /* with one of these flags, len % 8 == 0 (FILL64) */
-    uint8_t dst_devmem;      /* dst must be MTIA_ADDR_DEVMEM, else BAD_ADDRESS */
+    uint8_t dst_no_sgt;      /* dst must not be MTIA_ADDR_SGT, else BAD_ADDRESS (COMPUTE's
+                              * arena: whether it is device memory is the
+                              * engine's translate-and-check, MMU or not) */
     uint64_t len_min;        /* if USES_LEN: len_min <= len <= len_max, */
     uint64_t len_max;
     uint64_t len_align_mask; /* and len & len_align_mask == 0 */
@@ -63,7 +65,7 @@ static inline const struct mtia_cmd_rule *mtia_cmd_rule(uint32_t op)
     /* Positional (C++ has no array designators): one row per opcode, in
      * opcode order (asserted below). ~0 is "no upper bound". */
     static const struct mtia_cmd_rule rules[MTIA_CMD_OPCODES] = {
-        /* name, uses, flags allowed, len % 8 with flags, dst devmem,
+        /* name, uses, flags allowed, len % 8 with flags, dst not SGT,
          * len min, max, align mask, value min, tail flags, tail len shift,
          * tail base */
         { "NOP", 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0 },
@@ -116,7 +118,8 @@ static inline int mtia_cmd_addr_tag_bad(uint64_t addr)
  * in this order: BAD_OPCODE (undefined opcode); BAD_FIELD (reserved != 0,
  * a flag the opcode does not allow, len out of range or misaligned, value
  * below its minimum (with a tail flag: its minimum plus the tail), a used operand with both tag bits); BAD_ADDRESS
- * (COMPUTE arena not in device memory). r is mtia_cmd_rule(c->opcode): a
+ * (COMPUTE arena in an SG buffer; an arena that does not translate to
+ * contiguous device memory is the engine's BAD_ADDRESS). r is mtia_cmd_rule(c->opcode): a
  * caller that looked it up already passes it (the firmware's NOP path).
  */
 static inline uint32_t mtia_cmd_check_rule(const struct mtia_cmd_rule *r, const struct mtia_cmd *c)
@@ -145,7 +148,7 @@ static inline uint32_t mtia_cmd_check_rule(const struct mtia_cmd_rule *r, const 
         return MTIA_CQE_BAD_FIELD;
     if ((r->uses & MTIA_CMD_USES_DST) && mtia_cmd_addr_tag_bad(c->dst.addr))
         return MTIA_CQE_BAD_FIELD;
-    if (r->dst_devmem && (c->dst.addr & MTIA_ADDR_TAG_MASK) != MTIA_ADDR_DEVMEM)
+    if (r->dst_no_sgt && (c->dst.addr & MTIA_ADDR_TAG_MASK) == MTIA_ADDR_SGT)
         return MTIA_CQE_BAD_ADDRESS;
     return MTIA_CQE_OK;
 }

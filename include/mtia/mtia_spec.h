@@ -32,6 +32,11 @@
 #define MTIA_FIELD_GET(mask, v)   (((uint32_t)(v) & (mask)) >> MTIA_FIELD_SHIFT(mask))
 #define MTIA_FIELD_PREP(mask, v)  (((uint32_t)(v) << MTIA_FIELD_SHIFT(mask)) & (mask))
 #define MTIA_FIELD_MAX(mask)      ((mask) >> MTIA_FIELD_SHIFT(mask))
+/* The same for 64-bit fields (page-table entries). */
+#define MTIA_GENMASK_ULL(h, l)    ((~0ull >> (63 - (h))) & (~0ull << (l)))
+#define MTIA_FIELD_SHIFT64(mask)  __builtin_ctzll(mask)
+#define MTIA_FIELD_GET64(mask, v) (((uint64_t)(v) & (mask)) >> MTIA_FIELD_SHIFT64(mask))
+#define MTIA_FIELD_PREP64(mask, v) (((uint64_t)(v) << MTIA_FIELD_SHIFT64(mask)) & (mask))
 
 #ifdef __cplusplus
 #define MTIA_STATIC_ASSERT(e)     static_assert(e, #e)
@@ -54,7 +59,8 @@
 /* ---- Identity ------------------------------------------------------------ */
 #define MTIA_MAGIC_VALUE          0x4D544941u /* "MTIA" */
 #define MTIA_IF_VERSION_MAJOR     1u  /* register interface; bumped on incompatible change */
-#define MTIA_IF_VERSION_MINOR     1u  /* 1: MTIA_REG_DEVMEM_ZERO */
+#define MTIA_IF_VERSION_MINOR     2u  /* 1: MTIA_REG_DEVMEM_ZERO; 2: MTIA_REG_CAPS,
+                                         the device MMU (MTIA_REG_MMU_*) */
 #define MTIA_CHIP_ID_MTIA1        0x0001u /* MTIA v1 (8x8 PE grid) */
 
 /* ---- BAR0 registers (all 32-bit, little endian, 4-byte aligned) ---------- */
@@ -68,6 +74,8 @@
 #define MTIA_REG_SRAM_SIZE_HI     0x01c /* RO  ... high 32 bits */
 #define MTIA_REG_DEVMEM_SIZE_LO   0x020 /* RO  device memory (BAR2) bytes, low */
 #define MTIA_REG_DEVMEM_SIZE_HI   0x024 /* RO  ... high */
+#define MTIA_REG_CAPS             0x028 /* RO  (IF minor >= 2) MTIA_CAP_*: optional features */
+#define MTIA_CAP_MMU              (1u << 0) /* the device MMU (MTIA_REG_MMU_*, "Device MMU") */
 
 #define MTIA_REG_SCRATCH          0x040 /* RW  free for software, reset to 0 */
 #define MTIA_REG_RESET            0x044 /* WO  write MTIA_RESET_KEY: device reset */
@@ -92,6 +100,36 @@
 #define MTIA_DEVMEM_ZERO_COUNT_MASK MTIA_GENMASK(7, 0)
 #define MTIA_DEVMEM_ZERO_PAGE_SIZE  4096u
 #define MTIA_DEVMEM_ZERO_MAX_PAGES  256u
+
+/* Device MMU (IF minor >= 2, MTIA_CAP_MMU): see "Device MMU" below. */
+#define MTIA_REG_MMU_CTRL         0x070 /* RW  MTIA_MMU_CTRL_*; reset 0 (legacy operands) */
+#define MTIA_REG_MMU_CTX_TABLE_LO 0x074 /* RW  host DMA address of the context table,
+                                           4 KiB aligned; writable while CTRL is 0 */
+#define MTIA_REG_MMU_CTX_TABLE_HI 0x078 /* RW  ... high 32 bits */
+#define MTIA_REG_MMU_CTX_COUNT    0x07c /* RW  its entries, 0..MTIA_MMU_MAX_CTX; while CTRL is 0 */
+#define MTIA_REG_MMU_INVALIDATE   0x080 /* WO  a ctx id, or MTIA_MMU_INVALIDATE_ALL: no
+                                           cached translation of it remains when the
+                                           write completes */
+#define MTIA_REG_MMU_FAULT_ADDR_LO 0x084 /* RO  device VA of the last translation fault */
+#define MTIA_REG_MMU_FAULT_ADDR_HI 0x088 /* RO  ... high 32 bits */
+#define MTIA_REG_MMU_FAULT_CTX    0x08c /* RO  its context (mtia_cmd.ctx) */
+#define MTIA_REG_MMU_FAULT_COUNT  0x090 /* RO  translation faults since reset */
+#define MTIA_REG_MMU_FAULT_INFO   0x094 /* RO  the last fault: reason, access */
+
+#define MTIA_MMU_CTRL_ENABLE      (1u << 0) /* operands are device VAs of their ctx */
+#define MTIA_MMU_INVALIDATE_ALL   0xffffffffu
+#define MTIA_MMU_MAX_CTX          65536u
+#define MTIA_MMU_FAULT_REASON_MASK MTIA_GENMASK(7, 0) /* MTIA_MMU_FAULT_* */
+#define MTIA_MMU_FAULT_WRITE      (1u << 8)           /* the access was a write */
+#define MTIA_MMU_FAULT_NONE       0
+#define MTIA_MMU_FAULT_CTX        1 /* ctx >= CTX_COUNT, or its table entry not VALID */
+#define MTIA_MMU_FAULT_UNMAPPED   2 /* an entry of the walk not VALID, or the VA
+                                       beyond MTIA_MMU_VA_BITS (tagged forms too) */
+#define MTIA_MMU_FAULT_PERMISSION 3 /* read without PTE READ, write without WRITE */
+#define MTIA_MMU_FAULT_BAD_ENTRY  4 /* reserved bits set, flags on a table pointer,
+                                       a DEVMEM page outside device memory */
+#define MTIA_MMU_FAULT_TABLE_DMA  5 /* reading a table from host memory failed */
+static inline uint32_t mtia_mmu_fault_reason(uint32_t info) { return MTIA_FIELD_GET(MTIA_MMU_FAULT_REASON_MASK, info); }
 
 #define MTIA_IF_VERSION_MAJOR_MASK MTIA_GENMASK(31, 16)
 #define MTIA_IF_VERSION_MINOR_MASK MTIA_GENMASK(15, 0)
@@ -438,7 +476,8 @@ struct mtia_fw_log_header {
  *                            host DMA address dma; offset is into that buffer
  *   dma (no tag)             flat host DMA address (+ offset)
  * Every access goes through the device's per-context translate-and-check
- * (ctx), so a per-context device MMU can replace these forms later.
+ * (ctx); with the device MMU enabled ("Device MMU" below) operands are
+ * device virtual addresses of ctx instead of these forms.
  */
 #define MTIA_ADDR_DEVMEM          (1ull << 63)
 #define MTIA_ADDR_SGT             (1ull << 62)
@@ -516,15 +555,65 @@ static inline uint32_t mtia_cqe_phase(uint32_t status_word) { return status_word
 #define MTIA_CQE_BAD_PROGRAM      6 /* COMPUTE: an op descriptor is invalid (result = op index) */
 #define MTIA_CQE_BAD_INDEX        7 /* COMPUTE: an id/index outside its table (result = op index);
                                        the ops before it ran, it and the rest did not complete */
+#define MTIA_CQE_TRANSLATION_FAULT 8 /* an operand did not translate in the device MMU
+                                       (result = the faulting VA); nothing was touched */
 
 /* "OK", "BAD_ADDRESS"...: the one spelling of a status in every layer's
  * messages and traces; "?" if undefined. */
 static inline const char *mtia_cqe_status_name(uint32_t status)
 {
     static const char *const names[] = {
-        "OK", "BAD_OPCODE", "BAD_FIELD", "BAD_ADDRESS", "DMA_ERROR", "ABORTED", "BAD_PROGRAM", "BAD_INDEX",
+        "OK",      "BAD_OPCODE",  "BAD_FIELD", "BAD_ADDRESS",       "DMA_ERROR",
+        "ABORTED", "BAD_PROGRAM", "BAD_INDEX", "TRANSLATION_FAULT",
     };
     return status < sizeof(names) / sizeof(names[0]) ? names[status] : "?";
+}
+
+/* ---- Device MMU ------------------------------------------------------------
+ * With MTIA_CAP_MMU and MMU_CTRL.ENABLE set, every operand of a command
+ * (addr + offset) is a device virtual address (VA) in the address space of
+ * its command's ctx; the tagged forms above then fault (a VA has
+ * MTIA_MMU_VA_BITS bits). The context table (MMU_CTX_TABLE, MMU_CTX_COUNT
+ * 64-bit entries, indexed by ctx) holds each context's root table pointer.
+ * Tables are 4 KiB of 512 64-bit entries in host memory, read by DMA like
+ * the rings; three levels (root: VA [38:30], then [29:21], leaf [20:12]),
+ * 4 KiB pages. An entry: VALID, and for a leaf READ, WRITE and DEVMEM (the
+ * frame is a device-memory offset, else a host DMA address); table
+ * pointers (context table, root and middle levels) have VALID alone; the
+ * frame / next table address in bits [51:12], every other bit zero.
+ * The device caches translations: after changing a VALID entry the driver
+ * writes the context to MMU_INVALIDATE before relying on the change.
+ * A command whose operand does not translate (any byte of it: unmapped,
+ * permission, bad entry, table DMA) completes with MTIA_CQE_TRANSLATION_FAULT,
+ * result = the faulting VA, touching nothing; the MMU_FAULT_* registers
+ * record it. The queue goes on. COMPUTE's arena must translate to one
+ * contiguous range of device memory (else BAD_ADDRESS); its program may
+ * be anywhere. MMU_CTRL 0 (and reset): the legacy forms above.
+ */
+#define MTIA_MMU_PAGE_SHIFT       12
+#define MTIA_MMU_PAGE_SIZE        (1ull << MTIA_MMU_PAGE_SHIFT)
+#define MTIA_MMU_LEVELS           3
+#define MTIA_MMU_TABLE_ENTRIES    512
+#define MTIA_MMU_VA_BITS          39
+#define MTIA_MMU_VA_LIMIT         (1ull << MTIA_MMU_VA_BITS)
+#define MTIA_PTE_VALID            (1ull << 0)
+#define MTIA_PTE_READ             (1ull << 1)
+#define MTIA_PTE_WRITE            (1ull << 2)
+#define MTIA_PTE_DEVMEM           (1ull << 3)
+#define MTIA_PTE_FLAGS            (MTIA_PTE_VALID | MTIA_PTE_READ | MTIA_PTE_WRITE | MTIA_PTE_DEVMEM)
+#define MTIA_PTE_PFN_MASK         MTIA_GENMASK_ULL(51, 12) /* frame address >> 12 */
+/* VA bits indexing the table of level l (2: root, 0: leaf table). */
+#define MTIA_MMU_VA_INDEX_MASK(l) MTIA_GENMASK_ULL(20 + 9 * (l), 12 + 9 * (l))
+
+/* An entry pointing at @addr (4 KiB aligned) with MTIA_PTE_* @flags. */
+static inline uint64_t mtia_pte(uint64_t addr, uint64_t flags)
+{
+    return MTIA_FIELD_PREP64(MTIA_PTE_PFN_MASK, addr >> MTIA_MMU_PAGE_SHIFT) | (flags & MTIA_PTE_FLAGS);
+}
+static inline uint64_t mtia_pte_addr(uint64_t pte) { return MTIA_FIELD_GET64(MTIA_PTE_PFN_MASK, pte) << MTIA_MMU_PAGE_SHIFT; }
+static inline uint32_t mtia_mmu_va_index(uint64_t va, unsigned level)
+{
+    return (uint32_t)MTIA_FIELD_GET64(MTIA_MMU_VA_INDEX_MASK(level), va);
 }
 
 /* Scatter-gather table in host memory for MTIA_ADDR_SGT operands. */
@@ -544,7 +633,8 @@ struct mtia_sg_entry {
  * MTIA_CMD_COMPUTE: src names a program, an array of struct mtia_op
  * (len bytes, a non-zero multiple of MTIA_OP_BYTES, at most
  * MTIA_MAX_PROGRAM_OPS ops); dst names the tensor arena, value bytes of
- * device memory (dst must be an MTIA_ADDR_DEVMEM operand). The device
+ * device memory (dst an MTIA_ADDR_DEVMEM operand, or with the MMU a VA of
+ * contiguous device memory). The device
  * copies the program, then runs its ops in order on the PE grid. Every
  * tensor is a byte range [offset, offset + bytes) of the arena, checked
  * against value before any op runs.
@@ -1109,6 +1199,10 @@ MTIA_STATIC_ASSERT(offsetof(struct mtia_profile_header, start_ns) == 8);
 MTIA_STATIC_ASSERT(offsetof(struct mtia_profile_header, end_ns) == 16);
 MTIA_STATIC_ASSERT(offsetof(struct mtia_profile_header, model_ns) == 24);
 MTIA_STATIC_ASSERT(sizeof(struct mtia_op_profile) == 32);
+MTIA_STATIC_ASSERT(MTIA_MMU_TABLE_ENTRIES * sizeof(uint64_t) == MTIA_MMU_PAGE_SIZE);
+MTIA_STATIC_ASSERT(MTIA_MMU_PAGE_SHIFT + MTIA_MMU_LEVELS * 9 == MTIA_MMU_VA_BITS);
+MTIA_STATIC_ASSERT(MTIA_MMU_VA_INDEX_MASK(2) == MTIA_GENMASK_ULL(38, 30));
+MTIA_STATIC_ASSERT((MTIA_PTE_FLAGS & MTIA_PTE_PFN_MASK) == 0);
 MTIA_STATIC_ASSERT(offsetof(struct mtia_op_profile, end_ns) == 8);
 MTIA_STATIC_ASSERT(offsetof(struct mtia_op_profile, model_ns) == 16);
 MTIA_STATIC_ASSERT(offsetof(struct mtia_op_profile, bytes) == 24);

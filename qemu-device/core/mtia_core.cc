@@ -43,6 +43,7 @@
 #include "mtia/mtia_cmd_rules.h"
 #include "mtia/mtia_spec.h"
 #include "mtia_bootrom.h"
+#include "mtia_mmu.h"
 #include "mtia_queues.h"
 #include "mtia_telemetry.h"
 #include "rv32_cpu.h"
@@ -91,7 +92,7 @@ struct mtia_core final : public mtia::rv32::Bus, public mtia::QueueHost {
           epoch_(std::chrono::steady_clock::now()),
           tel_(mtia::TelemetryParams{}, 0)
     {
-        queues_.reset(new mtia::QueueEngine(*this, cfg.msix_vectors, cfg.pe_rows, cfg.pe_cols));
+        queues_.reset(new mtia::QueueEngine(*this, cfg.msix_vectors, cfg.pe_rows, cfg.pe_cols, cfg.mmu != 0));
         {
             std::lock_guard<std::mutex> ctl(ctl_mu_);
             Locked l(*this);
@@ -247,6 +248,8 @@ struct mtia_core final : public mtia::rv32::Bus, public mtia::QueueHost {
     // Returns false for an unmapped offset. mu_ held.
     bool read_reg(uint64_t off, uint32_t *val)
     {
+        if (mtia::Mmu::owns(off))  // the MMU's own lock is a leaf
+            return queues_->mmu() && queues_->mmu()->read(off, val) == mtia::Mmu::Access::kOk;
         if (off >= MTIA_REG_TEL_BASE && off < MTIA_REG_TEL_END) return read_tel(off, val);
         if (in_mbox(off, MTIA_REG_MBOX_CMD)) {
             *val = r_.mbox_cmd[(off - MTIA_REG_MBOX_CMD) / 4];
@@ -286,6 +289,9 @@ struct mtia_core final : public mtia::rv32::Bus, public mtia::QueueHost {
                 break;
             case MTIA_REG_DEVMEM_SIZE_HI:
                 *val = static_cast<uint32_t>(cfg.devmem_bytes >> 32);
+                break;
+            case MTIA_REG_CAPS:
+                *val = queues_->mmu() ? MTIA_CAP_MMU : 0;
                 break;
             case MTIA_REG_SCRATCH:
                 *val = r_.scratch;
@@ -374,6 +380,17 @@ struct mtia_core final : public mtia::rv32::Bus, public mtia::QueueHost {
     {
         if (in_mbox(off, MTIA_REG_MBOX_CMD)) {
             r_.mbox_cmd[(off - MTIA_REG_MBOX_CMD) / 4] = val;
+            return;
+        }
+        if (mtia::Mmu::owns(off) && queues_->mmu()) {
+            const auto a = queues_->mmu()->write(off, val);
+            if (a == mtia::Mmu::Access::kBadWrite) {
+                flag_error(MTIA_ERR_BAD_WRITE, off);
+                guest_error("mtia: MMU register write refused at 0x%llx (read-only, MMU enabled, or a bad value)", off);
+            } else if (a == mtia::Mmu::Access::kBadOffset) {
+                flag_error(MTIA_ERR_BAD_OFFSET, off);
+                guest_error("mtia: write to unmapped offset 0x%llx", off);
+            }
             return;
         }
         switch (off) {
@@ -976,6 +993,7 @@ void mtia_core_config_default(struct mtia_core_config *cfg)
     cfg->devmem_bytes = MTIA_DEFAULT_DEVMEM_BYTES;
     cfg->msix_vectors = MTIA_DEFAULT_MSIX_VECTORS;
     cfg->revision = MTIA_PCI_REVISION;
+    cfg->mmu = 1;
 }
 
 int mtia_core_config_validate(const struct mtia_core_config *cfg, char *err, size_t errlen)
@@ -994,6 +1012,8 @@ int mtia_core_config_validate(const struct mtia_core_config *cfg, char *err, siz
         why = "msix-vectors must be between 1 and 32";
     } else if (cfg->revision > 0xff) {
         why = "revision must fit in 8 bits";
+    } else if (cfg->mmu > 1) {
+        why = "mmu must be on or off";
     }
     if (!why) {
         return 0;
@@ -1186,7 +1206,7 @@ int mtia_core_load(struct mtia_core *core, const struct mtia_core_snapshot *snap
     if (snap->cc_running && snap->fw_boot_status != MTIA_BOOT_RUNNING && snap->fw_boot_status != MTIA_BOOT_ERR_BUSY) {
         return -1;
     }
-    if (!mtia::QueueEngine::snapshot_valid(snap)) {
+    if (!mtia::QueueEngine::snapshot_valid(snap, core->cfg.mmu != 0)) {
         return -1;
     }
     if (snap->tel_power_cap_mw &&

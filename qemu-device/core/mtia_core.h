@@ -40,6 +40,7 @@ struct mtia_core_config {
     uint32_t msix_vectors;
     uint32_t revision;
     uint64_t serial; /* MTIA_REG_TEL_SERIAL_*; any value (glue: docs/telemetry.md) */
+    uint32_t mmu;    /* 1: the device MMU (MTIA_CAP_MMU, the default); 0: none */
 };
 
 /* Side effects the core asks of its host. Any pointer may be NULL. */
@@ -86,6 +87,10 @@ enum mtia_core_trace_kind {
                                     it): cid, opcode, status, value = result;
                                     for RING, cid and opcode are unknown (0)
                                     and slot is the ring slot */
+    MTIA_CORE_TRACE_MMU_FAULT,       /* an operand of cid/opcode did not
+                                    translate: value = the VA, ctx, info =
+                                    MTIA_REG_MMU_FAULT_INFO (before its
+                                    CMD_ERROR) */
 };
 
 /* mtia_core_trace_event.source of MTIA_CORE_TRACE_CMD_ERROR. */
@@ -105,6 +110,8 @@ struct mtia_core_trace_event {
     uint32_t source; /* enum mtia_core_trace_source (CMD_ERROR) */
     uint32_t slot;   /* SQ slot (FETCH, RING errors) or CQ slot (CQE) */
     uint64_t value;  /* see the kinds */
+    uint32_t ctx;    /* the command's context (MMU_FAULT) */
+    uint32_t info;   /* MTIA_MMU_FAULT_* reason and access (MMU_FAULT) */
 };
 
 /* Installs (or with NULL removes) the trace hook; none by default, and
@@ -125,8 +132,10 @@ const char *mtia_core_trace_source_name(uint32_t source);
  * registers (not engine work: saving refuses while any is outstanding).
  * Version 4 adds the board telemetry that does not re-derive: temperature,
  * power limit, energy and ECC counters (an older stream, whose fields load
- * as zero, leaves the destination's telemetry as it is). */
-#define MTIA_CORE_SNAPSHOT_VERSION 4
+ * as zero, leaves the destination's telemetry as it is). Version 5 adds
+ * the device MMU's registers (an older stream loads them as zero: MMU
+ * off; the TLB is never saved, it refills). */
+#define MTIA_CORE_SNAPSHOT_VERSION 5
 #define MTIA_CORE_SNAPSHOT_VERSION_MIN 1
 #define MTIA_CORE_MBOX_WORDS (64 / 4)
 #define MTIA_CORE_CC_SRAM_BYTES 0x40000 /* == MTIA_CC_SRAM_SIZE */
@@ -183,6 +192,16 @@ struct mtia_core_snapshot {
     uint64_t tel_energy_mj;
     uint32_t tel_ecc_corrected;
     uint32_t tel_ecc_uncorrected;
+    /* version 5: the device MMU, MTIA_REG_MMU_* (all 0 without one) */
+    uint32_t mmu_ctrl;
+    uint32_t mmu_ctx_table_lo;
+    uint32_t mmu_ctx_table_hi;
+    uint32_t mmu_ctx_count;
+    uint32_t mmu_fault_addr_lo;
+    uint32_t mmu_fault_addr_hi;
+    uint32_t mmu_fault_ctx;
+    uint32_t mmu_fault_count;
+    uint32_t mmu_fault_info;
 };
 #define MTIA_CORE_QS_SQ_BASE_LO 0
 #define MTIA_CORE_QS_SQ_BASE_HI 1

@@ -22,6 +22,7 @@
 #include <cstring>
 
 #include "mtia_compute.h"
+#include "mtia_mmu.h"
 #include "mtia/mtia_cmd_rules.h"
 
 static_assert(MTIA_CORE_NUM_QUEUES == MTIA_NUM_QUEUES, "snapshot queue count");
@@ -59,12 +60,13 @@ bool valid_size(uint32_t size)
 // ---- the translate seam ------------------------------------------------------
 
 // Device memory, SG tables in host memory and flat host addresses: the
-// address space every context has until a per-context device MMU exists.
+// address space of every context while the device MMU is off.
 class FlatSpace final : public AddressSpace {
 public:
     explicit FlatSpace(QueueEngine &e) : e_(e) {}
 
-    uint16_t translate(const mtia_operand &op, uint64_t len, bool /*write*/, std::vector<Span> *out) override
+    uint16_t translate(uint32_t /*ctx*/, const mtia_operand &op, uint64_t len, bool /*write*/, std::vector<Span> *out,
+                       TranslateFault * /*fault*/) override
     {
         out->clear();
         const uint64_t tag = op.addr & MTIA_ADDR_TAG_MASK;
@@ -123,12 +125,44 @@ private:
     QueueEngine &e_;
 };
 
-AddressSpace &QueueEngine::space_for(uint32_t /*ctx*/) { return *flat_; }
+AddressSpace &QueueEngine::space_for(uint32_t /*ctx*/)
+{
+    if (mmu_ && mmu_->enabled()) return *mmu_;
+    return *flat_;
+}
+
+uint16_t QueueEngine::translate(unsigned qi, const mtia_cmd &c, const mtia_operand &op, uint64_t len, bool write,
+                                std::vector<Span> *out, uint64_t *result)
+{
+    TranslateFault f;
+    const uint16_t st = space_for(c.ctx).translate(c.ctx, op, len, write, out, &f);
+    if (st == MTIA_CQE_TRANSLATION_FAULT) {
+        *result = f.va;
+        if (host_.tracing()) {
+            mtia_core_trace_event ev{};
+            ev.kind = MTIA_CORE_TRACE_MMU_FAULT;
+            ev.queue = qi;
+            ev.cid = c.cid;
+            ev.opcode = c.opcode;
+            ev.status = st;
+            ev.value = f.va;
+            ev.ctx = c.ctx;
+            ev.info = f.info;
+            host_.trace(ev);
+        }
+    }
+    return st;
+}
 
 // ---- life cycle ----------------------------------------------------------------
 
-QueueEngine::QueueEngine(QueueHost &host, unsigned msix_vectors, unsigned pe_rows, unsigned pe_cols)
-    : host_(host), msix_vectors_(msix_vectors), pe_rows_(pe_rows), pe_cols_(pe_cols), flat_(new FlatSpace(*this))
+QueueEngine::QueueEngine(QueueHost &host, unsigned msix_vectors, unsigned pe_rows, unsigned pe_cols, bool mmu)
+    : host_(host),
+      msix_vectors_(msix_vectors),
+      pe_rows_(pe_rows),
+      pe_cols_(pe_cols),
+      flat_(new FlatSpace(*this)),
+      mmu_(mmu ? new Mmu(host) : nullptr)
 {
     try {
         for (unsigned i = 0; i < MTIA_NUM_QUEUES; i++) q_[i].worker = std::thread(&QueueEngine::worker_main, this, i);
@@ -186,6 +220,7 @@ void QueueEngine::attach_devmem(uint8_t *host, uint64_t size)
     devmem_ = host;
     devmem_size_ = host ? size : 0;
     track_.reset(devmem_size_);
+    if (mmu_) mmu_->attach_devmem(devmem_, devmem_size_);
 }
 
 unsigned QueueEngine::vector(const Queue &q) const
@@ -867,7 +902,6 @@ void QueueEngine::worker_main(unsigned qi)
 
 void QueueEngine::execute(unsigned qi, const mtia_cmd &c, uint64_t gen, uint16_t *status, uint64_t *result)
 {
-    Queue &q = q_[qi];
     *result = 0;
     // The one command contract (also the firmware's and the driver's): the
     // engine does not trust firmware to have checked.
@@ -878,50 +912,50 @@ void QueueEngine::execute(unsigned qi, const mtia_cmd &c, uint64_t gen, uint16_t
         case MTIA_CMD_FENCE:  // the queue's FIFO already ran everything before it
             return;
         case MTIA_CMD_COPY:
-            *status = do_copy(q, c, gen, result);
+            *status = do_copy(qi, c, gen, result);
             return;
         case MTIA_CMD_FILL:
-            *status = do_fill(q, c, gen, result);
+            *status = do_fill(qi, c, gen, result);
             return;
         case MTIA_CMD_COMPUTE:
-            *status = do_compute(q, c, gen, result);
+            *status = do_compute(qi, c, gen, result);
             return;
-        case MTIA_CMD_TIMESTAMP: {
-            std::vector<Span> d;
-            uint16_t st = space_for(c.ctx).translate(c.dst, 8, true, &d);
-            if (st != MTIA_CQE_OK) {
-                *status = st;
-                return;
-            }
-            const uint64_t ns = host_.device_ns();
-            uint8_t bytes[8];
-            std::memcpy(bytes, &ns, 8);
-            uint64_t pos = 0;
-            for (const Span &s : d) {
-                if (s.devmem) {
-                    std::memcpy(s.ptr, bytes + pos, s.len);
-                    wrote(s.ptr, s.len);
-                } else if (host_.dma_write(s.dma, bytes + pos, s.len)) {
-                    *status = MTIA_CQE_DMA_ERROR;
-                    return;
-                }
-                pos += s.len;
-            }
-            *result = ns;
-            *status = MTIA_CQE_OK;
+        case MTIA_CMD_TIMESTAMP:
+            *status = do_timestamp(qi, c, result);
             return;
-        }
         default:  // mtia_cmd_check() refused it
             return;
     }
 }
 
-uint16_t QueueEngine::do_copy(Queue &q, const mtia_cmd &c, uint64_t gen, uint64_t *done)
+uint16_t QueueEngine::do_timestamp(unsigned qi, const mtia_cmd &c, uint64_t *result)
 {
+    std::vector<Span> d;
+    const uint16_t st = translate(qi, c, c.dst, 8, true, &d, result);
+    if (st != MTIA_CQE_OK) return st;
+    const uint64_t ns = host_.device_ns();
+    uint8_t bytes[8];
+    std::memcpy(bytes, &ns, 8);
+    uint64_t pos = 0;
+    for (const Span &s : d) {
+        if (s.devmem) {
+            std::memcpy(s.ptr, bytes + pos, s.len);
+            wrote(s.ptr, s.len);
+        } else if (host_.dma_write(s.dma, bytes + pos, s.len)) {
+            return MTIA_CQE_DMA_ERROR;
+        }
+        pos += s.len;
+    }
+    *result = ns;
+    return MTIA_CQE_OK;
+}
+
+uint16_t QueueEngine::do_copy(unsigned qi, const mtia_cmd &c, uint64_t gen, uint64_t *done)
+{
+    Queue &q = q_[qi];
     std::vector<Span> s, d;
-    AddressSpace &as = space_for(c.ctx);
-    uint16_t st = as.translate(c.src, c.len, false, &s);
-    if (st == MTIA_CQE_OK) st = as.translate(c.dst, c.len, true, &d);
+    uint16_t st = translate(qi, c, c.src, c.len, false, &s, done);
+    if (st == MTIA_CQE_OK) st = translate(qi, c, c.dst, c.len, true, &d, done);
     if (st != MTIA_CQE_OK) return st;
     size_t i = 0, j = 0;
     uint64_t si = 0, dj = 0;
@@ -952,11 +986,12 @@ uint16_t QueueEngine::do_copy(Queue &q, const mtia_cmd &c, uint64_t gen, uint64_
     return MTIA_CQE_OK;
 }
 
-uint16_t QueueEngine::do_fill(Queue &q, const mtia_cmd &c, uint64_t gen, uint64_t *done)
+uint16_t QueueEngine::do_fill(unsigned qi, const mtia_cmd &c, uint64_t gen, uint64_t *done)
 {
+    Queue &q = q_[qi];
     const bool wide = c.flags & MTIA_CMD_F_FILL64;
     std::vector<Span> d;
-    uint16_t st = space_for(c.ctx).translate(c.dst, c.len, true, &d);
+    uint16_t st = translate(qi, c, c.dst, c.len, true, &d, done);
     if (st != MTIA_CQE_OK) return st;
     uint8_t pat[8];
     for (unsigned k = 0; k < 8; k++) pat[k] = static_cast<uint8_t>(wide ? c.value >> (8 * k) : c.value);
@@ -993,13 +1028,15 @@ uint16_t QueueEngine::do_fill(Queue &q, const mtia_cmd &c, uint64_t gen, uint64_
 // the profile (mtia_spec.h): the program gets the bytes before it, and the
 // records, taken on the device clock (TIMESTAMP's), are written there once
 // the program has completed.
-uint16_t QueueEngine::do_compute(Queue &q, const mtia_cmd &c, uint64_t gen, uint64_t *result)
+uint16_t QueueEngine::do_compute(unsigned qi, const mtia_cmd &c, uint64_t gen, uint64_t *result)
 {
-    AddressSpace &as = space_for(c.ctx);
+    Queue &q = q_[qi];
     std::vector<Span> arena, prog;
-    uint16_t st = as.translate(c.dst, c.value, true, &arena);
+    // The arena is one range of device memory (with the MMU: its pages
+    // merge into one span), the program anywhere.
+    uint16_t st = translate(qi, c, c.dst, c.value, true, &arena, result);
     if (st == MTIA_CQE_OK && (arena.size() != 1 || !arena[0].devmem)) st = MTIA_CQE_BAD_ADDRESS;
-    if (st == MTIA_CQE_OK) st = as.translate(c.src, c.len, false, &prog);
+    if (st == MTIA_CQE_OK) st = translate(qi, c, c.src, c.len, false, &prog, result);
     if (st != MTIA_CQE_OK) return st;
 
     const uint32_t n = static_cast<uint32_t>(c.len / MTIA_OP_BYTES);
@@ -1112,6 +1149,7 @@ void QueueEngine::reset()
     engine_event_ = 0;
     pending_errors_.store(0);
     update_meip();
+    if (mmu_) mmu_->reset();  // no command runs: nothing translates meanwhile
 }
 
 void QueueEngine::quiesce()
@@ -1174,11 +1212,40 @@ int QueueEngine::save(mtia_core_snapshot *s)
     s->q_fetch_status = fetch_status_;
     s->q_select = select_;
     s->q_engine_event = engine_event_;
+    const Mmu::Regs m = mmu_ ? mmu_->regs() : Mmu::Regs{};
+    s->mmu_ctrl = m.ctrl;
+    s->mmu_ctx_table_lo = m.table_lo;
+    s->mmu_ctx_table_hi = m.table_hi;
+    s->mmu_ctx_count = m.ctx_count;
+    s->mmu_fault_addr_lo = m.fault_addr_lo;
+    s->mmu_fault_addr_hi = m.fault_addr_hi;
+    s->mmu_fault_ctx = m.fault_ctx;
+    s->mmu_fault_count = m.fault_count;
+    s->mmu_fault_info = m.fault_info;
     return 0;
 }
 
-bool QueueEngine::snapshot_valid(const mtia_core_snapshot *s)
+static Mmu::Regs mmu_regs_of(const mtia_core_snapshot *s)
 {
+    Mmu::Regs m;
+    m.ctrl = s->mmu_ctrl;
+    m.table_lo = s->mmu_ctx_table_lo;
+    m.table_hi = s->mmu_ctx_table_hi;
+    m.ctx_count = s->mmu_ctx_count;
+    m.fault_addr_lo = s->mmu_fault_addr_lo;
+    m.fault_addr_hi = s->mmu_fault_addr_hi;
+    m.fault_ctx = s->mmu_fault_ctx;
+    m.fault_count = s->mmu_fault_count;
+    m.fault_info = s->mmu_fault_info;
+    return m;
+}
+
+bool QueueEngine::snapshot_valid(const mtia_core_snapshot *s, bool mmu)
+{
+    const Mmu::Regs m = mmu_regs_of(s);
+    if (!Mmu::regs_valid(m) || (!mmu && (m.ctrl | m.table_lo | m.table_hi | m.ctx_count | m.fault_addr_lo |
+                                         m.fault_addr_hi | m.fault_ctx | m.fault_count | m.fault_info)))
+        return false;
     for (unsigned i = 0; i < MTIA_NUM_QUEUES; i++) {
         const uint32_t *w = s->q_state + i * MTIA_CORE_Q_WORDS;
         const uint32_t ctrl = w[MTIA_CORE_QS_CTRL];
@@ -1237,6 +1304,7 @@ void QueueEngine::load(const mtia_core_snapshot *s)
     select_ = s->q_select;
     engine_event_ = s->q_engine_event;
     update_meip();
+    if (mmu_) mmu_->load(mmu_regs_of(s));
 }
 
 void QueueEngine::stats(unsigned qi, mtia_core_queue_stats *out)

@@ -56,25 +56,38 @@ struct Span {
     uint64_t len;
 };
 
-// The translate-and-check seam: one address space per context. Today every
-// context maps to the same FlatSpace (device memory, SG tables, flat host
-// addresses); a per-context device MMU replaces it by returning another
-// AddressSpace from QueueEngine::space_for(ctx).
+// Where a translation failed (MTIA_CQE_TRANSLATION_FAULT): the VA and
+// MTIA_REG_MMU_FAULT_INFO's value.
+struct TranslateFault {
+    uint64_t va = 0;
+    uint32_t info = 0;
+};
+
+// The translate-and-check seam: the address space of a command's context
+// (QueueEngine::space_for(ctx)). With the device MMU off every context has
+// the FlatSpace (device memory, SG tables, flat host addresses); with it on,
+// the Mmu (mtia_mmu.h): the context's page tables.
 class AddressSpace {
 public:
     virtual ~AddressSpace() = default;
-    // MTIA_CQE_OK and the spans covering [op.addr + op.offset, +len), or
-    // MTIA_CQE_BAD_ADDRESS / MTIA_CQE_DMA_ERROR. len 0 gives no spans.
-    virtual uint16_t translate(const mtia_operand &op, uint64_t len, bool write, std::vector<Span> *out) = 0;
+    // MTIA_CQE_OK and the spans covering [op.addr + op.offset, +len) in
+    // context @ctx, or MTIA_CQE_BAD_ADDRESS / MTIA_CQE_DMA_ERROR /
+    // MTIA_CQE_TRANSLATION_FAULT (then *fault says where). len 0 gives no
+    // spans.
+    virtual uint16_t translate(uint32_t ctx, const mtia_operand &op, uint64_t len, bool write, std::vector<Span> *out,
+                               TranslateFault *fault) = 0;
 };
+
+class Mmu;
 
 class QueueEngine {
 public:
     enum class Access { kOk, kBadOffset, kBadWrite, kBadDoorbell };
 
-    // pe_rows x pe_cols: the PE grid the compute timing model is scaled to.
+    // pe_rows x pe_cols: the PE grid the compute timing model is scaled to;
+    // mmu: the device has the MMU (MTIA_CAP_MMU).
     QueueEngine(QueueHost &host, unsigned msix_vectors, unsigned pe_rows = MTIA_DEFAULT_PE_ROWS,
-                unsigned pe_cols = MTIA_DEFAULT_PE_COLS);
+                unsigned pe_cols = MTIA_DEFAULT_PE_COLS, bool mmu = true);
     ~QueueEngine();
     QueueEngine(const QueueEngine &) = delete;
     QueueEngine &operator=(const QueueEngine &) = delete;
@@ -91,6 +104,9 @@ public:
     static bool fw_owns(uint32_t off);
     bool fw_read(uint32_t off, unsigned size, uint32_t *val);
     bool fw_write(uint32_t off, unsigned size, uint32_t val);
+
+    // The device MMU (MTIA_REG_MMU_*), or nullptr if the device has none.
+    Mmu *mmu() { return mmu_.get(); }
 
     // The engine's MEIP input: Q_PENDING != 0 || ENGINE_EVENT != 0.
     bool meip() const { return meip_.load(); }
@@ -123,7 +139,9 @@ public:
 
     // Migration: 0, or -1 if completions are held (CQ full) or work is queued.
     int save(mtia_core_snapshot *s);
-    static bool snapshot_valid(const mtia_core_snapshot *s);
+    // mmu: this device has the MMU (a snapshot of one without has its
+    // registers all 0).
+    static bool snapshot_valid(const mtia_core_snapshot *s, bool mmu);
     void load(const mtia_core_snapshot *s);  // after reset(); s valid
 
     void stats(unsigned q, mtia_core_queue_stats *out);
@@ -195,13 +213,18 @@ private:
 
     void worker_main(unsigned qi);
     void execute(unsigned qi, const mtia_cmd &c, uint64_t gen, uint16_t *status, uint64_t *result);
-    uint16_t do_copy(Queue &q, const mtia_cmd &c, uint64_t gen, uint64_t *done);
-    uint16_t do_fill(Queue &q, const mtia_cmd &c, uint64_t gen, uint64_t *done);
-    uint16_t do_compute(Queue &q, const mtia_cmd &c, uint64_t gen, uint64_t *result);
+    uint16_t do_copy(unsigned qi, const mtia_cmd &c, uint64_t gen, uint64_t *done);
+    uint16_t do_fill(unsigned qi, const mtia_cmd &c, uint64_t gen, uint64_t *done);
+    uint16_t do_timestamp(unsigned qi, const mtia_cmd &c, uint64_t *result);
+    uint16_t do_compute(unsigned qi, const mtia_cmd &c, uint64_t gen, uint64_t *result);
     // Between a program's ops: parks while the VM is stopped; true if the
     // program is to stop (disable, reset).
     bool compute_poll(Queue &q, uint64_t gen);
     AddressSpace &space_for(uint32_t ctx);
+    // Operand @op of command @c (queue @qi) through its context's space; a
+    // translation fault puts the VA in *result and is traced.
+    uint16_t translate(unsigned qi, const mtia_cmd &c, const mtia_operand &op, uint64_t len, bool write,
+                       std::vector<Span> *out, uint64_t *result);
     // mu_ held. parked_ok: a queue whose COMPUTE program is parked counts as idle.
     void wait_idle(std::unique_lock<std::mutex> &l, bool parked_ok = false);
 
@@ -212,6 +235,7 @@ private:
     uint8_t *devmem_ = nullptr;
     uint64_t devmem_size_ = 0;
     std::unique_ptr<AddressSpace> flat_;
+    std::unique_ptr<Mmu> mmu_;  // with MTIA_CAP_MMU
 
     mutable std::mutex mu_;
     std::condition_variable idle_cv_;  // a worker finished an item

@@ -1185,6 +1185,10 @@ static void test_migration(void)
     wr(&m, MTIA_REG_RESET, MTIA_RESET_KEY);
     count = rd(&m, MTIA_REG_RESET_COUNT);
     wr(&m, MTIA_REG_SCRATCH, 0x5a5aa5a5);
+    /* The device MMU's registers (snapshot version 5). */
+    wr(&m, MTIA_REG_MMU_CTX_TABLE_LO, 0x7000);
+    wr(&m, MTIA_REG_MMU_CTX_COUNT, 5);
+    wr(&m, MTIA_REG_MMU_CTRL, MTIA_MMU_CTRL_ENABLE);
     wr(&m, MTIA_REG_IRQ_MASK, MTIA_IRQ_ERROR);
     wr(&m, MTIA_REG_IRQ_TEST, 1);
     rd(&m, 0x3000);                       /* ERR_STATUS, ERR_ADDR */
@@ -1232,6 +1236,11 @@ static void test_migration(void)
                     MTIA_MAGIC_VALUE);
     g_assert_cmphex(qpci_io_readl(dev, m.bar0, MTIA_REG_SCRATCH), ==,
                     0x5a5aa5a5);
+    g_assert_cmphex(qpci_io_readl(dev, m.bar0, MTIA_REG_MMU_CTRL), ==,
+                    MTIA_MMU_CTRL_ENABLE);
+    g_assert_cmphex(qpci_io_readl(dev, m.bar0, MTIA_REG_MMU_CTX_TABLE_LO), ==,
+                    0x7000);
+    g_assert_cmphex(qpci_io_readl(dev, m.bar0, MTIA_REG_MMU_CTX_COUNT), ==, 5);
     g_assert_cmphex(qpci_io_readl(dev, m.bar0, MTIA_REG_RESET_COUNT), ==,
                     count);
     g_assert_cmphex(qpci_io_readl(dev, m.bar0, MTIA_REG_IRQ_MASK), ==,

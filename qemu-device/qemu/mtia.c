@@ -99,6 +99,7 @@ struct MtiaState {
     uint32_t msix_vectors;
     uint32_t revision;
     uint64_t serial;
+    bool mmu;
 
     /* PCI power state last written to PMCSR (0 = D0, 3 = D3hot). */
     uint8_t power_state;
@@ -269,6 +270,18 @@ static void mtia_trace(void *opaque, const struct mtia_core_trace_event *ev)
         trace_mtia_cqe_posted(ev->queue, ev->slot, ev->cid,
                               mtia_cqe_status_name(ev->status),
                               ev->status, ev->value);
+        break;
+    case MTIA_CORE_TRACE_MMU_FAULT:
+        trace_mtia_mmu_fault(ev->queue, ev->cid,
+                             mtia_core_opcode_name(ev->opcode), ev->ctx,
+                             ev->value, mtia_mmu_fault_reason(ev->info),
+                             !!(ev->info & MTIA_MMU_FAULT_WRITE));
+        qemu_log_mask(LOG_GUEST_ERROR,
+                      "mtia: queue %u: command cid %u: context %u %s of VA "
+                      "0x%" PRIx64 " does not translate (reason %u)\n",
+                      ev->queue, ev->cid, ev->ctx,
+                      ev->info & MTIA_MMU_FAULT_WRITE ? "write" : "read",
+                      ev->value, mtia_mmu_fault_reason(ev->info));
         break;
     case MTIA_CORE_TRACE_CMD_ERROR:
         trace_mtia_cmd_error(ev->queue, ev->cid,
@@ -517,6 +530,7 @@ static void mtia_realize(PCIDevice *pdev, Error **errp)
     cfg.msix_vectors = s->msix_vectors;
     cfg.revision = s->revision;
     cfg.serial = mtia_serial(s);
+    cfg.mmu = s->mmu;
     if (mtia_core_config_validate(&cfg, why, sizeof(why)) != 0) {
         error_setg(errp, "%s", why);
         return;
@@ -638,7 +652,8 @@ static int mtia_pre_load(void *opaque)
 
     /* A version 1 stream leaves the firmware fields zero: core idle; a
      * version 2 stream leaves the queues disabled; before version 4 the
-     * telemetry stays as the destination has it. */
+     * telemetry stays as the destination has it; before version 5 the
+     * device MMU is off. */
     memset(&s->snap, 0, sizeof(s->snap));
     return 0;
 }
@@ -719,6 +734,16 @@ static const VMStateDescription vmstate_mtia = {
         VMSTATE_UINT64_V(snap.tel_energy_mj, MtiaState, 4),
         VMSTATE_UINT32_V(snap.tel_ecc_corrected, MtiaState, 4),
         VMSTATE_UINT32_V(snap.tel_ecc_uncorrected, MtiaState, 4),
+        /* version 5: the device MMU's registers */
+        VMSTATE_UINT32_V(snap.mmu_ctrl, MtiaState, 5),
+        VMSTATE_UINT32_V(snap.mmu_ctx_table_lo, MtiaState, 5),
+        VMSTATE_UINT32_V(snap.mmu_ctx_table_hi, MtiaState, 5),
+        VMSTATE_UINT32_V(snap.mmu_ctx_count, MtiaState, 5),
+        VMSTATE_UINT32_V(snap.mmu_fault_addr_lo, MtiaState, 5),
+        VMSTATE_UINT32_V(snap.mmu_fault_addr_hi, MtiaState, 5),
+        VMSTATE_UINT32_V(snap.mmu_fault_ctx, MtiaState, 5),
+        VMSTATE_UINT32_V(snap.mmu_fault_count, MtiaState, 5),
+        VMSTATE_UINT32_V(snap.mmu_fault_info, MtiaState, 5),
         VMSTATE_END_OF_LIST()
     },
 };
@@ -736,6 +761,8 @@ static Property mtia_properties[] = {
                        MTIA_DEFAULT_MSIX_VECTORS),
     DEFINE_PROP_UINT32("revision", MtiaState, revision, MTIA_PCI_REVISION),
     DEFINE_PROP_UINT64("serial", MtiaState, serial, 0),
+    /* The device MMU (MTIA_CAP_MMU); off only to measure what it costs. */
+    DEFINE_PROP_BOOL("mmu", MtiaState, mmu, true),
     DEFINE_PROP_END_OF_LIST(),
 };
 

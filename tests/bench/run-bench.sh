@@ -6,6 +6,8 @@
 #  3. host single-thread memcpy; in one VM: guest memcpy, device DMA
 #     bandwidth (mtia-run --bench copy) and its ratio to host memcpy, NOP job
 #     round trip vs QEMU's emulated NVMe (RAM-backed) 4 KiB O_DIRECT QD1 reads
+#  3b. the device MMU's cost: DMA bandwidth, NOP round trip and resnet18
+#     batch 1 latency with the device's mmu=on vs mmu=off, in one VM
 #  4. inference: resnet18 batch 1 and 8 (and the stack's overhead: run()
 #     latency and device time against the same program on the host without
 #     the VM, build/bin/host_model_bench), mobilenet_v2 batch 1, a DLRM at
@@ -45,6 +47,11 @@ tools/mtia-vm run --devices 1 --device-opts devmem-size=1G \
   --qemu-arg=-drive --qemu-arg="file=$nvme_img,if=none,id=nvm,format=raw,cache=writeback" \
   --qemu-arg=-device --qemu-arg=nvme,serial=mtiabench,drive=nvm \
   --env MTIA_BENCH_HOST_MEMCPY="$host_memcpy" -- tests/bench/vm-bench.sh
+
+echo "== device MMU cost (TCG guest; one VM, two devices alike but mmu=on / mmu=off)"
+tests/vm/test-models.sh --prepare >/dev/null
+OMP_NUM_THREADS=2 tools/mtia-vm run --devices 1 --device-opts devmem-size=1G \
+  --qemu-arg=-device --qemu-arg=mtia,devmem-size=1G,mmu=off -- tests/bench/mmu-bench.sh
 
 echo "== inference: resnet18 on the device (TCG guest, mtia-run --bench) vs PyTorch CPU (host)"
 # Models compiled from the same torchvision graphs (random weights); PyTorch

@@ -204,7 +204,9 @@ inline std::vector<Case> cases()
         {"timestamp dst both tags", with(timestamp(8), [](mtia_cmd &c) { c.dst.addr = both; }), FLD, addr},
         {"compute src both tags", with(compute(1), [](mtia_cmd &c) { c.src.addr = both; }), FLD, addr},
         {"compute dst both tags", with(compute(1), [](mtia_cmd &c) { c.dst.addr = both | kDst; }), FLD, addr},
-        {"compute arena in host memory", with(compute(1), [](mtia_cmd &c) { c.dst.addr = kDst; }), ADR, addr},
+        // (An arena at a flat host address is no rule: with the device MMU an
+        // untagged dst is a VA. The engine's translate refuses it when it is
+        // not device memory: QueueTest.ComputeBadFieldsAndAddresses.)
         {"compute arena in an SG buffer", with(compute(1), [](mtia_cmd &c) { c.dst.addr = MTIA_ADDR_SGT | kDst; }), ADR,
          addr},
         // order: the first failing rule decides

@@ -246,9 +246,12 @@ struct drm_mtia_submit {
  * @flags: must be zero.
  * @seqno: in: from DRM_IOCTL_MTIA_SUBMIT.
  * @timeout_ns: in: how long to wait; 0 polls.
- * @status: out: 0 if the job completed, -EIO if a command failed on the
- *          device (@cqe_status says how), -ECANCELED if the job was
- *          cancelled by a device reset or timeout.
+ * @status: out: 0 if the job completed, -EFAULT if an operand did not
+ *          translate in the device MMU (@cqe_status
+ *          MTIA_CQE_TRANSLATION_FAULT: an address no BO of the file
+ *          covers), -EIO if a command failed on the device otherwise
+ *          (@cqe_status says how), -ECANCELED if the job was cancelled by
+ *          a device reset or timeout.
  * @cqe_status: out: MTIA_CQE_* of the first failing command, else 0.
  * @device_ns: out: the device's estimate (its timing model) of the time the
  *             job's COMPUTE commands took on the PE grid, ns: the sum of
