@@ -19,6 +19,7 @@
  */
 
 #include <linux/dma-mapping.h>
+#include <linux/pm_runtime.h>
 #include <linux/slab.h>
 
 #include <drm/drm_drv.h>
@@ -76,7 +77,7 @@ void mtia_mmu_hw_enable(struct mtia_device *mdev)
  *
  * Synchronous: the read back makes sure the posted write has reached the
  * device, which is done with it when it completes. After unplug there is
- * no device to invalidate (it was reset).
+ * no device to invalidate (it was reset), nor while it is suspended.
  */
 void mtia_mmu_invalidate(struct mtia_device *mdev, u32 ctx)
 {
@@ -84,8 +85,15 @@ void mtia_mmu_invalidate(struct mtia_device *mdev, u32 ctx)
 
 	if (!drm_dev_enter(&mdev->drm, &idx))
 		return;
-	mtia_wr32(mdev, MTIA_REG_MMU_INVALIDATE, ctx);
-	mtia_rd32(mdev, MTIA_REG_MMU_CTRL);
+	/*
+	 * A device that is not active has no TLB to invalidate: D3hot reset
+	 * it, and a resume starts with a reset (mtia_pm.c).
+	 */
+	if (pm_runtime_get_if_active(&mdev->pdev->dev) > 0) {
+		mtia_wr32(mdev, MTIA_REG_MMU_INVALIDATE, ctx);
+		mtia_rd32(mdev, MTIA_REG_MMU_CTRL);
+		pm_runtime_put_autosuspend(&mdev->pdev->dev);
+	}
 	drm_dev_exit(idx);
 }
 
