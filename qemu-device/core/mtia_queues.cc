@@ -123,12 +123,38 @@ private:
     QueueEngine &e_;
 };
 
-AddressSpace &QueueEngine::space_for(uint32_t /*ctx*/) { return *flat_; }
+// fault-translation in front of a context's address space: the Nth
+// operand translation from now fails as a device MMU's would.
+class FaultSpace final : public AddressSpace {
+public:
+    FaultSpace(QueueEngine &e, AddressSpace &inner) : e_(e), inner_(inner) {}
+
+    uint16_t translate(const mtia_operand &op, uint64_t len, bool write, std::vector<Span> *out) override
+    {
+        if (e_.faults_.take_translation()) {
+            out->clear();
+            e_.fault(MTIA_CORE_FAULT_TRANSLATION, MTIA_CORE_TRACE_NO_QUEUE, 0, 0, op.addr);
+            return MTIA_CORE_TRANSLATION_FAULT_STATUS;
+        }
+        return inner_.translate(op, len, write, out);
+    }
+
+private:
+    QueueEngine &e_;
+    AddressSpace &inner_;
+};
+
+AddressSpace &QueueEngine::space_for(uint32_t /*ctx*/) { return *fault_space_; }
 
 // ---- life cycle ----------------------------------------------------------------
 
 QueueEngine::QueueEngine(QueueHost &host, unsigned msix_vectors, unsigned pe_rows, unsigned pe_cols)
-    : host_(host), msix_vectors_(msix_vectors), pe_rows_(pe_rows), pe_cols_(pe_cols), flat_(new FlatSpace(*this))
+    : host_(host),
+      msix_vectors_(msix_vectors),
+      pe_rows_(pe_rows),
+      pe_cols_(pe_cols),
+      flat_(new FlatSpace(*this)),
+      fault_space_(new FaultSpace(*this, *flat_))
 {
     try {
         for (unsigned i = 0; i < MTIA_NUM_QUEUES; i++) q_[i].worker = std::thread(&QueueEngine::worker_main, this, i);
@@ -152,6 +178,7 @@ QueueEngine::~QueueEngine()
         std::lock_guard<std::mutex> l(mu_);
         stop_ = true;
     }
+    pause_cv_.notify_all();
     for (auto &q : q_) {
         q.cv.notify_all();
         q.worker.join();
@@ -818,8 +845,9 @@ void QueueEngine::worker_main(unsigned qi)
 
         uint16_t status = it.status;
         uint64_t result = 0;
+        if (!it.precompleted && fault_delay(qi, it.cmd, gen)) status = MTIA_CQE_ABORTED;
         const uint64_t t0 = now_ns();
-        if (!it.precompleted) execute(qi, it.cmd, gen, &status, &result);
+        if (!it.precompleted && status != MTIA_CQE_ABORTED) execute(qi, it.cmd, gen, &status, &result);
         const uint64_t t1 = now_ns();
         if (!it.precompleted && status != MTIA_CQE_OK && q.gen.load() == gen)
             trace(MTIA_CORE_TRACE_CMD_ERROR, qi, it.cmd.cid, it.cmd.opcode, status, result, 0,
@@ -873,6 +901,11 @@ void QueueEngine::execute(unsigned qi, const mtia_cmd &c, uint64_t gen, uint16_t
     // engine does not trust firmware to have checked.
     *status = static_cast<uint16_t>(mtia_cmd_check(&c));
     if (*status != MTIA_CQE_OK) return;
+    if (c.opcode != MTIA_CMD_NOP && c.opcode != MTIA_CMD_FENCE && faults_.take_dma_error()) {
+        fault(MTIA_CORE_FAULT_DMA_ERROR, qi, c.cid, c.opcode, c.cid);
+        *status = MTIA_CQE_DMA_ERROR;
+        return;
+    }
     switch (c.opcode) {
         case MTIA_CMD_NOP:
         case MTIA_CMD_FENCE:  // the queue's FIFO already ran everything before it
@@ -1071,19 +1104,70 @@ bool QueueEngine::compute_poll(Queue &q, uint64_t gen)
 
 // ---- reset, VM stop, migration ------------------------------------------------------
 
+// A queue held by fault-hang counts as idle while the hang lasts (a VM
+// stop must not wait for it; reset ends the hang first, then waits).
 void QueueEngine::wait_idle(std::unique_lock<std::mutex> &l, bool parked_ok)
 {
     pause_cv_.notify_all();  // parked programs of an aborted generation end
     idle_cv_.wait(l, [&] {
-        for (auto &q : q_)
-            if (!(parked_ok && q.parked) && (q.executing || !q.fifo.empty())) return false;
+        for (auto &q : q_) {
+            if ((parked_ok && q.parked) || (q.hung && faults_.hang())) continue;
+            if (q.executing || !q.fifo.empty()) return false;
+        }
         return true;
     });
+}
+
+// ---- fault injection ------------------------------------------------------------
+
+void QueueEngine::fault_changed()
+{
+    std::lock_guard<std::mutex> l(mu_);
+    pause_cv_.notify_all();
+    idle_cv_.notify_all();
+}
+
+void QueueEngine::fault(uint32_t kind, uint32_t qi, uint32_t cid, uint32_t opcode, uint64_t value)
+{
+    if (!host_.tracing()) return;
+    mtia_core_trace_event ev{};
+    ev.kind = MTIA_CORE_TRACE_FAULT;
+    ev.queue = qi;
+    ev.cid = cid;
+    ev.opcode = opcode;
+    ev.source = kind;
+    ev.value = value;
+    host_.trace(ev);
+}
+
+bool QueueEngine::fault_delay(unsigned qi, const mtia_cmd &c, uint64_t gen)
+{
+    Queue &q = q_[qi];
+    std::unique_lock<std::mutex> l(mu_);
+    if (faults_.hang() && q.gen == gen && !stop_) {
+        q.hung = true;
+        idle_cv_.notify_all();  // a VM stop waiting for this queue goes on
+        l.unlock();
+        fault(MTIA_CORE_FAULT_HANG, qi, c.cid, c.opcode, c.cid);
+        l.lock();
+        pause_cv_.wait(l, [&] { return !faults_.hang() || q.gen != gen || stop_; });
+        q.hung = false;
+    }
+    const uint64_t us = faults_.latency_us();
+    if (us && q.gen == gen && !stop_) {
+        faults_.count(MTIA_CORE_FAULT_LATENCY_US);
+        l.unlock();
+        fault(MTIA_CORE_FAULT_LATENCY_US, qi, c.cid, c.opcode, us);
+        l.lock();
+        pause_cv_.wait_for(l, std::chrono::microseconds(us), [&] { return q.gen != gen || stop_; });
+    }
+    return q.gen != gen || stop_;
 }
 
 void QueueEngine::reset()
 {
     std::unique_lock<std::mutex> l(mu_);
+    faults_.clear_hang();  // a device reset ends fault-hang
     for (auto &q : q_) {
         q.gen++;
         q.fifo.clear();
