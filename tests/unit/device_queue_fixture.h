@@ -112,7 +112,7 @@ inline mtia_operand dev(uint64_t a, uint64_t off = 0) { return mtia_operand{MTIA
 inline mtia_operand sgt(uint64_t a, uint64_t off = 0) { return mtia_operand{MTIA_ADDR_SGT | a, off}; }
 
 inline mtia_cmd cmd(uint8_t op, uint16_t cid, uint64_t len = 0, mtia_operand src = {}, mtia_operand dst = {},
-             uint64_t value = 0, uint8_t flags = 0)
+                    uint64_t value = 0, uint8_t flags = 0)
 {
     mtia_cmd c{};
     c.opcode = op;
