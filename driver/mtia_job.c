@@ -130,6 +130,8 @@ void mtia_job_hw_done_locked(struct mtia_job *job)
 			       job->first_err ? -EIO : 0);
 	if (job->first_err)
 		dma_fence_set_error(&job->hw_fence->base, -EIO);
+	if (job->first_err == MTIA_CQE_DMA_ERROR)
+		mtia_usage_guilty(job->mdev, job->uq->usage, "DMA error");
 	dma_fence_signal(&job->hw_fence->base);
 }
 
