@@ -1129,15 +1129,7 @@ void QueueEngine::fault_changed()
 
 void QueueEngine::fault(uint32_t kind, uint32_t qi, uint32_t cid, uint32_t opcode, uint64_t value)
 {
-    if (!host_.tracing()) return;
-    mtia_core_trace_event ev{};
-    ev.kind = MTIA_CORE_TRACE_FAULT;
-    ev.queue = qi;
-    ev.cid = cid;
-    ev.opcode = opcode;
-    ev.source = kind;
-    ev.value = value;
-    host_.trace(ev);
+    trace(MTIA_CORE_TRACE_FAULT, qi, cid, opcode, 0, value, 0, kind);
 }
 
 bool QueueEngine::fault_delay(unsigned qi, const mtia_cmd &c, uint64_t gen)

@@ -32,7 +32,10 @@
 
 namespace {
 
-constexpr uint64_t kBytes = 256 * 1024;
+constexpr uint64_t kBytes = 64 * 1024;
+// Between jobs: the guest's vCPUs are shared (one TCG thread) with the test
+// that watches these processes; flat out, three workers starve it.
+constexpr useconds_t kPauseUs = 5000;
 constexpr uint64_t kWaitNs = 120ull * 1000000000ull;  // far above any recovery
 
 struct Counters {
@@ -181,7 +184,10 @@ int main(int argc, char **argv)
         return 1;
     }
     write_state(state, c);
-    while (access(stop.c_str(), F_OK) != 0 && run_job(fd, q.queue_id, src, mid, dst, &c)) write_state(state, c);
+    while (access(stop.c_str(), F_OK) != 0 && run_job(fd, q.queue_id, src, mid, dst, &c)) {
+        write_state(state, c);
+        usleep(kPauseUs);
+    }
     write_state(state, c);
     if (c.err) std::fprintf(stderr, "fault_worker: unexpected error: %s\n", std::strerror(c.err));
     return c.err ? 1 : 0;

@@ -56,6 +56,7 @@ for i in 0 1; do
   wait_for 100 fw_ready "${bdf[$i]}" || { fail "mtia$i (${bdf[$i]}) not ready"; finish; }
 done
 node0=/dev/accel/$(accel_of "${bdf[0]}") node1=/dev/accel/$(accel_of "${bdf[1]}")
+index0=${node0##*accel}   # libmtia's device index (its nodes in order)
 
 # Reset uevents, one line each, from the kernel's uevent netlink socket.
 $PY -c 'import socket, sys
@@ -72,12 +73,22 @@ touch "$tmp/uevents"
 
 # ---- workers --------------------------------------------------------------
 # field FILE NAME: a counter of a worker's state line.
-field() { awk -v k="$2" '{ for (i = 1; i < NF; i += 2) if ($i == k) print $(i + 1) }' "$1" 2>/dev/null; }
+# (bash builtins only: a process per check is slow in a busy TCG guest)
+getf() { # FILE NAME: sets REPLY (0 if absent)
+  local -a a
+  local i
+  REPLY=0
+  read -r -a a 2>/dev/null <"$1" || return 0
+  for ((i = 0; i + 1 < ${#a[@]}; i += 2)); do
+    [ "${a[i]}" = "$2" ] && { REPLY=${a[i + 1]}; return 0; }
+  done
+}
+field() { getf "$@"; echo "$REPLY"; }
 total() { # NAME: the sum over the workers and the model runner
-  local s=0 f v
+  local s=0 f
   for f in "$tmp"/w*.state "$tmp"/model.state; do
-    v=$(field "$f" "$1")
-    s=$((s + ${v:-0}))
+    getf "$f" "$1"
+    s=$((s + REPLY))
   done
   echo "$s"
 }
@@ -90,11 +101,11 @@ start_worker() { # NAME NODE
 # The model, over and over: each run's output must equal the first's.
 model_loop() {
   local runs=0 ok=0 failed=0 bad=0
-  "$RUN" "$MODEL.mtia" -i "$node0" --input "$MODEL.input0.npy" --output "$tmp/ref.npy" >/dev/null 2>&1 ||
+  "$RUN" "$MODEL.mtia" -i "$index0" --input "$MODEL.input0.npy" --output "$tmp/ref.npy" >/dev/null 2>&1 ||
     { echo "jobs 0 ok 0 eio 0 canceled 0 badsum 0 err 1" >"$tmp/model.state"; return; }
   while [ ! -e "$tmp/stop" ]; do
     runs=$((runs + 1))
-    if "$RUN" "$MODEL.mtia" -i "$node0" --input "$MODEL.input0.npy" --output "$tmp/out.npy" >"$tmp/model.log" 2>&1; then
+    if "$RUN" "$MODEL.mtia" -i "$index0" --input "$MODEL.input0.npy" --output "$tmp/out.npy" >"$tmp/model.log" 2>&1; then
       ok=$((ok + 1))
       cmp -s "$tmp/ref.npy" "$tmp/out.npy" || bad=$((bad + 1))
     else
@@ -109,13 +120,34 @@ for w in $(seq 1 $NWORKERS); do start_worker "w$w" "$node0"; done
 model_loop &
 pids+=($!)
 
-# progressed N: every worker and the model did N more jobs than in $base_*.
-snap() { for f in "$tmp"/w*.state "$tmp"/model.state; do eval "base_$(basename "$f" .state)=$(field "$f" jobs)"; done; }
-progressed() {
-  local f n b
+snap() {
+  local f n
   for f in "$tmp"/w*.state "$tmp"/model.state; do
-    n=$(field "$f" jobs) b=base_$(basename "$f" .state)
-    [ "${n:-0}" -ge $((${!b:-0} + $1)) ] || return 1
+    n=${f##*/} n=${n%.state}
+    getf "$f" jobs
+    printf -v "base_$n" %s "$REPLY"
+    getf "$f" eio
+    printf -v "eio_$n" %s "$REPLY"
+  done
+}
+# The CQE status of the jobs that failed with -EIO since snap (workers').
+new_cqes() {
+  local f n b
+  for f in "$tmp"/w*.state; do
+    n=${f##*/} b=eio_${n%.state}
+    getf "$f" eio
+    [ "$REPLY" -gt "${!b:-0}" ] && field "$f" cqe
+  done | sort -u | tr '\n' ' ' | sed 's/ $//'
+}
+# progressed N: every worker did N more jobs than in $base_*, the model one
+# more run (a run is a process start, slow under TCG).
+progressed() {
+  local f n b want
+  for f in "$tmp"/w*.state "$tmp"/model.state; do
+    b=${f##*/} b=base_${b%.state} want=$1
+    case $f in */model.state) want=1 ;; esac
+    getf "$f" jobs
+    [ "$REPLY" -ge $((${!b:-0} + want)) ] || return 1
   done
 }
 snap
@@ -123,7 +155,7 @@ wait_for 300 progressed 2 || { fail "workers and the model do not run"; cat "$tm
 
 dumps() { find /sys/class/devcoredump/ -name 'devcd*' 2>/dev/null | wc -l; }
 clear_dumps() { local d; for d in /sys/class/devcoredump/devcd*/data; do [ -e "$d" ] && echo 1 >"$d"; done; }
-sys0() { sysattr "${bdf[0]}" "$1"; }
+sys0() { local v=""; read -r v <"$(sysd "${bdf[0]}")/mtia/$1" 2>/dev/null; echo "$v"; }
 above() { [ "$($1)" -gt "$2" ]; }
 resets0() { sys0 reset_count; }
 lostirqs0() { sys0 lost_irq_count; }
@@ -135,9 +167,10 @@ at_least() { [ "$(sys0 "$1")" -ge "$2" ]; }
 # "" (just progress); EXPECT_GUILTY: how many jobs are to fail.
 fault() {
   local name=$1 val=$2 what=$3 want_resets=$4 want_guilty=$5 reset=${6:-}
-  local r0 l0 e0 c0 b0 u0 ecc0=0 r1 l1 e1 c1 b1 u1 failed_now innocent dump guilty ok=1
+  local t0=$SECONDS r0 l0 e0 c0 b0 u0 ecc0=0 r1 l1 e1 c1 b1 u1 failed_now innocent dump guilty ok=1
   clear_dumps
   snap
+  local cqes=""
   r0=$(resets0) l0=$(lostirqs0) e0=$(total eio) c0=$(total canceled) b0=$(total badsum)
   u0=$(wc -l <"$tmp/uevents")
   case $what in
@@ -153,6 +186,7 @@ fault() {
     ecc-ue) wait_for 100 at_least ecc_uncorrected $((ecc0 + val)) ;;
   esac || { fail "fault-$name: no effect seen ($what)"; ok=0; }
   [ -n "$reset" ] && $MON qom-set "${qom[0]}" "fault-$name" "$reset" >/dev/null
+  cqes=$(new_cqes)
   snap
   wait_for 300 progressed 3 || { fail "fault-$name: the jobs did not go on afterwards"; ok=0; }
   r1=$(resets0) l1=$(lostirqs0) e1=$(total eio) c1=$(total canceled) b1=$(total badsum)
@@ -161,12 +195,12 @@ fault() {
   innocent=$((failed_now - want_guilty))
   [ "$innocent" -lt 0 ] && innocent=0
   guilty=none
-  [ $((e1 - e0)) -gt 0 ] && guilty="-EIO (CQE status $(for f in "$tmp"/w*.state; do field "$f" cqe; done | sort -n | tail -n1))"
+  [ $((e1 - e0)) -gt 0 ] && guilty="-EIO (CQE status ${cqes:-? (the model)})"
   [ $((c1 - c0)) -gt 0 ] && guilty="-ECANCELED"
   dump=no
   [ "$(dumps)" -gt 0 ] && dump=yes
-  printf 'fault %-12s recoveries %d  lost-irq %d  innocent lost %d  bad checksums %d  guilty %s  devcoredump %s  uevents %d\n' \
-    "$name" $((r1 - r0)) $((l1 - l0)) "$innocent" $((b1 - b0)) "$guilty" "$dump" $((u1 - u0))
+  printf 'fault %-12s recoveries %d  lost-irq %d  innocent lost %d  bad checksums %d  guilty %s  devcoredump %s  uevents %d  (%d s)\n' \
+    "$name" $((r1 - r0)) $((l1 - l0)) "$innocent" $((b1 - b0)) "$guilty" "$dump" $((u1 - u0)) $((SECONDS - t0))
   [ $((r1 - r0)) -eq "$want_resets" ] || { fail "fault-$name: $((r1 - r0)) recoveries, want $want_resets"; ok=0; }
   [ "$failed_now" -eq "$want_guilty" ] || { fail "fault-$name: $failed_now failed jobs, want $want_guilty"; ok=0; }
   [ $((b1 - b0)) -eq 0 ] || { fail "fault-$name: corrupted data"; ok=0; }
@@ -179,7 +213,7 @@ fault() {
 
 fault dma-error 2 eio 0 1
 fault translation 3 eio 0 1
-fault lost-irq 1 lostirq 0 0
+fault lost-irq 6 lostirq 0 0
 fault ecc-ce 5 ecc-ce 0 0
 fault ecc-ue 2 ecc-ue 0 0
 fault latency-us 3000 "" 0 0 0
@@ -242,7 +276,7 @@ printf 'fault %-12s recoveries %d  gone %s  devcoredump %s\n' link-down 0 "$(sys
   "$([ "$(dumps)" -gt 0 ] && echo yes || echo no)"
 $MON qom-set "${qom[0]}" fault-link-down false >/dev/null
 touch "$tmp/stop"
-for w in $(seq 1 $NWORKERS) ban cap; do
+for w in $(seq -f 'w%g' 1 $NWORKERS) ban cap; do
   p=pid_$w
   wait "${!p}" || fail "worker $w exited with an error: $(cat "$tmp/$w.err")"
 done
