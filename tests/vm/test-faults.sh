@@ -2,8 +2,9 @@
 # The fault matrix (docs/fault-injection.md): while several processes run
 # checksummed COPY jobs (build/bin/fault_worker) and a small model
 # (mtia-run, output compared with its first run), each fault the device can
-# inject is injected from QEMU's monitor (tools/mtia-monitor, through the
-# mtia-vm guest channel), and one line per fault says what recovery did:
+# inject is injected from QEMU's monitor (through the mtia-vm guest channel,
+# the port tools/mtia-monitor uses), and one line per fault says what
+# recovery did:
 # recoveries, innocent jobs lost (must be 0), bad checksums (must be 0),
 # the guilty job's error, whether a devcoredump and a reset uevent
 # appeared. Then bans (one file made guilty 3 times), the reset-rate cap
@@ -55,6 +56,18 @@ done
 for i in 0 1; do
   wait_for 100 fw_ready "${bdf[$i]}" || { fail "mtia$i (${bdf[$i]}) not ready"; finish; }
 done
+# Injection goes straight to the monitor port (what tools/mtia-monitor
+# talks to) from bash: a python start per injection costs seconds in a
+# busy TCG guest. One JSON command per line out, one reply per line back.
+for p in /sys/class/virtio-ports/*; do
+  [ "$(cat "$p/name" 2>/dev/null)" = "${MTIA_VM_MONITOR_PORT:-org.mtia.monitor}" ] && port=/dev/${p##*/}
+done
+[ -n "${port:-}" ] && exec {mon}<>"$port" || { fail "no monitor port (mtia-vm's org.mtia.monitor)"; finish; }
+qom_set() { # QOM-PATH PROPERTY JSON-VALUE: 0 if QEMU took it
+  local reply
+  printf '{"execute": "qom-set", "arguments": {"path": "%s", "property": "%s", "value": %s}}\n' "$1" "$2" "$3" >&"$mon"
+  read -r -t 30 -u "$mon" reply && [[ $reply == *'"return"'* ]]
+}
 node0=/dev/accel/$(accel_of "${bdf[0]}") node1=/dev/accel/$(accel_of "${bdf[1]}")
 index0=${node0##*accel}   # libmtia's device index (its nodes in order)
 
@@ -177,7 +190,7 @@ fault() {
     ecc-ce) ecc0=$(sys0 ecc_corrected) ;;
     ecc-ue) ecc0=$(sys0 ecc_uncorrected) ;;
   esac
-  $MON qom-set "${qom[0]}" "fault-$name" "$val" >/dev/null || { fail "qom-set fault-$name $val"; return; }
+  qom_set "${qom[0]}" "fault-$name" "$val" || { fail "qom-set fault-$name $val"; return; }
   case $what in
     eio) wait_for 200 above eio_total "$e0" ;;
     reset) wait_for 300 above resets0 "$r0" ;;
@@ -185,7 +198,7 @@ fault() {
     ecc-ce) wait_for 100 at_least ecc_corrected $((ecc0 + val)) ;;
     ecc-ue) wait_for 100 at_least ecc_uncorrected $((ecc0 + val)) ;;
   esac || { fail "fault-$name: no effect seen ($what)"; ok=0; }
-  [ -n "$reset" ] && $MON qom-set "${qom[0]}" "fault-$name" "$reset" >/dev/null
+  [ -n "$reset" ] && qom_set "${qom[0]}" "fault-$name" "$reset"
   cqes=$(new_cqes)
   snap
   wait_for 300 progressed 3 || { fail "fault-$name: the jobs did not go on afterwards"; ok=0; }
@@ -238,7 +251,7 @@ clear_dumps
 start_worker ban "$node1"
 stalled() { [ "$(field "$tmp/ban.state" "$1")" -ge "$2" ]; }
 for n in 1 2 3; do
-  $MON qom-set "${qom[1]}" fault-dma-error 1 >/dev/null
+  qom_set "${qom[1]}" fault-dma-error 1
   wait_for 100 stalled eio "$n" || break
 done
 wait_for 100 stalled banned 1
@@ -255,6 +268,8 @@ touch "$tmp/fresh.stop"
 # ---- the reset-rate cap (second device) ------------------------------------
 echo 2 >/sys/module/mtia/parameters/max_resets_per_min
 start_worker cap "$node1"
+cap_runs() { getf "$tmp/cap.state" jobs; [ "$REPLY" -ge 3 ]; }
+wait_for 100 cap_runs || fail "the worker on the second device does not run"
 for n in 1 2 3; do echo 1 >"$(sysd "${bdf[1]}")/mtia/reset" 2>/dev/null; done
 capped() { [ "$(sysattr "${bdf[1]}" gone)" = 1 ] && [ "$(field "$tmp/cap.state" gone)" = 1 ]; }
 check "more than max_resets_per_min recoveries: device given up, ioctls -ENODEV" wait_for 100 capped
@@ -264,7 +279,7 @@ grep -q "MTIA_STATE=gone" "$tmp/uevents" && pass "the last reset's uevent says M
 
 # ---- link down (first device, last: it stays given up) ---------------------
 clear_dumps
-$MON qom-set "${qom[0]}" fault-link-down true >/dev/null
+qom_set "${qom[0]}" fault-link-down true
 gone0() { [ "$(sys0 gone)" = 1 ]; }
 workers_gone() { local w; for w in $(seq 1 $NWORKERS); do [ "$(field "$tmp/w$w.state" gone)" = 1 ] || return 1; done; }
 if wait_for 200 gone0 && wait_for 200 workers_gone; then
@@ -274,7 +289,7 @@ else
 fi
 printf 'fault %-12s recoveries %d  gone %s  devcoredump %s\n' link-down 0 "$(sys0 gone)" \
   "$([ "$(dumps)" -gt 0 ] && echo yes || echo no)"
-$MON qom-set "${qom[0]}" fault-link-down false >/dev/null
+qom_set "${qom[0]}" fault-link-down false
 touch "$tmp/stop"
 for w in $(seq -f 'w%g' 1 $NWORKERS) ban cap; do
   p=pid_$w
