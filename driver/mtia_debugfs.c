@@ -33,17 +33,15 @@
 #include "mtia_hw.h"
 #include "mtia_job.h"
 
-#define MTIA_LOG_HDR_SIZE	sizeof(struct mtia_fw_log_header)
 #define MTIA_DEBUG_TIMEOUT_MS	200
 #define MTIA_DEBUGFS_WRITE_MAX	64
 
 static int mtia_fw_log_show(struct seq_file *m, void *unused)
 {
 	struct mtia_device *mdev = m->private;
-	struct mtia_fw_log_header hdr;
-	u32 addr, size, cap, head, start;
-	char *buf, *nl;
-	int idx, ret = 0;
+	size_t len;
+	char *log;
+	int idx, ret;
 
 	if (!drm_dev_enter(&mdev->drm, &idx))
 		return -ENODEV;
@@ -52,62 +50,17 @@ static int mtia_fw_log_show(struct seq_file *m, void *unused)
 		drm_dev_exit(idx);
 		return ret;
 	}
-
-	addr = mtia_rd32(mdev, MTIA_REG_FW_LOG_ADDR);
-	size = mtia_rd32(mdev, MTIA_REG_FW_LOG_SIZE);
-	if (!size) {
-		seq_puts(m, "(firmware has not set up its log)\n");
-		goto out;
-	}
-	if (size <= MTIA_LOG_HDR_SIZE || size > MTIA_DEVMEM_FW_RESERVED ||
-	    addr > MTIA_DEVMEM_FW_RESERVED - size || addr % 4) {
-		dev_err_ratelimited(&mdev->pdev->dev,
-				    "firmware log ring at 0x%x, %u bytes, is not inside the %u-byte firmware window\n",
-				    addr, size, MTIA_DEVMEM_FW_RESERVED);
-		ret = -EIO;
-		goto out;
-	}
-
-	memcpy_fromio(&hdr, mdev->fw_mem + addr, sizeof(hdr));
-	if (le32_to_cpu(hdr.magic) != MTIA_FW_LOG_MAGIC ||
-	    le32_to_cpu(hdr.size) != size) {
-		dev_err_ratelimited(&mdev->pdev->dev,
-				    "firmware log ring at 0x%x: bad header (magic 0x%08x, size %u, register says %u)\n",
-				    addr, le32_to_cpu(hdr.magic),
-				    le32_to_cpu(hdr.size), size);
-		ret = -EIO;
-		goto out;
-	}
-
-	cap = size - MTIA_LOG_HDR_SIZE;
-	head = le32_to_cpu(hdr.head);
-	buf = kvmalloc(cap, GFP_KERNEL);
-	if (!buf) {
-		ret = -ENOMEM;
-		goto out;
-	}
-	memcpy_fromio(buf, mdev->fw_mem + addr + MTIA_LOG_HDR_SIZE, cap);
-
-	if (head <= cap) {
-		seq_write(m, buf, head);
-	} else {
-		/* Wrapped: oldest byte at head % cap; drop the partial line. */
-		start = head % cap;
-		nl = memchr(buf + start, '\n', cap - start);
-		if (nl) {
-			seq_write(m, nl + 1, buf + cap - nl - 1);
-			seq_write(m, buf, start);
-		} else {
-			nl = memchr(buf, '\n', start);
-			if (nl)
-				seq_write(m, nl + 1, buf + start - nl - 1);
-		}
-	}
-	kvfree(buf);
-out:
+	log = mtia_fw_log_copy(mdev, &len);
 	mtia_pm_put(mdev);
 	drm_dev_exit(idx);
-	return ret;
+	if (IS_ERR(log))
+		return PTR_ERR(log);
+	if (!log)
+		seq_puts(m, "(firmware has not set up its log)\n");
+	else
+		seq_write(m, log, len);
+	kvfree(log);
+	return 0;
 }
 DEFINE_SHOW_ATTRIBUTE(mtia_fw_log);
 

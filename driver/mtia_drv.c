@@ -36,14 +36,42 @@ static const struct file_operations mtia_accel_fops = {
 	.show_fdinfo = drm_show_fdinfo,
 };
 
+/*
+ * Every ioctl fails with -ENODEV once the device is given up (link down,
+ * too many resets: mtia_recovery.c), before it looks at anything else.
+ */
+#define MTIA_IOCTL_CHECKED(fn)						\
+static int fn##_checked(struct drm_device *drm, void *data,		\
+			struct drm_file *file)				\
+{									\
+	if (READ_ONCE(to_mtia_device(drm)->gone))			\
+		return -ENODEV;						\
+	return fn(drm, data, file);					\
+}
+
+MTIA_IOCTL_CHECKED(mtia_ioctl_get_info)
+
+MTIA_IOCTL_CHECKED(mtia_ioctl_bo_create)
+
+MTIA_IOCTL_CHECKED(mtia_ioctl_bo_info)
+
+MTIA_IOCTL_CHECKED(mtia_ioctl_queue_create)
+
+MTIA_IOCTL_CHECKED(mtia_ioctl_queue_destroy)
+
+MTIA_IOCTL_CHECKED(mtia_ioctl_submit)
+
+MTIA_IOCTL_CHECKED(mtia_ioctl_wait)
+
 static const struct drm_ioctl_desc mtia_ioctls[] = {
-	DRM_IOCTL_DEF_DRV(MTIA_GET_INFO, mtia_ioctl_get_info, 0),
-	DRM_IOCTL_DEF_DRV(MTIA_BO_CREATE, mtia_ioctl_bo_create, 0),
-	DRM_IOCTL_DEF_DRV(MTIA_BO_INFO, mtia_ioctl_bo_info, 0),
-	DRM_IOCTL_DEF_DRV(MTIA_QUEUE_CREATE, mtia_ioctl_queue_create, 0),
-	DRM_IOCTL_DEF_DRV(MTIA_QUEUE_DESTROY, mtia_ioctl_queue_destroy, 0),
-	DRM_IOCTL_DEF_DRV(MTIA_SUBMIT, mtia_ioctl_submit, 0),
-	DRM_IOCTL_DEF_DRV(MTIA_WAIT, mtia_ioctl_wait, 0),
+	DRM_IOCTL_DEF_DRV(MTIA_GET_INFO, mtia_ioctl_get_info_checked, 0),
+	DRM_IOCTL_DEF_DRV(MTIA_BO_CREATE, mtia_ioctl_bo_create_checked, 0),
+	DRM_IOCTL_DEF_DRV(MTIA_BO_INFO, mtia_ioctl_bo_info_checked, 0),
+	DRM_IOCTL_DEF_DRV(MTIA_QUEUE_CREATE, mtia_ioctl_queue_create_checked, 0),
+	DRM_IOCTL_DEF_DRV(MTIA_QUEUE_DESTROY, mtia_ioctl_queue_destroy_checked,
+			  0),
+	DRM_IOCTL_DEF_DRV(MTIA_SUBMIT, mtia_ioctl_submit_checked, 0),
+	DRM_IOCTL_DEF_DRV(MTIA_WAIT, mtia_ioctl_wait_checked, 0),
 };
 
 static const struct drm_driver mtia_drm_driver = {

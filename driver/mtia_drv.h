@@ -60,6 +60,9 @@
 #define MTIA_DRV_MINOR		1
 #define MTIA_DRV_PATCHLEVEL	0
 
+/* Recoveries remembered for the max_resets_per_min cap (its upper bound). */
+#define MTIA_RECOVERY_HISTORY	64
+
 /* Interrupt causes counted per device; index = bit in MTIA_REG_IRQ_STATUS. */
 #define MTIA_IRQ_NR_CAUSES	4
 
@@ -150,6 +153,13 @@ struct mtia_hw_info {
  *	cleared locklessly by mtia_mbox_stop() to abort a waiting command.
  * @health_work: heartbeat watchdog.
  * @health_on: the watchdog is running; the handler may kick it.
+ * @lost_irqs: job timeouts that found completions waiting in the CQ (an
+ *	interrupt was lost) and completed them instead of resetting.
+ * @gone: the device is given up for good (link down, or more recoveries
+ *	than max_resets_per_min): every ioctl fails with -ENODEV. Set once,
+ *	under &mtia_jobs.reset_lock; read with READ_ONCE.
+ * @recoveries: jiffies of the last recoveries, a ring (&mtia_jobs.reset_lock).
+ * @recoveries_next: the ring's next slot (&mtia_jobs.reset_lock).
  * @hb_last: FW_HEARTBEAT at the last watchdog check; written by the
  *	watchdog work (no lock) and by firmware boot (@mbox_lock, fw_state
  *	not READY, so the watchdog does not look at it meanwhile).
@@ -204,6 +214,10 @@ struct mtia_device {
 
 	struct delayed_work health_work;
 	bool health_on;
+	atomic_t lost_irqs;
+	bool gone;
+	unsigned long recoveries[MTIA_RECOVERY_HISTORY];
+	unsigned int recoveries_next;
 	u32 hb_last;
 	unsigned long hb_changed;
 	bool health_paused;
@@ -244,6 +258,7 @@ int mtia_fw_boot_locked(struct mtia_device *mdev);
 const char *mtia_fw_state_name(int state);
 const char *mtia_fw_trap_cause_name(u32 cause);
 void mtia_fw_log_halt(struct mtia_device *mdev, const char *what);
+char *mtia_fw_log_copy(struct mtia_device *mdev, size_t *len);
 
 /* mtia_mbox.c */
 #define MTIA_MBOX_QUIET		BIT(0)	/* no dev_err on timeout */
@@ -278,6 +293,20 @@ extern const struct dev_pm_ops mtia_pm_ops;
 
 /* mtia_pci_err.c */
 extern const struct pci_error_handlers mtia_pci_err_handlers;
+
+/* mtia_recovery.c: reset policy (rate cap, gone devices, uevents, bans) */
+bool mtia_device_answers(struct mtia_device *mdev);
+bool mtia_recovery_allowed_locked(struct mtia_device *mdev);
+void mtia_device_gone_locked(struct mtia_device *mdev, const char *why);
+void mtia_recovery_uevent(struct mtia_device *mdev, const char *reason);
+struct mtia_usage;
+void mtia_usage_guilty(struct mtia_device *mdev, struct mtia_usage *usage,
+		       const char *what);
+
+/* mtia_coredump.c */
+struct drm_sched_job;
+void mtia_coredump_capture_locked(struct mtia_device *mdev, const char *reason,
+				  struct drm_sched_job *bad);
 
 /* mtia_sysfs.c: the "mtia" group of the PCI device */
 extern const struct attribute_group *mtia_dev_groups[];

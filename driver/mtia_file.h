@@ -21,10 +21,15 @@
  *	is closed).
  * @ref: held by the file and by each of its queues.
  * @busy_ns: nanoseconds on the device, per enum mtia_engine_class.
+ * @guilty: jobs of the file found guilty (timed out, device fault);
+ *	mtia_recovery.c bans the file at ban_threshold.
+ * @banned: set once (READ_ONCE/WRITE_ONCE): SUBMIT and WAIT fail.
  */
 struct mtia_usage {
 	struct kref ref;
 	atomic64_t busy_ns[MTIA_ENGINE_NR];
+	atomic_t guilty;
+	bool banned;
 };
 
 /**

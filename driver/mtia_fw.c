@@ -18,6 +18,7 @@
 #include <linux/jiffies.h>
 #include <linux/ktime.h>
 #include <linux/moduleparam.h>
+#include <linux/slab.h>
 #include <linux/string.h>
 
 #include "mtia_hw.h"
@@ -152,6 +153,85 @@ void mtia_fw_log_halt(struct mtia_device *mdev, const char *what)
 		what, cause, mtia_fw_trap_cause_name(cause),
 		mtia_rd32(mdev, MTIA_REG_FW_TRAP_PC),
 		mtia_rd32(mdev, MTIA_REG_FW_TRAP_TVAL));
+}
+
+#define MTIA_LOG_HDR_SIZE	sizeof(struct mtia_fw_log_header)
+
+/* Linearise the ring @buf of @cap bytes, @head written so far, into @out. */
+static size_t mtia_fw_log_unwrap(const char *buf, u32 cap, u32 head, char *out)
+{
+	u32 start = head % cap;
+	const char *nl;
+	size_t n;
+
+	if (head <= cap) {
+		memcpy(out, buf, head);
+		return head;
+	}
+	/* Wrapped: oldest byte at head % cap; drop the partial line. */
+	nl = memchr(buf + start, '\n', cap - start);
+	if (nl) {
+		n = buf + cap - nl - 1;
+		memcpy(out, nl + 1, n);
+		memcpy(out + n, buf, start);
+		return n + start;
+	}
+	nl = memchr(buf, '\n', start);
+	if (!nl)
+		return 0;
+	n = buf + start - nl - 1;
+	memcpy(out, nl + 1, n);
+	return n;
+}
+
+/**
+ * mtia_fw_log_copy() - the firmware's log ring, oldest byte first.
+ * @mdev: the device (caller is inside drm_dev_enter()).
+ * @len: set to the number of bytes returned.
+ *
+ * Return: a kvmalloc()ed copy (kvfree() it), NULL if the firmware has not
+ * set up its log, or an ERR_PTR: -EIO if the ring is not inside the
+ * firmware window or its header is bad, -ENOMEM.
+ */
+char *mtia_fw_log_copy(struct mtia_device *mdev, size_t *len)
+{
+	struct mtia_fw_log_header hdr;
+	u32 addr, size, cap;
+	char *ring, *out;
+
+	*len = 0;
+	addr = mtia_rd32(mdev, MTIA_REG_FW_LOG_ADDR);
+	size = mtia_rd32(mdev, MTIA_REG_FW_LOG_SIZE);
+	if (!size)
+		return NULL;
+	if (size <= MTIA_LOG_HDR_SIZE || size > MTIA_DEVMEM_FW_RESERVED ||
+	    addr > MTIA_DEVMEM_FW_RESERVED - size || addr % 4) {
+		dev_err_ratelimited(&mdev->pdev->dev,
+				    "firmware log ring at 0x%x, %u bytes, is not inside the %u-byte firmware window\n",
+				    addr, size, MTIA_DEVMEM_FW_RESERVED);
+		return ERR_PTR(-EIO);
+	}
+	memcpy_fromio(&hdr, mdev->fw_mem + addr, sizeof(hdr));
+	if (le32_to_cpu(hdr.magic) != MTIA_FW_LOG_MAGIC ||
+	    le32_to_cpu(hdr.size) != size) {
+		dev_err_ratelimited(&mdev->pdev->dev,
+				    "firmware log ring at 0x%x: bad header (magic 0x%08x, size %u, register says %u)\n",
+				    addr, le32_to_cpu(hdr.magic),
+				    le32_to_cpu(hdr.size), size);
+		return ERR_PTR(-EIO);
+	}
+	cap = size - MTIA_LOG_HDR_SIZE;
+	ring = kvmalloc(cap, GFP_KERNEL);
+	out = kvmalloc(cap, GFP_KERNEL);
+	if (!ring || !out) {
+		kvfree(ring);
+		kvfree(out);
+		return ERR_PTR(-ENOMEM);
+	}
+	memcpy_fromio(ring, mdev->fw_mem + addr + MTIA_LOG_HDR_SIZE, cap);
+	*len = mtia_fw_log_unwrap(ring, cap, le32_to_cpu(hdr.head), out);
+	kvfree(ring);
+	return out;
 }
 
 /**

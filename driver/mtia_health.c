@@ -14,6 +14,11 @@
  * commands and ioctls fail, the watchdog stops, and only unbinding the
  * driver (or reloading it) tries again. watchdog_ms can be changed at run
  * time; 0 turns the checks off (the work item then idles once a second).
+ *
+ * Every reset first takes a devcoredump (mtia_coredump.c) and ends with a
+ * uevent; a device that no longer answers (link down) or needs more than
+ * max_resets_per_min recoveries a minute is given up instead of being
+ * reset again (mtia_recovery.c).
  */
 
 #include <linux/jiffies.h>
@@ -24,6 +29,7 @@
 
 #include <drm/drm_drv.h>
 
+#include "mtia_file.h"
 #include "mtia_hw.h"
 #include "mtia_job.h"
 #include "mtia_trace.h"
@@ -74,6 +80,25 @@ static int mtia_health_recover_locked(struct mtia_device *mdev)
 	return ret;
 }
 
+/*
+ * Recover unless the device is gone (link down) or has used up its
+ * recoveries for the minute. Caller holds &mtia_jobs.reset_lock.
+ */
+static int mtia_health_recover_checked_locked(struct mtia_device *mdev)
+{
+	lockdep_assert_held(&mdev->jobs->reset_lock);
+	if (!mtia_device_answers(mdev)) {
+		mtia_device_gone_locked(mdev, "BAR0 reads all-ones (link down or device lost)");
+		return -ENODEV;
+	}
+	if (!mtia_recovery_allowed_locked(mdev)) {
+		mtia_device_gone_locked(mdev, "over max_resets_per_min recoveries a minute");
+		mtia_hw_reset(mdev);	/* quiet: no DMA, no interrupts */
+		return -ENODEV;
+	}
+	return mtia_health_recover_locked(mdev);
+}
+
 /**
  * mtia_health_reset() - reset the device with its jobs: stop the
  * schedulers, reset and reboot the firmware (unless the device is dead or
@@ -93,16 +118,21 @@ void mtia_health_reset(struct mtia_device *mdev, struct drm_sched_job *bad,
 	mutex_lock(&mdev->jobs->reset_lock);
 	trace_mtia_reset_begin(dev, reason, atomic_read(&mdev->reset_count));
 	mtia_jobs_reset_begin_locked(mdev, bad);
+	if (bad)
+		mtia_usage_guilty(mdev, to_mtia_job(bad)->uq->usage, "timeout");
 	if (drm_dev_enter(&mdev->drm, &idx)) {
 		ret = -EIO;
-		if (READ_ONCE(mdev->fw_state) != MTIA_FW_DEAD)
-			ret = mtia_health_recover_locked(mdev);
+		if (READ_ONCE(mdev->fw_state) != MTIA_FW_DEAD) {
+			mtia_coredump_capture_locked(mdev, reason, bad);
+			ret = mtia_health_recover_checked_locked(mdev);
+		}
 		drm_dev_exit(idx);
 	}
 	mtia_jobs_reset_end_locked(mdev);
 	trace_mtia_reset_end(dev, reason, ret,
 			     mtia_fw_state_name(READ_ONCE(mdev->fw_state)));
 	mutex_unlock(&mdev->jobs->reset_lock);
+	mtia_recovery_uevent(mdev, reason);
 }
 
 /* Return true if the firmware needs a reset (and say why). */
@@ -111,6 +141,12 @@ static bool mtia_health_check(struct mtia_device *mdev)
 	struct device *dev = &mdev->pdev->dev;
 	unsigned int stall_ms;
 	u32 boot, status, hb;
+
+	if (!mtia_device_answers(mdev)) {
+		dev_err(dev, "device does not answer: BAR0 reads 0x%08x\n",
+			mtia_rd32(mdev, MTIA_REG_MAGIC));
+		return true;
+	}
 
 	boot = mtia_rd32(mdev, MTIA_REG_FW_BOOT_STATUS);
 	if (boot == MTIA_BOOT_HALTED) {
@@ -176,6 +212,7 @@ void mtia_health_init(struct mtia_device *mdev)
 {
 	INIT_DELAYED_WORK(&mdev->health_work, mtia_health_work);
 	atomic_set(&mdev->reset_count, 0);
+	atomic_set(&mdev->lost_irqs, 0);
 	mdev->health_on = false;
 }
 

@@ -144,6 +144,11 @@ void mtia_job_hw_done_locked(struct mtia_job *job)
 			       mtia_job_error(job));
 	if (job->first_err)
 		dma_fence_set_error(&job->hw_fence->base, mtia_job_error(job));
+	/* Faults of the job's own making count towards a ban. */
+	if (job->first_err == MTIA_CQE_DMA_ERROR ||
+	    job->first_err == MTIA_CQE_TRANSLATION_FAULT)
+		mtia_usage_guilty(job->mdev, job->uq->usage,
+				  mtia_cqe_status_name(job->first_err));
 	dma_fence_signal(&job->hw_fence->base);
 }
 

@@ -144,6 +144,7 @@ int mtia_hwq_init(struct mtia_device *mdev);
 void mtia_hwq_program_all(struct mtia_device *mdev);
 void mtia_hwq_stop_all_locked(struct mtia_device *mdev);
 bool mtia_hwq_poll_shared(struct mtia_device *mdev);
+bool mtia_hwq_poll(struct mtia_hwq *q);
 struct mtia_job;
 void mtia_hwq_queue_job(struct mtia_hwq *q, struct mtia_job *job);
 void mtia_hwq_cancel_all_locked(struct mtia_device *mdev, int error);

@@ -189,6 +189,17 @@ static irqreturn_t mtia_hwq_irq(int irq, void *arg)
 }
 
 /**
+ * mtia_hwq_poll() - consume @q's CQ without an interrupt (job timeout).
+ * @q: the queue.
+ *
+ * Return: true if a completion was waiting.
+ */
+bool mtia_hwq_poll(struct mtia_hwq *q)
+{
+	return mtia_hwq_process(q);
+}
+
+/**
  * mtia_hwq_poll_shared() - serve the queues on the admin vector.
  * @mdev: the device.
  *

@@ -69,11 +69,38 @@ static struct dma_fence *mtia_run_job(struct drm_sched_job *sj)
 	return f;
 }
 
+/*
+ * Completions waiting in the CQ of a job that timed out: its interrupt was
+ * lost (as NVMe's timeout handler checks). Consume them and give the job
+ * another timeout period instead of resetting. drm_sched took the job off
+ * its pending list for the handler; it goes back (as drm_sched_stop would
+ * put it) so it is freed once finished.
+ */
+static bool mtia_timedout_lost_irq(struct drm_sched_job *sj)
+{
+	struct mtia_hwq *q = to_mtia_hwq(sj->sched);
+	struct mtia_device *mdev = q->mdev;
+
+	if (!mtia_hwq_poll(q))
+		return false;
+	spin_lock(&sj->sched->job_list_lock);
+	list_add(&sj->list, &sj->sched->pending_list);
+	spin_unlock(&sj->sched->job_list_lock);
+	atomic_inc(&mdev->lost_irqs);
+	dev_warn(&mdev->pdev->dev,
+		 "hardware queue %u: job %llu timed out with completions waiting (lost interrupt); completed them, no reset\n",
+		 q->idx, to_mtia_job(sj)->seqno);
+	return true;
+}
+
 static enum drm_gpu_sched_stat mtia_timedout_job(struct drm_sched_job *sj)
 {
 	struct mtia_job *job = to_mtia_job(sj);
 	struct mtia_hwq *q = to_mtia_hwq(sj->sched);
 	struct mtia_device *mdev = q->mdev;
+
+	if (mtia_timedout_lost_irq(sj))
+		return DRM_GPU_SCHED_STAT_NOMINAL;
 
 	dev_err(&mdev->pdev->dev,
 		"hardware queue %u: job %llu of queue %u timed out after %u ms; resetting the device\n",

@@ -460,6 +460,8 @@ int mtia_ioctl_submit(struct drm_device *drm, void *data,
 	ret = mtia_submit_check_args(args);
 	if (ret)
 		return ret;
+	if (READ_ONCE(fpriv->usage->banned))
+		return -ECANCELED;
 	uq = mtia_uqueue_get(fpriv, args->queue_id);
 	if (!uq)
 		return -EINVAL;
@@ -544,6 +546,8 @@ int mtia_ioctl_wait(struct drm_device *drm, void *data, struct drm_file *file)
 
 	if (args->flags)
 		return -EINVAL;
+	if (READ_ONCE(fpriv->usage->banned))
+		return -ECANCELED;
 	uq = mtia_uqueue_get(fpriv, args->queue_id);
 	if (!uq)
 		return -EINVAL;

@@ -6,7 +6,9 @@
  * Identity, firmware and health: chip_id, revision, if_version, pe_rows,
  * pe_cols, sram_bytes, devmem_bytes, msix_vectors, fw_version, fw_status,
  * reset_count, pci_error_count (PCIe errors AER reported, mtia_pci_err.c),
- * irq_*_count. Memory: mem_total, mem_used (the
+ * lost_irq_count (job timeouts that were lost interrupts), gone (1: the
+ * device was given up, mtia_recovery.c), irq_*_count. Memory: mem_total,
+ * mem_used (the
  * driver's device-memory allocator). Telemetry, shown when the device has
  * it: serial, {cc,dma,pe}_busy_percent, clock_mhz, clock_max_mhz,
  * clock_min_mhz, throttle_reasons, ecc_corrected, ecc_uncorrected.
@@ -170,6 +172,24 @@ static ssize_t pci_error_count_show(struct device *dev,
 }
 static DEVICE_ATTR_RO(pci_error_count);
 
+static ssize_t lost_irq_count_show(struct device *dev,
+				   struct device_attribute *attr, char *buf)
+{
+	struct mtia_device *mdev = dev_get_drvdata(dev);
+
+	return sysfs_emit(buf, "%d\n", atomic_read(&mdev->lost_irqs));
+}
+static DEVICE_ATTR_RO(lost_irq_count);
+
+static ssize_t gone_show(struct device *dev, struct device_attribute *attr,
+			 char *buf)
+{
+	struct mtia_device *mdev = dev_get_drvdata(dev);
+
+	return sysfs_emit(buf, "%d\n", READ_ONCE(mdev->gone));
+}
+static DEVICE_ATTR_RO(gone);
+
 static ssize_t mem_total_show(struct device *dev,
 			      struct device_attribute *attr, char *buf)
 {
@@ -302,6 +322,8 @@ static struct attribute *mtia_dev_attrs[] = {
 	&dev_attr_fw_status.attr,
 	&dev_attr_reset_count.attr,
 	&dev_attr_pci_error_count.attr,
+	&dev_attr_lost_irq_count.attr,
+	&dev_attr_gone.attr,
 	&dev_attr_mem_total.attr,
 	&dev_attr_mem_used.attr,
 	&dev_attr_reset.attr,

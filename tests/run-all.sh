@@ -7,6 +7,7 @@
 #          DESTDIR + examples built out of tree, Debian packages (lintian,
 #          apt install in a clean root, DKMS build), VM-harness self-test
 #   guest: libmtia/ioctl gtests, mtia-smi, driver reload (one VM, 2 devices);
+#          the fault matrix (tests/vm/test-faults.sh, its own VM, 2 devices);
 #          ONNX's backend conformance tests, every 2nd case within the claimed
 #          set (tests/conformance/run.sh --every 2, its own VM: fails on a
 #          wrong answer, a compiler or run error, or < 90%)
@@ -93,6 +94,12 @@ vm_suite() {
     -- tests/vm/run-vm-tests.sh
 }
 
+# The fault matrix (docs/fault-injection.md) in a VM of its own: it gives
+# both of its devices up on purpose (reset-rate cap, link down).
+fault_suite() {
+  tools/mtia-vm run --timeout 900 --devices 2 -- tests/vm/test-faults.sh
+}
+
 # Test models: PyTorch -> ONNX with reference outputs, then mtia-compile
 # (only what is stale). The compiler's unit tests and the in-VM model suite
 # use them; the batch-bucket models (tests/vm/test-buckets.sh), the
@@ -114,6 +121,7 @@ suite "SDK install (make install, examples out of tree)" tests/sdk-install.sh
 suite "Debian packages (build, lintian, apt install in a clean root, DKMS)" tests/deb-install.sh
 suite "vm harness" tests/vm/test-harness.sh
 suite "in-vm" vm_suite
+suite "fault matrix (faults injected from the QEMU monitor)" fault_suite
 # Every 2nd case halves its time; `make conformance` runs them all.
 suite "ONNX conformance (libonnx-testdata, every 2nd claimed case)" tests/conformance/run.sh --every 2
 

@@ -67,6 +67,9 @@ constexpr uint64_t kSliceInsns = 200'000;
 // Longest sleep in WFI without a timer deadline (stop requests and interrupt
 // lines wake it at once; this only bounds a missed wake-up).
 constexpr std::chrono::nanoseconds kMaxSleep = std::chrono::milliseconds(100);
+// fault-fw-trap: an instruction access fault (a bus error fetching the next
+// instruction), the kind of hardware fault firmware cannot recover from.
+constexpr uint32_t kInjectedTrapCause = 1;
 
 struct Regs {
     uint32_t scratch, irq_status, irq_mask, reset_count, err_status, err_addr;
@@ -114,16 +117,25 @@ struct mtia_core final : public mtia::rv32::Bus, public mtia::QueueHost {
     }
 
     // ---- mtia::QueueHost: what the queue engine asks of the device ----------
+    // (fault-link-down: no DMA, no interrupts reach the host.)
     int dma_read(uint64_t addr, void *buf, uint64_t len) override
     {
+        if (queues_->faults().link_down()) return -1;
         return ops.dma_read ? ops.dma_read(opaque, addr, buf, len) : -1;
     }
     int dma_write(uint64_t addr, const void *buf, uint64_t len) override
     {
+        if (queues_->faults().link_down()) return -1;
         return ops.dma_write ? ops.dma_write(opaque, addr, buf, len) : -1;
     }
     void raise_irq(unsigned vector) override
     {
+        mtia::FaultInjector &f = queues_->faults();
+        if (f.link_down()) return;
+        if (f.take_lost_irq()) {
+            queues_->fault(MTIA_CORE_FAULT_LOST_IRQ, MTIA_CORE_TRACE_NO_QUEUE, 0, 0, vector);
+            return;
+        }
         if (ops.raise_irq) ops.raise_irq(opaque, vector);
     }
     void meip_changed() override
@@ -169,7 +181,7 @@ struct mtia_core final : public mtia::rv32::Bus, public mtia::QueueHost {
             std::string err;
             err.swap(c_.err_pending_);
             lk_.unlock();
-            if (raise && c_.ops.raise_irq) c_.ops.raise_irq(c_.opaque, MTIA_MSIX_VEC_ADMIN);
+            if (raise) c_.raise_irq(MTIA_MSIX_VEC_ADMIN);
             if (!err.empty() && c_.ops.guest_error) c_.ops.guest_error(c_.opaque, err.c_str());
         }
         Locked(const Locked &) = delete;
@@ -566,7 +578,15 @@ struct mtia_core final : public mtia::rv32::Bus, public mtia::QueueHost {
     {
         const auto period = std::chrono::milliseconds(MTIA_TEL_SAMPLE_MS);
         std::unique_lock<std::mutex> l(tel_mu_);
-        while (!tel_cv_.wait_for(l, period, [this] { return tel_quit_; })) tel_.advance(host_ns(), engine_busy());
+        while (!tel_cv_.wait_for(l, period, [this] { return tel_quit_; })) {
+            tel_.advance(host_ns(), engine_busy());
+            for (bool ue : {false, true}) {  // fault-ecc-ce / fault-ecc-ue
+                const uint64_t n = queues_->faults().take_ecc(ue);
+                if (!n) continue;
+                tel_.inject_ecc(ue, static_cast<uint32_t>(n));
+                queues_->fault(ue ? MTIA_CORE_FAULT_ECC_UE : MTIA_CORE_FAULT_ECC_CE, MTIA_CORE_TRACE_NO_QUEUE, 0, 0, n);
+            }
+        }
     }
 
     // ---- firmware view (rv32::Bus), called on the control-core thread ----
@@ -730,18 +750,29 @@ struct mtia_core final : public mtia::rv32::Bus, public mtia::QueueHost {
                 case StopReason::kWaitForInterrupt:
                     cpu_.wait_for_interrupt(sleep_time());
                     break;
-                case StopReason::kHaltedOnTrap: {
-                    Locked l(*this);
-                    running_ = false;
-                    r_.fw_boot_status = MTIA_BOOT_HALTED;
-                    r_.fw_trap_cause = r.cause;
-                    r_.fw_trap_pc = r.pc;
-                    r_.fw_trap_tval = r.tval;
-                    set_irq(MTIA_IRQ_FW_EVENT);
+                case StopReason::kHaltedOnTrap:
+                    halt_on_trap(r.cause, r.pc, r.tval);
                     return;
-                }
+            }
+            if (queues_->faults().take_fw_trap()) {  // fault-fw-trap
+                const uint32_t pc = cpu_.pc();
+                queues_->fault(MTIA_CORE_FAULT_FW_TRAP, MTIA_CORE_TRACE_NO_QUEUE, 0, 0, pc);
+                halt_on_trap(kInjectedTrapCause, pc, pc);
+                return;
             }
         }
+    }
+
+    // The control core halted on a trap it could not take. Its thread ends.
+    void halt_on_trap(uint32_t cause, uint32_t pc, uint32_t tval)
+    {
+        Locked l(*this);
+        running_ = false;
+        r_.fw_boot_status = MTIA_BOOT_HALTED;
+        r_.fw_trap_cause = cause;
+        r_.fw_trap_pc = pc;
+        r_.fw_trap_tval = tval;
+        set_irq(MTIA_IRQ_FW_EVENT);
     }
 
     // How long a WFI may sleep: until the timer deadline, at most kMaxSleep.
@@ -1066,6 +1097,8 @@ const char *mtia_core_trace_source_name(uint32_t source)
 
 uint64_t mtia_core_mmio_read(struct mtia_core *core, uint64_t offset, unsigned size)
 {
+    if (core->queues_->faults().link_down())  // a dead link: the root port completes with all-ones
+        return size >= 8 ? ~uint64_t{0} : (uint64_t{1} << 8 * size) - 1;
     if (size == 4 && !(offset & 3) && mtia::QueueEngine::owns(offset)) {
         uint32_t val = 0;
         if (core->queues_->host_read(offset, &val) != mtia::QueueEngine::Access::kOk) {
@@ -1092,6 +1125,7 @@ uint64_t mtia_core_mmio_read(struct mtia_core *core, uint64_t offset, unsigned s
 
 void mtia_core_mmio_write(struct mtia_core *core, uint64_t offset, uint64_t value, unsigned size)
 {
+    if (core->queues_->faults().link_down()) return;  // posted writes into a dead link are lost
     if (size == 4 && offset == MTIA_REG_RESET && value == MTIA_RESET_KEY) {
         std::lock_guard<std::mutex> ctl(core->ctl_mu_);
         core->device_reset(true);
@@ -1223,6 +1257,37 @@ int mtia_core_load(struct mtia_core *core, const struct mtia_core_snapshot *snap
 void mtia_core_get_queue_stats(struct mtia_core *core, unsigned q, struct mtia_core_queue_stats *out)
 {
     core->queues_->stats(q, out);
+}
+
+int mtia_core_fault_set(struct mtia_core *core, uint32_t kind, uint64_t value)
+{
+    if (!core->queues_->faults().set(kind, value)) return -1;
+    if (kind == MTIA_CORE_FAULT_HANG) core->queues_->fault_changed();
+    if (kind == MTIA_CORE_FAULT_FW_TRAP && value) core->cpu_.request_stop();  // out of WFI to take it
+    if ((kind == MTIA_CORE_FAULT_LINK_DOWN || kind == MTIA_CORE_FAULT_HANG) && value)
+        core->queues_->fault(kind, MTIA_CORE_TRACE_NO_QUEUE, 0, 0, value);  // a state: traced when switched on
+    return 0;
+}
+
+uint64_t mtia_core_fault_get(struct mtia_core *core, uint32_t kind) { return core->queues_->faults().get(kind); }
+
+uint64_t mtia_core_fault_injected(struct mtia_core *core, uint32_t kind)
+{
+    return core->queues_->faults().injected(kind);
+}
+
+const char *mtia_core_fault_name(uint32_t kind)
+{
+    static const char *const names[MTIA_CORE_FAULT_KINDS] = {
+        nullptr,  "dma-error", "hang",      "fw-trap",    "lost-irq",
+        "ecc-ce", "ecc-ue",    "link-down", "latency-us", "translation",
+    };
+    return kind && kind < MTIA_CORE_FAULT_KINDS ? names[kind] : "?";
+}
+
+int mtia_core_fault_is_bool(uint32_t kind)
+{
+    return kind == MTIA_CORE_FAULT_HANG || kind == MTIA_CORE_FAULT_FW_TRAP || kind == MTIA_CORE_FAULT_LINK_DOWN;
 }
 
 int mtia_core_fw_read(struct mtia_core *core, uint32_t off, unsigned size, uint32_t *val)

@@ -91,7 +91,13 @@ enum mtia_core_trace_kind {
                                     translate: value = the VA, ctx, info =
                                     MTIA_REG_MMU_FAULT_INFO (before its
                                     CMD_ERROR) */
+    MTIA_CORE_TRACE_FAULT,           /* an injected fault took effect: source =
+                                    enum mtia_core_fault, queue (or
+                                    MTIA_CORE_TRACE_NO_QUEUE), cid and opcode
+                                    of the command it hit (if any), value
+                                    (see enum mtia_core_fault) */
 };
+#define MTIA_CORE_TRACE_NO_QUEUE 0xffffffffu
 
 /* mtia_core_trace_event.source of MTIA_CORE_TRACE_CMD_ERROR. */
 enum mtia_core_trace_source {
@@ -286,6 +292,52 @@ int mtia_core_load(struct mtia_core *core, const struct mtia_core_snapshot *snap
 
 /* Counters of queue @q (< MTIA_NUM_QUEUES). */
 void mtia_core_get_queue_stats(struct mtia_core *core, unsigned q, struct mtia_core_queue_stats *out);
+
+/*
+ * Fault injection (docs/fault-injection.md), armed by the host at any time
+ * (QEMU: the fault-* QOM properties). Values and what mtia_core_fault_get()
+ * reads back:
+ *   DMA_ERROR    N: the Nth data command (COPY/FILL/TIMESTAMP/COMPUTE) the
+ *                engine executes from now fails with DMA_ERROR, moving
+ *                nothing; 0 disarms; reads what is left of the countdown
+ *   TRANSLATION  N: the Nth operand translation from now fails with
+ *                TRANSLATION_FAULT, the operand's address in the result, as
+ *                an MMU fault would (whether the MMU is on or not)
+ *   HANG         1: the engine stops completing commands (each command
+ *                it takes stays in flight) until 0 or a device reset
+ *   FW_TRAP      1: the control core halts on a fatal trap (instruction
+ *                access fault at its pc) when it next runs; reads 1 until then
+ *   LOST_IRQ     N: the next N MSI-X messages are dropped
+ *   ECC_CE/UE    N: N corrected/uncorrected ECC errors, counted by the
+ *                telemetry (TEL_ECC_*) at its next sample
+ *   LINK_DOWN    1: BAR0 reads return all-ones, writes and DMA fail, no
+ *                interrupts, until 0 (the device then needs a reset)
+ *   LATENCY_US   N: every command waits N us (<= 10 s) before it runs
+ * The value field of MTIA_CORE_TRACE_FAULT: the failed command's cid
+ * (DMA_ERROR, HANG), the address space's context (TRANSLATION), the vector
+ * (LOST_IRQ), the trap pc (FW_TRAP), the count (ECC), the delay (LATENCY).
+ */
+enum mtia_core_fault {
+    MTIA_CORE_FAULT_DMA_ERROR = 1,
+    MTIA_CORE_FAULT_HANG,
+    MTIA_CORE_FAULT_FW_TRAP,
+    MTIA_CORE_FAULT_LOST_IRQ,
+    MTIA_CORE_FAULT_ECC_CE,
+    MTIA_CORE_FAULT_ECC_UE,
+    MTIA_CORE_FAULT_LINK_DOWN,
+    MTIA_CORE_FAULT_LATENCY_US,
+    MTIA_CORE_FAULT_TRANSLATION,
+    MTIA_CORE_FAULT_KINDS /* one past the last */
+};
+/* 0, or -1 if @kind is unknown or @value out of range (nothing changes). */
+int mtia_core_fault_set(struct mtia_core *core, uint32_t kind, uint64_t value);
+uint64_t mtia_core_fault_get(struct mtia_core *core, uint32_t kind);
+/* How often @kind took effect since the core was made (0 if unknown). */
+uint64_t mtia_core_fault_injected(struct mtia_core *core, uint32_t kind);
+/* "dma-error", "hang", ... (the QOM property is "fault-" + it); "?" if
+ * unknown. mtia_core_fault_is_bool(): takes 0/1 only. */
+const char *mtia_core_fault_name(uint32_t kind);
+int mtia_core_fault_is_bool(uint32_t kind);
 
 /* Test hook: an access to the firmware's register block (offset from
  * MTIA_CC_REGS_BASE) as if made by the control core, e.g. MTIA_CC_REG_Q_FETCH.

@@ -134,6 +134,14 @@ AddressSpace &QueueEngine::space_for(uint32_t /*ctx*/)
 uint16_t QueueEngine::translate(unsigned qi, const mtia_cmd &c, const mtia_operand &op, uint64_t len, bool write,
                                 std::vector<Span> *out, uint64_t *result)
 {
+    // fault-translation: the Nth operand translation from now fails as
+    // the MMU's would, whatever the context's space.
+    if (faults_.take_translation()) {
+        out->clear();
+        *result = op.addr;
+        fault(MTIA_CORE_FAULT_TRANSLATION, qi, c.cid, c.opcode, op.addr);
+        return MTIA_CQE_TRANSLATION_FAULT;
+    }
     TranslateFault f;
     const uint16_t st = space_for(c.ctx).translate(c.ctx, op, len, write, out, &f);
     if (st == MTIA_CQE_TRANSLATION_FAULT) {
@@ -186,6 +194,7 @@ QueueEngine::~QueueEngine()
         std::lock_guard<std::mutex> l(mu_);
         stop_ = true;
     }
+    pause_cv_.notify_all();
     for (auto &q : q_) {
         q.cv.notify_all();
         q.worker.join();
@@ -853,8 +862,9 @@ void QueueEngine::worker_main(unsigned qi)
 
         uint16_t status = it.status;
         uint64_t result = 0;
+        if (!it.precompleted && fault_delay(qi, it.cmd, gen)) status = MTIA_CQE_ABORTED;
         const uint64_t t0 = now_ns();
-        if (!it.precompleted) execute(qi, it.cmd, gen, &status, &result);
+        if (!it.precompleted && status != MTIA_CQE_ABORTED) execute(qi, it.cmd, gen, &status, &result);
         const uint64_t t1 = now_ns();
         if (!it.precompleted && status != MTIA_CQE_OK && q.gen.load() == gen)
             trace(MTIA_CORE_TRACE_CMD_ERROR, qi, it.cmd.cid, it.cmd.opcode, status, result, 0,
@@ -907,6 +917,11 @@ void QueueEngine::execute(unsigned qi, const mtia_cmd &c, uint64_t gen, uint16_t
     // engine does not trust firmware to have checked.
     *status = static_cast<uint16_t>(mtia_cmd_check(&c));
     if (*status != MTIA_CQE_OK) return;
+    if (c.opcode != MTIA_CMD_NOP && c.opcode != MTIA_CMD_FENCE && faults_.take_dma_error()) {
+        fault(MTIA_CORE_FAULT_DMA_ERROR, qi, c.cid, c.opcode, c.cid);
+        *status = MTIA_CQE_DMA_ERROR;
+        return;
+    }
     switch (c.opcode) {
         case MTIA_CMD_NOP:
         case MTIA_CMD_FENCE:  // the queue's FIFO already ran everything before it
@@ -1108,19 +1123,62 @@ bool QueueEngine::compute_poll(Queue &q, uint64_t gen)
 
 // ---- reset, VM stop, migration ------------------------------------------------------
 
+// A queue held by fault-hang counts as idle while the hang lasts (a VM
+// stop must not wait for it; reset ends the hang first, then waits).
 void QueueEngine::wait_idle(std::unique_lock<std::mutex> &l, bool parked_ok)
 {
     pause_cv_.notify_all();  // parked programs of an aborted generation end
     idle_cv_.wait(l, [&] {
-        for (auto &q : q_)
-            if (!(parked_ok && q.parked) && (q.executing || !q.fifo.empty())) return false;
+        for (auto &q : q_) {
+            if ((parked_ok && q.parked) || (q.hung && faults_.hang())) continue;
+            if (q.executing || !q.fifo.empty()) return false;
+        }
         return true;
     });
+}
+
+// ---- fault injection ------------------------------------------------------------
+
+void QueueEngine::fault_changed()
+{
+    std::lock_guard<std::mutex> l(mu_);
+    pause_cv_.notify_all();
+    idle_cv_.notify_all();
+}
+
+void QueueEngine::fault(uint32_t kind, uint32_t qi, uint32_t cid, uint32_t opcode, uint64_t value)
+{
+    trace(MTIA_CORE_TRACE_FAULT, qi, cid, opcode, 0, value, 0, kind);
+}
+
+bool QueueEngine::fault_delay(unsigned qi, const mtia_cmd &c, uint64_t gen)
+{
+    Queue &q = q_[qi];
+    std::unique_lock<std::mutex> l(mu_);
+    if (faults_.hang() && q.gen == gen && !stop_) {
+        q.hung = true;
+        idle_cv_.notify_all();  // a VM stop waiting for this queue goes on
+        l.unlock();
+        fault(MTIA_CORE_FAULT_HANG, qi, c.cid, c.opcode, c.cid);
+        l.lock();
+        pause_cv_.wait(l, [&] { return !faults_.hang() || q.gen != gen || stop_; });
+        q.hung = false;
+    }
+    const uint64_t us = faults_.latency_us();
+    if (us && q.gen == gen && !stop_) {
+        faults_.count(MTIA_CORE_FAULT_LATENCY_US);
+        l.unlock();
+        fault(MTIA_CORE_FAULT_LATENCY_US, qi, c.cid, c.opcode, us);
+        l.lock();
+        pause_cv_.wait_for(l, std::chrono::microseconds(us), [&] { return q.gen != gen || stop_; });
+    }
+    return q.gen != gen || stop_;
 }
 
 void QueueEngine::reset()
 {
     std::unique_lock<std::mutex> l(mu_);
+    faults_.clear_hang();  // a device reset ends fault-hang
     for (auto &q : q_) {
         q.gen++;
         q.fifo.clear();

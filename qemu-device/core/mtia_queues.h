@@ -20,6 +20,7 @@
 
 #include "mtia/mtia_spec.h"
 #include "mtia_core.h"
+#include "mtia_fault.h"
 #include "mtia_write_track.h"
 
 namespace mtia {
@@ -137,6 +138,14 @@ public:
     // written); false, zeroing nothing, if they reach past device memory.
     bool devmem_zero(uint64_t page, uint64_t pages);
 
+    // Fault injection (mtia_fault.h): the engine's own faults (DMA error,
+    // translation, hang, latency) and the armed state for the rest of the
+    // device. fault_changed() after arming: ends a hang that was switched
+    // off. fault() reports one that took effect to the trace hook.
+    FaultInjector &faults() { return faults_; }
+    void fault_changed();
+    void fault(uint32_t kind, uint32_t qi, uint32_t cid, uint32_t opcode, uint64_t value);
+
     // Migration: 0, or -1 if completions are held (CQ full) or work is queued.
     int save(mtia_core_snapshot *s);
     // mmu: this device has the MMU (a snapshot of one without has its
@@ -171,6 +180,7 @@ private:
         uint64_t first_ns = 0;      // when the first of them was posted
         uint64_t commands = 0, bytes = 0, busy_ns = 0, completions = 0;
         bool parked = false;           // its COMPUTE program waits for resume()
+        bool hung = false;             // its command is held by fault-hang
         std::atomic<uint64_t> gen{0};  // bumped by disable / reset: aborts work
         std::mutex ring_mu;            // serialises ring DMA (fetch, CQE writes)
         std::condition_variable cv;    // worker wake-up (with mu_)
@@ -225,6 +235,9 @@ private:
     // translation fault puts the VA in *result and is traced.
     uint16_t translate(unsigned qi, const mtia_cmd &c, const mtia_operand &op, uint64_t len, bool write,
                        std::vector<Span> *out, uint64_t *result);
+    // Before a command runs: holds it while fault-hang is on (true: it was
+    // aborted meanwhile), then adds fault-latency-us. mu_ not held.
+    bool fault_delay(unsigned qi, const mtia_cmd &c, uint64_t gen);
     // mu_ held. parked_ok: a queue whose COMPUTE program is parked counts as idle.
     void wait_idle(std::unique_lock<std::mutex> &l, bool parked_ok = false);
 
@@ -236,6 +249,7 @@ private:
     uint64_t devmem_size_ = 0;
     std::unique_ptr<AddressSpace> flat_;
     std::unique_ptr<Mmu> mmu_;  // with MTIA_CAP_MMU
+    FaultInjector faults_;
 
     mutable std::mutex mu_;
     std::condition_variable idle_cv_;  // a worker finished an item

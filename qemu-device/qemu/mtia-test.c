@@ -1281,6 +1281,104 @@ static void test_migration(void)
     g_rmdir(tmpdir);
 }
 
+/* qom-get of a fault-* property of the device "m0": its "return" value. */
+static QDict *mtia_qom_get(Mtia *m, const char *prop)
+{
+    return qtest_qmp(m->qts, "{ 'execute': 'qom-get', 'arguments': {"
+                     " 'path': '/machine/peripheral/m0', 'property': %s } }",
+                     prop);
+}
+
+static int64_t mtia_fault_uint(Mtia *m, const char *prop)
+{
+    QDict *rsp = mtia_qom_get(m, prop);
+    int64_t v;
+
+    g_assert(qdict_haskey(rsp, "return"));
+    v = qdict_get_int(rsp, "return");
+    qobject_unref(rsp);
+    return v;
+}
+
+static bool mtia_fault_bool(Mtia *m, const char *prop)
+{
+    QDict *rsp = mtia_qom_get(m, prop);
+    bool v;
+
+    g_assert(qdict_haskey(rsp, "return"));
+    v = qdict_get_bool(rsp, "return");
+    qobject_unref(rsp);
+    return v;
+}
+
+/* qom-set of a number or a bool; true if QEMU accepted it. */
+static bool mtia_qmp_ok(QDict *rsp)
+{
+    bool ok = qdict_haskey(rsp, "return");
+
+    qobject_unref(rsp);
+    return ok;
+}
+
+static bool mtia_fault_set(Mtia *m, const char *prop, int64_t v)
+{
+    return mtia_qmp_ok(qtest_qmp(m->qts, "{ 'execute': 'qom-set', "
+                       "'arguments': { 'path': '/machine/peripheral/m0', "
+                       "'property': %s, 'value': %" PRId64 " } }", prop, v));
+}
+
+static bool mtia_fault_set_bool(Mtia *m, const char *prop, bool v)
+{
+    if (v) {
+        return mtia_qmp_ok(qtest_qmp(m->qts, "{ 'execute': 'qom-set', "
+                           "'arguments': { 'path': '/machine/peripheral/m0',"
+                           " 'property': %s, 'value': true } }", prop));
+    }
+    return mtia_qmp_ok(qtest_qmp(m->qts, "{ 'execute': 'qom-set', "
+                       "'arguments': { 'path': '/machine/peripheral/m0', "
+                       "'property': %s, 'value': false } }", prop));
+}
+
+/*
+ * Fault injection (docs/fault-injection.md): the fault-* properties are
+ * settable at run time over QMP and HMP, read back what is armed, refuse
+ * bad values, and take effect (link down: BAR0 reads all-ones); a device
+ * reset ends fault-hang; the counters are read-only.
+ */
+static void test_fault_props(void)
+{
+    Mtia m;
+    QDict *rsp;
+
+    mtia_start(&m, "id=m0,devmem-size=64M");
+    g_assert_cmpint(mtia_fault_uint(&m, "fault-dma-error"), ==, 0);
+    g_assert_true(mtia_fault_set(&m, "fault-dma-error", 3));
+    g_assert_cmpint(mtia_fault_uint(&m, "fault-dma-error"), ==, 3);
+    g_assert_false(mtia_fault_set(&m, "fault-latency-us", 99999999));
+    g_assert_false(mtia_fault_set(&m, "fault-hang", 1));  /* not a bool */
+    g_assert_false(mtia_fault_set(&m, "fault-dma-error-injected", 1));
+    g_assert_cmpint(mtia_fault_uint(&m, "fault-dma-error-injected"), ==, 0);
+
+    rsp = qtest_qmp(m.qts, "{ 'execute': 'human-monitor-command', "
+                    "'arguments': { 'command-line': 'qom-set "
+                    "/machine/peripheral/m0 fault-hang true' } }");
+    g_assert(qdict_haskey(rsp, "return"));
+    qobject_unref(rsp);
+    g_assert_true(mtia_fault_bool(&m, "fault-hang"));
+    wr(&m, MTIA_REG_RESET, MTIA_RESET_KEY);
+    g_assert_false(mtia_fault_bool(&m, "fault-hang"));
+
+    wr(&m, MTIA_REG_SCRATCH, 0x1234);
+    g_assert_true(mtia_fault_set_bool(&m, "fault-link-down", true));
+    g_assert_cmphex(rd(&m, MTIA_REG_MAGIC), ==, 0xffffffff);
+    wr(&m, MTIA_REG_SCRATCH, 0x5678);
+    g_assert_true(mtia_fault_set_bool(&m, "fault-link-down", false));
+    g_assert_cmphex(rd(&m, MTIA_REG_MAGIC), ==, MTIA_MAGIC_VALUE);
+    g_assert_cmphex(rd(&m, MTIA_REG_SCRATCH), ==, 0x1234);
+    g_assert_cmpint(mtia_fault_uint(&m, "fault-link-down-injected"), ==, 1);
+    mtia_stop(&m);
+}
+
 int main(int argc, char **argv)
 {
     const char *arch = qtest_get_arch();
@@ -1311,5 +1409,6 @@ int main(int argc, char **argv)
     qtest_add_func("/mtia/queue/compute", test_queue_compute);
     qtest_add_func("/mtia/queue/real-fw", test_queue_real_fw);
     qtest_add_func("/mtia/trace/events", test_trace_events);
+    qtest_add_func("/mtia/fault/props", test_fault_props);
     return g_test_run();
 }

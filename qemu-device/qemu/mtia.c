@@ -41,6 +41,14 @@
  * disable, VM stop all wait for the workers). Their completion interrupts
  * take the queued-work path above. Doorbells are pages 0x10000.. in BAR0.
  *
+ * Fault injection (docs/fault-injection.md): the fault-* properties are
+ * added with object_class_property_add, not DEFINE_PROP, so that qom-set
+ * (QMP or HMP) works while the device runs; each arms the core's injector
+ * (mtia_core_fault_set). Reading one returns what is still armed;
+ * fault-*-injected counts how often that fault took effect. While
+ * fault-link-down is on, BAR2 leaves ROMD mode so its reads come here too
+ * and return all-ones like BAR0's.
+ *
  * SPDX-License-Identifier: MIT
  */
 
@@ -53,6 +61,7 @@
 #include "qemu/module.h"
 #include "qemu/units.h"
 #include "qapi/error.h"
+#include "qapi/visitor.h"
 #include "hw/pci/pci.h"
 #include "hw/pci/pcie.h"
 #include "hw/pci/msix.h"
@@ -303,6 +312,10 @@ static void mtia_trace(void *opaque, const struct mtia_core_trace_event *ev)
                           mtia_core_trace_source_name(ev->source));
         }
         break;
+    case MTIA_CORE_TRACE_FAULT:
+        trace_mtia_fault_injected(mtia_core_fault_name(ev->source),
+                                  (int)ev->queue, ev->cid, ev->value);
+        break;
     }
 }
 
@@ -367,13 +380,17 @@ static const MemoryRegionOps mtia_mmio_ops = {
  * memory API, e.g. qtest) land here: the core stores them and marks the
  * page written, so data it derived from the old bytes is not reused; QEMU's
  * dirty log learns of them here too, for migration. Reads never get here
- * while the region is in ROMD mode (always): they read the RAM directly.
+ * while the region is in ROMD mode (always, but for fault-link-down): they
+ * read the RAM directly.
  */
 static void mtia_devmem_write(void *opaque, hwaddr addr, uint64_t val,
                               unsigned size)
 {
     MtiaState *s = opaque;
 
+    if (mtia_core_fault_get(s->core, MTIA_CORE_FAULT_LINK_DOWN)) {
+        return;   /* posted into a dead link */
+    }
     mtia_core_devmem_write(s->core, addr, val, size);
     memory_region_set_dirty(&s->devmem, addr, size);
 }
@@ -384,6 +401,9 @@ static uint64_t mtia_devmem_read(void *opaque, hwaddr addr, unsigned size)
     const uint8_t *p = memory_region_get_ram_ptr(&s->devmem);
     uint64_t v = 0;
 
+    if (mtia_core_fault_get(s->core, MTIA_CORE_FAULT_LINK_DOWN)) {
+        return size >= 8 ? UINT64_MAX : (1ull << (8 * size)) - 1;
+    }
     if (addr >= s->devmem_size || size > s->devmem_size - addr) {
         return 0;
     }
@@ -748,6 +768,90 @@ static const VMStateDescription vmstate_mtia = {
     },
 };
 
+/* ---- fault injection (QOM properties settable at run time) --------------- */
+
+static void mtia_fault_get(Object *obj, Visitor *v, const char *name,
+                           void *opaque, Error **errp)
+{
+    MtiaState *s = MTIA(obj);
+    uint32_t kind = (uintptr_t)opaque;
+    uint64_t val = s->core ? mtia_core_fault_get(s->core, kind) : 0;
+
+    if (mtia_core_fault_is_bool(kind)) {
+        bool b = val != 0;
+
+        visit_type_bool(v, name, &b, errp);
+    } else {
+        visit_type_uint64(v, name, &val, errp);
+    }
+}
+
+static void mtia_fault_set(Object *obj, Visitor *v, const char *name,
+                           void *opaque, Error **errp)
+{
+    MtiaState *s = MTIA(obj);
+    uint32_t kind = (uintptr_t)opaque;
+    uint64_t val;
+
+    if (mtia_core_fault_is_bool(kind)) {
+        bool b;
+
+        if (!visit_type_bool(v, name, &b, errp)) {
+            return;
+        }
+        val = b;
+    } else if (!visit_type_uint64(v, name, &val, errp)) {
+        return;
+    }
+    if (!s->core) {
+        error_setg(errp, "%s: set it once the device runs (qom-set)", name);
+        return;
+    }
+    if (mtia_core_fault_set(s->core, kind, val) != 0) {
+        error_setg(errp, "%s: value %" PRIu64 " out of range "
+                   "(docs/fault-injection.md)", name, val);
+        return;
+    }
+    trace_mtia_fault_set(name, val);
+    if (kind == MTIA_CORE_FAULT_LINK_DOWN) {
+        /* BAR2 reads trap (all-ones) while the link is down. */
+        memory_region_rom_device_set_romd(&s->devmem, !val);
+    }
+}
+
+static void mtia_fault_count_get(Object *obj, Visitor *v, const char *name,
+                                 void *opaque, Error **errp)
+{
+    MtiaState *s = MTIA(obj);
+    uint64_t val = s->core ?
+        mtia_core_fault_injected(s->core, (uintptr_t)opaque) : 0;
+
+    visit_type_uint64(v, name, &val, errp);
+}
+
+static void mtia_fault_class_props(ObjectClass *klass)
+{
+    uint32_t kind;
+    char name[64];
+
+    for (kind = MTIA_CORE_FAULT_DMA_ERROR; kind < MTIA_CORE_FAULT_KINDS;
+         kind++) {
+        const char *fault = mtia_core_fault_name(kind);
+
+        snprintf(name, sizeof(name), "fault-%s", fault);
+        object_class_property_add(klass, name,
+                                  mtia_core_fault_is_bool(kind) ? "bool" :
+                                  "uint64", mtia_fault_get, mtia_fault_set,
+                                  NULL, (void *)(uintptr_t)kind);
+        object_class_property_set_description(klass, name,
+            "fault injection, settable at run time (docs/fault-injection.md)");
+        snprintf(name, sizeof(name), "fault-%s-injected", fault);
+        object_class_property_add(klass, name, "uint64",
+                                  mtia_fault_count_get, NULL, NULL,
+                                  (void *)(uintptr_t)kind);
+    }
+}
+
 /* ---- QOM ----------------------------------------------------------------- */
 
 static Property mtia_properties[] = {
@@ -783,6 +887,7 @@ static void mtia_class_init(ObjectClass *klass, void *data)
     dc->reset = mtia_qdev_reset;
     dc->vmsd = &vmstate_mtia;
     device_class_set_props(dc, mtia_properties);
+    mtia_fault_class_props(klass);
     set_bit(DEVICE_CATEGORY_MISC, dc->categories);
 }
 

@@ -1037,27 +1037,12 @@ TEST_F(QueueTest, ComputeFromSeveralQueues)
     expect_close(p.result(devmem), p.want);
 }
 
-std::vector<uint8_t> read_file(const std::string &path)
-{
-    std::ifstream f(path, std::ios::binary);
-    if (!f) return {};
-    return std::vector<uint8_t>((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
-}
-
 TEST_F(QueueTest, RealFirmwareDispatchLoop)
 {
 #ifndef MTIA_FW_IMAGE_PATH
     GTEST_SKIP() << "no firmware image path";
 #else
-    std::vector<uint8_t> img = read_file(MTIA_FW_IMAGE_PATH);
-    if (img.empty()) GTEST_SKIP() << "build/firmware/mtia/mtia-fw.bin not built";
-    std::memcpy(devmem.data(), img.data(), img.size());
-    wr(MTIA_REG_FW_STAGE_LO, 0);
-    wr(MTIA_REG_FW_STAGE_SIZE, static_cast<uint32_t>(img.size()));
-    wr(MTIA_REG_FW_BOOT, MTIA_FW_BOOT_KEY);
-    ASSERT_EQ(rd(MTIA_REG_FW_BOOT_STATUS), static_cast<uint32_t>(MTIA_BOOT_RUNNING));
-    auto until = Clock::now() + 5s;
-    while (rd(MTIA_REG_FW_STATUS) != MTIA_FW_STATUS_READY && Clock::now() < until) std::this_thread::sleep_for(1ms);
+    if (!boot_firmware(MTIA_FW_IMAGE_PATH)) GTEST_SKIP() << "build/firmware/mtia/mtia-fw.bin not built";
     ASSERT_EQ(rd(MTIA_REG_FW_STATUS), static_cast<uint32_t>(MTIA_FW_STATUS_READY));
     setup(2, 6, 6, 3);
     fill_random(h.at(kData, 4096), 4096, 11);
@@ -1121,8 +1106,6 @@ TEST_F(QueueTest, CommandCorpus)
     }
 }
 
-}  // namespace
-
 // ---- write tracking of device memory (mtia_write_track.h) ----------------------
 
 // Every writer of device memory marks the pages it wrote, and only those:
@@ -1130,6 +1113,8 @@ TEST_F(QueueTest, CommandCorpus)
 // outputs and its profile; reads (COPY to the host) mark nothing.
 // MTIA_REG_DEVMEM_ZERO: whole pages zeroed and marked written; a range
 // past device memory zeroes nothing and flags a bad write.
+}  // namespace
+
 TEST_F(QueueTest, DevmemZeroRegister)
 {
     setup(0);

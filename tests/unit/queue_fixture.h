@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: MIT
-// The queue tests' harness (device_queue_test.cc, device_mmu_test.cc): a
-// device core without QEMU, a fake host memory map behind the
-// dma_read/dma_write host ops, and the firmware's dispatch registers
-// driven through the core's test hook (mtia_core_fw_read/write).
+// The queue tests' harness (device_queue_test.cc, device_mmu_test.cc,
+// device_fault_test.cc): a device core without QEMU, a fake host memory map
+// behind the dma_read/dma_write host ops, and the firmware's dispatch
+// registers driven through the core's test hook (mtia_core_fw_read/write).
 #ifndef MTIA_QUEUE_FIXTURE_H
 #define MTIA_QUEUE_FIXTURE_H
 
@@ -13,6 +13,8 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstring>
+#include <fstream>
+#include <iterator>
 #include <mutex>
 #include <random>
 #include <string>
@@ -51,6 +53,7 @@ struct Host {
         if (addr < kRamBase || len > kRamSize || addr - kRamBase > kRamSize - len) return nullptr;
         return ram.data() + (addr - kRamBase);
     }
+
     unsigned irq_count(unsigned vec)
     {
         std::lock_guard<std::mutex> l(mu);
@@ -89,6 +92,13 @@ const mtia_core_host_ops kOps = {
         return 0;
     },
 };
+
+inline std::vector<uint8_t> read_file(const std::string &path)
+{
+    std::ifstream f(path, std::ios::binary);
+    if (!f) return {};
+    return std::vector<uint8_t>((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+}
 
 inline mtia_operand host(uint64_t a, uint64_t off = 0) { return mtia_operand{a, off}; }
 inline mtia_operand dev(uint64_t a, uint64_t off = 0) { return mtia_operand{MTIA_ADDR_DEVMEM | a, off}; }
@@ -206,6 +216,24 @@ protected:
         }
         if (ring && !out.empty()) wr(MTIA_REG_DB(q, MTIA_DB_CQ_HEAD), s.cq_head);
         return out;
+    }
+
+    // Boots the firmware image at @path and waits (5 s at most) for READY
+    // or the core to halt; false if the image is not built.
+    bool boot_firmware(const char *path)
+    {
+        std::vector<uint8_t> img = read_file(path);
+        if (img.empty()) return false;
+        std::memcpy(devmem.data(), img.data(), img.size());
+        wr(MTIA_REG_FW_STAGE_LO, 0);
+        wr(MTIA_REG_FW_STAGE_SIZE, static_cast<uint32_t>(img.size()));
+        wr(MTIA_REG_FW_BOOT, MTIA_FW_BOOT_KEY);
+        // RUNNING, or HALTED already if a trap was armed (FaultTest).
+        auto until = Clock::now() + 5s;
+        while (rd(MTIA_REG_FW_STATUS) != MTIA_FW_STATUS_READY && rd(MTIA_REG_FW_BOOT_STATUS) == MTIA_BOOT_RUNNING &&
+               Clock::now() < until)
+            std::this_thread::sleep_for(1ms);
+        return true;
     }
     // Submit one command, run firmware, return its completion.
     mtia_cqe run1(unsigned q, const mtia_cmd &c)

@@ -1,0 +1,298 @@
+#!/usr/bin/env bash
+# The fault matrix (docs/fault-injection.md): while several processes run
+# checksummed COPY jobs (build/bin/fault_worker) and a small model
+# (mtia-run, output compared with its first run), each fault the device can
+# inject is injected from QEMU's monitor (through the mtia-vm guest channel,
+# the port tools/mtia-monitor uses), and one line per fault says what
+# recovery did:
+# recoveries, innocent jobs lost (must be 0), bad checksums (must be 0),
+# the guilty job's error, whether a devcoredump and a reset uevent
+# appeared. Then bans (one file made guilty 3 times), the reset-rate cap
+# (max_resets_per_min) on the second device, and link down (the device is
+# given up, every ioctl -ENODEV, nothing hangs) on the first.
+#
+# INSIDE an mtia-vm guest with two devices:
+#   tools/mtia-vm run --devices 2 -- tests/vm/test-faults.sh
+# (tests/vm/test-models.sh --prepare on the host first, for the model.)
+# Last line: "N passed, M failed"; exit 1 if any failed.
+set -u
+cd "$(dirname "$0")/../.." || exit 2
+# shellcheck source=tests/vm/lib.sh
+. tests/vm/lib.sh
+
+WORKER=build/bin/fault_worker
+RUN=build/bin/mtia-run
+MODEL=${MTIA_MODEL_DIR:-build/models}/mlp
+MON=tools/mtia-monitor
+NWORKERS=3
+
+need_device
+[ "$ndev" -ge 2 ] || { fail "needs two devices (--devices 2)"; finish; }
+need_prepared tests/vm/test-models.sh "$MODEL.mtia" "$MODEL.input0.npy"
+[ -x "$WORKER" ] || { fail "no $WORKER (ninja -C build/cmake fault_worker)"; finish; }
+
+tmp=$(mktemp -d)
+pids=()
+on_finish() {
+  touch "$tmp/stop"
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done
+  wait 2>/dev/null
+  rm -rf "$tmp"
+}
+
+# A short job timeout so that hangs and lost interrupts are found quickly.
+if ! { rmmod mtia && insmod "$MTIA_VM_DRIVER" job_timeout_ms=1500; }; then
+  fail "reloading the driver with job_timeout_ms=1500"
+  finish
+fi
+
+# The QOM path of each PCI function (mtia-vm names them mtia0, mtia1...).
+qom=() bdf=()
+for i in 0 1; do
+  devfn=$($MON qom-get "/machine/peripheral/mtia$i" addr) || { fail "qom-get mtia$i addr"; finish; }
+  qom+=("/machine/peripheral/mtia$i")
+  bdf+=("$(printf '0000:00:%02x.%x' $((devfn >> 3)) $((devfn & 7)))")
+done
+for i in 0 1; do
+  wait_for 100 fw_ready "${bdf[$i]}" || { fail "mtia$i (${bdf[$i]}) not ready"; finish; }
+done
+# Injection goes straight to the monitor port (what tools/mtia-monitor
+# talks to) from bash: a python start per injection costs seconds in a
+# busy TCG guest. One JSON command per line out, one reply per line back.
+for p in /sys/class/virtio-ports/*; do
+  [ "$(cat "$p/name" 2>/dev/null)" = "${MTIA_VM_MONITOR_PORT:-org.mtia.monitor}" ] && port=/dev/${p##*/}
+done
+[ -n "${port:-}" ] && exec {mon}<>"$port" || { fail "no monitor port (mtia-vm's org.mtia.monitor)"; finish; }
+qom_set() { # QOM-PATH PROPERTY JSON-VALUE: 0 if QEMU took it
+  local reply
+  printf '{"execute": "qom-set", "arguments": {"path": "%s", "property": "%s", "value": %s}}\n' "$1" "$2" "$3" >&"$mon"
+  read -r -t 30 -u "$mon" reply && [[ $reply == *'"return"'* ]]
+}
+node0=/dev/accel/$(accel_of "${bdf[0]}") node1=/dev/accel/$(accel_of "${bdf[1]}")
+index0=${node0##*accel}   # libmtia's device index (its nodes in order)
+
+# Reset uevents, one line each, from the kernel's uevent netlink socket.
+$PY -c 'import socket, sys
+s = socket.socket(socket.AF_NETLINK, socket.SOCK_DGRAM, 15)
+s.bind((0, 1))
+out = open(sys.argv[1], "a", buffering=1)
+while True:
+    f = s.recv(65536).split(b"\0")
+    if b"MTIA_EVENT=reset" in f:
+        out.write(" ".join(x.decode() for x in f if x.startswith((b"MTIA_", b"DEVPATH="))) + "\n")
+' "$tmp/uevents" &
+pids+=($!)
+touch "$tmp/uevents"
+
+# ---- workers --------------------------------------------------------------
+# field FILE NAME: a counter of a worker's state line.
+# (bash builtins only: a process per check is slow in a busy TCG guest)
+getf() { # FILE NAME: sets REPLY (0 if absent)
+  local -a a
+  local i
+  REPLY=0
+  read -r -a a 2>/dev/null <"$1" || return 0
+  for ((i = 0; i + 1 < ${#a[@]}; i += 2)); do
+    [ "${a[i]}" = "$2" ] && { REPLY=${a[i + 1]}; return 0; }
+  done
+}
+field() { getf "$@"; echo "$REPLY"; }
+total() { # NAME: the sum over the workers and the model runner
+  local s=0 f
+  for f in "$tmp"/w*.state "$tmp"/model.state; do
+    getf "$f" "$1"
+    s=$((s + REPLY))
+  done
+  echo "$s"
+}
+start_worker() { # NAME NODE
+  rm -f "$tmp/$1.stop"
+  "$WORKER" "$2" "$tmp/$1.state" "$tmp/$1.stop" 2>"$tmp/$1.err" &
+  pids+=($!)
+  eval "pid_$1=$!"
+}
+# The model, over and over: each run's output must equal the first's.
+model_loop() {
+  local runs=0 ok=0 failed=0 bad=0
+  "$RUN" "$MODEL.mtia" -i "$index0" --input "$MODEL.input0.npy" --output "$tmp/ref.npy" >/dev/null 2>&1 ||
+    { echo "jobs 0 ok 0 eio 0 canceled 0 badsum 0 err 1" >"$tmp/model.state"; return; }
+  while [ ! -e "$tmp/stop" ]; do
+    runs=$((runs + 1))
+    if "$RUN" "$MODEL.mtia" -i "$index0" --input "$MODEL.input0.npy" --output "$tmp/out.npy" >"$tmp/model.log" 2>&1; then
+      ok=$((ok + 1))
+      cmp -s "$tmp/ref.npy" "$tmp/out.npy" || bad=$((bad + 1))
+    else
+      failed=$((failed + 1))
+      grep -q "ENODEV\|No such device" "$tmp/model.log" && break
+    fi
+    echo "jobs $runs ok $ok eio $failed canceled 0 badsum $bad" >"$tmp/model.state.tmp"
+    mv "$tmp/model.state.tmp" "$tmp/model.state"
+  done
+}
+for w in $(seq 1 $NWORKERS); do start_worker "w$w" "$node0"; done
+model_loop &
+pids+=($!)
+
+snap() {
+  local f n
+  for f in "$tmp"/w*.state "$tmp"/model.state; do
+    n=${f##*/} n=${n%.state}
+    getf "$f" jobs
+    printf -v "base_$n" %s "$REPLY"
+    getf "$f" eio
+    printf -v "eio_$n" %s "$REPLY"
+  done
+}
+# The CQE status of the jobs that failed with -EIO since snap (workers').
+new_cqes() {
+  local f n b
+  for f in "$tmp"/w*.state; do
+    n=${f##*/} b=eio_${n%.state}
+    getf "$f" eio
+    [ "$REPLY" -gt "${!b:-0}" ] && field "$f" cqe
+  done | sort -u | tr '\n' ' ' | sed 's/ $//'
+}
+# progressed N: every worker did N more jobs than in $base_*, the model one
+# more run (a run is a process start, slow under TCG).
+progressed() {
+  local f n b want
+  for f in "$tmp"/w*.state "$tmp"/model.state; do
+    b=${f##*/} b=base_${b%.state} want=$1
+    case $f in */model.state) want=1 ;; esac
+    getf "$f" jobs
+    [ "$REPLY" -ge $((${!b:-0} + want)) ] || return 1
+  done
+}
+snap
+wait_for 300 progressed 2 || { fail "workers and the model do not run"; cat "$tmp"/*.err; finish; }
+
+dumps() { find /sys/class/devcoredump/ -name 'devcd*' 2>/dev/null | wc -l; }
+clear_dumps() { local d; for d in /sys/class/devcoredump/devcd*/data; do [ -e "$d" ] && echo 1 >"$d"; done; }
+sys0() { local v=""; read -r v <"$(sysd "${bdf[0]}")/mtia/$1" 2>/dev/null; echo "$v"; }
+above() { [ "$($1)" -gt "$2" ]; }
+resets0() { sys0 reset_count; }
+lostirqs0() { sys0 lost_irq_count; }
+eio_total() { total eio; }
+at_least() { [ "$(sys0 "$1")" -ge "$2" ]; }
+
+# fault NAME VALUE WAIT_WHAT EXPECT_RESETS EXPECT_GUILTY [RESET_VALUE]: one row
+# of the matrix. WAIT_WHAT: "eio", "reset", "lostirq", "ecc-ce", "ecc-ue" or
+# "" (just progress); EXPECT_GUILTY: how many jobs are to fail.
+fault() {
+  local name=$1 val=$2 what=$3 want_resets=$4 want_guilty=$5 reset=${6:-}
+  local t0=$SECONDS r0 l0 e0 c0 b0 u0 ecc0=0 r1 l1 e1 c1 b1 u1 failed_now innocent dump guilty ok=1
+  clear_dumps
+  snap
+  local cqes=""
+  r0=$(resets0) l0=$(lostirqs0) e0=$(total eio) c0=$(total canceled) b0=$(total badsum)
+  u0=$(wc -l <"$tmp/uevents")
+  case $what in
+    ecc-ce) ecc0=$(sys0 ecc_corrected) ;;
+    ecc-ue) ecc0=$(sys0 ecc_uncorrected) ;;
+  esac
+  qom_set "${qom[0]}" "fault-$name" "$val" || { fail "qom-set fault-$name $val"; return; }
+  case $what in
+    eio) wait_for 200 above eio_total "$e0" ;;
+    reset) wait_for 300 above resets0 "$r0" ;;
+    lostirq) wait_for 300 above lostirqs0 "$l0" ;;
+    ecc-ce) wait_for 100 at_least ecc_corrected $((ecc0 + val)) ;;
+    ecc-ue) wait_for 100 at_least ecc_uncorrected $((ecc0 + val)) ;;
+  esac || { fail "fault-$name: no effect seen ($what)"; ok=0; }
+  [ -n "$reset" ] && qom_set "${qom[0]}" "fault-$name" "$reset"
+  cqes=$(new_cqes)
+  snap
+  wait_for 300 progressed 3 || { fail "fault-$name: the jobs did not go on afterwards"; ok=0; }
+  r1=$(resets0) l1=$(lostirqs0) e1=$(total eio) c1=$(total canceled) b1=$(total badsum)
+  u1=$(wc -l <"$tmp/uevents")
+  failed_now=$(((e1 - e0) + (c1 - c0)))
+  innocent=$((failed_now - want_guilty))
+  [ "$innocent" -lt 0 ] && innocent=0
+  guilty=none
+  [ $((e1 - e0)) -gt 0 ] && guilty="-EIO (CQE status ${cqes:-? (the model)})"
+  [ $((c1 - c0)) -gt 0 ] && guilty="-ECANCELED"
+  dump=no
+  [ "$(dumps)" -gt 0 ] && dump=yes
+  printf 'fault %-12s recoveries %d  lost-irq %d  innocent lost %d  bad checksums %d  guilty %s  devcoredump %s  uevents %d  (%d s)\n' \
+    "$name" $((r1 - r0)) $((l1 - l0)) "$innocent" $((b1 - b0)) "$guilty" "$dump" $((u1 - u0)) $((SECONDS - t0))
+  [ $((r1 - r0)) -eq "$want_resets" ] || { fail "fault-$name: $((r1 - r0)) recoveries, want $want_resets"; ok=0; }
+  [ "$failed_now" -eq "$want_guilty" ] || { fail "fault-$name: $failed_now failed jobs, want $want_guilty"; ok=0; }
+  [ $((b1 - b0)) -eq 0 ] || { fail "fault-$name: corrupted data"; ok=0; }
+  if [ "$want_resets" -gt 0 ]; then
+    [ "$dump" = yes ] || { fail "fault-$name: no devcoredump"; ok=0; }
+    [ $((u1 - u0)) -ge "$want_resets" ] || { fail "fault-$name: no reset uevent"; ok=0; }
+  fi
+  [ "$ok" = 1 ] && pass "fault-$name: recovered as expected"
+}
+
+fault dma-error 2 eio 0 1
+fault translation 3 eio 0 1
+fault lost-irq 6 lostirq 0 0
+fault ecc-ce 5 ecc-ce 0 0
+fault ecc-ue 2 ecc-ue 0 0
+fault latency-us 3000 "" 0 0 0
+fault hang true reset 1 1
+fault fw-trap true reset 1 0
+
+# The devcoredump of the last reset (fw-trap) is readable and complete.
+d=$(find /sys/class/devcoredump/ -name 'devcd*' 2>/dev/null | head -n1)
+if [ -n "$d" ] && head -n1 "$d/data" | grep -q '^mtia devcoredump 1$' &&
+  grep -q '^reason: watchdog$' "$d/data" && grep -q '^FW_TRAP_CAUSE 0x00000001$' "$d/data" &&
+  grep -q '^\[guilty job\]$' "$d/data" && grep -q '^\[firmware log\]$' "$d/data"; then
+  pass "devcoredump of the fw-trap reset: reason, trap cause, queues, firmware log"
+else
+  fail "devcoredump of the fw-trap reset"
+  [ -n "$d" ] && head -n 40 "$d/data"
+fi
+grep -q "MTIA_RESET_REASON=timeout" "$tmp/uevents" && grep -q "MTIA_RESET_REASON=watchdog" "$tmp/uevents" &&
+  pass "reset uevents carry the reason (timeout, watchdog)" || { fail "reset uevents"; cat "$tmp/uevents"; }
+clear_dumps
+
+# ---- bans (second device): one file guilty ban_threshold (3) times --------
+start_worker ban "$node1"
+stalled() { [ "$(field "$tmp/ban.state" "$1")" -ge "$2" ]; }
+for n in 1 2 3; do
+  qom_set "${qom[1]}" fault-dma-error 1
+  wait_for 100 stalled eio "$n" || break
+done
+wait_for 100 stalled banned 1
+if stalled eio 3 && stalled banned 1; then
+  pass "a file guilty 3 times is banned (SUBMIT -ECANCELED)"
+else
+  fail "ban: $(cat "$tmp/ban.state")"
+fi
+start_worker fresh "$node1"
+fresh_ok() { [ "$(field "$tmp/fresh.state" ok)" -ge 3 ]; }
+check "another file on that device is not banned" wait_for 100 fresh_ok
+touch "$tmp/fresh.stop"
+
+# ---- the reset-rate cap (second device) ------------------------------------
+echo 2 >/sys/module/mtia/parameters/max_resets_per_min
+start_worker cap "$node1"
+cap_runs() { getf "$tmp/cap.state" jobs; [ "$REPLY" -ge 3 ]; }
+wait_for 100 cap_runs || fail "the worker on the second device does not run"
+for n in 1 2 3; do echo 1 >"$(sysd "${bdf[1]}")/mtia/reset" 2>/dev/null; done
+capped() { [ "$(sysattr "${bdf[1]}" gone)" = 1 ] && [ "$(field "$tmp/cap.state" gone)" = 1 ]; }
+check "more than max_resets_per_min recoveries: device given up, ioctls -ENODEV" wait_for 100 capped
+echo 10 >/sys/module/mtia/parameters/max_resets_per_min
+grep -q "MTIA_STATE=gone" "$tmp/uevents" && pass "the last reset's uevent says MTIA_STATE=gone" ||
+  fail "no MTIA_STATE=gone uevent"
+
+# ---- link down (first device, last: it stays given up) ---------------------
+clear_dumps
+qom_set "${qom[0]}" fault-link-down true
+gone0() { [ "$(sys0 gone)" = 1 ]; }
+workers_gone() { local w; for w in $(seq 1 $NWORKERS); do [ "$(field "$tmp/w$w.state" gone)" = 1 ] || return 1; done; }
+if wait_for 200 gone0 && wait_for 200 workers_gone; then
+  pass "link down: the device is given up (no reset loop), every worker got -ENODEV"
+else
+  fail "link down: gone=$(sys0 gone), workers: $(cat "$tmp"/w*.state)"
+fi
+printf 'fault %-12s recoveries %d  gone %s  devcoredump %s\n' link-down 0 "$(sys0 gone)" \
+  "$([ "$(dumps)" -gt 0 ] && echo yes || echo no)"
+qom_set "${qom[0]}" fault-link-down false
+touch "$tmp/stop"
+for w in $(seq -f 'w%g' 1 $NWORKERS) ban cap; do
+  p=pid_$w
+  wait "${!p}" || fail "worker $w exited with an error: $(cat "$tmp/$w.err")"
+done
+finish
