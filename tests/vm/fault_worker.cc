@@ -10,7 +10,8 @@
 // device BO and back into another host BO, WAIT, and compare. After every
 // job STATE_FILE is rewritten (atomically) with one line of counters:
 //   jobs N ok N eio N canceled N badsum N cqe N banned B gone G err E
-// (eio: WAIT status -EIO, cqe: the last such job's CQE status; canceled:
+// (eio: WAIT status -EIO or -EFAULT (a translation fault), cqe: the last
+// such job's CQE status; canceled:
 // -ECANCELED; badsum: a job that succeeded but whose data differ; banned:
 // SUBMIT or WAIT refused with -ECANCELED, the file is banned; gone: an
 // ioctl failed with -ENODEV; err: any other errno, which also ends the
@@ -145,7 +146,9 @@ bool run_job(int fd, uint32_t queue, const Bo &src, const Bo &mid, const Bo &dst
     if (w.status == 0) {
         c->ok++;
         if (std::memcmp(src.map, dst.map, kBytes)) c->badsum++;
-    } else if (w.status == -EIO) {
+    } else if (w.status == -EIO || w.status == -EFAULT) {
+        // The job's own fault: a device error, or (-EFAULT) an address
+        // its context's MMU did not translate.
         c->eio++;
         c->cqe = w.cqe_status;
     } else if (w.status == -ECANCELED) {

@@ -46,12 +46,16 @@ if ! { rmmod mtia && insmod "$MTIA_VM_DRIVER" job_timeout_ms=1500; }; then
   finish
 fi
 
-# The QOM path of each PCI function (mtia-vm names them mtia0, mtia1...).
+# The QOM path of each PCI function (mtia-vm names them mtia0, mtia1...,
+# each alone behind its root port mtia-rp0, mtia-rp1...): the port's
+# address on bus 0, then the one function below it.
 qom=() bdf=()
 for i in 0 1; do
-  devfn=$($MON qom-get "/machine/peripheral/mtia$i" addr) || { fail "qom-get mtia$i addr"; finish; }
+  devfn=$($MON qom-get "/machine/peripheral/mtia-rp$i" addr) || { fail "qom-get mtia-rp$i addr"; finish; }
   qom+=("/machine/peripheral/mtia$i")
-  bdf+=("$(printf '0000:00:%02x.%x' $((devfn >> 3)) $((devfn & 7)))")
+  port=$(printf '0000:00:%02x.%x' $((devfn >> 3)) $((devfn & 7)))
+  below=(/sys/bus/pci/devices/"$port"/0000:[0-9a-f][0-9a-f]:[0-9a-f][0-9a-f].[0-7])
+  bdf+=("${below[0]##*/}")
 done
 for i in 0 1; do
   wait_for 100 fw_ready "${bdf[$i]}" || { fail "mtia$i (${bdf[$i]}) not ready"; finish; }
@@ -208,7 +212,7 @@ fault() {
   innocent=$((failed_now - want_guilty))
   [ "$innocent" -lt 0 ] && innocent=0
   guilty=none
-  [ $((e1 - e0)) -gt 0 ] && guilty="-EIO (CQE status ${cqes:-? (the model)})"
+  [ $((e1 - e0)) -gt 0 ] && guilty="-EIO/-EFAULT (CQE status ${cqes:-? (the model)})"
   [ $((c1 - c0)) -gt 0 ] && guilty="-ECANCELED"
   dump=no
   [ "$(dumps)" -gt 0 ] && dump=yes
@@ -225,7 +229,7 @@ fault() {
 }
 
 fault dma-error 2 eio 0 1
-fault translation 3 eio 0 1
+fault translation 8 eio 0 1
 fault lost-irq 6 lostirq 0 0
 fault ecc-ce 5 ecc-ce 0 0
 fault ecc-ue 2 ecc-ue 0 0
