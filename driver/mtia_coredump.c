@@ -155,6 +155,29 @@ static void mtia_dump_guilty(struct mtia_dump *d, struct drm_sched_job *bad)
 				 job->ncmds - MTIA_COREDUMP_CMDS);
 }
 
+/* The device MMU: whether it translates, and its last fault. */
+static void mtia_dump_mmu(struct mtia_dump *d, struct mtia_device *mdev)
+{
+	u32 info;
+
+	mtia_dump_printf(d, "\n[mmu]\n");
+	if (!mdev->mmu.present) {
+		mtia_dump_printf(d, "none (legacy operands)\n");
+		return;
+	}
+	info = mtia_rd32(mdev, MTIA_REG_MMU_FAULT_INFO);
+	mtia_dump_printf(d, "MMU_CTRL 0x%08x\n", mtia_rd32(mdev, MTIA_REG_MMU_CTRL));
+	mtia_dump_printf(d, "MMU_CTX_COUNT %u\n",
+			 mtia_rd32(mdev, MTIA_REG_MMU_CTX_COUNT));
+	mtia_dump_printf(d, "MMU_FAULT count %u ctx %u addr 0x%llx reason %u%s\n",
+			 mtia_rd32(mdev, MTIA_REG_MMU_FAULT_COUNT),
+			 mtia_rd32(mdev, MTIA_REG_MMU_FAULT_CTX),
+			 mtia_rd64(mdev, MTIA_REG_MMU_FAULT_ADDR_LO,
+				   MTIA_REG_MMU_FAULT_ADDR_HI),
+			 mtia_mmu_fault_reason(info),
+			 info & MTIA_MMU_FAULT_WRITE ? " write" : "");
+}
+
 static void mtia_dump_fw_log(struct mtia_dump *d, struct mtia_device *mdev)
 {
 	size_t len, keep;
@@ -197,6 +220,7 @@ void mtia_coredump_capture_locked(struct mtia_device *mdev, const char *reason,
 	for (i = 0; i < MTIA_NUM_QUEUES; i++)
 		mtia_dump_queue(&d, &mdev->jobs->hwq[i]);
 	mtia_dump_guilty(&d, bad);
+	mtia_dump_mmu(&d, mdev);
 	mtia_dump_fw_log(&d, mdev);
 	/* dev_coredumpv() owns d.buf from here (vfree). */
 	dev_coredumpv(&mdev->pdev->dev, d.buf, d.len, GFP_KERNEL);

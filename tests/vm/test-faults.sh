@@ -241,8 +241,9 @@ fault fw-trap true reset 1 0
 d=$(find /sys/class/devcoredump/ -name 'devcd*' 2>/dev/null | head -n1)
 if [ -n "$d" ] && head -n1 "$d/data" | grep -q '^mtia devcoredump 1$' &&
   grep -q '^reason: watchdog$' "$d/data" && grep -q '^FW_TRAP_CAUSE 0x00000001$' "$d/data" &&
-  grep -q '^\[guilty job\]$' "$d/data" && grep -q '^\[firmware log\]$' "$d/data"; then
-  pass "devcoredump of the fw-trap reset: reason, trap cause, queues, firmware log"
+  grep -q '^\[guilty job\]$' "$d/data" && grep -q '^\[firmware log\]$' "$d/data" &&
+  grep -q '^MMU_CTRL 0x00000001$' "$d/data"; then
+  pass "devcoredump of the fw-trap reset: reason, trap cause, queues, MMU, firmware log"
 else
   fail "devcoredump of the fw-trap reset"
   [ -n "$d" ] && head -n 40 "$d/data"
