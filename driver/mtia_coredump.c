@@ -158,24 +158,19 @@ static void mtia_dump_guilty(struct mtia_dump *d, struct drm_sched_job *bad)
 /* The device MMU: whether it translates, and its last fault. */
 static void mtia_dump_mmu(struct mtia_dump *d, struct mtia_device *mdev)
 {
-	u32 info;
+	struct mtia_mmu_fault f;
 
 	mtia_dump_printf(d, "\n[mmu]\n");
 	if (!mdev->mmu.present) {
 		mtia_dump_printf(d, "none (legacy operands)\n");
 		return;
 	}
-	info = mtia_rd32(mdev, MTIA_REG_MMU_FAULT_INFO);
+	mtia_mmu_fault_read(mdev, &f);
 	mtia_dump_printf(d, "MMU_CTRL 0x%08x\n", mtia_rd32(mdev, MTIA_REG_MMU_CTRL));
 	mtia_dump_printf(d, "MMU_CTX_COUNT %u\n",
 			 mtia_rd32(mdev, MTIA_REG_MMU_CTX_COUNT));
 	mtia_dump_printf(d, "MMU_FAULT count %u ctx %u addr 0x%llx reason %u%s\n",
-			 mtia_rd32(mdev, MTIA_REG_MMU_FAULT_COUNT),
-			 mtia_rd32(mdev, MTIA_REG_MMU_FAULT_CTX),
-			 mtia_rd64(mdev, MTIA_REG_MMU_FAULT_ADDR_LO,
-				   MTIA_REG_MMU_FAULT_ADDR_HI),
-			 mtia_mmu_fault_reason(info),
-			 info & MTIA_MMU_FAULT_WRITE ? " write" : "");
+			 f.count, f.ctx, f.addr, f.reason, f.write ? " write" : "");
 }
 
 static void mtia_dump_fw_log(struct mtia_dump *d, struct mtia_device *mdev)

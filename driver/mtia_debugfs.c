@@ -226,16 +226,12 @@ static const struct file_operations mtia_fw_debug_fops = {
 /* The device MMU's state and its last translation fault. */
 static void mtia_mmu_regs_show(struct seq_file *m, struct mtia_device *mdev)
 {
-	u32 info = mtia_rd32(mdev, MTIA_REG_MMU_FAULT_INFO);
+	struct mtia_mmu_fault f;
 
+	mtia_mmu_fault_read(mdev, &f);
 	seq_printf(m, "MMU_CTRL: 0x%x\n", mtia_rd32(mdev, MTIA_REG_MMU_CTRL));
 	seq_printf(m, "MMU_FAULT: count %u ctx %u addr 0x%llx reason %u%s\n",
-		   mtia_rd32(mdev, MTIA_REG_MMU_FAULT_COUNT),
-		   mtia_rd32(mdev, MTIA_REG_MMU_FAULT_CTX),
-		   mtia_rd64(mdev, MTIA_REG_MMU_FAULT_ADDR_LO,
-			     MTIA_REG_MMU_FAULT_ADDR_HI),
-		   mtia_mmu_fault_reason(info),
-		   info & MTIA_MMU_FAULT_WRITE ? " write" : "");
+		   f.count, f.ctx, f.addr, f.reason, f.write ? " write" : "");
 }
 
 static int mtia_fw_regs_show(struct seq_file *m, void *unused)

@@ -280,6 +280,7 @@ void mtia_health_init(struct mtia_device *mdev);
 void mtia_health_start(struct mtia_device *mdev);
 void mtia_health_stop(struct mtia_device *mdev);
 void mtia_health_kick(struct mtia_device *mdev);
+int mtia_health_restart_locked(struct mtia_device *mdev);
 void mtia_health_pause(struct mtia_device *mdev);
 void mtia_health_unpause(struct mtia_device *mdev);
 void mtia_health_mark_dead(struct mtia_device *mdev, const char *reason);

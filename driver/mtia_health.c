@@ -48,6 +48,30 @@ static unsigned long mtia_health_period(void)
 	return msecs_to_jiffies(ms ? max(ms, 10U) : MTIA_HEALTH_IDLE_MS);
 }
 
+/**
+ * mtia_health_restart_locked() - reset the device and boot its firmware
+ * (recovery, runtime resume); on failure leave it reset and dead.
+ * @mdev: the device; caller holds &mtia_device.mbox_lock.
+ *
+ * Return: 0 or a negative errno.
+ */
+int mtia_health_restart_locked(struct mtia_device *mdev)
+{
+	int ret;
+
+	lockdep_assert_held(&mdev->mbox_lock);
+	ret = mtia_hw_reset(mdev);
+	if (!ret) {
+		mtia_irq_enable(mdev);
+		ret = mtia_fw_boot_locked(mdev);
+	}
+	if (ret) {
+		mtia_hw_reset(mdev);
+		WRITE_ONCE(mdev->fw_state, MTIA_FW_DEAD);
+	}
+	return ret;
+}
+
 /* Caller holds &mtia_jobs.reset_lock. Return: 0 or a negative errno. */
 static int mtia_health_recover_locked(struct mtia_device *mdev)
 {
@@ -62,14 +86,8 @@ static int mtia_health_recover_locked(struct mtia_device *mdev)
 	dev_info(dev, "resetting the device and rebooting the firmware (recovery %d)\n",
 		 atomic_read(&mdev->reset_count));
 
-	ret = mtia_hw_reset(mdev);
-	if (!ret) {
-		mtia_irq_enable(mdev);
-		ret = mtia_fw_boot_locked(mdev);
-	}
+	ret = mtia_health_restart_locked(mdev);
 	if (ret) {
-		mtia_hw_reset(mdev);
-		WRITE_ONCE(mdev->fw_state, MTIA_FW_DEAD);
 		dev_err(dev, "firmware recovery failed (%d): device is dead until the driver is rebound\n",
 			ret);
 	} else {

@@ -97,6 +97,23 @@ void mtia_mmu_invalidate(struct mtia_device *mdev, u32 ctx)
 	drm_dev_exit(idx);
 }
 
+/**
+ * mtia_mmu_fault_read() - the last translation fault (debugfs, devcoredump).
+ * @mdev: the device, with an MMU, active.
+ * @f: filled in.
+ */
+void mtia_mmu_fault_read(struct mtia_device *mdev, struct mtia_mmu_fault *f)
+{
+	u32 info = mtia_rd32(mdev, MTIA_REG_MMU_FAULT_INFO);
+
+	f->count = mtia_rd32(mdev, MTIA_REG_MMU_FAULT_COUNT);
+	f->ctx = mtia_rd32(mdev, MTIA_REG_MMU_FAULT_CTX);
+	f->addr = mtia_rd64(mdev, MTIA_REG_MMU_FAULT_ADDR_LO,
+			    MTIA_REG_MMU_FAULT_ADDR_HI);
+	f->reason = mtia_mmu_fault_reason(info);
+	f->write = info & MTIA_MMU_FAULT_WRITE;
+}
+
 static void mtia_pt_table_free(struct device *dev, struct mtia_pt_table *t,
 			       unsigned int level)
 {

@@ -46,7 +46,24 @@ struct mtia_mmu {
 	dma_addr_t ctx_dma;
 };
 
+/**
+ * struct mtia_mmu_fault - the device MMU's fault registers.
+ * @count: MMU_FAULT_COUNT, faults since reset.
+ * @ctx: context of the last fault.
+ * @addr: its device virtual address.
+ * @reason: MMU_FAULT_INFO's reason field.
+ * @write: the access was a write.
+ */
+struct mtia_mmu_fault {
+	u32 count;
+	u32 ctx;
+	u64 addr;
+	u32 reason;
+	bool write;
+};
+
 int mtia_mmu_init(struct mtia_device *mdev);
+void mtia_mmu_fault_read(struct mtia_device *mdev, struct mtia_mmu_fault *f);
 void mtia_mmu_hw_enable(struct mtia_device *mdev);
 void mtia_mmu_invalidate(struct mtia_device *mdev, u32 ctx);
 

@@ -122,17 +122,12 @@ static int mtia_pm_runtime_resume(struct device *dev)
 
 	if (READ_ONCE(mdev->fw_state) != MTIA_FW_SUSPENDED)
 		return 0;	/* dead: nothing to bring back */
-	ret = mtia_hw_reset(mdev);
-	if (!ret) {
-		mtia_irq_enable(mdev);
-		mutex_lock(&mdev->mbox_lock);
-		ret = mtia_fw_boot_locked(mdev);
-		mutex_unlock(&mdev->mbox_lock);
-	}
+	mutex_lock(&mdev->mbox_lock);
+	ret = mtia_health_restart_locked(mdev);
+	mutex_unlock(&mdev->mbox_lock);
 	if (ret) {
-		dev_err(dev, "cannot resume: firmware boot failed (%d)\n", ret);
-		mtia_hw_reset(mdev);
-		WRITE_ONCE(mdev->fw_state, MTIA_FW_DEAD);
+		dev_err(dev, "cannot resume: firmware boot failed (%d), device is dead\n",
+			ret);
 		return ret;
 	}
 	mtia_hwq_program_all(mdev);
