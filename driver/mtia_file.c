@@ -189,6 +189,14 @@ void mtia_uqueue_result(struct mtia_uqueue *uq, u64 seqno, u32 *cqe_status,
 
 static void mtia_uqueue_destroy(struct mtia_uqueue *uq)
 {
+	/*
+	 * A SUBMIT that looked the queue up before it left the table may
+	 * still be on its way: once this is set (after any push in
+	 * progress), it fails instead of pushing to a stopped entity.
+	 */
+	mutex_lock(&uq->lock);
+	uq->destroyed = true;
+	mutex_unlock(&uq->lock);
 	/* Waits (bounded) until its jobs were handed to the hardware. */
 	drm_sched_entity_destroy(&uq->entity);
 	mtia_hwq_unpick(uq->hwq);

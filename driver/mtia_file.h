@@ -53,9 +53,12 @@ struct mtia_wait_slot {
  * @hwq: the hardware queue it feeds (see mtia_hwq_pick()).
  * @usage: its file's device time (referenced).
  * @entity: scheduler entity on @hwq's scheduler.
- * @lock: protects @last_seqno and orders submissions (seqno, arm, push);
- *	taken after the BOs' reservations, before @slot_lock.
+ * @lock: protects @last_seqno and @destroyed, and orders submissions
+ *	(seqno, arm, push); taken after the BOs' reservations, before
+ *	@slot_lock.
  * @last_seqno: last seqno handed out.
+ * @destroyed: QUEUE_DESTROY or close began: no job may be pushed to
+ *	@entity any more (the scheduler would never run it).
  * @slot_lock: protects @slots; taken from the CQ handler (under
  *	&mtia_hwq.lock), elsewhere with interrupts off.
  * @slots: the last MTIA_WAIT_WINDOW jobs, indexed by seqno %
@@ -69,6 +72,7 @@ struct mtia_uqueue {
 	struct drm_sched_entity entity;
 	struct mutex lock; /* see @lock above */
 	u64 last_seqno;
+	bool destroyed;
 	spinlock_t slot_lock; /* see @slot_lock above */
 	struct mtia_wait_slot slots[MTIA_WAIT_WINDOW];
 };

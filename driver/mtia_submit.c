@@ -384,8 +384,8 @@ static int mtia_submit_lock_bos(struct mtia_job *job, struct ww_acquire_ctx *ww)
 	if (!job->nbos)
 		return 0;
 	ret = drm_gem_lock_reservations(job->bos, job->nbos, ww);
-	if (ret)
-		return ret;
+	if (ret)	/* -EALREADY: a BO listed twice, its lock already held */
+		return ret == -EALREADY ? -EINVAL : ret;
 	for (i = 0; i < job->nbos; i++) {
 		ret = dma_resv_reserve_fences(job->bos[i]->resv, 1);
 		if (ret) {
@@ -427,8 +427,10 @@ static u64 mtia_submit_push_locked(struct mtia_job *job,
 }
 
 /*
- * Step 4, with the BOs locked: nothing fails. Return: the job's finished
- * fence (referenced); its seqno in @seqno.
+ * Step 4, with the BOs locked: fails only if the queue is being destroyed
+ * (a QUEUE_DESTROY or close racing this SUBMIT), with the BOs unlocked and
+ * the job not armed. Return: the job's finished fence (referenced); its
+ * seqno in @seqno.
  */
 static struct dma_fence *mtia_submit_push(struct mtia_job *job,
 					  struct ww_acquire_ctx *ww,
@@ -438,6 +440,12 @@ static struct dma_fence *mtia_submit_push(struct mtia_job *job,
 	struct dma_fence *done;
 
 	mutex_lock(&uq->lock);
+	if (uq->destroyed) {
+		mutex_unlock(&uq->lock);
+		if (job->nbos)
+			drm_gem_unlock_reservations(job->bos, job->nbos, ww);
+		return ERR_PTR(-EINVAL);
+	}
 	drm_sched_job_arm(&job->base);
 	done = dma_fence_get(&job->base.s_fence->finished);
 	*seqno = mtia_submit_push_locked(job, ww, done);
@@ -496,6 +504,10 @@ int mtia_ioctl_submit(struct drm_device *drm, void *data,
 		goto err_sched;
 
 	done = mtia_submit_push(job, &ww, &args->seqno);
+	if (IS_ERR(done)) {
+		ret = PTR_ERR(done);
+		goto err_sched;
+	}
 	if (out_sync) {
 		drm_syncobj_replace_fence(out_sync, done);
 		drm_syncobj_put(out_sync);

@@ -214,7 +214,8 @@ struct drm_mtia_cmd {
 /**
  * struct drm_mtia_submit - DRM_IOCTL_MTIA_SUBMIT argument.
  * @cmds: in: user pointer to struct drm_mtia_cmd[@cmd_count].
- * @bo_handles: in: user pointer to __u32[@bo_count] GEM handles.
+ * @bo_handles: in: user pointer to __u32[@bo_count] GEM handles, each
+ *              at most once (else -EINVAL).
  * @in_syncobjs: in: user pointer to __u32[@in_syncobj_count] syncobj
  *               handles the job waits for before it runs.
  * @cmd_count: in: 1..MTIA_MAX_CMDS_PER_JOB.
