@@ -7,6 +7,8 @@
 #                docs/mtia-compile.md "ONNX conformance")
 #   make test-loaded / test-slowed   make test on a deliberately loaded
 #                (a busy loop per CPU) or slowed (half the CPU time) host
+#   make soak [SOAK_S=seconds]  the soak (docs/reliability.md): checksummed
+#                load, faults, unbind/rebind, reload; default one hour
 #   make install install the SDK under PREFIX (/usr/local), honouring DESTDIR:
 #                libmtia, headers, tools, firmware, udev rule, mtia.pc, CMake
 #                package (docs/install.md); make uninstall removes it again
@@ -22,7 +24,7 @@ TOP   := $(CURDIR)
 BUILD := $(TOP)/build
 JOBS  ?= $(shell nproc)
 
-.PHONY: all setup qemu driver firmware userspace demo test test-loaded test-slowed conformance bench install uninstall \
+.PHONY: all setup qemu driver firmware userspace demo test test-loaded test-slowed conformance bench soak install uninstall \
 	deb docs format clean distclean
 
 all: qemu driver firmware userspace
@@ -69,6 +71,12 @@ conformance: setup all
 
 bench: setup all
 	tests/bench/run-bench.sh
+
+# The soak (tests/vm/soak.sh): load, faults, unbind/rebind for SOAK_S seconds.
+SOAK_S ?= 3600
+soak: setup all
+	@[ -f build/models/mlp.mtia ] || tests/vm/test-models.sh --prepare
+	tools/mtia-vm run --timeout $$(( $(SOAK_S) + 900 )) --devices 2 -- tests/vm/soak.sh $(SOAK_S)
 
 PREFIX ?= /usr/local
 install: firmware userspace

@@ -8,6 +8,7 @@
 #          apt install in a clean root, DKMS build), VM-harness self-test
 #   guest: libmtia/ioctl gtests, mtia-smi, driver reload (one VM, 2 devices);
 #          the fault matrix (tests/vm/test-faults.sh, its own VM, 2 devices);
+#          the ioctl fuzzer and the soak, short (each its own VM, 2 devices);
 #          ONNX's backend conformance tests, every 2nd case within the claimed
 #          set (tests/conformance/run.sh --every 2, its own VM: fails on a
 #          wrong answer, a compiler or run error, or < 90%)
@@ -100,6 +101,16 @@ fault_suite() {
   tools/mtia-vm run --timeout 900 --devices 2 -- tests/vm/test-faults.sh
 }
 
+# Hostile input and long runs, short (make fuzz and make soak run them
+# long; docs/reliability.md): the ioctl fuzzer, then the soak, each in a VM
+# of its own with two devices.
+ioctl_fuzz_suite() {
+  tools/mtia-vm run --timeout 600 --devices 2 -- tests/vm/test-ioctl-fuzz.sh "${MTIA_IOCTL_FUZZ_S:-15}"
+}
+soak_suite() {
+  tools/mtia-vm run --timeout 900 --devices 2 --env MTIA_SOAK_PERIOD=3 -- tests/vm/soak.sh "${MTIA_SOAK_S:-40}"
+}
+
 # Test models: PyTorch -> ONNX with reference outputs, then mtia-compile
 # (only what is stale). The compiler's unit tests and the in-VM model suite
 # use them; the batch-bucket models (tests/vm/test-buckets.sh), the
@@ -122,6 +133,8 @@ suite "Debian packages (build, lintian, apt install in a clean root, DKMS)" test
 suite "vm harness" tests/vm/test-harness.sh
 suite "in-vm" vm_suite
 suite "fault matrix (faults injected from the QEMU monitor)" fault_suite
+suite "ioctl fuzzer (short)" ioctl_fuzz_suite
+suite "soak (short: load, faults, unbind/rebind, reload)" soak_suite
 # Every 2nd case halves its time; `make conformance` runs them all.
 suite "ONNX conformance (libonnx-testdata, every 2nd claimed case)" tests/conformance/run.sh --every 2
 

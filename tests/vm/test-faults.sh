@@ -19,6 +19,8 @@ set -u
 cd "$(dirname "$0")/../.." || exit 2
 # shellcheck source=tests/vm/lib.sh
 . tests/vm/lib.sh
+# shellcheck source=tests/vm/monitor_lib.sh
+. tests/vm/monitor_lib.sh
 
 WORKER=build/bin/fault_worker
 RUN=build/bin/mtia-run
@@ -45,96 +47,27 @@ if ! { rmmod mtia && insmod "$MTIA_VM_DRIVER" job_timeout_ms=1500; }; then
   fail "reloading the driver with job_timeout_ms=1500"
   finish
 fi
+keep_awake  # "ready" is waited for below: no autosuspend in between
 
-# The QOM path of each PCI function (mtia-vm names them mtia0, mtia1...,
-# each alone behind its root port mtia-rp0, mtia-rp1...): the port's
-# address on bus 0, then the one function below it.
-qom=() bdf=()
-for i in 0 1; do
-  devfn=$($MON qom-get "/machine/peripheral/mtia-rp$i" addr) || { fail "qom-get mtia-rp$i addr"; finish; }
-  qom+=("/machine/peripheral/mtia$i")
-  port=$(printf '0000:00:%02x.%x' $((devfn >> 3)) $((devfn & 7)))
-  below=(/sys/bus/pci/devices/"$port"/0000:[0-9a-f][0-9a-f]:[0-9a-f][0-9a-f].[0-7])
-  bdf+=("${below[0]##*/}")
-done
+monitor_devices 2 || { fail "the QEMU monitor or the devices' QOM paths"; finish; }
 for i in 0 1; do
   wait_for 100 fw_ready "${bdf[$i]}" || { fail "mtia$i (${bdf[$i]}) not ready"; finish; }
 done
-# Injection goes straight to the monitor port (what tools/mtia-monitor
-# talks to) from bash: a python start per injection costs seconds in a
-# busy TCG guest. One JSON command per line out, one reply per line back.
-for p in /sys/class/virtio-ports/*; do
-  [ "$(cat "$p/name" 2>/dev/null)" = "${MTIA_VM_MONITOR_PORT:-org.mtia.monitor}" ] && port=/dev/${p##*/}
-done
-[ -n "${port:-}" ] && exec {mon}<>"$port" || { fail "no monitor port (mtia-vm's org.mtia.monitor)"; finish; }
-qom_set() { # QOM-PATH PROPERTY JSON-VALUE: 0 if QEMU took it
-  local reply
-  printf '{"execute": "qom-set", "arguments": {"path": "%s", "property": "%s", "value": %s}}\n' "$1" "$2" "$3" >&"$mon"
-  read -r -t 30 -u "$mon" reply && [[ $reply == *'"return"'* ]]
-}
 node0=/dev/accel/$(accel_of "${bdf[0]}") node1=/dev/accel/$(accel_of "${bdf[1]}")
 index0=${node0##*accel}   # libmtia's device index (its nodes in order)
 
-# Reset uevents, one line each, from the kernel's uevent netlink socket.
-$PY -c 'import socket, sys
-s = socket.socket(socket.AF_NETLINK, socket.SOCK_DGRAM, 15)
-s.bind((0, 1))
-out = open(sys.argv[1], "a", buffering=1)
-while True:
-    f = s.recv(65536).split(b"\0")
-    if b"MTIA_EVENT=reset" in f:
-        out.write(" ".join(x.decode() for x in f if x.startswith((b"MTIA_", b"DEVPATH="))) + "\n")
-' "$tmp/uevents" &
-pids+=($!)
-touch "$tmp/uevents"
+listen_reset_uevents "$tmp/uevents"
 
 # ---- workers --------------------------------------------------------------
-# field FILE NAME: a counter of a worker's state line.
-# (bash builtins only: a process per check is slow in a busy TCG guest)
-getf() { # FILE NAME: sets REPLY (0 if absent)
-  local -a a
-  local i
-  REPLY=0
-  read -r -a a 2>/dev/null <"$1" || return 0
-  for ((i = 0; i + 1 < ${#a[@]}; i += 2)); do
-    [ "${a[i]}" = "$2" ] && { REPLY=${a[i + 1]}; return 0; }
-  done
-}
-field() { getf "$@"; echo "$REPLY"; }
-total() { # NAME: the sum over the workers and the model runner
-  local s=0 f
-  for f in "$tmp"/w*.state "$tmp"/model.state; do
-    getf "$f" "$1"
-    s=$((s + REPLY))
-  done
-  echo "$s"
-}
+total() { sum_field "$1" "$tmp"/w*.state "$tmp"/model.state; } # over the workers and the model
 start_worker() { # NAME NODE
   rm -f "$tmp/$1.stop"
   "$WORKER" "$2" "$tmp/$1.state" "$tmp/$1.stop" 2>"$tmp/$1.err" &
   pids+=($!)
   eval "pid_$1=$!"
 }
-# The model, over and over: each run's output must equal the first's.
-model_loop() {
-  local runs=0 ok=0 failed=0 bad=0
-  "$RUN" "$MODEL.mtia" -i "$index0" --input "$MODEL.input0.npy" --output "$tmp/ref.npy" >/dev/null 2>&1 ||
-    { echo "jobs 0 ok 0 eio 0 canceled 0 badsum 0 err 1" >"$tmp/model.state"; return; }
-  while [ ! -e "$tmp/stop" ]; do
-    runs=$((runs + 1))
-    if "$RUN" "$MODEL.mtia" -i "$index0" --input "$MODEL.input0.npy" --output "$tmp/out.npy" >"$tmp/model.log" 2>&1; then
-      ok=$((ok + 1))
-      cmp -s "$tmp/ref.npy" "$tmp/out.npy" || bad=$((bad + 1))
-    else
-      failed=$((failed + 1))
-      grep -q "ENODEV\|No such device" "$tmp/model.log" && break
-    fi
-    echo "jobs $runs ok $ok eio $failed canceled 0 badsum $bad" >"$tmp/model.state.tmp"
-    mv "$tmp/model.state.tmp" "$tmp/model.state"
-  done
-}
 for w in $(seq 1 $NWORKERS); do start_worker "w$w" "$node0"; done
-model_loop &
+model_loop "$tmp/model.state" "$tmp/ref.npy" "$tmp/out.npy" "$index0" "$MODEL" &
 pids+=($!)
 
 snap() {
