@@ -109,4 +109,6 @@ wait_for() {
 # Conditions for wait_for (re-evaluated on every try).
 accel_is() { [ "$(accel_count)" -eq "$1" ]; }
 fw_ready() { [ "$(sysattr "$1" fw_status)" = ready ]; }
+# Ready, or runtime-suspended after going idle (it resumes on use).
+fw_usable() { case $(sysattr "$1" fw_status) in ready | suspended) return 0 ;; esac; return 1; }
 resets_above() { [ "$(sysattr "$1" reset_count)" -gt "$2" ]; }

@@ -77,7 +77,7 @@ listen_reset_uevents "$tmp/uevents"
 resets() { local n; n=$(wc -l <"$tmp/uevents"); echo "$n"; }
 r0=$(resets)
 
-"$WORKER" --procs "$PROCS" --streams "$STREAMS" --dir "$tmp" --seed "${MTIA_SOAK_SEED:-$RANDOM}" "${nodes[@]}" \
+"$WORKER" --procs "$PROCS" --streams "$STREAMS" --dir "$tmp" --seed "${MTIA_SOAK_SEED:-$RANDOM}" "${bdf[@]}" \
   2>"$tmp/worker.err" &
 worker_pid=$!
 pids+=("$worker_pid")
@@ -132,8 +132,8 @@ rebind() { # the last device: unbind under load, bind again
   keep_awake
   unbinds=$((unbinds + 1))
   wait_for 100 fw_ready "$d" || fail "$d not ready after rebind"
-  [ "/dev/accel/$(accel_of "$d")" = "${nodes[1]}" ] || fail "$d came back as another node"
-  echo "soak: $(date +%T) unbind/bind $d"
+  # Its node may differ: the old one lives until its last file closes.
+  echo "soak: $(date +%T) unbind/bind $d (now $(accel_of "$d"))"
 }
 rmmod_refused() {
   if rmmod mtia 2>/dev/null; then

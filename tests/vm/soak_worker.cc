@@ -2,9 +2,12 @@
 // The soak's job load (tests/vm/soak.sh): P processes x M streams of
 // checksummed jobs on the mtia devices, until a stop file appears.
 //
-//   soak_worker --procs P --streams M --dir DIR [--seed N] NODE...
+//   soak_worker --procs P --streams M --dir DIR [--seed N] DEVICE...
 //
-// Process i works on NODE[i % count]. Each of its M streams is a queue of a
+// DEVICE: a PCI address (0000:01:00.0), whose accel node is looked up at
+// every open (a device bound again may come back as another node while an
+// old file of it is still open), or a node path. Process i works on
+// DEVICE[i % count]. Each of its M streams is a queue of a
 // random priority whose jobs COPY a random-sized pattern host -> device ->
 // host and are checked byte for byte. Stream 0 is also a link of a chain
 // across processes: processes on one device form a ring in which each
@@ -28,6 +31,7 @@
 // device gone); cut: jobs whose WAIT found the device gone; err: an
 // unexpected errno, which ends that process with exit status 1.
 // The run ends when DIR/stop exists.
+#include <dirent.h>
 #include <fcntl.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
@@ -55,6 +59,20 @@ constexpr uint64_t kMaxBytes = 1 << 20;
 constexpr uint64_t kWaitNs = 120ull * 1000000000ull;  // far above any recovery
 constexpr int kMaxProcs = 32;
 constexpr int kRing = 64;  // chain publications kept per process
+
+// The node of DEVICE now ("" if it has none: unbound).
+std::string node_of(const std::string &device)
+{
+    if (device.rfind("/dev/", 0) == 0) return device;
+    const std::string dir = "/sys/bus/pci/devices/" + device + "/accel";
+    std::string node;
+    if (DIR *d = opendir(dir.c_str())) {
+        while (dirent *e = readdir(d))
+            if (std::strncmp(e->d_name, "accel", 5) == 0) node = std::string("/dev/accel/") + e->d_name;
+        closedir(d);
+    }
+    return node;
+}
 
 // Chain bookkeeping shared by all processes (MAP_SHARED).
 struct Chain {
@@ -155,7 +173,9 @@ int Proc::host_bo(uint64_t size, HostBo *bo)
 
 int Proc::setup()
 {
-    fd_ = open(node_.c_str(), O_RDWR | O_CLOEXEC);
+    const std::string node = node_of(node_);
+    if (node.empty()) return ENODEV;
+    fd_ = open(node.c_str(), O_RDWR | O_CLOEXEC);
     if (fd_ < 0) return errno;
     drm_syncobj_handle h{};
     if (my_sync_fd_ >= 0) {
@@ -341,9 +361,9 @@ int Proc::run()
 
 // A syncobj as an fd, made on a file of NODE that is closed again: the fd
 // keeps it alive and any process can import it.
-int new_syncobj_fd(const std::string &node)
+int new_syncobj_fd(const std::string &device)
 {
-    int fd = open(node.c_str(), O_RDWR | O_CLOEXEC);
+    int fd = open(node_of(device).c_str(), O_RDWR | O_CLOEXEC);
     if (fd < 0) return -1;
     drm_syncobj_create c{};
     c.flags = DRM_SYNCOBJ_CREATE_SIGNALED;

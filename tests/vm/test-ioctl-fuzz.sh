@@ -2,7 +2,9 @@
 # The ioctl fuzzer (build/bin/ioctl_fuzz, tests/vm/ioctl_fuzz.cc) on every
 # mtia device of the VM, bounded by time; then each device must still run
 # a small model to the same output as before the fuzzing, its firmware must
-# be ready, and the VM harness checks dmesg (no WARN, BUG or oops).
+# be ready (or runtime-suspended: the fuzzing runs with runtime PM on, so
+# devices suspend and resume under it), and the VM harness checks dmesg (no
+# WARN, BUG or oops).
 #
 # INSIDE an mtia-vm guest:
 #   tools/mtia-vm run --devices 2 -- tests/vm/test-ioctl-fuzz.sh [SECONDS]
@@ -28,7 +30,7 @@ on_finish() { rm -rf "$tmp"; }
 
 nodes=()
 for d in "${devs[@]}"; do
-  wait_for 100 fw_ready "$d" || fail "$d: firmware not ready before fuzzing"
+  wait_for 100 fw_usable "$d" || fail "$d: firmware not ready before fuzzing ($(sysattr "$d" fw_status))"
   nodes+=("/dev/accel/$(accel_of "$d")")
 done
 # Reference outputs, one per device (device index = node order).
@@ -53,7 +55,7 @@ check "ioctl fuzzer made calls ($calls) and ran jobs ($jobs)" test "$calls" -ge 
 
 for i in "${!devs[@]}"; do
   d=${devs[$i]}
-  wait_for 100 fw_ready "$d" || fail "$d: firmware not ready after fuzzing ($(sysattr "$d" fw_status))"
+  wait_for 100 fw_usable "$d" || fail "$d: firmware not ready after fuzzing ($(sysattr "$d" fw_status))"
   echo "$d: resets during fuzzing: $(($(sysattr "$d" reset_count) - ${resets_before[$i]}))"
   if "$RUN" "$MODEL.mtia" -d "${nodes[$i]}" --input "$MODEL.input0.npy" --output "$tmp/out$i.npy" >/dev/null 2>&1; then
     check "$d: mlp after fuzzing gives the same output as before" cmp -s "$tmp/ref$i.npy" "$tmp/out$i.npy"
