@@ -86,6 +86,7 @@ const char *const kCallNames[C_COUNT] = {
     "wait",     "syncobj_create", "syncobj_destroy", "syncobj_wait", "syncobj_export", "syncobj_import", "unknown_nr",
     "mmap",     "open",           "close",           "fork"};
 constexpr int kErrnos = 160;
+constexpr uint64_t kBoBudget = 96ull << 20;  // bytes of BOs a process keeps
 
 struct Shared {
     std::atomic<uint64_t> outcome[C_COUNT][kErrnos];
@@ -285,7 +286,12 @@ void Worker::act_bo_create(std::mt19937_64 &rng, int fd)
     if (call(C_BO_INFO, fd, DRM_IOCTL_MTIA_BO_INFO, &i)) return;
     std::lock_guard<std::mutex> l(mu_);
     FileRec *f = file_of(fd);
-    if (!f || f->bos.size() >= 32) {
+    // Kept BOs stay within a budget: jobs pin the host ones, and a guest
+    // out of memory would only show the OOM killer at work.
+    uint64_t kept = 0;
+    for (const auto &g : files_)
+        for (const auto &b : g.bos) kept += b.size;
+    if (!f || f->bos.size() >= 32 || kept + i.size > kBoBudget) {
         drm_gem_close gc{};
         gc.handle = a.handle;
         call(C_GEM_CLOSE, fd, DRM_IOCTL_GEM_CLOSE, &gc);
