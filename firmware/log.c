@@ -29,8 +29,7 @@ int log_init(void)
         reg_write(MTIA_REG_FW_LOG_SIZE, 0);
         return 0;
     }
-    log_hdr = (volatile struct mtia_fw_log_header *)(uintptr_t)
-              (MTIA_CC_DEVMEM_BASE + MTIA_DEVMEM_FW_LOG_OFF);
+    log_hdr = fw_devmem(MTIA_DEVMEM_FW_LOG_OFF);
     log_data = (volatile uint8_t *)(log_hdr + 1);
     log_data_size = MTIA_DEVMEM_FW_LOG_SIZE - sizeof(struct mtia_fw_log_header);
     log_head = log_pos = 0;
@@ -55,7 +54,7 @@ static void log_put(const char *s, size_t n)
             log_pos = 0;
     }
     log_head += (uint32_t)n;
-    __asm__ volatile("fence w, w" ::: "memory");
+    fw_wmb();
     log_hdr->head = log_head;
 }
 
