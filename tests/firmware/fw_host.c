@@ -56,3 +56,10 @@ enum fw_mock_stop fw_host_boot(uint32_t flags)
     FW_MOCK_RUN(stop, fw_main(flags, MTIA_BOOT_RUNNING));
     return stop;
 }
+
+void fw_host_log_seek(uint32_t head)
+{
+    log_head = head;
+    log_pos = head % log_data_size;
+    log_hdr->head = head;
+}

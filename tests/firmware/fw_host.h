@@ -26,4 +26,8 @@ void fw_host_power_on(uint64_t devmem_size);
  * traps. */
 enum fw_mock_stop fw_host_boot(uint32_t flags);
 
+/* After log_init(): the log ring as if head bytes had been written (its
+ * head, the write position), to reach head's wrap without writing 4 GiB. */
+void fw_host_log_seek(uint32_t head);
+
 #endif /* MTIA_FW_HOST_H */

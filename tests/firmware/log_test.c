@@ -145,6 +145,38 @@ static void wraps_around(void **state)
     assert_memory_equal(fw_test_log(), stream + len - RING, RING);
 }
 
+/*
+ * head wraps at the largest multiple of the ring below 2^32, so that stream
+ * byte i stays at data[i % RING] across the wrap (and a reader's view, the
+ * newest head bytes right after it, is whole lines of the stream).
+ */
+static void head_wraps_at_a_multiple_of_the_ring(void **state)
+{
+    const uint64_t wrap = 0xffffffffu / RING * RING, start = wrap - 1000;
+    static char stream[4096];
+    size_t len = 0;
+    const volatile uint8_t *data = (const volatile uint8_t *)(hdr() + 1);
+
+    (void)state;
+    assert_int_equal(wrap, 4294967040u);
+    fw_host_log_seek((uint32_t)start);
+    while (len < 2000) {
+        char line[64];
+        int n = snprintf(line, sizeof(line), "[    0.000] wrap line %u\n", (unsigned)len);
+
+        log_info("wrap line %u", (uint32_t)len);
+        memcpy(stream + len, line, (size_t)n);
+        len += (size_t)n;
+        assert_int_equal(hdr()->head, (start + len) % wrap);
+    }
+    for (size_t i = 0; i < len; i++)
+        if (data[(start + i) % RING] != (uint8_t)stream[i])
+            fail_msg("stream byte %zu (head %llu): ring has 0x%02x, expected 0x%02x", i,
+                     (unsigned long long)(start + i), data[(start + i) % RING], (uint8_t)stream[i]);
+    assert_int_equal(strlen(fw_test_log()), hdr()->head);
+    assert_memory_equal(fw_test_log(), stream + len - hdr()->head, hdr()->head);
+}
+
 /* fmt_vsnprintf through a varargs wrapper. */
 static size_t fmt(char *buf, size_t size, const char *f, ...)
 {
@@ -235,6 +267,7 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test_setup(levels_filter, setup_log),
     cmocka_unit_test_setup(long_lines_truncated, setup_log),
     cmocka_unit_test_setup(wraps_around, setup_log),
+    cmocka_unit_test_setup(head_wraps_at_a_multiple_of_the_ring, setup_log),
     cmocka_unit_test(fmt_conversions),
     cmocka_unit_test(fmt_flags_and_widths),
     cmocka_unit_test(fmt_odd_formats),
