@@ -29,6 +29,7 @@ static struct mock_state {
 } m;
 
 static uint8_t devmem[FW_MOCK_DEVMEM_BYTES];
+static uint32_t devmem_low; /* lowest offset handed out since the last reset */
 static void (*fail_handler)(const char *msg);
 
 void fw_mock_reset(void)
@@ -39,7 +40,9 @@ void fw_mock_reset(void)
      * for every input) */
     memset(&m, 0, offsetof(struct mock_state, log));
     memset((char *)&m + offsetof(struct mock_state, nlog), 0, sizeof(m) - offsetof(struct mock_state, nlog));
-    memset(devmem, 0, sizeof(devmem));
+    /* only what the firmware can have reached (the log ring, at the end) */
+    memset(devmem + devmem_low, 0, sizeof(devmem) - devmem_low);
+    devmem_low = sizeof(devmem);
     m.regs[MTIA_CC_REG_MTIMECMP_LO / 4] = m.regs[MTIA_CC_REG_MTIMECMP_HI / 4] = 0xffffffffu;
     fail_handler = keep;
     fw_mock_armed = 0;
@@ -98,6 +101,7 @@ void *fw_mock_devmem(uint32_t off)
 {
     if (off >= sizeof(devmem))
         fw_mock_fail("device memory offset 0x%x outside the mocked 0x%zx bytes", off, sizeof(devmem));
+    if (off < devmem_low) devmem_low = off;
     return devmem + off;
 }
 
