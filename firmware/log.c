@@ -11,8 +11,8 @@
  */
 #include "fw.h"
 
-#define LOG_LINE_MAX 160
-#define LOG_RING     (MTIA_DEVMEM_FW_LOG_SIZE - sizeof(struct mtia_fw_log_header))
+#define LOG_LINE_MAX  160
+#define LOG_RING      (MTIA_DEVMEM_FW_LOG_SIZE - sizeof(struct mtia_fw_log_header))
 #define LOG_HEAD_WRAP ((uint32_t)(0xffffffffu / LOG_RING * LOG_RING))
 
 uint32_t fw_log_level = LOG_LEVEL_DEFAULT;
