@@ -19,6 +19,26 @@
 #endif
 #define FW_VERSION_CODE MTIA_FW_VERSION(FW_VERSION_MAJOR, FW_VERSION_MINOR, FW_VERSION_PATCH)
 
+/*
+ * Hardware access. The firmware reaches the device only through these:
+ * reg_read/reg_write (the register window), fw_devmem() (device memory),
+ * the csr_* macros, fw_wfi() and fw_wmb(). With FW_HOST defined they go to
+ * the test mock instead (tests/firmware/fw_mock.h: a scripted register file,
+ * a device-memory buffer, CSR values), so the modules compile and run on the
+ * host for the CMocka tests and fuzz targets; the RV32 build is unchanged.
+ */
+#ifdef FW_HOST
+#include "fw_mock.h"
+#define reg_read(off)         fw_mock_reg_read(off)
+#define reg_write(off, val)   fw_mock_reg_write(off, val)
+#define fw_devmem(off)        fw_mock_devmem(off)
+#define csr_read(csr)         fw_mock_csr_read(FW_CSR_##csr)
+#define csr_write(csr, val)   fw_mock_csr_write(FW_CSR_##csr, val)
+#define csr_set(csr, bits)    fw_mock_csr_set(FW_CSR_##csr, bits)
+#define csr_clear(csr, bits)  fw_mock_csr_clear(FW_CSR_##csr, bits)
+#define fw_wfi()              fw_mock_wfi()
+#define fw_wmb()              __atomic_thread_fence(__ATOMIC_RELEASE)
+#else
 /* ---- registers (firmware view of BAR0 at MTIA_CC_REGS_BASE) -------------- */
 static inline uint32_t reg_read(uint32_t off)
 {
@@ -30,11 +50,19 @@ static inline void reg_write(uint32_t off, uint32_t val)
     *(volatile uint32_t *)(uintptr_t)(MTIA_CC_REGS_BASE + off) = val;
 }
 
+/* Device memory at offset off, through the core's window. */
+#define fw_devmem(off) ((void *)(uintptr_t)(MTIA_CC_DEVMEM_BASE + (off)))
+
 /* ---- CSRs ---------------------------------------------------------------- */
 #define csr_read(csr) ({ uint32_t v_; __asm__ volatile("csrr %0, " #csr : "=r"(v_)); v_; })
 #define csr_write(csr, val) __asm__ volatile("csrw " #csr ", %0" ::"rK"(val) : "memory")
 #define csr_set(csr, bits) __asm__ volatile("csrs " #csr ", %0" ::"rK"(bits) : "memory")
 #define csr_clear(csr, bits) __asm__ volatile("csrc " #csr ", %0" ::"rK"(bits) : "memory")
+
+#define fw_wfi() __asm__ volatile("wfi")
+/* Order earlier stores before later ones (the log ring's publish). */
+#define fw_wmb() __asm__ volatile("fence w, w" ::: "memory")
+#endif
 
 #define MSTATUS_MIE   (1u << 3)
 #define MIE_MTIE      (1u << 7)
@@ -97,9 +125,13 @@ __attribute__((noreturn)) void fw_die_illegal(void);
 int fw_main(uint32_t flags, uint32_t boot_status);
 void fw_trap(uint32_t mcause, uint32_t mepc, uint32_t mtval);
 
-/* ---- freestanding helpers (lib.c) ---------------------------------------- */
+/* ---- freestanding helpers (lib.c; the host build uses libc's) ------------ */
+#ifdef FW_HOST
+#include <string.h>
+#else
 void *memcpy(void *dst, const void *src, size_t n);
 void *memset(void *dst, int c, size_t n);
 size_t strlen(const char *s);
+#endif
 
 #endif /* MTIA_FW_H */

@@ -2,6 +2,7 @@
 /* Freestanding helpers: no libc and no libgcc in this build. */
 #include "fw.h"
 
+#ifndef FW_HOST /* the host build (tests/firmware) has libc's */
 void *memcpy(void *dst, const void *src, size_t n)
 {
     uint8_t *d = dst;
@@ -29,6 +30,7 @@ size_t strlen(const char *s)
         p++;
     return (size_t)(p - s);
 }
+#endif
 
 uint64_t udiv64(uint64_t n, uint32_t d, uint32_t *rem)
 {

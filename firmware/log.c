@@ -1,15 +1,19 @@
 // SPDX-License-Identifier: MIT
 /*
  * Firmware log ring in device memory (struct mtia_fw_log_header, then text).
- * head counts bytes ever written; byte i of the stream is at
- * data[i % (size - 16)]. Each line is formatted completely first, copied
+ * head counts bytes ever written, wrapping at LOG_HEAD_WRAP, the largest
+ * multiple of the ring below 2^32 (2^32 is not one: a reader's
+ * data[head % ring] would be 256 bytes off after it); byte i of the stream
+ * is at data[i % (size - 16)]. Each line is formatted completely first, copied
  * into the ring, and only then published by one store to head, so a reader
  * never sees a partial line below head. Lines look like
  * "[   12.345] text\n" (mtime in seconds.milliseconds).
  */
 #include "fw.h"
 
-#define LOG_LINE_MAX 160
+#define LOG_LINE_MAX  160
+#define LOG_RING      (MTIA_DEVMEM_FW_LOG_SIZE - sizeof(struct mtia_fw_log_header))
+#define LOG_HEAD_WRAP ((uint32_t)(0xffffffffu / LOG_RING * LOG_RING))
 
 uint32_t fw_log_level = LOG_LEVEL_DEFAULT;
 
@@ -29,10 +33,9 @@ int log_init(void)
         reg_write(MTIA_REG_FW_LOG_SIZE, 0);
         return 0;
     }
-    log_hdr = (volatile struct mtia_fw_log_header *)(uintptr_t)
-              (MTIA_CC_DEVMEM_BASE + MTIA_DEVMEM_FW_LOG_OFF);
+    log_hdr = fw_devmem(MTIA_DEVMEM_FW_LOG_OFF);
     log_data = (volatile uint8_t *)(log_hdr + 1);
-    log_data_size = MTIA_DEVMEM_FW_LOG_SIZE - sizeof(struct mtia_fw_log_header);
+    log_data_size = LOG_RING;
     log_head = log_pos = 0;
 
     /* magic last: a reader that sees it sees a consistent header */
@@ -54,8 +57,10 @@ static void log_put(const char *s, size_t n)
         if (++log_pos == log_data_size)
             log_pos = 0;
     }
-    log_head += (uint32_t)n;
-    __asm__ volatile("fence w, w" ::: "memory");
+    /* log_head + n, wrapping at LOG_HEAD_WRAP (the sum may pass 2^32) */
+    log_head = log_head < LOG_HEAD_WRAP - n ? log_head + (uint32_t)n
+                                             : log_head + (uint32_t)n - LOG_HEAD_WRAP;
+    fw_wmb();
     log_hdr->head = log_head;
 }
 

@@ -177,5 +177,5 @@ int fw_main(uint32_t flags, uint32_t boot_status)
 
     /* Everything from here on happens in interrupt handlers. */
     for (;;)
-        __asm__ volatile("wfi");
+        fw_wfi();
 }

@@ -45,6 +45,8 @@ packages=(
   pybind11-dev python3-dev mypy python3-pytest
   # one C++ style (.clang-format, tests/format-check.sh): a pinned version
   clang-format-14
+  # the firmware's unit tests on the host (tests/firmware/, CMocka)
+  libcmocka-dev
 )
 
 sudo_if_needed() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }

@@ -455,8 +455,9 @@ static inline uint32_t mtia_mbox_word0(uint32_t opcode, uint32_t seq)
 #define MTIA_PARAM_LOG_LEVEL      2 /* 0 error .. 3 debug, default 2 */
 
 /* Firmware log ring in device memory, at FW_LOG_ADDR: this header then
- * size - 16 bytes of text. head counts bytes ever written (wraps at 2^32);
- * byte i of the stream is at data[i % (size - 16)]. */
+ * size - 16 bytes of text. head counts bytes ever written, wrapping at the
+ * largest multiple of size - 16 below 2^32 (so that it stays a multiple of
+ * the ring); byte i of the stream is at data[i % (size - 16)]. */
 struct mtia_fw_log_header {
     uint32_t magic;      /* MTIA_FW_LOG_MAGIC */
     uint32_t size;       /* ring bytes including this header */
