@@ -24,11 +24,13 @@
 // exists, re-imports its syncobjs and carries on.
 //
 // Each process rewrites DIR/pI.state after every round (atomically):
-//   jobs N ok N eio N canceled N badsum N chain N chainbad N reopen N cut N err E
+//   jobs N ok N eio N canceled N badsum N chain N chainbad N reopen N cut N banned N err E
 // eio: status -EIO/-EFAULT (a job's own fault); canceled: status
 // -ECANCELED (a reset or timeout); chain: chained jobs whose order was
 // checked, chainbad: ones that ran too early; reopen: files reopened (ban,
-// device gone); cut: jobs whose WAIT found the device gone; err: an
+// device gone); cut: jobs whose WAIT found the device gone; banned: WAITs
+// refused because the file was banned (the job that made it guilty the
+// third time is usually one: its own status is never seen); err: an
 // unexpected errno, which ends that process with exit status 1.
 // The run ends when DIR/stop exists.
 #include <dirent.h>
@@ -82,7 +84,8 @@ struct Chain {
 };
 
 struct Counters {
-    unsigned long jobs = 0, ok = 0, eio = 0, canceled = 0, badsum = 0, chain = 0, chainbad = 0, reopen = 0, cut = 0;
+    unsigned long jobs = 0, ok = 0, eio = 0, canceled = 0, badsum = 0, chain = 0, chainbad = 0, reopen = 0, cut = 0,
+                  banned = 0;
     int err = 0;
 };
 
@@ -314,6 +317,7 @@ int Proc::round()
         int e = xioctl(fd_, DRM_IOCTL_MTIA_WAIT, &w);
         s.submitted = false;
         if (e == ENODEV) c_.cut++;
+        if (e == ECANCELED) c_.banned++;
         if (e) return e;
         check(s, n == 0 && my_sync_, w);
         if (c_.err) return c_.err;
@@ -327,8 +331,10 @@ void Proc::write_state()
     FILE *f = std::fopen(tmp.c_str(), "w");
     if (!f) return;
     std::fprintf(f,
-                 "jobs %lu ok %lu eio %lu canceled %lu badsum %lu chain %lu chainbad %lu reopen %lu cut %lu err %d\n",
-                 c_.jobs, c_.ok, c_.eio, c_.canceled, c_.badsum, c_.chain, c_.chainbad, c_.reopen, c_.cut, c_.err);
+                 "jobs %lu ok %lu eio %lu canceled %lu badsum %lu chain %lu chainbad %lu reopen %lu cut %lu banned %lu "
+                 "err %d\n",
+                 c_.jobs, c_.ok, c_.eio, c_.canceled, c_.badsum, c_.chain, c_.chainbad, c_.reopen, c_.cut, c_.banned,
+                 c_.err);
     std::fclose(f);
     std::rename(tmp.c_str(), path.c_str());
 }
