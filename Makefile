@@ -3,6 +3,8 @@
 #   make         build QEMU with the mtia device, the driver, runtime, tools
 #   make demo    boot a VM, show mtia-smi
 #   make test    run every test suite (unit, qtest, in-VM)
+#   make fuzz    every libFuzzer target for FUZZ_S seconds (default 600) each
+#                (tests/fuzz/run-fuzz.sh, docs/reliability.md)
 #   make conformance  ONNX's own backend tests on the device (libonnx-testdata;
 #                docs/mtia-compile.md "ONNX conformance")
 #   make test-loaded / test-slowed   make test on a deliberately loaded
@@ -95,3 +97,9 @@ clean:
 
 distclean:
 	rm -rf $(BUILD)
+
+# libFuzzer targets, long (docs/reliability.md); make test runs them 5 s each.
+FUZZ_S ?= 600
+.PHONY: fuzz
+fuzz: setup
+	tests/fuzz/run-fuzz.sh --seconds $(FUZZ_S)

@@ -45,6 +45,9 @@ packages=(
   pybind11-dev python3-dev mypy python3-pytest
   # one C++ style (.clang-format, tests/format-check.sh): a pinned version
   clang-format-14
+  # libFuzzer targets (tests/fuzz/): clang with its fuzzer/sanitizer runtimes
+  # and OpenMP (the device core's kernels)
+  clang-14 libclang-rt-14-dev libomp-14-dev
 )
 
 sudo_if_needed() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
