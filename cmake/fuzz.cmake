@@ -18,6 +18,12 @@ add_link_options(-fsanitize=${MTIA_FUZZ_SANITIZE})
 # The GCC build holds the code to -Werror; clang's extra warnings (and its
 # "unsupported GCC optimisation flag" notes) must not stop a fuzz build.
 add_compile_options(-Wno-error)
+# assert() stays on (a failed one is a finding): no -DNDEBUG.
+foreach(lang C CXX)
+  foreach(cfg RELEASE RELWITHDEBINFO MINSIZEREL)
+    string(REPLACE "-DNDEBUG" "" CMAKE_${lang}_FLAGS_${cfg} "${CMAKE_${lang}_FLAGS_${cfg}}")
+  endforeach()
+endforeach()
 # Nothing of this build lands in build/bin or build/lib, the normal build's.
 set(CMAKE_RUNTIME_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR}/bin)
 set(CMAKE_LIBRARY_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR}/lib)

@@ -17,9 +17,9 @@
 # "N passed, N failed" over the targets. Logs: build/fuzz/logs/<name>.log.
 set -u
 top=$(cd "$(dirname "$0")/../.." && pwd)
-cd "$top"
+cd "$top" || exit 1
 fuzz=build/fuzz
-seconds=5 runs= regress_only=0 names=()
+seconds=5 runs="" regress_only=0 names=()
 while [ $# -gt 0 ]; do
   case $1 in
     --seconds) seconds=$2; shift 2 ;;
@@ -78,15 +78,16 @@ stat_of() { sed -n "s/^stat::$1: *\([0-9]*\).*/\1/p" "$2" | tail -n1; }
 status_of() { grep -E '^#[0-9]+' "$2" | grep -o "$1 [0-9]*" | tail -n1 | awk '{print $2}'; }
 
 run_target() {
-  local name=$1 bin=$fuzz/bin/fuzz_$name log=$fuzz/logs/$1.log work=$fuzz/work/$1
-  local crashes=$fuzz/crashes/$1 opts=() regress=() f rc execs ft cov ncrash stamp
+  local name=$1
+  local bin=$fuzz/bin/fuzz_$name log=$fuzz/logs/$name.log work=$fuzz/work/$name
+  local crashes=$fuzz/crashes/$name opts=() regress=() f rc execs ft cov ncrash stamp
   [ -x "$bin" ] || { echo "fuzz $name: no $bin"; return 1; }
-  [ -f tests/fuzz/$name.options ] && read -r -a opts <tests/fuzz/$name.options
+  [ -f "tests/fuzz/$name.options" ] && read -r -a opts <"tests/fuzz/$name.options"
   mkdir -p "$crashes"
   : >"$log"
 
   shopt -s nullglob
-  regress=(tests/fuzz/regress/$name/*)
+  regress=(tests/fuzz/regress/"$name"/*)
   shopt -u nullglob
   if [ ${#regress[@]} -gt 0 ]; then
     if ! "$bin" "${opts[@]}" "${regress[@]}" >>"$log" 2>&1; then
@@ -99,7 +100,7 @@ run_target() {
   [ "$regress_only" = 1 ] && return 0
 
   rm -rf "$work" && mkdir -p "$work"
-  [ -d tests/fuzz/corpus/$name ] && cp tests/fuzz/corpus/$name/* "$work/" 2>/dev/null
+  [ -d "tests/fuzz/corpus/$name" ] && cp "tests/fuzz/corpus/$name"/* "$work/" 2>/dev/null
   derived_seeds "$name" "$work"
   stamp=$fuzz/logs/$name.start
   touch "$stamp"
