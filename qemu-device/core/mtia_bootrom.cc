@@ -53,7 +53,7 @@ uint32_t bootrom_load(const uint8_t *devmem, uint64_t devmem_size, uint64_t stag
 
     // Header beyond the v1 fields, then the payload (straight into SRAM).
     std::vector<uint8_t> hdr_ext(header_size - MTIA_FW_HEADER_SIZE);
-    std::memcpy(hdr_ext.data(), devmem + stage + MTIA_FW_HEADER_SIZE, hdr_ext.size());
+    if (!hdr_ext.empty()) std::memcpy(hdr_ext.data(), devmem + stage + MTIA_FW_HEADER_SIZE, hdr_ext.size());
     uint8_t *dst = sram + (load_addr - MTIA_CC_SRAM_BASE);
     std::memcpy(dst, devmem + stage + header_size, payload_size);
 

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs the libFuzzer targets (docs/reliability.md):
-#   tests/fuzz/run-fuzz.sh [--seconds S] [--runs N] [--regress-only] [name...]
-# Configures and builds build/fuzz (clang, -DMTIA_FUZZ=ON) if needed, then
+#   tests/fuzz/run-fuzz.sh [--seconds S] [--runs N] [--regress-only] [--no-build] [name...]
+# Configures and builds build/fuzz (clang, -DMTIA_FUZZ=ON) if needed (not
+# with --no-build: for a second runner beside one that built), then
 # per target (all of build/fuzz/fuzzers.txt, or the names given):
 #   1. runs every input of tests/fuzz/regress/<name>/ once (the reproducers
 #      of bugs fuzzing found: a regression test);
@@ -19,12 +20,13 @@ set -u
 top=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$top" || exit 1
 fuzz=build/fuzz
-seconds=5 runs="" regress_only=0 names=()
+seconds=5 runs="" regress_only=0 build=1 names=()
 while [ $# -gt 0 ]; do
   case $1 in
     --seconds) seconds=$2; shift 2 ;;
     --runs) runs=$2; shift 2 ;;
     --regress-only) regress_only=1; shift ;;
+    --no-build) build=0; shift ;;
     -h|--help) sed -n '2,/^set -u/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
     -*) echo "run-fuzz.sh: unknown option $1" >&2; exit 2 ;;
     *) names+=("$1"); shift ;;
@@ -33,11 +35,11 @@ done
 
 # ---- build -------------------------------------------------------------------
 mkdir -p $fuzz/logs
-if [ ! -f $fuzz/build.ninja ]; then
+if [ "$build" = 1 ] && [ ! -f $fuzz/build.ninja ]; then
   CC=clang-14 CXX=clang++-14 cmake -S . -B $fuzz -G Ninja -DMTIA_FUZZ=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo \
     >$fuzz/logs/configure.log 2>&1 || { cat $fuzz/logs/configure.log; echo "0 passed, 1 failed"; exit 1; }
 fi
-if ! ninja -C $fuzz -j"${JOBS:-2}" fuzz >$fuzz/logs/build.log 2>&1; then
+if [ "$build" = 1 ] && ! ninja -C $fuzz -j"${JOBS:-2}" fuzz >$fuzz/logs/build.log 2>&1; then
   tail -n 40 $fuzz/logs/build.log
   echo "fuzz build failed (log: $fuzz/logs/build.log)"
   echo "0 passed, 1 failed"
