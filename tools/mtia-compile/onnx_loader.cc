@@ -46,6 +46,9 @@ void upgrade_opset(onnx::ModelProto &m)
     for (const auto &o : m.opset_import())
         if (o.domain().empty() || o.domain() == "ai.onnx") opset = static_cast<int>(o.version());
     if (opset < 1 || opset >= kMinOpset) return;  // none (default_opset says so) or current
+    // ONNX's converter trusts the graph: one whose output no node produces
+    // crashes it (libonnx 1.12's graphProtoToGraph; found by fuzzing).
+    check_structure(m);
     try {
         onnx::shape_inference::InferShapes(m);  // some adapters need input shapes
         m = onnx::version_conversion::ConvertVersion(m, kUpgradeOpset);
