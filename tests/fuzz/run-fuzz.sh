@@ -48,24 +48,31 @@ fi
 [ ${#names[@]} -gt 0 ] || mapfile -t names < <(grep -v '^$' $fuzz/fuzzers.txt)
 
 # ---- seeds -------------------------------------------------------------------
-# copy_small MAX_BYTES DIR FILES...: the files of at most MAX_BYTES.
+# small MAX_BYTES FILES...: those of the files of at most MAX_BYTES.
+small() {
+  local max=$1 f
+  shift
+  for f in "$@"; do
+    if [ -f "$f" ] && [ "$(stat -c %s "$f")" -le "$max" ]; then echo "$f"; fi
+  done
+}
+# copy_small MAX_BYTES DIR FILES...
 copy_small() {
   local max=$1 dir=$2 f
   shift 2
-  for f in "$@"; do
-    [ -f "$f" ] && [ "$(stat -c %s "$f")" -le "$max" ] && cp "$f" "$dir/"
-  done
-  return 0
+  small "$max" "$@" | while read -r f; do cp "$f" "$dir/"; done
 }
 
 # Seeds that come from build outputs (not committed): what exists is used.
 derived_seeds() {
-  local name=$1 dir=$2
+  local name=$1 dir=$2 models
   shopt -s nullglob
   case $name in
     model_loader) copy_small 65536 "$dir" build/models/*.mtia build/models/bad/*.mtia ;;
     onnx_import) copy_small 32768 "$dir" build/models/*.onnx ;;
-    compute_validate) $fuzz/bin/fuzz-seeds programs "$dir" build/models/*.mtia 2>/dev/null ;;
+    compute_validate)
+      mapfile -t models < <(small 1048576 build/models/*.mtia)
+      $fuzz/bin/fuzz-seeds programs "$dir" "${models[@]}" 2>/dev/null ;;
     bootrom) copy_small 1048576 "$dir" build/firmware/mtia/*.bin ;;
     npy) copy_small 65536 "$dir" build/models/*.npy build/models/bad/*.npy ;;
     driver_cmd) $fuzz/bin/fuzz-seeds commands "$dir" ;;
@@ -114,7 +121,8 @@ run_target() {
   [ -n "$execs" ] || execs=$(grep -oE '^#[0-9]+' "$log" | tail -n1 | tr -d '#')
   ft=$(status_of ft: "$log") cov=$(status_of cov: "$log")
   ncrash=$(find "$crashes" -type f -newer "$stamp" | wc -l)
-  if [ "$rc" -ne 0 ] && [ "$ncrash" -eq 0 ]; then ncrash=1; fi
+  # A run stopped by SIGINT (libFuzzer prints its stats and exits 72) is no crash.
+  if [ "$rc" -ne 0 ] && [ "$ncrash" -eq 0 ] && ! grep -q 'libFuzzer: run interrupted' "$log"; then ncrash=1; fi
   echo "fuzz $name: ${execs:-0} execs, ${ft:-0} features, ${cov:-0} edges, $ncrash crashes"
   if [ "$ncrash" -ne 0 ]; then
     grep -E 'ERROR: |property violated|SUMMARY|Test unit written' "$log" | head -n 6
