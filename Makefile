@@ -3,6 +3,8 @@
 #   make         build QEMU with the mtia device, the driver, runtime, tools
 #   make demo    boot a VM, show mtia-smi
 #   make test    run every test suite (unit, qtest, in-VM)
+#   make fuzz    every libFuzzer target, then the in-VM ioctl fuzzer, for
+#                FUZZ_S seconds (default 600) each (docs/reliability.md)
 #   make conformance  ONNX's own backend tests on the device (libonnx-testdata;
 #                docs/mtia-compile.md "ONNX conformance")
 #   make test-loaded / test-slowed   make test on a deliberately loaded
@@ -103,3 +105,12 @@ clean:
 
 distclean:
 	rm -rf $(BUILD)
+
+# Fuzzing, long (docs/reliability.md): every libFuzzer target, then the
+# ioctl fuzzer in a VM, FUZZ_S seconds each; make test runs them short.
+FUZZ_S ?= 600
+.PHONY: fuzz
+fuzz: setup all
+	tests/fuzz/run-fuzz.sh --seconds $(FUZZ_S)
+	@[ -f build/models/mlp.mtia ] || tests/vm/test-models.sh --prepare
+	tools/mtia-vm run --timeout $$(( $(FUZZ_S) + 900 )) --devices 2 -- tests/vm/test-ioctl-fuzz.sh $(FUZZ_S)

@@ -35,9 +35,10 @@ target_sources(mtia_device_core PRIVATE
 # every host (never an FMA, whatever -march a build adds); so is its test's.
 # Its im2col and epilogue loops need GCC's full vectoriser (-O2 only
 # vectorises loops without a remainder; selects of floats need
-# -fno-trapping-math, which changes no value).
+# -fno-trapping-math, which changes no value; clang, for the fuzz build,
+# has no -fvect-cost-model).
 set_source_files_properties(qemu-device/core/mtia_compute_qconv.cc
-  PROPERTIES COMPILE_OPTIONS "-ffp-contract=off;-fvect-cost-model=dynamic;-fno-trapping-math")
+  PROPERTIES COMPILE_OPTIONS "-ffp-contract=off;$<$<CXX_COMPILER_ID:GNU>:-fvect-cost-model=dynamic>;-fno-trapping-math")
 set_source_files_properties(tests/unit/compute_quant_test.cc PROPERTIES COMPILE_OPTIONS -ffp-contract=off)
 # So is the dequantization of 8-bit rowwise embedding rows (q * s, then + b).
 set_source_files_properties(qemu-device/core/mtia_compute_embed.cc tests/unit/compute_embed_test.cc

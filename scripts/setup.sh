@@ -47,6 +47,9 @@ packages=(
   clang-format-14
   # the firmware's unit tests on the host (tests/firmware/, CMocka)
   libcmocka-dev
+  # libFuzzer targets (tests/fuzz/): clang with its fuzzer/sanitizer runtimes
+  # and OpenMP (the device core's kernels)
+  clang-14 libclang-rt-14-dev libomp-14-dev
 )
 
 sudo_if_needed() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }

@@ -3,7 +3,8 @@
 # Called by `make test` after setup and build. Logs go to build/test-logs/.
 #   host:  test models (PyTorch -> ONNX -> .mtia), unit + ABI tests
 #          (ctest), driver checkpatch, kernel-doc and function length,
-#          C++ format (clang-format), QEMU qtests, SDK install into a
+#          C++ format (clang-format), QEMU qtests, libFuzzer targets (5 s
+#          each, their regression inputs; tests/fuzz/run-fuzz.sh), SDK install into a
 #          DESTDIR + examples built out of tree, Debian packages (lintian,
 #          apt install in a clean root, DKMS build), VM-harness self-test
 #   guest: libmtia/ioctl gtests, mtia-smi, driver reload (one VM, 2 devices);
@@ -128,6 +129,7 @@ suite "driver kernel-doc" kerneldoc
 suite "driver function length" funclength
 suite "C++ format (clang-format-14, .clang-format)" tests/format-check.sh
 suite "qemu qtests" qemu-device/run-qtests.sh
+suite "fuzzing (libFuzzer, short)" tests/fuzz/run-fuzz.sh --seconds 5
 suite "SDK install (make install, examples out of tree)" tests/sdk-install.sh
 suite "Debian packages (build, lintian, apt install in a clean root, DKMS)" tests/deb-install.sh
 suite "vm harness" tests/vm/test-harness.sh

@@ -25,6 +25,8 @@ constexpr uint32_t kMaxHeaderSize = 4096;
 uint32_t bootrom_load(const uint8_t *devmem, uint64_t devmem_size, uint64_t stage, uint64_t stage_size, uint8_t *sram,
                       size_t sram_size, BootImage *out)
 {
+    // Every refusal leaves SRAM zeroed: nothing of an earlier image stays.
+    std::memset(sram, 0, sram_size);
     if (!devmem || stage_size == 0 || stage >= devmem_size || stage_size > devmem_size - stage)
         return MTIA_BOOT_ERR_BAD_STAGE;
     if (stage_size < MTIA_FW_HEADER_SIZE) return MTIA_BOOT_ERR_TRUNCATED;
@@ -51,9 +53,8 @@ uint32_t bootrom_load(const uint8_t *devmem, uint64_t devmem_size, uint64_t stag
 
     // Header beyond the v1 fields, then the payload (straight into SRAM).
     std::vector<uint8_t> hdr_ext(header_size - MTIA_FW_HEADER_SIZE);
-    std::memcpy(hdr_ext.data(), devmem + stage + MTIA_FW_HEADER_SIZE, hdr_ext.size());
+    if (!hdr_ext.empty()) std::memcpy(hdr_ext.data(), devmem + stage + MTIA_FW_HEADER_SIZE, hdr_ext.size());
     uint8_t *dst = sram + (load_addr - MTIA_CC_SRAM_BASE);
-    std::memset(sram, 0, sram_size);
     std::memcpy(dst, devmem + stage + header_size, payload_size);
 
     uint8_t want[32], got[32];

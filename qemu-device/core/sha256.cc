@@ -67,6 +67,7 @@ void Sha256::block(const uint8_t *p)
 
 void Sha256::update(const void *data, size_t len)
 {
+    if (!len) return;  // data may be NULL (an empty vector's): memcpy must not see it
     const uint8_t *p = static_cast<const uint8_t *>(data);
     total_ += len;
     if (buf_len_) {

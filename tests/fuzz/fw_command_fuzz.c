@@ -26,14 +26,8 @@
  * parked. Protocol errors (a dispatch/complete without its fetch, a queue
  * number out of range, an unmocked register) abort.
  *
- * Build and run by hand (until tests/fuzz/run-fuzz.sh builds it):
- *   clang -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
- *     -DFW_HOST -DFW_VERSION_MAJOR=0 -DFW_VERSION_MINOR=1 -DFW_VERSION_PATCH=0 \
- *     -I. -Ifirmware -Itests/firmware -Iinclude tests/fuzz/fw_command_fuzz.c \
- *     tests/firmware/fw_host.c tests/firmware/fw_mock.c tests/firmware/fw_queue_model.c \
- *     -o build/fuzz-fw/fuzz_fw_command
- *   build/fuzz-fw/fuzz_fw_command -max_total_time=60 build/fuzz-fw/work/fw_command \
- *     tests/fuzz/corpus/fw_command
+ * Built by tests/fuzz/fuzzers.cmake into build/fuzz; run with
+ *   tests/fuzz/run-fuzz.sh --seconds S fw_command
  */
 #include <string.h>
 

@@ -20,13 +20,8 @@
  * is published whole lines only. Any register outside the mocked window
  * aborts (fw_mock_fail).
  *
- * Build and run by hand (until tests/fuzz/run-fuzz.sh builds it):
- *   clang -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
- *     -DFW_HOST -DFW_VERSION_MAJOR=0 -DFW_VERSION_MINOR=1 -DFW_VERSION_PATCH=0 \
- *     -I. -Ifirmware -Itests/firmware -Iinclude tests/fuzz/fw_mailbox_fuzz.c \
- *     tests/firmware/fw_host.c tests/firmware/fw_mock.c -o build/fuzz-fw/fuzz_fw_mailbox
- *   build/fuzz-fw/fuzz_fw_mailbox -max_total_time=60 build/fuzz-fw/work/fw_mailbox \
- *     tests/fuzz/corpus/fw_mailbox
+ * Built by tests/fuzz/fuzzers.cmake into build/fuzz; run with
+ *   tests/fuzz/run-fuzz.sh --seconds S fw_mailbox
  */
 #include <string.h>
 

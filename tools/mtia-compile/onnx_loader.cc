@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include <google/protobuf/io/coded_stream.h>
+#include <onnx/checker.h>
 #include <onnx/shape_inference/implementation.h>
 #include <onnx/version_converter/convert.h>
 
@@ -46,6 +47,16 @@ void upgrade_opset(onnx::ModelProto &m)
     for (const auto &o : m.opset_import())
         if (o.domain().empty() || o.domain() == "ai.onnx") opset = static_cast<int>(o.version());
     if (opset < 1 || opset >= kMinOpset) return;  // none (default_opset says so) or current
+    // ONNX's converter trusts the graph: one whose output no node produces,
+    // or a node with too few inputs, crashes it (libonnx 1.12; found by
+    // fuzzing). Its checker holds every node to its schema first.
+    check_structure(m);
+    try {
+        onnx::checker::check_model(m);
+    } catch (const std::exception &e) {
+        bad_input("opset " + std::to_string(opset) +
+                  " model fails ONNX's checker, so it cannot be upgraded: " + e.what());
+    }
     try {
         onnx::shape_inference::InferShapes(m);  // some adapters need input shapes
         m = onnx::version_conversion::ConvertVersion(m, kUpgradeOpset);

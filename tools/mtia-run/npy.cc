@@ -187,7 +187,8 @@ NpyArray parse_npy(const void *bytes, size_t size, const std::string &what)
     }
     a.shape = h.shape;
     a.data.resize(n * es);
-    std::memcpy(a.data.data(), p + data_at + hlen, n * es);  // host is little-endian (x86, RISC-V)
+    // (An empty array has no data pointer: memcpy must not see it.)
+    if (n) std::memcpy(a.data.data(), p + data_at + hlen, n * es);  // host is little-endian (x86, RISC-V)
     return a;
 }
 
