@@ -64,7 +64,13 @@ const char *mtia_fw_state_name(int state)
 	return mtia_fw_state_names[state];
 }
 
-static const char *mtia_boot_status_name(u32 status)
+/**
+ * mtia_fw_boot_status_name() - a boot ROM status (FW_BOOT_STATUS) in words.
+ * @status: MTIA_BOOT_*.
+ *
+ * Return: a static string, for dmesg and sysfs fw_boot_status.
+ */
+const char *mtia_fw_boot_status_name(u32 status)
 {
 	switch (status) {
 	case MTIA_BOOT_IDLE:
@@ -91,6 +97,12 @@ static const char *mtia_boot_status_name(u32 status)
 		return "SHA-256 digest mismatch";
 	case MTIA_BOOT_ERR_BUSY:
 		return "control core busy";
+	case MTIA_BOOT_ERR_UNSIGNED:
+		return "image not signed";
+	case MTIA_BOOT_ERR_UNTRUSTED_KEY:
+		return "signed with another key (not the one the device trusts)";
+	case MTIA_BOOT_ERR_BAD_SIGNATURE:
+		return "bad signature (image modified after signing)";
 	default:
 		return "unknown boot ROM status";
 	}
@@ -315,6 +327,7 @@ static int mtia_fw_wait_ready(struct mtia_device *mdev)
 	for (;;) {
 		boot = mtia_rd32(mdev, MTIA_REG_FW_BOOT_STATUS);
 		status = mtia_rd32(mdev, MTIA_REG_FW_STATUS);
+		WRITE_ONCE(mdev->fw_boot_status, boot);
 
 		if (boot == MTIA_BOOT_HALTED) {
 			mtia_fw_log_halt(mdev, "firmware halted during boot");
@@ -322,7 +335,7 @@ static int mtia_fw_wait_ready(struct mtia_device *mdev)
 		}
 		if (boot != MTIA_BOOT_IDLE && boot != MTIA_BOOT_RUNNING) {
 			dev_err(dev, "firmware image %s refused by boot ROM: %s (0x%02x)\n",
-				fw_name, mtia_boot_status_name(boot), boot);
+				fw_name, mtia_fw_boot_status_name(boot), boot);
 			return -ENOEXEC;
 		}
 		if (boot == MTIA_BOOT_RUNNING && status == MTIA_FW_STATUS_READY)
@@ -333,7 +346,7 @@ static int mtia_fw_wait_ready(struct mtia_device *mdev)
 		}
 		if (time_after(jiffies, deadline)) {
 			dev_err(dev, "firmware boot timed out after %u ms: boot ROM %s, firmware status %s, heartbeat %u, %llu instructions retired\n",
-				timeout_ms, mtia_boot_status_name(boot),
+				timeout_ms, mtia_fw_boot_status_name(boot),
 				mtia_fw_status_name(status),
 				mtia_rd32(mdev, MTIA_REG_FW_HEARTBEAT),
 				mtia_rd64(mdev, MTIA_REG_FW_INSTRET_LO,
@@ -464,6 +477,8 @@ int mtia_fw_boot_locked(struct mtia_device *mdev)
 
 	WRITE_ONCE(mdev->fw_state, MTIA_FW_BOOTING);
 	WRITE_ONCE(mdev->mbox_up, false);
+	/* Until the boot ROM has looked at an image. */
+	WRITE_ONCE(mdev->fw_boot_status, MTIA_BOOT_IDLE);
 	mdev->fw_version = 0;
 
 	/*
