@@ -261,7 +261,6 @@ void mtia_irq_disable(struct mtia_device *mdev);
 int mtia_fw_init(struct mtia_device *mdev);
 int mtia_fw_boot_locked(struct mtia_device *mdev);
 const char *mtia_fw_state_name(int state);
-const char *mtia_fw_boot_status_name(u32 status);
 const char *mtia_fw_trap_cause_name(u32 cause);
 void mtia_fw_log_halt(struct mtia_device *mdev, const char *what);
 char *mtia_fw_log_copy(struct mtia_device *mdev, size_t *len);

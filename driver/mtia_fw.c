@@ -21,6 +21,8 @@
 #include <linux/slab.h>
 #include <linux/string.h>
 
+#include <mtia/mtia_boot_status.h>
+
 #include "mtia_hw.h"
 #include "mtia_trace.h"
 
@@ -62,50 +64,6 @@ const char *mtia_fw_state_name(int state)
 	if (state < 0 || state >= ARRAY_SIZE(mtia_fw_state_names))
 		return "unknown";
 	return mtia_fw_state_names[state];
-}
-
-/**
- * mtia_fw_boot_status_name() - a boot ROM status (FW_BOOT_STATUS) in words.
- * @status: MTIA_BOOT_*.
- *
- * Return: a static string, for dmesg and sysfs fw_boot_status.
- */
-const char *mtia_fw_boot_status_name(u32 status)
-{
-	switch (status) {
-	case MTIA_BOOT_IDLE:
-		return "idle";
-	case MTIA_BOOT_RUNNING:
-		return "running";
-	case MTIA_BOOT_HALTED:
-		return "halted";
-	case MTIA_BOOT_ERR_BAD_STAGE:
-		return "staging area outside device memory";
-	case MTIA_BOOT_ERR_TRUNCATED:
-		return "image truncated (shorter than header + payload)";
-	case MTIA_BOOT_ERR_BAD_MAGIC:
-		return "bad image magic";
-	case MTIA_BOOT_ERR_BAD_FORMAT:
-		return "unknown image format version";
-	case MTIA_BOOT_ERR_BAD_HEADER:
-		return "malformed image header";
-	case MTIA_BOOT_ERR_BAD_LOAD:
-		return "payload does not fit in control-core SRAM";
-	case MTIA_BOOT_ERR_BAD_ENTRY:
-		return "entry point outside the payload or misaligned";
-	case MTIA_BOOT_ERR_BAD_DIGEST:
-		return "SHA-256 digest mismatch";
-	case MTIA_BOOT_ERR_BUSY:
-		return "control core busy";
-	case MTIA_BOOT_ERR_UNSIGNED:
-		return "image not signed";
-	case MTIA_BOOT_ERR_UNTRUSTED_KEY:
-		return "signed with another key (not the one the device trusts)";
-	case MTIA_BOOT_ERR_BAD_SIGNATURE:
-		return "bad signature (image modified after signing)";
-	default:
-		return "unknown boot ROM status";
-	}
 }
 
 static const char *mtia_fw_status_name(u32 status)
@@ -335,7 +293,7 @@ static int mtia_fw_wait_ready(struct mtia_device *mdev)
 		}
 		if (boot != MTIA_BOOT_IDLE && boot != MTIA_BOOT_RUNNING) {
 			dev_err(dev, "firmware image %s refused by boot ROM: %s (0x%02x)\n",
-				fw_name, mtia_fw_boot_status_name(boot), boot);
+				fw_name, mtia_boot_status_name(boot), boot);
 			return -ENOEXEC;
 		}
 		if (boot == MTIA_BOOT_RUNNING && status == MTIA_FW_STATUS_READY)
@@ -346,7 +304,7 @@ static int mtia_fw_wait_ready(struct mtia_device *mdev)
 		}
 		if (time_after(jiffies, deadline)) {
 			dev_err(dev, "firmware boot timed out after %u ms: boot ROM %s, firmware status %s, heartbeat %u, %llu instructions retired\n",
-				timeout_ms, mtia_fw_boot_status_name(boot),
+				timeout_ms, mtia_boot_status_name(boot),
 				mtia_fw_status_name(status),
 				mtia_rd32(mdev, MTIA_REG_FW_HEARTBEAT),
 				mtia_rd64(mdev, MTIA_REG_FW_INSTRET_LO,

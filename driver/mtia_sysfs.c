@@ -22,6 +22,8 @@
 #include <linux/kstrtox.h>
 #include <linux/sysfs.h>
 
+#include <mtia/mtia_boot_status.h>
+
 #include "mtia_hw.h"
 #include "mtia_job.h"
 
@@ -161,7 +163,7 @@ static ssize_t fw_boot_status_show(struct device *dev,
 	struct mtia_device *mdev = dev_get_drvdata(dev);
 	u32 boot = READ_ONCE(mdev->fw_boot_status);
 
-	return sysfs_emit(buf, "%s (0x%02x)\n", mtia_fw_boot_status_name(boot),
+	return sysfs_emit(buf, "%s (0x%02x)\n", mtia_boot_status_name(boot),
 			  boot);
 }
 static DEVICE_ATTR_RO(fw_boot_status);

@@ -106,43 +106,4 @@ uint32_t bootrom_load(const uint8_t *devmem, uint64_t devmem_size, uint64_t stag
     out->flags = hflags;
     return MTIA_BOOT_RUNNING;
 }
-
-const char *bootrom_status_name(uint32_t status)
-{
-    switch (status) {
-        case MTIA_BOOT_IDLE:
-            return "idle";
-        case MTIA_BOOT_RUNNING:
-            return "running";
-        case MTIA_BOOT_HALTED:
-            return "halted";
-        case MTIA_BOOT_ERR_BAD_STAGE:
-            return "staging area outside device memory";
-        case MTIA_BOOT_ERR_TRUNCATED:
-            return "image truncated";
-        case MTIA_BOOT_ERR_BAD_MAGIC:
-            return "bad image magic";
-        case MTIA_BOOT_ERR_BAD_FORMAT:
-            return "unknown image format version";
-        case MTIA_BOOT_ERR_BAD_HEADER:
-            return "malformed image header";
-        case MTIA_BOOT_ERR_BAD_LOAD:
-            return "payload does not fit in SRAM";
-        case MTIA_BOOT_ERR_BAD_ENTRY:
-            return "bad entry point";
-        case MTIA_BOOT_ERR_BAD_DIGEST:
-            return "SHA-256 digest mismatch";
-        case MTIA_BOOT_ERR_BUSY:
-            return "control core busy";
-        case MTIA_BOOT_ERR_UNSIGNED:
-            return "image not signed";
-        case MTIA_BOOT_ERR_UNTRUSTED_KEY:
-            return "signed with another key";
-        case MTIA_BOOT_ERR_BAD_SIGNATURE:
-            return "bad signature";
-        default:
-            return "unknown status";
-    }
-}
-
 }  // namespace mtia

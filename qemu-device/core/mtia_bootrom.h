@@ -27,7 +27,4 @@ struct BootImage {
 uint32_t bootrom_load(const uint8_t *devmem, uint64_t devmem_size, uint64_t stage, uint64_t stage_size, uint8_t *sram,
                       size_t sram_size, BootImage *out, const uint8_t *pubkey = kFwDevPubkey);
 
-// A FW_BOOT_STATUS value in words ("signed with another key"), for logs.
-const char *bootrom_status_name(uint32_t status);
-
 }  // namespace mtia

@@ -40,6 +40,7 @@
 #include <thread>
 #include <vector>
 
+#include "mtia/mtia_boot_status.h"
 #include "mtia/mtia_cmd_rules.h"
 #include "mtia/mtia_spec.h"
 #include "mtia_bootrom.h"
@@ -853,7 +854,7 @@ struct mtia_core final : public mtia::rv32::Bus, public mtia::QueueHost {
             if (status != MTIA_BOOT_RUNNING) {
                 char fmt[128];  // the status in words, for -d guest_errors and the trace
                 std::snprintf(fmt, sizeof(fmt), "mtia: firmware boot refused: %s, FW_BOOT_STATUS 0x%%llx",
-                              mtia::bootrom_status_name(status));
+                              mtia_boot_status_name(status));
                 guest_error(fmt, status);
                 return;
             }

@@ -22,6 +22,7 @@
 #include <thread>
 #include <vector>
 
+#include "mtia/mtia_boot_status.h"
 #include "mtia/mtia_spec.h"
 #include "mtia_bootrom.h"
 #include "mtia_core.h"
@@ -775,7 +776,7 @@ TEST_F(FwDevKeyTest, BuiltImagesGetTheirOwnStatus)
             std::lock_guard<std::mutex> l(host.mu);
             ASSERT_FALSE(host.errors.empty());
             EXPECT_NE(
-                host.errors.back().find(std::string("firmware boot refused: ") + mtia::bootrom_status_name(c.expect)),
+                host.errors.back().find(std::string("firmware boot refused: ") + mtia_boot_status_name(c.expect)),
                 std::string::npos)
                 << host.errors.back();
         }
