@@ -775,9 +775,8 @@ TEST_F(FwDevKeyTest, BuiltImagesGetTheirOwnStatus)
         if (c.expect != MTIA_BOOT_RUNNING) {
             std::lock_guard<std::mutex> l(host.mu);
             ASSERT_FALSE(host.errors.empty());
-            EXPECT_NE(
-                host.errors.back().find(std::string("firmware boot refused: ") + mtia_boot_status_name(c.expect)),
-                std::string::npos)
+            EXPECT_NE(host.errors.back().find(std::string("firmware boot refused: ") + mtia_boot_status_name(c.expect)),
+                      std::string::npos)
                 << host.errors.back();
         }
     }
