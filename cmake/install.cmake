@@ -75,7 +75,7 @@ endforeach()
 set(MTIA_DKMS_TREE ${MTIA_DKMS_SOURCE_DIR}/mtia-${PROJECT_VERSION})
 install(DIRECTORY driver/ DESTINATION ${MTIA_DKMS_TREE} COMPONENT dkms
   FILES_MATCHING PATTERN "*.c" PATTERN "*.h" PATTERN "Kbuild" PATTERN "dkms.conf")
-install(FILES include/mtia/mtia_spec.h include/mtia/mtia_cmd_rules.h
+install(FILES include/mtia/mtia_spec.h include/mtia/mtia_cmd_rules.h include/mtia/mtia_boot_status.h
   DESTINATION ${MTIA_DKMS_TREE}/include/mtia COMPONENT dkms)
 install(FILES include/uapi/drm/mtia_accel.h DESTINATION ${MTIA_DKMS_TREE}/include/uapi/drm COMPONENT dkms)
 

@@ -139,11 +139,15 @@ struct mtia_hw_info {
  * @fw_state: enum mtia_fw_state; written under @mbox_lock, read locklessly.
  * @fw_version: version of the running firmware, MTIA_FW_VERSION() encoding;
  *	0 while none is running; written under @mbox_lock.
+ * @fw_boot_status: the boot ROM's verdict (FW_BOOT_STATUS, MTIA_BOOT_*) on
+ *	the last image the driver booted, IDLE if the last boot did not get
+ *	that far (sysfs fw_boot_status); written under @mbox_lock, read
+ *	locklessly.
  * @fw_heartbeat_ms: the firmware's heartbeat period, for the watchdog;
  *	written under @mbox_lock.
  * @reset_count: recoveries (device reset + firmware reboot) by the watchdog.
  * @mbox_lock: serialises admin commands, firmware boot and recovery;
- *	protects the mailbox registers, @mbox_seq, @fw_version,
+ *	protects the mailbox registers, @mbox_seq, @fw_version, @fw_boot_status,
  *	@fw_heartbeat_ms and the writes of @fw_state and @mbox_up. Taken
  *	after &mtia_jobs.reset_lock.
  * @mbox_wq: woken by the handler on MTIA_IRQ_MBOX and when commands abort.
@@ -203,6 +207,7 @@ struct mtia_device {
 	struct completion fw_event;
 	int fw_state;
 	u32 fw_version;
+	u32 fw_boot_status;
 	u32 fw_heartbeat_ms;
 	atomic_t reset_count;
 

@@ -21,6 +21,8 @@
 #include <linux/slab.h>
 #include <linux/string.h>
 
+#include <mtia/mtia_boot_status.h>
+
 #include "mtia_hw.h"
 #include "mtia_trace.h"
 
@@ -62,38 +64,6 @@ const char *mtia_fw_state_name(int state)
 	if (state < 0 || state >= ARRAY_SIZE(mtia_fw_state_names))
 		return "unknown";
 	return mtia_fw_state_names[state];
-}
-
-static const char *mtia_boot_status_name(u32 status)
-{
-	switch (status) {
-	case MTIA_BOOT_IDLE:
-		return "idle";
-	case MTIA_BOOT_RUNNING:
-		return "running";
-	case MTIA_BOOT_HALTED:
-		return "halted";
-	case MTIA_BOOT_ERR_BAD_STAGE:
-		return "staging area outside device memory";
-	case MTIA_BOOT_ERR_TRUNCATED:
-		return "image truncated (shorter than header + payload)";
-	case MTIA_BOOT_ERR_BAD_MAGIC:
-		return "bad image magic";
-	case MTIA_BOOT_ERR_BAD_FORMAT:
-		return "unknown image format version";
-	case MTIA_BOOT_ERR_BAD_HEADER:
-		return "malformed image header";
-	case MTIA_BOOT_ERR_BAD_LOAD:
-		return "payload does not fit in control-core SRAM";
-	case MTIA_BOOT_ERR_BAD_ENTRY:
-		return "entry point outside the payload or misaligned";
-	case MTIA_BOOT_ERR_BAD_DIGEST:
-		return "SHA-256 digest mismatch";
-	case MTIA_BOOT_ERR_BUSY:
-		return "control core busy";
-	default:
-		return "unknown boot ROM status";
-	}
 }
 
 static const char *mtia_fw_status_name(u32 status)
@@ -315,6 +285,7 @@ static int mtia_fw_wait_ready(struct mtia_device *mdev)
 	for (;;) {
 		boot = mtia_rd32(mdev, MTIA_REG_FW_BOOT_STATUS);
 		status = mtia_rd32(mdev, MTIA_REG_FW_STATUS);
+		WRITE_ONCE(mdev->fw_boot_status, boot);
 
 		if (boot == MTIA_BOOT_HALTED) {
 			mtia_fw_log_halt(mdev, "firmware halted during boot");
@@ -464,6 +435,8 @@ int mtia_fw_boot_locked(struct mtia_device *mdev)
 
 	WRITE_ONCE(mdev->fw_state, MTIA_FW_BOOTING);
 	WRITE_ONCE(mdev->mbox_up, false);
+	/* Until the boot ROM has looked at an image. */
+	WRITE_ONCE(mdev->fw_boot_status, MTIA_BOOT_IDLE);
 	mdev->fw_version = 0;
 
 	/*

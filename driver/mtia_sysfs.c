@@ -5,6 +5,7 @@
  *
  * Identity, firmware and health: chip_id, revision, if_version, pe_rows,
  * pe_cols, sram_bytes, devmem_bytes, msix_vectors, fw_version, fw_status,
+ * fw_boot_status (the boot ROM's verdict on the last image, in words),
  * reset_count, pci_error_count (PCIe errors AER reported, mtia_pci_err.c),
  * lost_irq_count (job timeouts that were lost interrupts), gone (1: the
  * device was given up, mtia_recovery.c), irq_*_count. Memory: mem_total,
@@ -20,6 +21,8 @@
 #include <linux/device.h>
 #include <linux/kstrtox.h>
 #include <linux/sysfs.h>
+
+#include <mtia/mtia_boot_status.h>
 
 #include "mtia_hw.h"
 #include "mtia_job.h"
@@ -153,6 +156,17 @@ static ssize_t fw_status_show(struct device *dev,
 			  mtia_fw_state_name(READ_ONCE(mdev->fw_state)));
 }
 static DEVICE_ATTR_RO(fw_status);
+
+static ssize_t fw_boot_status_show(struct device *dev,
+				   struct device_attribute *attr, char *buf)
+{
+	struct mtia_device *mdev = dev_get_drvdata(dev);
+	u32 boot = READ_ONCE(mdev->fw_boot_status);
+
+	return sysfs_emit(buf, "%s (0x%02x)\n", mtia_boot_status_name(boot),
+			  boot);
+}
+static DEVICE_ATTR_RO(fw_boot_status);
 
 static ssize_t reset_count_show(struct device *dev,
 				struct device_attribute *attr, char *buf)
@@ -320,6 +334,7 @@ static struct attribute *mtia_dev_attrs[] = {
 	&dev_attr_irq_spurious_count.attr,
 	&dev_attr_fw_version.attr,
 	&dev_attr_fw_status.attr,
+	&dev_attr_fw_boot_status.attr,
 	&dev_attr_reset_count.attr,
 	&dev_attr_pci_error_count.attr,
 	&dev_attr_lost_irq_count.attr,

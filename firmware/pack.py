@@ -8,6 +8,10 @@
 An image is struct mtia_fw_header (include/mtia/mtia_spec.h) followed by the
 payload: the ELF's loadable bytes from the lowest load address up. The
 header's sha256 covers the header with sha256 zeroed, then the payload.
+pack.py writes unsigned images (sig_size 0); firmware/sign/mtia-fw-sign signs
+them (appends struct mtia_fw_sig). --check checks a signature block's form;
+the signature itself is checked by `mtia-fw-sign verify` (Ed25519 is not in
+Python's standard library).
 
 The constants and the header layout are read from mtia_spec.h on every run
 and compared with the layout this script writes, so a change to the C struct
@@ -33,10 +37,13 @@ HEADER_FIELDS = [
     ('uint32_t', 'payload_size', 1),
     ('uint32_t', 'fw_version', 1),
     ('uint32_t', 'flags', 1),
-    ('uint32_t', 'reserved', 5),
+    ('uint32_t', 'sig_size', 1),
+    ('uint32_t', 'reserved', 4),
     ('uint8_t', 'sha256', 32),
 ]
-HEADER_FMT = '<IHHIIIII5I32s'
+HEADER_FMT = '<IHHIIIIII4I32s'
+# struct mtia_fw_sig: magic, alg, reserved, key_id[8], signature[64]
+SIG_FMT = '<IHH8s64s'
 SHA_OFFSET = struct.calcsize(HEADER_FMT) - 32
 
 
@@ -101,6 +108,9 @@ class Spec:
         if size != struct.calcsize(HEADER_FMT) or size != self['MTIA_FW_HEADER_SIZE']:
             raise PackError('header size: C layout %d, pack.py %d, MTIA_FW_HEADER_SIZE %d'
                             % (size, struct.calcsize(HEADER_FMT), self['MTIA_FW_HEADER_SIZE']))
+        if struct.calcsize(SIG_FMT) != self['MTIA_FW_SIG_SIZE']:
+            raise PackError('signature block: pack.py %d bytes, MTIA_FW_SIG_SIZE %d'
+                            % (struct.calcsize(SIG_FMT), self['MTIA_FW_SIG_SIZE']))
 
 
 # ---- ELF ----------------------------------------------------------------
@@ -195,7 +205,7 @@ def pack(spec, elf, out, flags, fw_version):
         print('pack.py: warning: flags 0x%x include unknown bits (the boot ROM may refuse them)'
               % flags, file=sys.stderr)
     fields = [spec['MTIA_FW_MAGIC'], spec['MTIA_FW_FORMAT_VERSION'], spec['MTIA_FW_HEADER_SIZE'],
-              load_addr, entry, len(payload), fw_version, flags, 0, 0, 0, 0, 0]
+              load_addr, entry, len(payload), fw_version, flags, 0, 0, 0, 0, 0]  # sig_size 0: unsigned
     header = struct.pack(HEADER_FMT, *fields, bytes(32))
     header = struct.pack(HEADER_FMT, *fields, digest(header, payload))
     os.makedirs(os.path.dirname(os.path.abspath(out)), exist_ok=True)
@@ -214,9 +224,9 @@ def check(spec, path):
     hsize = struct.calcsize(HEADER_FMT)
     if len(data) < hsize:
         raise PackError('%s: %d bytes, shorter than the header' % (path, len(data)))
-    (magic, fmt, header_size, load_addr, entry, payload_size, fw_version, flags,
+    (magic, fmt, header_size, load_addr, entry, payload_size, fw_version, flags, sig_size,
      *rest) = struct.unpack_from(HEADER_FMT, data)
-    reserved, sha = rest[:5], rest[5]
+    reserved, sha = rest[:4], rest[4]
     print('magic:          0x%08x' % magic)
     print('format_version: %d' % fmt)
     print('header_size:    %d' % header_size)
@@ -225,6 +235,7 @@ def check(spec, path):
     print('payload_size:   %d' % payload_size)
     print('fw_version:     0x%06x (%s)' % (fw_version, version_str(fw_version)))
     print('flags:          0x%x' % flags)
+    print('sig_size:       %d' % sig_size)
     print('sha256:         %s' % sha.hex())
     if magic != spec['MTIA_FW_MAGIC']:
         raise PackError('bad magic 0x%08x' % magic)
@@ -234,12 +245,24 @@ def check(spec, path):
         raise PackError('bad header: header_size %d, reserved %s' % (header_size, reserved))
     if flags & ~spec['MTIA_FW_FLAGS_KNOWN']:
         raise PackError('unknown flags 0x%x' % (flags & ~spec['MTIA_FW_FLAGS_KNOWN']))
-    if len(data) != header_size + payload_size:
-        raise PackError('file is %d bytes, header says %d + %d'
-                        % (len(data), header_size, payload_size))
+    if sig_size not in (0, spec['MTIA_FW_SIG_SIZE']):
+        raise PackError('bad sig_size %d' % sig_size)
+    if len(data) != header_size + payload_size + sig_size:
+        raise PackError('file is %d bytes, header says %d + %d + %d (signature)'
+                        % (len(data), header_size, payload_size, sig_size))
     check_placement(spec, load_addr, entry, payload_size)
-    if digest(data[:hsize], data[hsize:]) != sha:
+    if digest(data[:hsize], data[hsize:hsize + payload_size]) != sha:
         raise PackError('SHA-256 mismatch')
+    if sig_size:
+        smagic, alg, sres, key_id, _ = struct.unpack_from(SIG_FMT, data, hsize + payload_size)
+        print('signature:      Ed25519, key id %s (not verified here: mtia-fw-sign verify)'
+              % key_id.hex())
+        if (smagic != spec['MTIA_FW_SIG_MAGIC'] or alg != spec['MTIA_FW_SIG_ALG_ED25519']
+                or sres):
+            raise PackError('malformed signature block (magic 0x%08x, alg %d, reserved %d)'
+                            % (smagic, alg, sres))
+    else:
+        print('signature:      none (unsigned: the boot ROM refuses it)')
     print('%s: ok' % path)
 
 

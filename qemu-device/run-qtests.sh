@@ -82,6 +82,12 @@ for p in devmem-size=3M devmem-size=512K devmem-size=128G sram-size=3M \
          revision=256 mmu=maybe; do
     bad_prop "$p"
 done
+# fw-pubkey: 64 hex digits that are an Ed25519 key (zeros: a small-order point)
+zeros=$(printf '0%.0s' $(seq 64))
+for p in fw-pubkey= fw-pubkey=abcd "fw-pubkey=${zeros}0" "fw-pubkey=g${zeros:1}" \
+         "fw-pubkey=$zeros" "fw-pubkey=01${zeros:2}"; do
+    bad_prop "$p"
+done
 
 # ---- 3. good configurations start ---------------------------------------------
 echo "== good configurations"
@@ -111,6 +117,8 @@ good_cfg "-device mtia (defaults)" -device mtia
 good_cfg "-device mtia, all properties" \
     -device mtia,devmem-size=64M,sram-size=256M,pe-rows=4,pe-cols=16,msix-vectors=32,revision=2,mmu=off
 good_cfg "two devices" -device mtia,devmem-size=16M -device mtia,devmem-size=32M,id=acc1
+devkey=$(grep -v '^#' "$top/firmware/keys/mtia-fw-dev.pub")
+good_cfg "-device mtia,fw-pubkey=<the development key>" -device "mtia,fw-pubkey=$devkey"
 # Behind a root port the bus is unnumbered until firmware runs, so query-pci
 # cannot see the device yet: ask QOM instead.
 {

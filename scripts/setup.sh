@@ -20,6 +20,8 @@ packages=(
   busybox-static
   # control-core firmware and its simulator's test programs
   gcc-riscv64-unknown-elf
+  # firmware signatures: the signing tool and the boot ROM's check (Ed25519)
+  libsodium-dev
   # kernel module build
   bc libelf-dev
   # inference: compute engine (oneDNN), model schema, ONNX compiler

@@ -59,8 +59,10 @@
 /* ---- Identity ------------------------------------------------------------ */
 #define MTIA_MAGIC_VALUE          0x4D544941u /* "MTIA" */
 #define MTIA_IF_VERSION_MAJOR     1u  /* register interface; bumped on incompatible change */
-#define MTIA_IF_VERSION_MINOR     2u  /* 1: MTIA_REG_DEVMEM_ZERO; 2: MTIA_REG_CAPS,
-                                         the device MMU (MTIA_REG_MMU_*) */
+#define MTIA_IF_VERSION_MINOR     3u  /* 1: MTIA_REG_DEVMEM_ZERO; 2: MTIA_REG_CAPS,
+                                         the device MMU (MTIA_REG_MMU_*); 3: signed
+                                         firmware (image format 2, MTIA_BOOT_ERR_UNSIGNED,
+                                         _UNTRUSTED_KEY, _BAD_SIGNATURE) */
 #define MTIA_CHIP_ID_MTIA1        0x0001u /* MTIA v1 (8x8 PE grid) */
 
 /* ---- BAR0 registers (all 32-bit, little endian, 4-byte aligned) ---------- */
@@ -312,8 +314,9 @@ static inline uint32_t mtia_q_coalesce_delay_us(uint32_t v) { return MTIA_FIELD_
  * The driver copies an image (struct mtia_fw_header + payload) into device
  * memory, writes its offset and size to FW_STAGE_*, then writes
  * MTIA_FW_BOOT_KEY to FW_BOOT. The boot ROM (modeled in the device) checks the
- * header and the SHA-256 digest, copies the payload to the control core's
- * SRAM at load_addr and starts the core at entry with a0 = header flags,
+ * header, the SHA-256 digest and the Ed25519 signature (struct mtia_fw_sig,
+ * against the device's firmware public key), copies the payload to the
+ * control core's SRAM at load_addr and starts the core at entry with a0 = header flags,
  * a1 = FW_BOOT_STATUS. FW_BOOT_STATUS then reads RUNNING, or an error code
  * saying exactly what was wrong; after an error the driver may stage and boot
  * again. Firmware signals readiness by writing FW_STATUS = READY (raising
@@ -333,6 +336,11 @@ static inline uint32_t mtia_q_coalesce_delay_us(uint32_t v) { return MTIA_FIELD_
 #define MTIA_BOOT_ERR_BAD_ENTRY   0x16 /* entry outside the loaded payload or misaligned */
 #define MTIA_BOOT_ERR_BAD_DIGEST  0x17 /* SHA-256 mismatch */
 #define MTIA_BOOT_ERR_BUSY        0x18 /* FW_BOOT while the core is running */
+/* Signature checks, after the digest (interface 1.3; docs/firmware.md): */
+#define MTIA_BOOT_ERR_UNSIGNED    0x19 /* no signature block (sig_size 0) */
+#define MTIA_BOOT_ERR_UNTRUSTED_KEY 0x1a /* signed by another key: key_id is not the device's */
+#define MTIA_BOOT_ERR_BAD_SIGNATURE 0x1b /* key_id matches, signature does not verify (changed
+                                            after signing), or a malformed signature block */
 
 #define MTIA_FW_STATUS_OFF        0 /* set by the device on reset and boot */
 #define MTIA_FW_STATUS_INIT       1 /* firmware started, initialising */
@@ -351,14 +359,17 @@ static inline uint32_t mtia_fw_version_minor(uint32_t v) { return MTIA_FIELD_GET
 static inline uint32_t mtia_fw_version_patch(uint32_t v) { return MTIA_FIELD_GET(MTIA_FW_VERSION_PATCH_MASK, v); }
 
 #define MTIA_FW_MAGIC             0x5746544du /* "MTFW" little endian */
-#define MTIA_FW_FORMAT_VERSION    1
+#define MTIA_FW_FORMAT_VERSION    2 /* 2: sig_size and the signature block (1 had neither) */
 /* header flags, passed to firmware in a0: test behaviours for fault tests */
 #define MTIA_FW_FLAG_TEST_HANG    (1u << 0) /* spin with interrupts off before READY */
 #define MTIA_FW_FLAG_TEST_TRAP    (1u << 1) /* execute an illegal instruction before READY */
 #define MTIA_FW_FLAGS_KNOWN       (MTIA_FW_FLAG_TEST_HANG | MTIA_FW_FLAG_TEST_TRAP)
 
-/* Image header, little endian. sha256 covers the header with sha256 zeroed,
- * followed by the payload, so no header field can be changed unnoticed. */
+/* Image: header, payload, then sig_size bytes of signature block.
+ * Header, little endian. sha256 covers the header with sha256 zeroed,
+ * followed by the payload, so no header field can be changed unnoticed;
+ * the signature covers the header (sha256 included), so through the digest
+ * it covers the payload too. */
 struct mtia_fw_header {
     uint32_t magic;          /* MTIA_FW_MAGIC */
     uint16_t format_version; /* MTIA_FW_FORMAT_VERSION */
@@ -368,10 +379,27 @@ struct mtia_fw_header {
     uint32_t payload_size;   /* bytes after the header */
     uint32_t fw_version;     /* MTIA_FW_VERSION() */
     uint32_t flags;          /* MTIA_FW_FLAG_* */
-    uint32_t reserved[5];    /* zero */
+    uint32_t sig_size;       /* signature block after the payload: 0 (unsigned) or MTIA_FW_SIG_SIZE */
+    uint32_t reserved[4];    /* zero */
     uint8_t sha256[32];
 };                           /* 80 bytes */
 #define MTIA_FW_HEADER_SIZE       80
+
+/* Signature block, right after the payload. key_id names the signer's key
+ * (a hint that tells "another key" from "tampered"; it is not trusted: only
+ * the signature is). */
+#define MTIA_FW_SIG_MAGIC         0x4753544du /* "MTSG" little endian */
+#define MTIA_FW_SIG_ALG_ED25519   1
+#define MTIA_FW_PUBKEY_SIZE       32 /* Ed25519 public key */
+#define MTIA_FW_KEY_ID_SIZE       8  /* first 8 bytes of SHA-256(public key) */
+struct mtia_fw_sig {
+    uint32_t magic;        /* MTIA_FW_SIG_MAGIC */
+    uint16_t alg;          /* MTIA_FW_SIG_ALG_ED25519 */
+    uint16_t reserved;     /* zero */
+    uint8_t key_id[8];     /* MTIA_FW_KEY_ID_SIZE */
+    uint8_t signature[64]; /* Ed25519 over the header's header_size bytes */
+};                         /* 80 bytes */
+#define MTIA_FW_SIG_SIZE          80
 
 /* The first MiB of device memory belongs to firmware: the driver stages the
  * image at its start and the firmware keeps its log ring there. Allocators
@@ -1159,7 +1187,11 @@ MTIA_STATIC_ASSERT(offsetof(struct mtia_fw_header, format_version) == 4);
 MTIA_STATIC_ASSERT(offsetof(struct mtia_fw_header, load_addr) == 8);
 MTIA_STATIC_ASSERT(offsetof(struct mtia_fw_header, fw_version) == 20);
 MTIA_STATIC_ASSERT(offsetof(struct mtia_fw_header, flags) == 24);
+MTIA_STATIC_ASSERT(offsetof(struct mtia_fw_header, sig_size) == 28);
 MTIA_STATIC_ASSERT(offsetof(struct mtia_fw_header, sha256) == 48);
+MTIA_STATIC_ASSERT(sizeof(struct mtia_fw_sig) == MTIA_FW_SIG_SIZE);
+MTIA_STATIC_ASSERT(offsetof(struct mtia_fw_sig, key_id) == 8);
+MTIA_STATIC_ASSERT(offsetof(struct mtia_fw_sig, signature) == 16);
 MTIA_STATIC_ASSERT(sizeof(struct mtia_mbox_msg) == MTIA_MBOX_MSG_BYTES);
 MTIA_STATIC_ASSERT(offsetof(struct mtia_mbox_msg, seq) == 2);
 MTIA_STATIC_ASSERT(offsetof(struct mtia_mbox_msg, status) == 4);

@@ -40,6 +40,7 @@
 #include <thread>
 #include <vector>
 
+#include "mtia/mtia_boot_status.h"
 #include "mtia/mtia_cmd_rules.h"
 #include "mtia/mtia_spec.h"
 #include "mtia_bootrom.h"
@@ -51,6 +52,7 @@
 static_assert(MTIA_CORE_CC_SRAM_BYTES == MTIA_CC_SRAM_SIZE, "snapshot SRAM size");
 static_assert(sizeof(mtia_fw_header) == MTIA_FW_HEADER_SIZE, "firmware header layout");
 static_assert(MTIA_CORE_MBOX_WORDS * 4 == MTIA_MBOX_MSG_BYTES, "mailbox size");
+static_assert(sizeof(mtia_core_config::fw_pubkey) == MTIA_FW_PUBKEY_SIZE, "fw_pubkey size");
 
 namespace {
 
@@ -820,8 +822,8 @@ struct mtia_core final : public mtia::rv32::Bus, public mtia::QueueHost {
     uint32_t load_image(uint64_t stage, uint64_t stage_size, uint32_t *entry, uint32_t *flags)
     {
         mtia::BootImage img;
-        uint32_t status =
-            mtia::bootrom_load(devmem_, devmem_size_, stage, stage_size, sram_.data(), sram_.size(), &img);
+        uint32_t status = mtia::bootrom_load(devmem_, devmem_size_, stage, stage_size, sram_.data(), sram_.size(), &img,
+                                             cfg.fw_pubkey);
         *entry = img.entry;
         *flags = img.flags;
         return status;
@@ -850,7 +852,10 @@ struct mtia_core final : public mtia::rv32::Bus, public mtia::QueueHost {
             r_.fw_boot_status = status;
             set_irq(MTIA_IRQ_FW_EVENT);
             if (status != MTIA_BOOT_RUNNING) {
-                guest_error("mtia: firmware boot failed, FW_BOOT_STATUS 0x%llx", status);
+                char fmt[128];  // the status in words, for -d guest_errors and the trace
+                std::snprintf(fmt, sizeof(fmt), "mtia: firmware boot refused: %s, FW_BOOT_STATUS 0x%%llx",
+                              mtia_boot_status_name(status));
+                guest_error(fmt, status);
                 return;
             }
             r_.fw_status = MTIA_FW_STATUS_OFF;
@@ -928,7 +933,7 @@ struct mtia_core final : public mtia::rv32::Bus, public mtia::QueueHost {
 
     static bool valid_boot_status(uint32_t v)
     {
-        return v <= MTIA_BOOT_HALTED || (v >= MTIA_BOOT_ERR_BAD_STAGE && v <= MTIA_BOOT_ERR_BUSY);
+        return v <= MTIA_BOOT_HALTED || (v >= MTIA_BOOT_ERR_BAD_STAGE && v <= MTIA_BOOT_ERR_BAD_SIGNATURE);
     }
 
     void load(const mtia_core_snapshot *s)
@@ -1025,6 +1030,7 @@ void mtia_core_config_default(struct mtia_core_config *cfg)
     cfg->msix_vectors = MTIA_DEFAULT_MSIX_VECTORS;
     cfg->revision = MTIA_PCI_REVISION;
     cfg->mmu = 1;
+    std::memcpy(cfg->fw_pubkey, mtia::kFwDevPubkey, sizeof(cfg->fw_pubkey));
 }
 
 int mtia_core_config_validate(const struct mtia_core_config *cfg, char *err, size_t errlen)
@@ -1045,6 +1051,8 @@ int mtia_core_config_validate(const struct mtia_core_config *cfg, char *err, siz
         why = "revision must fit in 8 bits";
     } else if (cfg->mmu > 1) {
         why = "mmu must be on or off";
+    } else if (mtia::fw_pubkey_check(cfg->fw_pubkey)) {
+        why = "fw-pubkey is not an Ed25519 public key";
     }
     if (!why) {
         return 0;
@@ -1052,6 +1060,14 @@ int mtia_core_config_validate(const struct mtia_core_config *cfg, char *err, siz
     if (err && errlen) {
         std::snprintf(err, errlen, "%s", why);
     }
+    return -1;
+}
+
+int mtia_core_parse_fw_pubkey(const char *hex, uint8_t key[32], char *err, size_t errlen)
+{
+    const char *why = mtia::fw_pubkey_parse(hex, key);
+    if (!why) return 0;
+    if (err && errlen) std::snprintf(err, errlen, "fw-pubkey: %s", why);
     return -1;
 }
 

@@ -41,6 +41,9 @@ struct mtia_core_config {
     uint32_t revision;
     uint64_t serial; /* MTIA_REG_TEL_SERIAL_*; any value (glue: docs/telemetry.md) */
     uint32_t mmu;    /* 1: the device MMU (MTIA_CAP_MMU, the default); 0: none */
+    /* The Ed25519 public key the boot ROM trusts (property fw-pubkey); the
+     * default is the project's development key (docs/firmware.md). */
+    uint8_t fw_pubkey[32];
 };
 
 /* Side effects the core asks of its host. Any pointer may be NULL. */
@@ -235,6 +238,9 @@ struct mtia_core_queue_stats {
 };
 
 void mtia_core_config_default(struct mtia_core_config *cfg);
+/* Parses @hex (64 hex digits, an Ed25519 public key) into @key for
+ * fw_pubkey: 0, or -1 and a one-line reason in @err. */
+int mtia_core_parse_fw_pubkey(const char *hex, uint8_t key[32], char *err, size_t errlen);
 /* 0 if @cfg is usable; else -1 and a one-line reason in @err. */
 int mtia_core_config_validate(const struct mtia_core_config *cfg, char *err, size_t errlen);
 

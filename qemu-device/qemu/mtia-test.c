@@ -5,7 +5,9 @@
  * drives the device through libqos' PCI helpers: config space identity,
  * BAR0 registers, bad accesses, IRQ status/mask, the MSI-X test interrupt,
  * the register reset, BAR2 device memory, migration of the core state, and
- * the firmware boot ROM: images staged into BAR2 (SHA-256 from GChecksum),
+ * the firmware boot ROM: images staged into BAR2 (SHA-256 from GChecksum,
+ * signed with libsodium by a key made for the run, which the device trusts
+ * through its fw-pubkey property; the signature checks),
  * a tiny hand-assembled RV32 firmware run by the control core, the mailbox,
  * the error codes, traps and reset of a running core; the hardware queues:
  * registers, doorbells, commands in guest RAM run by a dispatch-loop
@@ -16,6 +18,8 @@
 
 #include "qemu/osdep.h"
 #include <glib/gstdio.h>
+#include <sodium.h>
+#include "qemu/bswap.h"
 #include "libqtest.h"
 #include "libqos/pci-pc.h"
 #include "qapi/qmp/qdict.h"
@@ -35,15 +39,40 @@ typedef struct {
     QPCIBar bar0;
 } Mtia;
 
-static void mtia_start(Mtia *m, const char *props)
+/*
+ * The firmware signing key of this run: test images are signed with it, and
+ * devices trust it (QT_KEY_PROP) unless a test wants the default key.
+ */
+static uint8_t qt_pk[crypto_sign_PUBLICKEYBYTES], qt_sk[crypto_sign_SECRETKEYBYTES];
+static char qt_key_prop[sizeof("fw-pubkey=") + 2 * crypto_sign_PUBLICKEYBYTES];
+#define QT_KEY_PROP qt_key_prop
+
+static void qt_key_init(void)
 {
-    m->qts = qtest_initf("-machine q35 -device mtia,addr=%d.0%s%s",
-                         MTIA_SLOT, props ? "," : "", props ? props : "");
+    char hex[2 * crypto_sign_PUBLICKEYBYTES + 1];
+
+    g_assert(sodium_init() >= 0);
+    crypto_sign_keypair(qt_pk, qt_sk);
+    sodium_bin2hex(hex, sizeof(hex), qt_pk, sizeof(qt_pk));
+    snprintf(qt_key_prop, sizeof(qt_key_prop), "fw-pubkey=%s", hex);
+}
+
+/* A device that trusts @key_prop ("fw-pubkey=..."; NULL: the default key). */
+static void mtia_start_key(Mtia *m, const char *props, const char *key_prop)
+{
+    m->qts = qtest_initf("-machine q35 -device mtia,addr=%d.0%s%s%s%s",
+                         MTIA_SLOT, props ? "," : "", props ? props : "",
+                         key_prop ? "," : "", key_prop ? key_prop : "");
     m->bus = qpci_new_pc(m->qts, NULL);
     m->dev = qpci_device_find(m->bus, MTIA_DEVFN);
     g_assert(m->dev != NULL);
     qpci_device_enable(m->dev);
     m->bar0 = qpci_iomap(m->dev, MTIA_BAR_REGS, NULL);
+}
+
+static void mtia_start(Mtia *m, const char *props)
+{
+    mtia_start_key(m, props, QT_KEY_PROP);
 }
 
 static void mtia_stop(Mtia *m)
@@ -459,7 +488,7 @@ static const uint32_t test_fw[] = {
 #define TEST_FW_TRAP_OFF 0xc
 #define FW_LOAD (MTIA_CC_SRAM_BASE + 0x1000)
 
-/* Header + @code, unsigned. */
+/* Header + @code + room for the signature block; not signed yet. */
 static size_t fw_image_of(uint8_t *buf, const uint32_t *code, size_t code_len,
                           uint32_t flags)
 {
@@ -472,11 +501,13 @@ static size_t fw_image_of(uint8_t *buf, const uint32_t *code, size_t code_len,
         .payload_size = code_len,
         .fw_version = MTIA_FW_VERSION(0, 0, 1),
         .flags = flags,
+        .sig_size = MTIA_FW_SIG_SIZE,
     };
 
     memcpy(buf, &h, sizeof(h));
     memcpy(buf + sizeof(h), code, code_len);
-    return sizeof(h) + code_len;
+    memset(buf + sizeof(h) + code_len, 0, MTIA_FW_SIG_SIZE);
+    return sizeof(h) + code_len + MTIA_FW_SIG_SIZE;
 }
 
 /* Header + payload, signed; the caller may break it afterwards. */
@@ -485,16 +516,40 @@ static size_t fw_image(uint8_t *buf, uint32_t flags)
     return fw_image_of(buf, test_fw, sizeof(test_fw), flags);
 }
 
-static void fw_sign(uint8_t *img, size_t len)
+/* The digest of an image of @len bytes whose last @sig bytes are not hashed. */
+static void fw_rehash(uint8_t *img, size_t len, size_t sig)
 {
     GChecksum *c = g_checksum_new(G_CHECKSUM_SHA256);
     gsize dlen = 32;
 
     memset(img + offsetof(struct mtia_fw_header, sha256), 0, 32);
-    g_checksum_update(c, img, len);
+    g_checksum_update(c, img, len - sig);
     g_checksum_get_digest(c, img + offsetof(struct mtia_fw_header, sha256), &dlen);
     g_assert_cmpuint(dlen, ==, 32);
     g_checksum_free(c);
+}
+
+/* Digest and signature block of a fw_image_of() image, with key @pk/@sk. */
+static void fw_sign_with(uint8_t *img, size_t len, const uint8_t *pk, const uint8_t *sk)
+{
+    uint8_t *sig = img + len - MTIA_FW_SIG_SIZE;
+    uint8_t id[crypto_hash_sha256_BYTES];
+    const uint32_t magic = cpu_to_le32(MTIA_FW_SIG_MAGIC);
+    const uint16_t alg = cpu_to_le16(MTIA_FW_SIG_ALG_ED25519);
+
+    fw_rehash(img, len, MTIA_FW_SIG_SIZE);
+    memset(sig, 0, MTIA_FW_SIG_SIZE);
+    memcpy(sig + offsetof(struct mtia_fw_sig, magic), &magic, 4);
+    memcpy(sig + offsetof(struct mtia_fw_sig, alg), &alg, 2);
+    crypto_hash_sha256(id, pk, crypto_sign_PUBLICKEYBYTES);
+    memcpy(sig + offsetof(struct mtia_fw_sig, key_id), id, MTIA_FW_KEY_ID_SIZE);
+    crypto_sign_detached(sig + offsetof(struct mtia_fw_sig, signature), NULL,
+                         img, MTIA_FW_HEADER_SIZE, sk);
+}
+
+static void fw_sign(uint8_t *img, size_t len)
+{
+    fw_sign_with(img, len, qt_pk, qt_sk);
 }
 
 /* Stage @img at device-memory offset @off, then boot; FW_BOOT_STATUS. */
@@ -607,6 +662,7 @@ static void test_fw_boot(void)
 /* Every boot ROM check over real MMIO, then a retry that works. */
 static void test_fw_bad_images(void)
 {
+    uint8_t other_pk[crypto_sign_PUBLICKEYBYTES], other_sk[crypto_sign_SECRETKEYBYTES];
     Mtia m;
     QPCIBar bar2;
     uint8_t img[512];
@@ -640,6 +696,14 @@ static void test_fw_bad_images(void)
     BAD(img[sizeof(*h) + 17] ^= 1, false, MTIA_BOOT_ERR_BAD_DIGEST);
     BAD(h->fw_version ^= 1, false, MTIA_BOOT_ERR_BAD_DIGEST);
     BAD(h->sha256[0] ^= 1, false, MTIA_BOOT_ERR_BAD_DIGEST);
+    /* The signature, checked after the digest (docs/firmware.md). */
+    crypto_sign_keypair(other_pk, other_sk);
+    BAD((h->sig_size = 0, len -= MTIA_FW_SIG_SIZE, fw_rehash(img, len, 0)), false,
+        MTIA_BOOT_ERR_UNSIGNED);
+    BAD(fw_sign_with(img, len, other_pk, other_sk), false, MTIA_BOOT_ERR_UNTRUSTED_KEY);
+    BAD((img[sizeof(*h) + 17] ^= 1, fw_rehash(img, len, MTIA_FW_SIG_SIZE)), false,
+        MTIA_BOOT_ERR_BAD_SIGNATURE);
+    BAD(img[len - 1] ^= 1, false, MTIA_BOOT_ERR_BAD_SIGNATURE);
 #undef BAD
     g_assert_cmphex(rd(&m, MTIA_REG_FW_STATUS), ==, MTIA_FW_STATUS_OFF);
 
@@ -672,6 +736,23 @@ static void test_fw_bad_images(void)
     /* Busy: the running core is left alone. */
     g_assert_cmphex(fw_boot(&m, bar2, 0, img, len, len), ==, MTIA_BOOT_ERR_BUSY);
     g_assert_cmphex(rd(&m, MTIA_REG_FW_STATUS), ==, MTIA_FW_STATUS_READY);
+    mtia_stop(&m);
+}
+
+/*
+ * Without fw-pubkey a device trusts the development key (the real images'),
+ * so an image signed with this run's key is "another key"; a fw-pubkey that
+ * is not a key is refused at realize (run-qtests.sh: bad_prop).
+ */
+static void test_fw_default_key(void)
+{
+    Mtia m;
+    QPCIBar bar2;
+
+    mtia_start_key(&m, "devmem-size=64M", NULL);
+    bar2 = qpci_iomap(m.dev, MTIA_BAR_DEVMEM, NULL);
+    g_assert_cmphex(fw_boot_good(&m, bar2, 0), ==, MTIA_BOOT_ERR_UNTRUSTED_KEY);
+    g_assert_cmphex(rd(&m, MTIA_REG_FW_STATUS), ==, MTIA_FW_STATUS_OFF);
     mtia_stop(&m);
 }
 
@@ -819,7 +900,8 @@ static bool wait_msi_at(Mtia *m, uint64_t addr)
  * $MTIA_FW_IMAGE), CQEs with the phase bit, the queue's own MSI-X vector,
  * data in guest RAM and BAR2, errors as statuses, bus mastering off.
  */
-static void run_queue_roundtrip(const uint8_t *img, size_t len)
+/* @key_prop: the key the device trusts (mtia_start_key()). */
+static void run_queue_roundtrip(const uint8_t *img, size_t len, const char *key_prop)
 {
     Mtia m;
     QPCIBar bar2;
@@ -830,7 +912,7 @@ static void run_queue_roundtrip(const uint8_t *img, size_t len)
     uint64_t ts;
     unsigned i;
 
-    mtia_start(&m, "devmem-size=64M");
+    mtia_start_key(&m, "devmem-size=64M", key_prop);
     g_assert_cmphex(rd(&m, MTIA_REG_MSIX_VECTORS), ==, 1 + MTIA_NUM_QUEUES);
     bar2 = qpci_iomap(m.dev, MTIA_BAR_DEVMEM, NULL);
     qpci_msix_enable(m.dev);
@@ -948,7 +1030,7 @@ static void test_queue_roundtrip(void)
     size_t len = fw_image_of(img, queue_fw, sizeof(queue_fw), 0);
 
     fw_sign(img, len);
-    run_queue_roundtrip(img, len);
+    run_queue_roundtrip(img, len, QT_KEY_PROP);
 }
 
 /*
@@ -1028,7 +1110,10 @@ static void test_queue_compute(void)
     mtia_stop(&m);
 }
 
-/* The same with the real firmware (make firmware), if run-qtests.sh found it. */
+/*
+ * The same with the real firmware (make firmware), if run-qtests.sh found it:
+ * signed with the development key, the device's default.
+ */
 static void test_queue_real_fw(void)
 {
     const char *path = getenv("MTIA_FW_IMAGE");
@@ -1039,7 +1124,7 @@ static void test_queue_real_fw(void)
         g_test_skip("MTIA_FW_IMAGE not set or unreadable (make firmware)");
         return;
     }
-    run_queue_roundtrip((const uint8_t *)img, len);
+    run_queue_roundtrip((const uint8_t *)img, len, NULL);
 }
 
 /* Queue registers and doorbells over MMIO, and that bad values are harmless. */
@@ -1065,8 +1150,8 @@ static void test_trace_events(void)
     fd = g_file_open_tmp("mtia-trace-XXXXXX", &log, NULL);
     g_assert(fd >= 0);
     close(fd);
-    m.qts = qtest_initf("-machine q35 -device mtia,addr=%d.0,devmem-size=64M "
-                        "-trace 'mtia_*' -d guest_errors -D %s", MTIA_SLOT, log);
+    m.qts = qtest_initf("-machine q35 -device mtia,addr=%d.0,devmem-size=64M,%s "
+                        "-trace 'mtia_*' -d guest_errors -D %s", MTIA_SLOT, QT_KEY_PROP, log);
     m.bus = qpci_new_pc(m.qts, NULL);
     m.dev = qpci_device_find(m.bus, MTIA_DEVFN);
     g_assert(m.dev != NULL);
@@ -1217,8 +1302,8 @@ static void test_migration(void)
     g_assert_cmpstr(st, ==, "completed");
 
     dst = qtest_initf("-machine q35 -device mtia,addr=%d.0,"
-                      "devmem-size=64M,msix-vectors=2 -incoming 'exec:cat %s'",
-                      MTIA_SLOT, file);
+                      "devmem-size=64M,msix-vectors=2,%s -incoming 'exec:cat %s'",
+                      MTIA_SLOT, QT_KEY_PROP, file);
     for (i = 0; i < 1000; i++) {
         st = qmp_status(dst, "query-status");
         if (strcmp(st, "inmigrate")) {
@@ -1388,6 +1473,7 @@ int main(int argc, char **argv)
         g_test_message("mtia-test: q35 only, skipping on %s", arch);
         return 0;
     }
+    qt_key_init();
     qtest_add_func("/mtia/pci-config", test_pci_config);
     qtest_add_func("/mtia/identity/default", test_identity_default);
     qtest_add_func("/mtia/identity/props", test_identity_props);
@@ -1402,6 +1488,7 @@ int main(int argc, char **argv)
     qtest_add_func("/mtia/migration", test_migration);
     qtest_add_func("/mtia/fw/boot", test_fw_boot);
     qtest_add_func("/mtia/fw/bad-images", test_fw_bad_images);
+    qtest_add_func("/mtia/fw/default-key", test_fw_default_key);
     qtest_add_func("/mtia/fw/trap", test_fw_trap);
     qtest_add_func("/mtia/fw/reset-running", test_fw_reset_running);
     qtest_add_func("/mtia/queue/regs", test_queue_regs);

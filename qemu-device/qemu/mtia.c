@@ -41,6 +41,12 @@
  * disable, VM stop all wait for the workers). Their completion interrupts
  * take the queued-work path above. Doorbells are pages 0x10000.. in BAR0.
  *
+ * Firmware signing (docs/firmware.md, "Signing"): the boot ROM in the core
+ * verifies images against the Ed25519 key of the fw-pubkey property (64 hex
+ * digits, checked at realize; default: the project's development key). A
+ * refused image is a guest error naming the refusal, which the mtia_guest_error
+ * trace event carries too.
+ *
  * Fault injection (docs/fault-injection.md): the fault-* properties are
  * added with object_class_property_add, not DEFINE_PROP, so that qom-set
  * (QMP or HMP) works while the device runs; each arms the core's injector
@@ -109,6 +115,9 @@ struct MtiaState {
     uint32_t revision;
     uint64_t serial;
     bool mmu;
+    /* fw-pubkey: the firmware signing key the boot ROM trusts, 64 hex
+     * digits; NULL: the project's development key (docs/firmware.md). */
+    char *fw_pubkey;
 
     /* PCI power state last written to PMCSR (0 = D0, 3 = D3hot). */
     uint8_t power_state;
@@ -551,6 +560,11 @@ static void mtia_realize(PCIDevice *pdev, Error **errp)
     cfg.revision = s->revision;
     cfg.serial = mtia_serial(s);
     cfg.mmu = s->mmu;
+    if (s->fw_pubkey &&
+        mtia_core_parse_fw_pubkey(s->fw_pubkey, cfg.fw_pubkey, why, sizeof(why)) != 0) {
+        error_setg(errp, "%s", why);
+        return;
+    }
     if (mtia_core_config_validate(&cfg, why, sizeof(why)) != 0) {
         error_setg(errp, "%s", why);
         return;
@@ -867,6 +881,8 @@ static Property mtia_properties[] = {
     DEFINE_PROP_UINT64("serial", MtiaState, serial, 0),
     /* The device MMU (MTIA_CAP_MMU); off only to measure what it costs. */
     DEFINE_PROP_BOOL("mmu", MtiaState, mmu, true),
+    /* The Ed25519 public key firmware images must be signed with. */
+    DEFINE_PROP_STRING("fw-pubkey", MtiaState, fw_pubkey),
     DEFINE_PROP_END_OF_LIST(),
 };
 

@@ -2,6 +2,7 @@
 // The device core's register behaviour, without QEMU.
 #include <gtest/gtest.h>
 
+#include <cstring>
 #include <string>
 #include <vector>
 
@@ -216,15 +217,17 @@ TEST_P(ConfigTest, RejectedWithReason)
 
 INSTANTIATE_TEST_SUITE_P(
     Bad, ConfigTest,
-    ::testing::Values(BadConfig{"rows0", [](mtia_core_config *c) { c->pe_rows = 0; }, "pe-rows"},
-                      BadConfig{"cols65", [](mtia_core_config *c) { c->pe_cols = 65; }, "pe-cols"},
-                      BadConfig{"sram3M", [](mtia_core_config *c) { c->sram_bytes = 3 << 20; }, "sram-size"},
-                      BadConfig{"devmem3M", [](mtia_core_config *c) { c->devmem_bytes = 3 << 20; }, "devmem-size"},
-                      BadConfig{"devmemHuge", [](mtia_core_config *c) { c->devmem_bytes = 128ull << 30; },
-                                "devmem-size"},
-                      BadConfig{"msix0", [](mtia_core_config *c) { c->msix_vectors = 0; }, "msix-vectors"},
-                      BadConfig{"msix33", [](mtia_core_config *c) { c->msix_vectors = 33; }, "msix-vectors"},
-                      BadConfig{"rev", [](mtia_core_config *c) { c->revision = 256; }, "revision"}),
+    ::testing::Values(
+        BadConfig{"rows0", [](mtia_core_config *c) { c->pe_rows = 0; }, "pe-rows"},
+        BadConfig{"cols65", [](mtia_core_config *c) { c->pe_cols = 65; }, "pe-cols"},
+        BadConfig{"sram3M", [](mtia_core_config *c) { c->sram_bytes = 3 << 20; }, "sram-size"},
+        BadConfig{"devmem3M", [](mtia_core_config *c) { c->devmem_bytes = 3 << 20; }, "devmem-size"},
+        BadConfig{"devmemHuge", [](mtia_core_config *c) { c->devmem_bytes = 128ull << 30; }, "devmem-size"},
+        BadConfig{"msix0", [](mtia_core_config *c) { c->msix_vectors = 0; }, "msix-vectors"},
+        BadConfig{"msix33", [](mtia_core_config *c) { c->msix_vectors = 33; }, "msix-vectors"},
+        BadConfig{"rev", [](mtia_core_config *c) { c->revision = 256; }, "revision"},
+        BadConfig{"fwkeyZero", [](mtia_core_config *c) { std::memset(c->fw_pubkey, 0, sizeof(c->fw_pubkey)); },
+                  "fw-pubkey"}),
     [](const auto &info) { return std::string(info.param.name); });
 
 TEST(Config, DefaultIsValid)

@@ -1,10 +1,14 @@
 // SPDX-License-Identifier: MIT
 // The device core's boot ROM and control core, without QEMU: images staged
 // in a std::vector standing in for BAR2, firmware from tests/unit/device_fw
-// (assembled at build time) and, when built, the real firmware.
+// (assembled at build time) and, when built, the real firmware. Test images
+// are signed with a key made for the test run, which the device is set to
+// trust (fw_pubkey); the real images with the development key, the default.
 #include <gtest/gtest.h>
+#include <sodium.h>
 
 #include <atomic>
+#include <cctype>
 #include <chrono>
 #include <condition_variable>
 #include <cstdio>
@@ -18,8 +22,11 @@
 #include <thread>
 #include <vector>
 
+#include "mtia/mtia_boot_status.h"
 #include "mtia/mtia_spec.h"
+#include "mtia_bootrom.h"
 #include "mtia_core.h"
+#include "mtia_fw_key.h"
 #include "sha256.h"
 #include "test_watchdog.h"
 
@@ -51,9 +58,31 @@ std::vector<uint8_t> test_fw()
         if ((payload).empty()) GTEST_SKIP() << "test firmware not built (needs riscv64-unknown-elf binutils)"; \
     } while (0)
 
+// An Ed25519 key pair made for this test run.
+struct TestKey {
+    uint8_t pk[crypto_sign_PUBLICKEYBYTES], sk[crypto_sign_SECRETKEYBYTES];
+    TestKey()
+    {
+        if (sodium_init() < 0) std::abort();
+        crypto_sign_keypair(pk, sk);
+    }
+};
+const TestKey &test_key()  // the key FwTest's device trusts
+{
+    static const TestKey k;
+    return k;
+}
+const TestKey &other_key()  // a key it does not trust
+{
+    static const TestKey k;
+    return k;
+}
+
 struct Image {
     mtia_fw_header h{};
     std::vector<uint8_t> payload;
+    mtia_fw_sig sig{};
+    const TestKey *key = &test_key();  // nullptr: unsigned
 
     explicit Image(std::vector<uint8_t> p, uint32_t flags = 0) : payload(std::move(p))
     {
@@ -67,7 +96,8 @@ struct Image {
         h.flags = flags;
         sign();
     }
-    void sign()
+    // The header's digest (what an attacker without the key can redo).
+    void rehash()
     {
         std::memset(h.sha256, 0, sizeof(h.sha256));
         mtia::Sha256 s;
@@ -75,11 +105,26 @@ struct Image {
         s.update(payload.data(), payload.size());
         s.finish(h.sha256);
     }
+    // sig_size, digest and signature block, as mtia-fw-sign writes them.
+    void sign()
+    {
+        h.sig_size = key ? MTIA_FW_SIG_SIZE : 0;
+        rehash();
+        sig = mtia_fw_sig{};
+        if (!key) return;
+        sig.magic = MTIA_FW_SIG_MAGIC;
+        sig.alg = MTIA_FW_SIG_ALG_ED25519;
+        mtia::fw_key_id(key->pk, sig.key_id);
+        crypto_sign_detached(sig.signature, nullptr, reinterpret_cast<const uint8_t *>(&h), sizeof(h), key->sk);
+    }
+    // Header, payload and (if signed) the signature block.
     std::vector<uint8_t> bytes() const
     {
         std::vector<uint8_t> b(sizeof(h));
         std::memcpy(b.data(), &h, sizeof(h));
         b.insert(b.end(), payload.begin(), payload.end());
+        if (key)
+            b.insert(b.end(), reinterpret_cast<const uint8_t *>(&sig), reinterpret_cast<const uint8_t *>(&sig + 1));
         return b;
     }
 };
@@ -110,9 +155,12 @@ const mtia_core_host_ops kOps = {
 
 class FwTest : public ::testing::Test {
 protected:
+    // The key the device trusts: test_key(), or the default (development) key.
+    virtual bool trust_test_key() const { return true; }
     void SetUp() override
     {
         mtia_core_config_default(&cfg);
+        if (trust_test_key()) std::memcpy(cfg.fw_pubkey, test_key().pk, sizeof(cfg.fw_pubkey));
         cfg.devmem_bytes = kDevmem;
         devmem.assign(kDevmem, 0);
         core = mtia_core_new(&cfg, &kOps, &host);
@@ -301,11 +349,18 @@ TEST_F(FwTest, EachBootErrorCodeThenRetrySucceeds)
     const uint32_t n = static_cast<uint32_t>(fw.size());
     const std::vector<BootCase> cases = {
         {"bad magic", MTIA_BOOT_ERR_BAD_MAGIC, [](Image &i) { i.h.magic ^= 1; }, true},
-        {"bad format", MTIA_BOOT_ERR_BAD_FORMAT, [](Image &i) { i.h.format_version = 2; }, true},
+        {"format 1 (before signatures)", MTIA_BOOT_ERR_BAD_FORMAT, [](Image &i) { i.h.format_version = 1; }, true},
+        {"format 3", MTIA_BOOT_ERR_BAD_FORMAT, [](Image &i) { i.h.format_version = 3; }, true},
         {"format 0", MTIA_BOOT_ERR_BAD_FORMAT, [](Image &i) { i.h.format_version = 0; }, true},
         {"header too small", MTIA_BOOT_ERR_BAD_HEADER, [](Image &i) { i.h.header_size = 76; }, true},
         {"header_size 0", MTIA_BOOT_ERR_BAD_HEADER, [](Image &i) { i.h.header_size = 0; }, true},
-        {"reserved set", MTIA_BOOT_ERR_BAD_HEADER, [](Image &i) { i.h.reserved[4] = 1; }, true},
+        {"reserved set", MTIA_BOOT_ERR_BAD_HEADER, [](Image &i) { i.h.reserved[3] = 1; }, true},
+        {"sig_size not 0 or 80", MTIA_BOOT_ERR_BAD_HEADER,
+         [](Image &i) {
+             i.h.sig_size = MTIA_FW_SIG_SIZE - 4;
+             i.rehash();
+         },
+         false},
         {"unknown flag", MTIA_BOOT_ERR_BAD_HEADER, [](Image &i) { i.h.flags = 1u << 2; }, true},
         {"high flag", MTIA_BOOT_ERR_BAD_HEADER, [](Image &i) { i.h.flags = 1u << 31; }, true},
         {"payload_size > stage", MTIA_BOOT_ERR_TRUNCATED, [](Image &i) { i.h.payload_size += 4; }, true},
@@ -346,6 +401,47 @@ TEST_F(FwTest, EachBootErrorCodeThenRetrySucceeds)
         {"last payload byte flipped", MTIA_BOOT_ERR_BAD_DIGEST, [](Image &i) { i.payload.back() ^= 1; }, false},
         {"header byte flipped", MTIA_BOOT_ERR_BAD_DIGEST, [](Image &i) { i.h.fw_version ^= 0x100; }, false},
         {"digest byte flipped", MTIA_BOOT_ERR_BAD_DIGEST, [](Image &i) { i.h.sha256[31] ^= 0x80; }, false},
+        {"unsigned payload flipped", MTIA_BOOT_ERR_BAD_DIGEST,
+         [](Image &i) {
+             i.key = nullptr;
+             i.sign();
+             i.payload[5] ^= 0x10;
+         },
+         false},
+        // The signature checks, after the digest.
+        {"unsigned", MTIA_BOOT_ERR_UNSIGNED, [](Image &i) { i.key = nullptr; }, true},
+        {"signature block there, sig_size 0", MTIA_BOOT_ERR_UNSIGNED,
+         [](Image &i) {
+             i.h.sig_size = 0;
+             i.rehash();
+         },
+         false},
+        {"other key", MTIA_BOOT_ERR_UNTRUSTED_KEY, [](Image &i) { i.key = &other_key(); }, true},
+        {"payload changed after signing, digest redone", MTIA_BOOT_ERR_BAD_SIGNATURE,
+         [](Image &i) {
+             i.payload[5] ^= 0x10;
+             i.rehash();
+         },
+         false},
+        {"flags changed after signing, digest redone", MTIA_BOOT_ERR_BAD_SIGNATURE,
+         [](Image &i) {
+             i.h.flags = MTIA_FW_FLAG_TEST_HANG;
+             i.rehash();
+         },
+         false},
+        {"signature byte flipped", MTIA_BOOT_ERR_BAD_SIGNATURE, [](Image &i) { i.sig.signature[7] ^= 4; }, false},
+        {"signature zeroed", MTIA_BOOT_ERR_BAD_SIGNATURE,
+         [](Image &i) { std::memset(i.sig.signature, 0, sizeof(i.sig.signature)); }, false},
+        {"other key, key id forged", MTIA_BOOT_ERR_BAD_SIGNATURE,
+         [](Image &i) {
+             i.key = &other_key();
+             i.sign();
+             mtia::fw_key_id(test_key().pk, i.sig.key_id);
+         },
+         false},
+        {"signature block magic", MTIA_BOOT_ERR_BAD_SIGNATURE, [](Image &i) { i.sig.magic ^= 1; }, false},
+        {"signature algorithm 2", MTIA_BOOT_ERR_BAD_SIGNATURE, [](Image &i) { i.sig.alg = 2; }, false},
+        {"signature block reserved", MTIA_BOOT_ERR_BAD_SIGNATURE, [](Image &i) { i.sig.reserved = 1; }, false},
     };
     for (const BootCase &c : cases) {
         Image img(fw);
@@ -356,14 +452,17 @@ TEST_F(FwTest, EachBootErrorCodeThenRetrySucceeds)
         EXPECT_EQ(rd(MTIA_REG_IRQ_STATUS) & MTIA_IRQ_FW_EVENT, MTIA_IRQ_FW_EVENT) << c.name;
         wr(MTIA_REG_IRQ_STATUS, ~0u);
     }
-    // Truncated stage: one byte short of the payload, and shorter than a header.
+    // Truncated stage: one byte short of the signature block's end, of the
+    // payload's, and shorter than a header.
+    stage(Image(fw).bytes(), 0, fw.size() + MTIA_FW_HEADER_SIZE + MTIA_FW_SIG_SIZE - 1);
+    EXPECT_EQ(boot(), MTIA_BOOT_ERR_TRUNCATED);
     stage(Image(fw).bytes(), 0, fw.size() + MTIA_FW_HEADER_SIZE - 1);
     EXPECT_EQ(boot(), MTIA_BOOT_ERR_TRUNCATED);
     stage(Image(fw).bytes(), 0, 40);
     EXPECT_EQ(boot(), MTIA_BOOT_ERR_TRUNCATED);
     // A larger stage than the image is fine (checked below by the retry).
     // After all that the device boots a good image.
-    stage(Image(fw).bytes(), 0x1000, fw.size() + MTIA_FW_HEADER_SIZE + 4096);
+    stage(Image(fw).bytes(), 0x1000, fw.size() + MTIA_FW_HEADER_SIZE + MTIA_FW_SIG_SIZE + 4096);
     EXPECT_EQ(boot(), MTIA_BOOT_RUNNING);
     EXPECT_TRUE(wait_ready());
 }
@@ -584,8 +683,15 @@ TEST_F(FwTest, GarbageFirmwareNeverHurtsTheDevice)
     }
 }
 
+// A device that trusts the default key: the development key, which signs
+// the images `make firmware` builds.
+class FwDevKeyTest : public FwTest {
+protected:
+    bool trust_test_key() const override { return false; }
+};
+
 // The real firmware (firmware/, `make firmware`) through the boot ROM.
-TEST_F(FwTest, RealFirmwareBootsPingsLogsAndBeats)
+TEST_F(FwDevKeyTest, RealFirmwareBootsPingsLogsAndBeats)
 {
     std::vector<uint8_t> img = read_file(MTIA_FW_IMAGE_PATH);
     if (img.empty()) GTEST_SKIP() << MTIA_FW_IMAGE_PATH << " not built (make firmware)";
@@ -644,6 +750,126 @@ TEST_F(FwTest, RealFirmwareBootsPingsLogsAndBeats)
 
     wr(MTIA_REG_RESET, MTIA_RESET_KEY);
     EXPECT_EQ(rd(MTIA_REG_FW_BOOT_STATUS), MTIA_BOOT_IDLE);
+}
+
+// The build's signed image and its negative twins (firmware/Makefile), each
+// refused with its own status by a device with the default key.
+TEST_F(FwDevKeyTest, BuiltImagesGetTheirOwnStatus)
+{
+    const std::string dir = std::string(MTIA_FW_IMAGE_PATH).substr(0, std::string(MTIA_FW_IMAGE_PATH).rfind('/') + 1);
+    if (read_file(MTIA_FW_IMAGE_PATH).empty()) GTEST_SKIP() << MTIA_FW_IMAGE_PATH << " not built (make firmware)";
+    const struct {
+        const char *name;
+        uint32_t expect;
+    } cases[] = {
+        {"mtia-fw-test-unsigned.bin", MTIA_BOOT_ERR_UNSIGNED},
+        {"mtia-fw-test-tampered.bin", MTIA_BOOT_ERR_BAD_SIGNATURE},
+        {"mtia-fw-test-otherkey.bin", MTIA_BOOT_ERR_UNTRUSTED_KEY},
+        {"mtia-fw.bin", MTIA_BOOT_RUNNING},  // last: the core then runs
+    };
+    for (const auto &c : cases) {
+        std::vector<uint8_t> img = read_file(dir + c.name);
+        ASSERT_FALSE(img.empty()) << dir + c.name;
+        stage(img);
+        EXPECT_EQ(boot(), c.expect) << c.name;
+        if (c.expect != MTIA_BOOT_RUNNING) {
+            std::lock_guard<std::mutex> l(host.mu);
+            ASSERT_FALSE(host.errors.empty());
+            EXPECT_NE(host.errors.back().find(std::string("firmware boot refused: ") + mtia_boot_status_name(c.expect)),
+                      std::string::npos)
+                << host.errors.back();
+        }
+    }
+    EXPECT_TRUE(wait_ready());
+}
+
+// The key in the device core is the committed development key.
+TEST(FwKey, DefaultIsTheCommittedDevelopmentKey)
+{
+    std::ifstream f(MTIA_FW_DEV_PUBKEY_PATH);
+    ASSERT_TRUE(f) << MTIA_FW_DEV_PUBKEY_PATH;
+    std::string line;
+    while (std::getline(f, line) && (line.empty() || line[0] == '#')) {
+    }
+    uint8_t key[MTIA_FW_PUBKEY_SIZE];
+    char err[128] = "";
+    ASSERT_EQ(mtia_core_parse_fw_pubkey(line.c_str(), key, err, sizeof(err)), 0) << err;
+    EXPECT_EQ(std::memcmp(key, mtia::kFwDevPubkey, sizeof(key)), 0);
+    mtia_core_config cfg;
+    mtia_core_config_default(&cfg);
+    EXPECT_EQ(std::memcmp(cfg.fw_pubkey, mtia::kFwDevPubkey, sizeof(key)), 0);
+}
+
+TEST(FwKey, PropertyParsing)
+{
+    char hex[2 * MTIA_FW_PUBKEY_SIZE + 1];
+    sodium_bin2hex(hex, sizeof(hex), test_key().pk, sizeof(test_key().pk));
+    uint8_t key[MTIA_FW_PUBKEY_SIZE] = {};
+    char err[128] = "";
+    ASSERT_EQ(mtia_core_parse_fw_pubkey(hex, key, err, sizeof(err)), 0) << err;
+    EXPECT_EQ(std::memcmp(key, test_key().pk, sizeof(key)), 0);
+    for (char *p = hex; *p; p++) *p = static_cast<char>(std::toupper(*p));
+    EXPECT_EQ(mtia_core_parse_fw_pubkey(hex, key, err, sizeof(err)), 0) << "upper case: " << err;
+
+    const std::string good(hex);
+    const struct {
+        std::string text;
+        const char *why;
+    } bad[] = {
+        {"", "fw-pubkey: expected 64 hex digits"},
+        {good.substr(1), "fw-pubkey: expected 64 hex digits"},
+        {good + "0", "fw-pubkey: expected 64 hex digits"},
+        {"g" + good.substr(1), "fw-pubkey: expected 64 hex digits"},
+        {good.substr(0, 63) + " ", "fw-pubkey: expected 64 hex digits"},
+        {std::string(64, '0'), "fw-pubkey: not an Ed25519 public key"},         // small order
+        {"01" + std::string(62, '0'), "fw-pubkey: not an Ed25519 public key"},  // the identity
+        {std::string(64, 'f'), "fw-pubkey: not an Ed25519 public key"},         // not canonical
+    };
+    for (const auto &b : bad) {
+        uint8_t k[MTIA_FW_PUBKEY_SIZE];
+        std::memcpy(k, key, sizeof(k));
+        EXPECT_EQ(mtia_core_parse_fw_pubkey(b.text.c_str(), k, err, sizeof(err)), -1) << b.text;
+        EXPECT_STREQ(err, b.why) << b.text;
+        EXPECT_EQ(std::memcmp(k, key, sizeof(k)), 0) << "changed on error: " << b.text;
+    }
+    EXPECT_EQ(mtia_core_parse_fw_pubkey(nullptr, key, err, sizeof(err)), -1);
+
+    // A device cannot be made with a key that verifies nothing.
+    mtia_core_config cfg;
+    mtia_core_config_default(&cfg);
+    std::memset(cfg.fw_pubkey, 0, sizeof(cfg.fw_pubkey));
+    EXPECT_EQ(mtia_core_config_validate(&cfg, err, sizeof(err)), -1);
+    EXPECT_STREQ(err, "fw-pubkey is not an Ed25519 public key");
+    EXPECT_EQ(mtia_core_new(&cfg, &kOps, nullptr), nullptr);
+}
+
+// bootrom_load itself, on a buffer: the key is the one it is given.
+TEST(FwKey, BootromUsesTheKeyItIsGiven)
+{
+    std::vector<uint8_t> payload(64, 0x13);  // addi x0, x0, 0 words: any bytes do here
+    Image img(payload);
+    std::vector<uint8_t> b = img.bytes();
+    std::vector<uint8_t> sram(MTIA_CC_SRAM_SIZE, 0xee);
+    mtia::BootImage out;
+    EXPECT_EQ(mtia::bootrom_load(b.data(), b.size(), 0, b.size(), sram.data(), sram.size(), &out, test_key().pk),
+              MTIA_BOOT_RUNNING);
+    EXPECT_EQ(out.entry, MTIA_CC_SRAM_BASE);
+    EXPECT_EQ(std::memcmp(sram.data(), payload.data(), payload.size()), 0);
+    EXPECT_EQ(mtia::bootrom_load(b.data(), b.size(), 0, b.size(), sram.data(), sram.size(), &out, other_key().pk),
+              MTIA_BOOT_ERR_UNTRUSTED_KEY);
+    EXPECT_EQ(mtia::bootrom_load(b.data(), b.size(), 0, b.size(), sram.data(), sram.size(), &out),
+              MTIA_BOOT_ERR_UNTRUSTED_KEY)
+        << "default: the development key";
+    for (uint8_t v : sram) ASSERT_EQ(v, 0) << "SRAM left zeroed after a refusal";
+    // Every byte of the signed header matters; the signature block's only
+    // unsigned field, key_id, is checked against the key.
+    for (size_t i = 0; i < b.size(); i++) {
+        std::vector<uint8_t> t = b;
+        t[i] ^= 0x20;
+        EXPECT_NE(mtia::bootrom_load(t.data(), t.size(), 0, t.size(), sram.data(), sram.size(), &out, test_key().pk),
+                  MTIA_BOOT_RUNNING)
+            << "byte " << i;
+    }
 }
 
 }  // namespace

@@ -123,7 +123,7 @@ public:
         std::memcpy(&hdr_, img.data(), sizeof(hdr_));
         ASSERT_EQ(hdr_.magic, MTIA_FW_MAGIC);
         ASSERT_EQ(hdr_.header_size, MTIA_FW_HEADER_SIZE);
-        ASSERT_EQ(img.size(), hdr_.header_size + uint64_t{hdr_.payload_size});
+        ASSERT_EQ(img.size(), hdr_.header_size + uint64_t{hdr_.payload_size} + hdr_.sig_size);
         ASSERT_GE(hdr_.load_addr, MTIA_CC_SRAM_BASE);
         ASSERT_LE(hdr_.load_addr - MTIA_CC_SRAM_BASE + uint64_t{hdr_.payload_size}, sram_.size());
         std::memcpy(&sram_[hdr_.load_addr - MTIA_CC_SRAM_BASE], img.data() + hdr_.header_size, hdr_.payload_size);
@@ -555,12 +555,13 @@ TEST(FirmwareImage, HeadersMatchTheSpec)
         EXPECT_GE(h.entry, h.load_addr);
         EXPECT_LT(h.entry, h.load_addr + h.payload_size);
         EXPECT_EQ(h.entry % 4, 0u);
-        EXPECT_EQ(img.size(), MTIA_FW_HEADER_SIZE + size_t{h.payload_size});
+        EXPECT_EQ(h.sig_size, uint32_t{MTIA_FW_SIG_SIZE});  // signed (the key: device_fw_test)
+        EXPECT_EQ(img.size(), MTIA_FW_HEADER_SIZE + size_t{h.payload_size} + MTIA_FW_SIG_SIZE);
         EXPECT_LE(h.payload_size, MTIA_CC_SRAM_SIZE / 2);
         EXPECT_EQ(h.fw_version, kFwVersion);
         EXPECT_EQ(h.flags, flags[i]);
         for (uint32_t r : h.reserved) EXPECT_EQ(r, 0u);
-        std::vector<uint8_t> payload(img.begin() + MTIA_FW_HEADER_SIZE, img.end());
+        std::vector<uint8_t> payload(img.begin() + MTIA_FW_HEADER_SIZE, img.end() - MTIA_FW_SIG_SIZE);
         if (i == 0)
             payload0 = payload;
         else

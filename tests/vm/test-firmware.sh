@@ -6,7 +6,9 @@
 # Checks, for every mtia PCI function: firmware booted (dmesg, sysfs
 # fw_status/fw_version, GET_INFO fw_version), debugfs fw_ping / fw_param /
 # fw_log; then boot faults (bad images, missing image, hanging and trapping
-# firmware), each followed by a reload with the good image; then runtime
+# firmware; unsigned, tampered and other-key images, at probe and at a
+# recovery, where sysfs fw_boot_status says which), each followed by a
+# reload with the good image; then runtime
 # faults (fw_debug hang / trap) that the heartbeat watchdog must recover from.
 # Last line: "N passed, M failed"; exit 1 if any failed.
 set -u
@@ -184,7 +186,7 @@ mkbad() { # name python-expression-on-bytearray-b
     "$good" "$out"
   bad_files+=("$out")
 }
-mkbad payload 'b[-1] ^= 0x01'                    # last payload byte
+mkbad payload 'b[80 + int.from_bytes(b[16:20], "little") - 1] ^= 0x01'  # last payload byte
 mkbad header 'b[20] ^= 0x01'                     # fw_version field (covered by sha256)
 mkbad digest 'b[48] ^= 0x80'                     # first sha256 byte
 mkbad truncated 'del b[-100:]'
@@ -211,6 +213,53 @@ bad_boot mtia/mtia-fw-test-hang.bin \
   fw_boot_timeout_ms=2000
 bad_boot mtia/mtia-fw-test-trap.bin \
   'firmware halted during boot: fatal trap, cause 2 \(illegal instruction\), pc 0x[0-9a-f]{8}, tval 0x[0-9a-f]{8}'
+
+# ---- signed firmware: the boot ROM's signature check (docs/firmware.md) ------
+# The build's negative images: each refused with its own status, in words.
+words_unsigned='image not signed (0x19)'
+words_otherkey='signed with another key (not the one the device trusts) (0x1a)'
+words_tampered='bad signature (image modified after signing) (0x1b)'
+ere() { sed 's/[][()\\.*^$+?{}|]/\\&/g' <<<"$1"; }  # a literal for grep -E
+for img in unsigned tampered otherkey; do
+  words=words_$img
+  [ -f "$FWDIR/mtia/mtia-fw-test-$img.bin" ] || { fail "no mtia-fw-test-$img.bin (make firmware)"; continue; }
+  bad_boot "mtia/mtia-fw-test-$img.bin" \
+    "firmware image mtia/mtia-fw-test-$img.bin refused by boot ROM: $(ere "${!words}")"
+done
+
+# The same at a recovery (the file changed under a loaded driver), where the
+# device stays bound: sysfs fw_boot_status says which refusal it was.
+sigimg=$FWDIR/mtia/test-sig.bin
+bad_files+=("$sigimg")
+for img in tampered otherkey; do
+  words=words_$img
+  cp "$good" "$sigimg"
+  reload fw_name=mtia/test-sig.bin
+  check "sig $img: loaded from test-sig.bin on $ndev device(s)" wait_for 50 accel_is "$ndev"
+  bdf=${devs[0]}
+  check "sig $img: $bdf fw_boot_status 'running (0x01)' ($(sysattr "$bdf" fw_boot_status))" \
+    [ "$(sysattr "$bdf" fw_boot_status)" = 'running (0x01)' ]
+  cp "$FWDIR/mtia/mtia-fw-test-$img.bin" "$sigimg"
+  mark=$(dmesg_mark)
+  check "sig $img: sysfs reset fails (the new image is refused)" \
+    bash -c "! echo 1 > $(sysd "$bdf")/mtia/reset 2>/dev/null"
+  check "sig $img: fw_status dead ($(sysattr "$bdf" fw_status))" [ "$(sysattr "$bdf" fw_status)" = dead ]
+  check "sig $img: fw_boot_status '${!words}' ($(sysattr "$bdf" fw_boot_status))" \
+    [ "$(sysattr "$bdf" fw_boot_status)" = "${!words}" ]
+  check "sig $img: dmesg: refused by boot ROM: ${!words}" \
+    bash -c "dmesg | tail -n +$((mark + 1)) | grep -qF 'mtia $bdf: firmware image mtia/test-sig.bin refused by boot ROM: ${!words}'"
+  dmesg_since "$mark" | grep 'mtia ' | sed 's/^/  /'
+  for o in "${devs[@]:1}"; do check_fw_up "$o" "sig $img neighbour"; done
+done
+# And the good image boots again.
+mark=$(dmesg_mark)
+reload
+n=$(dmesg_since "$mark" | grep -c 'firmware 0.1.0 ready')
+check "sig: good image boots again on $ndev device(s) ($n)" [ "$n" -eq "$ndev" ]
+for bdf in "${devs[@]}"; do
+  check_fw_up "$bdf" "after the signature refusals"
+  check "$bdf: fw_boot_status 'running (0x01)' again" [ "$(sysattr "$bdf" fw_boot_status)" = 'running (0x01)' ]
+done
 
 # ---- runtime faults: the watchdog must recover ------------------------------
 # runtime_fault word expect_regex: on the first device, fw_debug <word>; the
