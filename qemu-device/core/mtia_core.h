@@ -41,6 +41,12 @@ struct mtia_core_config {
     uint32_t revision;
     uint64_t serial; /* MTIA_REG_TEL_SERIAL_*; any value (glue: docs/telemetry.md) */
     uint32_t mmu;    /* 1: the device MMU (MTIA_CAP_MMU, the default); 0: none */
+    /* 1: start the device's threads (telemetry, queue engine workers) at
+     * the first BAR0 access or snapshot load instead of in mtia_core_new().
+     * For QEMU's fuzzer, which forks a child per input after creating the
+     * device: a child has none of its parent's threads, and none of their
+     * locks may be held at the fork (docs/reliability.md). 0: the default. */
+    uint32_t defer_threads;
 };
 
 /* Side effects the core asks of its host. Any pointer may be NULL. */

@@ -819,7 +819,8 @@ static bool wait_msi_at(Mtia *m, uint64_t addr)
  * $MTIA_FW_IMAGE), CQEs with the phase bit, the queue's own MSI-X vector,
  * data in guest RAM and BAR2, errors as statuses, bus mastering off.
  */
-static void run_queue_roundtrip(const uint8_t *img, size_t len)
+static void run_queue_roundtrip(const uint8_t *img, size_t len,
+                                const char *props)
 {
     Mtia m;
     QPCIBar bar2;
@@ -830,7 +831,7 @@ static void run_queue_roundtrip(const uint8_t *img, size_t len)
     uint64_t ts;
     unsigned i;
 
-    mtia_start(&m, "devmem-size=64M");
+    mtia_start(&m, props);
     g_assert_cmphex(rd(&m, MTIA_REG_MSIX_VECTORS), ==, 1 + MTIA_NUM_QUEUES);
     bar2 = qpci_iomap(m.dev, MTIA_BAR_DEVMEM, NULL);
     qpci_msix_enable(m.dev);
@@ -948,7 +949,22 @@ static void test_queue_roundtrip(void)
     size_t len = fw_image_of(img, queue_fw, sizeof(queue_fw), 0);
 
     fw_sign(img, len);
-    run_queue_roundtrip(img, len);
+    run_queue_roundtrip(img, len, "devmem-size=64M");
+}
+
+/*
+ * The same with x-fork-safe (QEMU's fuzzer, tests/fuzz/run-qemu-fuzz.sh):
+ * the engine's workers and the telemetry thread start at the first BAR0
+ * access, completion interrupts go through the bottom half; nothing else
+ * may differ.
+ */
+static void test_queue_roundtrip_fork_safe(void)
+{
+    uint8_t img[512];
+    size_t len = fw_image_of(img, queue_fw, sizeof(queue_fw), 0);
+
+    fw_sign(img, len);
+    run_queue_roundtrip(img, len, "devmem-size=64M,x-fork-safe=on");
 }
 
 /*
@@ -1039,7 +1055,7 @@ static void test_queue_real_fw(void)
         g_test_skip("MTIA_FW_IMAGE not set or unreadable (make firmware)");
         return;
     }
-    run_queue_roundtrip((const uint8_t *)img, len);
+    run_queue_roundtrip((const uint8_t *)img, len, "devmem-size=64M");
 }
 
 /* Queue registers and doorbells over MMIO, and that bad values are harmless. */
@@ -1406,6 +1422,8 @@ int main(int argc, char **argv)
     qtest_add_func("/mtia/fw/reset-running", test_fw_reset_running);
     qtest_add_func("/mtia/queue/regs", test_queue_regs);
     qtest_add_func("/mtia/queue/roundtrip", test_queue_roundtrip);
+    qtest_add_func("/mtia/queue/roundtrip-fork-safe",
+                   test_queue_roundtrip_fork_safe);
     qtest_add_func("/mtia/queue/compute", test_queue_compute);
     qtest_add_func("/mtia/queue/real-fw", test_queue_real_fw);
     qtest_add_func("/mtia/trace/events", test_trace_events);

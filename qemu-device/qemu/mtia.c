@@ -24,8 +24,9 @@
  * thread may ask for an interrupt without the BQL: mtia_raise_irq() then
  * only records the vector in an atomic mask and queues work on a vCPU
  * (async_run_on_cpu), which sends the MSI-X message from that vCPU's thread
- * under the BQL; without vCPUs, a bottom half (guarded by the device's
- * mem_reentrancy_guard) does it from the main loop. The core's threads never
+ * under the BQL; without vCPUs (or with x-fork-safe, for QEMU's fuzzer), a
+ * bottom half (guarded by the device's mem_reentrancy_guard) does it from
+ * the main loop. The core's threads never
  * take the BQL themselves: a vCPU holding it may be joining them (reset). From
  * a thread that holds the BQL (vCPU MMIO, reset) the message is sent directly. The core thread is parked
  * while the VM is stopped (a VM change-state handler), so migration saves a
@@ -109,6 +110,7 @@ struct MtiaState {
     uint32_t revision;
     uint64_t serial;
     bool mmu;
+    bool fork_safe;
 
     /* PCI power state last written to PMCSR (0 = D0, 3 = D3hot). */
     uint8_t power_state;
@@ -175,7 +177,7 @@ static void mtia_raise_irq(void *opaque, unsigned vector)
         return;
     }
     qatomic_or(&s->irq_pending, 1u << vector);
-    if (!first_cpu) {
+    if (!first_cpu || s->fork_safe) {
         qemu_bh_schedule(s->irq_bh);
     } else if (!qatomic_xchg(&s->irq_work_queued, 1)) {
         async_run_on_cpu(first_cpu, mtia_irq_work, RUN_ON_CPU_HOST_PTR(s));
@@ -551,6 +553,7 @@ static void mtia_realize(PCIDevice *pdev, Error **errp)
     cfg.revision = s->revision;
     cfg.serial = mtia_serial(s);
     cfg.mmu = s->mmu;
+    cfg.defer_threads = s->fork_safe;
     if (mtia_core_config_validate(&cfg, why, sizeof(why)) != 0) {
         error_setg(errp, "%s", why);
         return;
@@ -867,6 +870,15 @@ static Property mtia_properties[] = {
     DEFINE_PROP_UINT64("serial", MtiaState, serial, 0),
     /* The device MMU (MTIA_CAP_MMU); off only to measure what it costs. */
     DEFINE_PROP_BOOL("mmu", MtiaState, mmu, true),
+    /*
+     * For QEMU's fuzzer (tests/fuzz/run-qemu-fuzz.sh), which runs each input
+     * in a child forked after the device was created: the child has none of
+     * the parent's threads. With it the core starts its threads at the first
+     * BAR0 access (in the child; no lock of theirs can be held at the fork),
+     * and the core's threads send interrupts by the bottom half, since no
+     * vCPU thread runs queued work in the child. Off: the default.
+     */
+    DEFINE_PROP_BOOL("x-fork-safe", MtiaState, fork_safe, false),
     DEFINE_PROP_END_OF_LIST(),
 };
 
