@@ -592,6 +592,20 @@ struct mtia_core final : public mtia::rv32::Bus, public mtia::QueueHost {
         }
     }
 
+    // mtia_core_wait_idle's test: no engine work, and the control core
+    // stopped or asleep with none of its interrupt inputs raised.
+    bool idle()
+    {
+        if (!queues_->idle()) return false;
+        uint32_t doorbell;
+        {
+            std::lock_guard<std::mutex> l(mu_);
+            if (!running_) return true;
+            doorbell = r_.mbox_doorbell;
+        }
+        return cc_wfi_.load() && doorbell == 0 && !queues_->meip();
+    }
+
     // The telemetry thread: advances the model on the host's clock, so it
     // runs whether or not anyone reads it (and while the VM is stopped: the
     // board stays powered and cools down).
@@ -769,7 +783,9 @@ struct mtia_core final : public mtia::rv32::Bus, public mtia::QueueHost {
                 case StopReason::kStopped:
                     break;
                 case StopReason::kWaitForInterrupt:
+                    cc_wfi_.store(true);
                     cpu_.wait_for_interrupt(sleep_time());
+                    cc_wfi_.store(false);
                     break;
                 case StopReason::kHaltedOnTrap:
                     halt_on_trap(r.cause, r.pc, r.tval);
@@ -1026,6 +1042,7 @@ struct mtia_core final : public mtia::rv32::Bus, public mtia::QueueHost {
     std::mutex meip_mu_;            // leaf: orders MEIP updates
     std::atomic<bool> mbox_bell_{false};
     std::atomic<uint64_t> cc_busy_ns_{0};  // control core time outside WFI
+    std::atomic<bool> cc_wfi_{false};      // control core asleep in WFI (idle())
     std::mutex tel_mu_;                    // leaf: guards tel_, tel_quit_
     std::condition_variable tel_cv_;
     mtia::Telemetry tel_;
@@ -1225,6 +1242,16 @@ uint64_t mtia_core_devmem_generation(struct mtia_core *core) { return core->queu
 uint64_t mtia_core_devmem_last_write(struct mtia_core *core, uint64_t offset, uint64_t len)
 {
     return core->queues_->devmem_track().last_write(offset, len);
+}
+
+int mtia_core_wait_idle(struct mtia_core *core, uint64_t timeout_us)
+{
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::microseconds(timeout_us);
+    while (!core->idle()) {
+        if (std::chrono::steady_clock::now() >= deadline) return -1;
+        std::this_thread::sleep_for(std::chrono::microseconds(20));
+    }
+    return 0;
 }
 
 int mtia_core_set_vm_running(struct mtia_core *core, int running)

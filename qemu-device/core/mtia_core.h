@@ -286,6 +286,15 @@ uint64_t mtia_core_devmem_last_write(struct mtia_core *core, uint64_t offset, ui
  * A new core starts with the VM running. */
 int mtia_core_set_vm_running(struct mtia_core *core, int running);
 
+/* Waits up to @timeout_us for the device to go idle: no queue has engine
+ * work, and the control core is stopped, or asleep in WFI with nothing for
+ * it (mailbox doorbell clear, no queue pending, no engine event). 0 once
+ * idle, -1 on timeout (firmware busy or ignoring work: the device goes on).
+ * For QEMU's fuzzer (the glue's x-settle-us): a guest access then returns
+ * with all it caused done, the firmware's and engine's DMA included. Any
+ * thread but the device's own; polls, holds no lock while it sleeps. */
+int mtia_core_wait_idle(struct mtia_core *core, uint64_t timeout_us);
+
 /* Stops the control core's thread while copying (restarting it after).
  * 0, or -1 if the queues have work the snapshot cannot hold (engine commands
  * queued or running, completions held for a full CQ): migration then fails

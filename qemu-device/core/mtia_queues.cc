@@ -203,6 +203,14 @@ QueueEngine::~QueueEngine()
     }
 }
 
+bool QueueEngine::idle() const
+{
+    std::lock_guard<std::mutex> l(mu_);
+    for (const Queue &q : q_)
+        if (q.executing || !q.fifo.empty()) return false;
+    return true;
+}
+
 // Idempotent per queue: after a failure the workers already created run
 // and the next call creates the others. The new threads wait for mu_.
 void QueueEngine::start_workers()

@@ -116,6 +116,8 @@ public:
     // Device reset: abandon all work (no completions written, no DMA after
     // return), registers to reset values. Workers stay (idle).
     void reset();
+    // No queue has a command queued for or running on its engine.
+    bool idle() const;
     // Starts the worker threads if they do not run yet (the constructor
     // does, unless told to defer them: mtia_core_config.defer_threads).
     // Throws std::system_error if a thread cannot be created.

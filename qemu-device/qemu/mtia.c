@@ -110,7 +110,10 @@ struct MtiaState {
     uint32_t revision;
     uint64_t serial;
     bool mmu;
+    /* For QEMU's fuzzer (tests/fuzz/run-qemu-fuzz.sh); see the properties. */
     bool fork_safe;
+    uint32_t settle_us;
+    char *fw_image;
 
     /* PCI power state last written to PMCSR (0 = D0, 3 = D3hot). */
     uint8_t power_state;
@@ -358,6 +361,9 @@ static void mtia_mmio_write(void *opaque, hwaddr addr, uint64_t val,
         return;
     }
     mtia_core_mmio_write(s->core, addr, val, size);
+    if (s->settle_us) {
+        mtia_core_wait_idle(s->core, s->settle_us);
+    }
 }
 
 /* Every size reaches the core unchanged: it decides what is a bad access. */
@@ -536,6 +542,26 @@ static uint64_t mtia_serial(MtiaState *s)
     return (uint64_t)MTIA_MAGIC_VALUE << 32 | h;
 }
 
+/* x-fw-image: the file's bytes at device memory offset 0, as if staged. */
+static bool mtia_preload(MtiaState *s, Error **errp)
+{
+    g_autofree char *buf = NULL;
+    g_autoptr(GError) gerr = NULL;
+    gsize len;
+
+    if (!g_file_get_contents(s->fw_image, &buf, &len, &gerr)) {
+        error_setg(errp, "x-fw-image: %s", gerr->message);
+        return false;
+    }
+    if (len > s->devmem_size) {
+        error_setg(errp, "x-fw-image: %s (%zu bytes) does not fit in "
+                   "devmem-size", s->fw_image, (size_t)len);
+        return false;
+    }
+    memcpy(memory_region_get_ram_ptr(&s->devmem), buf, len);
+    return true;
+}
+
 static void mtia_realize(PCIDevice *pdev, Error **errp)
 {
     ERRP_GUARD();
@@ -599,6 +625,9 @@ static void mtia_realize(PCIDevice *pdev, Error **errp)
                      PCI_BASE_ADDRESS_MEM_PREFETCH,
                      &s->devmem);
 
+    if (s->fw_image && !mtia_preload(s, errp)) {
+        goto fail_pcie;
+    }
     if (msix_init_exclusive_bar(pdev, s->msix_vectors, MTIA_BAR_MSIX, errp)) {
         goto fail_pcie;
     }
@@ -879,6 +908,20 @@ static Property mtia_properties[] = {
      * vCPU thread runs queued work in the child. Off: the default.
      */
     DEFINE_PROP_BOOL("x-fork-safe", MtiaState, fork_safe, false),
+    /*
+     * Also for the fuzzer: every guest BAR0 write returns only once the
+     * device is idle again (firmware asleep, engine done) or this many us
+     * passed, so all it caused, the device's DMA included, happens before
+     * the fuzzer's next step (generic-fuzz fills DMA reads from its own
+     * state, which is not thread-safe). 0: off, the default.
+     */
+    DEFINE_PROP_UINT32("x-settle-us", MtiaState, settle_us, 0),
+    /*
+     * And a firmware image placed at device memory offset 0 at realize (as
+     * a driver stages it), so that the fuzzer boots real firmware with only
+     * FW_STAGE_SIZE and FW_BOOT. Unset: device memory starts zeroed.
+     */
+    DEFINE_PROP_STRING("x-fw-image", MtiaState, fw_image),
     DEFINE_PROP_END_OF_LIST(),
 };
 

@@ -1,7 +1,12 @@
 #!/usr/bin/env python3
 """Writes the seed inputs of QEMU's generic-fuzz over the mtia device.
 
-    tests/fuzz/qemu-generic-mtia-seeds.py [DIR]   (default tests/fuzz/corpus/qemu-generic-mtia)
+    tests/fuzz/qemu-generic-mtia-seeds.py [DIR]        the committed seeds
+                                                      (default tests/fuzz/corpus/qemu-generic-mtia)
+    tests/fuzz/qemu-generic-mtia-seeds.py --fw-size N DIR
+                                                      the seeds that boot the firmware image of N
+                                                      bytes placed by x-fw-image (run-qemu-fuzz.sh
+                                                      writes them at run time from the build)
 
 A generic-fuzz input is a list of operations separated by "FUZZ"; the first
 byte of each is the opcode (mod 10), the rest its arguments in the layout of
@@ -129,14 +134,45 @@ SEEDS = {
 }
 
 
+def fw_seeds(size):
+    """Boot the image x-fw-image put at offset 0, then work for it."""
+    boot = [wr(FW_STAGE_LO, 0), wr(FW_STAGE_HI, 0), wr(FW_STAGE_SIZE, size), wr(FW_BOOT, FW_BOOT_KEY)]
+    boot1 = [wr(o, v, dev="mtia1") for o, v in ((FW_STAGE_LO, 0), (FW_STAGE_HI, 0), (FW_STAGE_SIZE, size),
+                                                 (FW_BOOT, FW_BOOT_KEY))]
+    cmds = {
+        "copy": CMD_COPY,
+        "fill": struct.pack("<BBHIQQQQQQQ", 2, 0, 8, 0, 256, 0xA5, 0, 0, ADDR_DEVMEM | 0x2000, 0, 0),
+        "nop-fence": struct.pack("<BBHIQQQQQQQ", 0, 0, 9, 0, 0, 0, 0, 0, 0, 0, 0) +
+        struct.pack("<BBHIQQQQQQQ", 3, 0, 10, 0, 0, 0, 0, 0, 0, 0, 0),
+        "timestamp": struct.pack("<BBHIQQQQQQQ", 4, 0, 11, 0, 8, 0, 0, 0, 0x280000, 0, 0),
+        "compute": struct.pack("<BBHIQQQQQQQ", 5, 0, 12, 0, 64, 4096, 0x300000, 0, ADDR_DEVMEM | 0x4000, 0, 0),
+    }
+    seeds = {"fw-boot-real": seed(*boot, rd(FW_BOOT_STATUS), rd(0x114), wr(RESET, RESET_KEY), *boot)}
+    for name, cmd in cmds.items():
+        seeds["fw-queue-" + name] = seed(*boot, *queue_setup(0), dma_pattern(cmd), wr(db(0, DB_SQ_TAIL), 2),
+                                         rd(q(0, Q_STATUS)), wr(db(0, DB_CQ_HEAD), 1), wr(q(0, Q_CTRL), 0))
+    seeds["fw-mailbox"] = seed(*boot, wr(MBOX_CMD, 1 | 7 << 16), wr(MBOX_DOORBELL, 1), rd(0x240), rd(0x244))
+    seeds["fw-mmu"] = seed(*boot, wr(MMU_CTX_TABLE_LO, 0x300000), wr(MMU_CTX_COUNT, 2), wr(MMU_CTRL, 1),
+                           *queue_setup(1), dma_pattern(CMD_COPY + struct.pack("<QQ", 0x300001, 0)),
+                           wr(db(1, DB_SQ_TAIL), 3))
+    seeds["fw-both"] = seed(*boot, *boot1, *queue_setup(2), *queue_setup(5, dev="mtia1"), dma_pattern(CMD_COPY),
+                            wr(db(2, DB_SQ_TAIL), 1), wr(db(5, DB_SQ_TAIL), 1, dev="mtia1"))
+    return seeds
+
+
 def main():
     top = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-    out = sys.argv[1] if len(sys.argv) > 1 else os.path.join(top, "tests/fuzz/corpus/qemu-generic-mtia")
+    args = sys.argv[1:]
+    seeds = SEEDS
+    if args[:1] == ["--fw-size"] and len(args) == 3:
+        seeds = fw_seeds(int(args[1], 0))
+        args = args[2:]
+    out = args[0] if args else os.path.join(top, "tests/fuzz/corpus/qemu-generic-mtia")
     os.makedirs(out, exist_ok=True)
-    for name, data in SEEDS.items():
+    for name, data in seeds.items():
         with open(os.path.join(out, name), "wb") as f:
             f.write(data)
-    print("%d seeds in %s" % (len(SEEDS), out))
+    print("%d seeds in %s" % (len(seeds), out))
 
 
 if __name__ == "__main__":

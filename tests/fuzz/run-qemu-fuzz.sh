@@ -11,16 +11,18 @@
 # 1. replays every input in tests/fuzz/regress/qemu-generic-mtia/ once (each
 #    a bug found and fixed; any crash there fails the run);
 # 2. fuzzes for S seconds (default 60) from the seeds in
-#    tests/fuzz/corpus/qemu-generic-mtia/, keeping what it finds in the work
-#    corpus build/qemu-fuzz/work/qemu-generic-mtia (kept between runs), and
-#    prints
+#    tests/fuzz/corpus/qemu-generic-mtia/ and those that boot the firmware
+#    (written at run time: tests/fuzz/qemu-generic-mtia-seeds.py), keeping
+#    what it finds in the work corpus build/qemu-fuzz/work/qemu-generic-mtia
+#    (kept between runs), and prints
 #      fuzz qemu-generic-mtia: <execs> execs, <ft> features, <cov> edges, <crashes> crashes
 #    from libFuzzer's final stats; a crash, sanitizer report or hang (a
 #    command that takes more than 20 s) saves its input under
 #    build/qemu-fuzz/crashes/qemu-generic-mtia/ and fails the run.
-# Ends with "N passed, N failed" (one target). Belongs to `make fuzz`, not
-# `make test`: the clang build of QEMU takes a while. Environment: JOBS for
-# the build (default 2), QEMU_FUZZ_EXTRA (more libFuzzer arguments).
+# Ends with "N passed, N failed" (one target). Builds QEMU's fuzzer and the
+# firmware first if needed. Belongs to `make fuzz`, not `make test`: the
+# clang build of QEMU takes a while. Environment: JOBS for the build
+# (default 2), QEMU_FUZZ_EXTRA (more libFuzzer arguments).
 set -euo pipefail
 
 top=$(cd "$(dirname "$0")/../.." && pwd)
@@ -45,21 +47,32 @@ work="$top/build/qemu-fuzz/work/$name"
 crashes="$top/build/qemu-fuzz/crashes/$name"
 logdir="$top/build/qemu-fuzz/logs"
 
-JOBS=${JOBS:-2} "$top/qemu-device/build-qemu-fuzz.sh" >"$top/build/qemu-fuzz-build.log" 2>&1 ||
-    { tail -n 30 "$top/build/qemu-fuzz-build.log" >&2
+fw="$top/build/firmware/mtia/mtia-fw.bin"
+fwseeds="$top/build/qemu-fuzz/seeds-fw"
+buildlog="$top/build/qemu-fuzz-build.log"
+{ JOBS=${JOBS:-2} "$top/qemu-device/build-qemu-fuzz.sh" && make -C "$top" firmware; } >"$buildlog" 2>&1 ||
+    { tail -n 30 "$buildlog" >&2
       echo "run-qemu-fuzz: build failed (log: build/qemu-fuzz-build.log)" >&2
       echo "0 passed, 1 failed"; exit 1; }
 mkdir -p "$work" "$crashes" "$logdir"
+# Seeds that boot the project's firmware (x-fw-image below) need its size.
+rm -rf "$fwseeds"
+python3 "$top/tests/fuzz/qemu-generic-mtia-seeds.py" --fw-size "$(stat -c %s "$fw")" "$fwseeds" >/dev/null
 
 # The machine: q35 as the VMs have it (tools/mtia-vm), the devices with a
 # small device memory. Both sit on the root bus: generic-fuzz reaches PCI
 # config space through 0xcf8/0xcfc on bus 0 only and maps the BARs only of
 # the devices it finds there, so behind a pcie-root-port their BARs would stay
-# unmapped. x-fork-safe: the fuzzer runs each input in a forked child
-# (qemu-device/qemu/mtia.c). The fuzzer adds -machine accel=qtest -m 512M.
+# unmapped. The x- properties (qemu-device/qemu/mtia.c) make the device
+# fuzzable: x-fork-safe, since the fuzzer runs each input in a child forked
+# after the device was created; x-settle-us, so that each BAR0 write's effects
+# (firmware, engine, their DMA) are over before the fuzzer's next step;
+# x-fw-image, the firmware in device memory, so FW_STAGE_SIZE and FW_BOOT
+# boot it and the queues have firmware to fetch and dispatch their commands.
+# The fuzzer adds -machine accel=qtest -m 512M.
+dev="devmem-size=16M,x-fork-safe=on,x-settle-us=20000,x-fw-image=$fw"
 export QEMU_FUZZ_ARGS="-machine q35 -nodefaults \
- -device mtia,id=mtia0,addr=04.0,devmem-size=16M,x-fork-safe=on \
- -device mtia,id=mtia1,addr=05.0,devmem-size=16M,mmu=off,x-fork-safe=on"
+ -device mtia,id=mtia0,addr=04.0,$dev -device mtia,id=mtia1,addr=05.0,mmu=off,$dev"
 # Every MemoryRegion of the devices: BAR0 (registers and doorbell pages),
 # BAR2 (device memory: stores trap to the device), BAR4 (MSI-X table, PBA).
 export QEMU_FUZZ_OBJECTS="mtia"
@@ -95,7 +108,7 @@ if [ "$regress_only" = 0 ] && [ "$failed" = 0 ]; then
     rc=0
     # shellcheck disable=SC2086 # QEMU_FUZZ_EXTRA is a list of arguments
     "${fuzz[@]}" "${common[@]}" -max_total_time="$seconds" -print_final_stats=1 \
-        ${QEMU_FUZZ_EXTRA:-} "$work" "$seeds" >"$log" 2>&1 || rc=$?
+        ${QEMU_FUZZ_EXTRA:-} "$work" "$seeds" "$fwseeds" >"$log" 2>&1 || rc=$?
     after=$(find "$crashes" -type f | wc -l)
     ncrash=$((after - before))
     [ "$rc" = 0 ] || [ "$ncrash" -gt 0 ] || ncrash=1   # died without an artifact
