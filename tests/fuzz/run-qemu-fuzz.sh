@@ -83,6 +83,7 @@ export QEMU_FUZZ_TIMEOUT=0
 export ASAN_OPTIONS="detect_leaks=0:abort_on_error=0:symbolize=1"
 export UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1"
 
+{ echo "QEMU_FUZZ_ARGS=\"$QEMU_FUZZ_ARGS\""; echo "QEMU_FUZZ_OBJECTS=$QEMU_FUZZ_OBJECTS"; } >"$logdir/env"
 fuzz=("$bin" --fuzz-target=generic-fuzz)
 common=(-timeout=20 -rss_limit_mb=4096 "-artifact_prefix=$crashes/")
 
