@@ -45,6 +45,9 @@ packages=(
   pybind11-dev python3-dev mypy python3-pytest
   # one C++ style (.clang-format, tests/format-check.sh): a pinned version
   clang-format-14
+  # QEMU's generic-fuzz build (qemu-device/build-qemu-fuzz.sh): clang with
+  # libFuzzer and the sanitizers' runtimes, and clang's OpenMP for the core
+  clang libclang-rt-14-dev libomp-14-dev
 )
 
 sudo_if_needed() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
