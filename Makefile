@@ -3,8 +3,9 @@
 #   make         build QEMU with the mtia device, the driver, runtime, tools
 #   make demo    boot a VM, show mtia-smi
 #   make test    run every test suite (unit, qtest, in-VM)
-#   make fuzz    every libFuzzer target, then the in-VM ioctl fuzzer, for
-#                FUZZ_S seconds (default 600) each (docs/reliability.md)
+#   make fuzz    every libFuzzer target, QEMU's generic-fuzz of the device,
+#                the in-VM ioctl fuzzer, FUZZ_S seconds (default 600) each
+#                (docs/reliability.md)
 #   make conformance  ONNX's own backend tests on the device (libonnx-testdata;
 #                docs/mtia-compile.md "ONNX conformance")
 #   make test-loaded / test-slowed   make test on a deliberately loaded
@@ -106,11 +107,14 @@ clean:
 distclean:
 	rm -rf $(BUILD)
 
-# Fuzzing, long (docs/reliability.md): every libFuzzer target, then the
-# ioctl fuzzer in a VM, FUZZ_S seconds each; make test runs them short.
+# Fuzzing, long (docs/reliability.md): every libFuzzer target, QEMU's
+# generic-fuzz over the device (its own clang build of QEMU), then the ioctl
+# fuzzer in a VM, FUZZ_S seconds each; make test runs the first and the
+# last short.
 FUZZ_S ?= 600
 .PHONY: fuzz
 fuzz: setup all
 	tests/fuzz/run-fuzz.sh --seconds $(FUZZ_S)
+	tests/fuzz/run-qemu-fuzz.sh --seconds $(FUZZ_S)
 	@[ -f build/models/mlp.mtia ] || tests/vm/test-models.sh --prepare
 	tools/mtia-vm run --timeout $$(( $(FUZZ_S) + 900 )) --devices 2 -- tests/vm/test-ioctl-fuzz.sh $(FUZZ_S)

@@ -10,13 +10,28 @@
 # when their content changed (so ninja rebuilds only what it must), and
 # configure runs once (again only if the configure arguments change).
 # Environment: JOBS (default nproc), MTIA_QEMU_CONFIGURE_EXTRA (extra args).
+#
+# MTIA_QEMU_FUZZ=1 (qemu-device/build-qemu-fuzz.sh sets it) builds the
+# fuzzing variant instead, in a tree and build directory of its own, so it
+# never disturbs the one above:
+#   build/qemu-fuzz-src   working copy, prepared exactly like build/qemu-src
+#   build/qemu-fuzz       clang, --enable-fuzzing --enable-sanitizers
+#                         -> build/qemu-fuzz/qemu-fuzz-x86_64 (tests/fuzz/)
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/.." && pwd)
 pristine="$top/build/deps/qemu-src"
-wt="$top/build/qemu-src"
-bld="$top/build/qemu"
+fuzz=${MTIA_QEMU_FUZZ:-0}
+if [ "$fuzz" = 1 ]; then
+    wt="$top/build/qemu-fuzz-src"
+    bld="$top/build/qemu-fuzz"
+    conflog="$top/build/qemu-fuzz-configure.log"
+else
+    wt="$top/build/qemu-src"
+    bld="$top/build/qemu"
+    conflog="$top/build/qemu-configure.log"
+fi
 patchfile="$here/qemu-7.2.patch"
 jobs=${JOBS:-$(nproc)}
 
@@ -135,20 +150,42 @@ confargs=(
     --enable-virtfs --enable-attr --enable-cap-ng
     "${extra[@]}"
 )
+if [ "$fuzz" = 1 ]; then
+    # docs/devel/fuzzing.rst: clang, libFuzzer's instrumentation
+    # (-fsanitize=fuzzer-no-link; the fuzz binary links -fsanitize=fuzzer)
+    # and ASan + UBSan, applied by QEMU's meson to C and C++ alike, so the
+    # device core is instrumented too. The fuzzer drives the machine with the
+    # qtest accelerator: no TCG, no optional feature it does not need.
+    confargs=(
+        --cc=clang --cxx=clang++
+        --target-list=x86_64-softmmu
+        --firmwarepath="$fwpath"
+        --without-default-features
+        --enable-fuzzing --enable-sanitizers
+        --disable-werror --disable-docs --disable-tools --disable-guest-agent
+        --enable-kvm --disable-tcg
+        "${extra[@]}"
+    )
+fi
 confstamp="$bld/.mtia-configured"
 if [ ! -f "$bld/build.ninja" ] || [ ! -f "$confstamp" ] ||
    [ "$(cat "$confstamp")" != "${confargs[*]}" ]; then
     log "configuring QEMU in $bld"
     rm -rf "$bld"
     mkdir -p "$bld"
-    (cd "$bld" && "$wt/configure" "${confargs[@]}") > "$top/build/qemu-configure.log" 2>&1 ||
-        { tail -n 30 "$top/build/qemu-configure.log" >&2; die "configure failed (log: build/qemu-configure.log)"; }
+    (cd "$bld" && "$wt/configure" "${confargs[@]}") > "$conflog" 2>&1 ||
+        { tail -n 30 "$conflog" >&2; die "configure failed (log: ${conflog#"$top"/})"; }
     echo "${confargs[*]}" > "$confstamp"
 fi
 
 # ---- 5. build ----------------------------------------------------------------
-log "ninja -j$jobs qemu-system-x86_64 tests/qtest/mtia-test"
-ninja -C "$bld" -j"$jobs" qemu-system-x86_64 tests/qtest/mtia-test
+if [ "$fuzz" = 1 ]; then
+    targets=(qemu-fuzz-x86_64)
+else
+    targets=(qemu-system-x86_64 tests/qtest/mtia-test)
+fi
+log "ninja -j$jobs ${targets[*]}"
+ninja -C "$bld" -j"$jobs" "${targets[@]}"
 # A binary run from the build tree looks for firmware under build/qemu/qemu-bundle
 # (the "installed" layout), not in --firmwarepath itself: point those at
 # Debian's firmware so the qtests and VMs find bios-256k.bin without -L.
@@ -158,4 +195,4 @@ for d in ${fwpath//:/ }; do
         ln -sfn "$d" "$bld/qemu-bundle$d"
     fi
 done
-log "ok: $bld/qemu-system-x86_64"
+log "ok: $bld/${targets[0]}"

@@ -49,8 +49,9 @@ packages=(
   clang-format-14
   # the firmware's unit tests on the host (tests/firmware/, CMocka)
   libcmocka-dev
-  # libFuzzer targets (tests/fuzz/): clang with its fuzzer/sanitizer runtimes
-  # and OpenMP (the device core's kernels)
+  # libFuzzer targets (tests/fuzz/) and QEMU's generic-fuzz build
+  # (qemu-device/build-qemu-fuzz.sh): clang with its fuzzer/sanitizer
+  # runtimes and OpenMP (the device core's kernels)
   clang-14 libclang-rt-14-dev libomp-14-dev
 )
 

@@ -37,6 +37,7 @@
 #include <mutex>
 #include <new>
 #include <string>
+#include <system_error>
 #include <thread>
 #include <vector>
 
@@ -97,13 +98,14 @@ struct mtia_core final : public mtia::rv32::Bus, public mtia::QueueHost {
           epoch_(std::chrono::steady_clock::now()),
           tel_(mtia::TelemetryParams{}, 0)
     {
-        queues_.reset(new mtia::QueueEngine(*this, cfg.msix_vectors, cfg.pe_rows, cfg.pe_cols, cfg.mmu != 0));
+        queues_.reset(new mtia::QueueEngine(*this, cfg.msix_vectors, cfg.pe_rows, cfg.pe_cols, cfg.mmu != 0,
+                                            cfg.defer_threads != 0));
         {
             std::lock_guard<std::mutex> ctl(ctl_mu_);
             Locked l(*this);
             reset_locked();
         }
-        tel_thread_ = std::thread(&mtia_core::telemetry_main, this);
+        if (!cfg.defer_threads) tel_thread_ = std::thread(&mtia_core::telemetry_main, this);
     }
     ~mtia_core() override
     {
@@ -112,7 +114,7 @@ struct mtia_core final : public mtia::rv32::Bus, public mtia::QueueHost {
             tel_quit_ = true;
         }
         tel_cv_.notify_all();
-        tel_thread_.join();
+        if (tel_thread_.joinable()) tel_thread_.join();
         std::lock_guard<std::mutex> ctl(ctl_mu_);
         stop_thread();
         queues_.reset();  // joins the engine's workers while the rest is alive
@@ -573,6 +575,39 @@ struct mtia_core final : public mtia::rv32::Bus, public mtia::QueueHost {
         return b;
     }
 
+    // mtia_core_config.defer_threads: the threads the constructor did not
+    // start, at the first BAR0 access (or snapshot load). threads_started_
+    // makes every later call one atomic load. A thread that cannot be
+    // created (host out of resources) is retried at the next access; until
+    // then the device runs without it (no telemetry samples, or a queue
+    // whose work waits).
+    void start_deferred_threads()
+    {
+        if (!cfg.defer_threads || threads_started_.load(std::memory_order_acquire)) return;
+        std::lock_guard<std::mutex> l(threads_mu_);
+        if (threads_started_.load(std::memory_order_relaxed)) return;
+        try {
+            queues_->start_workers();
+            if (!tel_thread_.joinable()) tel_thread_ = std::thread(&mtia_core::telemetry_main, this);
+            threads_started_.store(true, std::memory_order_release);
+        } catch (const std::system_error &) {
+        }
+    }
+
+    // mtia_core_wait_idle's test: no engine work, and the control core
+    // stopped or asleep with none of its interrupt inputs raised.
+    bool idle()
+    {
+        if (!queues_->idle()) return false;
+        uint32_t doorbell;
+        {
+            std::lock_guard<std::mutex> l(mu_);
+            if (!running_) return true;
+            doorbell = r_.mbox_doorbell;
+        }
+        return cc_wfi_.load() && doorbell == 0 && !queues_->meip();
+    }
+
     // The telemetry thread: advances the model on the host's clock, so it
     // runs whether or not anyone reads it (and while the VM is stopped: the
     // board stays powered and cools down).
@@ -750,7 +785,9 @@ struct mtia_core final : public mtia::rv32::Bus, public mtia::QueueHost {
                 case StopReason::kStopped:
                     break;
                 case StopReason::kWaitForInterrupt:
+                    cc_wfi_.store(true);
                     cpu_.wait_for_interrupt(sleep_time());
+                    cc_wfi_.store(false);
                     break;
                 case StopReason::kHaltedOnTrap:
                     halt_on_trap(r.cause, r.pc, r.tval);
@@ -1010,11 +1047,16 @@ struct mtia_core final : public mtia::rv32::Bus, public mtia::QueueHost {
     std::mutex meip_mu_;            // leaf: orders MEIP updates
     std::atomic<bool> mbox_bell_{false};
     std::atomic<uint64_t> cc_busy_ns_{0};  // control core time outside WFI
+    std::atomic<bool> cc_wfi_{false};      // control core asleep in WFI (idle())
     std::mutex tel_mu_;                    // leaf: guards tel_, tel_quit_
     std::condition_variable tel_cv_;
     mtia::Telemetry tel_;
     bool tel_quit_ = false;
     std::thread tel_thread_;
+    // Protects the start of deferred threads (start_deferred_threads): a
+    // leaf lock; threads_started_ says they run.
+    std::mutex threads_mu_;
+    std::atomic<bool> threads_started_{false};
     std::unique_ptr<mtia::QueueEngine> queues_;  // last: destroyed first
 };
 
@@ -1113,6 +1155,7 @@ const char *mtia_core_trace_source_name(uint32_t source)
 
 uint64_t mtia_core_mmio_read(struct mtia_core *core, uint64_t offset, unsigned size)
 {
+    core->start_deferred_threads();
     if (core->queues_->faults().link_down())  // a dead link: the root port completes with all-ones
         return size >= 8 ? ~uint64_t{0} : (uint64_t{1} << 8 * size) - 1;
     if (size == 4 && !(offset & 3) && mtia::QueueEngine::owns(offset)) {
@@ -1141,6 +1184,7 @@ uint64_t mtia_core_mmio_read(struct mtia_core *core, uint64_t offset, unsigned s
 
 void mtia_core_mmio_write(struct mtia_core *core, uint64_t offset, uint64_t value, unsigned size)
 {
+    core->start_deferred_threads();
     if (core->queues_->faults().link_down()) return;  // posted writes into a dead link are lost
     if (size == 4 && offset == MTIA_REG_RESET && value == MTIA_RESET_KEY) {
         std::lock_guard<std::mutex> ctl(core->ctl_mu_);
@@ -1216,6 +1260,16 @@ uint64_t mtia_core_devmem_last_write(struct mtia_core *core, uint64_t offset, ui
     return core->queues_->devmem_track().last_write(offset, len);
 }
 
+int mtia_core_wait_idle(struct mtia_core *core, uint64_t timeout_us)
+{
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::microseconds(timeout_us);
+    while (!core->idle()) {
+        if (std::chrono::steady_clock::now() >= deadline) return -1;
+        std::this_thread::sleep_for(std::chrono::microseconds(20));
+    }
+    return 0;
+}
+
 int mtia_core_set_vm_running(struct mtia_core *core, int running)
 {
     std::lock_guard<std::mutex> ctl(core->ctl_mu_);
@@ -1244,6 +1298,7 @@ int mtia_core_save(struct mtia_core *core, struct mtia_core_snapshot *snap)
 
 int mtia_core_load(struct mtia_core *core, const struct mtia_core_snapshot *snap)
 {
+    core->start_deferred_threads();
     if ((snap->irq_status | snap->irq_mask) & ~MTIA_IRQ_ALL) {
         return -1;
     }

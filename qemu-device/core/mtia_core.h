@@ -44,6 +44,12 @@ struct mtia_core_config {
     /* The Ed25519 public key the boot ROM trusts (property fw-pubkey); the
      * default is the project's development key (docs/firmware.md). */
     uint8_t fw_pubkey[32];
+    /* 1: start the device's threads (telemetry, queue engine workers) at
+     * the first BAR0 access or snapshot load instead of in mtia_core_new().
+     * For QEMU's fuzzer, which forks a child per input after creating the
+     * device: a child has none of its parent's threads, and none of their
+     * locks may be held at the fork (docs/reliability.md). 0: the default. */
+    uint32_t defer_threads;
 };
 
 /* Side effects the core asks of its host. Any pointer may be NULL. */
@@ -285,6 +291,15 @@ uint64_t mtia_core_devmem_last_write(struct mtia_core *core, uint64_t offset, ui
  * previous call (the host then marks it dirty for migration), else 0.
  * A new core starts with the VM running. */
 int mtia_core_set_vm_running(struct mtia_core *core, int running);
+
+/* Waits up to @timeout_us for the device to go idle: no queue has engine
+ * work, and the control core is stopped, or asleep in WFI with nothing for
+ * it (mailbox doorbell clear, no queue pending, no engine event). 0 once
+ * idle, -1 on timeout (firmware busy or ignoring work: the device goes on).
+ * For QEMU's fuzzer (the glue's x-settle-us): a guest access then returns
+ * with all it caused done, the firmware's and engine's DMA included. Any
+ * thread but the device's own; polls, holds no lock while it sleeps. */
+int mtia_core_wait_idle(struct mtia_core *core, uint64_t timeout_us);
 
 /* Stops the control core's thread while copying (restarting it after).
  * 0, or -1 if the queues have work the snapshot cannot hold (engine commands

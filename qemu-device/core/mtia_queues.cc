@@ -164,7 +164,8 @@ uint16_t QueueEngine::translate(unsigned qi, const mtia_cmd &c, const mtia_opera
 
 // ---- life cycle ----------------------------------------------------------------
 
-QueueEngine::QueueEngine(QueueHost &host, unsigned msix_vectors, unsigned pe_rows, unsigned pe_cols, bool mmu)
+QueueEngine::QueueEngine(QueueHost &host, unsigned msix_vectors, unsigned pe_rows, unsigned pe_cols, bool mmu,
+                         bool defer_workers)
     : host_(host),
       msix_vectors_(msix_vectors),
       pe_rows_(pe_rows),
@@ -172,8 +173,9 @@ QueueEngine::QueueEngine(QueueHost &host, unsigned msix_vectors, unsigned pe_row
       flat_(new FlatSpace(*this)),
       mmu_(mmu ? new Mmu(host) : nullptr)
 {
+    if (defer_workers) return;
     try {
-        for (unsigned i = 0; i < MTIA_NUM_QUEUES; i++) q_[i].worker = std::thread(&QueueEngine::worker_main, this, i);
+        start_workers();
     } catch (...) {
         {
             std::lock_guard<std::mutex> l(mu_);
@@ -197,8 +199,25 @@ QueueEngine::~QueueEngine()
     pause_cv_.notify_all();
     for (auto &q : q_) {
         q.cv.notify_all();
-        q.worker.join();
+        if (q.worker.joinable()) q.worker.join();  // deferred: maybe never started
     }
+}
+
+bool QueueEngine::idle() const
+{
+    std::lock_guard<std::mutex> l(mu_);
+    for (const Queue &q : q_)
+        if (q.executing || !q.fifo.empty()) return false;
+    return true;
+}
+
+// Idempotent per queue: after a failure the workers already created run
+// and the next call creates the others. The new threads wait for mu_.
+void QueueEngine::start_workers()
+{
+    std::lock_guard<std::mutex> l(mu_);
+    for (unsigned i = 0; i < MTIA_NUM_QUEUES; i++)
+        if (!q_[i].worker.joinable()) q_[i].worker = std::thread(&QueueEngine::worker_main, this, i);
 }
 
 void QueueEngine::wrote(const uint8_t *p, uint64_t len)

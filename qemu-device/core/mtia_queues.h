@@ -86,9 +86,10 @@ public:
     enum class Access { kOk, kBadOffset, kBadWrite, kBadDoorbell };
 
     // pe_rows x pe_cols: the PE grid the compute timing model is scaled to;
-    // mmu: the device has the MMU (MTIA_CAP_MMU).
+    // mmu: the device has the MMU (MTIA_CAP_MMU); defer_workers: the workers
+    // start at the first start_workers(), not here.
     QueueEngine(QueueHost &host, unsigned msix_vectors, unsigned pe_rows = MTIA_DEFAULT_PE_ROWS,
-                unsigned pe_cols = MTIA_DEFAULT_PE_COLS, bool mmu = true);
+                unsigned pe_cols = MTIA_DEFAULT_PE_COLS, bool mmu = true, bool defer_workers = false);
     ~QueueEngine();
     QueueEngine(const QueueEngine &) = delete;
     QueueEngine &operator=(const QueueEngine &) = delete;
@@ -115,6 +116,12 @@ public:
     // Device reset: abandon all work (no completions written, no DMA after
     // return), registers to reset values. Workers stay (idle).
     void reset();
+    // No queue has a command queued for or running on its engine.
+    bool idle() const;
+    // Starts the worker threads if they do not run yet (the constructor
+    // does, unless told to defer them: mtia_core_config.defer_threads).
+    // Throws std::system_error if a thread cannot be created.
+    void start_workers();
     // VM stop: wait until every dispatched command has run and its completion
     // is posted (or held, CQ full), then send pending coalesced interrupts.
     // A COMPUTE program still running parks at its next op boundary instead

@@ -900,8 +900,10 @@ static bool wait_msi_at(Mtia *m, uint64_t addr)
  * $MTIA_FW_IMAGE), CQEs with the phase bit, the queue's own MSI-X vector,
  * data in guest RAM and BAR2, errors as statuses, bus mastering off.
  */
-/* @key_prop: the key the device trusts (mtia_start_key()). */
-static void run_queue_roundtrip(const uint8_t *img, size_t len, const char *key_prop)
+/* @props: the device's properties; @key_prop: the key it trusts
+ * (mtia_start_key()). */
+static void run_queue_roundtrip(const uint8_t *img, size_t len, const char *props,
+                                const char *key_prop)
 {
     Mtia m;
     QPCIBar bar2;
@@ -912,7 +914,7 @@ static void run_queue_roundtrip(const uint8_t *img, size_t len, const char *key_
     uint64_t ts;
     unsigned i;
 
-    mtia_start_key(&m, "devmem-size=64M", key_prop);
+    mtia_start_key(&m, props, key_prop);
     g_assert_cmphex(rd(&m, MTIA_REG_MSIX_VECTORS), ==, 1 + MTIA_NUM_QUEUES);
     bar2 = qpci_iomap(m.dev, MTIA_BAR_DEVMEM, NULL);
     qpci_msix_enable(m.dev);
@@ -1030,7 +1032,22 @@ static void test_queue_roundtrip(void)
     size_t len = fw_image_of(img, queue_fw, sizeof(queue_fw), 0);
 
     fw_sign(img, len);
-    run_queue_roundtrip(img, len, QT_KEY_PROP);
+    run_queue_roundtrip(img, len, "devmem-size=64M", QT_KEY_PROP);
+}
+
+/*
+ * The same with x-fork-safe (QEMU's fuzzer, tests/fuzz/run-qemu-fuzz.sh):
+ * the engine's workers and the telemetry thread start at the first BAR0
+ * access, completion interrupts go through the bottom half; nothing else
+ * may differ.
+ */
+static void test_queue_roundtrip_fork_safe(void)
+{
+    uint8_t img[512];
+    size_t len = fw_image_of(img, queue_fw, sizeof(queue_fw), 0);
+
+    fw_sign(img, len);
+    run_queue_roundtrip(img, len, "devmem-size=64M,x-fork-safe=on", QT_KEY_PROP);
 }
 
 /*
@@ -1124,7 +1141,7 @@ static void test_queue_real_fw(void)
         g_test_skip("MTIA_FW_IMAGE not set or unreadable (make firmware)");
         return;
     }
-    run_queue_roundtrip((const uint8_t *)img, len, NULL);
+    run_queue_roundtrip((const uint8_t *)img, len, "devmem-size=64M", NULL);
 }
 
 /* Queue registers and doorbells over MMIO, and that bad values are harmless. */
@@ -1493,6 +1510,8 @@ int main(int argc, char **argv)
     qtest_add_func("/mtia/fw/reset-running", test_fw_reset_running);
     qtest_add_func("/mtia/queue/regs", test_queue_regs);
     qtest_add_func("/mtia/queue/roundtrip", test_queue_roundtrip);
+    qtest_add_func("/mtia/queue/roundtrip-fork-safe",
+                   test_queue_roundtrip_fork_safe);
     qtest_add_func("/mtia/queue/compute", test_queue_compute);
     qtest_add_func("/mtia/queue/real-fw", test_queue_real_fw);
     qtest_add_func("/mtia/trace/events", test_trace_events);

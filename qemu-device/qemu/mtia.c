@@ -24,8 +24,9 @@
  * thread may ask for an interrupt without the BQL: mtia_raise_irq() then
  * only records the vector in an atomic mask and queues work on a vCPU
  * (async_run_on_cpu), which sends the MSI-X message from that vCPU's thread
- * under the BQL; without vCPUs, a bottom half (guarded by the device's
- * mem_reentrancy_guard) does it from the main loop. The core's threads never
+ * under the BQL; without vCPUs (or with x-fork-safe, for QEMU's fuzzer), a
+ * bottom half (guarded by the device's mem_reentrancy_guard) does it from
+ * the main loop. The core's threads never
  * take the BQL themselves: a vCPU holding it may be joining them (reset). From
  * a thread that holds the BQL (vCPU MMIO, reset) the message is sent directly. The core thread is parked
  * while the VM is stopped (a VM change-state handler), so migration saves a
@@ -118,6 +119,10 @@ struct MtiaState {
     /* fw-pubkey: the firmware signing key the boot ROM trusts, 64 hex
      * digits; NULL: the project's development key (docs/firmware.md). */
     char *fw_pubkey;
+    /* For QEMU's fuzzer (tests/fuzz/run-qemu-fuzz.sh); see the properties. */
+    bool fork_safe;
+    uint32_t settle_us;
+    char *fw_image;
 
     /* PCI power state last written to PMCSR (0 = D0, 3 = D3hot). */
     uint8_t power_state;
@@ -184,7 +189,7 @@ static void mtia_raise_irq(void *opaque, unsigned vector)
         return;
     }
     qatomic_or(&s->irq_pending, 1u << vector);
-    if (!first_cpu) {
+    if (!first_cpu || s->fork_safe) {
         qemu_bh_schedule(s->irq_bh);
     } else if (!qatomic_xchg(&s->irq_work_queued, 1)) {
         async_run_on_cpu(first_cpu, mtia_irq_work, RUN_ON_CPU_HOST_PTR(s));
@@ -365,6 +370,9 @@ static void mtia_mmio_write(void *opaque, hwaddr addr, uint64_t val,
         return;
     }
     mtia_core_mmio_write(s->core, addr, val, size);
+    if (s->settle_us) {
+        mtia_core_wait_idle(s->core, s->settle_us);
+    }
 }
 
 /* Every size reaches the core unchanged: it decides what is a bad access. */
@@ -543,6 +551,26 @@ static uint64_t mtia_serial(MtiaState *s)
     return (uint64_t)MTIA_MAGIC_VALUE << 32 | h;
 }
 
+/* x-fw-image: the file's bytes at device memory offset 0, as if staged. */
+static bool mtia_preload(MtiaState *s, Error **errp)
+{
+    g_autofree char *buf = NULL;
+    g_autoptr(GError) gerr = NULL;
+    gsize len;
+
+    if (!g_file_get_contents(s->fw_image, &buf, &len, &gerr)) {
+        error_setg(errp, "x-fw-image: %s", gerr->message);
+        return false;
+    }
+    if (len > s->devmem_size) {
+        error_setg(errp, "x-fw-image: %s (%zu bytes) does not fit in "
+                   "devmem-size", s->fw_image, (size_t)len);
+        return false;
+    }
+    memcpy(memory_region_get_ram_ptr(&s->devmem), buf, len);
+    return true;
+}
+
 static void mtia_realize(PCIDevice *pdev, Error **errp)
 {
     ERRP_GUARD();
@@ -565,6 +593,7 @@ static void mtia_realize(PCIDevice *pdev, Error **errp)
         error_setg(errp, "%s", why);
         return;
     }
+    cfg.defer_threads = s->fork_safe;
     if (mtia_core_config_validate(&cfg, why, sizeof(why)) != 0) {
         error_setg(errp, "%s", why);
         return;
@@ -610,6 +639,9 @@ static void mtia_realize(PCIDevice *pdev, Error **errp)
                      PCI_BASE_ADDRESS_MEM_PREFETCH,
                      &s->devmem);
 
+    if (s->fw_image && !mtia_preload(s, errp)) {
+        goto fail_pcie;
+    }
     if (msix_init_exclusive_bar(pdev, s->msix_vectors, MTIA_BAR_MSIX, errp)) {
         goto fail_pcie;
     }
@@ -883,6 +915,29 @@ static Property mtia_properties[] = {
     DEFINE_PROP_BOOL("mmu", MtiaState, mmu, true),
     /* The Ed25519 public key firmware images must be signed with. */
     DEFINE_PROP_STRING("fw-pubkey", MtiaState, fw_pubkey),
+    /*
+     * For QEMU's fuzzer (tests/fuzz/run-qemu-fuzz.sh), which runs each input
+     * in a child forked after the device was created: the child has none of
+     * the parent's threads. With it the core starts its threads at the first
+     * BAR0 access (in the child; no lock of theirs can be held at the fork),
+     * and the core's threads send interrupts by the bottom half, since no
+     * vCPU thread runs queued work in the child. Off: the default.
+     */
+    DEFINE_PROP_BOOL("x-fork-safe", MtiaState, fork_safe, false),
+    /*
+     * Also for the fuzzer: every guest BAR0 write returns only once the
+     * device is idle again (firmware asleep, engine done) or this many us
+     * passed, so all it caused, the device's DMA included, happens before
+     * the fuzzer's next step (generic-fuzz fills DMA reads from its own
+     * state, which is not thread-safe). 0: off, the default.
+     */
+    DEFINE_PROP_UINT32("x-settle-us", MtiaState, settle_us, 0),
+    /*
+     * And a firmware image placed at device memory offset 0 at realize (as
+     * a driver stages it), so that the fuzzer boots real firmware with only
+     * FW_STAGE_SIZE and FW_BOOT. Unset: device memory starts zeroed.
+     */
+    DEFINE_PROP_STRING("x-fw-image", MtiaState, fw_image),
     DEFINE_PROP_END_OF_LIST(),
 };
 

@@ -595,6 +595,28 @@ TEST_F(FwTest, ResetStopsRunningCore)
     ASSERT_EQ(boot(Image(fw, MTIA_FW_FLAG_TEST_HANG)), MTIA_BOOT_RUNNING);
 }
 
+// mtia_core_wait_idle (QEMU's x-settle-us): returns once firmware has done
+// what a register write gave it and sleeps again; times out on firmware
+// that never sleeps.
+TEST_F(FwTest, WaitIdleReturnsOnceFirmwareIsAsleep)
+{
+    EXPECT_EQ(mtia_core_wait_idle(core, 0), 0);  // no firmware: idle
+    NEED_TEST_FW(fw);
+    ASSERT_EQ(boot(Image(fw)), MTIA_BOOT_RUNNING);
+    ASSERT_EQ(mtia_core_wait_idle(core, 10'000'000), 0);
+    EXPECT_EQ(rd(MTIA_REG_FW_STATUS), MTIA_FW_STATUS_READY);  // its boot ran to WFI
+    for (uint32_t seq = 1; seq <= 20; seq++) {
+        wr(MTIA_REG_MBOX_CMD, MTIA_ADMIN_PING | seq << 16);
+        wr(MTIA_REG_MBOX_DOORBELL, 1);
+        ASSERT_EQ(mtia_core_wait_idle(core, 10'000'000), 0) << "seq " << seq;
+        EXPECT_EQ(rd(MTIA_REG_MBOX_DOORBELL), 0u);  // answered, without polling
+        EXPECT_EQ(rd(MTIA_REG_MBOX_RESP), MTIA_ADMIN_PING | seq << 16);
+    }
+    wr(MTIA_REG_RESET, MTIA_RESET_KEY);
+    ASSERT_EQ(boot(Image(fw, MTIA_FW_FLAG_TEST_HANG)), MTIA_BOOT_RUNNING);
+    EXPECT_EQ(mtia_core_wait_idle(core, 50'000), -1);  // spins with interrupts off
+}
+
 TEST_F(FwTest, PauseParksTheCoreAndResumeContinues)
 {
     NEED_TEST_FW(fw);
