@@ -5,6 +5,31 @@
 # injection costs seconds in a busy TCG guest.
 # shellcheck shell=bash disable=SC2034  # variables are for the sourcing tests
 
+# fault_test_start: the common start of a fault test (test-faults.sh,
+# soak.sh): two devices, the mlp model and $WORKER are there; $tmp and
+# pids with an on_finish that stops everything; the driver reloaded with a
+# short job timeout (hangs are found quickly) and runtime PM off ("ready"
+# is the state these tests wait for).
+fault_test_start() {
+  need_device
+  [ "$ndev" -ge 2 ] || { fail "needs two devices (--devices 2)"; finish; }
+  need_prepared tests/vm/test-models.sh "$MODEL.mtia" "$MODEL.input0.npy"
+  [ -x "$WORKER" ] || { fail "no $WORKER (ninja -C build/cmake ${WORKER##*/})"; finish; }
+  tmp=$(mktemp -d)
+  pids=()
+  if ! { rmmod mtia && insmod "$MTIA_VM_DRIVER" job_timeout_ms=1500; }; then
+    fail "reloading the driver with job_timeout_ms=1500"
+    finish
+  fi
+  keep_awake
+}
+on_finish() {
+  touch "$tmp/stop"
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done
+  wait 2>/dev/null
+  rm -rf "$tmp"
+}
+
 # monitor_devices N: qom[i] (QOM path) and bdf[i] (guest PCI address) of
 # the first N devices. mtia-vm names them mtia0, mtia1..., each alone behind
 # its root port mtia-rp0, mtia-rp1...: the port's address on bus 0, then

@@ -39,31 +39,9 @@ DURATION=${1:-${MTIA_SOAK_S:-30}}
 PROCS=${MTIA_SOAK_PROCS:-4} STREAMS=${MTIA_SOAK_STREAMS:-2}
 PERIOD=${MTIA_SOAK_PERIOD:-6}
 
-need_device
-[ "$ndev" -ge 2 ] || { fail "needs two devices (--devices 2)"; finish; }
-need_prepared tests/vm/test-models.sh "$MODEL.mtia" "$MODEL.input0.npy"
-[ -x "$WORKER" ] || { fail "no $WORKER (ninja -C build/cmake soak_worker)"; finish; }
-
-tmp=$(mktemp -d)
-pids=()
-on_finish() {
-  touch "$tmp/stop"
-  for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done
-  wait 2>/dev/null
-  rm -rf "$tmp"
-}
 warnings() { dmesg | grep -cE 'WARNING:|BUG:|Oops|general protection|UBSAN|KASAN|hung_task'; }
 warn0=$(warnings)
-
-# A short job timeout so a hang is found quickly.
-if ! { rmmod mtia && insmod "$MTIA_VM_DRIVER" job_timeout_ms=1500; }; then
-  fail "reloading the driver with job_timeout_ms=1500"
-  finish
-fi
-# Runtime PM off: "ready" is the state waited for (an idle device would
-# autosuspend and read "suspended"). Probe allows it again: after every
-# bind and load too.
-keep_awake
+fault_test_start
 monitor_devices 2 || { fail "the QEMU monitor or the devices' QOM paths"; finish; }
 nodes=()
 for i in 0 1; do

@@ -28,27 +28,7 @@ MODEL=${MTIA_MODEL_DIR:-build/models}/mlp
 MON=tools/mtia-monitor
 NWORKERS=3
 
-need_device
-[ "$ndev" -ge 2 ] || { fail "needs two devices (--devices 2)"; finish; }
-need_prepared tests/vm/test-models.sh "$MODEL.mtia" "$MODEL.input0.npy"
-[ -x "$WORKER" ] || { fail "no $WORKER (ninja -C build/cmake fault_worker)"; finish; }
-
-tmp=$(mktemp -d)
-pids=()
-on_finish() {
-  touch "$tmp/stop"
-  for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done
-  wait 2>/dev/null
-  rm -rf "$tmp"
-}
-
-# A short job timeout so that hangs and lost interrupts are found quickly.
-if ! { rmmod mtia && insmod "$MTIA_VM_DRIVER" job_timeout_ms=1500; }; then
-  fail "reloading the driver with job_timeout_ms=1500"
-  finish
-fi
-keep_awake  # "ready" is waited for below: no autosuspend in between
-
+fault_test_start
 monitor_devices 2 || { fail "the QEMU monitor or the devices' QOM paths"; finish; }
 for i in 0 1; do
   wait_for 100 fw_ready "${bdf[$i]}" || { fail "mtia$i (${bdf[$i]}) not ready"; finish; }
