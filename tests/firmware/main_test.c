@@ -8,6 +8,7 @@
  */
 #include "fw_test.h"
 
+#include <stdio.h>
 #include <string.h>
 
 #define PERIOD 100000ull /* 100 ms of 1 MHz mtime */
@@ -32,7 +33,10 @@ static void boots_to_ready(void **state)
     assert_int_equal(fw_mock_mtimecmp(), 777 + PERIOD);
     assert_log_has("] mtia-fw 0.1.0 booting\n");
     assert_log_has("] image flags 0x0, boot status 0x1\n");
-    assert_log_has("] chip 0x0001 rev 1, interface 1.2, PE grid 8x8, 1 MSI-X vectors\n");
+    char chip[96];
+    snprintf(chip, sizeof(chip), "] chip 0x0001 rev 1, interface %u.%u, PE grid 8x8, 1 MSI-X vectors\n",
+             (unsigned)MTIA_IF_VERSION_MAJOR, (unsigned)MTIA_IF_VERSION_MINOR);
+    assert_log_has(chip);
     assert_log_has("] SRAM 256 KiB, device memory 256 MiB\n");
     assert_log_has("] heartbeat every 100 ms\n");
     assert_log_has("] ready\n");

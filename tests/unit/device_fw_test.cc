@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 #include <sodium.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cctype>
 #include <chrono>
@@ -891,6 +892,63 @@ TEST(FwKey, BootromUsesTheKeyItIsGiven)
         EXPECT_NE(mtia::bootrom_load(t.data(), t.size(), 0, t.size(), sram.data(), sram.size(), &out, test_key().pk),
                   MTIA_BOOT_RUNNING)
             << "byte " << i;
+    }
+}
+
+// Whatever the boot ROM refuses, SRAM is zero afterwards: nothing of an
+// earlier image (one that ran and halted) survives a refused boot. Found by
+// the bootrom fuzz target (tests/fuzz/regress/bootrom/): the early refusals
+// used to return before SRAM was cleared.
+TEST(BootRom, EveryRefusalLeavesSramZero)
+{
+    const std::vector<uint8_t> payload = {0x6f, 0, 0, 0};  // j .
+    // A signed image whose header @patch changed before signing.
+    auto patched = [&](auto patch) {
+        Image i(payload);
+        patch(i.h);
+        i.sign();
+        return i.bytes();
+    };
+    const std::vector<uint8_t> good = Image(payload).bytes();
+    std::vector<uint8_t> digest = good;
+    digest[sizeof(mtia_fw_header)] ^= 1;  // the payload: a stale digest
+    Image unsigned_img(payload), foreign(payload);
+    unsigned_img.key = nullptr, foreign.key = &other_key();
+    unsigned_img.sign(), foreign.sign();
+    struct Case {
+        const char *name;
+        std::vector<uint8_t> devmem;  // staged whole, unless empty_stage
+        uint32_t expect;
+        bool empty_stage = false;
+    };
+    const std::vector<Case> cases = {
+        {"empty stage", good, MTIA_BOOT_ERR_BAD_STAGE, true},
+        {"shorter than a header", std::vector<uint8_t>(good.begin(), good.begin() + 40), MTIA_BOOT_ERR_TRUNCATED},
+        {"bad magic", patched([](mtia_fw_header &h) { h.magic ^= 1; }), MTIA_BOOT_ERR_BAD_MAGIC},
+        {"bad format", patched([](mtia_fw_header &h) { h.format_version = 0; }), MTIA_BOOT_ERR_BAD_FORMAT},
+        {"bad header", patched([](mtia_fw_header &h) { h.reserved[0] = 1; }), MTIA_BOOT_ERR_BAD_HEADER},
+        {"payload past the stage", patched([](mtia_fw_header &h) { h.payload_size = 8; }), MTIA_BOOT_ERR_TRUNCATED},
+        {"load below SRAM", patched([](mtia_fw_header &h) { h.load_addr = h.entry = 0; }), MTIA_BOOT_ERR_BAD_LOAD},
+        {"odd entry", patched([](mtia_fw_header &h) { h.entry += 1; }), MTIA_BOOT_ERR_BAD_ENTRY},
+        {"digest", digest, MTIA_BOOT_ERR_BAD_DIGEST},
+        {"unsigned", unsigned_img.bytes(), MTIA_BOOT_ERR_UNSIGNED},
+        {"another key", foreign.bytes(), MTIA_BOOT_ERR_UNTRUSTED_KEY},
+    };
+    std::vector<uint8_t> sram(MTIA_CC_SRAM_SIZE);
+    auto all_zero = [&] { return std::all_of(sram.begin(), sram.end(), [](uint8_t b) { return b == 0; }); };
+    for (const Case &c : cases) {
+        SCOPED_TRACE(c.name);
+        // A good image first, as if it had run and halted.
+        mtia::BootImage img;
+        ASSERT_EQ(
+            mtia::bootrom_load(good.data(), good.size(), 0, good.size(), sram.data(), sram.size(), &img, test_key().pk),
+            MTIA_BOOT_RUNNING);
+        ASSERT_FALSE(all_zero());
+        const uint64_t size = c.empty_stage ? 0 : c.devmem.size();
+        EXPECT_EQ(mtia::bootrom_load(c.devmem.data(), c.devmem.size(), 0, size, sram.data(), sram.size(), &img,
+                                     test_key().pk),
+                  c.expect);
+        EXPECT_TRUE(all_zero());
     }
 }
 

@@ -4,6 +4,7 @@
 #include <fstream>
 #include <set>
 #include <sstream>
+#include <unordered_map>
 
 #include <google/protobuf/io/coded_stream.h>
 #include <onnx/checker.h>
@@ -49,10 +50,18 @@ void upgrade_opset(onnx::ModelProto &m)
     if (opset < 1 || opset >= kMinOpset) return;  // none (default_opset says so) or current
     // ONNX's converter trusts the graph: one whose output no node produces,
     // or a node with too few inputs, crashes it (libonnx 1.12; found by
-    // fuzzing). Its checker holds every node to its schema first.
+    // fuzzing). ONNX's checker holds every node to its schema first (node
+    // by node: its whole-model check also wants shapes on the graph's
+    // inputs and outputs, which a valid model may leave out).
     check_structure(m);
     try {
-        onnx::checker::check_model(m);
+        onnx::checker::CheckerContext ctx;
+        ctx.set_ir_version(static_cast<int>(m.ir_version()));
+        std::unordered_map<std::string, int> opsets;
+        for (const auto &o : m.opset_import()) opsets[o.domain()] = static_cast<int>(o.version());
+        ctx.set_opset_imports(opsets);
+        onnx::checker::LexicalScopeContext scope;
+        for (const auto &n : m.graph().node()) onnx::checker::check_node(n, ctx, scope);
     } catch (const std::exception &e) {
         bad_input("opset " + std::to_string(opset) +
                   " model fails ONNX's checker, so it cannot be upgraded: " + e.what());
