@@ -28,7 +28,8 @@ if [ -c /dev/null ]; then devnull_ok=1; else echo "warning: /dev/null is not a c
 # ctest's summary) to the totals; a suite that fails without one counts 1.
 suite() {
   local name=$1; shift
-  local log="$logs/${name// /-}.log" start=$SECONDS rc p f line
+  local file=${name// /-}
+  local log="$logs/${file//\//-}.log" start=$SECONDS rc p f line
   echo "=================== $name"
   "$@" 2>&1 | tee "$log"
   rc=${PIPESTATUS[0]}
@@ -136,7 +137,7 @@ suite "vm harness" tests/vm/test-harness.sh
 suite "in-vm" vm_suite
 suite "fault matrix (faults injected from the QEMU monitor)" fault_suite
 suite "ioctl fuzzer (short)" ioctl_fuzz_suite
-suite "soak (short: load, faults, unbind/rebind, reload)" soak_suite
+suite "soak (short: load, faults, unbind and rebind, reload)" soak_suite
 # Every 2nd case halves its time; `make conformance` runs them all.
 suite "ONNX conformance (libonnx-testdata, every 2nd claimed case)" tests/conformance/run.sh --every 2
 
