@@ -42,7 +42,6 @@
 #include <cstdlib>
 #include <cstring>
 #include <ctime>
-#include <map>
 #include <new>
 #include <mutex>
 #include <random>
@@ -919,7 +918,6 @@ int main(int argc, char **argv)
         }
 
     int distinct = 0;
-    std::map<std::string, uint64_t> ok;
     for (int c = 0; c < C_COUNT; c++)
         for (int e = 0; e < kErrnos; e++) {
             uint64_t n = g_shared->outcome[c][e].load();

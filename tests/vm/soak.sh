@@ -43,12 +43,10 @@ warnings() { dmesg | grep -cE 'WARNING:|BUG:|Oops|general protection|UBSAN|KASAN
 warn0=$(warnings)
 fault_test_start
 monitor_devices 2 || { fail "the QEMU monitor or the devices' QOM paths"; finish; }
-nodes=()
 for i in 0 1; do
   wait_for 100 fw_ready "${bdf[$i]}" || { fail "mtia$i (${bdf[$i]}) not ready"; finish; }
-  nodes+=("/dev/accel/$(accel_of "${bdf[$i]}")")
 done
-index0=${nodes[0]##*accel}
+index0=$(accel_of "${bdf[0]}") index0=${index0#accel}  # the model's device, by libmtia index
 # Recoveries counted by their uevents: a device's reset_count starts again
 # at 0 when it is bound again.
 listen_reset_uevents "$tmp/uevents"
