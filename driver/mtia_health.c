@@ -15,6 +15,12 @@
  * driver (or reloading it) tries again. watchdog_ms can be changed at run
  * time; 0 turns the checks off (the work item then idles once a second).
  *
+ * Every reset runs in the device's reset domain, the ordered workqueue
+ * &mtia_jobs.timeout_wq: the schedulers' timeout handlers, this watchdog,
+ * and through mtia_health_reset_sync() the sysfs and PCIe error resets.
+ * One reset at a time, none beside a timeout handler (whose job drm_sched
+ * holds off its list: it would be lost).
+ *
  * Every reset first takes a devcoredump (mtia_coredump.c) and ends with a
  * uevent; a device that no longer answers (link down) or needs more than
  * max_resets_per_min recoveries a minute is given up instead of being
@@ -120,22 +126,28 @@ static int mtia_health_recover_checked_locked(struct mtia_device *mdev)
 /**
  * mtia_health_reset() - reset the device with its jobs: stop the
  * schedulers, reset and reboot the firmware (unless the device is dead or
- * gone), program the queues and run the interrupted jobs again.
+ * gone), program the queues and run the interrupted jobs again. Runs in
+ * the reset domain only (on &mtia_jobs.timeout_wq: a timeout handler, the
+ * watchdog, mtia_health_reset_sync()).
  * @mdev: the device.
- * @bad: the job that timed out (cancelled with its queue's later jobs), or
- *	NULL when the firmware failed or the reset was asked for.
+ * @timed_out: the job whose timeout handler this is (drm_sched took it off
+ *	its list), or NULL.
+ * @guilty: @timed_out is to blame: it is cancelled with its queue's later
+ *	jobs and counts towards its file's ban. Otherwise it runs again.
  * @reason: why, for the mtia_reset_begin/end tracepoints ("timeout",
  *	"watchdog", "sysfs").
  */
-void mtia_health_reset(struct mtia_device *mdev, struct drm_sched_job *bad,
+void mtia_health_reset(struct mtia_device *mdev,
+		       struct drm_sched_job *timed_out, bool guilty,
 		       const char *reason)
 {
 	struct device *dev = &mdev->pdev->dev;
+	struct drm_sched_job *bad = guilty ? timed_out : NULL;
 	int idx, ret = -ENODEV;
 
 	mutex_lock(&mdev->jobs->reset_lock);
 	trace_mtia_reset_begin(dev, reason, atomic_read(&mdev->reset_count));
-	mtia_jobs_reset_begin_locked(mdev, bad);
+	mtia_jobs_reset_begin_locked(mdev, timed_out, guilty);
 	if (bad)
 		mtia_usage_guilty(mdev, to_mtia_job(bad)->uq->usage, "timeout");
 	if (drm_dev_enter(&mdev->drm, &idx)) {
@@ -153,8 +165,50 @@ void mtia_health_reset(struct mtia_device *mdev, struct drm_sched_job *bad,
 	mtia_recovery_uevent(mdev, reason);
 }
 
-/* Return true if the firmware needs a reset (and say why). */
-static bool mtia_health_check(struct mtia_device *mdev)
+/* A reset asked for from outside the reset domain. */
+struct mtia_reset_request {
+	struct work_struct work;
+	struct mtia_device *mdev;
+	const char *reason;
+};
+
+static void mtia_reset_request_work(struct work_struct *work)
+{
+	struct mtia_reset_request *req =
+		container_of(work, struct mtia_reset_request, work);
+
+	mtia_health_reset(req->mdev, NULL, false, req->reason);
+}
+
+/**
+ * mtia_health_reset_sync() - reset the device (sysfs, PCIe error recovery)
+ * in the reset domain and wait for it. A timeout handler holds its job off
+ * drm_sched's list while it runs: a reset beside it would neither re-run
+ * nor cancel that job but fail it as if guilty. On the ordered
+ * &mtia_jobs.timeout_wq resets run one at a time, and each one's
+ * drm_sched_stop() cancels the timeouts queued behind it.
+ * @mdev: the device.
+ * @reason: as for mtia_health_reset().
+ */
+void mtia_health_reset_sync(struct mtia_device *mdev, const char *reason)
+{
+	struct mtia_reset_request req = { .mdev = mdev, .reason = reason };
+
+	INIT_WORK_ONSTACK(&req.work, mtia_reset_request_work);
+	queue_work(mdev->jobs->timeout_wq, &req.work);
+	flush_work(&req.work);
+	destroy_work_on_stack(&req.work);
+}
+
+/**
+ * mtia_health_check() - whether the firmware needs a reset (and say why).
+ * @mdev: the device, awake; in the reset domain (the watchdog, a timeout
+ *	handler), which also protects the heartbeat bookkeeping.
+ *
+ * Return: true if the device does not answer or the firmware halted,
+ * reported an error or stopped its heartbeat.
+ */
+bool mtia_health_check(struct mtia_device *mdev)
 {
 	struct device *dev = &mdev->pdev->dev;
 	unsigned int stall_ms;
@@ -212,13 +266,13 @@ static void mtia_health_work(struct work_struct *work)
 		if (READ_ONCE(watchdog_ms) &&
 		    READ_ONCE(mdev->fw_state) == MTIA_FW_READY &&
 		    mtia_health_check(mdev))
-			mtia_health_reset(mdev, NULL, "watchdog");
+			mtia_health_reset(mdev, NULL, false, "watchdog");
 		/* Not a use: the idle timer runs on from the last one. */
 		pm_runtime_put_autosuspend(&mdev->pdev->dev);
 	}
 
 	if (READ_ONCE(mdev->fw_state) != MTIA_FW_DEAD)
-		queue_delayed_work(system_wq, &mdev->health_work,
+		queue_delayed_work(mdev->jobs->timeout_wq, &mdev->health_work,
 				   mtia_health_period());
 }
 
@@ -241,7 +295,7 @@ void mtia_health_init(struct mtia_device *mdev)
 void mtia_health_start(struct mtia_device *mdev)
 {
 	WRITE_ONCE(mdev->health_on, true);
-	queue_delayed_work(system_wq, &mdev->health_work, mtia_health_period());
+	queue_delayed_work(mdev->jobs->timeout_wq, &mdev->health_work, mtia_health_period());
 }
 
 /**
@@ -264,7 +318,7 @@ void mtia_health_kick(struct mtia_device *mdev)
 {
 	if (READ_ONCE(mdev->health_on) && READ_ONCE(watchdog_ms) &&
 	    READ_ONCE(mdev->fw_state) == MTIA_FW_READY)
-		mod_delayed_work(system_wq, &mdev->health_work, 0);
+		mod_delayed_work(mdev->jobs->timeout_wq, &mdev->health_work, 0);
 }
 
 /**
@@ -292,7 +346,7 @@ void mtia_health_unpause(struct mtia_device *mdev)
 	if (enable_delayed_work(&mdev->health_work) &&
 	    READ_ONCE(mdev->health_on) &&
 	    READ_ONCE(mdev->fw_state) != MTIA_FW_DEAD)
-		queue_delayed_work(system_wq, &mdev->health_work,
+		queue_delayed_work(mdev->jobs->timeout_wq, &mdev->health_work,
 				   mtia_health_period());
 }
 
@@ -310,5 +364,5 @@ void mtia_health_mark_dead(struct mtia_device *mdev, const char *reason)
 	WRITE_ONCE(mdev->fw_state, MTIA_FW_DEAD);
 	mutex_unlock(&mdev->mbox_lock);
 	dev_err(&mdev->pdev->dev, "device marked dead (%s)\n", reason);
-	mtia_health_reset(mdev, NULL, reason);
+	mtia_health_reset_sync(mdev, reason);
 }

@@ -108,8 +108,9 @@ struct mtia_hwq {
  *	watchdog, sysfs reset) and remove's job cancelling: protects the
  *	hardware queues' jobs across a stop/reset/resubmit. Taken before
  *	&mtia_device.mbox_lock (recovery reboots the firmware under it).
- * @timeout_wq: ordered workqueue shared by all schedulers' timeout handlers,
- *	so only one reset runs at a time.
+ * @timeout_wq: the reset domain: an ordered workqueue shared by all
+ *	schedulers' timeout handlers, the watchdog and every other reset
+ *	(mtia_health_reset_sync()), so only one runs at a time.
  * @submit_wq: per-CPU workqueue running the schedulers' run_job and free_job
  *	on the CPU that queued them (see mtia_jobs_alloc()).
  * @ctx_ida: context ids of open files.
@@ -153,7 +154,7 @@ void mtia_hwq_cancel_all_locked(struct mtia_device *mdev, int error);
 int mtia_jobs_init(struct mtia_device *mdev);
 void mtia_jobs_fini(struct mtia_device *mdev);
 void mtia_jobs_reset_begin_locked(struct mtia_device *mdev,
-				  struct drm_sched_job *bad);
+				  struct drm_sched_job *timed_out, bool guilty);
 void mtia_jobs_reset_end_locked(struct mtia_device *mdev);
 struct mtia_hwq *mtia_hwq_pick(struct mtia_jobs *jobs, u32 prio);
 void mtia_hwq_unpick(struct mtia_hwq *q);
@@ -279,7 +280,10 @@ void mtia_job_release(struct mtia_job *job);
 void mtia_job_free(struct mtia_job *job);
 
 /* mtia_health.c: device reset + firmware reboot with jobs stopped/rerun */
-void mtia_health_reset(struct mtia_device *mdev, struct drm_sched_job *bad,
+void mtia_health_reset(struct mtia_device *mdev,
+		       struct drm_sched_job *timed_out, bool guilty,
 		       const char *reason);
+void mtia_health_reset_sync(struct mtia_device *mdev, const char *reason);
+bool mtia_health_check(struct mtia_device *mdev);
 
 #endif /* __MTIA_JOB_H__ */

@@ -14,9 +14,10 @@
  *   pauses the heartbeat watchdog (which would find the firmware halted and
  *   reset on its own), slot_reset restores the saved config space and
  *   checks the device answers, and resume does the driver's ordinary reset
- *   (mtia_health_reset(): jobs on the hardware re-run, firmware rebooted,
- *   queues programmed) and restarts the watchdog. Jobs that time out in
- *   between reset the device too; mtia_jobs.reset_lock serialises the two.
+ *   (mtia_health_reset_sync(): jobs on the hardware re-run, firmware
+ *   rebooted, queues programmed) and restarts the watchdog. Jobs that time
+ *   out in between reset the device too; the reset domain (one ordered
+ *   workqueue) serialises the two.
  * - A permanent failure (io_perm_failure) marks the device dead: its jobs
  *   fail, ioctls that need the firmware fail with -EIO, and removal (which
  *   the PCI core does next for a surprise-removed device) cleans up.
@@ -83,7 +84,7 @@ static void mtia_pci_resume(struct pci_dev *pdev)
 	struct mtia_device *mdev = pci_get_drvdata(pdev);
 
 	if (mdev->pci_reset_pending && !mtia_pm_get(mdev)) {
-		mtia_health_reset(mdev, NULL, "pci error");
+		mtia_health_reset_sync(mdev, "pci error");
 		mtia_pm_put(mdev);
 	}
 	mdev->pci_reset_pending = false;

@@ -30,6 +30,7 @@
 #include <linux/moduleparam.h>
 #include <linux/workqueue.h>
 
+#include <drm/drm_drv.h>
 #include <drm/drm_managed.h>
 
 #include "mtia_drv.h"
@@ -42,6 +43,18 @@ MODULE_PARM_DESC(job_timeout_ms,
 		 "time a job may run before the device is reset, ms (default 5000)");
 
 /* ---- backend ops --------------------------------------------------------- */
+
+/*
+ * Why a queue that is down refuses a job: the device was removed or given
+ * up (-ENODEV, as the file's later ioctls say), or a reset left the
+ * firmware down (-ECANCELED).
+ */
+static int mtia_hwq_down_error(struct mtia_device *mdev)
+{
+	if (drm_dev_is_unplugged(&mdev->drm) || READ_ONCE(mdev->gone))
+		return -ENODEV;
+	return -ECANCELED;
+}
 
 static struct dma_fence *mtia_run_job(struct drm_sched_job *sj)
 {
@@ -56,8 +69,10 @@ static struct dma_fence *mtia_run_job(struct drm_sched_job *sj)
 		return NULL;
 	}
 	if (!READ_ONCE(q->up)) {
-		trace_mtia_run(dev, q->idx, job, -ECANCELED);
-		return ERR_PTR(-ECANCELED);
+		int err = mtia_hwq_down_error(q->mdev);
+
+		trace_mtia_run(dev, q->idx, job, err);
+		return ERR_PTR(err);
 	}
 
 	f = mtia_job_arm_hw_fence(job, q);
@@ -102,12 +117,25 @@ static enum drm_gpu_sched_stat mtia_timedout_job(struct drm_sched_job *sj)
 	if (mtia_timedout_lost_irq(sj))
 		return DRM_GPU_SCHED_STAT_NOMINAL;
 
+	/*
+	 * The firmware failed under the job (a trap the watchdog has not
+	 * handled yet, a stopped heartbeat): not the job's fault, so it runs
+	 * again after the reset.
+	 */
+	if (READ_ONCE(mdev->fw_state) == MTIA_FW_READY && mtia_health_check(mdev)) {
+		dev_err(&mdev->pdev->dev,
+			"hardware queue %u: job %llu of queue %u timed out with the firmware down; resetting the device, the job runs again\n",
+			q->idx, job->seqno, job->queue_id);
+		mtia_health_reset(mdev, sj, false, "watchdog");
+		return DRM_GPU_SCHED_STAT_NOMINAL;
+	}
+
 	dev_err(&mdev->pdev->dev,
 		"hardware queue %u: job %llu of queue %u timed out after %u ms; resetting the device\n",
 		q->idx, job->seqno, job->queue_id, job_timeout_ms);
 	trace_mtia_timeout(&mdev->pdev->dev, q->idx, job->ctx, job->queue_id,
 			   job->seqno, job_timeout_ms);
-	mtia_health_reset(mdev, sj, "timeout");
+	mtia_health_reset(mdev, sj, true, "timeout");
 	return DRM_GPU_SCHED_STAT_NOMINAL;
 }
 
@@ -128,10 +156,13 @@ static const struct drm_sched_backend_ops mtia_sched_ops = {
  * mtia_jobs_reset_begin_locked() - stop every scheduler before a device
  * reset.
  * @mdev: the device; caller holds &mtia_jobs.reset_lock.
- * @bad: the job that timed out, or NULL (firmware failure).
+ * @timed_out: the job whose timeout handler resets, or NULL: back on its
+ *	scheduler's list, to be re-run or (@guilty) cancelled.
+ * @guilty: @timed_out is to blame (karma: drm_sched_resubmit_jobs()
+ *	cancels it and its queue's later jobs).
  */
 void mtia_jobs_reset_begin_locked(struct mtia_device *mdev,
-				  struct drm_sched_job *bad)
+				  struct drm_sched_job *timed_out, bool guilty)
 {
 	struct mtia_jobs *jobs = mdev->jobs;
 	unsigned int i;
@@ -141,10 +172,11 @@ void mtia_jobs_reset_begin_locked(struct mtia_device *mdev,
 	for (i = 0; i < MTIA_NUM_QUEUES; i++) {
 		struct drm_gpu_scheduler *s = &jobs->hwq[i].sched;
 
-		drm_sched_stop(s, bad && bad->sched == s ? bad : NULL);
+		drm_sched_stop(s, timed_out && timed_out->sched == s ?
+				  timed_out : NULL);
 	}
-	if (bad)
-		drm_sched_increase_karma(bad);
+	if (timed_out && guilty)
+		drm_sched_increase_karma(timed_out);
 	mtia_hwq_stop_all_locked(mdev);
 }
 

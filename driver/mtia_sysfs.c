@@ -313,7 +313,7 @@ static ssize_t reset_store(struct device *dev, struct device_attribute *attr,
 	dev_info(dev, "reset requested through sysfs\n");
 	if (mtia_pm_get(mdev))
 		return -EIO;
-	mtia_health_reset(mdev, NULL, "sysfs");
+	mtia_health_reset_sync(mdev, "sysfs");
 	mtia_pm_put(mdev);
 	return READ_ONCE(mdev->fw_state) == MTIA_FW_READY ? count : -EIO;
 }

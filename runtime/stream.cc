@@ -159,6 +159,9 @@ int wait_job(int fd, uint32_t queue_id, uint64_t seqno, int64_t timeout_ns, uint
     if (w.status == -ECANCELED) {
         throw Error(MTIA_ERROR_IO, job + " was cancelled (device reset or job timeout)");
     }
+    if (w.status == -ENODEV) {
+        throw Error(MTIA_ERROR_NO_DEVICE, job + " was lost: the device was removed or given up before it finished");
+    }
     if (w.cqe_status == MTIA_CQE_BAD_INDEX) {
         throw Error(MTIA_ERROR_INDEX_OUT_OF_RANGE,
                     job + " failed on the device: an id or index outside its table (MTIA_CQE_BAD_INDEX)");

@@ -14,7 +14,8 @@
 // such job's CQE status; canceled:
 // -ECANCELED; badsum: a job that succeeded but whose data differ; banned:
 // SUBMIT or WAIT refused with -ECANCELED, the file is banned; gone: an
-// ioctl failed with -ENODEV; err: any other errno, which also ends the
+// ioctl failed with -ENODEV, or a job did (the device was removed or given
+// up under it); err: any other errno, which also ends the
 // run). The loop ends when STOP_FILE exists, the file is banned, the device
 // is gone or on an unexpected error; exit status 0 unless that last.
 #include <fcntl.h>
@@ -153,6 +154,9 @@ bool run_job(int fd, uint32_t queue, const Bo &src, const Bo &mid, const Bo &dst
         c->cqe = w.cqe_status;
     } else if (w.status == -ECANCELED) {
         c->canceled++;
+    } else if (w.status == -ENODEV) {
+        c->gone = 1;  // removed or given up: the run is over
+        return false;
     } else {
         c->err = -w.status;
         return false;

@@ -124,18 +124,29 @@ events=(
 # process); and events are at least PERIOD seconds apart, a schedule (not a
 # wait for a state) that keeps recoveries under the driver's
 # max_resets_per_min however fast the host is.
-start=$SECONDS n=0
+# Each event's failures (those seen before the next event) against the
+# jobs it should fail: a difference is printed, to match with the
+# failures the workers log (worker.err), which are printed at the end.
+failed() { echo $(($(total eio) + $(total canceled) + $(total banned))); }
+event_check() {
+  local d=$(($(failed) - failed0))
+  [ "$d" -eq "$event_want" ] || echo "soak: $(date +%T) after '$event': $d jobs failed, $event_want expected"
+}
+start=$SECONDS n=0 event=
 while [ $((SECONDS - start)) -lt "$DURATION" ]; do
   jobs0=$(total jobs) t0=$SECONDS
   wait_for 300 progressed "$PROCS" || { fail "the load stopped running"; break; }
   [ $((SECONDS - t0)) -lt "$PERIOD" ] && sleep $((PERIOD - (SECONDS - t0)))
   [ $((SECONDS - start)) -lt "$DURATION" ] || break
-  ${events[n % ${#events[@]}]}
-  n=$((n + 1))
+  [ -n "$event" ] && event_check
+  event=${events[n % ${#events[@]}]} failed0=$(failed) g0=$guilty
+  $event
+  event_want=$((guilty - g0)) n=$((n + 1))
   kill -0 "$worker_pid" 2>/dev/null || break
 done
 jobs0=$(total jobs)
 wait_for 300 progressed "$PROCS" || fail "the load stopped running"
+[ -n "$event" ] && event_check
 touch "$tmp/stop"
 wait "$worker_pid"
 rc=$?
@@ -146,7 +157,7 @@ check "soak_worker processes ended cleanly (exit $rc)" test "$rc" -eq 0
 # ---- report -------------------------------------------------------------------
 # Failed: a WAIT's -EIO/-EFAULT or -ECANCELED status, or a WAIT refused
 # because its file was banned.
-jobs=$(total jobs) failed_jobs=$(($(total eio) + $(total canceled) + $(total banned)))
+jobs=$(total jobs) failed_jobs=$(failed)
 innocent=$((failed_jobs - guilty))
 [ "$innocent" -lt 0 ] && innocent=0
 badsum=$(total badsum) chain=$(total chain) chainbad=$(total chainbad)

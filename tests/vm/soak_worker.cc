@@ -28,7 +28,8 @@
 // eio: status -EIO/-EFAULT (a job's own fault); canceled: status
 // -ECANCELED (a reset or timeout); chain: chained jobs whose order was
 // checked, chainbad: ones that ran too early; reopen: files reopened (ban,
-// device gone); cut: jobs whose WAIT found the device gone; banned: WAITs
+// device gone); cut: jobs whose WAIT found the device gone, or whose status
+// says it went (-ENODEV); banned: WAITs
 // refused because the file was banned (the job that made it guilty the
 // third time is usually one: its own status is never seen); err: an
 // unexpected errno, which ends that process with exit status 1.
@@ -47,6 +48,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <ctime>
 #include <new>
 #include <random>
 #include <string>
@@ -131,7 +133,7 @@ private:
     // 0, or the errno that ended the file (ECANCELED ban, ENODEV gone).
     int round();
     int submit(Stream &s, bool chained);
-    void check(Stream &s, bool chained, const drm_mtia_wait &w);
+    int check(Stream &s, bool chained, const drm_mtia_wait &w);  // 0, or ENODEV
     void write_state();
     void pattern(uint8_t *p, uint64_t bytes, uint64_t tag);
 
@@ -262,9 +264,30 @@ int Proc::submit(Stream &s, bool chained)
     return 0;
 }
 
-void Proc::check(Stream &s, bool chained, const drm_mtia_wait &w)
+// A failed job, on stderr with the time, for matching against the soak's
+// event log.
+void log_failure(int proc, const std::string &node, const Stream &s, bool chained, const drm_mtia_wait &w)
 {
+    timespec ts{};
+    clock_gettime(CLOCK_REALTIME, &ts);
+    tm t{};
+    localtime_r(&ts.tv_sec, &t);
+    std::fprintf(stderr, "soak p%d: %02d:%02d:%02d.%03ld %s queue %u job %llu%s: status %d (%s), cqe %u\n", proc,
+                 t.tm_hour, t.tm_min, t.tm_sec, ts.tv_nsec / 1000000, node.c_str(), s.queue,
+                 (unsigned long long)s.seqno, chained ? " (chained)" : "", w.status, std::strerror(-w.status),
+                 w.cqe_status);
+}
+
+int Proc::check(Stream &s, bool chained, const drm_mtia_wait &w)
+{
+    // The device was removed (or given up) under the job: cut, like a WAIT
+    // that finds it gone.
+    if (w.status == -ENODEV) {
+        c_.cut++;
+        return ENODEV;
+    }
     c_.jobs++;
+    if (w.status) log_failure(i_, node_, s, chained, w);
     uint64_t end_ns = 0;
     if (w.status == 0) {
         c_.ok++;
@@ -277,17 +300,17 @@ void Proc::check(Stream &s, bool chained, const drm_mtia_wait &w)
     } else {
         c_.err = -w.status;
     }
-    if (!chained) return;
+    if (!chained) return 0;
     chain_->done_end_ns[i_][s.k % kRing].store(end_ns);
     chain_->done_k[i_][s.k % kRing].store(s.k);
-    if (w.status != 0 || s.waited_k == 0) return;
+    if (w.status != 0 || s.waited_k == 0) return 0;
     // The job we waited for is done (ours ran after it); its end time is
     // published right after its owner's WAIT: wait for that, bounded.
     uint64_t start_ns;
     std::memcpy(&start_ns, s.ts.map, 8);
     for (int tries = 0; tries < 2000 && !stopped(); tries++) {
         uint64_t k = chain_->done_k[prev_][s.waited_k % kRing].load();
-        if (k > s.waited_k) return;  // overwritten by a newer job: not checkable
+        if (k > s.waited_k) return 0;  // overwritten by a newer job: not checkable
         if (k == s.waited_k) {
             uint64_t prev_end = chain_->done_end_ns[prev_][s.waited_k % kRing].load();
             c_.chain++;
@@ -297,10 +320,11 @@ void Proc::check(Stream &s, bool chained, const drm_mtia_wait &w)
                              i_, (unsigned long long)s.k, (unsigned long long)start_ns, prev_,
                              (unsigned long long)s.waited_k, (unsigned long long)prev_end);
             }
-            return;
+            return 0;
         }
         usleep(5000);
     }
+    return 0;
 }
 
 int Proc::round()
@@ -319,7 +343,7 @@ int Proc::round()
         if (e == ENODEV) c_.cut++;
         if (e == ECANCELED) c_.banned++;
         if (e) return e;
-        check(s, n == 0 && my_sync_, w);
+        if (int cut = check(s, n == 0 && my_sync_, w)) return cut;
         if (c_.err) return c_.err;
     }
     return 0;

@@ -92,11 +92,11 @@ lostirqs0() { sys0 lost_irq_count; }
 eio_total() { total eio; }
 at_least() { [ "$(sys0 "$1")" -ge "$2" ]; }
 
-# fault NAME VALUE WAIT_WHAT EXPECT_RESETS EXPECT_GUILTY [RESET_VALUE]: one row
-# of the matrix. WAIT_WHAT: "eio", "reset", "lostirq", "ecc-ce", "ecc-ue" or
-# "" (just progress); EXPECT_GUILTY: how many jobs are to fail.
+# fault NAME VALUE WAIT_WHAT EXPECT_RESETS EXPECT_GUILTY [RESET_VALUE [LABEL]]:
+# one row of the matrix. WAIT_WHAT: "eio", "reset", "lostirq", "ecc-ce",
+# "ecc-ue" or "" (just progress); EXPECT_GUILTY: how many jobs are to fail.
 fault() {
-  local name=$1 val=$2 what=$3 want_resets=$4 want_guilty=$5 reset=${6:-}
+  local name=$1 val=$2 what=$3 want_resets=$4 want_guilty=$5 reset=${6:-} label=${7:-$1}
   local t0=$SECONDS r0 l0 e0 c0 b0 u0 ecc0=0 r1 l1 e1 c1 b1 u1 failed_now innocent dump guilty ok=1
   clear_dumps
   snap
@@ -114,11 +114,11 @@ fault() {
     lostirq) wait_for 300 above lostirqs0 "$l0" ;;
     ecc-ce) wait_for 100 at_least ecc_corrected $((ecc0 + val)) ;;
     ecc-ue) wait_for 100 at_least ecc_uncorrected $((ecc0 + val)) ;;
-  esac || { fail "fault-$name: no effect seen ($what)"; ok=0; }
+  esac || { fail "fault-$label: no effect seen ($what)"; ok=0; }
   [ -n "$reset" ] && qom_set "${qom[0]}" "fault-$name" "$reset"
   cqes=$(new_cqes)
   snap
-  wait_for 300 progressed 3 || { fail "fault-$name: the jobs did not go on afterwards"; ok=0; }
+  wait_for 300 progressed 3 || { fail "fault-$label: the jobs did not go on afterwards"; ok=0; }
   r1=$(resets0) l1=$(lostirqs0) e1=$(total eio) c1=$(total canceled) b1=$(total badsum)
   u1=$(wc -l <"$tmp/uevents")
   failed_now=$(((e1 - e0) + (c1 - c0)))
@@ -130,15 +130,15 @@ fault() {
   dump=no
   [ "$(dumps)" -gt 0 ] && dump=yes
   printf 'fault %-12s recoveries %d  lost-irq %d  innocent lost %d  bad checksums %d  guilty %s  devcoredump %s  uevents %d  (%d s)\n' \
-    "$name" $((r1 - r0)) $((l1 - l0)) "$innocent" $((b1 - b0)) "$guilty" "$dump" $((u1 - u0)) $((SECONDS - t0))
-  [ $((r1 - r0)) -eq "$want_resets" ] || { fail "fault-$name: $((r1 - r0)) recoveries, want $want_resets"; ok=0; }
-  [ "$failed_now" -eq "$want_guilty" ] || { fail "fault-$name: $failed_now failed jobs, want $want_guilty"; ok=0; }
-  [ $((b1 - b0)) -eq 0 ] || { fail "fault-$name: corrupted data"; ok=0; }
+    "$label" $((r1 - r0)) $((l1 - l0)) "$innocent" $((b1 - b0)) "$guilty" "$dump" $((u1 - u0)) $((SECONDS - t0))
+  [ $((r1 - r0)) -eq "$want_resets" ] || { fail "fault-$label: $((r1 - r0)) recoveries, want $want_resets"; ok=0; }
+  [ "$failed_now" -eq "$want_guilty" ] || { fail "fault-$label: $failed_now failed jobs, want $want_guilty"; ok=0; }
+  [ $((b1 - b0)) -eq 0 ] || { fail "fault-$label: corrupted data"; ok=0; }
   if [ "$want_resets" -gt 0 ]; then
-    [ "$dump" = yes ] || { fail "fault-$name: no devcoredump"; ok=0; }
-    [ $((u1 - u0)) -ge "$want_resets" ] || { fail "fault-$name: no reset uevent"; ok=0; }
+    [ "$dump" = yes ] || { fail "fault-$label: no devcoredump"; ok=0; }
+    [ $((u1 - u0)) -ge "$want_resets" ] || { fail "fault-$label: no reset uevent"; ok=0; }
   fi
-  [ "$ok" = 1 ] && pass "fault-$name: recovered as expected"
+  [ "$ok" = 1 ] && pass "fault-$label: recovered as expected"
 }
 
 fault dma-error 2 eio 0 1
@@ -163,6 +163,15 @@ else
 fi
 grep -q "MTIA_RESET_REASON=timeout" "$tmp/uevents" && grep -q "MTIA_RESET_REASON=watchdog" "$tmp/uevents" &&
   pass "reset uevents carry the reason (timeout, watchdog)" || { fail "reset uevents"; cat "$tmp/uevents"; }
+
+# The firmware traps with the watchdog off: jobs time out instead, and the
+# timeout handler, finding the firmware halted, blames none of them: they
+# run again after the reset (no job fails).
+echo 0 >/sys/module/mtia/parameters/watchdog_ms
+fault fw-trap true reset 1 0 "" trap-no-wdog
+echo 1000 >/sys/module/mtia/parameters/watchdog_ms
+dmesg | grep -q "timed out with the firmware down" && pass "the timeout handler says the firmware was down" ||
+  fail "no 'timed out with the firmware down' in dmesg"
 clear_dumps
 
 # ---- bans (second device): one file guilty ban_threshold (3) times --------

@@ -252,7 +252,8 @@ struct drm_mtia_submit {
  *          MTIA_CQE_TRANSLATION_FAULT: an address no BO of the file
  *          covers), -EIO if a command failed on the device otherwise
  *          (@cqe_status says how), -ECANCELED if the job was cancelled by
- *          a device reset or timeout.
+ *          a device reset or timeout, -ENODEV if the device was removed
+ *          or given up before the job finished.
  * @cqe_status: out: MTIA_CQE_* of the first failing command, else 0.
  * @device_ns: out: the device's estimate (its timing model) of the time the
  *             job's COMPUTE commands took on the PE grid, ns: the sum of
