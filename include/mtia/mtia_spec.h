@@ -236,6 +236,8 @@ static inline uint32_t mtia_pe_grid_cols(uint32_t v) { return MTIA_FIELD_GET(MTI
 #define MTIA_Q_COALESCE           0x1c /* RW  completions per interrupt [7:0] (0 = 1), max delay us [31:16] */
 #define MTIA_Q_CQ_TAIL            0x20 /* RO  next CQ slot the device writes */
 #define MTIA_Q_SQ_TAIL            0x24 /* RO  last SQ tail rung on the doorbell */
+#define MTIA_Q_CTX                0x28 /* RW  MTIA_Q_CTX_*: the context the queue is bound to;
+                                          writable only while disabled */
 
 #define MTIA_Q_SIZE_SQ_MASK       MTIA_GENMASK(3, 0)  /* log2 SQ entries */
 #define MTIA_Q_SIZE_CQ_MASK       MTIA_GENMASK(11, 8) /* log2 CQ entries */
@@ -255,6 +257,12 @@ static inline uint32_t mtia_pe_grid_cols(uint32_t v) { return MTIA_FIELD_GET(MTI
 #define MTIA_Q_STATUS_ERROR       (1u << 1) /* ring access failed: queue stopped until re-enabled */
 #define MTIA_Q_STATUS_BAD_DB      (1u << 2) /* doorbell value out of range (ignored) */
 #define MTIA_Q_STATUS_SQ_HEAD_MASK MTIA_GENMASK(31, 16)
+
+/* A queue bound to a context (a user queue: docs/queues.md "Bound queues")
+ * runs only commands whose ctx is MTIA_Q_CTX_ID, and only with the MMU
+ * enabled; any other command completes with MTIA_CQE_BAD_CONTEXT. */
+#define MTIA_Q_CTX_ID_MASK        MTIA_GENMASK(15, 0) /* < MTIA_MMU_MAX_CTX */
+#define MTIA_Q_CTX_BIND           (1u << 31)
 
 #define MTIA_Q_COALESCE_COUNT_MASK MTIA_GENMASK(7, 0)   /* completions per interrupt (0 = 1) */
 #define MTIA_Q_COALESCE_DELAY_MASK MTIA_GENMASK(31, 16) /* max delay, us (0 = no timer) */
@@ -280,6 +288,8 @@ static inline uint32_t mtia_q_coalesce(uint32_t count, uint32_t delay_us)
 }
 static inline uint32_t mtia_q_coalesce_count(uint32_t v) { return MTIA_FIELD_GET(MTIA_Q_COALESCE_COUNT_MASK, v); }
 static inline uint32_t mtia_q_coalesce_delay_us(uint32_t v) { return MTIA_FIELD_GET(MTIA_Q_COALESCE_DELAY_MASK, v); }
+static inline uint32_t mtia_q_ctx(uint32_t ctx) { return MTIA_Q_CTX_BIND | MTIA_FIELD_PREP(MTIA_Q_CTX_ID_MASK, ctx); }
+static inline uint32_t mtia_q_ctx_id(uint32_t v) { return MTIA_FIELD_GET(MTIA_Q_CTX_ID_MASK, v); }
 
 /* Doorbells: one 4 KiB page per queue, so each can be mapped on its own. */
 #define MTIA_REG_DOORBELL_BASE    0x10000
@@ -586,6 +596,8 @@ static inline uint32_t mtia_cqe_phase(uint32_t status_word) { return status_word
                                        the ops before it ran, it and the rest did not complete */
 #define MTIA_CQE_TRANSLATION_FAULT 8 /* an operand did not translate in the device MMU
                                        (result = the faulting VA); nothing was touched */
+#define MTIA_CQE_BAD_CONTEXT      9 /* its queue is bound to another context (MTIA_Q_CTX), or
+                                       bound with the MMU off; nothing was touched */
 
 /* "OK", "BAD_ADDRESS"...: the one spelling of a status in every layer's
  * messages and traces; "?" if undefined. */
@@ -593,7 +605,7 @@ static inline const char *mtia_cqe_status_name(uint32_t status)
 {
     static const char *const names[] = {
         "OK",      "BAD_OPCODE",  "BAD_FIELD", "BAD_ADDRESS",       "DMA_ERROR",
-        "ABORTED", "BAD_PROGRAM", "BAD_INDEX", "TRANSLATION_FAULT",
+        "ABORTED", "BAD_PROGRAM", "BAD_INDEX", "TRANSLATION_FAULT", "BAD_CONTEXT",
     };
     return status < sizeof(names) / sizeof(names[0]) ? names[status] : "?";
 }
@@ -1182,6 +1194,8 @@ static inline int mtia_op_dtype_fits(uint32_t want, uint32_t have)
 #define MTIA_MAX_MSIX_VECTORS     32
 
 /* ---- Layouts: every host compiles the same bytes ------------------------- */
+MTIA_STATIC_ASSERT(MTIA_Q_CTX < MTIA_QUEUE_STRIDE);
+MTIA_STATIC_ASSERT(MTIA_MMU_MAX_CTX - 1 == MTIA_Q_CTX_ID_MASK); /* any context can own a queue */
 MTIA_STATIC_ASSERT(sizeof(struct mtia_fw_header) == MTIA_FW_HEADER_SIZE);
 MTIA_STATIC_ASSERT(offsetof(struct mtia_fw_header, format_version) == 4);
 MTIA_STATIC_ASSERT(offsetof(struct mtia_fw_header, load_addr) == 8);

@@ -231,6 +231,7 @@ struct mtia_core_snapshot {
 #define MTIA_CORE_QS_CQ_HEAD 10
 #define MTIA_CORE_QS_CQ_TAIL 11
 #define MTIA_CORE_QS_PHASE 12
+#define MTIA_CORE_QS_CTX 13 /* MTIA_Q_CTX; 0 in a snapshot from before it */
 /* 13..15 reserved, zero */
 
 /* Per-queue counters (for telemetry), since the queue's last enable. */

@@ -38,6 +38,7 @@ constexpr uint32_t kQueueRegsEnd = MTIA_REG_QUEUE_BASE + MTIA_NUM_QUEUES * MTIA_
 constexpr uint32_t kDoorbellEnd = MTIA_REG_DOORBELL_BASE + MTIA_NUM_QUEUES * MTIA_DOORBELL_STRIDE;
 constexpr uint32_t kCtrlBits = MTIA_Q_CTRL_ENABLE | MTIA_Q_CTRL_PRIO_MASK | MTIA_Q_CTRL_VEC_MASK;
 constexpr uint32_t kStatusFlags = MTIA_Q_STATUS_ERROR | MTIA_Q_STATUS_BAD_DB;
+constexpr uint32_t kCtxBits = MTIA_Q_CTX_BIND | MTIA_Q_CTX_ID_MASK;
 constexpr uint32_t kSqeOff = MTIA_CC_REG_SQE;
 constexpr uint32_t kSqeEnd = MTIA_CC_REG_SQE + 64;
 
@@ -129,6 +130,16 @@ AddressSpace &QueueEngine::space_for(uint32_t /*ctx*/)
 {
     if (mmu_ && mmu_->enabled()) return *mmu_;
     return *flat_;
+}
+
+// A bound queue belongs to one process: its commands may name no other
+// context, and without the MMU every address would be a bus address.
+uint16_t QueueEngine::bound_status(const Queue &q, const mtia_cmd &c) const
+{
+    const uint32_t b = q.ctx_bind.load(std::memory_order_relaxed);
+    if (!(b & MTIA_Q_CTX_BIND)) return MTIA_CQE_OK;
+    if (c.ctx != mtia_q_ctx_id(b) || !mmu_ || !mmu_->enabled()) return MTIA_CQE_BAD_CONTEXT;
+    return MTIA_CQE_OK;
 }
 
 uint16_t QueueEngine::translate(unsigned qi, const mtia_cmd &c, const mtia_operand &op, uint64_t len, bool write,
@@ -406,6 +417,9 @@ QueueEngine::Access QueueEngine::host_read(uint64_t off, uint32_t *val)
         case MTIA_Q_SQ_TAIL:
             *val = q.sq_tail;
             break;
+        case MTIA_Q_CTX:
+            *val = q.ctx_bind;
+            break;
         default:
             return Access::kBadOffset;
     }
@@ -497,6 +511,10 @@ QueueEngine::Access QueueEngine::host_write(uint64_t off, uint32_t val)
         }
         case MTIA_Q_COALESCE:
             q.coalesce = val & (MTIA_Q_COALESCE_COUNT_MASK | MTIA_Q_COALESCE_DELAY_MASK);
+            return Access::kOk;
+        case MTIA_Q_CTX:
+            if (enabled(q) || (val & ~kCtxBits)) return Access::kBadWrite;
+            q.ctx_bind = val;
             return Access::kOk;
         case MTIA_Q_STATUS:
         case MTIA_Q_CQ_TAIL:
@@ -804,10 +822,13 @@ bool QueueEngine::complete(unsigned qi, uint16_t status)
         if (!sqe_valid_ || sqe_q_ != qi) return false;
         sqe_valid_ = false;
         if (sqe_gen_ != q.gen || !running(q)) return true;
-        if (status != MTIA_CQE_OK) {  // refused by firmware
+        // NOP and FENCE too answer to the queue's binding.
+        uint32_t by = MTIA_CORE_TRACE_BY_FIRMWARE;
+        if (status == MTIA_CQE_OK && (status = bound_status(q, sqe_)) != MTIA_CQE_OK) by = MTIA_CORE_TRACE_BY_ENGINE;
+        if (status != MTIA_CQE_OK) {  // refused by firmware, or by the binding
             const mtia_cmd bad = sqe_;
             l.unlock();
-            trace(MTIA_CORE_TRACE_CMD_ERROR, qi, bad.cid, bad.opcode, status, 0, 0, MTIA_CORE_TRACE_BY_FIRMWARE);
+            trace(MTIA_CORE_TRACE_CMD_ERROR, qi, bad.cid, bad.opcode, status, 0, 0, by);
             l.lock();
             if (sqe_gen_ != q.gen || !running(q)) return true;  // disabled meanwhile: dropped
         }
@@ -935,6 +956,7 @@ void QueueEngine::execute(unsigned qi, const mtia_cmd &c, uint64_t gen, uint16_t
     // The one command contract (also the firmware's and the driver's): the
     // engine does not trust firmware to have checked.
     *status = static_cast<uint16_t>(mtia_cmd_check(&c));
+    if (*status == MTIA_CQE_OK) *status = bound_status(q_[qi], c);
     if (*status != MTIA_CQE_OK) return;
     if (c.opcode != MTIA_CMD_NOP && c.opcode != MTIA_CMD_FENCE && faults_.take_dma_error()) {
         fault(MTIA_CORE_FAULT_DMA_ERROR, qi, c.cid, c.opcode, c.cid);
@@ -1212,6 +1234,7 @@ void QueueEngine::reset()
     for (auto &q : q_) {
         q.sq_base_lo = q.sq_base_hi = q.cq_base_lo = q.cq_base_hi = 0;
         q.size = q.ctrl = q.status = q.coalesce = 0;
+        q.ctx_bind = 0;
         q.sq_head = q.sq_tail = q.cq_head = q.cq_tail = 0;
         q.phase = 1;
         q.unsignalled = 0;
@@ -1281,6 +1304,7 @@ int QueueEngine::save(mtia_core_snapshot *s)
         w[MTIA_CORE_QS_CQ_HEAD] = q.cq_head;
         w[MTIA_CORE_QS_CQ_TAIL] = q.cq_tail;
         w[MTIA_CORE_QS_PHASE] = q.phase;
+        w[MTIA_CORE_QS_CTX] = q.ctx_bind;
     }
     std::memcpy(s->q_sqe, &sqe_, sizeof(sqe_));
     s->q_sqe_valid = sqe_valid_ && sqe_gen_ == q_[sqe_q_].gen;
@@ -1331,7 +1355,8 @@ bool QueueEngine::snapshot_valid(const mtia_core_snapshot *s, bool mmu)
         if (w[MTIA_CORE_QS_STATUS] & ~kStatusFlags) return false;
         if (w[MTIA_CORE_QS_COALESCE] & ~0xffff00ffu) return false;
         if (w[MTIA_CORE_QS_PHASE] > 1) return false;
-        for (unsigned k = 13; k < MTIA_CORE_Q_WORDS; k++)
+        if (w[MTIA_CORE_QS_CTX] & ~kCtxBits) return false;
+        for (unsigned k = MTIA_CORE_QS_CTX + 1; k < MTIA_CORE_Q_WORDS; k++)
             if (w[k]) return false;
         if (w[MTIA_CORE_QS_SIZE] == 0 && !(ctrl & MTIA_Q_CTRL_ENABLE)) {
             if (w[MTIA_CORE_QS_SQ_HEAD] | w[MTIA_CORE_QS_SQ_TAIL] | w[MTIA_CORE_QS_CQ_HEAD] | w[MTIA_CORE_QS_CQ_TAIL])
@@ -1371,6 +1396,7 @@ void QueueEngine::load(const mtia_core_snapshot *s)
         q.cq_head = w[MTIA_CORE_QS_CQ_HEAD];
         q.cq_tail = w[MTIA_CORE_QS_CQ_TAIL];
         q.phase = w[MTIA_CORE_QS_PHASE];
+        q.ctx_bind = w[MTIA_CORE_QS_CTX];
     }
     std::memcpy(&sqe_, s->q_sqe, sizeof(sqe_));
     sqe_valid_ = s->q_sqe_valid != 0;

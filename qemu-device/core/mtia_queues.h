@@ -178,6 +178,8 @@ private:
         uint32_t sq_base_lo = 0, sq_base_hi = 0, cq_base_lo = 0, cq_base_hi = 0;
         uint32_t size = 0, ctrl = 0, status = 0, coalesce = 0;
         uint32_t sq_head = 0, sq_tail = 0, cq_head = 0, cq_tail = 0, phase = 1;
+        // Q_CTX: written under mu_ while disabled, read by the worker too.
+        std::atomic<uint32_t> ctx_bind{0};
         std::deque<Item> fifo;   // dispatched, not started
         bool executing = false;  // the worker runs `current`
         Item current{};
@@ -238,6 +240,9 @@ private:
     // program is to stop (disable, reset).
     bool compute_poll(Queue &q, uint64_t gen);
     AddressSpace &space_for(uint32_t ctx);
+    // MTIA_CQE_OK, or BAD_CONTEXT if @q is bound (Q_CTX) and @c is not its
+    // context's or the MMU is off.
+    uint16_t bound_status(const Queue &q, const mtia_cmd &c) const;
     // Operand @op of command @c (queue @qi) through its context's space; a
     // translation fault puts the VA in *result and is traced.
     uint16_t translate(unsigned qi, const mtia_cmd &c, const mtia_operand &op, uint64_t len, bool write,

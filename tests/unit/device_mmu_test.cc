@@ -387,6 +387,51 @@ TEST_F(MmuQueueTest, SnapshotCarriesTheRegisters)
     EXPECT_EQ(mtia_core_load(core, &snap), -1);
 }
 
+// A queue bound to a context (Q_CTX: a user queue) runs that context's
+// commands only, and only with the MMU on; the others complete with
+// BAD_CONTEXT and touch nothing, and unbound queues are unaffected.
+TEST_F(MmuQueueTest, BoundQueueRunsOnlyItsContextWithTheMmuOn)
+{
+    wr(MTIA_REG_Q(0, MTIA_Q_CTX), mtia_q_ctx(1));  // queue 0 is enabled
+    EXPECT_EQ(rd(MTIA_REG_ERR_STATUS), MTIA_ERR_BAD_WRITE);
+    EXPECT_EQ(rd(MTIA_REG_Q(0, MTIA_Q_CTX)), 0u);
+    wr(MTIA_REG_ERR_STATUS, ~0u);
+    wr(MTIA_REG_Q(1, MTIA_Q_CTX), 1u << 20);  // a reserved bit
+    EXPECT_EQ(rd(MTIA_REG_ERR_STATUS), MTIA_ERR_BAD_WRITE);
+    wr(MTIA_REG_ERR_STATUS, ~0u);
+    wr(MTIA_REG_Q(1, MTIA_Q_CTX), mtia_q_ctx(1));
+    EXPECT_EQ(rd(MTIA_REG_Q(1, MTIA_Q_CTX)), MTIA_Q_CTX_BIND | 1u);
+    setup(1);
+    // MMU off: every address would be a bus address, so nothing runs.
+    EXPECT_EQ(st(run1(1, in_ctx(cmd(MTIA_CMD_FILL, 1, 8, {}, dev(0x300000), 7), 1))), MTIA_CQE_BAD_CONTEXT);
+    EXPECT_EQ(devmem[0x300000], 0);
+    EXPECT_EQ(st(run1(1, in_ctx(cmd(MTIA_CMD_NOP, 2), 1))), MTIA_CQE_BAD_CONTEXT);
+    enable();
+    pt.map(1, 0x200000, 0x300000, kRW | MTIA_PTE_DEVMEM);
+    pt.map(2, 0x200000, 0x400000, kRW | MTIA_PTE_DEVMEM);
+    EXPECT_EQ(st(run1(1, in_ctx(cmd(MTIA_CMD_FILL, 3, 8, {}, host(0x200000), 5), 1))), MTIA_CQE_OK);
+    EXPECT_EQ(devmem[0x300000], 5);
+    // Another context's command, well-formed and mapped there: refused.
+    EXPECT_EQ(st(run1(1, in_ctx(cmd(MTIA_CMD_FILL, 4, 8, {}, host(0x200000), 6), 2))), MTIA_CQE_BAD_CONTEXT);
+    EXPECT_EQ(devmem[0x400000], 0);
+    EXPECT_EQ(st(run1(1, in_ctx(cmd(MTIA_CMD_NOP, 5), 2))), MTIA_CQE_BAD_CONTEXT);
+    EXPECT_EQ(st(run1(1, in_ctx(cmd(MTIA_CMD_FENCE, 6), 1))), MTIA_CQE_OK);
+    // The unbound queue runs any context's commands.
+    EXPECT_EQ(st(run1(0, in_ctx(cmd(MTIA_CMD_FILL, 7, 8, {}, host(0x200000), 6), 2))), MTIA_CQE_OK);
+    EXPECT_EQ(devmem[0x400000], 6);
+    EXPECT_EQ(rd(MTIA_REG_ERR_STATUS), 0u);  // completions, not device errors
+    // The binding migrates, and a reset clears it.
+    mtia_core_snapshot snap{};
+    ASSERT_EQ(mtia_core_save(core, &snap), 0);
+    EXPECT_EQ(snap.q_state[MTIA_CORE_Q_WORDS + MTIA_CORE_QS_CTX], MTIA_Q_CTX_BIND | 1u);
+    mtia_core_reset(core);
+    EXPECT_EQ(rd(MTIA_REG_Q(1, MTIA_Q_CTX)), 0u);
+    ASSERT_EQ(mtia_core_load(core, &snap), 0);
+    EXPECT_EQ(rd(MTIA_REG_Q(1, MTIA_Q_CTX)), MTIA_Q_CTX_BIND | 1u);
+    snap.q_state[MTIA_CORE_Q_WORDS + MTIA_CORE_QS_CTX] = 1u << 20;
+    EXPECT_EQ(mtia_core_load(core, &snap), -1);
+}
+
 TEST(MmuProperty, OffHasNoCapabilityNorRegisters)
 {
     mtia_core_config cfg;

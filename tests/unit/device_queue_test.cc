@@ -39,12 +39,12 @@ TEST_F(QueueTest, DefaultVectorsAndRegisterReset)
     EXPECT_EQ(rd(MTIA_REG_MSIX_VECTORS), 9u);
     EXPECT_EQ(MTIA_DEFAULT_MSIX_VECTORS, 1 + MTIA_NUM_QUEUES);
     for (unsigned q = 0; q < MTIA_NUM_QUEUES; q++) {
-        for (uint32_t r = 0; r <= MTIA_Q_SQ_TAIL; r += 4) EXPECT_EQ(rd(MTIA_REG_Q(q, r)), 0u);
+        for (uint32_t r = 0; r <= MTIA_Q_CTX; r += 4) EXPECT_EQ(rd(MTIA_REG_Q(q, r)), 0u);
         EXPECT_EQ(rd(MTIA_REG_DB(q, MTIA_DB_SQ_TAIL)), 0u);
         EXPECT_EQ(rd(MTIA_REG_DB(q, MTIA_DB_CQ_HEAD)), 0u);
     }
     EXPECT_EQ(rd(MTIA_REG_ERR_STATUS), 0u);
-    EXPECT_EQ(rd(MTIA_REG_Q(0, 0x28)), 0u);  // gap in the block
+    EXPECT_EQ(rd(MTIA_REG_Q(0, MTIA_Q_CTX + 4)), 0u);  // gap in the block
     EXPECT_EQ(rd(MTIA_REG_ERR_STATUS), MTIA_ERR_BAD_OFFSET);
     wr(MTIA_REG_ERR_STATUS, ~0u);
     EXPECT_EQ(rd(MTIA_REG_DB(3, 8)), 0u);  // doorbell page, not a doorbell
