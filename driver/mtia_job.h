@@ -49,7 +49,7 @@ enum mtia_engine_class {
  * @cq: CQ ring (DMA-coherent).
  * @cq_dma: bus address of @cq.
  * @lock: protects @sq_tail, @sq_head, @cq_head, @phase, @up, @stalled,
- *	@jobs and @last_done_ns, and the mtia_job fields the CQ handler
+ *	@coalesce, @jobs and @last_done_ns, and the mtia_job fields the CQ handler
  *	updates (next_cmd, outstanding, first_err, device_ns); taken from the
  *	IRQ handler (spin_lock_irqsave). Taken before &mtia_uqueue.slot_lock
  *	and @fence_lock (the CQ handler signals fences under it).
@@ -59,6 +59,7 @@ enum mtia_engine_class {
  * @phase: phase bit of valid CQEs in the current CQ lap.
  * @up: the queue is programmed and enabled.
  * @stalled: fault injection: the doorbell is not rung until the next reset.
+ * @coalesce: the value last written to Q_COALESCE (interrupt moderation).
  * @jobs: jobs handed to this queue by run_job, oldest first; the first
  *	ones have all their commands in the SQ, later ones may wait for room.
  * @fence_lock: protects the hardware fences' state (their dma_fence lock).
@@ -89,6 +90,7 @@ struct mtia_hwq {
 	u32 phase;
 	bool up;
 	bool stalled;
+	u32 coalesce;
 	struct list_head jobs;
 	spinlock_t fence_lock; /* see @fence_lock above */
 	u64 fence_ctx;

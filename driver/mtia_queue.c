@@ -9,8 +9,9 @@
  * raises its own MSI-X vector (1 + queue) when the device granted
  * 1 + MTIA_NUM_QUEUES vectors; with fewer, queues share the vectors beyond
  * the admin one, and with only one vector everything is on vector 0 (the
- * admin handler then polls the queues too). Interrupt coalescing is off:
- * every completion interrupts.
+ * admin handler then polls the queues too). Interrupts are moderated per
+ * job (mtia_hwq_moderate_locked()): one at a job's last command, not one
+ * per command.
  *
  * A job is a run of device commands written to the SQ in order. Jobs are
  * kept on the queue's list in the order run_job handed them over; the CQ
@@ -21,6 +22,7 @@
  * job of any length (up to MTIA_MAX_CMDS_PER_JOB) runs on a 256-entry ring.
  */
 
+#include <linux/bitfield.h>
 #include <linux/device.h>
 #include <linux/dma-mapping.h>
 #include <linux/interrupt.h>
@@ -30,11 +32,50 @@
 #include "mtia_job.h"
 #include "mtia_trace.h"
 
+static bool irq_moderation = true;
+module_param(irq_moderation, bool, 0644);
+MODULE_PARM_DESC(irq_moderation,
+		 "one completion interrupt per job instead of one per command (default true)");
+
+/* A backstop only: the count alone raises the interrupt (see below). */
+#define MTIA_HWQ_COALESCE_BACKSTOP_US	10000
+
 static const u32 mtia_hwq_prio[MTIA_NUM_QUEUES] = {
 	MTIA_PRIO_HIGH, MTIA_PRIO_HIGH,
 	MTIA_PRIO_NORMAL, MTIA_PRIO_NORMAL, MTIA_PRIO_NORMAL, MTIA_PRIO_NORMAL,
 	MTIA_PRIO_LOW, MTIA_PRIO_LOW,
 };
+
+/*
+ * Interrupt moderation: the device raises the queue's vector once
+ * Q_COALESCE's count of completions has been written since its last
+ * interrupt. The count is the commands of the oldest job that are in the
+ * SQ and not yet completed, so the interrupt comes with that job's last
+ * completion, or earlier (completions the handler consumed after the
+ * interrupt count too): early, never late, and a one-command job (a NOP)
+ * interrupts at once as without moderation. The device compares the count
+ * only when it writes a completion, so after a change the caller looks at
+ * the CQ again (mtia_hwq_process()): what was written before the change is
+ * consumed then.
+ */
+static void mtia_hwq_moderate_locked(struct mtia_hwq *q)
+{
+	struct mtia_job *job;
+	u32 count = 1, val;
+
+	lockdep_assert_held(&q->lock);
+
+	job = list_first_entry_or_null(&q->jobs, struct mtia_job, node);
+	if (job && READ_ONCE(irq_moderation))
+		count = clamp_t(u32, job->next_cmd - (job->ncmds - job->outstanding),
+				1, FIELD_MAX(MTIA_Q_COALESCE_COUNT_MASK));
+	val = mtia_q_coalesce(count,
+			      count > 1 ? MTIA_HWQ_COALESCE_BACKSTOP_US : 0);
+	if (val == q->coalesce)
+		return;
+	mtia_wr32(q->mdev, MTIA_REG_Q(q->idx, MTIA_Q_COALESCE), val);
+	q->coalesce = val;
+}
 
 /* Write as many pending commands as fit, then ring the doorbell. */
 static void mtia_hwq_fill_locked(struct mtia_hwq *q)
@@ -64,6 +105,7 @@ static void mtia_hwq_fill_locked(struct mtia_hwq *q)
 		}
 	}
 out:
+	mtia_hwq_moderate_locked(q);
 	if (written) {
 		/* The ring entries before the doorbell write. */
 		dma_wmb();
@@ -123,6 +165,7 @@ static bool mtia_hwq_process(struct mtia_hwq *q)
 	u16 st;
 
 	spin_lock_irqsave(&q->lock, flags);
+again:
 	while (q->up) {
 		cqe = &q->cq[q->cq_head];
 		st = READ_ONCE(cqe->status);
@@ -169,6 +212,10 @@ static bool mtia_hwq_process(struct mtia_hwq *q)
 	if (n) {
 		mtia_wr32(mdev, MTIA_REG_DB(q->idx, MTIA_DB_CQ_HEAD), q->cq_head);
 		mtia_hwq_fill_locked(q);
+		/* Written before a new moderation count: no interrupt for it. */
+		if (q->up && mtia_cqe_phase(READ_ONCE(q->cq[q->cq_head].status)) ==
+			     q->phase)
+			goto again;
 	}
 	spin_unlock_irqrestore(&q->lock, flags);
 	return n;
@@ -315,7 +362,8 @@ void mtia_hwq_program_all(struct mtia_device *mdev)
 			  upper_32_bits(q->cq_dma));
 		mtia_wr32(mdev, MTIA_REG_Q(i, MTIA_Q_SIZE),
 			  mtia_q_size(MTIA_HWQ_ORDER, MTIA_HWQ_ORDER));
-		mtia_wr32(mdev, MTIA_REG_Q(i, MTIA_Q_COALESCE), 0);
+		q->coalesce = mtia_q_coalesce(1, 0);
+		mtia_wr32(mdev, MTIA_REG_Q(i, MTIA_Q_COALESCE), q->coalesce);
 		mtia_wr32(mdev, MTIA_REG_Q(i, MTIA_Q_CTRL),
 			  mtia_q_ctrl(true, q->prio, q->vec));
 		q->up = true;
