@@ -124,7 +124,7 @@ model_loop() {
       cmp -s "$ref" "$out" || bad=$((bad + 1))
     else
       failed=$((failed + 1))
-      grep -q "ENODEV\|No such device" "$out.log" && break
+      grep -qs "ENODEV\|No such device" "$out.log" && break
     fi
     echo "jobs $runs ok $ok eio $failed canceled 0 badsum $bad" >"$state.tmp"
     mv "$state.tmp" "$state"
