@@ -119,6 +119,16 @@ TEST(CompilerErrors, NonFloatDataIsRefused)
         EXPECT_NE(std::string(e.what()).find("'q' is int8 without a scale"), std::string::npos) << e.what();
     }
     {
+        // An 8-bit input nothing reads (the fuzzer's: it became a quantized
+        // tensor without a scale, which libmtia refuses to load).
+        OnnxBuilder b;
+        b.input("u", {1}, onnx::TensorProto::UINT8).input("x", {2, 3}).output("y");
+        b.node("Relu", {"x"}, {"y"});
+        CompileError e = error_of(b.model());
+        EXPECT_EQ(e.kind(), ErrorKind::kUnsupported);
+        EXPECT_NE(std::string(e.what()).find("'u' is uint8 without a scale"), std::string::npos) << e.what();
+    }
+    {
         OnnxBuilder b;
         b.input("x", {1, 4}, onnx::TensorProto::DOUBLE).output("y");
         b.node("Relu", {"x"}, {"y"});

@@ -356,6 +356,14 @@ void check_program(const DevGraph &d)
     if (d.ops.size() > MTIA_MAX_PROGRAM_OPS)
         unsupported("the model needs " + std::to_string(d.ops.size()) + " device ops, over the device's " +
                     std::to_string(MTIA_MAX_PROGRAM_OPS));
+    // An 8-bit input takes its scale from what reads it; one that nothing
+    // reads (the fuzzer found it) would be a quantized input without one.
+    for (const int t : d.inputs) {
+        const DevTensor &tt = d.tensors[t];
+        if (mtia_dtype_is_quant(tt.dtype) && !(tt.scale > 0.0f))
+            unsupported("'" + tt.name + "' is " + (tt.dtype == MTIA_DTYPE_I8 ? "int8" : "uint8") +
+                        " without a scale: an int8/uint8 input must be read by DequantizeLinear");
+    }
     for (const auto &op : d.ops) {
         // The spec's dtype rule: an integer or bool tensor where the op
         // computes float32 is a model the device cannot run (not a bug).
