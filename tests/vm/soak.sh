@@ -156,7 +156,8 @@ check "soak_worker processes ended cleanly (exit $rc)" test "$rc" -eq 0
 
 # ---- report -------------------------------------------------------------------
 # Failed: a WAIT's -EIO/-EFAULT or -ECANCELED status, or a WAIT refused
-# because its file was banned.
+# because its file was banned by a job whose status it hides (not the
+# ban's collateral: soak_worker.cc).
 jobs=$(total jobs) failed_jobs=$(failed)
 innocent=$((failed_jobs - guilty))
 [ "$innocent" -lt 0 ] && innocent=0
@@ -179,7 +180,7 @@ warn=$(($(warnings) - warn0))
 printf 'soak: %d s, %d processes x %d streams, %d jobs completed, %d faults injected, %d recoveries, %d unbinds, innocent jobs lost %d, checksum mismatches %d, chain order violations %d (of %d checked), kernel warnings %d\n' \
   $((SECONDS - start)) "$PROCS" "$STREAMS" "$jobs" "$faults" "$recoveries" "$unbinds" "$innocent" "$badsum" "$chainbad" \
   "$chain" "$warn"
-echo "soak: reopened files $(total reopen), jobs cut by unbind $(total cut), failed jobs $failed_jobs (guilty expected $guilty)"
+echo "soak: reopened files $(total reopen), jobs cut by unbind $(total cut), jobs of banned files after their guilty one $(total collateral), failed jobs $failed_jobs (guilty expected $guilty)"
 check "every injected fault had its effect ($effects_missing without)" test "$effects_missing" -eq 0
 check "no innocent job lost ($innocent)" test "$innocent" -eq 0
 check "no checksum mismatch ($badsum)" test "$badsum" -eq 0

@@ -24,14 +24,16 @@
 // exists, re-imports its syncobjs and carries on.
 //
 // Each process rewrites DIR/pI.state after every round (atomically):
-//   jobs N ok N eio N canceled N badsum N chain N chainbad N reopen N cut N banned N err E
+//   jobs N ok N eio N canceled N badsum N chain N chainbad N reopen N cut N banned N collateral N err E
 // eio: status -EIO/-EFAULT (a job's own fault); canceled: status
 // -ECANCELED (a reset or timeout); chain: chained jobs whose order was
 // checked, chainbad: ones that ran too early; reopen: files reopened (ban,
 // device gone); cut: jobs whose WAIT found the device gone, or whose status
-// says it went (-ENODEV); banned: WAITs
-// refused because the file was banned (the job that made it guilty the
-// third time is usually one: its own status is never seen); err: an
+// says it went (-ENODEV); banned: a WAIT refused because the file was
+// banned before any job of that round was seen to fail (the job that made it
+// guilty the third time, whose own status is never seen); collateral: one
+// refused after a job of the round failed (that job banned the file: the
+// rest of the file's work goes with it, it is no loss of its own); err: an
 // unexpected errno, which ends that process with exit status 1.
 // The run ends when DIR/stop exists.
 #include <dirent.h>
@@ -87,7 +89,7 @@ struct Chain {
 
 struct Counters {
     unsigned long jobs = 0, ok = 0, eio = 0, canceled = 0, badsum = 0, chain = 0, chainbad = 0, reopen = 0, cut = 0,
-                  banned = 0;
+                  banned = 0, collateral = 0;
     int err = 0;
 };
 
@@ -264,18 +266,24 @@ int Proc::submit(Stream &s, bool chained)
     return 0;
 }
 
-// A failed job, on stderr with the time, for matching against the soak's
-// event log.
-void log_failure(int proc, const std::string &node, const Stream &s, bool chained, const drm_mtia_wait &w)
+// The time of day, for stderr lines matched against the soak's event log.
+std::string now_hms()
 {
     timespec ts{};
     clock_gettime(CLOCK_REALTIME, &ts);
     tm t{};
     localtime_r(&ts.tv_sec, &t);
-    std::fprintf(stderr, "soak p%d: %02d:%02d:%02d.%03ld %s queue %u job %llu%s: status %d (%s), cqe %u\n", proc,
-                 t.tm_hour, t.tm_min, t.tm_sec, ts.tv_nsec / 1000000, node.c_str(), s.queue,
-                 (unsigned long long)s.seqno, chained ? " (chained)" : "", w.status, std::strerror(-w.status),
-                 w.cqe_status);
+    char buf[32];
+    std::snprintf(buf, sizeof(buf), "%02d:%02d:%02d.%03ld", t.tm_hour, t.tm_min, t.tm_sec, ts.tv_nsec / 1000000);
+    return buf;
+}
+
+// A failed job, on stderr.
+void log_failure(int proc, const std::string &node, const Stream &s, bool chained, const drm_mtia_wait &w)
+{
+    std::fprintf(stderr, "soak p%d: %s %s queue %u job %llu%s: status %d (%s), cqe %u\n", proc, now_hms().c_str(),
+                 node.c_str(), s.queue, (unsigned long long)s.seqno, chained ? " (chained)" : "", w.status,
+                 std::strerror(-w.status), w.cqe_status);
 }
 
 int Proc::check(Stream &s, bool chained, const drm_mtia_wait &w)
@@ -331,6 +339,7 @@ int Proc::round()
 {
     for (size_t n = 0; n < streams_.size(); n++)
         if (int e = submit(streams_[n], n == 0 && my_sync_)) return e;
+    bool failed = false;  // a job of this round failed: a ban now is its doing
     for (size_t n = 0; n < streams_.size(); n++) {
         Stream &s = streams_[n];
         if (!s.submitted) continue;
@@ -341,10 +350,16 @@ int Proc::round()
         int e = xioctl(fd_, DRM_IOCTL_MTIA_WAIT, &w);
         s.submitted = false;
         if (e == ENODEV) c_.cut++;
-        if (e == ECANCELED) c_.banned++;
+        if (e == ECANCELED) {
+            (failed ? c_.collateral : c_.banned)++;
+            std::fprintf(stderr, "soak p%d: %s %s queue %u job %llu: WAIT refused, file banned (%s)\n", i_,
+                         now_hms().c_str(), node_.c_str(), s.queue, (unsigned long long)s.seqno,
+                         failed ? "collateral" : "counted as failed");
+        }
         if (e) return e;
         if (int cut = check(s, n == 0 && my_sync_, w)) return cut;
         if (c_.err) return c_.err;
+        failed |= w.status != 0;
     }
     return 0;
 }
@@ -356,9 +371,9 @@ void Proc::write_state()
     if (!f) return;
     std::fprintf(f,
                  "jobs %lu ok %lu eio %lu canceled %lu badsum %lu chain %lu chainbad %lu reopen %lu cut %lu banned %lu "
-                 "err %d\n",
+                 "collateral %lu err %d\n",
                  c_.jobs, c_.ok, c_.eio, c_.canceled, c_.badsum, c_.chain, c_.chainbad, c_.reopen, c_.cut, c_.banned,
-                 c_.err);
+                 c_.collateral, c_.err);
     std::fclose(f);
     std::rename(tmp.c_str(), path.c_str());
 }
