@@ -24,15 +24,36 @@
 #include <drm/drm_gem.h>
 #include <drm/drm_ioctl.h>
 
+#include "mtia_direct.h"
 #include "mtia_drv.h"
 #include "mtia_file.h"
 #include "mtia_hw.h"
 #include "mtia_job.h"
 
 /* DRM_ACCEL_FOPS of 6.12 lacks show_fdinfo, which fdinfo memory stats need. */
+/* Direct queues' rings and doorbells have offsets of their own. */
+static int mtia_mmap(struct file *filp, struct vm_area_struct *vma)
+{
+	if (mtia_direct_mmap_offset(vma->vm_pgoff))
+		return mtia_direct_mmap(filp, vma);
+	return drm_gem_mmap(filp, vma);
+}
+
+/*
+ * DRM_ACCEL_FOPS with our mmap; and show_fdinfo, which 6.12's lacks and
+ * fdinfo memory stats need.
+ */
 static const struct file_operations mtia_accel_fops = {
 	.owner = THIS_MODULE,
-	DRM_ACCEL_FOPS,
+	.open = accel_open,
+	.release = drm_release,
+	.unlocked_ioctl = drm_ioctl,
+	.compat_ioctl = drm_compat_ioctl,
+	.poll = drm_poll,
+	.read = drm_read,
+	.llseek = noop_llseek,
+	.mmap = mtia_mmap,
+	.fop_flags = FOP_UNSIGNED_OFFSET,
 	.show_fdinfo = drm_show_fdinfo,
 };
 
@@ -63,6 +84,14 @@ MTIA_IOCTL_CHECKED(mtia_ioctl_submit)
 
 MTIA_IOCTL_CHECKED(mtia_ioctl_wait)
 
+MTIA_IOCTL_CHECKED(mtia_ioctl_bo_map)
+
+MTIA_IOCTL_CHECKED(mtia_ioctl_direct_create)
+
+MTIA_IOCTL_CHECKED(mtia_ioctl_direct_destroy)
+
+MTIA_IOCTL_CHECKED(mtia_ioctl_direct_wait)
+
 static const struct drm_ioctl_desc mtia_ioctls[] = {
 	DRM_IOCTL_DEF_DRV(MTIA_GET_INFO, mtia_ioctl_get_info_checked, 0),
 	DRM_IOCTL_DEF_DRV(MTIA_BO_CREATE, mtia_ioctl_bo_create_checked, 0),
@@ -72,6 +101,12 @@ static const struct drm_ioctl_desc mtia_ioctls[] = {
 			  0),
 	DRM_IOCTL_DEF_DRV(MTIA_SUBMIT, mtia_ioctl_submit_checked, 0),
 	DRM_IOCTL_DEF_DRV(MTIA_WAIT, mtia_ioctl_wait_checked, 0),
+	DRM_IOCTL_DEF_DRV(MTIA_BO_MAP, mtia_ioctl_bo_map_checked, 0),
+	DRM_IOCTL_DEF_DRV(MTIA_DIRECT_CREATE, mtia_ioctl_direct_create_checked,
+			  0),
+	DRM_IOCTL_DEF_DRV(MTIA_DIRECT_DESTROY,
+			  mtia_ioctl_direct_destroy_checked, 0),
+	DRM_IOCTL_DEF_DRV(MTIA_DIRECT_WAIT, mtia_ioctl_direct_wait_checked, 0),
 };
 
 static const struct drm_driver mtia_drm_driver = {

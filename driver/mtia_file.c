@@ -27,6 +27,7 @@
 #include <drm/drm_file.h>
 
 #include "mtia_drv.h"
+#include "mtia_direct.h"
 #include "mtia_file.h"
 #include "mtia_vm.h"
 
@@ -242,6 +243,7 @@ int mtia_open(struct drm_device *drm, struct drm_file *file)
 	fpriv->ctx = ctx;
 	mutex_init(&fpriv->lock);
 	xa_init_flags(&fpriv->queues, XA_FLAGS_ALLOC1);
+	xa_init_flags(&fpriv->direct, XA_FLAGS_ALLOC1);
 	file->driver_priv = fpriv;
 	return 0;
 }
@@ -253,6 +255,7 @@ void mtia_postclose(struct drm_device *drm, struct drm_file *file)
 	struct mtia_uqueue *uq;
 	unsigned long id;
 
+	mtia_direct_close_file(fpriv);
 	xa_for_each(&fpriv->queues, id, uq) {
 		xa_erase(&fpriv->queues, id);
 		mtia_uqueue_destroy(uq);

@@ -86,6 +86,7 @@ struct mtia_uqueue {
  * @queues: queue id -> struct mtia_uqueue.
  * @usage: device time of the file's jobs (fdinfo).
  * @vm: its device address space (mtia_vm.c), NULL without a device MMU.
+ * @direct: direct queue id -> struct mtia_direct (mtia_direct.c).
  */
 struct mtia_file_priv {
 	struct mtia_device *mdev;
@@ -94,6 +95,7 @@ struct mtia_file_priv {
 	struct xarray queues;
 	struct mtia_usage *usage;
 	struct mtia_vm *vm;
+	struct xarray direct;
 };
 
 int mtia_open(struct drm_device *drm, struct drm_file *file);

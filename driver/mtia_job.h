@@ -73,6 +73,8 @@ enum mtia_engine_class {
  * @sched: the DRM GPU scheduler feeding this queue.
  * @last_done_ns: when this queue's last job completed (under @lock): a
  *	job queued behind another starts on the device when that one ends.
+ * @direct: kept for direct queues (mtia_direct.c), not the schedulers'.
+ * @direct_wq: waiters for completions of the direct queue on it.
  */
 struct mtia_hwq {
 	struct mtia_device *mdev;
@@ -101,6 +103,8 @@ struct mtia_hwq {
 	unsigned long irq_moved;
 	struct drm_gpu_scheduler sched;
 	u64 last_done_ns;
+	bool direct;
+	wait_queue_head_t direct_wq;
 };
 
 /**
@@ -122,6 +126,9 @@ struct mtia_hwq {
  * @class_scheds: per MTIA_PRIO_* class, its schedulers (the entities keep a
  *	pointer to these arrays).
  * @class_n: per MTIA_PRIO_* class, how many schedulers @class_scheds holds.
+ * @direct_lock: protects @direct and the direct queues' enabled state;
+ *	taken after @reset_lock and after the mm's mmap lock (mmap).
+ * @direct: per hardware queue, the direct queue that owns it, or NULL.
  */
 struct mtia_jobs {
 	struct mtia_hwq hwq[MTIA_NUM_QUEUES];
@@ -134,6 +141,8 @@ struct mtia_jobs {
 	bool sched_ready;
 	struct drm_gpu_scheduler *class_scheds[MTIA_PRIO_NR][MTIA_NUM_QUEUES];
 	unsigned int class_n[MTIA_PRIO_NR];
+	struct mutex direct_lock; /* see @direct_lock above */
+	struct mtia_direct *direct[MTIA_NUM_QUEUES];
 };
 
 #define MTIA_FAULT_NONE		0

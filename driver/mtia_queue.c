@@ -28,6 +28,7 @@
 #include <linux/interrupt.h>
 #include <linux/pci.h>
 
+#include "mtia_direct.h"
 #include "mtia_hw.h"
 #include "mtia_job.h"
 #include "mtia_trace.h"
@@ -164,6 +165,10 @@ static bool mtia_hwq_process(struct mtia_hwq *q)
 	unsigned int n = 0;
 	u16 st;
 
+	if (q->direct) {	/* the CQ is the process's */
+		mtia_direct_irq(q);
+		return true;
+	}
 	spin_lock_irqsave(&q->lock, flags);
 again:
 	while (q->up) {
@@ -345,6 +350,8 @@ void mtia_hwq_program_all(struct mtia_device *mdev)
 	for (i = 0; i < MTIA_NUM_QUEUES; i++) {
 		struct mtia_hwq *q = &jobs->hwq[i];
 
+		if (q->direct)	/* programmed by its direct queue */
+			continue;
 		spin_lock_irqsave(&q->lock, flags);
 		memset(q->cq, 0, MTIA_HWQ_ENTRIES * sizeof(*q->cq));
 		q->sq_tail = 0;

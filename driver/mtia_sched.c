@@ -33,6 +33,7 @@
 #include <drm/drm_drv.h>
 #include <drm/drm_managed.h>
 
+#include "mtia_direct.h"
 #include "mtia_drv.h"
 #include "mtia_job.h"
 #include "mtia_trace.h"
@@ -200,6 +201,7 @@ void mtia_jobs_reset_end_locked(struct mtia_device *mdev)
 		drm_sched_resubmit_jobs(&jobs->hwq[i].sched);
 	for (i = 0; i < MTIA_NUM_QUEUES; i++)
 		drm_sched_start(&jobs->hwq[i].sched);
+	mtia_direct_lost_locked(mdev);
 }
 
 /* ---- user queue placement ------------------------------------------------ */
@@ -327,7 +329,15 @@ static int mtia_sched_init_all(struct mtia_device *mdev)
 	for (i = 0; i < MTIA_NUM_QUEUES; i++) {
 		u32 c = jobs->hwq[i].prio;
 
-		jobs->class_scheds[c][jobs->class_n[c]++] = &jobs->hwq[i].sched;
+		if (!jobs->hwq[i].direct)
+			jobs->class_scheds[c][jobs->class_n[c]++] = &jobs->hwq[i].sched;
+	}
+	/* Direct queues took the LOW class's hardware queues: NORMAL's serve. */
+	if (!jobs->class_n[MTIA_PRIO_LOW]) {
+		memcpy(jobs->class_scheds[MTIA_PRIO_LOW],
+		       jobs->class_scheds[MTIA_PRIO_NORMAL],
+		       sizeof(jobs->class_scheds[MTIA_PRIO_NORMAL]));
+		jobs->class_n[MTIA_PRIO_LOW] = jobs->class_n[MTIA_PRIO_NORMAL];
 	}
 	return 0;
 }
@@ -345,6 +355,9 @@ int mtia_jobs_init(struct mtia_device *mdev)
 	int ret;
 
 	ret = mtia_jobs_alloc(mdev);
+	if (ret)
+		return ret;
+	ret = mtia_direct_init(mdev);
 	if (ret)
 		return ret;
 	ret = mtia_hwq_init(mdev);
@@ -366,5 +379,6 @@ void mtia_jobs_fini(struct mtia_device *mdev)
 	mutex_lock(&mdev->jobs->reset_lock);
 	mtia_hwq_stop_all_locked(mdev);
 	mtia_hwq_cancel_all_locked(mdev, -ENODEV);
+	mtia_direct_lost_locked(mdev);
 	mutex_unlock(&mdev->jobs->reset_lock);
 }

@@ -42,6 +42,8 @@
  * @va: its VA range (the BO's pages and a guard page).
  * @pages: pages mapped.
  * @pinned: a host BO pinned for the device while mapped.
+ * @closed: its handle was closed while direct queues of the file could
+ *	still use it: unmapped when the last of them goes.
  */
 struct mtia_vm_map {
 	struct hlist_node node;
@@ -49,6 +51,7 @@ struct mtia_vm_map {
 	struct drm_mm_node va;
 	u64 pages;
 	bool pinned;
+	bool closed;
 };
 
 /**
@@ -242,6 +245,38 @@ int mtia_vm_map_bo(struct mtia_vm *vm, struct drm_gem_object *obj, u64 *va)
 }
 
 /**
+ * mtia_vm_direct_get() - a direct queue of the file starts: from now on
+ * closed handles keep their mappings (mtia_vm_bo_close()).
+ * @vm: the file's address space.
+ */
+void mtia_vm_direct_get(struct mtia_vm *vm)
+{
+	mutex_lock(&vm->lock);
+	vm->direct_queues++;
+	mutex_unlock(&vm->lock);
+}
+
+/**
+ * mtia_vm_direct_put() - a direct queue of the file is disabled; when it was
+ * the last, the mappings whose handles were closed meanwhile go (no direct
+ * queue can reach them, and the kernel's jobs keep their own pins).
+ * @vm: the file's address space.
+ */
+void mtia_vm_direct_put(struct mtia_vm *vm)
+{
+	struct mtia_vm_map *map;
+	struct hlist_node *tmp;
+	unsigned int bkt;
+
+	mutex_lock(&vm->lock);
+	if (!--vm->direct_queues)
+		hash_for_each_safe(vm->maps, bkt, tmp, map, node)
+			if (map->closed)
+				mtia_vm_unmap_locked(vm, map);
+	mutex_unlock(&vm->lock);
+}
+
+/**
  * mtia_vm_bo_close() - drm_gem_object_funcs.close: a handle to @obj was
  * closed in @file; its mapping there goes once the BO's jobs are done.
  * @obj: the BO.
@@ -257,7 +292,16 @@ void mtia_vm_bo_close(struct drm_gem_object *obj, struct drm_file *file)
 	if (!vm)
 		return;
 	mutex_lock(&vm->lock);
-	mapped = mtia_vm_find_locked(vm, obj);
+	map = mtia_vm_find_locked(vm, obj);
+	mapped = map;
+	/*
+	 * A direct queue's commands are not the kernel's to wait for: the
+	 * mapping stays until the file has no direct queue left.
+	 */
+	if (map && vm->direct_queues) {
+		map->closed = true;
+		mapped = false;
+	}
 	mutex_unlock(&vm->lock);
 	if (!mapped)
 		return;

@@ -21,11 +21,12 @@ struct mtia_device;
  * struct mtia_vm - the device address space of one open file (context).
  * @mdev: the device.
  * @ctx: the file's context id (&mtia_file_priv.ctx), its ASID.
- * @lock: protects @mm, @maps and @pt; taken before BO reservations (host BOs
+ * @lock: protects @mm, @maps, @pt and @direct_queues; taken before BO reservations (host BOs
  *	are pinned under it).
  * @mm: VA allocator over [MTIA_VM_START, MTIA_MMU_VA_LIMIT).
  * @pt: the context's page tables.
  * @maps: struct mtia_vm_map by BO.
+ * @direct_queues: the file's direct queues that are enabled (mtia_direct.c).
  */
 struct mtia_vm {
 	struct mtia_device *mdev;
@@ -34,11 +35,14 @@ struct mtia_vm {
 	struct drm_mm mm;
 	struct mtia_pt pt;
 	DECLARE_HASHTABLE(maps, 7);
+	unsigned int direct_queues;
 };
 
 struct mtia_vm *mtia_vm_create(struct mtia_device *mdev, u32 ctx);
 void mtia_vm_destroy(struct mtia_vm *vm);
 int mtia_vm_map_bo(struct mtia_vm *vm, struct drm_gem_object *obj, u64 *va);
 void mtia_vm_bo_close(struct drm_gem_object *obj, struct drm_file *file);
+void mtia_vm_direct_get(struct mtia_vm *vm);
+void mtia_vm_direct_put(struct mtia_vm *vm);
 
 #endif /* __MTIA_VM_H__ */

@@ -59,10 +59,11 @@
 /* ---- Identity ------------------------------------------------------------ */
 #define MTIA_MAGIC_VALUE          0x4D544941u /* "MTIA" */
 #define MTIA_IF_VERSION_MAJOR     1u  /* register interface; bumped on incompatible change */
-#define MTIA_IF_VERSION_MINOR     3u  /* 1: MTIA_REG_DEVMEM_ZERO; 2: MTIA_REG_CAPS,
+#define MTIA_IF_VERSION_MINOR     4u  /* 1: MTIA_REG_DEVMEM_ZERO; 2: MTIA_REG_CAPS,
                                          the device MMU (MTIA_REG_MMU_*); 3: signed
                                          firmware (image format 2, MTIA_BOOT_ERR_UNSIGNED,
-                                         _UNTRUSTED_KEY, _BAD_SIGNATURE) */
+                                         _UNTRUSTED_KEY, _BAD_SIGNATURE); 4: bound queues
+                                         (MTIA_Q_CTX, MTIA_CQE_BAD_CONTEXT) */
 #define MTIA_CHIP_ID_MTIA1        0x0001u /* MTIA v1 (8x8 PE grid) */
 
 /* ---- BAR0 registers (all 32-bit, little endian, 4-byte aligned) ---------- */

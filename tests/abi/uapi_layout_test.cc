@@ -100,6 +100,36 @@ GOLDEN(drm_mtia_wait, cqe_status, 28, 4);
 GOLDEN(drm_mtia_wait, device_ns, 32, 8);
 static_assert(sizeof(drm_mtia_wait) == 40);
 
+GOLDEN(drm_mtia_bo_map, handle, 0, 4);
+GOLDEN(drm_mtia_bo_map, flags, 4, 4);
+GOLDEN(drm_mtia_bo_map, va, 8, 8);
+GOLDEN(drm_mtia_bo_map, reserved, 16, 16);
+static_assert(sizeof(drm_mtia_bo_map) == 32);
+
+GOLDEN(drm_mtia_direct_create, priority, 0, 4);
+GOLDEN(drm_mtia_direct_create, flags, 4, 4);
+GOLDEN(drm_mtia_direct_create, sq_order, 8, 4);
+GOLDEN(drm_mtia_direct_create, cq_order, 12, 4);
+GOLDEN(drm_mtia_direct_create, queue_id, 16, 4);
+GOLDEN(drm_mtia_direct_create, ctx, 20, 4);
+GOLDEN(drm_mtia_direct_create, sq_offset, 24, 8);
+GOLDEN(drm_mtia_direct_create, cq_offset, 32, 8);
+GOLDEN(drm_mtia_direct_create, doorbell_offset, 40, 8);
+GOLDEN(drm_mtia_direct_create, reserved, 48, 16);
+static_assert(sizeof(drm_mtia_direct_create) == 64);
+
+GOLDEN(drm_mtia_direct_destroy, queue_id, 0, 4);
+GOLDEN(drm_mtia_direct_destroy, flags, 4, 4);
+GOLDEN(drm_mtia_direct_destroy, reserved, 8, 8);
+static_assert(sizeof(drm_mtia_direct_destroy) == 16);
+
+GOLDEN(drm_mtia_direct_wait, queue_id, 0, 4);
+GOLDEN(drm_mtia_direct_wait, flags, 4, 4);
+GOLDEN(drm_mtia_direct_wait, cq_index, 8, 4);
+GOLDEN(drm_mtia_direct_wait, phase, 12, 4);
+GOLDEN(drm_mtia_direct_wait, timeout_ns, 16, 8);
+static_assert(sizeof(drm_mtia_direct_wait) == 24);
+
 TEST(UapiLayout, IoctlNumbersAreStable)
 {
     // DRM_IOWR('d', 0x40 + 0, 32 bytes): encodes direction, type, nr, size.
@@ -110,6 +140,10 @@ TEST(UapiLayout, IoctlNumbersAreStable)
     EXPECT_EQ(DRM_IOCTL_MTIA_QUEUE_DESTROY, 0x40106444u);
     EXPECT_EQ(DRM_IOCTL_MTIA_SUBMIT, 0xc0486445u);
     EXPECT_EQ(DRM_IOCTL_MTIA_WAIT, 0xc0286446u);
+    EXPECT_EQ(DRM_IOCTL_MTIA_BO_MAP, 0xc0206447u);
+    EXPECT_EQ(DRM_IOCTL_MTIA_DIRECT_CREATE, 0xc0406448u);
+    EXPECT_EQ(DRM_IOCTL_MTIA_DIRECT_DESTROY, 0x40106449u);
+    EXPECT_EQ(DRM_IOCTL_MTIA_DIRECT_WAIT, 0x4018644au);
 }
 
 TEST(UapiLayout, StructSizes)

@@ -33,6 +33,7 @@ run_suite "telemetry under load (mtia-smi, hwmon, fdinfo, reset)" tests/vm/test-
 run_suite "buffer objects" tests/vm/test-bo.sh
 run_suite "job submission" tests/vm/test-submit.sh
 run_suite "isolation between processes (device MMU)" tests/vm/test-isolation.sh
+run_suite "direct queues (user-mode submission)" tests/vm/test-direct.sh
 run_suite "runtime buffers, streams, events" tests/vm/test-runtime.sh
 run_suite "models" tests/vm/test-models.sh
 run_suite "batch buckets (one file, batches 1..16)" tests/vm/test-buckets.sh

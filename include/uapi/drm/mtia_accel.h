@@ -28,6 +28,10 @@ extern "C" {
 #define DRM_MTIA_QUEUE_DESTROY 0x04
 #define DRM_MTIA_SUBMIT 0x05
 #define DRM_MTIA_WAIT 0x06
+#define DRM_MTIA_BO_MAP 0x07
+#define DRM_MTIA_DIRECT_CREATE 0x08
+#define DRM_MTIA_DIRECT_DESTROY 0x09
+#define DRM_MTIA_DIRECT_WAIT 0x0a
 
 #define DRM_IOCTL_MTIA_GET_INFO \
 	DRM_IOWR(DRM_COMMAND_BASE + DRM_MTIA_GET_INFO, struct drm_mtia_get_info)
@@ -43,6 +47,14 @@ extern "C" {
 	DRM_IOWR(DRM_COMMAND_BASE + DRM_MTIA_SUBMIT, struct drm_mtia_submit)
 #define DRM_IOCTL_MTIA_WAIT \
 	DRM_IOWR(DRM_COMMAND_BASE + DRM_MTIA_WAIT, struct drm_mtia_wait)
+#define DRM_IOCTL_MTIA_BO_MAP \
+	DRM_IOWR(DRM_COMMAND_BASE + DRM_MTIA_BO_MAP, struct drm_mtia_bo_map)
+#define DRM_IOCTL_MTIA_DIRECT_CREATE \
+	DRM_IOWR(DRM_COMMAND_BASE + DRM_MTIA_DIRECT_CREATE, struct drm_mtia_direct_create)
+#define DRM_IOCTL_MTIA_DIRECT_DESTROY \
+	DRM_IOW(DRM_COMMAND_BASE + DRM_MTIA_DIRECT_DESTROY, struct drm_mtia_direct_destroy)
+#define DRM_IOCTL_MTIA_DIRECT_WAIT \
+	DRM_IOW(DRM_COMMAND_BASE + DRM_MTIA_DIRECT_WAIT, struct drm_mtia_direct_wait)
 
 /**
  * struct drm_mtia_info - device description returned by GET_INFO.
@@ -272,6 +284,99 @@ struct drm_mtia_wait {
 	__s32 status;
 	__u32 cqe_status;
 	__u64 device_ns;
+};
+
+/**
+ * struct drm_mtia_bo_map - DRM_IOCTL_MTIA_BO_MAP argument: a BO's device
+ * virtual address in this file's context (device MMU), mapped now if no
+ * SUBMIT mapped it yet, for commands written to a direct queue.
+ * -EOPNOTSUPP without the MMU. While the file has a direct queue, a BO
+ * stays mapped (and its host pages pinned) after its handle is closed,
+ * until the file has no direct queue left: the kernel cannot know when
+ * the device is done with it.
+ * @handle: in: a GEM handle of this file.
+ * @flags: must be zero.
+ * @va: out: the BO's VA: a command's operand is va + offset.
+ * @reserved: must be zero.
+ */
+struct drm_mtia_bo_map {
+	__u32 handle;
+	__u32 flags;
+	__u64 va;
+	__u64 reserved[2];
+};
+
+/* Largest direct queue ring: 2^MTIA_DIRECT_ORDER_MAX entries. */
+#define MTIA_DIRECT_ORDER_MAX 10
+
+/**
+ * struct drm_mtia_direct_create - DRM_IOCTL_MTIA_DIRECT_CREATE argument: a
+ * direct queue, a hardware queue of this file's own that the process
+ * feeds without system calls (docs/queues.md "Bound queues"). The process
+ * writes struct mtia_cmd (include/mtia/mtia_spec.h) with ctx = @ctx and VA
+ * operands (DRM_IOCTL_MTIA_BO_MAP) into the SQ ring, writes the new tail
+ * to its doorbell page at MTIA_DB_SQ_TAIL, reads struct mtia_cqe from the
+ * CQ ring by their phase bit and writes its CQ head at MTIA_DB_CQ_HEAD.
+ * The device runs only this context's commands on it, through its page
+ * tables. Needs the device MMU (-EOPNOTSUPP); -EBUSY when every hardware
+ * queue set aside for direct queues is taken.
+ * @priority: in: MTIA_QUEUE_PRIO_*.
+ * @flags: must be zero.
+ * @sq_order: in: log2 of the SQ's entries, 2..MTIA_DIRECT_ORDER_MAX.
+ * @cq_order: in: log2 of the CQ's entries, 2..MTIA_DIRECT_ORDER_MAX.
+ * @queue_id: out: for DIRECT_WAIT and DIRECT_DESTROY.
+ * @ctx: out: the context id its commands carry.
+ * @sq_offset: out: mmap offset of the SQ ring (read-write, shared).
+ * @cq_offset: out: mmap offset of the CQ ring (read-only, shared).
+ * @doorbell_offset: out: mmap offset of its doorbell page (one page).
+ * @reserved: must be zero.
+ */
+struct drm_mtia_direct_create {
+	__u32 priority;
+	__u32 flags;
+	__u32 sq_order;
+	__u32 cq_order;
+	__u32 queue_id;
+	__u32 ctx;
+	__u64 sq_offset;
+	__u64 cq_offset;
+	__u64 doorbell_offset;
+	__u64 reserved[2];
+};
+
+/**
+ * struct drm_mtia_direct_destroy - DRM_IOCTL_MTIA_DIRECT_DESTROY argument:
+ * the queue is disabled (commands not yet done are dropped). Its mappings
+ * stay valid but reach a queue that runs nothing; the hardware queue goes
+ * to another file only once they are unmapped.
+ * @queue_id: in: a direct queue of this file.
+ * @flags: must be zero.
+ * @reserved: must be zero.
+ */
+struct drm_mtia_direct_destroy {
+	__u32 queue_id;
+	__u32 flags;
+	__u64 reserved;
+};
+
+/**
+ * struct drm_mtia_direct_wait - DRM_IOCTL_MTIA_DIRECT_WAIT argument: sleep
+ * until the CQ entry @cq_index holds a completion of phase @phase (woken by
+ * the queue's interrupt, so an idle waiter costs no CPU). 0 once it does,
+ * -ETIME at the timeout, -ECANCELED if the queue was lost to a device
+ * reset (destroy it and create another), -EINTR on a signal.
+ * @queue_id: in: a direct queue of this file.
+ * @flags: must be zero.
+ * @cq_index: in: the entry (the process's CQ head), < the CQ's entries.
+ * @phase: in: 0 or 1, the phase bit a new completion there has.
+ * @timeout_ns: in: how long to wait; 0 polls.
+ */
+struct drm_mtia_direct_wait {
+	__u32 queue_id;
+	__u32 flags;
+	__u32 cq_index;
+	__u32 phase;
+	__u64 timeout_ns;
 };
 
 #if defined(__cplusplus)

@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# In-VM test of direct queues (user-mode submission, docs/driver.md "Direct
+# queues"). Runs INSIDE an mtia-vm guest as root, cwd = repo top:
+#   tools/mtia-vm run --devices 1 -- tests/vm/test-direct.sh
+# - build/bin/direct_tests: commands written to a mapped SQ and run by one
+#   doorbell write; a forged context, an unmapped VA and a bad doorbell
+#   fail only themselves; no other file can map the queue; the kernel path
+#   beside it; killed processes; a reset (skipped with the device MMU off);
+# - dmesg has no warning, oops or leak report.
+# Last line: "N passed, M failed"; exit 1 if any failed.
+set -u
+
+# shellcheck source=tests/vm/lib.sh
+. "$(dirname "$0")/lib.sh"
+
+need_device
+dmesg_mark=$(dmesg | wc -l)
+run_gtest build/bin/direct_tests
+bad=$(dmesg | tail -n +$((dmesg_mark + 1)) |
+  grep -E 'WARNING:|BUG:|Oops|Call Trace:|general protection|refcount_t|list_(add|del) corruption|still allocated' || true)
+check "dmesg has no warning, oops or leak report" [ -z "$bad" ]
+[ -n "$bad" ] && echo "$bad"
+finish
