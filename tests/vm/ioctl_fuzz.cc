@@ -7,7 +7,9 @@
 // P processes (forked), each with T threads sharing a table of what the
 // process owns (fds of the nodes, BOs, queues, syncobjs, submitted jobs),
 // call every ioctl of the driver (GET_INFO, BO_CREATE, BO_INFO,
-// QUEUE_CREATE/DESTROY, SUBMIT, WAIT), the DRM core ones it relies on
+// QUEUE_CREATE/DESTROY, SUBMIT, WAIT, BO_MAP, DIRECT_CREATE/DESTROY/WAIT:
+// direct queues are mapped and fed random commands, forged contexts and
+// VAs, and doorbell values in and out of range), the DRM core ones it relies on
 // (GEM_CLOSE, SYNCOBJ_*), unknown command numbers and wrong sizes, with
 // arguments that are mostly almost right: real handles beside stale and
 // random ones, offsets and lengths at BO edges and past them, counts at and
@@ -75,15 +77,20 @@ enum Call {
     C_SYNC_IMPORT,
     C_UNKNOWN_NR,
     C_MMAP,
+    C_BO_MAP,
+    C_DIRECT_CREATE,
+    C_DIRECT_DESTROY,
+    C_DIRECT_WAIT,
     C_OPEN,
     C_CLOSE,
     C_FORK,
     C_COUNT
 };
 const char *const kCallNames[C_COUNT] = {
-    "get_info", "bo_create",      "bo_info",         "gem_close",    "queue_create",   "queue_destroy",  "submit",
-    "wait",     "syncobj_create", "syncobj_destroy", "syncobj_wait", "syncobj_export", "syncobj_import", "unknown_nr",
-    "mmap",     "open",           "close",           "fork"};
+    "get_info", "bo_create",      "bo_info",         "gem_close",      "queue_create",   "queue_destroy",  "submit",
+    "wait",     "syncobj_create", "syncobj_destroy", "syncobj_wait",   "syncobj_export", "syncobj_import", "unknown_nr",
+    "mmap",     "bo_map",         "direct_create",   "direct_destroy", "direct_wait",    "open",           "close",
+    "fork"};
 constexpr int kErrnos = 160;
 constexpr uint64_t kBoBudget = 96ull << 20;  // bytes of BOs a process keeps
 
@@ -105,9 +112,14 @@ struct BoRec {
     uint64_t size, mmap_offset;
     uint32_t placement;
 };
+struct DirectRec {
+    drm_mtia_direct_create c;
+    uint32_t tail;  // next SQ slot this process writes
+};
 struct FileRec {
     int fd;
     std::vector<BoRec> bos;
+    std::vector<DirectRec> directs;
     std::vector<uint32_t> queues, syncobjs;
     std::vector<std::pair<uint32_t, uint64_t>> jobs;  // (queue, seqno)
 };
@@ -141,6 +153,8 @@ private:
     void act_wait(std::mt19937_64 &rng, int fd);
     void act_syncobj(std::mt19937_64 &rng, int fd);
     void act_unknown(std::mt19937_64 &rng, int fd);
+    void act_direct(std::mt19937_64 &rng, int fd);
+    void direct_feed(std::mt19937_64 &rng, int fd, DirectRec &d, const std::vector<BoRec> &bos);
     void act_fork(std::mt19937_64 &rng);
 
     drm_mtia_cmd random_cmd(std::mt19937_64 &rng, const std::vector<BoRec> &bos, unsigned bad_pct);
@@ -237,7 +251,7 @@ void Worker::act_open(std::mt19937_64 &rng)
     if (files_.size() >= 4) return;
     int fd = open(pick(rng, nodes_).c_str(), O_RDWR | O_CLOEXEC);
     note(C_OPEN, fd < 0 ? errno : 0);
-    if (fd >= 0) files_.push_back(FileRec{fd, {}, {}, {}, {}});
+    if (fd >= 0) files_.push_back(FileRec{fd, {}, {}, {}, {}, {}});
 }
 
 // Closes (or dup2-replaces) an fd other threads may be using right now: their
@@ -698,6 +712,107 @@ void Worker::child_job(const std::string &node, uint64_t seed)
     _exit(0);
 }
 
+// Direct queues: create (mostly valid), destroy, wait, BO_MAP, and feeding
+// one: its rings and doorbell mapped (sometimes with wrong lengths or
+// protections), random commands with the file's or a forged context and
+// VAs of its BOs or anything, the doorbell rung in or out of range.
+void Worker::act_direct(std::mt19937_64 &rng, int fd)
+{
+    FileRec f;
+    if (!pick_file(rng, fd, &f)) return;
+    const unsigned what = rng() % 10;
+    if (what < 2) {
+        drm_mtia_direct_create a{};
+        a.priority = static_cast<uint32_t>(chance(rng, 90) ? rng() % 3 : edge_value(rng, 3));
+        a.sq_order = static_cast<uint32_t>(chance(rng, 85) ? 2 + rng() % 7 : edge_value(rng, MTIA_DIRECT_ORDER_MAX));
+        a.cq_order = static_cast<uint32_t>(chance(rng, 85) ? 2 + rng() % 7 : edge_value(rng, MTIA_DIRECT_ORDER_MAX));
+        if (chance(rng, 5)) a.flags = 1;
+        if (chance(rng, 5)) a.reserved[1] = 1;
+        if (call(C_DIRECT_CREATE, fd, DRM_IOCTL_MTIA_DIRECT_CREATE, &a)) return;
+        std::lock_guard<std::mutex> l(mu_);
+        if (FileRec *r = file_of(fd)) r->directs.push_back(DirectRec{a, 0});
+        return;
+    }
+    if (what < 3) {
+        drm_mtia_direct_destroy a{};
+        {
+            std::lock_guard<std::mutex> l(mu_);
+            FileRec *r = file_of(fd);
+            if (r && !r->directs.empty() && chance(rng, 80)) {
+                size_t i = rng() % r->directs.size();
+                a.queue_id = r->directs[i].c.queue_id;
+                r->directs.erase(r->directs.begin() + i);
+            } else {
+                a.queue_id = static_cast<uint32_t>(edge_value(rng, 4));
+            }
+        }
+        if (chance(rng, 5)) a.flags = 1;
+        call(C_DIRECT_DESTROY, fd, DRM_IOCTL_MTIA_DIRECT_DESTROY, &a);
+        return;
+    }
+    if (what < 5) {
+        drm_mtia_bo_map a{};
+        a.handle =
+            !f.bos.empty() && chance(rng, 85) ? pick(rng, f.bos).handle : static_cast<uint32_t>(edge_value(rng, 16));
+        if (chance(rng, 5)) a.reserved[0] = 1;
+        call(C_BO_MAP, f.fd, DRM_IOCTL_MTIA_BO_MAP, &a);
+        return;
+    }
+    if (f.directs.empty()) return;
+    DirectRec d = pick(rng, f.directs);
+    if (what < 7) {
+        drm_mtia_direct_wait a{};
+        a.queue_id = chance(rng, 90) ? d.c.queue_id : static_cast<uint32_t>(edge_value(rng, 4));
+        a.cq_index = static_cast<uint32_t>(chance(rng, 90) ? rng() % (1u << d.c.cq_order) : edge_value(rng, 64));
+        a.phase = static_cast<uint32_t>(chance(rng, 95) ? rng() % 2 : 2);
+        a.timeout_ns = chance(rng, 50) ? 0 : rng() % 2000000;
+        call(C_DIRECT_WAIT, f.fd, DRM_IOCTL_MTIA_DIRECT_WAIT, &a);
+        return;
+    }
+    direct_feed(rng, f.fd, d, f.bos);
+}
+
+void Worker::direct_feed(std::mt19937_64 &rng, int fd, DirectRec &d, const std::vector<BoRec> &bos)
+{
+    const uint64_t sq_len = sizeof(mtia_cmd) << d.c.sq_order, entries = 1ull << d.c.sq_order;
+    const uint64_t len = chance(rng, 90) ? sq_len : edge_value(rng, sq_len) & ~4095ull;
+    const uint64_t off = chance(rng, 90) ? d.c.sq_offset : edge_value(rng, d.c.doorbell_offset) & ~4095ull;
+    void *sq = mmap(nullptr, len ? len : 4096, PROT_READ | PROT_WRITE, MAP_SHARED, fd, static_cast<off_t>(off));
+    note(C_MMAP, sq == MAP_FAILED ? errno : 0);
+    void *db = mmap(nullptr, 4096, PROT_WRITE, MAP_SHARED, fd, static_cast<off_t>(d.c.doorbell_offset));
+    note(C_MMAP, db == MAP_FAILED ? errno : 0);
+    if (sq != MAP_FAILED && db != MAP_FAILED && off == d.c.sq_offset && len == sq_len) {
+        auto *cmds = static_cast<mtia_cmd *>(sq);
+        const unsigned n = 1 + rng() % 8;
+        for (unsigned i = 0; i < n; i++) {
+            mtia_cmd c{};
+            c.opcode = static_cast<uint8_t>(chance(rng, 90) ? rng() % 6 : rng());
+            c.ctx = chance(rng, 85) ? d.c.ctx : static_cast<uint32_t>(edge_value(rng, d.c.ctx));
+            c.len = chance(rng, 80) ? 64 * (1 + rng() % 64) : edge_value(rng, 4096);
+            c.value = rng();
+            drm_mtia_bo_map m{};
+            if (!bos.empty() && chance(rng, 80)) {
+                m.handle = pick(rng, bos).handle;
+                if (!ioctl(fd, DRM_IOCTL_MTIA_BO_MAP, &m)) c.dst.addr = m.va + rng() % 4096;
+            }
+            if (!c.dst.addr) c.dst.addr = edge_value(rng, 1ull << 20);
+            c.src.addr = chance(rng, 50) ? c.dst.addr : edge_value(rng, c.dst.addr);
+            if (chance(rng, 5)) c.reserved = 1;
+            cmds[d.tail % entries] = c;
+            d.tail = static_cast<uint32_t>((d.tail + 1) % entries);
+        }
+        std::atomic_thread_fence(std::memory_order_release);
+        const uint32_t v = chance(rng, 90) ? d.tail : static_cast<uint32_t>(edge_value(rng, entries));
+        static_cast<volatile uint32_t *>(db)[(chance(rng, 90) ? MTIA_DB_SQ_TAIL : MTIA_DB_CQ_HEAD) / 4] = v;
+        std::lock_guard<std::mutex> l(mu_);
+        if (FileRec *r = file_of(fd))
+            for (auto &x : r->directs)
+                if (x.c.queue_id == d.c.queue_id) x.tail = d.tail;
+    }
+    if (sq != MAP_FAILED) munmap(sq, len ? len : 4096);
+    if (db != MAP_FAILED) munmap(db, 4096);
+}
+
 void Worker::act_fork(std::mt19937_64 &rng)
 {
     const std::string &node = pick(rng, nodes_);
@@ -735,7 +850,8 @@ void Worker::step(std::mt19937_64 &rng)
     if (r < 44) return act_queue(rng, fd);
     if (r < 70) return act_submit(rng, fd);
     if (r < 82) return act_wait(rng, fd);
-    if (r < 94) return act_syncobj(rng, fd);
+    if (r < 91) return act_syncobj(rng, fd);
+    if (r < 97) return act_direct(rng, fd);
     return act_unknown(rng, fd);
 }
 
