@@ -4,6 +4,8 @@
 #  - guest single-thread memcpy (same binary as on the host)
 #  - mtia-run --bench copy: DMA bandwidth by direction, NOP job round trip
 #  - 4 KiB O_DIRECT reads at QD1 from QEMU's emulated NVMe
+#  - build/bin/direct_nop: NOP launch cost and round trip on a direct queue
+#    (user-mode submission) against the ioctl path, in one run
 # Prints the figures and their ratios; MTIA_BENCH_HOST_MEMCPY (GB/s) is
 # the host's memcpy measured by run-bench.sh just before.
 set -euo pipefail
@@ -17,6 +19,7 @@ build/bin/mtia-run --bench copy --size "${MTIA_BENCH_COPY_SIZE:-256M}" --iters "
 modprobe -d "$MTIA_GUEST_ROOT" nvme
 for _ in $(seq 100); do [ -b /dev/nvme0n1 ] && break; sleep 0.1; done
 build/bin/nvme_qd1 /dev/nvme0n1 "${MTIA_BENCH_NVME_READS:-2000}" >"$tmp/nvme"
+build/bin/direct_nop "${MTIA_BENCH_NOPS:-2000}" >"$tmp/direct" || echo "direct_nop unavailable" >"$tmp/direct"
 
 /usr/bin/python3 - "$tmp" "${MTIA_BENCH_HOST_MEMCPY:-0}" <<'PYEOF'
 import json, sys
@@ -42,4 +45,21 @@ print(f"  NOP job submit->complete ({j['nop']['iters']} jobs): p50 {n50:.1f} us 
 print(f"  emulated NVMe 4 KiB O_DIRECT read, QD1 ({nv['reads']} reads): p50 {nv_p50:.1f} us  p99 {nv_p99:.1f} us")
 r = n50 / nv_p50
 print(f"  NOP p50 / NVMe p50: {r:.2f}x  (target <= 1.0x: {'met' if r <= 1.0 else 'NOT met'})")
+dq = open(d + "/direct").read().split()
+if dq[0] == "direct_nop":
+    q = {k: float(v) for k, v in zip(dq[1::2], dq[2::2])}
+    print(f"  direct queue (user-mode submission) vs the ioctl path, NOP, {int(q['iters'])} each, same run:")
+    print(f"    launch: doorbell p50 {q['launch_p50_us']:.1f} us  p99 {q['launch_p99_us']:.1f} us;"
+          f"  SUBMIT ioctl p50 {q['ioctl_launch_p50_us']:.1f} us  p99 {q['ioctl_launch_p99_us']:.1f} us"
+          f"  (target <= 5 us: {'met' if q['launch_p50_us'] <= 5 else 'NOT met'})")
+    for k, name in (("spin", "direct, spinning on the CQ"), ("wait", "direct, DIRECT_WAIT (interrupt)"),
+                    ("ioctl", "ioctl, SUBMIT + WAIT")):
+        p50, p99 = q[k + "_p50_us"], q[k + "_p99_us"]
+        print(f"    round trip {name:<32} p50 {p50:7.1f} us  p99 {p99:7.1f} us"
+              f"  = {p50 / nv_p50:.2f}x / {p99 / nv_p99:.2f}x NVMe's")
+    best = min(q["spin_p50_us"], q["wait_p50_us"])
+    print(f"    target direct p50 <= 0.5x NVMe's: {'met' if best <= 0.5 * nv_p50 else 'NOT met'};"
+          f" wait p99 <= 1.0x: {'met' if q['wait_p99_us'] <= nv_p99 else 'NOT met'}")
+else:
+    print("  direct queue: " + " ".join(dq))
 PYEOF
