@@ -57,7 +57,7 @@
  */
 #define MTIA_DRV_DATE		"20251126"
 #define MTIA_DRV_MAJOR		0
-#define MTIA_DRV_MINOR		2	/* 2: direct queues, BO_MAP */
+#define MTIA_DRV_MINOR		1
 #define MTIA_DRV_PATCHLEVEL	0
 
 /* Recoveries remembered for the max_resets_per_min cap (its upper bound). */
