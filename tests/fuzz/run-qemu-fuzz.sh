@@ -151,14 +151,18 @@ fi
 
 # ---- 3. fuzzing --------------------------------------------------------------
 if [ "$regress_only" = 0 ] && [ "$failed" = 0 ]; then
-    before=$(find "$crashes" -type f | wc -l)
+    # Failures: every artifact but libFuzzer's slow-unit-* (an input over
+    # 10 s, reported, not a failure: -timeout=20 is the hang bound).
+    artifacts() { find "$crashes" -type f ! -name 'slow-unit-*' | wc -l; }
+    before=$(artifacts)
+    slow_before=$(find "$crashes" -type f -name 'slow-unit-*' | wc -l)
     log="$logdir/fuzz.log"
     rc=0
     # shellcheck disable=SC2086 # QEMU_FUZZ_EXTRA is a list of arguments
     "${fuzz[@]}" "${common[@]}" -max_total_time="$seconds" -print_final_stats=1 \
         ${QEMU_FUZZ_EXTRA:-} "$work" "$seeds" "$fwseeds" >"$log" 2>&1 || rc=$?
-    after=$(find "$crashes" -type f | wc -l)
-    ncrash=$((after - before))
+    ncrash=$(($(artifacts) - before))
+    nslow=$(($(find "$crashes" -type f -name 'slow-unit-*' | wc -l) - slow_before))
     # Died, or a child reported, without an artifact:
     { [ "$rc" = 0 ] && clean "$log"; } || [ "$ncrash" -gt 0 ] || ncrash=1
     execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -n 1)
@@ -167,6 +171,7 @@ if [ "$regress_only" = 0 ] && [ "$failed" = 0 ]; then
     cov=$(sed -n 's/.* cov: \([0-9]*\).*/\1/p' <<<"$status")
     ft=$(sed -n 's/.* ft: \([0-9]*\).*/\1/p' <<<"$status")
     echo "fuzz $name: ${execs:-0} execs, ${ft:-0} features, ${cov:-0} edges, $ncrash crashes"
+    [ "$nslow" = 0 ] || echo "slow $name: $nslow inputs took over 10 s (${crashes#"$top"/}/slow-unit-*)"
     if [ "$ncrash" -gt 0 ]; then
         grep -E 'ERROR: |runtime error|SUMMARY|Test unit written' "$log" | head -n 10 >&2 || true
         echo "run-qemu-fuzz: see ${log#"$top"/}; inputs in ${crashes#"$top"/}/" >&2
