@@ -595,10 +595,17 @@ struct mtia_core final : public mtia::rv32::Bus, public mtia::QueueHost {
     }
 
     // mtia_core_wait_idle's test: no engine work, and the control core
-    // stopped or asleep with none of its interrupt inputs raised.
+    // stopped or asleep with none of its interrupt inputs raised. The core
+    // is looked at before and after the engine, and must not have woken in
+    // between: looking at the engine alone first once saw it idle just
+    // before the firmware dispatched a command and went to sleep.
     bool idle()
     {
-        if (!queues_->idle()) return false;
+        const uint64_t wakes = cc_wakes_.load();
+        return core_asleep() && queues_->idle() && core_asleep() && cc_wakes_.load() == wakes;
+    }
+    bool core_asleep()
+    {
         uint32_t doorbell;
         {
             std::lock_guard<std::mutex> l(mu_);
@@ -787,6 +794,7 @@ struct mtia_core final : public mtia::rv32::Bus, public mtia::QueueHost {
                 case StopReason::kWaitForInterrupt:
                     cc_wfi_.store(true);
                     cpu_.wait_for_interrupt(sleep_time());
+                    cc_wakes_++;
                     cc_wfi_.store(false);
                     break;
                 case StopReason::kHaltedOnTrap:
@@ -1048,6 +1056,7 @@ struct mtia_core final : public mtia::rv32::Bus, public mtia::QueueHost {
     std::atomic<bool> mbox_bell_{false};
     std::atomic<uint64_t> cc_busy_ns_{0};  // control core time outside WFI
     std::atomic<bool> cc_wfi_{false};      // control core asleep in WFI (idle())
+    std::atomic<uint64_t> cc_wakes_{0};    // times it woke from WFI (idle())
     std::mutex tel_mu_;                    // leaf: guards tel_, tel_quit_
     std::condition_variable tel_cv_;
     mtia::Telemetry tel_;

@@ -217,6 +217,7 @@ QueueEngine::~QueueEngine()
 bool QueueEngine::idle() const
 {
     std::lock_guard<std::mutex> l(mu_);
+    if (posting_.load()) return false;
     for (const Queue &q : q_)
         if (q.executing || !q.fifo.empty()) return false;
     return true;
@@ -928,6 +929,7 @@ void QueueEngine::worker_main(unsigned qi)
                 engine_event_ |= 1u << qi;
                 update_meip();
             }
+            posting_++;
             l.unlock();
             mtia_cqe c{};
             c.result = result;
@@ -944,6 +946,7 @@ void QueueEngine::worker_main(unsigned qi)
                 }
                 host_.raise_irq(v);
             }
+            posting_--;
         }
         flush_errors();
         l.lock();

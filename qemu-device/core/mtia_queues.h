@@ -116,7 +116,8 @@ public:
     // Device reset: abandon all work (no completions written, no DMA after
     // return), registers to reset values. Workers stay (idle).
     void reset();
-    // No queue has a command queued for or running on its engine.
+    // No queue has a command queued for or running on its engine, nor a
+    // finished one whose CQE is still being posted.
     bool idle() const;
     // Starts the worker threads if they do not run yet (the constructor
     // does, unless told to defer them: mtia_core_config.defer_threads).
@@ -277,6 +278,9 @@ private:
     uint32_t engine_event_ = 0;
     bool stop_ = false;
     std::atomic<bool> meip_{false};
+    // Workers past executing = false (set under mu_ with it) whose CQE and
+    // interrupt are not out yet: idle() is false meanwhile.
+    std::atomic<unsigned> posting_{0};
     std::atomic<bool> devmem_dirty_{false};
     WriteTracker track_;                       // device memory's pages (reset by attach_devmem)
     std::atomic<uint32_t> pending_errors_{0};  // queues stopped, not yet reported

@@ -61,6 +61,7 @@
 
 #include "qemu/osdep.h"
 #include "qemu/error-report.h"
+#include "qemu/lockable.h"
 #include "qemu/log.h"
 #include "qemu/atomic.h"
 #include "qemu/host-utils.h"
@@ -242,6 +243,20 @@ static bool mtia_dma_ram(MtiaState *s, uint64_t addr, uint64_t len,
     return true;
 }
 
+#ifdef CONFIG_FUZZ
+/*
+ * The fuzz build only (qemu-device/build-qemu-fuzz.sh). QEMU's generic-fuzz
+ * fills every DMA read of guest RAM from its patterns in a callback
+ * (fuzz_dma_read_cb) whose state is global and unlocked, while this device
+ * reads guest memory from several threads at once: the control core fetching
+ * SQEs, engine workers running commands, those of both devices. Two such
+ * reads at once corrupted the callback's array (ASan: double free in its
+ * g_array_append_val), so in this build they take turns.
+ * Protects generic-fuzz's DMA-fill state (its dma_regions, dma_patterns).
+ */
+static QemuMutex mtia_fuzz_dma_lock;
+#endif
+
 /* Any thread, BQL or not (engine workers, the control core, vCPUs). */
 static int mtia_dma_read(void *opaque, uint64_t addr, void *buf, uint64_t len)
 {
@@ -250,6 +265,9 @@ static int mtia_dma_read(void *opaque, uint64_t addr, void *buf, uint64_t len)
     if (!mtia_dma_ram(s, addr, len, false)) {
         return -1;
     }
+#ifdef CONFIG_FUZZ
+    QEMU_LOCK_GUARD(&mtia_fuzz_dma_lock);
+#endif
     return pci_dma_read(PCI_DEVICE(s), addr, buf, len) == MEMTX_OK ? 0 : -1;
 }
 
@@ -960,6 +978,9 @@ static void mtia_class_init(ObjectClass *klass, void *data)
     device_class_set_props(dc, mtia_properties);
     mtia_fault_class_props(klass);
     set_bit(DEVICE_CATEGORY_MISC, dc->categories);
+#ifdef CONFIG_FUZZ
+    qemu_mutex_init(&mtia_fuzz_dma_lock);
+#endif
 }
 
 static const TypeInfo mtia_info = {

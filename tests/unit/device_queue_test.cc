@@ -1079,6 +1079,33 @@ TEST_F(QueueTest, RealFirmwareDispatchLoop)
 #endif
 }
 
+// mtia_core_wait_idle (behind the fuzz-only x-settle-us) returns only once
+// all a doorbell started is over: the firmware's fetch, its dispatch (or its
+// own completion of a NOP), the engine's command and the CQE. Its test once
+// saw the engine idle just before the firmware dispatched, and the firmware
+// asleep just after; and an engine that had finished but not yet posted.
+TEST_F(QueueTest, WaitIdleReturnsOnceTheDoorbellsWorkIsDone)
+{
+#ifndef MTIA_FW_IMAGE_PATH
+    GTEST_SKIP() << "no firmware image path";
+#else
+    if (!boot_firmware(MTIA_FW_IMAGE_PATH)) GTEST_SKIP() << "build/firmware/mtia/mtia-fw.bin not built";
+    ASSERT_EQ(rd(MTIA_REG_FW_STATUS), static_cast<uint32_t>(MTIA_FW_STATUS_READY));
+    setup(2);
+    for (uint16_t i = 0; i < 400; i++) {
+        if (i % 2)
+            submit(2, cmd(MTIA_CMD_COPY, i, 4096, host(kData), dev(0x200000)));
+        else
+            submit(2, cmd(MTIA_CMD_NOP, i));
+        ASSERT_EQ(mtia_core_wait_idle(core, 10'000'000), 0) << "command " << i;
+        auto v = reap(2, 1, true, 0ms);  // already there: no waiting
+        ASSERT_EQ(v.size(), 1u) << "command " << i;
+        EXPECT_EQ(v[0].cid, i);
+        EXPECT_EQ(st(v[0]), MTIA_CQE_OK);
+    }
+#endif
+}
+
 // The shared command corpus (cmd_corpus.h) through the engine: firmware
 // here hands every command, NOP and FENCE included, to the engine, so the
 // verdict is the engine's own check (it does not trust firmware) and, for a

@@ -203,10 +203,11 @@ protected:
         std::vector<mtia_cqe> out;
         Cons &s = cons[q];
         auto until = Clock::now() + limit;
-        while (out.size() < n && Clock::now() < until) {
+        while (out.size() < n) {  // looks at least once, even with limit 0
             mtia_cqe e;
             std::memcpy(&e, h.at(kCq0 + q * 0x10000 + s.cq_head * 16ull, 16), 16);
             if ((e.status & 1) != s.phase) {
+                if (Clock::now() >= until) break;
                 std::this_thread::sleep_for(50us);
                 continue;
             }
