@@ -5,7 +5,10 @@
  * Each of the MTIA_NUM_QUEUES hardware queues gets a 256-entry SQ and CQ in
  * DMA-coherent memory, allocated once at probe and (re)programmed whenever
  * the firmware becomes ready: after boot and after every device reset.
- * Queues 0-1 are HIGH, 2-5 NORMAL and 6-7 LOW priority. Each queue's CQ
+ * Queues 0-1 are HIGH, 2-5 NORMAL and 6-7 LOW priority; with the device
+ * MMU the top direct_queues of them are kept for direct queues instead
+ * (mtia_direct.c: their rings are a process's, and their interrupt only
+ * wakes its waiters). Each queue's CQ
  * raises its own MSI-X vector (1 + queue) when the device granted
  * 1 + MTIA_NUM_QUEUES vectors; with fewer, queues share the vectors beyond
  * the admin one, and with only one vector everything is on vector 0 (the
