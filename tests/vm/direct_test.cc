@@ -15,7 +15,6 @@
 #include <unistd.h>
 #include <xf86drm.h>
 
-#include <atomic>
 #include <cerrno>
 #include <cstdint>
 #include <cstring>
@@ -24,65 +23,18 @@
 
 #include "mtia/mtia_spec.h"
 #include "uapi/drm/mtia_accel.h"
+#include "direct_queue.h"
 #include "submit_util.h"
 
 namespace {
 
 using namespace vmt;
 
-// A direct queue of file @fd: its rings and doorbell mapped.
-struct Direct {
-    int fd = -1;
-    drm_mtia_direct_create c{};
-    mtia_cmd *sq = nullptr;
-    const volatile mtia_cqe *cq = nullptr;
-    volatile uint32_t *db = nullptr;
-    uint32_t tail = 0, head = 0, phase = 1;
-
-    int create(int f, uint32_t order = 4)
-    {
-        fd = f;
-        c = {};
-        c.priority = MTIA_QUEUE_PRIO_NORMAL;
-        c.sq_order = c.cq_order = order;
-        if (int e = ioctl_err(fd, DRM_IOCTL_MTIA_DIRECT_CREATE, &c)) return e;
-        void *s = mmap(nullptr, sizeof(mtia_cmd) << order, PROT_READ | PROT_WRITE, MAP_SHARED, fd, c.sq_offset);
-        void *q = mmap(nullptr, 4096, PROT_READ, MAP_SHARED, fd, c.cq_offset);
-        void *d = mmap(nullptr, 4096, PROT_WRITE, MAP_SHARED, fd, c.doorbell_offset);
-        if (s == MAP_FAILED || q == MAP_FAILED || d == MAP_FAILED) return errno;
-        sq = static_cast<mtia_cmd *>(s);
-        cq = static_cast<const volatile mtia_cqe *>(q);
-        db = static_cast<volatile uint32_t *>(d);
-        return 0;
-    }
-    uint32_t entries() const { return 1u << c.sq_order; }
-    void ring(uint32_t value) { db[MTIA_DB_SQ_TAIL / 4] = value; }
-    void push(mtia_cmd cmd)
-    {
-        cmd.cid = static_cast<uint16_t>(tail);
-        sq[tail] = cmd;
-        tail = (tail + 1) % entries();
-        std::atomic_thread_fence(std::memory_order_release);
-        ring(tail);
-    }
-    // The next completion: DIRECT_WAIT until it is there, then consume it.
-    int next(mtia_cqe *out, uint64_t timeout_ns = 30 * kSec)
-    {
-        drm_mtia_direct_wait w{};
-        w.queue_id = c.queue_id;
-        w.cq_index = head;
-        w.phase = phase;
-        w.timeout_ns = timeout_ns;
-        if (int e = ioctl_err(fd, DRM_IOCTL_MTIA_DIRECT_WAIT, &w)) return e;
-        std::atomic_thread_fence(std::memory_order_acquire);
-        out->result = cq[head].result;
-        out->cid = cq[head].cid;
-        out->status = cq[head].status;
-        head = (head + 1) % entries();
-        if (!head) phase ^= 1;
-        db[MTIA_DB_CQ_HEAD / 4] = head;
-        return 0;
-    }
+// The shared driver of a direct queue, with the tests' defaults and a
+// command run to its completion status.
+struct Direct : DirectQueue {
+    int create(int f, uint32_t order = 4) { return DirectQueue::create(f, order); }
+    int next(mtia_cqe *out, uint64_t timeout_ns = 30 * kSec) { return DirectQueue::next(out, timeout_ns); }
     uint32_t run(const mtia_cmd &cmd, uint64_t *result = nullptr)
     {
         push(cmd);
@@ -90,15 +42,6 @@ struct Direct {
         if (next(&e)) return ~0u;
         if (result) *result = e.result;
         return mtia_cqe_status(e.status);
-    }
-    int destroy()
-    {
-        drm_mtia_direct_destroy d{};
-        d.queue_id = c.queue_id;
-        munmap(sq, sizeof(mtia_cmd) << c.sq_order);
-        munmap(const_cast<mtia_cqe *>(cq), 4096);
-        munmap(const_cast<uint32_t *>(db), 4096);
-        return ioctl_err(fd, DRM_IOCTL_MTIA_DIRECT_DESTROY, &d);
     }
 };
 
