@@ -224,7 +224,7 @@ static int mtia_direct_claim_locked(struct mtia_direct *dq)
 
 static int mtia_direct_check_create(const struct drm_mtia_direct_create *a)
 {
-	if (a->flags || a->reserved[0] || a->reserved[1] ||
+	if (a->flags || a->fence_va || a->reserved ||
 	    a->priority > MTIA_QUEUE_PRIO_HIGH)
 		return -EINVAL;
 	if (a->sq_order < MTIA_Q_SIZE_LOG2_MIN || a->sq_order > MTIA_DIRECT_ORDER_MAX ||

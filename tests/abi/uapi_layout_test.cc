@@ -115,7 +115,8 @@ GOLDEN(drm_mtia_direct_create, ctx, 20, 4);
 GOLDEN(drm_mtia_direct_create, sq_offset, 24, 8);
 GOLDEN(drm_mtia_direct_create, cq_offset, 32, 8);
 GOLDEN(drm_mtia_direct_create, doorbell_offset, 40, 8);
-GOLDEN(drm_mtia_direct_create, reserved, 48, 16);
+GOLDEN(drm_mtia_direct_create, fence_va, 48, 8);
+GOLDEN(drm_mtia_direct_create, reserved, 56, 8);
 static_assert(sizeof(drm_mtia_direct_create) == 64);
 
 GOLDEN(drm_mtia_direct_destroy, queue_id, 0, 4);
@@ -129,6 +130,14 @@ GOLDEN(drm_mtia_direct_wait, cq_index, 8, 4);
 GOLDEN(drm_mtia_direct_wait, phase, 12, 4);
 GOLDEN(drm_mtia_direct_wait, timeout_ns, 16, 8);
 static_assert(sizeof(drm_mtia_direct_wait) == 24);
+
+GOLDEN(drm_mtia_direct_signal, queue_id, 0, 4);
+GOLDEN(drm_mtia_direct_signal, flags, 4, 4);
+GOLDEN(drm_mtia_direct_signal, value, 8, 8);
+GOLDEN(drm_mtia_direct_signal, syncobj, 16, 4);
+GOLDEN(drm_mtia_direct_signal, pad, 20, 4);
+GOLDEN(drm_mtia_direct_signal, reserved, 24, 16);
+static_assert(sizeof(drm_mtia_direct_signal) == 40);
 
 TEST(UapiLayout, IoctlNumbersAreStable)
 {
@@ -144,6 +153,7 @@ TEST(UapiLayout, IoctlNumbersAreStable)
     EXPECT_EQ(DRM_IOCTL_MTIA_DIRECT_CREATE, 0xc0406448u);
     EXPECT_EQ(DRM_IOCTL_MTIA_DIRECT_DESTROY, 0x40106449u);
     EXPECT_EQ(DRM_IOCTL_MTIA_DIRECT_WAIT, 0x4018644au);
+    EXPECT_EQ(DRM_IOCTL_MTIA_DIRECT_SIGNAL, 0x4028644bu);
 }
 
 TEST(UapiLayout, StructSizes)

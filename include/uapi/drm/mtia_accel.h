@@ -32,6 +32,7 @@ extern "C" {
 #define DRM_MTIA_DIRECT_CREATE 0x08
 #define DRM_MTIA_DIRECT_DESTROY 0x09
 #define DRM_MTIA_DIRECT_WAIT 0x0a
+#define DRM_MTIA_DIRECT_SIGNAL 0x0b
 
 #define DRM_IOCTL_MTIA_GET_INFO \
 	DRM_IOWR(DRM_COMMAND_BASE + DRM_MTIA_GET_INFO, struct drm_mtia_get_info)
@@ -55,6 +56,8 @@ extern "C" {
 	DRM_IOW(DRM_COMMAND_BASE + DRM_MTIA_DIRECT_DESTROY, struct drm_mtia_direct_destroy)
 #define DRM_IOCTL_MTIA_DIRECT_WAIT \
 	DRM_IOW(DRM_COMMAND_BASE + DRM_MTIA_DIRECT_WAIT, struct drm_mtia_direct_wait)
+#define DRM_IOCTL_MTIA_DIRECT_SIGNAL \
+	DRM_IOW(DRM_COMMAND_BASE + DRM_MTIA_DIRECT_SIGNAL, struct drm_mtia_direct_signal)
 
 /**
  * struct drm_mtia_info - device description returned by GET_INFO.
@@ -319,7 +322,9 @@ struct drm_mtia_bo_map {
  * CQ ring by their phase bit and writes its CQ head at MTIA_DB_CQ_HEAD.
  * The device runs only this context's commands on it, through its page
  * tables. Needs the device MMU (-EOPNOTSUPP); -EBUSY when every hardware
- * queue set aside for direct queues is taken.
+ * queue set aside for direct queues is taken. The driver takes the queue
+ * back (it runs nothing more; DIRECT_WAIT says why) on a device reset and
+ * when a command of this context faults in the device MMU.
  * @priority: in: MTIA_QUEUE_PRIO_*.
  * @flags: must be zero.
  * @sq_order: in: log2 of the SQ's entries, 2..MTIA_DIRECT_ORDER_MAX.
@@ -329,6 +334,10 @@ struct drm_mtia_bo_map {
  * @sq_offset: out: mmap offset of the SQ ring (read-write, shared).
  * @cq_offset: out: mmap offset of the CQ ring (read-only, shared).
  * @doorbell_offset: out: mmap offset of its doorbell page (one page).
+ * @fence_va: out: VA in this context of the queue's fence word, 8 bytes
+ *            the driver owns (0 at creation): the process writes growing
+ *            values there with FILL64 commands (len 8) behind the work
+ *            they mark, and DIRECT_SIGNAL's fences wait for those values.
  * @reserved: must be zero.
  */
 struct drm_mtia_direct_create {
@@ -341,7 +350,8 @@ struct drm_mtia_direct_create {
 	__u64 sq_offset;
 	__u64 cq_offset;
 	__u64 doorbell_offset;
-	__u64 reserved[2];
+	__u64 fence_va;
+	__u64 reserved;
 };
 
 /**
@@ -364,7 +374,9 @@ struct drm_mtia_direct_destroy {
  * until the CQ entry @cq_index holds a completion of phase @phase (woken by
  * the queue's interrupt, so an idle waiter costs no CPU). 0 once it does,
  * -ETIME at the timeout, -ECANCELED if the queue was lost to a device
- * reset (destroy it and create another), -EINTR on a signal.
+ * reset, -EFAULT if the driver took it back after a command of this
+ * context faulted in the device MMU (in both cases: destroy it and create
+ * another), -EINTR on a signal.
  * @queue_id: in: a direct queue of this file.
  * @flags: must be zero.
  * @cq_index: in: the entry (the process's CQ head), < the CQ's entries.
@@ -377,6 +389,34 @@ struct drm_mtia_direct_wait {
 	__u32 cq_index;
 	__u32 phase;
 	__u64 timeout_ns;
+};
+
+/**
+ * struct drm_mtia_direct_signal - DRM_IOCTL_MTIA_DIRECT_SIGNAL argument:
+ * puts in @syncobj (replacing its fence) a fence that signals once the
+ * queue's fence word (DIRECT_CREATE's @fence_va) holds @value or more, so
+ * kernel-submitted jobs (SUBMIT's in_syncobjs) and other processes can
+ * wait for work of a direct queue. The driver checks the word at each of
+ * the queue's interrupts. A fence that cannot signal normally still ends:
+ * with error -ECANCELED when the queue is destroyed, taken back or its
+ * file closed, and -ETIMEDOUT when the word has not reached @value within
+ * the driver's job timeout (module parameter job_timeout_ms) of this call.
+ * The reverse order, direct work after a syncobj, is the process's to keep:
+ * it waits for the syncobj before ringing the doorbell.
+ * @queue_id: in: a direct queue of this file.
+ * @flags: must be zero.
+ * @value: in: the fence word value to wait for (> 0).
+ * @syncobj: in: a syncobj handle of this file.
+ * @pad: zero.
+ * @reserved: must be zero.
+ */
+struct drm_mtia_direct_signal {
+	__u32 queue_id;
+	__u32 flags;
+	__u64 value;
+	__u32 syncobj;
+	__u32 pad;
+	__u64 reserved[2];
 };
 
 #if defined(__cplusplus)
