@@ -15,12 +15,4 @@
 
 int mtia_cmd_check_uapi(const struct drm_mtia_cmd *c, u32 bo_count);
 
-/* MTIA_CMD_USES_* of a command that passed mtia_cmd_check_uapi(). */
-static inline u32 mtia_cmd_uses(u8 opcode)
-{
-	const struct mtia_cmd_rule *r = mtia_cmd_rule(opcode);
-
-	return r ? r->uses : 0;
-}
-
 #endif /* __MTIA_CMD_H__ */

@@ -67,22 +67,30 @@ struct BufferState {
     uint64_t devmem_offset = 0;
     Placement placement = Placement::Device;
     bool counted = false;  // in the process's memory stats (device placement)
-    std::mutex map_mu;
+    std::mutex map_mu;  // protects ptr and va
     void *ptr = nullptr;
+    uint64_t va = 0;  // device VA in the file's context (BO_MAP), for direct queues
     ~BufferState();
 };
 
 struct EventState;
+class DirectRing;
 
+// A submitted job: seqno of the stream's driver queue, or (ring set) the
+// job's number on a direct queue.
 struct Job {
+    std::shared_ptr<DirectRing> ring;
     uint64_t seqno = 0;
     std::vector<std::shared_ptr<BufferState>> keep;  // BOs alive until done
     std::vector<std::shared_ptr<EventState>> events;
 };
 
+// A stream submits through its direct queue (ring) when the driver gave it
+// one, else through its driver queue (queue_id), which it always has.
 struct StreamState {
     std::shared_ptr<DeviceState> dev;
     uint32_t queue_id = 0;
+    std::shared_ptr<DirectRing> ring;
     Priority priority = Priority::Normal;
     std::mutex mu;
     // The batch being built.
@@ -106,6 +114,7 @@ struct EventState {
     std::shared_ptr<BufferState> ts;  // 8-byte TIMESTAMP target (host BO)
     std::mutex mu;
     std::shared_ptr<StreamState> stream;  // where last recorded
+    std::shared_ptr<DirectRing> ring;     // the direct queue it was recorded on, if one
     uint64_t seqno = 0;
     bool recorded = false;
     bool done = false;
@@ -120,8 +129,15 @@ uint32_t bo_index(StreamState &s, const std::shared_ptr<BufferState> &b);
 // job failed or was cancelled, or the WAIT ioctl failed. *device_ns: the
 // device's estimate of the job's COMPUTE time (0 without COMPUTE).
 int wait_job(int fd, uint32_t queue_id, uint64_t seqno, int64_t timeout_ns, uint64_t *device_ns = nullptr);
+// The Error for a job that did not complete: status as WAIT reports it
+// (-ECANCELED, -ENODEV, -EFAULT, -EIO), cqe_status the failing command's;
+// why, if given, says why it was cancelled.
+[[noreturn]] void throw_job_error(const std::string &job, int status, uint32_t cqe_status,
+                                  const std::string &why = "");
 // Stream::synchronize() on a stream's state.
 void synchronize_stream(const std::shared_ptr<StreamState> &s);
+// Event::wait() on an event's state.
+bool wait_event(const std::shared_ptr<EventState> &e, int64_t timeout_ms);
 
 // This process's device-memory counters, per device node (memory_stats.cc).
 void note_alloc(const std::string &node, uint64_t bytes);

@@ -2,10 +2,21 @@
 // Streams (one driver queue each) and events (a syncobj plus a TIMESTAMP).
 //
 // Batching: copy/fill append a struct drm_mtia_cmd to the stream's batch;
-// the batch becomes one SUBMIT (one job) at flush(), record(), wait(event),
+// the batch becomes one job at flush(), record(), wait(event),
 // synchronize(), nop(), or when it reaches kBatchBytes of data, the UAPI's
 // command limit or its BO limit. Each job keeps the Buffers it names alive
 // until the runtime has seen it complete.
+//
+// Two ways to submit a job (docs/runtime.md "Direct queues"): a stream
+// given a direct queue by the driver (device MMU, one free, not turned off
+// with MTIA_DIRECT_QUEUES=0) writes the job's commands, BO indices turned
+// into device VAs, to its ring and rings the doorbell, with no system call;
+// any other stream SUBMITs it to its driver queue. Ordering between the
+// two: an event recorded on a direct queue becomes a syncobj fence
+// (DIRECT_SIGNAL) only when a driver queue waits for it, and a direct queue
+// waits for another stream's event on the host before its next job. A
+// stream whose direct queue is lost (device reset, MMU fault) fails the
+// jobs it had there and takes a new one, or its driver queue.
 #include <xf86drm.h>
 
 #include <algorithm>
@@ -13,6 +24,8 @@
 #include <cstring>
 #include <limits>
 
+#include "direct_ring.h"
+#include "mtia/mtia_cmd_rules.h"
 #include "mtia/mtia_spec.h"
 #include "runtime_internal.h"
 
@@ -62,6 +75,12 @@ void note_error(detail::StreamState &s, const std::string &e)
     if (s.error.empty()) s.error = e;
 }
 
+// 1 once job j is done, 0 at the timeout; throws if it failed.
+int wait_for(int fd, const detail::StreamState &s, const detail::Job &j, int64_t timeout_ns)
+{
+    return j.ring ? j.ring->wait(fd, j.seqno, timeout_ns) : detail::wait_job(fd, s.queue_id, j.seqno, timeout_ns);
+}
+
 // Drops completed jobs from the head of inflight without blocking. The
 // newest job is left alone: it was usually submitted a moment ago, and
 // polling it would be one more system call per submit for nothing.
@@ -69,12 +88,60 @@ void retire_done(detail::StreamState &s, int fd)
 {
     while (s.inflight.size() > 1) {
         try {
-            if (!detail::wait_job(fd, s.queue_id, s.inflight.front().seqno, 0)) return;
+            if (!wait_for(fd, s, s.inflight.front(), 0)) return;
         } catch (const Error &e) {
             note_error(s, e.what());
         }
         s.inflight.pop_front();
     }
+}
+
+void push_inflight(detail::StreamState &s, int fd, std::shared_ptr<detail::DirectRing> ring, uint64_t seqno)
+{
+    detail::Job j;
+    j.ring = std::move(ring);
+    j.seqno = seqno;
+    j.keep = std::move(s.keep);
+    j.events = std::move(s.in_events);
+    s.inflight.push_back(std::move(j));
+    s.last_seqno = seqno;
+    s.jobs++;
+    clear_batch(s);
+    retire_done(s, fd);
+}
+
+// The batch's commands as the device takes them from a direct queue.
+std::vector<mtia_cmd> device_cmds(detail::StreamState &s, int fd)
+{
+    std::vector<mtia_cmd> out(s.cmds.size());
+    for (size_t i = 0; i < s.cmds.size(); i++) {
+        const drm_mtia_cmd &c = s.cmds[i];
+        mtia_cmd &d = out[i];
+        const uint32_t uses = mtia_cmd_uses(c.opcode);
+        d.opcode = c.opcode;
+        d.flags = c.flags;
+        d.len = c.len;
+        d.value = c.value;
+        if (uses & MTIA_CMD_USES_SRC) d.src = {detail::buffer_va(fd, *s.keep[c.src_bo]), c.src_offset};
+        if (uses & MTIA_CMD_USES_DST) d.dst = {detail::buffer_va(fd, *s.keep[c.dst_bo]), c.dst_offset};
+    }
+    return out;
+}
+
+// A lost direct queue is replaced, by another or by the driver queue, once
+// its jobs are seen failed (they hold it).
+void renew_ring(detail::StreamState &s, int fd)
+{
+    if (!s.ring || !s.ring->lost()) return;
+    for (; !s.inflight.empty(); s.inflight.pop_front()) {
+        try {
+            wait_for(fd, s, s.inflight.front(), -1);
+        } catch (const Error &e) {
+            note_error(s, e.what());
+        }
+    }
+    s.ring.reset();
+    s.ring = detail::DirectRing::open(s.dev, fd, static_cast<uint32_t>(s.priority));
 }
 
 // Submits the batch (a NOP if it has no command but must exist).
@@ -85,6 +152,18 @@ void submit(detail::StreamState &s, int fd, uint32_t out_syncobj = 0)
         drm_mtia_cmd nop{};
         nop.opcode = MTIA_CMD_NOP;
         s.cmds.push_back(nop);
+    }
+    renew_ring(s, fd);
+    if (s.ring) {  // in_syncobjs is empty: Stream::wait waited on the host
+        const size_t n = s.cmds.size();
+        try {
+            const uint64_t job = s.ring->push_job(fd, device_cmds(s, fd));
+            push_inflight(s, fd, s.ring, job);
+        } catch (const Error &e) {
+            clear_batch(s);
+            throw Error(e.status(), std::to_string(n) + " command(s) for direct queue: " + e.what());
+        }
+        return;
     }
     drm_mtia_submit sub{};
     sub.cmds = reinterpret_cast<uintptr_t>(s.cmds.data());
@@ -103,15 +182,7 @@ void submit(detail::StreamState &s, int fd, uint32_t out_syncobj = 0)
                     "SUBMIT of " + std::to_string(n) + " command(s) on queue " + std::to_string(s.queue_id) + ": " +
                         std::strerror(err));
     }
-    detail::Job j;
-    j.seqno = sub.seqno;
-    j.keep = std::move(s.keep);
-    j.events = std::move(s.in_events);
-    s.inflight.push_back(std::move(j));
-    s.last_seqno = sub.seqno;
-    s.jobs++;
-    clear_batch(s);
-    retire_done(s, fd);
+    push_inflight(s, fd, nullptr, sub.seqno);
 }
 
 // Makes room for one more command naming nbos new BOs.
@@ -155,20 +226,24 @@ int wait_job(int fd, uint32_t queue_id, uint64_t seqno, int64_t timeout_ns, uint
     }
     if (device_ns) *device_ns = w.device_ns;
     if (w.status == 0) return 1;
-    std::string job = "job " + std::to_string(seqno) + " of queue " + std::to_string(queue_id);
-    if (w.status == -ECANCELED) {
-        throw Error(MTIA_ERROR_IO, job + " was cancelled (device reset or job timeout)");
+    throw_job_error("job " + std::to_string(seqno) + " of queue " + std::to_string(queue_id), w.status, w.cqe_status);
+}
+
+void throw_job_error(const std::string &job, int status, uint32_t cqe_status, const std::string &why)
+{
+    if (status == -ECANCELED || !why.empty()) {
+        throw Error(MTIA_ERROR_IO, job + " was cancelled (" + (why.empty() ? "device reset or job timeout" : why) + ")");
     }
-    if (w.status == -ENODEV) {
+    if (status == -ENODEV) {
         throw Error(MTIA_ERROR_NO_DEVICE, job + " was lost: the device was removed or given up before it finished");
     }
-    if (w.cqe_status == MTIA_CQE_BAD_INDEX) {
+    if (cqe_status == MTIA_CQE_BAD_INDEX) {
         throw Error(MTIA_ERROR_INDEX_OUT_OF_RANGE,
                     job + " failed on the device: an id or index outside its table (MTIA_CQE_BAD_INDEX)");
     }
-    throw Error(MTIA_ERROR_IO, job + " failed on the device: status " + std::to_string(w.status) + " (" +
-                                   std::strerror(-w.status) + "), CQE status " + std::to_string(w.cqe_status) +
-                                   " (MTIA_CQE_" + mtia_cqe_status_name(w.cqe_status) + ")");
+    throw Error(MTIA_ERROR_IO, job + " failed on the device: status " + std::to_string(status) + " (" +
+                                   std::strerror(-status) + "), CQE status " + std::to_string(cqe_status) +
+                                   " (MTIA_CQE_" + mtia_cqe_status_name(cqe_status) + ")");
 }
 
 StreamState::~StreamState()
@@ -212,6 +287,7 @@ Stream::Stream(const Device &device, Priority priority)
     s->dev = device.state();
     s->queue_id = c.queue_id;
     s->priority = priority;
+    if (detail::direct_queues_enabled()) s->ring = detail::DirectRing::open(s->dev, use.fd(), c.priority);
     {
         auto &d = *device.state();
         std::lock_guard<std::mutex> l(d.streams_mu);
@@ -319,6 +395,7 @@ void Stream::record(Event &event)
     s->cmds.push_back(c);
     submit(*s, use.fd(), e->syncobj);
     e->stream = s;
+    e->ring = s->inflight.empty() ? nullptr : s->inflight.back().ring;
     e->seqno = s->last_seqno;
     e->recorded = true;
     e->done = false;
@@ -329,13 +406,38 @@ void Stream::wait(const Event &event)
     auto &s = live(state_, "stream");
     auto &e = live(event.state(), "event");
     if (e->dev != s->dev) throw Error(MTIA_ERROR_INVALID_ARGUMENT, "wait: event belongs to another device");
+    bool direct;
+    {
+        std::lock_guard<std::mutex> l(s->mu);
+        direct = s->ring != nullptr;
+    }
+    if (direct) {
+        // The device cannot hold a direct queue back: its next job is
+        // pushed once the event is done (waited for here, no lock held).
+        {
+            std::lock_guard<std::mutex> le(e->mu);
+            if (!e->recorded || e->done || e->stream == s) return;
+        }
+        detail::wait_event(e, -1);
+        return;
+    }
     detail::DeviceUse use(s->dev, "stream wait");
     std::lock_guard<std::mutex> l(s->mu);
     std::lock_guard<std::mutex> le(e->mu);
     if (!e->recorded || e->done || e->stream == s) return;  // nothing to wait for / in order anyway
     // The queued work does not wait; a NOP job carrying the event's fence
-    // (as it is now) holds back everything submitted after it.
+    // (as it is now) holds back everything submitted after it. An event of a
+    // direct queue gets that fence from DIRECT_SIGNAL; a driver without it
+    // is waited for on the host.
     submit(*s, use.fd());
+    if (e->ring) {
+        if (e->ring->wait(use.fd(), e->seqno, 0)) return;
+        if (e->ring->signal(use.fd(), e->seqno, e->syncobj) != 0) {
+            while (!e->ring->wait(use.fd(), e->seqno, kWaitChunkNs)) {
+            }
+            return;
+        }
+    }
     s->in_syncobjs.push_back(e->syncobj);
     s->in_events.push_back(e);
     submit(*s, use.fd());
@@ -356,7 +458,7 @@ bool Stream::query()
     bool done = true;
     while (!s->inflight.empty()) {
         try {
-            if (!detail::wait_job(use.fd(), s->queue_id, s->inflight.front().seqno, 0)) {
+            if (!wait_for(use.fd(), *s, s->inflight.front(), 0)) {
                 done = false;
                 break;
             }
@@ -384,7 +486,7 @@ void detail::synchronize_stream(const std::shared_ptr<StreamState> &s)
     }
     while (!s->inflight.empty()) {
         try {
-            while (!detail::wait_job(use.fd(), s->queue_id, s->inflight.front().seqno, kWaitChunkNs)) {
+            while (!wait_for(use.fd(), *s, s->inflight.front(), kWaitChunkNs)) {
             }
         } catch (const Error &e) {
             note_error(*s, e.what());
@@ -426,20 +528,25 @@ bool Event::recorded() const
 
 bool Event::query() { return wait(0); }
 
-bool Event::wait(int64_t timeout_ms)
+bool Event::wait(int64_t timeout_ms) { return detail::wait_event(live(state_, "event"), timeout_ms); }
+
+bool detail::wait_event(const std::shared_ptr<EventState> &e, int64_t timeout_ms)
 {
-    auto &e = live(state_, "event");
     detail::DeviceUse use(e->dev, "event wait");
     std::lock_guard<std::mutex> l(e->mu);
     if (!e->recorded || e->done) return true;
     const uint32_t q = e->stream->queue_id;
+    auto wait = [&](int64_t ns) {
+        return e->ring ? e->ring->wait(use.fd(), e->seqno, ns, &e->device_ns)
+                       : detail::wait_job(use.fd(), q, e->seqno, ns, &e->device_ns);
+    };
     if (timeout_ms >= 0) {
         const int64_t ns = timeout_ms > std::numeric_limits<int64_t>::max() / 1000000
                                ? std::numeric_limits<int64_t>::max()
                                : timeout_ms * 1000000;
-        if (!detail::wait_job(use.fd(), q, e->seqno, ns, &e->device_ns)) return false;
+        if (!wait(ns)) return false;
     } else {
-        while (!detail::wait_job(use.fd(), q, e->seqno, kWaitChunkNs, &e->device_ns)) {
+        while (!wait(kWaitChunkNs)) {
         }
     }
     e->done = true;

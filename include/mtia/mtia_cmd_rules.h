@@ -88,6 +88,15 @@ static inline const struct mtia_cmd_rule *mtia_cmd_rule(uint32_t op)
     return op < MTIA_CMD_OPCODES ? &rules[op] : NULL;
 }
 
+/* MTIA_CMD_USES_* of opcode op (0 for an undefined one): the fields a
+ * translator (driver SUBMIT, libmtia's direct queues) fills in. */
+static inline uint32_t mtia_cmd_uses(uint32_t op)
+{
+    const struct mtia_cmd_rule *r = mtia_cmd_rule(op);
+
+    return r ? r->uses : 0;
+}
+
 /* Bit w set: mtia_cmd_check() may read SQE word w (MTIA_CMD_W_*) of a
  * command whose opcode has rule r. Word 0 and reserved always. */
 static inline uint32_t mtia_cmd_words(const struct mtia_cmd_rule *r)

@@ -727,7 +727,7 @@ void Worker::act_direct(std::mt19937_64 &rng, int fd)
         a.sq_order = static_cast<uint32_t>(chance(rng, 85) ? 2 + rng() % 7 : edge_value(rng, MTIA_DIRECT_ORDER_MAX));
         a.cq_order = static_cast<uint32_t>(chance(rng, 85) ? 2 + rng() % 7 : edge_value(rng, MTIA_DIRECT_ORDER_MAX));
         if (chance(rng, 5)) a.flags = 1;
-        if (chance(rng, 5)) a.reserved[1] = 1;
+        if (chance(rng, 5)) a.reserved = 1;
         if (call(C_DIRECT_CREATE, fd, DRM_IOCTL_MTIA_DIRECT_CREATE, &a)) return;
         std::lock_guard<std::mutex> l(mu_);
         if (FileRec *r = file_of(fd)) r->directs.push_back(DirectRec{a, 0});

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # In-VM test of libmtia's buffers, streams and events (build/bin/runtime_vm_tests,
-# GoogleTest) plus mtia-run --bench copy as a smoke test. Runs INSIDE an
+# GoogleTest; on the device with >= 512 MiB, then on one with the MMU, where
+# streams use direct queues) plus mtia-run --bench copy as a smoke test. Runs INSIDE an
 # mtia-vm guest with the driver loaded; the device used is the first with
 # >= 512 MiB of device memory (MTIA_TEST_DEVICE=N overrides):
 #   tools/mtia-vm run --device-opts devmem-size=512M -- tests/vm/test-runtime.sh
@@ -17,6 +18,12 @@ need_device
 dmesg_mark=$(dmesg | wc -l)
 
 run_gtest "$BIN"
+# Again on a device with the MMU, where streams take direct queues
+# (docs/runtime.md "Direct queues"), if the VM has one.
+if grep -qx on /sys/bus/pci/devices/*/mtia/mmu 2>/dev/null; then
+  echo "== the same tests with direct queues (MTIA_TEST_DIRECT=1) =="
+  MTIA_TEST_DIRECT=1 run_gtest "$BIN" --gtest_filter=-Direct.*
+fi
 
 dev=${MTIA_TEST_DEVICE:-0}
 if build/bin/mtia-run --bench copy --device "$dev" --size 4M --iters 2 --nop-iters 50 --json >"$tmp/bench.json" 2>&1; then
