@@ -6,7 +6,6 @@
 // Waiting: a short spin on the phase bit (a small job is back in tens of
 // microseconds, less than a sleep and wake-up costs), then DIRECT_WAIT,
 // which sleeps until the queue's interrupt, so an idle waiter costs no CPU.
-// Neither holds mu, so other threads keep pushing while one waits.
 #include "direct_ring.h"
 
 #include <sys/mman.h>
@@ -59,28 +58,61 @@ uint64_t buffer_va(int fd, BufferState &b)
     return b.va;
 }
 
-std::shared_ptr<DirectRing> DirectRing::open(const std::shared_ptr<DeviceState> &dev, int fd, uint32_t priority)
+bool DirectRing::map_queue(int fd)
 {
     drm_mtia_direct_create c{};
-    c.priority = priority;
+    c.priority = priority_;
     c.sq_order = c.cq_order = kOrder;
-    if (drmIoctl(fd, DRM_IOCTL_MTIA_DIRECT_CREATE, &c) != 0) return nullptr;
+    if (drmIoctl(fd, DRM_IOCTL_MTIA_DIRECT_CREATE, &c) != 0) return false;
+    queue_id_ = c.queue_id;
+    ctx_ = c.ctx;
+    fence_va_ = c.fence_va;
+    void *s = mmap(nullptr, sq_bytes_, PROT_READ | PROT_WRITE, MAP_SHARED, fd, c.sq_offset);
+    void *q = mmap(nullptr, cq_bytes_, PROT_READ, MAP_SHARED, fd, c.cq_offset);
+    void *d = mmap(nullptr, 4096, PROT_WRITE, MAP_SHARED, fd, c.doorbell_offset);
+    sq_ = s != MAP_FAILED ? static_cast<mtia_cmd *>(s) : nullptr;
+    cq_ = q != MAP_FAILED ? static_cast<const volatile mtia_cqe *>(q) : nullptr;
+    db_ = d != MAP_FAILED ? static_cast<volatile uint32_t *>(d) : nullptr;
+    tail_ = head_ = 0;
+    phase_ = 1;
+    pushed_cmds_ = taken_cmds_ = 0;
+    generation_++;
+    if (sq_ && cq_ && db_) return true;
+    unmap_queue(fd);
+    return false;
+}
+
+void DirectRing::unmap_queue(int fd)
+{
+    if (!queue_id_) return;
+    if (sq_) munmap(sq_, sq_bytes_);
+    if (cq_) munmap(const_cast<mtia_cqe *>(cq_), cq_bytes_);
+    if (db_) munmap(const_cast<uint32_t *>(db_), 4096);
+    sq_ = nullptr;
+    cq_ = nullptr;
+    db_ = nullptr;
+    const uint32_t id = queue_id_;
+    queue_id_ = 0;
+    if (fd >= 0) {
+        drm_mtia_direct_destroy d{};
+        d.queue_id = id;
+        drmIoctl(fd, DRM_IOCTL_MTIA_DIRECT_DESTROY, &d);
+    }
+}
+
+std::shared_ptr<DirectRing> DirectRing::open(const std::shared_ptr<DeviceState> &dev, int fd, uint32_t priority)
+{
     std::shared_ptr<DirectRing> r(new DirectRing());
     r->dev_ = dev;
-    r->queue_id_ = c.queue_id;
-    r->ctx_ = c.ctx;
-    r->fence_va_ = c.fence_va;
+    r->priority_ = priority;
     r->entries_ = 1u << kOrder;
     r->sq_bytes_ = sizeof(mtia_cmd) << kOrder;
     r->cq_bytes_ = ((sizeof(mtia_cqe) << kOrder) + 4095) & ~size_t{4095};
     r->slots_.resize(r->entries_);
-    void *s = mmap(nullptr, r->sq_bytes_, PROT_READ | PROT_WRITE, MAP_SHARED, fd, c.sq_offset);
-    void *q = mmap(nullptr, r->cq_bytes_, PROT_READ, MAP_SHARED, fd, c.cq_offset);
-    void *d = mmap(nullptr, 4096, PROT_WRITE, MAP_SHARED, fd, c.doorbell_offset);
-    if (s != MAP_FAILED) r->sq_ = static_cast<mtia_cmd *>(s);
-    if (q != MAP_FAILED) r->cq_ = static_cast<const volatile mtia_cqe *>(q);
-    if (d != MAP_FAILED) r->db_ = static_cast<volatile uint32_t *>(d);
-    if (!r->sq_ || !r->cq_ || !r->db_) return nullptr;  // ~DirectRing unmaps and destroys
+    if (!r->map_queue(fd)) {
+        r->lost_err_ = ENODEV;  // nothing to unmap or destroy
+        return nullptr;
+    }
     return r;
 }
 
@@ -88,22 +120,14 @@ DirectRing::~DirectRing()
 {
     // DIRECT_DESTROY drops what the device has not done; a stream's jobs,
     // like the ioctl path's, still complete after it goes.
-    if (cq_ && db_) {
-        if_open(dev_, [&](int fd) {
-            try {
-                if (next_job_ > 1) wait(fd, next_job_ - 1, -1);
-            } catch (const Error &) {
-            }
-        });
+    std::shared_lock<std::shared_mutex> dl(dev_->mu);
+    const int fd = dev_->closed ? -1 : dev_->fd;  // closed: the driver took the queue
+    try {
+        if (fd >= 0 && next_job_ > 1) wait(fd, next_job_ - 1, -1);
+    } catch (const Error &) {
     }
-    if (sq_) munmap(sq_, sq_bytes_);
-    if (cq_) munmap(const_cast<mtia_cqe *>(cq_), cq_bytes_);
-    if (db_) munmap(const_cast<uint32_t *>(db_), 4096);
-    if_open(dev_, [&](int fd) {
-        drm_mtia_direct_destroy d{};
-        d.queue_id = queue_id_;
-        drmIoctl(fd, DRM_IOCTL_MTIA_DIRECT_DESTROY, &d);
-    });
+    std::lock_guard<std::mutex> l(mu_);
+    unmap_queue(fd);
 }
 
 bool DirectRing::lost() const
@@ -114,6 +138,7 @@ bool DirectRing::lost() const
 
 void DirectRing::take_locked()
 {
+    if (!cq_) return;
     bool took = false;
     while (mtia_cqe_phase(cq_[head_].status) == phase_) {
         std::atomic_thread_fence(std::memory_order_acquire);
@@ -128,7 +153,10 @@ void DirectRing::take_locked()
             r.opcode = sl.opcode;
         }
         if (sl.opcode == MTIA_CMD_COMPUTE && mtia_cqe_status(st) == MTIA_CQE_OK) r.device_ns += res;
-        if (sl.last) done_ = sl.job;
+        if (sl.last) {
+            done_ = sl.job;
+            while (!pending_.empty() && pending_.front().job <= done_) pending_.pop_front();
+        }
         taken_cmds_++;
         head_ = (head_ + 1) % entries_;
         if (!head_) phase_ ^= 1;
@@ -137,75 +165,93 @@ void DirectRing::take_locked()
     if (took) db_[MTIA_DB_CQ_HEAD / 4] = head_;
 }
 
-void DirectRing::wait_completion(int fd, bool spin, int64_t max_ns)
+void DirectRing::write_locked(const Pending &p, size_t i)
 {
-    uint32_t head, phase;
-    {
-        std::lock_guard<std::mutex> l(mu_);
-        head = head_;
-        phase = phase_;
+    mtia_cmd c{};
+    if (i < p.cmds.size()) {
+        c = p.cmds[i];
+    } else {  // the fence word: the job's number
+        c.opcode = MTIA_CMD_FILL;
+        c.flags = MTIA_CMD_F_FILL64;
+        c.len = 8;
+        c.value = p.job;
+        c.dst.addr = fence_va_;
     }
+    c.ctx = ctx_;
+    c.cid = static_cast<uint16_t>(tail_);
+    slots_[tail_] = Slot{p.job, c.opcode, i + 1 == job_size(p)};
+    sq_[tail_] = c;
+    tail_ = (tail_ + 1) % entries_;
+    pushed_cmds_++;
+}
+
+void DirectRing::wait_completion_locked(int fd, bool spin, int64_t max_ns)
+{
+    if (!cq_) return;
+    std::atomic_thread_fence(std::memory_order_release);
+    db_[MTIA_DB_SQ_TAIL / 4] = tail_;  // what is written runs, or room never comes
     if (spin) {
         const int64_t spin_ns = std::min(kSpinNs, max_ns);
         const int64_t end = now_ns() + spin_ns;
         while (now_ns() < end) {
-            if (mtia_cqe_phase(cq_[head].status) == phase) return;
+            if (mtia_cqe_phase(cq_[head_].status) == phase_) return;
         }
         max_ns -= spin_ns;
         if (max_ns <= 0) return;
     }
     drm_mtia_direct_wait w{};
     w.queue_id = queue_id_;
-    w.cq_index = head;
-    w.phase = phase;
+    w.cq_index = head_;
+    w.phase = phase_;
     w.timeout_ns = static_cast<uint64_t>(std::min(kSleepNs, max_ns));
-    if (drmIoctl(fd, DRM_IOCTL_MTIA_DIRECT_WAIT, &w) != 0) {
-        const int err = errno;
-        if (err == ETIME || err == ETIMEDOUT || err == EINTR) return;
-        std::lock_guard<std::mutex> l(mu_);
-        take_locked();  // what completed before it was lost
-        if (!lost_err_) lost_err_ = err;
+    if (drmIoctl(fd, DRM_IOCTL_MTIA_DIRECT_WAIT, &w) == 0) return;
+    const int err = errno;
+    if (err == ETIME || err == ETIMEDOUT || err == EINTR) return;
+    take_locked();  // what completed before it was lost
+    if (err == ECANCELED && replay_locked(fd)) return;
+    if (!lost_err_) lost_err_ = err;
+}
+
+bool DirectRing::replay_locked(int fd)
+{
+    unmap_queue(fd);
+    if (!map_queue(fd)) return false;
+    const uint64_t gen = generation_;
+    for (Pending &p : pending_) {
+        results_[p.job % kResults] = Result{p.job, 0, 0, 0};
+        for (size_t i = 0; i < p.written; i++) {
+            while (!room_locked()) {
+                take_locked();
+                if (room_locked()) break;
+                wait_completion_locked(fd, false, kSleepNs);
+                if (lost_err_) return false;
+                if (generation_ != gen) return true;  // reset again: that replay wrote everything
+            }
+            write_locked(p, i);
+        }
     }
+    std::atomic_thread_fence(std::memory_order_release);
+    db_[MTIA_DB_SQ_TAIL / 4] = tail_;
+    return true;
 }
 
 uint64_t DirectRing::push_job(int fd, const std::vector<mtia_cmd> &cmds)
 {
-    std::unique_lock<std::mutex> l(mu_);
-    if (lost_err_) throw Error(MTIA_ERROR_IO, "direct queue " + std::to_string(queue_id_) + " was lost");
-    const uint64_t job = next_job_++;
-    const size_t n = cmds.size() + (fence_va_ ? 1 : 0);
-    uint32_t unrung = 0;
-    for (size_t i = 0; i < n; i++) {
-        while (pushed_cmds_ - taken_cmds_ >= entries_ - 1) {  // full: one slot stays empty
-            if (unrung) {
-                std::atomic_thread_fence(std::memory_order_release);
-                db_[MTIA_DB_SQ_TAIL / 4] = tail_;
-                unrung = 0;
-            }
+    std::lock_guard<std::mutex> l(mu_);
+    auto lost = [&] { return Error(MTIA_ERROR_IO, "direct queue " + std::to_string(queue_id_) + " was lost"); };
+    if (lost_err_) throw lost();
+    pending_.push_back(Pending{next_job_++, cmds, 0});
+    Pending &p = pending_.back();  // stays in place: only the front is ever removed, once done
+    const uint64_t job = p.job;
+    const size_t n = job_size(p);
+    while (p.written < n) {
+        while (!room_locked()) {  // one slot stays empty: full is not empty
             take_locked();
-            if (pushed_cmds_ - taken_cmds_ < entries_ - 1) break;
-            l.unlock();
-            wait_completion(fd, true, kSleepNs);
-            l.lock();
-            if (lost_err_) throw Error(MTIA_ERROR_IO, "direct queue " + std::to_string(queue_id_) + " was lost");
+            if (room_locked()) break;
+            wait_completion_locked(fd, true, kSleepNs);
+            if (lost_err_) throw lost();
         }
-        mtia_cmd c{};
-        if (i < cmds.size()) {
-            c = cmds[i];
-        } else {  // the fence word: this job's number
-            c.opcode = MTIA_CMD_FILL;
-            c.flags = MTIA_CMD_F_FILL64;
-            c.len = 8;
-            c.value = job;
-            c.dst.addr = fence_va_;
-        }
-        c.ctx = ctx_;
-        c.cid = static_cast<uint16_t>(tail_);
-        slots_[tail_] = Slot{job, c.opcode, i + 1 == n};
-        sq_[tail_] = c;
-        tail_ = (tail_ + 1) % entries_;
-        pushed_cmds_++;
-        unrung++;
+        write_locked(p, p.written++);
     }
     std::atomic_thread_fence(std::memory_order_release);
     db_[MTIA_DB_SQ_TAIL / 4] = tail_;
@@ -232,22 +278,19 @@ int DirectRing::result_locked(uint64_t n, uint64_t *device_ns) const
 int DirectRing::wait(int fd, uint64_t n, int64_t timeout_ns, uint64_t *device_ns)
 {
     const int64_t end = timeout_ns < 0 ? INT64_MAX : now_ns() + timeout_ns;
-    bool spin = true;
-    for (;;) {
-        {
-            std::lock_guard<std::mutex> l(mu_);
-            take_locked();
-            if (done_ >= n || lost_err_) return result_locked(n, device_ns);
-        }
+    std::lock_guard<std::mutex> l(mu_);
+    for (bool spin = true;; spin = false) {
+        take_locked();
+        if (done_ >= n || lost_err_) return result_locked(n, device_ns);
         const int64_t left = end - now_ns();
         if (timeout_ns == 0 || left <= 0) return 0;
-        wait_completion(fd, spin, left);
-        spin = false;
+        wait_completion_locked(fd, spin, left);
     }
 }
 
 int DirectRing::signal(int fd, uint64_t n, uint32_t syncobj)
 {
+    std::lock_guard<std::mutex> l(mu_);
     if (!fence_va_) return EOPNOTSUPP;
     drm_mtia_direct_signal s{};
     s.queue_id = queue_id_;

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <deque>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -22,7 +23,16 @@ struct DeviceState;
 // turn any job into a syncobj fence; it is done when the CQE of its last
 // command has been taken from the CQ. Completions are taken by whoever
 // waits (spinning briefly on the phase bit, then sleeping in DIRECT_WAIT,
-// woken by the queue's interrupt), with mu held only while taking them.
+// woken by the queue's interrupt). A waiter holds mu: pushes to the ring
+// wait behind it (a stream's own are behind its lock anyway), and a replay
+// cannot unmap the rings under it.
+//
+// A device reset takes the hardware queue (DIRECT_WAIT: ECANCELED): the ring
+// gets a new one and writes to it again, whole and in order, every job not
+// done, under the same numbers, as the driver re-runs the innocent jobs of
+// its own queues after a reset. The commands of those jobs are kept until
+// they are done for that. A queue taken back for an MMU fault of this
+// process (EFAULT) is not replayed: its jobs fail, and the ring is lost.
 class DirectRing {
 public:
     // A direct queue of the device's file, or nullptr when the driver offers
@@ -55,6 +65,11 @@ private:
         uint8_t opcode = 0;
         bool last = false;  // the job's last command
     };
+    struct Pending {  // a job pushed (or being pushed), not yet done
+        uint64_t job = 0;
+        std::vector<mtia_cmd> cmds;  // without the fence word's FILL64
+        size_t written = 0;          // commands written to the SQ so far
+    };
     struct Result {
         uint64_t job = 0;
         uint16_t cqe_status = 0;  // the first failing command's, else 0
@@ -63,13 +78,20 @@ private:
     };
     static constexpr unsigned kResults = 256;  // jobs whose results are kept
 
-    void take_locked();                      // the CQEs there are, without blocking
-    // Spins (if spin), then sleeps in DIRECT_WAIT, mu not held, until the next
-    // CQE, the queue's loss or max_ns.
-    void wait_completion(int fd, bool spin, int64_t max_ns);
+    void take_locked();  // the CQEs there are, without blocking
+    size_t job_size(const Pending &p) const { return p.cmds.size() + (fence_va_ ? 1 : 0); }
+    void write_locked(const Pending &p, size_t i);  // command i of p, at the SQ's tail
+    bool room_locked() const { return pushed_cmds_ - taken_cmds_ < entries_ - 1; }
+    bool map_queue(int fd);  // DIRECT_CREATE and the mappings; false if not offered
+    void unmap_queue(int fd);
+    bool replay_locked(int fd);  // after a reset: a new queue, the jobs not done again
+    // Spins (if spin), then sleeps in DIRECT_WAIT until the next CQE, the
+    // queue's loss (replayed if a reset took it) or max_ns.
+    void wait_completion_locked(int fd, bool spin, int64_t max_ns);
     int result_locked(uint64_t n, uint64_t *device_ns) const;
 
     std::shared_ptr<DeviceState> dev_;
+    uint32_t priority_ = 0;
     uint32_t queue_id_ = 0, ctx_ = 0, entries_ = 0;
     uint64_t fence_va_ = 0;
     mtia_cmd *sq_ = nullptr;
@@ -77,13 +99,16 @@ private:
     volatile uint32_t *db_ = nullptr;
     size_t sq_bytes_ = 0, cq_bytes_ = 0;
 
-    // Protects everything below, and the rings.
+    // Protects everything below, the rings, and the queue and its mappings
+    // above (a replay changes them).
     mutable std::mutex mu_;
+    std::deque<Pending> pending_;
     uint32_t tail_ = 0, head_ = 0, phase_ = 1;
     uint64_t pushed_cmds_ = 0, taken_cmds_ = 0;
     uint64_t next_job_ = 1, done_ = 0;
     std::vector<Slot> slots_;
     Result results_[kResults];
+    uint64_t generation_ = 0;  // hardware queues it has had
     int lost_err_ = 0;  // DIRECT_WAIT's ECANCELED (reset) or EFAULT (MMU fault)
 };
 

@@ -8,6 +8,9 @@
 #  - mtia-run resnet18 --bench (batch 1): run() p50 latency
 set -euo pipefail
 [ "${MTIA_IN_VM:-0}" = 1 ] || { echo "mmu-bench.sh: run inside tools/mtia-vm" >&2; exit 2; }
+# Both devices on the ioctl path, so the ratio is the MMU's cost alone (with
+# the MMU, streams would otherwise take direct queues: vm-bench.sh's figures).
+export MTIA_DIRECT_QUEUES=0
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 DIR=${MTIA_MODEL_DIR:-build/models}

@@ -5,7 +5,9 @@
 #     beside the guest's getppid() syscall cost measured in the same VM
 #  3. host single-thread memcpy; in one VM: guest memcpy, device DMA
 #     bandwidth (mtia-run --bench copy) and its ratio to host memcpy, NOP job
-#     round trip vs QEMU's emulated NVMe (RAM-backed) 4 KiB O_DIRECT QD1 reads
+#     round trip vs QEMU's emulated NVMe (RAM-backed) 4 KiB O_DIRECT QD1 reads;
+#     direct queues (user-mode submission) vs the ioctl path: NOP launch and
+#     round trip, libmtia's NOP and resnet18 batch 1 latency
 #  3b. the device MMU's cost: DMA bandwidth, NOP round trip and resnet18
 #     batch 1 latency with the device's mmu=on vs mmu=off, in one VM
 #  4. inference: resnet18 batch 1 and 8 (and the stack's overhead: run()
@@ -43,7 +45,8 @@ echo "== device DMA and NOP job latency vs emulated NVMe (TCG guest)"
 nvme_img=$(mktemp /dev/shm/mtia-bench-nvme.XXXXXX)
 trap 'rm -f "$nvme_img"' EXIT
 truncate -s 64M "$nvme_img"
-tools/mtia-vm run --devices 1 --device-opts devmem-size=1G \
+tests/vm/test-models.sh --prepare >/dev/null  # resnet18 for the direct queue's figures
+OMP_NUM_THREADS=2 tools/mtia-vm run --devices 1 --device-opts devmem-size=1G \
   --qemu-arg=-drive --qemu-arg="file=$nvme_img,if=none,id=nvm,format=raw,cache=writeback" \
   --qemu-arg=-device --qemu-arg=nvme,serial=mtiabench,drive=nvm \
   --env MTIA_BENCH_HOST_MEMCPY="$host_memcpy" -- tests/bench/vm-bench.sh

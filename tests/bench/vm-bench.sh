@@ -6,6 +6,9 @@
 #  - 4 KiB O_DIRECT reads at QD1 from QEMU's emulated NVMe
 #  - build/bin/direct_nop: NOP launch cost and round trip on a direct queue
 #    (user-mode submission) against the ioctl path, in one run
+#  - libmtia on a direct queue vs the ioctl path (MTIA_DIRECT_QUEUES=0):
+#    Stream NOP round trip and resnet18 batch 1 run() latency, alternating
+#    rounds (direct, ioctl, direct, ...: drift hits both), best of each
 # Prints the figures and their ratios; MTIA_BENCH_HOST_MEMCPY (GB/s) is
 # the host's memcpy measured by run-bench.sh just before.
 set -euo pipefail
@@ -14,16 +17,30 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
 build/bin/memcpy_bench 256 5 >"$tmp/memcpy"
-build/bin/mtia-run --bench copy --size "${MTIA_BENCH_COPY_SIZE:-256M}" --iters "${MTIA_BENCH_COPY_ITERS:-4}" \
-  --nop-iters "${MTIA_BENCH_NOPS:-2000}" --json >"$tmp/copy.json"
+# The ioctl path's NOP figure, as before direct queues (the DMA figures do
+# not depend on the path).
+MTIA_DIRECT_QUEUES=0 build/bin/mtia-run --bench copy --size "${MTIA_BENCH_COPY_SIZE:-256M}" \
+  --iters "${MTIA_BENCH_COPY_ITERS:-4}" --nop-iters "${MTIA_BENCH_NOPS:-2000}" --json >"$tmp/copy.json"
 modprobe -d "$MTIA_GUEST_ROOT" nvme
 for _ in $(seq 100); do [ -b /dev/nvme0n1 ] && break; sleep 0.1; done
 build/bin/nvme_qd1 /dev/nvme0n1 "${MTIA_BENCH_NVME_READS:-2000}" >"$tmp/nvme"
 build/bin/direct_nop "${MTIA_BENCH_NOPS:-2000}" >"$tmp/direct" || echo "direct_nop unavailable" >"$tmp/direct"
+DIR=${MTIA_MODEL_DIR:-build/models}
+rounds=${MTIA_BENCH_DIRECT_ROUNDS:-3}
+for round in $(seq "$rounds"); do
+  for m in direct ioctl; do
+    off=1
+    [ $m = ioctl ] && off=0
+    MTIA_DIRECT_QUEUES=$off build/bin/mtia-run --bench copy --size 4M --iters 1 \
+      --nop-iters "${MTIA_BENCH_NOPS:-2000}" --json >"$tmp/lnop.$m.$round"
+    MTIA_DIRECT_QUEUES=$off build/bin/mtia-run "$DIR/resnet18.mtia" --bench "${MTIA_BENCH_INFER_B1:-30}" \
+      --input "$DIR/resnet18.input0.npy" --json >"$tmp/resnet.$m.$round"
+  done
+done
 
-/usr/bin/python3 - "$tmp" "${MTIA_BENCH_HOST_MEMCPY:-0}" <<'PYEOF'
+/usr/bin/python3 - "$tmp" "${MTIA_BENCH_HOST_MEMCPY:-0}" "$rounds" <<'PYEOF'
 import json, sys
-d, host = sys.argv[1], float(sys.argv[2])
+d, host, rounds = sys.argv[1], float(sys.argv[2]), int(sys.argv[3])
 guest = float(open(d + "/memcpy").read().split()[1])
 j = json.load(open(d + "/copy.json"))
 nv = open(d + "/nvme").read().split()
@@ -62,4 +79,19 @@ if dq[0] == "direct_nop":
           f" wait p99 <= 1.0x: {'met' if q['wait_p99_us'] <= nv_p99 else 'NOT met'}")
 else:
     print("  direct queue: " + " ".join(dq))
+def each(xs):
+    return " ".join(f"{x:.2f}" for x in xs)
+def load(kind, m):
+    return [json.load(open(f"{d}/{kind}.{m}.{r}")) for r in range(1, rounds + 1)]
+print(f"  libmtia, direct queue vs ioctl path (MTIA_DIRECT_QUEUES=0), best of {rounds} alternating rounds"
+      f" (each round's in brackets):")
+for key, name, unit in (("p50_us", "p50", "us"), ("p99_us", "p99", "us")):
+    a, b = ([j["nop"][key] for j in load("lnop", m)] for m in ("direct", "ioctl"))
+    print(f"    Stream NOP round trip {name} {min(a):7.1f} / {min(b):7.1f} us  ->  direct/ioctl {min(a) / min(b):.2f}x;"
+          f"  direct {min(a) / (nv_p50 if name == 'p50' else nv_p99):.2f}x NVMe's [{each(a)} / {each(b)}]")
+a, b = ([j["latency_ms"]["p50"] for j in load("resnet", m)] for m in ("direct", "ioctl"))
+print(f"    resnet18 batch 1 run() p50 {min(a):.2f} / {min(b):.2f} ms  ->  direct/ioctl {min(a) / min(b):.3f}x"
+      f" ({(min(b) - min(a)) * 1000:+.0f} us saved; an NVMe 4 KiB read is {nv_p50:.0f} us) [{each(a)} / {each(b)}]")
+a, b = ([j["latency_ms"]["p99"] for j in load("resnet", m)] for m in ("direct", "ioctl"))
+print(f"    resnet18 batch 1 run() p99 {min(a):.2f} / {min(b):.2f} ms  ->  direct/ioctl {min(a) / min(b):.3f}x")
 PYEOF
