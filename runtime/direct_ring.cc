@@ -25,8 +25,8 @@ namespace detail {
 
 namespace {
 
-constexpr int64_t kSpinNs = 50'000;          // before sleeping
-constexpr int64_t kSleepNs = 100'000'000;    // per DIRECT_WAIT, then look again
+constexpr int64_t kSpinNs = 50'000;        // before sleeping
+constexpr int64_t kSleepNs = 100'000'000;  // per DIRECT_WAIT, then look again
 constexpr uint32_t kOrder = MTIA_DIRECT_ORDER_MAX;
 
 int64_t now_ns()

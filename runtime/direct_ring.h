@@ -109,7 +109,7 @@ private:
     std::vector<Slot> slots_;
     Result results_[kResults];
     uint64_t generation_ = 0;  // hardware queues it has had
-    int lost_err_ = 0;  // DIRECT_WAIT's ECANCELED (reset) or EFAULT (MMU fault)
+    int lost_err_ = 0;         // DIRECT_WAIT's ECANCELED (reset) or EFAULT (MMU fault)
 };
 
 // The device VA of a buffer in this file's context (BO_MAP, asked once).

@@ -67,7 +67,7 @@ struct BufferState {
     uint64_t devmem_offset = 0;
     Placement placement = Placement::Device;
     bool counted = false;  // in the process's memory stats (device placement)
-    std::mutex map_mu;  // protects ptr and va
+    std::mutex map_mu;     // protects ptr and va
     void *ptr = nullptr;
     uint64_t va = 0;  // device VA in the file's context (BO_MAP), for direct queues
     ~BufferState();
@@ -132,8 +132,7 @@ int wait_job(int fd, uint32_t queue_id, uint64_t seqno, int64_t timeout_ns, uint
 // The Error for a job that did not complete: status as WAIT reports it
 // (-ECANCELED, -ENODEV, -EFAULT, -EIO), cqe_status the failing command's;
 // why, if given, says why it was cancelled.
-[[noreturn]] void throw_job_error(const std::string &job, int status, uint32_t cqe_status,
-                                  const std::string &why = "");
+[[noreturn]] void throw_job_error(const std::string &job, int status, uint32_t cqe_status, const std::string &why = "");
 // Stream::synchronize() on a stream's state.
 void synchronize_stream(const std::shared_ptr<StreamState> &s);
 // Event::wait() on an event's state.

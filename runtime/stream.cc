@@ -232,7 +232,8 @@ int wait_job(int fd, uint32_t queue_id, uint64_t seqno, int64_t timeout_ns, uint
 void throw_job_error(const std::string &job, int status, uint32_t cqe_status, const std::string &why)
 {
     if (status == -ECANCELED || !why.empty()) {
-        throw Error(MTIA_ERROR_IO, job + " was cancelled (" + (why.empty() ? "device reset or job timeout" : why) + ")");
+        throw Error(MTIA_ERROR_IO,
+                    job + " was cancelled (" + (why.empty() ? "device reset or job timeout" : why) + ")");
     }
     if (status == -ENODEV) {
         throw Error(MTIA_ERROR_NO_DEVICE, job + " was lost: the device was removed or given up before it finished");
