@@ -546,12 +546,13 @@ static int mtia_direct_gone(struct mtia_direct *dq)
 	return enabled ? 0 : -ECANCELED;
 }
 
-static bool mtia_direct_cqe_there(struct mtia_direct *dq, u32 index,
-				  u32 phase)
+/* The CQ entry DIRECT_WAIT @a waits for holds a completion. */
+static bool mtia_direct_cqe_there(struct mtia_direct *dq,
+				  const struct drm_mtia_direct_wait *a)
 {
-	const struct mtia_cqe *cqe = (const struct mtia_cqe *)dq->cq + index;
+	const struct mtia_cqe *cqe = (const struct mtia_cqe *)dq->cq + a->cq_index;
 
-	return mtia_cqe_phase(READ_ONCE(cqe->status)) == phase;
+	return mtia_cqe_phase(READ_ONCE(cqe->status)) == a->phase;
 }
 
 /* The file's direct queue @id, referenced, or NULL. */
@@ -587,13 +588,13 @@ int mtia_ioctl_direct_wait(struct drm_device *drm, void *data,
 		goto out;
 	t = nsecs_to_jiffies64(args->timeout_ns) + (args->timeout_ns ? 1 : 0);
 	t = wait_event_interruptible_timeout(dq->hwq->direct_wq,
-					     mtia_direct_cqe_there(dq, args->cq_index, args->phase) ||
+					     mtia_direct_cqe_there(dq, args) ||
 					     mtia_direct_gone(dq),
 					     min_t(u64, t, MAX_SCHEDULE_TIMEOUT));
 	/* A completion written before the queue was taken is still one. */
 	if (t < 0)
 		ret = t;
-	else if (mtia_direct_cqe_there(dq, args->cq_index, args->phase))
+	else if (mtia_direct_cqe_there(dq, args))
 		ret = 0;
 	else
 		ret = mtia_direct_gone(dq) ?: -ETIME;

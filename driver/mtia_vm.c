@@ -14,7 +14,10 @@
  * that file (drm_gem_object_funcs.close) or the file closes: then, after
  * the BO's jobs have finished, its entries are cleared and the context
  * invalidated before the pin is dropped. Jobs hold their own BO references
- * and pins, so memory is never reused under a running job.
+ * and pins, so memory is never reused under a running job. One more page,
+ * made with the file's first direct queue, is the driver's: its direct
+ * queues' fence words (mtia_vm_fence_words()), mapped until the file
+ * closes.
  */
 
 #include <linux/dma-resv.h>

@@ -188,8 +188,7 @@ TEST_F(DirectTest, UnmappedVaTakesTheQueueBack)
     memset(b.map, 0, 4096);
 
     uint64_t fault_va = 0;
-    EXPECT_EQ(MTIA_CQE_TRANSLATION_FAULT,
-              q.run(dcmd(MTIA_CMD_FILL, q.c.ctx, 64, 0, 0x7000000000ull, 1), &fault_va));
+    EXPECT_EQ(MTIA_CQE_TRANSLATION_FAULT, q.run(dcmd(MTIA_CMD_FILL, q.c.ctx, 64, 0, 0x7000000000ull, 1), &fault_va));
     EXPECT_EQ(0x7000000000ull, fault_va);
     mtia_cqe e{};
     EXPECT_EQ(EFAULT, q.next(&e));

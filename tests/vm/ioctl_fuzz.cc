@@ -89,10 +89,10 @@ enum Call {
     C_COUNT
 };
 const char *const kCallNames[C_COUNT] = {
-    "get_info", "bo_create",      "bo_info",         "gem_close",      "queue_create",   "queue_destroy",  "submit",
-    "wait",     "syncobj_create", "syncobj_destroy", "syncobj_wait",   "syncobj_export", "syncobj_import", "unknown_nr",
-    "mmap",     "bo_map",         "direct_create",   "direct_destroy", "direct_wait",    "direct_signal",  "open",
-    "close",    "fork"};
+    "get_info",       "bo_create",     "bo_info",        "gem_close",       "queue_create",  "queue_destroy",
+    "submit",         "wait",          "syncobj_create", "syncobj_destroy", "syncobj_wait",  "syncobj_export",
+    "syncobj_import", "unknown_nr",    "mmap",           "bo_map",          "direct_create", "direct_destroy",
+    "direct_wait",    "direct_signal", "open",           "close",           "fork"};
 constexpr int kErrnos = 160;
 constexpr uint64_t kBoBudget = 96ull << 20;  // bytes of BOs a process keeps
 
