@@ -413,17 +413,18 @@ int mtia_ioctl_direct_create(struct drm_device *drm, void *data,
 
 /*
  * Disable @dq, end its fences and drop the file's reference (destroy,
- * close); a fault work still pending is not needed any more.
+ * close). Disabled, it queues no fault work; one still pending is not
+ * needed any more, and none runs after the file is gone.
  */
 static void mtia_direct_destroy(struct mtia_direct *dq)
 {
 	struct mtia_jobs *jobs = dq->mdev->jobs;
 
-	if (cancel_work_sync(&dq->fault_work))
-		mtia_direct_put(dq);
 	mutex_lock(&jobs->direct_lock);
 	mtia_direct_disable_locked(dq);
 	mutex_unlock(&jobs->direct_lock);
+	if (cancel_work_sync(&dq->fault_work))
+		mtia_direct_put(dq);
 	mtia_direct_fences_end(&dq->fences, -ECANCELED);
 	wake_up_all(&dq->hwq->direct_wq);
 	mtia_direct_put(dq);
