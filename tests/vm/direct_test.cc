@@ -462,14 +462,18 @@ TEST_F(DirectTest, KilledProcessLeavesTheDeviceUsable)
     EXPECT_EQ(9, b.map[0]);
 }
 
-// A device reset disables the queue: its waiters hear -ECANCELED, and a
-// new queue works.
+// A device reset disables the queue: its waiters hear -ECANCELED, its
+// fences end with it, and a new queue works.
 TEST_F(DirectTest, ResetLosesTheQueue)
 {
+    const uint32_t s = syncobj(fd);
+    ASSERT_EQ(0, q.signal(s, 1));
     const std::string bdf = g_debugfs.substr(g_debugfs.rfind('/') + 1);
     std::ofstream("/sys/bus/pci/devices/" + bdf + "/mtia/reset") << "1\n";
     mtia_cqe e{};
     EXPECT_EQ(ECANCELED, q.next(&e));
+    EXPECT_EQ(0, sync_wait(fd, s, 30 * kSec));
+    EXPECT_EQ(-ECANCELED, fence_status(fd, s));
     EXPECT_EQ(0, q.destroy());
     ASSERT_EQ(0, q.create(fd));
     EXPECT_EQ(MTIA_CQE_OK, q.run(dcmd(MTIA_CMD_FILL, q.c.ctx, 64, 0, va_b, 5)));
