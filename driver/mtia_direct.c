@@ -9,7 +9,19 @@
  * too, and the queue bound to the file's context (Q_CTX), so the device
  * runs only that context's commands on it, through its page tables. The
  * kernel sees none of the commands. The queue's interrupt wakes
- * DIRECT_WAIT sleepers, which look at the CQ entry they wait for.
+ * DIRECT_WAIT sleepers, which look at the CQ entry they wait for, and
+ * signals the DIRECT_SIGNAL fences whose value the queue's fence word
+ * reached (mtia_direct_fence.c; the words are a page per file,
+ * mtia_vm_fence_words(), one per hardware queue).
+ *
+ * Fault reclaim: the CQ is the driver's memory (the process maps it
+ * read-only), so the interrupt also scans the completions the device wrote
+ * since it last looked (up to Q_CQ_TAIL) for TRANSLATION_FAULT. The first
+ * one takes every direct queue of that file back (a work item: disabling
+ * sleeps): each is disabled as on a reset and its DIRECT_WAIT says -EFAULT.
+ * Commands after the faulting one may still complete before that; none
+ * does after DIRECT_WAIT says -EFAULT. BAD_CONTEXT and bad doorbell
+ * values are not faults of the context and take nothing.
  *
  * Lifetime: a direct queue is referenced by its file's table and by every
  * mapping of its rings or doorbell. DIRECT_DESTROY (or the file's close)
@@ -40,8 +52,10 @@
 #include <drm/drm_file.h>
 #include <drm/drm_gem.h>
 #include <drm/drm_managed.h>
+#include <drm/drm_syncobj.h>
 
 #include "mtia_direct.h"
+#include "mtia_direct_fence.h"
 #include "mtia_drv.h"
 #include "mtia_file.h"
 #include "mtia_hw.h"
@@ -73,7 +87,16 @@ enum { MTIA_DIRECT_SQ, MTIA_DIRECT_CQ, MTIA_DIRECT_DB, MTIA_DIRECT_KINDS };
  * @cq_bytes: see @cq.
  * @cq_entries: entries of @cq.
  * @enabled: the hardware queue runs it (&mtia_jobs.direct_lock).
- * @lost: a reset disabled it (READ_ONCE: waiters).
+ * @lost: 0, or why it was taken while enabled: -ECANCELED by a reset,
+ *	-EFAULT after a fault (set before @enabled is cleared; READ_ONCE:
+ *	waiters).
+ * @fences: DIRECT_SIGNAL's fences, on its fence word.
+ * @cq_seen: the next CQ slot the interrupt scans for faults
+ *	(&mtia_hwq.lock).
+ * @faulted: a TRANSLATION_FAULT was seen (&mtia_hwq.lock); its VA is
+ *	@fault_va.
+ * @fault_va: see @faulted.
+ * @fault_work: takes the file's direct queues back after the fault.
  */
 struct mtia_direct {
 	struct kref ref;
@@ -86,7 +109,12 @@ struct mtia_direct {
 	size_t sq_bytes, cq_bytes;
 	u32 cq_entries;
 	bool enabled;
-	bool lost;
+	int lost;
+	struct mtia_direct_fences fences;
+	u32 cq_seen;
+	bool faulted;
+	u64 fault_va;
+	struct work_struct fault_work;
 };
 
 /**
@@ -111,13 +139,57 @@ int mtia_direct_init(struct mtia_device *mdev)
 	return drmm_mutex_init(&mdev->drm, &jobs->direct_lock);
 }
 
+static void mtia_direct_put(struct mtia_direct *dq);
+
+/*
+ * The completions written since the last look, up to Q_CQ_TAIL: the first
+ * TRANSLATION_FAULT has the file's direct queues taken back. The process
+ * cannot write the CQ; a CQ the device lapped between two interrupts (the
+ * process may ring CQ_HEAD without reading) can hide a fault, which only
+ * leaves the queue with the process: faults touch nothing.
+ */
+static void mtia_direct_scan_faults_locked(struct mtia_direct *dq)
+{
+	const struct mtia_cqe *cqe;
+	u32 tail;
+
+	lockdep_assert_held(&dq->hwq->lock);
+	tail = mtia_rd32(dq->mdev, MTIA_REG_Q(dq->hwq->idx, MTIA_Q_CQ_TAIL));
+	if (tail >= dq->cq_entries || READ_ONCE(dq->lost))
+		return;	/* not a tail of this queue: gone, or reset */
+	dma_rmb();	/* the CQEs before that tail */
+	for (; dq->cq_seen != tail;
+	     dq->cq_seen = (dq->cq_seen + 1) & (dq->cq_entries - 1)) {
+		cqe = (const struct mtia_cqe *)dq->cq + dq->cq_seen;
+		if (dq->faulted ||
+		    mtia_cqe_status(READ_ONCE(cqe->status)) !=
+		    MTIA_CQE_TRANSLATION_FAULT)
+			continue;
+		dq->faulted = true;
+		dq->fault_va = READ_ONCE(cqe->result);
+		kref_get(&dq->ref);	/* the work's */
+		queue_work(system_wq, &dq->fault_work);
+	}
+}
+
 /**
  * mtia_direct_irq() - the interrupt of a direct queue's hardware queue:
- * wake its waiters (the CQ is the process's, not the driver's).
+ * look for faults, signal the fences the fence word reached, wake the
+ * DIRECT_WAIT sleepers.
  * @q: a hardware queue kept for direct queues.
  */
 void mtia_direct_irq(struct mtia_hwq *q)
 {
+	struct mtia_direct *dq;
+	unsigned long flags;
+
+	spin_lock_irqsave(&q->lock, flags);
+	dq = q->dq;
+	if (dq) {
+		mtia_direct_scan_faults_locked(dq);
+		mtia_direct_fences_check(&dq->fences);
+	}
+	spin_unlock_irqrestore(&q->lock, flags);
 	wake_up_all(&q->direct_wq);
 }
 
@@ -147,6 +219,7 @@ static void mtia_direct_release(struct kref *ref)
 	struct device *dev = &mdev->pdev->dev;
 
 	if (dq->hwq) {
+		mtia_direct_fences_fini(&dq->fences);
 		mutex_lock(&mdev->jobs->direct_lock);
 		mdev->jobs->direct[dq->hwq->idx] = NULL;
 		mutex_unlock(&mdev->jobs->direct_lock);
@@ -169,6 +242,11 @@ static void mtia_direct_enable_locked(struct mtia_direct *dq, u32 prio,
 	unsigned int i = dq->hwq->idx;
 
 	lockdep_assert_held(&mdev->jobs->direct_lock);
+	/* Enable starts the device's CQ tail at 0. */
+	spin_lock_irq(&dq->hwq->lock);
+	dq->hwq->dq = dq;
+	dq->cq_seen = 0;
+	spin_unlock_irq(&dq->hwq->lock);
 	mtia_wr32(mdev, MTIA_REG_Q(i, MTIA_Q_SQ_BASE_LO), lower_32_bits(dq->sq_dma));
 	mtia_wr32(mdev, MTIA_REG_Q(i, MTIA_Q_SQ_BASE_HI), upper_32_bits(dq->sq_dma));
 	mtia_wr32(mdev, MTIA_REG_Q(i, MTIA_Q_CQ_BASE_LO), lower_32_bits(dq->cq_dma));
@@ -178,7 +256,7 @@ static void mtia_direct_enable_locked(struct mtia_direct *dq, u32 prio,
 	mtia_wr32(mdev, MTIA_REG_Q(i, MTIA_Q_CTX), mtia_q_ctx(ctx));
 	mtia_wr32(mdev, MTIA_REG_Q(i, MTIA_Q_CTRL),
 		  mtia_q_ctrl(true, prio, dq->hwq->vec));
-	dq->enabled = true;
+	WRITE_ONCE(dq->enabled, true);
 	mtia_vm_direct_get(dq->vm);
 }
 
@@ -200,13 +278,19 @@ static void mtia_direct_disable_locked(struct mtia_direct *dq)
 		mtia_wr32(mdev, MTIA_REG_Q(i, MTIA_Q_CTX), 0);
 		drm_dev_exit(idx);
 	}
-	dq->enabled = false;
+	spin_lock_irq(&dq->hwq->lock);
+	dq->hwq->dq = NULL;
+	spin_unlock_irq(&dq->hwq->lock);
+	WRITE_ONCE(dq->enabled, false);
 	mtia_vm_direct_put(dq->vm);
 	mtia_pm_put(mdev);
 }
 
-/* Find a free kept hardware queue for @dq. Caller holds the direct lock. */
-static int mtia_direct_claim_locked(struct mtia_direct *dq)
+/*
+ * Find a free kept hardware queue for @dq; its fence word is that queue's
+ * of @words, zeroed. Caller holds the direct lock.
+ */
+static int mtia_direct_claim_locked(struct mtia_direct *dq, u64 *words)
 {
 	struct mtia_jobs *jobs = dq->mdev->jobs;
 	unsigned int i;
@@ -216,6 +300,8 @@ static int mtia_direct_claim_locked(struct mtia_direct *dq)
 		if (jobs->hwq[i].direct && !jobs->direct[i]) {
 			jobs->direct[i] = dq;
 			dq->hwq = &jobs->hwq[i];
+			WRITE_ONCE(words[i], 0);
+			mtia_direct_fences_init(&dq->fences, &words[i]);
 			return 0;
 		}
 	}
@@ -233,6 +319,8 @@ static int mtia_direct_check_create(const struct drm_mtia_direct_create *a)
 	return 0;
 }
 
+static void mtia_direct_fault_work(struct work_struct *work);
+
 static struct mtia_direct *mtia_direct_alloc(struct mtia_device *mdev,
 					     const struct drm_mtia_direct_create *a)
 {
@@ -243,6 +331,7 @@ static struct mtia_direct *mtia_direct_alloc(struct mtia_device *mdev,
 	if (!dq)
 		return NULL;
 	kref_init(&dq->ref);
+	INIT_WORK(&dq->fault_work, mtia_direct_fault_work);
 	dq->mdev = mdev;
 	dq->cq_entries = 1u << a->cq_order;
 	dq->sq_bytes = PAGE_ALIGN(sizeof(struct mtia_cmd) << a->sq_order);
@@ -267,6 +356,7 @@ int mtia_ioctl_direct_create(struct drm_device *drm, void *data,
 	struct mtia_file_priv *fpriv = file->driver_priv;
 	struct drm_mtia_direct_create *args = data;
 	struct mtia_direct *dq;
+	u64 *words, words_va;
 	u32 id;
 	int ret;
 
@@ -275,6 +365,9 @@ int mtia_ioctl_direct_create(struct drm_device *drm, void *data,
 		return ret;
 	if (!fpriv->vm)
 		return -EOPNOTSUPP;
+	ret = mtia_vm_fence_words(fpriv->vm, &words, &words_va);
+	if (ret)
+		return ret;
 	dq = mtia_direct_alloc(mdev, args);
 	if (!dq)
 		return -ENOMEM;
@@ -290,7 +383,7 @@ int mtia_ioctl_direct_create(struct drm_device *drm, void *data,
 	mutex_lock(&mdev->jobs->direct_lock);
 	ret = READ_ONCE(mdev->fw_state) == MTIA_FW_READY ? 0 : -EIO;
 	if (!ret)
-		ret = mtia_direct_claim_locked(dq);
+		ret = mtia_direct_claim_locked(dq, words);
 	if (!ret)
 		mtia_direct_enable_locked(dq, args->priority, args->sq_order,
 					  args->cq_order, fpriv->ctx);
@@ -314,10 +407,15 @@ int mtia_ioctl_direct_create(struct drm_device *drm, void *data,
 	args->sq_offset = mtia_direct_offset(dq->hwq->idx, MTIA_DIRECT_SQ);
 	args->cq_offset = mtia_direct_offset(dq->hwq->idx, MTIA_DIRECT_CQ);
 	args->doorbell_offset = mtia_direct_offset(dq->hwq->idx, MTIA_DIRECT_DB);
+	args->fence_va = words_va + dq->hwq->idx * sizeof(u64);
 	return 0;
 }
 
-/* Disable @dq and drop the file's reference (destroy, close). */
+/*
+ * Disable @dq, end its fences and drop the file's reference (destroy,
+ * close). Disabled, it queues no fault work; one still pending is not
+ * needed any more, and none runs after the file is gone.
+ */
 static void mtia_direct_destroy(struct mtia_direct *dq)
 {
 	struct mtia_jobs *jobs = dq->mdev->jobs;
@@ -325,6 +423,9 @@ static void mtia_direct_destroy(struct mtia_direct *dq)
 	mutex_lock(&jobs->direct_lock);
 	mtia_direct_disable_locked(dq);
 	mutex_unlock(&jobs->direct_lock);
+	if (cancel_work_sync(&dq->fault_work))
+		mtia_direct_put(dq);
+	mtia_direct_fences_end(&dq->fences, -ECANCELED);
 	wake_up_all(&dq->hwq->direct_wq);
 	mtia_direct_put(dq);
 }
@@ -377,18 +478,96 @@ void mtia_direct_lost_locked(struct mtia_device *mdev)
 	for (i = 0; i < MTIA_NUM_QUEUES; i++) {
 		if (!jobs->direct[i])
 			continue;
-		WRITE_ONCE(jobs->direct[i]->lost, true);
+		if (!READ_ONCE(jobs->direct[i]->lost))
+			WRITE_ONCE(jobs->direct[i]->lost, -ECANCELED);
+		mtia_direct_fences_end(&jobs->direct[i]->fences, -ECANCELED);
 		wake_up_all(&jobs->hwq[i].direct_wq);
 	}
 	mutex_unlock(&jobs->direct_lock);
 }
 
-static bool mtia_direct_ready(struct mtia_direct *dq, u32 index, u32 phase)
+/*
+ * Take @dq back after a fault of its context, as a reset would: it runs
+ * nothing more (its unfinished commands complete ABORTED), DIRECT_WAIT says
+ * -EFAULT, its fences end. Caller holds the direct lock.
+ */
+static void mtia_direct_take_locked(struct mtia_direct *dq)
 {
-	const struct mtia_cqe *cqe = (const struct mtia_cqe *)dq->cq + index;
+	lockdep_assert_held(&dq->mdev->jobs->direct_lock);
+	if (!dq->enabled || READ_ONCE(dq->lost))
+		return;
+	WRITE_ONCE(dq->lost, -EFAULT);
+	smp_wmb();	/* before !enabled: see mtia_direct_gone() */
+	mtia_direct_disable_locked(dq);
+	mtia_direct_fences_end(&dq->fences, -ECANCELED);
+	wake_up_all(&dq->hwq->direct_wq);
+}
 
-	return mtia_cqe_phase(READ_ONCE(cqe->status)) == phase ||
-	       READ_ONCE(dq->lost) || !READ_ONCE(dq->enabled);
+/* A fault on @dq's queue: take every direct queue of its file back. */
+static void mtia_direct_fault_work(struct work_struct *work)
+{
+	struct mtia_direct *dq = container_of(work, struct mtia_direct,
+					      fault_work);
+	struct mtia_jobs *jobs = dq->mdev->jobs;
+	unsigned int i, n = 0;
+	u32 ctx = 0;
+
+	mutex_lock(&jobs->direct_lock);
+	if (dq->enabled && !READ_ONCE(dq->lost)) {
+		ctx = dq->vm->ctx;
+		for (i = 0; i < MTIA_NUM_QUEUES; i++) {
+			if (jobs->direct[i] && jobs->direct[i]->file == dq->file &&
+			    jobs->direct[i]->enabled) {
+				mtia_direct_take_locked(jobs->direct[i]);
+				n++;
+			}
+		}
+	}
+	mutex_unlock(&jobs->direct_lock);
+	if (n)
+		dev_info_ratelimited(&dq->mdev->pdev->dev,
+				     "ctx %u: translation fault at VA 0x%llx on direct queue (hardware queue %u); took back its %u direct queue(s)\n",
+				     ctx, dq->fault_va, dq->hwq->idx, n);
+	mtia_direct_put(dq);
+}
+
+/*
+ * 0 while @dq runs; else what DIRECT_WAIT says: why it was taken (reset,
+ * fault), or -ECANCELED after DIRECT_DESTROY.
+ */
+static int mtia_direct_gone(struct mtia_direct *dq)
+{
+	bool enabled = READ_ONCE(dq->enabled);
+	int lost;
+
+	smp_rmb();	/* @lost is set before @enabled is cleared */
+	lost = READ_ONCE(dq->lost);
+	if (lost)
+		return lost;
+	return enabled ? 0 : -ECANCELED;
+}
+
+/* The CQ entry DIRECT_WAIT @a waits for holds a completion. */
+static bool mtia_direct_cqe_there(struct mtia_direct *dq,
+				  const struct drm_mtia_direct_wait *a)
+{
+	const struct mtia_cqe *cqe = (const struct mtia_cqe *)dq->cq + a->cq_index;
+
+	return mtia_cqe_phase(READ_ONCE(cqe->status)) == a->phase;
+}
+
+/* The file's direct queue @id, referenced, or NULL. */
+static struct mtia_direct *mtia_direct_lookup(struct mtia_file_priv *fpriv,
+					      u32 id)
+{
+	struct mtia_direct *dq;
+
+	xa_lock(&fpriv->direct);
+	dq = xa_load(&fpriv->direct, id);
+	if (dq)
+		kref_get(&dq->ref);
+	xa_unlock(&fpriv->direct);
+	return dq;
 }
 
 int mtia_ioctl_direct_wait(struct drm_device *drm, void *data,
@@ -402,11 +581,7 @@ int mtia_ioctl_direct_wait(struct drm_device *drm, void *data,
 
 	if (args->flags || args->phase > 1)
 		return -EINVAL;
-	xa_lock(&fpriv->direct);
-	dq = xa_load(&fpriv->direct, args->queue_id);
-	if (dq)
-		kref_get(&dq->ref);
-	xa_unlock(&fpriv->direct);
+	dq = mtia_direct_lookup(fpriv, args->queue_id);
 	if (!dq)
 		return -EINVAL;
 	ret = -EINVAL;
@@ -414,15 +589,50 @@ int mtia_ioctl_direct_wait(struct drm_device *drm, void *data,
 		goto out;
 	t = nsecs_to_jiffies64(args->timeout_ns) + (args->timeout_ns ? 1 : 0);
 	t = wait_event_interruptible_timeout(dq->hwq->direct_wq,
-					     mtia_direct_ready(dq, args->cq_index, args->phase),
+					     mtia_direct_cqe_there(dq, args) ||
+					     mtia_direct_gone(dq),
 					     min_t(u64, t, MAX_SCHEDULE_TIMEOUT));
+	/* A completion written before the queue was taken is still one. */
 	if (t < 0)
 		ret = t;
-	else if (READ_ONCE(dq->lost) || !READ_ONCE(dq->enabled))
-		ret = -ECANCELED;
+	else if (mtia_direct_cqe_there(dq, args))
+		ret = 0;
 	else
-		ret = mtia_direct_ready(dq, args->cq_index, args->phase) ? 0 : -ETIME;
+		ret = mtia_direct_gone(dq) ?: -ETIME;
 out:
+	mtia_direct_put(dq);
+	return ret;
+}
+
+int mtia_ioctl_direct_signal(struct drm_device *drm, void *data,
+			     struct drm_file *file)
+{
+	struct mtia_file_priv *fpriv = file->driver_priv;
+	struct drm_mtia_direct_signal *args = data;
+	struct drm_syncobj *syncobj;
+	struct mtia_direct *dq;
+	struct dma_fence *f;
+	int ret = 0;
+
+	if (args->flags || args->pad || args->reserved[0] ||
+	    args->reserved[1] || !args->value)
+		return -EINVAL;
+	dq = mtia_direct_lookup(fpriv, args->queue_id);
+	if (!dq)
+		return -EINVAL;
+	syncobj = drm_syncobj_find(file, args->syncobj);
+	if (!syncobj) {
+		mtia_direct_put(dq);
+		return -ENOENT;
+	}
+	f = mtia_direct_fences_add(&dq->fences, args->value);
+	if (IS_ERR(f)) {
+		ret = PTR_ERR(f);
+	} else {
+		drm_syncobj_replace_fence(syncobj, f);
+		dma_fence_put(f);
+	}
+	drm_syncobj_put(syncobj);
 	mtia_direct_put(dq);
 	return ret;
 }

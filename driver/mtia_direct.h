@@ -31,5 +31,7 @@ int mtia_ioctl_direct_destroy(struct drm_device *drm, void *data,
 			      struct drm_file *file);
 int mtia_ioctl_direct_wait(struct drm_device *drm, void *data,
 			   struct drm_file *file);
+int mtia_ioctl_direct_signal(struct drm_device *drm, void *data,
+			     struct drm_file *file);
 
 #endif /* __MTIA_DIRECT_H__ */

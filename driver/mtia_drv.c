@@ -92,6 +92,8 @@ MTIA_IOCTL_CHECKED(mtia_ioctl_direct_destroy)
 
 MTIA_IOCTL_CHECKED(mtia_ioctl_direct_wait)
 
+MTIA_IOCTL_CHECKED(mtia_ioctl_direct_signal)
+
 static const struct drm_ioctl_desc mtia_ioctls[] = {
 	DRM_IOCTL_DEF_DRV(MTIA_GET_INFO, mtia_ioctl_get_info_checked, 0),
 	DRM_IOCTL_DEF_DRV(MTIA_BO_CREATE, mtia_ioctl_bo_create_checked, 0),
@@ -107,6 +109,8 @@ static const struct drm_ioctl_desc mtia_ioctls[] = {
 	DRM_IOCTL_DEF_DRV(MTIA_DIRECT_DESTROY,
 			  mtia_ioctl_direct_destroy_checked, 0),
 	DRM_IOCTL_DEF_DRV(MTIA_DIRECT_WAIT, mtia_ioctl_direct_wait_checked, 0),
+	DRM_IOCTL_DEF_DRV(MTIA_DIRECT_SIGNAL, mtia_ioctl_direct_signal_checked,
+			  0),
 };
 
 static const struct drm_driver mtia_drm_driver = {

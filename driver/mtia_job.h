@@ -25,6 +25,7 @@ struct drm_device;
 struct drm_file;
 struct drm_gem_object;
 struct mtia_device;
+struct mtia_direct;
 
 #define MTIA_HWQ_ORDER		8	/* 256-entry SQ and CQ */
 #define MTIA_HWQ_ENTRIES	BIT(MTIA_HWQ_ORDER)
@@ -50,9 +51,11 @@ enum mtia_engine_class {
  * @cq_dma: bus address of @cq.
  * @lock: protects @sq_tail, @sq_head, @cq_head, @phase, @up, @stalled,
  *	@coalesce, @jobs and @last_done_ns, and the mtia_job fields the CQ handler
- *	updates (next_cmd, outstanding, first_err, device_ns); taken from the
- *	IRQ handler (spin_lock_irqsave). Taken before &mtia_uqueue.slot_lock
- *	and @fence_lock (the CQ handler signals fences under it).
+ *	updates (next_cmd, outstanding, first_err, device_ns); on a direct
+ *	queue's hardware queue @dq and its fault scan (mtia_direct.c); taken
+ *	from the IRQ handler (spin_lock_irqsave). Taken before
+ *	&mtia_uqueue.slot_lock and @fence_lock (the CQ handler signals fences
+ *	under it), and the direct queue's fence lists' locks.
  * @sq_tail: next SQ slot the driver writes.
  * @sq_head: SQ head from the last CQE (slots before it may be reused).
  * @cq_head: next CQ slot to read.
@@ -75,6 +78,8 @@ enum mtia_engine_class {
  *	job queued behind another starts on the device when that one ends.
  * @direct: kept for direct queues (mtia_direct.c), not the schedulers'.
  * @direct_wq: waiters for completions of the direct queue on it.
+ * @dq: the direct queue it runs while enabled, for the interrupt (under
+ *	@lock).
  */
 struct mtia_hwq {
 	struct mtia_device *mdev;
@@ -105,6 +110,7 @@ struct mtia_hwq {
 	u64 last_done_ns;
 	bool direct;
 	wait_queue_head_t direct_wq;
+	struct mtia_direct *dq;
 };
 
 /**
@@ -169,6 +175,7 @@ void mtia_jobs_reset_begin_locked(struct mtia_device *mdev,
 void mtia_jobs_reset_end_locked(struct mtia_device *mdev);
 struct mtia_hwq *mtia_hwq_pick(struct mtia_jobs *jobs, u32 prio);
 void mtia_hwq_unpick(struct mtia_hwq *q);
+unsigned int mtia_job_timeout_ms(void);
 
 /* mtia_submit.c: SUBMIT and WAIT */
 int mtia_ioctl_submit(struct drm_device *drm, void *data,

@@ -43,6 +43,17 @@ module_param(job_timeout_ms, uint, 0444);
 MODULE_PARM_DESC(job_timeout_ms,
 		 "time a job may run before the device is reset, ms (default 5000)");
 
+/**
+ * mtia_job_timeout_ms() - how long a job may run before the device is
+ * reset (also how long a DIRECT_SIGNAL fence may wait: mtia_direct_fence.c).
+ *
+ * Return: milliseconds.
+ */
+unsigned int mtia_job_timeout_ms(void)
+{
+	return job_timeout_ms ?: 5000;
+}
+
 /* ---- backend ops --------------------------------------------------------- */
 
 /*
@@ -306,7 +317,7 @@ static int mtia_sched_init_all(struct mtia_device *mdev)
 		.credit_limit = MTIA_MAX_CMDS_PER_JOB,
 		.hang_limit = 0,
 		.timeout_wq = jobs->timeout_wq,
-		.timeout = msecs_to_jiffies(job_timeout_ms ?: 5000),
+		.timeout = msecs_to_jiffies(mtia_job_timeout_ms()),
 		.dev = &mdev->pdev->dev,
 	};
 	unsigned int i;

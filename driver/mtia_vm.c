@@ -14,7 +14,10 @@
  * that file (drm_gem_object_funcs.close) or the file closes: then, after
  * the BO's jobs have finished, its entries are cleared and the context
  * invalidated before the pin is dropped. Jobs hold their own BO references
- * and pins, so memory is never reused under a running job.
+ * and pins, so memory is never reused under a running job. One more page,
+ * made with the file's first direct queue, is the driver's: its direct
+ * queues' fence words (mtia_vm_fence_words()), mapped until the file
+ * closes.
  */
 
 #include <linux/dma-resv.h>
@@ -25,6 +28,7 @@
 
 #include <drm/drm_file.h>
 #include <drm/drm_gem.h>
+#include <drm/drm_gem_shmem_helper.h>
 
 #include "mtia_drv.h"
 #include "mtia_file.h"
@@ -114,6 +118,10 @@ void mtia_vm_destroy(struct mtia_vm *vm)
 	hash_for_each_safe(vm->maps, bkt, tmp, map, node)
 		mtia_vm_unmap_locked(vm, map);
 	mutex_unlock(&vm->lock);
+	if (vm->fence_obj) {
+		drm_gem_vunmap_unlocked(vm->fence_obj, &vm->fence_map);
+		drm_gem_object_put(vm->fence_obj);
+	}
 	mtia_pt_fini(vm->mdev, &vm->pt, vm->ctx);
 	drm_mm_takedown(&vm->mm);
 	mutex_destroy(&vm->lock);
@@ -274,6 +282,58 @@ void mtia_vm_direct_put(struct mtia_vm *vm)
 			if (map->closed)
 				mtia_vm_unmap_locked(vm, map);
 	mutex_unlock(&vm->lock);
+}
+
+/* A zeroed page for the fence words: in the address space and the kernel's. */
+static int mtia_vm_fence_new_locked(struct mtia_vm *vm)
+{
+	struct drm_gem_shmem_object *shmem;
+	struct mtia_vm_map *map;
+	struct iosys_map m;
+	int ret;
+
+	lockdep_assert_held(&vm->lock);
+	shmem = drm_gem_shmem_create(&vm->mdev->drm, PAGE_SIZE);
+	if (IS_ERR(shmem))
+		return PTR_ERR(shmem);
+	ret = drm_gem_vmap_unlocked(&shmem->base, &m);
+	if (!ret) {
+		ret = mtia_vm_map_new_locked(vm, &shmem->base, &map);
+		if (ret)
+			drm_gem_vunmap_unlocked(&shmem->base, &m);
+	}
+	if (ret) {
+		drm_gem_object_put(&shmem->base);
+		return ret;
+	}
+	vm->fence_obj = &shmem->base;
+	vm->fence_map = m;
+	vm->fence_va = map->va.start;
+	return 0;
+}
+
+/**
+ * mtia_vm_fence_words() - the page of the file's direct-queue fence words
+ * (u64s the device writes and the driver reads), made on first use.
+ * @vm: the file's address space.
+ * @words: the page in the kernel.
+ * @va: its VA in the address space.
+ *
+ * Return: 0, -ENOMEM, or an error pinning it.
+ */
+int mtia_vm_fence_words(struct mtia_vm *vm, u64 **words, u64 *va)
+{
+	int ret = 0;
+
+	mutex_lock(&vm->lock);
+	if (!vm->fence_obj)
+		ret = mtia_vm_fence_new_locked(vm);
+	if (!ret) {
+		*words = vm->fence_map.vaddr;
+		*va = vm->fence_va;
+	}
+	mutex_unlock(&vm->lock);
+	return ret;
 }
 
 /**

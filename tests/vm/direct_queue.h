@@ -2,7 +2,8 @@
 // A direct queue (docs/driver.md "Direct queues") as user space drives one,
 // for the in-VM tests (direct_test.cc) and the bench (direct_nop.cc):
 // DIRECT_CREATE, its SQ, CQ and doorbell mapped, commands written to the SQ
-// and the doorbell rung, completions taken by their phase bit.
+// and the doorbell rung, completions taken by their phase bit; the fence
+// word written behind work, and DIRECT_SIGNAL's syncobj fences on it.
 #ifndef MTIA_VM_DIRECT_QUEUE_H
 #define MTIA_VM_DIRECT_QUEUE_H
 
@@ -47,14 +48,45 @@ struct DirectQueue {
     size_t sq_bytes() const { return sizeof(mtia_cmd) << c.sq_order; }
     size_t cq_bytes() const { return ((sizeof(mtia_cqe) << c.cq_order) + 4095) & ~size_t{4095}; }
     void ring(uint32_t value) { db[MTIA_DB_SQ_TAIL / 4] = value; }
-    // Writes @cmd (its cid: the slot) and rings the doorbell: the launch.
-    void push(mtia_cmd cmd)
+    // Writes @cmd (its cid: the slot) into the SQ; kick() posts it.
+    void write(mtia_cmd cmd)
     {
         cmd.cid = static_cast<uint16_t>(tail);
         sq[tail] = cmd;
         tail = (tail + 1) % entries();
+    }
+    void kick()
+    {
         std::atomic_thread_fence(std::memory_order_release);
         ring(tail);
+    }
+    // Writes @cmd and rings the doorbell: the launch.
+    void push(mtia_cmd cmd)
+    {
+        write(cmd);
+        kick();
+    }
+    // The command that sets the fence word to @value behind what is before it.
+    mtia_cmd fence_cmd(uint64_t value) const
+    {
+        mtia_cmd f{};
+        f.opcode = MTIA_CMD_FILL;
+        f.flags = MTIA_CMD_F_FILL64;
+        f.ctx = c.ctx;
+        f.len = 8;
+        f.value = value;
+        f.dst.addr = c.fence_va;
+        return f;
+    }
+    // DIRECT_SIGNAL: @syncobj gets a fence for the fence word reaching
+    // @value. 0 or the errno.
+    int signal(uint32_t syncobj, uint64_t value)
+    {
+        drm_mtia_direct_signal s{};
+        s.queue_id = c.queue_id;
+        s.value = value;
+        s.syncobj = syncobj;
+        return drmIoctl(fd, DRM_IOCTL_MTIA_DIRECT_SIGNAL, &s) ? errno : 0;
     }
     bool ready() const { return mtia_cqe_phase(cq[head].status) == phase; }
     // The next completion into @out, once there: by spinning on its phase
@@ -81,14 +113,18 @@ struct DirectQueue {
         db[MTIA_DB_CQ_HEAD / 4] = head;
         return 0;
     }
+    void unmap()
+    {
+        munmap(sq, sq_bytes());
+        munmap(const_cast<mtia_cqe *>(cq), cq_bytes());
+        munmap(const_cast<uint32_t *>(db), 4096);
+    }
     // Unmaps, then DIRECT_DESTROY: 0 or its errno.
     int destroy()
     {
         drm_mtia_direct_destroy d{};
         d.queue_id = c.queue_id;
-        munmap(sq, sq_bytes());
-        munmap(const_cast<mtia_cqe *>(cq), cq_bytes());
-        munmap(const_cast<uint32_t *>(db), 4096);
+        unmap();
         return drmIoctl(fd, DRM_IOCTL_MTIA_DIRECT_DESTROY, &d) ? errno : 0;
     }
 };

@@ -7,9 +7,10 @@
 // P processes (forked), each with T threads sharing a table of what the
 // process owns (fds of the nodes, BOs, queues, syncobjs, submitted jobs),
 // call every ioctl of the driver (GET_INFO, BO_CREATE, BO_INFO,
-// QUEUE_CREATE/DESTROY, SUBMIT, WAIT, BO_MAP, DIRECT_CREATE/DESTROY/WAIT:
-// direct queues are mapped and fed random commands, forged contexts and
-// VAs, and doorbell values in and out of range), the DRM core ones it relies on
+// QUEUE_CREATE/DESTROY, SUBMIT, WAIT, BO_MAP, DIRECT_CREATE/DESTROY/WAIT/
+// SIGNAL: direct queues are mapped and fed random commands, forged contexts
+// and VAs, FILL64s of their fence words, and doorbell values in and out of
+// range; their fences go into the syncobjs SUBMIT waits for), the DRM core ones it relies on
 // (GEM_CLOSE, SYNCOBJ_*), unknown command numbers and wrong sizes, with
 // arguments that are mostly almost right: real handles beside stale and
 // random ones, offsets and lengths at BO edges and past them, counts at and
@@ -81,16 +82,17 @@ enum Call {
     C_DIRECT_CREATE,
     C_DIRECT_DESTROY,
     C_DIRECT_WAIT,
+    C_DIRECT_SIGNAL,
     C_OPEN,
     C_CLOSE,
     C_FORK,
     C_COUNT
 };
 const char *const kCallNames[C_COUNT] = {
-    "get_info", "bo_create",      "bo_info",         "gem_close",      "queue_create",   "queue_destroy",  "submit",
-    "wait",     "syncobj_create", "syncobj_destroy", "syncobj_wait",   "syncobj_export", "syncobj_import", "unknown_nr",
-    "mmap",     "bo_map",         "direct_create",   "direct_destroy", "direct_wait",    "open",           "close",
-    "fork"};
+    "get_info",       "bo_create",     "bo_info",        "gem_close",       "queue_create",  "queue_destroy",
+    "submit",         "wait",          "syncobj_create", "syncobj_destroy", "syncobj_wait",  "syncobj_export",
+    "syncobj_import", "unknown_nr",    "mmap",           "bo_map",          "direct_create", "direct_destroy",
+    "direct_wait",    "direct_signal", "open",           "close",           "fork"};
 constexpr int kErrnos = 160;
 constexpr uint64_t kBoBudget = 96ull << 20;  // bytes of BOs a process keeps
 
@@ -720,7 +722,7 @@ void Worker::act_direct(std::mt19937_64 &rng, int fd)
 {
     FileRec f;
     if (!pick_file(rng, fd, &f)) return;
-    const unsigned what = rng() % 10;
+    const unsigned what = rng() % 11;
     if (what < 2) {
         drm_mtia_direct_create a{};
         a.priority = static_cast<uint32_t>(chance(rng, 90) ? rng() % 3 : edge_value(rng, 3));
@@ -728,6 +730,7 @@ void Worker::act_direct(std::mt19937_64 &rng, int fd)
         a.cq_order = static_cast<uint32_t>(chance(rng, 85) ? 2 + rng() % 7 : edge_value(rng, MTIA_DIRECT_ORDER_MAX));
         if (chance(rng, 5)) a.flags = 1;
         if (chance(rng, 5)) a.reserved = 1;
+        if (chance(rng, 5)) a.fence_va = 1;
         if (call(C_DIRECT_CREATE, fd, DRM_IOCTL_MTIA_DIRECT_CREATE, &a)) return;
         std::lock_guard<std::mutex> l(mu_);
         if (FileRec *r = file_of(fd)) r->directs.push_back(DirectRec{a, 0});
@@ -769,6 +772,17 @@ void Worker::act_direct(std::mt19937_64 &rng, int fd)
         call(C_DIRECT_WAIT, f.fd, DRM_IOCTL_MTIA_DIRECT_WAIT, &a);
         return;
     }
+    if (what < 8) {
+        drm_mtia_direct_signal a{};
+        a.queue_id = chance(rng, 90) ? d.c.queue_id : static_cast<uint32_t>(edge_value(rng, 4));
+        a.value = chance(rng, 90) ? 1 + rng() % 64 : edge_value(rng, 64);
+        a.syncobj = !f.syncobjs.empty() && chance(rng, 85) ? pick(rng, f.syncobjs) : static_cast<uint32_t>(rng() % 64);
+        if (chance(rng, 5)) a.flags = 1;
+        if (chance(rng, 5)) a.pad = 1;
+        if (chance(rng, 5)) a.reserved[rng() % 2] = 1;
+        call(C_DIRECT_SIGNAL, f.fd, DRM_IOCTL_MTIA_DIRECT_SIGNAL, &a);
+        return;
+    }
     direct_feed(rng, f.fd, d, f.bos);
 }
 
@@ -796,6 +810,13 @@ void Worker::direct_feed(std::mt19937_64 &rng, int fd, DirectRec &d, const std::
                 if (!ioctl(fd, DRM_IOCTL_MTIA_BO_MAP, &m)) c.dst.addr = m.va + rng() % 4096;
             }
             if (!c.dst.addr) c.dst.addr = edge_value(rng, 1ull << 20);
+            if (chance(rng, 15)) {  // the fence word, as DIRECT_SIGNAL's fences expect it
+                c.opcode = MTIA_CMD_FILL;
+                c.flags = MTIA_CMD_F_FILL64;
+                c.len = 8;
+                c.value = 1 + rng() % 64;
+                c.dst.addr = d.c.fence_va;
+            }
             c.src.addr = chance(rng, 50) ? c.dst.addr : edge_value(rng, c.dst.addr);
             if (chance(rng, 5)) c.reserved = 1;
             cmds[d.tail % entries] = c;

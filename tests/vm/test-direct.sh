@@ -6,7 +6,10 @@
 #   doorbell write; a forged context, an unmapped VA and a bad doorbell
 #   fail only themselves; no other file can map the queue; the kernel path
 #   beside it; killed processes; a reset (skipped with the device MMU off);
-# - dmesg has no warning, oops or leak report.
+#   an unmapped VA takes the file's direct queues back; DIRECT_SIGNAL's
+#   fences (kernel job and host waits behind direct work, every fence ends);
+# - the fence timeout, with the driver reloaded with job_timeout_ms=500;
+# - the take-back was logged; dmesg has no warning, oops or leak report.
 # Last line: "N passed, M failed"; exit 1 if any failed.
 set -u
 
@@ -16,6 +19,13 @@ set -u
 need_device
 dmesg_mark=$(dmesg | wc -l)
 run_gtest build/bin/direct_tests
+if rmmod mtia && insmod "${MTIA_VM_DRIVER:-$KO}" job_timeout_ms=500 && wait_for 100 fw_ready "${devs[0]}"; then
+  run_gtest build/bin/direct_tests --gtest_filter='*FenceTimesOut*'
+else
+  fail "reloading the driver with job_timeout_ms=500"
+fi
+check "a fault's take-back was logged" \
+  bash -c "dmesg | tail -n +$((dmesg_mark + 1)) | grep -q 'translation fault at VA 0x7000000000 on direct queue'"
 bad=$(dmesg | tail -n +$((dmesg_mark + 1)) |
   grep -E 'WARNING:|BUG:|Oops|Call Trace:|general protection|refcount_t|list_(add|del) corruption|still allocated' || true)
 check "dmesg has no warning, oops or leak report" [ -z "$bad" ]
