@@ -97,6 +97,8 @@ enum { MTIA_DIRECT_SQ, MTIA_DIRECT_CQ, MTIA_DIRECT_DB, MTIA_DIRECT_KINDS };
  *	@fault_va.
  * @fault_va: see @faulted.
  * @fault_work: takes the file's direct queues back after the fault.
+ * @dummy: a zeroed page that stands in for the rings and doorbell once
+ *	their mappings were zapped (unplug), see mtia_direct_vm_fault().
  */
 struct mtia_direct {
 	struct kref ref;
@@ -115,6 +117,7 @@ struct mtia_direct {
 	bool faulted;
 	u64 fault_va;
 	struct work_struct fault_work;
+	struct page *dummy;
 };
 
 /**
@@ -226,6 +229,7 @@ static void mtia_direct_release(struct kref *ref)
 	}
 	dma_free_coherent(dev, dq->sq_bytes, dq->sq, dq->sq_dma);
 	dma_free_coherent(dev, dq->cq_bytes, dq->cq, dq->cq_dma);
+	__free_page(dq->dummy);
 	kfree(dq);
 }
 
@@ -338,11 +342,14 @@ static struct mtia_direct *mtia_direct_alloc(struct mtia_device *mdev,
 	dq->cq_bytes = PAGE_ALIGN(sizeof(struct mtia_cqe) << a->cq_order);
 	dq->sq = dma_alloc_coherent(dev, dq->sq_bytes, &dq->sq_dma, GFP_KERNEL);
 	dq->cq = dma_alloc_coherent(dev, dq->cq_bytes, &dq->cq_dma, GFP_KERNEL);
-	if (!dq->sq || !dq->cq) {
+	dq->dummy = alloc_page(GFP_KERNEL | __GFP_ZERO);
+	if (!dq->sq || !dq->cq || !dq->dummy) {
 		if (dq->sq)
 			dma_free_coherent(dev, dq->sq_bytes, dq->sq, dq->sq_dma);
 		if (dq->cq)
 			dma_free_coherent(dev, dq->cq_bytes, dq->cq, dq->cq_dma);
+		if (dq->dummy)
+			__free_page(dq->dummy);
 		kfree(dq);
 		return NULL;
 	}
@@ -651,7 +658,22 @@ static void mtia_direct_vm_close(struct vm_area_struct *vma)
 	mtia_direct_put(vma->vm_private_data);
 }
 
+/*
+ * The rings and the doorbell are mapped whole at mmap, so a fault means
+ * their mappings were zapped: the device was unplugged (mtia_bo_unmap_all()).
+ * The queue's zeroed page stands in, as DRM drivers map a dummy page after
+ * unplug: the process reads no new completion and its writes reach nothing
+ * instead of dying of SIGBUS, and its next ioctl (DIRECT_WAIT) gets -ENODEV.
+ */
+static vm_fault_t mtia_direct_vm_fault(struct vm_fault *vmf)
+{
+	struct mtia_direct *dq = vmf->vma->vm_private_data;
+
+	return vmf_insert_pfn(vmf->vma, vmf->address, page_to_pfn(dq->dummy));
+}
+
 static const struct vm_operations_struct mtia_direct_vm_ops = {
+	.fault = mtia_direct_vm_fault,
 	.open = mtia_direct_vm_open,
 	.close = mtia_direct_vm_close,
 };

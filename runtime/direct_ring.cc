@@ -58,12 +58,12 @@ uint64_t buffer_va(int fd, BufferState &b)
     return b.va;
 }
 
-bool DirectRing::map_queue(int fd)
+int DirectRing::map_queue(int fd)
 {
     drm_mtia_direct_create c{};
     c.priority = priority_;
     c.sq_order = c.cq_order = kOrder;
-    if (drmIoctl(fd, DRM_IOCTL_MTIA_DIRECT_CREATE, &c) != 0) return false;
+    if (drmIoctl(fd, DRM_IOCTL_MTIA_DIRECT_CREATE, &c) != 0) return errno;
     queue_id_ = c.queue_id;
     ctx_ = c.ctx;
     fence_va_ = c.fence_va;
@@ -77,9 +77,10 @@ bool DirectRing::map_queue(int fd)
     phase_ = 1;
     pushed_cmds_ = taken_cmds_ = 0;
     generation_++;
-    if (sq_ && cq_ && db_) return true;
+    if (sq_ && cq_ && db_) return 0;
+    const int err = errno;
     unmap_queue(fd);
-    return false;
+    return err;
 }
 
 void DirectRing::unmap_queue(int fd)
@@ -109,7 +110,7 @@ std::shared_ptr<DirectRing> DirectRing::open(const std::shared_ptr<DeviceState> 
     r->sq_bytes_ = sizeof(mtia_cmd) << kOrder;
     r->cq_bytes_ = ((sizeof(mtia_cqe) << kOrder) + 4095) & ~size_t{4095};
     r->slots_.resize(r->entries_);
-    if (!r->map_queue(fd)) {
+    if (r->map_queue(fd)) {
         r->lost_err_ = ENODEV;  // nothing to unmap or destroy
         return nullptr;
     }
@@ -215,7 +216,10 @@ void DirectRing::wait_completion_locked(int fd, bool spin, int64_t max_ns)
 bool DirectRing::replay_locked(int fd)
 {
     unmap_queue(fd);
-    if (!map_queue(fd)) return false;
+    if (const int err = map_queue(fd)) {
+        lost_err_ = err == ENODEV ? ENODEV : ECANCELED;  // removed or given up, or a reset's loss
+        return false;
+    }
     const uint64_t gen = generation_;
     for (Pending &p : pending_) {
         results_[p.job % kResults] = Result{p.job, 0, 0, 0};
@@ -262,6 +266,7 @@ int DirectRing::result_locked(uint64_t n, uint64_t *device_ns) const
 {
     const std::string job = "job " + std::to_string(n) + " of direct queue " + std::to_string(queue_id_);
     if (n > done_) {
+        if (lost_err_ == ENODEV) throw_job_error(job, -ENODEV, 0);
         throw_job_error(job, lost_err_ == EFAULT ? -EFAULT : -ECANCELED, 0,
                         lost_err_ == EFAULT ? "the driver took the queue back after a command faulted in the device MMU"
                                             : "the queue was lost to a device reset");

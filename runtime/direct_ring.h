@@ -82,7 +82,7 @@ private:
     size_t job_size(const Pending &p) const { return p.cmds.size() + (fence_va_ ? 1 : 0); }
     void write_locked(const Pending &p, size_t i);  // command i of p, at the SQ's tail
     bool room_locked() const { return pushed_cmds_ - taken_cmds_ < entries_ - 1; }
-    bool map_queue(int fd);  // DIRECT_CREATE and the mappings; false if not offered
+    int map_queue(int fd);  // DIRECT_CREATE and the mappings: 0 or the errno
     void unmap_queue(int fd);
     bool replay_locked(int fd);  // after a reset: a new queue, the jobs not done again
     // Spins (if spin), then sleeps in DIRECT_WAIT until the next CQE, the

@@ -419,7 +419,10 @@ void Stream::wait(const Event &event)
             std::lock_guard<std::mutex> le(e->mu);
             if (!e->recorded || e->done || e->stream == s) return;
         }
-        detail::wait_event(e, -1);
+        try {
+            detail::wait_event(e, -1);
+        } catch (const Error &) {  // the event's job failed: its own stream reports that
+        }
         return;
     }
     detail::DeviceUse use(s->dev, "stream wait");
@@ -432,10 +435,14 @@ void Stream::wait(const Event &event)
     // is waited for on the host.
     submit(*s, use.fd());
     if (e->ring) {
-        if (e->ring->wait(use.fd(), e->seqno, 0)) return;
-        if (e->ring->signal(use.fd(), e->seqno, e->syncobj) != 0) {
-            while (!e->ring->wait(use.fd(), e->seqno, kWaitChunkNs)) {
+        try {
+            if (e->ring->wait(use.fd(), e->seqno, 0)) return;
+            if (e->ring->signal(use.fd(), e->seqno, e->syncobj) != 0) {
+                while (!e->ring->wait(use.fd(), e->seqno, kWaitChunkNs)) {
+                }
+                return;
             }
+        } catch (const Error &) {  // the event's job failed: its own stream reports that
             return;
         }
     }

@@ -15,6 +15,10 @@ set -u
 # MTIA_SMI / MTIA_RUN: other binaries to test (default: this tree's).
 SMI=${MTIA_SMI:-build/bin/mtia-smi}
 RUN=${MTIA_RUN:-build/bin/mtia-run}
+# The workloads use the ioctl path: per-process engine time (fdinfo) is the
+# kernel's accounting of the jobs it ran, and it sees no direct queue's
+# (docs/runtime.md "Direct queues").
+export MTIA_DIRECT_QUEUES=0
 NOBODY=(setpriv --reuid=65534 --regid=65534 --clear-groups)
 dev=${devs[0]}
 hw=
@@ -57,12 +61,9 @@ awk -v e="$e1" -v f="$e2" -v a="$s1" -v b="$s2" -v p="$idle_p" \
 # while a process restarted after the reset overlaps its predecessor). Each
 # process copies for seconds, so that the device, not process start-up in a
 # slow guest, fills the time, and a sample sees the same process twice.
-# The ioctl path (MTIA_DIRECT_QUEUES=0): per-process engine time is the
-# kernel's accounting of the jobs it ran, and it sees no direct queue's
-# (docs/runtime.md "Direct queues").
 load() {
   while [ ! -e "$tmp/stop" ]; do
-    MTIA_DIRECT_QUEUES=0 "$RUN" --bench copy --device "$idx" --size 48M --iters 400 --nop-iters 10 >/dev/null 2>"$tmp/err.$1" ||
+    "$RUN" --bench copy --device "$idx" --size 48M --iters 400 --nop-iters 10 >/dev/null 2>"$tmp/err.$1" ||
       { echo "load $1 failed: $(cat "$tmp/err.$1")" >"$tmp/failed.$1"; return 1; }
   done
 }

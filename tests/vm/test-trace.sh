@@ -17,6 +17,9 @@ set -u
 T=/sys/kernel/tracing
 DBG=/sys/kernel/debug
 RUN=build/bin/mtia-run
+# The kernel's job path is what is traced: libmtia's streams use it
+# (MTIA_DIRECT_QUEUES=0), not direct queues, whose jobs the kernel never sees.
+export MTIA_DIRECT_QUEUES=0
 SMI=build/bin/mtia-smi
 EVENTS=(mtia_submit mtia_run mtia_cqe mtia_job_hw_done mtia_fence_signal
         mtia_timeout mtia_reset_begin mtia_reset_end mtia_fw_boot)
