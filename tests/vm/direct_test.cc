@@ -2,8 +2,9 @@
 // In-VM: direct queues (DIRECT_CREATE/DESTROY/WAIT/SIGNAL, BO_MAP; docs/queues.md
 // "Bound queues"): commands written straight into a mapped SQ, the doorbell
 // rung through its mapped page, completions read from the mapped CQ. A
-// FILL, COPY, NOP and TIMESTAMP run; a forged context and a bad doorbell
-// value each fail only their own command or doorbell; an unmapped VA takes
+// FILL, COPY, NOP, FENCE and TIMESTAMP run; a forged context, a bad
+// doorbell value and malformed commands each fail only their own command
+// or doorbell; another file's BO is out of reach; an unmapped VA takes
 // the file's direct queues back (DIRECT_WAIT: EFAULT), nobody else's;
 // another file cannot map the queue; the kernel path runs beside it; a
 // process killed with commands in flight leaves the device usable;
@@ -146,6 +147,17 @@ TEST_F(DirectTest, FillCopyNopTimestamp)
     EXPECT_EQ(4096u, done);
     EXPECT_EQ(0, memcmp(a.map, b.map + 8192, 4096));
     EXPECT_EQ(MTIA_CQE_OK, q.run(dcmd(MTIA_CMD_NOP, ctx)));
+    // A FENCE completes once everything before it has: behind a big FILL.
+    Bo big = bo_create(fd, 8u << 20, MTIA_BO_HOST);
+    const uint64_t va_big = va_of(fd, big.handle);
+    q.push(dcmd(MTIA_CMD_FILL, ctx, 8u << 20, 0, va_big, 0x3c));
+    q.push(dcmd(MTIA_CMD_FENCE, ctx));
+    mtia_cqe fill{}, fence{};
+    ASSERT_EQ(0, q.next(&fill));
+    ASSERT_EQ(0, q.next(&fence));
+    EXPECT_EQ(MTIA_CQE_OK, mtia_cqe_status(fill.status));
+    EXPECT_EQ(MTIA_CQE_OK, mtia_cqe_status(fence.status));
+    EXPECT_EQ(0x3c, big.map[(8u << 20) - 1]);
     uint64_t ns = 0;
     EXPECT_EQ(MTIA_CQE_OK, q.run(dcmd(MTIA_CMD_TIMESTAMP, ctx, 8, 0, va_b), &ns));
     uint64_t written;
@@ -168,6 +180,47 @@ TEST_F(DirectTest, ForgedContextAndBadDoorbellFailOnlyThemselves)
     q.ring(q.entries() + 5);  // out of range: ignored
     EXPECT_EQ(MTIA_CQE_OK, q.run(dcmd(MTIA_CMD_FILL, ctx, 64, 0, va_b, 7)));
     EXPECT_EQ(7, b.map[63]);
+}
+
+// Malformed commands (an unknown opcode, a flag the opcode does not take, a
+// non-zero reserved word, a FILL64 length not a multiple of 8) fail alone,
+// touching nothing, and the queue goes on.
+TEST_F(DirectTest, MalformedCommandsFailOnlyThemselves)
+{
+    const uint32_t ctx = q.c.ctx;
+    memset(b.map, 0, 4096);
+    EXPECT_EQ(MTIA_CQE_BAD_OPCODE, q.run(dcmd(0x7f, ctx, 64, 0, va_b, 1)));
+    mtia_cmd flags = dcmd(MTIA_CMD_COPY, ctx, 64, va_a, va_b);
+    flags.flags = 0x80;
+    EXPECT_EQ(MTIA_CQE_BAD_FIELD, q.run(flags));
+    mtia_cmd reserved = dcmd(MTIA_CMD_FILL, ctx, 64, 0, va_b, 2);
+    reserved.reserved = 1;
+    EXPECT_EQ(MTIA_CQE_BAD_FIELD, q.run(reserved));
+    mtia_cmd fill64 = dcmd(MTIA_CMD_FILL, ctx, 12, 0, va_b, 3);
+    fill64.flags = MTIA_CMD_F_FILL64;
+    EXPECT_NE(MTIA_CQE_OK, q.run(fill64));
+    EXPECT_EQ(0, b.map[0]);
+    EXPECT_EQ(MTIA_CQE_OK, q.run(dcmd(MTIA_CMD_FILL, ctx, 64, 0, va_b, 4)));
+    EXPECT_EQ(4, b.map[63]);
+}
+
+// Another file's BO cannot be reached: its VA means, in this context,
+// this file's own memory at that address or nothing (a fault). Either
+// way the other file's BO keeps its data.
+TEST_F(DirectTest, AnotherFilesBoIsOutOfReach)
+{
+    const int other = open_dev();
+    ASSERT_GE(other, 0);
+    Bo ob = bo_create(other, 64 * 1024, MTIA_BO_HOST);
+    memset(ob.map, 0x77, 64 * 1024);
+    const uint64_t va_ob = va_of(other, ob.handle);
+    uint32_t st = q.run(dcmd(MTIA_CMD_FILL, q.c.ctx, 64 * 1024, 0, va_ob, 0x11));
+    EXPECT_TRUE(st == MTIA_CQE_OK || st == MTIA_CQE_TRANSLATION_FAULT) << st;
+    st = q.run(dcmd(MTIA_CMD_COPY, q.c.ctx, 4096, va_ob, va_a));
+    EXPECT_TRUE(st == MTIA_CQE_OK || st == MTIA_CQE_TRANSLATION_FAULT || st == ~0u) << st;
+    for (size_t i = 0; i < 64 * 1024; i++) ASSERT_EQ(0x77, ob.map[i]) << "byte " << i;
+    bo_free(other, ob);
+    close(other);
 }
 
 // A command that faults in the device MMU takes the file's direct queue
