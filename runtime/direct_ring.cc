@@ -76,6 +76,7 @@ int DirectRing::map_queue(int fd)
     tail_ = head_ = 0;
     phase_ = 1;
     pushed_cmds_ = taken_cmds_ = 0;
+    fence_written_ = 0;
     generation_++;
     if (sq_ && cq_ && db_) return 0;
     const int err = errno;
@@ -147,6 +148,11 @@ void DirectRing::take_locked()
         const uint16_t cid = cq_[head_].cid;
         const uint64_t res = cq_[head_].result;
         const Slot &sl = slots_[cid % entries_];
+        taken_cmds_++;
+        head_ = (head_ + 1) % entries_;
+        if (!head_) phase_ ^= 1;
+        took = true;
+        if (!sl.job) continue;  // the fence word's, for DIRECT_SIGNAL
         Result &r = results_[sl.job % kResults];
         if (r.job != sl.job) r = Result{sl.job, 0, 0, 0};
         if (mtia_cqe_status(st) != MTIA_CQE_OK && !r.cqe_status) {
@@ -158,32 +164,30 @@ void DirectRing::take_locked()
             done_ = sl.job;
             while (!pending_.empty() && pending_.front().job <= done_) pending_.pop_front();
         }
-        taken_cmds_++;
-        head_ = (head_ + 1) % entries_;
-        if (!head_) phase_ ^= 1;
-        took = true;
     }
     if (took) db_[MTIA_DB_CQ_HEAD / 4] = head_;
 }
 
-void DirectRing::write_locked(const Pending &p, size_t i)
+void DirectRing::write_locked(mtia_cmd c, uint64_t job, bool last)
 {
-    mtia_cmd c{};
-    if (i < p.cmds.size()) {
-        c = p.cmds[i];
-    } else {  // the fence word: the job's number
-        c.opcode = MTIA_CMD_FILL;
-        c.flags = MTIA_CMD_F_FILL64;
-        c.len = 8;
-        c.value = p.job;
-        c.dst.addr = fence_va_;
-    }
     c.ctx = ctx_;
     c.cid = static_cast<uint16_t>(tail_);
-    slots_[tail_] = Slot{p.job, c.opcode, i + 1 == job_size(p)};
+    slots_[tail_] = Slot{job, c.opcode, last};
     sq_[tail_] = c;
     tail_ = (tail_ + 1) % entries_;
     pushed_cmds_++;
+}
+
+void DirectRing::make_room_locked(int fd, bool spin)
+{
+    while (!room_locked()) {  // one slot stays empty: full is not empty
+        take_locked();
+        if (room_locked()) return;
+        const uint64_t gen = generation_;
+        wait_completion_locked(fd, spin, kSleepNs);
+        if (lost_err_) throw Error(MTIA_ERROR_IO, "direct queue was lost (" + std::string(std::strerror(lost_err_)) + ")");
+        if (generation_ != gen) throw Replayed{};
+    }
 }
 
 void DirectRing::wait_completion_locked(int fd, bool spin, int64_t max_ns)
@@ -220,19 +224,18 @@ bool DirectRing::replay_locked(int fd)
         lost_err_ = err == ENODEV ? ENODEV : ECANCELED;  // removed or given up, or a reset's loss
         return false;
     }
-    const uint64_t gen = generation_;
-    for (Pending &p : pending_) {
-        results_[p.job % kResults] = Result{p.job, 0, 0, 0};
-        for (size_t i = 0; i < p.written; i++) {
-            while (!room_locked()) {
-                take_locked();
-                if (room_locked()) break;
-                wait_completion_locked(fd, false, kSleepNs);
-                if (lost_err_) return false;
-                if (generation_ != gen) return true;  // reset again: that replay wrote everything
+    try {
+        for (Pending &p : pending_) {
+            results_[p.job % kResults] = Result{p.job, 0, 0, 0};
+            for (size_t i = 0; i < p.written; i++) {
+                make_room_locked(fd, false);
+                write_locked(p.cmds[i], p.job, i + 1 == p.cmds.size());
             }
-            write_locked(p, i);
         }
+    } catch (const Replayed &) {
+        return true;  // reset again: that replay wrote everything
+    } catch (const Error &) {
+        return false;  // lost_err_ says why
     }
     std::atomic_thread_fence(std::memory_order_release);
     db_[MTIA_DB_SQ_TAIL / 4] = tail_;
@@ -242,20 +245,19 @@ bool DirectRing::replay_locked(int fd)
 uint64_t DirectRing::push_job(int fd, const std::vector<mtia_cmd> &cmds)
 {
     std::lock_guard<std::mutex> l(mu_);
-    auto lost = [&] { return Error(MTIA_ERROR_IO, "direct queue " + std::to_string(queue_id_) + " was lost"); };
-    if (lost_err_) throw lost();
+    if (lost_err_) throw Error(MTIA_ERROR_IO, "direct queue was lost (" + std::string(std::strerror(lost_err_)) + ")");
+    if (cmds.empty()) throw Error(MTIA_ERROR_INVALID_ARGUMENT, "a direct queue job needs a command");
     pending_.push_back(Pending{next_job_++, cmds, 0});
     Pending &p = pending_.back();  // stays in place: only the front is ever removed, once done
     const uint64_t job = p.job;
-    const size_t n = job_size(p);
-    while (p.written < n) {
-        while (!room_locked()) {  // one slot stays empty: full is not empty
-            take_locked();
-            if (room_locked()) break;
-            wait_completion_locked(fd, true, kSleepNs);
-            if (lost_err_) throw lost();
+    while (p.written < p.cmds.size()) {
+        try {
+            make_room_locked(fd, true);
+        } catch (const Replayed &) {
+            continue;  // the replay wrote p's first p.written commands again
         }
-        write_locked(p, p.written++);
+        write_locked(p.cmds[p.written], job, p.written + 1 == p.cmds.size());
+        p.written++;
     }
     std::atomic_thread_fence(std::memory_order_release);
     db_[MTIA_DB_SQ_TAIL / 4] = tail_;
@@ -297,6 +299,28 @@ int DirectRing::signal(int fd, uint64_t n, uint32_t syncobj)
 {
     std::lock_guard<std::mutex> l(mu_);
     if (!fence_va_) return EOPNOTSUPP;
+    if (lost_err_) return lost_err_;
+    // The fence word is written on demand, behind the newest job (>= n), so
+    // a job nobody waits for this way costs no extra command.
+    if (fence_written_ < n) {
+        const uint64_t v = next_job_ - 1;
+        try {
+            make_room_locked(fd, true);
+        } catch (const Replayed &) {
+        } catch (const Error &) {
+            return lost_err_;
+        }
+        mtia_cmd c{};
+        c.opcode = MTIA_CMD_FILL;
+        c.flags = MTIA_CMD_F_FILL64;
+        c.len = 8;
+        c.value = v;
+        c.dst.addr = fence_va_;
+        write_locked(c, 0, false);
+        std::atomic_thread_fence(std::memory_order_release);
+        db_[MTIA_DB_SQ_TAIL / 4] = tail_;
+        fence_written_ = v;
+    }
     drm_mtia_direct_signal s{};
     s.queue_id = queue_id_;
     s.value = n;

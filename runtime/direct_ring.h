@@ -18,10 +18,10 @@ namespace detail {
 struct DeviceState;
 
 // One hardware queue of this process: its SQ, CQ and doorbell mapped, jobs
-// numbered 1, 2, ... as they are pushed. A job is a run of commands ending
-// with a FILL64 of the queue's fence word (its number), so DIRECT_SIGNAL can
-// turn any job into a syncobj fence; it is done when the CQE of its last
-// command has been taken from the CQ. Completions are taken by whoever
+// numbered 1, 2, ... as they are pushed. A job is a run of commands, done
+// when the CQE of its last one has been taken from the CQ. signal() turns a
+// job into a syncobj fence (DIRECT_SIGNAL), writing the queue's fence word
+// (a FILL64 of the newest job's number) behind it if no write covers it yet. Completions are taken by whoever
 // waits (spinning briefly on the phase bit, then sleeping in DIRECT_WAIT,
 // woken by the queue's interrupt). A waiter holds mu: pushes to the ring
 // wait behind it (a stream's own are behind its lock anyway), and a replay
@@ -67,7 +67,7 @@ private:
     };
     struct Pending {  // a job pushed (or being pushed), not yet done
         uint64_t job = 0;
-        std::vector<mtia_cmd> cmds;  // without the fence word's FILL64
+        std::vector<mtia_cmd> cmds;
         size_t written = 0;          // commands written to the SQ so far
     };
     struct Result {
@@ -78,10 +78,15 @@ private:
     };
     static constexpr unsigned kResults = 256;  // jobs whose results are kept
 
+    struct Replayed {};  // thrown by make_room_locked() when a replay rewrote the ring
+
     void take_locked();  // the CQEs there are, without blocking
-    size_t job_size(const Pending &p) const { return p.cmds.size() + (fence_va_ ? 1 : 0); }
-    void write_locked(const Pending &p, size_t i);  // command i of p, at the SQ's tail
+    // c at the SQ's tail, of job (0: the fence word's), its last or not.
+    void write_locked(mtia_cmd c, uint64_t job, bool last);
     bool room_locked() const { return pushed_cmds_ - taken_cmds_ < entries_ - 1; }
+    // Until the SQ has a free slot; Error if the queue is lost, Replayed if
+    // a reset's replay rewrote it meanwhile.
+    void make_room_locked(int fd, bool spin);
     int map_queue(int fd);  // DIRECT_CREATE and the mappings: 0 or the errno
     void unmap_queue(int fd);
     bool replay_locked(int fd);  // after a reset: a new queue, the jobs not done again
@@ -106,6 +111,7 @@ private:
     uint32_t tail_ = 0, head_ = 0, phase_ = 1;
     uint64_t pushed_cmds_ = 0, taken_cmds_ = 0;
     uint64_t next_job_ = 1, done_ = 0;
+    uint64_t fence_written_ = 0;  // the highest value a pushed FILL64 gives the fence word
     std::vector<Slot> slots_;
     Result results_[kResults];
     uint64_t generation_ = 0;  // hardware queues it has had

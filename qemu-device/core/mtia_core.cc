@@ -26,6 +26,8 @@
 // thread advances and register accesses (mu_ held) read.
 #include "mtia_core.h"
 
+#include <pthread.h>
+
 #include <algorithm>
 #include <atomic>
 #include <chrono>
@@ -620,6 +622,7 @@ struct mtia_core final : public mtia::rv32::Bus, public mtia::QueueHost {
     // board stays powered and cools down).
     void telemetry_main()
     {
+        pthread_setname_np(pthread_self(), "mtia-telemetry");  // for top -H, perf, gdb
         const auto period = std::chrono::milliseconds(MTIA_TEL_SAMPLE_MS);
         std::unique_lock<std::mutex> l(tel_mu_);
         while (!tel_cv_.wait_for(l, period, [this] { return tel_quit_; })) {
@@ -780,6 +783,7 @@ struct mtia_core final : public mtia::rv32::Bus, public mtia::QueueHost {
     // ---- the control-core thread ------------------------------------------
     void thread_main()
     {
+        pthread_setname_np(pthread_self(), "mtia-control");
         for (;;) {
             if (quit_.load()) return;
             update_mtip();

@@ -17,8 +17,11 @@
 // command errors where they happen, only when the host set one.
 #include "mtia_queues.h"
 
+#include <pthread.h>
+
 #include <algorithm>
 #include <chrono>
+#include <cstdio>
 #include <cstring>
 
 #include "mtia_compute.h"
@@ -864,6 +867,9 @@ bool QueueEngine::complete(unsigned qi, uint16_t status)
 
 void QueueEngine::worker_main(unsigned qi)
 {
+    char name[16];
+    std::snprintf(name, sizeof(name), "mtia-queue%u", qi);
+    pthread_setname_np(pthread_self(), name);  // for top -H, perf, gdb
     Queue &q = q_[qi];
     std::unique_lock<std::mutex> l(mu_);
     for (;;) {
@@ -1083,6 +1089,7 @@ uint16_t QueueEngine::do_fill(unsigned qi, const mtia_cmd &c, uint64_t gen, uint
 // is copied first (the guest may rewrite it meanwhile), then validated and
 // run by the compute engine while this worker holds the PE grid. A disable
 // or reset (the queue's generation changes) stops it between ops or chunks.
+// It runs on the device's one compute thread (mtia_compute_thread.h).
 // With MTIA_CMD_F_PROFILE the arena's last MTIA_PROFILE_BYTES(n) bytes are
 // the profile (mtia_spec.h): the program gets the bytes before it, and the
 // records, taken on the device clock (TIMESTAMP's), are written there once
@@ -1135,13 +1142,15 @@ uint16_t QueueEngine::do_compute(unsigned qi, const mtia_cmd &c, uint64_t gen, u
     // Device memory is tracked: reordered weights are reused without a compare.
     WriteTracker::Arena tracked{&track_, static_cast<uint64_t>(arena[0].ptr - devmem_)};
     const mtia_compute_tracker tracker = WriteTracker::for_arena(&tracked);
-    st = mtia_compute_run_tracked(
-        &g, ops.data(), n, arena[0].ptr, program_bytes,
-        [](void *p) -> int {
-            auto *s = static_cast<Stop *>(p);
-            return s->e->compute_poll(s->q, s->gen);
-        },
-        &stop, prof.ops ? &prof : nullptr, &tracker, result);
+    st = compute_thread_.run([&] {
+        return mtia_compute_run_tracked(
+            &g, ops.data(), n, arena[0].ptr, program_bytes,
+            [](void *p) -> int {
+                auto *s = static_cast<Stop *>(p);
+                return s->e->compute_poll(s->q, s->gen);
+            },
+            &stop, prof.ops ? &prof : nullptr, &tracker, result);
+    });
     if (st == MTIA_CQE_OK && prof.ops) {
         uint8_t *tail = arena[0].ptr + program_bytes;
         std::memcpy(tail, &header, sizeof(header));

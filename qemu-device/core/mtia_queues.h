@@ -18,6 +18,7 @@
 #include <thread>
 #include <vector>
 
+#include "mtia_compute_thread.h"
 #include "mtia/mtia_spec.h"
 #include "mtia_core.h"
 #include "mtia_fault.h"
@@ -288,6 +289,7 @@ private:
     // The PE grid runs one program at a time (COMPUTE from any queue). Leaf
     // lock: taken by a worker with no other engine lock held.
     std::timed_mutex pe_mu_;
+    ComputeThread compute_thread_;      // runs the programs (its own lock; callers hold pe_mu_)
     bool pe_paused_ = false;            // mu_: VM stopped, COMPUTE parks
     bool resume_seen_ = false;          // mu_: the host calls resume()
     std::condition_variable pause_cv_;  // with mu_: pe_paused_ or a generation changed

@@ -26,14 +26,14 @@ for _ in $(seq 100); do [ -b /dev/nvme0n1 ] && break; sleep 0.1; done
 build/bin/nvme_qd1 /dev/nvme0n1 "${MTIA_BENCH_NVME_READS:-2000}" >"$tmp/nvme"
 build/bin/direct_nop "${MTIA_BENCH_NOPS:-2000}" >"$tmp/direct" || echo "direct_nop unavailable" >"$tmp/direct"
 DIR=${MTIA_MODEL_DIR:-build/models}
-rounds=${MTIA_BENCH_DIRECT_ROUNDS:-3}
+rounds=${MTIA_BENCH_DIRECT_ROUNDS:-5}
 for round in $(seq "$rounds"); do
   for m in direct ioctl; do
     off=1
     [ $m = ioctl ] && off=0
     MTIA_DIRECT_QUEUES=$off build/bin/mtia-run --bench copy --size 4M --iters 1 \
       --nop-iters "${MTIA_BENCH_NOPS:-2000}" --json >"$tmp/lnop.$m.$round"
-    MTIA_DIRECT_QUEUES=$off build/bin/mtia-run "$DIR/resnet18.mtia" --bench "${MTIA_BENCH_INFER_B1:-30}" \
+    MTIA_DIRECT_QUEUES=$off build/bin/mtia-run "$DIR/resnet18.mtia" --bench "${MTIA_BENCH_DIRECT_INFER:-50}" \
       --input "$DIR/resnet18.input0.npy" --json >"$tmp/resnet.$m.$round"
   done
 done
