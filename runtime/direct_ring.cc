@@ -185,7 +185,8 @@ void DirectRing::make_room_locked(int fd, bool spin)
         if (room_locked()) return;
         const uint64_t gen = generation_;
         wait_completion_locked(fd, spin, kSleepNs);
-        if (lost_err_) throw Error(MTIA_ERROR_IO, "direct queue was lost (" + std::string(std::strerror(lost_err_)) + ")");
+        if (lost_err_)
+            throw Error(MTIA_ERROR_IO, "direct queue was lost (" + std::string(std::strerror(lost_err_)) + ")");
         if (generation_ != gen) throw Replayed{};
     }
 }

@@ -68,7 +68,7 @@ private:
     struct Pending {  // a job pushed (or being pushed), not yet done
         uint64_t job = 0;
         std::vector<mtia_cmd> cmds;
-        size_t written = 0;          // commands written to the SQ so far
+        size_t written = 0;  // commands written to the SQ so far
     };
     struct Result {
         uint64_t job = 0;
