@@ -28,6 +28,7 @@ namespace {
 constexpr int64_t kSpinNs = 50'000;        // before sleeping
 constexpr int64_t kSleepNs = 100'000'000;  // per DIRECT_WAIT, then look again
 constexpr uint32_t kOrder = MTIA_DIRECT_ORDER_MAX;
+constexpr int64_t kDrainStallNs = 30'000'000'000;  // a queue going away: no job done in this long
 
 int64_t now_ns()
 {
@@ -121,11 +122,22 @@ std::shared_ptr<DirectRing> DirectRing::open(const std::shared_ptr<DeviceState> 
 DirectRing::~DirectRing()
 {
     // DIRECT_DESTROY drops what the device has not done; a stream's jobs,
-    // like the ioctl path's, still complete after it goes.
+    // like the ioctl path's, still complete after it goes, as long as they
+    // make progress (no job timeout watches a direct queue).
     std::shared_lock<std::shared_mutex> dl(dev_->mu);
     const int fd = dev_->closed ? -1 : dev_->fd;  // closed: the driver took the queue
     try {
-        if (fd >= 0 && next_job_ > 1) wait(fd, next_job_ - 1, -1);
+        uint64_t before;
+        {
+            std::lock_guard<std::mutex> l(mu_);
+            before = done_;
+        }
+        while (fd >= 0 && next_job_ > 1) {
+            if (wait(fd, next_job_ - 1, kDrainStallNs)) break;
+            std::lock_guard<std::mutex> l(mu_);
+            if (done_ == before) break;  // nothing finished in that long: drop the rest
+            before = done_;
+        }
     } catch (const Error &) {
     }
     std::lock_guard<std::mutex> l(mu_);
