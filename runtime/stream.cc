@@ -15,8 +15,10 @@
 // two: an event recorded on a direct queue becomes a syncobj fence
 // (DIRECT_SIGNAL) only when a driver queue waits for it, and a direct queue
 // waits for another stream's event on the host before its next job. A
-// stream whose direct queue is lost (device reset, MMU fault) fails the
-// jobs it had there and takes a new one, or its driver queue.
+// device reset is the ring's to absorb (it replays the jobs not done on a
+// new queue, direct_ring.h); a stream whose direct queue is lost for good
+// (an MMU fault of the process, no queue to be had) fails the jobs it had
+// there and takes a new one, or its driver queue.
 #include <xf86drm.h>
 
 #include <algorithm>
