@@ -112,10 +112,7 @@ std::shared_ptr<DirectRing> DirectRing::open(const std::shared_ptr<DeviceState> 
     r->sq_bytes_ = sizeof(mtia_cmd) << kOrder;
     r->cq_bytes_ = ((sizeof(mtia_cqe) << kOrder) + 4095) & ~size_t{4095};
     r->slots_.resize(r->entries_);
-    if (r->map_queue(fd)) {
-        r->lost_err_ = ENODEV;  // nothing to unmap or destroy
-        return nullptr;
-    }
+    if (r->map_queue(fd)) return nullptr;  // nothing is left mapped or created
     return r;
 }
 
@@ -166,11 +163,9 @@ void DirectRing::take_locked()
         took = true;
         if (!sl.job) continue;  // the fence word's, for DIRECT_SIGNAL
         Result &r = results_[sl.job % kResults];
-        if (r.job != sl.job) r = Result{sl.job, 0, 0, 0};
-        if (mtia_cqe_status(st) != MTIA_CQE_OK && !r.cqe_status) {
+        if (r.job != sl.job) r = Result{sl.job, 0, 0};
+        if (mtia_cqe_status(st) != MTIA_CQE_OK && !r.cqe_status)
             r.cqe_status = static_cast<uint16_t>(mtia_cqe_status(st));
-            r.opcode = sl.opcode;
-        }
         if (sl.opcode == MTIA_CMD_COMPUTE && mtia_cqe_status(st) == MTIA_CQE_OK) r.device_ns += res;
         if (sl.last) {
             done_ = sl.job;
@@ -190,6 +185,17 @@ void DirectRing::write_locked(mtia_cmd c, uint64_t job, bool last)
     pushed_cmds_++;
 }
 
+void DirectRing::ring_locked()
+{
+    std::atomic_thread_fence(std::memory_order_release);
+    db_[MTIA_DB_SQ_TAIL / 4] = tail_;
+}
+
+Error DirectRing::lost_error_locked() const
+{
+    return Error(MTIA_ERROR_IO, "direct queue was lost (" + std::string(std::strerror(lost_err_)) + ")");
+}
+
 void DirectRing::make_room_locked(int fd, bool spin)
 {
     while (!room_locked()) {  // one slot stays empty: full is not empty
@@ -197,8 +203,7 @@ void DirectRing::make_room_locked(int fd, bool spin)
         if (room_locked()) return;
         const uint64_t gen = generation_;
         wait_completion_locked(fd, spin, kSleepNs);
-        if (lost_err_)
-            throw Error(MTIA_ERROR_IO, "direct queue was lost (" + std::string(std::strerror(lost_err_)) + ")");
+        if (lost_err_) throw lost_error_locked();
         if (generation_ != gen) throw Replayed{};
     }
 }
@@ -206,8 +211,7 @@ void DirectRing::make_room_locked(int fd, bool spin)
 void DirectRing::wait_completion_locked(int fd, bool spin, int64_t max_ns)
 {
     if (!cq_) return;
-    std::atomic_thread_fence(std::memory_order_release);
-    db_[MTIA_DB_SQ_TAIL / 4] = tail_;  // what is written runs, or room never comes
+    ring_locked();  // what is written runs, or room never comes
     if (spin) {
         const int64_t spin_ns = std::min(kSpinNs, max_ns);
         const int64_t end = now_ns() + spin_ns;
@@ -239,7 +243,7 @@ bool DirectRing::replay_locked(int fd)
     }
     try {
         for (Pending &p : pending_) {
-            results_[p.job % kResults] = Result{p.job, 0, 0, 0};
+            results_[p.job % kResults] = Result{p.job, 0, 0};
             for (size_t i = 0; i < p.written; i++) {
                 make_room_locked(fd, false);
                 write_locked(p.cmds[i], p.job, i + 1 == p.cmds.size());
@@ -250,15 +254,14 @@ bool DirectRing::replay_locked(int fd)
     } catch (const Error &) {
         return false;  // lost_err_ says why
     }
-    std::atomic_thread_fence(std::memory_order_release);
-    db_[MTIA_DB_SQ_TAIL / 4] = tail_;
+    ring_locked();
     return true;
 }
 
 uint64_t DirectRing::push_job(int fd, const std::vector<mtia_cmd> &cmds)
 {
     std::lock_guard<std::mutex> l(mu_);
-    if (lost_err_) throw Error(MTIA_ERROR_IO, "direct queue was lost (" + std::string(std::strerror(lost_err_)) + ")");
+    if (lost_err_) throw lost_error_locked();
     if (cmds.empty()) throw Error(MTIA_ERROR_INVALID_ARGUMENT, "a direct queue job needs a command");
     pending_.push_back(Pending{next_job_++, cmds, 0});
     Pending &p = pending_.back();  // stays in place: only the front is ever removed, once done
@@ -272,8 +275,7 @@ uint64_t DirectRing::push_job(int fd, const std::vector<mtia_cmd> &cmds)
         write_locked(p.cmds[p.written], job, p.written + 1 == p.cmds.size());
         p.written++;
     }
-    std::atomic_thread_fence(std::memory_order_release);
-    db_[MTIA_DB_SQ_TAIL / 4] = tail_;
+    ring_locked();
     return job;
 }
 
@@ -330,8 +332,7 @@ int DirectRing::signal(int fd, uint64_t n, uint32_t syncobj)
         c.value = v;
         c.dst.addr = fence_va_;
         write_locked(c, 0, false);
-        std::atomic_thread_fence(std::memory_order_release);
-        db_[MTIA_DB_SQ_TAIL / 4] = tail_;
+        ring_locked();
         fence_written_ = v;
     }
     drm_mtia_direct_signal s{};

@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "mtia/mtia.hpp"
 #include "mtia/mtia_spec.h"
 
 namespace mtia {
@@ -73,7 +74,6 @@ private:
     struct Result {
         uint64_t job = 0;
         uint16_t cqe_status = 0;  // the first failing command's, else 0
-        uint8_t opcode = 0;       // its opcode
         uint64_t device_ns = 0;   // COMPUTE results, summed
     };
     static constexpr unsigned kResults = 256;  // jobs whose results are kept
@@ -84,6 +84,8 @@ private:
     // c at the SQ's tail, of job (0: the fence word's), its last or not.
     void write_locked(mtia_cmd c, uint64_t job, bool last);
     bool room_locked() const { return pushed_cmds_ - taken_cmds_ < entries_ - 1; }
+    void ring_locked();               // the SQ's tail to the doorbell, after the writes
+    Error lost_error_locked() const;  // for work offered to a lost queue
     // Until the SQ has a free slot; Error if the queue is lost, Replayed if
     // a reset's replay rewrote it meanwhile.
     void make_room_locked(int fd, bool spin);

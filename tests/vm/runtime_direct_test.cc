@@ -20,16 +20,13 @@
 #include <vector>
 
 #include "mtia/mtia.hpp"
+#include "runtime_test_util.h"
 
 namespace {
 
-std::string sysfs(const mtia::Device &d, const char *leaf)
-{
-    std::ifstream f("/sys/bus/pci/devices/" + d.info().pci_bus_id + "/mtia/" + leaf);
-    std::string v;
-    std::getline(f, v);
-    return v;
-}
+using rtest::has_mmu;
+using rtest::IoctlPathOnly;
+using rtest::sysfs;
 
 // The device time the kernel accounted to this file's ioctl-path jobs
 // (fdinfo drm-engine-dma + drm-engine-compute, ns): direct-queue work is
@@ -48,12 +45,6 @@ uint64_t kernel_job_ns(const mtia::Device &d)
     }
     return ns;
 }
-
-// Streams made while one lives use the ioctl path.
-struct IoctlPathOnly {
-    IoctlPathOnly() { setenv("MTIA_DIRECT_QUEUES", "0", 1); }
-    ~IoctlPathOnly() { unsetenv("MTIA_DIRECT_QUEUES"); }
-};
 
 // 1 MiB host -> device -> host through s; true if it came back intact.
 bool round_trip(const mtia::Device &d, mtia::Stream &s, uint8_t seed)
@@ -76,7 +67,7 @@ protected:
     {
         for (int i = 0; i < mtia::device_count(); i++) {
             auto d = mtia::Device::open(i);
-            if (sysfs(d, "mmu") == "on") {
+            if (has_mmu(d)) {
                 dev_ = std::make_unique<mtia::Device>(std::move(d));
                 return;
             }

@@ -18,19 +18,12 @@
 
 #include "mtia/mtia.h"
 #include "mtia/mtia.hpp"
+#include "runtime_test_util.h"
 
 namespace {
 
-bool has_mmu(const mtia::Device &d)
-{
-    std::string v;
-    if (FILE *f = std::fopen(("/sys/bus/pci/devices/" + d.info().pci_bus_id + "/mtia/mmu").c_str(), "r")) {
-        char b[8] = {};
-        if (std::fgets(b, sizeof(b), f)) v = b;
-        std::fclose(f);
-    }
-    return v == "on\n";
-}
+using rtest::has_mmu;
+using rtest::IoctlPathOnly;
 
 // MTIA_TEST_DIRECT=1: the first device with the MMU, where streams take
 // direct queues (test-runtime.sh runs the suite once each way).
@@ -87,12 +80,8 @@ void expect_status(mtia_status want, F &&f, const char *substr = nullptr)
     }
 }
 
-// Streams made while one lives use the ioctl path (MTIA_DIRECT_QUEUES=0):
-// for what only that path has, the driver's debugfs fault_inject of SUBMIT.
-struct IoctlPathOnly {
-    IoctlPathOnly() { setenv("MTIA_DIRECT_QUEUES", "0", 1); }
-    ~IoctlPathOnly() { unsetenv("MTIA_DIRECT_QUEUES"); }
-};
+// The tests of what only the ioctl path has, the driver's debugfs
+// fault_inject of SUBMIT, make their streams with an IoctlPathOnly alive.
 
 class Runtime : public ::testing::Test {
 protected:
