@@ -79,7 +79,8 @@ add_executable(compiler_tests
   tests/unit/compiler_precision_test.cc
   tests/unit/compiler_quant_test.cc
   tests/unit/compiler_integer_test.cc
-  tests/unit/compiler_ptq_test.cc)
+  tests/unit/compiler_ptq_test.cc
+  tests/unit/compiler_residual_test.cc)
 # The models run through libmtia's reader (runtime/model_loader.h) on the
 # device core's compute engine.
 target_include_directories(compiler_tests PRIVATE tests/unit qemu-device/core runtime tools/mtia-run)

@@ -799,7 +799,8 @@ struct mtia_op {
 };                       /* MTIA_OP_BYTES */
 
 /* struct mtia_op.flags: channels-last storage for 2-D CONV and POOL on
- * float tensors (not the int8 path); every other op has flags zero. Shapes
+ * float tensors (not the int8 path), and a CONV's accumulation into out
+ * (MTIA_OP_F_ACCUM below); every other op has flags zero. Shapes
  * below are stated for NCHW; with IN_NHWC in[0] is stored, and its dims
  * given, as (N, H, W, C), with OUT_NHWC out as (N, OH, OW, M). The
  * compiler keeps chains of convolutions channels-last, oneDNN's own layout
@@ -809,6 +810,13 @@ struct mtia_op {
 #define MTIA_OP_F_IN_NHWC         (1u << 0)
 #define MTIA_OP_F_OUT_NHWC        (1u << 1)
 #define MTIA_OP_F_NHWC            (MTIA_OP_F_IN_NHWC | MTIA_OP_F_OUT_NHWC)
+/* MTIA_OP_F_ACCUM: a CONV adds its result to what out already holds,
+ * out = act(conv(X, W) + bias + out), in the convolution's own pass: a
+ * residual connection's ADD fused into the convolution feeding it, so the
+ * sum costs no op and no second pass over the tensor (docs/mtia-compile.md,
+ * "Residual adds"). F32 CONV only (every input and out F32); out overlaps
+ * no input, as for any CONV. */
+#define MTIA_OP_F_ACCUM           (1u << 2)
 
 /* Opcodes. Shapes: "N" batch etc.; opcodes 1..9 compute in F32 (F16, BF16
  * and quantized tensors are converted: see "Reduced precision" below),

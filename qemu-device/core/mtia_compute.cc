@@ -235,6 +235,13 @@ public:
         return k;
     }
 
+    void clear()
+    {
+        std::lock_guard<std::mutex> l(mu_);
+        map_.clear();
+        lru_.clear();
+    }
+
 private:
     static constexpr size_t kCapacity = 2048;
     std::mutex mu_;
@@ -264,6 +271,8 @@ Grid grid_of(const mtia_compute_grid *g)
 }  // namespace mtia
 
 using namespace mtia::compute;
+
+extern "C" void mtia_compute_drop_kernels(void) { cache().clear(); }
 
 extern "C" uint16_t mtia_compute_validate(const struct mtia_op *ops, uint32_t n_ops, uint64_t arena_bytes,
                                           uint32_t *bad_op)
@@ -365,6 +374,7 @@ extern "C" uint16_t mtia_compute_run_grid(const struct mtia_compute_grid *grid, 
 extern "C" uint64_t mtia_compute_op_bytes(const struct mtia_op *op)
 {
     uint64_t b = bytes(op->out);
+    if (op->flags & MTIA_OP_F_ACCUM) b = b > UINT64_MAX / 2 ? UINT64_MAX : 2 * b;  // out is read too
     for (unsigned k = 0; k < op->n_in; k++) {
         const uint64_t x = bytes(op->in[k]);
         b = b > UINT64_MAX - x ? UINT64_MAX : b + x;

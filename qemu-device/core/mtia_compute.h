@@ -102,12 +102,18 @@ uint16_t mtia_compute_run_tracked(const struct mtia_compute_grid *grid, const st
                                   const struct mtia_compute_profile *prof, const struct mtia_compute_tracker *tracker,
                                   uint64_t *result);
 
-/* Bytes op reads (every input) and writes (its output); op validates. */
+/* Bytes op reads (every input, and out with MTIA_OP_F_ACCUM) and writes
+ * (its output); op validates. */
 uint64_t mtia_compute_op_bytes(const struct mtia_op *op);
 
 /* The timing model's estimate for one op that validates (ns, >= the
  * per-op launch cost), on @grid (NULL: 8x8). */
 uint64_t mtia_compute_op_ns(const struct mtia_compute_grid *grid, const struct mtia_op *op);
+
+/* Drops every cached kernel, for tests and benchmarks that change the
+ * environment overrides read when a kernel is built (MTIA_CONV_LAYOUT,
+ * MTIA_COMPUTE_CHUNK_WORK). A run in progress keeps the kernels it holds. */
+void mtia_compute_drop_kernels(void);
 
 #ifdef __cplusplus
 }

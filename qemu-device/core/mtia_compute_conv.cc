@@ -5,7 +5,9 @@
 // channels-last X and out (MTIA_OP_F_*_NHWC), which oneDNN takes as they
 // are; for plain ones the kernel lets oneDNN pick its fastest layouts and
 // reorders through scratch memory when that is what it picked
-// (docs/compute.md, "CONV layouts").
+// (docs/compute.md, "CONV layouts"). With MTIA_OP_F_ACCUM the result is
+// added to out's contents by oneDNN's sum post-op (before the activation);
+// a reordered out is first reordered in so the sum sees it.
 // Large batches run in chunks of images, and an image too large for one
 // chunk in chunks of its output channels, polling for an abort between them.
 #include <cstdlib>
@@ -150,6 +152,9 @@ private:
             src = buf;
         }
         void *conv_dst = p.dst_reorder ? ex.scratch(Exec::kScratchDst, p.pd.dst_desc().get_size()) : dst;
+        if (p.dst_load)  // ACCUM: the sum reads out in the primitive's layout
+            execute(ex, *p.dst_load, *p.dst_load_pd,
+                    {{DNNL_ARG_FROM, mem(p.dst_plain, dst)}, {DNNL_ARG_TO, mem(p.pd.dst_desc(), conv_dst)}});
         std::unordered_map<int, memory> args{{DNNL_ARG_SRC, mem(p.pd.src_desc(), src)},
                                              {DNNL_ARG_WEIGHTS, mem(p.pd.weights_desc(), const_cast<void *>(w))},
                                              {DNNL_ARG_DST, mem(p.pd.dst_desc(), conv_dst)}};
@@ -198,8 +203,8 @@ private:
         dnnl::convolution_forward::primitive_desc pd;
         dnnl::convolution_forward conv;
         memory::desc src_plain, w_plain, dst_plain;
-        std::unique_ptr<dnnl::reorder::primitive_desc> src_reorder_pd, w_reorder_pd, dst_reorder_pd;
-        std::unique_ptr<dnnl::reorder> src_reorder, w_reorder, dst_reorder;
+        std::unique_ptr<dnnl::reorder::primitive_desc> src_reorder_pd, w_reorder_pd, dst_reorder_pd, dst_load_pd;
+        std::unique_ptr<dnnl::reorder> src_reorder, w_reorder, dst_reorder, dst_load;
     };
 
     static void reorder_if(const memory::desc &from, const memory::desc &to,
@@ -260,11 +265,13 @@ private:
         }
         const dnnl::convolution_forward::desc d(dnnl::prop_kind::forward_inference, dnnl::algorithm::convolution_direct,
                                                 src_md, w_md, b_md, dst_md, strides, dil, pl, pr);
-        p.pd = dnnl::convolution_forward::primitive_desc(d, make_attr(act_post_ops(op)), cpu_engine());
+        const bool accum = op.flags & MTIA_OP_F_ACCUM;
+        p.pd = dnnl::convolution_forward::primitive_desc(d, make_attr(act_post_ops(op, accum)), cpu_engine());
         p.conv = dnnl::convolution_forward(p.pd);
         reorder_if(p.src_plain, p.pd.src_desc(), &p.src_reorder_pd, &p.src_reorder);
         reorder_if(p.w_plain, p.pd.weights_desc(), &p.w_reorder_pd, &p.w_reorder);
         reorder_if(p.pd.dst_desc(), p.dst_plain, &p.dst_reorder_pd, &p.dst_reorder);
+        if (accum) reorder_if(p.dst_plain, p.pd.dst_desc(), &p.dst_load_pd, &p.dst_load);
         return p;
     }
 

@@ -85,9 +85,10 @@ void act_algorithm(const mtia_op &op, dnnl::algorithm *alg, float *alpha, float 
     }
 }
 
-dnnl::post_ops act_post_ops(const mtia_op &op)
+dnnl::post_ops act_post_ops(const mtia_op &op, bool sum_first)
 {
     dnnl::post_ops po;
+    if (sum_first) po.append_sum(1.0f);
     if (op.act != MTIA_ACT_NONE) {
         dnnl::algorithm alg;
         float alpha, beta;

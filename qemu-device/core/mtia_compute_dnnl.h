@@ -27,8 +27,9 @@ dnnl::memory::desc plain_desc(const dnnl::memory::dims &dims);
 // dims[1] when it is a run of a larger tensor's channels).
 dnnl::memory::desc stored_desc(const dnnl::memory::dims &dims, bool nhwc, dnnl::memory::dim c_total);
 
-// The op's fused activation as oneDNN post-ops (empty for NONE).
-dnnl::post_ops act_post_ops(const mtia_op &op);
+// The op's fused activation as oneDNN post-ops (empty for NONE), after a
+// sum into the destination's old contents if @sum_first (CONV's ACCUM).
+dnnl::post_ops act_post_ops(const mtia_op &op, bool sum_first = false);
 // Attributes every kernel uses: user scratchpad, and @po.
 dnnl::primitive_attr make_attr(const dnnl::post_ops &po = dnnl::post_ops());
 // oneDNN's algorithm for an activation kind that is not NONE, with its

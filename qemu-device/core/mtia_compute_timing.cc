@@ -50,7 +50,7 @@ uint64_t dims_from(const mtia_tensor_desc &t, unsigned from)
 
 double tensor_bytes(const mtia_op &op)
 {
-    double b = double(bytes(op.out));
+    double b = double(bytes(op.out)) * ((op.flags & MTIA_OP_F_ACCUM) ? 2 : 1);  // ACCUM reads out too
     for (unsigned k = 0; k < op.n_in; k++) b += double(bytes(op.in[k]));
     return b;
 }

@@ -631,14 +631,23 @@ bool may_alias(const mtia_op &op, unsigned k)
     }
 }
 
-// MTIA_OP_F_*: channels-last only on 2-D float CONV and POOL.
+// MTIA_OP_F_*: channels-last only on 2-D float CONV and POOL; ACCUM only
+// on an F32 CONV.
 const char *check_flags(const mtia_op &op)
 {
     if (!op.flags) return nullptr;
-    if (op.flags & ~uint32_t{MTIA_OP_F_NHWC}) return "unknown flags";
-    if (op.opcode != MTIA_OP_CONV && op.opcode != MTIA_OP_POOL) return "flags on an op other than CONV or POOL";
-    if (op.in[0].ndim != 4 || op.out.ndim != 4) return "channels-last flags on a CONV/POOL that is not 2-D";
-    if (is_int8_matmul(op) || !mtia_dtype_is_float(op.in[0].dtype)) return "channels-last flags on a non-float op";
+    if (op.flags & ~uint32_t{MTIA_OP_F_NHWC | MTIA_OP_F_ACCUM}) return "unknown flags";
+    if (op.flags & MTIA_OP_F_NHWC) {
+        if (op.opcode != MTIA_OP_CONV && op.opcode != MTIA_OP_POOL) return "flags on an op other than CONV or POOL";
+        if (op.in[0].ndim != 4 || op.out.ndim != 4) return "channels-last flags on a CONV/POOL that is not 2-D";
+        if (is_int8_matmul(op) || !mtia_dtype_is_float(op.in[0].dtype)) return "channels-last flags on a non-float op";
+    }
+    if (op.flags & MTIA_OP_F_ACCUM) {
+        if (op.opcode != MTIA_OP_CONV) return "ACCUM on an op other than CONV";
+        for (unsigned k = 0; k < op.n_in && k < MTIA_OP_MAX_IN; k++)
+            if (op.in[k].dtype != MTIA_DTYPE_F32) return "ACCUM on a CONV whose tensors are not all F32";
+        if (op.out.dtype != MTIA_DTYPE_F32) return "ACCUM on a CONV whose tensors are not all F32";
+    }
     return nullptr;
 }
 

@@ -17,6 +17,7 @@
 #include "compiler_test_util.h"
 #include "model_loader.h"
 #include "mtia/mtia_model.h"
+#include "mtia_compute.h"
 
 namespace mtia::compiler::testing {
 namespace {
@@ -63,6 +64,10 @@ nlohmann::json manifest_entry(const std::string &dir, const std::string &name)
 }
 
 class ModelSet : public ::testing::TestWithParam<std::string> {};
+
+// The set's convolutional networks (channels-last plans, fused residual adds).
+const std::vector<std::string> kCnns = {"convbnrelu",   "depthwise",       "resnet18",   "resnet18_b8",
+                                        "mobilenet_v2", "efficientnet_b0", "densenet121"};
 
 #define REQUIRE_MODELS(dir)                                                                              \
     const std::string dir = models_dir();                                                                \
@@ -134,9 +139,10 @@ TEST_P(ModelSet, CompilesAndMatchesPyTorch)
     check_model(dir, e);
 }
 
-// The channels-last plan (the default) against every tensor NCHW
-// (--layout nchw): the same outputs on the engine within the model's
-// tolerance, and the CNNs keep tensors channels-last.
+// The channels-last plan and fused residual adds (the default) against
+// every tensor NCHW and no add fused (--layout nchw --no-fuse-residual):
+// the same outputs on the engine within the model's tolerance, and the
+// CNNs keep tensors channels-last.
 TEST_P(ModelSet, ChannelsLastMatchesNchw)
 {
     REQUIRE_MODELS(dir);
@@ -145,14 +151,13 @@ TEST_P(ModelSet, ChannelsLastMatchesNchw)
     const std::string onnx = dir + "/" + e["onnx"].get<std::string>();
     CompileOptions nchw;
     nchw.channels_last = false;
+    nchw.fuse_residual_adds = false;
     CompileResult plain, nhwc;
     ASSERT_NO_THROW(plain = compile_file(onnx, nchw));
     ASSERT_NO_THROW(nhwc = compile_file(onnx, {}));
     const auto it = nhwc.summary.passes.find("tensors stored channels-last");
     const int stored = it == nhwc.summary.passes.end() ? 0 : it->second;
     EXPECT_EQ(plain.summary.passes.count("tensors stored channels-last"), 0u);
-    static const std::vector<std::string> kCnns = {"convbnrelu",   "depthwise",       "resnet18",   "resnet18_b8",
-                                                   "mobilenet_v2", "efficientnet_b0", "densenet121"};
     if (std::find(kCnns.begin(), kCnns.end(), GetParam()) != kCnns.end()) {
         EXPECT_GT(stored, 0);
     }
@@ -169,6 +174,45 @@ TEST_P(ModelSet, ChannelsLastMatchesNchw)
     std::vector<std::vector<float>> inputs;
     for (const auto &in : e["inputs"]) inputs.push_back(load_npy(dir + "/" + in["file"].get<std::string>()).data);
     const auto want = run_on_host(plain.bytes, inputs, nullptr), got = run_on_host(nhwc.bytes, inputs, nullptr);
+    ASSERT_EQ(got.size(), want.size());
+    const float tol = e["tolerance"];
+    for (size_t k = 0; k < got.size(); ++k) {
+        float scale = 1.0f;
+        for (float v : want[k]) scale = std::max(scale, std::fabs(v));
+        EXPECT_LE(max_abs_diff(got[k], want[k]), tol * scale) << "output " << k;
+    }
+}
+
+// One compiled file of each CNN run twice on the engine: with the
+// convolutions' oneDNN layouts (blocked weights, reordered activations: the
+// default) and with plain layouts forced (MTIA_CONV_LAYOUT=plain, every
+// convolution on the arena as it is): the same outputs within the model's
+// tolerance. Residual adds are fused where the network has them.
+TEST_P(ModelSet, SameFileMatchesWithPlainEngineLayouts)
+{
+    REQUIRE_MODELS(dir);
+    if (std::find(kCnns.begin(), kCnns.end(), GetParam()) == kCnns.end()) GTEST_SKIP() << "not a CNN";
+    const nlohmann::json e = manifest_entry(dir, GetParam());
+    if (e.is_null()) GTEST_SKIP() << GetParam() << " is not in the generated set";
+    CompileResult r;
+    ASSERT_NO_THROW(r = compile_file(dir + "/" + e["onnx"].get<std::string>(), {}));
+    const auto it = r.summary.passes.find("residual adds fused");
+    const int fused = it == r.summary.passes.end() ? 0 : it->second;
+    ::testing::Test::RecordProperty(GetParam() + "_residual_adds_fused", std::to_string(fused));
+    if (GetParam().rfind("resnet18", 0) == 0) {
+        EXPECT_EQ(fused, 8);  // every BasicBlock's add
+    }
+    if (GetParam() == "mobilenet_v2") {
+        EXPECT_EQ(fused, 10);  // every inverted residual's
+    }
+    std::vector<std::vector<float>> inputs;
+    for (const auto &in : e["inputs"]) inputs.push_back(load_npy(dir + "/" + in["file"].get<std::string>()).data);
+    const auto want = run_on_host(r.bytes, inputs, nullptr);
+    setenv("MTIA_CONV_LAYOUT", "plain", 1);  // read when a kernel is built
+    mtia_compute_drop_kernels();
+    const auto got = run_on_host(r.bytes, inputs, nullptr);
+    unsetenv("MTIA_CONV_LAYOUT");
+    mtia_compute_drop_kernels();
     ASSERT_EQ(got.size(), want.size());
     const float tol = e["tolerance"];
     for (size_t k = 0; k < got.size(); ++k) {

@@ -85,9 +85,10 @@ CompileResult compile_program(onnx::ModelProto model, const std::string &base_di
         s.precision = std::move(p.ops);
         s.passes["precision casts added"] = p.casts;
     }
-    s.device_ops = device_op_counts(d);
     check_program(d);
     if (opts.channels_last) s.passes["tensors stored channels-last"] = plan_channels_last(d);
+    if (opts.fuse_residual_adds) s.passes["residual adds fused"] = fuse_residual_adds(d);
+    s.device_ops = device_op_counts(d);
     res.layout = place_tensors(d);
     const ArenaLayout &layout = res.layout;
     if (ptq) {

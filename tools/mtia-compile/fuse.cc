@@ -97,4 +97,95 @@ int concat_in_place(DevGraph &d)
     return moved;
 }
 
+namespace {
+
+// Ops writing and reading each root tensor, by op index (dead ops left out).
+struct RootUse {
+    std::vector<std::vector<int>> writers, readers;
+};
+
+RootUse root_use(const DevGraph &d, const std::vector<bool> &dead)
+{
+    RootUse u;
+    u.writers.resize(d.tensors.size());
+    u.readers.resize(d.tensors.size());
+    for (int o = 0; o < static_cast<int>(d.ops.size()); ++o) {
+        if (dead[o]) continue;
+        u.writers[d.root(d.ops[o].out)].push_back(o);
+        for (int t : d.ops[o].in) u.readers[d.root(t)].push_back(o);
+    }
+    return u;
+}
+
+// Tensor t is the whole of its root, an F32 activation.
+bool whole_f32_activation(const DevGraph &d, int t)
+{
+    const int r = d.root(t);
+    return d.offset_in_root(t) == 0 && d.tensors[t].bytes() == d.tensors[r].bytes() &&
+           d.tensors[r].kind == TensorKind::Activation && d.tensors[t].dtype == MTIA_DTYPE_F32;
+}
+
+// The CONV writing a (the whole of its root) that may take ADD @add's sum
+// of a and r instead: its index, or -1.
+int accumulating_conv(const DevGraph &d, const RootUse &u, int add, int a, int r)
+{
+    const int ra = d.root(a), rr = d.root(r);
+    if (ra == rr || !whole_f32_activation(d, a) || !whole_f32_activation(d, r)) return -1;
+    if (d.tensors[a].shape != d.tensors[r].shape) return -1;
+    if (u.writers[ra].size() != 1 || u.readers[ra].size() != 1) return -1;
+    const int c = u.writers[ra][0];
+    const DevOp &conv = d.ops[c];
+    if (conv.kind != MTIA_OP_CONV || conv.act != MTIA_ACT_NONE || (conv.flags & MTIA_OP_F_ACCUM) || c > add) return -1;
+    for (int t : conv.in)
+        if (d.tensors[t].dtype != MTIA_DTYPE_F32 || d.root(t) == rr) return -1;
+    // r's old value is gone once the CONV adds into it.
+    for (int o : u.writers[rr])
+        if (o > c) return -1;
+    for (int o : u.readers[rr])
+        if (o >= c && o != add) return -1;
+    return c;
+}
+
+}  // namespace
+
+int fuse_residual_adds(DevGraph &d)
+{
+    std::vector<bool> dead(d.ops.size(), false);
+    RootUse u = root_use(d, dead);
+    int fused = 0;
+    for (int j = 0; j < static_cast<int>(d.ops.size()); ++j) {
+        const DevOp &add = d.ops[j];
+        if (add.kind != MTIA_OP_BINARY || add.attrs[MTIA_BINARY_KIND] != MTIA_BINARY_ADD || add.in.size() != 2)
+            continue;
+        const int y = add.out;
+        if (d.tensors[y].is_view() || d.tensors[y].kind != TensorKind::Activation ||
+            d.tensors[y].shape != d.tensors[add.in[0]].shape || d.tensors[y].dtype != MTIA_DTYPE_F32)
+            continue;
+        // The operand written last is the one the CONV can produce in place.
+        int k = 0, c = accumulating_conv(d, u, j, add.in[0], add.in[1]);
+        const int c1 = accumulating_conv(d, u, j, add.in[1], add.in[0]);
+        if (c1 > c) k = 1, c = c1;
+        if (c < 0) continue;
+        const int rr = d.root(add.in[1 - k]), ra = d.root(add.in[k]);
+        DevOp &conv = d.ops[c];
+        conv.flags |= MTIA_OP_F_ACCUM;
+        conv.act = add.act;
+        conv.act_min = add.act_min;
+        conv.act_max = add.act_max;
+        conv.flops += add.flops;
+        d.tensors[ra].base = rr;  // the CONV writes (adds) into r's storage ...
+        d.tensors[ra].base_offset = 0;
+        d.tensors[y].base = rr;  // ... which holds the sum from then on
+        d.tensors[y].base_offset = 0;
+        dead[j] = true;
+        ++fused;
+        u = root_use(d, dead);
+    }
+    std::vector<DevOp> kept;
+    for (size_t k = 0; k < d.ops.size(); ++k)
+        if (!dead[k]) kept.push_back(std::move(d.ops[k]));
+    d.ops = std::move(kept);
+    return fused;
+}
+
 }  // namespace mtia::compiler

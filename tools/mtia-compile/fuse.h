@@ -17,4 +17,13 @@ int fuse_activations(DevGraph &d);  // returns the number of fused ACT ops
 // copy is dropped. Returns the number of copies removed.
 int concat_in_place(DevGraph &d);
 
+// Residual adds into the convolution feeding them (MTIA_OP_F_ACCUM): for
+// y = ADD(a, r) (F32, no broadcasting, any fused activation) where a is
+// written only by a float CONV without activation and read only by the
+// ADD, and r's storage is read by nothing from that CONV on (but the ADD)
+// nor written after it, the CONV adds into r's storage in place and y
+// names it; the ADD goes. Run after channels-last planning (which takes
+// no views), before placement. Returns the number of adds fused.
+int fuse_residual_adds(DevGraph &d);
+
 }  // namespace mtia::compiler

@@ -44,6 +44,10 @@ int main(int argc, char **argv)
                    "activation layouts: auto (default: tensors between convolutions stored channels-last, as oneDNN "
                    "computes them) or nchw (every tensor plain NCHW)")
         ->check(CLI::IsMember({"auto", "nchw"}));
+    bool no_fuse_residual = false;
+    app.add_flag("--no-fuse-residual", no_fuse_residual,
+                 "keep residual adds as ops of their own (default: an add of a convolution's result is done by the "
+                 "convolution, into the other operand's memory)");
     std::string quantize, calibrate, method;
     auto *quantize_opt = app.add_option(
         "--quantize", quantize,
@@ -94,6 +98,7 @@ int main(int argc, char **argv)
         if (bucket_opt->count()) opts.batch_buckets = parse_buckets(buckets);
         if (!dtype.empty()) opts.dtype = parse_dtype_option(dtype);
         opts.channels_last = layout == "auto";
+        opts.fuse_residual_adds = !no_fuse_residual;
         if (quantize_opt->count() && quantize.empty())
             fail(ErrorKind::kUsage, "--quantize '': the only choice is int8");
         if (calibrate_opt->count() && calibrate.empty()) fail(ErrorKind::kUsage, "--calibrate: an empty path");
