@@ -1,0 +1,175 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
+"""In-VM half of tests/vm/test-device-plugin.sh: mtia-device-plugin on the
+real devices (two) against the kubelet stand-in
+(tests/device-plugin/kubelet_standin.py). Checks the registration, that
+ListAndWatch lists each device by serial, Healthy, with sysfs's NUMA node,
+that Allocate's node and MTIA_VISIBLE_DEVICES make libmtia open exactly the
+allocated devices (tests/vm/visible_devices_probe.cc), that a firmware hang
+(debugfs fw_debug, the driver's watchdog off so only the plugin's heartbeat
+rule sees it) turns the device Unhealthy on the open stream and a reset
+(sysfs reset) Healthy again, that unbinding the driver (a dead device, as
+far as the kubelet is concerned) does the same, that the plugin registers
+again when the stand-in restarts, and a clean SIGTERM exit. Every wait is a
+bounded wait for a state."""
+
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+
+TOP = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+sys.path.insert(0, os.path.join(TOP, "tests", "device-plugin"))
+from kubelet_standin import Checks, Kubelet, wait_until  # noqa: E402
+
+SCALE = float(os.environ.get("MTIA_WAIT_SCALE", "4"))
+WAIT = 10 * SCALE          # s: a state the plugin reports within a poll or two
+RESET_WAIT = 30 * SCALE    # s: a device reset with firmware reboot
+PCI = "/sys/bus/pci/devices"
+MODPARAM = "/sys/module/mtia/parameters/watchdog_ms"
+
+
+def read(path, default=""):
+    try:
+        with open(path) as f:
+            return f.read().strip()
+    except OSError:
+        return default
+
+
+def write(path, text):
+    with open(path, "w") as f:
+        f.write(text)
+
+
+def devices():
+    """[(bdf, serial, accelN, numa)] of the bound mtia functions, by bdf."""
+    out = []
+    for bdf in sorted(os.listdir(PCI)):
+        d = os.path.join(PCI, bdf)
+        if read(d + "/vendor") != "0x1d9b" or read(d + "/device") != "0x0a01":
+            continue
+        nodes = [n for n in os.listdir(d + "/accel")] if os.path.isdir(d + "/accel") else []
+        out.append((bdf, read(d + "/mtia/serial"), nodes[0] if nodes else "", int(read(d + "/numa_node", "-1"))))
+    return out
+
+
+def probe(visible):
+    env = dict(os.environ, MTIA_VISIBLE_DEVICES=visible)
+    r = subprocess.run([os.path.join(TOP, "build/bin/visible_devices_probe")], env=env, capture_output=True,
+                       text=True, timeout=60)
+    return r.returncode, r.stdout.strip().splitlines(), r.stderr.strip()
+
+
+def main():
+    c = Checks()
+    devs = devices()
+    if not c.check("two bound mtia devices with serials", len(devs) >= 2 and all(d[1] and d[2] for d in devs), devs):
+        return c.finish()
+    (bdf_a, ser_a, node_a, _), (bdf_b, ser_b, node_b, _) = devs[0], devs[1]
+    tmp = tempfile.mkdtemp(prefix="dp-vm-")
+    ksock = os.path.join(tmp, "kubelet.sock")
+    kubelet = Kubelet(ksock)
+    log = open(os.path.join(tmp, "plugin.log"), "w+")
+    plugin = subprocess.Popen([os.path.join(TOP, "build/bin/mtia-device-plugin"), "--kubelet-socket", ksock,
+                               "--poll-ms", "100", "--heartbeat-stall-ms", "1500"], stderr=log)
+    watchdog = read(MODPARAM)
+    try:
+        reg = kubelet.wait_registration(WAIT)
+        if not c.check("the plugin registers with the stand-in", reg is not None):
+            return c.finish()
+        c.check("RegisterRequest: v1beta1, endpoint mtia.sock, meta.com/mtia, preferred allocation",
+                (reg.version, reg.endpoint, reg.resource_name, reg.options.get_preferred_allocation_available) ==
+                ("v1beta1", "mtia.sock", "meta.com/mtia", True), reg)
+        dp = kubelet.plugin(reg.endpoint)
+        dp.watch()
+        want = {ser: ("Healthy", [numa] if numa >= 0 else []) for _, ser, _, numa in devs}
+        lst = dp.wait_list(lambda l: l == want, WAIT)
+        c.check("ListAndWatch: every device by serial, Healthy, sysfs's NUMA node (%s)" % want, lst is not None,
+                dp.lists.items[-1:] if dp.lists.items else "no list")
+
+        r = dp.allocate([ser_b]).container_responses[0]
+        c.check("Allocate: %s -> /dev/accel/%s rw" % (ser_b, node_b),
+                [(s.host_path, s.container_path, s.permissions) for s in r.devices] ==
+                [("/dev/accel/" + node_b,) * 2 + ("rw",)], r)
+        c.check("Allocate: MTIA_VISIBLE_DEVICES=%s" % ser_b, dict(r.envs) == {"MTIA_VISIBLE_DEVICES": ser_b}, r.envs)
+        rc, out, err = probe(r.envs["MTIA_VISIBLE_DEVICES"])
+        c.check("libmtia with that environment opens exactly the allocated device",
+                rc == 0 and out == ["0 /dev/accel/%s %s" % (node_b, ser_b), "1 visible"], (rc, out, err))
+        r = dp.allocate([ser_b, ser_a]).container_responses[0]
+        rc, out, err = probe(r.envs["MTIA_VISIBLE_DEVICES"])
+        c.check("two devices allocated in the order b, a: libmtia opens them in that order",
+                rc == 0 and out == ["0 /dev/accel/%s %s" % (node_b, ser_b), "1 /dev/accel/%s %s" % (node_a, ser_a),
+                                    "2 visible"], (rc, out, err))
+        p = dp.preferred([ser_a, ser_b], [ser_b], 1)
+        c.check("GetPreferredAllocation: must_include, size 1", p == [ser_b], p)
+
+        def health(ser, h):
+            return lambda l: l.get(ser, ("", []))[0] == h
+
+        # A firmware hang with the driver's watchdog off: only the plugin's
+        # heartbeat rule can see it.
+        write(MODPARAM, "0")
+        write("/sys/kernel/debug/accel/%s/fw_debug" % bdf_a, "hang")
+        lst = dp.wait_list(health(ser_a, "Unhealthy"), WAIT)
+        c.check("firmware hang on %s: the stream sends it Unhealthy, %s still Healthy" % (bdf_a, bdf_b),
+                lst is not None and lst[ser_b][0] == "Healthy", lst)
+        c.check("the plugin logged why (heartbeat stuck)",
+                wait_until(lambda: "heartbeat stuck" in read(log.name), WAIT))
+        resets = int(read("%s/%s/mtia/reset_count" % (PCI, bdf_a), "0"))
+        write("%s/%s/mtia/reset" % (PCI, bdf_a), "1")
+        c.check("after a reset (sysfs reset) it is Healthy again",
+                dp.wait_list(health(ser_a, "Healthy"), RESET_WAIT) is not None and
+                int(read("%s/%s/mtia/reset_count" % (PCI, bdf_a), "0")) > resets)
+        write(MODPARAM, watchdog)
+
+        # The driver lets go of the device: as good as dead to the kubelet.
+        write("/sys/bus/pci/drivers/mtia/unbind", bdf_b)
+        lst = dp.wait_list(health(ser_b, "Unhealthy"), WAIT)
+        c.check("driver unbound from %s: still listed by its serial, Unhealthy" % bdf_b,
+                lst is not None and len(lst) == len(devs), lst)
+        write("/sys/bus/pci/drivers/mtia/bind", bdf_b)
+        c.check("bound again: Healthy", dp.wait_list(health(ser_b, "Healthy"), RESET_WAIT) is not None)
+        ctl = "%s/%s/power/control" % (PCI, bdf_b)
+        if os.access(ctl, os.W_OK):
+            write(ctl, "on")  # probe allows runtime PM again (tests/vm/lib.sh keep_awake)
+
+        # The kubelet restarts.
+        kubelet.stop()
+        old = kubelet
+        kubelet = Kubelet(ksock)
+        reg2 = kubelet.wait_registration(WAIT)
+        c.check("the plugin registers again when the stand-in restarts",
+                reg2 is not None and (reg2.endpoint, reg2.resource_name) == ("mtia.sock", "meta.com/mtia"), reg2)
+        c.check("the old stand-in's stream was ended", dp.stream_done.wait(WAIT))
+        old.close()
+        if reg2 is not None:
+            dp2 = kubelet.plugin(reg2.endpoint)
+            dp2.watch()
+            c.check("the new stand-in's ListAndWatch lists every device Healthy",
+                    dp2.wait_list(lambda l: l == want, WAIT) is not None,
+                    dp2.lists.items[-1:] if dp2.lists.items else "no list")
+            dp2.cancel()
+
+        plugin.send_signal(signal.SIGTERM)
+        try:
+            rc = plugin.wait(WAIT)
+        except subprocess.TimeoutExpired:
+            rc = None
+        c.check("SIGTERM: exit 0, socket removed", rc == 0 and not os.path.exists(os.path.join(tmp, "mtia.sock")), rc)
+    finally:
+        if read(MODPARAM) != watchdog:
+            write(MODPARAM, watchdog)
+        if plugin.poll() is None:
+            plugin.kill()
+            plugin.wait()
+        kubelet.stop()
+        kubelet.close()
+        log.seek(0)
+        print("--- plugin log\n" + log.read() + "---", flush=True)
+    return c.finish()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
