@@ -45,6 +45,13 @@ set_tests_properties(device_plugin_kubelet_standin PROPERTIES TIMEOUT 120)
 add_executable(visible_devices_probe tests/vm/visible_devices_probe.cc)
 target_link_libraries(visible_devices_probe PRIVATE mtia)
 
+target_compile_definitions(mtia-device-plugin PRIVATE MTIA_DEVICE_PLUGIN_VERSION="${PROJECT_VERSION}")
+
+# Its man page, as the other tools' (cmake/man.cmake).
+mtia_man_help2man(mtia-device-plugin "Kubernetes device plugin for mtia accelerators"
+  $<TARGET_FILE:mtia-device-plugin> --help mtia-device-plugin)
+add_custom_target(device_plugin_man ALL DEPENDS ${MTIA_MAN_DIR}/mtia-device-plugin.1)
+install(FILES ${MTIA_MAN_DIR}/mtia-device-plugin.1 DESTINATION ${CMAKE_INSTALL_MANDIR}/man1 COMPONENT tools)
 install(TARGETS mtia-device-plugin RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR} COMPONENT tools)
 install(FILES deploy/kubernetes/mtia-device-plugin.yaml
   DESTINATION ${CMAKE_INSTALL_DATADIR}/mtia/kubernetes COMPONENT tools)

@@ -16,6 +16,7 @@ tests/vm/test_device_plugin.py."""
 import atexit
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -58,13 +59,13 @@ class Waitable:
             self.cv.notify_all()
 
     def wait(self, pred, timeout):
-        """The first item (from the newest back) pred accepts, or None after timeout s."""
+        """The newest item once pred accepts it (the current state, not an
+        older one), or None after timeout s."""
         end = time.monotonic() + timeout
         with self.cv:
             while True:
-                for item in reversed(self.items):
-                    if pred(item):
-                        return item
+                if self.items and pred(self.items[-1]):
+                    return self.items[-1]
                 left = end - time.monotonic()
                 if left <= 0:
                     return None
@@ -199,3 +200,33 @@ def wait_until(pred, timeout, step=0.05):
         if r or time.monotonic() >= end:
             return r
         time.sleep(step)
+
+
+def check_reregistration(c, kubelet, dp, lists_ok, timeout):
+    """Restarts the stand-in as a kubelet restarts (its socket re-created at
+    the same path) and checks that the plugin registers again, that the old
+    stand-in's ListAndWatch stream (dp's) was ended, and that the new one's
+    first lists satisfy lists_ok. Returns the new stand-in."""
+    kubelet.stop()
+    new = Kubelet(kubelet.socket_path)
+    reg = new.wait_registration(timeout)
+    c.check("the plugin registers again when the stand-in restarts",
+            reg is not None and (reg.endpoint, reg.resource_name) == ("mtia.sock", "meta.com/mtia"), reg)
+    c.check("the old stand-in's ListAndWatch stream was ended", dp.stream_done.wait(timeout))
+    kubelet.close()
+    if reg is not None:
+        dp2 = new.plugin(reg.endpoint)
+        dp2.watch()
+        c.check("the new stand-in's ListAndWatch lists the devices", dp2.wait_list(lists_ok, timeout) is not None,
+                dp2.lists.items[-1:] if dp2.lists.items else "no list")
+        dp2.cancel()
+    return new
+
+
+def terminate(proc, timeout):
+    """SIGTERM to proc; its exit status, or None if it did not exit within timeout s."""
+    proc.send_signal(signal.SIGTERM)
+    try:
+        return proc.wait(timeout)
+    except subprocess.TimeoutExpired:
+        return None

@@ -13,14 +13,13 @@ re-registration when the stand-in restarts, and a clean SIGTERM exit."""
 import argparse
 import os
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import grpc  # noqa: E402
-from kubelet_standin import Checks, Kubelet, wait_until  # noqa: E402
+from kubelet_standin import Checks, Kubelet, check_reregistration, terminate  # noqa: E402
 
 WAIT = 20 * float(os.environ.get("MTIA_WAIT_SCALE", "1"))  # s, for states that come within one poll
 
@@ -157,28 +156,11 @@ def main():
                 dp.wait_list(health_is(0, "Unhealthy"), WAIT) is not None)
         put(os.path.join(root, "debug", DEVICES[0][0], "fw_regs"), "FW_HEARTBEAT: 2")
         c.check("heartbeat moves: Healthy", dp.wait_list(health_is(0, "Healthy"), WAIT) is not None)
+        os.unlink(os.path.join(root, "debug", DEVICES[0][0], "fw_regs"))  # no heartbeat: no stall rule
 
         # The kubelet restarts: a new kubelet.sock; the plugin registers again.
-        kubelet.stop()
-        old = kubelet
-        kubelet = Kubelet(ksock)
-        reg2 = kubelet.wait_registration(WAIT)
-        c.check("the plugin registers again with the restarted kubelet",
-                reg2 is not None and reg2.endpoint == "mtia.sock" and reg2.resource_name == "meta.com/mtia", reg2)
-        c.check("the old kubelet's ListAndWatch stream was ended", dp.stream_done.wait(WAIT))
-        old.close()
-        if reg2 is not None:
-            dp2 = kubelet.plugin(reg2.endpoint)
-            dp2.watch()
-            lst = dp2.wait_list(lambda l: len(l) == 3, WAIT)
-            c.check("the new kubelet's ListAndWatch lists the devices", lst is not None and set(lst) == set(ids), lst)
-            dp2.cancel()
-
-        plugin.send_signal(signal.SIGTERM)
-        try:
-            rc = plugin.wait(WAIT)
-        except subprocess.TimeoutExpired:
-            rc = None
+        kubelet = check_reregistration(c, kubelet, dp, lambda l: set(l) == set(ids), WAIT)
+        rc = terminate(plugin, WAIT)
         c.check("SIGTERM: exit 0", rc == 0, rc)
         c.check("SIGTERM: our socket removed", not os.path.exists(os.path.join(sock_dir, "mtia.sock")))
         kubelet.stop()

@@ -25,7 +25,7 @@
 namespace {
 
 constexpr const char *kDevicePluginPath = "/var/lib/kubelet/device-plugins/";  // constants.go DevicePluginPath
-constexpr const char *kKubeletSocket = "kubelet.sock";                        // constants.go KubeletSocket
+constexpr const char *kKubeletSocket = "kubelet.sock";                         // constants.go KubeletSocket
 
 // Waits up to @ms for SIGTERM/SIGINT (blocked in every thread); the signal
 // number, or 0 on timeout.
@@ -54,6 +54,7 @@ int main(int argc, char **argv)
     DeviceRoots roots = DeviceRoots::from_env();
 
     CLI::App app{"Kubernetes device plugin for mtia devices (kubelet device plugin API v1beta1)"};
+    app.set_version_flag("--version", std::string("mtia-device-plugin ") + MTIA_DEVICE_PLUGIN_VERSION);
     app.add_option("--kubelet-socket", kubelet_socket, "the kubelet's Registration socket")->capture_default_str();
     app.add_option("--socket-dir", socket_dir, "where to create our socket (default: the kubelet socket's directory)");
     app.add_option("--socket-name", socket_name, "our socket's name in --socket-dir (the endpoint)")

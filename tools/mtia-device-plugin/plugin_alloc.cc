@@ -57,8 +57,7 @@ std::string allocate_container(const std::vector<PluginDevice> &devices, const s
 }
 
 std::string preferred_allocation(const std::vector<PluginDevice> &devices, const std::vector<std::string> &available,
-                                 const std::vector<std::string> &must_include, int size,
-                                 std::vector<std::string> *out)
+                                 const std::vector<std::string> &must_include, int size, std::vector<std::string> *out)
 {
     out->clear();
     std::vector<const PluginDevice *> pool;

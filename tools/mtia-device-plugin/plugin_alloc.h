@@ -20,7 +20,7 @@ constexpr const char *kVisibleDevicesEnv = "MTIA_VISIBLE_DEVICES";
 struct ContainerDevices {
     std::vector<std::string> host_paths;       // the nodes on the host (accel dir + accelN), in request order
     std::vector<std::string> container_paths;  // where libmtia looks for them: /dev/accel/accelN
-    std::string visible_devices;         // MTIA_VISIBLE_DEVICES value
+    std::string visible_devices;               // MTIA_VISIBLE_DEVICES value
 };
 
 // For @ids (one container's request). Returns "" and fills @out, or an
@@ -36,7 +36,6 @@ std::string allocate_container(const std::vector<PluginDevice> &devices, const s
 // devices. Returns "" and fills @out, or an error message (unknown ID, a
 // must_include device not available, size out of range).
 std::string preferred_allocation(const std::vector<PluginDevice> &devices, const std::vector<std::string> &available,
-                                 const std::vector<std::string> &must_include, int size,
-                                 std::vector<std::string> *out);
+                                 const std::vector<std::string> &must_include, int size, std::vector<std::string> *out);
 
 }  // namespace mtia::dp

@@ -17,8 +17,8 @@
 namespace mtia::dp {
 
 struct DeviceRoots {
-    std::string pci_dir = "/sys/bus/pci/devices";      // $MTIA_SYSFS_PCI_DIR
-    std::string accel_dir = "/dev/accel";              // $MTIA_ACCEL_DIR
+    std::string pci_dir = "/sys/bus/pci/devices";         // $MTIA_SYSFS_PCI_DIR
+    std::string accel_dir = "/dev/accel";                 // $MTIA_ACCEL_DIR
     std::string debugfs_dir = "/sys/kernel/debug/accel";  // <bdf>/fw_regs
     // The defaults with the runtime's environment overrides applied.
     static DeviceRoots from_env();
@@ -26,14 +26,14 @@ struct DeviceRoots {
 
 // One mtia PCI function as one scan saw it.
 struct DeviceSnapshot {
-    std::string bus_id;     // "0000:01:00.0"
-    std::string serial;     // sysfs mtia/serial; "" while no driver is bound
-    std::string node;       // "accel0"; "" while no driver is bound
-    std::string dev_path;   // accel_dir + "/" + node
-    int numa_node = -1;     // sysfs numa_node; -1 = no NUMA information
-    std::string parent;     // the upstream bridge's bus id (PCIe switch / root port); "" if none
-    std::string fw_status;  // "ready", "suspended", "booting", "recovering", "dead", "off"
-    bool gone = false;      // the driver gave the device up (sysfs gone = 1)
+    std::string bus_id;                 // "0000:01:00.0"
+    std::string serial;                 // sysfs mtia/serial; "" while no driver is bound
+    std::string node;                   // "accel0"; "" while no driver is bound
+    std::string dev_path;               // accel_dir + "/" + node
+    int numa_node = -1;                 // sysfs numa_node; -1 = no NUMA information
+    std::string parent;                 // the upstream bridge's bus id (PCIe switch / root port); "" if none
+    std::string fw_status;              // "ready", "suspended", "booting", "recovering", "dead", "off"
+    bool gone = false;                  // the driver gave the device up (sysfs gone = 1)
     std::optional<uint64_t> heartbeat;  // FW_HEARTBEAT, when asked for and readable
 };
 

@@ -33,8 +33,7 @@ std::string HealthTracker::judge(const DeviceSnapshot &d, Beat &beat, Clock::tim
     }
     if (now - beat.since >= stall_) {
         return "firmware heartbeat stuck at " + std::to_string(*d.heartbeat) + " for " +
-               std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(now - beat.since).count()) +
-               " ms";
+               std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(now - beat.since).count()) + " ms";
     }
     return {};
 }

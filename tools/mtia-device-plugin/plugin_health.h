@@ -26,13 +26,13 @@ namespace mtia::dp {
 
 // One advertised device.
 struct PluginDevice {
-    std::string id;        // the serial: stable across reboots, what MTIA_VISIBLE_DEVICES accepts
+    std::string id;  // the serial: stable across reboots, what MTIA_VISIBLE_DEVICES accepts
     std::string bus_id;
     std::string dev_path;  // "" while the device has no accel node
     int numa_node = -1;
-    std::string parent;    // PCIe parent bridge
+    std::string parent;  // PCIe parent bridge
     bool healthy = false;
-    std::string reason;    // why not healthy ("" if healthy)
+    std::string reason;  // why not healthy ("" if healthy)
 };
 
 class HealthTracker {

@@ -30,10 +30,7 @@ SocketId socket_id(const std::string &path)
     return {st.st_ino, static_cast<int64_t>(st.st_ctim.tv_sec) * 1000000000 + st.st_ctim.tv_nsec};
 }
 
-bool Registrar::own_socket_intact() const
-{
-    return server_ && socket_ && socket_id(cfg_.socket_path) == socket_;
-}
+bool Registrar::own_socket_intact() const { return server_ && socket_ && socket_id(cfg_.socket_path) == socket_; }
 
 void Registrar::stop_server()
 {

@@ -58,9 +58,9 @@ private:
     PluginService service_;
     DeviceHub &hub_;
     std::unique_ptr<grpc::Server> server_;
-    SocketId socket_;   // our socket while serving
+    SocketId socket_;  // our socket while serving
     bool registered_ = false;
-    SocketId kubelet_;  // the kubelet.sock we registered with (or are trying to)
+    SocketId kubelet_;        // the kubelet.sock we registered with (or are trying to)
     std::string last_error_;  // logged once, not every poll
 };
 

@@ -91,15 +91,16 @@ grpc::Status PluginService::ListAndWatch(grpc::ServerContext *ctx, const v1beta1
     return hub_.stream(ctx, writer);
 }
 
-grpc::Status PluginService::GetPreferredAllocation(grpc::ServerContext *, const v1beta1::PreferredAllocationRequest *req,
+grpc::Status PluginService::GetPreferredAllocation(grpc::ServerContext *,
+                                                   const v1beta1::PreferredAllocationRequest *req,
                                                    v1beta1::PreferredAllocationResponse *out)
 {
     const auto devices = hub_.devices();
     for (const auto &c : req->container_requests()) {
         std::vector<std::string> ids;
-        std::string err = preferred_allocation(devices, {c.available_deviceids().begin(), c.available_deviceids().end()},
-                                               {c.must_include_deviceids().begin(), c.must_include_deviceids().end()},
-                                               c.allocation_size(), &ids);
+        std::string err = preferred_allocation(
+            devices, {c.available_deviceids().begin(), c.available_deviceids().end()},
+            {c.must_include_deviceids().begin(), c.must_include_deviceids().end()}, c.allocation_size(), &ids);
         if (!err.empty()) return {grpc::StatusCode::INVALID_ARGUMENT, err};
         auto *r = out->add_container_responses();
         for (auto &id : ids) r->add_deviceids(id);
@@ -116,7 +117,7 @@ grpc::Status PluginService::Allocate(grpc::ServerContext *, const v1beta1::Alloc
         std::string err = allocate_container(devices, {c.devices_ids().begin(), c.devices_ids().end()}, &cd);
         if (!err.empty()) return {grpc::StatusCode::INVALID_ARGUMENT, err};
         auto *r = out->add_container_responses();
-        (*r->mutable_envs())[kVisibleDevicesEnv] = cd.visible_devices;
+        (*r->mutable_envs())[std::string(kVisibleDevicesEnv)] = cd.visible_devices;
         for (size_t i = 0; i < cd.host_paths.size(); i++) {
             auto *spec = r->add_devices();
             spec->set_container_path(cd.container_paths[i]);
