@@ -71,7 +71,8 @@ int main(int argc, char **argv)
         ->capture_default_str();
     CLI11_PARSE(app, argc, argv);
     if (socket_dir.empty()) socket_dir = kubelet_socket.substr(0, kubelet_socket.rfind('/') + 1);
-    if (!socket_dir.empty() && socket_dir.back() == '/') socket_dir.pop_back();
+    if (socket_dir.size() > 1 && socket_dir.back() == '/') socket_dir.pop_back();
+    if (socket_dir.empty()) socket_dir = ".";
     if (socket_name.empty() || socket_name.find('/') != std::string::npos) {
         std::fprintf(stderr, "mtia-device-plugin: --socket-name must be a file name, not '%s'\n", socket_name.c_str());
         return 2;
