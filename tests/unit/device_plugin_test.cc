@@ -27,7 +27,7 @@ void put(const fs::path &p, const std::string &s)
     std::ofstream(p) << s << "\n";
 }
 
-class FakePciTree : public ::testing::Test {
+class DevicePluginScan : public ::testing::Test {
 protected:
     void SetUp() override
     {
@@ -60,7 +60,7 @@ protected:
     DeviceRoots roots;
 };
 
-TEST_F(FakePciTree, ScanReadsMtiaFunctionsOnly)
+TEST_F(DevicePluginScan, ScanReadsMtiaFunctionsOnly)
 {
     add("0000:00:1c.0", "0000:01:00.0", 1, "4d54494100000002", 1);
     add("0000:00:1b.0", "0000:02:00.0", 0, "4d54494100000001", -1);
@@ -85,7 +85,7 @@ TEST_F(FakePciTree, ScanReadsMtiaFunctionsOnly)
     EXPECT_EQ(s[1].parent, "0000:00:1b.0");
 }
 
-TEST_F(FakePciTree, ScanUnboundFunctionHasNoNodeNorSerial)
+TEST_F(DevicePluginScan, ScanUnboundFunctionHasNoNodeNorSerial)
 {
     fs::path dir = add("0000:00:1c.0", "0000:01:00.0", 0, "4d54494100000002", 0);
     fs::remove_all(dir / "accel");
@@ -97,7 +97,7 @@ TEST_F(FakePciTree, ScanUnboundFunctionHasNoNodeNorSerial)
     EXPECT_EQ(s[0].dev_path, "");
 }
 
-TEST_F(FakePciTree, ScanReadsHeartbeatOnlyWhenAskedAndReady)
+TEST_F(DevicePluginScan, ScanReadsHeartbeatOnlyWhenAskedAndReady)
 {
     fs::path dir = add("0000:00:1c.0", "0000:01:00.0", 0, "4d54494100000002", 0);
     put(root / "debug" / "0000:01:00.0" / "fw_regs", "state: ready\nFW_STATUS: 1\nFW_HEARTBEAT: 4711\nFW_INSTRET: 9");
