@@ -8,8 +8,10 @@ that Allocate's node and MTIA_VISIBLE_DEVICES make libmtia open exactly the
 allocated devices (tests/vm/visible_devices_probe.cc), that a firmware hang
 (debugfs fw_debug, the driver's watchdog off so only the plugin's heartbeat
 rule sees it) turns the device Unhealthy on the open stream and a reset
-(sysfs reset) Healthy again, that unbinding the driver (a dead device, as
-far as the kubelet is concerned) does the same, that the plugin registers
+(sysfs reset) Healthy again, that a device the driver gives up (its link
+taken down through QEMU's monitor: gone = 1) is Unhealthy until the link is
+back and the driver rebound, that unbinding the driver does the same, that
+the plugin registers
 again when the stand-in restarts, and a clean SIGTERM exit. Every wait is a
 bounded wait for a state."""
 
@@ -55,6 +57,13 @@ def devices():
         nodes = [n for n in os.listdir(d + "/accel")] if os.path.isdir(d + "/accel") else []
         out.append((bdf, read(d + "/mtia/serial"), nodes[0] if nodes else "", int(read(d + "/numa_node", "-1"))))
     return out
+
+
+def keep_awake(bdf):
+    """Runtime PM off again after a rebind (probe allows it; tests/vm/lib.sh keep_awake)."""
+    ctl = "%s/%s/power/control" % (PCI, bdf)
+    if os.access(ctl, os.W_OK):
+        write(ctl, "on")
 
 
 def probe(visible):
@@ -126,6 +135,26 @@ def main():
                 int(read("%s/%s/mtia/reset_count" % (PCI, bdf_a), "0")) > resets)
         write(MODPARAM, watchdog)
 
+        # A dead device: the first device's link goes down (QEMU's monitor,
+        # docs/fault-injection.md), the driver gives it up (gone = 1).
+        mon = os.path.join(TOP, "tools/mtia-monitor")
+        subprocess.run([mon, "qom-set", "/machine/peripheral/mtia0", "fault-link-down", "true"], check=True,
+                       timeout=60)
+        dead = wait_until(lambda: [d for d in devs if read("%s/%s/mtia/gone" % (PCI, d[0])) == "1"], RESET_WAIT)
+        c.check("link down on mtia0: the driver gives one device up", len(dead) == 1, dead)
+        if dead:
+            bdf_d, ser_d = dead[0][0], dead[0][1]
+            c.check("the stream sends the dead device Unhealthy",
+                    dp.wait_list(health(ser_d, "Unhealthy"), WAIT) is not None, dp.lists.items[-1:])
+            c.check("the plugin logged why (given up)", wait_until(lambda: "given up" in read(log.name), WAIT))
+            subprocess.run([mon, "qom-set", "/machine/peripheral/mtia0", "fault-link-down", "false"], check=True,
+                           timeout=60)
+            write("/sys/bus/pci/drivers/mtia/unbind", bdf_d)
+            write("/sys/bus/pci/drivers/mtia/bind", bdf_d)
+            c.check("link up and the driver rebound: Healthy again",
+                    dp.wait_list(health(ser_d, "Healthy"), RESET_WAIT) is not None, dp.lists.items[-1:])
+            keep_awake(bdf_d)
+
         # The driver lets go of the device: as good as dead to the kubelet.
         write("/sys/bus/pci/drivers/mtia/unbind", bdf_b)
         lst = dp.wait_list(health(ser_b, "Unhealthy"), WAIT)
@@ -133,9 +162,7 @@ def main():
                 lst is not None and len(lst) == len(devs), lst)
         write("/sys/bus/pci/drivers/mtia/bind", bdf_b)
         c.check("bound again: Healthy", dp.wait_list(health(ser_b, "Healthy"), RESET_WAIT) is not None)
-        ctl = "%s/%s/power/control" % (PCI, bdf_b)
-        if os.access(ctl, os.W_OK):
-            write(ctl, "on")  # probe allows runtime PM again (tests/vm/lib.sh keep_awake)
+        keep_awake(bdf_b)
 
         # The kubelet restarts.
         kubelet = check_reregistration(c, kubelet, dp, lambda l: l == want, WAIT)
