@@ -58,14 +58,17 @@ class Waitable:
             self.items.append(item)
             self.cv.notify_all()
 
-    def wait(self, pred, timeout):
+    def wait(self, pred, timeout, since=None):
         """The newest item once pred accepts it (the current state, not an
-        older one), or None after timeout s."""
+        older one), or with since (an earlier count()) the first item from
+        there on that pred accepts (a state that may not last); None after
+        timeout s."""
         end = time.monotonic() + timeout
         with self.cv:
             while True:
-                if self.items and pred(self.items[-1]):
-                    return self.items[-1]
+                for item in self.items[len(self.items) - 1 if since is None else since:]:
+                    if pred(item):
+                        return item
                 left = end - time.monotonic()
                 if left <= 0:
                     return None
@@ -149,9 +152,10 @@ class Plugin:
         if self._stream is not None:
             self._stream.cancel()
 
-    def wait_list(self, pred, timeout):
-        """The newest list (a dict id -> (health, [numa ids])) pred accepts, or None."""
-        resp = self.lists.wait(lambda r: pred(devices_of(r)), timeout)
+    def wait_list(self, pred, timeout, since=None):
+        """The newest list (a dict id -> (health, [numa ids])) once pred
+        accepts it, or None; since: as Waitable.wait."""
+        resp = self.lists.wait(lambda r: pred(devices_of(r)), timeout, since)
         return None if resp is None else devices_of(resp)
 
     def allocate(self, *containers, timeout=10):

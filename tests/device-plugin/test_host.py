@@ -16,10 +16,11 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import grpc  # noqa: E402
-from kubelet_standin import Checks, Kubelet, check_reregistration, terminate  # noqa: E402
+from kubelet_standin import Checks, Kubelet, Waitable, check_reregistration, terminate  # noqa: E402
 
 WAIT = 20 * float(os.environ.get("MTIA_WAIT_SCALE", "1"))  # s, for states that come within one poll
 
@@ -53,6 +54,21 @@ def make_tree(root):
     return bus
 
 
+def pump(stream):
+    """Echoes stream's lines from a thread; returns a Waitable whose newest
+    item is all the text so far."""
+    text = Waitable()
+
+    def run():
+        seen = ""
+        for line in stream:
+            sys.stdout.write(line)
+            seen += line
+            text.add(seen)
+    threading.Thread(target=run, daemon=True).start()
+    return text
+
+
 def fn_dir(root, i):
     bdf, bridge = DEVICES[i][0], DEVICES[i][1]
     return os.path.join(root, "devices", "pci0000:00", bridge, bdf)
@@ -70,11 +86,19 @@ def main():
         sock_dir = os.path.join(root, "device-plugins")
         os.makedirs(sock_dir)
         ksock = os.path.join(sock_dir, "kubelet.sock")
-        kubelet = Kubelet(ksock)
+        bad = subprocess.run([args.plugin, "--kubelet-socket", ksock, "--resource-name", "mtia"],
+                             capture_output=True, text=True, timeout=WAIT)
+        c.check("--resource-name without a domain: exit 2 with a message",
+                bad.returncode == 2 and "domain/name" in bad.stderr, (bad.returncode, bad.stderr))
         env = dict(os.environ, MTIA_SYSFS_PCI_DIR=bus, MTIA_ACCEL_DIR=os.path.join(root, "dev-accel"))
         plugin = subprocess.Popen([args.plugin, "--kubelet-socket", ksock, "--poll-ms", "50",
                                    "--heartbeat-stall-ms", "500", "--debugfs-dir", os.path.join(root, "debug")],
-                                  env=env)
+                                  env=env, stderr=subprocess.PIPE, text=True)
+        # The kubelet comes up after the plugin (it waits for kubelet.sock).
+        log = pump(plugin.stderr)
+        c.check("no kubelet yet: the plugin says it waits",
+                log.wait(lambda t: "waiting for the kubelet" in t, WAIT) is not None)
+        kubelet = Kubelet(ksock)
         ids = [d[4] for d in DEVICES]
 
         reg = kubelet.wait_registration(WAIT)
@@ -154,8 +178,10 @@ def main():
         put(os.path.join(root, "debug", DEVICES[0][0], "fw_regs"), "state: ready\nFW_HEARTBEAT: 1")
         c.check("heartbeat stuck for --heartbeat-stall-ms: Unhealthy",
                 dp.wait_list(health_is(0, "Unhealthy"), WAIT) is not None)
+        # Moved once, then stuck again: Healthy for one stall time only.
+        n = dp.lists.count()
         put(os.path.join(root, "debug", DEVICES[0][0], "fw_regs"), "FW_HEARTBEAT: 2")
-        c.check("heartbeat moves: Healthy", dp.wait_list(health_is(0, "Healthy"), WAIT) is not None)
+        c.check("heartbeat moves: Healthy", dp.wait_list(health_is(0, "Healthy"), WAIT, since=n) is not None)
         os.unlink(os.path.join(root, "debug", DEVICES[0][0], "fw_regs"))  # no heartbeat: no stall rule
 
         # The kubelet restarts: a new kubelet.sock; the plugin registers again.

@@ -8,6 +8,7 @@
 // and SIGINT are taken synchronously by the poll's wait (sigtimedwait), so
 // the exit is clean: the server stopped, our socket removed, exit 0.
 #include <signal.h>
+#include <unistd.h>
 
 #include <cerrno>
 #include <chrono>
@@ -73,6 +74,12 @@ int main(int argc, char **argv)
     if (socket_dir.empty()) socket_dir = kubelet_socket.substr(0, kubelet_socket.rfind('/') + 1);
     if (socket_dir.size() > 1 && socket_dir.back() == '/') socket_dir.pop_back();
     if (socket_dir.empty()) socket_dir = ".";
+    if (resource_name.find('/') == std::string::npos || resource_name.front() == '/' || resource_name.back() == '/') {
+        std::fprintf(stderr,
+                     "mtia-device-plugin: --resource-name must be an extended resource, domain/name, not '%s'\n",
+                     resource_name.c_str());
+        return 2;
+    }
     if (socket_name.empty() || socket_name.find('/') != std::string::npos) {
         std::fprintf(stderr, "mtia-device-plugin: --socket-name must be a file name, not '%s'\n", socket_name.c_str());
         return 2;
@@ -86,6 +93,12 @@ int main(int argc, char **argv)
     pthread_sigmask(SIG_BLOCK, &sigs, nullptr);
     signal(SIGPIPE, SIG_IGN);
 
+    if (heartbeat_stall_ms && access(roots.debugfs_dir.c_str(), R_OK | X_OK) != 0) {
+        std::fprintf(stderr,
+                     "mtia-device-plugin: warning: cannot read %s (%s): no heartbeat checks until it can "
+                     "(debugfs mounted? root?)\n",
+                     roots.debugfs_dir.c_str(), std::strerror(errno));
+    }
     DeviceScanner scanner(roots);
     HealthTracker health{std::chrono::milliseconds(heartbeat_stall_ms)};
     DeviceHub hub;
