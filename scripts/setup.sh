@@ -53,6 +53,9 @@ packages=(
   # (qemu-device/build-qemu-fuzz.sh): clang with its fuzzer/sanitizer
   # runtimes and OpenMP (the device core's kernels)
   clang-14 libclang-rt-14-dev libomp-14-dev
+  # Kubernetes device plugin (tools/mtia-device-plugin): gRPC C++ and the
+  # protoc plugins; its tests' kubelet stand-in speaks gRPC from Python
+  libgrpc++-dev protobuf-compiler-grpc python3-grpcio python3-protobuf
 )
 
 sudo_if_needed() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
