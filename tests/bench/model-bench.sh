@@ -19,11 +19,24 @@ for spec in "resnet18 1 $b1" "resnet18 1 $b1 profile" "resnet18 1 $b1" "resnet18
   build/bin/mtia-run "$DIR/$m.mtia" --bench "$n" --json ${p:+--profile "$prof"} |
     /usr/bin/python3 -c 'import json, sys; j = json.load(sys.stdin); j["batch"] = int(sys.argv[1]); print(json.dumps(j))' "$batch"
 done
+# Residual adds fused (the default) or not (mtia-compile --no-fuse-residual,
+# run-bench.sh compiles it into $BENCH_DIR): resnet18 at batch 1 and 8,
+# alternately, twice each; "fusion_model" tags them.
+BENCH_DIR=${MTIA_BENCH_MODEL_DIR:-build/bench-models}
+for spec in "resnet18 1 $b1" "resnet18_b8 8 ${MTIA_BENCH_INFER_B8:-8}"; do
+  read -r m batch n <<<"$spec"
+  [ -f "$BENCH_DIR/${m}_nofuse.mtia" ] || continue
+  for round in 1 2; do
+    for f in "$DIR/$m.mtia" "$BENCH_DIR/${m}_nofuse.mtia"; do
+      build/bin/mtia-run "$f" --bench "$n" --json |
+        /usr/bin/python3 -c 'import json, sys; j = json.load(sys.stdin); j["batch"] = int(sys.argv[1]); j["fusion_model"] = sys.argv[2]; print(json.dumps(j))' "$batch" "$(basename "$f" .mtia)"
+    done
+  done
+done
 # Meta's workloads (run-bench.sh builds them into $BENCH_DIR with
 # make_models.py): DLRM at batch 128 and 512, a transformer encoder layer,
 # and mobilenet_v2 at batch 1, on make_models.py's reference inputs (random
 # ids over whole tables).
-BENCH_DIR=${MTIA_BENCH_MODEL_DIR:-build/bench-models}
 for spec in "dlrm_bench_b128 ${MTIA_BENCH_DLRM:-20}" "dlrm_bench_b512 ${MTIA_BENCH_DLRM:-20}" \
   "encoder_bench ${MTIA_BENCH_ENCODER:-20}" "mobilenet_v2 ${MTIA_BENCH_MOBILENET:-30}"; do
   read -r m n <<<"$spec"

@@ -12,7 +12,8 @@
 #     batch 1 latency with the device's mmu=on vs mmu=off, in one VM
 #  4. inference: resnet18 batch 1 and 8 (and the stack's overhead: run()
 #     latency and device time against the same program on the host without
-#     the VM, build/bin/host_model_bench), mobilenet_v2 batch 1, a DLRM at
+#     the VM, build/bin/host_model_bench; and the residual-add fusion's gain:
+#     the same model compiled --no-fuse-residual), mobilenet_v2 batch 1, a DLRM at
 #     batch 128 and 512 and a transformer encoder layer on the device (mtia-run --bench in a VM) vs
 #     PyTorch CPU on the host at its best (the faster of eager and frozen
 #     TorchScript, OpenBLAS), both 2 threads, and their ratio, with the
@@ -23,9 +24,14 @@
 #     resnet18 by precision: bf16 (--dtype bf16) and int8 (a QDQ model from
 #     PyTorch's quantizer) on the device vs its fp32, vs PyTorch's own bf16
 #     and static int8 (onednn and qnnpack engines), and the MTIA v1 estimates
+# MTIA_BENCH_ONLY="inference mmu ..." runs only the named sections (sim,
+# ping, vm -- with the host memcpy it compares against --, mmu,
+# inference); unset, all of them.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
+want() { [ -z "${MTIA_BENCH_ONLY:-}" ] || [[ " $MTIA_BENCH_ONLY " == *" $1 "* ]]; }
 
+if want sim; then
 echo "== control-core simulator (RV32IMC), host, one thread"
 build/bin/rv32_bench --benchmark_format=json 2>/dev/null | /usr/bin/python3 -c '
 import json, sys
@@ -33,10 +39,14 @@ for b in json.load(sys.stdin)["benchmarks"]:
     name, ips = b["name"], b["items_per_second"]
     print(f"  {name:<20} {ips / 1e6:8.1f} M simulated instructions/s")
 '
+fi
 
+if want ping; then
 echo "== admin mailbox ping round trip (TCG guest, debugfs fw_ping)"
 tools/mtia-vm run --devices 1 -- tests/bench/fw-ping.sh "${MTIA_BENCH_PINGS:-2000}"
+fi
 
+if want vm; then
 echo "== host memcpy (one thread, 256 MiB buffers)"
 host_memcpy=$(build/bin/memcpy_bench 256 5 | awk '{print $2}')
 echo "  host memcpy: $host_memcpy GB/s"
@@ -50,12 +60,16 @@ OMP_NUM_THREADS=2 tools/mtia-vm run --devices 1 --device-opts devmem-size=1G \
   --qemu-arg=-drive --qemu-arg="file=$nvme_img,if=none,id=nvm,format=raw,cache=writeback" \
   --qemu-arg=-device --qemu-arg=nvme,serial=mtiabench,drive=nvm \
   --env MTIA_BENCH_HOST_MEMCPY="$host_memcpy" -- tests/bench/vm-bench.sh
+fi
 
+if want mmu; then
 echo "== device MMU cost (TCG guest; one VM, two devices alike but mmu=on / mmu=off)"
 tests/vm/test-models.sh --prepare >/dev/null
 OMP_NUM_THREADS=2 tools/mtia-vm run --devices 1 --device-opts devmem-size=1G \
   --qemu-arg=-device --qemu-arg=mtia,devmem-size=1G,mmu=off -- tests/bench/mmu-bench.sh
+fi
 
+if want inference; then
 echo "== inference: resnet18 on the device (TCG guest, mtia-run --bench) vs PyTorch CPU (host)"
 # Models compiled from the same torchvision graphs (random weights); PyTorch
 # first, alone on the host; then the VM, whose device runs its kernels on 2
@@ -73,6 +87,14 @@ for m in $bench_models resnet18_int8 resnet18_int8_b8; do
   if [ ! -f "$bench_dir/$m.mtia" ] || [ "$bench_dir/$m.onnx" -nt "$bench_dir/$m.mtia" ] ||
     [ build/bin/mtia-compile -nt "$bench_dir/$m.mtia" ]; then
     build/bin/mtia-compile -q "$bench_dir/$m.onnx" -o "$bench_dir/$m.mtia"
+  fi
+done
+# resnet18 with its residual adds left as ops (--no-fuse-residual), for the
+# fusion's gain.
+for b in "" _b8; do
+  if [ ! -f "$bench_dir/resnet18${b}_nofuse.mtia" ] || [ build/models/resnet18$b.onnx -nt "$bench_dir/resnet18${b}_nofuse.mtia" ] ||
+    [ build/bin/mtia-compile -nt "$bench_dir/resnet18${b}_nofuse.mtia" ]; then
+    build/bin/mtia-compile -q --no-fuse-residual "build/models/resnet18$b.onnx" -o "$bench_dir/resnet18${b}_nofuse.mtia"
   fi
 done
 # resnet18 in bf16: the float model compiled with --dtype bf16.
@@ -95,9 +117,11 @@ torch_prec=$(for m in resnet18 resnet18_b8; do for p in bf16 int8-onednn int8-qn
   torch_anchor build/models "$m" "${MTIA_BENCH_TORCH_SECONDS:-10}" "$p"; done; done)
 # The stack's own overhead: the same resnet18 programs on the host, without
 # the VM, driver or queues (host_model_bench: libmtia's reader, then the
-# compute engine on 2 threads), alone on the host like PyTorch.
+# compute engine on 2 threads), alone on the host like PyTorch; --tracked,
+# as the device runs them (reordered weights reused without a compare:
+# docs/compute.md "Reused weights"), so it is the design's physical limit.
 host_prog=$(for m in resnet18 resnet18_b8; do
-  echo "$m $(OMP_NUM_THREADS=2 build/bin/host_model_bench "build/models/$m.mtia" 30 "build/models/$m.input0.npy")"; done)
+  echo "$m $(OMP_NUM_THREADS=2 build/bin/host_model_bench --tracked "build/models/$m.mtia" 30 "build/models/$m.input0.npy")"; done)
 device=$(OMP_NUM_THREADS=2 tools/mtia-vm run --devices 1 --device-opts devmem-size=1G -- tests/bench/model-bench.sh |
   grep '^{')
 /usr/bin/python3 - "$torch_b1" "$torch_b8" "$device" "$torch_work" "$torch_prec" "$host_prog" <<'PYEOF'
@@ -106,7 +130,8 @@ torch = {j["batch"]: j for j in map(json.loads, sys.argv[1:3])}
 lines = [json.loads(l) for l in sys.argv[3].splitlines()]
 work = [j for j in lines if "bench_model" in j]
 prec = {j["precision_model"]: j for j in lines if "precision_model" in j}
-runs = [j for j in lines if "batch" in j and "bench_model" not in j and "precision_model" not in j]
+runs = [j for j in lines if "batch" in j and not {"bench_model", "precision_model", "fusion_model"} & j.keys()]
+fusion = [j for j in lines if "fusion_model" in j]
 py = [j for j in lines if "python_p50_ms" in j]
 dev = {j["batch"]: j for j in runs if not j.get("profiled")}
 off = [j["latency_ms"]["p50"] for j in runs if j["batch"] == 1 and not j.get("profiled")]
@@ -129,6 +154,13 @@ for b in (1, 8):
     print(f"  resnet18 batch {b} stack overhead: run() p50 {p50:.2f} ms, device time {dev_ms:.2f} ms, the same "
           f"program on the host without the VM {host[b]:.2f} ms  ->  VM/driver/queue {p50 / dev_ms - 1:+.1%} of "
           f"device time (target <= 5%), device time / host {dev_ms / host[b]:.2f}x")
+for b, m in ((1, "resnet18"), (8, "resnet18_b8")):
+    fused = [j["latency_ms"]["p50"] for j in fusion if j["fusion_model"] == m]
+    unfused = [j["latency_ms"]["p50"] for j in fusion if j["fusion_model"] == m + "_nofuse"]
+    if fused and unfused:
+        print(f"  resnet18 batch {b} run() p50, residual adds fused {' / '.join(f'{x:.2f}' for x in fused)} ms, "
+              f"as ops (--no-fuse-residual) {' / '.join(f'{x:.2f}' for x in unfused)} ms  ->  fused/unfused "
+              f"{min(fused) / min(unfused):.3f}x time (best of each)")
 if off and on:
     moff, mon = sorted(off)[0], sorted(on)[0]
     print(f"  resnet18 batch 1 run() p50, profiling off {' / '.join(f'{x:.2f}' for x in off)} ms, "
@@ -168,3 +200,4 @@ for b, suffix in ((1, ""), (8, "_b8")):
               f"{ips / best['inferences_per_s']:.2f}x, MTIA v1 {p}/fp32 "
               f"{d['device_estimate_ms'] / f32['device_estimate_ms']:.2f}x time")
 PYEOF
+fi
