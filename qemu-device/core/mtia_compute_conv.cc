@@ -12,7 +12,6 @@
 // chunk in chunks of its output channels, polling for an abort between them.
 #include <cstdlib>
 #include <cstring>
-#include <map>
 #include <mutex>
 
 #include "mtia_compute_dnnl.h"
@@ -178,7 +177,7 @@ private:
                     {{DNNL_ARG_FROM, mem(p.w_plain, const_cast<void *>(from))},
                      {DNNL_ARG_TO, mem(p.pd.weights_desc(), to)}});
         };
-        if (DerivedCache *dc = p.cache_for(w))
+        if (DerivedCache *dc = p.caches->for_source(w))
             if (const void *c = dc->get(w, n, out, ex, reorder, hold)) return c;
         void *buf = ex.scratch(Exec::kScratchWeights, out);
         reorder(w, buf);
@@ -187,19 +186,8 @@ private:
 
     struct Part {
         // Reordered weights per weight tensor (ops of the same shape share
-        // this kernel), by arena address.
-        DerivedCache *cache_for(const void *w) const
-        {
-            std::lock_guard<std::mutex> l(*caches_mu);
-            auto it = caches->find(w);
-            if (it != caches->end()) return it->second.get();
-            if (caches->size() >= kMaxCaches) return nullptr;
-            return caches->emplace(w, std::make_unique<DerivedCache>()).first->second.get();
-        }
-        static constexpr size_t kMaxCaches = 64;
-        std::unique_ptr<std::mutex> caches_mu{new std::mutex};
-        std::unique_ptr<std::map<const void *, std::unique_ptr<DerivedCache>>> caches{
-            new std::map<const void *, std::unique_ptr<DerivedCache>>};
+        // this kernel).
+        std::unique_ptr<DerivedCaches> caches{new DerivedCaches};
         dnnl::convolution_forward::primitive_desc pd;
         dnnl::convolution_forward conv;
         memory::desc src_plain, w_plain, dst_plain;

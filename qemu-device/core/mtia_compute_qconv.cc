@@ -15,8 +15,10 @@
 // Per image, a CONV's input is copied once in that element type with its
 // pads materialised (a pad stands for the real 0), channel-interleaved when
 // C/groups is a multiple of L (K then ordered kernel tap, channel: a lane
-// of the im2col is one 4-byte load); weights are packed per run, 8
-// channels a block. Tasks are (group, tile of pixels, run of channel
+// of the im2col is one 4-byte load); weights are packed 8 channels a
+// block, once: the packed form is reused while the arena's weights are
+// unchanged (mtia_compute_reuse.h, as the float CONV's reordered weights),
+// per lane width (the micro-kernel is picked per run). Tasks are (group, tile of pixels, run of channel
 // blocks): a task lays its tile out as K lanes x pixels (im2col) in its
 // thread's buffer and runs the 8 x 32 micro-kernel over it, each block's
 // epilogue writing the output directly. Tasks run in chunks of at most
@@ -33,6 +35,7 @@
 #include "mtia/mtia_quant.h"
 #include "mtia_compute_impl.h"
 #include "mtia_compute_qdot.h"
+#include "mtia_compute_reuse.h"
 
 namespace mtia {
 namespace compute {
@@ -185,14 +188,13 @@ private:
         const uint64_t per_chunk = std::max<uint64_t>(1, chunk / (block_work * run_blocks));
 
         const uint64_t wlanes = groups_ * mb_ * kl * kQdotM;
-        int32_t *wp = reinterpret_cast<int32_t *>(
-            ex.scratch(Exec::kScratchWeights, (wlanes + groups_ * mb_ * kQdotM) * sizeof(int32_t)));
-        int32_t *wsum = wp + wlanes;
         // Interleaving saves im2col work (pixels x K per group) and costs a
         // transposition of the weights (channels x K): worth it when the
         // image has more pixels than a group has channels.
         const bool interleaved = !gemm_ && cg_ % L == 0 && images_ * pixels_ >= mg_;
-        pack_weights<L>(op, arena, kl, interleaved, wp, wsum);
+        std::unique_lock<std::mutex> hold;  // keeps reused weights valid
+        const int32_t *wp = packed_weights<L>(op, arena, ex, kl, interleaved, &hold);
+        const int32_t *wsum = wp + wlanes;
         int32_t *xt = reinterpret_cast<int32_t *>(ex.scratch(Exec::kScratchSrc, threads * kl * tile_ * 4));
         E *xpad = nullptr;
         if (!gemm_) xpad = reinterpret_cast<E *>(ex.scratch(Exec::kScratchDst, c_ * plane_ * sizeof(E)));
@@ -300,16 +302,36 @@ private:
         }
     }
 
-    // [group][channel block][K lane][8 channels] lanes of weights, and each
-    // channel's sum of weights. A channel's K weights are a row of W (CONV,
+    // The packed weights (pack_weights) of @op's weights in @arena: reused
+    // while those bytes are unchanged, else packed again (into scratch when
+    // no cache can keep them); valid while @hold is held.
+    template <unsigned L>
+    const int32_t *packed_weights(const mtia_op &op, const uint8_t *arena, Exec &ex, uint64_t kl, bool interleaved,
+                                  std::unique_lock<std::mutex> *hold)
+    {
+        const uint64_t wlanes = groups_ * mb_ * kl * kQdotM;
+        const size_t out = (wlanes + groups_ * mb_ * kQdotM) * sizeof(int32_t);
+        auto pack = [&](const void *from, void *to) {
+            int32_t *o = static_cast<int32_t *>(to);
+            pack_weights<L>(static_cast<const int8_t *>(from), kl, interleaved, o, o + wlanes);
+        };
+        const uint8_t *w = arena + op.in[1].offset;
+        if (DerivedCache *dc = caches_[L == 4].for_source(w))
+            if (const void *c = dc->get(w, bytes(op.in[1]), out, ex, pack, hold))
+                return static_cast<const int32_t *>(c);
+        void *buf = ex.scratch(Exec::kScratchWeights, out);
+        pack(w, buf);
+        return static_cast<const int32_t *>(buf);
+    }
+
+    // [group][channel block][K lane][8 channels] lanes of weights @wt, and
+    // each channel's sum of weights. A channel's K weights are a row of W (CONV,
     // TRANS_B), copied into a row where they are not one: a column of B
     // (stride N), W's row transposed to (tap, channel) when interleaved,
     // zeros for a block's channels beyond M.
     template <unsigned L>
-    void pack_weights(const mtia_op &op, const uint8_t *arena, uint64_t kl, bool interleaved, int32_t *wp,
-                      int32_t *wsum) const
+    void pack_weights(const int8_t *wt, uint64_t kl, bool interleaved, int32_t *wp, int32_t *wsum) const
     {
-        const int8_t *wt = reinterpret_cast<const int8_t *>(arena + op.in[1].offset);
         const int64_t blocks = int64_t(groups_ * mb_);
         const uint64_t full = k_ / L;
         const bool column = gemm_ && !trans_b_;
@@ -532,7 +554,8 @@ private:
     uint64_t d_ = 1, h_ = 1, w_ = 1, dp_ = 1, hp_ = 1, wp_ = 1, plane_ = 1, pad_d_ = 0, pad_h_ = 0, pad_w_ = 0;
     uint64_t od_ = 1, oh_ = 1, ow_ = 1, sd_ = 1, sh_ = 1, sw_ = 1;
     std::vector<uint64_t> tap_, spatial_;
-    uint64_t taps_ = 1;  // kernel elements
+    DerivedCaches caches_[2];  // packed weights: int16 pairs, byte quads
+    uint64_t taps_ = 1;        // kernel elements
 };
 
 }  // namespace

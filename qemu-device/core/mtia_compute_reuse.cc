@@ -27,6 +27,15 @@ Exec::Buffer alloc(size_t n)
 
 }  // namespace
 
+DerivedCache *DerivedCaches::for_source(const void *src)
+{
+    std::lock_guard<std::mutex> l(mu_);
+    auto it = map_.find(src);
+    if (it != map_.end()) return it->second.get();
+    if (map_.size() >= kMax) return nullptr;
+    return map_.emplace(src, std::make_unique<DerivedCache>()).first->second.get();
+}
+
 size_t DerivedCache::total_bytes() { return g_total.load(); }
 
 DerivedCache::Counters DerivedCache::counters() { return {g_derived.load(), g_compared.load()}; }

@@ -16,6 +16,8 @@
 #define MTIA_COMPUTE_REUSE_H
 
 #include <functional>
+#include <map>
+#include <memory>
 #include <mutex>
 
 #include "mtia_compute_impl.h"
@@ -60,6 +62,20 @@ private:
     bool valid_ = false;
     uint64_t tracker_id_ = 0;  // 0: validated by the copy
     uint64_t gen_ = 0;         // tracker_id_'s generation before deriving
+};
+
+// A kernel's caches, one per source tensor (a kernel serves every op of its
+// shape: each weight tensor it sees, by arena address), at most kMax.
+class DerivedCaches {
+public:
+    // The cache for @src, or nullptr when kMax are in use (the caller
+    // derives into scratch).
+    DerivedCache *for_source(const void *src);
+    static constexpr size_t kMax = 64;
+
+private:
+    std::mutex mu_;  // Protects map_.
+    std::map<const void *, std::unique_ptr<DerivedCache>> map_;
 };
 
 }  // namespace compute

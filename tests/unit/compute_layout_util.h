@@ -54,7 +54,8 @@ inline uint32_t out_size(uint32_t in, uint32_t k, uint32_t s, uint32_t d, uint32
     return (in + p0 + p1 - d * (k - 1) - 1) / s + 1;
 }
 
-inline void expect_near(const std::vector<float> &got, const std::vector<float> &want, double tol, const std::string &what)
+inline void expect_near(const std::vector<float> &got, const std::vector<float> &want, double tol,
+                        const std::string &what)
 {
     ASSERT_EQ(got.size(), want.size()) << what;
     size_t bad = 0;

@@ -106,6 +106,42 @@ TEST(ComputeTracked, UnchangedWeightsAreReusedWithoutACompare)
     EXPECT_EQ(DerivedCache::counters().derived, d2.derived + 1);
 }
 
+// The int8 CONV keeps its packed weights the same way: packed once, packed
+// again after a reported write, with the bytes an untracked run gives.
+TEST(ComputeTracked, Int8WeightsArePackedOnce)
+{
+    Arena a;
+    mtia_tensor_desc x = a.alloc({1, 16, 12, 12}, MTIA_DTYPE_U8), w = a.alloc({32, 16, 3, 3}, MTIA_DTYPE_I8);
+    x.scale = cref::bits(0.05f);
+    x.zero_point = 120;
+    const mtia_tensor_desc sb = a.alloc({2, 32}), gap = a.alloc({1024}), y = a.alloc({1, 32, 12, 12});
+    (void)gap;  // y shares no 4 KiB page with the weights
+    std::mt19937 rng(3);
+    for (uint64_t i = 0; i < 16 * 144; i++) a.data()[x.offset + i] = uint8_t(rng());
+    for (uint64_t i = 0; i < 32 * 144; i++) a.data()[w.offset + i] = uint8_t(rng());
+    a.fill_random(sb, rng, 0.001f, 0.003f);
+    const mtia_op op = cref::op(MTIA_OP_CONV, {x, w, sb}, y, {1, 1, 1, 1, 1, 1, 1, 1, 1});
+    Tracked tr(a.size());
+    auto run = [&](const mtia_compute_tracker *t) {
+        uint64_t r;
+        EXPECT_EQ(mtia_compute_run_tracked(nullptr, &op, 1, a.data(), a.size(), nullptr, nullptr, nullptr, t, &r),
+                  MTIA_CQE_OK);
+        return a.get(y);
+    };
+    const auto d0 = DerivedCache::counters();
+    const std::vector<float> first = run(&tr.api);
+    const auto d1 = DerivedCache::counters();
+    EXPECT_EQ(d1.derived, d0.derived + 1);  // packed
+    EXPECT_EQ(run(&tr.api), first);
+    EXPECT_EQ(DerivedCache::counters().derived, d1.derived);  // reused
+    a.data()[w.offset + 100] ^= 0x55;
+    tr.t.wrote(w.offset + 100, 1);
+    const std::vector<float> changed = run(&tr.api);
+    EXPECT_EQ(DerivedCache::counters().derived, d1.derived + 1);  // packed again
+    EXPECT_NE(changed, first);
+    EXPECT_EQ(run(nullptr), changed);  // as an untracked run computes it
+}
+
 // Each op's output is reported after it ran: weights computed by an earlier
 // op of the same program are never stale.
 TEST(ComputeTracked, OutputsAreReportedSoComputedWeightsAreFresh)
