@@ -14,9 +14,14 @@
  * Every fence ends, so no kernel job or waiter hangs on a process: when the
  * queue can run no more (destroyed, its file closed, lost to a reset,
  * taken back after a fault) the fences whose value the word reached
- * signal, the others end with -ECANCELED; a fence still pending
- * job_timeout_ms after it was made ends with -ETIMEDOUT. Each fence has a
- * lock of its own, so it outlives the queue safely in a syncobj.
+ * signal, the others end with -ECANCELED. A fence ends with -ETIMEDOUT
+ * when its queue has completed nothing for job_timeout_ms (and it is at
+ * least that old): a queue busy with work ahead of the fence's keeps it
+ * pending, as a driver job's timeout counts from its last progress, but
+ * never beyond MTIA_DIRECT_FENCE_MAX_TIMEOUTS job timeouts after it was
+ * made, so a process cannot hold another's job back for long by keeping
+ * its own queue busy. Each fence has a lock of its own, so it outlives the
+ * queue safely in a syncobj.
  */
 
 #include <linux/dma-fence.h>
@@ -27,13 +32,18 @@
 #include "mtia_drv.h"
 #include "mtia_job.h"
 
+/* A fence's longest life, in job timeouts, however busy its queue. */
+#define MTIA_DIRECT_FENCE_MAX_TIMEOUTS 10
+
 /**
  * struct mtia_direct_fence - one DIRECT_SIGNAL fence.
  * @base: the fence (first: dma_fence_free() frees it).
  * @lock: its dma_fence lock.
  * @node: in &mtia_direct_fences.list while pending.
  * @value: the fence word value it waits for.
- * @deadline: jiffies at which it ends with -ETIMEDOUT.
+ * @deadline: jiffies at which it ends with -ETIMEDOUT unless its queue
+ *	made progress since (a job timeout after it was made).
+ * @cap: jiffies at which it ends with -ETIMEDOUT regardless.
  */
 struct mtia_direct_fence {
 	struct dma_fence base;
@@ -41,6 +51,7 @@ struct mtia_direct_fence {
 	struct list_head node;
 	u64 value;
 	unsigned long deadline;
+	unsigned long cap;
 };
 
 static const char *mtia_direct_fence_driver_name(struct dma_fence *f)
@@ -71,26 +82,46 @@ static void mtia_direct_fence_done_locked(struct mtia_direct_fences *fs,
 	dma_fence_put(&f->base);	/* the list's reference */
 }
 
+/* When @f times out: a job timeout after the later of its making and its
+ * queue's last progress, but no later than its cap.
+ */
+static unsigned long mtia_direct_fence_expiry_locked(struct mtia_direct_fences *fs,
+						     struct mtia_direct_fence *f)
+{
+	unsigned long t = f->deadline;
+
+	lockdep_assert_held(&fs->lock);
+	if (time_after(fs->progress + fs->timeout_jiffies, t))
+		t = fs->progress + fs->timeout_jiffies;
+	return time_after(t, f->cap) ? f->cap : t;
+}
+
 static void mtia_direct_fences_timeout(struct work_struct *work)
 {
 	struct mtia_direct_fences *fs =
 		container_of(work, struct mtia_direct_fences, timeout.work);
 	struct mtia_direct_fence *f, *tmp;
 	unsigned long now = jiffies;
+	unsigned long next = 0;
+	bool any = false;
 	u64 word;
 
 	spin_lock_irq(&fs->lock);
 	word = READ_ONCE(*fs->word);
 	list_for_each_entry_safe(f, tmp, &fs->list, node) {
-		if (word >= f->value)
+		unsigned long t = mtia_direct_fence_expiry_locked(fs, f);
+
+		if (word >= f->value) {
 			mtia_direct_fence_done_locked(fs, f, 0);
-		else if (time_after_eq(now, f->deadline))
+		} else if (time_after_eq(now, t)) {
 			mtia_direct_fence_done_locked(fs, f, -ETIMEDOUT);
+		} else if (!any || time_before(t, next)) {
+			next = t;
+			any = true;
+		}
 	}
-	/* The oldest left has the earliest deadline. */
-	f = list_first_entry_or_null(&fs->list, struct mtia_direct_fence, node);
-	if (f)
-		mod_delayed_work(system_wq, &fs->timeout, f->deadline - now);
+	if (any)
+		mod_delayed_work(system_wq, &fs->timeout, next - now);
 	spin_unlock_irq(&fs->lock);
 }
 
@@ -105,6 +136,8 @@ void mtia_direct_fences_init(struct mtia_direct_fences *fs, const u64 *word)
 	INIT_LIST_HEAD(&fs->list);
 	fs->context = dma_fence_context_alloc(1);
 	fs->word = word;
+	fs->timeout_jiffies = msecs_to_jiffies(mtia_job_timeout_ms());
+	fs->progress = jiffies;
 	INIT_DELAYED_WORK(&fs->timeout, mtia_direct_fences_timeout);
 }
 
@@ -120,7 +153,7 @@ void mtia_direct_fences_init(struct mtia_direct_fences *fs, const u64 *word)
 struct dma_fence *mtia_direct_fences_add(struct mtia_direct_fences *fs,
 					 u64 value)
 {
-	unsigned long timeout = msecs_to_jiffies(mtia_job_timeout_ms());
+	unsigned long timeout = fs->timeout_jiffies;
 	struct mtia_direct_fence *f;
 
 	f = kzalloc(sizeof(*f), GFP_KERNEL);
@@ -137,6 +170,7 @@ struct dma_fence *mtia_direct_fences_add(struct mtia_direct_fences *fs,
 		dma_fence_signal(&f->base);
 	} else {
 		f->deadline = jiffies + timeout;
+		f->cap = jiffies + MTIA_DIRECT_FENCE_MAX_TIMEOUTS * timeout;
 		if (list_empty(&fs->list))
 			mod_delayed_work(system_wq, &fs->timeout, timeout);
 		list_add_tail(&f->node, &fs->list);
@@ -148,7 +182,8 @@ struct dma_fence *mtia_direct_fences_add(struct mtia_direct_fences *fs,
 
 /**
  * mtia_direct_fences_check() - signal the fences whose value the fence word
- * reached (the queue's interrupt).
+ * reached (the queue's interrupt: every completion raises one, so it also
+ * marks the queue's progress).
  * @fs: the queue's fences.
  */
 void mtia_direct_fences_check(struct mtia_direct_fences *fs)
@@ -158,6 +193,7 @@ void mtia_direct_fences_check(struct mtia_direct_fences *fs)
 	u64 word;
 
 	spin_lock_irqsave(&fs->lock, flags);
+	fs->progress = jiffies;
 	word = READ_ONCE(*fs->word);
 	list_for_each_entry_safe(f, tmp, &fs->list, node)
 		if (word >= f->value)

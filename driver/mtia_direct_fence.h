@@ -15,13 +15,16 @@ struct dma_fence;
 
 /**
  * struct mtia_direct_fences - a direct queue's pending DIRECT_SIGNAL fences.
- * @lock: protects @list and @err; taken from the queue's interrupt.
+ * @lock: protects @list, @err and @progress; taken from the queue's
+ *	interrupt.
  * @list: fences not yet signalled, oldest (earliest deadline) first.
  * @context: their dma_fence context; a fence's seqno is its value, so a
  *	later fence of the context is one for a larger value.
  * @word: the queue's fence word (the device writes it, the CPU reads it).
  * @err: 0 while the queue can run; else the error new fences end with.
- * @timeout: ends the fences whose deadline passed.
+ * @progress: jiffies of the queue's last interrupt (a completion).
+ * @timeout_jiffies: job_timeout_ms when the queue was made.
+ * @timeout: ends the fences whose time passed.
  */
 struct mtia_direct_fences {
 	spinlock_t lock; /* see @lock above */
@@ -29,6 +32,8 @@ struct mtia_direct_fences {
 	u64 context;
 	const u64 *word;
 	int err;
+	unsigned long progress;
+	unsigned long timeout_jiffies;
 	struct delayed_work timeout;
 };
 

@@ -26,6 +26,7 @@
 #include <cstdint>
 #include <cstring>
 #include <fstream>
+#include <functional>
 #include <string>
 
 #include "mtia/mtia_spec.h"
@@ -407,6 +408,54 @@ TEST_F(DirectTest, FenceTimesOut)
     const uint32_t s2 = syncobj(fd);
     ASSERT_EQ(0, q.signal(s2, 7));
     EXPECT_EQ(1, fence_status(fd, s2));
+}
+
+// A queue busy with work ahead of a fence keeps it pending past
+// job_timeout_ms (every completion is progress), and it signals once its
+// value is written; but however busy the queue, a fence ends with ETIMEDOUT
+// at the cap, ten job timeouts after it was made. Short-timeout run only.
+TEST_F(DirectTest, FenceWaitsWhileItsQueueProgressesUpToACap)
+{
+    unsigned ms = 0;
+    std::ifstream("/sys/module/mtia/parameters/job_timeout_ms") >> ms;
+    if (!ms || ms > 1000) GTEST_SKIP() << "job_timeout_ms " << ms << ": the short-timeout run covers it";
+    Bo big = bo_create(fd, 8u << 20, MTIA_BO_HOST);
+    const uint64_t va_big = va_of(fd, big.handle);
+    // Keeps a few 8 MiB FILLs in flight until @until (ns) or @stop says so;
+    // false if a command failed.
+    auto busy = [&](int64_t until, const std::function<bool()> &stop) {
+        unsigned inflight = 0;
+        bool ok = true;
+        while (now_ns() < until && !stop()) {
+            q.push(dcmd(MTIA_CMD_FILL, q.c.ctx, 8u << 20, 0, va_big, 0x11));
+            if (++inflight < 4) continue;
+            mtia_cqe e{};
+            ok = ok && q.next(&e) == 0 && mtia_cqe_status(e.status) == MTIA_CQE_OK;
+            inflight--;
+        }
+        for (; inflight; inflight--) {
+            mtia_cqe e{};
+            ok = ok && q.next(&e) == 0 && mtia_cqe_status(e.status) == MTIA_CQE_OK;
+        }
+        return ok;
+    };
+    const int64_t timeout_ns = int64_t{ms} * 1000000;
+    const uint32_t s = syncobj(fd);
+    ASSERT_EQ(0, q.signal(s, 5));
+    ASSERT_TRUE(busy(now_ns() + 3 * timeout_ns, [] { return false; }));
+    EXPECT_EQ(0, fence_status(fd, s)) << "three job timeouts of progress: still pending";
+    q.push(q.fence_cmd(5));
+    mtia_cqe e{};
+    ASSERT_EQ(0, q.next(&e));
+    EXPECT_EQ(0, sync_wait(fd, s, 30 * kSec));
+    EXPECT_EQ(1, fence_status(fd, s));
+
+    const uint32_t capped = syncobj(fd);
+    const int64_t t0 = now_ns();
+    ASSERT_EQ(0, q.signal(capped, 6));
+    ASSERT_TRUE(busy(t0 + 30 * timeout_ns, [&] { return fence_status(fd, capped) != 0; }));
+    EXPECT_EQ(-ETIMEDOUT, fence_status(fd, capped));
+    EXPECT_GE(now_ns() - t0, 10 * timeout_ns * 9 / 10);
 }
 
 TEST_F(DirectTest, SignalArgumentsAreChecked)
