@@ -162,6 +162,16 @@ TEST(CompilerResidual, NotFusedWhereTheResidualIsStillNeeded)
         conv(b, "s", "w2", "y", 3, 1);
         check(b, 0);
     }
+    {  // the residual is also a graph output: its value must survive the program
+        OnnxBuilder b = identity_block();
+        b.output("h");
+        check(b, 0);
+    }
+    {  // the convolution's own result is also a graph output
+        OnnxBuilder b = identity_block();
+        b.output("c2");
+        check(b, 0);
+    }
     {  // the residual is the graph's input: its storage is the caller's
         OnnxBuilder b;
         b.input("x", {1, 8, 6, 6}).output("y");

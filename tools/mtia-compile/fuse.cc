@@ -99,9 +99,11 @@ int concat_in_place(DevGraph &d)
 
 namespace {
 
-// Ops writing and reading each root tensor, by op index (dead ops left out).
+// Ops writing and reading each root tensor, by op index (dead ops left out),
+// and the roots a graph input or output lives in.
 struct RootUse {
     std::vector<std::vector<int>> writers, readers;
+    std::vector<bool> pinned;
 };
 
 RootUse root_use(const DevGraph &d, const std::vector<bool> &dead)
@@ -109,6 +111,10 @@ RootUse root_use(const DevGraph &d, const std::vector<bool> &dead)
     RootUse u;
     u.writers.resize(d.tensors.size());
     u.readers.resize(d.tensors.size());
+    u.pinned.assign(d.tensors.size(), false);
+    for (int t = 0; t < static_cast<int>(d.tensors.size()); ++t)
+        if (d.tensors[t].kind == TensorKind::Input || d.tensors[t].kind == TensorKind::Output)
+            u.pinned[d.root(t)] = true;
     for (int o = 0; o < static_cast<int>(d.ops.size()); ++o) {
         if (dead[o]) continue;
         u.writers[d.root(d.ops[o].out)].push_back(o);
@@ -131,6 +137,7 @@ int accumulating_conv(const DevGraph &d, const RootUse &u, int add, int a, int r
 {
     const int ra = d.root(a), rr = d.root(r);
     if (ra == rr || !whole_f32_activation(d, a) || !whole_f32_activation(d, r)) return -1;
+    if (u.pinned[ra] || u.pinned[rr]) return -1;  // the caller's storage, or read after the program
     if (d.tensors[a].shape != d.tensors[r].shape) return -1;
     if (u.writers[ra].size() != 1 || u.readers[ra].size() != 1) return -1;
     const int c = u.writers[ra][0];
