@@ -88,6 +88,19 @@ TEST(ModelSetList, NamesMatchScript)
     EXPECT_EQ(names, kModels);
 }
 
+// Every output of @got within @tol of @want's, absolute up to 1 and
+// relative beyond.
+void expect_outputs_near(const std::vector<std::vector<float>> &got, const std::vector<std::vector<float>> &want,
+                         float tol)
+{
+    ASSERT_EQ(got.size(), want.size());
+    for (size_t k = 0; k < got.size(); ++k) {
+        float scale = 1.0f;
+        for (float v : want[k]) scale = std::max(scale, std::fabs(v));
+        EXPECT_LE(max_abs_diff(got[k], want[k]), tol * scale) << "output " << k;
+    }
+}
+
 // Compiles the manifest entry e, runs it on the engine and compares every
 // output with PyTorch's (and, for a model whose tables are shipped in int8
 // or float16, with PyTorch's on the values those tables hold, within
@@ -174,13 +187,7 @@ TEST_P(ModelSet, ChannelsLastMatchesNchw)
     std::vector<std::vector<float>> inputs;
     for (const auto &in : e["inputs"]) inputs.push_back(load_npy(dir + "/" + in["file"].get<std::string>()).data);
     const auto want = run_on_host(plain.bytes, inputs, nullptr), got = run_on_host(nhwc.bytes, inputs, nullptr);
-    ASSERT_EQ(got.size(), want.size());
-    const float tol = e["tolerance"];
-    for (size_t k = 0; k < got.size(); ++k) {
-        float scale = 1.0f;
-        for (float v : want[k]) scale = std::max(scale, std::fabs(v));
-        EXPECT_LE(max_abs_diff(got[k], want[k]), tol * scale) << "output " << k;
-    }
+    expect_outputs_near(got, want, e["tolerance"]);
 }
 
 // One compiled file of each CNN run twice on the engine: with the
@@ -213,13 +220,7 @@ TEST_P(ModelSet, SameFileMatchesWithPlainEngineLayouts)
     const auto got = run_on_host(r.bytes, inputs, nullptr);
     unsetenv("MTIA_CONV_LAYOUT");
     mtia_compute_drop_kernels();
-    ASSERT_EQ(got.size(), want.size());
-    const float tol = e["tolerance"];
-    for (size_t k = 0; k < got.size(); ++k) {
-        float scale = 1.0f;
-        for (float v : want[k]) scale = std::max(scale, std::fabs(v));
-        EXPECT_LE(max_abs_diff(got[k], want[k]), tol * scale) << "output " << k;
-    }
+    expect_outputs_near(got, want, e["tolerance"]);
 }
 
 // --quantize int8 calibrated on the model's own test input (one run): some

@@ -110,4 +110,13 @@ inline mtia_op random_conv(Arena &a, std::mt19937 &rng, uint32_t n, uint32_t c, 
     return o;
 }
 
+// Case @i of a series of random convolutions: plain, grouped (2) and
+// depthwise (8) in turn, 1-3 images of 5-12 rows, in @a.
+inline mtia_op random_conv_case(Arena &a, std::mt19937 &rng, int i)
+{
+    const uint32_t g = i % 4 == 3 ? 8 : i % 4 == 2 ? 2 : 1;
+    const uint32_t c = g == 8 ? 8 : 2 * rnd(rng, 1, 12), m = g == 8 ? 8 : 2 * rnd(rng, 1, 12);
+    return random_conv(a, rng, rnd(rng, 1, 3), c, rnd(rng, 5, 12), m, g);
+}
+
 }  // namespace clayout

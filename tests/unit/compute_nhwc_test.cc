@@ -35,10 +35,8 @@ TEST(ComputeNhwc, ConvMatchesTheReferenceInEveryLayout)
 {
     std::mt19937 rng(7);
     for (int i = 0; i < 24; i++) {
-        const uint32_t g = i % 4 == 3 ? 8 : i % 4 == 2 ? 2 : 1;  // depthwise, grouped, plain
-        const uint32_t c = g == 8 ? 8 : 2 * rnd(rng, 1, 12), m = g == 8 ? 8 : 2 * rnd(rng, 1, 12);
         Arena a;
-        const mtia_op o = random_conv(a, rng, rnd(rng, 1, 3), c, rnd(rng, 5, 12), m, g);
+        const mtia_op o = random_conv_case(a, rng, i);
         check_conv(a, o, "case " + std::to_string(i));
     }
 }
