@@ -10,6 +10,8 @@
 #     round trip, libmtia's NOP and resnet18 batch 1 latency
 #  3b. the device MMU's cost: DMA bandwidth, NOP round trip and resnet18
 #     batch 1 latency with the device's mmu=on vs mmu=off, in one VM
+#  3c. throttling: resnet18 batch 1 throughput, device time and estimate
+#     uncapped, at a 6 W power limit and uncapped again, against the clock
 #  4. inference: resnet18 batch 1 and 8 (and the stack's overhead: run()
 #     latency and device time against the same program on the host without
 #     the VM, build/bin/host_model_bench), mobilenet_v2 batch 1, a DLRM at
@@ -55,6 +57,9 @@ echo "== device MMU cost (TCG guest; one VM, two devices alike but mmu=on / mmu=
 tests/vm/test-models.sh --prepare >/dev/null
 OMP_NUM_THREADS=2 tools/mtia-vm run --devices 1 --device-opts devmem-size=1G \
   --qemu-arg=-device --qemu-arg=mtia,devmem-size=1G,mmu=off -- tests/bench/mmu-bench.sh
+
+echo "== throttling: resnet18 batch 1 uncapped, at a 6 W power limit, uncapped again (TCG guest, one VM)"
+OMP_NUM_THREADS=2 tools/mtia-vm run --devices 1 --device-opts devmem-size=1G -- tests/bench/throttle-bench.sh
 
 echo "== inference: resnet18 on the device (TCG guest, mtia-run --bench) vs PyTorch CPU (host)"
 # Models compiled from the same torchvision graphs (random weights); PyTorch
