@@ -32,8 +32,13 @@ bool wait_until_or(std::unique_lock<std::mutex> &l, std::condition_variable &cv,
     return cv.wait_until(l, t, stop);
 }
 
-PacedJob::PacedJob(Now now, Clock clock, WaitUntil wait)
-    : now_(std::move(now)), clock_(std::move(clock)), wait_(std::move(wait)), last_(now_()), due_(last_)
+PacedJob::PacedJob(Now now, Clock clock, WaitUntil wait, Busy busy)
+    : now_(std::move(now)),
+      clock_(std::move(clock)),
+      wait_(std::move(wait)),
+      busy_(std::move(busy)),
+      last_(now_()),
+      due_(last_)
 {
 }
 
@@ -46,12 +51,16 @@ bool PacedJob::mark(bool last)
     paced_ns_ += p;
     due_ += p;
     last_ = now;
-    if (due_ <= now || (!last && due_ - now < kMinWaitNs)) return true;
+    if (due_ <= now || (!last && due_ - now < kMinWaitNs)) {
+        if (busy_) busy_(t);
+        return true;
+    }
     const bool cut = wait_(due_);
     const uint64_t after = std::max(now_(), now);
     waited_ns_ += after - now;
     last_ = after;
     if (cut) due_ = after;
+    if (busy_) busy_(t + (after - now));
     return !cut;
 }
 

@@ -19,7 +19,10 @@
 // owed so far is dropped (an aborted command ends at its next chunk or op). Because the engine's busy counters measure the
 // command's whole time, they include the stretch: a throttled engine is
 // 100 % busy at a lower clock, and the telemetry model's power stays
-// consistent. scale() stretches the timing model's estimate the same way.
+// consistent. They learn of it per piece (Busy), not at the command's end:
+// the governor must see a long throttled command as busy while it runs, or
+// it would raise the clock for its duration. scale() stretches the timing
+// model's estimate the same way.
 //
 // Time, clock and waiting are injected: tests/unit/pacer_test.cc runs on
 // made-up time. Not thread-safe: one job belongs to the thread running it.
@@ -55,11 +58,13 @@ public:
     using Clock = std::function<EngineClock()>;
     // Waits until host time @until_ns; true if interrupted (stop pacing).
     using WaitUntil = std::function<bool(uint64_t until_ns)>;
+    // Told each piece's time (work and wait) when the piece is marked.
+    using Busy = std::function<void(uint64_t ns)>;
 
     // Stretches shorter than this are carried into a later mark().
     static constexpr uint64_t kMinWaitNs = 200'000;
 
-    PacedJob(Now now, Clock clock, WaitUntil wait);
+    PacedJob(Now now, Clock clock, WaitUntil wait, Busy busy = nullptr);
 
     // The work since the previous mark() (or the start, or skip()) is done:
     // stays busy until the paced deadline. @last: the command's last mark,
@@ -82,6 +87,7 @@ private:
     Now now_;
     Clock clock_;
     WaitUntil wait_;
+    Busy busy_;
     uint64_t last_;  // end of the previous mark (host ns)
     uint64_t due_;   // when the work marked so far is done at its clocks
     uint64_t work_ns_ = 0, paced_ns_ = 0, waited_ns_ = 0;

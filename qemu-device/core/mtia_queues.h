@@ -194,6 +194,10 @@ private:
         uint32_t unsignalled = 0;   // completions since the last interrupt
         uint64_t first_ns = 0;      // when the first of them was posted
         uint64_t commands = 0, bytes = 0, busy_ns = 0, completions = 0;
+        // Of the running command's time, what its pacing already added to
+        // the engine's busy counter (its worker, or the compute thread
+        // running its program while the worker waits).
+        uint64_t busy_reported = 0;
         bool parked = false;           // its COMPUTE program waits for resume()
         bool hung = false;             // its command is held by fault-hang
         std::atomic<uint64_t> gen{0};  // bumped by disable / reset: aborts work
@@ -247,8 +251,11 @@ private:
     bool compute_poll(Queue &q, uint64_t gen);
     // Pacing of a command of queue @q (mtia_pacer.h) to the engine clock;
     // its waits end when the command is aborted (the generation changes),
-    // the VM stops (quiesce) or the engine goes away. No engine lock held.
-    PacedJob paced_job(Queue &q, uint64_t gen);
+    // the VM stops (quiesce) or the engine goes away. Each piece's time goes
+    // to @busy (dma_busy_ns_ / pe_busy_ns_) as it is marked (and to
+    // q.busy_reported, which the worker does not count again). No engine
+    // lock held.
+    PacedJob paced_job(Queue &q, uint64_t gen, std::atomic<uint64_t> &busy);
     AddressSpace &space_for(uint32_t ctx);
     // MTIA_CQE_OK, or BAD_CONTEXT if @q is bound (Q_CTX) and @c is not its
     // context's or the MMU is off.

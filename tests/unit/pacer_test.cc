@@ -90,6 +90,37 @@ TEST(Pacer, PieceIsStretchedAndCountedBusy)
     EXPECT_EQ(j.work_ns() + j.waited_ns(), ft.t - start);
 }
 
+// The engine's busy counter learns of each piece as it is marked, its wait
+// included, so the governor sees a long throttled command as busy while it
+// runs; the pieces add up to the command's time.
+TEST(Pacer, BusyIsReportedPerPiece)
+{
+    FakeTime ft;
+    ft.mhz = 200;
+    const uint64_t start = ft.t;
+    std::vector<uint64_t> busy;
+    PacedJob j([&] { return ft.t; },
+               [&] {
+                   return EngineClock{ft.mhz, kMax};
+               },
+               [&](uint64_t until) {
+                   ft.t = until;
+                   return false;
+               },
+               [&](uint64_t ns) { busy.push_back(ns); });
+    ft.t += kMs;
+    j.mark();
+    EXPECT_EQ(busy, (std::vector<uint64_t>{4 * kMs}));  // reported before the command ends
+    ft.t += 10 * kUs;                                   // owed 40 us: carried, the piece itself reported
+    j.mark();
+    ft.t += 10 * kUs;
+    j.mark(true);
+    EXPECT_EQ(busy, (std::vector<uint64_t>{4 * kMs, 10 * kUs, 70 * kUs}));
+    uint64_t sum = 0;
+    for (uint64_t b : busy) sum += b;
+    EXPECT_EQ(sum, ft.t - start);
+}
+
 TEST(Pacer, FullClockNeverWaits)
 {
     FakeTime ft;

@@ -45,7 +45,7 @@ fmax=$(sysattr "$dev" clock_max_mhz)
 # the samples ("MHz reasons") taken while it ran.
 phase() {
   local name=$1 n=$2 pid
-  "$RUN" "$DIR/resnet18.mtia" --device "$node" --bench "$n" --json >"$tmp/$name.json" 2>"$tmp/$name.err" &
+  "$RUN" "$DIR/resnet18.mtia" --device "$node" --bench "$n" --warmup 2 --json >"$tmp/$name.json" 2>"$tmp/$name.err" &
   pid=$!
   : >"$tmp/$name.clk"
   while kill -0 "$pid" 2>/dev/null; do
@@ -69,7 +69,7 @@ echo 25000000 >"$hw/power1_cap"
 wait_for 100 full_clock && pass "uncapped: full clock ($fmax MHz)" || fail "clock $(clock) MHz at 25 W"
 
 # ---- uncapped -----------------------------------------------------------------
-if phase full 10; then pass "uncapped resnet18 bench ran"; else fail "uncapped bench: $(cat "$tmp/full.err")"; finish; fi
+if phase full 6; then pass "uncapped resnet18 bench ran"; else fail "uncapped bench: $(cat "$tmp/full.err")"; finish; fi
 est0=$(field full device_estimate_ms)
 dev0=$(field full device_ms_per_inference)
 ips0=$(field full throughput_ips)
@@ -78,7 +78,7 @@ echo "uncapped: estimate $est0 ms, device $dev0 ms/inference, $ips0 inferences/s
 # ---- capped at 6 W --------------------------------------------------------------
 echo 6000000 >"$hw/power1_cap"
 [ "$(cat "$hw/power1_cap")" = 6000000 ] && pass "power limit 6 W" || fail "power1_cap $(cat "$hw/power1_cap")"
-if phase capped 24; then pass "capped resnet18 bench ran"; else fail "capped bench: $(cat "$tmp/capped.err")"; fi
+if phase capped 12; then pass "capped resnet18 bench ran"; else fail "capped bench: $(cat "$tmp/capped.err")"; fi
 est1=$(field capped device_estimate_ms)
 dev1=$(field capped device_ms_per_inference)
 ips1=$(field capped throughput_ips)
@@ -93,22 +93,26 @@ awk -v a="$est0" -v b="$est1" -v f="$f1" -v m="$fmax" \
   'BEGIN { if (b <= 0 || f <= 0) exit 1; g = m * a / b; exit !(g > 0.65 * f && g < 1.35 * f && f < m) }' &&
   pass "estimate $est0 -> $est1 ms: x$(awk -v a="$est0" -v b="$est1" 'BEGIN { printf "%.2f", b / a }') for ${f1} MHz" ||
   fail "estimate $est0 -> $est1 ms does not follow the clock ($f1 of $fmax MHz)"
-# The device time per inference: stretched by f_max / f, within a factor
-# of 2 either way for what the host's load does to the work under it.
-awk -v a="$dev0" -v b="$dev1" -v f="$f1" -v m="$fmax" \
-  'BEGIN { if (a <= 0 || f <= 0) exit 1; r = (b / a) / (m / f); exit !(r > 0.5 && r < 2 && b > 1.3 * a) }' &&
-  pass "device time $dev0 -> $dev1 ms per inference (clock ratio $(awk -v f="$f1" -v m="$fmax" 'BEGIN { printf "%.2f", m / f }'))" ||
-  fail "device time $dev0 -> $dev1 ms does not follow the clock ($f1 of $fmax MHz)"
-
 # ---- the limit lifted ------------------------------------------------------------
 echo 25000000 >"$hw/power1_cap"
 wait_for 100 full_clock && pass "limit lifted: full clock" || fail "clock $(clock) MHz after lifting the limit"
-if phase after 10; then pass "resnet18 bench ran after lifting"; else fail "bench after: $(cat "$tmp/after.err")"; fi
+if phase after 6; then pass "resnet18 bench ran after lifting"; else fail "bench after: $(cat "$tmp/after.err")"; fi
 est2=$(field after device_estimate_ms)
 dev2=$(field after device_ms_per_inference)
 echo "after:    estimate $est2 ms, device $dev2 ms/inference, $(field after throughput_ips) inferences/s"
 [ "$est2" = "$est0" ] && pass "estimate back to $est0 ms" || fail "estimate $est2 ms after lifting, $est0 before"
-awk -v a="$dev1" -v b="$dev2" -v f="$f1" -v m="$fmax" 'BEGIN { exit !(b * (m / f) < 2 * a) }' &&
+# Faster than capped, and within 2.5x (host load) of the capped time
+# without its stretch.
+# The device time per inference: stretched by f_max / f against the
+# uncapped runs before and after (their geometric mean, which cancels a
+# steady drift of the host's load), within a factor of 2.5 either way for
+# what the host's load does to the work under the stretch.
+ref=$(awk -v a="$dev0" -v b="$dev2" 'BEGIN { print sqrt(a * b) }')
+awk -v a="$ref" -v b="$dev1" -v f="$f1" -v m="$fmax" \
+  'BEGIN { if (a <= 0 || f <= 0) exit 1; r = (b / a) / (m / f); exit !(r > 0.4 && r < 2.5 && b > 1.3 * a) }' &&
+  pass "device time $ref -> $dev1 ms per inference: x$(awk -v a="$ref" -v b="$dev1" 'BEGIN { printf "%.2f", b / a }') (clock x$(awk -v f="$f1" -v m="$fmax" 'BEGIN { printf "%.2f", m / f }'))" ||
+  fail "device time $ref -> $dev1 ms does not follow the clock ($f1 of $fmax MHz)"
+awk -v a="$dev1" -v b="$dev2" 'BEGIN { exit !(b < a) }' &&
   pass "device time back to $dev2 ms per inference" || fail "device time $dev2 ms after lifting ($dev1 capped)"
 ! grep -q ' power\|thermal' "$tmp/after.clk" && pass "not throttled after lifting" ||
   fail "throttled after lifting: $(sort -u "$tmp/after.clk" | tr '\n' ';')"
