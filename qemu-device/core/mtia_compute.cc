@@ -331,8 +331,7 @@ extern "C" uint16_t mtia_compute_run_tracked(const struct mtia_compute_grid *gri
         ns = ns > UINT64_MAX - t ? UINT64_MAX : ns + t;
         if (prof) {
             mtia_op_profile &r = prof->ops[i];
-            r.start_ns = t0;
-            r.end_ns = prof->clock_ns(prof->opaque);
+            r.start_ns = t0;  // end_ns: after the poll that follows the op
             r.model_ns = t;
             r.bytes = mtia_compute_op_bytes(&ops[i]);
         }
