@@ -16,10 +16,9 @@
 # Last line: "N passed, M failed"; exit 1 if any failed.
 set -u
 cd "$(dirname "$0")/../.." || exit 2
-DIR=${MTIA_MODEL_DIR:-build/models}
-PY=/usr/bin/python3
 # shellcheck source=tests/vm/lib.sh
-. tests/vm/lib.sh
+. tests/vm/lib.sh  # (its PY runs the JSON reads)
+DIR=${MTIA_MODEL_DIR:-build/models}
 RUN=build/bin/mtia-run
 tmp=$(mktemp -d)
 hw=
@@ -106,10 +105,12 @@ echo "after:    estimate $est2 ms, device $dev2 ms/inference, $(field after thro
 # The device time per inference: stretched by f_max / f against the
 # uncapped runs before and after (their geometric mean, which cancels a
 # steady drift of the host's load), within a factor of 2.5 either way for
-# what the host's load does to the work under the stretch.
+# what the host's load does to the work under the stretch (on a loaded
+# host the paced engine, asleep most of the time, competes less for the
+# CPU than the unpaced one, so the stretch looks smaller).
 ref=$(awk -v a="$dev0" -v b="$dev2" 'BEGIN { print sqrt(a * b) }')
 awk -v a="$ref" -v b="$dev1" -v f="$f1" -v m="$fmax" \
-  'BEGIN { if (a <= 0 || f <= 0) exit 1; r = (b / a) / (m / f); exit !(r > 0.4 && r < 2.5 && b > 1.3 * a) }' &&
+  'BEGIN { if (a <= 0 || f <= 0) exit 1; r = (b / a) / (m / f); exit !(r > 0.3 && r < 2.5 && b > 1.3 * a) }' &&
   pass "device time $ref -> $dev1 ms per inference: x$(awk -v a="$ref" -v b="$dev1" 'BEGIN { printf "%.2f", b / a }') (clock x$(awk -v f="$f1" -v m="$fmax" 'BEGIN { printf "%.2f", m / f }'))" ||
   fail "device time $ref -> $dev1 ms does not follow the clock ($f1 of $fmax MHz)"
 awk -v a="$dev1" -v b="$dev2" 'BEGIN { exit !(b < a) }' &&
