@@ -104,7 +104,7 @@ echo "after:    estimate $est2 ms, device $dev2 ms/inference, $(field after thro
 # without its stretch.
 # The device time per inference: stretched by f_max / f against the
 # uncapped runs before and after (their geometric mean, which cancels a
-# steady drift of the host's load), within a factor of 2.5 either way for
+# steady drift of the host's load), within 0.3x to 2.5x of f_max / f for
 # what the host's load does to the work under the stretch (on a loaded
 # host the paced engine, asleep most of the time, competes less for the
 # CPU than the unpaced one, so the stretch looks smaller).
