@@ -10,3 +10,6 @@ target_sources(unit_tests PRIVATE
   ${CMAKE_SOURCE_DIR}/tests/unit/smi_fields_test.cc
   ${CMAKE_SOURCE_DIR}/tests/unit/smi_proc_test.cc
   ${CMAKE_SOURCE_DIR}/tests/unit/smi_sysfs_test.cc)
+# Throttle pacing: the engines slow down with the governor's clock.
+target_sources(mtia_device_core PRIVATE ${CMAKE_SOURCE_DIR}/qemu-device/core/mtia_pacer.cc)
+target_sources(unit_tests PRIVATE ${CMAKE_SOURCE_DIR}/tests/unit/pacer_test.cc)

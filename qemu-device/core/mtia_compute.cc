@@ -311,6 +311,9 @@ extern "C" uint16_t mtia_compute_run_tracked(const struct mtia_compute_grid *gri
     uint64_t ns = 0;
     for (uint32_t i = 0; i < n_ops; i++) {
         if (ex.stopped()) return MTIA_CQE_ABORTED;
+        // An op ends at the poll after it: the device paces the op's work to
+        // its engine clock there (mtia_pacer.h).
+        if (prof && i) prof->ops[i - 1].end_ns = prof->clock_ns(prof->opaque);
         const uint64_t t0 = prof ? prof->clock_ns(prof->opaque) : 0;
         const mtia_op op = logical_op(ops[i]);
         // The op's output is (maybe partly) written however it ends.
@@ -337,12 +340,15 @@ extern "C" uint16_t mtia_compute_run_tracked(const struct mtia_compute_grid *gri
         ns = ns > UINT64_MAX - t ? UINT64_MAX : ns + t;
         if (prof) {
             mtia_op_profile &r = prof->ops[i];
-            r.start_ns = t0;
-            r.end_ns = prof->clock_ns(prof->opaque);
+            r.start_ns = t0;  // end_ns: after the poll that follows the op
             r.model_ns = t;
             r.bytes = mtia_compute_op_bytes(&ops[i]);
         }
     }
+    // One more poll after the last op, for its pacing; every op has run, so
+    // a stop asked for now changes nothing.
+    (void)ex.stopped();
+    if (prof) prof->ops[n_ops - 1].end_ns = prof->clock_ns(prof->opaque);
     if (prof) {
         mtia_profile_header &h = *prof->header;
         h.magic = MTIA_PROFILE_MAGIC;

@@ -37,9 +37,11 @@ uint16_t mtia_compute_validate(const struct mtia_op *ops, uint32_t n_ops, uint64
  * Validates, then runs ops in order on the calling thread + the PE pool.
  * *result: estimated device ns (MTIA_CQE_OK) or bad op index
  * (MTIA_CQE_BAD_PROGRAM; nothing was written). should_stop (may be NULL)
- * is polled between ops (and between the chunks of a large op): if it
- * returns non-zero the run stops with MTIA_CQE_ABORTED (*result 0; the
- * arena may be partly written). Timing model for the default 8x8 grid.
+ * is polled before each op, between the chunks of a large op and once
+ * after the last op (whose answer no longer matters: the device paces its
+ * work there): if it returns non-zero the run stops with MTIA_CQE_ABORTED
+ * (*result 0; the arena may be partly written). With a profile, an op ends
+ * when the poll after it returns. Timing model for the default 8x8 grid.
  */
 uint16_t mtia_compute_run(const struct mtia_op *ops, uint32_t n_ops, uint8_t *arena, uint64_t arena_bytes,
                           int (*should_stop)(void *), void *opaque, uint64_t *result);

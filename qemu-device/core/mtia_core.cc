@@ -155,6 +155,12 @@ struct mtia_core final : public mtia::rv32::Bus, public mtia::QueueHost {
         set_irq(MTIA_IRQ_ERROR);
     }
     uint64_t device_ns() override { return host_ns() + mtime_offset_ * (1'000'000'000u / MTIA_CC_TIMEBASE_HZ); }
+    // The governor's clock, as of the last telemetry sample: the engines
+    // are paced to it (mtia_pacer.h).
+    mtia::EngineClock engine_clock() override
+    {
+        return mtia::EngineClock{clk_mhz_.load(std::memory_order_relaxed), mtia::TelemetryParams{}.clk_max_mhz};
+    }
     bool tracing() const override { return trace_fn_ != nullptr; }
     void trace(const mtia_core_trace_event &ev) override
     {
@@ -627,6 +633,7 @@ struct mtia_core final : public mtia::rv32::Bus, public mtia::QueueHost {
         std::unique_lock<std::mutex> l(tel_mu_);
         while (!tel_cv_.wait_for(l, period, [this] { return tel_quit_; })) {
             tel_.advance(host_ns(), engine_busy());
+            clk_mhz_.store(tel_.clk_mhz(), std::memory_order_relaxed);
             for (bool ue : {false, true}) {  // fault-ecc-ce / fault-ecc-ue
                 const uint64_t n = queues_->faults().take_ecc(ue);
                 if (!n) continue;
@@ -1059,6 +1066,7 @@ struct mtia_core final : public mtia::rv32::Bus, public mtia::QueueHost {
     std::mutex meip_mu_;            // leaf: orders MEIP updates
     std::atomic<bool> mbox_bell_{false};
     std::atomic<uint64_t> cc_busy_ns_{0};  // control core time outside WFI
+    std::atomic<uint32_t> clk_mhz_{0};     // tel_'s clock, published each sample (0: none yet)
     std::atomic<bool> cc_wfi_{false};      // control core asleep in WFI (idle())
     std::atomic<uint64_t> cc_wakes_{0};    // times it woke from WFI (idle())
     std::mutex tel_mu_;                    // leaf: guards tel_, tel_quit_

@@ -904,6 +904,7 @@ void QueueEngine::worker_main(unsigned qi)
         q.fifo.pop_front();
         q.executing = true;
         q.current = it;
+        q.busy_reported = 0;
         const uint64_t gen = q.gen;
         l.unlock();
 
@@ -928,7 +929,9 @@ void QueueEngine::worker_main(unsigned qi)
             if (!it.precompleted) {
                 q.commands++;
                 q.busy_ns += t1 - t0;
-                (it.cmd.opcode == MTIA_CMD_COMPUTE ? pe_busy_ns_ : dma_busy_ns_) += t1 - t0;
+                // What pacing reported as the command ran is not counted again.
+                (it.cmd.opcode == MTIA_CMD_COMPUTE ? pe_busy_ns_ : dma_busy_ns_) +=
+                    t1 - t0 - std::min(q.busy_reported, t1 - t0);
                 if (it.cmd.opcode == MTIA_CMD_COPY || it.cmd.opcode == MTIA_CMD_FILL) q.bytes += result;
             }
             if (--q.inflight == 0) {
@@ -1022,6 +1025,7 @@ uint16_t QueueEngine::do_copy(unsigned qi, const mtia_cmd &c, uint64_t gen, uint
     uint16_t st = translate(qi, c, c.src, c.len, false, &s, done);
     if (st == MTIA_CQE_OK) st = translate(qi, c, c.dst, c.len, true, &d, done);
     if (st != MTIA_CQE_OK) return st;
+    PacedJob pace = paced_job(q, gen, dma_busy_ns_);
     size_t i = 0, j = 0;
     uint64_t si = 0, dj = 0;
     while (*done < c.len) {
@@ -1047,6 +1051,7 @@ uint16_t QueueEngine::do_copy(unsigned qi, const mtia_cmd &c, uint64_t gen, uint
         dj += n;
         if (si == a.len) i++, si = 0;
         if (dj == b.len) j++, dj = 0;
+        pace.mark(*done == c.len);
     }
     return MTIA_CQE_OK;
 }
@@ -1065,6 +1070,7 @@ uint16_t QueueEngine::do_fill(unsigned qi, const mtia_cmd &c, uint64_t gen, uint
     const uint64_t bufsz = std::min(c.len, kChunk) + 8;
     if (q.buf.size() < bufsz) q.buf.resize(bufsz);
     for (uint64_t k = 0; k < bufsz; k++) q.buf[k] = pat[k % 8];
+    PacedJob pace = paced_job(q, gen, dma_busy_ns_);
     for (const Span &s : d) {
         uint64_t off = 0;
         while (off < s.len) {
@@ -1079,6 +1085,7 @@ uint16_t QueueEngine::do_fill(unsigned qi, const mtia_cmd &c, uint64_t gen, uint
             }
             off += n;
             *done += n;
+            pace.mark(*done == c.len);
         }
     }
     return MTIA_CQE_OK;
@@ -1121,11 +1128,15 @@ uint16_t QueueEngine::do_compute(unsigned qi, const mtia_cmd &c, uint64_t gen, u
     std::unique_lock<std::timed_mutex> grid(pe_mu_, std::defer_lock);
     while (!grid.try_lock_for(std::chrono::milliseconds(1)))
         if (compute_poll(q, gen)) return MTIA_CQE_ABORTED;
+    // The program is paced to the engine clock at each poll: the work since
+    // the last one (an op or a chunk) is stretched; a park is not work.
+    PacedJob pace = paced_job(q, gen, pe_busy_ns_);
     struct Stop {
         QueueEngine *e;
         Queue &q;
         uint64_t gen;
-    } stop{this, q, gen};
+        PacedJob &pace;
+    } stop{this, q, gen, pace};
     const mtia_compute_grid g{pe_rows_, pe_cols_};
     uint64_t program_bytes = c.value;
     std::vector<mtia_op_profile> records;
@@ -1147,10 +1158,21 @@ uint16_t QueueEngine::do_compute(unsigned qi, const mtia_cmd &c, uint64_t gen, u
             &g, ops.data(), n, arena[0].ptr, program_bytes,
             [](void *p) -> int {
                 auto *s = static_cast<Stop *>(p);
-                return s->e->compute_poll(s->q, s->gen);
+                s->pace.mark();
+                const bool stopped = s->e->compute_poll(s->q, s->gen);
+                s->pace.skip();
+                return stopped;
             },
             &stop, prof.ops ? &prof : nullptr, &tracker, result);
     });
+    pace.mark(true);
+    if (st == MTIA_CQE_OK) {
+        // The timing model's figures are for f_max: at the clocks the ops
+        // ran at they take as much longer as the engine did.
+        *result = pace.scale(*result);
+        header.model_ns = *result;
+        for (mtia_op_profile &r : records) r.model_ns = pace.scale(r.model_ns);
+    }
     if (st == MTIA_CQE_OK && prof.ops) {
         uint8_t *tail = arena[0].ptr + program_bytes;
         std::memcpy(tail, &header, sizeof(header));
@@ -1160,6 +1182,20 @@ uint16_t QueueEngine::do_compute(unsigned qi, const mtia_cmd &c, uint64_t gen, u
     if (st != MTIA_CQE_BAD_PROGRAM) devmem_dirty_.store(true);  // (partly) written
     if (st == MTIA_CQE_ABORTED) *result = 0;
     return st;
+}
+
+PacedJob QueueEngine::paced_job(Queue &q, uint64_t gen, std::atomic<uint64_t> &busy)
+{
+    return PacedJob(
+        now_ns, [this] { return host_.engine_clock(); },
+        [this, &q, gen](uint64_t until_ns) {
+            std::unique_lock<std::mutex> l(mu_);
+            return wait_until_or(l, pause_cv_, until_ns, [&] { return q.gen != gen || stop_ || quiescing_; });
+        },
+        [&q, &busy](uint64_t ns) {
+            busy += ns;
+            q.busy_reported += ns;
+        });
 }
 
 bool QueueEngine::compute_poll(Queue &q, uint64_t gen)
@@ -1272,7 +1308,9 @@ void QueueEngine::quiesce()
         // waits at its next op for the VM to run again (nothing touches
         // guest memory meanwhile; save() refuses while it is outstanding).
         pe_paused_ = resume_seen_;
+        quiescing_ = true;  // no throttle stretch is waited out (wait_idle notifies)
         wait_idle(l, pe_paused_);
+        quiescing_ = false;
     }
     for (unsigned i = 0; i < MTIA_NUM_QUEUES; i++) {
         Queue &q = q_[i];

@@ -22,6 +22,7 @@
 #include "mtia/mtia_spec.h"
 #include "mtia_core.h"
 #include "mtia_fault.h"
+#include "mtia_pacer.h"
 #include "mtia_write_track.h"
 
 namespace mtia {
@@ -42,6 +43,9 @@ public:
     virtual void queue_error(unsigned q) = 0;
     // Device time in ns (monotonic), for TIMESTAMP.
     virtual uint64_t device_ns() = 0;
+    // The engines' clock now (the telemetry governor's, mtia_pacer.h):
+    // work is paced to it. The default, mhz 0, is full speed.
+    virtual EngineClock engine_clock() { return EngineClock{}; }
     // The trace hook (mtia_core_set_trace()): tracing() says whether one
     // is set, so the engine builds no event otherwise. No engine lock but a
     // queue's ring_mu is held when trace() is called.
@@ -190,6 +194,10 @@ private:
         uint32_t unsignalled = 0;   // completions since the last interrupt
         uint64_t first_ns = 0;      // when the first of them was posted
         uint64_t commands = 0, bytes = 0, busy_ns = 0, completions = 0;
+        // Of the running command's time, what its pacing already added to
+        // the engine's busy counter (its worker, or the compute thread
+        // running its program while the worker waits).
+        uint64_t busy_reported = 0;
         bool parked = false;           // its COMPUTE program waits for resume()
         bool hung = false;             // its command is held by fault-hang
         std::atomic<uint64_t> gen{0};  // bumped by disable / reset: aborts work
@@ -241,6 +249,13 @@ private:
     // Between a program's ops: parks while the VM is stopped; true if the
     // program is to stop (disable, reset).
     bool compute_poll(Queue &q, uint64_t gen);
+    // Pacing of a command of queue @q (mtia_pacer.h) to the engine clock;
+    // its waits end when the command is aborted (the generation changes),
+    // the VM stops (quiesce) or the engine goes away. Each piece's time goes
+    // to @busy (dma_busy_ns_ / pe_busy_ns_) as it is marked (and to
+    // q.busy_reported, which the worker does not count again). No engine
+    // lock held.
+    PacedJob paced_job(Queue &q, uint64_t gen, std::atomic<uint64_t> &busy);
     AddressSpace &space_for(uint32_t ctx);
     // MTIA_CQE_OK, or BAD_CONTEXT if @q is bound (Q_CTX) and @c is not its
     // context's or the MMU is off.
@@ -291,8 +306,9 @@ private:
     std::timed_mutex pe_mu_;
     ComputeThread compute_thread_;      // runs the programs (its own lock; callers hold pe_mu_)
     bool pe_paused_ = false;            // mu_: VM stopped, COMPUTE parks
+    bool quiescing_ = false;            // mu_: quiesce() runs: pacing waits end
     bool resume_seen_ = false;          // mu_: the host calls resume()
-    std::condition_variable pause_cv_;  // with mu_: pe_paused_ or a generation changed
+    std::condition_variable pause_cv_;  // with mu_: pe_paused_, quiescing_ or a generation changed
 };
 
 }  // namespace mtia

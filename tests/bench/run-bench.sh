@@ -10,6 +10,8 @@
 #     round trip, libmtia's NOP and resnet18 batch 1 latency
 #  3b. the device MMU's cost: DMA bandwidth, NOP round trip and resnet18
 #     batch 1 latency with the device's mmu=on vs mmu=off, in one VM
+#  3c. throttling: resnet18 batch 1 throughput, device time and estimate
+#     uncapped, at a 6 W power limit and uncapped again, against the clock
 #  4. inference: resnet18 batch 1 and 8 (and the stack's overhead: run()
 #     latency and device time against the same program on the host without
 #     the VM, build/bin/host_model_bench; and the residual-add fusion's gain:
@@ -25,7 +27,7 @@
 #     PyTorch's quantizer) on the device vs its fp32, vs PyTorch's own bf16
 #     and static int8 (onednn and qnnpack engines), and the MTIA v1 estimates
 # MTIA_BENCH_ONLY="inference mmu ..." runs only the named sections (sim,
-# ping, vm -- with the host memcpy it compares against --, mmu,
+# ping, vm -- with the host memcpy it compares against --, mmu, throttle,
 # inference); unset, all of them.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -67,6 +69,12 @@ echo "== device MMU cost (TCG guest; one VM, two devices alike but mmu=on / mmu=
 tests/vm/test-models.sh --prepare >/dev/null
 OMP_NUM_THREADS=2 tools/mtia-vm run --devices 1 --device-opts devmem-size=1G \
   --qemu-arg=-device --qemu-arg=mtia,devmem-size=1G,mmu=off -- tests/bench/mmu-bench.sh
+fi
+
+if want throttle; then
+echo "== throttling: resnet18 batch 1 uncapped, at a 6 W power limit, uncapped again (TCG guest, one VM)"
+tests/vm/test-models.sh --prepare >/dev/null
+OMP_NUM_THREADS=2 tools/mtia-vm run --devices 1 --device-opts devmem-size=1G -- tests/bench/throttle-bench.sh
 fi
 
 if want inference; then
