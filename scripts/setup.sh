@@ -53,6 +53,8 @@ packages=(
   # (qemu-device/build-qemu-fuzz.sh): clang with its fuzzer/sanitizer
   # runtimes and OpenMP (the device core's kernels)
   clang-14 libclang-rt-14-dev libomp-14-dev
+  # mtia-smi -q -x validated against its DTD (tests: xmllint --dtdvalid)
+  libxml2-utils
 )
 
 sudo_if_needed() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
