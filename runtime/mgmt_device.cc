@@ -93,7 +93,7 @@ std::string uuid_from_serial(const std::string &serial)
     uint64_t lo = fnv1a64("mtia-uuid:" + s);
     char buf[64];
     std::snprintf(buf, sizeof(buf), "MTIA-%08" PRIx64 "-%04" PRIx64 "-%04" PRIx64 "-%04" PRIx64 "-%012" PRIx64,
-                  hi >> 32, (hi >> 16) & 0xffff, hi & 0xffff, lo >> 48, lo & 0xffffffffffffull);
+                  hi >> 32, (hi >> 16) & 0xffff, hi & 0xffff, lo >> 48, lo & uint64_t(0xffffffffffff));
     return buf;
 }
 

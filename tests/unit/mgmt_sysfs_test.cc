@@ -120,6 +120,29 @@ TEST(MgmtSysfs, PcieGenerationAndFirmwareVersion)
     EXPECT_EQ(mtia::mgmt::parse_fw_version("1.2.300"), 0u);
 }
 
+// The C++ face finds the device every way mtia-smi -i names one.
+TEST_F(FakeSysfs, DeviceByAnyId)
+{
+    const std::string uuid = mtia::mgmt::uuid_from_serial("4d544941c9c3b830");
+    for (const char *id : {"0", "0000:00:03.0", "00:03.0", "4D544941C9C3B830"}) {
+        EXPECT_EQ(mtia::mgmt::Device::by_id(id).bus_id(), "0000:00:03.0") << id;
+    }
+    EXPECT_EQ(mtia::mgmt::Device::by_id(uuid).node(), "/dev/accel/accel0");
+    for (const char *id : {"1", "99999999999", "0000:00:04.0", "", "MTIA-0"}) {
+        try {
+            mtia::mgmt::Device::by_id(id);
+            ADD_FAILURE() << "found a device for '" << id << "'";
+        } catch (const mtia::Error &e) {
+            EXPECT_EQ(e.status(), MTIA_ERROR_NO_DEVICE) << id;
+        }
+    }
+    // Another accel driver's node (no "mtia" group) is not a device.
+    fs::create_directories(root / "other" / "0000:00:05.0");
+    fs::create_directories(root / "class" / "accel" / "accel1");
+    fs::create_symlink(root / "other" / "0000:00:05.0", root / "class" / "accel" / "accel1" / "device");
+    EXPECT_EQ(mtia::mgmt::Device::count(), 1u);
+}
+
 TEST(MgmtSysfs, ThrottleReasonsAsNvmlBits)
 {
     EXPECT_EQ(mtia::mgmt::throttle_mask_of("none"), 0u);

@@ -31,7 +31,11 @@ TEST(SmiFields, FieldNamesAreUniqueAndDescribed)
     }
     std::string list = mtia::smi::format_field_list();
     for (const auto &f : mtia::smi::all_fields()) EXPECT_NE(list.find(f.name + " "), std::string::npos);
-    EXPECT_NE(list.find("power.draw                      W      board power now"), std::string::npos) << list;
+    // Columns: name padded to the longest, then the unit, then the description.
+    size_t at = list.find("\npower.draw ");
+    ASSERT_NE(at, std::string::npos) << list;
+    std::string line = list.substr(at + 1, list.find('\n', at + 1) - at - 1);
+    EXPECT_NE(line.find("  W      board power now"), std::string::npos) << line;
 }
 
 TEST(SmiFields, ParsesListsWithSpacesAndEmptyItems)
@@ -188,7 +192,7 @@ TEST(SmiFields, NvidiaNamesAndFormats)
               "clocks_throttle_reasons.active, clocks_throttle_reasons.sw_power_cap, "
               "clocks_throttle_reasons.hw_thermal_slowdown, ecc.errors.corrected.volatile.total, "
               "ecc.errors.uncorrected.aggregate.total, pstate\n"
-              "2, MTIA-4d544941-e1c3-ddf8-0000-000000000000, 0x0000, 0x00, 0x04, 0x0A011D9B, 0.1.2, 47, 0 %, 97 %, "
+              "2, MTIA-4d544941-e1c3-ddf8-0000-000000000000, 0x0000, 0x00, 0x04, 0x0A011D9B, 1.2.3, 47, 0 %, 97 %, "
               "64 MiB, 9.20 W, 25.00 W, 6.00 W, 800 MHz, 800 MHz, 0x0000000000000004, Active, Not Active, 3, 0, "
               "P0\n");
     // Not reported: [N/A], as nvidia-smi prints it.

@@ -62,7 +62,7 @@ TEST(SmiMon, PmonLayoutAndBusyPercent)
               "    0         77     C     -     -     -     -   python3\n"
               "    1       4242     C     -     -     -     -   mtia-run\n");
     EXPECT_EQ(mtia::smi::pmon_rows(devs, now, before, 0.5),
-              "    0         77     C     -     0     -     -   python3\n"
+              "    0         77     C     -     -     -     -   python3\n"
               "    1       4242     C     -    50     -     -   mtia-run\n");
     // A device without processes gets a line of dashes.
     EXPECT_EQ(mtia::smi::pmon_rows({devs[1]}, {}, {}, 1), "    1          -     -     -     -     -     -   -\n");

@@ -56,7 +56,7 @@ inline std::vector<mtia::smi::SmiDevice> two_devices()
     t.clock_min_mhz = 100;
     t.throttle = "none";
     t.throttle_mask = 0;
-    t.fw_version = "0.1.2";
+    t.fw_version = "1.2.3";  // info.fw_version's text
     t.ecc_corrected = 3;
     t.ecc_uncorrected = 0;
     t.serial = "4d544941e1c3ddf8";

@@ -104,7 +104,7 @@ TEST(MgmtVm, IdentityAndSensorsMatchSysfs)
         ASSERT_EQ(mtia_mgmt_device_get_firmware_version(d.h, buf, sizeof(buf)), MTIA_SUCCESS);
         EXPECT_EQ(buf, slurp(d.sys + "/mtia/fw_version"));
         ASSERT_EQ(mtia_mgmt_device_get_firmware_status(d.h, buf, sizeof(buf)), MTIA_SUCCESS);
-        EXPECT_STREQ(buf, "ready");
+        EXPECT_TRUE(std::string(buf) == "ready" || std::string(buf) == "suspended") << buf;  // runtime PM
         ASSERT_EQ(mtia_mgmt_get_driver_version(buf, sizeof(buf)), MTIA_SUCCESS);
         EXPECT_EQ(buf, slurp("/sys/module/mtia/version"));
         mtia_mgmt_pci_info pci{};
@@ -130,10 +130,10 @@ TEST(MgmtVm, IdentityAndSensorsMatchSysfs)
         ASSERT_EQ(mtia_mgmt_device_get_power_average(d.h, &mw), MTIA_SUCCESS);
         EXPECT_GT(mw, 0u);
         ASSERT_EQ(mtia_mgmt_device_get_power_limit(d.h, &mw), MTIA_SUCCESS);
-        EXPECT_EQ(mw, num(d.hwmon + "/power1_cap") / 1000);
+        EXPECT_EQ(mw, static_cast<uint32_t>(num(d.hwmon + "/power1_cap") / 1000));
         ASSERT_EQ(mtia_mgmt_device_get_power_limit_constraints(d.h, &lo, &hi), MTIA_SUCCESS);
-        EXPECT_EQ(lo, num(d.hwmon + "/power1_cap_min") / 1000);
-        EXPECT_EQ(hi, num(d.hwmon + "/power1_cap_max") / 1000);
+        EXPECT_EQ(lo, static_cast<uint32_t>(num(d.hwmon + "/power1_cap_min") / 1000));
+        EXPECT_EQ(hi, static_cast<uint32_t>(num(d.hwmon + "/power1_cap_max") / 1000));
         uint64_t mj0 = 0, mj1 = 0;
         ASSERT_EQ(mtia_mgmt_device_get_energy(d.h, &mj0), MTIA_SUCCESS);
         // Energy only grows (the board always draws power): wait for it to.
@@ -146,7 +146,7 @@ TEST(MgmtVm, IdentityAndSensorsMatchSysfs)
         ASSERT_EQ(mtia_mgmt_device_get_clock(d.h, MTIA_MGMT_CLOCK_CURRENT, &cur), MTIA_SUCCESS);
         ASSERT_EQ(mtia_mgmt_device_get_clock(d.h, MTIA_MGMT_CLOCK_MAX, &max), MTIA_SUCCESS);
         ASSERT_EQ(mtia_mgmt_device_get_clock(d.h, MTIA_MGMT_CLOCK_MIN, &min), MTIA_SUCCESS);
-        EXPECT_EQ(max, num(d.sys + "/mtia/clock_max_mhz"));
+        EXPECT_EQ(max, static_cast<uint32_t>(num(d.sys + "/mtia/clock_max_mhz")));
         EXPECT_LE(min, cur);
         EXPECT_LE(cur, max);
         uint64_t reasons = 99;
@@ -170,7 +170,7 @@ TEST(MgmtVm, IdentityAndSensorsMatchSysfs)
         EXPECT_EQ(un, static_cast<uint64_t>(num(d.sys + "/mtia/ecc_uncorrected")));
         uint32_t resets = 0;
         ASSERT_EQ(mtia_mgmt_device_get_reset_count(d.h, &resets), MTIA_SUCCESS);
-        EXPECT_EQ(resets, num(d.sys + "/mtia/reset_count"));
+        EXPECT_EQ(resets, static_cast<uint32_t>(num(d.sys + "/mtia/reset_count")));
         unsigned np = 0;
         mtia_status st = mtia_mgmt_device_get_processes(d.h, &np, nullptr);
         EXPECT_TRUE(st == MTIA_SUCCESS || st == MTIA_ERROR_INSUFFICIENT_SIZE) << mtia_status_name(st);
@@ -206,7 +206,7 @@ TEST(MgmtVm, ControlsNeedRoot)
     EXPECT_EQ(r1, r0 + 1);
     char st[MTIA_MGMT_STRING_LEN];
     ASSERT_EQ(mtia_mgmt_device_get_firmware_status(d.h, st, sizeof(st)), MTIA_SUCCESS);
-    EXPECT_STREQ(st, "ready");
+    EXPECT_TRUE(std::string(st) == "ready" || std::string(st) == "suspended") << st;
 }
 
 }  // namespace

@@ -25,14 +25,6 @@ on_finish() {
   [ -n "$holder" ] && kill "$holder" 2>/dev/null && wait "$holder" 2>/dev/null
   rm -rf "$tmp"
 }
-expect_rc() { # want description command...
-  local want=$1 what=$2; shift 2
-  out=$("$@" 2>&1); rc=$?
-  if [ "$rc" -eq "$want" ]; then pass "$what (exit $rc)"; else fail "$what: exit $rc, want $want: $out"; fi
-}
-contains() { # haystack needle description
-  if grep -qF -- "$2" <<<"$1"; then pass "$3"; else fail "$3: '$2' not in: $1"; fi
-}
 dev=${devs[0]}
 hw=
 for h in "$(sysd "$dev")"/hwmon/hwmon*; do [ "$(cat "$h/name")" = mtia ] && hw=$h; done

@@ -11,14 +11,6 @@ set -u
 . "$(dirname "$0")/lib.sh"
 SMI=build/bin/mtia-smi
 NOBODY=(setpriv --reuid=65534 --regid=65534 --clear-groups)
-expect_rc() { # want description command...
-  local want=$1 what=$2; shift 2
-  out=$("$@" 2>&1); rc=$?
-  if [ "$rc" -eq "$want" ]; then pass "$what (exit $rc)"; else fail "$what: exit $rc, want $want: $out"; fi
-}
-contains() { # haystack needle description
-  if grep -qF -- "$2" <<<"$1"; then pass "$3"; else fail "$3: '$2' not in: $1"; fi
-}
 
 bus_ids=${devs[*]}
 

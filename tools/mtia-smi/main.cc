@@ -232,7 +232,7 @@ void add_monitor(CLI::App &app, CLI::App *sub, Options &o, bool pmon)
 
 int main(int argc, char **argv)
 {
-    CLI::App app{"mtia-smi: monitor and manage mtia accelerators (nvidia-smi's options and fields work)"};
+    CLI::App app{"mtia-smi: monitor and manage mtia accelerators (nvidia-smi's options and fields work)", "mtia-smi"};
     Options o;
     auto *q = app.add_option("-q,--query", o.query_fields,
                              "without a value: every property of each device; "
