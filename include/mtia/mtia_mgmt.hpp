@@ -27,11 +27,17 @@ namespace mtia::mgmt {
 
 /// Where the device's PCI function sits and its link.
 struct PciInfo {
-    std::string bus_id;                                      ///< "0000:00:03.0"
-    unsigned domain = 0, bus = 0, device = 0, function = 0;  ///< parsed from bus_id
-    unsigned vendor_id = 0, device_id = 0;                   ///< PCI ids (0 if unknown)
-    std::optional<unsigned> link_gen, link_gen_max;          ///< PCIe generation now / most
-    std::optional<unsigned> link_width, link_width_max;      ///< lanes now / most
+    std::string bus_id;                      ///< "0000:00:03.0"
+    unsigned domain = 0;                     ///< PCI domain (from bus_id)
+    unsigned bus = 0;                        ///< bus
+    unsigned device = 0;                     ///< device (slot)
+    unsigned function = 0;                   ///< function
+    unsigned vendor_id = 0;                  ///< PCI vendor id (0 if unknown)
+    unsigned device_id = 0;                  ///< PCI device id (0 if unknown)
+    std::optional<unsigned> link_gen;        ///< PCIe generation now
+    std::optional<unsigned> link_gen_max;    ///< highest PCIe generation
+    std::optional<unsigned> link_width;      ///< lanes now
+    std::optional<unsigned> link_width_max;  ///< most lanes
 };
 
 /// Bits of Telemetry::throttle_mask: NVML's nvmlClocksThrottleReasons values.
@@ -44,22 +50,35 @@ enum ThrottleReason : uint64_t {
 
 /// Telemetry and health (docs/telemetry.md).
 struct Telemetry {
-    std::optional<double> temp_c, temp_slowdown_c, temp_shutdown_c;       ///< die now, throttle and critical
-    std::optional<double> power_w;                                        ///< board power now (100 ms sample)
-    std::optional<double> power_avg_w;                                    ///< mean over the last second
-    std::optional<double> power_cap_w, power_cap_min_w, power_cap_max_w;  ///< limit and its range
-    std::optional<double> energy_j;                                       ///< since power-on
-    std::optional<unsigned> util_pe, util_dma, util_cc;                   ///< busy percent, last second
-    std::optional<unsigned> clock_mhz, clock_max_mhz, clock_min_mhz;      ///< the core clock
-    std::string throttle;                                    ///< the driver's words: "none", "power", "power,thermal"
-    std::optional<uint64_t> throttle_mask;                   ///< the same as ThrottleReason bits
-    std::optional<uint64_t> ecc_corrected, ecc_uncorrected;  ///< since power-on
-    std::string serial;                                      ///< 16 hex digits
-    std::optional<uint64_t> mem_used, mem_total;             ///< allocatable device memory, bytes
-    std::string fw_status;                                   ///< "ready", "recovering", ...
-    std::string fw_version;                                  ///< "0.1.0"; "" without firmware
-    std::optional<unsigned> reset_count;                     ///< resets since the driver loaded
-    std::optional<unsigned> link_gen, link_gen_max, link_width, link_width_max;  ///< as PciInfo's
+    std::optional<double> temp_c;             ///< die temperature now, C
+    std::optional<double> temp_slowdown_c;    ///< above it the clock throttles
+    std::optional<double> temp_shutdown_c;    ///< critical
+    std::optional<double> power_w;            ///< board power now (100 ms sample)
+    std::optional<double> power_avg_w;        ///< mean over the last second
+    std::optional<double> power_cap_w;        ///< power limit, W
+    std::optional<double> power_cap_min_w;    ///< lowest settable limit
+    std::optional<double> power_cap_max_w;    ///< highest settable limit
+    std::optional<double> energy_j;           ///< since power-on
+    std::optional<unsigned> util_pe;          ///< PE grid busy percent, last second
+    std::optional<unsigned> util_dma;         ///< data engine busy percent
+    std::optional<unsigned> util_cc;          ///< control core busy percent
+    std::optional<unsigned> clock_mhz;        ///< the core clock now, MHz
+    std::optional<unsigned> clock_max_mhz;    ///< its maximum
+    std::optional<unsigned> clock_min_mhz;    ///< the lowest throttling takes it to
+    std::string throttle;                     ///< the driver's words: "none", "power", "power,thermal"
+    std::optional<uint64_t> throttle_mask;    ///< the same as ThrottleReason bits
+    std::optional<uint64_t> ecc_corrected;    ///< corrected ECC errors since power-on
+    std::optional<uint64_t> ecc_uncorrected;  ///< uncorrected ECC errors since power-on
+    std::string serial;                       ///< 16 hex digits
+    std::optional<uint64_t> mem_used;         ///< device memory in buffers, bytes
+    std::optional<uint64_t> mem_total;        ///< allocatable device memory, bytes
+    std::string fw_status;                    ///< "ready", "recovering", ...
+    std::string fw_version;                   ///< "0.1.0"; "" without firmware
+    std::optional<unsigned> reset_count;      ///< resets since the driver loaded
+    std::optional<unsigned> link_gen;         ///< PCIe generation now
+    std::optional<unsigned> link_gen_max;     ///< highest PCIe generation
+    std::optional<unsigned> link_width;       ///< lanes now
+    std::optional<unsigned> link_width_max;   ///< most lanes
 };
 
 /// Everything about one device at one moment.
@@ -71,15 +90,16 @@ struct Status {
 };
 
 /// One process's use of one device, summed over its open files (DRM
-/// clients) of that device, from /proc/<pid>/fdinfo.
+/// clients) of that device, from the fdinfo of its /proc directory.
 struct Process {
-    int pid = 0;                                 ///< process id
-    std::string name;                            ///< /proc/<pid>/comm
-    std::string bus_id;                          ///< drm-pdev
-    unsigned clients = 0;                        ///< distinct drm-client-id
-    uint64_t device_mem = 0;                     ///< drm-total-device, bytes
-    uint64_t host_mem = 0;                       ///< drm-total-system, bytes
-    std::optional<uint64_t> dma_ns, compute_ns;  ///< drm-engine-dma / -compute, if reported
+    int pid = 0;                         ///< process id
+    std::string name;                    ///< its comm
+    std::string bus_id;                  ///< drm-pdev
+    unsigned clients = 0;                ///< distinct drm-client-id
+    uint64_t device_mem = 0;             ///< drm-total-device, bytes
+    uint64_t host_mem = 0;               ///< drm-total-system, bytes
+    std::optional<uint64_t> dma_ns;      ///< drm-engine-dma, if reported
+    std::optional<uint64_t> compute_ns;  ///< drm-engine-compute, if reported
 };
 
 /// One DRM fdinfo file (Documentation/gpu/drm-usage-stats.rst).
@@ -87,8 +107,8 @@ struct FdInfo {
     std::string driver;                         ///< drm-driver
     std::string pdev;                           ///< drm-pdev (PCI bus id)
     std::optional<uint64_t> client_id;          ///< drm-client-id
-    std::map<std::string, uint64_t> engine_ns;  ///< drm-engine-<name>, ns
-    std::map<std::string, uint64_t> memory;     ///< drm-<kind>-<region>, bytes
+    std::map<std::string, uint64_t> engine_ns;  ///< drm-engine-NAME, ns, by NAME
+    std::map<std::string, uint64_t> memory;     ///< drm-KIND-REGION, bytes, by "KIND-REGION"
 };
 
 /// The DRM keys of @p text; nullopt if it has no drm-driver line (not a DRM
