@@ -170,7 +170,7 @@ std::string format_xml(const std::vector<SmiDevice> &devs, const std::vector<Pro
     x.leaf("driver_version", devs.empty() ? "N/A" : devs.front().info.driver_version);
     x.leaf("mtia_smi_version",
            fmt::format("{}.{}.{}", MTIA_RUNTIME_VERSION_MAJOR, MTIA_RUNTIME_VERSION_MINOR, MTIA_RUNTIME_VERSION_PATCH));
-    x.leaf("attached_gpus", std::to_string(devs.size()));
+    x.leaf("attached_gpus", std::to_string(devs.empty() ? 0 : devs.front().count));  // all, -i or not
     for (const auto &d : devs) gpu(x, d, procs);
     x.close("mtia_smi_log");
     return x.str();
