@@ -40,6 +40,7 @@ install(TARGETS mtia mtia_static EXPORT mtiaTargets
 install(FILES include/mtia/mtia.h include/mtia/mtia.hpp include/mtia/mtia_spec.h include/mtia/mtia_cmd_rules.h
               include/mtia/mtia_fp16.h
               include/mtia/mtia_model.h include/mtia/mtia_model.fbs
+              include/mtia/mtia_mgmt.h include/mtia/mtia_mgmt.hpp
   DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/mtia COMPONENT dev)
 install(FILES include/uapi/drm/mtia_accel.h DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/mtia/drm COMPONENT dev)
 # The compiler as a library (cmake/compiler.cmake): mtia::compiler.
@@ -55,6 +56,8 @@ if(TARGET mtia-compile)
   list(APPEND MTIA_TOOLS mtia-compile)
 endif()
 install(TARGETS ${MTIA_TOOLS} RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR} COMPONENT tools)
+# mtia-smi -x's document type (docs/telemetry.md), for validating its XML.
+install(FILES tools/mtia-smi/mtia_smi_log.dtd DESTINATION ${CMAKE_INSTALL_DATADIR}/mtia COMPONENT tools)
 install(FILES ${CMAKE_SOURCE_DIR}/build/firmware/mtia/mtia-fw.bin
   DESTINATION ${MTIA_FIRMWARE_DIR}/mtia COMPONENT firmware)
 install(FILES udev/70-mtia.rules DESTINATION ${MTIA_UDEV_RULES_DIR} COMPONENT tools)

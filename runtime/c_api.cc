@@ -12,6 +12,7 @@
 #include <mutex>
 #include <new>
 #include <unordered_map>
+#include <utility>
 
 #include "mtia/mtia_spec.h"
 #include "runtime_internal.h"
@@ -92,20 +93,7 @@ std::shared_ptr<T> reg_get(Kind kind, const void *h, bool remove = false)
 template <typename F>
 mtia_status guarded(F &&f)
 {
-    try {
-        f();
-        mtia::set_last_error({});
-        return MTIA_SUCCESS;
-    } catch (const mtia::Error &e) {
-        mtia::set_last_error(e.what());
-        return e.status();
-    } catch (const std::bad_alloc &) {
-        mtia::set_last_error("out of memory");
-        return MTIA_ERROR_OUT_OF_MEMORY;
-    } catch (const std::exception &e) {
-        mtia::set_last_error(e.what());
-        return MTIA_ERROR_INTERNAL;
-    }
+    return mtia::c_guarded(std::forward<F>(f));
 }
 
 mtia_status invalid(const char *what)

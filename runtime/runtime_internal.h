@@ -4,6 +4,7 @@
 
 #include <deque>
 #include <mutex>
+#include <new>
 #include <shared_mutex>
 #include <string>
 #include <vector>
@@ -168,5 +169,26 @@ std::string sysfs_mtia_attr(const std::string &node, const char *leaf);
 // Number of PCI functions with the mtia vendor/device id in sysfs
 // ($MTIA_SYSFS_PCI_DIR or /sys/bus/pci/devices), bound to a driver or not.
 int sysfs_count_mtia_pci();
+
+// Runs f for the C API: MTIA_SUCCESS, or the status of what it threw with
+// the detail in mtia_last_error().
+template <typename F>
+mtia_status c_guarded(F &&f)
+{
+    try {
+        f();
+        set_last_error({});
+        return MTIA_SUCCESS;
+    } catch (const Error &e) {
+        set_last_error(e.what());
+        return e.status();
+    } catch (const std::bad_alloc &) {
+        set_last_error("out of memory");
+        return MTIA_ERROR_OUT_OF_MEMORY;
+    } catch (const std::exception &e) {
+        set_last_error(e.what());
+        return MTIA_ERROR_INTERNAL;
+    }
+}
 
 }  // namespace mtia

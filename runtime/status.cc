@@ -47,6 +47,10 @@ const char *mtia_status_name(mtia_status status)
             return "MTIA_ERROR_INVALID_MODEL";
         case MTIA_ERROR_INDEX_OUT_OF_RANGE:
             return "MTIA_ERROR_INDEX_OUT_OF_RANGE";
+        case MTIA_ERROR_NOT_SUPPORTED:
+            return "MTIA_ERROR_NOT_SUPPORTED";
+        case MTIA_ERROR_INSUFFICIENT_SIZE:
+            return "MTIA_ERROR_INSUFFICIENT_SIZE";
     }
     return "MTIA_ERROR_UNKNOWN";
 }
@@ -80,6 +84,10 @@ const char *mtia_status_string(mtia_status status)
             return "invalid model file (corrupt, malformed or unsupported version)";
         case MTIA_ERROR_INDEX_OUT_OF_RANGE:
             return "an ids/indices input holds a value outside its table";
+        case MTIA_ERROR_NOT_SUPPORTED:
+            return "not supported: the driver does not report this value";
+        case MTIA_ERROR_INSUFFICIENT_SIZE:
+            return "the output buffer is too small";
     }
     return "unknown status";
 }

@@ -56,6 +56,8 @@ packages=(
   # Kubernetes device plugin (tools/mtia-device-plugin): gRPC C++ and the
   # protoc plugins; its tests' kubelet stand-in speaks gRPC from Python
   libgrpc++-dev protobuf-compiler-grpc python3-grpcio python3-protobuf
+  # mtia-smi -q -x validated against its DTD (tests: xmllint --dtdvalid)
+  libxml2-utils
 )
 
 sudo_if_needed() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }

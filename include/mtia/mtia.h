@@ -37,10 +37,12 @@ typedef enum mtia_status {
     MTIA_ERROR_INVALID_HANDLE = -10,     /**< freed/destroyed handle, or its device was closed */
     MTIA_ERROR_INVALID_MODEL = -11,      /**< model file corrupt, malformed or of another format version */
     MTIA_ERROR_INDEX_OUT_OF_RANGE = -12, /**< a run's ids/indices input holds a value outside its table */
+    MTIA_ERROR_NOT_SUPPORTED = -13,      /**< the driver does not report this value (mtia_mgmt.h) */
+    MTIA_ERROR_INSUFFICIENT_SIZE = -14,  /**< an output buffer is too small; the size needed is returned */
 } mtia_status;
 
 /** The last (most negative) status code, for iterating over all of them. */
-#define MTIA_STATUS_LAST MTIA_ERROR_INDEX_OUT_OF_RANGE
+#define MTIA_STATUS_LAST MTIA_ERROR_INSUFFICIENT_SIZE
 
 /** Name of a status, e.g. "MTIA_ERROR_NO_DEVICE". */
 const char *mtia_status_name(mtia_status status);

@@ -31,7 +31,11 @@ TEST(SmiFields, FieldNamesAreUniqueAndDescribed)
     }
     std::string list = mtia::smi::format_field_list();
     for (const auto &f : mtia::smi::all_fields()) EXPECT_NE(list.find(f.name + " "), std::string::npos);
-    EXPECT_NE(list.find("power.draw                      W      board power now"), std::string::npos) << list;
+    // Columns: name padded to the longest, then the unit, then the description.
+    size_t at = list.find("\npower.draw ");
+    ASSERT_NE(at, std::string::npos) << list;
+    std::string line = list.substr(at + 1, list.find('\n', at + 1) - at - 1);
+    EXPECT_NE(line.find("  W      board power now"), std::string::npos) << line;
 }
 
 TEST(SmiFields, ParsesListsWithSpacesAndEmptyItems)
@@ -44,11 +48,11 @@ TEST(SmiFields, ParsesListsWithSpacesAndEmptyItems)
 TEST(SmiFields, UnknownFieldIsNamed)
 {
     try {
-        parse_field_list("index,temperature.gpu,name");
+        parse_field_list("index,temperature.bogus,name");
         FAIL() << "accepted an unknown field";
     } catch (const mtia::smi::UnknownField &e) {
-        EXPECT_EQ(e.name(), "temperature.gpu");
-        EXPECT_NE(std::string(e.what()).find("unknown field 'temperature.gpu'"), std::string::npos);
+        EXPECT_EQ(e.name(), "temperature.bogus");
+        EXPECT_STREQ(e.what(), "Field \"temperature.bogus\" is not a valid field to query.");  // nvidia-smi's words
     }
     EXPECT_THROW(parse_field_list(""), std::invalid_argument);
     EXPECT_THROW(parse_field_list(" , "), std::invalid_argument);
@@ -106,7 +110,7 @@ TEST(SmiFields, CsvQuotesTextThatNeedsIt)
     auto devs = two_devices();
     devs[1].tel.throttle = "power,thermal";
     devs[1].info.name = "say \"hi\"";
-    auto fields = parse_field_list("clocks_throttle_reasons.active,name");
+    auto fields = parse_field_list("throttle_reasons,name");
     std::string csv = mtia::smi::format_query_csv({devs[1]}, fields, parse_format("csv,noheader"), "");
     EXPECT_EQ(csv, "\"power,thermal\", \"say \"\"hi\"\"\"\n");
 }
@@ -166,6 +170,61 @@ TEST(SmiFields, CsvAndJsonAgree)
         i++;
     }
     EXPECT_EQ(i, mtia::smi::all_fields().size());
+}
+
+// nvidia-smi's names give nvidia-smi's text: the device has one clock, PE
+// grid utilisation is utilization.gpu, the throttle mask is NVML's.
+TEST(SmiFields, NvidiaNamesAndFormats)
+{
+    auto devs = two_devices();
+    devs[1].tel.throttle_mask = 0x4;
+    auto fields = parse_field_list(
+        "count,uuid,pci.domain,pci.bus,pci.device,pci.device_id,vbios_version,temperature.gpu,utilization.gpu,"
+        "utilization.memory,memory.used,power.draw,enforced.power.limit,power.min_limit,clocks.current.sm,"
+        "clocks.max.memory,clocks_throttle_reasons.active,clocks_throttle_reasons.sw_power_cap,"
+        "clocks_throttle_reasons.hw_thermal_slowdown,ecc.errors.corrected.volatile.total,"
+        "ecc.errors.uncorrected.aggregate.total,pstate");
+    std::string csv = mtia::smi::format_query_csv({devs[1]}, fields, parse_format("csv"), "");
+    EXPECT_EQ(csv,
+              "count, uuid, pci.domain, pci.bus, pci.device, pci.device_id, vbios_version, temperature.gpu, "
+              "utilization.gpu [%], utilization.memory [%], memory.used [MiB], power.draw [W], "
+              "enforced.power.limit [W], power.min_limit [W], clocks.current.sm [MHz], clocks.max.memory [MHz], "
+              "clocks_throttle_reasons.active, clocks_throttle_reasons.sw_power_cap, "
+              "clocks_throttle_reasons.hw_thermal_slowdown, ecc.errors.corrected.volatile.total, "
+              "ecc.errors.uncorrected.aggregate.total, pstate\n"
+              "2, MTIA-4d544941-e1c3-ddf8-0000-000000000000, 0x0000, 0x00, 0x04, 0x0A011D9B, 1.2.3, 47, 0 %, 97 %, "
+              "64 MiB, 9.20 W, 25.00 W, 6.00 W, 800 MHz, 800 MHz, 0x0000000000000004, Active, Not Active, 3, 0, "
+              "P0\n");
+    // Not reported: [N/A], as nvidia-smi prints it.
+    std::string na = mtia::smi::format_query_csv({devs[0]}, parse_field_list("temperature.gpu,pstate,uuid"),
+                                                 parse_format("csv,noheader"), "");
+    EXPECT_EQ(na, "[N/A], [N/A], [N/A]\n");
+}
+
+TEST(SmiFields, ComputeAppsCsv)
+{
+    auto devs = two_devices();
+    auto procs = smi_test::two_processes();
+    auto fields = mtia::smi::parse_app_field_list("pid,process_name,used_memory,gpu_uuid,gpu_bus_id");
+    std::string csv = mtia::smi::format_apps_csv(devs, procs, fields, parse_format("csv"), "");
+    EXPECT_EQ(csv,
+              "pid, process_name, used_gpu_memory [MiB], gpu_uuid, gpu_bus_id\n"
+              "77, python3, 0 MiB, [N/A], 0000:00:03.0\n"
+              "4242, mtia-run, 64 MiB, MTIA-4d544941-e1c3-ddf8-0000-000000000000, 0000:00:04.0\n");
+    // -i 0: only that device's processes.
+    std::string one = mtia::smi::format_apps_csv({devs[0]}, procs, fields, parse_format("csv,noheader,nounits"), "");
+    EXPECT_EQ(one, "77, python3, 0, [N/A], 0000:00:03.0\n");
+    EXPECT_THROW(mtia::smi::parse_app_field_list("pid,gpu_temp"), mtia::smi::UnknownField);
+}
+
+TEST(SmiFields, HelpQueryGpuListsEveryField)
+{
+    std::string help = mtia::smi::format_help_query_gpu();
+    EXPECT_EQ(help.rfind("List of valid properties to query for the switch \"--query-gpu=\":", 0), 0u);
+    for (const auto &f : mtia::smi::all_fields()) EXPECT_NE(help.find("\"" + f.name + "\"\n"), std::string::npos);
+    for (const auto &f : mtia::smi::all_app_fields()) {
+        EXPECT_NE(help.find("\"" + f.name + "\"\n"), std::string::npos);
+    }
 }
 
 }  // namespace

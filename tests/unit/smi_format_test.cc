@@ -64,7 +64,7 @@ TEST(Format, ListOneLinePerDevice)
     EXPECT_EQ(mtia::smi::format_list(two_devices()),
               "MTIA 0: MTIA v1 (emulated) (Bus-Id: 0000:00:03.0, Node: /dev/accel/accel0)\n"
               "MTIA 1: MTIA v1 (emulated) (Bus-Id: 0000:00:04.0, Node: /dev/accel/accel1, "
-              "Serial: 4d544941e1c3ddf8)\n");
+              "Serial: 4d544941e1c3ddf8, UUID: MTIA-4d544941-e1c3-ddf8-0000-000000000000)\n");
 }
 
 TEST(Format, JsonParsesAndCarriesEveryField)

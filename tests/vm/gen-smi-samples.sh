@@ -47,6 +47,11 @@ processes() { "$SMI" --json | $PY -c 'import json,sys; print(json.dumps(json.loa
   sample "Fields as CSV" "$SMI" --query=index,pci.bus_id,temperature.die,power.draw,power.limit,utilization.dma,memory.used,memory.total,clocks.current --format=csv
   sample "Fields as CSV without header and units" "$SMI" --query=index,temperature.die,power.draw,utilization.dma --format=csv,noheader,nounits
   sample "Fields as JSON" "$SMI" --query=index,serial,temperature.die,power.draw.average,utilization.dma,clocks.current,clocks_throttle_reasons.active --format=json
+  sample "nvidia-smi's field names (--query-gpu)" "$SMI" --query-gpu=index,name,uuid,temperature.gpu,utilization.gpu,utilization.memory,memory.used,memory.total,power.draw,power.limit,clocks.current.sm,clocks_throttle_reasons.active,pstate --format=csv
+  sample "Processes (--query-compute-apps)" "$SMI" --query-compute-apps=pid,process_name,used_memory,gpu_uuid,gpu_bus_id --format=csv
+  sample "XML (-q -x), one device" "$SMI" -q -x -i 0
+  sample "dmon" "$SMI" dmon -c 3
+  sample "pmon" "$SMI" pmon -c 2
   sample "Device list (-L)" "$SMI" -L
   echo "## Processes in --json"
   echo

@@ -112,3 +112,15 @@ fw_ready() { [ "$(sysattr "$1" fw_status)" = ready ]; }
 # Ready, or runtime-suspended after going idle (it resumes on use).
 fw_usable() { case $(sysattr "$1" fw_status) in ready | suspended) return 0 ;; esac; return 1; }
 resets_above() { [ "$(sysattr "$1" reset_count)" -gt "$2" ]; }
+
+# expect_rc WANT DESCRIPTION CMD...: runs CMD (its output, both streams, in
+# $out; its status in $rc) and passes if it exits WANT.
+expect_rc() {
+  local want=$1 what=$2; shift 2
+  out=$("$@" 2>&1); rc=$?
+  if [ "$rc" -eq "$want" ]; then pass "$what (exit $rc)"; else fail "$what: exit $rc, want $want: $out"; fi
+}
+# contains HAYSTACK NEEDLE DESCRIPTION: passes if NEEDLE is a line-part of HAYSTACK.
+contains() {
+  if grep -qF -- "$2" <<<"$1"; then pass "$3"; else fail "$3: '$2' not in: $1"; fi
+}

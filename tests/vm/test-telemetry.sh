@@ -44,8 +44,8 @@ sleep 1.5  # a whole window without work
 idle_p=$(q power.draw.average)
 idle_t=$(q temperature.die)
 gt "$idle_p" 2.9 && le "$idle_p" 3.2 && pass "idle power ${idle_p} W" || fail "idle power ${idle_p} W (want ~3)"
-[ "$(q clocks.current)" = 800 ] && [ "$(q clocks_throttle_reasons.active)" = none ] &&
-  pass "idle clock 800 MHz, not throttled" || fail "idle clock: $(q clocks.current,clocks_throttle_reasons.active)"
+[ "$(q clocks.current)" = 800 ] && [ "$(q throttle_reasons)" = none ] &&
+  pass "idle clock 800 MHz, not throttled" || fail "idle clock: $(q clocks.current,throttle_reasons)"
 e1=$(q energy.consumption); s1=$(cut -d' ' -f1 /proc/uptime)
 sleep 3
 e2=$(q energy.consumption); s2=$(cut -d' ' -f1 /proc/uptime)
@@ -179,7 +179,7 @@ echo "$(cat "$hw/power1_cap_min")" >"$hw/power1_cap"
 throttled=0 over=0
 deadline=$((SECONDS + 60))
 while [ "$SECONDS" -lt "$deadline" ]; do
-  IFS=', ' read -r p c r <<<"$(q power.draw,clocks.current,clocks_throttle_reasons.active)"
+  IFS=', ' read -r p c r <<<"$(q power.draw,clocks.current,throttle_reasons)"
   gt "$p" 6.0 && over=$((over + 1))
   if [ "$r" = power ] && [ "$c" -lt 800 ]; then throttled=1; break; fi
   sleep 0.3

@@ -1,38 +1,41 @@
 // SPDX-License-Identifier: MIT
-// mtia-smi: monitors and manages mtia devices, like nvidia-smi. Everything
-// is read from sysfs and /proc, so only --reset needs root
-// (docs/telemetry.md has the views, fields and an example of each).
+// mtia-smi: monitors and manages mtia devices, like nvidia-smi, through
+// libmtia's management API (mtia/mtia_mgmt.hpp). Everything is read from
+// sysfs and /proc, so only --reset and -pl need root (docs/telemetry.md has
+// the views, fields, nvidia-smi's names and an example of each).
 //
 // Exit codes:
 //   0 ok
 //   1 usage error or another failure
-//   2 no device (none present, or none matches -i)
+//   2 no device (none present, or none matches -i); an unknown --query
+//     field or an out-of-range -pl (nvidia-smi's code for both)
 //   3 mtia PCI device present but the driver is not loaded
-//   4 permission denied (--reset as a user other than root)
-//   5 unknown --query field or --format
+//   4 permission denied (--reset or -pl as a user other than root)
+//   5 unknown --format or dmon metric group
 //   6 the device did not come back from --reset
+#include <sys/time.h>
 #include <unistd.h>
 
+#include <fmt/format.h>
+
 #include <CLI/CLI.hpp>
-#include <algorithm>
-#include <cctype>
-#include <cerrno>
 #include <chrono>
 #include <cstdio>
-#include <cstring>
 #include <ctime>
+#include <fstream>
 #include <iostream>
-#include <sstream>
 #include <thread>
 
 #include "smi_fields.h"
 #include "smi_format.h"
-#include "smi_proc.h"
-#include "smi_sysfs.h"
+#include "smi_mon.h"
+#include "smi_read.h"
+#include "smi_xml.h"
 
 namespace {
 
-enum Exit { kOk = 0, kError = 1, kNoDevice = 2, kNoDriver = 3, kPermission = 4, kBadField = 5, kResetFailed = 6 };
+enum Exit { kOk = 0, kError = 1, kNoDevice = 2, kNoDriver = 3, kPermission = 4, kBadFormat = 5, kResetFailed = 6 };
+constexpr int kBadField = 2;  // nvidia-smi's code for an invalid argument
 
 int fail(int code, const std::string &msg)
 {
@@ -40,205 +43,307 @@ int fail(int code, const std::string &msg)
     return code;
 }
 
-std::string now_string()
+// nvidia-smi's timestamps: "2026/12/06 22:15:02.123" in CSV, ctime's in XML.
+std::string now_string(bool xml = false)
 {
+    timeval tv;
+    gettimeofday(&tv, nullptr);
+    std::tm tm;
+    localtime_r(&tv.tv_sec, &tm);
     char buf[64];
-    std::time_t t = std::time(nullptr);
-    std::strftime(buf, sizeof(buf), "%Y/%m/%d %H:%M:%S", std::localtime(&t));
-    return buf;
-}
-
-std::string lower(std::string s)
-{
-    for (auto &c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    return s;
-}
-
-struct Found {
-    std::vector<mtia::smi::SmiDevice> devs;
-    std::vector<std::string> pci_dirs;  // parallel to devs
-};
-
-// Every device the driver drives, read from sysfs.
-Found read_devices(const std::vector<std::string> &nodes, const std::vector<mtia::smi::PciFunction> &pci)
-{
-    mtia::smi::SysfsPaths paths;
-    Found f;
-    for (size_t i = 0; i < nodes.size(); i++) {
-        std::string name = nodes[i].substr(nodes[i].rfind('/') + 1);
-        std::string dir = mtia::smi::accel_pci_dir(paths, name);
-        if (dir.empty()) continue;  // unbound while we looked
-        auto d = mtia::smi::read_sysfs_device(paths, dir, nodes[i], static_cast<int>(i));
-        for (const auto &p : pci) {
-            if (p.bus_id == d.info.pci_bus_id) d.pci = p;
-        }
-        f.devs.push_back(std::move(d));
-        f.pci_dirs.push_back(dir);
+    if (xml) {
+        std::strftime(buf, sizeof(buf), "%a %b %e %H:%M:%S %Y", &tm);
+        return buf;
     }
-    return f;
+    std::strftime(buf, sizeof(buf), "%Y/%m/%d %H:%M:%S", &tm);
+    return fmt::format("{}.{:03}", buf, tv.tv_usec / 1000);
 }
 
-// -i: indexes, bus ids ("0000:00:03.0" or "00:03.0") or serials, comma
-// separated. Returns the positions in @all, or an error message.
-std::vector<size_t> select_devices(const Found &all, const std::string &ids, std::string *err)
+// nvidia-smi's multi-letter single-dash options, which CLI11 would read as
+// clusters of short ones: -lms -> --loop-ms, -pl -> --power-limit.
+std::vector<std::string> nvidia_args(int argc, char **argv)
 {
-    std::vector<size_t> out;
-    std::stringstream in(ids);
-    std::string id;
-    while (std::getline(in, id, ',')) {
-        if (id.empty()) continue;
-        bool numeric = std::all_of(id.begin(), id.end(), ::isdigit);
-        auto match = [&](const mtia::smi::SmiDevice &d) {
-            if (numeric) return std::to_string(d.info.index) == id;
-            const std::string &b = d.info.pci_bus_id;
-            return lower(id) == b || (b.size() > 5 && lower(id) == b.substr(5)) ||
-                   (!d.tel.serial.empty() && lower(id) == lower(d.tel.serial));
-        };
-        auto it = std::find_if(all.devs.begin(), all.devs.end(), match);
-        if (it == all.devs.end()) {
-            *err = numeric ? "no device with index " + id + " (" + std::to_string(all.devs.size()) + " present)"
-                           : "no device with bus id or serial '" + id + "'";
-            return {};
+    std::vector<std::string> out;
+    for (int i = argc - 1; i >= 1; i--) {  // CLI11 wants them reversed
+        std::string a = argv[i];
+        for (auto [from, to] : {std::pair<const char *, const char *>{"-lms", "--loop-ms"}, {"-pl", "--power-limit"}}) {
+            std::string f = from;
+            if (a == f || a.rfind(f + "=", 0) == 0) a = to + a.substr(f.size());
         }
-        size_t pos = static_cast<size_t>(it - all.devs.begin());
-        if (std::find(out.begin(), out.end(), pos) == out.end()) out.push_back(pos);
+        out.push_back(a);
     }
-    if (out.empty()) *err = "-i names no device";
     return out;
 }
 
-int reset(const Found &sel)
+int reset(const mtia::smi::SmiDevice &d)
 {
-    if (sel.devs.size() != 1) {
-        return fail(kError, "--reset resets one device: choose it with -i");
-    }
-    const auto &d = sel.devs[0];
     std::string what = "MTIA " + std::to_string(d.info.index) + " (" + d.info.pci_bus_id + ")";
-    int err = mtia::smi::sysfs_reset(sel.pci_dirs[0]);
-    if (err == EACCES || err == EPERM) {
-        return fail(kPermission, what + ": permission denied: resetting a device needs root");
+    try {
+        mtia::mgmt::Device::by_pci_bus_id(d.info.pci_bus_id).reset();
+    } catch (const mtia::Error &e) {
+        if (e.status() == MTIA_ERROR_PERMISSION) {
+            return fail(kPermission, what + ": permission denied: resetting a device needs root");
+        }
+        return fail(kResetFailed, what + ": reset failed: " + e.what());
     }
-    auto after = mtia::smi::read_sysfs_device(mtia::smi::SysfsPaths{}, sel.pci_dirs[0], d.info.node, d.info.index);
-    if (err) {
-        return fail(kResetFailed, what + ": reset failed: " + std::strerror(err) + " (firmware " + after.tel.fw_status +
-                                      "; see dmesg)");
-    }
+    auto after = mtia::mgmt::Device::by_pci_bus_id(d.info.pci_bus_id).status();
     std::printf("%s: reset; firmware %s, %u reset(s) since the driver loaded\n", what.c_str(),
                 after.tel.fw_status.c_str(), after.tel.reset_count.value_or(0));
     return kOk;
+}
+
+// -pl: nvidia-smi's messages and exit codes.
+int power_limit(const std::vector<mtia::smi::SmiDevice> &devs, double watts)
+{
+    for (const auto &d : devs) {
+        const auto &t = d.tel;
+        const std::string &bus = d.info.pci_bus_id;
+        if (t.power_cap_min_w && t.power_cap_max_w &&
+            (watts < *t.power_cap_min_w - 1e-6 || watts > *t.power_cap_max_w + 1e-6)) {
+            std::printf(
+                "Provided power limit %.2f W is not a valid power limit which should be between %.2f W and "
+                "%.2f W for GPU %s\nTerminating early due to previous errors.\n",
+                watts, *t.power_cap_min_w, *t.power_cap_max_w, bus.c_str());
+            return kBadField;
+        }
+        try {
+            mtia::mgmt::Device::by_pci_bus_id(bus).set_power_limit(watts);
+        } catch (const mtia::Error &e) {
+            if (e.status() == MTIA_ERROR_PERMISSION) {
+                std::printf(
+                    "The current user does not have permission to change power management limit for GPU "
+                    "%s.\nTerminating early due to previous errors.\n",
+                    bus.c_str());
+                return kPermission;
+            }
+            std::printf(
+                "Changing power management limit failed for GPU %s: %s\nTerminating early due to previous "
+                "errors.\n",
+                bus.c_str(), e.what());
+            return kError;
+        }
+        std::printf("Power limit for GPU %s was set to %.2f W from %.2f W.\n", bus.c_str(), watts,
+                    t.power_cap_w.value_or(0));
+    }
+    std::printf("All done.\n");
+    return kOk;
+}
+
+struct Options {
+    bool json = false, list = false, version = false, list_fields = false, do_reset = false, watch = false;
+    bool xml = false, help_query = false;
+    std::string ids, format_spec = "csv", query_fields, apps_fields, file;
+    double loop_s = 0, power_w = 0;
+    unsigned loop_ms = 0, count = 0;
+    // dmon / pmon
+    unsigned mon_count = 0;
+    double mon_delay = 1;
+    std::string mon_groups;
+};
+
+// Writes each view to stdout or -f FILE.
+class Out {
+public:
+    explicit Out(const std::string &file)
+    {
+        if (!file.empty()) f_.open(file, std::ios::trunc);
+    }
+    bool ok() const { return !f_.is_open() || f_.good(); }
+    bool to_file() const { return f_.is_open(); }
+    void put(const std::string &s)
+    {
+        if (f_.is_open()) {
+            f_ << s << std::flush;
+        } else {
+            std::fputs(s.c_str(), stdout);
+            std::fflush(stdout);
+        }
+    }
+
+private:
+    std::ofstream f_;
+};
+
+// Devices, narrowed by -i; the exit code (not kOk) if there are none.
+int devices(const Options &o, bool pci_names, std::vector<mtia::smi::SmiDevice> *out)
+{
+    auto all = mtia::smi::read_devices(pci_names);
+    if (all.empty()) {
+        auto pci = mtia::smi::scan_mtia_pci();
+        if (!pci.empty()) {
+            return fail(kNoDriver, std::to_string(pci.size()) +
+                                       " MTIA PCI device(s) found but the mtia driver is not loaded (no node in " +
+                                       mtia::accel_dir() + ")");
+        }
+        return fail(kNoDevice, "no MTIA devices found");
+    }
+    *out = all;
+    if (o.ids.empty()) return kOk;
+    std::string err;
+    auto pos = mtia::smi::select_devices(all, o.ids, &err);
+    if (pos.empty()) return fail(kNoDevice, err);
+    out->clear();
+    for (size_t p : pos) out->push_back(all[p]);
+    return kOk;
+}
+
+int monitor(const Options &o, bool pmon)
+{
+    std::string groups;
+    try {
+        groups = mtia::smi::dmon_groups(o.mon_groups);
+    } catch (const std::invalid_argument &e) {
+        return fail(kBadFormat, e.what());
+    }
+    Out out(o.file);
+    if (!out.ok()) return fail(kError, "cannot write " + o.file);
+    std::vector<mtia::smi::ProcessUsage> prev;
+    for (unsigned n = 1;; n++) {
+        std::vector<mtia::smi::SmiDevice> devs;
+        if (int rc = devices(o, false, &devs)) return rc;
+        std::string s = n == 1 ? (pmon ? mtia::smi::pmon_header() : mtia::smi::dmon_header(groups)) : "";
+        if (pmon) {
+            auto now = mtia::mgmt::scan_processes();
+            s += mtia::smi::pmon_rows(devs, now, prev, o.mon_delay);
+            prev = std::move(now);
+        } else {
+            for (const auto &d : devs) s += mtia::smi::dmon_row(d, groups);
+        }
+        out.put(s);
+        if (o.mon_count && n >= o.mon_count) return kOk;
+        std::this_thread::sleep_for(std::chrono::duration<double>(o.mon_delay));
+    }
+}
+
+void add_monitor(CLI::App &app, CLI::App *sub, Options &o, bool pmon)
+{
+    sub->add_option("-i,--id", o.ids, "only these devices: index, bus id, serial or UUID");
+    sub->add_option("-c,--count", o.mon_count, "stop after COUNT samples")->check(CLI::PositiveNumber);
+    sub->add_option("-d,--delay", o.mon_delay, "seconds between samples (default 1)")->check(CLI::PositiveNumber);
+    sub->add_option("-f,--filename", o.file, "write to FILE instead of stdout");
+    if (!pmon)
+        sub->add_option("-s,--select", o.mon_groups,
+                        "metric groups: p power/temp, u utilisation, c clocks, "
+                        "m memory, e errors (default puc)");
+    (void)app;
 }
 
 }  // namespace
 
 int main(int argc, char **argv)
 {
-    CLI::App app{"mtia-smi: monitor and manage mtia accelerators"};
-    bool json = false, list = false, version = false, list_fields = false, do_reset = false, watch = false;
-    std::string ids, format_spec = "csv", query_fields;
-    double loop_s = 0;
-    unsigned count = 0;
-    auto *q = app.add_option("-q,--query", query_fields,
+    CLI::App app{"mtia-smi: monitor and manage mtia accelerators (nvidia-smi's options and fields work)", "mtia-smi"};
+    Options o;
+    auto *q = app.add_option("-q,--query", o.query_fields,
                              "without a value: every property of each device; "
-                             "--query=FIELD,...: those fields (see --list-fields)")
+                             "--query=FIELD,...: those fields (see --help-query-gpu)")
                   ->expected(0, 1);
-    auto *qg = app.add_option("--query-gpu", query_fields, "same as --query=FIELD,...");
-    app.add_option("--format", format_spec, "for --query=FIELDS: csv[,noheader][,nounits] or json");
-    app.add_flag("--list-fields", list_fields, "list the --query fields and exit");
-    app.add_flag("--json", json, "every property of each device and the processes, as JSON");
-    app.add_flag("-L,--list-devices", list, "one line per device");
-    app.add_option("-i,--id", ids, "only these devices: index, bus id or serial, comma separated");
-    app.add_option("-l,--loop", loop_s, "repeat every SECONDS until interrupted")->check(CLI::PositiveNumber);
-    app.add_flag("--watch", watch, "refresh the view in place every second (-l 1 on a clear screen)");
-    app.add_option("--count", count, "with -l/--watch: stop after N refreshes")->check(CLI::PositiveNumber);
-    app.add_flag("-r,--reset", do_reset, "reset the device chosen with -i (root)");
-    app.add_flag("--version", version, "print the version and exit");
+    auto *qg = app.add_option("--query-gpu", o.query_fields, "same as --query=FIELD,...");
+    auto *qa = app.add_option("--query-compute-apps", o.apps_fields,
+                              "processes using the devices: pid,process_name,used_memory,gpu_uuid,gpu_bus_id,...");
+    app.add_option("--format", o.format_spec, "for --query: csv[,noheader][,nounits] or json");
+    app.add_flag("-x,--xml-format", o.xml, "every property as XML (mtia_smi_log.dtd), like nvidia-smi -q -x");
+    app.add_flag("--help-query-gpu", o.help_query, "list the --query-gpu and --query-compute-apps fields and exit");
+    app.add_flag("--list-fields", o.list_fields, "list the --query fields as a table and exit");
+    app.add_flag("--json", o.json, "every property of each device and the processes, as JSON");
+    app.add_flag("-L,--list-devices,--list-gpus", o.list, "one line per device");
+    app.add_option("-i,--id", o.ids, "only these devices: index, bus id, serial or UUID, comma separated");
+    app.add_option("-l,--loop", o.loop_s, "repeat every SECONDS until interrupted")->check(CLI::PositiveNumber);
+    app.add_option("--loop-ms", o.loop_ms, "repeat every MS milliseconds (also -lms MS)")->check(CLI::PositiveNumber);
+    app.add_option("-f,--filename", o.file, "write to FILE instead of stdout");
+    app.add_flag("--watch", o.watch, "refresh the view in place every second (-l 1 on a clear screen)");
+    app.add_option("--count", o.count, "with -l/-lms/--watch: stop after N refreshes")->check(CLI::PositiveNumber);
+    app.add_flag("-r,--reset,--gpu-reset", o.do_reset, "reset the device chosen with -i (root)");
+    auto *pl = app.add_option("--power-limit", o.power_w, "set the power limit in watts (also -pl WATTS; root)");
+    app.add_flag("--version", o.version, "print the version and exit");
+    auto *dmon = app.add_subcommand("dmon", "one line of device metrics per device per sample (nvidia-smi dmon)");
+    auto *pmon = app.add_subcommand("pmon", "one line per process per sample (nvidia-smi pmon)");
+    add_monitor(app, dmon, o, false);
+    add_monitor(app, pmon, o, true);
+    auto args = nvidia_args(argc, argv);
     try {
-        app.parse(argc, argv);
+        app.parse(args);
     } catch (const CLI::ParseError &e) {
         return app.exit(e) == 0 ? kOk : kError;  // --help is not an error
     }
 
-    if (version) {
+    if (o.version) {
         int ma, mi, pa;
         mtia_runtime_version(&ma, &mi, &pa);
         std::printf("mtia-smi %d.%d.%d\n", ma, mi, pa);
         return kOk;
     }
-    if (list_fields) {
+    if (o.list_fields) {
         std::fputs(mtia::smi::format_field_list().c_str(), stdout);
         return kOk;
     }
+    if (o.help_query) {
+        std::fputs(mtia::smi::format_help_query_gpu().c_str(), stdout);
+        return kOk;
+    }
+    if (dmon->parsed() || pmon->parsed()) return monitor(o, pmon->parsed());
+
     // Fields and format are checked before looking for devices.
-    bool field_query = (q->count() && !query_fields.empty()) || qg->count();
+    const bool field_query = (q->count() && !o.query_fields.empty()) || qg->count();
+    const bool apps_query = qa->count() > 0;
     std::vector<const mtia::smi::Field *> fields;
+    std::vector<const mtia::smi::AppField *> app_fields;
     mtia::smi::OutputFormat fmt;
-    if (field_query) {
-        try {
-            fields = mtia::smi::parse_field_list(query_fields);
-            fmt = mtia::smi::parse_format(format_spec);
-        } catch (const std::invalid_argument &e) {
-            return fail(kBadField, e.what());
-        }
-    }
-    if (watch && loop_s == 0) loop_s = 1;
-
-    std::vector<std::string> nodes;
     try {
-        nodes = mtia::device_nodes();
-    } catch (const std::exception &e) {
-        return fail(kError, e.what());
+        if (field_query) fields = mtia::smi::parse_field_list(o.query_fields);
+        if (apps_query) app_fields = mtia::smi::parse_app_field_list(o.apps_fields);
+    } catch (const std::invalid_argument &e) {
+        std::printf("%s\n\n", e.what());  // nvidia-smi's words, on stdout as it prints them
+        return kBadField;
     }
-    if (nodes.empty()) {
-        auto pci = mtia::smi::scan_mtia_pci();
-        if (!pci.empty()) {
-            return fail(kNoDriver, std::to_string(pci.size()) +
-                                       " MTIA PCI device(s) found but the mtia driver is not "
-                                       "loaded (no node in " +
-                                       mtia::accel_dir() + ")");
-        }
-        return fail(kNoDevice, "no MTIA devices found");
+    try {
+        if (field_query || apps_query) fmt = mtia::smi::parse_format(o.format_spec);
+    } catch (const std::invalid_argument &e) {
+        return fail(kBadFormat, e.what());
     }
-    const bool root = geteuid() == 0;
-    // libpci (vendor names from pci.ids) is slow in a TCG guest: only for
-    // the views that show them.
-    std::vector<mtia::smi::PciFunction> pci;
-    if (!field_query && (json || (q->count() && query_fields.empty()))) pci = mtia::smi::scan_mtia_pci();
+    if (apps_query && fmt.json) return fail(kBadFormat, "--query-compute-apps prints CSV only");
+    if (o.watch && o.loop_s == 0) o.loop_s = 1;
+    if (o.loop_ms) o.loop_s = o.loop_ms / 1000.0;
 
+    const bool root = geteuid() == 0;
+    const bool detail = q->count() && o.query_fields.empty();
+    Out out(o.file);
+    if (!out.ok()) return fail(kError, "cannot write " + o.file);
     for (unsigned n = 1;; n++) {
-        Found all = read_devices(nodes, pci), sel = all;
-        if (!ids.empty()) {
-            std::string err;
-            auto pos = select_devices(all, ids, &err);
-            if (pos.empty()) return fail(kNoDevice, err);
-            sel = {};
-            for (size_t p : pos) {
-                sel.devs.push_back(all.devs[p]);
-                sel.pci_dirs.push_back(all.pci_dirs[p]);
-            }
+        std::vector<mtia::smi::SmiDevice> sel;
+        // libpci (vendor names from pci.ids) is slow in a TCG guest: only for the views that show them.
+        if (int rc = devices(o, !field_query && !apps_query && (o.json || detail), &sel)) return rc;
+        if (o.do_reset) {
+            if (sel.size() != 1) return fail(kError, "--reset resets one device: choose it with -i");
+            return reset(sel[0]);
         }
-        if (do_reset) return reset(sel);
+        if (pl->count()) return power_limit(sel, o.power_w);
 
         // Field queries show no processes: skip the /proc walk.
         std::vector<mtia::smi::ProcessUsage> procs;
-        if (!field_query && !list) procs = mtia::smi::scan_processes();
-        std::string ts = now_string(), out;
+        if (!field_query && !o.list) procs = mtia::mgmt::scan_processes();
+        std::string ts = now_string(o.xml), s;
+        auto f = fmt;
+        f.header = fmt.header && n == 1;  // nvidia-smi heads a looped query once
         if (field_query) {
-            out = fmt.json ? mtia::smi::format_query_json(sel.devs, fields, ts)
-                           : mtia::smi::format_query_csv(sel.devs, fields, fmt, ts);
-        } else if (json) {
-            out = mtia::smi::format_json(sel.devs, procs);
-        } else if (q->count()) {
-            out = mtia::smi::format_detail(sel.devs, procs, ts);
-        } else if (list) {
-            out = mtia::smi::format_list(sel.devs);
+            s = fmt.json ? mtia::smi::format_query_json(sel, fields, ts)
+                         : mtia::smi::format_query_csv(sel, fields, f, ts);
+        } else if (apps_query) {
+            s = mtia::smi::format_apps_csv(sel, procs, app_fields, f, ts);
+        } else if (o.xml) {
+            s = mtia::smi::format_xml(sel, procs, ts);
+        } else if (o.json) {
+            s = mtia::smi::format_json(sel, procs);
+        } else if (detail) {
+            s = mtia::smi::format_detail(sel, procs, ts);
+        } else if (o.list) {
+            s = mtia::smi::format_list(sel);
         } else {
-            out = ts + "\n" + mtia::smi::format_table(sel.devs) + "\n" +
-                  mtia::smi::format_processes(sel.devs, procs, root);
+            s = ts + "\n" + mtia::smi::format_table(sel) + "\n" + mtia::smi::format_processes(sel, procs, root);
         }
-        if (watch && isatty(STDOUT_FILENO)) std::fputs("\033[H\033[2J", stdout);
-        std::fputs(out.c_str(), stdout);
-        std::fflush(stdout);
-        if (loop_s == 0 || (count && n >= count)) return kOk;
-        std::this_thread::sleep_for(std::chrono::duration<double>(loop_s));
+        if (o.watch && !out.to_file() && isatty(STDOUT_FILENO)) std::fputs("\033[H\033[2J", stdout);
+        out.put(s);
+        if (o.loop_s == 0 || (o.count && n >= o.count)) return kOk;
+        std::this_thread::sleep_for(std::chrono::duration<double>(o.loop_s));
     }
 }

@@ -136,8 +136,9 @@ std::string format_list(const std::vector<SmiDevice> &devs)
 {
     std::string out;
     for (const auto &d : devs) {
-        out += fmt::format("MTIA {}: {} (Bus-Id: {}, Node: {}{})\n", d.info.index, d.info.name, d.info.pci_bus_id,
-                           d.info.node, d.tel.serial.empty() ? "" : ", Serial: " + d.tel.serial);
+        out += fmt::format("MTIA {}: {} (Bus-Id: {}, Node: {}{}{})\n", d.info.index, d.info.name, d.info.pci_bus_id,
+                           d.info.node, d.tel.serial.empty() ? "" : ", Serial: " + d.tel.serial,
+                           d.uuid.empty() ? "" : ", UUID: " + d.uuid);
     }
     return out;
 }
@@ -161,6 +162,7 @@ std::string format_detail(const std::vector<SmiDevice> &devs, const std::vector<
         out += kv(4, "Product Name", i.name);
         out += kv(4, "Index", std::to_string(i.index));
         out += kv(4, "Serial Number", t.serial.empty() ? "N/A" : t.serial);
+        out += kv(4, "UUID", d.uuid.empty() ? "N/A" : d.uuid);
         out += kv(4, "Device Node", i.node);
         out += kv(4, "Chip ID", fmt::format("0x{:04x}", i.chip_id));
         out += kv(4, "Revision", std::to_string(i.revision));
@@ -204,8 +206,8 @@ std::string format_detail(const std::vector<SmiDevice> &devs, const std::vector<
         out += section(4, "PCI");
         out += kv(8, "Bus Id", i.pci_bus_id);
         out += kv(8, "Vendor Id",
-                  d.pci.vendor_name.empty() ? fmt::format("0x{:04x}", d.pci.vendor_id)
-                                            : fmt::format("0x{:04x} ({})", d.pci.vendor_id, d.pci.vendor_name));
+                  d.names.vendor_name.empty() ? fmt::format("0x{:04x}", d.pci.vendor_id)
+                                              : fmt::format("0x{:04x} ({})", d.pci.vendor_id, d.names.vendor_name));
         out += kv(8, "Device Id", fmt::format("0x{:04x}", d.pci.device_id));
         out += kv(8, "Link Generation", opt(t.link_gen, "{}") + " (max " + opt(t.link_gen_max, "{}") + ")");
         out += kv(8, "Link Width", opt(t.link_width, "x{}") + " (max " + opt(t.link_width_max, "x{}") + ")");
@@ -240,6 +242,7 @@ std::string format_json(const std::vector<SmiDevice> &devs, const std::vector<Pr
         e["name"] = i.name;
         e["pci_bus_id"] = i.pci_bus_id;
         e["serial"] = jtext(t.serial);
+        e["uuid"] = jtext(d.uuid);
         e["node"] = i.node;
         e["chip_id"] = i.chip_id;
         e["revision"] = i.revision;
@@ -270,8 +273,8 @@ std::string format_json(const std::vector<SmiDevice> &devs, const std::vector<Pr
         e["ecc_errors"] = {{"corrected", jopt(t.ecc_corrected)}, {"uncorrected", jopt(t.ecc_uncorrected)}};
         e["pci"] = {{"vendor_id", fmt::format("0x{:04x}", d.pci.vendor_id)},
                     {"device_id", fmt::format("0x{:04x}", d.pci.device_id)},
-                    {"vendor_name", d.pci.vendor_name},
-                    {"device_name", d.pci.device_name},
+                    {"vendor_name", d.names.vendor_name},
+                    {"device_name", d.names.device_name},
                     {"link_gen", jopt(t.link_gen)},
                     {"link_gen_max", jopt(t.link_gen_max)},
                     {"link_width", jopt(t.link_width)},

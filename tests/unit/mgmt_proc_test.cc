@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
-// mtia-smi's process view: DRM fdinfo parsing and a scan of a fake /proc.
+// The management API's processes (runtime/mgmt_proc.cc): DRM fdinfo parsing
+// and a scan of a fake /proc.
 #include <gtest/gtest.h>
 #include <unistd.h>
 
@@ -7,13 +8,13 @@
 #include <filesystem>
 #include <fstream>
 
-#include "smi_proc.h"
+#include "mtia/mtia_mgmt.hpp"
 
 namespace {
 
 namespace fs = std::filesystem;
-using mtia::smi::parse_fdinfo;
-using mtia::smi::parse_fdinfo_size;
+using mtia::mgmt::parse_fdinfo;
+using mtia::mgmt::parse_fdinfo_size;
 
 // As the 6.12 kernel prints it for an mtia file (drm_show_fdinfo, then the
 // driver's memory regions and engine times).
@@ -35,7 +36,7 @@ const char *kFdinfo =
     "drm-shared-device:\t0\n"
     "drm-resident-device:\t64 MiB\n";
 
-TEST(SmiFdinfo, ParsesRealLookingText)
+TEST(MgmtFdinfo, ParsesRealLookingText)
 {
     auto info = parse_fdinfo(kFdinfo);
     ASSERT_TRUE(info.has_value());
@@ -51,7 +52,7 @@ TEST(SmiFdinfo, ParsesRealLookingText)
     EXPECT_EQ(info->memory.at("total-system"), 0u);
 }
 
-TEST(SmiFdinfo, NotADrmFileOrMalformedLines)
+TEST(MgmtFdinfo, NotADrmFileOrMalformedLines)
 {
     EXPECT_FALSE(parse_fdinfo("pos:\t0\nflags:\t02\nmnt_id:\t3\n").has_value());
     EXPECT_FALSE(parse_fdinfo("").has_value());
@@ -71,7 +72,7 @@ TEST(SmiFdinfo, NotADrmFileOrMalformedLines)
     EXPECT_EQ(info->memory.at("total-system0"), 3072u);
 }
 
-TEST(SmiFdinfo, Sizes)
+TEST(MgmtFdinfo, Sizes)
 {
     EXPECT_EQ(parse_fdinfo_size("0"), 0u);
     EXPECT_EQ(parse_fdinfo_size("4096"), 4096u);
@@ -131,7 +132,7 @@ TEST_F(FakeProc, ProcessTableSumsClientsPerDeviceOnce)
     fs::create_directories(root / "self");
     fs::create_directories(root / "sys");
 
-    auto procs = mtia::smi::scan_processes(root.string());
+    auto procs = mtia::mgmt::scan_processes(root.string());
     ASSERT_EQ(procs.size(), 3u);
     // Sorted by device, then pid.
     EXPECT_EQ(procs[0].pid, 50);
@@ -160,8 +161,8 @@ TEST_F(FakeProc, UnreadableOrVanishedProcessesAreSkipped)
 {
     add_fd(10, "gone", 3, "/dev/accel/accel0", "");  // fdinfo empty: exited meanwhile
     fs::create_directories(root / "11" / "fd");      // no comm, no fds
-    EXPECT_TRUE(mtia::smi::scan_processes(root.string()).empty());
-    EXPECT_TRUE(mtia::smi::scan_processes((root / "nonexistent").string()).empty());
+    EXPECT_TRUE(mtia::mgmt::scan_processes(root.string()).empty());
+    EXPECT_TRUE(mtia::mgmt::scan_processes((root / "nonexistent").string()).empty());
 }
 
 }  // namespace

@@ -1,5 +1,8 @@
 // SPDX-License-Identifier: MIT
-#include "smi_proc.h"
+// Which processes use mtia devices, from the DRM fdinfo of their open
+// accel files (Documentation/gpu/drm-usage-stats.rst): memory per region
+// and, where the driver reports it, engine busy time. A user sees the
+// files of their own processes; root sees all.
 
 #include <dirent.h>
 #include <unistd.h>
@@ -13,7 +16,9 @@
 #include <set>
 #include <sstream>
 
-namespace mtia::smi {
+#include "mtia/mtia_mgmt.hpp"
+
+namespace mtia::mgmt {
 
 namespace {
 
@@ -122,14 +127,16 @@ std::optional<FdInfo> parse_fdinfo(const std::string &text)
     return info;
 }
 
-std::vector<ProcessUsage> scan_processes(const std::string &proc_root, const std::string &driver)
+std::vector<Process> scan_processes(const std::string &proc_dir, const std::string &driver)
 {
-    std::vector<ProcessUsage> out;
+    const char *env = std::getenv("MTIA_PROC_DIR");
+    const std::string proc_root = !proc_dir.empty() ? proc_dir : env && *env ? env : "/proc";
+    std::vector<Process> out;
     for (const auto &pid : list_dir(proc_root)) {
         if (!all_digits(pid)) continue;
         const std::string dir = proc_root + "/" + pid;
         // Per device: the usage and the DRM clients already counted.
-        std::map<std::string, std::pair<ProcessUsage, std::set<uint64_t>>> per_dev;
+        std::map<std::string, std::pair<Process, std::set<uint64_t>>> per_dev;
         for (const auto &fd : list_dir(dir + "/fd")) {
             char target[PATH_MAX];
             ssize_t n = readlink((dir + "/fd/" + fd).c_str(), target, sizeof(target) - 1);
@@ -139,7 +146,7 @@ std::vector<ProcessUsage> scan_processes(const std::string &proc_root, const std
             auto info = parse_fdinfo(read_all(dir + "/fdinfo/" + fd));
             if (!info || info->driver != driver) continue;
             auto &slot = per_dev[info->pdev];
-            ProcessUsage &u = slot.first;
+            Process &u = slot.first;
             if (info->client_id && !slot.second.insert(*info->client_id).second) {
                 continue;  // a dup()ed file of a client already counted
             }
@@ -157,17 +164,17 @@ std::vector<ProcessUsage> scan_processes(const std::string &proc_root, const std
         std::string comm = read_all(dir + "/comm");
         comm = comm.substr(0, comm.find('\n'));
         for (auto &d : per_dev) {
-            ProcessUsage u = d.second.first;
+            Process u = d.second.first;
             u.pid = std::atoi(pid.c_str());
             u.name = comm;
             u.bus_id = d.first;
             out.push_back(std::move(u));
         }
     }
-    std::sort(out.begin(), out.end(), [](const ProcessUsage &a, const ProcessUsage &b) {
+    std::sort(out.begin(), out.end(), [](const Process &a, const Process &b) {
         return a.bus_id != b.bus_id ? a.bus_id < b.bus_id : a.pid < b.pid;
     });
     return out;
 }
 
-}  // namespace mtia::smi
+}  // namespace mtia::mgmt

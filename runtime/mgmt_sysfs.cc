@@ -1,23 +1,24 @@
 // SPDX-License-Identifier: MIT
-#include "smi_sysfs.h"
+// Reading a device from sysfs: the driver's "mtia" group, its hwmon
+// sensors, the PCI function's ids and link, and the module version.
+// Reading sysfs needs no permission on the device node. The one reader of
+// device telemetry in the project: mtia-smi uses this through the API.
 
 #include <dirent.h>
-#include <fcntl.h>
-#include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
-#include <climits>
+#include <cstdio>
 #include <cstdlib>
 #include <fstream>
 #include <map>
 
+#include "mgmt_internal.h"
 #include "mtia/mtia_spec.h"
 
-namespace mtia::smi {
+namespace mtia::mgmt {
 
-namespace {
-
-constexpr const char *kHwmonName = "mtia";  // the driver's hwmon chip name
+namespace detail {
 
 // First line of a sysfs file, without the newline; nullopt if unreadable.
 std::optional<std::string> read_line(const std::string &path)
@@ -29,6 +30,52 @@ std::optional<std::string> read_line(const std::string &path)
     }
     return s;
 }
+
+std::string text_or(const std::string &path, const std::string &dflt)
+{
+    auto s = read_line(path);
+    return s ? *s : dflt;
+}
+
+std::string basename_of(const std::string &path)
+{
+    auto slash = path.rfind('/');
+    return slash == std::string::npos ? path : path.substr(slash + 1);
+}
+
+std::string env_or(const char *name, const char *dflt)
+{
+    const char *v = std::getenv(name);
+    return v && *v ? v : dflt;
+}
+
+std::string module_dir() { return env_or("MTIA_SYSFS_MODULE_DIR", "/sys/module/mtia"); }
+std::string accel_class_dir() { return env_or("MTIA_SYSFS_ACCEL_CLASS", "/sys/class/accel"); }
+
+// The hwmon directory the mtia driver registered under @pci_dir, or "".
+std::string find_hwmon(const std::string &pci_dir)
+{
+    const char *kHwmonName = "mtia";  // the driver's hwmon chip name
+    std::string base = pci_dir + "/hwmon";
+    std::string found;
+    if (DIR *d = opendir(base.c_str())) {
+        while (dirent *e = readdir(d)) {
+            std::string dir = base + "/" + e->d_name;
+            if (e->d_name[0] != '.' && text_or(dir + "/name") == kHwmonName) {
+                found = dir;
+                break;
+            }
+        }
+        closedir(d);
+    }
+    return found;
+}
+
+}  // namespace detail
+
+using namespace detail;
+
+namespace {
 
 std::optional<uint64_t> read_u64(const std::string &path, int base = 10)
 {
@@ -65,30 +112,6 @@ std::optional<T> narrow(std::optional<uint64_t> v)
     return v ? std::optional<T>(static_cast<T>(*v)) : std::nullopt;
 }
 
-std::string text_or(const std::string &path, const std::string &dflt = "")
-{
-    auto s = read_line(path);
-    return s ? *s : dflt;
-}
-
-// The hwmon directory the mtia driver registered under @pci_dir, or "".
-std::string find_hwmon(const std::string &pci_dir)
-{
-    std::string base = pci_dir + "/hwmon";
-    std::string found;
-    if (DIR *d = opendir(base.c_str())) {
-        while (dirent *e = readdir(d)) {
-            std::string dir = base + "/" + e->d_name;
-            if (e->d_name[0] != '.' && text_or(dir + "/name") == kHwmonName) {
-                found = dir;
-                break;
-            }
-        }
-        closedir(d);
-    }
-    return found;
-}
-
 // A PCIe lane count; an integrated endpoint (no link) reports 0 or 255.
 std::optional<unsigned> link_width(std::optional<uint64_t> v)
 {
@@ -99,10 +122,17 @@ std::optional<unsigned> link_width(std::optional<uint64_t> v)
     return std::nullopt;
 }
 
-std::string basename_of(const std::string &path)
+// The function's address (from its directory name), ids and link.
+void read_pci(const std::string &pci_dir, const Telemetry &t, PciInfo *p)
 {
-    auto slash = path.rfind('/');
-    return slash == std::string::npos ? path : path.substr(slash + 1);
+    p->bus_id = basename_of(pci_dir);
+    std::sscanf(p->bus_id.c_str(), "%x:%x:%x.%x", &p->domain, &p->bus, &p->device, &p->function);
+    p->vendor_id = static_cast<unsigned>(read_u64(pci_dir + "/vendor", 16).value_or(0));
+    p->device_id = static_cast<unsigned>(read_u64(pci_dir + "/device", 16).value_or(0));
+    p->link_gen = t.link_gen;
+    p->link_gen_max = t.link_gen_max;
+    p->link_width = t.link_width;
+    p->link_width_max = t.link_width_max;
 }
 
 }  // namespace
@@ -130,27 +160,41 @@ uint32_t parse_fw_version(const std::string &s)
     return MTIA_FW_VERSION(a, b, c);
 }
 
-std::string accel_pci_dir(const SysfsPaths &paths, const std::string &node_name)
+std::optional<uint64_t> throttle_mask_of(const std::string &reasons)
 {
-    char resolved[PATH_MAX];
-    std::string link = paths.accel_class + "/" + node_name + "/device";
-    if (!realpath(link.c_str(), resolved)) {
-        return {};
+    uint64_t mask = kThrottleNone;
+    size_t start = 0;
+    while (start <= reasons.size()) {
+        size_t comma = std::min(reasons.find(',', start), reasons.size());
+        std::string word = reasons.substr(start, comma - start);
+        if (word == "power") {
+            mask |= kThrottleSwPowerCap;
+        } else if (word == "thermal") {
+            mask |= kThrottleHwSlowdown | kThrottleHwThermalSlowdown;
+        } else if (word != "none") {
+            return std::nullopt;
+        }
+        start = comma + 1;
     }
-    return resolved;
+    return mask;
 }
 
-SmiDevice read_sysfs_device(const SysfsPaths &paths, const std::string &pci_dir, const std::string &node, int index)
+std::string driver_version() { return text_or(module_dir() + "/version"); }
+
+Status read_status(const std::string &pci_dir, const std::string &node, int index)
 {
-    SmiDevice d;
+    Status d;
     const std::string m = pci_dir + "/mtia/";
+    if (!read_line(m + "chip_id")) {
+        throw Error(MTIA_ERROR_NO_DEVICE, "mtia device " + basename_of(pci_dir) + " is gone (no " + m + "chip_id)");
+    }
     mtia::DeviceInfo &i = d.info;
     i.index = index;
     i.node = node;
     i.pci_bus_id = basename_of(pci_dir);
     i.chip_id = static_cast<uint32_t>(read_u64(m + "chip_id", 16).value_or(0));
     i.name = mtia::chip_name(i.chip_id);
-    i.driver_version = text_or(paths.module + "/version", "N/A");
+    i.driver_version = text_or(module_dir() + "/version", "N/A");
     i.revision = static_cast<uint32_t>(read_u64(m + "revision").value_or(0));
     unsigned maj = 0, min = 0;
     if (std::sscanf(text_or(m + "if_version").c_str(), "%u.%u", &maj, &min) == 2) {
@@ -165,7 +209,10 @@ SmiDevice read_sysfs_device(const SysfsPaths &paths, const std::string &pci_dir,
     i.fw_version = parse_fw_version(text_or(m + "fw_version"));
 
     Telemetry &t = d.tel;
+    t.fw_version = i.fw_version ? text_or(m + "fw_version") : "";
     t.serial = text_or(m + "serial");
+    i.serial = t.serial;
+    d.uuid = uuid_from_serial(t.serial);
     t.fw_status = text_or(m + "fw_status");
     t.reset_count = narrow<unsigned>(read_u64(m + "reset_count"));
     t.mem_used = read_u64(m + "mem_used");
@@ -177,6 +224,7 @@ SmiDevice read_sysfs_device(const SysfsPaths &paths, const std::string &pci_dir,
     t.clock_max_mhz = narrow<unsigned>(read_u64(m + "clock_max_mhz"));
     t.clock_min_mhz = narrow<unsigned>(read_u64(m + "clock_min_mhz"));
     t.throttle = text_or(m + "throttle_reasons");
+    t.throttle_mask = throttle_mask_of(t.throttle);
     t.ecc_corrected = read_u64(m + "ecc_corrected");
     t.ecc_uncorrected = read_u64(m + "ecc_uncorrected");
 
@@ -198,19 +246,8 @@ SmiDevice read_sysfs_device(const SysfsPaths &paths, const std::string &pci_dir,
     t.link_gen_max = pcie_gen_of(text_or(pci_dir + "/max_link_speed"));
     t.link_width = link_width(read_u64(pci_dir + "/current_link_width"));
     t.link_width_max = link_width(read_u64(pci_dir + "/max_link_width"));
+    read_pci(pci_dir, t, &d.pci);
     return d;
 }
 
-int sysfs_reset(const std::string &pci_dir)
-{
-    std::string path = pci_dir + "/mtia/reset";
-    int fd = ::open(path.c_str(), O_WRONLY | O_CLOEXEC);
-    if (fd < 0) {
-        return errno;
-    }
-    int err = ::write(fd, "1\n", 2) == 2 ? 0 : errno;
-    ::close(fd);
-    return err;
-}
-
-}  // namespace mtia::smi
+}  // namespace mtia::mgmt
