@@ -56,6 +56,9 @@ packages=(
   # Kubernetes device plugin (tools/mtia-device-plugin): gRPC C++ and the
   # protoc plugins; its tests' kubelet stand-in speaks gRPC from Python
   libgrpc++-dev protobuf-compiler-grpc python3-grpcio python3-protobuf
+  # the Prometheus exporter (tools/mtia-exporter): an HTTP server library,
+  # and promtool (in prometheus) to check its exposition in the tests
+  libcpp-httplib-dev prometheus
 )
 
 sudo_if_needed() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
