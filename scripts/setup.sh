@@ -58,6 +58,9 @@ packages=(
   libgrpc++-dev protobuf-compiler-grpc python3-grpcio python3-protobuf
   # mtia-smi -q -x validated against its DTD (tests: xmllint --dtdvalid)
   libxml2-utils
+  # the Prometheus exporter (tools/mtia-exporter): an HTTP server library,
+  # and promtool (in prometheus) to check its exposition in the tests
+  libcpp-httplib-dev prometheus
 )
 
 sudo_if_needed() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }

@@ -31,6 +31,7 @@ run_suite "libmtia against the driver (gtest)" gtest_suite build/bin/vm_tests
 run_suite "mtia-smi" tests/vm/test-smi.sh
 run_suite "telemetry under load (mtia-smi, hwmon, fdinfo, reset)" tests/vm/test-telemetry.sh
 run_suite "management API and nvidia-smi parity (mtia-smi)" tests/vm/test-mgmt.sh
+run_suite "Prometheus exporter (mtia-exporter)" tests/vm/test-exporter.sh
 run_suite "throttling slows the engines (6 W power limit, resnet18)" tests/vm/test-throttle.sh
 run_suite "buffer objects" tests/vm/test-bo.sh
 run_suite "job submission" tests/vm/test-submit.sh
