@@ -2,15 +2,14 @@
 # Prometheus exporter over libmtia's management API, served with Debian's
 # cpp-httplib; its renderer's unit tests (the output checked by promtool,
 # Debian's prometheus package); its man page, and a systemd unit.
-find_path(HTTPLIB_INCLUDE_DIR httplib.h REQUIRED)
+pkg_check_modules(HTTPLIB REQUIRED IMPORTED_TARGET cpp-httplib)
 
 add_library(mtia_exporter_lib STATIC tools/mtia-exporter/metrics_text.cc)
 target_include_directories(mtia_exporter_lib PUBLIC tools/mtia-exporter)
 target_link_libraries(mtia_exporter_lib PUBLIC mtia)
 
 add_executable(mtia-exporter tools/mtia-exporter/main.cc)
-target_include_directories(mtia-exporter SYSTEM PRIVATE ${HTTPLIB_INCLUDE_DIR})
-target_link_libraries(mtia-exporter PRIVATE mtia_exporter_lib CLI11::CLI11 Threads::Threads)
+target_link_libraries(mtia-exporter PRIVATE mtia_exporter_lib PkgConfig::HTTPLIB CLI11::CLI11 Threads::Threads)
 target_compile_definitions(mtia-exporter PRIVATE MTIA_EXPORTER_VERSION="${PROJECT_VERSION}")
 
 add_executable(exporter_tests tests/unit/exporter_test.cc)
