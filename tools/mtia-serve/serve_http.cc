@@ -120,6 +120,12 @@ std::vector<Tensor> parse_inputs(const nlohmann::json &j, const std::string &bin
 HttpFrontend::HttpFrontend(Repository &repo, Metrics &metrics, int threads) : repo_(repo), metrics_(metrics)
 {
     server_.new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
+    // httplib's defaults (5 requests per connection, 5 s timeouts) close
+    // busy keep-alive clients under load; a request may wait in a queue.
+    server_.set_keep_alive_max_count(1u << 20);
+    server_.set_keep_alive_timeout(30);
+    server_.set_read_timeout(60);
+    server_.set_write_timeout(60);
     routes();
 }
 
