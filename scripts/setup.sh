@@ -56,6 +56,8 @@ packages=(
   # Kubernetes device plugin (tools/mtia-device-plugin): gRPC C++ and the
   # protoc plugins; its tests' kubelet stand-in speaks gRPC from Python
   libgrpc++-dev protobuf-compiler-grpc python3-grpcio python3-protobuf
+  # mtia-serve: HTTP (cpp-httplib), promtool for its /metrics test
+  libcpp-httplib-dev prometheus curl
 )
 
 sudo_if_needed() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
