@@ -239,7 +239,9 @@ TEST(ServeBatcher, RunnerFailureFailsTheBatch)
     auto r = req(1);
     ASSERT_EQ(q.push(r), Status::Ok);
     q.close();
-    { Batcher b(q, std::make_unique<Failing>(), nullptr); }
+    {
+        Batcher b(q, std::make_unique<Failing>(), nullptr);
+    }
     EXPECT_EQ(r->status, Status::Internal);
     EXPECT_EQ(r->error, "device said no");
 }
@@ -255,8 +257,7 @@ TEST(ServeMetrics, ExpositionFormat)
               std::string::npos);
     EXPECT_NE(s.find("mtia_serve_request_duration_seconds_bucket{model=\"resnet18\",version=\"1\",le=\"0.005\"} 2"),
               std::string::npos);
-    EXPECT_NE(s.find("mtia_serve_queue_duration_seconds_count{model=\"resnet18\",version=\"1\"} 1"),
-              std::string::npos);
+    EXPECT_NE(s.find("mtia_serve_queue_duration_seconds_count{model=\"resnet18\",version=\"1\"} 1"), std::string::npos);
     EXPECT_NE(s.find("mtia_serve_batch_size_bucket{model=\"resnet18\",version=\"1\",le=\"4\"} 1"), std::string::npos);
     EXPECT_NE(s.find("mtia_serve_device_compute_seconds_total{model=\"resnet18\"} 0.002"), std::string::npos);
 }

@@ -52,7 +52,8 @@ ModelConfig parse_model_config(const std::string &text)
             } else if (v.is_string() && v.get<std::string>() == "latest") {
                 c.all_versions = false;
             } else if (v.is_array() && !v.empty()) {
-                for (const auto &n : v) c.versions.push_back(static_cast<int64_t>(get_uint(n, "versions[]", 1, INT64_MAX)));
+                for (const auto &n : v)
+                    c.versions.push_back(static_cast<int64_t>(get_uint(n, "versions[]", 1, INT64_MAX)));
             } else {
                 throw std::invalid_argument("config.json: 'versions' must be \"latest\", \"all\" or a non-empty array");
             }

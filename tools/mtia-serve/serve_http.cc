@@ -19,13 +19,20 @@ const char *kJson = "application/json";
 int http_status(Status s)
 {
     switch (s) {
-    case Status::Ok: return 200;
-    case Status::BadRequest: return 400;
-    case Status::NotFound: return 404;
-    case Status::Full: return 429;
-    case Status::Unavailable: return 503;
-    case Status::Timeout: return 504;
-    case Status::Internal: return 500;
+        case Status::Ok:
+            return 200;
+        case Status::BadRequest:
+            return 400;
+        case Status::NotFound:
+            return 404;
+        case Status::Full:
+            return 429;
+        case Status::Unavailable:
+            return 503;
+        case Status::Timeout:
+            return 504;
+        case Status::Internal:
+            return 500;
     }
     return 500;
 }
@@ -33,13 +40,20 @@ int http_status(Status s)
 const char *status_label(Status s)
 {
     switch (s) {
-    case Status::Ok: return "success";
-    case Status::BadRequest: return "bad_request";
-    case Status::NotFound: return "not_found";
-    case Status::Full: return "queue_full";
-    case Status::Unavailable: return "unavailable";
-    case Status::Timeout: return "timeout";
-    case Status::Internal: return "error";
+        case Status::Ok:
+            return "success";
+        case Status::BadRequest:
+            return "bad_request";
+        case Status::NotFound:
+            return "not_found";
+        case Status::Full:
+            return "queue_full";
+        case Status::Unavailable:
+            return "unavailable";
+        case Status::Timeout:
+            return "timeout";
+        case Status::Internal:
+            return "error";
     }
     return "error";
 }
@@ -84,8 +98,7 @@ std::vector<Tensor> parse_inputs(const nlohmann::json &j, const std::string &bin
         if (!in.contains("datatype") || !in["datatype"].is_string() ||
             !parse_datatype(in["datatype"].get<std::string>(), &t.dtype))
             throw std::invalid_argument(what + "missing or unsupported 'datatype'");
-        if (!in.contains("shape") || !in["shape"].is_array())
-            throw std::invalid_argument(what + "no 'shape' array");
+        if (!in.contains("shape") || !in["shape"].is_array()) throw std::invalid_argument(what + "no 'shape' array");
         for (const auto &d : in["shape"]) {
             if (!d.is_number_integer() || d.get<int64_t>() < 0)
                 throw std::invalid_argument(what + "'shape' holds a non-integer or negative dim");
@@ -154,16 +167,16 @@ void HttpFrontend::routes()
                     if (!repo_.find(req.matches[1], v, s, err)) return error(res, http_status(s), err);
                     res.status = draining_ ? 503 : 200;
                 });
-    server_.Get(R"(/v2/models/([^/]+)(?:/versions/([0-9]+))?)", [this](const httplib::Request &req,
-                                                                       httplib::Response &res) {
-        Status s;
-        std::string err;
-        const int64_t v = parse_version(req.matches, 2);
-        if (v < 0) return error(res, 400, "bad version");
-        VersionPtr m = repo_.find(req.matches[1], v, s, err);
-        if (!m) return error(res, http_status(s), err);
-        res.set_content(m->metadata(repo_.versions(m->name())).dump(), kJson);
-    });
+    server_.Get(R"(/v2/models/([^/]+)(?:/versions/([0-9]+))?)",
+                [this](const httplib::Request &req, httplib::Response &res) {
+                    Status s;
+                    std::string err;
+                    const int64_t v = parse_version(req.matches, 2);
+                    if (v < 0) return error(res, 400, "bad version");
+                    VersionPtr m = repo_.find(req.matches[1], v, s, err);
+                    if (!m) return error(res, http_status(s), err);
+                    res.set_content(m->metadata(repo_.versions(m->name())).dump(), kJson);
+                });
     server_.Post(R"(/v2/models/([^/]+)(?:/versions/([0-9]+))?/infer)",
                  [this](const httplib::Request &req, httplib::Response &res) {
                      const int64_t v = parse_version(req.matches, 2);
@@ -179,22 +192,20 @@ void HttpFrontend::routes()
         }
         res.set_content(repo_.index(ready).dump(), kJson);
     });
-    server_.Post(R"(/v2/repository/models/([^/]+)/(load|unload))",
-                 [this](const httplib::Request &req, httplib::Response &res) {
-                     if (draining_) return error(res, 503, "the server is shutting down");
-                     std::string err;
-                     const Status s = req.matches[2] == "load" ? repo_.load(req.matches[1], err)
-                                                               : repo_.unload(req.matches[1], err);
-                     if (s != Status::Ok) return error(res, http_status(s), err);
-                     res.status = 200;
-                 });
+    server_.Post(R"(/v2/repository/models/([^/]+)/(load|unload))", [this](const httplib::Request &req,
+                                                                          httplib::Response &res) {
+        if (draining_) return error(res, 503, "the server is shutting down");
+        std::string err;
+        const Status s = req.matches[2] == "load" ? repo_.load(req.matches[1], err) : repo_.unload(req.matches[1], err);
+        if (s != Status::Ok) return error(res, http_status(s), err);
+        res.status = 200;
+    });
     server_.Get("/metrics", [this](const httplib::Request &, httplib::Response &res) {
         res.set_content(metrics_.render(), "text/plain; version=0.0.4");
     });
 }
 
-void HttpFrontend::infer(const httplib::Request &req, httplib::Response &res, const std::string &model,
-                         int64_t version)
+void HttpFrontend::infer(const httplib::Request &req, httplib::Response &res, const std::string &model, int64_t version)
 {
     const auto start = Clock::now();
     struct InFlight {
@@ -266,14 +277,15 @@ void HttpFrontend::infer(const httplib::Request &req, httplib::Response &res, co
     if (s == Status::Full) return finish(s, "the model's queue is full", -1);
     if (s != Status::Ok) return finish(s, "the model is unloading or the server is shutting down", -1);
     accepted_++;
-    if (r->deadline != Clock::time_point::max() &&
-        r->finished.wait_until(r->deadline) == std::future_status::timeout && m->queue().cancel(r)) {
+    if (r->deadline != Clock::time_point::max() && r->finished.wait_until(r->deadline) == std::future_status::timeout &&
+        m->queue().cancel(r)) {
         answered_++;
         return finish(Status::Timeout, "request timed out in the queue", -1);
     }
     r->finished.wait();
     answered_++;
-    if (r->status != Status::Ok) return finish(r->status, r->error, r->status == Status::Timeout ? -1 : r->queue_seconds);
+    if (r->status != Status::Ok)
+        return finish(r->status, r->error, r->status == Status::Timeout ? -1 : r->queue_seconds);
 
     nlohmann::json out = {{"model_name", m->name()}, {"model_version", vname}, {"outputs", nlohmann::json::array()}};
     if (j.contains("id")) out["id"] = j["id"];

@@ -94,8 +94,7 @@ std::string Metrics::render()
             o << name << "_count{" << l << "} " << h.count << "\n";
         }
     };
-    histograms("mtia_serve_request_duration_seconds", "Time from a request's arrival to its answer.",
-               request_seconds_);
+    histograms("mtia_serve_request_duration_seconds", "Time from a request's arrival to its answer.", request_seconds_);
     histograms("mtia_serve_queue_duration_seconds", "Time a request waited in its model's queue.", queue_seconds_);
     histograms("mtia_serve_batch_size", "Samples per device run (coalesced requests).", batch_size_);
     o << "# HELP mtia_serve_device_compute_seconds_total Wall time of the model's device runs (inputs in, compute, "

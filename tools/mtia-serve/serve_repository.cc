@@ -123,8 +123,8 @@ Status ModelVersion::prepare(Request &r, std::string &err) const
         }
         std::vector<int64_t> want(info.shape.begin(), info.shape.end());
         const bool batched = info.batch_axis == 0 && !buckets_.empty();
-        bool ok = t.shape.size() == want.size() && std::equal(t.shape.begin() + (batched ? 1 : 0), t.shape.end(),
-                                                              want.begin() + (batched ? 1 : 0));
+        bool ok = t.shape.size() == want.size() &&
+                  std::equal(t.shape.begin() + (batched ? 1 : 0), t.shape.end(), want.begin() + (batched ? 1 : 0));
         if (ok && batched) {
             ok = t.shape[0] >= 1 && t.shape[0] <= static_cast<int64_t>(buckets_.back()) &&
                  (samples < 0 || samples == t.shape[0]);
@@ -195,7 +195,8 @@ std::map<int64_t, VersionPtr> Repository::build(const std::string &name)
     } else if (!config.versions.empty()) {
         for (int64_t v : config.versions) {
             if (!std::binary_search(found.begin(), found.end(), v))
-                throw std::runtime_error("config.json lists version " + std::to_string(v) + ", not in " + mdir.string());
+                throw std::runtime_error("config.json lists version " + std::to_string(v) + ", not in " +
+                                         mdir.string());
             serve.push_back(v);
         }
     } else {

@@ -20,9 +20,8 @@ struct NameOf {
     const char *name;
 };
 constexpr NameOf kNames[] = {
-    {mtia::DType::F32, "FP32"},  {mtia::DType::F16, "FP16"},   {mtia::DType::BF16, "BF16"},
-    {mtia::DType::I8, "INT8"},   {mtia::DType::I32, "INT32"},  {mtia::DType::I64, "INT64"},
-    {mtia::DType::Bool, "BOOL"}, {mtia::DType::U8, "UINT8"},
+    {mtia::DType::F32, "FP32"},  {mtia::DType::F16, "FP16"},  {mtia::DType::BF16, "BF16"}, {mtia::DType::I8, "INT8"},
+    {mtia::DType::I32, "INT32"}, {mtia::DType::I64, "INT64"}, {mtia::DType::Bool, "BOOL"}, {mtia::DType::U8, "UINT8"},
 };
 
 // Appends the leaves of a (possibly nested) JSON array to out, row-major.
@@ -41,7 +40,8 @@ int64_t as_integer(const nlohmann::json &v, int64_t lo, int64_t hi, const char *
     int64_t x;
     if (v.is_number_unsigned()) {
         const uint64_t u = v.get<uint64_t>();
-        if (u > static_cast<uint64_t>(hi)) throw std::invalid_argument(std::string("a ") + type + " element is out of range");
+        if (u > static_cast<uint64_t>(hi))
+            throw std::invalid_argument(std::string("a ") + type + " element is out of range");
         x = static_cast<int64_t>(u);
     } else {
         x = v.get<int64_t>();
@@ -113,19 +113,31 @@ void tensor_data_from_json(const nlohmann::json &data, Tensor &t)
     for (size_t i = 0; i < leaves.size(); i++) {
         const nlohmann::json &v = *leaves[i];
         switch (t.dtype) {
-        case mtia::DType::F32: put<float>(t.data, i, as_float(v)); break;
-        case mtia::DType::F16: put<uint16_t>(t.data, i, mtia_f32_to_f16(as_float(v))); break;
-        case mtia::DType::BF16: put<uint16_t>(t.data, i, mtia_f32_to_bf16(as_float(v))); break;
-        case mtia::DType::I8: put<int8_t>(t.data, i, static_cast<int8_t>(as_integer(v, -128, 127, "INT8"))); break;
-        case mtia::DType::U8: put<uint8_t>(t.data, i, static_cast<uint8_t>(as_integer(v, 0, 255, "UINT8"))); break;
-        case mtia::DType::I32:
-            put<int32_t>(t.data, i, static_cast<int32_t>(as_integer(v, INT32_MIN, INT32_MAX, "INT32")));
-            break;
-        case mtia::DType::I64: put<int64_t>(t.data, i, as_integer(v, INT64_MIN, INT64_MAX, "INT64")); break;
-        case mtia::DType::Bool:
-            if (!v.is_boolean()) throw std::invalid_argument("a BOOL element is not true or false");
-            put<uint8_t>(t.data, i, v.get<bool>() ? 1 : 0);
-            break;
+            case mtia::DType::F32:
+                put<float>(t.data, i, as_float(v));
+                break;
+            case mtia::DType::F16:
+                put<uint16_t>(t.data, i, mtia_f32_to_f16(as_float(v)));
+                break;
+            case mtia::DType::BF16:
+                put<uint16_t>(t.data, i, mtia_f32_to_bf16(as_float(v)));
+                break;
+            case mtia::DType::I8:
+                put<int8_t>(t.data, i, static_cast<int8_t>(as_integer(v, -128, 127, "INT8")));
+                break;
+            case mtia::DType::U8:
+                put<uint8_t>(t.data, i, static_cast<uint8_t>(as_integer(v, 0, 255, "UINT8")));
+                break;
+            case mtia::DType::I32:
+                put<int32_t>(t.data, i, static_cast<int32_t>(as_integer(v, INT32_MIN, INT32_MAX, "INT32")));
+                break;
+            case mtia::DType::I64:
+                put<int64_t>(t.data, i, as_integer(v, INT64_MIN, INT64_MAX, "INT64"));
+                break;
+            case mtia::DType::Bool:
+                if (!v.is_boolean()) throw std::invalid_argument("a BOOL element is not true or false");
+                put<uint8_t>(t.data, i, v.get<bool>() ? 1 : 0);
+                break;
         }
     }
 }
@@ -136,14 +148,30 @@ nlohmann::json tensor_data_to_json(const Tensor &t)
     const size_t n = t.data.size() / mtia::dtype_size(t.dtype);
     for (size_t i = 0; i < n; i++) {
         switch (t.dtype) {
-        case mtia::DType::F32: out.push_back(get<float>(t.data, i)); break;
-        case mtia::DType::F16: out.push_back(mtia_f16_to_f32(get<uint16_t>(t.data, i))); break;
-        case mtia::DType::BF16: out.push_back(mtia_bf16_to_f32(get<uint16_t>(t.data, i))); break;
-        case mtia::DType::I8: out.push_back(get<int8_t>(t.data, i)); break;
-        case mtia::DType::U8: out.push_back(get<uint8_t>(t.data, i)); break;
-        case mtia::DType::I32: out.push_back(get<int32_t>(t.data, i)); break;
-        case mtia::DType::I64: out.push_back(get<int64_t>(t.data, i)); break;
-        case mtia::DType::Bool: out.push_back(get<uint8_t>(t.data, i) != 0); break;
+            case mtia::DType::F32:
+                out.push_back(get<float>(t.data, i));
+                break;
+            case mtia::DType::F16:
+                out.push_back(mtia_f16_to_f32(get<uint16_t>(t.data, i)));
+                break;
+            case mtia::DType::BF16:
+                out.push_back(mtia_bf16_to_f32(get<uint16_t>(t.data, i)));
+                break;
+            case mtia::DType::I8:
+                out.push_back(get<int8_t>(t.data, i));
+                break;
+            case mtia::DType::U8:
+                out.push_back(get<uint8_t>(t.data, i));
+                break;
+            case mtia::DType::I32:
+                out.push_back(get<int32_t>(t.data, i));
+                break;
+            case mtia::DType::I64:
+                out.push_back(get<int64_t>(t.data, i));
+                break;
+            case mtia::DType::Bool:
+                out.push_back(get<uint8_t>(t.data, i) != 0);
+                break;
         }
     }
     return out;
