@@ -16,47 +16,28 @@ namespace {
 
 const char *kJson = "application/json";
 
-int http_status(Status s)
+// Each outcome's HTTP status and its metrics label.
+struct Outcome {
+    Status status;
+    int http;
+    const char *label;
+};
+constexpr Outcome kOutcomes[] = {
+    {Status::Ok, 200, "success"},      {Status::BadRequest, 400, "bad_request"},  {Status::NotFound, 404, "not_found"},
+    {Status::Full, 429, "queue_full"}, {Status::Unavailable, 503, "unavailable"}, {Status::Timeout, 504, "timeout"},
+    {Status::Internal, 500, "error"},
+};
+
+const Outcome &outcome(Status s)
 {
-    switch (s) {
-        case Status::Ok:
-            return 200;
-        case Status::BadRequest:
-            return 400;
-        case Status::NotFound:
-            return 404;
-        case Status::Full:
-            return 429;
-        case Status::Unavailable:
-            return 503;
-        case Status::Timeout:
-            return 504;
-        case Status::Internal:
-            return 500;
-    }
-    return 500;
+    for (const auto &o : kOutcomes)
+        if (o.status == s) return o;
+    return kOutcomes[6];
 }
 
-const char *status_label(Status s)
-{
-    switch (s) {
-        case Status::Ok:
-            return "success";
-        case Status::BadRequest:
-            return "bad_request";
-        case Status::NotFound:
-            return "not_found";
-        case Status::Full:
-            return "queue_full";
-        case Status::Unavailable:
-            return "unavailable";
-        case Status::Timeout:
-            return "timeout";
-        case Status::Internal:
-            return "error";
-    }
-    return "error";
-}
+int http_status(Status s) { return outcome(s).http; }
+
+const char *status_label(Status s) { return outcome(s).label; }
 
 void error(httplib::Response &res, int status, const std::string &msg)
 {
