@@ -210,6 +210,26 @@ TEST(ServeBatcher, TimedOutRequestNeverRuns)
     EXPECT_FALSE(q2.cancel(r));
 }
 
+// A request whose timeout passes while its batch waits for company is
+// dropped (Timeout) instead of run, and the batcher goes on serving.
+TEST(ServeBatcher, TimeoutWhileBatchFormsDropsTheRequest)
+{
+    RequestQueue q(4, 8, 1s);  // the window outlasts the 50 ms timeout
+    auto r = req(1, {1, 2});
+    r->deadline = Clock::now() + 50ms;
+    std::vector<uint32_t> sizes;
+    Batcher b(q, std::make_unique<EchoRunner>(sizes), nullptr);
+    ASSERT_EQ(q.push(r), Status::Ok);
+    r->finished.wait();
+    EXPECT_EQ(r->status, Status::Timeout);
+    auto next = req(1, {3, 4});
+    ASSERT_EQ(q.push(next), Status::Ok);
+    q.close();  // ends the window at once
+    next->finished.wait();
+    EXPECT_EQ(next->status, Status::Ok);
+    EXPECT_EQ(sizes, (std::vector<uint32_t>{1}));
+}
+
 // close() refuses new requests, but every queued one still runs.
 TEST(ServeBatcher, CloseDrainsQueued)
 {

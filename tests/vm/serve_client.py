@@ -36,9 +36,11 @@ def model_inputs(models_dir, name, rows=None):
     return out
 
 
-def request_body(inputs, binary):
+def request_body(inputs, binary, timeout_us=None):
     """(body bytes, json length or None) of an infer request."""
     req = {"id": "t", "inputs": []}
+    if timeout_us is not None:
+        req["parameters"] = {"timeout": timeout_us}
     blobs = []
     for name, a in inputs:
         t = {"name": name, "shape": list(a.shape), "datatype": DTYPES[str(a.dtype)]}
@@ -82,7 +84,7 @@ def compare(got, want, tol, what):
 
 def cmd_mkreq(a):
     rows = slice(a.row, a.row + 1) if a.row is not None else None
-    body, hlen = request_body(model_inputs(a.models, a.name, rows), a.binary)
+    body, hlen = request_body(model_inputs(a.models, a.name, rows), a.binary, a.timeout_us)
     with open(a.out, "wb") as f:
         f.write(body)
     if hlen is not None:
@@ -310,6 +312,7 @@ def main():
         s.add_argument("--row", type=int, help="one sample (dim 0 row) of the manifest's inputs")
         if name == "mkreq":
             s.add_argument("--binary", action="store_true")
+            s.add_argument("--timeout-us", type=int, help="the request's timeout parameter")
             s.add_argument("--out", required=True)
         elif name == "check":
             s.add_argument("--response", required=True)

@@ -54,13 +54,15 @@ ip link set lo up 2>/dev/null
 # served), dlrm_nobatch (the same file, one request per run), dlrm_tiny
 # (a queue of 1: overload), and a corrupt model that must not load.
 repo=$tmp/repo
-mkdir -p "$repo"/{resnet18/1,dlrm/1,dlrm/2,dlrm_nobatch/1,dlrm_tiny/1,broken/1}
+mkdir -p "$repo"/{resnet18/1,dlrm/1,dlrm/2,dlrm_nobatch/1,dlrm_tiny/1,dlrm_slow/1,broken/1}
 cp "$DIR/resnet18.mtia" "$repo/resnet18/1/model.mtia"
 echo '{"max_batch": 8, "max_queue_delay_us": 2000}' >"$repo/resnet18/config.json"
-for d in dlrm/1 dlrm/2 dlrm_nobatch/1 dlrm_tiny/1; do cp "$DIR/dlrm.mtia" "$repo/$d/model.mtia"; done
+for d in dlrm/1 dlrm/2 dlrm_nobatch/1 dlrm_tiny/1 dlrm_slow/1; do cp "$DIR/dlrm.mtia" "$repo/$d/model.mtia"; done
 echo '{"versions": "all", "max_batch": 32, "max_queue_delay_us": 2000, "queue_capacity": 128}' >"$repo/dlrm/config.json"
 echo '{"dynamic_batching": false, "queue_capacity": 128}' >"$repo/dlrm_nobatch/config.json"
 echo '{"queue_capacity": 1, "max_batch": 8, "max_queue_delay_us": 0}' >"$repo/dlrm_tiny/config.json"
+# A batch waits 3 s for company: a request with a shorter timeout expires first.
+echo '{"max_batch": 32, "max_queue_delay_us": 3000000}' >"$repo/dlrm_slow/config.json"
 head -c 4096 /dev/urandom >"$repo/broken/1/model.mtia"
 
 # start_server: runs mtia-serve on $repo in the background (pid), waits
@@ -142,6 +144,14 @@ print(json.dumps({"inputs":[{"name":"input0","shape":[8,13],"datatype":"FP32","d
 check "a data count not matching the shape is 400" bad "elements, the shape says" \
   '{"inputs":[{"name":"input0","shape":[8,13],"datatype":"FP32","data":[1,2]}]}'
 
+# A request whose timeout (200 ms) passes while its batch waits is 504, not run.
+timeout_504() {
+  $CLIENT mkreq --name dlrm --timeout-us 200000 --out "$tmp/req" &&
+    [ "$(curl -s -o "$tmp/e" -w '%{http_code}' -H 'Content-Type: application/json' --data-binary @"$tmp/req" \
+      "$URL/v2/models/dlrm_slow/infer")" = 504 ] && grep -q "timed out" "$tmp/e" && echo "  504: $(cat "$tmp/e")"
+}
+check "a request timing out in its model's queue is 504" timeout_504
+
 # ---- concurrent clients ---------------------------------------------------
 check "reload dlrm x3 and unload/load resnet18 while 4 clients infer dlrm: all 200" \
   $CLIENT reload --name dlrm --port $PORT --model dlrm --other resnet18 --times 3
@@ -165,6 +175,7 @@ n=int(re.search(r"mtia_serve_batch_size_count\{model=\"dlrm\",version=\"2\"\} (\
 print("  dlrm v2: %d batches, %d of more than 8 samples" % (n, n - le8)); sys.exit(0 if n > le8 else 1)' "$tmp/metrics"
 check "promtool check metrics passes on /metrics" promtool check metrics <"$tmp/metrics"
 check "/metrics counts 429s as queue_full" grep -q 'mtia_serve_requests_total{model="dlrm_tiny",version="1",status="queue_full"}' "$tmp/metrics"
+check "/metrics counts the 504 as timeout" grep -q 'mtia_serve_requests_total{model="dlrm_slow",version="1",status="timeout"} 1' "$tmp/metrics"
 
 # ---- SIGTERM mid-load ----------------------------------------------------
 check "SIGTERM mid-load: accepted requests answered 200, the rest refused" \

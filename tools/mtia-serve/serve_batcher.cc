@@ -2,6 +2,7 @@
 // Request queue, batcher threads, dim-0 concat/split (serve_batcher.h).
 #include "serve_batcher.h"
 
+#include <algorithm>
 #include <cstring>
 #include <exception>
 
@@ -63,22 +64,30 @@ bool RequestQueue::take_fitting_locked(std::vector<RequestPtr> &batch, uint32_t 
 
 std::vector<RequestPtr> RequestQueue::take_batch()
 {
-    std::vector<RequestPtr> batch;
-    uint32_t samples = 0;
     std::unique_lock<std::mutex> lock(mu_);
     for (;;) {
+        std::vector<RequestPtr> batch;
+        uint32_t samples = 0;
         cv_.wait(lock, [&] { return !q_.empty() || closed_; });
-        if (!take_fitting_locked(batch, samples) || samples >= max_batch_) break;
-        if (!batch.empty()) break;
         if (closed_ && q_.empty()) return batch;  // drained
+        if (take_fitting_locked(batch, samples) && samples < max_batch_ && !batch.empty()) {
+            // Wait for more within the first request's delay window, unless full.
+            const auto window_end = batch.front()->enqueued + max_delay_;
+            while (samples < max_batch_ && !closed_) {
+                if (!cv_.wait_until(lock, window_end, [&] { return !q_.empty() || closed_; })) break;
+                if (!take_fitting_locked(batch, samples)) break;
+            }
+        }
+        // A request whose timeout passed while its batch formed never runs.
+        const auto now = Clock::now();
+        auto expired = [&](const RequestPtr &r) {
+            if (r->deadline > now) return false;
+            complete(r, Status::Timeout, "request timed out in the queue");
+            return true;
+        };
+        batch.erase(std::remove_if(batch.begin(), batch.end(), expired), batch.end());
+        if (!batch.empty()) return batch;
     }
-    // Wait for more within the first request's delay window, unless full.
-    const auto window_end = batch.front()->enqueued + max_delay_;
-    while (samples < max_batch_ && !closed_) {
-        if (!cv_.wait_until(lock, window_end, [&] { return !q_.empty() || closed_; })) break;
-        if (!take_fitting_locked(batch, samples)) break;
-    }
-    return batch;
 }
 
 void RequestQueue::close()
