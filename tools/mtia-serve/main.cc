@@ -58,7 +58,7 @@ int main(int argc, char **argv)
     while (http.in_flight() > 0) std::this_thread::sleep_for(std::chrono::milliseconds(1));
     http.stop();
     server.join();
-    std::cerr << "mtia-serve: drained: " << http.accepted() << " requests accepted, " << http.answered() << " answered"
-              << std::endl;
+    std::cerr << "mtia-serve: drained: " << http.accepted() << " requests accepted, " << http.answered()
+              << " answered, " << http.succeeded() << " with 200" << std::endl;
     return http.accepted() == http.answered() ? 0 : 1;
 }

@@ -290,6 +290,7 @@ void HttpFrontend::infer(const httplib::Request &req, httplib::Response &res, co
         res.set_header("Inference-Header-Content-Length", std::to_string(header.size()));
         res.set_content(header + binary, "application/octet-stream");
     }
+    succeeded_++;
     finish(Status::Ok, "", r->queue_seconds);
 }
 

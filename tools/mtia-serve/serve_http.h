@@ -32,8 +32,9 @@ public:
     int in_flight() const { return in_flight_; }
     /// Stops listening; returns once serve() can return.
     void stop() { server_.stop(); }
-    uint64_t accepted() const { return accepted_; }  ///< infer requests queued
-    uint64_t answered() const { return answered_; }  ///< of those, answered
+    uint64_t accepted() const { return accepted_; }    ///< infer requests queued
+    uint64_t answered() const { return answered_; }    ///< of those, answered
+    uint64_t succeeded() const { return succeeded_; }  ///< of those, answered 200
 
 private:
     void routes();
@@ -44,7 +45,7 @@ private:
     httplib::Server server_;
     std::atomic<bool> draining_{false};
     std::atomic<int> in_flight_{0};
-    std::atomic<uint64_t> accepted_{0}, answered_{0};
+    std::atomic<uint64_t> accepted_{0}, answered_{0}, succeeded_{0};
 };
 
 }  // namespace mtia_serve
