@@ -61,6 +61,8 @@ packages=(
   # the Prometheus exporter (tools/mtia-exporter): an HTTP server library,
   # and promtool (in prometheus) to check its exposition in the tests
   libcpp-httplib-dev prometheus
+  # mtia-serve: HTTP (cpp-httplib, above); its tests' REST client
+  curl
 )
 
 sudo_if_needed() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }

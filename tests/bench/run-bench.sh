@@ -28,7 +28,7 @@
 #     and static int8 (onednn and qnnpack engines), and the MTIA v1 estimates
 # MTIA_BENCH_ONLY="inference mmu ..." runs only the named sections (sim,
 # ping, vm -- with the host memcpy it compares against --, mmu, throttle,
-# inference); unset, all of them.
+# inference, serve); unset, all of them.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 want() { [ -z "${MTIA_BENCH_ONLY:-}" ] || [[ " $MTIA_BENCH_ONLY " == *" $1 "* ]]; }
@@ -208,4 +208,14 @@ for b, suffix in ((1, ""), (8, "_b8")):
               f"{ips / best['inferences_per_s']:.2f}x, MTIA v1 {p}/fp32 "
               f"{d['device_estimate_ms'] / f32['device_estimate_ms']:.2f}x time")
 PYEOF
+fi
+
+if want serve; then
+# 5. serving: resnet18 and the DLRM through mtia-serve (dynamic batching on,
+#    32 concurrent clients, binary tensor data over loopback in the guest) as
+#    a ratio to in-process run_batch of the same file and request, one VM run.
+echo "== serving: mtia-serve (dynamic batching) vs in-process run_batch, same VM run"
+tests/vm/test-serve.sh --prepare
+OMP_NUM_THREADS=2 tools/mtia-vm run --devices 1 --device-opts devmem-size=1G -- tests/bench/serve-bench.sh |
+  grep '^serve '
 fi

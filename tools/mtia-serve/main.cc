@@ -1,0 +1,64 @@
+// SPDX-License-Identifier: MIT
+// mtia-serve: an Open Inference Protocol (KServe v2) server for .mtia models
+// with dynamic batching (docs/serving.md). main() loads the repository,
+// serves HTTP from a thread and waits for SIGTERM/SIGINT (blocked in every
+// thread, taken by sigwait here), then drains: new requests get 503, queued
+// and running ones finish and are answered, and it exits 0.
+#include <csignal>
+#include <cstring>
+#include <iostream>
+#include <thread>
+
+#include <CLI/CLI.hpp>
+
+#include "serve_http.h"
+#include "serve_metrics.h"
+#include "serve_repository.h"
+
+int main(int argc, char **argv)
+{
+    CLI::App app{"mtia-serve: Open Inference Protocol (KServe v2) server for mtia models, with dynamic batching"};
+    std::string repo_dir, address = "0.0.0.0";
+    int port = 8000, threads = 64;
+    app.add_option("--model-repository", repo_dir, "directory of NAME/VERSION/model.mtia (+ NAME/config.json)")
+        ->required()
+        ->check(CLI::ExistingDirectory);
+    app.add_option("--http-port", port, "HTTP/REST port (0: any free one, printed)")->check(CLI::Range(0, 65535));
+    app.add_option("--http-address", address, "address to listen on");
+    app.add_option("--http-threads", threads, "HTTP worker threads (concurrent connections served)")
+        ->check(CLI::Range(1, 1024));
+    app.set_version_flag("--version", MTIA_SERVE_VERSION);
+    CLI11_PARSE(app, argc, argv);
+
+    // Every thread started from here on inherits the blocked signals.
+    sigset_t sigs;
+    sigemptyset(&sigs);
+    sigaddset(&sigs, SIGTERM);
+    sigaddset(&sigs, SIGINT);
+    pthread_sigmask(SIG_BLOCK, &sigs, nullptr);
+    signal(SIGPIPE, SIG_IGN);
+
+    mtia_serve::Metrics metrics;
+    mtia_serve::Repository repo(repo_dir, metrics);
+    repo.load_all();
+    mtia_serve::HttpFrontend http(repo, metrics, threads);
+    if (!http.bind(address, port)) {
+        std::cerr << "mtia-serve: cannot listen on " << address << ":" << port << ": " << std::strerror(errno) << "\n";
+        return 1;
+    }
+    std::thread server([&] { http.serve(); });
+    std::cerr << "mtia-serve: serving " << repo_dir << " on http://" << address << ":" << port << std::endl;
+
+    int sig = 0;
+    sigwait(&sigs, &sig);
+    std::cerr << "mtia-serve: " << strsignal(sig) << ": draining" << std::endl;
+    http.start_draining();
+    repo.drain();
+    // Batchers are done; let the handlers that got their answers return.
+    while (http.in_flight() > 0) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    http.stop();
+    server.join();
+    std::cerr << "mtia-serve: drained: " << http.accepted() << " requests accepted, " << http.answered()
+              << " answered, " << http.succeeded() << " with 200" << std::endl;
+    return http.accepted() == http.answered() ? 0 : 1;
+}
