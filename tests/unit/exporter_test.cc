@@ -77,8 +77,9 @@ TEST(Exporter, OneSeriesPerDeviceInBaseUnits)
     EXPECT_EQ(lines_with(t, "# HELP mtia_temperature_celsius ").size(), 1u);
     const auto temps = lines_with(t, "mtia_temperature_celsius{");
     ASSERT_EQ(temps.size(), 2u);
-    EXPECT_EQ(temps[0], "mtia_temperature_celsius{device=\"0\",uuid=\"MTIA-0123456789abcdef-0\",pci_bus_id=\"0000:00:"
-                        "03.0\",model=\"MTIA v1 (emulated)\"} 41.5");
+    EXPECT_EQ(temps[0],
+              "mtia_temperature_celsius{device=\"0\",uuid=\"MTIA-0123456789abcdef-0\",pci_bus_id=\"0000:00:"
+              "03.0\",model=\"MTIA v1 (emulated)\"} 41.5");
     EXPECT_NE(t.find("mtia_clock_hertz{device=\"1\""), std::string::npos);
     EXPECT_NE(t.find("} 800000000\n"), std::string::npos);  // 800 MHz in hertz
     EXPECT_NE(t.find("engine=\"pe\"} 0.37"), std::string::npos);

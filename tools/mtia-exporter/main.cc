@@ -69,8 +69,9 @@ int main(int argc, char **argv)
     CLI::App app{"Prometheus exporter of mtia devices' telemetry (GET /metrics)"};
     std::string listen = ":9400";
     bool processes = false;
-    app.add_option("-l,--listen", listen, "address to serve on: HOST:PORT, :PORT or PORT (default :9400; port 0 picks "
-                                          "a free one, printed at start)");
+    app.add_option("-l,--listen", listen,
+                   "address to serve on: HOST:PORT, :PORT or PORT (default :9400; port 0 picks "
+                   "a free one, printed at start)");
     app.add_flag("-p,--processes", processes,
                  "also export each process's device memory and engine time (it reads /proc/*/fdinfo: as root, "
                  "every process; otherwise the exporter's user's)");
