@@ -123,12 +123,6 @@ TEST(ComputeAccum, EveryForcedLayout)
     unsetenv("MTIA_CONV_LAYOUT");
 }
 
-uint16_t validate(const mtia_op &o, uint64_t arena)
-{
-    uint32_t bad = 0;
-    return mtia_compute_validate(&o, 1, arena, &bad);
-}
-
 TEST(ComputeAccum, ValidatorChecksTheFlag)
 {
     Arena a;

@@ -119,4 +119,11 @@ inline mtia_op random_conv_case(Arena &a, std::mt19937 &rng, int i)
     return random_conv(a, rng, rnd(rng, 1, 3), c, rnd(rng, 5, 12), m, g);
 }
 
+// The validator's status for the one op @o in an arena of @arena bytes.
+inline uint16_t validate(const mtia_op &o, uint64_t arena)
+{
+    uint32_t bad = 0;
+    return mtia_compute_validate(&o, 1, arena, &bad);
+}
+
 }  // namespace clayout

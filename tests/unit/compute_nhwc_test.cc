@@ -153,12 +153,6 @@ TEST(ComputeNhwc, HalfConvWidensInStoredOrder)
     expect_near(from_nhwc(got, yd), want, 2e-2, "f16 conv");
 }
 
-uint16_t validate(const mtia_op &o, uint64_t arena)
-{
-    uint32_t bad = 0;
-    return mtia_compute_validate(&o, 1, arena, &bad);
-}
-
 TEST(ComputeNhwc, ValidatorChecksTheFlags)
 {
     Arena a;
