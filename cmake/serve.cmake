@@ -18,3 +18,9 @@ install(TARGETS mtia-serve RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR} COMPONENT
 add_executable(serve_tests tests/unit/serve_test.cc)
 target_link_libraries(serve_tests PRIVATE mtia_serve_core GTest::gtest_main)
 gtest_discover_tests(serve_tests DISCOVERY_MODE PRE_TEST)
+
+# Its man page, as the other tools' (cmake/man.cmake).
+mtia_man_help2man(mtia-serve "Open Inference Protocol (KServe v2) server for mtia accelerators"
+  $<TARGET_FILE:mtia-serve> --help mtia-serve)
+add_custom_target(serve_man ALL DEPENDS ${MTIA_MAN_DIR}/mtia-serve.1)
+install(FILES ${MTIA_MAN_DIR}/mtia-serve.1 DESTINATION ${CMAKE_INSTALL_MANDIR}/man1 COMPONENT tools)
