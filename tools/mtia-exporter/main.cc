@@ -35,10 +35,14 @@ std::string scrape(bool with_processes)
     } catch (const std::exception &) {
         errors++;  // no driver: no devices, one error
     }
+    // /proc is scanned once per scrape, not once per device.
+    const std::vector<mtia::mgmt::Process> procs =
+        with_processes ? mtia::mgmt::scan_processes() : std::vector<mtia::mgmt::Process>();
     for (const auto &d : all) {
         try {
             mtia::exporter::DeviceSample s{d.status(), {}};
-            if (with_processes) s.processes = d.processes();
+            for (const auto &p : procs)
+                if (p.bus_id == d.bus_id()) s.processes.push_back(p);
             devices.push_back(std::move(s));
         } catch (const std::exception &) {
             errors++;
