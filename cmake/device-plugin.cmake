@@ -2,24 +2,10 @@
 # the kubelet device plugin API v1beta1 compiled with Debian's protoc and
 # grpc_cpp_plugin (scripts/setup.sh installs both and grpc++), the plugin,
 # its unit tests and its test against a kubelet stand-in (Python grpcio).
-find_package(Protobuf REQUIRED)
-pkg_check_modules(GRPCPP REQUIRED IMPORTED_TARGET grpc++)
-find_program(GRPC_CPP_PLUGIN grpc_cpp_plugin REQUIRED)
+include(cmake/grpc-proto.cmake)
 
 set(DP_SRC ${CMAKE_SOURCE_DIR}/tools/mtia-device-plugin)
-set(DP_GEN ${CMAKE_BINARY_DIR}/device-plugin-gen)
-set(DP_PROTO_OUT ${DP_GEN}/deviceplugin_v1beta1.pb.cc ${DP_GEN}/deviceplugin_v1beta1.pb.h
-  ${DP_GEN}/deviceplugin_v1beta1.grpc.pb.cc ${DP_GEN}/deviceplugin_v1beta1.grpc.pb.h)
-add_custom_command(OUTPUT ${DP_PROTO_OUT}
-  COMMAND ${CMAKE_COMMAND} -E make_directory ${DP_GEN}
-  COMMAND protobuf::protoc --proto_path=${DP_SRC} --cpp_out=${DP_GEN} --grpc_out=${DP_GEN}
-          --plugin=protoc-gen-grpc=${GRPC_CPP_PLUGIN} ${DP_SRC}/deviceplugin_v1beta1.proto
-  DEPENDS ${DP_SRC}/deviceplugin_v1beta1.proto
-  COMMENT "protoc: kubelet device plugin API v1beta1 (C++ and gRPC)" VERBATIM)
-add_library(mtia_deviceplugin_proto STATIC ${DP_PROTO_OUT})
-target_include_directories(mtia_deviceplugin_proto SYSTEM PUBLIC ${DP_GEN})
-target_compile_options(mtia_deviceplugin_proto PRIVATE -w)  # generated code
-target_link_libraries(mtia_deviceplugin_proto PUBLIC protobuf::libprotobuf PkgConfig::GRPCPP)
+mtia_grpc_proto(mtia_deviceplugin_proto ${DP_SRC}/deviceplugin_v1beta1.proto "kubelet device plugin API v1beta1")
 
 # Device reading, health rules and allocation answers: no gRPC, unit-tested.
 add_library(mtia_device_plugin_lib STATIC ${DP_SRC}/plugin_devices.cc ${DP_SRC}/plugin_health.cc

@@ -6,20 +6,16 @@ over unix sockets as the kubelet does. It serves Registration on a socket
 to call GetDevicePluginOptions, ListAndWatch (a thread keeps every response),
 Allocate and GetPreferredAllocation.
 
-The Python stubs are generated at import time from our .proto with Debian's
-protoc and grpc_python_plugin (protobuf-compiler, protobuf-compiler-grpc)
-into a temporary directory, so they always match the plugin's C++ ones.
+The Python stubs are generated at import time from our .proto
+(tests/pycheck.py grpc_stubs), so they always match the plugin's C++ ones.
 Every wait is a bounded wait for a state (a condition variable), never a
 sleep. Used by tests/device-plugin/test_host.py and
 tests/vm/test_device_plugin.py."""
 
-import atexit
 import os
-import shutil
 import signal
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 from concurrent import futures
@@ -29,21 +25,11 @@ import grpc
 TOP = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 PROTO_DIR = os.path.join(TOP, "tools", "mtia-device-plugin")
 PROTO = "deviceplugin_v1beta1.proto"
+sys.path.insert(0, os.path.join(TOP, "tests"))
+from pycheck import Checks, grpc_stubs, wait_until  # noqa: E402,F401 (Checks: for the tests importing it here)
 
 
-def _generate():
-    out = tempfile.mkdtemp(prefix="dp-stubs-")
-    atexit.register(shutil.rmtree, out, True)
-    subprocess.run(["protoc", "-I", PROTO_DIR, "--python_out=" + out,
-                    "--plugin=protoc-gen-grpc_python=" + shutil.which("grpc_python_plugin"),
-                    "--grpc_python_out=" + out, os.path.join(PROTO_DIR, PROTO)], check=True)
-    sys.path.insert(0, out)
-    import deviceplugin_v1beta1_pb2 as pb  # noqa: E402
-    import deviceplugin_v1beta1_pb2_grpc as pb_grpc  # noqa: E402
-    return pb, pb_grpc
-
-
-pb, pb_grpc = _generate()
+pb, pb_grpc = grpc_stubs(os.path.join(PROTO_DIR, PROTO))
 
 
 class Waitable:
@@ -172,38 +158,6 @@ class Plugin:
 
 def devices_of(resp):
     return {d.ID: (d.health, [n.ID for n in d.topology.nodes]) for d in resp.devices}
-
-
-class Checks:
-    """PASS/FAIL lines and the "N passed, N failed" summary the suites count."""
-
-    def __init__(self):
-        self.passed = 0
-        self.failed = 0
-
-    def check(self, what, ok, detail=""):
-        if ok:
-            self.passed += 1
-            print("PASS: " + what, flush=True)
-        else:
-            self.failed += 1
-            print("FAIL: " + what + (" (" + str(detail) + ")" if detail != "" else ""), flush=True)
-        return ok
-
-    def finish(self):
-        print("%d passed, %d failed" % (self.passed, self.failed), flush=True)
-        return 0 if self.failed == 0 else 1
-
-
-def wait_until(pred, timeout, step=0.05):
-    """Polls pred (a state, e.g. a file gone or a process exited) until true
-    or timeout s; the last result."""
-    end = time.monotonic() + timeout
-    while True:
-        r = pred()
-        if r or time.monotonic() >= end:
-            return r
-        time.sleep(step)
 
 
 def check_reregistration(c, kubelet, dp, lists_ok, timeout):
