@@ -9,7 +9,7 @@ add_library(mtia_serve_core STATIC ${SERVE_SRC}/serve_tensor.cc ${SERVE_SRC}/ser
 target_include_directories(mtia_serve_core PUBLIC ${SERVE_SRC} ${CMAKE_SOURCE_DIR}/include)
 target_link_libraries(mtia_serve_core PUBLIC mtia nlohmann_json::nlohmann_json Threads::Threads)
 
-add_executable(mtia-serve ${SERVE_SRC}/main.cc ${SERVE_SRC}/serve_http.cc ${SERVE_SRC}/serve_repository.cc
+add_executable(mtia-serve ${SERVE_SRC}/main.cc ${SERVE_SRC}/serve_http.cc ${SERVE_SRC}/serve_infer.cc ${SERVE_SRC}/serve_repository.cc
   ${SERVE_SRC}/serve_runner.cc)
 target_link_libraries(mtia-serve PRIVATE mtia_serve_core PkgConfig::HTTPLIB CLI11::CLI11)
 target_compile_definitions(mtia-serve PRIVATE MTIA_SERVE_VERSION="${PROJECT_VERSION}")

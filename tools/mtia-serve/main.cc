@@ -52,13 +52,14 @@ int main(int argc, char **argv)
     int sig = 0;
     sigwait(&sigs, &sig);
     std::cerr << "mtia-serve: " << strsignal(sig) << ": draining" << std::endl;
-    http.start_draining();
+    mtia_serve::InferPath &h = http.path();
+    h.start_draining();
     repo.drain();
     // Batchers are done; let the handlers that got their answers return.
-    while (http.in_flight() > 0) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    while (h.in_flight() > 0) std::this_thread::sleep_for(std::chrono::milliseconds(1));
     http.stop();
     server.join();
-    std::cerr << "mtia-serve: drained: " << http.accepted() << " requests accepted, " << http.answered()
-              << " answered, " << http.succeeded() << " with 200" << std::endl;
-    return http.accepted() == http.answered() ? 0 : 1;
+    std::cerr << "mtia-serve: drained: " << h.accepted() << " requests accepted, " << h.answered() << " answered, "
+              << h.succeeded() << " with 200" << std::endl;
+    return h.accepted() == h.answered() ? 0 : 1;
 }

@@ -5,7 +5,8 @@
 // /metrics. Each infer request is parsed and validated here, queued on its
 // model version's RequestQueue and answered when its batch completes; the
 // handler thread blocks meanwhile (the server's thread pool bounds the
-// concurrency). Errors are {"error": "..."} with 400/404/429/503/504.
+// concurrency). The request path itself is serve_infer's, shared with the
+// gRPC front end. Errors are {"error": "..."} with 400/404/429/503/504.
 #pragma once
 
 #include <atomic>
@@ -14,8 +15,7 @@
 
 #include <httplib.h>
 
-#include "serve_metrics.h"
-#include "serve_repository.h"
+#include "serve_infer.h"
 
 namespace mtia_serve {
 
@@ -26,15 +26,10 @@ public:
     bool bind(const std::string &host, int port);
     /// Serves until stop(); run in its own thread.
     void serve();
-    /// From now on infer and ready answer 503.
-    void start_draining() { draining_ = true; }
-    /// Infer requests whose handler has not returned yet.
-    int in_flight() const { return in_flight_; }
     /// Stops listening; returns once serve() can return.
     void stop() { server_.stop(); }
-    uint64_t accepted() const { return accepted_; }    ///< infer requests queued
-    uint64_t answered() const { return answered_; }    ///< of those, answered
-    uint64_t succeeded() const { return succeeded_; }  ///< of those, answered 200
+    /// Its request path: draining (infer and ready answer 503) and drain counts.
+    InferPath &path() { return path_; }
 
 private:
     void routes();
@@ -43,9 +38,7 @@ private:
     Repository &repo_;
     Metrics &metrics_;
     httplib::Server server_;
-    std::atomic<bool> draining_{false};
-    std::atomic<int> in_flight_{0};
-    std::atomic<uint64_t> accepted_{0}, answered_{0}, succeeded_{0};
+    InferPath path_;
 };
 
 }  // namespace mtia_serve

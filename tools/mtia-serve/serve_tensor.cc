@@ -100,6 +100,13 @@ int64_t element_count(const std::vector<int64_t> &shape)
     return n;
 }
 
+size_t tensor_bytes(const Tensor &t)
+{
+    const int64_t n = element_count(t.shape);
+    if (n < 0 || n > (int64_t(1) << 32)) throw std::invalid_argument("input '" + t.name + "': 'shape' is too large");
+    return static_cast<size_t>(n) * mtia::dtype_size(t.dtype);
+}
+
 void tensor_data_from_json(const nlohmann::json &data, Tensor &t)
 {
     if (!data.is_array()) throw std::invalid_argument("'data' is not an array");

@@ -33,6 +33,10 @@ bool parse_datatype(const std::string &name, mtia::DType *out);
 /// product overflows.
 int64_t element_count(const std::vector<int64_t> &shape);
 
+/// Bytes t's shape and dtype take; throws std::invalid_argument ("input
+/// 'NAME': ...") if the shape is too large to serve.
+size_t tensor_bytes(const Tensor &t);
+
 /// Fills t.data from a JSON "data" array (flat or nested, row-major) of
 /// element_count(t.shape) numbers (booleans for BOOL); throws
 /// std::invalid_argument saying what is wrong (count, type, range).
