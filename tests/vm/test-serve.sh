@@ -68,7 +68,8 @@ head -c 4096 /dev/urandom >"$repo/broken/1/model.mtia"
 # start_server: runs mtia-serve on $repo in the background (pid), waits
 # (bounded) until it is ready.
 start_server() {
-  "$SERVE" --model-repository "$repo" --http-port $PORT --http-address 127.0.0.1 2>"$tmp/serve.log" &
+  "$SERVE" --model-repository "$repo" --http-port $PORT --http-address 127.0.0.1 --grpc-port $((PORT + 1)) \
+    --grpc-address 127.0.0.1 2>"$tmp/serve.log" &
   pid=$!
   for _ in $(seq 600); do
     curl -sf "$URL/v2/health/ready" >/dev/null && return 0

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
-// The request path of the front ends (serve_http: REST; a gRPC one to
-// come): one infer request from the model lookup to its outputs. A front end
+// The request path both front ends (serve_http: REST, serve_grpc: gRPC)
+// share: one infer request from the model lookup to its outputs. A front end
 // decodes its protocol's message into an InferCall (tensors, requested
 // outputs, timeout); the path looks the model up, validates (the same error
 // texts whatever the protocol), queues the request on the model's batcher
