@@ -19,7 +19,7 @@ add_library(mtia_serve_server STATIC ${SERVE_SRC}/serve_repository.cc ${SERVE_SR
 target_link_libraries(mtia_serve_server PUBLIC mtia_serve_core mtia_serve_proto)
 target_compile_definitions(mtia_serve_server PUBLIC MTIA_SERVE_VERSION="${PROJECT_VERSION}")
 
-add_executable(mtia-serve ${SERVE_SRC}/main.cc ${SERVE_SRC}/serve_http.cc)
+add_executable(mtia-serve ${SERVE_SRC}/main.cc ${SERVE_SRC}/serve_http.cc ${SERVE_SRC}/serve_metrics_http.cc)
 target_link_libraries(mtia-serve PRIVATE mtia_serve_server PkgConfig::HTTPLIB CLI11::CLI11)
 install(TARGETS mtia-serve RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR} COMPONENT tools)
 

@@ -7,6 +7,8 @@
 // response, whose header then carries the JSON's length.
 #include "serve_http.h"
 
+#include "serve_metrics_http.h"
+
 #include <chrono>
 #include <stdexcept>
 
@@ -209,9 +211,7 @@ void HttpFrontend::routes()
         if (s != Status::Ok) return error(res, http_status(s), err);
         res.status = 200;
     });
-    server_.Get("/metrics", [this](const httplib::Request &, httplib::Response &res) {
-        res.set_content(metrics_.render(), "text/plain; version=0.0.4");
-    });
+    server_.Get("/metrics", [this](const httplib::Request &, httplib::Response &res) { serve_metrics(metrics_, res); });
 }
 
 void HttpFrontend::infer(const httplib::Request &req, httplib::Response &res, const std::string &model, int64_t version)
