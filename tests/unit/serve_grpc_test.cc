@@ -316,10 +316,10 @@ protected:
         repo_ = std::make_unique<Repository>(dir_.string(), metrics_);
         repo_->load_all();
         front_ = std::make_unique<GrpcFrontend>(*repo_, metrics_);
-        const int port = front_->start("127.0.0.1", 0);
-        ASSERT_GT(port, 0);
+        port_ = front_->start("127.0.0.1", 0);
+        ASSERT_GT(port_, 0);
         stub_ = inference::GRPCInferenceService::NewStub(
-            grpc::CreateChannel("127.0.0.1:" + std::to_string(port), grpc::InsecureChannelCredentials()));
+            grpc::CreateChannel("127.0.0.1:" + std::to_string(port_), grpc::InsecureChannelCredentials()));
     }
     void TearDown() override
     {
@@ -335,6 +335,7 @@ protected:
     }
 
     fs::path dir_;
+    int port_ = 0;
     Metrics metrics_;
     std::unique_ptr<Repository> repo_;
     std::unique_ptr<GrpcFrontend> front_;
@@ -428,4 +429,10 @@ TEST_F(ServeGrpcService, DrainingRefuses)
     EXPECT_EQ(call(&Stub::RepositoryModelLoad, load, &lres).error_code(), grpc::StatusCode::UNAVAILABLE);
     inference::ServerLiveResponse live;
     EXPECT_TRUE(call(&Stub::ServerLive, inference::ServerLiveRequest(), &live).ok());
+}
+
+TEST_F(ServeGrpcService, PortInUseIsAnError)
+{
+    GrpcFrontend second(*repo_, metrics_);
+    EXPECT_EQ(second.start("127.0.0.1", port_), 0);  // not a share of the first one's port
 }

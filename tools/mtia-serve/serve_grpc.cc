@@ -22,6 +22,8 @@ int GrpcFrontend::start(const std::string &address, int port)
     int bound = 0;
     b.AddListeningPort(address + ":" + std::to_string(port), grpc::InsecureServerCredentials(), &bound);
     b.RegisterService(this);
+    // A port another server holds is an error, not a share of its traffic.
+    b.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
     // A batch of resnet18 images is more than grpc's default 4 MiB.
     b.SetMaxReceiveMessageSize(INT_MAX);
     b.SetMaxSendMessageSize(INT_MAX);
