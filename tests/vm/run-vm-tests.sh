@@ -49,6 +49,7 @@ run_suite "compute engine" tests/vm/test-compute.sh
 run_suite "tracepoints (every job's path, reset, timeout)" tests/vm/test-trace.sh
 run_suite "Kubernetes device plugin (kubelet stand-in, health, re-registration)" tests/vm/test-device-plugin.sh
 run_suite "mtia-serve (REST, dynamic batching, load, overload, SIGTERM drain)" tests/vm/test-serve.sh
+run_suite "mtia-serve gRPC (grpcio client, typed and raw tensors, status codes, repository, SIGTERM drain)" tests/vm/test-serve-grpc.sh
 run_suite "driver (nodes, IRQ self-test, reload x10)" tests/vm/test-driver.sh
 run_suite "firmware (boot, mailbox, log, faults, recovery)" tests/vm/test-firmware.sh
 run_suite "power management (autosuspend, resume on use)" tests/vm/test-pm.sh
