@@ -134,6 +134,12 @@ TEST(ServeGrpcCodec, DecodeErrorsSayWhatIsWrong)
         EXPECT_EQ(decode_error(req), "input 'x': fp32_contents has 1 elements, the shape says 2");
     }
     {
+        // A shape claiming 16 GiB with no data: refused before any allocation.
+        inference::ModelInferRequest req;
+        add_input(req, "x", "FP32", {1 << 16, 1 << 16});
+        EXPECT_EQ(decode_error(req), "input 'x': fp32_contents has 0 elements, the shape says 4294967296");
+    }
+    {
         inference::ModelInferRequest req;
         add_input(req, "x", "INT64", {1})->mutable_contents()->add_fp32_contents(1);
         EXPECT_EQ(decode_error(req), "input 'x': int64_contents has 0 elements, the shape says 1");

@@ -38,11 +38,13 @@ void copy_narrow(const Field &f, Tensor &t, int64_t lo, int64_t hi)
 void from_contents(const inference::InferTensorContents &c, Tensor &t)
 {
     const size_t n = tensor_bytes(t) / mtia::dtype_size(t.dtype);
-    t.data.assign(n * mtia::dtype_size(t.dtype), 0);
+    // Allocates only once the field holds that many elements: the shape
+    // alone may claim gigabytes.
     auto count = [&](int have, const char *field) {
         if (static_cast<size_t>(have) != n)
             throw bad_input(t, std::string(field) + " has " + std::to_string(have) + " elements, the shape says " +
                                    std::to_string(n));
+        t.data.assign(n * mtia::dtype_size(t.dtype), 0);
     };
     switch (t.dtype) {
         case mtia::DType::F32:
