@@ -367,7 +367,7 @@ class Test:
         # any handler sees it (as a REST connection in the listen backlog is
         # reset): refused, never accepted; the counts below show no answer lost.
         other = sorted(set(str(x) for x in codes if x not in (Code.OK, Code.UNAVAILABLE, Code.CANCELLED)))
-        print("  sigterm: gRPC %d OK, %d UNAVAILABLE, %d CANCELLED unstarted, other %s; REST %s" %
+        print("  sigterm: gRPC %d OK, %d UNAVAILABLE, %d CANCELLED during shutdown, other %s; REST %s" %
               (codes.count(Code.OK), codes.count(Code.UNAVAILABLE), codes.count(Code.CANCELLED), other, rest))
         c.check("SIGTERM under 32 gRPC and 4 REST clients: gRPC answers OK or UNAVAILABLE (or CANCELLED during "
                 "shutdown), REST 200 or 503", not other and rest["other"] == 0 and codes.count(Code.OK) >= 50)
