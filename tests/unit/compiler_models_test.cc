@@ -159,6 +159,8 @@ TEST_P(ModelSet, CompilesAndMatchesPyTorch)
 TEST_P(ModelSet, ChannelsLastMatchesNchw)
 {
     REQUIRE_MODELS(dir);
+    // The plan does not depend on the batch: resnet18's covers it.
+    if (GetParam() == "resnet18_b8") GTEST_SKIP() << "the same graph as resnet18";
     const nlohmann::json e = manifest_entry(dir, GetParam());
     if (e.is_null()) GTEST_SKIP() << GetParam() << " is not in the generated set";
     const std::string onnx = dir + "/" + e["onnx"].get<std::string>();
@@ -199,6 +201,10 @@ TEST_P(ModelSet, SameFileMatchesWithPlainEngineLayouts)
 {
     REQUIRE_MODELS(dir);
     if (std::find(kCnns.begin(), kCnns.end(), GetParam()) == kCnns.end()) GTEST_SKIP() << "not a CNN";
+    // densenet121's convolutions are 1x1 and 3x3 (stride 1) and a 7x7
+    // stride-2 stem, kinds resnet18 has; in plain layouts its 120 of them
+    // took a fifth of all unit tests' time (126 of 623 s, loaded host).
+    if (GetParam() == "densenet121") GTEST_SKIP() << "no convolution kind resnet18 lacks";
     const nlohmann::json e = manifest_entry(dir, GetParam());
     if (e.is_null()) GTEST_SKIP() << GetParam() << " is not in the generated set";
     CompileResult r;

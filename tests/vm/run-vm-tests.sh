@@ -15,7 +15,7 @@ add_counts() { # log: take its last "N passed, N failed" line
   total_fail=$((total_fail + $(cut -d' ' -f3 <<<"$line")))
 }
 run_suite() { # name command...
-  local name=$1 log; shift
+  local name=$1 log start=$SECONDS; shift
   log=$(mktemp)
   echo "=== $name"
   "$@" 2>&1 | tee "$log"
@@ -23,6 +23,7 @@ run_suite() { # name command...
   add_counts "$log"
   [ "$rc" -eq 0 ] || { echo "=== $name: FAILED (exit $rc)"; grep -qE '^[0-9]+ passed, [1-9]' "$log" || total_fail=$((total_fail + 1)); }
   rm -f "$log"
+  echo "=== $name: $((SECONDS - start)) s"
 }
 # A GoogleTest binary as a suite: its output, then "N passed, N failed".
 gtest_suite() { run_gtest "$@"; finish; }

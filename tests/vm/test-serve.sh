@@ -156,10 +156,10 @@ check "a request timing out in its model's queue is 504" timeout_504
 # ---- concurrent clients ---------------------------------------------------
 check "reload dlrm x3 and unload/load resnet18 while 4 clients infer dlrm: all 200" \
   $CLIENT reload --name dlrm --port $PORT --model dlrm --other resnet18 --times 3
-check "load test, dynamic batching on: 32 clients, 192 requests, 0 failures" \
-  $CLIENT load --name dlrm --port $PORT --model dlrm --clients 32 --count 192 --json "$tmp/on.json"
-check "load test, dynamic batching off: 32 clients, 192 requests, 0 failures" \
-  $CLIENT load --name dlrm --port $PORT --model dlrm_nobatch --clients 32 --count 192 --json "$tmp/off.json"
+check "load test, dynamic batching on: 32 clients, 96 requests, 0 failures" \
+  $CLIENT load --name dlrm --port $PORT --model dlrm --clients 32 --count 96 --json "$tmp/on.json"
+check "load test, dynamic batching off: 32 clients, 96 requests, 0 failures" \
+  $CLIENT load --name dlrm --port $PORT --model dlrm_nobatch --clients 32 --count 96 --json "$tmp/off.json"
 check "load test, resnet18 (batching on): 32 clients, 64 requests, 0 failures" \
   $CLIENT load --name resnet18 --port $PORT --model resnet18 --clients 32 --count 64
 $PY -c 'import json,sys
@@ -167,7 +167,7 @@ on, off = (json.load(open(f)) for f in sys.argv[1:3])
 print("serve dlrm 32 clients: batching on %.0f req/s (p50 %.1f ms, p99 %.1f ms), off %.0f req/s (p50 %.1f ms, p99 %.1f ms): ratio %.2f" %
       (on["rps"], on["p50_ms"], on["p99_ms"], off["rps"], off["p50_ms"], off["p99_ms"], on["rps"] / off["rps"]))' "$tmp/on.json" "$tmp/off.json"
 check "overload of a 1-deep queue: 429s, no timeouts or errors" \
-  $CLIENT overload --name dlrm --port $PORT --model dlrm_tiny --clients 32 --count 192
+  $CLIENT overload --name dlrm --port $PORT --model dlrm_tiny --clients 32 --count 96
 curl -sf "$URL/metrics" >"$tmp/metrics"
 check "the batch size histogram shows coalesced dlrm batches (above 8 samples)" $PY -c 'import re,sys
 t=open(sys.argv[1]).read()
