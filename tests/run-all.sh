@@ -7,29 +7,40 @@
 #          each, their regression inputs; tests/fuzz/run-fuzz.sh), SDK install into a
 #          DESTDIR + examples built out of tree, Debian packages (lintian,
 #          apt install in a clean root, DKMS build), VM-harness self-test
-#   guest: libmtia/ioctl gtests, mtia-smi, driver reload (one VM, 2 devices);
-#          the fault matrix (tests/vm/test-faults.sh, its own VM, 2 devices);
-#          the ioctl fuzzer and the soak, short (each its own VM, 2 devices);
-#          ONNX's backend conformance tests, every 2nd case within the claimed
-#          set (tests/conformance/run.sh --every 2, its own VM: fails on a
-#          wrong answer, a compiler or run error, or < 90%)
+#   guest: libmtia/ioctl gtests, mtia-smi, models, serving... (the "use"
+#          group of tests/vm/run-vm-tests.sh, one VM, 2 devices); the SDK
+#          examples, driver reload, firmware, PM, PCIe (its "lifecycle"
+#          group, another VM); the fault matrix (tests/vm/test-faults.sh);
+#          the ioctl fuzzer and the soak, short; ONNX's backend conformance
+#          tests, every 2nd case within the claimed set (tests/conformance/
+#          run.sh --every 2: fails on a wrong answer, a compiler or run
+#          error, or < 90%); each in a VM of its own with 2 devices
+# Two lanes run side by side: a guest runs on one TCG thread, so the VM
+# lane (the "use" group, then the fault matrix, fuzzer and soak) leaves the
+# second core to the host suites, which the other lane runs, then its VMs.
+# The VM lane's output is printed after the other's; each suite's log is in
+# build/test-logs/ either way.
 set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
 logs=build/test-logs
 mkdir -p "$logs"
 
-total_pass=0 total_fail=0 suites_failed=()
+# One line per suite, "PASSED FAILED NAME", from either lane.
+results=$logs/results started=$logs/started
+: >"$results"
+: >"$started"
 # A suite that replaces /dev/null (say, a tool renaming its output over it)
 # breaks everything after it that reads or writes it: name the culprit.
 devnull_ok=0
 if [ -c /dev/null ]; then devnull_ok=1; else echo "warning: /dev/null is not a character device on this host"; fi
 # suite NAME CMD...: runs CMD, adds its last "N passed, N failed" line (or
-# ctest's summary) to the totals; a suite that fails without one counts 1.
+# ctest's summary) to $results; a suite that fails without one counts 1.
 suite() {
   local name=$1; shift
   local file=${name// /-}
   local log="$logs/${file//\//-}.log" start=$SECONDS rc p f line
+  echo "$name" >>"$started"
   echo "=================== $name"
   "$@" 2>&1 | tee "$log"
   rc=${PIPESTATUS[0]}
@@ -46,8 +57,7 @@ suite() {
     echo "FAIL: /dev/null is no longer a character device after this suite"
     f=$((f + 1)) devnull_ok=0
   fi
-  total_pass=$((total_pass + p)) total_fail=$((total_fail + f))
-  [ "$f" -eq 0 ] || suites_failed+=("$name")
+  echo "$p $f $name" >>"$results"
   echo "=================== $name: $p passed, $f failed ($((SECONDS - start)) s)"
 }
 
@@ -85,16 +95,17 @@ funclength() {
   /usr/bin/python3 tests/driver-func-length.py
 }
 
-# The in-VM suite boots two devices with different properties, each behind
-# its own root port (the second after the first in PCI order); iomem=relaxed
-# lets test-driver.sh poke BAR0 through sysfs to provoke a device error.
+# The in-VM suites (GROUP: use or lifecycle) boot two devices with different
+# properties, each behind its own root port (the second after the first in
+# PCI order); iomem=relaxed lets test-driver.sh poke BAR0 through sysfs to
+# provoke a device error.
 vm_suite() {
   # --timeout: only a hang guard, sized for a slowed or loaded host.
   tools/mtia-vm run --timeout 2700 --devices 1 --device-opts devmem-size=256M --append iomem=relaxed \
     --qemu-arg=-device --qemu-arg=pcie-root-port,id=rp-b,chassis=31,slot=31 \
     --qemu-arg=-device --qemu-arg=mtia,id=mtia-b,bus=rp-b,devmem-size=512M,pe-rows=4,pe-cols=16,mmu=off \
     --env MTIA_EXPECT_DEVICES=268435456:8x8,536870912:4x16 \
-    -- tests/vm/run-vm-tests.sh
+    -- tests/vm/run-vm-tests.sh "$1"
 }
 
 # The fault matrix (docs/fault-injection.md) in a VM of its own: it gives
@@ -125,6 +136,17 @@ prepare_models() {
 
 suite "test models (PyTorch export, mtia-compile)" prepare_models
 suite "mtia-serve's models (mtia-compile, batch buckets)" bash -c 'tests/vm/test-serve.sh --prepare && echo "1 passed, 0 failed"'
+
+vm_lane() {
+  suite "in-vm (use)" vm_suite use
+  suite "fault matrix (faults injected from the QEMU monitor)" fault_suite
+  suite "ioctl fuzzer (short)" ioctl_fuzz_suite
+  suite "soak (short: load, faults, unbind and rebind, reload)" soak_suite
+}
+vm_lane >"$logs/vm-lane.out" 2>&1 &
+vm_lane_pid=$!
+echo "=================== the VM lane runs in the background (log: $logs/vm-lane.out)"
+
 suite "unit tests" ctest --test-dir build/cmake --output-on-failure
 suite "driver checkpatch" checkpatch
 suite "driver kernel-doc" kerneldoc
@@ -135,12 +157,27 @@ suite "fuzzing (libFuzzer, short)" tests/fuzz/run-fuzz.sh --seconds 5
 suite "SDK install (make install, examples out of tree)" tests/sdk-install.sh
 suite "Debian packages (build, lintian, apt install in a clean root, DKMS)" tests/deb-install.sh
 suite "vm harness" tests/vm/test-harness.sh
-suite "in-vm" vm_suite
-suite "fault matrix (faults injected from the QEMU monitor)" fault_suite
-suite "ioctl fuzzer (short)" ioctl_fuzz_suite
-suite "soak (short: load, faults, unbind and rebind, reload)" soak_suite
+# After the SDK and the packages: it builds against the one, loads the other.
+suite "in-vm (lifecycle)" vm_suite lifecycle
 # Every 2nd case halves its time; `make conformance` runs them all.
 suite "ONNX conformance (libonnx-testdata, every 2nd claimed case)" tests/conformance/run.sh --every 2
+
+lane_start=$SECONDS
+wait "$vm_lane_pid"
+lane_rc=$?
+echo "=================== the VM lane (its end waited for: $((SECONDS - lane_start)) s)"
+cat "$logs/vm-lane.out"
+
+total_pass=0 total_fail=0 suites_failed=()
+while read -r p f name; do
+  total_pass=$((total_pass + p)) total_fail=$((total_fail + f))
+  [ "$f" -eq 0 ] || suites_failed+=("$name")
+done <"$results"
+# A lane killed in a suite leaves a suite started with no result.
+if [ "$lane_rc" -ne 0 ] || [ "$(wc -l <"$results")" -ne "$(wc -l <"$started")" ]; then
+  echo "FAIL: the VM lane ended early (exit $lane_rc): $(wc -l <"$results") of $(wc -l <"$started") suites ended"
+  total_fail=$((total_fail + 1))
+fi
 
 echo
 [ ${#suites_failed[@]} -eq 0 ] || echo "failed suites: ${suites_failed[*]}"
