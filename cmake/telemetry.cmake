@@ -1,7 +1,8 @@
 # Telemetry (docs/telemetry.md): the device core's board model and its
 # tests; libmtia's management API (include/mtia/mtia_mgmt.h: sysfs, fdinfo,
 # controls) and its tests; mtia-smi's fields and views over it, and tests.
-target_sources(mtia_device_core PRIVATE ${CMAKE_SOURCE_DIR}/qemu-device/core/mtia_telemetry.cc)
+target_sources(mtia_device_core PRIVATE ${CMAKE_SOURCE_DIR}/qemu-device/core/mtia_telemetry.cc
+  ${CMAKE_SOURCE_DIR}/qemu-device/core/mtia_telemetry_regs.cc)
 target_sources(unit_tests PRIVATE ${CMAKE_SOURCE_DIR}/tests/unit/telemetry_test.cc)
 target_sources(mtia PRIVATE
   ${CMAKE_SOURCE_DIR}/runtime/mgmt_sysfs.cc
@@ -20,6 +21,7 @@ target_sources(unit_tests PRIVATE
   ${CMAKE_SOURCE_DIR}/tests/unit/mgmt_proc_test.cc
   ${CMAKE_SOURCE_DIR}/tests/unit/mgmt_sysfs_test.cc
   ${CMAKE_SOURCE_DIR}/tests/unit/mgmt_api_test.cc
+  ${CMAKE_SOURCE_DIR}/tests/unit/mgmt_model_test.cc
   ${CMAKE_SOURCE_DIR}/tests/unit/smi_xml_test.cc
   ${CMAKE_SOURCE_DIR}/tests/unit/smi_mon_test.cc)
 # In-VM test of every management call on the real device, as root and as

@@ -449,9 +449,11 @@ int mtia_ioctl_bo_info(struct drm_device *drm, void *data,
  * @p: printer into the fdinfo file.
  * @file: the DRM file.
  *
- * Engine time is the device time of the file's completed jobs. Memory is as
- * drm_show_memory_stats() has it, but with host BOs under the "system"
- * region and device BOs under "device".
+ * Engine time is the device time of the file's completed jobs and of its
+ * direct queues' commands (which the device counts: mtia_direct_usage.c),
+ * the latter also on their own in mtia-direct-engine-* (a driver-specific
+ * key). Memory is as drm_show_memory_stats() has it, but with host BOs
+ * under the "system" region and device BOs under "device".
  */
 void mtia_show_fdinfo(struct drm_printer *p, struct drm_file *file)
 {
@@ -461,12 +463,15 @@ void mtia_show_fdinfo(struct drm_printer *p, struct drm_file *file)
 	};
 	struct drm_memory_stats host = {}, dev = {};
 	struct drm_gem_object *obj;
-	u64 ns[MTIA_ENGINE_NR];
+	u64 ns[MTIA_ENGINE_NR], direct_ns[MTIA_ENGINE_NR];
 	int id;
 
-	mtia_file_engine_ns(file, ns);
+	mtia_file_engine_ns(file, ns, direct_ns);
 	for (id = 0; id < MTIA_ENGINE_NR; id++)
 		drm_printf(p, "drm-engine-%s:\t%llu ns\n", engines[id], ns[id]);
+	for (id = 0; id < MTIA_ENGINE_NR; id++)
+		drm_printf(p, "mtia-direct-engine-%s:\t%llu ns\n", engines[id],
+			   direct_ns[id]);
 
 	spin_lock(&file->table_lock);
 	idr_for_each_entry(&file->object_idr, obj, id) {

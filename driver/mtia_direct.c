@@ -56,6 +56,7 @@
 
 #include "mtia_direct.h"
 #include "mtia_direct_fence.h"
+#include "mtia_direct_usage.h"
 #include "mtia_drv.h"
 #include "mtia_file.h"
 #include "mtia_hw.h"
@@ -91,6 +92,11 @@ enum { MTIA_DIRECT_SQ, MTIA_DIRECT_CQ, MTIA_DIRECT_DB, MTIA_DIRECT_KINDS };
  *	-EFAULT after a fault (set before @enabled is cleared; READ_ONCE:
  *	waiters).
  * @fences: DIRECT_SIGNAL's fences, on its fence word.
+ * @usage: the owning file's device time, which @busy goes into when the
+ *	queue is disabled (while @enabled the file exists: it destroys its
+ *	direct queues before it goes).
+ * @busy: the device time of its commands while enabled, from the
+ *	hardware queue's counters (mtia_direct_usage.c; the direct lock).
  * @cq_seen: the next CQ slot the interrupt scans for faults
  *	(&mtia_hwq.lock).
  * @faulted: a TRANSLATION_FAULT was seen (&mtia_hwq.lock); its VA is
@@ -113,6 +119,8 @@ struct mtia_direct {
 	bool enabled;
 	int lost;
 	struct mtia_direct_fences fences;
+	struct mtia_usage *usage;
+	struct mtia_direct_usage busy;
 	u32 cq_seen;
 	bool faulted;
 	u64 fault_va;
@@ -258,6 +266,7 @@ static void mtia_direct_enable_locked(struct mtia_direct *dq, u32 prio,
 	mtia_wr32(mdev, MTIA_REG_Q(i, MTIA_Q_SIZE), mtia_q_size(sq_order, cq_order));
 	mtia_wr32(mdev, MTIA_REG_Q(i, MTIA_Q_COALESCE), mtia_q_coalesce(1, 0));
 	mtia_wr32(mdev, MTIA_REG_Q(i, MTIA_Q_CTX), mtia_q_ctx(ctx));
+	mtia_direct_usage_start(mdev, i, &dq->busy);
 	mtia_wr32(mdev, MTIA_REG_Q(i, MTIA_Q_CTRL),
 		  mtia_q_ctrl(true, prio, dq->hwq->vec));
 	WRITE_ONCE(dq->enabled, true);
@@ -265,13 +274,14 @@ static void mtia_direct_enable_locked(struct mtia_direct *dq, u32 prio,
 }
 
 /*
- * Disable the hardware queue (synchronous) and unbind it; the mappings of
- * the file's closed BOs may go after. Caller holds the direct lock.
+ * Disable the hardware queue (synchronous) and unbind it; the device time
+ * of its commands goes into the file's; the mappings of the file's closed
+ * BOs may go after. Caller holds the direct lock.
  */
 static void mtia_direct_disable_locked(struct mtia_direct *dq)
 {
 	struct mtia_device *mdev = dq->mdev;
-	unsigned int i = dq->hwq->idx;
+	unsigned int i = dq->hwq->idx, e;
 	int idx;
 
 	lockdep_assert_held(&mdev->jobs->direct_lock);
@@ -280,8 +290,11 @@ static void mtia_direct_disable_locked(struct mtia_direct *dq)
 	if (drm_dev_enter(&mdev->drm, &idx)) {
 		mtia_wr32(mdev, MTIA_REG_Q(i, MTIA_Q_CTRL), 0);
 		mtia_wr32(mdev, MTIA_REG_Q(i, MTIA_Q_CTX), 0);
+		mtia_direct_usage_sample(mdev, i, &dq->busy);	/* final */
 		drm_dev_exit(idx);
 	}
+	for (e = 0; e < MTIA_ENGINE_NR; e++)
+		atomic64_add(dq->busy.ns[e], &dq->usage->direct_ns[e]);
 	spin_lock_irq(&dq->hwq->lock);
 	dq->hwq->dq = NULL;
 	spin_unlock_irq(&dq->hwq->lock);
@@ -380,6 +393,7 @@ int mtia_ioctl_direct_create(struct drm_device *drm, void *data,
 		return -ENOMEM;
 	dq->file = file;
 	dq->vm = fpriv->vm;
+	dq->usage = fpriv->usage;
 	ret = mtia_pm_get(mdev);
 	if (ret) {
 		mtia_direct_put(dq);
@@ -468,6 +482,37 @@ void mtia_direct_close_file(struct mtia_file_priv *fpriv)
 		mtia_direct_destroy(dq);
 	}
 	xa_destroy(&fpriv->direct);
+}
+
+/**
+ * mtia_direct_engine_ns_locked() - add the device time of a file's enabled
+ * direct queues (fdinfo; their disabled ones are in the file's usage).
+ * @file: the DRM file.
+ * @ns: nanoseconds per enum mtia_engine_class, added to.
+ *
+ * Caller holds &mtia_jobs.direct_lock, so a queue being disabled counts
+ * either here or in the file's usage, never both nor neither.
+ */
+void mtia_direct_engine_ns_locked(struct drm_file *file, u64 ns[])
+{
+	struct mtia_file_priv *fpriv = file->driver_priv;
+	struct mtia_device *mdev = fpriv->mdev;
+	struct mtia_direct *dq;
+	unsigned int i, e;
+	int idx;
+
+	lockdep_assert_held(&mdev->jobs->direct_lock);
+	for (i = 0; i < MTIA_NUM_QUEUES; i++) {
+		dq = mdev->jobs->direct[i];
+		if (!dq || dq->file != file || !dq->enabled)
+			continue;
+		if (drm_dev_enter(&mdev->drm, &idx)) {
+			mtia_direct_usage_sample(mdev, i, &dq->busy);
+			drm_dev_exit(idx);
+		}
+		for (e = 0; e < MTIA_ENGINE_NR; e++)
+			ns[e] += dq->busy.ns[e];
+	}
 }
 
 /**

@@ -20,6 +20,7 @@ int mtia_direct_init(struct mtia_device *mdev);
 void mtia_direct_irq(struct mtia_hwq *q);
 void mtia_direct_lost_locked(struct mtia_device *mdev);
 void mtia_direct_close_file(struct mtia_file_priv *fpriv);
+void mtia_direct_engine_ns_locked(struct drm_file *file, u64 ns[]);
 bool mtia_direct_mmap_offset(unsigned long pgoff);
 int mtia_direct_mmap(struct file *filp, struct vm_area_struct *vma);
 

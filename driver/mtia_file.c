@@ -271,17 +271,30 @@ void mtia_postclose(struct drm_device *drm, struct drm_file *file)
 }
 
 /**
- * mtia_file_engine_ns() - device time of a file's jobs so far (fdinfo).
+ * mtia_file_engine_ns() - device time of a file's work so far (fdinfo).
  * @file: the DRM file.
- * @ns: nanoseconds per enum mtia_engine_class.
+ * @ns: nanoseconds per enum mtia_engine_class: its jobs' and its direct
+ *	queues' commands'.
+ * @direct_ns: the part of @ns that is its direct queues'
+ *	(mtia_direct_usage.c).
  */
-void mtia_file_engine_ns(struct drm_file *file, u64 ns[MTIA_ENGINE_NR])
+void mtia_file_engine_ns(struct drm_file *file, u64 ns[MTIA_ENGINE_NR],
+			 u64 direct_ns[MTIA_ENGINE_NR])
 {
 	struct mtia_file_priv *fpriv = file->driver_priv;
+	struct mtia_jobs *jobs = fpriv->mdev->jobs;
 	unsigned int i;
 
+	/* A direct queue's time moves into @usage when it is disabled, under
+	 * the lock: it counts once, as a live queue's or as a gone one's.
+	 */
+	mutex_lock(&jobs->direct_lock);
 	for (i = 0; i < MTIA_ENGINE_NR; i++)
-		ns[i] = atomic64_read(&fpriv->usage->busy_ns[i]);
+		direct_ns[i] = atomic64_read(&fpriv->usage->direct_ns[i]);
+	mtia_direct_engine_ns_locked(file, direct_ns);
+	mutex_unlock(&jobs->direct_lock);
+	for (i = 0; i < MTIA_ENGINE_NR; i++)
+		ns[i] = atomic64_read(&fpriv->usage->busy_ns[i]) + direct_ns[i];
 }
 
 /* ---- QUEUE_CREATE / QUEUE_DESTROY ---------------------------------------- */

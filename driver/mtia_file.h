@@ -20,7 +20,10 @@
  *	shared by the file and its queues (a job may finish after its file
  *	is closed).
  * @ref: held by the file and by each of its queues.
- * @busy_ns: nanoseconds on the device, per enum mtia_engine_class.
+ * @busy_ns: nanoseconds on the device of its jobs, per enum
+ *	mtia_engine_class.
+ * @direct_ns: nanoseconds on the device of its direct queues' commands,
+ *	those that are gone (mtia_direct.c), per enum mtia_engine_class.
  * @guilty: jobs of the file found guilty (timed out, device fault);
  *	mtia_recovery.c bans the file at ban_threshold.
  * @banned: set once (READ_ONCE/WRITE_ONCE): SUBMIT and WAIT fail.
@@ -28,6 +31,7 @@
 struct mtia_usage {
 	struct kref ref;
 	atomic64_t busy_ns[MTIA_ENGINE_NR];
+	atomic64_t direct_ns[MTIA_ENGINE_NR];
 	atomic_t guilty;
 	bool banned;
 };
@@ -104,7 +108,8 @@ int mtia_ioctl_queue_create(struct drm_device *drm, void *data,
 			    struct drm_file *file);
 int mtia_ioctl_queue_destroy(struct drm_device *drm, void *data,
 			     struct drm_file *file);
-void mtia_file_engine_ns(struct drm_file *file, u64 ns[MTIA_ENGINE_NR]);
+void mtia_file_engine_ns(struct drm_file *file, u64 ns[MTIA_ENGINE_NR],
+			 u64 direct_ns[MTIA_ENGINE_NR]);
 
 struct mtia_uqueue *mtia_uqueue_get(struct mtia_file_priv *fpriv, u32 id);
 void mtia_uqueue_put(struct mtia_uqueue *uq);

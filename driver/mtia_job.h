@@ -10,6 +10,7 @@
 
 #include <linux/bits.h>
 #include <linux/dma-fence.h>
+#include <linux/idr.h>
 #include <linux/list.h>
 #include <linux/mutex.h>
 #include <linux/sched.h>

@@ -59,11 +59,12 @@
 /* ---- Identity ------------------------------------------------------------ */
 #define MTIA_MAGIC_VALUE          0x4D544941u /* "MTIA" */
 #define MTIA_IF_VERSION_MAJOR     1u  /* register interface; bumped on incompatible change */
-#define MTIA_IF_VERSION_MINOR     4u  /* 1: MTIA_REG_DEVMEM_ZERO; 2: MTIA_REG_CAPS,
+#define MTIA_IF_VERSION_MINOR     5u  /* 1: MTIA_REG_DEVMEM_ZERO; 2: MTIA_REG_CAPS,
                                          the device MMU (MTIA_REG_MMU_*); 3: signed
                                          firmware (image format 2, MTIA_BOOT_ERR_UNSIGNED,
                                          _UNTRUSTED_KEY, _BAD_SIGNATURE); 4: bound queues
-                                         (MTIA_Q_CTX, MTIA_CQE_BAD_CONTEXT) */
+                                         (MTIA_Q_CTX, MTIA_CQE_BAD_CONTEXT); 5: per-queue
+                                         engine time (MTIA_Q_BUSY_*) */
 #define MTIA_CHIP_ID_MTIA1        0x0001u /* MTIA v1 (8x8 PE grid) */
 
 /* ---- BAR0 registers (all 32-bit, little endian, 4-byte aligned) ---------- */
@@ -239,6 +240,23 @@ static inline uint32_t mtia_pe_grid_cols(uint32_t v) { return MTIA_FIELD_GET(MTI
 #define MTIA_Q_SQ_TAIL            0x24 /* RO  last SQ tail rung on the doorbell */
 #define MTIA_Q_CTX                0x28 /* RW  MTIA_Q_CTX_*: the context the queue is bound to;
                                           writable only while disabled */
+/* 0x2c reserved: unmapped (ERR_BAD_OFFSET). */
+#define MTIA_Q_BUSY_DMA_LO        0x30 /* RO  data engine ns on this queue's commands, see below */
+#define MTIA_Q_BUSY_DMA_HI        0x34
+#define MTIA_Q_BUSY_PE_LO         0x38 /* RO  PE grid ns on this queue's COMPUTE commands */
+#define MTIA_Q_BUSY_PE_HI         0x3c
+
+/* Per-queue engine time (interface 1.5; docs/queues.md "Counters"): the
+ * device time each engine spent on the queue's commands, as it counts its
+ * own busy time for telemetry (the throttle pacer's stretch included, each
+ * paced piece as it ends, the rest when the command ends): the PE grid for
+ * COMPUTE, the data engine for every other command. Two 64-bit counters of
+ * nanoseconds since the device powered on, never reset (not by queue
+ * enable/disable, nor by a device reset), so the driver accounts a queue it
+ * hands to a process (a direct queue, whose commands it never sees) by
+ * differences. Each is two registers with no latch: read HI, LO, then HI
+ * again, and read again if HI changed. They restart at 0 on a migration's
+ * destination (not in the snapshot): a reader takes a decrease as a restart. */
 
 #define MTIA_Q_SIZE_SQ_MASK       MTIA_GENMASK(3, 0)  /* log2 SQ entries */
 #define MTIA_Q_SIZE_CQ_MASK       MTIA_GENMASK(11, 8) /* log2 CQ entries */
@@ -1204,6 +1222,8 @@ static inline int mtia_op_dtype_fits(uint32_t want, uint32_t have)
 
 /* ---- Layouts: every host compiles the same bytes ------------------------- */
 MTIA_STATIC_ASSERT(MTIA_Q_CTX < MTIA_QUEUE_STRIDE);
+MTIA_STATIC_ASSERT(MTIA_Q_BUSY_PE_HI + 4 == MTIA_QUEUE_STRIDE); /* the queue block's last words */
+MTIA_STATIC_ASSERT(MTIA_Q_BUSY_DMA_HI == MTIA_Q_BUSY_DMA_LO + 4 && MTIA_Q_BUSY_PE_HI == MTIA_Q_BUSY_PE_LO + 4);
 MTIA_STATIC_ASSERT(MTIA_MMU_MAX_CTX - 1 == MTIA_Q_CTX_ID_MASK); /* any context can own a queue */
 MTIA_STATIC_ASSERT(sizeof(struct mtia_fw_header) == MTIA_FW_HEADER_SIZE);
 MTIA_STATIC_ASSERT(offsetof(struct mtia_fw_header, format_version) == 4);

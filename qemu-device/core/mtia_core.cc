@@ -50,6 +50,7 @@
 #include "mtia_mmu.h"
 #include "mtia_queues.h"
 #include "mtia_telemetry.h"
+#include "mtia_telemetry_regs.h"
 #include "rv32_cpu.h"
 
 static_assert(MTIA_CORE_CC_SRAM_BYTES == MTIA_CC_SRAM_SIZE, "snapshot SRAM size");
@@ -463,16 +464,12 @@ struct mtia_core final : public mtia::rv32::Bus, public mtia::QueueHost {
             case MTIA_REG_MBOX_DOORBELL:
                 if (val & 1) set_doorbell(1);
                 return;
-            case MTIA_REG_TEL_POWER_CAP: {
-                std::lock_guard<std::mutex> t(tel_mu_);
-                if (tel_.set_power_cap_mw(val)) return;
-                flag_error(MTIA_ERR_BAD_WRITE, off);
-                guest_error("mtia: power limit %llu mW out of range", val);
-                return;
-            }
+            case MTIA_REG_TEL_POWER_CAP:
             case MTIA_REG_TEL_ECC_INJECT: {
                 std::lock_guard<std::mutex> t(tel_mu_);
-                tel_.inject_ecc(val & MTIA_TEL_ECC_INJECT_UNCORR, val & MTIA_TEL_ECC_INJECT_COUNT);
+                if (mtia::telemetry_write(tel_, off, val) == mtia::TelemetryWrite::kOk) return;  // only POWER_CAP fails
+                flag_error(MTIA_ERR_BAD_WRITE, off);
+                guest_error("mtia: power limit %llu mW out of range", val);
                 return;
             }
             default: {
@@ -494,84 +491,7 @@ struct mtia_core final : public mtia::rv32::Bus, public mtia::QueueHost {
     bool read_tel(uint64_t off, uint32_t *val)
     {
         std::lock_guard<std::mutex> t(tel_mu_);
-        const mtia::TelemetryParams &p = tel_.params();
-        switch (off) {
-            case MTIA_REG_TEL_VERSION:
-                *val = MTIA_TEL_VERSION;
-                break;
-            case MTIA_REG_TEL_TEMP:
-                *val = static_cast<uint32_t>(tel_.temp_mc());
-                break;
-            case MTIA_REG_TEL_TEMP_SLOWDOWN:
-                *val = static_cast<uint32_t>(p.slowdown_c * 1000);
-                break;
-            case MTIA_REG_TEL_TEMP_SHUTDOWN:
-                *val = static_cast<uint32_t>(p.shutdown_c * 1000);
-                break;
-            case MTIA_REG_TEL_POWER:
-                *val = tel_.power_mw();
-                break;
-            case MTIA_REG_TEL_POWER_AVG:
-                *val = tel_.power_avg_mw();
-                break;
-            case MTIA_REG_TEL_POWER_CAP:
-                *val = tel_.power_cap_mw();
-                break;
-            case MTIA_REG_TEL_POWER_CAP_MIN:
-                *val = p.cap_min_mw;
-                break;
-            case MTIA_REG_TEL_POWER_CAP_MAX:
-                *val = p.cap_max_mw;
-                break;
-            case MTIA_REG_TEL_ENERGY_LO:
-                *val = tel_.read_energy_lo();
-                break;
-            case MTIA_REG_TEL_ENERGY_HI:
-                *val = tel_.read_energy_hi();
-                break;
-            case MTIA_REG_TEL_CLK:
-                *val = tel_.clk_mhz();
-                break;
-            case MTIA_REG_TEL_CLK_MAX:
-                *val = p.clk_max_mhz;
-                break;
-            case MTIA_REG_TEL_CLK_MIN:
-                *val = p.clk_min_mhz;
-                break;
-            case MTIA_REG_TEL_THROTTLE:
-                *val = tel_.throttle();
-                break;
-            case MTIA_REG_TEL_UTIL_CC:
-                *val = tel_.util_permille(mtia::Engine::kCc);
-                break;
-            case MTIA_REG_TEL_UTIL_DMA:
-                *val = tel_.util_permille(mtia::Engine::kDma);
-                break;
-            case MTIA_REG_TEL_UTIL_PE:
-                *val = tel_.util_permille(mtia::Engine::kPe);
-                break;
-            case MTIA_REG_TEL_WINDOW_MS:
-                *val = tel_.window_ms();
-                break;
-            case MTIA_REG_TEL_ECC_CORR:
-                *val = tel_.ecc_corrected();
-                break;
-            case MTIA_REG_TEL_ECC_UNCORR:
-                *val = tel_.ecc_uncorrected();
-                break;
-            case MTIA_REG_TEL_ECC_INJECT:
-                *val = 0;
-                break;
-            case MTIA_REG_TEL_SERIAL_LO:
-                *val = static_cast<uint32_t>(cfg.serial);
-                break;
-            case MTIA_REG_TEL_SERIAL_HI:
-                *val = static_cast<uint32_t>(cfg.serial >> 32);
-                break;
-            default:
-                return false;
-        }
-        return true;
+        return mtia::telemetry_read(tel_, cfg.serial, off, val);
     }
 
     mtia::EngineBusy engine_busy() const

@@ -424,6 +424,14 @@ QueueEngine::Access QueueEngine::host_read(uint64_t off, uint32_t *val)
         case MTIA_Q_CTX:
             *val = q.ctx_bind;
             break;
+        case MTIA_Q_BUSY_DMA_LO:
+        case MTIA_Q_BUSY_DMA_HI:
+        case MTIA_Q_BUSY_PE_LO:
+        case MTIA_Q_BUSY_PE_HI: {
+            const uint64_t ns = q.engine_ns[r >= MTIA_Q_BUSY_PE_LO ? 1 : 0].load();
+            *val = static_cast<uint32_t>(r == MTIA_Q_BUSY_DMA_HI || r == MTIA_Q_BUSY_PE_HI ? ns >> 32 : ns);
+            break;
+        }
         default:
             return Access::kBadOffset;
     }
@@ -523,6 +531,10 @@ QueueEngine::Access QueueEngine::host_write(uint64_t off, uint32_t val)
         case MTIA_Q_STATUS:
         case MTIA_Q_CQ_TAIL:
         case MTIA_Q_SQ_TAIL:
+        case MTIA_Q_BUSY_DMA_LO:
+        case MTIA_Q_BUSY_DMA_HI:
+        case MTIA_Q_BUSY_PE_LO:
+        case MTIA_Q_BUSY_PE_HI:
             return Access::kBadWrite;
         default:
             return Access::kBadOffset;
@@ -930,8 +942,7 @@ void QueueEngine::worker_main(unsigned qi)
                 q.commands++;
                 q.busy_ns += t1 - t0;
                 // What pacing reported as the command ran is not counted again.
-                (it.cmd.opcode == MTIA_CMD_COMPUTE ? pe_busy_ns_ : dma_busy_ns_) +=
-                    t1 - t0 - std::min(q.busy_reported, t1 - t0);
+                account(q, it.cmd.opcode == MTIA_CMD_COMPUTE, t1 - t0 - std::min(q.busy_reported, t1 - t0));
                 if (it.cmd.opcode == MTIA_CMD_COPY || it.cmd.opcode == MTIA_CMD_FILL) q.bytes += result;
             }
             if (--q.inflight == 0) {
@@ -1025,7 +1036,7 @@ uint16_t QueueEngine::do_copy(unsigned qi, const mtia_cmd &c, uint64_t gen, uint
     uint16_t st = translate(qi, c, c.src, c.len, false, &s, done);
     if (st == MTIA_CQE_OK) st = translate(qi, c, c.dst, c.len, true, &d, done);
     if (st != MTIA_CQE_OK) return st;
-    PacedJob pace = paced_job(q, gen, dma_busy_ns_);
+    PacedJob pace = paced_job(q, gen, false);
     size_t i = 0, j = 0;
     uint64_t si = 0, dj = 0;
     while (*done < c.len) {
@@ -1070,7 +1081,7 @@ uint16_t QueueEngine::do_fill(unsigned qi, const mtia_cmd &c, uint64_t gen, uint
     const uint64_t bufsz = std::min(c.len, kChunk) + 8;
     if (q.buf.size() < bufsz) q.buf.resize(bufsz);
     for (uint64_t k = 0; k < bufsz; k++) q.buf[k] = pat[k % 8];
-    PacedJob pace = paced_job(q, gen, dma_busy_ns_);
+    PacedJob pace = paced_job(q, gen, false);
     for (const Span &s : d) {
         uint64_t off = 0;
         while (off < s.len) {
@@ -1130,7 +1141,7 @@ uint16_t QueueEngine::do_compute(unsigned qi, const mtia_cmd &c, uint64_t gen, u
         if (compute_poll(q, gen)) return MTIA_CQE_ABORTED;
     // The program is paced to the engine clock at each poll: the work since
     // the last one (an op or a chunk) is stretched; a park is not work.
-    PacedJob pace = paced_job(q, gen, pe_busy_ns_);
+    PacedJob pace = paced_job(q, gen, true);
     struct Stop {
         QueueEngine *e;
         Queue &q;
@@ -1184,7 +1195,13 @@ uint16_t QueueEngine::do_compute(unsigned qi, const mtia_cmd &c, uint64_t gen, u
     return st;
 }
 
-PacedJob QueueEngine::paced_job(Queue &q, uint64_t gen, std::atomic<uint64_t> &busy)
+void QueueEngine::account(Queue &q, bool pe, uint64_t ns)
+{
+    (pe ? pe_busy_ns_ : dma_busy_ns_) += ns;
+    q.engine_ns[pe ? 1 : 0] += ns;
+}
+
+PacedJob QueueEngine::paced_job(Queue &q, uint64_t gen, bool pe)
 {
     return PacedJob(
         now_ns, [this] { return host_.engine_clock(); },
@@ -1192,8 +1209,8 @@ PacedJob QueueEngine::paced_job(Queue &q, uint64_t gen, std::atomic<uint64_t> &b
             std::unique_lock<std::mutex> l(mu_);
             return wait_until_or(l, pause_cv_, until_ns, [&] { return q.gen != gen || stop_ || quiescing_; });
         },
-        [&q, &busy](uint64_t ns) {
-            busy += ns;
+        [this, &q, pe](uint64_t ns) {
+            account(q, pe, ns);
             q.busy_reported += ns;
         });
 }

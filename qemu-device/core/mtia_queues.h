@@ -194,6 +194,9 @@ private:
         uint32_t unsignalled = 0;   // completions since the last interrupt
         uint64_t first_ns = 0;      // when the first of them was posted
         uint64_t commands = 0, bytes = 0, busy_ns = 0, completions = 0;
+        // MTIA_Q_BUSY_*: each engine's time on this queue's commands since
+        // power-on (never reset), indexed by EngineIdx.
+        std::atomic<uint64_t> engine_ns[2] = {0, 0};
         // Of the running command's time, what its pacing already added to
         // the engine's busy counter (its worker, or the compute thread
         // running its program while the worker waits).
@@ -252,10 +255,13 @@ private:
     // Pacing of a command of queue @q (mtia_pacer.h) to the engine clock;
     // its waits end when the command is aborted (the generation changes),
     // the VM stops (quiesce) or the engine goes away. Each piece's time goes
-    // to @busy (dma_busy_ns_ / pe_busy_ns_) as it is marked (and to
+    // to the engine's counters (account()) as it is marked (and to
     // q.busy_reported, which the worker does not count again). No engine
     // lock held.
-    PacedJob paced_job(Queue &q, uint64_t gen, std::atomic<uint64_t> &busy);
+    PacedJob paced_job(Queue &q, uint64_t gen, bool pe);
+    // @ns of engine time (the PE grid if @pe, else the data engine) for a
+    // command of @q: the engine's counter and the queue's MTIA_Q_BUSY_*.
+    void account(Queue &q, bool pe, uint64_t ns);
     AddressSpace &space_for(uint32_t ctx);
     // MTIA_CQE_OK, or BAD_CONTEXT if @q is bound (Q_CTX) and @c is not its
     // context's or the MMU is off.

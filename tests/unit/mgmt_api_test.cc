@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: MIT
-// The management API's C face (include/mtia/mtia_mgmt.h), every call,
-// against a fake sysfs tree and /proc (mgmt_fake_sysfs.h): values in NVML's
-// units, lookups, handles, NOT_SUPPORTED for what the driver does not
-// report, sizes, and the two controls writing their attributes.
+// The management API's C face (include/mtia/mtia_mgmt.h) against a
+// hand-written sysfs tree and /proc (mgmt_fake_sysfs.h), for what the
+// device's telemetry model cannot show (mgmt_model_test.cc has the sensors'
+// values and units): lookups, handles, NOT_SUPPORTED for what the driver
+// does not report, a device that went away, processes, memory, sizes, and
+// the two controls writing their attributes.
 #include <gtest/gtest.h>
 
 #include <cstring>
@@ -116,52 +118,28 @@ TEST_F(MgmtApi, Identity)
     EXPECT_EQ(pci.link_width_max, 8u);
 }
 
-TEST_F(MgmtApi, SensorsInNvmlUnits)
+// The sensors' values and units against the device's telemetry model are
+// mgmt_model_test.cc's; here what the model cannot produce: a bad argument,
+// a throttle word list the model never shows in this order, and the
+// driver's memory figures (its allocator's, not a register).
+TEST_F(MgmtApi, SensorsBeyondTheModel)
 {
     mtia_mgmt_device *d = dev();
     int32_t mc = 0;
-    ASSERT_EQ(mtia_mgmt_device_get_temperature(d, MTIA_MGMT_TEMP_DIE, &mc), MTIA_SUCCESS);
-    EXPECT_EQ(mc, 52350);
-    ASSERT_EQ(mtia_mgmt_device_get_temperature(d, MTIA_MGMT_TEMP_SLOWDOWN, &mc), MTIA_SUCCESS);
-    EXPECT_EQ(mc, 90000);
-    ASSERT_EQ(mtia_mgmt_device_get_temperature(d, MTIA_MGMT_TEMP_SHUTDOWN, &mc), MTIA_SUCCESS);
-    EXPECT_EQ(mc, 105000);
     EXPECT_EQ(mtia_mgmt_device_get_temperature(d, static_cast<mtia_mgmt_temperature>(7), &mc),
               MTIA_ERROR_INVALID_ARGUMENT);
-    uint32_t mw = 0, lo = 0, hi = 0;
-    ASSERT_EQ(mtia_mgmt_device_get_power_usage(d, &mw), MTIA_SUCCESS);
-    EXPECT_EQ(mw, 10000u);
-    ASSERT_EQ(mtia_mgmt_device_get_power_average(d, &mw), MTIA_SUCCESS);
-    EXPECT_EQ(mw, 9876u);
-    ASSERT_EQ(mtia_mgmt_device_get_power_limit(d, &mw), MTIA_SUCCESS);
-    EXPECT_EQ(mw, 10000u);
-    ASSERT_EQ(mtia_mgmt_device_get_power_limit_constraints(d, &lo, &hi), MTIA_SUCCESS);
-    EXPECT_EQ(lo, 6000u);
-    EXPECT_EQ(hi, 25000u);
-    uint64_t mj = 0;
-    ASSERT_EQ(mtia_mgmt_device_get_energy(d, &mj), MTIA_SUCCESS);
-    EXPECT_EQ(mj, 123457u);  // 123.456789 J
-    uint32_t mhz = 0;
-    ASSERT_EQ(mtia_mgmt_device_get_clock(d, MTIA_MGMT_CLOCK_CURRENT, &mhz), MTIA_SUCCESS);
-    EXPECT_EQ(mhz, 254u);
-    ASSERT_EQ(mtia_mgmt_device_get_clock(d, MTIA_MGMT_CLOCK_MAX, &mhz), MTIA_SUCCESS);
-    EXPECT_EQ(mhz, 800u);
-    ASSERT_EQ(mtia_mgmt_device_get_clock(d, MTIA_MGMT_CLOCK_MIN, &mhz), MTIA_SUCCESS);
-    EXPECT_EQ(mhz, 100u);
+    EXPECT_EQ(mtia_mgmt_device_get_clock(d, static_cast<mtia_mgmt_clock>(9), nullptr), MTIA_ERROR_INVALID_ARGUMENT);
     uint64_t reasons = 0;
-    ASSERT_EQ(mtia_mgmt_device_get_throttle_reasons(d, &reasons), MTIA_SUCCESS);
-    EXPECT_EQ(reasons, MTIA_MGMT_THROTTLE_SW_POWER_CAP);
-    put(pci / "mtia" / "throttle_reasons", "power,thermal");
+    put(pci / "mtia" / "throttle_reasons", "thermal,power");
     ASSERT_EQ(mtia_mgmt_device_get_throttle_reasons(d, &reasons), MTIA_SUCCESS);
     EXPECT_EQ(reasons, MTIA_MGMT_THROTTLE_SW_POWER_CAP | MTIA_MGMT_THROTTLE_HW_SLOWDOWN |
                            MTIA_MGMT_THROTTLE_HW_THERMAL_SLOWDOWN);
+    // Energy beyond 2^32 mJ (the register pair's high half in use).
+    put(pci / "hwmon" / "hwmon3" / "energy1_input", "5000000000123456");
+    uint64_t mj = 0;
+    ASSERT_EQ(mtia_mgmt_device_get_energy(d, &mj), MTIA_SUCCESS);
+    EXPECT_EQ(mj, 5000000000123u);
 
-    mtia_mgmt_utilization u{};
-    u.struct_size = sizeof(u);
-    ASSERT_EQ(mtia_mgmt_device_get_utilization(d, &u), MTIA_SUCCESS);
-    EXPECT_EQ(u.pe, 0u);
-    EXPECT_EQ(u.dma, 87u);
-    EXPECT_EQ(u.cc, 4u);
     mtia_mgmt_memory m{};
     m.struct_size = sizeof(m);
     ASSERT_EQ(mtia_mgmt_device_get_memory_info(d, &m), MTIA_SUCCESS);
@@ -169,14 +147,9 @@ TEST_F(MgmtApi, SensorsInNvmlUnits)
     EXPECT_EQ(m.used_bytes, 64u << 20);
     EXPECT_EQ(m.free_bytes, 535822336u - (64u << 20));
     EXPECT_EQ(m.reserved_bytes, (512u << 20) - 535822336u);
-    uint64_t c = 0, un = 0;
-    ASSERT_EQ(mtia_mgmt_device_get_ecc_errors(d, &c, &un), MTIA_SUCCESS);
-    EXPECT_EQ(c, 5u);
-    EXPECT_EQ(un, 1u);
+    uint64_t un = 0;
     EXPECT_EQ(mtia_mgmt_device_get_ecc_errors(d, nullptr, &un), MTIA_SUCCESS);
-    uint32_t resets = 0;
-    ASSERT_EQ(mtia_mgmt_device_get_reset_count(d, &resets), MTIA_SUCCESS);
-    EXPECT_EQ(resets, 3u);
+    EXPECT_EQ(un, 1u);
 }
 
 TEST_F(MgmtApi, WhatTheDriverDoesNotReportIsNotSupported)

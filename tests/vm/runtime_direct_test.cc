@@ -28,23 +28,33 @@ using rtest::has_mmu;
 using rtest::IoctlPathOnly;
 using rtest::sysfs;
 
-// The device time the kernel accounted to this file's ioctl-path jobs
-// (fdinfo drm-engine-dma + drm-engine-compute, ns): direct-queue work is
-// not the kernel's to see.
-uint64_t kernel_job_ns(const mtia::Device &d)
+// This file's engine time in fdinfo, ns, summed over the engines:
+// drm-engine-* holds its direct queues' commands too (the device counts
+// them per hardware queue, the driver adds them), mtia-direct-engine-*
+// that part alone.
+struct EngineNs {
+    uint64_t all = 0, direct = 0;
+    uint64_t kernel() const { return all - direct; }  // the ioctl path's jobs
+};
+
+EngineNs engine_ns(const mtia::Device &d)
 {
     std::ifstream f("/proc/self/fdinfo/" + std::to_string(d.fd()));
     std::string line;
-    uint64_t ns = 0;
+    EngineNs ns;
     while (std::getline(f, line)) {
-        if (line.rfind("drm-engine-", 0) != 0) continue;
+        const bool is_all = line.rfind("drm-engine-", 0) == 0;
+        if (!is_all && line.rfind("mtia-direct-engine-", 0) != 0) continue;
         std::istringstream in(line.substr(line.find(':') + 1));
         uint64_t v = 0;
         in >> v;
-        ns += v;
+        (is_all ? ns.all : ns.direct) += v;
     }
+    EXPECT_GE(ns.all, ns.direct);
     return ns;
 }
+
+uint64_t kernel_job_ns(const mtia::Device &d) { return engine_ns(d).kernel(); }
 
 // 1 MiB host -> device -> host through s; true if it came back intact.
 bool round_trip(const mtia::Device &d, mtia::Stream &s, uint8_t seed)
@@ -218,6 +228,35 @@ TEST_F(Direct, ModelsRunAlikeOnBothPaths)
     }
 }
 
+// The device time of a direct queue's commands is in the file's fdinfo
+// (drm-engine-dma), though the kernel ran none of them; it grows with the
+// work and stays when the queue goes (destroyed with its stream): the
+// file's engine time never goes back.
+TEST_F(Direct, DirectWorkIsInFdinfoAndStaysWhenItsQueueGoes)
+{
+    const EngineNs start = engine_ns(dev());
+    const size_t n = 64u << 20;
+    EngineNs ran;
+    {
+        mtia::Stream s(dev());
+        mtia::Buffer big(dev(), n, mtia::Placement::Device);
+        for (int i = 1; i <= 4; i++) s.fill(big, 0, n, static_cast<uint8_t>(i));
+        s.synchronize();
+        ran = engine_ns(dev());
+        EXPECT_GT(ran.direct, start.direct) << "256 MiB of fills on a direct queue took no device time";
+        EXPECT_EQ(ran.kernel(), start.kernel()) << "the fills went through the kernel";
+        // The device is not faster than it can be: 256 MiB take time.
+        EXPECT_GT(ran.direct - start.direct, 1000u);
+    }
+    const EngineNs after = engine_ns(dev());
+    EXPECT_GE(after.direct, ran.direct) << "the queue's time went with it";
+    EXPECT_GE(after.all, ran.all);
+    // A new stream's queue adds to it.
+    mtia::Stream s2(dev());
+    ASSERT_TRUE(round_trip(dev(), s2, 9));
+    EXPECT_GT(engine_ns(dev()).direct, after.direct);
+}
+
 // A device reset takes the direct queue: the ring gets another and writes
 // the jobs not done to it again (as the driver re-runs its own queues'
 // innocent jobs), so work in flight at the reset still completes, in order.
@@ -228,6 +267,7 @@ TEST_F(Direct, WorkInFlightAtAResetCompletes)
     const uint64_t resets = std::stoull(sysfs(dev(), "reset_count"));
     mtia::Stream s(dev());
     ASSERT_TRUE(round_trip(dev(), s, 3));
+    const EngineNs at_reset = engine_ns(dev());
     const size_t n = 64u << 20;
     mtia::Buffer big(dev(), n, mtia::Placement::Device), out(dev(), n, mtia::Placement::Host);
     for (int i = 1; i <= 8; i++) s.fill(big, 0, n, static_cast<uint8_t>(i));
@@ -241,6 +281,9 @@ TEST_F(Direct, WorkInFlightAtAResetCompletes)
     EXPECT_GT(std::stoull(sysfs(dev(), "reset_count")), resets);
     EXPECT_EQ(out.map_as<uint8_t>()[0], 8);
     EXPECT_EQ(out.map_as<uint8_t>()[n - 1], 8);
+    // The queue the reset took keeps what it ran in the file's engine time.
+    EXPECT_GE(engine_ns(dev()).direct, at_reset.direct);
+    EXPECT_GE(engine_ns(dev()).all, at_reset.all);
     const uint64_t before = kernel_job_ns(dev());
     EXPECT_TRUE(round_trip(dev(), s, 4));
     EXPECT_EQ(kernel_job_ns(dev()), before) << "the stream left its direct queue";

@@ -7,7 +7,9 @@
 # through mtia-smi in the middle does not fail the workload; afterwards
 # utilisation, power and temperature fall back; a model's inferences load
 # the PE grid (needs tests/vm/test-models.sh --prepare, as test-models.sh
-# does); energy integrates power; injected ECC errors are counted. Runs inside tools/mtia-vm with cwd =
+# does), also when they run on direct queues, whose engine time the device
+# counts into fdinfo, mtia-smi --json, --query-compute-apps and pmon; energy
+# integrates power; injected ECC errors are counted. Runs inside tools/mtia-vm with cwd =
 # repo top. Last line: "N passed, N failed".
 set -u
 # shellcheck source=tests/vm/lib.sh
@@ -15,9 +17,9 @@ set -u
 # MTIA_SMI / MTIA_RUN: other binaries to test (default: this tree's).
 SMI=${MTIA_SMI:-build/bin/mtia-smi}
 RUN=${MTIA_RUN:-build/bin/mtia-run}
-# The workloads use the ioctl path: per-process engine time (fdinfo) is the
-# kernel's accounting of the jobs it ran, and it sees no direct queue's
-# (docs/runtime.md "Direct queues").
+# The workloads use the ioctl path (so that they run as many processes as
+# they like: direct queues are few), except the one that shows the device's
+# accounting of direct-queue work in fdinfo.
 export MTIA_DIRECT_QUEUES=0
 NOBODY=(setpriv --reuid=65534 --regid=65534 --clear-groups)
 dev=${devs[0]}
@@ -259,6 +261,56 @@ PY
     fail "no drm-engine-compute time for the model's process"
   pe_idle() { [ "$(q utilization.pe)" = 0 ]; }
   wait_for 30 pe_idle && pass "PE grid idle after the model" || fail "PE utilisation $(q utilization.pe)"
+fi
+
+# ---- direct queues: the device counts their work ---------------------------------
+# libmtia submits through direct queues on a device with the MMU (its
+# default): the kernel runs none of those jobs, the device counts each
+# hardware queue's engine time (MTIA_Q_BUSY_*) and the driver adds the
+# file's queues' share to its fdinfo (drm-engine-*, and that part alone in
+# mtia-direct-engine-*), which mtia-smi reads.
+pe_ns_of() {  # pid: "drm-engine-compute mtia-direct-engine-compute" (ns) of one read of its accel fdinfo
+  local fd
+  for fd in /proc/"$1"/fd/*; do
+    case $(readlink "$fd" 2>/dev/null) in /dev/accel/*) ;; *) continue ;; esac
+    awk '$1 == "drm-engine-compute:" { a = $2 } $1 == "mtia-direct-engine-compute:" { d = $2 }
+      END { if (a == "") exit 1; print a, (d == "" ? 0 : d) }' "/proc/$1/fdinfo/${fd##*/}" && return
+  done
+  echo 0 0
+}
+if [ "$(sysattr "$dev" mmu)" != on ]; then
+  fail "$dev has no device MMU: no direct queues to account"
+elif [ ! -f "$MODEL" ]; then
+  fail "no $MODEL (make it on the host: tests/vm/test-models.sh --prepare)"
+else
+  MTIA_DIRECT_QUEUES=1 "$RUN" "$MODEL" --bench 1000000 -i "$idx" >"$tmp/direct.out" 2>&1 &
+  drun=$!
+  direct_pe() { read -r a1 d1 <<<"$(pe_ns_of "$drun")"; [ "$d1" -gt 0 ]; }
+  wait_for 600 direct_pe && pass "a libmtia process on direct queues has PE time in its fdinfo ($d1 ns)" ||
+    fail "no mtia-direct-engine-compute for the direct-queue process: $(cat /proc/"$drun"/fdinfo/* 2>&1 | head -20)"
+  grows() { read -r a2 d2 <<<"$(pe_ns_of "$drun")"; [ "$d2" -gt "$d1" ]; }
+  wait_for 300 grows
+  # One read each: all = the kernel's jobs + the direct queues', and the
+  # kernel's part never shrinks.
+  [ "$d2" -gt "$d1" ] && [ "$a1" -ge "$d1" ] && [ "$a2" -ge "$d2" ] && [ $((a2 - a1)) -ge $((d2 - d1)) ] &&
+    pass "drm-engine-compute grows with the direct queues' work ($a1 -> $a2 ns, direct $d1 -> $d2 ns)" ||
+    fail "drm-engine-compute $a1 -> $a2 ns, direct $d1 -> $d2 ns"
+  smi_ns=$("$SMI" --json | $PY -c 'import json, sys
+print(([p["compute_busy_ns"] for p in json.load(sys.stdin)["processes"] if p["pid"] == int(sys.argv[1])] or [None])[0])' "$drun")
+  [ "$smi_ns" != None ] && [ "$smi_ns" -ge "$a2" ] &&
+    pass "mtia-smi --json: the process's PE time ($smi_ns ns) includes its direct queues'" ||
+    fail "mtia-smi --json PE time $smi_ns ns, fdinfo had $a2 ns"
+  apps=$("$SMI" -i "$dev" --query-compute-apps=pid,process_name,used_memory --format=csv,noheader)
+  grep -q "^$drun, mtia-run, " <<<"$apps" && pass "--query-compute-apps lists the direct-queue process" ||
+    fail "--query-compute-apps: $apps"
+  pmon_busy() {
+    pm=$("$SMI" pmon -c 2 -d 1 -i "$dev")
+    awk -v p="$drun" '$2 == p && $4 ~ /^[0-9]+$/ && $4 > 0 { ok = 1 } END { exit !ok }' <<<"$pm"
+  }
+  wait_for 100 pmon_busy && pass "pmon shows the direct-queue process busy on the PE grid: $(grep " $drun " <<<"$pm" | tail -1)" ||
+    fail "pmon: $pm"
+  kill -INT "$drun" 2>/dev/null
+  wait "$drun" || fail "direct-queue model run: $(cat "$tmp/direct.out")"
 fi
 
 # ---- ECC counters (test injection through debugfs) -------------------------------
