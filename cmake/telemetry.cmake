@@ -2,8 +2,10 @@
 # tests; libmtia's management API (include/mtia/mtia_mgmt.h: sysfs, fdinfo,
 # controls) and its tests; mtia-smi's fields and views over it, and tests.
 target_sources(mtia_device_core PRIVATE ${CMAKE_SOURCE_DIR}/qemu-device/core/mtia_telemetry.cc
-  ${CMAKE_SOURCE_DIR}/qemu-device/core/mtia_telemetry_regs.cc)
-target_sources(unit_tests PRIVATE ${CMAKE_SOURCE_DIR}/tests/unit/telemetry_test.cc)
+  ${CMAKE_SOURCE_DIR}/qemu-device/core/mtia_telemetry_regs.cc
+  ${CMAKE_SOURCE_DIR}/qemu-device/core/mtia_inforom.cc)
+target_sources(unit_tests PRIVATE ${CMAKE_SOURCE_DIR}/tests/unit/telemetry_test.cc
+  ${CMAKE_SOURCE_DIR}/tests/unit/inforom_test.cc)
 target_sources(mtia PRIVATE
   ${CMAKE_SOURCE_DIR}/runtime/mgmt_sysfs.cc
   ${CMAKE_SOURCE_DIR}/runtime/mgmt_proc.cc

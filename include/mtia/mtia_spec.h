@@ -59,12 +59,14 @@
 /* ---- Identity ------------------------------------------------------------ */
 #define MTIA_MAGIC_VALUE          0x4D544941u /* "MTIA" */
 #define MTIA_IF_VERSION_MAJOR     1u  /* register interface; bumped on incompatible change */
-#define MTIA_IF_VERSION_MINOR     5u  /* 1: MTIA_REG_DEVMEM_ZERO; 2: MTIA_REG_CAPS,
+#define MTIA_IF_VERSION_MINOR     6u  /* 1: MTIA_REG_DEVMEM_ZERO; 2: MTIA_REG_CAPS,
                                          the device MMU (MTIA_REG_MMU_*); 3: signed
                                          firmware (image format 2, MTIA_BOOT_ERR_UNSIGNED,
                                          _UNTRUSTED_KEY, _BAD_SIGNATURE); 4: bound queues
                                          (MTIA_Q_CTX, MTIA_CQE_BAD_CONTEXT); 5: per-queue
-                                         engine time (MTIA_Q_BUSY_*) */
+                                         engine time (MTIA_Q_BUSY_*); 6: lifetime ECC
+                                         counts and clearing (MTIA_REG_TEL_ECC_*_AGG,
+                                         MTIA_REG_TEL_ECC_CLEAR) */
 #define MTIA_CHIP_ID_MTIA1        0x0001u /* MTIA v1 (8x8 PE grid) */
 
 /* ---- BAR0 registers (all 32-bit, little endian, 4-byte aligned) ---------- */
@@ -184,13 +186,24 @@ static inline uint32_t mtia_pe_grid_cols(uint32_t v) { return MTIA_FIELD_GET(MTI
 #define MTIA_REG_TEL_UTIL_DMA     0x340 /* RO  data engine busy, per mille */
 #define MTIA_REG_TEL_UTIL_PE      0x344 /* RO  PE grid busy (COMPUTE), per mille */
 #define MTIA_REG_TEL_WINDOW_MS    0x348 /* RO  MTIA_TEL_WINDOW_MS */
-#define MTIA_REG_TEL_ECC_CORR     0x34c /* RO  corrected ECC errors since power-on */
-#define MTIA_REG_TEL_ECC_UNCORR   0x350 /* RO  uncorrected ECC errors since power-on */
+#define MTIA_REG_TEL_ECC_CORR     0x34c /* RO  corrected ECC errors since power-on or
+                                           the last clear (volatile) */
+#define MTIA_REG_TEL_ECC_UNCORR   0x350 /* RO  uncorrected ECC errors, the same */
 #define MTIA_REG_TEL_ECC_INJECT   0x354 /* WO  TEST ONLY: count [15:0] errors of the kind
-                                           in bit 31 (1 = uncorrected) are recorded;
-                                           no data is harmed */
+                                           in bit 31 (1 = uncorrected) are recorded
+                                           (volatile and aggregate); no data is harmed */
 #define MTIA_REG_TEL_SERIAL_LO    0x358 /* RO  board serial number, low 32 bits */
 #define MTIA_REG_TEL_SERIAL_HI    0x35c /* RO  ... high 32 bits */
+/* Lifetime ("aggregate") ECC counts (IF minor >= 6): kept by the board in
+ * non-volatile storage (its infoROM), so neither a device reset nor a power
+ * cycle clears them; only MTIA_TEL_ECC_CLEAR_AGGREGATE does. They saturate
+ * at 0xffffffff, as the volatile ones do. */
+#define MTIA_REG_TEL_ECC_CORR_AGG 0x360 /* RO  corrected ECC errors, lifetime */
+#define MTIA_REG_TEL_ECC_UNCORR_AGG 0x364 /* RO  uncorrected ECC errors, lifetime */
+#define MTIA_REG_TEL_ECC_CLEAR    0x368 /* WO  (IF minor >= 6) MTIA_TEL_ECC_CLEAR_*: zero
+                                           the chosen counters (both kinds), done when
+                                           the write completes; other bits: BAD_WRITE,
+                                           nothing cleared */
 
 #define MTIA_TEL_VERSION          1
 #define MTIA_TEL_SAMPLE_MS        100
@@ -199,6 +212,9 @@ static inline uint32_t mtia_pe_grid_cols(uint32_t v) { return MTIA_FIELD_GET(MTI
 #define MTIA_TEL_THROTTLE_THERMAL (1u << 1) /* TEMP above TEMP_SLOWDOWN */
 #define MTIA_TEL_ECC_INJECT_UNCORR (1u << 31)
 #define MTIA_TEL_ECC_INJECT_COUNT MTIA_GENMASK(15, 0)
+#define MTIA_TEL_ECC_CLEAR_VOLATILE  (1u << 0) /* ECC_CORR, ECC_UNCORR */
+#define MTIA_TEL_ECC_CLEAR_AGGREGATE (1u << 1) /* ECC_CORR_AGG, ECC_UNCORR_AGG */
+#define MTIA_TEL_ECC_CLEAR_ALL    (MTIA_TEL_ECC_CLEAR_VOLATILE | MTIA_TEL_ECC_CLEAR_AGGREGATE)
 
 /* Firmware boot (see "Firmware boot" below) */
 #define MTIA_REG_FW_STAGE_LO      0x100 /* RW  device-memory offset of the staged image */
@@ -1222,6 +1238,11 @@ static inline int mtia_op_dtype_fits(uint32_t want, uint32_t have)
 
 /* ---- Layouts: every host compiles the same bytes ------------------------- */
 MTIA_STATIC_ASSERT(MTIA_Q_CTX < MTIA_QUEUE_STRIDE);
+MTIA_STATIC_ASSERT(MTIA_REG_TEL_ECC_CORR_AGG == MTIA_REG_TEL_SERIAL_HI + 4 &&
+                   MTIA_REG_TEL_ECC_UNCORR_AGG == MTIA_REG_TEL_ECC_CORR_AGG + 4 &&
+                   MTIA_REG_TEL_ECC_CLEAR == MTIA_REG_TEL_ECC_UNCORR_AGG + 4);
+MTIA_STATIC_ASSERT(MTIA_REG_TEL_ECC_CLEAR < MTIA_REG_TEL_END);
+MTIA_STATIC_ASSERT((MTIA_TEL_ECC_CLEAR_VOLATILE & MTIA_TEL_ECC_CLEAR_AGGREGATE) == 0);
 MTIA_STATIC_ASSERT(MTIA_Q_BUSY_PE_HI + 4 == MTIA_QUEUE_STRIDE); /* the queue block's last words */
 MTIA_STATIC_ASSERT(MTIA_Q_BUSY_DMA_HI == MTIA_Q_BUSY_DMA_LO + 4 && MTIA_Q_BUSY_PE_HI == MTIA_Q_BUSY_PE_LO + 4);
 MTIA_STATIC_ASSERT(MTIA_MMU_MAX_CTX - 1 == MTIA_Q_CTX_ID_MASK); /* any context can own a queue */

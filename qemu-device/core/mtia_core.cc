@@ -23,7 +23,9 @@
 // (queue_error) without its locks. meip_mu_ is a leaf: it orders updates of
 // the core's MEIP line, whose inputs are the mailbox doorbell and the engine.
 // tel_mu_ is a leaf too: it guards the telemetry model, which the telemetry
-// thread advances and register accesses (mu_ held) read.
+// thread advances and register accesses (mu_ held) read. The infoROM's lock
+// (mtia_inforom.h) is taken without tel_mu_ (with mu_ for a register write)
+// and takes tel_mu_ inside it to read the counts it writes.
 #include "mtia_core.h"
 
 #include <pthread.h>
@@ -47,6 +49,7 @@
 #include "mtia/mtia_cmd_rules.h"
 #include "mtia/mtia_spec.h"
 #include "mtia_bootrom.h"
+#include "mtia_inforom.h"
 #include "mtia_mmu.h"
 #include "mtia_queues.h"
 #include "mtia_telemetry.h"
@@ -465,11 +468,22 @@ struct mtia_core final : public mtia::rv32::Bus, public mtia::QueueHost {
                 if (val & 1) set_doorbell(1);
                 return;
             case MTIA_REG_TEL_POWER_CAP:
-            case MTIA_REG_TEL_ECC_INJECT: {
-                std::lock_guard<std::mutex> t(tel_mu_);
-                if (mtia::telemetry_write(tel_, off, val) == mtia::TelemetryWrite::kOk) return;  // only POWER_CAP fails
+            case MTIA_REG_TEL_ECC_INJECT:
+            case MTIA_REG_TEL_ECC_CLEAR: {
+                mtia::TelemetryWrite w;
+                {
+                    std::lock_guard<std::mutex> t(tel_mu_);
+                    w = mtia::telemetry_write(tel_, off, val);
+                }
+                if (w == mtia::TelemetryWrite::kOk) {
+                    if (off != MTIA_REG_TEL_POWER_CAP) sync_inforom();
+                    return;
+                }
                 flag_error(MTIA_ERR_BAD_WRITE, off);
-                guest_error("mtia: power limit %llu mW out of range", val);
+                if (off == MTIA_REG_TEL_POWER_CAP)
+                    guest_error("mtia: power limit %llu mW out of range", val);
+                else
+                    guest_error("mtia: ECC_CLEAR 0x%llx has unknown bits", val);
                 return;
             }
             default: {
@@ -559,8 +573,30 @@ struct mtia_core final : public mtia::rv32::Bus, public mtia::QueueHost {
                 if (!n) continue;
                 tel_.inject_ecc(ue, static_cast<uint32_t>(n));
                 queues_->fault(ue ? MTIA_CORE_FAULT_ECC_UE : MTIA_CORE_FAULT_ECC_CE, MTIA_CORE_TRACE_NO_QUEUE, 0, 0, n);
+                l.unlock();  // the infoROM's lock comes first
+                sync_inforom();
+                l.lock();
             }
         }
+    }
+
+    // Writes the aggregate ECC counts to the infoROM if they changed (not
+    // with tel_mu_ held).
+    void sync_inforom()
+    {
+        inforom_.sync([this] {
+            std::lock_guard<std::mutex> t(tel_mu_);
+            return mtia::InforomCounts{tel_.ecc_corrected_agg(), tel_.ecc_uncorrected_agg()};
+        });
+    }
+
+    int open_inforom(const char *path, std::string *why)
+    {
+        mtia::InforomCounts c;
+        if (!inforom_.open(path, &c, why)) return -1;
+        std::lock_guard<std::mutex> t(tel_mu_);
+        tel_.set_ecc_aggregate(c.ecc_corrected, c.ecc_uncorrected);
+        return 0;
     }
 
     // ---- firmware view (rv32::Bus), called on the control-core thread ----
@@ -899,12 +935,16 @@ struct mtia_core final : public mtia::rv32::Bus, public mtia::QueueHost {
         s->tel_energy_mj = ts.energy_mj;
         s->tel_ecc_corrected = ts.ecc_corrected;
         s->tel_ecc_uncorrected = ts.ecc_uncorrected;
+        s->tel_ecc_agg_present = 1;
+        s->tel_ecc_corrected_agg = ts.ecc_corrected_agg;
+        s->tel_ecc_uncorrected_agg = ts.ecc_uncorrected_agg;
     }
 
     static mtia::TelemetryState tel_state_of(const mtia_core_snapshot *s)
     {
         return mtia::TelemetryState{static_cast<int32_t>(s->tel_temp_mc), s->tel_power_cap_mw, s->tel_energy_mj,
-                                    s->tel_ecc_corrected, s->tel_ecc_uncorrected};
+                                    s->tel_ecc_corrected, s->tel_ecc_uncorrected, s->tel_ecc_corrected_agg,
+                                    s->tel_ecc_uncorrected_agg};
     }
 
     static bool valid_boot_status(uint32_t v)
@@ -960,7 +1000,12 @@ struct mtia_core final : public mtia::rv32::Bus, public mtia::QueueHost {
         update_mtip();
         if (s->tel_power_cap_mw) {  // else an older stream: telemetry stays as it is
             std::lock_guard<std::mutex> t(tel_mu_);
-            tel_.set_state(tel_state_of(s));
+            mtia::TelemetryState ts = tel_state_of(s);
+            if (!s->tel_ecc_agg_present) {  // before version 6: the board's own
+                ts.ecc_corrected_agg = tel_.ecc_corrected_agg();
+                ts.ecc_uncorrected_agg = tel_.ecc_uncorrected_agg();
+            }
+            tel_.set_state(ts);
         }
     }
 
@@ -994,6 +1039,7 @@ struct mtia_core final : public mtia::rv32::Bus, public mtia::QueueHost {
     mtia::Telemetry tel_;
     bool tel_quit_ = false;
     std::thread tel_thread_;
+    mtia::Inforom inforom_;  // the aggregate ECC counts' file, if any
     // Protects the start of deferred threads (start_deferred_threads): a
     // leaf lock; threads_started_ says they run.
     std::mutex threads_mu_;
@@ -1067,6 +1113,14 @@ struct mtia_core *mtia_core_new(const struct mtia_core_config *cfg, const struct
 }
 
 void mtia_core_free(struct mtia_core *core) { delete core; }
+
+int mtia_core_open_inforom(struct mtia_core *core, const char *path, char *err, size_t errlen)
+{
+    std::string why;
+    if (core->open_inforom(path, &why) == 0) return 0;
+    if (err && errlen) std::snprintf(err, errlen, "%s", why.c_str());
+    return -1;
+}
 
 void mtia_core_set_trace(struct mtia_core *core, mtia_core_trace_fn fn, void *opaque)
 {
@@ -1263,6 +1317,7 @@ int mtia_core_load(struct mtia_core *core, const struct mtia_core_snapshot *snap
     core->stop_thread();
     core->load(snap);
     core->maybe_start();
+    core->sync_inforom();  // the board's counts came with it
     return 0;
 }
 

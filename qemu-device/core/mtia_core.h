@@ -149,8 +149,10 @@ const char *mtia_core_trace_source_name(uint32_t source);
  * power limit, energy and ECC counters (an older stream, whose fields load
  * as zero, leaves the destination's telemetry as it is). Version 5 adds
  * the device MMU's registers (an older stream loads them as zero: MMU
- * off; the TLB is never saved, it refills). */
-#define MTIA_CORE_SNAPSHOT_VERSION 5
+ * off; the TLB is never saved, it refills). Version 6 adds the lifetime
+ * (aggregate) ECC counts (an older stream, tel_ecc_agg_present 0, leaves
+ * the destination's as they are). */
+#define MTIA_CORE_SNAPSHOT_VERSION 6
 #define MTIA_CORE_SNAPSHOT_VERSION_MIN 1
 #define MTIA_CORE_MBOX_WORDS (64 / 4)
 #define MTIA_CORE_CC_SRAM_BYTES 0x40000 /* == MTIA_CC_SRAM_SIZE */
@@ -217,6 +219,10 @@ struct mtia_core_snapshot {
     uint32_t mmu_fault_ctx;
     uint32_t mmu_fault_count;
     uint32_t mmu_fault_info;
+    /* version 6: aggregate ECC counts (MTIA_REG_TEL_ECC_*_AGG) */
+    uint32_t tel_ecc_agg_present; /* 1 in every version 6 stream */
+    uint32_t tel_ecc_corrected_agg;
+    uint32_t tel_ecc_uncorrected_agg;
 };
 #define MTIA_CORE_QS_SQ_BASE_LO 0
 #define MTIA_CORE_QS_SQ_BASE_HI 1
@@ -254,6 +260,15 @@ int mtia_core_config_validate(const struct mtia_core_config *cfg, char *err, siz
 /* NULL if @cfg is invalid or allocation fails. */
 struct mtia_core *mtia_core_new(const struct mtia_core_config *cfg, const struct mtia_core_host_ops *ops, void *opaque);
 void mtia_core_free(struct mtia_core *core);
+
+/* The board's infoROM (docs/telemetry.md "Aggregate ECC counts"): the host
+ * file @path holds the lifetime ECC counts (MTIA_REG_TEL_ECC_*_AGG). Loads
+ * them now (a missing file is created with 0 counts) and from then on writes
+ * the file back, atomically, whenever they change. Call once, before the
+ * guest runs (QEMU: realize). 0, or -1 and a one-line reason in @err (the
+ * file cannot be read or written, or is truncated, corrupt or not an
+ * infoROM); the counts then stay 0 and nothing is written. */
+int mtia_core_open_inforom(struct mtia_core *core, const char *path, char *err, size_t errlen);
 
 /* BAR0 accesses; @size is 1, 2, 4 or 8 bytes. */
 uint64_t mtia_core_mmio_read(struct mtia_core *core, uint64_t offset, unsigned size);

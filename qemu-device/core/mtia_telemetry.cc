@@ -130,9 +130,21 @@ bool Telemetry::set_power_cap_mw(uint32_t mw)
 
 void Telemetry::inject_ecc(bool uncorrected, uint32_t count)
 {
-    uint32_t &c = uncorrected ? ecc_uncorr_ : ecc_corr_;
     // Saturate rather than wrap: a counter that went back to 0 would hide errors.
-    c = count > std::numeric_limits<uint32_t>::max() - c ? std::numeric_limits<uint32_t>::max() : c + count;
+    for (uint32_t *c : {uncorrected ? &ecc_uncorr_ : &ecc_corr_, uncorrected ? &ecc_uncorr_agg_ : &ecc_corr_agg_})
+        *c = count > std::numeric_limits<uint32_t>::max() - *c ? std::numeric_limits<uint32_t>::max() : *c + count;
+}
+
+void Telemetry::clear_ecc(bool volatile_counts, bool aggregate_counts)
+{
+    if (volatile_counts) ecc_corr_ = ecc_uncorr_ = 0;
+    if (aggregate_counts) ecc_corr_agg_ = ecc_uncorr_agg_ = 0;
+}
+
+void Telemetry::set_ecc_aggregate(uint32_t corrected, uint32_t uncorrected)
+{
+    ecc_corr_agg_ = corrected;
+    ecc_uncorr_agg_ = uncorrected;
 }
 
 uint32_t Telemetry::read_energy_lo()
@@ -144,7 +156,7 @@ uint32_t Telemetry::read_energy_lo()
 
 TelemetryState Telemetry::state() const
 {
-    return TelemetryState{temp_mc(), cap_mw_, energy_mj(), ecc_corr_, ecc_uncorr_};
+    return TelemetryState{temp_mc(), cap_mw_, energy_mj(), ecc_corr_, ecc_uncorr_, ecc_corr_agg_, ecc_uncorr_agg_};
 }
 
 bool Telemetry::state_valid(const TelemetryState &s, const TelemetryParams &p)
@@ -161,6 +173,8 @@ void Telemetry::set_state(const TelemetryState &s)
     energy_j_ = s.energy_mj / 1000.0;
     ecc_corr_ = s.ecc_corrected;
     ecc_uncorr_ = s.ecc_uncorrected;
+    ecc_corr_agg_ = s.ecc_corrected_agg;
+    ecc_uncorr_agg_ = s.ecc_uncorrected_agg;
     for (double &c : carry_s_) c = 0;
     // Averages restart from here: the source's samples did not migrate.
     samples_.clear();

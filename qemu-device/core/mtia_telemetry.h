@@ -5,6 +5,11 @@
 // an energy counter, ECC error counters and the serial number: what the
 // MTIA_REG_TEL_* registers read.
 //
+// ECC errors are counted twice, as NVML does: volatile counts (since power-on
+// or the last clear) and aggregate, lifetime ones, which the board keeps in
+// its infoROM (mtia_inforom.h) so that only a clear zeroes them. The model
+// only counts; loading and storing the infoROM is the device core's.
+//
 // The model is a pure function of the times and cumulative busy counters it
 // is given (advance()), so it is unit-tested with made-up time
 // (tests/unit/telemetry_test.cc). The device core feeds it from the host's
@@ -52,7 +57,8 @@ struct TelemetryState {
     int32_t temp_mc;
     uint32_t power_cap_mw;
     uint64_t energy_mj;
-    uint32_t ecc_corrected, ecc_uncorrected;
+    uint32_t ecc_corrected, ecc_uncorrected;          // volatile
+    uint32_t ecc_corrected_agg, ecc_uncorrected_agg;  // aggregate (lifetime)
 };
 
 class Telemetry {
@@ -78,9 +84,17 @@ public:
     // False (and no change) outside [cap_min_mw, cap_max_mw].
     bool set_power_cap_mw(uint32_t mw);
 
+    // Counts @count errors in both the volatile and the aggregate counter of
+    // the kind; each saturates at UINT32_MAX.
     void inject_ecc(bool uncorrected, uint32_t count);
     uint32_t ecc_corrected() const { return ecc_corr_; }
     uint32_t ecc_uncorrected() const { return ecc_uncorr_; }
+    uint32_t ecc_corrected_agg() const { return ecc_corr_agg_; }
+    uint32_t ecc_uncorrected_agg() const { return ecc_uncorr_agg_; }
+    // Zeroes the volatile and/or the aggregate counters (both kinds).
+    void clear_ecc(bool volatile_counts, bool aggregate_counts);
+    // The aggregate counts the board's infoROM held at power-on.
+    void set_ecc_aggregate(uint32_t corrected, uint32_t uncorrected);
 
     // ENERGY_LO / ENERGY_HI: reading the low half latches the high half.
     uint32_t read_energy_lo();
@@ -114,6 +128,7 @@ private:
     uint32_t throttle_ = 0;
     uint32_t cap_mw_;
     uint32_t ecc_corr_ = 0, ecc_uncorr_ = 0;
+    uint32_t ecc_corr_agg_ = 0, ecc_uncorr_agg_ = 0;
     uint32_t energy_hi_latch_ = 0;
     std::deque<Sample> samples_;  // oldest first; one at or before now - window
 };

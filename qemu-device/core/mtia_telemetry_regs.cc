@@ -82,6 +82,15 @@ bool telemetry_read(Telemetry &t, uint64_t serial, uint64_t off, uint32_t *val)
         case MTIA_REG_TEL_SERIAL_HI:
             *val = static_cast<uint32_t>(serial >> 32);
             return true;
+        case MTIA_REG_TEL_ECC_CORR_AGG:
+            *val = t.ecc_corrected_agg();
+            return true;
+        case MTIA_REG_TEL_ECC_UNCORR_AGG:
+            *val = t.ecc_uncorrected_agg();
+            return true;
+        case MTIA_REG_TEL_ECC_CLEAR:  // write-only: reads 0
+            *val = 0;
+            return true;
         default:
             return false;
     }
@@ -94,6 +103,10 @@ TelemetryWrite telemetry_write(Telemetry &t, uint64_t off, uint32_t val)
             return t.set_power_cap_mw(val) ? TelemetryWrite::kOk : TelemetryWrite::kOutOfRange;
         case MTIA_REG_TEL_ECC_INJECT:
             t.inject_ecc(val & MTIA_TEL_ECC_INJECT_UNCORR, val & MTIA_TEL_ECC_INJECT_COUNT);
+            return TelemetryWrite::kOk;
+        case MTIA_REG_TEL_ECC_CLEAR:
+            if (val & ~MTIA_TEL_ECC_CLEAR_ALL) return TelemetryWrite::kOutOfRange;
+            t.clear_ecc(val & MTIA_TEL_ECC_CLEAR_VOLATILE, val & MTIA_TEL_ECC_CLEAR_AGGREGATE);
             return TelemetryWrite::kOk;
         default:
             return TelemetryWrite::kNotWritable;

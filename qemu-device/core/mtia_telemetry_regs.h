@@ -20,10 +20,12 @@ bool telemetry_read(Telemetry &t, uint64_t serial, uint64_t off, uint32_t *val);
 
 enum class TelemetryWrite {
     kOk,
-    kOutOfRange,   // POWER_CAP outside [CAP_MIN, CAP_MAX]: nothing changes
+    kOutOfRange,   // POWER_CAP outside [CAP_MIN, CAP_MAX], ECC_CLEAR with an
+                   // unknown bit: nothing changes
     kNotWritable,  // a read-only register or not one of the block's
 };
-// A 32-bit write of @val to @off: POWER_CAP and the test-only ECC_INJECT.
+// A 32-bit write of @val to @off: POWER_CAP, ECC_CLEAR and the test-only
+// ECC_INJECT.
 TelemetryWrite telemetry_write(Telemetry &t, uint64_t off, uint32_t val);
 
 }  // namespace mtia

@@ -56,6 +56,12 @@
  * fault-link-down is on, BAR2 leaves ROMD mode so its reads come here too
  * and return all-ones like BAR0's.
  *
+ * The board's infoROM (docs/telemetry.md, "Aggregate ECC counts"): with
+ * inforom=PATH the lifetime ECC counts are loaded from that host file at
+ * realize (a missing file starts at 0; an unreadable, truncated or corrupt
+ * one fails realize with its reason) and the core writes it back, atomically,
+ * whenever they change. Without it they start at 0 at every power-on.
+ *
  * SPDX-License-Identifier: MIT
  */
 
@@ -124,6 +130,7 @@ struct MtiaState {
     bool fork_safe;
     uint32_t settle_us;
     char *fw_image;
+    char *inforom;
 
     /* PCI power state last written to PMCSR (0 = D0, 3 = D3hot). */
     uint8_t power_state;
@@ -623,6 +630,11 @@ static void mtia_realize(PCIDevice *pdev, Error **errp)
         return;
     }
     mtia_core_set_trace(s->core, mtia_trace, s);
+    if (s->inforom && *s->inforom &&
+        mtia_core_open_inforom(s->core, s->inforom, why, sizeof(why)) != 0) {
+        error_setg(errp, "%s", why);
+        goto fail_core;
+    }
 
     pci_config_set_revision(pdev->config, s->revision);
 
@@ -737,7 +749,7 @@ static int mtia_pre_load(void *opaque)
     /* A version 1 stream leaves the firmware fields zero: core idle; a
      * version 2 stream leaves the queues disabled; before version 4 the
      * telemetry stays as the destination has it; before version 5 the
-     * device MMU is off. */
+     * device MMU is off; before version 6 the aggregate ECC counts stay. */
     memset(&s->snap, 0, sizeof(s->snap));
     return 0;
 }
@@ -828,6 +840,10 @@ static const VMStateDescription vmstate_mtia = {
         VMSTATE_UINT32_V(snap.mmu_fault_ctx, MtiaState, 5),
         VMSTATE_UINT32_V(snap.mmu_fault_count, MtiaState, 5),
         VMSTATE_UINT32_V(snap.mmu_fault_info, MtiaState, 5),
+        /* version 6: aggregate ECC counts */
+        VMSTATE_UINT32_V(snap.tel_ecc_agg_present, MtiaState, 6),
+        VMSTATE_UINT32_V(snap.tel_ecc_corrected_agg, MtiaState, 6),
+        VMSTATE_UINT32_V(snap.tel_ecc_uncorrected_agg, MtiaState, 6),
         VMSTATE_END_OF_LIST()
     },
 };
@@ -933,6 +949,8 @@ static Property mtia_properties[] = {
     DEFINE_PROP_BOOL("mmu", MtiaState, mmu, true),
     /* The Ed25519 public key firmware images must be signed with. */
     DEFINE_PROP_STRING("fw-pubkey", MtiaState, fw_pubkey),
+    /* The board's infoROM file (lifetime ECC counts); unset: none. */
+    DEFINE_PROP_STRING("inforom", MtiaState, inforom),
     /*
      * For QEMU's fuzzer (tests/fuzz/run-qemu-fuzz.sh), which runs each input
      * in a child forked after the device was created: the child has none of
