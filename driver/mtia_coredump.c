@@ -71,6 +71,8 @@ static const struct {
 	{ "FW_INSTRET_LO", MTIA_REG_FW_INSTRET_LO },
 	{ "TEL_ECC_CORR", MTIA_REG_TEL_ECC_CORR },
 	{ "TEL_ECC_UNCORR", MTIA_REG_TEL_ECC_UNCORR },
+	{ "TEL_ECC_CORR_AGG", MTIA_REG_TEL_ECC_CORR_AGG },
+	{ "TEL_ECC_UNCORR_AGG", MTIA_REG_TEL_ECC_UNCORR_AGG },
 };
 
 static void mtia_dump_header(struct mtia_dump *d, struct mtia_device *mdev,

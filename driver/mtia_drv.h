@@ -323,6 +323,19 @@ void mtia_tel_debugfs_init(struct mtia_device *mdev);
 int mtia_tel_read(struct mtia_device *mdev, u32 reg, u32 *val);
 int mtia_tel_energy(struct mtia_device *mdev, u64 *mj);
 int mtia_tel_set_power_cap(struct mtia_device *mdev, u32 mw);
+int mtia_tel_ecc_clear(struct mtia_device *mdev, u32 what);
+
+/**
+ * mtia_tel_has_ecc_aggregate() - the device keeps lifetime ECC counts and
+ * can clear its counters (MTIA_REG_TEL_ECC_*_AGG, _CLEAR: interface 1.6).
+ * @mdev: the device.
+ *
+ * Return: true if so.
+ */
+static inline bool mtia_tel_has_ecc_aggregate(const struct mtia_device *mdev)
+{
+	return mdev->tel_present && mdev->info.if_minor >= 6;
+}
 
 /* mtia_hwmon.c */
 void mtia_hwmon_init(struct mtia_device *mdev);

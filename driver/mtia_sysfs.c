@@ -12,7 +12,11 @@
  * mem_used (the
  * driver's device-memory allocator). Telemetry, shown when the device has
  * it: serial, {cc,dma,pe}_busy_percent, clock_mhz, clock_max_mhz,
- * clock_min_mhz, throttle_reasons, ecc_corrected, ecc_uncorrected.
+ * clock_min_mhz, throttle_reasons, ecc_corrected, ecc_uncorrected (since
+ * power-on or the last clear). On a device of interface 1.6 or later, also
+ * ecc_corrected_aggregate, ecc_uncorrected_aggregate (lifetime counts, kept
+ * in the board's infoROM) and ecc_clear (root, write-only): "volatile" or
+ * "aggregate" zeroes those counters; older devices do not show these three.
  * Temperature and power are hwmon's (mtia_hwmon.c). reset (root, write-only):
  * writing 1 resets the device and reboots its firmware as the watchdog
  * would, re-running the jobs that were on it.
@@ -277,6 +281,28 @@ static MTIA_TEL_ATTR(clock_max_mhz, MTIA_REG_TEL_CLK_MAX, 1);
 static MTIA_TEL_ATTR(clock_min_mhz, MTIA_REG_TEL_CLK_MIN, 1);
 static MTIA_TEL_ATTR(ecc_corrected, MTIA_REG_TEL_ECC_CORR, 1);
 static MTIA_TEL_ATTR(ecc_uncorrected, MTIA_REG_TEL_ECC_UNCORR, 1);
+static MTIA_TEL_ATTR(ecc_corrected_aggregate, MTIA_REG_TEL_ECC_CORR_AGG, 1);
+static MTIA_TEL_ATTR(ecc_uncorrected_aggregate, MTIA_REG_TEL_ECC_UNCORR_AGG, 1);
+
+/* "volatile" or "aggregate": zero those ECC counters (both kinds), as
+ * nvidia-smi -p 0 / -p 1 do. Root only (mode 0200).
+ */
+static ssize_t ecc_clear_store(struct device *dev,
+			       struct device_attribute *attr, const char *buf,
+			       size_t count)
+{
+	static const char * const what[] = { "volatile", "aggregate" };
+	static const u32 bits[] = { MTIA_TEL_ECC_CLEAR_VOLATILE,
+				    MTIA_TEL_ECC_CLEAR_AGGREGATE };
+	int i, ret;
+
+	i = sysfs_match_string(what, buf);
+	if (i < 0)
+		return -EINVAL;
+	ret = mtia_tel_ecc_clear(dev_get_drvdata(dev), bits[i]);
+	return ret ? ret : count;
+}
+static DEVICE_ATTR_WO(ecc_clear);
 
 /* "none", or the reasons the clock is below its maximum: power,thermal. */
 static ssize_t throttle_reasons_show(struct device *dev,
@@ -352,10 +378,16 @@ static struct attribute *mtia_dev_attrs[] = {
 	&dev_attr_throttle_reasons.attr,
 	&dev_attr_ecc_corrected.attr.attr,
 	&dev_attr_ecc_uncorrected.attr.attr,
+	&dev_attr_ecc_corrected_aggregate.attr.attr,
+	&dev_attr_ecc_uncorrected_aggregate.attr.attr,
+	&dev_attr_ecc_clear.attr,
 	NULL,
 };
 
-/* The telemetry attributes are hidden on a device without telemetry. */
+/*
+ * The telemetry attributes are hidden on a device without telemetry, the
+ * lifetime ECC counts and ecc_clear on one older than interface 1.6.
+ */
 static umode_t mtia_dev_attr_visible(struct kobject *kobj,
 				     struct attribute *attr, int n)
 {
@@ -364,7 +396,12 @@ static umode_t mtia_dev_attr_visible(struct kobject *kobj,
 						   attr);
 	bool tel = da->show == mtia_tel_attr_show || da->show == serial_show ||
 		   da->show == throttle_reasons_show;
+	bool agg = attr == &dev_attr_ecc_corrected_aggregate.attr.attr ||
+		   attr == &dev_attr_ecc_uncorrected_aggregate.attr.attr ||
+		   attr == &dev_attr_ecc_clear.attr;
 
+	if (agg)
+		return mtia_tel_has_ecc_aggregate(mdev) ? attr->mode : 0;
 	return tel && !mdev->tel_present ? 0 : attr->mode;
 }
 

@@ -2,7 +2,8 @@
 /*
  * mtia-open DRM accel driver: access to the device's telemetry registers
  * (MTIA_REG_TEL_*, docs/telemetry.md), shared by hwmon (mtia_hwmon.c) and
- * sysfs (mtia_sysfs.c), and the test-only ECC error injection in debugfs.
+ * sysfs (mtia_sysfs.c), clearing the ECC counters (interface 1.6), and the
+ * test-only ECC error injection in debugfs.
  *
  * The telemetry block is the board's management model: it is readable in
  * every firmware state, including while the device is being reset, so the
@@ -114,6 +115,36 @@ int mtia_tel_set_power_cap(struct mtia_device *mdev, u32 mw)
 	ret = mtia_pm_get(mdev);
 	if (!ret) {
 		mtia_wr32(mdev, MTIA_REG_TEL_POWER_CAP, mw);
+		mtia_pm_put(mdev);
+	}
+	drm_dev_exit(idx);
+	return ret;
+}
+
+/**
+ * mtia_tel_ecc_clear() - zero ECC error counters (MTIA_REG_TEL_ECC_CLEAR).
+ * @mdev: the device.
+ * @what: MTIA_TEL_ECC_CLEAR_VOLATILE and/or _AGGREGATE.
+ *
+ * The device does it before the write completes. Interface 1.6 and later
+ * only: an older device has neither the register nor lifetime counts.
+ *
+ * Return: 0, -EINVAL for another bit, -EOPNOTSUPP without telemetry or on
+ * a device older than interface 1.6, or as mtia_tel_read().
+ */
+int mtia_tel_ecc_clear(struct mtia_device *mdev, u32 what)
+{
+	int idx, ret;
+
+	if (!what || what & ~MTIA_TEL_ECC_CLEAR_ALL)
+		return -EINVAL;
+	if (!mtia_tel_has_ecc_aggregate(mdev))
+		return -EOPNOTSUPP;
+	if (!drm_dev_enter(&mdev->drm, &idx))
+		return -ENODEV;
+	ret = mtia_pm_get(mdev);
+	if (!ret) {
+		mtia_wr32(mdev, MTIA_REG_TEL_ECC_CLEAR, what);
 		mtia_pm_put(mdev);
 	}
 	drm_dev_exit(idx);

@@ -88,6 +88,13 @@ for p in fw-pubkey= fw-pubkey=abcd "fw-pubkey=${zeros}0" "fw-pubkey=g${zeros:1}"
          "fw-pubkey=$zeros" "fw-pubkey=01${zeros:2}"; do
     bad_prop "$p"
 done
+# inforom: a truncated file, one that is not an infoROM, a directory that
+# does not exist (docs/telemetry.md "Aggregate ECC counts")
+printf 'MTIAI' >"$tmp/short.irom"
+printf 'not an mtia infoROM, no.' >"$tmp/junk.irom"
+for p in "inforom=$tmp/short.irom" "inforom=$tmp/junk.irom" "inforom=$tmp/no/such/dir.irom"; do
+    bad_prop "$p"
+done
 
 # ---- 3. good configurations start ---------------------------------------------
 echo "== good configurations"
@@ -119,6 +126,9 @@ good_cfg "-device mtia, all properties" \
 good_cfg "two devices" -device mtia,devmem-size=16M -device mtia,devmem-size=32M,id=acc1
 devkey=$(grep -v '^#' "$top/firmware/keys/mtia-fw-dev.pub")
 good_cfg "-device mtia,fw-pubkey=<the development key>" -device "mtia,fw-pubkey=$devkey"
+good_cfg "-device mtia,inforom=<a new file>" -device "mtia,inforom=$tmp/new.irom"
+[ "$(stat -c %s "$tmp/new.irom" 2>/dev/null)" = 24 ] && pass "a new infoROM file is created at realize" ||
+    fail "inforom=$tmp/new.irom: no 24-byte file after realize"
 # Behind a root port the bus is unnumbered until firmware runs, so query-pci
 # cannot see the device yet: ask QOM instead.
 {

@@ -21,6 +21,7 @@ namespace {
 
 using mtia::Error;
 using mtia::mgmt::Device;
+using mtia::mgmt::EccCounter;
 using mtia::mgmt::Status;
 
 constexpr uintptr_t kMgmtKind = 6;  // after c_api.cc's kinds 1..5
@@ -327,6 +328,25 @@ mtia_status mtia_mgmt_device_get_ecc_errors(const mtia_mgmt_device *device, uint
     });
 }
 
+mtia_status mtia_mgmt_device_get_ecc_error_counts(const mtia_mgmt_device *device, mtia_mgmt_ecc_counter counter,
+                                                  uint64_t *corrected, uint64_t *uncorrected)
+{
+    return with_status(device, [&](const Status &s) {
+        uint64_t c, u;
+        if (counter == MTIA_MGMT_ECC_VOLATILE) {
+            c = have(s.tel.ecc_corrected, "ECC counters");
+            u = have(s.tel.ecc_uncorrected, "ECC counters");
+        } else if (counter == MTIA_MGMT_ECC_AGGREGATE) {
+            c = have(s.tel.ecc_corrected_aggregate, "aggregate ECC counters");
+            u = have(s.tel.ecc_uncorrected_aggregate, "aggregate ECC counters");
+        } else {
+            throw mtia::Error(MTIA_ERROR_INVALID_ARGUMENT, "no ECC counter type " + std::to_string(counter));
+        }
+        if (corrected) *corrected = c;
+        if (uncorrected) *uncorrected = u;
+    });
+}
+
 mtia_status mtia_mgmt_device_get_reset_count(const mtia_mgmt_device *device, uint32_t *count)
 {
     return with_status(device,
@@ -369,6 +389,16 @@ mtia_status mtia_mgmt_device_set_power_limit(const mtia_mgmt_device *device, uin
 mtia_status mtia_mgmt_device_reset(const mtia_mgmt_device *device)
 {
     return mtia::c_guarded([&] { device_of(device).reset(); });
+}
+
+mtia_status mtia_mgmt_device_clear_ecc_error_counts(const mtia_mgmt_device *device, mtia_mgmt_ecc_counter counter)
+{
+    return mtia::c_guarded([&] {
+        Device d = device_of(device);
+        if (counter != MTIA_MGMT_ECC_VOLATILE && counter != MTIA_MGMT_ECC_AGGREGATE)
+            throw mtia::Error(MTIA_ERROR_INVALID_ARGUMENT, "no ECC counter type " + std::to_string(counter));
+        d.clear_ecc_errors(counter == MTIA_MGMT_ECC_AGGREGATE ? EccCounter::kAggregate : EccCounter::kVolatile);
+    });
 }
 
 }  // extern "C"

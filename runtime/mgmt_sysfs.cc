@@ -227,6 +227,8 @@ Status read_status(const std::string &pci_dir, const std::string &node, int inde
     t.throttle_mask = throttle_mask_of(t.throttle);
     t.ecc_corrected = read_u64(m + "ecc_corrected");
     t.ecc_uncorrected = read_u64(m + "ecc_uncorrected");
+    t.ecc_corrected_aggregate = read_u64(m + "ecc_corrected_aggregate");  // interface 1.6
+    t.ecc_uncorrected_aggregate = read_u64(m + "ecc_uncorrected_aggregate");
 
     std::string hw = find_hwmon(pci_dir);
     if (!hw.empty()) {

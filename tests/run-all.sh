@@ -10,7 +10,7 @@
 #   guest: libmtia/ioctl gtests, mtia-smi, models, serving... (the "use"
 #          group of tests/vm/run-vm-tests.sh, one VM, 2 devices); the SDK
 #          examples, driver reload, firmware, PM, PCIe (its "lifecycle"
-#          group, another VM); the fault matrix (tests/vm/test-faults.sh);
+#          group, another VM); the infoROM's ECC counts across two boots; the fault matrix (tests/vm/test-faults.sh);
 #          the ioctl fuzzer and the soak, short; ONNX's backend conformance
 #          tests, every 2nd case within the claimed set (tests/conformance/
 #          run.sh --every 2: fails on a wrong answer, a compiler or run
@@ -157,6 +157,7 @@ suite "fuzzing (libFuzzer, short)" tests/fuzz/run-fuzz.sh --seconds 5
 suite "SDK install (make install, examples out of tree)" tests/sdk-install.sh
 suite "Debian packages (build, lintian, apt install in a clean root, DKMS)" tests/deb-install.sh
 suite "vm harness" tests/vm/test-harness.sh
+suite "infoROM across power cycles (two boots)" tests/vm/test-inforom.sh
 # After the SDK and the packages: it builds against the one, loads the other.
 suite "in-vm (lifecycle)" vm_suite lifecycle
 # Every 2nd case halves its time; `make conformance` runs them all.

@@ -7,8 +7,9 @@
  *
  * Nothing here opens the device node: values come from sysfs and the DRM
  * fdinfo of /proc, so a user without access to /dev/accel reads them all;
- * only mtia_mgmt_device_set_power_limit() and mtia_mgmt_device_reset() need
- * root and give MTIA_ERROR_PERMISSION otherwise (NVML's NO_PERMISSION). A
+ * only mtia_mgmt_device_set_power_limit(), mtia_mgmt_device_reset() and
+ * mtia_mgmt_device_clear_ecc_error_counts() need root and give
+ * MTIA_ERROR_PERMISSION otherwise (NVML's NO_PERMISSION). A
  * value the driver does not report gives MTIA_ERROR_NOT_SUPPORTED. Every
  * call returns an mtia_status, with detail in mtia_last_error().
  *
@@ -154,9 +155,23 @@ typedef struct mtia_mgmt_memory {
 
 /** Fills mem (mem->struct_size set by the caller). */
 mtia_status mtia_mgmt_device_get_memory_info(const mtia_mgmt_device *device, mtia_mgmt_memory *mem);
-/** ECC errors since power-on (either pointer may be NULL). */
+/** ECC errors since power-on or the last clear: the volatile counts of
+ * mtia_mgmt_device_get_ecc_error_counts() (either pointer may be NULL). */
 mtia_status mtia_mgmt_device_get_ecc_errors(const mtia_mgmt_device *device, uint64_t *corrected,
                                             uint64_t *uncorrected);
+
+/** Which ECC counts (NVML's nvmlEccCounterType_t). */
+typedef enum mtia_mgmt_ecc_counter {
+    MTIA_MGMT_ECC_VOLATILE = 0,  /**< since power-on or the last clear (NVML_VOLATILE_ECC) */
+    MTIA_MGMT_ECC_AGGREGATE = 1, /**< lifetime, kept in the board's infoROM across power
+                                      cycles; only a clear zeroes it (NVML_AGGREGATE_ECC) */
+} mtia_mgmt_ecc_counter;
+
+/** ECC errors of the counter type (either pointer may be NULL);
+ * MTIA_ERROR_NOT_SUPPORTED for the aggregate counts of a device older than
+ * interface 1.6, MTIA_ERROR_INVALID_ARGUMENT for another type. */
+mtia_status mtia_mgmt_device_get_ecc_error_counts(const mtia_mgmt_device *device, mtia_mgmt_ecc_counter counter,
+                                                  uint64_t *corrected, uint64_t *uncorrected);
 /** Device resets by the driver since it loaded. */
 mtia_status mtia_mgmt_device_get_reset_count(const mtia_mgmt_device *device, uint32_t *count);
 
@@ -185,6 +200,11 @@ mtia_status mtia_mgmt_device_set_power_limit(const mtia_mgmt_device *device, uin
 /** Resets the device and returns once the driver has it back (root;
  * MTIA_ERROR_PERMISSION otherwise; MTIA_ERROR_IO if it did not come back). */
 mtia_status mtia_mgmt_device_reset(const mtia_mgmt_device *device);
+/** Zeroes the device's volatile or aggregate ECC counts, corrected and
+ * uncorrected (NVML's nvmlDeviceClearEccErrorCounts). Root;
+ * MTIA_ERROR_PERMISSION otherwise; MTIA_ERROR_NOT_SUPPORTED on a device
+ * older than interface 1.6; MTIA_ERROR_INVALID_ARGUMENT for another type. */
+mtia_status mtia_mgmt_device_clear_ecc_error_counts(const mtia_mgmt_device *device, mtia_mgmt_ecc_counter counter);
 
 #ifdef __cplusplus
 }

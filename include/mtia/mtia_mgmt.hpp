@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MIT
 /// @file mtia_mgmt.hpp
 /// libmtia management API, C++ face (the C API is mtia_mgmt.h): identity,
-/// telemetry, processes and the privileged controls (power limit, reset) of
+/// telemetry, processes and the privileged controls (power limit, reset,
+/// clearing the ECC counts) of
 /// every mtia device, like NVML. Everything is read from sysfs and the DRM
 /// fdinfo of /proc, so nothing needs the device node open and only the
 /// controls need root. Values the driver does not report are empty
@@ -48,6 +49,12 @@ enum ThrottleReason : uint64_t {
     kThrottleHwThermalSlowdown = 0x40,  ///< above the slowdown temperature
 };
 
+/// Which ECC counts (NVML's nvmlEccCounterType_t): Device::clear_ecc_errors().
+enum class EccCounter {
+    kVolatile,   ///< since power-on or the last clear (NVML_VOLATILE_ECC)
+    kAggregate,  ///< lifetime, kept in the board's infoROM (NVML_AGGREGATE_ECC)
+};
+
 /// Telemetry and health (docs/telemetry.md).
 struct Telemetry {
     std::optional<double> temp_c;             ///< die temperature now, C
@@ -67,8 +74,10 @@ struct Telemetry {
     std::optional<unsigned> clock_min_mhz;    ///< the lowest throttling takes it to
     std::string throttle;                     ///< the driver's words: "none", "power", "power,thermal"
     std::optional<uint64_t> throttle_mask;    ///< the same as ThrottleReason bits
-    std::optional<uint64_t> ecc_corrected;    ///< corrected ECC errors since power-on
-    std::optional<uint64_t> ecc_uncorrected;  ///< uncorrected ECC errors since power-on
+    std::optional<uint64_t> ecc_corrected;    ///< corrected ECC errors since power-on or the last clear
+    std::optional<uint64_t> ecc_uncorrected;  ///< uncorrected ECC errors, the same
+    std::optional<uint64_t> ecc_corrected_aggregate;    ///< corrected ECC errors, lifetime (interface 1.6)
+    std::optional<uint64_t> ecc_uncorrected_aggregate;  ///< uncorrected ECC errors, lifetime
     std::string serial;                       ///< 16 hex digits
     std::optional<uint64_t> mem_used;         ///< device memory in buffers, bytes
     std::optional<uint64_t> mem_total;        ///< allocatable device memory, bytes
@@ -170,6 +179,11 @@ public:
     /// (mtia/reset). MTIA_ERROR_PERMISSION if not root, MTIA_ERROR_IO if the
     /// device did not come back.
     void reset() const;
+    /// Zeroes the volatile or the aggregate ECC counts, both kinds
+    /// (mtia/ecc_clear; NVML's nvmlDeviceClearEccErrorCounts).
+    /// MTIA_ERROR_PERMISSION if not root, MTIA_ERROR_NOT_SUPPORTED on a
+    /// device (or driver) without it.
+    void clear_ecc_errors(EccCounter which) const;
 
     /// A device at PCI directory @p pci_dir, known as @p node, index @p index.
     Device(std::string pci_dir, std::string node, int index);

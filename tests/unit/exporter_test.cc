@@ -49,6 +49,8 @@ DeviceSample sample(int index, const std::string &bus)
     s.tel.mem_total = 1ull << 30;
     s.tel.ecc_corrected = 2;
     s.tel.ecc_uncorrected = 0;
+    s.tel.ecc_corrected_aggregate = 41;
+    s.tel.ecc_uncorrected_aggregate = 3;
     s.tel.reset_count = 1;
     mtia::mgmt::Process p;
     p.pid = 4242;
@@ -86,6 +88,10 @@ TEST(Exporter, OneSeriesPerDeviceInBaseUnits)
     EXPECT_NE(t.find("mtia_memory_total_bytes{device=\"0\""), std::string::npos);
     EXPECT_NE(t.find("} 1073741824\n"), std::string::npos);
     EXPECT_NE(t.find("type=\"corrected\"} 2\n"), std::string::npos);
+    EXPECT_EQ(lines_with(t, "# TYPE mtia_ecc_errors_aggregate_total counter").size(), 1u);
+    const auto agg = lines_with(t, "mtia_ecc_errors_aggregate_total{");
+    ASSERT_FALSE(agg.empty());
+    EXPECT_NE(agg[0].find("type=\"corrected\"} 41"), std::string::npos) << agg[0];
     EXPECT_EQ(lines_with(t, "# TYPE mtia_energy_joules_total counter").size(), 1u);
     EXPECT_EQ(lines_with(t, "mtia_exporter_devices 2").size(), 1u);
     EXPECT_EQ(lines_with(t, "mtia_exporter_scrape_errors 0").size(), 1u);

@@ -150,6 +150,18 @@ TEST_F(MgmtApi, SensorsBeyondTheModel)
     uint64_t un = 0;
     EXPECT_EQ(mtia_mgmt_device_get_ecc_errors(d, nullptr, &un), MTIA_SUCCESS);
     EXPECT_EQ(un, 1u);
+    // The same as the volatile counts; the aggregate ones are their own files.
+    uint64_t corr = 0;
+    EXPECT_EQ(mtia_mgmt_device_get_ecc_error_counts(d, MTIA_MGMT_ECC_VOLATILE, &corr, &un), MTIA_SUCCESS);
+    EXPECT_EQ(corr, 5u);
+    EXPECT_EQ(un, 1u);
+    EXPECT_EQ(mtia_mgmt_device_get_ecc_error_counts(d, MTIA_MGMT_ECC_AGGREGATE, &corr, &un), MTIA_ERROR_NOT_SUPPORTED);
+    put(pci / "mtia" / "ecc_corrected_aggregate", "4294967295");
+    put(pci / "mtia" / "ecc_uncorrected_aggregate", "17");
+    EXPECT_EQ(mtia_mgmt_device_get_ecc_error_counts(d, MTIA_MGMT_ECC_AGGREGATE, &corr, nullptr), MTIA_SUCCESS);
+    EXPECT_EQ(corr, 4294967295u);
+    EXPECT_EQ(mtia_mgmt_device_get_ecc_error_counts(d, MTIA_MGMT_ECC_AGGREGATE, nullptr, &un), MTIA_SUCCESS);
+    EXPECT_EQ(un, 17u);
 }
 
 TEST_F(MgmtApi, WhatTheDriverDoesNotReportIsNotSupported)
@@ -250,6 +262,24 @@ TEST_F(MgmtApi, ResetWritesTheAttribute)
     EXPECT_EQ(read(pci / "mtia" / "reset"), "1");
     fs::remove(pci / "mtia" / "reset");
     EXPECT_EQ(mtia_mgmt_device_reset(d), MTIA_ERROR_NOT_SUPPORTED);
+}
+
+TEST_F(MgmtApi, EccClearWritesTheAttribute)
+{
+    mtia_mgmt_device *d = dev();
+    // A device older than interface 1.6: the driver shows no ecc_clear.
+    EXPECT_EQ(mtia_mgmt_device_clear_ecc_error_counts(d, MTIA_MGMT_ECC_VOLATILE), MTIA_ERROR_NOT_SUPPORTED);
+    put(pci / "mtia" / "ecc_clear", "");
+    ASSERT_EQ(mtia_mgmt_device_clear_ecc_error_counts(d, MTIA_MGMT_ECC_VOLATILE), MTIA_SUCCESS) << mtia_last_error();
+    EXPECT_EQ(read(pci / "mtia" / "ecc_clear"), "volatile");
+    ASSERT_EQ(mtia_mgmt_device_clear_ecc_error_counts(d, MTIA_MGMT_ECC_AGGREGATE), MTIA_SUCCESS) << mtia_last_error();
+    EXPECT_EQ(read(pci / "mtia" / "ecc_clear"), "aggregate");
+    EXPECT_EQ(mtia_mgmt_device_clear_ecc_error_counts(d, static_cast<mtia_mgmt_ecc_counter>(2)),
+              MTIA_ERROR_INVALID_ARGUMENT);
+    if (geteuid() == 0) GTEST_SKIP() << "root writes a file of mode 0200 whoever owns it";
+    fs::permissions(pci / "mtia" / "ecc_clear", fs::perms::none);  // as the driver's root-owned 0200 is to a user
+    EXPECT_EQ(mtia_mgmt_device_clear_ecc_error_counts(d, MTIA_MGMT_ECC_VOLATILE), MTIA_ERROR_PERMISSION);
+    EXPECT_NE(std::string(mtia_last_error()).find("needs root"), std::string::npos) << mtia_last_error();
 }
 
 TEST(MgmtUuid, StableNvidiaShapedAndDistinct)

@@ -80,6 +80,8 @@ const DriverFile kDriverFiles[] = {
     {"mtia/throttle_reasons", MTIA_REG_TEL_THROTTLE, Shown::kThrottle, false},
     {"mtia/ecc_corrected", MTIA_REG_TEL_ECC_CORR, Shown::kAsIs, false},
     {"mtia/ecc_uncorrected", MTIA_REG_TEL_ECC_UNCORR, Shown::kAsIs, false},
+    {"mtia/ecc_corrected_aggregate", MTIA_REG_TEL_ECC_CORR_AGG, Shown::kAsIs, false},
+    {"mtia/ecc_uncorrected_aggregate", MTIA_REG_TEL_ECC_UNCORR_AGG, Shown::kAsIs, false},
 };
 
 class MgmtModel : public mgmt_test::FakeSysfs {
@@ -130,6 +132,7 @@ protected:
         for (const auto &f : kDriverFiles) put(pci / f.path, shown(f));
         put(pci / "mtia" / "reset_count", std::to_string(resets_));
         put(pci / "mtia" / "reset", "");
+        put(pci / "mtia" / "ecc_clear", "");
     }
     std::string shown(const DriverFile &f)
     {
@@ -161,7 +164,8 @@ protected:
 
     // The driver's store side, for what the API wrote: a writable file that
     // no longer shows its register goes to it (hwmon: µW rounded to mW);
-    // "1" in reset resets the device (the board, and so the model, runs on).
+    // "1" in reset resets the device (the board, and so the model, runs on);
+    // "volatile" or "aggregate" in ecc_clear writes ECC_CLEAR.
     void take_writes()
     {
         for (const auto &f : kDriverFiles) {
@@ -175,6 +179,14 @@ protected:
                 << f.path << " = " << text;
         }
         if (read(pci / "mtia" / "reset") == "1") resets_++;
+        const std::string clear = read(pci / "mtia" / "ecc_clear");
+        if (!clear.empty()) {
+            ASSERT_TRUE(clear == "volatile" || clear == "aggregate") << clear;
+            ASSERT_EQ(mtia::telemetry_write(*tel_, MTIA_REG_TEL_ECC_CLEAR,
+                                            clear == "volatile" ? MTIA_TEL_ECC_CLEAR_VOLATILE
+                                                                : MTIA_TEL_ECC_CLEAR_AGGREGATE),
+                      mtia::TelemetryWrite::kOk);
+        }
         present();
     }
 
@@ -268,6 +280,12 @@ protected:
         ASSERT_EQ(mtia_mgmt_device_get_ecc_errors(d, &corr, &uncorr), MTIA_SUCCESS);
         EXPECT_EQ(corr, t.ecc_corrected());
         EXPECT_EQ(uncorr, t.ecc_uncorrected());
+        ASSERT_EQ(mtia_mgmt_device_get_ecc_error_counts(d, MTIA_MGMT_ECC_VOLATILE, &corr, &uncorr), MTIA_SUCCESS);
+        EXPECT_EQ(corr, t.ecc_corrected());
+        EXPECT_EQ(uncorr, t.ecc_uncorrected());
+        ASSERT_EQ(mtia_mgmt_device_get_ecc_error_counts(d, MTIA_MGMT_ECC_AGGREGATE, &corr, &uncorr), MTIA_SUCCESS);
+        EXPECT_EQ(corr, t.ecc_corrected_agg());
+        EXPECT_EQ(uncorr, t.ecc_uncorrected_agg());
         uint32_t resets = ~0u;
         ASSERT_EQ(mtia_mgmt_device_get_reset_count(d, &resets), MTIA_SUCCESS);
         EXPECT_EQ(resets, resets_);
@@ -290,6 +308,8 @@ protected:
         EXPECT_EQ(*tc.util_cc, u.cc);
         EXPECT_EQ(tc.ecc_corrected, t.ecc_corrected());
         EXPECT_EQ(tc.ecc_uncorrected, t.ecc_uncorrected());
+        EXPECT_EQ(tc.ecc_corrected_aggregate, t.ecc_corrected_agg());
+        EXPECT_EQ(tc.ecc_uncorrected_aggregate, t.ecc_uncorrected_agg());
         EXPECT_EQ(tc.serial, want_serial);
         EXPECT_EQ(tc.reset_count, resets_);
     }
@@ -384,6 +404,43 @@ TEST_F(MgmtModel, EccErrorsAreCounted)
     EXPECT_EQ(tel().ecc_corrected(), 7u);
     EXPECT_EQ(tel().ecc_uncorrected(), 2u);
     expect_api_is_the_model();
+}
+
+TEST_F(MgmtModel, EccCountsClearAsNvmlClearsThem)
+{
+    mtia_mgmt_device *d = dev();
+    tel().set_ecc_aggregate(40, 4);  // the infoROM's, from earlier power-ons
+    ASSERT_EQ(mtia::telemetry_write(tel(), MTIA_REG_TEL_ECC_INJECT, 5), mtia::TelemetryWrite::kOk);
+    ASSERT_EQ(mtia::telemetry_write(tel(), MTIA_REG_TEL_ECC_INJECT, MTIA_TEL_ECC_INJECT_UNCORR | 1),
+              mtia::TelemetryWrite::kOk);
+    run(200, 0, 0, 0);
+    EXPECT_EQ(tel().ecc_corrected_agg(), 45u);
+    expect_api_is_the_model();
+
+    // Volatile: those go to 0, the lifetime counts stay.
+    ASSERT_EQ(mtia_mgmt_device_clear_ecc_error_counts(d, MTIA_MGMT_ECC_VOLATILE), MTIA_SUCCESS) << mtia_last_error();
+    take_writes();
+    EXPECT_EQ(tel().ecc_corrected(), 0u);
+    EXPECT_EQ(tel().ecc_uncorrected(), 0u);
+    EXPECT_EQ(tel().ecc_corrected_agg(), 45u);
+    EXPECT_EQ(tel().ecc_uncorrected_agg(), 5u);
+    expect_api_is_the_model();
+
+    // Aggregate, through the C++ face.
+    ASSERT_EQ(mtia::telemetry_write(tel(), MTIA_REG_TEL_ECC_INJECT, 2), mtia::TelemetryWrite::kOk);
+    mtia::mgmt::Device::by_index(0).clear_ecc_errors(mtia::mgmt::EccCounter::kAggregate);
+    take_writes();
+    EXPECT_EQ(tel().ecc_corrected(), 2u);
+    EXPECT_EQ(tel().ecc_corrected_agg(), 0u);
+    EXPECT_EQ(tel().ecc_uncorrected_agg(), 0u);
+    expect_api_is_the_model();
+
+    // Not a counter type.
+    EXPECT_EQ(mtia_mgmt_device_clear_ecc_error_counts(d, static_cast<mtia_mgmt_ecc_counter>(7)),
+              MTIA_ERROR_INVALID_ARGUMENT);
+    uint64_t v = 0;
+    EXPECT_EQ(mtia_mgmt_device_get_ecc_error_counts(d, static_cast<mtia_mgmt_ecc_counter>(7), &v, &v),
+              MTIA_ERROR_INVALID_ARGUMENT);
 }
 
 TEST_F(MgmtModel, AResetIsCountedAndTheBoardRunsOn)

@@ -193,7 +193,7 @@ TEST(SmiFields, NvidiaNamesAndFormats)
               "clocks_throttle_reasons.hw_thermal_slowdown, ecc.errors.corrected.volatile.total, "
               "ecc.errors.uncorrected.aggregate.total, pstate\n"
               "2, MTIA-4d544941-e1c3-ddf8-0000-000000000000, 0x0000, 0x00, 0x04, 0x0A011D9B, 1.2.3, 47, 0 %, 97 %, "
-              "64 MiB, 9.20 W, 25.00 W, 6.00 W, 800 MHz, 800 MHz, 0x0000000000000004, Active, Not Active, 3, 0, "
+              "64 MiB, 9.20 W, 25.00 W, 6.00 W, 800 MHz, 800 MHz, 0x0000000000000004, Active, Not Active, 3, 2, "
               "P0\n");
     // Not reported: [N/A], as nvidia-smi prints it.
     std::string na = mtia::smi::format_query_csv({devs[0]}, parse_field_list("temperature.gpu,pstate,uuid"),

@@ -88,6 +88,8 @@ TEST(Format, JsonParsesAndCarriesEveryField)
     EXPECT_EQ(d["clocks_mhz"]["current"], 800);
     EXPECT_EQ(d["throttle_reasons"], "none");
     EXPECT_EQ(d["ecc_errors"]["corrected"], 3);
+    EXPECT_EQ(d["ecc_errors"]["aggregate"]["corrected"], 40);
+    EXPECT_EQ(d["ecc_errors"]["aggregate"]["uncorrected"], 2);
     EXPECT_EQ(d["pci"]["vendor_id"], "0x1d9b");
     EXPECT_EQ(d["pci"]["vendor_name"], "Meta Platforms, Inc.");
     EXPECT_EQ(d["pci"]["link_gen"], 4);
@@ -134,7 +136,9 @@ TEST(Format, DetailViewListsEveryProperty)
              "        Energy                : 1234.568 J\n",
              "        Core                  : 800 MHz\n",
              "        Throttle Reasons      : none\n",
-             "        Corrected             : 3\n",
+             "    ECC Errors\n        Volatile\n            Corrected         : 3\n"
+             "            Uncorrected       : 0\n        Aggregate\n            Corrected         : 40\n"
+             "            Uncorrected       : 2\n",
              "        Vendor Id             : 0x1d9b (Meta Platforms, Inc.)\n",
              "        Link Generation       : 4 (max 4)\n",
              "        Link Width            : x8 (max x8)\n",

@@ -59,6 +59,8 @@ inline std::vector<mtia::smi::SmiDevice> two_devices()
     t.fw_version = "1.2.3";  // info.fw_version's text
     t.ecc_corrected = 3;
     t.ecc_uncorrected = 0;
+    t.ecc_corrected_aggregate = 40;
+    t.ecc_uncorrected_aggregate = 2;
     t.serial = "4d544941e1c3ddf8";
     b.uuid = "MTIA-4d544941-e1c3-ddf8-0000-000000000000";  // a made-up one: the views copy it
     t.mem_used = 64ull << 20;

@@ -63,7 +63,11 @@ TEST(SmiXml, NvidiaShapeAndValues)
           "<current_power_limit>25.00 W</current_power_limit>", "<graphics_clock>800 MHz</graphics_clock>",
           "<pid>4242</pid>", "<process_name>mtia-run</process_name>", "<used_memory>64 MiB</used_memory>",
           "<clocks_throttle_reason_sw_power_cap>Not Active</clocks_throttle_reason_sw_power_cap>",
-          "<pci_device_id>0A011D9B</pci_device_id>", "<current_link_width>8x</current_link_width>"}) {
+          "<pci_device_id>0A011D9B</pci_device_id>", "<current_link_width>8x</current_link_width>",
+          "<ecc_errors>\n\t\t\t<volatile>\n\t\t\t\t<total_corrected>3</total_corrected>\n"
+          "\t\t\t\t<total_uncorrected>0</total_uncorrected>\n\t\t\t</volatile>\n\t\t\t<aggregate>\n"
+          "\t\t\t\t<total_corrected>40</total_corrected>\n\t\t\t\t<total_uncorrected>2</total_uncorrected>\n"
+          "\t\t\t</aggregate>\n\t\t</ecc_errors>"}) {
         EXPECT_NE(xml.find(s), std::string::npos) << s;
     }
     // Device 0 reports nothing: N/A, like nvidia-smi.

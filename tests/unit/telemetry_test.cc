@@ -270,6 +270,42 @@ TEST(TelemetryModel, EccCountersSaturate)
     EXPECT_EQ(t.ecc_uncorrected(), 0xffffffffu);
 }
 
+TEST(TelemetryModel, EccCountsAreVolatileAndAggregate)
+{
+    Telemetry t;
+    t.set_ecc_aggregate(100, 10);  // what the infoROM held at power-on
+    t.inject_ecc(false, 3);
+    t.inject_ecc(true, 2);
+    EXPECT_EQ(t.ecc_corrected(), 3u);
+    EXPECT_EQ(t.ecc_uncorrected(), 2u);
+    EXPECT_EQ(t.ecc_corrected_agg(), 103u);
+    EXPECT_EQ(t.ecc_uncorrected_agg(), 12u);
+    // Clearing the volatile counts keeps the lifetime ones...
+    t.clear_ecc(true, false);
+    EXPECT_EQ(t.ecc_corrected(), 0u);
+    EXPECT_EQ(t.ecc_uncorrected(), 0u);
+    EXPECT_EQ(t.ecc_corrected_agg(), 103u);
+    EXPECT_EQ(t.ecc_uncorrected_agg(), 12u);
+    t.inject_ecc(false, 1);
+    EXPECT_EQ(t.ecc_corrected(), 1u);
+    EXPECT_EQ(t.ecc_corrected_agg(), 104u);
+    // ... and the other way round.
+    t.clear_ecc(false, true);
+    EXPECT_EQ(t.ecc_corrected(), 1u);
+    EXPECT_EQ(t.ecc_corrected_agg(), 0u);
+    EXPECT_EQ(t.ecc_uncorrected_agg(), 0u);
+    // The aggregate saturates too.
+    t.set_ecc_aggregate(0xfffffffeu, 0);
+    t.inject_ecc(false, 5);
+    EXPECT_EQ(t.ecc_corrected_agg(), 0xffffffffu);
+    EXPECT_EQ(t.ecc_corrected(), 6u);
+    // And migrates with the rest.
+    Telemetry u;
+    u.set_state(t.state());
+    EXPECT_EQ(u.ecc_corrected_agg(), 0xffffffffu);
+    EXPECT_EQ(u.ecc_corrected(), 6u);
+}
+
 TEST(TelemetryModel, EnergyHighHalfIsLatchedByTheLowRead)
 {
     Telemetry t;
@@ -355,13 +391,17 @@ TEST_F(TelemetryRegs, ReadOnlyValuesAtPowerOn)
     EXPECT_EQ(rd(MTIA_REG_TEL_SERIAL_HI), 0x4d544941u);
     EXPECT_EQ(rd(MTIA_REG_TEL_ECC_CORR), 0u);
     EXPECT_EQ(rd(MTIA_REG_TEL_ECC_UNCORR), 0u);
+    EXPECT_EQ(rd(MTIA_REG_TEL_ECC_CORR_AGG), 0u);
+    EXPECT_EQ(rd(MTIA_REG_TEL_ECC_UNCORR_AGG), 0u);
+    EXPECT_EQ(rd(MTIA_REG_TEL_ECC_CLEAR), 0u);  // write-only
+    EXPECT_EQ(mtia_if_version_minor(rd(MTIA_REG_IF_VERSION)), 6u);
     EXPECT_EQ(take_err(), 0u);
     EXPECT_TRUE(err.msgs.empty());
 }
 
 TEST_F(TelemetryRegs, WritesToReadOnlyRegistersAreRefused)
 {
-    for (uint64_t off = MTIA_REG_TEL_VERSION; off <= MTIA_REG_TEL_SERIAL_HI; off += 4) {
+    for (uint64_t off = MTIA_REG_TEL_VERSION; off <= MTIA_REG_TEL_ECC_UNCORR_AGG; off += 4) {
         if (off == MTIA_REG_TEL_POWER_CAP || off == MTIA_REG_TEL_ECC_INJECT) continue;
         if (off == MTIA_REG_TEL_ENERGY_HI) rd(MTIA_REG_TEL_ENERGY_LO);  // same latch
         uint32_t before = rd(off);
@@ -374,7 +414,7 @@ TEST_F(TelemetryRegs, WritesToReadOnlyRegistersAreRefused)
         }
     }
     // The rest of the block is unmapped; sub-word accesses are bad sizes.
-    rd(MTIA_REG_TEL_SERIAL_HI + 4);
+    rd(MTIA_REG_TEL_ECC_CLEAR + 4);
     EXPECT_EQ(take_err(), MTIA_ERR_BAD_OFFSET);
     wr(MTIA_REG_TEL_END - 4, 1);
     EXPECT_EQ(take_err(), MTIA_ERR_BAD_OFFSET);
@@ -413,6 +453,39 @@ TEST_F(TelemetryRegs, InjectedEccErrorsAreCounted)
     EXPECT_EQ(take_err(), 0u);
 }
 
+TEST_F(TelemetryRegs, EccClearZeroesTheChosenCountsAndResetKeepsBoth)
+{
+    wr(MTIA_REG_TEL_ECC_INJECT, 3);
+    wr(MTIA_REG_TEL_ECC_INJECT, MTIA_TEL_ECC_INJECT_UNCORR | 2);
+    EXPECT_EQ(rd(MTIA_REG_TEL_ECC_CORR_AGG), 3u);
+    EXPECT_EQ(rd(MTIA_REG_TEL_ECC_UNCORR_AGG), 2u);
+    // A device reset clears neither.
+    wr(MTIA_REG_RESET, MTIA_RESET_KEY);
+    mtia_core_reset(core);
+    EXPECT_EQ(rd(MTIA_REG_TEL_ECC_CORR), 3u);
+    EXPECT_EQ(rd(MTIA_REG_TEL_ECC_CORR_AGG), 3u);
+    // Volatile only.
+    wr(MTIA_REG_TEL_ECC_CLEAR, MTIA_TEL_ECC_CLEAR_VOLATILE);
+    EXPECT_EQ(rd(MTIA_REG_TEL_ECC_CORR), 0u);
+    EXPECT_EQ(rd(MTIA_REG_TEL_ECC_UNCORR), 0u);
+    EXPECT_EQ(rd(MTIA_REG_TEL_ECC_CORR_AGG), 3u);
+    EXPECT_EQ(rd(MTIA_REG_TEL_ECC_UNCORR_AGG), 2u);
+    EXPECT_EQ(take_err(), 0u);
+    // An unknown bit: refused, nothing cleared.
+    wr(MTIA_REG_TEL_ECC_CLEAR, MTIA_TEL_ECC_CLEAR_AGGREGATE | 4);
+    EXPECT_EQ(take_err(), MTIA_ERR_BAD_WRITE);
+    EXPECT_EQ(rd(MTIA_REG_TEL_ECC_CORR_AGG), 3u);
+    ASSERT_FALSE(err.msgs.empty());
+    EXPECT_NE(err.msgs.back().find("ECC_CLEAR"), std::string::npos) << err.msgs.back();
+    // Aggregate.
+    wr(MTIA_REG_TEL_ECC_INJECT, 1);
+    wr(MTIA_REG_TEL_ECC_CLEAR, MTIA_TEL_ECC_CLEAR_AGGREGATE);
+    EXPECT_EQ(rd(MTIA_REG_TEL_ECC_CORR), 1u);
+    EXPECT_EQ(rd(MTIA_REG_TEL_ECC_CORR_AGG), 0u);
+    EXPECT_EQ(rd(MTIA_REG_TEL_ECC_UNCORR_AGG), 0u);
+    EXPECT_EQ(take_err(), 0u);
+}
+
 TEST_F(TelemetryRegs, FirmwareCanReadButNotWriteTelemetry)
 {
     uint32_t v = 0;
@@ -430,6 +503,9 @@ TEST_F(TelemetryRegs, SnapshotCarriesTelemetry)
     ASSERT_EQ(mtia_core_save(core, snap.get()), 0);
     EXPECT_EQ(snap->tel_power_cap_mw, 15000u);
     EXPECT_EQ(snap->tel_ecc_corrected, 7u);
+    EXPECT_EQ(snap->tel_ecc_agg_present, 1u);
+    EXPECT_EQ(snap->tel_ecc_corrected_agg, 7u);
+    snap->tel_ecc_corrected_agg = 70;  // as if the board had counted before
     snap->tel_energy_mj = 123456789;
 
     mtia_core *other = mtia_core_new(&cfg, nullptr, nullptr);
@@ -437,6 +513,7 @@ TEST_F(TelemetryRegs, SnapshotCarriesTelemetry)
     ASSERT_EQ(mtia_core_load(other, snap.get()), 0);
     EXPECT_EQ(mtia_core_mmio_read(other, MTIA_REG_TEL_POWER_CAP, 4), 15000u);
     EXPECT_EQ(mtia_core_mmio_read(other, MTIA_REG_TEL_ECC_CORR, 4), 7u);
+    EXPECT_EQ(mtia_core_mmio_read(other, MTIA_REG_TEL_ECC_CORR_AGG, 4), 70u);
     uint64_t lo = mtia_core_mmio_read(other, MTIA_REG_TEL_ENERGY_LO, 4);
     uint64_t e = mtia_core_mmio_read(other, MTIA_REG_TEL_ENERGY_HI, 4) << 32 | lo;
     EXPECT_GE(e, 123456789u);
@@ -449,6 +526,12 @@ TEST_F(TelemetryRegs, SnapshotCarriesTelemetry)
     ASSERT_EQ(mtia_core_load(other, snap.get()), 0);
     EXPECT_EQ(mtia_core_mmio_read(other, MTIA_REG_TEL_POWER_CAP, 4), 9000u);
     EXPECT_EQ(mtia_core_mmio_read(other, MTIA_REG_TEL_ECC_CORR, 4), 7u);
+    // A version 5 stream (telemetry, no aggregate) keeps the destination's.
+    snap->tel_power_cap_mw = 15000;
+    snap->tel_ecc_agg_present = 0;
+    snap->tel_ecc_corrected_agg = 0;
+    ASSERT_EQ(mtia_core_load(other, snap.get()), 0);
+    EXPECT_EQ(mtia_core_mmio_read(other, MTIA_REG_TEL_ECC_CORR_AGG, 4), 70u);
     // Impossible values are refused.
     snap->tel_power_cap_mw = 100;
     EXPECT_EQ(mtia_core_load(other, snap.get()), -1);

@@ -2,7 +2,7 @@
 // In-VM test of every management call (include/mtia/mtia_mgmt.h) on the
 // real devices, checked against the sysfs files the driver publishes. Run
 // as root and as nobody by tests/vm/test-mgmt.sh: a user reads everything;
-// the controls (power limit, reset) succeed for root and give
+// the controls (power limit, reset, clearing the ECC counts) succeed for root and give
 // MTIA_ERROR_PERMISSION to a user, changing nothing.
 #include <dirent.h>
 #include <gtest/gtest.h>
@@ -168,6 +168,10 @@ TEST(MgmtVm, IdentityAndSensorsMatchSysfs)
         ASSERT_EQ(mtia_mgmt_device_get_ecc_errors(d.h, &c, &un), MTIA_SUCCESS);
         EXPECT_EQ(c, static_cast<uint64_t>(num(d.sys + "/mtia/ecc_corrected")));
         EXPECT_EQ(un, static_cast<uint64_t>(num(d.sys + "/mtia/ecc_uncorrected")));
+        ASSERT_EQ(mtia_mgmt_device_get_ecc_error_counts(d.h, MTIA_MGMT_ECC_AGGREGATE, &c, &un), MTIA_SUCCESS)
+            << mtia_last_error();
+        EXPECT_EQ(c, static_cast<uint64_t>(num(d.sys + "/mtia/ecc_corrected_aggregate")));
+        EXPECT_EQ(un, static_cast<uint64_t>(num(d.sys + "/mtia/ecc_uncorrected_aggregate")));
         uint32_t resets = 0;
         ASSERT_EQ(mtia_mgmt_device_get_reset_count(d.h, &resets), MTIA_SUCCESS);
         EXPECT_EQ(resets, static_cast<uint32_t>(num(d.sys + "/mtia/reset_count")));
@@ -191,6 +195,10 @@ TEST(MgmtVm, ControlsNeedRoot)
     if (geteuid() != 0) {
         EXPECT_EQ(mtia_mgmt_device_set_power_limit(d.h, want), MTIA_ERROR_PERMISSION) << mtia_last_error();
         EXPECT_EQ(mtia_mgmt_device_reset(d.h), MTIA_ERROR_PERMISSION) << mtia_last_error();
+        EXPECT_EQ(mtia_mgmt_device_clear_ecc_error_counts(d.h, MTIA_MGMT_ECC_VOLATILE), MTIA_ERROR_PERMISSION)
+            << mtia_last_error();
+        EXPECT_EQ(mtia_mgmt_device_clear_ecc_error_counts(d.h, MTIA_MGMT_ECC_AGGREGATE), MTIA_ERROR_PERMISSION)
+            << mtia_last_error();
         ASSERT_EQ(mtia_mgmt_device_get_power_limit(d.h, &after), MTIA_SUCCESS);
         EXPECT_EQ(after, before);
         ASSERT_EQ(mtia_mgmt_device_get_reset_count(d.h, &r1), MTIA_SUCCESS);
@@ -207,6 +215,24 @@ TEST(MgmtVm, ControlsNeedRoot)
     char st[MTIA_MGMT_STRING_LEN];
     ASSERT_EQ(mtia_mgmt_device_get_firmware_status(d.h, st, sizeof(st)), MTIA_SUCCESS);
     EXPECT_TRUE(std::string(st) == "ready" || std::string(st) == "suspended") << st;
+}
+
+// Root clears the volatile ECC counts, keeping the lifetime ones (the
+// counting itself is test-telemetry.sh's, with errors injected).
+TEST(MgmtVm, ClearingVolatileEccCountsKeepsTheAggregate)
+{
+    if (geteuid() != 0) GTEST_SKIP() << "root's half of ControlsNeedRoot";
+    Dev d = open_dev(0);
+    uint64_t ac0 = 0, au0 = 0, c = 1, u = 1, ac = 0, au = 0;
+    ASSERT_EQ(mtia_mgmt_device_get_ecc_error_counts(d.h, MTIA_MGMT_ECC_AGGREGATE, &ac0, &au0), MTIA_SUCCESS);
+    ASSERT_EQ(mtia_mgmt_device_clear_ecc_error_counts(d.h, MTIA_MGMT_ECC_VOLATILE), MTIA_SUCCESS)
+        << mtia_last_error();
+    ASSERT_EQ(mtia_mgmt_device_get_ecc_error_counts(d.h, MTIA_MGMT_ECC_VOLATILE, &c, &u), MTIA_SUCCESS);
+    EXPECT_EQ(c, 0u);
+    EXPECT_EQ(u, 0u);
+    ASSERT_EQ(mtia_mgmt_device_get_ecc_error_counts(d.h, MTIA_MGMT_ECC_AGGREGATE, &ac, &au), MTIA_SUCCESS);
+    EXPECT_EQ(ac, ac0);
+    EXPECT_EQ(au, au0);
 }
 
 }  // namespace

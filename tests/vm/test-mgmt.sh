@@ -61,7 +61,7 @@ want = {
     "enforced.power.limit": vals["power.limit"], "clocks.current.sm": vals["clocks.current.graphics"],
     "clocks.max.memory": vals["clocks.max.graphics"], "reset.count": sysfs("reset_count"),
     "ecc.errors.corrected.volatile.total": sysfs("ecc_corrected"),
-    "ecc.errors.uncorrected.aggregate.total": sysfs("ecc_uncorrected"),
+    "ecc.errors.uncorrected.aggregate.total": sysfs("ecc_uncorrected_aggregate"),
 }
 bad = {k: (vals[k], v) for k, v in want.items() if vals[k] != v}
 pats = {"timestamp": r"\d{4}/\d\d/\d\d \d\d:\d\d:\d\d\.\d{3}", "temperature.gpu": r"\d+", "utilization.gpu": r"\d+ %",

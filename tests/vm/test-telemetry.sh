@@ -9,8 +9,10 @@
 # the PE grid (needs tests/vm/test-models.sh --prepare, as test-models.sh
 # does), also when they run on direct queues, whose engine time the device
 # counts into fdinfo, mtia-smi --json, --query-compute-apps and pmon; energy
-# integrates power; injected ECC errors are counted. Runs inside tools/mtia-vm with cwd =
-# repo top. Last line: "N passed, N failed".
+# integrates power; injected ECC errors are counted, volatile and aggregate
+# (lifetime), and mtia-smi -p 0|1 clears either (root only). The aggregate
+# counts across power cycles are tests/vm/test-inforom.sh's. Runs inside
+# tools/mtia-vm with cwd = repo top. Last line: "N passed, N failed".
 set -u
 # shellcheck source=tests/vm/lib.sh
 . "$(dirname "$0")/lib.sh"
@@ -315,12 +317,42 @@ fi
 
 # ---- ECC counters (test injection through debugfs) -------------------------------
 inj=/sys/kernel/debug/accel/$dev/ecc_inject
+VOL=ecc.errors.corrected.volatile.total,ecc.errors.uncorrected.volatile.total
+AGG=ecc.errors.corrected.aggregate.total,ecc.errors.uncorrected.aggregate.total
 c0=$(q ecc.errors.corrected) u0=$(q ecc.errors.uncorrected)
+IFS=', ' read -r ac0 au0 <<<"$(q $AGG)"
 echo "corrected 5" >"$inj" && echo "uncorrected 2" >"$inj"
 [ "$(q ecc.errors.corrected)" -eq $((c0 + 5)) ] && [ "$(q ecc.errors.uncorrected)" -eq $((u0 + 2)) ] &&
   [ "$(sysattr "$dev" ecc_corrected)" -eq $((c0 + 5)) ] &&
   pass "injected ECC errors counted ($c0 -> $(q ecc.errors.corrected), $u0 -> $(q ecc.errors.uncorrected))" ||
   fail "ECC after injection: $(q ecc.errors.corrected,ecc.errors.uncorrected)"
+[ "$(q $AGG)" = "$((ac0 + 5)), $((au0 + 2))" ] && [ "$(sysattr "$dev" ecc_corrected_aggregate)" -eq $((ac0 + 5)) ] &&
+  pass "and in the aggregate counts ($ac0, $au0 -> $(q $AGG))" || fail "aggregate after injection: $(q $AGG)"
+# Clearing (nvidia-smi -p): root only; volatile leaves the lifetime counts.
+expect_rc 4 "-p 0 as a user: nvidia-smi's permission code" "${NOBODY[@]}" "$SMI" -i "$dev" -p 0
+contains "$out" "does not have permission to reset ECC error counts" "-p 0 as a user: nvidia-smi's message"
+(echo volatile | "${NOBODY[@]}" tee "$(sysd "$dev")/mtia/ecc_clear" >/dev/null) 2>/dev/null &&
+  fail "a user wrote ecc_clear" || pass "a user cannot write ecc_clear"
+[ "$(q ecc.errors.corrected)" -eq $((c0 + 5)) ] && pass "refused clears cleared nothing" ||
+  fail "volatile after refused clears: $(q $VOL)"
+expect_rc 2 "-p 2: not a counter type" "$SMI" -i "$dev" -p 2
+expect_rc 0 "-p 0 as root" "$SMI" -i "$dev" -p 0
+contains "$out" "Reset volatile ECC errors to zero for GPU $dev." "-p 0: nvidia-smi's message"
+[ "$(q $VOL)" = "0, 0" ] && [ "$(q $AGG)" = "$((ac0 + 5)), $((au0 + 2))" ] &&
+  pass "-p 0 zeroes the volatile counts, keeps the aggregate ($(q $AGG))" || fail "after -p 0: $(q $VOL), $(q $AGG)"
+echo "corrected 1" >"$inj"
+[ "$(q $VOL)" = "1, 0" ] && [ "$(q $AGG)" = "$((ac0 + 6)), $((au0 + 2))" ] &&
+  pass "both count on after a volatile clear" || fail "after -p 0 and one more: $(q $VOL), $(q $AGG)"
+qtext=$("$SMI" -i "$dev" -q)
+grep -A6 '^    ECC Errors' <<<"$qtext" | tr -s ' ' | tr '\n' '|' |
+  grep -qF "ECC Errors| Volatile| Corrected : 1| Uncorrected : 0| Aggregate| Corrected : $((ac0 + 6))|" &&
+  pass "-q shows the volatile and aggregate counts" || fail "-q: $(grep -A6 'ECC Errors' <<<"$qtext")"
+expect_rc 0 "--reset-ecc-errors=1 as root" "$SMI" -i "$dev" --reset-ecc-errors=1
+contains "$out" "Reset aggregate ECC errors to zero for GPU $dev." "--reset-ecc-errors=1: nvidia-smi's message"
+[ "$(q $AGG)" = "0, 0" ] && [ "$(q $VOL)" = "1, 0" ] &&
+  pass "--reset-ecc-errors=1 zeroes the aggregate counts only" || fail "after -p 1: $(q $VOL), $(q $AGG)"
+(echo sideways >"$(sysd "$dev")/mtia/ecc_clear") 2>/dev/null && fail "ecc_clear took 'sideways'" ||
+  pass "ecc_clear refuses 'sideways'"
 (echo "corrected 0" >"$inj") 2>/dev/null && fail "ecc_inject took a count of 0" || pass "ecc_inject refuses a count of 0"
 (echo "bogus 1" >"$inj") 2>/dev/null && fail "ecc_inject took 'bogus 1'" || pass "ecc_inject refuses 'bogus 1'"
 

@@ -128,11 +128,21 @@ std::string render(const std::vector<DeviceSample> &devices, bool with_processes
     per_device("mtia_memory_total_bytes", "gauge", "Device memory buffers can take.",
                [](const mgmt::Status &s) { return opt(s.tel.mem_total); });
     {
-        Family f(&out, "mtia_ecc_errors_total", "counter", "Memory ECC errors since power-on, by type.");
+        Family f(&out, "mtia_ecc_errors_total", "counter",
+                 "Memory ECC errors since power-on or the last clear (volatile), by type.");
         for (const auto &d : devices) {
             const std::string l = device_labels(d.status);
             f.add(l + ",type=\"corrected\"", opt(d.status.tel.ecc_corrected));
             f.add(l + ",type=\"uncorrected\"", opt(d.status.tel.ecc_uncorrected));
+        }
+    }
+    {
+        Family f(&out, "mtia_ecc_errors_aggregate_total", "counter",
+                 "Memory ECC errors over the board's life (kept in its infoROM; aggregate), by type.");
+        for (const auto &d : devices) {
+            const std::string l = device_labels(d.status);
+            f.add(l + ",type=\"corrected\"", opt(d.status.tel.ecc_corrected_aggregate));
+            f.add(l + ",type=\"uncorrected\"", opt(d.status.tel.ecc_uncorrected_aggregate));
         }
     }
     per_device("mtia_resets_total", "counter", "Device resets since the driver loaded.",

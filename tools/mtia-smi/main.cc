@@ -1,16 +1,17 @@
 // SPDX-License-Identifier: MIT
 // mtia-smi: monitors and manages mtia devices, like nvidia-smi, through
 // libmtia's management API (mtia/mtia_mgmt.hpp). Everything is read from
-// sysfs and /proc, so only --reset and -pl need root (docs/telemetry.md has
+// sysfs and /proc, so only --reset, -pl and -p need root (docs/telemetry.md has
 // the views, fields, nvidia-smi's names and an example of each).
 //
 // Exit codes:
 //   0 ok
 //   1 usage error or another failure
 //   2 no device (none present, or none matches -i); an unknown --query
-//     field or an out-of-range -pl (nvidia-smi's code for both)
+//     field, an out-of-range -pl or a -p other than 0 or 1 (nvidia-smi's
+//     code for all three)
 //   3 mtia PCI device present but the driver is not loaded
-//   4 permission denied (--reset or -pl as a user other than root)
+//   4 permission denied (--reset, -pl or -p as a user other than root)
 //   5 unknown --format or dmon metric group
 //   6 the device did not come back from --reset
 #include <sys/time.h>
@@ -19,11 +20,13 @@
 #include <fmt/format.h>
 
 #include <CLI/CLI.hpp>
+#include <cctype>
 #include <chrono>
 #include <cstdio>
 #include <ctime>
 #include <fstream>
 #include <iostream>
+#include <optional>
 #include <thread>
 
 #include "smi_fields.h"
@@ -129,10 +132,46 @@ int power_limit(const std::vector<mtia::smi::SmiDevice> &devs, double watts)
     return kOk;
 }
 
+// -p / --reset-ecc-errors: nvidia-smi's messages and exit codes; every
+// selected device (-i) or all of them.
+int reset_ecc(const std::vector<mtia::smi::SmiDevice> &devs, mtia::mgmt::EccCounter which)
+{
+    const bool agg = which == mtia::mgmt::EccCounter::kAggregate;
+    for (const auto &d : devs) {
+        const std::string &bus = d.info.pci_bus_id;
+        try {
+            mtia::mgmt::Device::by_pci_bus_id(bus).clear_ecc_errors(which);
+        } catch (const mtia::Error &e) {
+            if (e.status() == MTIA_ERROR_PERMISSION) {
+                std::printf(
+                    "The current user does not have permission to reset ECC error counts for GPU %s.\n"
+                    "Terminating early due to previous errors.\n",
+                    bus.c_str());
+                return kPermission;
+            }
+            std::printf("Resetting %s ECC errors failed for GPU %s: %s\nTerminating early due to previous errors.\n",
+                        agg ? "aggregate" : "volatile", bus.c_str(), e.what());
+            return kError;
+        }
+        std::printf("Reset %s ECC errors to zero for GPU %s.\n", agg ? "aggregate" : "volatile", bus.c_str());
+    }
+    std::printf("All done.\n");
+    return kOk;
+}
+
+// -p's value: 0|VOLATILE or 1|AGGREGATE (nvidia-smi's), case-insensitive.
+std::optional<mtia::mgmt::EccCounter> ecc_counter_of(std::string v)
+{
+    for (char &c : v) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    if (v == "0" || v == "volatile") return mtia::mgmt::EccCounter::kVolatile;
+    if (v == "1" || v == "aggregate") return mtia::mgmt::EccCounter::kAggregate;
+    return std::nullopt;
+}
+
 struct Options {
     bool json = false, list = false, version = false, list_fields = false, do_reset = false, watch = false;
     bool xml = false, help_query = false;
-    std::string ids, format_spec = "csv", query_fields, apps_fields, file;
+    std::string ids, format_spec = "csv", query_fields, apps_fields, file, reset_ecc;
     double loop_s = 0, power_w = 0;
     unsigned loop_ms = 0, count = 0;
     // dmon / pmon
@@ -255,6 +294,8 @@ int main(int argc, char **argv)
     app.add_option("--count", o.count, "with -l/-lms/--watch: stop after N refreshes")->check(CLI::PositiveNumber);
     app.add_flag("-r,--reset,--gpu-reset", o.do_reset, "reset the device chosen with -i (root)");
     auto *pl = app.add_option("--power-limit", o.power_w, "set the power limit in watts (also -pl WATTS; root)");
+    auto *pe = app.add_option("-p,--reset-ecc-errors", o.reset_ecc,
+                              "zero the ECC error counts: 0|VOLATILE or 1|AGGREGATE (the lifetime ones; root)");
     app.add_flag("--version", o.version, "print the version and exit");
     auto *dmon = app.add_subcommand("dmon", "one line of device metrics per device per sample (nvidia-smi dmon)");
     auto *pmon = app.add_subcommand("pmon", "one line per process per sample (nvidia-smi pmon)");
@@ -302,6 +343,15 @@ int main(int argc, char **argv)
         return fail(kBadFormat, e.what());
     }
     if (apps_query && fmt.json) return fail(kBadFormat, "--query-compute-apps prints CSV only");
+    std::optional<mtia::mgmt::EccCounter> ecc_counter;
+    if (pe->count()) {
+        ecc_counter = ecc_counter_of(o.reset_ecc);
+        if (!ecc_counter) {
+            std::printf("Invalid value for -p/--reset-ecc-errors: \"%s\" (0|VOLATILE or 1|AGGREGATE).\n\n",
+                        o.reset_ecc.c_str());
+            return kBadField;
+        }
+    }
     if (o.watch && o.loop_s == 0) o.loop_s = 1;
     if (o.loop_ms) o.loop_s = o.loop_ms / 1000.0;
 
@@ -318,6 +368,7 @@ int main(int argc, char **argv)
             return reset(sel[0]);
         }
         if (pl->count()) return power_limit(sel, o.power_w);
+        if (ecc_counter) return reset_ecc(sel, *ecc_counter);
 
         // Field queries show no processes: skip the /proc walk.
         std::vector<mtia::smi::ProcessUsage> procs;

@@ -201,8 +201,12 @@ std::string format_detail(const std::vector<SmiDevice> &devs, const std::vector<
         out += kv(8, "Min", opt(t.clock_min_mhz, "{} MHz"));
         out += kv(8, "Throttle Reasons", t.throttle.empty() ? "N/A" : t.throttle);
         out += section(4, "ECC Errors");
-        out += kv(8, "Corrected", opt(t.ecc_corrected, "{}"));
-        out += kv(8, "Uncorrected", opt(t.ecc_uncorrected, "{}"));
+        out += section(8, "Volatile");
+        out += kv(12, "Corrected", opt(t.ecc_corrected, "{}"));
+        out += kv(12, "Uncorrected", opt(t.ecc_uncorrected, "{}"));
+        out += section(8, "Aggregate");
+        out += kv(12, "Corrected", opt(t.ecc_corrected_aggregate, "{}"));
+        out += kv(12, "Uncorrected", opt(t.ecc_uncorrected_aggregate, "{}"));
         out += section(4, "PCI");
         out += kv(8, "Bus Id", i.pci_bus_id);
         out += kv(8, "Vendor Id",
@@ -270,7 +274,11 @@ std::string format_json(const std::vector<SmiDevice> &devs, const std::vector<Pr
         e["clocks_mhz"] = {
             {"current", jopt(t.clock_mhz)}, {"max", jopt(t.clock_max_mhz)}, {"min", jopt(t.clock_min_mhz)}};
         e["throttle_reasons"] = jtext(t.throttle);
-        e["ecc_errors"] = {{"corrected", jopt(t.ecc_corrected)}, {"uncorrected", jopt(t.ecc_uncorrected)}};
+        e["ecc_errors"] = {{"corrected", jopt(t.ecc_corrected)},
+                           {"uncorrected", jopt(t.ecc_uncorrected)},
+                           {"aggregate",
+                            {{"corrected", jopt(t.ecc_corrected_aggregate)},
+                             {"uncorrected", jopt(t.ecc_uncorrected_aggregate)}}}};
         e["pci"] = {{"vendor_id", fmt::format("0x{:04x}", d.pci.vendor_id)},
                     {"device_id", fmt::format("0x{:04x}", d.pci.device_id)},
                     {"vendor_name", d.names.vendor_name},

@@ -122,6 +122,10 @@ void gpu(Xml &x, const SmiDevice &d, const std::vector<ProcessUsage> &procs)
     x.leaf("total_corrected", opt(t.ecc_corrected));
     x.leaf("total_uncorrected", opt(t.ecc_uncorrected));
     x.close("volatile");
+    x.open("aggregate");
+    x.leaf("total_corrected", opt(t.ecc_corrected_aggregate));
+    x.leaf("total_uncorrected", opt(t.ecc_uncorrected_aggregate));
+    x.close("aggregate");
     x.close("ecc_errors");
     x.open("temperature");
     x.leaf("gpu_temp", t.temp_c ? fmt::format("{:.0f} C", *t.temp_c) : "N/A");
