@@ -217,8 +217,10 @@ void Device::reset() const
 void Device::clear_ecc_errors(EccCounter which) const
 {
     const bool agg = which == EccCounter::kAggregate;
-    const std::string what = std::string("clearing the ") + (agg ? "aggregate" : "volatile") + " ECC counts of " + bus_id_;
-    if (which != EccCounter::kVolatile && !agg) throw Error(MTIA_ERROR_INVALID_ARGUMENT, what + ": no such counter type");
+    const std::string what =
+        std::string("clearing the ") + (agg ? "aggregate" : "volatile") + " ECC counts of " + bus_id_;
+    if (which != EccCounter::kVolatile && !agg)
+        throw Error(MTIA_ERROR_INVALID_ARGUMENT, what + ": no such counter type");
     // The driver offers mtia/ecc_clear on devices of interface 1.6 and later.
     int err = write_attr(pci_dir_ + "/mtia/ecc_clear", agg ? "aggregate\n" : "volatile\n");
     if (err == EOPNOTSUPP) throw Error(MTIA_ERROR_NOT_SUPPORTED, what + ": the device does not support it");

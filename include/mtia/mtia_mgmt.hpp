@@ -57,37 +57,37 @@ enum class EccCounter {
 
 /// Telemetry and health (docs/telemetry.md).
 struct Telemetry {
-    std::optional<double> temp_c;             ///< die temperature now, C
-    std::optional<double> temp_slowdown_c;    ///< above it the clock throttles
-    std::optional<double> temp_shutdown_c;    ///< critical
-    std::optional<double> power_w;            ///< board power now (100 ms sample)
-    std::optional<double> power_avg_w;        ///< mean over the last second
-    std::optional<double> power_cap_w;        ///< power limit, W
-    std::optional<double> power_cap_min_w;    ///< lowest settable limit
-    std::optional<double> power_cap_max_w;    ///< highest settable limit
-    std::optional<double> energy_j;           ///< since power-on
-    std::optional<unsigned> util_pe;          ///< PE grid busy percent, last second
-    std::optional<unsigned> util_dma;         ///< data engine busy percent
-    std::optional<unsigned> util_cc;          ///< control core busy percent
-    std::optional<unsigned> clock_mhz;        ///< the core clock now, MHz
-    std::optional<unsigned> clock_max_mhz;    ///< its maximum
-    std::optional<unsigned> clock_min_mhz;    ///< the lowest throttling takes it to
-    std::string throttle;                     ///< the driver's words: "none", "power", "power,thermal"
-    std::optional<uint64_t> throttle_mask;    ///< the same as ThrottleReason bits
-    std::optional<uint64_t> ecc_corrected;    ///< corrected ECC errors since power-on or the last clear
-    std::optional<uint64_t> ecc_uncorrected;  ///< uncorrected ECC errors, the same
+    std::optional<double> temp_c;                       ///< die temperature now, C
+    std::optional<double> temp_slowdown_c;              ///< above it the clock throttles
+    std::optional<double> temp_shutdown_c;              ///< critical
+    std::optional<double> power_w;                      ///< board power now (100 ms sample)
+    std::optional<double> power_avg_w;                  ///< mean over the last second
+    std::optional<double> power_cap_w;                  ///< power limit, W
+    std::optional<double> power_cap_min_w;              ///< lowest settable limit
+    std::optional<double> power_cap_max_w;              ///< highest settable limit
+    std::optional<double> energy_j;                     ///< since power-on
+    std::optional<unsigned> util_pe;                    ///< PE grid busy percent, last second
+    std::optional<unsigned> util_dma;                   ///< data engine busy percent
+    std::optional<unsigned> util_cc;                    ///< control core busy percent
+    std::optional<unsigned> clock_mhz;                  ///< the core clock now, MHz
+    std::optional<unsigned> clock_max_mhz;              ///< its maximum
+    std::optional<unsigned> clock_min_mhz;              ///< the lowest throttling takes it to
+    std::string throttle;                               ///< the driver's words: "none", "power", "power,thermal"
+    std::optional<uint64_t> throttle_mask;              ///< the same as ThrottleReason bits
+    std::optional<uint64_t> ecc_corrected;              ///< corrected ECC errors since power-on or the last clear
+    std::optional<uint64_t> ecc_uncorrected;            ///< uncorrected ECC errors, the same
     std::optional<uint64_t> ecc_corrected_aggregate;    ///< corrected ECC errors, lifetime (interface 1.6)
     std::optional<uint64_t> ecc_uncorrected_aggregate;  ///< uncorrected ECC errors, lifetime
-    std::string serial;                       ///< 16 hex digits
-    std::optional<uint64_t> mem_used;         ///< device memory in buffers, bytes
-    std::optional<uint64_t> mem_total;        ///< allocatable device memory, bytes
-    std::string fw_status;                    ///< "ready", "recovering", ...
-    std::string fw_version;                   ///< "0.1.0"; "" without firmware
-    std::optional<unsigned> reset_count;      ///< resets since the driver loaded
-    std::optional<unsigned> link_gen;         ///< PCIe generation now
-    std::optional<unsigned> link_gen_max;     ///< highest PCIe generation
-    std::optional<unsigned> link_width;       ///< lanes now
-    std::optional<unsigned> link_width_max;   ///< most lanes
+    std::string serial;                                 ///< 16 hex digits
+    std::optional<uint64_t> mem_used;                   ///< device memory in buffers, bytes
+    std::optional<uint64_t> mem_total;                  ///< allocatable device memory, bytes
+    std::string fw_status;                              ///< "ready", "recovering", ...
+    std::string fw_version;                             ///< "0.1.0"; "" without firmware
+    std::optional<unsigned> reset_count;                ///< resets since the driver loaded
+    std::optional<unsigned> link_gen;                   ///< PCIe generation now
+    std::optional<unsigned> link_gen_max;               ///< highest PCIe generation
+    std::optional<unsigned> link_width;                 ///< lanes now
+    std::optional<unsigned> link_width_max;             ///< most lanes
 };
 
 /// Everything about one device at one moment.

@@ -942,8 +942,12 @@ struct mtia_core final : public mtia::rv32::Bus, public mtia::QueueHost {
 
     static mtia::TelemetryState tel_state_of(const mtia_core_snapshot *s)
     {
-        return mtia::TelemetryState{static_cast<int32_t>(s->tel_temp_mc), s->tel_power_cap_mw, s->tel_energy_mj,
-                                    s->tel_ecc_corrected, s->tel_ecc_uncorrected, s->tel_ecc_corrected_agg,
+        return mtia::TelemetryState{static_cast<int32_t>(s->tel_temp_mc),
+                                    s->tel_power_cap_mw,
+                                    s->tel_energy_mj,
+                                    s->tel_ecc_corrected,
+                                    s->tel_ecc_uncorrected,
+                                    s->tel_ecc_corrected_agg,
                                     s->tel_ecc_uncorrected_agg};
     }
 

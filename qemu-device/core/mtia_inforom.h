@@ -60,7 +60,7 @@ public:
     void sync(const std::function<InforomCounts()> &now);
 
 private:
-    std::mutex mu_;  // Protects path_, stored_ and the file.
+    std::mutex mu_;     // Protects path_, stored_ and the file.
     std::string path_;  // empty: no infoROM (sync() does nothing)
     InforomCounts stored_;
 };

@@ -182,10 +182,10 @@ protected:
         const std::string clear = read(pci / "mtia" / "ecc_clear");
         if (!clear.empty()) {
             ASSERT_TRUE(clear == "volatile" || clear == "aggregate") << clear;
-            ASSERT_EQ(mtia::telemetry_write(*tel_, MTIA_REG_TEL_ECC_CLEAR,
-                                            clear == "volatile" ? MTIA_TEL_ECC_CLEAR_VOLATILE
-                                                                : MTIA_TEL_ECC_CLEAR_AGGREGATE),
-                      mtia::TelemetryWrite::kOk);
+            ASSERT_EQ(
+                mtia::telemetry_write(*tel_, MTIA_REG_TEL_ECC_CLEAR,
+                                      clear == "volatile" ? MTIA_TEL_ECC_CLEAR_VOLATILE : MTIA_TEL_ECC_CLEAR_AGGREGATE),
+                mtia::TelemetryWrite::kOk);
         }
         present();
     }

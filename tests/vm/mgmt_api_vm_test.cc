@@ -225,8 +225,7 @@ TEST(MgmtVm, ClearingVolatileEccCountsKeepsTheAggregate)
     Dev d = open_dev(0);
     uint64_t ac0 = 0, au0 = 0, c = 1, u = 1, ac = 0, au = 0;
     ASSERT_EQ(mtia_mgmt_device_get_ecc_error_counts(d.h, MTIA_MGMT_ECC_AGGREGATE, &ac0, &au0), MTIA_SUCCESS);
-    ASSERT_EQ(mtia_mgmt_device_clear_ecc_error_counts(d.h, MTIA_MGMT_ECC_VOLATILE), MTIA_SUCCESS)
-        << mtia_last_error();
+    ASSERT_EQ(mtia_mgmt_device_clear_ecc_error_counts(d.h, MTIA_MGMT_ECC_VOLATILE), MTIA_SUCCESS) << mtia_last_error();
     ASSERT_EQ(mtia_mgmt_device_get_ecc_error_counts(d.h, MTIA_MGMT_ECC_VOLATILE, &c, &u), MTIA_SUCCESS);
     EXPECT_EQ(c, 0u);
     EXPECT_EQ(u, 0u);

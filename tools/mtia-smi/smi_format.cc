@@ -274,11 +274,11 @@ std::string format_json(const std::vector<SmiDevice> &devs, const std::vector<Pr
         e["clocks_mhz"] = {
             {"current", jopt(t.clock_mhz)}, {"max", jopt(t.clock_max_mhz)}, {"min", jopt(t.clock_min_mhz)}};
         e["throttle_reasons"] = jtext(t.throttle);
-        e["ecc_errors"] = {{"corrected", jopt(t.ecc_corrected)},
-                           {"uncorrected", jopt(t.ecc_uncorrected)},
-                           {"aggregate",
-                            {{"corrected", jopt(t.ecc_corrected_aggregate)},
-                             {"uncorrected", jopt(t.ecc_uncorrected_aggregate)}}}};
+        e["ecc_errors"] = {
+            {"corrected", jopt(t.ecc_corrected)},
+            {"uncorrected", jopt(t.ecc_uncorrected)},
+            {"aggregate",
+             {{"corrected", jopt(t.ecc_corrected_aggregate)}, {"uncorrected", jopt(t.ecc_uncorrected_aggregate)}}}};
         e["pci"] = {{"vendor_id", fmt::format("0x{:04x}", d.pci.vendor_id)},
                     {"device_id", fmt::format("0x{:04x}", d.pci.device_id)},
                     {"vendor_name", d.names.vendor_name},
