@@ -3,6 +3,7 @@
 #include "mtia_inforom.h"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -95,18 +96,28 @@ bool inforom_load(const std::string &path, InforomCounts *c, std::string *why)
         *why = "inforom " + path + ": " + std::strerror(errno);
         return false;
     }
-    std::string b;
-    char buf[64];
-    ssize_t n;
-    while ((n = ::read(fd, buf, sizeof(buf))) != 0) {
+    // Read one byte more than a valid file has, so that a longer one shows.
+    std::string b(kInforomBytes + 1, '\0');
+    size_t got = 0;
+    int err = 0;
+    while (got < b.size()) {
+        ssize_t n = ::read(fd, &b[got], b.size() - got);
         if (n < 0 && errno == EINTR) continue;
-        if (n < 0 || b.size() > kInforomBytes) break;  // read error, or too long already
-        b.append(buf, static_cast<size_t>(n));
+        if (n < 0) err = errno;
+        if (n <= 0) break;
+        got += static_cast<size_t>(n);
     }
-    const int err = n < 0 ? errno : 0;
+    struct stat st;
+    const bool sized = ::fstat(fd, &st) == 0;
     ::close(fd);
     if (err) {
         *why = "inforom " + path + ": " + std::strerror(err);
+        return false;
+    }
+    b.resize(got);
+    if (got > kInforomBytes && sized) {  // name the real size
+        *why = "inforom " + path + " is " + std::to_string(st.st_size) + " bytes, not " +
+               std::to_string(kInforomBytes) + " (not an infoROM)";
         return false;
     }
     if (!inforom_decode(b, c, why)) {

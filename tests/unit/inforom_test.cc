@@ -96,7 +96,7 @@ TEST_F(Inforom, BadFilesAreRefusedWithTheirReason)
         {"", "is 0 bytes"},
         {good.substr(0, 20), "is 20 bytes, not 24 (truncated"},
         {good + "x", "is 25 bytes"},
-        {std::string(4096, 'A'), "not 24"},
+        {std::string(4096, 'A'), "is 4096 bytes, not 24"},
         {bad_magic, "bad magic"},
         {bad_crc, "checksum"},
         {bad_version, "format version 2"},
