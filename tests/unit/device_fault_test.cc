@@ -190,6 +190,8 @@ TEST_F(FaultTest, EccEventsReachTheTelemetryCounters)
     ASSERT_EQ(wait_faults(MTIA_CORE_FAULT_ECC_CE, 1), 1u);
     EXPECT_EQ(rd(MTIA_REG_TEL_ECC_CORR), 5u);
     EXPECT_EQ(rd(MTIA_REG_TEL_ECC_UNCORR), 2u);
+    EXPECT_EQ(rd(MTIA_REG_TEL_ECC_CORR_AGG), 5u);  // and the lifetime counts
+    EXPECT_EQ(rd(MTIA_REG_TEL_ECC_UNCORR_AGG), 2u);
     EXPECT_EQ(mtia_core_fault_get(core, MTIA_CORE_FAULT_ECC_CE), 0u);
     EXPECT_EQ(mtia_core_fault_injected(core, MTIA_CORE_FAULT_ECC_CE), 5u);
 }
