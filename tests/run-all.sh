@@ -10,8 +10,9 @@
 #   guest: libmtia/ioctl gtests, mtia-smi, models, serving... (the "use"
 #          group of tests/vm/run-vm-tests.sh, one VM, 2 devices); the SDK
 #          examples, driver reload, firmware, PM, PCIe (its "lifecycle"
-#          group, another VM); the infoROM's ECC counts across two boots; the fault matrix (tests/vm/test-faults.sh);
-#          the ioctl fuzzer and the soak, short; ONNX's backend conformance
+#          group, another VM); the infoROM's ECC counts across two boots;
+#          the fault matrix (tests/vm/test-faults.sh); the ioctl fuzzer
+#          and the soak, short; ONNX's backend conformance
 #          tests, every 2nd case within the claimed set (tests/conformance/
 #          run.sh --every 2: fails on a wrong answer, a compiler or run
 #          error, or < 90%); each in a VM of its own with 2 devices

@@ -39,7 +39,8 @@ index0=${node0##*accel}   # libmtia's device index (its nodes in order)
 listen_reset_uevents "$tmp/uevents"
 
 # ---- workers --------------------------------------------------------------
-total() { sum_field "$1" "$tmp"/w*.state "$tmp"/model.state; } # over the workers and the model
+# Over the workers (those replaced too: replace_banned) and the model.
+total() { sum_field "$1" "$tmp"/w*.state "$tmp"/retired-*.state "$tmp"/model.state; }
 start_worker() { # NAME NODE
   rm -f "$tmp/$1.stop"
   "$WORKER" "$2" "$tmp/$1.state" "$tmp/$1.stop" 2>"$tmp/$1.err" &
@@ -69,9 +70,27 @@ new_cqes() {
     [ "$REPLY" -gt "${!b:-0}" ] && field "$f" cqe
   done | sort -u | tr '\n' ' ' | sed 's/ $//'
 }
+# The guilty job of a row is any worker's, by chance: when one worker's
+# file has been guilty ban_threshold (3) times the driver bans it, rightly
+# (the ban rows below test that), and its loop ends. A new process (a new
+# file) takes its place, counted from 0; its old counts stay in the totals.
+replace_banned() {
+  local f n
+  for f in "$tmp"/w*.state; do
+    getf "$f" banned
+    [ "$REPLY" = 1 ] || continue
+    n=${f##*/} n=${n%.state}
+    mv "$f" "$tmp/retired-$n-$SECONDS.state"
+    start_worker "$n" "$node0"
+    printf -v "base_$n" 0
+    printf -v "eio_$n" 0
+    echo "  ($n's file was banned after 3 guilty jobs: a new process replaces it)"
+  done
+}
 # progressed N: every worker did N more jobs than in $base_*, the model one
 # more run (a run is a process start, slow under TCG).
 progressed() {
+  replace_banned
   local f n b want
   for f in "$tmp"/w*.state "$tmp"/model.state; do
     b=${f##*/} b=base_${b%.state} want=$1
@@ -79,6 +98,17 @@ progressed() {
     getf "$f" jobs
     [ "$REPLY" -ge $((${!b:-0} + want)) ] || return 1
   done
+}
+# Which of them did not go on, and what they last said (a failed row).
+show_stalled() {
+  local f n b
+  for f in "$tmp"/w*.state "$tmp"/model.state; do
+    n=${f##*/} n=${n%.state} b=base_$n
+    echo "  $n: $(cat "$f") (had ${!b:-0} jobs)"
+    [ -s "$tmp/$n.err" ] && tail -n 3 "$tmp/$n.err" | sed 's/^/    /'
+  done
+  tail -n 5 "$tmp/out.npy.log" 2>/dev/null | sed 's/^/  model: /'
+  dmesg | grep -i mtia | tail -n 15 | sed 's/^/  dmesg: /'
 }
 snap
 wait_for 300 progressed 2 || { fail "workers and the model do not run"; cat "$tmp"/*.err; finish; }
@@ -118,7 +148,7 @@ fault() {
   [ -n "$reset" ] && qom_set "${qom[0]}" "fault-$name" "$reset"
   cqes=$(new_cqes)
   snap
-  wait_for 300 progressed 3 || { fail "fault-$label: the jobs did not go on afterwards"; ok=0; }
+  wait_for 300 progressed 3 || { fail "fault-$label: the jobs did not go on afterwards"; show_stalled; ok=0; }
   r1=$(resets0) l1=$(lostirqs0) e1=$(total eio) c1=$(total canceled) b1=$(total badsum)
   u1=$(wc -l <"$tmp/uevents")
   failed_now=$(((e1 - e0) + (c1 - c0)))
