@@ -58,7 +58,9 @@ ModelVersion::ModelVersion(std::string name, int64_t version, const ModelConfig 
     for (auto &m : models)
         batchers_.push_back(std::make_unique<Batcher>(
             *queue_, std::make_unique<ModelRunner>(std::move(m)),
-            [&metrics, n = name_, v](uint32_t samples, double s) { metrics.batch(n, v, samples, s); }));
+            [&metrics, n = name_, v](uint32_t samples, const BatchTimes &t, bool ok) {
+                metrics.batch(n, v, samples, t, ok);
+            }));
 }
 
 ModelVersion::~ModelVersion() { close_and_join(); }
