@@ -57,8 +57,8 @@ void StatDuration::add(double seconds)
 void Metrics::request(const std::string &model, const std::string &version, const std::string &status, double seconds,
                       double queue_seconds, uint32_t samples, const BatchTimes &compute)
 {
-    const auto now = std::chrono::duration_cast<std::chrono::milliseconds>(
-        std::chrono::system_clock::now().time_since_epoch());
+    const auto now =
+        std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch());
     std::lock_guard<std::mutex> lock(mu_);
     requests_[{model, version, status}]++;
     auto &st = stats_[{model, version}];
@@ -113,8 +113,10 @@ nlohmann::json Metrics::stats_json(const std::string &model, const std::string &
     auto d = [](const StatDuration &x) { return nlohmann::json{{"count", x.count}, {"ns", x.ns}}; };
     nlohmann::json batches = nlohmann::json::array();
     for (const auto &[size, b] : st.batches)
-        batches.push_back(
-            {{"batch_size", size}, {"compute_input", d(b[0])}, {"compute_infer", d(b[1])}, {"compute_output", d(b[2])}});
+        batches.push_back({{"batch_size", size},
+                           {"compute_input", d(b[0])},
+                           {"compute_infer", d(b[1])},
+                           {"compute_output", d(b[2])}});
     return {{"name", model},
             {"version", version},
             {"last_inference", st.last_inference_ms},
