@@ -7,7 +7,10 @@
 // split back per request). A full queue refuses at once (429), a request whose
 // timeout passed while queued completes as Timeout without running, and
 // close() refuses new requests while the batchers finish what is queued
-// (graceful drain). Device-free, so unit-tested with a fake Runner.
+// (graceful drain). After each run the batcher stamps its phases (the
+// runner's host times, the rest as the device run) on every request of the
+// batch and tells its observer (the metrics). Device-free, so unit-tested
+// with a fake Runner.
 #pragma once
 
 #include <chrono>
