@@ -32,6 +32,7 @@ ModelRunner::ModelRunner(mtia::Model model) : model_(std::move(model)), coalesce
 
 void ModelRunner::run(const std::vector<RequestPtr> &batch)
 {
+    host_ = {};  // a run that throws early reports no host time
     if (coalesce_)
         run_concatenated(batch);
     else
