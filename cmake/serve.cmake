@@ -15,7 +15,7 @@ target_link_libraries(mtia_serve_core PUBLIC mtia nlohmann_json::nlohmann_json T
 # front end (unit-tested on a repository without devices).
 mtia_grpc_proto(mtia_serve_proto ${SERVE_SRC}/grpc_predict_v2.proto "Open Inference Protocol v2")
 add_library(mtia_serve_server STATIC ${SERVE_SRC}/serve_repository.cc ${SERVE_SRC}/serve_runner.cc
-  ${SERVE_SRC}/serve_infer.cc ${SERVE_SRC}/serve_grpc_codec.cc ${SERVE_SRC}/serve_grpc.cc)
+  ${SERVE_SRC}/serve_infer.cc ${SERVE_SRC}/serve_stats.cc ${SERVE_SRC}/serve_grpc_codec.cc ${SERVE_SRC}/serve_grpc.cc)
 target_link_libraries(mtia_serve_server PUBLIC mtia_serve_core mtia_serve_proto)
 target_compile_definitions(mtia_serve_server PUBLIC MTIA_SERVE_VERSION="${PROJECT_VERSION}")
 
@@ -26,6 +26,10 @@ install(TARGETS mtia-serve RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR} COMPONENT
 add_executable(serve_tests tests/unit/serve_test.cc)
 target_link_libraries(serve_tests PRIVATE mtia_serve_core GTest::gtest_main)
 gtest_discover_tests(serve_tests DISCOVERY_MODE PRE_TEST)
+
+add_executable(serve_stats_tests tests/unit/serve_stats_test.cc)
+target_link_libraries(serve_stats_tests PRIVATE mtia_serve_core GTest::gtest_main)
+gtest_discover_tests(serve_stats_tests DISCOVERY_MODE PRE_TEST)
 
 add_executable(serve_grpc_tests tests/unit/serve_grpc_test.cc)
 target_link_libraries(serve_grpc_tests PRIVATE mtia_serve_server GTest::gtest_main)

@@ -4,7 +4,8 @@
 // outcome, deadlines, the request path's pure parts (versions, requested
 // outputs), and the service itself over a real grpc++ channel on a
 // repository whose only model cannot load (health, metadata, NOT_FOUND,
-// INVALID_ARGUMENT, the repository RPCs, UNAVAILABLE while draining).
+// INVALID_ARGUMENT, the repository RPCs, statistics, UNAVAILABLE while
+// draining).
 #include <gtest/gtest.h>
 
 #include <cstring>
@@ -273,6 +274,48 @@ TEST(ServeGrpcCodec, MetadataAndIndex)
     EXPECT_EQ(ix.models(1).reason(), "unloaded");
 }
 
+// Metrics' $model_stat JSON as ModelStatistics, field by field.
+TEST(ServeGrpcCodec, Statistics)
+{
+    Metrics m;
+    for (int i = 0; i < 3; i++) m.request("dlrm", "2", "success", 0.002, 0.0005, 2, {0.0001, 0.001, 0.0003});
+    m.request("dlrm", "2", "timeout", 0.01, -1);
+    m.batch("dlrm", "2", 4, {0.0001, 0.001, 0.0003});
+    m.batch("dlrm", "2", 2, {0.0001, 0.001, 0.0003});
+    const nlohmann::json j = {{"model_stats", {m.stats_json("dlrm", "2"), m.stats_json("resnet18", "1")}}};
+    inference::ModelStatisticsResponse res;
+    encode_statistics(j, &res);
+    ASSERT_EQ(res.model_stats_size(), 2);
+    const auto &s = res.model_stats(0);
+    EXPECT_EQ(s.name(), "dlrm");
+    EXPECT_EQ(s.version(), "2");
+    EXPECT_EQ(s.last_inference(), m.stats("dlrm", "2").last_inference_ms);
+    EXPECT_GT(s.last_inference(), 0u);
+    EXPECT_EQ(s.inference_count(), 6u);
+    EXPECT_EQ(s.execution_count(), 2u);
+    EXPECT_EQ(s.inference_stats().success().count(), 3u);
+    EXPECT_EQ(s.inference_stats().success().ns(), 6000000u);
+    EXPECT_EQ(s.inference_stats().fail().count(), 1u);
+    EXPECT_EQ(s.inference_stats().fail().ns(), 10000000u);
+    EXPECT_EQ(s.inference_stats().queue().ns(), 1500000u);
+    EXPECT_EQ(s.inference_stats().compute_input().ns(), 300000u);
+    EXPECT_EQ(s.inference_stats().compute_infer().ns(), 3000000u);
+    EXPECT_EQ(s.inference_stats().compute_output().count(), 3u);
+    EXPECT_EQ(s.inference_stats().compute_output().ns(), 900000u);
+    ASSERT_EQ(s.batch_stats_size(), 2);
+    EXPECT_EQ(s.batch_stats(0).batch_size(), 2u);  // ascending
+    EXPECT_EQ(s.batch_stats(1).batch_size(), 4u);
+    EXPECT_EQ(s.batch_stats(1).compute_infer().count(), 1u);
+    EXPECT_EQ(s.batch_stats(1).compute_infer().ns(), 1000000u);
+    EXPECT_EQ(s.batch_stats(1).compute_input().ns(), 100000u);
+    EXPECT_EQ(s.batch_stats(1).compute_output().ns(), 300000u);
+    const auto &z = res.model_stats(1);
+    EXPECT_EQ(z.name(), "resnet18");
+    EXPECT_EQ(z.last_inference(), 0u);
+    EXPECT_EQ(z.inference_stats().success().count(), 0u);
+    EXPECT_EQ(z.batch_stats_size(), 0);
+}
+
 TEST(ServeInferPath, DeadlinesVersionsOutputs)
 {
     const auto t0 = Clock::now();
@@ -389,6 +432,33 @@ TEST_F(ServeGrpcService, UnknownModelsAndBadVersions)
     mr.set_name("broken");
     inference::ModelMetadataResponse mres;
     EXPECT_EQ(call(&Stub::ModelMetadata, mr, &mres).error_code(), grpc::StatusCode::NOT_FOUND);
+}
+
+// The statistics extension is advertised and served: no model loaded, so
+// all-models statistics are an empty list; a model that is not loaded is
+// NOT_FOUND as for every other RPC, a malformed version INVALID_ARGUMENT.
+TEST_F(ServeGrpcService, ModelStatistics)
+{
+    using Stub = inference::GRPCInferenceService::Stub;
+    inference::ServerMetadataResponse meta;
+    ASSERT_TRUE(call(&Stub::ServerMetadata, inference::ServerMetadataRequest(), &meta).ok());
+    EXPECT_NE(std::find(meta.extensions().begin(), meta.extensions().end(), "statistics"), meta.extensions().end());
+    inference::ModelStatisticsRequest req;
+    inference::ModelStatisticsResponse res;
+    grpc::Status s = call(&Stub::ModelStatistics, req, &res);
+    ASSERT_TRUE(s.ok()) << s.error_message();
+    EXPECT_EQ(res.model_stats_size(), 0);
+    req.set_name("nope");
+    s = call(&Stub::ModelStatistics, req, &res);
+    EXPECT_EQ(s.error_code(), grpc::StatusCode::NOT_FOUND);
+    EXPECT_EQ(s.error_message(), "unknown model: 'nope'");
+    req.set_name("broken");
+    EXPECT_EQ(call(&Stub::ModelStatistics, req, &res).error_code(), grpc::StatusCode::NOT_FOUND);
+    req.set_version("x1");
+    EXPECT_EQ(call(&Stub::ModelStatistics, req, &res).error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+    req.set_name("");
+    req.set_version("1");
+    EXPECT_EQ(call(&Stub::ModelStatistics, req, &res).error_code(), grpc::StatusCode::INVALID_ARGUMENT);
 }
 
 TEST_F(ServeGrpcService, RepositoryRpcs)

@@ -243,7 +243,7 @@ TEST(ServeBatcher, CloseDrainsQueued)
     std::vector<uint32_t> sizes;
     std::atomic<uint32_t> observed{0};
     {
-        Batcher b(q, std::make_unique<EchoRunner>(sizes), [&](uint32_t n, double) { observed += n; });
+        Batcher b(q, std::make_unique<EchoRunner>(sizes), [&](uint32_t n, const BatchTimes &, bool) { observed += n; });
     }  // joins: returns only once the queue is drained
     for (auto &r : rs) EXPECT_EQ(r->status, Status::Ok);
     EXPECT_EQ(observed.load(), 9u);
@@ -271,7 +271,7 @@ TEST(ServeMetrics, ExpositionFormat)
     Metrics m;
     m.request("resnet18", "1", "success", 0.003, 0.001);
     m.request("resnet18", "1", "queue_full", 0.0001, -1);
-    m.batch("resnet18", "1", 3, 0.002);
+    m.batch("resnet18", "1", 3, {0, 0.002, 0});
     const std::string s = m.render();
     EXPECT_NE(s.find("mtia_serve_requests_total{model=\"resnet18\",version=\"1\",status=\"success\"} 1"),
               std::string::npos);

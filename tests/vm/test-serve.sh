@@ -6,8 +6,9 @@
 # for the concurrent parts: two versions of one model and a second model,
 # load/unload while serving, a load test (32 clients, a fixed request count,
 # dynamic batching on and off: 0 failures), overload of a tiny queue (429s,
-# no timeouts), promtool on /metrics, and SIGTERM mid-load (every accepted
-# request answered, exit 0).
+# no timeouts), promtool on /metrics, the statistics extension (counts grow
+# by the requests made, Triton's field names, 404 for an unknown model), and
+# SIGTERM mid-load (every accepted request answered, exit 0).
 #
 # On the HOST first (mtia-compile; tests/run-all.sh does this):
 #   tests/vm/test-serve.sh --prepare
@@ -152,6 +153,46 @@ timeout_504() {
       "$URL/v2/models/dlrm_slow/infer")" = 504 ] && grep -q "timed out" "$tmp/e" && echo "  504: $(cat "$tmp/e")"
 }
 check "a request timing out in its model's queue is 504" timeout_504
+
+# ---- statistics (Triton's extension) --------------------------------------
+# k one-sample requests to dlrm_nobatch (one run each): its inference_count,
+# execution_count and success.count grow by k, and the JSON has Triton's names.
+stats_grow() {
+  local k=3 i
+  curl -sf "$URL/v2/models/dlrm_nobatch/versions/1/stats" >"$tmp/s0" || return 1
+  $CLIENT mkreq --name dlrm --row 0 --out "$tmp/req1" || return 1
+  for i in $(seq $k); do
+    curl -sf -o /dev/null -H 'Content-Type: application/json' --data-binary @"$tmp/req1" \
+      "$URL/v2/models/dlrm_nobatch/infer" || return 1
+  done
+  curl -sf "$URL/v2/models/dlrm_nobatch/stats" >"$tmp/s1" || return 1
+  $PY -c 'import json,sys,time
+k=int(sys.argv[3]); a,b=(json.load(open(f))["model_stats"] for f in sys.argv[1:3])
+assert len(a)==len(b)==1, (a, b); a,b=a[0],b[0]
+d=lambda f: b[f]-a[f]
+ds=lambda f,x: b["inference_stats"][f][x]-a["inference_stats"][f][x]
+print("  dlrm_nobatch after %d requests: inference_count +%d, execution_count +%d, success +%d (%.2f ms each), queue %.3f ms, compute input/infer/output %.3f/%.3f/%.3f ms each" %
+      (k, d("inference_count"), d("execution_count"), ds("success","count"), ds("success","ns")/k/1e6, ds("queue","ns")/k/1e6,
+       ds("compute_input","ns")/k/1e6, ds("compute_infer","ns")/k/1e6, ds("compute_output","ns")/k/1e6))
+keys={"name","version","last_inference","inference_count","execution_count","inference_stats","batch_stats"}
+sub={"success","fail","queue","compute_input","compute_infer","compute_output"}
+ok = set(b)==keys and set(b["inference_stats"])==sub and b["name"]=="dlrm_nobatch" and b["version"]=="1"
+ok = ok and all(set(v)=={"count","ns"} for v in b["inference_stats"].values())
+ok = ok and d("inference_count")==k and d("execution_count")==k and ds("success","count")==k and ds("fail","count")==0
+ok = ok and ds("compute_infer","count")==k and ds("compute_infer","ns")>0 and ds("success","ns")>=ds("compute_infer","ns")
+ok = ok and abs(b["last_inference"]/1000-time.time())<60
+bs={e["batch_size"]:e for e in b["batch_stats"]}
+ok = ok and 1 in bs and set(bs[1])=={"batch_size","compute_input","compute_infer","compute_output"}
+sys.exit(0 if ok else 1)' "$tmp/s0" "$tmp/s1" $k
+}
+check "statistics: k requests grow inference_count, execution_count and success by k; Triton's field names" stats_grow
+check "statistics of every model list each loaded version" $PY -c 'import json,sys,urllib.request
+j=json.load(urllib.request.urlopen(sys.argv[1]+"/v2/models/stats"))
+s={(e["name"],e["version"]) for e in j["model_stats"]}; print("  stats of:", sorted(s))
+sys.exit(0 if {("dlrm","1"),("dlrm","2"),("resnet18","1")}<=s and not any(n=="broken" for n,_ in s) else 1)' "$URL"
+check "statistics of an unknown model are 404 with an error body" \
+  bash -c '[ "$(curl -s -o '"$tmp"'/e -w "%{http_code}" '"$URL"'/v2/models/nope/stats)" = 404 ] && grep -q "\"error\"" '"$tmp"'/e'
+check "statistics of an unloaded version are 404" [ "$(code "$URL/v2/models/dlrm/versions/7/stats")" = 404 ]
 
 # ---- concurrent clients ---------------------------------------------------
 check "reload dlrm x3 and unload/load resnet18 while 4 clients infer dlrm: all 200" \

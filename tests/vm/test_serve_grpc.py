@@ -5,7 +5,9 @@ Python's grpcio with stubs generated at run time from our
 grpc_predict_v2.proto (tests/vm/test-serve-grpc.sh runs it). One server
 start: health, server and model metadata, readiness; resnet18 and the DLRM
 (tests/vm/test-serve.sh --prepare's files) through ModelInfer with typed
-contents and with raw contents against PyTorch's outputs; NOT_FOUND for an
+contents and with raw contents against PyTorch's outputs; ModelStatistics
+(counts grow by the requests made, concurrent requests coalesced count as
+fewer executions, NOT_FOUND for an unknown model); NOT_FOUND for an
 unknown model or version, INVALID_ARGUMENT for a wrong shape, datatype or
 output; DEADLINE_EXCEEDED from the request's timeout parameter and from the
 client's gRPC deadline, the server counting it as a timeout that never ran;
@@ -152,13 +154,15 @@ class Test:
     def repo(self):
         """resnet18; dlrm versions 1 and 2; dlrm_tiny (a 1-deep queue);
         dlrm_slow (batches wait 1.5 s for company); dlrm_spare (unloaded and
-        loaded); a corrupt model."""
+        loaded); dlrm_stats (batches wait 1 s: concurrent requests coalesce);
+        a corrupt model."""
         serve = os.path.join(self.a.models, "serve")
         configs = {"resnet18": {"max_batch": 8, "max_queue_delay_us": 2000},
                    "dlrm": {"versions": "all", "max_batch": 32, "max_queue_delay_us": 2000, "queue_capacity": 128},
                    "dlrm_tiny": {"queue_capacity": 1, "max_batch": 8, "max_queue_delay_us": 0},
                    "dlrm_slow": {"max_batch": 32, "max_queue_delay_us": 1500000},
-                   "dlrm_spare": {}}
+                   "dlrm_spare": {},
+                   "dlrm_stats": {"max_batch": 32, "max_queue_delay_us": 1000000}}
         root = os.path.join(self.tmp, "repo")
         for name, config in configs.items():
             src = os.path.join(serve, ("resnet18" if name == "resnet18" else "dlrm") + ".mtia")
@@ -243,6 +247,57 @@ class Test:
         self.infer_matches("resnet18, sample 5 alone", "resnet18", "resnet18_b8", True, slice(5, 6))
         self.infer_matches("dlrm, typed contents (fp32 and int64)", "dlrm", "dlrm", False)
         self.infer_matches("dlrm version 1, raw contents", "dlrm", "dlrm", True, version="1")
+
+    def stats_of(self, name, version=""):
+        code, res, d = call(self.stub, "ModelStatistics", pb.ModelStatisticsRequest(name=name, version=version))
+        return res.model_stats[0] if code == Code.OK and len(res.model_stats) == 1 else None
+
+    def statistics(self):
+        c, s = self.c, self.stub
+        code, res, _ = call(s, "ServerMetadata", pb.ServerMetadataRequest())
+        c.check("ServerMetadata lists the statistics extension", code == Code.OK and "statistics" in res.extensions)
+        # k one-sample requests one after the other: k inferences, k runs.
+        k, one = 3, model_inputs(self.a.models, "dlrm", slice(0, 1))
+        a = self.stats_of("dlrm_spare", "1")
+        for _ in range(k):
+            call(s, "ModelInfer", infer_request("dlrm_spare", one, True))
+        b = self.stats_of("dlrm_spare")
+        ok = a is not None and b is not None and b.name == "dlrm_spare" and b.version == "1"
+        if ok:
+            da, db = a.inference_stats, b.inference_stats
+            print("  dlrm_spare after %d requests: inference_count +%d, execution_count +%d, success +%d, "
+                  "compute_infer %.3f ms each" % (k, b.inference_count - a.inference_count,
+                                                  b.execution_count - a.execution_count,
+                                                  db.success.count - da.success.count,
+                                                  (db.compute_infer.ns - da.compute_infer.ns) / k / 1e6))
+            ok = b.inference_count - a.inference_count == k and b.execution_count - a.execution_count == k and \
+                db.success.count - da.success.count == k and db.fail.count == da.fail.count and \
+                db.queue.count - da.queue.count == k and db.compute_infer.ns > da.compute_infer.ns and \
+                abs(b.last_inference / 1000 - time.time()) < 60
+        c.check("ModelStatistics: %d requests grow inference_count, execution_count and success by %d" % (k, k), ok,
+                (a, b))
+        # 4 concurrent requests in one 1 s batch window: fewer executions
+        # than requests, the batch sizes adding up to the 4 samples.
+        threads = [threading.Thread(target=call, args=(s, "ModelInfer", infer_request("dlrm_stats", one, True)))
+                   for _ in range(4)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        b = self.stats_of("dlrm_stats")
+        sizes = {x.batch_size: x.compute_infer.count for x in b.batch_stats} if b else {}
+        print("  dlrm_stats: 4 requests, %d executions, batch sizes %s" % (b.execution_count if b else -1, sizes))
+        c.check("ModelStatistics: 4 concurrent requests coalesced count as fewer executions than requests",
+                b is not None and b.inference_count == 4 and b.inference_stats.success.count == 4 and
+                b.execution_count < 4 and b.execution_count == sum(sizes.values()) and
+                sum(n * m for n, m in sizes.items()) == 4, b)
+        code, res, _ = call(s, "ModelStatistics", pb.ModelStatisticsRequest())
+        names = {(m.name, m.version) for m in res.model_stats} if res else set()
+        c.check("ModelStatistics of every model lists each loaded version, not the corrupt model",
+                code == Code.OK and {("dlrm", "1"), ("dlrm", "2"), ("resnet18", "1")} <= names and
+                not any(n == "broken" for n, _ in names), names)
+        code, _, d = call(s, "ModelStatistics", pb.ModelStatisticsRequest(name="nope"))
+        c.check("ModelStatistics of an unknown model is NOT_FOUND: " + d, code == Code.NOT_FOUND, code)
 
     def bad_requests(self):
         c, s = self.c, self.stub
@@ -387,8 +442,8 @@ class Test:
         try:
             t0 = time.monotonic()
             if self.start():
-                for phase in (self.health_and_metadata, self.inference, self.bad_requests, self.deadlines,
-                              self.repository, self.overload, self.sigterm):
+                for phase in (self.health_and_metadata, self.inference, self.statistics, self.bad_requests,
+                              self.deadlines, self.repository, self.overload, self.sigterm):
                     print("  [%.1f s] %s" % (time.monotonic() - t0, phase.__name__), flush=True)
                     phase()
             print("  [%.1f s] done" % (time.monotonic() - t0))

@@ -128,16 +128,24 @@ void Batcher::loop()
             r->batch_samples = samples;
             r->status = Status::Ok;
         }
+        bool ok = true;
         try {
             runner_->run(batch);
         } catch (const std::exception &e) {
+            ok = false;
             for (const auto &r : batch) {
                 r->status = Status::Internal;
                 r->error = e.what();
             }
         }
         const double seconds = std::chrono::duration<double>(Clock::now() - start).count();
-        if (observer_) observer_(samples, seconds);
+        const Runner::HostTimes &host = runner_->host_times();
+        BatchTimes t;
+        t.input = std::min(host.input, seconds);
+        t.output = std::min(host.output, seconds - t.input);
+        t.infer = seconds - t.input - t.output;
+        for (const auto &r : batch) r->compute = t;
+        if (observer_) observer_(samples, t, ok);
         for (const auto &r : batch) r->done.set_value();
     }
 }

@@ -7,7 +7,10 @@
 // split back per request). A full queue refuses at once (429), a request whose
 // timeout passed while queued completes as Timeout without running, and
 // close() refuses new requests while the batchers finish what is queued
-// (graceful drain). Device-free, so unit-tested with a fake Runner.
+// (graceful drain). After each run the batcher stamps its phases (the
+// runner's host times, the rest as the device run) on every request of the
+// batch and tells its observer (the metrics). Device-free, so unit-tested
+// with a fake Runner.
 #pragma once
 
 #include <chrono>
@@ -22,6 +25,7 @@
 #include <thread>
 #include <vector>
 
+#include "serve_metrics.h"
 #include "serve_tensor.h"
 
 namespace mtia_serve {
@@ -52,6 +56,7 @@ struct Request {
     std::vector<Tensor> outputs;
     double queue_seconds = 0;    ///< enqueued -> its batch started
     uint32_t batch_samples = 0;  ///< the batch it ran in
+    BatchTimes compute;          ///< its batch's phases
 
     std::promise<void> done;
     std::shared_future<void> finished = done.get_future().share();
@@ -61,8 +66,17 @@ using RequestPtr = std::shared_ptr<Request>;
 /// Runs one batch: fills every request's outputs, or sets status and error.
 class Runner {
 public:
+    /// Seconds of the last run() spent staging inputs and splitting outputs
+    /// on the host; the batcher counts the rest of the run as compute_infer.
+    struct HostTimes {
+        double input = 0, output = 0;
+    };
     virtual ~Runner() = default;
     virtual void run(const std::vector<RequestPtr> &batch) = 0;
+    const HostTimes &host_times() const { return host_; }
+
+protected:
+    HostTimes host_;  ///< set by run() (a runner that does not: all compute_infer)
 };
 
 /// A model version's queue of requests waiting for a batcher.
@@ -98,8 +112,8 @@ private:
 /// Completes r: sets its result fields' end state and wakes its waiter.
 void complete(const RequestPtr &r, Status status, std::string error = {});
 
-/// Called after each batch: its samples and the runner's seconds.
-using BatchObserver = std::function<void(uint32_t samples, double seconds)>;
+/// Called after each batch: its samples, the run's phases, whether it succeeded.
+using BatchObserver = std::function<void(uint32_t samples, const BatchTimes &times, bool ok)>;
 
 /// One model instance's thread: take_batch() -> Runner::run() until the
 /// queue is closed and drained.

@@ -5,6 +5,7 @@
 #include <climits>
 
 #include "serve_grpc_codec.h"
+#include "serve_stats.h"
 
 namespace mtia_serve {
 
@@ -128,6 +129,17 @@ grpc::Status GrpcFrontend::RepositoryModelUnload(grpc::ServerContext *,
     std::string err;
     const Status s = repo_.unload(req->model_name(), err);
     return s == Status::Ok ? grpc::Status::OK : to_grpc(s, err);
+}
+
+grpc::Status GrpcFrontend::ModelStatistics(grpc::ServerContext *, const inference::ModelStatisticsRequest *req,
+                                           inference::ModelStatisticsResponse *res)
+{
+    nlohmann::json stats;
+    std::string err;
+    const Status s = model_statistics(repo_, metrics_, req->name(), req->version(), stats, err);
+    if (s != Status::Ok) return to_grpc(s, err);
+    encode_statistics(stats, res);
+    return grpc::Status::OK;
 }
 
 }  // namespace mtia_serve

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MIT
 // The Open Inference Protocol v2 over gRPC (grpc_predict_v2.proto, Triton's
 // GRPCInferenceService on grpc++'s synchronous server): health, server and
-// model metadata, ModelInfer and the model repository RPCs. A thin layer:
+// model metadata, ModelInfer, the model repository RPCs and ModelStatistics
+// (serve_stats.h). A thin layer:
 // serve_grpc_codec turns the messages into the request path that the REST
 // front end uses too (serve_infer.h), whose outcome becomes the status code
 // (NOT_FOUND, INVALID_ARGUMENT, RESOURCE_EXHAUSTED, DEADLINE_EXCEEDED,
@@ -22,7 +23,7 @@ namespace mtia_serve {
 
 class GrpcFrontend final : public inference::GRPCInferenceService::Service {
 public:
-    GrpcFrontend(Repository &repo, Metrics &metrics) : repo_(repo), path_(repo, metrics) {}
+    GrpcFrontend(Repository &repo, Metrics &metrics) : repo_(repo), metrics_(metrics), path_(repo, metrics) {}
     /// Listens on address:port and serves from grpc++'s threads; the port it
     /// got (port 0: any free one), or 0 if it cannot listen there.
     int start(const std::string &address, int port);
@@ -50,12 +51,15 @@ public:
                                      inference::RepositoryModelLoadResponse *) override;
     grpc::Status RepositoryModelUnload(grpc::ServerContext *, const inference::RepositoryModelUnloadRequest *req,
                                        inference::RepositoryModelUnloadResponse *) override;
+    grpc::Status ModelStatistics(grpc::ServerContext *, const inference::ModelStatisticsRequest *req,
+                                 inference::ModelStatisticsResponse *res) override;
 
 private:
     /// NAME at version text (empty: the latest), or null with the status to return.
     VersionPtr find(const std::string &name, const std::string &version, grpc::Status &status);
 
     Repository &repo_;
+    Metrics &metrics_;
     InferPath path_;
     std::unique_ptr<grpc::Server> server_;
 };

@@ -228,6 +228,43 @@ void encode_index(const nlohmann::json &index, inference::RepositoryIndexRespons
     }
 }
 
+namespace {
+
+void encode_duration(const nlohmann::json &j, inference::StatisticDuration *d)
+{
+    d->set_count(j["count"].get<uint64_t>());
+    d->set_ns(j["ns"].get<uint64_t>());
+}
+
+}  // namespace
+
+void encode_statistics(const nlohmann::json &stats, inference::ModelStatisticsResponse *res)
+{
+    for (const auto &j : stats["model_stats"]) {
+        auto *m = res->add_model_stats();
+        m->set_name(j["name"].get<std::string>());
+        m->set_version(j["version"].get<std::string>());
+        m->set_last_inference(j["last_inference"].get<uint64_t>());
+        m->set_inference_count(j["inference_count"].get<uint64_t>());
+        m->set_execution_count(j["execution_count"].get<uint64_t>());
+        const auto &in = j["inference_stats"];
+        auto *is = m->mutable_inference_stats();
+        encode_duration(in["success"], is->mutable_success());
+        encode_duration(in["fail"], is->mutable_fail());
+        encode_duration(in["queue"], is->mutable_queue());
+        encode_duration(in["compute_input"], is->mutable_compute_input());
+        encode_duration(in["compute_infer"], is->mutable_compute_infer());
+        encode_duration(in["compute_output"], is->mutable_compute_output());
+        for (const auto &b : j["batch_stats"]) {
+            auto *bs = m->add_batch_stats();
+            bs->set_batch_size(b["batch_size"].get<uint64_t>());
+            encode_duration(b["compute_input"], bs->mutable_compute_input());
+            encode_duration(b["compute_infer"], bs->mutable_compute_infer());
+            encode_duration(b["compute_output"], bs->mutable_compute_output());
+        }
+    }
+}
+
 Clock::time_point steady_deadline(std::chrono::system_clock::time_point deadline)
 {
     const auto left = deadline - std::chrono::system_clock::now();

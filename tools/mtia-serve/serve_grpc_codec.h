@@ -37,6 +37,9 @@ void encode_metadata(const nlohmann::json &meta, inference::ModelMetadataRespons
 /// The repository index (Repository::index()'s JSON) as the response.
 void encode_index(const nlohmann::json &index, inference::RepositoryIndexResponse *res);
 
+/// A $stats_model_response (serve_stats.h's JSON) as the response.
+void encode_statistics(const nlohmann::json &stats, inference::ModelStatisticsResponse *res);
+
 /// A gRPC deadline (system clock; its max: none) on the steady clock.
 Clock::time_point steady_deadline(std::chrono::system_clock::time_point deadline);
 

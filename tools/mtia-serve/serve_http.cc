@@ -8,6 +8,7 @@
 #include "serve_http.h"
 
 #include "serve_metrics_http.h"
+#include "serve_stats.h"
 
 #include <chrono>
 #include <stdexcept>
@@ -177,6 +178,18 @@ void HttpFrontend::routes()
                     if (v < 0) return error(res, 400, "bad version");
                     if (!repo_.find(req.matches[1], v, s, err)) return error(res, http_status(s), err);
                     res.status = path_.draining() ? 503 : 200;
+                });
+    // Statistics (serve_stats.h): before the metadata route, which would
+    // take "stats" for a model name.
+    server_.Get(R"(/v2/models(?:/([^/]+)(?:/versions/([^/]+))?)?/stats)",
+                [this](const httplib::Request &req, httplib::Response &res) {
+                    nlohmann::json out;
+                    std::string err;
+                    const std::string model = req.matches[1].matched ? req.matches[1].str() : "";
+                    const std::string version = req.matches[2].matched ? req.matches[2].str() : "";
+                    const Status s = model_statistics(repo_, metrics_, model, version, out, err);
+                    if (s != Status::Ok) return error(res, http_status(s), err);
+                    res.set_content(out.dump(), kJson);
                 });
     server_.Get(R"(/v2/models/([^/]+)(?:/versions/([0-9]+))?)",
                 [this](const httplib::Request &req, httplib::Response &res) {

@@ -98,9 +98,11 @@ InferResult InferPath::infer(const std::string &model, int64_t version, Clock::t
     if (!m) return res;
     res.model = m->name();
     res.version = m->version();
+    RequestPtr r;
     auto finish = [&](Status st, std::string msg, double queue_s) {
         metrics_.request(res.model, std::to_string(res.version), status_label(st),
-                         std::chrono::duration<double>(Clock::now() - start).count(), queue_s);
+                         std::chrono::duration<double>(Clock::now() - start).count(), queue_s, r ? r->samples : 1,
+                         r ? r->compute : BatchTimes{});
         res.status = st;
         res.error = std::move(msg);
         return std::move(res);
@@ -115,7 +117,7 @@ InferResult InferPath::infer(const std::string &model, int64_t version, Clock::t
     } catch (const std::invalid_argument &e) {
         return finish(Status::BadRequest, e.what(), -1);
     }
-    auto r = std::make_shared<Request>();
+    r = std::make_shared<Request>();
     r->inputs = std::move(call.inputs);
     r->deadline = request_deadline(start, call.timeout_us, transport_deadline);
     std::string err;

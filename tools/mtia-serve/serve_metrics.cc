@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: MIT
-// Counters and histograms (serve_metrics.h).
+// Counters, histograms and statistics (serve_metrics.h).
 #include "serve_metrics.h"
 
+#include <chrono>
+#include <cmath>
 #include <sstream>
 
 namespace mtia_serve {
@@ -46,11 +48,31 @@ void Metrics::Histogram::observe(double v)
     sum += v;
 }
 
-void Metrics::request(const std::string &model, const std::string &version, const std::string &status, double seconds,
-                      double queue_seconds)
+void StatDuration::add(double seconds)
 {
+    count++;
+    ns += seconds > 0 ? static_cast<uint64_t>(std::llround(seconds * 1e9)) : 0;
+}
+
+void Metrics::request(const std::string &model, const std::string &version, const std::string &status, double seconds,
+                      double queue_seconds, uint32_t samples, const BatchTimes &compute)
+{
+    const auto now =
+        std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch());
     std::lock_guard<std::mutex> lock(mu_);
     requests_[{model, version, status}]++;
+    auto &st = stats_[{model, version}];
+    st.last_inference_ms = static_cast<uint64_t>(now.count());
+    if (status == "success") {
+        st.inference_count += samples;
+        st.success.add(seconds);
+        st.queue.add(queue_seconds < 0 ? 0 : queue_seconds);
+        st.compute_input.add(compute.input);
+        st.compute_infer.add(compute.infer);
+        st.compute_output.add(compute.output);
+    } else {
+        st.fail.add(seconds);
+    }
     auto &h = request_seconds_[{model, version}];
     h.bounds = kSecondsBounds;
     h.observe(seconds);
@@ -61,13 +83,53 @@ void Metrics::request(const std::string &model, const std::string &version, cons
     }
 }
 
-void Metrics::batch(const std::string &model, const std::string &version, uint32_t samples, double seconds)
+void Metrics::batch(const std::string &model, const std::string &version, uint32_t samples, const BatchTimes &t,
+                    bool ok)
 {
     std::lock_guard<std::mutex> lock(mu_);
     auto &h = batch_size_[{model, version}];
     h.bounds = kBatchBounds;
     h.observe(samples);
-    compute_seconds_[model] += seconds;
+    compute_seconds_[model] += t.input + t.infer + t.output;
+    if (!ok) return;
+    auto &st = stats_[{model, version}];
+    st.execution_count++;
+    auto &b = st.batches[samples];
+    b[0].add(t.input);
+    b[1].add(t.infer);
+    b[2].add(t.output);
+}
+
+ModelStats Metrics::stats(const std::string &model, const std::string &version)
+{
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = stats_.find({model, version});
+    return it == stats_.end() ? ModelStats{} : it->second;
+}
+
+nlohmann::json Metrics::stats_json(const std::string &model, const std::string &version)
+{
+    const ModelStats st = stats(model, version);
+    auto d = [](const StatDuration &x) { return nlohmann::json{{"count", x.count}, {"ns", x.ns}}; };
+    nlohmann::json batches = nlohmann::json::array();
+    for (const auto &[size, b] : st.batches)
+        batches.push_back({{"batch_size", size},
+                           {"compute_input", d(b[0])},
+                           {"compute_infer", d(b[1])},
+                           {"compute_output", d(b[2])}});
+    return {{"name", model},
+            {"version", version},
+            {"last_inference", st.last_inference_ms},
+            {"inference_count", st.inference_count},
+            {"execution_count", st.execution_count},
+            {"inference_stats",
+             {{"success", d(st.success)},
+              {"fail", d(st.fail)},
+              {"queue", d(st.queue)},
+              {"compute_input", d(st.compute_input)},
+              {"compute_infer", d(st.compute_infer)},
+              {"compute_output", d(st.compute_output)}}},
+            {"batch_stats", batches}};
 }
 
 std::string Metrics::render()

@@ -56,9 +56,11 @@ ModelVersion::ModelVersion(std::string name, int64_t version, const ModelConfig 
                                             std::chrono::microseconds(config.max_queue_delay_us));
     const std::string v = std::to_string(version_);
     for (auto &m : models)
-        batchers_.push_back(std::make_unique<Batcher>(
-            *queue_, std::make_unique<ModelRunner>(std::move(m)),
-            [&metrics, n = name_, v](uint32_t samples, double s) { metrics.batch(n, v, samples, s); }));
+        batchers_.push_back(
+            std::make_unique<Batcher>(*queue_, std::make_unique<ModelRunner>(std::move(m)),
+                                      [&metrics, n = name_, v](uint32_t samples, const BatchTimes &t, bool ok) {
+                                          metrics.batch(n, v, samples, t, ok);
+                                      }));
 }
 
 ModelVersion::~ModelVersion() { close_and_join(); }

@@ -32,6 +32,7 @@ ModelRunner::ModelRunner(mtia::Model model) : model_(std::move(model)), coalesce
 
 void ModelRunner::run(const std::vector<RequestPtr> &batch)
 {
+    host_ = {};  // a run that throws early reports no host time
     if (coalesce_)
         run_concatenated(batch);
     else
@@ -40,6 +41,7 @@ void ModelRunner::run(const std::vector<RequestPtr> &batch)
 
 void ModelRunner::run_concatenated(const std::vector<RequestPtr> &batch)
 {
+    const auto t0 = Clock::now();
     size_t samples = 0;
     for (const auto &r : batch) samples += r->samples;
     std::vector<std::vector<uint8_t>> in, out;
@@ -51,15 +53,20 @@ void ModelRunner::run_concatenated(const std::vector<RequestPtr> &batch)
     }
     for (const auto &t : model_.outputs()) out.emplace_back(samples * bytes_per_sample(model_, t));
     for (auto &o : out) hout.push_back({o.data(), o.size()});
+    const auto t1 = Clock::now();
+    host_ = {std::chrono::duration<double>(t1 - t0).count(), 0};
     model_.run(hin, hout);
+    const auto t2 = Clock::now();
     for (size_t i = 0; i < out.size(); i++) {
         const auto &t = model_.outputs()[i];
         split_dim0(batch, out[i].data(), bytes_per_sample(model_, t), t.name, t.dtype, tail_dims(t));
     }
+    host_.output = std::chrono::duration<double>(Clock::now() - t2).count();
 }
 
 void ModelRunner::run_each(const std::vector<RequestPtr> &batch)
 {
+    const auto t0 = Clock::now();
     std::vector<std::vector<mtia::HostInput>> hin(batch.size());
     std::vector<std::vector<mtia::HostOutput>> hout(batch.size());
     for (size_t b = 0; b < batch.size(); b++) {
@@ -87,6 +94,8 @@ void ModelRunner::run_each(const std::vector<RequestPtr> &batch)
         }
         for (auto &t : r.outputs) hout[b].push_back({t.data.data(), t.data.size()});
     }
+    // Outputs land in the requests' own tensors: no host time after the run.
+    host_ = {std::chrono::duration<double>(Clock::now() - t0).count(), 0};
     model_.run_batch(hin, hout);
 }
 

@@ -4,7 +4,9 @@
 // ONE Model::run() of the requests' inputs concatenated along dim 0 (libmtia
 // picks the smallest bucket that fits and pads), its outputs split back per
 // request. Any other model runs the batch's requests as one Model::run_batch()
-// (request i+1's inputs staged while i runs).
+// (request i+1's inputs staged while i runs). Each run reports its host
+// phases (input concatenation, output split) to the batcher, which counts
+// the rest as the device run (the statistics' compute_input/infer/output).
 #pragma once
 
 #include "mtia/mtia.hpp"
