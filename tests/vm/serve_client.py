@@ -137,6 +137,7 @@ def run_load(port, model, body, hlen, clients, count, keep_alive=True, stop=None
     lock = threading.Lock()
     state = {"left": count}
     statuses, lat, errors = [], [], []
+    bodies = {}  # the first body of each non-200 status (run_load.bodies)
 
     def worker():
         c = Client(port, keep_alive)
@@ -146,7 +147,7 @@ def run_load(port, model, body, hlen, clients, count, keep_alive=True, stop=None
                     return
                 state["left"] -= 1
             try:
-                s, dt, _ = c.infer(model, body, hlen)
+                s, dt, data = c.infer(model, body, hlen)
             except (OSError, http.client.HTTPException) as e:
                 with lock:
                     errors.append(type(e).__name__)
@@ -157,6 +158,8 @@ def run_load(port, model, body, hlen, clients, count, keep_alive=True, stop=None
             with lock:
                 statuses.append(s)
                 lat.append(dt)
+                if s != 200:
+                    bodies.setdefault(s, data[:200])
 
     t0 = time.monotonic()
     ts = [threading.Thread(target=worker) for _ in range(clients)]
@@ -164,6 +167,7 @@ def run_load(port, model, body, hlen, clients, count, keep_alive=True, stop=None
         t.start()
     for t in ts:
         t.join()
+    run_load.bodies = bodies
     return statuses, lat, time.monotonic() - t0, errors
 
 
@@ -191,6 +195,8 @@ def cmd_load(a):
                        "p99_ms": pct(lat, 99)}, f)
     if errors:
         print("  connection errors: %s" % sorted(set(errors)))
+    for status, data in sorted(run_load.bodies.items()):
+        print("  %d (%d of them): %s" % (status, statuses.count(status), data.decode(errors="replace")))
     ok = ok and n200 == a.count and not errors
     sys.exit(0 if ok else 1)
 
