@@ -14,7 +14,7 @@ prof=$(mktemp /tmp/mtia-bench-profile.XXXXXX.json)
 trap 'rm -f "$prof"' EXIT
 b1=${MTIA_BENCH_INFER_B1:-30}
 for spec in "resnet18 1 $b1" "resnet18 1 $b1 profile" "resnet18 1 $b1" "resnet18 1 $b1 profile" \
-  "resnet18_b8 8 ${MTIA_BENCH_INFER_B8:-8}"; do
+  "resnet18_b8 8 ${MTIA_BENCH_INFER_B8:-20}"; do
   read -r m batch n p <<<"$spec"
   build/bin/mtia-run "$DIR/$m.mtia" --bench "$n" --json ${p:+--profile "$prof"} |
     /usr/bin/python3 -c 'import json, sys; j = json.load(sys.stdin); j["batch"] = int(sys.argv[1]); print(json.dumps(j))' "$batch"
@@ -23,7 +23,7 @@ done
 # run-bench.sh compiles it into $BENCH_DIR): resnet18 at batch 1 and 8,
 # alternately, twice each; "fusion_model" tags them.
 BENCH_DIR=${MTIA_BENCH_MODEL_DIR:-build/bench-models}
-for spec in "resnet18 1 $b1" "resnet18_b8 8 ${MTIA_BENCH_INFER_B8:-8}"; do
+for spec in "resnet18 1 $b1" "resnet18_b8 8 ${MTIA_BENCH_INFER_B8:-20}"; do
   read -r m batch n <<<"$spec"
   [ -f "$BENCH_DIR/${m}_nofuse.mtia" ] || continue
   for round in 1 2; do
@@ -54,8 +54,8 @@ done
 # resnet18 by precision (run-bench.sh compiles them into $BENCH_DIR): bf16
 # (mtia-compile --dtype bf16) and int8 (the QDQ model PyTorch's quantizer
 # made, make_models.py qdq()), batch 1 and 8; "precision_model" tags them.
-for spec in "resnet18_bf16 1 $b1" "resnet18_bf16_b8 8 ${MTIA_BENCH_INFER_B8:-8}" "resnet18_int8 1 $b1" \
-  "resnet18_int8_b8 8 ${MTIA_BENCH_INFER_B8:-8}"; do
+for spec in "resnet18_bf16 1 $b1" "resnet18_bf16_b8 8 ${MTIA_BENCH_INFER_B8:-20}" "resnet18_int8 1 $b1" \
+  "resnet18_int8_b8 8 ${MTIA_BENCH_INFER_B8:-20}"; do
   read -r m batch n <<<"$spec"
   [ -f "$BENCH_DIR/$m.mtia" ] || continue
   build/bin/mtia-run "$BENCH_DIR/$m.mtia" --bench "$n" --json |
