@@ -66,6 +66,25 @@ int mtia_tel_read(struct mtia_device *mdev, u32 reg, u32 *val)
 	return ret;
 }
 
+/*
+ * Write one telemetry register, waking the device for it. Caller checked
+ * that the device has telemetry.
+ */
+static int mtia_tel_write(struct mtia_device *mdev, u32 reg, u32 val)
+{
+	int idx, ret;
+
+	if (!drm_dev_enter(&mdev->drm, &idx))
+		return -ENODEV;
+	ret = mtia_pm_get(mdev);
+	if (!ret) {
+		mtia_wr32(mdev, reg, val);
+		mtia_pm_put(mdev);
+	}
+	drm_dev_exit(idx);
+	return ret;
+}
+
 /**
  * mtia_tel_energy() - energy since the board powered on.
  * @mdev: the device.
@@ -101,7 +120,7 @@ int mtia_tel_energy(struct mtia_device *mdev, u64 *mj)
 int mtia_tel_set_power_cap(struct mtia_device *mdev, u32 mw)
 {
 	u32 lo, hi;
-	int idx, ret;
+	int ret;
 
 	ret = mtia_tel_read(mdev, MTIA_REG_TEL_POWER_CAP_MIN, &lo);
 	if (!ret)
@@ -110,15 +129,7 @@ int mtia_tel_set_power_cap(struct mtia_device *mdev, u32 mw)
 		return ret;
 	if (mw < lo || mw > hi)
 		return -EINVAL;
-	if (!drm_dev_enter(&mdev->drm, &idx))
-		return -ENODEV;
-	ret = mtia_pm_get(mdev);
-	if (!ret) {
-		mtia_wr32(mdev, MTIA_REG_TEL_POWER_CAP, mw);
-		mtia_pm_put(mdev);
-	}
-	drm_dev_exit(idx);
-	return ret;
+	return mtia_tel_write(mdev, MTIA_REG_TEL_POWER_CAP, mw);
 }
 
 /**
@@ -134,21 +145,11 @@ int mtia_tel_set_power_cap(struct mtia_device *mdev, u32 mw)
  */
 int mtia_tel_ecc_clear(struct mtia_device *mdev, u32 what)
 {
-	int idx, ret;
-
 	if (!what || what & ~MTIA_TEL_ECC_CLEAR_ALL)
 		return -EINVAL;
 	if (!mtia_tel_has_ecc_aggregate(mdev))
 		return -EOPNOTSUPP;
-	if (!drm_dev_enter(&mdev->drm, &idx))
-		return -ENODEV;
-	ret = mtia_pm_get(mdev);
-	if (!ret) {
-		mtia_wr32(mdev, MTIA_REG_TEL_ECC_CLEAR, what);
-		mtia_pm_put(mdev);
-	}
-	drm_dev_exit(idx);
-	return ret;
+	return mtia_tel_write(mdev, MTIA_REG_TEL_ECC_CLEAR, what);
 }
 
 /* debugfs ecc_inject: "corrected N" or "uncorrected N", 1 <= N <= 65535. */
