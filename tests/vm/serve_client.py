@@ -132,12 +132,12 @@ class Client:
         return status, time.monotonic() - t0, data
 
 
-def run_load(port, model, body, hlen, clients, count, keep_alive=True, stop=None):
-    """count requests over `clients` threads; returns (statuses, latencies, seconds, errors)."""
+def run_load(port, model, body, hlen, clients, count, keep_alive=True, stop=None, bodies=None):
+    """count requests over `clients` threads; returns (statuses, latencies, seconds, errors).
+    bodies, if a dict, gets the first body of each non-200 status."""
     lock = threading.Lock()
     state = {"left": count}
     statuses, lat, errors = [], [], []
-    bodies = {}  # the first body of each non-200 status (run_load.bodies)
 
     def worker():
         c = Client(port, keep_alive)
@@ -158,7 +158,7 @@ def run_load(port, model, body, hlen, clients, count, keep_alive=True, stop=None
             with lock:
                 statuses.append(s)
                 lat.append(dt)
-                if s != 200:
+                if s != 200 and bodies is not None:
                     bodies.setdefault(s, data[:200])
 
     t0 = time.monotonic()
@@ -167,7 +167,6 @@ def run_load(port, model, body, hlen, clients, count, keep_alive=True, stop=None
         t.start()
     for t in ts:
         t.join()
-    run_load.bodies = bodies
     return statuses, lat, time.monotonic() - t0, errors
 
 
@@ -184,7 +183,8 @@ def cmd_load(a):
     c = Client(a.port)
     s, _, data = c.infer(a.model, body, hlen)
     ok = s == 200 and compare(parse_response(data, c.header_len)[1]["output0"], want, e["tolerance"], a.model)
-    statuses, lat, secs, errors = run_load(a.port, a.model, body, hlen, a.clients, a.count)
+    bodies = {}
+    statuses, lat, secs, errors = run_load(a.port, a.model, body, hlen, a.clients, a.count, bodies=bodies)
     n200 = statuses.count(200)
     print("load %s: %d clients, %d requests: %d ok, %d other, %d connection errors; %.1f req/s, "
           "p50 %.1f ms, p99 %.1f ms" % (a.model, a.clients, a.count, n200, len(statuses) - n200, len(errors),
@@ -195,7 +195,7 @@ def cmd_load(a):
                        "p99_ms": pct(lat, 99)}, f)
     if errors:
         print("  connection errors: %s" % sorted(set(errors)))
-    for status, data in sorted(run_load.bodies.items()):
+    for status, data in sorted(bodies.items()):
         print("  %d (%d of them): %s" % (status, statuses.count(status), data.decode(errors="replace")))
     ok = ok and n200 == a.count and not errors
     sys.exit(0 if ok else 1)

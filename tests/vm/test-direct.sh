@@ -21,15 +21,16 @@ set -u
 
 need_device
 dmesg_mark=$(dmesg | wc -l)
+reload() { rmmod mtia && insmod "${MTIA_VM_DRIVER:-$KO}" "$@"; } # [insmod args...]
 run_gtest build/bin/direct_tests
-if rmmod mtia && insmod "${MTIA_VM_DRIVER:-$KO}" job_timeout_ms=500 && wait_for 100 fw_ready "${devs[0]}"; then
+if reload job_timeout_ms=500 && wait_for 100 fw_ready "${devs[0]}"; then
   run_gtest build/bin/direct_tests --gtest_filter='*FenceTimesOut*:*FenceWaitsWhileItsQueueProgresses*'
 else
   fail "reloading the driver with job_timeout_ms=500"
 fi
 # shellcheck disable=SC2086 # the VM's module parameters, word-split as insmod takes them
-check "the driver reloaded with the VM's parameters (${MTIA_VM_DRIVER_ARGS:-none})" \
-  bash -c "rmmod mtia && insmod '${MTIA_VM_DRIVER:-$KO}' ${MTIA_VM_DRIVER_ARGS:-} && [ \"\$(cat /sys/module/mtia/parameters/job_timeout_ms)\" != 500 ]"
+reload_as_vm() { reload ${MTIA_VM_DRIVER_ARGS:-} && [ "$(cat /sys/module/mtia/parameters/job_timeout_ms)" != 500 ]; }
+check "the driver reloaded with the VM's parameters (${MTIA_VM_DRIVER_ARGS:-none})" reload_as_vm
 for d in "${devs[@]}"; do wait_for 100 fw_ready "$d" || fail "$d: firmware not ready after the reload"; done
 check "a fault's take-back was logged" \
   bash -c "dmesg | tail -n +$((dmesg_mark + 1)) | grep -q 'translation fault at VA 0x7000000000 on direct queue'"
