@@ -4,8 +4,9 @@
 // bias) as one program of struct mtia_op, run through mtia_compute_run on
 // the host, and single layers of it. Threads: OMP_NUM_THREADS (compare with
 // PyTorch at torch.set_num_threads of the same number). Also make bench's
-// DLRM embedding bags (BM_EmbeddingBag), and int8 against F32 (BM_ConvInt8,
-// BM_GemmInt8). Not a test.
+// DLRM embedding bags (BM_EmbeddingBag), int8 against F32 (BM_ConvInt8,
+// BM_GemmInt8) and Winograd against the direct convolution
+// (BM_ConvWinograd). Not a test.
 //   build/bin/compute_bench [--benchmark_filter=Resnet18]
 #include <benchmark/benchmark.h>
 
@@ -184,6 +185,37 @@ BENCHMARK(BM_Conv)
     ->Args({2, 256, 14, 3, 1})
     ->Unit(benchmark::kMillisecond)
     ->MeasureProcessCPUTime();
+
+// Winograd against the direct convolution (docs/compute.md, "Winograd"):
+// one 3x3 stride-1 layer (batch, channels in, channels out, spatial size)
+// with bias and RELU on channels-last tensors, as mtia-compile stores
+// them; last arg 0 = direct, 1 = Winograd (MTIA_CONV_WINOGRAD, read when a
+// kernel is built). Wall time: compare at OMP_NUM_THREADS=2.
+void BM_ConvWinograd(benchmark::State &state)
+{
+    const uint32_t n = uint32_t(state.range(0)), c = uint32_t(state.range(1)), m = uint32_t(state.range(2));
+    const uint32_t hw = uint32_t(state.range(3));
+    setenv("MTIA_CONV_WINOGRAD", state.range(4) ? "1" : "0", 1);
+    mtia_compute_drop_kernels();
+    Builder b(4);
+    auto x = b.tensor({n, hw, hw, c}, true), w = b.tensor({m, c, 3, 3}, true), bias = b.tensor({m}, true);
+    auto y = b.tensor({n, hw, hw, m});  // channels-last dims: (N, H, W, C)
+    b.prog.push_back(cref::op(MTIA_OP_CONV, {x, w, bias}, y, {1, 1, 1, 1, 1, 1, 1, 1, 1}, MTIA_ACT_RELU));
+    b.prog.back().flags = MTIA_OP_F_NHWC;
+    run(state, b);
+    unsetenv("MTIA_CONV_WINOGRAD");
+    mtia_compute_drop_kernels();
+}
+BENCHMARK(BM_ConvWinograd)
+    ->ArgsProduct({{1, 8}, {16}, {16}, {112}, {0, 1}})
+    ->ArgsProduct({{1, 8}, {24}, {24}, {56}, {0, 1}})
+    ->ArgsProduct({{1, 8}, {32}, {32}, {56}, {0, 1}})
+    ->ArgsProduct({{1, 8}, {64}, {64}, {56}, {0, 1}})
+    ->ArgsProduct({{1, 8}, {128}, {128}, {28}, {0, 1}})
+    ->ArgsProduct({{1, 8}, {256}, {256}, {14}, {0, 1}})
+    ->ArgsProduct({{1, 8}, {512}, {512}, {7}, {0, 1}})
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
 
 // Int8 against F32 (docs/compute.md, "Quantized tensors"): one conv layer
 // (batch, channels, spatial size, kernel; stride 1, same pads) with bias and

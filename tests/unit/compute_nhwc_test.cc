@@ -115,6 +115,27 @@ TEST(ComputeNhwc, PoolInChunksOfChannels)
     unsetenv("MTIA_COMPUTE_CHUNK_WORK");
 }
 
+// A global pool (a 1x1 out, as resnet18's before the classifier): the
+// kernel describes a plain 1x1 out as channels-last when X is, the same
+// bytes; batches of images, max and average, whole and in chunks of
+// channels.
+TEST(ComputeNhwc, GlobalPoolToOnePixel)
+{
+    std::mt19937 rng(12);
+    for (const char *chunk : {"", "3000"}) {
+        if (*chunk) setenv("MTIA_COMPUTE_CHUNK_WORK", chunk, 1);
+        for (uint32_t kind : {uint32_t{MTIA_POOL_MAX}, uint32_t{MTIA_POOL_AVG}}) {
+            Arena a;
+            const uint32_t n = rnd(rng, 2, 4), c = *chunk ? 9 : rnd(rng, 16, 40), hw = *chunk ? 21 : 7;
+            const auto x = a.alloc({n, c, hw, hw}), y = a.alloc({n, c, 1, 1});
+            a.fill_random(x, rng);
+            const mtia_op o = cref::op(MTIA_OP_POOL, {x}, y, {kind, hw, hw, hw, hw, 0, 0, 0, 0, 0, 1, 1});
+            check_pool(a, o, std::string("global") + (*chunk ? " chunked" : ""));
+        }
+        unsetenv("MTIA_COMPUTE_CHUNK_WORK");
+    }
+}
+
 // F16 tensors are widened to F32 copies in their stored order.
 TEST(ComputeNhwc, HalfConvWidensInStoredOrder)
 {
