@@ -65,6 +65,7 @@ add_executable(compute_tests
   tests/unit/compute_nhwc_test.cc
   tests/unit/compute_accum_test.cc
   tests/unit/compute_winograd_test.cc
+  tests/unit/compute_blocked_test.cc
   tests/unit/compute_tracked_test.cc)
 target_link_libraries(compute_tests PRIVATE mtia_device_core GTest::gtest_main)
 gtest_discover_tests(compute_tests DISCOVERY_MODE PRE_TEST)

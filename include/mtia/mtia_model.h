@@ -13,9 +13,10 @@
  * CONV/POOL tensors, whose dims a 1.x reader would misread): writers use
  * 2.x only for a file with flags, so 1.x readers still read all others.
  * 2.1: MTIA_OP_F_ACCUM (a Conv adding into its output; a device that does
- * not know the flag refuses the op by name). */
+ * not know the flag refuses the op by name). 2.2: MTIA_OP_F_IN_BLK16 /
+ * MTIA_OP_F_OUT_BLK16 (nChw16c tensors, likewise refused by name). */
 #define MTIA_MODEL_FORMAT_MAJOR    2u
-#define MTIA_MODEL_FORMAT_MINOR    1u
+#define MTIA_MODEL_FORMAT_MINOR    2u
 #define MTIA_MODEL_FORMAT_VERSION  (MTIA_MODEL_FORMAT_MAJOR << 16 | MTIA_MODEL_FORMAT_MINOR)
 #define MTIA_MODEL_FORMAT_V1       (1u << 16 | 3u) /* what a file without Op.flags is written as */
 /* Arena alignment the compiler uses for every tensor offset. */

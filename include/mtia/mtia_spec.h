@@ -832,8 +832,8 @@ struct mtia_op {
     uint32_t reserved[4];              /* zero */
 };                       /* MTIA_OP_BYTES */
 
-/* struct mtia_op.flags: channels-last storage for 2-D CONV and POOL on
- * float tensors (not the int8 path), and a CONV's accumulation into out
+/* struct mtia_op.flags: channels-last or blocked storage for 2-D CONV and
+ * POOL on float tensors (not the int8 path), and a CONV's accumulation into out
  * (MTIA_OP_F_ACCUM below); every other op has flags zero. Shapes
  * below are stated for NCHW; with IN_NHWC in[0] is stored, and its dims
  * given, as (N, H, W, C), with OUT_NHWC out as (N, OH, OW, M). The
@@ -851,6 +851,17 @@ struct mtia_op {
  * "Residual adds"). F32 CONV only (every input and out F32); out overlaps
  * no input, as for any CONV. */
 #define MTIA_OP_F_ACCUM           (1u << 2)
+/* MTIA_OP_F_IN_BLK16 / MTIA_OP_F_OUT_BLK16: in[0] / out of a 2-D float
+ * CONV (groups 1) or POOL stored in oneDNN's nChw16c blocked layout, its
+ * dims given in stored order (N, C/16, H, W, 16): channels in blocks of 16,
+ * each pixel's block contiguous (so C is a multiple of 16). The compiler
+ * keeps chains of convolutions so where oneDNN's Winograd and blocked
+ * kernels work on it (docs/mtia-compile.md, "Blocked layouts"). Not with
+ * the same side's NHWC flag. */
+#define MTIA_OP_F_IN_BLK16        (1u << 3)
+#define MTIA_OP_F_OUT_BLK16       (1u << 4)
+#define MTIA_OP_F_BLK16           (MTIA_OP_F_IN_BLK16 | MTIA_OP_F_OUT_BLK16)
+#define MTIA_OP_F_BLK             16u /* channels per block */
 
 /* Opcodes. Shapes: "N" batch etc.; opcodes 1..9 compute in F32 (F16, BF16
  * and quantized tensors are converted: see "Reduced precision" below),

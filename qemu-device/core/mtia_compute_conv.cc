@@ -2,15 +2,15 @@
 // CONV: oneDNN convolution (forward inference) with bias and the fused
 // activation as a post-op, 2-D or 3-D (the depth attributes used with 5-D
 // tensors). The arena holds plain NCHW / MC'hw (NCDHW / MC'dhw) tensors, or
-// channels-last X and out (MTIA_OP_F_*_NHWC), which oneDNN takes as they
-// are; for plain ones the kernel lets oneDNN pick its fastest layouts and
-// reorders through scratch memory when that is what it picked
-// (docs/compute.md, "CONV layouts"). With MTIA_OP_F_ACCUM the result is
-// added to out's contents by oneDNN's sum post-op (before the activation);
-// a reordered out is first reordered in so the sum sees it.
+// channels-last or nChw16c X and out (MTIA_OP_F_*_NHWC, _BLK16), which
+// oneDNN takes as they are; for plain ones the kernel lets oneDNN pick its
+// fastest layouts and reorders through scratch memory when that is what it
+// picked (docs/compute.md, "CONV layouts"). With MTIA_OP_F_ACCUM the result
+// is added to out's contents by oneDNN's sum post-op (before the
+// activation); a reordered out is first reordered in so the sum sees it.
 // Dense 3x3 stride-1 convolutions of enough channels run Winograd where the
-// host's oneDNN has it (AVX-512), on blocked activations reordered through
-// scratch like the others (docs/compute.md, "Winograd").
+// host's oneDNN has it (AVX-512), on nChw16c activations, reordered through
+// scratch unless stored so (docs/compute.md, "Winograd").
 // Large batches run in chunks of images, and an image too large for one
 // chunk in chunks of its output channels, polling for an abort between them.
 #include <cstdlib>
@@ -78,7 +78,7 @@ bool wants_winograd(const mtia_op &op)
 
 class ConvKernel final : public Kernel {
 public:
-    explicit ConvKernel(const mtia_op &op)
+    ConvKernel(const mtia_op &op, bool weights_kept) : winograd_ok_(weights_kept)
     {
         const uint64_t chunk = chunk_work();
         const Work w = op_work(op);  // items: output channel planes
@@ -92,6 +92,10 @@ public:
             groups_ = op.attrs[MTIA_CONV_GROUPS];
             const uint64_t mg = m / groups_;
             channels_ = std::max<uint64_t>(1, std::min(mg, chunk / w.item_work));
+            // Runs of whole blocks (groups 1, M a multiple of 16): each is an
+            // nChw16c tensor of its own.
+            if (op.flags & MTIA_OP_F_OUT_BLK16)
+                channels_ = std::max<uint64_t>(MTIA_OP_F_BLK, channels_ & ~uint64_t{15});
             layout_ = Layout::kPlain;
             may_reorder_ = false;
             full_ = build(op, 1, channels_);
@@ -251,24 +255,25 @@ private:
             w[1] = wd.dims[0] / g;
         }
         Part p;
-        // As stored: channels-last X and out are used as they are (a channel
-        // run of a larger tensor's pixels when chunked by channels).
-        const bool nhwc_in = op.flags & MTIA_OP_F_IN_NHWC, nhwc_out = op.flags & MTIA_OP_F_OUT_NHWC;
-        p.src_plain = xd.ndim == 4 ? stored_desc(x, nhwc_in, xd.dims[1]) : plain_desc(x);
+        // As stored: channels-last and blocked X and out are used as they
+        // are (a channel run of a larger tensor's pixels, or whole blocks,
+        // when chunked by channels).
+        const Storage in_st = storage_of(op, true), out_st = storage_of(op, false);
+        p.src_plain = xd.ndim == 4 ? stored_desc(x, in_st, xd.dims[1]) : plain_desc(x);
         p.w_plain = plain_desc(w);
-        p.dst_plain = yd.ndim == 4 ? stored_desc(y, nhwc_out, yd.dims[1]) : plain_desc(y);
+        p.dst_plain = yd.ndim == 4 ? stored_desc(y, out_st, yd.dims[1]) : plain_desc(y);
         const auto any = [](const memory::dims &d) { return memory::desc(d, memory::data_type::f32, tag::any); };
         memory::desc src_md = p.src_plain, w_md = p.w_plain, dst_md = p.dst_plain;
         if (layout_ == Layout::kBlocked) {
-            if (!nhwc_in) src_md = any(x);
+            if (in_st == Storage::kPlain) src_md = any(x);
             w_md = any(w);
-            if (!nhwc_out) dst_md = any(y);
+            if (out_st == Storage::kPlain) dst_md = any(y);
         } else if (layout_ == Layout::kNhwc) {
             src_md = memory::desc(x, memory::data_type::f32, tag::nhwc);
             dst_md = memory::desc(y, memory::data_type::f32, tag::nhwc);
             w_md = any(w);
-        } else if ((nhwc_in || nhwc_out) && !channels) {
-            w_md = any(w);  // oneDNN has no fast kernel for channels-last with plain weights
+        } else if ((in_st != Storage::kPlain || out_st != Storage::kPlain) && !channels) {
+            w_md = any(w);  // oneDNN has no fast kernel for channels-last or blocked with plain weights
         }
         const memory::desc b_md = op.n_in == 3 ? plain_desc({y[1]}) : memory::desc();
         memory::dims strides{a[MTIA_CONV_STRIDE_H], a[MTIA_CONV_STRIDE_W]};
@@ -289,8 +294,15 @@ private:
                                                     dil, pl, pr);
             return dnnl::convolution_forward::primitive_desc(d, attr, cpu_engine());
         };
-        if (!(may_reorder_ && wants_winograd(op) && winograd(make_pd, x, w, y, &p.pd)))
+        if (!(may_reorder_ && winograd_ok_ && wants_winograd(op) && winograd(make_pd, x, w, y, &p.pd))) {
             p.pd = make_pd(dnnl::algorithm::convolution_direct, src_md, w_md, dst_md);
+            // Stored layouts oneDNN has only its reference kernel for on
+            // this host (nChw16c without AVX-512, or mixed with channels-
+            // last): its own layouts instead, reordered through scratch.
+            if (may_reorder_ && (in_st == Storage::kBlk16 || out_st == Storage::kBlk16) &&
+                std::strncmp(p.pd.impl_info_str(), "ref", 3) == 0)
+                p.pd = make_pd(dnnl::algorithm::convolution_direct, any(x), any(w), any(y));
+        }
         p.conv = dnnl::convolution_forward(p.pd);
         reorder_if(p.src_plain, p.pd.src_desc(), &p.src_reorder_pd, &p.src_reorder);
         reorder_if(p.w_plain, p.pd.weights_desc(), &p.w_reorder_pd, &p.w_reorder);
@@ -316,6 +328,10 @@ private:
     }
 
     Layout layout_ = Layout::kBlocked;
+    // Winograd's weight transform costs many runs of the layer (512 channels
+    // 3x3: 22 ms against 0.8), so it is worth it only on weights kept
+    // transformed between runs.
+    const bool winograd_ok_;
     bool may_reorder_ = true;  // activations and weights fit in scratch
     uint64_t chunk_ = 1;       // images per chunk
     uint64_t channels_ = 0;    // output channels per chunk, 0: all
@@ -326,7 +342,10 @@ private:
 
 }  // namespace
 
-std::unique_ptr<Kernel> make_conv(const mtia_op &op) { return std::make_unique<ConvKernel>(op); }
+std::unique_ptr<Kernel> make_conv(const mtia_op &op, bool weights_kept)
+{
+    return std::make_unique<ConvKernel>(op, weights_kept);
+}
 
 }  // namespace compute
 }  // namespace mtia

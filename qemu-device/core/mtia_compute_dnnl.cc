@@ -18,9 +18,18 @@ dnnl::memory::dims dims_of(const mtia_tensor_desc &t)
     return d;
 }
 
-dnnl::memory::desc stored_desc(const dnnl::memory::dims &dims, bool nhwc, dnnl::memory::dim c_total)
+Storage storage_of(const mtia_op &op, bool in)
 {
-    if (!nhwc) return plain_desc(dims);
+    if (op.flags & (in ? MTIA_OP_F_IN_BLK16 : MTIA_OP_F_OUT_BLK16)) return Storage::kBlk16;
+    if (op.flags & (in ? MTIA_OP_F_IN_NHWC : MTIA_OP_F_OUT_NHWC)) return Storage::kNhwc;
+    return Storage::kPlain;
+}
+
+dnnl::memory::desc stored_desc(const dnnl::memory::dims &dims, Storage s, dnnl::memory::dim c_total)
+{
+    if (s == Storage::kPlain) return plain_desc(dims);
+    if (s == Storage::kBlk16)
+        return dnnl::memory::desc(dims, dnnl::memory::data_type::f32, dnnl::memory::format_tag::nChw16c);
     const dnnl::memory::dim w = dims[3], row = w * c_total;
     return dnnl::memory::desc(dims, dnnl::memory::data_type::f32, dnnl::memory::dims{dims[2] * row, 1, row, c_total});
 }

@@ -22,10 +22,16 @@ dnnl::memory::dims dims_of(const mtia_tensor_desc &t);
 // Dense row-major f32 descriptor of @dims.
 dnnl::memory::desc plain_desc(const dnnl::memory::dims &dims);
 
-// How a 4-D f32 tensor of @dims (NCHW order) is stored in the arena: plain,
-// or channels-last (@nhwc) with @c_total channels per pixel (more than
-// dims[1] when it is a run of a larger tensor's channels).
-dnnl::memory::desc stored_desc(const dnnl::memory::dims &dims, bool nhwc, dnnl::memory::dim c_total);
+// How a 2-D CONV/POOL's X or out is stored (MTIA_OP_F_*: plain NCHW,
+// channels-last, or nChw16c blocks), from @op's flags.
+enum class Storage { kPlain, kNhwc, kBlk16 };
+Storage storage_of(const mtia_op &op, bool in);
+
+// A 4-D f32 tensor of @dims (NCHW order) as stored in the arena: plain;
+// channels-last with @c_total channels per pixel (more than dims[1] when it
+// is a run of a larger tensor's channels); or nChw16c (a run of whole
+// blocks of a larger tensor is itself one, so @c_total is not needed).
+dnnl::memory::desc stored_desc(const dnnl::memory::dims &dims, Storage s, dnnl::memory::dim c_total);
 
 // The op's fused activation as oneDNN post-ops (empty for NONE), after a
 // sum into the destination's old contents if @sum_first (CONV's ACCUM).

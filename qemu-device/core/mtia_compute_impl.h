@@ -57,22 +57,29 @@ inline uint64_t bytes(const mtia_tensor_desc &t) { return elems(t) * mtia_dtype_
 inline float *ptr(uint8_t *arena, const mtia_tensor_desc &t) { return reinterpret_cast<float *>(arena + t.offset); }
 inline uint8_t *bool_ptr(uint8_t *arena, const mtia_tensor_desc &t) { return arena + t.offset; }
 
-// @op with its channels-last tensors' dims put back in NCHW order (flags
-// kept): validation, timing and kernels read shapes in one order, and only
-// CONV and POOL kernels look at the flags (they give oneDNN the stored
-// layout). Offsets, and so the bytes an op touches, do not change.
+// @op with its channels-last and blocked tensors' dims put back in NCHW
+// order (flags kept): validation, timing and kernels read shapes in one
+// order, and only CONV and POOL kernels look at the flags (they give oneDNN
+// the stored layout). Offsets, and so the bytes an op touches, do not
+// change. Validation has checked the flagged tensors' ranks first.
 inline mtia_op logical_op(const mtia_op &op)
 {
     mtia_op r = op;
-    const auto nchw = [](mtia_tensor_desc &t) {
-        if (t.ndim != 4) return;  // validation refuses flags on anything else
+    const auto from_nhwc = [](mtia_tensor_desc &t) {
         const uint32_t c = t.dims[3];
         t.dims[3] = t.dims[2];
         t.dims[2] = t.dims[1];
         t.dims[1] = c;
     };
-    if (op.flags & MTIA_OP_F_IN_NHWC) nchw(r.in[0]);
-    if (op.flags & MTIA_OP_F_OUT_NHWC) nchw(r.out);
+    const auto from_blk16 = [](mtia_tensor_desc &t) {  // (N, C/16, H, W, 16)
+        t.dims[1] *= t.dims[4];
+        t.dims[4] = 0;
+        t.ndim = 4;
+    };
+    if ((op.flags & MTIA_OP_F_IN_NHWC) && r.in[0].ndim == 4) from_nhwc(r.in[0]);
+    if ((op.flags & MTIA_OP_F_OUT_NHWC) && r.out.ndim == 4) from_nhwc(r.out);
+    if ((op.flags & MTIA_OP_F_IN_BLK16) && r.in[0].ndim == 5) from_blk16(r.in[0]);
+    if ((op.flags & MTIA_OP_F_OUT_BLK16) && r.out.ndim == 5) from_blk16(r.out);
     return r;
 }
 
@@ -215,8 +222,10 @@ inline bool is_int_matmul(const mtia_op &op)
 }
 std::unique_ptr<Kernel> make_int_matmul(const mtia_op &op);
 
-// Builders, one per opcode (op valid).
-std::unique_ptr<Kernel> make_conv(const mtia_op &op);
+// Builders, one per opcode (op valid). @weights_kept: the weights CONV
+// sees stay where they are between runs (false under make_widened, whose
+// F32 copies in scratch are shared by every op of the shape).
+std::unique_ptr<Kernel> make_conv(const mtia_op &op, bool weights_kept);
 std::unique_ptr<Kernel> make_gemm(const mtia_op &op);
 std::unique_ptr<Kernel> make_binary(const mtia_op &op);
 std::unique_ptr<Kernel> make_act(const mtia_op &op);

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 // POOL: oneDNN pooling_v2 (max with dilation, average with or without the
-// padding in the divisor) on plain NCHW or NCDHW, or channels-last X and out
-// (MTIA_OP_F_*_NHWC), asymmetric pads, the activation as a post-op (or a
+// padding in the divisor) on plain NCHW or NCDHW, or channels-last or
+// nChw16c X and out (MTIA_OP_F_*_NHWC, _BLK16), asymmetric pads, the activation as a post-op (or a
 // separate in-place pass where oneDNN cannot fuse it). Large batches run in
 // chunks of images, huge images in chunks of channels.
 #include "mtia_compute_dnnl.h"
@@ -26,6 +26,9 @@ public:
         if (img_work > chunk) {
             images_ = 1;
             channels_ = std::max<uint64_t>(1, std::min(c, chunk / w.item_work));
+            // Runs of whole blocks (C is a multiple of 16 then): each is
+            // an nChw16c tensor of its own.
+            if (op.flags & MTIA_OP_F_BLK16) channels_ = std::max<uint64_t>(MTIA_OP_F_BLK, channels_ & ~uint64_t{15});
         } else {
             images_ = std::max<uint64_t>(1, std::min<uint64_t>(n, chunk / img_work));
             channels_ = c;
@@ -44,7 +47,7 @@ public:
         const uint64_t n = op.in[0].dims[0], c = op.in[0].dims[1];
         const uint64_t x_plane = elems(op.in[0]) / (n * c), y_plane = elems(op.out) / (n * c);
         // A channel's first element within an image: channels-last, one
-        // float in; else its plane.
+        // float in; else (plain, or the first of a block) its plane.
         const uint64_t x_ch = (op.flags & MTIA_OP_F_IN_NHWC) ? 1 : x_plane;
         const uint64_t y_ch = (op.flags & MTIA_OP_F_OUT_NHWC) ? 1 : y_plane;
         const float *x = ptr(arena, op.in[0]);
@@ -101,14 +104,18 @@ private:
         memory::dims x = dims_of(op.in[0]), y = dims_of(op.out);
         x[0] = y[0] = static_cast<memory::dim>(n);
         x[1] = y[1] = static_cast<memory::dim>(c);
-        const auto stored = [&](const memory::dims &d, bool nhwc) {
-            return d.size() == 4 ? stored_desc(d, nhwc, op.in[0].dims[1]) : plain_desc(d);
+        const auto stored = [&](const memory::dims &d, Storage st) {
+            return d.size() == 4 ? stored_desc(d, st, op.in[0].dims[1]) : plain_desc(d);
         };
-        // A 1x1 plain out is the same bytes as a channels-last one: described
-        // as X is, oneDNN's jit kernel takes it where mixed layouts fell to
-        // its reference one (resnet18's global pool: 0.26 ms against 0.01).
-        const bool in_nhwc = op.flags & MTIA_OP_F_IN_NHWC;
-        const bool out_nhwc = (op.flags & MTIA_OP_F_OUT_NHWC) || (in_nhwc && y.size() == 4 && y[2] == 1 && y[3] == 1);
+        // A 1x1 plain out is the same bytes as a channels-last one, and as a
+        // blocked one of whole blocks: described as X is, oneDNN's jit kernel
+        // takes it where mixed layouts fell to its reference one (resnet18's
+        // global pool: 0.26 ms against 0.01).
+        const Storage in_st = storage_of(op, true);
+        Storage out_st = storage_of(op, false);
+        if (out_st == Storage::kPlain && y.size() == 4 && y[2] == 1 && y[3] == 1 &&
+            (in_st == Storage::kNhwc || (in_st == Storage::kBlk16 && c % MTIA_OP_F_BLK == 0)))
+            out_st = in_st;
         const dnnl::algorithm alg = a[MTIA_POOL_KIND] == MTIA_POOL_MAX ? dnnl::algorithm::pooling_max
                                     : a[MTIA_POOL_COUNT_PAD]           ? dnnl::algorithm::pooling_avg_include_padding
                                                                        : dnnl::algorithm::pooling_avg_exclude_padding;
@@ -122,8 +129,8 @@ private:
             pl.insert(pl.begin(), a[MTIA_POOL_PAD_D] & 0xffffu);
             pr.insert(pr.begin(), a[MTIA_POOL_PAD_D] >> 16);
         }
-        const dnnl::pooling_v2_forward::desc d(dnnl::prop_kind::forward_inference, alg, stored(x, in_nhwc),
-                                               stored(y, out_nhwc), strides, k, dil, pl, pr);
+        const dnnl::pooling_v2_forward::desc d(dnnl::prop_kind::forward_inference, alg, stored(x, in_st),
+                                               stored(y, out_st), strides, k, dil, pl, pr);
         Part p;
         try {
             p.pd = dnnl::pooling_v2_forward::primitive_desc(d, make_attr(act_post_ops(op)), cpu_engine());

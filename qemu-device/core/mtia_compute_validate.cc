@@ -631,16 +631,35 @@ bool may_alias(const mtia_op &op, unsigned k)
     }
 }
 
-// MTIA_OP_F_*: channels-last only on 2-D float CONV and POOL; ACCUM only
-// on an F32 CONV.
+// (N, C/16, H, W, 16), C/16 * 16 fitting a dim.
+bool blocked_dims(const mtia_tensor_desc &t)
+{
+    return t.ndim == 5 && t.dims[4] == MTIA_OP_F_BLK && t.dims[1] <= UINT32_MAX / MTIA_OP_F_BLK;
+}
+
+// MTIA_OP_F_*: channels-last or blocked only on 2-D float CONV and POOL
+// (blocked: a CONV of groups 1), one layout per tensor; ACCUM only on an F32
+// CONV.
 const char *check_flags(const mtia_op &op)
 {
     if (!op.flags) return nullptr;
-    if (op.flags & ~uint32_t{MTIA_OP_F_NHWC | MTIA_OP_F_ACCUM}) return "unknown flags";
-    if (op.flags & MTIA_OP_F_NHWC) {
+    if (op.flags & ~uint32_t{MTIA_OP_F_NHWC | MTIA_OP_F_BLK16 | MTIA_OP_F_ACCUM}) return "unknown flags";
+    if (op.flags & (MTIA_OP_F_NHWC | MTIA_OP_F_BLK16)) {
         if (op.opcode != MTIA_OP_CONV && op.opcode != MTIA_OP_POOL) return "flags on an op other than CONV or POOL";
-        if (op.in[0].ndim != 4 || op.out.ndim != 4) return "channels-last flags on a CONV/POOL that is not 2-D";
-        if (is_int8_matmul(op) || !mtia_dtype_is_float(op.in[0].dtype)) return "channels-last flags on a non-float op";
+        const bool in_blk = op.flags & MTIA_OP_F_IN_BLK16, out_blk = op.flags & MTIA_OP_F_OUT_BLK16;
+        if ((in_blk && (op.flags & MTIA_OP_F_IN_NHWC)) || (out_blk && (op.flags & MTIA_OP_F_OUT_NHWC)))
+            return "channels-last and blocked flags on one tensor";
+        if (in_blk || out_blk) {
+            if ((in_blk && !blocked_dims(op.in[0])) || (out_blk && !blocked_dims(op.out)))
+                return "a blocked tensor's dims are not (N, C/16, H, W, 16)";
+            if ((!in_blk && op.in[0].ndim != 4) || (!out_blk && op.out.ndim != 4))
+                return "blocked flags on a CONV/POOL that is not 2-D";
+            if (op.opcode == MTIA_OP_CONV && op.attrs[MTIA_CONV_GROUPS] != 1)
+                return "blocked tensors on a CONV of groups other than 1";
+        } else if (op.in[0].ndim != 4 || op.out.ndim != 4) {
+            return "channels-last flags on a CONV/POOL that is not 2-D";
+        }
+        if (is_int8_matmul(op) || !mtia_dtype_is_float(op.in[0].dtype)) return "layout flags on a non-float op";
     }
     if (op.flags & MTIA_OP_F_ACCUM) {
         if (op.opcode != MTIA_OP_CONV) return "ACCUM on an op other than CONV";

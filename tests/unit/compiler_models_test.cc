@@ -152,10 +152,12 @@ TEST_P(ModelSet, CompilesAndMatchesPyTorch)
     check_model(dir, e);
 }
 
-// The channels-last plan and fused residual adds (the default) against
-// every tensor NCHW and no add fused (--layout nchw --no-fuse-residual):
-// the same outputs on the engine within the model's tolerance, and the
-// CNNs keep tensors channels-last.
+// The layout plan and fused residual adds (the default: channels-last,
+// nChw16c where every op around a tensor takes it) and channels-last only
+// (--layout nhwc) against every tensor NCHW and no add fused (--layout nchw
+// --no-fuse-residual): the same outputs on the engine within the model's
+// tolerance, and the CNNs keep tensors channels-last or blocked (resnet18:
+// every one blocked).
 TEST_P(ModelSet, ChannelsLastMatchesNchw)
 {
     REQUIRE_MODELS(dir);
@@ -164,32 +166,45 @@ TEST_P(ModelSet, ChannelsLastMatchesNchw)
     const nlohmann::json e = manifest_entry(dir, GetParam());
     if (e.is_null()) GTEST_SKIP() << GetParam() << " is not in the generated set";
     const std::string onnx = dir + "/" + e["onnx"].get<std::string>();
-    CompileOptions nchw;
+    CompileOptions nchw, nhwc_only;
     nchw.channels_last = false;
     nchw.fuse_residual_adds = false;
-    CompileResult plain, nhwc;
+    nhwc_only.blocked = false;
+    CompileResult plain, planned, nhwc;
     ASSERT_NO_THROW(plain = compile_file(onnx, nchw));
-    ASSERT_NO_THROW(nhwc = compile_file(onnx, {}));
-    const auto it = nhwc.summary.passes.find("tensors stored channels-last");
-    const int stored = it == nhwc.summary.passes.end() ? 0 : it->second;
+    ASSERT_NO_THROW(planned = compile_file(onnx, {}));
+    ASSERT_NO_THROW(nhwc = compile_file(onnx, nhwc_only));
+    const auto count = [](const CompileResult &r, const char *pass) {
+        const auto it = r.summary.passes.find(pass);
+        return it == r.summary.passes.end() ? 0 : it->second;
+    };
+    const int cl = count(planned, "tensors stored channels-last"), blk = count(planned, "tensors stored nChw16c");
     EXPECT_EQ(plain.summary.passes.count("tensors stored channels-last"), 0u);
+    EXPECT_EQ(count(nhwc, "tensors stored nChw16c"), 0);
+    EXPECT_EQ(count(nhwc, "tensors stored channels-last"), cl + blk) << "the same tensors, one layout";
     if (std::find(kCnns.begin(), kCnns.end(), GetParam()) != kCnns.end()) {
-        EXPECT_GT(stored, 0);
+        EXPECT_GT(cl + blk, 0);
     }
-    ::testing::Test::RecordProperty(GetParam() + "_channels_last_tensors", std::to_string(stored));
-    // 2.0 only for a file with flags: 1.x readers still read the others.
+    if (GetParam() == "resnet18") {
+        EXPECT_EQ(cl, 0);
+        EXPECT_EQ(blk, 46);
+    }
+    ::testing::Test::RecordProperty(GetParam() + "_channels_last_tensors", std::to_string(cl));
+    ::testing::Test::RecordProperty(GetParam() + "_nChw16c_tensors", std::to_string(blk));
+    // 2.x only for a file with flags: 1.x readers still read the others.
     const auto version = [](const std::string &bytes) {
         std::vector<uint64_t> aligned((bytes.size() + 7) / 8);
         std::memcpy(aligned.data(), bytes.data(), bytes.size());
         return mtia::detail::parse_model(aligned.data(), bytes.size()).format_version;
     };
     EXPECT_EQ(version(plain.bytes), MTIA_MODEL_FORMAT_V1);
-    if (!stored) return;
-    EXPECT_EQ(version(nhwc.bytes), MTIA_MODEL_FORMAT_VERSION);
+    if (!cl && !blk) return;
+    EXPECT_EQ(version(planned.bytes), MTIA_MODEL_FORMAT_VERSION);
     std::vector<std::vector<float>> inputs;
     for (const auto &in : e["inputs"]) inputs.push_back(load_npy(dir + "/" + in["file"].get<std::string>()).data);
-    const auto want = run_on_host(plain.bytes, inputs, nullptr), got = run_on_host(nhwc.bytes, inputs, nullptr);
-    expect_outputs_near(got, want, e["tolerance"]);
+    const auto want = run_on_host(plain.bytes, inputs, nullptr);
+    expect_outputs_near(run_on_host(planned.bytes, inputs, nullptr), want, e["tolerance"]);
+    expect_outputs_near(run_on_host(nhwc.bytes, inputs, nullptr), want, e["tolerance"]);
 }
 
 // One compiled file of each CNN run twice on the engine: with the

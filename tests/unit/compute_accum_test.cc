@@ -25,13 +25,7 @@ constexpr uint32_t kLayouts[] = {0, MTIA_OP_F_IN_NHWC, MTIA_OP_F_OUT_NHWC, MTIA_
 void check_accum(Arena &a, const mtia_op &o, std::mt19937 &rng, const std::string &what)
 {
     a.fill_random(o.out, rng);
-    const auto residual = a.get(o.out);
-    mtia_op plain = o;
-    plain.act = MTIA_ACT_NONE;
-    const std::vector<float> bias = o.n_in == 3 ? a.get(o.in[2]) : std::vector<float>();
-    auto want = cref::conv(a.get(o.in[0]), cref::dims(o.in[0]), a.get(o.in[1]), cref::dims(o.in[1]),
-                           o.n_in == 3 ? &bias : nullptr, cref::dims(o.out), plain);
-    for (size_t i = 0; i < want.size(); i++) want[i] = float(cref::act(double(want[i]) + residual[i], o));
+    const auto want = conv_reference(a, o, true);
     for (uint32_t f : kLayouts)
         expect_near(run_flagged(a, o, f | MTIA_OP_F_ACCUM), want, 1e-4,
                     what + " x" + str(cref::dims(o.in[0])) + " w" + str(cref::dims(o.in[1])) + " layout flags " +

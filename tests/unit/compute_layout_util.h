@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 // Helpers of the compute engine's layout and fusion tests: channels-last
-// storage of NCHW values, and running one op with MTIA_OP_F_* flags on
+// and nChw16c storage of NCHW values, and running one op with MTIA_OP_F_* flags on
 // data given in NCHW order.
 #pragma once
 
@@ -19,30 +19,55 @@ namespace clayout {
 using cref::Arena;
 using cref::Dims;
 
-// (N, C, H, W) values <-> (N, H, W, C) storage.
-inline std::vector<float> to_nhwc(const std::vector<float> &x, const Dims &d)
+// (N, C, H, W) values, dims @d, to a storage order whose index of element
+// (n, c, h, w) is @at(n, c, h, w), and back.
+template <typename At>
+std::vector<float> to_storage(const std::vector<float> &x, const Dims &d, At at)
 {
     std::vector<float> y(x.size());
-    const uint64_t C = d[1], H = d[2], W = d[3];
-    for (uint64_t n = 0; n < d[0]; n++)
-        for (uint64_t c = 0; c < C; c++)
-            for (uint64_t h = 0; h < H; h++)
-                for (uint64_t w = 0; w < W; w++) y[((n * H + h) * W + w) * C + c] = x[((n * C + c) * H + h) * W + w];
+    for (uint64_t n = 0, i = 0; n < d[0]; n++)
+        for (uint64_t c = 0; c < d[1]; c++)
+            for (uint64_t h = 0; h < d[2]; h++)
+                for (uint64_t w = 0; w < d[3]; w++) y[at(n, c, h, w)] = x[i++];
     return y;
 }
 
-inline std::vector<float> from_nhwc(const std::vector<float> &y, const Dims &d)
+template <typename At>
+std::vector<float> from_storage(const std::vector<float> &y, const Dims &d, At at)
 {
     std::vector<float> x(y.size());
-    const uint64_t C = d[1], H = d[2], W = d[3];
-    for (uint64_t n = 0; n < d[0]; n++)
-        for (uint64_t c = 0; c < C; c++)
-            for (uint64_t h = 0; h < H; h++)
-                for (uint64_t w = 0; w < W; w++) x[((n * C + c) * H + h) * W + w] = y[((n * H + h) * W + w) * C + c];
+    for (uint64_t n = 0, i = 0; n < d[0]; n++)
+        for (uint64_t c = 0; c < d[1]; c++)
+            for (uint64_t h = 0; h < d[2]; h++)
+                for (uint64_t w = 0; w < d[3]; w++) x[i++] = y[at(n, c, h, w)];
     return x;
 }
 
+// (N, H, W, C) storage.
+inline auto nhwc_at(const Dims &d)
+{
+    return [d](uint64_t n, uint64_t c, uint64_t h, uint64_t w) { return ((n * d[2] + h) * d[3] + w) * d[1] + c; };
+}
+inline std::vector<float> to_nhwc(const std::vector<float> &x, const Dims &d) { return to_storage(x, d, nhwc_at(d)); }
+inline std::vector<float> from_nhwc(const std::vector<float> &y, const Dims &d)
+{
+    return from_storage(y, d, nhwc_at(d));
+}
 inline Dims nhwc_dims(const Dims &d) { return {d[0], d[2], d[3], d[1]}; }
+
+// (N, C/16, H, W, 16) storage (C a multiple of 16).
+inline auto blk16_at(const Dims &d)
+{
+    return [d](uint64_t n, uint64_t c, uint64_t h, uint64_t w) {
+        return (((n * d[1] / 16 + c / 16) * d[2] + h) * d[3] + w) * 16 + c % 16;
+    };
+}
+inline std::vector<float> to_blk16(const std::vector<float> &x, const Dims &d) { return to_storage(x, d, blk16_at(d)); }
+inline std::vector<float> from_blk16(const std::vector<float> &y, const Dims &d)
+{
+    return from_storage(y, d, blk16_at(d));
+}
+inline Dims blk16_dims(const Dims &d) { return {d[0], d[1] / 16, d[2], d[3], 16}; }
 
 inline uint32_t rnd(std::mt19937 &rng, uint32_t lo, uint32_t hi)
 {
@@ -66,26 +91,31 @@ inline void expect_near(const std::vector<float> &got, const std::vector<float> 
 }
 
 // Runs @o (NCHW dims, NCHW data in @a) with @flags: X and out stored as the
-// flags say (with MTIA_OP_F_ACCUM, out's values in @a are what the sum adds
-// to); returns out in NCHW order.
+// flags say, channels-last or nChw16c (with MTIA_OP_F_ACCUM, out's values in
+// @a are what the sum adds to); returns out in NCHW order.
 inline std::vector<float> run_flagged(Arena &a, mtia_op o, uint32_t flags)
 {
     const Dims xd = cref::dims(o.in[0]), yd = cref::dims(o.out);
-    Arena b = a;  // same offsets; X stored channels-last if asked
-    if (flags & MTIA_OP_F_IN_NHWC) {
-        b.set(o.in[0], to_nhwc(a.get(o.in[0]), xd));
-        o.in[0] = cref::tensor(o.in[0].offset, nhwc_dims(xd));
-    }
-    if (flags & MTIA_OP_F_OUT_NHWC) {
-        if (flags & MTIA_OP_F_ACCUM) b.set(o.out, to_nhwc(a.get(o.out), yd));
-        o.out = cref::tensor(o.out.offset, nhwc_dims(yd));
-    }
+    Arena b = a;  // same offsets; X and out stored as asked
+    const auto store = [&](mtia_tensor_desc &t, const Dims &d, uint32_t nhwc, uint32_t blk, bool load) {
+        if (flags & nhwc) {
+            if (load) b.set(t, to_nhwc(a.get(t), d));
+            t = cref::tensor(t.offset, nhwc_dims(d));
+        } else if (flags & blk) {
+            if (load) b.set(t, to_blk16(a.get(t), d));
+            t = cref::tensor(t.offset, blk16_dims(d));
+        }
+    };
+    store(o.in[0], xd, MTIA_OP_F_IN_NHWC, MTIA_OP_F_IN_BLK16, true);
+    store(o.out, yd, MTIA_OP_F_OUT_NHWC, MTIA_OP_F_OUT_BLK16, flags & MTIA_OP_F_ACCUM);
     o.flags = flags;
     uint64_t result = 0;
     const uint16_t st = mtia_compute_run(&o, 1, b.data(), b.size(), nullptr, nullptr, &result);
     EXPECT_EQ(st, MTIA_CQE_OK) << "bad op " << result;
     std::vector<float> y(b.at(o.out), b.at(o.out) + cref::count(yd));
-    return (flags & MTIA_OP_F_OUT_NHWC) ? from_nhwc(y, yd) : y;
+    if (flags & MTIA_OP_F_OUT_NHWC) return from_nhwc(y, yd);
+    if (flags & MTIA_OP_F_OUT_BLK16) return from_blk16(y, yd);
+    return y;
 }
 
 inline std::string str(const Dims &d)
@@ -117,6 +147,20 @@ inline mtia_op random_conv_case(Arena &a, std::mt19937 &rng, int i)
     const uint32_t g = i % 4 == 3 ? 8 : i % 4 == 2 ? 2 : 1;
     const uint32_t c = g == 8 ? 8 : 2 * rnd(rng, 1, 12), m = g == 8 ? 8 : 2 * rnd(rng, 1, 12);
     return random_conv(a, rng, rnd(rng, 1, 3), c, rnd(rng, 5, 12), m, g);
+}
+
+// act(conv(X, W) + bias [+ out's values if @accum]) of @o by the naive
+// reference, in NCHW order.
+inline std::vector<float> conv_reference(Arena &a, const mtia_op &o, bool accum)
+{
+    mtia_op plain = o;
+    plain.act = MTIA_ACT_NONE;
+    const std::vector<float> bias = o.n_in == 3 ? a.get(o.in[2]) : std::vector<float>();
+    auto want = cref::conv(a.get(o.in[0]), cref::dims(o.in[0]), a.get(o.in[1]), cref::dims(o.in[1]),
+                           o.n_in == 3 ? &bias : nullptr, cref::dims(o.out), plain);
+    const auto residual = a.get(o.out);
+    for (size_t i = 0; i < want.size(); i++) want[i] = float(cref::act(double(want[i]) + (accum ? residual[i] : 0), o));
+    return want;
 }
 
 // The validator's status for the one op @o in an arena of @arena bytes.

@@ -88,19 +88,6 @@ mtia_op random_3x3(Arena &a, std::mt19937 &rng)
     return o;
 }
 
-// act(conv(X, W) + bias [+ out]) by the naive reference, in NCHW order.
-std::vector<float> reference(Arena &a, const mtia_op &o, bool accum)
-{
-    mtia_op plain = o;
-    plain.act = MTIA_ACT_NONE;
-    const std::vector<float> bias = o.n_in == 3 ? a.get(o.in[2]) : std::vector<float>();
-    auto want = cref::conv(a.get(o.in[0]), cref::dims(o.in[0]), a.get(o.in[1]), cref::dims(o.in[1]),
-                           o.n_in == 3 ? &bias : nullptr, cref::dims(o.out), plain);
-    const auto residual = a.get(o.out);
-    for (size_t i = 0; i < want.size(); i++) want[i] = float(cref::act(double(want[i]) + (accum ? residual[i] : 0), o));
-    return want;
-}
-
 std::string what(const mtia_op &o, uint32_t flags)
 {
     return "x" + str(cref::dims(o.in[0])) + " w" + str(cref::dims(o.in[1])) + " pads " +
@@ -120,7 +107,7 @@ TEST_F(Winograd, MatchesTheReferenceAndTheDirectConvolution)
         for (uint32_t layout : kLayouts)
             for (uint32_t accum : {0u, uint32_t(MTIA_OP_F_ACCUM)}) {
                 const uint32_t f = layout | accum;
-                const auto want = reference(a, o, accum);
+                const auto want = conv_reference(a, o, accum);
                 force_winograd("1");
                 const auto wino = run_flagged(a, o, f);
                 force_winograd("0");
@@ -146,7 +133,7 @@ TEST_F(Winograd, DefaultChoiceOnEitherSideOfTheThreshold)
         a.fill_random(b, rng);
         mtia_op o = cref::op(MTIA_OP_CONV, {x, w, b}, y, {1, 1, 1, 1, 1, 1, 1, 1, 1});
         o.act = MTIA_ACT_RELU;
-        expect_near(run_flagged(a, o, MTIA_OP_F_NHWC), reference(a, o, false), kTol, what(o, MTIA_OP_F_NHWC));
+        expect_near(run_flagged(a, o, MTIA_OP_F_NHWC), conv_reference(a, o, false), kTol, what(o, MTIA_OP_F_NHWC));
     }
 }
 
@@ -166,7 +153,7 @@ TEST_F(Winograd, ImagesInChunks)
     a.fill_random(y, rng);
     const mtia_op o = cref::op(MTIA_OP_CONV, {x, w, b}, y, {1, 1, 1, 1, 1, 1, 1, 1, 1});
     for (uint32_t f : {0u, uint32_t(MTIA_OP_F_NHWC | MTIA_OP_F_ACCUM)})
-        expect_near(run_flagged(a, o, f), reference(a, o, f & MTIA_OP_F_ACCUM), kTol, what(o, f));
+        expect_near(run_flagged(a, o, f), conv_reference(a, o, f & MTIA_OP_F_ACCUM), kTol, what(o, f));
     unsetenv("MTIA_COMPUTE_CHUNK_WORK");
 }
 
@@ -187,7 +174,7 @@ TEST_F(Winograd, ChangedWeightsAreNeverStale)
             wv[std::uniform_int_distribution<size_t>(0, wv.size() - 1)(rng)] += 5.0f;
             a.set(w, wv);
         }
-        expect_near(run_flagged(a, o, 0), reference(a, o, false), kTol, "run " + std::to_string(run));
+        expect_near(run_flagged(a, o, 0), conv_reference(a, o, false), kTol, "run " + std::to_string(run));
     }
 }
 

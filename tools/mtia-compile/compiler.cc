@@ -86,7 +86,11 @@ CompileResult compile_program(onnx::ModelProto model, const std::string &base_di
         s.passes["precision casts added"] = p.casts;
     }
     check_program(d);
-    if (opts.channels_last) s.passes["tensors stored channels-last"] = plan_channels_last(d);
+    if (opts.channels_last) {
+        const LayoutCounts lc = plan_channels_last(d, opts.blocked);
+        s.passes["tensors stored channels-last"] = lc.nhwc;
+        s.passes["tensors stored nChw16c"] = lc.blk16;
+    }
     if (opts.fuse_residual_adds) s.passes["residual adds fused"] = fuse_residual_adds(d);
     s.device_ops = device_op_counts(d);
     res.layout = place_tensors(d);

@@ -27,6 +27,7 @@ struct CompileOptions {
     uint8_t dtype = 0;                   // --dtype (precision.h): MTIA_DTYPE_F16 or _BF16; 0: float32 throughout
     std::optional<PtqOptions> quantize;  // --quantize int8 --calibrate (ptq.h)
     bool channels_last = true;           // --layout nchw turns it off (layout_plan.h)
+    bool blocked = true;                 // nChw16c where it may be; --layout nhwc turns it off
     bool fuse_residual_adds = true;      // --no-fuse-residual turns it off (fuse.h)
 };
 

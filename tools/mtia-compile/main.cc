@@ -41,9 +41,10 @@ int main(int argc, char **argv)
                    "the model's inputs and outputs stay fp32); fp32 (default) throughout");
     std::string layout = "auto";
     app.add_option("--layout", layout,
-                   "activation layouts: auto (default: tensors between convolutions stored channels-last, as oneDNN "
-                   "computes them) or nchw (every tensor plain NCHW)")
-        ->check(CLI::IsMember({"auto", "nchw"}));
+                   "activation layouts: auto (default: tensors between convolutions stored channels-last, or in "
+                   "oneDNN's nChw16c blocks where every op around them takes those), nhwc (channels-last only) or "
+                   "nchw (every tensor plain NCHW)")
+        ->check(CLI::IsMember({"auto", "nhwc", "nchw"}));
     bool no_fuse_residual = false;
     app.add_flag("--no-fuse-residual", no_fuse_residual,
                  "keep residual adds as ops of their own (default: an add of a convolution's result is done by the "
@@ -97,7 +98,8 @@ int main(int argc, char **argv)
         }
         if (bucket_opt->count()) opts.batch_buckets = parse_buckets(buckets);
         if (!dtype.empty()) opts.dtype = parse_dtype_option(dtype);
-        opts.channels_last = layout == "auto";
+        opts.channels_last = layout != "nchw";
+        opts.blocked = layout == "auto";
         opts.fuse_residual_adds = !no_fuse_residual;
         if (quantize_opt->count() && quantize.empty())
             fail(ErrorKind::kUsage, "--quantize '': the only choice is int8");
