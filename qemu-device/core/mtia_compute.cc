@@ -160,12 +160,13 @@ std::string kernel_key(const mtia_op &op)
     return std::string(reinterpret_cast<const char *>(&k), sizeof(k));
 }
 
-// @widened: @op is widened_op() of the op a widening kernel runs.
+// @widened: @op is widened_op() of the op a widening kernel runs, which
+// copies its weights into scratch.
 std::unique_ptr<Kernel> build(const mtia_op &op, bool widened)
 {
     if (is_int8_matmul(op)) return make_int8_matmul(op);
     if (is_int_matmul(op)) return make_int_matmul(op);
-    if (needs_widening(op)) return make_widened(build(widened_op(op), true));
+    if (needs_widening(op)) return make_widened(build(widened_op(op), !widening_keeps_weights(op)));
     switch (op.opcode) {
         case MTIA_OP_CONV:
             return make_conv(op, !widened);

@@ -153,7 +153,7 @@ private:
         const uint64_t x_plane = elems(xd) / (n * xd.dims[1]);
         const uint64_t y_plane = elems(yd) / (n * yd.dims[1]);
         const uint64_t w_filter = elems(wd) / wd.dims[0];  // C/g * kernel
-        const float *x = ptr(arena, xd), *w = ptr(arena, wd);
+        const float *x = ptr(arena, xd), *w = plain_weights(ptr(arena, wd), ex);
         const float *b = has_bias_ ? ptr(arena, op.in[2]) : nullptr;
         float *y = ptr(arena, yd);
         // A channel's first element: channels-last, one float in; else its plane.
@@ -198,23 +198,38 @@ private:
                     {{DNNL_ARG_FROM, mem(p.pd.dst_desc(), conv_dst)}, {DNNL_ARG_TO, mem(p.dst_plain, dst)}});
     }
 
-    // @w (plain, in the arena) in @p's layout: the arena itself if that is
-    // plain, else reordered weights reused from earlier runs while the
-    // arena's bytes are unchanged, else reordered into scratch.
-    const void *weights(const Part &p, const void *w, Exec &ex, std::unique_lock<std::mutex> *hold)
+    // @w, the plain F32 weights (in the arena, or a widened op's scratch
+    // copy of its 16-bit weights, filled here from the arena's).
+    static const float *plain_weights(const float *w, Exec &ex)
     {
-        if (!p.w_reorder) return w;
+        if (const Exec::HalfWeights *h = ex.half_weights()) widen(h->src, h->dtype, h->f32, h->n);
+        return w;
+    }
+
+    // @w (plain) in @p's layout: @w itself if that is plain, else reordered
+    // weights reused from earlier runs while the arena's bytes they came
+    // from (a widened op's 16-bit weights, Exec::HalfWeights) are unchanged,
+    // else reordered into scratch.
+    const void *weights(const Part &p, const float *w, Exec &ex, std::unique_lock<std::mutex> *hold)
+    {
+        if (!p.w_reorder) return plain_weights(w, ex);
         *hold = std::unique_lock<std::mutex>();  // the other part's, if any
-        const size_t out = p.pd.weights_desc().get_size(), n = p.w_plain.get_size();
-        auto reorder = [&](const void *from, void *to) {
+        const Exec::HalfWeights *h = ex.half_weights();
+        const void *src = h ? static_cast<const void *>(h->src) : w;
+        const size_t out = p.pd.weights_desc().get_size(), n = h ? h->n * 2 : p.w_plain.get_size();
+        auto derive = [&](const void *from, void *to) {
+            if (h) {  // the 16-bit bytes (or the cache's copy of them)
+                widen(static_cast<const uint8_t *>(from), h->dtype, h->f32, h->n);
+                from = h->f32;
+            }
             execute(ex, *p.w_reorder, *p.w_reorder_pd,
                     {{DNNL_ARG_FROM, mem(p.w_plain, const_cast<void *>(from))},
                      {DNNL_ARG_TO, mem(p.pd.weights_desc(), to)}});
         };
-        if (DerivedCache *dc = p.caches->for_source(w))
-            if (const void *c = dc->get(w, n, out, ex, reorder, hold)) return c;
+        if (DerivedCache *dc = p.caches->for_source(src))
+            if (const void *c = dc->get(src, n, out, ex, derive, hold)) return c;
         void *buf = ex.scratch(Exec::kScratchWeights, out);
-        reorder(w, buf);
+        derive(src, buf);
         return buf;
     }
 

@@ -168,6 +168,19 @@ public:
     }
     uint64_t arena_offset(const void *p) const { return static_cast<const uint8_t *>(p) - arena_; }
 
+    // A widened CONV's 16-bit weights, left in the arena by the widening
+    // kernel (mtia_compute_widen.cc) for the CONV kernel, which derives its
+    // weights from them there (reused while they are unchanged, as F32
+    // weights are) and widens them into @f32 only when it needs them plain.
+    struct HalfWeights {
+        const uint8_t *src;  // in the arena
+        uint8_t dtype;       // MTIA_DTYPE_F16 or _BF16
+        uint64_t n;          // elements
+        float *f32;          // scratch for the F32 copy
+    };
+    const HalfWeights *half_weights() const { return half_weights_; }
+    void set_half_weights(const HalfWeights *h) { half_weights_ = h; }
+
     struct Free {
         void operator()(uint8_t *p) const { std::free(p); }
     };
@@ -185,6 +198,7 @@ private:
     const mtia_compute_tracker *tracker_ = nullptr;
     const uint8_t *arena_ = nullptr;
     uint64_t arena_bytes_ = 0;
+    const HalfWeights *half_weights_ = nullptr;
 };
 
 // A prepared op: built once per op shape (everything but tensor offsets),
@@ -203,6 +217,11 @@ public:
 bool needs_widening(const mtia_op &op);
 mtia_op widened_op(const mtia_op &op);
 std::unique_ptr<Kernel> make_widened(std::unique_ptr<Kernel> inner);
+// Whether the widening kernel of @op leaves its weights in the arena for
+// the CONV kernel (Exec::HalfWeights: a CONV with F16/BF16 weights).
+bool widening_keeps_weights(const mtia_op &op);
+// @n F16/BF16 (@dtype) values at @src as F32 into @dst, exactly.
+void widen(const uint8_t *src, uint8_t dtype, float *dst, uint64_t n);
 
 // The per-channel int8 CONV/GEMM (mtia_spec.h, "Reduced precision"): W/B
 // I8 with scale and zero point 0. Its own kernel (mtia_compute_qconv.cc):
@@ -223,8 +242,9 @@ inline bool is_int_matmul(const mtia_op &op)
 std::unique_ptr<Kernel> make_int_matmul(const mtia_op &op);
 
 // Builders, one per opcode (op valid). @weights_kept: the weights CONV
-// sees stay where they are between runs (false under make_widened, whose
-// F32 copies in scratch are shared by every op of the shape).
+// derives its own from stay where they are between runs (false under
+// make_widened when it copies them into scratch, shared by every op of
+// the shape; true when it leaves 16-bit weights in the arena).
 std::unique_ptr<Kernel> make_conv(const mtia_op &op, bool weights_kept);
 std::unique_ptr<Kernel> make_gemm(const mtia_op &op);
 std::unique_ptr<Kernel> make_binary(const mtia_op &op);

@@ -2,10 +2,11 @@
 // F16, BF16 and quantized (I8/U8) tensors of generic ops by widening
 // (docs/compute.md, "Reduced precision", "Quantized tensors"): the op runs
 // its F32 kernel on F32 copies of its tensors in scratch memory (16-bit
-// floats widened exactly, quantized ones dequantized), and its output is
-// rounded back to 16 bits, or quantized, once. The arithmetic is therefore
-// the F32 kernel's, and the one rounding (nearest even, mtia_fp16.h and
-// mtia_quant.h) does not depend on the host's ISA. Dequantizing and
+// floats widened exactly, quantized ones dequantized; a CONV's 16-bit
+// weights are widened by the CONV kernel itself, once while unchanged), and
+// its output is rounded back to 16 bits, or quantized, once. The arithmetic
+// is therefore the F32 kernel's, and the one rounding (nearest even,
+// mtia_fp16.h and mtia_quant.h) does not depend on the host's ISA. Dequantizing and
 // quantizing again with the same parameters gives back every value, so the
 // ops that only move values copy quantized tensors exactly. Plain loops
 // convert (threaded when large); the matrix work stays in oneDNN.
@@ -82,14 +83,6 @@ void quantize(const float *src, const mtia_tensor_desc &t, uint8_t *dst)
         quantize_as(src, reinterpret_cast<int8_t *>(dst), elems(t), s, t.zero_point, lo, hi);
 }
 
-void widen(const uint8_t *src, uint8_t dtype, float *dst, uint64_t n)
-{
-    if (dtype == MTIA_DTYPE_F16)
-        widen_as<mtia_f16_to_f32>(src, dst, n);
-    else
-        widen_as<mtia_bf16_to_f32>(src, dst, n);
-}
-
 void narrow(const float *src, uint8_t dtype, uint8_t *dst, uint64_t n)
 {
     if (dtype == MTIA_DTYPE_F16)
@@ -115,9 +108,24 @@ public:
         for (unsigned k = 0; k < w.n_in; k++) place(w.in[k]);
         place(w.out);
         uint8_t *s = ex.scratch(Exec::kScratchWiden, at);
-        for (unsigned k = 0; k < op.n_in; k++) load(op.in[k], arena, w.in[k], s);
+        // A CONV's 16-bit weights stay in the arena: the CONV kernel derives
+        // its weights from them, once while they are unchanged, instead of
+        // from a copy widened here every run.
+        const bool keep_w = widening_keeps_weights(op);
+        for (unsigned k = 0; k < op.n_in; k++)
+            if (!(keep_w && k == 1)) load(op.in[k], arena, w.in[k], s);
         // COPY_INTO writes a part of its output: the rest must survive.
         if (op.opcode == MTIA_OP_COPY_INTO) load(op.out, arena, w.out, s);
+        struct Lend {  // the weights' source, for the inner run only
+            Exec &ex;
+            ~Lend() { ex.set_half_weights(nullptr); }
+        } lend{ex};
+        Exec::HalfWeights hw{};
+        if (keep_w) {
+            hw = {arena + op.in[1].offset, op.in[1].dtype, elems(op.in[1]),
+                  reinterpret_cast<float *>(s + w.in[1].offset)};
+            ex.set_half_weights(&hw);
+        }
         if (!inner_->run(w, s, ex)) return false;
         const float *y = reinterpret_cast<const float *>(s + w.out.offset);
         if (is_half(op.out.dtype))
@@ -160,6 +168,16 @@ private:
 };
 
 }  // namespace
+
+void widen(const uint8_t *src, uint8_t dtype, float *dst, uint64_t n)
+{
+    if (dtype == MTIA_DTYPE_F16)
+        widen_as<mtia_f16_to_f32>(src, dst, n);
+    else
+        widen_as<mtia_bf16_to_f32>(src, dst, n);
+}
+
+bool widening_keeps_weights(const mtia_op &op) { return op.opcode == MTIA_OP_CONV && is_half(op.in[1].dtype); }
 
 bool needs_widening(const mtia_op &op)
 {

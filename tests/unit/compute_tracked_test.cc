@@ -3,13 +3,15 @@
 // "Reused weights"): reordered convolution weights are reused while the
 // tracker reports no write to their bytes, with no compare; every reported
 // change is seen; the engine reports its own outputs; data derived under one
-// tracker is never reused under another or without one.
+// tracker is never reused under another or without one; a BF16 CONV's
+// weights are derived from the arena's 16-bit ones the same way.
 #include <gtest/gtest.h>
 
 #include <algorithm>
 #include <string>
 
 #include "compute_ref.h"
+#include "mtia/mtia_fp16.h"
 #include "mtia_compute.h"
 #include "mtia_compute_reuse.h"
 #include "mtia_write_track.h"
@@ -224,6 +226,72 @@ TEST(ComputeTracked, WriteDuringDerivationIsNotKept)
     ASSERT_EQ(c.run(&api), MTIA_CQE_OK);
     EXPECT_EQ(DerivedCache::counters().derived, d.derived + 1);  // not kept: derived again
     expect_near(c.a.get(c.y), c.want(), "after the race");
+}
+
+// BF16 convolutions (widened to F32 to compute, mtia_compute_widen.cc) of
+// one shape, each with its own weights: each derives its F32 weights in
+// oneDNN's layout from the arena's 16-bit ones once (not from a scratch
+// copy widened every run, which the ops of the shape share), and again
+// only after a reported write to them; with Winograd forced on and off.
+TEST(ComputeTracked, HalfConvWeightsAreDerivedOnceEach)
+{
+    for (const char *wino : {"1", "0"}) {
+        setenv("MTIA_CONV_WINOGRAD", wino, 1);
+        mtia_compute_drop_kernels();
+        Arena a;
+        const Dims xd{1, 32, 20, 20}, wd{32, 32, 3, 3}, yd{1, 32, 20, 20};  // 400 pixels: weights reordered
+        std::mt19937 rng(9);
+        std::uniform_real_distribution<float> u(-1.0f, 1.0f);
+        const auto fill = [&](const mtia_tensor_desc &t) {
+            auto *h = reinterpret_cast<uint16_t *>(a.data() + t.offset);
+            for (uint64_t i = 0; i < cref::count(cref::dims(t)); i++) h[i] = mtia_f32_to_bf16(u(rng));
+        };
+        const auto get = [&](const mtia_tensor_desc &t) {
+            const auto *h = reinterpret_cast<const uint16_t *>(a.data() + t.offset);
+            std::vector<float> v(cref::count(cref::dims(t)));
+            for (size_t i = 0; i < v.size(); i++) v[i] = mtia_bf16_to_f32(h[i]);
+            return v;
+        };
+        const mtia_tensor_desc x = a.alloc(xd, MTIA_DTYPE_BF16);
+        fill(x);
+        std::vector<mtia_tensor_desc> w, y;
+        std::vector<mtia_op> prog;
+        for (int i = 0; i < 3; i++) {
+            a.alloc({1024});  // no 4 KiB page shared with an output (tracking is per page)
+            w.push_back(a.alloc(wd, MTIA_DTYPE_BF16));
+            a.alloc({1024});
+            y.push_back(a.alloc(yd, MTIA_DTYPE_BF16));
+            fill(w.back());
+            prog.push_back(cref::op(MTIA_OP_CONV, {x, w.back()}, y.back(), {1, 1, 1, 1, 1, 1, 1, 1, 1}));
+        }
+        Tracked tr(a.size());
+        const auto run = [&](const std::string &what) {
+            uint64_t r;
+            ASSERT_EQ(mtia_compute_run_tracked(nullptr, prog.data(), 3, a.data(), a.size(), nullptr, nullptr, nullptr,
+                                               &tr.api, &r),
+                      MTIA_CQE_OK);
+            for (int i = 0; i < 3; i++) {
+                const auto want = cref::conv(get(x), xd, get(w[i]), wd, nullptr, yd, prog[i]);
+                const auto got = get(y[i]);
+                for (size_t k = 0; k < want.size(); k++)  // one bf16 rounding: 2^-8 relative
+                    ASSERT_NEAR(got[k], want[k], 8e-3 * (1 + std::abs(want[k])))
+                        << what << " winograd " << wino << " conv " << i << " [" << k << "]";
+            }
+        };
+        const auto d0 = DerivedCache::counters();
+        run("first");
+        const auto d1 = DerivedCache::counters();
+        EXPECT_EQ(d1.derived, d0.derived + 3);
+        run("again");
+        EXPECT_EQ(DerivedCache::counters().derived, d1.derived);
+        EXPECT_EQ(DerivedCache::counters().compared_bytes, d1.compared_bytes);
+        reinterpret_cast<uint16_t *>(a.data() + w[1].offset)[100] = mtia_f32_to_bf16(3.0f);
+        tr.t.wrote(w[1].offset + 200, 2);
+        run("after a write");
+        EXPECT_EQ(DerivedCache::counters().derived, d1.derived + 1);
+    }
+    unsetenv("MTIA_CONV_WINOGRAD");
+    mtia_compute_drop_kernels();
 }
 
 TEST(ComputeTracked, TrackerPagesAndBounds)
