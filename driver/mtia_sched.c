@@ -258,14 +258,39 @@ void mtia_hwq_unpick(struct mtia_hwq *q)
 
 /* ---- init / fini --------------------------------------------------------- */
 
+/*
+ * drm_sched_fini() stops a scheduler's work and leaves the jobs still on its
+ * pending list. Remove fails every job, but a job whose free_job work had
+ * not run yet when the last file closed would keep its BO references, and
+ * the GEM mmap-offset manager would be torn down with them in it ("Memory
+ * manager not clean"). With the work stopped, free them here first.
+ */
+static void mtia_sched_free_pending(struct drm_gpu_scheduler *s)
+{
+	struct drm_sched_job *sj, *tmp;
+	LIST_HEAD(left);
+
+	drm_sched_wqueue_stop(s);
+	cancel_delayed_work_sync(&s->work_tdr);
+	spin_lock(&s->job_list_lock);
+	list_splice_init(&s->pending_list, &left);
+	spin_unlock(&s->job_list_lock);
+	list_for_each_entry_safe(sj, tmp, &left, list) {
+		list_del_init(&sj->list);
+		s->ops->free_job(sj);
+	}
+}
+
 static void mtia_jobs_release(struct drm_device *drm, void *arg)
 {
 	struct mtia_jobs *jobs = arg;
 	unsigned int i;
 
 	if (jobs->sched_ready)
-		for (i = 0; i < MTIA_NUM_QUEUES; i++)
+		for (i = 0; i < MTIA_NUM_QUEUES; i++) {
+			mtia_sched_free_pending(&jobs->hwq[i].sched);
 			drm_sched_fini(&jobs->hwq[i].sched);
+		}
 	if (jobs->timeout_wq)
 		destroy_workqueue(jobs->timeout_wq);
 	if (jobs->submit_wq)
