@@ -160,16 +160,16 @@ std::string kernel_key(const mtia_op &op)
     return std::string(reinterpret_cast<const char *>(&k), sizeof(k));
 }
 
-// @widened: @op is widened_op() of the op a widening kernel runs, which
-// copies its weights into scratch.
-std::unique_ptr<Kernel> build(const mtia_op &op, bool widened)
+// @weights_kept: as make_conv's (false for the op inside a widening kernel
+// that copies its weights into scratch).
+std::unique_ptr<Kernel> build(const mtia_op &op, bool weights_kept)
 {
     if (is_int8_matmul(op)) return make_int8_matmul(op);
     if (is_int_matmul(op)) return make_int_matmul(op);
-    if (needs_widening(op)) return make_widened(build(widened_op(op), !widening_keeps_weights(op)));
+    if (needs_widening(op)) return make_widened(build(widened_op(op), widening_keeps_weights(op)));
     switch (op.opcode) {
         case MTIA_OP_CONV:
-            return make_conv(op, !widened);
+            return make_conv(op, weights_kept);
         case MTIA_OP_GEMM:
             return make_gemm(op);
         case MTIA_OP_BINARY:
@@ -224,7 +224,7 @@ public:
                 return it->second.first;
             }
         }
-        std::shared_ptr<Kernel> k(build(op, false));  // outside the lock: may be slow
+        std::shared_ptr<Kernel> k(build(op, true));  // outside the lock: may be slow
         std::lock_guard<std::mutex> l(mu_);
         auto it = map_.find(key);
         if (it != map_.end()) return it->second.first;  // another thread won

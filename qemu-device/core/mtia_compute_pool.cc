@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: MIT
 // POOL: oneDNN pooling_v2 (max with dilation, average with or without the
 // padding in the divisor) on plain NCHW or NCDHW, or channels-last or
-// nChw16c X and out (MTIA_OP_F_*_NHWC, _BLK16), asymmetric pads, the activation as a post-op (or a
-// separate in-place pass where oneDNN cannot fuse it). Large batches run in
-// chunks of images, huge images in chunks of channels.
+// nChw16c X and out (MTIA_OP_F_*_NHWC, _BLK16), asymmetric pads, the
+// activation as a post-op (or a separate in-place pass where oneDNN cannot
+// fuse it). Large batches run in chunks of images, huge images in chunks of
+// channels (of whole blocks when blocked).
 #include "mtia_compute_dnnl.h"
 
 namespace mtia {
@@ -108,14 +109,13 @@ private:
             return d.size() == 4 ? stored_desc(d, st, op.in[0].dims[1]) : plain_desc(d);
         };
         // A 1x1 plain out is the same bytes as a channels-last one, and as a
-        // blocked one of whole blocks: described as X is, oneDNN's jit kernel
-        // takes it where mixed layouts fell to its reference one (resnet18's
-        // global pool: 0.26 ms against 0.01).
+        // blocked one (a blocked X's runs of channels are whole blocks):
+        // described as X is, oneDNN's jit kernel takes it where mixed layouts
+        // fell to its reference one (resnet18's global pool: 0.26 ms against
+        // 0.01).
         const Storage in_st = storage_of(op, true);
         Storage out_st = storage_of(op, false);
-        if (out_st == Storage::kPlain && y.size() == 4 && y[2] == 1 && y[3] == 1 &&
-            (in_st == Storage::kNhwc || (in_st == Storage::kBlk16 && c % MTIA_OP_F_BLK == 0)))
-            out_st = in_st;
+        if (out_st == Storage::kPlain && y.size() == 4 && y[2] == 1 && y[3] == 1) out_st = in_st;
         const dnnl::algorithm alg = a[MTIA_POOL_KIND] == MTIA_POOL_MAX ? dnnl::algorithm::pooling_max
                                     : a[MTIA_POOL_COUNT_PAD]           ? dnnl::algorithm::pooling_avg_include_padding
                                                                        : dnnl::algorithm::pooling_avg_exclude_padding;

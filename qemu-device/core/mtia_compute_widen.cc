@@ -6,10 +6,11 @@
 // weights are widened by the CONV kernel itself, once while unchanged), and
 // its output is rounded back to 16 bits, or quantized, once. The arithmetic
 // is therefore the F32 kernel's, and the one rounding (nearest even,
-// mtia_fp16.h and mtia_quant.h) does not depend on the host's ISA. Dequantizing and
-// quantizing again with the same parameters gives back every value, so the
-// ops that only move values copy quantized tensors exactly. Plain loops
-// convert (threaded when large); the matrix work stays in oneDNN.
+// mtia_fp16.h and mtia_quant.h) does not depend on the host's ISA.
+// Dequantizing and quantizing again with the same parameters gives back
+// every value, so the ops that only move values copy quantized tensors
+// exactly. Plain loops convert (threaded when large); the matrix work stays
+// in oneDNN.
 #include <algorithm>
 
 #include "mtia/mtia_fp16.h"

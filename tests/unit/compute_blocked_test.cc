@@ -82,13 +82,7 @@ TEST_F(Blocked, WinogradOnAndOff)
         for (int i = 0; i < 4; i++) {
             Arena a;
             const uint32_t c = 16 * rnd(rng, 2, 4), m = 16 * rnd(rng, 2, 4), hw = rnd(rng, 6, 16);
-            const auto x = a.alloc({2, c, hw, hw}), w = a.alloc({m, c, 3, 3}), b = a.alloc({m});
-            const auto y = a.alloc({2, m, hw, hw});
-            a.fill_random(x, rng);
-            a.fill_random(w, rng);
-            a.fill_random(b, rng);
-            a.fill_random(y, rng);
-            mtia_op o = cref::op(MTIA_OP_CONV, {x, w, b}, y, {1, 1, 1, 1, 1, 1, 1, 1, 1});
+            mtia_op o = same_conv3x3(a, rng, {2, c, hw, hw}, m);
             o.act = MTIA_ACT_RELU;
             for (uint32_t accum : {0u, uint32_t(MTIA_OP_F_ACCUM)}) {
                 const uint32_t f = MTIA_OP_F_BLK16 | accum;
@@ -109,23 +103,14 @@ TEST_F(Blocked, ConvInChunks)
     // of 20 output channels' work round down to 16.
     setenv("MTIA_COMPUTE_CHUNK_WORK", "600000", 1);
     Arena a;
-    const auto x = a.alloc({2, 32, 11, 9}), w = a.alloc({48, 32, 3, 3}), b = a.alloc({48});
-    const auto y = a.alloc({2, 48, 11, 9});
-    a.fill_random(x, rng);
-    a.fill_random(w, rng);
-    a.fill_random(b, rng);
-    a.fill_random(y, rng);
-    const mtia_op o = cref::op(MTIA_OP_CONV, {x, w, b}, y, {1, 1, 1, 1, 1, 1, 1, 1, 1});
+    const mtia_op o = same_conv3x3(a, rng, {2, 32, 11, 9}, 48);
     for (uint32_t f : blocked_flag_sets())
         expect_near(run_flagged(a, o, f | MTIA_OP_F_ACCUM), conv_reference(a, o, true), 1e-4,
                     "channel runs " + what(o, f));
     setenv("MTIA_COMPUTE_CHUNK_WORK", "3000000", 1);  // two images of 1.37 M: one per chunk
     mtia_compute_drop_kernels();
     Arena a2;
-    const auto x2 = a2.alloc({3, 32, 11, 9}), w2 = a2.alloc({48, 32, 3, 3}), y2 = a2.alloc({3, 48, 11, 9});
-    a2.fill_random(x2, rng);
-    a2.fill_random(w2, rng);
-    const mtia_op o2 = cref::op(MTIA_OP_CONV, {x2, w2}, y2, {1, 1, 1, 1, 1, 1, 1, 1, 1});
+    const mtia_op o2 = same_conv3x3(a2, rng, {3, 32, 11, 9}, 48, false);
     for (uint32_t f : blocked_flag_sets())
         expect_near(run_flagged(a2, o2, f), conv_reference(a2, o2, false), 1e-4, "image chunks " + what(o2, f));
 }

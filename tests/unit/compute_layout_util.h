@@ -163,6 +163,19 @@ inline std::vector<float> conv_reference(Arena &a, const mtia_op &o, bool accum)
     return want;
 }
 
+// A 3x3 stride-1 CONV with pads of 1 from X of @xd (N, C, H, W) to @m
+// channels in @a, with a bias unless @bias is false; every tensor filled
+// (out too: the residual, with MTIA_OP_F_ACCUM).
+inline mtia_op same_conv3x3(Arena &a, std::mt19937 &rng, const Dims &xd, uint32_t m, bool bias = true)
+{
+    const auto x = a.alloc(xd), w = a.alloc({m, xd[1], 3, 3}), b = a.alloc({m});
+    const auto y = a.alloc({xd[0], m, xd[2], xd[3]});
+    for (const auto &t : {x, w, b, y}) a.fill_random(t, rng);
+    mtia_op o = cref::op(MTIA_OP_CONV, {x, w, b}, y, {1, 1, 1, 1, 1, 1, 1, 1, 1});
+    if (!bias) o.n_in = 2, o.in[2] = {};
+    return o;
+}
+
 // The validator's status for the one op @o in an arena of @arena bytes.
 inline uint16_t validate(const mtia_op &o, uint64_t arena)
 {

@@ -22,9 +22,7 @@ constexpr uint32_t kFlagSets[] = {MTIA_OP_F_IN_NHWC, MTIA_OP_F_OUT_NHWC, MTIA_OP
 
 void check_conv(Arena &a, const mtia_op &o, const std::string &what)
 {
-    const auto bias = a.get(o.in[2]);
-    const auto want = cref::conv(a.get(o.in[0]), cref::dims(o.in[0]), a.get(o.in[1]), cref::dims(o.in[1]), &bias,
-                                 cref::dims(o.out), o);
+    const auto want = conv_reference(a, o, false);
     for (uint32_t f : kFlagSets)
         expect_near(run_flagged(a, o, f), want, 1e-4,
                     what + " conv x" + str(cref::dims(o.in[0])) + " w" + str(cref::dims(o.in[1])) + " flags " +

@@ -126,12 +126,7 @@ TEST_F(Winograd, DefaultChoiceOnEitherSideOfTheThreshold)
     std::mt19937 rng(32);
     for (uint32_t c : {16u, 24u, 32u, 64u}) {
         Arena a;
-        const auto x = a.alloc({2, c, 14, 14}), w = a.alloc({c, c, 3, 3}), b = a.alloc({c});
-        const auto y = a.alloc({2, c, 14, 14});
-        a.fill_random(x, rng);
-        a.fill_random(w, rng);
-        a.fill_random(b, rng);
-        mtia_op o = cref::op(MTIA_OP_CONV, {x, w, b}, y, {1, 1, 1, 1, 1, 1, 1, 1, 1});
+        mtia_op o = same_conv3x3(a, rng, {2, c, 14, 14}, c);
         o.act = MTIA_ACT_RELU;
         expect_near(run_flagged(a, o, MTIA_OP_F_NHWC), conv_reference(a, o, false), kTol, what(o, MTIA_OP_F_NHWC));
     }
@@ -145,13 +140,7 @@ TEST_F(Winograd, ImagesInChunks)
     setenv("MTIA_COMPUTE_CHUNK_WORK", "2000000", 1);  // an image is 48 * 100 * 432 MACs
     force_winograd("1");
     Arena a;
-    const auto x = a.alloc({5, 48, 10, 10}), w = a.alloc({48, 48, 3, 3}), b = a.alloc({48});
-    const auto y = a.alloc({5, 48, 10, 10});
-    a.fill_random(x, rng);
-    a.fill_random(w, rng);
-    a.fill_random(b, rng);
-    a.fill_random(y, rng);
-    const mtia_op o = cref::op(MTIA_OP_CONV, {x, w, b}, y, {1, 1, 1, 1, 1, 1, 1, 1, 1});
+    const mtia_op o = same_conv3x3(a, rng, {5, 48, 10, 10}, 48);
     for (uint32_t f : {0u, uint32_t(MTIA_OP_F_NHWC | MTIA_OP_F_ACCUM)})
         expect_near(run_flagged(a, o, f), conv_reference(a, o, f & MTIA_OP_F_ACCUM), kTol, what(o, f));
     unsetenv("MTIA_COMPUTE_CHUNK_WORK");
@@ -164,10 +153,8 @@ TEST_F(Winograd, ChangedWeightsAreNeverStale)
     std::mt19937 rng(34);
     force_winograd("1");
     Arena a;
-    const auto x = a.alloc({1, 32, 12, 12}), w = a.alloc({40, 32, 3, 3}), y = a.alloc({1, 40, 12, 12});
-    a.fill_random(x, rng);
-    a.fill_random(w, rng);
-    const mtia_op o = cref::op(MTIA_OP_CONV, {x, w}, y, {1, 1, 1, 1, 1, 1, 1, 1, 1});
+    const mtia_op o = same_conv3x3(a, rng, {1, 32, 12, 12}, 40, false);
+    const mtia_tensor_desc &w = o.in[1];
     for (int run = 0; run < 4; run++) {
         if (run) {
             auto wv = a.get(w);
