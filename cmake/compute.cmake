@@ -61,6 +61,7 @@ add_executable(compute_tests
   tests/unit/compute_half_test.cc
   tests/unit/compute_resize_test.cc
   tests/unit/compute_pause_test.cc
+  tests/unit/compute_throttle_profile_test.cc
   tests/unit/compute_quant_test.cc
   tests/unit/compute_nhwc_test.cc
   tests/unit/compute_accum_test.cc

@@ -530,6 +530,7 @@ RunProfile Model::profile()
     r.device_start_ns = h.start_ns;
     r.device_end_ns = h.end_ns;
     r.model_ns = h.model_ns;
+    r.throttle_ns = h.throttle_ns;
     r.ops.resize(prog.n_ops);
     for (size_t i = 0; i < prog.n_ops; i++) {
         mtia_op_profile o;

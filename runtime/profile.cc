@@ -73,7 +73,8 @@ void write_chrome_trace(std::ostream &out, const std::vector<RunProfile> &runs)
                                          {"host_ns", host_ns},
                                          {"device_ns", dev_ns},
                                          {"ops_device_ns", op_sum},
-                                         {"model_ns", p.model_ns}};
+                                         {"model_ns", p.model_ns},
+                                         {"throttle_ns", p.throttle_ns}};
         ev.push_back(span(run, "run", kHostPid, start, us(host_ns), job_args));
         ev.push_back(span(run, "program", kDevicePid, start, us(dev_ns), job_args));
         ev.push_back(span(run, "program", kModelPid, start, us(p.model_ns), job_args));

@@ -397,6 +397,7 @@ struct RunProfile {
     uint64_t device_start_ns = 0;  ///< the program's span on the device clock
     uint64_t device_end_ns = 0;    ///< its end
     uint64_t model_ns = 0;         ///< the timing model's estimate of the program
+    uint64_t throttle_ns = 0;      ///< of the device span: held for a lowered engine clock
     std::vector<OpProfile> ops;    ///< one per op, in program order
 };
 

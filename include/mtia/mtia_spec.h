@@ -59,14 +59,15 @@
 /* ---- Identity ------------------------------------------------------------ */
 #define MTIA_MAGIC_VALUE          0x4D544941u /* "MTIA" */
 #define MTIA_IF_VERSION_MAJOR     1u  /* register interface; bumped on incompatible change */
-#define MTIA_IF_VERSION_MINOR     6u  /* 1: MTIA_REG_DEVMEM_ZERO; 2: MTIA_REG_CAPS,
+#define MTIA_IF_VERSION_MINOR     7u  /* 1: MTIA_REG_DEVMEM_ZERO; 2: MTIA_REG_CAPS,
                                          the device MMU (MTIA_REG_MMU_*); 3: signed
                                          firmware (image format 2, MTIA_BOOT_ERR_UNSIGNED,
                                          _UNTRUSTED_KEY, _BAD_SIGNATURE); 4: bound queues
                                          (MTIA_Q_CTX, MTIA_CQE_BAD_CONTEXT); 5: per-queue
                                          engine time (MTIA_Q_BUSY_*); 6: lifetime ECC
                                          counts and clearing (MTIA_REG_TEL_ECC_*_AGG,
-                                         MTIA_REG_TEL_ECC_CLEAR) */
+                                         MTIA_REG_TEL_ECC_CLEAR); 7: the profile
+                                         header's throttle_ns (40 bytes) */
 #define MTIA_CHIP_ID_MTIA1        0x0001u /* MTIA v1 (8x8 PE grid) */
 
 /* ---- BAR0 registers (all 32-bit, little endian, 4-byte aligned) ---------- */
@@ -745,7 +746,9 @@ struct mtia_profile_header {
     uint64_t start_ns;   /* device clock: the program started (before validation) */
     uint64_t end_ns;     /* device clock: its last op ended */
     uint64_t model_ns;   /* timing model's estimate of the program (= the CQE's result) */
-};                       /* 32 bytes */
+    uint64_t throttle_ns; /* of end_ns - start_ns: the engine held for its clock below
+                           * f_max (docs/telemetry.md, "Throttling"); 0 at full clock */
+};                       /* 40 bytes (interface 1.7; 32 before) */
 
 struct mtia_op_profile {
     uint64_t start_ns;   /* device clock: the op started (kernel lookup included) */
@@ -1301,11 +1304,12 @@ MTIA_STATIC_ASSERT(sizeof(struct mtia_op) == MTIA_OP_BYTES);
 MTIA_STATIC_ASSERT(offsetof(struct mtia_op, in) == 16);
 MTIA_STATIC_ASSERT(offsetof(struct mtia_op, out) == 136);
 MTIA_STATIC_ASSERT(offsetof(struct mtia_op, attrs) == 176);
-MTIA_STATIC_ASSERT(sizeof(struct mtia_profile_header) == 32);
+MTIA_STATIC_ASSERT(sizeof(struct mtia_profile_header) == 40);
 MTIA_STATIC_ASSERT(offsetof(struct mtia_profile_header, n_ops) == 4);
 MTIA_STATIC_ASSERT(offsetof(struct mtia_profile_header, start_ns) == 8);
 MTIA_STATIC_ASSERT(offsetof(struct mtia_profile_header, end_ns) == 16);
 MTIA_STATIC_ASSERT(offsetof(struct mtia_profile_header, model_ns) == 24);
+MTIA_STATIC_ASSERT(offsetof(struct mtia_profile_header, throttle_ns) == 32);
 MTIA_STATIC_ASSERT(sizeof(struct mtia_op_profile) == 32);
 MTIA_STATIC_ASSERT(MTIA_MMU_TABLE_ENTRIES * sizeof(uint64_t) == MTIA_MMU_PAGE_SIZE);
 MTIA_STATIC_ASSERT(MTIA_MMU_PAGE_SHIFT + MTIA_MMU_LEVELS * 9 == MTIA_MMU_VA_BITS);

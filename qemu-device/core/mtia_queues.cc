@@ -1176,6 +1176,9 @@ uint16_t QueueEngine::do_compute(unsigned qi, const mtia_cmd &c, uint64_t gen, u
             },
             &stop, prof.ops ? &prof : nullptr, &tracker, result);
     });
+    // The waits before the last op's end (the final mark's remainder, under
+    // PacedJob::kMinWaitNs, comes after it).
+    header.throttle_ns = pace.waited_ns();
     pace.mark(true);
     if (st == MTIA_CQE_OK) {
         // The timing model's figures are for f_max: at the clocks the ops

@@ -10,6 +10,7 @@
 #include <cstring>
 #include <vector>
 
+#include "fake_queue_host.h"
 #include "long_program.h"
 #include "mtia_core.h"
 #include "mtia_queues.h"
@@ -24,36 +25,12 @@ constexpr uint64_t kRam = 20 << 20;  // fake guest RAM at bus address 0
 constexpr uint64_t kSq = 0x10000, kCq = 0x20000, kProg = 0x100000;
 constexpr uint64_t kDevmem = 16 << 20;
 
-class Host final : public mtia::QueueHost {
-public:
-    std::vector<uint8_t> ram = std::vector<uint8_t>(kRam);
-    int dma_read(uint64_t a, void *b, uint64_t n) override
-    {
-        if (a > kRam || n > kRam - a) return -1;
-        std::memcpy(b, ram.data() + a, n);
-        return 0;
-    }
-    int dma_write(uint64_t a, const void *b, uint64_t n) override
-    {
-        if (a > kRam || n > kRam - a) return -1;
-        std::memcpy(ram.data() + a, b, n);
-        return 0;
-    }
-    void raise_irq(unsigned) override {}
-    void meip_changed() override {}
-    void queue_error(unsigned) override {}
-    uint64_t device_ns() override { return 1; }
-};
-
 class PauseTest : public ::testing::Test {
 protected:
     void SetUp() override
     {
         e.attach_devmem(devmem.data(), devmem.size());
-        e.host_write(MTIA_REG_Q(0, MTIA_Q_SQ_BASE_LO), kSq);
-        e.host_write(MTIA_REG_Q(0, MTIA_Q_CQ_BASE_LO), kCq);
-        e.host_write(MTIA_REG_Q(0, MTIA_Q_SIZE), 4 | 4 << 8);
-        e.host_write(MTIA_REG_Q(0, MTIA_Q_CTRL), MTIA_Q_CTRL_ENABLE);
+        enable_queue0(e, kSq, kCq);
         long_program::prepare_arena(devmem.data());
         const auto prog = long_program::ops(long_program::kMaxOps);
         std::memcpy(&h.ram[kProg], prog.data(), prog.size() * sizeof(mtia_op));
@@ -87,7 +64,7 @@ protected:
         return out->status & 1;
     }
 
-    Host h;
+    FakeQueueHost h{kRam};
     std::vector<uint8_t> devmem = std::vector<uint8_t>(kDevmem);
     mtia::QueueEngine e{h, MTIA_DEFAULT_MSIX_VECTORS};
     uint32_t tail = 0;

@@ -20,6 +20,7 @@ mtia::RunProfile run(uint64_t submit, uint64_t dev0)
     r.device_start_ns = dev0;
     r.device_end_ns = dev0 + 30000;
     r.model_ns = 7000;
+    r.throttle_ns = 12000;
     r.ops = {{"conv \"1\"", "Conv", dev0 + 1000, dev0 + 21000, 5000, 4096},
              {"", "Gemm", dev0 + 21500, dev0 + 30000, 2000, 512}};
     return r;
@@ -66,6 +67,7 @@ TEST(ChromeTrace, TracksSpansAndArgs)
     EXPECT_EQ(prog[1]["ts"].get<double>(), 100.0);
     EXPECT_EQ(prog[1]["dur"].get<double>(), 30.0);
     EXPECT_EQ(prog[1]["args"]["ops_device_ns"], 28500u);
+    EXPECT_EQ(prog[1]["args"]["throttle_ns"], 12000u);
     EXPECT_EQ(ops[2]["ts"].get<double>(), 101.0);
     EXPECT_EQ(ops[2]["dur"].get<double>(), 20.0);
     EXPECT_EQ(ops[2]["name"], "conv \"1\"");

@@ -394,7 +394,8 @@ TEST_F(TelemetryRegs, ReadOnlyValuesAtPowerOn)
     EXPECT_EQ(rd(MTIA_REG_TEL_ECC_CORR_AGG), 0u);
     EXPECT_EQ(rd(MTIA_REG_TEL_ECC_UNCORR_AGG), 0u);
     EXPECT_EQ(rd(MTIA_REG_TEL_ECC_CLEAR), 0u);  // write-only
-    EXPECT_EQ(mtia_if_version_minor(rd(MTIA_REG_IF_VERSION)), 6u);
+    // The ECC registers above are interface 1.6's.
+    EXPECT_GE(mtia_if_version_minor(rd(MTIA_REG_IF_VERSION)), 6u);
     EXPECT_EQ(take_err(), 0u);
     EXPECT_TRUE(err.msgs.empty());
 }

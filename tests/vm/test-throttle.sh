@@ -6,9 +6,12 @@
 # (run_async between two TIMESTAMP events) must grow by about f_max / f
 # and the timing model's estimate (the CQE's result) by f_max / f of the
 # clock the jobs ran at; with the limit lifted the clock, the estimate and
-# the time come back. Only device-reported times are compared, with wide
-# tolerances: the stretch follows the clock exactly, the host time under it
-# does not on a loaded host.
+# the time come back. The stretch itself is read from the capped runs'
+# profiles (a program's span against the span less its throttle_ns, the
+# time the engine was held): within one job, so the host's load, which
+# changes the work under the stretch from one phase to the next by more
+# than the stretch's tolerance, cancels. Across phases only the direction
+# of the device time is held to.
 #
 # Models are prepared on the host by tests/vm/test-models.sh --prepare; run
 # INSIDE an mtia-vm guest:
@@ -44,7 +47,8 @@ fmax=$(sysattr "$dev" clock_max_mhz)
 # the samples ("MHz reasons") taken while it ran.
 phase() {
   local name=$1 n=$2 pid
-  "$RUN" "$DIR/resnet18.mtia" --device "$node" --bench "$n" --warmup 2 --json >"$tmp/$name.json" 2>"$tmp/$name.err" &
+  "$RUN" "$DIR/resnet18.mtia" --device "$node" --bench "$n" --warmup 2 --json --profile "$tmp/$name.trace" \
+    >"$tmp/$name.json" 2>"$tmp/$name.err" &
   pid=$!
   : >"$tmp/$name.clk"
   while kill -0 "$pid" 2>/dev/null; do
@@ -92,6 +96,18 @@ awk -v a="$est0" -v b="$est1" -v f="$f1" -v m="$fmax" \
   'BEGIN { if (b <= 0 || f <= 0) exit 1; g = m * a / b; exit !(g > 0.65 * f && g < 1.35 * f && f < m) }' &&
   pass "estimate $est0 -> $est1 ms: x$(awk -v a="$est0" -v b="$est1" 'BEGIN { printf "%.2f", b / a }') for ${f1} MHz" ||
   fail "estimate $est0 -> $est1 ms does not follow the clock ($f1 of $fmax MHz)"
+# The stretch per job, from the profiles of the last half of the timed runs
+# (the clock settled): f_max / (span / (span - held)) within 35 % of the
+# clock sampled then, as for the estimate.
+stretch=$($PY -c '
+import json, sys
+runs = [e["args"] for e in json.load(open(sys.argv[1]))["traceEvents"]
+        if e["ph"] == "X" and e["pid"] == 2 and e.get("cat") == "program"]
+s = sorted(a["device_ns"] / max(a["device_ns"] - a["throttle_ns"], 1) for a in runs[len(runs) // 2:])
+print(s[len(s) // 2] if s else 0)' "$tmp/capped.trace")
+awk -v s="$stretch" -v f="$f1" -v m="$fmax" 'BEGIN { if (s <= 0 || f <= 0) exit 1; g = m / s; exit !(g > 0.65 * f && g < 1.35 * f) }' &&
+  pass "profiled programs at $f1 MHz: span x$(printf %.2f "$stretch") of the work (clock x$(awk -v f="$f1" -v m="$fmax" 'BEGIN { printf "%.2f", m / f }'))" ||
+  fail "profiled programs: span x$stretch of the work for $f1 of $fmax MHz"
 # ---- the limit lifted ------------------------------------------------------------
 echo 25000000 >"$hw/power1_cap"
 wait_for 100 full_clock && pass "limit lifted: full clock" || fail "clock $(clock) MHz after lifting the limit"
@@ -100,17 +116,14 @@ est2=$(field after device_estimate_ms)
 dev2=$(field after device_ms_per_inference)
 echo "after:    estimate $est2 ms, device $dev2 ms/inference, $(field after throughput_ips) inferences/s"
 [ "$est2" = "$est0" ] && pass "estimate back to $est0 ms" || fail "estimate $est2 ms after lifting, $est0 before"
-# Faster than capped, and within 2.5x (host load) of the capped time
-# without its stretch.
-# The device time per inference: stretched by f_max / f against the
-# uncapped runs before and after (their geometric mean, which cancels a
-# steady drift of the host's load), within 0.3x to 2.5x of f_max / f for
-# what the host's load does to the work under the stretch (on a loaded
-# host the paced engine, asleep most of the time, competes less for the
-# CPU than the unpaced one, so the stretch looks smaller).
+# The device time per inference (events around run_async) grows under the
+# cap against the uncapped runs before and after (their geometric mean,
+# which cancels a steady drift of the host's load). How much is the
+# profiles' check: across phases the host's load moves the work under the
+# stretch (CI measured an uncapped resnet18 at 60 and 115 ms minutes apart).
 ref=$(awk -v a="$dev0" -v b="$dev2" 'BEGIN { print sqrt(a * b) }')
-awk -v a="$ref" -v b="$dev1" -v f="$f1" -v m="$fmax" \
-  'BEGIN { if (a <= 0 || f <= 0) exit 1; r = (b / a) / (m / f); exit !(r > 0.3 && r < 2.5 && b > 1.3 * a) }' &&
+awk -v a="$ref" -v b="$dev1" \
+  'BEGIN { if (a <= 0) exit 1; exit !(b > 1.3 * a) }' &&
   pass "device time $ref -> $dev1 ms per inference: x$(awk -v a="$ref" -v b="$dev1" 'BEGIN { printf "%.2f", b / a }') (clock x$(awk -v f="$f1" -v m="$fmax" 'BEGIN { printf "%.2f", m / f }'))" ||
   fail "device time $ref -> $dev1 ms does not follow the clock ($f1 of $fmax MHz)"
 awk -v a="$dev1" -v b="$dev2" 'BEGIN { exit !(b < a) }' &&

@@ -221,6 +221,9 @@ void write_profile(const std::vector<mtia::RunProfile> &runs, const ModelRunOpti
         "MTIA v1 model %.3f ms\n",
         runs.size(), o.profile.c_str(), p.ops.size(), (p.device_end_ns - p.device_start_ns) / 1e6, ops / 1e6,
         (p.host_done_ns - p.host_submit_ns) / 1e6, p.model_ns / 1e6);
+    if (p.throttle_ns)
+        std::printf("  of its device time %.3f ms held for an engine clock lowered for power or heat\n",
+                    p.throttle_ns / 1e6);
 }
 
 int bench(mtia::Device &dev, mtia::Model &m, const std::vector<mtia::HostInput> &in, Outputs &out,
