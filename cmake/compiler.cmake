@@ -89,6 +89,12 @@ target_compile_definitions(compiler_tests PRIVATE MTIA_TEST_MODELS_DIR="${CMAKE_
 add_dependencies(compiler_tests mtia-compile)
 target_link_libraries(compiler_tests PRIVATE mtia_compiler_lib mtia_compiler mtia_device_core mtia GTest::gtest_main)
 gtest_discover_tests(compiler_tests DISCOVERY_MODE PRE_TEST DISCOVERY_TIMEOUT 60)
+# One model file on a host without AVX-512 (oneDNN capped at AVX2): resnet18
+# and squeezenet1_0 stored nChw16c, mobilenet_v2 channels-last, against
+# every tensor NCHW (compute_tests.avx2_host: the kernels).
+add_test(NAME compiler_tests.avx2_host COMMAND compiler_tests
+  --gtest_filter=Models/ModelSet.ChannelsLastMatchesNchw/resnet18:Models/ModelSet.ChannelsLastMatchesNchw/squeezenet1_0:Models/ModelSet.ChannelsLastMatchesNchw/mobilenet_v2)
+set_tests_properties(compiler_tests.avx2_host PROPERTIES ENVIRONMENT ONEDNN_MAX_CPU_ISA=AVX2)
 add_custom_target(compiler_test_models
   COMMAND /usr/bin/python3 ${CMAKE_SOURCE_DIR}/tests/models/make_models.py --out ${CMAKE_SOURCE_DIR}/build/models
   COMMENT "generating the compiler's test models (build/models)" VERBATIM)

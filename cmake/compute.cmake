@@ -70,6 +70,12 @@ add_executable(compute_tests
   tests/unit/compute_tracked_test.cc)
 target_link_libraries(compute_tests PRIVATE mtia_device_core GTest::gtest_main)
 gtest_discover_tests(compute_tests DISCOVERY_MODE PRE_TEST)
+# The layouts' tests again as on a host without AVX-512 (oneDNN capped at
+# AVX2): nChw16c then has only oneDNN's reference kernels, so the engine
+# takes its fallbacks (its own layouts, no Winograd), with the same results.
+add_test(NAME compute_tests.avx2_host COMMAND compute_tests
+  --gtest_filter=Blocked.*:Winograd.*:ComputeNhwc.*:ComputeTracked.*)
+set_tests_properties(compute_tests.avx2_host PROPERTIES ENVIRONMENT ONEDNN_MAX_CPU_ISA=AVX2)
 
 # In-VM COMPUTE jobs through the driver (tests/vm/test-compute.sh).
 add_executable(compute_vm_tests tests/vm/compute_test.cc)

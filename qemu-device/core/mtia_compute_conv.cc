@@ -277,18 +277,17 @@ private:
         p.src_plain = xd.ndim == 4 ? stored_desc(x, in_st, xd.dims[1]) : plain_desc(x);
         p.w_plain = plain_desc(w);
         p.dst_plain = yd.ndim == 4 ? stored_desc(y, out_st, yd.dims[1]) : plain_desc(y);
-        const auto any = [](const memory::dims &d) { return memory::desc(d, memory::data_type::f32, tag::any); };
         memory::desc src_md = p.src_plain, w_md = p.w_plain, dst_md = p.dst_plain;
         if (layout_ == Layout::kBlocked) {
-            if (in_st == Storage::kPlain) src_md = any(x);
-            w_md = any(w);
-            if (out_st == Storage::kPlain) dst_md = any(y);
+            if (in_st == Storage::kPlain) src_md = any_desc(x);
+            w_md = any_desc(w);
+            if (out_st == Storage::kPlain) dst_md = any_desc(y);
         } else if (layout_ == Layout::kNhwc) {
             src_md = memory::desc(x, memory::data_type::f32, tag::nhwc);
             dst_md = memory::desc(y, memory::data_type::f32, tag::nhwc);
-            w_md = any(w);
+            w_md = any_desc(w);
         } else if ((in_st != Storage::kPlain || out_st != Storage::kPlain) && !channels) {
-            w_md = any(w);  // oneDNN has no fast kernel for channels-last or blocked with plain weights
+            w_md = any_desc(w);  // oneDNN has no fast kernel for channels-last or blocked with plain weights
         }
         const memory::desc b_md = op.n_in == 3 ? plain_desc({y[1]}) : memory::desc();
         memory::dims strides{a[MTIA_CONV_STRIDE_H], a[MTIA_CONV_STRIDE_W]};
@@ -316,7 +315,7 @@ private:
             // last): its own layouts instead, reordered through scratch.
             if (may_reorder_ && (in_st == Storage::kBlk16 || out_st == Storage::kBlk16) &&
                 std::strncmp(p.pd.impl_info_str(), "ref", 3) == 0)
-                p.pd = make_pd(dnnl::algorithm::convolution_direct, any(x), any(w), any(y));
+                p.pd = make_pd(dnnl::algorithm::convolution_direct, any_desc(x), any_desc(w), any_desc(y));
         }
         p.conv = dnnl::convolution_forward(p.pd);
         reorder_if(p.src_plain, p.pd.src_desc(), &p.src_reorder_pd, &p.src_reorder);
@@ -332,9 +331,8 @@ private:
     static bool winograd(const MakePd &make_pd, const memory::dims &x, const memory::dims &w, const memory::dims &y,
                          dnnl::convolution_forward::primitive_desc *pd)
     {
-        const auto any = [](const memory::dims &d) { return memory::desc(d, memory::data_type::f32, tag::any); };
         try {
-            *pd = make_pd(dnnl::algorithm::convolution_winograd, any(x), any(w), any(y));
+            *pd = make_pd(dnnl::algorithm::convolution_winograd, any_desc(x), any_desc(w), any_desc(y));
         } catch (const dnnl::error &) {
             return false;
         }

@@ -18,7 +18,6 @@ namespace compute {
 namespace {
 
 using dnnl::memory;
-using tag = dnnl::memory::format_tag;
 
 // Spatial parameters of a CONV/CONV_TRANSPOSE op, depth first when 5-D.
 struct Spatial {
@@ -176,7 +175,7 @@ private:
         }
         Part p;
         p.w_onnx = memory::desc(w, memory::data_type::f32, ws);
-        const memory::desc w_any(w, memory::data_type::f32, tag::any);
+        const memory::desc w_any = any_desc(w);
         const memory::desc b_md = op.n_in == 3 ? plain_desc({y[1]}) : memory::desc();
         Spatial sp = spatial(op);
         // The output padding: out = (in-1)*s + dil*(k-1) + 1 - pl - pr + outpad.

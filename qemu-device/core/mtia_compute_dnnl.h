@@ -21,6 +21,11 @@ inline dnnl::stream &stream_of(Exec &ex) { return *static_cast<dnnl::stream *>(e
 dnnl::memory::dims dims_of(const mtia_tensor_desc &t);
 // Dense row-major f32 descriptor of @dims.
 dnnl::memory::desc plain_desc(const dnnl::memory::dims &dims);
+// An f32 descriptor of @dims in the layout a primitive prefers (tag::any).
+inline dnnl::memory::desc any_desc(const dnnl::memory::dims &dims)
+{
+    return dnnl::memory::desc(dims, dnnl::memory::data_type::f32, dnnl::memory::format_tag::any);
+}
 
 // How a 2-D CONV/POOL's X or out is stored (MTIA_OP_F_*: plain NCHW,
 // channels-last, or nChw16c blocks), from @op's flags.

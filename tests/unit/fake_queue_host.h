@@ -32,8 +32,7 @@ public:
     void queue_error(unsigned) override {}
     uint64_t device_ns() override
     {
-        return std::chrono::duration_cast<std::chrono::nanoseconds>(
-                   std::chrono::steady_clock::now().time_since_epoch())
+        return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch())
             .count();
     }
     mtia::EngineClock engine_clock() override { return clock; }
